@@ -1,0 +1,153 @@
+import onnxProto from 'onnx-proto';
+import type { onnx } from 'onnx-proto';
+import { GraphError, ModelFormatError } from './errors.js';
+import type { Attribute, Dim, Graph, Model, Node, TensorData, ValueInfo } from './ir.js';
+import { longToNumber } from './long.js';
+import { dataTypeFromOnnx, tensorFromProto } from './tensor-proto.js';
+import { sortTopologically } from './topological-sort.js';
+
+const { onnx: onnxNs } = onnxProto;
+const textDecoder = new TextDecoder('utf-8', { fatal: false });
+
+/** Decodes ONNX model bytes into the engine's IR. Throws ModelFormatError / GraphError, never anything else. */
+export function parseModel(bytes: Uint8Array): Model {
+  if (!(bytes instanceof Uint8Array)) throw new ModelFormatError('expected the model as a Uint8Array');
+  if (bytes.length === 0) throw new ModelFormatError('the model is empty (0 bytes)');
+  let proto: onnx.ModelProto;
+  try {
+    proto = onnxNs.ModelProto.decode(bytes);
+  } catch (cause) {
+    throw new ModelFormatError(`not a decodable ONNX protobuf (${errorText(cause)})`, offsetOf(cause), { cause });
+  }
+  if (!proto.graph) throw new ModelFormatError('the model has no graph (is this an ONNX file?)');
+  try {
+    return buildModel(proto);
+  } catch (error) {
+    if (error instanceof ModelFormatError || error instanceof GraphError) throw error;
+    // Corrupt-but-decodable bytes can trip assumptions deep in the conversion; report them as format errors.
+    throw new ModelFormatError(`inconsistent model contents (${errorText(error)})`, undefined, { cause: error });
+  }
+}
+
+function buildModel(proto: onnx.ModelProto): Model {
+  const opsetImports = new Map<string, number>();
+  for (const entry of proto.opsetImport ?? []) {
+    const domain = entry.domain === 'ai.onnx' ? '' : (entry.domain ?? '');
+    opsetImports.set(domain, longToNumber(entry.version, 'opset version'));
+  }
+  if (!opsetImports.has('')) {
+    // Very old files omit the default domain; ONNX treats that as opset 1, but every model we meet is ≥ 7.
+    opsetImports.set('', proto.opsetImport?.length ? 1 : 7);
+  }
+  return {
+    irVersion: longToNumber(proto.irVersion, 'ir_version'),
+    producerName: proto.producerName ?? '',
+    producerVersion: proto.producerVersion ?? '',
+    opsetImports,
+    graph: buildGraph(proto.graph!),
+  };
+}
+
+function buildGraph(proto: onnx.IGraphProto): Graph {
+  const initializers = new Map<string, TensorData>();
+  for (const init of proto.initializer ?? []) {
+    const name = init.name ?? '';
+    if (name === '') throw new ModelFormatError('an initializer has no name');
+    initializers.set(name, tensorFromProto(init, `initializer '${name}'`));
+  }
+  if ((proto.sparseInitializer?.length ?? 0) > 0) throw new ModelFormatError('sparse initializers are not supported');
+
+  const inputs = (proto.input ?? []).map(valueInfoFromProto).filter((v) => !initializers.has(v.name));
+  const outputs = (proto.output ?? []).map(valueInfoFromProto);
+  if (outputs.length === 0) throw new GraphError('the graph declares no outputs');
+  const valueInfo = new Map<string, ValueInfo>();
+  for (const v of proto.valueInfo ?? []) {
+    const info = valueInfoFromProto(v);
+    valueInfo.set(info.name, info);
+  }
+
+  const unsorted = (proto.node ?? []).map((n, i) => nodeFromProto(n, i));
+  const nodes = sortTopologically(unsorted, new Set([...inputs.map((i) => i.name), ...initializers.keys()]));
+  for (const output of outputs) {
+    const produced = nodes.some((n) => n.outputs.includes(output.name)) || initializers.has(output.name) || inputs.some((i) => i.name === output.name);
+    if (!produced) throw new GraphError(`graph output '${output.name}' is produced by no node, input or initializer`);
+  }
+  return { name: proto.name ?? '', inputs, outputs, valueInfo, nodes, initializers };
+}
+
+function valueInfoFromProto(proto: onnx.IValueInfoProto): ValueInfo {
+  const name = proto.name ?? '';
+  if (name === '') throw new ModelFormatError('a graph input/output has no name');
+  const tensorType = proto.type?.tensorType;
+  if (!tensorType) return { name, type: undefined, shape: undefined };
+  const type = dataTypeFromOnnx(tensorType.elemType ?? 0);
+  const shape: Dim[] | undefined = tensorType.shape
+    ? (tensorType.shape.dim ?? []).map((d): Dim => {
+      if (d.dimValue !== null && d.dimValue !== undefined && (typeof d.dimValue === 'number' || longToNumber(d.dimValue, name) !== 0 || d.dimParam == null)) {
+        const v = longToNumber(d.dimValue, `${name} shape`);
+        if (v < 0) return null;
+        return v;
+      }
+      return d.dimParam ? d.dimParam : null;
+    })
+    : undefined;
+  return { name, type, shape };
+}
+
+function nodeFromProto(proto: onnx.INodeProto, index: number): Node {
+  const opType = proto.opType ?? '';
+  if (opType === '') throw new ModelFormatError(`node #${index} has no op_type`);
+  const attributes = new Map<string, Attribute>();
+  const label = proto.name || `${opType}#${index}`;
+  for (const a of proto.attribute ?? []) {
+    attributes.set(a.name ?? '', attributeFromProto(a, `attribute '${a.name}' of node '${label}'`));
+  }
+  return {
+    index,
+    name: proto.name ?? '',
+    opType,
+    domain: proto.domain === 'ai.onnx' ? '' : (proto.domain ?? ''),
+    inputs: [...(proto.input ?? [])],
+    outputs: [...(proto.output ?? [])],
+    attributes,
+  };
+}
+
+/** AttributeType codes from onnx.proto3. Type 0 (old files) is inferred from the populated field. */
+function attributeFromProto(a: onnx.IAttributeProto, what: string): Attribute {
+  let type = a.type ?? 0;
+  if (type === 0) {
+    if (a.floats?.length) type = 6;
+    else if (a.ints?.length) type = 7;
+    else if (a.strings?.length) type = 8;
+    else if (a.t) type = 4;
+    else if (a.g) type = 5;
+    else if (a.s?.length) type = 3;
+    else if (a.i !== undefined && a.i !== null && longToNumber(a.i, what) !== 0) type = 2;
+    else type = 1;
+  }
+  switch (type) {
+    case 1: return { kind: 'float', value: a.f ?? 0 };
+    case 2: return { kind: 'int', value: longToNumber(a.i, what) };
+    case 3: return { kind: 'string', value: textDecoder.decode(a.s ?? new Uint8Array()) };
+    case 4: {
+      if (!a.t) throw new ModelFormatError(`${what} is a tensor attribute without a tensor`);
+      return { kind: 'tensor', value: tensorFromProto(a.t, what) };
+    }
+    case 5: return { kind: 'graph' };
+    case 6: return { kind: 'floats', value: [...(a.floats ?? [])] };
+    case 7: return { kind: 'ints', value: (a.ints ?? []).map((v) => longToNumber(v, what)) };
+    case 8: return { kind: 'strings', value: (a.strings ?? []).map((s) => textDecoder.decode(s)) };
+    default: return { kind: 'unsupported', protoType: type };
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** protobufjs range errors read "index out of range: 12 + 10 > 20": the first number is the offset. */
+function offsetOf(error: unknown): number | undefined {
+  const m = /index out of range: (\d+)/.exec(errorText(error));
+  return m ? Number(m[1]) : undefined;
+}

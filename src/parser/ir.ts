@@ -1,0 +1,119 @@
+/**
+ * The engine's own small model representation. Everything after the parser sees only these types,
+ * never protobuf objects. Initializer data are typed-array views over the model bytes where alignment allows.
+ */
+
+export type DataType =
+  | 'float32' | 'float64' | 'float16' | 'bfloat16'
+  | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64'
+  | 'bool';
+
+export type TypedArray =
+  | Float32Array | Float64Array
+  | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array
+  | BigInt64Array | BigUint64Array;
+
+/** A tensor with concrete dims; the plain data carrier used by the parser, kernels and CPU backend. */
+export interface TensorData {
+  readonly type: DataType;
+  readonly dims: readonly number[];
+  readonly data: TypedArray;
+}
+
+/** A dim in a declared (graph-level) shape: a number, a symbolic name, or null where the file says nothing. */
+export type Dim = number | string | null;
+
+export interface ValueInfo {
+  readonly name: string;
+  readonly type: DataType | undefined;
+  /** undefined when the file declares no shape at all (rank unknown). */
+  readonly shape: readonly Dim[] | undefined;
+}
+
+export type Attribute =
+  | { readonly kind: 'float'; readonly value: number }
+  | { readonly kind: 'int'; readonly value: number }
+  | { readonly kind: 'string'; readonly value: string }
+  | { readonly kind: 'tensor'; readonly value: TensorData }
+  | { readonly kind: 'floats'; readonly value: readonly number[] }
+  | { readonly kind: 'ints'; readonly value: readonly number[] }
+  | { readonly kind: 'strings'; readonly value: readonly string[] }
+  | { readonly kind: 'graph' }
+  | { readonly kind: 'unsupported'; readonly protoType: number };
+
+export interface Node {
+  /** Position in the (topologically sorted) node list; used to name anonymous nodes in errors. */
+  readonly index: number;
+  /** The name stored in the file (may be empty). */
+  readonly name: string;
+  readonly opType: string;
+  readonly domain: string;
+  /** Input value names; '' marks an omitted optional input. */
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly attributes: ReadonlyMap<string, Attribute>;
+}
+
+export interface Graph {
+  readonly name: string;
+  /** Real inputs only: initializers listed as inputs (IR < 4 style) are excluded. */
+  readonly inputs: readonly ValueInfo[];
+  readonly outputs: readonly ValueInfo[];
+  readonly valueInfo: ReadonlyMap<string, ValueInfo>;
+  readonly nodes: readonly Node[];
+  readonly initializers: ReadonlyMap<string, TensorData>;
+}
+
+export interface Model {
+  readonly irVersion: number;
+  readonly producerName: string;
+  readonly producerVersion: string;
+  /** domain ('' = ai.onnx) → opset version */
+  readonly opsetImports: ReadonlyMap<string, number>;
+  readonly graph: Graph;
+}
+
+/** A node's name for messages: the stored name, or its op type and position when anonymous. */
+export function nodeLabel(node: Node): string {
+  return node.name !== '' ? node.name : `${node.opType}#${node.index}`;
+}
+
+export function elementCount(dims: readonly number[]): number {
+  let n = 1;
+  for (const d of dims) n *= d;
+  return n;
+}
+
+export const BYTES_PER_ELEMENT: Readonly<Record<DataType, number>> = {
+  float32: 4, float64: 8, float16: 2, bfloat16: 2,
+  int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, int64: 8, uint64: 8, bool: 1,
+};
+
+/** Allocates a zero-filled typed array of the right class for a dtype. */
+export function allocateTyped(type: DataType, length: number): TypedArray {
+  switch (type) {
+    case 'float32': return new Float32Array(length);
+    case 'float64': return new Float64Array(length);
+    case 'float16': case 'bfloat16': case 'uint16': return new Uint16Array(length);
+    case 'int8': return new Int8Array(length);
+    case 'uint8': case 'bool': return new Uint8Array(length);
+    case 'int16': return new Int16Array(length);
+    case 'int32': return new Int32Array(length);
+    case 'uint32': return new Uint32Array(length);
+    case 'int64': return new BigInt64Array(length);
+    case 'uint64': return new BigUint64Array(length);
+  }
+}
+
+/** Reads element i of any typed array as a JS number (int64 converted; exact up to 2^53). */
+export function readNumber(data: TypedArray, i: number): number {
+  const v = data[i]!;
+  return typeof v === 'bigint' ? Number(v) : v;
+}
+
+/** All elements as numbers (for small shape-like tensors). */
+export function toNumbers(t: TensorData): number[] {
+  const out = new Array<number>(t.data.length);
+  for (let i = 0; i < t.data.length; i++) out[i] = readNumber(t.data, i);
+  return out;
+}

@@ -1,0 +1,103 @@
+import type { onnx } from 'onnx-proto';
+import { ModelFormatError, ResourceLimitError } from './errors.js';
+import { BYTES_PER_ELEMENT, allocateTyped, type DataType, type TensorData, type TypedArray } from './ir.js';
+import { longToNumber } from './long.js';
+
+/** Hard bound on the element count of any single tensor the engine will allocate (1 GiB of float32). */
+export const MAX_TENSOR_ELEMENTS = 1 << 28;
+
+/** ONNX TensorProto.DataType enum values → our dtype names (strings and complex are not supported). */
+const ONNX_DTYPES: Readonly<Record<number, DataType>> = {
+  1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64',
+  9: 'bool', 10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64', 16: 'bfloat16',
+};
+
+export const ONNX_DTYPE_NAMES: Readonly<Record<number, string>> = {
+  0: 'UNDEFINED', 8: 'STRING', 14: 'COMPLEX64', 15: 'COMPLEX128', 17: 'FLOAT8E4M3FN',
+};
+
+export function dataTypeFromOnnx(code: number): DataType | undefined {
+  return ONNX_DTYPES[code];
+}
+
+export function onnxCodeFromDataType(type: DataType): number {
+  for (const [code, name] of Object.entries(ONNX_DTYPES)) if (name === type) return Number(code);
+  throw new Error(`unreachable: ${type}`);
+}
+
+/** Checks dims and returns the element count, refusing negative, non-integer or absurd sizes. */
+export function checkedElementCount(dims: readonly number[], what: string): number {
+  let n = 1;
+  for (const d of dims) {
+    if (!Number.isSafeInteger(d) || d < 0) throw new ModelFormatError(`${what} has invalid dim ${d}`);
+    n *= d;
+    if (n > MAX_TENSOR_ELEMENTS) throw new ResourceLimitError(what, n, MAX_TENSOR_ELEMENTS);
+  }
+  return n;
+}
+
+/** A typed array over `bytes` without copying when the offset is aligned; otherwise an aligned copy. */
+function viewOrCopy(type: DataType, bytes: Uint8Array, count: number): TypedArray {
+  const size = BYTES_PER_ELEMENT[type];
+  const aligned = (bytes.byteOffset % size) === 0;
+  // Uint8Array.prototype.slice copies even for Node Buffers (whose own slice is a view).
+  const source = aligned ? bytes : Uint8Array.prototype.slice.call(bytes);
+  const buffer = source.buffer as ArrayBuffer;
+  const offset = source.byteOffset;
+  switch (type) {
+    case 'float32': return new Float32Array(buffer, offset, count);
+    case 'float64': return new Float64Array(buffer, offset, count);
+    case 'float16': case 'bfloat16': case 'uint16': return new Uint16Array(buffer, offset, count);
+    case 'int8': return new Int8Array(buffer, offset, count);
+    case 'uint8': case 'bool': return new Uint8Array(buffer, offset, count);
+    case 'int16': return new Int16Array(buffer, offset, count);
+    case 'int32': return new Int32Array(buffer, offset, count);
+    case 'uint32': return new Uint32Array(buffer, offset, count);
+    case 'int64': return new BigInt64Array(buffer, offset, count);
+    case 'uint64': return new BigUint64Array(buffer, offset, count);
+  }
+}
+
+/** Converts a TensorProto (initializer, Constant value, tensor attribute) into TensorData. */
+export function tensorFromProto(proto: onnx.ITensorProto, what: string): TensorData {
+  const code = proto.dataType ?? 0;
+  const type = dataTypeFromOnnx(code);
+  if (type === undefined) {
+    throw new ModelFormatError(`${what} has unsupported data type ${ONNX_DTYPE_NAMES[code] ?? code}`);
+  }
+  if (proto.dataLocation === 1) {
+    throw new ModelFormatError(`${what} keeps its data in an external file, which this loader does not read`);
+  }
+  const dims = (proto.dims ?? []).map((d) => longToNumber(d, `${what} dims`));
+  const count = checkedElementCount(dims, what);
+  const raw = proto.rawData;
+  if (raw && raw.length > 0) {
+    const expected = count * BYTES_PER_ELEMENT[type];
+    if (raw.length !== expected) {
+      throw new ModelFormatError(`${what} raw_data holds ${raw.length} bytes, dims ${JSON.stringify(dims)} need ${expected}`);
+    }
+    return { type, dims, data: viewOrCopy(type, raw, count) };
+  }
+  const data = allocateTyped(type, count);
+  const fill = (values: ArrayLike<number | bigint> | null | undefined, field: string, convert: (v: number | bigint) => number | bigint): void => {
+    const length = values?.length ?? 0;
+    if (length !== count) {
+      throw new ModelFormatError(`${what} has ${length} values in ${field}, dims ${JSON.stringify(dims)} need ${count}`);
+    }
+    const out = data as unknown as { [i: number]: number | bigint };
+    for (let i = 0; i < count; i++) out[i] = convert(values![i]!);
+  };
+  const num = (v: number | bigint): number => Number(v);
+  switch (type) {
+    case 'float32': fill(proto.floatData, 'float_data', num); break;
+    case 'float64': fill(proto.doubleData, 'double_data', num); break;
+    case 'int64': fill((proto.int64Data ?? []).map((v) => BigInt(longToNumber(v, what))), 'int64_data', (v) => BigInt(v)); break;
+    case 'uint32': case 'uint64': {
+      const values = (proto.uint64Data ?? []).map((v) => longToNumber(v, what));
+      fill(values, 'uint64_data', type === 'uint64' ? (v) => BigInt(v) : num);
+      break;
+    }
+    default: fill(proto.int32Data, 'int32_data', num);
+  }
+  return { type, dims, data };
+}

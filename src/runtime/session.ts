@@ -1,0 +1,186 @@
+import { BackendError, InputError, InsightGpuError } from '../parser/errors.js';
+import { parseModel } from '../parser/decode-model.js';
+import type { DataType, Dim, Model, TensorData } from '../parser/ir.js';
+import { specializeGraph } from '../parser/specialize.js';
+import type { ValueType } from '../kernels/types.js';
+import type { Backend, ExecutionPlan, StepTiming } from './backend.js';
+import { CpuBackend } from './cpu/cpu-backend.js';
+import { optimizeGraph } from './passes/optimize.js';
+import { Tensor } from './tensor.js';
+
+export type BackendName = 'cpu' | 'webgpu' | 'auto';
+
+export interface WebGpuOptions {
+  /** Prefer an adapter whose description/vendor/architecture contains this text. */
+  readonly adapterName?: string;
+  readonly powerPreference?: 'high-performance' | 'low-power';
+  /** Accept a software adapter (SwiftShader) for 'auto'; 'webgpu' always accepts one. */
+  readonly allowSoftwareAdapter?: boolean;
+  /** An existing GPUDevice to share (e.g. with the pipeline's pre-processing). */
+  readonly device?: GPUDevice;
+}
+
+export interface SessionOptions {
+  /** 'auto' (default): WebGPU on a real GPU adapter when one exists, else the CPU backend. */
+  readonly backend?: BackendName;
+  readonly webgpu?: WebGpuOptions;
+  /** Record per-node timings of each run (see `lastProfile`). */
+  readonly profiling?: boolean;
+}
+
+/** Name, element type and declared shape of a model input or output (symbolic dims are strings, unknown ones ''). */
+export interface ValueMetadata {
+  readonly name: string;
+  readonly isTensor: true;
+  readonly type: DataType | undefined;
+  readonly shape: readonly (number | string)[];
+}
+
+export type FeedsType = Readonly<Record<string, Tensor | TensorData>>;
+export type ReturnType = Record<string, Tensor>;
+
+const MAX_CACHED_PLANS = 8;
+
+/** Loads an ONNX model and runs it; shaped like onnxruntime-web's InferenceSession. */
+export class InferenceSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly inputMetadata: readonly ValueMetadata[];
+  readonly outputMetadata: readonly ValueMetadata[];
+  private readonly plans = new Map<string, Promise<ExecutionPlan>>();
+  private lastPlan: ExecutionPlan | undefined;
+  private released = false;
+
+  private constructor(readonly model: Model, readonly backend: Backend, private readonly options: SessionOptions) {
+    const g = model.graph;
+    this.inputNames = g.inputs.map((v) => v.name);
+    this.outputNames = g.outputs.map((v) => v.name);
+    const meta = (v: { name: string; type: DataType | undefined; shape: readonly Dim[] | undefined }): ValueMetadata => ({
+      name: v.name, isTensor: true, type: v.type, shape: (v.shape ?? []).map((d) => (d === null ? '' : d)),
+    });
+    this.inputMetadata = g.inputs.map(meta);
+    this.outputMetadata = g.outputs.map(meta);
+  }
+
+  static async create(bytes: Uint8Array | ArrayBuffer, options: SessionOptions = {}): Promise<InferenceSession> {
+    const data = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
+    const model = parseModel(data);
+    const backend = await createBackend(options);
+    const session = new InferenceSession(model, backend, options);
+    // Compile eagerly when every input shape is static, so the first run pays no compile cost.
+    const staticTypes = session.staticInputTypes();
+    if (staticTypes) await session.planFor(staticTypes);
+    return session;
+  }
+
+  /** The backend actually in use ('auto' resolved). */
+  get backendName(): 'cpu' | 'webgpu' {
+    return this.backend.name;
+  }
+
+  async run(feeds: FeedsType, fetches?: readonly string[]): Promise<ReturnType> {
+    if (this.released) throw new InputError('the session was released');
+    const inputs = this.checkFeeds(feeds);
+    const wanted = fetches ?? this.outputNames;
+    for (const name of wanted) if (!this.outputNames.includes(name)) throw new InputError(`'${name}' is not a model output (outputs: ${this.outputNames.join(', ')})`);
+    const types = new Map<string, ValueType>();
+    for (const [name, t] of inputs) types.set(name, { type: t.type, dims: t.dims });
+    const plan = await this.planFor(types);
+    this.lastPlan = plan;
+    const results = await plan.run(inputs, wanted);
+    const out: ReturnType = {};
+    for (const name of wanted) out[name] = Tensor.from(results.get(name)!);
+    return out;
+  }
+
+  /** Per-node timings of the last run (needs `profiling: true`). */
+  lastProfile(): readonly StepTiming[] | undefined {
+    return this.lastPlan?.lastProfile();
+  }
+
+  /** Peak bytes of intermediate values held by the last plan. */
+  get peakBytes(): number {
+    return this.lastPlan?.peakBytes ?? 0;
+  }
+
+  async release(): Promise<void> {
+    this.released = true;
+    for (const p of this.plans.values()) (await p.catch(() => undefined))?.dispose();
+    this.plans.clear();
+    this.backend.dispose();
+  }
+
+  private staticInputTypes(): Map<string, ValueType> | undefined {
+    const types = new Map<string, ValueType>();
+    for (const v of this.model.graph.inputs) {
+      if (!v.type || !v.shape || v.shape.some((d) => typeof d !== 'number')) return undefined;
+      types.set(v.name, { type: v.type, dims: v.shape as number[] });
+    }
+    return types;
+  }
+
+  private planFor(types: ReadonlyMap<string, ValueType>): Promise<ExecutionPlan> {
+    const key = [...types].map(([n, t]) => `${n}:${t.type}[${t.dims.join(',')}]`).join(';');
+    let plan = this.plans.get(key);
+    if (plan) {
+      this.plans.delete(key);
+      this.plans.set(key, plan);
+      return plan;
+    }
+    plan = (async () => {
+      const graph = optimizeGraph(specializeGraph(this.model, types), this.backend.name);
+      return this.backend.compile(graph, { profiling: this.options.profiling ?? false });
+    })();
+    this.plans.set(key, plan);
+    plan.catch(() => this.plans.delete(key));
+    if (this.plans.size > MAX_CACHED_PLANS) {
+      const [oldestKey, oldest] = this.plans.entries().next().value as [string, Promise<ExecutionPlan>];
+      this.plans.delete(oldestKey);
+      void oldest.then((p) => p.dispose(), () => undefined);
+    }
+    return plan;
+  }
+
+  private checkFeeds(feeds: FeedsType): Map<string, TensorData> {
+    if (feeds === null || typeof feeds !== 'object') throw new InputError('feeds must be an object mapping input names to tensors');
+    const inputs = new Map<string, TensorData>();
+    for (const name of Object.keys(feeds)) {
+      if (!this.inputNames.includes(name)) throw new InputError(`'${name}' is not a model input (inputs: ${this.inputNames.join(', ')})`, name);
+    }
+    for (const info of this.model.graph.inputs) {
+      const t = feeds[info.name];
+      if (t === undefined) throw new InputError('missing feed', info.name);
+      if (!t || typeof t !== 'object' || !('data' in t) || !('dims' in t) || !('type' in t)) throw new InputError('not a tensor', info.name);
+      const tensor = t instanceof Tensor ? t : new Tensor(t.type, t.data, t.dims);
+      if (info.type && tensor.type !== info.type) throw new InputError(`type ${tensor.type}, the model expects ${info.type}`, info.name);
+      if (info.shape) {
+        if (tensor.dims.length !== info.shape.length) {
+          throw new InputError(`shape ${JSON.stringify(tensor.dims)} has rank ${tensor.dims.length}, the model expects ${JSON.stringify(info.shape)}`, info.name);
+        }
+        info.shape.forEach((d, i) => {
+          if (typeof d === 'number' && d !== tensor.dims[i]) {
+            throw new InputError(`shape ${JSON.stringify(tensor.dims)} does not match the model's ${JSON.stringify(info.shape)}`, info.name);
+          }
+        });
+      }
+      inputs.set(info.name, tensor);
+    }
+    return inputs;
+  }
+}
+
+async function createBackend(options: SessionOptions): Promise<Backend> {
+  const choice = options.backend ?? 'auto';
+  if (choice === 'cpu') return new CpuBackend();
+  if (choice !== 'webgpu' && choice !== 'auto') throw new BackendError(String(choice), "unknown backend; use 'cpu', 'webgpu' or 'auto'");
+  try {
+    const { createWebGpuBackend } = await import('./webgpu/webgpu-backend.js');
+    return await createWebGpuBackend({ ...options.webgpu, allowSoftwareAdapter: choice === 'webgpu' || options.webgpu?.allowSoftwareAdapter });
+  } catch (error) {
+    if (choice === 'webgpu') {
+      if (error instanceof InsightGpuError) throw error;
+      throw new BackendError('webgpu', error instanceof Error ? error.message : String(error), { cause: error });
+    }
+    return new CpuBackend();
+  }
+}
