@@ -1,0 +1,155 @@
+/**
+ * Browser loader for model files: streams each file with progress, checks its size and digest, and keeps it
+ * in the Cache API so the next page load reads it locally. A file enters the cache only after it was fully
+ * received and verified, so an interrupted download leaves nothing behind. Browsers do not unzip packs: the
+ * page serves the pack's .onnx files individually (e.g. copied from ~/.insightface/models/<pack>/).
+ *
+ * The transfer and digest logic is shared with the Node fetcher and tested there (tests/fetch/); the Cache
+ * API path itself is exercised in Node through the `cache` option with an in-memory stand-in. Still to do by
+ * the browser engineer: run loadModelFiles in Playwright against a localhost server and reload the page to
+ * see the second load come from `caches` (no request reaches the server).
+ */
+import type { PackFile } from '../manifest.js';
+import { expectDigest, sha256Hex } from './digest.js';
+import { streamDownload, type TransferProgress } from './stream-download.js';
+
+/** The subset of the Cache API the loader uses; a window's `Cache` satisfies it. */
+export interface CacheLike {
+  match(url: string): Promise<Response | undefined>;
+  put(url: string, response: Response): Promise<void>;
+  delete(url: string): Promise<boolean>;
+}
+
+export interface LoadProgress extends TransferProgress {
+  readonly fromCache: boolean;
+}
+
+export interface LoadPackFileOptions {
+  readonly onProgress?: (progress: LoadProgress) => void;
+  /** Cache API bucket; default 'insightgpu-models'. */
+  readonly cacheName?: string;
+  /** Storage to use instead of `caches.open(cacheName)`; null disables caching. */
+  readonly cache?: CacheLike | null;
+  /** Expected digest (lower-case hex); verified on download and on every cache hit. */
+  readonly sha256?: string;
+  readonly bytes?: number;
+  readonly signal?: AbortSignal;
+  readonly stallTimeoutMs?: number;
+  readonly fetch?: typeof globalThis.fetch;
+}
+
+export const DEFAULT_CACHE_NAME = 'insightgpu-models';
+const DIGEST_HEADER = 'x-insightgpu-sha256';
+
+async function openCache(options: LoadPackFileOptions): Promise<CacheLike | undefined> {
+  if (options.cache !== undefined) return options.cache ?? undefined;
+  // No Cache API outside secure contexts (and in Node): load without caching rather than fail.
+  if (typeof globalThis.caches === 'undefined') return undefined;
+  return globalThis.caches.open(options.cacheName ?? DEFAULT_CACHE_NAME);
+}
+
+/** A cached copy, if present and intact; a damaged one is evicted so the caller downloads afresh. */
+async function readCached(cache: CacheLike, url: string, options: LoadPackFileOptions): Promise<Uint8Array | undefined> {
+  const hit = await cache.match(url);
+  if (hit === undefined) return undefined;
+  const bytes = new Uint8Array(await hit.arrayBuffer());
+  const sha256 = await sha256Hex(bytes);
+  // Checked against the caller's digest when given, else against the one stored with the entry.
+  const expected = options.sha256?.toLowerCase() ?? hit.headers.get(DIGEST_HEADER) ?? undefined;
+  const sizeOk = options.bytes === undefined || options.bytes === bytes.byteLength;
+  if (!sizeOk || (expected !== undefined && expected !== sha256)) {
+    await cache.delete(url);
+    return undefined;
+  }
+  options.onProgress?.({ url, receivedBytes: bytes.byteLength, totalBytes: bytes.byteLength, fromCache: true });
+  return bytes;
+}
+
+/** Collects a body into one buffer, preallocated when the size is known in advance. */
+class ByteCollector {
+  private chunks: Uint8Array[] = [];
+  private buffer: Uint8Array<ArrayBuffer> | undefined;
+  private length = 0;
+
+  start(totalBytes: number | undefined): void {
+    if (totalBytes !== undefined) this.buffer = new Uint8Array(totalBytes);
+  }
+
+  push(chunk: Uint8Array): void {
+    if (this.buffer !== undefined) this.buffer.set(chunk, this.length);
+    else this.chunks.push(chunk);
+    this.length += chunk.byteLength;
+  }
+
+  result(): Uint8Array<ArrayBuffer> {
+    if (this.buffer !== undefined) return this.buffer.subarray(0, this.length);
+    const out = new Uint8Array(this.length);
+    let at = 0;
+    for (const chunk of this.chunks) {
+      out.set(chunk, at);
+      at += chunk.byteLength;
+    }
+    return out;
+  }
+}
+
+/** Fetches one model file (from the cache when it holds a verified copy) and returns its bytes. */
+export async function loadPackFile(url: string, options: LoadPackFileOptions = {}): Promise<Uint8Array> {
+  const cache = await openCache(options);
+  const cached = cache === undefined ? undefined : await readCached(cache, url, options);
+  if (cached !== undefined) return cached;
+
+  const collector = new ByteCollector();
+  await streamDownload(url, {
+    expectedBytes: options.bytes,
+    signal: options.signal,
+    stallTimeoutMs: options.stallTimeoutMs,
+    fetch: options.fetch,
+    onStart: (totalBytes) => collector.start(totalBytes),
+    onChunk: (chunk) => collector.push(chunk),
+    onProgress: (progress) => options.onProgress?.({ ...progress, fromCache: false }),
+  });
+  const bytes = collector.result();
+  const sha256 = await sha256Hex(bytes);
+  expectDigest(url, { bytes: bytes.byteLength, sha256 }, { bytes: options.bytes, sha256: options.sha256 }, 'manifest');
+  if (cache !== undefined) {
+    const headers = { 'content-type': 'application/octet-stream', 'content-length': String(bytes.byteLength), [DIGEST_HEADER]: sha256 };
+    await cache.put(url, new Response(bytes, { status: 200, headers }));
+  }
+  return bytes;
+}
+
+export interface LoadModelFilesProgress extends LoadProgress {
+  readonly file: string;
+  readonly fileIndex: number;
+  readonly fileCount: number;
+}
+
+export interface LoadModelFilesOptions extends Omit<LoadPackFileOptions, 'onProgress' | 'sha256' | 'bytes'> {
+  readonly onProgress?: (progress: LoadModelFilesProgress) => void;
+}
+
+/**
+ * Loads `files` from `baseUrl` one after another (one progress stream, no competing for bandwidth) and
+ * returns name → bytes. Manifest entries carry their size and digest, which are then verified.
+ */
+export async function loadModelFiles(
+  baseUrl: string,
+  files: readonly (string | PackFile)[],
+  options: LoadModelFilesOptions = {},
+): Promise<Map<string, Uint8Array>> {
+  const base = baseUrl.replace(/\/+$/, '');
+  const loaded = new Map<string, Uint8Array>();
+  for (const [fileIndex, file] of files.entries()) {
+    const entry = typeof file === 'string' ? { name: file } : file;
+    const url = `${base}/${entry.name.split('/').map(encodeURIComponent).join('/')}`;
+    const bytes = await loadPackFile(url, {
+      ...options,
+      sha256: 'sha256' in entry ? entry.sha256 : undefined,
+      bytes: 'bytes' in entry ? entry.bytes : undefined,
+      onProgress: (progress) => options.onProgress?.({ ...progress, file: entry.name, fileIndex, fileCount: files.length }),
+    });
+    loaded.set(entry.name, bytes);
+  }
+  return loaded;
+}

@@ -1,0 +1,95 @@
+/**
+ * digests.json: sizes and sha256 digests learned on the first download of a pack whose manifest entry has
+ * none (trust on first use). It lives in `<root>/models/`, beside the pack folders, so it survives a pack
+ * being deleted and re-fetched: a later download that differs from what was first seen is refused.
+ */
+import { readFile, rename, writeFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { DigestRecordError } from './errors.js';
+
+export interface RecordedDigest {
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+export interface RecordedPack {
+  readonly zip?: RecordedDigest;
+  readonly files: Readonly<Record<string, RecordedDigest>>;
+  readonly recordedAt: string;
+  /** URL the pack was first downloaded from, or 'existing folder' when found already unpacked. */
+  readonly source: string;
+}
+
+export interface DigestRecord {
+  readonly format: 'insightgpu-digests/1';
+  readonly packs: Readonly<Record<string, RecordedPack>>;
+}
+
+export const DIGEST_RECORD_FILE = 'digests.json';
+
+export function digestRecordPath(modelsDir: string): string {
+  return join(modelsDir, DIGEST_RECORD_FILE);
+}
+
+function isDigest(value: unknown): value is RecordedDigest {
+  if (typeof value !== 'object' || value === null) return false;
+  const { bytes, sha256 } = value as Record<string, unknown>;
+  return typeof bytes === 'number' && Number.isInteger(bytes) && bytes >= 0 && typeof sha256 === 'string' && /^[0-9a-f]{64}$/.test(sha256);
+}
+
+function validate(path: string, parsed: unknown): DigestRecord {
+  if (typeof parsed !== 'object' || parsed === null) throw new DigestRecordError(path, 'not a JSON object');
+  const { format, packs } = parsed as Record<string, unknown>;
+  if (format !== 'insightgpu-digests/1') throw new DigestRecordError(path, `unknown format ${JSON.stringify(format)}`);
+  if (typeof packs !== 'object' || packs === null) throw new DigestRecordError(path, '"packs" is not an object');
+  for (const [name, pack] of Object.entries(packs)) {
+    const { zip, files } = (pack ?? {}) as Record<string, unknown>;
+    if (zip !== undefined && !isDigest(zip)) throw new DigestRecordError(path, `pack ${name}: bad zip digest`);
+    if (typeof files !== 'object' || files === null || !Object.values(files).every(isDigest)) {
+      throw new DigestRecordError(path, `pack ${name}: bad file digests`);
+    }
+  }
+  return parsed as DigestRecord;
+}
+
+/** The record in `modelsDir`, or an empty one when none was written yet. A damaged record is an error, not ignored. */
+export async function readDigestRecord(modelsDir: string): Promise<DigestRecord> {
+  const path = digestRecordPath(modelsDir);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { format: 'insightgpu-digests/1', packs: {} };
+    throw new DigestRecordError(path, 'cannot be read', { cause: error });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new DigestRecordError(path, 'is not valid JSON', { cause: error });
+  }
+  return validate(path, parsed);
+}
+
+/**
+ * Adds what is new in `pack` to the record and writes it atomically (temp file + rename). Digests already
+ * recorded are kept: the caller has verified against them, so they agree.
+ */
+export async function recordPackDigests(modelsDir: string, name: string, pack: RecordedPack): Promise<void> {
+  const current = await readDigestRecord(modelsDir);
+  const previous = current.packs[name];
+  const merged: RecordedPack = previous === undefined
+    ? pack
+    : { ...previous, zip: previous.zip ?? pack.zip, files: { ...pack.files, ...previous.files } };
+  const next: DigestRecord = { ...current, packs: { ...current.packs, [name]: merged } };
+  const path = digestRecordPath(modelsDir);
+  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await writeFile(temp, `${JSON.stringify(next, null, 2)}\n`, { flag: 'wx' });
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw new DigestRecordError(path, 'cannot be written', { cause: error });
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Failures of the model fetchers. Each says what went wrong with enough context to act on it (which URL,
+ * which HTTP status, how many bytes arrived, which digest was expected), and all extend InsightGpuError so
+ * callers can branch on `instanceof` or `.code`. Browser-safe.
+ */
+import { InsightGpuError } from '../../src/parser/errors.js';
+
+/** Why a transfer failed. 'truncated' is raised as the TruncatedDownloadError subclass. */
+export type FetchFailure = 'http-status' | 'network' | 'timeout' | 'aborted' | 'truncated' | 'size-mismatch';
+
+/** A download did not complete: bad HTTP status, network failure, stall timeout, abort. */
+export class FetchError extends InsightGpuError {
+  readonly code: string = 'FETCH';
+  constructor(
+    readonly url: string,
+    readonly failure: FetchFailure,
+    readonly why: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`download of ${url} failed (${failure}${status === undefined ? '' : ` ${status}`}): ${why}`, options);
+  }
+}
+
+/** The connection ended before the announced (or expected) number of bytes arrived. */
+export class TruncatedDownloadError extends FetchError {
+  override readonly code = 'FETCH_TRUNCATED';
+  constructor(
+    url: string,
+    readonly receivedBytes: number,
+    readonly expectedBytes: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      url,
+      'truncated',
+      expectedBytes === undefined
+        ? `connection closed after ${receivedBytes} bytes, before the body was complete`
+        : `truncated at ${receivedBytes} of ${expectedBytes} bytes`,
+      undefined,
+      options,
+    );
+  }
+}
+
+/** Downloaded or stored bytes are not the ones the manifest (or the digest recorded on first download) names. */
+export class IntegrityError extends InsightGpuError {
+  readonly code = 'INTEGRITY';
+  constructor(
+    /** What was checked, e.g. `buffalo_l.zip` or `buffalo_l/det_10g.onnx`. */
+    readonly subject: string,
+    readonly property: 'sha256' | 'bytes',
+    readonly expected: string,
+    readonly actual: string,
+    /** Where the expected value came from. */
+    readonly expectedFrom: 'manifest' | 'recorded',
+  ) {
+    super(
+      `${subject}: ${property} mismatch, expected ${expected} (${expectedFrom === 'manifest' ? 'from the manifest' : 'recorded on first download'}), got ${actual}` +
+        (expectedFrom === 'recorded' ? '; if the upstream file legitimately changed, delete its entry from digests.json' : ''),
+    );
+  }
+}
+
+/** The zip cannot be read: not a zip, truncated, corrupt entry, unsafe path, unsupported feature. */
+export class ArchiveError extends InsightGpuError {
+  readonly code = 'ARCHIVE';
+  constructor(
+    readonly archive: string,
+    readonly why: string,
+    readonly entry?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`bad zip ${archive}${entry === undefined ? '' : ` (entry '${entry}')`}: ${why}`, options);
+  }
+}
+
+/** The archive is a valid zip but lacks files the manifest requires. */
+export class PackContentError extends InsightGpuError {
+  readonly code = 'PACK_CONTENT';
+  constructor(
+    readonly pack: string,
+    readonly missing: readonly string[],
+    readonly found: readonly string[],
+  ) {
+    super(`pack ${pack} is missing ${missing.join(', ')} (the zip holds: ${found.join(', ') || 'nothing'})`);
+  }
+}
+
+/** A pack name not in the manifest, or a manifest file that does not describe packs. */
+export class ManifestError extends InsightGpuError {
+  readonly code = 'MANIFEST';
+  constructor(readonly why: string, options?: { cause?: unknown }) {
+    super(`manifest: ${why}`, options);
+  }
+}
+
+/** digests.json (the record of digests learned on first download) exists but cannot be used. */
+export class DigestRecordError extends InsightGpuError {
+  readonly code = 'DIGEST_RECORD';
+  constructor(readonly path: string, readonly why: string, options?: { cause?: unknown }) {
+    super(`digest record ${path}: ${why}`, options);
+  }
+}

@@ -1,0 +1,274 @@
+/**
+ * fetchPack: make `<root>/models/<pack>/` hold the pack's verified files, downloading the release zip only
+ * when they are not already there. Node only.
+ *
+ * Nothing half-written ever appears under the pack's name: the zip streams into a temp file beside the cache,
+ * its digest is checked, it is extracted into a temp folder with every file checked, and only then is that
+ * folder renamed into place. Any failure removes both temps and throws a typed error saying what happened.
+ */
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import type { KnownDigest, ModelTask, PackSpec } from '../manifest.js';
+import { packZipUrl } from '../manifest.js';
+import { expectDigest } from './digest.js';
+import { readDigestRecord, recordPackDigests, type RecordedDigest, type RecordedPack } from './digest-record.js';
+import { FetchError, IntegrityError, PackContentError } from './errors.js';
+import { modelsDirOf, resolveInsightFaceRoot } from './paths.js';
+import { resolvePack } from './resolve-pack.js';
+import { streamDownload } from './stream-download.js';
+import { extractZipEntry, openZip, packRelativeNames } from './zip-extract.js';
+
+export type FetchPackEvent =
+  | { readonly phase: 'verify-existing'; readonly file: string; readonly index: number; readonly count: number }
+  | { readonly phase: 'download'; readonly url: string; readonly receivedBytes: number; readonly totalBytes: number | undefined }
+  | { readonly phase: 'extract'; readonly file: string; readonly index: number; readonly count: number; readonly bytes: number }
+  | { readonly phase: 'installed'; readonly dir: string };
+
+export interface FetchPackOptions {
+  /** InsightFace root; default $INSIGHTFACE_HOME, else ~/.insightface. Files land in `<root>/models/<pack>/`. */
+  readonly root?: string;
+  /** Mirror (or test server) holding `<pack>.zip`; default the official v0.7 release. */
+  readonly baseUrl?: string;
+  /** Download even when a verified copy is present. */
+  readonly force?: boolean;
+  readonly onProgress?: (event: FetchPackEvent) => void;
+  readonly signal?: AbortSignal;
+  /** Longest silence tolerated from the server, in ms (default 30 s). */
+  readonly stallTimeoutMs?: number;
+  readonly fetch?: typeof globalThis.fetch;
+}
+
+/** What a file's digest was checked against: the manifest, digests.json, or nothing yet (now recorded). */
+export type DigestCheck = 'manifest' | 'recorded' | 'first-seen';
+
+export interface FetchedFile {
+  readonly name: string;
+  /** From the manifest; undefined for files the manifest does not list. */
+  readonly task: ModelTask | undefined;
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly checkedAgainst: DigestCheck;
+}
+
+export interface FetchPackResult {
+  readonly pack: string;
+  readonly dir: string;
+  /** False when a verified copy was already in place. */
+  readonly downloaded: boolean;
+  /** Why an existing folder was replaced (missing or corrupt file), when it was. */
+  readonly replacedBecause?: string;
+  readonly zip?: { readonly url: string; readonly bytes: number; readonly sha256: string; readonly checkedAgainst: DigestCheck };
+  readonly files: readonly FetchedFile[];
+}
+
+function checkAgainst(
+  subject: string,
+  actual: RecordedDigest,
+  manifest: KnownDigest | undefined,
+  recorded: RecordedDigest | undefined,
+): DigestCheck {
+  expectDigest(subject, actual, manifest, 'manifest');
+  expectDigest(subject, actual, recorded, 'recorded');
+  return manifest?.sha256 !== undefined ? 'manifest' : recorded !== undefined ? 'recorded' : 'first-seen';
+}
+
+async function hashFile(path: string): Promise<RecordedDigest> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    bytes += (chunk as Buffer).byteLength;
+    hash.update(chunk as Buffer);
+  }
+  return { bytes, sha256: hash.digest('hex') };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+type Inspection = { readonly ok: true; readonly files: FetchedFile[] } | { readonly ok: false; readonly reason: string };
+
+/** Checks an existing pack folder against the manifest and the record; says why it is unusable if it is. */
+async function inspectInstalled(
+  spec: PackSpec,
+  dir: string,
+  recorded: RecordedPack | undefined,
+  onProgress: FetchPackOptions['onProgress'],
+): Promise<Inspection> {
+  const recordedNames = Object.keys(recorded?.files ?? {});
+  // An unconfirmed manifest list is only a guess; once a download was recorded, the record says what the pack holds.
+  const names = spec.confirmed || recorded === undefined
+    ? [...new Set([...spec.files.map((file) => file.name), ...recordedNames])]
+    : recordedNames;
+  const files: FetchedFile[] = [];
+  for (const [index, name] of names.entries()) {
+    onProgress?.({ phase: 'verify-existing', file: name, index, count: names.length });
+    const path = join(dir, name);
+    if (!(await exists(path))) return { ok: false, reason: `${name} is missing` };
+    const actual = await hashFile(path);
+    const manifest = spec.files.find((file) => file.name === name);
+    try {
+      const checkedAgainst = checkAgainst(`${spec.name}/${name}`, actual, manifest, recorded?.files[name]);
+      files.push({ name, task: manifest?.task, ...actual, checkedAgainst });
+    } catch (error) {
+      if (error instanceof IntegrityError) return { ok: false, reason: error.message };
+      throw error;
+    }
+  }
+  return { ok: true, files };
+}
+
+/** Moves `staged` to `target`, swapping out an existing folder so `target` is never absent or mixed. */
+async function installFolder(staged: string, target: string, tag: string): Promise<void> {
+  try {
+    await rename(staged, target);
+    return;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOTDIR' && code !== 'EISDIR') throw error;
+  }
+  const old = join(dirname(target), `.${tag}.replaced`);
+  await rename(target, old);
+  try {
+    await rename(staged, target);
+  } catch (error) {
+    await rename(old, target).catch(() => undefined);
+    throw error;
+  }
+  await rm(old, { recursive: true, force: true });
+}
+
+function throwIfAborted(signal: AbortSignal | undefined, url: string, stage: string): void {
+  if (signal?.aborted) throw new FetchError(url, 'aborted', `aborted by the caller during ${stage}`, undefined, { cause: signal.reason });
+}
+
+/**
+ * Ensures `<root>/models/<pack>/` holds the pack, verified; downloads and installs it when absent, incomplete,
+ * corrupt or when `force` is set. `pack` is a manifest name or a caller's own PackSpec (mirrors, tests).
+ */
+export async function fetchPack(pack: string | PackSpec, options: FetchPackOptions = {}): Promise<FetchPackResult> {
+  const spec = resolvePack(pack);
+  const root = resolveInsightFaceRoot(options.root);
+  const modelsDir = modelsDirOf(root);
+  const target = join(modelsDir, spec.name);
+  const url = packZipUrl(spec, options.baseUrl);
+  const record = await readDigestRecord(modelsDir);
+  const recorded = record.packs[spec.name];
+
+  let replacedBecause: string | undefined;
+  if (await exists(target)) {
+    if (options.force) replacedBecause = 'forced';
+    else {
+      const inspection = await inspectInstalled(spec, target, recorded, options.onProgress);
+      if (inspection.ok) {
+        if (inspection.files.some((file) => file.checkedAgainst === 'first-seen')) {
+          // Unpacked by someone else (e.g. InsightFace Python): remember what it held from now on.
+          await recordPackDigests(modelsDir, spec.name, {
+            files: Object.fromEntries(inspection.files.map((file) => [file.name, { bytes: file.bytes, sha256: file.sha256 }])),
+            recordedAt: new Date().toISOString(),
+            source: 'existing folder',
+          });
+        }
+        return { pack: spec.name, dir: target, downloaded: false, files: inspection.files };
+      }
+      replacedBecause = inspection.reason;
+    }
+  }
+
+  await mkdir(modelsDir, { recursive: true });
+  const tag = `${spec.name}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  const tempZip = join(modelsDir, `.${tag}.zip.part`);
+  const tempDir = join(modelsDir, `.${tag}.partial`);
+  try {
+    const zip = await downloadZip(url, tempZip, spec, recorded, options);
+    const files = await extractPack(spec, url, tempZip, tempDir, recorded, options);
+    throwIfAborted(options.signal, url, 'installation');
+    await installFolder(tempDir, target, tag);
+    options.onProgress?.({ phase: 'installed', dir: target });
+    await recordPackDigests(modelsDir, spec.name, {
+      zip: { bytes: zip.bytes, sha256: zip.sha256 },
+      files: Object.fromEntries(files.map((file) => [file.name, { bytes: file.bytes, sha256: file.sha256 }])),
+      recordedAt: new Date().toISOString(),
+      source: url,
+    });
+    return { pack: spec.name, dir: target, downloaded: true, replacedBecause, zip, files };
+  } finally {
+    await rm(tempZip, { force: true });
+    await rm(tempDir, { recursive: true, force: true });
+  }
+}
+
+async function downloadZip(
+  url: string,
+  tempZip: string,
+  spec: PackSpec,
+  recorded: RecordedPack | undefined,
+  options: FetchPackOptions,
+): Promise<NonNullable<FetchPackResult['zip']>> {
+  const hash = createHash('sha256');
+  const file = await open(tempZip, 'wx');
+  let bytes = 0;
+  try {
+    await streamDownload(url, {
+      expectedBytes: spec.zip.bytes ?? recorded?.zip?.bytes,
+      signal: options.signal,
+      stallTimeoutMs: options.stallTimeoutMs,
+      fetch: options.fetch,
+      onChunk: async (chunk) => {
+        hash.update(chunk);
+        bytes += chunk.byteLength;
+        await file.write(chunk);
+      },
+      onProgress: (progress) => options.onProgress?.({ phase: 'download', ...progress }),
+    });
+  } finally {
+    await file.close();
+  }
+  const actual = { bytes, sha256: hash.digest('hex') };
+  const checkedAgainst = checkAgainst(`${spec.name}.zip`, actual, spec.zip, recorded?.zip);
+  return { url, ...actual, checkedAgainst };
+}
+
+async function extractPack(
+  spec: PackSpec,
+  url: string,
+  tempZip: string,
+  tempDir: string,
+  recorded: RecordedPack | undefined,
+  options: FetchPackOptions,
+): Promise<FetchedFile[]> {
+  const archive = `${spec.name}.zip`;
+  const { file, entries } = await openZip(tempZip, archive);
+  try {
+    const names = packRelativeNames(entries, archive);
+    const present = new Set(names.values());
+    const missing = spec.confirmed ? spec.files.map((f) => f.name).filter((name) => !present.has(name)) : [];
+    if (missing.length > 0) throw new PackContentError(spec.name, missing, [...present]);
+
+    await mkdir(tempDir);
+    const fetched: FetchedFile[] = [];
+    let index = 0;
+    for (const [entry, name] of names) {
+      throwIfAborted(options.signal, url, 'extraction');
+      const destination = join(tempDir, name);
+      await mkdir(dirname(destination), { recursive: true });
+      const actual = await extractZipEntry(file, entry, destination, archive);
+      const manifest = spec.files.find((f) => f.name === name);
+      const checkedAgainst = checkAgainst(`${spec.name}/${name}`, actual, manifest, recorded?.files[name]);
+      fetched.push({ name, task: manifest?.task, ...actual, checkedAgainst });
+      options.onProgress?.({ phase: 'extract', file: name, index, count: names.size, bytes: actual.bytes });
+      index++;
+    }
+    return fetched;
+  } finally {
+    await file.close();
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * Where packs live on disk: `<root>/models/<pack>/`, exactly where InsightFace Python's FaceAnalysis keeps
+ * them (root defaults to ~/.insightface), so one copy serves both. Node only.
+ */
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** Root for packs: explicit option, else $INSIGHTFACE_HOME, else ~/.insightface; a leading ~ is expanded. */
+export function resolveInsightFaceRoot(root?: string, env: NodeJS.ProcessEnv = process.env): string {
+  const chosen = root ?? (env.INSIGHTFACE_HOME !== undefined && env.INSIGHTFACE_HOME !== '' ? env.INSIGHTFACE_HOME : '~/.insightface');
+  const expanded = chosen === '~' || chosen.startsWith('~/') ? join(homedir(), chosen.slice(1)) : chosen;
+  return resolve(expanded);
+}
+
+/** `<root>/models`, the folder holding every pack folder and digests.json. */
+export function modelsDirOf(root: string): string {
+  return join(root, 'models');
+}
+
+/** `<root>/models/<pack>`, the folder FaceAnalysis(name=pack, root=root) reads. */
+export function packDirOf(root: string, pack: string): string {
+  return join(modelsDirOf(root), pack);
+}
