@@ -1,4 +1,4 @@
-import { GraphError } from '../parser/errors.js';
+import { GraphError, UnsupportedOpError } from '../parser/errors.js';
 import { nodeLabel, type DataType, type TensorData } from '../parser/ir.js';
 import { broadcastIndex, broadcastShapes } from './broadcast.js';
 import { makeTensor } from './tensor-util.js';
@@ -58,6 +58,9 @@ export const binary: OpModule<BinaryParams> = {
       throw new GraphError(`expects ${VARIADIC.has(kind) ? 'at least 1' : '2'} inputs, got ${inputs.length}`, nodeLabel(node), node.opType);
     }
     const type = inputs[0]!.type;
+    // float16/bfloat16 data are raw Uint16 bits here; arithmetic on them would be silently wrong.
+    const half = inputs.find((v) => v.type === 'float16' || v.type === 'bfloat16');
+    if (half) throw new UnsupportedOpError(node.opType, nodeLabel(node), `type ${half.type}`);
     if (kind !== 'Pow' && inputs.some((v) => v.type !== type)) {
       throw new GraphError(`input types differ (${inputs.map((v) => v.type).join(', ')})`, nodeLabel(node), node.opType);
     }
@@ -89,7 +92,8 @@ export const binary: OpModule<BinaryParams> = {
         for (let i = 0; i < total; i++) dst[i] = f(dst[i] as bigint, bd[index ? index[i]! : i]!);
       } else {
         const f = floatFn(params.kind);
-        const bd = b.data as Float32Array;
+        // Pow may take an int64 exponent with a float base: read it as numbers (exact up to 2^53).
+        const bd = (b.data instanceof BigInt64Array || b.data instanceof BigUint64Array ? Float64Array.from(b.data, Number) : b.data) as Float32Array;
         if (COMPARISONS.has(params.kind)) {
           // Compare in the source dtype, then store 0/1 into the bool output.
           const ad = new Float64Array(total);
