@@ -57,6 +57,8 @@ export const unary: OpModule<UnaryParams> = {
     const { node } = ctx;
     const kind = node.opType as UnaryKind;
     const x = ctx.inputs[0]!;
+    // float16/bfloat16 data are raw Uint16 bits here; applying the formula to them would be silently wrong.
+    if (x.type === 'float16' || x.type === 'bfloat16') throw new UnsupportedOpError(kind, nodeLabel(node), `type ${x.type}`);
     let alpha = 0;
     let beta = 0;
     switch (kind) {
@@ -104,12 +106,18 @@ export const identity: OpModule<null> = {
   resolve(ctx) {
     const x = ctx.inputs[0]!;
     const outputs = [{ type: x.type, dims: x.dims }];
-    if (ctx.node.opType === 'Dropout' && ctx.node.outputs.length > 1 && ctx.node.outputs[1] !== '') {
-      const training = ctx.constants[2];
-      if (training !== undefined && readNumber(training.data, 0) !== 0) {
-        throw new UnsupportedOpError('Dropout', nodeLabel(ctx.node), 'training_mode=true (random) is not supported');
+    if (ctx.node.opType === 'Dropout') {
+      // Opset ≥ 12 takes training_mode as input 2: when true, Dropout is random unless the ratio is a known 0.
+      if (ctx.node.inputs[2]) {
+        const training = ctx.constants[2];
+        if (training === undefined) throw new UnsupportedOpError('Dropout', nodeLabel(ctx.node), 'training_mode must be known at load time');
+        const ratio = ctx.node.inputs[1] ? ctx.constants[1] : undefined;
+        const ratioIsZero = ratio !== undefined && ratio.data.length > 0 && readNumber(ratio.data, 0) === 0;
+        if (training.data.length > 0 && readNumber(training.data, 0) !== 0 && !ratioIsZero) {
+          throw new UnsupportedOpError('Dropout', nodeLabel(ctx.node), 'training_mode=true with a non-zero ratio (random) is not supported');
+        }
       }
-      outputs.push({ type: 'bool', dims: x.dims });
+      if (ctx.node.outputs.length > 1 && ctx.node.outputs[1] !== '') outputs.push({ type: 'bool', dims: x.dims });
     }
     return { params: null, outputs };
   },
