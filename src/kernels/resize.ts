@@ -42,7 +42,9 @@ export const resize: OpModule<ResizeParams> = {
     const mode = rawMode === 'bilinear' ? 'linear' : rawMode;
     if (mode !== 'nearest' && mode !== 'linear') unsupported(node, `mode '${rawMode}'`);
     const isUpsample = node.opType === 'Upsample' || ctx.opset < 11;
-    const coordinateMode = (isUpsample ? 'asymmetric' : attrString(node, 'coordinate_transformation_mode', 'half_pixel')) as CoordinateMode;
+    const rawCoordinateMode = isUpsample ? 'asymmetric' : attrString(node, 'coordinate_transformation_mode', 'half_pixel');
+    // Opset 11 spelled tf_half_pixel_for_nearest as tf_half_pixel_for_nn (renamed in opset 13, same formula).
+    const coordinateMode = (rawCoordinateMode === 'tf_half_pixel_for_nn' ? 'tf_half_pixel_for_nearest' : rawCoordinateMode) as CoordinateMode;
     if (!COORDINATE_MODES.has(coordinateMode)) unsupported(node, `coordinate_transformation_mode '${coordinateMode}'`);
     const nearestMode = (isUpsample ? 'floor' : attrString(node, 'nearest_mode', 'round_prefer_floor')) as NearestMode;
     if (!NEAREST_MODES.has(nearestMode)) unsupported(node, `nearest_mode '${nearestMode}'`);
@@ -153,7 +155,11 @@ export function sourceCoordinate(p: ResizeParams, axis: number, i: number): numb
   switch (p.coordinateMode) {
     case 'half_pixel': return (i + 0.5) / scale - 0.5;
     case 'pytorch_half_pixel': return outSize > 1 ? (i + 0.5) / scale - 0.5 : 0;
-    case 'align_corners': return outSize === 1 ? 0 : (i * (inSize - 1)) / (outSize - 1);
+    case 'align_corners': {
+      // ONNX measures the resized length as inSize·scale, unrounded (= outSize when sizes were given).
+      const resized = inSize * scale;
+      return outSize === 1 || resized === 1 ? 0 : (i * (inSize - 1)) / (resized - 1);
+    }
     case 'asymmetric': return i / scale;
     case 'tf_half_pixel_for_nearest': return (i + 0.5) / scale;
   }
