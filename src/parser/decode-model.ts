@@ -3,7 +3,7 @@ import type { onnx } from 'onnx-proto';
 import { GraphError, ModelFormatError } from './errors.js';
 import type { Attribute, Dim, Graph, Model, Node, TensorData, ValueInfo } from './ir.js';
 import { longToNumber } from './long.js';
-import { dataTypeFromOnnx, tensorFromProto } from './tensor-proto.js';
+import { ONNX_DTYPE_NAMES, dataTypeFromOnnx, tensorFromProto } from './tensor-proto.js';
 import { sortTopologically } from './topological-sort.js';
 
 const { onnx: onnxNs } = onnxProto;
@@ -57,7 +57,9 @@ function buildGraph(proto: onnx.IGraphProto): Graph {
   }
   if ((proto.sparseInitializer?.length ?? 0) > 0) throw new ModelFormatError('sparse initializers are not supported');
 
-  const inputs = (proto.input ?? []).map(valueInfoFromProto).filter((v) => !initializers.has(v.name));
+  const realInputs = (proto.input ?? []).filter((v) => !initializers.has(v.name ?? ''));
+  for (const v of realInputs) checkFeedableInput(v);
+  const inputs = realInputs.map(valueInfoFromProto);
   const outputs = (proto.output ?? []).map(valueInfoFromProto);
   if (outputs.length === 0) throw new GraphError('the graph declares no outputs');
   const valueInfo = new Map<string, ValueInfo>();
@@ -73,6 +75,23 @@ function buildGraph(proto: onnx.IGraphProto): Graph {
     if (!produced) throw new GraphError(`graph output '${output.name}' is produced by no node, input or initializer`);
   }
   return { name: proto.name ?? '', inputs, outputs, valueInfo, nodes, initializers };
+}
+
+/**
+ * A graph input the caller could never feed (a sequence, map or optional value, or a string/complex tensor) is refused
+ * at load time, naming the input, rather than accepted and left to fail obscurely later.
+ */
+function checkFeedableInput(proto: onnx.IValueInfoProto): void {
+  const name = proto.name ?? '';
+  const type = proto.type;
+  if (!type) return;
+  const kind = type.sequenceType ? 'a sequence' : type.mapType ? 'a map' : type.optionalType ? 'an optional'
+    : type.sparseTensorType ? 'a sparse tensor' : undefined;
+  if (kind) throw new GraphError(`graph input '${name}' is ${kind}; only dense tensors are supported`);
+  const code = type.tensorType?.elemType ?? 0;
+  if (type.tensorType && code !== 0 && dataTypeFromOnnx(code) === undefined) {
+    throw new GraphError(`graph input '${name}' has element type ${ONNX_DTYPE_NAMES[code] ?? code}, which this engine does not support`);
+  }
 }
 
 function valueInfoFromProto(proto: onnx.IValueInfoProto): ValueInfo {
