@@ -1,0 +1,280 @@
+/**
+ * The ONNX project's operator ("node") tests from Debian's libonnx-testdata, run through InferenceSession on any
+ * backend. The case list and runner are backend-independent so the WebGPU suite runs exactly the same cases.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import onnxProto from 'onnx-proto';
+import type { onnx as OnnxTypes } from 'onnx-proto';
+import { InsightGpuError, UnsupportedOpError } from '../../src/parser/errors.js';
+import type { TensorData } from '../../src/parser/ir.js';
+import { supportedOpTypes } from '../../src/kernels/registry.js';
+import { InferenceSession, type SessionOptions } from '../../src/runtime/session.js';
+import { compareTensors } from './compare.js';
+import { EXCLUSIONS, type Exclusion } from './exclusions.js';
+import { readTensorFile } from './tensor-file.js';
+
+const { onnx } = onnxProto;
+
+export const DEFAULT_TESTDATA_DIR = process.env['ONNX_TESTDATA_DIR'] ?? '/usr/share/libonnx-testdata/data/node';
+
+/** The test data are a hard prerequisite: a missing directory is a setup failure, never a silent skip. */
+export class TestDataMissingError extends Error {
+  constructor(readonly dir: string) {
+    super(`ONNX node test data not found at ${dir}: install Debian's libonnx-testdata ` +
+      '(apt-get install libonnx-testdata; .ci/run does this) or point ONNX_TESTDATA_DIR at a copy of onnx/backend/test/data/node');
+    this.name = 'TestDataMissingError';
+  }
+}
+
+export interface ConformanceCase {
+  /** Directory name, e.g. test_conv_with_strides_padding. */
+  readonly name: string;
+  readonly dir: string;
+  /** The registry op type this case exercises. */
+  readonly op: string;
+  /** Every op type its model uses (all of them ours). */
+  readonly opTypes: readonly string[];
+  /** test_data_set_N directories. */
+  readonly dataSets: readonly string[];
+  /** Present when the case is out of scope; the runner then checks that it is refused with a typed error. */
+  readonly exclusion: Exclusion | undefined;
+}
+
+/** Test-name spellings that differ from the op type (the name's leading words, underscores removed). */
+const NAME_ALIASES: Readonly<Record<string, string>> = {
+  batchnorm: 'BatchNormalization', lessequal: 'LessOrEqual', greaterequal: 'GreaterOrEqual',
+};
+
+/**
+ * The op a case tests, from the test's leading words (test_hardswish_expanded → HardSwish); a single-op model whose
+ * name spells the op differently (test_training_dropout, test_less_equal) is attributed to its only op. Returns
+ * undefined for cases of ops we do not claim, e.g. test_celu_expanded or test_castlike_*_expanded, whose bodies
+ * happen to use only our ops.
+ */
+function opOfCase(name: string, opTypes: readonly string[], ours: ReadonlySet<string>): string | undefined {
+  const words = name.replace(/^test_/, '').replace(/_expanded$/, '').split('_');
+  const byKey = new Map([...ours].map((op) => [op.toLowerCase(), op]));
+  for (let k = words.length; k >= 1; k--) {
+    const key = words.slice(0, k).join('').toLowerCase();
+    const op = byKey.get(key) ?? NAME_ALIASES[key];
+    // An expansion spells the op out in other ops, so only its name says which op it tests.
+    if (op !== undefined && (opTypes.includes(op) || name.endsWith('_expanded'))) return op;
+  }
+  if (name.endsWith('_expanded') || opTypes.length !== 1) return undefined;
+  return opTypes[0];
+}
+
+/** Op types of a model file, read with the protobuf decoder directly so a parser bug cannot hide a case. */
+function modelOpTypes(path: string): string[] {
+  const model = onnx.ModelProto.decode(readFileSync(path));
+  const types = new Set<string>();
+  for (const node of model.graph?.node ?? []) {
+    const domain = node.domain ?? '';
+    types.add(domain === '' || domain === 'ai.onnx' ? node.opType ?? '' : `${domain}.${node.opType}`);
+  }
+  return [...types];
+}
+
+/** Every node case whose model uses only ops in our registry, attributed to the op it tests. */
+export function listConformanceCases(dir: string = DEFAULT_TESTDATA_DIR): ConformanceCase[] {
+  if (!existsSync(dir)) throw new TestDataMissingError(dir);
+  const ours = new Set(supportedOpTypes());
+  const cases: ConformanceCase[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const caseDir = join(dir, name);
+    const modelPath = join(caseDir, 'model.onnx');
+    if (!existsSync(modelPath)) continue;
+    const opTypes = modelOpTypes(modelPath);
+    if (opTypes.length === 0 || !opTypes.every((t) => ours.has(t))) continue;
+    const op = opOfCase(name, opTypes, ours);
+    if (op === undefined) continue;
+    const dataSets = readdirSync(caseDir).filter((d) => d.startsWith('test_data_set_')).sort().map((d) => join(caseDir, d));
+    cases.push({ name, dir: caseDir, op, opTypes, dataSets, exclusion: EXCLUSIONS[name] });
+  }
+  if (cases.length === 0) throw new TestDataMissingError(`${dir} (no usable cases in it)`);
+  return cases;
+}
+
+export type CaseStatus =
+  /** Every output of every data set matched. */
+  | 'passed'
+  /** An excluded case was refused with the expected typed error. */
+  | 'excluded'
+  | 'failed';
+
+export interface CaseOutcome {
+  readonly name: string;
+  readonly op: string;
+  readonly status: CaseStatus;
+  /** Why it failed, or the error an excluded case was refused with. */
+  readonly detail: string;
+  readonly ms: number;
+}
+
+/** `input_K.pb` files of a data set in K order. */
+function numbered(dataSet: string, prefix: 'input' | 'output'): string[] {
+  return readdirSync(dataSet)
+    .filter((f) => f.startsWith(`${prefix}_`) && f.endsWith('.pb'))
+    .sort((a, b) => Number(a.slice(prefix.length + 1, -3)) - Number(b.slice(prefix.length + 1, -3)))
+    .map((f) => join(dataSet, f));
+}
+
+/**
+ * Inputs the engine needs at load time because they decide shapes or select the formula (target shapes, axes,
+ * scales/sizes, slice bounds, Clip bounds, Dropout's training flag). Real models hold them as initializers or
+ * Constant outputs; many node tests feed them as graph inputs instead. The engine refuses those models with
+ * UnsupportedOpError (checked), and the case is then run with those values moved into the model as initializers.
+ */
+export const LOAD_TIME_INPUTS: Readonly<Record<string, readonly number[]>> = {
+  Reshape: [1], Squeeze: [1], Unsqueeze: [1], Slice: [1, 2, 3, 4], Resize: [1, 2, 3], Upsample: [1],
+  Clip: [1, 2], ConstantOfShape: [0], Dropout: [1, 2],
+};
+
+function loadTimeGraphInputs(model: OnnxTypes.ModelProto): Set<string> {
+  const graphInputs = new Set((model.graph?.input ?? []).map((v) => v.name ?? ''));
+  const names = new Set<string>();
+  for (const node of model.graph?.node ?? []) {
+    for (const k of LOAD_TIME_INPUTS[node.opType ?? ''] ?? []) {
+      const name = node.input?.[k];
+      if (name && graphInputs.has(name)) names.add(name);
+    }
+  }
+  return names;
+}
+
+/** The model with the named graph inputs turned into initializers holding this data set's values. */
+function bakeInputs(model: OnnxTypes.ModelProto, values: ReadonlyMap<string, OnnxTypes.TensorProto>): Uint8Array {
+  const copy = onnx.ModelProto.decode(onnx.ModelProto.encode(model).finish());
+  const graph = copy.graph!;
+  graph.input = (graph.input ?? []).filter((v) => !values.has(v.name ?? ''));
+  graph.initializer = [...(graph.initializer ?? []), ...[...values].map(([name, proto]) => onnx.TensorProto.create({ ...proto, name }))];
+  return onnx.ModelProto.encode(copy).finish();
+}
+
+class ConformanceMismatch extends Error {
+  override readonly name = 'ConformanceMismatch';
+}
+
+/** Runs every data set of a case on `modelBytes`; with `bake`, those inputs become initializers per data set. */
+async function runDataSets(c: ConformanceCase, model: OnnxTypes.ModelProto, modelBytes: Uint8Array, bake: ReadonlySet<string>, options: SessionOptions): Promise<void> {
+  const inputOrder = (model.graph?.input ?? []).map((v) => v.name ?? '');
+  // Load before reading any data file, so a model the engine refuses is reported as such.
+  let shared = bake.size === 0 ? await InferenceSession.create(modelBytes, options) : undefined;
+  try {
+    for (const dataSet of c.dataSets) {
+      const feeds: Record<string, TensorData> = {};
+      const baked = new Map<string, OnnxTypes.TensorProto>();
+      numbered(dataSet, 'input').forEach((file, k) => {
+        const { name, tensor, proto } = readTensorFile(file);
+        // Files name their input; the position among the declared inputs is the fallback.
+        const input = inputOrder.includes(name) ? name : inputOrder[k] ?? name;
+        if (bake.has(input)) baked.set(input, proto);
+        else feeds[input] = tensor;
+      });
+      const session = bake.size > 0
+        ? await InferenceSession.create(bakeInputs(model, baked), options)
+        : (shared ??= await InferenceSession.create(modelBytes, options));
+      try {
+        const results = await session.run(feeds);
+        const outputs = numbered(dataSet, 'output');
+        if (outputs.length !== session.outputNames.length) {
+          throw new ConformanceMismatch(`${outputs.length} expected outputs, the model declares ${session.outputNames.length}`);
+        }
+        outputs.forEach((file, k) => {
+          const name = session.outputNames[k]!;
+          const problem = compareTensors(results[name]!, readTensorFile(file).tensor);
+          if (problem) throw new ConformanceMismatch(`${dataSet.slice(c.dir.length + 1)} output '${name}': ${problem}`);
+        });
+      } finally {
+        if (session !== shared) await session.release();
+      }
+    }
+  } finally {
+    await shared?.release();
+  }
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * Runs one case. Never throws: every problem becomes a 'failed' outcome with its reason. Cases whose load-time
+ * inputs arrive as graph inputs must first be refused with UnsupportedOpError, then pass with them baked in.
+ */
+export async function runConformanceCase(c: ConformanceCase, options: SessionOptions): Promise<CaseOutcome> {
+  const start = performance.now();
+  const outcome = (status: CaseStatus, detail: string): CaseOutcome => ({ name: c.name, op: c.op, status, detail, ms: performance.now() - start });
+  const modelBytes = readFileSync(join(c.dir, 'model.onnx'));
+  const model = onnx.ModelProto.decode(modelBytes);
+  const bake = loadTimeGraphInputs(model);
+  let note = '';
+  let error: unknown;
+  try {
+    try {
+      await runDataSets(c, model, modelBytes, new Set(), options);
+    } catch (refusal) {
+      // Only a clean refusal of runtime load-time inputs earns a second run with them baked in.
+      if (bake.size === 0 || !(refusal instanceof UnsupportedOpError)) throw refusal;
+      note = ` [refused with ${[...bake].join(', ')} as runtime inputs; run with them baked in as initializers]`;
+      await runDataSets(c, model, modelBytes, bake, options);
+    }
+  } catch (e) {
+    error = e;
+  }
+  if (c.exclusion === undefined) return error === undefined ? outcome('passed', note.trim()) : outcome('failed', describeError(error) + note);
+  if (error === undefined) return outcome('failed', `excluded (${c.exclusion.reason}) but it passes: remove it from the exclusion table`);
+  const expected = c.exclusion.refusedWith === 'UnsupportedOpError' ? UnsupportedOpError : InsightGpuError;
+  if (!(error instanceof expected)) {
+    return outcome('failed', `excluded (${c.exclusion.reason}), so it must be refused with ${c.exclusion.refusedWith}; got ${describeError(error)}`);
+  }
+  return outcome('excluded', describeError(error) + note);
+}
+
+export async function runConformance(cases: readonly ConformanceCase[], options: SessionOptions): Promise<CaseOutcome[]> {
+  const outcomes: CaseOutcome[] = [];
+  for (const c of cases) outcomes.push(await runConformanceCase(c, options));
+  return outcomes;
+}
+
+export interface OpSummary {
+  readonly op: string;
+  readonly passed: number;
+  readonly total: number;
+  readonly excluded: number;
+  readonly failed: readonly CaseOutcome[];
+}
+
+export function summarizeByOp(outcomes: readonly CaseOutcome[]): OpSummary[] {
+  const byOp = new Map<string, CaseOutcome[]>();
+  for (const o of outcomes) byOp.set(o.op, [...(byOp.get(o.op) ?? []), o]);
+  return [...byOp.keys()].sort().map((op) => {
+    const list = byOp.get(op)!;
+    return {
+      op, total: list.length,
+      passed: list.filter((o) => o.status === 'passed').length,
+      excluded: list.filter((o) => o.status === 'excluded').length,
+      failed: list.filter((o) => o.status === 'failed'),
+    };
+  });
+}
+
+/** "op: passed/total (excluded n)" per op, laid out in columns to keep the test log short. */
+export function formatTable(summaries: readonly OpSummary[], columns = 3): string {
+  const cells = summaries.map((s) => `${s.op}: ${s.passed}/${s.total}${s.excluded ? ` (excluded ${s.excluded})` : ''}${s.failed.length ? ` FAILED ${s.failed.length}` : ''}`);
+  const width = Math.max(...cells.map((c) => c.length)) + 2;
+  const rows: string[] = [];
+  const height = Math.ceil(cells.length / columns);
+  for (let r = 0; r < height; r++) {
+    const row: string[] = [];
+    for (let col = 0; col < columns; col++) {
+      const cell = cells[col * height + r];
+      if (cell !== undefined) row.push(cell.padEnd(width));
+    }
+    rows.push(row.join('').trimEnd());
+  }
+  const total = summaries.reduce((a, s) => ({ p: a.p + s.passed, t: a.t + s.total, x: a.x + s.excluded }), { p: 0, t: 0, x: 0 });
+  rows.push(`all: ${total.p}/${total.t} passed, ${total.x} excluded (out of scope, refused with typed errors), ${total.t - total.p - total.x} failed`);
+  return rows.join('\n');
+}
