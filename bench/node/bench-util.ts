@@ -1,0 +1,52 @@
+/** Timing and comparison helpers for the benchmark. */
+export interface Measurement {
+  readonly first: number;
+  readonly median: number;
+  readonly min: number;
+  readonly samples: readonly number[];
+}
+
+/** Runs `fn` `warmup` times untimed (JIT, caches, lazy compilation), then `runs` times timed. */
+export async function measure(fn: () => Promise<void>, warmup: number, runs: number): Promise<Measurement> {
+  let first = NaN;
+  for (let i = 0; i < warmup; i++) {
+    const t = performance.now();
+    await fn();
+    if (i === 0) first = performance.now() - t;
+  }
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await fn();
+    samples.push(performance.now() - t);
+  }
+  if (Number.isNaN(first)) first = samples[0]!;
+  return { first, median: median(samples), min: Math.min(...samples), samples };
+}
+
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export function formatMs(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms >= 100 ? 0 : 1)} ms`;
+}
+
+/** Worst, over outputs present in both, of max|a−b| / max|b| (the project's fp32 parity measure). */
+export function maxRelativeError(ours: ReadonlyMap<string, Float32Array>, reference: ReadonlyMap<string, Float32Array>): number {
+  let worst = 0;
+  for (const [name, b] of reference) {
+    const a = ours.get(name);
+    if (!a || a.length !== b.length) return Infinity;
+    let diff = 0;
+    let scale = 0;
+    for (let i = 0; i < b.length; i++) {
+      diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+      scale = Math.max(scale, Math.abs(b[i]!));
+    }
+    worst = Math.max(worst, scale > 0 ? diff / scale : diff);
+  }
+  return worst;
+}

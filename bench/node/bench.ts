@@ -1,0 +1,202 @@
+/**
+ * CPU benchmark: our CPU backend against onnxruntime-web's wasm backend (single-threaded, the fair peer for a
+ * single-threaded engine) and onnxruntime-node (multi-threaded native, the ceiling), measured in the same run.
+ *
+ *   npm run bench -- --backend cpu [--json FILE] [--runs N] [--warmup N] [--models a,b] [--models-dir DIR]
+ *   npm run bench -- --backend webgpu …   (delegates to bench/node/bench-webgpu.ts)
+ *
+ * A benchmark, not a test: it prints medians after warm-up and never asserts on time.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { BENCH_MODELS, type BenchModel } from './bench-models.js';
+import { measure, formatMs, maxRelativeError } from './bench-util.js';
+import { createOrtNodeRunner, createOrtWebRunner, createOursRunner, type Runner } from './runners.js';
+
+export interface BenchOptions {
+  readonly backend: 'cpu' | 'webgpu';
+  readonly json?: string;
+  readonly runs: number;
+  readonly warmup: number;
+  readonly models?: readonly string[];
+  readonly modelsDir: string;
+  /** Reserved for the pipeline benchmark (detect → align → embed), dispatched elsewhere. */
+  readonly pipeline: boolean;
+}
+
+/** One row of the JSON report: our latency against one peer's. */
+export interface BenchRow {
+  readonly model: string;
+  readonly dims: readonly number[];
+  readonly backend: string;
+  readonly ours_ms: number;
+  readonly peer: string;
+  readonly peer_ms: number;
+  readonly ratio: number;
+}
+
+class BenchUsageError extends Error {
+  override readonly name = 'BenchUsageError';
+}
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const DEFAULT_MODELS_DIR = resolve(HERE, '../../../shared/models');
+
+export function parseBenchArgs(argv: readonly string[]): BenchOptions {
+  let backend: 'cpu' | 'webgpu' = 'cpu';
+  let json: string | undefined;
+  let runs = 10;
+  let warmup = 2;
+  let models: string[] | undefined;
+  let modelsDir = process.env.INSIGHTGPU_MODELS ?? DEFAULT_MODELS_DIR;
+  let pipeline = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new BenchUsageError(`${arg} needs a value`);
+      return v;
+    };
+    const count = (min: number): number => {
+      const v = Number(value());
+      if (!Number.isInteger(v) || v < min) throw new BenchUsageError(`${arg} must be an integer ≥ ${min}`);
+      return v;
+    };
+    switch (arg) {
+      case '--backend': {
+        const v = value();
+        if (v !== 'cpu' && v !== 'webgpu') throw new BenchUsageError(`--backend must be cpu or webgpu, not '${v}'`);
+        backend = v;
+        break;
+      }
+      case '--json': json = value(); break;
+      case '--runs': runs = count(1); break;
+      case '--warmup': warmup = count(0); break;
+      case '--models': models = value().split(',').map((s) => s.trim()).filter(Boolean); break;
+      case '--models-dir': modelsDir = value(); break;
+      case '--pipeline': pipeline = true; break;
+      case '--': break;
+      default: throw new BenchUsageError(`unknown argument '${arg}'`);
+    }
+  }
+  return { backend, json, runs, warmup, models, modelsDir, pipeline };
+}
+
+function selectModels(options: BenchOptions): BenchModel[] {
+  if (!options.models) return [...BENCH_MODELS];
+  return options.models.map((name) => {
+    const found = BENCH_MODELS.find((m) => m.name === name || m.file === name || m.file === `${name}.onnx`);
+    if (!found) throw new BenchUsageError(`unknown model '${name}' (known: ${BENCH_MODELS.map((m) => m.name).join(', ')})`);
+    return found;
+  });
+}
+
+/** Deterministic pseudo-random input in [-1, 1), so every engine sees the same tensor. */
+function makeInput(dims: readonly number[]): Float32Array {
+  const n = dims.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  let s = 0x2545f491;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    data[i] = ((s >>> 0) / 2 ** 32) * 2 - 1;
+  }
+  return data;
+}
+
+async function benchCpu(options: BenchOptions): Promise<number> {
+  const models = selectModels(options);
+  const rows: BenchRow[] = [];
+  const table: string[][] = [['model', 'dims', 'ours (cpu)', 'ort-web wasm 1T', 'ratio', 'ort-node', 'ratio', 'max rel err']];
+  for (const model of models) {
+    const path = join(options.modelsDir, model.file);
+    if (!existsSync(path)) {
+      console.error(`skip ${model.name}: ${path} not found`);
+      continue;
+    }
+    const bytes = readFileSync(path);
+    const input = makeInput(model.dims);
+    const runners: Runner[] = [
+      await createOursRunner(bytes, model, input),
+      await createOrtWebRunner(bytes, model, input),
+      await createOrtNodeRunner(bytes, model, input),
+    ];
+    const [ours, web, node] = runners as [Runner, Runner, Runner];
+    const results = [];
+    for (const r of runners) {
+      process.stderr.write(`${model.name}: ${r.label} …`);
+      const m = await measure(r.run, options.warmup, options.runs);
+      process.stderr.write(` median ${formatMs(m.median)} (first ${formatMs(m.first)}, min ${formatMs(m.min)})\n`);
+      results.push(m);
+    }
+    const [mo, mw, mn] = results as [typeof results[0], typeof results[0], typeof results[0]];
+    // Sanity only (the parity suite owns correctness): worst output's max|a−b| / max|b| against ort-node.
+    const err = maxRelativeError(await ours.outputs(), await node.outputs());
+    for (const [peer, m] of [[web.label, mw], [node.label, mn]] as const) {
+      rows.push({ model: model.name, dims: model.dims, backend: 'cpu', ours_ms: round(mo.median), peer, peer_ms: round(m.median), ratio: round(mo.median / m.median) });
+    }
+    table.push([
+      model.name, model.dims.join('×'), formatMs(mo.median), formatMs(mw.median), `${(mo.median / mw.median).toFixed(2)}×`,
+      formatMs(mn.median), `${(mo.median / mn.median).toFixed(2)}×`, err.toExponential(1),
+    ]);
+    for (const r of runners) await r.release();
+  }
+  printTable(table);
+  console.log(`medians of ${options.runs} runs after ${options.warmup} warm-up; ratio = ours / peer (lower is better); ort-node uses its default thread pool`);
+  if (options.json) {
+    writeFileSync(options.json, `${JSON.stringify(rows, null, 2)}\n`);
+    console.log(`wrote ${rows.length} rows to ${options.json}`);
+  }
+  return 0;
+}
+
+function round(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
+
+function printTable(rows: readonly string[][]): void {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  rows.forEach((r, i) => {
+    console.log(r.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
+    if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  });
+}
+
+type WebGpuBench = (argv: readonly string[]) => Promise<number>;
+
+async function benchWebgpuDelegate(argv: readonly string[]): Promise<number> {
+  const file = join(HERE, 'bench-webgpu.ts');
+  if (!existsSync(file)) throw new BenchUsageError(`--backend webgpu needs bench/node/bench-webgpu.ts, which is not there yet`);
+  const mod = (await import(pathToFileURL(file).href)) as { benchWebgpu?: WebGpuBench };
+  if (typeof mod.benchWebgpu !== 'function') throw new BenchUsageError('bench/node/bench-webgpu.ts does not export benchWebgpu(argv)');
+  return mod.benchWebgpu(argv);
+}
+
+/** Pipeline benchmark hook: the pipeline engineer plugs in bench/node/bench-pipeline.ts exporting benchPipeline(argv). */
+async function benchPipelineDelegate(argv: readonly string[]): Promise<number> {
+  const file = join(HERE, 'bench-pipeline.ts');
+  if (!existsSync(file)) throw new BenchUsageError('--pipeline needs bench/node/bench-pipeline.ts, which is not there yet');
+  const mod = (await import(pathToFileURL(file).href)) as { benchPipeline?: WebGpuBench };
+  if (typeof mod.benchPipeline !== 'function') throw new BenchUsageError('bench/node/bench-pipeline.ts does not export benchPipeline(argv)');
+  return mod.benchPipeline(argv);
+}
+
+/** CLI entry (also used by `insightgpu bench`): returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const options = parseBenchArgs(argv);
+    if (options.pipeline) return await benchPipelineDelegate(argv);
+    if (options.backend === 'webgpu') return await benchWebgpuDelegate(argv);
+    return await benchCpu(options);
+  } catch (error) {
+    if (error instanceof BenchUsageError) {
+      console.error(`bench: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = await main(process.argv.slice(2));
+}
