@@ -8,3 +8,4 @@ export {
 } from './parser/errors.js';
 export { parseModel } from './parser/decode-model.js';
 export type { Model, Graph, Node, ValueInfo, TensorData, DataType } from './parser/ir.js';
+export * from './pipeline/index.js';

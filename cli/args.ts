@@ -1,0 +1,58 @@
+import { PipelineOptionError } from '../src/pipeline/index.js';
+
+export interface ParsedArgs {
+  readonly options: Map<string, string[]>;
+  readonly flags: Set<string>;
+  readonly positional: string[];
+}
+
+/**
+ * Minimal GNU-style parsing: `--name value`, `--name=value`, boolean `--flag` for names in `booleans`,
+ * `--` ends options. Unknown names are rejected so typos do not silently change a run.
+ */
+export function parseArgs(argv: readonly string[], valued: readonly string[], booleans: readonly string[] = []): ParsedArgs {
+  const options = new Map<string, string[]>();
+  const flags = new Set<string>();
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('--') || arg === '-') {
+      positional.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    if (booleans.includes(name)) {
+      if (eq >= 0) throw new PipelineOptionError(`--${name}`, 'takes no value');
+      flags.add(name);
+      continue;
+    }
+    if (!valued.includes(name)) throw new PipelineOptionError(`--${name}`, 'unknown option');
+    let value: string | undefined;
+    if (eq >= 0) value = arg.slice(eq + 1);
+    else value = argv[++i];
+    if (value === undefined) throw new PipelineOptionError(`--${name}`, 'needs a value');
+    const list = options.get(name) ?? [];
+    list.push(value);
+    options.set(name, list);
+  }
+  return { options, flags, positional };
+}
+
+export function lastValue(args: ParsedArgs, name: string): string | undefined {
+  return args.options.get(name)?.at(-1);
+}
+
+export function parseNumberOption(args: ParsedArgs, name: string, fallback: number, integer = false): number {
+  const text = lastValue(args, name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
+    throw new PipelineOptionError(`--${name}`, `'${text}' is not ${integer ? 'an integer' : 'a number'}`);
+  }
+  return value;
+}

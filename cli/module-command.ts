@@ -1,0 +1,42 @@
+import { access } from 'node:fs/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import path from 'node:path';
+
+/** A CLI-level failure that is not an engine error (e.g. a sub-command whose module is not installed). */
+export class CliError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CliError';
+  }
+}
+
+type Command = (argv: readonly string[]) => Promise<number | void> | number | void;
+
+/**
+ * Loads `<repo>/<modulePath>` lazily and calls its exported command, so the CLI works before (or without)
+ * the colleague modules. Looks for compiled JavaScript beside this file first, then the TypeScript source
+ * (works under tsx).
+ */
+export async function runModuleCommand(modulePath: string, exportName: string, argv: readonly string[]): Promise<number> {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  // cli/ under the repo (tsx) or dist/cli/ (compiled): try the sibling tree, then the repo root's sources.
+  const roots = [path.resolve(here, '..'), path.resolve(here, '..', '..')];
+  const candidates = roots.flatMap((root) => [`${path.join(root, modulePath)}.js`, `${path.join(root, modulePath)}.ts`]);
+  let found: string | undefined;
+  for (const file of candidates) {
+    if (await access(file).then(() => true, () => false)) {
+      found = file;
+      break;
+    }
+  }
+  if (!found) throw new CliError(`this command needs ${modulePath}.ts, which is not part of this installation yet`);
+  if (found.endsWith('.ts') && !process.execArgv.join(' ').includes('tsx') && !('tsx' in process.versions)) {
+    // Plain node cannot load TypeScript; say how to run it instead of failing inside the loader.
+    throw new CliError(`${modulePath} is only available as TypeScript; run it with \`npx tsx cli/main.ts ${path.basename(modulePath)}\``);
+  }
+  const mod = (await import(pathToFileURL(found).href)) as Record<string, unknown>;
+  const command = mod[exportName];
+  if (typeof command !== 'function') throw new CliError(`${modulePath} does not export ${exportName}()`);
+  const code = await (command as Command)(argv);
+  return typeof code === 'number' ? code : 0;
+}

@@ -1,0 +1,44 @@
+import { ImageError } from './errors.js';
+import { checkImageSize, fromRawImage, type BgrImage, type PixelFormat } from './image.js';
+
+/**
+ * Decodes an encoded image (path or bytes) with sharp, presenting it like `cv2.imread(path, IMREAD_COLOR)`:
+ * EXIF orientation applied, embedded ICC profile ignored (OpenCV does not colour-manage), 16-bit samples reduced
+ * to 8, grey replicated to three channels, alpha dropped without compositing.
+ */
+export async function decodeImageNode(input: string | Uint8Array, label?: string): Promise<BgrImage> {
+  const source = label ?? (typeof input === 'string' ? input : undefined);
+  if (typeof input !== 'string' && input.length === 0) throw new ImageError('no bytes', source);
+  let sharpModule: typeof import('sharp');
+  try {
+    sharpModule = await import('sharp');
+  } catch (error) {
+    throw new ImageError('decoding encoded images in Node needs the sharp package', source, { cause: error });
+  }
+  const sharp = sharpModule.default;
+  try {
+    let pipeline = sharp(input, { autoOrient: true, ignoreIcc: true, failOn: 'error' });
+    const meta = await pipeline.metadata();
+    // CMYK (and other non-RGB spaces) need libvips' conversion; RGB/grey stay untouched so no profile math happens.
+    if (meta.space !== undefined && meta.space !== 'srgb' && meta.space !== 'b-w' && meta.space !== 'rgb16' && meta.space !== 'grey16') {
+      pipeline = pipeline.toColourspace('srgb');
+    }
+    const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    checkImageSize(info.width, info.height, source);
+    const formats: Record<number, PixelFormat | undefined> = { 1: 'gray', 3: 'rgb', 4: 'rgba' };
+    if (info.channels === 2) return fromRawImage({ data: dropSecondChannel(data), width: info.width, height: info.height, format: 'gray' }, source);
+    const format = formats[info.channels];
+    if (format === undefined) throw new ImageError(`${info.channels} channels after decoding`, source);
+    return fromRawImage({ data, width: info.width, height: info.height, format }, source);
+  } catch (error) {
+    if (error instanceof ImageError) throw error;
+    throw new ImageError(error instanceof Error ? error.message : String(error), source, { cause: error });
+  }
+}
+
+/** Grey + alpha → grey. */
+function dropSecondChannel(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(data.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = data[2 * i]!;
+  return out;
+}

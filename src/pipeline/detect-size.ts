@@ -1,0 +1,32 @@
+import { PipelineOptionError } from './errors.js';
+import type { Size } from './letterbox.js';
+
+/** InsightFace 1.0.1's automatic sizes, used when det_size is None or (0, 0). */
+export const AUTO_DET_SIZES: readonly Size[] = [[128, 128], [640, 640]];
+
+export type DetSizeOption = Size | readonly Size[] | 'auto';
+
+/** Normalises prepare's det_size: one (W, H), a list of them, 'auto' or (0, 0). */
+export function resolveDetSizes(option: DetSizeOption): Size[] {
+  if (option === 'auto') return [...AUTO_DET_SIZES];
+  const list: readonly Size[] = typeof option[0] === 'number' ? [option as Size] : (option as readonly Size[]);
+  if (list.length === 0) throw new PipelineOptionError('detSize', 'empty list of sizes');
+  if (list.length === 1 && list[0]![0] === 0 && list[0]![1] === 0) return [...AUTO_DET_SIZES];
+  for (const size of list) {
+    if (!Array.isArray(size) || size.length !== 2 || !size.every((v) => Number.isInteger(v) && v > 0)) {
+      throw new PipelineOptionError('detSize', `${JSON.stringify(size)} is not a (width, height) pair of positive integers`);
+    }
+  }
+  return list.map(([w, h]) => [w, h] as Size);
+}
+
+/** Parses the CLI form: `640`, `640x480`, or a comma list of those. */
+export function parseDetSizes(text: string): Size[] {
+  return text.split(',').map((part) => {
+    const m = /^\s*(\d+)(?:\s*[xX×]\s*(\d+))?\s*$/.exec(part);
+    if (!m) throw new PipelineOptionError('--det-size', `'${part}' is not N or WxH`);
+    const w = Number(m[1]);
+    const h = m[2] === undefined ? w : Number(m[2]);
+    return [w, h] as Size;
+  });
+}

@@ -1,0 +1,150 @@
+import { InferenceSession, type BackendName, type SessionOptions } from '../runtime/session.js';
+import { ArcFaceModel } from './arcface.js';
+import { AttributeModel } from './attribute.js';
+import { resolveDetSizes, AUTO_DET_SIZES, type DetSizeOption } from './detect-size.js';
+import { drawFaces, type DrawOptions } from './draw.js';
+import { ModelPackError, PipelineOptionError } from './errors.js';
+import { Face } from './face.js';
+import type { FaceModel } from './face-model.js';
+import { cloneImage, type BgrImage } from './image.js';
+import { loadImage, type ImageInput } from './image-source.js';
+import { LandmarkModel } from './landmark.js';
+import type { Size } from './letterbox.js';
+import type { MaxNumMetric } from './max-num.js';
+import { loadModelFiles, type ModelSource } from './model-pack.js';
+import { probeNormalisation, routeModel } from './model-router.js';
+import { CpuPreprocessor, type Preprocessor } from './preprocessor.js';
+import { ScrfdDetector } from './scrfd.js';
+
+export interface FaceAnalysisOptions {
+  /** A folder, an installed pack name ('buffalo_l'), file paths, or `{ files: { name: bytes } }`. */
+  readonly models: ModelSource;
+  /** Keep only these tasknames (e.g. ['detection', 'recognition']). */
+  readonly allowedModules?: readonly string[];
+  readonly backend?: BackendName;
+  readonly sessionOptions?: Omit<SessionOptions, 'backend'>;
+  /** Replaces the CPU image stages (e.g. with a GPU implementation). */
+  readonly preprocessor?: Preprocessor;
+  /** Receives InsightFace's loading messages (model found / skipped). */
+  readonly log?: (message: string) => void;
+}
+
+export interface PrepareOptions {
+  readonly detThresh?: number;
+  /** (W, H), a list of sizes (multi-size detection), 'auto' or [0, 0] (= [[128,128],[640,640]]). Default [640, 640]. */
+  readonly detSize?: DetSizeOption;
+}
+
+export interface GetOptions {
+  /** Keep at most this many faces (0 = all), chosen by `metric`. */
+  readonly maxNum?: number;
+  readonly metric?: MaxNumMetric;
+}
+
+/** A loaded model of the pack: which file it came from and what it does. */
+export interface LoadedModel {
+  readonly taskname: string;
+  readonly file: string;
+  readonly session: InferenceSession;
+}
+
+/** InsightFace's FaceAnalysis: detector + every other model of the pack, applied to each detected face. */
+export class FaceAnalysis {
+  private detThresh = 0.5;
+  private detSizes: Size[] = [...AUTO_DET_SIZES];
+
+  private constructor(
+    readonly detector: ScrfdDetector,
+    /** Non-detection models in load order (the order they annotate faces). */
+    readonly faceModels: readonly FaceModel[],
+    /** taskname → model, in InsightFace's insertion order (detection included). */
+    readonly models: ReadonlyMap<string, LoadedModel>,
+    private readonly preprocessor: Preprocessor,
+  ) {}
+
+  static async create(options: FaceAnalysisOptions): Promise<FaceAnalysis> {
+    const log = options.log ?? (() => undefined);
+    const files = await loadModelFiles(options.models);
+    const models = new Map<string, LoadedModel>();
+    const faceModels: FaceModel[] = [];
+    let detector: ScrfdDetector | undefined;
+    try {
+      for (const file of files) {
+        const session = await InferenceSession.create(file.bytes, { ...options.sessionOptions, backend: options.backend ?? 'auto' });
+        const cls = routeModel(session);
+        const norm = cls ? probeNormalisation(session.model.graph.nodes, cls) : undefined;
+        let model: ScrfdDetector | FaceModel | undefined;
+        if (cls === 'detection') model = new ScrfdDetector(session);
+        else if (cls === 'landmark') model = new LandmarkModel(session, norm!);
+        else if (cls === 'attribute') model = new AttributeModel(session, norm!);
+        else if (cls === 'recognition') model = new ArcFaceModel(session, norm!);
+        const taskname = model?.taskname;
+        let why: string | undefined;
+        if (cls === 'inswapper') why = 'an INSwapper model (face swapping is not part of face analysis)';
+        else if (!model || taskname === undefined) why = 'not recognised';
+        else if (options.allowedModules && !options.allowedModules.includes(taskname)) why = `${taskname} is not in allowedModules`;
+        else if (models.has(taskname)) why = `duplicated ${taskname}`;
+        if (why !== undefined || !model || taskname === undefined) {
+          log(`model ignored: ${file.name} (${why})`);
+          await session.release();
+          continue;
+        }
+        const shape = JSON.stringify(session.inputMetadata[0]?.shape);
+        log(`find model: ${file.name} ${taskname} ${shape} ${norm?.mean ?? 127.5} ${norm?.std ?? 128}`);
+        models.set(taskname, { taskname, file: file.name, session });
+        if (model instanceof ScrfdDetector) detector = model;
+        else faceModels.push(model);
+      }
+    } catch (error) {
+      for (const m of models.values()) await m.session.release();
+      throw error;
+    }
+    if (!detector) {
+      for (const m of models.values()) await m.session.release();
+      throw new ModelPackError('no detection model among the files', files.map((f) => f.name).join(', '));
+    }
+    return new FaceAnalysis(detector, faceModels, models, options.preprocessor ?? new CpuPreprocessor());
+  }
+
+  /** Detection threshold and input size(s); call before `get` (without it InsightFace 1.0.1's auto sizes apply). */
+  prepare(options: PrepareOptions = {}): this {
+    const thresh = options.detThresh ?? 0.5;
+    if (!Number.isFinite(thresh)) throw new PipelineOptionError('detThresh', `${thresh} is not a number`);
+    this.detThresh = thresh;
+    this.detSizes = resolveDetSizes(options.detSize ?? [640, 640]);
+    return this;
+  }
+
+  /** The sizes detection will run at (the model's own size when its input is fixed). */
+  get detSize(): readonly Size[] {
+    return this.detector.fixedSize ? [this.detector.fixedSize] : this.detSizes;
+  }
+
+  /** Detects faces and fills every field the pack's models provide, in InsightFace's face order. */
+  async get(input: ImageInput, options: GetOptions = {}): Promise<Face[]> {
+    const maxNum = options.maxNum ?? 0;
+    const metric = options.metric ?? 'default';
+    if (!Number.isInteger(maxNum) || maxNum < 0) throw new PipelineOptionError('maxNum', `${maxNum} is not a non-negative integer`);
+    if (metric !== 'default' && metric !== 'max') throw new PipelineOptionError('metric', `'${String(metric)}' is not 'default' or 'max'`);
+    const image = await loadImage(input);
+    const det = await this.detector.detect(image, this.preprocessor, { sizes: this.detSizes, threshold: this.detThresh, maxNum, metric });
+    const faces: Face[] = [];
+    for (let i = 0; i < det.count; i++) {
+      faces.push(new Face(det.boxes.slice(i * 4, i * 4 + 4), det.kps ? det.kps.slice(i * 10, i * 10 + 10) : undefined, det.scores[i]!));
+    }
+    if (faces.length === 0) return faces;
+    for (const model of this.faceModels) await model.annotate(image, faces, this.preprocessor);
+    return faces;
+  }
+
+  /** A copy of the image with InsightFace's `draw_on` annotations (boxes, 5 points, "sex,age"). */
+  async drawOn(input: ImageInput, faces: readonly Face[], options?: DrawOptions): Promise<BgrImage> {
+    const image = cloneImage(await loadImage(input));
+    drawFaces(image, faces, options);
+    return image;
+  }
+
+  async release(): Promise<void> {
+    for (const m of this.models.values()) await m.session.release();
+  }
+}

@@ -1,0 +1,67 @@
+import { ModelPackError } from './errors.js';
+
+/** One model file of a pack: its name (for ordering and reports) and its bytes. */
+export interface ModelFile {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * Where the models come from: a folder of `.onnx` files, a pack name installed the InsightFace way
+ * (`~/.insightface/models/<name>/`, or `$INSIGHTFACE_HOME/models/<name>/`), explicit file paths, or bytes by name.
+ */
+export type ModelSource = string | readonly string[] | { readonly files: Readonly<Record<string, Uint8Array | ArrayBuffer>> };
+
+/** Byte-wise string order, as Python sorts the glob's full paths. */
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The pack's files in InsightFace's load order (sorted full paths). */
+export async function loadModelFiles(source: ModelSource): Promise<ModelFile[]> {
+  if (typeof source === 'object' && !Array.isArray(source) && 'files' in source) {
+    const names = Object.keys(source.files).sort(byteOrder);
+    if (names.length === 0) throw new ModelPackError('no model files given');
+    return names.map((name) => {
+      const b = source.files[name]!;
+      return { name, bytes: b instanceof ArrayBuffer ? new Uint8Array(b) : b };
+    });
+  }
+  const fs = await import('node:fs/promises');
+  const path = await import('node:path');
+  const readAll = async (paths: readonly string[]): Promise<ModelFile[]> => {
+    const sorted = [...paths].sort(byteOrder);
+    return Promise.all(sorted.map(async (p) => {
+      try {
+        return { name: path.basename(p), bytes: new Uint8Array(await fs.readFile(p)) };
+      } catch (error) {
+        throw new ModelPackError(`cannot read model file: ${(error as Error).message}`, p, { cause: error });
+      }
+    }));
+  };
+  if (Array.isArray(source)) {
+    if (source.length === 0) throw new ModelPackError('no model files given');
+    return readAll(source as readonly string[]);
+  }
+  const folder = await resolvePackFolder(source as string);
+  const entries = await fs.readdir(folder);
+  const onnx = entries.filter((e) => e.endsWith('.onnx')).map((e) => path.join(folder, e));
+  if (onnx.length === 0) throw new ModelPackError('no .onnx files in the folder', folder);
+  return readAll(onnx);
+}
+
+/** A path to an existing folder is used as is; a bare name is looked up as an installed InsightFace pack. */
+async function resolvePackFolder(location: string): Promise<string> {
+  const fs = await import('node:fs/promises');
+  const path = await import('node:path');
+  const os = await import('node:os');
+  const isDir = async (p: string): Promise<boolean> => (await fs.stat(p).catch(() => undefined))?.isDirectory() ?? false;
+  if (await isDir(location)) return location;
+  if (!location.includes('/') && !location.includes('\\')) {
+    const root = process.env['INSIGHTFACE_HOME'] ?? path.join(os.homedir(), '.insightface');
+    const installed = path.join(root, 'models', location);
+    if (await isDir(installed)) return installed;
+    throw new ModelPackError(`neither a folder nor an installed pack (looked in ${installed}); download it with \`insightgpu fetch-models\``, location);
+  }
+  throw new ModelPackError('folder not found', location);
+}

@@ -1,0 +1,29 @@
+import type { Tensor } from '../runtime/tensor.js';
+import type { Affine2x3 } from './affine.js';
+import { blobFromImages, type Normalisation } from './blob.js';
+import type { BgrImage } from './image.js';
+import { letterbox, type Size } from './letterbox.js';
+import { warpAffine } from './warp-affine.js';
+
+/**
+ * The image → tensor stages of the pipeline. A GPU implementation (upload once, letterbox + normalise in one
+ * dispatch, all crops in one batched warp) can replace the CPU one without the model stages noticing.
+ */
+export interface Preprocessor {
+  /** Letterboxed, normalised detector input (1×3×H×W) and InsightFace's det_scale. */
+  detectionInput(image: BgrImage, size: Size, norm: Normalisation): Promise<{ tensor: Tensor; detScale: number }>;
+  /** One `warpAffine(image, M, (size, size))` crop per matrix, normalised and stacked into N×3×size×size. */
+  alignedCrops(image: BgrImage, transforms: readonly Affine2x3[], size: number, norm: Normalisation): Promise<Tensor>;
+}
+
+/** Bit-exact OpenCV arithmetic on the CPU. */
+export class CpuPreprocessor implements Preprocessor {
+  async detectionInput(image: BgrImage, size: Size, norm: Normalisation): Promise<{ tensor: Tensor; detScale: number }> {
+    const boxed = letterbox(image, size);
+    return { tensor: blobFromImages([boxed.image], norm), detScale: boxed.detScale };
+  }
+
+  async alignedCrops(image: BgrImage, transforms: readonly Affine2x3[], size: number, norm: Normalisation): Promise<Tensor> {
+    return blobFromImages(transforms.map((m) => warpAffine(image, m, size, size)), norm);
+  }
+}
