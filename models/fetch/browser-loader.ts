@@ -10,7 +10,7 @@
  * see the second load come from `caches` (no request reaches the server).
  */
 import type { PackFile } from '../manifest.js';
-import { expectDigest, sha256Hex } from './digest.js';
+import { expectAnnouncedSize, expectDigest, sha256Hex } from './digest.js';
 import { streamDownload, type TransferProgress } from './stream-download.js';
 
 /** The subset of the Cache API the loader uses; a window's `Cache` satisfies it. */
@@ -105,7 +105,10 @@ export async function loadPackFile(url: string, options: LoadPackFileOptions = {
     signal: options.signal,
     stallTimeoutMs: options.stallTimeoutMs,
     fetch: options.fetch,
-    onStart: (totalBytes) => collector.start(totalBytes),
+    onStart: ({ announcedBytes, totalBytes }) => {
+      expectAnnouncedSize(url, announcedBytes, options.bytes, 'manifest');
+      collector.start(totalBytes);
+    },
     onChunk: (chunk) => collector.push(chunk),
     onProgress: (progress) => options.onProgress?.({ ...progress, fromCache: false }),
   });

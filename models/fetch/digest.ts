@@ -34,3 +34,14 @@ export function expectDigest(
     throw new IntegrityError(subject, 'sha256', expected.sha256.toLowerCase(), actual.sha256, expectedFrom);
   }
 }
+
+/** Refuses a body before it is read when the server's Content-Length contradicts the known size. */
+export function expectAnnouncedSize(
+  subject: string,
+  announcedBytes: number | undefined,
+  expectedBytes: number | undefined,
+  expectedFrom: 'manifest' | 'recorded',
+): void {
+  if (announcedBytes === undefined || expectedBytes === undefined || announcedBytes === expectedBytes) return;
+  throw new IntegrityError(subject, 'bytes', String(expectedBytes), `${announcedBytes} (Content-Length)`, expectedFrom);
+}

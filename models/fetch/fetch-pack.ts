@@ -12,7 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { KnownDigest, ModelTask, PackSpec } from '../manifest.js';
 import { packZipUrl } from '../manifest.js';
-import { expectDigest } from './digest.js';
+import { expectAnnouncedSize, expectDigest } from './digest.js';
 import { readDigestRecord, recordPackDigests, type RecordedDigest, type RecordedPack } from './digest-record.js';
 import { FetchError, IntegrityError, PackContentError } from './errors.js';
 import { modelsDirOf, resolveInsightFaceRoot } from './paths.js';
@@ -222,6 +222,10 @@ async function downloadZip(
       signal: options.signal,
       stallTimeoutMs: options.stallTimeoutMs,
       fetch: options.fetch,
+      onStart: ({ announcedBytes }) => {
+        expectAnnouncedSize(`${spec.name}.zip`, announcedBytes, spec.zip.bytes, 'manifest');
+        expectAnnouncedSize(`${spec.name}.zip`, announcedBytes, recorded?.zip?.bytes, 'recorded');
+      },
       onChunk: async (chunk) => {
         hash.update(chunk);
         bytes += chunk.byteLength;

@@ -16,9 +16,12 @@ export interface StreamDownloadOptions {
   /** Receives every body chunk in order; awaited, so a slow sink applies back-pressure. */
   readonly onChunk: (chunk: Uint8Array) => void | Promise<void>;
   readonly onProgress?: (progress: TransferProgress) => void;
-  /** Called once the response headers arrived and the status is OK, before the first chunk. */
-  readonly onStart?: (totalBytes: number | undefined) => void;
-  /** Size the caller knows the body must have (from a manifest); a different Content-Length fails early. */
+  /**
+   * Called once the headers arrived with an OK status, before the body is read. May throw to refuse the
+   * body (e.g. a Content-Length that contradicts the manifest); caller errors pass through unchanged.
+   */
+  readonly onStart?: (sizes: { readonly announcedBytes: number | undefined; readonly totalBytes: number | undefined }) => void;
+  /** Size the caller knows the body must have (from a manifest): the progress total without a Content-Length. */
   readonly expectedBytes?: number;
   readonly signal?: AbortSignal;
   /**
@@ -81,8 +84,23 @@ export async function streamDownload(url: string, options: StreamDownloadOptions
   let receivedBytes = 0;
   let totalBytes: number | undefined;
   let inBody = false;
-  // A failing sink (disk full, ...) is the caller's own error and must surface unchanged, not as "truncated".
-  let sinkError: { error: unknown } | undefined;
+  // Errors of the caller's callbacks (disk full, a refused size, ...) surface unchanged, not as "truncated".
+  let callerError: { error: unknown } | undefined;
+  function callerStep<T>(step: () => T): T {
+    try {
+      const result = step();
+      if (result instanceof Promise) {
+        return result.catch((error: unknown) => {
+          callerError = { error };
+          throw error;
+        }) as T;
+      }
+      return result;
+    } catch (error) {
+      callerError = { error };
+      throw error;
+    }
+  }
 
   // Explains a failure of fetch() or of a body read in terms of what the caller did or what the network did.
   const classify = (error: unknown): FetchError => {
@@ -107,14 +125,10 @@ export async function streamDownload(url: string, options: StreamDownloadOptions
     }
     if (response.body === null) throw new FetchError(url, 'network', 'response has no body', response.status);
 
-    const announced = contentLengthOf(response);
-    if (announced !== undefined && options.expectedBytes !== undefined && announced !== options.expectedBytes) {
-      await response.body.cancel().catch(() => undefined);
-      throw new FetchError(url, 'size-mismatch', `server announces ${announced} bytes, the manifest says ${options.expectedBytes}`, response.status);
-    }
-    totalBytes = announced ?? options.expectedBytes;
-    options.onStart?.(totalBytes);
-    options.onProgress?.({ url, receivedBytes, totalBytes });
+    const announcedBytes = contentLengthOf(response);
+    totalBytes = announcedBytes ?? options.expectedBytes;
+    callerStep(() => options.onStart?.({ announcedBytes, totalBytes }));
+    callerStep(() => options.onProgress?.({ url, receivedBytes, totalBytes }));
 
     inBody = true;
     guard.touch();
@@ -128,13 +142,8 @@ export async function streamDownload(url: string, options: StreamDownloadOptions
         if (totalBytes !== undefined && receivedBytes > totalBytes) {
           throw new FetchError(url, 'size-mismatch', `received more than the expected ${totalBytes} bytes`);
         }
-        try {
-          await options.onChunk(value);
-        } catch (error) {
-          sinkError = { error };
-          throw error;
-        }
-        options.onProgress?.({ url, receivedBytes, totalBytes });
+        await callerStep(() => options.onChunk(value));
+        callerStep(() => options.onProgress?.({ url, receivedBytes, totalBytes }));
       }
     } finally {
       reader.releaseLock();
@@ -143,7 +152,7 @@ export async function streamDownload(url: string, options: StreamDownloadOptions
     return { receivedBytes, totalBytes };
   } catch (error) {
     guard.controller.abort(); // closes the connection if we stopped reading early
-    if (sinkError !== undefined) throw sinkError.error;
+    if (callerError !== undefined) throw callerError.error;
     throw classify(error);
   } finally {
     guard.dispose();

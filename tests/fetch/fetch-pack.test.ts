@@ -1,0 +1,276 @@
+/**
+ * fetchPack against a real HTTP server on 127.0.0.1: the happy path (files land, digests recorded then
+ * verified) and every failure a download meets, each of which must leave `<root>/models` without a pack
+ * folder or any temp file and throw the matching typed error.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync, mkdirSync, rmSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fetchPack, type FetchPackEvent } from '../../models/fetch/fetch-pack.js';
+import { ArchiveError, FetchError, IntegrityError, PackContentError, TruncatedDownloadError } from '../../models/fetch/errors.js';
+import { readDigestRecord } from '../../models/fetch/digest-record.js';
+import type { PackSpec } from '../../models/manifest.js';
+import { buffaloLFiles, listModelsDir, sha256, specFor, tempRoot, zipPack } from './pack-fixtures.js';
+import { serveBytes, serveCut, serveNothing, serveThenStall, startPackServer, type PackServer } from './pack-server.js';
+
+const files = buffaloLFiles();
+const zip = zipPack(files);
+const roots: string[] = [];
+let server: PackServer;
+
+before(async () => {
+  server = await startPackServer();
+});
+after(async () => {
+  await server.close();
+  for (const root of roots) rmSync(root, { recursive: true, force: true });
+});
+
+function freshRoot(): string {
+  const root = tempRoot();
+  roots.push(root);
+  return root;
+}
+
+/** Serves `body` under a unique prefix and returns that prefix's base URL. */
+let routeCounter = 0;
+function serve(name: string, handler: Parameters<PackServer['route']>[1]): string {
+  const prefix = `/r${routeCounter++}`;
+  server.route(`${prefix}/${name}.zip`, handler);
+  return `${server.baseUrl}${prefix}`;
+}
+
+/** A failed fetch must leave no pack folder and no temp file; only a pre-existing digests.json may remain. */
+function assertNothingLeft(root: string, allowed: readonly string[] = []): void {
+  assert.deepEqual(listModelsDir(root).filter((name) => !allowed.includes(name)), []);
+}
+
+describe('fetchPack: success', () => {
+  it('downloads, extracts and records digests on first use, then verifies without downloading', async () => {
+    const root = freshRoot();
+    const spec = specFor('buffalo_l', files, zip, false);
+    const baseUrl = serve('buffalo_l', serveBytes(zip, 5));
+    const events: FetchPackEvent[] = [];
+    const first = await fetchPack(spec, { root, baseUrl, onProgress: (event) => events.push(event) });
+
+    assert.equal(first.downloaded, true);
+    assert.equal(first.dir, join(root, 'models', 'buffalo_l'));
+    assert.deepEqual(listModelsDir(root), ['buffalo_l', 'digests.json']);
+    for (const [name, bytes] of Object.entries(files)) {
+      assert.deepEqual(new Uint8Array(readFileSync(join(first.dir, name))), bytes, name);
+    }
+    assert.deepEqual(first.files.map((file) => file.checkedAgainst), ['first-seen', 'first-seen', 'first-seen', 'first-seen', 'first-seen']);
+    assert.equal(first.zip?.sha256, sha256(zip));
+
+    // Progress: download events climb to the full size; one extract event per file.
+    const downloads = events.filter((event) => event.phase === 'download');
+    assert.ok(downloads.length >= 3, `expected several download events, got ${downloads.length}`);
+    assert.deepEqual(downloads.map((event) => event.receivedBytes), [...downloads.map((event) => event.receivedBytes)].sort((a, b) => a - b));
+    assert.equal(downloads.at(-1)?.receivedBytes, zip.length);
+    assert.equal(downloads.at(-1)?.totalBytes, zip.length);
+    assert.equal(events.filter((event) => event.phase === 'extract').length, 5);
+
+    const record = await readDigestRecord(join(root, 'models'));
+    assert.deepEqual(record.packs.buffalo_l?.zip, { bytes: zip.length, sha256: sha256(zip) });
+    assert.deepEqual(record.packs.buffalo_l?.files['det_10g.onnx'], { bytes: files['det_10g.onnx'].length, sha256: sha256(files['det_10g.onnx']) });
+
+    const requestsBefore = server.requests.length;
+    const second = await fetchPack(spec, { root, baseUrl });
+    assert.equal(second.downloaded, false);
+    assert.equal(server.requests.length, requestsBefore, 'a verified copy must not be downloaded again');
+    assert.deepEqual(second.files.map((file) => file.checkedAgainst), ['recorded', 'recorded', 'recorded', 'recorded', 'recorded']);
+  });
+
+  it('checks against manifest digests when the manifest has them', async () => {
+    const root = freshRoot();
+    const result = await fetchPack(specFor('buffalo_l', files, zip, true), { root, baseUrl: serve('buffalo_l', serveBytes(zip)) });
+    assert.equal(result.zip?.checkedAgainst, 'manifest');
+    assert.ok(result.files.every((file) => file.checkedAgainst === 'manifest'));
+  });
+
+  it('flattens a zip whose files sit in one top folder (antelopev2)', async () => {
+    const root = freshRoot();
+    const nested = zipPack(files, 'antelopev2');
+    const result = await fetchPack(specFor('antelopev2', files, nested, false), { root, baseUrl: serve('antelopev2', serveBytes(nested)) });
+    assert.deepEqual(listModelsDir(root), ['antelopev2', 'digests.json']);
+    assert.ok(existsSync(join(result.dir, 'det_10g.onnx')));
+    assert.ok(!existsSync(join(result.dir, 'antelopev2')));
+  });
+
+  it('accepts a folder unpacked by InsightFace Python and records what it holds', async () => {
+    const root = freshRoot();
+    const dir = join(root, 'models', 'buffalo_l');
+    mkdirSync(dir, { recursive: true });
+    for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, name), bytes);
+    const requestsBefore = server.requests.length;
+    const result = await fetchPack(specFor('buffalo_l', files, zip, false), { root, baseUrl: serve('buffalo_l', serveBytes(zip)) });
+    assert.equal(result.downloaded, false);
+    assert.equal(server.requests.length, requestsBefore);
+    const record = await readDigestRecord(join(root, 'models'));
+    assert.equal(record.packs.buffalo_l?.source, 'existing folder');
+    assert.equal(record.packs.buffalo_l?.files['genderage.onnx']?.sha256, sha256(files['genderage.onnx']));
+  });
+
+  it('replaces an installed copy whose file no longer matches its digest', async () => {
+    const root = freshRoot();
+    const spec = specFor('buffalo_l', files, zip, true);
+    const baseUrl = serve('buffalo_l', serveBytes(zip));
+    await fetchPack(spec, { root, baseUrl });
+    writeFileSync(join(root, 'models', 'buffalo_l', 'genderage.onnx'), 'damaged');
+    const result = await fetchPack(spec, { root, baseUrl });
+    assert.equal(result.downloaded, true);
+    assert.match(result.replacedBecause ?? '', /genderage\.onnx: bytes mismatch/);
+    assert.deepEqual(new Uint8Array(readFileSync(join(result.dir, 'genderage.onnx'))), files['genderage.onnx']);
+    assert.deepEqual(listModelsDir(root), ['buffalo_l', 'digests.json']);
+  });
+});
+
+describe('fetchPack: failures leave nothing half-written', () => {
+  const tofu = specFor('buffalo_l', files, zip, false);
+
+  it('404: FetchError with the status', async () => {
+    const root = freshRoot();
+    const error = await fetchPack(tofu, { root, baseUrl: `${server.baseUrl}/nowhere` }).catch((e: unknown) => e);
+    assert.ok(error instanceof FetchError, String(error));
+    assert.equal(error.failure, 'http-status');
+    assert.equal(error.status, 404);
+    assert.match(error.message, /nowhere\/buffalo_l\.zip/);
+    assertNothingLeft(root);
+  });
+
+  it('connection closed mid-body: TruncatedDownloadError with N of M bytes', async () => {
+    const root = freshRoot();
+    const error = await fetchPack(tofu, { root, baseUrl: serve('buffalo_l', serveCut(zip, 1000)) }).catch((e: unknown) => e);
+    assert.ok(error instanceof TruncatedDownloadError, String(error));
+    assert.equal(error.receivedBytes, 1000);
+    assert.equal(error.expectedBytes, zip.length);
+    assert.match(error.message, new RegExp(`truncated at 1000 of ${zip.length} bytes`));
+    assertNothingLeft(root);
+  });
+
+  it('Content-Length larger than the body: TruncatedDownloadError', async () => {
+    const root = freshRoot();
+    const error = await fetchPack(tofu, { root, baseUrl: serve('buffalo_l', serveCut(zip, zip.length, zip.length + 4096)) }).catch((e: unknown) => e);
+    assert.ok(error instanceof TruncatedDownloadError, String(error));
+    assert.equal(error.receivedBytes, zip.length);
+    assert.equal(error.expectedBytes, zip.length + 4096);
+    assertNothingLeft(root);
+  });
+
+  it('chunked body cut short (no Content-Length): TruncatedDownloadError', async () => {
+    const root = freshRoot();
+    const error = await fetchPack(tofu, { root, baseUrl: serve('buffalo_l', serveCut(zip, 2000, null)) }).catch((e: unknown) => e);
+    assert.ok(error instanceof TruncatedDownloadError, String(error));
+    assert.equal(error.expectedBytes, undefined);
+    assertNothingLeft(root);
+  });
+
+  it('Content-Length disagreeing with the manifest size: IntegrityError before the body is read', async () => {
+    const root = freshRoot();
+    const spec: PackSpec = { ...tofu, zip: { bytes: zip.length + 1 } };
+    const requestsBefore = server.requests.length;
+    const error = await fetchPack(spec, { root, baseUrl: serve('buffalo_l', serveBytes(zip)) }).catch((e: unknown) => e);
+    assert.ok(error instanceof IntegrityError, String(error));
+    assert.equal(error.property, 'bytes');
+    assert.equal(error.expected, String(zip.length + 1));
+    assert.match(error.actual, new RegExp(`^${zip.length} \\(Content-Length\\)$`));
+    assert.equal(server.requests.length, requestsBefore + 1);
+    assertNothingLeft(root);
+  });
+
+  it('not a zip: ArchiveError', async () => {
+    const root = freshRoot();
+    const junk = new TextEncoder().encode('<html>this is an error page, not a zip</html>'.repeat(50));
+    const error = await fetchPack(tofu, { root, baseUrl: serve('buffalo_l', serveBytes(junk)) }).catch((e: unknown) => e);
+    assert.ok(error instanceof ArchiveError, String(error));
+    assert.match(error.message, /no end-of-central-directory record/);
+    assertNothingLeft(root);
+  });
+
+  it('corrupt data inside a valid zip: ArchiveError naming the entry', async () => {
+    const root = freshRoot();
+    const damaged = zip.slice();
+    // Flip bytes in the middle of the first entry's deflate data (after its 30-byte header and name).
+    for (let i = 200; i < 260; i++) damaged[i] ^= 0x5a;
+    const error = await fetchPack(tofu, { root, baseUrl: serve('buffalo_l', serveBytes(damaged)) }).catch((e: unknown) => e);
+    assert.ok(error instanceof ArchiveError, String(error));
+    assert.equal(error.entry, '1k3d68.onnx');
+    assertNothingLeft(root);
+  });
+
+  it('zip lacking a file the manifest requires: PackContentError', async () => {
+    const root = freshRoot();
+    const { ['w600k_r50.onnx']: _dropped, ...four } = files;
+    const partial = zipPack(four);
+    const error = await fetchPack(tofu, { root, baseUrl: serve('buffalo_l', serveBytes(partial)) }).catch((e: unknown) => e);
+    assert.ok(error instanceof PackContentError, String(error));
+    assert.deepEqual(error.missing, ['w600k_r50.onnx']);
+    assertNothingLeft(root);
+  });
+
+  it('wrong file digest in the manifest: IntegrityError with expected and actual', async () => {
+    const root = freshRoot();
+    const wrong = '0'.repeat(64);
+    const spec: PackSpec = { ...tofu, files: tofu.files.map((f) => (f.name === 'det_10g.onnx' ? { ...f, sha256: wrong } : f)) };
+    const error = await fetchPack(spec, { root, baseUrl: serve('buffalo_l', serveBytes(zip)) }).catch((e: unknown) => e);
+    assert.ok(error instanceof IntegrityError, String(error));
+    assert.equal(error.subject, 'buffalo_l/det_10g.onnx');
+    assert.equal(error.expected, wrong);
+    assert.equal(error.actual, sha256(files['det_10g.onnx']));
+    assert.equal(error.expectedFrom, 'manifest');
+    assertNothingLeft(root);
+  });
+
+  it('wrong zip digest in the manifest: IntegrityError before extraction', async () => {
+    const root = freshRoot();
+    const spec: PackSpec = { ...tofu, zip: { sha256: 'f'.repeat(64) } };
+    const error = await fetchPack(spec, { root, baseUrl: serve('buffalo_l', serveBytes(zip)) }).catch((e: unknown) => e);
+    assert.ok(error instanceof IntegrityError, String(error));
+    assert.equal(error.subject, 'buffalo_l.zip');
+    assert.equal(error.actual, sha256(zip));
+    assertNothingLeft(root);
+  });
+
+  it('a re-download differing from the recorded digest is refused and the installed copy kept', async () => {
+    const root = freshRoot();
+    await fetchPack(tofu, { root, baseUrl: serve('buffalo_l', serveBytes(zip)) });
+    const changed = zipPack({ ...files, 'genderage.onnx': files['1k3d68.onnx'] });
+    const error = await fetchPack(tofu, { root, force: true, baseUrl: serve('buffalo_l', serveBytes(changed)) }).catch((e: unknown) => e);
+    assert.ok(error instanceof IntegrityError, String(error));
+    assert.equal(error.expectedFrom, 'recorded');
+    assert.equal(error.subject, 'buffalo_l.zip');
+    assert.deepEqual(listModelsDir(root), ['buffalo_l', 'digests.json']);
+    assert.deepEqual(new Uint8Array(readFileSync(join(root, 'models', 'buffalo_l', 'genderage.onnx'))), files['genderage.onnx']);
+  });
+
+  it('server that never answers: FetchError timeout', async () => {
+    const root = freshRoot();
+    const started = Date.now();
+    const error = await fetchPack(tofu, { root, baseUrl: serve('buffalo_l', serveNothing), stallTimeoutMs: 300 }).catch((e: unknown) => e);
+    assert.ok(error instanceof FetchError, String(error));
+    assert.equal(error.failure, 'timeout');
+    assert.match(error.message, /waiting for the response/);
+    assert.ok(Date.now() - started < 5000);
+    assertNothingLeft(root);
+  });
+
+  it('server that stalls mid-body: FetchError timeout after N bytes', async () => {
+    const root = freshRoot();
+    const error = await fetchPack(tofu, { root, baseUrl: serve('buffalo_l', serveThenStall(zip, 4096)), stallTimeoutMs: 300 }).catch((e: unknown) => e);
+    assert.ok(error instanceof FetchError, String(error));
+    assert.equal(error.failure, 'timeout');
+    assert.match(error.message, /after 4096 bytes/);
+    assertNothingLeft(root);
+  });
+
+  it('caller abort: FetchError aborted', async () => {
+    const root = freshRoot();
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const error = await fetchPack(tofu, { root, baseUrl: serve('buffalo_l', serveThenStall(zip, 4096)), signal: controller.signal }).catch((e: unknown) => e);
+    assert.ok(error instanceof FetchError, String(error));
+    assert.equal(error.failure, 'aborted');
+    assertNothingLeft(root);
+  });
+});
