@@ -24,7 +24,8 @@ function checkDigest(where: string, value: unknown): KnownDigest {
   if (sha256 !== undefined && (typeof sha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(sha256))) {
     throw new ManifestError(`${where}.sha256: expected 64 hex digits`);
   }
-  return { bytes, sha256: sha256?.toLowerCase() };
+  // Unknown fields stay absent (not undefined) so a spec round-trips through JSON unchanged.
+  return { ...(bytes === undefined ? {} : { bytes }), ...(sha256 === undefined ? {} : { sha256: sha256.toLowerCase() }) };
 }
 
 /** Validates one pack description; returns a clean copy. */

@@ -1,0 +1,75 @@
+/**
+ * The built-in manifest: every pack validates, buffalo_l carries exactly the spec's digests
+ * (../shared/spec/models.md §1), shared files agree across packs, and models/manifest.json is an exact copy.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { PACKS, RELEASE_BASE_URL, packZipUrl, type PackSpec } from '../../models/manifest.js';
+import { parseManifestDocument, resolvePack, validatePackSpec } from '../../models/fetch/resolve-pack.js';
+import { ManifestError } from '../../models/fetch/errors.js';
+import { packDirOf, resolveInsightFaceRoot } from '../../models/fetch/paths.js';
+
+describe('manifest', () => {
+  it('lists the packs with official release URLs', () => {
+    assert.deepEqual(Object.keys(PACKS), ['buffalo_l', 'buffalo_m', 'buffalo_s', 'buffalo_sc', 'antelopev2']);
+    for (const pack of Object.values(PACKS)) {
+      assert.equal(pack.url, `https://github.com/deepinsight/insightface/releases/download/v0.7/${pack.name}.zip`);
+      assert.deepEqual(validatePackSpec(pack), JSON.parse(JSON.stringify(pack)));
+    }
+    assert.equal(PACKS.buffalo_m.confirmed, false);
+    assert.deepEqual(PACKS.buffalo_sc.files.map((f) => f.name), ['det_500m.onnx', 'w600k_mbf.onnx']);
+  });
+
+  it('carries buffalo_l digests exactly as spec/models.md gives them', () => {
+    const spec = readFileSync(new URL('../../../shared/spec/models.md', import.meta.url), 'utf8');
+    const pack: PackSpec = PACKS.buffalo_l;
+    assert.ok(spec.includes(pack.zip.sha256 ?? 'missing'), 'zip sha256');
+    assert.ok(spec.includes((pack.zip.bytes ?? 0).toLocaleString('en-US')), 'zip bytes');
+    for (const file of pack.files) {
+      assert.ok(file.sha256 !== undefined && spec.includes(`${file.name.replace('.onnx', '')} \`${file.sha256}\``), `${file.name} sha256`);
+      assert.ok(spec.includes(`| \`${file.name}\` | ${(file.bytes ?? 0).toLocaleString('en-US')} |`), `${file.name} bytes`);
+    }
+  });
+
+  it('gives a file shared between packs the same digest everywhere', () => {
+    const seen = new Map<string, string>();
+    for (const pack of Object.values(PACKS) as PackSpec[]) {
+      for (const file of pack.files) {
+        const facts = JSON.stringify([file.task, file.bytes, file.sha256]);
+        assert.equal(seen.get(file.name) ?? facts, facts, `${file.name} in ${pack.name}`);
+        seen.set(file.name, facts);
+      }
+    }
+    // antelopev2's detector is det_10g byte for byte.
+    const det10g = PACKS.buffalo_l.files.find((f) => f.name === 'det_10g.onnx');
+    const scrfd = PACKS.antelopev2.files.find((f) => f.name === 'scrfd_10g_bnkps.onnx');
+    assert.equal(scrfd?.sha256, det10g?.sha256);
+  });
+
+  it('models/manifest.json is an exact copy of models/manifest.ts', () => {
+    const text = readFileSync(new URL('../../models/manifest.json', import.meta.url), 'utf8');
+    const document = JSON.parse(text) as { releaseBaseUrl: string; packs: unknown };
+    assert.equal(document.releaseBaseUrl, RELEASE_BASE_URL);
+    assert.deepEqual(document.packs, JSON.parse(JSON.stringify(PACKS)));
+    assert.deepEqual(Object.keys(parseManifestDocument(text, 'manifest.json')), Object.keys(PACKS));
+  });
+
+  it('rejects unknown packs and unsafe names', () => {
+    assert.throws(() => resolvePack('buffalo_xl'), (e: unknown) => e instanceof ManifestError && /known packs: buffalo_l/.test(e.message));
+    assert.throws(() => validatePackSpec({ ...PACKS.buffalo_sc, name: '..' }), ManifestError);
+    assert.throws(() => validatePackSpec({ ...PACKS.buffalo_sc, files: [{ name: '../x.onnx', task: 'detection' }] }), ManifestError);
+    assert.throws(() => validatePackSpec({ ...PACKS.buffalo_sc, zip: { sha256: 'abc' } }), ManifestError);
+    assert.throws(() => parseManifestDocument('{"format":"other"}', 'm.json'), ManifestError);
+  });
+
+  it('builds mirror URLs and resolves the root as InsightFace does', () => {
+    assert.equal(packZipUrl(PACKS.buffalo_s, 'http://127.0.0.1:8080/mirror/'), 'http://127.0.0.1:8080/mirror/buffalo_s.zip');
+    assert.equal(resolveInsightFaceRoot(undefined, {}), join(homedir(), '.insightface'));
+    assert.equal(resolveInsightFaceRoot(undefined, { INSIGHTFACE_HOME: '/data/if' }), '/data/if');
+    assert.equal(resolveInsightFaceRoot('~/elsewhere', { INSIGHTFACE_HOME: '/data/if' }), join(homedir(), 'elsewhere'));
+    assert.equal(packDirOf('/data/if', 'buffalo_l'), '/data/if/models/buffalo_l');
+  });
+});
