@@ -30,13 +30,22 @@ export async function runModuleCommand(modulePath: string, exportName: string, a
     }
   }
   if (!found) throw new CliError(`this command needs ${modulePath}.ts, which is not part of this installation yet`);
-  if (found.endsWith('.ts') && !process.execArgv.join(' ').includes('tsx') && !('tsx' in process.versions)) {
-    // Plain node cannot load TypeScript; say how to run it instead of failing inside the loader.
-    throw new CliError(`${modulePath} is only available as TypeScript; run it with \`npx tsx cli/main.ts ${path.basename(modulePath)}\``);
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(found).href)) as Record<string, unknown>;
+  } catch (error) {
+    // Plain node cannot load TypeScript; say how to run it instead of surfacing the loader's error.
+    if ((error as { code?: string }).code === 'ERR_UNKNOWN_FILE_EXTENSION') {
+      throw new CliError(`${modulePath} is only available as TypeScript; run it with \`npx tsx cli/main.ts ${argvCommand(modulePath)}\``, { cause: error });
+    }
+    throw error;
   }
-  const mod = (await import(pathToFileURL(found).href)) as Record<string, unknown>;
   const command = mod[exportName];
   if (typeof command !== 'function') throw new CliError(`${modulePath} does not export ${exportName}()`);
   const code = await (command as Command)(argv);
   return typeof code === 'number' ? code : 0;
+}
+
+function argvCommand(modulePath: string): string {
+  return modulePath.startsWith('bench') ? 'bench' : modulePath.includes('forge') ? 'forge-models' : 'fetch-models';
 }
