@@ -2,7 +2,11 @@ import { GraphError, UnsupportedOpError } from '../parser/errors.js';
 import { nodeLabel, type Node, type TensorData } from '../parser/ir.js';
 import { attrInt, attrInts, attrString } from './attributes.js';
 import { applyEpilogue, type Epilogue } from './epilogue.js';
+import { convSimd } from './cpu-conv-simd.js';
+import { depthwiseSimd, depthwiseSimdFits } from './cpu-depthwise-simd.js';
+import { im2col } from './cpu-im2col.js';
 import { gemmAccumulate } from './gemm-cpu.js';
+import { simdKernels } from './wasm/simd-runtime.js';
 import { makeTensor } from './tensor-util.js';
 import type { OpModule, ResolveContext } from './types.js';
 
@@ -140,10 +144,18 @@ export function convCpu(p: ConvParams, xT: TensorData, wT: TensorData, bT: Tenso
   const hw = ho * wo;
   const cg = c / p.group;
   const mg = m / p.group;
-  if (bias) {
-    for (let b = 0; b < n; b++) for (let o = 0; o < m; o++) y.fill(bias[o]!, (b * m + o) * hw, (b * m + o + 1) * hw);
+  const isDepthwise = p.group === c && mg === 1 && cg === 1;
+  const kernels = simdKernels();
+  if (kernels && isDepthwise && depthwiseSimdFits(p)) {
+    depthwiseSimd(kernels, p, x, weights, bias, y);
+    return;
   }
-  if (p.group === c && mg === 1 && cg === 1) {
+  if (kernels && !isDepthwise) {
+    convSimd(kernels, p, x, weights, bias, y);
+    return;
+  }
+  for (let b = 0; b < n; b++) for (let o = 0; o < m; o++) y.fill(bias ? bias[o]! : 0, (b * m + o) * hw, (b * m + o + 1) * hw);
+  if (isDepthwise) {
     depthwise(p, x, weights, y);
     return;
   }
@@ -153,48 +165,13 @@ export function convCpu(p: ConvParams, xT: TensorData, wT: TensorData, bT: Tenso
   for (let b = 0; b < n; b++) {
     for (let g = 0; g < p.group; g++) {
       const xOffset = (b * c + g * cg) * h * w;
-      if (col) im2col(x, xOffset, cg, h, w, kh, kw, sh, sw, dh, dw, pt, pl, ho, wo, col);
+      if (col) im2col(x, xOffset, cg, h, w, kh, kw, sh, sw, dh, dw, pt, pl, ho, wo, col, 0, hw);
       gemmAccumulate(
         weights, g * mg * k, k,
         col ?? x, col ? 0 : xOffset, hw,
         y, (b * m + g * mg) * hw, hw,
         mg, hw, k,
       );
-    }
-  }
-}
-
-function im2col(
-  x: Float32Array, xOffset: number, c: number, h: number, w: number, kh: number, kw: number,
-  sh: number, sw: number, dh: number, dw: number, pt: number, pl: number, ho: number, wo: number, col: Float32Array,
-): void {
-  let row = 0;
-  for (let ch = 0; ch < c; ch++) {
-    const plane = xOffset + ch * h * w;
-    for (let ky = 0; ky < kh; ky++) {
-      for (let kx = 0; kx < kw; kx++, row++) {
-        const base = row * ho * wo;
-        const dx = kx * dw - pl;
-        // Clip the valid output columns once per tap instead of testing every element.
-        const oxStart = Math.max(0, Math.ceil(-dx / sw));
-        const oxEnd = Math.min(wo, Math.floor((w - 1 - dx) / sw) + 1);
-        for (let oy = 0; oy < ho; oy++) {
-          const iy = oy * sh + ky * dh - pt;
-          const dst = base + oy * wo;
-          if (iy < 0 || iy >= h || oxEnd <= oxStart) {
-            col.fill(0, dst, dst + wo);
-            continue;
-          }
-          if (oxStart > 0) col.fill(0, dst, dst + oxStart);
-          const src = plane + iy * w + dx;
-          if (sw === 1) {
-            col.set(x.subarray(src + oxStart, src + oxEnd), dst + oxStart);
-          } else {
-            for (let ox = oxStart; ox < oxEnd; ox++) col[dst + ox] = x[src + ox * sw]!;
-          }
-          if (oxEnd < wo) col.fill(0, dst + Math.max(oxEnd, oxStart), dst + wo);
-        }
-      }
     }
   }
 }

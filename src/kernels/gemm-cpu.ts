@@ -8,7 +8,7 @@ const PANEL_N = 256;
 let packedA = new Float32Array(0);
 let packedB = new Float32Array(0);
 
-function scratch(current: Float32Array, size: number): Float32Array {
+function scratch(current: Float32Array<ArrayBuffer>, size: number): Float32Array<ArrayBuffer> {
   return current.length >= size ? current : new Float32Array(size);
 }
 

@@ -1,0 +1,121 @@
+/**
+ * A tiny WebAssembly binary writer: just enough to emit our own SIMD kernels from TypeScript (one imported
+ * memory, functions over i32 parameters, i32/v128 locals). Opcode values follow the WebAssembly core spec.
+ */
+
+export const ValType = { I32: 0x7f, F32: 0x7d, V128: 0x7b } as const;
+export type ValType = (typeof ValType)[keyof typeof ValType];
+
+/** Unsigned LEB128. */
+export function uleb(value: number): number[] {
+  const out: number[] = [];
+  let v = value >>> 0;
+  do {
+    let byte = v & 0x7f;
+    v >>>= 7;
+    if (v !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (v !== 0);
+  return out;
+}
+
+/** Signed LEB128 (for i32.const). */
+export function sleb(value: number): number[] {
+  const out: number[] = [];
+  let v = value | 0;
+  for (;;) {
+    const byte = v & 0x7f;
+    v >>= 7;
+    const done = (v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0);
+    out.push(done ? byte : byte | 0x80);
+    if (done) return out;
+  }
+}
+
+function vector(items: readonly number[][]): number[] {
+  return [...uleb(items.length), ...items.flat()];
+}
+
+function section(id: number, body: number[]): number[] {
+  return [id, ...uleb(body.length), ...body];
+}
+
+function name(s: string): number[] {
+  const bytes = [...new TextEncoder().encode(s)];
+  return [...uleb(bytes.length), ...bytes];
+}
+
+const SIMD = 0xfd;
+
+/**
+ * Instruction helpers returning byte arrays, so kernel bodies read like the text format.
+ * Memory accesses take (offset, log2 alignment); our kernels only ever use small static offsets.
+ */
+export const op = {
+  block: (): number[] => [0x02, 0x40],
+  loop: (): number[] => [0x03, 0x40],
+  if: (): number[] => [0x04, 0x40],
+  else: (): number[] => [0x05],
+  end: (): number[] => [0x0b],
+  br: (depth: number): number[] => [0x0c, ...uleb(depth)],
+  brIf: (depth: number): number[] => [0x0d, ...uleb(depth)],
+  get: (local: number): number[] => [0x20, ...uleb(local)],
+  set: (local: number): number[] => [0x21, ...uleb(local)],
+  tee: (local: number): number[] => [0x22, ...uleb(local)],
+  i32: (value: number): number[] => [0x41, ...sleb(value)],
+  i32Eqz: (): number[] => [0x45],
+  i32Ne: (): number[] => [0x47],
+  i32LtS: (): number[] => [0x48],
+  i32GtS: (): number[] => [0x4a],
+  i32Add: (): number[] => [0x6a],
+  i32Sub: (): number[] => [0x6b],
+  i32Mul: (): number[] => [0x6c],
+  i32Shl: (): number[] => [0x74],
+  f32Load: (offset = 0): number[] => [0x2a, 2, ...uleb(offset)],
+  f32Store: (offset = 0): number[] => [0x38, 2, ...uleb(offset)],
+  v128Load: (offset = 0, align = 0): number[] => [SIMD, 0x00, align, ...uleb(offset)],
+  v128Store: (offset = 0, align = 0): number[] => [SIMD, 0x0b, align, ...uleb(offset)],
+  v128Load32Splat: (offset = 0): number[] => [SIMD, 0x09, 2, ...uleb(offset)],
+  v128Const0: (): number[] => [SIMD, 0x0c, ...new Array<number>(16).fill(0)],
+  f32x4Splat: (): number[] => [SIMD, 0x13],
+  f32x4Add: (): number[] => [SIMD, ...uleb(0xe4)],
+  f32x4Mul: (): number[] => [SIMD, ...uleb(0xe6)],
+  f32x4Max: (): number[] => [SIMD, ...uleb(0xe9)],
+  /** Shuffle picking lanes of two vectors by byte index (0–15 first, 16–31 second). */
+  i8x16Shuffle: (lanes: readonly number[]): number[] => [SIMD, 0x0d, ...lanes],
+};
+
+export interface FunctionSpec {
+  readonly name: string;
+  readonly params: number;
+  /** Extra locals after the i32 params, in declaration order. */
+  readonly locals: readonly ValType[];
+  readonly body: number[];
+}
+
+/** A module importing `env.memory` and exporting the given functions (all `(i32…) -> ()`). */
+export function encodeModule(functions: readonly FunctionSpec[], minPages: number): Uint8Array<ArrayBuffer> {
+  const types = functions.map((f) => [0x60, ...vector(new Array<number[]>(f.params).fill([ValType.I32])), 0]);
+  const imports = [[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(minPages)]];
+  const funcIndices = functions.map((_, i) => uleb(i));
+  const exports = functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]);
+  const bodies = functions.map((f) => {
+    // Run-length groups of identical local types.
+    const groups: number[][] = [];
+    for (const t of f.locals) {
+      const last = groups[groups.length - 1];
+      if (last && last[1] === t) last[0]!++;
+      else groups.push([1, t]);
+    }
+    const code = [...vector(groups.map(([n, t]) => [...uleb(n!), t!])), ...f.body, 0x0b];
+    return [...uleb(code.length), ...code];
+  });
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vector(types)),
+    ...section(2, vector(imports)),
+    ...section(3, vector(funcIndices)),
+    ...section(7, vector(exports)),
+    ...section(10, vector(bodies)),
+  ]);
+}

@@ -1,0 +1,69 @@
+import { op, ValType, type FunctionSpec } from './encoder.js';
+
+/** Rows and columns of the C tile one micro-kernel step keeps in v128 registers. */
+export const TILE_M = 4;
+export const TILE_N = 8;
+
+/**
+ * `gemm(ap, aStride, b, ldb, c, ldc, mBlocks, nStrips, k)`, every pointer and stride in bytes:
+ * C[mBlocks·4 × nStrips·8] += A·B where A is packed as mBlocks panels (aStride bytes apart) of k steps × 4 rows,
+ * and B is row-major (k rows, ldb bytes apart). For each 8-column strip of B (k × 32 bytes, which stays in L1)
+ * it sweeps every 4-row panel of A, accumulating a 4×8 tile in eight f32x4 registers. Requires k ≥ 1.
+ */
+export function gemmFunction(): FunctionSpec {
+  const [ap, aStride, b, ldb, c, ldc, mBlocks, nStrips, k] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [js, ib, pa, pb, cnt, cj, bj, ai, ci] = [9, 10, 11, 12, 13, 14, 15, 16, 17];
+  const acc = (r: number, h: number): number => 18 + r * 2 + h;
+  const [b0, b1, a] = [26, 27, 28];
+  const locals = [...new Array<ValType>(9).fill(ValType.I32), ...new Array<ValType>(11).fill(ValType.V128)];
+
+  const kStep: number[] = [
+    ...op.get(pb), ...op.v128Load(0), ...op.set(b0),
+    ...op.get(pb), ...op.v128Load(16), ...op.set(b1),
+  ];
+  for (let r = 0; r < TILE_M; r++) {
+    kStep.push(...op.get(pa), ...op.v128Load32Splat(r * 4), ...op.set(a));
+    for (let h = 0; h < 2; h++) {
+      kStep.push(...op.get(acc(r, h)), ...op.get(a), ...op.get(h === 0 ? b0 : b1), ...op.f32x4Mul(), ...op.f32x4Add(), ...op.set(acc(r, h)));
+    }
+  }
+  const zero: number[] = [];
+  for (let r = 0; r < TILE_M; r++) for (let h = 0; h < 2; h++) zero.push(...op.v128Const0(), ...op.set(acc(r, h)));
+  // pa is free after the k loop: reuse it as the row pointer while adding the tile into C.
+  const store: number[] = [...op.get(ci), ...op.set(pa)];
+  for (let r = 0; r < TILE_M; r++) {
+    for (let h = 0; h < 2; h++) {
+      store.push(...op.get(pa), ...op.get(pa), ...op.v128Load(16 * h), ...op.get(acc(r, h)), ...op.f32x4Add(), ...op.v128Store(16 * h));
+    }
+    if (r < TILE_M - 1) store.push(...op.get(pa), ...op.get(ldc), ...op.i32Add(), ...op.set(pa));
+  }
+
+  const body: number[] = [
+    ...op.get(b), ...op.set(bj), ...op.get(c), ...op.set(cj), ...op.get(nStrips), ...op.set(js),
+    ...op.block(), ...op.loop(),
+    ...op.get(js), ...op.i32Eqz(), ...op.brIf(1),
+    ...op.get(ap), ...op.set(ai), ...op.get(cj), ...op.set(ci), ...op.get(mBlocks), ...op.set(ib),
+    ...op.block(), ...op.loop(),
+    ...op.get(ib), ...op.i32Eqz(), ...op.brIf(1),
+    ...zero,
+    ...op.get(ai), ...op.set(pa), ...op.get(bj), ...op.set(pb), ...op.get(k), ...op.set(cnt),
+    ...op.loop(),
+    ...kStep,
+    ...op.get(pa), ...op.i32(16), ...op.i32Add(), ...op.set(pa),
+    ...op.get(pb), ...op.get(ldb), ...op.i32Add(), ...op.set(pb),
+    ...op.get(cnt), ...op.i32(1), ...op.i32Sub(), ...op.tee(cnt), ...op.brIf(0),
+    ...op.end(),
+    ...store,
+    ...op.get(ai), ...op.get(aStride), ...op.i32Add(), ...op.set(ai),
+    ...op.get(ci), ...op.get(ldc), ...op.i32(2), ...op.i32Shl(), ...op.i32Add(), ...op.set(ci),
+    ...op.get(ib), ...op.i32(1), ...op.i32Sub(), ...op.set(ib),
+    ...op.br(0),
+    ...op.end(), ...op.end(),
+    ...op.get(bj), ...op.i32(32), ...op.i32Add(), ...op.set(bj),
+    ...op.get(cj), ...op.i32(32), ...op.i32Add(), ...op.set(cj),
+    ...op.get(js), ...op.i32(1), ...op.i32Sub(), ...op.set(js),
+    ...op.br(0),
+    ...op.end(), ...op.end(),
+  ];
+  return { name: 'gemm', params: 9, locals, body };
+}

@@ -1,0 +1,156 @@
+/**
+ * The CPU conv/GEMM fast paths (WebAssembly SIMD GEMM, SIMD 3×3 depthwise, and the JS fallbacks) against
+ * straightforward reference loops on random shapes, including sizes that are not multiples of the 4×8 tile.
+ * Tolerance: max|a−b| / max|b| ≤ 1e-5 (float32 sums in a different order; the model-level bound is 1e-4).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { convCpu, type ConvParams } from '../../src/kernels/conv.js';
+import { gemmAccumulate } from '../../src/kernels/gemm-cpu.js';
+import { setSimdEnabled, simdKernels } from '../../src/kernels/wasm/simd-runtime.js';
+import type { TensorData } from '../../src/parser/ir.js';
+
+const TOLERANCE = 1e-5;
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    return ((s >>> 0) / 2 ** 32) * 2 - 1;
+  };
+}
+
+function randomArray(n: number, next: () => number): Float32Array {
+  return Float32Array.from({ length: n }, next);
+}
+
+function relativeError(actual: Float32Array, expected: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
+    scale = Math.max(scale, Math.abs(expected[i]!));
+  }
+  return scale > 0 ? diff / scale : diff;
+}
+
+/** Direct 7-loop convolution in float64. */
+function referenceConv(p: ConvParams, x: Float32Array, w: Float32Array, bias: Float32Array | undefined): Float32Array {
+  const [n, c, h, wd] = p.inDims;
+  const [, m, ho, wo] = p.outDims;
+  const [kh, kw] = p.kernel;
+  const cg = c / p.group;
+  const mg = m / p.group;
+  const y = new Float32Array(n * m * ho * wo);
+  for (let b = 0; b < n; b++) for (let o = 0; o < m; o++) {
+    const g = Math.floor(o / mg);
+    for (let oy = 0; oy < ho; oy++) for (let ox = 0; ox < wo; ox++) {
+      let sum = bias ? bias[o]! : 0;
+      for (let ci = 0; ci < cg; ci++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) {
+        const iy = oy * p.strides[0] + ky * p.dilations[0] - p.pads[0];
+        const ix = ox * p.strides[1] + kx * p.dilations[1] - p.pads[1];
+        if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
+        sum += x[((b * c + g * cg + ci) * h + iy) * wd + ix]! * w[((o * cg + ci) * kh + ky) * kw + kx]!;
+      }
+      y[((b * m + o) * ho + oy) * wo + ox] = sum;
+    }
+  }
+  return y;
+}
+
+interface ConvCase {
+  readonly n?: number; readonly c: number; readonly m: number; readonly h: number; readonly w: number;
+  readonly k: number; readonly s?: number; readonly d?: number; readonly group?: number;
+  readonly pads?: readonly [number, number, number, number]; readonly bias?: boolean;
+}
+
+function convParams(t: ConvCase): ConvParams {
+  const s = t.s ?? 1;
+  const d = t.d ?? 1;
+  const pads = t.pads ?? [0, 0, 0, 0];
+  const out = (size: number, a: number): number => Math.floor((size + pads[a]! + pads[a + 2]! - ((t.k - 1) * d + 1)) / s) + 1;
+  return {
+    group: t.group ?? 1, kernel: [t.k, t.k], strides: [s, s], dilations: [d, d], pads,
+    inDims: [t.n ?? 1, t.c, t.h, t.w], outDims: [t.n ?? 1, t.m, out(t.h, 0), out(t.w, 1)], rank: 4, epilogue: { kind: 'none' },
+  };
+}
+
+const tensor = (data: Float32Array, dims: number[]): TensorData => ({ type: 'float32', dims, data });
+
+const CASES: readonly ConvCase[] = [
+  { c: 3, m: 16, h: 33, w: 31, k: 3, s: 2, pads: [1, 1, 1, 1], bias: true },
+  { c: 13, m: 7, h: 9, w: 11, k: 1, bias: true },
+  { c: 64, m: 33, h: 10, w: 10, k: 1 },
+  { c: 300, m: 5, h: 6, w: 7, k: 1, bias: true },
+  { c: 24, m: 24, h: 17, w: 13, k: 3, pads: [1, 1, 1, 1], bias: true },
+  { c: 8, m: 12, h: 15, w: 14, k: 3, d: 2, pads: [2, 1, 0, 2] },
+  { n: 2, c: 6, m: 9, h: 8, w: 9, k: 3, group: 3, pads: [1, 1, 1, 1], bias: true },
+  { c: 5, m: 3, h: 12, w: 12, k: 5, s: 3, pads: [2, 2, 2, 2] },
+  { c: 40, m: 40, h: 19, w: 21, k: 3, group: 40, pads: [1, 1, 1, 1], bias: true },
+  { c: 16, m: 16, h: 20, w: 20, k: 3, s: 2, group: 16, pads: [1, 1, 1, 1], bias: true },
+  { n: 2, c: 7, m: 7, h: 11, w: 9, k: 3, s: 2, group: 7, pads: [0, 1, 1, 0] },
+  { c: 9, m: 9, h: 5, w: 6, k: 3, group: 9 },
+  { c: 12, m: 12, h: 7, w: 7, k: 7, group: 12, bias: true },
+  { c: 4, m: 4, h: 9, w: 9, k: 3, s: 2, group: 4, pads: [1, 1, 1, 1], d: 2 },
+];
+
+function label(t: ConvCase): string {
+  return `n${t.n ?? 1} c${t.c}→${t.m} ${t.h}×${t.w} k${t.k} s${t.s ?? 1} d${t.d ?? 1} g${t.group ?? 1} pads ${JSON.stringify(t.pads ?? [0, 0, 0, 0])}`;
+}
+
+for (const simd of [true, false]) {
+  describe(`conv fast paths (${simd ? 'WebAssembly SIMD' : 'JS fallback'})`, () => {
+    if (simd) it('emits a module this engine accepts', () => assert.ok(simdKernels(), 'WebAssembly SIMD unavailable'));
+    CASES.forEach((t, i) => {
+      it(label(t), () => {
+        setSimdEnabled(simd);
+        try {
+          const next = rng(1000 + i);
+          const p = convParams(t);
+          const [n, c, h, w] = p.inDims;
+          const x = randomArray(n * c * h * w, next);
+          const wt = randomArray(t.m * (c / p.group) * t.k * t.k, next);
+          const bias = t.bias ? randomArray(t.m, next) : undefined;
+          const y = new Float32Array(p.outDims.reduce((a, b) => a * b, 1)).fill(Number.NaN);
+          convCpu(p, tensor(x, [n, c, h, w]), tensor(wt, [t.m, c / p.group, t.k, t.k]), bias && tensor(bias, [t.m]), y);
+          const err = relativeError(y, referenceConv(p, x, wt, bias));
+          assert.ok(err <= TOLERANCE, `relative error ${err} > ${TOLERANCE}`);
+          // A second call reuses the arena and the packed-weight cache.
+          const y2 = new Float32Array(y.length);
+          convCpu(p, tensor(x, [n, c, h, w]), tensor(wt, [t.m, c / p.group, t.k, t.k]), bias && tensor(bias, [t.m]), y2);
+          assert.deepEqual(y2, y);
+        } finally {
+          setSimdEnabled(true);
+        }
+      });
+    });
+  });
+}
+
+describe('gemmAccumulate', () => {
+  for (const [m, n, k] of [[1, 1, 1], [5, 7, 3], [17, 33, 65], [4, 256, 300], [3, 513, 2]] as const) {
+    for (const simd of [true, false]) {
+      it(`${m}×${n}×${k} (${simd ? 'SIMD' : 'JS'}) accumulates into C with row strides`, () => {
+        setSimdEnabled(simd);
+        try {
+          const next = rng(m * 1000 + n * 10 + k);
+          const [lda, ldb, ldc] = [k + 2, n + 3, n + 1];
+          const a = randomArray(m * lda + 1, next);
+          const b = randomArray(k * ldb + 2, next);
+          const c = randomArray(m * ldc + 3, next);
+          const expected = Float32Array.from(c);
+          for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+            let sum = 0;
+            for (let p = 0; p < k; p++) sum += a[1 + i * lda + p]! * b[2 + p * ldb + j]!;
+            expected[3 + i * ldc + j]! += sum;
+          }
+          gemmAccumulate(a, 1, lda, b, 2, ldb, c, 3, ldc, m, n, k);
+          const err = relativeError(c, expected);
+          assert.ok(err <= TOLERANCE, `relative error ${err} > ${TOLERANCE}`);
+        } finally {
+          setSimdEnabled(true);
+        }
+      });
+    }
+  }
+});
