@@ -36,7 +36,7 @@ export const DET_10G: ScrfdConfig = {
   headConvs: 3,
   firstScoreOutput: 448,
   scoreBias: [-2, -2, -2],
-  scoreGain: 1,
+  scoreGain: 4,
 };
 
 /** SCRFD-2.5GF with BN and keypoints: the real file in the test bed, used to check the builder's structure. */
@@ -141,7 +141,7 @@ export function buildScrfd(config: ScrfdConfig, prng: Prng): OnnxGraphBuilder {
     const tag = `(${stride}, ${stride})`;
     const a = ANCHORS_PER_CELL;
     const cls = namedConv(h, `bbox_head.stride_cls.${tag}`, hc, a, 3, 1,
-      convWeight(prng, a, hc, 3, 3, config.scoreGain), smallBias(prng, a, 0.05, config.scoreBias[level]!));
+      zeroSumTaps(convWeight(prng, a, hc, 3, 3, config.scoreGain), 9), smallBias(prng, a, 0.05, config.scoreBias[level]!));
     // Box distances in stride units must mostly be positive for boxes to look like boxes: bias ≈ 2 strides.
     const reg = namedConv(h, `bbox_head.stride_reg.${tag}`, hc, 4 * a, 3, 1,
       convWeight(prng, 4 * a, hc, 3, 3, 0.25), prng.fillRange(4 * a, 1.5, 3));
@@ -171,6 +171,21 @@ export function buildScrfd(config: ScrfdConfig, prng: Prng): OnnxGraphBuilder {
   };
   t.sortInitializers(rank);
   return graph;
+}
+
+/**
+ * Makes every 3×3 kernel sum to zero, so the score conv responds to spatial change only: on flat regions
+ * (the letterbox padding, plain background) the logit is just the bias, and image detail pushes it up or down.
+ * Which anchors cross 0.5 then depends on the photo, not on a seed-dependent offset.
+ */
+function zeroSumTaps(weight: Float32Array, taps: number): Float32Array {
+  for (let start = 0; start < weight.length; start += taps) {
+    let sum = 0;
+    for (let i = start; i < start + taps; i++) sum += weight[i]!;
+    const mean = Math.fround(sum / taps);
+    for (let i = start; i < start + taps; i++) weight[i] = weight[i]! - mean;
+  }
+  return weight;
 }
 
 /**
