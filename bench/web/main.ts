@@ -1,0 +1,208 @@
+/**
+ * The benchmark page. Settings come from the form or from the URL (models=a.onnx,b.onnx&sizes=320&backends=…
+ * &warmup=1&runs=3&autorun=1), which is how `npm run bench:browser` drives it. The finished report is kept on
+ * `window.insightgpuBench` for automation and offered as a JSON download.
+ */
+import { adapterLabel, describeAdapter, type AdapterReport } from '../../web/lib/gpu-info.js';
+import { runBenchmark, type BenchModelSource, type BenchReport, type BenchSettings } from './bench-core.js';
+import { drawChart } from './charts.js';
+import { BACKENDS, createRunner, isBackendId, type BackendId } from './runners.js';
+import { TABLE_HEADER, describeSettings, tableCells } from './table.js';
+
+export interface BenchPageState {
+  state: 'idle' | 'running' | 'done' | 'failed';
+  report?: BenchReport;
+  error?: string;
+}
+
+declare global {
+  interface Window { insightgpuBench: BenchPageState }
+}
+
+window.insightgpuBench = { state: 'idle' };
+
+const $ = <T extends HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`page element #${id} is missing`);
+  return el as T;
+};
+
+const params = new URLSearchParams(location.search);
+const ownModels: BenchModelSource[] = [];
+let adapter: AdapterReport = { available: false, reason: 'not checked yet' };
+
+function setStatus(text: string, isError = false): void {
+  const el = $('status');
+  el.textContent = text;
+  el.className = isError ? 'error' : 'muted';
+}
+
+async function showAdapter(): Promise<void> {
+  adapter = await describeAdapter();
+  $('adapter-label').textContent = adapterLabel(adapter);
+  $('adapter-label').className = adapter.available ? '' : 'warning';
+  $('adapter-json').textContent = JSON.stringify(adapter, null, 2);
+}
+
+async function listServedModels(): Promise<void> {
+  const box = $('served-models');
+  const wanted = params.get('models')?.split(',').filter((s) => s) ?? ['mobilefacenet.onnx'];
+  try {
+    const res = await fetch('/models/index.json');
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    const { models } = (await res.json()) as { models: { name: string; bytes: number }[] };
+    box.querySelector('p')?.remove();
+    if (models.length === 0) box.append('no models are served; open files or give a URL below');
+    for (const m of models) {
+      const label = document.createElement('label');
+      const cb = document.createElement('input');
+      cb.type = 'checkbox';
+      cb.value = m.name;
+      cb.checked = wanted.includes(m.name);
+      label.append(cb, ` ${m.name} (${(m.bytes / 1e6).toFixed(1)} MB)`);
+      box.append(label);
+    }
+    const missing = wanted.filter((w) => !models.some((m) => m.name === w));
+    if (params.has('models') && missing.length) throw new Error(`requested models not served: ${missing.join(', ')}`);
+  } catch (e) {
+    box.append(Object.assign(document.createElement('p'), { className: 'error', textContent: `model list unavailable: ${String(e)}` }));
+    throw e;
+  }
+}
+
+function addOwnModel(model: BenchModelSource): void {
+  ownModels.push(model);
+  const li = document.createElement('li');
+  li.textContent = `${model.name} (${(model.bytes.byteLength / 1e6).toFixed(1)} MB)`;
+  $('own-models').append(li);
+}
+
+function buildBackendChoices(): void {
+  const chosen = params.get('backends')?.split(',') ?? [...BACKENDS];
+  for (const id of chosen) if (!isBackendId(id)) throw new Error(`unknown backend '${id}' (known: ${BACKENDS.join(', ')})`);
+  const box = $('backends');
+  for (const id of BACKENDS) {
+    const label = document.createElement('label');
+    const cb = document.createElement('input');
+    cb.type = 'checkbox';
+    cb.value = id;
+    cb.checked = chosen.includes(id);
+    label.append(cb, ` ${id}`);
+    box.append(label);
+  }
+}
+
+function readSettings(): BenchSettings {
+  const sizes = $<HTMLInputElement>('sizes').value.split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0);
+  const int = (id: string, min: number): number => Math.max(min, Math.floor(Number($<HTMLInputElement>(id).value) || 0));
+  const backends = [...$('backends').querySelectorAll<HTMLInputElement>('input:checked')].map((cb) => cb.value).filter(isBackendId);
+  return { sizes: sizes.length ? sizes : [640], warmup: int('warmup', 0), runs: int('runs', 1), backends };
+}
+
+async function fetchModel(url: string, name: string): Promise<BenchModelSource> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return { name, bytes: new Uint8Array(await res.arrayBuffer()) };
+}
+
+function renderTable(report: BenchReport): void {
+  const table = $<HTMLTableElement>('results');
+  table.tHead!.replaceChildren(row(TABLE_HEADER, 'th'));
+  table.tBodies[0]!.replaceChildren(...report.rows.map((r) => {
+    const tr = row(tableCells(r), 'td');
+    tr.dataset.backend = r.backend;
+    tr.dataset.status = r.status;
+    if (r.status === 'error') tr.cells[4]!.className = 'err';
+    return tr;
+  }));
+  $('settings-note').textContent = describeSettings(report);
+}
+
+function row(cells: readonly string[], tag: 'td' | 'th'): HTMLTableRowElement {
+  const tr = document.createElement('tr');
+  cells.forEach((text, i) => {
+    const cell = document.createElement(tag);
+    cell.textContent = text;
+    if (i <= 2) cell.className = 'text';
+    tr.append(cell);
+  });
+  return tr;
+}
+
+async function run(): Promise<void> {
+  const button = $<HTMLButtonElement>('run');
+  button.disabled = true;
+  window.insightgpuBench = { state: 'running' };
+  const progress = $<HTMLProgressElement>('progress');
+  try {
+    const settings = readSettings();
+    if (settings.backends.length === 0) throw new Error('choose at least one backend');
+    const served = [...$('served-models').querySelectorAll<HTMLInputElement>('input:checked')].map((cb) => cb.value);
+    setStatus('loading models…');
+    const models = [...await Promise.all(served.map((name) => fetchModel(`/models/${encodeURIComponent(name)}`, name))), ...ownModels];
+    if (models.length === 0) throw new Error('choose at least one model');
+    progress.hidden = false;
+    progress.value = 0;
+    let done = 0;
+    const report = await runBenchmark(models, settings, createRunner, adapter, (message, finished) => {
+      setStatus(message);
+      if (finished) progress.value = ++done;
+      // The total is known only once each model's input cases are read; models × sizes × backends bounds it.
+      progress.max = Math.max(done, models.length * settings.backends.length * Math.max(1, settings.sizes.length));
+    });
+    renderTable(report);
+    drawChart($<HTMLCanvasElement>('chart-median'), report, 'median_ms', 'Median run time');
+    drawChart($<HTMLCanvasElement>('chart-cold'), report, 'cold_ms', 'Cold start (create + first run)');
+    const failed = report.rows.filter((r) => r.status === 'error').length;
+    setStatus(`done: ${report.rows.length} rows${failed ? `, ${failed} failed (see table)` : ''}`);
+    progress.value = progress.max;
+    $<HTMLButtonElement>('export').disabled = false;
+    window.insightgpuBench = { state: 'done', report };
+  } catch (e) {
+    setStatus(String(e), true);
+    window.insightgpuBench = { state: 'failed', error: String(e) };
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function exportJson(): void {
+  const report = window.insightgpuBench.report;
+  if (!report) return;
+  const url = URL.createObjectURL(new Blob([JSON.stringify(report, null, 2)], { type: 'application/json' }));
+  const a = Object.assign(document.createElement('a'), { href: url, download: `insightgpu-bench-${report.date.replace(/[:.]/g, '-')}.json` });
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+async function init(): Promise<void> {
+  for (const [param, id] of [['sizes', 'sizes'], ['warmup', 'warmup'], ['runs', 'runs']] as const) {
+    const v = params.get(param);
+    if (v !== null) $<HTMLInputElement>(id).value = v;
+  }
+  buildBackendChoices();
+  $('run').addEventListener('click', () => void run());
+  $('export').addEventListener('click', exportJson);
+  $<HTMLInputElement>('model-files').addEventListener('change', async (ev) => {
+    for (const file of (ev.target as HTMLInputElement).files ?? []) addOwnModel({ name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) });
+  });
+  $<HTMLInputElement>('model-url').addEventListener('change', async (ev) => {
+    const input = ev.target as HTMLInputElement;
+    const url = input.value.trim();
+    if (!url) return;
+    try {
+      addOwnModel(await fetchModel(url, url.split('/').pop() || url));
+      input.value = '';
+    } catch (e) {
+      setStatus(`could not load ${url}: ${String(e)}`, true);
+    }
+  });
+  await showAdapter();
+  await listServedModels();
+  if (params.get('autorun') === '1') await run();
+}
+
+init().catch((e: unknown) => {
+  setStatus(String(e), true);
+  window.insightgpuBench = { state: 'failed', error: String(e) };
+});

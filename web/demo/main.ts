@@ -1,0 +1,236 @@
+/**
+ * The demo page: load a model pack (Cache API after the first time), open an image or the webcam, and show
+ * FaceAnalysis's results drawn over the picture, a face gallery with pairwise similarities, and per-stage timings.
+ *
+ * URL parameters (used by the Playwright tests): pack=packA|packB|buffalo_l, backend=webgpu|cpu|auto, det=320,
+ * thresh=0.5, image=/images/t1.jpg, autorun=1 (load the models and analyse `image` right away). The state and the
+ * last results (in the CLI's JSON format) are on `window.insightgpuDemo`.
+ */
+import type { ResultsFile } from '../../cli/results-format.js';
+import type { BackendName } from '../../src/index.js';
+import { adapterLabel, describeAdapter, type AdapterReport } from '../lib/gpu-info.js';
+import { analyse, createPipeline, toResultsFile, type DemoPipeline, type StageTiming } from './analysis.js';
+import { cropFace, renderGallery, type GalleryFace } from './gallery.js';
+import { isPackName, loadPack, readOpenedFiles, type LoadedFiles } from './model-source.js';
+import { drawImageWithFaces } from './overlay.js';
+
+export interface DemoState {
+  state: 'idle' | 'loading-models' | 'ready' | 'analysing' | 'done' | 'failed';
+  error?: string;
+  adapter?: AdapterReport;
+  models?: { count: number; bytes: number; fromCache: number; loadMs: number; createMs: number; backend: BackendName };
+  results?: ResultsFile;
+  timings?: StageTiming[];
+}
+
+declare global {
+  interface Window { insightgpuDemo: DemoState }
+}
+
+window.insightgpuDemo = { state: 'idle' };
+
+const $ = <T extends HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`page element #${id} is missing`);
+  return el as T;
+};
+
+const params = new URLSearchParams(location.search);
+let pipeline: DemoPipeline | undefined;
+let adapter: AdapterReport | undefined;
+let gallery: GalleryFace[] = [];
+let current: { faces: GalleryFace[]; name: string } | undefined;
+let keptCount = 0;
+let webcam: { stream: MediaStream; running: boolean } | undefined;
+
+function update(patch: Partial<DemoState>): void {
+  window.insightgpuDemo = { ...window.insightgpuDemo, ...patch };
+}
+
+function showMessage(text: string, kind: 'error' | 'warning'): void {
+  const p = document.createElement('p');
+  p.className = kind;
+  p.textContent = text;
+  $('messages').append(p);
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+function fail(where: string, e: unknown): void {
+  const text = `${where}: ${errorText(e)}`;
+  showMessage(text, 'error');
+  update({ state: 'failed', error: text });
+}
+
+function selectedBackend(): BackendName {
+  return $<HTMLSelectElement>('backend').value as BackendName;
+}
+
+async function loadModels(): Promise<void> {
+  const button = $<HTMLButtonElement>('load-models');
+  button.disabled = true;
+  update({ state: 'loading-models', error: undefined });
+  const bar = $<HTMLProgressElement>('model-bar');
+  const text = $('model-progress-text');
+  $('model-progress').hidden = false;
+  try {
+    const backend = selectedBackend();
+    if (backend === 'webgpu' && adapter && !adapter.available) {
+      throw new Error(`WebGPU is not available (${adapter.reason}). Choose the cpu backend, or open the page in a browser with WebGPU.`);
+    }
+    const opened = $<HTMLInputElement>('model-files').files;
+    let loaded: LoadedFiles;
+    if (opened && opened.length > 0) {
+      loaded = await readOpenedFiles(opened);
+    } else {
+      const pack = $<HTMLSelectElement>('pack').value;
+      if (!isPackName(pack)) throw new Error(`unknown pack '${pack}'`);
+      loaded = await loadPack(pack, (p) => {
+        bar.value = p.fraction;
+        text.textContent = `${p.file} (${p.fileIndex + 1}/${p.fileCount})${p.fromCache ? ' from cache' : ''}`;
+      });
+    }
+    bar.value = 1;
+    text.textContent = 'creating sessions…';
+    await pipeline?.analysis.release();
+    pipeline = undefined;
+    const det = Number($<HTMLSelectElement>('det-size').value);
+    const thresh = Number($<HTMLInputElement>('det-thresh').value);
+    pipeline = await createPipeline(loaded.files, backend, det, thresh);
+    const models = {
+      count: Object.keys(loaded.files).length, bytes: loaded.bytes, fromCache: loaded.fromCache,
+      loadMs: Math.round(loaded.milliseconds), createMs: Math.round(pipeline.createMs), backend,
+    };
+    const tasks = [...pipeline.analysis.models.values()].map((m) => `${m.taskname}: ${m.file}`).join(', ');
+    $('model-status').textContent = `${models.count} files, ${(models.bytes / 1e6).toFixed(1)} MB `
+      + `(${models.fromCache} from the browser cache) in ${models.loadMs} ms; sessions on ${pipeline.analysis.models.get('detection')?.session.backendName ?? backend} `
+      + `in ${models.createMs} ms — ${tasks}`;
+    text.textContent = 'ready';
+    update({ state: 'ready', models });
+  } catch (e) {
+    $('model-status').textContent = 'models not loaded';
+    fail('loading the models failed', e);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function bitmapOf(blob: Blob): Promise<ImageBitmap> {
+  // No colour conversion: the pipeline must see the file's own pixel values, as OpenCV does.
+  return createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+}
+
+async function analyseBitmap(bitmap: ImageBitmap, name: string, quiet = false): Promise<void> {
+  if (!pipeline) throw new Error('load the models first');
+  update({ state: 'analysing' });
+  const run = await analyse(pipeline, bitmap);
+  drawImageWithFaces($<HTMLCanvasElement>('canvas'), bitmap, run.faces);
+  current = { name, faces: run.faces.map((f, i) => cropFace(bitmap, f, `${name.slice(0, 12)}#${i + 1}`)) };
+  renderGallery($('gallery'), $<HTMLTableElement>('similarity'), [...gallery, ...current.faces]);
+  renderTimings(run.timings);
+  $<HTMLButtonElement>('keep-faces').disabled = run.faces.length === 0;
+  $<HTMLButtonElement>('export-json').disabled = false;
+  if (!quiet) $('analysis-status').textContent = `${run.faces.length} face(s) in ${name} (${run.width}×${run.height})`;
+  update({ state: 'done', results: toResultsFile(pipeline, name, run), timings: run.timings });
+}
+
+function renderTimings(timings: readonly StageTiming[]): void {
+  $<HTMLTableElement>('timings').tBodies[0]!.replaceChildren(...timings.map((t) => {
+    const tr = document.createElement('tr');
+    tr.append(Object.assign(document.createElement('td'), { textContent: t.stage }), Object.assign(document.createElement('td'), { textContent: `${t.ms.toFixed(1)} ms` }));
+    return tr;
+  }));
+}
+
+async function analyseUrl(url: string): Promise<void> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  await analyseBitmap(await bitmapOf(await res.blob()), url.split('/').pop() ?? url);
+}
+
+async function toggleWebcam(): Promise<void> {
+  const button = $<HTMLButtonElement>('webcam');
+  if (webcam) {
+    webcam.running = false;
+    for (const t of webcam.stream.getTracks()) t.stop();
+    webcam = undefined;
+    button.textContent = 'Start webcam';
+    return;
+  }
+  if (!navigator.mediaDevices?.getUserMedia) throw new Error('this browser gives the page no camera access (navigator.mediaDevices is missing)');
+  const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
+  const video = $<HTMLVideoElement>('video');
+  video.srcObject = stream;
+  await video.play();
+  webcam = { stream, running: true };
+  button.textContent = 'Stop webcam';
+  const state = webcam;
+  let frames = 0;
+  const t0 = performance.now();
+  // One frame at a time: the next is grabbed only when the previous analysis finished, so frames never queue up.
+  while (state.running) {
+    const bitmap = await createImageBitmap(video);
+    await analyseBitmap(bitmap, 'webcam', true);
+    frames++;
+    $('analysis-status').textContent = `webcam: ${(frames / ((performance.now() - t0) / 1000)).toFixed(1)} frames/s`;
+    await new Promise((r) => requestAnimationFrame(r));
+  }
+}
+
+function keepFaces(): void {
+  if (!current) return;
+  // Re-label kept faces so a later image's faces stay distinguishable from them.
+  gallery = [...gallery, ...current.faces.map((f) => ({ ...f, id: `K${++keptCount}` }))];
+  renderGallery($('gallery'), $<HTMLTableElement>('similarity'), gallery);
+  current = undefined;
+  $<HTMLButtonElement>('keep-faces').disabled = true;
+}
+
+function exportJson(): void {
+  const results = window.insightgpuDemo.results;
+  if (!results) return;
+  const url = URL.createObjectURL(new Blob([JSON.stringify(results, null, 1)], { type: 'application/json' }));
+  Object.assign(document.createElement('a'), { href: url, download: 'insightgpu-faces.json' }).click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+function applyParams(): void {
+  const set = (id: string, param: string): void => {
+    const v = params.get(param);
+    if (v !== null) ($(id) as HTMLInputElement | HTMLSelectElement).value = v;
+  };
+  set('pack', 'pack');
+  set('backend', 'backend');
+  set('det-size', 'det');
+  set('det-thresh', 'thresh');
+}
+
+async function init(): Promise<void> {
+  applyParams();
+  adapter = await describeAdapter();
+  update({ adapter });
+  if (!adapter.available) {
+    showMessage(`WebGPU is not available: ${adapter.reason}. The cpu backend still works, more slowly.`, 'warning');
+    if (!params.has('backend')) $<HTMLSelectElement>('backend').value = 'cpu';
+  } else {
+    $('model-status').textContent = `models not loaded — WebGPU adapter: ${adapterLabel(adapter)}`;
+  }
+  $('load-models').addEventListener('click', () => void loadModels());
+  $('image-file').addEventListener('change', (ev) => {
+    const file = (ev.target as HTMLInputElement).files?.[0];
+    if (file) bitmapOf(file).then((b) => analyseBitmap(b, file.name)).catch((e: unknown) => fail('analysis failed', e));
+  });
+  $('sample-image').addEventListener('click', () => void analyseUrl('/images/t1.jpg').catch((e: unknown) => fail('analysis failed', e)));
+  $('webcam').addEventListener('click', () => void toggleWebcam().catch((e: unknown) => fail('webcam', e)));
+  $('keep-faces').addEventListener('click', keepFaces);
+  $('export-json').addEventListener('click', exportJson);
+  if (params.get('autorun') === '1') {
+    await loadModels();
+    const image = params.get('image');
+    if (pipeline && image) await analyseUrl(image).catch((e: unknown) => fail('analysis failed', e));
+  }
+}
+
+init().catch((e: unknown) => fail('page start-up failed', e));
