@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { PACKS, type PackSpec } from '../manifest.js';
 import { InsightGpuError } from '../../src/parser/errors.js';
-import { ManifestError } from './errors.js';
+import { ArchiveError, FetchError, IntegrityError, ManifestError, PackContentError } from './errors.js';
 import { fetchPack, type FetchPackEvent, type FetchPackResult } from './fetch-pack.js';
 import { parseManifestDocument, resolvePack } from './resolve-pack.js';
 
@@ -38,12 +38,19 @@ function formatBytes(bytes: number): string {
   return `${value.toFixed(1)} ${units[unit]}`;
 }
 
+/** Where the command writes; process.stdout/stderr unless a caller (a test, an embedding tool) captures them. */
+export interface CommandOutput {
+  readonly stdout: NodeJS.WritableStream;
+  /** A terminal gets a redrawn bar; anything else a line per second. */
+  readonly stderr: NodeJS.WritableStream & { readonly isTTY?: boolean };
+}
+
 /** Renders FetchPackEvents: a byte bar while downloading, one line per verified or extracted file. */
 class ProgressView {
   private bar: cliProgress.SingleBar | undefined;
   private started = 0;
 
-  constructor(private readonly label: string, private readonly err: NodeJS.WriteStream) {}
+  constructor(private readonly label: string, private readonly err: CommandOutput['stderr']) {}
 
   handle(event: FetchPackEvent): void {
     switch (event.phase) {
@@ -51,20 +58,20 @@ class ProgressView {
         this.err.write(`checking ${event.file} (${event.index + 1}/${event.count})\n`);
         return;
       case 'download': {
+        if (this.bar === undefined) this.started = Date.now();
         const payload = {
           received: formatBytes(event.receivedBytes),
           size: event.totalBytes === undefined ? '?' : formatBytes(event.totalBytes),
           speed: `${formatBytes(event.receivedBytes / Math.max((Date.now() - this.started) / 1000, 1e-3))}/s`,
         };
         if (this.bar === undefined) {
-          this.started = Date.now();
           this.err.write(`downloading ${event.url}\n`);
           this.bar = new cliProgress.SingleBar(
             {
               format: `${this.label} [{bar}] {percentage}% | {received} of {size} | {speed} | ETA {eta_formatted}`,
               stream: this.err,
               // Without a terminal (CI logs, pipes), print a line every second instead of redrawing.
-              noTTYOutput: !this.err.isTTY,
+              noTTYOutput: this.err.isTTY !== true,
               notTTYSchedule: 1000,
               hideCursor: true,
               etaBuffer: 50,
@@ -110,7 +117,8 @@ function describe(result: FetchPackResult): string {
 }
 
 /** Runs `fetch-models` with the arguments after the subcommand name; resolves to the process exit code. */
-export async function fetchModelsCommand(argv: string[]): Promise<number> {
+export async function fetchModelsCommand(argv: string[], output: CommandOutput = process): Promise<number> {
+  const { stdout, stderr } = output;
   let parsed;
   try {
     parsed = parseArgs({
@@ -126,25 +134,25 @@ export async function fetchModelsCommand(argv: string[]): Promise<number> {
       },
     });
   } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${FETCH_MODELS_USAGE}\n`);
+    stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${FETCH_MODELS_USAGE}\n`);
     return 2;
   }
   const { values, positionals } = parsed;
   if (values.help) {
-    process.stdout.write(`${FETCH_MODELS_USAGE}\n`);
+    stdout.write(`${FETCH_MODELS_USAGE}\n`);
     return 0;
   }
   if (positionals.length !== 1) {
-    process.stderr.write(`expected exactly one pack name, got ${positionals.length}\n\n${FETCH_MODELS_USAGE}\n`);
+    stderr.write(`expected exactly one pack name, got ${positionals.length}\n\n${FETCH_MODELS_USAGE}\n`);
     return 2;
   }
   const timeoutSeconds = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeoutSeconds !== undefined && !(timeoutSeconds > 0)) {
-    process.stderr.write(`--timeout must be a positive number of seconds, got '${values.timeout}'\n`);
+    stderr.write(`--timeout must be a positive number of seconds, got '${values.timeout}'\n`);
     return 2;
   }
 
-  const view = new ProgressView(positionals[0], process.stderr);
+  const view = new ProgressView(positionals[0], stderr);
   const abort = new AbortController();
   const onSigint = (): void => abort.abort();
   process.once('SIGINT', onSigint);
@@ -170,12 +178,14 @@ export async function fetchModelsCommand(argv: string[]): Promise<number> {
       onProgress: (event) => view.handle(event),
     });
     view.stopBar();
-    process.stdout.write(describe(result));
+    stdout.write(describe(result));
     return 0;
   } catch (error) {
     view.stopBar();
     if (!(error instanceof InsightGpuError)) throw error;
-    process.stderr.write(`fetch-models failed [${error.code}]: ${error.message}\nnothing was left half-written in the cache\n`);
+    const downloadStage = error instanceof FetchError || error instanceof IntegrityError || error instanceof ArchiveError || error instanceof PackContentError;
+    stderr.write(`fetch-models failed [${error.code}]: ${error.message}\n`);
+    if (downloadStage) stderr.write('the temporary download was removed; the cache holds no partial files\n');
     return 1;
   } finally {
     process.off('SIGINT', onSigint);

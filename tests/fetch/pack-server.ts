@@ -76,3 +76,20 @@ export function serveThenStall(bytes: Uint8Array, sent: number): Handler {
     res.write(bytes.subarray(0, sent));
   };
 }
+
+/** The whole body in `chunks` pieces spread over about `totalMs`, so a progress bar has time to draw. */
+export function serveSlowly(bytes: Uint8Array, chunks: number, totalMs: number): Handler {
+  return (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/zip', 'content-length': String(bytes.length) });
+    const step = Math.ceil(bytes.length / chunks);
+    const writeFrom = (at: number): void => {
+      if (at >= bytes.length) {
+        res.end();
+        return;
+      }
+      res.write(bytes.subarray(at, at + step));
+      setTimeout(() => writeFrom(at + step), totalMs / chunks);
+    };
+    writeFrom(0);
+  };
+}
