@@ -81,7 +81,10 @@ function releaseUrl(pack: string): string {
   return `${RELEASE_BASE_URL}/${pack}.zip`;
 }
 
-export const PACKS = {
+/** Names of the packs in the built-in manifest. */
+export type PackName = 'buffalo_l' | 'buffalo_m' | 'buffalo_s' | 'buffalo_sc' | 'antelopev2';
+
+export const PACKS: { readonly [name in PackName]: PackSpec } = {
   buffalo_l: {
     name: 'buffalo_l',
     url: releaseUrl('buffalo_l'),
@@ -126,9 +129,7 @@ export const PACKS = {
     confirmed: true,
     note: 'the zip may unpack into a nested antelopev2/ folder; the fetcher flattens a single top folder',
   },
-} as const satisfies Record<string, PackSpec>;
-
-export type PackName = keyof typeof PACKS;
+};
 
 export function isPackName(name: string): name is PackName {
   return Object.hasOwn(PACKS, name);
