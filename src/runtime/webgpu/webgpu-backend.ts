@@ -1,9 +1,39 @@
-import { BackendError } from '../../parser/errors.js';
-import type { Backend } from '../backend.js';
+import type { StaticGraph } from '../../parser/specialize.js';
+import type { Backend, ExecutionPlan } from '../backend.js';
 import type { WebGpuOptions } from '../session.js';
+import { acquireDevice, type GpuDevice } from './device.js';
+import { PipelineCache } from './pipeline-cache.js';
+import { WebGpuPlan } from './webgpu-plan.js';
 
-/** Placeholder until the WebGPU backend lands: reports clearly that it is not available. */
+/** Runs compiled plans of WGSL kernels on one GPU device (browser navigator.gpu, or Dawn in Node). */
+export class WebGpuBackend implements Backend {
+  readonly name = 'webgpu' as const;
+  readonly description: string;
+  private readonly pipelines: PipelineCache;
+
+  constructor(readonly gpu: GpuDevice) {
+    this.description = gpu.description;
+    this.pipelines = new PipelineCache(gpu.device);
+  }
+
+  /** True when the adapter is a CPU implementation (SwiftShader and the like). */
+  get isSoftware(): boolean {
+    return this.gpu.isSoftware;
+  }
+
+  async compile(graph: StaticGraph, options: { profiling: boolean }): Promise<ExecutionPlan> {
+    return WebGpuPlan.compile(this.gpu, this.pipelines, graph, options.profiling);
+  }
+
+  dispose(): void {
+    this.gpu.release();
+  }
+}
+
+/**
+ * Creates the WebGPU backend: adapter choice, device, features. Throws BackendError when no (acceptable) adapter
+ * exists; the session's 'auto' mode then falls back to the CPU backend.
+ */
 export async function createWebGpuBackend(options: WebGpuOptions): Promise<Backend> {
-  void options;
-  throw new BackendError('webgpu', 'the WebGPU backend is not built yet');
+  return new WebGpuBackend(await acquireDevice(options));
 }

@@ -1,0 +1,75 @@
+import { epilogueWgsl } from './epilogue.wgsl.js';
+import type { GemmParams, MatMulParams } from './gemm.js';
+import type { GpuBinding, GpuKernel } from './kernel-api.gpu.js';
+import { directMatmulShader, tiledMatmulShader } from './tiled-matmul.wgsl.js';
+import { declareBindings, f32, gatherOffset, strides } from './wgsl-common.wgsl.js';
+
+/** Gemm: alpha·op(A)·op(B) + beta·C (C broadcast to [M, N]), then the fused epilogue; the transposes are strides. */
+export const gemmGpu: GpuKernel<GemmParams> = {
+  opTypes: ['Gemm'],
+  lower({ params: p, inputs, software }) {
+    if (inputs[0]?.type !== 'float32' || inputs[1]?.type !== 'float32') return undefined;
+    const c = inputs[2];
+    const useC = c !== undefined && p.beta !== 0;
+    // The epilogue's per-channel terms (PRelu slope) run along N, like the CPU reference's channels = n.
+    const ep = epilogueWgsl(p.epilogue, undefined, p.epilogue.residual ? { kind: 'input', index: 3 } : undefined);
+    const bindings: GpuBinding[] = [{ kind: 'input', index: 0 }, { kind: 'input', index: 1 }, { kind: 'output', index: 0 }];
+    const names = ['a', 'b', 'y'];
+    if (useC) { bindings.push({ kind: 'input', index: 2 }); names.push('cIn'); }
+    for (const e of ep.bindings) { bindings.push(e.binding); names.push(e.name); }
+    let cTerm = '';
+    if (useC) {
+      const cd = c.dims;
+      // C broadcasts from the right against [M, N].
+      const rowStride = cd.length === 2 && cd[0] !== 1 ? cd[1]! : 0;
+      const colStride = cd.length >= 1 && cd[cd.length - 1] !== 1 ? 1 : 0;
+      cTerm = ` + ${f32(p.beta)} * cIn[row * ${rowStride}u + col * ${colStride}u]`;
+    }
+    const aIndex = p.transA ? `kIdx * ${p.m}u + row` : `row * ${p.k}u + kIdx`;
+    const bIndex = p.transB ? `col * ${p.k}u + kIdx` : `kIdx * ${p.n}u + col`;
+    const { shader, workgroups } = (software ? directMatmulShader : tiledMatmulShader)({
+      m: p.m, n: p.n, k: p.k, batches: 1,
+      declarations: `${declareBindings(bindings, names, names.map(() => 'f32'))}\n${ep.fn}`,
+      loadA: `a[${aIndex}]`,
+      loadB: `b[${bIndex}]`,
+      store: `let idx = row * ${p.n}u + col;
+      y[idx] = epilogue(${p.alpha === 1 ? 'v' : `${f32(p.alpha)} * v`}${cTerm}, col, idx);`,
+    });
+    return { kind: 'dispatches', dispatches: [{ shader, bindings, workgroups }] };
+  },
+};
+
+/** MatMul with numpy broadcasting of the batch dims: one workgroup layer per output batch. */
+export const matMulGpu: GpuKernel<MatMulParams> = {
+  opTypes: ['MatMul'],
+  lower({ params: p, inputs, software }) {
+    if (inputs[0]?.type !== 'float32' || inputs[1]?.type !== 'float32') return undefined;
+    const batches = p.batchDims.reduce((x, d) => x * d, 1);
+    const rank = p.batchDims.length;
+    const padded = (d: readonly number[]): number[] => [...new Array<number>(rank - d.length).fill(1), ...d];
+    const batchStrides = (d: readonly number[]): number[] => {
+      const pd = padded(d);
+      return strides(pd).map((s, i) => (pd[i] === 1 ? 0 : s));
+    };
+    const bindings: GpuBinding[] = [{ kind: 'input', index: 0 }, { kind: 'input', index: 1 }, { kind: 'output', index: 0 }];
+    const { shader, workgroups } = (software ? directMatmulShader : tiledMatmulShader)({
+      m: p.m, n: p.n, k: p.k, batches,
+      declarations: `${declareBindings(bindings, ['a', 'b', 'y'], ['f32', 'f32', 'f32'])}
+fn aBase(z: u32) -> u32 {
+  var o = 0u;
+${gatherOffset('z', p.batchDims, batchStrides(p.aBatchDims), 'o')}
+  return o * ${p.m * p.k}u;
+}
+fn bBase(z: u32) -> u32 {
+  var o = 0u;
+${gatherOffset('z', p.batchDims, batchStrides(p.bBatchDims), 'o')}
+  return o * ${p.k * p.n}u;
+}`,
+      columnSetup: 'let bOff = bBase(z);',
+      loadA: `a[aBase(z) + row * ${p.k}u + kIdx]`,
+      loadB: `b[bOff + kIdx * ${p.n}u + col]`,
+      store: `y[(z * ${p.m}u + row) * ${p.n}u + col] = v;`,
+    });
+    return { kind: 'dispatches', dispatches: [{ shader, bindings, workgroups }] };
+  },
+};

@@ -1,0 +1,86 @@
+import type { GpuKernel } from './kernel-api.gpu.js';
+import type { PoolParams } from './pool.js';
+import { declareBindings, grid } from './wgsl-common.wgsl.js';
+
+const WORKGROUP = 128;
+
+/**
+ * Max/average pooling, windowed or global, one thread per output. Global pooling over a large plane uses a
+ * workgroup per plane with a tree reduction instead, so one thread does not walk the whole plane.
+ */
+export const poolGpu: GpuKernel<PoolParams> = {
+  opTypes: ['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool'],
+  lower({ params: p, inputs, maxWorkgroupsPerDimension }) {
+    if (inputs[0]?.type !== 'float32') return undefined;
+    const [n, c, h, w] = p.inDims;
+    const [, , ho, wo] = p.outDims;
+    const isMax = p.kind === 'max';
+    const bindings = [{ kind: 'input', index: 0 }, { kind: 'output', index: 0 }] as const;
+    const decl = declareBindings(bindings, ['x', 'y'], ['f32', 'f32']);
+    const combineOp = isMax ? 'select(max(acc, v), v, v != v)' : 'acc + v';
+    // -inf, as the CPU reference starts a max from (a window of only padding yields it).
+    const init = isMax ? 'bitcast<f32>(NEG_INF_BITS)' : '0.0f';
+    if (p.global && h * w >= 256) {
+      const planes = n * c;
+      const g = grid(planes, 1, maxWorkgroupsPerDimension);
+      const shader = `${decl}
+var<workgroup> partial: array<f32, ${WORKGROUP}>;
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let plane = ${g.flatGroup};
+  if (plane >= ${planes}u) { return; }
+  let base = plane * ${h * w}u;
+  var acc = ${init};
+  for (var j = lid; j < ${h * w}u; j += ${WORKGROUP}u) { let v = x[base + j]; acc = ${combineOp}; }
+  partial[lid] = acc;
+  workgroupBarrier();
+  for (var s = ${WORKGROUP / 2}u; s > 0u; s >>= 1u) {
+    if (lid < s) { let v = partial[lid + s]; acc = partial[lid]; partial[lid] = ${combineOp}; }
+    workgroupBarrier();
+  }
+  if (lid == 0u) { y[plane] = ${isMax ? 'partial[0]' : `partial[0] / ${h * w}.0f`}; }
+}
+`;
+      return { kind: 'dispatches', dispatches: [{ shader, bindings, workgroups: g.workgroups }] };
+    }
+    const [kh, kw] = p.kernel;
+    const [sh, sw] = p.strides;
+    const [dh, dw] = p.dilations;
+    const [pt, pl, pb, pr] = p.pads;
+    const total = n * c * ho * wo;
+    const g = grid(total, WORKGROUP, maxWorkgroupsPerDimension);
+    let divisor = 'f32(count)';
+    if (!isMax && p.countIncludePad) {
+      // The window clipped to the padded extent, as in the CPU reference (ceil_mode windows may reach beyond it).
+      divisor = `f32(((min(y0 + ${(kh - 1) * dh + 1}, ${h + pb}) - y0 + ${dh - 1}) / ${dh}) * ((min(x0 + ${(kw - 1) * dw + 1}, ${w + pr}) - x0 + ${dw - 1}) / ${dw}))`;
+    }
+    const shader = `${decl}
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i = ${g.flatGroup} * ${WORKGROUP}u + lid;
+  if (i >= ${total}u) { return; }
+  let ox = i % ${wo}u;
+  let oy = (i / ${wo}u) % ${ho}u;
+  let plane = i / ${ho * wo}u;
+  let y0 = i32(oy) * ${sh} - ${pt};
+  let x0 = i32(ox) * ${sw} - ${pl};
+  let base = plane * ${h * w}u;
+  var acc = ${init};
+  var count = 0;
+  for (var ky = 0; ky < ${kh}; ky++) {
+    let iy = y0 + ky * ${dh};
+    if (iy < 0 || iy >= ${h}) { continue; }
+    for (var kx = 0; kx < ${kw}; kx++) {
+      let ix = x0 + kx * ${dw};
+      if (ix < 0 || ix >= ${w}) { continue; }
+      let v = x[base + u32(iy) * ${w}u + u32(ix)];
+      acc = ${combineOp};
+      count++;
+    }
+  }
+  ${isMax ? 'y[i] = acc;' : `let d = ${divisor};\n  y[i] = select(0.0f, acc / d, d > 0.0f);`}
+}
+`;
+    return { kind: 'dispatches', dispatches: [{ shader, bindings, workgroups: g.workgroups }] };
+  },
+};

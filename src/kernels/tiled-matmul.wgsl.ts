@@ -1,0 +1,153 @@
+/**
+ * One tiled GEMM shader, C[z][M×N] = A[z][M×K] · B[z][K×N], shared by Conv (implicit GEMM: B is the im2col view of
+ * the input, never materialised), Gemm and MatMul. Each op supplies WGSL snippets that load A and B and store C;
+ * the tiling is here once.
+ *
+ * A workgroup of 16×WY threads computes a (4·WY)×64 tile of C, each thread a 4×4 block, stepping K by 16 through
+ * workgroup memory. Threads load B for one fixed column of the tile across all K steps, so per-column work (the
+ * output pixel's input window for a convolution) is done once per thread, not once per element.
+ */
+export interface TiledMatmulSpec {
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  /** Independent problems (batch × group), one per workgroup layer z. */
+  readonly batches: number;
+  /** Binding declarations and helper functions. */
+  readonly declarations: string;
+  /** Statements run once per thread for its B column `col: u32` (may be ≥ N) and problem `z: u32`. */
+  readonly columnSetup?: string;
+  /** f32 expression of B[kIdx][col] for in-range kIdx and col (locals of columnSetup visible). */
+  readonly loadB: string;
+  /** vec4<f32> expression of B[kIdx][col..col+3], used instead of loadB when given (needs N % 4 == 0). */
+  readonly loadB4?: string;
+  /** f32 expression of A[row][kIdx] for in-range row and kIdx; may use only row, kIdx and z. */
+  readonly loadA: string;
+  /** Statements storing `v: f32` to C[row][col] (both in range); may use only row, col, v and z. */
+  readonly store: string;
+}
+
+const TN = 64;
+const TK = 16;
+
+export function tiledMatmulShader(spec: TiledMatmulSpec): { shader: string; workgroups: [number, number, number] } {
+  // Fewer rows per tile for thin outputs (few output channels), so threads are not spent on padding.
+  const wy = spec.m >= 48 ? 16 : spec.m >= 24 ? 8 : 4;
+  const tm = 4 * wy;
+  const threads = 16 * wy;
+  const vecB = spec.loadB4 !== undefined && spec.n % 4 === 0;
+  const aPerThread = (tm * TK) / threads;
+  const bLoads = vecB ? (TK * TN) / 4 / threads : (TK * TN) / threads;
+  const bRowStep = vecB ? threads / (TN / 4) : threads / TN;
+  const bLoad = vecB
+    ? `
+    for (var e = 0u; e < ${bLoads}u; e++) {
+      let kk = lid / ${TN / 4}u + e * ${bRowStep}u;
+      let kIdx = k0 + kk;
+      var v4 = vec4<f32>(0.0f);
+      if (kIdx < ${spec.k}u && col < ${spec.n}u) { v4 = ${spec.loadB4}; }
+      let base = kk * ${TN}u + (lid % ${TN / 4}u) * 4u;
+      Bs[base] = v4.x; Bs[base + 1u] = v4.y; Bs[base + 2u] = v4.z; Bs[base + 3u] = v4.w;
+    }`
+    : `
+    for (var e = 0u; e < ${bLoads}u; e++) {
+      let kk = lid / ${TN}u + e * ${bRowStep}u;
+      let kIdx = k0 + kk;
+      var v = 0.0f;
+      if (kIdx < ${spec.k}u && col < ${spec.n}u) { v = ${spec.loadB}; }
+      Bs[kk * ${TN}u + lid % ${TN}u] = v;
+    }`;
+  const shader = `${spec.declarations}
+var<workgroup> As: array<f32, ${TK * tm}>;
+var<workgroup> Bs: array<f32, ${TK * TN}>;
+
+@compute @workgroup_size(16, ${wy})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) tid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let z = wid.z;
+  let m0 = wid.y * ${tm}u;
+  let n0 = wid.x * ${TN}u;
+  let col = n0 + ${vecB ? `(lid % ${TN / 4}u) * 4u` : `lid % ${TN}u`};
+  ${spec.columnSetup ?? ''}
+  var acc0 = vec4<f32>(0.0f);
+  var acc1 = vec4<f32>(0.0f);
+  var acc2 = vec4<f32>(0.0f);
+  var acc3 = vec4<f32>(0.0f);
+  for (var k0 = 0u; k0 < ${spec.k}u; k0 += ${TK}u) {
+    for (var e = 0u; e < ${aPerThread}u; e++) {
+      let mm = lid / ${TK}u + e * ${threads / TK}u;
+      let row = m0 + mm;
+      let kIdx = k0 + lid % ${TK}u;
+      var v = 0.0f;
+      if (row < ${spec.m}u && kIdx < ${spec.k}u) { v = ${spec.loadA}; }
+      As[(lid % ${TK}u) * ${tm}u + mm] = v;
+    }${bLoad}
+    workgroupBarrier();
+    for (var kk = 0u; kk < ${TK}u; kk++) {
+      let ab = kk * ${tm}u + tid.y * 4u;
+      let bb = kk * ${TN}u + tid.x * 4u;
+      let b = vec4<f32>(Bs[bb], Bs[bb + 1u], Bs[bb + 2u], Bs[bb + 3u]);
+      acc0 += As[ab] * b;
+      acc1 += As[ab + 1u] * b;
+      acc2 += As[ab + 2u] * b;
+      acc3 += As[ab + 3u] * b;
+    }
+    workgroupBarrier();
+  }
+  var accs = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
+  for (var i = 0u; i < 4u; i++) {
+    let row = m0 + tid.y * 4u + i;
+    if (row >= ${spec.m}u) { break; }
+    for (var j = 0u; j < 4u; j++) {
+      let col = n0 + tid.x * 4u + j;
+      if (col >= ${spec.n}u) { break; }
+      let v = accs[i][j];
+      ${spec.store}
+    }
+  }
+}
+`;
+  return { shader, workgroups: [Math.ceil(spec.n / TN), Math.ceil(spec.m / tm), spec.batches] };
+}
+
+/**
+ * The same GEMM without workgroup memory, for CPU-emulated adapters (SwiftShader): there workgroup memory is plain
+ * cache like any buffer, barriers cost a coroutine switch, and shaders that index workgroup arrays take tens of
+ * seconds to compile. Each thread owns one column and 8 rows, so the column's setup (the conv window) is done once
+ * and each B element loaded is used 8 times.
+ */
+export function directMatmulShader(spec: TiledMatmulSpec): { shader: string; workgroups: [number, number, number] } {
+  const rows = 8;
+  const wgx = 64;
+  const last = spec.m - 1;
+  // Unrolled in the generator: SwiftShader compiles dynamic vector indexing slowly. Rows past M read row M−1
+  // (in bounds) and are never stored.
+  const a = (r: number): string => `loadA(min(m0 + ${r}u, ${last}u), kIdx, z)`;
+  const stores = Array.from({ length: rows }, (_, r) =>
+    `  if (m0 + ${r}u < ${spec.m}u) { storeC(m0 + ${r}u, col, acc${r >> 2}.${'xyzw'[r & 3]}, z); }`).join('\n');
+  const shader = `${spec.declarations}
+fn loadA(row: u32, kIdx: u32, z: u32) -> f32 {
+  return ${spec.loadA};
+}
+fn storeC(row: u32, col: u32, v: f32, z: u32) {
+  ${spec.store}
+}
+
+@compute @workgroup_size(${wgx})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let z = wid.z;
+  let col = wid.x * ${wgx}u + lid;
+  let m0 = wid.y * ${rows}u;
+  if (col >= ${spec.n}u) { return; }
+  ${spec.columnSetup ?? ''}
+  var acc0 = vec4<f32>(0.0f);
+  var acc1 = vec4<f32>(0.0f);
+  for (var kIdx = 0u; kIdx < ${spec.k}u; kIdx++) {
+    let bv = ${spec.loadB};
+    acc0 += vec4<f32>(${a(0)}, ${a(1)}, ${a(2)}, ${a(3)}) * bv;
+    acc1 += vec4<f32>(${a(4)}, ${a(5)}, ${a(6)}, ${a(7)}) * bv;
+  }
+${stores}
+}
+`;
+  return { shader, workgroups: [Math.ceil(spec.n / wgx), Math.ceil(spec.m / rows), spec.batches] };
+}

@@ -1,0 +1,118 @@
+import type { DataType } from '../parser/ir.js';
+import type { GpuDispatch, GpuBinding } from './kernel-api.gpu.js';
+import type { UnaryParams } from './unary.js';
+
+/** Threads per workgroup of the one-thread-per-element kernels. */
+export const ELEMENTWISE_WORKGROUP = 128;
+
+/** A float literal WGSL accepts for any finite float32 (and clamps ±FLT_MAX sentinels). */
+export function f32(x: number): string {
+  if (Number.isNaN(x)) return 'bitcast<f32>(NAN_BITS)';
+  if (x >= 3.4028234663852886e38) return '3.4028234663852886e38f';
+  if (x <= -3.4028234663852886e38) return '-3.4028234663852886e38f';
+  const v = Math.fround(x);
+  if (Object.is(v, -0)) return '-0.0f';
+  const s = v.toPrecision(9);
+  return `${s.includes('e') || s.includes('.') ? s : `${s}.0`}f`;
+}
+
+/**
+ * Bit patterns of non-finite floats. A const-expression that evaluates to inf or NaN is a shader-creation error in
+ * WGSL, so shaders bitcast these private (run-time) values instead.
+ */
+const SPECIAL_FLOATS = 'var<private> NAN_BITS: u32 = 0x7fc00000u;\nvar<private> NEG_INF_BITS: u32 = 0xff800000u;';
+
+/** WGSL declarations of a dispatch's bindings: `names[i]` read-only (inputs, data) or read_write (outputs). */
+export function declareBindings(bindings: readonly GpuBinding[], names: readonly string[], elements: readonly string[]): string {
+  return SPECIAL_FLOATS + '\n' + bindings.map((b, i) => {
+    const access = b.kind === 'output' ? 'read_write' : 'read';
+    return `@group(0) @binding(${i}) var<storage, ${access}> ${names[i]}: array<${elements[i]}>;`;
+  }).join('\n');
+}
+
+/**
+ * Grid for `count` independent items of `perGroup` each: one dimension until the device's per-dimension limit,
+ * then a second. `flatIndex` is the WGSL expression of the linear workgroup id (needs `wid` and the grid baked in).
+ */
+export function grid(count: number, perGroup: number, maxPerDim: number): { workgroups: [number, number, number]; flatGroup: string } {
+  const groups = Math.max(1, Math.ceil(count / perGroup));
+  if (groups <= maxPerDim) return { workgroups: [groups, 1, 1], flatGroup: 'wid.x' };
+  const x = maxPerDim;
+  const y = Math.ceil(groups / x);
+  return { workgroups: [x, y, 1], flatGroup: `(wid.x + wid.y * ${x}u)` };
+}
+
+/** A one-thread-per-element kernel over `count` outputs; `body` sees `i: u32` and returns early past the end. */
+export function elementwiseDispatch(count: number, maxPerDim: number, bindings: readonly GpuBinding[], names: readonly string[],
+  elements: readonly string[], body: string, helpers = ''): GpuDispatch {
+  const g = grid(count, ELEMENTWISE_WORKGROUP, maxPerDim);
+  const shader = `${declareBindings(bindings, names, elements)}
+${helpers}
+@compute @workgroup_size(${ELEMENTWISE_WORKGROUP})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i = ${g.flatGroup} * ${ELEMENTWISE_WORKGROUP}u + lid;
+  if (i >= ${count}u) { return; }
+${body}
+}
+`;
+  return { shader, bindings, workgroups: g.workgroups };
+}
+
+/** The WGSL element type that stores a dtype in 32-bit words, or undefined when the GPU kernels do not handle it. */
+export function wordType(type: DataType): 'f32' | 'i32' | 'u32' | undefined {
+  switch (type) {
+    case 'float32': return 'f32';
+    case 'int32': return 'i32';
+    case 'uint32': return 'u32';
+    default: return undefined;
+  }
+}
+
+/** Row-major strides. */
+export function strides(dims: readonly number[]): number[] {
+  const s = new Array<number>(dims.length);
+  let acc = 1;
+  for (let i = dims.length - 1; i >= 0; i--) { s[i] = acc; acc *= dims[i]!; }
+  return s;
+}
+
+/**
+ * WGSL that decomposes linear index `i` of a tensor shaped `dims` and accumulates `sum += coord·srcStrides[axis]`
+ * into `target` (a `var` declared by the caller). Axes of size 1 or stride 0 are skipped.
+ */
+export function gatherOffset(index: string, dims: readonly number[], srcStrides: readonly number[], target: string): string {
+  const outStrides = strides(dims);
+  const lines: string[] = [];
+  for (let a = 0; a < dims.length; a++) {
+    if (dims[a] === 1 || srcStrides[a] === 0) continue;
+    const coord = a === 0 ? `(${index} / ${outStrides[a]}u)` : `((${index} / ${outStrides[a]}u) % ${dims[a]}u)`;
+    lines.push(`  ${target} += ${coord} * ${srcStrides[a]}u;`);
+  }
+  return lines.join('\n');
+}
+
+/** The WGSL expression of a unary activation applied to `x` (an f32 expression evaluated once per use). */
+export function unaryExpression(p: UnaryParams, x: string): string {
+  const a = f32(p.alpha);
+  const b = f32(p.beta);
+  switch (p.kind) {
+    case 'Relu': return `max(${x}, 0.0f)`;
+    // exp of a large positive argument overflows to inf and 1/(1+inf) = 0, as on the CPU.
+    case 'Sigmoid': return `(1.0f / (1.0f + exp(-(${x}))))`;
+    case 'Tanh': return `tanh(clamp(${x}, -20.0f, 20.0f))`;
+    case 'LeakyRelu': return `select(${a} * (${x}), ${x}, (${x}) >= 0.0f)`;
+    case 'HardSigmoid': return `clamp(${a} * (${x}) + ${b}, 0.0f, 1.0f)`;
+    case 'HardSwish': return `((${x}) * clamp((${x}) / 6.0f + 0.5f, 0.0f, 1.0f))`;
+    case 'Elu': return `select(${a} * (exp(${x}) - 1.0f), ${x}, (${x}) >= 0.0f)`;
+    case 'Clip': return `min(max(${x}, ${a}), ${b})`;
+    case 'Exp': return `exp(${x})`;
+    case 'Log': return `log(${x})`;
+    case 'Abs': return `abs(${x})`;
+    case 'Neg': return `(-(${x}))`;
+    case 'Sqrt': return `sqrt(${x})`;
+    case 'Reciprocal': return `(1.0f / (${x}))`;
+    case 'Floor': return `floor(${x})`;
+    case 'Ceil': return `ceil(${x})`;
+    case 'Softplus': return `select(log(exp(${x}) + 1.0f), ${x}, (${x}) > 20.0f)`;
+  }
+}

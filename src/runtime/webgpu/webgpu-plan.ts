@@ -1,0 +1,372 @@
+import { findGpuKernel } from '../../kernels/gpu-registry.js';
+import type { GpuBinding, GpuDispatch } from '../../kernels/kernel-api.gpu.js';
+import type { ValueType } from '../../kernels/types.js';
+import { BackendError } from '../../parser/errors.js';
+import { allocateTyped, BYTES_PER_ELEMENT, elementCount, nodeLabel, type TensorData } from '../../parser/ir.js';
+import { withNodeContext, type PlannedStep, type StaticGraph } from '../../parser/specialize.js';
+import type { ExecutionPlan, StepTiming } from '../backend.js';
+import { planBuffers, type BufferRequest } from './buffer-plan.js';
+import type { GpuDevice } from './device.js';
+import { BufferUsage, MapMode } from './gpu-constants.js';
+import type { PipelineCache } from './pipeline-cache.js';
+
+/** Where a value lives: an activation slot, a graph input's buffer, or a constant (weights, folded values). */
+type Root = { readonly kind: 'slot'; readonly name: string } | { readonly kind: 'input'; readonly name: string } | { readonly kind: 'const'; readonly name: string };
+
+interface CompiledDispatch {
+  readonly pipeline: GPUComputePipeline;
+  readonly bindGroup: GPUBindGroup;
+  readonly workgroups: readonly [number, number, number];
+}
+
+type Item =
+  | { readonly kind: 'gpu'; readonly step: number; readonly dispatches: readonly CompiledDispatch[] }
+  | { readonly kind: 'cpu'; readonly step: number };
+
+/** Buffers are sized in whole 32-bit words: WebGPU copies and bindings work in multiples of 4 bytes. */
+function paddedBytes(t: ValueType): number {
+  return Math.max(4, Math.ceil((elementCount(t.dims) * BYTES_PER_ELEMENT[t.type]) / 4) * 4);
+}
+
+function bytesOf(data: ArrayBufferView): Uint8Array {
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (bytes.byteLength % 4 === 0 && !(data.buffer instanceof SharedArrayBuffer)) return bytes;
+  // writeBuffer needs a multiple of 4 bytes (and Dawn in Node rejects SharedArrayBuffer views): copy once.
+  const padded = new Uint8Array(Math.max(4, Math.ceil(bytes.byteLength / 4) * 4));
+  padded.set(bytes);
+  return padded;
+}
+
+/**
+ * A graph compiled for one set of input shapes: every step lowered to dispatches with their pipelines, bind groups
+ * and buffers fixed, so a run is writes of the inputs, one command buffer, and read-back of the requested outputs.
+ * Steps whose types have no WGSL kernel (int64 shape arithmetic that was not folded, bool comparisons) run their
+ * CPU reference between GPU segments; none of the face models has such a step.
+ */
+export class WebGpuPlan implements ExecutionPlan {
+  private profile: StepTiming[] | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly staging = new Map<number, GPUBuffer>();
+  private disposed = false;
+
+  private constructor(
+    private readonly gpu: GpuDevice,
+    private readonly graph: StaticGraph,
+    private readonly items: readonly Item[],
+    private readonly roots: ReadonlyMap<string, Root>,
+    private readonly types: ReadonlyMap<string, ValueType>,
+    private readonly buffers: ReadonlyMap<string, GPUBuffer>,
+    private readonly owned: readonly GPUBuffer[],
+    private readonly profiling: boolean,
+    private readonly dispatchCount: number,
+    readonly peakBytes: number,
+  ) {}
+
+  static async compile(gpu: GpuDevice, cache: PipelineCache, graph: StaticGraph, profiling: boolean): Promise<WebGpuPlan> {
+    const { device } = gpu;
+    const types = new Map<string, ValueType>();
+    const roots = new Map<string, Root>();
+    for (const input of graph.inputs) { types.set(input.name, input.type); roots.set(input.name, { kind: 'input', name: input.name }); }
+    for (const [name, t] of graph.constants) { types.set(name, { type: t.type, dims: t.dims }); roots.set(name, { kind: 'const', name }); }
+    const maxPerDim = device.limits.maxComputeWorkgroupsPerDimension;
+
+    // 1. Lower every step: dispatches, a buffer alias, or the CPU reference.
+    const lowered = graph.steps.map((step) => {
+      step.outputs.forEach((o, k) => { if (o) types.set(o, step.outputTypes[k]!); });
+      const kernel = findGpuKernel(step.node.opType, step.node.domain);
+      const lowering = kernel && withNodeContext(step.node, () => kernel.lower({
+        node: step.node, params: step.params, outputs: step.outputTypes, maxWorkgroupsPerDimension: maxPerDim, software: gpu.isSoftware,
+        inputs: step.inputs.map((n) => (n ? types.get(n) : undefined)),
+        constants: step.inputs.map((n) => (n ? graph.constants.get(n) : undefined)),
+      }));
+      if (lowering?.kind === 'alias') {
+        roots.set(step.outputs[0]!, roots.get(step.inputs[0]!)!);
+      } else {
+        step.outputs.forEach((o) => { if (o) roots.set(o, { kind: 'slot', name: o }); });
+      }
+      return lowering;
+    });
+
+    // 2. Liveness of activation slots, then the pooled assignment.
+    const requests: BufferRequest[] = [];
+    const requestOf = new Map<string, number>();
+    const lastUse = new Map<string, number>();
+    graph.steps.forEach((step, i) => {
+      for (const n of step.inputs) { const r = n ? roots.get(n) : undefined; if (r?.kind === 'slot') lastUse.set(r.name, i); }
+    });
+    for (const o of graph.outputs) { const r = roots.get(o); if (r?.kind === 'slot') lastUse.set(r.name, Infinity); }
+    graph.steps.forEach((step, i) => {
+      if (lowered[i]?.kind === 'alias') return;
+      step.outputs.forEach((o, k) => {
+        if (!o) return;
+        requestOf.set(o, requests.length);
+        requests.push({ def: i, lastUse: lastUse.get(o) ?? i, bytes: paddedBytes(step.outputTypes[k]!) });
+      });
+    });
+    const assignment = planBuffers(requests, graph.steps.length);
+
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    const owned: GPUBuffer[] = [];
+    const makeBuffer = (size: number, label: string): GPUBuffer => {
+      const b = device.createBuffer({ size, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST, label });
+      owned.push(b);
+      return b;
+    };
+    const slotBuffers = assignment.slotBytes.map((size, s) => makeBuffer(size, `activation slot ${s}`));
+    const buffers = new Map<string, GPUBuffer>();
+    for (const input of graph.inputs) buffers.set(input.name, makeBuffer(paddedBytes(input.type), `input ${input.name}`));
+    for (const [name, r] of requestOf) buffers.set(name, slotBuffers[assignment.slotOf[r]!]!);
+    const dataBuffers = new Map<object, GPUBuffer>();
+    const upload = (data: ArrayBufferView, label: string): GPUBuffer => {
+      const bytes = bytesOf(data);
+      const b = makeBuffer(bytes.byteLength, label);
+      device.queue.writeBuffer(b, 0, bytes);
+      return b;
+    };
+    const bufferOfValue = (name: string): GPUBuffer => {
+      const root = roots.get(name)!;
+      if (root.kind === 'const') {
+        let b = buffers.get(root.name);
+        if (!b) { b = upload(graph.constants.get(root.name)!.data, `constant ${root.name}`); buffers.set(root.name, b); }
+        return b;
+      }
+      return buffers.get(root.name)!;
+    };
+
+    // 3. Pipelines (all requested at once, compiled in parallel) and bind groups.
+    let dispatchCount = 0;
+    const pending = graph.steps.map((step, i) => {
+      const lowering = lowered[i];
+      if (!lowering || lowering.kind === 'alias') return undefined;
+      const label = `${nodeLabel(step.node)} (${step.node.opType})`;
+      return lowering.dispatches.map((d: GpuDispatch) => {
+        dispatchCount++;
+        const signature = d.bindings.map((b) => (b.kind === 'output' ? 'w' : 'r')).join('');
+        const resources = d.bindings.map((b: GpuBinding) => {
+          if (b.kind === 'input') return bufferOfValue(step.inputs[b.index]!);
+          if (b.kind === 'output') return bufferOfValue(step.outputs[b.index]!);
+          let buf = dataBuffers.get(b.data);
+          if (!buf) { buf = upload(b.data, `${label} data`); dataBuffers.set(b.data, buf); }
+          return buf;
+        });
+        const bindGroup = device.createBindGroup({
+          layout: cache.layout(signature),
+          entries: resources.map((buffer, binding) => ({ binding, resource: { buffer } })),
+          label,
+        });
+        return { pipeline: cache.get(d.shader, signature, label), bindGroup, workgroups: d.workgroups };
+      });
+    });
+    const settled = await Promise.allSettled(pending.flatMap((ds) => (ds ?? []).map((d) => d.pipeline)));
+    const validation = await device.popErrorScope();
+    const oom = await device.popErrorScope();
+    const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    const scopeError = validation ?? oom;
+    if (failure || scopeError) {
+      for (const b of owned) b.destroy();
+      if (failure) throw failure.reason;
+      throw new BackendError('webgpu', `compiling the plan failed: ${scopeError!.message}`);
+    }
+    const items: Item[] = [];
+    for (let i = 0; i < graph.steps.length; i++) {
+      const lowering = lowered[i];
+      if (lowering?.kind === 'alias') continue;
+      if (!lowering) { items.push({ kind: 'cpu', step: i }); continue; }
+      const dispatches: CompiledDispatch[] = [];
+      for (const d of pending[i]!) dispatches.push({ pipeline: await d.pipeline, bindGroup: d.bindGroup, workgroups: d.workgroups });
+      items.push({ kind: 'gpu', step: i, dispatches });
+    }
+    return new WebGpuPlan(gpu, graph, items, roots, types, buffers, owned, profiling, dispatchCount, assignment.peakBytes);
+  }
+
+  run(feeds: ReadonlyMap<string, TensorData>, fetches: readonly string[]): Promise<Map<string, TensorData>> {
+    // Runs share the plan's buffers, so they take turns.
+    const result = this.queue.then(() => this.runExclusive(feeds, fetches));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  lastProfile(): readonly StepTiming[] | undefined {
+    return this.profile;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    void this.queue.then(() => {
+      for (const b of this.owned) b.destroy();
+      for (const b of this.staging.values()) b.destroy();
+    });
+  }
+
+  private checkAlive(): void {
+    if (this.disposed) throw new BackendError('webgpu', 'the plan was disposed (the session was released)');
+    const lost = this.gpu.lostReason();
+    if (lost !== undefined) throw new BackendError('webgpu', `the GPU device was lost (${lost}); create the session again`);
+  }
+
+  private async runExclusive(feeds: ReadonlyMap<string, TensorData>, fetches: readonly string[]): Promise<Map<string, TensorData>> {
+    this.checkAlive();
+    const { device } = this.gpu;
+    device.pushErrorScope('validation');
+    let scopeOpen = true;
+    try {
+      for (const input of this.graph.inputs) {
+        const t = feeds.get(input.name);
+        if (!t) throw new BackendError('webgpu', `no feed for input '${input.name}'`);
+        device.queue.writeBuffer(this.buffers.get(input.name)!, 0, bytesOf(t.data));
+      }
+      const timestamps = this.profiling && this.gpu.hasTimestamps && this.dispatchCount > 0
+        ? device.createQuerySet({ type: 'timestamp', count: Math.min(2 * this.dispatchCount, 4096) })
+        : undefined;
+      const profile: StepTiming[] = [];
+      const queryOwner: number[] = [];
+      let encoder = device.createCommandEncoder();
+      let pass: GPUComputePassEncoder | undefined;
+      const endPass = (): void => { pass?.end(); pass = undefined; };
+      for (const item of this.items) {
+        const step = this.graph.steps[item.step]!;
+        if (item.kind === 'cpu') {
+          endPass();
+          device.queue.submit([encoder.finish()]);
+          const start = performance.now();
+          await this.runOnCpu(step);
+          if (this.profiling) profile.push(timing(step, performance.now() - start));
+          encoder = device.createCommandEncoder();
+          continue;
+        }
+        if (this.profiling && !timestamps) {
+          // No timestamp queries: time each step by waiting for it (slower, but honest per-step numbers).
+          endPass();
+          device.queue.submit([encoder.finish()]);
+          await device.queue.onSubmittedWorkDone();
+          encoder = device.createCommandEncoder();
+          const start = performance.now();
+          const p = encoder.beginComputePass();
+          for (const d of item.dispatches) { p.setPipeline(d.pipeline); p.setBindGroup(0, d.bindGroup); p.dispatchWorkgroups(...d.workgroups); }
+          p.end();
+          device.queue.submit([encoder.finish()]);
+          await device.queue.onSubmittedWorkDone();
+          profile.push(timing(step, performance.now() - start));
+          encoder = device.createCommandEncoder();
+          continue;
+        }
+        for (const d of item.dispatches) {
+          if (timestamps && queryOwner.length * 2 < timestamps.count) {
+            endPass();
+            const q = queryOwner.length * 2;
+            queryOwner.push(item.step);
+            const p = encoder.beginComputePass({ timestampWrites: { querySet: timestamps, beginningOfPassWriteIndex: q, endOfPassWriteIndex: q + 1 } });
+            p.setPipeline(d.pipeline); p.setBindGroup(0, d.bindGroup); p.dispatchWorkgroups(...d.workgroups);
+            p.end();
+            continue;
+          }
+          pass ??= encoder.beginComputePass();
+          pass.setPipeline(d.pipeline);
+          pass.setBindGroup(0, d.bindGroup);
+          pass.dispatchWorkgroups(...d.workgroups);
+        }
+      }
+      endPass();
+      const reads = fetches.filter((name) => this.roots.get(name)?.kind !== 'const').map((name) => ({ name, buffer: this.bufferOf(name), bytes: paddedBytes(this.types.get(name)!) }));
+      let queryBuffer: GPUBuffer | undefined;
+      if (timestamps && queryOwner.length > 0) {
+        queryBuffer = device.createBuffer({ size: queryOwner.length * 16, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
+        encoder.resolveQuerySet(timestamps, 0, queryOwner.length * 2, queryBuffer, 0);
+        reads.push({ name: '', buffer: queryBuffer, bytes: queryOwner.length * 16 });
+      }
+      const bytes = await this.readBack(encoder, reads);
+      const result = new Map<string, TensorData>();
+      fetches.forEach((name) => {
+        const t = this.types.get(name)!;
+        const root = this.roots.get(name)!;
+        if (root.kind === 'const') { result.set(name, { type: t.type, dims: t.dims, data: this.graph.constants.get(root.name)!.data }); return; }
+        result.set(name, tensorFromBytes(t, bytes.get(name)!));
+      });
+      if (queryBuffer) {
+        const ns = new BigInt64Array(bytes.get('')!.buffer, 0, queryOwner.length * 2);
+        const perStep = new Map<number, number>();
+        queryOwner.forEach((s, k) => perStep.set(s, (perStep.get(s) ?? 0) + Number(ns[2 * k + 1]! - ns[2 * k]!) / 1e6));
+        for (const [s, ms] of perStep) profile.push(timing(this.graph.steps[s]!, ms));
+        queryBuffer.destroy();
+      }
+      timestamps?.destroy();
+      if (this.profiling) this.profile = profile;
+      scopeOpen = false;
+      const error = await device.popErrorScope();
+      if (error) throw new BackendError('webgpu', `run failed: ${error.message}`);
+      return result;
+    } catch (error) {
+      if (scopeOpen) await device.popErrorScope().catch(() => undefined);
+      const lost = this.gpu.lostReason();
+      if (lost !== undefined && !(error instanceof BackendError)) {
+        throw new BackendError('webgpu', `the GPU device was lost (${lost}); create the session again`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  private bufferOf(name: string): GPUBuffer {
+    return this.buffers.get(this.roots.get(name)!.name)!;
+  }
+
+  /** Submits `encoder` with copies of the given buffers into mappable staging buffers and returns their bytes. */
+  private async readBack(encoder: GPUCommandEncoder, reads: readonly { name: string; buffer: GPUBuffer; bytes: number }[]): Promise<Map<string, Uint8Array>> {
+    const { device } = this.gpu;
+    let offset = 0;
+    const placed = reads.map((r) => { const at = offset; offset += Math.ceil(r.bytes / 8) * 8; return { ...r, at }; });
+    const total = Math.max(8, offset);
+    let staging: GPUBuffer | undefined;
+    if (reads.length > 0) {
+      staging = this.stagingBuffer(total);
+      for (const r of placed) encoder.copyBufferToBuffer(r.buffer, 0, staging, r.at, r.bytes);
+    }
+    device.queue.submit([encoder.finish()]);
+    const out = new Map<string, Uint8Array>();
+    if (!staging) return out;
+    await staging.mapAsync(MapMode.READ, 0, total);
+    const mapped = new Uint8Array(staging.getMappedRange(0, total));
+    for (const r of placed) out.set(r.name, mapped.slice(r.at, r.at + r.bytes));
+    staging.unmap();
+    return out;
+  }
+
+  /** One reusable mappable buffer per size class, so steady-state runs allocate nothing on the GPU. */
+  private stagingBuffer(bytes: number): GPUBuffer {
+    const size = 2 ** Math.ceil(Math.log2(bytes));
+    let b = this.staging.get(size);
+    if (!b) {
+      b = this.gpu.device.createBuffer({ size, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST, label: 'read-back' });
+      this.staging.set(size, b);
+    }
+    return b;
+  }
+
+  private async runOnCpu(step: PlannedStep): Promise<void> {
+    const wanted = step.inputs.filter((n) => n && this.roots.get(n)!.kind !== 'const');
+    const bytes = await this.readBack(this.gpu.device.createCommandEncoder(),
+      wanted.map((name) => ({ name, buffer: this.bufferOf(name), bytes: paddedBytes(this.types.get(name)!) })));
+    const inputs = step.inputs.map((name) => {
+      if (!name) return undefined;
+      const t = this.types.get(name)!;
+      const root = this.roots.get(name)!;
+      if (root.kind === 'const') return { type: t.type, dims: t.dims, data: this.graph.constants.get(root.name)!.data };
+      return tensorFromBytes(t, bytes.get(name)!);
+    });
+    const outputs = withNodeContext(step.node, () => step.module.cpu(step.params, inputs, step.outputTypes));
+    step.outputs.forEach((name, k) => {
+      if (name) this.gpu.device.queue.writeBuffer(this.bufferOf(name), 0, bytesOf(outputs[k]!.data));
+    });
+  }
+}
+
+function timing(step: PlannedStep, ms: number): StepTiming {
+  return { node: nodeLabel(step.node), opType: step.node.opType, ms };
+}
+
+function tensorFromBytes(t: ValueType, bytes: Uint8Array): TensorData {
+  const data = allocateTyped(t.type, elementCount(t.dims));
+  new Uint8Array(data.buffer, data.byteOffset, data.byteLength).set(bytes.subarray(0, data.byteLength));
+  return { type: t.type, dims: t.dims, data };
+}
