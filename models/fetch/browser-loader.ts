@@ -36,6 +36,11 @@ export interface LoadPackFileOptions {
   readonly signal?: AbortSignal;
   readonly stallTimeoutMs?: number;
   readonly fetch?: typeof globalThis.fetch;
+  /**
+   * Told when a verified download could not be stored (e.g. storage quota): the bytes are still returned,
+   * only the next load will download again. Default: console.warn.
+   */
+  readonly onCacheError?: (error: unknown, url: string) => void;
 }
 
 export const DEFAULT_CACHE_NAME = 'insightgpu-models';
@@ -117,7 +122,11 @@ export async function loadPackFile(url: string, options: LoadPackFileOptions = {
   expectDigest(url, { bytes: bytes.byteLength, sha256 }, { bytes: options.bytes, sha256: options.sha256 }, 'manifest');
   if (cache !== undefined) {
     const headers = { 'content-type': 'application/octet-stream', 'content-length': String(bytes.byteLength), [DIGEST_HEADER]: sha256 };
-    await cache.put(url, new Response(bytes, { status: 200, headers }));
+    try {
+      await cache.put(url, new Response(bytes, { status: 200, headers }));
+    } catch (error) {
+      (options.onCacheError ?? ((e, u) => console.warn(`insightgpu: could not cache ${u}:`, e)))(error, url);
+    }
   }
   return bytes;
 }

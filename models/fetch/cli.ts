@@ -22,7 +22,8 @@ Options:
   --root DIR         InsightFace root (default $INSIGHTFACE_HOME, else ~/.insightface)
   --base-url URL     mirror holding <pack>.zip (default the official v0.7 release)
   --manifest FILE    pack descriptions in models/manifest.json's format, instead of the built-in ones
-  --force            download again even when a verified copy is present
+  --force            download again even when a verified copy is present (still held to
+                     the manifest and to digests recorded on the first download)
   --timeout SECONDS  give up when the server sends nothing for this long (default 30)
   -h, --help         show this text`;
 

@@ -6,7 +6,7 @@
  * its digest is checked, it is extracted into a temp folder with every file checked, and only then is that
  * folder renamed into place. Any failure removes both temps and throws a typed error saying what happened.
  */
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
@@ -146,6 +146,34 @@ async function installFolder(staged: string, target: string, tag: string): Promi
   await rm(old, { recursive: true, force: true });
 }
 
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes temps a killed fetch of `pack` left behind (`.<pack>.<pid>.<hex>.zip.part|.partial|.replaced`):
+ * only those whose process no longer runs, so a concurrent fetch keeps its own.
+ */
+async function sweepStaleTemps(modelsDir: string, pack: string): Promise<void> {
+  const prefix = `.${pack}.`;
+  let names: string[];
+  try {
+    names = await readdir(modelsDir);
+  } catch {
+    return; // no models folder yet: nothing to sweep
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const match = /^(\d+)\.[0-9a-f]{8}\.(zip\.part|partial|replaced)$/.exec(name.slice(prefix.length));
+    if (match !== null && !processIsAlive(Number(match[1]))) await rm(join(modelsDir, name), { recursive: true, force: true });
+  }
+}
+
 function throwIfAborted(signal: AbortSignal | undefined, url: string, stage: string): void {
   if (signal?.aborted) throw new FetchError(url, 'aborted', `aborted by the caller during ${stage}`, undefined, { cause: signal.reason });
 }
@@ -184,6 +212,7 @@ export async function fetchPack(pack: string | PackSpec, options: FetchPackOptio
   }
 
   await mkdir(modelsDir, { recursive: true });
+  await sweepStaleTemps(modelsDir, spec.name);
   const tag = `${spec.name}.${process.pid}.${randomBytes(4).toString('hex')}`;
   const tempZip = join(modelsDir, `.${tag}.zip.part`);
   const tempDir = join(modelsDir, `.${tag}.partial`);

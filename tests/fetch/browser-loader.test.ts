@@ -78,6 +78,21 @@ describe('browser loader', () => {
     assert.equal(cache.entries.size, 0);
   });
 
+  it('still returns a verified file when the cache refuses to store it', async () => {
+    const full: CacheLike = {
+      match: async () => undefined,
+      put: async () => {
+        throw new Error('QuotaExceededError (simulated)');
+      },
+      delete: async () => false,
+    };
+    const reported: string[] = [];
+    const bytes = await loadPackFile(`${server.baseUrl}/pack/genderage.onnx`, { cache: full, onCacheError: (e, url) => reported.push(`${url}: ${String(e)}`) });
+    assert.deepEqual(bytes, files['genderage.onnx']);
+    assert.equal(reported.length, 1);
+    assert.match(reported[0], /genderage\.onnx: Error: QuotaExceededError/);
+  });
+
   it('loads a list of manifest files with per-file progress', async () => {
     const cache = new MemoryCache();
     const list = Object.entries(files).map(([name, bytes]) => ({ name, task: 'detection' as const, bytes: bytes.length, sha256: sha256(bytes) }));

@@ -112,6 +112,19 @@ describe('fetchPack: success', () => {
     assert.equal(record.packs.buffalo_l?.files['genderage.onnx']?.sha256, sha256(files['genderage.onnx']));
   });
 
+  it('sweeps temps left by a killed fetch, but not those of a running one', async () => {
+    const root = freshRoot();
+    const modelsDir = join(root, 'models');
+    // pid 2^22 + 1 is above Linux's pid_max ceiling, so no process can have it.
+    const dead = `.buffalo_l.${2 ** 22 + 1}.0123abcd`;
+    const alive = `.buffalo_l.${process.pid}.89abcdef`;
+    mkdirSync(join(modelsDir, `${dead}.partial`), { recursive: true });
+    writeFileSync(join(modelsDir, `${dead}.zip.part`), 'partial zip');
+    writeFileSync(join(modelsDir, `${alive}.zip.part`), 'a concurrent download');
+    await fetchPack(specFor('buffalo_l', files, zip, false), { root, baseUrl: serve('buffalo_l', serveBytes(zip)) });
+    assert.deepEqual(listModelsDir(root), [`${alive}.zip.part`, 'buffalo_l', 'digests.json']);
+  });
+
   it('replaces an installed copy whose file no longer matches its digest', async () => {
     const root = freshRoot();
     const spec = specFor('buffalo_l', files, zip, true);
