@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { FaceAnalysis } from '../../src/pipeline/face-analysis.js';
+import { ModelPackError, PipelineOptionError } from '../../src/pipeline/errors.js';
+import { sharedPath } from './helpers.js';
+
+const names = ['mobilefacenet', 'scrfd_2.5g_bnkps', 'scrfd_500m_bnkps', 'tiny_2d106', 'tiny_3d68', 'tiny_genderage'];
+const files = (...only: string[]): Record<string, Uint8Array> =>
+  Object.fromEntries((only.length ? only : names).map((n) => [`${n}.onnx`, readFileSync(sharedPath('models', `${n}.onnx`))]));
+
+describe('FaceAnalysis.create (routing as InsightFace)', () => {
+  it('loads in sorted file order, keeps the first detector and skips the duplicate', async () => {
+    const messages: string[] = [];
+    const app = await FaceAnalysis.create({ models: { files: files() }, backend: 'cpu', log: (m) => messages.push(m) });
+    try {
+      assert.deepEqual([...app.models.keys()], ['recognition', 'detection', 'landmark_2d_106', 'landmark_3d_68', 'genderage']);
+      assert.equal(app.models.get('detection')!.file, 'scrfd_2.5g_bnkps.onnx');
+      assert.ok(messages.some((m) => m.includes('scrfd_500m_bnkps.onnx') && m.includes('duplicated detection')), messages.join('\n'));
+      assert.deepEqual(app.faceModels.map((m) => [m.taskname, m.inputSize, m.inputMean, m.inputStd]), [
+        ['recognition', 112, 127.5, 127.5], ['landmark_2d_106', 192, 0, 1], ['landmark_3d_68', 192, 0, 1], ['genderage', 96, 0, 1],
+      ]);
+    } finally {
+      await app.release();
+    }
+  });
+
+  it('honours allowedModules', async () => {
+    const app = await FaceAnalysis.create({ models: { files: files() }, backend: 'cpu', allowedModules: ['detection', 'genderage'] });
+    assert.deepEqual([...app.models.keys()], ['detection', 'genderage']);
+    await app.release();
+  });
+
+  it('requires a detector and a readable pack', async () => {
+    await assert.rejects(FaceAnalysis.create({ models: { files: files('mobilefacenet') }, backend: 'cpu' }), ModelPackError);
+    await assert.rejects(FaceAnalysis.create({ models: '/nonexistent/folder', backend: 'cpu' }), ModelPackError);
+    const home = process.env['INSIGHTFACE_HOME'];
+    process.env['INSIGHTFACE_HOME'] = mkdtempSync(path.join(tmpdir(), 'insightgpu-home-'));
+    try {
+      await assert.rejects(FaceAnalysis.create({ models: 'buffalo_l', backend: 'cpu' }), /fetch-models/);
+    } finally {
+      if (home === undefined) delete process.env['INSIGHTFACE_HOME'];
+      else process.env['INSIGHTFACE_HOME'] = home;
+    }
+  });
+});
+
+describe('FaceAnalysis.prepare / get', () => {
+  it('resolves det sizes: default 640, lists, auto; a static detector keeps its own size', async () => {
+    const app = await FaceAnalysis.create({ models: { files: files('scrfd_2.5g_bnkps', 'tiny_genderage') }, backend: 'cpu' });
+    assert.deepEqual(app.detSize, [[128, 128], [640, 640]], 'before prepare: InsightFace 1.0.1 auto sizes');
+    assert.deepEqual(app.prepare().detSize, [[640, 640]]);
+    assert.deepEqual(app.prepare({ detSize: [[320, 320], [640, 480]] }).detSize, [[320, 320], [640, 480]]);
+    assert.deepEqual(app.prepare({ detSize: [0, 0] }).detSize, [[128, 128], [640, 640]]);
+    assert.throws(() => app.prepare({ detSize: [640, -1] }), PipelineOptionError);
+    await app.release();
+    const fixed = await FaceAnalysis.create({ models: { files: files('scrfd_500m_bnkps') }, backend: 'cpu' });
+    assert.deepEqual(fixed.prepare({ detSize: [320, 320] }).detSize, [[640, 640]]);
+    await fixed.release();
+  });
+
+  it('returns no faces for an empty scene and validates options', async () => {
+    const app = await FaceAnalysis.create({ models: { files: files('scrfd_2.5g_bnkps', 'tiny_genderage') }, backend: 'cpu' });
+    try {
+      app.prepare({ detSize: [128, 128] });
+      const grey = { data: new Uint8Array(48 * 40 * 4).fill(128), width: 48, height: 40, format: 'rgba' as const };
+      assert.deepEqual(await app.get(grey), []);
+      await assert.rejects(app.get(grey, { maxNum: -1 }), PipelineOptionError);
+      await assert.rejects(app.get(grey, { metric: 'biggest' as never }), PipelineOptionError);
+    } finally {
+      await app.release();
+    }
+  });
+});
