@@ -23,8 +23,8 @@ export async function runOrt(model: Uint8Array | string, inputName: string, dims
   }
 }
 
-export async function runOurs(model: Uint8Array, inputName: string, dims: readonly number[], data: Float32Array): Promise<Outputs> {
-  const session = await InferenceSession.create(model, { backend: 'cpu' });
+export async function runOurs(model: Uint8Array, inputName: string, dims: readonly number[], data: Float32Array, backend: 'cpu' | 'webgpu' = 'cpu'): Promise<Outputs> {
+  const session = await InferenceSession.create(model, { backend });
   try {
     const result = await session.run({ [inputName]: new Tensor('float32', data, dims) });
     const out: Outputs = {};
