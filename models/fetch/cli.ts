@@ -114,6 +114,9 @@ function describe(result: FetchPackResult): string {
     lines.push(`  ${file.name.padEnd(width)} ${String(file.bytes).padStart(11)} B  sha256 ${file.sha256}  ${file.task ?? '-'} [${file.checkedAgainst}]`);
   }
   lines.push('  [manifest] = matches the manifest digest; [recorded] = matches digests.json; [first-seen] = recorded now');
+  if (result.files.some((file) => file.checkedAgainst === 'unverified')) {
+    lines.push('  [unverified] = found in place with no digest to compare; run with --force to download and verify');
+  }
   return `${lines.join('\n')}\n`;
 }
 

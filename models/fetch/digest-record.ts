@@ -17,7 +17,7 @@ export interface RecordedPack {
   readonly zip?: RecordedDigest;
   readonly files: Readonly<Record<string, RecordedDigest>>;
   readonly recordedAt: string;
-  /** URL the pack was first downloaded from, or 'existing folder' when found already unpacked. */
+  /** URL the pack was first downloaded from. */
   readonly source: string;
 }
 

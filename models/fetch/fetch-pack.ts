@@ -40,8 +40,13 @@ export interface FetchPackOptions {
   readonly fetch?: typeof globalThis.fetch;
 }
 
-/** What a file's digest was checked against: the manifest, digests.json, or nothing yet (now recorded). */
-export type DigestCheck = 'manifest' | 'recorded' | 'first-seen';
+/**
+ * What a file's digest was checked against: the manifest; digests.json; nothing yet, so it was recorded
+ * now ('first-seen', downloads only); or nothing at all ('unverified': a file found in place that neither
+ * source knows, e.g. unpacked by InsightFace Python, which extracts in place and could have been cut short,
+ * so it is not trusted enough to be recorded).
+ */
+export type DigestCheck = 'manifest' | 'recorded' | 'first-seen' | 'unverified';
 
 export interface FetchedFile {
   readonly name: string;
@@ -116,8 +121,8 @@ async function inspectInstalled(
     const actual = await hashFile(path);
     const manifest = spec.files.find((file) => file.name === name);
     try {
-      const checkedAgainst = checkAgainst(`${spec.name}/${name}`, actual, manifest, recorded?.files[name]);
-      files.push({ name, task: manifest?.task, ...actual, checkedAgainst });
+      const checked = checkAgainst(`${spec.name}/${name}`, actual, manifest, recorded?.files[name]);
+      files.push({ name, task: manifest?.task, ...actual, checkedAgainst: checked === 'first-seen' ? 'unverified' : checked });
     } catch (error) {
       if (error instanceof IntegrityError) return { ok: false, reason: error.message };
       throw error;
@@ -197,14 +202,7 @@ export async function fetchPack(pack: string | PackSpec, options: FetchPackOptio
     else {
       const inspection = await inspectInstalled(spec, target, recorded, options.onProgress);
       if (inspection.ok) {
-        if (inspection.files.some((file) => file.checkedAgainst === 'first-seen')) {
-          // Unpacked by someone else (e.g. InsightFace Python): remember what it held from now on.
-          await recordPackDigests(modelsDir, spec.name, {
-            files: Object.fromEntries(inspection.files.map((file) => [file.name, { bytes: file.bytes, sha256: file.sha256 }])),
-            recordedAt: new Date().toISOString(),
-            source: 'existing folder',
-          });
-        }
+        // Unverified files are used as they are (InsightFace Python would too); `force` re-downloads them.
         return { pack: spec.name, dir: target, downloaded: false, files: inspection.files };
       }
       replacedBecause = inspection.reason;

@@ -98,7 +98,7 @@ describe('fetchPack: success', () => {
     assert.ok(!existsSync(join(result.dir, 'antelopev2')));
   });
 
-  it('accepts a folder unpacked by InsightFace Python and records what it holds', async () => {
+  it('uses a folder unpacked by InsightFace Python, marked unverified and not recorded', async () => {
     const root = freshRoot();
     const dir = join(root, 'models', 'buffalo_l');
     mkdirSync(dir, { recursive: true });
@@ -107,9 +107,11 @@ describe('fetchPack: success', () => {
     const result = await fetchPack(specFor('buffalo_l', files, zip, false), { root, baseUrl: serve('buffalo_l', serveBytes(zip)) });
     assert.equal(result.downloaded, false);
     assert.equal(server.requests.length, requestsBefore);
-    const record = await readDigestRecord(join(root, 'models'));
-    assert.equal(record.packs.buffalo_l?.source, 'existing folder');
-    assert.equal(record.packs.buffalo_l?.files['genderage.onnx']?.sha256, sha256(files['genderage.onnx']));
+    assert.ok(result.files.every((file) => file.checkedAgainst === 'unverified'));
+    assert.deepEqual(listModelsDir(root), ['buffalo_l']);
+
+    // With digests in the manifest, the same folder is verified against them.
+    assert.ok((await fetchPack(specFor('buffalo_l', files, zip, true), { root })).files.every((f) => f.checkedAgainst === 'manifest'));
   });
 
   it('sweeps temps left by a killed fetch, but not those of a running one', async () => {
