@@ -121,12 +121,12 @@ function describe(result: FetchPackResult): string {
 }
 
 /** Runs `fetch-models` with the arguments after the subcommand name; resolves to the process exit code. */
-export async function fetchModelsCommand(argv: string[], output: CommandOutput = process): Promise<number> {
+export async function fetchModelsCommand(argv: readonly string[], output: CommandOutput = process): Promise<number> {
   const { stdout, stderr } = output;
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: [...argv],
       allowPositionals: true,
       options: {
         root: { type: 'string' },
