@@ -2,8 +2,9 @@
  * Replicas forged once into `<repo>/.cache/replicas/v<forge version>-seed<seed>/` (git-ignored) and reused by
  * tests and the parity script. A changed builder bumps FORGE_VERSION, which moves to a fresh folder.
  */
-import { access } from 'node:fs/promises';
+import { access, mkdir, open, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_SEED, FORGE_VERSION, REPLICAS, forgeModels, selectReplicas, type ReplicaName } from './index.js';
@@ -32,18 +33,55 @@ export function replicaCacheDir(options: EnsureOptions = {}): string {
 
 /**
  * Paths of the requested replicas (all five by default), forging the missing ones. Files are renamed into
- * place only when complete, so concurrent callers (parallel test files) at worst forge the same file twice.
+ * place only when complete; a lock file makes concurrent callers (test files, the parity script) wait for
+ * one forge instead of each forging the same files.
  */
 export async function ensureReplicas(names?: readonly string[], options: EnsureOptions = {}): Promise<Record<ReplicaName, string>> {
   const dir = replicaCacheDir(options);
   const wanted = selectReplicas(names);
-  const missing: ReplicaName[] = [];
   const paths = {} as Record<ReplicaName, string>;
-  for (const name of wanted) {
-    const file = path.join(dir, REPLICAS[name].fileName);
-    paths[name] = file;
-    if (!(await access(file).then(() => true, () => false))) missing.push(name);
-  }
-  if (missing.length > 0) await forgeModels({ outDir: dir, only: missing, ...(options.seed !== undefined ? { seed: options.seed } : {}) });
+  for (const name of wanted) paths[name] = path.join(dir, REPLICAS[name].fileName);
+  const missing = async (): Promise<ReplicaName[]> => {
+    const absent: ReplicaName[] = [];
+    for (const name of wanted) if (!(await access(paths[name]).then(() => true, () => false))) absent.push(name);
+    return absent;
+  };
+  if ((await missing()).length === 0) return paths;
+  await mkdir(dir, { recursive: true });
+  await withLock(path.join(dir, '.forge.lock'), async () => {
+    const absent = await missing();
+    if (absent.length > 0) await forgeModels({ outDir: dir, only: absent, ...(options.seed !== undefined ? { seed: options.seed } : {}) });
+  });
   return paths;
+}
+
+/** Runs `fn` holding an exclusive lock file that records our pid; a lock whose process is gone is taken over. */
+async function withLock(lockFile: string, fn: () => Promise<void>): Promise<void> {
+  for (;;) {
+    try {
+      const handle = await open(lockFile, 'wx');
+      try {
+        await handle.writeFile(String(process.pid));
+        await handle.close();
+        await fn();
+      } finally {
+        await rm(lockFile, { force: true });
+      }
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EEXIST') throw error;
+      const holder = Number(await readFile(lockFile, 'utf8').catch(() => ''));
+      if (Number.isSafeInteger(holder) && holder > 0 && !processAlive(holder)) await rm(lockFile, { force: true });
+      else await sleep(250);
+    }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
+  }
 }

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseModel } from '../../src/parser/decode-model.js';
 import { toNumbers, type Model, type Node } from '../../src/parser/ir.js';
 import { probeNormalisation, routeModel } from '../../src/pipeline/model-router.js';
-import { ensureReplicas } from '../../models/forge/cache.js';
+import { ensureReplicas, replicaCacheDir } from '../../models/forge/cache.js';
 import { forgeModelsCommand, parseForgeArgs } from '../../models/forge/cli.js';
 import { REPLICAS, REPLICA_NAMES, forgeModel, type ReplicaName } from '../../models/forge/index.js';
 import { convGemmMacs, floatParameterCount, opInventory } from '../../models/forge/inventory.js';
@@ -181,5 +181,25 @@ describe('forge-models command', () => {
     assert.equal(await forgeModelsCommand(['--out', dir, '--seed', '7', '--only', 'genderage']), 0);
     assert.equal(sha256(await readFile(path.join(dir, 'genderage.onnx'))), sha256(forgeModel('genderage', 7)));
     assert.equal(await forgeModelsCommand(['--out', dir, '--only', 'det_11g']), 2);
+  });
+});
+
+describe('replica cache', () => {
+  it('forges missing replicas once, under a folder keyed by forge version and seed, and reuses them', async () => {
+    const cacheRoot = await mkdtemp(path.join(os.tmpdir(), 'forge-cache-'));
+    try {
+      // Two concurrent callers: the lock makes the second wait for the first's files.
+      const [a, b] = await Promise.all([ensureReplicas(['genderage'], { cacheRoot, seed: 9 }), ensureReplicas(['genderage'], { cacheRoot, seed: 9 })]);
+      assert.equal(a.genderage, b.genderage);
+      assert.equal(path.dirname(a.genderage), replicaCacheDir({ cacheRoot, seed: 9 }));
+      assert.match(path.basename(path.dirname(a.genderage)), /^v\d+-seed9$/);
+      assert.equal(sha256(await readFile(a.genderage)), sha256(forgeModel('genderage', 9)));
+      const before = (await stat(a.genderage)).mtimeMs;
+      await ensureReplicas(['genderage'], { cacheRoot, seed: 9 });
+      assert.equal((await stat(a.genderage)).mtimeMs, before, 'an existing replica is not re-forged');
+      assert.deepEqual(await readdir(path.dirname(a.genderage)), ['genderage.onnx'], 'no lock or partial files left behind');
+    } finally {
+      await rm(cacheRoot, { recursive: true, force: true });
+    }
   });
 });
