@@ -3,6 +3,7 @@ import { nodeLabel, type Node, type TensorData } from '../parser/ir.js';
 import { attrInt, attrInts, attrString } from './attributes.js';
 import { applyEpilogue, type Epilogue } from './epilogue.js';
 import { convSimd } from './cpu-conv-simd.js';
+import { conv3x3Simd, conv3x3SimdFits } from './cpu-conv3x3-simd.js';
 import { depthwiseSimd, depthwiseSimdFits } from './cpu-depthwise-simd.js';
 import { im2col } from './cpu-im2col.js';
 import { gemmAccumulate } from './gemm-cpu.js';
@@ -148,6 +149,10 @@ export function convCpu(p: ConvParams, xT: TensorData, wT: TensorData, bT: Tenso
   const kernels = simdKernels();
   if (kernels && isDepthwise && depthwiseSimdFits(p)) {
     depthwiseSimd(kernels, p, x, weights, bias, y);
+    return;
+  }
+  if (kernels && conv3x3SimdFits(p)) {
+    conv3x3Simd(kernels, p, x, weights, bias, y);
     return;
   }
   if (kernels && !isDepthwise) {

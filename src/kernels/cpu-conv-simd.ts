@@ -9,7 +9,7 @@ const KC = 256;
 /** Weights re-laid out as 4-row panels per group ([g][panel][k][4], zero rows past the last channel), packed once. */
 const packedWeights = new WeakMap<Float32Array, Float32Array>();
 
-function packWeights(weights: Float32Array, groups: number, mg: number, k: number): Float32Array {
+export function packConvWeights(weights: Float32Array, groups: number, mg: number, k: number): Float32Array {
   let packed = packedWeights.get(weights);
   const panels = Math.ceil(mg / TILE_M);
   if (packed && packed.length === groups * panels * TILE_M * k) return packed;
@@ -45,7 +45,7 @@ export function convSimd(kernels: SimdKernels, p: ConvParams, x: Float32Array, w
   const panels = Math.ceil(mg / TILE_M);
   const strips = Math.ceil(hw / TILE_N);
   const ld = strips * TILE_N;
-  const packed = packWeights(weights, p.group, mg, k);
+  const packed = packConvWeights(weights, p.group, mg, k);
   const groupA = panels * TILE_M * k;
   // Arena layout (floats): [A of one group][B: k × ld][C: panels·4 × ld].
   const aOff = 0;

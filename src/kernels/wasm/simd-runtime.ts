@@ -1,4 +1,5 @@
 import { encodeModule } from './encoder.js';
+import { conv3x3Function } from './conv3x3-kernel.js';
 import { depthwise3x3Function } from './depthwise-kernel.js';
 import { gemmFunction } from './gemm-kernel.js';
 
@@ -14,17 +15,25 @@ export interface SimdKernels {
   /** One channel of a padded 3×3 depthwise conv, stride 1 or 2 (see depthwise-kernel.ts). */
   depthwise3x3s1: DepthwiseKernel;
   depthwise3x3s2: DepthwiseKernel;
+  /** One output row of a dense 3×3 conv as an implicit GEMM, stride 1 or 2 (see conv3x3-kernel.ts). */
+  conv3x3s1: Conv3x3Kernel;
+  conv3x3s2: Conv3x3Kernel;
 }
+
+export type Conv3x3Kernel = (
+  ap: number, panelStride: number, inRow: number, planeStride: number, rowStride: number, phaseStride: number,
+  cRow: number, cPlaneStride: number, panels: number, strips: number, cin: number, bias: number,
+) => void;
 
 export type DepthwiseKernel = (input: number, rowStride: number, phaseStride: number, out: number, outRowStride: number, rows: number, groups: number, w: number, bias: number) => void;
 
 const PAGE = 65536;
 const INITIAL_PAGES = 64;
 
-type Exports = Pick<SimdKernels, 'gemm' | 'depthwise3x3s1' | 'depthwise3x3s2'>;
+type Exports = Pick<SimdKernels, 'gemm' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'conv3x3s1' | 'conv3x3s2'>;
 
 function build(): Uint8Array<ArrayBuffer> {
-  return encodeModule([gemmFunction(), depthwise3x3Function(1), depthwise3x3Function(2)], 1);
+  return encodeModule([gemmFunction(), depthwise3x3Function(1), depthwise3x3Function(2), conv3x3Function(1), conv3x3Function(2)], 1);
 }
 
 function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
@@ -39,6 +48,8 @@ function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
     gemm: exports.gemm,
     depthwise3x3s1: exports.depthwise3x3s1,
     depthwise3x3s2: exports.depthwise3x3s2,
+    conv3x3s1: exports.conv3x3s1,
+    conv3x3s2: exports.conv3x3s2,
   };
 }
 
