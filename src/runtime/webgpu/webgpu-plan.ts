@@ -62,7 +62,8 @@ export class WebGpuPlan implements ExecutionPlan {
     readonly peakBytes: number,
   ) {}
 
-  static async compile(gpu: GpuDevice, cache: PipelineCache, graph: StaticGraph, profiling: boolean): Promise<WebGpuPlan> {
+  /** `software` overrides the adapter's kind when choosing kernel variants (tests run both on one adapter). */
+  static async compile(gpu: GpuDevice, cache: PipelineCache, graph: StaticGraph, profiling: boolean, software = gpu.isSoftware): Promise<WebGpuPlan> {
     const { device } = gpu;
     const types = new Map<string, ValueType>();
     const roots = new Map<string, Root>();
@@ -75,7 +76,7 @@ export class WebGpuPlan implements ExecutionPlan {
       step.outputs.forEach((o, k) => { if (o) types.set(o, step.outputTypes[k]!); });
       const kernel = findGpuKernel(step.node.opType, step.node.domain);
       const lowering = kernel && withNodeContext(step.node, () => kernel.lower({
-        node: step.node, params: step.params, outputs: step.outputTypes, maxWorkgroupsPerDimension: maxPerDim, software: gpu.isSoftware,
+        node: step.node, params: step.params, outputs: step.outputTypes, maxWorkgroupsPerDimension: maxPerDim, software,
         inputs: step.inputs.map((n) => (n ? types.get(n) : undefined)),
         constants: step.inputs.map((n) => (n ? graph.constants.get(n) : undefined)),
       }));

@@ -1,0 +1,117 @@
+/**
+ * One helper for every op-level WebGPU test: build a single-node graph, resolve it with the op's CPU module,
+ * run the CPU reference and the WGSL kernel (through the real compiled plan) on the same seeded random inputs,
+ * and return the largest relative difference over all outputs.
+ */
+import { findOpModule } from '../../src/kernels/registry.js';
+import type { Attribute, DataType, Node, TensorData } from '../../src/parser/ir.js';
+import { elementCount } from '../../src/parser/ir.js';
+import type { PlannedStep, StaticGraph } from '../../src/parser/specialize.js';
+import { acquireDevice, type GpuDevice } from '../../src/runtime/webgpu/device.js';
+import { PipelineCache } from '../../src/runtime/webgpu/pipeline-cache.js';
+import { WebGpuPlan } from '../../src/runtime/webgpu/webgpu-plan.js';
+
+export interface OpInput {
+  readonly dims: readonly number[];
+  readonly type?: DataType;
+  /** Given values (else seeded random in [-2, 2)); constant inputs are known at load time like initializers. */
+  readonly data?: TensorData['data'];
+  readonly constant?: boolean;
+}
+
+export interface OpCase {
+  readonly op: string;
+  readonly attributes?: Readonly<Record<string, Attribute>>;
+  readonly inputs: readonly (OpInput | undefined)[];
+  readonly outputs?: number;
+  readonly opset?: number;
+  /** Rewrites the resolved params (to attach a fused epilogue, as the graph passes do). */
+  readonly params?: (params: unknown) => unknown;
+}
+
+let shared: Promise<{ gpu: GpuDevice; cache: PipelineCache }> | undefined;
+
+/** One SwiftShader (or real) device for the whole test file. */
+export function testDevice(): Promise<{ gpu: GpuDevice; cache: PipelineCache }> {
+  shared ??= acquireDevice({ allowSoftwareAdapter: true }).then((gpu) => ({ gpu, cache: new PipelineCache(gpu.device) }));
+  return shared;
+}
+
+export async function releaseTestDevice(): Promise<void> {
+  if (shared) (await shared).gpu.release();
+  shared = undefined;
+}
+
+export function seededValues(count: number, seed: number): Float32Array {
+  const out = new Float32Array(count);
+  let s = seed >>> 0;
+  for (let i = 0; i < count; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = (s / 4294967296) * 4 - 2;
+  }
+  return out;
+}
+
+function materialise(input: OpInput, seed: number): TensorData {
+  const type = input.type ?? 'float32';
+  if (input.data) return { type, dims: input.dims, data: input.data };
+  const values = seededValues(elementCount(input.dims), seed);
+  const data = type === 'float32' ? values : type === 'int32' ? Int32Array.from(values, (v) => Math.round(v * 10)) : undefined;
+  if (!data) throw new Error(`give data for ${type} inputs`);
+  return { type, dims: input.dims, data };
+}
+
+/** Runs the case on both backends; `software` picks the kernel variants (undefined: the adapter's own). */
+export async function gpuVersusCpu(c: OpCase, software?: boolean): Promise<{ relError: number; outputs: TensorData[] }> {
+  const { gpu, cache } = await testDevice();
+  const module = findOpModule(c.op)!;
+  const names = c.inputs.map((v, i) => (v ? `in${i}` : ''));
+  const outNames = Array.from({ length: c.outputs ?? 1 }, (_, i) => `out${i}`);
+  const node: Node = { index: 0, name: `test_${c.op}`, opType: c.op, domain: '', inputs: names, outputs: outNames, attributes: new Map(Object.entries(c.attributes ?? {})) };
+  const tensors = c.inputs.map((v, i) => (v ? materialise(v, 1000 + 7919 * i) : undefined));
+  const resolved = module.resolve({
+    node, opset: c.opset ?? 17,
+    inputs: tensors.map((t) => (t ? { type: t.type, dims: t.dims } : undefined)),
+    constants: tensors.map((t, i) => (t && c.inputs[i]!.constant ? t : undefined)),
+  });
+  const params = c.params ? c.params(resolved.params) : resolved.params;
+  const expected = module.cpu(params, tensors, resolved.outputs);
+  const constants = new Map<string, TensorData>();
+  const graphInputs: StaticGraph['inputs'][number][] = [];
+  tensors.forEach((t, i) => {
+    if (!t) return;
+    if (c.inputs[i]!.constant) constants.set(names[i]!, t);
+    else graphInputs.push({ name: names[i]!, type: { type: t.type, dims: t.dims } });
+  });
+  const step: PlannedStep = { node, module, params, inputs: names, outputs: outNames, outputTypes: resolved.outputs };
+  const graph: StaticGraph = { inputs: graphInputs, outputs: outNames, steps: [step], constants, types: new Map() };
+  const plan = await WebGpuPlan.compile(gpu, cache, graph, false, software ?? gpu.isSoftware);
+  try {
+    const feeds = new Map(graphInputs.map((v) => [v.name, tensors[names.indexOf(v.name)]!]));
+    const got = await plan.run(feeds, outNames);
+    let relError = 0;
+    const outputs: TensorData[] = [];
+    outNames.forEach((name, k) => {
+      const a = got.get(name)!;
+      const b = expected[k]!;
+      outputs.push(a);
+      if (a.dims.join() !== b.dims.join() || a.data.length !== b.data.length) { relError = Infinity; return; }
+      let maxDiff = 0;
+      let maxRef = 0;
+      for (let i = 0; i < b.data.length; i++) {
+        const x = Number(a.data[i]!);
+        const y = Number(b.data[i]!);
+        if (Number.isNaN(x) !== Number.isNaN(y)) { maxDiff = Infinity; continue; }
+        if (Number.isNaN(y)) continue;
+        // Equal infinities (max over an all-padding window) agree; any other difference counts.
+        const d = x === y ? 0 : Math.abs(x - y);
+        if (!(d <= maxDiff)) maxDiff = d;
+        if (Number.isFinite(y)) maxRef = Math.max(maxRef, Math.abs(y));
+      }
+      relError = Math.max(relError, maxRef === 0 ? maxDiff : maxDiff / maxRef);
+    });
+    return { relError, outputs };
+  } finally {
+    plan.dispose();
+  }
+}

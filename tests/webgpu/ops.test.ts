@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import type { ConvParams } from '../../src/kernels/conv.js';
+import type { Epilogue } from '../../src/kernels/epilogue.js';
+import type { GemmParams } from '../../src/kernels/gemm.js';
+import type { Attribute } from '../../src/parser/ir.js';
+import { gpuVersusCpu, releaseTestDevice, seededValues, type OpCase } from './gpu-op-check.js';
+
+const ints = (...value: number[]): Attribute => ({ kind: 'ints', value });
+const int = (value: number): Attribute => ({ kind: 'int', value });
+const float = (value: number): Attribute => ({ kind: 'float', value });
+const str = (value: string): Attribute => ({ kind: 'string', value });
+const x = (...dims: number[]) => ({ dims });
+const c = (...dims: number[]) => ({ dims, constant: true });
+const i64 = (...values: number[]) => ({ dims: [values.length], type: 'int64' as const, data: BigInt64Array.from(values.map(BigInt)), constant: true });
+const f32 = (...values: number[]) => ({ dims: [values.length], data: Float32Array.from(values), constant: true });
+
+/** Attaches a fused epilogue (and says whether a residual input follows), as the graph passes would. */
+const withEpilogue = (epilogue: Epilogue) => (p: unknown) => ({ ...(p as ConvParams | GemmParams), epilogue });
+const slope = (n: number) => Float32Array.from(seededValues(n, 77), (v) => v * 0.25);
+
+// Every op and kernel variant the face models reach, plus the rest of the CPU registry's float ops, on small shapes.
+const CASES: Record<string, OpCase> = {
+  'Conv 3x3 pad 1': { op: 'Conv', attributes: { pads: ints(1, 1, 1, 1) }, inputs: [x(1, 5, 9, 11), c(7, 5, 3, 3), c(7)] },
+  'Conv 3x3 stride 2, no bias': { op: 'Conv', attributes: { pads: ints(1, 1, 1, 1), strides: ints(2, 2) }, inputs: [x(1, 6, 10, 9), c(20, 6, 3, 3)] },
+  'Conv 1x1 (vec4 rows)': { op: 'Conv', inputs: [x(1, 12, 4, 6), c(70, 12, 1, 1), c(70)] },
+  'Conv 1x1 odd plane': { op: 'Conv', inputs: [x(1, 9, 5, 3), c(10, 9, 1, 1), c(10)] },
+  'Conv grouped, dilated': { op: 'Conv', attributes: { group: int(2), dilations: ints(2, 2), pads: ints(2, 1, 2, 1) }, inputs: [x(1, 4, 8, 8), c(6, 2, 3, 3), c(6)] },
+  'Conv depthwise stride 2': { op: 'Conv', attributes: { group: int(8), strides: ints(2, 2), pads: ints(1, 1, 1, 1) }, inputs: [x(1, 8, 9, 10), c(8, 1, 3, 3), c(8)] },
+  'Conv 1-D': { op: 'Conv', attributes: { pads: ints(1, 1) }, inputs: [x(1, 3, 17), c(4, 3, 3), c(4)] },
+  'Conv batch 2': { op: 'Conv', attributes: { pads: ints(1, 1, 1, 1) }, inputs: [x(2, 3, 6, 5), c(4, 3, 3, 3), c(4)] },
+  'Conv + Relu': { op: 'Conv', attributes: { pads: ints(1, 1, 1, 1) }, inputs: [x(1, 3, 8, 8), c(16, 3, 3, 3), c(16)], params: withEpilogue({ kind: 'unary', unary: { kind: 'Relu', alpha: 0, beta: 0 } }) },
+  'Conv + residual + PRelu': { op: 'Conv', inputs: [x(1, 8, 6, 6), c(8, 8, 1, 1), c(8), x(1, 8, 6, 6)], params: withEpilogue({ kind: 'prelu', slope: slope(8), residual: true }) },
+  'Conv depthwise + shared PRelu': { op: 'Conv', attributes: { group: int(6), pads: ints(1, 1, 1, 1) }, inputs: [x(1, 6, 7, 7), c(6, 1, 3, 3), c(6)], params: withEpilogue({ kind: 'prelu', slope: slope(1) }) },
+  'Conv + residual + Clip': { op: 'Conv', attributes: { pads: ints(1, 1, 1, 1) }, inputs: [x(1, 4, 5, 5), c(4, 4, 3, 3), undefined, x(1, 4, 5, 5)], params: withEpilogue({ kind: 'unary', unary: { kind: 'Clip', alpha: 0, beta: 6 }, residual: true }) },
+  'Conv + Sigmoid': { op: 'Conv', inputs: [x(1, 4, 4, 4), c(2, 4, 1, 1), c(2)], params: withEpilogue({ kind: 'unary', unary: { kind: 'Sigmoid', alpha: 0, beta: 0 } }) },
+  'Conv + LeakyRelu': { op: 'Conv', inputs: [x(1, 4, 4, 4), c(3, 4, 1, 1)], params: withEpilogue({ kind: 'unary', unary: { kind: 'LeakyRelu', alpha: 0.1, beta: 0 } }) },
+  'Gemm transB + C[N] + PRelu': { op: 'Gemm', attributes: { transB: int(1) }, inputs: [x(1, 40), c(13, 40), c(13)], params: withEpilogue({ kind: 'prelu', slope: slope(13) }) },
+  'Gemm transA, alpha, beta, C[M,1]': { op: 'Gemm', attributes: { transA: int(1), alpha: float(0.5), beta: float(2) }, inputs: [x(7, 5), x(7, 9), x(5, 1)] },
+  'MatMul batched broadcast': { op: 'MatMul', inputs: [x(2, 1, 3, 4), x(3, 4, 5)] },
+  'MatMul vector': { op: 'MatMul', inputs: [x(6), x(6, 3)] },
+  'MaxPool 3x3 s2 p1': { op: 'MaxPool', attributes: { kernel_shape: ints(3, 3), strides: ints(2, 2), pads: ints(1, 1, 1, 1) }, inputs: [x(1, 3, 9, 8)] },
+  'AveragePool ceil, count_include_pad': { op: 'AveragePool', attributes: { kernel_shape: ints(2, 2), strides: ints(2, 2), ceil_mode: int(1), count_include_pad: int(1), pads: ints(0, 0, 1, 1) }, inputs: [x(1, 2, 7, 7)] },
+  'AveragePool excluding pad': { op: 'AveragePool', attributes: { kernel_shape: ints(3, 3), pads: ints(1, 1, 1, 1) }, inputs: [x(1, 2, 5, 6)] },
+  'GlobalAveragePool small': { op: 'GlobalAveragePool', inputs: [x(1, 5, 3, 4)] },
+  'GlobalAveragePool large (reduction)': { op: 'GlobalAveragePool', inputs: [x(1, 3, 20, 21)] },
+  'GlobalMaxPool large (reduction)': { op: 'GlobalMaxPool', inputs: [x(1, 2, 17, 16)] },
+  'Resize nearest x2 (Upsample style)': { op: 'Resize', attributes: { mode: str('nearest'), coordinate_transformation_mode: str('asymmetric'), nearest_mode: str('floor') }, inputs: [x(1, 3, 4, 5), undefined, f32(1, 1, 2, 2)] },
+  'Resize nearest half_pixel to sizes': { op: 'Resize', inputs: [x(1, 2, 5, 4), undefined, undefined, i64(1, 2, 7, 9)] },
+  'Resize linear half_pixel': { op: 'Resize', attributes: { mode: str('linear') }, inputs: [x(1, 2, 4, 6), undefined, f32(1, 1, 1.5, 2)] },
+  'Resize linear align_corners': { op: 'Resize', attributes: { mode: str('linear'), coordinate_transformation_mode: str('align_corners') }, inputs: [x(1, 1, 3, 3), undefined, undefined, i64(1, 1, 5, 8)] },
+  'Add broadcast': { op: 'Add', inputs: [x(2, 3, 4), x(3, 1)] },
+  'Sub constant': { op: 'Sub', inputs: [x(1, 3, 4, 4), c(1, 3, 1, 1)] },
+  'Mul scalar': { op: 'Mul', inputs: [x(1, 3, 4, 4), c()] },
+  'Div': { op: 'Div', inputs: [x(4, 5), { dims: [4, 5], data: Float32Array.from(seededValues(20, 5), (v) => v + 3) }] },
+  'Pow': { op: 'Pow', inputs: [x(3, 4), { dims: [1], data: Float32Array.of(2) }] },
+  'PRelu standalone': { op: 'PRelu', inputs: [x(1, 4, 3, 3), c(4, 1, 1)] },
+  'Max variadic': { op: 'Max', inputs: [x(3, 4), x(4), x(1, 1)] },
+  'Mean variadic': { op: 'Mean', inputs: [x(2, 3), x(2, 3), x(3)] },
+  'BatchNormalization': { op: 'BatchNormalization', inputs: [x(1, 3, 4, 5), c(3), c(3), c(3), { dims: [3], data: Float32Array.of(0.5, 1, 2), constant: true }] },
+  'Transpose NCHW→NHWC': { op: 'Transpose', attributes: { perm: ints(0, 2, 3, 1) }, inputs: [x(1, 6, 4, 5)] },
+  'Concat axis 1': { op: 'Concat', attributes: { axis: int(1) }, inputs: [x(1, 2, 3), x(1, 4, 3), x(1, 1, 3)] },
+  'Slice negative step': { op: 'Slice', inputs: [x(4, 6), i64(3, 1), i64(0, 6), i64(0, 1), i64(-1, 2)] },
+  'Gather constant indices': { op: 'Gather', attributes: { axis: int(1) }, inputs: [x(2, 5, 3), i64(4, -1, 0)] },
+  'Cast float32→int32': { op: 'Cast', attributes: { to: int(6) }, inputs: [x(3, 7)] },
+  'Reshape (buffer alias)': { op: 'Reshape', inputs: [x(2, 3, 4), i64(4, -1)] },
+  'Equal (CPU fallback between GPU steps)': { op: 'Equal', inputs: [{ dims: [5], data: Float32Array.of(1, 2, 3, 4, 5) }, { dims: [5], data: Float32Array.of(1, 0, 3, 0, 5) }] },
+};
+for (const kind of ['Relu', 'Sigmoid', 'Tanh', 'Exp', 'Abs', 'Neg', 'Floor', 'Ceil', 'Softplus', 'HardSwish', 'Elu', 'HardSigmoid', 'LeakyRelu'] as const) {
+  CASES[kind] = { op: kind, inputs: [x(3, 50)] };
+}
+CASES['Sqrt, Log, Reciprocal'] = { op: 'Sqrt', inputs: [{ dims: [40], data: Float32Array.from(seededValues(40, 3), (v) => v + 2.5) }] };
+CASES['Log'] = { op: 'Log', inputs: [{ dims: [40], data: Float32Array.from(seededValues(40, 4), (v) => v + 2.5) }] };
+CASES['Reciprocal'] = { op: 'Reciprocal', inputs: [{ dims: [40], data: Float32Array.from(seededValues(40, 6), (v) => v + 2.5) }] };
+CASES['Clip'] = { op: 'Clip', inputs: [x(5, 9), f32(-0.5), f32(1)] };
+
+// 1e-4 relative (max|gpu − cpu| / max|cpu|) is the project's fp32 bound; both sides are float32, only the
+// summation order and exp/tanh implementations differ.
+const BOUND = 1e-4;
+
+describe('WebGPU kernels match their CPU references', () => {
+  after(releaseTestDevice);
+  for (const [name, opCase] of Object.entries(CASES)) {
+    test(name, async () => {
+      const { relError } = await gpuVersusCpu(opCase);
+      assert.ok(relError <= BOUND, `relative error ${relError}`);
+    });
+  }
+  // The other GEMM variant than the adapter's own (workgroup-tiled on SwiftShader, direct on a real GPU).
+  for (const name of ['Conv 3x3 pad 1', 'Conv 1x1 (vec4 rows)', 'Conv + residual + PRelu', 'Gemm transB + C[N] + PRelu', 'MatMul batched broadcast']) {
+    test(`${name}, other GEMM variant`, async () => {
+      const { gpu } = await (await import('./gpu-op-check.js')).testDevice();
+      const { relError } = await gpuVersusCpu(CASES[name]!, !gpu.isSoftware);
+      assert.ok(relError <= BOUND, `relative error ${relError}`);
+    });
+  }
+  test('Reshape output is the input, relabelled', async () => {
+    const { outputs } = await gpuVersusCpu(CASES['Reshape (buffer alias)']!);
+    assert.deepEqual(outputs[0]!.dims, [4, 6]);
+  });
+});
