@@ -6,7 +6,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '../../src/parser/errors.js';
 import { REPLICAS, REPLICA_NAMES, type ReplicaName } from './catalog.js';
-import { encodeModel } from './onnx-writer.js';
+import { encodeModel, type OnnxGraphBuilder } from './onnx-writer.js';
 import { Prng, hashString } from './prng.js';
 
 export { REPLICAS, REPLICA_NAMES, type ReplicaName } from './catalog.js';
@@ -17,11 +17,20 @@ export const DEFAULT_SEED = 20240601;
 
 /** The bytes of one replica; the same (name, seed) always gives the same bytes. */
 export function forgeModel(name: ReplicaName, seed: number = DEFAULT_SEED): Uint8Array {
+  return encodeReplica(name, buildReplicaGraph(name, seed), seed);
+}
+
+/** The replica's graph before encoding (e.g. to expose intermediate values as outputs for inspection). */
+export function buildReplicaGraph(name: ReplicaName, seed: number = DEFAULT_SEED): OnnxGraphBuilder {
   const entry = REPLICAS[name];
   if (!entry) throw new InputError(`unknown replica '${String(name)}' (known: ${REPLICA_NAMES.join(', ')})`);
   if (!Number.isSafeInteger(seed) || seed < 0) throw new InputError(`seed must be a non-negative integer, got ${seed}`);
   // One PRNG stream per model, so forging a subset gives the same files as forging all.
-  const graph = entry.build(new Prng(seed, hashString(name)));
+  return entry.build(new Prng(seed, hashString(name)));
+}
+
+export function encodeReplica(name: ReplicaName, graph: OnnxGraphBuilder, seed: number = DEFAULT_SEED): Uint8Array {
+  const entry = REPLICAS[name];
   return encodeModel(graph, {
     irVersion: 6,
     opsetVersion: 11,

@@ -79,7 +79,8 @@ export class OnnxGraphBuilder {
     return name;
   }
 
-  addOutput(name: string, type: ElemType, dims: readonly DimSpec[]): string {
+  /** `dims` undefined declares the type only (allowed for outputs, e.g. intermediate values exposed for inspection). */
+  addOutput(name: string, type: ElemType, dims: readonly DimSpec[] | undefined): string {
     this.outputs.push({ name, type, dims });
     return name;
   }

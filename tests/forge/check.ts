@@ -7,10 +7,10 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseModel } from '../../src/parser/decode-model.js';
 import { ensureReplicas } from '../../models/forge/cache.js';
-import { REPLICAS, selectReplicas, type ReplicaName } from '../../models/forge/index.js';
+import { REPLICAS, buildReplicaGraph, encodeReplica, selectReplicas, type ReplicaName } from '../../models/forge/index.js';
 import { convGemmMacs, floatParameterCount, formatInventory, opInventory } from '../../models/forge/inventory.js';
 import { PARITY_BOUND, letterboxedPhoto, sharedDir } from '../parity/parity.js';
-import { relativeError, replicaInput, runOrt, runOurs } from './helpers.js';
+import { relativeError, replicaInput, runOrt, runOurs, valueStats } from './helpers.js';
 
 const args = process.argv.slice(2);
 const onlyIndex = args.indexOf('--only');
@@ -80,13 +80,40 @@ for (const name of names) {
     console.log(`  ${run.label} [${run.dims.join(',')}]: max rel error ${runWorst.toExponential(2)} over ${errors.length} output(s); ort ${(ortMs / 1000).toFixed(1)} s, ours ${(oursMs / 1000).toFixed(1)} s`);
   }
   if (!(worst <= PARITY_BOUND)) failed = true;
+  const activations = await activationRange(name, RUNS[name][0]!);
+  if (!activations.finite) failed = true;
+  console.log(`  activations on ${RUNS[name][0]!.label}: ${activations.count} values, all finite: ${activations.finite}, max |x| ${activations.maxAbs.toPrecision(3)}, smallest std ${activations.minStd.toPrecision(3)}`);
   rows.push([name, (await stat(paths[name])).size.toLocaleString('en-US'), `${model.graph.nodes.length}`, sameOps ? 'yes' : 'NO',
-    params.toLocaleString('en-US'), spec.params.toLocaleString('en-US'), pct(paramDiff), `${(macs / 1e9).toFixed(3)}`, `${(spec.macs / 1e9).toFixed(3)}`, worst.toExponential(2)]);
+    params.toLocaleString('en-US'), spec.params.toLocaleString('en-US'), pct(paramDiff), `${(macs / 1e9).toFixed(3)}`, `${(spec.macs / 1e9).toFixed(3)}`,
+    activations.maxAbs.toPrecision(3), worst.toExponential(2)]);
 }
-console.log('\n| replica | bytes | nodes | ops = spec | params | spec params | Δ | GMAC | spec GMAC | max rel err vs ORT |');
-console.log('|---|---:|---:|---|---:|---:|---:|---:|---:|---:|');
+console.log('\n| replica | bytes | nodes | ops = spec | params | spec params | Δ | GMAC | spec GMAC | max abs activation | max rel err vs ORT |');
+console.log('|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
 process.exit(failed ? 1 : 0);
+
+/** Runs onnxruntime with every float intermediate value exposed as an output: are all activations finite and O(1)? */
+async function activationRange(name: ReplicaName, run: Run): Promise<{ count: number; finite: boolean; maxAbs: number; minStd: number }> {
+  const graph = buildReplicaGraph(name);
+  const shapeOps = new Set(['Shape', 'Gather', 'Unsqueeze', 'Slice', 'Concat']);
+  const declared = new Set(graph.outputs.map((o) => o.name));
+  for (const node of graph.nodes) {
+    // Shape arithmetic is int64; `_minusscalar0` is still on the raw 0…255 pixel scale (x − 127.5) by design.
+    if (shapeOps.has(node.opType) || node.name === '_minusscalar0') continue;
+    for (const o of node.outputs) if (!declared.has(o)) graph.addOutput(o, 'float32', undefined);
+  }
+  const out = await runOrt(encodeReplica(name, graph), REPLICAS[name].spec.inputName, run.dims, await run.input());
+  let finite = true;
+  let maxAbs = 0;
+  let minStd = Infinity;
+  for (const value of Object.values(out)) {
+    const s = valueStats(value.data);
+    finite &&= s.finite;
+    maxAbs = Math.max(maxAbs, Math.abs(s.min), Math.abs(s.max));
+    minStd = Math.min(minStd, s.std);
+  }
+  return { count: Object.keys(out).length, finite, maxAbs, minStd };
+}
 
 function pct(x: number): string {
   return `${x >= 0 ? '+' : ''}${(x * 100).toFixed(3)}%`;
