@@ -1,6 +1,6 @@
 import onnxProto from 'onnx-proto';
 import type { onnx } from 'onnx-proto';
-import { GraphError, ModelFormatError } from './errors.js';
+import { GraphError, InsightGpuError, ModelFormatError } from './errors.js';
 import type { Attribute, Dim, Graph, Model, Node, TensorData, ValueInfo } from './ir.js';
 import { longToNumber } from './long.js';
 import { ONNX_DTYPE_NAMES, dataTypeFromOnnx, tensorFromProto } from './tensor-proto.js';
@@ -23,7 +23,8 @@ export function parseModel(bytes: Uint8Array): Model {
   try {
     return buildModel(proto);
   } catch (error) {
-    if (error instanceof ModelFormatError || error instanceof GraphError) throw error;
+    // Our own errors already say what is wrong (a ResourceLimitError must stay one, not become a format error).
+    if (error instanceof InsightGpuError) throw error;
     // Corrupt-but-decodable bytes can trip assumptions deep in the conversion; report them as format errors.
     throw new ModelFormatError(`inconsistent model contents (${errorText(error)})`, undefined, { cause: error });
   }
