@@ -79,6 +79,7 @@ export const binary: OpModule<BinaryParams> = {
     const out = makeTensor(outputs[0]!.type, outputs[0]!.dims);
     const dst = out.data as unknown as { [i: number]: number | bigint; length: number };
     const total = dst.length;
+    if (COMPARISONS.has(params.kind)) return [compare(params, inputs[0]!, inputs[1]!, out)];
     const isBig = typeof inputs[0]!.data[0] === 'bigint' || inputs[0]!.type === 'int64' || inputs[0]!.type === 'uint64';
     const first = inputs[0]!;
     const firstIndex = broadcastIndex(first.dims, params.outDims);
@@ -94,13 +95,7 @@ export const binary: OpModule<BinaryParams> = {
         const f = floatFn(params.kind);
         // Pow may take an int64 exponent with a float base: read it as numbers (exact up to 2^53).
         const bd = (b.data instanceof BigInt64Array || b.data instanceof BigUint64Array ? Float64Array.from(b.data, Number) : b.data) as Float32Array;
-        if (COMPARISONS.has(params.kind)) {
-          // Compare in the source dtype, then store 0/1 into the bool output.
-          const ad = new Float64Array(total);
-          const fd = first.data as Float32Array;
-          for (let i = 0; i < total; i++) ad[i] = fd[firstIndex ? firstIndex[i]! : i]!;
-          for (let i = 0; i < total; i++) dst[i] = f(ad[i]!, bd[index ? index[i]! : i]!);
-        } else if (params.kind === 'Div' && INTEGER_TYPES.has(first.type)) {
+        if (params.kind === 'Div' && INTEGER_TYPES.has(first.type)) {
           for (let i = 0; i < total; i++) dst[i] = Math.trunc((dst[i] as number) / bd[index ? index[i]! : i]!);
         } else if (index === null && params.kind === 'Add') {
           const d = out.data as Float32Array;
@@ -117,3 +112,29 @@ export const binary: OpModule<BinaryParams> = {
     return [out];
   },
 };
+
+/**
+ * Comparisons read both operands in their own dtype (JS compares bigint with bigint exactly, int64 included) and
+ * store 0/1 into the bool output.
+ */
+function compare(params: BinaryParams, a: TensorData, b: TensorData, out: TensorData): TensorData {
+  const ai = broadcastIndex(a.dims, params.outDims);
+  const bi = broadcastIndex(b.dims, params.outDims);
+  const x = a.data as unknown as ArrayLike<number | bigint>;
+  const y = b.data as unknown as ArrayLike<number | bigint>;
+  const dst = out.data as Uint8Array;
+  for (let i = 0; i < dst.length; i++) {
+    const u = x[ai ? ai[i]! : i]!;
+    const v = y[bi ? bi[i]! : i]!;
+    let r: boolean;
+    switch (params.kind) {
+      case 'Equal': r = u === v; break;
+      case 'Less': r = u < v; break;
+      case 'Greater': r = u > v; break;
+      case 'LessOrEqual': r = u <= v; break;
+      default: r = u >= v; break;
+    }
+    dst[i] = r ? 1 : 0;
+  }
+  return out;
+}
