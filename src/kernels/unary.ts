@@ -1,4 +1,4 @@
-import { UnsupportedOpError } from '../parser/errors.js';
+import { GraphError, UnsupportedOpError } from '../parser/errors.js';
 import { nodeLabel, readNumber, type TensorData } from '../parser/ir.js';
 import { attrFloat } from './attributes.js';
 import { makeTensor } from './tensor-util.js';
@@ -48,6 +48,7 @@ function scalarInput(ctx: ResolveContext, i: number, fallback: number): number {
   if (c === undefined) {
     throw new UnsupportedOpError(ctx.node.opType, nodeLabel(ctx.node), `input ${i} must be a constant (min/max known at load time)`);
   }
+  if (c.data.length !== 1) throw new GraphError(`input ${i} must be a scalar, got shape ${JSON.stringify(c.dims)}`, nodeLabel(ctx.node), ctx.node.opType);
   return readNumber(c.data, 0);
 }
 
