@@ -89,6 +89,14 @@ describe('fetchPack: success', () => {
     assert.ok(result.files.every((file) => file.checkedAgainst === 'manifest'));
   });
 
+  it('follows a redirect, as GitHub release URLs redirect to their storage host', async () => {
+    const root = freshRoot();
+    const target = serve('buffalo_l', serveBytes(zip));
+    const baseUrl = serve('buffalo_l', (_req, res) => void res.writeHead(302, { location: `${target}/buffalo_l.zip` }).end());
+    const result = await fetchPack(specFor('buffalo_l', files, zip, true), { root, baseUrl });
+    assert.equal(result.zip?.checkedAgainst, 'manifest');
+  });
+
   it('flattens a zip whose files sit in one top folder (antelopev2)', async () => {
     const root = freshRoot();
     const nested = zipPack(files, 'antelopev2');
