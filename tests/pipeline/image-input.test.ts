@@ -3,6 +3,7 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { ImageError } from '../../src/pipeline/errors.js';
 import { fromRawImage } from '../../src/pipeline/image.js';
@@ -67,6 +68,23 @@ describe('encoded inputs (sharp, like cv2.imread)', () => {
     const at = (x: number, y: number): number[] => Array.from(img.data.subarray((y * 8 + x) * 3, (y * 8 + x) * 3 + 3));
     assert.ok(at(4, 2)[2]! > 200 && at(4, 2)[0]! < 60, `top should be red (BGR ${at(4, 2)})`);
     assert.ok(at(4, 13)[0]! > 200 && at(4, 13)[2]! < 60, `bottom should be blue (BGR ${at(4, 13)})`);
+  });
+
+  it('refuses a header that claims a huge image before allocating it', async () => {
+    const chunk = (type: string, data: Buffer): Buffer => {
+      const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+      const len = Buffer.alloc(4);
+      len.writeUInt32BE(data.length);
+      const crc = Buffer.alloc(4);
+      crc.writeUInt32BE(crc32(body));
+      return Buffer.concat([len, body, crc]);
+    };
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(60000, 0);
+    ihdr.writeUInt32BE(60000, 4);
+    ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+    const png = Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IEND', Buffer.alloc(0))]);
+    await assert.rejects(loadImage(png), ImageError);
   });
 
   it('1×1 images decode', async () => {
