@@ -1,7 +1,8 @@
 import { GraphError, UnsupportedOpError } from '../parser/errors.js';
 import { nodeLabel, type Node, type TensorData } from '../parser/ir.js';
 import { attrInt, attrInts, attrString } from './attributes.js';
-import { applyEpilogue, type Epilogue } from './epilogue.js';
+import { applyEpilogueFast } from './cpu-epilogue.js';
+import type { Epilogue } from './epilogue.js';
 import { convSimd } from './cpu-conv-simd.js';
 import { conv3x3Simd, conv3x3SimdFits } from './cpu-conv3x3-simd.js';
 import { depthwiseSimd, depthwiseSimdFits } from './cpu-depthwise-simd.js';
@@ -126,7 +127,7 @@ export const conv: OpModule<ConvParams> = {
   cpu(params, inputs, outputs) {
     const out = makeTensor('float32', outputs[0]!.dims);
     convCpu(params, inputs[0]!, inputs[1]!, inputs[2], out.data as Float32Array);
-    applyEpilogue(params.epilogue, out.data as Float32Array, params.outDims[1], params.outDims[2] * params.outDims[3], inputs[3]);
+    applyEpilogueFast(params.epilogue, out.data as Float32Array, params.outDims[1], params.outDims[2] * params.outDims[3], inputs[3]);
     return [out];
   },
 };
