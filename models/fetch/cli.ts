@@ -75,7 +75,8 @@ class ProgressView {
               noTTYOutput: this.err.isTTY !== true,
               notTTYSchedule: 1000,
               hideCursor: true,
-              etaBuffer: 50,
+              // Undici yields ~64 KiB chunks: average the ETA over the last ~64 MiB, not the last few chunks.
+              etaBuffer: 1000,
             },
             cliProgress.Presets.shades_classic,
           );
