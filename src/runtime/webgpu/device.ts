@@ -86,7 +86,12 @@ async function candidates(gpu: GPU, options: WebGpuOptions): Promise<GPUAdapter[
  * Software adapters (SwiftShader) are refused unless `allowSoftwareAdapter`.
  */
 export async function acquireDevice(options: WebGpuOptions): Promise<GpuDevice> {
-  if (options.device) return wrapDevice(options.device, 'caller-provided device', false, false);
+  if (options.device) {
+    // A lent device: its adapter's info (where the implementation exposes it) still tells software from hardware.
+    const info = (options.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+    const software = info !== undefined && (/swiftshader|llvmpipe|lavapipe|softpipe|software|basic render|warp/i.test(describe(info)));
+    return wrapDevice(options.device, info ? describe(info) : 'caller-provided device', software, false);
+  }
   const factory = await gpuFactory();
   if (!factory) throw new BackendError('webgpu', 'this environment has no WebGPU (navigator.gpu is missing)');
   let gpu: GPU | undefined = await factory();

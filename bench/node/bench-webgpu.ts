@@ -1,0 +1,212 @@
+/**
+ * WebGPU benchmark: our WebGPU backend against onnxruntime-web's WebGPU execution provider, both on the same Dawn
+ * adapter in the same Node process. Per model and input size: median warm latency, cold start (model bytes → first
+ * result, device start-up included), the ratio, and our plan's peak activation memory.
+ *
+ *   npm run bench -- --backend webgpu [--json FILE] [--runs N] [--warmup N] [--models a,b] [--adapter NAME] [--no-peer]
+ *
+ * On a software adapter (SwiftShader) the defaults are the small sizes (SCRFD-2.5G at 160×160, the heads); on a
+ * real GPU every model at its bench size (detectors at 640×640). A benchmark, not a test: it never asserts on time.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InferenceSession } from '../../src/runtime/session.js';
+import { acquireDevice } from '../../src/runtime/webgpu/device.js';
+import { BENCH_MODELS, type BenchModel } from './bench-models.js';
+import { formatMs, measure } from './bench-util.js';
+
+export interface WebGpuBenchOptions {
+  readonly models?: readonly string[];
+  readonly modelsDir: string;
+  readonly runs: number;
+  readonly warmup: number;
+  readonly adapterName?: string;
+  /** Skip onnxruntime-web (e.g. where its WebGPU EP cannot start). */
+  readonly peer: boolean;
+}
+
+export interface WebGpuBenchRow {
+  readonly model: string;
+  readonly dims: readonly number[];
+  readonly backend: 'webgpu';
+  readonly adapter: string;
+  readonly ours_ms: number;
+  readonly peer: 'ort-web-webgpu';
+  readonly peer_ms: number | null;
+  readonly ratio: number | null;
+  readonly cold_ours_ms: number;
+  readonly cold_peer_ms: number | null;
+  readonly peak_bytes: number;
+  /** max|ours − peer| / max|peer| over all outputs: both engines computed the same thing. */
+  readonly rel_error_vs_peer: number | null;
+}
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const DEFAULT_MODELS_DIR = resolve(HERE, '../../../shared/models');
+
+/** Models at sizes SwiftShader gets through in seconds (SCRFD-500M is static 640×640: ask for it by name). */
+const SOFTWARE_DEFAULTS: readonly BenchModel[] = [
+  { name: 'scrfd_2.5g@160', file: 'scrfd_2.5g_bnkps.onnx', input: 'input.1', dims: [1, 3, 160, 160] },
+  ...BENCH_MODELS.filter((m) => !m.name.startsWith('scrfd')),
+];
+
+function seeded(count: number): Float32Array {
+  const out = new Float32Array(count);
+  let s = 0x5eed;
+  for (let i = 0; i < count; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; out[i] = (s / 4294967296) * 2 - 1; }
+  return out;
+}
+
+type OrtWeb = typeof import('onnxruntime-web');
+
+/**
+ * onnxruntime-web's WebGPU EP on Dawn in Node: it needs WebGPU's globals and navigator.gpu, and Dawn rejects
+ * writeBuffer from SharedArrayBuffer views (ort-web's wasm heap), so those are copied to a plain buffer first.
+ */
+async function loadOrtWebGpu(adapterName: string | undefined): Promise<OrtWeb> {
+  const dawn = (await import('webgpu')) as unknown as { create(flags: string[]): GPU; globals: Record<string, unknown> };
+  for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+  // The same instance flags as our backend, so both engines compile against the identical Dawn configuration.
+  const gpu = dawn.create(['enable-dawn-features=disable_workgroup_init']);
+  const nav = (globalThis as { navigator?: object }).navigator ?? {};
+  Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
+  if (!(globalThis as { navigator?: object }).navigator) Object.defineProperty(globalThis, 'navigator', { value: nav, configurable: true });
+  const queueProto = (dawn.globals['GPUQueue'] as { prototype: GPUQueue }).prototype;
+  const original = queueProto.writeBuffer;
+  queueProto.writeBuffer = function (this: GPUQueue, buffer: GPUBuffer, offset: number, data: BufferSource | SharedArrayBuffer, dataOffset?: number, size?: number) {
+    if (ArrayBuffer.isView(data) && !(data instanceof DataView) && data.buffer instanceof SharedArrayBuffer) {
+      // slice() keeps the element type (dataOffset and size count elements) but allocates a plain ArrayBuffer.
+      data = (data as Uint8Array).slice();
+    }
+    return original.call(this, buffer, offset, data as BufferSource, dataOffset, size);
+  } as GPUQueue['writeBuffer'];
+  const ort = (await import('onnxruntime-web/webgpu')) as unknown as OrtWeb;
+  ort.env.wasm.numThreads = 1;
+  ort.env.logLevel = 'error';
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (adapter && (!adapterName || JSON.stringify(adapter.info).toLowerCase().includes(adapterName.toLowerCase()))) {
+    (ort.env.webgpu as { adapter?: GPUAdapter }).adapter = adapter;
+  }
+  return ort;
+}
+
+function relError(ours: Record<string, { data: unknown }>, peer: Record<string, { data: unknown }>): number {
+  let worst = 0;
+  for (const [name, t] of Object.entries(peer)) {
+    const a = ours[name]?.data as Float32Array | undefined;
+    const b = t.data as Float32Array;
+    if (!a || a.length !== b.length) return Infinity;
+    let d = 0; let m = 0;
+    for (let i = 0; i < b.length; i++) { d = Math.max(d, Math.abs(a[i]! - b[i]!)); m = Math.max(m, Math.abs(b[i]!)); }
+    worst = Math.max(worst, m === 0 ? d : d / m);
+  }
+  return worst;
+}
+
+/** Runs the benchmark and returns one row per model and size. */
+export async function runWebgpuBench(options: WebGpuBenchOptions, log: (line: string) => void = () => {}): Promise<WebGpuBenchRow[]> {
+  // Probe the adapter once to pick default sizes (software adapters get the small ones).
+  const probe = await acquireDevice({ adapterName: options.adapterName, allowSoftwareAdapter: true });
+  const software = probe.isSoftware;
+  const adapter = probe.description;
+  probe.release();
+  const catalogue = [...SOFTWARE_DEFAULTS, ...BENCH_MODELS];
+  const chosen = options.models
+    ? options.models.map((n) => catalogue.find((m) => m.name === n) ?? (() => { throw new Error(`unknown model '${n}' (known: ${catalogue.map((m) => m.name).join(', ')})`); })())
+    : software ? SOFTWARE_DEFAULTS : BENCH_MODELS;
+  const ort = options.peer ? await loadOrtWebGpu(options.adapterName) : undefined;
+  const rows: WebGpuBenchRow[] = [];
+  for (const model of chosen) {
+    const bytes = readFileSync(join(options.modelsDir, model.file));
+    const input = seeded(model.dims.reduce((a, b) => a * b, 1));
+    let t = performance.now();
+    const session = await InferenceSession.create(bytes, { backend: 'webgpu', webgpu: { adapterName: options.adapterName, allowSoftwareAdapter: true } });
+    const feeds = { [model.input]: { type: 'float32' as const, data: input, dims: [...model.dims] } };
+    const oursOut = await session.run(feeds);
+    const coldOurs = performance.now() - t;
+    const ours = await measure(async () => { await session.run(feeds); }, options.warmup, options.runs);
+    const peakBytes = session.peakBytes;
+    await session.release();
+    let peerMs: number | null = null;
+    let coldPeer: number | null = null;
+    let err: number | null = null;
+    if (ort) {
+      t = performance.now();
+      const peer = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' });
+      const tensor = new ort.Tensor('float32', input, [...model.dims]);
+      const peerOut = await peer.run({ [model.input]: tensor });
+      coldPeer = performance.now() - t;
+      peerMs = (await measure(async () => { await peer.run({ [model.input]: tensor }); }, options.warmup, options.runs)).median;
+      err = relError(oursOut, peerOut);
+      await peer.release();
+    }
+    const row: WebGpuBenchRow = {
+      model: model.name, dims: model.dims, backend: 'webgpu', adapter, ours_ms: ours.median, peer: 'ort-web-webgpu', peer_ms: peerMs,
+      ratio: peerMs ? ours.median / peerMs : null, cold_ours_ms: coldOurs, cold_peer_ms: coldPeer,
+      peak_bytes: peakBytes, rel_error_vs_peer: err,
+    };
+    rows.push(row);
+    log(formatRow(row));
+  }
+  return rows;
+}
+
+const HEADER = ['model', 'dims', 'ours', 'ort-web webgpu', 'ratio', 'cold ours', 'cold peer', 'cold ratio', 'peak MiB', 'rel err'];
+
+function formatRow(r: WebGpuBenchRow): string {
+  const cells = [
+    r.model, r.dims.join('x'), formatMs(r.ours_ms), r.peer_ms === null ? '-' : formatMs(r.peer_ms),
+    r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`, formatMs(r.cold_ours_ms), r.cold_peer_ms === null ? '-' : formatMs(r.cold_peer_ms),
+    r.cold_peer_ms === null ? '-' : `${(r.cold_ours_ms / r.cold_peer_ms).toFixed(2)}x`, (r.peak_bytes / 2 ** 20).toFixed(2),
+    r.rel_error_vs_peer === null ? '-' : r.rel_error_vs_peer.toExponential(1),
+  ];
+  return cells.map((c, i) => (i < 2 ? c.padEnd(16) : c.padStart(12))).join(' ');
+}
+
+function parseArgs(argv: readonly string[]): { options: WebGpuBenchOptions; json?: string } {
+  let json: string | undefined;
+  let runs = 5;
+  let warmup = 1;
+  let models: string[] | undefined;
+  let adapterName: string | undefined;
+  let peer = true;
+  let modelsDir = process.env['INSIGHTGPU_MODELS'] ?? DEFAULT_MODELS_DIR;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = (): string => { const v = argv[++i]; if (v === undefined) throw new Error(`${arg} needs a value`); return v; };
+    switch (arg) {
+      case '--backend': value(); break;
+      case '--json': json = value(); break;
+      case '--runs': runs = Number(value()); break;
+      case '--warmup': warmup = Number(value()); break;
+      case '--models': models = value().split(','); break;
+      case '--models-dir': modelsDir = value(); break;
+      case '--adapter': adapterName = value(); break;
+      case '--no-peer': peer = false; break;
+      default: throw new Error(`unknown argument '${arg}'`);
+    }
+  }
+  return { options: { models, modelsDir, runs, warmup, adapterName, peer }, json };
+}
+
+/** CLI entry used by bench/node/bench.ts for `--backend webgpu`: prints the table, returns the exit code. */
+export async function benchWebgpu(argv: readonly string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs(argv);
+  } catch (error) {
+    console.error(`bench-webgpu: ${(error as Error).message}`);
+    return 2;
+  }
+  console.log(HEADER.map((c, i) => (i < 2 ? c.padEnd(16) : c.padStart(12))).join(' '));
+  const rows = await runWebgpuBench(parsed.options, (line) => console.log(line));
+  console.log(`adapter: ${rows[0]?.adapter ?? '-'}; ratio = ours / ort-web (lower is better); medians of ${parsed.options.runs} warm runs`);
+  if (parsed.json) writeFileSync(parsed.json, JSON.stringify(rows, null, 2));
+  return 0;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = await benchWebgpu(process.argv.slice(2));
+}

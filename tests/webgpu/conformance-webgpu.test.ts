@@ -1,0 +1,9 @@
+import { after } from 'node:test';
+import { acquireDevice } from '../../src/runtime/webgpu/device.js';
+import { defineConformanceSuite } from '../conformance/suite.js';
+
+// One device for all cases (each session borrows it), so the suite pays for adapter start-up once.
+const gpu = await acquireDevice({ allowSoftwareAdapter: true });
+after(() => gpu.release());
+
+defineConformanceSuite('webgpu', { backend: 'webgpu', webgpu: { device: gpu.device } });
