@@ -29,14 +29,19 @@ function packFolder(golden: ResultsFile): string {
   return dir;
 }
 
-/** The webgpu backend is exercised once a session can be created on this machine (SwiftShader here). */
-async function webgpuAvailable(): Promise<boolean> {
+/**
+ * The webgpu goldens run when asked for (INSIGHTGPU_WEBGPU_GOLDENS=1) and a WebGPU session can be created.
+ * Opt-in because SwiftShader is slow: measured 03:50 UTC on the shared 2-core box, one SCRFD-2.5G@320 forward
+ * took 378 s and one MobileFaceNet forward 59–81 s, i.e. ~15 min for packA_det320, too long for `npm test`.
+ */
+async function webgpuSkipReason(): Promise<string | false> {
+  if (process.env['INSIGHTGPU_WEBGPU_GOLDENS'] !== '1') return 'set INSIGHTGPU_WEBGPU_GOLDENS=1 to run (slow on SwiftShader)';
   try {
     const s = await InferenceSession.create(readFileSync(sharedPath('models', 'tiny_genderage.onnx')), { backend: 'webgpu' });
     await s.release();
-    return true;
-  } catch {
     return false;
+  } catch (error) {
+    return `no WebGPU backend here (${(error as Error).message})`;
   }
 }
 
@@ -48,10 +53,10 @@ const backends: { name: 'cpu' | 'webgpu'; wants: (g: ResultsFile) => boolean }[]
 
 for (const backend of backends) {
   describe(`golden parity through the CLI (${backend.name})`, async () => {
-    const available = backend.name === 'cpu' || (await webgpuAvailable());
+    const unavailable = backend.name === 'cpu' ? false : await webgpuSkipReason();
     for (const file of goldens) {
       const golden = JSON.parse(readFileSync(path.join(goldenDir, file), 'utf8')) as ResultsFile;
-      const skip = !available ? 'no WebGPU adapter' : !backend.wants(golden) ? 'det size too large for a software GPU' : false;
+      const skip = unavailable || (!backend.wants(golden) ? 'det size too large for a software GPU' : false);
       it(file, { skip, timeout: 20 * 60_000 }, async () => {
         const out = path.join(mkdtempSync(path.join(tmpdir(), 'insightgpu-run-')), 'results.json');
         const size = golden.det_size as number[];
