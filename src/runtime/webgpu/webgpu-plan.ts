@@ -30,7 +30,9 @@ function paddedBytes(t: ValueType): number {
 
 function bytesOf(data: ArrayBufferView): Uint8Array {
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (bytes.byteLength % 4 === 0 && !(data.buffer instanceof SharedArrayBuffer)) return bytes;
+  // Pages that are not cross-origin isolated have no SharedArrayBuffer global at all.
+  const shared = typeof SharedArrayBuffer !== 'undefined' && data.buffer instanceof SharedArrayBuffer;
+  if (bytes.byteLength % 4 === 0 && !shared) return bytes;
   // writeBuffer needs a multiple of 4 bytes (and Dawn in Node rejects SharedArrayBuffer views): copy once.
   const padded = new Uint8Array(Math.max(4, Math.ceil(bytes.byteLength / 4) * 4));
   padded.set(bytes);
