@@ -20,6 +20,8 @@ export interface BenchSettings {
   /** Spatial sizes for models whose input height/width are symbolic (detectors); static models ignore them. */
   readonly sizes: readonly number[];
   readonly backends: readonly BackendId[];
+  /** Gives up on one (model, size, backend) after this long (0 = never), so one stuck engine cannot stall the run. */
+  readonly rowTimeoutMs?: number;
 }
 
 export interface BenchRow {
@@ -113,6 +115,20 @@ function maxAbsDiff(a: readonly Float32Array[], b: readonly Float32Array[]): num
   return worst;
 }
 
+export class BenchTimeoutError extends Error {
+  override readonly name = 'BenchTimeoutError';
+}
+
+/** The work itself cannot be cancelled (an engine mid-dispatch); the row is reported as timed out and the run moves on. */
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  if (!(ms > 0)) return work;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new BenchTimeoutError(`gave up after ${Math.round(ms / 1000)} s`)), ms);
+  });
+  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
+}
+
 const now = (): number => performance.now();
 const round = (ms: number): number => Math.round(ms * 100) / 100;
 const errorText = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
@@ -174,7 +190,7 @@ export async function runBenchmark(
         progress(`${model.name} [${c.dims.join('×')}] on ${backend}…`);
         let entry: { row: BenchRow; outputs?: Float32Array[] };
         try {
-          const { row, outputs } = await measureOne(makeRunner(backend), model.bytes, input, settings);
+          const { row, outputs } = await withTimeout(measureOne(makeRunner(backend), model.bytes, input, settings), settings.rowTimeoutMs ?? 0);
           entry = { row: { model: model.name, input: c.input, dims: c.dims, backend, ...row }, outputs };
         } catch (e) {
           entry = { row: { model: model.name, input: c.input, dims: c.dims, backend, status: 'error', error: errorText(e) } };

@@ -96,7 +96,8 @@ function readSettings(): BenchSettings {
   const sizes = $<HTMLInputElement>('sizes').value.split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0);
   const int = (id: string, min: number): number => Math.max(min, Math.floor(Number($<HTMLInputElement>(id).value) || 0));
   const backends = [...$('backends').querySelectorAll<HTMLInputElement>('input:checked')].map((cb) => cb.value).filter(isBackendId);
-  return { sizes: sizes.length ? sizes : [640], warmup: int('warmup', 0), runs: int('runs', 1), backends };
+  const rowTimeoutMs = Math.max(0, Number(params.get('rowTimeout') ?? 0) * 1000);
+  return { sizes: sizes.length ? sizes : [640], warmup: int('warmup', 0), runs: int('runs', 1), backends, rowTimeoutMs };
 }
 
 async function fetchModel(url: string, name: string): Promise<BenchModelSource> {

@@ -1,0 +1,126 @@
+/**
+ * `npm run bench:browser`: opens the benchmark page in headless chromium (WebGPU; SwiftShader without a GPU),
+ * lets it run, and prints the same table as the page. Models are served from the test bed's models folder
+ * (INSIGHTGPU_MODELS to use another).
+ *
+ *   npm run bench:browser -- [--models a.onnx,b.onnx] [--sizes 320,640] [--backends insightgpu-webgpu,ort-webgpu,…]
+ *                            [--warmup 1] [--runs 5] [--json OUT.json] [--screenshot OUT.png] [--timeout-min 60]
+ *                            [--row-timeout-s 900]
+ *
+ * A benchmark, not a test: it reports times and never asserts on them. It exits non-zero only when the page itself
+ * fails (no adapter, a page error, a timeout); a backend that cannot run a model is an 'error' row in the table.
+ */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { adapterLabel } from '../../web/lib/gpu-info.js';
+import { collectPageErrors, launchBrowser, probeWebGpu, startWebServer } from '../../web/server/headless.js';
+import type { BenchPageState } from './main.js';
+import { describeSettings, formatTextTable } from './table.js';
+import { BACKENDS, isBackendId } from './runners.js';
+
+class BenchUsageError extends Error {
+  override readonly name = 'BenchUsageError';
+}
+
+export interface HeadlessBenchOptions {
+  models: string;
+  sizes: string;
+  backends: string;
+  warmup: number;
+  runs: number;
+  json?: string;
+  screenshot?: string;
+  timeoutMin: number;
+  rowTimeoutS: number;
+}
+
+const DEFAULTS: HeadlessBenchOptions = {
+  models: 'scrfd_2.5g_bnkps.onnx,scrfd_500m_bnkps.onnx,mobilefacenet.onnx,tiny_2d106.onnx,tiny_3d68.onnx,tiny_genderage.onnx',
+  // 320 keeps a SwiftShader run in minutes; on a real GPU ask for 640 too.
+  sizes: '320',
+  backends: BACKENDS.join(','),
+  warmup: 1,
+  runs: 5,
+  timeoutMin: 60,
+  rowTimeoutS: 900,
+};
+
+export function parseArgs(argv: readonly string[]): HeadlessBenchOptions {
+  const o: HeadlessBenchOptions = { ...DEFAULTS };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new BenchUsageError(`${flag} needs a value`);
+      return v;
+    };
+    const count = (min: number): number => {
+      const n = Number(value());
+      if (!Number.isInteger(n) || n < min) throw new BenchUsageError(`${flag} needs an integer ≥ ${min}`);
+      return n;
+    };
+    switch (flag) {
+      case '--models': o.models = value(); break;
+      case '--sizes': o.sizes = value(); break;
+      case '--backends': o.backends = value(); break;
+      case '--warmup': o.warmup = count(0); break;
+      case '--runs': o.runs = count(1); break;
+      case '--json': o.json = resolve(value()); break;
+      case '--screenshot': o.screenshot = resolve(value()); break;
+      case '--timeout-min': o.timeoutMin = count(1); break;
+      case '--row-timeout-s': o.rowTimeoutS = count(0); break;
+      default: throw new BenchUsageError(`unknown option ${flag}`);
+    }
+  }
+  for (const b of o.backends.split(',')) if (!isBackendId(b)) throw new BenchUsageError(`unknown backend '${b}' (known: ${BACKENDS.join(', ')})`);
+  return o;
+}
+
+export async function runHeadlessBench(o: HeadlessBenchOptions): Promise<number> {
+  const [server, browser] = await Promise.all([startWebServer(), launchBrowser()]);
+  try {
+    const page = await browser.context.newPage();
+    const errors = collectPageErrors(page);
+    const query = new URLSearchParams({ models: o.models, sizes: o.sizes, backends: o.backends, warmup: String(o.warmup), runs: String(o.runs), rowTimeout: String(o.rowTimeoutS), autorun: '1' });
+    await page.goto(`${server.url}/bench/web/?${query}`, { timeout: 300_000 });
+    const gpu = await probeWebGpu(page);
+    if (!gpu.ok) process.stderr.write(`warning: ${gpu.why}; WebGPU rows will fail\n`);
+    let last = '';
+    const poll = setInterval(() => {
+      page.textContent('#status').then((s) => {
+        if (s && s !== last) process.stderr.write(`  ${(last = s)}\n`);
+      }, () => undefined);
+    }, 2000);
+    try {
+      await page.waitForFunction(() => ['done', 'failed'].includes(window.insightgpuBench.state), null, { timeout: o.timeoutMin * 60_000 });
+    } finally {
+      clearInterval(poll);
+    }
+    const state = (await page.evaluate(() => window.insightgpuBench)) as BenchPageState;
+    if (o.screenshot) await page.screenshot({ path: o.screenshot, fullPage: true });
+    if (state.state !== 'done' || !state.report) {
+      process.stderr.write(`benchmark page failed: ${state.error}\n${errors.join('\n')}\n`);
+      return 1;
+    }
+    const report = state.report;
+    process.stdout.write(`adapter: ${adapterLabel(report.adapter)}\n${report.userAgent}\n\n${formatTextTable(report)}\n\n${describeSettings(report)}\n`);
+    if (errors.length) process.stderr.write(`page errors:\n${errors.join('\n')}\n`);
+    if (o.json) {
+      writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
+      process.stdout.write(`wrote ${o.json}\n`);
+    }
+    return 0;
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  try {
+    process.exitCode = await runHeadlessBench(parseArgs(process.argv.slice(2)));
+  } catch (e) {
+    process.stderr.write(`bench:browser: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = e instanceof BenchUsageError ? 2 : 1;
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * The browser pages in real chromium (headless, WebGPU through SwiftShader where there is no GPU), driven by
+ * playwright-core against vite's dev server on an ephemeral 127.0.0.1 port. One server and one browser serve
+ * every test in this file: starting them is the slow part on a small machine.
+ *
+ *   npm run test:browser        (also part of npm test)
+ *
+ * Screenshots are kept in test-artifacts/browser/.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { compareResults, formatComparison } from '../../cli/compare-results.js';
+import type { ResultsFile } from '../../cli/results-format.js';
+import type { BenchReport } from '../../bench/web/bench-core.js';
+import { BACKENDS } from '../../bench/web/runners.js';
+import { PACKS } from '../../web/demo/model-source.js';
+import {
+  REPO_ROOT, collectPageErrors, launchBrowser, probeWebGpu, startWebServer, type HeadlessBrowser, type Page, type WebServer,
+} from '../../web/server/headless.js';
+import { resolveAssetDirs } from '../../web/server/local-assets.js';
+import { checkOverlay } from './overlay-check.js';
+
+const ARTIFACTS = join(REPO_ROOT, 'test-artifacts/browser');
+const DIRS = resolveAssetDirs(REPO_ROOT);
+// SwiftShader on a shared 2-core machine is slow; these bound a hang, they are not performance targets.
+const PAGE_LOAD_MS = 180_000;
+const ANALYSIS_MS = 900_000;
+
+let server: WebServer;
+let browser: HeadlessBrowser;
+
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  [server, browser] = await Promise.all([startWebServer(), launchBrowser()]);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function openPage(path: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.context.newPage();
+  const errors = collectPageErrors(page);
+  await page.goto(`${server.url}${path}`, { timeout: PAGE_LOAD_MS });
+  return { page, errors };
+}
+
+/** The Node CLI's JSON for pack A at det-size 320 on t1.jpg (CPU backend), run as a child process. */
+function runNodeCli(): Promise<ResultsFile> {
+  const work = mkdtempSync(join(tmpdir(), 'insightgpu-cli-'));
+  const modelDir = join(work, 'packA');
+  mkdirSync(modelDir);
+  for (const f of PACKS.packA) symlinkSync(join(DIRS.models, f), join(modelDir, f));
+  const out = join(work, 'out.json');
+  const args = ['--import', 'tsx', 'cli/main.ts', 'analyze', '--models', modelDir, '--det-size', '320', '--backend', 'cpu', '--json', out, join(DIRS.images, 't1.jpg')];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      try {
+        if (code !== 0) throw new Error(`insightgpu analyze exited with ${code}: ${stderr.trim()}`);
+        resolve(JSON.parse(readFileSync(out, 'utf8')) as ResultsFile);
+      } catch (e) {
+        reject(e);
+      } finally {
+        rmSync(work, { recursive: true, force: true });
+      }
+    });
+  });
+}
+
+describe('browser pages in chromium', { timeout: 2_400_000 }, () => {
+  test('navigator.gpu gives a WebGPU adapter', async () => {
+    const { page } = await openPage('/web/index.html');
+    const probe = await probeWebGpu(page);
+    await page.close();
+    assert.ok(probe.ok, `chromium has no WebGPU adapter: ${'why' in probe ? probe.why : ''}. `
+      + 'Check that /usr/bin/chromium is installed with its SwiftShader Vulkan driver and launched with --enable-unsafe-webgpu --enable-unsafe-swiftshader.');
+  });
+
+  test('the index, demo and benchmark pages load with no console errors', async () => {
+    for (const [path, ready] of [
+      ['/web/index.html', () => true],
+      ['/web/demo/', () => document.getElementById('model-status')?.textContent?.includes('WebGPU adapter') ?? false],
+      ['/bench/web/', () => document.querySelectorAll('#served-models input').length > 0],
+    ] as const) {
+      const { page, errors } = await openPage(path);
+      await page.waitForFunction(ready, null, { timeout: PAGE_LOAD_MS });
+      await page.screenshot({ path: join(ARTIFACTS, `load${path.replace(/[/.]+/g, '-').replace(/-$/, '')}.png`), fullPage: true });
+      await page.close();
+      assert.deepEqual(errors, [], `${path} logged errors`);
+    }
+  });
+
+  test('the demo says clearly when WebGPU or the models are missing', async () => {
+    const page = await browser.context.newPage();
+    // A browser without WebGPU: the demo must say so and fall back to the CPU backend.
+    // A string, not a function: tsx's name-keeping helpers do not exist inside the page.
+    await page.addInitScript({ content: "Object.defineProperty(Navigator.prototype, 'gpu', { configurable: true, get() { return undefined; } });" });
+    await page.goto(`${server.url}/web/demo/`, { timeout: PAGE_LOAD_MS });
+    await page.waitForSelector('#messages .warning', { timeout: PAGE_LOAD_MS });
+    assert.match(await page.textContent('#messages') ?? '', /WebGPU is not available: this browser has no WebGPU/);
+    assert.equal(await page.inputValue('#backend'), 'cpu');
+    await page.close();
+
+    // buffalo_l is not on the test bed: loading it must name the missing file and where it was looked for.
+    const missing = await browser.context.newPage();
+    await missing.goto(`${server.url}/web/demo/?pack=buffalo_l&backend=cpu&autorun=1`, { timeout: PAGE_LOAD_MS });
+    await missing.waitForFunction(() => window.insightgpuDemo.state === 'failed', null, { timeout: PAGE_LOAD_MS });
+    const text = await missing.textContent('#messages') ?? '';
+    assert.match(text, /det_10g\.onnx of buffalo_l is not available at .*\/models\/det_10g\.onnx/);
+    await missing.close();
+  });
+
+  test('the benchmark page completes a small run and its JSON has every row', async () => {
+    const { page, errors } = await openPage(`/bench/web/?models=tiny_genderage.onnx&backends=${BACKENDS.join(',')}&warmup=1&runs=2&autorun=1`);
+    await page.waitForFunction(() => ['done', 'failed'].includes(window.insightgpuBench.state), null, { timeout: ANALYSIS_MS });
+    const state = await page.evaluate(() => window.insightgpuBench);
+    assert.equal(state.state, 'done', `benchmark failed: ${state.error}`);
+    // The exported file is what a user gets: it must be the same report.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+    const exported = JSON.parse(readFileSync(await download.path(), 'utf8')) as BenchReport;
+    await page.screenshot({ path: join(ARTIFACTS, 'bench-small-run.png'), fullPage: true });
+    await page.close();
+    assert.deepEqual(exported, state.report);
+    const rows = exported.rows;
+    assert.deepEqual(rows.map((r) => r.backend), [...BACKENDS], 'one row per backend, in order');
+    for (const r of rows) {
+      assert.equal(r.status, 'ok', `${r.backend}: ${r.error}`);
+      assert.deepEqual(r.dims, [1, 3, 96, 96]);
+      assert.equal(r.runs_ms?.length, 2);
+      for (const k of ['cold_ms', 'median_ms', 'p90_ms'] as const) assert.ok(Number.isFinite(r[k]) && r[k]! > 0, `${r.backend} ${k} = ${r[k]}`);
+      // Same input on every backend: outputs agree with onnxruntime-web's wasm backend (3 logits of a tiny head).
+      assert.ok(r.max_abs_diff !== undefined && r.max_abs_diff !== null && r.max_abs_diff < 1e-3, `${r.backend}: max |Δ| ${r.max_abs_diff} vs ${r.reference}`);
+    }
+    for (const ours of ['insightgpu-webgpu', 'insightgpu-cpu'] as const) {
+      const r = rows.find((x) => x.backend === ours)!;
+      assert.ok(typeof r.ratio === 'number' && r.ratio > 0, `${ours} has no ratio to ${r.peer}`);
+    }
+    assert.equal(exported.adapter.available, true);
+    assert.deepEqual(errors, [], 'benchmark page logged errors');
+  });
+
+  test('the demo analyses t1.jpg through WebGPU like the Node CLI, draws the overlays, and caches the models', async () => {
+    const cli = runNodeCli();
+    cli.catch(() => undefined); // awaited below; keeps an early failure from being reported as unhandled
+    const { page, errors } = await openPage('/web/demo/?pack=packA&det=320&backend=webgpu&image=/images/t1.jpg&autorun=1');
+    await page.waitForFunction(() => ['done', 'failed'].includes(window.insightgpuDemo.state), null, { timeout: ANALYSIS_MS });
+    const state = await page.evaluate(() => window.insightgpuDemo);
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-t1-webgpu.png'), fullPage: true });
+    assert.equal(state.state, 'done', `demo failed: ${state.error}`);
+    assert.equal(state.models?.backend, 'webgpu');
+    const results = state.results!;
+    writeFileSync(join(ARTIFACTS, 'demo-t1-webgpu.json'), JSON.stringify(results));
+
+    const canvasShot = await page.locator('#canvas').screenshot({ path: join(ARTIFACTS, 'demo-t1-canvas.png') });
+    const image = results.results[0]!;
+    const overlay = await checkOverlay(canvasShot, image.width, image.faces.map((f) => f.bbox));
+    assert.ok(overlay.lumaStdDev > 20, `canvas looks blank (luma std dev ${overlay.lumaStdDev.toFixed(1)})`);
+    assert.ok(overlay.boxColourShare < 0.1, `too much box colour (${(overlay.boxColourShare * 100).toFixed(1)} %): not a picture with boxes`);
+    overlay.boxCoverage.forEach((c, i) => assert.ok(c >= 0.9, `face ${i}: only ${(c * 100).toFixed(0)} % of its box outline is drawn`));
+    await page.close();
+    assert.deepEqual(errors, [], 'demo logged errors');
+
+    const expected = await cli;
+    assert.equal(image.faces.length, 6, 't1.jpg has 6 faces');
+    const comparison = compareResults(results, expected);
+    assert.ok(comparison.ok, `browser (WebGPU) vs Node CLI (cpu):\n${formatComparison(comparison)}`);
+
+    // Second visit: every model file comes from the Cache API and no model request reaches the server.
+    const again = await browser.context.newPage();
+    const modelRequests: string[] = [];
+    again.on('request', (req) => { if (new URL(req.url()).pathname.startsWith('/models/')) modelRequests.push(req.url()); });
+    await again.goto(`${server.url}/web/demo/?pack=packA&backend=cpu&autorun=1`, { timeout: PAGE_LOAD_MS });
+    await again.waitForFunction(() => ['ready', 'failed'].includes(window.insightgpuDemo.state), null, { timeout: PAGE_LOAD_MS });
+    const second = await again.evaluate(() => window.insightgpuDemo);
+    await again.close();
+    assert.equal(second.state, 'ready', `second load failed: ${second.error}`);
+    assert.equal(second.models?.fromCache, PACKS.packA.length);
+    assert.deepEqual(modelRequests, []);
+  });
+});
