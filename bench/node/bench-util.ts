@@ -6,6 +6,25 @@ export interface Measurement {
   readonly samples: readonly number[];
 }
 
+/**
+ * Measures several engines round-robin: each timed round runs every engine once, so load that drifts during the
+ * benchmark (a shared machine) lands on all of them alike instead of on whichever ran last.
+ */
+export async function measureInterleaved(fns: readonly (() => Promise<void>)[], warmup: number, runs: number): Promise<Measurement[]> {
+  const firsts = fns.map(() => NaN);
+  const samples = fns.map((): number[] => []);
+  for (let i = 0; i < warmup + runs; i++) {
+    for (let f = 0; f < fns.length; f++) {
+      const t = performance.now();
+      await fns[f]!();
+      const ms = performance.now() - t;
+      if (i === 0) firsts[f] = ms;
+      if (i >= warmup) samples[f]!.push(ms);
+    }
+  }
+  return samples.map((s, f) => ({ first: firsts[f]!, median: median(s), min: Math.min(...s), samples: s }));
+}
+
 /** Runs `fn` `warmup` times untimed (JIT, caches, lazy compilation), then `runs` times timed. */
 export async function measure(fn: () => Promise<void>, warmup: number, runs: number): Promise<Measurement> {
   let first = NaN;

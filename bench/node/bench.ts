@@ -11,7 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BENCH_MODELS, type BenchModel } from './bench-models.js';
-import { measure, formatMs, maxRelativeError } from './bench-util.js';
+import { formatMs, maxRelativeError, measureInterleaved } from './bench-util.js';
 import { createOrtNodeRunner, createOrtWebRunner, createOursRunner, type Runner } from './runners.js';
 
 export interface BenchOptions {
@@ -107,7 +107,7 @@ function makeInput(dims: readonly number[]): Float32Array {
 async function benchCpu(options: BenchOptions): Promise<number> {
   const models = selectModels(options);
   const rows: BenchRow[] = [];
-  const table: string[][] = [['model', 'dims', 'ours (cpu)', 'ort-web wasm 1T', 'ratio', 'ort-node', 'ratio', 'max rel err']];
+  const table: string[][] = [['model', 'dims', 'ours (cpu)', 'ort-web wasm 1T', 'ratio', 'ort-node', 'ratio', 'ratio of mins vs web', 'max rel err']];
   for (const model of models) {
     const path = join(options.modelsDir, model.file);
     if (!existsSync(path)) {
@@ -122,13 +122,9 @@ async function benchCpu(options: BenchOptions): Promise<number> {
       await createOrtNodeRunner(bytes, model, input),
     ];
     const [ours, web, node] = runners as [Runner, Runner, Runner];
-    const results = [];
-    for (const r of runners) {
-      process.stderr.write(`${model.name}: ${r.label} …`);
-      const m = await measure(r.run, options.warmup, options.runs);
-      process.stderr.write(` median ${formatMs(m.median)} (first ${formatMs(m.first)}, min ${formatMs(m.min)})\n`);
-      results.push(m);
-    }
+    process.stderr.write(`${model.name}: ${options.warmup} warm-up + ${options.runs} timed rounds of ${runners.map((r) => r.label).join(', ')} …\n`);
+    const results = await measureInterleaved(runners.map((r) => r.run), options.warmup, options.runs);
+    results.forEach((m, i) => process.stderr.write(`  ${runners[i]!.label}: median ${formatMs(m.median)}, min ${formatMs(m.min)}, first ${formatMs(m.first)}\n`));
     const [mo, mw, mn] = results as [typeof results[0], typeof results[0], typeof results[0]];
     // Sanity only (the parity suite owns correctness): worst output's max|a−b| / max|b| against ort-node.
     const err = maxRelativeError(await ours.outputs(), await node.outputs());
@@ -137,12 +133,12 @@ async function benchCpu(options: BenchOptions): Promise<number> {
     }
     table.push([
       model.name, model.dims.join('×'), formatMs(mo.median), formatMs(mw.median), `${(mo.median / mw.median).toFixed(2)}×`,
-      formatMs(mn.median), `${(mo.median / mn.median).toFixed(2)}×`, err.toExponential(1),
+      formatMs(mn.median), `${(mo.median / mn.median).toFixed(2)}×`, `${(mo.min / mw.min).toFixed(2)}×`, err.toExponential(1),
     ]);
     for (const r of runners) await r.release();
   }
   printTable(table);
-  console.log(`medians of ${options.runs} runs after ${options.warmup} warm-up; ratio = ours / peer (lower is better); ort-node uses its default thread pool`);
+  console.log(`medians of ${options.runs} interleaved rounds after ${options.warmup} warm-up; ratio = ours / peer (lower is better); ort-node uses its default thread pool`);
   if (options.json) {
     writeFileSync(options.json, `${JSON.stringify(rows, null, 2)}\n`);
     console.log(`wrote ${rows.length} rows to ${options.json}`);

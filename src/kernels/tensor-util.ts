@@ -1,8 +1,24 @@
 import { allocateTyped, elementCount, type DataType, type TensorData, type TypedArray } from '../parser/ir.js';
 import type { ValueType } from './types.js';
 
+/** Supplies zero-filled buffers for new tensors; the CPU backend installs a recycling one while it runs a plan. */
+export type TensorAllocator = (type: DataType, count: number) => TypedArray;
+
+let allocator: TensorAllocator | undefined;
+
+/** Runs `fn` with `makeTensor` drawing its buffers from `alloc` (restored afterwards, also on error). */
+export function withTensorAllocator<T>(alloc: TensorAllocator, fn: () => T): T {
+  const previous = allocator;
+  allocator = alloc;
+  try {
+    return fn();
+  } finally {
+    allocator = previous;
+  }
+}
+
 export function makeTensor(type: DataType, dims: readonly number[], data?: TypedArray): TensorData {
-  return { type, dims: [...dims], data: data ?? allocateTyped(type, elementCount(dims)) };
+  return { type, dims: [...dims], data: data ?? (allocator ? allocator(type, elementCount(dims)) : allocateTyped(type, elementCount(dims))) };
 }
 
 export function emptyLike(v: ValueType): TensorData {
