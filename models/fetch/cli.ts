@@ -87,8 +87,15 @@ class ProgressView {
         }
         return;
       }
-      case 'extract':
+      case 'downloaded':
         this.stopBar();
+        this.err.write(
+          event.checkedAgainst === 'first-seen'
+            ? `zip sha256 ${event.sha256} (no digest known yet: recorded once installed); extracting\n`
+            : `zip sha256 ${event.sha256} matches the ${event.checkedAgainst} digest; extracting\n`,
+        );
+        return;
+      case 'extract':
         this.err.write(`extracted ${event.file} (${formatBytes(event.bytes)}, ${event.index + 1}/${event.count}), digest checked\n`);
         return;
       case 'installed':

@@ -23,6 +23,7 @@ import { extractZipEntry, openZip, packRelativeNames } from './zip-extract.js';
 export type FetchPackEvent =
   | { readonly phase: 'verify-existing'; readonly file: string; readonly index: number; readonly count: number }
   | { readonly phase: 'download'; readonly url: string; readonly receivedBytes: number; readonly totalBytes: number | undefined }
+  | { readonly phase: 'downloaded'; readonly url: string; readonly bytes: number; readonly sha256: string; readonly checkedAgainst: DigestCheck }
   | { readonly phase: 'extract'; readonly file: string; readonly index: number; readonly count: number; readonly bytes: number }
   | { readonly phase: 'installed'; readonly dir: string };
 
@@ -216,6 +217,7 @@ export async function fetchPack(pack: string | PackSpec, options: FetchPackOptio
   const tempDir = join(modelsDir, `.${tag}.partial`);
   try {
     const zip = await downloadZip(url, tempZip, spec, recorded, options);
+    options.onProgress?.({ phase: 'downloaded', ...zip });
     const files = await extractPack(spec, url, tempZip, tempDir, recorded, options);
     throwIfAborted(options.signal, url, 'installation');
     await installFolder(tempDir, target, tag);
