@@ -78,12 +78,14 @@ export function tensorFromProto(proto: onnx.ITensorProto, what: string): TensorD
     }
     return { type, dims, data: viewOrCopy(type, raw, count) };
   }
-  const data = allocateTyped(type, count);
+  let data: TypedArray | undefined;
   const fill = (values: ArrayLike<number | bigint> | null | undefined, field: string, convert: (v: number | bigint) => number | bigint): void => {
     const length = values?.length ?? 0;
+    // Checked before allocating: corrupt dims must not cost an allocation of up to MAX_TENSOR_ELEMENTS.
     if (length !== count) {
       throw new ModelFormatError(`${what} has ${length} values in ${field}, dims ${JSON.stringify(dims)} need ${count}`);
     }
+    data = allocateTyped(type, count);
     const out = data as unknown as { [i: number]: number | bigint };
     for (let i = 0; i < count; i++) out[i] = convert(values![i]!);
   };
@@ -99,5 +101,5 @@ export function tensorFromProto(proto: onnx.ITensorProto, what: string): TensorD
     }
     default: fill(proto.int32Data, 'int32_data', num);
   }
-  return { type, dims, data };
+  return { type, dims, data: data! };
 }
