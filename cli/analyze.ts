@@ -8,7 +8,7 @@ import { writePng } from './encode-png.js';
 import { faceRecord, type ResultsFile } from './results-format.js';
 
 export const ANALYZE_USAGE = `insightgpu analyze --models DIR --det-size 640|WxH[,WxH…] [--det-thresh 0.5] [--max-num 0]
-                   [--metric default|max] [--backend auto|webgpu|cpu] --json OUT.json [--draw OUTDIR] IMAGE…`;
+                   [--metric default|max] [--backend auto|webgpu|cpu] --json OUT.json [--draw OUTDIR] [--quiet] IMAGE…`;
 
 export interface AnalyzeOptions {
   readonly models: string;

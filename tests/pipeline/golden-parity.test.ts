@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, symlinkSync, copyFileSync } fro
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import sharp from 'sharp';
 import { main } from '../../cli/main.js';
 import { compareResults, formatComparison } from '../../cli/compare-results.js';
 import type { ResultsFile } from '../../cli/results-format.js';
@@ -58,12 +59,13 @@ for (const backend of backends) {
       const golden = JSON.parse(readFileSync(path.join(goldenDir, file), 'utf8')) as ResultsFile;
       const skip = unavailable || (!backend.wants(golden) ? 'det size too large for a software GPU' : false);
       it(file, { skip, timeout: 20 * 60_000 }, async () => {
-        const out = path.join(mkdtempSync(path.join(tmpdir(), 'insightgpu-run-')), 'results.json');
+        const runDir = mkdtempSync(path.join(tmpdir(), 'insightgpu-run-'));
+        const out = path.join(runDir, 'results.json');
         const size = golden.det_size as number[];
         const images = golden.results.map((r) => sharedPath('images', r.image));
         const code = await main([
           'analyze', '--models', packFolder(golden), '--det-size', `${size[0]}x${size[1]}`, '--det-thresh', String(golden.det_thresh),
-          '--max-num', String(golden.max_num), '--backend', backend.name, '--json', out, '--quiet', ...images,
+          '--max-num', String(golden.max_num), '--backend', backend.name, '--json', out, '--draw', path.join(runDir, 'drawn'), '--quiet', ...images,
         ]);
         assert.equal(code, 0, 'analyze exit code');
         const actual = JSON.parse(readFileSync(out, 'utf8')) as ResultsFile;
@@ -74,6 +76,11 @@ for (const backend of backends) {
         const comparison = compareResults(actual, golden);
         console.log(`${backend.name} ${file}: ${formatComparison(comparison)}`);
         assert.ok(comparison.ok, comparison.failures.join('\n'));
+        // --draw wrote one annotated PNG per image, at the image's size.
+        for (const r of golden.results) {
+          const meta = await sharp(path.join(runDir, 'drawn', r.image.replace(/\.[^.]*$/, '.png'))).metadata();
+          assert.deepEqual([meta.format, meta.width, meta.height], ['png', r.width, r.height]);
+        }
       });
     }
   });
