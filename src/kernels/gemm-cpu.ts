@@ -1,9 +1,18 @@
 /**
- * C[M×N] += A[M×K] · B[K×N], row-major with explicit row strides: the hot loop of the CPU backend.
- * GotoBLAS-style: B is packed per column panel into 4-wide strips and A per 4-row block, so a 4×4
+ * C[M×N] += A[M×K] · B[K×N], row-major with explicit row strides (Gemm/MatMul and grouped convs).
+ * Products big enough to pay for the copies run on the WebAssembly SIMD kernel (wasm/gemm-kernel.ts).
+ * The JS fallback is GotoBLAS-style: B is packed per column panel into 4-wide strips and A per 4-row block, so a 4×4
  * register tile of C accumulates in locals while both operands stream contiguously from cache.
  */
+import { TILE_M, TILE_N } from './wasm/gemm-kernel.js';
+import { simdKernels, type SimdKernels } from './wasm/simd-runtime.js';
+
 const PANEL_N = 256;
+
+/** Below this many multiply-adds the copies into the SIMD arena cost more than they save. */
+const SIMD_MIN_MACS = 4096;
+/** Reduction depth per SIMD kernel call (keeps a 4-row A slice and an 8-column B strip in L1). */
+const SIMD_KC = 256;
 
 let packedA = new Float32Array(0);
 let packedB = new Float32Array(0);
@@ -19,6 +28,11 @@ export function gemmAccumulate(
   m: number, n: number, k: number,
 ): void {
   if (m === 0 || n === 0 || k === 0) return;
+  const kernels = m * n * k >= SIMD_MIN_MACS ? simdKernels() : null;
+  if (kernels) {
+    gemmSimd(kernels, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc, m, n, k);
+    return;
+  }
   packedA = scratch(packedA, 4 * k);
   packedB = scratch(packedB, PANEL_N * k);
   const ap = packedA;
@@ -53,6 +67,34 @@ export function gemmAccumulate(
       }
     }
   }
+}
+
+/** The same product on the WebAssembly SIMD kernel: A packed into 4-row panels, B and C rows padded to 8 columns. */
+function gemmSimd(
+  kernels: SimdKernels,
+  a: Float32Array, aOffset: number, lda: number,
+  b: Float32Array, bOffset: number, ldb: number,
+  c: Float32Array, cOffset: number, ldc: number,
+  m: number, n: number, k: number,
+): void {
+  const panels = Math.ceil(m / TILE_M);
+  const strips = Math.ceil(n / TILE_N);
+  const ld = strips * TILE_N;
+  const bOff = panels * TILE_M * k;
+  const cOff = bOff + k * ld;
+  const arena = kernels.arena(cOff + panels * TILE_M * ld);
+  arena.fill(0, 0, bOff);
+  for (let i = 0; i < m; i++) {
+    const dst = (Math.floor(i / TILE_M) * k) * TILE_M + (i % TILE_M);
+    const src = aOffset + i * lda;
+    for (let p = 0; p < k; p++) arena[dst + p * TILE_M] = a[src + p]!;
+  }
+  for (let p = 0; p < k; p++) arena.set(b.subarray(bOffset + p * ldb, bOffset + p * ldb + n), bOff + p * ld);
+  for (let i = 0; i < m; i++) arena.set(c.subarray(cOffset + i * ldc, cOffset + i * ldc + n), cOff + i * ld);
+  for (let k0 = 0; k0 < k; k0 += SIMD_KC) {
+    kernels.gemm(4 * k0 * TILE_M, 4 * TILE_M * k, 4 * (bOff + k0 * ld), 4 * ld, 4 * cOff, 4 * ld, panels, strips, Math.min(SIMD_KC, k - k0));
+  }
+  for (let i = 0; i < m; i++) c.set(arena.subarray(cOff + i * ld, cOff + i * ld + n), cOffset + i * ldc);
 }
 
 function microKernel(ap: Float32Array, bp: Float32Array, bStart: number, k: number, c: Float32Array, o: number, ldc: number, rows: number): void {
