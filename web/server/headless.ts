@@ -22,11 +22,14 @@ export interface WebServer {
 
 /** vite's dev server on an ephemeral 127.0.0.1 port (a secure context, as WebGPU needs), with no file watching. */
 export async function startWebServer(): Promise<WebServer> {
+  // The config is imported here rather than named as a configFile: vite would bundle it first, which is slow and noisy.
+  const { default: config } = await import('../vite.config.js');
   const server: ViteDevServer = await createServer({
-    configFile: join(REPO_ROOT, 'web/vite.config.ts'),
+    ...config,
+    configFile: false,
     logLevel: 'error',
     // Colleagues edit src/ while tests run: watching would reload pages mid-test.
-    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, watch: null },
+    server: { ...config.server, host: '127.0.0.1', port: 0, strictPort: false, hmr: false, watch: null },
   });
   await server.listen();
   const url = server.resolvedUrls?.local[0];
