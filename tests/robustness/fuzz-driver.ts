@@ -4,7 +4,7 @@ import type { CaseOutcome, FuzzPolicy, ReferenceCost } from './fuzz-case.js';
 import type { FuzzJob, FuzzMessage } from './fuzz-child.js';
 
 export interface TimeBound {
-  /** A case may use this many times the reference cost (load, plus twice the run when it runs)… */
+  /** A case may use this many times the reference cost (load, plus twice the run when it runs or fails while running)… */
   readonly factor: number;
   /** …plus this floor (GC pauses, JIT of a new code path), in CPU ms. */
   readonly floorMs: number;
@@ -92,7 +92,8 @@ export function fuzzModel(model: string, modelPath: string, seed: number, count:
           clearTimeout(timer);
           cases++;
           counts[m.result.outcome]++;
-          const boundMs = caseBound(reference!, m.result.outcome === 'ran', bound);
+          // A refusal at run time may have executed most of the graph before the failing node.
+          const boundMs = caseBound(reference!, m.result.outcome === 'ran' || m.result.outcome === 'refused-run', bound);
           const record: CaseRecord = { index: m.index, description: current?.description ?? '', outcome: m.result.outcome, detail: m.result.detail, cpuMs: m.cpuMs, boundMs };
           if (m.result.outcome === 'untyped') failures.push(record);
           else if (m.cpuMs > boundMs) failures.push({ ...record, outcome: 'too-slow', detail: `${m.cpuMs.toFixed(0)} CPU ms > bound ${boundMs.toFixed(0)} (${m.result.outcome} ${m.result.detail})` });
