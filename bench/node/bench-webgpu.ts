@@ -1,7 +1,8 @@
 /**
  * WebGPU benchmark: our WebGPU backend against onnxruntime-web's WebGPU execution provider, both on the same Dawn
  * adapter in the same Node process. Per model and input size: median warm latency, cold start (model bytes → first
- * result, device start-up included), the ratio, and our plan's peak activation memory.
+ * result on a started device; onnxruntime-web's first model also pays its device start), the ratio, and our plan's
+ * peak activation memory.
  *
  *   npm run bench -- --backend webgpu [--json FILE] [--runs N] [--warmup N] [--models a,b] [--adapter NAME] [--no-peer]
  *
@@ -107,22 +108,26 @@ function relError(ours: Record<string, { data: unknown }>, peer: Record<string, 
 
 /** Runs the benchmark and returns one row per model and size. */
 export async function runWebgpuBench(options: WebGpuBenchOptions, log: (line: string) => void = () => {}): Promise<WebGpuBenchRow[]> {
-  // Probe the adapter once to pick default sizes (software adapters get the small ones).
-  const probe = await acquireDevice({ adapterName: options.adapterName, allowSoftwareAdapter: true });
-  const software = probe.isSoftware;
-  const adapter = probe.description;
-  probe.release();
+  // One device for every model (as onnxruntime-web keeps one), held until the end: starting and destroying Dawn
+  // instances back to back in one process is not reliable. Its kind picks the default sizes.
+  const gpu = await acquireDevice({ adapterName: options.adapterName, allowSoftwareAdapter: true });
+  const software = gpu.isSoftware;
+  const adapter = gpu.description;
+  try {
   const catalogue = [...SOFTWARE_DEFAULTS, ...BENCH_MODELS];
   const chosen = options.models
     ? options.models.map((n) => catalogue.find((m) => m.name === n) ?? (() => { throw new Error(`unknown model '${n}' (known: ${catalogue.map((m) => m.name).join(', ')})`); })())
     : software ? SOFTWARE_DEFAULTS : BENCH_MODELS;
+  // Dawn in Node settles its promises from its own threads; a timer keeps Node's event loop from emptying (and the
+  // process from exiting) while onnxruntime-web awaits them with nothing else pending.
+  const keepAlive = setInterval(() => {}, 1000);
   const ort = options.peer ? await loadOrtWebGpu(options.adapterName) : undefined;
   const rows: WebGpuBenchRow[] = [];
   for (const model of chosen) {
     const bytes = readFileSync(join(options.modelsDir, model.file));
     const input = seeded(model.dims.reduce((a, b) => a * b, 1));
     let t = performance.now();
-    const session = await InferenceSession.create(bytes, { backend: 'webgpu', webgpu: { adapterName: options.adapterName, allowSoftwareAdapter: true } });
+    const session = await InferenceSession.create(bytes, { backend: 'webgpu', webgpu: { device: gpu.device } });
     const feeds = { [model.input]: { type: 'float32' as const, data: input, dims: [...model.dims] } };
     const oursOut = await session.run(feeds);
     const coldOurs = performance.now() - t;
@@ -151,6 +156,10 @@ export async function runWebgpuBench(options: WebGpuBenchOptions, log: (line: st
     log(formatRow(row));
   }
   return rows;
+  } finally {
+    clearInterval(keepAlive);
+    gpu.release();
+  }
 }
 
 const HEADER = ['model', 'dims', 'ours', 'ort-web webgpu', 'ratio', 'cold ours', 'cold peer', 'cold ratio', 'peak MiB', 'rel err'];
