@@ -113,14 +113,14 @@ export async function runWebgpuBench(options: WebGpuBenchOptions, log: (line: st
   const gpu = await acquireDevice({ adapterName: options.adapterName, allowSoftwareAdapter: true });
   const software = gpu.isSoftware;
   const adapter = gpu.description;
+  // Dawn in Node settles its promises from its own threads; a timer keeps Node's event loop from emptying (and the
+  // process from exiting) while onnxruntime-web awaits them with nothing else pending.
+  const keepAlive = setInterval(() => {}, 1000);
   try {
   const catalogue = [...SOFTWARE_DEFAULTS, ...BENCH_MODELS];
   const chosen = options.models
     ? options.models.map((n) => catalogue.find((m) => m.name === n) ?? (() => { throw new Error(`unknown model '${n}' (known: ${catalogue.map((m) => m.name).join(', ')})`); })())
     : software ? SOFTWARE_DEFAULTS : BENCH_MODELS;
-  // Dawn in Node settles its promises from its own threads; a timer keeps Node's event loop from emptying (and the
-  // process from exiting) while onnxruntime-web awaits them with nothing else pending.
-  const keepAlive = setInterval(() => {}, 1000);
   const ort = options.peer ? await loadOrtWebGpu(options.adapterName) : undefined;
   const rows: WebGpuBenchRow[] = [];
   for (const model of chosen) {
