@@ -25,7 +25,7 @@ const POLICY: FuzzPolicy = {
 
 /**
  * Per-case bound, in CPU ms of the case's own process (other processes competing for the cores do not count):
- * 20× the unmutated model's load (plus 2× its run when the case runs or fails while running) + 1000 ms. A mutant
+ * 20× the unmutated model's load (plus 2× its run when the case runs or fails while running) + 3000 ms. A mutant
  * does at most what the original does — one parse and re-encode to build it, one load, a run with ≤2× the
  * activations — so a healthy case stays within ~3×. Measured on a heavily shared 2-core VM (load average ~40,
  * where CPU time is inflated too), single cases reached ~1.7 s against a 10×/500 ms bound while the typical case
@@ -33,7 +33,9 @@ const POLICY: FuzzPolicy = {
  * What the bound catches is a hang or a blow-up (an allocation of up to MAX_TENSOR_ELEMENTS, quadratic loops);
  * a case with no result after 120 s wall is declared hung and its process killed.
  */
-const BOUND: TimeBound = { factor: 20, floorMs: 1000, hangMs: 120_000 };
+// Floor raised from 1 s to 3 s after a clean-clone run: scrfd_500m case 19 (Conv → Flatten, refused at load with
+// UnsupportedOpError) used 1752 CPU ms early in the run (first JIT of that refusal path), against a 1704 ms bound.
+const BOUND: TimeBound = { factor: 20, floorMs: 3000, hangMs: 120_000 };
 
 /** Two processes at a time: the CI machine has 2 cores. */
 const PARALLEL = 2;
