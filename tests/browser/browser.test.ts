@@ -177,7 +177,8 @@ describe('browser pages in chromium', { timeout: 2_400_000 }, () => {
     // Second visit: every model file comes from the Cache API and no model request reaches the server.
     const again = await browser.context.newPage();
     const modelRequests: string[] = [];
-    again.on('request', (req) => { if (new URL(req.url()).pathname.startsWith('/models/')) modelRequests.push(req.url()); });
+    // Model files only: vite also serves the repo's own models/fetch/*.ts sources under /models/, which are code, not weights.
+    again.on('request', (req) => { const p = new URL(req.url()).pathname; if (p.startsWith('/models/') && p.endsWith('.onnx')) modelRequests.push(req.url()); });
     await again.goto(`${server.url}/web/demo/?pack=packA&backend=cpu&autorun=1`, { timeout: PAGE_LOAD_MS });
     await again.waitForFunction(() => ['ready', 'failed'].includes(window.insightgpuDemo.state), null, { timeout: PAGE_LOAD_MS });
     const second = await again.evaluate(() => window.insightgpuDemo);
