@@ -1,6 +1,7 @@
 import { GraphError, UnsupportedOpError } from '../parser/errors.js';
 import { nodeLabel, type DataType, type TensorData } from '../parser/ir.js';
 import { broadcastIndex, broadcastShapes } from './broadcast.js';
+import { binaryF32, isF32BinaryKind } from './binary-f32.js';
 import { makeTensor } from './tensor-util.js';
 import type { OpModule } from './types.js';
 
@@ -80,6 +81,10 @@ export const binary: OpModule<BinaryParams> = {
     const dst = out.data as unknown as { [i: number]: number | bigint; length: number };
     const total = dst.length;
     if (COMPARISONS.has(params.kind)) return [compare(params, inputs[0]!, inputs[1]!, out)];
+    if (inputs.length === 2 && isF32BinaryKind(params.kind) && inputs[0]!.data instanceof Float32Array && inputs[1]!.data instanceof Float32Array) {
+      binaryF32(params.kind, inputs[0]!.data, inputs[0]!.dims, inputs[1]!.data, inputs[1]!.dims, params.outDims, out.data as Float32Array);
+      return [out];
+    }
     const isBig = typeof inputs[0]!.data[0] === 'bigint' || inputs[0]!.type === 'int64' || inputs[0]!.type === 'uint64';
     const first = inputs[0]!;
     const firstIndex = broadcastIndex(first.dims, params.outDims);
