@@ -180,9 +180,12 @@ async function benchPipelineDelegate(argv: readonly string[]): Promise<number> {
 /** CLI entry (also used by `insightgpu bench`): returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   try {
+    // The pipeline benchmark has options of its own (--det-size, --image, --models DIR): it parses argv itself.
+    if (argv.includes('--pipeline')) return await benchPipelineDelegate(argv);
+    // The WebGPU benchmark likewise has its own options (--replicas, --profile, --adapter, --no-peer).
+    const backendAt = argv.indexOf('--backend');
+    if (backendAt >= 0 && argv[backendAt + 1] === 'webgpu') return await benchWebgpuDelegate(argv.filter((a) => a !== '--'));
     const options = parseBenchArgs(argv);
-    if (options.pipeline) return await benchPipelineDelegate(argv);
-    if (options.backend === 'webgpu') return await benchWebgpuDelegate(argv);
     return await benchCpu(options);
   } catch (error) {
     if (error instanceof BenchUsageError) {

@@ -7,6 +7,7 @@ import type { BgrImage } from './image.js';
 import { estimateNorm } from './norm-crop.js';
 import type { Normalisation } from './blob.js';
 import type { Preprocessor } from './preprocessor.js';
+import type { StageTimer } from './stage-timer.js';
 
 /** ArcFaceONNX: the 5-point aligned crop (norm_crop) → identity embedding (not normalised). */
 export class ArcFaceModel implements FaceModel {
@@ -21,12 +22,12 @@ export class ArcFaceModel implements FaceModel {
   get inputMean(): number { return this.spec.norm.mean; }
   get inputStd(): number { return this.spec.norm.std; }
 
-  async annotate(image: BgrImage, faces: readonly Face[], pre: Preprocessor): Promise<void> {
+  async annotate(image: BgrImage, faces: readonly Face[], pre: Preprocessor, timer?: StageTimer): Promise<void> {
     const transforms = faces.map((f) => {
       if (!f.kps) throw new ModelContractError(this.taskname, 'needs the five keypoints; the detector has no keypoint outputs');
       return estimateNorm(f.kps, this.spec.size);
     });
-    const rows = await runHead(this.spec, pre, image, transforms);
+    const rows = await runHead(this.spec, pre, image, transforms, timer);
     faces.forEach((f, i) => { f.embedding = rows[i]; });
   }
 

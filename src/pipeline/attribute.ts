@@ -7,6 +7,7 @@ import type { FaceModel } from './face-model.js';
 import { headSpec, runHead, type HeadSpec } from './head-model.js';
 import type { BgrImage } from './image.js';
 import type { Preprocessor } from './preprocessor.js';
+import type { StageTimer } from './stage-timer.js';
 import { roundHalfEven } from './rounding.js';
 
 /** InsightFace's Attribute: box-centred crop → gender and age (3 outputs) or a raw attribute vector. */
@@ -25,8 +26,8 @@ export class AttributeModel implements FaceModel {
   get inputMean(): number { return this.spec.norm.mean; }
   get inputStd(): number { return this.spec.norm.std; }
 
-  async annotate(image: BgrImage, faces: readonly Face[], pre: Preprocessor): Promise<void> {
-    const rows = await runHead(this.spec, pre, image, faces.map((f) => boxCropTransform(f.bbox, this.spec.size)));
+  async annotate(image: BgrImage, faces: readonly Face[], pre: Preprocessor, timer?: StageTimer): Promise<void> {
+    const rows = await runHead(this.spec, pre, image, faces.map((f) => boxCropTransform(f.bbox, this.spec.size)), timer);
     faces.forEach((face, i) => {
       const pred = rows[i]!;
       if (this.taskname !== 'genderage') {

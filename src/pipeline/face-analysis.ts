@@ -15,6 +15,7 @@ import { loadModelFiles, type ModelSource } from './model-pack.js';
 import { probeNormalisation, routeModel } from './model-router.js';
 import { CpuPreprocessor, type Preprocessor } from './preprocessor.js';
 import { ScrfdDetector } from './scrfd.js';
+import { NO_TIMER, recordingTimer, type StageTiming } from './stage-timer.js';
 
 export interface FaceAnalysisOptions {
   /** A folder, an installed pack name ('buffalo_l'), file paths, or `{ files: { name: bytes } }`. */
@@ -39,6 +40,11 @@ export interface GetOptions {
   /** Keep at most this many faces (0 = all), chosen by `metric`. */
   readonly maxNum?: number;
   readonly metric?: MaxNumMetric;
+  /**
+   * Receives the wall time of every stage of this call (decode, upload, each model's pre-processing, forward and
+   * decoding). Off when absent; when on, GPU work is waited for at the end of each stage, which serialises it.
+   */
+  readonly timings?: StageTiming[];
 }
 
 /** A loaded model of the pack: which file it came from and what it does. */
@@ -52,6 +58,7 @@ export interface LoadedModel {
 export class FaceAnalysis {
   private detThresh = 0.5;
   private detSizes: Size[] = [...AUTO_DET_SIZES];
+  private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly detector: ScrfdDetector,
@@ -126,15 +133,28 @@ export class FaceAnalysis {
     const metric = options.metric ?? 'default';
     if (!Number.isInteger(maxNum) || maxNum < 0) throw new PipelineOptionError('maxNum', `${maxNum} is not a non-negative integer`);
     if (metric !== 'default' && metric !== 'max') throw new PipelineOptionError('metric', `'${String(metric)}' is not 'default' or 'max'`);
-    const image = await loadImage(input);
-    const det = await this.detector.detect(image, this.preprocessor, { sizes: this.detSizes, threshold: this.detThresh, maxNum, metric });
-    const faces: Face[] = [];
-    for (let i = 0; i < det.count; i++) {
-      faces.push(new Face(det.boxes.slice(i * 4, i * 4 + 4), det.kps ? det.kps.slice(i * 10, i * 10 + 10) : undefined, det.scores[i]!));
+    const run = this.queue.then(() => this.analyse(input, maxNum, metric, options.timings));
+    // Calls take turns: GPU pre-processing writes the sessions' input buffers, which one call at a time may own.
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async analyse(input: ImageInput, maxNum: number, metric: MaxNumMetric, timings: StageTiming[] | undefined): Promise<Face[]> {
+    const pre = this.preprocessor;
+    const timer = timings ? recordingTimer(timings, async () => pre.settle?.()) : NO_TIMER;
+    const image = await timer.time('decode', 'io', () => loadImage(input));
+    if (pre.begin) await timer.time('upload', 'io', () => pre.begin!(image));
+    try {
+      const det = await this.detector.detect(image, pre, { sizes: this.detSizes, threshold: this.detThresh, maxNum, metric, timer });
+      const faces: Face[] = [];
+      for (let i = 0; i < det.count; i++) {
+        faces.push(new Face(det.boxes.slice(i * 4, i * 4 + 4), det.kps ? det.kps.slice(i * 10, i * 10 + 10) : undefined, det.scores[i]!));
+      }
+      for (const model of faces.length > 0 ? this.faceModels : []) await model.annotate(image, faces, pre, timer);
+      return faces;
+    } finally {
+      pre.end?.(image);
     }
-    if (faces.length === 0) return faces;
-    for (const model of this.faceModels) await model.annotate(image, faces, this.preprocessor);
-    return faces;
   }
 
   /** A copy of the image with InsightFace's `draw_on` annotations (boxes, 5 points, "sex,age"). */

@@ -4,6 +4,7 @@ import type { Affine2x3 } from './affine.js';
 import type { Normalisation } from './blob.js';
 import type { BgrImage } from './image.js';
 import type { Preprocessor } from './preprocessor.js';
+import { NO_TIMER, type StageTimer } from './stage-timer.js';
 
 /** What every crop-based head (recognition, landmark, attribute) shares: one square input, one output. */
 export interface HeadSpec {
@@ -32,13 +33,16 @@ export function headSpec(taskname: string, session: InferenceSession, norm: Norm
  * Warps one crop per transform, runs the head (once for all crops when the batch is dynamic, else per crop)
  * and returns each crop's output row (the flattened `output[i]`).
  */
-export async function runHead(spec: HeadSpec, pre: Preprocessor, image: BgrImage, transforms: readonly Affine2x3[]): Promise<Float32Array[]> {
+export async function runHead(
+  spec: HeadSpec, pre: Preprocessor, image: BgrImage, transforms: readonly Affine2x3[], timer: StageTimer = NO_TIMER,
+): Promise<Float32Array[]> {
   if (transforms.length === 0) return [];
   const groups = spec.dynamicBatch ? [transforms] : transforms.map((m) => [m]);
   const rows: Float32Array[] = [];
   for (const group of groups) {
-    const blob = await pre.alignedCrops(image, group, spec.size, spec.norm);
-    const out = (await spec.session.run({ [spec.inputName]: blob }, [spec.outputName]))[spec.outputName];
+    const target = { session: spec.session, name: spec.inputName };
+    const blob = await timer.time(`${spec.taskname}.align`, 'pre', () => pre.alignedCrops(image, group, spec.size, spec.norm, target));
+    const out = (await timer.time(`${spec.taskname}.forward`, 'forward', () => spec.session.run({ [spec.inputName]: blob }, [spec.outputName])))[spec.outputName];
     if (!out || out.type !== 'float32') throw new ModelContractError(spec.taskname, `output '${spec.outputName}' is not float32`);
     const per = out.data.length / group.length;
     if (!Number.isInteger(per) || per === 0 || out.dims[0] !== group.length) {

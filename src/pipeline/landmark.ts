@@ -9,6 +9,7 @@ import { headSpec, runHead, type HeadSpec } from './head-model.js';
 import type { BgrImage } from './image.js';
 import { estimatePose } from './pose.js';
 import type { Preprocessor } from './preprocessor.js';
+import type { StageTimer } from './stage-timer.js';
 
 const f32 = Math.fround;
 
@@ -33,9 +34,9 @@ export class LandmarkModel implements FaceModel {
   get inputMean(): number { return this.spec.norm.mean; }
   get inputStd(): number { return this.spec.norm.std; }
 
-  async annotate(image: BgrImage, faces: readonly Face[], pre: Preprocessor): Promise<void> {
+  async annotate(image: BgrImage, faces: readonly Face[], pre: Preprocessor, timer?: StageTimer): Promise<void> {
     const transforms = faces.map((f) => boxCropTransform(f.bbox, this.spec.size));
-    const rows = await runHead(this.spec, pre, image, transforms);
+    const rows = await runHead(this.spec, pre, image, transforms, timer);
     faces.forEach((face, i) => {
       const points = decodeLandmarks(rows[i]!, this.points, this.spec.size, transforms[i]!);
       if (this.taskname === 'landmark_3d_68') {

@@ -9,6 +9,7 @@ import { nms } from './nms.js';
 import type { Preprocessor } from './preprocessor.js';
 import { decodeScrfd, rescaleDetections, scrfdLayout, type ScrfdLayout } from './scrfd-decode.js';
 import { argsortDescending } from './sort-order.js';
+import { NO_TIMER, type StageTimer } from './stage-timer.js';
 
 export interface DetectOptions {
   /** Input sizes (W, H) for a dynamic-input model; ignored when the model's input size is fixed. */
@@ -17,6 +18,8 @@ export interface DetectOptions {
   readonly maxNum: number;
   readonly metric: MaxNumMetric;
   readonly nmsThreshold?: number;
+  /** Stage timings (off by default). */
+  readonly timer?: StageTimer;
 }
 
 /** InsightFace 1.0.1's SCRFD class (RetinaFace in 0.7.3 decodes the same way), including multi-size detection. */
@@ -45,23 +48,28 @@ export class ScrfdDetector {
    */
   async detect(image: BgrImage, pre: Preprocessor, options: DetectOptions): Promise<Detections> {
     const sizes = this.fixedSize ? [this.fixedSize] : options.sizes;
+    const timer = options.timer ?? NO_TIMER;
     const perSize: Detections[] = [];
     for (const size of sizes) {
-      const { tensor, detScale } = await pre.detectionInput(image, size, this.norm);
-      const results = await this.session.run({ [this.inputName]: tensor });
-      // Outputs by name in graph order: numeric names would reorder a plain object's keys.
-      const outputs = this.session.outputNames.map((n) => results[n]!);
-      const decoded = rescaleDetections(decodeScrfd(outputs, this.layout, size[0], size[1], options.threshold), detScale);
+      const { tensor, detScale } = await timer.time('detection.pre', 'pre', () => pre.detectionInput(image, size, this.norm, { session: this.session, name: this.inputName }));
+      const results = await timer.time('detection.forward', 'forward', () => this.session.run({ [this.inputName]: tensor }));
+      const decoded = await timer.time('detection.decode', 'post', async () => {
+        // Outputs by name in graph order: numeric names would reorder a plain object's keys.
+        const outputs = this.session.outputNames.map((n) => results[n]!);
+        return rescaleDetections(decodeScrfd(outputs, this.layout, size[0], size[1], options.threshold), detScale);
+      });
       if (decoded.count === 0) continue;
       perSize.push(takeRows(decoded, argsortDescending(decoded.scores)));
     }
     if (perSize.length === 0) return emptyDetections(this.layout.useKps);
-    const all = concatDetections(perSize, this.layout.useKps);
-    const sorted = takeRows(all, argsortDescending(all.scores));
-    let det = takeRows(sorted, nms(sorted.boxes, sorted.scores, options.nmsThreshold ?? 0.4));
-    if (options.maxNum > 0 && det.count > options.maxNum) {
-      det = takeRows(det, selectMaxNum(det.boxes, image.width, image.height, options.maxNum, options.metric));
-    }
-    return det;
+    return timer.time('detection.nms', 'post', async () => {
+      const all = concatDetections(perSize, this.layout.useKps);
+      const sorted = takeRows(all, argsortDescending(all.scores));
+      let det = takeRows(sorted, nms(sorted.boxes, sorted.scores, options.nmsThreshold ?? 0.4));
+      if (options.maxNum > 0 && det.count > options.maxNum) {
+        det = takeRows(det, selectMaxNum(det.boxes, image.width, image.height, options.maxNum, options.metric));
+      }
+      return det;
+    });
   }
 }

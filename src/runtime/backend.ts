@@ -1,5 +1,6 @@
 import type { TensorData } from '../parser/ir.js';
 import type { StaticGraph } from '../parser/specialize.js';
+import type { GpuTensor } from './tensor.js';
 
 /** Time spent per executed node in one run (CPU wall time, or GPU timestamps where available). */
 export interface StepTiming {
@@ -9,8 +10,13 @@ export interface StepTiming {
 }
 
 /** A graph compiled by one backend for one set of input shapes; replayed by every run with those shapes. */
+/** A plan's input: CPU data, or (WebGPU plans only; the session refuses it for others) a GPU-resident tensor. */
+export type PlanFeed = TensorData | GpuTensor;
+
 export interface ExecutionPlan {
-  run(feeds: ReadonlyMap<string, TensorData>, fetches: readonly string[]): Promise<Map<string, TensorData>>;
+  run(feeds: ReadonlyMap<string, PlanFeed>, fetches: readonly string[]): Promise<Map<string, TensorData>>;
+  /** GPU plans: the buffer the run reads input `name` from (a producer on the same device may write it directly). */
+  inputBuffer?(name: string): GPUBuffer | undefined;
   /** Per-step timings of the last run, when the session was created with profiling on. */
   lastProfile(): readonly StepTiming[] | undefined;
   /** Peak bytes of intermediate activations the plan holds (0 when not tracked). */

@@ -3,10 +3,10 @@ import { parseModel } from '../parser/decode-model.js';
 import type { DataType, Dim, Model, TensorData } from '../parser/ir.js';
 import { specializeGraph } from '../parser/specialize.js';
 import type { ValueType } from '../kernels/types.js';
-import type { Backend, ExecutionPlan, StepTiming } from './backend.js';
+import type { Backend, ExecutionPlan, PlanFeed, StepTiming } from './backend.js';
 import { CpuBackend } from './cpu/cpu-backend.js';
 import { optimizeGraph } from './passes/optimize.js';
-import { Tensor } from './tensor.js';
+import { GpuTensor, Tensor } from './tensor.js';
 
 export type BackendName = 'cpu' | 'webgpu' | 'auto';
 
@@ -36,7 +36,8 @@ export interface ValueMetadata {
   readonly shape: readonly (number | string)[];
 }
 
-export type FeedsType = Readonly<Record<string, Tensor | TensorData>>;
+/** CPU tensors, or on the webgpu backend GPU-resident ones (see `gpuInput`). */
+export type FeedsType = Readonly<Record<string, Tensor | TensorData | GpuTensor>>;
 export type ReturnType = Record<string, Tensor>;
 
 const MAX_CACHED_PLANS = 8;
@@ -93,6 +94,32 @@ export class InferenceSession {
     return out;
   }
 
+  /**
+   * The GPU buffer that runs with input `name` shaped `dims` read from (the other inputs must have static shapes),
+   * as a GpuTensor: a producer on the session's device writes it, then passes it to `run`, which copies nothing.
+   * The buffer belongs to the session's compiled plan; write it only right before the `run` that reads it.
+   */
+  async gpuInput(name: string, dims: readonly number[]): Promise<GpuTensor> {
+    if (this.released) throw new InputError('the session was released');
+    if (this.backend.name !== 'webgpu') throw new InputError(`GPU-resident inputs need the webgpu backend, this session runs on ${this.backend.name}`, name);
+    const types = new Map<string, ValueType>();
+    for (const v of this.model.graph.inputs) {
+      if (v.name === name) {
+        if (!v.type) throw new InputError('the model does not declare its element type', name);
+        types.set(name, { type: v.type, dims: [...dims] });
+        continue;
+      }
+      if (!v.type || !v.shape || v.shape.some((d) => typeof d !== 'number')) throw new InputError(`input '${v.name}' has no static shape; only single-dynamic-input models can hand out input buffers`, name);
+      types.set(v.name, { type: v.type, dims: v.shape as number[] });
+    }
+    if (!types.has(name)) throw new InputError(`'${name}' is not a model input (inputs: ${this.inputNames.join(', ')})`, name);
+    const t = types.get(name)!;
+    this.checkShape(name, t.dims);
+    const buffer = (await this.planFor(types)).inputBuffer?.(name);
+    if (!buffer) throw new BackendError(this.backend.name, `the plan exposes no buffer for input '${name}'`);
+    return new GpuTensor(t.type, t.dims, buffer);
+  }
+
   /** Per-node timings of the last run (needs `profiling: true`). */
   lastProfile(): readonly StepTiming[] | undefined {
     return this.lastPlan?.lastProfile();
@@ -141,31 +168,39 @@ export class InferenceSession {
     return plan;
   }
 
-  private checkFeeds(feeds: FeedsType): Map<string, TensorData> {
+  private checkFeeds(feeds: FeedsType): Map<string, PlanFeed> {
     if (feeds === null || typeof feeds !== 'object') throw new InputError('feeds must be an object mapping input names to tensors');
-    const inputs = new Map<string, TensorData>();
+    const inputs = new Map<string, PlanFeed>();
     for (const name of Object.keys(feeds)) {
       if (!this.inputNames.includes(name)) throw new InputError(`'${name}' is not a model input (inputs: ${this.inputNames.join(', ')})`, name);
     }
     for (const info of this.model.graph.inputs) {
       const t = feeds[info.name];
       if (t === undefined) throw new InputError('missing feed', info.name);
-      if (!t || typeof t !== 'object' || !('data' in t) || !('dims' in t) || !('type' in t)) throw new InputError('not a tensor', info.name);
-      const tensor = t instanceof Tensor ? t : new Tensor(t.type, t.data, t.dims);
-      if (info.type && tensor.type !== info.type) throw new InputError(`type ${tensor.type}, the model expects ${info.type}`, info.name);
-      if (info.shape) {
-        if (tensor.dims.length !== info.shape.length) {
-          throw new InputError(`shape ${JSON.stringify(tensor.dims)} has rank ${tensor.dims.length}, the model expects ${JSON.stringify(info.shape)}`, info.name);
-        }
-        info.shape.forEach((d, i) => {
-          if (typeof d === 'number' && d !== tensor.dims[i]) {
-            throw new InputError(`shape ${JSON.stringify(tensor.dims)} does not match the model's ${JSON.stringify(info.shape)}`, info.name);
-          }
-        });
+      if (t instanceof GpuTensor) {
+        if (this.backend.name !== 'webgpu') throw new InputError(`a GPU-resident feed needs the webgpu backend, this session runs on ${this.backend.name}`, info.name);
+      } else if (!t || typeof t !== 'object' || !('data' in t) || !('dims' in t) || !('type' in t)) {
+        throw new InputError('not a tensor', info.name);
       }
+      const tensor = t instanceof GpuTensor || t instanceof Tensor ? t : new Tensor(t.type, t.data, t.dims);
+      if (info.type && tensor.type !== info.type) throw new InputError(`type ${tensor.type}, the model expects ${info.type}`, info.name);
+      this.checkShape(info.name, tensor.dims);
       inputs.set(info.name, tensor);
     }
     return inputs;
+  }
+
+  private checkShape(name: string, dims: readonly number[]): void {
+    const info = this.model.graph.inputs.find((v) => v.name === name);
+    if (!info?.shape) return;
+    if (dims.length !== info.shape.length) {
+      throw new InputError(`shape ${JSON.stringify(dims)} has rank ${dims.length}, the model expects ${JSON.stringify(info.shape)}`, name);
+    }
+    info.shape.forEach((d, i) => {
+      if (typeof d === 'number' && d !== dims[i]) {
+        throw new InputError(`shape ${JSON.stringify(dims)} does not match the model's ${JSON.stringify(info.shape)}`, name);
+      }
+    });
   }
 }
 

@@ -1,5 +1,5 @@
 import { InputError } from '../parser/errors.js';
-import { allocateTyped, elementCount, type DataType, type TensorData, type TypedArray } from '../parser/ir.js';
+import { allocateTyped, BYTES_PER_ELEMENT, elementCount, type DataType, type TensorData, type TypedArray } from '../parser/ir.js';
 
 export type TensorType = DataType;
 
@@ -50,5 +50,35 @@ export class Tensor implements TensorData {
 
   static from(t: TensorData): Tensor {
     return t instanceof Tensor ? t : new Tensor(t.type, t.data, t.dims);
+  }
+}
+
+/**
+ * A tensor that already lives in a GPU buffer (dense, row-major, at offset 0) of the device a WebGPU session runs
+ * on: fed to `session.run` without a CPU round trip. The buffer needs STORAGE or COPY_SRC usage; the caller keeps
+ * it alive until the run that reads it has resolved. `session.gpuInput` hands out the session's own input buffer,
+ * which a producer on the same device can write directly (then the run copies nothing).
+ */
+export class GpuTensor {
+  readonly location = 'gpu-buffer' as const;
+  readonly dims: readonly number[];
+
+  constructor(readonly type: TensorType, dims: readonly number[], readonly buffer: GPUBuffer) {
+    if (!(type in EXPECTED_CLASS)) throw new InputError(`unknown tensor type '${String(type)}'`);
+    for (const d of dims) {
+      if (!Number.isSafeInteger(d) || d < 0) throw new InputError(`invalid dim ${d} in ${JSON.stringify(dims)}`);
+    }
+    const bytes = elementCount(dims) * BYTES_PER_ELEMENT[type];
+    if (buffer.size < bytes) throw new InputError(`a ${type}${JSON.stringify(dims)} tensor needs ${bytes} bytes, the GPU buffer has ${buffer.size}`);
+    this.dims = Object.freeze([...dims]);
+  }
+
+  get size(): number {
+    return elementCount(this.dims);
+  }
+
+  /** Bytes the tensor's elements occupy at the start of the buffer. */
+  get byteLength(): number {
+    return this.size * BYTES_PER_ELEMENT[this.type];
   }
 }

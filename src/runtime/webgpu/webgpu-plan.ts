@@ -4,7 +4,8 @@ import type { ValueType } from '../../kernels/types.js';
 import { BackendError } from '../../parser/errors.js';
 import { allocateTyped, BYTES_PER_ELEMENT, elementCount, nodeLabel, type TensorData } from '../../parser/ir.js';
 import { withNodeContext, type PlannedStep, type StaticGraph } from '../../parser/specialize.js';
-import type { ExecutionPlan, StepTiming } from '../backend.js';
+import type { ExecutionPlan, PlanFeed, StepTiming } from '../backend.js';
+import { GpuTensor } from '../tensor.js';
 import { planBuffers, type BufferRequest } from './buffer-plan.js';
 import type { GpuDevice } from './device.js';
 import { BufferUsage, MapMode } from './gpu-constants.js';
@@ -183,7 +184,7 @@ export class WebGpuPlan implements ExecutionPlan {
     return new WebGpuPlan(gpu, graph, items, roots, types, buffers, owned, profiling, dispatchCount, assignment.peakBytes);
   }
 
-  run(feeds: ReadonlyMap<string, TensorData>, fetches: readonly string[]): Promise<Map<string, TensorData>> {
+  run(feeds: ReadonlyMap<string, PlanFeed>, fetches: readonly string[]): Promise<Map<string, TensorData>> {
     // Runs share the plan's buffers, so they take turns.
     const result = this.queue.then(() => this.runExclusive(feeds, fetches));
     this.queue = result.catch(() => undefined);
@@ -192,6 +193,10 @@ export class WebGpuPlan implements ExecutionPlan {
 
   lastProfile(): readonly StepTiming[] | undefined {
     return this.profile;
+  }
+
+  inputBuffer(name: string): GPUBuffer | undefined {
+    return this.graph.inputs.some((i) => i.name === name) ? this.buffers.get(name) : undefined;
   }
 
   dispose(): void {
@@ -209,23 +214,30 @@ export class WebGpuPlan implements ExecutionPlan {
     if (lost !== undefined) throw new BackendError('webgpu', `the GPU device was lost (${lost}); create the session again`);
   }
 
-  private async runExclusive(feeds: ReadonlyMap<string, TensorData>, fetches: readonly string[]): Promise<Map<string, TensorData>> {
+  private async runExclusive(feeds: ReadonlyMap<string, PlanFeed>, fetches: readonly string[]): Promise<Map<string, TensorData>> {
     this.checkAlive();
     const { device } = this.gpu;
     device.pushErrorScope('validation');
     let scopeOpen = true;
     try {
+      let encoder = device.createCommandEncoder();
       for (const input of this.graph.inputs) {
         const t = feeds.get(input.name);
         if (!t) throw new BackendError('webgpu', `no feed for input '${input.name}'`);
-        device.queue.writeBuffer(this.buffers.get(input.name)!, 0, bytesOf(t.data));
+        const target = this.buffers.get(input.name)!;
+        if (!(t instanceof GpuTensor)) {
+          device.queue.writeBuffer(target, 0, bytesOf(t.data));
+        } else if (t.buffer !== target) {
+          // A GPU-resident feed in a buffer of its own: one device-side copy, ordered before the first dispatch.
+          encoder.copyBufferToBuffer(t.buffer, 0, target, 0, Math.min(Math.ceil(t.byteLength / 4) * 4, t.buffer.size, target.size));
+        }
+        // else: the producer wrote the plan's own input buffer (session.gpuInput); nothing to move.
       }
       const timestamps = this.profiling && this.gpu.hasTimestamps && this.dispatchCount > 0
         ? device.createQuerySet({ type: 'timestamp', count: Math.min(2 * this.dispatchCount, 4096) })
         : undefined;
       const profile: StepTiming[] = [];
       const queryOwner: number[] = [];
-      let encoder = device.createCommandEncoder();
       let pass: GPUComputePassEncoder | undefined;
       const endPass = (): void => { pass?.end(); pass = undefined; };
       for (const item of this.items) {

@@ -1,0 +1,256 @@
+/**
+ * Pipeline benchmark: `FaceAnalysis.get()` on one photo end to end (decode → detect → align → every head), with a
+ * per-stage breakdown and the ratio of the whole call to the sum of its model forwards (target ≤ 1.2× on WebGPU).
+ *
+ *   npm run bench -- --pipeline [--backend cpu|webgpu] [--runs N] [--warmup N] [--json FILE]
+ *                    [--det-size 640|WxH] [--models DIR] [--image FILE] [--adapter NAME] [--cpu-pre]
+ *
+ * Each timed round runs get() twice: once untimed (the end-to-end number) and once with stage timings on (the
+ * breakdown; each stage waits for its GPU work, so its stages are attributed honestly). Defaults: det size 640
+ * (320 on a software adapter such as SwiftShader), 1 warm-up, 5 rounds (1 on a software adapter).
+ * A benchmark, not a test: it prints medians and never asserts on time.
+ */
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FaceAnalysis } from '../../src/pipeline/face-analysis.js';
+import { CpuPreprocessor } from '../../src/pipeline/preprocessor.js';
+import { loadImage } from '../../src/pipeline/image-source.js';
+import type { StageKind, StageTiming } from '../../src/pipeline/stage-timer.js';
+import { acquireDevice, type GpuDevice } from '../../src/runtime/webgpu/device.js';
+import { formatMs, median } from './bench-util.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const SHARED = resolve(HERE, '../../../shared');
+/** The golden packA: the pipeline tests' detector, recognizer and tiny heads (TESTBED.md). */
+const PACK_A = ['scrfd_2.5g_bnkps.onnx', 'mobilefacenet.onnx', 'tiny_2d106.onnx', 'tiny_3d68.onnx', 'tiny_genderage.onnx'];
+
+export interface PipelineBenchOptions {
+  readonly backend: 'cpu' | 'webgpu';
+  readonly runs?: number;
+  readonly warmup: number;
+  readonly json?: string;
+  readonly detSize?: readonly [number, number];
+  readonly modelsDir: string;
+  readonly image: string;
+  readonly adapterName?: string;
+  /** WebGPU models with the CPU pre-processing (to measure what the GPU pre-processing saves). */
+  readonly cpuPre: boolean;
+}
+
+/** One stage's median over the timed rounds (a stage that runs several times per call is summed per call). */
+export interface StageRow {
+  readonly stage: string;
+  readonly kind: StageKind;
+  readonly median_ms: number;
+}
+
+export interface PipelineBenchReport {
+  readonly backend: 'cpu' | 'webgpu';
+  readonly adapter: string;
+  readonly software_adapter: boolean;
+  readonly preprocessing: 'cpu' | 'gpu';
+  readonly image: string;
+  readonly det_size: readonly [number, number];
+  readonly faces: number;
+  readonly runs: number;
+  readonly warmup: number;
+  readonly first_ms: number;
+  /** Median of the untimed get() calls. */
+  readonly get_median_ms: number;
+  readonly get_min_ms: number;
+  /** Median over timed calls of the sum of the model forwards (session.run, read-back included). */
+  readonly forward_sum_median_ms: number;
+  /** get_median_ms / forward_sum_median_ms. */
+  readonly ratio_whole_to_forwards: number;
+  readonly stages: readonly StageRow[];
+}
+
+class PipelineBenchUsageError extends Error {
+  override readonly name = 'PipelineBenchUsageError';
+}
+
+export function parsePipelineArgs(argv: readonly string[]): PipelineBenchOptions {
+  let backend: 'cpu' | 'webgpu' = 'cpu';
+  let runs: number | undefined;
+  let warmup = 1;
+  let json: string | undefined;
+  let detSize: [number, number] | undefined;
+  let modelsDir = process.env['INSIGHTGPU_MODELS'] ?? join(SHARED, 'models');
+  let image = join(SHARED, 'images', 't1.jpg');
+  let adapterName: string | undefined;
+  let cpuPre = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new PipelineBenchUsageError(`${arg} needs a value`);
+      return v;
+    };
+    const count = (min: number): number => {
+      const v = Number(value());
+      if (!Number.isInteger(v) || v < min) throw new PipelineBenchUsageError(`${arg} must be an integer ≥ ${min}`);
+      return v;
+    };
+    switch (arg) {
+      case '--pipeline': case '--': break;
+      case '--backend': {
+        const v = value();
+        if (v !== 'cpu' && v !== 'webgpu') throw new PipelineBenchUsageError(`--backend must be cpu or webgpu, not '${v}'`);
+        backend = v;
+        break;
+      }
+      case '--runs': runs = count(1); break;
+      case '--warmup': warmup = count(0); break;
+      case '--json': json = value(); break;
+      case '--det-size': {
+        const m = /^(\d+)(?:x(\d+))?$/.exec(value());
+        if (!m) throw new PipelineBenchUsageError('--det-size must be N or WxH');
+        const w = Number(m[1]);
+        const h = m[2] === undefined ? w : Number(m[2]);
+        if (w < 32 || h < 32 || w % 32 !== 0 || h % 32 !== 0) throw new PipelineBenchUsageError('--det-size sides must be multiples of 32 (SCRFD strides)');
+        detSize = [w, h];
+        break;
+      }
+      case '--models': case '--models-dir': modelsDir = value(); break;
+      case '--image': image = value(); break;
+      case '--adapter': adapterName = value(); break;
+      case '--cpu-pre': cpuPre = true; break;
+      default: throw new PipelineBenchUsageError(`unknown argument '${arg}'`);
+    }
+  }
+  return { backend, runs, warmup, json, detSize, modelsDir, image, adapterName, cpuPre };
+}
+
+/** packA's five files when the folder has them all, else the whole folder (InsightFace's own routing picks). */
+function modelFiles(dir: string): string | string[] {
+  if (!existsSync(dir)) throw new PipelineBenchUsageError(`models folder ${dir} not found (pass --models DIR)`);
+  const present = new Set(readdirSync(dir));
+  return PACK_A.every((f) => present.has(f)) ? PACK_A.map((f) => join(dir, f)) : dir;
+}
+
+function stageRows(perCall: readonly StageTiming[][]): StageRow[] {
+  const order: { stage: string; kind: StageKind }[] = [];
+  const sums = perCall.map((timings) => {
+    const m = new Map<string, number>();
+    for (const t of timings) {
+      if (!order.some((o) => o.stage === t.stage)) order.push({ stage: t.stage, kind: t.kind });
+      m.set(t.stage, (m.get(t.stage) ?? 0) + t.ms);
+    }
+    return m;
+  });
+  return order.map(({ stage, kind }) => ({ stage, kind, median_ms: median(sums.map((m) => m.get(stage) ?? 0)) }));
+}
+
+export async function runPipelineBench(options: PipelineBenchOptions): Promise<PipelineBenchReport> {
+  if (!existsSync(options.image)) throw new PipelineBenchUsageError(`image ${options.image} not found (pass --image FILE)`);
+  let gpu: GpuDevice | undefined;
+  if (options.backend === 'webgpu') {
+    // Without a hardware adapter, acquireDevice falls back to SwiftShader where it is installed.
+    gpu = await acquireDevice({ adapterName: options.adapterName, allowSoftwareAdapter: true });
+  }
+  const software = gpu?.isSoftware ?? false;
+  const detSize = options.detSize ?? (software ? [320, 320] as const : [640, 640] as const);
+  const runs = options.runs ?? (software ? 1 : 5);
+  const app = await FaceAnalysis.create({
+    models: modelFiles(options.modelsDir),
+    backend: options.backend,
+    sessionOptions: gpu ? { webgpu: { device: gpu.device } } : undefined,
+    preprocessor: options.cpuPre ? new CpuPreprocessor() : undefined,
+  });
+  try {
+    app.prepare({ detThresh: 0.5, detSize: [detSize[0], detSize[1]] });
+    // Decoded once: the benchmark times the pipeline, and JPEG decoding is sharp's (it shows as the 'decode' stage anyway).
+    const image = await loadImage(options.image);
+    let faces = 0;
+    let first = NaN;
+    const log = (s: string): boolean => process.stderr.write(s);
+    for (let i = 0; i < options.warmup; i++) {
+      const t = performance.now();
+      faces = (await app.get(image)).length;
+      if (i === 0) first = performance.now() - t;
+      log(`warm-up ${i + 1}/${options.warmup}: ${formatMs(performance.now() - t)}, ${faces} faces\n`);
+    }
+    const untimed: number[] = [];
+    const timed: StageTiming[][] = [];
+    for (let i = 0; i < runs; i++) {
+      let t = performance.now();
+      faces = (await app.get(image)).length;
+      untimed.push(performance.now() - t);
+      if (Number.isNaN(first)) first = untimed[0]!;
+      const timings: StageTiming[] = [];
+      t = performance.now();
+      await app.get(image, { timings });
+      timed.push(timings);
+      log(`round ${i + 1}/${runs}: ${formatMs(untimed.at(-1)!)} untimed, ${formatMs(performance.now() - t)} with stage timings\n`);
+    }
+    const forwardSums = timed.map((ts) => ts.filter((t) => t.kind === 'forward').reduce((a, t) => a + t.ms, 0));
+    const getMedian = median(untimed);
+    const forwardMedian = median(forwardSums);
+    return {
+      backend: options.backend,
+      adapter: gpu?.description ?? 'CPU (TypeScript)',
+      software_adapter: software,
+      preprocessing: options.backend === 'webgpu' && !options.cpuPre ? 'gpu' : 'cpu',
+      image: options.image,
+      det_size: detSize,
+      faces,
+      runs,
+      warmup: options.warmup,
+      first_ms: round(first),
+      get_median_ms: round(getMedian),
+      get_min_ms: round(Math.min(...untimed)),
+      forward_sum_median_ms: round(forwardMedian),
+      ratio_whole_to_forwards: round(getMedian / forwardMedian),
+      stages: stageRows(timed).map((r) => ({ ...r, median_ms: round(r.median_ms) })),
+    };
+  } finally {
+    await app.release();
+    gpu?.release();
+  }
+}
+
+function round(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
+
+export function formatPipelineReport(r: PipelineBenchReport): string {
+  const lines: string[] = [];
+  lines.push(`FaceAnalysis.get on ${r.image} (${r.faces} faces), det size ${r.det_size.join('×')}, backend ${r.backend} (${r.adapter}), ${r.preprocessing} pre-processing`);
+  const stageTotal = r.stages.reduce((a, s) => a + s.median_ms, 0);
+  const rows: string[][] = [['stage', 'kind', 'median', 'share']];
+  for (const s of r.stages) rows.push([s.stage, s.kind, formatMs(s.median_ms), `${((100 * s.median_ms) / stageTotal).toFixed(1)}%`]);
+  rows.push(['(sum of stages, timed call)', '', formatMs(stageTotal), '']);
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
+  rows.forEach((row, i) => {
+    lines.push(row.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
+    if (i === 0) lines.push(widths.map((w) => '-'.repeat(w)).join('  '));
+  });
+  lines.push(`get(): median ${formatMs(r.get_median_ms)}, min ${formatMs(r.get_min_ms)}, first ${formatMs(r.first_ms)} (${r.runs} rounds after ${r.warmup} warm-up)`);
+  lines.push(`sum of model forwards: ${formatMs(r.forward_sum_median_ms)}; whole / forwards = ${r.ratio_whole_to_forwards.toFixed(3)}× (target ≤ 1.2× on webgpu)`);
+  return lines.join('\n');
+}
+
+/** Entry point used by bench.ts's `--pipeline` hook; returns the exit code. */
+export async function benchPipeline(argv: readonly string[]): Promise<number> {
+  let options: PipelineBenchOptions;
+  try {
+    options = parsePipelineArgs(argv);
+  } catch (error) {
+    if (error instanceof PipelineBenchUsageError) { console.error(`bench --pipeline: ${error.message}`); return 2; }
+    throw error;
+  }
+  let report: PipelineBenchReport;
+  try {
+    report = await runPipelineBench(options);
+  } catch (error) {
+    if (error instanceof PipelineBenchUsageError) { console.error(`bench --pipeline: ${error.message}`); return 2; }
+    throw error;
+  }
+  console.log(formatPipelineReport(report));
+  if (options.json) {
+    writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`wrote ${options.json}`);
+  }
+  return 0;
+}
