@@ -1,4 +1,6 @@
+import { BackendError, InsightGpuError } from '../parser/errors.js';
 import { InferenceSession, type BackendName, type SessionOptions } from '../runtime/session.js';
+import type { GpuDevice } from '../runtime/webgpu/device.js';
 import { ArcFaceModel } from './arcface.js';
 import { AttributeModel } from './attribute.js';
 import { resolveDetSizes, AUTO_DET_SIZES, type DetSizeOption } from './detect-size.js';
@@ -24,7 +26,10 @@ export interface FaceAnalysisOptions {
   readonly allowedModules?: readonly string[];
   readonly backend?: BackendName;
   readonly sessionOptions?: Omit<SessionOptions, 'backend'>;
-  /** Replaces the CPU image stages (e.g. with a GPU implementation). */
+  /**
+   * Replaces the image stages. Default: on the webgpu backend the GPU pre-processing (bit-identical to the CPU
+   * path, no read-back before results), else the CPU one.
+   */
   readonly preprocessor?: Preprocessor;
   /** Receives InsightFace's loading messages (model found / skipped). */
   readonly log?: (message: string) => void;
@@ -67,17 +72,21 @@ export class FaceAnalysis {
     /** taskname → model, in InsightFace's insertion order (detection included). */
     readonly models: ReadonlyMap<string, LoadedModel>,
     private readonly preprocessor: Preprocessor,
+    /** The device this instance acquired for all its sessions (undefined on the CPU or with a lent device). */
+    private readonly gpu: GpuDevice | undefined,
   ) {}
 
   static async create(options: FaceAnalysisOptions): Promise<FaceAnalysis> {
     const log = options.log ?? (() => undefined);
     const files = await loadModelFiles(options.models);
+    // One device for every model (and the GPU pre-processing), so tensors can pass between them on the GPU.
+    const { backend, gpu, sessionOptions } = await sharedDevice(options.backend ?? 'auto', options.sessionOptions);
     const models = new Map<string, LoadedModel>();
     const faceModels: FaceModel[] = [];
     let detector: ScrfdDetector | undefined;
     try {
       for (const file of files) {
-        const session = await InferenceSession.create(file.bytes, { ...options.sessionOptions, backend: options.backend ?? 'auto' });
+        const session = await InferenceSession.create(file.bytes, { ...sessionOptions, backend });
         const cls = routeModel(session);
         const norm = cls ? probeNormalisation(session.model.graph.nodes, cls) : undefined;
         let model: ScrfdDetector | FaceModel | undefined;
@@ -102,15 +111,19 @@ export class FaceAnalysis {
         if (model instanceof ScrfdDetector) detector = model;
         else faceModels.push(model);
       }
+      if (!detector) throw new ModelPackError('no detection model among the files', files.map((f) => f.name).join(', '));
     } catch (error) {
       for (const m of models.values()) await m.session.release();
+      gpu?.release();
       throw error;
     }
-    if (!detector) {
-      for (const m of models.values()) await m.session.release();
-      throw new ModelPackError('no detection model among the files', files.map((f) => f.name).join(', '));
+    const device = sessionOptions?.webgpu?.device;
+    let preprocessor = options.preprocessor;
+    if (!preprocessor && device && models.get('detection')!.session.backendName === 'webgpu') {
+      const { GpuPreprocessor } = await import('./gpu/gpu-preprocessor.js');
+      preprocessor = new GpuPreprocessor(device);
     }
-    return new FaceAnalysis(detector, faceModels, models, options.preprocessor ?? new CpuPreprocessor());
+    return new FaceAnalysis(detector, faceModels, models, preprocessor ?? new CpuPreprocessor(), gpu);
   }
 
   /** Detection threshold and input size(s); call before `get` (without it InsightFace 1.0.1's auto sizes apply). */
@@ -166,5 +179,27 @@ export class FaceAnalysis {
 
   async release(): Promise<void> {
     for (const m of this.models.values()) await m.session.release();
+    this.preprocessor.dispose?.();
+    this.gpu?.release();
   }
+}
+
+/**
+ * For 'webgpu' and 'auto' without a caller's device: acquires one device and lends it to every session, as the
+ * sessions would each have chosen it ('auto' refuses software adapters unless allowed and falls back to the CPU).
+ */
+async function sharedDevice(
+  backend: BackendName, options: Omit<SessionOptions, 'backend'> | undefined,
+): Promise<{ backend: BackendName; gpu: GpuDevice | undefined; sessionOptions: Omit<SessionOptions, 'backend'> | undefined }> {
+  if (backend === 'cpu' || options?.webgpu?.device) return { backend, gpu: undefined, sessionOptions: options };
+  let gpu: GpuDevice;
+  try {
+    const { acquireDevice } = await import('../runtime/webgpu/device.js');
+    gpu = await acquireDevice({ ...options?.webgpu, allowSoftwareAdapter: backend === 'webgpu' || options?.webgpu?.allowSoftwareAdapter });
+  } catch (error) {
+    if (backend === 'auto') return { backend: 'cpu', gpu: undefined, sessionOptions: options };
+    if (error instanceof InsightGpuError) throw error;
+    throw new BackendError('webgpu', error instanceof Error ? error.message : String(error), { cause: error });
+  }
+  return { backend: 'webgpu', gpu, sessionOptions: { ...options, webgpu: { ...options?.webgpu, device: gpu.device } } };
 }

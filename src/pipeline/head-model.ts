@@ -3,7 +3,8 @@ import { ModelContractError } from './errors.js';
 import type { Affine2x3 } from './affine.js';
 import type { Normalisation } from './blob.js';
 import type { BgrImage } from './image.js';
-import type { Preprocessor } from './preprocessor.js';
+import type { ModelFeed, Preprocessor } from './preprocessor.js';
+import { GpuTensor, Tensor } from '../runtime/tensor.js';
 import { NO_TIMER, type StageTimer } from './stage-timer.js';
 
 /** What every crop-based head (recognition, landmark, attribute) shares: one square input, one output. */
@@ -30,26 +31,37 @@ export function headSpec(taskname: string, session: InferenceSession, norm: Norm
 }
 
 /**
- * Warps one crop per transform, runs the head (once for all crops when the batch is dynamic, else per crop)
- * and returns each crop's output row (the flattened `output[i]`).
+ * Warps all crops in one go, runs the head (once for all crops when the batch is dynamic, else once per crop on
+ * its slice of the batch) and returns each crop's output row (the flattened `output[i]`).
  */
 export async function runHead(
   spec: HeadSpec, pre: Preprocessor, image: BgrImage, transforms: readonly Affine2x3[], timer: StageTimer = NO_TIMER,
 ): Promise<Float32Array[]> {
   if (transforms.length === 0) return [];
-  const groups = spec.dynamicBatch ? [transforms] : transforms.map((m) => [m]);
+  // A dynamic-batch head's input buffer takes the whole batch; a static one reads each crop from the batch.
+  const target = spec.dynamicBatch || transforms.length === 1 ? { session: spec.session, name: spec.inputName } : undefined;
+  const batch = await timer.time(`${spec.taskname}.align`, 'pre', () => pre.alignedCrops(image, transforms, spec.size, spec.norm, target));
+  const feeds = spec.dynamicBatch ? [batch] : transforms.map((_, i) => batchItem(batch, i));
   const rows: Float32Array[] = [];
-  for (const group of groups) {
-    const target = { session: spec.session, name: spec.inputName };
-    const blob = await timer.time(`${spec.taskname}.align`, 'pre', () => pre.alignedCrops(image, group, spec.size, spec.norm, target));
-    const out = (await timer.time(`${spec.taskname}.forward`, 'forward', () => spec.session.run({ [spec.inputName]: blob }, [spec.outputName])))[spec.outputName];
+  for (const feed of feeds) {
+    const n = feed.dims[0]!;
+    const out = (await timer.time(`${spec.taskname}.forward`, 'forward', () => spec.session.run({ [spec.inputName]: feed }, [spec.outputName])))[spec.outputName];
     if (!out || out.type !== 'float32') throw new ModelContractError(spec.taskname, `output '${spec.outputName}' is not float32`);
-    const per = out.data.length / group.length;
-    if (!Number.isInteger(per) || per === 0 || out.dims[0] !== group.length) {
-      throw new ModelContractError(spec.taskname, `output shape ${JSON.stringify(out.dims)} does not hold ${group.length} result(s)`);
+    const per = out.data.length / n;
+    if (!Number.isInteger(per) || per === 0 || out.dims[0] !== n) {
+      throw new ModelContractError(spec.taskname, `output shape ${JSON.stringify(out.dims)} does not hold ${n} result(s)`);
     }
     const data = out.data as Float32Array;
-    for (let i = 0; i < group.length; i++) rows.push(data.slice(i * per, (i + 1) * per));
+    for (let i = 0; i < n; i++) rows.push(data.slice(i * per, (i + 1) * per));
   }
   return rows;
+}
+
+/** Item `i` of an N×… batch as a 1×… tensor: a view of the CPU data, or of the same GPU buffer at its offset. */
+function batchItem(batch: ModelFeed, i: number): ModelFeed {
+  const dims = [1, ...batch.dims.slice(1)];
+  const per = dims.reduce((a, b) => a * b, 1);
+  if (batch instanceof GpuTensor) return new GpuTensor(batch.type, dims, batch.buffer, batch.byteOffset + i * batch.byteLength / batch.dims[0]!);
+  if (batch.type !== 'float32') throw new ModelContractError('head', `crops are ${batch.type}, expected float32`);
+  return new Tensor('float32', (batch.data as Float32Array).subarray(i * per, (i + 1) * per), dims);
 }

@@ -5,7 +5,7 @@ import { roundHalfEven } from './rounding.js';
 /** OpenCV's fixed-point resolution of the bilinear weights (INTER_RESIZE_COEF_BITS = 11). */
 const COEF_SCALE = 2048;
 
-interface AxisTaps {
+export interface AxisTaps {
   readonly index: Int32Array;
   readonly w0: Int32Array;
   readonly w1: Int32Array;
@@ -13,9 +13,10 @@ interface AxisTaps {
 
 /**
  * Source index and 11-bit weights per destination coordinate, as OpenCV's resize builds them: float32 source
- * position, floor, clamp at the low edge, single tap at the high edge (columns).
+ * position, floor, clamp at the low edge, single tap at the high edge (columns). Shared with the GPU letterbox,
+ * which uploads these taps so both paths use the same integers.
  */
-function axisTaps(dst: number, src: number, clampHigh: boolean): AxisTaps {
+export function axisTaps(dst: number, src: number, clampHigh: boolean): AxisTaps {
   const scale = 1 / (dst / src);
   const index = new Int32Array(dst);
   const w0 = new Int32Array(dst);

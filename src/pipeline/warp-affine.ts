@@ -20,19 +20,41 @@ export function warpAffine(image: BgrImage, m: Affine2x3, width: number, height:
   return out;
 }
 
-/** Same as warpAffine, writing into `dst` (W×H×3) — lets batched crops share one buffer. */
-export function warpAffineInto(image: BgrImage, m: Affine2x3, dst: Uint8Array, width: number, height: number): void {
+/**
+ * The warp's fixed-point source coordinates (1/1024 pixel) in OpenCV's split form: source position of destination
+ * (x, y) = (x0[y] + dx[x], y0[y] + dy[x]), rounding delta included. Float64 maths; the GPU warp uploads these.
+ */
+export interface WarpFixedPoint {
+  readonly dx: Float64Array;
+  readonly dy: Float64Array;
+  readonly x0: Float64Array;
+  readonly y0: Float64Array;
+}
+
+export function warpFixedPoint(m: Affine2x3, width: number, height: number): WarpFixedPoint {
   const [a11, a12, b1, a21, a22, b2] = invertAffine(m);
-  const { width: sw, height: sh, data: src } = image;
   const dx = new Float64Array(width);
   const dy = new Float64Array(width);
+  const x0 = new Float64Array(height);
+  const y0 = new Float64Array(height);
   for (let x = 0; x < width; x++) {
     dx[x] = roundHalfEven(a11 * x * AB_SCALE);
     dy[x] = roundHalfEven(a21 * x * AB_SCALE);
   }
   for (let y = 0; y < height; y++) {
-    const x0 = roundHalfEven((a12 * y + b1) * AB_SCALE) + ROUND_DELTA;
-    const y0 = roundHalfEven((a22 * y + b2) * AB_SCALE) + ROUND_DELTA;
+    x0[y] = roundHalfEven((a12 * y + b1) * AB_SCALE) + ROUND_DELTA;
+    y0[y] = roundHalfEven((a22 * y + b2) * AB_SCALE) + ROUND_DELTA;
+  }
+  return { dx, dy, x0, y0 };
+}
+
+/** Same as warpAffine, writing into `dst` (W×H×3) — lets batched crops share one buffer. */
+export function warpAffineInto(image: BgrImage, m: Affine2x3, dst: Uint8Array, width: number, height: number): void {
+  const { dx, dy, x0: rowX, y0: rowY } = warpFixedPoint(m, width, height);
+  const { width: sw, height: sh, data: src } = image;
+  for (let y = 0; y < height; y++) {
+    const x0 = rowX[y]!;
+    const y0 = rowY[y]!;
     let o = y * width * 3;
     for (let x = 0; x < width; x++, o += 3) {
       // Flooring division instead of `>>` keeps far-off coordinates (beyond int32) correct.

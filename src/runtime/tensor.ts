@@ -54,22 +54,25 @@ export class Tensor implements TensorData {
 }
 
 /**
- * A tensor that already lives in a GPU buffer (dense, row-major, at offset 0) of the device a WebGPU session runs
- * on: fed to `session.run` without a CPU round trip. The buffer needs STORAGE or COPY_SRC usage; the caller keeps
- * it alive until the run that reads it has resolved. `session.gpuInput` hands out the session's own input buffer,
- * which a producer on the same device can write directly (then the run copies nothing).
+ * A tensor that already lives in a GPU buffer (dense, row-major, from `byteOffset`, a multiple of 4) of the device
+ * a WebGPU session runs on: fed to `session.run` without a CPU round trip. The buffer needs STORAGE or COPY_SRC
+ * usage; the caller keeps it alive until the run that reads it has resolved. `session.gpuInput` hands out the
+ * session's own input buffer, which a producer on the same device can write directly (then the run copies nothing).
  */
 export class GpuTensor {
   readonly location = 'gpu-buffer' as const;
   readonly dims: readonly number[];
 
-  constructor(readonly type: TensorType, dims: readonly number[], readonly buffer: GPUBuffer) {
+  constructor(readonly type: TensorType, dims: readonly number[], readonly buffer: GPUBuffer, readonly byteOffset = 0) {
     if (!(type in EXPECTED_CLASS)) throw new InputError(`unknown tensor type '${String(type)}'`);
     for (const d of dims) {
       if (!Number.isSafeInteger(d) || d < 0) throw new InputError(`invalid dim ${d} in ${JSON.stringify(dims)}`);
     }
+    if (!Number.isSafeInteger(byteOffset) || byteOffset < 0 || byteOffset % 4 !== 0) throw new InputError(`GPU tensor offset ${byteOffset} is not a non-negative multiple of 4`);
     const bytes = elementCount(dims) * BYTES_PER_ELEMENT[type];
-    if (buffer.size < bytes) throw new InputError(`a ${type}${JSON.stringify(dims)} tensor needs ${bytes} bytes, the GPU buffer has ${buffer.size}`);
+    if (buffer.size < byteOffset + bytes) {
+      throw new InputError(`a ${type}${JSON.stringify(dims)} tensor at byte ${byteOffset} needs ${byteOffset + bytes} bytes, the GPU buffer has ${buffer.size}`);
+    }
     this.dims = Object.freeze([...dims]);
   }
 
@@ -77,7 +80,7 @@ export class GpuTensor {
     return elementCount(this.dims);
   }
 
-  /** Bytes the tensor's elements occupy at the start of the buffer. */
+  /** Bytes the tensor's elements occupy from `byteOffset`. */
   get byteLength(): number {
     return this.size * BYTES_PER_ELEMENT[this.type];
   }

@@ -227,9 +227,10 @@ export class WebGpuPlan implements ExecutionPlan {
         const target = this.buffers.get(input.name)!;
         if (!(t instanceof GpuTensor)) {
           device.queue.writeBuffer(target, 0, bytesOf(t.data));
-        } else if (t.buffer !== target) {
-          // A GPU-resident feed in a buffer of its own: one device-side copy, ordered before the first dispatch.
-          encoder.copyBufferToBuffer(t.buffer, 0, target, 0, Math.min(Math.ceil(t.byteLength / 4) * 4, t.buffer.size, target.size));
+        } else if (t.buffer !== target || t.byteOffset !== 0) {
+          // A GPU-resident feed elsewhere: one device-side copy, ordered before the first dispatch.
+          const bytes = Math.min(Math.ceil(t.byteLength / 4) * 4, t.buffer.size - t.byteOffset, target.size);
+          encoder.copyBufferToBuffer(t.buffer, t.byteOffset, target, 0, bytes);
         }
         // else: the producer wrote the plan's own input buffer (session.gpuInput); nothing to move.
       }
