@@ -1,6 +1,7 @@
 /**
- * Parity of our engine with onnxruntime-node: every model in ../shared/models on seeded random inputs and on the
- * real photos (letterboxed as SCRFD does), at several input sizes. Used by `npm run parity` and by the test suite.
+ * Parity of our engine with onnxruntime-node: every model in ../shared/models and the five forged buffalo_l
+ * replicas, on seeded random inputs and on the real photos (letterboxed as SCRFD does), at several input sizes.
+ * Used by `npm run parity` and by the test suite.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -8,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { InferenceSession, Tensor } from '../../src/index.js';
+import { ensureReplicas } from '../../models/forge/cache.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const sharedDir = path.resolve(repoRoot, '../shared');
@@ -24,6 +26,8 @@ export interface ParityCase {
   readonly mean: number;
   readonly std: number;
   readonly photo: string;
+  /** Which inputs to feed (default both): the test suite feeds the large replicas the photo only, to halve their cost. */
+  readonly inputs?: readonly ParityRow['input'][];
 }
 
 export interface ParityRow {
@@ -55,6 +59,31 @@ export function defaultCases(options: { small?: boolean } = {}): ParityCase[] {
     det('scrfd_500m_bnkps', 640, 640),
     ...heads,
   ];
+}
+
+export type ReplicaSet = 'full' | 'small';
+
+/**
+ * The forged buffalo_l replicas (forged into .cache/replicas when missing), fed as InsightFace feeds them: det_10g
+ * and w600k_r50 normalise outside the graph, the three MXNet heads take raw 0…255 pixels and normalise in-graph.
+ * 'full' is every replica at its real input size (det_10g at 640×640); 'small' is what SwiftShader runs in minutes:
+ * genderage, 2d106det and w600k_r50 at their (fixed) sizes and det_10g at 160×160 — 1k3d68 (3 GMAC at 192×192, the
+ * same kernels as w600k_r50) is left to the cpu backend there.
+ */
+export async function replicaCases(set: ReplicaSet = 'full', inputs?: readonly ParityRow['input'][]): Promise<ParityCase[]> {
+  const paths = await ensureReplicas();
+  const t1 = shared('images/t1.jpg');
+  const hanks = shared('images/Tom_Hanks_54745.png');
+  const at = (model: keyof typeof paths, dims: number[], mean: number, std: number, photo: string): ParityCase => (
+    { model, file: paths[model], dims, mean, std, photo, ...(inputs ? { inputs } : {}) });
+  const cases = [
+    at('det_10g', set === 'full' ? [1, 3, 640, 640] : [1, 3, 160, 160], 127.5, 128, t1),
+    at('2d106det', [1, 3, 192, 192], 0, 1, t1),
+    at('genderage', [1, 3, 96, 96], 0, 1, t1),
+    at('w600k_r50', [1, 3, 112, 112], 127.5, 127.5, hanks),
+  ];
+  if (set === 'full') cases.splice(2, 0, at('1k3d68', [1, 3, 192, 192], 0, 1, t1));
+  return cases;
 }
 
 /** Seeded uniform values in [lo, hi): a linear congruential generator, so every run feeds the same tensor. */
@@ -98,6 +127,8 @@ export async function runParity(cases: readonly ParityCase[], backend: 'cpu' | '
   for (const c of cases) {
     let pair = sessions.get(c.file);
     if (!pair) {
+      // Cases of one model are consecutive: free the previous model's sessions (the replicas weigh up to 174 MB each).
+      await releaseAll(sessions);
       const bytes = readFileSync(c.file);
       pair = [await InferenceSession.create(bytes, { backend }), await ort.InferenceSession.create(bytes)];
       sessions.set(c.file, pair);
@@ -105,11 +136,11 @@ export async function runParity(cases: readonly ParityCase[], backend: 'cpu' | '
     const [ours, reference] = pair;
     const count = c.dims.reduce((a, b) => a * b, 1);
     const [, , h, w] = c.dims as [number, number, number, number];
-    const inputs: [ParityRow['input'], Float32Array][] = [
-      ['random', seededUniform(count, 0x5eed + count, (0 - c.mean) / c.std, (255 - c.mean) / c.std)],
-      ['photo', await letterboxedPhoto(c.photo, h, w, c.mean, c.std)],
-    ];
-    for (const [kind, data] of inputs) {
+    const kinds = c.inputs ?? ['random', 'photo'];
+    for (const kind of kinds) {
+      const data = kind === 'random'
+        ? seededUniform(count, 0x5eed + count, (0 - c.mean) / c.std, (255 - c.mean) / c.std)
+        : await letterboxedPhoto(c.photo, h, w, c.mean, c.std);
       const name = ours.inputNames[0]!;
       const start = performance.now();
       const a = await ours.run({ [name]: new Tensor('float32', data, c.dims) });
@@ -125,14 +156,19 @@ export async function runParity(cases: readonly ParityCase[], backend: 'cpu' | '
       }
     }
   }
+  await releaseAll(sessions);
+  return rows;
+}
+
+async function releaseAll(sessions: Map<string, [InferenceSession, ort.InferenceSession]>): Promise<void> {
   for (const [ours, reference] of sessions.values()) {
     await ours.release();
     await reference.release();
   }
-  return rows;
+  sessions.clear();
 }
 
 export function formatRow(r: ParityRow): string {
   const verdict = r.relError <= PARITY_BOUND ? 'ok' : 'FAIL';
-  return `${r.model.padEnd(18)} ${r.dims.padEnd(12)} ${r.input.padEnd(6)} ${r.output.padEnd(10)} ${r.relError.toExponential(2).padStart(9)}  ${verdict}`;
+  return `${r.model.padEnd(18)} ${r.dims.padEnd(12)} ${r.input.padEnd(6)} ${r.output.padEnd(10)} ${r.relError.toExponential(2).padStart(9)} ${r.oursMs.toFixed(0).padStart(9)}  ${verdict}`;
 }

@@ -1,5 +1,9 @@
-/** `npm run parity [-- --backend cpu|webgpu] [--small]`: prints model × output × max relative error; exits 1 above the bound. */
-import { defaultCases, formatRow, PARITY_BOUND, runParity } from './parity.js';
+/**
+ * `npm run parity [-- --backend cpu|webgpu] [--small|--full] [--shared-only|--replicas-only]`: prints
+ * model × output × max relative error for the shared models and the forged buffalo_l replicas (forged into
+ * .cache/replicas when missing); exits 1 above the bound.
+ */
+import { defaultCases, formatRow, PARITY_BOUND, replicaCases, runParity } from './parity.js';
 
 const args = process.argv.slice(2);
 const backendArg = args[args.indexOf('--backend') + 1];
@@ -11,9 +15,13 @@ if (backend !== 'cpu' && backend !== 'webgpu') {
 if (backend === 'webgpu') process.env.VK_ICD_FILENAMES ??= '/usr/lib/chromium/vk_swiftshader_icd.json';
 // SwiftShader is a CPU emulation of a GPU: full sizes take minutes there, so webgpu defaults to the small matrix.
 const small = args.includes('--small') || (backend === 'webgpu' && !args.includes('--full'));
+const cases = [
+  ...(args.includes('--replicas-only') ? [] : defaultCases({ small })),
+  ...(args.includes('--shared-only') ? [] : await replicaCases(small ? 'small' : 'full')),
+];
 console.log(`parity vs onnxruntime-node, backend ${backend}${small ? ' (small sizes)' : ''}, bound ${PARITY_BOUND}`);
-console.log(`${'model'.padEnd(18)} ${'dims'.padEnd(12)} ${'input'.padEnd(6)} ${'output'.padEnd(10)} ${'rel err'.padStart(9)}`);
-const rows = await runParity(defaultCases({ small }), backend, (r) => console.log(formatRow(r)));
+console.log(`${'model'.padEnd(18)} ${'dims'.padEnd(12)} ${'input'.padEnd(6)} ${'output'.padEnd(10)} ${'rel err'.padStart(9)} ${'ours ms'.padStart(9)}`);
+const rows = await runParity(cases, backend, (r) => console.log(formatRow(r)));
 const worst = Math.max(...rows.map((r) => r.relError));
 const failed = rows.filter((r) => !(r.relError <= PARITY_BOUND));
 console.log(`${rows.length} outputs compared, worst ${worst.toExponential(2)}, ${failed.length} above ${PARITY_BOUND}`);
