@@ -74,3 +74,32 @@ describe('FaceAnalysis.prepare / get', () => {
     }
   });
 });
+
+describe('FaceAnalysis.get stage timings', () => {
+  // ~3 s on the 2-core box: SCRFD at 160×160 and the two smallest heads on t1.jpg.
+  it('records every stage once per model run when asked, and changes no result', async () => {
+    const app = await FaceAnalysis.create({ models: { files: files('scrfd_2.5g_bnkps', 'tiny_genderage', 'tiny_2d106') }, backend: 'cpu' });
+    try {
+      app.prepare({ detSize: [160, 160] });
+      const image = sharedPath('images', 't1.jpg');
+      const plain = await app.get(image);
+      const timings: import('../../src/pipeline/stage-timer.js').StageTiming[] = [];
+      const timed = await app.get(image, { timings });
+      assert.ok(plain.length > 0, 'faces found at 160×160');
+      assert.deepEqual(timed.map((f) => [f.bbox, f.landmark_2d_106, f.age]), plain.map((f) => [f.bbox, f.landmark_2d_106, f.age]));
+      const count = (stage: string): number => timings.filter((t) => t.stage === stage).length;
+      assert.equal(count('decode'), 1);
+      assert.equal(count('detection.pre'), 1);
+      assert.equal(count('detection.forward'), 1);
+      // The heads' batch is static (1): one warp for all faces, one forward per face.
+      for (const head of ['landmark_2d_106', 'genderage']) {
+        assert.equal(count(`${head}.align`), 1, head);
+        assert.equal(count(`${head}.forward`), plain.length, head);
+      }
+      assert.ok(timings.every((t) => t.ms >= 0 && Number.isFinite(t.ms)));
+      assert.deepEqual([...new Set(timings.filter((t) => t.kind === 'forward').map((t) => t.stage))], ['detection.forward', 'landmark_2d_106.forward', 'genderage.forward']);
+    } finally {
+      await app.release();
+    }
+  });
+});
