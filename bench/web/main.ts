@@ -1,17 +1,31 @@
 /**
- * The benchmark page. Settings come from the form or from the URL (models=a.onnx,b.onnx&sizes=320&backends=…
- * &warmup=1&runs=3&autorun=1), which is how `npm run bench:browser` drives it. The finished report is kept on
+ * The benchmark page. Models come from the site, from files or URLs the user gives, or are forged in the page
+ * (buffalo_l replicas, built in a worker). Settings come from the form or from the URL (models=a.onnx,b.onnx
+ * &replicas=genderage,w600k_r50&seed=N&sizes=320&backends=…&warmup=1&runs=3&autorun=1), which is how
+ * `npm run bench:browser` drives it. The finished report is kept on
  * `window.insightgpuBench` for automation and offered as a JSON download.
  */
 import { adapterLabel, describeAdapter, type AdapterReport } from '../../web/lib/gpu-info.js';
 import { runBenchmark, type BenchModelSource, type BenchReport, type BenchSettings } from './bench-core.js';
 import { drawChart } from './charts.js';
+import { forgeInWorker } from './forge-client.js';
+import { DEFAULT_SEED, REPLICA_NAMES } from '../../models/forge/names.js';
 import { BACKENDS, createRunner, isBackendId, type BackendId } from './runners.js';
 import { TABLE_HEADER, describeSettings, tableCells } from './table.js';
+
+/** What the page forged for the last run: enough to check the bytes equal the Node forge's. */
+export interface ForgedRecord {
+  readonly replica: string;
+  readonly seed: number;
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly milliseconds: number;
+}
 
 export interface BenchPageState {
   state: 'idle' | 'running' | 'done' | 'failed';
   report?: BenchReport;
+  forged?: ForgedRecord[];
   error?: string;
 }
 
@@ -23,9 +37,13 @@ window.insightgpuBench = { state: 'idle' };
 
 const $ = <T extends HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
-  if (!el) throw new Error(`page element #${id} is missing`);
+  if (!el) throw new BenchPageError(`page element #${id} is missing`);
   return el as T;
 };
+
+class BenchPageError extends Error {
+  override readonly name = 'BenchPageError';
+}
 
 const params = new URLSearchParams(location.search);
 const ownModels: BenchModelSource[] = [];
@@ -49,7 +67,7 @@ async function listServedModels(): Promise<void> {
   const wanted = params.get('models')?.split(',').filter((s) => s) ?? ['mobilefacenet.onnx'];
   try {
     const res = await fetch('/models/index.json');
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    if (!res.ok) throw new BenchPageError(`HTTP ${res.status}`);
     const { models } = (await res.json()) as { models: { name: string; bytes: number }[] };
     box.querySelector('p')?.remove();
     if (models.length === 0) box.append('no models are served; open files or give a URL below');
@@ -63,11 +81,52 @@ async function listServedModels(): Promise<void> {
       box.append(label);
     }
     const missing = wanted.filter((w) => !models.some((m) => m.name === w));
-    if (params.has('models') && missing.length) throw new Error(`requested models not served: ${missing.join(', ')}`);
+    if (params.has('models') && missing.length) throw new BenchPageError(`requested models not served: ${missing.join(', ')}`);
   } catch (e) {
     box.append(Object.assign(document.createElement('p'), { className: 'error', textContent: `model list unavailable: ${String(e)}` }));
     throw e;
   }
+}
+
+function buildForgeChoices(): void {
+  const wanted = params.get('replicas')?.split(',').filter((s) => s) ?? [];
+  const unknown = wanted.filter((w) => !(REPLICA_NAMES as readonly string[]).includes(w));
+  if (unknown.length) throw new BenchPageError(`unknown replica(s) ${unknown.join(', ')} (known: ${REPLICA_NAMES.join(', ')})`);
+  const box = $('forged-models');
+  for (const name of REPLICA_NAMES) {
+    const label = document.createElement('label');
+    const cb = document.createElement('input');
+    cb.type = 'checkbox';
+    cb.value = name;
+    cb.checked = wanted.includes(name);
+    label.append(cb, ` ${name}`);
+    box.insertBefore(label, box.querySelector('label'));
+  }
+  $<HTMLInputElement>('forge-seed').value = params.get('seed') ?? String(DEFAULT_SEED);
+}
+
+function readSeed(): number {
+  const text = $<HTMLInputElement>('forge-seed').value.trim();
+  const seed = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(seed)) throw new BenchPageError(`the forge seed must be a non-negative integer, got '${text}'`);
+  return seed;
+}
+
+async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Forges the ticked replicas in a worker; each becomes a model row labelled as forged. */
+async function forgeChosen(): Promise<{ models: BenchModelSource[]; records: ForgedRecord[] }> {
+  const names = [...$('forged-models').querySelectorAll<HTMLInputElement>('input[type=checkbox]:checked')].map((cb) => cb.value);
+  if (names.length === 0) return { models: [], records: [] };
+  const seed = readSeed();
+  const forged = await forgeInWorker({ names, seed }, (name) => setStatus(`forging ${name} (seed ${seed})…`));
+  const records = await Promise.all(forged.map(async (f) => ({
+    replica: f.replica, seed, bytes: f.bytes.byteLength, sha256: await sha256Hex(f.bytes), milliseconds: f.milliseconds,
+  })));
+  return { models: forged, records };
 }
 
 function addOwnModel(model: BenchModelSource): void {
@@ -79,7 +138,7 @@ function addOwnModel(model: BenchModelSource): void {
 
 function buildBackendChoices(): void {
   const chosen = params.get('backends')?.split(',') ?? [...BACKENDS];
-  for (const id of chosen) if (!isBackendId(id)) throw new Error(`unknown backend '${id}' (known: ${BACKENDS.join(', ')})`);
+  for (const id of chosen) if (!isBackendId(id)) throw new BenchPageError(`unknown backend '${id}' (known: ${BACKENDS.join(', ')})`);
   const box = $('backends');
   for (const id of BACKENDS) {
     const label = document.createElement('label');
@@ -102,7 +161,7 @@ function readSettings(): BenchSettings {
 
 async function fetchModel(url: string, name: string): Promise<BenchModelSource> {
   const res = await fetch(url);
-  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  if (!res.ok) throw new BenchPageError(`${url}: HTTP ${res.status}`);
   return { name, bytes: new Uint8Array(await res.arrayBuffer()) };
 }
 
@@ -137,11 +196,13 @@ async function run(): Promise<void> {
   const progress = $<HTMLProgressElement>('progress');
   try {
     const settings = readSettings();
-    if (settings.backends.length === 0) throw new Error('choose at least one backend');
+    if (settings.backends.length === 0) throw new BenchPageError('choose at least one backend');
     const served = [...$('served-models').querySelectorAll<HTMLInputElement>('input:checked')].map((cb) => cb.value);
     setStatus('loading models…');
-    const models = [...await Promise.all(served.map((name) => fetchModel(`/models/${encodeURIComponent(name)}`, name))), ...ownModels];
-    if (models.length === 0) throw new Error('choose at least one model');
+    const fetched = await Promise.all(served.map((name) => fetchModel(`/models/${encodeURIComponent(name)}`, name)));
+    const forged = await forgeChosen();
+    const models = [...fetched, ...forged.models, ...ownModels];
+    if (models.length === 0) throw new BenchPageError('choose at least one model');
     progress.hidden = false;
     progress.value = 0;
     let done = 0;
@@ -158,7 +219,7 @@ async function run(): Promise<void> {
     setStatus(`done: ${report.rows.length} rows${failed ? `, ${failed} failed (see table)` : ''}`);
     progress.value = progress.max;
     $<HTMLButtonElement>('export').disabled = false;
-    window.insightgpuBench = { state: 'done', report };
+    window.insightgpuBench = { state: 'done', report, forged: forged.records };
   } catch (e) {
     setStatus(String(e), true);
     window.insightgpuBench = { state: 'failed', error: String(e) };
@@ -182,6 +243,7 @@ async function init(): Promise<void> {
     if (v !== null) $<HTMLInputElement>(id).value = v;
   }
   buildBackendChoices();
+  buildForgeChoices();
   $('run').addEventListener('click', () => void run());
   $('export').addEventListener('click', exportJson);
   $<HTMLInputElement>('model-files').addEventListener('change', async (ev) => {

@@ -1,9 +1,10 @@
 /**
  * `npm run bench:browser`: opens the benchmark page in headless chromium (WebGPU; SwiftShader without a GPU),
  * lets it run, and prints the same table as the page. Models are served from the test bed's models folder
- * (INSIGHTGPU_MODELS to use another).
+ * (INSIGHTGPU_MODELS to use another) and/or forged in the page (--replicas: buffalo_l replicas, seeded weights).
  *
- *   npm run bench:browser -- [--models a.onnx,b.onnx] [--sizes 320,640] [--backends insightgpu-webgpu,ort-webgpu,…]
+ *   npm run bench:browser -- [--models a.onnx,b.onnx] [--replicas genderage,w600k_r50] [--seed N]
+ *                            [--sizes 320,640] [--backends insightgpu-webgpu,ort-webgpu,…]
  *                            [--warmup 1] [--runs 5] [--json OUT.json] [--screenshot OUT.png] [--timeout-min 60]
  *                            [--row-timeout-s 900]
  *
@@ -24,6 +25,9 @@ class BenchUsageError extends Error {
 
 export interface HeadlessBenchOptions {
   models: string;
+  /** Replicas the page forges itself (comma-separated; '' for none). */
+  replicas: string;
+  seed?: number;
   sizes: string;
   backends: string;
   warmup: number;
@@ -37,6 +41,7 @@ export interface HeadlessBenchOptions {
 const DEFAULTS: HeadlessBenchOptions = {
   models: 'scrfd_2.5g_bnkps.onnx,scrfd_500m_bnkps.onnx,mobilefacenet.onnx,tiny_2d106.onnx,tiny_3d68.onnx,tiny_genderage.onnx',
   // 320 keeps a SwiftShader run in minutes; on a real GPU ask for 640 too.
+  replicas: '',
   sizes: '320',
   backends: BACKENDS.join(','),
   warmup: 1,
@@ -61,6 +66,8 @@ export function parseArgs(argv: readonly string[]): HeadlessBenchOptions {
     };
     switch (flag) {
       case '--models': o.models = value(); break;
+      case '--replicas': o.replicas = value(); break;
+      case '--seed': o.seed = count(0); break;
       case '--sizes': o.sizes = value(); break;
       case '--backends': o.backends = value(); break;
       case '--warmup': o.warmup = count(0); break;
@@ -81,7 +88,7 @@ export async function runHeadlessBench(o: HeadlessBenchOptions): Promise<number>
   try {
     const page = await browser.context.newPage();
     const errors = collectPageErrors(page);
-    const query = new URLSearchParams({ models: o.models, sizes: o.sizes, backends: o.backends, warmup: String(o.warmup), runs: String(o.runs), rowTimeout: String(o.rowTimeoutS), autorun: '1' });
+    const query = new URLSearchParams({ models: o.models, replicas: o.replicas, ...(o.seed !== undefined ? { seed: String(o.seed) } : {}), sizes: o.sizes, backends: o.backends, warmup: String(o.warmup), runs: String(o.runs), rowTimeout: String(o.rowTimeoutS), autorun: '1' });
     await page.goto(`${server.url}/bench/web/?${query}`, { timeout: 300_000 });
     const gpu = await probeWebGpu(page);
     if (!gpu.ok) process.stderr.write(`warning: ${gpu.why}; WebGPU rows will fail\n`);
@@ -103,6 +110,7 @@ export async function runHeadlessBench(o: HeadlessBenchOptions): Promise<number>
       return 1;
     }
     const report = state.report;
+    for (const f of state.forged ?? []) process.stdout.write(`forged in the page: ${f.replica} (seed ${f.seed}) ${f.bytes.toLocaleString('en-US')} bytes in ${(f.milliseconds / 1000).toFixed(1)} s, sha256 ${f.sha256.slice(0, 16)}…\n`);
     process.stdout.write(`adapter: ${adapterLabel(report.adapter)}\n${report.userAgent}\n\n${formatTextTable(report)}\n\n${describeSettings(report)}\n`);
     if (errors.length) process.stderr.write(`page errors:\n${errors.join('\n')}\n`);
     if (o.json) {

@@ -9,8 +9,9 @@ import type { Prng } from './prng.js';
 import { DET_10G, buildScrfd } from './scrfd.js';
 import type { OpInventory } from './inventory.js';
 
-export const REPLICA_NAMES = ['det_10g', '2d106det', '1k3d68', 'genderage', 'w600k_r50'] as const;
-export type ReplicaName = (typeof REPLICA_NAMES)[number];
+import type { ReplicaName } from './names.js';
+
+export { REPLICA_NAMES, type ReplicaName } from './names.js';
 
 export interface SpecFacts {
   readonly inputName: string;

@@ -1,0 +1,6 @@
+/** The replicas' names and the default seed alone (no builders), for pages that list them without loading the forge. */
+export const REPLICA_NAMES = ['det_10g', '2d106det', '1k3d68', 'genderage', 'w600k_r50'] as const;
+export type ReplicaName = (typeof REPLICA_NAMES)[number];
+
+/** The seed `forge-models`, the cache and the benchmark page use unless told otherwise. */
+export const DEFAULT_SEED = 20240601;
