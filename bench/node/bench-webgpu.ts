@@ -5,6 +5,7 @@
  * peak activation memory.
  *
  *   npm run bench -- --backend webgpu [--json FILE] [--runs N] [--warmup N] [--models a,b] [--adapter NAME] [--no-peer]
+ *                    [--replicas DIR] [--profile]
  *
  * On a software adapter (SwiftShader) the defaults are the small sizes (SCRFD-2.5G at 160×160, the heads); on a
  * real GPU every model at its bench size (detectors at 640×640). A benchmark, not a test: it never asserts on time.
@@ -15,7 +16,10 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InferenceSession } from '../../src/runtime/session.js';
 import { acquireDevice } from '../../src/runtime/webgpu/device.js';
-import { BENCH_MODELS, type BenchModel } from './bench-models.js';
+import { existsSync } from 'node:fs';
+import { forgeModels } from '../../models/forge/index.js';
+import { BENCH_MODELS, REPLICA_BENCH_MODELS, type BenchModel } from './bench-models.js';
+import { modelMacs } from './model-macs.js';
 import { formatMs, measure } from './bench-util.js';
 
 export interface WebGpuBenchOptions {
@@ -26,6 +30,10 @@ export interface WebGpuBenchOptions {
   readonly adapterName?: string;
   /** Skip onnxruntime-web (e.g. where its WebGPU EP cannot start). */
   readonly peer: boolean;
+  /** Folder of forged buffalo_l replicas (forged there when missing); enables the replica models. */
+  readonly replicasDir?: string;
+  /** Print each model's top ops by GPU time (timestamp queries where the adapter has them). */
+  readonly profile: boolean;
 }
 
 export interface WebGpuBenchRow {
@@ -42,6 +50,9 @@ export interface WebGpuBenchRow {
   readonly peak_bytes: number;
   /** max|ours − peer| / max|peer| over all outputs: both engines computed the same thing. */
   readonly rel_error_vs_peer: number | null;
+  /** Conv/Gemm/MatMul multiply-accumulates at these dims, and the FLOP rate our median latency achieves. */
+  readonly macs: number;
+  readonly ours_gflops: number;
 }
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -117,23 +128,35 @@ export async function runWebgpuBench(options: WebGpuBenchOptions, log: (line: st
   // process from exiting) while onnxruntime-web awaits them with nothing else pending.
   const keepAlive = setInterval(() => {}, 1000);
   try {
-  const catalogue = [...SOFTWARE_DEFAULTS, ...BENCH_MODELS];
+  const replicas = options.replicasDir ? REPLICA_BENCH_MODELS : [];
+  const catalogue = [...SOFTWARE_DEFAULTS, ...BENCH_MODELS, ...replicas];
   const chosen = options.models
     ? options.models.map((n) => catalogue.find((m) => m.name === n) ?? (() => { throw new Error(`unknown model '${n}' (known: ${catalogue.map((m) => m.name).join(', ')})`); })())
-    : software ? SOFTWARE_DEFAULTS : BENCH_MODELS;
+    : [...(software ? SOFTWARE_DEFAULTS : BENCH_MODELS), ...replicas.filter((m) => !software || m.name !== 'det_10g@640')];
+  const dirOf = (model: BenchModel): string => (replicas.includes(model) ? options.replicasDir! : options.modelsDir);
+  if (options.replicasDir) {
+    const missing = [...new Set(chosen.filter((m) => replicas.includes(m)).map((m) => m.file))]
+      .filter((f) => !existsSync(join(options.replicasDir!, f)));
+    if (missing.length > 0) {
+      log(`forging ${missing.join(', ')} into ${options.replicasDir} …`);
+      await forgeModels({ outDir: options.replicasDir, only: missing.map((f) => f.replace(/\.onnx$/, '')) });
+    }
+  }
   const ort = options.peer ? await loadOrtWebGpu(options.adapterName) : undefined;
   const rows: WebGpuBenchRow[] = [];
   for (const model of chosen) {
-    const bytes = readFileSync(join(options.modelsDir, model.file));
+    const bytes = readFileSync(join(dirOf(model), model.file));
+    const macs = modelMacs(bytes, model.input, model.dims);
     const input = seeded(model.dims.reduce((a, b) => a * b, 1));
     let t = performance.now();
-    const session = await InferenceSession.create(bytes, { backend: 'webgpu', webgpu: { device: gpu.device } });
+    const session = await InferenceSession.create(bytes, { backend: 'webgpu', webgpu: { device: gpu.device }, profiling: false });
     const feeds = { [model.input]: { type: 'float32' as const, data: input, dims: [...model.dims] } };
     const oursOut = await session.run(feeds);
     const coldOurs = performance.now() - t;
     const ours = await measure(async () => { await session.run(feeds); }, options.warmup, options.runs);
     const peakBytes = session.peakBytes;
     await session.release();
+    if (options.profile) await printProfile(bytes, gpu.device, feeds, log);
     let peerMs: number | null = null;
     let coldPeer: number | null = null;
     let err: number | null = null;
@@ -150,7 +173,7 @@ export async function runWebgpuBench(options: WebGpuBenchOptions, log: (line: st
     const row: WebGpuBenchRow = {
       model: model.name, dims: model.dims, backend: 'webgpu', adapter, ours_ms: ours.median, peer: 'ort-web-webgpu', peer_ms: peerMs,
       ratio: peerMs ? ours.median / peerMs : null, cold_ours_ms: coldOurs, cold_peer_ms: coldPeer,
-      peak_bytes: peakBytes, rel_error_vs_peer: err,
+      peak_bytes: peakBytes, rel_error_vs_peer: err, macs, ours_gflops: (2 * macs) / (ours.median * 1e6),
     };
     rows.push(row);
     log(formatRow(row));
@@ -162,14 +185,28 @@ export async function runWebgpuBench(options: WebGpuBenchOptions, log: (line: st
   }
 }
 
-const HEADER = ['model', 'dims', 'ours', 'ort-web webgpu', 'ratio', 'cold ours', 'cold peer', 'cold ratio', 'peak MiB', 'rel err'];
+/** A separate profiling session (profiling changes how a run is encoded): top op types and nodes by GPU time. */
+async function printProfile(bytes: Uint8Array, device: GPUDevice, feeds: Parameters<InferenceSession['run']>[0], log: (line: string) => void): Promise<void> {
+  const session = await InferenceSession.create(bytes, { backend: 'webgpu', webgpu: { device }, profiling: true });
+  for (let i = 0; i < 3; i++) await session.run(feeds);
+  const profile = session.lastProfile() ?? [];
+  await session.release();
+  const total = profile.reduce((s, p) => s + p.ms, 0);
+  const byOp = new Map<string, { ms: number; count: number }>();
+  for (const p of profile) { const e = byOp.get(p.opType) ?? { ms: 0, count: 0 }; e.ms += p.ms; e.count++; byOp.set(p.opType, e); }
+  log(`  profile: ${profile.length} steps, ${total.toFixed(3)} ms of step time; by op: ` +
+    [...byOp].sort((a, b) => b[1].ms - a[1].ms).map(([op, e]) => `${op}×${e.count} ${e.ms.toFixed(3)}`).join(', '));
+  log(`  slowest: ${[...profile].sort((a, b) => b.ms - a.ms).slice(0, 6).map((p) => `${p.node} ${p.ms.toFixed(3)}`).join(', ')}`);
+}
+
+const HEADER = ['model', 'dims', 'ours', 'ort-web webgpu', 'ratio', 'cold ours', 'cold peer', 'cold ratio', 'peak MiB', 'rel err', 'GFLOP/s'];
 
 function formatRow(r: WebGpuBenchRow): string {
   const cells = [
     r.model, r.dims.join('x'), formatMs(r.ours_ms), r.peer_ms === null ? '-' : formatMs(r.peer_ms),
     r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`, formatMs(r.cold_ours_ms), r.cold_peer_ms === null ? '-' : formatMs(r.cold_peer_ms),
     r.cold_peer_ms === null ? '-' : `${(r.cold_ours_ms / r.cold_peer_ms).toFixed(2)}x`, (r.peak_bytes / 2 ** 20).toFixed(2),
-    r.rel_error_vs_peer === null ? '-' : r.rel_error_vs_peer.toExponential(1),
+    r.rel_error_vs_peer === null ? '-' : r.rel_error_vs_peer.toExponential(1), r.ours_gflops.toPrecision(4),
   ];
   return cells.map((c, i) => (i < 2 ? c.padEnd(16) : c.padStart(12))).join(' ');
 }
@@ -181,6 +218,8 @@ function parseArgs(argv: readonly string[]): { options: WebGpuBenchOptions; json
   let models: string[] | undefined;
   let adapterName: string | undefined;
   let peer = true;
+  let profile = false;
+  let replicasDir: string | undefined;
   let modelsDir = process.env['INSIGHTGPU_MODELS'] ?? DEFAULT_MODELS_DIR;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -194,10 +233,12 @@ function parseArgs(argv: readonly string[]): { options: WebGpuBenchOptions; json
       case '--models-dir': modelsDir = value(); break;
       case '--adapter': adapterName = value(); break;
       case '--no-peer': peer = false; break;
+      case '--profile': profile = true; break;
+      case '--replicas': replicasDir = resolve(value()); break;
       default: throw new Error(`unknown argument '${arg}'`);
     }
   }
-  return { options: { models, modelsDir, runs, warmup, adapterName, peer }, json };
+  return { options: { models, modelsDir, runs, warmup, adapterName, peer, profile, replicasDir }, json };
 }
 
 /** CLI entry used by bench/node/bench.ts for `--backend webgpu`: prints the table, returns the exit code. */

@@ -1,0 +1,24 @@
+#!/bin/bash
+# Every measurement for a lent GPU machine, in one prepared script (../shared/docs/TESTBED.md, "A real GPU").
+# Here:   bash ../shared/device/prepare-carry.sh && bash bench/device/stage-assets.sh
+# There:  bash .gpu/on-device.sh bash bench/device/run-gpu.sh        (carry .gpu and .devassets)
+# Prints each benchmark's table; full JSON and the log go to $OUT (or /tmp/insightgpu-gpu-out).
+set -uo pipefail
+out=${OUT:-/tmp/insightgpu-gpu-out}
+mkdir -p "$out"
+assets=.devassets
+step() {
+  local limit=$1; shift
+  echo "== $*" | tee -a "$out/log.txt"
+  # Dawn warns about XDG_RUNTIME_DIR once per adapter probe; the noise is dropped, everything else kept.
+  timeout "$limit" "$@" 2>&1 | grep -v XDG_RUNTIME_DIR | tee -a "$out/log.txt"
+}
+vulkaninfo --summary 2>/dev/null | grep -E 'deviceName|driverVersion' | head -4
+step 120 node --import tsx bench/node/bench-gemm.ts --size 2048,4096 --json "$out/gemm.json"
+step ${WEBGPU_LIMIT:-300} node --import tsx bench/node/bench.ts --backend webgpu --models-dir "$assets/models" \
+  --replicas .cache/replicas-device ${PROFILE:---profile} --warmup 3 --runs 20 --json "$out/webgpu.json"
+if [ -f bench/node/bench-pipeline.ts ] && [ -z "${SKIP_PIPELINE:-}" ]; then
+  step 150 node --import tsx bench/node/bench.ts --pipeline --backend webgpu --models "$assets/models" \
+    --image "$assets/images/t1.jpg" --json "$out/pipeline.json"
+fi
+echo "== done"
