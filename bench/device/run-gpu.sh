@@ -1,6 +1,6 @@
 #!/bin/bash
 # Every measurement for a lent GPU machine, in one prepared script (../shared/docs/TESTBED.md, "A real GPU").
-# Here:   bash ../shared/device/prepare-carry.sh && bash bench/device/stage-assets.sh
+# Here:   bash bench/device/pack.sh && bash bench/device/stage-assets.sh
 # There:  bash .gpu/on-device.sh bash bench/device/run-gpu.sh        (carry .gpu and .devassets)
 # Prints each benchmark's table; full JSON and the log go to $OUT (or /tmp/insightgpu-gpu-out).
 set -uo pipefail
@@ -16,7 +16,7 @@ step() {
 vulkaninfo --summary 2>/dev/null | grep -E 'deviceName|driverVersion' | head -4
 step 120 node --import tsx bench/node/bench-gemm.ts --size 2048,4096 --json "$out/gemm.json"
 step ${WEBGPU_LIMIT:-300} node --import tsx bench/node/bench.ts --backend webgpu --models-dir "$assets/models" \
-  --replicas .cache/replicas-device ${PROFILE:---profile} --warmup 3 --runs 20 --json "$out/webgpu.json"
+  --replicas .cache/replicas-device ${PROFILE:---profile} --warmup 2 --runs 10 --json "$out/webgpu.json"
 if [ -f bench/node/bench-pipeline.ts ] && [ -z "${SKIP_PIPELINE:-}" ]; then
   step 150 node --import tsx bench/node/bench.ts --pipeline --backend webgpu --models "$assets/models" \
     --image "$assets/images/t1.jpg" --json "$out/pipeline.json"

@@ -1,0 +1,25 @@
+#!/bin/bash
+# Packs .gpu/ for a lent GPU machine like ../shared/device/prepare-carry.sh, but with a node_modules trimmed to what
+# the GPU benchmarks load (the shared script's tree exceeds the 64 MiB a call may carry once onnxruntime-web's four
+# wasm builds are in). Needs .gpu.node.xz.cache from one run of the shared script, or makes it.
+set -euo pipefail
+root=$(git rev-parse --show-toplevel); cd "$root"
+shared=$(cd ../shared/device && pwd)
+grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || echo '/.gpu/' >> .git/info/exclude
+grep -qx '/.gpu.node.xz.cache' .git/info/exclude || echo '/.gpu.node.xz.cache' >> .git/info/exclude
+[ -f .gpu.node.xz.cache ] || xz -T2 -6 -c "$(readlink -f "$(command -v node)")" > .gpu.node.xz.cache
+rm -rf .gpu && mkdir -p .gpu
+cp .gpu.node.xz.cache .gpu/node.xz
+cp /usr/lib/chromium/libvulkan.so.1 .gpu/
+cp "$shared/on-device.sh" .gpu/
+ortweb=node_modules/onnxruntime-web/dist
+tar -cf - \
+  --exclude='node_modules/webgpu/dist/darwin*' --exclude='node_modules/webgpu/dist/win32*' --exclude='node_modules/webgpu/dist/linux-arm64' \
+  --exclude='node_modules/onnxruntime-node' --exclude='node_modules/playwright*' --exclude='node_modules/typescript' \
+  --exclude='node_modules/@typescript' --exclude='node_modules/vite*' --exclude='node_modules/@rolldown' \
+  --exclude='node_modules/lightningcss*' --exclude='node_modules/chart.js' --exclude='node_modules/@types' \
+  --exclude='node_modules/.cache' --exclude='*.map' --exclude='*.d.ts' --exclude="$ortweb/*" \
+  node_modules "$ortweb/ort.webgpu.bundle.min.mjs" "$ortweb/ort-wasm-simd-threaded.asyncify.mjs" \
+  "$ortweb/ort-wasm-simd-threaded.asyncify.wasm" | xz -T2 -3 > .gpu/tree.tar.xz
+du -sh .gpu/*
+total=$(du -sm .gpu | cut -f1); [ "$total" -lt 50 ] || echo "WARNING: .gpu is ${total} MiB; what travels must stay under 64 MiB"
