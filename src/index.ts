@@ -1,6 +1,6 @@
 export { InferenceSession } from './runtime/session.js';
 export type { BackendName, SessionOptions, ValueMetadata, WebGpuOptions, FeedsType, ReturnType } from './runtime/session.js';
-export { Tensor } from './runtime/tensor.js';
+export { Tensor, GpuTensor } from './runtime/tensor.js';
 export type { TensorType } from './runtime/tensor.js';
 export type { StepTiming } from './runtime/backend.js';
 export {
