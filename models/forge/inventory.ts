@@ -39,3 +39,19 @@ export function convGemmMacs(model: Model, inputDims: readonly number[]): number
 export function formatInventory(inv: OpInventory): string {
   return Object.entries(inv).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([k, v]) => `${k} ${v}`).join(', ');
 }
+
+/**
+ * The distinct layers of a model at one input shape: each node's op type, attributes and input shapes (what a
+ * kernel is chosen and compiled for). Two models with equal sets exercise the same kernels on the same shapes.
+ */
+export function layerSignatures(model: Model, inputDims: readonly number[]): Set<string> {
+  const input = model.graph.inputs[0]!;
+  const graph = specializeGraph(model, new Map([[input.name, { type: 'float32', dims: inputDims }]]));
+  const signatures = new Set<string>();
+  for (const step of graph.steps) {
+    const attributes = [...step.node.attributes.entries()].sort(([a], [b]) => a.localeCompare(b));
+    const shapes = step.inputs.map((name) => graph.types.get(name)?.dims ?? null);
+    signatures.add(JSON.stringify([step.node.opType, attributes, shapes]));
+  }
+  return signatures;
+}

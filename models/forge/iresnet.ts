@@ -8,7 +8,8 @@ import type { Prng } from './prng.js';
 import { TorchExportStyle } from './torch-export-style.js';
 import { convWeight, nearIdentityBatchNorm, preluGain, preluSlopes, smallBias } from './weights.js';
 
-const LAYERS = [3, 4, 14, 3] as const;
+/** Blocks per stage of IResNet-50. */
+export const IRESNET50_LAYERS: readonly [number, number, number, number] = [3, 4, 14, 3];
 const PLANES = [64, 128, 256, 512] as const;
 const EMBEDDING = 512;
 const OUTPUT_NAME = 683;
@@ -17,6 +18,14 @@ const PRELU_SLOPE = 0.25;
 const RESIDUAL_BRANCH_GAIN = 0.3;
 
 export function buildIResNet50(prng: Prng): OnnxGraphBuilder {
+  return buildIResNet(prng, IRESNET50_LAYERS);
+}
+
+/**
+ * IResNet with `layers` blocks per stage. Other depths than 50's exist for tests: [2, 2, 2, 2] has every distinct
+ * layer of w600k_r50 (each stage's strided projection block and its identity block) at ~40% of its compute.
+ */
+export function buildIResNet(prng: Prng, layers: readonly [number, number, number, number]): OnnxGraphBuilder {
   const graph = new OnnxGraphBuilder('torch-jit-export');
   const t = new TorchExportStyle(graph);
   const input = graph.addInput('input.1', 'float32', ['None', 3, 112, 112]);
@@ -51,7 +60,7 @@ export function buildIResNet50(prng: Prng): OnnxGraphBuilder {
   const gain = preluGain(PRELU_SLOPE);
   let x = prelu(foldedConv(input, 3, 64, 3, 1, gain), 64);
   let channels = 64;
-  LAYERS.forEach((blocks, layer) => {
+  layers.forEach((blocks, layer) => {
     const planes = PLANES[layer]!;
     for (let block = 0; block < blocks; block++) {
       const prefix = `layer${layer + 1}.${block}`;

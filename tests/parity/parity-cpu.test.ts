@@ -11,8 +11,9 @@ test('cpu backend matches onnxruntime-node on every shared model, size and outpu
   assert.ok(rows.length >= 2 * 9 * 4, 'every detector size and head ran on random and photo inputs');
 });
 
-// The five buffalo_l replicas at their real input sizes (det_10g at 640×640), fed the photo only: about 1.5 min on
-// 2 cores, most of it det_10g, w600k_r50 and 1k3d68 (`npm run parity` also feeds them a seeded random tensor).
+// The five buffalo_l replicas at their real input sizes (det_10g at 640×640), fed the photo only: ~90 s alone on the
+// 2-core box (270 s measured while a SwiftShader run shared the cores), most of it det_10g, w600k_r50 and 1k3d68
+// (`npm run parity` also feeds them a seeded random tensor).
 test('cpu backend matches onnxruntime-node on the five buffalo_l replicas at full size', { timeout: 10 * 60_000 }, async () => {
   const rows = await runParity(await replicaCases('full', ['photo']), 'cpu');
   console.log(rows.map(formatRow).join('\n'));
