@@ -1,7 +1,7 @@
 import type { ConvParams } from './conv.js';
 import { epilogueWgsl } from './epilogue.wgsl.js';
 import type { GpuBinding, GpuDispatch, GpuKernel } from './kernel-api.gpu.js';
-import { directMatmulShader, tiledMatmulShader } from './tiled-matmul.wgsl.js';
+import { matmulDispatches } from './tiled-matmul.wgsl.js';
 import { declareBindings, grid } from './wgsl-common.wgsl.js';
 
 /**
@@ -22,8 +22,10 @@ export const convGpu: GpuKernel<ConvParams> = {
     const [, c, , ] = p.inDims;
     const [, m] = p.outDims;
     const depthwise = p.group === c && m === c;
-    const dispatch = depthwise ? depthwiseConv(p, ep.bindings, ep.fn, maxWorkgroupsPerDimension) : gemmConv(p, ep.bindings, ep.fn, software);
-    return { kind: 'dispatches', dispatches: [dispatch] };
+    const dispatches = depthwise
+      ? [depthwiseConv(p, ep.bindings, ep.fn, maxWorkgroupsPerDimension)]
+      : gemmConv(p, ep.bindings, ep.fn, { software, maxWorkgroupsPerDimension });
+    return { kind: 'dispatches', dispatches };
   },
 };
 
@@ -35,7 +37,8 @@ function bindingsOf(extra: Extra): { bindings: GpuBinding[]; decl: string } {
   return { bindings, decl: declareBindings(bindings, names, names.map(() => 'f32')) };
 }
 
-function gemmConv(p: ConvParams, extra: Extra, epilogueFn: string, software: boolean): GpuDispatch {
+function gemmConv(p: ConvParams, extra: Extra, epilogueFn: string, options: { software: boolean; maxWorkgroupsPerDimension: number }): GpuDispatch[] {
+  const { software } = options;
   const [n, c, h, w] = p.inDims;
   const [, m, ho, wo] = p.outDims;
   const [kh, kw] = p.kernel;
@@ -82,8 +85,7 @@ function gemmConv(p: ConvParams, extra: Extra, epilogueFn: string, software: boo
 }`;
     spec = { m: mg, n: cols, k, batches: p.group, declarations: `${decl}\n${epilogueFn}\n${helper}`, columnSetup, loadA, loadB, store };
   }
-  const { shader, workgroups } = (software ? directMatmulShader : tiledMatmulShader)(spec);
-  return { shader, bindings, workgroups };
+  return matmulDispatches(spec, bindings, options);
 }
 
 const DEPTHWISE_WORKGROUP = 128;

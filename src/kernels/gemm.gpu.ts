@@ -1,13 +1,13 @@
 import { epilogueWgsl } from './epilogue.wgsl.js';
 import type { GemmParams, MatMulParams } from './gemm.js';
 import type { GpuBinding, GpuKernel } from './kernel-api.gpu.js';
-import { directMatmulShader, tiledMatmulShader } from './tiled-matmul.wgsl.js';
+import { matmulDispatches } from './tiled-matmul.wgsl.js';
 import { declareBindings, f32, gatherOffset, strides } from './wgsl-common.wgsl.js';
 
 /** Gemm: alpha·op(A)·op(B) + beta·C (C broadcast to [M, N]), then the fused epilogue; the transposes are strides. */
 export const gemmGpu: GpuKernel<GemmParams> = {
   opTypes: ['Gemm'],
-  lower({ params: p, inputs, software }) {
+  lower({ params: p, inputs, software, maxWorkgroupsPerDimension }) {
     if (inputs[0]?.type !== 'float32' || inputs[1]?.type !== 'float32') return undefined;
     const c = inputs[2];
     const useC = c !== undefined && p.beta !== 0;
@@ -27,22 +27,22 @@ export const gemmGpu: GpuKernel<GemmParams> = {
     }
     const aIndex = p.transA ? `kIdx * ${p.m}u + row` : `row * ${p.k}u + kIdx`;
     const bIndex = p.transB ? `col * ${p.k}u + kIdx` : `kIdx * ${p.n}u + col`;
-    const { shader, workgroups } = (software ? directMatmulShader : tiledMatmulShader)({
+    const dispatches = matmulDispatches({
       m: p.m, n: p.n, k: p.k, batches: 1,
       declarations: `${declareBindings(bindings, names, names.map(() => 'f32'))}\n${ep.fn}`,
       loadA: `a[${aIndex}]`,
       loadB: `b[${bIndex}]`,
       store: `let idx = row * ${p.n}u + col;
       y[idx] = epilogue(${p.alpha === 1 ? 'v' : `${f32(p.alpha)} * v`}${cTerm}, col, idx);`,
-    });
-    return { kind: 'dispatches', dispatches: [{ shader, bindings, workgroups }] };
+    }, bindings, { software, maxWorkgroupsPerDimension });
+    return { kind: 'dispatches', dispatches };
   },
 };
 
 /** MatMul with numpy broadcasting of the batch dims: one workgroup layer per output batch. */
 export const matMulGpu: GpuKernel<MatMulParams> = {
   opTypes: ['MatMul'],
-  lower({ params: p, inputs, software }) {
+  lower({ params: p, inputs, software, maxWorkgroupsPerDimension }) {
     if (inputs[0]?.type !== 'float32' || inputs[1]?.type !== 'float32') return undefined;
     const batches = p.batchDims.reduce((x, d) => x * d, 1);
     const rank = p.batchDims.length;
@@ -52,7 +52,7 @@ export const matMulGpu: GpuKernel<MatMulParams> = {
       return strides(pd).map((s, i) => (pd[i] === 1 ? 0 : s));
     };
     const bindings: GpuBinding[] = [{ kind: 'input', index: 0 }, { kind: 'input', index: 1 }, { kind: 'output', index: 0 }];
-    const { shader, workgroups } = (software ? directMatmulShader : tiledMatmulShader)({
+    const dispatches = matmulDispatches({
       m: p.m, n: p.n, k: p.k, batches,
       declarations: `${declareBindings(bindings, ['a', 'b', 'y'], ['f32', 'f32', 'f32'])}
 fn aBase(z: u32) -> u32 {
@@ -69,7 +69,7 @@ ${gatherOffset('z', p.batchDims, batchStrides(p.bBatchDims), 'o')}
       loadA: `a[aBase(z) + row * ${p.k}u + kIdx]`,
       loadB: `b[bOff + kIdx * ${p.n}u + col]`,
       store: `y[(z * ${p.m}u + row) * ${p.n}u + col] = v;`,
-    });
-    return { kind: 'dispatches', dispatches: [{ shader, bindings, workgroups }] };
+    }, bindings, { software, maxWorkgroupsPerDimension });
+    return { kind: 'dispatches', dispatches };
   },
 };

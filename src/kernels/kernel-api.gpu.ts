@@ -12,7 +12,12 @@ export type GpuBinding =
   | { readonly kind: 'input'; readonly index: number }
   | { readonly kind: 'output'; readonly index: number }
   /** Kernel-private constant data (repacked weights, PRelu slopes, gather indices), uploaded once per plan. */
-  | { readonly kind: 'data'; readonly data: Float32Array | Int32Array | Uint32Array };
+  | { readonly kind: 'data'; readonly data: Float32Array | Int32Array | Uint32Array }
+  /**
+   * Read-write working memory of at least `bytes`, valid only within the step's own dispatches (split-K partial
+   * sums): the plan backs every scratch binding with one shared buffer, since steps run one after another.
+   */
+  | { readonly kind: 'scratch'; readonly bytes: number };
 
 export interface GpuDispatch {
   /** WGSL source with one `main` entry point; pipelines are cached by this text. */

@@ -1,3 +1,6 @@
+import type { GpuBinding, GpuDispatch } from './kernel-api.gpu.js';
+import { grid } from './wgsl-common.wgsl.js';
+
 /**
  * One tiled GEMM shader, C[z][M×N] = A[z][M×K] · B[z][K×N], shared by Conv (implicit GEMM: B is the im2col view of
  * the input, never materialised), Gemm and MatMul. Each op supplies WGSL snippets that load A and B and store C;
@@ -30,9 +33,86 @@ export interface TiledMatmulSpec {
 const TN = 64;
 const TK = 16;
 
-export function tiledMatmulShader(spec: TiledMatmulSpec): { shader: string; workgroups: [number, number, number] } {
-  // Fewer rows per tile for thin outputs (few output channels), so threads are not spent on padding.
-  const wy = spec.m >= 48 ? 16 : spec.m >= 24 ? 8 : 4;
+/** Rows per workgroup tile: fewer for thin outputs (few output channels), so threads are not spent on padding. */
+function tileRows(m: number): number {
+  return 4 * (m >= 48 ? 16 : m >= 24 ? 8 : 4);
+}
+
+/**
+ * Splitting K across workgroups: a GEMM with few output tiles (ResNet's last stages at 7×7, a fully connected layer
+ * with one row) would leave most of a real GPU's cores idle while a handful of workgroups walk a long K. Below
+ * FILL_TARGET workgroups the K range is cut into chunks (each at least MIN_CHUNK deep) whose partial sums go to
+ * scratch memory; a second dispatch adds them in a fixed order and applies the op's store (bias, residual, activation).
+ */
+const FILL_TARGET = 256;
+const MIN_CHUNK = 64;
+const MAX_SPLITS = 64;
+const MAX_SCRATCH_BYTES = 64 * 2 ** 20;
+
+export interface KSplit {
+  readonly splits: number;
+  /** Depth of each split's K range, a multiple of the K tile. */
+  readonly chunk: number;
+}
+
+export function chooseKSplit(spec: Pick<TiledMatmulSpec, 'm' | 'n' | 'k' | 'batches'>): KSplit | undefined {
+  const groups = Math.ceil(spec.n / TN) * Math.ceil(spec.m / tileRows(spec.m)) * spec.batches;
+  if (groups >= FILL_TARGET) return undefined;
+  const outputBytes = spec.m * spec.n * spec.batches * 4;
+  const wanted = Math.min(Math.ceil(FILL_TARGET / groups), Math.floor(spec.k / MIN_CHUNK), MAX_SPLITS, Math.floor(MAX_SCRATCH_BYTES / outputBytes));
+  if (wanted < 2) return undefined;
+  const chunk = Math.ceil(Math.ceil(spec.k / wanted) / TK) * TK;
+  const splits = Math.ceil(spec.k / chunk);
+  return splits < 2 ? undefined : { splits, chunk };
+}
+
+/**
+ * The dispatches of one GEMM-shaped op: the direct kernel on a software adapter, otherwise the tiled kernel, split
+ * along K (plus a reduce dispatch) when the output has too few tiles to fill the GPU. `bindings` are the op's own;
+ * a split appends a scratch binding after them.
+ */
+export function matmulDispatches(
+  spec: TiledMatmulSpec, bindings: readonly GpuBinding[], options: { readonly software: boolean; readonly maxWorkgroupsPerDimension: number },
+): GpuDispatch[] {
+  if (options.software) {
+    const { shader, workgroups } = directMatmulShader(spec);
+    return [{ shader, bindings, workgroups }];
+  }
+  const split = chooseKSplit(spec);
+  if (!split) {
+    const { shader, workgroups } = tiledMatmulShader(spec);
+    return [{ shader, bindings, workgroups }];
+  }
+  const all: GpuBinding[] = [...bindings, { kind: 'scratch', bytes: split.splits * spec.batches * spec.m * spec.n * 4 }];
+  const part = `@group(0) @binding(${bindings.length}) var<storage, read_write> part: array<f32>;`;
+  const partial = tiledMatmulShader({ ...spec, declarations: `${spec.declarations}
+${part}` }, split);
+  const total = spec.batches * spec.m * spec.n;
+  const g = grid(total, 64, options.maxWorkgroupsPerDimension);
+  const reduce = `${spec.declarations}
+${part}
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i = ${g.flatGroup} * 64u + lid;
+  if (i >= ${total}u) { return; }
+  let col = i % ${spec.n}u;
+  let row = (i / ${spec.n}u) % ${spec.m}u;
+  let z = i / ${spec.m * spec.n}u;
+  var v = 0.0f;
+  for (var s = 0u; s < ${split.splits}u; s++) {
+    v += part[((z * ${split.splits}u + s) * ${spec.m}u + row) * ${spec.n}u + col];
+  }
+  ${spec.store}
+}
+`;
+  return [
+    { shader: partial.shader, bindings: all, workgroups: partial.workgroups },
+    { shader: reduce, bindings: all, workgroups: g.workgroups },
+  ];
+}
+
+export function tiledMatmulShader(spec: TiledMatmulSpec, split?: KSplit): { shader: string; workgroups: [number, number, number] } {
+  const wy = tileRows(spec.m) / 4;
   const tm = 4 * wy;
   const threads = 16 * wy;
   const vecB = spec.loadB4 !== undefined && spec.n % 4 === 0;
@@ -63,7 +143,9 @@ var<workgroup> Bs: array<f32, ${TK * TN}>;
 
 @compute @workgroup_size(16, ${wy})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) tid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let z = wid.z;
+  let z = wid.z${split ? ` / ${split.splits}u` : ''};
+  let kBegin = ${split ? `(wid.z % ${split.splits}u) * ${split.chunk}u` : '0u'};
+  let kEnd = ${split ? `min(${spec.k}u, kBegin + ${split.chunk}u)` : `${spec.k}u`};
   let m0 = wid.y * ${tm}u;
   let n0 = wid.x * ${TN}u;
   let col = n0 + ${vecB ? `(lid % ${TN / 4}u) * 4u` : `lid % ${TN}u`};
@@ -72,7 +154,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) tid
   var acc1 = vec4<f32>(0.0f);
   var acc2 = vec4<f32>(0.0f);
   var acc3 = vec4<f32>(0.0f);
-  for (var k0 = 0u; k0 < ${spec.k}u; k0 += ${TK}u) {
+  for (var k0 = kBegin; k0 < kEnd; k0 += ${TK}u) {
     for (var e = 0u; e < ${aPerThread}u; e++) {
       let mm = lid / ${TK}u + e * ${threads / TK}u;
       let row = m0 + mm;
@@ -101,12 +183,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) tid
       let col = n0 + tid.x * 4u + j;
       if (col >= ${spec.n}u) { break; }
       let v = accs[i][j];
-      ${spec.store}
+      ${split ? `part[(wid.z * ${spec.m}u + row) * ${spec.n}u + col] = v;` : spec.store}
     }
   }
 }
 `;
-  return { shader, workgroups: [Math.ceil(spec.n / TN), Math.ceil(spec.m / tm), spec.batches] };
+  return { shader, workgroups: [Math.ceil(spec.n / TN), Math.ceil(spec.m / tm), spec.batches * (split?.splits ?? 1)] };
 }
 
 /**

@@ -22,10 +22,10 @@ export function f32(x: number): string {
  */
 const SPECIAL_FLOATS = 'var<private> NAN_BITS: u32 = 0x7fc00000u;\nvar<private> NEG_INF_BITS: u32 = 0xff800000u;';
 
-/** WGSL declarations of a dispatch's bindings: `names[i]` read-only (inputs, data) or read_write (outputs). */
+/** WGSL declarations of a dispatch's bindings: `names[i]` read-only (inputs, data) or read_write (outputs, scratch). */
 export function declareBindings(bindings: readonly GpuBinding[], names: readonly string[], elements: readonly string[]): string {
   return SPECIAL_FLOATS + '\n' + bindings.map((b, i) => {
-    const access = b.kind === 'output' ? 'read_write' : 'read';
+    const access = b.kind === 'output' || b.kind === 'scratch' ? 'read_write' : 'read';
     return `@group(0) @binding(${i}) var<storage, ${access}> ${names[i]}: array<${elements[i]}>;`;
   }).join('\n');
 }

@@ -138,6 +138,12 @@ export class WebGpuPlan implements ExecutionPlan {
       return buffers.get(root.name)!;
     };
 
+    // One scratch buffer serves every step's scratch bindings: a step's dispatches use it in turn, and the next
+    // step's writes are ordered after them in the same queue.
+    const scratchBytes = lowered.reduce((most, l) => (l?.kind !== 'dispatches' ? most : l.dispatches.reduce((m, d) =>
+      d.bindings.reduce((mm, b) => (b.kind === 'scratch' ? Math.max(mm, b.bytes) : mm), m), most)), 0);
+    const scratch = scratchBytes > 0 ? makeBuffer(Math.ceil(scratchBytes / 16) * 16, 'scratch') : undefined;
+
     // 3. Pipelines (all requested at once, compiled in parallel) and bind groups.
     let dispatchCount = 0;
     const pending = graph.steps.map((step, i) => {
@@ -146,10 +152,11 @@ export class WebGpuPlan implements ExecutionPlan {
       const label = `${nodeLabel(step.node)} (${step.node.opType})`;
       return lowering.dispatches.map((d: GpuDispatch) => {
         dispatchCount++;
-        const signature = d.bindings.map((b) => (b.kind === 'output' ? 'w' : 'r')).join('');
+        const signature = d.bindings.map((b) => (b.kind === 'output' || b.kind === 'scratch' ? 'w' : 'r')).join('');
         const resources = d.bindings.map((b: GpuBinding) => {
           if (b.kind === 'input') return bufferOfValue(step.inputs[b.index]!);
           if (b.kind === 'output') return bufferOfValue(step.outputs[b.index]!);
+          if (b.kind === 'scratch') return scratch!;
           let buf = dataBuffers.get(b.data);
           if (!buf) { buf = upload(b.data, `${label} data`); dataBuffers.set(b.data, buf); }
           return buf;
@@ -181,7 +188,7 @@ export class WebGpuPlan implements ExecutionPlan {
       for (const d of pending[i]!) dispatches.push({ pipeline: await d.pipeline, bindGroup: d.bindGroup, workgroups: d.workgroups });
       items.push({ kind: 'gpu', step: i, dispatches });
     }
-    return new WebGpuPlan(gpu, graph, items, roots, types, buffers, owned, profiling, dispatchCount, assignment.peakBytes);
+    return new WebGpuPlan(gpu, graph, items, roots, types, buffers, owned, profiling, dispatchCount, assignment.peakBytes + scratchBytes);
   }
 
   run(feeds: ReadonlyMap<string, PlanFeed>, fetches: readonly string[]): Promise<Map<string, TensorData>> {
