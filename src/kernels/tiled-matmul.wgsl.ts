@@ -7,8 +7,9 @@ import { grid } from './wgsl-common.wgsl.js';
  * the tiling is here once.
  *
  * A workgroup of 16×WY threads computes a (4·WY)×64 tile of C, each thread a 4×4 block, stepping K by 16 through
- * workgroup memory. Threads load B for one fixed column of the tile across all K steps, so per-column work (the
- * output pixel's input window for a convolution) is done once per thread, not once per element.
+ * workgroup memory held as vec4, so each step of 16 multiply-adds reads one vec4 of A and one of B. Threads load B
+ * for one fixed column of the tile across all K steps, so per-column work (the output pixel's input window for a
+ * convolution) is done once per thread, not once per element.
  */
 export interface TiledMatmulSpec {
   readonly m: number;
@@ -126,8 +127,7 @@ export function tiledMatmulShader(spec: TiledMatmulSpec, split?: KSplit): { shad
       let kIdx = k0 + kk;
       var v4 = vec4<f32>(0.0f);
       if (kIdx < ${spec.k}u && col < ${spec.n}u) { v4 = ${spec.loadB4}; }
-      let base = kk * ${TN}u + (lid % ${TN / 4}u) * 4u;
-      Bs[base] = v4.x; Bs[base + 1u] = v4.y; Bs[base + 2u] = v4.z; Bs[base + 3u] = v4.w;
+      Bs[kk * ${TN / 4}u + lid % ${TN / 4}u] = v4;
     }`
     : `
     for (var e = 0u; e < ${bLoads}u; e++) {
@@ -135,11 +135,12 @@ export function tiledMatmulShader(spec: TiledMatmulSpec, split?: KSplit): { shad
       let kIdx = k0 + kk;
       var v = 0.0f;
       if (kIdx < ${spec.k}u && col < ${spec.n}u) { v = ${spec.loadB}; }
-      Bs[kk * ${TN}u + lid % ${TN}u] = v;
+      let nn = lid % ${TN}u;
+      Bs[kk * ${TN / 4}u + nn / 4u][nn % 4u] = v;
     }`;
   const shader = `${spec.declarations}
-var<workgroup> As: array<f32, ${TK * tm}>;
-var<workgroup> Bs: array<f32, ${TK * TN}>;
+var<workgroup> As: array<vec4<f32>, ${(TK * tm) / 4}>;
+var<workgroup> Bs: array<vec4<f32>, ${(TK * TN) / 4}>;
 
 @compute @workgroup_size(16, ${wy})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) tid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -161,17 +162,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) tid
       let kIdx = k0 + lid % ${TK}u;
       var v = 0.0f;
       if (row < ${spec.m}u && kIdx < ${spec.k}u) { v = ${spec.loadA}; }
-      As[(lid % ${TK}u) * ${tm}u + mm] = v;
+      As[(lid % ${TK}u) * ${tm / 4}u + mm / 4u][mm % 4u] = v;
     }${bLoad}
     workgroupBarrier();
     for (var kk = 0u; kk < ${TK}u; kk++) {
-      let ab = kk * ${tm}u + tid.y * 4u;
-      let bb = kk * ${TN}u + tid.x * 4u;
-      let b = vec4<f32>(Bs[bb], Bs[bb + 1u], Bs[bb + 2u], Bs[bb + 3u]);
-      acc0 += As[ab] * b;
-      acc1 += As[ab + 1u] * b;
-      acc2 += As[ab + 2u] * b;
-      acc3 += As[ab + 3u] * b;
+      let a = As[kk * ${tm / 4}u + tid.y];
+      let b = Bs[kk * ${TN / 4}u + tid.x];
+      acc0 += a.x * b;
+      acc1 += a.y * b;
+      acc2 += a.z * b;
+      acc3 += a.w * b;
     }
     workgroupBarrier();
   }
