@@ -53,6 +53,9 @@ export interface WebGpuBenchRow {
   /** Conv/Gemm/MatMul multiply-accumulates at these dims, and the FLOP rate our median latency achieves. */
   readonly macs: number;
   readonly ours_gflops: number;
+  /** Of cold_ours_ms: decoding the model (InferenceSession.create); the rest is the first run (shape inference,
+   * graph passes, pipeline compilation, weight upload, the run itself). */
+  readonly cold_create_ms: number;
 }
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -150,6 +153,7 @@ export async function runWebgpuBench(options: WebGpuBenchOptions, log: (line: st
     const input = seeded(model.dims.reduce((a, b) => a * b, 1));
     let t = performance.now();
     const session = await InferenceSession.create(bytes, { backend: 'webgpu', webgpu: { device: gpu.device }, profiling: false });
+    const coldCreate = performance.now() - t;
     const feeds = { [model.input]: { type: 'float32' as const, data: input, dims: [...model.dims] } };
     const oursOut = await session.run(feeds);
     const coldOurs = performance.now() - t;
@@ -173,7 +177,7 @@ export async function runWebgpuBench(options: WebGpuBenchOptions, log: (line: st
     const row: WebGpuBenchRow = {
       model: model.name, dims: model.dims, backend: 'webgpu', adapter, ours_ms: ours.median, peer: 'ort-web-webgpu', peer_ms: peerMs,
       ratio: peerMs ? ours.median / peerMs : null, cold_ours_ms: coldOurs, cold_peer_ms: coldPeer,
-      peak_bytes: peakBytes, rel_error_vs_peer: err, macs, ours_gflops: (2 * macs) / (ours.median * 1e6),
+      peak_bytes: peakBytes, rel_error_vs_peer: err, macs, ours_gflops: (2 * macs) / (ours.median * 1e6), cold_create_ms: coldCreate,
     };
     rows.push(row);
     log(formatRow(row));
