@@ -84,7 +84,7 @@ async function loadOrtWebGpu(adapterName: string | undefined): Promise<OrtWeb> {
   const dawn = (await import('webgpu')) as unknown as { create(flags: string[]): GPU; globals: Record<string, unknown> };
   for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   // The same instance flags as our backend, so both engines compile against the identical Dawn configuration.
-  const gpu = dawn.create(['enable-dawn-features=disable_workgroup_init']);
+  const gpu = dawn.create(['enable-dawn-features=disable_workgroup_init', 'disable-dawn-features=timestamp_quantization']);
   const nav = (globalThis as { navigator?: object }).navigator ?? {};
   Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
   if (!(globalThis as { navigator?: object }).navigator) Object.defineProperty(globalThis, 'navigator', { value: nav, configurable: true });

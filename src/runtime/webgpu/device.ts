@@ -54,8 +54,10 @@ async function gpuFactory(): Promise<GpuFactory | undefined> {
   const moduleName = 'webgpu';
   const mod = (await import(/* @vite-ignore */ moduleName)) as { create(flags: string[]): GPU };
   // Every kernel here writes its workgroup memory before reading it, so Dawn's zero-initialisation is dead code;
-  // on SwiftShader it also makes a shader with workgroup arrays take tens of seconds to compile.
-  return async () => mod.create(['enable-dawn-features=disable_workgroup_init']);
+  // on SwiftShader it also makes a shader with workgroup arrays take tens of seconds to compile. Timestamp queries
+  // are quantised by default (~65 µs steps on the H200, a browser's guard against timing attacks), which would zero
+  // most per-dispatch timings of the profiler; a Node process measuring its own work has nothing to guard.
+  return async () => mod.create(['enable-dawn-features=disable_workgroup_init', 'disable-dawn-features=timestamp_quantization']);
 }
 
 async function swiftShaderAvailable(): Promise<boolean> {
