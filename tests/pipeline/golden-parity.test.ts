@@ -43,7 +43,8 @@ async function requireWebGpu(): Promise<string> {
 
 const backends: { name: 'cpu' | 'webgpu'; wants: (g: ResultsFile) => boolean }[] = [
   { name: 'cpu', wants: () => true },
-  // SwiftShader is slow: only the small detector size runs there.
+  // SwiftShader is slow: only the small detector size runs there. packA_det320 (t1.jpg: one SCRFD-2.5G@320 and six
+  // MobileFaceNet forwards) measured 182-240 s on the shared 2-core box at load 8-12 (06:28-06:43 UTC, budget 4 min).
   { name: 'webgpu', wants: (g) => (g.det_size as number[]).every((v) => v <= 320) },
 ];
 
