@@ -9,6 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,8 @@ import { compareResults, formatComparison } from '../../cli/compare-results.js';
 import type { ResultsFile } from '../../cli/results-format.js';
 import type { BenchReport } from '../../bench/web/bench-core.js';
 import { BACKENDS } from '../../bench/web/runners.js';
+import { forgedLabel } from '../../bench/web/forge-client.js';
+import { DEFAULT_SEED, forgeModel } from '../../models/forge/forge.js';
 import { PACKS } from '../../web/demo/model-source.js';
 import {
   REPO_ROOT, collectPageErrors, launchBrowser, probeWebGpu, startWebServer, type HeadlessBrowser, type Page, type WebServer,
@@ -145,6 +148,27 @@ describe('browser pages in chromium', { timeout: 2_400_000 }, () => {
       assert.ok(typeof r.ratio === 'number' && r.ratio > 0, `${ours} has no ratio to ${r.peer}`);
     }
     assert.equal(exported.adapter.available, true);
+    assert.deepEqual(errors, [], 'benchmark page logged errors');
+  });
+
+  // onnxruntime-web's WebGPU backend spends minutes compiling on SwiftShader, so the forged model runs on the CPU-side
+  // engines only (seconds): what is checked here is the forge in the page, not the WebGPU kernels.
+  test('the benchmark page forges a replica in a worker, byte-identical to the Node forge, and benchmarks it', async () => {
+    const { page, errors } = await openPage('/bench/web/?models=&replicas=genderage,2d106det&backends=insightgpu-cpu,ort-wasm&warmup=0&runs=1&autorun=1');
+    await page.waitForFunction(() => ['done', 'failed'].includes(window.insightgpuBench.state), null, { timeout: ANALYSIS_MS });
+    const state = await page.evaluate(() => window.insightgpuBench);
+    await page.close();
+    assert.equal(state.state, 'done', `benchmark failed: ${state.error}`);
+    const expected = (['2d106det', 'genderage'] as const).map((name) => {
+      const bytes = forgeModel(name, DEFAULT_SEED);
+      return [name, DEFAULT_SEED, bytes.byteLength, createHash('sha256').update(bytes).digest('hex')];
+    });
+    assert.deepEqual(state.forged?.map((f) => [f.replica, f.seed, f.bytes, f.sha256]), expected);
+    const rows = state.report!.rows;
+    assert.deepEqual(rows.map((r) => [r.model, r.backend]), ['2d106det', 'genderage'].flatMap((m) => [[forgedLabel(m), 'insightgpu-cpu'], [forgedLabel(m), 'ort-wasm']]));
+    for (const r of rows) assert.equal(r.status, 'ok', `${r.model} ${r.backend}: ${r.error}`);
+    // Outputs are O(1) (landmarks ±1, logits): a 1e-4 absolute gap to ort-wasm is the fp32 bound with room for wasm's FMA.
+    for (const r of rows.filter((x) => x.backend === 'insightgpu-cpu')) assert.ok(r.max_abs_diff !== undefined && r.max_abs_diff !== null && r.max_abs_diff < 1e-4, `${r.model}: max |Δ| ${r.max_abs_diff}`);
     assert.deepEqual(errors, [], 'benchmark page logged errors');
   });
 
