@@ -93,6 +93,7 @@ function buildForgeChoices(): void {
   const unknown = wanted.filter((w) => !(REPLICA_NAMES as readonly string[]).includes(w));
   if (unknown.length) throw new BenchPageError(`unknown replica(s) ${unknown.join(', ')} (known: ${REPLICA_NAMES.join(', ')})`);
   const box = $('forged-models');
+  const seedLabel = $('forge-seed').closest('label');
   for (const name of REPLICA_NAMES) {
     const label = document.createElement('label');
     const cb = document.createElement('input');
@@ -100,7 +101,7 @@ function buildForgeChoices(): void {
     cb.value = name;
     cb.checked = wanted.includes(name);
     label.append(cb, ` ${name}`);
-    box.insertBefore(label, box.querySelector('label'));
+    box.insertBefore(label, seedLabel); // the checkboxes in catalog order, the seed last
   }
   $<HTMLInputElement>('forge-seed').value = params.get('seed') ?? String(DEFAULT_SEED);
 }
