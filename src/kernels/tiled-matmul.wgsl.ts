@@ -6,10 +6,10 @@ import { grid } from './wgsl-common.wgsl.js';
  * the input, never materialised), Gemm and MatMul. Each op supplies WGSL snippets that load A and B and store C;
  * the tiling is here once.
  *
- * A workgroup of 16×WY threads computes a (4·WY)×64 tile of C, each thread a 4×4 block, stepping K by 16 through
- * workgroup memory held as vec4, so each step of 16 multiply-adds reads one vec4 of A and one of B. Threads load B
- * for one fixed column of the tile across all K steps, so per-column work (the output pixel's input window for a
- * convolution) is done once per thread, not once per element.
+ * A workgroup of 16×WY threads computes a (R·WY)×64 tile of C, each thread an R×4 block (R = 8 on 128-row tiles,
+ * else 4), stepping K by 16 through workgroup memory held as vec4, so each step reads R/4 vec4 of A and one vec4 of
+ * B for 4·R multiply-adds. Threads load B for one fixed column of the tile across all K steps, so per-column work
+ * (the output pixel's input window for a convolution) is done once per thread, not once per element.
  */
 export interface TiledMatmulSpec {
   readonly m: number;
@@ -36,7 +36,15 @@ const TK = 16;
 
 /** Rows per workgroup tile: fewer for thin outputs (few output channels), so threads are not spent on padding. */
 function tileRows(m: number): number {
-  return 4 * (m >= 48 ? 16 : m >= 24 ? 8 : 4);
+  return m >= 128 ? 128 : 4 * (m >= 48 ? 16 : m >= 24 ? 8 : 4);
+}
+
+/**
+ * Output rows per thread: 8 on 128-row tiles (two vec4 reads of A and one of B feed 32 multiply-adds), else 4.
+ * Wide layers (ResNet stages, detector necks) get the denser variant; thin ones keep enough threads busy.
+ */
+function rowsPerThread(m: number): number {
+  return tileRows(m) === 128 ? 8 : 4;
 }
 
 /**
@@ -113,9 +121,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 }
 
 export function tiledMatmulShader(spec: TiledMatmulSpec, split?: KSplit): { shader: string; workgroups: [number, number, number] } {
-  const wy = tileRows(spec.m) / 4;
-  const tm = 4 * wy;
+  const tm = tileRows(spec.m);
+  const rpt = rowsPerThread(spec.m);
+  const wy = tm / rpt;
   const threads = 16 * wy;
+  const accIds = Array.from({ length: rpt }, (_, i) => i);
+  const aVecs = Array.from({ length: rpt / 4 }, (_, g) => g);
   const vecB = spec.loadB4 !== undefined && spec.n % 4 === 0;
   const aPerThread = (tm * TK) / threads;
   const bLoads = vecB ? (TK * TN) / 4 / threads : (TK * TN) / threads;
@@ -151,10 +162,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) tid
   let n0 = wid.x * ${TN}u;
   let col = n0 + ${vecB ? `(lid % ${TN / 4}u) * 4u` : `lid % ${TN}u`};
   ${spec.columnSetup ?? ''}
-  var acc0 = vec4<f32>(0.0f);
-  var acc1 = vec4<f32>(0.0f);
-  var acc2 = vec4<f32>(0.0f);
-  var acc3 = vec4<f32>(0.0f);
+${accIds.map((i) => `  var acc${i} = vec4<f32>(0.0f);`).join('\n')}
   for (var k0 = kBegin; k0 < kEnd; k0 += ${TK}u) {
     for (var e = 0u; e < ${aPerThread}u; e++) {
       let mm = lid / ${TK}u + e * ${threads / TK}u;
@@ -166,18 +174,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) tid
     }${bLoad}
     workgroupBarrier();
     for (var kk = 0u; kk < ${TK}u; kk++) {
-      let a = As[kk * ${tm / 4}u + tid.y];
       let b = Bs[kk * ${TN / 4}u + tid.x];
-      acc0 += a.x * b;
-      acc1 += a.y * b;
-      acc2 += a.z * b;
-      acc3 += a.w * b;
+${aVecs.map((g) => `      let a${g} = As[kk * ${tm / 4}u + tid.y * ${rpt / 4}u + ${g}u];`).join('\n')}
+${accIds.map((i) => `      acc${i} += a${i >> 2}.${'xyzw'[i & 3]} * b;`).join('\n')}
     }
     workgroupBarrier();
   }
-  var accs = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
-  for (var i = 0u; i < 4u; i++) {
-    let row = m0 + tid.y * 4u + i;
+  var accs = array<vec4<f32>, ${rpt}>(${accIds.map((i) => `acc${i}`).join(', ')});
+  for (var i = 0u; i < ${rpt}u; i++) {
+    let row = m0 + tid.y * ${rpt}u + i;
     if (row >= ${spec.m}u) { break; }
     for (var j = 0u; j < 4u; j++) {
       let col = n0 + tid.x * 4u + j;

@@ -40,6 +40,8 @@ const CASES: Record<string, OpCase> = {
   'Conv split-K (7x7 plane, K=1152) + residual + PRelu': { op: 'Conv', attributes: { pads: ints(1, 1, 1, 1) }, inputs: [x(1, 128, 7, 7), c(40, 128, 3, 3), c(40), x(1, 40, 7, 7)], params: withEpilogue({ kind: 'prelu', slope: slope(40), residual: true }) },
   'Gemm split-K (one row, K=3000) + C[N]': { op: 'Gemm', attributes: { transB: int(1) }, inputs: [x(1, 3000), c(24, 3000), c(24)] },
   'MatMul split-K batched': { op: 'MatMul', inputs: [x(2, 3, 700), x(700, 5)] },
+  // 128-row tiles (8 rows per thread), the second tile part-filled.
+  'Conv 1x1 wide (M=160) + Relu': { op: 'Conv', inputs: [x(1, 24, 6, 6), c(160, 24, 1, 1), c(160)], params: withEpilogue({ kind: 'unary', unary: { kind: 'Relu', alpha: 0, beta: 0 } }) },
   'Gemm transA, alpha, beta, C[M,1]': { op: 'Gemm', attributes: { transA: int(1), alpha: float(0.5), beta: float(2) }, inputs: [x(7, 5), x(7, 9), x(5, 1)] },
   'MatMul batched broadcast': { op: 'MatMul', inputs: [x(2, 1, 3, 4), x(3, 4, 5)] },
   'MatMul vector': { op: 'MatMul', inputs: [x(6), x(6, 3)] },
@@ -92,7 +94,8 @@ describe('WebGPU kernels match their CPU references', () => {
   }
   // The other GEMM variant than the adapter's own (workgroup-tiled on SwiftShader, direct on a real GPU).
   for (const name of ['Conv 3x3 pad 1', 'Conv 1x1 (vec4 rows)', 'Conv + residual + PRelu', 'Gemm transB + C[N] + PRelu', 'MatMul batched broadcast',
-    'Conv split-K (7x7 plane, K=1152) + residual + PRelu', 'Gemm split-K (one row, K=3000) + C[N]', 'MatMul split-K batched']) {
+    'Conv split-K (7x7 plane, K=1152) + residual + PRelu', 'Gemm split-K (one row, K=3000) + C[N]', 'MatMul split-K batched',
+    'Conv 1x1 wide (M=160) + Relu']) {
     test(`${name}, other GEMM variant`, async () => {
       const { gpu } = await (await import('./gpu-op-check.js')).testDevice();
       const { relError } = await gpuVersusCpu(CASES[name]!, !gpu.isSoftware);
