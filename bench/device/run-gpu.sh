@@ -19,6 +19,15 @@ step ${WEBGPU_LIMIT:-300} node --import tsx bench/node/bench.ts --backend webgpu
   --replicas .cache/replicas-device ${PROFILE:---profile} --warmup 2 --runs 10 --json "$out/webgpu.json"
 if [ -f bench/node/bench-pipeline.ts ] && [ -z "${SKIP_PIPELINE:-}" ]; then
   step 150 node --import tsx bench/node/bench.ts --pipeline --backend webgpu --models "$assets/models" \
-    --image "$assets/images/t1.jpg" --json "$out/pipeline.json"
+    --image "$assets/images/t1.jpg" --runs 10 --json "$out/pipeline.json"
+fi
+# The goldens on the real GPU: the models folder holds packA's five files plus scrfd_500m, which sorts after
+# scrfd_2.5g, so InsightFace's routing (first detector found) picks packA exactly as the goldens were made.
+if [ -z "${SKIP_GOLDENS:-}" ]; then
+  for s in 640 320; do
+    step 120 node --import tsx cli/main.ts analyze --models "$assets/models" --det-size ${s}x${s} --backend webgpu \
+      --json "$out/analyze$s.json" --quiet "$assets/images/t1.jpg" "$assets/images/Tom_Hanks_54745.png"
+    step 60 node --import tsx cli/main.ts compare "$out/analyze$s.json" "$assets/golden/packA_det$s.json"
+  done
 fi
 echo "== done"
