@@ -112,7 +112,11 @@ export async function runHeadlessBench(o: HeadlessBenchOptions): Promise<number>
     const report = state.report;
     for (const f of state.forged ?? []) process.stdout.write(`forged in the page: ${f.replica} (seed ${f.seed}) ${f.bytes.toLocaleString('en-US')} bytes in ${(f.milliseconds / 1000).toFixed(1)} s, sha256 ${f.sha256.slice(0, 16)}…\n`);
     process.stdout.write(`adapter: ${adapterLabel(report.adapter)}\n${report.userAgent}\n\n${formatTextTable(report)}\n\n${describeSettings(report)}\n`);
-    if (errors.length) process.stderr.write(`page errors:\n${errors.join('\n')}\n`);
+    // onnxruntime-web logs its own warnings through console.error ("[W:onnxruntime:…] Some nodes were not assigned…").
+    const ortWarnings = errors.filter((e) => e.includes('[W:onnxruntime:'));
+    const pageErrors = errors.filter((e) => !e.includes('[W:onnxruntime:'));
+    if (pageErrors.length) process.stderr.write(`page errors:\n${pageErrors.join('\n')}\n`);
+    if (ortWarnings.length) process.stderr.write(`onnxruntime-web warnings (its own log):\n${ortWarnings.join('\n')}\n`);
     if (o.json) {
       writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
       process.stdout.write(`wrote ${o.json}\n`);
