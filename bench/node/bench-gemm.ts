@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { acquireDevice, type GpuDevice } from '../../src/runtime/webgpu/device.js';
 import { BufferUsage, MapMode } from '../../src/runtime/webgpu/gpu-constants.js';
 import { referenceGemmShader } from './gemm-reference.js';
+import { Prng } from '../../models/forge/prng.js';
 
 export interface GemmRow {
   readonly size: number;
@@ -22,10 +23,7 @@ export interface GemmRow {
 }
 
 function seeded(count: number, seed: number): Float32Array {
-  const out = new Float32Array(count);
-  let s = seed >>> 0;
-  for (let i = 0; i < count; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; out[i] = (s / 4294967296) * 2 - 1; }
-  return out;
+  return new Prng(seed).fillRange(count, -1, 1);
 }
 
 function storage(device: GPUDevice, data: Float32Array | number, usage = 0): GPUBuffer {

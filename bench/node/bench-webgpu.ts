@@ -21,6 +21,7 @@ import { forgeModels } from '../../models/forge/index.js';
 import { BENCH_MODELS, REPLICA_BENCH_MODELS, type BenchModel } from './bench-models.js';
 import { modelMacs } from './model-macs.js';
 import { formatMs, measure } from './bench-util.js';
+import { Prng } from '../../models/forge/prng.js';
 
 export interface WebGpuBenchOptions {
   readonly models?: readonly string[];
@@ -68,10 +69,7 @@ const SOFTWARE_DEFAULTS: readonly BenchModel[] = [
 ];
 
 function seeded(count: number): Float32Array {
-  const out = new Float32Array(count);
-  let s = 0x5eed;
-  for (let i = 0; i < count; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; out[i] = (s / 4294967296) * 2 - 1; }
-  return out;
+  return new Prng(0x5eed).fillRange(count, -1, 1);
 }
 
 type OrtWeb = typeof import('onnxruntime-web');

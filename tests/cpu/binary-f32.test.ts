@@ -6,10 +6,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { binaryF32, type F32BinaryKind } from '../../src/kernels/binary-f32.js';
+import { Prng } from '../../models/forge/prng.js';
 
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 4294967296; };
+  const prng = new Prng(seed);
+  return () => prng.uniform();
 }
 
 function naive(kind: F32BinaryKind, x: Float32Array, xd: number[], y: Float32Array, yd: number[], od: number[]): Float32Array {

@@ -9,15 +9,14 @@ import { convCpu, type ConvParams } from '../../src/kernels/conv.js';
 import { gemmAccumulate } from '../../src/kernels/gemm-cpu.js';
 import { setSimdEnabled, simdKernels } from '../../src/kernels/wasm/simd-runtime.js';
 import type { TensorData } from '../../src/parser/ir.js';
+import { Prng } from '../../models/forge/prng.js';
 
 const TOLERANCE = 1e-5;
 
+/** Seeded values uniform in [−1, 1). */
 function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
-    return ((s >>> 0) / 2 ** 32) * 2 - 1;
-  };
+  const prng = new Prng(seed);
+  return () => prng.range(-1, 1);
 }
 
 function randomArray(n: number, next: () => number): Float32Array {

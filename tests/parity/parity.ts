@@ -10,6 +10,7 @@ import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { InferenceSession, Tensor } from '../../src/index.js';
 import { ensureReplicas } from '../../models/forge/cache.js';
+import { Prng } from '../../models/forge/prng.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const sharedDir = path.resolve(repoRoot, '../shared');
@@ -86,15 +87,9 @@ export async function replicaCases(set: ReplicaSet = 'full', inputs?: readonly P
   return cases;
 }
 
-/** Seeded uniform values in [lo, hi): a linear congruential generator, so every run feeds the same tensor. */
+/** Seeded uniform values in [lo, hi) from the forge's PRNG, so every run feeds the same tensor. */
 export function seededUniform(count: number, seed: number, lo: number, hi: number): Float32Array {
-  const out = new Float32Array(count);
-  let s = seed >>> 0;
-  for (let i = 0; i < count; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = lo + (s / 4294967296) * (hi - lo);
-  }
-  return out;
+  return new Prng(seed).fillRange(count, lo, hi);
 }
 
 /** The photo scaled to fit (W, H) keeping its aspect, pasted top-left on black, as NCHW RGB normalised floats. */

@@ -1,22 +1,17 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBgrImage, type BgrImage } from '../../src/pipeline/image.js';
+import { Prng } from '../../models/forge/prng.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** The shared test bed (../shared relative to the repo root, as in CI). */
 export const SHARED = path.resolve(repoRoot, '../shared');
 export const sharedPath = (...parts: string[]): string => path.join(SHARED, ...parts);
 
-/** Deterministic pseudo-random numbers (mulberry32) so failures reproduce. */
+/** Deterministic pseudo-random numbers in [0, 1) (the forge's PRNG) so failures reproduce. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const prng = new Prng(seed);
+  return () => prng.uniform();
 }
 
 export function imageFrom(width: number, height: number, pixel: (x: number, y: number, c: number) => number): BgrImage {

@@ -10,6 +10,7 @@ import type { PlannedStep, StaticGraph } from '../../src/parser/specialize.js';
 import { acquireDevice, type GpuDevice } from '../../src/runtime/webgpu/device.js';
 import { PipelineCache } from '../../src/runtime/webgpu/pipeline-cache.js';
 import { WebGpuPlan } from '../../src/runtime/webgpu/webgpu-plan.js';
+import { Prng } from '../../models/forge/prng.js';
 
 export interface OpInput {
   readonly dims: readonly number[];
@@ -42,14 +43,9 @@ export async function releaseTestDevice(): Promise<void> {
   shared = undefined;
 }
 
+/** Seeded values uniform in [−2, 2). */
 export function seededValues(count: number, seed: number): Float32Array {
-  const out = new Float32Array(count);
-  let s = seed >>> 0;
-  for (let i = 0; i < count; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 4294967296) * 4 - 2;
-  }
-  return out;
+  return new Prng(seed).fillRange(count, -2, 2);
 }
 
 function materialise(input: OpInput, seed: number): TensorData {
