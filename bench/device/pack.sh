@@ -19,7 +19,16 @@ tar -cf - \
   --exclude='node_modules/@typescript' --exclude='node_modules/vite*' --exclude='node_modules/@rolldown' \
   --exclude='node_modules/lightningcss*' --exclude='node_modules/chart.js' --exclude='node_modules/@types' \
   --exclude='node_modules/.cache' --exclude='*.map' --exclude='*.d.ts' --exclude="$ortweb/*" \
-  node_modules "$ortweb/ort.webgpu.bundle.min.mjs" "$ortweb/ort-wasm-simd-threaded.asyncify.mjs" \
-  "$ortweb/ort-wasm-simd-threaded.asyncify.wasm" | xz -T2 -3 > .gpu/tree.tar.xz
+  node_modules | xz -T2 -3 > .gpu/tree.tar.xz
+# onnxruntime-web's WebGPU bundle and its one wasm build, in a tar of their own (an --exclude also drops members named
+# on the command line).
+tar -cf - "$ortweb/ort.webgpu.bundle.min.mjs" "$ortweb/ort-wasm-simd-threaded.asyncify.mjs" \
+  "$ortweb/ort-wasm-simd-threaded.asyncify.wasm" | xz -T2 -3 > .gpu/ortweb.tar.xz
+# The GL dispatch libraries NVIDIA's Vulkan ICD loads (libGLX_nvidia needs libGLdispatch); the machines lack them.
+mkdir -p .gpu/gl /tmp/amd64/partial
+o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
+apt-get $o update -qq >/dev/null
+(cd .gpu/gl && apt-get $o download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 2>/dev/null)
+cp bench/device/on-gpu.sh .gpu/
 du -sh .gpu/*
 total=$(du -sm .gpu | cut -f1); [ "$total" -lt 50 ] || echo "WARNING: .gpu is ${total} MiB; what travels must stay under 64 MiB"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Every measurement for a lent GPU machine, in one prepared script (../shared/docs/TESTBED.md, "A real GPU").
 # Here:   bash bench/device/pack.sh && bash bench/device/stage-assets.sh
-# There:  bash .gpu/on-device.sh bash bench/device/run-gpu.sh        (carry .gpu and .devassets)
+# There:  bash .gpu/on-gpu.sh bash bench/device/run-gpu.sh           (carry .gpu and .devassets)
 # Prints each benchmark's table; full JSON and the log go to $OUT (or /tmp/insightgpu-gpu-out).
 set -uo pipefail
 out=${OUT:-/tmp/insightgpu-gpu-out}
