@@ -71,15 +71,7 @@ async function listServedModels(): Promise<void> {
     const { models } = (await res.json()) as { models: { name: string; bytes: number }[] };
     box.querySelector('p')?.remove();
     if (models.length === 0) box.append('no models are served; open files or give a URL below');
-    for (const m of models) {
-      const label = document.createElement('label');
-      const cb = document.createElement('input');
-      cb.type = 'checkbox';
-      cb.value = m.name;
-      cb.checked = wanted.includes(m.name);
-      label.append(cb, ` ${m.name} (${(m.bytes / 1e6).toFixed(1)} MB)`);
-      box.append(label);
-    }
+    for (const m of models) box.append(checkbox(m.name, wanted.includes(m.name), ` (${(m.bytes / 1e6).toFixed(1)} MB)`));
     const missing = wanted.filter((w) => !models.some((m) => m.name === w));
     if (params.has('models') && missing.length) throw new BenchPageError(`requested models not served: ${missing.join(', ')}`);
   } catch (e) {
@@ -95,15 +87,20 @@ function buildForgeChoices(): void {
   const box = $('forged-models');
   const seedLabel = $('forge-seed').closest('label');
   for (const name of REPLICA_NAMES) {
-    const label = document.createElement('label');
-    const cb = document.createElement('input');
-    cb.type = 'checkbox';
-    cb.value = name;
-    cb.checked = wanted.includes(name);
-    label.append(cb, ` ${name}`);
-    box.insertBefore(label, seedLabel); // the checkboxes in catalog order, the seed last
+    box.insertBefore(checkbox(name, wanted.includes(name)), seedLabel); // the checkboxes in catalog order, the seed last
   }
   $<HTMLInputElement>('forge-seed').value = params.get('seed') ?? String(DEFAULT_SEED);
+}
+
+/** A checkbox labelled with its value (and an optional note after it). */
+function checkbox(value: string, checked: boolean, note = ''): HTMLLabelElement {
+  const label = document.createElement('label');
+  const cb = document.createElement('input');
+  cb.type = 'checkbox';
+  cb.value = value;
+  cb.checked = checked;
+  label.append(cb, ` ${value}${note}`);
+  return label;
 }
 
 function readSeed(): number {
@@ -141,15 +138,7 @@ function buildBackendChoices(): void {
   const chosen = params.get('backends')?.split(',') ?? [...BACKENDS];
   for (const id of chosen) if (!isBackendId(id)) throw new BenchPageError(`unknown backend '${id}' (known: ${BACKENDS.join(', ')})`);
   const box = $('backends');
-  for (const id of BACKENDS) {
-    const label = document.createElement('label');
-    const cb = document.createElement('input');
-    cb.type = 'checkbox';
-    cb.value = id;
-    cb.checked = chosen.includes(id);
-    label.append(cb, ` ${id}`);
-    box.append(label);
-  }
+  for (const id of BACKENDS) box.append(checkbox(id, chosen.includes(id)));
 }
 
 function readSettings(): BenchSettings {
