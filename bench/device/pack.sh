@@ -24,6 +24,9 @@ tar -cf - \
 # on the command line).
 tar -cf - "$ortweb/ort.webgpu.bundle.min.mjs" "$ortweb/ort-wasm-simd-threaded.asyncify.mjs" \
   "$ortweb/ort-wasm-simd-threaded.asyncify.wasm" | xz -T2 -3 > .gpu/ortweb.tar.xz
+# Its Node wasm build, for the CPU benchmark (a quiet 16-core machine measures single-thread ratios reliably).
+tar -cf - "$ortweb/ort.node.min.mjs" "$ortweb/ort-wasm-simd-threaded.mjs" "$ortweb/ort-wasm-simd-threaded.wasm" \
+  | xz -T2 -3 > .gpu/ort-cpu.tar.xz
 # The GL dispatch libraries NVIDIA's Vulkan ICD loads (libGLX_nvidia needs libGLdispatch); the machines lack them.
 mkdir -p .gpu/gl /tmp/amd64/partial
 o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'

@@ -21,6 +21,11 @@ if [ -f bench/node/bench-pipeline.ts ] && [ -z "${SKIP_PIPELINE:-}" ]; then
   step 150 node --import tsx bench/node/bench.ts --pipeline --backend webgpu --models "$assets/models" \
     --image "$assets/images/t1.jpg" --runs 10 --json "$out/pipeline.json"
 fi
+# The CPU backend against onnxruntime-web's wasm build, one thread each: a quiet many-core machine gives steady
+# single-thread timings (the 2-core development box does not). onnxruntime-node is not carried; its columns are '-'.
+if [ -z "${SKIP_CPU:-}" ]; then
+  step 240 node --import tsx bench/node/bench.ts --backend cpu --models-dir "$assets/models" --runs 9 --json "$out/cpu.json"
+fi
 # The goldens on the real GPU: the models folder holds packA's five files plus scrfd_500m, which sorts after
 # scrfd_2.5g, so InsightFace's routing (first detector found) picks packA exactly as the goldens were made.
 if [ -z "${SKIP_GOLDENS:-}" ]; then
