@@ -211,4 +211,29 @@ describe('browser pages in chromium', { timeout: 2_400_000 }, () => {
     assert.equal(second.models?.fromCache, PACKS.packA.length);
     assert.deepEqual(modelRequests, []);
   });
+
+  test("the demo analyses webcam frames (chromium's fake camera) and stops the camera cleanly", async () => {
+    const { page, errors } = await openPage('/web/demo/?pack=packA&det=320&backend=cpu&autorun=1');
+    await page.waitForFunction(() => ['ready', 'failed'].includes(window.insightgpuDemo.state), null, { timeout: PAGE_LOAD_MS });
+    const loaded = await page.evaluate(() => window.insightgpuDemo);
+    assert.equal(loaded.state, 'ready', `models did not load: ${loaded.error}`);
+    await page.click('#webcam');
+    // The frame rate appears once a frame has gone through the whole pipeline.
+    await page.waitForFunction(() => /^webcam: [\d.]+ frames\/s$/.test(document.getElementById('analysis-status')?.textContent ?? ''), null, { timeout: ANALYSIS_MS });
+    const running = await page.evaluate(() => {
+      const video = document.getElementById('video') as HTMLVideoElement;
+      return { width: video.videoWidth, height: video.videoHeight, button: document.getElementById('webcam')?.textContent, state: window.insightgpuDemo.state };
+    });
+    await page.locator('#canvas').screenshot({ path: join(ARTIFACTS, 'demo-webcam-canvas.png') });
+    const stream = await page.evaluateHandle(() => (document.getElementById('video') as HTMLVideoElement).srcObject as MediaStream);
+    await page.click('#webcam');
+    await page.waitForFunction(() => document.getElementById('webcam')?.textContent === 'Start webcam', null, { timeout: ANALYSIS_MS });
+    const trackStates = await stream.evaluate((s) => s.getTracks().map((t) => t.readyState));
+    await page.close();
+    assert.equal(running.button, 'Stop webcam');
+    assert.ok(running.width > 0 && running.height > 0, `no video frames (${running.width}×${running.height})`);
+    assert.ok(['analysing', 'done'].includes(running.state), `demo state ${running.state}`);
+    assert.ok(trackStates.length > 0 && trackStates.every((s) => s === 'ended'), `camera tracks after stop: ${trackStates.join(', ')}`);
+    assert.deepEqual(errors, [], 'demo logged errors');
+  });
 });
