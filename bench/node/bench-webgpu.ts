@@ -158,7 +158,9 @@ export async function runWebgpuBench(options: WebGpuBenchOptions, log: (line: st
     const ours = await measure(async () => { await session.run(feeds); }, options.warmup, options.runs);
     const peakBytes = session.peakBytes;
     await session.release();
-    if (options.profile) await printProfile(bytes, gpu.device, feeds, log);
+    // Profiled in a session of its own (profiling changes how a run is encoded); printed under the model's row.
+    const profileLines: string[] = [];
+    if (options.profile) await printProfile(bytes, gpu.device, feeds, (line) => profileLines.push(line));
     let peerMs: number | null = null;
     let coldPeer: number | null = null;
     let err: number | null = null;
@@ -179,6 +181,7 @@ export async function runWebgpuBench(options: WebGpuBenchOptions, log: (line: st
     };
     rows.push(row);
     log(formatRow(row));
+    for (const line of profileLines) log(line);
   }
   return rows;
   } finally {
