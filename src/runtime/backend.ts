@@ -9,10 +9,10 @@ export interface StepTiming {
   readonly ms: number;
 }
 
-/** A graph compiled by one backend for one set of input shapes; replayed by every run with those shapes. */
 /** A plan's input: CPU data, or (WebGPU plans only; the session refuses it for others) a GPU-resident tensor. */
 export type PlanFeed = TensorData | GpuTensor;
 
+/** A graph compiled by one backend for one set of input shapes; replayed by every run with those shapes. */
 export interface ExecutionPlan {
   run(feeds: ReadonlyMap<string, PlanFeed>, fetches: readonly string[]): Promise<Map<string, TensorData>>;
   /** GPU plans: the buffer the run reads input `name` from (a producer on the same device may write it directly). */
