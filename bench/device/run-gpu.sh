@@ -17,6 +17,12 @@ vulkaninfo --summary 2>/dev/null | grep -E 'deviceName|driverVersion' | head -4
 step 120 node --import tsx bench/node/bench-gemm.ts --size 2048,4096 --json "$out/gemm.json"
 step ${WEBGPU_LIMIT:-300} node --import tsx bench/node/bench.ts --backend webgpu --models-dir "$assets/models" \
   --replicas .cache/replicas-device ${PROFILE:---profile} --warmup 2 --runs 10 --json "$out/webgpu.json"
+# NCHW against NHWC on every distinct conv layer (issue 3's layout choice): the product's kernel and its NHWC twin, tiled
+# variants, GPU timestamps. After the WebGPU step, which forges the replicas into .cache/replicas-device.
+if [ -z "${SKIP_LAYOUT:-}" ]; then
+  step ${LAYOUT_LIMIT:-180} node --import tsx bench/node/bench-layout.ts --models-dir "$assets/models" \
+    --replicas .cache/replicas-device --size 640 --json "$out/layout.json"
+fi
 if [ -f bench/node/bench-pipeline.ts ] && [ -z "${SKIP_PIPELINE:-}" ]; then
   step 150 node --import tsx bench/node/bench.ts --pipeline --backend webgpu --models "$assets/models" \
     --image "$assets/images/t1.jpg" --runs 10 --json "$out/pipeline.json"
