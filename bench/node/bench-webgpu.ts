@@ -4,8 +4,13 @@
  * result on a started device; onnxruntime-web's first model also pays its device start), the ratio, and our plan's
  * peak activation memory.
  *
+ * Cold start with our default tiered kernels is the first result from the generic kernels; warm latency is
+ * measured after the specialised ones took over. Both engines keep compiled kernels per device (onnxruntime-web:
+ * per process) across sessions, so a later model may reuse an earlier one's kernels: the first model's cold start
+ * is the fully cold one for both.
+ *
  *   npm run bench -- --backend webgpu [--json FILE] [--runs N] [--warmup N] [--models a,b] [--adapter NAME] [--no-peer]
- *                    [--replicas DIR] [--profile]
+ *                    [--replicas DIR] [--profile] [--kernels tiered|specialized|generic]
  *
  * On a software adapter (SwiftShader) the defaults are the small sizes (SCRFD-2.5G at 160×160, the heads); on a
  * real GPU every model at its bench size (detectors at 640×640). A benchmark, not a test: it never asserts on time.
@@ -14,6 +19,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { KernelTiers } from '../../src/runtime/backend.js';
 import { InferenceSession } from '../../src/runtime/session.js';
 import { acquireDevice } from '../../src/runtime/webgpu/device.js';
 import { existsSync } from 'node:fs';
@@ -35,6 +41,8 @@ export interface WebGpuBenchOptions {
   readonly replicasDir?: string;
   /** Print each model's top ops by GPU time (timestamp queries where the adapter has them). */
   readonly profile: boolean;
+  /** Our kernel tiers (default 'tiered': generic kernels give the first result, specialised ones take over). */
+  readonly kernels?: KernelTiers;
 }
 
 export interface WebGpuBenchRow {
@@ -54,9 +62,13 @@ export interface WebGpuBenchRow {
   /** Conv/Gemm/MatMul multiply-accumulates at these dims, and the FLOP rate our median latency achieves. */
   readonly macs: number;
   readonly ours_gflops: number;
-  /** Of cold_ours_ms: decoding the model (InferenceSession.create); the rest is the first run (shape inference,
-   * graph passes, pipeline compilation, weight upload, the run itself). */
+  /** Of cold_ours_ms: InferenceSession.create — decoding, and for models whose input shapes are all static the
+   * plan too (shape inference, graph passes, weight upload, pipeline compilation); the rest is the first run. */
   readonly cold_create_ms: number;
+  /** The kernels that gave the first result ('generic' with tiered kernels), and how long after that result the
+   * specialised ones took over (0 when they gave it). Warm latency is measured after the switch. */
+  readonly first_kernels: 'generic' | 'specialized';
+  readonly specialize_ms: number;
 }
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -150,17 +162,21 @@ export async function runWebgpuBench(options: WebGpuBenchOptions, log: (line: st
     const macs = modelMacs(bytes, model.input, model.dims);
     const input = seeded(model.dims.reduce((a, b) => a * b, 1));
     let t = performance.now();
-    const session = await InferenceSession.create(bytes, { backend: 'webgpu', webgpu: { device: gpu.device }, profiling: false });
+    const session = await InferenceSession.create(bytes, { backend: 'webgpu', webgpu: { device: gpu.device, kernels: options.kernels }, profiling: false });
     const coldCreate = performance.now() - t;
     const feeds = { [model.input]: { type: 'float32' as const, data: input, dims: [...model.dims] } };
     const oursOut = await session.run(feeds);
     const coldOurs = performance.now() - t;
+    const firstKernels = session.kernels ?? 'specialized';
+    await session.specialized();
+    const specializeMs = performance.now() - t - coldOurs;
     const ours = await measure(async () => { await session.run(feeds); }, options.warmup, options.runs);
     const peakBytes = session.peakBytes;
     await session.release();
     // Profiled in a session of its own (profiling changes how a run is encoded); printed under the model's row.
     const profileLines: string[] = [];
     if (options.profile) await printProfile(bytes, gpu.device, feeds, (line) => profileLines.push(line));
+    if (firstKernels === 'generic') profileLines.push(`  first result from the generic kernels; the specialised ones took over ${formatMs(specializeMs)} later`);
     let peerMs: number | null = null;
     let coldPeer: number | null = null;
     let err: number | null = null;
@@ -178,6 +194,7 @@ export async function runWebgpuBench(options: WebGpuBenchOptions, log: (line: st
       model: model.name, dims: model.dims, backend: 'webgpu', adapter, ours_ms: ours.median, peer: 'ort-web-webgpu', peer_ms: peerMs,
       ratio: peerMs ? ours.median / peerMs : null, cold_ours_ms: coldOurs, cold_peer_ms: coldPeer,
       peak_bytes: peakBytes, rel_error_vs_peer: err, macs, ours_gflops: (2 * macs) / (ours.median * 1e6), cold_create_ms: coldCreate,
+      first_kernels: firstKernels, specialize_ms: specializeMs,
     };
     rows.push(row);
     log(formatRow(row));
@@ -193,6 +210,8 @@ export async function runWebgpuBench(options: WebGpuBenchOptions, log: (line: st
 /** A separate profiling session (profiling changes how a run is encoded): top op types and nodes by GPU time. */
 async function printProfile(bytes: Uint8Array, device: GPUDevice, feeds: Parameters<InferenceSession['run']>[0], log: (line: string) => void): Promise<void> {
   const session = await InferenceSession.create(bytes, { backend: 'webgpu', webgpu: { device }, profiling: true });
+  await session.run(feeds);
+  await session.specialized();
   for (let i = 0; i < 3; i++) await session.run(feeds);
   const profile = session.lastProfile() ?? [];
   await session.release();
@@ -225,6 +244,7 @@ function parseArgs(argv: readonly string[]): { options: WebGpuBenchOptions; json
   let peer = true;
   let profile = false;
   let replicasDir: string | undefined;
+  let kernels: KernelTiers | undefined;
   let modelsDir = process.env['INSIGHTGPU_MODELS'] ?? DEFAULT_MODELS_DIR;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -240,10 +260,16 @@ function parseArgs(argv: readonly string[]): { options: WebGpuBenchOptions; json
       case '--no-peer': peer = false; break;
       case '--profile': profile = true; break;
       case '--replicas': replicasDir = resolve(value()); break;
+      case '--kernels': {
+        const v = value();
+        if (v !== 'tiered' && v !== 'specialized' && v !== 'generic') throw new Error(`--kernels must be tiered, specialized or generic, not '${v}'`);
+        kernels = v;
+        break;
+      }
       default: throw new Error(`unknown argument '${arg}'`);
     }
   }
-  return { options: { models, modelsDir, runs, warmup, adapterName, peer, profile, replicasDir }, json };
+  return { options: { models, modelsDir, runs, warmup, adapterName, peer, profile, replicasDir, kernels }, json };
 }
 
 /** CLI entry used by bench/node/bench.ts for `--backend webgpu`: prints the table, returns the exit code. */

@@ -145,6 +145,7 @@ async function measureOne(runner: Runner, bytes: Uint8Array, input: ModelInput, 
     const t1 = now();
     const outputs = await model.run(input);
     const t2 = now();
+    await model.settle?.();
     for (let i = 0; i < settings.warmup; i++) await model.run(input);
     const times: number[] = [];
     for (let i = 0; i < settings.runs; i++) {

@@ -27,6 +27,8 @@ export interface ModelInput {
 
 export interface LoadedModel {
   run(input: ModelInput): Promise<Float32Array[]>;
+  /** Waits until warm runs use the engine's fastest kernels (ours: the specialised tier); absent when no wait. */
+  settle?(): Promise<void>;
   release(): Promise<void>;
 }
 
@@ -45,6 +47,7 @@ function insightgpuRunner(id: BackendId, backend: 'webgpu' | 'cpu'): Runner {
           const out = await session.run({ [input.name]: new Tensor('float32', input.data, input.dims) });
           return session.outputNames.map((n) => out[n]!.data as Float32Array);
         },
+        settle: () => session.specialized(),
         release: () => session.release(),
       };
     },

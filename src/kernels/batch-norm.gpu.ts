@@ -8,10 +8,10 @@ import { elementwiseDispatch, f32 } from './wgsl-common.wgsl.js';
  */
 export const batchNormGpu: GpuKernel<BatchNormParams> = {
   opTypes: ['BatchNormalization'],
-  lower({ params, inputs, outputs, constants, maxWorkgroupsPerDimension }) {
+  lower({ params, inputs, outputs, constants, maxWorkgroupsPerDimension, shape }) {
     if (inputs[0]?.type !== 'float32') return undefined;
     const count = outputs[0]!.dims.reduce((a, d) => a * d, 1);
-    const channelOf = `(i / ${params.plane}u) % ${params.channels}u`;
+    const channelOf = `(i / ${shape.u('plane', params.plane)}) % ${shape.u('channels', params.channels)}`;
     const stats = constants.slice(1, 5);
     if (stats.every((s) => s !== undefined)) {
       const [scale, bias, mean, variance] = stats.map((s) => s!.data as Float32Array) as [Float32Array, Float32Array, Float32Array, Float32Array];
@@ -22,7 +22,7 @@ export const batchNormGpu: GpuKernel<BatchNormParams> = {
         ab[2 * c + 1] = Math.fround(bias[c]! - Math.fround(mean[c]! * a));
       }
       const d = elementwiseDispatch(count, maxWorkgroupsPerDimension, [{ kind: 'input', index: 0 }, { kind: 'output', index: 0 }, { kind: 'data', data: ab }],
-        ['x', 'y', 'ab'], ['f32', 'f32', 'f32'], `  let c = ${channelOf};\n  y[i] = x[i] * ab[2u * c] + ab[2u * c + 1u];`);
+        ['x', 'y', 'ab'], ['f32', 'f32', 'f32'], `  let c = ${channelOf};\n  y[i] = x[i] * ab[2u * c] + ab[2u * c + 1u];`, '', shape);
       return { kind: 'dispatches', dispatches: [d] };
     }
     const d = elementwiseDispatch(count, maxWorkgroupsPerDimension,
@@ -30,7 +30,7 @@ export const batchNormGpu: GpuKernel<BatchNormParams> = {
       ['x', 'y', 'scale', 'bias', 'mean', 'variance'], new Array<string>(6).fill('f32'),
       `  let c = ${channelOf};
   let a = scale[c] / sqrt(variance[c] + ${f32(params.epsilon)});
-  y[i] = x[i] * a + (bias[c] - mean[c] * a);`);
+  y[i] = x[i] * a + (bias[c] - mean[c] * a);`, '', shape);
     return { kind: 'dispatches', dispatches: [d] };
   },
 };

@@ -30,7 +30,7 @@ const POW_HELPER = `fn powOnnx(a: f32, b: f32) -> f32 {
  */
 export const binaryGpu: GpuKernel<BinaryParams> = {
   opTypes: ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'PRelu', 'Max', 'Min', 'Sum', 'Mean'],
-  lower({ params, inputs, outputs, maxWorkgroupsPerDimension }) {
+  lower({ params, inputs, outputs, maxWorkgroupsPerDimension, shape }) {
     const present = inputs.map((v, i) => ({ v, i })).filter((e) => e.v !== undefined);
     if (present.some((e) => e.v!.type !== 'float32') || outputs[0]!.type !== 'float32') return undefined;
     // At most 7 read bindings fit the 8-storage-buffer baseline; longer Sum/Max chains stay on the CPU.
@@ -51,7 +51,7 @@ export const binaryGpu: GpuKernel<BinaryParams> = {
         loads.push(`in${k}[i]`);
       } else {
         const s = strides(dims).map((st, a) => (dims[a] === 1 ? 0 : st));
-        setup.push(`  var o${k} = 0u;\n${gatherOffset('i', outDims, s, `o${k}`)}`);
+        setup.push(`  var o${k} = 0u;\n${gatherOffset('i', outDims, s, `o${k}`, shape)}`);
         loads.push(`in${k}[o${k}]`);
       }
     });
@@ -61,7 +61,7 @@ export const binaryGpu: GpuKernel<BinaryParams> = {
     if (combine(params.kind, 'a', 'b') === undefined) return undefined;
     const body = `${setup.join('\n')}\n  y[i] = ${expr};`;
     const d = elementwiseDispatch(count, maxWorkgroupsPerDimension, bindings, names, names.map(() => 'f32'), body,
-      params.kind === 'Pow' ? POW_HELPER : '');
+      params.kind === 'Pow' ? POW_HELPER : '', shape);
     return { kind: 'dispatches', dispatches: [d] };
   },
 };

@@ -7,7 +7,7 @@ import { declareBindings, f32, gatherOffset, strides } from './wgsl-common.wgsl.
 /** Gemm: alpha·op(A)·op(B) + beta·C (C broadcast to [M, N]), then the fused epilogue; the transposes are strides. */
 export const gemmGpu: GpuKernel<GemmParams> = {
   opTypes: ['Gemm'],
-  lower({ params: p, inputs, software, maxWorkgroupsPerDimension }) {
+  lower({ params: p, inputs, software, maxWorkgroupsPerDimension, shape: s }) {
     if (inputs[0]?.type !== 'float32' || inputs[1]?.type !== 'float32') return undefined;
     const c = inputs[2];
     const useC = c !== undefined && p.beta !== 0;
@@ -23,18 +23,18 @@ export const gemmGpu: GpuKernel<GemmParams> = {
       // C broadcasts from the right against [M, N].
       const rowStride = cd.length === 2 && cd[0] !== 1 ? cd[1]! : 0;
       const colStride = cd.length >= 1 && cd[cd.length - 1] !== 1 ? 1 : 0;
-      cTerm = ` + ${f32(p.beta)} * cIn[row * ${rowStride}u + col * ${colStride}u]`;
+      cTerm = ` + ${f32(p.beta)} * cIn[row * ${s.u('cRowStep', rowStride)} + col * ${s.u('cColStep', colStride)}]`;
     }
-    const aIndex = p.transA ? `kIdx * ${p.m}u + row` : `row * ${p.k}u + kIdx`;
-    const bIndex = p.transB ? `col * ${p.k}u + kIdx` : `kIdx * ${p.n}u + col`;
+    const aIndex = p.transA ? `kIdx * ${s.u('m', p.m)} + row` : `row * ${s.u('k', p.k)} + kIdx`;
+    const bIndex = p.transB ? `col * ${s.u('k', p.k)} + kIdx` : `kIdx * ${s.u('n', p.n)} + col`;
     const dispatches = matmulDispatches({
       m: p.m, n: p.n, k: p.k, batches: 1,
       declarations: `${declareBindings(bindings, names, names.map(() => 'f32'))}\n${ep.fn}`,
       loadA: `a[${aIndex}]`,
       loadB: `b[${bIndex}]`,
-      store: `let idx = row * ${p.n}u + col;
+      store: `let idx = row * ${s.u('n', p.n)} + col;
       y[idx] = epilogue(${p.alpha === 1 ? 'v' : `${f32(p.alpha)} * v`}${cTerm}, col, idx);`,
-    }, bindings, { software, maxWorkgroupsPerDimension });
+    }, bindings, { software, maxWorkgroupsPerDimension, shape: s });
     return { kind: 'dispatches', dispatches };
   },
 };

@@ -1,10 +1,12 @@
 import type { Node, TensorData } from '../parser/ir.js';
+import type { ShapeValues } from './shape-values.wgsl.js';
 import type { ValueType } from './types.js';
 
 /**
  * The contract between an op's WGSL kernel and the WebGPU plan. A kernel lowers one resolved step (the same
- * `params` its CPU reference consumes) into dispatches whose shapes are baked into the WGSL text as constants:
- * a plan is compiled for one set of input shapes, so every index computation folds at pipeline creation.
+ * `params` its CPU reference consumes) into dispatches. The layer's numbers go into the WGSL through the context's
+ * ShapeValues: as constants for the specialised kernels (a plan is compiled for one set of input shapes, so every
+ * index computation folds at pipeline creation), or as uniforms for the generic ones that layers share.
  */
 
 /** What buffer sits at @binding(i) of a dispatch. Inputs and data are read-only; outputs are read_write. */
@@ -17,7 +19,9 @@ export type GpuBinding =
    * Read-write working memory of at least `bytes`, valid only within the step's own dispatches (split-K partial
    * sums): the plan backs every scratch binding with one shared buffer, since steps run one after another.
    */
-  | { readonly kind: 'scratch'; readonly bytes: number };
+  | { readonly kind: 'scratch'; readonly bytes: number }
+  /** A uniform buffer of shape values (see ShapeValues): the generic kernels' extents and strides. */
+  | { readonly kind: 'uniform'; readonly data: Uint32Array };
 
 export interface GpuDispatch {
   /** WGSL source with one `main` entry point; pipelines are cached by this text. */
@@ -39,8 +43,13 @@ export interface GpuLowerContext<P> {
   /** Values known at load time (weights, folded shapes); undefined for run-time values. */
   readonly constants: readonly (TensorData | undefined)[];
   readonly maxWorkgroupsPerDimension: number;
-  /** The adapter emulates a GPU on the CPU (SwiftShader): kernels then avoid workgroup memory and barriers. */
+  /**
+   * Use the simple kernel variants, without workgroup memory and barriers: on an adapter that emulates a GPU on
+   * the CPU (SwiftShader), and for the generic tier anywhere (small shaders compile fastest).
+   */
   readonly software: boolean;
+  /** How the layer's numbers are written into the WGSL: literals, or uniform fields (the generic tier). */
+  readonly shape: ShapeValues;
 }
 
 export interface GpuKernel<P = unknown> {

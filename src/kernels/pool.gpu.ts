@@ -10,7 +10,7 @@ const WORKGROUP = 128;
  */
 export const poolGpu: GpuKernel<PoolParams> = {
   opTypes: ['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool'],
-  lower({ params: p, inputs, maxWorkgroupsPerDimension }) {
+  lower({ params: p, inputs, maxWorkgroupsPerDimension, shape: s }) {
     if (inputs[0]?.type !== 'float32') return undefined;
     const [n, c, h, w] = p.inDims;
     const [, , ho, wo] = p.outDims;
@@ -22,58 +22,58 @@ export const poolGpu: GpuKernel<PoolParams> = {
     const init = isMax ? 'bitcast<f32>(NEG_INF_BITS)' : '0.0f';
     if (p.global && h * w >= 256) {
       const planes = n * c;
-      const g = grid(planes, 1, maxWorkgroupsPerDimension);
+      const g = grid(planes, 1, maxWorkgroupsPerDimension, s);
       const shader = `${decl}
 var<workgroup> partial: array<f32, ${WORKGROUP}>;
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let plane = ${g.flatGroup};
-  if (plane >= ${planes}u) { return; }
-  let base = plane * ${h * w}u;
+  if (plane >= ${s.u('planes', planes)}) { return; }
+  let base = plane * ${s.u('plane', h * w)};
   var acc = ${init};
-  for (var j = lid; j < ${h * w}u; j += ${WORKGROUP}u) { let v = x[base + j]; acc = ${combineOp}; }
+  for (var j = lid; j < ${s.u('plane', h * w)}; j += ${WORKGROUP}u) { let v = x[base + j]; acc = ${combineOp}; }
   partial[lid] = acc;
   workgroupBarrier();
   for (var s = ${WORKGROUP / 2}u; s > 0u; s >>= 1u) {
     if (lid < s) { let v = partial[lid + s]; acc = partial[lid]; partial[lid] = ${combineOp}; }
     workgroupBarrier();
   }
-  if (lid == 0u) { y[plane] = ${isMax ? 'partial[0]' : `partial[0] / ${h * w}.0f`}; }
+  if (lid == 0u) { y[plane] = ${isMax ? 'partial[0]' : `partial[0] / ${s.f('plane', h * w)}`}; }
 }
 `;
-      return { kind: 'dispatches', dispatches: [{ shader, bindings, workgroups: g.workgroups }] };
+      return { kind: 'dispatches', dispatches: [s.finish({ shader, bindings, workgroups: g.workgroups })] };
     }
     const [kh, kw] = p.kernel;
     const [sh, sw] = p.strides;
     const [dh, dw] = p.dilations;
     const [pt, pl, pb, pr] = p.pads;
     const total = n * c * ho * wo;
-    const g = grid(total, WORKGROUP, maxWorkgroupsPerDimension);
+    const g = grid(total, WORKGROUP, maxWorkgroupsPerDimension, s);
     let divisor = 'f32(count)';
     if (!isMax && p.countIncludePad) {
       // The window clipped to the padded extent, as in the CPU reference (ceil_mode windows may reach beyond it).
-      divisor = `f32(((min(y0 + ${(kh - 1) * dh + 1}, ${h + pb}) - y0 + ${dh - 1}) / ${dh}) * ((min(x0 + ${(kw - 1) * dw + 1}, ${w + pr}) - x0 + ${dw - 1}) / ${dw}))`;
+      divisor = `f32(((min(y0 + ${s.i('spanY', (kh - 1) * dh + 1)}, ${s.i('padEndY', h + pb)}) - y0 + ${s.i('dilY', dh)} - 1) / ${s.i('dilY', dh)}) * ((min(x0 + ${s.i('spanX', (kw - 1) * dw + 1)}, ${s.i('padEndX', w + pr)}) - x0 + ${s.i('dilX', dw)} - 1) / ${s.i('dilX', dw)}))`;
     }
     const shader = `${decl}
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = ${g.flatGroup} * ${WORKGROUP}u + lid;
-  if (i >= ${total}u) { return; }
-  let ox = i % ${wo}u;
-  let oy = (i / ${wo}u) % ${ho}u;
-  let plane = i / ${ho * wo}u;
-  let y0 = i32(oy) * ${sh} - ${pt};
-  let x0 = i32(ox) * ${sw} - ${pl};
-  let base = plane * ${h * w}u;
+  if (i >= ${s.u('total', total)}) { return; }
+  let ox = i % ${s.u('outW', wo)};
+  let oy = (i / ${s.u('outW', wo)}) % ${s.u('outH', ho)};
+  let plane = i / ${s.u('outPlane', ho * wo)};
+  let y0 = i32(oy) * ${s.i('strideY', sh)} - ${s.i('padY', pt)};
+  let x0 = i32(ox) * ${s.i('strideX', sw)} - ${s.i('padX', pl)};
+  let base = plane * ${s.u('inPlane', h * w)};
   var acc = ${init};
   var count = 0;
-  for (var ky = 0; ky < ${kh}; ky++) {
-    let iy = y0 + ky * ${dh};
-    if (iy < 0 || iy >= ${h}) { continue; }
-    for (var kx = 0; kx < ${kw}; kx++) {
-      let ix = x0 + kx * ${dw};
-      if (ix < 0 || ix >= ${w}) { continue; }
-      let v = x[base + u32(iy) * ${w}u + u32(ix)];
+  for (var ky = 0; ky < ${s.i('kernelH', kh)}; ky++) {
+    let iy = y0 + ky * ${s.i('dilY', dh)};
+    if (iy < 0 || iy >= ${s.i('inH', h)}) { continue; }
+    for (var kx = 0; kx < ${s.i('kernelW', kw)}; kx++) {
+      let ix = x0 + kx * ${s.i('dilX', dw)};
+      if (ix < 0 || ix >= ${s.i('inW', w)}) { continue; }
+      let v = x[base + u32(iy) * ${s.u('inW', w)} + u32(ix)];
       acc = ${combineOp};
       count++;
     }
@@ -81,6 +81,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   ${isMax ? 'y[i] = acc;' : `let d = ${divisor};\n  y[i] = select(0.0f, acc / d, d > 0.0f);`}
 }
 `;
-    return { kind: 'dispatches', dispatches: [{ shader, bindings, workgroups: g.workgroups }] };
+    return { kind: 'dispatches', dispatches: [s.finish({ shader, bindings, workgroups: g.workgroups })] };
   },
 };

@@ -11,13 +11,13 @@ const WORKGROUP = 128;
  */
 export const resizeGpu: GpuKernel<ResizeParams> = {
   opTypes: ['Resize', 'Upsample'],
-  lower({ params: p, inputs, maxWorkgroupsPerDimension }) {
+  lower({ params: p, inputs, maxWorkgroupsPerDimension, shape: s }) {
     if (inputs[0]?.type !== 'float32') return undefined;
     const rank = p.inDims.length;
     const total = p.outDims.reduce((a, d) => a * d, 1);
     const inStrides = strides(p.inDims);
     const outStrides = strides(p.outDims);
-    const g = grid(total, WORKGROUP, maxWorkgroupsPerDimension);
+    const g = grid(total, WORKGROUP, maxWorkgroupsPerDimension, s);
     const bindings = [{ kind: 'input', index: 0 }, { kind: 'output', index: 0 }] as const;
     if (p.mode === 'nearest') {
       // table[offsetOf(axis) + i] = input offset contributed by output coordinate i along that axis.
@@ -28,17 +28,17 @@ export const resizeGpu: GpuKernel<ResizeParams> = {
         for (let i = 0; i < p.outDims[a]!; i++) parts.push(nearestIndex(sourceCoordinate(p, a, i), p.nearestMode, p.inDims[a]!) * inStrides[a]!);
       }
       const table = Uint32Array.from(parts);
-      const sum = p.outDims.map((d, a) => `table[${offsets[a]}u + (i / ${outStrides[a]}u) % ${d}u]`).join(' + ');
+      const sum = p.outDims.map((d, a) => `table[${s.u(`table${a}`, offsets[a]!)} + (i / ${s.u(`over${a}`, outStrides[a]!)}) % ${s.u(`dim${a}`, d)}]`).join(' + ');
       const all = [...bindings, { kind: 'data' as const, data: table }];
       const shader = `${declareBindings(all, ['x', 'y', 'table'], ['f32', 'f32', 'u32'])}
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = ${g.flatGroup} * ${WORKGROUP}u + lid;
-  if (i >= ${total}u) { return; }
+  if (i >= ${s.u('total', total)}) { return; }
   y[i] = x[${sum || '0u'}];
 }
 `;
-      return { kind: 'dispatches', dispatches: [{ shader, bindings: all, workgroups: g.workgroups }] };
+      return { kind: 'dispatches', dispatches: [s.finish({ shader, bindings: all, workgroups: g.workgroups })] };
     }
     // Bilinear over the last two axes (resolve rejects linear resizes of other axes); leading axes are planes.
     const h = rank >= 2 ? p.inDims[rank - 2]! : 1;
@@ -64,21 +64,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = ${g.flatGroup} * ${WORKGROUP}u + lid;
-  if (i >= ${total}u) { return; }
-  let ox = i % ${wo}u;
-  let oy = (i / ${wo}u) % ${ho}u;
-  let src = (i / ${ho * wo}u) * ${h * w}u;
-  let r0 = src + idx[2u * oy] * ${w}u;
-  let r1 = src + idx[2u * oy + 1u] * ${w}u;
-  let c0 = idx[${2 * ho}u + 2u * ox];
-  let c1 = idx[${2 * ho}u + 2u * ox + 1u];
+  if (i >= ${s.u('total', total)}) { return; }
+  let ox = i % ${s.u('outW', wo)};
+  let oy = (i / ${s.u('outW', wo)}) % ${s.u('outH', ho)};
+  let src = (i / ${s.u('outPlane', ho * wo)}) * ${s.u('inPlane', h * w)};
+  let r0 = src + idx[2u * oy] * ${s.u('inW', w)};
+  let r1 = src + idx[2u * oy + 1u] * ${s.u('inW', w)};
+  let c0 = idx[${s.u('twiceOutH', 2 * ho)} + 2u * ox];
+  let c1 = idx[${s.u('twiceOutH', 2 * ho)} + 2u * ox + 1u];
   let fy = frac[oy];
-  let fx = frac[${ho}u + ox];
+  let fx = frac[${s.u('outH', ho)} + ox];
   let top = x[r0 + c0] * (1.0f - fx) + x[r0 + c1] * fx;
   let bottom = x[r1 + c0] * (1.0f - fx) + x[r1 + c1] * fx;
   y[i] = top * (1.0f - fy) + bottom * fy;
 }
 `;
-    return { kind: 'dispatches', dispatches: [{ shader, bindings: all, workgroups: g.workgroups }] };
+    return { kind: 'dispatches', dispatches: [s.finish({ shader, bindings: all, workgroups: g.workgroups })] };
   },
 };

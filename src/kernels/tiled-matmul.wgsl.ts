@@ -1,4 +1,5 @@
 import type { GpuBinding, GpuDispatch } from './kernel-api.gpu.js';
+import { ShapeValues } from './shape-values.wgsl.js';
 import { grid } from './wgsl-common.wgsl.js';
 
 /**
@@ -76,21 +77,24 @@ export function chooseKSplit(spec: Pick<TiledMatmulSpec, 'm' | 'n' | 'k' | 'batc
 }
 
 /**
- * The dispatches of one GEMM-shaped op: the direct kernel on a software adapter, otherwise the tiled kernel, split
- * along K (plus a reduce dispatch) when the output has too few tiles to fill the GPU. `bindings` are the op's own;
- * a split appends a scratch binding after them.
+ * The dispatches of one GEMM-shaped op: the direct kernel on a software adapter (and for generic kernels),
+ * otherwise the tiled kernel, split along K (plus a reduce dispatch) when the output has too few tiles to fill the
+ * GPU. `bindings` are the op's own; a split appends a scratch binding after them. `shape` is the set the spec's
+ * snippets took their numbers from; only the direct kernel writes its own numbers through it as well.
  */
 export function matmulDispatches(
-  spec: TiledMatmulSpec, bindings: readonly GpuBinding[], options: { readonly software: boolean; readonly maxWorkgroupsPerDimension: number },
+  spec: TiledMatmulSpec, bindings: readonly GpuBinding[],
+  options: { readonly software: boolean; readonly maxWorkgroupsPerDimension: number; readonly shape?: ShapeValues },
 ): GpuDispatch[] {
+  const shape = options.shape ?? ShapeValues.literal();
   if (options.software) {
-    const { shader, workgroups } = directMatmulShader(spec);
-    return [{ shader, bindings, workgroups }];
+    const { shader, workgroups } = directMatmulShader(spec, shape);
+    return [shape.finish({ shader, bindings, workgroups })];
   }
   const split = chooseKSplit(spec);
   if (!split) {
     const { shader, workgroups } = tiledMatmulShader(spec);
-    return [{ shader, bindings, workgroups }];
+    return [shape.finish({ shader, bindings, workgroups })];
   }
   const all: GpuBinding[] = [...bindings, { kind: 'scratch', bytes: split.splits * spec.batches * spec.m * spec.n * 4 }];
   const part = `@group(0) @binding(${bindings.length}) var<storage, read_write> part: array<f32>;`;
@@ -115,8 +119,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 }
 `;
   return [
-    { shader: partial.shader, bindings: all, workgroups: partial.workgroups },
-    { shader: reduce, bindings: all, workgroups: g.workgroups },
+    shape.finish({ shader: partial.shader, bindings: all, workgroups: partial.workgroups }),
+    shape.finish({ shader: reduce, bindings: all, workgroups: g.workgroups }),
   ];
 }
 
@@ -202,15 +206,15 @@ ${accIds.map((i) => `      acc${i} += a${i >> 2}.${'xyzw'[i & 3]} * b;`).join('\
  * seconds to compile. Each thread owns one column and 8 rows, so the column's setup (the conv window) is done once
  * and each B element loaded is used 8 times.
  */
-export function directMatmulShader(spec: TiledMatmulSpec): { shader: string; workgroups: [number, number, number] } {
+export function directMatmulShader(spec: TiledMatmulSpec, shape = ShapeValues.literal()): { shader: string; workgroups: [number, number, number] } {
   const rows = 8;
   const wgx = 64;
   const last = spec.m - 1;
   // Unrolled in the generator: SwiftShader compiles dynamic vector indexing slowly. Rows past M read row M−1
   // (in bounds) and are never stored.
-  const a = (r: number): string => `loadA(min(m0 + ${r}u, ${last}u), kIdx, z)`;
+  const a = (r: number): string => `loadA(min(m0 + ${r}u, ${shape.u('lastRow', last)}), kIdx, z)`;
   const stores = Array.from({ length: rows }, (_, r) =>
-    `  if (m0 + ${r}u < ${spec.m}u) { storeC(m0 + ${r}u, col, acc${r >> 2}.${'xyzw'[r & 3]}, z); }`).join('\n');
+    `  if (m0 + ${r}u < ${shape.u('m', spec.m)}) { storeC(m0 + ${r}u, col, acc${r >> 2}.${'xyzw'[r & 3]}, z); }`).join('\n');
   const shader = `${spec.declarations}
 fn loadA(row: u32, kIdx: u32, z: u32) -> f32 {
   return ${spec.loadA};
@@ -224,11 +228,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let z = wid.z;
   let col = wid.x * ${wgx}u + lid;
   let m0 = wid.y * ${rows}u;
-  if (col >= ${spec.n}u) { return; }
+  if (col >= ${shape.u('n', spec.n)}) { return; }
   ${spec.columnSetup ?? ''}
   var acc0 = vec4<f32>(0.0f);
   var acc1 = vec4<f32>(0.0f);
-  for (var kIdx = 0u; kIdx < ${spec.k}u; kIdx++) {
+  for (var kIdx = 0u; kIdx < ${shape.u('k', spec.k)}; kIdx++) {
     let bv = ${spec.loadB};
     acc0 += vec4<f32>(${a(0)}, ${a(1)}, ${a(2)}, ${a(3)}) * bv;
     acc1 += vec4<f32>(${a(4)}, ${a(5)}, ${a(6)}, ${a(7)}) * bv;

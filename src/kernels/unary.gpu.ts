@@ -6,11 +6,11 @@ import { elementwiseDispatch, unaryExpression } from './wgsl-common.wgsl.js';
 export const unaryGpu: GpuKernel<UnaryParams> = {
   opTypes: ['Relu', 'Sigmoid', 'Tanh', 'LeakyRelu', 'HardSigmoid', 'Elu', 'Clip', 'Exp', 'Log', 'Abs', 'Neg', 'Sqrt',
     'Reciprocal', 'Floor', 'Ceil', 'Softplus', 'HardSwish'],
-  lower({ params, inputs, outputs, maxWorkgroupsPerDimension }) {
+  lower({ params, inputs, outputs, maxWorkgroupsPerDimension, shape }) {
     if (inputs[0]?.type !== 'float32') return undefined;
     const count = outputs[0]!.dims.reduce((a, d) => a * d, 1);
     const d = elementwiseDispatch(count, maxWorkgroupsPerDimension, [{ kind: 'input', index: 0 }, { kind: 'output', index: 0 }],
-      ['x', 'y'], ['f32', 'f32'], `  y[i] = ${unaryExpression(params, 'x[i]')};`);
+      ['x', 'y'], ['f32', 'f32'], `  y[i] = ${unaryExpression(params, 'x[i]')};`, '', shape);
     return { kind: 'dispatches', dispatches: [d] };
   },
 };

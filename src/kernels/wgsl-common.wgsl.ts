@@ -1,5 +1,6 @@
 import type { DataType } from '../parser/ir.js';
 import type { GpuDispatch, GpuBinding } from './kernel-api.gpu.js';
+import { ShapeValues } from './shape-values.wgsl.js';
 import type { UnaryParams } from './unary.js';
 
 /** Threads per workgroup of the one-thread-per-element kernels. */
@@ -32,30 +33,35 @@ export function declareBindings(bindings: readonly GpuBinding[], names: readonly
 
 /**
  * Grid for `count` independent items of `perGroup` each: one dimension until the device's per-dimension limit,
- * then a second. `flatIndex` is the WGSL expression of the linear workgroup id (needs `wid` and the grid baked in).
+ * then a second. `flatGroup` is the WGSL expression of the linear workgroup id (needs `wid`); generic kernels
+ * always use the two-dimensional form, so a layer's size does not change their text.
  */
-export function grid(count: number, perGroup: number, maxPerDim: number): { workgroups: [number, number, number]; flatGroup: string } {
+export function grid(count: number, perGroup: number, maxPerDim: number, shape = ShapeValues.literal()): { workgroups: [number, number, number]; flatGroup: string } {
   const groups = Math.max(1, Math.ceil(count / perGroup));
-  if (groups <= maxPerDim) return { workgroups: [groups, 1, 1], flatGroup: 'wid.x' };
-  const x = maxPerDim;
+  const x = Math.min(groups, maxPerDim);
   const y = Math.ceil(groups / x);
+  if (shape.generic) return { workgroups: [x, y, 1], flatGroup: `(wid.x + wid.y * ${shape.u('gridX', x)})` };
+  if (y === 1) return { workgroups: [groups, 1, 1], flatGroup: 'wid.x' };
   return { workgroups: [x, y, 1], flatGroup: `(wid.x + wid.y * ${x}u)` };
 }
 
-/** A one-thread-per-element kernel over `count` outputs; `body` sees `i: u32` and returns early past the end. */
+/**
+ * A one-thread-per-element kernel over `count` outputs; `body` sees `i: u32` and returns early past the end.
+ * `shape` is the set the body's numbers came from (it is finished here).
+ */
 export function elementwiseDispatch(count: number, maxPerDim: number, bindings: readonly GpuBinding[], names: readonly string[],
-  elements: readonly string[], body: string, helpers = ''): GpuDispatch {
-  const g = grid(count, ELEMENTWISE_WORKGROUP, maxPerDim);
+  elements: readonly string[], body: string, helpers = '', shape = ShapeValues.literal()): GpuDispatch {
+  const g = grid(count, ELEMENTWISE_WORKGROUP, maxPerDim, shape);
   const shader = `${declareBindings(bindings, names, elements)}
 ${helpers}
 @compute @workgroup_size(${ELEMENTWISE_WORKGROUP})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = ${g.flatGroup} * ${ELEMENTWISE_WORKGROUP}u + lid;
-  if (i >= ${count}u) { return; }
+  if (i >= ${shape.u('count', count)}) { return; }
 ${body}
 }
 `;
-  return { shader, bindings, workgroups: g.workgroups };
+  return shape.finish({ shader, bindings, workgroups: g.workgroups });
 }
 
 /** The WGSL element type that stores a dtype in 32-bit words, or undefined when the GPU kernels do not handle it. */
@@ -78,15 +84,17 @@ export function strides(dims: readonly number[]): number[] {
 
 /**
  * WGSL that decomposes linear index `i` of a tensor shaped `dims` and accumulates `sum += coord·srcStrides[axis]`
- * into `target` (a `var` declared by the caller). Axes of size 1 or stride 0 are skipped.
+ * into `target` (a `var` declared by the caller). Axes of size 1 or stride 0 are skipped. Generic kernels name
+ * their values after `target`, so one kernel can gather for several operands.
  */
-export function gatherOffset(index: string, dims: readonly number[], srcStrides: readonly number[], target: string): string {
+export function gatherOffset(index: string, dims: readonly number[], srcStrides: readonly number[], target: string, shape = ShapeValues.literal()): string {
   const outStrides = strides(dims);
   const lines: string[] = [];
   for (let a = 0; a < dims.length; a++) {
     if (dims[a] === 1 || srcStrides[a] === 0) continue;
-    const coord = a === 0 ? `(${index} / ${outStrides[a]}u)` : `((${index} / ${outStrides[a]}u) % ${dims[a]}u)`;
-    lines.push(`  ${target} += ${coord} * ${srcStrides[a]}u;`);
+    const over = shape.u(`${target}Over${a}`, outStrides[a]!);
+    const coord = a === 0 ? `(${index} / ${over})` : `((${index} / ${over}) % ${shape.u(`${target}Dim${a}`, dims[a]!)})`;
+    lines.push(`  ${target} += ${coord} * ${shape.u(`${target}Step${a}`, srcStrides[a]!)};`);
   }
   return lines.join('\n');
 }

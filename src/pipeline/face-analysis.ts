@@ -177,6 +177,14 @@ export class FaceAnalysis {
     return image;
   }
 
+  /**
+   * Resolves once every model's sessions run their fastest kernels (on WebGPU the first calls use generic ones
+   * while the specialised ones compile; see InferenceSession.specialized). Only benchmarks need to wait for it.
+   */
+  async specialized(): Promise<void> {
+    await Promise.all([...this.models.values()].map((m) => m.session.specialized()));
+  }
+
   async release(): Promise<void> {
     for (const m of this.models.values()) await m.session.release();
     this.preprocessor.dispose?.();

@@ -3,7 +3,7 @@ import { parseModel } from '../parser/decode-model.js';
 import type { DataType, Dim, Model, TensorData } from '../parser/ir.js';
 import { specializeGraph } from '../parser/specialize.js';
 import type { ValueType } from '../kernels/types.js';
-import type { Backend, ExecutionPlan, PlanFeed, StepTiming } from './backend.js';
+import type { Backend, ExecutionPlan, KernelTiers, PlanFeed, StepTiming } from './backend.js';
 import { CpuBackend } from './cpu/cpu-backend.js';
 import { optimizeGraph } from './passes/optimize.js';
 import { GpuTensor, Tensor } from './tensor.js';
@@ -18,6 +18,8 @@ export interface WebGpuOptions {
   readonly allowSoftwareAdapter?: boolean;
   /** An existing GPUDevice to share (e.g. with the pipeline's pre-processing). */
   readonly device?: GPUDevice;
+  /** Which kernels to compile, see KernelTiers; 'tiered' by default. */
+  readonly kernels?: KernelTiers;
 }
 
 export interface SessionOptions {
@@ -125,6 +127,21 @@ export class InferenceSession {
     return this.lastPlan?.lastProfile();
   }
 
+  /**
+   * Resolves once every plan compiled so far runs its fastest kernels: on WebGPU with tiered kernels (the
+   * default) the first results come from generic kernels while the specialised ones compile. Benchmarks of warm
+   * latency wait for this; applications need not (runs switch over by themselves).
+   */
+  async specialized(): Promise<void> {
+    const plans = await Promise.all([...this.plans.values()].map((p) => p.catch(() => undefined)));
+    await Promise.all(plans.map((p) => p?.specialized?.()));
+  }
+
+  /** The kernels the last run used: 'generic' or 'specialized' on WebGPU (see WebGpuOptions.kernels), else undefined. */
+  get kernels(): 'generic' | 'specialized' | undefined {
+    return this.lastPlan?.kernels;
+  }
+
   /** Peak bytes of intermediate values held by the last plan. */
   get peakBytes(): number {
     return this.lastPlan?.peakBytes ?? 0;
@@ -156,7 +173,7 @@ export class InferenceSession {
     }
     plan = (async () => {
       const graph = optimizeGraph(specializeGraph(this.model, types), this.backend.name);
-      return this.backend.compile(graph, { profiling: this.options.profiling ?? false });
+      return this.backend.compile(graph, { profiling: this.options.profiling ?? false, kernels: this.options.webgpu?.kernels });
     })();
     this.plans.set(key, plan);
     plan.catch(() => this.plans.delete(key));

@@ -116,7 +116,12 @@ export function maxRelativeError(ours: ArrayLike<number>, reference: ArrayLike<n
   return maxRef === 0 ? maxDiff : maxDiff / maxRef;
 }
 
-export async function runParity(cases: readonly ParityCase[], backend: 'cpu' | 'webgpu', onRow?: (row: ParityRow) => void): Promise<ParityRow[]> {
+/**
+ * Runs every case on our backend and onnxruntime-node. On webgpu `kernels` picks the tier that runs (the
+ * specialised kernels unless asked: a tiered session would switch between the two tiers mid-table).
+ */
+export async function runParity(cases: readonly ParityCase[], backend: 'cpu' | 'webgpu', onRow?: (row: ParityRow) => void,
+  kernels: 'specialized' | 'generic' = 'specialized'): Promise<ParityRow[]> {
   const rows: ParityRow[] = [];
   const sessions = new Map<string, [InferenceSession, ort.InferenceSession]>();
   for (const c of cases) {
@@ -125,7 +130,7 @@ export async function runParity(cases: readonly ParityCase[], backend: 'cpu' | '
       // Cases of one model are consecutive: free the previous model's sessions (the replicas weigh up to 174 MB each).
       await releaseAll(sessions);
       const bytes = readFileSync(c.file);
-      pair = [await InferenceSession.create(bytes, { backend }), await ort.InferenceSession.create(bytes)];
+      pair = [await InferenceSession.create(bytes, { backend, webgpu: { kernels } }), await ort.InferenceSession.create(bytes)];
       sessions.set(c.file, pair);
     }
     const [ours, reference] = pair;

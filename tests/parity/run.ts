@@ -1,7 +1,7 @@
 /**
- * `npm run parity [-- --backend cpu|webgpu] [--small|--full] [--shared-only|--replicas-only]`: prints
- * model × output × max relative error for the shared models and the forged buffalo_l replicas (forged into
- * .cache/replicas when missing); exits 1 above the bound.
+ * `npm run parity [-- --backend cpu|webgpu] [--small|--full] [--shared-only|--replicas-only] [--kernels specialized|generic|both]`:
+ * prints model × output × max relative error for the shared models and the forged buffalo_l replicas (forged into
+ * .cache/replicas when missing); exits 1 above the bound. On webgpu both kernel tiers run by default.
  */
 import { defaultCases, formatRow, PARITY_BOUND, replicaCases, runParity } from './parity.js';
 
@@ -21,7 +21,17 @@ const cases = [
 ];
 console.log(`parity vs onnxruntime-node, backend ${backend}${small ? ' (small sizes)' : ''}, bound ${PARITY_BOUND}`);
 console.log(`${'model'.padEnd(18)} ${'dims'.padEnd(12)} ${'input'.padEnd(6)} ${'output'.padEnd(10)} ${'rel err'.padStart(9)} ${'ours ms'.padStart(9)}`);
-const rows = await runParity(cases, backend, (r) => console.log(formatRow(r)));
+const kernelsArg = args.includes('--kernels') ? args[args.indexOf('--kernels') + 1] : 'both';
+if (kernelsArg !== 'specialized' && kernelsArg !== 'generic' && kernelsArg !== 'both') {
+  console.error(`unknown --kernels '${kernelsArg}' (use specialized, generic or both)`);
+  process.exit(2);
+}
+const tiers: readonly ('specialized' | 'generic')[] = backend === 'cpu' ? ['specialized'] : kernelsArg === 'both' ? ['specialized', 'generic'] : [kernelsArg];
+const rows = [];
+for (const kernels of tiers) {
+  if (backend === 'webgpu') console.log(`-- ${kernels} kernels`);
+  rows.push(...await runParity(cases, backend, (r) => console.log(formatRow(r)), kernels));
+}
 const worst = Math.max(...rows.map((r) => r.relError));
 const failed = rows.filter((r) => !(r.relError <= PARITY_BOUND));
 console.log(`${rows.length} outputs compared, worst ${worst.toExponential(2)}, ${failed.length} above ${PARITY_BOUND}`);

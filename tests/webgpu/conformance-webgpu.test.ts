@@ -6,4 +6,6 @@ import { defineConformanceSuite } from '../conformance/suite.js';
 const gpu = await acquireDevice({ allowSoftwareAdapter: true });
 after(() => gpu.release());
 
-defineConformanceSuite('webgpu', { backend: 'webgpu', webgpu: { device: gpu.device } });
+// The specialised kernels (each case is one run, which a tiered session would answer with the generic ones; those
+// run every op case in ops.test.ts and the models in the parity tests).
+defineConformanceSuite('webgpu', { backend: 'webgpu', webgpu: { device: gpu.device, kernels: 'specialized' } });

@@ -57,8 +57,11 @@ function materialise(input: OpInput, seed: number): TensorData {
   return { type, dims: input.dims, data };
 }
 
-/** Runs the case on both backends; `software` picks the kernel variants (undefined: the adapter's own). */
-export async function gpuVersusCpu(c: OpCase, software?: boolean): Promise<{ relError: number; outputs: TensorData[] }> {
+/**
+ * Runs the case on both backends; `software` picks the kernel variants (undefined: the adapter's own), `kernels`
+ * the tier (the specialised kernels unless asked: 'generic' checks the shape-generic ones).
+ */
+export async function gpuVersusCpu(c: OpCase, software?: boolean, kernels: 'specialized' | 'generic' = 'specialized'): Promise<{ relError: number; outputs: TensorData[] }> {
   const { gpu, cache } = await testDevice();
   const module = findOpModule(c.op)!;
   const names = c.inputs.map((v, i) => (v ? `in${i}` : ''));
@@ -81,7 +84,7 @@ export async function gpuVersusCpu(c: OpCase, software?: boolean): Promise<{ rel
   });
   const step: PlannedStep = { node, module, params, inputs: names, outputs: outNames, outputTypes: resolved.outputs };
   const graph: StaticGraph = { inputs: graphInputs, outputs: outNames, steps: [step], constants, types: new Map() };
-  const plan = await WebGpuPlan.compile(gpu, cache, graph, false, software ?? gpu.isSoftware);
+  const plan = await WebGpuPlan.compile(gpu, cache, graph, { profiling: false, kernels, software: software ?? gpu.isSoftware });
   try {
     const feeds = new Map(graphInputs.map((v) => [v.name, tensors[names.indexOf(v.name)]!]));
     const got = await plan.run(feeds, outNames);

@@ -102,6 +102,13 @@ describe('WebGPU kernels match their CPU references', () => {
       assert.ok(relError <= BOUND, `relative error ${relError}`);
     });
   }
+  // The generic tier: the same cases through the shape-generic kernels (numbers in a uniform buffer).
+  for (const [name, opCase] of Object.entries(CASES)) {
+    test(`${name}, generic kernels`, async () => {
+      const { relError } = await gpuVersusCpu(opCase, undefined, 'generic');
+      assert.ok(relError <= BOUND, `relative error ${relError}`);
+    });
+  }
   test('Reshape output is the input, relabelled', async () => {
     const { outputs } = await gpuVersusCpu(CASES['Reshape (buffer alias)']!);
     assert.deepEqual(outputs[0]!.dims, [4, 6]);

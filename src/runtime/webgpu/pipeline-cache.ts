@@ -1,19 +1,28 @@
 import { BackendError } from '../../parser/errors.js';
 import { ShaderStage } from './gpu-constants.js';
 
-/** 'r' for a read-only storage binding, 'w' for a read_write one, in binding order. */
+/** 'r' for a read-only storage binding, 'w' for a read_write one, 'u' for a uniform buffer, in binding order. */
 export type LayoutSignature = string;
 
 /**
- * Compute pipelines keyed by WGSL text and binding signature, shared by every plan of a backend (a model compiled
- * for a second input size reuses all kernels whose shapes did not change). Creation is asynchronous, so a plan
- * starts all of its pipelines at once and the driver compiles them in parallel.
+ * Compute pipelines keyed by WGSL text and binding signature, shared by every plan on a device: a model compiled
+ * for a second input size reuses all kernels whose shapes did not change, and the sessions of one application
+ * (detector, recogniser, landmarks on one device) share their generic kernels. Creation is asynchronous, so a plan
+ * starts all of its pipelines at once and the driver may compile them in parallel.
  */
 export class PipelineCache {
+  private static readonly byDevice = new WeakMap<GPUDevice, PipelineCache>();
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
   private readonly layouts = new Map<LayoutSignature, GPUBindGroupLayout>();
 
   constructor(private readonly device: GPUDevice) {}
+
+  /** The cache every backend on `device` shares. */
+  static of(device: GPUDevice): PipelineCache {
+    let cache = PipelineCache.byDevice.get(device);
+    if (!cache) { cache = new PipelineCache(device); PipelineCache.byDevice.set(device, cache); }
+    return cache;
+  }
 
   layout(signature: LayoutSignature): GPUBindGroupLayout {
     let layout = this.layouts.get(signature);
@@ -22,7 +31,7 @@ export class PipelineCache {
         entries: [...signature].map((c, binding) => ({
           binding,
           visibility: ShaderStage.COMPUTE,
-          buffer: { type: c === 'w' ? 'storage' : 'read-only-storage' },
+          buffer: { type: c === 'w' ? 'storage' : c === 'u' ? 'uniform' : 'read-only-storage' },
         })),
       });
       this.layouts.set(signature, layout);

@@ -1,5 +1,5 @@
 import type { StaticGraph } from '../../parser/specialize.js';
-import type { Backend, ExecutionPlan } from '../backend.js';
+import type { Backend, ExecutionPlan, KernelTiers } from '../backend.js';
 import type { WebGpuOptions } from '../session.js';
 import { acquireDevice, type GpuDevice } from './device.js';
 import { PipelineCache } from './pipeline-cache.js';
@@ -13,7 +13,7 @@ export class WebGpuBackend implements Backend {
 
   constructor(readonly gpu: GpuDevice) {
     this.description = gpu.description;
-    this.pipelines = new PipelineCache(gpu.device);
+    this.pipelines = PipelineCache.of(gpu.device);
   }
 
   /** True when the adapter is a CPU implementation (SwiftShader and the like). */
@@ -21,8 +21,8 @@ export class WebGpuBackend implements Backend {
     return this.gpu.isSoftware;
   }
 
-  async compile(graph: StaticGraph, options: { profiling: boolean }): Promise<ExecutionPlan> {
-    return WebGpuPlan.compile(this.gpu, this.pipelines, graph, options.profiling);
+  async compile(graph: StaticGraph, options: { profiling: boolean; kernels?: KernelTiers }): Promise<ExecutionPlan> {
+    return WebGpuPlan.compile(this.gpu, this.pipelines, graph, options);
   }
 
   dispose(): void {

@@ -1,15 +1,16 @@
 import { findGpuKernel } from '../../kernels/gpu-registry.js';
-import type { GpuBinding, GpuDispatch } from '../../kernels/kernel-api.gpu.js';
+import type { GpuBinding, GpuDispatch, GpuLowering } from '../../kernels/kernel-api.gpu.js';
+import { ShapeValues } from '../../kernels/shape-values.wgsl.js';
 import type { ValueType } from '../../kernels/types.js';
 import { BackendError } from '../../parser/errors.js';
 import { allocateTyped, BYTES_PER_ELEMENT, elementCount, nodeLabel, type TensorData } from '../../parser/ir.js';
 import { withNodeContext, type PlannedStep, type StaticGraph } from '../../parser/specialize.js';
-import type { ExecutionPlan, PlanFeed, StepTiming } from '../backend.js';
+import type { ExecutionPlan, KernelTiers, PlanFeed, StepTiming } from '../backend.js';
 import { GpuTensor } from '../tensor.js';
 import { planBuffers, type BufferRequest } from './buffer-plan.js';
 import type { GpuDevice } from './device.js';
 import { BufferUsage, MapMode } from './gpu-constants.js';
-import type { PipelineCache } from './pipeline-cache.js';
+import type { LayoutSignature, PipelineCache } from './pipeline-cache.js';
 
 /** Where a value lives: an activation slot, a graph input's buffer, or a constant (weights, folded values). */
 type Root = { readonly kind: 'slot'; readonly name: string } | { readonly kind: 'input'; readonly name: string } | { readonly kind: 'const'; readonly name: string };
@@ -23,6 +24,39 @@ interface CompiledDispatch {
 type Item =
   | { readonly kind: 'gpu'; readonly step: number; readonly dispatches: readonly CompiledDispatch[] }
   | { readonly kind: 'cpu'; readonly step: number };
+
+/** A step runs dispatches, its CPU reference, or nothing (a relabelled view of its input's buffer). */
+type Placement = 'gpu' | 'cpu' | 'alias';
+
+/** A dispatch with its bind group made and its pipeline not yet requested. */
+interface PreparedDispatch {
+  readonly shader: string;
+  readonly signature: LayoutSignature;
+  readonly label: string;
+  readonly bindGroup: GPUBindGroup;
+  readonly workgroups: readonly [number, number, number];
+}
+
+
+export interface WebGpuPlanOptions {
+  readonly profiling: boolean;
+  readonly kernels?: KernelTiers;
+  /** Overrides the adapter's kind when choosing kernel variants (tests run both on one adapter). */
+  readonly software?: boolean;
+}
+
+function bindingSignature(b: GpuBinding): string {
+  return b.kind === 'output' || b.kind === 'scratch' ? 'w' : b.kind === 'uniform' ? 'u' : 'r';
+}
+
+/** Requests every pipeline of a tier at once (the driver may compile them in parallel) and waits for all. */
+async function compileTier(cache: PipelineCache, tier: readonly (readonly PreparedDispatch[])[]): Promise<CompiledDispatch[][]> {
+  const pending = tier.map((ds) => ds.map((d) => cache.get(d.shader, d.signature, d.label)));
+  const settled = await Promise.allSettled(pending.flat());
+  const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
+  return Promise.all(tier.map(async (ds, i) => Promise.all(ds.map(async (d, k) => ({ pipeline: await pending[i]![k]!, bindGroup: d.bindGroup, workgroups: d.workgroups })))));
+}
 
 /** Buffers are sized in whole 32-bit words: WebGPU copies and bindings work in multiples of 4 bytes. */
 function paddedBytes(t: ValueType): number {
@@ -51,11 +85,17 @@ export class WebGpuPlan implements ExecutionPlan {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly staging = new Map<number, GPUBuffer>();
   private disposed = false;
+  private items: readonly Item[] = [];
+  private activeTier: 'generic' | 'specialized' = 'generic';
+  /** The specialised tier, until its compilation starts. */
+  private pendingTier: { readonly cache: PipelineCache; readonly tier: readonly (readonly PreparedDispatch[])[] } | undefined;
+  private specialization: Promise<void> | undefined;
 
   private constructor(
     private readonly gpu: GpuDevice,
     private readonly graph: StaticGraph,
-    private readonly items: readonly Item[],
+    /** Where each step runs; each tier holds one dispatch list per 'gpu' step, in order. */
+    private readonly placement: readonly Placement[],
     private readonly roots: ReadonlyMap<string, Root>,
     private readonly types: ReadonlyMap<string, ValueType>,
     private readonly buffers: ReadonlyMap<string, GPUBuffer>,
@@ -65,30 +105,47 @@ export class WebGpuPlan implements ExecutionPlan {
     readonly peakBytes: number,
   ) {}
 
-  /** `software` overrides the adapter's kind when choosing kernel variants (tests run both on one adapter). */
-  static async compile(gpu: GpuDevice, cache: PipelineCache, graph: StaticGraph, profiling: boolean, software = gpu.isSoftware): Promise<WebGpuPlan> {
+  /**
+   * Lowers, allocates and compiles `graph`. With the 'tiered' kernels (the default) the plan is ready as soon as
+   * the generic tier's few pipelines are; the specialised tier starts compiling after the first run (or when
+   * `specialized()` asks) and takes over once every one of its pipelines exists.
+   */
+  static async compile(gpu: GpuDevice, cache: PipelineCache, graph: StaticGraph, options: WebGpuPlanOptions): Promise<WebGpuPlan> {
     const { device } = gpu;
+    const tier = options.kernels ?? 'tiered';
+    const software = options.software ?? gpu.isSoftware;
     const types = new Map<string, ValueType>();
     const roots = new Map<string, Root>();
     for (const input of graph.inputs) { types.set(input.name, input.type); roots.set(input.name, { kind: 'input', name: input.name }); }
     for (const [name, t] of graph.constants) { types.set(name, { type: t.type, dims: t.dims }); roots.set(name, { kind: 'const', name }); }
     const maxPerDim = device.limits.maxComputeWorkgroupsPerDimension;
 
-    // 1. Lower every step: dispatches, a buffer alias, or the CPU reference.
+    // 1. Lower every step, for each tier the plan compiles: dispatches, a buffer alias, or the CPU reference (the
+    //    choice between those three depends on types only, so both tiers make the same one). The generic tier
+    //    asks for the simple kernel variants: they compile fastest.
     const lowered = graph.steps.map((step) => {
       step.outputs.forEach((o, k) => { if (o) types.set(o, step.outputTypes[k]!); });
       const kernel = findGpuKernel(step.node.opType, step.node.domain);
-      const lowering = kernel && withNodeContext(step.node, () => kernel.lower({
-        node: step.node, params: step.params, outputs: step.outputTypes, maxWorkgroupsPerDimension: maxPerDim, software,
+      const lower = (generic: boolean): GpuLowering | undefined => kernel && withNodeContext(step.node, () => kernel.lower({
+        node: step.node, params: step.params, outputs: step.outputTypes, maxWorkgroupsPerDimension: maxPerDim,
+        software: generic || software, shape: generic ? ShapeValues.uniform() : ShapeValues.literal(),
         inputs: step.inputs.map((n) => (n ? types.get(n) : undefined)),
         constants: step.inputs.map((n) => (n ? graph.constants.get(n) : undefined)),
       }));
+      const specialized = tier === 'generic' ? undefined : lower(false);
+      const generic = tier === 'specialized' ? undefined : lower(true);
+      const lowering = specialized ?? generic;
       if (lowering?.kind === 'alias') {
         roots.set(step.outputs[0]!, roots.get(step.inputs[0]!)!);
       } else {
         step.outputs.forEach((o) => { if (o) roots.set(o, { kind: 'slot', name: o }); });
       }
-      return lowering;
+      if (lowering?.kind !== 'dispatches') return lowering;
+      return {
+        kind: 'dispatches' as const,
+        specialized: specialized?.kind === 'dispatches' ? specialized.dispatches : undefined,
+        generic: generic?.kind === 'dispatches' ? generic.dispatches : undefined,
+      };
     });
 
     // 2. Liveness of activation slots, then the pooled assignment.
@@ -112,8 +169,8 @@ export class WebGpuPlan implements ExecutionPlan {
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
     const owned: GPUBuffer[] = [];
-    const makeBuffer = (size: number, label: string): GPUBuffer => {
-      const b = device.createBuffer({ size, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST, label });
+    const makeBuffer = (size: number, label: string, usage = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST): GPUBuffer => {
+      const b = device.createBuffer({ size, usage, label });
       owned.push(b);
       return b;
     };
@@ -122,9 +179,9 @@ export class WebGpuPlan implements ExecutionPlan {
     for (const input of graph.inputs) buffers.set(input.name, makeBuffer(paddedBytes(input.type), `input ${input.name}`));
     for (const [name, r] of requestOf) buffers.set(name, slotBuffers[assignment.slotOf[r]!]!);
     const dataBuffers = new Map<object, GPUBuffer>();
-    const upload = (data: ArrayBufferView, label: string): GPUBuffer => {
+    const upload = (data: ArrayBufferView, label: string, usage?: number): GPUBuffer => {
       const bytes = bytesOf(data);
-      const b = makeBuffer(bytes.byteLength, label);
+      const b = makeBuffer(bytes.byteLength, label, usage);
       device.queue.writeBuffer(b, 0, bytes);
       return b;
     };
@@ -140,25 +197,27 @@ export class WebGpuPlan implements ExecutionPlan {
 
     // One scratch buffer serves every step's scratch bindings: a step's dispatches use it in turn, and the next
     // step's writes are ordered after them in the same queue.
-    const scratchBytes = lowered.reduce((most, l) => (l?.kind !== 'dispatches' ? most : l.dispatches.reduce((m, d) =>
-      d.bindings.reduce((mm, b) => (b.kind === 'scratch' ? Math.max(mm, b.bytes) : mm), m), most)), 0);
+    const allDispatches = lowered.flatMap((l) => (l?.kind === 'dispatches' ? [...(l.specialized ?? []), ...(l.generic ?? [])] : []));
+    const scratchBytes = allDispatches.reduce((most, d) => d.bindings.reduce((m, b) => (b.kind === 'scratch' ? Math.max(m, b.bytes) : m), most), 0);
     const scratch = scratchBytes > 0 ? makeBuffer(Math.ceil(scratchBytes / 16) * 16, 'scratch') : undefined;
 
-    // 3. Pipelines (all requested at once, compiled in parallel) and bind groups.
-    let dispatchCount = 0;
-    const pending = graph.steps.map((step, i) => {
-      const lowering = lowered[i];
-      if (!lowering || lowering.kind === 'alias') return undefined;
+    // 3. Bind groups of both tiers, then the pipelines of the tier that runs first (all requested at once).
+    const prepare = (step: PlannedStep, dispatches: readonly GpuDispatch[] | undefined): PreparedDispatch[] | undefined => {
+      if (!dispatches) return undefined;
       const label = `${nodeLabel(step.node)} (${step.node.opType})`;
-      return lowering.dispatches.map((d: GpuDispatch) => {
-        dispatchCount++;
-        const signature = d.bindings.map((b) => (b.kind === 'output' || b.kind === 'scratch' ? 'w' : 'r')).join('');
+      return dispatches.map((d) => {
+        const signature = d.bindings.map(bindingSignature).join('');
         const resources = d.bindings.map((b: GpuBinding) => {
           if (b.kind === 'input') return bufferOfValue(step.inputs[b.index]!);
           if (b.kind === 'output') return bufferOfValue(step.outputs[b.index]!);
           if (b.kind === 'scratch') return scratch!;
           let buf = dataBuffers.get(b.data);
-          if (!buf) { buf = upload(b.data, `${label} data`); dataBuffers.set(b.data, buf); }
+          if (!buf) {
+            buf = b.kind === 'uniform'
+              ? upload(b.data, `${label} shape`, BufferUsage.UNIFORM | BufferUsage.COPY_DST)
+              : upload(b.data, `${label} data`);
+            dataBuffers.set(b.data, buf);
+          }
           return buf;
         });
         const bindGroup = device.createBindGroup({
@@ -166,35 +225,84 @@ export class WebGpuPlan implements ExecutionPlan {
           entries: resources.map((buffer, binding) => ({ binding, resource: { buffer } })),
           label,
         });
-        return { pipeline: cache.get(d.shader, signature, label), bindGroup, workgroups: d.workgroups };
+        return { shader: d.shader, signature, label, bindGroup, workgroups: d.workgroups };
       });
+    };
+    const placement: Placement[] = lowered.map((l) => (l === undefined ? 'cpu' : l.kind === 'alias' ? 'alias' : 'gpu'));
+    const specializedTier: (readonly PreparedDispatch[])[] = [];
+    const genericTier: (readonly PreparedDispatch[])[] = [];
+    graph.steps.forEach((step, i) => {
+      const l = lowered[i];
+      if (l?.kind !== 'dispatches') return;
+      const spec = prepare(step, l.specialized);
+      const gen = prepare(step, l.generic);
+      // A kernel without a generic form runs its specialised dispatches in both tiers.
+      if (spec) specializedTier.push(spec);
+      genericTier.push(gen ?? spec!);
     });
-    const settled = await Promise.allSettled(pending.flatMap((ds) => (ds ?? []).map((d) => d.pipeline)));
+    const firstTier = tier === 'specialized' ? specializedTier : genericTier;
+    const later = tier === 'tiered' ? specializedTier : undefined;
+    let first: CompiledDispatch[][];
+    let failure: unknown;
+    try { first = await compileTier(cache, firstTier); } catch (error) { failure = error; first = []; }
     const validation = await device.popErrorScope();
     const oom = await device.popErrorScope();
-    const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     const scopeError = validation ?? oom;
     if (failure || scopeError) {
       for (const b of owned) b.destroy();
-      if (failure) throw failure.reason;
+      if (failure) throw failure;
       throw new BackendError('webgpu', `compiling the plan failed: ${scopeError!.message}`);
     }
-    const items: Item[] = [];
-    for (let i = 0; i < graph.steps.length; i++) {
-      const lowering = lowered[i];
-      if (lowering?.kind === 'alias') continue;
-      if (!lowering) { items.push({ kind: 'cpu', step: i }); continue; }
-      const dispatches: CompiledDispatch[] = [];
-      for (const d of pending[i]!) dispatches.push({ pipeline: await d.pipeline, bindGroup: d.bindGroup, workgroups: d.workgroups });
-      items.push({ kind: 'gpu', step: i, dispatches });
+    const dispatchCount = Math.max(...[specializedTier, genericTier].map((t) => t.reduce((n, ds) => n + ds.length, 0)));
+    const plan = new WebGpuPlan(gpu, graph, placement, roots, types, buffers, owned, options.profiling, dispatchCount, assignment.peakBytes + scratchBytes);
+    plan.install(first, tier === 'specialized' ? 'specialized' : 'generic');
+    if (later && later.length > 0) plan.pendingTier = { cache, tier: later };
+    else plan.specialization = Promise.resolve();
+    return plan;
+  }
+
+  /** The kernels runs use now (see ExecutionPlan.kernels). */
+  get kernels(): 'generic' | 'specialized' {
+    return this.activeTier;
+  }
+
+  /**
+   * Resolves once runs use the specialised kernels: starts their compilation if the first run has not already.
+   * Rejects with the compilation's BackendError if one of them fails; runs then keep the generic kernels.
+   */
+  specialized(): Promise<void> {
+    if (!this.specialization) {
+      const pending = this.pendingTier!;
+      this.pendingTier = undefined;
+      this.specialization = compileTier(pending.cache, pending.tier).then((compiled) => {
+        if (!this.disposed) this.install(compiled, 'specialized');
+      });
+      // Callers may never ask; the failure stays available to those who do.
+      this.specialization.catch(() => undefined);
     }
-    return new WebGpuPlan(gpu, graph, items, roots, types, buffers, owned, profiling, dispatchCount, assignment.peakBytes + scratchBytes);
+    return this.specialization;
+  }
+
+  private install(tier: readonly CompiledDispatch[][], kind: 'generic' | 'specialized'): void {
+    const items: Item[] = [];
+    let gpuIndex = 0;
+    this.placement.forEach((where, step) => {
+      if (where === 'gpu') items.push({ kind: 'gpu', step, dispatches: tier[gpuIndex++]! });
+      else if (where === 'cpu') items.push({ kind: 'cpu', step });
+    });
+    this.items = items;
+    this.activeTier = kind;
   }
 
   run(feeds: ReadonlyMap<string, PlanFeed>, fetches: readonly string[]): Promise<Map<string, TensorData>> {
     // Runs share the plan's buffers, so they take turns.
     const result = this.queue.then(() => this.runExclusive(feeds, fetches));
     this.queue = result.catch(() => undefined);
+    if (this.pendingTier) {
+      // The first result is what a cold start waits for: the specialised kernels start compiling after it is
+      // delivered (a timer, so the caller's continuation runs first).
+      void result.then(() => setTimeout(() => { if (this.pendingTier && !this.disposed) void this.specialized().catch(() => undefined); }, 0), () => undefined);
+    }
     return result;
   }
 

@@ -1,0 +1,103 @@
+/**
+ * The two kernel tiers of a WebGPU plan: generic kernels, which layers that differ only in shape share (few
+ * pipelines to compile before the first result), and specialised ones, which take over once compiled.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, test } from 'node:test';
+import type { ConvParams } from '../../src/kernels/conv.js';
+import { findGpuKernel } from '../../src/kernels/gpu-registry.js';
+import { ShapeValues } from '../../src/kernels/shape-values.wgsl.js';
+import type { ValueType } from '../../src/kernels/types.js';
+import { parseModel } from '../../src/parser/decode-model.js';
+import { specializeGraph } from '../../src/parser/specialize.js';
+import { optimizeGraph } from '../../src/runtime/passes/optimize.js';
+import { InferenceSession } from '../../src/runtime/session.js';
+import { Tensor } from '../../src/runtime/tensor.js';
+import { seededValues, releaseTestDevice, testDevice } from './gpu-op-check.js';
+import { sharedPath } from '../pipeline/helpers.js';
+
+/** The WGSL texts a model lowers to (one per dispatch) in either form; distinct texts are distinct pipelines. */
+function shaderTexts(file: string, dims: readonly number[], generic: boolean): { texts: Set<string>; steps: number } {
+  const model = parseModel(readFileSync(file));
+  const graph = optimizeGraph(specializeGraph(model, new Map([[model.graph.inputs[0]!.name, { type: 'float32' as const, dims: [...dims] }]])), 'webgpu');
+  const types = new Map<string, ValueType>();
+  for (const i of graph.inputs) types.set(i.name, i.type);
+  for (const [name, t] of graph.constants) types.set(name, { type: t.type, dims: t.dims });
+  const texts = new Set<string>();
+  let steps = 0;
+  for (const step of graph.steps) {
+    step.outputs.forEach((o, k) => { if (o) types.set(o, step.outputTypes[k]!); });
+    const lowering = findGpuKernel(step.node.opType, step.node.domain)?.lower({
+      node: step.node, params: step.params, outputs: step.outputTypes, maxWorkgroupsPerDimension: 65535,
+      software: generic, shape: generic ? ShapeValues.uniform() : ShapeValues.literal(),
+      inputs: step.inputs.map((n) => (n ? types.get(n) : undefined)),
+      constants: step.inputs.map((n) => (n ? graph.constants.get(n) : undefined)),
+    });
+    if (lowering?.kind !== 'dispatches') continue;
+    steps++;
+    for (const d of lowering.dispatches) texts.add(d.shader);
+  }
+  return { texts, steps };
+}
+
+test('generic kernels are shared between layers: a model needs a handful of pipelines, not one per layer shape', () => {
+  for (const [name, dims] of [['scrfd_2.5g_bnkps', [1, 3, 640, 640]], ['mobilefacenet', [1, 3, 112, 112]]] as const) {
+    const file = sharedPath('models', `${name}.onnx`);
+    const specialised = shaderTexts(file, dims, false);
+    const generic = shaderTexts(file, dims, true);
+    console.log(`${name}: ${specialised.steps} steps on the GPU, ${specialised.texts.size} specialised pipelines, ${generic.texts.size} generic`);
+    assert.equal(generic.steps, specialised.steps, 'both tiers lower every step');
+    // What stays distinct is structure: op, conv class (depthwise / 1×1 / windowed), fused epilogue, tensor rank.
+    // A layer number left in the generic WGSL would make nearly every conv its own pipeline again (scrfd: 72).
+    assert.ok(generic.texts.size * 4 <= specialised.texts.size, `${generic.texts.size} generic vs ${specialised.texts.size} specialised pipelines`);
+  }
+});
+
+test('the generic form of two differently shaped convs is one WGSL text with different shape values', () => {
+  const dispatch = (h: number, c: number, m: number) => findGpuKernel('Conv')!.lower({
+    node: { index: 0, name: 'c', opType: 'Conv', domain: '', inputs: ['x', 'w'], outputs: ['y'], attributes: new Map() },
+    params: {
+      inDims: [1, c, h, h], outDims: [1, m, h, h], kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1],
+      group: 1, rank: 4, epilogue: { kind: 'none' },
+    } satisfies ConvParams,
+    inputs: [{ type: 'float32', dims: [1, c, h, h] }, { type: 'float32', dims: [m, c, 3, 3] }],
+    outputs: [{ type: 'float32', dims: [1, m, h, h] }], constants: [], maxWorkgroupsPerDimension: 65535,
+    software: true, shape: ShapeValues.uniform(),
+  });
+  const a = dispatch(40, 16, 32);
+  const b = dispatch(20, 64, 64);
+  assert.ok(a?.kind === 'dispatches' && b?.kind === 'dispatches');
+  assert.equal(a.dispatches[0]!.shader, b.dispatches[0]!.shader);
+  const uniform = (d: typeof a.dispatches[0]) => d!.bindings.find((x) => x.kind === 'uniform');
+  assert.notDeepEqual(uniform(a.dispatches[0]), uniform(b.dispatches[0]));
+});
+
+test('a tiered session gives its first result from the generic kernels, then switches to the specialised ones', { timeout: 5 * 60_000 }, async () => {
+  after(releaseTestDevice);
+  const { gpu } = await testDevice();
+  const bytes = readFileSync(sharedPath('models', 'tiny_genderage.onnx'));
+  const gpuSession = await InferenceSession.create(bytes, { backend: 'webgpu', webgpu: { device: gpu.device } });
+  const cpuSession = await InferenceSession.create(bytes, { backend: 'cpu' });
+  try {
+    const name = gpuSession.inputNames[0]!;
+    const feeds = { [name]: new Tensor('float32', seededValues(3 * 96 * 96, 11).map((v) => 127.5 + 60 * v), [1, 3, 96, 96]) };
+    const expected = (await cpuSession.run(feeds))[gpuSession.outputNames[0]!]!.data as Float32Array;
+    const relError = (got: Float32Array): number => {
+      let d = 0; let m = 0;
+      for (let i = 0; i < expected.length; i++) { d = Math.max(d, Math.abs(got[i]! - expected[i]!)); m = Math.max(m, Math.abs(expected[i]!)); }
+      return d / m;
+    };
+    const first = (await gpuSession.run(feeds))[gpuSession.outputNames[0]!]!.data as Float32Array;
+    assert.equal(gpuSession.kernels, 'generic');
+    await gpuSession.specialized();
+    assert.equal(gpuSession.kernels, 'specialized');
+    const later = (await gpuSession.run(feeds))[gpuSession.outputNames[0]!]!.data as Float32Array;
+    // 1e-4 relative is the project's fp32 bound; the tiers only sum in different orders.
+    assert.ok(relError(first) <= 1e-4, `generic tier: ${relError(first)}`);
+    assert.ok(relError(later) <= 1e-4, `specialised tier: ${relError(later)}`);
+  } finally {
+    await gpuSession.release();
+    await cpuSession.release();
+  }
+});
