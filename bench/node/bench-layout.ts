@@ -9,7 +9,7 @@
  * the non-conv ops (elementwise ops do not care about the layout; pooling and resize would need NHWC twins too).
  *
  *   npm run bench:layout -- [--models scrfd_2.5g,mobilefacenet,det_10g,w600k_r50] [--size N] [--reps N]
- *                            [--software] [--models-dir DIR] [--replicas DIR] [--adapter NAME] [--json FILE]
+ *                            [--software | --tiled] [--models-dir DIR] [--replicas DIR] [--adapter NAME] [--json FILE]
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -41,6 +41,8 @@ Options:
   --size N          detector input size N×N (default 640; 160 on a software adapter); recognisers take 112×112
   --reps N          timed repetitions per kernel, interleaved (default 15; 5 on a software adapter)
   --software        the direct GEMM variant the product uses on software adapters, on any adapter
+  --tiled           the workgroup-tiled variant even on a software adapter (a dry run of the GPU path)
+  --wall            time by wall clock even when the device has timestamp queries
   --models-dir DIR  folder of the served models (default ../shared/models)
   --replicas DIR    folder of forged replicas (default .cache/replicas/v1-seed20240601)
   --adapter NAME    adapter whose description contains NAME
@@ -71,6 +73,8 @@ interface Timing {
   readonly min_us: number;
   /** (max − min) / median over the repetitions. */
   readonly spread: number;
+  /** NHWC variants: median over repetitions of this variant's time / NCHW's in the same repetition. */
+  readonly paired_ratio?: number;
   readonly samples_us: readonly number[];
 }
 
@@ -142,9 +146,9 @@ function relativeDiff(a: Float32Array, b: Float32Array): number {
  * Times `repeats` back-to-back runs of one kernel and returns µs per run: GPU timestamps around one pass holding
  * all of them when the device has timestamp queries, else wall time of `repeats` submissions until the queue drains.
  */
-async function timeRuns(gpu: GpuDevice, runner: ConvDispatchRunner, repeats: number): Promise<number> {
+async function timeRuns(gpu: GpuDevice, runner: ConvDispatchRunner, repeats: number, timestamps: boolean): Promise<number> {
   const { device } = gpu;
-  if (gpu.hasTimestamps) {
+  if (timestamps) {
     const querySet = device.createQuerySet({ type: 'timestamp', count: 2 });
     const resolveBuffer = device.createBuffer({ size: 16, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
     const read = device.createBuffer({ size: 16, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
@@ -185,6 +189,8 @@ interface Settings {
   readonly software: boolean;
   readonly reps: number;
   readonly orientations: readonly NhwcGemm[];
+  /** GPU timestamp queries (else wall time). */
+  readonly timestamps: boolean;
 }
 
 /** Sets up one layer's kernels, checks NHWC against NCHW, then times them interleaved; per-repetition µs per variant. */
@@ -233,20 +239,24 @@ async function measureLayer(job: LayerJob, s: Settings, seed: number): Promise<{
     const variants = [...runners.keys()];
     // Repeats per timed sample: enough back-to-back runs for ~2 ms of GPU work, so launch gaps and timer
     // resolution are noise (one run per sample on a software adapter, where a layer takes milliseconds anyway).
-    const once = Math.max(...await Promise.all(variants.map(async (v) => timeRuns(gpu, runners.get(v)!, 1))));
+    const once = Math.max(...await Promise.all(variants.map(async (v) => timeRuns(gpu, runners.get(v)!, 1, s.timestamps))));
     const repeats = s.software ? 1 : Math.max(1, Math.min(200, Math.round(2000 / Math.max(once, 1))));
     const perRep = new Map<Variant, number[]>(variants.map((v) => [v, []]));
     for (let rep = 0; rep < s.reps; rep++) {
       // Interleaved, and the order rotated each repetition, so drift and warm caches land on every variant alike.
       for (let i = 0; i < variants.length; i++) {
         const v = variants[(i + rep) % variants.length]!;
-        perRep.get(v)!.push(await timeRuns(gpu, runners.get(v)!, repeats));
+        perRep.get(v)!.push(await timeRuns(gpu, runners.get(v)!, repeats, s.timestamps));
       }
     }
     const timings: Record<string, Timing> = {};
     for (const [v, samples] of perRep) {
       const med = median(samples);
-      timings[v] = { median_us: med, min_us: Math.min(...samples), spread: (Math.max(...samples) - Math.min(...samples)) / med, samples_us: samples };
+      const nchw = perRep.get('nchw')!;
+      timings[v] = {
+        median_us: med, min_us: Math.min(...samples), spread: (Math.max(...samples) - Math.min(...samples)) / med, samples_us: samples,
+        ...(v === 'nchw' ? {} : { paired_ratio: median(samples.map((us, r) => us / nchw[r]!)) }),
+      };
     }
     const gflop = (2 * outLength * (c / p.group) * p.kernel[0] * p.kernel[1]) / 1e9;
     return { row: { layer: label, count: job.count, shape: describe(p, job.hasBias), gflop, rel_diff: relDiff, timings }, perRep };
@@ -296,7 +306,7 @@ async function benchModel(model: BenchModel, path: string, size: number, s: Sett
   const total_min_us: Record<string, number> = {};
   for (const v of repTotals.keys()) total_min_us[v] = layers.reduce((sum, l) => sum + l.count * timingOf(l, v).min_us, 0);
   return {
-    model: model.name, dims, adapter: s.gpu.description, kernels: s.software ? 'direct' : 'tiled', timestamps: s.gpu.hasTimestamps,
+    model: model.name, dims, adapter: s.gpu.description, kernels: s.software ? 'direct' : 'tiled', timestamps: s.timestamps,
     layers, total_us, total_min_us, total_ratio,
   };
 }
@@ -309,17 +319,16 @@ function printModel(row: ModelRow, orientations: readonly NhwcGemm[]): void {
   const cols = ['nchw', ...orientations.map((o) => `nhwc:${o}`)];
   const head = ['layer', '×', 'shape', 'GFLOP', ...cols.flatMap((v) => (v === 'nchw' ? ['NCHW µs ±'] : [`${v.slice(5)} µs ±`, 'ratio']))];
   const lines = row.layers.map((l) => {
-    const nchw = l.timings.nchw!.median_us;
     const cells = cols.flatMap((v) => {
       const t = l.timings[v] ?? Object.entries(l.timings).find(([k]) => k !== 'nchw')![1];
       const cell = `${fmtUs(t.median_us)} ${(100 * t.spread).toFixed(0)}%`;
-      return v === 'nchw' ? [cell] : [cell, (t.median_us / nchw).toFixed(2)];
+      return v === 'nchw' ? [cell] : [cell, t.paired_ratio!.toFixed(2)];
     });
     return [l.layer.slice(0, 28), String(l.count), l.shape, l.gflop.toFixed(3), ...cells];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const fmt = (cells: readonly string[]) => cells.map((c, i) => (i === 0 || i === 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  console.log(`\n${row.model} ${row.dims.join('x')} — ${row.kernels} GEMM kernels, ${row.timestamps ? 'GPU timestamps' : 'wall time'}; ratio = NHWC / NCHW, ± = (max−min)/median`);
+  console.log(`\n${row.model} ${row.dims.join('x')} — ${row.kernels} GEMM kernels, ${row.timestamps ? 'GPU timestamps' : 'wall time'}; ratio = median over repetitions of NHWC / NCHW timed side by side, ± = (max−min)/median`);
   console.log(fmt(head));
   for (const l of lines) console.log(fmt(l));
   const totals = orientations.map((o) => {
@@ -343,6 +352,8 @@ async function main(argv: readonly string[]): Promise<number> {
         size: { type: 'string' },
         reps: { type: 'string' },
         software: { type: 'boolean', default: false },
+        tiled: { type: 'boolean', default: false },
+        wall: { type: 'boolean', default: false },
         'models-dir': { type: 'string', default: resolve(fileURLToPath(import.meta.url), '../../../../shared/models') },
         replicas: { type: 'string', default: '.cache/replicas/v1-seed20240601' },
         adapter: { type: 'string' },
@@ -365,19 +376,21 @@ async function main(argv: readonly string[]): Promise<number> {
   const unknown = chosenNames?.filter((n) => !MODELS.some((m) => m.name === n)) ?? [];
   if (unknown.length > 0) { console.error(`unknown model(s) ${unknown.join(', ')}\n\n${USAGE}`); return 2; }
 
+  if (values.software && values.tiled) { console.error(`--software and --tiled exclude each other\n\n${USAGE}`); return 2; }
   const gpu = await acquireDevice({ allowSoftwareAdapter: true, ...(values.adapter ? { adapterName: values.adapter } : {}) });
   const keepAlive = setInterval(() => {}, 1000);
   try {
-    const software = gpu.isSoftware || values.software;
+    const software = values.software || (gpu.isSoftware && !values.tiled);
     const size = positive('size', values.size) ?? (gpu.isSoftware ? 160 : 640);
     const reps = positive('reps', values.reps) ?? (gpu.isSoftware ? 5 : 15);
     // The direct kernel has only the weights-rows orientation (see conv-nhwc.ts); the tiled one gets both.
     const orientations: NhwcGemm[] = software ? ['weights-rows'] : ['weights-rows', 'pixel-rows'];
-    const settings: Settings = { gpu, cache: new PipelineCache(gpu.device), software, reps, orientations };
+    const timestamps = gpu.hasTimestamps && !values.wall;
+    const settings: Settings = { gpu, cache: new PipelineCache(gpu.device), software, reps, orientations, timestamps };
     const chosen = chosenNames
       ? MODELS.filter((m) => chosenNames.includes(m.name))
       : MODELS.filter((m) => !gpu.isSoftware || !m.replica);
-    console.log(`adapter: ${gpu.description}${gpu.isSoftware ? ' (software)' : ''}; ${software ? 'direct' : 'tiled'} GEMM kernels; ${reps} repetitions`);
+    console.log(`adapter: ${gpu.description}${gpu.isSoftware ? ' (software)' : ''}; ${software ? 'direct' : 'tiled'} GEMM kernels; ${timestamps ? 'GPU timestamps' : 'wall time'}; ${reps} repetitions`);
     const rows: ModelRow[] = [];
     for (const model of chosen) {
       const path = join(model.replica ? values.replicas : values['models-dir'], model.file);
