@@ -16,6 +16,7 @@
  * real GPU every model at its bench size (detectors at 640×640). A benchmark, not a test: it never asserts on time.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -235,48 +236,53 @@ function formatRow(r: WebGpuBenchRow): string {
   return cells.map((c, i) => (i < 2 ? c.padEnd(16) : c.padStart(12))).join(' ');
 }
 
-function parseArgs(argv: readonly string[]): { options: WebGpuBenchOptions; json?: string } {
-  let json: string | undefined;
-  let runs = 5;
-  let warmup = 1;
-  let models: string[] | undefined;
-  let adapterName: string | undefined;
-  let peer = true;
-  let profile = false;
-  let replicasDir: string | undefined;
-  let kernels: KernelTiers | undefined;
-  let modelsDir = process.env['INSIGHTGPU_MODELS'] ?? DEFAULT_MODELS_DIR;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const value = (): string => { const v = argv[++i]; if (v === undefined) throw new Error(`${arg} needs a value`); return v; };
-    switch (arg) {
-      case '--backend': value(); break;
-      case '--json': json = value(); break;
-      case '--runs': runs = Number(value()); break;
-      case '--warmup': warmup = Number(value()); break;
-      case '--models': models = value().split(','); break;
-      case '--models-dir': modelsDir = value(); break;
-      case '--adapter': adapterName = value(); break;
-      case '--no-peer': peer = false; break;
-      case '--profile': profile = true; break;
-      case '--replicas': replicasDir = resolve(value()); break;
-      case '--kernels': {
-        const v = value();
-        if (v !== 'tiered' && v !== 'specialized' && v !== 'generic') throw new Error(`--kernels must be tiered, specialized or generic, not '${v}'`);
-        kernels = v;
-        break;
-      }
-      default: throw new Error(`unknown argument '${arg}'`);
-    }
-  }
-  return { options: { models, modelsDir, runs, warmup, adapterName, peer, profile, replicasDir, kernels }, json };
+const KERNEL_TIERS: readonly KernelTiers[] = ['tiered', 'specialized', 'generic'];
+
+function parseBenchArgs(argv: readonly string[]): { options: WebGpuBenchOptions; json?: string } {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      backend: { type: 'string' },
+      json: { type: 'string' },
+      runs: { type: 'string', default: '5' },
+      warmup: { type: 'string', default: '1' },
+      models: { type: 'string' },
+      'models-dir': { type: 'string' },
+      adapter: { type: 'string' },
+      'no-peer': { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
+      replicas: { type: 'string' },
+      kernels: { type: 'string' },
+    },
+  });
+  const count = (flag: string, v: string, least: number): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < least) throw new Error(`--${flag} must be an integer ≥ ${least}, not '${v}'`);
+    return n;
+  };
+  const kernels = values.kernels as KernelTiers | undefined;
+  if (kernels !== undefined && !KERNEL_TIERS.includes(kernels)) throw new Error(`--kernels must be ${KERNEL_TIERS.join(', ')}, not '${values.kernels}'`);
+  return {
+    options: {
+      models: values.models?.split(','),
+      modelsDir: values['models-dir'] ?? process.env['INSIGHTGPU_MODELS'] ?? DEFAULT_MODELS_DIR,
+      runs: count('runs', values.runs, 1),
+      warmup: count('warmup', values.warmup, 0),
+      adapterName: values.adapter,
+      peer: !values['no-peer'],
+      profile: values.profile,
+      replicasDir: values.replicas === undefined ? undefined : resolve(values.replicas),
+      kernels,
+    },
+    json: values.json,
+  };
 }
 
 /** CLI entry used by bench/node/bench.ts for `--backend webgpu`: prints the table, returns the exit code. */
 export async function benchWebgpu(argv: readonly string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs(argv);
+    parsed = parseBenchArgs(argv);
   } catch (error) {
     console.error(`bench-webgpu: ${(error as Error).message}`);
     return 2;

@@ -37,7 +37,6 @@ interface PreparedDispatch {
   readonly workgroups: readonly [number, number, number];
 }
 
-
 export interface WebGpuPlanOptions {
   readonly profiling: boolean;
   readonly kernels?: KernelTiers;
@@ -51,11 +50,12 @@ function bindingSignature(b: GpuBinding): string {
 
 /** Requests every pipeline of a tier at once (the driver may compile them in parallel) and waits for all. */
 async function compileTier(cache: PipelineCache, tier: readonly (readonly PreparedDispatch[])[]): Promise<CompiledDispatch[][]> {
-  const pending = tier.map((ds) => ds.map((d) => cache.get(d.shader, d.signature, d.label)));
-  const settled = await Promise.allSettled(pending.flat());
+  const settled = await Promise.allSettled(tier.flatMap((ds) => ds.map((d) => cache.get(d.shader, d.signature, d.label))));
   const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failure) throw failure.reason;
-  return Promise.all(tier.map(async (ds, i) => Promise.all(ds.map(async (d, k) => ({ pipeline: await pending[i]![k]!, bindGroup: d.bindGroup, workgroups: d.workgroups })))));
+  const pipelines = (settled as PromiseFulfilledResult<GPUComputePipeline>[]).map((r) => r.value);
+  let next = 0;
+  return tier.map((ds) => ds.map((d) => ({ pipeline: pipelines[next++]!, bindGroup: d.bindGroup, workgroups: d.workgroups })));
 }
 
 /** Buffers are sized in whole 32-bit words: WebGPU copies and bindings work in multiples of 4 bytes. */
@@ -267,8 +267,9 @@ export class WebGpuPlan implements ExecutionPlan {
   }
 
   /**
-   * Resolves once runs use the specialised kernels: starts their compilation if the first run has not already.
-   * Rejects with the compilation's BackendError if one of them fails; runs then keep the generic kernels.
+   * Resolves once runs use the specialised kernels: starts their compilation if the first run has not already
+   * (at once for a plan of one tier). Rejects with the compilation's BackendError if one of them fails; runs then
+   * keep the generic kernels, which are correct, only slower.
    */
   specialized(): Promise<void> {
     if (!this.specialization) {
