@@ -110,9 +110,10 @@ function convSteps(bytes: Uint8Array, model: BenchModel, size: number): { steps:
   const input = parsed.graph.inputs[0];
   if (!input) throw new InputError(`${model.name} declares no input`);
   const declared = input.shape ?? [];
-  const dims = model.detector || !declared.every((d) => typeof d === 'number')
+  // Recognisers: their declared size (the batch axis is symbolic in some files), 112 where a file leaves it open.
+  const dims = model.detector || declared.length !== 4
     ? [1, 3, size, size]
-    : declared.map((d, i) => (i === 0 ? 1 : d as number));
+    : declared.map((d, i) => (i === 0 ? 1 : typeof d === 'number' && d > 0 ? d : i === 1 ? 3 : 112));
   const graph = optimizeGraph(specializeGraph(parsed, new Map([[input.name, { type: 'float32', dims }]])), 'webgpu');
   return { steps: graph.steps.filter((s): s is PlannedStep<ConvParams> => s.node.opType === 'Conv'), dims };
 }
