@@ -316,6 +316,17 @@ function fmtUs(us: number): string {
   return us >= 1e4 ? us.toFixed(0) : us >= 100 ? us.toFixed(1) : us.toFixed(2);
 }
 
+/**
+ * Median over the model's conv steps (each distinct layer counted as often as it occurs) of the per-layer paired
+ * ratio: the statistic least moved by a few layers whose repetitions hit a burst of other load.
+ */
+function layerRatioMedian(row: ModelRow, variant: string): number {
+  return median(row.layers.flatMap((l) => {
+    const t = l.timings[variant] ?? Object.entries(l.timings).find(([k]) => k !== 'nchw')![1];
+    return new Array<number>(l.count).fill(t.paired_ratio!);
+  }));
+}
+
 function printModel(row: ModelRow, orientations: readonly NhwcGemm[]): void {
   const cols = ['nchw', ...orientations.map((o) => `nhwc:${o}`)];
   const head = ['layer', '×', 'shape', 'GFLOP', ...cols.flatMap((v) => (v === 'nchw' ? ['NCHW µs ±'] : [`${v.slice(5)} µs ±`, 'ratio']))];
@@ -337,7 +348,8 @@ function printModel(row: ModelRow, orientations: readonly NhwcGemm[]): void {
     const r = row.total_ratio[v]!;
     return `  NHWC ${o}: ${fmtUs(row.total_us[v]!)} µs, ratio ${(row.total_us[v]! / row.total_us.nchw!).toFixed(3)}`
       + ` (per repetition: median ${r.median.toFixed(3)}, range ${r.min.toFixed(3)}–${r.max.toFixed(3)};`
-      + ` fastest repetitions: ${fmtUs(row.total_min_us[v]!)} µs, ratio ${(row.total_min_us[v]! / row.total_min_us.nchw!).toFixed(3)})`;
+      + ` fastest repetitions: ${fmtUs(row.total_min_us[v]!)} µs, ratio ${(row.total_min_us[v]! / row.total_min_us.nchw!).toFixed(3)};`
+      + ` median layer ratio ${layerRatioMedian(row, v).toFixed(3)})`;
   });
   console.log(`total over ${row.layers.reduce((n, l) => n + l.count, 0)} conv layers: NCHW ${fmtUs(row.total_us.nchw!)} µs (fastest repetitions ${fmtUs(row.total_min_us.nchw!)} µs)`);
   for (const t of totals) console.log(t);
