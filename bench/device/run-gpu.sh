@@ -15,8 +15,16 @@ step() {
 }
 vulkaninfo --summary 2>/dev/null | grep -E 'deviceName|driverVersion' | head -4
 step 120 node --import tsx bench/node/bench-gemm.ts --size 2048,4096 --json "$out/gemm.json"
-step ${WEBGPU_LIMIT:-300} node --import tsx bench/node/bench.ts --backend webgpu --models-dir "$assets/models" \
+# Cold starts are measured cold: NVIDIA's driver keeps compiled shaders on disk between processes (and this script
+# runs several), so each WebGPU step gets the cache switched off and an empty cache folder of its own.
+step ${WEBGPU_LIMIT:-300} env __GL_SHADER_DISK_CACHE=0 __GL_SHADER_DISK_CACHE_PATH="$(mktemp -d)" node --import tsx bench/node/bench.ts --backend webgpu --models-dir "$assets/models" \
   --replicas .cache/replicas-device ${PROFILE:---profile} --warmup 2 --runs 10 --json "$out/webgpu.json"
+# Cold start with only the specialised kernels (the plan before kernel tiers), for the tiered default's saving on the same
+# adapter: ours alone, each model a fresh session; warm latency is the same kernels as above.
+if [ -z "${SKIP_SPECIALIZED_COLD:-}" ]; then
+  step ${COLD_LIMIT:-150} env __GL_SHADER_DISK_CACHE=0 __GL_SHADER_DISK_CACHE_PATH="$(mktemp -d)" node --import tsx bench/node/bench.ts --backend webgpu --models-dir "$assets/models" \
+    --replicas .cache/replicas-device --kernels specialized --no-peer --warmup 0 --runs 1 --json "$out/webgpu-specialized.json"
+fi
 # NCHW against NHWC on every distinct conv layer (issue 3's layout choice): the product's kernel and its NHWC twin, tiled
 # variants, GPU timestamps. After the WebGPU step, which forges the replicas into .cache/replicas-device.
 if [ -z "${SKIP_LAYOUT:-}" ]; then
