@@ -73,8 +73,9 @@ test('the generic form of two differently shaped convs is one WGSL text with dif
   assert.notDeepEqual(uniform(a.dispatches[0]), uniform(b.dispatches[0]));
 });
 
+after(releaseTestDevice);
+
 test('a tiered session gives its first result from the generic kernels, then switches to the specialised ones', { timeout: 5 * 60_000 }, async () => {
-  after(releaseTestDevice);
   const { gpu } = await testDevice();
   const bytes = readFileSync(sharedPath('models', 'tiny_genderage.onnx'));
   const gpuSession = await InferenceSession.create(bytes, { backend: 'webgpu', webgpu: { device: gpu.device } });
