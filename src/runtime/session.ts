@@ -137,7 +137,7 @@ export class InferenceSession {
     await Promise.all(plans.map((p) => p?.specialized?.()));
   }
 
-  /** The kernels the last run used: 'generic' or 'specialized' on WebGPU (see WebGpuOptions.kernels), else undefined. */
+  /** The kernels the plan of the last run uses now: 'generic' or 'specialized' on WebGPU (see WebGpuOptions.kernels), else undefined. */
   get kernels(): 'generic' | 'specialized' | undefined {
     return this.lastPlan?.kernels;
   }
