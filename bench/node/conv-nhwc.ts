@@ -122,22 +122,20 @@ interface GemmConv {
   readonly bindings: readonly GpuBinding[];
 }
 
-function windowGeometry(p: ConvParams): { h: number; w: number; c: number; cg: number; hw: number; k: number } {
+/** The numbers both GEMM orientations write into their index math. */
+function windowGeometry(p: ConvParams) {
   const [, c, h, w] = p.inDims;
-  const [, , ho, wo] = p.outDims;
+  const [n, m, ho, wo] = p.outDims;
   const [kh, kw] = p.kernel;
-  const cg = c / p.group;
-  return { h, w, c, cg, hw: ho * wo, k: kh * kw * cg };
-}
-
-function weightsRowsSpec(p: ConvParams, extra: Extra, epilogueFn: string): GemmConv {
-  const { h, w, c, cg, hw, k } = windowGeometry(p);
-  const [n, m, , wo] = p.outDims;
-  const [, kw] = p.kernel;
   const [sh, sw] = p.strides;
   const [dh, dw] = p.dilations;
   const [pt, pl] = p.pads;
-  const mg = m / p.group;
+  const cg = c / p.group;
+  return { n, m, mg: m / p.group, h, w, c, cg, wo, kw, sh, sw, dh, dw, pt, pl, hw: ho * wo, k: kh * kw * cg };
+}
+
+function weightsRowsSpec(p: ConvParams, extra: Extra, epilogueFn: string): GemmConv {
+  const { n, m, mg, h, w, c, cg, wo, kw, sh, sw, dh, dw, pt, pl, hw, k } = windowGeometry(p);
   const { bindings, decl } = bindingsOf(extra);
   const loadA = `w[(z * ${mg}u + row) * ${k}u + kIdx]`;
   // Output element (pixel col, channel z·mg + row) sits at col·m + channel.
@@ -165,13 +163,7 @@ function weightsRowsSpec(p: ConvParams, extra: Extra, epilogueFn: string): GemmC
 }
 
 function pixelRowsSpec(p: ConvParams, extra: Extra, epilogueFn: string, software: boolean): GemmConv {
-  const { h, w, c, cg, hw, k } = windowGeometry(p);
-  const [n, m, , wo] = p.outDims;
-  const [, kw] = p.kernel;
-  const [sh, sw] = p.strides;
-  const [dh, dw] = p.dilations;
-  const [pt, pl] = p.pads;
-  const mg = m / p.group;
+  const { n, m, mg, h, w, c, cg, wo, kw, sh, sw, dh, dw, pt, pl, hw, k } = windowGeometry(p);
   const { bindings, decl } = bindingsOf(extra);
   const loadB = `w[(z * ${k}u + kIdx) * ${mg}u + col]`;
   // Four adjacent GEMM columns are four contiguous output channels of the repacked weights (aligned when mg % 4 == 0).
