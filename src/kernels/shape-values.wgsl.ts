@@ -9,7 +9,7 @@ import type { GpuBinding, GpuDispatch } from './kernel-api.gpu.js';
  * a first result waits for (see the tiers in runtime/webgpu/webgpu-plan.ts).
  *
  * Kernels ask for every such number through `u`/`i`/`f` with a name that says what it is (a name carries one value
- * per dispatch) and return each dispatch through `finish`.
+ * per lowering; dispatches of one step share the set) and return each dispatch through `finish`.
  */
 export class ShapeValues {
   private readonly fields = new Map<string, number>();
@@ -24,11 +24,6 @@ export class ShapeValues {
   /** Numbers become fields of a uniform struct (the generic kernels). */
   static uniform(): ShapeValues {
     return new ShapeValues(true);
-  }
-
-  /** Another set in the same form, for a kernel's next dispatch (each dispatch binds its own values). */
-  fresh(): ShapeValues {
-    return new ShapeValues(this.generic);
   }
 
   /** A u32 expression of `value` (a non-negative integer). */

@@ -15,6 +15,7 @@ import { optimizeGraph } from '../../src/runtime/passes/optimize.js';
 import { InferenceSession } from '../../src/runtime/session.js';
 import { Tensor } from '../../src/runtime/tensor.js';
 import { seededValues, releaseTestDevice, testDevice } from './gpu-op-check.js';
+import { maxRelativeError } from '../parity/parity.js';
 import { sharedPath } from '../pipeline/helpers.js';
 
 /** The WGSL texts a model lowers to (one per dispatch) in either form; distinct texts are distinct pipelines. */
@@ -84,11 +85,7 @@ test('a tiered session gives its first result from the generic kernels, then swi
     const name = gpuSession.inputNames[0]!;
     const feeds = { [name]: new Tensor('float32', seededValues(3 * 96 * 96, 11).map((v) => 127.5 + 60 * v), [1, 3, 96, 96]) };
     const expected = (await cpuSession.run(feeds))[gpuSession.outputNames[0]!]!.data as Float32Array;
-    const relError = (got: Float32Array): number => {
-      let d = 0; let m = 0;
-      for (let i = 0; i < expected.length; i++) { d = Math.max(d, Math.abs(got[i]! - expected[i]!)); m = Math.max(m, Math.abs(expected[i]!)); }
-      return d / m;
-    };
+    const relError = (got: Float32Array): number => maxRelativeError(got, expected);
     const first = (await gpuSession.run(feeds))[gpuSession.outputNames[0]!]!.data as Float32Array;
     assert.equal(gpuSession.kernels, 'generic');
     await gpuSession.specialized();
