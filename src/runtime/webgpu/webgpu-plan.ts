@@ -236,7 +236,8 @@ export class WebGpuPlan implements ExecutionPlan {
       if (l?.kind !== 'dispatches') return;
       const spec = prepare(step, l.specialized);
       const gen = prepare(step, l.generic);
-      // A kernel without a generic form runs its specialised dispatches in both tiers.
+      // With 'specialized' kernels there is no generic lowering; kernels that take no ShapeValues (Concat, Slice…)
+      // still give a generic-tier lowering, just with literal numbers.
       if (spec) specializedTier.push(spec);
       genericTier.push(gen ?? spec!);
     });
