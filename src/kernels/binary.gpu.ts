@@ -24,6 +24,19 @@ const POW_HELPER = `fn powOnnx(a: f32, b: f32) -> f32 {
   return select(m, -m, (i32(b) & 1) == 1);
 }`;
 
+/** Two-input ops a generic kernel chooses at run time (by position), so e.g. a model's Sub and Mul share a pipeline. */
+const SWITCHABLE: readonly BinaryKind[] = ['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'PRelu'];
+
+function switchedHelper(code: string): string {
+  const cases = SWITCHABLE.map((kind, k) => `    case ${k}u: { return ${combine(kind, 'a', 'b')!}; }`);
+  return `fn combine(a: f32, b: f32) -> f32 {
+  switch (${code}) {
+${cases.join('\n')}
+    default: { return 0.0f; }
+  }
+}`;
+}
+
 /**
  * Float element-wise binary and variadic ops (Add…Mean, PRelu) with numpy broadcasting: each input's index is
  * derived from the output index with zero strides on broadcast axes. Comparisons (bool output) stay on the CPU.
@@ -55,13 +68,18 @@ export const binaryGpu: GpuKernel<BinaryParams> = {
         loads.push(`in${k}[o${k}]`);
       }
     });
-    let expr = loads[0]!;
-    for (let k = 1; k < loads.length; k++) expr = combine(params.kind, expr, loads[k]!)!;
-    if (params.kind === 'Mean') expr = `(${expr}) / ${loads.length}.0f`;
     if (combine(params.kind, 'a', 'b') === undefined) return undefined;
+    let expr = loads[0]!;
+    let helper = params.kind === 'Pow' ? POW_HELPER : '';
+    if (shape.generic && loads.length === 2 && SWITCHABLE.includes(params.kind)) {
+      expr = `combine(${loads[0]!}, ${loads[1]!})`;
+      helper = switchedHelper(shape.u('op', SWITCHABLE.indexOf(params.kind)));
+    } else {
+      for (let k = 1; k < loads.length; k++) expr = combine(params.kind, expr, loads[k]!)!;
+      if (params.kind === 'Mean') expr = `(${expr}) / ${loads.length}.0f`;
+    }
     const body = `${setup.join('\n')}\n  y[i] = ${expr};`;
-    const d = elementwiseDispatch(count, maxWorkgroupsPerDimension, bindings, names, names.map(() => 'f32'), body,
-      params.kind === 'Pow' ? POW_HELPER : '', shape);
+    const d = elementwiseDispatch(count, maxWorkgroupsPerDimension, bindings, names, names.map(() => 'f32'), body, helper, shape);
     return { kind: 'dispatches', dispatches: [d] };
   },
 };

@@ -21,7 +21,7 @@ export const convGpu: GpuKernel<ConvParams> = {
   lower({ params: p, inputs, maxWorkgroupsPerDimension, software, shape }) {
     if (inputs[0]?.type !== 'float32') return undefined;
     const hasBias = inputs[2] !== undefined;
-    const ep = epilogueWgsl(p.epilogue, hasBias ? { kind: 'input', index: 2 } : undefined, p.epilogue.residual ? { kind: 'input', index: 3 } : undefined);
+    const ep = epilogueWgsl(p.epilogue, hasBias ? { kind: 'input', index: 2 } : undefined, p.epilogue.residual ? { kind: 'input', index: 3 } : undefined, shape);
     const [, c, , ] = p.inDims;
     const [, m] = p.outDims;
     const depthwise = p.group === c && m === c;
@@ -53,7 +53,8 @@ function gemmConv(p: ConvParams, extra: Extra, epilogueFn: string, options: { so
   const k = cg * kh * kw;
   const hw = ho * wo;
   const { bindings, decl } = bindingsOf(extra);
-  const pointwise = kh === 1 && kw === 1 && sh === 1 && sw === 1 && pt + pl + pb + pr === 0;
+  // Generic kernels take every conv through the windowed form, so 1×1 and k×k layers share one pipeline.
+  const pointwise = !s.generic && kh === 1 && kw === 1 && sh === 1 && sw === 1 && pt + pl + pb + pr === 0;
   // The GEMM's N axis runs over batch × output pixels; z over groups.
   const cols = n * hw;
   const store = `let ch = z * ${s.u('groupOut', mg)} + row;

@@ -12,7 +12,7 @@ export const gemmGpu: GpuKernel<GemmParams> = {
     const c = inputs[2];
     const useC = c !== undefined && p.beta !== 0;
     // The epilogue's per-channel terms (PRelu slope) run along N, like the CPU reference's channels = n.
-    const ep = epilogueWgsl(p.epilogue, undefined, p.epilogue.residual ? { kind: 'input', index: 3 } : undefined);
+    const ep = epilogueWgsl(p.epilogue, undefined, p.epilogue.residual ? { kind: 'input', index: 3 } : undefined, s);
     const bindings: GpuBinding[] = [{ kind: 'input', index: 0 }, { kind: 'input', index: 1 }, { kind: 'output', index: 0 }];
     const names = ['a', 'b', 'y'];
     if (useC) { bindings.push({ kind: 'input', index: 2 }); names.push('cIn'); }

@@ -19,7 +19,7 @@ export const poolGpu: GpuKernel<PoolParams> = {
     const decl = declareBindings(bindings, ['x', 'y'], ['f32', 'f32']);
     const combineOp = isMax ? 'select(max(acc, v), v, v != v)' : 'acc + v';
     // -inf, as the CPU reference starts a max from (a window of only padding yields it).
-    const init = isMax ? 'bitcast<f32>(NEG_INF_BITS)' : '0.0f';
+    const initValue = isMax ? 'bitcast<f32>(NEG_INF_BITS)' : '0.0f';
     if (p.global && h * w >= 256) {
       const planes = n * c;
       const g = grid(planes, 1, maxWorkgroupsPerDimension, s);
@@ -30,7 +30,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let plane = ${g.flatGroup};
   if (plane >= ${s.u('planes', planes)}) { return; }
   let base = plane * ${s.u('plane', h * w)};
-  var acc = ${init};
+  var acc = ${initValue};
   for (var j = lid; j < ${s.u('plane', h * w)}; j += ${WORKGROUP}u) { let v = x[base + j]; acc = ${combineOp}; }
   partial[lid] = acc;
   workgroupBarrier();
@@ -49,10 +49,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     const [pt, pl, pb, pr] = p.pads;
     const total = n * c * ho * wo;
     const g = grid(total, WORKGROUP, maxWorkgroupsPerDimension, s);
-    let divisor = 'f32(count)';
-    if (!isMax && p.countIncludePad) {
-      // The window clipped to the padded extent, as in the CPU reference (ceil_mode windows may reach beyond it).
-      divisor = `f32(((min(y0 + ${s.i('spanY', (kh - 1) * dh + 1)}, ${s.i('padEndY', h + pb)}) - y0 + ${s.i('dilY', dh)} - 1) / ${s.i('dilY', dh)}) * ((min(x0 + ${s.i('spanX', (kw - 1) * dw + 1)}, ${s.i('padEndX', w + pr)}) - x0 + ${s.i('dilX', dw)} - 1) / ${s.i('dilX', dw)}))`;
+    // The window clipped to the padded extent, as in the CPU reference (ceil_mode windows may reach beyond it).
+    const paddedWindow = (): string => `f32(((min(y0 + ${s.i('spanY', (kh - 1) * dh + 1)}, ${s.i('padEndY', h + pb)}) - y0 + ${s.i('dilY', dh)} - 1) / ${s.i('dilY', dh)}) * ((min(x0 + ${s.i('spanX', (kw - 1) * dw + 1)}, ${s.i('padEndX', w + pr)}) - x0 + ${s.i('dilX', dw)} - 1) / ${s.i('dilX', dw)}))`;
+    let init: string;
+    let combine: string;
+    let finish: string;
+    if (s.generic) {
+      // One text for max and both averages (and small global pools), the kind chosen by a uniform.
+      const mode = s.u('poolMode', isMax ? 0 : p.countIncludePad ? 2 : 1);
+      init = `select(0.0f, bitcast<f32>(NEG_INF_BITS), ${mode} == 0u)`;
+      combine = `select(acc + v, select(max(acc, v), v, v != v), ${mode} == 0u)`;
+      finish = `if (${mode} == 0u) { y[i] = acc; return; }
+  let d = select(f32(count), ${paddedWindow()}, ${mode} == 2u);
+  y[i] = select(0.0f, acc / d, d > 0.0f);`;
+    } else {
+      init = initValue;
+      combine = combineOp;
+      finish = isMax ? 'y[i] = acc;' : `let d = ${p.countIncludePad ? paddedWindow() : 'f32(count)'};\n  y[i] = select(0.0f, acc / d, d > 0.0f);`;
     }
     const shader = `${decl}
 @compute @workgroup_size(${WORKGROUP})
@@ -74,11 +87,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let ix = x0 + kx * ${s.i('dilX', dw)};
       if (ix < 0 || ix >= ${s.i('inW', w)}) { continue; }
       let v = x[base + u32(iy) * ${s.u('inW', w)} + u32(ix)];
-      acc = ${combineOp};
+      acc = ${combine};
       count++;
     }
   }
-  ${isMax ? 'y[i] = acc;' : `let d = ${divisor};\n  y[i] = select(0.0f, acc / d, d > 0.0f);`}
+  ${finish}
 }
 `;
     return { kind: 'dispatches', dispatches: [s.finish({ shader, bindings, workgroups: g.workgroups })] };

@@ -48,6 +48,16 @@ export class ShapeValues {
   }
 
   /**
+   * An f32 expression of a real `value` (an activation's alpha or beta) in a generic kernel, carried as its float32
+   * bits. Specialised kernels write such values as literals themselves, so this is for generic kernels only.
+   */
+  bits(name: string, value: number): string {
+    if (!this.generic) throw new Error(`shape value ${name}: bits() is for generic kernels`);
+    this.record(name, new Uint32Array(Float32Array.of(value).buffer)[0]!);
+    return `bitcast<f32>(shape.${name})`;
+  }
+
+  /**
    * The dispatch as the plan runs it: unchanged for literals; for uniforms, the struct declared in its WGSL and its
    * values bound after the kernel's own bindings. A kernel that asked for no numbers is left as it is.
    */

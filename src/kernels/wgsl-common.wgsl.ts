@@ -99,10 +99,11 @@ export function gatherOffset(index: string, dims: readonly number[], srcStrides:
   return lines.join('\n');
 }
 
-/** The WGSL expression of a unary activation applied to `x` (an f32 expression evaluated once per use). */
-export function unaryExpression(p: UnaryParams, x: string): string {
-  const a = f32(p.alpha);
-  const b = f32(p.beta);
+/**
+ * The WGSL expression of a unary activation applied to `x` (an f32 expression evaluated once per use); `a` and `b`
+ * are the expressions of its alpha and beta, literals unless a generic kernel reads them from its uniforms.
+ */
+export function unaryExpression(p: UnaryParams, x: string, a = f32(p.alpha), b = f32(p.beta)): string {
   switch (p.kind) {
     case 'Relu': return `max(${x}, 0.0f)`;
     // exp of a large positive argument overflows to inf and 1/(1+inf) = 0, as on the CPU.

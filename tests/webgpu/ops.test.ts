@@ -35,6 +35,11 @@ const CASES: Record<string, OpCase> = {
   'Conv + residual + Clip': { op: 'Conv', attributes: { pads: ints(1, 1, 1, 1) }, inputs: [x(1, 4, 5, 5), c(4, 4, 3, 3), undefined, x(1, 4, 5, 5)], params: withEpilogue({ kind: 'unary', unary: { kind: 'Clip', alpha: 0, beta: 6 }, residual: true }) },
   'Conv + Sigmoid': { op: 'Conv', inputs: [x(1, 4, 4, 4), c(2, 4, 1, 1), c(2)], params: withEpilogue({ kind: 'unary', unary: { kind: 'Sigmoid', alpha: 0, beta: 0 } }) },
   'Conv + LeakyRelu': { op: 'Conv', inputs: [x(1, 4, 4, 4), c(3, 4, 1, 1)], params: withEpilogue({ kind: 'unary', unary: { kind: 'LeakyRelu', alpha: 0.1, beta: 0 } }) },
+  // The remaining activations graph fusion puts into an epilogue (the generic kernels pick each one at run time).
+  'Conv + Tanh': { op: 'Conv', inputs: [x(1, 4, 4, 4), c(3, 4, 1, 1), c(3)], params: withEpilogue({ kind: 'unary', unary: { kind: 'Tanh', alpha: 0, beta: 0 } }) },
+  'Conv + HardSigmoid': { op: 'Conv', attributes: { pads: ints(1, 1, 1, 1) }, inputs: [x(1, 3, 5, 5), c(4, 3, 3, 3), c(4)], params: withEpilogue({ kind: 'unary', unary: { kind: 'HardSigmoid', alpha: 0.3, beta: 0.4 } }) },
+  'Conv + HardSwish': { op: 'Conv', inputs: [x(1, 4, 4, 4), c(5, 4, 1, 1), c(5)], params: withEpilogue({ kind: 'unary', unary: { kind: 'HardSwish', alpha: 0, beta: 0 } }) },
+  'Conv depthwise + residual + Elu': { op: 'Conv', attributes: { group: int(4), pads: ints(1, 1, 1, 1) }, inputs: [x(1, 4, 5, 5), c(4, 1, 3, 3), c(4), x(1, 4, 5, 5)], params: withEpilogue({ kind: 'unary', unary: { kind: 'Elu', alpha: 0.7, beta: 0 }, residual: true }) },
   'Gemm transB + C[N] + PRelu': { op: 'Gemm', attributes: { transB: int(1) }, inputs: [x(1, 40), c(13, 40), c(13)], params: withEpilogue({ kind: 'prelu', slope: slope(13) }) },
   // Few output tiles and a long K: on a real GPU these split K across workgroups and add the partials in a second dispatch.
   'Conv split-K (7x7 plane, K=1152) + residual + PRelu': { op: 'Conv', attributes: { pads: ints(1, 1, 1, 1) }, inputs: [x(1, 128, 7, 7), c(40, 128, 3, 3), c(40), x(1, 40, 7, 7)], params: withEpilogue({ kind: 'prelu', slope: slope(40), residual: true }) },
@@ -61,6 +66,7 @@ const CASES: Record<string, OpCase> = {
   'Div': { op: 'Div', inputs: [x(4, 5), { dims: [4, 5], data: Float32Array.from(seededValues(20, 5), (v) => v + 3) }] },
   'Pow': { op: 'Pow', inputs: [x(3, 4), { dims: [1], data: Float32Array.of(2) }] },
   'PRelu standalone': { op: 'PRelu', inputs: [x(1, 4, 3, 3), c(4, 1, 1)] },
+  'Min pair': { op: 'Min', inputs: [x(3, 4), x(4)] },
   'Max variadic': { op: 'Max', inputs: [x(3, 4), x(4), x(1, 1)] },
   'Mean variadic': { op: 'Mean', inputs: [x(2, 3), x(2, 3), x(3)] },
   'BatchNormalization': { op: 'BatchNormalization', inputs: [x(1, 3, 4, 5), c(3), c(3), c(3), { dims: [3], data: Float32Array.of(0.5, 1, 2), constant: true }] },
