@@ -23,6 +23,7 @@ import { loadImage } from '../../src/pipeline/image-source.js';
 import type { StageKind, StageTiming } from '../../src/pipeline/stage-timer.js';
 import { acquireDevice, type GpuDevice } from '../../src/runtime/webgpu/device.js';
 import { formatMs, median } from './bench-util.js';
+import { backendFlag, BenchUsageError, integerFlag, parseFlags, reportUsageError } from './bench-args.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** The shared test bed: ../shared beside the checkout (CI, this box), or shared/ inside it (a copied checkout). */
@@ -78,68 +79,70 @@ export interface PipelineBenchReport {
   readonly stages: readonly StageRow[];
 }
 
-class PipelineBenchUsageError extends Error {
-  override readonly name = 'PipelineBenchUsageError';
+export const PIPELINE_USAGE = `usage: npm run bench -- --pipeline [--backend cpu|webgpu] [--runs N] [--warmup N] [--json FILE]
+                        [--det-size 640|WxH] [--models DIR] [--image FILE] [--adapter NAME] [--cpu-pre]
+
+  --backend cpu|webgpu  default cpu; webgpu takes a hardware adapter, else SwiftShader where it is installed
+  --runs N              timed rounds (default 5; 1 on a software adapter)
+  --warmup N            untimed calls first (default 1)
+  --det-size N|WxH      detector input, sides multiples of 32 (default 640; 320 on a software adapter)
+  --models DIR          the models folder (also --models-dir; default $INSIGHTGPU_MODELS, else the shared test bed's)
+  --image FILE          the photo (default t1.jpg in the images/ folder beside the models folder)
+  --adapter NAME        a WebGPU adapter whose name contains NAME
+  --cpu-pre             WebGPU models with the CPU pre-processing (what the GPU pre-processing saves)
+  --json FILE           also write the report as JSON
+  -h, --help            this text`;
+
+/** The options, or undefined when --help asked for the usage text instead. */
+export function parsePipelineArgs(argv: readonly string[]): PipelineBenchOptions | undefined {
+  const values = parseFlags(argv, {
+    // bench.ts's switch to this benchmark; it means nothing more here.
+    pipeline: { type: 'boolean' },
+    backend: { type: 'string', default: 'cpu' },
+    runs: { type: 'string' },
+    warmup: { type: 'string', default: '1' },
+    json: { type: 'string' },
+    'det-size': { type: 'string' },
+    models: { type: 'string' },
+    'models-dir': { type: 'string' },
+    image: { type: 'string' },
+    adapter: { type: 'string' },
+    'cpu-pre': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  if (values.help) return undefined;
+  if (values.models !== undefined && values['models-dir'] !== undefined) throw new BenchUsageError('--models and --models-dir name the same folder: pass one');
+  const modelsDir = values.models ?? values['models-dir'] ?? process.env['INSIGHTGPU_MODELS'] ?? defaultShared('models');
+  // The photo beside the models (the shared test bed's layout: models/ and images/ side by side) unless given.
+  const image = values.image
+    ?? [join(dirname(modelsDir), 'images', 't1.jpg'), join(modelsDir, 't1.jpg'), join(defaultShared('images'), 't1.jpg')].find((p) => existsSync(p))
+    ?? join(defaultShared('images'), 't1.jpg');
+  return {
+    backend: backendFlag(values.backend),
+    runs: values.runs === undefined ? undefined : integerFlag('runs', values.runs, 1),
+    warmup: integerFlag('warmup', values.warmup, 0),
+    json: values.json,
+    detSize: values['det-size'] === undefined ? undefined : parseDetSize(values['det-size']),
+    modelsDir,
+    image,
+    adapterName: values.adapter,
+    cpuPre: values['cpu-pre'],
+  };
 }
 
-export function parsePipelineArgs(argv: readonly string[]): PipelineBenchOptions {
-  let backend: 'cpu' | 'webgpu' = 'cpu';
-  let runs: number | undefined;
-  let warmup = 1;
-  let json: string | undefined;
-  let detSize: [number, number] | undefined;
-  let modelsDir = process.env['INSIGHTGPU_MODELS'] ?? defaultShared('models');
-  let image: string | undefined;
-  let adapterName: string | undefined;
-  let cpuPre = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new PipelineBenchUsageError(`${arg} needs a value`);
-      return v;
-    };
-    const count = (min: number): number => {
-      const v = Number(value());
-      if (!Number.isInteger(v) || v < min) throw new PipelineBenchUsageError(`${arg} must be an integer ≥ ${min}`);
-      return v;
-    };
-    switch (arg) {
-      case '--pipeline': case '--': break;
-      case '--backend': {
-        const v = value();
-        if (v !== 'cpu' && v !== 'webgpu') throw new PipelineBenchUsageError(`--backend must be cpu or webgpu, not '${v}'`);
-        backend = v;
-        break;
-      }
-      case '--runs': runs = count(1); break;
-      case '--warmup': warmup = count(0); break;
-      case '--json': json = value(); break;
-      case '--det-size': {
-        const m = /^(\d+)(?:x(\d+))?$/.exec(value());
-        if (!m) throw new PipelineBenchUsageError('--det-size must be N or WxH');
-        const w = Number(m[1]);
-        const h = m[2] === undefined ? w : Number(m[2]);
-        if (w < 32 || h < 32 || w % 32 !== 0 || h % 32 !== 0) throw new PipelineBenchUsageError('--det-size sides must be multiples of 32 (SCRFD strides)');
-        detSize = [w, h];
-        break;
-      }
-      case '--models': case '--models-dir': modelsDir = value(); break;
-      case '--image': image = value(); break;
-      case '--adapter': adapterName = value(); break;
-      case '--cpu-pre': cpuPre = true; break;
-      default: throw new PipelineBenchUsageError(`unknown argument '${arg}'`);
-    }
-  }
-  // The photo beside the models (the shared test bed's layout: models/ and images/ side by side) unless given.
-  image ??= [join(dirname(modelsDir), 'images', 't1.jpg'), join(modelsDir, 't1.jpg'), join(defaultShared('images'), 't1.jpg')].find((p) => existsSync(p))
-    ?? join(defaultShared('images'), 't1.jpg');
-  return { backend, runs, warmup, json, detSize, modelsDir, image, adapterName, cpuPre };
+/** N or WxH, both sides multiples of SCRFD's largest stride. */
+function parseDetSize(value: string): [number, number] {
+  const m = /^(\d+)(?:x(\d+))?$/.exec(value);
+  if (!m) throw new BenchUsageError(`--det-size must be N or WxH, not '${value}'`);
+  const w = Number(m[1]);
+  const h = m[2] === undefined ? w : Number(m[2]);
+  if (w < 32 || h < 32 || w % 32 !== 0 || h % 32 !== 0) throw new BenchUsageError('--det-size sides must be multiples of 32 (SCRFD strides)');
+  return [w, h];
 }
 
 /** packA's five files when the folder has them all, else the whole folder (InsightFace's own routing picks). */
 function modelFiles(dir: string): string | string[] {
-  if (!existsSync(dir)) throw new PipelineBenchUsageError(`models folder ${dir} not found (pass --models DIR)`);
+  if (!existsSync(dir)) throw new BenchUsageError(`models folder ${dir} not found (pass --models DIR)`);
   const present = new Set(readdirSync(dir));
   return PACK_A.every((f) => present.has(f)) ? PACK_A.map((f) => join(dir, f)) : dir;
 }
@@ -158,7 +161,7 @@ function stageRows(perCall: readonly StageTiming[][]): StageRow[] {
 }
 
 export async function runPipelineBench(options: PipelineBenchOptions): Promise<PipelineBenchReport> {
-  if (!existsSync(options.image)) throw new PipelineBenchUsageError(`image ${options.image} not found (pass --image FILE)`);
+  if (!existsSync(options.image)) throw new BenchUsageError(`image ${options.image} not found (pass --image FILE)`);
   let gpu: GpuDevice | undefined;
   if (options.backend === 'webgpu') {
     // Without a hardware adapter, acquireDevice falls back to SwiftShader where it is installed.
@@ -268,18 +271,17 @@ export function formatPipelineReport(r: PipelineBenchReport): string {
 
 /** Entry point used by bench.ts's `--pipeline` hook; returns the exit code. */
 export async function benchPipeline(argv: readonly string[]): Promise<number> {
-  let options: PipelineBenchOptions;
+  let report: PipelineBenchReport;
+  let options: PipelineBenchOptions | undefined;
   try {
     options = parsePipelineArgs(argv);
-  } catch (error) {
-    if (error instanceof PipelineBenchUsageError) { console.error(`bench --pipeline: ${error.message}`); return 2; }
-    throw error;
-  }
-  let report: PipelineBenchReport;
-  try {
+    if (!options) {
+      console.log(PIPELINE_USAGE);
+      return 0;
+    }
     report = await runPipelineBench(options);
   } catch (error) {
-    if (error instanceof PipelineBenchUsageError) { console.error(`bench --pipeline: ${error.message}`); return 2; }
+    if (error instanceof BenchUsageError) return reportUsageError('bench --pipeline', error, PIPELINE_USAGE);
     throw error;
   }
   console.log(formatPipelineReport(report));

@@ -4,16 +4,19 @@
  *
  *   npm run bench -- --backend cpu [--json FILE] [--runs N] [--warmup N] [--models a,b] [--models-dir DIR]
  *   npm run bench -- --backend webgpu …   (delegates to bench/node/bench-webgpu.ts)
+ *   npm run bench -- --help               (both backends' flags; `--pipeline --help` for the pipeline benchmark's)
  *
  * A benchmark, not a test: it prints medians after warm-up and never asserts on time.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BENCH_MODELS, type BenchModel } from './bench-models.js';
 import { formatMs, maxRelativeError, measureInterleaved } from './bench-util.js';
 import { Prng } from '../../models/forge/prng.js';
 import { createOrtNodeRunner, createOrtWebRunner, createOursRunner, type Runner } from './runners.js';
+import { backendFlag, BenchUsageError, integerFlag, parseFlags, reportUsageError } from './bench-args.js';
 
 export interface BenchOptions {
   readonly backend: 'cpu' | 'webgpu';
@@ -37,51 +40,44 @@ export interface BenchRow {
   readonly ratio: number;
 }
 
-class BenchUsageError extends Error {
-  override readonly name = 'BenchUsageError';
-}
-
 const HERE = dirname(fileURLToPath(import.meta.url));
 const DEFAULT_MODELS_DIR = resolve(HERE, '../../../shared/models');
 
+export const BENCH_USAGE = `usage: npm run bench -- [--backend cpu] [--json FILE] [--runs N] [--warmup N] [--models a,b] [--models-dir DIR]
+       npm run bench -- --backend webgpu [--json FILE] [--runs N] [--warmup N] [--models a,b] [--models-dir DIR]
+                        [--adapter NAME] [--no-peer] [--replicas DIR] [--profile] [--kernels tiered|specialized|generic]
+       npm run bench -- --pipeline …   (its options: npm run bench -- --pipeline --help)
+
+  --backend cpu|webgpu  cpu (default): our CPU backend against onnxruntime-web wasm (1 thread) and onnxruntime-node;
+                        webgpu: our WebGPU backend against onnxruntime-web's WebGPU EP (bench/node/bench-webgpu.ts)
+  --runs N              timed rounds per model (default 10; webgpu 5)
+  --warmup N            untimed rounds first (default 2; webgpu 1)
+  --models a,b          only these models (names or file names; default: all of the benchmark's models)
+  --models-dir DIR      where the .onnx files are (default $INSIGHTGPU_MODELS, else ../shared/models)
+  --json FILE           also write the rows as JSON
+  -h, --help            this text`;
+
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
-  let backend: 'cpu' | 'webgpu' = 'cpu';
-  let json: string | undefined;
-  let runs = 10;
-  let warmup = 2;
-  let models: string[] | undefined;
-  let modelsDir = process.env.INSIGHTGPU_MODELS ?? DEFAULT_MODELS_DIR;
-  let pipeline = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new BenchUsageError(`${arg} needs a value`);
-      return v;
-    };
-    const count = (min: number): number => {
-      const v = Number(value());
-      if (!Number.isInteger(v) || v < min) throw new BenchUsageError(`${arg} must be an integer ≥ ${min}`);
-      return v;
-    };
-    switch (arg) {
-      case '--backend': {
-        const v = value();
-        if (v !== 'cpu' && v !== 'webgpu') throw new BenchUsageError(`--backend must be cpu or webgpu, not '${v}'`);
-        backend = v;
-        break;
-      }
-      case '--json': json = value(); break;
-      case '--runs': runs = count(1); break;
-      case '--warmup': warmup = count(0); break;
-      case '--models': models = value().split(',').map((s) => s.trim()).filter(Boolean); break;
-      case '--models-dir': modelsDir = value(); break;
-      case '--pipeline': pipeline = true; break;
-      case '--': break;
-      default: throw new BenchUsageError(`unknown argument '${arg}'`);
-    }
-  }
-  return { backend, json, runs, warmup, models, modelsDir, pipeline };
+  const values = parseFlags(argv, {
+    backend: { type: 'string', default: 'cpu' },
+    json: { type: 'string' },
+    runs: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    models: { type: 'string' },
+    'models-dir': { type: 'string' },
+    pipeline: { type: 'boolean', default: false },
+    // Printed by main before any benchmark starts; declared so that strict parsing accepts it.
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  return {
+    backend: backendFlag(values.backend),
+    json: values.json,
+    runs: integerFlag('runs', values.runs, 1),
+    warmup: integerFlag('warmup', values.warmup, 0),
+    models: values.models?.split(',').map((s) => s.trim()).filter(Boolean),
+    modelsDir: values['models-dir'] ?? process.env.INSIGHTGPU_MODELS ?? DEFAULT_MODELS_DIR,
+    pipeline: values.pipeline,
+  };
 }
 
 function selectModels(options: BenchOptions): BenchModel[] {
@@ -181,18 +177,24 @@ async function benchPipelineDelegate(argv: readonly string[]): Promise<number> {
 /** CLI entry (also used by `insightgpu bench`): returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   try {
-    // The pipeline benchmark has options of its own (--det-size, --image, --models DIR): it parses argv itself.
-    if (argv.includes('--pipeline')) return await benchPipelineDelegate(argv);
-    // The WebGPU benchmark likewise has its own options (--replicas, --profile, --adapter, --no-peer).
-    const backendAt = argv.indexOf('--backend');
-    if (backendAt >= 0 && argv[backendAt + 1] === 'webgpu') return await benchWebgpuDelegate(argv.filter((a) => a !== '--'));
+    // Which benchmark runs: a lenient first look at three flags. The pipeline and WebGPU benchmarks have options of
+    // their own (--det-size, --image; --replicas, --profile, --adapter, --no-peer) and parse argv strictly themselves.
+    const { values: mode } = parseArgs({
+      args: argv.filter((a) => a !== '--'),
+      options: { pipeline: { type: 'boolean' }, backend: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: false,
+      allowPositionals: true,
+    });
+    if (mode.pipeline === true) return await benchPipelineDelegate(argv);
+    if (mode.help === true) {
+      console.log(BENCH_USAGE);
+      return 0;
+    }
+    if (mode.backend === 'webgpu') return await benchWebgpuDelegate(argv.filter((a) => a !== '--'));
     const options = parseBenchArgs(argv);
     return await benchCpu(options);
   } catch (error) {
-    if (error instanceof BenchUsageError) {
-      console.error(`bench: ${error.message}`);
-      return 2;
-    }
+    if (error instanceof BenchUsageError) return reportUsageError('bench', error, BENCH_USAGE);
     throw error;
   }
 }

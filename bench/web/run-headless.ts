@@ -18,10 +18,7 @@ import { collectPageErrors, launchBrowser, probeWebGpu, startWebServer } from '.
 import type { BenchPageState } from './main.js';
 import { describeSettings, formatTextTable } from './table.js';
 import { BACKENDS, isBackendId } from './runners.js';
-
-class BenchUsageError extends Error {
-  override readonly name = 'BenchUsageError';
-}
+import { BenchUsageError, integerFlag, parseFlags, reportUsageError } from '../node/bench-args.js';
 
 export interface HeadlessBenchOptions {
   models: string;
@@ -50,37 +47,56 @@ const DEFAULTS: HeadlessBenchOptions = {
   rowTimeoutS: 900,
 };
 
-export function parseArgs(argv: readonly string[]): HeadlessBenchOptions {
-  const o: HeadlessBenchOptions = { ...DEFAULTS };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new BenchUsageError(`${flag} needs a value`);
-      return v;
-    };
-    const count = (min: number): number => {
-      const n = Number(value());
-      if (!Number.isInteger(n) || n < min) throw new BenchUsageError(`${flag} needs an integer ≥ ${min}`);
-      return n;
-    };
-    switch (flag) {
-      case '--models': o.models = value(); break;
-      case '--replicas': o.replicas = value(); break;
-      case '--seed': o.seed = count(0); break;
-      case '--sizes': o.sizes = value(); break;
-      case '--backends': o.backends = value(); break;
-      case '--warmup': o.warmup = count(0); break;
-      case '--runs': o.runs = count(1); break;
-      case '--json': o.json = resolve(value()); break;
-      case '--screenshot': o.screenshot = resolve(value()); break;
-      case '--timeout-min': o.timeoutMin = count(1); break;
-      case '--row-timeout-s': o.rowTimeoutS = count(0); break;
-      default: throw new BenchUsageError(`unknown option ${flag}`);
-    }
-  }
-  for (const b of o.backends.split(',')) if (!isBackendId(b)) throw new BenchUsageError(`unknown backend '${b}' (known: ${BACKENDS.join(', ')})`);
-  return o;
+export const HEADLESS_USAGE = `usage: npm run bench:browser -- [--models a.onnx,b.onnx] [--replicas genderage,w600k_r50] [--seed N]
+                               [--sizes 320,640] [--backends ${BACKENDS.join(',')}]
+                               [--warmup N] [--runs N] [--json OUT.json] [--screenshot OUT.png] [--timeout-min N]
+                               [--row-timeout-s N]
+
+  --models LIST        model files from the test bed's models folder ($INSIGHTGPU_MODELS to use another)
+                       (default ${DEFAULTS.models})
+  --replicas LIST      buffalo_l replicas the page forges itself, seeded weights (default none)
+  --seed N             the replicas' seed (default the forge's own)
+  --sizes LIST         detector input sides (default ${DEFAULTS.sizes}; ask for 640 too on a real GPU)
+  --backends LIST      which engines run (default all)
+  --warmup N           untimed runs per row (default ${DEFAULTS.warmup})
+  --runs N             timed runs per row (default ${DEFAULTS.runs})
+  --json FILE          also write the page's report as JSON
+  --screenshot FILE    a full-page screenshot when done
+  --timeout-min N      give up on the whole page after N minutes (default ${DEFAULTS.timeoutMin})
+  --row-timeout-s N    give up on one row after N seconds, 0 for never (default ${DEFAULTS.rowTimeoutS})
+  -h, --help           this text`;
+
+/** The options, or undefined when --help asked for the usage text instead. */
+export function parseHeadlessArgs(argv: readonly string[]): HeadlessBenchOptions | undefined {
+  const values = parseFlags(argv, {
+    models: { type: 'string', default: DEFAULTS.models },
+    replicas: { type: 'string', default: DEFAULTS.replicas },
+    seed: { type: 'string' },
+    sizes: { type: 'string', default: DEFAULTS.sizes },
+    backends: { type: 'string', default: DEFAULTS.backends },
+    warmup: { type: 'string', default: String(DEFAULTS.warmup) },
+    runs: { type: 'string', default: String(DEFAULTS.runs) },
+    json: { type: 'string' },
+    screenshot: { type: 'string' },
+    'timeout-min': { type: 'string', default: String(DEFAULTS.timeoutMin) },
+    'row-timeout-s': { type: 'string', default: String(DEFAULTS.rowTimeoutS) },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  if (values.help) return undefined;
+  for (const b of values.backends.split(',')) if (!isBackendId(b)) throw new BenchUsageError(`unknown backend '${b}' (known: ${BACKENDS.join(', ')})`);
+  return {
+    models: values.models,
+    replicas: values.replicas,
+    seed: values.seed === undefined ? undefined : integerFlag('seed', values.seed, 0),
+    sizes: values.sizes,
+    backends: values.backends,
+    warmup: integerFlag('warmup', values.warmup, 0),
+    runs: integerFlag('runs', values.runs, 1),
+    json: values.json === undefined ? undefined : resolve(values.json),
+    screenshot: values.screenshot === undefined ? undefined : resolve(values.screenshot),
+    timeoutMin: integerFlag('timeout-min', values['timeout-min'], 1),
+    rowTimeoutS: integerFlag('row-timeout-s', values['row-timeout-s'], 0),
+  };
 }
 
 export async function runHeadlessBench(o: HeadlessBenchOptions): Promise<number> {
@@ -130,9 +146,14 @@ export async function runHeadlessBench(o: HeadlessBenchOptions): Promise<number>
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   try {
-    process.exitCode = await runHeadlessBench(parseArgs(process.argv.slice(2)));
+    const options = parseHeadlessArgs(process.argv.slice(2));
+    if (options) process.exitCode = await runHeadlessBench(options);
+    else process.stdout.write(`${HEADLESS_USAGE}\n`);
   } catch (e) {
-    process.stderr.write(`bench:browser: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exitCode = e instanceof BenchUsageError ? 2 : 1;
+    if (e instanceof BenchUsageError) process.exitCode = reportUsageError('bench:browser', e, HEADLESS_USAGE);
+    else {
+      process.stderr.write(`bench:browser: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exitCode = 1;
+    }
   }
 }

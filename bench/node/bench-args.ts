@@ -1,0 +1,42 @@
+/**
+ * Command lines of the benchmarks: node:util's parseArgs in strict mode (an unknown or misspelt flag stops the run
+ * instead of being ignored), plus the value checks they share. A usage error is a BenchUsageError; the entry points
+ * print it with their usage text and exit with code 2, as the other CLIs do.
+ */
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+
+export class BenchUsageError extends Error {
+  override readonly name = 'BenchUsageError';
+}
+
+/**
+ * Strict parseArgs without positionals. '--' tokens are dropped, wherever they are: `npx tsx bench.ts -- --runs 3`
+ * and scripts that forward npm's separator have always been accepted.
+ */
+export function parseFlags<const O extends ParseArgsOptionsConfig>(argv: readonly string[], options: O) {
+  try {
+    return parseArgs({ args: argv.filter((a) => a !== '--'), options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new BenchUsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** The integer value of `--name`, at least `least`. */
+export function integerFlag(name: string, value: string, least: number): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < least) throw new BenchUsageError(`--${name} must be an integer ≥ ${least}, not '${value}'`);
+  return n;
+}
+
+export type BenchBackend = 'cpu' | 'webgpu';
+
+export function backendFlag(value: string): BenchBackend {
+  if (value !== 'cpu' && value !== 'webgpu') throw new BenchUsageError(`--backend must be cpu or webgpu, not '${value}'`);
+  return value;
+}
+
+/** Prints a usage error and the usage text to stderr; returns the exit code for it. */
+export function reportUsageError(program: string, error: BenchUsageError, usage: string): number {
+  process.stderr.write(`${program}: ${error.message}\n\n${usage}\n`);
+  return 2;
+}
