@@ -1,4 +1,4 @@
-import { BackendError, InsightGpuError } from '../parser/errors.js';
+import { chooseBackend } from '../runtime/backend-choice.js';
 import { InferenceSession, type BackendName, type SessionOptions } from '../runtime/session.js';
 import type { GpuDevice } from '../runtime/webgpu/device.js';
 import { ArcFaceModel } from './arcface.js';
@@ -72,7 +72,7 @@ export class FaceAnalysis {
     /** taskname → model, in InsightFace's insertion order (detection included). */
     readonly models: ReadonlyMap<string, LoadedModel>,
     private readonly preprocessor: Preprocessor,
-    /** The device this instance acquired for all its sessions (undefined on the CPU or with a lent device). */
+    /** The device of all its sessions (undefined on the CPU); releasing it destroys only a device acquired here, never a lent one. */
     private readonly gpu: GpuDevice | undefined,
   ) {}
 
@@ -193,21 +193,15 @@ export class FaceAnalysis {
 }
 
 /**
- * For 'webgpu' and 'auto' without a caller's device: acquires one device and lends it to every session, as the
- * sessions would each have chosen it ('auto' refuses software adapters unless allowed and falls back to the CPU).
+ * For 'webgpu' and 'auto': one device (the caller's, or one acquired here) lent to every session, chosen as each
+ * session would have chosen it (runtime's chooseBackend: 'auto' refuses software adapters unless allowed and falls
+ * back to the CPU). The sessions then get the concrete backend, so they cannot decide differently.
  */
 async function sharedDevice(
   backend: BackendName, options: Omit<SessionOptions, 'backend'> | undefined,
 ): Promise<{ backend: BackendName; gpu: GpuDevice | undefined; sessionOptions: Omit<SessionOptions, 'backend'> | undefined }> {
-  if (backend === 'cpu' || options?.webgpu?.device) return { backend, gpu: undefined, sessionOptions: options };
-  let gpu: GpuDevice;
-  try {
-    const { acquireDevice } = await import('../runtime/webgpu/device.js');
-    gpu = await acquireDevice({ ...options?.webgpu, allowSoftwareAdapter: backend === 'webgpu' || options?.webgpu?.allowSoftwareAdapter });
-  } catch (error) {
-    if (backend === 'auto') return { backend: 'cpu', gpu: undefined, sessionOptions: options };
-    if (error instanceof InsightGpuError) throw error;
-    throw new BackendError('webgpu', error instanceof Error ? error.message : String(error), { cause: error });
-  }
+  const choice = await chooseBackend(backend, options?.webgpu);
+  if (choice.backend === 'cpu') return { backend: 'cpu', gpu: undefined, sessionOptions: options };
+  const { gpu } = choice;
   return { backend: 'webgpu', gpu, sessionOptions: { ...options, webgpu: { ...options?.webgpu, device: gpu.device } } };
 }

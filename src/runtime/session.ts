@@ -1,9 +1,10 @@
-import { BackendError, InputError, InsightGpuError } from '../parser/errors.js';
+import { BackendError, InputError } from '../parser/errors.js';
 import { parseModel } from '../parser/decode-model.js';
 import type { DataType, Dim, Model, TensorData } from '../parser/ir.js';
 import { specializeGraph } from '../parser/specialize.js';
 import type { ValueType } from '../kernels/types.js';
 import type { Backend, ExecutionPlan, KernelTiers, PlanFeed, StepTiming } from './backend.js';
+import { chooseBackend } from './backend-choice.js';
 import { CpuBackend } from './cpu/cpu-backend.js';
 import { optimizeGraph } from './passes/optimize.js';
 import { GpuTensor, Tensor } from './tensor.js';
@@ -222,17 +223,13 @@ export class InferenceSession {
 }
 
 async function createBackend(options: SessionOptions): Promise<Backend> {
-  const choice = options.backend ?? 'auto';
-  if (choice === 'cpu') return new CpuBackend();
-  if (choice !== 'webgpu' && choice !== 'auto') throw new BackendError(String(choice), "unknown backend; use 'cpu', 'webgpu' or 'auto'");
+  const choice = await chooseBackend(options.backend, options.webgpu);
+  if (choice.backend === 'cpu') return new CpuBackend();
   try {
-    const { createWebGpuBackend } = await import('./webgpu/webgpu-backend.js');
-    return await createWebGpuBackend({ ...options.webgpu, allowSoftwareAdapter: choice === 'webgpu' || options.webgpu?.allowSoftwareAdapter });
+    const { WebGpuBackend } = await import('./webgpu/webgpu-backend.js');
+    return new WebGpuBackend(choice.gpu);
   } catch (error) {
-    if (choice === 'webgpu') {
-      if (error instanceof InsightGpuError) throw error;
-      throw new BackendError('webgpu', error instanceof Error ? error.message : String(error), { cause: error });
-    }
-    return new CpuBackend();
+    choice.gpu.release();
+    throw error;
   }
 }

@@ -1,0 +1,43 @@
+/**
+ * 'cpu' | 'webgpu' | 'auto' is decided in one place (src/runtime/backend-choice.ts) for InferenceSession and
+ * FaceAnalysis: both must land on the same backend and reject the same names with the same error. Loads the two
+ * smallest models on whatever 'auto' picks (the CPU on a machine without a GPU): 3-8 s on the 2-core box, mostly loading modules.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { BackendError } from '../../src/parser/errors.js';
+import { FaceAnalysis } from '../../src/pipeline/face-analysis.js';
+import { chooseBackend } from '../../src/runtime/backend-choice.js';
+import { InferenceSession, type BackendName } from '../../src/runtime/session.js';
+
+const models = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/models');
+const read = (name: string): Uint8Array => readFileSync(path.join(models, `${name}.onnx`));
+
+test("FaceAnalysis and InferenceSession make the same 'auto' choice, and it is never a software adapter unasked", async () => {
+  const session = await InferenceSession.create(read('tiny_genderage'), { backend: 'auto' });
+  const app = await FaceAnalysis.create({ models: { files: { 'scrfd_500m_bnkps.onnx': read('scrfd_500m_bnkps'), 'tiny_genderage.onnx': read('tiny_genderage') } }, backend: 'auto' });
+  try {
+    const chosen = [...app.models.values()].map((m) => m.session.backendName);
+    assert.deepEqual(chosen, chosen.map(() => session.backendName), `session chose ${session.backend.description}, FaceAnalysis ${chosen.join(', ')}`);
+    const direct = await chooseBackend('auto', undefined);
+    if (direct.backend === 'webgpu') {
+      assert.equal(direct.gpu.isSoftware, false, `auto chose ${direct.gpu.description}`);
+      direct.gpu.release();
+    }
+    assert.equal(direct.backend, session.backendName);
+  } finally {
+    await session.release();
+    await app.release();
+  }
+});
+
+test('an unknown backend name is the same BackendError for both', async () => {
+  // JavaScript callers (and CLI strings) can pass any name; TypeScript ones need the cast.
+  const name = 'gpu' as BackendName;
+  const unknown = (e: unknown): boolean => e instanceof BackendError && e.backend === 'gpu' && /unknown backend/.test(e.why);
+  await assert.rejects(InferenceSession.create(read('tiny_genderage'), { backend: name }), unknown);
+  await assert.rejects(FaceAnalysis.create({ models: { files: { 'tiny_genderage.onnx': read('tiny_genderage') } }, backend: name }), unknown);
+});
