@@ -130,6 +130,7 @@ export class GpuPreprocessor implements Preprocessor {
     device.queue.writeBuffer(params, 0, words.buffer, words.byteOffset, words.byteLength);
     const bindGroup = device.createBindGroup({
       layout: pipeline.getBindGroupLayout(0),
+      // The bindings both kernels declare in IMAGE_KERNEL_PRELUDE.
       entries: [
         { binding: 0, resource: { buffer: this.source(image) } },
         { binding: 1, resource: { buffer: params } },

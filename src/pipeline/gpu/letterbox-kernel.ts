@@ -2,6 +2,7 @@ import type { Normalisation } from '../blob.js';
 import type { BgrImage } from '../image.js';
 import { letterboxGeometry, type Size } from '../letterbox.js';
 import { axisTaps } from '../resize.js';
+import { IMAGE_KERNEL_PRELUDE } from './image-kernel-prelude.js';
 import { normalisationTable, TABLE_OFFSET } from './normalisation-table.js';
 
 /** Where the per-column taps start in the parameter words (header, then the 256-entry normalisation table). */
@@ -11,23 +12,11 @@ const COLUMNS_OFFSET = TABLE_OFFSET + 256;
  * Letterbox + blob in one pass: per canvas pixel, OpenCV's fixed-point bilinear resize (the CPU path's exact
  * integer taps, uploaded) when inside the resized picture, else black; then `(v − mean)·(1/std)` from the same
  * float32 table as the CPU blob, written planar RGB (channels reversed from BGR). Bit-identical to letterbox() +
- * blobFromImages(). Bindings: 0 the BGR bytes packed four per u32 word, 1 the parameter words, 2 the 1×3×H×W output.
+ * blobFromImages(). Bindings as in IMAGE_KERNEL_PRELUDE; the output is 1×3×H×W.
  */
 export const LETTERBOX_WGSL = /* wgsl */ `
-@group(0) @binding(0) var<storage, read> src: array<u32>;
-@group(0) @binding(1) var<storage, read> params: array<u32>;
-@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
-
-const TABLE: u32 = ${TABLE_OFFSET}u;
+${IMAGE_KERNEL_PRELUDE}
 const COLUMNS: u32 = ${COLUMNS_OFFSET}u;
-
-fn pixel(i: u32) -> i32 {
-  return i32((src[i >> 2u] >> ((i & 3u) * 8u)) & 0xffu);
-}
-
-fn normalised(v: i32) -> f32 {
-  return bitcast<f32>(params[TABLE + u32(v)]);
-}
 
 @compute @workgroup_size(8, 8, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {

@@ -2,6 +2,7 @@ import type { Affine2x3 } from '../affine.js';
 import type { Normalisation } from '../blob.js';
 import type { BgrImage } from '../image.js';
 import { warpFixedPoint } from '../warp-affine.js';
+import { IMAGE_KERNEL_PRELUDE } from './image-kernel-prelude.js';
 import { normalisationTable, TABLE_OFFSET } from './normalisation-table.js';
 
 /** Where the per-crop coordinate tables start in the parameter words. */
@@ -17,19 +18,11 @@ const MAX_FIXED_POINT = 2 ** 29;
  * All faces' crops in one dispatch: per crop (z), per destination pixel, OpenCV's warpAffine fixed point
  * (coordinates in 1/1024 px from the CPU path's float64 tables, 5-bit taps, border 0), then the blob's float32
  * table, written planar RGB into crop z of the N×3×S×S output. Bit-identical to warpAffine() + blobFromImages().
- * Bindings: 0 the BGR bytes packed four per u32 word, 1 the parameter words, 2 the output.
+ * Bindings as in IMAGE_KERNEL_PRELUDE; the output is N×3×S×S.
  */
 export const WARP_CROPS_WGSL = /* wgsl */ `
-@group(0) @binding(0) var<storage, read> src: array<u32>;
-@group(0) @binding(1) var<storage, read> params: array<u32>;
-@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
-
-const TABLE: u32 = ${TABLE_OFFSET}u;
+${IMAGE_KERNEL_PRELUDE}
 const CROPS: u32 = ${CROPS_OFFSET}u;
-
-fn pixel(i: u32) -> i32 {
-  return i32((src[i >> 2u] >> ((i & 3u) * 8u)) & 0xffu);
-}
 
 fn word(i: u32) -> i32 {
   return bitcast<i32>(params[i]);
@@ -53,7 +46,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let plane = S * S;
   let o = n * 3u * plane + y * S + x;
   if (sx >= srcW || sx + 1 < 0 || sy >= srcH || sy + 1 < 0) {
-    let black = bitcast<f32>(params[TABLE]);
+    let black = normalised(0);
     dst[o] = black;
     dst[plane + o] = black;
     dst[2u * plane + o] = black;
@@ -77,7 +70,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (inY1 && inX0) { sum += pixel(u32(((sy + 1) * srcW + sx) * 3) + c) * w10; }
     if (inY1 && inX1) { sum += pixel(u32(((sy + 1) * srcW + sx + 1) * 3) + c) * w11; }
     let v = min((sum + 16384) >> 15u, 255);
-    dst[(2u - c) * plane + o] = bitcast<f32>(params[TABLE + u32(v)]);
+    dst[(2u - c) * plane + o] = normalised(v);
   }
 }
 `;
