@@ -1,7 +1,6 @@
 import type { StaticGraph } from '../../parser/specialize.js';
 import type { Backend, ExecutionPlan, KernelTiers } from '../backend.js';
-import type { WebGpuOptions } from '../session.js';
-import { acquireDevice, type GpuDevice } from './device.js';
+import type { GpuDevice } from './device.js';
 import { PipelineCache } from './pipeline-cache.js';
 import { WebGpuPlan } from './webgpu-plan.js';
 
@@ -28,12 +27,4 @@ export class WebGpuBackend implements Backend {
   dispose(): void {
     this.gpu.release();
   }
-}
-
-/**
- * Creates the WebGPU backend: adapter choice, device, features. Throws BackendError when no (acceptable) adapter
- * exists; the session's 'auto' mode then falls back to the CPU backend.
- */
-export async function createWebGpuBackend(options: WebGpuOptions): Promise<Backend> {
-  return new WebGpuBackend(await acquireDevice(options));
 }
