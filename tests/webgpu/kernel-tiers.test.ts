@@ -10,6 +10,7 @@ import { findGpuKernel } from '../../src/kernels/gpu-registry.js';
 import { ShapeValues } from '../../src/kernels/shape-values.wgsl.js';
 import type { ValueType } from '../../src/kernels/types.js';
 import { parseModel } from '../../src/parser/decode-model.js';
+import { BackendError } from '../../src/parser/errors.js';
 import { specializeGraph } from '../../src/parser/specialize.js';
 import { optimizeGraph } from '../../src/runtime/passes/optimize.js';
 import { InferenceSession } from '../../src/runtime/session.js';
@@ -108,6 +109,58 @@ test('a tiered session gives its first result from the generic kernels, then swi
     assert.ok(relError(later) <= 1e-4, `specialised tier: ${relError(later)}`);
   } finally {
     await gpuSession.release();
+    await cpuSession.release();
+  }
+});
+
+/**
+ * Breaks the WGSL the conv kernel gives for one tier (a syntax error appended), for the length of `body`. The
+ * registry hands out the kernel object itself, so every plan compiled meanwhile gets the broken text.
+ */
+async function withBrokenConv<T>(tier: 'generic' | 'specialized', body: () => Promise<T>): Promise<T> {
+  const kernel = findGpuKernel('Conv')!;
+  const lower = kernel.lower;
+  kernel.lower = (ctx) => {
+    const lowering = lower.call(kernel, ctx);
+    if (lowering?.kind !== 'dispatches' || ctx.shape.generic !== (tier === 'generic')) return lowering;
+    return { kind: 'dispatches', dispatches: lowering.dispatches.map((d) => ({ ...d, shader: `${d.shader}\nfn broken( {` })) };
+  };
+  try {
+    return await body();
+  } finally {
+    kernel.lower = lower;
+  }
+}
+
+const isPipelineFailure = (e: unknown): boolean => e instanceof BackendError && /pipeline for .*\(Conv\) failed/.test(e.message);
+
+test('a generic pipeline that fails to compile fails the session with a BackendError naming the node', { timeout: 5 * 60_000 }, async () => {
+  const { gpu } = await testDevice();
+  const bytes = readFileSync(sharedPath('models', 'tiny_genderage.onnx'));
+  await withBrokenConv('generic', async () => {
+    // Static input shapes: the plan is compiled by create().
+    await assert.rejects(InferenceSession.create(bytes, { backend: 'webgpu', webgpu: { device: gpu.device } }), isPipelineFailure);
+  });
+});
+
+test('a specialised pipeline that fails to compile rejects specialized(), and runs stay on the correct generic kernels', { timeout: 5 * 60_000 }, async () => {
+  const { gpu } = await testDevice();
+  const bytes = readFileSync(sharedPath('models', 'tiny_genderage.onnx'));
+  const session = await withBrokenConv('specialized', () => InferenceSession.create(bytes, { backend: 'webgpu', webgpu: { device: gpu.device } }));
+  const cpuSession = await InferenceSession.create(bytes, { backend: 'cpu' });
+  try {
+    const name = session.inputNames[0]!;
+    const feeds = { [name]: new Tensor('float32', seededValues(3 * 96 * 96, 12).map((v) => 127.5 + 60 * v), [1, 3, 96, 96]) };
+    const expected = (await cpuSession.run(feeds))[session.outputNames[0]!]!.data as Float32Array;
+    // The specialised tier is lowered at create() (broken then) and compiled after the first run.
+    await session.run(feeds);
+    await assert.rejects(session.specialized(), isPipelineFailure);
+    assert.equal(session.kernels, 'generic');
+    const after = (await session.run(feeds))[session.outputNames[0]!]!.data as Float32Array;
+    // 1e-4 relative is the project's fp32 bound.
+    assert.ok(maxRelativeError(after, expected) <= 1e-4, `generic tier after the failure: ${maxRelativeError(after, expected)}`);
+  } finally {
+    await session.release();
     await cpuSession.release();
   }
 });

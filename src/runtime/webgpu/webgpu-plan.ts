@@ -28,11 +28,15 @@ type Item =
 /** A step runs dispatches, its CPU reference, or nothing (a relabelled view of its input's buffer). */
 type Placement = 'gpu' | 'cpu' | 'alias';
 
-/** A dispatch with its bind group made and its pipeline not yet requested. */
-interface PreparedDispatch {
+/** What names a dispatch's pipeline in the cache. */
+interface PipelineKey {
   readonly shader: string;
   readonly signature: LayoutSignature;
   readonly label: string;
+}
+
+/** A dispatch with its bind group made and its pipeline not yet requested. */
+interface PreparedDispatch extends PipelineKey {
   readonly bindGroup: GPUBindGroup;
   readonly workgroups: readonly [number, number, number];
 }
@@ -48,14 +52,26 @@ function bindingSignature(b: GpuBinding): string {
   return b.kind === 'output' || b.kind === 'scratch' ? 'w' : b.kind === 'uniform' ? 'u' : 'r';
 }
 
-/** Requests every pipeline of a tier at once (the driver may compile them in parallel) and waits for all. */
-async function compileTier(cache: PipelineCache, tier: readonly (readonly PreparedDispatch[])[]): Promise<CompiledDispatch[][]> {
-  const settled = await Promise.allSettled(tier.flatMap((ds) => ds.map((d) => cache.get(d.shader, d.signature, d.label))));
+/**
+ * Requests every pipeline of a tier at once (the driver may compile them in parallel). Settled, so a failure waits
+ * for whoever assembles the tier instead of becoming an unhandled rejection.
+ */
+function requestPipelines(cache: PipelineCache, tier: readonly (readonly PipelineKey[])[]): Promise<PromiseSettledResult<GPUComputePipeline>[]> {
+  return Promise.allSettled(tier.flatMap((ds) => ds.map((d) => cache.get(d.shader, d.signature, d.label))));
+}
+
+/** The tier's dispatches with the pipelines `requestPipelines` gave for the same tier, or its first failure. */
+async function assembleTier(tier: readonly (readonly PreparedDispatch[])[], requested: Promise<PromiseSettledResult<GPUComputePipeline>[]>): Promise<CompiledDispatch[][]> {
+  const settled = await requested;
   const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failure) throw failure.reason;
   const pipelines = (settled as PromiseFulfilledResult<GPUComputePipeline>[]).map((r) => r.value);
   let next = 0;
   return tier.map((ds) => ds.map((d) => ({ pipeline: pipelines[next++]!, bindGroup: d.bindGroup, workgroups: d.workgroups })));
+}
+
+function compileTier(cache: PipelineCache, tier: readonly (readonly PreparedDispatch[])[]): Promise<CompiledDispatch[][]> {
+  return assembleTier(tier, requestPipelines(cache, tier));
 }
 
 /** Buffers are sized in whole 32-bit words: WebGPU copies and bindings work in multiples of 4 bytes. */
@@ -148,6 +164,19 @@ export class WebGpuPlan implements ExecutionPlan {
       };
     });
 
+    // The first tier's pipelines need only their WGSL, so they are requested before any buffer exists: the driver
+    // may compile them while the weights upload (hundreds of MB for the recognisers). `firstTierOf` chooses each
+    // step's first-tier dispatches, here and again when their bind groups are made, so the two lists line up.
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    const labelOf = (step: PlannedStep): string => `${nodeLabel(step.node)} (${step.node.opType})`;
+    const firstTierOf = <T>(l: { readonly specialized?: T; readonly generic?: T }): T => (tier === 'specialized' ? l.specialized! : (l.generic ?? l.specialized!));
+    const firstPipelines = requestPipelines(cache, graph.steps.flatMap((step, i) => {
+      const l = lowered[i];
+      if (l?.kind !== 'dispatches') return [];
+      return [firstTierOf(l).map((d) => ({ shader: d.shader, signature: d.bindings.map(bindingSignature).join(''), label: labelOf(step) }))];
+    }));
+
     // 2. Liveness of activation slots, then the pooled assignment.
     const requests: BufferRequest[] = [];
     const requestOf = new Map<string, number>();
@@ -166,8 +195,6 @@ export class WebGpuPlan implements ExecutionPlan {
     });
     const assignment = planBuffers(requests, graph.steps.length);
 
-    device.pushErrorScope('out-of-memory');
-    device.pushErrorScope('validation');
     const owned: GPUBuffer[] = [];
     const makeBuffer = (size: number, label: string, usage = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST): GPUBuffer => {
       const b = device.createBuffer({ size, usage, label });
@@ -204,7 +231,7 @@ export class WebGpuPlan implements ExecutionPlan {
     // 3. Bind groups of both tiers, then the pipelines of the tier that runs first (all requested at once).
     const prepare = (step: PlannedStep, dispatches: readonly GpuDispatch[] | undefined): PreparedDispatch[] | undefined => {
       if (!dispatches) return undefined;
-      const label = `${nodeLabel(step.node)} (${step.node.opType})`;
+      const label = labelOf(step);
       return dispatches.map((d) => {
         const signature = d.bindings.map(bindingSignature).join('');
         const resources = d.bindings.map((b: GpuBinding) => {
@@ -231,6 +258,7 @@ export class WebGpuPlan implements ExecutionPlan {
     const placement: Placement[] = lowered.map((l) => (l === undefined ? 'cpu' : l.kind === 'alias' ? 'alias' : 'gpu'));
     const specializedTier: (readonly PreparedDispatch[])[] = [];
     const genericTier: (readonly PreparedDispatch[])[] = [];
+    const firstTier: (readonly PreparedDispatch[])[] = [];
     graph.steps.forEach((step, i) => {
       const l = lowered[i];
       if (l?.kind !== 'dispatches') return;
@@ -240,12 +268,12 @@ export class WebGpuPlan implements ExecutionPlan {
       // still give a generic-tier lowering, just with literal numbers.
       if (spec) specializedTier.push(spec);
       genericTier.push(gen ?? spec!);
+      firstTier.push(firstTierOf({ specialized: spec, generic: gen }));
     });
-    const firstTier = tier === 'specialized' ? specializedTier : genericTier;
     const later = tier === 'tiered' ? specializedTier : undefined;
     let first: CompiledDispatch[][];
     let failure: unknown;
-    try { first = await compileTier(cache, firstTier); } catch (error) { failure = error; first = []; }
+    try { first = await assembleTier(firstTier, firstPipelines); } catch (error) { failure = error; first = []; }
     const validation = await device.popErrorScope();
     const oom = await device.popErrorScope();
     const scopeError = validation ?? oom;
