@@ -32,7 +32,8 @@ if [ -z "${SKIP_LAYOUT:-}" ]; then
     --replicas .cache/replicas-device --size 640 --json "$out/layout.json"
 fi
 if [ -f bench/node/bench-pipeline.ts ] && [ -z "${SKIP_PIPELINE:-}" ]; then
-  step 150 node --import tsx bench/node/bench.ts --pipeline --backend webgpu --models "$assets/models" \
+  # Its cold start (create + first get) counts too, so the shader disk cache is off here as well.
+  step 150 env __GL_SHADER_DISK_CACHE=0 __GL_SHADER_DISK_CACHE_PATH="$(mktemp -d)" node --import tsx bench/node/bench.ts --pipeline --backend webgpu --models "$assets/models" \
     --image "$assets/images/t1.jpg" --runs 10 --json "$out/pipeline.json"
 fi
 # The CPU backend against onnxruntime-web's wasm build, one thread each: a quiet many-core machine gives steady
