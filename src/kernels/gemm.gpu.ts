@@ -1,16 +1,38 @@
+import { elementCount } from '../parser/ir.js';
+import type { ConvParams } from './conv.js';
+import { convGpu } from './conv.gpu.js';
 import { epilogueWgsl } from './epilogue.wgsl.js';
 import type { GemmParams, MatMulParams } from './gemm.js';
 import type { GpuBinding, GpuKernel } from './kernel-api.gpu.js';
 import { matmulDispatches } from './tiled-matmul.wgsl.js';
+import type { ValueType } from './types.js';
 import { declareBindings, f32, gatherOffset, strides } from './wgsl-common.wgsl.js';
+
+/**
+ * A fully connected layer, A·Bᵀ + C with C one value per output (the recognisers' and heads' last layers), is a 1×1
+ * convolution of M images of K channels on a 1×1 plane: the weights [N, K] are the conv's, C its bias, and the
+ * input slots (A, B, C, residual) line up with the conv's. Generic kernels take that route, so a model's
+ * fully connected layers share the conv pipeline instead of adding one of their own.
+ */
+function asConv(p: GemmParams, c: ValueType | undefined): ConvParams | undefined {
+  if (p.transA || !p.transB || p.alpha !== 1) return undefined;
+  if (c && p.beta !== 0 && (p.beta !== 1 || elementCount(c.dims) !== p.n || c.dims[c.dims.length - 1] !== p.n)) return undefined;
+  return {
+    group: 1, kernel: [1, 1], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0],
+    inDims: [p.m, p.k, 1, 1], outDims: [p.m, p.n, 1, 1], rank: 4, epilogue: p.epilogue,
+  };
+}
 
 /** Gemm: alpha·op(A)·op(B) + beta·C (C broadcast to [M, N]), then the fused epilogue; the transposes are strides. */
 export const gemmGpu: GpuKernel<GemmParams> = {
   opTypes: ['Gemm'],
-  lower({ params: p, inputs, software, maxWorkgroupsPerDimension, shape: s }) {
+  lower(ctx) {
+    const { params: p, inputs, software, maxWorkgroupsPerDimension, shape: s } = ctx;
     if (inputs[0]?.type !== 'float32' || inputs[1]?.type !== 'float32') return undefined;
     const c = inputs[2];
     const useC = c !== undefined && p.beta !== 0;
+    const conv = s.generic ? asConv(p, c) : undefined;
+    if (conv) return convGpu.lower({ ...ctx, params: conv, inputs: [inputs[0], inputs[1], useC ? c : undefined, inputs[3]] });
     // The epilogue's per-channel terms (PRelu slope) run along N, like the CPU reference's channels = n.
     const ep = epilogueWgsl(p.epilogue, undefined, p.epilogue.residual ? { kind: 'input', index: 3 } : undefined, s);
     const bindings: GpuBinding[] = [{ kind: 'input', index: 0 }, { kind: 'input', index: 1 }, { kind: 'output', index: 0 }];

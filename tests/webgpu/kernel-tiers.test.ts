@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, test } from 'node:test';
 import type { ConvParams } from '../../src/kernels/conv.js';
+import type { GemmParams } from '../../src/kernels/gemm.js';
 import { findGpuKernel } from '../../src/kernels/gpu-registry.js';
 import { ShapeValues } from '../../src/kernels/shape-values.wgsl.js';
 import type { ValueType } from '../../src/kernels/types.js';
@@ -85,6 +86,37 @@ test('the generic form of differently shaped convs (window, bias, residual, acti
   for (const d of shaders.slice(1)) assert.equal(d.shader, shaders[0]!.shader);
   const uniforms = shaders.map((d) => JSON.stringify(d.bindings.find((x) => x.kind === 'uniform')));
   assert.equal(new Set(uniforms).size, uniforms.length, 'each layer has its own shape values');
+});
+
+test('a generic fully connected layer (A·Bᵀ + C[N]) is the generic conv pipeline; other Gemm forms keep their own', () => {
+  const gemm = (params: Partial<GemmParams>, c: readonly number[] | undefined) => {
+    const lowering = findGpuKernel('Gemm')!.lower({
+      node: { index: 0, name: 'fc', opType: 'Gemm', domain: '', inputs: ['a', 'b', 'c'], outputs: ['y'], attributes: new Map() },
+      params: { transA: false, transB: true, alpha: 1, beta: 1, m: 2, n: 10, k: 64, cDims: c, epilogue: { kind: 'none' }, ...params } satisfies GemmParams,
+      inputs: [{ type: 'float32', dims: [2, 64] }, { type: 'float32', dims: [10, 64] }, c ? { type: 'float32', dims: c } : undefined],
+      outputs: [{ type: 'float32', dims: [2, 10] }], constants: [], maxWorkgroupsPerDimension: 65535, software: true, shape: ShapeValues.uniform(),
+    });
+    assert.ok(lowering?.kind === 'dispatches');
+    return lowering.dispatches[0]!.shader;
+  };
+  const conv = findGpuKernel('Conv')!.lower({
+    node: { index: 0, name: 'c', opType: 'Conv', domain: '', inputs: ['x', 'w'], outputs: ['y'], attributes: new Map() },
+    params: {
+      inDims: [1, 8, 5, 5], outDims: [1, 4, 5, 5], kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1],
+      group: 1, rank: 4, epilogue: { kind: 'none' },
+    } satisfies ConvParams,
+    inputs: [{ type: 'float32', dims: [1, 8, 5, 5] }, { type: 'float32', dims: [4, 8, 3, 3] }],
+    outputs: [{ type: 'float32', dims: [1, 4, 5, 5] }], constants: [], maxWorkgroupsPerDimension: 65535, software: true, shape: ShapeValues.uniform(),
+  });
+  assert.ok(conv?.kind === 'dispatches');
+  const convText = conv.dispatches[0]!.shader;
+  assert.equal(gemm({}, [10]), convText);
+  assert.equal(gemm({}, [1, 10]), convText);
+  assert.equal(gemm({}, undefined), convText);
+  // Not expressible as that conv: C per row and column, A transposed, B untransposed, a scale.
+  for (const [params, c] of [[{}, [2, 10]], [{ transA: true }, [10]], [{ transB: false }, [10]], [{ alpha: 0.5 }, [10]]] as const) {
+    assert.notEqual(gemm(params, c), convText, JSON.stringify(params));
+  }
 });
 
 after(releaseTestDevice);

@@ -41,6 +41,8 @@ const CASES: Record<string, OpCase> = {
   'Conv + HardSwish': { op: 'Conv', inputs: [x(1, 4, 4, 4), c(5, 4, 1, 1), c(5)], params: withEpilogue({ kind: 'unary', unary: { kind: 'HardSwish', alpha: 0, beta: 0 } }) },
   'Conv depthwise + residual + Elu': { op: 'Conv', attributes: { group: int(4), pads: ints(1, 1, 1, 1) }, inputs: [x(1, 4, 5, 5), c(4, 1, 3, 3), c(4), x(1, 4, 5, 5)], params: withEpilogue({ kind: 'unary', unary: { kind: 'Elu', alpha: 0.7, beta: 0 }, residual: true }) },
   'Gemm transB + C[N] + PRelu': { op: 'Gemm', attributes: { transB: int(1) }, inputs: [x(1, 40), c(13, 40), c(13)], params: withEpilogue({ kind: 'prelu', slope: slope(13) }) },
+  // Three rows, C as [1, N], a residual: generic kernels run this one as a 1×1 conv of three images.
+  'Gemm batch 3, transB + C[1,N] + residual + Relu': { op: 'Gemm', attributes: { transB: int(1) }, inputs: [x(3, 20), c(7, 20), c(1, 7), x(3, 7)], params: withEpilogue({ kind: 'unary', unary: { kind: 'Relu', alpha: 0, beta: 0 }, residual: true }) },
   // Few output tiles and a long K: on a real GPU these split K across workgroups and add the partials in a second dispatch.
   'Conv split-K (7x7 plane, K=1152) + residual + PRelu': { op: 'Conv', attributes: { pads: ints(1, 1, 1, 1) }, inputs: [x(1, 128, 7, 7), c(40, 128, 3, 3), c(40), x(1, 40, 7, 7)], params: withEpilogue({ kind: 'prelu', slope: slope(40), residual: true }) },
   'Gemm split-K (one row, K=3000) + C[N]': { op: 'Gemm', attributes: { transB: int(1) }, inputs: [x(1, 3000), c(24, 3000), c(24)] },
