@@ -16,8 +16,10 @@ export type PlanFeed = TensorData | GpuTensor;
 /**
  * Which kernels a plan compiles. 'tiered' (the default): generic ones first — layers that differ only in shape
  * share them, so a model needs a handful of pipelines instead of dozens before its first result — then the
- * specialised ones in the background, which take over when all exist. 'specialized': only those (the first run
- * waits for all of them). 'generic': only the generic ones.
+ * specialised ones in the background, which take over when all exist. On a software adapter (SwiftShader) the
+ * specialised ones compile only when `specialized()` asks: there compiling them costs the CPU that runs the model
+ * several times what they save. 'specialized': only those (the first run waits for all of them). 'generic': only
+ * the generic ones.
  */
 export type KernelTiers = 'tiered' | 'specialized' | 'generic';
 

@@ -131,7 +131,8 @@ export class InferenceSession {
   /**
    * Resolves once every plan compiled so far runs its fastest kernels: on WebGPU with tiered kernels (the
    * default) the first results come from generic kernels while the specialised ones compile. Benchmarks of warm
-   * latency wait for this; applications need not (runs switch over by themselves).
+   * latency wait for this; applications need not (runs switch over by themselves, except on a software adapter,
+   * where the specialised kernels compile only when this asks: see KernelTiers).
    */
   async specialized(): Promise<void> {
     const plans = await Promise.all([...this.plans.values()].map((p) => p.catch(() => undefined)));

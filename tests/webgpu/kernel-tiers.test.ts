@@ -15,6 +15,8 @@ import { BackendError } from '../../src/parser/errors.js';
 import { specializeGraph } from '../../src/parser/specialize.js';
 import { optimizeGraph } from '../../src/runtime/passes/optimize.js';
 import { InferenceSession } from '../../src/runtime/session.js';
+import { acquireDevice } from '../../src/runtime/webgpu/device.js';
+import { PipelineCache } from '../../src/runtime/webgpu/pipeline-cache.js';
 import { Tensor } from '../../src/runtime/tensor.js';
 import { seededValues, releaseTestDevice, testDevice } from './gpu-op-check.js';
 import { maxRelativeError } from '../parity/parity.js';
@@ -194,5 +196,33 @@ test('a specialised pipeline that fails to compile rejects specialized(), and ru
   } finally {
     await session.release();
     await cpuSession.release();
+  }
+});
+
+test('on a software adapter a tiered session compiles the specialised kernels only when specialized() asks', { timeout: 5 * 60_000 }, async (t) => {
+  // A device of its own: its pipeline cache starts empty, so every specialised request shows in its size.
+  const gpu = await acquireDevice({ allowSoftwareAdapter: true });
+  try {
+    if (!gpu.isSoftware) { t.skip(`${gpu.description} is a hardware adapter: its sessions specialise by themselves`); return; }
+    const bytes = readFileSync(sharedPath('models', 'tiny_genderage.onnx'));
+    const session = await InferenceSession.create(bytes, { backend: 'webgpu', webgpu: { device: gpu.device } });
+    try {
+      const cache = PipelineCache.of(gpu.device);
+      const feeds = { [session.inputNames[0]!]: new Tensor('float32', seededValues(3 * 96 * 96, 13), [1, 3, 96, 96]) };
+      await session.run(feeds);
+      const genericCount = cache.size;
+      // Long enough for the timer that starts the automatic compile on a hardware adapter.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await session.run(feeds);
+      assert.equal(cache.size, genericCount, 'no specialised pipeline was requested');
+      assert.equal(session.kernels, 'generic');
+      await session.specialized();
+      assert.equal(session.kernels, 'specialized');
+      assert.ok(cache.size > genericCount, `${cache.size} pipelines after specialising, ${genericCount} before`);
+    } finally {
+      await session.release();
+    }
+  } finally {
+    gpu.release();
   }
 });

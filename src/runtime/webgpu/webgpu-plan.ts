@@ -103,8 +103,11 @@ export class WebGpuPlan implements ExecutionPlan {
   private disposed = false;
   private items: readonly Item[] = [];
   private activeTier: 'generic' | 'specialized' = 'generic';
-  /** The specialised tier, until its compilation starts. */
-  private pendingTier: { readonly cache: PipelineCache; readonly tier: readonly (readonly PreparedDispatch[])[] } | undefined;
+  /**
+   * The specialised tier, until its compilation starts: after the first run when `automatic`, else when
+   * `specialized()` asks (see KernelTiers).
+   */
+  private pendingTier: { readonly cache: PipelineCache; readonly tier: readonly (readonly PreparedDispatch[])[]; readonly automatic: boolean } | undefined;
   private specialization: Promise<void> | undefined;
 
   private constructor(
@@ -123,8 +126,8 @@ export class WebGpuPlan implements ExecutionPlan {
 
   /**
    * Lowers, allocates and compiles `graph`. With the 'tiered' kernels (the default) the plan is ready as soon as
-   * the generic tier's few pipelines are; the specialised tier starts compiling after the first run (or when
-   * `specialized()` asks) and takes over once every one of its pipelines exists.
+   * the generic tier's few pipelines are; the specialised tier starts compiling after the first run (on a software
+   * adapter only when `specialized()` asks) and takes over once every one of its pipelines exists.
    */
   static async compile(gpu: GpuDevice, cache: PipelineCache, graph: StaticGraph, options: WebGpuPlanOptions): Promise<WebGpuPlan> {
     const { device } = gpu;
@@ -285,7 +288,10 @@ export class WebGpuPlan implements ExecutionPlan {
     const dispatchCount = Math.max(...[specializedTier, genericTier].map((t) => t.reduce((n, ds) => n + ds.length, 0)));
     const plan = new WebGpuPlan(gpu, graph, placement, roots, types, buffers, owned, options.profiling, dispatchCount, assignment.peakBytes + scratchBytes);
     plan.install(first, tier === 'specialized' ? 'specialized' : 'generic');
-    if (later && later.length > 0) plan.pendingTier = { cache, tier: later };
+    // On a CPU-emulated adapter the specialised tier compiles several times slower than the generic one and runs
+    // barely faster (SwiftShader, scrfd_2.5g@160: 17.0 s against 9.1 s to the first result, 4.31 s against
+    // 4.60 s a warm run), on the cores that run the model, so it waits to be asked for.
+    if (later && later.length > 0) plan.pendingTier = { cache, tier: later, automatic: !gpu.isSoftware };
     else plan.specialization = Promise.resolve();
     return plan;
   }
@@ -328,7 +334,7 @@ export class WebGpuPlan implements ExecutionPlan {
     // Runs share the plan's buffers, so they take turns.
     const result = this.queue.then(() => this.runExclusive(feeds, fetches));
     this.queue = result.catch(() => undefined);
-    if (this.pendingTier) {
+    if (this.pendingTier?.automatic) {
       // The first result is what a cold start waits for: the specialised kernels start compiling after it is
       // delivered (a timer, so the caller's continuation runs first).
       void result.then(() => setTimeout(() => { if (this.pendingTier && !this.disposed) void this.specialized().catch(() => undefined); }, 0), () => undefined);
