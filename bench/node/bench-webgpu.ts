@@ -171,13 +171,15 @@ export async function runWebgpuBench(options: WebGpuBenchOptions, log: (line: st
     const firstKernels = session.kernels ?? 'specialized';
     await session.specialized();
     const specializeMs = performance.now() - t - coldOurs;
+    const warmKernels = session.kernels ?? 'specialized';
     const ours = await measure(async () => { await session.run(feeds); }, options.warmup, options.runs);
     const peakBytes = session.peakBytes;
     await session.release();
     // Profiled in a session of its own (profiling changes how a run is encoded); printed under the model's row.
     const profileLines: string[] = [];
     if (options.profile) await printProfile(bytes, gpu.device, feeds, (line) => profileLines.push(line));
-    if (firstKernels === 'generic') profileLines.push(`  first result from the generic kernels; the specialised ones took over ${formatMs(specializeMs)} later`);
+    if (warmKernels === 'generic') profileLines.push('  generic kernels only (--kernels generic)');
+    else if (firstKernels === 'generic') profileLines.push(`  first result from the generic kernels; the specialised ones took over ${formatMs(specializeMs)} later`);
     let peerMs: number | null = null;
     let coldPeer: number | null = null;
     let err: number | null = null;
