@@ -25,6 +25,7 @@ import { InferenceSession } from '../../src/runtime/session.js';
 import { acquireDevice } from '../../src/runtime/webgpu/device.js';
 import { existsSync } from 'node:fs';
 import { forgeModels } from '../../models/forge/index.js';
+import { BenchUsageError } from './bench-args.js';
 import { BENCH_MODELS, REPLICA_BENCH_MODELS, type BenchModel } from './bench-models.js';
 import { modelMacs } from './model-macs.js';
 import { formatMs, measure } from './bench-util.js';
@@ -145,7 +146,7 @@ export async function runWebgpuBench(options: WebGpuBenchOptions, log: (line: st
   const replicas = options.replicasDir ? REPLICA_BENCH_MODELS : [];
   const catalogue = [...SOFTWARE_DEFAULTS, ...BENCH_MODELS, ...replicas];
   const chosen = options.models
-    ? options.models.map((n) => catalogue.find((m) => m.name === n) ?? (() => { throw new Error(`unknown model '${n}' (known: ${catalogue.map((m) => m.name).join(', ')})`); })())
+    ? options.models.map((n) => catalogue.find((m) => m.name === n) ?? (() => { throw new BenchUsageError(`unknown model '${n}' (known: ${[...new Set(catalogue.map((m) => m.name))].join(', ')})`); })())
     : [...(software ? SOFTWARE_DEFAULTS : BENCH_MODELS), ...replicas.filter((m) => !software || m.name !== 'det_10g@640')];
   const dirOf = (model: BenchModel): string => (replicas.includes(model) ? options.replicasDir! : options.modelsDir);
   if (options.replicasDir) {
@@ -290,7 +291,14 @@ export async function benchWebgpu(argv: readonly string[]): Promise<number> {
     return 2;
   }
   console.log(HEADER.map((c, i) => (i < 2 ? c.padEnd(16) : c.padStart(12))).join(' '));
-  const rows = await runWebgpuBench(parsed.options, (line) => console.log(line));
+  let rows: WebGpuBenchRow[];
+  try {
+    rows = await runWebgpuBench(parsed.options, (line) => console.log(line));
+  } catch (error) {
+    if (!(error instanceof BenchUsageError)) throw error;
+    console.error(`bench-webgpu: ${error.message}`);
+    return 2;
+  }
   console.log(`adapter: ${rows[0]?.adapter ?? '-'}; ratio = ours / ort-web (lower is better); medians of ${parsed.options.runs} warm runs`);
   if (parsed.json) writeFileSync(parsed.json, JSON.stringify(rows, null, 2));
   return 0;
