@@ -224,11 +224,13 @@ describe('browser pages in chromium', { timeout: 2_400_000 }, () => {
       const video = document.getElementById('video') as HTMLVideoElement;
       return { width: video.videoWidth, height: video.videoHeight, button: document.getElementById('webcam')?.textContent, state: window.insightgpuDemo.state };
     });
-    await page.locator('#canvas').screenshot({ path: join(ARTIFACTS, 'demo-webcam-canvas.png') });
     const stream = await page.evaluateHandle(() => (document.getElementById('video') as HTMLVideoElement).srcObject as MediaStream);
     await page.click('#webcam');
     await page.waitForFunction(() => document.getElementById('webcam')?.textContent === 'Start webcam', null, { timeout: ANALYSIS_MS });
     const trackStates = await stream.evaluate((s) => s.getTracks().map((t) => t.readyState));
+    // After the stop: while frames stream, each one redraws the canvas and the tables beside it, so Playwright may
+    // never see the canvas stable for a screenshot (it timed out once). The last analysed frame stays drawn.
+    await page.locator('#canvas').screenshot({ path: join(ARTIFACTS, 'demo-webcam-canvas.png') });
     await page.close();
     assert.equal(running.button, 'Stop webcam');
     assert.ok(running.width > 0 && running.height > 0, `no video frames (${running.width}×${running.height})`);
