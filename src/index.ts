@@ -1,11 +1,12 @@
-export { InferenceSession } from './runtime/session.js';
-export type { BackendName, SessionOptions, ValueMetadata, WebGpuOptions, FeedsType, ReturnType } from './runtime/session.js';
-export { Tensor, GpuTensor } from './runtime/tensor.js';
-export type { TensorType } from './runtime/tensor.js';
-export type { StepTiming } from './runtime/backend.js';
+export { InferenceSession } from './session/session.js';
+export type { BackendName, WebGpuOptions } from './backends/options.js';
+export type { SessionOptions, ValueMetadata, FeedsType, ReturnType } from './session/session.js';
+export { Tensor, GpuTensor } from './core/tensor.js';
+export type { TensorType } from './core/tensor.js';
+export type { StepTiming } from './backends/plan.js';
 export {
   InsightGpuError, ModelFormatError, UnsupportedOpError, GraphError, InputError, ResourceLimitError, BackendError,
-} from './parser/errors.js';
+} from './core/errors.js';
 export { parseModel } from './parser/decode-model.js';
-export type { Model, Graph, Node, ValueInfo, TensorData, DataType } from './parser/ir.js';
+export type { Model, Graph, Node, ValueInfo, TensorData, DataType } from './core/ir.js';
 export * from './pipeline/index.js';

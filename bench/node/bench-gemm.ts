@@ -8,8 +8,8 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { acquireDevice, type GpuDevice } from '../../src/runtime/webgpu/device.js';
-import { BufferUsage, MapMode } from '../../src/runtime/webgpu/gpu-constants.js';
+import { acquireDevice, type GpuDevice } from '../../src/backends/webgpu/device.js';
+import { BufferUsage, MapMode } from '../../src/backends/webgpu/gpu-constants.js';
 import { referenceGemmShader } from './gemm-reference.js';
 import { Prng } from '../../models/forge/prng.js';
 

@@ -18,10 +18,10 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FaceAnalysis } from '../../src/pipeline/face-analysis.js';
-import { CpuPreprocessor } from '../../src/pipeline/preprocessor.js';
+import { CpuPreprocessor } from '../../src/pipeline/preprocess/preprocessor.js';
 import { loadImage } from '../../src/pipeline/image-source.js';
 import type { StageKind, StageTiming } from '../../src/pipeline/stage-timer.js';
-import { acquireDevice, type GpuDevice } from '../../src/runtime/webgpu/device.js';
+import { acquireDevice, type GpuDevice } from '../../src/backends/webgpu/device.js';
 import { formatMs, median } from './bench-util.js';
 import { backendFlag, BenchUsageError, integerFlag, parseFlags, reportUsageError } from './bench-args.js';
 

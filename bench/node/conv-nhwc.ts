@@ -15,15 +15,15 @@
  *   GPUs. Adjacent threads of the tiled kernel's A loads read adjacent channels of one pixel (coalesced), B gets vec4
  *   loads over four contiguous output channels, and each thread stores four contiguous output channels.
  */
-import type { ConvParams } from '../../src/kernels/conv.js';
-import { epilogueWgsl } from '../../src/kernels/epilogue.wgsl.js';
-import type { GpuBinding, GpuDispatch } from '../../src/kernels/kernel-api.gpu.js';
-import { matmulDispatches, type TiledMatmulSpec } from '../../src/kernels/tiled-matmul.wgsl.js';
-import { declareBindings, grid } from '../../src/kernels/wgsl-common.wgsl.js';
-import { BackendError } from '../../src/parser/errors.js';
-import type { GpuDevice } from '../../src/runtime/webgpu/device.js';
-import { BufferUsage, MapMode } from '../../src/runtime/webgpu/gpu-constants.js';
-import type { PipelineCache } from '../../src/runtime/webgpu/pipeline-cache.js';
+import type { ConvParams } from '../../src/ops/conv/params.js';
+import { epilogueWgsl } from '../../src/ops/epilogue/gpu.js';
+import type { GpuBinding, GpuDispatch } from '../../src/ops/kernel/gpu-dispatch.js';
+import { matmulDispatches, type TiledMatmulSpec } from '../../src/ops/tiled-gemm/gpu.js';
+import { declareBindings, grid } from '../../src/ops/kernel/wgsl.js';
+import { BackendError } from '../../src/core/errors.js';
+import type { GpuDevice } from '../../src/backends/webgpu/device.js';
+import { BufferUsage, MapMode } from '../../src/backends/webgpu/gpu-constants.js';
+import type { PipelineCache } from '../../src/backends/webgpu/pipeline-cache.js';
 
 export type NhwcGemm = 'weights-rows' | 'pixel-rows';
 

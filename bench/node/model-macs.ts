@@ -4,8 +4,8 @@
  * The benchmark turns them into an achieved FLOP rate (2 FLOP per MAC) to compare with a plain GEMM's rate.
  */
 import { parseModel } from '../../src/parser/decode-model.js';
-import type { ValueType } from '../../src/kernels/types.js';
-import { specializeGraph } from '../../src/parser/specialize.js';
+import type { ValueType } from '../../src/ops/kernel/op-module.js';
+import { specializeGraph } from '../../src/graph/specialize.js';
 
 export function modelMacs(bytes: Uint8Array, inputName: string, dims: readonly number[]): number {
   const model = parseModel(bytes);

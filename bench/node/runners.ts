@@ -1,5 +1,5 @@
 /** One engine prepared to run one model on one fixed input, behind a common shape. */
-import { InferenceSession } from '../../src/runtime/session.js';
+import { InferenceSession } from '../../src/session/session.js';
 import type { BenchModel } from './bench-models.js';
 
 export interface Runner {

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { PACKS, type PackSpec } from '../manifest.js';
-import { InsightGpuError } from '../../src/parser/errors.js';
+import { InsightGpuError } from '../../src/core/errors.js';
 import { ArchiveError, FetchError, IntegrityError, ManifestError, PackContentError } from './errors.js';
 import { fetchPack, type FetchPackEvent, type FetchPackResult } from './fetch-pack.js';
 import { parseManifestDocument, resolvePack } from './resolve-pack.js';

@@ -3,7 +3,7 @@
  * which HTTP status, how many bytes arrived, which digest was expected), and all extend InsightGpuError so
  * callers can branch on `instanceof` or `.code`. Browser-safe.
  */
-import { InsightGpuError } from '../../src/parser/errors.js';
+import { InsightGpuError } from '../../src/core/errors.js';
 
 /** Why a transfer failed. 'truncated' is raised as the TruncatedDownloadError subclass. */
 export type FetchFailure = 'http-status' | 'network' | 'timeout' | 'aborted' | 'truncated' | 'size-mismatch';

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import cliProgress from 'cli-progress';
-import { InsightGpuError } from '../../src/parser/errors.js';
+import { InsightGpuError } from '../../src/core/errors.js';
 import { DEFAULT_SEED, REPLICA_NAMES, forgeModels, selectReplicas } from './index.js';
 
 const USAGE = `usage: insightgpu forge-models --out DIR [--seed N] [--only NAME…]

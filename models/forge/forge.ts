@@ -3,7 +3,7 @@
  * (the benchmark page forges replicas in a worker) can import it. Writing files and the cache live in the
  * node-only index.ts and cache.ts.
  */
-import { InputError } from '../../src/parser/errors.js';
+import { InputError } from '../../src/core/errors.js';
 import { REPLICAS, REPLICA_NAMES, type ReplicaName } from './catalog.js';
 import { encodeModel, type OnnxGraphBuilder } from './onnx-writer.js';
 import { DEFAULT_SEED } from './names.js';

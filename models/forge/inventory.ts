@@ -1,7 +1,7 @@
 /** What a model is made of: op counts, float parameter count and Conv/Gemm MACs, by models.md's conventions. */
-import type { Model } from '../../src/parser/ir.js';
-import { elementCount } from '../../src/parser/ir.js';
-import { specializeGraph } from '../../src/parser/specialize.js';
+import type { Model } from '../../src/core/ir.js';
+import { elementCount } from '../../src/core/ir.js';
+import { specializeGraph } from '../../src/graph/specialize.js';
 
 export type OpInventory = Readonly<Record<string, number>>;
 

@@ -4,7 +4,7 @@
  * entries, one opset import. Encoding is deterministic: the same builder calls give the same bytes.
  */
 import onnxProto from 'onnx-proto';
-import { GraphError } from '../../src/parser/errors.js';
+import { GraphError } from '../../src/core/errors.js';
 
 const { onnx } = onnxProto;
 

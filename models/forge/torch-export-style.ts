@@ -8,7 +8,7 @@
  * (det_10g's outputs 448…500, w600k_r50's `683`) that depend on everything traced before them.
  */
 import type { AttrValue, ElemType, OnnxGraphBuilder } from './onnx-writer.js';
-import { GraphError } from '../../src/parser/errors.js';
+import { GraphError } from '../../src/core/errors.js';
 
 const TRACED = '\u0001t';
 const FOLDED = '\u0001f';

@@ -1,9 +1,10 @@
 import onnxProto from 'onnx-proto';
 import type { onnx } from 'onnx-proto';
-import { GraphError, InsightGpuError, ModelFormatError } from './errors.js';
-import type { Attribute, Dim, Graph, Model, Node, TensorData, ValueInfo } from './ir.js';
+import { GraphError, InsightGpuError, ModelFormatError } from '../core/errors.js';
+import type { Attribute, Dim, Graph, Model, Node, TensorData, ValueInfo } from '../core/ir.js';
 import { longToNumber } from './long.js';
-import { ONNX_DTYPE_NAMES, dataTypeFromOnnx, tensorFromProto } from './tensor-proto.js';
+import { ONNX_DTYPE_NAMES, dataTypeFromOnnx } from '../core/dtype.js';
+import { tensorFromProto } from './tensor-proto.js';
 import { sortTopologically } from './topological-sort.js';
 
 const { onnx: onnxNs } = onnxProto;

@@ -1,4 +1,4 @@
-import { ModelFormatError } from './errors.js';
+import { ModelFormatError } from '../core/errors.js';
 
 /** protobufjs decodes int64 fields as Long objects (or numbers when Long is absent). */
 export interface LongLike { low: number; high: number; unsigned?: boolean; toNumber(): number }

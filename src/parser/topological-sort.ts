@@ -1,5 +1,5 @@
-import { GraphError } from './errors.js';
-import type { Node } from './ir.js';
+import { GraphError } from '../core/errors.js';
+import type { Node } from '../core/ir.js';
 
 /**
  * Returns nodes in an order where every input is produced before use (stable for already-sorted graphs).

@@ -1,5 +1,5 @@
 import { PipelineOptionError } from './errors.js';
-import type { Size } from './letterbox.js';
+import type { Size } from './preprocess/letterbox.js';
 
 /** InsightFace 1.0.1's automatic sizes, used when det_size is None or (0, 0). */
 export const AUTO_DET_SIZES: readonly Size[] = [[128, 128], [640, 640]];

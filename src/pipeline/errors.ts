@@ -1,4 +1,4 @@
-import { InsightGpuError } from '../parser/errors.js';
+import { InsightGpuError } from '../core/errors.js';
 
 /** An image could not be decoded or has an unusable size or layout. */
 export class ImageError extends InsightGpuError {

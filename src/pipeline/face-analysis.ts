@@ -1,6 +1,7 @@
-import { chooseBackend } from '../runtime/backend-choice.js';
-import { InferenceSession, type BackendName, type SessionOptions } from '../runtime/session.js';
-import type { GpuDevice } from '../runtime/webgpu/device.js';
+import { chooseBackend } from '../backends/choice.js';
+import { InferenceSession, type SessionOptions } from '../session/session.js';
+import { type BackendName } from '../backends/options.js';
+import type { GpuDevice } from '../backends/webgpu/device.js';
 import { ArcFaceModel } from './arcface.js';
 import { AttributeModel } from './attribute.js';
 import { resolveDetSizes, AUTO_DET_SIZES, type DetSizeOption } from './detect-size.js';
@@ -11,11 +12,11 @@ import type { FaceModel } from './face-model.js';
 import { cloneImage, type BgrImage } from './image.js';
 import { loadImage, type ImageInput } from './image-source.js';
 import { LandmarkModel } from './landmark.js';
-import type { Size } from './letterbox.js';
+import type { Size } from './preprocess/letterbox.js';
 import type { MaxNumMetric } from './max-num.js';
 import { loadModelFiles, type ModelSource } from './model-pack.js';
 import { probeNormalisation, routeModel } from './model-router.js';
-import { CpuPreprocessor, type Preprocessor } from './preprocessor.js';
+import { CpuPreprocessor, type Preprocessor } from './preprocess/preprocessor.js';
 import { ScrfdDetector } from './scrfd.js';
 import { NO_TIMER, recordingTimer, type StageTiming } from './stage-timer.js';
 
@@ -120,7 +121,7 @@ export class FaceAnalysis {
     const device = sessionOptions?.webgpu?.device;
     let preprocessor = options.preprocessor;
     if (!preprocessor && device && models.get('detection')!.session.backendName === 'webgpu') {
-      const { GpuPreprocessor } = await import('./gpu/gpu-preprocessor.js');
+      const { GpuPreprocessor } = await import('./preprocess/preprocessor-gpu.js');
       preprocessor = new GpuPreprocessor(device);
     }
     return new FaceAnalysis(detector, faceModels, models, preprocessor ?? new CpuPreprocessor(), gpu);

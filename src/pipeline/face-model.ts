@@ -1,6 +1,6 @@
 import type { Face } from './face.js';
 import type { BgrImage } from './image.js';
-import type { Preprocessor } from './preprocessor.js';
+import type { Preprocessor } from './preprocess/preprocessor.js';
 import type { StageTimer } from './stage-timer.js';
 
 /** A non-detection model of the pack: reads the image around each face and writes its fields onto the faces. */

@@ -1,10 +1,10 @@
-import type { InferenceSession } from '../runtime/session.js';
+import type { InferenceSession } from '../session/session.js';
 import { ModelContractError } from './errors.js';
 import type { Affine2x3 } from './affine.js';
-import type { Normalisation } from './blob.js';
+import type { Normalisation } from './preprocess/blob.js';
 import type { BgrImage } from './image.js';
-import type { ModelFeed, Preprocessor } from './preprocessor.js';
-import { GpuTensor, Tensor } from '../runtime/tensor.js';
+import type { ModelFeed, Preprocessor } from './preprocess/preprocessor.js';
+import { GpuTensor, Tensor } from '../core/tensor.js';
 import { NO_TIMER, type StageTimer } from './stage-timer.js';
 
 /** What every crop-based head (recognition, landmark, attribute) shares: one square input, one output. */

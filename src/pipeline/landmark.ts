@@ -1,6 +1,6 @@
-import type { InferenceSession } from '../runtime/session.js';
+import type { InferenceSession } from '../session/session.js';
 import { invertAffine } from './affine.js';
-import type { Normalisation } from './blob.js';
+import type { Normalisation } from './preprocess/blob.js';
 import { boxCropTransform } from './crop-transform.js';
 import { ModelContractError } from './errors.js';
 import type { Face } from './face.js';
@@ -8,7 +8,7 @@ import type { FaceModel } from './face-model.js';
 import { headSpec, runHead, type HeadSpec } from './head-model.js';
 import type { BgrImage } from './image.js';
 import { estimatePose } from './pose.js';
-import type { Preprocessor } from './preprocessor.js';
+import type { Preprocessor } from './preprocess/preprocessor.js';
 import type { StageTimer } from './stage-timer.js';
 
 const f32 = Math.fround;

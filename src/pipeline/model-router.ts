@@ -1,6 +1,6 @@
-import type { Node } from '../parser/ir.js';
-import type { InferenceSession } from '../runtime/session.js';
-import type { Normalisation } from './blob.js';
+import type { Node } from '../core/ir.js';
+import type { InferenceSession } from '../session/session.js';
+import type { Normalisation } from './preprocess/blob.js';
 
 /** The Python class InsightFace's ModelRouter picks for a file. */
 export type ModelClass = 'detection' | 'landmark' | 'attribute' | 'inswapper' | 'recognition';

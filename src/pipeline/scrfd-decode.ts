@@ -1,4 +1,4 @@
-import type { TensorData } from '../parser/ir.js';
+import type { TensorData } from '../core/ir.js';
 import { ModelContractError } from './errors.js';
 import { KEYPOINTS, concatDetections, type Detections } from './detections.js';
 

@@ -1,12 +1,12 @@
-import type { InferenceSession } from '../runtime/session.js';
-import type { Normalisation } from './blob.js';
+import type { InferenceSession } from '../session/session.js';
+import type { Normalisation } from './preprocess/blob.js';
 import { concatDetections, emptyDetections, takeRows, type Detections } from './detections.js';
 import { ModelContractError } from './errors.js';
 import type { BgrImage } from './image.js';
-import type { Size } from './letterbox.js';
+import type { Size } from './preprocess/letterbox.js';
 import { selectMaxNum, type MaxNumMetric } from './max-num.js';
 import { nms } from './nms.js';
-import type { Preprocessor } from './preprocessor.js';
+import type { Preprocessor } from './preprocess/preprocessor.js';
 import { decodeScrfd, rescaleDetections, scrfdLayout, type ScrfdLayout } from './scrfd-decode.js';
 import { argsortDescending } from './sort-order.js';
 import { NO_TIMER, type StageTimer } from './stage-timer.js';

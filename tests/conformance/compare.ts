@@ -1,4 +1,4 @@
-import type { TensorData } from '../../src/parser/ir.js';
+import type { TensorData } from '../../src/core/ir.js';
 
 /**
  * Float outputs pass when max|actual − expected| ≤ RELATIVE_TOLERANCE · max|expected| + ABSOLUTE_FLOOR.

@@ -1,7 +1,7 @@
 /** Checks of the conformance harness itself: it must be able to fail. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { TensorData } from '../../src/parser/ir.js';
+import type { TensorData } from '../../src/core/ir.js';
 import { ABSOLUTE_FLOOR, compareTensors, RELATIVE_TOLERANCE } from './compare.js';
 import { listConformanceCases, TestDataMissingError } from './conformance.js';
 

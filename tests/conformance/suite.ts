@@ -1,7 +1,7 @@
 /** Declares the node:test tests of the conformance suite for one backend (cpu here; webgpu reuses it). */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import type { SessionOptions } from '../../src/runtime/session.js';
+import type { SessionOptions } from '../../src/session/session.js';
 import { formatTable, listConformanceCases, runConformanceCase, summarizeByOp, type CaseOutcome, type ConformanceCase } from './conformance.js';
 
 export function defineConformanceSuite(label: string, options: SessionOptions, dir?: string): void {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
-import { ModelFormatError } from '../../src/parser/errors.js';
-import type { TensorData } from '../../src/parser/ir.js';
+import { ModelFormatError } from '../../src/core/errors.js';
+import type { TensorData } from '../../src/core/ir.js';
 import { tensorFromProto } from '../../src/parser/tensor-proto.js';
 
 const { onnx } = onnxProto;

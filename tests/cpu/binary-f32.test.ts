@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { binaryF32, type F32BinaryKind } from '../../src/kernels/binary-f32.js';
+import { binaryF32, type F32BinaryKind } from '../../src/ops/binary/cpu-f32.js';
 import { Prng } from '../../models/forge/prng.js';
 
 function rng(seed: number): () => number {

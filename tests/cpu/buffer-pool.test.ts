@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { InferenceSession } from '../../src/runtime/session.js';
-import { BufferPool } from '../../src/runtime/cpu/buffer-pool.js';
+import { InferenceSession } from '../../src/session/session.js';
+import { BufferPool } from '../../src/backends/cpu/buffer-pool.js';
 
 describe('BufferPool', () => {
   it('recycles a buffer only when every value sharing it has died, and zero-fills it', () => {

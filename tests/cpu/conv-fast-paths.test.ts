@@ -5,10 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { convCpu, type ConvParams } from '../../src/kernels/conv.js';
-import { gemmAccumulate } from '../../src/kernels/gemm-cpu.js';
-import { setSimdEnabled, simdKernels } from '../../src/kernels/wasm/simd-runtime.js';
-import type { TensorData } from '../../src/parser/ir.js';
+import { convCpu } from '../../src/ops/conv/cpu.js';
+import { type ConvParams } from '../../src/ops/conv/params.js';
+import { gemmAccumulate } from '../../src/ops/tiled-gemm/cpu.js';
+import { setSimdEnabled, simdKernels } from '../../src/ops/wasm/runtime.js';
+import type { TensorData } from '../../src/core/ir.js';
 import { Prng } from '../../models/forge/prng.js';
 
 const TOLERANCE = 1e-5;

@@ -1,8 +1,9 @@
 /** The fast conv epilogue must give exactly the reference epilogue's floats (tolerance: bit-identical). */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { applyEpilogueFast } from '../../src/kernels/cpu-epilogue.js';
-import { applyEpilogue, type Epilogue } from '../../src/kernels/epilogue.js';
+import { applyEpilogueFast } from '../../src/ops/epilogue/cpu-fast.js';
+import { applyEpilogue } from '../../src/ops/epilogue/cpu.js';
+import { type Epilogue } from '../../src/ops/epilogue/params.js';
 
 const channels = 5;
 const plane = 37;

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseModel } from '../../src/parser/decode-model.js';
-import { toNumbers, type Model, type Node } from '../../src/parser/ir.js';
+import { toNumbers, type Model, type Node } from '../../src/core/ir.js';
 import { probeNormalisation, routeModel } from '../../src/pipeline/model-router.js';
 import { ensureReplicas, replicaCacheDir } from '../../models/forge/cache.js';
 import { forgeModelsCommand, parseForgeArgs } from '../../models/forge/cli.js';

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseModel } from '../../src/parser/decode-model.js';
-import { GraphError, InsightGpuError, ModelFormatError } from '../../src/parser/errors.js';
-import type { Attribute, TensorData } from '../../src/parser/ir.js';
+import { GraphError, InsightGpuError, ModelFormatError } from '../../src/core/errors.js';
+import type { Attribute, TensorData } from '../../src/core/ir.js';
 import { buildModel, DT, node, tensor, valueInfo, type ModelSpec } from './onnx-builder.js';
 
 /** One model exercising every initializer form, attribute kind, opset import and dim kind the parser handles. */

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parseModel } from '../../src/parser/decode-model.js';
-import { specializeGraph } from '../../src/parser/specialize.js';
+import { specializeGraph } from '../../src/graph/specialize.js';
 
 const MODEL = join(process.env['INSIGHTGPU_MODELS_DIR'] ?? join(import.meta.dirname, '../../../shared/models'), 'scrfd_2.5g_bnkps.onnx');
 const SIZES: readonly [number, number][] = [[640, 640], [320, 320], [480, 640], [96, 160]];

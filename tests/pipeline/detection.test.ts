@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Tensor } from '../../src/runtime/tensor.js';
+import { Tensor } from '../../src/core/tensor.js';
 import { decodeScrfd, rescaleDetections, scrfdLayout } from '../../src/pipeline/scrfd-decode.js';
 import { nms } from '../../src/pipeline/nms.js';
 import { selectMaxNum } from '../../src/pipeline/max-num.js';

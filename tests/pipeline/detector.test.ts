@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { InferenceSession } from '../../src/runtime/session.js';
-import { Tensor } from '../../src/runtime/tensor.js';
-import { CpuPreprocessor } from '../../src/pipeline/preprocessor.js';
+import type { InferenceSession } from '../../src/session/session.js';
+import { Tensor } from '../../src/core/tensor.js';
+import { CpuPreprocessor } from '../../src/pipeline/preprocess/preprocessor.js';
 import { ScrfdDetector } from '../../src/pipeline/scrfd.js';
 import { createBgrImage } from '../../src/pipeline/image.js';
 

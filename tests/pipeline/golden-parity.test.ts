@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { main } from '../../cli/main.js';
 import { compareResults, formatComparison } from '../../cli/compare-results.js';
 import type { ResultsFile } from '../../cli/results-format.js';
-import { InferenceSession } from '../../src/runtime/session.js';
+import { InferenceSession } from '../../src/session/session.js';
 import { sharedPath } from './helpers.js';
 
 // Dawn finds SwiftShader (a CPU Vulkan driver) through this ICD when no GPU exists.

@@ -7,16 +7,16 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Affine2x3 } from '../../src/pipeline/affine.js';
-import { GpuPreprocessor } from '../../src/pipeline/gpu/gpu-preprocessor.js';
+import { GpuPreprocessor } from '../../src/pipeline/preprocess/preprocessor-gpu.js';
 import { headSpec, runHead } from '../../src/pipeline/head-model.js';
 import type { BgrImage } from '../../src/pipeline/image.js';
 import { loadImage } from '../../src/pipeline/image-source.js';
-import type { Size } from '../../src/pipeline/letterbox.js';
-import { CpuPreprocessor } from '../../src/pipeline/preprocessor.js';
-import { InferenceSession } from '../../src/runtime/session.js';
-import { GpuTensor, Tensor } from '../../src/runtime/tensor.js';
-import { acquireDevice, type GpuDevice } from '../../src/runtime/webgpu/device.js';
-import { BufferUsage, MapMode } from '../../src/runtime/webgpu/gpu-constants.js';
+import type { Size } from '../../src/pipeline/preprocess/letterbox.js';
+import { CpuPreprocessor } from '../../src/pipeline/preprocess/preprocessor.js';
+import { InferenceSession } from '../../src/session/session.js';
+import { GpuTensor, Tensor } from '../../src/core/tensor.js';
+import { acquireDevice, type GpuDevice } from '../../src/backends/webgpu/device.js';
+import { BufferUsage, MapMode } from '../../src/backends/webgpu/gpu-constants.js';
 import { imageFrom, seededRandom, sharedPath } from './helpers.js';
 
 // Dawn finds SwiftShader (a CPU Vulkan driver) through this ICD when no GPU exists.

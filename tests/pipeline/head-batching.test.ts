@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { InferenceSession } from '../../src/runtime/session.js';
-import { Tensor } from '../../src/runtime/tensor.js';
+import type { InferenceSession } from '../../src/session/session.js';
+import { Tensor } from '../../src/core/tensor.js';
 import { headSpec, runHead } from '../../src/pipeline/head-model.js';
-import { CpuPreprocessor } from '../../src/pipeline/preprocessor.js';
+import { CpuPreprocessor } from '../../src/pipeline/preprocess/preprocessor.js';
 import type { Affine2x3 } from '../../src/pipeline/affine.js';
 import { imageFrom } from './helpers.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { blobFromImages } from '../../src/pipeline/blob.js';
-import { letterbox, letterboxGeometry } from '../../src/pipeline/letterbox.js';
+import { blobFromImages } from '../../src/pipeline/preprocess/blob.js';
+import { letterbox, letterboxGeometry } from '../../src/pipeline/preprocess/letterbox.js';
 import { ImageError } from '../../src/pipeline/errors.js';
 import { imageFrom } from './helpers.js';
 

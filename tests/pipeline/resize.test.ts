@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { resizeBilinear } from '../../src/pipeline/resize.js';
+import { resizeBilinear } from '../../src/pipeline/preprocess/resize.js';
 import { bilinearReference, imageFrom, px, seededRandom } from './helpers.js';
 
 describe('resizeBilinear (OpenCV INTER_LINEAR, fixed point)', () => {

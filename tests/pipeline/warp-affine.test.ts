@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { invertAffine, type Affine2x3 } from '../../src/pipeline/affine.js';
-import { warpAffine } from '../../src/pipeline/warp-affine.js';
+import { warpAffine } from '../../src/pipeline/preprocess/warp-affine.js';
 import { bilinearReference, imageFrom, px, seededRandom } from './helpers.js';
 
 describe('warpAffine (OpenCV INTER_LINEAR, BORDER_CONSTANT 0)', () => {

@@ -2,12 +2,12 @@
  * One fuzz case: load a mutated model through InferenceSession (cpu) and, when it loads and stays small, run it.
  * Every failure must be one of the engine's typed errors; anything else is reported with its stack.
  */
-import { InsightGpuError } from '../../src/parser/errors.js';
-import { allocateTyped, elementCount, type TensorData } from '../../src/parser/ir.js';
-import { specializeGraph } from '../../src/parser/specialize.js';
-import { supportedOpTypes } from '../../src/kernels/registry.js';
-import type { ValueType } from '../../src/kernels/types.js';
-import { InferenceSession } from '../../src/runtime/session.js';
+import { InsightGpuError } from '../../src/core/errors.js';
+import { allocateTyped, elementCount, type TensorData } from '../../src/core/ir.js';
+import { specializeGraph } from '../../src/graph/specialize.js';
+import { supportedOpTypes } from '../../src/ops/registry.js';
+import type { ValueType } from '../../src/ops/kernel/op-module.js';
+import { InferenceSession } from '../../src/session/session.js';
 import { Mutator } from './mutate.js';
 
 export interface FuzzPolicy {

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { GraphError, InputError, InsightGpuError, ModelFormatError, ResourceLimitError, UnsupportedOpError } from '../../src/parser/errors.js';
-import { MAX_TENSOR_ELEMENTS } from '../../src/parser/tensor-proto.js';
-import { InferenceSession } from '../../src/runtime/session.js';
-import { Tensor } from '../../src/runtime/tensor.js';
+import { GraphError, InputError, InsightGpuError, ModelFormatError, ResourceLimitError, UnsupportedOpError } from '../../src/core/errors.js';
+import { MAX_TENSOR_ELEMENTS } from '../../src/core/dtype.js';
+import { InferenceSession } from '../../src/session/session.js';
+import { Tensor } from '../../src/core/tensor.js';
 import { buildModel, DT, node, tensor, valueInfo } from '../parser/onnx-builder.js';
 import { createRng } from './mutate.js';
 

@@ -8,10 +8,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { BackendError } from '../../src/parser/errors.js';
+import { BackendError } from '../../src/core/errors.js';
 import { FaceAnalysis } from '../../src/pipeline/face-analysis.js';
-import { chooseBackend } from '../../src/runtime/backend-choice.js';
-import { InferenceSession, type BackendName } from '../../src/runtime/session.js';
+import { chooseBackend } from '../../src/backends/choice.js';
+import { InferenceSession } from '../../src/session/session.js';
+import { type BackendName } from '../../src/backends/options.js';
 
 const models = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/models');
 const read = (name: string): Uint8Array => readFileSync(path.join(models, `${name}.onnx`));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { planBuffers, type BufferRequest } from '../../src/runtime/webgpu/buffer-plan.js';
+import { planBuffers, type BufferRequest } from '../../src/backends/webgpu/buffer-plan.js';
 
 /** No two values whose lifetimes overlap may share a slot, and every slot must hold each value put in it. */
 function checkAssignment(requests: readonly BufferRequest[], steps: number): number {

@@ -1,5 +1,5 @@
 import { after } from 'node:test';
-import { acquireDevice } from '../../src/runtime/webgpu/device.js';
+import { acquireDevice } from '../../src/backends/webgpu/device.js';
 import { defineConformanceSuite } from '../conformance/suite.js';
 
 // One device for all cases (each session borrows it), so the suite pays for adapter start-up once.

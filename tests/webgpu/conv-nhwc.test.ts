@@ -6,8 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { conv, type ConvParams } from '../../src/kernels/conv.js';
-import type { TensorData } from '../../src/parser/ir.js';
+import { conv } from '../../src/ops/conv/cpu.js';
+import { type ConvParams } from '../../src/ops/conv/params.js';
+import type { TensorData } from '../../src/core/ir.js';
 import { ConvDispatchRunner, lowerConvNhwc, nchwToNhwc, nhwcToNchw, repackWeightsNhwc, type NhwcGemm } from '../../bench/node/conv-nhwc.js';
 import { releaseTestDevice, seededValues, testDevice } from './gpu-op-check.js';
 

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { BackendError } from '../../src/parser/errors.js';
-import { InferenceSession } from '../../src/runtime/session.js';
-import type { WebGpuBackend } from '../../src/runtime/webgpu/webgpu-backend.js';
+import { BackendError } from '../../src/core/errors.js';
+import { InferenceSession } from '../../src/session/session.js';
+import type { WebGpuBackend } from '../../src/backends/webgpu/backend.js';
 
 const models = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/models');
 

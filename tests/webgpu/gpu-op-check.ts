@@ -3,13 +3,13 @@
  * run the CPU reference and the WGSL kernel (through the real compiled plan) on the same seeded random inputs,
  * and return the largest relative difference over all outputs.
  */
-import { findOpModule } from '../../src/kernels/registry.js';
-import type { Attribute, DataType, Node, TensorData } from '../../src/parser/ir.js';
-import { elementCount } from '../../src/parser/ir.js';
-import type { PlannedStep, StaticGraph } from '../../src/parser/specialize.js';
-import { acquireDevice, type GpuDevice } from '../../src/runtime/webgpu/device.js';
-import { PipelineCache } from '../../src/runtime/webgpu/pipeline-cache.js';
-import { WebGpuPlan } from '../../src/runtime/webgpu/webgpu-plan.js';
+import { findOpModule } from '../../src/ops/registry.js';
+import type { Attribute, DataType, Node, TensorData } from '../../src/core/ir.js';
+import { elementCount } from '../../src/core/ir.js';
+import type { PlannedStep, StaticGraph } from '../../src/graph/specialize.js';
+import { acquireDevice, type GpuDevice } from '../../src/backends/webgpu/device.js';
+import { PipelineCache } from '../../src/backends/webgpu/pipeline-cache.js';
+import { WebGpuPlan } from '../../src/backends/webgpu/plan.js';
 import { Prng } from '../../models/forge/prng.js';
 
 export interface OpInput {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import type { ConvParams } from '../../src/kernels/conv.js';
-import type { Epilogue } from '../../src/kernels/epilogue.js';
-import type { GemmParams } from '../../src/kernels/gemm.js';
-import type { Attribute } from '../../src/parser/ir.js';
+import type { ConvParams } from '../../src/ops/conv/params.js';
+import type { Epilogue } from '../../src/ops/epilogue/params.js';
+import type { GemmParams } from '../../src/ops/gemm/cpu.js';
+import type { Attribute } from '../../src/core/ir.js';
 import { gpuVersusCpu, releaseTestDevice, seededValues, type OpCase } from './gpu-op-check.js';
 
 const ints = (...value: number[]): Attribute => ({ kind: 'ints', value });

@@ -1,0 +1,85 @@
+import { BYTES_PER_ELEMENT, type TensorData } from '../../core/ir.js';
+import { withNodeContext, type StaticGraph } from '../../graph/specialize.js';
+import { withTensorAllocator } from '../../ops/kernel/tensor-util.js';
+import type { Backend, ExecutionPlan, StepTiming } from '../plan.js';
+import { BufferPool } from './buffer-pool.js';
+
+/** Pure-TypeScript backend: runs each planned step's CPU kernel, freeing values after their last use. */
+export class CpuBackend implements Backend {
+  readonly name = 'cpu' as const;
+  readonly description = 'CPU (TypeScript)';
+
+  async compile(graph: StaticGraph, options: { profiling: boolean }): Promise<ExecutionPlan> {
+    return new CpuPlan(graph, options.profiling);
+  }
+
+  dispose(): void {}
+}
+
+class CpuPlan implements ExecutionPlan {
+  private readonly lastUse = new Map<string, number>();
+  private profile: StepTiming[] | undefined;
+  private readonly pool = new BufferPool();
+  peakBytes = 0;
+
+  constructor(private readonly graph: StaticGraph, private readonly profiling: boolean) {
+    graph.steps.forEach((step, i) => { for (const input of step.inputs) if (input) this.lastUse.set(input, i); });
+  }
+
+  async run(feeds: ReadonlyMap<string, TensorData>, fetches: readonly string[]): Promise<Map<string, TensorData>> {
+    const { graph, pool } = this;
+    const values = new Map<string, TensorData>(feeds);
+    const keep = new Set(fetches);
+    const profile: StepTiming[] = [];
+    let liveBytes = 0;
+    let peak = 0;
+    withTensorAllocator(pool.allocate, () => graph.steps.forEach((step, i) => {
+      const inputs = step.inputs.map((name) => (name === '' ? undefined : values.get(name) ?? graph.constants.get(name)));
+      const start = this.profiling ? performance.now() : 0;
+      const outputs = withNodeContext(step.node, () => step.module.cpu(step.params, inputs, step.outputTypes));
+      if (this.profiling) profile.push({ node: step.node.name || `${step.node.opType}#${step.node.index}`, opType: step.node.opType, ms: performance.now() - start });
+      step.outputs.forEach((name, k) => {
+        if (!name) return;
+        const t = outputs[k]!;
+        const previous = values.get(name);
+        if (previous && !feeds.has(name)) pool.release(previous.data);
+        values.set(name, t);
+        pool.retain(t.data);
+        liveBytes += t.data.length * BYTES_PER_ELEMENT[t.type];
+      });
+      peak = Math.max(peak, liveBytes);
+      for (const name of step.inputs) {
+        if (name && this.lastUse.get(name) === i && !keep.has(name) && !feeds.has(name)) {
+          const t = values.get(name);
+          if (t) {
+            liveBytes -= t.data.length * BYTES_PER_ELEMENT[t.type];
+            pool.release(t.data);
+          }
+          values.delete(name);
+        }
+      }
+    }));
+    this.peakBytes = Math.max(this.peakBytes, peak);
+    if (this.profiling) this.profile = profile;
+    const result = new Map<string, TensorData>();
+    for (const name of fetches) {
+      const t = values.get(name) ?? graph.constants.get(name);
+      if (t) {
+        result.set(name, t);
+        // The caller owns its outputs: never recycle their buffers.
+        pool.disown(t.data);
+      }
+    }
+    for (const [name, t] of values) if (!keep.has(name) && !feeds.has(name)) pool.release(t.data);
+    pool.reclaimUnreferenced();
+    return result;
+  }
+
+  lastProfile(): readonly StepTiming[] | undefined {
+    return this.profile;
+  }
+
+  dispose(): void {
+    this.pool.clear();
+  }
+}

@@ -1,0 +1,16 @@
+import type { KernelTiers } from './plan.js';
+
+/** How a session picks its backend: 'auto' takes WebGPU on a hardware adapter when one exists, else the CPU. */
+export type BackendName = 'cpu' | 'webgpu' | 'auto';
+
+export interface WebGpuOptions {
+  /** Prefer an adapter whose description/vendor/architecture contains this text. */
+  readonly adapterName?: string;
+  readonly powerPreference?: 'high-performance' | 'low-power';
+  /** Accept a software adapter (SwiftShader) for 'auto'; 'webgpu' always accepts one. */
+  readonly allowSoftwareAdapter?: boolean;
+  /** An existing GPUDevice to share (e.g. with the pipeline's pre-processing). */
+  readonly device?: GPUDevice;
+  /** Which kernels to compile, see KernelTiers; 'tiered' by default. */
+  readonly kernels?: KernelTiers;
+}

@@ -1,0 +1,50 @@
+import type { TensorData } from '../core/ir.js';
+import type { StaticGraph } from '../graph/specialize.js';
+import type { GpuTensor } from '../core/tensor.js';
+
+/** Time spent per executed node in one run (CPU wall time, or GPU timestamps where available). */
+export interface StepTiming {
+  readonly node: string;
+  readonly opType: string;
+  readonly ms: number;
+}
+
+/** A plan's input: CPU data, or (WebGPU plans only; the session refuses it for others) a GPU-resident tensor. */
+export type PlanFeed = TensorData | GpuTensor;
+
+/** A graph compiled by one backend for one set of input shapes; replayed by every run with those shapes. */
+/**
+ * Which kernels a plan compiles. 'tiered' (the default): generic ones first — layers that differ only in shape
+ * share them, so a model needs a handful of pipelines instead of dozens before its first result — then the
+ * specialised ones in the background, which take over when all exist. On a software adapter (SwiftShader) the
+ * specialised ones compile only when `specialized()` asks: there compiling them costs the CPU that runs the model
+ * several times what they save. 'specialized': only those (the first run waits for all of them). 'generic': only
+ * the generic ones.
+ */
+export type KernelTiers = 'tiered' | 'specialized' | 'generic';
+
+export interface ExecutionPlan {
+  run(feeds: ReadonlyMap<string, PlanFeed>, fetches: readonly string[]): Promise<Map<string, TensorData>>;
+  /** GPU plans: the buffer the run reads input `name` from (a producer on the same device may write it directly). */
+  inputBuffer?(name: string): GPUBuffer | undefined;
+  /** Per-step timings of the last run, when the session was created with profiling on. */
+  lastProfile(): readonly StepTiming[] | undefined;
+  /** Peak bytes of intermediate activations the plan holds (0 when not tracked). */
+  readonly peakBytes: number;
+  /**
+   * GPU plans compiled in tiers: which kernels runs use now. 'generic' kernels (shared between layers, few to
+   * compile) give the first results while the 'specialized' ones (one per layer shape, fastest) compile.
+   */
+  readonly kernels?: 'generic' | 'specialized';
+  /** GPU plans: resolves once runs use the specialised kernels (starting their compilation if it has not started). */
+  specialized?(): Promise<void>;
+  dispose(): void;
+}
+
+export interface Backend {
+  readonly name: 'cpu' | 'webgpu';
+  /** A human-readable description of the device (adapter name for WebGPU). */
+  readonly description: string;
+  compile(graph: StaticGraph, options: { profiling: boolean; kernels?: KernelTiers }): Promise<ExecutionPlan>;
+  dispose(): void;
+}

@@ -1,0 +1,30 @@
+import type { StaticGraph } from '../../graph/specialize.js';
+import type { Backend, ExecutionPlan, KernelTiers } from '../plan.js';
+import type { GpuDevice } from './device.js';
+import { PipelineCache } from './pipeline-cache.js';
+import { WebGpuPlan } from './plan.js';
+
+/** Runs compiled plans of WGSL kernels on one GPU device (browser navigator.gpu, or Dawn in Node). */
+export class WebGpuBackend implements Backend {
+  readonly name = 'webgpu' as const;
+  readonly description: string;
+  private readonly pipelines: PipelineCache;
+
+  constructor(readonly gpu: GpuDevice) {
+    this.description = gpu.description;
+    this.pipelines = PipelineCache.of(gpu.device);
+  }
+
+  /** True when the adapter is a CPU implementation (SwiftShader and the like). */
+  get isSoftware(): boolean {
+    return this.gpu.isSoftware;
+  }
+
+  async compile(graph: StaticGraph, options: { profiling: boolean; kernels?: KernelTiers }): Promise<ExecutionPlan> {
+    return WebGpuPlan.compile(this.gpu, this.pipelines, graph, options);
+  }
+
+  dispose(): void {
+    this.gpu.release();
+  }
+}

@@ -1,0 +1,63 @@
+import { BackendError } from '../../core/errors.js';
+import { ShaderStage } from './gpu-constants.js';
+
+/** 'r' for a read-only storage binding, 'w' for a read_write one, 'u' for a uniform buffer, in binding order. */
+export type LayoutSignature = string;
+
+/**
+ * Compute pipelines keyed by WGSL text and binding signature, shared by every plan on a device: a model compiled
+ * for a second input size reuses all kernels whose shapes did not change, and the sessions of one application
+ * (detector, recogniser, landmarks on one device) share their generic kernels. Creation is asynchronous, so a plan
+ * starts all of its pipelines at once and the driver may compile them in parallel.
+ */
+export class PipelineCache {
+  private static readonly byDevice = new WeakMap<GPUDevice, PipelineCache>();
+  private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  private readonly layouts = new Map<LayoutSignature, GPUBindGroupLayout>();
+
+  constructor(private readonly device: GPUDevice) {}
+
+  /** The cache every backend on `device` shares. */
+  static of(device: GPUDevice): PipelineCache {
+    let cache = PipelineCache.byDevice.get(device);
+    if (!cache) { cache = new PipelineCache(device); PipelineCache.byDevice.set(device, cache); }
+    return cache;
+  }
+
+  layout(signature: LayoutSignature): GPUBindGroupLayout {
+    let layout = this.layouts.get(signature);
+    if (!layout) {
+      layout = this.device.createBindGroupLayout({
+        entries: [...signature].map((c, binding) => ({
+          binding,
+          visibility: ShaderStage.COMPUTE,
+          buffer: { type: c === 'w' ? 'storage' : c === 'u' ? 'uniform' : 'read-only-storage' },
+        })),
+      });
+      this.layouts.set(signature, layout);
+    }
+    return layout;
+  }
+
+  /** The pipeline for a shader; `label` names the node in errors (a failed compilation is a BackendError). */
+  get(shader: string, signature: LayoutSignature, label: string): Promise<GPUComputePipeline> {
+    const key = `${signature}\n${shader}`;
+    let p = this.pipelines.get(key);
+    if (!p) {
+      const module = this.device.createShaderModule({ code: shader, label });
+      const layout = this.device.createPipelineLayout({ bindGroupLayouts: [this.layout(signature)] });
+      p = this.device.createComputePipelineAsync({ layout, compute: { module, entryPoint: 'main' }, label }).catch(async (error: unknown) => {
+        this.pipelines.delete(key);
+        const info = await module.getCompilationInfo().catch(() => undefined);
+        const messages = info?.messages.filter((m) => m.type === 'error').map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ');
+        throw new BackendError('webgpu', `pipeline for ${label} failed: ${messages || (error instanceof Error ? error.message : String(error))}`, { cause: error });
+      });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  get size(): number {
+    return this.pipelines.size;
+  }
+}

@@ -1,0 +1,87 @@
+import { InputError } from './errors.js';
+import { allocateTyped, BYTES_PER_ELEMENT, elementCount, type DataType, type TensorData, type TypedArray } from './ir.js';
+
+export type TensorType = DataType;
+
+const EXPECTED_CLASS: Readonly<Record<DataType, string>> = {
+  float32: 'Float32Array', float64: 'Float64Array', float16: 'Uint16Array', bfloat16: 'Uint16Array',
+  int8: 'Int8Array', uint8: 'Uint8Array', int16: 'Int16Array', uint16: 'Uint16Array', int32: 'Int32Array',
+  uint32: 'Uint32Array', int64: 'BigInt64Array', uint64: 'BigUint64Array', bool: 'Uint8Array',
+};
+
+/**
+ * A CPU-side tensor, shaped like onnxruntime-web's `Tensor(type, data, dims)` so code can switch with little change.
+ * int64 data are BigInt64Array; bool are Uint8Array; float16 are raw Uint16Array bits.
+ */
+export class Tensor implements TensorData {
+  readonly type: TensorType;
+  readonly data: TypedArray;
+  readonly dims: readonly number[];
+
+  constructor(type: TensorType, data: TypedArray | readonly number[] | readonly bigint[], dims?: readonly number[]) {
+    if (!(type in EXPECTED_CLASS)) throw new InputError(`unknown tensor type '${String(type)}'`);
+    let typed: TypedArray;
+    if (Array.isArray(data)) {
+      typed = allocateTyped(type, data.length);
+      const out = typed as unknown as { [i: number]: number | bigint };
+      const big = type === 'int64' || type === 'uint64';
+      for (let i = 0; i < data.length; i++) out[i] = big ? BigInt(data[i] as number | bigint) : Number(data[i]);
+    } else {
+      typed = data as TypedArray;
+      if (typed.constructor.name !== EXPECTED_CLASS[type]) {
+        throw new InputError(`tensor type '${type}' needs a ${EXPECTED_CLASS[type]}, got ${typed.constructor.name}`);
+      }
+    }
+    const shape = dims ?? [typed.length];
+    for (const d of shape) {
+      if (!Number.isSafeInteger(d) || d < 0) throw new InputError(`invalid dim ${d} in ${JSON.stringify(shape)}`);
+    }
+    if (elementCount(shape) !== typed.length) {
+      throw new InputError(`dims ${JSON.stringify(shape)} need ${elementCount(shape)} elements, data has ${typed.length}`);
+    }
+    this.type = type;
+    this.data = typed;
+    this.dims = Object.freeze([...shape]);
+  }
+
+  get size(): number {
+    return this.data.length;
+  }
+
+  static from(t: TensorData): Tensor {
+    return t instanceof Tensor ? t : new Tensor(t.type, t.data, t.dims);
+  }
+}
+
+/**
+ * A tensor that already lives in a GPU buffer (dense, row-major, from `byteOffset`, a multiple of 4) of the device
+ * a WebGPU session runs on: fed to `session.run` without a CPU round trip. The buffer needs STORAGE or COPY_SRC
+ * usage; the caller keeps it alive until the run that reads it has resolved. `session.gpuInput` hands out the
+ * session's own input buffer, which a producer on the same device can write directly (then the run copies nothing).
+ */
+export class GpuTensor {
+  readonly location = 'gpu-buffer' as const;
+  readonly dims: readonly number[];
+
+  constructor(readonly type: TensorType, dims: readonly number[], readonly buffer: GPUBuffer, readonly byteOffset = 0) {
+    if (!(type in EXPECTED_CLASS)) throw new InputError(`unknown tensor type '${String(type)}'`);
+    for (const d of dims) {
+      if (!Number.isSafeInteger(d) || d < 0) throw new InputError(`invalid dim ${d} in ${JSON.stringify(dims)}`);
+    }
+    if (!Number.isSafeInteger(byteOffset) || byteOffset < 0 || byteOffset % 4 !== 0) throw new InputError(`GPU tensor offset ${byteOffset} is not a non-negative multiple of 4`);
+    const bytes = elementCount(dims) * BYTES_PER_ELEMENT[type];
+    if (buffer.size < byteOffset + bytes) {
+      throw new InputError(`a ${type}${JSON.stringify(dims)} tensor at byte ${byteOffset} needs ${byteOffset + bytes} bytes, the GPU buffer has ${buffer.size}`);
+    }
+    this.dims = Object.freeze([...dims]);
+  }
+
+  get size(): number {
+    return elementCount(this.dims);
+  }
+
+  /** Bytes the tensor's elements occupy from `byteOffset`. */
+  get byteLength(): number {
+    return this.size * BYTES_PER_ELEMENT[this.type];
+  }
+}

@@ -1,0 +1,59 @@
+import type { TensorData } from '../core/ir.js';
+import type { PlannedStep, StaticGraph } from './specialize.js';
+
+/**
+ * A mutable view of a StaticGraph for rewrite passes: steps can be replaced or removed, and consumer counts
+ * are kept so a pass can tell whether a value has exactly one user.
+ */
+export class GraphEditor {
+  readonly steps: (PlannedStep | null)[];
+  readonly constants: Map<string, TensorData>;
+  private readonly outputs: ReadonlySet<string>;
+
+  constructor(private readonly graph: StaticGraph) {
+    this.steps = [...graph.steps];
+    this.constants = new Map(graph.constants);
+    this.outputs = new Set(graph.outputs);
+  }
+
+  isGraphOutput(name: string): boolean {
+    return this.outputs.has(name);
+  }
+
+  /** Indices of live steps reading `name`. */
+  consumers(name: string): number[] {
+    const found: number[] = [];
+    this.steps.forEach((s, i) => { if (s && s.inputs.includes(name)) found.push(i); });
+    return found;
+  }
+
+  /** The single live step reading `name`, when the value is read exactly once and is not a graph output. */
+  soleConsumer(name: string): number | undefined {
+    if (this.isGraphOutput(name)) return undefined;
+    const c = this.consumers(name);
+    return c.length === 1 ? c[0] : undefined;
+  }
+
+  producer(name: string): number | undefined {
+    const i = this.steps.findIndex((s) => s !== null && s.outputs.includes(name));
+    return i >= 0 ? i : undefined;
+  }
+
+  /** Replaces every read of `from` by `to` in live steps. */
+  renameUses(from: string, to: string): void {
+    this.steps.forEach((s, i) => {
+      if (s && s.inputs.includes(from)) this.steps[i] = { ...s, inputs: s.inputs.map((n) => (n === from ? to : n)) };
+    });
+  }
+
+  addConstant(name: string, value: TensorData): string {
+    this.constants.set(name, value);
+    return name;
+  }
+
+  result(): StaticGraph {
+    const types = new Map(this.graph.types);
+    for (const [name, t] of this.constants) types.set(name, { type: t.type, dims: t.dims });
+    return { ...this.graph, steps: this.steps.filter((s): s is PlannedStep => s !== null), constants: this.constants, types };
+  }
+}

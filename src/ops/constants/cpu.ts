@@ -1,0 +1,112 @@
+import { GraphError, UnsupportedOpError } from '../../core/errors.js';
+import { allocateTyped, elementCount, nodeLabel, toNumbers, type DataType, type TensorData } from '../../core/ir.js';
+import { checkedElementCount, dataTypeFromOnnx } from '../../core/dtype.js';
+import { attrFloat, attrFloats, attrInt, attrInts, attrTensor } from '../kernel/attributes.js';
+import { int64Tensor } from '../kernel/tensor-util.js';
+import type { OpModule } from '../kernel/op-module.js';
+
+/** Ops whose outputs depend only on attributes or input shapes: they always fold at load time. */
+export interface ConstantParams {
+  readonly value: TensorData;
+}
+
+export const constant: OpModule<ConstantParams> = {
+  opTypes: ['Constant'],
+  resolve(ctx) {
+    const { node } = ctx;
+    let value = attrTensor(node, 'value');
+    if (!value) {
+      const f = node.attributes.get('value_float');
+      const fs = attrFloats(node, 'value_floats');
+      const i = node.attributes.get('value_int');
+      const is = attrInts(node, 'value_ints');
+      if (f) value = { type: 'float32', dims: [], data: Float32Array.of(attrFloat(node, 'value_float', 0)) };
+      else if (fs) value = { type: 'float32', dims: [fs.length], data: Float32Array.from(fs) };
+      else if (i) value = { type: 'int64', dims: [], data: BigInt64Array.of(BigInt(attrInt(node, 'value_int', 0))) };
+      else if (is) value = int64Tensor(is);
+      else throw new UnsupportedOpError('Constant', nodeLabel(node), 'no supported value attribute (sparse/string values are not supported)');
+    }
+    return { params: { value }, outputs: [{ type: value.type, dims: value.dims }] };
+  },
+  cpu(params) {
+    return [params.value];
+  },
+};
+
+export interface ShapeParams {
+  readonly values: readonly number[];
+}
+
+export const shape: OpModule<ShapeParams> = {
+  opTypes: ['Shape', 'Size'],
+  resolve(ctx) {
+    const dims = ctx.inputs[0]!.dims;
+    if (ctx.node.opType === 'Size') return { params: { values: [elementCount(dims)] }, outputs: [{ type: 'int64', dims: [] }] };
+    const rank = dims.length;
+    const clamp = (v: number): number => Math.min(Math.max(v < 0 ? v + rank : v, 0), rank);
+    const start = clamp(attrInt(ctx.node, 'start', 0));
+    const end = clamp(attrInt(ctx.node, 'end', rank));
+    const values = dims.slice(start, Math.max(start, end));
+    return { params: { values }, outputs: [{ type: 'int64', dims: [values.length] }] };
+  },
+  cpu(params, _inputs, outputs) {
+    const t = int64Tensor(params.values);
+    return [{ ...t, dims: outputs[0]!.dims }];
+  },
+};
+
+export interface ConstantOfShapeParams {
+  readonly dims: readonly number[];
+  readonly fill: TensorData;
+}
+
+export const constantOfShape: OpModule<ConstantOfShapeParams> = {
+  opTypes: ['ConstantOfShape'],
+  resolve(ctx) {
+    const c = ctx.constants[0];
+    if (!c) throw new UnsupportedOpError('ConstantOfShape', nodeLabel(ctx.node), 'the shape must be known at load time');
+    const dims = toNumbers(c);
+    checkedElementCount(dims, `output of ConstantOfShape '${nodeLabel(ctx.node)}'`);
+    const fill = attrTensor(ctx.node, 'value') ?? { type: 'float32' as DataType, dims: [1], data: new Float32Array(1) };
+    return { params: { dims, fill }, outputs: [{ type: fill.type, dims }] };
+  },
+  cpu(params, _inputs, outputs) {
+    const data = allocateTyped(params.fill.type, elementCount(params.dims));
+    (data as unknown as { fill(v: unknown): void }).fill(params.fill.data[0]);
+    return [{ type: params.fill.type, dims: outputs[0]!.dims, data }];
+  },
+};
+
+export interface CastParams {
+  readonly to: DataType;
+}
+
+export const cast: OpModule<CastParams> = {
+  opTypes: ['Cast'],
+  resolve(ctx) {
+    const code = attrInt(ctx.node, 'to', 0);
+    const to = dataTypeFromOnnx(code);
+    if (!to || to === 'float16' || to === 'bfloat16') throw new UnsupportedOpError('Cast', nodeLabel(ctx.node), `cast to ONNX type ${code}`);
+    const x = ctx.inputs[0]!;
+    if (x.type === 'float16' || x.type === 'bfloat16') throw new UnsupportedOpError('Cast', nodeLabel(ctx.node), `cast from ${x.type}`);
+    return { params: { to }, outputs: [{ type: to, dims: x.dims }] };
+  },
+  cpu(params, inputs, outputs) {
+    const x = inputs[0]!;
+    const out = allocateTyped(params.to, x.data.length) as unknown as { [i: number]: number | bigint };
+    const big = params.to === 'int64' || params.to === 'uint64';
+    const integer = params.to !== 'float32' && params.to !== 'float64';
+    for (let i = 0; i < x.data.length; i++) {
+      const v = x.data[i]!;
+      if (big) out[i] = typeof v === 'bigint' ? v : BigInt(Math.trunc(Number.isFinite(v) ? v : 0));
+      else if (params.to === 'bool') out[i] = Number(v) !== 0 ? 1 : 0;
+      else out[i] = integer ? Math.trunc(Number(v)) : Number(v);
+    }
+    return [{ type: params.to, dims: outputs[0]!.dims, data: out as unknown as TensorData['data'] }];
+  },
+};
+
+export function requireConstant(t: TensorData | undefined, opType: string, label: string, what: string): TensorData {
+  if (!t) throw new GraphError(`${what} must be constant`, label, opType);
+  return t;
+}

@@ -1,0 +1,79 @@
+import type { ConvParams } from './params.js';
+import { packConvWeights } from './cpu-simd.js';
+import { TILE_M, TILE_N } from '../wasm/gemm.js';
+import type { SimdKernels } from '../wasm/runtime.js';
+
+/** Whether the implicit-GEMM 3×3 kernel covers this conv: ungrouped, 3×3, stride 1 or 2 in both axes, no dilation. */
+export function conv3x3SimdFits(p: ConvParams): boolean {
+  const [kh, kw] = p.kernel;
+  const [sh, sw] = p.strides;
+  return p.group === 1 && kh === 3 && kw === 3 && sh === sw && (sh === 1 || sh === 2) && p.dilations[0] === 1 && p.dilations[1] === 1;
+}
+
+/**
+ * Dense 3×3 conv plus bias into `y` (NCHW) without im2col: the input is copied once into a zero-padded arena
+ * copy (stride 2: each row split into even and odd columns), then the kernel computes one output row per call,
+ * reading its taps straight from the padded rows. Output rows are padded to whole 8-pixel strips in the arena.
+ */
+export function conv3x3Simd(kernels: SimdKernels, p: ConvParams, x: Float32Array, weights: Float32Array, bias: Float32Array | undefined, y: Float32Array): void {
+  const [n, c, h, w] = p.inDims;
+  const [, m, ho, wo] = p.outDims;
+  const s = p.strides[0];
+  const [pt, pl] = p.pads;
+  const strips = Math.ceil(wo / TILE_N);
+  const outLd = strips * TILE_N;
+  const panels = Math.ceil(m / TILE_M);
+  const packed = packConvWeights(weights, 1, m, c * 9);
+  // Padded columns the kernel reads (two v128 per tap, the last strip may run past wo), per phase.
+  const paddedW = (outLd - 1) * s + 3;
+  const phaseW = Math.ceil(paddedW / s) + 4;
+  const rowLd = phaseW * s;
+  const paddedH = (ho - 1) * s + 3;
+  const planeLd = paddedH * rowLd;
+  // Arena (floats): [bias, panels·4][A][padded input: c planes][C: panels·4 planes of ho × outLd].
+  const biasOff = 0;
+  const aOff = panels * TILE_M;
+  const inOff = aOff + packed.length;
+  const cOff = inOff + c * planeLd;
+  const outPlane = ho * outLd;
+  const arena = kernels.arena(cOff + panels * TILE_M * outPlane);
+  arena.fill(0, biasOff, aOff);
+  if (bias) arena.set(bias, biasOff);
+  arena.set(packed, aOff);
+  const iyEnd = Math.min(h, paddedH - pt);
+  const ixEnd = Math.min(w, paddedW - pl);
+  const run = s === 1 ? kernels.conv3x3s1 : kernels.conv3x3s2;
+  for (let b = 0; b < n; b++) {
+    arena.fill(0, inOff, cOff);
+    for (let ch = 0; ch < c; ch++) {
+      const plane = (b * c + ch) * h * w;
+      for (let iy = 0; iy < iyEnd; iy++) {
+        const src = plane + iy * w;
+        const dst = inOff + ch * planeLd + (iy + pt) * rowLd;
+        if (s === 1) {
+          arena.set(x.subarray(src, src + ixEnd), dst + pl);
+        } else {
+          for (let ix = 0; ix < ixEnd; ix++) {
+            const px = ix + pl;
+            arena[dst + (px & 1) * phaseW + (px >> 1)] = x[src + ix]!;
+          }
+        }
+      }
+    }
+    for (let oy = 0; oy < ho; oy++) {
+      run(
+        4 * aOff, 4 * TILE_M * c * 9, 4 * (inOff + oy * s * rowLd), 4 * planeLd, 4 * rowLd, 4 * phaseW,
+        4 * (cOff + oy * outLd), 4 * outPlane, panels, strips, c, 4 * biasOff,
+      );
+    }
+    for (let o = 0; o < m; o++) {
+      const yPlane = (b * m + o) * ho * wo;
+      const cPlane = cOff + o * outPlane;
+      if (outLd === wo) {
+        y.set(arena.subarray(cPlane, cPlane + ho * wo), yPlane);
+      } else {
+        for (let oy = 0; oy < ho; oy++) y.set(arena.subarray(cPlane + oy * outLd, cPlane + oy * outLd + wo), yPlane + oy * wo);
+      }
+    }
+  }
+}

@@ -1,0 +1,77 @@
+import type { ConvParams } from './params.js';
+import { im2col } from './cpu-im2col.js';
+import { TILE_M, TILE_N } from '../wasm/gemm.js';
+import type { SimdKernels } from '../wasm/runtime.js';
+
+/** Reduction depth per GEMM call: a 4-row A panel slice (KC·16 bytes) and an 8-column B strip (KC·32 bytes) stay in L1. */
+const KC = 256;
+
+/** Weights re-laid out as 4-row panels per group ([g][panel][k][4], zero rows past the last channel), packed once. */
+const packedWeights = new WeakMap<Float32Array, Float32Array>();
+
+export function packConvWeights(weights: Float32Array, groups: number, mg: number, k: number): Float32Array {
+  let packed = packedWeights.get(weights);
+  const panels = Math.ceil(mg / TILE_M);
+  if (packed && packed.length === groups * panels * TILE_M * k) return packed;
+  packed = new Float32Array(groups * panels * TILE_M * k);
+  for (let g = 0; g < groups; g++) {
+    for (let o = 0; o < mg; o++) {
+      const src = (g * mg + o) * k;
+      const dst = (g * panels + Math.floor(o / TILE_M)) * TILE_M * k + (o % TILE_M);
+      for (let p = 0; p < k; p++) packed[dst + p * TILE_M] = weights[src + p]!;
+    }
+  }
+  packedWeights.set(weights, packed);
+  return packed;
+}
+
+/**
+ * Convolution plus bias into `y` (NCHW) on the WebAssembly SIMD GEMM: per group, B is the input itself for a
+ * 1×1/stride-1/unpadded conv and its im2col otherwise, written straight into the kernel arena with rows padded
+ * to whole 8-column strips; C starts as the bias and is copied out row by row.
+ */
+export function convSimd(kernels: SimdKernels, p: ConvParams, x: Float32Array, weights: Float32Array, bias: Float32Array | undefined, y: Float32Array): void {
+  const [n, c, h, w] = p.inDims;
+  const [, m, ho, wo] = p.outDims;
+  const [kh, kw] = p.kernel;
+  const [sh, sw] = p.strides;
+  const [dh, dw] = p.dilations;
+  const [pt, pl, pb, pr] = p.pads;
+  const hw = ho * wo;
+  const cg = c / p.group;
+  const mg = m / p.group;
+  const k = cg * kh * kw;
+  const pointwise = kh === 1 && kw === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0 && pb === 0 && pr === 0;
+  const panels = Math.ceil(mg / TILE_M);
+  const strips = Math.ceil(hw / TILE_N);
+  const ld = strips * TILE_N;
+  const packed = packConvWeights(weights, p.group, mg, k);
+  const groupA = panels * TILE_M * k;
+  // Arena layout (floats): [A of one group][B: k × ld][C: panels·4 × ld].
+  const aOff = 0;
+  const bOff = groupA;
+  const cOff = bOff + k * ld;
+  const arena = kernels.arena(cOff + panels * TILE_M * ld);
+  for (let b = 0; b < n; b++) {
+    for (let g = 0; g < p.group; g++) {
+      arena.set(packed.subarray(g * groupA, (g + 1) * groupA), aOff);
+      const xOffset = (b * c + g * cg) * h * w;
+      if (pointwise) {
+        for (let r = 0; r < k; r++) arena.set(x.subarray(xOffset + r * hw, xOffset + (r + 1) * hw), bOff + r * ld);
+      } else {
+        im2col(x, xOffset, cg, h, w, kh, kw, sh, sw, dh, dw, pt, pl, ho, wo, arena, bOff, ld);
+      }
+      for (let o = 0; o < mg; o++) arena.fill(bias ? bias[g * mg + o]! : 0, cOff + o * ld, cOff + (o + 1) * ld);
+      for (let k0 = 0; k0 < k; k0 += KC) {
+        kernels.gemm(
+          4 * (aOff + k0 * TILE_M), 4 * TILE_M * k,
+          4 * (bOff + k0 * ld), 4 * ld,
+          4 * cOff, 4 * ld,
+          panels, strips, Math.min(KC, k - k0),
+        );
+      }
+      const yOffset = (b * m + g * mg) * hw;
+      for (let o = 0; o < mg; o++) y.set(arena.subarray(cOff + o * ld, cOff + o * ld + hw), yOffset + o * hw);
+    }
+  }
+}

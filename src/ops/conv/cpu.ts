@@ -1,0 +1,105 @@
+import type { TensorData } from '../../core/ir.js';
+import { applyEpilogueFast } from '../epilogue/cpu-fast.js';
+import { convSimd } from './cpu-simd.js';
+import { conv3x3Simd, conv3x3SimdFits } from './cpu-simd-3x3.js';
+import { depthwiseSimd, depthwiseSimdFits } from './cpu-simd-depthwise.js';
+import { im2col } from './cpu-im2col.js';
+import { gemmAccumulate } from '../tiled-gemm/cpu.js';
+import { simdKernels } from '../wasm/runtime.js';
+import { makeTensor } from '../kernel/tensor-util.js';
+import type { OpModule } from '../kernel/op-module.js';
+import { convOutputDims, resolveConv, type ConvParams } from './params.js';
+
+export const conv: OpModule<ConvParams> = {
+  opTypes: ['Conv'],
+  resolve(ctx) {
+    const params = resolveConv(ctx);
+    return { params, outputs: [{ type: 'float32', dims: convOutputDims(params) }] };
+  },
+  cpu(params, inputs, outputs) {
+    const out = makeTensor('float32', outputs[0]!.dims);
+    convCpu(params, inputs[0]!, inputs[1]!, inputs[2], out.data as Float32Array);
+    applyEpilogueFast(params.epilogue, out.data as Float32Array, params.outDims[1], params.outDims[2] * params.outDims[3], inputs[3]);
+    return [out];
+  },
+};
+
+/** Raw convolution plus bias into `y` (NCHW). */
+export function convCpu(p: ConvParams, xT: TensorData, wT: TensorData, bT: TensorData | undefined, y: Float32Array): void {
+  const x = xT.data as Float32Array;
+  const weights = wT.data as Float32Array;
+  const bias = bT?.data as Float32Array | undefined;
+  const [n, c, h, w] = p.inDims;
+  const [, m, ho, wo] = p.outDims;
+  const [kh, kw] = p.kernel;
+  const [sh, sw] = p.strides;
+  const [dh, dw] = p.dilations;
+  const [pt, pl] = p.pads;
+  const hw = ho * wo;
+  const cg = c / p.group;
+  const mg = m / p.group;
+  const isDepthwise = p.group === c && mg === 1 && cg === 1;
+  const kernels = simdKernels();
+  if (kernels && isDepthwise && depthwiseSimdFits(p)) {
+    depthwiseSimd(kernels, p, x, weights, bias, y);
+    return;
+  }
+  if (kernels && conv3x3SimdFits(p)) {
+    conv3x3Simd(kernels, p, x, weights, bias, y);
+    return;
+  }
+  if (kernels && !isDepthwise) {
+    convSimd(kernels, p, x, weights, bias, y);
+    return;
+  }
+  for (let b = 0; b < n; b++) for (let o = 0; o < m; o++) y.fill(bias ? bias[o]! : 0, (b * m + o) * hw, (b * m + o + 1) * hw);
+  if (isDepthwise) {
+    depthwise(p, x, weights, y);
+    return;
+  }
+  const k = cg * kh * kw;
+  const pointwise = kh === 1 && kw === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0 && p.pads[2] === 0 && p.pads[3] === 0;
+  const col = pointwise ? null : new Float32Array(k * hw);
+  for (let b = 0; b < n; b++) {
+    for (let g = 0; g < p.group; g++) {
+      const xOffset = (b * c + g * cg) * h * w;
+      if (col) im2col(x, xOffset, cg, h, w, kh, kw, sh, sw, dh, dw, pt, pl, ho, wo, col, 0, hw);
+      gemmAccumulate(
+        weights, g * mg * k, k,
+        col ?? x, col ? 0 : xOffset, hw,
+        y, (b * m + g * mg) * hw, hw,
+        mg, hw, k,
+      );
+    }
+  }
+}
+
+function depthwise(p: ConvParams, x: Float32Array, weights: Float32Array, y: Float32Array): void {
+  const [n, c, h, w] = p.inDims;
+  const [, , ho, wo] = p.outDims;
+  const [kh, kw] = p.kernel;
+  const [sh, sw] = p.strides;
+  const [dh, dw] = p.dilations;
+  const [pt, pl] = p.pads;
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      const plane = (b * c + ch) * h * w;
+      const outPlane = (b * c + ch) * ho * wo;
+      for (let ky = 0; ky < kh; ky++) {
+        for (let kx = 0; kx < kw; kx++) {
+          const wv = weights[(ch * kh + ky) * kw + kx]!;
+          const dx = kx * dw - pl;
+          const oxStart = Math.max(0, Math.ceil(-dx / sw));
+          const oxEnd = Math.min(wo, Math.floor((w - 1 - dx) / sw) + 1);
+          for (let oy = 0; oy < ho; oy++) {
+            const iy = oy * sh + ky * dh - pt;
+            if (iy < 0 || iy >= h) continue;
+            const src = plane + iy * w + dx;
+            const dst = outPlane + oy * wo;
+            for (let ox = oxStart; ox < oxEnd; ox++) y[dst + ox] += wv * x[src + ox * sw]!;
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,95 @@
+import type { Epilogue } from './params.js';
+import type { GpuBinding } from '../kernel/gpu-dispatch.js';
+import type { ShapeValues } from '../kernel/shape-values.js';
+import type { UnaryKind } from '../unary/cpu.js';
+import { unaryExpression } from '../unary/gpu.js';
+
+/**
+ * WGSL for an op's fused tail, y = act(acc + bias + residual): extra bindings and a function
+ * `epilogue(v, channel, index)` where `index` is the output element's linear index (for the residual).
+ */
+export interface EpilogueWgsl {
+  /** Bindings to append after the op's own, with their WGSL names. */
+  readonly bindings: readonly { readonly binding: GpuBinding; readonly name: string }[];
+  readonly fn: string;
+}
+
+/**
+ * Activations a generic epilogue chooses at run time, by their position here (+1; 0 is none, PRelu follows them):
+ * the ones graph fusion puts into an epilogue. Any other kind keeps its own WGSL text.
+ */
+const GENERIC_ACTIVATIONS: readonly UnaryKind[] = ['Relu', 'Clip', 'Sigmoid', 'LeakyRelu', 'HardSigmoid', 'Tanh', 'HardSwish', 'Elu'];
+const PRELU_CODE = GENERIC_ACTIVATIONS.length + 1;
+
+/** Bound in place of an absent bias, residual or slope in generic epilogues (never read: the flags say so). */
+const ABSENT = new Float32Array(1);
+
+const FLAG_BIAS = 1;
+const FLAG_RESIDUAL = 2;
+const FLAG_SLOPE_PER_CHANNEL = 4;
+
+/**
+ * With generic `shape` values the tail is one WGSL text for every epilogue (see `genericEpilogue`), so the conv
+ * layers of a model share their generic pipelines whatever activation, bias or residual each has.
+ */
+export function epilogueWgsl(epilogue: Epilogue, bias: GpuBinding | undefined, residual: GpuBinding | undefined, shape?: ShapeValues): EpilogueWgsl {
+  const generic = shape?.generic === true && (epilogue.kind !== 'unary' || GENERIC_ACTIVATIONS.includes(epilogue.unary.kind));
+  if (generic) return genericEpilogue(epilogue, bias, residual, shape);
+  const bindings: { binding: GpuBinding; name: string }[] = [];
+  let body = '  var y = v;\n';
+  if (bias) {
+    bindings.push({ binding: bias, name: 'bias' });
+    body += '  y += bias[channel];\n';
+  }
+  if (epilogue.residual && residual) {
+    bindings.push({ binding: residual, name: 'residual' });
+    body += '  y += residual[index];\n';
+  }
+  if (epilogue.kind === 'unary') {
+    body += `  y = ${unaryExpression(epilogue.unary, 'y')};\n`;
+  } else if (epilogue.kind === 'prelu') {
+    bindings.push({ binding: { kind: 'data', data: epilogue.slope }, name: 'slope' });
+    const s = epilogue.slope.length === 1 ? 'slope[0]' : 'slope[channel]';
+    body += `  y = select(y * ${s}, y, y >= 0.0f);\n`;
+  }
+  const fn = `fn epilogue(v: f32, channel: u32, index: u32) -> f32 {\n${body}  return y;\n}`;
+  return { bindings, fn };
+}
+
+/**
+ * The run-time form: bias, residual and slope are always bound (a one-element placeholder when absent), and uniform
+ * fields say which terms apply and which activation follows, with its alpha and beta. The branches are uniform
+ * across the dispatch, so they cost next to nothing; the generic tier only bridges until the specialised one runs.
+ */
+function genericEpilogue(epilogue: Epilogue, bias: GpuBinding | undefined, residual: GpuBinding | undefined, shape: ShapeValues): EpilogueWgsl {
+  const useResidual = epilogue.residual === true && residual !== undefined;
+  const slope = epilogue.kind === 'prelu' ? epilogue.slope : undefined;
+  const flags = (bias ? FLAG_BIAS : 0) | (useResidual ? FLAG_RESIDUAL : 0) | (slope && slope.length > 1 ? FLAG_SLOPE_PER_CHANNEL : 0);
+  const code = epilogue.kind === 'unary' ? GENERIC_ACTIVATIONS.indexOf(epilogue.unary.kind) + 1 : epilogue.kind === 'prelu' ? PRELU_CODE : 0;
+  const params = epilogue.kind === 'unary' ? epilogue.unary : { alpha: 0, beta: 0 };
+  const f = shape.u('epFlags', flags);
+  const a = shape.bits('epAlpha', params.alpha);
+  const b = shape.bits('epBeta', params.beta);
+  const cases = GENERIC_ACTIVATIONS.map((kind, k) => `    case ${k + 1}u: { y = ${unaryExpression({ kind, alpha: 0, beta: 0 }, 'y', 'a', 'b')}; }`);
+  const fn = `fn epilogue(v: f32, channel: u32, index: u32) -> f32 {
+  var y = v;
+  if ((${f} & ${FLAG_BIAS}u) != 0u) { y += bias[channel]; }
+  if ((${f} & ${FLAG_RESIDUAL}u) != 0u) { y += residual[index]; }
+  let a = ${a};
+  let b = ${b};
+  switch (${shape.u('epAct', code)}) {
+${cases.join('\n')}
+    case ${PRELU_CODE}u: { y = select(y * slope[select(0u, channel, (${f} & ${FLAG_SLOPE_PER_CHANNEL}u) != 0u)], y, y >= 0.0f); }
+    default: {}
+  }
+  return y;
+}`;
+  return {
+    bindings: [
+      { binding: bias ?? { kind: 'data', data: ABSENT }, name: 'bias' },
+      { binding: useResidual ? residual : { kind: 'data', data: ABSENT }, name: 'residual' },
+      { binding: { kind: 'data', data: slope ?? ABSENT }, name: 'slope' },
+    ],
+    fn,
+  };
+}

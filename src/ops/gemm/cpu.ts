@@ -1,0 +1,122 @@
+import { GraphError, UnsupportedOpError } from '../../core/errors.js';
+import { nodeLabel } from '../../core/ir.js';
+import { attrFloat, attrInt } from '../kernel/attributes.js';
+import { broadcastIndex, broadcastShapes } from '../kernel/broadcast.js';
+import { applyEpilogue } from '../epilogue/cpu.js';
+import { type Epilogue } from '../epilogue/params.js';
+import { gemmAccumulate } from '../tiled-gemm/cpu.js';
+import { makeTensor } from '../kernel/tensor-util.js';
+import type { OpModule } from '../kernel/op-module.js';
+
+/** Gemm: Y = alpha·op(A)·op(B) + beta·C, with C broadcast to [M, N]; epilogue as for Conv. */
+export interface GemmParams {
+  readonly transA: boolean;
+  readonly transB: boolean;
+  readonly alpha: number;
+  readonly beta: number;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly cDims: readonly number[] | undefined;
+  readonly epilogue: Epilogue;
+}
+
+export const gemm: OpModule<GemmParams> = {
+  opTypes: ['Gemm'],
+  resolve(ctx) {
+    const { node } = ctx;
+    const a = ctx.inputs[0];
+    const b = ctx.inputs[1];
+    if (!a || !b || a.dims.length !== 2 || b.dims.length !== 2) {
+      throw new GraphError(`A and B must be 2-D, got ${JSON.stringify(a?.dims)} and ${JSON.stringify(b?.dims)}`, nodeLabel(node), 'Gemm');
+    }
+    if (a.type !== 'float32') throw new UnsupportedOpError('Gemm', nodeLabel(node), `type ${a.type}`);
+    const transA = attrInt(node, 'transA', 0) === 1;
+    const transB = attrInt(node, 'transB', 0) === 1;
+    const m = transA ? a.dims[1]! : a.dims[0]!;
+    const k = transA ? a.dims[0]! : a.dims[1]!;
+    const kb = transB ? b.dims[1]! : b.dims[0]!;
+    const n = transB ? b.dims[0]! : b.dims[1]!;
+    if (k !== kb) throw new GraphError(`inner dims differ: A ${JSON.stringify(a.dims)}, B ${JSON.stringify(b.dims)}`, nodeLabel(node), 'Gemm');
+    const c = ctx.inputs[2];
+    if (c) broadcastShapes(node, [c.dims, [m, n]]);
+    if (c && c.dims.length > 2) throw new GraphError(`C rank ${c.dims.length} > 2`, nodeLabel(node), 'Gemm');
+    return {
+      params: { transA, transB, alpha: attrFloat(node, 'alpha', 1), beta: attrFloat(node, 'beta', 1), m, n, k, cDims: c?.dims, epilogue: { kind: 'none' } },
+      outputs: [{ type: 'float32', dims: [m, n] }],
+    };
+  },
+  cpu(p, inputs, outputs) {
+    const out = makeTensor('float32', outputs[0]!.dims);
+    const y = out.data as Float32Array;
+    const a = contiguous(inputs[0]!.data as Float32Array, p.transA, p.m, p.k);
+    const b = contiguous(inputs[1]!.data as Float32Array, p.transB, p.k, p.n);
+    gemmAccumulate(a, 0, p.k, b, 0, p.n, y, 0, p.n, p.m, p.n, p.k);
+    if (p.alpha !== 1) for (let i = 0; i < y.length; i++) y[i] = y[i]! * p.alpha;
+    const c = inputs[2];
+    if (c && p.beta !== 0) {
+      const index = broadcastIndex(c.dims, [p.m, p.n]);
+      const cd = c.data as Float32Array;
+      for (let i = 0; i < y.length; i++) y[i] += p.beta * cd[index ? index[i]! : i]!;
+    }
+    applyEpilogue(p.epilogue, y, p.n, 1, inputs[3]);
+    return [out];
+  },
+};
+
+/** Returns `x` as a row-major rows×cols matrix, transposing a stored cols×rows one when asked. */
+function contiguous(x: Float32Array, transposed: boolean, rows: number, cols: number): Float32Array {
+  if (!transposed) return x;
+  const t = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[r * cols + c] = x[c * rows + r]!;
+  return t;
+}
+
+/** MatMul with numpy semantics: 1-D operands promoted, batch dims broadcast. */
+export interface MatMulParams {
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly batchDims: readonly number[];
+  readonly aBatchDims: readonly number[];
+  readonly bBatchDims: readonly number[];
+}
+
+export const matMul: OpModule<MatMulParams> = {
+  opTypes: ['MatMul'],
+  resolve(ctx) {
+    const { node } = ctx;
+    const a = ctx.inputs[0]!;
+    const b = ctx.inputs[1]!;
+    if (a.type !== 'float32' || b.type !== 'float32') throw new UnsupportedOpError('MatMul', nodeLabel(node), `type ${a.type}`);
+    if (a.dims.length === 0 || b.dims.length === 0) throw new GraphError('scalar operands', nodeLabel(node), 'MatMul');
+    const aD = a.dims.length === 1 ? [1, a.dims[0]!] : [...a.dims];
+    const bD = b.dims.length === 1 ? [b.dims[0]!, 1] : [...b.dims];
+    const m = aD[aD.length - 2]!;
+    const k = aD[aD.length - 1]!;
+    const n = bD[bD.length - 1]!;
+    if (bD[bD.length - 2] !== k) throw new GraphError(`inner dims differ: ${JSON.stringify(a.dims)} × ${JSON.stringify(b.dims)}`, nodeLabel(node), 'MatMul');
+    const aBatchDims = aD.slice(0, -2);
+    const bBatchDims = bD.slice(0, -2);
+    const batchDims = broadcastShapes(node, [aBatchDims, bBatchDims]);
+    const outDims = [...batchDims];
+    if (a.dims.length > 1) outDims.push(m);
+    if (b.dims.length > 1) outDims.push(n);
+    return { params: { m, n, k, batchDims, aBatchDims, bBatchDims }, outputs: [{ type: 'float32', dims: outDims }] };
+  },
+  cpu(p, inputs, outputs) {
+    const out = makeTensor('float32', outputs[0]!.dims);
+    const y = out.data as Float32Array;
+    const aIndex = broadcastIndex(p.aBatchDims, p.batchDims);
+    const bIndex = broadcastIndex(p.bBatchDims, p.batchDims);
+    const batches = p.batchDims.reduce((x, d) => x * d, 1);
+    const a = inputs[0]!.data as Float32Array;
+    const b = inputs[1]!.data as Float32Array;
+    for (let i = 0; i < batches; i++) {
+      const ai = aIndex ? aIndex[i]! : i;
+      const bi = bIndex ? bIndex[i]! : i;
+      gemmAccumulate(a, ai * p.m * p.k, p.k, b, bi * p.k * p.n, p.n, y, i * p.m * p.n, p.n, p.m, p.n, p.k);
+    }
+    return [out];
+  },
+};

@@ -1,0 +1,22 @@
+/** One compute dispatch as a kernel describes it: WGSL text, what each binding holds, and the grid. */
+
+/** What buffer sits at @binding(i) of a dispatch. Inputs and data are read-only; outputs are read_write. */
+export type GpuBinding =
+  | { readonly kind: 'input'; readonly index: number }
+  | { readonly kind: 'output'; readonly index: number }
+  /** Kernel-private constant data (repacked weights, PRelu slopes, gather indices), uploaded once per plan. */
+  | { readonly kind: 'data'; readonly data: Float32Array | Int32Array | Uint32Array }
+  /**
+   * Read-write working memory of at least `bytes`, valid only within the step's own dispatches (split-K partial
+   * sums): the plan backs every scratch binding with one shared buffer, since steps run one after another.
+   */
+  | { readonly kind: 'scratch'; readonly bytes: number }
+  /** A uniform buffer of shape values (see ShapeValues): the generic kernels' extents and strides. */
+  | { readonly kind: 'uniform'; readonly data: Uint32Array };
+
+export interface GpuDispatch {
+  /** WGSL source with one `main` entry point; pipelines are cached by this text. */
+  readonly shader: string;
+  readonly bindings: readonly GpuBinding[];
+  readonly workgroups: readonly [number, number, number];
+}

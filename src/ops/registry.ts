@@ -1,0 +1,67 @@
+import { batchNormFamily } from './batch-norm/index.js';
+import { binaryFamily } from './binary/index.js';
+import { concatFamily } from './concat/index.js';
+import { constantsFamily } from './constants/index.js';
+import { convFamily } from './conv/index.js';
+import { gatherFamily } from './gather/index.js';
+import { gemmFamily } from './gemm/index.js';
+import type { GpuKernel } from './kernel/gpu-kernel.js';
+import type { OpFamily } from './kernel/op-family.js';
+import type { OpModule } from './kernel/op-module.js';
+import { poolFamily } from './pool/index.js';
+import { reshapeFamily } from './reshape/index.js';
+import { resizeFamily } from './resize/index.js';
+import { sliceFamily } from './slice/index.js';
+import { transposeFamily } from './transpose/index.js';
+import { unaryFamily } from './unary/index.js';
+
+/** Every op family; the registry below is derived from what each declares. */
+export const OP_FAMILIES: readonly OpFamily[] = [
+  batchNormFamily, binaryFamily, concatFamily, constantsFamily, convFamily, gatherFamily, gemmFamily, poolFamily,
+  reshapeFamily, resizeFamily, sliceFamily, transposeFamily, unaryFamily,
+];
+
+/** Where one ONNX op type is implemented: its family, its module, its GPU kernel or why it has none. */
+export interface OpSupport {
+  readonly opType: string;
+  readonly family: string;
+  readonly module: OpModule<unknown>;
+  readonly gpu: GpuKernel<unknown> | undefined;
+  /** Why the op runs only on the CPU, when its family marks it so. */
+  readonly cpuOnly: string | undefined;
+}
+
+const BY_OP_TYPE = new Map<string, OpSupport>();
+for (const family of OP_FAMILIES) {
+  for (const impl of family.implementations) {
+    for (const opType of impl.module.opTypes) {
+      const cpuOnly = impl.cpuOnly?.opTypes.includes(opType) ? impl.cpuOnly.why : undefined;
+      BY_OP_TYPE.set(opType, {
+        opType, family: family.name, module: impl.module as OpModule<unknown>,
+        gpu: cpuOnly === undefined ? (impl.gpu as GpuKernel<unknown> | undefined) : undefined, cpuOnly,
+      });
+    }
+  }
+}
+
+const isDefaultDomain = (domain: string): boolean => domain === '' || domain === 'ai.onnx';
+
+/** The op module implementing an ONNX op type of the default domain, if any. */
+export function findOpModule(opType: string, domain = ''): OpModule<unknown> | undefined {
+  return isDefaultDomain(domain) ? BY_OP_TYPE.get(opType)?.module : undefined;
+}
+
+/** The WGSL kernel for an ONNX op type of the default domain, if there is one. */
+export function findGpuKernel(opType: string, domain = ''): GpuKernel<unknown> | undefined {
+  return isDefaultDomain(domain) ? BY_OP_TYPE.get(opType)?.gpu : undefined;
+}
+
+/** Every op type the engine accepts, sorted. */
+export function supportedOpTypes(): string[] {
+  return [...BY_OP_TYPE.keys()].sort();
+}
+
+/** How each accepted op type is implemented, in `supportedOpTypes` order. */
+export function opSupport(): OpSupport[] {
+  return supportedOpTypes().map((t) => BY_OP_TYPE.get(t)!);
+}

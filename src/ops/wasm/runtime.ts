@@ -1,0 +1,100 @@
+import { encodeModule } from './encoder.js';
+import { conv3x3Function } from './conv-3x3.js';
+import { depthwise3x3Function } from './depthwise-3x3.js';
+import { gemmFunction } from './gemm.js';
+
+/**
+ * The WebAssembly SIMD kernels, emitted by our own encoder and instantiated once. Kernels work on one linear
+ * memory used as a scratch arena: a caller lays out its operands from offset 0, runs, and copies results out
+ * before the next kernel call reuses the space. Single-threaded, so one arena suffices.
+ */
+export interface SimdKernels {
+  /** Float view of the whole arena, at least `floats` long (views are recreated when the memory grows). */
+  arena(floats: number): Float32Array;
+  gemm(ap: number, aStride: number, b: number, ldb: number, c: number, ldc: number, mBlocks: number, nStrips: number, k: number): void;
+  /** One channel of a padded 3×3 depthwise conv, stride 1 or 2 (see depthwise-kernel.ts). */
+  depthwise3x3s1: DepthwiseKernel;
+  depthwise3x3s2: DepthwiseKernel;
+  /** One output row of a dense 3×3 conv as an implicit GEMM, stride 1 or 2 (see conv3x3-kernel.ts). */
+  conv3x3s1: Conv3x3Kernel;
+  conv3x3s2: Conv3x3Kernel;
+}
+
+export type Conv3x3Kernel = (
+  ap: number, panelStride: number, inRow: number, planeStride: number, rowStride: number, phaseStride: number,
+  cRow: number, cPlaneStride: number, panels: number, strips: number, cin: number, bias: number,
+) => void;
+
+export type DepthwiseKernel = (input: number, rowStride: number, phaseStride: number, out: number, outRowStride: number, rows: number, groups: number, w: number, bias: number) => void;
+
+const PAGE = 65536;
+const INITIAL_PAGES = 64;
+
+type Exports = Pick<SimdKernels, 'gemm' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'conv3x3s1' | 'conv3x3s2'>;
+
+function build(): Uint8Array<ArrayBuffer> {
+  return encodeModule([gemmFunction(), depthwise3x3Function(1), depthwise3x3Function(2), conv3x3Function(1), conv3x3Function(2)], 1);
+}
+
+function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
+  let view = new Float32Array(memory.buffer);
+  return {
+    arena(floats) {
+      const bytes = floats * 4;
+      if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
+      if (view.buffer !== memory.buffer) view = new Float32Array(memory.buffer);
+      return view;
+    },
+    gemm: exports.gemm,
+    depthwise3x3s1: exports.depthwise3x3s1,
+    depthwise3x3s2: exports.depthwise3x3s2,
+    conv3x3s1: exports.conv3x3s1,
+    conv3x3s2: exports.conv3x3s2,
+  };
+}
+
+let kernels: SimdKernels | null | undefined;
+
+/** Whether this engine validates our SIMD module (WebAssembly SIMD is missing in old engines). */
+function simdSupported(bytes: Uint8Array<ArrayBuffer>): boolean {
+  return typeof WebAssembly === 'object' && typeof WebAssembly.validate === 'function' && WebAssembly.validate(bytes);
+}
+
+/** Compiles the kernels asynchronously (for browsers' main threads); call once at backend creation. */
+export async function prepareSimdKernels(): Promise<boolean> {
+  if (kernels !== undefined) return kernels !== null;
+  const bytes = build();
+  if (!simdSupported(bytes)) {
+    kernels = null;
+    return false;
+  }
+  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES });
+  const { instance } = await WebAssembly.instantiate(bytes, { env: { memory } });
+  kernels ??= wrap(instance.exports as unknown as Exports, memory);
+  return true;
+}
+
+/**
+ * The kernels, or null when WebAssembly SIMD is unavailable (or disabled) and callers should use their JS loops.
+ * Compiles synchronously on first use when `prepareSimdKernels` was not awaited (the module is a few hundred bytes).
+ */
+export function simdKernels(): SimdKernels | null {
+  if (kernels !== undefined) return kernels;
+  const bytes = build();
+  if (!simdSupported(bytes)) return (kernels = null);
+  try {
+    const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES });
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+    kernels = wrap(instance.exports as unknown as Exports, memory);
+  } catch {
+    // Synchronous compilation can be refused (e.g. on a browser main thread): fall back to JS kernels.
+    kernels = null;
+  }
+  return kernels;
+}
+
+/** Turns the SIMD path off or on again (tests compare both; `false` forces the JS fallback). */
+export function setSimdEnabled(enabled: boolean): void {
+  if (!enabled) kernels = null;
+  else if (kernels === null) kernels = undefined;
+}

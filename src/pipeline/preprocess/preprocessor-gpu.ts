@@ -1,0 +1,151 @@
+import { GpuTensor } from '../../core/tensor.js';
+import { BufferUsage } from '../../backends/webgpu/gpu-constants.js';
+import type { Affine2x3 } from '../affine.js';
+import type { Normalisation } from './blob.js';
+import type { BgrImage } from '../image.js';
+import type { Size } from './letterbox.js';
+import { CpuPreprocessor, type ModelFeed, type ModelInput, type Preprocessor } from './preprocessor.js';
+import { letterboxParams, LETTERBOX_WGSL } from './letterbox-gpu.js';
+import { warpCropsParams, WARP_CROPS_WGSL } from './warp-crops-gpu.js';
+
+/** Threads per workgroup side of both kernels (8×8 destination pixels). */
+const TILE = 8;
+
+/**
+ * The pipeline's image stages on the GPU of the WebGPU sessions: the image is uploaded once per `get`, the
+ * detector input is one letterbox dispatch and each head's input one batched warp dispatch, both writing straight
+ * into the session's own input buffer (`session.gpuInput`), so nothing is read back before the models' results.
+ * Bit-identical to the CPU path (same integer taps and float32 table). Falls back to the CPU path for a session on
+ * another backend, an image larger than one storage binding, or a degenerate warp.
+ */
+export class GpuPreprocessor implements Preprocessor {
+  private readonly cpu = new CpuPreprocessor();
+  private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  private uploaded: { readonly image: BgrImage; readonly buffer: GPUBuffer } | undefined;
+  /** Outputs made without a target session, one per kind, reused (a result is valid until the next of its kind). */
+  private readonly scratch = new Map<string, GPUBuffer>();
+
+  constructor(readonly device: GPUDevice) {}
+
+  async begin(image: BgrImage): Promise<void> {
+    if (this.fits(image)) this.source(image);
+  }
+
+  end(image: BgrImage): void {
+    if (this.uploaded?.image !== image) return;
+    this.uploaded.buffer.destroy();
+    this.uploaded = undefined;
+  }
+
+  settle(): Promise<void> {
+    return this.device.queue.onSubmittedWorkDone();
+  }
+
+  dispose(): void {
+    this.uploaded?.buffer.destroy();
+    this.uploaded = undefined;
+    for (const b of this.scratch.values()) b.destroy();
+    this.scratch.clear();
+    this.pipelines.clear();
+  }
+
+  /**
+   * With a target on a WebGPU session: written into that session's input buffer. Without one: a GpuTensor in a
+   * buffer of this pre-processor (valid until its next detection input), which a session run copies on the device.
+   */
+  async detectionInput(image: BgrImage, size: Size, norm: Normalisation, target?: ModelInput): Promise<{ tensor: ModelFeed; detScale: number }> {
+    if (!this.usable(image, target)) return this.cpu.detectionInput(image, size, norm);
+    const { words, detScale } = letterboxParams(image, size, norm);
+    const tensor = await this.output('detection', [1, 3, size[1], size[0]], target);
+    await this.dispatch('letterbox', LETTERBOX_WGSL, image, words, tensor.buffer, [Math.ceil(size[0] / TILE), Math.ceil(size[1] / TILE), 1]);
+    return { tensor, detScale };
+  }
+
+  /** All crops in one dispatch; output placed as in `detectionInput`. */
+  async alignedCrops(image: BgrImage, transforms: readonly Affine2x3[], size: number, norm: Normalisation, target?: ModelInput): Promise<ModelFeed> {
+    const words = this.usable(image, target) && transforms.length > 0 ? warpCropsParams(image, transforms, size, norm) : undefined;
+    if (!words) return this.cpu.alignedCrops(image, transforms, size, norm);
+    const tensor = await this.output('crops', [transforms.length, 3, size, size], target);
+    await this.dispatch('warp-crops', WARP_CROPS_WGSL, image, words, tensor.buffer, [Math.ceil(size / TILE), Math.ceil(size / TILE), transforms.length]);
+    return tensor;
+  }
+
+  /** A session on another backend gets CPU tensors; so does an image too large for one storage binding. */
+  private usable(image: BgrImage, target: ModelInput | undefined): boolean {
+    return (target === undefined || target.session.backendName === 'webgpu') && this.fits(image);
+  }
+
+  private async output(kind: string, dims: readonly number[], target: ModelInput | undefined): Promise<GpuTensor> {
+    if (target) return target.session.gpuInput(target.name, dims);
+    const bytes = dims.reduce((a, b) => a * b, 1) * 4;
+    let buffer = this.scratch.get(kind);
+    if (!buffer || buffer.size < bytes) {
+      buffer?.destroy();
+      buffer = this.device.createBuffer({ size: bytes, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST, label: `pipeline ${kind}` });
+      this.scratch.set(kind, buffer);
+    }
+    return new GpuTensor('float32', dims, buffer);
+  }
+
+  /** The packed image must fit one storage binding (adapters allow 128 MiB at least, i.e. ~44 Mpx). */
+  private fits(image: BgrImage): boolean {
+    return Math.ceil(image.data.length / 4) * 4 <= this.device.limits.maxStorageBufferBindingSize;
+  }
+
+  /** The image's BGR bytes on the GPU, packed four per 32-bit word; uploaded at most once per image. */
+  private source(image: BgrImage): GPUBuffer {
+    if (this.uploaded?.image === image) return this.uploaded.buffer;
+    if (this.uploaded) this.end(this.uploaded.image);
+    const bytes = image.data;
+    const size = Math.ceil(bytes.length / 4) * 4;
+    const buffer = this.device.createBuffer({ size, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST, label: 'pipeline image' });
+    // writeBuffer takes whole words (and Dawn in Node no SharedArrayBuffer views): copy only when needed.
+    const shared = typeof SharedArrayBuffer !== 'undefined' && bytes.buffer instanceof SharedArrayBuffer;
+    let data: Uint8Array = bytes;
+    if (size !== bytes.length || shared) {
+      data = new Uint8Array(size);
+      data.set(bytes);
+    }
+    this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, size);
+    this.uploaded = { image, buffer };
+    return buffer;
+  }
+
+  private pipeline(name: string, code: string): Promise<GPUComputePipeline> {
+    let p = this.pipelines.get(name);
+    if (!p) {
+      const module = this.device.createShaderModule({ code, label: name });
+      p = this.device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: name });
+      p.catch(() => this.pipelines.delete(name));
+      this.pipelines.set(name, p);
+    }
+    return p;
+  }
+
+  /** One dispatch: (image, parameters) → output; submitted now, so it runs before the session's next submit. */
+  private async dispatch(name: string, code: string, image: BgrImage, words: Uint32Array, output: GPUBuffer, groups: readonly [number, number, number]): Promise<void> {
+    const pipeline = await this.pipeline(name, code);
+    const { device } = this;
+    const params = device.createBuffer({ size: words.byteLength, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST, label: `${name} parameters` });
+    device.queue.writeBuffer(params, 0, words.buffer, words.byteOffset, words.byteLength);
+    const bindGroup = device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      // The bindings both kernels declare in IMAGE_KERNEL_PRELUDE.
+      entries: [
+        { binding: 0, resource: { buffer: this.source(image) } },
+        { binding: 1, resource: { buffer: params } },
+        { binding: 2, resource: { buffer: output } },
+      ],
+      label: name,
+    });
+    const encoder = device.createCommandEncoder({ label: name });
+    const pass = encoder.beginComputePass({ label: name });
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(...groups);
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    // Freed once the submitted dispatch has used it (WebGPU defers destruction of in-flight buffers).
+    params.destroy();
+  }
+}

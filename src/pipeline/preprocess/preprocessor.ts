@@ -1,0 +1,47 @@
+import type { InferenceSession } from '../../session/session.js';
+import type { GpuTensor, Tensor } from '../../core/tensor.js';
+import type { Affine2x3 } from '../affine.js';
+import { blobFromImages, type Normalisation } from './blob.js';
+import type { BgrImage } from '../image.js';
+import { letterbox, type Size } from './letterbox.js';
+import { warpAffine } from './warp-affine.js';
+
+/** A pre-processed model input: CPU data, or a tensor already in the GPU buffer the model's session reads. */
+export type ModelFeed = Tensor | GpuTensor;
+
+/** The model input a tensor is made for: GPU pre-processing writes straight into that session's input buffer. */
+export interface ModelInput {
+  readonly session: InferenceSession;
+  readonly name: string;
+}
+
+/**
+ * The image → tensor stages of the pipeline. A GPU implementation (upload once, letterbox + normalise in one
+ * dispatch, all crops in one batched warp) can replace the CPU one without the model stages noticing.
+ */
+export interface Preprocessor {
+  /** Letterboxed, normalised detector input (1×3×H×W) and InsightFace's det_scale. */
+  detectionInput(image: BgrImage, size: Size, norm: Normalisation, target?: ModelInput): Promise<{ tensor: ModelFeed; detScale: number }>;
+  /** One `warpAffine(image, M, (size, size))` crop per matrix, normalised and stacked into N×3×size×size. */
+  alignedCrops(image: BgrImage, transforms: readonly Affine2x3[], size: number, norm: Normalisation, target?: ModelInput): Promise<ModelFeed>;
+  /** Called once per image before its first stage (e.g. to upload it to the GPU). */
+  begin?(image: BgrImage): Promise<void>;
+  /** Called once per image after its last stage: frees what `begin` held. */
+  end?(image: BgrImage): void;
+  /** Resolves when work this pre-processor queued on a device has finished (used by stage timings only). */
+  settle?(): Promise<void>;
+  /** Frees device resources (pipelines, buffers). */
+  dispose?(): void;
+}
+
+/** Bit-exact OpenCV arithmetic on the CPU. */
+export class CpuPreprocessor implements Preprocessor {
+  async detectionInput(image: BgrImage, size: Size, norm: Normalisation): Promise<{ tensor: Tensor; detScale: number }> {
+    const boxed = letterbox(image, size);
+    return { tensor: blobFromImages([boxed.image], norm), detScale: boxed.detScale };
+  }
+
+  async alignedCrops(image: BgrImage, transforms: readonly Affine2x3[], size: number, norm: Normalisation): Promise<Tensor> {
+    return blobFromImages(transforms.map((m) => warpAffine(image, m, size, size)), norm);
+  }
+}

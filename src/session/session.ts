@@ -1,0 +1,223 @@
+import { BackendError, InputError } from '../core/errors.js';
+import { parseModel } from '../parser/decode-model.js';
+import type { DataType, Dim, Model, TensorData } from '../core/ir.js';
+import { specializeGraph } from '../graph/specialize.js';
+import type { ValueType } from '../ops/kernel/op-module.js';
+import type { Backend, ExecutionPlan, KernelTiers, PlanFeed, StepTiming } from '../backends/plan.js';
+import { chooseBackend } from '../backends/choice.js';
+import type { BackendName, WebGpuOptions } from '../backends/options.js';
+import { CpuBackend } from '../backends/cpu/backend.js';
+import { optimizeGraph } from '../graph/optimize.js';
+import { GpuTensor, Tensor } from '../core/tensor.js';
+
+export interface SessionOptions {
+  /** 'auto' (default): WebGPU on a real GPU adapter when one exists, else the CPU backend. */
+  readonly backend?: BackendName;
+  readonly webgpu?: WebGpuOptions;
+  /** Record per-node timings of each run (see `lastProfile`). */
+  readonly profiling?: boolean;
+}
+
+/** Name, element type and declared shape of a model input or output (symbolic dims are strings, unknown ones ''). */
+export interface ValueMetadata {
+  readonly name: string;
+  readonly isTensor: true;
+  readonly type: DataType | undefined;
+  readonly shape: readonly (number | string)[];
+}
+
+/** CPU tensors, or on the webgpu backend GPU-resident ones (see `gpuInput`). */
+export type FeedsType = Readonly<Record<string, Tensor | TensorData | GpuTensor>>;
+export type ReturnType = Record<string, Tensor>;
+
+const MAX_CACHED_PLANS = 8;
+
+/** Loads an ONNX model and runs it; shaped like onnxruntime-web's InferenceSession. */
+export class InferenceSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly inputMetadata: readonly ValueMetadata[];
+  readonly outputMetadata: readonly ValueMetadata[];
+  private readonly plans = new Map<string, Promise<ExecutionPlan>>();
+  private lastPlan: ExecutionPlan | undefined;
+  private released = false;
+
+  private constructor(readonly model: Model, readonly backend: Backend, private readonly options: SessionOptions) {
+    const g = model.graph;
+    this.inputNames = g.inputs.map((v) => v.name);
+    this.outputNames = g.outputs.map((v) => v.name);
+    const meta = (v: { name: string; type: DataType | undefined; shape: readonly Dim[] | undefined }): ValueMetadata => ({
+      name: v.name, isTensor: true, type: v.type, shape: (v.shape ?? []).map((d) => (d === null ? '' : d)),
+    });
+    this.inputMetadata = g.inputs.map(meta);
+    this.outputMetadata = g.outputs.map(meta);
+  }
+
+  static async create(bytes: Uint8Array | ArrayBuffer, options: SessionOptions = {}): Promise<InferenceSession> {
+    const data = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
+    const model = parseModel(data);
+    const backend = await createBackend(options);
+    const session = new InferenceSession(model, backend, options);
+    // Compile eagerly when every input shape is static, so the first run pays no compile cost.
+    const staticTypes = session.staticInputTypes();
+    if (staticTypes) await session.planFor(staticTypes);
+    return session;
+  }
+
+  /** The backend actually in use ('auto' resolved). */
+  get backendName(): 'cpu' | 'webgpu' {
+    return this.backend.name;
+  }
+
+  async run(feeds: FeedsType, fetches?: readonly string[]): Promise<ReturnType> {
+    if (this.released) throw new InputError('the session was released');
+    const inputs = this.checkFeeds(feeds);
+    const wanted = fetches ?? this.outputNames;
+    for (const name of wanted) if (!this.outputNames.includes(name)) throw new InputError(`'${name}' is not a model output (outputs: ${this.outputNames.join(', ')})`);
+    const types = new Map<string, ValueType>();
+    for (const [name, t] of inputs) types.set(name, { type: t.type, dims: t.dims });
+    const plan = await this.planFor(types);
+    this.lastPlan = plan;
+    const results = await plan.run(inputs, wanted);
+    const out: ReturnType = {};
+    for (const name of wanted) out[name] = Tensor.from(results.get(name)!);
+    return out;
+  }
+
+  /**
+   * The GPU buffer that runs with input `name` shaped `dims` read from (the other inputs must have static shapes),
+   * as a GpuTensor: a producer on the session's device writes it, then passes it to `run`, which copies nothing.
+   * The buffer belongs to the session's compiled plan; write it only right before the `run` that reads it.
+   */
+  async gpuInput(name: string, dims: readonly number[]): Promise<GpuTensor> {
+    if (this.released) throw new InputError('the session was released');
+    if (this.backend.name !== 'webgpu') throw new InputError(`GPU-resident inputs need the webgpu backend, this session runs on ${this.backend.name}`, name);
+    const types = new Map<string, ValueType>();
+    for (const v of this.model.graph.inputs) {
+      if (v.name === name) {
+        if (!v.type) throw new InputError('the model does not declare its element type', name);
+        types.set(name, { type: v.type, dims: [...dims] });
+        continue;
+      }
+      if (!v.type || !v.shape || v.shape.some((d) => typeof d !== 'number')) throw new InputError(`input '${v.name}' has no static shape; only single-dynamic-input models can hand out input buffers`, name);
+      types.set(v.name, { type: v.type, dims: v.shape as number[] });
+    }
+    if (!types.has(name)) throw new InputError(`'${name}' is not a model input (inputs: ${this.inputNames.join(', ')})`, name);
+    const t = types.get(name)!;
+    this.checkShape(name, t.dims);
+    const buffer = (await this.planFor(types)).inputBuffer?.(name);
+    if (!buffer) throw new BackendError(this.backend.name, `the plan exposes no buffer for input '${name}'`);
+    return new GpuTensor(t.type, t.dims, buffer);
+  }
+
+  /** Per-node timings of the last run (needs `profiling: true`). */
+  lastProfile(): readonly StepTiming[] | undefined {
+    return this.lastPlan?.lastProfile();
+  }
+
+  /**
+   * Resolves once every plan compiled so far runs its fastest kernels: on WebGPU with tiered kernels (the
+   * default) the first results come from generic kernels while the specialised ones compile. Benchmarks of warm
+   * latency wait for this; applications need not (runs switch over by themselves, except on a software adapter,
+   * where the specialised kernels compile only when this asks: see KernelTiers).
+   */
+  async specialized(): Promise<void> {
+    const plans = await Promise.all([...this.plans.values()].map((p) => p.catch(() => undefined)));
+    await Promise.all(plans.map((p) => p?.specialized?.()));
+  }
+
+  /** The kernels the plan of the last run uses now: 'generic' or 'specialized' on WebGPU (see WebGpuOptions.kernels), else undefined. */
+  get kernels(): 'generic' | 'specialized' | undefined {
+    return this.lastPlan?.kernels;
+  }
+
+  /** Peak bytes of intermediate values held by the last plan. */
+  get peakBytes(): number {
+    return this.lastPlan?.peakBytes ?? 0;
+  }
+
+  async release(): Promise<void> {
+    this.released = true;
+    for (const p of this.plans.values()) (await p.catch(() => undefined))?.dispose();
+    this.plans.clear();
+    this.backend.dispose();
+  }
+
+  private staticInputTypes(): Map<string, ValueType> | undefined {
+    const types = new Map<string, ValueType>();
+    for (const v of this.model.graph.inputs) {
+      if (!v.type || !v.shape || v.shape.some((d) => typeof d !== 'number')) return undefined;
+      types.set(v.name, { type: v.type, dims: v.shape as number[] });
+    }
+    return types;
+  }
+
+  private planFor(types: ReadonlyMap<string, ValueType>): Promise<ExecutionPlan> {
+    const key = [...types].map(([n, t]) => `${n}:${t.type}[${t.dims.join(',')}]`).join(';');
+    let plan = this.plans.get(key);
+    if (plan) {
+      this.plans.delete(key);
+      this.plans.set(key, plan);
+      return plan;
+    }
+    plan = (async () => {
+      const graph = optimizeGraph(specializeGraph(this.model, types), this.backend.name);
+      return this.backend.compile(graph, { profiling: this.options.profiling ?? false, kernels: this.options.webgpu?.kernels });
+    })();
+    this.plans.set(key, plan);
+    plan.catch(() => this.plans.delete(key));
+    if (this.plans.size > MAX_CACHED_PLANS) {
+      const [oldestKey, oldest] = this.plans.entries().next().value as [string, Promise<ExecutionPlan>];
+      this.plans.delete(oldestKey);
+      void oldest.then((p) => p.dispose(), () => undefined);
+    }
+    return plan;
+  }
+
+  private checkFeeds(feeds: FeedsType): Map<string, PlanFeed> {
+    if (feeds === null || typeof feeds !== 'object') throw new InputError('feeds must be an object mapping input names to tensors');
+    const inputs = new Map<string, PlanFeed>();
+    for (const name of Object.keys(feeds)) {
+      if (!this.inputNames.includes(name)) throw new InputError(`'${name}' is not a model input (inputs: ${this.inputNames.join(', ')})`, name);
+    }
+    for (const info of this.model.graph.inputs) {
+      const t = feeds[info.name];
+      if (t === undefined) throw new InputError('missing feed', info.name);
+      if (t instanceof GpuTensor) {
+        if (this.backend.name !== 'webgpu') throw new InputError(`a GPU-resident feed needs the webgpu backend, this session runs on ${this.backend.name}`, info.name);
+      } else if (!t || typeof t !== 'object' || !('data' in t) || !('dims' in t) || !('type' in t)) {
+        throw new InputError('not a tensor', info.name);
+      }
+      const tensor = t instanceof GpuTensor || t instanceof Tensor ? t : new Tensor(t.type, t.data, t.dims);
+      if (info.type && tensor.type !== info.type) throw new InputError(`type ${tensor.type}, the model expects ${info.type}`, info.name);
+      this.checkShape(info.name, tensor.dims);
+      inputs.set(info.name, tensor);
+    }
+    return inputs;
+  }
+
+  private checkShape(name: string, dims: readonly number[]): void {
+    const info = this.model.graph.inputs.find((v) => v.name === name);
+    if (!info?.shape) return;
+    if (dims.length !== info.shape.length) {
+      throw new InputError(`shape ${JSON.stringify(dims)} has rank ${dims.length}, the model expects ${JSON.stringify(info.shape)}`, name);
+    }
+    info.shape.forEach((d, i) => {
+      if (typeof d === 'number' && d !== dims[i]) {
+        throw new InputError(`shape ${JSON.stringify(dims)} does not match the model's ${JSON.stringify(info.shape)}`, name);
+      }
+    });
+  }
+}
+
+async function createBackend(options: SessionOptions): Promise<Backend> {
+  const choice = await chooseBackend(options.backend, options.webgpu);
+  if (choice.backend === 'cpu') return new CpuBackend();
+  try {
+    const { WebGpuBackend } = await import('../backends/webgpu/backend.js');
+    return new WebGpuBackend(choice.gpu);
+  } catch (error) {
+    choice.gpu.release();
+    throw error;
+  }
+}
