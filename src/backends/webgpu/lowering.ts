@@ -1,0 +1,72 @@
+import type { TensorData } from '../../core/ir.js';
+import { findGpuKernel } from '../../ops/registry.js';
+import type { GpuDispatch } from '../../ops/kernel/gpu-dispatch.js';
+import type { GpuLowering } from '../../ops/kernel/gpu-kernel.js';
+import type { ValueType } from '../../ops/kernel/op-module.js';
+import { ShapeValues } from '../../ops/kernel/shape-values.js';
+import { withNodeContext, type StaticGraph } from '../../graph/specialize.js';
+import type { KernelTiers } from '../plan.js';
+
+/** Where a value lives: an activation slot, a graph input's buffer, or a constant (weights, folded values). */
+export type Root = { readonly kind: 'slot'; readonly name: string } | { readonly kind: 'input'; readonly name: string } | { readonly kind: 'const'; readonly name: string };
+
+/** A step runs dispatches, its CPU reference, or nothing (a relabelled view of its input's buffer). */
+export type Placement = 'gpu' | 'cpu' | 'alias';
+
+/** A step's dispatches in each tier the plan compiles (undefined for a tier it does not). */
+export interface TieredDispatches<T = readonly GpuDispatch[]> {
+  readonly specialized?: T;
+  readonly generic?: T;
+}
+
+/** Every step of a graph lowered for the tiers a plan compiles, with where each value lives. */
+export interface LoweredGraph {
+  /** Per step: its dispatches per tier when it is placed on the GPU, else undefined. */
+  readonly dispatches: readonly (TieredDispatches | undefined)[];
+  readonly placement: readonly Placement[];
+  readonly roots: ReadonlyMap<string, Root>;
+  readonly types: ReadonlyMap<string, ValueType>;
+}
+
+/** The dispatches of the tier a plan runs first: the specialised ones when those are all it compiles. */
+export function firstTierOf<T>(tier: KernelTiers, l: TieredDispatches<T>): T {
+  return tier === 'specialized' ? l.specialized! : (l.generic ?? l.specialized!);
+}
+
+/**
+ * Lowers every step for each tier the plan compiles: dispatches, a buffer alias, or the CPU reference. The choice
+ * between those three depends on types only, so both tiers make the same one. The generic tier asks for the
+ * simple kernel variants: they compile fastest.
+ */
+export function lowerGraph(graph: StaticGraph, tier: KernelTiers, software: boolean, maxWorkgroupsPerDimension: number): LoweredGraph {
+  const types = new Map<string, ValueType>();
+  const roots = new Map<string, Root>();
+  for (const input of graph.inputs) { types.set(input.name, input.type); roots.set(input.name, { kind: 'input', name: input.name }); }
+  for (const [name, t] of graph.constants) { types.set(name, { type: t.type, dims: t.dims }); roots.set(name, { kind: 'const', name }); }
+  const placement: Placement[] = [];
+  const dispatches = graph.steps.map((step): TieredDispatches | undefined => {
+    step.outputs.forEach((o, k) => { if (o) types.set(o, step.outputTypes[k]!); });
+    const kernel = findGpuKernel(step.node.opType, step.node.domain);
+    const lower = (generic: boolean): GpuLowering | undefined => kernel && withNodeContext(step.node, () => kernel.lower({
+      node: step.node, params: step.params, outputs: step.outputTypes, maxWorkgroupsPerDimension,
+      software: generic || software, shape: generic ? ShapeValues.uniform() : ShapeValues.literal(),
+      inputs: step.inputs.map((n) => (n ? types.get(n) : undefined)),
+      constants: step.inputs.map((n): TensorData | undefined => (n ? graph.constants.get(n) : undefined)),
+    }));
+    const specialized = tier === 'generic' ? undefined : lower(false);
+    const generic = tier === 'specialized' ? undefined : lower(true);
+    const lowering = specialized ?? generic;
+    if (lowering?.kind === 'alias') {
+      roots.set(step.outputs[0]!, roots.get(step.inputs[0]!)!);
+    } else {
+      step.outputs.forEach((o) => { if (o) roots.set(o, { kind: 'slot', name: o }); });
+    }
+    placement.push(lowering === undefined ? 'cpu' : lowering.kind === 'alias' ? 'alias' : 'gpu');
+    if (lowering?.kind !== 'dispatches') return undefined;
+    return {
+      specialized: specialized?.kind === 'dispatches' ? specialized.dispatches : undefined,
+      generic: generic?.kind === 'dispatches' ? generic.dispatches : undefined,
+    };
+  });
+  return { dispatches, placement, roots, types };
+}

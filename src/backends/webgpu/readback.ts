@@ -1,0 +1,57 @@
+import { allocateTyped, elementCount, type TensorData } from '../../core/ir.js';
+import type { ValueType } from '../../ops/kernel/op-module.js';
+import { BufferUsage, MapMode } from './gpu-constants.js';
+
+/** A buffer range to copy back: `bytes` from offset 0 of `buffer`, returned under `name`. */
+export interface Read {
+  readonly name: string;
+  readonly buffer: GPUBuffer;
+  readonly bytes: number;
+}
+
+/** Copies results into mappable staging buffers, one reusable per size class, so steady-state runs allocate nothing. */
+export class ReadBack {
+  private readonly staging = new Map<number, GPUBuffer>();
+
+  constructor(private readonly device: GPUDevice) {}
+
+  /** Submits `encoder` with copies of the given buffers into a staging buffer and returns their bytes. */
+  async submit(encoder: GPUCommandEncoder, reads: readonly Read[]): Promise<Map<string, Uint8Array>> {
+    let offset = 0;
+    const placed = reads.map((r) => { const at = offset; offset += Math.ceil(r.bytes / 8) * 8; return { ...r, at }; });
+    const total = Math.max(8, offset);
+    let staging: GPUBuffer | undefined;
+    if (reads.length > 0) {
+      staging = this.stagingBuffer(total);
+      for (const r of placed) encoder.copyBufferToBuffer(r.buffer, 0, staging, r.at, r.bytes);
+    }
+    this.device.queue.submit([encoder.finish()]);
+    const out = new Map<string, Uint8Array>();
+    if (!staging) return out;
+    await staging.mapAsync(MapMode.READ, 0, total);
+    const mapped = new Uint8Array(staging.getMappedRange(0, total));
+    for (const r of placed) out.set(r.name, mapped.slice(r.at, r.at + r.bytes));
+    staging.unmap();
+    return out;
+  }
+
+  destroy(): void {
+    for (const b of this.staging.values()) b.destroy();
+  }
+
+  private stagingBuffer(bytes: number): GPUBuffer {
+    const size = 2 ** Math.ceil(Math.log2(bytes));
+    let b = this.staging.get(size);
+    if (!b) {
+      b = this.device.createBuffer({ size, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST, label: 'read-back' });
+      this.staging.set(size, b);
+    }
+    return b;
+  }
+}
+
+export function tensorFromBytes(t: ValueType, bytes: Uint8Array): TensorData {
+  const data = allocateTyped(t.type, elementCount(t.dims));
+  new Uint8Array(data.buffer, data.byteOffset, data.byteLength).set(bytes.subarray(0, data.byteLength));
+  return { type: t.type, dims: t.dims, data };
+}
