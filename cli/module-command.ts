@@ -13,9 +13,9 @@ export class CliError extends Error {
 type Command = (argv: readonly string[]) => Promise<number | void> | number | void;
 
 /**
- * Loads `<repo>/<modulePath>` lazily and calls its exported command, so the CLI works before (or without)
- * the colleague modules. Looks for compiled JavaScript beside this file first, then the TypeScript source
- * (works under tsx).
+ * Loads `<repo>/<modulePath>` lazily and calls its exported command, so `analyze` never loads the fetcher, the
+ * forge or the benchmarks. Looks for compiled JavaScript beside this file first, then the TypeScript source
+ * (under tsx); the benchmarks ship with the repository only, not with the package.
  */
 export async function runModuleCommand(modulePath: string, exportName: string, argv: readonly string[]): Promise<number> {
   const here = path.dirname(fileURLToPath(import.meta.url));
@@ -29,7 +29,7 @@ export async function runModuleCommand(modulePath: string, exportName: string, a
       break;
     }
   }
-  if (!found) throw new CliError(`this command needs ${modulePath}.ts, which is not part of this installation yet`);
+  if (!found) throw new CliError(`this command needs ${modulePath}.ts, which this installation does not include (it ships with the repository)`);
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pathToFileURL(found).href)) as Record<string, unknown>;

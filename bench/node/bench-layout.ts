@@ -1,7 +1,7 @@
 /**
  * NCHW against NHWC, measured on the conv layers of the real models (issue 3: "choose the activation layout by
  * measurement"). For every distinct Conv step of each model — shapes and fused epilogues taken from the graph as
- * the session plans it (parse → specializeGraph → optimizeGraph(…, 'webgpu')) — it times the product's NCHW kernel
+ * the session plans it (parse → specializeGraph → optimizeGraph) — it times the product's NCHW kernel
  * (convGpu.lower, the specialised variant) beside the NHWC lowering of bench/node/conv-nhwc.ts, which uses the same
  * tiling code with NHWC index math. Before timing, the NHWC output (transposed) must equal the NCHW one.
  *
@@ -114,7 +114,7 @@ function convSteps(bytes: Uint8Array, model: BenchModel, size: number): { steps:
   const dims = model.detector || declared.length !== 4
     ? [1, 3, size, size]
     : declared.map((d, i) => (i === 0 ? 1 : typeof d === 'number' && d > 0 ? d : i === 1 ? 3 : 112));
-  const graph = optimizeGraph(specializeGraph(parsed, new Map([[input.name, { type: 'float32', dims }]])), 'webgpu');
+  const graph = optimizeGraph(specializeGraph(parsed, new Map([[input.name, { type: 'float32', dims }]])));
   return { steps: graph.steps.filter((s): s is PlannedStep<ConvParams> => s.node.opType === 'Conv'), dims };
 }
 

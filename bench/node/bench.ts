@@ -11,7 +11,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { BENCH_MODELS, type BenchModel } from './bench-models.js';
 import { formatMs, maxRelativeError, measureInterleaved } from './bench-util.js';
 import { Prng } from '../../models/forge/prng.js';
@@ -155,23 +155,15 @@ function printTable(rows: readonly string[][]): void {
   });
 }
 
-type WebGpuBench = (argv: readonly string[]) => Promise<number>;
-
+// The WebGPU and pipeline benchmarks are loaded only when asked for: the CPU benchmark never loads Dawn.
 async function benchWebgpuDelegate(argv: readonly string[]): Promise<number> {
-  const file = join(HERE, 'bench-webgpu.ts');
-  if (!existsSync(file)) throw new BenchUsageError(`--backend webgpu needs bench/node/bench-webgpu.ts, which is not there yet`);
-  const mod = (await import(pathToFileURL(file).href)) as { benchWebgpu?: WebGpuBench };
-  if (typeof mod.benchWebgpu !== 'function') throw new BenchUsageError('bench/node/bench-webgpu.ts does not export benchWebgpu(argv)');
-  return mod.benchWebgpu(argv);
+  const { benchWebgpu } = await import('./bench-webgpu.js');
+  return benchWebgpu(argv);
 }
 
-/** Pipeline benchmark hook: the pipeline engineer plugs in bench/node/bench-pipeline.ts exporting benchPipeline(argv). */
 async function benchPipelineDelegate(argv: readonly string[]): Promise<number> {
-  const file = join(HERE, 'bench-pipeline.ts');
-  if (!existsSync(file)) throw new BenchUsageError('--pipeline needs bench/node/bench-pipeline.ts, which is not there yet');
-  const mod = (await import(pathToFileURL(file).href)) as { benchPipeline?: WebGpuBench };
-  if (typeof mod.benchPipeline !== 'function') throw new BenchUsageError('bench/node/bench-pipeline.ts does not export benchPipeline(argv)');
-  return mod.benchPipeline(argv);
+  const { benchPipeline } = await import('./bench-pipeline.js');
+  return benchPipeline(argv);
 }
 
 /** CLI entry (also used by `insightgpu bench`): returns the process exit code. */

@@ -12,7 +12,6 @@ export interface StepTiming {
 /** A plan's input: CPU data, or (WebGPU plans only; the session refuses it for others) a GPU-resident tensor. */
 export type PlanFeed = TensorData | GpuTensor;
 
-/** A graph compiled by one backend for one set of input shapes; replayed by every run with those shapes. */
 /**
  * Which kernels a plan compiles. 'tiered' (the default): generic ones first — layers that differ only in shape
  * share them, so a model needs a handful of pipelines instead of dozens before its first result — then the
@@ -23,6 +22,7 @@ export type PlanFeed = TensorData | GpuTensor;
  */
 export type KernelTiers = 'tiered' | 'specialized' | 'generic';
 
+/** A graph compiled by one backend for one set of input shapes; replayed by every run with those shapes. */
 export interface ExecutionPlan {
   run(feeds: ReadonlyMap<string, PlanFeed>, fetches: readonly string[]): Promise<Map<string, TensorData>>;
   /** GPU plans: the buffer the run reads input `name` from (a producer on the same device may write it directly). */

@@ -7,8 +7,7 @@ import { GraphEditor } from './editor.js';
  * Graph passes run after specialisation, before a backend compiles the graph. Order matters: BN folds into the
  * conv's weights first, then a residual Add joins the conv, then the activation after the Add.
  */
-export function optimizeGraph(graph: StaticGraph, backend: 'cpu' | 'webgpu'): StaticGraph {
-  void backend;
+export function optimizeGraph(graph: StaticGraph): StaticGraph {
   const editor = new GraphEditor(graph);
   removeIdentities(editor);
   foldBatchNormIntoConv(editor);

@@ -161,7 +161,7 @@ export class InferenceSession {
       return plan;
     }
     plan = (async () => {
-      const graph = optimizeGraph(specializeGraph(this.model, types), this.backend.name);
+      const graph = optimizeGraph(specializeGraph(this.model, types));
       return this.backend.compile(graph, { profiling: this.options.profiling ?? false, kernels: this.options.webgpu?.kernels });
     })();
     this.plans.set(key, plan);

@@ -25,7 +25,7 @@ import { sharedPath } from '../pipeline/helpers.js';
 /** The WGSL texts a model lowers to (one per dispatch) in either form; distinct texts are distinct pipelines. */
 function shaderTexts(file: string, dims: readonly number[], generic: boolean): { texts: Set<string>; steps: number } {
   const model = parseModel(readFileSync(file));
-  const graph = optimizeGraph(specializeGraph(model, new Map([[model.graph.inputs[0]!.name, { type: 'float32' as const, dims: [...dims] }]])), 'webgpu');
+  const graph = optimizeGraph(specializeGraph(model, new Map([[model.graph.inputs[0]!.name, { type: 'float32' as const, dims: [...dims] }]])));
   const types = new Map<string, ValueType>();
   for (const i of graph.inputs) types.set(i.name, i.type);
   for (const [name, t] of graph.constants) types.set(name, { type: t.type, dims: t.dims });

@@ -8,8 +8,6 @@ export interface GpuDevice {
   readonly description: string;
   readonly isSoftware: boolean;
   readonly hasTimestamps: boolean;
-  readonly hasF16: boolean;
-  readonly hasSubgroups: boolean;
   /** Why the device was lost, once it has been; undefined while it works. */
   lostReason(): string | undefined;
   /** Destroys the device unless it was lent by the caller. */
@@ -145,8 +143,6 @@ function wrapDevice(device: GPUDevice, description: string, isSoftware: boolean,
     description,
     isSoftware,
     hasTimestamps: device.features.has('timestamp-query'),
-    hasF16: device.features.has('shader-f16'),
-    hasSubgroups: device.features.has('subgroups'),
     lostReason: () => lost,
     release: () => {
       if (released) return;

@@ -105,8 +105,3 @@ export const cast: OpModule<CastParams> = {
     return [{ type: params.to, dims: outputs[0]!.dims, data: out as unknown as TensorData['data'] }];
   },
 };
-
-export function requireConstant(t: TensorData | undefined, opType: string, label: string, what: string): TensorData {
-  if (!t) throw new GraphError(`${what} must be constant`, label, opType);
-  return t;
-}

@@ -11,7 +11,7 @@ import { declareBindings, grid } from '../kernel/wgsl.js';
  * the long GEMM dimension; in NCHW it is contiguous in both the output and (for 1×1 convs) the input, which gives
  * coalesced vec4 loads and stores without any layout transposes around the Transpose/Reshape heads of SCRFD.
  * `npm run bench:layout` times every distinct conv layer of the models against NHWC twins of this kernel (same
- * tiling); on SwiftShader the two layouts are within its noise, and the GPU-machine script runs it on the GPU.
+ * tiling), the measurement that decides the layout (README, Scripts).
  *
  * Three kernels: depthwise (one thread per output, the window unrolled), 1×1 stride-1 (plain GEMM with vec4 loads
  * of the input rows), and the general implicit GEMM whose B operand is the im2col view of the input computed

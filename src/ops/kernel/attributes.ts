@@ -45,4 +45,3 @@ export function normalizeAxis(node: Node, axis: number, rank: number): number {
   return a;
 }
 
-export { fail as graphFail };

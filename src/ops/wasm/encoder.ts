@@ -7,7 +7,7 @@ export const ValType = { I32: 0x7f, F32: 0x7d, V128: 0x7b } as const;
 export type ValType = (typeof ValType)[keyof typeof ValType];
 
 /** Unsigned LEB128. */
-export function uleb(value: number): number[] {
+function uleb(value: number): number[] {
   const out: number[] = [];
   let v = value >>> 0;
   do {
@@ -20,7 +20,7 @@ export function uleb(value: number): number[] {
 }
 
 /** Signed LEB128 (for i32.const). */
-export function sleb(value: number): number[] {
+function sleb(value: number): number[] {
   const out: number[] = [];
   let v = value | 0;
   for (;;) {
@@ -54,8 +54,6 @@ const SIMD = 0xfd;
 export const op = {
   block: (): number[] => [0x02, 0x40],
   loop: (): number[] => [0x03, 0x40],
-  if: (): number[] => [0x04, 0x40],
-  else: (): number[] => [0x05],
   end: (): number[] => [0x0b],
   br: (depth: number): number[] => [0x0c, ...uleb(depth)],
   brIf: (depth: number): number[] => [0x0d, ...uleb(depth)],
@@ -64,25 +62,16 @@ export const op = {
   tee: (local: number): number[] => [0x22, ...uleb(local)],
   i32: (value: number): number[] => [0x41, ...sleb(value)],
   i32Eqz: (): number[] => [0x45],
-  i32Ne: (): number[] => [0x47],
-  i32LtS: (): number[] => [0x48],
-  i32GtS: (): number[] => [0x4a],
   i32Add: (): number[] => [0x6a],
   i32Sub: (): number[] => [0x6b],
   i32Mul: (): number[] => [0x6c],
   i32Shl: (): number[] => [0x74],
-  f32Load: (offset = 0): number[] => [0x2a, 2, ...uleb(offset)],
-  f32Store: (offset = 0): number[] => [0x38, 2, ...uleb(offset)],
   v128Load: (offset = 0, align = 0): number[] => [SIMD, 0x00, align, ...uleb(offset)],
   v128Store: (offset = 0, align = 0): number[] => [SIMD, 0x0b, align, ...uleb(offset)],
   v128Load32Splat: (offset = 0): number[] => [SIMD, 0x09, 2, ...uleb(offset)],
   v128Const0: (): number[] => [SIMD, 0x0c, ...new Array<number>(16).fill(0)],
-  f32x4Splat: (): number[] => [SIMD, 0x13],
   f32x4Add: (): number[] => [SIMD, ...uleb(0xe4)],
   f32x4Mul: (): number[] => [SIMD, ...uleb(0xe6)],
-  f32x4Max: (): number[] => [SIMD, ...uleb(0xe9)],
-  /** Shuffle picking lanes of two vectors by byte index (0–15 first, 16–31 second). */
-  i8x16Shuffle: (lanes: readonly number[]): number[] => [SIMD, 0x0d, ...lanes],
 };
 
 export interface FunctionSpec {
