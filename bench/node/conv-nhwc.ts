@@ -1,5 +1,5 @@
 /**
- * Conv on NHWC activations, for measuring the layout choice of the product's NCHW conv (src/kernels/conv.gpu.ts)
+ * Conv on NHWC activations, for measuring the layout choice of the product's NCHW conv (src/ops/conv/gpu.ts)
  * against the alternative: the same tiling code (`matmulDispatches`, imported unchanged) and the same depthwise
  * approach, with NHWC index math. Not a product kernel: bench/node/bench-layout.ts times it beside the NCHW one and
  * tests/webgpu/conv-nhwc.test.ts checks it against the CPU reference.

@@ -1,5 +1,5 @@
 /**
- * 'cpu' | 'webgpu' | 'auto' is decided in one place (src/runtime/backend-choice.ts) for InferenceSession and
+ * 'cpu' | 'webgpu' | 'auto' is decided in one place (src/backends/choice.ts) for InferenceSession and
  * FaceAnalysis: both must land on the same backend and reject the same names with the same error. Loads the two
  * smallest models on whatever 'auto' picks (the CPU on a machine without a GPU): 3-8 s on the 2-core box, mostly loading modules.
  */

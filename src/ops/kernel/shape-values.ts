@@ -6,7 +6,7 @@ import type { GpuBinding, GpuDispatch } from './gpu-dispatch.js';
  * folds when the pipeline is created — the fast kernels. `uniform` writes them as fields of a uniform struct
  * whose values travel in a binding: layers that differ only in these numbers then have the same WGSL text, hence
  * one pipeline between them. A model's generic kernels are a handful of pipelines instead of dozens, which is what
- * a first result waits for (see the tiers in runtime/webgpu/webgpu-plan.ts).
+ * a first result waits for (see the tiers in backends/webgpu/plan.ts).
  *
  * Kernels ask for every such number through `u`/`i`/`f` with a name that says what it is (a name carries one value
  * per lowering; dispatches of one step share the set) and return each dispatch through `finish`.
