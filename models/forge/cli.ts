@@ -3,18 +3,20 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import cliProgress from 'cli-progress';
 import { InsightGpuError } from '../../src/core/errors.js';
-import { DEFAULT_SEED, REPLICA_NAMES, forgeModels, selectReplicas } from './index.js';
+import { DEFAULT_SEED, EXTRA_REPLICA_NAMES, INSWAPPER_WIDTH, REPLICA_NAMES, forgeModels, selectForgeNames } from './index.js';
 
-const USAGE = `usage: insightgpu forge-models --out DIR [--seed N] [--only NAME…]
+const USAGE = `usage: insightgpu forge-models --out DIR [--seed N] [--only NAME…] [--width N]
   Forges architecture replicas of buffalo_l's models (seeded random weights, not trained).
   --out DIR     folder to write into (created when missing)
   --seed N      non-negative integer seed (default ${DEFAULT_SEED}); the same seed gives byte-identical files
-  --only NAME…  a subset of: ${REPLICA_NAMES.join(', ')}`;
+  --only NAME…  a subset of: ${REPLICA_NAMES.join(', ')} (default: all five); also ${EXTRA_REPLICA_NAMES.join(', ')}
+  --width N     inswapper_128's channel width, a multiple of 8 (default ${INSWAPPER_WIDTH}, the real model's; 128 is a cheap test variant)`;
 
 interface ForgeArgs {
   readonly outDir: string;
   readonly seed: number;
   readonly only: string[];
+  readonly width: number | undefined;
 }
 
 /** Parses the flags; returns a message string on a usage error. */
@@ -22,6 +24,7 @@ export function parseForgeArgs(argv: readonly string[]): ForgeArgs | string {
   let outDir: string | undefined;
   let seed = DEFAULT_SEED;
   const only: string[] = [];
+  let width: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -33,6 +36,10 @@ export function parseForgeArgs(argv: readonly string[]): ForgeArgs | string {
       const text = value();
       if (text === undefined || !/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) return `--seed needs a non-negative integer, got ${text ?? 'nothing'}`;
       seed = Number(text);
+    } else if (flag === '--width') {
+      const text = value();
+      if (text === undefined || !/^\d+$/.test(text) || Number(text) < 8 || Number(text) % 8 !== 0) return `--width needs a positive multiple of 8, got ${text ?? 'nothing'}`;
+      width = Number(text);
     } else if (flag === '--only') {
       if (inline !== undefined) only.push(...inline.split(','));
       while (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) only.push(...argv[++i]!.split(','));
@@ -42,7 +49,9 @@ export function parseForgeArgs(argv: readonly string[]): ForgeArgs | string {
     }
   }
   if (outDir === undefined) return '--out is required';
-  return { outDir, seed, only: only.filter((n) => n !== '') };
+  const names = only.filter((n) => n !== '');
+  if (width !== undefined && !names.includes('inswapper_128')) return '--width applies to inswapper_128; name it with --only';
+  return { outDir, seed, only: names, width };
 }
 
 export async function forgeModelsCommand(argv: string[]): Promise<number> {
@@ -57,7 +66,7 @@ export async function forgeModelsCommand(argv: string[]): Promise<number> {
   }
   let names: string[];
   try {
-    names = selectReplicas(args.only);
+    names = selectForgeNames(args.only);
   } catch (error) {
     console.error(`forge-models: ${(error as Error).message}`);
     return 2;
@@ -68,7 +77,7 @@ export async function forgeModelsCommand(argv: string[]): Promise<number> {
   bar.start(names.length, 0, { name: '' });
   try {
     const files = await forgeModels({
-      outDir: args.outDir, seed: args.seed, only: names,
+      outDir: args.outDir, seed: args.seed, only: names, width: args.width,
       onProgress: (p) => (p.phase === 'start' ? bar.update(p.index, { name: `${p.name}…` }) : bar.update(p.index + 1, { name: p.name })),
     });
     bar.stop();

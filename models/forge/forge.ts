@@ -6,11 +6,13 @@
 import { InputError } from '../../src/core/errors.js';
 import { REPLICAS, REPLICA_NAMES, type ReplicaName } from './catalog.js';
 import { encodeModel, type OnnxGraphBuilder } from './onnx-writer.js';
-import { DEFAULT_SEED } from './names.js';
+import { buildInswapper, INSWAPPER_WIDTH } from './inswapper.js';
+import { DEFAULT_SEED, EXTRA_REPLICA_NAMES, type ExtraReplicaName, type ForgeName } from './names.js';
 import { Prng, hashString } from './prng.js';
 
 export { REPLICAS, REPLICA_NAMES, type ReplicaName } from './catalog.js';
-export { DEFAULT_SEED } from './names.js';
+export { DEFAULT_SEED, EXTRA_REPLICA_NAMES, type ExtraReplicaName, type ForgeName } from './names.js';
+export { INSWAPPER_WIDTH } from './inswapper.js';
 
 /** Bumped whenever a builder or a weight recipe changes, so cached replicas are re-forged. */
 export const FORGE_VERSION = 1;
@@ -48,4 +50,41 @@ export function selectReplicas(only?: readonly string[]): ReplicaName[] {
     if (!(REPLICA_NAMES as readonly string[]).includes(n)) throw new InputError(`unknown replica '${n}' (known: ${REPLICA_NAMES.join(', ')})`);
   }
   return REPLICA_NAMES.filter((n) => wanted.has(n));
+}
+
+/** Options of the models outside buffalo_l. */
+export interface ExtraForgeOptions {
+  /** inswapper_128's channel width: 1024 is the real model's, smaller multiples of 8 give cheap test variants. */
+  readonly width?: number;
+}
+
+/** The bytes of a replica outside buffalo_l (see EXTRA_REPLICA_NAMES); deterministic in (name, seed, width). */
+export function forgeExtraModel(name: ExtraReplicaName, seed: number = DEFAULT_SEED, options: ExtraForgeOptions = {}): Uint8Array {
+  if (!(EXTRA_REPLICA_NAMES as readonly string[]).includes(name)) throw new InputError(`unknown replica '${String(name)}' (known: ${EXTRA_REPLICA_NAMES.join(', ')})`);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new InputError(`seed must be a non-negative integer, got ${seed}`);
+  const width = options.width ?? INSWAPPER_WIDTH;
+  const graph = buildInswapper(new Prng(seed, hashString(name)), width);
+  return encodeModel(graph, {
+    irVersion: 6,
+    opsetVersion: 11,
+    producerName: 'insightgpu-forge',
+    producerVersion: String(FORGE_VERSION),
+    docString: `Architecture replica of InsightFace inswapper_128.onnx at width ${width} with seeded random weights (seed ${seed}); not a trained model.`,
+  });
+}
+
+export function isExtraReplica(name: string): name is ExtraReplicaName {
+  return (EXTRA_REPLICA_NAMES as readonly string[]).includes(name);
+}
+
+/**
+ * Validates names for `forge-models --only`: buffalo_l's replicas and the extra ones, in catalog order. With no
+ * names, buffalo_l's five.
+ */
+export function selectForgeNames(only?: readonly string[]): ForgeName[] {
+  if (!only || only.length === 0) return [...REPLICA_NAMES];
+  const wanted = new Set(only.map((n) => n.replace(/\.onnx$/, '')));
+  const known: readonly string[] = [...REPLICA_NAMES, ...EXTRA_REPLICA_NAMES];
+  for (const n of wanted) if (!known.includes(n)) throw new InputError(`unknown replica '${n}' (known: ${known.join(', ')})`);
+  return [...REPLICA_NAMES, ...EXTRA_REPLICA_NAMES].filter((n) => wanted.has(n));
 }

@@ -5,12 +5,15 @@
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_SEED, REPLICAS, forgeModel, selectReplicas, type ReplicaName } from './forge.js';
+import { DEFAULT_SEED, REPLICAS, forgeExtraModel, forgeModel, isExtraReplica, selectForgeNames, type ForgeName } from './forge.js';
 
-export { DEFAULT_SEED, FORGE_VERSION, REPLICAS, REPLICA_NAMES, buildReplicaGraph, encodeReplica, forgeModel, selectReplicas, type ReplicaName } from './forge.js';
+export {
+  DEFAULT_SEED, EXTRA_REPLICA_NAMES, FORGE_VERSION, INSWAPPER_WIDTH, REPLICAS, REPLICA_NAMES, buildReplicaGraph, encodeReplica, forgeExtraModel, forgeModel,
+  isExtraReplica, selectForgeNames, selectReplicas, type ExtraForgeOptions, type ExtraReplicaName, type ForgeName, type ReplicaName,
+} from './forge.js';
 
 export interface ForgeProgress {
-  readonly name: ReplicaName;
+  readonly name: ForgeName;
   readonly index: number;
   readonly total: number;
   readonly phase: 'start' | 'done';
@@ -22,11 +25,13 @@ export interface ForgeOptions {
   readonly outDir: string;
   readonly seed?: number;
   readonly only?: readonly string[];
+  /** inswapper_128's width (see ExtraForgeOptions); the buffalo_l replicas have none. */
+  readonly width?: number;
   readonly onProgress?: (p: ForgeProgress) => void;
 }
 
 export interface ForgedFile {
-  readonly name: ReplicaName;
+  readonly name: ForgeName;
   readonly file: string;
   readonly bytes: number;
   readonly milliseconds: number;
@@ -34,14 +39,15 @@ export interface ForgedFile {
 
 /** Writes the chosen replicas into outDir (each file written to a temporary name, then renamed into place). */
 export async function forgeModels(options: ForgeOptions): Promise<ForgedFile[]> {
-  const names = selectReplicas(options.only);
+  const names = selectForgeNames(options.only);
   await mkdir(options.outDir, { recursive: true });
   const written: ForgedFile[] = [];
   for (const [index, name] of names.entries()) {
     options.onProgress?.({ name, index, total: names.length, phase: 'start' });
     const started = performance.now();
-    const bytes = forgeModel(name, options.seed ?? DEFAULT_SEED);
-    const file = path.join(options.outDir, REPLICAS[name].fileName);
+    const seed = options.seed ?? DEFAULT_SEED;
+    const bytes = isExtraReplica(name) ? forgeExtraModel(name, seed, { width: options.width }) : forgeModel(name, seed);
+    const file = path.join(options.outDir, isExtraReplica(name) ? `${name}.onnx` : REPLICAS[name].fileName);
     const partial = `${file}.partial-${process.pid}`;
     await writeFile(partial, bytes);
     await rename(partial, file);
