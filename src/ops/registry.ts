@@ -8,7 +8,9 @@ import { gemmFamily } from './gemm/index.js';
 import type { GpuKernel } from './kernel/gpu-kernel.js';
 import type { OpFamily } from './kernel/op-family.js';
 import type { OpModule } from './kernel/op-module.js';
+import { padFamily } from './pad/index.js';
 import { poolFamily } from './pool/index.js';
+import { reduceFamily } from './reduce/index.js';
 import { reshapeFamily } from './reshape/index.js';
 import { resizeFamily } from './resize/index.js';
 import { sliceFamily } from './slice/index.js';
@@ -17,8 +19,8 @@ import { unaryFamily } from './unary/index.js';
 
 /** Every op family; the registry below is derived from what each declares. */
 export const OP_FAMILIES: readonly OpFamily[] = [
-  batchNormFamily, binaryFamily, concatFamily, constantsFamily, convFamily, gatherFamily, gemmFamily, poolFamily,
-  reshapeFamily, resizeFamily, sliceFamily, transposeFamily, unaryFamily,
+  batchNormFamily, binaryFamily, concatFamily, constantsFamily, convFamily, gatherFamily, gemmFamily, padFamily, poolFamily,
+  reduceFamily, reshapeFamily, resizeFamily, sliceFamily, transposeFamily, unaryFamily,
 ];
 
 /** Where one ONNX op type is implemented: its family, its module, its GPU kernel or why it has none. */
