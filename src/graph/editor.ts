@@ -1,4 +1,5 @@
 import type { TensorData } from '../core/ir.js';
+import type { ValueType } from '../ops/kernel/op-module.js';
 import type { PlannedStep, StaticGraph } from './specialize.js';
 
 /**
@@ -44,6 +45,12 @@ export class GraphEditor {
     this.steps.forEach((s, i) => {
       if (s && s.inputs.includes(from)) this.steps[i] = { ...s, inputs: s.inputs.map((n) => (n === from ? to : n)) };
     });
+  }
+
+  /** The type of a value: a constant's (added ones included) or the specialised graph's. */
+  typeOf(name: string): ValueType | undefined {
+    const t = this.constants.get(name);
+    return t ? { type: t.type, dims: t.dims } : this.graph.types.get(name);
   }
 
   addConstant(name: string, value: TensorData): string {

@@ -5,6 +5,7 @@ import { constantsFamily } from './constants/index.js';
 import { convFamily } from './conv/index.js';
 import { gatherFamily } from './gather/index.js';
 import { gemmFamily } from './gemm/index.js';
+import { instanceNormFamily } from './instance-norm/index.js';
 import type { GpuKernel } from './kernel/gpu-kernel.js';
 import type { OpFamily } from './kernel/op-family.js';
 import type { OpModule } from './kernel/op-module.js';
@@ -19,7 +20,7 @@ import { unaryFamily } from './unary/index.js';
 
 /** Every op family; the registry below is derived from what each declares. */
 export const OP_FAMILIES: readonly OpFamily[] = [
-  batchNormFamily, binaryFamily, concatFamily, constantsFamily, convFamily, gatherFamily, gemmFamily, padFamily, poolFamily,
+  batchNormFamily, binaryFamily, concatFamily, constantsFamily, convFamily, gatherFamily, gemmFamily, instanceNormFamily, padFamily, poolFamily,
   reduceFamily, reshapeFamily, resizeFamily, sliceFamily, transposeFamily, unaryFamily,
 ];
 

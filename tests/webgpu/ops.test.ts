@@ -3,6 +3,7 @@ import { after, describe, test } from 'node:test';
 import type { ConvParams } from '../../src/ops/conv/params.js';
 import type { Epilogue } from '../../src/ops/epilogue/params.js';
 import type { GemmParams } from '../../src/ops/gemm/cpu.js';
+import type { InstanceNormParams } from '../../src/ops/instance-norm/cpu.js';
 import type { Attribute } from '../../src/core/ir.js';
 import { gpuVersusCpu, loweringKind, releaseTestDevice, seededValues, type OpCase } from './gpu-op-check.js';
 
@@ -101,6 +102,10 @@ const CASES: Record<string, OpCase> = {
   'ReduceL2': { op: 'ReduceL2', attributes: { axes: ints(-1) }, inputs: [x(3, 2, 9)], opset: 13 },
   'ReduceLogSum': { op: 'ReduceLogSum', attributes: { axes: ints(0) }, inputs: [{ dims: [4, 5], data: Float32Array.from(seededValues(20, 9), (v) => v + 2.5) }], opset: 13 },
   'ReduceLogSumExp long rows': { op: 'ReduceLogSumExp', attributes: { axes: ints(-1), keepdims: int(0) }, inputs: [{ dims: [5, 300], data: Float32Array.from(seededValues(1500, 10), (v) => 20 * v) }], opset: 13 },
+  'InstanceNormalization (per channel, batch 2)': { op: 'InstanceNormalization', attributes: { epsilon: float(1e-3) }, inputs: [x(2, 3, 5, 6), c(3), c(3)] },
+  // The fused form of INSwapper's written-out instance norm (graph/fuse-instance-norm): γ/β per sample, Relu after.
+  'InstanceNormalization fused, per sample + Relu (INSwapper)': { op: 'InstanceNormalization', attributes: { epsilon: float(1e-8) }, inputs: [x(1, 6, 20, 21), x(6), x(6)],
+    params: (p) => ({ ...(p as InstanceNormParams), affine: 'sample', relu: true }) },
   'Equal (CPU fallback between GPU steps)': { op: 'Equal', inputs: [{ dims: [5], data: Float32Array.of(1, 2, 3, 4, 5) }, { dims: [5], data: Float32Array.of(1, 0, 3, 0, 5) }] },
 };
 for (const kind of ['Relu', 'Sigmoid', 'Tanh', 'Exp', 'Abs', 'Neg', 'Floor', 'Ceil', 'Softplus', 'HardSwish', 'Elu', 'HardSigmoid', 'LeakyRelu'] as const) {
@@ -126,7 +131,7 @@ describe('WebGPU kernels match their CPU references', () => {
   // The other GEMM variant than the adapter's own (workgroup-tiled on SwiftShader, direct on a real GPU).
   for (const name of ['Conv 3x3 pad 1', 'Conv 1x1 (vec4 rows)', 'Conv + residual + PRelu', 'Gemm transB + C[N] + PRelu', 'MatMul batched broadcast',
     'Conv split-K (7x7 plane, K=1152) + residual + PRelu', 'Gemm split-K (one row, K=3000) + C[N]', 'MatMul split-K batched',
-    'Conv 1x1 wide (M=160) + Relu', 'ReduceMean axes [2,3] keepdims (INSwapper)', 'ReduceMin all axes', 'ReduceLogSumExp long rows']) {
+    'Conv 1x1 wide (M=160) + Relu', 'ReduceMean axes [2,3] keepdims (INSwapper)', 'InstanceNormalization fused, per sample + Relu (INSwapper)', 'ReduceMin all axes', 'ReduceLogSumExp long rows']) {
     test(`${name}, other GEMM variant`, async () => {
       const { gpu } = await (await import('./gpu-op-check.js')).testDevice();
       const { relError } = await gpuVersusCpu(CASES[name]!, !gpu.isSoftware);

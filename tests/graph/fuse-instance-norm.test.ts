@@ -1,0 +1,100 @@
+/**
+ * The written-out instance normalisation of INSwapper's residual units (ReduceMean, Sub, Mul, ReduceMean, Add ε,
+ * Sqrt, Div, Mul, then γ·x + β from a Gemm on a second input, and a Relu) becomes one InstanceNormalization step,
+ * and the fused graph still matches onnxruntime-node on the unfused model. Where an intermediate value is read
+ * outside the pattern, nothing is fused.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import { InferenceSession, Tensor } from '../../src/index.js';
+import { parseModel } from '../../src/parser/decode-model.js';
+import { specializeGraph } from '../../src/graph/specialize.js';
+import { optimizeGraph } from '../../src/graph/optimize.js';
+import type { InstanceNormParams } from '../../src/ops/instance-norm/cpu.js';
+import { DT, buildModel, node, tensor, valueInfo } from '../parser/onnx-builder.js';
+import { PARITY_BOUND, seededUniform } from '../parity/parity.js';
+
+const [N, C, H, W] = [2, 4, 5, 6];
+const LATENT = 8;
+
+/** The pattern as make_inswapper.py writes it (opset 11), with γ/β per sample; `leak` also outputs the centred value. */
+function model(options: { relu: boolean; leak?: boolean }): Uint8Array {
+  const outputs = [valueInfo('out', DT.FLOAT, [N, C, H, W])];
+  if (options.leak) outputs.push(valueInfo('centred', DT.FLOAT, [N, C, H, W]));
+  return buildModel({
+    opsets: { '': 11 },
+    inputs: [valueInfo('y', DT.FLOAT, [N, C, H, W]), valueInfo('source', DT.FLOAT, [N, LATENT])],
+    outputs,
+    initializers: [
+      tensor('fcW', 'float32', [2 * C, LATENT], [...seededUniform(2 * C * LATENT, 3, -0.5, 0.5)]),
+      tensor('fcB', 'float32', [2 * C], [...new Array<number>(C).fill(1), ...new Array<number>(C).fill(0)]),
+      tensor('s0', 'int64', [1], [0]), tensor('sC', 'int64', [1], [C]), tensor('s2C', 'int64', [1], [2 * C]), tensor('ax1', 'int64', [1], [1]),
+      tensor('eps', 'float32', [], [1e-8]), tensor('one', 'float32', [], [1]),
+    ],
+    nodes: [
+      node('Gemm', ['source', 'fcW', 'fcB'], ['s'], { transB: { i: 1 } }),
+      node('Unsqueeze', ['s'], ['s2'], { axes: { ints: [2] } }),
+      node('Unsqueeze', ['s2'], ['s3'], { axes: { ints: [3] } }),
+      node('Slice', ['s3', 's0', 'sC', 'ax1'], ['gamma']),
+      node('Slice', ['s3', 'sC', 's2C', 'ax1'], ['beta']),
+      node('ReduceMean', ['y'], ['mean'], { axes: { ints: [2, 3] }, keepdims: { i: 1 } }),
+      node('Sub', ['y', 'mean'], ['centred']),
+      node('Mul', ['centred', 'centred'], ['sq']),
+      node('ReduceMean', ['sq'], ['var'], { axes: { ints: [2, 3] }, keepdims: { i: 1 } }),
+      node('Add', ['var', 'eps'], ['varEps']),
+      node('Sqrt', ['varEps'], ['sd']),
+      node('Div', ['one', 'sd'], ['inv']),
+      node('Mul', ['centred', 'inv'], ['normed']),
+      node('Mul', ['gamma', 'normed'], ['scaled']),
+      node('Add', ['scaled', 'beta'], options.relu ? ['shifted'] : ['out']),
+      ...(options.relu ? [node('Relu', ['shifted'], ['out'])] : []),
+    ],
+  });
+}
+
+const feeds = { y: seededUniform(N * C * H * W, 11, -2, 3), source: seededUniform(N * LATENT, 12, -1, 1) };
+
+function fusedSteps(bytes: Uint8Array): { opTypes: string[]; params: InstanceNormParams[] } {
+  const m = parseModel(bytes);
+  const g = optimizeGraph(specializeGraph(m, new Map([['y', { type: 'float32', dims: [N, C, H, W] }], ['source', { type: 'float32', dims: [N, LATENT] }]])));
+  return {
+    opTypes: g.steps.map((s) => s.node.opType),
+    params: g.steps.filter((s) => s.node.opType === 'InstanceNormalization').map((s) => s.params as InstanceNormParams),
+  };
+}
+
+async function relativeErrorAgainstOrt(bytes: Uint8Array): Promise<number> {
+  const ours = await InferenceSession.create(bytes, { backend: 'cpu' });
+  const got = (await ours.run({ y: new Tensor('float32', feeds.y, [N, C, H, W]), source: new Tensor('float32', feeds.source, [N, LATENT]) })).out!.data as Float32Array;
+  const ref = await ort.InferenceSession.create(bytes);
+  const want = (await ref.run({ y: new ort.Tensor('float32', feeds.y, [N, C, H, W]), source: new ort.Tensor('float32', feeds.source, [N, LATENT]) })).out!.data as Float32Array;
+  let diff = 0;
+  let scale = 0;
+  want.forEach((v, i) => { diff = Math.max(diff, Math.abs(got[i]! - v)); scale = Math.max(scale, Math.abs(v)); });
+  return diff / scale;
+}
+
+describe('written-out instance normalisation', () => {
+  for (const relu of [true, false]) {
+    it(`fuses into one step with per-sample γ/β${relu ? ' and the Relu' : ''}, within 1e-4 of onnxruntime`, async () => {
+      const bytes = model({ relu });
+      const { opTypes, params } = fusedSteps(bytes);
+      assert.deepEqual(opTypes.filter((t) => ['ReduceMean', 'Sub', 'Sqrt', 'Div', 'Mul', 'Relu'].includes(t)), []);
+      assert.equal(params.length, 1);
+      assert.deepEqual({ ...params[0]!, epsilon: Math.fround(params[0]!.epsilon) }, { epsilon: Math.fround(1e-8), batch: N, channels: C, plane: H * W, affine: 'sample', relu });
+      // The project's fp32 bound: float64 plane statistics on our side, float32 op by op on onnxruntime's.
+      const err = await relativeErrorAgainstOrt(bytes);
+      assert.ok(err <= PARITY_BOUND, `relative error ${err}`);
+    });
+  }
+
+  it('is left alone when an intermediate is read outside the pattern', async () => {
+    const bytes = model({ relu: true, leak: true });
+    const { opTypes } = fusedSteps(bytes);
+    assert.ok(!opTypes.includes('InstanceNormalization'));
+    assert.equal(opTypes.filter((t) => t === 'ReduceMean').length, 2);
+    const err = await relativeErrorAgainstOrt(bytes);
+    assert.ok(err <= PARITY_BOUND, `relative error ${err}`);
+  });
+});
