@@ -96,7 +96,7 @@ function matchAt(editor: GraphEditor, first: number): Match | undefined {
     step: {
       node: { ...meanStep.node, opType: 'InstanceNormalization', name: meanStep.node.name, inputs: [y, gamma, beta], outputs: [last[1].outputs[0]!] },
       module: instanceNorm,
-      params: { epsilon, batch: n, channels: c, plane: h * w, affine, relu },
+      params: { epsilon, batch: n, channels: c, plane: h * w, affine, gammaOffset: 0, betaOffset: 0, relu },
       inputs: [y, gamma, beta],
       outputs: [last[1].outputs[0]!],
       outputTypes: last[1].outputTypes,

@@ -17,6 +17,7 @@ import { PARITY_BOUND, seededUniform } from '../parity/parity.js';
 
 const [N, C, H, W] = [2, 4, 5, 6];
 const LATENT = 8;
+const ints1 = (name: string, v: number) => tensor(name, 'int64', [1], [v]);
 
 /** The pattern as make_inswapper.py writes it (opset 11), with γ/β per sample; `leak` also outputs the centred value. */
 function model(options: { relu: boolean; leak?: boolean }): Uint8Array {
@@ -53,22 +54,65 @@ function model(options: { relu: boolean; leak?: boolean }): Uint8Array {
   });
 }
 
+/**
+ * `units` instance norms in a row on a batch of one, each with γ/β from its own Gemm on `source` (INSwapper's
+ * residual stack in miniature): the Gemms merge into one and every norm reads its columns of it.
+ */
+function stack(units: number): Uint8Array {
+  const nodes = [];
+  const initializers = [ints1('s0', 0), ints1('sC', C), ints1('s2C', 2 * C), ints1('ax1', 1), tensor('eps', 'float32', [], [1e-8]), tensor('one', 'float32', [], [1])];
+  let x = 'y';
+  for (let u = 0; u < units; u++) {
+    const p = (name: string): string => `${name}_${u}`;
+    initializers.push(tensor(p('fcW'), 'float32', [2 * C, LATENT], [...seededUniform(2 * C * LATENT, 20 + u, -0.5, 0.5)]));
+    initializers.push(tensor(p('fcB'), 'float32', [2 * C], [...seededUniform(2 * C, 40 + u, 0.5, 1.5)]));
+    nodes.push(
+      node('Gemm', ['source', p('fcW'), p('fcB')], [p('s')], { transB: { i: 1 } }),
+      node('Unsqueeze', [p('s')], [p('s2')], { axes: { ints: [2] } }),
+      node('Unsqueeze', [p('s2')], [p('s3')], { axes: { ints: [3] } }),
+      node('Slice', [p('s3'), 's0', 'sC', 'ax1'], [p('gamma')]),
+      node('Slice', [p('s3'), 'sC', 's2C', 'ax1'], [p('beta')]),
+      node('ReduceMean', [x], [p('mean')], { axes: { ints: [2, 3] }, keepdims: { i: 1 } }),
+      node('Sub', [x, p('mean')], [p('centred')]),
+      node('Mul', [p('centred'), p('centred')], [p('sq')]),
+      node('ReduceMean', [p('sq')], [p('var')], { axes: { ints: [2, 3] }, keepdims: { i: 1 } }),
+      node('Add', [p('var'), 'eps'], [p('varEps')]),
+      node('Sqrt', [p('varEps')], [p('sd')]),
+      node('Div', ['one', p('sd')], [p('inv')]),
+      node('Mul', [p('centred'), p('inv')], [p('normed')]),
+      node('Mul', [p('gamma'), p('normed')], [p('scaled')]),
+      node('Add', [p('scaled'), p('beta')], [u === units - 1 ? 'out' : p('shifted')]),
+    );
+    if (u < units - 1) nodes.push(node('Relu', [p('shifted')], [p('act')]));
+    x = p('act');
+  }
+  return buildModel({
+    opsets: { '': 11 },
+    inputs: [valueInfo('y', DT.FLOAT, [1, C, H, W]), valueInfo('source', DT.FLOAT, [1, LATENT])],
+    outputs: [valueInfo('out', DT.FLOAT, [1, C, H, W])],
+    initializers,
+    nodes,
+  });
+}
+
 const feeds = { y: seededUniform(N * C * H * W, 11, -2, 3), source: seededUniform(N * LATENT, 12, -1, 1) };
 
-function fusedSteps(bytes: Uint8Array): { opTypes: string[]; params: InstanceNormParams[] } {
+function fusedSteps(bytes: Uint8Array, n = N): { opTypes: string[]; params: InstanceNormParams[] } {
   const m = parseModel(bytes);
-  const g = optimizeGraph(specializeGraph(m, new Map([['y', { type: 'float32', dims: [N, C, H, W] }], ['source', { type: 'float32', dims: [N, LATENT] }]])));
+  const g = optimizeGraph(specializeGraph(m, new Map([['y', { type: 'float32', dims: [n, C, H, W] }], ['source', { type: 'float32', dims: [n, LATENT] }]])));
   return {
     opTypes: g.steps.map((s) => s.node.opType),
     params: g.steps.filter((s) => s.node.opType === 'InstanceNormalization').map((s) => s.params as InstanceNormParams),
   };
 }
 
-async function relativeErrorAgainstOrt(bytes: Uint8Array): Promise<number> {
+async function relativeErrorAgainstOrt(bytes: Uint8Array, n = N): Promise<number> {
+  const y = feeds.y.subarray(0, n * C * H * W);
+  const source = feeds.source.subarray(0, n * LATENT);
   const ours = await InferenceSession.create(bytes, { backend: 'cpu' });
-  const got = (await ours.run({ y: new Tensor('float32', feeds.y, [N, C, H, W]), source: new Tensor('float32', feeds.source, [N, LATENT]) })).out!.data as Float32Array;
+  const got = (await ours.run({ y: new Tensor('float32', y, [n, C, H, W]), source: new Tensor('float32', source, [n, LATENT]) })).out!.data as Float32Array;
   const ref = await ort.InferenceSession.create(bytes);
-  const want = (await ref.run({ y: new ort.Tensor('float32', feeds.y, [N, C, H, W]), source: new ort.Tensor('float32', feeds.source, [N, LATENT]) })).out!.data as Float32Array;
+  const want = (await ref.run({ y: new ort.Tensor('float32', y, [n, C, H, W]), source: new ort.Tensor('float32', source, [n, LATENT]) })).out!.data as Float32Array;
   let diff = 0;
   let scale = 0;
   want.forEach((v, i) => { diff = Math.max(diff, Math.abs(got[i]! - v)); scale = Math.max(scale, Math.abs(v)); });
@@ -82,7 +126,7 @@ describe('written-out instance normalisation', () => {
       const { opTypes, params } = fusedSteps(bytes);
       assert.deepEqual(opTypes.filter((t) => ['ReduceMean', 'Sub', 'Sqrt', 'Div', 'Mul', 'Relu'].includes(t)), []);
       assert.equal(params.length, 1);
-      assert.deepEqual({ ...params[0]!, epsilon: Math.fround(params[0]!.epsilon) }, { epsilon: Math.fround(1e-8), batch: N, channels: C, plane: H * W, affine: 'sample', relu });
+      assert.deepEqual({ ...params[0]!, epsilon: Math.fround(params[0]!.epsilon) }, { epsilon: Math.fround(1e-8), batch: N, channels: C, plane: H * W, affine: 'sample', gammaOffset: 0, betaOffset: 0, relu });
       // The project's fp32 bound: float64 plane statistics on our side, float32 op by op on onnxruntime's.
       const err = await relativeErrorAgainstOrt(bytes);
       assert.ok(err <= PARITY_BOUND, `relative error ${err}`);
@@ -96,5 +140,21 @@ describe('written-out instance normalisation', () => {
     assert.equal(opTypes.filter((t) => t === 'ReduceMean').length, 2);
     const err = await relativeErrorAgainstOrt(bytes);
     assert.ok(err <= PARITY_BOUND, `relative error ${err}`);
+  });
+
+  it('on a batch of one, reads γ/β through the views and merges the per-unit Gemms into one', async () => {
+    const bytes = stack(3);
+    const { opTypes, params } = fusedSteps(bytes, 1);
+    assert.deepEqual(opTypes, ['Gemm', 'InstanceNormalization', 'InstanceNormalization', 'InstanceNormalization']);
+    // Unit u's γ starts at column 2C·u of the merged projection, its β C columns later.
+    assert.deepEqual(params.map((p) => [p.gammaOffset, p.betaOffset, p.relu]), [[0, C, true], [2 * C, 3 * C, true], [4 * C, 5 * C, false]]);
+    const err = await relativeErrorAgainstOrt(bytes, 1);
+    assert.ok(err <= PARITY_BOUND, `relative error ${err}`);
+  });
+
+  it('keeps the Slices and Gemms of a batch of two (γ/β rows are not one contiguous run)', () => {
+    const { opTypes } = fusedSteps(model({ relu: true }));
+    assert.equal(opTypes.filter((t) => t === 'Slice').length, 2);
+    assert.equal(opTypes.filter((t) => t === 'Gemm').length, 1);
   });
 });

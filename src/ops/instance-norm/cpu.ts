@@ -19,6 +19,12 @@ export interface InstanceNormParams {
   readonly plane: number;
   /** 'channel': γ and β hold C values; 'sample': N·C values, indexed by n·C + c. */
   readonly affine: 'channel' | 'sample';
+  /**
+   * Where γ and β start in their inputs, in elements: graph passes point them into a larger tensor (a slice of
+   * one projection that computes every unit's γ and β at once) instead of copying the slice out.
+   */
+  readonly gammaOffset: number;
+  readonly betaOffset: number;
   readonly relu: boolean;
 }
 
@@ -35,7 +41,7 @@ export const instanceNorm: OpModule<InstanceNormParams> = {
       if (t.dims.length !== 1 || t.dims[0] !== channels) throw new GraphError(`${what} has shape ${JSON.stringify(t.dims)}, expected [${channels}]`, nodeLabel(node), node.opType);
     }
     return {
-      params: { epsilon: attrFloat(node, 'epsilon', 1e-5), batch, channels, plane: elementCount(x.dims.slice(2)), affine: 'channel', relu: false },
+      params: { epsilon: attrFloat(node, 'epsilon', 1e-5), batch, channels, plane: elementCount(x.dims.slice(2)), affine: 'channel', gammaOffset: 0, betaOffset: 0, relu: false },
       outputs: [{ type: 'float32', dims: x.dims }],
     };
   },
@@ -56,8 +62,8 @@ export const instanceNorm: OpModule<InstanceNormParams> = {
       for (let i = base; i < base + plane; i++) { const d = Math.fround(x[i]! - mean); squares += d * d; }
       const inv = Math.fround(1 / Math.sqrt(Math.fround(squares / plane) + params.epsilon));
       const a = params.affine === 'sample' ? p : p % channels;
-      const g = gamma[a]!;
-      const b = beta[a]!;
+      const g = gamma[params.gammaOffset + a]!;
+      const b = beta[params.betaOffset + a]!;
       for (let i = base; i < base + plane; i++) {
         const v = g * Math.fround(Math.fround(x[i]! - mean) * inv) + b;
         y[i] = params.relu && v < 0 ? 0 : v;

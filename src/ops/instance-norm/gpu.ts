@@ -12,9 +12,11 @@ const BLOCK = 32;
 
 const BINDINGS = [{ kind: 'input', index: 0 }, { kind: 'input', index: 1 }, { kind: 'input', index: 2 }, { kind: 'output', index: 0 }] as const;
 
-function epilogue(p: InstanceNormParams, s: ShapeValues): { affineIndex: string; store: (v: string) => string } {
+function epilogue(p: InstanceNormParams, s: ShapeValues): { gamma: string; beta: string; store: (v: string) => string } {
+  const a = p.affine === 'sample' ? 'o' : `(o % ${s.u('channels', p.channels)})`;
   return {
-    affineIndex: p.affine === 'sample' ? 'o' : `(o % ${s.u('channels', p.channels)})`,
+    gamma: `gamma[${s.u('gammaOffset', p.gammaOffset)} + ${a}]`,
+    beta: `beta[${s.u('betaOffset', p.betaOffset)} + ${a}]`,
     store: (v) => (p.relu ? `max(${v}, 0.0f)` : v),
   };
 }
@@ -33,7 +35,7 @@ export const instanceNormGpu: GpuKernel<InstanceNormParams> = {
     const n = s.u('plane', p.plane);
     const count = s.f('planeF', p.plane);
     const eps = s.generic ? s.bits('epsilon', p.epsilon) : f32(p.epsilon);
-    const { affineIndex, store } = epilogue(p, s);
+    const { gamma, beta, store } = epilogue(p, s);
     if (!software && !s.generic) {
       const g = grid(planes, 1, maxWorkgroupsPerDimension, s);
       const tree = `  workgroupBarrier();
@@ -59,9 +61,8 @@ ${tree}
   partial[lid] = acc;
 ${tree}
   let inv = 1.0f / sqrt(partial[0] / ${count} + ${eps});
-  let a = ${affineIndex};
-  let gm = gamma[a];
-  let bt = beta[a];
+  let gm = ${gamma};
+  let bt = ${beta};
   for (var r = lid; r < ${n}; r += ${WORKGROUP}u) { y[base + r] = ${store('gm * ((x[base + r] - mean) * inv) + bt')}; }
 }
 `;
@@ -86,9 +87,8 @@ ${blocked('part += x[base + r];')}
   let mean = acc / ${count};
 ${blocked('let d = x[base + r] - mean; part += d * d;')}
   let inv = 1.0f / sqrt(acc / ${count} + ${eps});
-  let a = ${affineIndex};
-  let gm = gamma[a];
-  let bt = beta[a];
+  let gm = ${gamma};
+  let bt = ${beta};
   for (var r = 0u; r < ${n}; r++) { y[base + r] = ${store('gm * ((x[base + r] - mean) * inv) + bt')}; }
 }
 `;
