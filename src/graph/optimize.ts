@@ -2,6 +2,7 @@ import { dropDeadSteps, type StaticGraph } from './specialize.js';
 import { foldBatchNormIntoConv } from './fold-batch-norm.js';
 import { fuseActivations, fuseResidualAdd, removeIdentities } from './fuse-epilogues.js';
 import { GraphEditor } from './editor.js';
+import { foldReflectPadIntoConv } from './fold-reflect-pad.js';
 import { fuseInstanceNorm } from './fuse-instance-norm.js';
 import { mergeAffineGemms } from './merge-affine-gemms.js';
 
@@ -9,13 +10,14 @@ import { mergeAffineGemms } from './merge-affine-gemms.js';
  * Graph passes run after specialisation, before a backend compiles the graph. Order matters: BN folds into the
  * conv's weights first, then a residual Add joins the conv, then the activation after the Add. Instance
  * normalisation written out as ops becomes one step before any of them could take its Relu, and then reads
- * its γ and β from one merged projection.
+ * its γ and β from one merged projection. A reflect Pad becomes its Conv's pad mode.
  */
 export function optimizeGraph(graph: StaticGraph): StaticGraph {
   const editor = new GraphEditor(graph);
   removeIdentities(editor);
   fuseInstanceNorm(editor);
   mergeAffineGemms(editor);
+  foldReflectPadIntoConv(editor);
   foldBatchNormIntoConv(editor);
   fuseResidualAdd(editor);
   fuseActivations(editor);

@@ -24,7 +24,8 @@ export const convGpu: GpuKernel<ConvParams> = {
     const ep = epilogueWgsl(p.epilogue, hasBias ? { kind: 'input', index: 2 } : undefined, p.epilogue.residual ? { kind: 'input', index: 3 } : undefined, shape);
     const [, c, , ] = p.inDims;
     const [, m] = p.outDims;
-    const depthwise = p.group === c && m === c;
+    // Reflect pads go through the windowed GEMM, which handles groups too.
+    const depthwise = p.group === c && m === c && p.padMode !== 'reflect';
     const dispatches = depthwise
       ? [depthwiseConv(p, ep.bindings, ep.fn, maxWorkgroupsPerDimension, shape)]
       : gemmConv(p, ep.bindings, ep.fn, { software, maxWorkgroupsPerDimension, shape });
@@ -82,14 +83,26 @@ function gemmConv(p: ConvParams, extra: Extra, epilogueFn: string, options: { so
     const helper = `fn sampleInput(xBase: u32, iy0: i32, ix0: i32, kIdx: u32) -> f32 {
   let ci = kIdx / ${s.u('taps', kh * kw)};
   let tap = kIdx % ${s.u('taps', kh * kw)};
-  let iy = iy0 + i32(tap / ${s.u('kernelW', kw)}) * ${s.i('dilY', dh)};
-  let ix = ix0 + i32(tap % ${s.u('kernelW', kw)}) * ${s.i('dilX', dw)};
-  if (iy < 0 || iy >= ${s.i('inH', h)} || ix < 0 || ix >= ${s.i('inW', w)}) { return 0.0f; }
+  ${p.padMode === 'reflect' ? 'var' : 'let'} iy = iy0 + i32(tap / ${s.u('kernelW', kw)}) * ${s.i('dilY', dh)};
+  ${p.padMode === 'reflect' ? 'var' : 'let'} ix = ix0 + i32(tap % ${s.u('kernelW', kw)}) * ${s.i('dilX', dw)};
+${outsideInput(p, s, h, w)}
   return x[xBase + ci * ${s.u('inPlane', h * w)} + u32(iy) * ${s.u('inW', w)} + u32(ix)];
 }`;
     spec = { m: mg, n: cols, k, batches: p.group, declarations: `${decl}\n${epilogueFn}\n${helper}`, columnSetup, loadA, loadB, store };
   }
   return matmulDispatches(spec, bindings, options);
+}
+
+/**
+ * What a tap outside the input reads: zero, or with reflect pads the mirrored position (the border row or column
+ * itself not repeated, as ONNX Pad's reflect mode), so a reflect Pad costs no padded copy.
+ */
+function outsideInput(p: ConvParams, s: ShapeValues, h: number, w: number): string {
+  if (p.padMode !== 'reflect') return `  if (iy < 0 || iy >= ${s.i('inH', h)} || ix < 0 || ix >= ${s.i('inW', w)}) { return 0.0f; }`;
+  return `  iy = select(iy, -iy, iy < 0);
+  iy = select(iy, 2 * (${s.i('inH', h)} - 1) - iy, iy >= ${s.i('inH', h)});
+  ix = select(ix, -ix, ix < 0);
+  ix = select(ix, 2 * (${s.i('inW', w)} - 1) - ix, ix >= ${s.i('inW', w)});`;
 }
 
 const DEPTHWISE_WORKGROUP = 128;

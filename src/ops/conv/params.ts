@@ -15,6 +15,11 @@ export interface ConvParams {
   readonly dilations: readonly [number, number];
   /** top, left, bottom, right */
   readonly pads: readonly [number, number, number, number];
+  /**
+   * 'reflect': the pads mirror the input (an ONNX Pad in reflect mode folded in by graph/fold-reflect-pad.ts, so
+   * no padded copy is written); absent: zeros, as ONNX Conv pads.
+   */
+  readonly padMode?: 'reflect';
   readonly inDims: readonly [number, number, number, number];
   readonly outDims: readonly [number, number, number, number];
   /** Rank of the original tensors (3 for Conv1d, 4 for Conv2d). */
