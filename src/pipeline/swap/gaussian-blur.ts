@@ -1,3 +1,5 @@
+import { fullRegion, growRegion, type PixelRegion } from './region.js';
+
 /**
  * `cv2.GaussianBlur(img, (ksize, ksize), 0)` for a one-channel float32 image (BORDER_REFLECT_101, OpenCV's default):
  * the kernel of cv2.getGaussianKernel, a separable filter in float32, rows first, then columns.
@@ -55,8 +57,12 @@ export function reflect101(p: number, n: number): number {
  * with the symmetric kernel: s = k_c·v_c, then s = fma(v₊ⱼ + v₋ⱼ, k_c+ⱼ, s) (the AVX2 symmetric column filter). Every
  * step rounds to float32. As OpenCV does for non-constant borders, a one-row (one-column) image is not blurred
  * vertically (horizontally).
+ * With `nonZero`, the image must be 0 outside that region: only the region grown by the kernel's radius is computed
+ * (reading the whole image, reflections included), the rest is 0, which is what the full filter gives there.
  */
-export function gaussianBlur(src: Float32Array, width: number, height: number, ksize: number, sigma = 0): Float32Array {
+export function gaussianBlur(
+  src: Float32Array, width: number, height: number, ksize: number, sigma = 0, nonZero: PixelRegion = fullRegion(width, height),
+): Float32Array {
   if (src.length !== width * height) throw new RangeError(`image has ${src.length} values, ${width}×${height} needs ${width * height}`);
   const kx = width === 1 ? new Float32Array([1]) : gaussianKernel(ksize, sigma);
   const ky = height === 1 ? new Float32Array([1]) : gaussianKernel(ksize, sigma);
@@ -64,25 +70,28 @@ export function gaussianBlur(src: Float32Array, width: number, height: number, k
   // Row pass into a float32 buffer.
   const rows = new Float32Array(width * height);
   const rx = (kx.length - 1) / 2;
+  const ry = (ky.length - 1) / 2;
+  const cols = growRegion(nonZero, rx, width, height);
+  const grown = growRegion(nonZero, ry, width, height);
   const line = new Float32Array(width + 2 * rx);
-  for (let y = 0; y < height; y++) {
+  // Rows outside nonZero are 0 and stay 0; columns are needed up to rx beyond it.
+  for (let y = nonZero.y0; y < nonZero.y1; y++) {
     const base = y * width;
     for (let i = 0; i < line.length; i++) line[i] = src[base + reflect101(i - rx, width)]!;
-    for (let x = 0; x < width; x++) {
+    for (let x = cols.x0; x < cols.x1; x++) {
       let s = f32(kx[0]! * line[x]!);
       for (let j = 1; j < kx.length; j++) s = f32(line[x + j]! * kx[j]! + s);
       rows[base + x] = s;
     }
   }
   // Column pass, symmetric form, over reflected row indices.
-  const ry = (ky.length - 1) / 2;
   const out = new Float32Array(width * height);
   const rowOf = new Int32Array(height + 2 * ry);
   for (let i = 0; i < rowOf.length; i++) rowOf[i] = reflect101(i - ry, height) * width;
   const centre = ky[ry]!;
-  for (let y = 0; y < height; y++) {
+  for (let y = grown.y0; y < grown.y1; y++) {
     const c = rowOf[y + ry]!;
-    for (let x = 0; x < width; x++) {
+    for (let x = cols.x0; x < cols.x1; x++) {
       let s = f32(centre * rows[c + x]!);
       for (let j = 1; j <= ry; j++) {
         const pair = f32(rows[rowOf[y + ry + j]! + x]! + rows[rowOf[y + ry - j]! + x]!);

@@ -4,6 +4,7 @@ import { createBgrImage, type BgrImage } from '../image.js';
 import { warpAffine, warpAffineFloat32 } from '../preprocess/warp-affine.js';
 import { erodeRect } from './erode.js';
 import { gaussianBlur } from './gaussian-blur.js';
+import { growRegion, type PixelRegion } from './region.js';
 
 /** The soft paste mask of InsightFace's INSwapper paste-back, with the sizes that shaped it. */
 export interface PasteMask {
@@ -15,6 +16,8 @@ export interface PasteMask {
   readonly erodeSize: number;
   /** Gaussian kernel side `2 · max(mask_size // 20, 5) + 1`. */
   readonly blurSize: number;
+  /** Where the mask can be non-zero (it is exactly 0 elsewhere). */
+  readonly region: PixelRegion;
 }
 
 /**
@@ -29,8 +32,15 @@ export function pasteMask(m: Affine2x3, cropSize: number, width: number, height:
   const white = new Float32Array(cropSize * cropSize).fill(255);
   const warped = warpAffineFloat32(white, cropSize, cropSize, im, width, height);
   let minRow = Infinity, maxRow = -Infinity, minCol = Infinity, maxCol = -Infinity;
+  // Bounding box of the non-zero pixels: erosion and blur are computed there (and the blur's reach) only.
+  let x0 = width, y0 = height, x1 = 0, y1 = 0;
   for (let y = 0, i = 0; y < height; y++) {
     for (let x = 0; x < width; x++, i++) {
+      if (warped[i] === 0) continue;
+      if (x < x0) x0 = x;
+      if (x >= x1) x1 = x + 1;
+      if (y < y0) y0 = y;
+      if (y >= y1) y1 = y + 1;
       if (warped[i]! > 20) warped[i] = 255;
       if (warped[i] === 255) {
         if (y < minRow) minRow = y;
@@ -46,10 +56,14 @@ export function pasteMask(m: Affine2x3, cropSize: number, width: number, height:
   const maskSize = Math.trunc(Math.sqrt((maxRow - minRow) * (maxCol - minCol)));
   const erodeSize = Math.max(Math.floor(maskSize / 10), 10);
   const blurSize = 2 * Math.max(Math.floor(maskSize / 20), 5) + 1;
-  const eroded = erodeRect(warped, width, height, erodeSize);
-  const mask = gaussianBlur(eroded, width, height, blurSize, 0);
-  for (let i = 0; i < mask.length; i++) mask[i] = mask[i]! / 255;
-  return { mask, maskSize, erodeSize, blurSize };
+  const covered = { x0, y0, x1, y1 };
+  const eroded = erodeRect(warped, width, height, erodeSize, covered);
+  const mask = gaussianBlur(eroded, width, height, blurSize, 0, covered);
+  const region = growRegion(covered, (blurSize - 1) / 2, width, height);
+  for (let y = region.y0; y < region.y1; y++) {
+    for (let i = y * width + region.x0; i < y * width + region.x1; i++) mask[i] = mask[i]! / 255;
+  }
+  return { mask, maskSize, erodeSize, blurSize, region };
 }
 
 /**
@@ -62,13 +76,14 @@ export function pasteBack(image: BgrImage, crop: BgrImage, m: Affine2x3): BgrIma
   if (crop.width !== crop.height) throw new ImageError(`the swapped crop is ${crop.width}×${crop.height}, expected a square`);
   const { width, height } = image;
   const fake = warpAffine(crop, invertAffine(m), width, height);
-  const { mask } = pasteMask(m, crop.width, width, height);
-  const out = createBgrImage(width, height);
+  const { mask, region } = pasteMask(m, crop.width, width, height);
+  // Outside the mask's region mask = 0, where the blend gives the image itself (0·fake + 1·image, exact).
+  const out = createBgrImage(width, height, image.data.slice());
   const f32 = Math.fround;
   const src = image.data;
   const fk = fake.data;
   const dst = out.data;
-  for (let i = 0, p = 0; i < mask.length; i++, p += 3) {
+  for (let y = region.y0; y < region.y1; y++) for (let i = y * width + region.x0, p = 3 * i; i < y * width + region.x1; i++, p += 3) {
     const a = mask[i]!;
     const b = f32(1 - a);
     for (let c = 0; c < 3; c++) {

@@ -94,6 +94,19 @@ describe('Gaussian blur (cv2.GaussianBlur, sigma 0, BORDER_REFLECT_101)', () => 
   });
 });
 
+describe('erode and blur restricted to the non-zero region give the full filters\' result', () => {
+  const rnd = seededRandom(9);
+  const w = 40, h = 30;
+  // Non-zero only in columns 0…11 and rows 18…29: touching two borders, so reflection matters.
+  const region = { x0: 0, y0: 18, x1: 12, y1: 30 };
+  const img = Float32Array.from({ length: w * h }, (_, i) => {
+    const x = i % w, y = Math.floor(i / w);
+    return x < region.x1 && y >= region.y0 ? 1 + Math.floor(rnd() * 254) : 0;
+  });
+  it('erode', () => assert.deepEqual(erodeRect(img, w, h, 6, region), erodeRect(img, w, h, 6)));
+  it('blur', () => assert.deepEqual(gaussianBlur(img, w, h, 11, 0, region), gaussianBlur(img, w, h, 11)));
+});
+
 describe('pasteMask and pasteBack', () => {
   // The crop sits at (20, 30) of a 200×190 image: M (image → crop) is a translation by (−20, −30).
   const m: Affine2x3 = [1, 0, -20, 0, 1, -30];
