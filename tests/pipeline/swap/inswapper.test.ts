@@ -12,22 +12,10 @@ import { Face } from '../../../src/pipeline/face.js';
 import { ARCFACE_TEMPLATE, estimateNorm } from '../../../src/pipeline/norm-crop.js';
 import { warpAffine } from '../../../src/pipeline/preprocess/warp-affine.js';
 import { INSwapper } from '../../../src/pipeline/swap/inswapper.js';
-import { buildModel, DT, node, tensor, valueInfo } from '../../parser/onnx-builder.js';
+import { DT, node, tensor, valueInfo } from '../../parser/onnx-builder.js';
+import { identity512, swapModel, type Init } from './swap-models.js';
 import { imageFrom, px, seededRandom } from '../helpers.js';
 import { sharedDir } from './golden-swap.js';
-
-type Init = ReturnType<typeof tensor>;
-const identity512 = (): number[] => Array.from({ length: 512 * 512 }, (_, i) => (i % 513 === 0 ? 1 : 0));
-
-/** A model with INSwapper's inputs and output whose network is `output = target` (Identity), `emap` last. */
-function swapModel(options: { inputs?: ReturnType<typeof valueInfo>[]; initializers?: Init[]; nodes?: ReturnType<typeof node>[] } = {}): Uint8Array {
-  return buildModel({
-    inputs: options.inputs ?? [valueInfo('target', DT.FLOAT, [1, 3, 128, 128]), valueInfo('source', DT.FLOAT, [1, 512])],
-    outputs: [valueInfo('output', DT.FLOAT, [1, 3, 128, 128])],
-    initializers: options.initializers ?? [tensor('emap', 'float32', [512, 512], identity512())],
-    nodes: options.nodes ?? [node('Identity', ['target'], ['output'])],
-  });
-}
 
 /** Five keypoints placing a face of `scale` × the 128-crop template with its crop's top-left at (x0, y0). */
 function kpsAt(x0: number, y0: number, scale: number): Float32Array {
