@@ -62,9 +62,11 @@ export type SwapNetwork = (target: Float32Array, latent: Float32Array) => Promis
  */
 export class INSwapper {
   readonly taskname = 'inswapper';
-  /** InsightFace's `input_mean` / `input_std` for this model. */
+  /** InsightFace's `input_mean` for this model: the blob is RGB / 255. */
   readonly inputMean = 0;
+  /** InsightFace's `input_std` for this model. */
   readonly inputStd = 255;
+  /** The crop side (InsightFace's `input_size[0]`). */
   readonly inputSize = SWAP_SIZE;
 
   private constructor(
@@ -158,6 +160,7 @@ export class INSwapper {
     return pasteBack(img, crop, M);
   }
 
+  /** Releases the session (its backend and compiled plans); the swapper cannot run afterwards. */
   async release(): Promise<void> {
     await this.releaseNetwork();
   }
@@ -209,7 +212,8 @@ function normedEmbedding(source: SwapSource): Float32Array {
   return out;
 }
 
-interface SwapModelParts {
+/** What checkSwapModel finds: emap and the names of the two inputs and the output. */
+export interface SwapModelParts {
   readonly emap: Float32Array;
   readonly targetName: string;
   readonly latentName: string;
