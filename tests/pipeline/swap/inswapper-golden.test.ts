@@ -10,7 +10,12 @@
  * face 3 is exact (checked below).
  *
  * Each distinct network input runs once (memoized): the all-faces pass reuses the crops' runs when its crops are
- * the same, which they are on t1 (the faces' crops do not overlap).
+ * the same, which they are on t1 (the faces' crops do not overlap). Our engine runs the replica in ~0.8 s a call on
+ * this 2-core box, so the file runs 6 calls of ours and 6 of onnxruntime-node's (~80 ms each).
+ *
+ * onnxruntime-node's output isolates our arithmetic from our engine: given InsightFace's own M, the crops are within
+ * ±1 and face 3's paste-back is exact. While our engine lacks an op of the replica (UnsupportedOpError only), its
+ * cases are todo and the three comparisons run on onnxruntime-node's output instead, so the arithmetic stays tested.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -67,6 +72,32 @@ function goldenCases(label: string, swapperOf: () => INSwapper, runs: () => numb
   });
 }
 
+/** Our engine on the replica, or the missing op's message (any other failure to load is a real failure). */
+async function ourEngine(): Promise<{ session: InferenceSession } | { missing: string }> {
+  try {
+    return { session: await InferenceSession.create(bytes, { backend: 'cpu' }) };
+  } catch (error) {
+    if (!(error instanceof UnsupportedOpError)) throw error;
+    return { missing: error.message };
+  }
+}
+
+const ours = await ourEngine();
+
+describe('INSwapper on the replica through our own InferenceSession (cpu backend)', () => {
+  if ('missing' in ours) {
+    it('our engine runs the replica', { todo: `waits for an op: ${ours.missing}` }, () => { assert.fail(ours.missing); });
+    return;
+  }
+  const { session } = ours;
+  // fromSession checks the model and reads emap as create does; the memo sits between it and the session.
+  const checked = INSwapper.fromSession(session);
+  const network = memoized((target, latent) => runSession(session, target, latent));
+  const swapper = INSwapper.withNetwork(session.model.graph, network);
+  after(() => checked.release());
+  goldenCases('our engine', () => swapper, () => network.runs());
+});
+
 describe('INSwapper arithmetic on onnxruntime-node\'s network output (pre-processing, latent, truncation, paste-back)', () => {
   let session: ort.InferenceSession;
   let network: ReturnType<typeof memoized>;
@@ -81,8 +112,6 @@ describe('INSwapper arithmetic on onnxruntime-node\'s network output (pre-proces
     swapper = INSwapper.withNetwork(parseModel(bytes).graph, network);
   });
   after(async () => { await session.release(); });
-
-  goldenCases('ORT network', () => swapper, () => network.runs());
 
   it('ORT network: with InsightFace\'s own M, the crops are within ±1 and face 3\'s paste-back is exact', async (t) => {
     const image = await decodeImageNode(t1Path);
@@ -104,29 +133,9 @@ describe('INSwapper arithmetic on onnxruntime-node\'s network output (pre-proces
       }
     }
   });
-});
 
-describe('INSwapper on the replica through our own InferenceSession (cpu backend)', async () => {
-  let swapper: INSwapper | undefined;
-  let network: ReturnType<typeof memoized> | undefined;
-  let missing: string | undefined;
-  try {
-    const session = await InferenceSession.create(bytes, { backend: 'cpu' });
-    const inner = INSwapper.fromSession(session);
-    network = memoized((target, latent) => runSession(session, target, latent));
-    swapper = INSwapper.withNetwork(session.model.graph, network);
-    after(() => inner.release());
-  } catch (error) {
-    // Only a missing op may defer these cases (Pad reflect, ReduceMean, Resize linear are being added); any other
-    // failure is a real one.
-    if (!(error instanceof UnsupportedOpError)) throw error;
-    missing = error.message;
-  }
-  if (missing !== undefined) {
-    it('our engine runs the replica', { todo: `waits for an op: ${missing}` }, () => { assert.fail(missing); });
-    return;
-  }
-  goldenCases('our engine', () => swapper!, () => network!.runs());
+  // The full comparisons on ORT's output, only while our engine cannot run the replica.
+  if ('missing' in ours) goldenCases('ORT network (stands in for our engine)', () => swapper, () => network.runs());
 });
 
 async function runSession(session: InferenceSession, target: Float32Array, latent: Float32Array): Promise<Float32Array> {
