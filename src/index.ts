@@ -9,4 +9,5 @@ export {
 } from './core/errors.js';
 export { parseModel } from './parser/decode-model.js';
 export type { Model, Graph, Node, ValueInfo, TensorData, DataType } from './core/ir.js';
+export { lastInitializer } from './core/ir.js';
 export * from './pipeline/index.js';

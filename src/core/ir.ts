@@ -61,6 +61,11 @@ export interface Graph {
   readonly outputs: readonly ValueInfo[];
   readonly valueInfo: ReadonlyMap<string, ValueInfo>;
   readonly nodes: readonly Node[];
+  /**
+   * Every initializer of the file, in file order, including those no node uses (InsightFace's INSwapper reads its
+   * `emap` matrix as `graph.initializer[-1]`, an initializer no node consumes). A name stored twice keeps the last
+   * occurrence, at the last occurrence's position, so the map's last entry is always the file's last initializer.
+   */
   readonly initializers: ReadonlyMap<string, TensorData>;
 }
 
@@ -71,6 +76,13 @@ export interface Model {
   /** domain ('' = ai.onnx) → opset version */
   readonly opsetImports: ReadonlyMap<string, number>;
   readonly graph: Graph;
+}
+
+/** The file's last initializer (`graph.initializer[-1]` in the onnx Python package), or undefined when it has none. */
+export function lastInitializer(graph: Pick<Graph, 'initializers'>): { readonly name: string; readonly tensor: TensorData } | undefined {
+  let last: { name: string; tensor: TensorData } | undefined;
+  for (const [name, tensor] of graph.initializers) last = { name, tensor };
+  return last;
 }
 
 /** A node's name for messages: the stored name, or its op type and position when anonymous. */

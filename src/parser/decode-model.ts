@@ -55,6 +55,8 @@ function buildGraph(proto: onnx.IGraphProto): Graph {
   for (const init of proto.initializer ?? []) {
     const name = init.name ?? '';
     if (name === '') throw new ModelFormatError('an initializer has no name');
+    // Map order is file order (unused initializers kept); a repeated name moves to its last position.
+    initializers.delete(name);
     initializers.set(name, tensorFromProto(init, `initializer '${name}'`));
   }
   if ((proto.sparseInitializer?.length ?? 0) > 0) throw new ModelFormatError('sparse initializers are not supported');

@@ -15,10 +15,13 @@ import { LandmarkModel } from './landmark.js';
 import type { Size } from './preprocess/letterbox.js';
 import type { MaxNumMetric } from './max-num.js';
 import { loadModelFiles, type ModelSource } from './model-pack.js';
-import { probeNormalisation, routeModel } from './model-router.js';
+import { probeNormalisation, routeGraph, routeModel } from './model-router.js';
+import { parseModel } from '../parser/decode-model.js';
 import { CpuPreprocessor, type Preprocessor } from './preprocess/preprocessor.js';
 import { ScrfdDetector } from './scrfd.js';
 import { NO_TIMER, recordingTimer, type StageTiming } from './stage-timer.js';
+
+const INSWAPPER_IGNORED = 'an INSwapper model (face swapping is not part of face analysis; load it with getModel or INSwapper.create)';
 
 export interface FaceAnalysisOptions {
   /** A folder, an installed pack name ('buffalo_l'), file paths, or `{ files: { name: bytes } }`. */
@@ -87,7 +90,15 @@ export class FaceAnalysis {
     let detector: ScrfdDetector | undefined;
     try {
       for (const file of files) {
-        const session = await InferenceSession.create(file.bytes, { ...sessionOptions, backend });
+        const parsed = parseModel(file.bytes);
+        // Routed before compiling: a file FaceAnalysis ignores (an INSwapper, an unknown model) need not compile, nor
+        // fail on an op this engine lacks.
+        const routed = routeGraph(parsed.graph);
+        if (routed === undefined || routed === 'inswapper') {
+          log(`model ignored: ${file.name} (${routed === 'inswapper' ? INSWAPPER_IGNORED : 'not recognised'})`);
+          continue;
+        }
+        const session = await InferenceSession.fromModel(parsed, { ...sessionOptions, backend });
         const cls = routeModel(session);
         const norm = cls ? probeNormalisation(session.model.graph.nodes, cls) : undefined;
         let model: ScrfdDetector | FaceModel | undefined;
@@ -97,7 +108,7 @@ export class FaceAnalysis {
         else if (cls === 'recognition') model = new ArcFaceModel(session, norm!);
         const taskname = model?.taskname;
         let why: string | undefined;
-        if (cls === 'inswapper') why = 'an INSwapper model (face swapping is not part of face analysis)';
+        if (cls === 'inswapper') why = INSWAPPER_IGNORED;
         else if (!model || taskname === undefined) why = 'not recognised';
         else if (options.allowedModules && !options.allowedModules.includes(taskname)) why = `${taskname} is not in allowedModules`;
         else if (models.has(taskname)) why = `duplicated ${taskname}`;

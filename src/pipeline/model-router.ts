@@ -1,16 +1,29 @@
-import type { Node } from '../core/ir.js';
-import type { InferenceSession } from '../session/session.js';
+import type { Graph, Node } from '../core/ir.js';
 import type { Normalisation } from './preprocess/blob.js';
 
 /** The Python class InsightFace's ModelRouter picks for a file. */
 export type ModelClass = 'detection' | 'landmark' | 'attribute' | 'inswapper' | 'recognition';
+
+/** What routing reads: the inputs' declared shapes (symbolic dims as strings) and the output count. InferenceSession fits. */
+export interface RoutingView {
+  readonly inputMetadata: readonly { readonly shape: readonly (number | string)[] }[];
+  readonly outputNames: readonly string[];
+}
+
+/** routeModel on a parsed graph, before any session is compiled (unknown dims read as '', as a session reports them). */
+export function routeGraph(graph: Pick<Graph, 'inputs' | 'outputs'>): ModelClass | undefined {
+  return routeModel({
+    inputMetadata: graph.inputs.map((v) => ({ shape: (v.shape ?? []).map((d) => (d === null ? '' : d)) })),
+    outputNames: graph.outputs.map((v) => v.name),
+  });
+}
 
 /**
  * ModelRouter's rule on the first input's shape and the output count, first match wins: ≥ 5 outputs →
  * detector; 192² → Landmark; 96² → Attribute; 2 inputs and 128² → INSwapper; square, ≥ 112, multiple of 16 →
  * ArcFace; otherwise undefined (not recognised). Symbolic dims never equal a number.
  */
-export function routeModel(session: Pick<InferenceSession, 'inputMetadata' | 'outputNames'>): ModelClass | undefined {
+export function routeModel(session: RoutingView): ModelClass | undefined {
   if (session.outputNames.length >= 5) return 'detection';
   const shape = session.inputMetadata[0]?.shape ?? [];
   const h = shape[2];

@@ -55,7 +55,14 @@ export class InferenceSession {
 
   static async create(bytes: Uint8Array | ArrayBuffer, options: SessionOptions = {}): Promise<InferenceSession> {
     const data = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
-    const model = parseModel(data);
+    return InferenceSession.fromModel(parseModel(data), options);
+  }
+
+  /**
+   * A session over a model already parsed with `parseModel` (e.g. one the caller inspected or routed first, so the
+   * bytes are decoded once); compiles like `create`.
+   */
+  static async fromModel(model: Model, options: SessionOptions = {}): Promise<InferenceSession> {
     const backend = await createBackend(options);
     const session = new InferenceSession(model, backend, options);
     // Compile eagerly when every input shape is static, so the first run pays no compile cost.

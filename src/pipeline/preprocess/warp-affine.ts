@@ -89,3 +89,52 @@ export function warpAffineInto(image: BgrImage, m: Affine2x3, dst: Uint8Array, w
     }
   }
 }
+
+/**
+ * `cv2.warpAffine(src, M, (W, H), flags=INTER_LINEAR, borderMode=BORDER_CONSTANT, borderValue=0)` for a one-channel
+ * float32 image (InsightFace warps its 255-filled paste mask this way). OpenCV uses the uint8 path's fixed-point
+ * coordinates (1/32-pixel taps, see warpAffineInto) with float32 weights (1 − fx/32)(1 − fy/32) … — exact, being
+ * multiples of 1/1024 — summed in float32 in tap order 00, 01, 10, 11. A tap outside the source reads 0; a pixel
+ * whose taps all lie outside is 0 outright. `m` maps source → destination.
+ */
+export function warpAffineFloat32(
+  src: Float32Array, srcWidth: number, srcHeight: number, m: Affine2x3, width: number, height: number,
+): Float32Array {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new ImageError(`cannot warp to ${width}×${height}`);
+  }
+  if (src.length !== srcWidth * srcHeight) throw new ImageError(`float image has ${src.length} values, ${srcWidth}×${srcHeight} needs ${srcWidth * srcHeight}`);
+  const { dx, dy, x0: rowX, y0: rowY } = warpFixedPoint(m, width, height);
+  const dst = new Float32Array(width * height);
+  const f32 = Math.fround;
+  const sw = srcWidth;
+  const sh = srcHeight;
+  for (let y = 0; y < height; y++) {
+    const x0 = rowX[y]!;
+    const y0 = rowY[y]!;
+    let o = y * width;
+    for (let x = 0; x < width; x++, o++) {
+      const X = Math.floor((x0 + dx[x]!) / 32);
+      const Y = Math.floor((y0 + dy[x]!) / 32);
+      const sx = Math.floor(X / 32);
+      const sy = Math.floor(Y / 32);
+      if (sx >= sw || sx + 1 < 0 || sy >= sh || sy + 1 < 0) continue;
+      const ax = (X - sx * 32) / 32;
+      const ay = (Y - sy * 32) / 32;
+      const w00 = (1 - ax) * (1 - ay);
+      const w01 = ax * (1 - ay);
+      const w10 = (1 - ax) * ay;
+      const w11 = ax * ay;
+      const inX0 = sx >= 0;
+      const inX1 = sx + 1 < sw;
+      const inY0 = sy >= 0;
+      const inY1 = sy + 1 < sh;
+      const v00 = inY0 && inX0 ? src[sy * sw + sx]! : 0;
+      const v01 = inY0 && inX1 ? src[sy * sw + sx + 1]! : 0;
+      const v10 = inY1 && inX0 ? src[(sy + 1) * sw + sx]! : 0;
+      const v11 = inY1 && inX1 ? src[(sy + 1) * sw + sx + 1]! : 0;
+      dst[o] = f32(f32(f32(f32(v00 * w00) + f32(v01 * w01)) + f32(v10 * w10)) + f32(v11 * w11));
+    }
+  }
+  return dst;
+}

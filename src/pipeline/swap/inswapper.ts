@@ -1,0 +1,254 @@
+import { lastInitializer, type Graph, type TensorData } from '../../core/ir.js';
+import { Tensor } from '../../core/tensor.js';
+import type { BackendName } from '../../backends/options.js';
+import { InferenceSession, type SessionOptions } from '../../session/session.js';
+import type { Affine2x3 } from '../affine.js';
+import { ModelContractError, PipelineOptionError } from '../errors.js';
+import { createBgrImage, type BgrImage } from '../image.js';
+import { loadImage, type ImageInput } from '../image-source.js';
+import { estimateNorm } from '../norm-crop.js';
+import { writeBlob } from '../preprocess/blob.js';
+import { warpAffine } from '../preprocess/warp-affine.js';
+import { pasteBack } from './paste-back.js';
+
+/** The crop side INSwapper works at (its first input is N×3×128×128). */
+export const SWAP_SIZE = 128;
+/** Length of the identity latent (the second input, [1, 512]) and of the ArcFace embedding emap maps from. */
+export const LATENT_SIZE = 512;
+
+/** The face whose place is taken: only its five keypoints (flat x0, y0, … x4, y4, as `Face.kps`) are read. */
+export interface SwapTarget {
+  readonly kps: ArrayLike<number> | undefined;
+}
+
+/**
+ * The identity to put in: a Face (its `normed_embedding`, else its `embedding`, is used) or an embedding as a plain
+ * array. A raw embedding is L2-normalised first, as `Face.normed_embedding` does; the latent is normalised again
+ * after emap, so an already normed one gives the same latent up to float32 rounding.
+ */
+export type SwapSource = { readonly normed_embedding?: ArrayLike<number> | undefined; readonly embedding?: ArrayLike<number> | undefined } | ArrayLike<number>;
+
+export interface INSwapperOptions {
+  /** 'auto' (default): WebGPU on a real GPU adapter when one exists, else the CPU backend. */
+  readonly backend?: BackendName;
+  readonly sessionOptions?: Omit<SessionOptions, 'backend'>;
+}
+
+export interface SwapOptions {
+  /** true (default): return the whole image with the face pasted in; false: the 128×128 swapped crop and its transform. */
+  readonly pasteBack?: boolean;
+}
+
+/** `INSwapper.get(…, { pasteBack: false })`: the swapped face and the transform that cut it out. */
+export interface SwapCrop {
+  /** 128×128 BGR uint8: the network's output, `clip(255·x, 0, 255)` truncated. */
+  readonly crop: BgrImage;
+  /** norm_crop2's transform, image → crop (float64), as InsightFace returns it. */
+  readonly M: Affine2x3;
+}
+
+/**
+ * Runs the swap network: the aligned target blob (1×3×128×128, RGB / 255) and the latent (1×512) in, the output
+ * (1×3×128×128, RGB in 0 … 1) out. InferenceSession is the implementation; tests may put another runtime here.
+ * @internal
+ */
+export type SwapNetwork = (target: Float32Array, latent: Float32Array) => Promise<Float32Array>;
+
+/**
+ * InsightFace's INSwapper (`insightface/model_zoo/inswapper.py`, the `inswapper_128.onnx` model): puts the source
+ * face's identity onto a target face. Every step follows the Python code's arithmetic: norm_crop2 at 128, blob
+ * RGB/255, latent = normed_embedding · emap then L2-normalised, the model, clip(255·x) truncated to uint8 and BGR,
+ * and the paste-back with the eroded, blurred mask.
+ */
+export class INSwapper {
+  readonly taskname = 'inswapper';
+  /** InsightFace's `input_mean` for this model: the blob is RGB / 255. */
+  readonly inputMean = 0;
+  /** InsightFace's `input_std` for this model. */
+  readonly inputStd = 255;
+  /** The crop side (InsightFace's `input_size[0]`). */
+  readonly inputSize = SWAP_SIZE;
+
+  private constructor(
+    /** The 512×512 float32 identity map, row-major (`emap`, the model file's last initializer). */
+    readonly emap: Float32Array,
+    private readonly network: SwapNetwork,
+    private readonly releaseNetwork: () => Promise<void>,
+    /** The session running the model (undefined when another runtime does). */
+    readonly session: InferenceSession | undefined,
+  ) {}
+
+  /**
+   * Loads an INSwapper ONNX file (`inswapper_128.onnx` or a replica). Throws ModelContractError when the file is not
+   * one: not 2 inputs, first not N×3×128×128, second not [1, 512], output not N×3×128×128, or no usable emap (the
+   * last initializer must be a finite float32 512×512 matrix that no node uses).
+   */
+  static async create(bytes: Uint8Array | ArrayBuffer, options: INSwapperOptions = {}): Promise<INSwapper> {
+    const session = await InferenceSession.create(bytes, { ...options.sessionOptions, backend: options.backend ?? 'auto' });
+    try {
+      return INSwapper.fromSession(session);
+    } catch (error) {
+      await session.release();
+      throw error;
+    }
+  }
+
+  /** An INSwapper over an already created session (getModel uses this); checks the model as `create` does. */
+  static fromSession(session: InferenceSession): INSwapper {
+    const graph = session.model.graph;
+    const { emap, targetName, latentName, outputName } = checkSwapModel(graph);
+    const network: SwapNetwork = async (target, latent) => {
+      const out = (await session.run({
+        [targetName]: new Tensor('float32', target, [1, 3, SWAP_SIZE, SWAP_SIZE]),
+        [latentName]: new Tensor('float32', latent, [1, LATENT_SIZE]),
+      }, [outputName]))[outputName];
+      if (!out || out.type !== 'float32') throw new ModelContractError('inswapper', `output '${outputName}' is not float32`);
+      return out.data as Float32Array;
+    };
+    return new INSwapper(emap, network, () => session.release(), session);
+  }
+
+  /**
+   * An INSwapper whose network runs elsewhere (e.g. another ONNX runtime, to check this class's arithmetic on its own).
+   * `graph` is the parsed model (for the checks and emap).
+   * @internal
+   */
+  static withNetwork(graph: Graph, network: SwapNetwork): INSwapper {
+    const { emap } = checkSwapModel(graph);
+    return new INSwapper(emap, network, async () => undefined, undefined);
+  }
+
+  /** `latent = normed_embedding @ emap; latent /= ‖latent‖` (float32 values, float64 sums). */
+  latent(source: SwapSource): Float32Array {
+    const embedding = normedEmbedding(source);
+    const latent = new Float32Array(LATENT_SIZE);
+    for (let j = 0; j < LATENT_SIZE; j++) {
+      let s = 0;
+      for (let i = 0; i < LATENT_SIZE; i++) s += embedding[i]! * this.emap[i * LATENT_SIZE + j]!;
+      latent[j] = s;
+    }
+    const norm = Math.fround(Math.sqrt(sumSquares(latent)));
+    if (!(norm > 0) || !Number.isFinite(norm)) throw new PipelineOptionError('sourceFace', `the latent has norm ${norm}; the embedding (or emap) is zero or not finite`);
+    for (let j = 0; j < LATENT_SIZE; j++) latent[j] = latent[j]! / norm;
+    return latent;
+  }
+
+  /**
+   * Swaps `sourceFace`'s identity onto `targetFace` of `image` (InsightFace's `get(img, target_face, source_face,
+   * paste_back)`). With `pasteBack` (the default) returns a new full-size image; with `pasteBack: false` the 128×128
+   * swapped crop and its transform M.
+   */
+  get(image: ImageInput, targetFace: SwapTarget, sourceFace: SwapSource, options: { readonly pasteBack: false }): Promise<SwapCrop>;
+  get(image: ImageInput, targetFace: SwapTarget, sourceFace: SwapSource, options?: { readonly pasteBack?: true }): Promise<BgrImage>;
+  get(image: ImageInput, targetFace: SwapTarget, sourceFace: SwapSource, options?: SwapOptions): Promise<SwapCrop | BgrImage>;
+  async get(image: ImageInput, targetFace: SwapTarget, sourceFace: SwapSource, options: SwapOptions = {}): Promise<SwapCrop | BgrImage> {
+    const kps = targetFace?.kps;
+    if (!kps || kps.length !== 10) {
+      throw new PipelineOptionError('targetFace', kps ? `has ${kps.length} keypoint values, expected 10 (five points)` : 'has no keypoints (INSwapper aligns on the five detector keypoints)');
+    }
+    const latent = this.latent(sourceFace);
+    const img = await loadImage(image);
+    // norm_crop2: estimate_norm at 128 (ratio 1, template shifted right by 8), warped with borderValue 0.
+    const M = estimateNorm(kps, SWAP_SIZE);
+    const aimg = warpAffine(img, M, SWAP_SIZE, SWAP_SIZE);
+    const blob = new Float32Array(3 * SWAP_SIZE * SWAP_SIZE);
+    writeBlob(aimg, { mean: this.inputMean, std: this.inputStd }, blob, 0);
+    const pred = await this.network(blob, latent);
+    if (pred.length !== blob.length) throw new ModelContractError('inswapper', `output has ${pred.length} values, expected 1×3×${SWAP_SIZE}×${SWAP_SIZE}`);
+    const crop = outputToBgr(pred);
+    if (options.pasteBack === false) return { crop, M };
+    return pasteBack(img, crop, M);
+  }
+
+  /** Releases the session (its backend and compiled plans); the swapper cannot run afterwards. */
+  async release(): Promise<void> {
+    await this.releaseNetwork();
+  }
+}
+
+/** `clip(255·x, 0, 255).astype(uint8)` of the NCHW RGB output, channels reversed to BGR (float32 product, truncated). */
+export function outputToBgr(pred: Float32Array): BgrImage {
+  const plane = SWAP_SIZE * SWAP_SIZE;
+  const out = createBgrImage(SWAP_SIZE, SWAP_SIZE);
+  const d = out.data;
+  for (let i = 0; i < plane; i++) {
+    for (let c = 0; c < 3; c++) {
+      const v = Math.fround(255 * pred[c * plane + i]!);
+      // NaN compares false both ways; NumPy's clip keeps it and astype(uint8) gives 0 on x86.
+      d[i * 3 + 2 - c] = v >= 255 ? 255 : v > 0 ? Math.trunc(v) : 0;
+    }
+  }
+  return out;
+}
+
+function sumSquares(v: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
+  return s;
+}
+
+function normedEmbedding(source: SwapSource): Float32Array {
+  let values: ArrayLike<number> | undefined;
+  let normed = false;
+  if (source !== null && typeof source === 'object' && !('length' in source)) {
+    const face = source as { normed_embedding?: ArrayLike<number>; embedding?: ArrayLike<number> };
+    values = face.normed_embedding ?? face.embedding;
+    normed = face.normed_embedding !== undefined;
+    if (values === undefined) throw new PipelineOptionError('sourceFace', 'has no embedding; run a recognition model on it first (FaceAnalysis with a 512-d ArcFace model)');
+  } else if (source !== null && typeof source === 'object') {
+    values = source as ArrayLike<number>;
+  } else {
+    throw new PipelineOptionError('sourceFace', 'expected a Face or an embedding array');
+  }
+  if (values.length !== LATENT_SIZE) {
+    throw new PipelineOptionError('sourceFace', `INSwapper needs a ${LATENT_SIZE}-d ArcFace latent; this embedding gives ${values.length} (use a 512-d recognizer such as buffalo_l's w600k_r50)`);
+  }
+  const out = Float32Array.from(values);
+  for (const v of out) if (!Number.isFinite(v)) throw new PipelineOptionError('sourceFace', 'the embedding holds a non-finite value');
+  if (normed) return out;
+  const n = Math.fround(Math.sqrt(sumSquares(out)));
+  if (!(n > 0)) throw new PipelineOptionError('sourceFace', 'the embedding is all zeros');
+  for (let i = 0; i < out.length; i++) out[i] = out[i]! / n;
+  return out;
+}
+
+/** What checkSwapModel finds: emap and the names of the two inputs and the output. */
+export interface SwapModelParts {
+  readonly emap: Float32Array;
+  readonly targetName: string;
+  readonly latentName: string;
+  readonly outputName: string;
+}
+
+/** The checks of INSwapper.create; see there. */
+export function checkSwapModel(graph: Graph): SwapModelParts {
+  const fail = (why: string): never => { throw new ModelContractError('inswapper', why); };
+  const shape = (dims: readonly (number | string | null)[] | undefined): string => (dims ? `[${dims.map((d) => d ?? '?').join(', ')}]` : 'an undeclared shape');
+  if (graph.inputs.length !== 2) fail(`has ${graph.inputs.length} input(s); INSwapper takes 2 (the target crop N×3×128×128 and the source latent 1×512)`);
+  const [target, latent] = graph.inputs as [typeof graph.inputs[0], typeof graph.inputs[0]];
+  const isCrop = (dims: readonly (number | string | null)[] | undefined): boolean => dims !== undefined && dims.length === 4
+    && (dims[0] === 1 || typeof dims[0] !== 'number') && dims[1] === 3 && dims[2] === SWAP_SIZE && dims[3] === SWAP_SIZE;
+  if (!isCrop(target.shape)) fail(`first input '${target.name}' is ${shape(target.shape)}; INSwapper's is N×3×128×128 (N = 1 or dynamic)`);
+  const l = latent.shape;
+  if (!l || l.length !== 2 || (l[0] !== 1 && typeof l[0] === 'number') || l[1] !== LATENT_SIZE) fail(`second input '${latent.name}' is ${shape(l)}; INSwapper's is [1, ${LATENT_SIZE}]`);
+  for (const v of [target, latent]) if (v.type !== undefined && v.type !== 'float32') fail(`input '${v.name}' is ${v.type}, expected float32`);
+  const output = graph.outputs[0];
+  if (graph.outputs.length !== 1 || !output) fail(`has ${graph.outputs.length} outputs, expected 1`);
+  if (output!.shape !== undefined && !isCrop(output!.shape)) fail(`output '${output!.name}' is ${shape(output!.shape)}, expected N×3×128×128`);
+  return { emap: readEmap(graph, fail), targetName: target.name, latentName: latent.name, outputName: output!.name };
+}
+
+/** InsightFace: `emap = numpy_helper.to_array(onnx.load(file).graph.initializer[-1])`. */
+function readEmap(graph: Graph, fail: (why: string) => never): Float32Array {
+  const last = lastInitializer(graph);
+  if (!last) return fail('has no initializers, so no emap (InsightFace reads emap as the last initializer)');
+  const { name, tensor } = last;
+  const users = graph.nodes.filter((n) => n.inputs.includes(name));
+  const what = `the last initializer '${name}' (InsightFace's emap)`;
+  if (users.length > 0) fail(`${what} is used by node '${users[0]!.name || users[0]!.opType}'; emap is a ${LATENT_SIZE}×${LATENT_SIZE} matrix no node uses (missing from this file?)`);
+  if (tensor.type !== 'float32') fail(`${what} is ${tensor.type}, expected float32`);
+  if (tensor.dims.length !== 2 || tensor.dims[0] !== LATENT_SIZE || tensor.dims[1] !== LATENT_SIZE) fail(`${what} is [${tensor.dims.join(', ')}], expected [${LATENT_SIZE}, ${LATENT_SIZE}]`);
+  const data = (tensor as TensorData & { data: Float32Array }).data;
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) fail(`${what} holds a non-finite value at index ${i}`);
+  return data;
+}
