@@ -28,7 +28,7 @@ test('webgpu backend matches onnxruntime-node on the INSwapper replica\'s graph 
 test('every step of the INSwapper replica lowers to WGSL (no CPU fallback), in every variant and tier', () => {
   const model = parseModel(readFileSync(SWAP_REPLICA));
   const inputs = new Map([['target', { type: 'float32' as const, dims: [1, 3, 128, 128] }], ['source', { type: 'float32' as const, dims: [1, 512] }]]);
-  const graph = optimizeGraph(specializeGraph(model, inputs), 'webgpu');
+  const graph = optimizeGraph(specializeGraph(model, inputs));
   const types = new Map([...inputs, ...[...graph.constants].map(([n, t]) => [n, { type: t.type, dims: t.dims }] as const)]);
   const declined: string[] = [];
   const ops = new Set<string>();
