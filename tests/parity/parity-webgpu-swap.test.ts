@@ -46,6 +46,9 @@ test('every step of the INSwapper replica lowers to WGSL (no CPU fallback), in e
     }
   }
   assert.deepEqual(declined, []);
-  // The replica's op types as steps (LeakyRelu and Tanh fuse into their convs' epilogues).
-  assert.deepEqual([...ops].sort(), ['Add', 'Conv', 'Div', 'Gemm', 'Mul', 'Pad', 'ReduceMean', 'Relu', 'Resize', 'Slice', 'Sqrt', 'Sub', 'Unsqueeze']);
+  // The replica's op types as steps: LeakyRelu and Tanh fuse into their convs' epilogues, the reflect Pads into
+  // the convs' pad mode, the written-out instance norms (with their Relus, γ/β Slices and Unsqueezes) into one
+  // step each, and the 12 style Gemms into one.
+  assert.deepEqual([...ops].sort(), ['Add', 'Conv', 'Div', 'Gemm', 'InstanceNormalization', 'Resize']);
+  assert.equal(graph.steps.length, 43);
 });
