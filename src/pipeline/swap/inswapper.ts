@@ -146,10 +146,13 @@ export class INSwapper {
     if (!kps || kps.length !== 10) {
       throw new PipelineOptionError('targetFace', kps ? `has ${kps.length} keypoint values, expected 10 (five points)` : 'has no keypoints (INSwapper aligns on the five detector keypoints)');
     }
+    for (let i = 0; i < 10; i++) if (!Number.isFinite(kps[i]!)) throw new PipelineOptionError('targetFace', `keypoint value ${i} is ${kps[i]}`);
     const latent = this.latent(sourceFace);
     const img = await loadImage(image);
     // norm_crop2: estimate_norm at 128 (ratio 1, template shifted right by 8), warped with borderValue 0.
     const M = estimateNorm(kps, SWAP_SIZE);
+    // Python gets NaN here too (and a black crop); a clear error serves better.
+    if (!M.every(Number.isFinite)) throw new PipelineOptionError('targetFace', 'the five keypoints are degenerate (all equal), so no alignment exists');
     const aimg = warpAffine(img, M, SWAP_SIZE, SWAP_SIZE);
     const blob = new Float32Array(3 * SWAP_SIZE * SWAP_SIZE);
     writeBlob(aimg, { mean: this.inputMean, std: this.inputStd }, blob, 0);

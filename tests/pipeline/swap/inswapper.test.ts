@@ -77,7 +77,7 @@ describe('INSwapper on a model whose network is the identity (our InferenceSessi
     assert.equal(onPixel.height, 1);
   });
 
-  it('a 128-d source embedding is refused with the reason', async () => {
+  it('a 128-d source embedding, a source without embedding and unusable keypoints are refused with the reason', async () => {
     const small = new Face(new Float32Array(4), undefined, 1);
     small.embedding = new Float32Array(128).fill(0.1);
     for (const s of [small, new Float32Array(128)]) {
@@ -87,6 +87,8 @@ describe('INSwapper on a model whose network is the identity (our InferenceSessi
     const none = new Face(new Float32Array(4), undefined, 1);
     await assert.rejects(swapper.get(image, { kps: kpsAt(60, 40, 1) }, none), /has no embedding/);
     await assert.rejects(swapper.get(image, { kps: undefined }, source), /has no keypoints/);
+    await assert.rejects(swapper.get(image, { kps: new Float32Array(10).fill(Number.NaN) }, source), /keypoint value 0 is NaN/);
+    await assert.rejects(swapper.get(image, { kps: new Float32Array(10).fill(50) }, source), /degenerate/);
     await assert.rejects(swapper.get(image, { kps: kpsAt(60, 40, 1) }, new Float32Array(512)), /all zeros/);
   });
 });
