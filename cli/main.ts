@@ -3,10 +3,12 @@ import { InsightGpuError } from '../src/index.js';
 import { ANALYZE_USAGE, analyzeCommand } from './analyze.js';
 import { COMPARE_USAGE, compareCommand } from './compare.js';
 import { CliError, runModuleCommand } from './module-command.js';
+import { SWAP_USAGE, swapCommand } from './swap.js';
 
 const USAGE = `usage:
   ${ANALYZE_USAGE}
   ${COMPARE_USAGE}
+  ${SWAP_USAGE}
   insightgpu fetch-models …     download a model pack
   insightgpu forge-models …     build replica models
   insightgpu bench …            benchmarks`;
@@ -18,6 +20,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     switch (command) {
       case 'analyze': return await analyzeCommand(rest);
       case 'compare': return await compareCommand(rest);
+      case 'swap': return await swapCommand(rest);
       case 'fetch-models': return await runModuleCommand('models/fetch/cli', 'fetchModelsCommand', rest);
       case 'forge-models': return await runModuleCommand('models/forge/cli', 'forgeModelsCommand', rest);
       case 'bench': return await runModuleCommand('bench/node/bench', 'main', rest);

@@ -4,7 +4,7 @@ export { Face, computeSim } from './face.js';
 export type { Pose } from './pose.js';
 export { estimatePose, MEANSHAPE_68 } from './pose.js';
 export type { BgrImage, RawImage, PixelFormat } from './image.js';
-export { fromRawImage, bgrToRgb } from './image.js';
+export { fromRawImage, bgrToRgb, createBgrImage } from './image.js';
 export type { ImageInput } from './image-source.js';
 export { loadImage } from './image-source.js';
 export type { Size } from './preprocess/letterbox.js';

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { captureOutput } from './capture-output.js';
 import { main } from '../../cli/main.js';
 import { compareResults } from '../../cli/compare-results.js';
 import type { ResultsFile } from '../../cli/results-format.js';
@@ -25,16 +26,8 @@ function writeVariant(name: string, change: (r: ResultsFile) => void): string {
 
 /** Runs main() with stdout/stderr captured (the compare report is a few lines). */
 async function run(argv: string[]): Promise<{ code: number; out: string }> {
-  const chunks: string[] = [];
-  const saved = [process.stdout.write, process.stderr.write];
-  const capture = ((chunk: string | Uint8Array) => { chunks.push(String(chunk)); return true; }) as typeof process.stdout.write;
-  process.stdout.write = capture;
-  process.stderr.write = capture;
-  try {
-    return { code: await main(argv), out: chunks.join('') };
-  } finally {
-    [process.stdout.write, process.stderr.write] = saved as [typeof process.stdout.write, typeof process.stderr.write];
-  }
+  const { result, out } = await captureOutput(() => main(argv));
+  return { code: result, out };
 }
 
 describe('insightgpu compare', () => {

@@ -1,0 +1,179 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import type { BackendName } from '../src/index.js';
+import { parseModel } from '../src/parser/decode-model.js';
+import {
+  FaceAnalysis, INSwapper, ImageError, ModelContractError, ModelPackError, PipelineOptionError, createBgrImage, loadImage, routeGraph,
+  type BgrImage, type Face,
+} from '../src/pipeline/index.js';
+import { parseDetSizes } from '../src/pipeline/detect-size.js';
+import { lastValue, parseArgs } from './args.js';
+import { writePng } from './encode-png.js';
+
+export const SWAP_USAGE = `insightgpu swap --models DIR [--swapper FILE] (--source IMG [--source-face K] | --source-embedding FILE.json)
+                --out OUT.png [--target-face J|all] [--no-paste-back] [--det-size 640] [--backend auto|webgpu|cpu] [--quiet] TARGET_IMG`;
+
+const HELP = `usage: ${SWAP_USAGE}
+  Puts the source face's identity onto the faces of TARGET_IMG with InsightFace's INSwapper (inswapper_128.onnx),
+  as InsightFace's inswapper example does. Faces are numbered left to right by bbox x1.
+  --models DIR            the detector and a 512-d recognizer (a folder, or an installed pack name such as buffalo_l)
+  --swapper FILE          the INSwapper file (default: the one in DIR, else ~/.insightface/models/inswapper_128.onnx)
+  --source IMG            the photo whose face gives the identity; --source-face K picks its K-th face (default 0)
+  --source-embedding F    a JSON file with the identity instead: an array of 512 numbers, or an object with
+                          "normed_embedding", "embedding" or "source_normed_embedding"
+  --target-face J|all     which target face to swap (default all, each in turn into one result)
+  --no-paste-back         write the 128×128 swapped crops side by side instead of the merged photo
+  --out OUT.png           where to write the result`;
+
+/** What `swap` reads from its arguments. */
+export interface SwapCommandOptions {
+  readonly models: string;
+  readonly swapper: string | undefined;
+  readonly source: { readonly image: string; readonly face: number } | { readonly embedding: string };
+  readonly target: string;
+  readonly targetFace: number | 'all';
+  readonly pasteBack: boolean;
+  readonly out: string;
+  readonly detSize: string;
+  readonly backend: BackendName;
+  readonly log?: (message: string) => void;
+}
+
+const byX1 = (faces: readonly Face[]): Face[] => [...faces].sort((a, b) => a.bbox[0]! - b.bbox[0]!);
+
+function faceIndex(text: string, option: string): number {
+  if (!/^\d+$/.test(text)) throw new PipelineOptionError(option, `'${text}' is not a face index (0, 1, …)`);
+  return Number(text);
+}
+
+/** The INSwapper file: --swapper, else one in the models folder, else where `fetch-models inswapper_128` installs it. */
+async function findSwapper(models: string, explicit: string | undefined): Promise<string> {
+  if (explicit !== undefined) return explicit;
+  const isDir = (await stat(models).catch(() => undefined))?.isDirectory() ?? false;
+  if (isDir) {
+    const onnx = (await readdir(models)).filter((f) => f.toLowerCase().endsWith('.onnx')).sort();
+    const named = onnx.find((f) => /inswapper/i.test(f));
+    if (named) return path.join(models, named);
+    for (const f of onnx) {
+      const file = path.join(models, f);
+      if (routeGraph(parseModel(new Uint8Array(await readFile(file))).graph) === 'inswapper') return file;
+    }
+  }
+  const root = process.env['INSIGHTFACE_HOME'] || path.join(homedir(), '.insightface');
+  const installed = path.join(root, 'models', 'inswapper_128.onnx');
+  if ((await stat(installed).catch(() => undefined))?.isFile()) return installed;
+  throw new ModelPackError(`no INSwapper file found here nor at ${installed}; give --swapper FILE or run \`insightgpu fetch-models inswapper_128\``, models);
+}
+
+async function readEmbedding(file: string): Promise<Float32Array> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new PipelineOptionError('--source-embedding', `cannot read ${file}: ${(error as Error).message}`);
+  }
+  const record = value as Record<string, unknown>;
+  const list = Array.isArray(value) ? value : record?.['normed_embedding'] ?? record?.['embedding'] ?? record?.['source_normed_embedding'];
+  if (!Array.isArray(list) || !list.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+    throw new PipelineOptionError('--source-embedding', `${file} holds no embedding (an array of numbers, or "normed_embedding" / "embedding" / "source_normed_embedding")`);
+  }
+  return Float32Array.from(list as number[]);
+}
+
+/** The 128×128 crops side by side, left to right. */
+function sideBySide(crops: readonly BgrImage[]): BgrImage {
+  const size = crops[0]!.height;
+  const out = createBgrImage(size * crops.length, size);
+  crops.forEach((c, k) => {
+    for (let y = 0; y < size; y++) out.data.set(c.data.subarray(y * size * 3, (y + 1) * size * 3), (y * out.width + k * size) * 3);
+  });
+  return out;
+}
+
+/** Runs the swap and writes the result; returns the number of faces swapped. */
+export async function runSwap(o: SwapCommandOptions): Promise<number> {
+  const swapperFile = await findSwapper(o.models, o.swapper);
+  const app = await FaceAnalysis.create({ models: o.models, backend: o.backend, log: o.log });
+  let swapper: INSwapper | undefined;
+  try {
+    app.prepare({ detSize: parseDetSizes(o.detSize) });
+    const recognizer = app.models.get('recognition');
+    const dim = recognizer?.session.outputMetadata[0]?.shape[1];
+    try {
+      swapper = await INSwapper.create(await readFile(swapperFile), { backend: o.backend });
+    } catch (error) {
+      if (error instanceof ModelContractError) throw new ModelPackError(`not an INSwapper: ${error.why}`, swapperFile, { cause: error });
+      throw error;
+    }
+    let source: Face | Float32Array;
+    if ('embedding' in o.source) {
+      source = await readEmbedding(o.source.embedding);
+    } else {
+      if (!recognizer) throw new ModelPackError('has no recognition model: a source photo needs one (or give --source-embedding)', o.models);
+      if (typeof dim === 'number' && dim !== 512) throw new ModelPackError(`INSwapper needs a 512-d ArcFace latent; this pack's recognizer (${recognizer.file}) gives ${dim}`, o.models);
+      const faces = byX1(await app.get(await loadImage(o.source.image)));
+      if (faces.length === 0) throw new ImageError('the source image has no face', o.source.image);
+      if (o.source.face >= faces.length) throw new PipelineOptionError('--source-face', `${o.source.face} is out of range: ${o.source.image} has ${faces.length} face(s), 0…${faces.length - 1}`);
+      source = faces[o.source.face]!;
+    }
+    const image = await loadImage(o.target);
+    const faces = byX1(await app.get(image));
+    if (faces.length === 0) throw new ImageError('the target image has no face', o.target);
+    if (o.targetFace !== 'all' && o.targetFace >= faces.length) {
+      throw new PipelineOptionError('--target-face', `${o.targetFace} is out of range: ${o.target} has ${faces.length} face(s), 0…${faces.length - 1}`);
+    }
+    const targets = o.targetFace === 'all' ? faces : [faces[o.targetFace]!];
+    let result: BgrImage;
+    if (o.pasteBack) {
+      result = image;
+      // As InsightFace's example: each face in turn into the result so far.
+      for (const face of targets) result = await swapper.get(result, face, source);
+    } else {
+      const crops: BgrImage[] = [];
+      for (const face of targets) crops.push((await swapper.get(image, face, source, { pasteBack: false })).crop);
+      result = sideBySide(crops);
+    }
+    await writePng(result, o.out);
+    return targets.length;
+  } finally {
+    await swapper?.release();
+    await app.release();
+  }
+}
+
+/** `insightgpu swap …`: returns the exit code. */
+export async function swapCommand(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const args = parseArgs(argv, ['models', 'swapper', 'source', 'source-face', 'source-embedding', 'out', 'target-face', 'det-size', 'backend'], ['no-paste-back', 'quiet']);
+  const models = lastValue(args, 'models');
+  if (!models) throw new PipelineOptionError('--models', 'is required (the detector and a 512-d recognizer)');
+  const out = lastValue(args, 'out');
+  if (!out) throw new PipelineOptionError('--out', 'is required (where to write the PNG)');
+  if (args.positional.length !== 1) throw new PipelineOptionError('TARGET_IMG', `give exactly one target image, got ${args.positional.length}`);
+  const sourceImage = lastValue(args, 'source');
+  const sourceEmbedding = lastValue(args, 'source-embedding');
+  if ((sourceImage === undefined) === (sourceEmbedding === undefined)) throw new PipelineOptionError('--source', 'give either --source IMG or --source-embedding FILE.json');
+  if (sourceEmbedding !== undefined && lastValue(args, 'source-face') !== undefined) throw new PipelineOptionError('--source-face', 'goes with --source IMG');
+  const backend = (lastValue(args, 'backend') ?? 'auto') as BackendName;
+  if (!['auto', 'webgpu', 'cpu'].includes(backend)) throw new PipelineOptionError('--backend', `'${backend}' is not auto, webgpu or cpu`);
+  const target = lastValue(args, 'target-face') ?? 'all';
+  const quiet = args.flags.has('quiet');
+  const swapped = await runSwap({
+    models,
+    swapper: lastValue(args, 'swapper'),
+    source: sourceImage !== undefined ? { image: sourceImage, face: faceIndex(lastValue(args, 'source-face') ?? '0', '--source-face') } : { embedding: sourceEmbedding! },
+    target: args.positional[0]!,
+    targetFace: target === 'all' ? 'all' : faceIndex(target, '--target-face'),
+    pasteBack: !args.flags.has('no-paste-back'),
+    out,
+    detSize: lastValue(args, 'det-size') ?? '640',
+    backend,
+    log: quiet ? undefined : (m) => process.stderr.write(`${m}\n`),
+  });
+  if (!quiet) process.stderr.write(`${swapped} face(s) swapped → ${out}\n`);
+  return 0;
+}

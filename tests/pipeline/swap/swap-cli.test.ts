@@ -1,0 +1,117 @@
+/**
+ * `insightgpu swap` on t1.jpg with the test bed's replica: every face swapped in turn, one face, and the crops side
+ * by side are each held to InsightFace's own output (≥ 99.5 % of values within ±1, none more than 8 off: the
+ * issue's bound; what remains comes from the alignment matrix, see inswapper-golden.test.ts), and every refusal
+ * names the file or face it is about. Faces come from our own detector (scrfd_2.5g at det 640, as the golden's).
+ */
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { captureOutput } from '../capture-output.js';
+import { main } from '../../../cli/main.js';
+import { ensureReplicas } from '../../../models/forge/cache.js';
+import { decodeImageNode } from '../../../src/pipeline/decode-node.js';
+import { createBgrImage, type BgrImage } from '../../../src/pipeline/image.js';
+import { writePng } from '../../../cli/encode-png.js';
+import { compareImages, describe as describeComparison, goldenDir, readGoldenImage, replicaPath, sharedDir, t1Path } from './golden-swap.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-swap-cli-'));
+const detectorOnly = path.join(dir, 'detector');
+mkdirSync(detectorOnly);
+copyFileSync(path.join(sharedDir, 'models/scrfd_2.5g_bnkps.onnx'), path.join(detectorOnly, 'scrfd_2.5g_bnkps.onnx'));
+const embedding = path.join(goldenDir, 'golden.json');
+
+async function run(argv: string[]): Promise<{ code: number; out: string }> {
+  const { result, out } = await captureOutput(() => main(argv));
+  return { code: result, out };
+}
+
+const swap = (out: string, ...extra: string[]): string[] =>
+  ['swap', '--models', detectorOnly, '--swapper', replicaPath, '--source-embedding', embedding, '--backend', 'cpu', '--out', out, ...extra, t1Path];
+
+function assertWithinBound(ours: BgrImage, golden: BgrImage, what: string): void {
+  const c = compareImages(ours, golden);
+  // The issue's bound: at least 99.5 % of values within ±1 of InsightFace's output, none more than 8 off.
+  assert.ok(c.within1 >= 0.995 && c.maxDiff <= 8, `${what}: ${describeComparison(c)}`);
+}
+
+function crop(strip: BgrImage, k: number): BgrImage {
+  const out = createBgrImage(128, 128);
+  for (let y = 0; y < 128; y++) out.data.set(strip.data.subarray((y * strip.width + k * 128) * 3, (y * strip.width + (k + 1) * 128) * 3), y * 128 * 3);
+  return out;
+}
+
+describe('insightgpu swap', () => {
+  it('swaps every face in turn into one result (t1.all.png)', async () => {
+    const out = path.join(dir, 'all.png');
+    const { code, out: log } = await run(swap(out));
+    assert.equal(code, 0, log);
+    assert.match(log, /6 face\(s\) swapped/);
+    assertWithinBound(await decodeImageNode(out), await readGoldenImage('t1.all.png'), 't1.all.png');
+  });
+
+  it('swaps one face (--target-face 3, t1.one.png)', async () => {
+    const out = path.join(dir, 'one.png');
+    assert.equal((await run(swap(out, '--target-face', '3'))).code, 0);
+    assertWithinBound(await decodeImageNode(out), await readGoldenImage('t1.one.png'), 't1.one.png');
+  });
+
+  it('writes the 128×128 crops side by side with --no-paste-back (t1.faceJ.png)', async () => {
+    const out = path.join(dir, 'crops.png');
+    assert.equal((await run(swap(out, '--no-paste-back'))).code, 0);
+    const strip = await decodeImageNode(out);
+    assert.deepEqual([strip.width, strip.height], [6 * 128, 128]);
+    for (let k = 0; k < 6; k++) assertWithinBound(crop(strip, k), await readGoldenImage(`t1.face${k}.png`), `t1.face${k}.png`);
+  });
+
+  it('refuses a face index out of range, naming the image and its face count', async () => {
+    const { code, out } = await run(swap(path.join(dir, 'x.png'), '--target-face', '6'));
+    assert.equal(code, 1);
+    assert.match(out, /--target-face: 6 is out of range: .*t1\.jpg has 6 face\(s\), 0…5/);
+  });
+
+  it('refuses a file that is not an INSwapper, naming it', async () => {
+    const recognizer = path.join(sharedDir, 'models/mobilefacenet.onnx');
+    const { code, out } = await run(['swap', '--models', detectorOnly, '--swapper', recognizer, '--source-embedding', embedding, '--backend', 'cpu', '--out', path.join(dir, 'x.png'), t1Path]);
+    assert.equal(code, 1);
+    assert.match(out, /mobilefacenet\.onnx.*not an INSwapper/);
+  });
+
+  it('refuses a 128-d recognizer for a source photo, saying why', async () => {
+    const pack = path.join(dir, 'pack128');
+    mkdirSync(pack);
+    for (const f of ['scrfd_2.5g_bnkps.onnx', 'mobilefacenet.onnx']) copyFileSync(path.join(sharedDir, 'models', f), path.join(pack, f));
+    const { code, out } = await run(['swap', '--models', pack, '--swapper', replicaPath, '--source', t1Path, '--backend', 'cpu', '--out', path.join(dir, 'x.png'), t1Path]);
+    assert.equal(code, 1);
+    assert.match(out, /INSwapper needs a 512-d ArcFace latent; this pack's recognizer \(mobilefacenet\.onnx\) gives 128/);
+  });
+
+  it('refuses a source photo with no face, and a source face index out of range', async () => {
+    const pack = path.join(dir, 'pack512');
+    mkdirSync(pack);
+    copyFileSync(path.join(sharedDir, 'models/scrfd_2.5g_bnkps.onnx'), path.join(pack, 'scrfd_2.5g_bnkps.onnx'));
+    copyFileSync((await ensureReplicas(['w600k_r50'])).w600k_r50, path.join(pack, 'w600k_r50.onnx'));
+    const blank = path.join(dir, 'blank.png');
+    await writePng(createBgrImage(64, 48, new Uint8Array(64 * 48 * 3).fill(128)), blank);
+    const common = ['swap', '--models', pack, '--swapper', replicaPath, '--backend', 'cpu', '--out', path.join(dir, 'x.png')];
+    const none = await run([...common, '--source', blank, t1Path]);
+    assert.equal(none.code, 1);
+    assert.match(none.out, /blank\.png.*the source image has no face/);
+    const far = await run([...common, '--source', t1Path, '--source-face', '7', t1Path]);
+    assert.equal(far.code, 1);
+    assert.match(far.out, /--source-face: 7 is out of range: .*t1\.jpg has 6 face\(s\)/);
+  });
+
+  it('says what is missing on bad usage', async () => {
+    writeFileSync(path.join(dir, 'bad.json'), '{"something": 1}');
+    assert.match((await run(['swap', '--models', detectorOnly, '--out', 'x.png', t1Path])).out, /give either --source IMG or --source-embedding/);
+    const bad = await run(['swap', '--models', detectorOnly, '--swapper', replicaPath, '--source-embedding', path.join(dir, 'bad.json'), '--out', path.join(dir, 'x.png'), t1Path]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.out, /bad\.json holds no embedding/);
+    const help = await run(['swap', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.out, /--no-paste-back/);
+  });
+});
