@@ -92,7 +92,7 @@ type OrtWeb = typeof import('onnxruntime-web');
  * onnxruntime-web's WebGPU EP on Dawn in Node: it needs WebGPU's globals and navigator.gpu, and Dawn rejects
  * writeBuffer from SharedArrayBuffer views (ort-web's wasm heap), so those are copied to a plain buffer first.
  */
-async function loadOrtWebGpu(adapterName: string | undefined): Promise<OrtWeb> {
+export async function loadOrtWebGpu(adapterName: string | undefined): Promise<OrtWeb> {
   const dawn = (await import('webgpu')) as unknown as { create(flags: string[]): GPU; globals: Record<string, unknown> };
   for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   // The same instance flags as our backend, so both engines compile against the identical Dawn configuration.

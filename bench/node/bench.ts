@@ -47,6 +47,7 @@ export const BENCH_USAGE = `usage: npm run bench -- [--backend cpu] [--json FILE
        npm run bench -- --backend webgpu [--json FILE] [--runs N] [--warmup N] [--models a,b] [--models-dir DIR]
                         [--adapter NAME] [--no-peer] [--replicas DIR] [--profile] [--kernels tiered|specialized|generic]
        npm run bench -- --pipeline …   (its options: npm run bench -- --pipeline --help)
+       npm run bench -- --swap …       (face swap; its options: npm run bench -- --swap --help)
 
   --backend cpu|webgpu  cpu (default): our CPU backend against onnxruntime-web wasm (1 thread) and onnxruntime-node;
                         webgpu: our WebGPU backend against onnxruntime-web's WebGPU EP (bench/node/bench-webgpu.ts)
@@ -166,6 +167,11 @@ async function benchPipelineDelegate(argv: readonly string[]): Promise<number> {
   return benchPipeline(argv);
 }
 
+async function benchSwapDelegate(argv: readonly string[]): Promise<number> {
+  const { benchSwap } = await import('./bench-swap.js');
+  return benchSwap(argv);
+}
+
 /** CLI entry (also used by `insightgpu bench`): returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   try {
@@ -173,11 +179,12 @@ export async function main(argv: string[]): Promise<number> {
     // their own (--det-size, --image; --replicas, --profile, --adapter, --no-peer) and parse argv strictly themselves.
     const { values: mode } = parseArgs({
       args: argv.filter((a) => a !== '--'),
-      options: { pipeline: { type: 'boolean' }, backend: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { pipeline: { type: 'boolean' }, swap: { type: 'boolean' }, backend: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
       strict: false,
       allowPositionals: true,
     });
     if (mode.pipeline === true) return await benchPipelineDelegate(argv);
+    if (mode.swap === true) return await benchSwapDelegate(argv);
     if (mode.help === true) {
       console.log(BENCH_USAGE);
       return 0;
