@@ -36,6 +36,12 @@ if [ -f bench/node/bench-pipeline.ts ] && [ -z "${SKIP_PIPELINE:-}" ]; then
   step 150 env __GL_SHADER_DISK_CACHE=0 __GL_SHADER_DISK_CACHE_PATH="$(mktemp -d)" node --import tsx bench/node/bench.ts --pipeline --backend webgpu --models "$assets/models" \
     --image "$assets/images/t1.jpg" --runs 10 --json "$out/pipeline.json"
 fi
+# Face swap (issue 13): the full-size INSwapper replica (forged here, 554 MB), our WebGPU forward against onnxruntime-web's
+# WebGPU EP and the whole get() against the forward alone; then the slim one on the CPU.
+if [ -z "${SKIP_SWAP:-}" ]; then
+  step ${SWAP_LIMIT:-180} env INSIGHTGPU_SHARED=.devassets __GL_SHADER_DISK_CACHE=0 __GL_SHADER_DISK_CACHE_PATH="$(mktemp -d)" node --import tsx bench/node/bench.ts --swap \
+    --backend webgpu --width 1024 --runs 10 --json "$out/swap.json"
+fi
 # The CPU backend against onnxruntime-web's wasm build, one thread each: a quiet many-core machine gives steady
 # single-thread timings (the 2-core development box does not). onnxruntime-node is not carried; its columns are '-'.
 if [ -z "${SKIP_CPU:-}" ]; then

@@ -5,6 +5,6 @@ set -euo pipefail
 root=$(git rev-parse --show-toplevel); cd "$root"
 grep -qx '/.devassets/' .git/info/exclude 2>/dev/null || echo '/.devassets/' >> .git/info/exclude
 rm -rf .devassets && mkdir -p .devassets
-cp -r ../shared/models ../shared/images ../shared/golden .devassets/
+cp -r ../shared/models ../shared/images ../shared/golden ../shared/swap .devassets/
 chmod -R u+w .devassets
 du -sh .devassets

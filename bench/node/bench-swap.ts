@@ -26,7 +26,8 @@ import { Prng } from '../../models/forge/prng.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '../..');
-const SHARED = resolve(REPO, '../shared');
+/** The test bed (../shared), or the copy a lent GPU machine gets (INSIGHTGPU_SHARED=.devassets). */
+const SHARED = resolve(REPO, process.env['INSIGHTGPU_SHARED'] ?? '../shared');
 const TEST_BED_REPLICA = join(SHARED, 'swap/inswapper_w128_seed1.onnx');
 
 export const SWAP_BENCH_USAGE = `usage: npm run bench -- --swap [--backend cpu|webgpu|both] [--width N] [--model FILE] [--runs N] [--warmup N] [--no-peer] [--json FILE]
