@@ -283,10 +283,12 @@ function refreshSwapControls(): void {
     note.hidden = true;
   }
   const blocker = swapBlocker();
-  const busy = ['loading-swapper', 'swapping'].includes(window.insightgpuDemo.swap.state);
+  const state = window.insightgpuDemo.swap.state;
+  const busy = state === 'loading-swapper' || state === 'swapping';
   $<HTMLButtonElement>('swap-run').disabled = blocker !== undefined || busy || !photo || photo.faces.length === 0;
   $<HTMLButtonElement>('swap-webcam').disabled = blocker !== undefined || busy;
-  if (!busy) {
+  // The swapper's loading progress is shown in its own note; the status keeps saying what the swap needs.
+  if (state !== 'swapping') {
     const status = $('swap-status');
     if (blocker) status.textContent = blocker;
     else if (!photo) status.textContent = 'open a photo or pick a sample to swap into, or swap into a webcam frame';
@@ -303,16 +305,18 @@ function selectedSwapWidth(): number {
 async function prepareSwapper(): Promise<Awaited<ReturnType<SwapSession['swapper']>>> {
   if (!pipeline) throw new Error('load the models first');
   const backend = pipeline.backend;
-  const status = $('swap-status');
+  const note = $('swap-swapper-note');
   const previous = window.insightgpuDemo.swap.state;
   updateSwap({ state: 'loading-swapper', error: undefined });
   refreshSwapControls();
   try {
-    const ready = await swapSession.swapper(backend, openedModels, selectedSwapWidth(), (text) => { status.textContent = text; });
+    const ready = await swapSession.swapper(backend, openedModels, selectedSwapWidth(), (text) => {
+      note.className = 'muted';
+      note.textContent = `Swapper: ${text}`;
+    });
     const { loaded, swapper, createMs } = ready;
     const sessionBackend = swapper.session?.backendName ?? backend;
     const size = `${(loaded.bytes.byteLength / 1e6).toFixed(1)} MB`;
-    const note = $('swap-swapper-note');
     if (loaded.origin === 'forged') {
       note.className = 'warning';
       note.textContent = `Swapper: no ${loaded.file} is served next to the models, so the page forged a replica (width ${loaded.width}, ${size}, `
