@@ -114,13 +114,16 @@ function ortRuntimeFiles(dir: string): string[] {
   return readdirSync(dir).filter((f) => /^ort-wasm.*\.(mjs|wasm)$/.test(f) || /^ort(\.webgpu|\.wasm)?\.min\.mjs$/.test(f));
 }
 
+/** The plugin's name in vite's config. */
+export const ASSETS_PLUGIN = 'insightgpu-local-assets';
+
 export function localAssets(dirs: AssetDirs): Plugin {
   let config: ResolvedConfig | undefined;
   const middleware = (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
     if (!serveAsset(dirs, req, res)) next();
   };
   return {
-    name: 'insightgpu-local-assets',
+    name: ASSETS_PLUGIN,
     configResolved(resolved) {
       config = resolved;
     },
