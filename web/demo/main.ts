@@ -107,7 +107,7 @@ async function loadModels(): Promise<void> {
       openedModels = loaded.files;
       // A swapper among the opened files is Swap mode's; FaceAnalysis would only parse it to skip it.
       const files = Object.fromEntries(Object.entries(loaded.files).filter(([name]) => !isSwapperFileName(name)));
-      loaded = { ...loaded, files };
+      loaded = { ...loaded, files, bytes: Object.values(files).reduce((n, f) => n + f.byteLength, 0) };
     } else {
       const pack = $<HTMLSelectElement>('pack').value;
       if (!isPackName(pack)) throw new Error(`unknown pack '${pack}'`);
