@@ -346,7 +346,7 @@ describe('browser pages in chromium', { timeout: 2_400_000 }, () => {
     assert.deepEqual(errors, [], 'demo logged errors');
   });
 
-  test('Swap mode uses an inswapper_128.onnx served next to the models instead of forging one', async () => {
+  test('Swap mode uses an inswapper_128.onnx served next to the models, or opened with the models, instead of forging one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'insightgpu-served-'));
     for (const f of PACKS.packA) symlinkSync(join(DIRS.models, f), join(dir, f));
     // A replica with another seed than the page's forge, standing in for the real file (same I/O, 15 MB).
@@ -366,6 +366,21 @@ describe('browser pages in chromium', { timeout: 2_400_000 }, () => {
       assert.match(note, /^Swapper: inswapper_128\.onnx \(15\.\d MB, served from \/models\/\)/);
       assert.doesNotMatch(note, /forged/);
       assert.deepEqual(errors, [], 'demo logged errors');
+
+      // Opened with "or files": the swapper is picked out of the opened files, the rest go to FaceAnalysis.
+      const opened = await browser.context.newPage();
+      const openedErrors = collectPageErrors(opened);
+      await opened.goto(`${server.url}/web/demo/?backend=cpu&mode=swap`, { timeout: PAGE_LOAD_MS });
+      await opened.waitForFunction(() => document.getElementById('model-status')?.textContent?.includes('WebGPU adapter') ?? false, null, { timeout: PAGE_LOAD_MS });
+      await opened.setInputFiles('#model-files', [...PACKS.packA, 'inswapper_128.onnx'].map((f) => join(dir, f)));
+      await opened.click('#load-models');
+      await opened.waitForFunction(() => window.insightgpuDemo.swap.swapper !== undefined || ['failed'].includes(window.insightgpuDemo.state) || window.insightgpuDemo.swap.state === 'failed', null, { timeout: ANALYSIS_MS });
+      const fromFiles = await opened.evaluate(() => window.insightgpuDemo);
+      await opened.close();
+      assert.equal(fromFiles.state, 'ready', `models did not load: ${fromFiles.error}`);
+      assert.equal(fromFiles.models?.count, PACKS.packA.length, 'the swapper is not handed to FaceAnalysis');
+      assert.deepEqual([fromFiles.swap.swapper?.origin, fromFiles.swap.swapper?.bytes], ['opened', swapper.byteLength]);
+      assert.deepEqual(openedErrors, [], 'demo logged errors');
     } finally {
       await served.close();
       rmSync(dir, { recursive: true, force: true });
