@@ -250,9 +250,12 @@ function pickSource(face: GalleryFace): void {
 
 function setTargetChoices(count: number): void {
   const select = $<HTMLSelectElement>('swap-target');
+  const previous = select.value;
   const options = [Object.assign(document.createElement('option'), { value: 'all', textContent: `every face (${count})` })];
   for (let i = 0; i < count; i++) options.push(Object.assign(document.createElement('option'), { value: String(i), textContent: `face #${i + 1}` }));
   select.replaceChildren(...options);
+  // Kept while it still names a face (webcam frames re-detect every frame).
+  if (options.some((o) => o.value === previous)) select.value = previous;
   refreshSwapControls();
 }
 
