@@ -19,19 +19,23 @@ import type { ResultsFile } from '../../cli/results-format.js';
 import type { BenchReport } from '../../bench/web/bench-core.js';
 import { BACKENDS } from '../../bench/web/runners.js';
 import { forgedLabel } from '../../bench/web/forge-client.js';
-import { DEFAULT_SEED, forgeModel } from '../../models/forge/forge.js';
+import { DEFAULT_SEED, forgeExtraModel, forgeModel } from '../../models/forge/forge.js';
+import { estimateNorm, invertAffine } from '../../src/pipeline/index.js';
+import sharp from 'sharp';
 import { PACKS } from '../../web/demo/model-source.js';
 import {
   REPO_ROOT, collectPageErrors, launchBrowser, probeWebGpu, startWebServer, type HeadlessBrowser, type Page, type WebServer,
 } from '../../web/server/headless.js';
 import { resolveAssetDirs } from '../../web/server/local-assets.js';
 import { checkOverlay } from './overlay-check.js';
+import { checksum, insidePolygon, swapRegion } from './swap-check.js';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts/browser');
 const DIRS = resolveAssetDirs(REPO_ROOT);
 // SwiftShader on a shared 2-core machine is slow; these bound a hang, they are not performance targets.
 const PAGE_LOAD_MS = 180_000;
 const ANALYSIS_MS = 900_000;
+const SWAP_BACKEND = process.env.SWAP_BACKEND ?? 'cpu';
 
 let server: WebServer;
 let browser: HeadlessBrowser;
@@ -237,5 +241,149 @@ describe('browser pages in chromium', { timeout: 2_400_000 }, () => {
     assert.ok(['analysing', 'done'].includes(running.state), `demo state ${running.state}`);
     assert.ok(trackStates.length > 0 && trackStates.every((s) => s === 'ended'), `camera tracks after stop: ${trackStates.join(', ')}`);
     assert.deepEqual(errors, [], 'demo logged errors');
+  });
+
+  test('Swap mode says when the recognizer gives 128-d embeddings, which INSwapper cannot use', async () => {
+    const { page, errors } = await openPage('/web/demo/?pack=packA&det=320&backend=cpu&mode=swap&image=/images/t1.jpg&autorun=1');
+    await page.waitForFunction(() => ['done', 'failed'].includes(window.insightgpuDemo.state), null, { timeout: ANALYSIS_MS });
+    assert.equal(await page.evaluate(() => window.insightgpuDemo.state), 'done');
+    await page.click('#gallery figure >> nth=0');
+    // Settled once the swapper is loaded (the page loads it in Swap mode regardless, to say which one it has).
+    await page.waitForFunction(() => window.insightgpuDemo.swap.swapper !== undefined || window.insightgpuDemo.swap.state === 'failed', null, { timeout: ANALYSIS_MS });
+    const note = await page.textContent('#swap-recognizer-note') ?? '';
+    const status = await page.textContent('#swap-status') ?? '';
+    const disabled = await page.evaluate(() => [(document.getElementById('swap-run') as HTMLButtonElement).disabled, (document.getElementById('swap-webcam') as HTMLButtonElement).disabled]);
+    const visible = await page.isVisible('#swap-recognizer-note');
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-swap-128d.png'), fullPage: true });
+    await page.close();
+    assert.match(note, /mobilefacenet\.onnx\) gives 128-d embeddings, but INSwapper needs a 512-d ArcFace embedding/);
+    assert.ok(visible, 'the 128-d note is shown');
+    assert.match(status, /128-d/);
+    assert.deepEqual(disabled, [true, true], 'swap buttons stay disabled');
+    assert.deepEqual(errors, [], 'demo logged errors');
+  });
+
+  // On the CPU backend, not WebGPU: SwiftShader runs WGSL on this machine's CPU cores, where this test took 369 s
+  // (w600k_r50 on six faces and the swap network) against 15-25 s on the CPU backend. SWAP_BACKEND=webgpu runs it
+  // on WebGPU (it passes there too). What is checked is the page's Swap mode; the WebGPU kernels have their own tests.
+  test('Swap mode swaps a gallery face into a photo with a forged swapper, only around the target face, and downloads it', async () => {
+    const { page, errors } = await openPage(`/web/demo/?pack=packA_r50&det=320&backend=${SWAP_BACKEND}&mode=swap&image=/images/t1.jpg&autorun=1`);
+    await page.waitForFunction(() => ['done', 'failed'].includes(window.insightgpuDemo.state), null, { timeout: ANALYSIS_MS });
+    const analysed = await page.evaluate(() => window.insightgpuDemo);
+    assert.equal(analysed.state, 'done', `demo failed: ${analysed.error}`);
+    assert.deepEqual(analysed.models?.forged, ['w600k_r50.onnx'], 'the 512-d recognizer is forged (not on the test bed)');
+    assert.equal(analysed.swap.recognizerDims, 512);
+    const image = analysed.results!.results[0]!;
+    assert.equal(image.faces.length, 6);
+    // InsightFace's example: faces sorted by x, the third is the source. The target is the largest other face.
+    const byX = image.faces.map((f, i) => [f.bbox[0]!, i] as const).sort((a, b) => a[0] - b[0]).map(([, i]) => i);
+    const sourceIndex = byX[2]!;
+    const area = (b: readonly number[]): number => (b[2]! - b[0]!) * (b[3]! - b[1]!);
+    const targetIndex = image.faces.map((f, i) => [area(f.bbox), i] as const).filter(([, i]) => i !== sourceIndex).sort((a, b) => b[0] - a[0])[0]![1];
+    await page.click(`#gallery figure >> nth=${sourceIndex}`);
+    await page.waitForFunction(() => window.insightgpuDemo.swap.swapper !== undefined || window.insightgpuDemo.swap.state === 'failed', null, { timeout: ANALYSIS_MS });
+    await page.selectOption('#swap-target', String(targetIndex));
+    await page.click('#swap-run');
+    await page.waitForFunction(() => ['swapped', 'failed'].includes(window.insightgpuDemo.swap.state), null, { timeout: ANALYSIS_MS });
+    const swap = await page.evaluate(() => window.insightgpuDemo.swap);
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-swap.png'), fullPage: true });
+    await page.locator('#swap-canvas').screenshot({ path: join(ARTIFACTS, 'demo-swap-canvas.png') });
+    assert.equal(swap.state, 'swapped', `swap failed: ${swap.error}`);
+    assert.deepEqual([swap.swapper?.origin, swap.swapper?.width, swap.swapper?.file], ['forged', 128, 'inswapper_128.onnx']);
+    assert.match(await page.textContent('#swap-swapper-note') ?? '', /no inswapper_128\.onnx is served next to the models, so the page forged a replica \(width 128/);
+    assert.deepEqual(swap.source?.dims, 512);
+    assert.deepEqual(swap.result?.faces, [targetIndex]);
+
+    // The result against the unswapped photo, decoded the way the page decodes it.
+    const compared = await page.evaluate(async () => {
+      const res = await fetch('/images/t1.jpg');
+      const bitmap = await createImageBitmap(await res.blob(), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+      const off = new OffscreenCanvas(bitmap.width, bitmap.height);
+      const octx = off.getContext('2d', { willReadFrequently: true })!;
+      octx.drawImage(bitmap, 0, 0);
+      const before = octx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+      const canvas = document.getElementById('swap-canvas') as HTMLCanvasElement;
+      const after = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      const changed: number[] = [];
+      if (before.length === after.length) {
+        for (let p = 0; p < after.length; p += 4) {
+          if (before[p] !== after[p] || before[p + 1] !== after[p + 1] || before[p + 2] !== after[p + 2]) changed.push(p / 4);
+        }
+      }
+      // FNV-1a over the RGBA bytes, to compare with the downloaded PNG.
+      let h = 0x811c9dc5;
+      for (let p = 0; p < after.length; p++) h = Math.imul(h ^ after[p]!, 0x01000193) >>> 0;
+      return { width: canvas.width, height: canvas.height, changed, checksum: h, link: (document.getElementById('swap-download') as HTMLAnchorElement).href };
+    });
+    assert.deepEqual([compared.width, compared.height], [image.width, image.height], 'the result has the target photo\'s size');
+    const region = swapRegion(invertAffine(estimateNorm(image.faces[targetIndex]!.kps!.flat(), 128)), 128);
+    const outside = compared.changed.filter((p) => !insidePolygon(region, p % compared.width + 0.5, Math.floor(p / compared.width) + 0.5, 2));
+    assert.deepEqual(outside.length, 0, `${outside.length} changed pixels lie outside the target face's pasted square (first at ${outside[0]! % compared.width}, ${Math.floor(outside[0]! / compared.width)})`);
+    const [x1, y1, x2, y2] = image.faces[targetIndex]!.bbox as [number, number, number, number];
+    const inBox = compared.changed.filter((p) => { const x = p % compared.width, y = Math.floor(p / compared.width); return x >= x1 && x < x2 && y >= y1 && y < y2; }).length;
+    assert.ok(inBox > 0.5 * (x2 - x1) * (y2 - y1), `only ${inBox} pixels changed inside the target's box (${Math.round((x2 - x1) * (y2 - y1))} pixels)`);
+
+    // The download is the result as a PNG.
+    assert.match(compared.link, /^blob:/);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#swap-download')]);
+    assert.equal(download.suggestedFilename(), 't1-swapped.png');
+    const png = readFileSync(await download.path());
+    assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG file');
+    const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    writeFileSync(join(ARTIFACTS, 'demo-swap-download.png'), png);
+    assert.deepEqual([info.width, info.height], [image.width, image.height]);
+    assert.equal(checksum(data), compared.checksum, 'the PNG holds the canvas\'s pixels');
+
+    // A webcam frame on demand: chromium's fake camera shows no face, which the page must say (or swap, if it finds one).
+    await page.click('#swap-webcam');
+    await page.waitForFunction(() => /no face in the webcam frame|swapped into/.test(document.getElementById('swap-status')?.textContent ?? '')
+      && window.insightgpuDemo.results?.results[0]?.image === 'webcam-frame', null, { timeout: ANALYSIS_MS });
+    const frame = await page.evaluate(() => ({ results: window.insightgpuDemo.results!.results[0]!, swap: window.insightgpuDemo.swap }));
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-swap-webcam.png'), fullPage: true });
+    await page.close();
+    assert.deepEqual([frame.results.width, frame.results.height], [640, 480], 'a camera frame was analysed');
+    if (frame.results.faces.length > 0) assert.equal(frame.swap.result?.target, 'webcam-frame');
+    assert.deepEqual(errors, [], 'demo logged errors');
+  });
+
+  test('Swap mode uses an inswapper_128.onnx served next to the models, or opened with the models, instead of forging one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'insightgpu-served-'));
+    for (const f of PACKS.packA) symlinkSync(join(DIRS.models, f), join(dir, f));
+    // A replica with another seed than the page's forge, standing in for the real file (same I/O, 15 MB).
+    const swapper = forgeExtraModel('inswapper_128', 1, { width: 128 });
+    writeFileSync(join(dir, 'inswapper_128.onnx'), swapper);
+    const served = await startWebServer({ assets: { ...DIRS, models: dir } });
+    try {
+      const page = await browser.context.newPage();
+      const errors = collectPageErrors(page);
+      await page.goto(`${served.url}/web/demo/?pack=packA&backend=cpu&mode=swap&autorun=1`, { timeout: PAGE_LOAD_MS });
+      await page.waitForFunction(() => window.insightgpuDemo.swap.swapper !== undefined || ['failed'].includes(window.insightgpuDemo.state) || window.insightgpuDemo.swap.state === 'failed', null, { timeout: ANALYSIS_MS });
+      const swap = await page.evaluate(() => window.insightgpuDemo.swap);
+      const note = await page.textContent('#swap-swapper-note') ?? '';
+      await page.screenshot({ path: join(ARTIFACTS, 'demo-swap-served.png'), fullPage: true });
+      await page.close();
+      assert.deepEqual([swap.swapper?.origin, swap.swapper?.file, swap.swapper?.bytes], ['served', 'inswapper_128.onnx', swapper.byteLength], `swapper: ${swap.error}`);
+      assert.match(note, /^Swapper: inswapper_128\.onnx \(15\.\d MB, served from \/models\/\)/);
+      assert.doesNotMatch(note, /forged/);
+      assert.deepEqual(errors, [], 'demo logged errors');
+
+      // Opened with "or files": the swapper is picked out of the opened files, the rest go to FaceAnalysis.
+      const opened = await browser.context.newPage();
+      const openedErrors = collectPageErrors(opened);
+      await opened.goto(`${server.url}/web/demo/?backend=cpu&mode=swap`, { timeout: PAGE_LOAD_MS });
+      await opened.waitForFunction(() => document.getElementById('model-status')?.textContent?.includes('WebGPU adapter') ?? false, null, { timeout: PAGE_LOAD_MS });
+      await opened.setInputFiles('#model-files', [...PACKS.packA, 'inswapper_128.onnx'].map((f) => join(dir, f)));
+      await opened.click('#load-models');
+      await opened.waitForFunction(() => window.insightgpuDemo.swap.swapper !== undefined || ['failed'].includes(window.insightgpuDemo.state) || window.insightgpuDemo.swap.state === 'failed', null, { timeout: ANALYSIS_MS });
+      const fromFiles = await opened.evaluate(() => window.insightgpuDemo);
+      await opened.close();
+      assert.equal(fromFiles.state, 'ready', `models did not load: ${fromFiles.error}`);
+      assert.equal(fromFiles.models?.count, PACKS.packA.length, 'the swapper is not handed to FaceAnalysis');
+      assert.deepEqual([fromFiles.swap.swapper?.origin, fromFiles.swap.swapper?.bytes], ['opened', swapper.byteLength]);
+      assert.deepEqual(openedErrors, [], 'demo logged errors');
+    } finally {
+      await served.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -29,12 +29,26 @@ export function similarityMatrix(faces: readonly GalleryFace[]): (number | null)
   return faces.map((a) => faces.map((b) => (a.embedding && b.embedding ? computeSim(a.embedding, b.embedding) : null)));
 }
 
-export function renderGallery(box: HTMLElement, table: HTMLTableElement, faces: readonly GalleryFace[]): void {
+/** Clicking a face picks it (Swap mode's source); the picked one is marked. */
+export interface GalleryPick {
+  readonly onPick: (face: GalleryFace) => void;
+  /** The picked face's crop: kept faces are re-labelled but keep their crop, so the crop identifies the face. */
+  readonly picked: HTMLCanvasElement | undefined;
+}
+
+export function renderGallery(box: HTMLElement, table: HTMLTableElement, faces: readonly GalleryFace[], pick?: GalleryPick): void {
   box.replaceChildren(...faces.map((f) => {
     const fig = document.createElement('figure');
     const caption = document.createElement('figcaption');
     caption.textContent = `${f.id}${f.label ? ` ${f.label}` : ''}`;
     fig.append(f.crop, caption);
+    fig.dataset.faceId = f.id;
+    if (pick) {
+      fig.classList.add('pickable');
+      fig.title = 'use this face as the swap source';
+      fig.classList.toggle('picked', pick.picked === f.crop);
+      fig.addEventListener('click', () => pick.onPick(f));
+    }
     return fig;
   }));
   const matrix = similarityMatrix(faces);

@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
+import { ASSETS_PLUGIN, localAssets, type AssetDirs } from './local-assets.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -20,12 +21,19 @@ export interface WebServer {
   close(): Promise<void>;
 }
 
+export interface WebServerOptions {
+  /** Serve these folders instead of the configured ones (e.g. a models folder holding a swapper). */
+  readonly assets?: AssetDirs;
+}
+
 /** vite's dev server on an ephemeral 127.0.0.1 port (a secure context, as WebGPU needs), with no file watching. */
-export async function startWebServer(): Promise<WebServer> {
+export async function startWebServer(options: WebServerOptions = {}): Promise<WebServer> {
   // The config is imported here rather than named as a configFile: vite would bundle it first, which is slow and noisy.
   const { default: config } = await import('../vite.config.js');
   const server: ViteDevServer = await createServer({
     ...config,
+    // The configured asset server is swapped for one over the given folders; any other plugin stays.
+    ...(options.assets ? { plugins: [...(config.plugins ?? []).filter((p) => !(p && typeof p === 'object' && 'name' in p && p.name === ASSETS_PLUGIN)), localAssets(options.assets)] } : {}),
     configFile: false,
     logLevel: 'error',
     // Colleagues edit src/ while tests run: watching would reload pages mid-test.

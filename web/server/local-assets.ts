@@ -1,7 +1,8 @@
 /**
  * A vite plugin that serves what the pages need from outside the site root, read-only and by plain file name:
  *   /models/index.json, /models/NAME   the test-bed models (INSIGHTGPU_MODELS or ../shared/models)
- *   /images/NAME, /golden/NAME         the test-bed photos and InsightFace goldens
+ *   /images/index.json, /images/NAME   the test-bed photos (the demo's sample photos)
+ *   /golden/NAME                       InsightFace goldens
  *   /ort/NAME                          onnxruntime-web's own .mjs/.wasm files, from node_modules (never a CDN)
  * On `vite build` the onnxruntime-web files are copied into the output's ort/ folder; models stay outside the build.
  */
@@ -56,6 +57,14 @@ export function listModels(dir: string): ServedModel[] {
     .map((name) => ({ name, bytes: statSync(join(dir, name)).size }));
 }
 
+const IMAGE_FILE = /\.(jpe?g|png)$/i;
+
+/** The photos the demo offers as samples, by name. */
+export function listImages(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((name) => IMAGE_FILE.test(name) && SAFE_NAME.test(name)).sort();
+}
+
 function sendFile(res: ServerResponse, path: string): void {
   const size = statSync(path).size;
   res.statusCode = 200;
@@ -85,6 +94,12 @@ export function serveAsset(dirs: AssetDirs, req: IncomingMessage, res: ServerRes
     res.end(JSON.stringify({ dir: dirs.models, models: listModels(dirs.models) }));
     return true;
   }
+  if (folder === 'images' && name === 'index.json') {
+    res.setHeader('Content-Type', 'application/json');
+    res.setHeader('Cache-Control', 'no-cache');
+    res.end(JSON.stringify({ images: listImages(dirs.images) }));
+    return true;
+  }
   const path = join(dirs[folder], name);
   if (!SAFE_NAME.test(name) || !existsSync(path) || !statSync(path).isFile()) {
     sendNotFound(res, `${folder}/${name} is not served (folder ${dirs[folder]})`);
@@ -99,13 +114,16 @@ function ortRuntimeFiles(dir: string): string[] {
   return readdirSync(dir).filter((f) => /^ort-wasm.*\.(mjs|wasm)$/.test(f) || /^ort(\.webgpu|\.wasm)?\.min\.mjs$/.test(f));
 }
 
+/** The plugin's name in vite's config. */
+export const ASSETS_PLUGIN = 'insightgpu-local-assets';
+
 export function localAssets(dirs: AssetDirs): Plugin {
   let config: ResolvedConfig | undefined;
   const middleware = (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
     if (!serveAsset(dirs, req, res)) next();
   };
   return {
-    name: 'insightgpu-local-assets',
+    name: ASSETS_PLUGIN,
     configResolved(resolved) {
       config = resolved;
     },
