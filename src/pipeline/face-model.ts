@@ -7,9 +7,11 @@ import type { StageTimer } from './stage-timer.js';
 export interface FaceModel {
   /** InsightFace's taskname (the key of FaceAnalysis's model map). */
   readonly taskname: string;
-  /** Input size and normalisation as InsightFace reports them (for logs). */
+  /** Input size (the square crop's side) as InsightFace reports it (for logs). */
   readonly inputSize: number;
+  /** InsightFace's probed `input_mean`. */
   readonly inputMean: number;
+  /** InsightFace's probed `input_std`. */
   readonly inputStd: number;
   /**
    * FaceAnalysis's batched step: writes this model's fields onto every face of one image. `timer` records the crop,

@@ -18,9 +18,13 @@ import { NO_TIMER, type StageTimer } from './stage-timer.js';
 export interface DetectOptions {
   /** Input sizes (W, H) for a dynamic-input model; ignored when the model's input size is fixed. */
   readonly sizes: readonly Size[];
+  /** Score threshold (`det_thresh`). */
   readonly threshold: number;
+  /** Keep at most this many rows (0 = all), chosen by `metric`. */
   readonly maxNum: number;
+  /** How maxNum ranks the rows. */
   readonly metric: MaxNumMetric;
+  /** NMS IoU threshold (default 0.4). */
   readonly nmsThreshold?: number;
   /** Stage timings (off by default). */
   readonly timer?: StageTimer;
