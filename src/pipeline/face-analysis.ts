@@ -70,6 +70,11 @@ export class FaceAnalysis {
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
+    /**
+     * The pack's detector, usable on its own (`detect`, prepared by `prepare`). On WebGPU, await `get` before calling
+     * it (or the other models' `get`): GPU pre-processing writes the sessions' input buffers that a concurrent call
+     * would also write.
+     */
     readonly detector: ScrfdDetector,
     /** Non-detection models in load order (the order they annotate faces). */
     readonly faceModels: readonly FaceModel[],
