@@ -3,18 +3,26 @@ import type { Normalisation } from './preprocess/blob.js';
 import { boxCropTransform } from './crop-transform.js';
 import { ModelContractError } from './errors.js';
 import type { Face } from './face.js';
+import { requireBbox } from './face-input.js';
 import type { FaceModel } from './face-model.js';
 import { headSpec, runHead, type HeadSpec } from './head-model.js';
 import type { BgrImage } from './image.js';
-import type { Preprocessor } from './preprocess/preprocessor.js';
+import { loadImage, type ImageInput } from './image-source.js';
+import { CpuPreprocessor, type Preprocessor } from './preprocess/preprocessor.js';
 import type { StageTimer } from './stage-timer.js';
 import { roundHalfEven } from './rounding.js';
 
+/** Genderage's `get` result, Python's `(gender, age)`: gender 0 = female, 1 = male; age in years. */
+export type GenderAge = readonly [gender: number, age: number];
+
 /** InsightFace's Attribute: box-centred crop → gender and age (3 outputs) or a raw attribute vector. */
 export class AttributeModel implements FaceModel {
+  /** `genderage` (3 outputs), else `attribute_<n>`. */
   readonly taskname: string;
   private readonly spec: HeadSpec;
+  private readonly pre = new CpuPreprocessor();
 
+  /** An attribute model over a compiled session with the probed normalisation (getModel builds one from a file). */
   constructor(session: InferenceSession, norm: Normalisation) {
     const k = session.outputMetadata[0]?.shape[1];
     if (typeof k !== 'number') throw new ModelContractError('attribute', `output shape ${JSON.stringify(session.outputMetadata[0]?.shape)} has no numeric dim 1`);
@@ -22,10 +30,36 @@ export class AttributeModel implements FaceModel {
     this.spec = headSpec(this.taskname, session, norm);
   }
 
+  /** The crop side (InsightFace's `input_size[0]`; 96). */
   get inputSize(): number { return this.spec.size; }
+  /** InsightFace's probed `input_mean`: 0 when the graph normalises itself, else 127.5. */
   get inputMean(): number { return this.spec.norm.mean; }
+  /** InsightFace's probed `input_std`: 1 when the graph normalises itself, else 128. */
   get inputStd(): number { return this.spec.norm.std; }
 
+  /** InsightFace's `prepare(ctx_id)`: nothing to set (the backend was chosen at load); returns this. */
+  prepare(): this { return this; }
+
+  /**
+   * InsightFace's `get(img, face)`: crops around `face.bbox` and, for genderage, sets `face.gender` and `face.age`
+   * and returns `[gender, age]`; another attribute model returns its raw output vector (also kept in `face.extra`
+   * under the taskname). Throws ImageError for an input that is not an image, PipelineOptionError for a face
+   * without a finite bbox.
+   */
+  async get(image: ImageInput, face: Face): Promise<GenderAge | Float32Array> {
+    const target = requireBbox(face, this.taskname);
+    const img = await loadImage(image);
+    await this.annotate(img, [target], this.pre);
+    if (this.taskname === 'genderage') return [target.gender!, target.age!];
+    return target.extra.get(this.taskname)!;
+  }
+
+  /** Releases the session (its backend and compiled plans); the model cannot run afterwards. */
+  async release(): Promise<void> {
+    await this.spec.session.release();
+  }
+
+  /** FaceAnalysis's entry point: every face's attributes from one batched crop pass. @internal */
   async annotate(image: BgrImage, faces: readonly Face[], pre: Preprocessor, timer?: StageTimer): Promise<void> {
     const rows = await runHead(this.spec, pre, image, faces.map((f) => boxCropTransform(f.bbox, this.spec.size)), timer);
     faces.forEach((face, i) => {

@@ -13,7 +13,7 @@ import { cloneImage, type BgrImage } from './image.js';
 import { loadImage, type ImageInput } from './image-source.js';
 import { LandmarkModel } from './landmark.js';
 import type { Size } from './preprocess/letterbox.js';
-import type { MaxNumMetric } from './max-num.js';
+import { checkMaxNum, type MaxNumMetric } from './max-num.js';
 import { loadModelFiles, type ModelSource } from './model-pack.js';
 import { probeNormalisation, routeGraph, routeModel } from './model-router.js';
 import { parseModel } from '../parser/decode-model.js';
@@ -70,6 +70,11 @@ export class FaceAnalysis {
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
+    /**
+     * The pack's detector, usable on its own (`detect`, prepared by `prepare`). On WebGPU, await `get` before calling
+     * it (or the other models' `get`): GPU pre-processing writes the sessions' input buffers that a concurrent call
+     * would also write.
+     */
     readonly detector: ScrfdDetector,
     /** Non-detection models in load order (the order they annotate faces). */
     readonly faceModels: readonly FaceModel[],
@@ -144,6 +149,9 @@ export class FaceAnalysis {
     if (!Number.isFinite(thresh)) throw new PipelineOptionError('detThresh', `${thresh} is not a number`);
     this.detThresh = thresh;
     this.detSizes = resolveDetSizes(options.detSize ?? [640, 640]);
+    // As InsightFace's prepare does (det_model.prepare(input_size=det_size, det_thresh=…)): the detector on its own
+    // (`app.detector.detect`) then runs with the app's settings.
+    this.detector.prepare({ inputSize: this.detSizes, detThresh: thresh });
     return this;
   }
 
@@ -156,8 +164,7 @@ export class FaceAnalysis {
   async get(input: ImageInput, options: GetOptions = {}): Promise<Face[]> {
     const maxNum = options.maxNum ?? 0;
     const metric = options.metric ?? 'default';
-    if (!Number.isInteger(maxNum) || maxNum < 0) throw new PipelineOptionError('maxNum', `${maxNum} is not a non-negative integer`);
-    if (metric !== 'default' && metric !== 'max') throw new PipelineOptionError('metric', `'${String(metric)}' is not 'default' or 'max'`);
+    checkMaxNum(maxNum, metric);
     const run = this.queue.then(() => this.analyse(input, maxNum, metric, options.timings));
     // Calls take turns: GPU pre-processing writes the sessions' input buffers, which one call at a time may own.
     this.queue = run.catch(() => undefined);
@@ -170,7 +177,7 @@ export class FaceAnalysis {
     const image = await timer.time('decode', 'io', () => loadImage(input));
     if (pre.begin) await timer.time('upload', 'io', () => pre.begin!(image));
     try {
-      const det = await this.detector.detect(image, pre, { sizes: this.detSizes, threshold: this.detThresh, maxNum, metric, timer });
+      const det = await this.detector.detectRows(image, pre, { sizes: this.detSizes, threshold: this.detThresh, maxNum, metric, timer });
       const faces: Face[] = [];
       for (let i = 0; i < det.count; i++) {
         faces.push(new Face(det.boxes.slice(i * 4, i * 4 + 4), det.kps ? det.kps.slice(i * 10, i * 10 + 10) : undefined, det.scores[i]!));

@@ -41,7 +41,16 @@ export async function runHead(
   // A dynamic-batch head's input buffer takes the whole batch; a static one reads each crop from the batch.
   const target = spec.dynamicBatch || transforms.length === 1 ? { session: spec.session, name: spec.inputName } : undefined;
   const batch = await timer.time(`${spec.taskname}.align`, 'pre', () => pre.alignedCrops(image, transforms, spec.size, spec.norm, target));
-  const feeds = spec.dynamicBatch ? [batch] : transforms.map((_, i) => batchItem(batch, i));
+  return forwardBatch(spec, batch, timer);
+}
+
+/**
+ * Runs the head on an N×3×S×S batch (once when the batch is dynamic, else once per item on its slice) and returns
+ * each item's output row.
+ */
+export async function forwardBatch(spec: HeadSpec, batch: ModelFeed, timer: StageTimer = NO_TIMER): Promise<Float32Array[]> {
+  const count = batch.dims[0]!;
+  const feeds = spec.dynamicBatch ? [batch] : Array.from({ length: count }, (_, i) => batchItem(batch, i));
   const rows: Float32Array[] = [];
   for (const feed of feeds) {
     const n = feed.dims[0]!;

@@ -4,22 +4,29 @@ import type { Normalisation } from './preprocess/blob.js';
 import { boxCropTransform } from './crop-transform.js';
 import { ModelContractError } from './errors.js';
 import type { Face } from './face.js';
+import { requireBbox } from './face-input.js';
 import type { FaceModel } from './face-model.js';
 import { headSpec, runHead, type HeadSpec } from './head-model.js';
 import type { BgrImage } from './image.js';
+import { loadImage, type ImageInput } from './image-source.js';
 import { estimatePose } from './pose.js';
-import type { Preprocessor } from './preprocess/preprocessor.js';
+import { CpuPreprocessor, type Preprocessor } from './preprocess/preprocessor.js';
 import type { StageTimer } from './stage-timer.js';
 
 const f32 = Math.fround;
 
 /** InsightFace's Landmark: box-centred crop → 2-D (e.g. 106) or 3-D 68 points in image coordinates (+ pose for 3-D). */
 export class LandmarkModel implements FaceModel {
+  /** `landmark_3d_68` (the 3309-output model), else `landmark_2d_<K/2>` (e.g. `landmark_2d_106`). */
   readonly taskname: string;
+  /** Values per point: 3 for the 3-D model, else 2. */
   readonly dims: 2 | 3;
+  /** Number of landmarks (InsightFace's `lmk_num`). */
   readonly points: number;
   private readonly spec: HeadSpec;
+  private readonly pre = new CpuPreprocessor();
 
+  /** A landmark model over a compiled session with the probed normalisation (getModel builds one from a file). */
   constructor(session: InferenceSession, norm: Normalisation) {
     const k = session.outputMetadata[0]?.shape[1];
     if (typeof k !== 'number') throw new ModelContractError('landmark', `output shape ${JSON.stringify(session.outputMetadata[0]?.shape)} has no numeric dim 1`);
@@ -30,10 +37,36 @@ export class LandmarkModel implements FaceModel {
     this.spec = headSpec(this.taskname, session, norm);
   }
 
+  /** The crop side (InsightFace's `input_size[0]`; 192). */
   get inputSize(): number { return this.spec.size; }
+  /** InsightFace's probed `input_mean`: 0 when the graph normalises itself, else 127.5. */
   get inputMean(): number { return this.spec.norm.mean; }
+  /** InsightFace's probed `input_std`: 1 when the graph normalises itself, else 128. */
   get inputStd(): number { return this.spec.norm.std; }
 
+  /** InsightFace's `prepare(ctx_id)`: nothing to set (the backend was chosen at load); returns this. */
+  prepare(): this { return this; }
+
+  /**
+   * InsightFace's `get(img, face)`: crops around `face.bbox`, predicts the landmarks in image coordinates and
+   * returns them (float32, flat: 68×3 or K×2). Sets `face.landmark_3d_68` and `face.pose` (3-D model) or
+   * `face.landmark_2d_106`; another point count goes to `face.extra` under the taskname. Throws ImageError for an
+   * input that is not an image, PipelineOptionError for a face without a finite bbox.
+   */
+  async get(image: ImageInput, face: Face): Promise<Float32Array> {
+    const target = requireBbox(face, this.taskname);
+    const img = await loadImage(image);
+    await this.annotate(img, [target], this.pre);
+    const points = this.taskname === 'landmark_3d_68' ? target.landmark_3d_68 : this.taskname === 'landmark_2d_106' ? target.landmark_2d_106 : target.extra.get(this.taskname);
+    return points!;
+  }
+
+  /** Releases the session (its backend and compiled plans); the model cannot run afterwards. */
+  async release(): Promise<void> {
+    await this.spec.session.release();
+  }
+
+  /** FaceAnalysis's entry point: every face's landmarks from one batched crop pass. @internal */
   async annotate(image: BgrImage, faces: readonly Face[], pre: Preprocessor, timer?: StageTimer): Promise<void> {
     const transforms = faces.map((f) => boxCropTransform(f.bbox, this.spec.size));
     const rows = await runHead(this.spec, pre, image, transforms, timer);

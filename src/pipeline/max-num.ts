@@ -1,3 +1,4 @@
+import { PipelineOptionError } from './errors.js';
 import { argsortDescending } from './sort-order.js';
 
 const f32 = Math.fround;
@@ -27,4 +28,10 @@ export function selectMaxNum(boxes: Float32Array, imageWidth: number, imageHeigh
     values[i] = f32(area - f32(off2 * 2));
   }
   return argsortDescending(values).slice(0, maxNum);
+}
+
+/** Checks `max_num` (a non-negative integer) and the metric ('default' or 'max'); throws PipelineOptionError. */
+export function checkMaxNum(maxNum: unknown, metric: unknown): void {
+  if (typeof maxNum !== 'number' || !Number.isInteger(maxNum) || maxNum < 0) throw new PipelineOptionError('maxNum', `${String(maxNum)} is not a non-negative integer`);
+  if (metric !== 'default' && metric !== 'max') throw new PipelineOptionError('metric', `'${String(metric)}' is not 'default' or 'max'`);
 }

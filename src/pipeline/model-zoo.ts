@@ -11,9 +11,11 @@ import { INSwapper } from './swap/inswapper.js';
 /** The classes `getModel` returns, one per ModelRouter task. */
 export type ZooModel = ScrfdDetector | LandmarkModel | AttributeModel | ArcFaceModel | INSwapper;
 
+/** How `getModel` compiles the file. */
 export interface GetModelOptions {
   /** 'auto' (default): WebGPU on a real GPU adapter when one exists, else the CPU backend. */
   readonly backend?: BackendName;
+  /** Passed to the session (e.g. a WebGPU device to share). */
   readonly sessionOptions?: Omit<SessionOptions, 'backend'>;
 }
 
@@ -21,9 +23,11 @@ export interface GetModelOptions {
  * InsightFace's `model_zoo.get_model` for one ONNX file: routes it by ModelRouter's rules (≥ 5 outputs → SCRFD
  * detector; 192² input → Landmark; 96² → Attribute; 2 inputs, the first N×3×128×128 → INSwapper; square ≥ 112, a
  * multiple of 16 → ArcFace) and returns that task's class over a new session, normalisation probed as FaceAnalysis
- * does. Returns undefined for a file no rule recognises (Python's `None`), without compiling it. Throws
- * ModelFormatError for bytes that are not ONNX, ModelContractError when the file does not fit its class (e.g. an
- * INSwapper-shaped file without emap).
+ * does. Each class works on its own with InsightFace's methods: ScrfdDetector `prepare` / `detect`, ArcFaceModel
+ * `get` / `getFeat` / `computeSim`, LandmarkModel and AttributeModel `get`, INSwapper `get`; all have `release`.
+ * Returns undefined for a file no rule recognises (Python's `None`), without compiling it. Throws ModelFormatError
+ * for bytes that are not ONNX, ModelContractError when the file does not fit its class (e.g. an INSwapper-shaped
+ * file without emap).
  */
 export async function getModel(bytes: Uint8Array | ArrayBuffer, options: GetModelOptions = {}): Promise<ZooModel | undefined> {
   const model = parseModel(bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes);

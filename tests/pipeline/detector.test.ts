@@ -53,7 +53,7 @@ describe('ScrfdDetector (multi-size detection, InsightFace 1.0.1)', () => {
         { stride: 16, x: 5, y: 5, anchor: 0, score: 0.6, dist: [1, 1, 1, 1] },
       ],
     });
-    const det = await new ScrfdDetector(session).detect(image, pre, { ...base, sizes: [[64, 64], [128, 128]] });
+    const det = await new ScrfdDetector(session).detectRows(image, pre, { ...base, sizes: [[64, 64], [128, 128]] });
     assert.equal(det.count, 2);
     assert.deepEqual(Array.from(det.scores), [0.9, 0.6].map(Math.fround));
     assert.deepEqual(Array.from(det.boxes), [8, 8, 24, 24, 32, 32, 48, 48]);
@@ -71,9 +71,9 @@ describe('ScrfdDetector (multi-size detection, InsightFace 1.0.1)', () => {
       '128x128': [{ stride: 8, x: 4, y: 4, anchor: 0, score: 1, dist: [2, 2, 2.75, 2] }],
     });
     const detector = new ScrfdDetector(session);
-    const single = await detector.detect(image, pre, { ...base, sizes: [[64, 64]] });
+    const single = await detector.detectRows(image, pre, { ...base, sizes: [[64, 64]] });
     assert.deepEqual(Array.from(single.boxes), [8, 8, 26, 24]);
-    const merged = await detector.detect(image, pre, { ...base, sizes: [[128, 128], [64, 64]] });
+    const merged = await detector.detectRows(image, pre, { ...base, sizes: [[128, 128], [64, 64]] });
     // The 128² candidate (x2 = (32 + 22) / 2 = 27) comes from the size listed first.
     assert.deepEqual(Array.from(merged.boxes), [8, 8, 27, 24]);
   });
@@ -87,11 +87,11 @@ describe('ScrfdDetector (multi-size detection, InsightFace 1.0.1)', () => {
       ],
     });
     const detector = new ScrfdDetector(session);
-    const byMax = await detector.detect(image, pre, { ...base, sizes: [[64, 64]], maxNum: 1, metric: 'max' });
+    const byMax = await detector.detectRows(image, pre, { ...base, sizes: [[64, 64]], maxNum: 1, metric: 'max' });
     assert.deepEqual(Array.from(byMax.boxes), [0, 0, 24, 24]);
-    const byDefault = await detector.detect(image, pre, { ...base, sizes: [[64, 64]], maxNum: 1, metric: 'default' });
+    const byDefault = await detector.detectRows(image, pre, { ...base, sizes: [[64, 64]], maxNum: 1, metric: 'default' });
     assert.deepEqual(Array.from(byDefault.boxes), [28, 28, 36, 36]);
-    const all = await detector.detect(image, pre, { ...base, sizes: [[64, 64]], maxNum: 5 });
+    const all = await detector.detectRows(image, pre, { ...base, sizes: [[64, 64]], maxNum: 5 });
     assert.equal(all.count, 2);
   });
 
@@ -99,7 +99,7 @@ describe('ScrfdDetector (multi-size detection, InsightFace 1.0.1)', () => {
     // Numeric keys reorder in a JS object (446 < 449 < 452 < 466 …); decoding must not follow that order.
     const names = ['446', '466', '486', '449', '469', '489', '452', '472', '492'];
     const session = fakeScrfd({ '64x64': [{ stride: 16, x: 1, y: 1, anchor: 0, score: 0.8, dist: [1, 1, 1, 1] }] }, names);
-    const det = await new ScrfdDetector(session).detect(image, pre, { ...base, sizes: [[64, 64]] });
+    const det = await new ScrfdDetector(session).detectRows(image, pre, { ...base, sizes: [[64, 64]] });
     assert.deepEqual(Array.from(det.boxes), [0, 0, 32, 32]);
   });
 });
