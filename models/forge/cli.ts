@@ -16,7 +16,8 @@ interface ForgeArgs {
   readonly outDir: string;
   readonly seed: number;
   readonly only: string[];
-  readonly width: number | undefined;
+  /** inswapper_128's width, when given. */
+  readonly width?: number;
 }
 
 /** Parses the flags; returns a message string on a usage error. */
@@ -51,7 +52,7 @@ export function parseForgeArgs(argv: readonly string[]): ForgeArgs | string {
   if (outDir === undefined) return '--out is required';
   const names = only.filter((n) => n !== '');
   if (width !== undefined && !names.includes('inswapper_128')) return '--width applies to inswapper_128; name it with --only';
-  return { outDir, seed, only: names, width };
+  return { outDir, seed, only: names, ...(width !== undefined ? { width } : {}) };
 }
 
 export async function forgeModelsCommand(argv: string[]): Promise<number> {
