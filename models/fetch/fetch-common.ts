@@ -26,9 +26,10 @@ export function checkAgainst(
   actual: RecordedDigest,
   manifest: KnownDigest | undefined,
   recorded: RecordedDigest | undefined,
+  source?: string,
 ): DigestCheck {
-  expectDigest(subject, actual, manifest, 'manifest');
-  expectDigest(subject, actual, recorded, 'recorded');
+  expectDigest(subject, actual, manifest, 'manifest', source);
+  expectDigest(subject, actual, recorded, 'recorded', source);
   return manifest?.sha256 !== undefined ? 'manifest' : recorded !== undefined ? 'recorded' : 'first-seen';
 }
 
@@ -62,11 +63,12 @@ function processIsAlive(pid: number): boolean {
 }
 
 /**
- * Removes temps a killed fetch of `pack` left behind (`.<pack>.<pid>.<hex>.zip.part|.partial|.replaced`):
- * only those whose process no longer runs, so a concurrent fetch keeps its own.
+ * Removes temps a killed fetch of `name` left behind (`.<name>.<pid>.<hex>.zip.part|.partial|.replaced` of a
+ * pack, `.<name>.<pid>.<hex>.onnx.part` of a single-file model): only those whose process no longer runs, so
+ * a concurrent fetch keeps its own.
  */
-export async function sweepStaleTemps(modelsDir: string, pack: string): Promise<void> {
-  const prefix = `.${pack}.`;
+export async function sweepStaleTemps(modelsDir: string, name: string): Promise<void> {
+  const prefix = `.${name}.`;
   let names: string[];
   try {
     names = await readdir(modelsDir);
@@ -75,7 +77,7 @@ export async function sweepStaleTemps(modelsDir: string, pack: string): Promise<
   }
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
-    const match = /^(\d+)\.[0-9a-f]{8}\.(zip\.part|partial|replaced)$/.exec(name.slice(prefix.length));
+    const match = /^(\d+)\.[0-9a-f]{8}\.(zip\.part|partial|replaced|onnx\.part)$/.exec(name.slice(prefix.length));
     if (match !== null && !processIsAlive(Number(match[1]))) await rm(join(modelsDir, name), { recursive: true, force: true });
   }
 }
