@@ -7,7 +7,7 @@ import { CliError, runModuleCommand } from './module-command.js';
 const USAGE = `usage:
   ${ANALYZE_USAGE}
   ${COMPARE_USAGE}
-  insightgpu fetch-models …     download a model pack
+  insightgpu fetch-models …     download a model pack or inswapper_128
   insightgpu forge-models …     build replica models
   insightgpu bench …            benchmarks`;
 
