@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fetchModelFile, type FetchModelFileEvent } from '../../models/fetch/fetch-model-file.js';
-import { FetchError, IntegrityError, ManifestError, TruncatedDownloadError } from '../../models/fetch/errors.js';
+import { DigestRecordError, FetchError, IntegrityError, ManifestError, TruncatedDownloadError } from '../../models/fetch/errors.js';
 import { readDigestRecord } from '../../models/fetch/digest-record.js';
 import { MODELS, type SingleModelSpec } from '../../models/manifest.js';
 import { listModelsDir, sha256, tempRoot } from './pack-fixtures.js';
@@ -220,6 +220,17 @@ describe('fetchModelFile: refusals leave nothing under the final name', () => {
     assert.equal(error.failure, 'timeout');
     assert.match(error.message, /inswapper_128\.onnx failed \(timeout\): no data for 200 ms after 4096 bytes/);
     assert.deepEqual(listModelsDir(root), []);
+  });
+
+  it('a damaged "files" section of digests.json is a DigestRecordError, not ignored', async () => {
+    const root = freshRoot();
+    mkdirSync(join(root, 'models'), { recursive: true });
+    const damaged = { format: 'insightgpu-digests/1', packs: {}, files: { 'inswapper_128.onnx': { bytes: 3, sha256: 'not hex' } } };
+    writeFileSync(join(root, 'models', 'digests.json'), JSON.stringify(damaged));
+    const error = await fetchModelFile(spec, { root, baseUrl: serve(serveBytes(stand)) }).catch((e: unknown) => e);
+    assert.ok(error instanceof DigestRecordError, String(error));
+    assert.match(error.message, /file inswapper_128\.onnx: bad digest/);
+    assert.deepEqual(listModelsDir(root), ['digests.json']);
   });
 
   it('unknown model names and unsafe file names are ManifestErrors', async () => {

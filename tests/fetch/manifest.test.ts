@@ -82,6 +82,8 @@ describe('manifest', () => {
       assert.throws(() => validateSingleModelSpec({ ...MODELS.inswapper_128, file: { name } }), ManifestError, name);
     }
     assert.throws(() => validateSingleModelSpec({ ...MODELS.inswapper_128, file: { name: 'a.onnx', bytes: -1 } }), ManifestError);
+    const clash = JSON.stringify({ format: 'insightgpu-manifest/1', packs: { m: { ...PACKS.buffalo_sc, name: 'm' } }, models: { m: { name: 'm', url: 'u', file: { name: 'm.onnx' } } } });
+    assert.throws(() => parseManifest(clash, 'm.json'), /m is both a pack and a single-file model/);
   });
 
   it('rejects unknown packs and unsafe names', () => {
