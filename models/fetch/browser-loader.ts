@@ -9,7 +9,9 @@
  * the browser engineer: run loadModelFiles in Playwright against a localhost server and reload the page to
  * see the second load come from `caches` (no request reaches the server).
  */
-import { modelFileUrl, type PackFile, type SingleModelSpec } from '../manifest.js';
+// Types only: the dev server (web/server/local-assets.ts) answers /models/<name> with test-bed files, so a
+// runtime import of /models/manifest.ts would not reach the code.
+import type { PackFile, SingleModelSpec } from '../manifest.js';
 import { expectAnnouncedSize, expectDigest, sha256Hex } from './digest.js';
 import { streamDownload, type TransferProgress } from './stream-download.js';
 
@@ -181,7 +183,9 @@ export interface LoadSingleModelOptions extends Omit<LoadPackFileOptions, 'bytes
  */
 export async function loadSingleModel(model: SingleModelSpec, options: LoadSingleModelOptions = {}): Promise<Uint8Array> {
   const { baseUrl, ...rest } = options;
-  return loadPackFile(modelFileUrl(model, baseUrl), {
+  // As modelFileUrl in models/manifest.ts (not imported at runtime, see above).
+  const url = baseUrl === undefined ? model.url : `${baseUrl.replace(/\/+$/, '')}/${encodeURIComponent(model.file.name)}`;
+  return loadPackFile(url, {
     ...rest,
     bytes: model.file.bytes,
     sha256: model.file.sha256 ?? options.sha256,

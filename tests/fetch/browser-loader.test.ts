@@ -5,6 +5,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { loadModelFiles, loadPackFile, loadSingleModel, type CacheLike, type LoadProgress } from '../../models/fetch/browser-loader.js';
 import { FetchError, IntegrityError, TruncatedDownloadError } from '../../models/fetch/errors.js';
 import { buffaloLFiles, sha256 } from './pack-fixtures.js';
@@ -129,5 +130,11 @@ describe('browser loader', () => {
     const wrongDigest = await loadSingleModel(spec, { baseUrl, cache: null, sha256: '0'.repeat(64) }).catch((e: unknown) => e);
     assert.ok(wrongDigest instanceof IntegrityError, String(wrongDigest));
     assert.equal(wrongDigest.property, 'sha256');
+  });
+
+  it('imports nothing but types from models/manifest.ts (the dev server answers /models/<name> with test-bed files)', () => {
+    const source = readFileSync(new URL('../../models/fetch/browser-loader.ts', import.meta.url), 'utf8');
+    const fromManifest = source.match(/^import .* from '\.\.\/manifest\.js';$/gm) ?? [];
+    assert.ok(fromManifest.length > 0 && fromManifest.every((line) => line.startsWith('import type ')), fromManifest.join('\n'));
   });
 });
