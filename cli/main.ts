@@ -9,7 +9,7 @@ const USAGE = `usage:
   ${ANALYZE_USAGE}
   ${COMPARE_USAGE}
   ${SWAP_USAGE}
-  insightgpu fetch-models …     download a model pack
+  insightgpu fetch-models …     download a model pack or inswapper_128
   insightgpu forge-models …     build replica models
   insightgpu bench …            benchmarks`;
 

@@ -5,7 +5,8 @@
  * Sources: ../shared/spec/models.md §1. buffalo_l's zip and its five files are confirmed by several independent
  * manifests; antelopev2 reuses some of those files byte for byte (same size and sha256 per the spec). Where no
  * digest is known it is left undefined, and the fetcher records it on the first download (trust on first use)
- * and holds every later download to it. This file is browser-safe: no Node imports.
+ * and holds every later download to it. Besides the packs it lists the models InsightFace publishes as one
+ * bare .onnx file (inswapper_128, the face swapper, in no pack). This file is browser-safe: no Node imports.
  */
 
 /** InsightFace's taskname for each model (what its ModelRouter assigns). */
@@ -139,4 +140,45 @@ export function isPackName(name: string): name is PackName {
 export function packZipUrl(pack: PackSpec, baseUrl?: string): string {
   if (baseUrl === undefined) return pack.url;
   return `${baseUrl.replace(/\/+$/, '')}/${pack.name}.zip`;
+}
+
+/** The model file of a single-file model: its name, which is also its path under `<root>/models/`. */
+export interface ModelFile extends KnownDigest {
+  /** e.g. `inswapper_128.onnx`. */
+  readonly name: string;
+}
+
+/**
+ * A model published as one .onnx file at the release, not inside a pack zip. InsightFace's
+ * `model_zoo.get_model('<file>', download=True)` fetches `<release>/<file>` into `<root>/models/<file>`.
+ */
+export interface SingleModelSpec {
+  readonly name: string;
+  /** Official download location of the file. */
+  readonly url: string;
+  readonly file: ModelFile;
+  readonly note?: string;
+}
+
+/** Names of the single-file models in the built-in manifest. */
+export type SingleModelName = 'inswapper_128';
+
+export const MODELS: { readonly [name in SingleModelName]: SingleModelSpec } = {
+  inswapper_128: {
+    name: 'inswapper_128',
+    url: `${RELEASE_BASE_URL}/inswapper_128.onnx`,
+    // The public size; no digest is known for certain, so it is recorded on the first download.
+    file: { name: 'inswapper_128.onnx', bytes: 554_253_681 },
+    note: 'face swapper (INSwapper), not part of any pack',
+  },
+};
+
+export function isSingleModelName(name: string): name is SingleModelName {
+  return Object.hasOwn(MODELS, name);
+}
+
+/** The file's URL for `model`, at the official release or under a mirror's base URL. */
+export function modelFileUrl(model: SingleModelSpec, baseUrl?: string): string {
+  if (baseUrl === undefined) return model.url;
+  return `${baseUrl.replace(/\/+$/, '')}/${model.file.name}`;
 }

@@ -9,7 +9,9 @@
  * the browser engineer: run loadModelFiles in Playwright against a localhost server and reload the page to
  * see the second load come from `caches` (no request reaches the server).
  */
-import type { PackFile } from '../manifest.js';
+// Types only: the dev server (web/server/local-assets.ts) answers /models/<name> with test-bed files, so a
+// runtime import of /models/manifest.ts would not reach the code.
+import type { PackFile, SingleModelSpec } from '../manifest.js';
 import { expectAnnouncedSize, expectDigest, sha256Hex } from './digest.js';
 import { streamDownload, type TransferProgress } from './stream-download.js';
 
@@ -164,4 +166,28 @@ export async function loadModelFiles(
     loaded.set(entry.name, bytes);
   }
   return loaded;
+}
+
+export interface LoadSingleModelOptions extends Omit<LoadPackFileOptions, 'bytes'> {
+  /**
+   * Folder URL serving `<file>` (e.g. `/models/` holding inswapper_128.onnx). Default: the manifest's release
+   * URL, which pages usually cannot fetch (GitHub release assets send no CORS headers), so pass your own.
+   */
+  readonly baseUrl?: string;
+}
+
+/**
+ * Loads a single-file model (inswapper_128) held to the manifest's size, and to its digest when the manifest
+ * has one (else to `options.sha256`, e.g. the one the Node fetcher recorded in digests.json). The whole file
+ * is held in memory (554 MB for inswapper_128) and cached like a pack file.
+ */
+export async function loadSingleModel(model: SingleModelSpec, options: LoadSingleModelOptions = {}): Promise<Uint8Array> {
+  const { baseUrl, ...rest } = options;
+  // As modelFileUrl in models/manifest.ts (not imported at runtime, see above).
+  const url = baseUrl === undefined ? model.url : `${baseUrl.replace(/\/+$/, '')}/${encodeURIComponent(model.file.name)}`;
+  return loadPackFile(url, {
+    ...rest,
+    bytes: model.file.bytes,
+    sha256: model.file.sha256 ?? options.sha256,
+  });
 }

@@ -1,27 +1,34 @@
 /**
- * `insightgpu fetch-models <pack>`: the command-line face of fetchPack, with a progress bar on stderr and a
- * summary of the verified files on stdout. cli/main.ts dispatches to fetchModelsCommand.
+ * `insightgpu fetch-models <pack | model>`: the command-line face of fetchPack (zip packs) and fetchModelFile
+ * (single-file models such as inswapper_128), with a progress bar on stderr and a summary of the verified
+ * files on stdout. cli/main.ts dispatches to fetchModelsCommand.
  */
 import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { PACKS, type PackSpec } from '../manifest.js';
+import { MODELS, PACKS, type PackSpec, type SingleModelSpec } from '../manifest.js';
 import { InsightGpuError } from '../../src/core/errors.js';
 import { ArchiveError, FetchError, IntegrityError, ManifestError, PackContentError } from './errors.js';
+import { fetchModelFile, type FetchModelFileEvent, type FetchModelFileResult } from './fetch-model-file.js';
 import { fetchPack, type FetchPackEvent, type FetchPackResult } from './fetch-pack.js';
-import { parseManifestDocument, resolvePack } from './resolve-pack.js';
+import { parseManifest, resolvePack, resolveSingleModel, type ParsedManifest } from './resolve-pack.js';
 
-export const FETCH_MODELS_USAGE = `Usage: insightgpu fetch-models <pack> [options]
+export const FETCH_MODELS_USAGE = `Usage: insightgpu fetch-models <pack | model> [options]
 
 Downloads an InsightFace model pack, verifies it and unpacks it into <root>/models/<pack>/,
-the folder InsightFace Python's FaceAnalysis(name=<pack>, root=<root>) reads.
+the folder InsightFace Python's FaceAnalysis(name=<pack>, root=<root>) reads; or downloads a
+single-file model, verifies it and installs it as <root>/models/<model>.onnx, where
+InsightFace's model_zoo.get_model('<model>.onnx') finds it.
 
-Packs: ${Object.keys(PACKS).join(', ')}
+Packs:  ${Object.keys(PACKS).join(', ')}
+Models: ${Object.values(MODELS).map((model) => `${model.name} (${model.file.name}, ${model.note ?? 'single file'})`).join(', ')}
 
 Options:
   --root DIR         InsightFace root (default $INSIGHTFACE_HOME, else ~/.insightface)
-  --base-url URL     mirror holding <pack>.zip (default the official v0.7 release)
-  --manifest FILE    pack descriptions in models/manifest.json's format, instead of the built-in ones
+  --base-url URL     mirror holding <pack>.zip or <model>.onnx (default the official v0.7 release)
+  --manifest FILE    pack and model descriptions in models/manifest.json's format, instead of
+                     the built-in ones
   --force            download again even when a verified copy is present (still held to
                      the manifest and to digests recorded on the first download)
   --timeout SECONDS  give up when the server sends nothing for this long (default 30)
@@ -51,9 +58,14 @@ class ProgressView {
   private bar: cliProgress.SingleBar | undefined;
   private started = 0;
 
-  constructor(private readonly label: string, private readonly err: CommandOutput['stderr']) {}
+  constructor(
+    private readonly label: string,
+    /** A pack's zip is extracted after its download; a single model file is already the model. */
+    private readonly kind: 'pack' | 'model',
+    private readonly err: CommandOutput['stderr'],
+  ) {}
 
-  handle(event: FetchPackEvent): void {
+  handle(event: FetchPackEvent | FetchModelFileEvent): void {
     switch (event.phase) {
       case 'verify-existing':
         this.err.write(`checking ${event.file} (${event.index + 1}/${event.count})\n`);
@@ -87,20 +99,26 @@ class ProgressView {
         }
         return;
       }
-      case 'downloaded':
+      case 'downloaded': {
         this.stopBar();
+        const [what, next] = this.kind === 'pack' ? ['zip ', '; extracting'] : ['', ''];
         this.err.write(
           event.checkedAgainst === 'first-seen'
-            ? `zip sha256 ${event.sha256} (no digest known yet: recorded once installed); extracting\n`
-            : `zip sha256 ${event.sha256} matches the ${event.checkedAgainst} digest; extracting\n`,
+            ? `${what}sha256 ${event.sha256} (no digest known yet: recorded once installed)${next}\n`
+            : `${what}sha256 ${event.sha256} matches the ${event.checkedAgainst} digest${next}\n`,
         );
         return;
+      }
       case 'extract':
         this.err.write(`extracted ${event.file} (${formatBytes(event.bytes)}, ${event.index + 1}/${event.count}), digest checked\n`);
         return;
       case 'installed':
         this.stopBar();
         this.err.write(`installed into ${event.dir}\n`);
+        return;
+      case 'installed-file':
+        this.stopBar();
+        this.err.write(`installed as ${event.path}\n`);
         return;
     }
   }
@@ -109,6 +127,20 @@ class ProgressView {
     this.bar?.stop();
     this.bar = undefined;
   }
+}
+
+const LEGEND = '  [manifest] = matches the manifest digest; [recorded] = matches digests.json; [first-seen] = recorded now';
+const UNVERIFIED = '  [unverified] = found in place with no digest to compare; run with --force to download and verify';
+
+function describeFile(result: FetchModelFileResult): string {
+  const lines = [
+    `${result.model}: ${result.downloaded ? 'downloaded' : 'already present'} as ${result.path}` +
+      (result.replacedBecause === undefined ? '' : ` (replaced the existing copy: ${result.replacedBecause})`),
+    `  ${basename(result.path)} ${String(result.bytes).padStart(11)} B  sha256 ${result.sha256} [${result.checkedAgainst}]`,
+    LEGEND,
+  ];
+  if (result.checkedAgainst === 'unverified') lines.push(UNVERIFIED);
+  return `${lines.join('\n')}\n`;
 }
 
 function describe(result: FetchPackResult): string {
@@ -121,11 +153,17 @@ function describe(result: FetchPackResult): string {
   for (const file of result.files) {
     lines.push(`  ${file.name.padEnd(width)} ${String(file.bytes).padStart(11)} B  sha256 ${file.sha256}  ${file.task ?? '-'} [${file.checkedAgainst}]`);
   }
-  lines.push('  [manifest] = matches the manifest digest; [recorded] = matches digests.json; [first-seen] = recorded now');
-  if (result.files.some((file) => file.checkedAgainst === 'unverified')) {
-    lines.push('  [unverified] = found in place with no digest to compare; run with --force to download and verify');
-  }
+  lines.push(LEGEND);
+  if (result.files.some((file) => file.checkedAgainst === 'unverified')) lines.push(UNVERIFIED);
   return `${lines.join('\n')}\n`;
+}
+
+/** A name on the command line: a pack of `manifest`, else one of its single-file models. */
+function resolveEntry(name: string, manifest: ParsedManifest): { kind: 'pack'; spec: PackSpec } | { kind: 'model'; spec: SingleModelSpec } {
+  if (Object.hasOwn(manifest.models, name)) return { kind: 'model', spec: resolveSingleModel(name, manifest.models) };
+  if (Object.hasOwn(manifest.packs, name)) return { kind: 'pack', spec: resolvePack(name, manifest.packs) };
+  const known = (names: string[]): string => names.join(', ') || 'none';
+  throw new ManifestError(`unknown pack or model '${name}'; known packs: ${known(Object.keys(manifest.packs))}; single-file models: ${known(Object.keys(manifest.models))}`);
 }
 
 /** Runs `fetch-models` with the arguments after the subcommand name; resolves to the process exit code. */
@@ -155,7 +193,7 @@ export async function fetchModelsCommand(argv: readonly string[], output: Comman
     return 0;
   }
   if (positionals.length !== 1) {
-    stderr.write(`expected exactly one pack name, got ${positionals.length}\n\n${FETCH_MODELS_USAGE}\n`);
+    stderr.write(`expected exactly one pack or model name, got ${positionals.length}\n\n${FETCH_MODELS_USAGE}\n`);
     return 2;
   }
   const timeoutSeconds = values.timeout === undefined ? undefined : Number(values.timeout);
@@ -164,12 +202,12 @@ export async function fetchModelsCommand(argv: readonly string[], output: Comman
     return 2;
   }
 
-  const view = new ProgressView(positionals[0], stderr);
+  let view: ProgressView | undefined;
   const abort = new AbortController();
   const onSigint = (): void => abort.abort();
   process.once('SIGINT', onSigint);
   try {
-    let spec: PackSpec;
+    let manifest: ParsedManifest = { packs: PACKS, models: MODELS };
     if (values.manifest !== undefined) {
       let text: string;
       try {
@@ -177,23 +215,24 @@ export async function fetchModelsCommand(argv: readonly string[], output: Comman
       } catch (cause) {
         throw new ManifestError(`cannot read ${values.manifest}`, { cause });
       }
-      spec = resolvePack(positionals[0], parseManifestDocument(text, values.manifest));
-    } else {
-      spec = resolvePack(positionals[0]);
+      manifest = parseManifest(text, values.manifest);
     }
-    const result = await fetchPack(spec, {
+    const options = {
       root: values.root,
       baseUrl: values['base-url'],
       force: values.force,
       stallTimeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
       signal: abort.signal,
-      onProgress: (event) => view.handle(event),
-    });
+      onProgress: (event: FetchPackEvent | FetchModelFileEvent) => view?.handle(event),
+    };
+    const entry = resolveEntry(positionals[0], manifest);
+    view = new ProgressView(positionals[0], entry.kind, stderr);
+    const text = entry.kind === 'model' ? describeFile(await fetchModelFile(entry.spec, options)) : describe(await fetchPack(entry.spec, options));
     view.stopBar();
-    stdout.write(describe(result));
+    stdout.write(text);
     return 0;
   } catch (error) {
-    view.stopBar();
+    view?.stopBar();
     if (!(error instanceof InsightGpuError)) throw error;
     const downloadStage = error instanceof FetchError || error instanceof IntegrityError || error instanceof ArchiveError || error instanceof PackContentError;
     stderr.write(`fetch-models failed [${error.code}]: ${error.message}\n`);

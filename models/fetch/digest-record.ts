@@ -1,7 +1,8 @@
 /**
- * digests.json: sizes and sha256 digests learned on the first download of a pack whose manifest entry has
- * none (trust on first use). It lives in `<root>/models/`, beside the pack folders, so it survives a pack
- * being deleted and re-fetched: a later download that differs from what was first seen is refused.
+ * digests.json: sizes and sha256 digests learned on the first download of a pack or single-file model whose
+ * manifest entry has none (trust on first use). It lives in `<root>/models/`, beside the pack folders and
+ * model files, so it survives them being deleted and re-fetched: a later download that differs from what was
+ * first seen is refused.
  */
 import { readFile, rename, writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,9 +22,18 @@ export interface RecordedPack {
   readonly source: string;
 }
 
+/** A single model file installed directly in `<root>/models/` (inswapper_128.onnx). */
+export interface RecordedFile extends RecordedDigest {
+  readonly recordedAt: string;
+  /** URL the file was first downloaded from. */
+  readonly source: string;
+}
+
 export interface DigestRecord {
   readonly format: 'insightgpu-digests/1';
   readonly packs: Readonly<Record<string, RecordedPack>>;
+  /** Single model files, keyed by file name; absent in records written before any was fetched. */
+  readonly files?: Readonly<Record<string, RecordedFile>>;
 }
 
 export const DIGEST_RECORD_FILE = 'digests.json';
@@ -40,9 +50,15 @@ function isDigest(value: unknown): value is RecordedDigest {
 
 function validate(path: string, parsed: unknown): DigestRecord {
   if (typeof parsed !== 'object' || parsed === null) throw new DigestRecordError(path, 'not a JSON object');
-  const { format, packs } = parsed as Record<string, unknown>;
+  const { format, packs, files: singleFiles } = parsed as Record<string, unknown>;
   if (format !== 'insightgpu-digests/1') throw new DigestRecordError(path, `unknown format ${JSON.stringify(format)}`);
   if (typeof packs !== 'object' || packs === null) throw new DigestRecordError(path, '"packs" is not an object');
+  if (singleFiles !== undefined) {
+    if (typeof singleFiles !== 'object' || singleFiles === null) throw new DigestRecordError(path, '"files" is not an object');
+    for (const [name, file] of Object.entries(singleFiles)) {
+      if (!isDigest(file)) throw new DigestRecordError(path, `file ${name}: bad digest`);
+    }
+  }
   for (const [name, pack] of Object.entries(packs)) {
     const { zip, files } = (pack ?? {}) as Record<string, unknown>;
     if (zip !== undefined && !isDigest(zip)) throw new DigestRecordError(path, `pack ${name}: bad zip digest`);
@@ -72,9 +88,22 @@ export async function readDigestRecord(modelsDir: string): Promise<DigestRecord>
   return validate(path, parsed);
 }
 
+/** Writes `record` atomically (temp file + rename), so a reader never sees half a file. */
+async function writeDigestRecord(modelsDir: string, record: DigestRecord): Promise<void> {
+  const path = digestRecordPath(modelsDir);
+  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await writeFile(temp, `${JSON.stringify(record, null, 2)}\n`, { flag: 'wx' });
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw new DigestRecordError(path, 'cannot be written', { cause: error });
+  }
+}
+
 /**
- * Adds what is new in `pack` to the record and writes it atomically (temp file + rename). Digests already
- * recorded are kept: the caller has verified against them, so they agree.
+ * Adds what is new in `pack` to the record and writes it. Digests already recorded are kept: the caller has
+ * verified against them, so they agree.
  */
 export async function recordPackDigests(modelsDir: string, name: string, pack: RecordedPack): Promise<void> {
   const current = await readDigestRecord(modelsDir);
@@ -82,14 +111,15 @@ export async function recordPackDigests(modelsDir: string, name: string, pack: R
   const merged: RecordedPack = previous === undefined
     ? pack
     : { ...previous, zip: previous.zip ?? pack.zip, files: { ...pack.files, ...previous.files } };
-  const next: DigestRecord = { ...current, packs: { ...current.packs, [name]: merged } };
-  const path = digestRecordPath(modelsDir);
-  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    await writeFile(temp, `${JSON.stringify(next, null, 2)}\n`, { flag: 'wx' });
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw new DigestRecordError(path, 'cannot be written', { cause: error });
-  }
+  await writeDigestRecord(modelsDir, { ...current, packs: { ...current.packs, [name]: merged } });
+}
+
+/**
+ * Records the digest of the single model file `fileName` unless one is recorded already (the caller has
+ * verified against it, so they agree).
+ */
+export async function recordFileDigest(modelsDir: string, fileName: string, file: RecordedFile): Promise<void> {
+  const current = await readDigestRecord(modelsDir);
+  if (current.files?.[fileName] !== undefined) return;
+  await writeDigestRecord(modelsDir, { ...current, files: { ...current.files, [fileName]: file } });
 }

@@ -25,13 +25,14 @@ export function expectDigest(
   actual: { readonly bytes: number; readonly sha256: string },
   expected: KnownDigest | undefined,
   expectedFrom: 'manifest' | 'recorded',
+  source?: string,
 ): void {
   if (expected === undefined) return;
   if (expected.bytes !== undefined && expected.bytes !== actual.bytes) {
-    throw new IntegrityError(subject, 'bytes', String(expected.bytes), String(actual.bytes), expectedFrom);
+    throw new IntegrityError(subject, 'bytes', String(expected.bytes), String(actual.bytes), expectedFrom, source);
   }
   if (expected.sha256 !== undefined && expected.sha256.toLowerCase() !== actual.sha256) {
-    throw new IntegrityError(subject, 'sha256', expected.sha256.toLowerCase(), actual.sha256, expectedFrom);
+    throw new IntegrityError(subject, 'sha256', expected.sha256.toLowerCase(), actual.sha256, expectedFrom, source);
   }
 }
 
@@ -41,7 +42,8 @@ export function expectAnnouncedSize(
   announcedBytes: number | undefined,
   expectedBytes: number | undefined,
   expectedFrom: 'manifest' | 'recorded',
+  source?: string,
 ): void {
   if (announcedBytes === undefined || expectedBytes === undefined || announcedBytes === expectedBytes) return;
-  throw new IntegrityError(subject, 'bytes', String(expectedBytes), `${announcedBytes} (Content-Length)`, expectedFrom);
+  throw new IntegrityError(subject, 'bytes', String(expectedBytes), `${announcedBytes} (Content-Length)`, expectedFrom, source);
 }

@@ -54,9 +54,11 @@ export class IntegrityError extends InsightGpuError {
     readonly actual: string,
     /** Where the expected value came from. */
     readonly expectedFrom: 'manifest' | 'recorded',
+    /** URL the bytes were downloaded from, when they were (named in the message for single-file models). */
+    readonly source?: string,
   ) {
     super(
-      `${subject}: ${property} mismatch, expected ${expected} (${expectedFrom === 'manifest' ? 'from the manifest' : 'recorded on first download'}), got ${actual}` +
+      `${subject}${source === undefined ? '' : ` from ${source}`}: ${property} mismatch, expected ${expected} (${expectedFrom === 'manifest' ? 'from the manifest' : 'recorded on first download'}), got ${actual}` +
         (expectedFrom === 'recorded' ? '; if the upstream file legitimately changed, delete its entry from digests.json' : ''),
     );
   }

@@ -6,19 +6,21 @@
  * its digest is checked, it is extracted into a temp folder with every file checked, and only then is that
  * folder renamed into place. Any failure removes both temps and throws a typed error saying what happened.
  */
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import type { KnownDigest, ModelTask, PackSpec } from '../manifest.js';
+import type { ModelTask, PackSpec } from '../manifest.js';
 import { packZipUrl } from '../manifest.js';
-import { expectAnnouncedSize, expectDigest } from './digest.js';
-import { readDigestRecord, recordPackDigests, type RecordedDigest, type RecordedPack } from './digest-record.js';
-import { FetchError, IntegrityError, PackContentError } from './errors.js';
+import { expectAnnouncedSize } from './digest.js';
+import { readDigestRecord, recordPackDigests, type RecordedPack } from './digest-record.js';
+import { IntegrityError, PackContentError } from './errors.js';
+import { checkAgainst, exists, hashFile, sweepStaleTemps, throwIfAborted, type DigestCheck } from './fetch-common.js';
 import { modelsDirOf, resolveInsightFaceRoot } from './paths.js';
 import { resolvePack } from './resolve-pack.js';
 import { streamDownload } from './stream-download.js';
 import { extractZipEntry, openZip, packRelativeNames } from './zip-extract.js';
+
+export type { DigestCheck } from './fetch-common.js';
 
 export type FetchPackEvent =
   | { readonly phase: 'verify-existing'; readonly file: string; readonly index: number; readonly count: number }
@@ -41,14 +43,6 @@ export interface FetchPackOptions {
   readonly fetch?: typeof globalThis.fetch;
 }
 
-/**
- * What a file's digest was checked against: the manifest; digests.json; nothing yet, so it was recorded
- * now ('first-seen', downloads only); or nothing at all ('unverified': a file found in place that neither
- * source knows, e.g. unpacked by InsightFace Python, which extracts in place and could have been cut short,
- * so it is not trusted enough to be recorded).
- */
-export type DigestCheck = 'manifest' | 'recorded' | 'first-seen' | 'unverified';
-
 export interface FetchedFile {
   readonly name: string;
   /** From the manifest; undefined for files the manifest does not list. */
@@ -67,37 +61,6 @@ export interface FetchPackResult {
   readonly replacedBecause?: string;
   readonly zip?: { readonly url: string; readonly bytes: number; readonly sha256: string; readonly checkedAgainst: DigestCheck };
   readonly files: readonly FetchedFile[];
-}
-
-function checkAgainst(
-  subject: string,
-  actual: RecordedDigest,
-  manifest: KnownDigest | undefined,
-  recorded: RecordedDigest | undefined,
-): DigestCheck {
-  expectDigest(subject, actual, manifest, 'manifest');
-  expectDigest(subject, actual, recorded, 'recorded');
-  return manifest?.sha256 !== undefined ? 'manifest' : recorded !== undefined ? 'recorded' : 'first-seen';
-}
-
-async function hashFile(path: string): Promise<RecordedDigest> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    bytes += (chunk as Buffer).byteLength;
-    hash.update(chunk as Buffer);
-  }
-  return { bytes, sha256: hash.digest('hex') };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
-  }
 }
 
 type Inspection = { readonly ok: true; readonly files: FetchedFile[] } | { readonly ok: false; readonly reason: string };
@@ -150,38 +113,6 @@ async function installFolder(staged: string, target: string, tag: string): Promi
     throw error;
   }
   await rm(old, { recursive: true, force: true });
-}
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Removes temps a killed fetch of `pack` left behind (`.<pack>.<pid>.<hex>.zip.part|.partial|.replaced`):
- * only those whose process no longer runs, so a concurrent fetch keeps its own.
- */
-async function sweepStaleTemps(modelsDir: string, pack: string): Promise<void> {
-  const prefix = `.${pack}.`;
-  let names: string[];
-  try {
-    names = await readdir(modelsDir);
-  } catch {
-    return; // no models folder yet: nothing to sweep
-  }
-  for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
-    const match = /^(\d+)\.[0-9a-f]{8}\.(zip\.part|partial|replaced)$/.exec(name.slice(prefix.length));
-    if (match !== null && !processIsAlive(Number(match[1]))) await rm(join(modelsDir, name), { recursive: true, force: true });
-  }
-}
-
-function throwIfAborted(signal: AbortSignal | undefined, url: string, stage: string): void {
-  if (signal?.aborted) throw new FetchError(url, 'aborted', `aborted by the caller during ${stage}`, undefined, { cause: signal.reason });
 }
 
 /**

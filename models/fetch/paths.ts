@@ -1,6 +1,7 @@
 /**
  * Where packs live on disk: `<root>/models/<pack>/`, exactly where InsightFace Python's FaceAnalysis keeps
- * them (root defaults to ~/.insightface), so one copy serves both. Node only.
+ * them (root defaults to ~/.insightface), so one copy serves both; single-file models (inswapper_128.onnx)
+ * sit directly in `<root>/models/`, where its model_zoo.get_model looks for them. Node only.
  */
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,4 +21,9 @@ export function modelsDirOf(root: string): string {
 /** `<root>/models/<pack>`, the folder FaceAnalysis(name=pack, root=root) reads. */
 export function packDirOf(root: string, pack: string): string {
   return join(modelsDirOf(root), pack);
+}
+
+/** `<root>/models/<file>`, where `model_zoo.get_model('<file>', root=root)` finds a single-file model. */
+export function modelFileOf(root: string, fileName: string): string {
+  return join(modelsDirOf(root), fileName);
 }

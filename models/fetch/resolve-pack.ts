@@ -1,8 +1,9 @@
 /**
- * Turning a pack name, or a manifest supplied by the user (a mirror with its own packs), into a validated
- * PackSpec. Pack and file names become path segments in the cache, so they are checked here. Browser-safe.
+ * Turning a pack or single-file model name, or a manifest supplied by the user (a mirror with its own
+ * entries), into a validated PackSpec or SingleModelSpec. Names become path segments in the cache, so they
+ * are checked here. Browser-safe.
  */
-import { PACKS, type ModelTask, type PackFile, type PackSpec, type KnownDigest } from '../manifest.js';
+import { MODELS, PACKS, type ModelTask, type PackFile, type PackSpec, type KnownDigest, type SingleModelSpec } from '../manifest.js';
 import { ManifestError } from './errors.js';
 
 const TASKS: readonly ModelTask[] = ['detection', 'recognition', 'landmark_2d_106', 'landmark_3d_68', 'genderage'];
@@ -13,6 +14,14 @@ export interface ManifestDocument {
   readonly format: 'insightgpu-manifest/1';
   readonly releaseBaseUrl: string;
   readonly packs: Readonly<Record<string, PackSpec>>;
+  /** Single-file models (inswapper_128); optional, and a document may hold only these. */
+  readonly models?: Readonly<Record<string, SingleModelSpec>>;
+}
+
+/** Both kinds of entry a manifest document holds. */
+export interface ParsedManifest {
+  readonly packs: Record<string, PackSpec>;
+  readonly models: Record<string, SingleModelSpec>;
 }
 
 function checkDigest(where: string, value: unknown): KnownDigest {
@@ -56,24 +65,59 @@ export function validatePackSpec(value: unknown, where = 'pack'): PackSpec {
   };
 }
 
-/** Parses a manifest document (models/manifest.json's format). */
-export function parseManifestDocument(text: string, source: string): Record<string, PackSpec> {
+/** Validates one single-file model description; returns a clean copy. */
+export function validateSingleModelSpec(value: unknown, where = 'model'): SingleModelSpec {
+  if (typeof value !== 'object' || value === null) throw new ManifestError(`${where}: expected an object`);
+  const { name, url, file, note } = value as Record<string, unknown>;
+  if (typeof name !== 'string' || !SAFE_SEGMENT.test(name)) throw new ManifestError(`${where}.name: ${JSON.stringify(name)} is not a safe name`);
+  if (typeof url !== 'string') throw new ManifestError(`${where}.url: expected a string`);
+  if (typeof file !== 'object' || file === null) throw new ManifestError(`${where}.file: expected an object`);
+  const { name: fileName } = file as Record<string, unknown>;
+  // The file sits directly in <root>/models/, beside the pack folders and digests.json: one plain segment.
+  if (typeof fileName !== 'string' || !SAFE_SEGMENT.test(fileName) || fileName === 'digests.json' || fileName.startsWith('.')) {
+    throw new ManifestError(`${where}.file.name: ${JSON.stringify(fileName)} is not a safe file name`);
+  }
+  return {
+    name,
+    url,
+    file: { name: fileName, ...checkDigest(`${where}.file`, file) },
+    ...(typeof note === 'string' ? { note } : {}),
+  };
+}
+
+/** Parses a manifest document (models/manifest.json's format): its packs and its single-file models. */
+export function parseManifest(text: string, source: string): ParsedManifest {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (cause) {
     throw new ManifestError(`${source} is not valid JSON`, { cause });
   }
-  const { format, packs } = (parsed ?? {}) as Record<string, unknown>;
+  const { format, packs, models } = (parsed ?? {}) as Record<string, unknown>;
   if (format !== 'insightgpu-manifest/1') throw new ManifestError(`${source}: unknown format ${JSON.stringify(format)}`);
-  if (typeof packs !== 'object' || packs === null) throw new ManifestError(`${source}: "packs" is not an object`);
-  const result: Record<string, PackSpec> = {};
-  for (const [key, value] of Object.entries(packs)) {
+  if (models !== undefined && (typeof models !== 'object' || models === null)) throw new ManifestError(`${source}: "models" is not an object`);
+  // "packs" may be left out only by a document describing single-file models.
+  if ((models === undefined || packs !== undefined) && (typeof packs !== 'object' || packs === null)) {
+    throw new ManifestError(`${source}: "packs" is not an object`);
+  }
+  const result: ParsedManifest = { packs: {}, models: {} };
+  for (const [key, value] of Object.entries((packs ?? {}) as object)) {
     const spec = validatePackSpec(value, `${source} packs.${key}`);
     if (spec.name !== key) throw new ManifestError(`${source} packs.${key}: name ${spec.name} differs from its key`);
-    result[key] = spec;
+    result.packs[key] = spec;
+  }
+  for (const [key, value] of Object.entries((models ?? {}) as object)) {
+    const spec = validateSingleModelSpec(value, `${source} models.${key}`);
+    if (spec.name !== key) throw new ManifestError(`${source} models.${key}: name ${spec.name} differs from its key`);
+    if (Object.hasOwn(result.packs, key)) throw new ManifestError(`${source}: ${key} is both a pack and a single-file model`);
+    result.models[key] = spec;
   }
   return result;
+}
+
+/** Parses a manifest document and returns its packs (see parseManifest for its single-file models too). */
+export function parseManifestDocument(text: string, source: string): Record<string, PackSpec> {
+  return parseManifest(text, source).packs;
 }
 
 /** A pack by name from `packs` (the built-in manifest by default), or a caller's own spec, validated. */
@@ -83,4 +127,16 @@ export function resolvePack(pack: string | PackSpec, packs: Readonly<Record<stri
     throw new ManifestError(`unknown pack '${pack}'; known packs: ${Object.keys(packs).join(', ')}`);
   }
   return validatePackSpec(packs[pack], `pack ${pack}`);
+}
+
+/** A single-file model by name from `models` (the built-in manifest by default), or a caller's own spec, validated. */
+export function resolveSingleModel(
+  model: string | SingleModelSpec,
+  models: Readonly<Record<string, SingleModelSpec>> = MODELS,
+): SingleModelSpec {
+  if (typeof model !== 'string') return validateSingleModelSpec(model);
+  if (!Object.hasOwn(models, model)) {
+    throw new ManifestError(`unknown model '${model}'; known single-file models: ${Object.keys(models).join(', ') || 'none'}`);
+  }
+  return validateSingleModelSpec(models[model], `model ${model}`);
 }

@@ -5,10 +5,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadModelFiles, loadPackFile, type CacheLike, type LoadProgress } from '../../models/fetch/browser-loader.js';
+import { readFileSync } from 'node:fs';
+import { loadModelFiles, loadPackFile, loadSingleModel, type CacheLike, type LoadProgress } from '../../models/fetch/browser-loader.js';
 import { FetchError, IntegrityError, TruncatedDownloadError } from '../../models/fetch/errors.js';
 import { buffaloLFiles, sha256 } from './pack-fixtures.js';
 import { serveBytes, serveCut, startPackServer, type PackServer } from './pack-server.js';
+import { forgedModel, modelSpecFor } from './model-fixtures.js';
 
 /** In-memory stand-in for a window's Cache; stores bodies as bytes so reads are repeatable. */
 class MemoryCache implements CacheLike {
@@ -27,11 +29,13 @@ class MemoryCache implements CacheLike {
 
 const files = buffaloLFiles();
 const det = files['det_10g.onnx'];
+const swapper = forgedModel(3); // a small stand-in served as inswapper_128.onnx
 let server: PackServer;
 before(async () => {
   server = await startPackServer();
   for (const [name, bytes] of Object.entries(files)) server.route(`/pack/${name}`, serveBytes(bytes, 3));
   server.route('/cut/det_10g.onnx', serveCut(det, 100));
+  server.route('/single/inswapper_128.onnx', serveBytes(swapper, 3));
 });
 after(() => server.close());
 
@@ -107,5 +111,30 @@ describe('browser loader', () => {
     assert.deepEqual([...loaded.keys()], Object.keys(files));
     for (const [name, bytes] of Object.entries(files)) assert.deepEqual(loaded.get(name), bytes);
     assert.deepEqual([...seen], Object.keys(files).map((name, i) => `${i}:${name}`));
+  });
+
+  it('loads a single-file model (inswapper_128 stand-in) held to the manifest size, then from the cache', async () => {
+    const cache = new MemoryCache();
+    const spec = modelSpecFor(swapper);
+    const baseUrl = `${server.baseUrl}/single/`;
+    assert.deepEqual(await loadSingleModel(spec, { baseUrl, cache }), swapper);
+    const requestsBefore = server.requests.length;
+    const again: LoadProgress[] = [];
+    assert.deepEqual(await loadSingleModel(spec, { baseUrl, cache, onProgress: (p) => again.push(p) }), swapper);
+    assert.equal(server.requests.length, requestsBefore);
+    assert.deepEqual(again.map((e) => e.fromCache), [true]);
+
+    const wrongSize = await loadSingleModel({ ...spec, file: { ...spec.file, bytes: swapper.length - 1 } }, { baseUrl, cache: null }).catch((e: unknown) => e);
+    assert.ok(wrongSize instanceof IntegrityError, String(wrongSize));
+    assert.equal(wrongSize.property, 'bytes');
+    const wrongDigest = await loadSingleModel(spec, { baseUrl, cache: null, sha256: '0'.repeat(64) }).catch((e: unknown) => e);
+    assert.ok(wrongDigest instanceof IntegrityError, String(wrongDigest));
+    assert.equal(wrongDigest.property, 'sha256');
+  });
+
+  it('imports nothing but types from models/manifest.ts (the dev server answers /models/<name> with test-bed files)', () => {
+    const source = readFileSync(new URL('../../models/fetch/browser-loader.ts', import.meta.url), 'utf8');
+    const fromManifest = source.match(/^import .* from '\.\.\/manifest\.js';$/gm) ?? [];
+    assert.ok(fromManifest.length > 0 && fromManifest.every((line) => line.startsWith('import type ')), fromManifest.join('\n'));
   });
 });

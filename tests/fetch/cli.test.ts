@@ -3,28 +3,41 @@
  * stderr, exit code); the other cases call fetchModelsCommand in-process with captured output, which keeps
  * the suite fast (each extra tsx process costs seconds). Covers a cold run with a --manifest describing the
  * test pack, a warm re-run, the built-in buffalo_l entry refusing a zip that is not the real one, a 404 and
- * a usage error.
+ * a usage error; and for the single-file inswapper_128 (a small forged stand-in, its size given by
+ * --manifest): install path, digest recorded then enforced, wrong size, --force, and a download killed
+ * mid-body leaving nothing under the final name.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
-import { fetchModelsCommand } from '../../models/fetch/cli.js';
-import { buffaloLFiles, listModelsDir, specFor, tempRoot, zipPack } from './pack-fixtures.js';
-import { serveSlowly, startPackServer, type PackServer } from './pack-server.js';
+import { fetchModelsCommand, FETCH_MODELS_USAGE } from '../../models/fetch/cli.js';
+import { buffaloLFiles, listModelsDir, sha256, specFor, tempRoot, zipPack } from './pack-fixtures.js';
+import { serveBytes, serveSlowly, startPackServer, type PackServer } from './pack-server.js';
+import { forgedModel, modelSpecFor } from './model-fixtures.js';
 
 const CLI_MODULE = fileURLToPath(new URL('../../models/fetch/cli.ts', import.meta.url));
 const files = buffaloLFiles();
 const zip = zipPack(files);
+const swapper = forgedModel(7);
+const tampered = forgedModel(8);
 const root = tempRoot();
 let server: PackServer;
+/** Called once the kill-test route has handed half the stand-in to the socket. */
+let onHalfSent: () => void = () => undefined;
 
 before(async () => {
   server = await startPackServer();
   server.route('/mirror/buffalo_l.zip', serveSlowly(zip, 30, 1500));
+  server.route('/mirror/inswapper_128.onnx', serveBytes(swapper, 8));
+  server.route('/tampered/inswapper_128.onnx', serveBytes(tampered));
+  server.route('/half/inswapper_128.onnx', (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(swapper.length) });
+    res.write(swapper.subarray(0, swapper.length >> 1), () => onHalfSent()); // then silence, connection open
+  });
 });
 after(async () => {
   await server.close();
@@ -49,6 +62,11 @@ async function fetchModelsHere(args: string[]): Promise<Run> {
 
 /** Runs `insightgpu fetch-models <args>` through fetchModelsCommand in a fresh Node process. */
 function fetchModels(args: readonly string[]): Promise<Run> {
+  return fetchModelsWithChild(args).done;
+}
+
+/** As fetchModels, also handing back the child process (to kill it mid-download). */
+function fetchModelsWithChild(args: readonly string[]): { child: ReturnType<typeof spawn>; done: Promise<Run> } {
   const script = `const m = await import(${JSON.stringify(CLI_MODULE)}); process.exitCode = await m.fetchModelsCommand(process.argv.slice(1));`;
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, '--', ...args], {
     env: { ...process.env, INSIGHTFACE_HOME: join(root, 'unused-home') },
@@ -58,7 +76,7 @@ function fetchModels(args: readonly string[]): Promise<Run> {
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return { child, done: new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr }))) };
 }
 
 describe('fetch-models CLI', () => {
@@ -96,6 +114,88 @@ describe('fetch-models CLI', () => {
     assert.match(missing.stderr, /\[FETCH\]: download of .*\/nothing-here\/buffalo_sc\.zip failed \(http-status 404\)/);
     const usage = await fetchModelsHere(['--force']);
     assert.equal(usage.code, 2);
-    assert.match(usage.stderr, /expected exactly one pack name/);
+    assert.match(usage.stderr, /expected exactly one pack or model name/);
+    const unknown = await fetchModelsHere(['inswapper_256', '--root', join(root, 'x')]);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /\[MANIFEST\]: manifest: unknown pack or model 'inswapper_256'; known packs: buffalo_l, .*; single-file models: inswapper_128/);
+  });
+});
+
+describe('fetch-models inswapper_128 (a single .onnx file)', () => {
+  /** A --manifest holding only inswapper_128, with the stand-in's size instead of the real 554,253,681 bytes. */
+  function smallManifest(): string {
+    const path = join(root, 'swapper-manifest.json');
+    writeFileSync(path, JSON.stringify({ format: 'insightgpu-manifest/1', releaseBaseUrl: server.baseUrl, models: { inswapper_128: modelSpecFor(swapper) } }));
+    return path;
+  }
+
+  it('usage names the model and where it goes', () => {
+    assert.match(FETCH_MODELS_USAGE, /Models: inswapper_128 \(inswapper_128\.onnx, /);
+    assert.match(FETCH_MODELS_USAGE, /<root>\/models\/<model>\.onnx/);
+  });
+
+  it('installs <root>/models/inswapper_128.onnx, records the digest, then holds downloads to it; --force', async () => {
+    const home = join(root, 'swap');
+    const manifest = smallManifest();
+    const args = ['inswapper_128', '--root', home, '--manifest', manifest];
+    const cold = await fetchModelsHere([...args, '--base-url', `${server.baseUrl}/mirror`]);
+    assert.equal(cold.code, 0, cold.stderr);
+    const installed = join(home, 'models', 'inswapper_128.onnx');
+    assert.match(cold.stderr, new RegExp(`downloading ${server.baseUrl}/mirror/inswapper_128\\.onnx`));
+    assert.match(cold.stderr, /inswapper_128 \[[█░]+\] 100% \| 97\.7 KiB of 97\.7 KiB/);
+    assert.match(cold.stderr, /\(no digest known yet: recorded once installed\)\n/);
+    assert.ok(cold.stderr.includes(`installed as ${installed}`), cold.stderr);
+    assert.ok(cold.stdout.includes(`inswapper_128: downloaded as ${installed}`), cold.stdout);
+    assert.match(cold.stdout, new RegExp(`inswapper_128\\.onnx +${swapper.length} B  sha256 ${sha256(swapper)} \\[first-seen\\]`));
+    assert.deepEqual(listModelsDir(home), ['digests.json', 'inswapper_128.onnx']);
+    assert.deepEqual(new Uint8Array(readFileSync(installed)), swapper);
+
+    const warm = await fetchModelsHere([...args, '--base-url', `${server.baseUrl}/mirror`]);
+    assert.equal(warm.code, 0, warm.stderr);
+    assert.match(warm.stdout, /inswapper_128: already present as .*\[recorded\]/s);
+    assert.doesNotMatch(warm.stderr, /downloading/);
+
+    // Same size, other bytes: refused against the digest recorded on the first download, old copy kept.
+    const forged = await fetchModelsHere([...args, '--base-url', `${server.baseUrl}/tampered`, '--force']);
+    assert.equal(forged.code, 1);
+    assert.match(
+      forged.stderr,
+      new RegExp(`\\[INTEGRITY\\]: inswapper_128\\.onnx from ${server.baseUrl}/tampered/inswapper_128\\.onnx: sha256 mismatch, expected ${sha256(swapper)} \\(recorded on first download\\), got ${sha256(tampered)}`),
+    );
+    assert.deepEqual(new Uint8Array(readFileSync(installed)), swapper);
+
+    const forced = await fetchModelsHere([...args, '--base-url', `${server.baseUrl}/mirror`, '--force']);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.match(forced.stderr, /matches the recorded digest/);
+    assert.match(forced.stdout, /downloaded as .* \(replaced the existing copy: forced\)/);
+    assert.deepEqual(listModelsDir(home), ['digests.json', 'inswapper_128.onnx']);
+  });
+
+  it('the built-in entry refuses a file that is not 554,253,681 bytes', async () => {
+    const home = join(root, 'swap-strict');
+    const run = await fetchModelsHere(['inswapper_128', '--root', home, '--base-url', `${server.baseUrl}/mirror`]);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, new RegExp(`\\[INTEGRITY\\]: inswapper_128\\.onnx from ${server.baseUrl}/mirror/inswapper_128\\.onnx: bytes mismatch, expected 554253681 \\(from the manifest\\), got ${swapper.length} \\(Content-Length\\)`));
+    assert.deepEqual(listModelsDir(home), []);
+  });
+
+  it('a download killed mid-body leaves no file under the final name; the next run sweeps its temp', async () => {
+    const manifest = smallManifest();
+    // No --root: the child's $INSIGHTFACE_HOME (root/unused-home) decides where the file goes.
+    const home = join(root, 'unused-home');
+    const running = fetchModelsWithChild(['inswapper_128', '--manifest', manifest, '--base-url', `${server.baseUrl}/half`]);
+    await new Promise<void>((resolve) => (onHalfSent = resolve));
+    running.child.kill('SIGKILL');
+    const killed = await running.done;
+    assert.equal(killed.code, null);
+    const left = readdirSync(join(home, 'models'));
+    // Only the temp the child opened before its request; it is below the final name's size.
+    assert.equal(left.length, 1, left.join(', '));
+    assert.match(left[0] ?? '', new RegExp(`^\\.inswapper_128\\.${running.child.pid}\\.[0-9a-f]{8}\\.onnx\\.part$`));
+
+    const rerun = await fetchModelsHere(['inswapper_128', '--root', home, '--manifest', manifest, '--base-url', `${server.baseUrl}/mirror`]);
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assert.deepEqual(listModelsDir(home), ['digests.json', 'inswapper_128.onnx']);
+    assert.ok(existsSync(join(home, 'models', 'inswapper_128.onnx')));
   });
 });

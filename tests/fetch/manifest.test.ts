@@ -1,14 +1,15 @@
 /**
  * The built-in manifest: every pack validates, buffalo_l carries exactly the spec's digests
- * (../shared/spec/models.md §1), shared files agree across packs, and models/manifest.json is an exact copy.
+ * (../shared/spec/models.md §1), shared files agree across packs, inswapper_128 is a single-file entry with
+ * its public size (../shared/spec/inswapper.md), and models/manifest.json is an exact copy.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { PACKS, RELEASE_BASE_URL, packZipUrl, type PackSpec } from '../../models/manifest.js';
-import { parseManifestDocument, resolvePack, validatePackSpec } from '../../models/fetch/resolve-pack.js';
+import { MODELS, PACKS, RELEASE_BASE_URL, modelFileUrl, packZipUrl, type PackSpec } from '../../models/manifest.js';
+import { parseManifest, parseManifestDocument, resolvePack, resolveSingleModel, validatePackSpec, validateSingleModelSpec } from '../../models/fetch/resolve-pack.js';
 import { ManifestError } from '../../models/fetch/errors.js';
 import { packDirOf, resolveInsightFaceRoot } from '../../models/fetch/paths.js';
 
@@ -51,10 +52,38 @@ describe('manifest', () => {
 
   it('models/manifest.json is an exact copy of models/manifest.ts', () => {
     const text = readFileSync(new URL('../../models/manifest.json', import.meta.url), 'utf8');
-    const document = JSON.parse(text) as { releaseBaseUrl: string; packs: unknown };
+    const document = JSON.parse(text) as { releaseBaseUrl: string; packs: unknown; models: unknown };
     assert.equal(document.releaseBaseUrl, RELEASE_BASE_URL);
     assert.deepEqual(document.packs, JSON.parse(JSON.stringify(PACKS)));
+    assert.deepEqual(document.models, JSON.parse(JSON.stringify(MODELS)));
     assert.deepEqual(Object.keys(parseManifestDocument(text, 'manifest.json')), Object.keys(PACKS));
+    assert.deepEqual(parseManifest(text, 'manifest.json').models, JSON.parse(JSON.stringify(MODELS)));
+  });
+
+  it('lists inswapper_128 as a single .onnx file with its public size and no digest yet', () => {
+    const spec = readFileSync(new URL('../../../shared/spec/inswapper.md', import.meta.url), 'utf8');
+    const model = resolveSingleModel('inswapper_128');
+    assert.deepEqual(model, JSON.parse(JSON.stringify(MODELS.inswapper_128)));
+    assert.equal(model.url, `${RELEASE_BASE_URL}/inswapper_128.onnx`);
+    assert.equal(model.file.name, 'inswapper_128.onnx');
+    assert.equal(model.file.bytes, 554_253_681);
+    assert.ok(spec.includes(`\`inswapper_128.onnx\`, ${(model.file.bytes ?? 0).toLocaleString('en-US')} bytes`), 'size as the spec gives it');
+    assert.equal(model.file.sha256, undefined);
+    assert.ok(!Object.hasOwn(PACKS, 'inswapper_128'));
+    assert.equal(modelFileUrl(model, 'http://127.0.0.1:8080/mirror/'), 'http://127.0.0.1:8080/mirror/inswapper_128.onnx');
+  });
+
+  it('parses documents holding only single-file models, and rejects unsafe model file names', () => {
+    const only = JSON.stringify({ format: 'insightgpu-manifest/1', releaseBaseUrl: 'x', models: { m: { name: 'm', url: 'u', file: { name: 'm.onnx', bytes: 3 } } } });
+    assert.deepEqual(parseManifest(only, 'm.json'), { packs: {}, models: { m: { name: 'm', url: 'u', file: { name: 'm.onnx', bytes: 3 } } } });
+    assert.throws(() => parseManifest('{"format":"insightgpu-manifest/1"}', 'm.json'), /"packs" is not an object/);
+    assert.throws(() => resolveSingleModel('inswapper_256'), (e: unknown) => e instanceof ManifestError && /known single-file models: inswapper_128/.test(e.message));
+    for (const name of ['../x.onnx', 'sub/x.onnx', 'digests.json', '.hidden.onnx', '..']) {
+      assert.throws(() => validateSingleModelSpec({ ...MODELS.inswapper_128, file: { name } }), ManifestError, name);
+    }
+    assert.throws(() => validateSingleModelSpec({ ...MODELS.inswapper_128, file: { name: 'a.onnx', bytes: -1 } }), ManifestError);
+    const clash = JSON.stringify({ format: 'insightgpu-manifest/1', packs: { m: { ...PACKS.buffalo_sc, name: 'm' } }, models: { m: { name: 'm', url: 'u', file: { name: 'm.onnx' } } } });
+    assert.throws(() => parseManifest(clash, 'm.json'), /m is both a pack and a single-file model/);
   });
 
   it('rejects unknown packs and unsafe names', () => {
