@@ -8,6 +8,7 @@ import { gemmFamily } from './gemm/index.js';
 import type { GpuKernel } from './kernel/gpu-kernel.js';
 import type { OpFamily } from './kernel/op-family.js';
 import type { OpModule } from './kernel/op-module.js';
+import { padFamily } from './pad/index.js';
 import { poolFamily } from './pool/index.js';
 import { reshapeFamily } from './reshape/index.js';
 import { resizeFamily } from './resize/index.js';
@@ -17,7 +18,7 @@ import { unaryFamily } from './unary/index.js';
 
 /** Every op family; the registry below is derived from what each declares. */
 export const OP_FAMILIES: readonly OpFamily[] = [
-  batchNormFamily, binaryFamily, concatFamily, constantsFamily, convFamily, gatherFamily, gemmFamily, poolFamily,
+  batchNormFamily, binaryFamily, concatFamily, constantsFamily, convFamily, gatherFamily, gemmFamily, padFamily, poolFamily,
   reshapeFamily, resizeFamily, sliceFamily, transposeFamily, unaryFamily,
 ];
 

@@ -1,0 +1,43 @@
+import type { GpuKernel } from '../kernel/gpu-kernel.js';
+import { padOffsetTables, type PadParams } from './cpu.js';
+import { elementwiseDispatch, f32, strides, wordType } from '../kernel/wgsl.js';
+
+/**
+ * Pad of a 32-bit element type, one thread per output. Which input element each output coordinate reads depends on
+ * that coordinate alone, per axis, so the reference's own tables (input offset, or -1 for the fill) are uploaded
+ * and the shader adds one entry per axis: the mode rules (reflect, edge, wrap, crops) stay in one place, and the
+ * generic tier's text depends only on the rank and element type.
+ */
+export const padGpu: GpuKernel<PadParams> = {
+  lower({ params: p, inputs, maxWorkgroupsPerDimension, shape: s }) {
+    const t = inputs[0] && wordType(inputs[0].type);
+    if (!t) return undefined;
+    const count = p.outDims.reduce((a, d) => a * d, 1);
+    if (count === 0) return { kind: 'dispatches', dispatches: [] };
+    const tables = padOffsetTables(p);
+    const table = new Int32Array(tables.reduce((a, tab) => a + tab.length, 0));
+    const outStrides = strides(p.outDims);
+    const lines: string[] = [];
+    let at = 0;
+    tables.forEach((tab, a) => {
+      table.set(tab, at);
+      const coord = `(i / ${s.u(`over${a}`, outStrides[a]!)}) % ${s.u(`dim${a}`, p.outDims[a]!)}`;
+      lines.push(`  let t${a} = table[${s.u(`table${a}`, at)} + ${coord}];`);
+      at += tab.length;
+    });
+    const rank = p.outDims.length;
+    const terms = Array.from({ length: rank }, (_, a) => `t${a}`);
+    let fill: string;
+    if (t === 'f32') fill = s.generic ? s.bits('value', p.value) : f32(p.value);
+    else if (t === 'i32') fill = s.i('value', Math.trunc(p.value));
+    else fill = s.u('value', Math.max(0, Math.trunc(p.value)));
+    const body = rank === 0
+      ? '  y[i] = x[0];'
+      : `${lines.join('\n')}
+  if (${terms.map((v) => `${v} < 0`).join(' || ')}) { y[i] = ${fill}; return; }
+  y[i] = x[u32(${terms.join(' + ')})];`;
+    const bindings = [{ kind: 'input', index: 0 }, { kind: 'output', index: 0 }, { kind: 'data', data: table.length > 0 ? table : new Int32Array(1) }] as const;
+    const d = elementwiseDispatch(count, maxWorkgroupsPerDimension, bindings, ['x', 'y', 'table'], [t, t, 'i32'], body, '', s);
+    return { kind: 'dispatches', dispatches: [d] };
+  },
+};
