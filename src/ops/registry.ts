@@ -10,6 +10,7 @@ import type { OpFamily } from './kernel/op-family.js';
 import type { OpModule } from './kernel/op-module.js';
 import { padFamily } from './pad/index.js';
 import { poolFamily } from './pool/index.js';
+import { reduceFamily } from './reduce/index.js';
 import { reshapeFamily } from './reshape/index.js';
 import { resizeFamily } from './resize/index.js';
 import { sliceFamily } from './slice/index.js';
@@ -19,7 +20,7 @@ import { unaryFamily } from './unary/index.js';
 /** Every op family; the registry below is derived from what each declares. */
 export const OP_FAMILIES: readonly OpFamily[] = [
   batchNormFamily, binaryFamily, concatFamily, constantsFamily, convFamily, gatherFamily, gemmFamily, padFamily, poolFamily,
-  reshapeFamily, resizeFamily, sliceFamily, transposeFamily, unaryFamily,
+  reduceFamily, reshapeFamily, resizeFamily, sliceFamily, transposeFamily, unaryFamily,
 ];
 
 /** Where one ONNX op type is implemented: its family, its module, its GPU kernel or why it has none. */

@@ -122,7 +122,7 @@ function numbered(dataSet: string, prefix: 'input' | 'output'): string[] {
 
 /**
  * Inputs the engine needs at load time because they decide shapes or select the formula (target shapes, axes,
- * scales/sizes, slice bounds, pads and Pad's fill, Clip bounds, Dropout's training flag). Real models
+ * scales/sizes, slice bounds, pads and Pad's fill, reduction axes, Clip bounds, Dropout's training flag). Real models
  * hold them as initializers or Constant outputs; many node tests feed them as graph inputs instead. The engine refuses
  * those models with UnsupportedOpError (checked), and the case is then run with those values moved into the model as
  * initializers.
@@ -130,6 +130,8 @@ function numbered(dataSet: string, prefix: 'input' | 'output'): string[] {
 export const LOAD_TIME_INPUTS: Readonly<Record<string, readonly number[]>> = {
   Reshape: [1], Squeeze: [1], Unsqueeze: [1], Slice: [1, 2, 3, 4], Resize: [1, 2, 3], Upsample: [1],
   Clip: [1, 2], ConstantOfShape: [0], Dropout: [1, 2], Pad: [1, 2, 3],
+  // Reduce* take their axes as an input from opset 13 (ReduceSum) or 18 (the others).
+  ...Object.fromEntries(['Sum', 'Mean', 'Max', 'Min', 'Prod', 'SumSquare', 'L1', 'L2', 'LogSum', 'LogSumExp'].map((k) => [`Reduce${k}`, [1]])),
 };
 
 function loadTimeGraphInputs(model: OnnxTypes.ModelProto): Set<string> {
