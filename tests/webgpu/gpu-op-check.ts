@@ -3,7 +3,8 @@
  * run the CPU reference and the WGSL kernel (through the real compiled plan) on the same seeded random inputs,
  * and return the largest relative difference over all outputs.
  */
-import { findOpModule } from '../../src/ops/registry.js';
+import { findGpuKernel, findOpModule } from '../../src/ops/registry.js';
+import { ShapeValues } from '../../src/ops/kernel/shape-values.js';
 import type { Attribute, DataType, Node, TensorData } from '../../src/core/ir.js';
 import { elementCount } from '../../src/core/ir.js';
 import type { PlannedStep, StaticGraph } from '../../src/graph/specialize.js';
@@ -113,4 +114,26 @@ export async function gpuVersusCpu(c: OpCase, software?: boolean, kernels: 'spec
   } finally {
     plan.dispose();
   }
+}
+
+/**
+ * How the op's kernel lowers the case, without a device: 'dispatches', 'alias', or 'cpu' when it declines (the plan
+ * then runs the CPU reference, which gpuVersusCpu cannot tell from a kernel). Checks that a new kernel really runs.
+ */
+export function loweringKind(c: OpCase, software: boolean, kernels: 'specialized' | 'generic'): 'dispatches' | 'alias' | 'cpu' {
+  const module = findOpModule(c.op)!;
+  const kernel = findGpuKernel(c.op);
+  if (!kernel) return 'cpu';
+  const names = c.inputs.map((v, i) => (v ? `in${i}` : ''));
+  const node: Node = { index: 0, name: `test_${c.op}`, opType: c.op, domain: '', inputs: names, outputs: ['out0'], attributes: new Map(Object.entries(c.attributes ?? {})) };
+  const tensors = c.inputs.map((v, i) => (v ? materialise(v, 1000 + 7919 * i) : undefined));
+  const inputs = tensors.map((t) => (t ? { type: t.type, dims: t.dims } : undefined));
+  const constants = tensors.map((t, i) => (t && c.inputs[i]!.constant ? t : undefined));
+  const resolved = module.resolve({ node, opset: c.opset ?? 17, inputs, constants });
+  const params = c.params ? c.params(resolved.params) : resolved.params;
+  const lowered = kernel.lower({
+    node, params, inputs, outputs: resolved.outputs, constants, maxWorkgroupsPerDimension: 65535, software,
+    shape: kernels === 'generic' ? ShapeValues.uniform() : ShapeValues.literal(),
+  });
+  return lowered === undefined ? 'cpu' : lowered.kind;
 }

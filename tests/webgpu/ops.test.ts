@@ -4,7 +4,7 @@ import type { ConvParams } from '../../src/ops/conv/params.js';
 import type { Epilogue } from '../../src/ops/epilogue/params.js';
 import type { GemmParams } from '../../src/ops/gemm/cpu.js';
 import type { Attribute } from '../../src/core/ir.js';
-import { gpuVersusCpu, releaseTestDevice, seededValues, type OpCase } from './gpu-op-check.js';
+import { gpuVersusCpu, loweringKind, releaseTestDevice, seededValues, type OpCase } from './gpu-op-check.js';
 
 const ints = (...value: number[]): Attribute => ({ kind: 'ints', value });
 const int = (value: number): Attribute => ({ kind: 'int', value });
@@ -62,6 +62,9 @@ const CASES: Record<string, OpCase> = {
   'Resize nearest half_pixel to sizes': { op: 'Resize', inputs: [x(1, 2, 5, 4), undefined, undefined, i64(1, 2, 7, 9)] },
   'Resize linear half_pixel': { op: 'Resize', attributes: { mode: str('linear') }, inputs: [x(1, 2, 4, 6), undefined, f32(1, 1, 1.5, 2)] },
   'Resize linear align_corners': { op: 'Resize', attributes: { mode: str('linear'), coordinate_transformation_mode: str('align_corners') }, inputs: [x(1, 1, 3, 3), undefined, undefined, i64(1, 1, 5, 8)] },
+  // INSwapper's decoder upsampling (opset 11: roi, scales), and a downscale where half_pixel clamps at the edges.
+  'Resize linear pytorch_half_pixel x2 (INSwapper)': { op: 'Resize', attributes: { mode: str('linear'), coordinate_transformation_mode: str('pytorch_half_pixel') }, inputs: [x(1, 3, 5, 6), f32(), f32(1, 1, 2, 2)], opset: 11 },
+  'Resize linear half_pixel downscale': { op: 'Resize', attributes: { mode: str('linear') }, inputs: [x(1, 2, 9, 7), undefined, f32(1, 1, 0.5, 0.6)] },
   'Add broadcast': { op: 'Add', inputs: [x(2, 3, 4), x(3, 1)] },
   'Sub constant': { op: 'Sub', inputs: [x(1, 3, 4, 4), c(1, 3, 1, 1)] },
   'Mul scalar': { op: 'Mul', inputs: [x(1, 3, 4, 4), c()] },
@@ -75,9 +78,29 @@ const CASES: Record<string, OpCase> = {
   'Transpose NCHW→NHWC': { op: 'Transpose', attributes: { perm: ints(0, 2, 3, 1) }, inputs: [x(1, 6, 4, 5)] },
   'Concat axis 1': { op: 'Concat', attributes: { axis: int(1) }, inputs: [x(1, 2, 3), x(1, 4, 3), x(1, 1, 3)] },
   'Slice negative step': { op: 'Slice', inputs: [x(4, 6), i64(3, 1), i64(0, 6), i64(0, 1), i64(-1, 2)] },
+  // INSwapper's γ/β: channel halves of the [1, 2C, 1, 1] identity projection.
+  'Slice channel half': { op: 'Slice', inputs: [x(1, 8, 1, 1), i64(4), i64(8), i64(1)] },
   'Gather constant indices': { op: 'Gather', attributes: { axis: int(1) }, inputs: [x(2, 5, 3), i64(4, -1, 0)] },
   'Cast float32→int32': { op: 'Cast', attributes: { to: int(6) }, inputs: [x(3, 7)] },
   'Reshape (buffer alias)': { op: 'Reshape', inputs: [x(2, 3, 4), i64(4, -1)] },
+  // INSwapper's reflect pads (opset 11, pads an int64 input), the other modes, crops, axes and an integer fill.
+  'Pad reflect 3 (INSwapper)': { op: 'Pad', attributes: { mode: str('reflect') }, inputs: [x(1, 3, 9, 8), i64(0, 0, 3, 3, 0, 0, 3, 3)], opset: 11 },
+  'Pad constant value, negative pads crop': { op: 'Pad', inputs: [x(2, 3, 5), i64(0, 1, -1, 1, 0, 2), f32(1.5)] },
+  'Pad edge': { op: 'Pad', attributes: { mode: str('edge') }, inputs: [x(1, 2, 4, 5), i64(0, 0, 2, 1, 0, 0, 1, 3)] },
+  'Pad wrap over axes [-1, 0]': { op: 'Pad', attributes: { mode: str('wrap') }, inputs: [x(3, 4, 5), i64(2, 3, 1, 4), undefined, i64(-1, 0)], opset: 19 },
+  'Pad int32, pads attribute (opset 2)': { op: 'Pad', attributes: { pads: ints(1, 0, 0, 2), value: float(-3) }, inputs: [{ dims: [3, 4], type: 'int32' }], opset: 2 },
+  // INSwapper's instance norm: a mean over 32×32 planes (420 elements here: the workgroup variant on a real GPU).
+  'ReduceMean axes [2,3] keepdims (INSwapper)': { op: 'ReduceMean', attributes: { axes: ints(2, 3), keepdims: int(1) }, inputs: [x(1, 6, 20, 21)], opset: 11 },
+  'ReduceSum axes input [0,2], no keepdims': { op: 'ReduceSum', attributes: { keepdims: int(0) }, inputs: [x(3, 4, 5), i64(0, 2)], opset: 13 },
+  'ReduceSum no axes, noop_with_empty_axes': { op: 'ReduceSum', attributes: { noop_with_empty_axes: int(1) }, inputs: [x(3, 4)], opset: 13 },
+  'ReduceMax middle axis': { op: 'ReduceMax', attributes: { axes: ints(1) }, inputs: [x(2, 7, 3)], opset: 13 },
+  'ReduceMin all axes': { op: 'ReduceMin', inputs: [x(4, 70)], opset: 13 },
+  'ReduceProd': { op: 'ReduceProd', attributes: { axes: ints(1) }, inputs: [{ dims: [3, 6], data: Float32Array.from(seededValues(18, 8), (v) => 1 + v / 8) }], opset: 13 },
+  'ReduceSumSquare axes input (opset 18)': { op: 'ReduceSumSquare', inputs: [x(5, 3, 2), i64(0)], opset: 18 },
+  'ReduceL1': { op: 'ReduceL1', attributes: { axes: ints(0, 1), keepdims: int(0) }, inputs: [x(4, 3, 5)], opset: 13 },
+  'ReduceL2': { op: 'ReduceL2', attributes: { axes: ints(-1) }, inputs: [x(3, 2, 9)], opset: 13 },
+  'ReduceLogSum': { op: 'ReduceLogSum', attributes: { axes: ints(0) }, inputs: [{ dims: [4, 5], data: Float32Array.from(seededValues(20, 9), (v) => v + 2.5) }], opset: 13 },
+  'ReduceLogSumExp long rows': { op: 'ReduceLogSumExp', attributes: { axes: ints(-1), keepdims: int(0) }, inputs: [{ dims: [5, 300], data: Float32Array.from(seededValues(1500, 10), (v) => 20 * v) }], opset: 13 },
   'Equal (CPU fallback between GPU steps)': { op: 'Equal', inputs: [{ dims: [5], data: Float32Array.of(1, 2, 3, 4, 5) }, { dims: [5], data: Float32Array.of(1, 0, 3, 0, 5) }] },
 };
 for (const kind of ['Relu', 'Sigmoid', 'Tanh', 'Exp', 'Abs', 'Neg', 'Floor', 'Ceil', 'Softplus', 'HardSwish', 'Elu', 'HardSigmoid', 'LeakyRelu'] as const) {
@@ -103,7 +126,7 @@ describe('WebGPU kernels match their CPU references', () => {
   // The other GEMM variant than the adapter's own (workgroup-tiled on SwiftShader, direct on a real GPU).
   for (const name of ['Conv 3x3 pad 1', 'Conv 1x1 (vec4 rows)', 'Conv + residual + PRelu', 'Gemm transB + C[N] + PRelu', 'MatMul batched broadcast',
     'Conv split-K (7x7 plane, K=1152) + residual + PRelu', 'Gemm split-K (one row, K=3000) + C[N]', 'MatMul split-K batched',
-    'Conv 1x1 wide (M=160) + Relu']) {
+    'Conv 1x1 wide (M=160) + Relu', 'ReduceMean axes [2,3] keepdims (INSwapper)', 'ReduceMin all axes', 'ReduceLogSumExp long rows']) {
     test(`${name}, other GEMM variant`, async () => {
       const { gpu } = await (await import('./gpu-op-check.js')).testDevice();
       const { relError } = await gpuVersusCpu(CASES[name]!, !gpu.isSoftware);
@@ -117,6 +140,14 @@ describe('WebGPU kernels match their CPU references', () => {
       assert.ok(relError <= BOUND, `relative error ${relError}`);
     });
   }
+  // gpuVersusCpu cannot tell a kernel from the CPU fallback it declined to: the new kernels must lower, both tiers.
+  test('Pad and Reduce* lower to WGSL dispatches in every variant and tier', () => {
+    for (const [name, opCase] of Object.entries(CASES).filter(([, v]) => v.op === 'Pad' || v.op.startsWith('Reduce'))) {
+      for (const [software, kernels] of [[false, 'specialized'], [true, 'specialized'], [true, 'generic']] as const) {
+        assert.equal(loweringKind(opCase, software, kernels), 'dispatches', `${name} (software ${software}, ${kernels})`);
+      }
+    }
+  });
   test('Reshape output is the input, relabelled', async () => {
     const { outputs } = await gpuVersusCpu(CASES['Reshape (buffer alias)']!);
     assert.deepEqual(outputs[0]!.dims, [4, 6]);
