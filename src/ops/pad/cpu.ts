@@ -33,7 +33,8 @@ function loadTimeInput(ctx: ResolveContext, i: number, what: string): TensorData
 /**
  * The input coordinate that output coordinate `o` reads along an axis of `size` elements, or -1 for the constant
  * fill. `s = o − begin` is the unpadded coordinate; reflect mirrors about the edge elements without repeating them
- * (period 2·(size − 1)), edge clamps, wrap is periodic with period `size`.
+ * (period 2·(size − 1)), edge clamps, wrap is periodic with period `size`. Reflect pads wider than size − 1 keep
+ * mirroring, as numpy.pad does (onnxruntime refuses them).
  */
 export function padSource(mode: PadMode, s: number, size: number): number {
   if (s >= 0 && s < size) return s;
