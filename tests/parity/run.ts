@@ -1,9 +1,11 @@
 /**
  * `npm run parity [-- --backend cpu|webgpu] [--small|--full] [--shared-only|--replicas-only] [--kernels specialized|generic|both]`:
- * prints model × output × max relative error for the shared models and the forged buffalo_l replicas (forged into
- * .cache/replicas when missing); exits 1 above the bound. On webgpu both kernel tiers run by default.
+ * prints model × output × max relative error for the shared models, the forged buffalo_l replicas (forged into
+ * .cache/replicas when missing) and the INSwapper replica (../shared/swap); exits 1 above the bound. On webgpu both
+ * kernel tiers run by default.
  */
 import { defaultCases, formatRow, PARITY_BOUND, replicaCases, runParity } from './parity.js';
+import { runSwapParity } from './swap.js';
 
 const args = process.argv.slice(2);
 const backendArg = args[args.indexOf('--backend') + 1];
@@ -31,6 +33,8 @@ const rows = [];
 for (const kernels of tiers) {
   if (backend === 'webgpu') console.log(`-- ${kernels} kernels`);
   rows.push(...await runParity(cases, backend, (r) => console.log(formatRow(r)), kernels));
+  // The INSwapper replica (two inputs, its own runner) at its real 128×128: ~20 s a run on SwiftShader.
+  if (!args.includes('--shared-only')) rows.push(...await runSwapParity(backend, { kernels, onRow: (r) => console.log(formatRow(r)) }));
 }
 const worst = Math.max(...rows.map((r) => r.relError));
 const failed = rows.filter((r) => !(r.relError <= PARITY_BOUND));
