@@ -126,6 +126,7 @@ describe('Pad and Reduce* refuse malformed nodes with typed errors', () => {
   };
   test('pads of the wrong length', () => refuses({ op: 'Pad', dims: [2, 3], extra: [i64(1, 1)], opset: 13 }, GraphError, /2 pads for 2 axes/));
   test('pads that shrink an axis below zero', () => refuses({ op: 'Pad', dims: [2, 3], extra: [i64(0, -2, 0, -2)], opset: 13 }, GraphError, /invalid shape/));
+  test('fractional pads', () => refuses({ op: 'Pad', dims: [2, 3], extra: [{ type: 'float32', values: [0, 0.5, 0, -0.5] }], opset: 13 }, GraphError, /not all integers/));
   test('an unknown mode', () => refuses({ op: 'Pad', attributes: { mode: { s: 'mirror' } }, dims: [2, 3], extra: [i64(0, 1, 0, 1)], opset: 13 }, UnsupportedOpError, /mode 'mirror'/));
   test('wrap before opset 19', () => refuses({ op: 'Pad', attributes: { mode: { s: 'wrap' } }, dims: [2, 3], extra: [i64(0, 1, 0, 1)], opset: 18 }, GraphError, /opset 19/));
   test('a non-scalar constant_value', () => refuses({ op: 'Pad', dims: [2, 3], extra: [i64(0, 1, 0, 1), { type: 'float32', values: [1, 2] }], opset: 13 }, GraphError, /scalar/));

@@ -103,6 +103,10 @@ export const pad: OpModule<PadParams> = {
         if (new Set(axes).size !== axes.length) throw new GraphError(`axes ${JSON.stringify(toNumbers(a))} repeat an axis`, nodeLabel(node), 'Pad');
       }
     }
+    if (!pads.every(Number.isSafeInteger)) throw new GraphError(`pads ${JSON.stringify(pads)} are not all integers`, nodeLabel(node), 'Pad');
+    if (!Number.isFinite(value) && x.type !== 'float32' && x.type !== 'float64') {
+      throw new GraphError(`constant_value ${value} cannot fill a ${x.type} tensor`, nodeLabel(node), 'Pad');
+    }
     if (pads.length !== 2 * axes.length) {
       throw new GraphError(`${pads.length} pads for ${axes.length} axes (need 2 per axis)`, nodeLabel(node), 'Pad');
     }

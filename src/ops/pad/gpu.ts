@@ -29,8 +29,9 @@ export const padGpu: GpuKernel<PadParams> = {
     const terms = Array.from({ length: rank }, (_, a) => `t${a}`);
     let fill: string;
     if (t === 'f32') fill = s.generic ? s.bits('value', p.value) : f32(p.value);
-    else if (t === 'i32') fill = s.i('value', Math.trunc(p.value));
-    else fill = s.u('value', Math.max(0, Math.trunc(p.value)));
+    // Wrapped to 32 bits as the CPU reference's Int32Array/Uint32Array store does.
+    else if (t === 'i32') fill = s.i('value', p.value | 0);
+    else fill = s.u('value', p.value >>> 0);
     const body = rank === 0
       ? '  y[i] = x[0];'
       : `${lines.join('\n')}

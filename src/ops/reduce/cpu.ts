@@ -122,52 +122,46 @@ export const reduce: OpModule<ReduceParams> = {
     const out = makeTensor(outputs[0]!.type, p.outDims);
     const y = out.data as unknown as { [i: number]: number | bigint; length: number };
     const big = out.data instanceof BigInt64Array || out.data instanceof BigUint64Array;
+    const integer = INTEGER_TYPES.has(out.type);
     const read = big ? (i: number): number => Number((x as BigInt64Array)[i]!) : (i: number): number => (x as Float32Array)[i]!;
     const kept = groupOffsets(p.kept);
-    const red = groupOffsets(p.reduced);
+    // The innermost reduced group is walked by its stride; only the others' offsets are tabled (one entry when the
+    // reduced axes are one run, as in a mean over H×W), so no table grows with the reduction.
+    const inner = p.reduced[p.reduced.length - 1] ?? { size: 1, stride: 0 };
+    const outer = groupOffsets(p.reduced.slice(0, -1));
+    const fold = (base: number, init: number, f: (acc: number, v: number) => number): number => {
+      let acc = init;
+      for (let o = 0; o < outer.length; o++) {
+        const start = base + outer[o]!;
+        for (let j = 0; j < inner.size; j++) acc = f(acc, read(start + j * inner.stride));
+      }
+      return acc;
+    };
     const n = p.count;
-    const integer = INTEGER_TYPES.has(out.type);
-    // Float64 accumulation, rounded once on store: the reference the float32 GPU sums are held to.
-    for (let k = 0; k < kept.length; k++) {
-      const base = kept[k]!;
-      let acc: number;
+    // Float64 accumulation, rounded once on store: the reference the float32 GPU sums are held to. NaN propagates
+    // through Max and Min (once the accumulator is NaN no comparison replaces it).
+    const value = (base: number): number => {
       switch (p.kind) {
-        case 'Max': {
-          acc = -Infinity;
-          for (let r = 0; r < n; r++) { const v = read(base + red[r]!); if (v > acc || Number.isNaN(v)) { acc = v; if (Number.isNaN(v)) break; } }
-          if (integer && n === 0) acc = 0;
-          break;
-        }
-        case 'Min': {
-          acc = Infinity;
-          for (let r = 0; r < n; r++) { const v = read(base + red[r]!); if (v < acc || Number.isNaN(v)) { acc = v; if (Number.isNaN(v)) break; } }
-          if (integer && n === 0) acc = 0;
-          break;
-        }
-        case 'Prod': {
-          acc = 1;
-          for (let r = 0; r < n; r++) acc *= read(base + red[r]!);
-          break;
-        }
+        case 'Max': return integer && n === 0 ? 0 : fold(base, -Infinity, (a, v) => (v > a || v !== v ? v : a));
+        case 'Min': return integer && n === 0 ? 0 : fold(base, Infinity, (a, v) => (v < a || v !== v ? v : a));
+        case 'Prod': return fold(base, 1, (a, v) => a * v);
+        case 'Sum': return fold(base, 0, (a, v) => a + v);
+        case 'Mean': return fold(base, 0, (a, v) => a + v) / n;
+        case 'SumSquare': return fold(base, 0, (a, v) => a + v * v);
+        case 'L1': return fold(base, 0, (a, v) => a + Math.abs(v));
+        case 'L2': return Math.sqrt(fold(base, 0, (a, v) => a + v * v));
+        case 'LogSum': return Math.log(fold(base, 0, (a, v) => a + v));
         case 'LogSumExp': {
           // Shifted by the maximum so large inputs do not overflow exp.
-          let m = -Infinity;
-          for (let r = 0; r < n; r++) m = Math.max(m, read(base + red[r]!));
-          if (!Number.isFinite(m)) { acc = Number.isNaN(m) ? NaN : m; break; }
-          let s = 0;
-          for (let r = 0; r < n; r++) s += Math.exp(read(base + red[r]!) - m);
-          acc = Math.log(s) + m;
-          break;
-        }
-        default: {
-          let s = 0;
-          if (p.kind === 'SumSquare' || p.kind === 'L2') for (let r = 0; r < n; r++) { const v = read(base + red[r]!); s += v * v; }
-          else if (p.kind === 'L1') for (let r = 0; r < n; r++) s += Math.abs(read(base + red[r]!));
-          else for (let r = 0; r < n; r++) s += read(base + red[r]!);
-          acc = p.kind === 'Mean' ? s / n : p.kind === 'L2' ? Math.sqrt(s) : p.kind === 'LogSum' ? Math.log(s) : s;
+          const m = fold(base, -Infinity, Math.max);
+          return Number.isFinite(m) ? Math.log(fold(base, 0, (a, v) => a + Math.exp(v - m))) + m : m;
         }
       }
-      y[k] = big ? BigInt(acc) : acc;
+    };
+    for (let k = 0; k < kept.length; k++) {
+      const v = value(kept[k]!);
+      // Integer kinds give integers; one past 2^53 or ±Inf (a product's overflow) cannot be exact in any case.
+      y[k] = big ? BigInt(Number.isFinite(v) ? v : 0) : v;
     }
     return [out];
   },
