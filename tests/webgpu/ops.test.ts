@@ -95,6 +95,8 @@ const CASES: Record<string, OpCase> = {
   'ReduceSum no axes, noop_with_empty_axes': { op: 'ReduceSum', attributes: { noop_with_empty_axes: int(1) }, inputs: [x(3, 4)], opset: 13 },
   'ReduceMax middle axis': { op: 'ReduceMax', attributes: { axes: ints(1) }, inputs: [x(2, 7, 3)], opset: 13 },
   'ReduceMin all axes': { op: 'ReduceMin', inputs: [x(4, 70)], opset: 13 },
+  // A NaN anywhere in a row makes its max NaN, as in the reference (rows 0 and 2 have one, early and late).
+  'ReduceMax rows with NaN': { op: 'ReduceMax', attributes: { axes: ints(1) }, inputs: [{ dims: [3, 300], data: Float32Array.from(seededValues(900, 11), (v, i) => (i === 5 || i === 899 ? NaN : v)) }], opset: 13 },
   'ReduceProd': { op: 'ReduceProd', attributes: { axes: ints(1) }, inputs: [{ dims: [3, 6], data: Float32Array.from(seededValues(18, 8), (v) => 1 + v / 8) }], opset: 13 },
   'ReduceSumSquare axes input (opset 18)': { op: 'ReduceSumSquare', inputs: [x(5, 3, 2), i64(0)], opset: 18 },
   'ReduceL1': { op: 'ReduceL1', attributes: { axes: ints(0, 1), keepdims: int(0) }, inputs: [x(4, 3, 5)], opset: 13 },
@@ -126,7 +128,7 @@ describe('WebGPU kernels match their CPU references', () => {
   // The other GEMM variant than the adapter's own (workgroup-tiled on SwiftShader, direct on a real GPU).
   for (const name of ['Conv 3x3 pad 1', 'Conv 1x1 (vec4 rows)', 'Conv + residual + PRelu', 'Gemm transB + C[N] + PRelu', 'MatMul batched broadcast',
     'Conv split-K (7x7 plane, K=1152) + residual + PRelu', 'Gemm split-K (one row, K=3000) + C[N]', 'MatMul split-K batched',
-    'Conv 1x1 wide (M=160) + Relu', 'ReduceMean axes [2,3] keepdims (INSwapper)', 'ReduceMin all axes', 'ReduceLogSumExp long rows']) {
+    'Conv 1x1 wide (M=160) + Relu', 'ReduceMean axes [2,3] keepdims (INSwapper)', 'ReduceMin all axes', 'ReduceMax rows with NaN', 'ReduceLogSumExp long rows']) {
     test(`${name}, other GEMM variant`, async () => {
       const { gpu } = await (await import('./gpu-op-check.js')).testDevice();
       const { relError } = await gpuVersusCpu(CASES[name]!, !gpu.isSoftware);

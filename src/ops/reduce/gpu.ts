@@ -29,8 +29,9 @@ function mapped(kind: ReduceKind): string {
 
 function combine(kind: ReduceKind, acc: string, v: string): string {
   switch (kind) {
-    case 'Max': return `select(max(${acc}, ${v}), ${v}, ${v} != ${v})`;
-    case 'Min': return `select(min(${acc}, ${v}), ${v}, ${v} != ${v})`;
+    // A NaN on either side wins, as in the reference (WGSL's max/min may drop it).
+    case 'Max': return `select(select(max(${acc}, ${v}), ${v}, isNan(${v})), ${acc}, isNan(${acc}))`;
+    case 'Min': return `select(select(min(${acc}, ${v}), ${v}, isNan(${v})), ${acc}, isNan(${acc}))`;
     case 'Prod': return `${acc} * ${v}`;
     default: return `${acc} + ${v}`;
   }
@@ -84,11 +85,14 @@ export const reduceGpu: GpuKernel<ReduceParams> = {
     const n = s.u('count', p.count);
     const base = `  var base = 0u;\n${groupOffset('o', p.kept, 'base', 'kept', s)}`;
     const at = (r: string): string => (p.reduced.length === 0 ? 'x[base]' : `x[base + offsetOf(${r})]`);
-    const helpers = p.reduced.length === 0 ? '' : `fn offsetOf(r: u32) -> u32 {
+    const offsetOf = p.reduced.length === 0 ? '' : `fn offsetOf(r: u32) -> u32 {
   var off = 0u;
 ${groupOffset('r', p.reduced, 'off', 'red', s)}
   return off;
 }`;
+    // NaN tested by its bits: SwiftShader's compiler folds `v != v` to false (MaxPool's NaN check is lost that way).
+    const isNan = k === 'Max' || k === 'Min' ? 'fn isNan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }' : '';
+    const helpers = [offsetOf, isNan].filter((h) => h !== '').join('\n');
     const useWorkgroup = !software && !s.generic && p.count >= WORKGROUP_FROM;
     if (useWorkgroup) {
       const g = grid(outCount, 1, maxWorkgroupsPerDimension, s);
