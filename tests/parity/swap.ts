@@ -16,8 +16,8 @@ const GOLDEN = path.join(sharedDir, 'swap/golden_t1/golden.json');
 
 /**
  * The replica with `target` and `output` declared size×size instead of 128×128. Every layer is convolutional or
- * per-channel, so the graph runs at any size down to 16 (the 4× smaller encoder output must stay ≥ 2 for the
- * reflect pads): the same ops, attributes and weights at a fraction of the compute (64: a quarter).
+ * per-channel, so the graph runs at any multiple of 4 down to 8 (the encoder's 4× smaller output must be ≥ 2 for
+ * onnxruntime's reflect pads): the same ops, attributes and weights at a fraction of the compute (32: 1/16).
  */
 export function replicaAtSize(bytes: Uint8Array, size: number): Uint8Array {
   const { onnx } = onnxProto;
@@ -81,8 +81,6 @@ export interface SwapParityOptions {
   readonly inputs?: readonly ParityRow['input'][];
   /** The target's side (default 128, the model's own; see replicaAtSize). */
   readonly size?: number;
-  /** A GPU device to share (tests reuse one across files' cases). */
-  readonly device?: GPUDevice;
   readonly onRow?: (row: ParityRow) => void;
 }
 
@@ -92,7 +90,7 @@ export async function runSwapParity(backend: 'cpu' | 'webgpu', options: SwapPari
   const original = readFileSync(SWAP_REPLICA);
   const bytes = size === 128 ? original : replicaAtSize(original, size);
   const dims = [1, 3, size, size];
-  const ours = await InferenceSession.create(bytes, { backend, webgpu: { kernels: options.kernels ?? 'specialized', ...(options.device ? { device: options.device } : {}) } });
+  const ours = await InferenceSession.create(bytes, { backend, webgpu: { kernels: options.kernels ?? 'specialized' } });
   // Severity 3 (errors only): onnxruntime warns that it drops emap, the initializer no node uses.
   const reference = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
   const rows: ParityRow[] = [];

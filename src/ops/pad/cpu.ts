@@ -82,6 +82,7 @@ export const pad: OpModule<PadParams> = {
     let value = 0;
     let axes: number[] = Array.from({ length: rank }, (_, a) => a);
     if (ctx.opset < 11) {
+      if (node.inputs.slice(1).some((n) => n !== '')) throw new GraphError(`pads and constant_value are inputs from opset 11, the model has ${ctx.opset}`, nodeLabel(node), 'Pad');
       // Opset 1 named the attribute 'paddings'.
       const attr = attrInts(node, 'pads') ?? attrInts(node, 'paddings');
       if (attr === undefined) throw new GraphError('the pads attribute is missing', nodeLabel(node), 'Pad');

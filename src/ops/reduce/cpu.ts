@@ -43,6 +43,7 @@ function unsupported(node: Node, why: string): never {
 function rawAxes(ctx: ResolveContext, kind: ReduceKind): number[] | undefined {
   const inputFrom = kind === 'Sum' ? 13 : 18;
   if (ctx.opset < inputFrom) {
+    if (ctx.node.inputs[1]) throw new GraphError(`the axes input needs opset ${inputFrom}, the model has ${ctx.opset}`, nodeLabel(ctx.node), ctx.node.opType);
     const a = attrInts(ctx.node, 'axes');
     return a === undefined ? undefined : [...a];
   }
