@@ -1,10 +1,15 @@
 /**
- * `npm run parity [-- --backend cpu|webgpu] [--small|--full] [--shared-only|--replicas-only] [--kernels specialized|generic|both]`:
+ * `npm run parity [-- --backend cpu|webgpu] [--small|--full] [--shared-only|--replicas-only] [--kernels specialized|generic|both] [--swap-full]`:
  * prints model × output × max relative error for the shared models, the forged buffalo_l replicas (forged into
  * .cache/replicas when missing) and the INSwapper replica (../shared/swap); exits 1 above the bound. On webgpu both
- * kernel tiers run by default.
+ * kernel tiers run by default. `--swap-full` adds the full-size INSwapper replica (forged into .cache/replicas, 554 MB,
+ * ~350 GFLOP a call: a minute or more on the CPU backend).
  */
 import { defaultCases, formatRow, PARITY_BOUND, replicaCases, runParity } from './parity.js';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { forgeExtraModel } from '../../models/forge/index.js';
+import { repoRoot } from './parity.js';
 import { runSwapParity } from './swap.js';
 
 const args = process.argv.slice(2);
@@ -35,6 +40,11 @@ for (const kernels of tiers) {
   rows.push(...await runParity(cases, backend, (r) => console.log(formatRow(r)), kernels));
   // The INSwapper replica (two inputs, its own runner) at its real 128×128: ~20 s a run on SwiftShader.
   if (!args.includes('--shared-only')) rows.push(...await runSwapParity(backend, { kernels, onRow: (r) => console.log(formatRow(r)) }));
+  if (args.includes('--swap-full')) {
+    const file = path.join(repoRoot, '.cache/replicas/inswapper_128-w1024-seed1.onnx');
+    if (!existsSync(file)) { mkdirSync(path.dirname(file), { recursive: true }); writeFileSync(file, forgeExtraModel('inswapper_128', 1)); }
+    rows.push(...await runSwapParity(backend, { kernels, inputs: ['photo'], model: { label: 'inswapper_w1024', bytes: readFileSync(file) }, onRow: (r) => console.log(formatRow(r)) }));
+  }
 }
 const worst = Math.max(...rows.map((r) => r.relError));
 const failed = rows.filter((r) => !(r.relError <= PARITY_BOUND));

@@ -77,6 +77,8 @@ export async function swapInputs(modelBytes: Uint8Array, size: number, kinds: re
 }
 
 export interface SwapParityOptions {
+  /** Another INSwapper file than the test bed's width-128 replica (e.g. the full-size one), with its table label. */
+  readonly model?: { readonly label: string; readonly bytes: Uint8Array };
   readonly kernels?: 'specialized' | 'generic';
   readonly inputs?: readonly ParityRow['input'][];
   /** The target's side (default 128, the model's own; see replicaAtSize). */
@@ -87,7 +89,7 @@ export interface SwapParityOptions {
 /** Runs the replica on our backend and onnxruntime-node for each input set; one row per set (one output). */
 export async function runSwapParity(backend: 'cpu' | 'webgpu', options: SwapParityOptions = {}): Promise<ParityRow[]> {
   const size = options.size ?? 128;
-  const original = readFileSync(SWAP_REPLICA);
+  const original = options.model?.bytes ?? readFileSync(SWAP_REPLICA);
   const bytes = size === 128 ? original : replicaAtSize(original, size);
   const dims = [1, 3, size, size];
   const ours = await InferenceSession.create(bytes, { backend, webgpu: { kernels: options.kernels ?? 'specialized' } });
@@ -102,7 +104,7 @@ export async function runSwapParity(backend: 'cpu' | 'webgpu', options: SwapPari
       const b = await reference.run({ target: new ort.Tensor('float32', target, dims), source: new ort.Tensor('float32', source, [1, 512]) });
       for (const output of ours.outputNames) {
         const row: ParityRow = {
-          model: 'inswapper_w128', dims: dims.join('x'), input, output,
+          model: options.model?.label ?? 'inswapper_w128', dims: dims.join('x'), input, output,
           relError: maxRelativeError(a[output]!.data as Float32Array, b[output]!.data as Float32Array), oursMs,
         };
         rows.push(row);
