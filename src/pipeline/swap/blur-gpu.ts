@@ -110,7 +110,8 @@ fn fmaF64Rounded(a: f32, b: f32, c: f32) -> f32 {
 /**
  * gaussianBlur's row pass on the GPU: bufA (the eroded mask) → bufB. For the covered rows and the columns of the
  * covered box grown by r: s = f32(k₀·v₀), then s = fround(vⱼ·kⱼ + s) (fmaF64Rounded) over the reflected
- * (BORDER_REFLECT_101) row, the CPU path's steps bit for bit; 0 elsewhere.
+ * (BORDER_REFLECT_101) row, the CPU path's steps bit for bit; 0 elsewhere. A window of 255s only (the mask's inside)
+ * takes the result the CPU computed for one.
  */
 export const BLUR_ROWS_WGSL = /* wgsl */ `
 ${PASTE_KERNEL_PRELUDE}
@@ -124,6 +125,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let o = planeIndex(q.x, q.y);
   if (!g.ok || q.y < g.y0 || q.y >= g.y1 || q.x < g.rx0 || q.x >= g.rx1) { bufB[o] = 0.0; return; }
   let W = i32(params[0]);
+  // Inside the mask every window is 255: the result is the table's (the same steps, done once on the CPU).
+  var constant = true;
+  for (var j = 0; j <= 2 * g.r; j++) {
+    if (readA(reflect101(q.x + j - g.r, W), q.y) != 255.0) { constant = false; break; }
+  }
+  if (constant) { bufB[o] = gauss(g.r, 2 * g.r + 1); return; }
   var s = gauss(g.r, 0) * readA(reflect101(q.x - g.r, W), q.y);
   for (var j = 1; j <= 2 * g.r; j++) {
     s = fmaF64Rounded(readA(reflect101(q.x + j - g.r, W), q.y), gauss(g.r, j), s);
@@ -134,7 +141,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 /**
  * gaussianBlur's column pass, the symmetric form: bufB → bufA. Over the covered box grown by r: s = k_c·v_c, then
- * s = fround(f32(v₊ⱼ + v₋ⱼ)·k_c+ⱼ + s) (fmaF64Rounded) over reflected rows; 0 elsewhere. The result is the blurred mask before `/ 255`.
+ * s = fround(f32(v₊ⱼ + v₋ⱼ)·k_c+ⱼ + s) (fmaF64Rounded) over reflected rows; 0 elsewhere. A window holding only the
+ * row pass's all-255 result takes the CPU's result for that. The result is the blurred mask before `/ 255`.
  */
 export const BLUR_COLUMNS_WGSL = /* wgsl */ `
 ${PASTE_KERNEL_PRELUDE}
@@ -148,6 +156,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let o = planeIndex(q.x, q.y);
   if (!g.ok || q.y < g.ry0 || q.y >= g.ry1 || q.x < g.rx0 || q.x >= g.rx1) { bufA[o] = 0.0; return; }
   let H = i32(params[1]);
+  let inner = gauss(g.r, 2 * g.r + 1);
+  var constant = true;
+  for (var j = -g.r; j <= g.r; j++) {
+    if (readB(q.x, reflect101(q.y + j, H)) != inner) { constant = false; break; }
+  }
+  if (constant) { bufA[o] = gauss(g.r, 2 * g.r + 2); return; }
   var s = gauss(g.r, g.r) * readB(q.x, q.y);
   for (var j = 1; j <= g.r; j++) {
     let pair = readB(q.x, reflect101(q.y + j, H)) + readB(q.x, reflect101(q.y - j, H));

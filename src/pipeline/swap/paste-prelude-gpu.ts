@@ -1,7 +1,7 @@
 import type { Affine2x3 } from '../affine.js';
 import { invertAffine } from '../affine.js';
 import { warpFixedPoint } from '../preprocess/warp-affine.js';
-import { gaussianKernel } from './gaussian-blur.js';
+import { gaussianBlur, gaussianKernel } from './gaussian-blur.js';
 
 /** Parameter words before the coordinate tables (the header: sizes and where the Gaussian table starts). */
 export const PASTE_HEADER_WORDS = 8;
@@ -17,8 +17,8 @@ export const PASTE_STATS_WORDS = 8;
  * explicit bind-group layout serves them all:
  * - 0 `params`: the header (W, H, crop side S, first word of the Gaussian table, then the work box bx0, by0, bw, bh),
  *   the inverse warp's fixed-point tables dx[W], dy[W], x0[H], y0[H] (int32, warpFixedPoint of
- *   cv2.invertAffineTransform(M)), then the float32 Gaussian kernels of every half-size r from 5 up to what the box
- *   allows, kernel r at word `r² − 25` of the table;
+ *   cv2.invertAffineTransform(M)), then for every half-size r from 5 up to what the box allows the float32 Gaussian
+ *   kernel and the blur's results over constant windows (see `gauss`);
  * - 1 `image`: the full image's BGR bytes, four per word; 2 `crop`: the swapped 128×128 BGR crop, four per word;
  * - 3 `stats`: the mask's bounding boxes, filled by the mask kernel's atomics: [0..3] x0, y0, x1, y1 of the non-zero
  *   pixels (x1, y1 exclusive), [4..7] min row, min col, max row + 1, max col + 1 of the pixels equal to 255;
@@ -122,9 +122,10 @@ fn reflect101(q: i32, n: i32) -> i32 {
   return p;
 }
 
-// Weight i (0 … 2r) of the Gaussian kernel of half-size r.
+// Weight i (0 … 2r) of the Gaussian kernel of half-size r; i = 2r + 1 and 2r + 2 are the row and column passes'
+// results over windows that are all 255 and all that first result (see pasteParams).
 fn gauss(r: i32, i: i32) -> f32 {
-  return bitcast<f32>(params[params[3] + u32(r * r - ${MIN_BLUR_RADIUS * MIN_BLUR_RADIUS} + i)]);
+  return bitcast<f32>(params[params[3] + u32(r * r - ${MIN_BLUR_RADIUS * MIN_BLUR_RADIUS} + 2 * (r - ${MIN_BLUR_RADIUS}) + i)]);
 }
 
 // The inverse warp's fixed-point source position of destination (x, y): OpenCV's X, Y in 1/32 px.
@@ -179,7 +180,7 @@ export function pasteParams(m: Affine2x3, cropSize: number, width: number, heigh
   const box = { x0: Math.max(0, cx0 - maxRadius), y0: Math.max(0, cy0 - maxRadius), width: 0, height: 0 };
   box.width = Math.min(width, cx1 + maxRadius) - box.x0;
   box.height = Math.min(height, cy1 + maxRadius) - box.y0;
-  const gaussWords = (maxRadius + 1) ** 2 - MIN_BLUR_RADIUS ** 2;
+  const gaussWords = gaussOffset(maxRadius + 1);
   const tables = PASTE_HEADER_WORDS;
   const gaussAt = tables + 2 * width + 2 * height;
   const words = new Uint32Array(gaussAt + gaussWords);
@@ -196,8 +197,21 @@ export function pasteParams(m: Affine2x3, cropSize: number, width: number, heigh
     }
   }
   const floats = new Float32Array(words.buffer);
-  for (let r = MIN_BLUR_RADIUS; r <= maxRadius; r++) floats.set(gaussianKernel(2 * r + 1), gaussAt + r * r - MIN_BLUR_RADIUS ** 2);
+  for (let r = MIN_BLUR_RADIUS; r <= maxRadius; r++) {
+    const at = gaussAt + gaussOffset(r);
+    const ksize = 2 * r + 1;
+    floats.set(gaussianKernel(ksize), at);
+    // The blur of an all-255 row (height 1: no column pass) and of an all-255 square (its centre: the column pass
+    // over rows that all hold the first), by the CPU code itself: the kernels take these where a window is constant.
+    floats[at + ksize] = gaussianBlur(new Float32Array(ksize).fill(255), ksize, 1, ksize)[r]!;
+    floats[at + ksize + 1] = gaussianBlur(new Float32Array(ksize * ksize).fill(255), ksize, ksize, ksize)[r * ksize + r]!;
+  }
   return { words, box };
+}
+
+/** Where the table entry of half-size r starts: kernels r′ = 5 … r − 1 before it, each 2r′ + 1 weights and 2 results. */
+function gaussOffset(r: number): number {
+  return r * r - MIN_BLUR_RADIUS ** 2 + 2 * (r - MIN_BLUR_RADIUS);
 }
 
 /** The initial words of the statistics buffer: empty boxes (minima at the far side, maxima at 0). */
