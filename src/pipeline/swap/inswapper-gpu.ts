@@ -1,3 +1,4 @@
+import { BackendError } from '../../core/errors.js';
 import { Tensor, type GpuTensor } from '../../core/tensor.js';
 import { BufferUsage, MapMode } from '../../backends/webgpu/gpu-constants.js';
 import { PipelineCache } from '../../backends/webgpu/pipeline-cache.js';
@@ -24,11 +25,11 @@ const PASTE_SIGNATURE = 'rrrwwww';
  * the BGR crop (four bytes), byte i is pixel i / 3, BGR channel i mod 3, read from RGB plane 2 − channel; the
  * product is one float32 multiplication (correctly rounded in WGSL, as Math.fround of the CPU path), truncated.
  */
-export const SWAP_OUTPUT_WGSL = /* wgsl */ `
+export const swapOutputWgsl = (side: number): string => /* wgsl */ `
 @group(0) @binding(0) var<storage, read> pred: array<f32>;
 @group(0) @binding(1) var<storage, read_write> crop: array<u32>;
 
-const SIDE: u32 = __SIDE__u;
+const SIDE: u32 = ${side}u;
 
 @compute @workgroup_size(${TO_BGR_WORKGROUP}, 1, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -123,15 +124,18 @@ export class GpuSwap {
     const paste = want.paste ? pasteParams(m, S, W, H) : undefined;
     if (want.paste && (!paste || !this.fits(image, paste.box))) return undefined;
     await this.pre.begin(image);
+    let scopeOpen = false;
     try {
       const target = await this.pre.alignedCrops(image, [m], S, { mean: 0, std: 255 }, { session: this.session, name: model.targetName });
       const outputs = await this.session.runOnGpu({ [model.targetName]: target, [model.latentName]: new Tensor('float32', latent, [1, latent.length]) }, [model.outputName]);
       const pred = outputs[model.outputName]!;
       if (pred.type !== 'float32' || pred.size !== 3 * S * S) throw new ModelContractError('inswapper', `output is ${pred.type}[${pred.dims.join(', ')}], expected float32 1×3×${S}×${S}`);
+      device.pushErrorScope('validation');
+      scopeOpen = true;
       const encoder = device.createCommandEncoder({ label: 'swap' });
       const pass = encoder.beginComputePass({ label: 'swap' });
       const cropBytes = 3 * S * S;
-      await this.encode(pass, 'swap output', SWAP_OUTPUT_WGSL.replace('__SIDE__', String(S)), 'rw', [pred, this.cropWords], [Math.ceil(cropBytes / 4 / TO_BGR_WORKGROUP), 1, 1]);
+      await this.encode(pass, 'swap output', swapOutputWgsl(S), 'rw', [pred, this.cropWords], [Math.ceil(cropBytes / 4 / TO_BGR_WORKGROUP), 1, 1]);
       let paramsBuffer: GPUBuffer | undefined;
       const boxBytes = paste ? 3 * paste.box.width * paste.box.height : 0;
       if (paste) {
@@ -167,6 +171,9 @@ export class GpuSwap {
       }
       device.queue.submit([encoder.finish()]);
       paramsBuffer?.destroy();
+      scopeOpen = false;
+      const error = await device.popErrorScope();
+      if (error) throw new BackendError('webgpu', `the swap's kernels failed: ${error.message}`);
       this.readBacks++;
       await staging.mapAsync(MapMode.READ, 0, total);
       const mapped = new Uint8Array(staging.getMappedRange(0, total));
@@ -184,6 +191,9 @@ export class GpuSwap {
       staging.unmap();
       if (!covered) throw noCoverageError(S, W, H);
       return { crop, image: pasted };
+    } catch (error) {
+      if (scopeOpen) await this.device.popErrorScope().catch(() => undefined);
+      throw error;
     } finally {
       this.pre.end(image);
     }

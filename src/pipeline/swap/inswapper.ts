@@ -60,6 +60,10 @@ export type SwapNetwork = (target: Float32Array, latent: Float32Array) => Promis
  * face's identity onto a target face. Every step follows the Python code's arithmetic: norm_crop2 at 128, blob
  * RGB/255, latent = normed_embedding · emap then L2-normalised, the model, clip(255·x) truncated to uint8 and BGR,
  * and the paste-back with the eroded, blurred mask.
+ * On a WebGPU session (backend 'webgpu', or 'auto' on a GPU) the whole of `get` after the latent runs as WGSL kernels
+ * on the session's device — crop warp, network, truncation, mask warp, erosion, blur, blend — and the result is read
+ * back once, with the CPU path's bytes (see GpuSwap). Images or transforms the kernels cannot take (larger than one
+ * storage binding, beyond int32 fixed point) use the CPU path.
  */
 export class INSwapper {
   readonly taskname = 'inswapper';
