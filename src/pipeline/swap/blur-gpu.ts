@@ -7,7 +7,7 @@ import { PASTE_KERNEL_PRELUDE } from './paste-prelude-gpu.js';
  * nearest-even at 53 bits (the float64 sum) and then at 24 (fround). A GPU's own fma may or may not be fused (it is
  * not on SwiftShader) and plain a·b + c may be contracted into one; neither can be made to give these bits.
  */
-const FMA_F64_ROUNDED_WGSL = /* wgsl */ `
+export const FMA_F64_ROUNDED_WGSL = /* wgsl */ `
 fn shl64(v: vec2<u32>, n: u32) -> vec2<u32> {
   if (n == 0u) { return v; }
   if (n >= 64u) { return vec2<u32>(0u, 0u); }

@@ -75,8 +75,6 @@ export interface GpuSwapResult {
  * @internal
  */
 export class GpuSwap {
-  /** Read-backs (buffer maps) so far: one per `swap`. */
-  readBacks = 0;
   private readonly pre: GpuPreprocessor;
   private readonly cache: PipelineCache;
   private readonly stats: GPUBuffer;
@@ -174,7 +172,6 @@ export class GpuSwap {
       scopeOpen = false;
       const error = await device.popErrorScope();
       if (error) throw new BackendError('webgpu', `the swap's kernels failed: ${error.message}`);
-      this.readBacks++;
       await staging.mapAsync(MapMode.READ, 0, total);
       const mapped = new Uint8Array(staging.getMappedRange(0, total));
       const crop = want.crop ? createBgrImage(S, S, mapped.slice(cropAt, cropAt + cropBytes)) : undefined;

@@ -69,23 +69,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
 export const BLEND_WORKGROUP = 256;
 
 /**
- * The last stage, per word of the work box's BGR bytes (row by row, four per word): inside the region where the blurred mask (bufA) may be
- * non-zero, `a = mask/255`, the crop's uint8 inverse warp at that pixel (OpenCV's fixed-point taps, as warpAffine),
- * and `merged = a·fake + (1 − a)·image` in float32, truncated; elsewhere the image byte. Division and products are
- * done in integers and rounded to nearest-even by hand, so no GPU division's 2.5-ULP error and no fused
- * multiply-add can make a bit differ from the CPU path's float32 results.
+ * The blend's float32 arithmetic in integers, exact whatever the GPU's division and multiply-add do: `times(v, n)`
+ * is f32(v·n) for a byte n, `div255(v)` is f32(v / 255), both rounded to nearest-even by hand (v ≥ 0).
  */
-export const PASTE_BLEND_WGSL = /* wgsl */ `
-${PASTE_KERNEL_PRELUDE}
-
-fn imageByte(i: u32) -> u32 {
-  return (image[i >> 2u] >> ((i & 3u) * 8u)) & 0xffu;
-}
-
-fn cropByte(i: u32) -> u32 {
-  return (crop[i >> 2u] >> ((i & 3u) * 8u)) & 0xffu;
-}
-
+export const BLEND_ARITHMETIC_WGSL = /* wgsl */ `
 // m · 2^e for an integer m in [2^23, 2^24] (2^24 carries into the exponent), as float32 bits.
 fn pack(m: u32, e: i32) -> f32 {
   var mm = m;
@@ -135,6 +122,26 @@ fn div255(v: f32) -> f32 {
   let rest1 = (q & 1u) * 255u + rest;
   let up = rest1 > 255u || (rest1 == 255u && (q1 & 1u) == 1u);
   return pack(q1 + select(0u, 1u, up), me.y - 7);
+}
+`;
+
+/**
+ * The last stage, per word of the work box's BGR bytes (row by row, four per word): inside the region where the
+ * blurred mask (bufA) may be non-zero, `a = mask/255`, the crop's uint8 inverse warp at that pixel (OpenCV's
+ * fixed-point taps, as warpAffine), and `merged = a·fake + (1 − a)·image` in float32, truncated; elsewhere the image
+ * byte. Division and products go through BLEND_ARITHMETIC_WGSL, so neither a GPU division's 2.5-ULP error nor a
+ * fused multiply-add can make a bit differ from the CPU path's float32 results.
+ */
+export const PASTE_BLEND_WGSL = /* wgsl */ `
+${PASTE_KERNEL_PRELUDE}
+${BLEND_ARITHMETIC_WGSL}
+
+fn imageByte(i: u32) -> u32 {
+  return (image[i >> 2u] >> ((i & 3u) * 8u)) & 0xffu;
+}
+
+fn cropByte(i: u32) -> u32 {
+  return (crop[i >> 2u] >> ((i & 3u) * 8u)) & 0xffu;
 }
 
 // warpAffine(crop, IM, (W, H)) at (x, y), channel c: OpenCV's fixed-point bilinear taps, border 0.

@@ -65,6 +65,19 @@ async function countingMaps<T>(device: GPUDevice, work: () => Promise<T>): Promi
   }
 }
 
+/** Counts the session's plain runs (the CPU path's network: a run that reads its output back) while `work` runs. */
+async function countingRuns<T>(swapper: INSwapper, work: () => Promise<T>): Promise<{ result: T; runs: number }> {
+  const session = swapper.session!;
+  const original = session.run;
+  let runs = 0;
+  session.run = (...args) => { runs++; return original.apply(session, args); };
+  try {
+    return { result: await work(), runs };
+  } finally {
+    session.run = original;
+  }
+}
+
 describe('INSwapper on WebGPU gives the CPU path\'s bytes (SwiftShader)', () => {
   let gpu: GpuDevice;
   let onGpu: INSwapper;
@@ -84,6 +97,7 @@ describe('INSwapper on WebGPU gives the CPU path\'s bytes (SwiftShader)', () => 
     const face = golden.faces[golden.oneIndex]!;
     const pasted = await countingMaps(gpu.device, () => onGpu.get(t1, face, source));
     assert.equal(pasted.maps, 1, 'read-backs of get(pasteBack true)');
+    assert.equal((await countingRuns(onGpu, () => onGpu.get(t1, face, source))).runs, 0, 'the network ran through runOnGpu, not run');
     sameBytes(pasted.result, await onCpu.get(t1, face, source), 'pasted image');
     const cropped = await countingMaps(gpu.device, () => onGpu.get(t1, face, source, { pasteBack: false }));
     assert.equal(cropped.maps, 1, 'read-backs of get(pasteBack false)');
@@ -115,6 +129,20 @@ describe('INSwapper on WebGPU gives the CPU path\'s bytes (SwiftShader)', () => 
       sameBytes(both.crop, (await onCpu.get(image, { kps }, source, { pasteBack: false })).crop, `${what}: crop`);
       sameBytes(both.image, await onCpu.get(image, { kps }, source), `${what}: image`);
     }
+  });
+
+  it('images smaller than the blur kernel: a 24×18 one (reflections past both edges) and a 1×1 one (the CPU path)', async () => {
+    const small = imageFrom(24, 18, (x, y, c) => (x * 11 + y * 7 + c * 50) % 256);
+    const kps = kpsAt(-20, -30, 0.6, 0.2);
+    const { result: both, runs } = await countingRuns(onGpu, () => onGpu.getBoth(small, { kps }, source));
+    assert.equal(runs, 0, '24×18 stays on the GPU path');
+    sameBytes(both.crop, (await onCpu.get(small, { kps }, source, { pasteBack: false })).crop, '24×18: crop');
+    sameBytes(both.image, await onCpu.get(small, { kps }, source), '24×18: image');
+    const tiny = imageFrom(1, 1, () => 200);
+    const onPixel = { kps: kpsAt(0, 0, 1 / 128) };
+    const fallback = await countingRuns(onGpu, () => onGpu.get(tiny, onPixel, source));
+    assert.equal(fallback.runs, 1, '1×1 takes the CPU path');
+    sameBytes(fallback.result, await onCpu.get(tiny, onPixel, source), '1×1: image');
   });
 
   it('a face whose crop covers no pixel fails as on the CPU (ImageError)', async () => {
