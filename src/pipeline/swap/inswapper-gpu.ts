@@ -124,7 +124,10 @@ export class GpuSwap {
     await this.pre.begin(image);
     let scopeOpen = false;
     try {
-      const target = await this.pre.alignedCrops(image, [m], S, { mean: 0, std: 255 }, { session: this.session, name: model.targetName });
+      // Straight into the session's input buffer where it can hand one out (the latent's shape is static), else a
+      // buffer of the pre-processor that the run copies on the device.
+      const direct = this.session.inputMetadata.every((v) => v.name === model.targetName || v.shape.every((d) => typeof d === 'number'));
+      const target = await this.pre.alignedCrops(image, [m], S, { mean: 0, std: 255 }, direct ? { session: this.session, name: model.targetName } : undefined);
       const outputs = await this.session.runOnGpu({ [model.targetName]: target, [model.latentName]: new Tensor('float32', latent, [1, latent.length]) }, [model.outputName]);
       const pred = outputs[model.outputName]!;
       if (pred.type !== 'float32' || pred.size !== 3 * S * S) throw new ModelContractError('inswapper', `output is ${pred.type}[${pred.dims.join(', ')}], expected float32 1×3×${S}×${S}`);
