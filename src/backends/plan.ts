@@ -27,6 +27,12 @@ export interface ExecutionPlan {
   run(feeds: ReadonlyMap<string, PlanFeed>, fetches: readonly string[]): Promise<Map<string, TensorData>>;
   /** GPU plans: the buffer the run reads input `name` from (a producer on the same device may write it directly). */
   inputBuffer?(name: string): GPUBuffer | undefined;
+  /**
+   * GPU plans: runs as `run` does but reads nothing back: each fetched output is returned as a GpuTensor over the
+   * plan's own buffer (no copy), valid until the next run of this plan is submitted. The run's commands are
+   * submitted when the promise resolves, so work the caller submits afterwards on the same device sees the results.
+   */
+  runOnGpu?(feeds: ReadonlyMap<string, PlanFeed>, fetches: readonly string[]): Promise<Map<string, GpuTensor>>;
   /** Per-step timings of the last run, when the session was created with profiling on. */
   lastProfile(): readonly StepTiming[] | undefined;
   /** Peak bytes of intermediate activations the plan holds (0 when not tracked). */
@@ -43,6 +49,8 @@ export interface ExecutionPlan {
 
 export interface Backend {
   readonly name: 'cpu' | 'webgpu';
+  /** The GPU device plans run on (WebGPU backends only). */
+  readonly device?: GPUDevice;
   /** A human-readable description of the device (adapter name for WebGPU). */
   readonly description: string;
   compile(graph: StaticGraph, options: { profiling: boolean; kernels?: KernelTiers }): Promise<ExecutionPlan>;

@@ -77,6 +77,36 @@ export class InferenceSession {
   }
 
   async run(feeds: FeedsType, fetches?: readonly string[]): Promise<ReturnType> {
+    const { plan, inputs, wanted } = await this.prepareRun(feeds, fetches);
+    const results = await plan.run(inputs, wanted);
+    const out: ReturnType = {};
+    for (const name of wanted) out[name] = Tensor.from(results.get(name)!);
+    return out;
+  }
+
+  /**
+   * Runs like `run` on the webgpu backend but reads nothing back: each fetched output is a GpuTensor over the
+   * buffer the session computed it in, for a consumer on the same device (`gpuDevice`) to use with its own
+   * kernels, without a copy. The buffer belongs to the session's compiled plan: it is valid until the next run with
+   * these input shapes is submitted, so the consumer submits its work that reads it before running the session
+   * again (and never writes it). The run's commands are submitted when the promise resolves.
+   */
+  async runOnGpu(feeds: FeedsType, fetches?: readonly string[]): Promise<Record<string, GpuTensor>> {
+    if (this.backend.name !== 'webgpu') throw new InputError(`GPU-resident outputs need the webgpu backend, this session runs on ${this.backend.name}`);
+    const { plan, inputs, wanted } = await this.prepareRun(feeds, fetches);
+    if (!plan.runOnGpu) throw new BackendError(this.backend.name, 'the plan cannot keep its outputs on the GPU');
+    const results = await plan.runOnGpu(inputs, wanted);
+    const out: Record<string, GpuTensor> = {};
+    for (const name of wanted) out[name] = results.get(name)!;
+    return out;
+  }
+
+  /** The GPU device a webgpu session runs on (GPU-resident feeds and `runOnGpu`'s outputs live there); undefined on the cpu backend. */
+  get gpuDevice(): GPUDevice | undefined {
+    return this.backend.device;
+  }
+
+  private async prepareRun(feeds: FeedsType, fetches: readonly string[] | undefined): Promise<{ plan: ExecutionPlan; inputs: Map<string, PlanFeed>; wanted: readonly string[] }> {
     if (this.released) throw new InputError('the session was released');
     const inputs = this.checkFeeds(feeds);
     const wanted = fetches ?? this.outputNames;
@@ -85,10 +115,7 @@ export class InferenceSession {
     for (const [name, t] of inputs) types.set(name, { type: t.type, dims: t.dims });
     const plan = await this.planFor(types);
     this.lastPlan = plan;
-    const results = await plan.run(inputs, wanted);
-    const out: ReturnType = {};
-    for (const name of wanted) out[name] = Tensor.from(results.get(name)!);
-    return out;
+    return { plan, inputs, wanted };
   }
 
   /**

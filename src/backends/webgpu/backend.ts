@@ -15,6 +15,11 @@ export class WebGpuBackend implements Backend {
     this.pipelines = PipelineCache.of(gpu.device);
   }
 
+  /** The device every plan of this backend runs on. */
+  get device(): GPUDevice {
+    return this.gpu.device;
+  }
+
   /** True when the adapter is a CPU implementation (SwiftShader and the like). */
   get isSoftware(): boolean {
     return this.gpu.isSoftware;

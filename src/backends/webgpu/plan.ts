@@ -145,8 +145,17 @@ export class WebGpuPlan implements ExecutionPlan {
   }
 
   run(feeds: ReadonlyMap<string, PlanFeed>, fetches: readonly string[]): Promise<Map<string, TensorData>> {
+    return this.enqueue(() => this.runExclusive(feeds, fetches, false)) as Promise<Map<string, TensorData>>;
+  }
+
+  /** See ExecutionPlan.runOnGpu: the same commands as `run` without the read-back copies and the wait for them. */
+  runOnGpu(feeds: ReadonlyMap<string, PlanFeed>, fetches: readonly string[]): Promise<Map<string, GpuTensor>> {
+    return this.enqueue(() => this.runExclusive(feeds, fetches, true)) as Promise<Map<string, GpuTensor>>;
+  }
+
+  private enqueue<T>(work: () => Promise<T>): Promise<T> {
     // Runs share the plan's buffers, so they take turns.
-    const result = this.queue.then(() => this.runExclusive(feeds, fetches));
+    const result = this.queue.then(work);
     this.queue = result.catch(() => undefined);
     if (this.pendingTier?.automatic) {
       // The first result is what a cold start waits for: the specialised kernels start compiling after it is
@@ -179,7 +188,11 @@ export class WebGpuPlan implements ExecutionPlan {
     if (lost !== undefined) throw new BackendError('webgpu', `the GPU device was lost (${lost}); create the session again`);
   }
 
-  private async runExclusive(feeds: ReadonlyMap<string, PlanFeed>, fetches: readonly string[]): Promise<Map<string, TensorData>> {
+  /**
+   * One run. `resident`: the fetched outputs stay where the plan computed them and come back as GpuTensors (only a
+   * profile's timestamps are read back); otherwise they are copied back and returned as CPU data.
+   */
+  private async runExclusive(feeds: ReadonlyMap<string, PlanFeed>, fetches: readonly string[], resident: boolean): Promise<Map<string, TensorData> | Map<string, GpuTensor>> {
     this.checkAlive();
     const { device } = this.gpu;
     device.pushErrorScope('validation');
@@ -194,7 +207,7 @@ export class WebGpuPlan implements ExecutionPlan {
         device, steps: this.graph.steps, profiling: this.profiling, timestamps,
         runOnCpu: (step) => runStepOnCpu(device, this.graph, this.memory, this.types, this.readBack, step),
       }, this.items, start);
-      const reads: Read[] = fetches.filter((name) => this.memory.rootOf(name).kind !== 'const')
+      const reads: Read[] = resident ? [] : fetches.filter((name) => this.memory.rootOf(name).kind !== 'const')
         .map((name) => ({ name, buffer: this.memory.bufferOfValue(name), bytes: paddedBytes(this.types.get(name)!) }));
       let queryBuffer: GPUBuffer | undefined;
       if (timestamps && queryOwner.length > 0) {
@@ -204,7 +217,9 @@ export class WebGpuPlan implements ExecutionPlan {
       }
       const bytes = await this.readBack.submit(encoder, reads);
       const result = new Map<string, TensorData>();
-      fetches.forEach((name) => {
+      // A constant output is uploaded (once) so that it has a buffer too.
+      const onGpu = new Map(resident ? fetches.map((name) => [name, new GpuTensor(this.types.get(name)!.type, this.types.get(name)!.dims, this.memory.bufferOfValue(name))] as const) : []);
+      if (!resident) fetches.forEach((name) => {
         const t = this.types.get(name)!;
         const root = this.memory.rootOf(name);
         if (root.kind === 'const') { result.set(name, { type: t.type, dims: t.dims, data: this.graph.constants.get(root.name)!.data }); return; }
@@ -219,7 +234,7 @@ export class WebGpuPlan implements ExecutionPlan {
       scopeOpen = false;
       const error = await device.popErrorScope();
       if (error) throw new BackendError('webgpu', `run failed: ${error.message}`);
-      return result;
+      return resident ? onGpu : result;
     } catch (error) {
       if (scopeOpen) await device.popErrorScope().catch(() => undefined);
       const lost = this.gpu.lostReason();

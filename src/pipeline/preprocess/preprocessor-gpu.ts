@@ -70,6 +70,15 @@ export class GpuPreprocessor implements Preprocessor {
     return tensor;
   }
 
+  /**
+   * The image's BGR bytes on the GPU, packed four per 32-bit word (byte i in bits 8·(i mod 4) of word i/4, as
+   * IMAGE_KERNEL_PRELUDE reads them), for later stages' own kernels: uploaded at most once between `begin` and `end`
+   * (`end` frees it). Undefined when the image is too large for one storage binding.
+   */
+  imageBuffer(image: BgrImage): GPUBuffer | undefined {
+    return this.fits(image) ? this.source(image) : undefined;
+  }
+
   /** A session on another backend gets CPU tensors; so does an image too large for one storage binding. */
   private usable(image: BgrImage, target: ModelInput | undefined): boolean {
     return (target === undefined || target.session.backendName === 'webgpu') && this.fits(image);

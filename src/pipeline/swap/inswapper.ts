@@ -10,6 +10,7 @@ import { estimateNorm } from '../norm-crop.js';
 import { writeBlob } from '../preprocess/blob.js';
 import { warpAffine } from '../preprocess/warp-affine.js';
 import { pasteBack } from './paste-back.js';
+import { GpuSwap } from './inswapper-gpu.js';
 
 /** The crop side INSwapper works at (its first input is N×3×128×128). */
 export const SWAP_SIZE = 128;
@@ -59,6 +60,10 @@ export type SwapNetwork = (target: Float32Array, latent: Float32Array) => Promis
  * face's identity onto a target face. Every step follows the Python code's arithmetic: norm_crop2 at 128, blob
  * RGB/255, latent = normed_embedding · emap then L2-normalised, the model, clip(255·x) truncated to uint8 and BGR,
  * and the paste-back with the eroded, blurred mask.
+ * On a WebGPU session (backend 'webgpu', or 'auto' on a GPU) the whole of `get` after the latent runs as WGSL kernels
+ * on the session's device — crop warp, network, truncation, mask warp, erosion, blur, blend — and the result is read
+ * back once, with the CPU path's bytes (see GpuSwap). Images or transforms the kernels cannot take (larger than one
+ * storage binding, beyond int32 fixed point) use the CPU path.
  */
 export class INSwapper {
   readonly taskname = 'inswapper';
@@ -76,6 +81,8 @@ export class INSwapper {
     private readonly releaseNetwork: () => Promise<void>,
     /** The session running the model (undefined when another runtime does). */
     readonly session: InferenceSession | undefined,
+    /** On a WebGPU session: every stage of `get` as WGSL kernels, the result read back once. */
+    private readonly gpu: GpuSwap | undefined = undefined,
   ) {}
 
   /**
@@ -105,7 +112,9 @@ export class INSwapper {
       if (!out || out.type !== 'float32') throw new ModelContractError('inswapper', `output '${outputName}' is not float32`);
       return out.data as Float32Array;
     };
-    return new INSwapper(emap, network, () => session.release(), session);
+    const device = session.gpuDevice;
+    const gpu = session.backendName === 'webgpu' && device ? new GpuSwap(session, device, { targetName, latentName, outputName, cropSize: SWAP_SIZE }) : undefined;
+    return new INSwapper(emap, network, async () => { gpu?.dispose(); await session.release(); }, session, gpu);
   }
 
   /**
@@ -142,6 +151,22 @@ export class INSwapper {
   get(image: ImageInput, targetFace: SwapTarget, sourceFace: SwapSource, options?: { readonly pasteBack?: true }): Promise<BgrImage>;
   get(image: ImageInput, targetFace: SwapTarget, sourceFace: SwapSource, options?: SwapOptions): Promise<SwapCrop | BgrImage>;
   async get(image: ImageInput, targetFace: SwapTarget, sourceFace: SwapSource, options: SwapOptions = {}): Promise<SwapCrop | BgrImage> {
+    const pasted = options.pasteBack !== false;
+    const r = await this.swap(image, targetFace, sourceFace, { crop: !pasted, paste: pasted });
+    return pasted ? r.image! : { crop: r.crop!, M: r.M };
+  }
+
+  /**
+   * Both results of one network run: the `pasteBack: false` crop and its M, and the `pasteBack: true` image, as two
+   * `get` calls would give them (on WebGPU still one read-back).
+   * @internal
+   */
+  async getBoth(image: ImageInput, targetFace: SwapTarget, sourceFace: SwapSource): Promise<SwapCrop & { readonly image: BgrImage }> {
+    const r = await this.swap(image, targetFace, sourceFace, { crop: true, paste: true });
+    return { crop: r.crop!, M: r.M, image: r.image! };
+  }
+
+  private async swap(image: ImageInput, targetFace: SwapTarget, sourceFace: SwapSource, want: { readonly crop: boolean; readonly paste: boolean }): Promise<{ crop?: BgrImage; image?: BgrImage; M: Affine2x3 }> {
     const kps = targetFace?.kps;
     if (!kps || kps.length !== 10) {
       throw new PipelineOptionError('targetFace', kps ? `has ${kps.length} keypoint values, expected 10 (five points)` : 'has no keypoints (INSwapper aligns on the five detector keypoints)');
@@ -153,14 +178,18 @@ export class INSwapper {
     const M = estimateNorm(kps, SWAP_SIZE);
     // Python gets NaN here too (and a black crop); a clear error serves better.
     if (!M.every(Number.isFinite)) throw new PipelineOptionError('targetFace', 'the five keypoints are degenerate (all equal), so no alignment exists');
+    if (this.gpu) {
+      // Every stage on the GPU, unless this image or transform needs the CPU path (see GpuSwap.swap).
+      const r = await this.gpu.swap(img, M, latent, want);
+      if (r) return { ...r, M };
+    }
     const aimg = warpAffine(img, M, SWAP_SIZE, SWAP_SIZE);
     const blob = new Float32Array(3 * SWAP_SIZE * SWAP_SIZE);
     writeBlob(aimg, { mean: this.inputMean, std: this.inputStd }, blob, 0);
     const pred = await this.network(blob, latent);
     if (pred.length !== blob.length) throw new ModelContractError('inswapper', `output has ${pred.length} values, expected 1×3×${SWAP_SIZE}×${SWAP_SIZE}`);
     const crop = outputToBgr(pred);
-    if (options.pasteBack === false) return { crop, M };
-    return pasteBack(img, crop, M);
+    return { crop, image: want.paste ? pasteBack(img, crop, M) : undefined, M };
   }
 
   /** Releases the session (its backend and compiled plans); the swapper cannot run afterwards. */

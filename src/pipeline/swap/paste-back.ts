@@ -50,9 +50,7 @@ export function pasteMask(m: Affine2x3, cropSize: number, width: number, height:
       }
     }
   }
-  if (maxRow < 0) {
-    throw new ImageError(`the target face's ${cropSize}×${cropSize} crop covers no pixel of the ${width}×${height} image (is the face on this image?)`);
-  }
+  if (maxRow < 0) throw noCoverageError(cropSize, width, height);
   const maskSize = Math.trunc(Math.sqrt((maxRow - minRow) * (maxCol - minCol)));
   const erodeSize = Math.max(Math.floor(maskSize / 10), 10);
   const blurSize = 2 * Math.max(Math.floor(maskSize / 20), 5) + 1;
@@ -64,6 +62,11 @@ export function pasteMask(m: Affine2x3, cropSize: number, width: number, height:
     for (let i = y * width + region.x0; i < y * width + region.x1; i++) mask[i] = mask[i]! / 255;
   }
   return { mask, maskSize, erodeSize, blurSize, region };
+}
+
+/** What pasteMask (and the GPU paste-back) throws when no pixel of the image is fully covered by the crop. */
+export function noCoverageError(cropSize: number, width: number, height: number): ImageError {
+  return new ImageError(`the target face's ${cropSize}×${cropSize} crop covers no pixel of the ${width}×${height} image (is the face on this image?)`);
 }
 
 /**
