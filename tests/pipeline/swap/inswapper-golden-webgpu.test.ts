@@ -2,9 +2,8 @@
  * INSwapper on WebGPU (every stage a WGSL kernel, one read-back) against InsightFace's own output on t1.jpg with the
  * width-128 replica (../shared/swap/golden_t1), at issue 13's bound: ≥ 99.5 % of values within ±1, none more than 8
  * off. It runs one forward: face 3, whose crop (t1.faceJ.png's) and pasted photo (t1.one.png) both come from it
- * (getBoth). On a hardware adapter it always runs; on SwiftShader that forward takes 1–2 minutes (2 cores), so there
- * it runs only with INSIGHTGPU_SWAP_GOLDEN_WEBGPU=1 and `npm test` skips it:
- *   INSIGHTGPU_SWAP_GOLDEN_WEBGPU=1 node --import tsx --test tests/pipeline/swap/inswapper-golden-webgpu.test.ts
+ * (getBoth). It runs everywhere, SwiftShader included, where that forward takes 20 s to 2 minutes on the 2-core box
+ * (the golden on WebGPU is one of issue 13's checks, and the suite has the time).
  * The CPU backend's result for the same face is printed beside it: the WebGPU network's float32 rounding differs from
  * the CPU kernels' (other summation orders), the stages after it are bit-identical (inswapper-gpu.test.ts).
  */
@@ -24,12 +23,8 @@ const MAX_DIFF = 8;
 const golden = readSwapGolden();
 
 const gpu: GpuDevice = await acquireDevice({ allowSoftwareAdapter: true });
-const skip = gpu.isSoftware && process.env['INSIGHTGPU_SWAP_GOLDEN_WEBGPU'] !== '1'
-  ? `${gpu.description} is a software adapter: a replica forward takes minutes there; set INSIGHTGPU_SWAP_GOLDEN_WEBGPU=1 to run it`
-  : false;
-if (skip) gpu.release();
 
-describe(`INSwapper on WebGPU against InsightFace's golden (replica, one forward)`, { skip }, () => {
+describe(`INSwapper on WebGPU against InsightFace's golden (replica, one forward)`, () => {
   let swapper: INSwapper;
   let image: BgrImage;
   before(async () => {
