@@ -3,7 +3,7 @@ import { ModelContractError, PipelineOptionError } from './errors.js';
 import { computeSim, type Face } from './face.js';
 import { requireKps } from './face-input.js';
 import type { FaceModel } from './face-model.js';
-import { forwardBatch, headSpec, runHead, type HeadSpec } from './head-model.js';
+import { forwardBatch, headSpec, runHead, type HeadSpec, type HeadOptions } from './head-model.js';
 import type { BgrImage } from './image.js';
 import { loadImage, type ImageInput } from './image-source.js';
 import { estimateNorm } from './norm-crop.js';
@@ -20,8 +20,8 @@ export class ArcFaceModel implements FaceModel {
   private readonly pre = new CpuPreprocessor();
 
   /** A recognizer over a compiled session with the probed normalisation (getModel builds one from a file). */
-  constructor(session: InferenceSession, norm: Normalisation) {
-    this.spec = headSpec(this.taskname, session, norm);
+  constructor(session: InferenceSession, norm: Normalisation, options: HeadOptions = {}) {
+    this.spec = headSpec(this.taskname, session, norm, options);
   }
 
   /** The crop side (InsightFace's `input_size[0]`; e.g. 112). */

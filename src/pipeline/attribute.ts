@@ -5,7 +5,7 @@ import { ModelContractError } from './errors.js';
 import type { Face } from './face.js';
 import { requireBbox } from './face-input.js';
 import type { FaceModel } from './face-model.js';
-import { headSpec, runHead, type HeadSpec } from './head-model.js';
+import { headSpec, runHead, type HeadSpec, type HeadOptions } from './head-model.js';
 import type { BgrImage } from './image.js';
 import { loadImage, type ImageInput } from './image-source.js';
 import { CpuPreprocessor, type Preprocessor } from './preprocess/preprocessor.js';
@@ -23,11 +23,11 @@ export class AttributeModel implements FaceModel {
   private readonly pre = new CpuPreprocessor();
 
   /** An attribute model over a compiled session with the probed normalisation (getModel builds one from a file). */
-  constructor(session: InferenceSession, norm: Normalisation) {
+  constructor(session: InferenceSession, norm: Normalisation, options: HeadOptions = {}) {
     const k = session.outputMetadata[0]?.shape[1];
     if (typeof k !== 'number') throw new ModelContractError('attribute', `output shape ${JSON.stringify(session.outputMetadata[0]?.shape)} has no numeric dim 1`);
     this.taskname = k === 3 ? 'genderage' : `attribute_${k}`;
-    this.spec = headSpec(this.taskname, session, norm);
+    this.spec = headSpec(this.taskname, session, norm, options);
   }
 
   /** The crop side (InsightFace's `input_size[0]`; 96). */

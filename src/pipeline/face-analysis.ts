@@ -37,6 +37,11 @@ export interface FaceAnalysisOptions {
   readonly preprocessor?: Preprocessor;
   /** Receives InsightFace's loading messages (model found / skipped). */
   readonly log?: (message: string) => void;
+  /**
+   * The most faces a dynamic-batch head (recognition, landmarks, attributes) takes in one forward; a crowd runs in
+   * chunks of this many, with the same results. Default 32 (DEFAULT_MAX_HEAD_BATCH).
+   */
+  readonly headBatch?: number;
 }
 
 export interface PrepareOptions {
@@ -91,6 +96,7 @@ export class FaceAnalysis {
     // One device for every model (and the GPU pre-processing), so tensors can pass between them on the GPU.
     const { backend, gpu, sessionOptions } = await sharedDevice(options.backend ?? 'auto', options.sessionOptions);
     const models = new Map<string, LoadedModel>();
+    const head = { maxBatch: options.headBatch };
     const faceModels: FaceModel[] = [];
     let detector: ScrfdDetector | undefined;
     try {
@@ -108,9 +114,9 @@ export class FaceAnalysis {
         const norm = cls ? probeNormalisation(session.model.graph.nodes, cls) : undefined;
         let model: ScrfdDetector | FaceModel | undefined;
         if (cls === 'detection') model = new ScrfdDetector(session);
-        else if (cls === 'landmark') model = new LandmarkModel(session, norm!);
-        else if (cls === 'attribute') model = new AttributeModel(session, norm!);
-        else if (cls === 'recognition') model = new ArcFaceModel(session, norm!);
+        else if (cls === 'landmark') model = new LandmarkModel(session, norm!, head);
+        else if (cls === 'attribute') model = new AttributeModel(session, norm!, head);
+        else if (cls === 'recognition') model = new ArcFaceModel(session, norm!, head);
         const taskname = model?.taskname;
         let why: string | undefined;
         if (cls === 'inswapper') why = INSWAPPER_IGNORED;

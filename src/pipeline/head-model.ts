@@ -1,5 +1,5 @@
 import type { InferenceSession } from '../session/session.js';
-import { ModelContractError } from './errors.js';
+import { ModelContractError, PipelineOptionError } from './errors.js';
 import type { Affine2x3 } from './affine.js';
 import type { Normalisation } from './preprocess/blob.js';
 import type { BgrImage } from './image.js';
@@ -16,32 +16,71 @@ export interface HeadSpec {
   /** Input size (W = H). */
   readonly size: number;
   readonly norm: Normalisation;
-  /** True when the batch dim is symbolic: all faces of an image go through one forward pass. */
+  /** True when the batch dim is symbolic: the faces of an image go through one forward pass per chunk. */
   readonly dynamicBatch: boolean;
+  /**
+   * The most crops one forward of a dynamic-batch head takes: more faces (a crowd) run in chunks of this many, whose
+   * results are the same as one batch's (every layer works per crop).
+   */
+  readonly maxBatch: number;
 }
 
-export function headSpec(taskname: string, session: InferenceSession, norm: Normalisation): HeadSpec {
+/** Crops per forward unless told otherwise (HeadOptions.maxBatch): w600k_r50's activations at 32 crops are ~150 MB. */
+export const DEFAULT_MAX_HEAD_BATCH = 32;
+
+/** How a crop-based head runs its batches. */
+export interface HeadOptions {
+  /** See HeadSpec.maxBatch; default DEFAULT_MAX_HEAD_BATCH. */
+  readonly maxBatch?: number;
+}
+
+export function headSpec(taskname: string, session: InferenceSession, norm: Normalisation, options: HeadOptions = {}): HeadSpec {
+  const maxBatch = options.maxBatch ?? DEFAULT_MAX_HEAD_BATCH;
+  if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) throw new PipelineOptionError('maxBatch', `${maxBatch} is not a positive integer`);
   const input = session.inputMetadata[0];
   const outputName = session.outputNames[0];
   if (!input || outputName === undefined) throw new ModelContractError(taskname, 'needs one input and one output');
   if (session.outputNames.length !== 1) throw new ModelContractError(taskname, `has ${session.outputNames.length} outputs, expected 1`);
   const [batch, , h, w] = input.shape;
   if (typeof h !== 'number' || h !== w) throw new ModelContractError(taskname, `input shape ${JSON.stringify(input.shape)} is not square`);
-  return { taskname, session, inputName: input.name, outputName, size: h, norm, dynamicBatch: typeof batch !== 'number' };
+  return { taskname, session, inputName: input.name, outputName, size: h, norm, dynamicBatch: typeof batch !== 'number', maxBatch };
 }
 
 /**
- * Warps all crops in one go, runs the head (once for all crops when the batch is dynamic, else once per crop on
- * its slice of the batch) and returns each crop's output row (the flattened `output[i]`).
+ * Warps the crops and runs the head: a dynamic-batch head once per chunk of at most `maxBatch` crops, a static one
+ * once per crop on its slice of the batch. Returns each crop's output row (the flattened `output[i]`).
  */
 export async function runHead(
   spec: HeadSpec, pre: Preprocessor, image: BgrImage, transforms: readonly Affine2x3[], timer: StageTimer = NO_TIMER,
 ): Promise<Float32Array[]> {
   if (transforms.length === 0) return [];
-  // A dynamic-batch head's input buffer takes the whole batch; a static one reads each crop from the batch.
-  const target = spec.dynamicBatch || transforms.length === 1 ? { session: spec.session, name: spec.inputName } : undefined;
-  const batch = await timer.time(`${spec.taskname}.align`, 'pre', () => pre.alignedCrops(image, transforms, spec.size, spec.norm, target));
-  return forwardBatch(spec, batch, timer);
+  if (!spec.dynamicBatch) {
+    // A static head reads each crop from the batch (or, for one crop, its own input buffer).
+    const target = transforms.length === 1 ? { session: spec.session, name: spec.inputName } : undefined;
+    const batch = await timer.time(`${spec.taskname}.align`, 'pre', () => pre.alignedCrops(image, transforms, spec.size, spec.norm, target));
+    return forwardBatch(spec, batch, timer);
+  }
+  const rows: Float32Array[] = [];
+  for (let start = 0; start < transforms.length; start += spec.maxBatch) {
+    const chunk = transforms.slice(start, start + spec.maxBatch);
+    const size = batchSize(spec, chunk.length);
+    // Padding repeats the last crop; its rows are dropped.
+    const padded = size === chunk.length ? chunk : [...chunk, ...new Array<Affine2x3>(size - chunk.length).fill(chunk[chunk.length - 1]!)];
+    const target = { session: spec.session, name: spec.inputName };
+    const batch = await timer.time(`${spec.taskname}.align`, 'pre', () => pre.alignedCrops(image, padded, spec.size, spec.norm, target));
+    rows.push(...(await forwardBatch(spec, batch, timer)).slice(0, chunk.length));
+  }
+  return rows;
+}
+
+/**
+ * The batch a chunk of `count` crops runs as: on WebGPU the next power of two (at most maxBatch), so face counts
+ * share a handful of compiled plans instead of one per count; on the CPU, where a new batch size compiles nothing
+ * of note, exactly `count`.
+ */
+function batchSize(spec: HeadSpec, count: number): number {
+  if (spec.session.backendName !== 'webgpu') return count;
+  return Math.min(spec.maxBatch, 2 ** Math.ceil(Math.log2(count)));
 }
 
 /**
@@ -50,7 +89,12 @@ export async function runHead(
  */
 export async function forwardBatch(spec: HeadSpec, batch: ModelFeed, timer: StageTimer = NO_TIMER): Promise<Float32Array[]> {
   const count = batch.dims[0]!;
-  const feeds = spec.dynamicBatch ? [batch] : Array.from({ length: count }, (_, i) => batchItem(batch, i));
+  // A CPU batch larger than maxBatch (getFeat on many crops) runs as views of at most maxBatch crops.
+  const feeds = !spec.dynamicBatch
+    ? Array.from({ length: count }, (_, i) => batchItem(batch, i))
+    : count > spec.maxBatch && !(batch instanceof GpuTensor)
+      ? Array.from({ length: Math.ceil(count / spec.maxBatch) }, (_, k) => batchSlice(batch, k * spec.maxBatch, Math.min(count, (k + 1) * spec.maxBatch)))
+      : [batch];
   const rows: Float32Array[] = [];
   for (const feed of feeds) {
     const n = feed.dims[0]!;
@@ -64,6 +108,13 @@ export async function forwardBatch(spec: HeadSpec, batch: ModelFeed, timer: Stag
     for (let i = 0; i < n; i++) rows.push(data.slice(i * per, (i + 1) * per));
   }
   return rows;
+}
+
+/** Items [from, to) of a CPU N×… batch, as a view. */
+function batchSlice(batch: ModelFeed, from: number, to: number): ModelFeed {
+  const per = batch.dims.slice(1).reduce((a, b) => a * b, 1);
+  if (batch instanceof GpuTensor || batch.type !== 'float32') throw new ModelContractError('head', `crops are ${batch.type}, expected float32`);
+  return new Tensor('float32', (batch.data as Float32Array).subarray(from * per, to * per), [to - from, ...batch.dims.slice(1)]);
 }
 
 /** Item `i` of an N×… batch as a 1×… tensor: a view of the CPU data, or of the same GPU buffer at its offset. */

@@ -6,7 +6,7 @@ import { ModelContractError } from './errors.js';
 import type { Face } from './face.js';
 import { requireBbox } from './face-input.js';
 import type { FaceModel } from './face-model.js';
-import { headSpec, runHead, type HeadSpec } from './head-model.js';
+import { headSpec, runHead, type HeadSpec, type HeadOptions } from './head-model.js';
 import type { BgrImage } from './image.js';
 import { loadImage, type ImageInput } from './image-source.js';
 import { estimatePose } from './pose.js';
@@ -27,14 +27,14 @@ export class LandmarkModel implements FaceModel {
   private readonly pre = new CpuPreprocessor();
 
   /** A landmark model over a compiled session with the probed normalisation (getModel builds one from a file). */
-  constructor(session: InferenceSession, norm: Normalisation) {
+  constructor(session: InferenceSession, norm: Normalisation, options: HeadOptions = {}) {
     const k = session.outputMetadata[0]?.shape[1];
     if (typeof k !== 'number') throw new ModelContractError('landmark', `output shape ${JSON.stringify(session.outputMetadata[0]?.shape)} has no numeric dim 1`);
     // 3309 = 1103×3: the 3-D model predicts extra rows of which the last 68 are the landmarks.
     this.dims = k === 3309 ? 3 : 2;
     this.points = k === 3309 ? 68 : Math.floor(k / 2);
     this.taskname = `landmark_${this.dims}d_${this.points}`;
-    this.spec = headSpec(this.taskname, session, norm);
+    this.spec = headSpec(this.taskname, session, norm, options);
   }
 
   /** The crop side (InsightFace's `input_size[0]`; 192). */
