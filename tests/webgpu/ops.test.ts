@@ -62,6 +62,9 @@ const CASES: Record<string, OpCase> = {
   'AveragePool excluding pad': { op: 'AveragePool', attributes: { kernel_shape: ints(3, 3), pads: ints(1, 1, 1, 1) }, inputs: [x(1, 2, 5, 6)] },
   'GlobalAveragePool small': { op: 'GlobalAveragePool', inputs: [x(1, 5, 3, 4)] },
   'GlobalAveragePool large (reduction)': { op: 'GlobalAveragePool', inputs: [x(1, 3, 20, 21)] },
+  // A NaN in a window makes its max NaN, as in the reference, in the windowed and the reduction kernels.
+  'MaxPool with NaN': { op: 'MaxPool', attributes: { kernel_shape: ints(2, 2), strides: ints(2, 2) }, inputs: [{ dims: [1, 1, 4, 4], data: Float32Array.from(seededValues(16, 12), (v, i) => (i === 0 || i === 15 ? NaN : v)) }] },
+  'GlobalMaxPool large with NaN': { op: 'GlobalMaxPool', inputs: [{ dims: [1, 2, 17, 16], data: Float32Array.from(seededValues(544, 13), (v, i) => (i === 3 || i === 543 ? NaN : v)) }] },
   'GlobalMaxPool large (reduction)': { op: 'GlobalMaxPool', inputs: [x(1, 2, 17, 16)] },
   'Resize nearest x2 (Upsample style)': { op: 'Resize', attributes: { mode: str('nearest'), coordinate_transformation_mode: str('asymmetric'), nearest_mode: str('floor') }, inputs: [x(1, 3, 4, 5), undefined, f32(1, 1, 2, 2)] },
   'Resize nearest half_pixel to sizes': { op: 'Resize', inputs: [x(1, 2, 5, 4), undefined, undefined, i64(1, 2, 7, 9)] },

@@ -15,8 +15,10 @@ export const poolGpu: GpuKernel<PoolParams> = {
     const [, , ho, wo] = p.outDims;
     const isMax = p.kind === 'max';
     const bindings = [{ kind: 'input', index: 0 }, { kind: 'output', index: 0 }] as const;
-    const decl = declareBindings(bindings, ['x', 'y'], ['f32', 'f32']);
-    const combineOp = isMax ? 'select(max(acc, v), v, v != v)' : 'acc + v';
+    const decl = `${declareBindings(bindings, ['x', 'y'], ['f32', 'f32'])}\nfn isNan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }`;
+    // NaN propagates as in the reference, tested by its bits: SwiftShader folds v != v to false.
+    const maxOp = 'select(select(max(acc, v), v, isNan(v)), acc, isNan(acc))';
+    const combineOp = isMax ? maxOp : 'acc + v';
     // -inf, as the CPU reference starts a max from (a window of only padding yields it).
     const initValue = isMax ? 'bitcast<f32>(NEG_INF_BITS)' : '0.0f';
     if (p.global && h * w >= 256) {
@@ -57,7 +59,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       // One text for max and both averages (and small global pools), the kind chosen by a uniform.
       const mode = s.u('poolMode', isMax ? 0 : p.countIncludePad ? 2 : 1);
       init = `select(0.0f, bitcast<f32>(NEG_INF_BITS), ${mode} == 0u)`;
-      combine = `select(acc + v, select(max(acc, v), v, v != v), ${mode} == 0u)`;
+      combine = `select(acc + v, ${maxOp}, ${mode} == 0u)`;
       finish = `if (${mode} == 0u) { y[i] = acc; return; }
   let d = select(f32(count), ${paddedWindow()}, ${mode} == 2u);
   y[i] = select(0.0f, acc / d, d > 0.0f);`;
