@@ -131,7 +131,8 @@ async function benchBackend(backend: 'webgpu' | 'cpu', o: SwapBenchOptions, c: S
     const target = new Prng(7).fillRange(3 * 128 * 128, 0, 1);
     const latent = c.source;
     const feeds = { target: new Tensor('float32', target, [1, 3, 128, 128]), source: new Tensor('float32', latent, [1, 512]) };
-    await forward.specialized();
+    // No specialized() here: the swapper's own session and this one then use the same kernel tier (generic on a
+    // software adapter, the specialised ones on a real GPU once the warm-up has run), so get()/forward compares like with like.
     await swapper.get(c.image, { kps: c.kps }, c.source);
     const fns: (() => Promise<void>)[] = [async () => { await forward.run(feeds); }, async () => { await swapper.get(c.image, { kps: c.kps }, c.source); }];
     let peerRun: (() => Promise<Float32Array>) | undefined;

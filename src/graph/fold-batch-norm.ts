@@ -1,5 +1,6 @@
 import type { BatchNormParams } from '../ops/batch-norm/cpu.js';
 import type { ConvParams } from '../ops/conv/params.js';
+import type { GemmParams } from '../ops/gemm/cpu.js';
 import type { PlannedStep } from './specialize.js';
 import type { GraphEditor } from './editor.js';
 
@@ -40,5 +41,107 @@ export function foldBatchNormIntoConv(editor: GraphEditor): void {
     const fused: PlannedStep = { ...step, inputs: [step.inputs[0]!, wName, bName], outputs: [bn.outputs[0]!], outputTypes: bn.outputTypes };
     editor.steps[i] = null;
     editor.steps[j] = fused;
+  });
+}
+
+/**
+ * BatchNormalization → Conv becomes one Conv, exactly: the normalisation y = α·x + β (α = scale/sqrt(var + ε),
+ * β = bias − mean·α, per input channel) goes into the weights, W'[o, c] = W[o, c]·α[c], and the bias,
+ * B'[o] = B[o] + Σ W[o, c]·β[c]. The conv padded the normalised tensor with zeros; the folded one pads x with
+ * −β/α, which the normalisation maps to that 0 (ConvParams.padValues), so border outputs stay exact. Reflect pads
+ * need nothing: mirroring commutes with a per-channel affine map. IResNet (w600k_r50) starts each block so.
+ */
+export function foldBatchNormBeforeConv(editor: GraphEditor): void {
+  editor.steps.forEach((bn, i) => {
+    if (!bn || bn.node.opType !== 'BatchNormalization') return;
+    const out = bn.outputs[0]!;
+    const j = editor.soleConsumer(out);
+    const conv = j === undefined ? undefined : editor.steps[j];
+    if (conv?.node.opType !== 'Conv' || conv.inputs[0] !== out) return;
+    const p = conv.params as ConvParams;
+    const stats = bn.inputs.slice(1, 5).map((n) => editor.constants.get(n));
+    const weight = editor.constants.get(conv.inputs[1]!);
+    const convBias = conv.inputs[2] ? editor.constants.get(conv.inputs[2]) : undefined;
+    if (stats.some((t) => t?.type !== 'float32') || weight?.type !== 'float32' || (conv.inputs[2] && convBias?.type !== 'float32') || p.padValues) return;
+    const [s, b, mu, v] = stats.map((t) => t!.data as Float32Array) as [Float32Array, Float32Array, Float32Array, Float32Array];
+    const { epsilon } = bn.params as BatchNormParams;
+    const c = p.inDims[1];
+    const alpha = new Float64Array(c);
+    const beta = new Float64Array(c);
+    for (let k = 0; k < c; k++) {
+      alpha[k] = s[k]! / Math.sqrt(v[k]! + epsilon);
+      beta[k] = b[k]! - mu[k]! * alpha[k]!;
+    }
+    const padded = p.pads.some((x) => x !== 0) && p.padMode !== 'reflect';
+    if (padded && alpha.some((a) => a === 0 || !Number.isFinite(a))) return;
+    const m = p.outDims[1];
+    const cg = c / p.group;
+    const mg = m / p.group;
+    const taps = p.kernel[0] * p.kernel[1];
+    const w = weight.data as Float32Array;
+    const newW = new Float32Array(w.length);
+    const newB = new Float32Array(m);
+    const cb = convBias?.data as Float32Array | undefined;
+    for (let o = 0; o < m; o++) {
+      const g = Math.floor(o / mg);
+      let shift = cb ? cb[o]! : 0;
+      for (let ci = 0; ci < cg; ci++) {
+        const ch = g * cg + ci;
+        for (let t = 0; t < taps; t++) {
+          const at = (o * cg + ci) * taps + t;
+          newW[at] = w[at]! * alpha[ch]!;
+          shift += w[at]! * beta[ch]!;
+        }
+      }
+      newB[o] = shift;
+    }
+    const base = `${conv.outputs[0]}::bn_before_folded`;
+    const wName = editor.addConstant(`${base}_weight`, { type: 'float32', dims: weight.dims, data: newW });
+    const bName = editor.addConstant(`${base}_bias`, { type: 'float32', dims: [m], data: newB });
+    const params: ConvParams = padded ? { ...p, padValues: Float32Array.from(beta, (bt, k) => -bt / alpha[k]!) } : p;
+    editor.steps[j!] = { ...conv, params, inputs: [bn.inputs[0]!, wName, bName, ...conv.inputs.slice(3)] };
+    editor.steps[i] = null;
+  });
+}
+
+/**
+ * Gemm → BatchNormalization over its N features (a BN1d after a fully connected layer, as w600k_r50 ends) becomes
+ * one Gemm: B's column n scaled by α[n], C'[n] = (C[n] − mean[n])·α[n] + bias[n]. For y = A·B + C with constant B
+ * and C (alpha 1, beta 1), the cases the exporters write.
+ */
+export function foldBatchNormIntoGemm(editor: GraphEditor): void {
+  editor.steps.forEach((gemm, i) => {
+    if (!gemm || gemm.node.opType !== 'Gemm') return;
+    const p = gemm.params as GemmParams;
+    if (p.transA || p.alpha !== 1 || p.beta !== 1 || p.epilogue.kind !== 'none' || p.epilogue.residual) return;
+    const out = gemm.outputs[0]!;
+    const j = editor.soleConsumer(out);
+    const bn = j === undefined ? undefined : editor.steps[j];
+    if (bn?.node.opType !== 'BatchNormalization' || bn.inputs[0] !== out || (bn.params as BatchNormParams).channels !== p.n) return;
+    const stats = bn.inputs.slice(1, 5).map((n) => editor.constants.get(n));
+    const weight = editor.constants.get(gemm.inputs[1]!);
+    const cName = gemm.inputs[2];
+    const c = cName ? editor.constants.get(cName) : undefined;
+    if (stats.some((t) => t?.type !== 'float32') || weight?.type !== 'float32' || (cName && (c?.type !== 'float32' || c.data.length !== p.n))) return;
+    const [s, b, mu, v] = stats.map((t) => t!.data as Float32Array) as [Float32Array, Float32Array, Float32Array, Float32Array];
+    const { epsilon } = bn.params as BatchNormParams;
+    const w = weight.data as Float32Array;
+    const newW = new Float32Array(w.length);
+    const newC = new Float32Array(p.n);
+    const cd = c?.data as Float32Array | undefined;
+    for (let n = 0; n < p.n; n++) {
+      const a = s[n]! / Math.sqrt(v[n]! + epsilon);
+      // B is [N, K] with transB, else [K, N]: feature n is a row, or a column.
+      for (let k = 0; k < p.k; k++) {
+        const at = p.transB ? n * p.k + k : k * p.n + n;
+        newW[at] = w[at]! * a;
+      }
+      newC[n] = ((cd ? cd[n]! : 0) - mu[n]!) * a + b[n]!;
+    }
+    const base = `${bn.outputs[0]}::bn_folded`;
+    const wName = editor.addConstant(`${base}_weight`, { type: 'float32', dims: weight.dims, data: newW });
+    const cNew = editor.addConstant(`${base}_bias`, { type: 'float32', dims: [p.n], data: newC });
+    editor.steps[i] = null;
+    editor.steps[j!] = { ...gemm, params: { ...p, cDims: [p.n] }, inputs: [gemm.inputs[0]!, wName, cNew], outputs: [bn.outputs[0]!], outputTypes: bn.outputTypes };
   });
 }

@@ -1,5 +1,5 @@
 import { dropDeadSteps, type StaticGraph } from './specialize.js';
-import { foldBatchNormIntoConv } from './fold-batch-norm.js';
+import { foldBatchNormBeforeConv, foldBatchNormIntoConv, foldBatchNormIntoGemm } from './fold-batch-norm.js';
 import { fuseActivations, fuseResidualAdd, removeIdentities } from './fuse-epilogues.js';
 import { GraphEditor } from './editor.js';
 import { foldReflectPadIntoConv } from './fold-reflect-pad.js';
@@ -8,7 +8,7 @@ import { mergeAffineGemms } from './merge-affine-gemms.js';
 
 /**
  * Graph passes run after specialisation, before a backend compiles the graph. Order matters: BN folds into the
- * conv's weights first, then a residual Add joins the conv, then the activation after the Add. Instance
+ * conv's weights first (a BN after its conv, then one before it), then a residual Add joins the conv, then the activation after the Add. Instance
  * normalisation written out as ops becomes one step before any of them could take its Relu, and then reads
  * its γ and β from one merged projection. A reflect Pad becomes its Conv's pad mode.
  */
@@ -19,6 +19,8 @@ export function optimizeGraph(graph: StaticGraph): StaticGraph {
   mergeAffineGemms(editor);
   foldReflectPadIntoConv(editor);
   foldBatchNormIntoConv(editor);
+  foldBatchNormBeforeConv(editor);
+  foldBatchNormIntoGemm(editor);
   fuseResidualAdd(editor);
   fuseActivations(editor);
   const result = editor.result();

@@ -45,6 +45,9 @@ const CASES: Record<string, OpCase> = {
   'Conv 3x3 reflect pads': { op: 'Conv', attributes: { pads: ints(1, 1, 1, 1) }, inputs: [x(1, 5, 9, 8), c(6, 5, 3, 3), c(6)], params: (p) => ({ ...(p as ConvParams), padMode: 'reflect' }) },
   'Conv 7x7 reflect pads 3 + Tanh': { op: 'Conv', attributes: { pads: ints(3, 3, 3, 3) }, inputs: [x(1, 3, 10, 9), c(4, 3, 7, 7), c(4)],
     params: (p) => ({ ...(p as ConvParams), padMode: 'reflect', epilogue: { kind: 'unary', unary: { kind: 'Tanh', alpha: 0, beta: 0 } } }) },
+  // A BatchNormalization before the conv folded in (graph/fold-batch-norm): each input channel's pads hold a value.
+  'Conv 3x3 pad values, grouped': { op: 'Conv', attributes: { pads: ints(1, 1, 1, 1), group: int(2) }, inputs: [x(1, 4, 7, 6), c(6, 2, 3, 3), c(6)],
+    params: (p) => ({ ...(p as ConvParams), padValues: Float32Array.of(0.5, -1.25, 2, 0.75) }) },
   'Gemm transB + C[N] + PRelu': { op: 'Gemm', attributes: { transB: int(1) }, inputs: [x(1, 40), c(13, 40), c(13)], params: withEpilogue({ kind: 'prelu', slope: slope(13) }) },
   // Three rows, C as [1, N], a residual: generic kernels run this one as a 1×1 conv of three images.
   'Gemm batch 3, transB + C[1,N] + residual + Relu': { op: 'Gemm', attributes: { transB: int(1) }, inputs: [x(3, 20), c(7, 20), c(1, 7), x(3, 7)], params: withEpilogue({ kind: 'unary', unary: { kind: 'Relu', alpha: 0, beta: 0 }, residual: true }) },
@@ -138,7 +141,7 @@ describe('WebGPU kernels match their CPU references', () => {
     });
   }
   // The other GEMM variant than the adapter's own (workgroup-tiled on SwiftShader, direct on a real GPU).
-  for (const name of ['Conv 3x3 pad 1', 'Conv 3x3 reflect pads', 'Conv 1x1 (vec4 rows)', 'Conv + residual + PRelu', 'Gemm transB + C[N] + PRelu', 'MatMul batched broadcast',
+  for (const name of ['Conv 3x3 pad 1', 'Conv 3x3 reflect pads', 'Conv 3x3 pad values, grouped', 'Conv 1x1 (vec4 rows)', 'Conv + residual + PRelu', 'Gemm transB + C[N] + PRelu', 'MatMul batched broadcast',
     'Conv split-K (7x7 plane, K=1152) + residual + PRelu', 'Gemm split-K (one row, K=3000) + C[N]', 'MatMul split-K batched',
     'Conv 1x1 wide (M=160) + Relu', 'ReduceMean axes [2,3] keepdims (INSwapper)', 'InstanceNormalization fused, per sample + Relu (INSwapper)', 'ReduceMin all axes', 'ReduceMax rows with NaN', 'ReduceLogSumExp long rows']) {
     test(`${name}, other GEMM variant`, async () => {

@@ -18,8 +18,8 @@ export const conv: OpModule<ConvParams> = {
   },
   cpu(params, inputs, outputs) {
     const out = makeTensor('float32', outputs[0]!.dims);
-    // Reflect pads: the fast paths take zero pads only, so the CPU mirrors the input once and convolves that.
-    const [p, x] = params.padMode === 'reflect' ? reflectPadded(params, inputs[0]!) : [params, inputs[0]!];
+    // Reflect pads and pad values: the fast paths take zero pads only, so the CPU pads the input once and convolves that.
+    const [p, x] = params.padMode === 'reflect' || params.padValues ? padded(params, inputs[0]!) : [params, inputs[0]!];
     convCpu(p, x, inputs[1]!, inputs[2], out.data as Float32Array);
     applyEpilogueFast(params.epilogue, out.data as Float32Array, params.outDims[1], params.outDims[2] * params.outDims[3], inputs[3]);
     return [out];
@@ -106,8 +106,11 @@ function depthwise(p: ConvParams, x: Float32Array, weights: Float32Array, y: Flo
   }
 }
 
-/** The input with its pads filled by reflection (the border row or column itself not repeated), and params without pads. */
-function reflectPadded(p: ConvParams, x: TensorData): [ConvParams, TensorData] {
+/**
+ * The input with its pads filled (by reflection, the border row or column itself not repeated, or with each
+ * channel's pad value), and params without pads.
+ */
+function padded(p: ConvParams, x: TensorData): [ConvParams, TensorData] {
   const [n, c, h, w] = p.inDims;
   const [pt, pl, pb, pr] = p.pads;
   const hp = h + pt + pb;
@@ -116,13 +119,19 @@ function reflectPadded(p: ConvParams, x: TensorData): [ConvParams, TensorData] {
   const dst = new Float32Array(n * c * hp * wp);
   const mirror = (i: number, size: number): number => (i < 0 ? -i : i >= size ? 2 * (size - 1) - i : i);
   for (let plane = 0; plane < n * c; plane++) {
+    if (p.padMode !== 'reflect') {
+      dst.fill(p.padValues?.[plane % c] ?? 0, plane * hp * wp, (plane + 1) * hp * wp);
+      for (let y = 0; y < h; y++) dst.set(src.subarray((plane * h + y) * w, (plane * h + y + 1) * w), (plane * hp + y + pt) * wp + pl);
+      continue;
+    }
     for (let y = 0; y < hp; y++) {
       const row = plane * h * w + mirror(y - pt, h) * w;
       const out = (plane * hp + y) * wp;
       for (let xo = 0; xo < wp; xo++) dst[out + xo] = src[row + mirror(xo - pl, w)]!;
     }
   }
-  const { padMode, ...zeroPadded } = p;
+  const { padMode, padValues, ...zeroPadded } = p;
   void padMode;
+  void padValues;
   return [{ ...zeroPadded, inDims: [n, c, hp, wp], pads: [0, 0, 0, 0] }, { type: 'float32', dims: p.rank === 4 ? [n, c, hp, wp] : [n, c, wp], data: dst }];
 }

@@ -24,11 +24,11 @@ export const convGpu: GpuKernel<ConvParams> = {
     const ep = epilogueWgsl(p.epilogue, hasBias ? { kind: 'input', index: 2 } : undefined, p.epilogue.residual ? { kind: 'input', index: 3 } : undefined, shape);
     const [, c, , ] = p.inDims;
     const [, m] = p.outDims;
-    // Reflect pads go through the windowed GEMM, which handles groups too.
-    const depthwise = p.group === c && m === c && p.padMode !== 'reflect';
+    // Reflect pads and pad values go through the windowed GEMM, which handles groups too.
+    const depthwise = p.group === c && m === c && p.padMode !== 'reflect' && !p.padValues;
     const dispatches = depthwise
       ? [depthwiseConv(p, ep.bindings, ep.fn, maxWorkgroupsPerDimension, shape)]
-      : gemmConv(p, ep.bindings, ep.fn, { software, maxWorkgroupsPerDimension, shape });
+      : gemmConv(p, p.padValues ? [...ep.bindings, { binding: { kind: 'data', data: p.padValues }, name: 'padv' }] : ep.bindings, ep.fn, { software, maxWorkgroupsPerDimension, shape });
     return { kind: 'dispatches', dispatches };
   },
 };
@@ -98,7 +98,8 @@ ${outsideInput(p, s, h, w)}
  * itself not repeated, as ONNX Pad's reflect mode), so a reflect Pad costs no padded copy.
  */
 function outsideInput(p: ConvParams, s: ShapeValues, h: number, w: number): string {
-  if (p.padMode !== 'reflect') return `  if (iy < 0 || iy >= ${s.i('inH', h)} || ix < 0 || ix >= ${s.i('inW', w)}) { return 0.0f; }`;
+  const fill = p.padValues ? `padv[(xBase / ${s.u('inPlane', h * w)}) % ${s.u('inC', p.inDims[1])} + ci]` : '0.0f';
+  if (p.padMode !== 'reflect') return `  if (iy < 0 || iy >= ${s.i('inH', h)} || ix < 0 || ix >= ${s.i('inW', w)}) { return ${fill}; }`;
   return `  iy = select(iy, -iy, iy < 0);
   iy = select(iy, 2 * (${s.i('inH', h)} - 1) - iy, iy >= ${s.i('inH', h)});
   ix = select(ix, -ix, ix < 0);

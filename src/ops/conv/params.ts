@@ -20,6 +20,12 @@ export interface ConvParams {
    * no padded copy is written); absent: zeros, as ONNX Conv pads.
    */
   readonly padMode?: 'reflect';
+  /**
+   * With zero-mode pads: the value each input channel's pads hold instead of 0 (a BatchNormalization before the
+   * conv folded in by graph/fold-batch-norm.ts holds −β/α there, which the normalisation maps to the 0 the
+   * original conv padded with).
+   */
+  readonly padValues?: Float32Array;
   readonly inDims: readonly [number, number, number, number];
   readonly outDims: readonly [number, number, number, number];
   /** Rank of the original tensors (3 for Conv1d, 4 for Conv2d). */
