@@ -1,4 +1,5 @@
-import { pathToFileURL } from 'node:url';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InsightGpuError } from '../src/index.js';
 import { ANALYZE_USAGE, analyzeCommand } from './analyze.js';
 import { COMPARE_USAGE, compareCommand } from './compare.js';
@@ -11,15 +12,36 @@ const USAGE = `usage:
   ${SWAP_USAGE}
   insightgpu fetch-models …     download a model pack or inswapper_128
   insightgpu forge-models …     build replica models
-  insightgpu bench …            benchmarks`;
+  insightgpu bench …            benchmarks
+  insightgpu --version
+Every command takes --help. Exit codes: 0 success; 1 an error (a bad option, input, model or file: the message
+says which); 2 an unknown command (fetch-models and forge-models also for their own usage errors).`;
+
+/** The package's version: package.json sits one folder up from cli/ (tsx) or two from dist/cli/ (compiled). */
+function version(): string {
+  for (const up of ['../package.json', '../../package.json']) {
+    const file = fileURLToPath(new URL(up, import.meta.url));
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  }
+  return 'unknown';
+}
+
+const wantsHelp = (args: readonly string[]): boolean => args.includes('--help') || args.includes('-h');
 
 /** Runs one CLI command; returns the process exit code (errors are printed, not thrown). */
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
-      case 'analyze': return await analyzeCommand(rest);
-      case 'compare': return await compareCommand(rest);
+      case 'analyze':
+        if (wantsHelp(rest)) { process.stdout.write(`usage: ${ANALYZE_USAGE}\n`); return 0; }
+        return await analyzeCommand(rest);
+      case 'compare':
+        if (wantsHelp(rest)) { process.stdout.write(`usage: ${COMPARE_USAGE}\n  Compares two results files field by field within the test bed's tolerances; exit 1 outside them.\n`); return 0; }
+        return await compareCommand(rest);
+      case '--version': case '-V': case 'version':
+        process.stdout.write(`insightgpu ${version()}\n`);
+        return 0;
       case 'swap': return await swapCommand(rest);
       case 'fetch-models': return await runModuleCommand('models/fetch/cli', 'fetchModelsCommand', rest);
       case 'forge-models': return await runModuleCommand('models/forge/cli', 'forgeModelsCommand', rest);

@@ -1,4 +1,21 @@
+import { PipelineOptionError } from './errors.js';
 import type { Pose } from './pose.js';
+
+/**
+ * One face in InsightFace's JSON form (the goldens' format, ../shared/docs/TESTBED.md): plain arrays, points as
+ * [x, y] or [x, y, z] rows, InsightFace's field names; fields the pack lacks are omitted.
+ */
+export interface FaceRecord {
+  bbox: number[];
+  kps?: number[][];
+  det_score: number;
+  landmark_2d_106?: number[][];
+  landmark_3d_68?: number[][];
+  pose?: number[];
+  gender?: number;
+  age?: number;
+  embedding?: number[];
+}
 
 /**
  * One detected face with InsightFace's field names. Detector fields are always set; model fields only when
@@ -37,6 +54,55 @@ export class Face {
   get sex(): 'M' | 'F' | undefined {
     return this.gender === undefined ? undefined : this.gender === 1 ? 'M' : 'F';
   }
+
+  /**
+   * The face in InsightFace's JSON form (FaceRecord), so `JSON.stringify(face)` writes the goldens' format: keys
+   * in their order, float32 values as their exact doubles. `extra` outputs are not part of it.
+   */
+  toJSON(): FaceRecord {
+    // Built key by key so JSON.stringify keeps the goldens' key order (kps sits between bbox and det_score).
+    const ordered = { bbox: Array.from(this.bbox) } as FaceRecord;
+    if (this.kps) ordered.kps = rows(this.kps, 2);
+    ordered.det_score = this.det_score;
+    if (this.landmark_2d_106) ordered.landmark_2d_106 = rows(this.landmark_2d_106, 2);
+    if (this.landmark_3d_68) ordered.landmark_3d_68 = rows(this.landmark_3d_68, 3);
+    if (this.pose) ordered.pose = [...this.pose];
+    if (this.gender !== undefined) ordered.gender = this.gender;
+    if (this.age !== undefined) ordered.age = this.age;
+    if (this.embedding) ordered.embedding = Array.from(this.embedding);
+    return ordered;
+  }
+
+  /** A Face from its JSON form (a golden's face, or `JSON.parse(JSON.stringify(face))`); PipelineOptionError when malformed. */
+  static fromJSON(record: FaceRecord): Face {
+    const numbers = (v: unknown, what: string, length?: number): number[] => {
+      if (!Array.isArray(v) || !v.every((x) => typeof x === 'number') || (length !== undefined && v.length !== length)) {
+        throw new PipelineOptionError(`face.${what}`, `expected ${length === undefined ? 'an array' : `${length}`} numbers`);
+      }
+      return v as number[];
+    };
+    const points = (v: unknown, what: string, count: number, width: number): Float32Array | undefined => {
+      if (v === undefined) return undefined;
+      if (!Array.isArray(v) || v.length !== count) throw new PipelineOptionError(`face.${what}`, `expected ${count} points`);
+      return Float32Array.from(v.flatMap((p, k) => numbers(p, `${what}[${k}]`, width)));
+    };
+    if (record === null || typeof record !== 'object') throw new PipelineOptionError('face', 'expected an object');
+    if (typeof record.det_score !== 'number') throw new PipelineOptionError('face.det_score', 'expected a number');
+    const face = new Face(Float32Array.from(numbers(record.bbox, 'bbox', 4)), points(record.kps, 'kps', 5, 2), record.det_score);
+    face.landmark_2d_106 = points(record.landmark_2d_106, 'landmark_2d_106', 106, 2);
+    face.landmark_3d_68 = points(record.landmark_3d_68, 'landmark_3d_68', 68, 3);
+    if (record.pose !== undefined) face.pose = numbers(record.pose, 'pose', 3) as Pose;
+    if (record.gender !== undefined) face.gender = numbers([record.gender], 'gender', 1)[0];
+    if (record.age !== undefined) face.age = numbers([record.age], 'age', 1)[0];
+    if (record.embedding !== undefined) face.embedding = Float32Array.from(numbers(record.embedding, 'embedding'));
+    return face;
+  }
+}
+
+function rows(flat: ArrayLike<number>, width: number): number[][] {
+  const out: number[][] = [];
+  for (let i = 0; i < flat.length; i += width) out.push(Array.from({ length: width }, (_, k) => flat[i + k]!));
+  return out;
 }
 
 function l2norm(v: Float32Array): number {

@@ -1,6 +1,7 @@
 export { FaceAnalysis } from './face-analysis.js';
 export type { FaceAnalysisOptions, PrepareOptions, GetOptions, LoadedModel } from './face-analysis.js';
 export { Face, computeSim } from './face.js';
+export type { FaceRecord } from './face.js';
 export type { Pose } from './pose.js';
 export { estimatePose, MEANSHAPE_68 } from './pose.js';
 export type { BgrImage, RawImage, PixelFormat } from './image.js';

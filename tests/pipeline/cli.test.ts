@@ -109,3 +109,21 @@ describe('drawFaces', () => {
     assert.ok(labelPixels > 20, `label drawn above the box (${labelPixels} px)`);
   });
 });
+
+describe('insightgpu --help and --version', () => {
+  for (const command of ['analyze', 'compare', 'swap', 'fetch-models', 'forge-models']) {
+    it(`${command} --help prints its usage and exits 0`, async () => {
+      const { code, out } = await run([command, '--help']);
+      assert.equal(code, 0, out);
+      assert.match(out, new RegExp(`usage: insightgpu ${command}`, 'i'));
+    });
+  }
+
+  it('--version prints the package version', async () => {
+    const { version } = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
+    const { code, out } = await run(['--version']);
+    assert.equal(code, 0);
+    assert.equal(out.trim(), `insightgpu ${version}`);
+  });
+});
+
