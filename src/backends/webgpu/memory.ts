@@ -25,6 +25,30 @@ export function bytesOf(data: ArrayBufferView): Uint8Array {
 }
 
 /**
+ * Liveness of the activations: one buffer request per value a step writes (aliases write none), alive from that
+ * step to its last reader (graph outputs to the end), and the request of each value.
+ */
+export function activationRequests(graph: StaticGraph, lowered: LoweredGraph): { requests: BufferRequest[]; requestOf: Map<string, number> } {
+  const { roots } = lowered;
+  const requests: BufferRequest[] = [];
+  const requestOf = new Map<string, number>();
+  const lastUse = new Map<string, number>();
+  graph.steps.forEach((step, i) => {
+    for (const n of step.inputs) { const r = n ? roots.get(n) : undefined; if (r?.kind === 'slot') lastUse.set(r.name, i); }
+  });
+  for (const o of graph.outputs) { const r = roots.get(o); if (r?.kind === 'slot') lastUse.set(r.name, Infinity); }
+  graph.steps.forEach((step, i) => {
+    if (lowered.placement[i] === 'alias') return;
+    step.outputs.forEach((o, k) => {
+      if (!o) return;
+      requestOf.set(o, requests.length);
+      requests.push({ def: i, lastUse: lastUse.get(o) ?? i, bytes: paddedBytes(step.outputTypes[k]!) });
+    });
+  });
+  return { requests, requestOf };
+}
+
+/**
  * A plan's GPU memory: pooled activation slots assigned by liveness, one buffer per graph input, constants and
  * kernel data uploaded on first use, one scratch buffer, and the bind groups that tie dispatches to them.
  */
@@ -39,23 +63,7 @@ export class PlanMemory {
   private readonly scratch: GPUBuffer | undefined;
 
   constructor(private readonly device: GPUDevice, private readonly graph: StaticGraph, private readonly lowered: LoweredGraph) {
-    const { roots } = lowered;
-    // Liveness of activation slots, then the pooled assignment.
-    const requests: BufferRequest[] = [];
-    const requestOf = new Map<string, number>();
-    const lastUse = new Map<string, number>();
-    graph.steps.forEach((step, i) => {
-      for (const n of step.inputs) { const r = n ? roots.get(n) : undefined; if (r?.kind === 'slot') lastUse.set(r.name, i); }
-    });
-    for (const o of graph.outputs) { const r = roots.get(o); if (r?.kind === 'slot') lastUse.set(r.name, Infinity); }
-    graph.steps.forEach((step, i) => {
-      if (lowered.placement[i] === 'alias') return;
-      step.outputs.forEach((o, k) => {
-        if (!o) return;
-        requestOf.set(o, requests.length);
-        requests.push({ def: i, lastUse: lastUse.get(o) ?? i, bytes: paddedBytes(step.outputTypes[k]!) });
-      });
-    });
+    const { requests, requestOf } = activationRequests(graph, lowered);
     const assignment = planBuffers(requests, graph.steps.length);
     const slotBuffers = assignment.slotBytes.map((size, s) => this.makeBuffer(size, `activation slot ${s}`));
     for (const input of graph.inputs) this.buffers.set(input.name, this.makeBuffer(paddedBytes(input.type), `input ${input.name}`));

@@ -1,0 +1,83 @@
+import { BYTES_PER_ELEMENT, elementCount } from '../../core/ir.js';
+import type { GpuDispatch } from '../../ops/kernel/gpu-dispatch.js';
+import type { StaticGraph } from '../../graph/specialize.js';
+import type { KernelTiers } from '../plan.js';
+import { planBuffers } from './buffer-plan.js';
+import { lowerGraph, type TieredDispatches } from './lowering.js';
+import { activationRequests, paddedBytes } from './memory.js';
+
+/** What one tier of a WebGPU plan costs, counted from its lowering (no device needed). */
+export interface TierStats {
+  /** Dispatches one run records. */
+  readonly dispatches: number;
+  /** Distinct WGSL texts: the pipelines the tier compiles. */
+  readonly pipelines: number;
+  /** The largest split-K scratch binding (the plan backs all of them with one buffer of this size). */
+  readonly scratchBytes: number;
+}
+
+/** A plan's numbers before it runs: per tier, plus memory and the bytes that cross the bus. */
+export interface PlanStats {
+  readonly steps: number;
+  /** Steps without a WGSL kernel for their types, run on the CPU between GPU segments. */
+  readonly cpuSteps: number;
+  readonly generic: TierStats;
+  readonly specialized: TierStats;
+  /** Weights, folded constants and kernel data uploaded once, at compile. */
+  readonly uploadedBytes: number;
+  /** Graph inputs written per run. */
+  readonly inputBytesPerRun: number;
+  /** Graph outputs read back per run. */
+  readonly readBackBytesPerRun: number;
+  /** The pooled activation slots. */
+  readonly activationBytes: number;
+}
+
+function tierStats(lowered: readonly (TieredDispatches | undefined)[], pick: (l: TieredDispatches) => readonly GpuDispatch[] | undefined): TierStats {
+  const all = lowered.flatMap((l) => (l ? pick(l) ?? [] : []));
+  return {
+    dispatches: all.length,
+    pipelines: new Set(all.map((d) => d.shader)).size,
+    scratchBytes: all.reduce((most, d) => d.bindings.reduce((m, b) => (b.kind === 'scratch' ? Math.max(m, b.bytes) : m), most), 0),
+  };
+}
+
+/**
+ * The numbers a WebGPU plan of `graph` would have (`npm run bench -- --plan-stats`), from the same lowering and
+ * buffer planning as WebGpuPlan.compile, on an adapter of the given kind: `software` picks the simple kernel
+ * variants as SwiftShader does.
+ */
+export function webGpuPlanStats(graph: StaticGraph, options: { readonly software: boolean; readonly maxWorkgroupsPerDimension?: number }): PlanStats {
+  const tier: KernelTiers = 'tiered';
+  const lowered = lowerGraph(graph, tier, options.software, options.maxWorkgroupsPerDimension ?? 65535);
+  const used = new Set<string>();
+  const data = new Set<object>();
+  let uploadedBytes = 0;
+  graph.steps.forEach((step, i) => {
+    const l = lowered.dispatches[i];
+    if (!l) return;
+    for (const d of [...(l.specialized ?? []), ...(l.generic ?? [])]) {
+      for (const b of d.bindings) {
+        if (b.kind === 'input') {
+          const name = step.inputs[b.index]!;
+          const root = lowered.roots.get(name);
+          if (root?.kind === 'const' && !used.has(root.name)) { used.add(root.name); uploadedBytes += paddedBytes(lowered.types.get(root.name)!); }
+        } else if ((b.kind === 'data' || b.kind === 'uniform') && !data.has(b.data)) {
+          data.add(b.data);
+          uploadedBytes += Math.ceil(b.data.byteLength / 4) * 4;
+        }
+      }
+    }
+  });
+  const bytesOf = (name: string): number => { const t = lowered.types.get(name)!; return elementCount(t.dims) * BYTES_PER_ELEMENT[t.type]; };
+  return {
+    steps: graph.steps.length,
+    cpuSteps: lowered.placement.filter((p) => p === 'cpu').length,
+    generic: tierStats(lowered.dispatches, (l) => l.generic ?? l.specialized),
+    specialized: tierStats(lowered.dispatches, (l) => l.specialized),
+    uploadedBytes,
+    inputBytesPerRun: graph.inputs.reduce((s, v) => s + elementCount(v.type.dims) * BYTES_PER_ELEMENT[v.type.type], 0),
+    readBackBytesPerRun: graph.outputs.filter((o) => lowered.roots.get(o)?.kind !== 'const').reduce((s, o) => s + bytesOf(o), 0),
+    activationBytes: planBuffers(activationRequests(graph, lowered).requests, graph.steps.length).peakBytes,
+  };
+}

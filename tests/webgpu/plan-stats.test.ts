@@ -1,0 +1,63 @@
+/**
+ * Upper bounds on what each model's WebGPU plan records and moves (`npm run bench -- --plan-stats`), counted from
+ * the plan's own lowering with the real-GPU kernel variants, no device: a change that adds dispatches, pipelines,
+ * split-K scratch, uploads, read-back or activation memory fails here and has to say why in the bounds.
+ * The bounds are the numbers at this commit; lower them when a change improves one.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { ensureReplicas } from '../../models/forge/cache.js';
+import { modelPlanStats } from '../../bench/node/bench-plan-stats.js';
+import { BENCH_MODELS, REPLICA_BENCH_MODELS, type BenchModel } from '../../bench/node/bench-models.js';
+
+const SHARED = path.resolve(import.meta.dirname, '../../../shared');
+
+interface Bounds {
+  /** Dispatches per run, generic / specialised tier. */
+  readonly dispatches: readonly [number, number];
+  /** Pipelines, generic / specialised tier. */
+  readonly pipelines: readonly [number, number];
+  readonly scratchMiB: number;
+  readonly uploadMiB: number;
+  readonly activationsMiB: number;
+}
+
+const BOUNDS: Readonly<Record<string, Bounds>> = {
+  'scrfd_2.5g@640': { dispatches: [78, 120], pipelines: [6, 93], scratchMiB: 4.7, uploadMiB: 3.2, activationsMiB: 18 },
+  mobilefacenet: { dispatches: [51, 77], pipelines: [2, 35], scratchMiB: 0.8, uploadMiB: 3.8, activationsMiB: 2.7 },
+  'det_10g@640': { dispatches: [79, 123], pipelines: [6, 93], scratchMiB: 6.2, uploadMiB: 16.2, activationsMiB: 41 },
+  // 55 steps (24 BatchNormalizations folded into the convs after them, the BN1d into the Gemm); split-K adds the rest.
+  w600k_r50: { dispatches: [55, 106], pipelines: [3, 42], scratchMiB: 9.2, uploadMiB: 166.3, activationsMiB: 6.9 },
+  '1k3d68': { dispatches: [56, 105], pipelines: [3, 49], scratchMiB: 5.1, uploadMiB: 115.5, activationsMiB: 6.8 },
+  // 238 nodes as 43 steps: fused instance norms, one merged style Gemm, reflect pads in the convs.
+  inswapper_w128: { dispatches: [43, 59], pipelines: [7, 32], scratchMiB: 7.5, uploadMiB: 13.6, activationsMiB: 7.0 },
+};
+
+const MiB = 2 ** 20;
+const replicas = await ensureReplicas(['det_10g', 'w600k_r50', '1k3d68']);
+const models: [BenchModel, string][] = [
+  ...BENCH_MODELS.filter((m) => m.name in BOUNDS).map((m): [BenchModel, string] => [m, path.join(SHARED, 'models', m.file)]),
+  ...REPLICA_BENCH_MODELS.filter((m) => m.name in BOUNDS).map((m): [BenchModel, string] => [m, replicas[m.file.replace(/\.onnx$/, '') as keyof typeof replicas]]),
+  [{ name: 'inswapper_w128', file: 'inswapper_w128_seed1.onnx', input: 'target', dims: [1, 3, 128, 128] }, path.join(SHARED, 'swap/inswapper_w128_seed1.onnx')],
+];
+
+describe('WebGPU plan statistics stay within their bounds', () => {
+  it('covers every bounded model', () => assert.deepEqual(models.map(([m]) => m.name).sort(), Object.keys(BOUNDS).sort()));
+  for (const [model, file] of models) {
+    it(model.name, () => {
+      const s = modelPlanStats(new Uint8Array(readFileSync(file)), model, false);
+      const b = BOUNDS[model.name]!;
+      assert.equal(s.cpuSteps, 0, 'every step runs on the GPU');
+      assert.ok(s.generic.dispatches <= b.dispatches[0] && s.specialized.dispatches <= b.dispatches[1], `dispatches ${s.generic.dispatches}/${s.specialized.dispatches}`);
+      assert.ok(s.generic.pipelines <= b.pipelines[0] && s.specialized.pipelines <= b.pipelines[1], `pipelines ${s.generic.pipelines}/${s.specialized.pipelines}`);
+      assert.ok(Math.max(s.generic.scratchBytes, s.specialized.scratchBytes) <= b.scratchMiB * MiB, `split-K scratch ${s.specialized.scratchBytes}`);
+      assert.ok(s.uploadedBytes <= b.uploadMiB * MiB, `uploaded ${s.uploadedBytes}`);
+      assert.ok(s.activationBytes <= b.activationsMiB * MiB, `activations ${s.activationBytes}`);
+      // A run reads back its outputs and nothing else.
+      const outputs = s.readBackBytesPerRun;
+      assert.ok(outputs > 0 && outputs <= 1.1 * MiB, `read back ${outputs}`);
+    });
+  }
+});
