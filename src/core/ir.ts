@@ -117,6 +117,28 @@ export function allocateTyped(type: DataType, length: number): TypedArray {
   }
 }
 
+/** A typed array over `bytes` without copying when the offset is aligned; otherwise an aligned copy. */
+export function typedViewOrCopy(type: DataType, bytes: Uint8Array, count: number): TypedArray {
+  const size = BYTES_PER_ELEMENT[type];
+  const aligned = (bytes.byteOffset % size) === 0;
+  // Uint8Array.prototype.slice copies even for Node Buffers (whose own slice is a view).
+  const source = aligned ? bytes : Uint8Array.prototype.slice.call(bytes);
+  const buffer = source.buffer as ArrayBuffer;
+  const offset = source.byteOffset;
+  switch (type) {
+    case 'float32': return new Float32Array(buffer, offset, count);
+    case 'float64': return new Float64Array(buffer, offset, count);
+    case 'float16': case 'bfloat16': case 'uint16': return new Uint16Array(buffer, offset, count);
+    case 'int8': return new Int8Array(buffer, offset, count);
+    case 'uint8': case 'bool': return new Uint8Array(buffer, offset, count);
+    case 'int16': return new Int16Array(buffer, offset, count);
+    case 'int32': return new Int32Array(buffer, offset, count);
+    case 'uint32': return new Uint32Array(buffer, offset, count);
+    case 'int64': return new BigInt64Array(buffer, offset, count);
+    case 'uint64': return new BigUint64Array(buffer, offset, count);
+  }
+}
+
 /** Reads element i of any typed array as a JS number (int64 converted; exact up to 2^53). */
 export function readNumber(data: TypedArray, i: number): number {
   const v = data[i]!;

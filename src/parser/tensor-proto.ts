@@ -1,30 +1,8 @@
 import type { onnx } from 'onnx-proto';
 import { checkedElementCount, dataTypeFromOnnx, ONNX_DTYPE_NAMES } from '../core/dtype.js';
 import { ModelFormatError } from '../core/errors.js';
-import { BYTES_PER_ELEMENT, allocateTyped, type DataType, type TensorData, type TypedArray } from '../core/ir.js';
+import { BYTES_PER_ELEMENT, allocateTyped, typedViewOrCopy, type DataType, type TensorData, type TypedArray } from '../core/ir.js';
 import { longToNumber } from './long.js';
-
-/** A typed array over `bytes` without copying when the offset is aligned; otherwise an aligned copy. */
-function viewOrCopy(type: DataType, bytes: Uint8Array, count: number): TypedArray {
-  const size = BYTES_PER_ELEMENT[type];
-  const aligned = (bytes.byteOffset % size) === 0;
-  // Uint8Array.prototype.slice copies even for Node Buffers (whose own slice is a view).
-  const source = aligned ? bytes : Uint8Array.prototype.slice.call(bytes);
-  const buffer = source.buffer as ArrayBuffer;
-  const offset = source.byteOffset;
-  switch (type) {
-    case 'float32': return new Float32Array(buffer, offset, count);
-    case 'float64': return new Float64Array(buffer, offset, count);
-    case 'float16': case 'bfloat16': case 'uint16': return new Uint16Array(buffer, offset, count);
-    case 'int8': return new Int8Array(buffer, offset, count);
-    case 'uint8': case 'bool': return new Uint8Array(buffer, offset, count);
-    case 'int16': return new Int16Array(buffer, offset, count);
-    case 'int32': return new Int32Array(buffer, offset, count);
-    case 'uint32': return new Uint32Array(buffer, offset, count);
-    case 'int64': return new BigInt64Array(buffer, offset, count);
-    case 'uint64': return new BigUint64Array(buffer, offset, count);
-  }
-}
 
 /** Converts a TensorProto (initializer, Constant value, tensor attribute) into TensorData. */
 export function tensorFromProto(proto: onnx.ITensorProto, what: string): TensorData {
@@ -44,7 +22,7 @@ export function tensorFromProto(proto: onnx.ITensorProto, what: string): TensorD
     if (raw.length !== expected) {
       throw new ModelFormatError(`${what} raw_data holds ${raw.length} bytes, dims ${JSON.stringify(dims)} need ${expected}`);
     }
-    return { type, dims, data: viewOrCopy(type, raw, count) };
+    return { type, dims, data: typedViewOrCopy(type, raw, count) };
   }
   let data: TypedArray | undefined;
   const fill = (values: ArrayLike<number | bigint> | null | undefined, field: string, convert: (v: number | bigint) => number | bigint): void => {

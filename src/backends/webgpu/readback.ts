@@ -1,4 +1,4 @@
-import { allocateTyped, elementCount, type TensorData } from '../../core/ir.js';
+import { elementCount, typedViewOrCopy, type TensorData } from '../../core/ir.js';
 import type { ValueType } from '../../ops/kernel/op-module.js';
 import { BufferUsage, MapMode } from './gpu-constants.js';
 
@@ -15,7 +15,10 @@ export class ReadBack {
 
   constructor(private readonly device: GPUDevice) {}
 
-  /** Submits `encoder` with copies of the given buffers into a staging buffer and returns their bytes. */
+  /**
+   * Submits `encoder` with copies of the given buffers into a staging buffer and returns their bytes: views of one
+   * copy of the mapped range (8-byte aligned each), which tensorFromBytes then views again without copying.
+   */
   async submit(encoder: GPUCommandEncoder, reads: readonly Read[]): Promise<Map<string, Uint8Array>> {
     let offset = 0;
     const placed = reads.map((r) => { const at = offset; offset += Math.ceil(r.bytes / 8) * 8; return { ...r, at }; });
@@ -29,9 +32,10 @@ export class ReadBack {
     const out = new Map<string, Uint8Array>();
     if (!staging) return out;
     await staging.mapAsync(MapMode.READ, 0, total);
-    const mapped = new Uint8Array(staging.getMappedRange(0, total));
-    for (const r of placed) out.set(r.name, mapped.slice(r.at, r.at + r.bytes));
+    // One copy out of the mapping, which the next run reuses.
+    const copy = new Uint8Array(staging.getMappedRange(0, total)).slice();
     staging.unmap();
+    for (const r of placed) out.set(r.name, copy.subarray(r.at, r.at + r.bytes));
     return out;
   }
 
@@ -50,8 +54,7 @@ export class ReadBack {
   }
 }
 
+/** The tensor `bytes` hold: a view of them when aligned (read-back bytes always are), else a copy. */
 export function tensorFromBytes(t: ValueType, bytes: Uint8Array): TensorData {
-  const data = allocateTyped(t.type, elementCount(t.dims));
-  new Uint8Array(data.buffer, data.byteOffset, data.byteLength).set(bytes.subarray(0, data.byteLength));
-  return { type: t.type, dims: t.dims, data };
+  return { type: t.type, dims: t.dims, data: typedViewOrCopy(t.type, bytes, elementCount(t.dims)) };
 }

@@ -85,7 +85,7 @@ export async function recordItems(ctx: RecordContext, items: readonly Item[], st
 
 /** Per-step GPU milliseconds from resolved timestamp pairs (nanoseconds), summed over each step's dispatches. */
 export function stepTimesFromQueries(steps: readonly PlannedStep[], queryOwner: readonly number[], bytes: Uint8Array): StepTiming[] {
-  const ns = new BigInt64Array(bytes.buffer, 0, queryOwner.length * 2);
+  const ns = new BigInt64Array(bytes.buffer, bytes.byteOffset, queryOwner.length * 2);
   const perStep = new Map<number, number>();
   queryOwner.forEach((s, k) => perStep.set(s, (perStep.get(s) ?? 0) + Number(ns[2 * k + 1]! - ns[2 * k]!) / 1e6));
   return [...perStep].map(([s, ms]) => timing(steps[s]!, ms));
