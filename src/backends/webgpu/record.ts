@@ -3,6 +3,12 @@ import type { PlannedStep } from '../../graph/specialize.js';
 import type { StepTiming } from '../plan.js';
 import type { Item } from './tiers.js';
 
+/**
+ * Dispatches per command buffer when nothing else splits them: the first chunk goes to the GPU while the rest is
+ * still being encoded. (On a real GPU the benchmark decides whether this number pays; one submit costs little.)
+ */
+export const DISPATCHES_PER_SUBMIT = 48;
+
 export function timing(step: PlannedStep, ms: number): StepTiming {
   return { node: nodeLabel(step.node), opType: step.node.opType, ms };
 }
@@ -37,6 +43,7 @@ export async function recordItems(ctx: RecordContext, items: readonly Item[], st
   const queryOwner: number[] = [];
   let pass: GPUComputePassEncoder | undefined;
   const endPass = (): void => { pass?.end(); pass = undefined; };
+  let inPass = 0;
   for (const item of items) {
     const step = ctx.steps[item.step]!;
     if (item.kind === 'cpu') {
@@ -46,6 +53,7 @@ export async function recordItems(ctx: RecordContext, items: readonly Item[], st
       await ctx.runOnCpu(step);
       if (ctx.profiling) profile.push(timing(step, performance.now() - begin));
       encoder = device.createCommandEncoder();
+      inPass = 0;
       continue;
     }
     if (ctx.profiling && !timestamps) {
@@ -53,6 +61,7 @@ export async function recordItems(ctx: RecordContext, items: readonly Item[], st
       device.queue.submit([encoder.finish()]);
       await device.queue.onSubmittedWorkDone();
       encoder = device.createCommandEncoder();
+      inPass = 0;
       const begin = performance.now();
       const p = encoder.beginComputePass();
       for (const d of item.dispatches) { p.setPipeline(d.pipeline); p.setBindGroup(0, d.bindGroup); p.dispatchWorkgroups(...d.workgroups); }
@@ -61,6 +70,7 @@ export async function recordItems(ctx: RecordContext, items: readonly Item[], st
       await device.queue.onSubmittedWorkDone();
       profile.push(timing(step, performance.now() - begin));
       encoder = device.createCommandEncoder();
+      inPass = 0;
       continue;
     }
     for (const d of item.dispatches) {
@@ -73,10 +83,17 @@ export async function recordItems(ctx: RecordContext, items: readonly Item[], st
         p.end();
         continue;
       }
+      if (inPass === DISPATCHES_PER_SUBMIT) {
+        endPass();
+        device.queue.submit([encoder.finish()]);
+        encoder = device.createCommandEncoder();
+        inPass = 0;
+      }
       pass ??= encoder.beginComputePass();
       pass.setPipeline(d.pipeline);
       pass.setBindGroup(0, d.bindGroup);
       pass.dispatchWorkgroups(...d.workgroups);
+      inPass++;
     }
   }
   endPass();
