@@ -130,10 +130,13 @@ export class PlanMemory {
     return b;
   }
 
-  private upload(data: ArrayBufferView, label: string, usage?: number): GPUBuffer {
+  /** A buffer created mapped and filled in place: one copy of the weights, no staging buffer behind a queue write. */
+  private upload(data: ArrayBufferView, label: string, usage = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST): GPUBuffer {
     const bytes = bytesOf(data);
-    const b = this.makeBuffer(bytes.byteLength, label, usage);
-    this.device.queue.writeBuffer(b, 0, bytes);
+    const b = this.device.createBuffer({ size: bytes.byteLength, usage, label, mappedAtCreation: true });
+    this.owned.push(b);
+    new Uint8Array(b.getMappedRange()).set(bytes);
+    b.unmap();
     return b;
   }
 }
