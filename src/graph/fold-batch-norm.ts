@@ -145,3 +145,55 @@ export function foldBatchNormIntoGemm(editor: GraphEditor): void {
     editor.steps[j!] = { ...gemm, params: { ...p, cDims: [p.n] }, inputs: [gemm.inputs[0]!, wName, cNew], outputs: [bn.outputs[0]!], outputTypes: bn.outputTypes };
   });
 }
+
+/**
+ * BatchNormalization → Flatten → Gemm (w600k_r50's `bn2` before its FC layer) becomes Flatten → Gemm with the
+ * normalisation in the weights: feature k of the flattened row is channel ⌊k / (H·W)⌋, so B's row k (column k with
+ * transB) scales by α of that channel and C'[n] = C[n] + Σₖ B[k, n]·β. Exact: nothing pads between them.
+ */
+export function foldBatchNormBeforeGemm(editor: GraphEditor): void {
+  editor.steps.forEach((bn, i) => {
+    if (!bn || bn.node.opType !== 'BatchNormalization') return;
+    const f = editor.soleConsumer(bn.outputs[0]!);
+    const flatten = f === undefined ? undefined : editor.steps[f];
+    if (flatten?.node.opType !== 'Flatten' || flatten.inputs[0] !== bn.outputs[0]) return;
+    const dims = bn.outputTypes[0]!.dims;
+    // Flatten to [N, C·H·W]: its output keeps the batch and merges the rest.
+    if (flatten.outputTypes[0]!.dims.length !== 2 || flatten.outputTypes[0]!.dims[0] !== dims[0]) return;
+    const g = editor.soleConsumer(flatten.outputs[0]!);
+    const gemm = g === undefined ? undefined : editor.steps[g];
+    if (gemm?.node.opType !== 'Gemm' || gemm.inputs[0] !== flatten.outputs[0]) return;
+    const p = gemm.params as GemmParams;
+    if (p.transA || p.alpha !== 1 || p.beta !== 1 || p.epilogue.kind !== 'none' || p.epilogue.residual) return;
+    const stats = bn.inputs.slice(1, 5).map((n) => editor.constants.get(n));
+    const weight = editor.constants.get(gemm.inputs[1]!);
+    const cName = gemm.inputs[2];
+    const c = cName ? editor.constants.get(cName) : undefined;
+    if (stats.some((t) => t?.type !== 'float32') || weight?.type !== 'float32' || (cName && (c?.type !== 'float32' || c.data.length !== p.n))) return;
+    const { epsilon, channels, plane } = bn.params as BatchNormParams;
+    if (channels * plane !== p.k) return;
+    const [s, b, mu, v] = stats.map((t) => t!.data as Float32Array) as [Float32Array, Float32Array, Float32Array, Float32Array];
+    const alpha = Float64Array.from(s, (sc, ch) => sc / Math.sqrt(v[ch]! + epsilon));
+    const beta = Float64Array.from(b, (bb, ch) => bb - mu[ch]! * alpha[ch]!);
+    const w = weight.data as Float32Array;
+    const newW = new Float32Array(w.length);
+    const cd = c?.data as Float32Array | undefined;
+    const newC = new Float32Array(p.n);
+    for (let n = 0; n < p.n; n++) {
+      let shift = cd ? cd[n]! : 0;
+      for (let k = 0; k < p.k; k++) {
+        const ch = Math.floor(k / plane);
+        const at = p.transB ? n * p.k + k : k * p.n + n;
+        newW[at] = w[at]! * alpha[ch]!;
+        shift += w[at]! * beta[ch]!;
+      }
+      newC[n] = shift;
+    }
+    const base = `${gemm.outputs[0]}::bn_before_folded`;
+    const wName = editor.addConstant(`${base}_weight`, { type: 'float32', dims: weight.dims, data: newW });
+    const cNew = editor.addConstant(`${base}_bias`, { type: 'float32', dims: [p.n], data: newC });
+    editor.steps[i] = null;
+    editor.steps[f!] = { ...flatten, inputs: [bn.inputs[0]!, ...flatten.inputs.slice(1)] };
+    editor.steps[g!] = { ...gemm, params: { ...p, cDims: [p.n] }, inputs: [gemm.inputs[0]!, wName, cNew] };
+  });
+}

@@ -1,5 +1,5 @@
 import { dropDeadSteps, type StaticGraph } from './specialize.js';
-import { foldBatchNormBeforeConv, foldBatchNormIntoConv, foldBatchNormIntoGemm } from './fold-batch-norm.js';
+import { foldBatchNormBeforeConv, foldBatchNormBeforeGemm, foldBatchNormIntoConv, foldBatchNormIntoGemm } from './fold-batch-norm.js';
 import { fuseActivations, fuseResidualAdd, removeIdentities } from './fuse-epilogues.js';
 import { GraphEditor } from './editor.js';
 import { foldReflectPadIntoConv } from './fold-reflect-pad.js';
@@ -21,6 +21,7 @@ export function optimizeGraph(graph: StaticGraph): StaticGraph {
   foldBatchNormIntoConv(editor);
   foldBatchNormBeforeConv(editor);
   foldBatchNormIntoGemm(editor);
+  foldBatchNormBeforeGemm(editor);
   fuseResidualAdd(editor);
   fuseActivations(editor);
   const result = editor.result();

@@ -53,6 +53,23 @@ function gemmThenBn(): Uint8Array {
   });
 }
 
+function bnFlattenGemm(): Uint8Array {
+  return buildModel({
+    inputs: [valueInfo('x', DT.FLOAT, [1, 3, 2, 2])],
+    outputs: [valueInfo('y', DT.FLOAT, undefined)],
+    initializers: [
+      tensor('s', 'float32', [3], arr(3, 14, 0.5, 1.5)), tensor('b', 'float32', [3], arr(3, 15, -1, 1)),
+      tensor('mu', 'float32', [3], arr(3, 16, -0.5, 0.5)), tensor('var', 'float32', [3], arr(3, 17, 0.5, 2)),
+      tensor('w', 'float32', [5, 12], arr(60, 18, -0.5, 0.5)), tensor('c', 'float32', [5], arr(5, 19, -0.2, 0.2)),
+    ],
+    nodes: [
+      node('BatchNormalization', ['x', 's', 'b', 'mu', 'var'], ['n']),
+      node('Flatten', ['n'], ['f']),
+      node('Gemm', ['f', 'w', 'c'], ['y'], { transB: { i: 1 } }),
+    ],
+  });
+}
+
 function plan(bytes: Uint8Array, dims: readonly number[]): { opTypes: string[]; convs: ConvParams[] } {
   const g = optimizeGraph(specializeGraph(parseModel(bytes), new Map([['x', { type: 'float32' as const, dims }]])));
   return { opTypes: g.steps.map((s) => s.node.opType), convs: g.steps.filter((s) => s.node.opType === 'Conv').map((s) => s.params as ConvParams) };
@@ -92,6 +109,13 @@ describe('BatchNormalization folding', () => {
     const bytes = gemmThenBn();
     assert.deepEqual(plan(bytes, [2, 10]).opTypes, ['Gemm']);
     const err = await relativeErrorAgainstOrt(bytes, [2, 10]);
+    assert.ok(err <= PARITY_BOUND, `relative error ${err}`);
+  });
+
+  it('BN before Flatten → Gemm (w600k_r50 before its FC layer) folds into the Gemm', async () => {
+    const bytes = bnFlattenGemm();
+    assert.deepEqual(plan(bytes, [1, 3, 2, 2]).opTypes, ['Flatten', 'Gemm']);
+    const err = await relativeErrorAgainstOrt(bytes, [1, 3, 2, 2]);
     assert.ok(err <= PARITY_BOUND, `relative error ${err}`);
   });
 });
