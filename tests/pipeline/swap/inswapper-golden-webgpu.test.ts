@@ -1,7 +1,7 @@
 /**
  * INSwapper on WebGPU (every stage a WGSL kernel, one read-back) against InsightFace's own output on t1.jpg with the
  * width-128 replica (../shared/swap/golden_t1), at issue 13's bound: ≥ 99.5 % of values within ±1, none more than 8
- * off. It runs one forward: face 3, whose crop (t1.faceJ.png's) and pasted photo (t1.one.png) both come from it
+ * off. The first test runs one forward: face 3, whose crop (t1.faceJ.png's) and pasted photo (t1.one.png) both come from it
  * (getBoth); a second test swaps every face for every crop (t1.faceJ.png) and t1.all.png (12 forwards). Both run
  * everywhere, SwiftShader included, where a forward takes 15–30 s on the 2-core box
  * (the golden on WebGPU is one of issue 13's checks, and the suite has the time).
@@ -25,7 +25,7 @@ const golden = readSwapGolden();
 
 const gpu: GpuDevice = await acquireDevice({ allowSoftwareAdapter: true });
 
-describe(`INSwapper on WebGPU against InsightFace's golden (replica, one forward)`, () => {
+describe(`INSwapper on WebGPU against InsightFace's golden (replica)`, () => {
   let swapper: INSwapper;
   let image: BgrImage;
   before(async () => {
