@@ -1,5 +1,5 @@
 import type { Face } from '../face.js';
-import { FaceIndexError } from './errors.js';
+import { FaceIndexError, IndexFormatError } from './errors.js';
 import { bestPerIdentity, sumSquares } from './search-cpu.js';
 import { decodeIndex, encodeIndex, type JsonValue } from './index-file.js';
 
@@ -176,7 +176,10 @@ export class FaceIndex {
     index.rows.set(s.rows);
     index.owner.set(s.owner);
     index.count = s.owner.length;
-    for (let r = 0; r < index.count; r++) index.rowSq[r] = sumSquares(index.rows, r * s.dim, s.dim);
+    for (let r = 0; r < index.count; r++) {
+      index.rowSq[r] = sumSquares(index.rows, r * s.dim, s.dim);
+      if (!(index.rowSq[r]! > 0)) throw new IndexFormatError(`row ${r} is a zero embedding`);
+    }
     index.ids = [...s.ids];
     index.meta = [...s.meta];
     index.ids.forEach((v, i) => index.byId.set(v, i));
