@@ -16,6 +16,11 @@ export interface FaceIndexOptions {
    * of bookkeeping; while it grows, the old and new arrays coexist for one copy (peak ≤ 1.5 × the final size).
    */
   maxEntries?: number;
+  /**
+   * Most bytes the rows may take, counted as entries × (dim × 4 + 12); an add beyond it throws FaceIndexError.
+   * Default: no byte bound beyond maxEntries.
+   */
+  maxBytes?: number;
 }
 
 /** Options of a search. */
@@ -43,6 +48,7 @@ const DEFAULT_MAX_ENTRIES = 1_000_000;
 export class FaceIndex {
   private dimValue: number | undefined;
   private readonly maxEntries: number;
+  private readonly maxBytes: number;
   private rows = new Float32Array(0);
   private rowSq = new Float64Array(0);
   private owner = new Int32Array(0);
@@ -52,7 +58,9 @@ export class FaceIndex {
   private readonly byId = new Map<string, number>();
 
   constructor(options: FaceIndexOptions = {}) {
-    const { dim, maxEntries = DEFAULT_MAX_ENTRIES } = options;
+    const { dim, maxEntries = DEFAULT_MAX_ENTRIES, maxBytes = Infinity } = options;
+    if (!(maxBytes > 0)) throw new FaceIndexError(`maxBytes must be positive, got ${maxBytes}`);
+    this.maxBytes = maxBytes;
     if (dim !== undefined && !(Number.isInteger(dim) && dim > 0)) throw new FaceIndexError(`dim must be a positive integer, got ${dim}`);
     if (!(Number.isInteger(maxEntries) && maxEntries > 0)) throw new FaceIndexError(`maxEntries must be a positive integer, got ${maxEntries}`);
     this.dimValue = dim;
@@ -88,6 +96,9 @@ export class FaceIndex {
     const e = this.vector(embeddingOrFace, `embedding for '${id}'`);
     const dim = this.dimValue ?? e.length;
     if (this.count >= this.maxEntries) throw new FaceIndexError(`full: maxEntries is ${this.maxEntries}`);
+    if (this.count >= this.rowLimit(dim)) {
+      throw new FaceIndexError(`full: maxBytes ${this.maxBytes} holds ${this.rowLimit(dim)} entries of ${dim * 4 + 12} bytes`);
+    }
     const normed = normed32(e, `embedding for '${id}'`);
     this.dimValue = dim;
     this.reserve(this.count + 1);
@@ -171,7 +182,10 @@ export class FaceIndex {
   /** An index from `toBytes()` output; IndexFormatError when truncated or corrupted. */
   static fromBytes(bytes: Uint8Array, options: Omit<FaceIndexOptions, 'dim'> = {}): FaceIndex {
     const s = decodeIndex(bytes);
-    const index = new FaceIndex({ ...options, dim: s.dim, maxEntries: Math.max(options.maxEntries ?? DEFAULT_MAX_ENTRIES, s.owner.length) });
+    const index = new FaceIndex({ ...options, dim: s.dim });
+    if (s.owner.length > index.rowLimit(s.dim)) {
+      throw new FaceIndexError(`the file holds ${s.owner.length} entries, above this index's bound of ${index.rowLimit(s.dim)}`);
+    }
     index.reserve(s.owner.length);
     index.rows.set(s.rows);
     index.owner.set(s.owner);
@@ -209,10 +223,15 @@ export class FaceIndex {
     return e;
   }
 
+  /** Most rows the bounds allow at this dim. */
+  private rowLimit(dim: number): number {
+    return Math.min(this.maxEntries, Math.floor(this.maxBytes / (dim * 4 + 12)));
+  }
+
   private reserve(rows: number): void {
     if (rows <= this.owner.length) return;
     const dim = this.dimValue!;
-    const capacity = Math.min(this.maxEntries, Math.max(rows, 16, Math.ceil(this.owner.length * 1.5)));
+    const capacity = Math.min(this.rowLimit(dim), Math.max(rows, 16, Math.ceil(this.owner.length * 1.5)));
     const grow = <T extends Float32Array | Float64Array | Int32Array>(old: T, make: (n: number) => T, per: number): T => {
       const next = make(capacity * per);
       next.set(old.subarray(0, this.count * per) as never);
