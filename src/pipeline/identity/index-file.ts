@@ -50,6 +50,8 @@ export function crc32(bytes: Uint8Array): number {
 }
 
 const pad4 = (n: number): number => (n + 3) & ~3;
+/** Whether this platform's typed arrays are little-endian (then floats are copied as bytes, not one by one). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Encode a snapshot into the file format. */
 export function encodeIndex(s: IndexSnapshot): Uint8Array {
@@ -69,7 +71,8 @@ export function encodeIndex(s: IndexSnapshot): Uint8Array {
   out.set(json, HEADER);
   for (let r = 0; r < count; r++) view.setUint32(jsonEnd + 4 * r, s.owner[r]!, true);
   const n = count * s.dim;
-  for (let i = 0; i < n; i++) view.setFloat32(ownerEnd + 4 * i, s.rows[i]!, true);
+  if (LITTLE_ENDIAN) out.set(new Uint8Array(s.rows.buffer, s.rows.byteOffset, 4 * n), ownerEnd);
+  else for (let i = 0; i < n; i++) view.setFloat32(ownerEnd + 4 * i, s.rows[i]!, true);
   view.setUint32(rowsEnd, crc32(out.subarray(0, rowsEnd)), true);
   return out;
 }
@@ -117,10 +120,10 @@ export function decodeIndex(bytes: Uint8Array): IndexSnapshot {
   }
   if (used.includes(0)) throw new IndexFormatError('an identity has no rows', jsonEnd);
   const rows = new Float32Array(count * dim);
+  if (LITTLE_ENDIAN) new Uint8Array(rows.buffer).set(bytes.subarray(ownerEnd, rowsEnd));
+  else for (let i = 0; i < rows.length; i++) rows[i] = view.getFloat32(ownerEnd + 4 * i, true);
   for (let i = 0; i < rows.length; i++) {
-    const v = view.getFloat32(ownerEnd + 4 * i, true);
-    if (!Number.isFinite(v)) throw new IndexFormatError('an embedding value is not finite', ownerEnd + 4 * i);
-    rows[i] = v;
+    if (!Number.isFinite(rows[i]!)) throw new IndexFormatError('an embedding value is not finite', ownerEnd + 4 * i);
   }
   return { dim, ids: p.ids as string[], meta: (p.meta as JsonValue[]).map((m) => (m === null ? undefined : m)), owner, rows };
 }
