@@ -57,6 +57,7 @@ export class FaceIndex {
   private meta: (JsonValue | undefined)[] = [];
   private readonly byId = new Map<string, number>();
 
+  /** An empty index; FaceIndexError for a non-positive dim or bound. */
   constructor(options: FaceIndexOptions = {}) {
     const { dim, maxEntries = DEFAULT_MAX_ENTRIES, maxBytes = Infinity } = options;
     if (!(maxBytes > 0)) throw new FaceIndexError(`maxBytes must be positive, got ${maxBytes}`);
