@@ -1,0 +1,17 @@
+import { InsightGpuError } from '../../core/errors.js';
+
+/** A FaceIndex call was given something it cannot use: wrong dimension, NaN or zero embedding, bad option, full index. */
+export class FaceIndexError extends InsightGpuError {
+  readonly code = 'FACE_INDEX';
+  constructor(readonly why: string) {
+    super(`face index: ${why}`);
+  }
+}
+
+/** Bytes are not a valid face-index file (bad magic, unknown version, truncated, checksum mismatch). */
+export class IndexFormatError extends InsightGpuError {
+  readonly code = 'INDEX_FORMAT';
+  constructor(readonly why: string, readonly offset?: number, options?: { cause?: unknown }) {
+    super(offset === undefined ? `invalid face-index file: ${why}` : `invalid face-index file at byte ${offset}: ${why}`, options);
+  }
+}

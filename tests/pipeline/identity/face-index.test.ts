@@ -1,0 +1,244 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { computeSim, Face } from '../../../src/pipeline/face.js';
+import type { FaceRecord } from '../../../src/pipeline/face.js';
+import { FaceIndex, FaceIndexError, IndexFormatError, clusterFaces } from '../../../src/pipeline/identity/index.js';
+import { seededRandom, sharedPath } from '../helpers.js';
+
+const golden = JSON.parse(readFileSync(sharedPath('golden/packA_det640.json'), 'utf8')) as { results: { image: string; faces: FaceRecord[] }[] };
+const t1 = golden.results.find((r) => r.image === 't1.jpg')!.faces.map((f) => Face.fromJSON(f));
+const emb = t1.map((f) => f.embedding!);
+
+/** Face.normed_embedding's rule on a plain vector. */
+function normed(e: ArrayLike<number>): Float32Array {
+  const f = new Face(new Float32Array(4), undefined, 1);
+  f.embedding = Float32Array.from(e);
+  return f.normed_embedding!;
+}
+
+function randomVector(rand: () => number, dim: number): Float32Array {
+  return Float32Array.from({ length: dim }, () => rand() * 2 - 1);
+}
+
+/** A copy of e plus seeded uniform noise of amplitude `amount` × e's RMS value. */
+function noisy(e: Float32Array, rand: () => number, amount: number): Float32Array {
+  const rms = Math.sqrt(e.reduce((s, v) => s + v * v, 0) / e.length);
+  return e.map((v) => v + (rand() * 2 - 1) * amount * rms);
+}
+
+function randomIndex(seed: number, ids: number, perId: number, dim: number): { index: FaceIndex; queries: Float32Array[] } {
+  const rand = seededRandom(seed);
+  const index = new FaceIndex({ dim });
+  for (let i = 0; i < ids; i++) for (let j = 0; j < perId; j++) index.add(`id${String(i).padStart(3, '0')}`, randomVector(rand, dim), { n: i });
+  const queries = Array.from({ length: 7 }, () => randomVector(rand, dim));
+  return { index, queries };
+}
+
+test('search: order and scores equal computeSim on the normed vectors, bit for bit', () => {
+  const rand = seededRandom(1);
+  const dim = 64;
+  const rows = Array.from({ length: 40 }, () => randomVector(rand, dim));
+  const index = new FaceIndex();
+  rows.forEach((r, i) => index.add(`p${i}`, r));
+  assert.equal(index.dim, dim);
+  const q = randomVector(rand, dim);
+  const hits = index.search(q, { k: 40 });
+  const expected = rows.map((r, i) => ({ id: `p${i}`, score: computeSim(normed(q), normed(r)) }))
+    .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
+  assert.deepEqual(hits.map((h) => [h.id, h.score]), expected.map((e) => [e.id, e.score])); // exact: same float32
+  for (const h of hits) {
+    const raw = computeSim(q, rows[Number(h.id.slice(1))]!);
+    assert.ok(Math.abs(h.score - raw) <= 1e-6, `${h.score} vs raw computeSim ${raw}`); // tolerance: float32 rounding of the normed rows
+  }
+  assert.equal(index.search(q).length, 5); // default k
+});
+
+test('ties are broken by id', () => {
+  const index = new FaceIndex({ dim: 3 });
+  index.add('b', [1, 0, 0]);
+  index.add('a', [2, 0, 0]);
+  index.add('c', [0, 1, 0]);
+  const hits = index.search([1, 0, 0], { k: 3 });
+  assert.deepEqual(hits.map((h) => h.id), ['a', 'b', 'c']);
+  assert.equal(hits[0]!.score, hits[1]!.score);
+});
+
+test('several embeddings per identity: score is the best match; size and entries; meta', () => {
+  const index = new FaceIndex({ dim: 3 });
+  index.add('x', [1, 0, 0], { name: 'X' });
+  index.add('x', [0, 1, 0]);
+  index.add('y', [1, 1, 0], { name: 'Y' });
+  assert.equal(index.size, 2);
+  assert.equal(index.entries, 3);
+  const hits = index.search([0, 1, 0], { k: 5 });
+  assert.deepEqual(hits.map((h) => h.id), ['x', 'y']);
+  assert.equal(hits[0]!.score, 1);
+  assert.deepEqual(hits[0]!.meta, { name: 'X' });
+  assert.equal(hits[1]!.score, computeSim(normed([0, 1, 0]), normed([1, 1, 0])));
+});
+
+test('remove drops all of an identity and reports whether it existed', () => {
+  const { index, queries } = randomIndex(2, 20, 3, 32);
+  const before = index.search(queries[0]!, { k: 20 });
+  const victim = before[0]!.id;
+  assert.equal(index.remove(victim), true);
+  assert.equal(index.remove(victim), false);
+  assert.equal(index.remove('nobody'), false);
+  assert.equal(index.size, 19);
+  assert.equal(index.entries, 57);
+  assert.equal(index.has(victim), false);
+  assert.deepEqual(index.search(queries[0]!, { k: 19 }), before.slice(1)); // the others keep their exact scores and order
+  index.add(victim, queries[0]!);
+  assert.equal(index.search(queries[0]!, { k: 1 })[0]!.id, victim);
+});
+
+test('dimension mismatch, NaN, zero and missing embeddings are FaceIndexError', () => {
+  const index = new FaceIndex({ dim: 512 });
+  assert.throws(() => index.add('a', emb[0]!), (e) => e instanceof FaceIndexError && /128-d embedding for a 512-d index/.test(e.message));
+  const fixed = new FaceIndex();
+  fixed.add('a', emb[0]!);
+  assert.throws(() => fixed.add('b', new Float32Array(512).fill(1)), FaceIndexError);
+  assert.throws(() => fixed.search(new Float32Array(512).fill(1)), FaceIndexError);
+  const nan = Float32Array.from(emb[0]!); nan[3] = NaN;
+  assert.throws(() => fixed.add('b', nan), FaceIndexError);
+  assert.throws(() => fixed.add('b', new Float32Array(128)), /zero/);
+  assert.throws(() => fixed.search(new Float32Array(128)), FaceIndexError);
+  assert.throws(() => fixed.add('b', new Face(new Float32Array(4), undefined, 1)), /no embedding/);
+  assert.throws(() => new FaceIndex({ dim: 0 }), FaceIndexError);
+  assert.equal(fixed.entries, 1); // refused adds leave nothing behind
+});
+
+test('k and threshold', () => {
+  const { index, queries } = randomIndex(3, 30, 1, 16);
+  const all = index.search(queries[1]!, { k: 30 });
+  assert.equal(all.length, 30);
+  assert.deepEqual(index.search(queries[1]!, { k: 4 }), all.slice(0, 4));
+  assert.deepEqual(index.search(queries[1]!, { k: 0 }), []);
+  const t = all[9]!.score;
+  assert.deepEqual(index.search(queries[1]!, { k: 30, threshold: t }), all.filter((h) => h.score >= t));
+  assert.deepEqual(index.search(queries[1]!, { k: 30, threshold: 1.5 }), []);
+  assert.throws(() => index.search(queries[1]!, { k: -1 }), FaceIndexError);
+  assert.deepEqual(new FaceIndex().search([1, 2, 3]), []); // empty index
+});
+
+test('searchMany equals search for each query (rows spanning several blocks)', () => {
+  const { index, queries } = randomIndex(4, 300, 2, 24); // 600 rows > one 256-row block
+  const many = index.searchMany(queries, { k: 7, threshold: 0 });
+  assert.deepEqual(many, queries.map((q) => index.search(q, { k: 7, threshold: 0 })));
+  assert.deepEqual(index.searchMany([]), []);
+});
+
+test('toBytes/fromBytes and save/load give identical search results', async () => {
+  const { index, queries } = randomIndex(5, 25, 2, 48);
+  index.remove('id007');
+  const bytes = index.toBytes();
+  const back = FaceIndex.fromBytes(bytes);
+  assert.equal(back.size, index.size);
+  assert.equal(back.entries, index.entries);
+  assert.equal(back.dim, 48);
+  assert.deepEqual(back.searchMany(queries, { k: 25 }), index.searchMany(queries, { k: 25 }));
+  assert.deepEqual(back.toBytes(), bytes); // stable encoding
+  const dir = mkdtempSync(path.join(tmpdir(), 'faceindex-'));
+  try {
+    const file = path.join(dir, 'faces.igfx');
+    await index.save(file);
+    await index.save(file); // overwrites atomically
+    const loaded = await FaceIndex.load(file);
+    assert.deepEqual(loaded.searchMany(queries, { k: 25 }), index.searchMany(queries, { k: 25 }));
+    loaded.add('new', queries[0]!); // a loaded index stays usable
+    assert.equal(loaded.search(queries[0]!, { k: 1 })[0]!.id, 'new');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('truncation and a flipped byte anywhere are IndexFormatError', async () => {
+  const { index } = randomIndex(6, 5, 2, 8);
+  const bytes = index.toBytes();
+  const jsonLength = new DataView(bytes.buffer).getUint32(20, true);
+  const offsets = {
+    magic: 1, version: 5, dim: 8, count: 12, identities: 16, jsonLength: 20,
+    ids: 24 + 5, meta: 24 + jsonLength - 3, owners: 24 + ((jsonLength + 3) & ~3) + 4,
+    embeddings: bytes.length - 4 - 4 * 8 * 3, lastEmbeddingByte: bytes.length - 5, checksum: bytes.length - 2,
+  };
+  for (const [where, at] of Object.entries(offsets)) {
+    for (const mask of [0x01, 0x80, 0xff]) {
+      const bad = Uint8Array.from(bytes);
+      bad[at] = bad[at]! ^ mask;
+      assert.throws(() => FaceIndex.fromBytes(bad), IndexFormatError, `flip ${mask} at ${where} (${at})`);
+    }
+  }
+  // Every single byte, one flip each.
+  for (let at = 0; at < bytes.length; at++) {
+    const bad = Uint8Array.from(bytes);
+    bad[at] = bad[at]! ^ 0x10;
+    assert.throws(() => FaceIndex.fromBytes(bad), IndexFormatError, `flip at ${at}`);
+  }
+  for (const length of [0, 3, 24, 27, bytes.length - 40, bytes.length - 4, bytes.length - 1]) {
+    assert.throws(() => FaceIndex.fromBytes(bytes.subarray(0, length)), IndexFormatError, `truncated to ${length}`);
+  }
+  assert.throws(() => FaceIndex.fromBytes(Uint8Array.from([...bytes, 0])), IndexFormatError); // trailing byte
+  const dir = mkdtempSync(path.join(tmpdir(), 'faceindex-'));
+  try {
+    const file = path.join(dir, 'cut.igfx');
+    await writeFile(file, bytes.subarray(0, bytes.length - 10));
+    await assert.rejects(FaceIndex.load(file), IndexFormatError);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the memory bound (maxEntries) refuses adds beyond it', () => {
+  const index = new FaceIndex({ dim: 4, maxEntries: 3 });
+  index.add('a', [1, 0, 0, 0]);
+  index.add('a', [0, 1, 0, 0]);
+  index.add('b', [0, 0, 1, 0]);
+  assert.throws(() => index.add('c', [0, 0, 0, 1]), (e) => e instanceof FaceIndexError && /maxEntries is 3/.test(e.message));
+  assert.equal(index.entries, 3);
+  index.remove('a');
+  index.add('c', [0, 0, 0, 1]); // room again after a removal
+  assert.equal(index.entries, 2);
+  assert.throws(() => new FaceIndex({ maxEntries: 0 }), FaceIndexError);
+  // maxBytes: 4-d rows cost 4 × 4 + 12 = 28 bytes, so 100 bytes hold 3.
+  const bytes = new FaceIndex({ maxBytes: 100 });
+  for (let i = 0; i < 3; i++) bytes.add(`r${i}`, [1, i, 0, 0]);
+  assert.throws(() => bytes.add('r3', [1, 3, 0, 0]), (e) => e instanceof FaceIndexError && /maxBytes 100 holds 3 entries/.test(e.message));
+  // Loading a file larger than the bound is refused, not truncated.
+  assert.throws(() => FaceIndex.fromBytes(bytes.toBytes(), { maxEntries: 2 }), FaceIndexError);
+  assert.equal(FaceIndex.fromBytes(bytes.toBytes()).entries, 3);
+});
+
+test('identification on the t1.jpg golden embeddings: noisy copies find their own identity first', () => {
+  const index = new FaceIndex();
+  t1.forEach((face, i) => index.add(`face${i}`, face, { bbox: Array.from(face.bbox) }));
+  assert.equal(index.dim, 128);
+  const rand = seededRandom(15);
+  for (let i = 0; i < emb.length; i++) {
+    const hits = index.search(noisy(emb[i]!, rand, 0.5), { k: 3 });
+    console.log(`face${i}: ${hits.map((h) => `${h.id}=${h.score.toFixed(4)}`).join(' ')}`);
+    assert.equal(hits[0]!.id, `face${i}`);
+    assert.ok(hits[0]!.score > 0.7, `own score ${hits[0]!.score}`); // uniform noise of ±half the RMS (std 0.29 × RMS) keeps cosine near 1/sqrt(1 + 0.083) = 0.96
+    assert.ok(hits[0]!.score - hits[1]!.score > 0.2); // the golden's faces are at most 0.424 alike
+  }
+});
+
+test('clusterFaces: the six t1 faces and a perturbed copy of each give six clusters of two', () => {
+  const rand = seededRandom(48);
+  const copies = emb.map((e) => noisy(e, rand, 0.3));
+  const labels = clusterFaces([...t1, ...copies]);
+  console.log('labels', labels.join(' '));
+  assert.deepEqual(labels, [0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5]);
+  // Interleaved order: labels follow first appearance.
+  assert.deepEqual(clusterFaces([copies[3]!, emb[0]!, emb[3]!, copies[0]!]), [0, 1, 0, 1]);
+  // Alone, every face is noise; minSamples 1 makes each its own cluster.
+  assert.deepEqual(clusterFaces(emb), [-1, -1, -1, -1, -1, -1]);
+  assert.deepEqual(clusterFaces(emb, { minSamples: 1 }), [0, 1, 2, 3, 4, 5]);
+  // eps 0.6 joins faces 0 and 4 (cosine 0.424, distance 0.576).
+  assert.deepEqual(clusterFaces(emb, { eps: 0.6 }), [0, -1, -1, -1, 0, -1]);
+  assert.deepEqual(clusterFaces([]), []);
+});
