@@ -4,7 +4,7 @@
  * First download records the digest; later ones are held to it; wrong sizes, HTTP errors, cuts and stalls
  * are typed errors that leave no file under the final name and no temp.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,37 +12,18 @@ import { fetchModelFile, type FetchModelFileEvent } from '../../models/fetch/fet
 import { DigestRecordError, FetchError, IntegrityError, ManifestError, TruncatedDownloadError } from '../../models/fetch/errors.js';
 import { readDigestRecord } from '../../models/fetch/digest-record.js';
 import { MODELS, type SingleModelSpec } from '../../models/manifest.js';
-import { listModelsDir, sha256, tempRoot } from './pack-fixtures.js';
-import { serveBytes, serveCut, serveThenStall, startPackServer, type PackServer } from './pack-server.js';
+import { listModelsDir, sha256 } from './pack-fixtures.js';
+import { fetchTestBed } from './fetch-test-bed.js';
+import { serveBytes, serveCut, serveThenStall, type PackServer } from './pack-server.js';
 import { forgedModel, modelSpecFor } from './model-fixtures.js';
 
 const stand = forgedModel(1);
 const other = forgedModel(2); // same size, other bytes: what a tampered mirror would serve
 const spec: SingleModelSpec = modelSpecFor(stand);
-const roots: string[] = [];
-let server: PackServer;
-
-before(async () => {
-  server = await startPackServer();
-});
-after(async () => {
-  await server.close();
-  for (const root of roots) rmSync(root, { recursive: true, force: true });
-});
-
-function freshRoot(): string {
-  const root = tempRoot();
-  roots.push(root);
-  return root;
-}
-
-let routeCounter = 0;
+const bed = fetchTestBed();
+const { freshRoot } = bed;
 /** Serves `handler` as `<prefix>/inswapper_128.onnx` under a unique prefix; returns the base URL. */
-function serve(handler: Parameters<PackServer['route']>[1]): string {
-  const prefix = `/m${routeCounter++}`;
-  server.route(`${prefix}/inswapper_128.onnx`, handler);
-  return `${server.baseUrl}${prefix}`;
-}
+const serve = (handler: Parameters<PackServer['route']>[1]): string => bed.serve('inswapper_128.onnx', handler);
 
 describe('fetchModelFile: success', () => {
   it('installs <root>/models/inswapper_128.onnx, records its digest, then verifies without downloading', async () => {
@@ -71,20 +52,20 @@ describe('fetchModelFile: success', () => {
     assert.deepEqual({ bytes: entry?.bytes, sha256: entry?.sha256, source: entry?.source }, { bytes: stand.length, sha256: sha256(stand), source: first.url });
     assert.deepEqual(record.packs, {});
 
-    const requestsBefore = server.requests.length;
+    const requestsBefore = bed.server.requests.length;
     const second = await fetchModelFile(spec, { root, baseUrl });
     assert.equal(second.downloaded, false);
     assert.equal(second.checkedAgainst, 'recorded');
-    assert.equal(server.requests.length, requestsBefore, 'a verified copy must not be downloaded again');
+    assert.equal(bed.server.requests.length, requestsBefore, 'a verified copy must not be downloaded again');
   });
 
   it('force downloads again, held to the recorded digest', async () => {
     const root = freshRoot();
     const baseUrl = serve(serveBytes(stand));
     await fetchModelFile(spec, { root, baseUrl });
-    const requestsBefore = server.requests.length;
+    const requestsBefore = bed.server.requests.length;
     const forced = await fetchModelFile(spec, { root, baseUrl, force: true });
-    assert.equal(server.requests.length, requestsBefore + 1);
+    assert.equal(bed.server.requests.length, requestsBefore + 1);
     assert.equal(forced.downloaded, true);
     assert.equal(forced.replacedBecause, 'forced');
     assert.equal(forced.checkedAgainst, 'recorded');
@@ -109,11 +90,11 @@ describe('fetchModelFile: success', () => {
     const root = freshRoot();
     mkdirSync(join(root, 'models'), { recursive: true });
     writeFileSync(join(root, 'models', 'inswapper_128.onnx'), stand);
-    const requestsBefore = server.requests.length;
+    const requestsBefore = bed.server.requests.length;
     const result = await fetchModelFile(spec, { root, baseUrl: serve(serveBytes(stand)) });
     assert.equal(result.downloaded, false);
     assert.equal(result.checkedAgainst, 'unverified');
-    assert.equal(server.requests.length, requestsBefore);
+    assert.equal(bed.server.requests.length, requestsBefore);
     assert.deepEqual(listModelsDir(root), ['inswapper_128.onnx']);
   });
 
@@ -195,11 +176,11 @@ describe('fetchModelFile: refusals leave nothing under the final name', () => {
 
   it('404: FetchError naming the URL', async () => {
     const root = freshRoot();
-    const error = await fetchModelFile(spec, { root, baseUrl: `${server.baseUrl}/nowhere` }).catch((e: unknown) => e);
+    const error = await fetchModelFile(spec, { root, baseUrl: `${bed.server.baseUrl}/nowhere` }).catch((e: unknown) => e);
     assert.ok(error instanceof FetchError, String(error));
     assert.equal(error.failure, 'http-status');
     assert.equal(error.status, 404);
-    assert.equal(error.url, `${server.baseUrl}/nowhere/inswapper_128.onnx`);
+    assert.equal(error.url, `${bed.server.baseUrl}/nowhere/inswapper_128.onnx`);
     assert.deepEqual(listModelsDir(root), []);
   });
 

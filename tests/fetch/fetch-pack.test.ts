@@ -3,43 +3,24 @@
  * verified) and every failure a download meets, each of which must leave `<root>/models` without a pack
  * folder or any temp file and throw the matching typed error.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, mkdirSync, rmSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fetchPack, type FetchPackEvent } from '../../models/fetch/fetch-pack.js';
 import { ArchiveError, FetchError, IntegrityError, PackContentError, TruncatedDownloadError } from '../../models/fetch/errors.js';
 import { readDigestRecord } from '../../models/fetch/digest-record.js';
 import type { PackSpec } from '../../models/manifest.js';
-import { buffaloLFiles, listModelsDir, sha256, specFor, tempRoot, zipPack } from './pack-fixtures.js';
-import { serveBytes, serveCut, serveNothing, serveThenStall, startPackServer, type PackServer } from './pack-server.js';
+import { buffaloLFiles, listModelsDir, sha256, specFor, zipPack } from './pack-fixtures.js';
+import { fetchTestBed } from './fetch-test-bed.js';
+import { serveBytes, serveCut, serveNothing, serveThenStall, type PackServer } from './pack-server.js';
 
 const files = buffaloLFiles();
 const zip = zipPack(files);
-const roots: string[] = [];
-let server: PackServer;
-
-before(async () => {
-  server = await startPackServer();
-});
-after(async () => {
-  await server.close();
-  for (const root of roots) rmSync(root, { recursive: true, force: true });
-});
-
-function freshRoot(): string {
-  const root = tempRoot();
-  roots.push(root);
-  return root;
-}
-
-/** Serves `body` under a unique prefix and returns that prefix's base URL. */
-let routeCounter = 0;
-function serve(name: string, handler: Parameters<PackServer['route']>[1]): string {
-  const prefix = `/r${routeCounter++}`;
-  server.route(`${prefix}/${name}.zip`, handler);
-  return `${server.baseUrl}${prefix}`;
-}
+const bed = fetchTestBed();
+const { freshRoot } = bed;
+/** Serves `handler` as `<prefix>/<name>.zip` under a unique prefix and returns that prefix's base URL. */
+const serve = (name: string, handler: Parameters<PackServer['route']>[1]): string => bed.serve(`${name}.zip`, handler);
 
 /** A failed fetch must leave no pack folder and no temp file; only a pre-existing digests.json may remain. */
 function assertNothingLeft(root: string, allowed: readonly string[] = []): void {
@@ -75,10 +56,10 @@ describe('fetchPack: success', () => {
     assert.deepEqual(record.packs.buffalo_l?.zip, { bytes: zip.length, sha256: sha256(zip) });
     assert.deepEqual(record.packs.buffalo_l?.files['det_10g.onnx'], { bytes: files['det_10g.onnx'].length, sha256: sha256(files['det_10g.onnx']) });
 
-    const requestsBefore = server.requests.length;
+    const requestsBefore = bed.server.requests.length;
     const second = await fetchPack(spec, { root, baseUrl });
     assert.equal(second.downloaded, false);
-    assert.equal(server.requests.length, requestsBefore, 'a verified copy must not be downloaded again');
+    assert.equal(bed.server.requests.length, requestsBefore, 'a verified copy must not be downloaded again');
     assert.deepEqual(second.files.map((file) => file.checkedAgainst), ['recorded', 'recorded', 'recorded', 'recorded', 'recorded']);
   });
 
@@ -111,10 +92,10 @@ describe('fetchPack: success', () => {
     const dir = join(root, 'models', 'buffalo_l');
     mkdirSync(dir, { recursive: true });
     for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, name), bytes);
-    const requestsBefore = server.requests.length;
+    const requestsBefore = bed.server.requests.length;
     const result = await fetchPack(specFor('buffalo_l', files, zip, false), { root, baseUrl: serve('buffalo_l', serveBytes(zip)) });
     assert.equal(result.downloaded, false);
-    assert.equal(server.requests.length, requestsBefore);
+    assert.equal(bed.server.requests.length, requestsBefore);
     assert.ok(result.files.every((file) => file.checkedAgainst === 'unverified'));
     assert.deepEqual(listModelsDir(root), ['buffalo_l']);
 
@@ -154,7 +135,7 @@ describe('fetchPack: failures leave nothing half-written', () => {
 
   it('404: FetchError with the status', async () => {
     const root = freshRoot();
-    const error = await fetchPack(tofu, { root, baseUrl: `${server.baseUrl}/nowhere` }).catch((e: unknown) => e);
+    const error = await fetchPack(tofu, { root, baseUrl: `${bed.server.baseUrl}/nowhere` }).catch((e: unknown) => e);
     assert.ok(error instanceof FetchError, String(error));
     assert.equal(error.failure, 'http-status');
     assert.equal(error.status, 404);
@@ -192,13 +173,13 @@ describe('fetchPack: failures leave nothing half-written', () => {
   it('Content-Length disagreeing with the manifest size: IntegrityError before the body is read', async () => {
     const root = freshRoot();
     const spec: PackSpec = { ...tofu, zip: { bytes: zip.length + 1 } };
-    const requestsBefore = server.requests.length;
+    const requestsBefore = bed.server.requests.length;
     const error = await fetchPack(spec, { root, baseUrl: serve('buffalo_l', serveBytes(zip)) }).catch((e: unknown) => e);
     assert.ok(error instanceof IntegrityError, String(error));
     assert.equal(error.property, 'bytes');
     assert.equal(error.expected, String(zip.length + 1));
     assert.match(error.actual, new RegExp(`^${zip.length} \\(Content-Length\\)$`));
-    assert.equal(server.requests.length, requestsBefore + 1);
+    assert.equal(bed.server.requests.length, requestsBefore + 1);
     assertNothingLeft(root);
   });
 
