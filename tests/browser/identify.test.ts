@@ -188,6 +188,14 @@ describe('the face index in the browser', { timeout: 900_000 }, () => {
     assert.equal(forgotten.identify.matches!.faces[target]!.id, expected[target]);
     await page.screenshot({ path: join(ARTIFACTS, 'demo-identify.png'), fullPage: true });
 
+    // Webcam frames go through the same identification (chromium's fake camera shows no face, so none is named).
+    await page.click('#webcam');
+    const framed = await waitDemo(page, "s.identify.matches?.image === 'webcam' && /frames\\/s/.test(document.getElementById('analysis-status')?.textContent ?? '')");
+    await page.click('#webcam');
+    await page.waitForFunction(() => document.getElementById('webcam')?.textContent === 'Start webcam', null, { timeout: ANALYSIS_MS });
+    assert.deepEqual([framed.results!.results[0]!.width, framed.results!.results[0]!.height], [640, 480], 'a camera frame was analysed');
+    assert.equal(framed.identify.matches!.faces.length, framed.results!.results[0]!.faces.length, 'every face of the frame is looked up');
+
     // A corrupted stored record: the page says so and starts with nobody enrolled, never a partial index.
     await page.evaluate(async (name) => {
       const db = await new Promise<IDBDatabase>((resolve, reject) => {
