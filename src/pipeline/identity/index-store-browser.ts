@@ -70,7 +70,7 @@ export class IndexedDbIndexStore {
     try {
       req = factory.open(database, DB_VERSION);
     } catch (cause) {
-      throw new IndexStoreError('unavailable', `IndexedDB refused to open the database: ${describe(cause)}`, database, { cause });
+      throw new IndexStoreError('unavailable', `IndexedDB refused to open the database: ${describeError(cause)}`, database, { cause });
     }
     req.onupgradeneeded = () => {
       const db = req.result;
@@ -176,7 +176,7 @@ export class IndexedDbIndexStore {
     try {
       return this.db.transaction([FILES, CATALOG], mode, { durability: 'strict' });
     } catch (cause) {
-      throw new IndexStoreError('failed', `${what} failed: ${describe(cause)}`, this.database, { cause });
+      throw new IndexStoreError('failed', `${what} failed: ${describeError(cause)}`, this.database, { cause });
     }
   }
 }
@@ -192,7 +192,7 @@ function settle<T>(req: IDBRequest<T>, database: string, what: string): Promise<
     req.onerror = (ev) => {
       // Handled here: without preventDefault the error would also abort the transaction with a second report.
       ev.preventDefault();
-      reject(new IndexStoreError('failed', `${what} failed: ${describe(req.error)}`, database, { cause: req.error }));
+      reject(new IndexStoreError('failed', `${what} failed: ${describeError(req.error)}`, database, { cause: req.error }));
     };
   });
 }
@@ -201,7 +201,7 @@ function settle<T>(req: IDBRequest<T>, database: string, what: string): Promise<
 function completion(tx: IDBTransaction, database: string, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
     tx.oncomplete = () => resolve();
-    const fail = (): void => reject(new IndexStoreError('failed', `${what} failed: ${describe(tx.error)}`, database, { cause: tx.error }));
+    const fail = (): void => reject(new IndexStoreError('failed', `${what} failed: ${describeError(tx.error)}`, database, { cause: tx.error }));
     tx.onabort = fail;
     tx.onerror = fail;
   });
@@ -221,7 +221,7 @@ function kindOf(v: unknown): string {
   return `a ${(v as object).constructor?.name ?? 'object'}`;
 }
 
-function describe(e: unknown): string {
+function describeError(e: unknown): string {
   if (e instanceof Error || (typeof DOMException !== 'undefined' && e instanceof DOMException)) return `${(e as Error).name}: ${(e as Error).message}`;
   return String(e);
 }
