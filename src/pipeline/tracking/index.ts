@@ -5,3 +5,6 @@ export type { TrackIdentity, TrackInfo, TrackSource, TrackedFaceRecord } from '.
 export type { FaceTrackerOptions, CarryMode } from './tracker-options.js';
 export { OneEuroFilter, DEFAULT_ONE_EURO } from './one-euro.js';
 export type { OneEuroParams } from './one-euro.js';
+export { probeVideo, readVideoFrames } from './video-frames.js';
+export type { VideoInfo, DecodedFrame, ReadVideoOptions } from './video-types.js';
+export { VideoError, VideoDecoderMissingError } from './errors.js';
