@@ -210,9 +210,14 @@ export class FaceTracker {
     const identity = this.identify(face);
     if (!revived && identity) revived = this.tracks.find((t) => t.lostFrames > 0 && t.identity?.id === identity.id);
     if (revived) {
+      // Unmatched only in this frame, it moved faster than the gate: its motion still holds. A re-entry after
+      // frames away may be anywhere, so its motion starts again.
+      const reentry = revived.lostFrames > 1;
       revived.moveTo(face, n, 'detected');
-      revived.restartMotion(n);
-      revived.carryRelation = undefined;
+      if (reentry) {
+        revived.restartMotion(n);
+        revived.carryRelation = undefined;
+      }
       this.counts.reidentified++;
       return;
     }
