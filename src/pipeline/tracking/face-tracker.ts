@@ -16,12 +16,15 @@ import { resolveTrackerOptions, type CarryMode, type FaceTrackerOptions, type Re
 
 /** The detector a tracker runs: ScrfdDetector's `detect` (InsightFace's rows), or anything answering the same way. */
 export interface TrackerDetector {
+  /** The faces of one frame as InsightFace's rows, at most `maxNum` of them (0 = all). */
   detect(image: BgrImage, options: { maxNum: number }): Promise<ScrfdDetectResult>;
 }
 
 /** A detector and the heads that annotate its faces (FaceAnalysis's `faceModels`, or model-zoo classes). */
 export interface TrackerModels {
+  /** Finds the faces on detector frames. */
   readonly detector: TrackerDetector;
+  /** Landmark heads (run on every shown face, each frame) and recognition/attribute heads (run when due). */
   readonly heads?: readonly FaceModel[];
 }
 
@@ -33,13 +36,17 @@ export interface TrackOptions {
 
 /** What a tracker has done since it was made or reset. */
 export interface TrackerStats {
+  /** Frames tracked. */
   readonly frames: number;
+  /** Frames the detector ran on. */
   readonly detectorRuns: number;
   /** Faces that recognition and attributes ran on (one per face per run, whatever the number of such heads). */
   readonly recognitions: number;
   /** Faces that a landmark head ran on (one per face per head). */
   readonly landmarkRuns: number;
+  /** Tracks started with a new id. */
   readonly tracksStarted: number;
+  /** Tracks that ended (lost for more than maxLost frames). */
   readonly tracksEnded: number;
   /** Detections that took back the id of a lost or ended track by embedding or identity. */
   readonly reidentified: number;
@@ -49,8 +56,12 @@ export interface TrackerStats {
   readonly lost: number;
 }
 
-/** How many ended identities are remembered for re-identification; the oldest is forgotten first. */
-const ENDED_MEMORY = 1024;
+/** What an ended track leaves for re-identification. */
+interface EndedTrack {
+  readonly id: number;
+  readonly embedding: Float32Array | undefined;
+  readonly identity: string | undefined;
+}
 
 const CARRY_DIMS: Readonly<Record<Exclude<CarryMode, 'kps'>, 2 | 3>> = { landmark_2d_106: 2, landmark_3d_68: 3 };
 
@@ -70,7 +81,8 @@ export class FaceTracker {
   private readonly pre: Preprocessor;
   private tracks: Track[] = [];
   private endedNow: TrackedFace[] = [];
-  private endedIdentities = new Map<string, number>();
+  /** Ended tracks that a returning face may take the id of (by embedding or identity), oldest first. */
+  private endedTracks: EndedTrack[] = [];
   private nextId = 1;
   private frame = 0;
   private counts = { frames: 0, detectorRuns: 0, recognitions: 0, landmarkRuns: 0, tracksStarted: 0, tracksEnded: 0, reidentified: 0 };
@@ -114,7 +126,7 @@ export class FaceTracker {
   reset(): void {
     this.tracks = [];
     this.endedNow = [];
-    this.endedIdentities.clear();
+    this.endedTracks = [];
     this.nextId = 1;
     this.frame = 0;
     for (const key of Object.keys(this.counts) as (keyof typeof this.counts)[]) this.counts[key] = 0;
@@ -196,18 +208,13 @@ export class FaceTracker {
     for (const t of this.tracks) if (t.lostFrames > 0) t.lostFrames++;
   }
 
+  /**
+   * An unmatched detection: takes back the id of a lost track whose embedding (or identity) agrees, else of an ended
+   * one, else starts a track.
+   */
   private startOrReidentify(face: Face, n: number): void {
-    let revived: Track | undefined;
-    if (face.embedding) {
-      let best = this.options.reidThreshold;
-      for (const t of this.tracks) {
-        const e = t.face.embedding;
-        if (t.lostFrames === 0 || !e) continue;
-        const s = computeSim(e, face.embedding);
-        if (s > best || (s === best && !revived)) { best = s; revived = t; }
-      }
-    }
     const identity = this.identify(face);
+    let revived = bestBySimilarity(face, this.tracks.filter((t) => t.lostFrames > 0), (t) => t.face.embedding, this.options.reidThreshold);
     if (!revived && identity) revived = this.tracks.find((t) => t.lostFrames > 0 && t.identity?.id === identity.id);
     if (revived) {
       // Unmatched only in this frame, it moved faster than the gate: its motion still holds. A re-entry after
@@ -221,14 +228,17 @@ export class FaceTracker {
       this.counts.reidentified++;
       return;
     }
-    const endedId = identity ? this.endedIdentities.get(identity.id) : undefined;
-    if (endedId !== undefined) {
-      this.endedIdentities.delete(identity!.id);
+    const alive = new Set(this.tracks.map((t) => t.id));
+    const ended = this.endedTracks.filter((e) => !alive.has(e.id));
+    const back = bestBySimilarity(face, ended, (e) => e.embedding, this.options.reidThreshold)
+      ?? (identity ? ended.find((e) => e.identity === identity.id) : undefined);
+    if (back) {
+      this.endedTracks = this.endedTracks.filter((e) => e !== back);
       this.counts.reidentified++;
     } else {
       this.counts.tracksStarted++;
     }
-    this.tracks.push(new Track(endedId ?? this.nextId++, n, face, n));
+    this.tracks.push(new Track(back?.id ?? this.nextId++, n, face, n));
   }
 
   private async runLandmarks(image: BgrImage, shown: readonly Track[], carried: ReadonlySet<Face>): Promise<void> {
@@ -287,11 +297,9 @@ export class FaceTracker {
     this.tracks = kept;
     for (const t of ending) {
       this.endedNow.push(new TrackedFace(t.face, { trackId: t.id, trackAge: n - t.startFrame, lostFrames: t.lostFrames, identity: t.identity, source: 'predicted', recognized: false }));
-      if (t.identity) {
-        this.endedIdentities.delete(t.identity.id);
-        this.endedIdentities.set(t.identity.id, t.id);
-        if (this.endedIdentities.size > ENDED_MEMORY) this.endedIdentities.delete(this.endedIdentities.keys().next().value!);
-      }
+      const embedding = t.recognizedFace?.embedding;
+      if (embedding || t.identity) this.endedTracks.push({ id: t.id, embedding, identity: t.identity?.id });
+      if (this.endedTracks.length > this.options.endedMemory) this.endedTracks.splice(0, this.endedTracks.length - this.options.endedMemory);
       this.counts.tracksEnded++;
     }
   }
@@ -316,4 +324,17 @@ export class FaceTracker {
     }
     return out;
   }
+}
+
+/** The candidate whose embedding is most similar to the face's, at least `threshold`; the first of equals wins. */
+function bestBySimilarity<T>(face: Face, candidates: readonly T[], embedding: (c: T) => Float32Array | undefined, threshold: number): T | undefined {
+  if (!face.embedding) return undefined;
+  let best: T | undefined, bestSim = threshold;
+  for (const c of candidates) {
+    const e = embedding(c);
+    if (!e) continue;
+    const s = computeSim(e, face.embedding);
+    if (s > bestSim || (s === bestSim && best === undefined)) { best = c; bestSim = s; }
+  }
+  return best;
 }

@@ -2,6 +2,7 @@ import { Face, type FaceRecord } from '../face.js';
 
 /** Who a track is, as the tracker's FaceIndex says: the best identity at or above `identifyThreshold`. */
 export interface TrackIdentity {
+  /** The index's id of the identity. */
   readonly id: string;
   /** Cosine similarity of the track's embedding to that identity's best entry. */
   readonly score: number;
@@ -12,9 +13,13 @@ export type TrackSource = 'detected' | 'carried' | 'predicted';
 
 /** A TrackedFace in JSON: the track's fields first, then the face in the goldens' format. */
 export interface TrackedFaceRecord extends FaceRecord {
+  /** TrackInfo.trackId. */
   trackId: number;
+  /** TrackInfo.trackAge. */
   trackAge: number;
+  /** TrackInfo.lostFrames. */
   lostFrames: number;
+  /** TrackInfo.identity, when there is one. */
   identity?: TrackIdentity;
 }
 
@@ -29,6 +34,7 @@ export interface TrackInfo {
   readonly trackAge: number;
   /** Frames since the detector last saw it (0 when seen or carried this frame). */
   readonly lostFrames: number;
+  /** Who the FaceIndex says the track is (undefined without an index or below identifyThreshold). */
   readonly identity: TrackIdentity | undefined;
   /** 'detected' (the detector's box this frame), 'carried' (landmarks or motion between detector frames), 'predicted' (lost). */
   readonly source: TrackSource;
@@ -38,11 +44,17 @@ export interface TrackInfo {
 
 /** A Face with its track: every Face field (smoothed when the tracker smooths) plus the track's id, age in frames and identity. */
 export class TrackedFace extends Face implements TrackInfo {
+  /** See TrackInfo.trackId. */
   readonly trackId: number;
+  /** See TrackInfo.trackAge. */
   readonly trackAge: number;
+  /** See TrackInfo.lostFrames. */
   readonly lostFrames: number;
+  /** See TrackInfo.identity. */
   readonly identity: TrackIdentity | undefined;
+  /** See TrackInfo.source. */
   readonly source: TrackSource;
+  /** See TrackInfo.recognized. */
   readonly recognized: boolean;
 
   /** A copy of `face`'s fields (arrays shared, not copied) with the track's information. */

@@ -30,6 +30,11 @@ export interface FaceTrackerOptions {
   readonly identifyThreshold?: number;
   /** Least cosine similarity for a new detection to take over a lost track's id by its embedding (default 0.5). */
   readonly reidThreshold?: number;
+  /**
+   * How many ended tracks keep their embedding so that a face coming back after it ended takes back its id
+   * (cosine ≥ reidThreshold); the oldest is forgotten first. Default 100; 0 forgets a track when it ends.
+   */
+  readonly endedMemory?: number;
   /** A track not seen for more than this many frames ends (default 30). */
   readonly maxLost?: number;
   /** Least IoU between a detection and a track's predicted box for them to match (default 0.3). */
@@ -87,6 +92,7 @@ export function resolveTrackerOptions(options: FaceTrackerOptions): ResolvedTrac
     identifyThreshold: num('identifyThreshold', options.identifyThreshold, 0.4, -1, 1),
     reidThreshold: num('reidThreshold', options.reidThreshold, 0.5, -1, 1),
     maxLost: int('maxLost', options.maxLost, 30, 0),
+    endedMemory: int('endedMemory', options.endedMemory, 100, 0),
     iouThreshold: num('iouThreshold', options.iouThreshold, 0.3, 0, 1),
     tieMargin: num('tieMargin', options.tieMargin, 0.1, 0, 1),
     includeLost: options.includeLost ?? false,

@@ -51,7 +51,7 @@ describe('FaceTracker on scripted detections', () => {
     assert.equal(tracker.stats.tracksStarted, 1);
   });
 
-  it('ends a track lost for more than maxLost frames and gives a re-entering face a new id', async () => {
+  it('ends a track lost for more than maxLost frames and gives a re-entering face without an embedding a new id', async () => {
     const frames = Array.from({ length: 16 }, (_, k) => (k >= 5 && k < 13 ? [] : [['A', boxAt(k < 5 ? 5 * k : 300, 50)]]) as [string, Box][]);
     const { out, tracker } = await run(frames, { maxLost: 3 });
     const endedAt = out.findIndex((f) => f.ended.length > 0);
