@@ -1,5 +1,5 @@
 export { FaceTracker } from './face-tracker.js';
-export type { TrackerDetector, TrackerModels, TrackOptions, TrackerStats } from './face-tracker.js';
+export type { TrackerDetector, TrackerModels, TrackOptions, TrackerStats } from './tracker-types.js';
 export { TrackedFace } from './tracked-face.js';
 export type { TrackIdentity, TrackInfo, TrackSource, TrackedFaceRecord } from './tracked-face.js';
 export type { FaceTrackerOptions, CarryMode } from './tracker-options.js';

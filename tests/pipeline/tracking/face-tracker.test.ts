@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FaceTracker, PipelineOptionError, type FaceTrackerOptions, type TrackedFace } from '../../../src/pipeline/index.js';
-import { boxAt, overlap, ScriptedDetector, type Box } from './scripted-detector.js';
+import { boxAt, overlap, ScriptedDetector, ScriptedLandmarks, type Box } from './scripted-detector.js';
 
 /** Runs a scripted sequence (per frame, the true boxes by true track name) and returns the tracker's output per frame. */
 async function run(frames: readonly (readonly [string, Box][])[], options: FaceTrackerOptions = {}, tracker?: FaceTracker, detector = new ScriptedDetector()) {
@@ -73,6 +73,25 @@ describe('FaceTracker on scripted detections', () => {
       for (let c = 0; c < 4; c++) assert.ok(Math.abs(got[c]! - want[c]!) < 1e-3, `frame ${k} coord ${c}: ${got[c]} vs ${want[c]}`);
     }
     assert.ok(out.every((f) => f.faces[0]!.trackId === 1));
+  });
+
+  it('carries the boxes by the landmarks between detector frames, through an acceleration the motion misses', async () => {
+    // x = 20 + 2k²: accelerating, so a constant-velocity prediction lags while the landmarks follow the face.
+    const frames = Array.from({ length: 12 }, (_, k) => [['A', boxAt(20 + 2 * k * k, 40)]] as [string, Box][]);
+    const detector = new ScriptedDetector();
+    const byLandmarks = new FaceTracker({ detector, heads: [new ScriptedLandmarks(detector)] }, { smoothing: false, detectEvery: 4 });
+    const a = await run(frames, {}, byLandmarks, detector);
+    const byMotion = await run(frames, { detectEvery: 4, carryBy: 'kps' });
+    for (let k = 1; k < frames.length; k++) {
+      const want = frames[k]![0]![1];
+      const got = a.out[k]!.faces[0]!;
+      assert.equal(got.source, k % 4 === 0 ? 'detected' : 'carried');
+      for (let c = 0; c < 4; c++) assert.ok(Math.abs(got.bbox[c]! - want[c]!) < 1e-3, `frame ${k} coord ${c}: ${got.bbox[c]} vs ${want[c]}`);
+      assert.equal(got.landmark_2d_106?.length, 212);
+    }
+    // The motion alone lags: at frame 5 it predicts 52 + 8 = 60 px (the velocity of frames 0→4) where the face is at 70.
+    assert.ok(Math.abs(byMotion.out[5]!.faces[0]!.bbox[0]! - frames[5]![0]![1][0]) >= 8);
+    assert.equal(detector.calls, 3);
   });
 
   it('is deterministic: the same frames give the same output, and reset starts over', async () => {
