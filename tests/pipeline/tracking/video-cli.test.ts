@@ -5,11 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../../../cli/main.js';
+import { probeVideo, readVideoFrames, VideoError } from '../../../src/pipeline/index.js';
 import { IdSwitchCounter, loadT1, type Box } from '../../../bench/node/tracker-scenes.js';
 import { captureOutput } from '../capture-output.js';
 import { sharedPath, SHARED } from '../helpers.js';
@@ -65,5 +66,33 @@ describe('insightgpu video', () => {
     });
     assert.ok(counter.matched >= 2 * CLIP.frames, `only ${counter.matched} true faces matched`);
     assert.deepEqual({ switches: counter.switches, misses: counter.misses }, { switches: 0, misses: 0 });
+  });
+});
+
+describe('readVideoFrames', () => {
+  it('reads fixed-size BGR frames, stops the decoder when the loop ends early, and refuses a non-video', { skip: NO_FFMPEG }, async () => {
+    const file = path.join(dir, 'flat.mkv');
+    // 8 frames of 64×48 where frame k is BGR (10k, 80, 120) everywhere, stored losslessly so the bytes come back exactly.
+    const raw = path.join(dir, 'flat.bgr');
+    writeFileSync(raw, Uint8Array.from({ length: 8 * 64 * 48 * 3 }, (_, i) => [10 * Math.floor(i / (64 * 48 * 3)), 80, 120][i % 3]!));
+    const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-s', '64x48', '-r', '8', '-i', raw, '-c:v', 'ffv1', '-pix_fmt', 'bgr0', file]);
+    assert.equal(made.status, 0, made.stderr.toString());
+    const info = await probeVideo(file);
+    assert.deepEqual({ w: info.width, h: info.height, fps: info.fps }, { w: 64, h: 48, fps: 8 });
+    const seen: number[] = [];
+    for await (const frame of readVideoFrames(file)) {
+      assert.equal(frame.image.data.length, 64 * 48 * 3);
+      assert.deepEqual(Array.from(frame.image.data.subarray(-3)), [10 * frame.index, 80, 120]);
+      assert.equal(frame.time, frame.index * 125);
+      seen.push(frame.index);
+      if (frame.index === 2) break;
+    }
+    assert.deepEqual(seen, [0, 1, 2]);
+    const all: number[] = [];
+    for await (const frame of readVideoFrames(file, { maxFrames: 5 })) all.push(frame.index);
+    assert.deepEqual(all, [0, 1, 2, 3, 4]);
+    const text = path.join(dir, 'not-a-video.txt');
+    writeFileSync(text, 'hello');
+    await assert.rejects(probeVideo(text), VideoError);
   });
 });
