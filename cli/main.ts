@@ -5,11 +5,13 @@ import { ANALYZE_USAGE, analyzeCommand } from './analyze.js';
 import { COMPARE_USAGE, compareCommand } from './compare.js';
 import { CliError, runModuleCommand } from './module-command.js';
 import { SWAP_USAGE, swapCommand } from './swap.js';
+import { VIDEO_USAGE, videoCommand } from './video.js';
 
 const USAGE = `usage:
   ${ANALYZE_USAGE}
   ${COMPARE_USAGE}
   ${SWAP_USAGE}
+  ${VIDEO_USAGE}
   insightgpu fetch-models …     download a model pack or inswapper_128
   insightgpu forge-models …     build replica models
   insightgpu bench …            benchmarks
@@ -43,6 +45,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         process.stdout.write(`insightgpu ${version()}\n`);
         return 0;
       case 'swap': return await swapCommand(rest);
+      case 'video': return await videoCommand(rest);
       case 'fetch-models': return await runModuleCommand('models/fetch/cli', 'fetchModelsCommand', rest);
       case 'forge-models': return await runModuleCommand('models/forge/cli', 'forgeModelsCommand', rest);
       case 'bench': return await runModuleCommand('bench/node/bench', 'main', rest);

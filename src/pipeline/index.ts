@@ -50,3 +50,4 @@ export { FaceIndex, clusterFaces, FaceIndexError, IndexFormatError, INDEX_MAGIC,
 export type { FaceIndexOptions, SearchOptions, SearchHit, EmbeddingInput, ClusterOptions, JsonValue } from './identity/index.js';
 export { IndexedDbIndexStore, IndexStoreError, DEFAULT_INDEX_DATABASE } from './identity/index.js';
 export type { StoredIndexInfo, IndexStoreOptions, IndexStoreFailure } from './identity/index.js';
+export * from './tracking/index.js';
