@@ -25,7 +25,7 @@ export const ANALYZE_HELP = `  PATH is an image file, or a folder walked recursi
   --json writes the results once, at the end; failed images are listed under "errors".
   --batch N detects N images, then runs the heads of all their faces; --concurrency N keeps N decodes in flight.
   Exit codes: 0 every image analysed; 3 some images failed (their error lines are written, a summary goes to
-  stderr); 1 a usage, model or results-file error.`;
+  stderr; with --resume, failures already in OUT count too); 1 a usage, model or results-file error.`;
 
 export interface AnalyzeOptions {
   readonly models: string;
@@ -51,11 +51,14 @@ export interface AnalyzeOptions {
   readonly log?: (message: string) => void;
 }
 
-/** What a run did: images analysed now (skipped ones excluded), their faces, the failures and the skipped count. */
+/** What a run did. */
 export interface AnalyzeSummary {
+  /** Images analysed by this run (those a resumed file already held excluded), and their faces. */
   readonly images: number;
   readonly faces: number;
+  /** Images skipped because the resumed file holds them. */
   readonly skipped: number;
+  /** The failed images of the results: this run's, and a resumed file's earlier ones first. */
   readonly failed: readonly ErrorRecord[];
 }
 
@@ -79,9 +82,13 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummar
       models: Object.fromEntries([...app.models.values()].map((m) => [m.taskname, m.file])),
     };
     const total = entries.length;
+    const failedBefore: ErrorRecord[] = [];
     if (options.ndjson) {
       const opened = NdjsonResultsFile.open(options.ndjson, header, options.resume ?? false);
       ndjson = opened.out;
+      // Earlier failures count only for images of this run's PATHs (a file may hold other runs' images too).
+      const listed = new Set(entries.map((e) => e.name));
+      failedBefore.push(...opened.failed.filter((f) => listed.has(f.image)));
       entries = entries.filter((e) => !opened.done.has(e.name));
     }
     if (options.drawDir) await mkdir(options.drawDir, { recursive: true });
@@ -107,7 +114,7 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummar
       await mkdir(path.dirname(path.resolve(options.json)), { recursive: true });
       await writeFile(options.json, JSON.stringify(file));
     }
-    return { ...summary, skipped: total - entries.length };
+    return { ...summary, failed: [...failedBefore, ...summary.failed], skipped: total - entries.length };
   } finally {
     progress?.stop();
     ndjson?.close();
@@ -159,7 +166,7 @@ export async function analyzeCommand(argv: readonly string[]): Promise<number> {
     process.stderr.write(`${summary.images} image(s), ${summary.faces} face(s) → ${outputs}${skipped}\n`);
   }
   if (summary.failed.length === 0) return 0;
-  process.stderr.write(failureSummary(summary.failed, summary.images));
+  process.stderr.write(failureSummary(summary.failed, summary.images + summary.skipped));
   return 3;
 }
 

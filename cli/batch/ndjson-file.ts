@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { ResultsFileError } from './errors.js';
-import { looksLikeResultLine, type ResultLine, type RunHeader } from './records.js';
+import { isErrorRecord, looksLikeResultLine, type ErrorRecord, type ResultLine, type RunHeader } from './records.js';
 
 /**
  * An NDJSON results file: a header line with the run's settings, then one line per image. Each line goes out in
@@ -15,10 +15,11 @@ export class NdjsonResultsFile {
    * Opens `file` for a run with these settings. Without `resume` the file must not exist or be empty. With `resume`
    * an existing file is checked (header equal to `header`, every complete line a result line), its torn last line
    * (bytes after the last newline) is cut off, and the names of the images it holds are returned so the run skips
-   * them. Throws ResultsFileError, changing nothing in the file, when it cannot be continued.
+   * them, with the error lines among them. Throws ResultsFileError, changing nothing in the file, when it cannot be continued.
    */
-  static open(file: string, header: RunHeader, resume: boolean): { out: NdjsonResultsFile; done: Set<string> } {
+  static open(file: string, header: RunHeader, resume: boolean): { out: NdjsonResultsFile; done: Set<string>; failed: ErrorRecord[] } {
     const done = new Set<string>();
+    const failed: ErrorRecord[] = [];
     const size = existsSync(file) ? statSync(file).size : 0;
     let keep = 0;
     if (size > 0) {
@@ -32,7 +33,10 @@ export class NdjsonResultsFile {
           if (JSON.stringify(value) !== JSON.stringify(header)) {
             throw new ResultsFileError(`was written with other settings (${line}); resume it with the same --models, --det-size, --det-thresh and --max-num`, file);
           }
-        } else if (looksLikeResultLine(value)) done.add(value.image);
+        } else if (looksLikeResultLine(value)) {
+          done.add(value.image);
+          if (isErrorRecord(value)) failed.push(value);
+        }
         else throw new ResultsFileError(`line ${i + 1} is not an image's result line`, file);
       });
     } else {
@@ -41,7 +45,7 @@ export class NdjsonResultsFile {
     if (keep < size) truncateSync(file, keep);
     const out = new NdjsonResultsFile(openSync(file, 'a'), file);
     if (keep === 0) out.appendLine(JSON.stringify(header));
-    return { out, done };
+    return { out, done, failed };
   }
 
   /** Refuses early (before models load) a file that `open` without resume would refuse. */
