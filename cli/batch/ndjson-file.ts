@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readSync, statSync, truncateSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { ResultsFileError } from './errors.js';
 import { isErrorRecord, looksLikeResultLine, type ErrorRecord, type ResultLine, type RunHeader } from './records.js';
@@ -24,20 +24,18 @@ export class NdjsonResultsFile {
     let keep = 0;
     if (size > 0) {
       NdjsonResultsFile.checkNew(file, resume);
-      const text = readFileSync(file, 'utf8');
-      keep = Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1), 'utf8');
-      const lines = text.slice(0, text.lastIndexOf('\n') + 1).split('\n').slice(0, -1);
-      lines.forEach((line, i) => {
-        const value = parseLine(line, i + 1, file);
-        if (i === 0) {
+      keep = forEachCompleteLine(file, (line, number) => {
+        const value = parseLine(line, number, file);
+        if (number === 1) {
           if (JSON.stringify(value) !== JSON.stringify(header)) {
             throw new ResultsFileError(`was written with other settings (${line}); resume it with the same --models, --det-size, --det-thresh and --max-num`, file);
           }
         } else if (looksLikeResultLine(value)) {
           done.add(value.image);
           if (isErrorRecord(value)) failed.push(value);
+        } else {
+          throw new ResultsFileError(`line ${number} is not an image's result line`, file);
         }
-        else throw new ResultsFileError(`line ${i + 1} is not an image's result line`, file);
       });
     } else {
       mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -68,6 +66,36 @@ export class NdjsonResultsFile {
     const bytes = Buffer.from(`${text}\n`, 'utf8');
     for (let at = 0; at < bytes.length;) at += writeSync(this.fd, bytes, at, bytes.length - at);
     fdatasyncSync(this.fd);
+  }
+}
+
+/**
+ * Calls `visit` with each newline-terminated line of the file (1-based numbers) and returns the byte length of
+ * those lines, i.e. where a torn last line starts. Reads in chunks: a results file of many photos can be larger
+ * than one JavaScript string may be.
+ */
+function forEachCompleteLine(file: string, visit: (line: string, number: number) => void): number {
+  const fd = openSync(file, 'r');
+  try {
+    const chunk = Buffer.alloc(1 << 20);
+    let pending: Buffer[] = [];
+    let position = 0;
+    let complete = 0;
+    let number = 0;
+    for (let read; (read = readSync(fd, chunk, 0, chunk.length, position)) > 0; position += read) {
+      let start = 0;
+      for (let nl = chunk.indexOf(10, 0); nl >= 0 && nl < read; nl = chunk.indexOf(10, start)) {
+        pending.push(chunk.subarray(start, nl));
+        visit(Buffer.concat(pending).toString('utf8'), ++number);
+        pending = [];
+        start = nl + 1;
+        complete = position + start;
+      }
+      if (start < read) pending.push(Buffer.from(chunk.subarray(start, read)));
+    }
+    return complete;
+  } finally {
+    closeSync(fd);
   }
 }
 
