@@ -132,6 +132,8 @@ export async function analyzeCommand(argv: readonly string[]): Promise<number> {
   if (!json && !ndjson) throw new PipelineOptionError('--json', 'or --ndjson is required (where to write the results)');
   const resume = args.flags.has('resume');
   if (resume && !ndjson) throw new PipelineOptionError('--resume', 'continues an --ndjson file; give --ndjson');
+  // A resumed run's --json would hold only the images analysed now; the NDJSON file converts to the whole one.
+  if (resume && json) throw new PipelineOptionError('--json', 'cannot go with --resume (convert the NDJSON file instead, see the README)');
   if (args.positional.length === 0) throw new PipelineOptionError('PATH', 'give at least one image or folder');
   const backend = (lastValue(args, 'backend') ?? 'auto') as BackendName;
   if (!['auto', 'webgpu', 'cpu'].includes(backend)) throw new PipelineOptionError('--backend', `'${backend}' is not auto, webgpu or cpu`);

@@ -129,11 +129,12 @@ describe('insightgpu analyze over a photo collection (cpu, det 320)', () => {
     assert.match(missing.out, /nope.*does not exist/);
   });
 
-  it('rejects bad --batch, --concurrency and --resume without --ndjson', async () => {
-    for (const args of [['--batch', '0'], ['--batch', '1.5'], ['--concurrency', '-1'], ['--resume']]) {
+  it('rejects bad --batch, --concurrency, --resume without --ndjson and --resume with --json', async () => {
+    const ndjson = path.join(out, 'x.ndjson');
+    for (const args of [['--batch', '0'], ['--batch', '1.5'], ['--concurrency', '-1'], ['--resume'], ['--resume', '--ndjson', ndjson]]) {
       const { result, out: text } = await analyze('--json', path.join(out, 'x.json'), ...args, collection);
       assert.equal(result, 1, `${args.join(' ')}: ${text}`);
-      assert.match(text, /option --(batch|concurrency|resume)/);
+      assert.match(text, /option --(batch|concurrency|resume|json)/);
     }
   });
 });
