@@ -179,9 +179,10 @@ export class FaceAnalysis {
   }
 
   /**
-   * `get` over several images: decodes them, detects on each, then runs the heads on all their faces. Returns one
-   * face list per input, in input order, each identical to what `get` returns for that image alone. Throws on the
-   * first input that fails (an ImageError names it); to keep going past bad files, call `get` per image.
+   * `get` over several images: decodes them, detects on each, then runs the heads on their faces, each image's crops
+   * as one head batch (as `get` runs them, so the results stay identical). Returns one face list per input, in input
+   * order, each equal to what `get` returns for that image alone. Throws on the first input that fails (an
+   * ImageError for a bad image); to keep going past bad files, call `get` per image.
    */
   async getBatch(inputs: readonly ImageInput[], options: Omit<GetOptions, 'timings'> = {}): Promise<Face[][]> {
     const maxNum = options.maxNum ?? 0;
