@@ -106,6 +106,11 @@ export class FaceIndex {
     return this.count;
   }
 
+  /** The enrolled ids, in enrolment order. */
+  identities(): string[] {
+    return [...this.ids];
+  }
+
   /** Whether the identity is enrolled. */
   has(id: string): boolean {
     return this.byId.has(id);
