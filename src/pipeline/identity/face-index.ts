@@ -1,59 +1,20 @@
-import type { Face } from '../face.js';
+import { isFace, normed32, type EmbeddingInput } from './embedding.js';
 import { FaceIndexError, IndexFormatError } from './errors.js';
 import { bestPerIdentity, rankIdentities, sumSquares } from './search-cpu.js';
 import { decodeIndex, encodeIndex, type JsonValue } from './index-file.js';
 import type { ExactGpuSearch, GpuSearchStats, IndexRows } from './search-exact-gpu.js';
 import type { RowPrecision } from './search-gpu-wgsl.js';
+import type { FaceIndexOptions, IndexBackend, SearchHit, SearchOptions } from './face-index-options.js';
 
-/** Where `searchAsync` / `searchManyAsync` run: 'auto' takes a given device or a hardware adapter, else the CPU. */
-export type IndexBackend = 'cpu' | 'webgpu' | 'auto';
-
-/** An embedding, or a Face whose `embedding` is set. */
-export type EmbeddingInput = ArrayLike<number> | Face;
-
-/** Options of a FaceIndex. */
-export interface FaceIndexOptions {
-  /** Embedding length; when omitted, fixed by the first add. */
-  dim?: number;
-  /**
-   * Most embeddings (rows) the index holds; an add beyond it throws FaceIndexError. Default 1,000,000.
-   * The rows are one Float32Array of maxEntries × dim × 4 bytes at most (1M × 512 = 2 GiB), plus 12 bytes per row
-   * of bookkeeping; while it grows, the old and new arrays coexist for one copy (peak ≤ 1.5 × the final size).
-   */
-  maxEntries?: number;
-  /**
-   * Most bytes the rows may take, counted as entries × (dim × 4 + 12); an add beyond it throws FaceIndexError.
-   * Default: no byte bound beyond maxEntries. The GPU mirror's buffers (rows, and one search's work buffers) are
-   * held to the same bound, separately.
-   */
-  maxBytes?: number;
-  /** Where the async searches run (default 'cpu'; the sync `search` / `searchMany` always run on the CPU). */
-  backend?: IndexBackend;
-  /** The GPU device to search on ('webgpu' / 'auto'); without one, 'webgpu' acquires its own (SwiftShader allowed). */
-  device?: GPUDevice;
-  /** How rows are stored on the GPU: 'f32' (default) or 'f16' (half the bytes; results stay exact, see README). */
-  gpuPrecision?: RowPrecision;
-}
-
-/** Options of a search. */
-export interface SearchOptions {
-  /** Most results (default 5). */
-  k?: number;
-  /** Only identities scoring at least this (cosine similarity). */
-  threshold?: number;
-}
-
-/** One search result: the identity, its best cosine similarity to the query, its metadata. */
-export interface SearchHit {
-  id: string;
-  score: number;
-  meta: JsonValue | undefined;
-}
+export type { EmbeddingInput } from './embedding.js';
+export { normed32 } from './embedding.js';
+export type { FaceIndexOptions, IndexBackend, SearchHit, SearchOptions } from './face-index-options.js';
 
 const DEFAULT_MAX_ENTRIES = 1_000_000;
 
 /**
- * A 1:N face index on the CPU: exact brute force over normed embeddings. An identity may hold several embeddings;
+ * A 1:N face index: exact brute force over normed embeddings, on the CPU (`search`) or, when configured, on WebGPU
+ * with the same results (`searchAsync`). An identity may hold several embeddings;
  * its score is its best match. A score is bit for bit `computeSim(normed(query), normed(entry))` (float32), where
  * normed divides by the float32 L2 norm as `Face.normed_embedding` does; ties are ordered by id.
  */
@@ -338,46 +299,17 @@ export class FaceIndex {
   /** The GPU searcher for the configured backend, made on first use; undefined for the CPU. */
   private gpuSearch(): Promise<ExactGpuSearch | undefined> {
     if (this.backend === 'cpu') return Promise.resolve(undefined);
-    this.gpu ??= (async () => {
-      let device = this.device;
-      if (!device) {
-        const { acquireDevice } = await import('../../backends/webgpu/device.js');
-        try {
-          const acquired = await acquireDevice({ allowSoftwareAdapter: this.backend === 'webgpu' });
-          device = acquired.device;
-          this.releaseDevice = () => acquired.release();
-        } catch (error) {
-          if (this.backend === 'auto') return undefined;
-          throw error;
-        }
-        this.device = device;
-      }
-      const { ExactGpuSearch } = await import('./search-exact-gpu.js');
-      this.gpuReady = new ExactGpuSearch(device, this.dimValue!, this.gpuPrecision, this.maxBytes);
-      return this.gpuReady;
-    })();
+    this.gpu ??= import('./search-exact-gpu.js').then(async ({ openExactGpuSearch }) => {
+      const opened = await openExactGpuSearch(this.backend as 'webgpu' | 'auto', this.device, this.dimValue!, this.gpuPrecision, this.maxBytes);
+      if (!opened) return undefined;
+      this.device = opened.device;
+      this.releaseDevice = opened.release;
+      this.gpuReady = opened.search;
+      return opened.search;
+    }).catch((error: unknown) => {
+      this.gpu = undefined; // a later search may try again
+      throw error;
+    });
     return this.gpu;
   }
-}
-
-function isFace(x: EmbeddingInput): x is Face {
-  return typeof x === 'object' && x !== null && 'det_score' in x && 'bbox' in x;
-}
-
-/**
- * The embedding divided by its float32 L2 norm, as float32 (Face.normed_embedding's rule); FaceIndexError for
- * non-finite values or a zero vector.
- */
-export function normed32(e: ArrayLike<number>, what: string): Float32Array {
-  const f = Float32Array.from(e as ArrayLike<number>);
-  let s = 0;
-  for (let i = 0; i < f.length; i++) {
-    const v = f[i]!;
-    if (!Number.isFinite(v)) throw new FaceIndexError(`${what}: value ${i} is ${v}`);
-    s += v * v;
-  }
-  const n = Math.fround(Math.sqrt(s));
-  if (!(n > 0) || !Number.isFinite(n)) throw new FaceIndexError(`${what}: zero (or overflowing) embedding, it has no direction`);
-  for (let i = 0; i < f.length; i++) f[i] = f[i]! / n;
-  return f;
 }

@@ -139,3 +139,21 @@ function rankMap(best: Map<number, number>, ids: readonly string[], k: number, t
   const top = entries.slice(0, k);
   return { identities: top.map((e) => e[0]), scores: top.map((e) => e[1]) };
 }
+
+/**
+ * A searcher on `device`, or on a device acquired for the purpose ('webgpu' accepts a software adapter such as
+ * SwiftShader; 'auto' only hardware, and gives undefined when there is none). `release` frees an acquired device.
+ */
+export async function openExactGpuSearch(backend: 'webgpu' | 'auto', device: GPUDevice | undefined, dim: number, precision: RowPrecision,
+  maxBytes: number): Promise<{ search: ExactGpuSearch; device: GPUDevice; release?: () => void } | undefined> {
+  if (device) return { search: new ExactGpuSearch(device, dim, precision, maxBytes), device };
+  const { acquireDevice } = await import('../../backends/webgpu/device.js');
+  let acquired;
+  try {
+    acquired = await acquireDevice({ allowSoftwareAdapter: backend === 'webgpu' });
+  } catch (error) {
+    if (backend === 'auto') return undefined;
+    throw error;
+  }
+  return { search: new ExactGpuSearch(acquired.device, dim, precision, maxBytes), device: acquired.device, release: () => acquired.release() };
+}
