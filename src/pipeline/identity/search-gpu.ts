@@ -39,14 +39,18 @@ export class GpuRowSearch {
   private scorePipeline: GPUComputePipeline | undefined;
   private mergePipeline: GPUComputePipeline | undefined;
 
+  /** Rows written to the device so far (what crossed the bus), for tests and benchmarks. */
+  rowsWritten = 0;
+
   /**
    * An empty mirror of `dim`-wide rows. `maxBytes` bounds the GPU bytes it holds (rows plus one search's work
-   * buffers); IndexMemoryError beyond it.
+   * buffers); IndexMemoryError beyond it. A shard is at most the device's maxStorageBufferBindingSize and
+   * maxBufferSize, and at most `shardBytes` when given (smaller shards exercise the split on any device).
    */
-  constructor(readonly device: GPUDevice, readonly dim: number, readonly precision: RowPrecision, readonly maxBytes = Infinity) {
+  constructor(readonly device: GPUDevice, readonly dim: number, readonly precision: RowPrecision, readonly maxBytes = Infinity, shardBytes = Infinity) {
     this.stride = Math.ceil(dim / 4) * 4;
     this.rowBytes = this.stride * (precision === 'f32' ? 4 : 2);
-    const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+    const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize, shardBytes);
     const rows = Math.floor(limit / this.rowBytes / CHUNK) * CHUNK;
     if (rows < CHUNK) throw new IndexMemoryError(`a ${dim}-d shard of ${CHUNK} rows exceeds the device's buffer limit of ${limit} bytes`, CHUNK * this.rowBytes, limit);
     this.shardRows = Math.min(rows, MAX_GROUPS * CHUNK);
@@ -55,6 +59,11 @@ export class GpuRowSearch {
   /** Rows on the device. */
   get rows(): number {
     return this.count;
+  }
+
+  /** Row buffers (shards) on the device. */
+  get shardCount(): number {
+    return this.shards.length;
   }
 
   /** GPU bytes the row shards take (their capacity, not just the rows in use). */
@@ -84,6 +93,7 @@ export class GpuRowSearch {
       this.device.queue.writeBuffer(this.shards[shard]!.buffer, offset, staged.buffer, staged.byteOffset, staged.byteLength);
       a = b;
     }
+    this.rowsWritten += to - from;
     this.count = Math.max(this.count, to);
   }
 

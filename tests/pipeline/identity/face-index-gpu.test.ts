@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { acquireDevice, type GpuDevice } from '../../../src/backends/webgpu/device.js';
 import { FaceIndex, IndexMemoryError } from '../../../src/pipeline/identity/index.js';
 import { GpuRowSearch, rowScoreError } from '../../../src/pipeline/identity/search-gpu.js';
+import type { ExactGpuSearch } from '../../../src/pipeline/identity/search-exact-gpu.js';
 import { bestPerIdentity, sumSquares } from '../../../src/pipeline/identity/search-cpu.js';
 import { seededRandom } from '../helpers.js';
 
@@ -69,10 +70,16 @@ test('2000 × 128: GPU search equals CPU search (ids, scores, tie order), before
   assert.equal(top[0]!.score, top[1]!.score);
   assert.ok(top[0]!.id < top[1]!.id);
   const before = index.memoryBytes.gpu;
+  const written = (): number => (index as unknown as { gpuReady: ExactGpuSearch }).gpuReady.mirror.rowsWritten;
+  assert.equal(written(), 2000);
   const rand = seededRandom(9);
   for (let i = 0; i < 300; i++) { const v = randomVector(rand, 128); index.add(`q${i}`, v); cpu.add(`q${i}`, v); }
+  await assertSame(index, cpu, queries, 10);
+  assert.equal(written(), 2300, 'adds upload only the new rows');
+  // p00000 and p00500 hold two rows each, p00999 and q17 one: six holes, filled from the end and uploaded alone.
   for (const id of ['p00000', 'p00500', 'p00999', 'q17']) { index.remove(id); cpu.remove(id); }
   await assertSame(index, cpu, [...queries, randomVector(rand, 128)], 10);
+  assert.ok(written() - 2300 <= 6, `a remove uploads the moved rows only (${written() - 2300})`);
   assert.ok(index.memoryBytes.gpu >= before);
   // Threshold and k = 1 go through the same proof.
   assert.deepEqual(await index.searchManyAsync(queries, { k: 1, threshold: 0.2 }), cpu.searchMany(queries, { k: 1, threshold: 0.2 }));
@@ -133,6 +140,33 @@ test('raw GPU scores lie within rowScoreError of the exact score; f16 recall@10 
   // f16 moves a score by at most ~2⁻¹¹·|s| + a few 1e-5 for 128-d unit vectors; random 3000-row neighbours' 10th and
   // 11th scores are ~1e-2 apart, so at most a near-tie or two may swap: recall ≥ 0.95 (at most 4 of 80 lost).
   assert.ok(recall['f16']! >= 0.95, `f16 recall@10 ${recall['f16']}`);
+});
+
+test('rows split over several shards (a 1 MiB shard bound: 2048 rows of 128 floats) give the same top rows', async () => {
+  const dim = 128, n = 5000, k = 12;
+  const rand = seededRandom(5);
+  const rows = new Float32Array(n * dim);
+  for (let r = 0; r < n; r++) {
+    const v = randomVector(rand, dim);
+    const s = Math.fround(Math.sqrt(sumSquares(v, 0, dim)));
+    for (let i = 0; i < dim; i++) rows[r * dim + i] = v[i]! / s;
+  }
+  // Queries equal to rows in each shard, so every shard holds some query's best row.
+  const picks = [3, 2100, 4999, 4100];
+  const q = new Float32Array(picks.length * dim);
+  picks.forEach((r, j) => q.set(rows.subarray(r * dim, (r + 1) * dim), j * dim));
+  const whole = new GpuRowSearch(gpu.device, dim, 'f32');
+  const split = new GpuRowSearch(gpu.device, dim, 'f32', Infinity, 1 << 20);
+  for (const m of [whole, split]) { m.write(rows, 0, 3000); m.write(rows, 3000, n); }
+  assert.equal(whole.shardCount, 1);
+  assert.equal(split.shardCount, 3);
+  const a = await whole.topRows(q, picks.length, k);
+  const b = await split.topRows(q, picks.length, k);
+  assert.deepEqual(b.rows, a.rows);
+  assert.deepEqual(b.scores, a.scores);
+  picks.forEach((r, j) => assert.equal(b.rows[j * k], r, 'a row is its own best match'));
+  whole.destroy();
+  split.destroy();
 });
 
 test('the byte bound covers the GPU buffers: IndexMemoryError, and the index still answers on the CPU', async () => {
