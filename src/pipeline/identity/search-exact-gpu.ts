@@ -8,6 +8,9 @@ import { bestPerIdentity, rankIdentities, sumSquares } from './search-cpu.js';
 import { GpuRowSearch, MAX_GPU_K, rowScoreError } from './search-gpu.js';
 import { EMPTY_ROW, type RowPrecision } from './search-gpu-wgsl.js';
 
+/** Queries per GPU submission (well under the 65535 workgroups a dispatch dimension allows). */
+const QUERY_BATCH = 256;
+
 /** The index's rows as the searcher reads them (views of FaceIndex's arrays; valid for one call). */
 export interface IndexRows {
   rows: Float32Array;
@@ -81,15 +84,19 @@ export class ExactGpuSearch {
     let ask = Math.min(MAX_GPU_K, Math.max(2 * k, k + 16));
     const stats: GpuSearchStats = { rounds: 0, cpuFallbacks: 0 };
     while (pending.length > 0 && k <= MAX_GPU_K) {
-      const q32 = new Float32Array(pending.length * dim);
-      pending.forEach((q, i) => q32.set(queries.subarray(q * dim, (q + 1) * dim), i * dim));
-      const top = await this.mirror.topRows(q32, pending.length, ask);
-      stats.rounds++;
       const failed: number[] = [];
-      pending.forEach((q, i) => {
-        const r = this.verify(index, queries, q, queryNorm[q]!, top.rows.subarray(i * ask, (i + 1) * ask), top.scores[(i + 1) * ask - 1]!, k, threshold, bound);
-        if (r) out[q] = r; else failed.push(q);
-      });
+      // Batches keep the dispatch's query dimension and the candidate buffers small.
+      for (let b0 = 0; b0 < pending.length; b0 += QUERY_BATCH) {
+        const batch = pending.slice(b0, b0 + QUERY_BATCH);
+        const q32 = new Float32Array(batch.length * dim);
+        batch.forEach((q, i) => q32.set(queries.subarray(q * dim, (q + 1) * dim), i * dim));
+        const top = await this.mirror.topRows(q32, batch.length, ask);
+        stats.rounds++;
+        batch.forEach((q, i) => {
+          const r = this.verify(index, queries, q, queryNorm[q]!, top.rows.subarray(i * ask, (i + 1) * ask), top.scores[(i + 1) * ask - 1]!, k, threshold, bound);
+          if (r) out[q] = r; else failed.push(q);
+        });
+      }
       pending = failed;
       if (ask === MAX_GPU_K) break;
       ask = Math.min(MAX_GPU_K, ask * 4);

@@ -41,14 +41,18 @@ fn better(a: u32, b: u32) -> bool {
   return keys[a] > keys[b] || (keys[a] == keys[b] && vals[a] < vals[b]);
 }
 
-fn sortAndWrite(lid: u32, outBase: u32) {
+// Sorts the first \`live\` pairs (the live ones are always a prefix), padded with empty slots to a power of two at
+// least kOut: a part-filled last chunk, or a small index, sorts only what it holds.
+fn sortAndWrite(lid: u32, outBase: u32, live: u32) {
+  let want = max(max(live, params.kOut), 2u);
+  let size = min(${CHUNK}u, 1u << (32u - countLeadingZeros(want - 1u)));
   workgroupBarrier();
-  for (var k = 2u; k <= ${CHUNK}u; k = k << 1u) {
+  for (var k = 2u; k <= size; k = k << 1u) {
     for (var j = k >> 1u; j > 0u; j = j >> 1u) {
-      for (var p = lid; p < ${CHUNK / 2}u; p = p + ${WORKGROUP}u) {
+      for (var p = lid; p < size / 2u; p = p + ${WORKGROUP}u) {
         let i = ((p & ~(j - 1u)) << 1u) | (p & (j - 1u));
         let l = i + j;
-        // Blocks with bit k clear sort best first, the others best last; the last pass (k = CHUNK) is all best first.
+        // Blocks with bit k clear sort best first, the others best last; the last pass (k = size) is all best first.
         let bestFirst = (i & k) == 0u;
         if (select(better(i, l), better(l, i), bestFirst)) {
           let tk = keys[i]; keys[i] = keys[l]; keys[l] = tk;
@@ -101,7 +105,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     keys[slot] = select(${EMPTY_SCORE}, acc[m], live[m]);
     vals[slot] = select(${EMPTY_ROW}u, params.rowBase + first + slot, live[m]);
   }
-  sortAndWrite(lid, wg.y * params.outStride + params.outOffset + wg.x * params.kOut);
+  sortAndWrite(lid, wg.y * params.outStride + params.outOffset + wg.x * params.kOut, min(${CHUNK}u, params.count - first));
 }
 `;
 }
@@ -123,6 +127,6 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     keys[slot] = select(${EMPTY_SCORE}, bitcast<f32>(c.x), live);
     vals[slot] = select(${EMPTY_ROW}u, c.y, live);
   }
-  sortAndWrite(lid, wg.y * params.outStride + wg.x * params.kOut);
+  sortAndWrite(lid, wg.y * params.outStride + wg.x * params.kOut, min(${CHUNK}u, params.count - first));
 }
 `;

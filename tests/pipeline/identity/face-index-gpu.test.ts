@@ -86,6 +86,15 @@ test('2000 × 128: GPU search equals CPU search (ids, scores, tie order), before
   index.dispose();
 });
 
+test('more queries than one GPU submission takes (256): two batches, the same answers', async () => {
+  const { index, cpu, queries } = build(6, 100, 8, { backend: 'webgpu', device: gpu.device });
+  const rand = seededRandom(7);
+  const many = Array.from({ length: 260 }, (_, i) => (i % 3 === 0 ? queries[i % queries.length]! : randomVector(rand, 8)));
+  await assertSame(index, cpu, many, 3);
+  assert.equal(index.lastGpuStats!.rounds, 2);
+  index.dispose();
+});
+
 test('500 × 512: GPU search equals CPU search, f32 and f16 storage', async () => {
   for (const gpuPrecision of ['f32', 'f16'] as const) {
     const { index, cpu, queries } = build(2, 500, 512, { backend: 'webgpu', device: gpu.device, gpuPrecision });
