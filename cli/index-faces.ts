@@ -1,7 +1,9 @@
 /** What `index add` and `index search` share: option parsing, the detector + recognizer, the faces of an image. */
 import type { BackendName } from '../src/index.js';
-import { FaceAnalysis, loadImage, PipelineOptionError, type Face } from '../src/pipeline/index.js';
+import { existsSync } from 'node:fs';
+import { FaceAnalysis, FaceIndex, loadImage, PipelineOptionError, type Face } from '../src/pipeline/index.js';
 import type { IndexBackend } from '../src/pipeline/identity/index.js';
+import { CliError } from './module-command.js';
 import { parseDetSizes } from '../src/pipeline/detect-size.js';
 import { lastValue, type ParsedArgs } from './args.js';
 
@@ -51,3 +53,9 @@ export async function facesOf(app: FaceAnalysis, image: string): Promise<{ faces
 
 /** bbox rounded to 0.01 px for printing. */
 export const roundBox = (f: Face): number[] => Array.from(f.bbox, (v) => Math.round(v * 100) / 100);
+
+/** The index in `file`; CliError when there is no such file (a corrupted one is IndexFormatError). */
+export async function loadIndexFile(file: string, backend: IndexBackend = 'cpu'): Promise<FaceIndex> {
+  if (!existsSync(file)) throw new CliError(`${file}: no such index file (index add creates one)`);
+  return FaceIndex.load(file, { backend });
+}

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
-import { FaceIndex, INDEX_VERSION, PipelineOptionError } from '../src/pipeline/index.js';
+import { INDEX_VERSION, PipelineOptionError } from '../src/pipeline/index.js';
+import { loadIndexFile } from './index-faces.js';
 import { parseArgs } from './args.js';
 
 export const INDEX_INFO_USAGE = 'insightgpu index info FILE';
@@ -14,7 +15,7 @@ export async function indexInfo(argv: readonly string[]): Promise<number> {
   if (args.flags.has('help')) { process.stdout.write(`${HELP}\n`); return 0; }
   if (args.positional.length !== 1) throw new PipelineOptionError('FILE', 'give exactly one index file');
   const file = args.positional[0]!;
-  const index = await FaceIndex.load(file);
+  const index = await loadIndexFile(file);
   const info = {
     file,
     formatVersion: INDEX_VERSION,

@@ -1,6 +1,6 @@
-import { FaceIndex, PipelineOptionError } from '../src/pipeline/index.js';
+import { PipelineOptionError } from '../src/pipeline/index.js';
 import { parseArgs, parseNumberOption } from './args.js';
-import { backendOption, FACE_OPTIONS, FACE_OPTIONS_HELP, facesOf, openRecognizer, required, roundBox } from './index-faces.js';
+import { backendOption, FACE_OPTIONS, FACE_OPTIONS_HELP, facesOf, loadIndexFile, openRecognizer, required, roundBox } from './index-faces.js';
 
 export const INDEX_SEARCH_USAGE = 'insightgpu index search --index FILE --models DIR [--k 5] [--threshold 0.3] IMAGE…';
 
@@ -20,7 +20,7 @@ export async function indexSearch(argv: readonly string[]): Promise<number> {
   if (k < 1) throw new PipelineOptionError('--k', `must be at least 1, got ${k}`);
   const threshold = parseNumberOption(args, 'threshold', 0.3);
   if (args.positional.length === 0) throw new PipelineOptionError('IMAGE', 'give at least one image');
-  const index = await FaceIndex.load(file, { backend: backendOption(args) });
+  const index = await loadIndexFile(file, backendOption(args));
   const app = await openRecognizer(args);
   const results: unknown[] = [];
   try {

@@ -40,6 +40,10 @@ export interface IndexBenchRow {
   bandwidth_gb_s: number;
   cpu_over_plain: number;
   cpu_over_bound: number;
+  /** The same three on CPU time (this process's user + system), steadier than wall time on a shared machine. */
+  cpu_time_ms: number;
+  cpu_time_over_plain: number;
+  cpu_time_over_bound: number;
   gpu: string;
   gpu_ms?: number;
   gpu_batch_ms?: number;
@@ -79,24 +83,33 @@ function plainLoop(rows: Float32Array, n: number, dim: number, q: Float32Array):
   return best;
 }
 
-/** Bytes per second the machine copies between two 64 MiB arrays (each byte read once and written once). */
-function copyBandwidth(): number {
-  const a = new Float32Array(16 << 20).fill(1), b = new Float32Array(16 << 20);
-  const times: number[] = [];
-  for (let i = 0; i < 7; i++) {
-    const t = performance.now();
-    b.set(a);
-    times.push(performance.now() - t);
-  }
-  // Reads are what a search needs; a copy moves the bytes twice, so its read rate is 2 × bytes / time.
-  return (2 * a.byteLength) / (median(times.slice(2)) / 1000);
+/** This process's CPU time in ms (user + system): on a shared machine it counts only the time we ran. */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
-function timeEach(queries: Float32Array[], runs: number, fn: (q: Float32Array) => void): number {
+/** Median wall-clock and CPU milliseconds of `fn` over the queries × runs (after one untimed call). */
+function timeEach(queries: Float32Array[], runs: number, fn: (q: Float32Array) => void): { wall: number; cpu: number } {
   fn(queries[0]!);
-  const samples: number[] = [];
-  for (let r = 0; r < runs; r++) for (const q of queries) { const t = performance.now(); fn(q); samples.push(performance.now() - t); }
-  return median(samples);
+  const wall: number[] = [], cpu: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    for (const q of queries) {
+      const t = performance.now(), c = cpuMs();
+      fn(q);
+      cpu.push(cpuMs() - c);
+      wall.push(performance.now() - t);
+    }
+  }
+  return { wall: median(wall), cpu: median(cpu) };
+}
+
+/** Bytes per second (wall clock, and per CPU second) that one thread copies between two 64 MiB arrays. */
+function copyBandwidth(): { wall: number; cpu: number } {
+  const a = new Float32Array(16 << 20).fill(1), b = new Float32Array(16 << 20);
+  const t = timeEach([a, a, a, a, a, a], 1, () => b.set(a));
+  // Reads are what a search needs; a copy moves the bytes twice, so its read rate is 2 × bytes / time.
+  return { wall: (2 * a.byteLength) / (t.wall / 1000), cpu: (2 * a.byteLength) / (t.cpu / 1000) };
 }
 
 async function timeEachAsync(queries: Float32Array[], runs: number, fn: (q: Float32Array) => Promise<unknown>): Promise<number> {
@@ -162,15 +175,17 @@ export async function benchIndex(argv: readonly string[]): Promise<number> {
     for (let r = 0; r < n; r++) index.add(`e${r}`, data.subarray(r * dim, (r + 1) * dim));
     sample();
     const exact = index.searchMany(queries, { k }).map((h) => h.map((x) => x.id));
-    const cpuMs = timeEach(queries, runs, (q) => { index.search(q, { k }); });
+    const cpu = timeEach(queries, runs, (q) => { index.search(q, { k }); });
     const batchStart = performance.now();
     for (let r = 0; r < runs; r++) index.searchMany(queries, { k });
     const cpuBatchMs = (performance.now() - batchStart) / (runs * nq);
-    const plainMs = timeEach(queries, runs, (q) => { plainLoop(data, n, dim, q); });
-    const boundMs = ((n * dim * 4) / bandwidth) * 1000;
+    const plain = timeEach(queries, runs, (q) => { plainLoop(data, n, dim, q); });
+    const boundMs = ((n * dim * 4) / bandwidth.wall) * 1000;
+    const boundCpuMs = ((n * dim * 4) / bandwidth.cpu) * 1000;
     const row: IndexBenchRow = {
-      n, dim, k, cpu_ms: cpuMs, cpu_batch_ms: cpuBatchMs, plain_loop_ms: plainMs, bandwidth_bound_ms: boundMs,
-      bandwidth_gb_s: bandwidth / 1e9, cpu_over_plain: cpuMs / plainMs, cpu_over_bound: cpuMs / boundMs,
+      n, dim, k, cpu_ms: cpu.wall, cpu_batch_ms: cpuBatchMs, plain_loop_ms: plain.wall, bandwidth_bound_ms: boundMs,
+      bandwidth_gb_s: bandwidth.wall / 1e9, cpu_over_plain: cpu.wall / plain.wall, cpu_over_bound: cpu.wall / boundMs,
+      cpu_time_ms: cpu.cpu, cpu_time_over_plain: cpu.cpu / plain.cpu, cpu_time_over_bound: cpu.cpu / boundCpuMs,
       gpu: gpu ? (n <= gpuMax ? gpu.description : 'skipped (software adapter, N too large)') : 'none',
       index_cpu_bytes: index.memoryBytes.cpu, peak_rss_bytes: 0,
     };
@@ -183,7 +198,7 @@ export async function benchIndex(argv: readonly string[]): Promise<number> {
       row.hnsw_build_s = (performance.now() - t) / 1000;
       h.setEf(Math.max(ef, k));
       const plainQueries = queries.map((q) => Array.from(q));
-      row.hnsw_ms = timeEach(queries, runs, (q) => { h.searchKnn(plainQueries[queries.indexOf(q)]!, k); });
+      row.hnsw_ms = timeEach(queries, runs, (q) => { h.searchKnn(plainQueries[queries.indexOf(q)]!, k); }).wall;
       row.hnsw_recall = recallOf(plainQueries.map((q) => h.searchKnn(q, k).neighbors.map((r) => `e${r}`)), exact);
       sample();
     }
@@ -193,7 +208,7 @@ export async function benchIndex(argv: readonly string[]): Promise<number> {
     index.dispose();
   }
   printTable(rows);
-  if (v.json) writeFileSync(v.json, JSON.stringify({ bandwidth_gb_s: bandwidth / 1e9, gpu: gpu?.description ?? null, rows }, null, 1));
+  if (v.json) writeFileSync(v.json, JSON.stringify({ bandwidth_gb_s: bandwidth.wall / 1e9, bandwidth_per_cpu_s_gb: bandwidth.cpu / 1e9, gpu: gpu?.description ?? null, rows }, null, 1));
   gpu?.release();
   return 0;
 }
@@ -247,16 +262,17 @@ function printRow(r: IndexBenchRow): void {
 }
 
 function printTable(rows: readonly IndexBenchRow[]): void {
-  const head = ['N', 'cpu ms', 'cpu batch ms/q', 'plain loop ms', 'cpu/plain', 'bw bound ms', 'cpu/bound', 'gpu ms', 'gpu batch ms/q',
+  const head = ['N', 'cpu ms', 'cpu batch ms/q', 'plain loop ms', 'cpu/plain', 'bw bound ms', 'cpu/bound', 'cpu-time ms', 'cpu/plain (cpu t)', 'cpu/bound (cpu t)', 'gpu ms', 'gpu batch ms/q',
     'gpu kernel ms', 'gpu upload ms', 'gpu f16 ms', 'f16 recall', 'cpu/gpu', 'hnsw ms', 'hnsw recall', 'hnsw build s',
     'index cpu', 'index gpu f32/f16', 'peak rss'];
   const body = rows.map((r) => [String(r.n), fmt(r.cpu_ms), fmt(r.cpu_batch_ms), fmt(r.plain_loop_ms), fmt(r.cpu_over_plain), fmt(r.bandwidth_bound_ms),
-    fmt(r.cpu_over_bound), fmt(r.gpu_ms), fmt(r.gpu_batch_ms), fmt(r.gpu_kernel_ms), fmt(r.gpu_upload_ms), fmt(r.gpu_f16_ms), fmt(r.f16_recall, 3),
+    fmt(r.cpu_over_bound), fmt(r.cpu_time_ms), fmt(r.cpu_time_over_plain), fmt(r.cpu_time_over_bound), fmt(r.gpu_ms), fmt(r.gpu_batch_ms), fmt(r.gpu_kernel_ms), fmt(r.gpu_upload_ms), fmt(r.gpu_f16_ms), fmt(r.f16_recall, 3),
     r.gpu_ms ? fmt(r.cpu_ms / r.gpu_ms) : '-', fmt(r.hnsw_ms, 3), fmt(r.hnsw_recall, 3), fmt(r.hnsw_build_s, 1),
     mib(r.index_cpu_bytes), `${mib(r.index_gpu_bytes)}/${mib(r.index_gpu_f16_bytes)}`, mib(r.peak_rss_bytes)]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padStart(widths[i]!)).join(' | ')} |`;
-  console.log(`\nexact top-${rows[0]?.k ?? 10} search, ${rows[0]?.dim ?? 0}-d unit vectors (copy bandwidth ${fmt(rows[0]?.bandwidth_gb_s)} GB/s; bound = N·dim·4 B at that rate)`);
+  console.log(`\nexact top-${rows[0]?.k ?? 10} search, ${rows[0]?.dim ?? 0}-d unit vectors (copy bandwidth ${fmt(rows[0]?.bandwidth_gb_s)} GB/s; bound = N·dim·4 B at that rate;`
+    + ' "cpu t" columns use this process\'s CPU time for both sides)');
   console.log(line(head));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const b of body) console.log(line(b));

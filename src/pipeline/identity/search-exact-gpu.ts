@@ -8,7 +8,8 @@ import { bestPerIdentity, rankIdentities, sumSquares } from './search-cpu.js';
 import { GpuRowSearch, MAX_GPU_K, rowScoreError } from './search-gpu.js';
 import { EMPTY_ROW, type RowPrecision } from './search-gpu-wgsl.js';
 
-/** Queries per GPU submission (well under the 65535 workgroups a dispatch dimension allows). */
+/** Most queries per GPU submission (well under the 65535 workgroups a dispatch dimension allows); fewer when their
+ * candidate lists would pass the device's binding limit. */
 const QUERY_BATCH = 256;
 
 /** The index's rows as the searcher reads them (views of FaceIndex's arrays; valid for one call). */
@@ -86,8 +87,10 @@ export class ExactGpuSearch {
     while (pending.length > 0 && k <= MAX_GPU_K) {
       const failed: number[] = [];
       // Batches keep the dispatch's query dimension and the candidate buffers small.
-      for (let b0 = 0; b0 < pending.length; b0 += QUERY_BATCH) {
-        const batch = pending.slice(b0, b0 + QUERY_BATCH);
+      const perCall = Math.min(QUERY_BATCH, this.mirror.queriesPerCall(ask));
+      if (perCall < 1) break; // too many rows for one query's candidates in a binding: the CPU path answers
+      for (let b0 = 0; b0 < pending.length; b0 += perCall) {
+        const batch = pending.slice(b0, b0 + perCall);
         const q32 = new Float32Array(batch.length * dim);
         batch.forEach((q, i) => q32.set(queries.subarray(q * dim, (q + 1) * dim), i * dim));
         const top = await this.mirror.topRows(q32, batch.length, ask);

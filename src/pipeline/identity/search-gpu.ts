@@ -34,6 +34,7 @@ export class GpuRowSearch {
   readonly stride: number;
   private readonly shardRows: number;
   private readonly rowBytes: number;
+  private readonly bindingLimit: number;
   private shards: Shard[] = [];
   private count = 0;
   private scorePipeline: GPUComputePipeline | undefined;
@@ -50,7 +51,8 @@ export class GpuRowSearch {
   constructor(readonly device: GPUDevice, readonly dim: number, readonly precision: RowPrecision, readonly maxBytes = Infinity, shardBytes = Infinity) {
     this.stride = Math.ceil(dim / 4) * 4;
     this.rowBytes = this.stride * (precision === 'f32' ? 4 : 2);
-    const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize, shardBytes);
+    this.bindingLimit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+    const limit = Math.min(this.bindingLimit, shardBytes);
     const rows = Math.floor(limit / this.rowBytes / CHUNK) * CHUNK;
     if (rows < CHUNK) throw new IndexMemoryError(`a ${dim}-d shard of ${CHUNK} rows exceeds the device's buffer limit of ${limit} bytes`, CHUNK * this.rowBytes, limit);
     this.shardRows = Math.min(rows, MAX_GROUPS * CHUNK);
@@ -69,6 +71,11 @@ export class GpuRowSearch {
   /** GPU bytes the row shards take (their capacity, not just the rows in use). */
   get rowBufferBytes(): number {
     return this.shards.reduce((s, b) => s + b.buffer.size, 0);
+  }
+
+  /** Most queries one `topRows` call may take for k candidates: its candidate list must fit one buffer binding. */
+  queriesPerCall(k: number): number {
+    return Math.floor(this.bindingLimit / (this.firstPassCandidates(k) * 8));
   }
 
   /** GPU bytes a search of `queries` queries for `k` candidates adds while it runs (queries, candidates, read-back). */
@@ -108,6 +115,9 @@ export class GpuRowSearch {
    */
   async topRows(queries: Float32Array, n: number, k: number): Promise<GpuTopRows> {
     if (!(k >= 1 && k <= MAX_GPU_K)) throw new RangeError(`k must be in [1, ${MAX_GPU_K}], got ${k}`);
+    if (n > this.queriesPerCall(k)) {
+      throw new IndexMemoryError(`${n} queries × ${this.firstPassCandidates(k)} candidates exceed one buffer binding`, n * this.firstPassCandidates(k) * 8, this.bindingLimit);
+    }
     const need = this.rowBufferBytes + this.searchBytes(n, k);
     if (need > this.maxBytes) throw new IndexMemoryError(`a search of ${n} queries needs ${need} GPU bytes`, need, this.maxBytes);
     if (this.count === 0) return { k, rows: new Uint32Array(n * k).fill(EMPTY_ROW), scores: new Float32Array(n * k).fill(-Infinity) };

@@ -78,6 +78,9 @@ describe('insightgpu index', () => {
     assert.equal(refused.code, 1);
     assert.match(refused.out, /checksum mismatch/);
     assert.equal((await run(['index', 'frobnicate'])).code, 1);
+    const missing = await run(['index', 'info', path.join(dir, 'none.igfx')]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.out, /no such index file/);
   });
 
   it('cluster: six golden faces and a noisy copy of each give six clusters of two; error and torn lines are skipped', async () => {
