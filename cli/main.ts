@@ -3,6 +3,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InsightGpuError } from '../src/index.js';
 import { ANALYZE_HELP, ANALYZE_USAGE, analyzeCommand } from './analyze.js';
 import { COMPARE_USAGE, compareCommand } from './compare.js';
+import { INDEX_USAGE, indexCommand } from './index-command.js';
 import { CliError, runModuleCommand } from './module-command.js';
 import { SWAP_USAGE, swapCommand } from './swap.js';
 import { VIDEO_USAGE, videoCommand } from './video.js';
@@ -47,6 +48,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         return 0;
       case 'swap': return await swapCommand(rest);
       case 'video': return await videoCommand(rest);
+      case 'index': return await indexCommand(rest);
       case 'fetch-models': return await runModuleCommand('models/fetch/cli', 'fetchModelsCommand', rest);
       case 'forge-models': return await runModuleCommand('models/forge/cli', 'forgeModelsCommand', rest);
       case 'bench': return await runModuleCommand('bench/node/bench', 'main', rest);

@@ -46,8 +46,8 @@ export type { INSwapperOptions, SwapOptions, SwapCrop, SwapSource, SwapTarget } 
 export { pasteBack, pasteMask } from './swap/paste-back.js';
 export type { PasteMask } from './swap/paste-back.js';
 export type { PixelRegion } from './swap/region.js';
-export { FaceIndex, clusterFaces, FaceIndexError, IndexFormatError, INDEX_MAGIC, INDEX_VERSION } from './identity/index.js';
-export type { FaceIndexOptions, SearchOptions, SearchHit, EmbeddingInput, ClusterOptions, JsonValue } from './identity/index.js';
 export { IndexedDbIndexStore, IndexStoreError, DEFAULT_INDEX_DATABASE } from './identity/index.js';
 export type { StoredIndexInfo, IndexStoreOptions, IndexStoreFailure } from './identity/index.js';
 export * from './tracking/index.js';
+export { FaceIndex, clusterFaces, FaceIndexError, IndexFormatError, IndexMemoryError, INDEX_MAGIC, INDEX_VERSION } from './identity/index.js';
+export type { FaceIndexOptions, SearchOptions, SearchHit, EmbeddingInput, ClusterOptions, JsonValue, IndexBackend, RowPrecision, GpuSearchStats } from './identity/index.js';

@@ -1,9 +1,7 @@
 import { PipelineOptionError } from '../errors.js';
-import type { EmbeddingInput } from './face-index.js';
-import { normed32 } from './face-index.js';
+import { isFace, normed32, type EmbeddingInput } from './embedding.js';
 import { FaceIndexError } from './errors.js';
 import { sumSquares } from './search-cpu.js';
-import type { Face } from '../face.js';
 
 /** Options of clusterFaces. */
 export interface ClusterOptions {
@@ -78,8 +76,4 @@ export function clusterFaces(embeddings: readonly EmbeddingInput[], options: Clu
     if (!remap.has(l)) remap.set(l, remap.size);
     return remap.get(l)!;
   });
-}
-
-function isFace(x: EmbeddingInput): x is Face {
-  return typeof x === 'object' && x !== null && 'det_score' in x && 'bbox' in x;
 }

@@ -15,3 +15,10 @@ export class IndexFormatError extends InsightGpuError {
     super(offset === undefined ? `invalid face-index file: ${why}` : `invalid face-index file at byte ${offset}: ${why}`, options);
   }
 }
+
+/** The index would take more memory than its bound (maxBytes) or a device buffer allows. */
+export class IndexMemoryError extends FaceIndexError {
+  constructor(why: string, readonly neededBytes: number, readonly limitBytes: number) {
+    super(`${why}, above the bound of ${limitBytes} bytes`);
+  }
+}

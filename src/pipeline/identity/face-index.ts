@@ -1,47 +1,20 @@
-import type { Face } from '../face.js';
+import { isFace, normed32, type EmbeddingInput } from './embedding.js';
 import { FaceIndexError, IndexFormatError } from './errors.js';
-import { bestPerIdentity, sumSquares } from './search-cpu.js';
+import { bestPerIdentity, rankIdentities, sumSquares } from './search-cpu.js';
 import { decodeIndex, encodeIndex, type JsonValue } from './index-file.js';
+import type { ExactGpuSearch, GpuSearchStats, IndexRows } from './search-exact-gpu.js';
+import type { RowPrecision } from './search-gpu-wgsl.js';
+import type { FaceIndexOptions, IndexBackend, SearchHit, SearchOptions } from './face-index-options.js';
 
-/** An embedding, or a Face whose `embedding` is set. */
-export type EmbeddingInput = ArrayLike<number> | Face;
-
-/** Options of a FaceIndex. */
-export interface FaceIndexOptions {
-  /** Embedding length; when omitted, fixed by the first add. */
-  dim?: number;
-  /**
-   * Most embeddings (rows) the index holds; an add beyond it throws FaceIndexError. Default 1,000,000.
-   * The rows are one Float32Array of maxEntries × dim × 4 bytes at most (1M × 512 = 2 GiB), plus 12 bytes per row
-   * of bookkeeping; while it grows, the old and new arrays coexist for one copy (peak ≤ 1.5 × the final size).
-   */
-  maxEntries?: number;
-  /**
-   * Most bytes the rows may take, counted as entries × (dim × 4 + 12); an add beyond it throws FaceIndexError.
-   * Default: no byte bound beyond maxEntries.
-   */
-  maxBytes?: number;
-}
-
-/** Options of a search. */
-export interface SearchOptions {
-  /** Most results (default 5). */
-  k?: number;
-  /** Only identities scoring at least this (cosine similarity). */
-  threshold?: number;
-}
-
-/** One search result: the identity, its best cosine similarity to the query, its metadata. */
-export interface SearchHit {
-  id: string;
-  score: number;
-  meta: JsonValue | undefined;
-}
+export type { EmbeddingInput } from './embedding.js';
+export { normed32 } from './embedding.js';
+export type { FaceIndexOptions, IndexBackend, SearchHit, SearchOptions } from './face-index-options.js';
 
 const DEFAULT_MAX_ENTRIES = 1_000_000;
 
 /**
- * A 1:N face index on the CPU: exact brute force over normed embeddings. An identity may hold several embeddings;
+ * A 1:N face index: exact brute force over normed embeddings, on the CPU (`search`) or, when configured, on WebGPU
+ * with the same results (`searchAsync`). An identity may hold several embeddings;
  * its score is its best match. A score is bit for bit `computeSim(normed(query), normed(entry))` (float32), where
  * normed divides by the float32 L2 norm as `Face.normed_embedding` does; ties are ordered by id.
  */
@@ -56,10 +29,21 @@ export class FaceIndex {
   private ids: string[] = [];
   private meta: (JsonValue | undefined)[] = [];
   private readonly byId = new Map<string, number>();
+  private readonly backend: IndexBackend;
+  private readonly gpuPrecision: RowPrecision;
+  private device: GPUDevice | undefined;
+  private releaseDevice: (() => void) | undefined;
+  private gpu: Promise<ExactGpuSearch | undefined> | undefined;
+  private gpuReady: ExactGpuSearch | undefined;
 
-  /** An empty index; FaceIndexError for a non-positive dim or bound. */
+  /** An empty index; FaceIndexError for a non-positive dim or bound, or an unknown backend or precision. */
   constructor(options: FaceIndexOptions = {}) {
-    const { dim, maxEntries = DEFAULT_MAX_ENTRIES, maxBytes = Infinity } = options;
+    const { dim, maxEntries = DEFAULT_MAX_ENTRIES, maxBytes = Infinity, backend = 'cpu', device, gpuPrecision = 'f32' } = options;
+    if (!['cpu', 'webgpu', 'auto'].includes(backend)) throw new FaceIndexError(`backend must be 'cpu', 'webgpu' or 'auto', got '${String(backend)}'`);
+    if (gpuPrecision !== 'f32' && gpuPrecision !== 'f16') throw new FaceIndexError(`gpuPrecision must be 'f32' or 'f16', got '${String(gpuPrecision)}'`);
+    this.backend = backend;
+    this.device = device;
+    this.gpuPrecision = gpuPrecision;
     if (!(maxBytes > 0)) throw new FaceIndexError(`maxBytes must be positive, got ${maxBytes}`);
     this.maxBytes = maxBytes;
     if (dim !== undefined && !(Number.isInteger(dim) && dim > 0)) throw new FaceIndexError(`dim must be a positive integer, got ${dim}`);
@@ -81,6 +65,11 @@ export class FaceIndex {
   /** Number of embeddings over all identities. */
   get entries(): number {
     return this.count;
+  }
+
+  /** The enrolled ids, in enrolment order. */
+  identities(): string[] {
+    return [...this.ids];
   }
 
   /** Whether the identity is enrolled. */
@@ -118,23 +107,29 @@ export class FaceIndex {
     this.count++;
   }
 
-  /** Remove an identity and all its embeddings; whether it was enrolled. O(entries × dim). */
+  /**
+   * Remove an identity and all its embeddings; whether it was enrolled. The last rows move into the holes, so a GPU
+   * mirror re-uploads only those rows. O(entries) over the owner numbers, O(removed × dim) copying.
+   */
   remove(id: string): boolean {
     const gone = this.byId.get(id);
     if (gone === undefined) return false;
     const dim = this.dimValue!;
-    let w = 0;
-    for (let r = 0; r < this.count; r++) {
-      const o = this.owner[r]!;
-      if (o === gone) continue;
-      if (w !== r) {
-        this.rows.copyWithin(w * dim, r * dim, (r + 1) * dim);
-        this.rowSq[w] = this.rowSq[r]!;
+    let end = this.count;
+    for (let r = 0; r < end; r++) {
+      if (this.owner[r] !== gone) continue;
+      while (end > r + 1 && this.owner[end - 1] === gone) end--;
+      end--;
+      if (end > r) {
+        this.rows.copyWithin(r * dim, end * dim, (end + 1) * dim);
+        this.rowSq[r] = this.rowSq[end]!;
+        this.owner[r] = this.owner[end]!;
+        this.gpuReady?.rowChanged(r);
       }
-      this.owner[w] = o > gone ? o - 1 : o;
-      w++;
     }
-    this.count = w;
+    this.count = end;
+    for (let r = 0; r < end; r++) if (this.owner[r]! > gone) this.owner[r]!--;
+    this.gpuReady?.truncated(end);
     this.ids.splice(gone, 1);
     this.meta.splice(gone, 1);
     this.byId.clear();
@@ -166,9 +161,59 @@ export class FaceIndex {
       for (let i = 0; i < n; i++) q.set(vectors[b0 + i]!, i * dim);
       const best = new Float64Array(n * identities).fill(-Infinity);
       bestPerIdentity(q, n, this.rows, this.rowSq, this.owner, this.count, dim, identities, best);
-      for (let i = 0; i < n; i++) out.push(this.topK(best, i * identities, k, threshold));
+      for (let i = 0; i < n; i++) out.push(this.hits(rankIdentities(best.subarray(i * identities, (i + 1) * identities), this.ids, k, threshold)));
     }
     return out;
+  }
+
+  /** `search` on the configured backend (GPU or CPU); the same ids and scores as `search`, bit for bit. */
+  async searchAsync(embeddingOrFace: EmbeddingInput, options: SearchOptions = {}): Promise<SearchHit[]> {
+    return (await this.searchManyAsync([embeddingOrFace], options))[0]!;
+  }
+
+  /**
+   * `searchMany` on the configured backend. On the GPU the rows added or moved since the last search upload first;
+   * the GPU proposes candidates and the CPU confirms them exactly (README: GPU search), so the result equals
+   * `searchMany`'s. IndexMemoryError when the GPU buffers would pass maxBytes.
+   */
+  async searchManyAsync(queries: readonly EmbeddingInput[], options: SearchOptions = {}): Promise<SearchHit[][]> {
+    const { k = 5, threshold = -Infinity } = options;
+    const gpu = this.dimValue !== undefined && this.count > 0 && k > 0 && queries.length > 0 ? await this.gpuSearch() : undefined;
+    if (!gpu) return this.searchMany(queries, options);
+    if (!(Number.isInteger(k) && k >= 0)) throw new FaceIndexError(`k must be a non-negative integer, got ${k}`);
+    if (Number.isNaN(threshold)) throw new FaceIndexError('threshold is NaN');
+    const dim = this.dimValue!;
+    const q = new Float32Array(queries.length * dim);
+    queries.forEach((x, i) => q.set(normed32(this.vector(x, `query ${i}`), `query ${i}`), i * dim));
+    const ranked = await gpu.rank(this.view(), q, queries.length, k, threshold);
+    return ranked.map((r) => this.hits(r));
+  }
+
+  /** The backend the async searches use now ('webgpu' once a device is in use). */
+  async activeBackend(): Promise<'cpu' | 'webgpu'> {
+    return this.dimValue !== undefined && (await this.gpuSearch()) ? 'webgpu' : 'cpu';
+  }
+
+  /** GPU rounds and CPU fallbacks of the last GPU search (undefined before one). */
+  get lastGpuStats(): GpuSearchStats | undefined {
+    return this.gpuReady?.lastStats;
+  }
+
+  /** Bytes held now: `cpu` the row arrays (their capacity), `gpu` the GPU mirror's row buffers. */
+  get memoryBytes(): { cpu: number; gpu: number } {
+    return { cpu: this.rows.byteLength + this.rowSq.byteLength + this.owner.byteLength, gpu: this.gpuReady?.mirror.rowBufferBytes ?? 0 };
+  }
+
+  /** Frees the GPU mirror, and the device when the index acquired it (a later async search starts again). */
+  dispose(): void {
+    this.gpuReady?.mirror.destroy();
+    this.gpuReady = undefined;
+    this.gpu = undefined;
+    if (this.releaseDevice) {
+      this.releaseDevice();
+      this.releaseDevice = undefined;
+      this.device = undefined;
+    }
   }
 
   /** The index in the documented single-file format (README.md in this folder). */
@@ -243,48 +288,28 @@ export class FaceIndex {
     this.owner = grow(this.owner, (n) => new Int32Array(n), 1);
   }
 
-  private topK(best: Float64Array, base: number, k: number, threshold: number): SearchHit[] {
-    // A sorted list of at most k identity numbers, kept by insertion (k is small).
-    const top: number[] = [];
-    const better = (a: number, b: number): boolean => {
-      const sa = best[base + a]!, sb = best[base + b]!;
-      return sa > sb || (sa === sb && this.ids[a]! < this.ids[b]!);
-    };
-    if (k === 0) return [];
-    for (let o = 0; o < this.ids.length; o++) {
-      const s = best[base + o]!;
-      if (!(s >= threshold)) continue;
-      if (top.length === k && !better(o, top[k - 1]!)) continue;
-      let p = top.length === k ? k - 1 : top.length;
-      if (top.length < k) top.push(o);
-      while (p > 0 && better(o, top[p - 1]!)) {
-        top[p] = top[p - 1]!;
-        p--;
-      }
-      top[p] = o;
-    }
-    return top.map((o) => ({ id: this.ids[o]!, score: best[base + o]!, meta: this.meta[o] }));
+  private view(): IndexRows {
+    return { rows: this.rows, rowSq: this.rowSq, owner: this.owner, count: this.count, dim: this.dimValue!, ids: this.ids };
   }
-}
 
-function isFace(x: EmbeddingInput): x is Face {
-  return typeof x === 'object' && x !== null && 'det_score' in x && 'bbox' in x;
-}
-
-/**
- * The embedding divided by its float32 L2 norm, as float32 (Face.normed_embedding's rule); FaceIndexError for
- * non-finite values or a zero vector.
- */
-export function normed32(e: ArrayLike<number>, what: string): Float32Array {
-  const f = Float32Array.from(e as ArrayLike<number>);
-  let s = 0;
-  for (let i = 0; i < f.length; i++) {
-    const v = f[i]!;
-    if (!Number.isFinite(v)) throw new FaceIndexError(`${what}: value ${i} is ${v}`);
-    s += v * v;
+  private hits(r: { identities: number[]; scores: number[] }): SearchHit[] {
+    return r.identities.map((o, i) => ({ id: this.ids[o]!, score: r.scores[i]!, meta: this.meta[o] }));
   }
-  const n = Math.fround(Math.sqrt(s));
-  if (!(n > 0) || !Number.isFinite(n)) throw new FaceIndexError(`${what}: zero (or overflowing) embedding, it has no direction`);
-  for (let i = 0; i < f.length; i++) f[i] = f[i]! / n;
-  return f;
+
+  /** The GPU searcher for the configured backend, made on first use; undefined for the CPU. */
+  private gpuSearch(): Promise<ExactGpuSearch | undefined> {
+    if (this.backend === 'cpu') return Promise.resolve(undefined);
+    this.gpu ??= import('./search-exact-gpu.js').then(async ({ openExactGpuSearch }) => {
+      const opened = await openExactGpuSearch(this.backend as 'webgpu' | 'auto', this.device, this.dimValue!, this.gpuPrecision, this.maxBytes);
+      if (!opened) return undefined;
+      this.device = opened.device;
+      this.releaseDevice = opened.release;
+      this.gpuReady = opened.search;
+      return opened.search;
+    }).catch((error: unknown) => {
+      this.gpu = undefined; // a later search may try again
+      throw error;
+    });
+    return this.gpu;
+  }
 }

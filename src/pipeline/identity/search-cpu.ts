@@ -1,6 +1,7 @@
 /**
  * Exact brute-force scoring over a contiguous Float32Array of rows (row r at [r*dim, (r+1)*dim)). No per-entry
- * objects: rows are visited in blocks so a block stays in cache while every query of a batch is scored against it.
+ * objects: rows are visited in blocks so a block stays in cache while every query of a batch is scored against it,
+ * and four rows are scored at once so the four independent sums hide the latency of each other's additions.
  */
 
 /** Rows per block; 256 rows × 512 floats = 512 KiB, about an L2's worth. */
@@ -18,7 +19,8 @@ export function sumSquares(data: Float32Array, offset: number, dim: number): num
 
 /**
  * For each query q and each identity, the best score over that identity's rows, written to best[q * identities + id].
- * Scores are `Math.fround(dot / (Math.sqrt(nq) * Math.sqrt(nr)))`, bit for bit what computeSim(query, row) returns.
+ * Scores are `Math.fround(dot / (Math.sqrt(nq) * Math.sqrt(nr)))`, bit for bit what computeSim(query, row) returns:
+ * each dot is one double sum in index order, whichever rows share the loop.
  * `best` must be filled with -Infinity by the caller.
  */
 export function bestPerIdentity(
@@ -27,20 +29,65 @@ export function bestPerIdentity(
 ): void {
   const qSq = new Float64Array(queryCount);
   for (let q = 0; q < queryCount; q++) qSq[q] = Math.sqrt(sumSquares(queries, q * dim, dim));
+  const keep = (q: number, r: number, dot: number): void => {
+    const score = Math.fround(dot / (qSq[q]! * Math.sqrt(rowSq[r]!)));
+    const slot = q * identities + owner[r]!;
+    if (score > best[slot]!) best[slot] = score;
+  };
   for (let start = 0; start < rowCount; start += ROW_BLOCK) {
     const end = Math.min(rowCount, start + ROW_BLOCK);
     for (let q = 0; q < queryCount; q++) {
       const qo = q * dim;
-      const nq = qSq[q]!;
-      const bo = q * identities;
-      for (let r = start; r < end; r++) {
+      let r = start;
+      for (; r + 4 <= end; r += 4) {
+        const r0 = r * dim, r1 = r0 + dim, r2 = r1 + dim, r3 = r2 + dim;
+        let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+        for (let i = 0; i < dim; i++) {
+          const x = queries[qo + i]!;
+          d0 += x * rows[r0 + i]!;
+          d1 += x * rows[r1 + i]!;
+          d2 += x * rows[r2 + i]!;
+          d3 += x * rows[r3 + i]!;
+        }
+        keep(q, r, d0);
+        keep(q, r + 1, d1);
+        keep(q, r + 2, d2);
+        keep(q, r + 3, d3);
+      }
+      for (; r < end; r++) {
         const ro = r * dim;
         let dot = 0;
         for (let i = 0; i < dim; i++) dot += queries[qo + i]! * rows[ro + i]!;
-        const score = Math.fround(dot / (nq * Math.sqrt(rowSq[r]!)));
-        const slot = bo + owner[r]!;
-        if (score > best[slot]!) best[slot] = score;
+        keep(q, r, dot);
       }
     }
   }
+}
+
+/**
+ * The k best identities of one query's per-identity scores (`best[o]`, -Infinity for none), best first: score
+ * descending, then id ascending; only scores ≥ threshold.
+ */
+export function rankIdentities(best: Float64Array, ids: readonly string[], k: number, threshold: number): { identities: number[]; scores: number[] } {
+  // A sorted list of at most k identity numbers, kept by insertion (k is small).
+  const top: number[] = [];
+  const better = (a: number, b: number): boolean => {
+    const sa = best[a]!, sb = best[b]!;
+    return sa > sb || (sa === sb && ids[a]! < ids[b]!);
+  };
+  if (k > 0) {
+    for (let o = 0; o < best.length; o++) {
+      const s = best[o]!;
+      if (!(s >= threshold)) continue;
+      if (top.length === k && !better(o, top[k - 1]!)) continue;
+      let p = top.length === k ? k - 1 : top.length;
+      if (top.length < k) top.push(o);
+      while (p > 0 && better(o, top[p - 1]!)) {
+        top[p] = top[p - 1]!;
+        p--;
+      }
+      top[p] = o;
+    }
+  }
+  return { identities: top, scores: top.map((o) => best[o]!) };
 }

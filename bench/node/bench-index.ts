@@ -1,0 +1,279 @@
+/**
+ * Face-index benchmark: exact top-k search over N random unit vectors (default 512-d, N = 10k, 100k, 1M), in one run:
+ * - the CPU path (`FaceIndex.search`, one query; and `searchMany` of a batch, per query);
+ * - a plain Float32Array dot-product loop over the same rows (one sum per row, best kept), and the memory-bandwidth
+ *   bound of reading the rows once (bandwidth measured here by TypedArray copies), with the CPU path's ratio to both;
+ * - the GPU path (`searchAsync` on WebGPU: kernel + exact confirmation), f32 and f16 rows, with f16's raw recall@k;
+ * - hnswlib-node ('cosine' space) as the approximate peer: build time, latency and recall@k against the exact result;
+ * - peak memory per N (the index's CPU and GPU bytes, and the process's RSS).
+ * A benchmark, not a test: it prints medians and ratios and never asserts on time.
+ *
+ *   npm run bench -- --index [--sizes 10000,100000,1000000] [--dim 512] [--k 10] [--queries 16] [--runs 5]
+ *                   [--gpu auto|off|software] [--gpu-max N] [--hnsw-max N] [--ef 64] [--json FILE]
+ */
+import { writeFileSync } from 'node:fs';
+import { acquireDevice, type GpuDevice } from '../../src/backends/webgpu/device.js';
+import { FaceIndex } from '../../src/pipeline/identity/index.js';
+import { GpuRowSearch } from '../../src/pipeline/identity/search-gpu.js';
+import { Prng } from '../../models/forge/prng.js';
+import { BenchUsageError, integerFlag, parseFlags } from './bench-args.js';
+import { median } from './bench-util.js';
+
+export const INDEX_BENCH_USAGE = `usage: npm run bench -- --index [--sizes 10000,100000,1000000] [--dim 512] [--k 10] [--queries 16] [--runs 5]
+                        [--gpu auto|off|software] [--gpu-max N] [--hnsw-max N] [--ef 64] [--json FILE]
+  --sizes       entry counts N (default 10000,100000,1000000)
+  --queries     distinct queries per N (default 16); latencies are medians over queries × runs
+  --gpu         auto (default): a hardware adapter when there is one; software: SwiftShader too; off: CPU only
+  --gpu-max N   largest N searched on the GPU (default: all on hardware, 10000 on a software adapter)
+  --hnsw-max N  largest N given to hnswlib-node (default 100000: its build is single-threaded and slow beyond)
+  --ef N        hnswlib's search breadth (default 64; M 16, efConstruction 100)`;
+
+/** One N's measurements (milliseconds per query unless named otherwise). */
+export interface IndexBenchRow {
+  n: number;
+  dim: number;
+  k: number;
+  cpu_ms: number;
+  cpu_batch_ms: number;
+  plain_loop_ms: number;
+  bandwidth_bound_ms: number;
+  bandwidth_gb_s: number;
+  cpu_over_plain: number;
+  cpu_over_bound: number;
+  /** The same three on CPU time (this process's user + system), steadier than wall time on a shared machine. */
+  cpu_time_ms: number;
+  cpu_time_over_plain: number;
+  cpu_time_over_bound: number;
+  gpu: string;
+  gpu_ms?: number;
+  gpu_batch_ms?: number;
+  gpu_kernel_ms?: number;
+  gpu_upload_ms?: number;
+  gpu_f16_ms?: number;
+  f16_recall?: number;
+  hnsw_build_s?: number;
+  hnsw_ms?: number;
+  hnsw_recall?: number;
+  index_cpu_bytes: number;
+  index_gpu_bytes?: number;
+  index_gpu_f16_bytes?: number;
+  peak_rss_bytes: number;
+}
+
+function unitRows(prng: Prng, n: number, dim: number): Float32Array {
+  const rows = prng.fillRange(n * dim, -1, 1);
+  for (let r = 0; r < n; r++) {
+    let s = 0;
+    for (let i = 0; i < dim; i++) s += rows[r * dim + i]! ** 2;
+    const norm = Math.fround(Math.sqrt(s));
+    for (let i = 0; i < dim; i++) rows[r * dim + i] = rows[r * dim + i]! / norm;
+  }
+  return rows;
+}
+
+/** The peer loop: one double sum per row in index order, the best score kept (what a first implementation writes). */
+function plainLoop(rows: Float32Array, n: number, dim: number, q: Float32Array): number {
+  let best = -Infinity;
+  for (let r = 0; r < n; r++) {
+    let dot = 0;
+    const o = r * dim;
+    for (let i = 0; i < dim; i++) dot += q[i]! * rows[o + i]!;
+    if (dot > best) best = dot;
+  }
+  return best;
+}
+
+/** This process's CPU time in ms (user + system): on a shared machine it counts only the time we ran. */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** Median wall-clock and CPU milliseconds of `fn` over the queries × runs (after one untimed call). */
+function timeEach(queries: Float32Array[], runs: number, fn: (q: Float32Array) => void): { wall: number; cpu: number } {
+  fn(queries[0]!);
+  const wall: number[] = [], cpu: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    for (const q of queries) {
+      const t = performance.now(), c = cpuMs();
+      fn(q);
+      cpu.push(cpuMs() - c);
+      wall.push(performance.now() - t);
+    }
+  }
+  return { wall: median(wall), cpu: median(cpu) };
+}
+
+/** Bytes per second (wall clock, and per CPU second) that one thread copies between two 64 MiB arrays. */
+function copyBandwidth(): { wall: number; cpu: number } {
+  const a = new Float32Array(16 << 20).fill(1), b = new Float32Array(16 << 20);
+  const t = timeEach([a, a, a, a, a, a], 1, () => b.set(a));
+  // Reads are what a search needs; a copy moves the bytes twice, so its read rate is 2 × bytes / time.
+  return { wall: (2 * a.byteLength) / (t.wall / 1000), cpu: (2 * a.byteLength) / (t.cpu / 1000) };
+}
+
+async function timeEachAsync(queries: Float32Array[], runs: number, fn: (q: Float32Array) => Promise<unknown>): Promise<number> {
+  await fn(queries[0]!);
+  const samples: number[] = [];
+  for (let r = 0; r < runs; r++) for (const q of queries) { const t = performance.now(); await fn(q); samples.push(performance.now() - t); }
+  return median(samples);
+}
+
+const recallOf = (got: readonly (readonly string[])[], want: readonly (readonly string[])[]): number =>
+  got.reduce((s, g, i) => s + g.filter((id) => want[i]!.includes(id)).length, 0) / want.reduce((s, w) => s + w.length, 0);
+
+async function loadHnsw(): Promise<(typeof import('hnswlib-node'))['HierarchicalNSW'] | undefined> {
+  try {
+    // A CommonJS addon: under ESM its exports arrive as the default export.
+    const mod = (await import('hnswlib-node')) as typeof import('hnswlib-node') & { default?: typeof import('hnswlib-node') };
+    const found = mod.HierarchicalNSW ?? mod.default?.HierarchicalNSW;
+    if (!found) throw new Error('no HierarchicalNSW export');
+    return found;
+  } catch (error) {
+    console.error(`hnswlib-node unavailable (${(error as Error).message.split('\n')[0]}); its columns are '-'`);
+    return undefined;
+  }
+}
+
+/** `npm run bench -- --index …`: returns the exit code. */
+export async function benchIndex(argv: readonly string[]): Promise<number> {
+  const v = parseFlags(argv, {
+    index: { type: 'boolean' }, sizes: { type: 'string', default: '10000,100000,1000000' }, dim: { type: 'string', default: '512' },
+    k: { type: 'string', default: '10' }, queries: { type: 'string', default: '16' }, runs: { type: 'string', default: '5' },
+    gpu: { type: 'string', default: 'auto' }, 'gpu-max': { type: 'string' }, 'hnsw-max': { type: 'string', default: '100000' },
+    ef: { type: 'string', default: '64' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  });
+  if (v.help) { console.log(INDEX_BENCH_USAGE); return 0; }
+  const sizes = v.sizes.split(',').map((s) => integerFlag('sizes', s.trim(), 1));
+  const dim = integerFlag('dim', v.dim, 1), k = integerFlag('k', v.k, 1), nq = integerFlag('queries', v.queries, 1);
+  const runs = integerFlag('runs', v.runs, 1), hnswMax = integerFlag('hnsw-max', v['hnsw-max'], 0), ef = integerFlag('ef', v.ef, 1);
+  if (!['auto', 'off', 'software'].includes(v.gpu)) throw new BenchUsageError(`--gpu must be auto, off or software, not '${v.gpu}'`);
+  let gpu: GpuDevice | undefined;
+  if (v.gpu !== 'off') {
+    if (v.gpu === 'software') process.env['VK_ICD_FILENAMES'] ??= '/usr/lib/chromium/vk_swiftshader_icd.json';
+    gpu = await acquireDevice({ allowSoftwareAdapter: v.gpu === 'software' }).catch((e: unknown) => {
+      console.error(`no GPU path: ${(e as Error).message}`);
+      return undefined;
+    });
+  }
+  const gpuMax = v['gpu-max'] !== undefined ? integerFlag('gpu-max', v['gpu-max'], 0) : gpu?.isSoftware ? 10_000 : Infinity;
+  if (gpu) console.log(`GPU: ${gpu.description}${gpu.isSoftware ? ` (software: only N ≤ ${gpuMax})` : ''}`);
+  const Hnsw = hnswMax > 0 ? await loadHnsw() : undefined;
+  const bandwidth = copyBandwidth();
+  const rows: IndexBenchRow[] = [];
+  for (const n of sizes) {
+    const prng = new Prng(0x15 + n);
+    const data = unitRows(prng, n, dim);
+    const queries = Array.from({ length: nq }, (_, i) => {
+      // Half the queries are near an entry (a re-photographed face), half random.
+      const q = i % 2 === 0 ? data.slice(((i * 7919) % n) * dim, ((i * 7919) % n + 1) * dim).map((x) => x + 0.02 * prng.uniform()) : prng.fillRange(dim, -1, 1);
+      return q;
+    });
+    let peakRss = process.memoryUsage().rss;
+    const sample = (): void => { peakRss = Math.max(peakRss, process.memoryUsage().rss); };
+    const index = new FaceIndex({ dim, maxEntries: n });
+    for (let r = 0; r < n; r++) index.add(`e${r}`, data.subarray(r * dim, (r + 1) * dim));
+    sample();
+    const exact = index.searchMany(queries, { k }).map((h) => h.map((x) => x.id));
+    const cpu = timeEach(queries, runs, (q) => { index.search(q, { k }); });
+    const batchStart = performance.now();
+    for (let r = 0; r < runs; r++) index.searchMany(queries, { k });
+    const cpuBatchMs = (performance.now() - batchStart) / (runs * nq);
+    const plain = timeEach(queries, runs, (q) => { plainLoop(data, n, dim, q); });
+    const boundMs = ((n * dim * 4) / bandwidth.wall) * 1000;
+    const boundCpuMs = ((n * dim * 4) / bandwidth.cpu) * 1000;
+    const row: IndexBenchRow = {
+      n, dim, k, cpu_ms: cpu.wall, cpu_batch_ms: cpuBatchMs, plain_loop_ms: plain.wall, bandwidth_bound_ms: boundMs,
+      bandwidth_gb_s: bandwidth.wall / 1e9, cpu_over_plain: cpu.wall / plain.wall, cpu_over_bound: cpu.wall / boundMs,
+      cpu_time_ms: cpu.cpu, cpu_time_over_plain: cpu.cpu / plain.cpu, cpu_time_over_bound: cpu.cpu / boundCpuMs,
+      gpu: gpu ? (n <= gpuMax ? gpu.description : 'skipped (software adapter, N too large)') : 'none',
+      index_cpu_bytes: index.memoryBytes.cpu, peak_rss_bytes: 0,
+    };
+    if (gpu && n <= gpuMax) await benchGpu(gpu, data, n, dim, k, queries, runs, exact, row, sample);
+    if (Hnsw && n <= hnswMax) {
+      const h = new Hnsw('cosine', dim);
+      const t = performance.now();
+      h.initIndex({ maxElements: n, m: 16, efConstruction: 100, randomSeed: 100 });
+      for (let r = 0; r < n; r++) h.addPoint(Array.from(data.subarray(r * dim, (r + 1) * dim)), r);
+      row.hnsw_build_s = (performance.now() - t) / 1000;
+      h.setEf(Math.max(ef, k));
+      const plainQueries = queries.map((q) => Array.from(q));
+      row.hnsw_ms = timeEach(queries, runs, (q) => { h.searchKnn(plainQueries[queries.indexOf(q)]!, k); }).wall;
+      row.hnsw_recall = recallOf(plainQueries.map((q) => h.searchKnn(q, k).neighbors.map((r) => `e${r}`)), exact);
+      sample();
+    }
+    row.peak_rss_bytes = peakRss;
+    rows.push(row);
+    printRow(row);
+    index.dispose();
+  }
+  printTable(rows);
+  if (v.json) writeFileSync(v.json, JSON.stringify({ bandwidth_gb_s: bandwidth.wall / 1e9, bandwidth_per_cpu_s_gb: bandwidth.cpu / 1e9, gpu: gpu?.description ?? null, rows }, null, 1));
+  gpu?.release();
+  return 0;
+}
+
+async function benchGpu(gpu: GpuDevice, data: Float32Array, n: number, dim: number, k: number, queries: Float32Array[], runs: number,
+  exact: string[][], row: IndexBenchRow, sample: () => void): Promise<void> {
+  for (const precision of ['f32', 'f16'] as const) {
+    const index = new FaceIndex({ dim, maxEntries: n, backend: 'webgpu', device: gpu.device, gpuPrecision: precision });
+    for (let r = 0; r < n; r++) index.add(`e${r}`, data.subarray(r * dim, (r + 1) * dim));
+    const t = performance.now();
+    const first = await index.searchManyAsync(queries, { k }); // uploads every row, then searches
+    const uploadMs = performance.now() - t;
+    if (JSON.stringify(first.map((h) => h.map((x) => x.id))) !== JSON.stringify(exact)) console.error(`!! GPU ${precision} ids differ from the CPU path's at N=${n}`);
+    const ms = await timeEachAsync(queries, runs, (q) => index.searchAsync(q, { k }));
+    const b = performance.now();
+    for (let r = 0; r < runs; r++) await index.searchManyAsync(queries, { k });
+    const batchMs = (performance.now() - b) / (runs * queries.length);
+    sample();
+    if (precision === 'f32') {
+      Object.assign(row, { gpu_ms: ms, gpu_batch_ms: batchMs, gpu_upload_ms: uploadMs, index_gpu_bytes: index.memoryBytes.gpu });
+    } else {
+      Object.assign(row, { gpu_f16_ms: ms, index_gpu_f16_bytes: index.memoryBytes.gpu });
+    }
+    index.dispose();
+  }
+  // The kernels alone (no exact confirmation), f32 for latency and f16 for its raw recall against the exact ids.
+  for (const precision of ['f32', 'f16'] as const) {
+    const mirror = new GpuRowSearch(gpu.device, dim, precision);
+    mirror.write(data, 0, n);
+    const q = new Float32Array(queries.length * dim);
+    queries.forEach((x, i) => {
+      const s = Math.fround(Math.sqrt(x.reduce((a, v) => a + v * v, 0)));
+      q.set(x.map((v) => v / s), i * dim);
+    });
+    if (precision === 'f32') {
+      row.gpu_kernel_ms = await timeEachAsync(queries.map((_, i) => q.subarray(i * dim, (i + 1) * dim)), runs, (one) => mirror.topRows(one, 1, k));
+    } else {
+      const top = await mirror.topRows(q, queries.length, k);
+      const got = queries.map((_, i) => Array.from(top.rows.subarray(i * k, (i + 1) * k), (r) => `e${r}`));
+      row.f16_recall = recallOf(got, exact);
+    }
+    mirror.destroy();
+  }
+}
+
+const fmt = (x: number | undefined, digits = 2): string => (x === undefined ? '-' : x < 0.1 ? x.toPrecision(2) : x.toFixed(digits));
+const mib = (b: number | undefined): string => (b === undefined ? '-' : `${(b / 2 ** 20).toFixed(0)} MiB`);
+
+function printRow(r: IndexBenchRow): void {
+  console.log(`N=${r.n}: cpu ${fmt(r.cpu_ms)} ms, plain loop ${fmt(r.plain_loop_ms)} ms, bound ${fmt(r.bandwidth_bound_ms)} ms, gpu ${fmt(r.gpu_ms)} ms, hnsw ${fmt(r.hnsw_ms)} ms`);
+}
+
+function printTable(rows: readonly IndexBenchRow[]): void {
+  const head = ['N', 'cpu ms', 'cpu batch ms/q', 'plain loop ms', 'cpu/plain', 'bw bound ms', 'cpu/bound', 'cpu-time ms', 'cpu/plain (cpu t)', 'cpu/bound (cpu t)', 'gpu ms', 'gpu batch ms/q',
+    'gpu kernel ms', 'gpu upload ms', 'gpu f16 ms', 'f16 recall', 'cpu/gpu', 'hnsw ms', 'hnsw recall', 'hnsw build s',
+    'index cpu', 'index gpu f32/f16', 'peak rss'];
+  const body = rows.map((r) => [String(r.n), fmt(r.cpu_ms), fmt(r.cpu_batch_ms), fmt(r.plain_loop_ms), fmt(r.cpu_over_plain), fmt(r.bandwidth_bound_ms),
+    fmt(r.cpu_over_bound), fmt(r.cpu_time_ms), fmt(r.cpu_time_over_plain), fmt(r.cpu_time_over_bound), fmt(r.gpu_ms), fmt(r.gpu_batch_ms), fmt(r.gpu_kernel_ms), fmt(r.gpu_upload_ms), fmt(r.gpu_f16_ms), fmt(r.f16_recall, 3),
+    r.gpu_ms ? fmt(r.cpu_ms / r.gpu_ms) : '-', fmt(r.hnsw_ms, 3), fmt(r.hnsw_recall, 3), fmt(r.hnsw_build_s, 1),
+    mib(r.index_cpu_bytes), `${mib(r.index_gpu_bytes)}/${mib(r.index_gpu_f16_bytes)}`, mib(r.peak_rss_bytes)]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padStart(widths[i]!)).join(' | ')} |`;
+  console.log(`\nexact top-${rows[0]?.k ?? 10} search, ${rows[0]?.dim ?? 0}-d unit vectors (copy bandwidth ${fmt(rows[0]?.bandwidth_gb_s)} GB/s; bound = N·dim·4 B at that rate;`
+    + ' "cpu t" columns use this process\'s CPU time for both sides)');
+  console.log(line(head));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const b of body) console.log(line(b));
+}

@@ -1,0 +1,50 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { FaceIndex, PipelineOptionError, type Face } from '../src/pipeline/index.js';
+import { parseArgs, lastValue } from './args.js';
+import { CliError } from './module-command.js';
+import { FACE_OPTIONS, FACE_OPTIONS_HELP, facesOf, openRecognizer, required, roundBox } from './index-faces.js';
+
+export const INDEX_ADD_USAGE = 'insightgpu index add --index FILE --models DIR [--id NAME] [--all-faces] IMAGE…';
+
+const HELP = `usage: ${INDEX_ADD_USAGE}
+  Enrols the largest face of each image under NAME (default: the image file's name without its extension); several
+  images under one NAME give that identity several embeddings (its score is the best match). --all-faces enrols
+  every face of an image as NAME#0, NAME#1, … left to right. FILE is created when missing and written atomically,
+  only after every image has been read: an image without a face fails the command and leaves FILE unchanged.
+${FACE_OPTIONS_HELP}`;
+
+const area = (f: Face): number => (f.bbox[2]! - f.bbox[0]!) * (f.bbox[3]! - f.bbox[1]!);
+
+/** `insightgpu index add …`: returns the exit code. */
+export async function indexAdd(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, [...FACE_OPTIONS, 'id'], ['all-faces', 'help']);
+  if (args.flags.has('help')) { process.stdout.write(`${HELP}\n`); return 0; }
+  const file = required(args, 'index', 'the index file to create or extend');
+  if (args.positional.length === 0) throw new PipelineOptionError('IMAGE', 'give at least one image');
+  const name = lastValue(args, 'id');
+  if (name !== undefined && name.length === 0) throw new PipelineOptionError('--id', 'is empty');
+  const index = existsSync(file) ? await FaceIndex.load(file) : new FaceIndex();
+  const app = await openRecognizer(args);
+  const added: { id: string; image: string; bbox: number[] }[] = [];
+  try {
+    for (const image of args.positional) {
+      const { faces } = await facesOf(app, image);
+      if (faces.length === 0) throw new CliError(`${image}: no face found, nothing enrolled (${file} is unchanged)`);
+      const stem = name ?? path.basename(image).replace(/\.[^.]*$/, '');
+      const chosen = args.flags.has('all-faces')
+        ? faces.map((f, i) => ({ id: `${stem}#${i}`, face: f }))
+        : [{ id: stem, face: faces.reduce((a, b) => (area(b) > area(a) ? b : a)) }];
+      for (const { id, face } of chosen) {
+        const meta = { image: path.basename(image), bbox: roundBox(face) };
+        index.add(id, face, index.has(id) ? undefined : meta);
+        added.push({ id, ...meta });
+      }
+    }
+  } finally {
+    await app.release();
+  }
+  await index.save(file);
+  process.stdout.write(`${JSON.stringify({ index: file, added, identities: index.size, entries: index.entries })}\n`);
+  return 0;
+}

@@ -1,0 +1,79 @@
+import { readFile } from 'node:fs/promises';
+import { clusterFaces, PipelineOptionError } from '../src/pipeline/index.js';
+import { parseArgs, parseNumberOption } from './args.js';
+import { CliError } from './module-command.js';
+
+export const INDEX_CLUSTER_USAGE = 'insightgpu index cluster NDJSON [--eps 0.48] [--min-samples 2]';
+
+const HELP = `usage: ${INDEX_CLUSTER_USAGE}
+  Groups the faces of an NDJSON results file (analyze --ndjson: one {"image","width","height","faces":[…]} line per
+  image; {"image","error":…} lines are skipped, and so is a torn last line) into people: DBSCAN on cosine distance
+  (1 − cosine similarity), as InsightFace's GUI. Prints the clusters, largest first, and the faces left as noise.
+  --eps E                 largest distance between neighbours (default 0.48)
+  --min-samples N         neighbours, the face included, that make a core face (default 2)`;
+
+/** One face of the collection: its image, its number in that image's line, its bbox. */
+interface FaceRef {
+  image: string;
+  face: number;
+  bbox: number[];
+}
+
+interface ResultLine {
+  image?: unknown;
+  error?: unknown;
+  faces?: { bbox?: number[]; embedding?: number[] }[];
+}
+
+/** The faces with embeddings in an NDJSON results file, and how many image lines were skipped as errors. */
+export function readNdjsonFaces(text: string, file: string): { refs: FaceRef[]; embeddings: number[][]; errors: number; torn: boolean } {
+  const lines = text.split('\n');
+  const refs: FaceRef[] = [];
+  const embeddings: number[][] = [];
+  let errors = 0;
+  let torn = false;
+  lines.forEach((line, n) => {
+    if (line.trim() === '') return;
+    let parsed: ResultLine;
+    try {
+      parsed = JSON.parse(line) as ResultLine;
+    } catch (cause) {
+      // A killed writer may leave its last line unfinished (no newline after it); anything else is a bad file.
+      if (n === lines.length - 1) { torn = true; return; }
+      throw new CliError(`${file}:${n + 1}: not a JSON line`, { cause });
+    }
+    if (parsed.error !== undefined) { errors++; return; }
+    if (typeof parsed.image !== 'string' || !Array.isArray(parsed.faces)) throw new CliError(`${file}:${n + 1}: not a results line (needs "image" and "faces")`);
+    parsed.faces.forEach((f, i) => {
+      if (!Array.isArray(f.embedding)) throw new CliError(`${file}:${n + 1}: face ${i} has no embedding (run analyze with a recognition model)`);
+      refs.push({ image: parsed.image as string, face: i, bbox: f.bbox ?? [] });
+      embeddings.push(f.embedding);
+    });
+  });
+  return { refs, embeddings, errors, torn };
+}
+
+/** `insightgpu index cluster NDJSON …`: returns the exit code. */
+export async function indexCluster(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, ['eps', 'min-samples'], ['help']);
+  if (args.flags.has('help')) { process.stdout.write(`${HELP}\n`); return 0; }
+  if (args.positional.length !== 1) throw new PipelineOptionError('NDJSON', 'give exactly one results file');
+  const file = args.positional[0]!;
+  const eps = parseNumberOption(args, 'eps', 0.48);
+  const minSamples = parseNumberOption(args, 'min-samples', 2, true);
+  const text = await readFile(file, 'utf8').catch((cause: unknown) => { throw new CliError(`cannot read ${file}: ${(cause as Error).message}`, { cause }); });
+  const { refs, embeddings, errors, torn } = readNdjsonFaces(text, file);
+  const labels = clusterFaces(embeddings, { eps, minSamples });
+  const clusters: FaceRef[][] = [];
+  const noise: FaceRef[] = [];
+  labels.forEach((l, i) => { if (l < 0) noise.push(refs[i]!); else (clusters[l] ??= []).push(refs[i]!); });
+  // Largest first; equal sizes keep the order of first appearance (a stable sort).
+  const ordered = clusters.map((members, label) => ({ label, members })).sort((a, b) => b.members.length - a.members.length);
+  const out = {
+    file, eps, minSamples, faces: refs.length, skippedErrorLines: errors, tornLastLine: torn,
+    clusters: ordered.map((c, i) => ({ cluster: i, size: c.members.length, members: c.members })),
+    noise,
+  };
+  process.stdout.write(`${JSON.stringify(out, null, 1)}\n`);
+  return 0;
+}

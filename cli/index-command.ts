@@ -1,0 +1,34 @@
+import { PipelineOptionError } from '../src/pipeline/index.js';
+import { INDEX_ADD_USAGE, indexAdd } from './index-add.js';
+import { INDEX_CLUSTER_USAGE, indexCluster } from './index-cluster.js';
+import { INDEX_INFO_USAGE, indexInfo } from './index-info.js';
+import { INDEX_SEARCH_USAGE, indexSearch } from './index-search.js';
+
+/** The `index` command's one-line usage, for the command table in main.ts. */
+export const INDEX_USAGE = 'insightgpu index add|search|info|cluster …   enrol faces, identify them, inspect an index, group faces into people';
+
+const HELP = `usage: insightgpu index add|search|info|cluster …
+  ${INDEX_ADD_USAGE}
+  ${INDEX_SEARCH_USAGE}
+  ${INDEX_INFO_USAGE}
+  ${INDEX_CLUSTER_USAGE}
+Each sub-command takes --help. Index files are FaceIndex's single-file format (IGFX, checksummed, written atomically).`;
+
+const SUBCOMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = {
+  add: indexAdd,
+  search: indexSearch,
+  info: indexInfo,
+  cluster: indexCluster,
+};
+
+/** `insightgpu index …`: dispatches to the sub-command; returns the exit code. */
+export async function indexCommand(argv: readonly string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const run = SUBCOMMANDS[sub];
+  if (!run) throw new PipelineOptionError('index', `unknown sub-command '${sub}' (add, search, info or cluster)`);
+  return run(rest);
+}

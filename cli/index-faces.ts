@@ -1,0 +1,61 @@
+/** What `index add` and `index search` share: option parsing, the detector + recognizer, the faces of an image. */
+import type { BackendName } from '../src/index.js';
+import { existsSync } from 'node:fs';
+import { FaceAnalysis, FaceIndex, loadImage, PipelineOptionError, type Face } from '../src/pipeline/index.js';
+import type { IndexBackend } from '../src/pipeline/identity/index.js';
+import { CliError } from './module-command.js';
+import { parseDetSizes } from '../src/pipeline/detect-size.js';
+import { lastValue, type ParsedArgs } from './args.js';
+
+/** Options every face-reading index sub-command takes. */
+export const FACE_OPTIONS = ['index', 'models', 'backend', 'det-size', 'det-thresh'] as const;
+/** Their help lines. */
+export const FACE_OPTIONS_HELP = `  --index FILE            the index file
+  --models DIR            a detector and a recognizer (a folder, or an installed pack name such as buffalo_l)
+  --backend B             auto|webgpu|cpu, for the models and the index search (default auto)
+  --det-size S            detector input, 640 or WxH (default 640); --det-thresh T (default 0.5)`;
+
+/** The required string option, or a PipelineOptionError saying what it is for. */
+export function required(args: ParsedArgs, name: string, what: string): string {
+  const v = lastValue(args, name);
+  if (!v) throw new PipelineOptionError(`--${name}`, `is required (${what})`);
+  return v;
+}
+
+/** --backend, checked. */
+export function backendOption(args: ParsedArgs): BackendName & IndexBackend {
+  const backend = lastValue(args, 'backend') ?? 'auto';
+  if (backend !== 'auto' && backend !== 'webgpu' && backend !== 'cpu') throw new PipelineOptionError('--backend', `'${backend}' is not auto, webgpu or cpu`);
+  return backend;
+}
+
+/** A detector + recognizer only (the other heads do not change an embedding), prepared from the options. */
+export async function openRecognizer(args: ParsedArgs): Promise<FaceAnalysis> {
+  const models = required(args, 'models', 'a folder holding a detector and a recognizer');
+  const detThresh = Number(lastValue(args, 'det-thresh') ?? '0.5');
+  if (!(detThresh >= 0 && detThresh <= 1)) throw new PipelineOptionError('--det-thresh', `'${lastValue(args, 'det-thresh')}' is not in [0, 1]`);
+  const detSize = parseDetSizes(lastValue(args, 'det-size') ?? '640');
+  const app = await FaceAnalysis.create({ models, backend: backendOption(args), allowedModules: ['detection', 'recognition'] });
+  if (!app.models.has('recognition')) {
+    await app.release();
+    throw new PipelineOptionError('--models', `${models} has no recognition model, so faces get no embedding`);
+  }
+  app.prepare({ detThresh, detSize });
+  return app;
+}
+
+/** The image's faces, left to right (bbox x1). */
+export async function facesOf(app: FaceAnalysis, image: string): Promise<{ faces: Face[]; width: number; height: number }> {
+  const img = await loadImage(image);
+  const faces = await app.get(img);
+  return { faces: [...faces].sort((a, b) => a.bbox[0]! - b.bbox[0]!), width: img.width, height: img.height };
+}
+
+/** bbox rounded to 0.01 px for printing. */
+export const roundBox = (f: Face): number[] => Array.from(f.bbox, (v) => Math.round(v * 100) / 100);
+
+/** The index in `file`; CliError when there is no such file (a corrupted one is IndexFormatError). */
+export async function loadIndexFile(file: string, backend: IndexBackend = 'cpu'): Promise<FaceIndex> {
+  if (!existsSync(file)) throw new CliError(`${file}: no such index file (index add creates one)`);
+  return FaceIndex.load(file, { backend });
+}

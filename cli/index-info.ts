@@ -1,0 +1,32 @@
+import { stat } from 'node:fs/promises';
+import { INDEX_VERSION, PipelineOptionError } from '../src/pipeline/index.js';
+import { loadIndexFile } from './index-faces.js';
+import { parseArgs } from './args.js';
+
+export const INDEX_INFO_USAGE = 'insightgpu index info FILE';
+
+const HELP = `usage: ${INDEX_INFO_USAGE}
+  Checks FILE (magic, version, sizes, checksum) and prints its format version, dim, identity and embedding counts,
+  file bytes, the bytes a loaded index holds, and the ids, as JSON.`;
+
+/** `insightgpu index info FILE`: returns the exit code. */
+export async function indexInfo(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, [], ['help']);
+  if (args.flags.has('help')) { process.stdout.write(`${HELP}\n`); return 0; }
+  if (args.positional.length !== 1) throw new PipelineOptionError('FILE', 'give exactly one index file');
+  const file = args.positional[0]!;
+  const index = await loadIndexFile(file);
+  const info = {
+    file,
+    formatVersion: INDEX_VERSION,
+    dim: index.dim,
+    identities: index.size,
+    entries: index.entries,
+    fileBytes: (await stat(file)).size,
+    // What the rows take once loaded: entries × dim × 4 B of float32 plus 12 B of bookkeeping each.
+    rowBytes: index.entries * ((index.dim ?? 0) * 4 + 12),
+    ids: index.identities(),
+  };
+  process.stdout.write(`${JSON.stringify(info, null, 1)}\n`);
+  return 0;
+}

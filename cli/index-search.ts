@@ -1,0 +1,41 @@
+import { PipelineOptionError } from '../src/pipeline/index.js';
+import { parseArgs, parseNumberOption } from './args.js';
+import { backendOption, FACE_OPTIONS, FACE_OPTIONS_HELP, facesOf, loadIndexFile, openRecognizer, required, roundBox } from './index-faces.js';
+
+export const INDEX_SEARCH_USAGE = 'insightgpu index search --index FILE --models DIR [--k 5] [--threshold 0.3] IMAGE…';
+
+const HELP = `usage: ${INDEX_SEARCH_USAGE}
+  Prints, as one JSON document, every face of each image (left to right) with its bbox and its k best identities
+  scoring at least the threshold (cosine similarity of normed embeddings, as compute_sim), best first.
+  --k N                   matches per face (default 5)
+  --threshold T           least score of a match (default 0.3)
+${FACE_OPTIONS_HELP}`;
+
+/** `insightgpu index search …`: returns the exit code. */
+export async function indexSearch(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, [...FACE_OPTIONS, 'k', 'threshold'], ['help']);
+  if (args.flags.has('help')) { process.stdout.write(`${HELP}\n`); return 0; }
+  const file = required(args, 'index', 'the index file to search');
+  const k = parseNumberOption(args, 'k', 5, true);
+  if (k < 1) throw new PipelineOptionError('--k', `must be at least 1, got ${k}`);
+  const threshold = parseNumberOption(args, 'threshold', 0.3);
+  if (args.positional.length === 0) throw new PipelineOptionError('IMAGE', 'give at least one image');
+  const index = await loadIndexFile(file, backendOption(args));
+  const app = await openRecognizer(args);
+  const results: unknown[] = [];
+  try {
+    for (const image of args.positional) {
+      const { faces, width, height } = await facesOf(app, image);
+      const matches = await index.searchManyAsync(faces, { k, threshold });
+      results.push({
+        image, width, height,
+        faces: faces.map((f, i) => ({ bbox: roundBox(f), det_score: f.det_score, matches: matches[i] })),
+      });
+    }
+  } finally {
+    await app.release();
+    index.dispose();
+  }
+  process.stdout.write(`${JSON.stringify({ index: file, k, threshold, results }, null, 1)}\n`);
+  return 0;
+}

@@ -1,0 +1,127 @@
+/**
+ * `insightgpu index add|search|info|cluster` round trip on the real pack A models (det 320, CPU): enrol t1.jpg's
+ * faces, identify a noisy copy's, inspect the file, refuse a faceless image without touching the file, cluster an
+ * NDJSON results file with an error line and a torn last line.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { main } from '../../../cli/main.js';
+import { writePng } from '../../../cli/encode-png.js';
+import { createBgrImage, loadImage, type FaceRecord } from '../../../src/pipeline/index.js';
+import { captureOutput } from '../capture-output.js';
+import { seededRandom, sharedPath } from '../helpers.js';
+import { flippedCopy, noisyCopy } from './image-variants.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-cli-'));
+const indexFile = path.join(dir, 'people.igfx');
+const models = ['--models', sharedPath('models'), '--backend', 'cpu', '--det-size', '320'];
+
+async function run(argv: string[]): Promise<{ code: number; out: string }> {
+  const { result, out } = await captureOutput(() => main(argv));
+  return { code: result, out };
+}
+async function runJson<T>(argv: string[]): Promise<T> {
+  const { code, out } = await run(argv);
+  assert.equal(code, 0, out);
+  return JSON.parse(out) as T;
+}
+
+describe('insightgpu index', () => {
+  it('add, info, search: a noisy copy\'s faces find their own enrolled identity first', async () => {
+    const t1 = await loadImage(sharedPath('images', 't1.jpg'));
+    await writePng(noisyCopy(t1, 12, 15), path.join(dir, 'noisy.png'));
+    await writePng(flippedCopy(t1), path.join(dir, 'flipped.png'));
+    const added = await runJson<{ added: { id: string }[] }>(['index', 'add', '--index', indexFile, ...models, '--all-faces', sharedPath('images', 't1.jpg')]);
+    assert.deepEqual(added.added.map((a) => a.id), ['t1#0', 't1#1', 't1#2', 't1#3', 't1#4', 't1#5']);
+    // Without --id: the file's stem, the largest face.
+    const second = await runJson<{ added: { id: string }[]; identities: number }>(['index', 'add', '--index', indexFile, ...models, path.join(dir, 'flipped.png')]);
+    assert.deepEqual(second.added.map((a) => a.id), ['flipped']);
+    assert.equal(second.identities, 7);
+    const info = await runJson<{ dim: number; identities: number; entries: number; formatVersion: number; fileBytes: number; ids: string[] }>(['index', 'info', indexFile]);
+    assert.equal(info.dim, 128);
+    assert.equal(info.identities, 7);
+    assert.equal(info.entries, 7);
+    assert.equal(info.formatVersion, 1);
+    assert.equal(info.fileBytes, readFileSync(indexFile).length);
+    assert.deepEqual(info.ids, ['t1#0', 't1#1', 't1#2', 't1#3', 't1#4', 't1#5', 'flipped']);
+    type Search = { results: { faces: { bbox: number[]; matches: { id: string; score: number }[] }[] }[] };
+    const found = await runJson<Search>(['index', 'search', '--index', indexFile, ...models, '--k', '2', path.join(dir, 'noisy.png')]);
+    const faces = found.results[0]!.faces;
+    assert.equal(faces.length, 6);
+    faces.forEach((f, i) => {
+      console.log(`noisy face ${i}: ${f.matches.map((m) => `${m.id}=${m.score.toFixed(4)}`).join(' ')}`);
+      assert.equal(f.matches[0]!.id, `t1#${i}`, 'left to right, the same people as the enrolled faces');
+      assert.ok(f.matches.every((m) => m.score >= 0.3), 'the default threshold is 0.3');
+    });
+    // 'flipped' holds the mirror of t1's largest face (face 2, 108 × 151 px): that person's second match.
+    assert.equal(faces[2]!.matches[1]!.id, 'flipped');
+    const strict = await runJson<Search>(['index', 'search', '--index', indexFile, ...models, '--threshold', '0.999', path.join(dir, 'noisy.png')]);
+    assert.ok(strict.results[0]!.faces.every((f) => f.matches.length === 0));
+  });
+
+  it('an image without a face fails the add and leaves the file unchanged; a corrupted file is refused', async () => {
+    const blank = createBgrImage(96, 96);
+    blank.data.fill(128);
+    await writePng(blank, path.join(dir, 'blank.png'));
+    const before = readFileSync(indexFile);
+    const failed = await run(['index', 'add', '--index', indexFile, ...models, '--id', 'x', path.join(dir, 'blank.png')]);
+    assert.equal(failed.code, 1);
+    assert.match(failed.out, /blank\.png: no face found/);
+    assert.deepEqual(readFileSync(indexFile), before);
+    const bad = Buffer.from(before);
+    bad[bad.length - 10]! ^= 0x10;
+    writeFileSync(path.join(dir, 'bad.igfx'), bad);
+    const refused = await run(['index', 'info', path.join(dir, 'bad.igfx')]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.out, /checksum mismatch/);
+    assert.equal((await run(['index', 'frobnicate'])).code, 1);
+    const missing = await run(['index', 'info', path.join(dir, 'none.igfx')]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.out, /no such index file/);
+  });
+
+  it('cluster: six golden faces and a noisy copy of each give six clusters of two; error and torn lines are skipped', async () => {
+    const golden = JSON.parse(readFileSync(sharedPath('golden', 'packA_det640.json'), 'utf8')) as { results: { image: string; width: number; height: number; faces: FaceRecord[] }[] };
+    const t1 = golden.results[0]!;
+    const rand = seededRandom(48);
+    // Noise of ±0.3 × the RMS value keeps each copy's cosine to its face near 0.97, far inside eps 0.48.
+    const copy = t1.faces.map((f) => {
+      const e = f.embedding!;
+      const rms = Math.sqrt(e.reduce((s, v) => s + v * v, 0) / e.length);
+      return { ...f, embedding: e.map((v) => v + (rand() * 2 - 1) * 0.3 * rms) };
+    });
+    const lines = [
+      JSON.stringify(t1),
+      JSON.stringify({ image: 'broken.jpg', error: { type: 'ImageError', message: 'truncated' } }),
+      JSON.stringify({ ...t1, image: 'copy.jpg', faces: copy }),
+      '{"image":"torn.jpg","wid',
+    ];
+    const file = path.join(dir, 'results.ndjson');
+    writeFileSync(file, lines.join('\n'));
+    type Clusters = { faces: number; skippedErrorLines: number; tornLastLine: boolean; clusters: { size: number; members: { image: string; face: number }[] }[]; noise: unknown[] };
+    const out = await runJson<Clusters>(['index', 'cluster', file]);
+    assert.equal(out.faces, 12);
+    assert.equal(out.skippedErrorLines, 1);
+    assert.equal(out.tornLastLine, true);
+    assert.equal(out.clusters.length, 6);
+    assert.deepEqual(out.noise, []);
+    for (const c of out.clusters) {
+      assert.deepEqual(c.members.map((m) => m.image), ['t1.jpg', 'copy.jpg']);
+      assert.equal(c.members[0]!.face, c.members[1]!.face);
+    }
+    // min-samples 3: pairs are not dense enough, every face is noise.
+    assert.equal((await runJson<Clusters>(['index', 'cluster', file, '--min-samples', '3'])).noise.length, 12);
+  });
+
+  it('every sub-command takes --help', async () => {
+    for (const sub of ['add', 'search', 'info', 'cluster']) {
+      const { code, out } = await run(['index', sub, '--help']);
+      assert.equal(code, 0, out);
+      assert.match(out, new RegExp(`usage: insightgpu index ${sub}`));
+    }
+    assert.match((await run(['index', '--help'])).out, /index add --index FILE/);
+  });
+});
