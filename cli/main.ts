@@ -13,6 +13,7 @@ const USAGE = `usage:
   ${COMPARE_USAGE}
   ${SWAP_USAGE}
   ${VIDEO_USAGE}
+  ${INDEX_USAGE}
   insightgpu fetch-models …     download a model pack or inswapper_128
   insightgpu forge-models …     build replica models
   insightgpu bench …            benchmarks
