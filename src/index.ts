@@ -1,6 +1,6 @@
 export { InferenceSession } from './session/session.js';
 export type { BackendName, WebGpuOptions } from './backends/options.js';
-export type { SessionOptions, ValueMetadata, FeedsType, ReturnType } from './session/session.js';
+export type { SessionOptions, ValueMetadata, FeedsType, ReturnType, TogetherRun } from './session/session.js';
 export { Tensor, GpuTensor } from './core/tensor.js';
 export type { TensorType } from './core/tensor.js';
 export type { StepTiming } from './backends/plan.js';

@@ -54,5 +54,18 @@ export interface Backend {
   /** A human-readable description of the device (adapter name for WebGPU). */
   readonly description: string;
   compile(graph: StaticGraph, options: { profiling: boolean; kernels?: KernelTiers }): Promise<ExecutionPlan>;
+  /**
+   * GPU backends: runs plans of this device (compiled by any backend on it) as one command buffer with one
+   * read-back, after the commands `prelude` already holds; results in the order of `runs`. Undefined when these
+   * plans cannot share one (another device, a CPU step, profiling): the caller then runs them in turn.
+   */
+  runTogether?(runs: readonly PlanRunRequest[], prelude?: GPUCommandEncoder): Promise<Map<string, TensorData>[]> | undefined;
   dispose(): void;
+}
+
+/** One run of a group (see Backend.runTogether). */
+export interface PlanRunRequest {
+  readonly plan: ExecutionPlan;
+  readonly feeds: ReadonlyMap<string, PlanFeed>;
+  readonly fetches: readonly string[];
 }

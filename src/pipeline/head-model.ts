@@ -78,7 +78,7 @@ export async function runHead(
  * share a handful of compiled plans instead of one per count; on the CPU, where a new batch size compiles nothing
  * of note, exactly `count`.
  */
-function batchSize(spec: HeadSpec, count: number): number {
+export function batchSize(spec: HeadSpec, count: number): number {
   if (spec.session.backendName !== 'webgpu') return count;
   return Math.min(spec.maxBatch, 2 ** Math.ceil(Math.log2(count)));
 }
@@ -99,15 +99,20 @@ export async function forwardBatch(spec: HeadSpec, batch: ModelFeed, timer: Stag
   for (const feed of feeds) {
     const n = feed.dims[0]!;
     const out = (await timer.time(`${spec.taskname}.forward`, 'forward', () => spec.session.run({ [spec.inputName]: feed }, [spec.outputName])))[spec.outputName];
-    if (!out || out.type !== 'float32') throw new ModelContractError(spec.taskname, `output '${spec.outputName}' is not float32`);
-    const per = out.data.length / n;
-    if (!Number.isInteger(per) || per === 0 || out.dims[0] !== n) {
-      throw new ModelContractError(spec.taskname, `output shape ${JSON.stringify(out.dims)} does not hold ${n} result(s)`);
-    }
-    const data = out.data as Float32Array;
-    for (let i = 0; i < n; i++) rows.push(data.slice(i * per, (i + 1) * per));
+    rows.push(...outputRows(spec, out, n, n));
   }
   return rows;
+}
+
+/** The first `keep` rows of a head's output for a batch of `n` (padding rows dropped), each a copy. */
+export function outputRows(spec: HeadSpec, out: Tensor | undefined, n: number, keep: number): Float32Array[] {
+  if (!out || out.type !== 'float32') throw new ModelContractError(spec.taskname, `output '${spec.outputName}' is not float32`);
+  const per = out.data.length / n;
+  if (!Number.isInteger(per) || per === 0 || out.dims[0] !== n) {
+    throw new ModelContractError(spec.taskname, `output shape ${JSON.stringify(out.dims)} does not hold ${n} result(s)`);
+  }
+  const data = out.data as Float32Array;
+  return Array.from({ length: keep }, (_, i) => data.slice(i * per, (i + 1) * per));
 }
 
 /** Items [from, to) of a CPU N×… batch, as a view. */
@@ -118,7 +123,7 @@ function batchSlice(batch: ModelFeed, from: number, to: number): ModelFeed {
 }
 
 /** Item `i` of an N×… batch as a 1×… tensor: a view of the CPU data, or of the same GPU buffer at its offset. */
-function batchItem(batch: ModelFeed, i: number): ModelFeed {
+export function batchItem(batch: ModelFeed, i: number): ModelFeed {
   const dims = [1, ...batch.dims.slice(1)];
   const per = dims.reduce((a, b) => a * b, 1);
   if (batch instanceof GpuTensor) return new GpuTensor(batch.type, dims, batch.buffer, batch.byteOffset + i * batch.byteLength / batch.dims[0]!);

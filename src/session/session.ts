@@ -3,7 +3,7 @@ import { parseModel } from '../parser/decode-model.js';
 import type { DataType, Dim, Model, TensorData } from '../core/ir.js';
 import { specializeGraph } from '../graph/specialize.js';
 import type { ValueType } from '../ops/kernel/op-module.js';
-import type { Backend, ExecutionPlan, KernelTiers, PlanFeed, StepTiming } from '../backends/plan.js';
+import type { Backend, ExecutionPlan, PlanFeed, StepTiming } from '../backends/plan.js';
 import { chooseBackend } from '../backends/choice.js';
 import type { BackendName, WebGpuOptions } from '../backends/options.js';
 import { CpuBackend } from '../backends/cpu/backend.js';
@@ -29,6 +29,13 @@ export interface ValueMetadata {
 /** CPU tensors, or on the webgpu backend GPU-resident ones (see `gpuInput`). */
 export type FeedsType = Readonly<Record<string, Tensor | TensorData | GpuTensor>>;
 export type ReturnType = Record<string, Tensor>;
+
+/** One run of `InferenceSession.runTogether`: `fetches` defaults to every output. */
+export interface TogetherRun {
+  readonly session: InferenceSession;
+  readonly feeds: FeedsType;
+  readonly fetches?: readonly string[];
+}
 
 const MAX_CACHED_PLANS = 8;
 
@@ -82,6 +89,43 @@ export class InferenceSession {
     const out: ReturnType = {};
     for (const name of wanted) out[name] = Tensor.from(results.get(name)!);
     return out;
+  }
+
+  /**
+   * Several runs, possibly of different sessions and of one session more than once, with the results of each in the
+   * order given. On the webgpu backend, when every session runs on one device, they go to the GPU as one command
+   * buffer with one read-back: after the commands `options.prelude` holds (e.g. GPU pre-processing that writes these
+   * runs' inputs), each run's feeds are copied in, its kernels dispatched and its outputs copied out before the next
+   * run starts, so every run sees its own feeds and keeps its own results. Otherwise (the cpu backend, several
+   * devices, a plan with CPU steps, profiling) the runs go in turn, as `run` each. A GPU-resident feed must stay
+   * unchanged until the promise resolves.
+   *
+   * ```ts
+   * const [emb, lmk] = await InferenceSession.runTogether([
+   *   { session: recognizer, feeds: { data: crops } },
+   *   { session: landmarks, feeds: { data: boxCrop }, fetches: ['fc1'] },
+   * ]);
+   * ```
+   */
+  static async runTogether(runs: readonly TogetherRun[], options: { readonly prelude?: GPUCommandEncoder } = {}): Promise<ReturnType[]> {
+    const prepared = await Promise.all(runs.map(async (r) => ({ session: r.session, ...(await r.session.prepareRun(r.feeds, r.fetches)) })));
+    const first = prepared[0]?.session;
+    const oneDevice = first !== undefined && first.backend.runTogether !== undefined && prepared.every((p) => p.session.gpuDevice !== undefined && p.session.gpuDevice === first.gpuDevice);
+    const grouped = oneDevice ? first.backend.runTogether!(prepared.map((p) => ({ plan: p.plan, feeds: p.inputs, fetches: p.wanted })), options.prelude) : undefined;
+    let results: Map<string, TensorData>[];
+    if (grouped) {
+      results = await grouped;
+    } else {
+      // The prelude's commands still run, before the runs that may read what they write.
+      if (options.prelude && first?.gpuDevice) first.gpuDevice.queue.submit([options.prelude.finish()]);
+      results = [];
+      for (const p of prepared) results.push(await p.plan.run(p.inputs, p.wanted));
+    }
+    return results.map((r, k) => {
+      const out: ReturnType = {};
+      for (const name of prepared[k]!.wanted) out[name] = Tensor.from(r.get(name)!);
+      return out;
+    });
   }
 
   /**

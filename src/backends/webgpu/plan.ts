@@ -28,6 +28,9 @@ export interface WebGpuPlanOptions {
  * such a step.
  */
 export class WebGpuPlan implements ExecutionPlan {
+  private static made = 0;
+  /** Creation order: groups of runs take their plans' turns in this order (see runPlansTogether). */
+  readonly serial = WebGpuPlan.made++;
   private profile: StepTiming[] | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly readBack: ReadBack;
@@ -163,6 +166,82 @@ export class WebGpuPlan implements ExecutionPlan {
       void result.then(() => setTimeout(() => { if (this.pendingTier && !this.disposed) void this.specialized().catch(() => undefined); }, 0), () => undefined);
     }
     return result;
+  }
+
+  /** The device the plan runs on. */
+  get device(): GPUDevice {
+    return this.gpu.device;
+  }
+
+  /** Whether runs of this plan can share a command buffer with other runs (see runPlansTogether): no CPU step, no profiling. */
+  get groupable(): boolean {
+    return !this.profiling && this.items.every((i) => i.kind === 'gpu');
+  }
+
+  /** Holds this plan's turn (its runs share its buffers) while `work` runs. */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return this.enqueue(work);
+  }
+
+  /** The type of value `name` (an output to fetch). */
+  typeOf(name: string): ValueType {
+    return this.types.get(name)!;
+  }
+
+  /**
+   * Records one run into a group's command buffer, the caller holding `exclusive`: the feeds reach the input buffers
+   * by copies on the device (a CPU feed through a temporary buffer, pushed onto `temporaries`: a queue write would land
+   * before every run of the group, and a plan may run more than once in it), then the dispatches in one pass, then
+   * each non-constant fetch is copied into `staging` at the offset `place` gives. Returns the constant fetches' data
+   * and the other fetches' offsets, which the caller reads once the group's copies have landed.
+   */
+  recordInGroup(
+    encoder: GPUCommandEncoder, feeds: ReadonlyMap<string, PlanFeed>, fetches: readonly string[],
+    staging: GPUBuffer, place: (bytes: number) => number, temporaries: GPUBuffer[],
+  ): Map<string, TensorData | { readonly at: number; readonly bytes: number }> {
+    this.checkAlive();
+    const { device } = this.gpu;
+    for (const input of this.graph.inputs) {
+      const t = feeds.get(input.name);
+      if (!t) throw new BackendError('webgpu', `no feed for input '${input.name}'`);
+      const target = this.memory.buffers.get(input.name)!;
+      if (t instanceof GpuTensor) {
+        if (t.buffer === target && t.byteOffset === 0) continue;
+        const bytes = Math.min(Math.ceil(t.byteLength / 4) * 4, t.buffer.size - t.byteOffset, target.size);
+        encoder.copyBufferToBuffer(t.buffer, t.byteOffset, target, 0, bytes);
+        continue;
+      }
+      const data = bytesOf(t.data);
+      const upload = device.createBuffer({ size: data.byteLength, usage: BufferUsage.COPY_SRC, mappedAtCreation: true, label: `group feed ${input.name}` });
+      new Uint8Array(upload.getMappedRange()).set(data);
+      upload.unmap();
+      temporaries.push(upload);
+      encoder.copyBufferToBuffer(upload, 0, target, 0, Math.min(data.byteLength, target.size));
+    }
+    if (this.items.length > 0) {
+      const pass = encoder.beginComputePass();
+      for (const item of this.items) {
+        if (item.kind !== 'gpu') throw new BackendError('webgpu', `step ${item.step} runs on the CPU; the plan cannot join a group`);
+        for (const d of item.dispatches) { pass.setPipeline(d.pipeline); pass.setBindGroup(0, d.bindGroup); pass.dispatchWorkgroups(...d.workgroups); }
+      }
+      pass.end();
+    }
+    const out = new Map<string, TensorData | { readonly at: number; readonly bytes: number }>();
+    for (const name of fetches) {
+      const t = this.types.get(name)!;
+      const root = this.memory.rootOf(name);
+      if (root.kind === 'const') { out.set(name, { type: t.type, dims: t.dims, data: this.graph.constants.get(root.name)!.data }); continue; }
+      const bytes = paddedBytes(t);
+      const at = place(bytes);
+      encoder.copyBufferToBuffer(this.memory.bufferOfValue(name), 0, staging, at, bytes);
+      out.set(name, { at, bytes });
+    }
+    return out;
+  }
+
+  /** Bytes the non-constant fetches take in a read-back (see recordInGroup). */
+  readBackBytes(fetches: readonly string[]): number[] {
+    return fetches.filter((name) => this.memory.rootOf(name).kind !== 'const').map((name) => paddedBytes(this.types.get(name)!));
   }
 
   lastProfile(): readonly StepTiming[] | undefined {
