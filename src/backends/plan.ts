@@ -22,8 +22,22 @@ export type PlanFeed = TensorData | GpuTensor;
  */
 export type KernelTiers = 'tiered' | 'specialized' | 'generic';
 
+/**
+ * Where a plan's compile time went (milliseconds of wall time; on WebGPU the pipeline compiles overlap the upload):
+ * the graph passes (specialise, fold, fuse), lowering to kernels, the pipelines of the first tier from request to
+ * ready, and creating the buffers with the weights uploaded plus the bind groups.
+ */
+export interface CompileTimes {
+  readonly passesMs: number;
+  readonly lowerMs: number;
+  readonly pipelinesMs: number;
+  readonly uploadMs: number;
+}
+
 /** A graph compiled by one backend for one set of input shapes; replayed by every run with those shapes. */
 export interface ExecutionPlan {
+  /** GPU plans: where compiling it took its time, passes excluded (the session measures those). */
+  readonly compileTimes?: Omit<CompileTimes, 'passesMs'>;
   run(feeds: ReadonlyMap<string, PlanFeed>, fetches: readonly string[]): Promise<Map<string, TensorData>>;
   /** GPU plans: the buffer the run reads input `name` from (a producer on the same device may write it directly). */
   inputBuffer?(name: string): GPUBuffer | undefined;

@@ -3,7 +3,7 @@ import { parseModel } from '../parser/decode-model.js';
 import type { DataType, Dim, Model, TensorData } from '../core/ir.js';
 import { specializeGraph } from '../graph/specialize.js';
 import type { ValueType } from '../ops/kernel/op-module.js';
-import type { Backend, ExecutionPlan, PlanFeed, StepTiming } from '../backends/plan.js';
+import type { Backend, CompileTimes, ExecutionPlan, PlanFeed, StepTiming } from '../backends/plan.js';
 import { chooseBackend } from '../backends/choice.js';
 import type { BackendName, WebGpuOptions } from '../backends/options.js';
 import { CpuBackend } from '../backends/cpu/backend.js';
@@ -47,6 +47,7 @@ export class InferenceSession {
   readonly outputMetadata: readonly ValueMetadata[];
   private readonly plans = new Map<string, Promise<ExecutionPlan>>();
   private lastPlan: ExecutionPlan | undefined;
+  private readonly compileLog: CompileTimes[] = [];
   private released = false;
 
   private constructor(readonly model: Model, readonly backend: Backend, private readonly options: SessionOptions) {
@@ -188,6 +189,14 @@ export class InferenceSession {
     return new GpuTensor(t.type, t.dims, buffer);
   }
 
+  /**
+   * Where compiling took its time, one entry per plan compiled so far (one per set of input shapes), in order: the
+   * graph passes, and on WebGPU lowering, pipeline compiles and the weight upload (zero on the cpu backend).
+   */
+  get compileTimes(): readonly CompileTimes[] {
+    return this.compileLog;
+  }
+
   /** Per-node timings of the last run (needs `profiling: true`). */
   lastProfile(): readonly StepTiming[] | undefined {
     return this.lastPlan?.lastProfile();
@@ -239,8 +248,12 @@ export class InferenceSession {
       return plan;
     }
     plan = (async () => {
+      const started = performance.now();
       const graph = optimizeGraph(specializeGraph(this.model, types));
-      return this.backend.compile(graph, { profiling: this.options.profiling ?? false, kernels: this.options.webgpu?.kernels });
+      const passesMs = performance.now() - started;
+      const compiled = await this.backend.compile(graph, { profiling: this.options.profiling ?? false, kernels: this.options.webgpu?.kernels });
+      this.compileLog.push({ passesMs, lowerMs: 0, pipelinesMs: 0, uploadMs: 0, ...compiled.compileTimes });
+      return compiled;
     })();
     this.plans.set(key, plan);
     plan.catch(() => this.plans.delete(key));

@@ -83,7 +83,7 @@ describe('InferenceSession.runTogether', () => {
         { session: age, feeds: { data: randomInput(3, [1, 3, 96, 96]) }, fetches: [age.outputNames[0]!] },
         { session: age, feeds: { data: randomInput(4, [1, 3, 96, 96]) } },
       ];
-      const alone = [];
+      const alone: Record<string, Tensor>[] = [];
       for (const r of runs) alone.push(await r.session.run(r.feeds, r.fetches));
       const before = submits.count;
       const together = await InferenceSession.runTogether(runs);

@@ -2,7 +2,7 @@ import { BackendError } from '../../core/errors.js';
 import { nodeLabel, type TensorData } from '../../core/ir.js';
 import type { ValueType } from '../../ops/kernel/op-module.js';
 import type { PlannedStep, StaticGraph } from '../../graph/specialize.js';
-import type { ExecutionPlan, KernelTiers, PlanFeed, StepTiming } from '../plan.js';
+import type { CompileTimes, ExecutionPlan, KernelTiers, PlanFeed, StepTiming } from '../plan.js';
 import { GpuTensor } from '../../core/tensor.js';
 import { runStepOnCpu } from './cpu-fallback.js';
 import type { GpuDevice } from './device.js';
@@ -37,6 +37,8 @@ export class WebGpuPlan implements ExecutionPlan {
   private disposed = false;
   private items: readonly Item[] = [];
   private activeTier: 'generic' | 'specialized' = 'generic';
+  /** See ExecutionPlan.compileTimes. */
+  compileTimes: Omit<CompileTimes, 'passesMs'> | undefined;
   /**
    * The specialised tier, until its compilation starts: after the first run when `automatic`, else when
    * `specialized()` asks (see KernelTiers).
@@ -65,6 +67,7 @@ export class WebGpuPlan implements ExecutionPlan {
   static async compile(gpu: GpuDevice, cache: PipelineCache, graph: StaticGraph, options: WebGpuPlanOptions): Promise<WebGpuPlan> {
     const { device } = gpu;
     const tier = options.kernels ?? 'tiered';
+    const started = performance.now();
     const lowered = lowerGraph(graph, tier, options.software ?? gpu.isSoftware, device.limits.maxComputeWorkgroupsPerDimension);
 
     // The first tier's pipelines need only their WGSL, so they are requested before any buffer exists: the driver
@@ -78,6 +81,13 @@ export class WebGpuPlan implements ExecutionPlan {
       return [firstTierOf(tier, l).map((d) => ({ shader: d.shader, signature: d.bindings.map(bindingSignature).join(''), label: labelOf(step) }))];
     }));
 
+    const requested = performance.now();
+    let pipelinesReady = requested;
+    void firstPipelines.then(() => { pipelinesReady = performance.now(); });
+    // A turn of the event loop before the upload: sessions compiled together (FaceAnalysis.create) all request their
+    // pipelines before any of them uploads its weights, so the driver compiles while the weights go up.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const uploadStart = performance.now();
     const memory = new PlanMemory(device, graph, lowered);
     // Bind groups of both tiers, then the pipelines of the tier that runs first (all requested above).
     const specializedTier: (readonly PreparedDispatch[])[] = [];
@@ -94,6 +104,7 @@ export class WebGpuPlan implements ExecutionPlan {
       genericTier.push(gen ?? spec!);
       firstTier.push(firstTierOf(tier, { specialized: spec, generic: gen }));
     });
+    const uploadMs = performance.now() - uploadStart;
     let first: CompiledDispatch[][];
     let failure: unknown;
     try { first = await assembleTier(firstTier, firstPipelines); } catch (error) { failure = error; first = []; }
@@ -108,6 +119,7 @@ export class WebGpuPlan implements ExecutionPlan {
     const dispatchCount = Math.max(...[specializedTier, genericTier].map((t) => t.reduce((n, ds) => n + ds.length, 0)));
     const plan = new WebGpuPlan(gpu, graph, lowered.placement, lowered.types, memory, options.profiling, dispatchCount);
     plan.install(first, tier === 'specialized' ? 'specialized' : 'generic');
+    plan.compileTimes = { lowerMs: requested - started, pipelinesMs: pipelinesReady - requested, uploadMs };
     // On a CPU-emulated adapter the specialised tier compiles several times slower than the generic one and runs
     // barely faster, on the cores that run the model, so it waits to be asked for.
     if (tier === 'tiered' && specializedTier.length > 0) plan.pendingTier = { cache, tier: specializedTier, automatic: !gpu.isSoftware };
