@@ -23,6 +23,9 @@ import { CpuPreprocessor, type Preprocessor } from './preprocess/preprocessor.js
 import { ScrfdDetector } from './scrfd.js';
 import { NO_TIMER, recordingTimer, type StageTiming } from './stage-timer.js';
 
+/** The detector size whose kernels `create` compiles ahead of the first get() ((H, W); InsightFace's usual 640). */
+const DETECTOR_WARM_SIZE = [640, 640] as const;
+
 const INSWAPPER_IGNORED = 'an INSwapper model (face swapping is not part of face analysis; load it with getModel or INSwapper.create)';
 
 export interface FaceAnalysisOptions {
@@ -121,7 +124,16 @@ export class FaceAnalysis {
         else candidates.push({ index, parsed });
       });
       decodeMs = performance.now() - decodeStart;
-      const compiled = await Promise.allSettled(candidates.map((c) => InferenceSession.fromModel(c.parsed, { ...sessionOptions, backend })));
+      const compiled = await Promise.allSettled(candidates.map(async (c) => {
+        const session = await InferenceSession.fromModel(c.parsed, { ...sessionOptions, backend });
+        // A dynamic-size detector compiles at its first get(): its kernels start now, at the usual size, alongside
+        // the other models' (most are the generic tier's, shared by every size). A failure shows at that get().
+        const input = c.parsed.graph.inputs[0];
+        if (backend === 'webgpu' && routeGraph(c.parsed.graph) === 'detection' && input && c.parsed.graph.inputs.length === 1 && input.shape?.some((d) => typeof d !== 'number')) {
+          void session.precompile({ [input.name]: [1, 3, ...DETECTOR_WARM_SIZE] }).catch(() => undefined);
+        }
+        return session;
+      }));
       for (const r of compiled) if (r.status === 'fulfilled') unclaimed.add(r.value);
       const failed = compiled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;

@@ -197,6 +197,27 @@ export class InferenceSession {
     return this.compileLog;
   }
 
+  /**
+   * Starts compiling the kernels that runs with these input shapes will use, without creating their buffers: e.g. a
+   * dynamic-size detector's, at the size it will run at, while the other models load. Resolves once they are
+   * compiled (at once on the cpu backend, which compiles nothing); the run then finds them in the device's cache.
+   * Throws InputError for a name that is not an input, a missing input, or a shape the model's declared one refuses.
+   */
+  async precompile(shapes: Readonly<Record<string, readonly number[]>>): Promise<void> {
+    if (this.released) throw new InputError('the session was released');
+    for (const name of Object.keys(shapes)) if (!this.inputNames.includes(name)) throw new InputError(`'${name}' is not a model input (inputs: ${this.inputNames.join(', ')})`, name);
+    const types = new Map<string, ValueType>();
+    for (const v of this.model.graph.inputs) {
+      const dims = shapes[v.name];
+      if (!dims) throw new InputError('missing shape', v.name);
+      if (!v.type) throw new InputError('the model does not declare its element type', v.name);
+      this.checkShape(v.name, dims);
+      types.set(v.name, { type: v.type, dims: [...dims] });
+    }
+    if (!this.backend.requestKernels) return;
+    await this.backend.requestKernels(optimizeGraph(specializeGraph(this.model, types)), { kernels: this.options.webgpu?.kernels });
+  }
+
   /** Per-node timings of the last run (needs `profiling: true`). */
   lastProfile(): readonly StepTiming[] | undefined {
     return this.lastPlan?.lastProfile();

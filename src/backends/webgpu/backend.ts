@@ -3,7 +3,9 @@ import type { TensorData } from '../../core/ir.js';
 import type { Backend, ExecutionPlan, KernelTiers, PlanRunRequest } from '../plan.js';
 import type { GpuDevice } from './device.js';
 import { PipelineCache } from './pipeline-cache.js';
-import { WebGpuPlan } from './plan.js';
+import { firstTierKeys, WebGpuPlan } from './plan.js';
+import { lowerGraph } from './lowering.js';
+import { requestPipelines } from './tiers.js';
 import { runPlansTogether, type PlanRun } from './run-group.js';
 
 /** Runs compiled plans of WGSL kernels on one GPU device (browser navigator.gpu, or Dawn in Node). */
@@ -29,6 +31,15 @@ export class WebGpuBackend implements Backend {
 
   async compile(graph: StaticGraph, options: { profiling: boolean; kernels?: KernelTiers }): Promise<ExecutionPlan> {
     return WebGpuPlan.compile(this.gpu, this.pipelines, graph, options);
+  }
+
+  /** See Backend.requestKernels: lowers `graph` and compiles the pipelines of the tier its plan would run first. */
+  async requestKernels(graph: StaticGraph, options: { kernels?: KernelTiers }): Promise<void> {
+    const tier = options.kernels ?? 'tiered';
+    const lowered = lowerGraph(graph, tier, this.gpu.isSoftware, this.gpu.device.limits.maxComputeWorkgroupsPerDimension);
+    const settled = await requestPipelines(this.pipelines, firstTierKeys(graph, lowered, tier));
+    const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) throw failure.reason;
   }
 
   /** See Backend.runTogether: every plan a groupable WebGpuPlan on this backend's device, else undefined. */

@@ -7,18 +7,32 @@ import { GpuTensor } from '../../core/tensor.js';
 import { runStepOnCpu } from './cpu-fallback.js';
 import type { GpuDevice } from './device.js';
 import { BufferUsage } from './gpu-constants.js';
-import { firstTierOf, lowerGraph, type Placement } from './lowering.js';
+import { firstTierOf, lowerGraph, type LoweredGraph, type Placement } from './lowering.js';
 import { bytesOf, paddedBytes, PlanMemory } from './memory.js';
 import type { PipelineCache } from './pipeline-cache.js';
 import { ReadBack, tensorFromBytes, type Read } from './readback.js';
 import { recordItems, stepTimesFromQueries } from './record.js';
-import { assembleTier, bindingSignature, compileTier, itemsOf, requestPipelines, type CompiledDispatch, type Item, type PreparedDispatch, type Tier } from './tiers.js';
+import { assembleTier, bindingSignature, compileTier, itemsOf, requestPipelines, type CompiledDispatch, type Item, type PipelineKey, type PreparedDispatch, type Tier } from './tiers.js';
 
 export interface WebGpuPlanOptions {
   readonly profiling: boolean;
   readonly kernels?: KernelTiers;
   /** Overrides the adapter's kind when choosing kernel variants (tests run both on one adapter). */
   readonly software?: boolean;
+}
+
+/** How pipelines and bind groups of a step are labelled (errors name the node). */
+function stepLabel(step: PlannedStep): string {
+  return `${nodeLabel(step.node)} (${step.node.opType})`;
+}
+
+/** The pipelines of the tier a plan runs first, per GPU step: they need only the lowering's WGSL, no buffer. */
+export function firstTierKeys(graph: StaticGraph, lowered: LoweredGraph, tier: KernelTiers): PipelineKey[][] {
+  return graph.steps.flatMap((step, i) => {
+    const l = lowered.dispatches[i];
+    if (!l) return [];
+    return [firstTierOf(tier, l).map((d) => ({ shader: d.shader, signature: d.bindings.map(bindingSignature).join(''), label: stepLabel(step) }))];
+  });
 }
 
 /**
@@ -74,12 +88,7 @@ export class WebGpuPlan implements ExecutionPlan {
     // may compile them while the weights upload (hundreds of MB for the recognisers).
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
-    const labelOf = (step: PlannedStep): string => `${nodeLabel(step.node)} (${step.node.opType})`;
-    const firstPipelines = requestPipelines(cache, graph.steps.flatMap((step, i) => {
-      const l = lowered.dispatches[i];
-      if (!l) return [];
-      return [firstTierOf(tier, l).map((d) => ({ shader: d.shader, signature: d.bindings.map(bindingSignature).join(''), label: labelOf(step) }))];
-    }));
+    const firstPipelines = requestPipelines(cache, firstTierKeys(graph, lowered, tier));
 
     const requested = performance.now();
     let pipelinesReady = requested;
@@ -96,8 +105,8 @@ export class WebGpuPlan implements ExecutionPlan {
     graph.steps.forEach((step, i) => {
       const l = lowered.dispatches[i];
       if (!l) return;
-      const spec = memory.prepare(cache, step, labelOf(step), l.specialized);
-      const gen = memory.prepare(cache, step, labelOf(step), l.generic);
+      const spec = memory.prepare(cache, step, stepLabel(step), l.specialized);
+      const gen = memory.prepare(cache, step, stepLabel(step), l.generic);
       // With 'specialized' kernels there is no generic lowering; kernels that take no ShapeValues (Concat, Slice…)
       // still give a generic-tier lowering, just with literal numbers.
       if (spec) specializedTier.push(spec);
