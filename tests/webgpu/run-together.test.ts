@@ -159,12 +159,13 @@ describe('runHeadsTogether (SwiftShader)', () => {
     }
   });
 
-  it('compiles no pipeline for a new face count (1..9) once each bucket of the dynamic head has run', async () => {
+  it('compiles no pipeline for a new face count (1..9) after the first', async () => {
     const cache = PipelineCache.of(gpu.device);
     // The 96×96 heads (the 192 one adds nothing here but time). Static: one plan, one dispatch chain per face.
-    // Dynamic: buckets 1, 2, 4 (maxBatch 4), each compiled on its first use.
+    // Dynamic: buckets 1, 2, 4 (maxBatch 4), each a plan made on its first use, whose first-tier kernels carry the
+    // batch in uniforms and so are the ones bucket 1 compiled.
     const small = heads.filter((h) => h.size === 96);
-    for (const count of [1, 2, 4]) await together(count, small);
+    await together(1, small);
     const compiled = cache.size;
     for (let count = 1; count <= 9; count++) {
       const { rows, submits: n } = await together(count, small);
@@ -186,7 +187,7 @@ describe('FaceAnalysis.get on WebGPU (SwiftShader)', () => {
       app.prepare({ detSize: [160, 160] });
       const photo = sharedPath('images', 't1.jpg');
       const grey = { data: new Uint8Array(64 * 48 * 4).fill(128), width: 64, height: 48, format: 'rgba' as const };
-      await app.get(photo);
+      // The detector's plan is made at its first get (the empty scene's); making it submits nothing.
       let start = submits.count;
       assert.deepEqual(await app.get(grey), []);
       const detectionOnly = submits.count - start;
