@@ -69,10 +69,10 @@ export interface Backend {
   readonly description: string;
   compile(graph: StaticGraph, options: { profiling: boolean; kernels?: KernelTiers }): Promise<ExecutionPlan>;
   /**
-   * GPU backends: compiles the kernels a plan of `graph` would run first, without creating its buffers (they are
-   * kept per device, so the plan compiled later finds them ready).
+   * GPU backends: compiles the kernels a plan of `graph` would run first (with `specialized`, the specialised tier's
+   * too), without creating its buffers; they are kept per device, so the plan compiled later finds them ready.
    */
-  requestKernels?(graph: StaticGraph, options: { kernels?: KernelTiers }): Promise<void>;
+  requestKernels?(graph: StaticGraph, options: { kernels?: KernelTiers; specialized?: boolean }): Promise<void>;
   /**
    * GPU backends: runs plans of this device (compiled by any backend on it) as one command buffer with one
    * read-back, after the commands `prelude` already holds; results in the order of `runs`. Undefined when these

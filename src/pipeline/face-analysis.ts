@@ -13,6 +13,7 @@ import { cloneImage, type BgrImage } from './image.js';
 import { loadImage, type ImageInput } from './image-source.js';
 import { LandmarkModel } from './landmark.js';
 import { runHeadsTogether } from './head-group.js';
+import { DEFAULT_MAX_HEAD_BATCH, warmHeadBuckets } from './head-model.js';
 import type { Size } from './preprocess/letterbox.js';
 import { checkMaxNum, type MaxNumMetric } from './max-num.js';
 import { loadModelFiles, type ModelSource } from './model-pack.js';
@@ -128,9 +129,14 @@ export class FaceAnalysis {
         const session = await InferenceSession.fromModel(c.parsed, { ...sessionOptions, backend });
         // A dynamic-size detector compiles at its first get(): its kernels start now, at the usual size, alongside
         // the other models' (most are the generic tier's, shared by every size). A failure shows at that get().
+        // A dynamic-batch head likewise, at every batch it will run as (warmHeadBuckets).
         const input = c.parsed.graph.inputs[0];
-        if (backend === 'webgpu' && routeGraph(c.parsed.graph) === 'detection' && input && c.parsed.graph.inputs.length === 1 && input.shape?.some((d) => typeof d !== 'number')) {
-          void session.precompile({ [input.name]: [1, 3, ...DETECTOR_WARM_SIZE] }).catch(() => undefined);
+        const dynamic = input !== undefined && c.parsed.graph.inputs.length === 1 && input.shape?.some((d) => typeof d !== 'number') === true;
+        if (backend !== 'webgpu' || !dynamic) return session;
+        const routed = routeGraph(c.parsed.graph);
+        if (routed === 'detection') void session.precompile({ [input.name]: [1, 3, ...DETECTOR_WARM_SIZE] }).catch(() => undefined);
+        else if (routed === 'landmark' || routed === 'attribute' || routed === 'recognition') {
+          warmHeadBuckets(session, input.name, input.shape!.map((d) => d ?? ''), options.headBatch ?? DEFAULT_MAX_HEAD_BATCH, gpu?.isSoftware === false);
         }
         return session;
       }));

@@ -83,6 +83,38 @@ export function batchSize(spec: HeadSpec, count: number): number {
   return Math.min(spec.maxBatch, 2 ** Math.ceil(Math.log2(count)));
 }
 
+/** Every batch a dynamic-batch head runs as on WebGPU (batchSize's values): the powers of two below maxBatch, and it. */
+export function headBuckets(maxBatch: number): number[] {
+  const buckets: number[] = [];
+  for (let b = 1; b < maxBatch; b *= 2) buckets.push(b);
+  buckets.push(maxBatch);
+  return buckets;
+}
+
+/**
+ * Compiles a dynamic-batch head's kernels ahead of its first faces, without buffers (session.precompile): bucket
+ * 1's now (the first tier's kernels carry the batch in uniforms, so they serve every bucket), then, one per turn of
+ * the event loop so the caller is not held up, every bucket's specialised ones where `specialize` (a hardware
+ * adapter): a face count never met before then neither compiles nor starts on the generic tier. Failures surface
+ * at the run that needs the kernels.
+ */
+export function warmHeadBuckets(session: InferenceSession, inputName: string, dims: readonly (number | string)[], maxBatch: number, specialize: boolean): void {
+  const rest = dims.slice(1);
+  // headSpec reports a bad maxBatch; nothing to warm for it.
+  if (rest.some((d) => typeof d !== 'number') || !Number.isSafeInteger(maxBatch) || maxBatch < 1) return;
+  const shape = (b: number): Record<string, number[]> => ({ [inputName]: [b, ...(rest as number[])] });
+  void session.precompile(shape(1), { specialized: specialize }).catch(() => undefined);
+  if (!specialize) return;
+  const later = headBuckets(maxBatch).slice(1);
+  const next = (): void => {
+    const b = later.shift();
+    if (b === undefined) return;
+    void session.precompile(shape(b), { specialized: true }).catch(() => undefined);
+    setTimeout(next, 0);
+  };
+  setTimeout(next, 0);
+}
+
 /**
  * Runs the head on an N×3×S×S batch (once when the batch is dynamic, else once per item on its slice) and returns
  * each item's output row.

@@ -201,9 +201,11 @@ export class InferenceSession {
    * Starts compiling the kernels that runs with these input shapes will use, without creating their buffers: e.g. a
    * dynamic-size detector's, at the size it will run at, while the other models load. Resolves once they are
    * compiled (at once on the cpu backend, which compiles nothing); the run then finds them in the device's cache.
+   * With `specialized`, the tiered kernels' specialised ones too: the plan made at that run then uses them from its
+   * first run instead of starting on the generic ones (see KernelTiers).
    * Throws InputError for a name that is not an input, a missing input, or a shape the model's declared one refuses.
    */
-  async precompile(shapes: Readonly<Record<string, readonly number[]>>): Promise<void> {
+  async precompile(shapes: Readonly<Record<string, readonly number[]>>, options: { readonly specialized?: boolean } = {}): Promise<void> {
     if (this.released) throw new InputError('the session was released');
     for (const name of Object.keys(shapes)) if (!this.inputNames.includes(name)) throw new InputError(`'${name}' is not a model input (inputs: ${this.inputNames.join(', ')})`, name);
     const types = new Map<string, ValueType>();
@@ -215,7 +217,7 @@ export class InferenceSession {
       types.set(v.name, { type: v.type, dims: [...dims] });
     }
     if (!this.backend.requestKernels) return;
-    await this.backend.requestKernels(optimizeGraph(specializeGraph(this.model, types)), { kernels: this.options.webgpu?.kernels });
+    await this.backend.requestKernels(optimizeGraph(specializeGraph(this.model, types)), { kernels: this.options.webgpu?.kernels, specialized: options.specialized ?? false });
   }
 
   /** Per-node timings of the last run (needs `profiling: true`). */

@@ -3,7 +3,7 @@ import type { TensorData } from '../../core/ir.js';
 import type { Backend, ExecutionPlan, KernelTiers, PlanRunRequest } from '../plan.js';
 import type { GpuDevice } from './device.js';
 import { PipelineCache } from './pipeline-cache.js';
-import { firstTierKeys, WebGpuPlan } from './plan.js';
+import { firstTierKeys, specializedTierKeys, WebGpuPlan } from './plan.js';
 import { lowerGraph } from './lowering.js';
 import { requestPipelines } from './tiers.js';
 import { runPlansTogether, type PlanRun } from './run-group.js';
@@ -33,11 +33,17 @@ export class WebGpuBackend implements Backend {
     return WebGpuPlan.compile(this.gpu, this.pipelines, graph, options);
   }
 
-  /** See Backend.requestKernels: lowers `graph` and compiles the pipelines of the tier its plan would run first. */
-  async requestKernels(graph: StaticGraph, options: { kernels?: KernelTiers }): Promise<void> {
+  /**
+   * See Backend.requestKernels: lowers `graph` and compiles the pipelines of the tier its plan would run first, and
+   * with `specialized` those of the specialised tier too (a plan made later whose specialised pipelines all exist
+   * runs them from its first run).
+   */
+  async requestKernels(graph: StaticGraph, options: { kernels?: KernelTiers; specialized?: boolean }): Promise<void> {
     const tier = options.kernels ?? 'tiered';
     const lowered = lowerGraph(graph, tier, this.gpu.isSoftware, this.gpu.device.limits.maxComputeWorkgroupsPerDimension);
-    const settled = await requestPipelines(this.pipelines, firstTierKeys(graph, lowered, tier));
+    const keys = firstTierKeys(graph, lowered, tier);
+    if (options.specialized && tier === 'tiered') keys.push(...specializedTierKeys(graph, lowered));
+    const settled = await requestPipelines(this.pipelines, keys);
     const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) throw failure.reason;
   }

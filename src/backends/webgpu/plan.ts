@@ -35,6 +35,14 @@ export function firstTierKeys(graph: StaticGraph, lowered: LoweredGraph, tier: K
   });
 }
 
+/** The pipelines of the specialised tier, per step that has one (see firstTierKeys). */
+export function specializedTierKeys(graph: StaticGraph, lowered: LoweredGraph): PipelineKey[][] {
+  return graph.steps.flatMap((step, i) => {
+    const ds = lowered.dispatches[i]?.specialized;
+    return ds ? [ds.map((d) => ({ shader: d.shader, signature: d.bindings.map(bindingSignature).join(''), label: stepLabel(step) }))] : [];
+  });
+}
+
 /**
  * A graph compiled for one set of input shapes: every step lowered to dispatches with their pipelines, bind groups
  * and buffers fixed, so a run is writes of the inputs, one command buffer, and read-back of the requested outputs.
@@ -86,9 +94,11 @@ export class WebGpuPlan implements ExecutionPlan {
 
     // The first tier's pipelines need only their WGSL, so they are requested before any buffer exists: the driver
     // may compile them while the weights upload (hundreds of MB for the recognisers).
-    device.pushErrorScope('out-of-memory');
+    // Error scopes open and close around synchronous work only: sessions compiling at once on one device
+    // (FaceAnalysis.create) interleave at every await, and a scope open across one would catch another's errors.
     device.pushErrorScope('validation');
     const firstPipelines = requestPipelines(cache, firstTierKeys(graph, lowered, tier));
+    const requestError = device.popErrorScope();
 
     const requested = performance.now();
     let pipelinesReady = requested;
@@ -97,6 +107,8 @@ export class WebGpuPlan implements ExecutionPlan {
     // pipelines before any of them uploads its weights, so the driver compiles while the weights go up.
     await new Promise((resolve) => setTimeout(resolve, 0));
     const uploadStart = performance.now();
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
     const memory = new PlanMemory(device, graph, lowered);
     // Bind groups of both tiers, then the pipelines of the tier that runs first (all requested above).
     const specializedTier: (readonly PreparedDispatch[])[] = [];
@@ -113,13 +125,13 @@ export class WebGpuPlan implements ExecutionPlan {
       genericTier.push(gen ?? spec!);
       firstTier.push(firstTierOf(tier, { specialized: spec, generic: gen }));
     });
+    const validationError = device.popErrorScope();
+    const oomError = device.popErrorScope();
     const uploadMs = performance.now() - uploadStart;
     let first: CompiledDispatch[][];
     let failure: unknown;
     try { first = await assembleTier(firstTier, firstPipelines); } catch (error) { failure = error; first = []; }
-    const validation = await device.popErrorScope();
-    const oom = await device.popErrorScope();
-    const scopeError = validation ?? oom;
+    const scopeError = (await requestError) ?? (await validationError) ?? (await oomError);
     if (failure || scopeError) {
       memory.destroy();
       if (failure) throw failure;
@@ -131,8 +143,17 @@ export class WebGpuPlan implements ExecutionPlan {
     plan.compileTimes = { lowerMs: requested - started, pipelinesMs: pipelinesReady - requested, uploadMs };
     // On a CPU-emulated adapter the specialised tier compiles several times slower than the generic one and runs
     // barely faster, on the cores that run the model, so it waits to be asked for.
-    if (tier === 'tiered' && specializedTier.length > 0) plan.pendingTier = { cache, tier: specializedTier, automatic: !gpu.isSoftware };
-    else plan.specialization = Promise.resolve();
+    const specializedReady = specializedTier.every((ds) => ds.every((d) => cache.isReady(d.shader, d.signature)));
+    if (tier === 'tiered' && specializedTier.length > 0 && specializedReady) {
+      // Every specialised pipeline was compiled before (session.precompile, or another plan of the same layers): the
+      // first run uses them.
+      plan.install(await compileTier(cache, specializedTier), 'specialized');
+      plan.specialization = Promise.resolve();
+    } else if (tier === 'tiered' && specializedTier.length > 0) {
+      plan.pendingTier = { cache, tier: specializedTier, automatic: !gpu.isSoftware };
+    } else {
+      plan.specialization = Promise.resolve();
+    }
     return plan;
   }
 

@@ -48,6 +48,8 @@ async function recordAndRead(gpu: GpuDevice, runs: readonly PlanRun[], prelude: 
   const total = runs.reduce((sum, r) => sum + r.plan.readBackBytes(r.fetches).reduce((s, b) => s + readBackSlot(b), 0), 0);
   const staging = readBack.stagingBuffer(total);
   const temporaries: GPUBuffer[] = [];
+  // The error scope spans the recording and the submit, which are synchronous: other users of the device run at
+  // every await, and a scope open across one would catch their errors.
   device.pushErrorScope('validation');
   let scopeOpen = true;
   try {
@@ -56,12 +58,13 @@ async function recordAndRead(gpu: GpuDevice, runs: readonly PlanRun[], prelude: 
     const place = (bytes: number): number => { const at = offset; offset += readBackSlot(bytes); return at; };
     const recorded = runs.map((r) => r.plan.recordInGroup(encoder, r.feeds, r.fetches, staging, place, temporaries));
     device.queue.submit([encoder.finish({ label: 'run group' })]);
+    scopeOpen = false;
+    const scope = device.popErrorScope();
     groupSubmits.set(device, submittedGroups(device) + 1);
     for (const t of temporaries) t.destroy();
-    const bytes = total > 0 ? await readBack.collect(staging, total) : new Uint8Array(0);
-    scopeOpen = false;
-    const error = await device.popErrorScope();
+    const error = await scope;
     if (error) throw new BackendError('webgpu', `group run failed: ${error.message}`);
+    const bytes = total > 0 ? await readBack.collect(staging, total) : new Uint8Array(0);
     return recorded.map((outputs, k) => {
       const result = new Map<string, TensorData>();
       for (const [name, o] of outputs) {
