@@ -3,9 +3,9 @@ import type { TensorData } from '../../core/ir.js';
 import type { Backend, ExecutionPlan, KernelTiers, PlanRunRequest } from '../plan.js';
 import type { GpuDevice } from './device.js';
 import { PipelineCache } from './pipeline-cache.js';
-import { firstTierKeys, specializedTierKeys, WebGpuPlan } from './plan.js';
+import { WebGpuPlan } from './plan.js';
 import { lowerGraph } from './lowering.js';
-import { requestPipelines } from './tiers.js';
+import { firstTierKeys, requestPipelines, specializedTierKeys } from './tiers.js';
 import { runPlansTogether, type PlanRun } from './run-group.js';
 
 /** Runs compiled plans of WGSL kernels on one GPU device (browser navigator.gpu, or Dawn in Node). */

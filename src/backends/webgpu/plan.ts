@@ -1,46 +1,24 @@
 import { BackendError } from '../../core/errors.js';
-import { nodeLabel, type TensorData } from '../../core/ir.js';
+import type { TensorData } from '../../core/ir.js';
 import type { ValueType } from '../../ops/kernel/op-module.js';
-import type { PlannedStep, StaticGraph } from '../../graph/specialize.js';
+import type { StaticGraph } from '../../graph/specialize.js';
 import type { CompileTimes, ExecutionPlan, KernelTiers, PlanFeed, StepTiming } from '../plan.js';
 import { GpuTensor } from '../../core/tensor.js';
 import { runStepOnCpu } from './cpu-fallback.js';
 import type { GpuDevice } from './device.js';
 import { BufferUsage } from './gpu-constants.js';
-import { firstTierOf, lowerGraph, type LoweredGraph, type Placement } from './lowering.js';
+import { firstTierOf, lowerGraph, type Placement } from './lowering.js';
 import { bytesOf, paddedBytes, PlanMemory } from './memory.js';
 import type { PipelineCache } from './pipeline-cache.js';
 import { ReadBack, tensorFromBytes, type Read } from './readback.js';
 import { recordItems, stepTimesFromQueries } from './record.js';
-import { assembleTier, bindingSignature, compileTier, itemsOf, requestPipelines, type CompiledDispatch, type Item, type PipelineKey, type PreparedDispatch, type Tier } from './tiers.js';
+import { assembleTier, compileTier, firstTierKeys, itemsOf, requestPipelines, stepLabel, type CompiledDispatch, type Item, type PreparedDispatch, type Tier } from './tiers.js';
 
 export interface WebGpuPlanOptions {
   readonly profiling: boolean;
   readonly kernels?: KernelTiers;
   /** Overrides the adapter's kind when choosing kernel variants (tests run both on one adapter). */
   readonly software?: boolean;
-}
-
-/** How pipelines and bind groups of a step are labelled (errors name the node). */
-function stepLabel(step: PlannedStep): string {
-  return `${nodeLabel(step.node)} (${step.node.opType})`;
-}
-
-/** The pipelines of the tier a plan runs first, per GPU step: they need only the lowering's WGSL, no buffer. */
-export function firstTierKeys(graph: StaticGraph, lowered: LoweredGraph, tier: KernelTiers): PipelineKey[][] {
-  return graph.steps.flatMap((step, i) => {
-    const l = lowered.dispatches[i];
-    if (!l) return [];
-    return [firstTierOf(tier, l).map((d) => ({ shader: d.shader, signature: d.bindings.map(bindingSignature).join(''), label: stepLabel(step) }))];
-  });
-}
-
-/** The pipelines of the specialised tier, per step that has one (see firstTierKeys). */
-export function specializedTierKeys(graph: StaticGraph, lowered: LoweredGraph): PipelineKey[][] {
-  return graph.steps.flatMap((step, i) => {
-    const ds = lowered.dispatches[i]?.specialized;
-    return ds ? [ds.map((d) => ({ shader: d.shader, signature: d.bindings.map(bindingSignature).join(''), label: stepLabel(step) }))] : [];
-  });
 }
 
 /**
@@ -242,24 +220,7 @@ export class WebGpuPlan implements ExecutionPlan {
     staging: GPUBuffer, place: (bytes: number) => number, temporaries: GPUBuffer[],
   ): Map<string, TensorData | { readonly at: number; readonly bytes: number }> {
     this.checkAlive();
-    const { device } = this.gpu;
-    for (const input of this.graph.inputs) {
-      const t = feeds.get(input.name);
-      if (!t) throw new BackendError('webgpu', `no feed for input '${input.name}'`);
-      const target = this.memory.buffers.get(input.name)!;
-      if (t instanceof GpuTensor) {
-        if (t.buffer === target && t.byteOffset === 0) continue;
-        const bytes = Math.min(Math.ceil(t.byteLength / 4) * 4, t.buffer.size - t.byteOffset, target.size);
-        encoder.copyBufferToBuffer(t.buffer, t.byteOffset, target, 0, bytes);
-        continue;
-      }
-      const data = bytesOf(t.data);
-      const upload = device.createBuffer({ size: data.byteLength, usage: BufferUsage.COPY_SRC, mappedAtCreation: true, label: `group feed ${input.name}` });
-      new Uint8Array(upload.getMappedRange()).set(data);
-      upload.unmap();
-      temporaries.push(upload);
-      encoder.copyBufferToBuffer(upload, 0, target, 0, Math.min(data.byteLength, target.size));
-    }
+    this.writeFeeds(feeds, encoder, temporaries);
     if (this.items.length > 0) {
       const pass = encoder.beginComputePass();
       for (const item of this.items) {
@@ -366,14 +327,25 @@ export class WebGpuPlan implements ExecutionPlan {
     }
   }
 
-  /** Writes CPU feeds into the input buffers; a GPU-resident feed elsewhere is one device-side copy before the first dispatch. */
-  private writeFeeds(feeds: ReadonlyMap<string, PlanFeed>, encoder: GPUCommandEncoder): void {
+  /**
+   * Writes CPU feeds into the input buffers; a GPU-resident feed elsewhere is one device-side copy before the first
+   * dispatch. With `temporaries` (a group's run), a CPU feed is a device-side copy too, from a buffer pushed there
+   * for the caller to free after its submit: a queue write would land before every run of the group.
+   */
+  private writeFeeds(feeds: ReadonlyMap<string, PlanFeed>, encoder: GPUCommandEncoder, temporaries?: GPUBuffer[]): void {
     const { device } = this.gpu;
     for (const input of this.graph.inputs) {
       const t = feeds.get(input.name);
       if (!t) throw new BackendError('webgpu', `no feed for input '${input.name}'`);
       const target = this.memory.buffers.get(input.name)!;
-      if (!(t instanceof GpuTensor)) {
+      if (!(t instanceof GpuTensor) && temporaries) {
+        const data = bytesOf(t.data);
+        const upload = device.createBuffer({ size: data.byteLength, usage: BufferUsage.COPY_SRC, mappedAtCreation: true, label: `group feed ${input.name}` });
+        new Uint8Array(upload.getMappedRange()).set(data);
+        upload.unmap();
+        temporaries.push(upload);
+        encoder.copyBufferToBuffer(upload, 0, target, 0, Math.min(data.byteLength, target.size));
+      } else if (!(t instanceof GpuTensor)) {
         device.queue.writeBuffer(target, 0, bytesOf(t.data));
       } else if (t.buffer !== target || t.byteOffset !== 0) {
         const bytes = Math.min(Math.ceil(t.byteLength / 4) * 4, t.buffer.size - t.byteOffset, target.size);
