@@ -6,8 +6,11 @@ import type { Preprocessor } from './preprocess/preprocessor.js';
 
 /** What one head does for the faces of an image: its crops, and where its output rows go (one per crop, in order). */
 export interface HeadWork {
+  /** The head that runs. */
   readonly spec: HeadSpec;
+  /** One crop transform per face, in face order. */
   readonly transforms: readonly Affine2x3[];
+  /** Writes the head's output rows (one per transform, in order) onto the faces. */
   apply(rows: readonly Float32Array[]): void;
 }
 

@@ -9,9 +9,13 @@ import { NO_TIMER, type StageTimer } from './stage-timer.js';
 
 /** What every crop-based head (recognition, landmark, attribute) shares: one square input, one output. */
 export interface HeadSpec {
+  /** InsightFace's taskname of the model (names its stages and errors). */
   readonly taskname: string;
+  /** The compiled model. */
   readonly session: InferenceSession;
+  /** Its one input (the N×3×S×S crops). */
   readonly inputName: string;
+  /** Its one output (a row per crop). */
   readonly outputName: string;
   /** Input size (W = H). */
   readonly size: number;
