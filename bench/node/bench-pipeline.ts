@@ -47,6 +47,17 @@ export interface PipelineBenchOptions {
   readonly cpuPre: boolean;
 }
 
+/** See PipelineBenchReport.cold_phases (milliseconds). */
+export interface ColdPhases {
+  readonly decode_ms: number;
+  readonly passes_ms: number;
+  readonly lower_ms: number;
+  readonly pipelines_ms: number;
+  readonly upload_ms: number;
+  readonly first_get_ms: number;
+  readonly per_model: readonly { readonly model: string; readonly passes_ms: number; readonly lower_ms: number; readonly pipelines_ms: number; readonly upload_ms: number }[];
+}
+
 /** One stage's median over the timed rounds (a stage that runs several times per call is summed per call). */
 export interface StageRow {
   readonly stage: string;
@@ -71,6 +82,12 @@ export interface PipelineBenchReport {
    */
   readonly create_ms: number;
   readonly first_ms: number;
+  /**
+   * Where the cold start went: decoding every file (FaceAnalysis.create), then per model its first plan's graph
+   * passes, lowering, pipeline compiles (request to ready; they overlap the uploads and each other, so the total is
+   * the longest) and weight upload with bind groups; the detector's plan is made at the first get().
+   */
+  readonly cold_phases: ColdPhases;
   /** Median of the untimed get() calls (of the timed ones on a software adapter, see `whole_from`). */
   readonly get_median_ms: number;
   readonly whole_from: 'untimed calls' | 'timed calls';
@@ -197,6 +214,15 @@ export async function runPipelineBench(options: PipelineBenchOptions): Promise<P
       if (i === 0) first = performance.now() - t;
       log(`warm-up ${i + 1}/${options.warmup}: ${formatMs(performance.now() - t)}, ${faces} faces\n`);
     }
+    const perModel = [...app.models.values()].flatMap((m) => {
+      const c = m.session.compileTimes[0];
+      return c ? [{ model: m.taskname, passes_ms: round(c.passesMs), lower_ms: round(c.lowerMs), pipelines_ms: round(c.pipelinesMs), upload_ms: round(c.uploadMs) }] : [];
+    });
+    const total = (k: 'passes_ms' | 'lower_ms' | 'upload_ms'): number => round(perModel.reduce((a, m) => a + m[k], 0));
+    const coldPhases: ColdPhases = {
+      decode_ms: round(app.decodeMs), passes_ms: total('passes_ms'), lower_ms: total('lower_ms'),
+      pipelines_ms: round(Math.max(0, ...perModel.map((m) => m.pipelines_ms))), upload_ms: total('upload_ms'), first_get_ms: round(first), per_model: perModel,
+    };
     // The timed rounds measure the specialised kernels, which take over from the generic ones after first use.
     await app.specialized();
     // On a software adapter a call takes minutes and the per-stage waits cost nothing next to it: the timed call's
@@ -241,6 +267,7 @@ export async function runPipelineBench(options: PipelineBenchOptions): Promise<P
       warmup: options.warmup,
       create_ms: round(createMs),
       first_ms: round(first),
+      cold_phases: coldPhases,
       get_median_ms: round(getMedian),
       whole_from: separateUntimed ? 'untimed calls' : 'timed calls',
       get_min_ms: round(Math.min(...untimed)),
@@ -273,6 +300,9 @@ export function formatPipelineReport(r: PipelineBenchReport): string {
     if (i === 0) lines.push(widths.map((w) => '-'.repeat(w)).join('  '));
   });
   lines.push(`cold start: FaceAnalysis.create ${formatMs(r.create_ms)} + first get() ${formatMs(r.first_ms)} = ${formatMs(r.create_ms + r.first_ms)}`);
+  const c = r.cold_phases;
+  lines.push(`cold phases: decode ${formatMs(c.decode_ms)}, passes ${formatMs(c.passes_ms)}, lowering ${formatMs(c.lower_ms)}, pipeline compiles ${formatMs(c.pipelines_ms)} (longest, overlapping the upload), upload ${formatMs(c.upload_ms)}, first get() ${formatMs(c.first_get_ms)}`);
+  for (const m of c.per_model) lines.push(`  ${m.model}: passes ${formatMs(m.passes_ms)}, lowering ${formatMs(m.lower_ms)}, pipelines ${formatMs(m.pipelines_ms)}, upload ${formatMs(m.upload_ms)}`);
   lines.push(`get(): median ${formatMs(r.get_median_ms)}, min ${formatMs(r.get_min_ms)}, first ${formatMs(r.first_ms)} (${r.runs} rounds after ${r.warmup} warm-up; ${r.whole_from})`);
   lines.push(`sum of model forwards: ${formatMs(r.forward_sum_median_ms)} (timed call: ${formatMs(r.timed_get_median_ms)})`);
   lines.push(`whole / forwards = ${r.ratio_whole_to_forwards.toFixed(3)}× within each timed call (target ≤ 1.2× on webgpu); untimed median / forwards median = ${r.ratio_untimed_median_to_forwards.toFixed(3)}×`);

@@ -22,8 +22,22 @@ export type PlanFeed = TensorData | GpuTensor;
  */
 export type KernelTiers = 'tiered' | 'specialized' | 'generic';
 
+/**
+ * Where a plan's compile time went (milliseconds of wall time; on WebGPU the pipeline compiles overlap the upload):
+ * the graph passes (specialise, fold, fuse), lowering to kernels, the pipelines of the first tier from request to
+ * ready, and creating the buffers with the weights uploaded plus the bind groups.
+ */
+export interface CompileTimes {
+  readonly passesMs: number;
+  readonly lowerMs: number;
+  readonly pipelinesMs: number;
+  readonly uploadMs: number;
+}
+
 /** A graph compiled by one backend for one set of input shapes; replayed by every run with those shapes. */
 export interface ExecutionPlan {
+  /** GPU plans: where compiling it took its time, passes excluded (the session measures those). */
+  readonly compileTimes?: Omit<CompileTimes, 'passesMs'>;
   run(feeds: ReadonlyMap<string, PlanFeed>, fetches: readonly string[]): Promise<Map<string, TensorData>>;
   /** GPU plans: the buffer the run reads input `name` from (a producer on the same device may write it directly). */
   inputBuffer?(name: string): GPUBuffer | undefined;
@@ -54,5 +68,23 @@ export interface Backend {
   /** A human-readable description of the device (adapter name for WebGPU). */
   readonly description: string;
   compile(graph: StaticGraph, options: { profiling: boolean; kernels?: KernelTiers }): Promise<ExecutionPlan>;
+  /**
+   * GPU backends: compiles the kernels a plan of `graph` would run first (with `specialized`, the specialised tier's
+   * too), without creating its buffers; they are kept per device, so the plan compiled later finds them ready.
+   */
+  requestKernels?(graph: StaticGraph, options: { kernels?: KernelTiers; specialized?: boolean }): Promise<void>;
+  /**
+   * GPU backends: runs plans of this device (compiled by any backend on it) as one command buffer with one
+   * read-back, after the commands `prelude` already holds; results in the order of `runs`. Undefined when these
+   * plans cannot share one (another device, a CPU step, profiling): the caller then runs them in turn.
+   */
+  runTogether?(runs: readonly PlanRunRequest[], prelude?: GPUCommandEncoder): Promise<Map<string, TensorData>[]> | undefined;
   dispose(): void;
+}
+
+/** One run of a group (see Backend.runTogether). */
+export interface PlanRunRequest {
+  readonly plan: ExecutionPlan;
+  readonly feeds: ReadonlyMap<string, PlanFeed>;
+  readonly fetches: readonly string[];
 }

@@ -3,6 +3,7 @@ import { ModelContractError, PipelineOptionError } from './errors.js';
 import { computeSim, type Face } from './face.js';
 import { requireKps } from './face-input.js';
 import type { FaceModel } from './face-model.js';
+import type { HeadWork } from './head-group.js';
 import { forwardBatch, headSpec, runHead, type HeadSpec, type HeadOptions } from './head-model.js';
 import type { BgrImage } from './image.js';
 import { loadImage, type ImageInput } from './image-source.js';
@@ -80,11 +81,16 @@ export class ArcFaceModel implements FaceModel {
 
   /** FaceAnalysis's entry point: every face's embedding from one batched crop pass. @internal */
   async annotate(image: BgrImage, faces: readonly Face[], pre: Preprocessor, timer?: StageTimer): Promise<void> {
+    const work = this.headWork(faces);
+    work.apply(await runHead(this.spec, pre, image, work.transforms, timer));
+  }
+
+  /** The aligned crops for `faces` and what writes their embeddings (see FaceModel.headWork). @internal */
+  headWork(faces: readonly Face[]): HeadWork {
     const transforms = faces.map((f) => {
       if (!f.kps) throw new ModelContractError(this.taskname, 'needs the five keypoints; the detector has no keypoint outputs');
       return estimateNorm(f.kps, this.spec.size);
     });
-    const rows = await runHead(this.spec, pre, image, transforms, timer);
-    faces.forEach((f, i) => { f.embedding = rows[i]; });
+    return { spec: this.spec, transforms, apply: (rows) => faces.forEach((f, i) => { f.embedding = rows[i]; }) };
   }
 }

@@ -5,6 +5,7 @@ import { ModelContractError } from './errors.js';
 import type { Face } from './face.js';
 import { requireBbox } from './face-input.js';
 import type { FaceModel } from './face-model.js';
+import type { HeadWork } from './head-group.js';
 import { headSpec, runHead, type HeadSpec, type HeadOptions } from './head-model.js';
 import type { BgrImage } from './image.js';
 import { loadImage, type ImageInput } from './image-source.js';
@@ -61,7 +62,16 @@ export class AttributeModel implements FaceModel {
 
   /** FaceAnalysis's entry point: every face's attributes from one batched crop pass. @internal */
   async annotate(image: BgrImage, faces: readonly Face[], pre: Preprocessor, timer?: StageTimer): Promise<void> {
-    const rows = await runHead(this.spec, pre, image, faces.map((f) => boxCropTransform(f.bbox, this.spec.size)), timer);
+    const work = this.headWork(faces);
+    work.apply(await runHead(this.spec, pre, image, work.transforms, timer));
+  }
+
+  /** The crops for `faces` and what writes their attributes (see FaceModel.headWork). @internal */
+  headWork(faces: readonly Face[]): HeadWork {
+    return { spec: this.spec, transforms: faces.map((f) => boxCropTransform(f.bbox, this.spec.size)), apply: (rows) => this.applyRows(faces, rows) };
+  }
+
+  private applyRows(faces: readonly Face[], rows: readonly Float32Array[]): void {
     faces.forEach((face, i) => {
       const pred = rows[i]!;
       if (this.taskname !== 'genderage') {

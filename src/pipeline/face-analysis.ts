@@ -13,14 +13,20 @@ import type { FaceModel } from './face-model.js';
 import { cloneImage, type BgrImage } from './image.js';
 import { loadImage, type ImageInput } from './image-source.js';
 import { LandmarkModel } from './landmark.js';
+import { runHeadsTogether } from './head-group.js';
+import { DEFAULT_MAX_HEAD_BATCH, warmHeadBuckets } from './head-model.js';
 import type { Size } from './preprocess/letterbox.js';
 import { checkMaxNum, type MaxNumMetric } from './max-num.js';
 import { loadModelFiles, type ModelSource } from './model-pack.js';
 import { probeNormalisation, routeGraph, routeModel } from './model-router.js';
 import { parseModel } from '../parser/decode-model.js';
+import type { Model } from '../core/ir.js';
 import { CpuPreprocessor, type Preprocessor } from './preprocess/preprocessor.js';
 import { ScrfdDetector } from './scrfd.js';
 import { NO_TIMER, recordingTimer, type StageTiming } from './stage-timer.js';
+
+/** The detector size whose kernels `create` compiles ahead of the first get() ((H, W); InsightFace's usual 640). */
+const DETECTOR_WARM_SIZE = [640, 640] as const;
 
 const INSWAPPER_IGNORED = 'an INSwapper model (face swapping is not part of face analysis; load it with getModel or INSwapper.create)';
 
@@ -89,6 +95,8 @@ export class FaceAnalysis {
     private readonly preprocessor: Preprocessor,
     /** The device of all its sessions (undefined on the CPU); releasing it destroys only a device acquired here, never a lent one. */
     private readonly gpu: GpuDevice | undefined,
+    /** Milliseconds `create` spent decoding the model files (each model's compile phases: its session's compileTimes). */
+    readonly decodeMs: number,
   ) {}
 
   static async create(options: FaceAnalysisOptions): Promise<FaceAnalysis> {
@@ -100,17 +108,45 @@ export class FaceAnalysis {
     const head = { maxBatch: options.headBatch };
     const faceModels: FaceModel[] = [];
     let detector: ScrfdDetector | undefined;
+    // Decoded first (every file, in order), then compiled all at once: each model requests its pipelines before
+    // any of them uploads its weights (WebGpuPlan.compile yields in between), so the driver compiles while they go up.
+    const messages: string[][] = files.map(() => []);
+    let decodeMs = 0;
+    // Compiled sessions not yet adopted into `models` nor released: a failure releases them too.
+    const unclaimed = new Set<InferenceSession>();
     try {
-      for (const file of files) {
+      const candidates: { readonly index: number; readonly parsed: Model }[] = [];
+      const decodeStart = performance.now();
+      files.forEach((file, index) => {
         const parsed = parseModel(file.bytes);
         // Routed before compiling: a file FaceAnalysis ignores (an INSwapper, an unknown model) need not compile, nor
         // fail on an op this engine lacks.
         const routed = routeGraph(parsed.graph);
-        if (routed === undefined || routed === 'inswapper') {
-          log(`model ignored: ${file.name} (${routed === 'inswapper' ? INSWAPPER_IGNORED : 'not recognised'})`);
-          continue;
+        if (routed === undefined || routed === 'inswapper') messages[index]!.push(`model ignored: ${file.name} (${routed === 'inswapper' ? INSWAPPER_IGNORED : 'not recognised'})`);
+        else candidates.push({ index, parsed });
+      });
+      decodeMs = performance.now() - decodeStart;
+      const compiled = await Promise.allSettled(candidates.map(async (c) => {
+        const session = await InferenceSession.fromModel(c.parsed, { ...sessionOptions, backend });
+        // A dynamic-size detector compiles at its first get(): its kernels start now, at the usual size, alongside
+        // the other models' (most are the generic tier's, shared by every size). A failure shows at that get().
+        // A dynamic-batch head likewise, at every batch it will run as (warmHeadBuckets).
+        const input = c.parsed.graph.inputs[0];
+        const dynamic = input !== undefined && c.parsed.graph.inputs.length === 1 && input.shape?.some((d) => typeof d !== 'number') === true;
+        if (backend !== 'webgpu' || !dynamic) return session;
+        const routed = routeGraph(c.parsed.graph);
+        if (routed === 'detection') void session.precompile({ [input.name]: [1, 3, ...DETECTOR_WARM_SIZE] }).catch(() => undefined);
+        else if (routed === 'landmark' || routed === 'attribute' || routed === 'recognition') {
+          warmHeadBuckets(session, input.name, input.shape!.map((d) => d ?? ''), options.headBatch ?? DEFAULT_MAX_HEAD_BATCH, gpu?.isSoftware === false);
         }
-        const session = await InferenceSession.fromModel(parsed, { ...sessionOptions, backend });
+        return session;
+      }));
+      for (const r of compiled) if (r.status === 'fulfilled') unclaimed.add(r.value);
+      const failed = compiled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      for (const [k, { index }] of candidates.entries()) {
+        const file = files[index]!;
+        const session = (compiled[k] as PromiseFulfilledResult<InferenceSession>).value;
         const cls = routeModel(session);
         const norm = cls ? probeNormalisation(session.model.graph.nodes, cls) : undefined;
         let model: ScrfdDetector | FaceModel | undefined;
@@ -125,29 +161,33 @@ export class FaceAnalysis {
         else if (options.allowedModules && !options.allowedModules.includes(taskname)) why = `${taskname} is not in allowedModules`;
         else if (models.has(taskname)) why = `duplicated ${taskname}`;
         if (why !== undefined || !model || taskname === undefined) {
-          log(`model ignored: ${file.name} (${why})`);
+          messages[index]!.push(`model ignored: ${file.name} (${why})`);
+          unclaimed.delete(session);
           await session.release();
           continue;
         }
         const shape = JSON.stringify(session.inputMetadata[0]?.shape);
-        log(`find model: ${file.name} ${taskname} ${shape} ${norm?.mean ?? 127.5} ${norm?.std ?? 128}`);
+        messages[index]!.push(`find model: ${file.name} ${taskname} ${shape} ${norm?.mean ?? 127.5} ${norm?.std ?? 128}`);
         models.set(taskname, { taskname, file: file.name, session });
+        unclaimed.delete(session);
         if (model instanceof ScrfdDetector) detector = model;
         else faceModels.push(model);
       }
       if (!detector) throw new ModelPackError('no detection model among the files', files.map((f) => f.name).join(', '));
     } catch (error) {
-      for (const m of models.values()) await m.session.release();
+      for (const m of messages.flat()) log(m);
+      for (const s of [...unclaimed, ...[...models.values()].map((m) => m.session)]) await s.release();
       gpu?.release();
       throw error;
     }
+    for (const m of messages.flat()) log(m);
     const device = sessionOptions?.webgpu?.device;
     let preprocessor = options.preprocessor;
     if (!preprocessor && device && models.get('detection')!.session.backendName === 'webgpu') {
       const { GpuPreprocessor } = await import('./preprocess/preprocessor-gpu.js');
       preprocessor = new GpuPreprocessor(device);
     }
-    return new FaceAnalysis(detector, faceModels, models, preprocessor ?? new CpuPreprocessor(), gpu);
+    return new FaceAnalysis(detector, faceModels, models, preprocessor ?? new CpuPreprocessor(), gpu, decodeMs);
   }
 
   /** Detection threshold and input size(s); call before `get` (without it InsightFace 1.0.1's auto sizes apply). */
@@ -206,7 +246,14 @@ export class FaceAnalysis {
       for (let i = 0; i < det.count; i++) {
         faces.push(new Face(det.boxes.slice(i * 4, i * 4 + 4), det.kps ? det.kps.slice(i * 10, i * 10 + 10) : undefined, det.scores[i]!));
       }
-      for (const model of faces.length > 0 ? this.faceModels : []) await model.annotate(image, faces, pre, timer);
+      const models = faces.length > 0 ? this.faceModels : [];
+      // On WebGPU every crop-based head of every face goes to the GPU as one command buffer with one read-back (the
+      // crops of all heads first); each model writes only its own fields, so the order of running changes nothing.
+      // Stage timings (which wait at each stage's end) and the CPU backend keep one model after another.
+      const together = !timings && this.models.get('detection')!.session.backendName === 'webgpu';
+      const grouped = together ? models.filter((m) => m.headWork) : [];
+      if (grouped.length > 0) await runHeadsTogether(grouped.map((m) => m.headWork!(faces)), pre, image);
+      for (const model of models) if (!grouped.includes(model)) await model.annotate(image, faces, pre, timer);
       return faces;
     } finally {
       pre.end?.(image);

@@ -1,4 +1,5 @@
 import type { Face } from './face.js';
+import type { HeadWork } from './head-group.js';
 import type { BgrImage } from './image.js';
 import type { Preprocessor } from './preprocess/preprocessor.js';
 import type { StageTimer } from './stage-timer.js';
@@ -18,4 +19,9 @@ export interface FaceModel {
    * forward and decoding stages when the caller asked for timings. The per-face public method is `get`.
    */
   annotate(image: BgrImage, faces: readonly Face[], pre: Preprocessor, timer?: StageTimer): Promise<void>;
+  /**
+   * For a crop-based head: `annotate` split in two, its crops for these faces and what writes the rows onto them, so
+   * FaceAnalysis can run every head of an image in one group (runHeadsTogether). Absent: `annotate` runs alone.
+   */
+  headWork?(faces: readonly Face[]): HeadWork;
 }

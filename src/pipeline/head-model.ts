@@ -9,9 +9,13 @@ import { NO_TIMER, type StageTimer } from './stage-timer.js';
 
 /** What every crop-based head (recognition, landmark, attribute) shares: one square input, one output. */
 export interface HeadSpec {
+  /** InsightFace's taskname of the model (names its stages and errors). */
   readonly taskname: string;
+  /** The compiled model. */
   readonly session: InferenceSession;
+  /** Its one input (the N×3×S×S crops). */
   readonly inputName: string;
+  /** Its one output (a row per crop). */
   readonly outputName: string;
   /** Input size (W = H). */
   readonly size: number;
@@ -78,9 +82,41 @@ export async function runHead(
  * share a handful of compiled plans instead of one per count; on the CPU, where a new batch size compiles nothing
  * of note, exactly `count`.
  */
-function batchSize(spec: HeadSpec, count: number): number {
+export function batchSize(spec: HeadSpec, count: number): number {
   if (spec.session.backendName !== 'webgpu') return count;
   return Math.min(spec.maxBatch, 2 ** Math.ceil(Math.log2(count)));
+}
+
+/** Every batch a dynamic-batch head runs as on WebGPU (batchSize's values): the powers of two below maxBatch, and it. */
+export function headBuckets(maxBatch: number): number[] {
+  const buckets: number[] = [];
+  for (let b = 1; b < maxBatch; b *= 2) buckets.push(b);
+  buckets.push(maxBatch);
+  return buckets;
+}
+
+/**
+ * Compiles a dynamic-batch head's kernels ahead of its first faces, without buffers (session.precompile): bucket
+ * 1's now (the first tier's kernels carry the batch in uniforms, so they serve every bucket), then, one per turn of
+ * the event loop so the caller is not held up, every bucket's specialised ones where `specialize` (a hardware
+ * adapter): a face count never met before then neither compiles nor starts on the generic tier. Failures surface
+ * at the run that needs the kernels.
+ */
+export function warmHeadBuckets(session: InferenceSession, inputName: string, dims: readonly (number | string)[], maxBatch: number, specialize: boolean): void {
+  const rest = dims.slice(1);
+  // headSpec reports a bad maxBatch; nothing to warm for it.
+  if (rest.some((d) => typeof d !== 'number') || !Number.isSafeInteger(maxBatch) || maxBatch < 1) return;
+  const shape = (b: number): Record<string, number[]> => ({ [inputName]: [b, ...(rest as number[])] });
+  void session.precompile(shape(1), { specialized: specialize }).catch(() => undefined);
+  if (!specialize) return;
+  const later = headBuckets(maxBatch).slice(1);
+  const next = (): void => {
+    const b = later.shift();
+    if (b === undefined) return;
+    void session.precompile(shape(b), { specialized: true }).catch(() => undefined);
+    setTimeout(next, 0);
+  };
+  setTimeout(next, 0);
 }
 
 /**
@@ -99,15 +135,20 @@ export async function forwardBatch(spec: HeadSpec, batch: ModelFeed, timer: Stag
   for (const feed of feeds) {
     const n = feed.dims[0]!;
     const out = (await timer.time(`${spec.taskname}.forward`, 'forward', () => spec.session.run({ [spec.inputName]: feed }, [spec.outputName])))[spec.outputName];
-    if (!out || out.type !== 'float32') throw new ModelContractError(spec.taskname, `output '${spec.outputName}' is not float32`);
-    const per = out.data.length / n;
-    if (!Number.isInteger(per) || per === 0 || out.dims[0] !== n) {
-      throw new ModelContractError(spec.taskname, `output shape ${JSON.stringify(out.dims)} does not hold ${n} result(s)`);
-    }
-    const data = out.data as Float32Array;
-    for (let i = 0; i < n; i++) rows.push(data.slice(i * per, (i + 1) * per));
+    rows.push(...outputRows(spec, out, n, n));
   }
   return rows;
+}
+
+/** The first `keep` rows of a head's output for a batch of `n` (padding rows dropped), each a copy. */
+export function outputRows(spec: HeadSpec, out: Tensor | undefined, n: number, keep: number): Float32Array[] {
+  if (!out || out.type !== 'float32') throw new ModelContractError(spec.taskname, `output '${spec.outputName}' is not float32`);
+  const per = out.data.length / n;
+  if (!Number.isInteger(per) || per === 0 || out.dims[0] !== n) {
+    throw new ModelContractError(spec.taskname, `output shape ${JSON.stringify(out.dims)} does not hold ${n} result(s)`);
+  }
+  const data = out.data as Float32Array;
+  return Array.from({ length: keep }, (_, i) => data.slice(i * per, (i + 1) * per));
 }
 
 /** Items [from, to) of a CPU N×… batch, as a view. */
@@ -118,7 +159,7 @@ function batchSlice(batch: ModelFeed, from: number, to: number): ModelFeed {
 }
 
 /** Item `i` of an N×… batch as a 1×… tensor: a view of the CPU data, or of the same GPU buffer at its offset. */
-function batchItem(batch: ModelFeed, i: number): ModelFeed {
+export function batchItem(batch: ModelFeed, i: number): ModelFeed {
   const dims = [1, ...batch.dims.slice(1)];
   const per = dims.reduce((a, b) => a * b, 1);
   if (batch instanceof GpuTensor) return new GpuTensor(batch.type, dims, batch.buffer, batch.byteOffset + i * batch.byteLength / batch.dims[0]!);

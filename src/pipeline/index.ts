@@ -41,6 +41,8 @@ export { LandmarkModel } from './landmark.js';
 export { AttributeModel } from './attribute.js';
 export type { GenderAge } from './attribute.js';
 export type { FaceModel } from './face-model.js';
+export type { HeadWork } from './head-group.js';
+export type { HeadSpec } from './head-model.js';
 export { INSwapper } from './swap/inswapper.js';
 export type { INSwapperOptions, SwapOptions, SwapCrop, SwapSource, SwapTarget } from './swap/inswapper.js';
 export { pasteBack, pasteMask } from './swap/paste-back.js';

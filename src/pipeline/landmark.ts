@@ -1,11 +1,12 @@
 import type { InferenceSession } from '../session/session.js';
-import { invertAffine } from './affine.js';
+import { invertAffine, type Affine2x3 } from './affine.js';
 import type { Normalisation } from './preprocess/blob.js';
 import { boxCropTransform } from './crop-transform.js';
 import { ModelContractError } from './errors.js';
 import type { Face } from './face.js';
 import { requireBbox } from './face-input.js';
 import type { FaceModel } from './face-model.js';
+import type { HeadWork } from './head-group.js';
 import { headSpec, runHead, type HeadSpec, type HeadOptions } from './head-model.js';
 import type { BgrImage } from './image.js';
 import { loadImage, type ImageInput } from './image-source.js';
@@ -68,8 +69,17 @@ export class LandmarkModel implements FaceModel {
 
   /** FaceAnalysis's entry point: every face's landmarks from one batched crop pass. @internal */
   async annotate(image: BgrImage, faces: readonly Face[], pre: Preprocessor, timer?: StageTimer): Promise<void> {
+    const work = this.headWork(faces);
+    work.apply(await runHead(this.spec, pre, image, work.transforms, timer));
+  }
+
+  /** The crops for `faces` and what writes their landmarks (see FaceModel.headWork). @internal */
+  headWork(faces: readonly Face[]): HeadWork {
     const transforms = faces.map((f) => boxCropTransform(f.bbox, this.spec.size));
-    const rows = await runHead(this.spec, pre, image, transforms, timer);
+    return { spec: this.spec, transforms, apply: (rows) => this.applyRows(faces, transforms, rows) };
+  }
+
+  private applyRows(faces: readonly Face[], transforms: readonly Affine2x3[], rows: readonly Float32Array[]): void {
     faces.forEach((face, i) => {
       const points = decodeLandmarks(rows[i]!, this.points, this.spec.size, transforms[i]!);
       if (this.taskname === 'landmark_3d_68') {

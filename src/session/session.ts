@@ -3,7 +3,7 @@ import { parseModel } from '../parser/decode-model.js';
 import type { DataType, Dim, Model, TensorData } from '../core/ir.js';
 import { specializeGraph } from '../graph/specialize.js';
 import type { ValueType } from '../ops/kernel/op-module.js';
-import type { Backend, ExecutionPlan, KernelTiers, PlanFeed, StepTiming } from '../backends/plan.js';
+import type { Backend, CompileTimes, ExecutionPlan, PlanFeed, StepTiming } from '../backends/plan.js';
 import { chooseBackend } from '../backends/choice.js';
 import type { BackendName, WebGpuOptions } from '../backends/options.js';
 import { CpuBackend } from '../backends/cpu/backend.js';
@@ -30,6 +30,13 @@ export interface ValueMetadata {
 export type FeedsType = Readonly<Record<string, Tensor | TensorData | GpuTensor>>;
 export type ReturnType = Record<string, Tensor>;
 
+/** One run of `InferenceSession.runTogether`: `fetches` defaults to every output. */
+export interface TogetherRun {
+  readonly session: InferenceSession;
+  readonly feeds: FeedsType;
+  readonly fetches?: readonly string[];
+}
+
 const MAX_CACHED_PLANS = 8;
 
 /** Loads an ONNX model and runs it; shaped like onnxruntime-web's InferenceSession. */
@@ -40,6 +47,7 @@ export class InferenceSession {
   readonly outputMetadata: readonly ValueMetadata[];
   private readonly plans = new Map<string, Promise<ExecutionPlan>>();
   private lastPlan: ExecutionPlan | undefined;
+  private readonly compileLog: CompileTimes[] = [];
   private released = false;
 
   private constructor(readonly model: Model, readonly backend: Backend, private readonly options: SessionOptions) {
@@ -82,6 +90,43 @@ export class InferenceSession {
     const out: ReturnType = {};
     for (const name of wanted) out[name] = Tensor.from(results.get(name)!);
     return out;
+  }
+
+  /**
+   * Several runs, possibly of different sessions and of one session more than once, with the results of each in the
+   * order given. On the webgpu backend, when every session runs on one device, they go to the GPU as one command
+   * buffer with one read-back: after the commands `options.prelude` holds (e.g. GPU pre-processing that writes these
+   * runs' inputs), each run's feeds are copied in, its kernels dispatched and its outputs copied out before the next
+   * run starts, so every run sees its own feeds and keeps its own results. Otherwise (the cpu backend, several
+   * devices, a plan with CPU steps, profiling) the runs go in turn, as `run` each. A GPU-resident feed must stay
+   * unchanged until the promise resolves.
+   *
+   * ```ts
+   * const [emb, lmk] = await InferenceSession.runTogether([
+   *   { session: recognizer, feeds: { data: crops } },
+   *   { session: landmarks, feeds: { data: boxCrop }, fetches: ['fc1'] },
+   * ]);
+   * ```
+   */
+  static async runTogether(runs: readonly TogetherRun[], options: { readonly prelude?: GPUCommandEncoder } = {}): Promise<ReturnType[]> {
+    const prepared = await Promise.all(runs.map(async (r) => ({ session: r.session, ...(await r.session.prepareRun(r.feeds, r.fetches)) })));
+    const first = prepared[0]?.session;
+    const oneDevice = first !== undefined && first.backend.runTogether !== undefined && prepared.every((p) => p.session.gpuDevice !== undefined && p.session.gpuDevice === first.gpuDevice);
+    const grouped = oneDevice ? first.backend.runTogether!(prepared.map((p) => ({ plan: p.plan, feeds: p.inputs, fetches: p.wanted })), options.prelude) : undefined;
+    let results: Map<string, TensorData>[];
+    if (grouped) {
+      results = await grouped;
+    } else {
+      // The prelude's commands still run, before the runs that may read what they write.
+      if (options.prelude && first?.gpuDevice) first.gpuDevice.queue.submit([options.prelude.finish()]);
+      results = [];
+      for (const p of prepared) results.push(await p.plan.run(p.inputs, p.wanted));
+    }
+    return results.map((r, k) => {
+      const out: ReturnType = {};
+      for (const name of prepared[k]!.wanted) out[name] = Tensor.from(r.get(name)!);
+      return out;
+    });
   }
 
   /**
@@ -144,6 +189,37 @@ export class InferenceSession {
     return new GpuTensor(t.type, t.dims, buffer);
   }
 
+  /**
+   * Where compiling took its time, one entry per plan compiled so far (one per set of input shapes), in order: the
+   * graph passes, and on WebGPU lowering, pipeline compiles and the weight upload (zero on the cpu backend).
+   */
+  get compileTimes(): readonly CompileTimes[] {
+    return this.compileLog;
+  }
+
+  /**
+   * Starts compiling the kernels that runs with these input shapes will use, without creating their buffers: e.g. a
+   * dynamic-size detector's, at the size it will run at, while the other models load. Resolves once they are
+   * compiled (at once on the cpu backend, which compiles nothing); the run then finds them in the device's cache.
+   * With `specialized`, the tiered kernels' specialised ones too: the plan made at that run then uses them from its
+   * first run instead of starting on the generic ones (see KernelTiers).
+   * Throws InputError for a name that is not an input, a missing input, or a shape the model's declared one refuses.
+   */
+  async precompile(shapes: Readonly<Record<string, readonly number[]>>, options: { readonly specialized?: boolean } = {}): Promise<void> {
+    if (this.released) throw new InputError('the session was released');
+    for (const name of Object.keys(shapes)) if (!this.inputNames.includes(name)) throw new InputError(`'${name}' is not a model input (inputs: ${this.inputNames.join(', ')})`, name);
+    const types = new Map<string, ValueType>();
+    for (const v of this.model.graph.inputs) {
+      const dims = shapes[v.name];
+      if (!dims) throw new InputError('missing shape', v.name);
+      if (!v.type) throw new InputError('the model does not declare its element type', v.name);
+      this.checkShape(v.name, dims);
+      types.set(v.name, { type: v.type, dims: [...dims] });
+    }
+    if (!this.backend.requestKernels) return;
+    await this.backend.requestKernels(optimizeGraph(specializeGraph(this.model, types)), { kernels: this.options.webgpu?.kernels, specialized: options.specialized ?? false });
+  }
+
   /** Per-node timings of the last run (needs `profiling: true`). */
   lastProfile(): readonly StepTiming[] | undefined {
     return this.lastPlan?.lastProfile();
@@ -195,8 +271,12 @@ export class InferenceSession {
       return plan;
     }
     plan = (async () => {
+      const started = performance.now();
       const graph = optimizeGraph(specializeGraph(this.model, types));
-      return this.backend.compile(graph, { profiling: this.options.profiling ?? false, kernels: this.options.webgpu?.kernels });
+      const passesMs = performance.now() - started;
+      const compiled = await this.backend.compile(graph, { profiling: this.options.profiling ?? false, kernels: this.options.webgpu?.kernels });
+      this.compileLog.push({ passesMs, lowerMs: 0, pipelinesMs: 0, uploadMs: 0, ...compiled.compileTimes });
+      return compiled;
     })();
     this.plans.set(key, plan);
     plan.catch(() => this.plans.delete(key));

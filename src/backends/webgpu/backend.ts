@@ -1,8 +1,12 @@
 import type { StaticGraph } from '../../graph/specialize.js';
-import type { Backend, ExecutionPlan, KernelTiers } from '../plan.js';
+import type { TensorData } from '../../core/ir.js';
+import type { Backend, ExecutionPlan, KernelTiers, PlanRunRequest } from '../plan.js';
 import type { GpuDevice } from './device.js';
 import { PipelineCache } from './pipeline-cache.js';
 import { WebGpuPlan } from './plan.js';
+import { lowerGraph } from './lowering.js';
+import { firstTierKeys, requestPipelines, specializedTierKeys } from './tiers.js';
+import { runPlansTogether, type PlanRun } from './run-group.js';
 
 /** Runs compiled plans of WGSL kernels on one GPU device (browser navigator.gpu, or Dawn in Node). */
 export class WebGpuBackend implements Backend {
@@ -27,6 +31,31 @@ export class WebGpuBackend implements Backend {
 
   async compile(graph: StaticGraph, options: { profiling: boolean; kernels?: KernelTiers }): Promise<ExecutionPlan> {
     return WebGpuPlan.compile(this.gpu, this.pipelines, graph, options);
+  }
+
+  /**
+   * See Backend.requestKernels: lowers `graph` and compiles the pipelines of the tier its plan would run first, and
+   * with `specialized` those of the specialised tier too (a plan made later whose specialised pipelines all exist
+   * runs them from its first run).
+   */
+  async requestKernels(graph: StaticGraph, options: { kernels?: KernelTiers; specialized?: boolean }): Promise<void> {
+    const tier = options.kernels ?? 'tiered';
+    const lowered = lowerGraph(graph, tier, this.gpu.isSoftware, this.gpu.device.limits.maxComputeWorkgroupsPerDimension);
+    const keys = firstTierKeys(graph, lowered, tier);
+    if (options.specialized && tier === 'tiered') keys.push(...specializedTierKeys(graph, lowered));
+    const settled = await requestPipelines(this.pipelines, keys);
+    const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) throw failure.reason;
+  }
+
+  /** See Backend.runTogether: every plan a groupable WebGpuPlan on this backend's device, else undefined. */
+  runTogether(runs: readonly PlanRunRequest[], prelude?: GPUCommandEncoder): Promise<Map<string, TensorData>[]> | undefined {
+    const group: PlanRun[] = [];
+    for (const r of runs) {
+      if (!(r.plan instanceof WebGpuPlan) || !r.plan.groupable || r.plan.device !== this.gpu.device) return undefined;
+      group.push({ plan: r.plan, feeds: r.feeds, fetches: r.fetches });
+    }
+    return runPlansTogether(this.gpu, group, prelude);
   }
 
   dispose(): void {

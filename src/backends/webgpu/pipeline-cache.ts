@@ -14,6 +14,8 @@ export class PipelineCache {
   private static readonly byDevice = new WeakMap<GPUDevice, PipelineCache>();
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
   private readonly layouts = new Map<LayoutSignature, GPUBindGroupLayout>();
+  /** Keys whose pipeline has compiled. */
+  private readonly compiled = new Set<string>();
 
   constructor(private readonly device: GPUDevice) {}
 
@@ -53,8 +55,14 @@ export class PipelineCache {
         throw new BackendError('webgpu', `pipeline for ${label} failed: ${messages || (error instanceof Error ? error.message : String(error))}`, { cause: error });
       });
       this.pipelines.set(key, p);
+      p.then(() => this.compiled.add(key), () => undefined);
     }
     return p;
+  }
+
+  /** Whether the pipeline for this shader has compiled already (asking for it then costs nothing). */
+  isReady(shader: string, signature: LayoutSignature): boolean {
+    return this.compiled.has(`${signature}\n${shader}`);
   }
 
   get size(): number {

@@ -1,8 +1,8 @@
 import { BackendError } from '../../core/errors.js';
-import { nodeLabel, type TensorData } from '../../core/ir.js';
+import type { TensorData } from '../../core/ir.js';
 import type { ValueType } from '../../ops/kernel/op-module.js';
-import type { PlannedStep, StaticGraph } from '../../graph/specialize.js';
-import type { ExecutionPlan, KernelTiers, PlanFeed, StepTiming } from '../plan.js';
+import type { StaticGraph } from '../../graph/specialize.js';
+import type { CompileTimes, ExecutionPlan, KernelTiers, PlanFeed, StepTiming } from '../plan.js';
 import { GpuTensor } from '../../core/tensor.js';
 import { runStepOnCpu } from './cpu-fallback.js';
 import type { GpuDevice } from './device.js';
@@ -12,7 +12,7 @@ import { bytesOf, paddedBytes, PlanMemory } from './memory.js';
 import type { PipelineCache } from './pipeline-cache.js';
 import { ReadBack, tensorFromBytes, type Read } from './readback.js';
 import { recordItems, stepTimesFromQueries } from './record.js';
-import { assembleTier, bindingSignature, compileTier, itemsOf, requestPipelines, type CompiledDispatch, type Item, type PreparedDispatch, type Tier } from './tiers.js';
+import { assembleTier, compileTier, firstTierKeys, itemsOf, requestPipelines, stepLabel, type CompiledDispatch, type Item, type PreparedDispatch, type Tier } from './tiers.js';
 
 export interface WebGpuPlanOptions {
   readonly profiling: boolean;
@@ -28,12 +28,17 @@ export interface WebGpuPlanOptions {
  * such a step.
  */
 export class WebGpuPlan implements ExecutionPlan {
+  private static made = 0;
+  /** Creation order: groups of runs take their plans' turns in this order (see runPlansTogether). */
+  readonly serial = WebGpuPlan.made++;
   private profile: StepTiming[] | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly readBack: ReadBack;
   private disposed = false;
   private items: readonly Item[] = [];
   private activeTier: 'generic' | 'specialized' = 'generic';
+  /** See ExecutionPlan.compileTimes. */
+  compileTimes: Omit<CompileTimes, 'passesMs'> | undefined;
   /**
    * The specialised tier, until its compilation starts: after the first run when `automatic`, else when
    * `specialized()` asks (see KernelTiers).
@@ -62,19 +67,26 @@ export class WebGpuPlan implements ExecutionPlan {
   static async compile(gpu: GpuDevice, cache: PipelineCache, graph: StaticGraph, options: WebGpuPlanOptions): Promise<WebGpuPlan> {
     const { device } = gpu;
     const tier = options.kernels ?? 'tiered';
+    const started = performance.now();
     const lowered = lowerGraph(graph, tier, options.software ?? gpu.isSoftware, device.limits.maxComputeWorkgroupsPerDimension);
 
     // The first tier's pipelines need only their WGSL, so they are requested before any buffer exists: the driver
     // may compile them while the weights upload (hundreds of MB for the recognisers).
+    // Error scopes open and close around synchronous work only: sessions compiling at once on one device
+    // (FaceAnalysis.create) interleave at every await, and a scope open across one would catch another's errors.
+    device.pushErrorScope('validation');
+    const firstPipelines = requestPipelines(cache, firstTierKeys(graph, lowered, tier));
+    const requestError = device.popErrorScope();
+
+    const requested = performance.now();
+    let pipelinesReady = requested;
+    void firstPipelines.then(() => { pipelinesReady = performance.now(); });
+    // A turn of the event loop before the upload: sessions compiled together (FaceAnalysis.create) all request their
+    // pipelines before any of them uploads its weights, so the driver compiles while the weights go up.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const uploadStart = performance.now();
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
-    const labelOf = (step: PlannedStep): string => `${nodeLabel(step.node)} (${step.node.opType})`;
-    const firstPipelines = requestPipelines(cache, graph.steps.flatMap((step, i) => {
-      const l = lowered.dispatches[i];
-      if (!l) return [];
-      return [firstTierOf(tier, l).map((d) => ({ shader: d.shader, signature: d.bindings.map(bindingSignature).join(''), label: labelOf(step) }))];
-    }));
-
     const memory = new PlanMemory(device, graph, lowered);
     // Bind groups of both tiers, then the pipelines of the tier that runs first (all requested above).
     const specializedTier: (readonly PreparedDispatch[])[] = [];
@@ -83,20 +95,21 @@ export class WebGpuPlan implements ExecutionPlan {
     graph.steps.forEach((step, i) => {
       const l = lowered.dispatches[i];
       if (!l) return;
-      const spec = memory.prepare(cache, step, labelOf(step), l.specialized);
-      const gen = memory.prepare(cache, step, labelOf(step), l.generic);
+      const spec = memory.prepare(cache, step, stepLabel(step), l.specialized);
+      const gen = memory.prepare(cache, step, stepLabel(step), l.generic);
       // With 'specialized' kernels there is no generic lowering; kernels that take no ShapeValues (Concat, Slice…)
       // still give a generic-tier lowering, just with literal numbers.
       if (spec) specializedTier.push(spec);
       genericTier.push(gen ?? spec!);
       firstTier.push(firstTierOf(tier, { specialized: spec, generic: gen }));
     });
+    const validationError = device.popErrorScope();
+    const oomError = device.popErrorScope();
+    const uploadMs = performance.now() - uploadStart;
     let first: CompiledDispatch[][];
     let failure: unknown;
     try { first = await assembleTier(firstTier, firstPipelines); } catch (error) { failure = error; first = []; }
-    const validation = await device.popErrorScope();
-    const oom = await device.popErrorScope();
-    const scopeError = validation ?? oom;
+    const scopeError = (await requestError) ?? (await validationError) ?? (await oomError);
     if (failure || scopeError) {
       memory.destroy();
       if (failure) throw failure;
@@ -105,10 +118,20 @@ export class WebGpuPlan implements ExecutionPlan {
     const dispatchCount = Math.max(...[specializedTier, genericTier].map((t) => t.reduce((n, ds) => n + ds.length, 0)));
     const plan = new WebGpuPlan(gpu, graph, lowered.placement, lowered.types, memory, options.profiling, dispatchCount);
     plan.install(first, tier === 'specialized' ? 'specialized' : 'generic');
+    plan.compileTimes = { lowerMs: requested - started, pipelinesMs: pipelinesReady - requested, uploadMs };
     // On a CPU-emulated adapter the specialised tier compiles several times slower than the generic one and runs
     // barely faster, on the cores that run the model, so it waits to be asked for.
-    if (tier === 'tiered' && specializedTier.length > 0) plan.pendingTier = { cache, tier: specializedTier, automatic: !gpu.isSoftware };
-    else plan.specialization = Promise.resolve();
+    const specializedReady = specializedTier.every((ds) => ds.every((d) => cache.isReady(d.shader, d.signature)));
+    if (tier === 'tiered' && specializedTier.length > 0 && specializedReady) {
+      // Every specialised pipeline was compiled before (session.precompile, or another plan of the same layers): the
+      // first run uses them.
+      plan.install(await compileTier(cache, specializedTier), 'specialized');
+      plan.specialization = Promise.resolve();
+    } else if (tier === 'tiered' && specializedTier.length > 0) {
+      plan.pendingTier = { cache, tier: specializedTier, automatic: !gpu.isSoftware };
+    } else {
+      plan.specialization = Promise.resolve();
+    }
     return plan;
   }
 
@@ -163,6 +186,65 @@ export class WebGpuPlan implements ExecutionPlan {
       void result.then(() => setTimeout(() => { if (this.pendingTier && !this.disposed) void this.specialized().catch(() => undefined); }, 0), () => undefined);
     }
     return result;
+  }
+
+  /** The device the plan runs on. */
+  get device(): GPUDevice {
+    return this.gpu.device;
+  }
+
+  /** Whether runs of this plan can share a command buffer with other runs (see runPlansTogether): no CPU step, no profiling. */
+  get groupable(): boolean {
+    return !this.profiling && this.items.every((i) => i.kind === 'gpu');
+  }
+
+  /** Holds this plan's turn (its runs share its buffers) while `work` runs. */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return this.enqueue(work);
+  }
+
+  /** The type of value `name` (an output to fetch). */
+  typeOf(name: string): ValueType {
+    return this.types.get(name)!;
+  }
+
+  /**
+   * Records one run into a group's command buffer, the caller holding `exclusive`: the feeds reach the input buffers
+   * by copies on the device (a CPU feed through a temporary buffer, pushed onto `temporaries`: a queue write would land
+   * before every run of the group, and a plan may run more than once in it), then the dispatches in one pass, then
+   * each non-constant fetch is copied into `staging` at the offset `place` gives. Returns the constant fetches' data
+   * and the other fetches' offsets, which the caller reads once the group's copies have landed.
+   */
+  recordInGroup(
+    encoder: GPUCommandEncoder, feeds: ReadonlyMap<string, PlanFeed>, fetches: readonly string[],
+    staging: GPUBuffer, place: (bytes: number) => number, temporaries: GPUBuffer[],
+  ): Map<string, TensorData | { readonly at: number; readonly bytes: number }> {
+    this.checkAlive();
+    this.writeFeeds(feeds, encoder, temporaries);
+    if (this.items.length > 0) {
+      const pass = encoder.beginComputePass();
+      for (const item of this.items) {
+        if (item.kind !== 'gpu') throw new BackendError('webgpu', `step ${item.step} runs on the CPU; the plan cannot join a group`);
+        for (const d of item.dispatches) { pass.setPipeline(d.pipeline); pass.setBindGroup(0, d.bindGroup); pass.dispatchWorkgroups(...d.workgroups); }
+      }
+      pass.end();
+    }
+    const out = new Map<string, TensorData | { readonly at: number; readonly bytes: number }>();
+    for (const name of fetches) {
+      const t = this.types.get(name)!;
+      const root = this.memory.rootOf(name);
+      if (root.kind === 'const') { out.set(name, { type: t.type, dims: t.dims, data: this.graph.constants.get(root.name)!.data }); continue; }
+      const bytes = paddedBytes(t);
+      const at = place(bytes);
+      encoder.copyBufferToBuffer(this.memory.bufferOfValue(name), 0, staging, at, bytes);
+      out.set(name, { at, bytes });
+    }
+    return out;
+  }
+
+  /** Bytes the non-constant fetches take in a read-back (see recordInGroup). */
+  readBackBytes(fetches: readonly string[]): number[] {
+    return fetches.filter((name) => this.memory.rootOf(name).kind !== 'const').map((name) => paddedBytes(this.types.get(name)!));
   }
 
   lastProfile(): readonly StepTiming[] | undefined {
@@ -245,14 +327,25 @@ export class WebGpuPlan implements ExecutionPlan {
     }
   }
 
-  /** Writes CPU feeds into the input buffers; a GPU-resident feed elsewhere is one device-side copy before the first dispatch. */
-  private writeFeeds(feeds: ReadonlyMap<string, PlanFeed>, encoder: GPUCommandEncoder): void {
+  /**
+   * Writes CPU feeds into the input buffers; a GPU-resident feed elsewhere is one device-side copy before the first
+   * dispatch. With `temporaries` (a group's run), a CPU feed is a device-side copy too, from a buffer pushed there
+   * for the caller to free after its submit: a queue write would land before every run of the group.
+   */
+  private writeFeeds(feeds: ReadonlyMap<string, PlanFeed>, encoder: GPUCommandEncoder, temporaries?: GPUBuffer[]): void {
     const { device } = this.gpu;
     for (const input of this.graph.inputs) {
       const t = feeds.get(input.name);
       if (!t) throw new BackendError('webgpu', `no feed for input '${input.name}'`);
       const target = this.memory.buffers.get(input.name)!;
-      if (!(t instanceof GpuTensor)) {
+      if (!(t instanceof GpuTensor) && temporaries) {
+        const data = bytesOf(t.data);
+        const upload = device.createBuffer({ size: data.byteLength, usage: BufferUsage.COPY_SRC, mappedAtCreation: true, label: `group feed ${input.name}` });
+        new Uint8Array(upload.getMappedRange()).set(data);
+        upload.unmap();
+        temporaries.push(upload);
+        encoder.copyBufferToBuffer(upload, 0, target, 0, Math.min(data.byteLength, target.size));
+      } else if (!(t instanceof GpuTensor)) {
         device.queue.writeBuffer(target, 0, bytesOf(t.data));
       } else if (t.buffer !== target || t.byteOffset !== 0) {
         const bytes = Math.min(Math.ceil(t.byteLength / 4) * 4, t.buffer.size - t.byteOffset, target.size);

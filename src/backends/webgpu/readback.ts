@@ -21,7 +21,7 @@ export class ReadBack {
    */
   async submit(encoder: GPUCommandEncoder, reads: readonly Read[]): Promise<Map<string, Uint8Array>> {
     let offset = 0;
-    const placed = reads.map((r) => { const at = offset; offset += Math.ceil(r.bytes / 8) * 8; return { ...r, at }; });
+    const placed = reads.map((r) => { const at = offset; offset += readBackSlot(r.bytes); return { ...r, at }; });
     const total = Math.max(8, offset);
     let staging: GPUBuffer | undefined;
     if (reads.length > 0) {
@@ -31,20 +31,18 @@ export class ReadBack {
     this.device.queue.submit([encoder.finish()]);
     const out = new Map<string, Uint8Array>();
     if (!staging) return out;
-    await staging.mapAsync(MapMode.READ, 0, total);
-    // One copy out of the mapping, which the next run reuses.
-    const copy = new Uint8Array(staging.getMappedRange(0, total)).slice();
-    staging.unmap();
+    const copy = await this.collect(staging, total);
     for (const r of placed) out.set(r.name, copy.subarray(r.at, r.at + r.bytes));
     return out;
   }
 
-  destroy(): void {
-    for (const b of this.staging.values()) b.destroy();
-  }
-
-  private stagingBuffer(bytes: number): GPUBuffer {
-    const size = 2 ** Math.ceil(Math.log2(bytes));
+  /**
+   * A staging buffer of at least `bytes` for a caller that places its own copies (a group of runs copies each run's
+   * outputs right after that run's dispatches); reused by the next read of its size class, so the caller collects
+   * it before the next read.
+   */
+  stagingBuffer(bytes: number): GPUBuffer {
+    const size = 2 ** Math.ceil(Math.log2(Math.max(8, bytes)));
     let b = this.staging.get(size);
     if (!b) {
       b = this.device.createBuffer({ size, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST, label: 'read-back' });
@@ -52,9 +50,28 @@ export class ReadBack {
     }
     return b;
   }
+
+  /** The first `total` bytes of a staging buffer whose copies were submitted: mapped once, copied out once. */
+  async collect(staging: GPUBuffer, total: number): Promise<Uint8Array> {
+    await staging.mapAsync(MapMode.READ, 0, total);
+    // One copy out of the mapping, which the next run reuses.
+    const copy = new Uint8Array(staging.getMappedRange(0, total)).slice();
+    staging.unmap();
+    return copy;
+  }
+
+  destroy(): void {
+    for (const b of this.staging.values()) b.destroy();
+  }
+
 }
 
 /** The tensor `bytes` hold: a view of them when aligned (read-back bytes always are), else a copy. */
 export function tensorFromBytes(t: ValueType, bytes: Uint8Array): TensorData {
   return { type: t.type, dims: t.dims, data: typedViewOrCopy(t.type, bytes, elementCount(t.dims)) };
+}
+
+/** Bytes a read takes in a staging buffer: 8-aligned, so every result can be viewed as any element type. */
+export function readBackSlot(bytes: number): number {
+  return Math.ceil(bytes / 8) * 8;
 }

@@ -1,5 +1,8 @@
+import { nodeLabel } from '../../core/ir.js';
 import type { GpuBinding } from '../../ops/kernel/gpu-dispatch.js';
-import type { Placement } from './lowering.js';
+import type { PlannedStep, StaticGraph } from '../../graph/specialize.js';
+import type { KernelTiers } from '../plan.js';
+import { firstTierOf, type LoweredGraph, type Placement } from './lowering.js';
 import type { LayoutSignature, PipelineCache } from './pipeline-cache.js';
 
 /** What names a dispatch's pipeline in the cache. */
@@ -64,4 +67,26 @@ export function itemsOf(placement: readonly Placement[], tier: Tier<CompiledDisp
     else if (where === 'cpu') items.push({ kind: 'cpu', step });
   });
   return items;
+}
+
+/** How pipelines and bind groups of a step are labelled (errors name the node). */
+export function stepLabel(step: PlannedStep): string {
+  return `${nodeLabel(step.node)} (${step.node.opType})`;
+}
+
+/** The pipelines of the tier a plan runs first, per GPU step: they need only the lowering's WGSL, no buffer. */
+export function firstTierKeys(graph: StaticGraph, lowered: LoweredGraph, tier: KernelTiers): PipelineKey[][] {
+  return graph.steps.flatMap((step, i) => {
+    const l = lowered.dispatches[i];
+    if (!l) return [];
+    return [firstTierOf(tier, l).map((d) => ({ shader: d.shader, signature: d.bindings.map(bindingSignature).join(''), label: stepLabel(step) }))];
+  });
+}
+
+/** The pipelines of the specialised tier, per step that has one (see firstTierKeys). */
+export function specializedTierKeys(graph: StaticGraph, lowered: LoweredGraph): PipelineKey[][] {
+  return graph.steps.flatMap((step, i) => {
+    const ds = lowered.dispatches[i]?.specialized;
+    return ds ? [ds.map((d) => ({ shader: d.shader, signature: d.bindings.map(bindingSignature).join(''), label: stepLabel(step) }))] : [];
+  });
 }

@@ -24,6 +24,10 @@ export class GpuPreprocessor implements Preprocessor {
   private uploaded: { readonly image: BgrImage; readonly buffer: GPUBuffer } | undefined;
   /** Outputs made without a target session, one per kind, reused (a result is valid until the next of its kind). */
   private readonly scratch = new Map<string, GPUBuffer>();
+  /** Where dispatches go while recording (see recordInto). */
+  private encoder: GPUCommandEncoder | undefined;
+  /** Buffers recorded dispatches use, freed at `end` (after the caller's submit). */
+  private readonly recorded: GPUBuffer[] = [];
 
   constructor(readonly device: GPUDevice) {}
 
@@ -31,7 +35,13 @@ export class GpuPreprocessor implements Preprocessor {
     if (this.fits(image)) this.source(image);
   }
 
+  recordInto(encoder?: GPUCommandEncoder): void {
+    this.encoder = encoder;
+  }
+
   end(image: BgrImage): void {
+    this.encoder = undefined;
+    for (const b of this.recorded.splice(0)) b.destroy();
     if (this.uploaded?.image !== image) return;
     this.uploaded.buffer.destroy();
     this.uploaded = undefined;
@@ -44,8 +54,9 @@ export class GpuPreprocessor implements Preprocessor {
   dispose(): void {
     this.uploaded?.buffer.destroy();
     this.uploaded = undefined;
-    for (const b of this.scratch.values()) b.destroy();
+    for (const b of [...this.scratch.values(), ...this.recorded.splice(0)]) b.destroy();
     this.scratch.clear();
+    this.encoder = undefined;
     this.pipelines.clear();
   }
 
@@ -87,6 +98,11 @@ export class GpuPreprocessor implements Preprocessor {
   private async output(kind: string, dims: readonly number[], target: ModelInput | undefined): Promise<GpuTensor> {
     if (target) return target.session.gpuInput(target.name, dims);
     const bytes = dims.reduce((a, b) => a * b, 1) * 4;
+    if (this.encoder) {
+      const own = this.device.createBuffer({ size: bytes, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST, label: `pipeline ${kind}` });
+      this.recorded.push(own);
+      return new GpuTensor('float32', dims, own);
+    }
     let buffer = this.scratch.get(kind);
     if (!buffer || buffer.size < bytes) {
       buffer?.destroy();
@@ -131,7 +147,10 @@ export class GpuPreprocessor implements Preprocessor {
     return p;
   }
 
-  /** One dispatch: (image, parameters) → output; submitted now, so it runs before the session's next submit. */
+  /**
+   * One dispatch: (image, parameters) → output; submitted now, so it runs before the session's next submit, or while
+   * recording appended to the recording's encoder.
+   */
   private async dispatch(name: string, code: string, image: BgrImage, words: Uint32Array, output: GPUBuffer, groups: readonly [number, number, number]): Promise<void> {
     const pipeline = await this.pipeline(name, code);
     const { device } = this;
@@ -147,12 +166,13 @@ export class GpuPreprocessor implements Preprocessor {
       ],
       label: name,
     });
-    const encoder = device.createCommandEncoder({ label: name });
+    const encoder = this.encoder ?? device.createCommandEncoder({ label: name });
     const pass = encoder.beginComputePass({ label: name });
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(...groups);
     pass.end();
+    if (this.encoder) { this.recorded.push(params); return; }
     device.queue.submit([encoder.finish()]);
     // Freed once the submitted dispatch has used it (WebGPU defers destruction of in-flight buffers).
     params.destroy();

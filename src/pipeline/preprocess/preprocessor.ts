@@ -26,6 +26,13 @@ export interface Preprocessor {
   alignedCrops(image: BgrImage, transforms: readonly Affine2x3[], size: number, norm: Normalisation, target?: ModelInput): Promise<ModelFeed>;
   /** Called once per image before its first stage (e.g. to upload it to the GPU). */
   begin?(image: BgrImage): Promise<void>;
+  /**
+   * GPU pre-processors: from now until `recordInto()` without an encoder, dispatches are recorded into `encoder`
+   * (which the caller submits, e.g. with the model runs that read the crops: InferenceSession.runTogether's prelude)
+   * instead of submitted one by one, and each output made without a target session gets a buffer of its own. What
+   * they hold is freed by `end`.
+   */
+  recordInto?(encoder?: GPUCommandEncoder): void;
   /** Called once per image after its last stage: frees what `begin` held. */
   end?(image: BgrImage): void;
   /** Resolves when work this pre-processor queued on a device has finished (used by stage timings only). */
