@@ -1,4 +1,4 @@
-import type { GpuBinding, GpuDispatch } from '../kernel/gpu-dispatch.js';
+import type { GemmMacs, GpuBinding, GpuDispatch } from '../kernel/gpu-dispatch.js';
 import { ShapeValues } from '../kernel/shape-values.js';
 import { grid } from '../kernel/wgsl.js';
 
@@ -89,12 +89,12 @@ export function matmulDispatches(
   const shape = options.shape ?? ShapeValues.literal();
   if (options.software) {
     const { shader, workgroups } = directMatmulShader(spec, shape);
-    return [shape.finish({ shader, bindings, workgroups })];
+    return [shape.finish({ shader, bindings, workgroups, macs: gemmMacs(spec, 8, 1, 1) })];
   }
   const split = chooseKSplit(spec);
   if (!split) {
     const { shader, workgroups } = tiledMatmulShader(spec);
-    return [shape.finish({ shader, bindings, workgroups })];
+    return [shape.finish({ shader, bindings, workgroups, macs: gemmMacs(spec, tileRows(spec.m), TN, TK) })];
   }
   const all: GpuBinding[] = [...bindings, { kind: 'scratch', bytes: split.splits * spec.batches * spec.m * spec.n * 4 }];
   const part = `@group(0) @binding(${bindings.length}) var<storage, read_write> part: array<f32>;`;
@@ -119,9 +119,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 }
 `;
   return [
-    shape.finish({ shader: partial.shader, bindings: all, workgroups: partial.workgroups }),
+    shape.finish({ shader: partial.shader, bindings: all, workgroups: partial.workgroups, macs: gemmMacs(spec, tileRows(spec.m), TN, TK) }),
     shape.finish({ shader: reduce, bindings: all, workgroups: g.workgroups }),
   ];
+}
+
+/** The multiply-adds of a grid of tm×tn tiles stepping K by tk: every tile computed whole. */
+export function gemmMacs(spec: Pick<TiledMatmulSpec, 'm' | 'n' | 'k' | 'batches'>, tm: number, tn: number, tk: number): GemmMacs {
+  const up = (x: number, t: number): number => Math.ceil(x / t) * t;
+  return { useful: spec.batches * spec.m * spec.n * spec.k, computed: spec.batches * up(spec.m, tm) * up(spec.n, tn) * up(spec.k, tk) };
 }
 
 export function tiledMatmulShader(spec: TiledMatmulSpec, split?: KSplit): { shader: string; workgroups: [number, number, number] } {
