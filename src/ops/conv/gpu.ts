@@ -3,7 +3,8 @@ import { epilogueWgsl } from '../epilogue/gpu.js';
 import type { GpuBinding, GpuDispatch } from '../kernel/gpu-dispatch.js';
 import type { GpuKernel } from '../kernel/gpu-kernel.js';
 import type { ShapeValues } from '../kernel/shape-values.js';
-import { matmulDispatches } from '../tiled-gemm/gpu.js';
+import { matmulDispatches, type TiledMatmulSpec } from '../tiled-gemm/gpu.js';
+import { im2colTable, kMajorWeights, MAX_MASKED_TAPS } from './weight-repack.js';
 import { declareBindings, grid } from '../kernel/wgsl.js';
 
 /**
@@ -18,7 +19,7 @@ import { declareBindings, grid } from '../kernel/wgsl.js';
  * on the fly. All fuse bias, residual and activation.
  */
 export const convGpu: GpuKernel<ConvParams> = {
-  lower({ params: p, inputs, maxWorkgroupsPerDimension, software, shape }) {
+  lower({ params: p, inputs, constants, maxWorkgroupsPerDimension, software, shape }) {
     if (inputs[0]?.type !== 'float32') return undefined;
     const hasBias = inputs[2] !== undefined;
     const ep = epilogueWgsl(p.epilogue, hasBias ? { kind: 'input', index: 2 } : undefined, p.epilogue.residual ? { kind: 'input', index: 3 } : undefined, shape);
@@ -28,59 +29,124 @@ export const convGpu: GpuKernel<ConvParams> = {
     const depthwise = p.group === c && m === c && p.padMode !== 'reflect' && !p.padValues;
     const dispatches = depthwise
       ? [depthwiseConv(p, ep.bindings, ep.fn, maxWorkgroupsPerDimension, shape)]
-      : gemmConv(p, p.padValues ? [...ep.bindings, { binding: { kind: 'data', data: p.padValues }, name: 'padv' }] : ep.bindings, ep.fn, { software, maxWorkgroupsPerDimension, shape });
+      : gemmConv(p, p.padValues ? [...ep.bindings, { binding: { kind: 'data', data: p.padValues }, name: 'padv' }] : ep.bindings, ep.fn, { software, maxWorkgroupsPerDimension, shape },
+        constants[1]?.data instanceof Float32Array ? constants[1].data : undefined);
     return { kind: 'dispatches', dispatches };
   },
 };
 
-type Extra = readonly { readonly binding: GpuBinding; readonly name: string }[];
+type Extra = readonly { readonly binding: GpuBinding; readonly name: string; readonly element?: string }[];
 
-function bindingsOf(extra: Extra): { bindings: GpuBinding[]; decl: string } {
-  const bindings: GpuBinding[] = [{ kind: 'input', index: 0 }, { kind: 'input', index: 1 }, { kind: 'output', index: 0 }, ...extra.map((e) => e.binding)];
+/** The conv's bindings: x, the weights (the ONNX input, or `weights` in its place), y, then `extra`. */
+function bindingsOf(extra: Extra, weights?: GpuBinding, outElement = 'f32'): { bindings: GpuBinding[]; decl: string } {
+  const bindings: GpuBinding[] = [{ kind: 'input', index: 0 }, weights ?? { kind: 'input', index: 1 }, { kind: 'output', index: 0 }, ...extra.map((e) => e.binding)];
   const names = ['x', 'w', 'y', ...extra.map((e) => e.name)];
-  return { bindings, decl: declareBindings(bindings, names, names.map(() => 'f32')) };
+  return { bindings, decl: declareBindings(bindings, names, ['f32', 'f32', outElement, ...extra.map((e) => e.element ?? 'f32')]) };
 }
 
-function gemmConv(p: ConvParams, extra: Extra, epilogueFn: string, options: { software: boolean; maxWorkgroupsPerDimension: number; shape: ShapeValues }): GpuDispatch[] {
+function gemmConv(p: ConvParams, extra: Extra, epilogueFn: string, options: { software: boolean; maxWorkgroupsPerDimension: number; shape: ShapeValues },
+  constWeights: Float32Array | undefined): GpuDispatch[] {
   const { software, shape: s } = options;
   const [n, c, h, w] = p.inDims;
   const [, m, ho, wo] = p.outDims;
   const [kh, kw] = p.kernel;
   const [sh, sw] = p.strides;
-  const [dh, dw] = p.dilations;
   const [pt, pl, pb, pr] = p.pads;
   const cg = c / p.group;
   const mg = m / p.group;
   const k = cg * kh * kw;
   const hw = ho * wo;
-  const { bindings, decl } = bindingsOf(extra);
+  // Constant weights are repacked once at load to K-major order (see kMajorWeights); the ONNX layout is the
+  // fallback for weights computed at run time.
+  const kMajor = constWeights !== undefined;
+  const weights: GpuBinding | undefined = kMajor ? { kind: 'data', data: kMajorWeights(constWeights, p.group, mg, k) } : undefined;
   // Generic kernels take every conv through the windowed form, so 1×1 and k×k layers share one pipeline.
   const pointwise = !s.generic && kh === 1 && kw === 1 && sh === 1 && sw === 1 && pt + pl + pb + pr === 0;
+  const masked = !pointwise && p.padMode !== 'reflect' && kh * kw <= MAX_MASKED_TAPS;
+  const table: Extra = masked ? [{ binding: { kind: 'data', data: im2colTable(p) }, name: 'kt', element: 'vec4<i32>' }] : [];
+  // With whole vec4 of pixels per image, four adjacent columns are four adjacent outputs: one vec4 store. The
+  // output is then declared as vec4 (two writable views of one buffer may not share a dispatch); edge and split-K
+  // stores write single components.
+  const vecOut = !software && hw % 4 === 0;
+  const { bindings, decl } = bindingsOf([...extra, ...table], weights, vecOut ? 'vec4<f32>' : 'f32');
   // The GEMM's N axis runs over batch × output pixels; z over groups.
   const cols = n * hw;
-  const store = `let ch = z * ${s.u('groupOut', mg)} + row;
+  const outIndex = `let ch = z * ${s.u('groupOut', mg)} + row;
       let b = col / ${s.u('outPlane', hw)};
-      let idx = (b * ${s.u('outC', m)} + ch) * ${s.u('outPlane', hw)} + col % ${s.u('outPlane', hw)};
-      y[idx] = epilogue(v, ch, idx);`;
-  const loadA = `w[(z * ${s.u('groupOut', mg)} + row) * ${s.u('k', k)} + kIdx]`;
-  let spec;
+      let idx = (b * ${s.u('outC', m)} + ch) * ${s.u('outPlane', hw)} + col % ${s.u('outPlane', hw)};`;
+  const store = `${outIndex}
+      y[${vecOut ? 'idx / 4u][idx % 4u' : 'idx'}] = epilogue(v, ch, idx);`;
+  const store4 = vecOut ? `${outIndex}
+      y[idx / 4u] = vec4<f32>(epilogue(v4.x, ch, idx), epilogue(v4.y, ch, idx + 1u), epilogue(v4.z, ch, idx + 2u), epilogue(v4.w, ch, idx + 3u));` : undefined;
+  const vecDecls: string[] = [];
+  const loadA = kMajor
+    ? `w[(z * ${s.u('k', k)} + kIdx) * ${s.u('groupOut', mg)} + row]`
+    : `w[(z * ${s.u('groupOut', mg)} + row) * ${s.u('k', k)} + kIdx]`;
+  let loadA4: string | undefined;
+  if (kMajor && !software && mg % 4 === 0) {
+    loadA4 = `wv[((z * ${s.u('k', k)} + kIdx) * ${s.u('groupOut', mg)} + row) / 4u]`;
+    vecDecls.push(`@group(0) @binding(${bindings.length}) var<storage, read> wv: array<vec4<f32>>;`);
+    bindings.push(weights!);
+  }
+  const aLayout = { aRowsAdjacent: kMajor, loadA4 };
+  let spec: TiledMatmulSpec;
   if (pointwise) {
     const loadB = `x[(col / ${s.u('outPlane', hw)} * ${s.u('inC', c)} + z * ${s.u('groupIn', cg)} + kIdx) * ${s.u('outPlane', hw)} + col % ${s.u('outPlane', hw)}]`;
     // With one image, input rows are contiguous runs of hw floats: four adjacent columns are one aligned vec4.
     const loadB4 = !software && n === 1 && hw % 4 === 0
       ? `vec4<f32>(xv[((z * ${s.u('groupIn', cg)} + kIdx) * ${s.u('outPlane', hw)} + col) / 4u])`
       : undefined;
-    const declarations = `${decl}${loadB4 ? `\n@group(0) @binding(${bindings.length}) var<storage, read> xv: array<vec4<f32>>;` : ''}\n${epilogueFn}`;
-    if (loadB4) bindings.push({ kind: 'input', index: 0 });
-    spec = { m: mg, n: cols, k, batches: p.group, declarations, loadA, loadB, loadB4, store };
+    if (loadB4) {
+      vecDecls.push(`@group(0) @binding(${bindings.length}) var<storage, read> xv: array<vec4<f32>>;`);
+      bindings.push({ kind: 'input', index: 0 });
+    }
+    const declarations = `${decl}\n${vecDecls.join('\n')}\n${epilogueFn}`;
+    spec = { m: mg, n: cols, k, batches: p.group, declarations, loadA, ...aLayout, loadB, loadB4, store, store4 };
   } else {
-    const columnSetup = `let cb = col / ${s.u('outPlane', hw)};
+    const window = `let cb = col / ${s.u('outPlane', hw)};
   let pix = col % ${s.u('outPlane', hw)};
   let iy0 = i32(pix / ${s.u('outW', wo)}) * ${s.i('strideY', sh)} - ${s.i('padY', pt)};
   let ix0 = i32(pix % ${s.u('outW', wo)}) * ${s.i('strideX', sw)} - ${s.i('padX', pl)};
   let xBase = (cb * ${s.u('inC', c)} + z * ${s.u('groupIn', cg)}) * ${s.u('inPlane', h * w)};`;
-    const loadB = `sampleInput(xBase, iy0, ix0, kIdx)`;
-    const helper = `fn sampleInput(xBase: u32, iy0: i32, ix0: i32, kIdx: u32) -> f32 {
+    const columnSetup = masked ? `${window}\n${tapMask(p, s)}` : window;
+    const loadB = masked ? 'sampleInput(xBase, corner, taps, kIdx)' : 'sampleInput(xBase, iy0, ix0, kIdx)';
+    const helper = masked ? maskedSample(p, s) : dividingSample(p, s);
+    spec = { m: mg, n: cols, k, batches: p.group, declarations: `${decl}\n${vecDecls.join('\n')}\n${epilogueFn}\n${helper}`, columnSetup, loadA, ...aLayout, loadB, store, store4 };
+  }
+  return matmulDispatches(spec, bindings, options);
+}
+
+/**
+ * Once per thread's pixel: which taps of its window fall inside the input (bit t of `taps`), and the linear
+ * position of the window's corner (possibly outside the input; only in-range taps are read).
+ */
+function tapMask(p: ConvParams, s: ShapeValues): string {
+  const [h, w] = [p.inDims[2], p.inDims[3]];
+  return `  var taps = 0u;
+  for (var t = 0u; t < ${s.u('taps', p.kernel[0] * p.kernel[1])}; t++) {
+    let iy = iy0 + i32(t / ${s.u('kernelW', p.kernel[1])}) * ${s.i('dilY', p.dilations[0])};
+    let ix = ix0 + i32(t % ${s.u('kernelW', p.kernel[1])}) * ${s.i('dilX', p.dilations[1])};
+    if (iy >= 0 && iy < ${s.i('inH', h)} && ix >= 0 && ix < ${s.i('inW', w)}) { taps |= 1u << t; }
+  }
+  let corner = iy0 * ${s.i('inW', w)} + ix0;`;
+}
+
+/** The table-driven gather: the tap's offset from kt, its bit of the pixel's mask as the bounds test. */
+function maskedSample(p: ConvParams, s: ShapeValues): string {
+  const fill = p.padValues ? `padv[(xBase / ${s.u('inPlane', p.inDims[2] * p.inDims[3])}) % ${s.u('inC', p.inDims[1])} + u32(e.z)]` : '0.0f';
+  return `fn sampleInput(xBase: u32, corner: i32, taps: u32, kIdx: u32) -> f32 {
+  let e = kt[kIdx];
+  if (((taps >> u32(e.y)) & 1u) == 0u) { return ${fill}; }
+  return x[u32(i32(xBase) + corner + e.x)];
+}`;
+}
+
+/** The gather for reflect pads and windows beyond MAX_MASKED_TAPS taps: channel and tap from kIdx, each element tested. */
+function dividingSample(p: ConvParams, s: ShapeValues): string {
+  const [, , h, w] = p.inDims;
+  const [kh, kw] = p.kernel;
+  const [dh, dw] = p.dilations;
+  return `fn sampleInput(xBase: u32, iy0: i32, ix0: i32, kIdx: u32) -> f32 {
   let ci = kIdx / ${s.u('taps', kh * kw)};
   let tap = kIdx % ${s.u('taps', kh * kw)};
   ${p.padMode === 'reflect' ? 'var' : 'let'} iy = iy0 + i32(tap / ${s.u('kernelW', kw)}) * ${s.i('dilY', dh)};
@@ -88,9 +154,6 @@ function gemmConv(p: ConvParams, extra: Extra, epilogueFn: string, options: { so
 ${outsideInput(p, s, h, w)}
   return x[xBase + ci * ${s.u('inPlane', h * w)} + u32(iy) * ${s.u('inW', w)} + u32(ix)];
 }`;
-    spec = { m: mg, n: cols, k, batches: p.group, declarations: `${decl}\n${epilogueFn}\n${helper}`, columnSetup, loadA, loadB, store };
-  }
-  return matmulDispatches(spec, bindings, options);
 }
 
 /**
