@@ -96,8 +96,18 @@ export function tileCost(size: GemmSize, t: TileShape): number {
   return Math.max(workgroupsOf(size, t), FILL_TARGET) * perGroup;
 }
 
+let menuInUse: readonly TileShape[] = TILE_MENU;
+
+/**
+ * Restricts the menu every later lowering chooses from (undefined: the full menu again). The variant tests use
+ * it to run each tile shape on small layers, which the cost rule alone would give the smallest tiles.
+ */
+export function restrictTileMenu(menu: readonly TileShape[] | undefined): void {
+  menuInUse = menu ?? TILE_MENU;
+}
+
 /** The menu's cheapest tile for the problem by tileCost (ties go to the earlier entry). */
-export function chooseTile(size: GemmSize, menu: readonly TileShape[] = TILE_MENU): TileShape {
+export function chooseTile(size: GemmSize, menu: readonly TileShape[] = menuInUse): TileShape {
   let best = menu[0]!;
   let bestCost = Infinity;
   for (const t of menu) {
