@@ -62,7 +62,9 @@ function gemmConv(p: ConvParams, extra: Extra, epilogueFn: string, options: { so
   const weights: GpuBinding | undefined = kMajor ? { kind: 'data', data: kMajorWeights(constWeights, p.group, mg, k) } : undefined;
   // Generic kernels take every conv through the windowed form, so 1×1 and k×k layers share one pipeline.
   const pointwise = !s.generic && kh === 1 && kw === 1 && sh === 1 && sw === 1 && pt + pl + pb + pr === 0;
-  const masked = !pointwise && p.padMode !== 'reflect' && kh * kw <= MAX_MASKED_TAPS;
+  // The tap mask needs the window's size to fit a u32, which would split generic pipelines by window size; the
+  // generic tier (the direct kernel) keeps the gather that divides by its uniforms.
+  const masked = !pointwise && !s.generic && p.padMode !== 'reflect' && kh * kw <= MAX_MASKED_TAPS;
   const table: Extra = masked ? [{ binding: { kind: 'data', data: im2colTable(p) }, name: 'kt', element: 'vec4<i32>' }] : [];
   // With whole vec4 of pixels per image, four adjacent columns are four adjacent outputs: one vec4 store. The
   // output is then declared as vec4 (two writable views of one buffer may not share a dispatch); edge and split-K
