@@ -116,3 +116,35 @@ describe('every tiled GEMM variant matches the CPU reference', () => {
     }
   }
 });
+
+describe('the generic tier runs the tiled kernel with its sizes in uniforms', () => {
+  after(releaseTestDevice);
+  test('differently sized convs share one generic text per tile shape', async () => {
+    const { findGpuKernel } = await import('../../src/ops/registry.js');
+    const { ShapeValues } = await import('../../src/ops/kernel/shape-values.js');
+    const conv = (h: number, cin: number, m: number, k: number) => {
+      const pad = (k - 1) / 2;
+      const lowering = findGpuKernel('Conv')!.lower({
+        node: { index: 0, name: 'c', opType: 'Conv', domain: '', inputs: ['x', 'w', 'b'], outputs: ['y'], attributes: new Map() },
+        params: { inDims: [1, cin, h, h], outDims: [1, m, h, h], kernel: [k, k], strides: [1, 1], dilations: [1, 1], pads: [pad, pad, pad, pad], group: 1, rank: 4, epilogue: { kind: 'none' } } satisfies ConvParams,
+        inputs: [{ type: 'float32', dims: [1, cin, h, h] }, { type: 'float32', dims: [m, cin, k, k] }, { type: 'float32', dims: [m] }],
+        outputs: [{ type: 'float32', dims: [1, m, h, h] }],
+        constants: [undefined, { type: 'float32', dims: [m, cin, k, k], data: new Float32Array(m * cin * k * k) }],
+        maxWorkgroupsPerDimension: 65535, software: true, softwareAdapter: false, shape: ShapeValues.uniform(),
+      });
+      assert.ok(lowering?.kind === 'dispatches' && lowering.dispatches.length === 1);
+      const d = lowering.dispatches[0]!;
+      assert.match(d.shader, /var<workgroup>/, 'the tiled kernel');
+      return d.shader;
+    };
+    // All of them pick the 32×64 tile (a few hundred output pixels, up to 64 channels).
+    const texts = new Set([conv(20, 16, 32, 3), conv(24, 8, 24, 7), conv(16, 64, 64, 1), conv(18, 3, 16, 5)]);
+    assert.equal(texts.size, 1);
+  });
+  for (const [name, opCase] of Object.entries(casesFor(28))) {
+    test(`generic tiled kernel (scalar loads and stores, no split): ${name}`, async () => {
+      const { relError } = await gpuVersusCpu(opCase, false, 'generic');
+      assert.ok(relError <= BOUND, `relative error ${relError}`);
+    });
+  }
+});

@@ -19,7 +19,7 @@ import { declareBindings, grid } from '../kernel/wgsl.js';
  * on the fly. All fuse bias, residual and activation.
  */
 export const convGpu: GpuKernel<ConvParams> = {
-  lower({ params: p, inputs, constants, maxWorkgroupsPerDimension, software, shape }) {
+  lower({ params: p, inputs, constants, maxWorkgroupsPerDimension, software, softwareAdapter, shape }) {
     if (inputs[0]?.type !== 'float32') return undefined;
     const hasBias = inputs[2] !== undefined;
     const ep = epilogueWgsl(p.epilogue, hasBias ? { kind: 'input', index: 2 } : undefined, p.epilogue.residual ? { kind: 'input', index: 3 } : undefined, shape);
@@ -29,7 +29,7 @@ export const convGpu: GpuKernel<ConvParams> = {
     const depthwise = p.group === c && m === c && p.padMode !== 'reflect' && !p.padValues;
     const dispatches = depthwise
       ? [depthwiseConv(p, ep.bindings, ep.fn, maxWorkgroupsPerDimension, shape)]
-      : gemmConv(p, p.padValues ? [...ep.bindings, { binding: { kind: 'data', data: p.padValues }, name: 'padv' }] : ep.bindings, ep.fn, { software, maxWorkgroupsPerDimension, shape },
+      : gemmConv(p, p.padValues ? [...ep.bindings, { binding: { kind: 'data', data: p.padValues }, name: 'padv' }] : ep.bindings, ep.fn, { software: softwareAdapter ?? software, maxWorkgroupsPerDimension, shape },
         constants[1]?.data instanceof Float32Array ? constants[1].data : undefined);
     return { kind: 'dispatches', dispatches };
   },
@@ -69,7 +69,7 @@ function gemmConv(p: ConvParams, extra: Extra, epilogueFn: string, options: { so
   // With whole vec4 of pixels per image, four adjacent columns are four adjacent outputs: one vec4 store. The
   // output is then declared as vec4 (two writable views of one buffer may not share a dispatch); edge and split-K
   // stores write single components.
-  const vecOut = !software && hw % 4 === 0;
+  const vecOut = !software && !s.generic && hw % 4 === 0;
   const { bindings, decl } = bindingsOf([...extra, ...table], weights, vecOut ? 'vec4<f32>' : 'f32');
   // The GEMM's N axis runs over batch × output pixels; z over groups.
   const cols = n * hw;
@@ -85,7 +85,7 @@ function gemmConv(p: ConvParams, extra: Extra, epilogueFn: string, options: { so
     ? `w[(z * ${s.u('k', k)} + kIdx) * ${s.u('groupOut', mg)} + row]`
     : `w[(z * ${s.u('groupOut', mg)} + row) * ${s.u('k', k)} + kIdx]`;
   let loadA4: string | undefined;
-  if (kMajor && !software && mg % 4 === 0) {
+  if (kMajor && !software && !s.generic && mg % 4 === 0) {
     loadA4 = `wv[((z * ${s.u('k', k)} + kIdx) * ${s.u('groupOut', mg)} + row) / 4u]`;
     vecDecls.push(`@group(0) @binding(${bindings.length}) var<storage, read> wv: array<vec4<f32>>;`);
     bindings.push(weights!);

@@ -28,7 +28,7 @@ function asConv(p: GemmParams, c: ValueType | undefined): ConvParams | undefined
 /** Gemm: alpha·op(A)·op(B) + beta·C (C broadcast to [M, N]), then the fused epilogue; the transposes are strides. */
 export const gemmGpu: GpuKernel<GemmParams> = {
   lower(ctx) {
-    const { params: p, inputs, constants, software, maxWorkgroupsPerDimension, shape: s } = ctx;
+    const { params: p, inputs, constants, software, softwareAdapter, maxWorkgroupsPerDimension, shape: s } = ctx;
     if (inputs[0]?.type !== 'float32' || inputs[1]?.type !== 'float32') return undefined;
     const c = inputs[2];
     const useC = c !== undefined && p.beta !== 0;
@@ -62,14 +62,14 @@ export const gemmGpu: GpuKernel<GemmParams> = {
       loadB: `b[${bIndex}]`,
       store: `let idx = row * ${s.u('n', p.n)} + col;
       y[idx] = epilogue(${p.alpha === 1 ? 'v' : `${f32(p.alpha)} * v`}${cTerm}, col, idx);`,
-    }, bindings, { software, maxWorkgroupsPerDimension, shape: s });
+    }, bindings, { software: softwareAdapter ?? software, maxWorkgroupsPerDimension, shape: s });
     return { kind: 'dispatches', dispatches };
   },
 };
 
 /** MatMul with numpy broadcasting of the batch dims: one workgroup layer per output batch. */
 export const matMulGpu: GpuKernel<MatMulParams> = {
-  lower({ params: p, inputs, software, maxWorkgroupsPerDimension }) {
+  lower({ params: p, inputs, software, softwareAdapter, maxWorkgroupsPerDimension }) {
     if (inputs[0]?.type !== 'float32' || inputs[1]?.type !== 'float32') return undefined;
     const batches = p.batchDims.reduce((x, d) => x * d, 1);
     const rank = p.batchDims.length;
@@ -96,7 +96,7 @@ ${gatherOffset('z', p.batchDims, batchStrides(p.bBatchDims), 'o')}
       loadA: `a[aBase(z) + row * ${p.k}u + kIdx]`,
       loadB: `b[bOff + kIdx * ${p.n}u + col]`,
       store: `y[(z * ${p.m}u + row) * ${p.n}u + col] = v;`,
-    }, bindings, { software, maxWorkgroupsPerDimension });
+    }, bindings, { software: softwareAdapter ?? software, maxWorkgroupsPerDimension });
     return { kind: 'dispatches', dispatches };
   },
 };

@@ -4,7 +4,7 @@ import { grid } from '../kernel/wgsl.js';
 import { directMatmulShader } from './direct.js';
 import type { TiledMatmulSpec } from './spec.js';
 import {
-  chooseKSplit, chooseTile, gemmMacs, threadsOf, TILE_K, tileColsOf, tileRowsOf, type KSplit, type TileShape,
+  chooseKSplit, chooseTile, gemmMacs, GENERIC_TILE_MENU, threadsOf, TILE_K, tileColsOf, tileRowsOf, type KSplit, type TileShape,
 } from './tile-menu.js';
 
 export { chooseKSplit, chooseTile, type KSplit, type TileShape } from './tile-menu.js';
@@ -26,11 +26,12 @@ export function matmulDispatches(
     const { shader, workgroups } = directMatmulShader(spec, shape);
     return [shape.finish({ shader, bindings, workgroups, macs: gemmMacs(spec, 8, 1, 1) })];
   }
-  const tile = options.tile ?? chooseTile(spec);
+  // Generic kernels choose from two shapes and never split K, so layers share their text.
+  const tile = options.tile ?? chooseTile(spec, shape.generic ? GENERIC_TILE_MENU : undefined);
   const macs = gemmMacs(spec, tileRowsOf(tile), tileColsOf(tile), TILE_K);
-  const split = chooseKSplit(spec, tile);
+  const split = shape.generic ? undefined : chooseKSplit(spec, tile);
   if (!split) {
-    const { shader, workgroups } = tiledMatmulShader(spec, tile);
+    const { shader, workgroups } = tiledMatmulShader(spec, tile, undefined, shape);
     return [shape.finish({ shader, bindings, workgroups, macs })];
   }
   const all: GpuBinding[] = [...bindings, { kind: 'scratch', bytes: split.splits * spec.batches * spec.m * spec.n * 4 }];
@@ -69,15 +70,20 @@ const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
  * store adjacent columns). Each thread's rn columns are rn/4 vec4 groups interleaved wx·4 apart, so a K step's
  * vec4 reads of B are adjacent across lanes.
  */
-export function tiledMatmulShader(spec: TiledMatmulSpec, tile: TileShape = chooseTile(spec), split?: KSplit): { shader: string; workgroups: [number, number, number] } {
+export function tiledMatmulShader(spec: TiledMatmulSpec, tile: TileShape = chooseTile(spec), split?: KSplit, shape = ShapeValues.literal()):
+  { shader: string; workgroups: [number, number, number] } {
   const { rm, rn, wx, wy } = tile;
+  // Uniform fields in generic kernels; the vec4 paths depend on the layer's sizes, so those kernels stay scalar.
+  const M = shape.u('gemmM', spec.m);
+  const N = shape.u('gemmN', spec.n);
+  const K = shape.u('gemmK', spec.k);
   const tm = tileRowsOf(tile);
   const tn = tileColsOf(tile);
   const threads = threadsOf(tile);
   const aStride = tm / 4 + 1;
-  const vecA = spec.aRowsAdjacent === true && spec.loadA4 !== undefined && spec.m % 4 === 0;
-  const vecB = spec.loadB4 !== undefined && spec.n % 4 === 0;
-  const vecStore = spec.store4 !== undefined && spec.n % 4 === 0 && !split;
+  const vecA = !shape.generic && spec.aRowsAdjacent === true && spec.loadA4 !== undefined && spec.m % 4 === 0;
+  const vecB = !shape.generic && spec.loadB4 !== undefined && spec.n % 4 === 0;
+  const vecStore = !shape.generic && spec.store4 !== undefined && spec.n % 4 === 0 && !split;
   // A: elements (or vec4 of rows) of the tm×TILE_K tile, spread over the threads; lanes run along K for row-major A
   // (adjacent in memory) and along M when rows are adjacent.
   const aItems = vecA ? (tm / 4) * TILE_K : tm * TILE_K;
@@ -95,10 +101,10 @@ export function tiledMatmulShader(spec: TiledMatmulSpec, tile: TileShape = choos
   const accs = range(rm).flatMap((i) => colVecs.map((j) => `acc${i}_${j}`));
   const zero = (vec: boolean): string => (vec ? 'vec4<f32>(0.0f)' : '0.0f');
   const store = split
-    ? `for (var c = 0u; c < 4u; c++) { if (col + c < ${spec.n}u) { part[(wid.z * ${spec.m}u + row) * ${spec.n}u + col + c] = v4[c]; } }`
-    : vecStore ? `if (col < ${spec.n}u) {\n        ${spec.store4}\n      }`
+    ? `for (var c = 0u; c < 4u; c++) { if (col + c < ${N}) { part[(wid.z * ${M} + row) * ${N} + col + c] = v4[c]; } }`
+    : vecStore ? `if (col < ${N}) {\n        ${spec.store4}\n      }`
     : `for (var c = 0u; c < 4u; c++) {
-        if (col + c >= ${spec.n}u) { break; }
+        if (col + c >= ${N}) { break; }
         let v = v4[c];
         let col = col + c;
         ${spec.store}
@@ -111,7 +117,7 @@ var<workgroup> Bs: array<vec4<f32>, ${(TILE_K * tn) / 4}>;
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) tid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let z = wid.z${split ? ` / ${split.splits}u` : ''};
   let kBegin = ${split ? `(wid.z % ${split.splits}u) * ${split.chunk}u` : '0u'};
-  let kEnd = ${split ? `min(${spec.k}u, kBegin + ${split.chunk}u)` : `${spec.k}u`};
+  let kEnd = ${split ? `min(${K}, kBegin + ${split.chunk}u)` : `${K}`};
   let m0 = wid.y * ${tm}u;
   let n0 = wid.x * ${tn}u;
   let bCol = lid % ${bCols}u;
@@ -133,13 +139,13 @@ ${accs.map((a) => `  var ${a} = vec4<f32>(0.0f);`).join('\n')}
         let row = m0 + ${vecA ? 'mq * 4u' : 'mm'};
         let kIdx = kNext + kk;
         ra[e] = ${zero(vecA)};
-        if (${aGuard}row < ${spec.m}u && kIdx < ${spec.k}u) { ra[e] = ${vecA ? spec.loadA4 : spec.loadA}; }
+        if (${aGuard}row < ${M} && kIdx < ${K}) { ra[e] = ${vecA ? spec.loadA4 : spec.loadA}; }
       }
       for (var e = 0u; e < ${bLoads}u; e++) {
         let kk = bRow + e * ${bRowStep}u;
         let kIdx = kNext + kk;
         rb[e] = ${zero(vecB)};
-        if (${bGuard}kIdx < ${spec.k}u && col < ${spec.n}u) { rb[e] = ${vecB ? spec.loadB4 : spec.loadB}; }
+        if (${bGuard}kIdx < ${K} && col < ${N}) { rb[e] = ${vecB ? spec.loadB4 : spec.loadB}; }
       }
     }
     if (!first) {
@@ -167,7 +173,7 @@ ${range(rm).flatMap((i) => colVecs.map((j) => `        acc${i}_${j} += a${i >> 2
   var accs = array<vec4<f32>, ${accs.length}>(${accs.join(', ')});
   for (var i = 0u; i < ${rm}u; i++) {
     let row = m0 + tid.y * ${rm}u + i;
-    if (row >= ${spec.m}u) { break; }
+    if (row >= ${M}) { break; }
     for (var j = 0u; j < ${rn / 4}u; j++) {
       let col = n0 + (tid.x + j * ${wx}u) * 4u;
       let v4 = accs[i * ${rn / 4}u + j];

@@ -96,6 +96,13 @@ export function tileCost(size: GemmSize, t: TileShape): number {
   return Math.max(workgroupsOf(size, t), FILL_TARGET) * perGroup;
 }
 
+/**
+ * The generic tier's shapes: a layer's numbers are uniforms there and each shape is one more pipeline per kernel
+ * kind, so three — 32×32 for small planes (ResNet's 7×7 and 14×14 stages), 32×64 for thin layers, 128×64 at 8×8
+ * per thread for wide ones.
+ */
+export const GENERIC_TILE_MENU: readonly TileShape[] = [{ rm: 4, wy: 8, rn: 4, wx: 8 }, { rm: 4, wy: 8, rn: 8, wx: 8 }, { rm: 8, wy: 16, rn: 8, wx: 8 }];
+
 let menuInUse: readonly TileShape[] = TILE_MENU;
 
 /**
