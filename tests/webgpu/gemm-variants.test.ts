@@ -77,6 +77,11 @@ function casesFor(tm: number): Record<string, OpCase> {
     'Conv grouped, strided, dilated, pad values': { op: 'Conv', attributes: { group: int(2), strides: ints(2, 2), dilations: ints(2, 2), pads: ints(2, 1, 2, 1) }, inputs: [x(1, 6, 9, 7), c(2 * (tm - 3), 3, 3, 3), c(2 * (tm - 3))],
       params: (p) => ({ ...(p as ConvParams), padValues: Float32Array.of(0.5, -1.25, 2, 0.75, -0.5, 1) }) },
     'Conv 3x3 reflect pads, odd plane (scalar stores)': { op: 'Conv', attributes: { pads: ints(1, 1, 1, 1) }, inputs: [x(1, 4, 7, 5), c(m - 1, 4, 3, 3), c(m - 1)], params: (p) => ({ ...(p as ConvParams), padMode: 'reflect' }) },
+    // Input channels per group a multiple of the K tile: each K tile lies within one tap (K = 288, and 144 per group).
+    'Conv 3x3, 32 channels (tap-aligned K tiles) + Relu': { op: 'Conv', attributes: { pads: ints(1, 1, 1, 1) }, inputs: [x(1, 32, 6, 7), c(m, 32, 3, 3), c(m)],
+      params: withEpilogue({ kind: 'unary', unary: { kind: 'Relu', alpha: 0, beta: 0 } }) },
+    'Conv 2 groups of 16 channels, stride 2, pad values (tap-aligned)': { op: 'Conv', attributes: { group: int(2), strides: ints(2, 2), pads: ints(1, 1, 1, 1) }, inputs: [x(1, 32, 7, 6), c(2 * (tm - 3), 16, 3, 3), c(2 * (tm - 3))],
+      params: (p) => ({ ...(p as ConvParams), padValues: Float32Array.from(seededValues(32, 5)) }) },
     'Conv 1x1 (vec4 loads of B)': { op: 'Conv', inputs: [x(1, 20, 6, 6), c(m, 20, 1, 1), c(m)] },
     // One row of 600: few tiles and 38 K steps, so K splits in two.
     'Gemm transB + C[N], split K': { op: 'Gemm', attributes: { transB: int(1) }, inputs: [x(3, 600), c(m + 1, 600), c(m + 1)] },
@@ -86,7 +91,6 @@ function casesFor(tm: number): Record<string, OpCase> {
 
 const SHAPES: readonly TileShape[] = [
   { rm: 4, wy: 4, rn: 4, wx: 8 },
-  { rm: 4, wy: 7, rn: 4, wx: 16 },
   { rm: 8, wy: 7, rn: 4, wx: 16 },
   { rm: 8, wy: 11, rn: 8, wx: 8 },
   { rm: 4, wy: 14, rn: 8, wx: 16 },
@@ -115,6 +119,36 @@ describe('every tiled GEMM variant matches the CPU reference', () => {
       });
     }
   }
+});
+
+describe('the conv lowering picks its gather and vector paths from the layer', () => {
+  const lowerConv = async (cin: number, m: number, h: number, w: number, extra: Partial<ConvParams> = {}) => {
+    const { findGpuKernel } = await import('../../src/ops/registry.js');
+    const { ShapeValues } = await import('../../src/ops/kernel/shape-values.js');
+    const params: ConvParams = { inDims: [1, cin, h, w], outDims: [1, m, h, w], kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], group: 1, rank: 4, epilogue: { kind: 'none' }, ...extra };
+    const lowering = findGpuKernel('Conv')!.lower({
+      node: { index: 0, name: 'c', opType: 'Conv', domain: '', inputs: ['x', 'w'], outputs: ['y'], attributes: new Map() }, params,
+      inputs: [{ type: 'float32', dims: params.inDims }, { type: 'float32', dims: [m, cin, 3, 3] }], outputs: [{ type: 'float32', dims: params.outDims }],
+      constants: [undefined, { type: 'float32', dims: [m, cin, 3, 3], data: new Float32Array(m * cin * 9) }],
+      maxWorkgroupsPerDimension: 65535, software: false, shape: ShapeValues.literal(),
+    });
+    assert.ok(lowering?.kind === 'dispatches');
+    return lowering.dispatches[0]!.shader;
+  };
+  test('tap-aligned K tiles with 16·k input channels, the masked table otherwise, division for reflect pads', async () => {
+    assert.match(await lowerConv(32, 24, 6, 7), /fn sampleTap/);
+    assert.match(await lowerConv(5, 24, 6, 7), /kt\[kIdx\]/);
+    const reflect = await lowerConv(32, 24, 6, 7, { padMode: 'reflect' });
+    assert.ok(!/fn sampleTap|kt\[/.test(reflect) && /kIdx \/ 32u/.test(reflect));
+  });
+  test('vec4 weights with Mg % 4 == 0, vec4 stores with whole vec4 of pixels', async () => {
+    const vec = await lowerConv(5, 24, 8, 10);
+    assert.match(vec, /var<storage, read_write> y: array<vec4<f32>>/);
+    assert.match(vec, /wv\[/);
+    const scalar = await lowerConv(5, 23, 7, 5);
+    assert.match(scalar, /var<storage, read_write> y: array<f32>/);
+    assert.ok(!/wv\[/.test(scalar));
+  });
 });
 
 describe('the generic tier runs the tiled kernel with its sizes in uniforms', () => {

@@ -4,7 +4,8 @@ import type { GpuBinding, GpuDispatch } from '../kernel/gpu-dispatch.js';
 import type { GpuKernel } from '../kernel/gpu-kernel.js';
 import type { ShapeValues } from '../kernel/shape-values.js';
 import { matmulDispatches, type TiledMatmulSpec } from '../tiled-gemm/gpu.js';
-import { im2colTable, kMajorWeights, MAX_MASKED_TAPS } from './weight-repack.js';
+import { im2colTable, kMajorWeights } from './weight-repack.js';
+import { gatherHelper, gatherKind, loadExpression, tileSetup, windowSetup } from './gpu-gather.js';
 import { declareBindings, grid } from '../kernel/wgsl.js';
 
 /**
@@ -59,13 +60,13 @@ function gemmConv(p: ConvParams, extra: Extra, epilogueFn: string, options: { so
   // Constant weights are repacked once at load to K-major order (see kMajorWeights); the ONNX layout is the
   // fallback for weights computed at run time.
   const kMajor = constWeights !== undefined;
-  const weights: GpuBinding | undefined = kMajor ? { kind: 'data', data: kMajorWeights(constWeights, p.group, mg, k) } : undefined;
+  const weights: GpuBinding | undefined = kMajor ? { kind: 'data', data: kMajorWeights(constWeights, p.group, mg, cg, kh * kw) } : undefined;
   // Generic kernels take every conv through the windowed form, so 1×1 and k×k layers share one pipeline.
   const pointwise = !s.generic && kh === 1 && kw === 1 && sh === 1 && sw === 1 && pt + pl + pb + pr === 0;
-  // The tap mask needs the window's size to fit a u32, which would split generic pipelines by window size; the
-  // generic tier (the direct kernel) keeps the gather that divides by its uniforms.
-  const masked = !pointwise && !s.generic && p.padMode !== 'reflect' && kh * kw <= MAX_MASKED_TAPS;
-  const table: Extra = masked ? [{ binding: { kind: 'data', data: im2colTable(p) }, name: 'kt', element: 'vec4<i32>' }] : [];
+  // The direct kernel has no K tiles, so it gathers with the mask or by division.
+  const gather = pointwise ? undefined : gatherKind(p, s, kMajor);
+  const kind = gather === 'tap-aligned' && software ? 'masked' : gather;
+  const table: Extra = kind === 'masked' ? [{ binding: { kind: 'data', data: im2colTable(p) }, name: 'kt', element: 'vec4<i32>' }] : [];
   // With whole vec4 of pixels per image, four adjacent columns are four adjacent outputs: one vec4 store. The
   // output is then declared as vec4 (two writable views of one buffer may not share a dispatch); edge and split-K
   // stores write single components.
@@ -105,70 +106,13 @@ function gemmConv(p: ConvParams, extra: Extra, epilogueFn: string, options: { so
     const declarations = `${decl}\n${vecDecls.join('\n')}\n${epilogueFn}`;
     spec = { m: mg, n: cols, k, batches: p.group, declarations, loadA, ...aLayout, loadB, loadB4, store, store4 };
   } else {
-    const window = `let cb = col / ${s.u('outPlane', hw)};
-  let pix = col % ${s.u('outPlane', hw)};
-  let iy0 = i32(pix / ${s.u('outW', wo)}) * ${s.i('strideY', sh)} - ${s.i('padY', pt)};
-  let ix0 = i32(pix % ${s.u('outW', wo)}) * ${s.i('strideX', sw)} - ${s.i('padX', pl)};
-  let xBase = (cb * ${s.u('inC', c)} + z * ${s.u('groupIn', cg)}) * ${s.u('inPlane', h * w)};`;
-    const columnSetup = masked ? `${window}\n${tapMask(p, s)}` : window;
-    const loadB = masked ? 'sampleInput(xBase, corner, taps, kIdx)' : 'sampleInput(xBase, iy0, ix0, kIdx)';
-    const helper = masked ? maskedSample(p, s) : dividingSample(p, s);
-    spec = { m: mg, n: cols, k, batches: p.group, declarations: `${decl}\n${vecDecls.join('\n')}\n${epilogueFn}\n${helper}`, columnSetup, loadA, ...aLayout, loadB, store, store4 };
+    const columnSetup = windowSetup(p, s, kind!);
+    const kTileSetup = kind === 'tap-aligned' ? tileSetup(p) : undefined;
+    const helper = gatherHelper(p, s, kind!, kMajor);
+    spec = { m: mg, n: cols, k, batches: p.group, declarations: `${decl}\n${vecDecls.join('\n')}\n${epilogueFn}`, loadHelpers: helper, columnSetup, kTileSetup, loadA, ...aLayout,
+      loadB: loadExpression(kind!), store, store4 };
   }
   return matmulDispatches(spec, bindings, options);
-}
-
-/**
- * Once per thread's pixel: which taps of its window fall inside the input (bit t of `taps`), and the linear
- * position of the window's corner (possibly outside the input; only in-range taps are read).
- */
-function tapMask(p: ConvParams, s: ShapeValues): string {
-  const [h, w] = [p.inDims[2], p.inDims[3]];
-  return `  var taps = 0u;
-  for (var t = 0u; t < ${s.u('taps', p.kernel[0] * p.kernel[1])}; t++) {
-    let iy = iy0 + i32(t / ${s.u('kernelW', p.kernel[1])}) * ${s.i('dilY', p.dilations[0])};
-    let ix = ix0 + i32(t % ${s.u('kernelW', p.kernel[1])}) * ${s.i('dilX', p.dilations[1])};
-    if (iy >= 0 && iy < ${s.i('inH', h)} && ix >= 0 && ix < ${s.i('inW', w)}) { taps |= 1u << t; }
-  }
-  let corner = iy0 * ${s.i('inW', w)} + ix0;`;
-}
-
-/** The table-driven gather: the tap's offset from kt, its bit of the pixel's mask as the bounds test. */
-function maskedSample(p: ConvParams, s: ShapeValues): string {
-  const fill = p.padValues ? `padv[(xBase / ${s.u('inPlane', p.inDims[2] * p.inDims[3])}) % ${s.u('inC', p.inDims[1])} + u32(e.z)]` : '0.0f';
-  return `fn sampleInput(xBase: u32, corner: i32, taps: u32, kIdx: u32) -> f32 {
-  let e = kt[kIdx];
-  if (((taps >> u32(e.y)) & 1u) == 0u) { return ${fill}; }
-  return x[u32(i32(xBase) + corner + e.x)];
-}`;
-}
-
-/** The gather for reflect pads and windows beyond MAX_MASKED_TAPS taps: channel and tap from kIdx, each element tested. */
-function dividingSample(p: ConvParams, s: ShapeValues): string {
-  const [, , h, w] = p.inDims;
-  const [kh, kw] = p.kernel;
-  const [dh, dw] = p.dilations;
-  return `fn sampleInput(xBase: u32, iy0: i32, ix0: i32, kIdx: u32) -> f32 {
-  let ci = kIdx / ${s.u('taps', kh * kw)};
-  let tap = kIdx % ${s.u('taps', kh * kw)};
-  ${p.padMode === 'reflect' ? 'var' : 'let'} iy = iy0 + i32(tap / ${s.u('kernelW', kw)}) * ${s.i('dilY', dh)};
-  ${p.padMode === 'reflect' ? 'var' : 'let'} ix = ix0 + i32(tap % ${s.u('kernelW', kw)}) * ${s.i('dilX', dw)};
-${outsideInput(p, s, h, w)}
-  return x[xBase + ci * ${s.u('inPlane', h * w)} + u32(iy) * ${s.u('inW', w)} + u32(ix)];
-}`;
-}
-
-/**
- * What a tap outside the input reads: zero, or with reflect pads the mirrored position (the border row or column
- * itself not repeated, as ONNX Pad's reflect mode), so a reflect Pad costs no padded copy.
- */
-function outsideInput(p: ConvParams, s: ShapeValues, h: number, w: number): string {
-  const fill = p.padValues ? `padv[(xBase / ${s.u('inPlane', h * w)}) % ${s.u('inC', p.inDims[1])} + ci]` : '0.0f';
-  if (p.padMode !== 'reflect') return `  if (iy < 0 || iy >= ${s.i('inH', h)} || ix < 0 || ix >= ${s.i('inW', w)}) { return ${fill}; }`;
-  return `  iy = select(iy, -iy, iy < 0);
-  iy = select(iy, 2 * (${s.i('inH', h)} - 1) - iy, iy >= ${s.i('inH', h)});
-  ix = select(ix, -ix, ix < 0);
-  ix = select(ix, 2 * (${s.i('inW', w)} - 1) - ix, ix >= ${s.i('inW', w)});`;
 }
 
 const DEPTHWISE_WORKGROUP = 128;

@@ -9,18 +9,22 @@ import type { ConvParams } from './params.js';
 const kMajorCache = new WeakMap<Float32Array, Float32Array>();
 
 /**
- * ONNX conv weights [M][Cg·kh·kw] (per group: Mg rows of K) as [group][K][Mg]: for one K index the output
- * channels are adjacent, so a workgroup's lanes load a K row of its A tile as consecutive words (coalesced, and
- * vec4 when Mg % 4 == 0) and store it to workgroup memory without bank conflicts.
+ * ONNX conv weights [M][Cg·taps] (per group: Mg rows of K = Cg·taps, channel-major) as [group][K][Mg] with K
+ * tap-major (kIdx = tap·Cg + ci): for one K index the output channels are adjacent, so a workgroup's lanes load a
+ * K row of its A tile as consecutive words (coalesced, and vec4 when Mg % 4 == 0) and store it to workgroup memory
+ * without bank conflicts; and with Cg a multiple of the K tile each K tile lies within one window tap.
  */
-export function kMajorWeights(w: Float32Array, group: number, mg: number, k: number): Float32Array {
+export function kMajorWeights(w: Float32Array, group: number, mg: number, cg: number, taps: number): Float32Array {
   const cached = kMajorCache.get(w);
   if (cached) return cached;
+  const k = cg * taps;
   const out = new Float32Array(group * k * mg);
   for (let z = 0; z < group; z++) {
     for (let row = 0; row < mg; row++) {
       const src = (z * mg + row) * k;
-      for (let kIdx = 0; kIdx < k; kIdx++) out[(z * k + kIdx) * mg + row] = w[src + kIdx]!;
+      for (let ci = 0; ci < cg; ci++) {
+        for (let tap = 0; tap < taps; tap++) out[(z * k + tap * cg + ci) * mg + row] = w[src + ci * taps + tap]!;
+      }
     }
   }
   kMajorCache.set(w, out);
@@ -33,10 +37,10 @@ export const MAX_MASKED_TAPS = 32;
 const tableCache = new Map<string, Int32Array>();
 
 /**
- * The im2col gather's index table, one vec4<i32> per K index kIdx = ci·taps + tap: the input offset
- * ci·H·W + dy·W + dx of that tap relative to the window's corner, the tap, the channel, and 0. The kernel adds the
- * offset to the pixel's corner and tests the tap's bit of a mask it computed once per pixel, so the gather has no
- * division and one bounds test per (pixel, tap).
+ * The im2col gather's index table, one vec4<i32> per K index (tap-major, kIdx = tap·Cg + ci, as kMajorWeights
+ * orders K): the input offset ci·H·W + dy·W + dx of that tap relative to the window's corner, the tap, the
+ * channel, and 0. The kernel adds the offset to the pixel's corner and tests the tap's bit of a mask it computed
+ * once per pixel, so the gather has no division and one bounds test per (pixel, tap).
  */
 export function im2colTable(p: ConvParams): Int32Array {
   const [, c, h, w] = p.inDims;
@@ -48,11 +52,11 @@ export function im2colTable(p: ConvParams): Int32Array {
   if (cached) return cached;
   const taps = kh * kw;
   const table = new Int32Array(cg * taps * 4);
-  for (let ci = 0; ci < cg; ci++) {
-    for (let tap = 0; tap < taps; tap++) {
-      const dy = Math.floor(tap / kw) * dh;
-      const dx = (tap % kw) * dw;
-      const e = (ci * taps + tap) * 4;
+  for (let tap = 0; tap < taps; tap++) {
+    const dy = Math.floor(tap / kw) * dh;
+    const dx = (tap % kw) * dw;
+    for (let ci = 0; ci < cg; ci++) {
+      const e = (tap * cg + ci) * 4;
       table[e] = ci * h * w + dy * w + dx;
       table[e + 1] = tap;
       table[e + 2] = ci;

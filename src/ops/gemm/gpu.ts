@@ -53,7 +53,7 @@ export const gemmGpu: GpuKernel<GemmParams> = {
     // loads run along N: adjacent lanes, adjacent words.
     const weights = constants[1]?.data;
     const repacked = p.transB && weights instanceof Float32Array;
-    if (repacked) bindings[1] = { kind: 'data', data: kMajorWeights(weights, 1, p.n, p.k) };
+    if (repacked) bindings[1] = { kind: 'data', data: kMajorWeights(weights, 1, p.n, p.k, 1) };
     const bIndex = p.transB && !repacked ? `col * ${s.u('k', p.k)} + kIdx` : `kIdx * ${s.u('n', p.n)} + col`;
     const dispatches = matmulDispatches({
       m: p.m, n: p.n, k: p.k, batches: 1,

@@ -17,6 +17,7 @@ export function directMatmulShader(spec: TiledMatmulSpec, shape = ShapeValues.li
   const stores = Array.from({ length: rows }, (_, r) =>
     `  if (m0 + ${r}u < ${shape.u('m', spec.m)}) { storeC(m0 + ${r}u, col, acc${r >> 2}.${'xyzw'[r & 3]}, z); }`).join('\n');
   const shader = `${spec.declarations}
+${spec.loadHelpers ?? ''}
 fn loadA(row: u32, kIdx: u32, z: u32) -> f32 {
   return ${spec.loadA};
 }

@@ -110,6 +110,7 @@ export function tiledMatmulShader(spec: TiledMatmulSpec, tile: TileShape = choos
         ${spec.store}
       }`;
   const shader = `${spec.declarations}
+${spec.loadHelpers ?? ''}
 var<workgroup> As: array<vec4<f32>, ${TILE_K * aStride}>;
 var<workgroup> Bs: array<vec4<f32>, ${(TILE_K * tn) / 4}>;
 
@@ -141,6 +142,7 @@ ${accs.map((a) => `  var ${a} = vec4<f32>(0.0f);`).join('\n')}
         ra[e] = ${zero(vecA)};
         if (${aGuard}row < ${M} && kIdx < ${K}) { ra[e] = ${vecA ? spec.loadA4 : spec.loadA}; }
       }
+      ${spec.kTileSetup ?? ''}
       for (var e = 0u; e < ${bLoads}u; e++) {
         let kk = bRow + e * ${bRowStep}u;
         let kIdx = kNext + kk;

@@ -15,8 +15,18 @@ export interface TiledMatmulSpec {
   readonly batches: number;
   /** Binding declarations and helper functions. */
   readonly declarations: string;
+  /**
+   * Functions only the loads call (the im2col gather): left out of the split-K reduce, so reduces of layers that
+   * differ only in their loads share a pipeline.
+   */
+  readonly loadHelpers?: string;
   /** Statements run once per thread for its B column `col: u32` (may be ≥ N) and problem `z: u32`. */
   readonly columnSetup?: string;
+  /**
+   * Statements run by every thread at the start of each K tile, `kNext` (a multiple of 16) its first K index, before
+   * the tile's B loads; their locals are visible to loadB. The direct kernel has no K tiles: a spec for it has none.
+   */
+  readonly kTileSetup?: string;
   /** f32 expression of B[kIdx][col] for in-range kIdx and col (locals of columnSetup visible). */
   readonly loadB: string;
   /** vec4<f32> expression of B[kIdx][col..col+3], used instead of loadB when given (needs N % 4 == 0). */
