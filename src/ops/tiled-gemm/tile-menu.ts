@@ -20,8 +20,11 @@ export interface TileShape {
 /** The K depth of one step through workgroup memory. */
 export const TILE_K = 16;
 
+/** Rows of C a workgroup computes. */
 export const tileRowsOf = (t: TileShape): number => t.rm * t.wy;
+/** Columns of C a workgroup computes. */
 export const tileColsOf = (t: TileShape): number => t.rn * t.wx;
+/** Threads per workgroup. */
 export const threadsOf = (t: TileShape): number => t.wx * t.wy;
 
 /** WebGPU's guaranteed minimums: 256 invocations and 16 KiB of workgroup memory. */
@@ -135,12 +138,14 @@ export const MIN_SPLIT_STEPS = 16;
 const MAX_SPLITS = 64;
 const MAX_SCRATCH_BYTES = 64 * 2 ** 20;
 
+/** How a GEMM's K range is cut across workgroups. */
 export interface KSplit {
   readonly splits: number;
   /** Depth of each split's K range, a multiple of the K tile (at least MIN_SPLIT_STEPS of them). */
   readonly chunk: number;
 }
 
+/** The split of K for a problem and its tile (see MIN_SPLIT_STEPS), or undefined to run K whole. */
 export function chooseKSplit(size: GemmSize, tile: TileShape = chooseTile(size)): KSplit | undefined {
   const groups = workgroupsOf(size, tile);
   if (groups >= FILL_TARGET) return undefined;
