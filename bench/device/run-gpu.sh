@@ -15,6 +15,9 @@ step() {
 }
 vulkaninfo --summary 2>/dev/null | grep -E 'deviceName|driverVersion' | head -4
 step 120 node --import tsx bench/node/bench-gemm.ts --size 2048,4096 --json "$out/gemm.json"
+# What each model's plan records and moves (dispatches, pipelines, padded-MAC fraction, split-K scratch), from the lowering
+# with the real-GPU kernel variants: seconds, no device time beyond the process.
+step 60 node --import tsx bench/node/bench.ts --plan-stats --replicas .cache/replicas-device --json "$out/plan-stats.json"
 # Cold starts are measured cold: NVIDIA's driver keeps compiled shaders on disk between processes (and this script
 # runs several), so each WebGPU step gets the cache switched off and an empty cache folder of its own.
 step ${WEBGPU_LIMIT:-300} env __GL_SHADER_DISK_CACHE=0 __GL_SHADER_DISK_CACHE_PATH="$(mktemp -d)" node --import tsx bench/node/bench.ts --backend webgpu --models-dir "$assets/models" \

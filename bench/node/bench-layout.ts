@@ -211,7 +211,8 @@ async function measureLayer(job: LayerJob, s: Settings, seed: number): Promise<{
   const label = job.step.node.name || 'Conv';
   const ft = (dims: readonly number[]) => ({ type: 'float32' as const, dims });
   const lowering = convGpu.lower({
-    node: job.step.node, params: p, outputs: [ft(p.outDims)], constants: [], maxWorkgroupsPerDimension,
+    // The weights as a load-time constant, as in a model: the product repacks them (tap-major, K-major) at lowering.
+    node: job.step.node, params: p, outputs: [ft(p.outDims)], constants: [undefined, { ...ft([m, c / p.group, ...p.kernel]), data: w }], maxWorkgroupsPerDimension,
     software: s.software, shape: ShapeValues.literal(),
     inputs: [ft(p.inDims), ft([m, c / p.group, ...p.kernel]), bias ? ft([m]) : undefined, residual ? ft(p.outDims) : undefined],
   });

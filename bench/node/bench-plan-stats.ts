@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- --plan-stats [--json FILE] [--software] [--replicas CACHE_ROOT]`: per model at its bench size, what its
  * WebGPU plan records and moves, counted from the plan's own lowering without a device (so on any machine):
- * dispatches per run and pipelines per tier, split-K scratch, bytes uploaded once, written and read back per run,
+ * dispatches per run and pipelines per tier, the padded-MAC fraction (the share of the GEMM-shaped dispatches' computed
+ * multiply-adds that falls on tile padding: rows, columns and K steps past the layer's edges), split-K scratch, bytes uploaded once, written and read back per run,
  * activation memory. Kernel variants as on a real GPU unless `--software` (SwiftShader's). tests/webgpu pins upper
  * bounds on these numbers so regressions fail.
  */
@@ -37,6 +38,7 @@ export function modelPlanStats(bytes: Uint8Array, model: BenchModel, software: b
   return { model: model.name, dims: model.dims, variants: software ? 'software' : 'gpu', ...webGpuPlanStats(graph, { software }) };
 }
 
+const pct = (f: number): string => (100 * f).toFixed(1);
 const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
 
 export async function benchPlanStats(argv: readonly string[]): Promise<number> {
@@ -53,8 +55,9 @@ export async function benchPlanStats(argv: readonly string[]): Promise<number> {
     [{ name: 'inswapper_w128', file: 'inswapper_w128_seed1.onnx', input: 'target', dims: [1, 3, 128, 128] }, resolve(HERE, '../../../shared/swap/inswapper_w128_seed1.onnx')],
   ];
   const rows = files.map(([m, file]) => modelPlanStats(new Uint8Array(readFileSync(file)), m, values.software));
-  const table = [['model', 'steps', 'cpu', 'dispatches gen/spec', 'pipelines gen/spec', 'split-K MiB', 'upload MiB', 'in/out KiB per run', 'activations MiB'],
+  const table = [['model', 'steps', 'cpu', 'dispatches gen/spec', 'pipelines gen/spec', 'padded MACs gen/spec %', 'split-K MiB', 'upload MiB', 'in/out KiB per run', 'activations MiB'],
     ...rows.map((r) => [r.model, String(r.steps), String(r.cpuSteps), `${r.generic.dispatches}/${r.specialized.dispatches}`, `${r.generic.pipelines}/${r.specialized.pipelines}`,
+      `${pct(r.generic.paddedMacFraction)}/${pct(r.specialized.paddedMacFraction)}`,
       mib(Math.max(r.generic.scratchBytes, r.specialized.scratchBytes)), mib(r.uploadedBytes), `${(r.inputBytesPerRun / 1024).toFixed(0)}/${(r.readBackBytesPerRun / 1024).toFixed(1)}`, mib(r.activationBytes)])];
   const widths = table[0]!.map((_, k) => Math.max(...table.map((r) => r[k]!.length)));
   console.log(`WebGPU plan statistics (${values.software ? 'software' : 'GPU'} kernel variants; counted from the lowering, no device)`);

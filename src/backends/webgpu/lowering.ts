@@ -49,7 +49,7 @@ export function lowerGraph(graph: StaticGraph, tier: KernelTiers, software: bool
     const kernel = findGpuKernel(step.node.opType, step.node.domain);
     const lower = (generic: boolean): GpuLowering | undefined => kernel && withNodeContext(step.node, () => kernel.lower({
       node: step.node, params: step.params, outputs: step.outputTypes, maxWorkgroupsPerDimension,
-      software: generic || software, shape: generic ? ShapeValues.uniform() : ShapeValues.literal(),
+      software: generic || software, softwareAdapter: software, shape: generic ? ShapeValues.uniform() : ShapeValues.literal(),
       inputs: step.inputs.map((n) => (n ? types.get(n) : undefined)),
       constants: step.inputs.map((n): TensorData | undefined => (n ? graph.constants.get(n) : undefined)),
     }));

@@ -14,6 +14,15 @@ export interface TierStats {
   readonly pipelines: number;
   /** The largest split-K scratch binding (the plan backs all of them with one buffer of this size). */
   readonly scratchBytes: number;
+  /** Multiply-adds of the GEMM-shaped dispatches (convs, Gemm, MatMul) as the layers need them. */
+  readonly usefulMacs: number;
+  /** The same dispatches' multiply-adds as their grids compute them: partial tiles in M, N and K computed whole. */
+  readonly computedMacs: number;
+  /**
+   * The share of computed multiply-adds that is tile padding, (computed − useful) / computed: 0 when every tile
+   * fits its layer, 0.5 when half the GEMM work is spent on rows, columns or K steps past the layer's edges.
+   */
+  readonly paddedMacFraction: number;
 }
 
 /** A plan's numbers before it runs: per tier, plus memory and the bytes that cross the bus. */
@@ -35,7 +44,12 @@ export interface PlanStats {
 
 function tierStats(lowered: readonly (TieredDispatches | undefined)[], pick: (l: TieredDispatches) => readonly GpuDispatch[] | undefined): TierStats {
   const all = lowered.flatMap((l) => (l ? pick(l) ?? [] : []));
+  const usefulMacs = all.reduce((sum, d) => sum + (d.macs?.useful ?? 0), 0);
+  const computedMacs = all.reduce((sum, d) => sum + (d.macs?.computed ?? 0), 0);
   return {
+    usefulMacs,
+    computedMacs,
+    paddedMacFraction: computedMacs === 0 ? 0 : (computedMacs - usefulMacs) / computedMacs,
     dispatches: all.length,
     pipelines: new Set(all.map((d) => d.shader)).size,
     scratchBytes: all.reduce((most, d) => d.bindings.reduce((m, b) => (b.kind === 'scratch' ? Math.max(m, b.bytes) : m), most), 0),

@@ -3,7 +3,9 @@ import { epilogueWgsl } from '../epilogue/gpu.js';
 import type { GpuBinding, GpuDispatch } from '../kernel/gpu-dispatch.js';
 import type { GpuKernel } from '../kernel/gpu-kernel.js';
 import type { ShapeValues } from '../kernel/shape-values.js';
-import { matmulDispatches } from '../tiled-gemm/gpu.js';
+import { matmulDispatches, type TiledMatmulSpec } from '../tiled-gemm/gpu.js';
+import { im2colTable, kMajorWeights } from './weight-repack.js';
+import { gatherHelper, gatherKind, loadExpression, tileSetup, windowSetup } from './gpu-gather.js';
 import { declareBindings, grid } from '../kernel/wgsl.js';
 
 /**
@@ -18,7 +20,7 @@ import { declareBindings, grid } from '../kernel/wgsl.js';
  * on the fly. All fuse bias, residual and activation.
  */
 export const convGpu: GpuKernel<ConvParams> = {
-  lower({ params: p, inputs, maxWorkgroupsPerDimension, software, shape }) {
+  lower({ params: p, inputs, constants, maxWorkgroupsPerDimension, software, softwareAdapter, shape }) {
     if (inputs[0]?.type !== 'float32') return undefined;
     const hasBias = inputs[2] !== undefined;
     const ep = epilogueWgsl(p.epilogue, hasBias ? { kind: 'input', index: 2 } : undefined, p.epilogue.residual ? { kind: 'input', index: 3 } : undefined, shape);
@@ -28,82 +30,89 @@ export const convGpu: GpuKernel<ConvParams> = {
     const depthwise = p.group === c && m === c && p.padMode !== 'reflect' && !p.padValues;
     const dispatches = depthwise
       ? [depthwiseConv(p, ep.bindings, ep.fn, maxWorkgroupsPerDimension, shape)]
-      : gemmConv(p, p.padValues ? [...ep.bindings, { binding: { kind: 'data', data: p.padValues }, name: 'padv' }] : ep.bindings, ep.fn, { software, maxWorkgroupsPerDimension, shape });
+      : gemmConv(p, p.padValues ? [...ep.bindings, { binding: { kind: 'data', data: p.padValues }, name: 'padv' }] : ep.bindings, ep.fn, { software: softwareAdapter ?? software, maxWorkgroupsPerDimension, shape },
+        constants[1]?.data instanceof Float32Array ? constants[1].data : undefined);
     return { kind: 'dispatches', dispatches };
   },
 };
 
-type Extra = readonly { readonly binding: GpuBinding; readonly name: string }[];
+type Extra = readonly { readonly binding: GpuBinding; readonly name: string; readonly element?: string }[];
 
-function bindingsOf(extra: Extra): { bindings: GpuBinding[]; decl: string } {
-  const bindings: GpuBinding[] = [{ kind: 'input', index: 0 }, { kind: 'input', index: 1 }, { kind: 'output', index: 0 }, ...extra.map((e) => e.binding)];
+/** The conv's bindings: x, the weights (the ONNX input, or `weights` in its place), y, then `extra`. */
+function bindingsOf(extra: Extra, weights?: GpuBinding, outElement = 'f32'): { bindings: GpuBinding[]; decl: string } {
+  const bindings: GpuBinding[] = [{ kind: 'input', index: 0 }, weights ?? { kind: 'input', index: 1 }, { kind: 'output', index: 0 }, ...extra.map((e) => e.binding)];
   const names = ['x', 'w', 'y', ...extra.map((e) => e.name)];
-  return { bindings, decl: declareBindings(bindings, names, names.map(() => 'f32')) };
+  return { bindings, decl: declareBindings(bindings, names, ['f32', 'f32', outElement, ...extra.map((e) => e.element ?? 'f32')]) };
 }
 
-function gemmConv(p: ConvParams, extra: Extra, epilogueFn: string, options: { software: boolean; maxWorkgroupsPerDimension: number; shape: ShapeValues }): GpuDispatch[] {
+function gemmConv(p: ConvParams, extra: Extra, epilogueFn: string, options: { software: boolean; maxWorkgroupsPerDimension: number; shape: ShapeValues },
+  constWeights: Float32Array | undefined): GpuDispatch[] {
   const { software, shape: s } = options;
   const [n, c, h, w] = p.inDims;
   const [, m, ho, wo] = p.outDims;
   const [kh, kw] = p.kernel;
   const [sh, sw] = p.strides;
-  const [dh, dw] = p.dilations;
   const [pt, pl, pb, pr] = p.pads;
   const cg = c / p.group;
   const mg = m / p.group;
   const k = cg * kh * kw;
   const hw = ho * wo;
-  const { bindings, decl } = bindingsOf(extra);
+  // Constant weights are repacked once at load to K-major order (see kMajorWeights); the ONNX layout is the
+  // fallback for weights computed at run time.
+  const kMajor = constWeights !== undefined;
+  const weights: GpuBinding | undefined = kMajor ? { kind: 'data', data: kMajorWeights(constWeights, p.group, mg, cg, kh * kw) } : undefined;
   // Generic kernels take every conv through the windowed form, so 1×1 and k×k layers share one pipeline.
   const pointwise = !s.generic && kh === 1 && kw === 1 && sh === 1 && sw === 1 && pt + pl + pb + pr === 0;
+  // The direct kernel has no K tiles, so it gathers with the mask or by division.
+  const gather = pointwise ? undefined : gatherKind(p, s, kMajor);
+  const kind = gather === 'tap-aligned' && software ? 'masked' : gather;
+  const table: Extra = kind === 'masked' ? [{ binding: { kind: 'data', data: im2colTable(p) }, name: 'kt', element: 'vec4<i32>' }] : [];
+  // With whole vec4 of pixels per image, four adjacent columns are four adjacent outputs: one vec4 store. The
+  // output is then declared as vec4 (two writable views of one buffer may not share a dispatch); edge and split-K
+  // stores write single components.
+  const vecOut = !software && !s.generic && hw % 4 === 0;
+  const { bindings, decl } = bindingsOf([...extra, ...table], weights, vecOut ? 'vec4<f32>' : 'f32');
   // The GEMM's N axis runs over batch × output pixels; z over groups.
   const cols = n * hw;
-  const store = `let ch = z * ${s.u('groupOut', mg)} + row;
+  const outIndex = `let ch = z * ${s.u('groupOut', mg)} + row;
       let b = col / ${s.u('outPlane', hw)};
-      let idx = (b * ${s.u('outC', m)} + ch) * ${s.u('outPlane', hw)} + col % ${s.u('outPlane', hw)};
-      y[idx] = epilogue(v, ch, idx);`;
-  const loadA = `w[(z * ${s.u('groupOut', mg)} + row) * ${s.u('k', k)} + kIdx]`;
-  let spec;
+      let idx = (b * ${s.u('outC', m)} + ch) * ${s.u('outPlane', hw)} + col % ${s.u('outPlane', hw)};`;
+  const store = `${outIndex}
+      y[${vecOut ? 'idx / 4u][idx % 4u' : 'idx'}] = epilogue(v, ch, idx);`;
+  const store4 = vecOut ? `${outIndex}
+      y[idx / 4u] = vec4<f32>(epilogue(v4.x, ch, idx), epilogue(v4.y, ch, idx + 1u), epilogue(v4.z, ch, idx + 2u), epilogue(v4.w, ch, idx + 3u));` : undefined;
+  const vecDecls: string[] = [];
+  const loadA = kMajor
+    ? `w[(z * ${s.u('k', k)} + kIdx) * ${s.u('groupOut', mg)} + row]`
+    : `w[(z * ${s.u('groupOut', mg)} + row) * ${s.u('k', k)} + kIdx]`;
+  let loadA4: string | undefined;
+  if (kMajor && !software && !s.generic && mg % 4 === 0) {
+    loadA4 = `wv[((z * ${s.u('k', k)} + kIdx) * ${s.u('groupOut', mg)} + row) / 4u]`;
+    vecDecls.push(`@group(0) @binding(${bindings.length}) var<storage, read> wv: array<vec4<f32>>;`);
+    bindings.push(weights!);
+  }
+  const aLayout = { aRowsAdjacent: kMajor, loadA4 };
+  let spec: TiledMatmulSpec;
   if (pointwise) {
     const loadB = `x[(col / ${s.u('outPlane', hw)} * ${s.u('inC', c)} + z * ${s.u('groupIn', cg)} + kIdx) * ${s.u('outPlane', hw)} + col % ${s.u('outPlane', hw)}]`;
     // With one image, input rows are contiguous runs of hw floats: four adjacent columns are one aligned vec4.
     const loadB4 = !software && n === 1 && hw % 4 === 0
       ? `vec4<f32>(xv[((z * ${s.u('groupIn', cg)} + kIdx) * ${s.u('outPlane', hw)} + col) / 4u])`
       : undefined;
-    const declarations = `${decl}${loadB4 ? `\n@group(0) @binding(${bindings.length}) var<storage, read> xv: array<vec4<f32>>;` : ''}\n${epilogueFn}`;
-    if (loadB4) bindings.push({ kind: 'input', index: 0 });
-    spec = { m: mg, n: cols, k, batches: p.group, declarations, loadA, loadB, loadB4, store };
+    if (loadB4) {
+      vecDecls.push(`@group(0) @binding(${bindings.length}) var<storage, read> xv: array<vec4<f32>>;`);
+      bindings.push({ kind: 'input', index: 0 });
+    }
+    const declarations = `${decl}\n${vecDecls.join('\n')}\n${epilogueFn}`;
+    spec = { m: mg, n: cols, k, batches: p.group, declarations, loadA, ...aLayout, loadB, loadB4, store, store4 };
   } else {
-    const columnSetup = `let cb = col / ${s.u('outPlane', hw)};
-  let pix = col % ${s.u('outPlane', hw)};
-  let iy0 = i32(pix / ${s.u('outW', wo)}) * ${s.i('strideY', sh)} - ${s.i('padY', pt)};
-  let ix0 = i32(pix % ${s.u('outW', wo)}) * ${s.i('strideX', sw)} - ${s.i('padX', pl)};
-  let xBase = (cb * ${s.u('inC', c)} + z * ${s.u('groupIn', cg)}) * ${s.u('inPlane', h * w)};`;
-    const loadB = `sampleInput(xBase, iy0, ix0, kIdx)`;
-    const helper = `fn sampleInput(xBase: u32, iy0: i32, ix0: i32, kIdx: u32) -> f32 {
-  let ci = kIdx / ${s.u('taps', kh * kw)};
-  let tap = kIdx % ${s.u('taps', kh * kw)};
-  ${p.padMode === 'reflect' ? 'var' : 'let'} iy = iy0 + i32(tap / ${s.u('kernelW', kw)}) * ${s.i('dilY', dh)};
-  ${p.padMode === 'reflect' ? 'var' : 'let'} ix = ix0 + i32(tap % ${s.u('kernelW', kw)}) * ${s.i('dilX', dw)};
-${outsideInput(p, s, h, w)}
-  return x[xBase + ci * ${s.u('inPlane', h * w)} + u32(iy) * ${s.u('inW', w)} + u32(ix)];
-}`;
-    spec = { m: mg, n: cols, k, batches: p.group, declarations: `${decl}\n${epilogueFn}\n${helper}`, columnSetup, loadA, loadB, store };
+    const columnSetup = windowSetup(p, s, kind!);
+    const kTileSetup = kind === 'tap-aligned' ? tileSetup(p) : undefined;
+    const helper = gatherHelper(p, s, kind!, kMajor);
+    spec = { m: mg, n: cols, k, batches: p.group, declarations: `${decl}\n${vecDecls.join('\n')}\n${epilogueFn}`, loadHelpers: helper, columnSetup, kTileSetup, loadA, ...aLayout,
+      loadB: loadExpression(kind!), store, store4 };
   }
   return matmulDispatches(spec, bindings, options);
-}
-
-/**
- * What a tap outside the input reads: zero, or with reflect pads the mirrored position (the border row or column
- * itself not repeated, as ONNX Pad's reflect mode), so a reflect Pad costs no padded copy.
- */
-function outsideInput(p: ConvParams, s: ShapeValues, h: number, w: number): string {
-  const fill = p.padValues ? `padv[(xBase / ${s.u('inPlane', h * w)}) % ${s.u('inC', p.inDims[1])} + ci]` : '0.0f';
-  if (p.padMode !== 'reflect') return `  if (iy < 0 || iy >= ${s.i('inH', h)} || ix < 0 || ix >= ${s.i('inW', w)}) { return ${fill}; }`;
-  return `  iy = select(iy, -iy, iy < 0);
-  iy = select(iy, 2 * (${s.i('inH', h)} - 1) - iy, iy >= ${s.i('inH', h)});
-  ix = select(ix, -ix, ix < 0);
-  ix = select(ix, 2 * (${s.i('inW', w)} - 1) - ix, ix >= ${s.i('inW', w)});`;
 }
 
 const DEPTHWISE_WORKGROUP = 128;

@@ -1,6 +1,7 @@
 import { elementCount } from '../../core/ir.js';
 import type { ConvParams } from '../conv/params.js';
 import { convGpu } from '../conv/gpu.js';
+import { kMajorWeights } from '../conv/weight-repack.js';
 import { epilogueWgsl } from '../epilogue/gpu.js';
 import type { GemmParams, MatMulParams } from './cpu.js';
 import type { GpuBinding } from '../kernel/gpu-dispatch.js';
@@ -27,7 +28,7 @@ function asConv(p: GemmParams, c: ValueType | undefined): ConvParams | undefined
 /** Gemm: alpha·op(A)·op(B) + beta·C (C broadcast to [M, N]), then the fused epilogue; the transposes are strides. */
 export const gemmGpu: GpuKernel<GemmParams> = {
   lower(ctx) {
-    const { params: p, inputs, software, maxWorkgroupsPerDimension, shape: s } = ctx;
+    const { params: p, inputs, constants, software, softwareAdapter, maxWorkgroupsPerDimension, shape: s } = ctx;
     if (inputs[0]?.type !== 'float32' || inputs[1]?.type !== 'float32') return undefined;
     const c = inputs[2];
     const useC = c !== undefined && p.beta !== 0;
@@ -48,7 +49,12 @@ export const gemmGpu: GpuKernel<GemmParams> = {
       cTerm = ` + ${f32(p.beta)} * cIn[row * ${s.u('cRowStep', rowStride)} + col * ${s.u('cColStep', colStride)}]`;
     }
     const aIndex = p.transA ? `kIdx * ${s.u('m', p.m)} + row` : `row * ${s.u('k', p.k)} + kIdx`;
-    const bIndex = p.transB ? `col * ${s.u('k', p.k)} + kIdx` : `kIdx * ${s.u('n', p.n)} + col`;
+    // Constant transposed weights use the conv's K-major repack (one array for both tiers, uploaded once), so B's
+    // loads run along N: adjacent lanes, adjacent words.
+    const weights = constants[1]?.data;
+    const repacked = p.transB && weights instanceof Float32Array;
+    if (repacked) bindings[1] = { kind: 'data', data: kMajorWeights(weights, 1, p.n, p.k, 1) };
+    const bIndex = p.transB && !repacked ? `col * ${s.u('k', p.k)} + kIdx` : `kIdx * ${s.u('n', p.n)} + col`;
     const dispatches = matmulDispatches({
       m: p.m, n: p.n, k: p.k, batches: 1,
       declarations: `${declareBindings(bindings, names, names.map(() => 'f32'))}\n${ep.fn}`,
@@ -56,14 +62,14 @@ export const gemmGpu: GpuKernel<GemmParams> = {
       loadB: `b[${bIndex}]`,
       store: `let idx = row * ${s.u('n', p.n)} + col;
       y[idx] = epilogue(${p.alpha === 1 ? 'v' : `${f32(p.alpha)} * v`}${cTerm}, col, idx);`,
-    }, bindings, { software, maxWorkgroupsPerDimension, shape: s });
+    }, bindings, { software: softwareAdapter ?? software, maxWorkgroupsPerDimension, shape: s });
     return { kind: 'dispatches', dispatches };
   },
 };
 
 /** MatMul with numpy broadcasting of the batch dims: one workgroup layer per output batch. */
 export const matMulGpu: GpuKernel<MatMulParams> = {
-  lower({ params: p, inputs, software, maxWorkgroupsPerDimension }) {
+  lower({ params: p, inputs, software, softwareAdapter, maxWorkgroupsPerDimension }) {
     if (inputs[0]?.type !== 'float32' || inputs[1]?.type !== 'float32') return undefined;
     const batches = p.batchDims.reduce((x, d) => x * d, 1);
     const rank = p.batchDims.length;
@@ -90,7 +96,7 @@ ${gatherOffset('z', p.batchDims, batchStrides(p.bBatchDims), 'o')}
       loadA: `a[aBase(z) + row * ${p.k}u + kIdx]`,
       loadB: `b[bOff + kIdx * ${p.n}u + col]`,
       store: `y[(z * ${p.m}u + row) * ${p.n}u + col] = v;`,
-    }, bindings, { software, maxWorkgroupsPerDimension });
+    }, bindings, { software: softwareAdapter ?? software, maxWorkgroupsPerDimension });
     return { kind: 'dispatches', dispatches };
   },
 };

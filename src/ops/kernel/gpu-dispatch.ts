@@ -19,4 +19,12 @@ export interface GpuDispatch {
   readonly shader: string;
   readonly bindings: readonly GpuBinding[];
   readonly workgroups: readonly [number, number, number];
+  /** For GEMM-shaped dispatches: the multiply-adds the op needs and those the grid computes, tile padding included. */
+  readonly macs?: GemmMacs;
+}
+
+/** Useful multiply-adds (M·N·K per problem) against those a tiled grid computes (every tile full, K rounded up). */
+export interface GemmMacs {
+  readonly useful: number;
+  readonly computed: number;
 }

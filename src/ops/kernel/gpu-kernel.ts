@@ -28,6 +28,12 @@ export interface GpuLowerContext<P> {
    * the CPU (SwiftShader), and for the generic tier anywhere (small shaders compile fastest).
    */
   readonly software: boolean;
+  /**
+   * Whether the adapter itself emulates a GPU on the CPU (undefined: as `software`). The GEMM kernels read it, not
+   * `software`: their generic tier is the tiled kernel with sizes in uniforms on a real GPU, so the first result is
+   * already fast, and the direct kernel only where workgroup memory buys nothing.
+   */
+  readonly softwareAdapter?: boolean;
   /** How the layer's numbers are written into the WGSL: literals, or uniform fields (the generic tier). */
   readonly shape: ShapeValues;
 }

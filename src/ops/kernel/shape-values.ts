@@ -70,7 +70,7 @@ export class ShapeValues {
     const decl = `struct Shape {\n${names.map((n) => `  ${n}: u32,`).join('\n')}\n}
 @group(0) @binding(${d.bindings.length}) var<uniform> shape: Shape;\n`;
     const bindings: GpuBinding[] = [...d.bindings, { kind: 'uniform', data }];
-    return { shader: decl + d.shader, bindings, workgroups: d.workgroups };
+    return { ...d, shader: decl + d.shader, bindings };
   }
 
   private record(name: string, value: number): void {

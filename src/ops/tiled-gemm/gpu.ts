@@ -1,105 +1,43 @@
 import type { GpuBinding, GpuDispatch } from '../kernel/gpu-dispatch.js';
 import { ShapeValues } from '../kernel/shape-values.js';
 import { grid } from '../kernel/wgsl.js';
+import { directMatmulShader } from './direct.js';
+import type { TiledMatmulSpec } from './spec.js';
+import {
+  chooseKSplit, chooseTile, gemmMacs, GENERIC_TILE_MENU, threadsOf, TILE_K, tileColsOf, tileRowsOf, type KSplit, type TileShape,
+} from './tile-menu.js';
 
-/**
- * One tiled GEMM shader, C[z][M×N] = A[z][M×K] · B[z][K×N], shared by Conv (implicit GEMM: B is the im2col view of
- * the input, never materialised), Gemm and MatMul. Each op supplies WGSL snippets that load A and B and store C;
- * the tiling is here once.
- *
- * A workgroup of 16×WY threads computes a (R·WY)×64 tile of C, each thread an R×4 block (R = 8 on 128-row tiles,
- * else 4), stepping K by 16 through workgroup memory held as vec4, so each step reads R/4 vec4 of A and one vec4 of
- * B for 4·R multiply-adds. Threads load B for one fixed column of the tile across all K steps, so per-column work
- * (the output pixel's input window for a convolution) is done once per thread, not once per element.
- */
-export interface TiledMatmulSpec {
-  readonly m: number;
-  readonly n: number;
-  readonly k: number;
-  /** Independent problems (batch × group), one per workgroup layer z. */
-  readonly batches: number;
-  /** Binding declarations and helper functions. */
-  readonly declarations: string;
-  /** Statements run once per thread for its B column `col: u32` (may be ≥ N) and problem `z: u32`. */
-  readonly columnSetup?: string;
-  /** f32 expression of B[kIdx][col] for in-range kIdx and col (locals of columnSetup visible). */
-  readonly loadB: string;
-  /** vec4<f32> expression of B[kIdx][col..col+3], used instead of loadB when given (needs N % 4 == 0). */
-  readonly loadB4?: string;
-  /** f32 expression of A[row][kIdx] for in-range row and kIdx; may use only row, kIdx and z. */
-  readonly loadA: string;
-  /** Statements storing `v: f32` to C[row][col] (both in range); may use only row, col, v and z. */
-  readonly store: string;
-}
-
-const TN = 64;
-const TK = 16;
-
-/** Rows per workgroup tile: fewer for thin outputs (few output channels), so threads are not spent on padding. */
-function tileRows(m: number): number {
-  return m >= 128 ? 128 : 4 * (m >= 48 ? 16 : m >= 24 ? 8 : 4);
-}
-
-/**
- * Output rows per thread: 8 on 128-row tiles (two vec4 reads of A and one of B feed 32 multiply-adds), else 4.
- * Wide layers (ResNet stages, detector necks) get the denser variant; thin ones keep enough threads busy.
- */
-function rowsPerThread(m: number): number {
-  return tileRows(m) === 128 ? 8 : 4;
-}
-
-/**
- * Splitting K across workgroups: a GEMM with few output tiles (ResNet's last stages at 7×7, a fully connected layer
- * with one row) would leave most of a real GPU's cores idle while a handful of workgroups walk a long K. Below
- * FILL_TARGET workgroups the K range is cut into chunks (each at least MIN_CHUNK deep) whose partial sums go to
- * scratch memory; a second dispatch adds them in a fixed order and applies the op's store (bias, residual, activation).
- */
-const FILL_TARGET = 256;
-const MIN_CHUNK = 64;
-const MAX_SPLITS = 64;
-const MAX_SCRATCH_BYTES = 64 * 2 ** 20;
-
-export interface KSplit {
-  readonly splits: number;
-  /** Depth of each split's K range, a multiple of the K tile. */
-  readonly chunk: number;
-}
-
-export function chooseKSplit(spec: Pick<TiledMatmulSpec, 'm' | 'n' | 'k' | 'batches'>): KSplit | undefined {
-  const groups = Math.ceil(spec.n / TN) * Math.ceil(spec.m / tileRows(spec.m)) * spec.batches;
-  if (groups >= FILL_TARGET) return undefined;
-  const outputBytes = spec.m * spec.n * spec.batches * 4;
-  const wanted = Math.min(Math.ceil(FILL_TARGET / groups), Math.floor(spec.k / MIN_CHUNK), MAX_SPLITS, Math.floor(MAX_SCRATCH_BYTES / outputBytes));
-  if (wanted < 2) return undefined;
-  const chunk = Math.ceil(Math.ceil(spec.k / wanted) / TK) * TK;
-  const splits = Math.ceil(spec.k / chunk);
-  return splits < 2 ? undefined : { splits, chunk };
-}
+export { chooseKSplit, chooseTile, type KSplit, type TileShape } from './tile-menu.js';
+export type { TiledMatmulSpec } from './spec.js';
 
 /**
  * The dispatches of one GEMM-shaped op: the direct kernel on a software adapter (and for generic kernels),
- * otherwise the tiled kernel, split along K (plus a reduce dispatch) when the output has too few tiles to fill the
- * GPU. `bindings` are the op's own; a split appends a scratch binding after them. `shape` is the set the spec's
- * snippets took their numbers from; only the direct kernel writes its own numbers through it as well.
+ * otherwise the tiled kernel with the layer's tile, split along K (plus a reduce dispatch) when the output has too
+ * few tiles to fill the GPU. `bindings` are the op's own; a split appends a scratch binding after them. `shape`
+ * is the set the spec's snippets took their numbers from; only the direct kernel writes its own numbers through
+ * it as well. `tile` overrides the cost rule's choice (the variant tests).
  */
 export function matmulDispatches(
   spec: TiledMatmulSpec, bindings: readonly GpuBinding[],
-  options: { readonly software: boolean; readonly maxWorkgroupsPerDimension: number; readonly shape?: ShapeValues },
+  options: { readonly software: boolean; readonly maxWorkgroupsPerDimension: number; readonly shape?: ShapeValues; readonly tile?: TileShape },
 ): GpuDispatch[] {
   const shape = options.shape ?? ShapeValues.literal();
   if (options.software) {
     const { shader, workgroups } = directMatmulShader(spec, shape);
-    return [shape.finish({ shader, bindings, workgroups })];
+    return [shape.finish({ shader, bindings, workgroups, macs: gemmMacs(spec, 8, 1, 1) })];
   }
-  const split = chooseKSplit(spec);
+  // Generic kernels choose from two shapes and never split K, so layers share their text.
+  const tile = options.tile ?? chooseTile(spec, shape.generic ? GENERIC_TILE_MENU : undefined);
+  const macs = gemmMacs(spec, tileRowsOf(tile), tileColsOf(tile), TILE_K);
+  const split = shape.generic ? undefined : chooseKSplit(spec, tile);
   if (!split) {
-    const { shader, workgroups } = tiledMatmulShader(spec);
-    return [shape.finish({ shader, bindings, workgroups })];
+    const { shader, workgroups } = tiledMatmulShader(spec, tile, undefined, shape);
+    return [shape.finish({ shader, bindings, workgroups, macs })];
   }
   const all: GpuBinding[] = [...bindings, { kind: 'scratch', bytes: split.splits * spec.batches * spec.m * spec.n * 4 }];
   const part = `@group(0) @binding(${bindings.length}) var<storage, read_write> part: array<f32>;`;
   const partial = tiledMatmulShader({ ...spec, declarations: `${spec.declarations}
-${part}` }, split);
+${part}` }, tile, split);
   const total = spec.batches * spec.m * spec.n;
   const g = grid(total, 64, options.maxWorkgroupsPerDimension);
   const reduce = `${spec.declarations}
@@ -119,126 +57,132 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 }
 `;
   return [
-    shape.finish({ shader: partial.shader, bindings: all, workgroups: partial.workgroups }),
+    shape.finish({ shader: partial.shader, bindings: all, workgroups: partial.workgroups, macs }),
     shape.finish({ shader: reduce, bindings: all, workgroups: g.workgroups }),
   ];
 }
 
-export function tiledMatmulShader(spec: TiledMatmulSpec, split?: KSplit): { shader: string; workgroups: [number, number, number] } {
-  const tm = tileRows(spec.m);
-  const rpt = rowsPerThread(spec.m);
-  const wy = tm / rpt;
-  const threads = 16 * wy;
-  const accIds = Array.from({ length: rpt }, (_, i) => i);
-  const aVecs = Array.from({ length: rpt / 4 }, (_, g) => g);
-  const vecB = spec.loadB4 !== undefined && spec.n % 4 === 0;
-  const aPerThread = (tm * TK) / threads;
-  const bLoads = vecB ? (TK * TN) / 4 / threads : (TK * TN) / threads;
-  const bRowStep = vecB ? threads / (TN / 4) : threads / TN;
-  const bLoad = vecB
-    ? `
-    for (var e = 0u; e < ${bLoads}u; e++) {
-      let kk = lid / ${TN / 4}u + e * ${bRowStep}u;
-      let kIdx = k0 + kk;
-      var v4 = vec4<f32>(0.0f);
-      if (kIdx < ${spec.k}u && col < ${spec.n}u) { v4 = ${spec.loadB4}; }
-      Bs[kk * ${TN / 4}u + lid % ${TN / 4}u] = v4;
-    }`
-    : `
-    for (var e = 0u; e < ${bLoads}u; e++) {
-      let kk = lid / ${TN}u + e * ${bRowStep}u;
-      let kIdx = k0 + kk;
-      var v = 0.0f;
-      if (kIdx < ${spec.k}u && col < ${spec.n}u) { v = ${spec.loadB}; }
-      let nn = lid % ${TN}u;
-      Bs[kk * ${TN / 4}u + nn / 4u][nn % 4u] = v;
-    }`;
-  const shader = `${spec.declarations}
-var<workgroup> As: array<vec4<f32>, ${(TK * tm) / 4}>;
-var<workgroup> Bs: array<vec4<f32>, ${(TK * TN) / 4}>;
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
-@compute @workgroup_size(16, ${wy})
+/**
+ * The tiled kernel for one tile shape. Workgroup memory holds A K-row by K-row with one vec4 of padding per row,
+ * so lanes storing the same row of consecutive K rows land in different banks; B K-row by K-row unpadded (lanes
+ * store adjacent columns). Each thread's rn columns are rn/4 vec4 groups interleaved wx·4 apart, so a K step's
+ * vec4 reads of B are adjacent across lanes.
+ */
+export function tiledMatmulShader(spec: TiledMatmulSpec, tile: TileShape = chooseTile(spec), split?: KSplit, shape = ShapeValues.literal()):
+  { shader: string; workgroups: [number, number, number] } {
+  const { rm, rn, wx, wy } = tile;
+  // Uniform fields in generic kernels; the vec4 paths depend on the layer's sizes, so those kernels stay scalar.
+  const M = shape.u('gemmM', spec.m);
+  const N = shape.u('gemmN', spec.n);
+  const K = shape.u('gemmK', spec.k);
+  const tm = tileRowsOf(tile);
+  const tn = tileColsOf(tile);
+  const threads = threadsOf(tile);
+  const aStride = tm / 4 + 1;
+  const vecA = !shape.generic && spec.aRowsAdjacent === true && spec.loadA4 !== undefined && spec.m % 4 === 0;
+  const vecB = !shape.generic && spec.loadB4 !== undefined && spec.n % 4 === 0;
+  const vecStore = !shape.generic && spec.store4 !== undefined && spec.n % 4 === 0 && !split;
+  // A: elements (or vec4 of rows) of the tm×TILE_K tile, spread over the threads; lanes run along K for row-major A
+  // (adjacent in memory) and along M when rows are adjacent.
+  const aItems = vecA ? (tm / 4) * TILE_K : tm * TILE_K;
+  const aLoads = Math.ceil(aItems / threads);
+  const aGuard = aItems % threads !== 0 ? `idx < ${aItems}u && ` : '';
+  const aIndex = vecA ? `let mq = idx % ${tm / 4}u; let kk = idx / ${tm / 4}u;`
+    : spec.aRowsAdjacent ? `let mm = idx % ${tm}u; let kk = idx / ${tm}u;` : `let mm = idx / ${TILE_K}u; let kk = idx % ${TILE_K}u;`;
+  // B: each loader thread owns one column (or vec4 of columns) and walks the K rows bRowStep apart.
+  const bCols = vecB ? tn / 4 : tn;
+  const bRowStep = Math.floor(threads / bCols);
+  const bLoads = Math.ceil(TILE_K / bRowStep);
+  const bLoader = bRowStep * bCols < threads;
+  const bGuard = `${bLoader ? 'bLoader && ' : ''}${bLoads * bRowStep > TILE_K ? `kk < ${TILE_K}u && ` : ''}`;
+  const colVecs = range(rn / 4);
+  const accs = range(rm).flatMap((i) => colVecs.map((j) => `acc${i}_${j}`));
+  const zero = (vec: boolean): string => (vec ? 'vec4<f32>(0.0f)' : '0.0f');
+  const store = split
+    ? `for (var c = 0u; c < 4u; c++) { if (col + c < ${N}) { part[(wid.z * ${M} + row) * ${N} + col + c] = v4[c]; } }`
+    : vecStore ? `if (col < ${N}) {\n        ${spec.store4}\n      }`
+    : `for (var c = 0u; c < 4u; c++) {
+        if (col + c >= ${N}) { break; }
+        let v = v4[c];
+        let col = col + c;
+        ${spec.store}
+      }`;
+  const shader = `${spec.declarations}
+${spec.loadHelpers ?? ''}
+var<workgroup> As: array<vec4<f32>, ${TILE_K * aStride}>;
+var<workgroup> Bs: array<vec4<f32>, ${(TILE_K * tn) / 4}>;
+
+@compute @workgroup_size(${wx}, ${wy})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) tid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let z = wid.z${split ? ` / ${split.splits}u` : ''};
   let kBegin = ${split ? `(wid.z % ${split.splits}u) * ${split.chunk}u` : '0u'};
-  let kEnd = ${split ? `min(${spec.k}u, kBegin + ${split.chunk}u)` : `${spec.k}u`};
+  let kEnd = ${split ? `min(${K}, kBegin + ${split.chunk}u)` : `${K}`};
   let m0 = wid.y * ${tm}u;
-  let n0 = wid.x * ${TN}u;
-  let col = n0 + ${vecB ? `(lid % ${TN / 4}u) * 4u` : `lid % ${TN}u`};
+  let n0 = wid.x * ${tn}u;
+  let bCol = lid % ${bCols}u;
+  let bRow = lid / ${bCols}u;${bLoader ? `\n  let bLoader = lid < ${bRowStep * bCols}u;` : ''}
+  let col = n0 + bCol${vecB ? ' * 4u' : ''};
   ${spec.columnSetup ?? ''}
-${accIds.map((i) => `  var acc${i} = vec4<f32>(0.0f);`).join('\n')}
-  for (var k0 = kBegin; k0 < kEnd; k0 += ${TK}u) {
-    for (var e = 0u; e < ${aPerThread}u; e++) {
-      let mm = lid / ${TK}u + e * ${threads / TK}u;
-      let row = m0 + mm;
-      let kIdx = k0 + lid % ${TK}u;
-      var v = 0.0f;
-      if (row < ${spec.m}u && kIdx < ${spec.k}u) { v = ${spec.loadA}; }
-      As[(lid % ${TK}u) * ${tm / 4}u + mm / 4u][mm % 4u] = v;
-    }${bLoad}
-    workgroupBarrier();
-    for (var kk = 0u; kk < ${TK}u; kk++) {
-      let b = Bs[kk * ${TN / 4}u + tid.x];
-${aVecs.map((g) => `      let a${g} = As[kk * ${tm / 4}u + tid.y * ${rpt / 4}u + ${g}u];`).join('\n')}
-${accIds.map((i) => `      acc${i} += a${i >> 2}.${'xyzw'[i & 3]} * b;`).join('\n')}
+${accs.map((a) => `  var ${a} = vec4<f32>(0.0f);`).join('\n')}
+  var ra: array<${vecA ? 'vec4<f32>' : 'f32'}, ${aLoads}>;
+  var rb: array<${vecB ? 'vec4<f32>' : 'f32'}, ${bLoads}>;
+  // Register prefetch: each pass loads K tile t + 1 into registers, multiplies tile t out of workgroup memory
+  // meanwhile, then stores t + 1 there. The first pass only loads and stores, the last only multiplies.
+  var kNext = kBegin;
+  var first = true;
+  loop {
+    if (kNext < kEnd) {
+      for (var e = 0u; e < ${aLoads}u; e++) {
+        let idx = lid + e * ${threads}u;
+        ${aIndex}
+        let row = m0 + ${vecA ? 'mq * 4u' : 'mm'};
+        let kIdx = kNext + kk;
+        ra[e] = ${zero(vecA)};
+        if (${aGuard}row < ${M} && kIdx < ${K}) { ra[e] = ${vecA ? spec.loadA4 : spec.loadA}; }
+      }
+      ${spec.kTileSetup ?? ''}
+      for (var e = 0u; e < ${bLoads}u; e++) {
+        let kk = bRow + e * ${bRowStep}u;
+        let kIdx = kNext + kk;
+        rb[e] = ${zero(vecB)};
+        if (${bGuard}kIdx < ${K} && col < ${N}) { rb[e] = ${vecB ? spec.loadB4 : spec.loadB}; }
+      }
+    }
+    if (!first) {
+      for (var kk = 0u; kk < ${TILE_K}u; kk++) {
+${colVecs.map((j) => `        let b${j} = Bs[kk * ${tn / 4}u + tid.x + ${j * wx}u];`).join('\n')}
+${range(rm / 4).map((g) => `        let a${g} = As[kk * ${aStride}u + tid.y * ${rm / 4}u + ${g}u];`).join('\n')}
+${range(rm).flatMap((i) => colVecs.map((j) => `        acc${i}_${j} += a${i >> 2}.${'xyzw'[i & 3]} * b${j};`)).join('\n')}
+      }
+      workgroupBarrier();
+    }
+    if (kNext >= kEnd) { break; }
+    for (var e = 0u; e < ${aLoads}u; e++) {
+      let idx = lid + e * ${threads}u;
+      ${aIndex}
+      ${aGuard ? `if (idx < ${aItems}u) { ` : ''}${vecA ? 'As[kk * ' + aStride + 'u + mq] = ra[e];' : 'As[kk * ' + aStride + 'u + mm / 4u][mm % 4u] = ra[e];'}${aGuard ? ' }' : ''}
+    }
+    for (var e = 0u; e < ${bLoads}u; e++) {
+      let kk = bRow + e * ${bRowStep}u;
+      ${bGuard ? `if (${bGuard.slice(0, -4)}) { ` : ''}${vecB ? `Bs[kk * ${tn / 4}u + bCol] = rb[e];` : `Bs[kk * ${tn / 4}u + bCol / 4u][bCol % 4u] = rb[e];`}${bGuard ? ' }' : ''}
     }
     workgroupBarrier();
+    kNext += ${TILE_K}u;
+    first = false;
   }
-  var accs = array<vec4<f32>, ${rpt}>(${accIds.map((i) => `acc${i}`).join(', ')});
-  for (var i = 0u; i < ${rpt}u; i++) {
-    let row = m0 + tid.y * ${rpt}u + i;
-    if (row >= ${spec.m}u) { break; }
-    for (var j = 0u; j < 4u; j++) {
-      let col = n0 + tid.x * 4u + j;
-      if (col >= ${spec.n}u) { break; }
-      let v = accs[i][j];
-      ${split ? `part[(wid.z * ${spec.m}u + row) * ${spec.n}u + col] = v;` : spec.store}
+  var accs = array<vec4<f32>, ${accs.length}>(${accs.join(', ')});
+  for (var i = 0u; i < ${rm}u; i++) {
+    let row = m0 + tid.y * ${rm}u + i;
+    if (row >= ${M}) { break; }
+    for (var j = 0u; j < ${rn / 4}u; j++) {
+      let col = n0 + (tid.x + j * ${wx}u) * 4u;
+      let v4 = accs[i * ${rn / 4}u + j];
+      ${store}
     }
   }
 }
 `;
-  return { shader, workgroups: [Math.ceil(spec.n / TN), Math.ceil(spec.m / tm), spec.batches * (split?.splits ?? 1)] };
-}
-
-/**
- * The same GEMM without workgroup memory, for CPU-emulated adapters (SwiftShader): there workgroup memory is plain
- * cache like any buffer, barriers cost a coroutine switch, and shaders that index workgroup arrays take tens of
- * seconds to compile. Each thread owns one column and 8 rows, so the column's setup (the conv window) is done once
- * and each B element loaded is used 8 times.
- */
-export function directMatmulShader(spec: TiledMatmulSpec, shape = ShapeValues.literal()): { shader: string; workgroups: [number, number, number] } {
-  const rows = 8;
-  const wgx = 64;
-  const last = spec.m - 1;
-  // Unrolled in the generator: SwiftShader compiles dynamic vector indexing slowly. Rows past M read row M−1
-  // (in bounds) and are never stored.
-  const a = (r: number): string => `loadA(min(m0 + ${r}u, ${shape.u('lastRow', last)}), kIdx, z)`;
-  const stores = Array.from({ length: rows }, (_, r) =>
-    `  if (m0 + ${r}u < ${shape.u('m', spec.m)}) { storeC(m0 + ${r}u, col, acc${r >> 2}.${'xyzw'[r & 3]}, z); }`).join('\n');
-  const shader = `${spec.declarations}
-fn loadA(row: u32, kIdx: u32, z: u32) -> f32 {
-  return ${spec.loadA};
-}
-fn storeC(row: u32, col: u32, v: f32, z: u32) {
-  ${spec.store}
-}
-
-@compute @workgroup_size(${wgx})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let z = wid.z;
-  let col = wid.x * ${wgx}u + lid;
-  let m0 = wid.y * ${rows}u;
-  if (col >= ${shape.u('n', spec.n)}) { return; }
-  ${spec.columnSetup ?? ''}
-  var acc0 = vec4<f32>(0.0f);
-  var acc1 = vec4<f32>(0.0f);
-  for (var kIdx = 0u; kIdx < ${shape.u('k', spec.k)}; kIdx++) {
-    let bv = ${spec.loadB};
-    acc0 += vec4<f32>(${a(0)}, ${a(1)}, ${a(2)}, ${a(3)}) * bv;
-    acc1 += vec4<f32>(${a(4)}, ${a(5)}, ${a(6)}, ${a(7)}) * bv;
-  }
-${stores}
-}
-`;
-  return { shader, workgroups: [Math.ceil(spec.n / wgx), Math.ceil(spec.m / rows), spec.batches] };
+  return { shader, workgroups: [Math.ceil(spec.n / tn), Math.ceil(spec.m / tm), spec.batches * (split?.splits ?? 1)] };
 }
