@@ -57,3 +57,18 @@ export class BackendError extends InsightGpuError {
     super(`${backend} backend: ${why}`, options);
   }
 }
+
+/**
+ * An optional package the requested feature needs is not installed (sharp for image files in Node, webgpu for
+ * WebGPU in Node). Both are optionalDependencies, so an install that skipped or failed them still works otherwise;
+ * the message names the package and the command that installs it.
+ */
+export class MissingPackageError extends InsightGpuError {
+  readonly code = 'MISSING_PACKAGE';
+  /** The npm command that installs the package. */
+  readonly installCommand: string;
+  constructor(readonly packageName: string, readonly feature: string, options?: { cause?: unknown }) {
+    super(`${feature} needs the optional package '${packageName}', which is not installed or does not load here; install it with \`npm install ${packageName}\``, options);
+    this.installCommand = `npm install ${packageName}`;
+  }
+}

@@ -7,6 +7,7 @@ import { AttributeModel } from './attribute.js';
 import { resolveDetSizes, AUTO_DET_SIZES, type DetSizeOption } from './detect-size.js';
 import { drawFaces, type DrawOptions } from './draw.js';
 import { ModelPackError, PipelineOptionError } from './errors.js';
+import { progressLines, registeredPackDownloader, type PackDownloadOptions } from './pack-download.js';
 import { Face } from './face.js';
 import type { FaceModel } from './face-model.js';
 import { cloneImage, type BgrImage } from './image.js';
@@ -14,7 +15,7 @@ import { loadImage, type ImageInput } from './image-source.js';
 import { LandmarkModel } from './landmark.js';
 import type { Size } from './preprocess/letterbox.js';
 import { checkMaxNum, type MaxNumMetric } from './max-num.js';
-import { loadModelFiles, type ModelSource } from './model-pack.js';
+import { loadModelFiles, type ModelFile, type ModelSource } from './model-pack.js';
 import { probeNormalisation, routeGraph, routeModel } from './model-router.js';
 import { parseModel } from '../parser/decode-model.js';
 import { CpuPreprocessor, type Preprocessor } from './preprocess/preprocessor.js';
@@ -42,6 +43,13 @@ export interface FaceAnalysisOptions {
    * chunks of this many, with the same results. Default 32 (DEFAULT_MAX_HEAD_BATCH).
    */
   readonly headBatch?: number;
+  /**
+   * When `models` names a pack that is not installed ('buffalo_l'), download it first, as InsightFace's
+   * `ensure_available` does: `true` uses the Node entry's fetcher (official release, sha256-checked), or give
+   * options (a mirror, a root, a progress callback, your own downloader). Default false: a missing pack is a
+   * ModelPackError that says how to fetch it.
+   */
+  readonly download?: boolean | PackDownloadOptions;
 }
 
 export interface PrepareOptions {
@@ -92,9 +100,10 @@ export class FaceAnalysis {
 
   static async create(options: FaceAnalysisOptions): Promise<FaceAnalysis> {
     const log = options.log ?? (() => undefined);
-    const files = await loadModelFiles(options.models);
+    const files = await loadPack(options, log);
     // One device for every model (and the GPU pre-processing), so tensors can pass between them on the GPU.
-    const { backend, gpu, sessionOptions } = await sharedDevice(options.backend ?? 'auto', options.sessionOptions);
+    const { backend, gpu, sessionOptions, why } = await sharedDevice(options.backend ?? 'auto', options.sessionOptions);
+    log(backend === 'cpu' ? `backend: cpu (${why})` : `backend: webgpu on ${gpu?.description ?? 'a lent device'}`);
     const models = new Map<string, LoadedModel>();
     const head = { maxBatch: options.headBatch };
     const faceModels: FaceModel[] = [];
@@ -224,9 +233,31 @@ export class FaceAnalysis {
  */
 async function sharedDevice(
   backend: BackendName, options: Omit<SessionOptions, 'backend'> | undefined,
-): Promise<{ backend: BackendName; gpu: GpuDevice | undefined; sessionOptions: Omit<SessionOptions, 'backend'> | undefined }> {
+): Promise<{ backend: BackendName; gpu: GpuDevice | undefined; sessionOptions: Omit<SessionOptions, 'backend'> | undefined; why?: string }> {
   const choice = await chooseBackend(backend, options?.webgpu);
-  if (choice.backend === 'cpu') return { backend: 'cpu', gpu: undefined, sessionOptions: options };
+  if (choice.backend === 'cpu') return { backend: 'cpu', gpu: undefined, sessionOptions: options, why: choice.reason };
   const { gpu } = choice;
   return { backend: 'webgpu', gpu, sessionOptions: { ...options, webgpu: { ...options?.webgpu, device: gpu.device } } };
+}
+
+/** The pack's files; a missing installed pack is downloaded first when `download` asks for it. */
+async function loadPack(options: FaceAnalysisOptions, log: (message: string) => void): Promise<ModelFile[]> {
+  const wanted = options.download;
+  const source = options.models;
+  const bareName = typeof source === 'string' && /^[A-Za-z0-9_.-]+$/.test(source);
+  if (!wanted || !bareName) return loadModelFiles(source);
+  try {
+    return await loadModelFiles(source);
+  } catch (error) {
+    if (!(error instanceof ModelPackError)) throw error;
+  }
+  const settings: PackDownloadOptions = wanted === true ? {} : wanted;
+  const downloader = settings.downloader ?? registeredPackDownloader();
+  if (!downloader) {
+    throw new PipelineOptionError('download', "no pack downloader in this build: import FaceAnalysis from 'insightgpu' under Node, or pass download: { downloader }");
+  }
+  const { downloader: _unused, ...rest } = settings;
+  const dir = await downloader(source, { ...rest, onProgress: rest.onProgress ?? progressLines(log) });
+  log(`download_path: ${dir}`);
+  return loadModelFiles(dir);
 }

@@ -48,3 +48,5 @@ export type { PasteMask } from './swap/paste-back.js';
 export type { PixelRegion } from './swap/region.js';
 export { FaceIndex, clusterFaces, FaceIndexError, IndexFormatError, INDEX_MAGIC, INDEX_VERSION } from './identity/index.js';
 export type { FaceIndexOptions, SearchOptions, SearchHit, EmbeddingInput, ClusterOptions, JsonValue } from './identity/index.js';
+export { registerPackDownloader } from './pack-download.js';
+export type { PackDownloader, PackDownloadOptions, PackDownloadProgress } from './pack-download.js';
