@@ -7,8 +7,8 @@ import { lastValue, parseArgs, parseNumberOption } from './args.js';
 import { writePng } from './encode-png.js';
 import { faceRecord, type ResultsFile } from './results-format.js';
 
-export const ANALYZE_USAGE = `insightgpu analyze --models DIR --det-size 640|WxH[,WxH…] [--det-thresh 0.5] [--max-num 0]
-                   [--metric default|max] [--backend auto|webgpu|cpu] --json OUT.json [--draw OUTDIR] [--quiet] IMAGE…`;
+export const ANALYZE_USAGE = `insightgpu analyze [--models DIR|PACK (default buffalo_l)] [--det-size 640|WxH[,WxH…] (default 640)] [--det-thresh 0.5] [--max-num 0]
+                   [--metric default|max] [--backend auto|webgpu|cpu] [--json OUT.json] [--draw OUTDIR] [--quiet] IMAGE…`;
 
 export interface AnalyzeOptions {
   readonly models: string;
@@ -60,10 +60,9 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<ResultsFile> 
 /** `insightgpu analyze …`: returns the exit code. */
 export async function analyzeCommand(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, ['models', 'det-size', 'det-thresh', 'max-num', 'metric', 'backend', 'json', 'draw'], ['quiet']);
-  const models = lastValue(args, 'models');
-  if (!models) throw new PipelineOptionError('--models', 'is required (a folder of .onnx files or an installed pack name)');
+  // As InsightFace's FaceAnalysis(): the installed buffalo_l unless told otherwise.
+  const models = lastValue(args, 'models') ?? 'buffalo_l';
   const json = lastValue(args, 'json');
-  if (!json) throw new PipelineOptionError('--json', 'is required (where to write the results)');
   if (args.positional.length === 0) throw new PipelineOptionError('IMAGE', 'give at least one image');
   const backend = (lastValue(args, 'backend') ?? 'auto') as BackendName;
   if (!['auto', 'webgpu', 'cpu'].includes(backend)) throw new PipelineOptionError('--backend', `'${backend}' is not auto, webgpu or cpu`);
@@ -85,12 +84,17 @@ export async function analyzeCommand(argv: readonly string[]): Promise<number> {
       onImage: (done, _total, image) => bar?.update(done, { image: path.basename(image) }),
       log: quiet ? undefined : (m) => { if (!bar) process.stderr.write(`${m}\n`); },
     });
-    await mkdir(path.dirname(path.resolve(json)), { recursive: true });
-    await writeFile(json, JSON.stringify(results));
+    if (json) {
+      await mkdir(path.dirname(path.resolve(json)), { recursive: true });
+      await writeFile(json, JSON.stringify(results));
+    } else {
+      // No --json: the results go to stdout (messages stay on stderr), so `analyze photo.jpg > out.json` works too.
+      process.stdout.write(`${JSON.stringify(results)}\n`);
+    }
     if (!quiet) {
       const faces = results.results.reduce((s, r) => s + r.faces.length, 0);
       bar?.stop();
-      process.stderr.write(`${results.results.length} image(s), ${faces} face(s) → ${json}\n`);
+      process.stderr.write(`${results.results.length} image(s), ${faces} face(s) → ${json ?? 'stdout'}\n`);
     }
     return 0;
   } finally {

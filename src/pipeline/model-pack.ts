@@ -61,7 +61,7 @@ async function resolvePackFolder(location: string): Promise<string> {
     const root = process.env['INSIGHTFACE_HOME'] ?? path.join(os.homedir(), '.insightface');
     const installed = path.join(root, 'models', location);
     if (await isDir(installed)) return installed;
-    throw new ModelPackError(`neither a folder nor an installed pack (looked in ${installed}); download it with \`insightgpu fetch-models\``, location);
+    throw new ModelPackError(`neither a folder nor an installed pack (looked in ${installed}); download it with \`insightgpu fetch-models ${location}\` (or FaceAnalysis.create({ models, download: true }))`, location);
   }
   throw new ModelPackError('folder not found', location);
 }
