@@ -5,13 +5,17 @@
  *
  * @packageDocumentation
  */
+import { readFile } from 'node:fs/promises';
 import { fetchPack } from '../models/fetch/fetch-pack.js';
+import { ManifestError } from '../models/fetch/errors.js';
+import { parseManifest, resolvePack } from '../models/fetch/resolve-pack.js';
 import { registerPackDownloader } from './pipeline/pack-download.js';
 
 export * from './index.js';
 
 registerPackDownloader(async (pack, options) => {
-  const result = await fetchPack(pack, {
+  const spec = options.manifest === undefined ? pack : resolvePack(pack, parseManifest(await readManifest(options.manifest), options.manifest).packs);
+  const result = await fetchPack(spec, {
     root: options.root,
     baseUrl: options.baseUrl,
     onProgress: (event) => {
@@ -20,3 +24,11 @@ registerPackDownloader(async (pack, options) => {
   });
   return result.dir;
 });
+
+async function readManifest(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new ManifestError(`cannot read ${file}`, { cause });
+  }
+}

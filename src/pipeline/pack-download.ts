@@ -18,6 +18,11 @@ export interface PackDownloadProgress {
 export interface PackDownloadOptions {
   /** A mirror holding `<pack>.zip` instead of InsightFace's official release. */
   readonly baseUrl?: string;
+  /**
+   * A manifest document (path, in models/manifest.json's format, as `fetch-models --manifest` takes) describing
+   * the pack on a mirror with its own files and digests; default the built-in manifest.
+   */
+  readonly manifest?: string;
   /** InsightFace root (default $INSIGHTFACE_HOME, else ~/.insightface); the pack lands in `<root>/models/<pack>/`. */
   readonly root?: string;
   /** Receives the download's progress; by default FaceAnalysis's `log` gets a line every tenth of the file. */
