@@ -19,6 +19,8 @@ import { loadModelFiles, type ModelFile, type ModelSource } from './model-pack.j
 import { probeNormalisation, routeGraph, routeModel } from './model-router.js';
 import { parseModel } from '../parser/decode-model.js';
 import { CpuPreprocessor, type Preprocessor } from './preprocess/preprocessor.js';
+// Static: the package's entries export GpuPreprocessor anyway, so a dynamic import would split nothing off.
+import { GpuPreprocessor } from './preprocess/preprocessor-gpu.js';
 import { ScrfdDetector } from './scrfd.js';
 import { NO_TIMER, recordingTimer, type StageTiming } from './stage-timer.js';
 
@@ -152,7 +154,6 @@ export class FaceAnalysis {
     const device = sessionOptions?.webgpu?.device;
     let preprocessor = options.preprocessor;
     if (!preprocessor && device && models.get('detection')!.session.backendName === 'webgpu') {
-      const { GpuPreprocessor } = await import('./preprocess/preprocessor-gpu.js');
       preprocessor = new GpuPreprocessor(device);
     }
     return new FaceAnalysis(detector, faceModels, models, preprocessor ?? new CpuPreprocessor(), gpu);

@@ -100,9 +100,9 @@ function nodeProject(tarball: string): void {
   assert.deepEqual(nativeNoise, [], 'no native messages on stderr');
 
   const cli = path.join(app, 'node_modules', '.bin', 'insightgpu');
-  run(cli, ['analyze', '--models', models, '--quiet', '--json', path.join(app, 'out.json'), image], app);
+  run(cli, ['analyze', '--models', models, '--quiet', '--json', path.join(app, 'out.json'), image, path.join(shared, 'images', 'Tom_Hanks_54745.png')], app);
   run(cli, ['compare', path.join(app, 'out.json'), golden], app);
-  note('node app: the installed `insightgpu analyze` matches the golden within the test bed tolerances (`insightgpu compare`)');
+  note('node app: the installed `insightgpu analyze` (t1.jpg, Tom_Hanks_54745.png) matches the golden within the test bed tolerances (`insightgpu compare`)');
 
   const required = run('node', ['-e', "const m = require('insightgpu'); const f = require('insightgpu/models'); process.stdout.write(typeof m.FaceAnalysis + ' ' + typeof f.fetchPack)"], app).stdout;
   assert.equal(required, 'function function');
