@@ -9,11 +9,13 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DigestRecordError } from './errors.js';
 
+/** A size and sha256 seen on a first download. */
 export interface RecordedDigest {
   readonly bytes: number;
   readonly sha256: string;
 }
 
+/** What the first download of a pack was: its zip, its files, when, and from where. */
 export interface RecordedPack {
   readonly zip?: RecordedDigest;
   readonly files: Readonly<Record<string, RecordedDigest>>;
@@ -29,6 +31,9 @@ export interface RecordedFile extends RecordedDigest {
   readonly source: string;
 }
 
+/**
+ * The contents of `<root>/models/digests.json`: what each pack and single file was when first downloaded.
+ */
 export interface DigestRecord {
   readonly format: 'insightgpu-digests/1';
   readonly packs: Readonly<Record<string, RecordedPack>>;
@@ -36,6 +41,7 @@ export interface DigestRecord {
   readonly files?: Readonly<Record<string, RecordedFile>>;
 }
 
+/** The record's file name in `<root>/models/`. */
 export const DIGEST_RECORD_FILE = 'digests.json';
 
 export function digestRecordPath(modelsDir: string): string {

@@ -36,10 +36,15 @@ export interface FetchPackOptions {
   readonly baseUrl?: string;
   /** Download even when a verified copy is present. */
   readonly force?: boolean;
+  /**
+   * Told of each step: verifying an existing copy, bytes received, the digest checked, each file extracted,
+   * installed.
+   */
   readonly onProgress?: (event: FetchPackEvent) => void;
   readonly signal?: AbortSignal;
   /** Longest silence tolerated from the server, in ms (default 30 s). */
   readonly stallTimeoutMs?: number;
+  /** The fetch to use (default the global one). */
   readonly fetch?: typeof globalThis.fetch;
 }
 

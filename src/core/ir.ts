@@ -23,6 +23,7 @@ export interface TensorData {
 /** A dim in a declared (graph-level) shape: a number, a symbolic name, or null where the file says nothing. */
 export type Dim = number | string | null;
 
+/** A graph input, output or intermediate value as the file declares it. */
 export interface ValueInfo {
   readonly name: string;
   readonly type: DataType | undefined;
@@ -30,6 +31,7 @@ export interface ValueInfo {
   readonly shape: readonly Dim[] | undefined;
 }
 
+/** A node attribute's value, tagged by its ONNX kind. */
 export type Attribute =
   | { readonly kind: 'float'; readonly value: number }
   | { readonly kind: 'int'; readonly value: number }
@@ -41,6 +43,7 @@ export type Attribute =
   | { readonly kind: 'graph' }
   | { readonly kind: 'unsupported'; readonly protoType: number };
 
+/** One ONNX node of the graph. */
 export interface Node {
   /** Position in the (topologically sorted) node list; used to name anonymous nodes in errors. */
   readonly index: number;
@@ -54,6 +57,7 @@ export interface Node {
   readonly attributes: ReadonlyMap<string, Attribute>;
 }
 
+/** The model's graph: its inputs and outputs, nodes in topological order, and initializers. */
 export interface Graph {
   readonly name: string;
   /** Real inputs only: initializers listed as inputs (IR < 4 style) are excluded. */
@@ -69,6 +73,7 @@ export interface Graph {
   readonly initializers: ReadonlyMap<string, TensorData>;
 }
 
+/** A parsed ONNX model: its header and its graph. */
 export interface Model {
   readonly irVersion: number;
   readonly producerName: string;

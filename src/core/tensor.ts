@@ -1,6 +1,7 @@
 import { InputError } from './errors.js';
 import { allocateTyped, BYTES_PER_ELEMENT, elementCount, type DataType, type TensorData, type TypedArray } from './ir.js';
 
+/** A tensor's element type (onnxruntime-web's name for it). */
 export type TensorType = DataType;
 
 const EXPECTED_CLASS: Readonly<Record<DataType, string>> = {
@@ -44,10 +45,12 @@ export class Tensor implements TensorData {
     this.dims = Object.freeze([...shape]);
   }
 
+  /** The number of elements. */
   get size(): number {
     return this.data.length;
   }
 
+  /** The same data as a Tensor (itself when it already is one). */
   static from(t: TensorData): Tensor {
     return t instanceof Tensor ? t : new Tensor(t.type, t.data, t.dims);
   }
@@ -76,6 +79,7 @@ export class GpuTensor {
     this.dims = Object.freeze([...dims]);
   }
 
+  /** The number of elements. */
   get size(): number {
     return elementCount(this.dims);
   }

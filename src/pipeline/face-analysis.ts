@@ -26,12 +26,15 @@ import { NO_TIMER, recordingTimer, type StageTiming } from './stage-timer.js';
 
 const INSWAPPER_IGNORED = 'an INSwapper model (face swapping is not part of face analysis; load it with getModel or INSwapper.create)';
 
+/** Which models FaceAnalysis.create loads, where from, and on which backend. */
 export interface FaceAnalysisOptions {
   /** A folder, an installed pack name ('buffalo_l'), file paths, or `{ files: { name: bytes } }`. */
   readonly models: ModelSource;
   /** Keep only these tasknames (e.g. ['detection', 'recognition']). */
   readonly allowedModules?: readonly string[];
+  /** 'auto' (default): WebGPU on a hardware adapter when one exists, else the CPU backend. */
   readonly backend?: BackendName;
+  /** Passed on to every model's InferenceSession (e.g. webgpu adapter choices). */
   readonly sessionOptions?: Omit<SessionOptions, 'backend'>;
   /**
    * Replaces the image stages. Default: on the webgpu backend the GPU pre-processing (bit-identical to the CPU
@@ -54,12 +57,15 @@ export interface FaceAnalysisOptions {
   readonly download?: boolean | PackDownloadOptions;
 }
 
+/** InsightFace's prepare(det_thresh, det_size). */
 export interface PrepareOptions {
+  /** Detection score threshold (default 0.5). */
   readonly detThresh?: number;
   /** (W, H), a list of sizes (multi-size detection), 'auto' or [0, 0] (= [[128,128],[640,640]]). Default [640, 640]. */
   readonly detSize?: DetSizeOption;
 }
 
+/** InsightFace's get(img, max_num), and an optional timing record. */
 export interface GetOptions {
   /** Keep at most this many faces (0 = all), chosen by `metric`. */
   readonly maxNum?: number;
@@ -100,6 +106,11 @@ export class FaceAnalysis {
     private readonly gpu: GpuDevice | undefined,
   ) {}
 
+  /**
+   * Loads the pack (downloading it first when `download` asks), routes each file as InsightFace's ModelRouter
+   * does, and compiles every model on one backend; `log` receives InsightFace's loading messages and the backend
+   * chosen.
+   */
   static async create(options: FaceAnalysisOptions): Promise<FaceAnalysis> {
     const log = options.log ?? (() => undefined);
     const files = await loadPack(options, log);
@@ -220,6 +231,7 @@ export class FaceAnalysis {
     await Promise.all([...this.models.values()].map((m) => m.session.specialized()));
   }
 
+  /** Frees every model's session, the pre-processing and a device acquired here. */
   async release(): Promise<void> {
     for (const m of this.models.values()) await m.session.release();
     this.preprocessor.dispose?.();

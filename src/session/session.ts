@@ -10,9 +10,11 @@ import { CpuBackend } from '../backends/cpu/backend.js';
 import { optimizeGraph } from '../graph/optimize.js';
 import { GpuTensor, Tensor } from '../core/tensor.js';
 
+/** How InferenceSession.create picks its backend and what it records. */
 export interface SessionOptions {
   /** 'auto' (default): WebGPU on a real GPU adapter when one exists, else the CPU backend. */
   readonly backend?: BackendName;
+  /** Adapter, device and kernel choices of the webgpu backend. */
   readonly webgpu?: WebGpuOptions;
   /** Record per-node timings of each run (see `lastProfile`). */
   readonly profiling?: boolean;
@@ -28,6 +30,7 @@ export interface ValueMetadata {
 
 /** CPU tensors, or on the webgpu backend GPU-resident ones (see `gpuInput`). */
 export type FeedsType = Readonly<Record<string, Tensor | TensorData | GpuTensor>>;
+/** A run's outputs by name, as CPU tensors. */
 export type ReturnType = Record<string, Tensor>;
 
 const MAX_CACHED_PLANS = 8;
@@ -53,6 +56,9 @@ export class InferenceSession {
     this.outputMetadata = g.outputs.map(meta);
   }
 
+  /**
+   * Parses the ONNX bytes, optimises the graph and compiles it for the chosen backend ('auto' by default).
+   */
   static async create(bytes: Uint8Array | ArrayBuffer, options: SessionOptions = {}): Promise<InferenceSession> {
     const data = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
     return InferenceSession.fromModel(parseModel(data), options);
@@ -76,6 +82,9 @@ export class InferenceSession {
     return this.backend.name;
   }
 
+  /**
+   * Runs the model on `feeds` (every input by name) and returns the outputs, or only those named in `fetches`.
+   */
   async run(feeds: FeedsType, fetches?: readonly string[]): Promise<ReturnType> {
     const { plan, inputs, wanted } = await this.prepareRun(feeds, fetches);
     const results = await plan.run(inputs, wanted);
@@ -170,6 +179,9 @@ export class InferenceSession {
     return this.lastPlan?.peakBytes ?? 0;
   }
 
+  /**
+   * Frees the session's plans and buffers (and a device it acquired itself); the session is unusable afterwards.
+   */
   async release(): Promise<void> {
     this.released = true;
     for (const p of this.plans.values()) (await p.catch(() => undefined))?.dispose();
