@@ -106,7 +106,7 @@ async function quietVerdict(options: WebGpuOptions): Promise<'go' | 'swiftshader
   if (adapters.length > 0) {
     throw new BackendError('webgpu', `only a software adapter is available (${describe(adapters[0])}); pass allowSoftwareAdapter to use it`);
   }
-  throw new BackendError('webgpu', 'no GPU adapter (Dawn found no usable device; --verbose or INSIGHTGPU_DEBUG=1 shows why)');
+  throw new BackendError('webgpu', 'no GPU adapter: Dawn found no usable device; --verbose or INSIGHTGPU_DEBUG=1 shows why');
 }
 
 function isSoftwareInfo(info: { isFallbackAdapter: boolean } & AdapterNaming): boolean {
