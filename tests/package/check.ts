@@ -128,7 +128,14 @@ function browserProject(tarball: string): string {
   const missing = runBoth('node', ['--input-type=module', '-e', `import { loadImage } from 'insightgpu'; await loadImage(${JSON.stringify(image)});`], app);
   assert.notEqual(missing.code, 0);
   assert.match(missing.stderr, /MissingPackageError.*'sharp'.*npm install sharp/s);
-  note('web app: --omit=optional leaves out sharp and webgpu; a file path then fails with MissingPackageError naming `npm install sharp`');
+  const tiny = path.join(models, 'tiny_genderage.onnx');
+  const noDawn = runBoth('node', ['--input-type=module', '-e', `import { readFileSync } from 'node:fs'; import { InferenceSession } from 'insightgpu';
+const auto = await InferenceSession.create(readFileSync(${JSON.stringify(tiny)}), { backend: 'auto' });
+process.stdout.write(auto.backendName);
+await InferenceSession.create(readFileSync(${JSON.stringify(tiny)}), { backend: 'webgpu' });`], app);
+  assert.equal(noDawn.stdout, 'cpu', noDawn.stderr);
+  assert.match(noDawn.stderr, /MissingPackageError.*'webgpu'.*npm install webgpu/s);
+  note('web app: --omit=optional leaves out sharp and webgpu; a file path then fails with MissingPackageError naming `npm install sharp`, backend \'webgpu\' with one naming `npm install webgpu`, and \'auto\' runs on the CPU');
   for (const file of ['index.html', 'main.js']) copyFileSync(path.join(repo, 'examples', 'browser', file), path.join(app, file));
   return app;
 }
