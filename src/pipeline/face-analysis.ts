@@ -69,6 +69,9 @@ export interface PrepareOptions {
 export interface GetOptions {
   /** Keep at most this many faces (0 = all), chosen by `metric`. */
   readonly maxNum?: number;
+  /**
+   * How max_num picks faces: 'default' (area, favouring the image centre, as InsightFace) or 'max' (area alone).
+   */
   readonly metric?: MaxNumMetric;
   /**
    * Receives the wall time of every stage of this call (decode, upload, each model's pre-processing, forward and
@@ -79,8 +82,11 @@ export interface GetOptions {
 
 /** A loaded model of the pack: which file it came from and what it does. */
 export interface LoadedModel {
+  /** InsightFace's taskname ('detection', 'recognition', 'landmark_2d_106', …). */
   readonly taskname: string;
+  /** The file it came from. */
   readonly file: string;
+  /** Its compiled session. */
   readonly session: InferenceSession;
 }
 

@@ -7,8 +7,11 @@
 
 /** Bytes received so far for the pack being downloaded. */
 export interface PackDownloadProgress {
+  /** The pack being downloaded. */
   readonly pack: string;
+  /** The zip's URL. */
   readonly url: string;
+  /** Bytes received so far. */
   readonly receivedBytes: number;
   /** From the server's Content-Length; undefined when it sends none. */
   readonly totalBytes: number | undefined;

@@ -22,9 +22,13 @@ export interface SessionOptions {
 
 /** Name, element type and declared shape of a model input or output (symbolic dims are strings, unknown ones ''). */
 export interface ValueMetadata {
+  /** The value's name in the graph. */
   readonly name: string;
+  /** Always true (onnxruntime-web's field; this engine has tensors only). */
   readonly isTensor: true;
+  /** Element type, when the file declares it. */
   readonly type: DataType | undefined;
+  /** Declared dims: numbers, symbolic names, '' where unknown. */
   readonly shape: readonly (number | string)[];
 }
 
@@ -37,14 +41,23 @@ const MAX_CACHED_PLANS = 8;
 
 /** Loads an ONNX model and runs it; shaped like onnxruntime-web's InferenceSession. */
 export class InferenceSession {
+  /** The graph's real inputs (initializers excluded), in declaration order. */
   readonly inputNames: readonly string[];
+  /** The graph's outputs, in declaration order. */
   readonly outputNames: readonly string[];
+  /** Name, type and declared shape of each input. */
   readonly inputMetadata: readonly ValueMetadata[];
+  /** Name, type and declared shape of each output. */
   readonly outputMetadata: readonly ValueMetadata[];
   private readonly plans = new Map<string, Promise<ExecutionPlan>>();
   private lastPlan: ExecutionPlan | undefined;
   private released = false;
 
+  /**
+   * @param model - The parsed model, after the graph passes.
+   * @param backend - The backend its plans run on.
+   * @param options - The options it was created with.
+   */
   private constructor(readonly model: Model, readonly backend: Backend, private readonly options: SessionOptions) {
     const g = model.graph;
     this.inputNames = g.inputs.map((v) => v.name);
