@@ -5,8 +5,11 @@ import { ImageError } from './errors.js';
  * BGR. Every stage (letterbox, warps, drawing) works on this layout so the arithmetic can follow OpenCV exactly.
  */
 export interface BgrImage {
+  /** Width in pixels. */
   readonly width: number;
+  /** Height in pixels. */
   readonly height: number;
+  /** Pixels as B, G, R bytes, row-major, rows tightly packed. */
   readonly data: Uint8Array;
 }
 
@@ -15,9 +18,13 @@ export type PixelFormat = 'rgb' | 'bgr' | 'rgba' | 'bgra' | 'gray';
 
 /** Raw pixels in memory (e.g. a decoded video frame, an ImageData's `data`). Rows are tightly packed unless `stride` says otherwise. */
 export interface RawImage {
+  /** The pixels' bytes. */
   readonly data: Uint8Array | Uint8ClampedArray;
+  /** Width in pixels. */
   readonly width: number;
+  /** Height in pixels. */
   readonly height: number;
+  /** Channel order. */
   readonly format: PixelFormat;
   /** Bytes per row; defaults to width × channels. */
   readonly stride?: number;

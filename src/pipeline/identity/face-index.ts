@@ -33,8 +33,11 @@ export interface SearchOptions {
 
 /** One search result: the identity, its best cosine similarity to the query, its metadata. */
 export interface SearchHit {
+  /** The identity. */
   id: string;
+  /** Its best cosine similarity to the query. */
   score: number;
+  /** The metadata stored with it, if any. */
   meta: JsonValue | undefined;
 }
 
