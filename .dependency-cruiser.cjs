@@ -25,8 +25,15 @@ module.exports = {
       name: 'src-imports-nothing-outside-src',
       comment: 'the library never imports the CLI, the model tools, benchmarks, pages or tests',
       severity: 'error',
-      from: { path: '^src/' },
+      from: { path: '^src/', pathNot: '^src/node[.]ts$' },
       to: { path: '^(cli|models|bench|web|tests|bin)/' },
+    },
+    {
+      name: 'node-entry-imports-only-the-fetcher',
+      comment: 'the Node entry (src/node.ts) composes the library with the pack fetcher (models/fetch), and with nothing else outside src',
+      severity: 'error',
+      from: { path: '^src/node[.]ts$' },
+      to: { path: '^(cli|bench|web|tests|bin)/|^models/(?!fetch/|manifest[.]ts$)' },
     },
     {
       name: 'no-circular',

@@ -12,8 +12,9 @@ import { runBatch } from './batch/run-batch.js';
 import { writePng } from './encode-png.js';
 import type { ImageRecord, ResultsFile } from './results-format.js';
 
-export const ANALYZE_USAGE = `insightgpu analyze --models DIR --det-size 640|WxH[,WxH…] [--det-thresh 0.5] [--max-num 0]
-                   [--metric default|max] [--backend auto|webgpu|cpu] (--json OUT.json | --ndjson OUT.ndjson [--resume])
+export const ANALYZE_USAGE = `insightgpu analyze [--models DIR|PACK (default buffalo_l)] [--det-size 640|WxH[,WxH…] (default 640)]
+                   [--det-thresh 0.5] [--max-num 0] [--metric default|max] [--backend auto|webgpu|cpu]
+                   [--json OUT.json | --ndjson OUT.ndjson [--resume]]
                    [--batch 1] [--concurrency 1] [--draw OUTDIR] [--quiet] PATH…`;
 
 /** What `analyze --help` prints below the usage line. */
@@ -22,7 +23,8 @@ export const ANALYZE_HELP = `  PATH is an image file, or a folder walked recursi
     {"image","error":{"type","message"}}, after a first line with the run's settings. "image" is the file's name,
     or for a folder's file its path relative to that folder. --resume continues a killed run: it skips the images
     already in OUT and repairs a torn last line.
-  --json writes the results once, at the end; failed images are listed under "errors".
+  --json writes the results once, at the end; failed images are listed under "errors". Without --json or
+    --ndjson the same JSON goes to stdout (messages stay on stderr).
   --batch N detects N images, then runs the heads of all their faces; --concurrency N keeps N decodes in flight.
   Exit codes: 0 every image analysed; 3 some images failed (their error lines are written, a summary goes to
   stderr; with --resume, failures already in OUT count too); 1 a usage, model or results-file error.`;
@@ -38,6 +40,8 @@ export interface AnalyzeOptions {
   readonly paths: readonly string[];
   /** Results written once at the end, in the golden format (plus "errors" when some images failed). */
   readonly json?: string;
+  /** Results written once at the end to stdout, as `json` would write them (for `analyze photo.jpg > out.json`). */
+  readonly stdout?: boolean;
   /** Results appended one line per image (see ANALYZE_HELP). */
   readonly ndjson?: string;
   /** Continue `ndjson`: skip its images, repair its torn last line. */
@@ -108,11 +112,15 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummar
         progress?.update(line.image, done?.faces.length ?? 0);
       },
     });
-    if (options.json) {
+    if (options.json || options.stdout) {
       const file: ResultsFile & { errors?: ErrorRecord[] } = { ...header, results };
       if (summary.failed.length > 0) file.errors = [...summary.failed];
-      await mkdir(path.dirname(path.resolve(options.json)), { recursive: true });
-      await writeFile(options.json, JSON.stringify(file));
+      if (options.json) {
+        await mkdir(path.dirname(path.resolve(options.json)), { recursive: true });
+        await writeFile(options.json, JSON.stringify(file));
+      } else {
+        process.stdout.write(`${JSON.stringify(file)}\n`);
+      }
     }
     return { ...summary, failed: [...failedBefore, ...summary.failed], skipped: total - entries.length };
   } finally {
@@ -125,11 +133,10 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummar
 /** `insightgpu analyze …`: returns the exit code (0 all good, 3 some images failed). */
 export async function analyzeCommand(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, ['models', 'det-size', 'det-thresh', 'max-num', 'metric', 'backend', 'json', 'ndjson', 'draw', 'batch', 'concurrency'], ['quiet', 'resume']);
-  const models = lastValue(args, 'models');
-  if (!models) throw new PipelineOptionError('--models', 'is required (a folder of .onnx files or an installed pack name)');
+  // As InsightFace's FaceAnalysis(): the installed buffalo_l unless told otherwise.
+  const models = lastValue(args, 'models') ?? 'buffalo_l';
   const json = lastValue(args, 'json');
   const ndjson = lastValue(args, 'ndjson');
-  if (!json && !ndjson) throw new PipelineOptionError('--json', 'or --ndjson is required (where to write the results)');
   const resume = args.flags.has('resume');
   if (resume && !ndjson) throw new PipelineOptionError('--resume', 'continues an --ndjson file; give --ndjson');
   // A resumed run's --json would hold only the images analysed now; the NDJSON file converts to the whole one.
@@ -151,6 +158,7 @@ export async function analyzeCommand(argv: readonly string[]): Promise<number> {
     paths: args.positional,
     json,
     ndjson,
+    stdout: !json && !ndjson,
     resume,
     batch: countOption(args, 'batch', 1, 1),
     concurrency: countOption(args, 'concurrency', 1, 0),
@@ -162,7 +170,7 @@ export async function analyzeCommand(argv: readonly string[]): Promise<number> {
     },
     log: quiet ? undefined : (m) => { if (!bar) process.stderr.write(`${m}\n`); },
   });
-  const outputs = [json, ndjson].filter((f) => f !== undefined).join(' and ');
+  const outputs = [json, ndjson].filter((f) => f !== undefined).join(' and ') || 'stdout';
   if (!quiet) {
     const skipped = summary.skipped > 0 ? ` (${summary.skipped} already in ${ndjson})` : '';
     process.stderr.write(`${summary.images} image(s), ${summary.faces} face(s) → ${outputs}${skipped}\n`);

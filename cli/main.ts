@@ -4,11 +4,17 @@ import { InsightGpuError } from '../src/index.js';
 import { ANALYZE_HELP, ANALYZE_USAGE, analyzeCommand } from './analyze.js';
 import { COMPARE_USAGE, compareCommand } from './compare.js';
 import { INDEX_USAGE, indexCommand } from './index-command.js';
+import { DOCTOR_USAGE, doctorCommand } from './doctor.js';
 import { CliError, runModuleCommand } from './module-command.js';
 import { SWAP_USAGE, swapCommand } from './swap.js';
 import { VIDEO_USAGE, videoCommand } from './video.js';
 
-const USAGE = `usage:
+/** The benchmarks need bench/ and onnxruntime (dev dependencies): a repository checkout has them, the installed package does not. */
+const BENCH_SOURCE = fileURLToPath(new URL(import.meta.url.includes('/dist/cli/') ? '../../bench/node/bench.ts' : '../bench/node/bench.ts', import.meta.url));
+const benchAvailable = (): boolean => existsSync(BENCH_SOURCE);
+
+function usage(): string {
+  return `usage:
   ${ANALYZE_USAGE}
   ${COMPARE_USAGE}
   ${SWAP_USAGE}
@@ -16,11 +22,13 @@ const USAGE = `usage:
   ${INDEX_USAGE}
   insightgpu fetch-models …     download a model pack or inswapper_128
   insightgpu forge-models …     build replica models
-  insightgpu bench …            benchmarks
+  ${DOCTOR_USAGE}${benchAvailable() ? '\n  insightgpu bench …            benchmarks (repository checkout only)' : ''}
   insightgpu --version
-Every command takes --help. Exit codes: 0 success; 1 an error (a bad option, input, model or file: the message
-says which); 2 an unknown command (fetch-models and forge-models also for their own usage errors); 3 analyze
-wrote every result but some images failed (their error records say why).`;
+Every command takes --help; --verbose (or INSIGHTGPU_DEBUG=1) also shows the native GPU drivers' own messages.
+Exit codes: 0 success; 1 an error (a bad option, input, model or file: the message says which); 2 an unknown
+command (fetch-models and forge-models also for their own usage errors); 3 analyze wrote every result but some
+images failed (their error records say why).`;
+}
 
 /** The package's version: package.json sits one folder up from cli/ (tsx) or two from dist/cli/ (compiled). */
 function version(): string {
@@ -35,7 +43,9 @@ const wantsHelp = (args: readonly string[]): boolean => args.includes('--help') 
 
 /** Runs one CLI command; returns the process exit code (errors are printed, not thrown). */
 export async function main(argv: readonly string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  // --verbose anywhere: every native message reaches stderr (Dawn's and the Vulkan drivers' included).
+  if (argv.includes('--verbose')) process.env['INSIGHTGPU_DEBUG'] = '1';
+  const [command, ...rest] = argv.filter((a) => a !== '--verbose');
   try {
     switch (command) {
       case 'analyze':
@@ -50,14 +60,19 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'swap': return await swapCommand(rest);
       case 'video': return await videoCommand(rest);
       case 'index': return await indexCommand(rest);
+      case 'doctor': return await doctorCommand(rest, version());
       case 'fetch-models': return await runModuleCommand('models/fetch/cli', 'fetchModelsCommand', rest);
       case 'forge-models': return await runModuleCommand('models/forge/cli', 'forgeModelsCommand', rest);
-      case 'bench': return await runModuleCommand('bench/node/bench', 'main', rest);
+      case 'bench':
+        if (!benchAvailable()) {
+          throw new CliError('bench ships with the repository, not the package (it measures against onnxruntime-node and -web, dev dependencies): clone it, `npm ci`, then `npm run bench -- --help`');
+        }
+        return await runModuleCommand('bench/node/bench', 'main', rest);
       case undefined: case 'help': case '--help': case '-h':
-        process.stdout.write(`${USAGE}\n`);
+        process.stdout.write(`${usage()}\n`);
         return command === undefined ? 2 : 0;
       default:
-        process.stderr.write(`unknown command '${command}'\n${USAGE}\n`);
+        process.stderr.write(`unknown command '${command}'\n${usage()}\n`);
         return 2;
     }
   } catch (error) {

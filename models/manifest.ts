@@ -14,28 +14,36 @@ export type ModelTask = 'detection' | 'recognition' | 'landmark_2d_106' | 'landm
 
 /** What is known about one blob's identity; undefined fields are simply not known yet. */
 export interface KnownDigest {
+  /** Size in bytes. */
   readonly bytes?: number;
   /** Lower-case hex. */
   readonly sha256?: string;
 }
 
+/** One model file of a pack, with the task InsightFace's router gives it. */
 export interface PackFile extends KnownDigest {
   /** File name inside the pack folder, e.g. `det_10g.onnx`. */
   readonly name: string;
+  /** What the file does in FaceAnalysis. */
   readonly task: ModelTask;
 }
 
+/** A model pack: where its zip is, what it unpacks to, and the digests known for both. */
 export interface PackSpec {
+  /** The pack's name, which is also its folder under `<root>/models/`. */
   readonly name: string;
   /** Official download location of the zip. */
   readonly url: string;
+  /** The zip's size and digest, where known. */
   readonly zip: KnownDigest;
+  /** The files the zip unpacks to. */
   readonly files: readonly PackFile[];
   /**
    * False when the pack's contents are hearsay (buffalo_m). The fetcher then accepts whatever the zip holds
    * instead of requiring every listed file.
    */
   readonly confirmed: boolean;
+  /** A remark for people (e.g. how the zip is laid out). */
   readonly note?: string;
 }
 
@@ -85,6 +93,7 @@ function releaseUrl(pack: string): string {
 /** Names of the packs in the built-in manifest. */
 export type PackName = 'buffalo_l' | 'buffalo_m' | 'buffalo_s' | 'buffalo_sc' | 'antelopev2';
 
+/** The built-in manifest's packs, by name. */
 export const PACKS: { readonly [name in PackName]: PackSpec } = {
   buffalo_l: {
     name: 'buffalo_l',
@@ -132,6 +141,7 @@ export const PACKS: { readonly [name in PackName]: PackSpec } = {
   },
 };
 
+/** Whether `name` is a pack of the built-in manifest. */
 export function isPackName(name: string): name is PackName {
   return Object.hasOwn(PACKS, name);
 }
@@ -153,16 +163,20 @@ export interface ModelFile extends KnownDigest {
  * `model_zoo.get_model('<file>', download=True)` fetches `<release>/<file>` into `<root>/models/<file>`.
  */
 export interface SingleModelSpec {
+  /** The model's name in the manifest (`inswapper_128`). */
   readonly name: string;
   /** Official download location of the file. */
   readonly url: string;
+  /** The file, its size and digest where known. */
   readonly file: ModelFile;
+  /** A remark for people. */
   readonly note?: string;
 }
 
 /** Names of the single-file models in the built-in manifest. */
 export type SingleModelName = 'inswapper_128';
 
+/** The built-in manifest's single-file models, by name. */
 export const MODELS: { readonly [name in SingleModelName]: SingleModelSpec } = {
   inswapper_128: {
     name: 'inswapper_128',
@@ -173,6 +187,7 @@ export const MODELS: { readonly [name in SingleModelName]: SingleModelSpec } = {
   },
 };
 
+/** Whether `name` is a single-file model of the built-in manifest. */
 export function isSingleModelName(name: string): name is SingleModelName {
   return Object.hasOwn(MODELS, name);
 }

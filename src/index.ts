@@ -1,3 +1,9 @@
+/**
+ * The library: InferenceSession (onnxruntime-web's shape) on WebGPU or the CPU, and InsightFace's pipeline on top.
+ * The package's `node` and `browser` entries (src/node.ts, src/browser.ts) re-export all of it.
+ *
+ * @packageDocumentation
+ */
 export { InferenceSession } from './session/session.js';
 export type { BackendName, WebGpuOptions } from './backends/options.js';
 export type { SessionOptions, ValueMetadata, FeedsType, ReturnType, TogetherRun } from './session/session.js';
@@ -6,6 +12,7 @@ export type { TensorType } from './core/tensor.js';
 export type { StepTiming, CompileTimes } from './backends/plan.js';
 export {
   InsightGpuError, ModelFormatError, UnsupportedOpError, GraphError, InputError, ResourceLimitError, BackendError,
+  MissingPackageError,
 } from './core/errors.js';
 export { parseModel } from './parser/decode-model.js';
 export type { Model, Graph, Node, ValueInfo, TensorData, DataType } from './core/ir.js';

@@ -17,16 +17,23 @@ import { streamDownload, type TransferProgress } from './stream-download.js';
 
 /** The subset of the Cache API the loader uses; a window's `Cache` satisfies it. */
 export interface CacheLike {
+  /** The stored response for `url`, if any. */
   match(url: string): Promise<Response | undefined>;
+  /** Stores `response` under `url`. */
   put(url: string, response: Response): Promise<void>;
+  /** Removes the entry for `url`; true when there was one. */
   delete(url: string): Promise<boolean>;
 }
 
+/** Bytes received so far for one file, and whether they come from the cache. */
 export interface LoadProgress extends TransferProgress {
+  /** True when the file is read from the Cache API instead of the network. */
   readonly fromCache: boolean;
 }
 
+/** How loadPackFile fetches, checks and caches one file. */
 export interface LoadPackFileOptions {
+  /** Told as bytes arrive. */
   readonly onProgress?: (progress: LoadProgress) => void;
   /** Cache API bucket; default 'insightgpu-models'. */
   readonly cacheName?: string;
@@ -34,9 +41,13 @@ export interface LoadPackFileOptions {
   readonly cache?: CacheLike | null;
   /** Expected digest (lower-case hex); verified on download and on every cache hit. */
   readonly sha256?: string;
+  /** Expected size; checked against what arrives. */
   readonly bytes?: number;
+  /** Aborts the download. */
   readonly signal?: AbortSignal;
+  /** Longest silence tolerated from the server, in ms. */
   readonly stallTimeoutMs?: number;
+  /** The fetch to use (default the global one). */
   readonly fetch?: typeof globalThis.fetch;
   /**
    * Told when a verified download could not be stored (e.g. storage quota): the bytes are still returned,
@@ -45,6 +56,7 @@ export interface LoadPackFileOptions {
   readonly onCacheError?: (error: unknown, url: string) => void;
 }
 
+/** The Cache API bucket the loader uses unless told otherwise. */
 export const DEFAULT_CACHE_NAME = 'insightgpu-models';
 const DIGEST_HEADER = 'x-insightgpu-sha256';
 
@@ -133,13 +145,19 @@ export async function loadPackFile(url: string, options: LoadPackFileOptions = {
   return bytes;
 }
 
+/** LoadProgress for one file of several, with which one it is. */
 export interface LoadModelFilesProgress extends LoadProgress {
+  /** The file's name. */
   readonly file: string;
+  /** Its position in the list (from 0). */
   readonly fileIndex: number;
+  /** How many files are loaded. */
   readonly fileCount: number;
 }
 
+/** How loadModelFiles fetches, checks and caches a pack's files. */
 export interface LoadModelFilesOptions extends Omit<LoadPackFileOptions, 'onProgress' | 'sha256' | 'bytes'> {
+  /** Told as bytes arrive, per file. */
   readonly onProgress?: (progress: LoadModelFilesProgress) => void;
 }
 
@@ -168,6 +186,7 @@ export async function loadModelFiles(
   return loaded;
 }
 
+/** How loadSingleModel fetches, checks and caches a single-file model. */
 export interface LoadSingleModelOptions extends Omit<LoadPackFileOptions, 'bytes'> {
   /**
    * Folder URL serving `<file>` (e.g. `/models/` holding inswapper_128.onnx). Default: the manifest's release

@@ -14,6 +14,7 @@ import { fetchModelFile, type FetchModelFileEvent, type FetchModelFileResult } f
 import { fetchPack, type FetchPackEvent, type FetchPackResult } from './fetch-pack.js';
 import { parseManifest, resolvePack, resolveSingleModel, type ParsedManifest } from './resolve-pack.js';
 
+/** The help text of `insightgpu fetch-models`. */
 export const FETCH_MODELS_USAGE = `Usage: insightgpu fetch-models <pack | model> [options]
 
 Downloads an InsightFace model pack, verifies it and unpacks it into <root>/models/<pack>/,

@@ -9,14 +9,21 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DigestRecordError } from './errors.js';
 
+/** A size and sha256 seen on a first download. */
 export interface RecordedDigest {
+  /** Size in bytes. */
   readonly bytes: number;
+  /** sha256, lower-case hex. */
   readonly sha256: string;
 }
 
+/** What the first download of a pack was: its zip, its files, when, and from where. */
 export interface RecordedPack {
+  /** The zip, as first downloaded. */
   readonly zip?: RecordedDigest;
+  /** Its files by name, as first extracted. */
   readonly files: Readonly<Record<string, RecordedDigest>>;
+  /** When it was recorded (ISO 8601). */
   readonly recordedAt: string;
   /** URL the pack was first downloaded from. */
   readonly source: string;
@@ -24,18 +31,25 @@ export interface RecordedPack {
 
 /** A single model file installed directly in `<root>/models/` (inswapper_128.onnx). */
 export interface RecordedFile extends RecordedDigest {
+  /** When it was recorded (ISO 8601). */
   readonly recordedAt: string;
   /** URL the file was first downloaded from. */
   readonly source: string;
 }
 
+/**
+ * The contents of `<root>/models/digests.json`: what each pack and single file was when first downloaded.
+ */
 export interface DigestRecord {
+  /** The record's format and version. */
   readonly format: 'insightgpu-digests/1';
+  /** Packs by name. */
   readonly packs: Readonly<Record<string, RecordedPack>>;
   /** Single model files, keyed by file name; absent in records written before any was fetched. */
   readonly files?: Readonly<Record<string, RecordedFile>>;
 }
 
+/** The record's file name in `<root>/models/`. */
 export const DIGEST_RECORD_FILE = 'digests.json';
 
 export function digestRecordPath(modelsDir: string): string {

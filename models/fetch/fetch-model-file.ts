@@ -25,13 +25,17 @@ export type FetchModelFileEvent =
   | Extract<FetchPackEvent, { readonly phase: 'verify-existing' | 'download' | 'downloaded' }>
   | { readonly phase: 'installed-file'; readonly path: string };
 
+/** How fetchModelFile downloads a single-file model (inswapper_128), and where it installs it. */
 export interface FetchModelFileOptions extends Omit<FetchPackOptions, 'onProgress' | 'baseUrl'> {
   /** Mirror (or test server) holding `<file>`, e.g. `inswapper_128.onnx`; default the official v0.7 release. */
   readonly baseUrl?: string;
+  /** Told of each step: checking an existing copy, bytes received, installed. */
   readonly onProgress?: (event: FetchModelFileEvent) => void;
 }
 
+/** What fetchModelFile installed (or found already in place), and how its digest was checked. */
 export interface FetchModelFileResult {
+  /** The model's name (`inswapper_128`). */
   readonly model: string;
   /** `<root>/models/<file>`. */
   readonly path: string;

@@ -36,30 +36,48 @@ export interface FetchPackOptions {
   readonly baseUrl?: string;
   /** Download even when a verified copy is present. */
   readonly force?: boolean;
+  /**
+   * Told of each step: verifying an existing copy, bytes received, the digest checked, each file extracted,
+   * installed.
+   */
   readonly onProgress?: (event: FetchPackEvent) => void;
+  /** Aborts the download; the temporary files are removed. */
   readonly signal?: AbortSignal;
   /** Longest silence tolerated from the server, in ms (default 30 s). */
   readonly stallTimeoutMs?: number;
+  /** The fetch to use (default the global one). */
   readonly fetch?: typeof globalThis.fetch;
 }
 
+/** One file of an installed pack, with how its digest was checked. */
 export interface FetchedFile {
+  /** Its name in the pack folder. */
   readonly name: string;
   /** From the manifest; undefined for files the manifest does not list. */
   readonly task: ModelTask | undefined;
+  /** Its size. */
   readonly bytes: number;
+  /** Its sha256 (lower-case hex). */
   readonly sha256: string;
+  /**
+   * What the digest was held to: the manifest, the record of the first download, or nothing yet (recorded now).
+   */
   readonly checkedAgainst: DigestCheck;
 }
 
+/** What fetchPack installed (or found already in place). */
 export interface FetchPackResult {
+  /** The pack's name. */
   readonly pack: string;
+  /** The folder holding its files, `<root>/models/<pack>/`. */
   readonly dir: string;
   /** False when a verified copy was already in place. */
   readonly downloaded: boolean;
   /** Why an existing folder was replaced (missing or corrupt file), when it was. */
   readonly replacedBecause?: string;
+  /** The zip that was downloaded, when one was: its URL, size, sha256 and what the digest was held to. */
   readonly zip?: { readonly url: string; readonly bytes: number; readonly sha256: string; readonly checkedAgainst: DigestCheck };
+  /** The pack's files. */
   readonly files: readonly FetchedFile[];
 }
 

@@ -11,8 +11,11 @@ const SAFE_SEGMENT = /^(?!\.{1,2}$)[A-Za-z0-9._-]+$/;
 
 /** The manifest format written to models/manifest.json and accepted by `fetch-models --manifest`. */
 export interface ManifestDocument {
+  /** The document's format and version. */
   readonly format: 'insightgpu-manifest/1';
+  /** The base URL its packs' zips are under. */
   readonly releaseBaseUrl: string;
+  /** Packs by name. */
   readonly packs: Readonly<Record<string, PackSpec>>;
   /** Single-file models (inswapper_128); optional, and a document may hold only these. */
   readonly models?: Readonly<Record<string, SingleModelSpec>>;
@@ -20,7 +23,9 @@ export interface ManifestDocument {
 
 /** Both kinds of entry a manifest document holds. */
 export interface ParsedManifest {
+  /** Packs by name. */
   readonly packs: Record<string, PackSpec>;
+  /** Single-file models by name. */
   readonly models: Record<string, SingleModelSpec>;
 }
 

@@ -27,6 +27,7 @@ export interface SpecFacts {
   readonly task: 'detection' | 'landmark' | 'attribute' | 'recognition';
 }
 
+/** One buffalo_l replica: its name, file name, graph builder and the spec facts it is held to. */
 export interface ReplicaEntry {
   readonly name: ReplicaName;
   readonly fileName: string;
@@ -39,6 +40,7 @@ const mobileNetOps = (): OpInventory => ({
   Sub: 1, Mul: 1, Conv: 27, BatchNormalization: 27, PRelu: 27, GlobalAveragePool: 1, Flatten: 1, Gemm: 1,
 });
 
+/** The five buffalo_l replicas by name. */
 export const REPLICAS: Readonly<Record<ReplicaName, ReplicaEntry>> = {
   det_10g: {
     name: 'det_10g', fileName: 'det_10g.onnx', build: (prng) => buildScrfd(DET_10G, prng),

@@ -31,6 +31,10 @@ export function buildReplicaGraph(name: ReplicaName, seed: number = DEFAULT_SEED
   return entry.build(new Prng(seed, hashString(name)));
 }
 
+/**
+ * Encodes a replica's graph as ONNX bytes with the forge's header (IR version, opset, producer, a note that the
+ * weights are random).
+ */
 export function encodeReplica(name: ReplicaName, graph: OnnxGraphBuilder, seed: number = DEFAULT_SEED): Uint8Array {
   const entry = REPLICAS[name];
   return encodeModel(graph, {
@@ -73,6 +77,7 @@ export function forgeExtraModel(name: ExtraReplicaName, seed: number = DEFAULT_S
   });
 }
 
+/** Whether `name` is a replica outside buffalo_l (inswapper_128). */
 export function isExtraReplica(name: string): name is ExtraReplicaName {
   return (EXTRA_REPLICA_NAMES as readonly string[]).includes(name);
 }

@@ -12,28 +12,45 @@ export {
   isExtraReplica, selectForgeNames, selectReplicas, type ExtraForgeOptions, type ExtraReplicaName, type ForgeName, type ReplicaName,
 } from './forge.js';
 
+/** One step of forgeModels: a replica started, or finished and written. */
 export interface ForgeProgress {
+  /** The replica. */
   readonly name: ForgeName;
+  /** Its position among the chosen replicas (from 0). */
   readonly index: number;
+  /** How many replicas are chosen. */
   readonly total: number;
+  /** Started, or written to disk. */
   readonly phase: 'start' | 'done';
+  /** The file's size, once done. */
   readonly bytes?: number;
+  /** Where it was written, once done. */
   readonly file?: string;
 }
 
+/** What forgeModels writes, and where. */
 export interface ForgeOptions {
+  /** The folder the replicas are written into (created when missing). */
   readonly outDir: string;
+  /** The weights' seed (default DEFAULT_SEED); one seed always gives the same bytes. */
   readonly seed?: number;
+  /** Forge only these names (default the five buffalo_l replicas). */
   readonly only?: readonly string[];
   /** inswapper_128's width (see ExtraForgeOptions); the buffalo_l replicas have none. */
   readonly width?: number;
+  /** Told when each replica starts and when it is written. */
   readonly onProgress?: (p: ForgeProgress) => void;
 }
 
+/** A replica forgeModels wrote. */
 export interface ForgedFile {
+  /** The replica. */
   readonly name: ForgeName;
+  /** Its path. */
   readonly file: string;
+  /** Its size. */
   readonly bytes: number;
+  /** How long forging and writing it took. */
   readonly milliseconds: number;
 }
 

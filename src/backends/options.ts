@@ -3,9 +3,11 @@ import type { KernelTiers } from './plan.js';
 /** How a session picks its backend: 'auto' takes WebGPU on a hardware adapter when one exists, else the CPU. */
 export type BackendName = 'cpu' | 'webgpu' | 'auto';
 
+/** How the webgpu backend finds its adapter and device, and which kernels it compiles. */
 export interface WebGpuOptions {
   /** Prefer an adapter whose description/vendor/architecture contains this text. */
   readonly adapterName?: string;
+  /** The adapter to ask for first (default 'high-performance'). */
   readonly powerPreference?: 'high-performance' | 'low-power';
   /** Accept a software adapter (SwiftShader) for 'auto'; 'webgpu' always accepts one. */
   readonly allowSoftwareAdapter?: boolean;

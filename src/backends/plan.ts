@@ -4,8 +4,11 @@ import type { GpuTensor } from '../core/tensor.js';
 
 /** Time spent per executed node in one run (CPU wall time, or GPU timestamps where available). */
 export interface StepTiming {
+  /** The node's name, or `<opType>#<index>` where the file gives none. */
   readonly node: string;
+  /** Its op type. */
   readonly opType: string;
+  /** Its time in milliseconds. */
   readonly ms: number;
 }
 

@@ -3,6 +3,7 @@
  * (or on `.code`) and always get the context needed to act: which node, which input, which bytes.
  */
 export abstract class InsightGpuError extends Error {
+  /** A stable identifier of the failure's kind, for callers that branch on it. */
   abstract readonly code: string;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -12,7 +13,13 @@ export abstract class InsightGpuError extends Error {
 
 /** The bytes are not a valid ONNX model (truncated, corrupt, not protobuf, inconsistent tensors). */
 export class ModelFormatError extends InsightGpuError {
+  /** A stable identifier of the failure's kind, for callers that branch on it. */
   readonly code = 'MODEL_FORMAT';
+  /**
+   * @param why - What is wrong with the bytes.
+   * @param offset - The byte offset where it was found, when known.
+   * @param options - The underlying error, if any.
+   */
   constructor(readonly why: string, readonly offset?: number, options?: { cause?: unknown }) {
     super(offset === undefined ? `invalid ONNX model: ${why}` : `invalid ONNX model at byte ${offset}: ${why}`, options);
   }
@@ -20,7 +27,13 @@ export class ModelFormatError extends InsightGpuError {
 
 /** The graph uses an operator (or operator variant) this engine does not implement. */
 export class UnsupportedOpError extends InsightGpuError {
+  /** A stable identifier of the failure's kind, for callers that branch on it. */
   readonly code = 'UNSUPPORTED_OP';
+  /**
+   * @param opType - The ONNX op type.
+   * @param nodeName - The node using it.
+   * @param detail - Which variant is unsupported (an attribute value, a dtype), when it is not the op itself.
+   */
   constructor(readonly opType: string, readonly nodeName: string, readonly detail?: string) {
     super(`unsupported op ${opType} at node '${nodeName}'${detail ? `: ${detail}` : ''}`);
   }
@@ -28,7 +41,13 @@ export class UnsupportedOpError extends InsightGpuError {
 
 /** The graph is well-formed protobuf but semantically broken (missing initializer, bad attribute, shape clash). */
 export class GraphError extends InsightGpuError {
+  /** A stable identifier of the failure's kind, for callers that branch on it. */
   readonly code = 'GRAPH';
+  /**
+   * @param why - What is wrong.
+   * @param nodeName - The node where it was found, when one is to blame.
+   * @param opType - That node's op type.
+   */
   constructor(readonly why: string, readonly nodeName?: string, readonly opType?: string) {
     super(nodeName === undefined ? `invalid graph: ${why}` : `invalid graph at node '${nodeName}' (${opType ?? '?'}): ${why}`);
   }
@@ -36,7 +55,12 @@ export class GraphError extends InsightGpuError {
 
 /** The feeds passed to `run` do not match the model's inputs (name, dtype, shape). */
 export class InputError extends InsightGpuError {
+  /** A stable identifier of the failure's kind, for callers that branch on it. */
   readonly code = 'INPUT';
+  /**
+   * @param why - What is wrong with the feed.
+   * @param inputName - The input concerned, when one is.
+   */
   constructor(readonly why: string, readonly inputName?: string) {
     super(inputName === undefined ? `bad input: ${why}` : `bad input '${inputName}': ${why}`);
   }
@@ -44,7 +68,13 @@ export class InputError extends InsightGpuError {
 
 /** A tensor would exceed the engine's allocation bound (guards against absurd dims in hostile files). */
 export class ResourceLimitError extends InsightGpuError {
+  /** A stable identifier of the failure's kind, for callers that branch on it. */
   readonly code = 'RESOURCE_LIMIT';
+  /**
+   * @param what - The tensor or buffer concerned.
+   * @param requested - The elements it would need.
+   * @param limit - The most the engine allocates.
+   */
   constructor(readonly what: string, readonly requested: number, readonly limit: number) {
     super(`${what} needs ${requested} elements, above the limit of ${limit}`);
   }
@@ -52,8 +82,35 @@ export class ResourceLimitError extends InsightGpuError {
 
 /** A backend could not be created or lost its device. */
 export class BackendError extends InsightGpuError {
+  /** A stable identifier of the failure's kind, for callers that branch on it. */
   readonly code = 'BACKEND';
+  /**
+   * @param backend - The backend concerned ('webgpu', 'cpu', or an unknown name given).
+   * @param why - What failed.
+   * @param options - The underlying error, if any.
+   */
   constructor(readonly backend: string, readonly why: string, options?: { cause?: unknown }) {
     super(`${backend} backend: ${why}`, options);
+  }
+}
+
+/**
+ * An optional package the requested feature needs is not installed (sharp for image files in Node, webgpu for
+ * WebGPU in Node). Both are optionalDependencies, so an install that skipped or failed them still works otherwise;
+ * the message names the package and the command that installs it.
+ */
+export class MissingPackageError extends InsightGpuError {
+  /** A stable identifier of the failure's kind, for callers that branch on it. */
+  readonly code = 'MISSING_PACKAGE';
+  /** The npm command that installs the package. */
+  readonly installCommand: string;
+  /**
+   * @param packageName - The npm package that is missing.
+   * @param feature - What needed it.
+   * @param options - The import error, if any.
+   */
+  constructor(readonly packageName: string, readonly feature: string, options?: { cause?: unknown }) {
+    super(`${feature} needs the optional package '${packageName}', which is not installed or does not load here; install it with \`npm install ${packageName}\``, options);
+    this.installCommand = `npm install ${packageName}`;
   }
 }

@@ -15,21 +15,28 @@ export type TypedArray =
 
 /** A tensor with concrete dims; the plain data carrier used by the parser, kernels and CPU backend. */
 export interface TensorData {
+  /** The element type. */
   readonly type: DataType;
+  /** The shape. */
   readonly dims: readonly number[];
+  /** The elements, row-major. */
   readonly data: TypedArray;
 }
 
 /** A dim in a declared (graph-level) shape: a number, a symbolic name, or null where the file says nothing. */
 export type Dim = number | string | null;
 
+/** A graph input, output or intermediate value as the file declares it. */
 export interface ValueInfo {
+  /** The value's name. */
   readonly name: string;
+  /** Element type, when declared. */
   readonly type: DataType | undefined;
   /** undefined when the file declares no shape at all (rank unknown). */
   readonly shape: readonly Dim[] | undefined;
 }
 
+/** A node attribute's value, tagged by its ONNX kind. */
 export type Attribute =
   | { readonly kind: 'float'; readonly value: number }
   | { readonly kind: 'int'; readonly value: number }
@@ -41,25 +48,35 @@ export type Attribute =
   | { readonly kind: 'graph' }
   | { readonly kind: 'unsupported'; readonly protoType: number };
 
+/** One ONNX node of the graph. */
 export interface Node {
   /** Position in the (topologically sorted) node list; used to name anonymous nodes in errors. */
   readonly index: number;
   /** The name stored in the file (may be empty). */
   readonly name: string;
+  /** The ONNX op type (`Conv`, `Gemm`, …). */
   readonly opType: string;
+  /** The op's domain ('' for ai.onnx). */
   readonly domain: string;
   /** Input value names; '' marks an omitted optional input. */
   readonly inputs: readonly string[];
+  /** Output value names. */
   readonly outputs: readonly string[];
+  /** Attributes by name. */
   readonly attributes: ReadonlyMap<string, Attribute>;
 }
 
+/** The model's graph: its inputs and outputs, nodes in topological order, and initializers. */
 export interface Graph {
+  /** The graph's name in the file. */
   readonly name: string;
   /** Real inputs only: initializers listed as inputs (IR < 4 style) are excluded. */
   readonly inputs: readonly ValueInfo[];
+  /** The graph's outputs. */
   readonly outputs: readonly ValueInfo[];
+  /** Declared types and shapes of intermediate values, by name. */
   readonly valueInfo: ReadonlyMap<string, ValueInfo>;
+  /** The nodes, topologically sorted. */
   readonly nodes: readonly Node[];
   /**
    * Every initializer of the file, in file order, including those no node uses (InsightFace's INSwapper reads its
@@ -69,12 +86,17 @@ export interface Graph {
   readonly initializers: ReadonlyMap<string, TensorData>;
 }
 
+/** A parsed ONNX model: its header and its graph. */
 export interface Model {
+  /** The file's ONNX IR version. */
   readonly irVersion: number;
+  /** The tool that wrote the file. */
   readonly producerName: string;
+  /** That tool's version. */
   readonly producerVersion: string;
   /** domain ('' = ai.onnx) → opset version */
   readonly opsetImports: ReadonlyMap<string, number>;
+  /** The model's graph. */
   readonly graph: Graph;
 }
 

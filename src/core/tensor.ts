@@ -1,6 +1,7 @@
 import { InputError } from './errors.js';
 import { allocateTyped, BYTES_PER_ELEMENT, elementCount, type DataType, type TensorData, type TypedArray } from './ir.js';
 
+/** A tensor's element type (onnxruntime-web's name for it). */
 export type TensorType = DataType;
 
 const EXPECTED_CLASS: Readonly<Record<DataType, string>> = {
@@ -14,8 +15,11 @@ const EXPECTED_CLASS: Readonly<Record<DataType, string>> = {
  * int64 data are BigInt64Array; bool are Uint8Array; float16 are raw Uint16Array bits.
  */
 export class Tensor implements TensorData {
+  /** The element type. */
   readonly type: TensorType;
+  /** The elements, row-major, in the typed array of the element type. */
   readonly data: TypedArray;
+  /** The shape. */
   readonly dims: readonly number[];
 
   constructor(type: TensorType, data: TypedArray | readonly number[] | readonly bigint[], dims?: readonly number[]) {
@@ -44,10 +48,12 @@ export class Tensor implements TensorData {
     this.dims = Object.freeze([...shape]);
   }
 
+  /** The number of elements. */
   get size(): number {
     return this.data.length;
   }
 
+  /** The same data as a Tensor (itself when it already is one). */
   static from(t: TensorData): Tensor {
     return t instanceof Tensor ? t : new Tensor(t.type, t.data, t.dims);
   }
@@ -60,9 +66,17 @@ export class Tensor implements TensorData {
  * session's own input buffer, which a producer on the same device can write directly (then the run copies nothing).
  */
 export class GpuTensor {
+  /** Where the data lives (onnxruntime-web's name for a GPU buffer). */
   readonly location = 'gpu-buffer' as const;
+  /** The shape. */
   readonly dims: readonly number[];
 
+  /**
+   * @param type - The element type.
+   * @param dims - The shape.
+   * @param buffer - The GPU buffer holding the elements, on the session's device.
+   * @param byteOffset - Where the elements start in the buffer (a multiple of 4).
+   */
   constructor(readonly type: TensorType, dims: readonly number[], readonly buffer: GPUBuffer, readonly byteOffset = 0) {
     if (!(type in EXPECTED_CLASS)) throw new InputError(`unknown tensor type '${String(type)}'`);
     for (const d of dims) {
@@ -76,6 +90,7 @@ export class GpuTensor {
     this.dims = Object.freeze([...dims]);
   }
 
+  /** The number of elements. */
   get size(): number {
     return elementCount(this.dims);
   }

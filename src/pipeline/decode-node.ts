@@ -1,3 +1,4 @@
+import { MissingPackageError } from '../core/errors.js';
 import { ImageError } from './errors.js';
 import { checkImageSize, fromRawImage, type BgrImage, type PixelFormat } from './image.js';
 
@@ -13,7 +14,7 @@ export async function decodeImageNode(input: string | Uint8Array, label?: string
   try {
     sharpModule = await import('sharp');
   } catch (error) {
-    throw new ImageError('decoding encoded images in Node needs the sharp package', source, { cause: error });
+    throw new MissingPackageError('sharp', `decoding the image file${source ? ` '${source}'` : ''}`, { cause: error });
   }
   const sharp = sharpModule.default;
   try {

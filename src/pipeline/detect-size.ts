@@ -4,6 +4,9 @@ import type { Size } from './preprocess/letterbox.js';
 /** InsightFace 1.0.1's automatic sizes, used when det_size is None or (0, 0). */
 export const AUTO_DET_SIZES: readonly Size[] = [[128, 128], [640, 640]];
 
+/**
+ * prepare's det_size: one (W, H), several (multi-size detection), or 'auto' (InsightFace 1.0.1's sizes).
+ */
 export type DetSizeOption = Size | readonly Size[] | 'auto';
 
 /** Normalises prepare's det_size: one (W, H), a list of them, 'auto' or (0, 0). */

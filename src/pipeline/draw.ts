@@ -4,6 +4,7 @@ import type { BgrImage } from './image.js';
 /** A BGR colour. */
 export type Colour = readonly [b: number, g: number, r: number];
 
+/** What drawFaces (and FaceAnalysis.drawOn) draws besides InsightFace's boxes, points and labels. */
 export interface DrawOptions {
   /** Also plot landmark_2d_106 (InsightFace's draw_on does not). */
   readonly landmarks106?: boolean;

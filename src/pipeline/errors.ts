@@ -2,7 +2,13 @@ import { InsightGpuError } from '../core/errors.js';
 
 /** An image could not be decoded or has an unusable size or layout. */
 export class ImageError extends InsightGpuError {
+  /** A stable identifier of the failure's kind, for callers that branch on it. */
   readonly code = 'IMAGE';
+  /**
+   * @param why - What is wrong with the image.
+   * @param source - The path or label of the input, when known.
+   * @param options - The decoder's error, if any.
+   */
   constructor(readonly why: string, readonly source?: string, options?: { cause?: unknown }) {
     super(source === undefined ? `bad image: ${why}` : `bad image '${source}': ${why}`, options);
   }
@@ -10,7 +16,13 @@ export class ImageError extends InsightGpuError {
 
 /** The model files do not form a usable face-analysis pack (no detector, unreadable folder, unknown pack name). */
 export class ModelPackError extends InsightGpuError {
+  /** A stable identifier of the failure's kind, for callers that branch on it. */
   readonly code = 'MODEL_PACK';
+  /**
+   * @param why - What is wrong with the pack.
+   * @param location - The folder, pack name or files concerned.
+   * @param options - The underlying error, if any.
+   */
   constructor(readonly why: string, readonly location?: string, options?: { cause?: unknown }) {
     super(location === undefined ? `model pack: ${why}` : `model pack '${location}': ${why}`, options);
   }
@@ -18,7 +30,12 @@ export class ModelPackError extends InsightGpuError {
 
 /** A model's inputs/outputs do not fit the role it was routed to (e.g. a keypoint-less detector feeding ArcFace). */
 export class ModelContractError extends InsightGpuError {
+  /** A stable identifier of the failure's kind, for callers that branch on it. */
   readonly code = 'MODEL_CONTRACT';
+  /**
+   * @param taskname - The role the model was routed to.
+   * @param why - What does not fit.
+   */
   constructor(readonly taskname: string, readonly why: string) {
     super(`${taskname} model: ${why}`);
   }
@@ -26,7 +43,12 @@ export class ModelContractError extends InsightGpuError {
 
 /** Options passed to FaceAnalysis / CLI are invalid (bad det_size, unknown metric, prepare not called ...). */
 export class PipelineOptionError extends InsightGpuError {
+  /** A stable identifier of the failure's kind, for callers that branch on it. */
   readonly code = 'PIPELINE_OPTION';
+  /**
+   * @param option - The option concerned.
+   * @param why - What is wrong with its value.
+   */
   constructor(readonly option: string, readonly why: string) {
     super(`option ${option}: ${why}`);
   }

@@ -8,6 +8,7 @@ import { AttributeModel } from './attribute.js';
 import { resolveDetSizes, AUTO_DET_SIZES, type DetSizeOption } from './detect-size.js';
 import { drawFaces, type DrawOptions } from './draw.js';
 import { ModelPackError, PipelineOptionError } from './errors.js';
+import { progressLines, registeredPackDownloader, type PackDownloadOptions } from './pack-download.js';
 import { Face } from './face.js';
 import type { FaceModel } from './face-model.js';
 import { cloneImage, type BgrImage } from './image.js';
@@ -17,11 +18,13 @@ import { runHeadsTogether } from './head-group.js';
 import { DEFAULT_MAX_HEAD_BATCH, warmHeadBuckets } from './head-model.js';
 import type { Size } from './preprocess/letterbox.js';
 import { checkMaxNum, type MaxNumMetric } from './max-num.js';
-import { loadModelFiles, type ModelSource } from './model-pack.js';
+import { loadModelFiles, type ModelFile, type ModelSource } from './model-pack.js';
 import { probeNormalisation, routeGraph, routeModel } from './model-router.js';
 import { parseModel } from '../parser/decode-model.js';
 import type { Model } from '../core/ir.js';
 import { CpuPreprocessor, type Preprocessor } from './preprocess/preprocessor.js';
+// Static: the package's entries export GpuPreprocessor anyway, so a dynamic import would split nothing off.
+import { GpuPreprocessor } from './preprocess/preprocessor-gpu.js';
 import { ScrfdDetector } from './scrfd.js';
 import { NO_TIMER, recordingTimer, type StageTiming } from './stage-timer.js';
 
@@ -30,12 +33,15 @@ const DETECTOR_WARM_SIZE = [640, 640] as const;
 
 const INSWAPPER_IGNORED = 'an INSwapper model (face swapping is not part of face analysis; load it with getModel or INSwapper.create)';
 
+/** Which models FaceAnalysis.create loads, where from, and on which backend. */
 export interface FaceAnalysisOptions {
   /** A folder, an installed pack name ('buffalo_l'), file paths, or `{ files: { name: bytes } }`. */
   readonly models: ModelSource;
   /** Keep only these tasknames (e.g. ['detection', 'recognition']). */
   readonly allowedModules?: readonly string[];
+  /** 'auto' (default): WebGPU on a hardware adapter when one exists, else the CPU backend. */
   readonly backend?: BackendName;
+  /** Passed on to every model's InferenceSession (e.g. webgpu adapter choices). */
   readonly sessionOptions?: Omit<SessionOptions, 'backend'>;
   /**
    * Replaces the image stages. Default: on the webgpu backend the GPU pre-processing (bit-identical to the CPU
@@ -49,17 +55,30 @@ export interface FaceAnalysisOptions {
    * chunks of this many, with the same results. Default 32 (DEFAULT_MAX_HEAD_BATCH).
    */
   readonly headBatch?: number;
+  /**
+   * When `models` names a pack that is not installed ('buffalo_l'), download it first, as InsightFace's
+   * `ensure_available` does: `true` uses the Node entry's fetcher (official release, sha256-checked), or give
+   * options (a mirror, a root, a progress callback, your own downloader). Default false: a missing pack is a
+   * ModelPackError that says how to fetch it.
+   */
+  readonly download?: boolean | PackDownloadOptions;
 }
 
+/** InsightFace's prepare(det_thresh, det_size). */
 export interface PrepareOptions {
+  /** Detection score threshold (default 0.5). */
   readonly detThresh?: number;
   /** (W, H), a list of sizes (multi-size detection), 'auto' or [0, 0] (= [[128,128],[640,640]]). Default [640, 640]. */
   readonly detSize?: DetSizeOption;
 }
 
+/** InsightFace's get(img, max_num), and an optional timing record. */
 export interface GetOptions {
   /** Keep at most this many faces (0 = all), chosen by `metric`. */
   readonly maxNum?: number;
+  /**
+   * How max_num picks faces: 'default' (area, favouring the image centre, as InsightFace) or 'max' (area alone).
+   */
   readonly metric?: MaxNumMetric;
   /**
    * Receives the wall time of every stage of this call (decode, upload, each model's pre-processing, forward and
@@ -70,8 +89,11 @@ export interface GetOptions {
 
 /** A loaded model of the pack: which file it came from and what it does. */
 export interface LoadedModel {
+  /** InsightFace's taskname ('detection', 'recognition', 'landmark_2d_106', …). */
   readonly taskname: string;
+  /** The file it came from. */
   readonly file: string;
+  /** Its compiled session. */
   readonly session: InferenceSession;
 }
 
@@ -99,11 +121,17 @@ export class FaceAnalysis {
     readonly decodeMs: number,
   ) {}
 
+  /**
+   * Loads the pack (downloading it first when `download` asks), routes each file as InsightFace's ModelRouter
+   * does, and compiles every model on one backend; `log` receives InsightFace's loading messages and the backend
+   * chosen.
+   */
   static async create(options: FaceAnalysisOptions): Promise<FaceAnalysis> {
     const log = options.log ?? (() => undefined);
-    const files = await loadModelFiles(options.models);
+    const files = await loadPack(options, log);
     // One device for every model (and the GPU pre-processing), so tensors can pass between them on the GPU.
-    const { backend, gpu, sessionOptions } = await sharedDevice(options.backend ?? 'auto', options.sessionOptions);
+    const { backend, gpu, sessionOptions, why } = await sharedDevice(options.backend ?? 'auto', options.sessionOptions);
+    log(backend === 'cpu' ? `backend: cpu (${why})` : `backend: webgpu on ${gpu?.description ?? 'a lent device'}`);
     const models = new Map<string, LoadedModel>();
     const head = { maxBatch: options.headBatch };
     const faceModels: FaceModel[] = [];
@@ -184,7 +212,6 @@ export class FaceAnalysis {
     const device = sessionOptions?.webgpu?.device;
     let preprocessor = options.preprocessor;
     if (!preprocessor && device && models.get('detection')!.session.backendName === 'webgpu') {
-      const { GpuPreprocessor } = await import('./preprocess/preprocessor-gpu.js');
       preprocessor = new GpuPreprocessor(device);
     }
     return new FaceAnalysis(detector, faceModels, models, preprocessor ?? new CpuPreprocessor(), gpu, decodeMs);
@@ -275,6 +302,7 @@ export class FaceAnalysis {
     await Promise.all([...this.models.values()].map((m) => m.session.specialized()));
   }
 
+  /** Frees every model's session, the pre-processing and a device acquired here. */
   async release(): Promise<void> {
     for (const m of this.models.values()) await m.session.release();
     this.preprocessor.dispose?.();
@@ -289,9 +317,31 @@ export class FaceAnalysis {
  */
 async function sharedDevice(
   backend: BackendName, options: Omit<SessionOptions, 'backend'> | undefined,
-): Promise<{ backend: BackendName; gpu: GpuDevice | undefined; sessionOptions: Omit<SessionOptions, 'backend'> | undefined }> {
+): Promise<{ backend: BackendName; gpu: GpuDevice | undefined; sessionOptions: Omit<SessionOptions, 'backend'> | undefined; why?: string }> {
   const choice = await chooseBackend(backend, options?.webgpu);
-  if (choice.backend === 'cpu') return { backend: 'cpu', gpu: undefined, sessionOptions: options };
+  if (choice.backend === 'cpu') return { backend: 'cpu', gpu: undefined, sessionOptions: options, why: choice.reason };
   const { gpu } = choice;
   return { backend: 'webgpu', gpu, sessionOptions: { ...options, webgpu: { ...options?.webgpu, device: gpu.device } } };
+}
+
+/** The pack's files; a missing installed pack is downloaded first when `download` asks for it. */
+async function loadPack(options: FaceAnalysisOptions, log: (message: string) => void): Promise<ModelFile[]> {
+  const wanted = options.download;
+  const source = options.models;
+  const bareName = typeof source === 'string' && /^[A-Za-z0-9_.-]+$/.test(source);
+  if (!wanted || !bareName) return loadModelFiles(source);
+  try {
+    return await loadModelFiles(source);
+  } catch (error) {
+    if (!(error instanceof ModelPackError)) throw error;
+  }
+  const settings: PackDownloadOptions = wanted === true ? {} : wanted;
+  const downloader = settings.downloader ?? registeredPackDownloader();
+  if (!downloader) {
+    throw new PipelineOptionError('download', "no pack downloader in this build: import FaceAnalysis from 'insightgpu' under Node, or pass download: { downloader }");
+  }
+  const { downloader: _unused, ...rest } = settings;
+  const dir = await downloader(source, { ...rest, onProgress: rest.onProgress ?? progressLines(log) });
+  log(`download_path: ${dir}`);
+  return loadModelFiles(dir);
 }

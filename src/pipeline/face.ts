@@ -6,14 +6,23 @@ import type { Pose } from './pose.js';
  * [x, y] or [x, y, z] rows, InsightFace's field names; fields the pack lacks are omitted.
  */
 export interface FaceRecord {
+  /** [x1, y1, x2, y2] in image pixels. */
   bbox: number[];
+  /** The 5 keypoints (eyes, nose, mouth corners) as [x, y] rows. */
   kps?: number[][];
+  /** The detector's score. */
   det_score: number;
+  /** 106 [x, y] points (2d106det). */
   landmark_2d_106?: number[][];
+  /** 68 [x, y, z] points (1k3d68). */
   landmark_3d_68?: number[][];
+  /** [pitch, yaw, roll] in degrees, from the 68 points. */
   pose?: number[];
+  /** 0 female, 1 male (genderage). */
   gender?: number;
+  /** Age in years (genderage). */
   age?: number;
+  /** The recognizer's embedding, not normalised. */
   embedding?: number[];
 }
 
@@ -23,16 +32,28 @@ export interface FaceRecord {
  * kps 5×2, landmark_2d_106 106×2, landmark_3d_68 68×3.
  */
 export class Face {
+  /** The 5 keypoints, flat 5×2. */
   kps: Float32Array | undefined;
+  /** The recognizer's embedding (512 for w600k_r50), not normalised. */
   embedding: Float32Array | undefined;
+  /** 106 points, flat 106×2. */
   landmark_2d_106: Float32Array | undefined;
+  /** 68 points, flat 68×3. */
   landmark_3d_68: Float32Array | undefined;
+  /** Pitch, yaw and roll in degrees, from the 68 points. */
   pose: Pose | undefined;
+  /** 0 female, 1 male. */
   gender: number | undefined;
+  /** Age in years. */
   age: number | undefined;
   /** Outputs of models other than the five standard ones (e.g. `landmark_2d_98`, `attribute_7`), by taskname. */
   readonly extra = new Map<string, Float32Array>();
 
+  /**
+   * @param bbox - [x1, y1, x2, y2] in image pixels.
+   * @param kps - The 5 keypoints, flat 5×2, when the detector gives them.
+   * @param det_score - The detector's score.
+   */
   constructor(readonly bbox: Float32Array, kps: Float32Array | undefined, readonly det_score: number) {
     this.kps = kps;
   }

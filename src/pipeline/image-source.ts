@@ -8,17 +8,53 @@ import type { BrowserImageSource } from './decode-browser.js';
  */
 export type ImageInput = BgrImage | RawImage | string | Uint8Array | ArrayBuffer | BrowserImageSource;
 
+/**
+ * The sharp-based decoder, behind a computed specifier: bundlers then leave it (and sharp, libvips and
+ * detect-libc behind it) out of browser bundles, where paths and encoded bytes are decoded by the page instead.
+ */
+async function nodeDecoder(): Promise<typeof import('./decode-node.js')> {
+  const moduleName = './decode-node.js';
+  return (await import(/* @vite-ignore */ moduleName)) as typeof import('./decode-node.js');
+}
+
+function isNode(): boolean {
+  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof p?.versions?.node === 'string';
+}
+
+/** In a browser a string is a URL: its bytes are fetched and decoded by the browser. */
+async function fetchBytes(url: string): Promise<Uint8Array> {
+  const response = await fetch(url).catch((error: unknown) => { throw new ImageError(`fetch failed: ${String(error)}`, url, { cause: error }); });
+  if (!response.ok) throw new ImageError(`HTTP ${response.status}`, url);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/** Encoded bytes in a browser: the browser's own decoder (createImageBitmap), read back through a canvas. */
+async function decodeBytesInBrowser(bytes: Uint8Array): Promise<BgrImage> {
+  if (typeof createImageBitmap !== 'function') throw new ImageError('this environment has no createImageBitmap to decode bytes with', '<bytes>');
+  const bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>])).catch((error: unknown) => {
+    throw new ImageError(`the browser cannot decode these bytes: ${String(error)}`, '<bytes>', { cause: error });
+  });
+  const { decodeBrowserImage } = await import('./decode-browser.js');
+  try {
+    return decodeBrowserImage(bitmap);
+  } finally {
+    bitmap.close();
+  }
+}
+
 /** Turns any accepted input into the pipeline's BGR image. */
 export async function loadImage(input: ImageInput): Promise<BgrImage> {
   if (typeof input === 'string') {
     if (input.length === 0) throw new ImageError('empty path');
-    const { decodeImageNode } = await import('./decode-node.js');
-    return decodeImageNode(input);
+    if (!isNode()) return loadImage(await fetchBytes(input));
+    return (await nodeDecoder()).decodeImageNode(input);
   }
   if (input instanceof ArrayBuffer) return loadImage(new Uint8Array(input));
   if (input instanceof Uint8Array) {
-    const { decodeImageNode } = await import('./decode-node.js');
-    return decodeImageNode(input, '<bytes>');
+    if (input.length === 0) throw new ImageError('no bytes', '<bytes>');
+    if (!isNode()) return decodeBytesInBrowser(input);
+    return (await nodeDecoder()).decodeImageNode(input, '<bytes>');
   }
   if (isRawImage(input)) return fromRawImage(input);
   if (isBgrImage(input)) return input;

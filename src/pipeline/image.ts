@@ -5,18 +5,26 @@ import { ImageError } from './errors.js';
  * BGR. Every stage (letterbox, warps, drawing) works on this layout so the arithmetic can follow OpenCV exactly.
  */
 export interface BgrImage {
+  /** Width in pixels. */
   readonly width: number;
+  /** Height in pixels. */
   readonly height: number;
+  /** Pixels as B, G, R bytes, row-major, rows tightly packed. */
   readonly data: Uint8Array;
 }
 
+/** Channel order of raw pixels. */
 export type PixelFormat = 'rgb' | 'bgr' | 'rgba' | 'bgra' | 'gray';
 
 /** Raw pixels in memory (e.g. a decoded video frame, an ImageData's `data`). Rows are tightly packed unless `stride` says otherwise. */
 export interface RawImage {
+  /** The pixels' bytes. */
   readonly data: Uint8Array | Uint8ClampedArray;
+  /** Width in pixels. */
   readonly width: number;
+  /** Height in pixels. */
   readonly height: number;
+  /** Channel order. */
   readonly format: PixelFormat;
   /** Bytes per row; defaults to width × channels. */
   readonly stride?: number;
@@ -27,6 +35,7 @@ export const MAX_IMAGE_PIXELS = 0x3fff * 0x3fff;
 
 const CHANNELS: Readonly<Record<PixelFormat, number>> = { rgb: 3, bgr: 3, rgba: 4, bgra: 4, gray: 1 };
 
+/** Refuses sizes that are empty, not integral or above MAX_IMAGE_PIXELS, with an ImageError. */
 export function checkImageSize(width: number, height: number, source?: string): void {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new ImageError(`size ${width}×${height} is empty or not integral`, source);
@@ -34,6 +43,7 @@ export function checkImageSize(width: number, height: number, source?: string): 
   if (width * height > MAX_IMAGE_PIXELS) throw new ImageError(`${width}×${height} exceeds ${MAX_IMAGE_PIXELS} pixels`, source);
 }
 
+/** A width×height BGR image: over `data` when given (checked to be width×height×3 bytes), else zeroed. */
 export function createBgrImage(width: number, height: number, data?: Uint8Array): BgrImage {
   checkImageSize(width, height);
   const pixels = data ?? new Uint8Array(width * height * 3);

@@ -53,3 +53,5 @@ export type { StoredIndexInfo, IndexStoreOptions, IndexStoreFailure } from './id
 export * from './tracking/index.js';
 export { FaceIndex, clusterFaces, FaceIndexError, IndexFormatError, IndexMemoryError, INDEX_MAGIC, INDEX_VERSION } from './identity/index.js';
 export type { FaceIndexOptions, SearchOptions, SearchHit, EmbeddingInput, ClusterOptions, JsonValue, IndexBackend, RowPrecision, GpuSearchStats } from './identity/index.js';
+export { registerPackDownloader } from './pack-download.js';
+export type { PackDownloader, PackDownloadOptions, PackDownloadProgress } from './pack-download.js';

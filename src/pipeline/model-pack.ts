@@ -1,3 +1,4 @@
+import { importNodeBuiltin } from '../core/node-only.js';
 import { ModelPackError } from './errors.js';
 
 /** One model file of a pack: its name (for ordering and reports) and its bytes. */
@@ -27,8 +28,8 @@ export async function loadModelFiles(source: ModelSource): Promise<ModelFile[]> 
       return { name, bytes: b instanceof ArrayBuffer ? new Uint8Array(b) : b };
     });
   }
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
+  const fs = await importNodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises');
+  const path = await importNodeBuiltin<typeof import('node:path')>('node:path');
   const readAll = async (paths: readonly string[]): Promise<ModelFile[]> => {
     const sorted = [...paths].sort(byteOrder);
     return Promise.all(sorted.map(async (p) => {
@@ -52,16 +53,16 @@ export async function loadModelFiles(source: ModelSource): Promise<ModelFile[]> 
 
 /** A path to an existing folder is used as is; a bare name is looked up as an installed InsightFace pack. */
 async function resolvePackFolder(location: string): Promise<string> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
-  const os = await import('node:os');
+  const fs = await importNodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises');
+  const path = await importNodeBuiltin<typeof import('node:path')>('node:path');
+  const os = await importNodeBuiltin<typeof import('node:os')>('node:os');
   const isDir = async (p: string): Promise<boolean> => (await fs.stat(p).catch(() => undefined))?.isDirectory() ?? false;
   if (await isDir(location)) return location;
   if (!location.includes('/') && !location.includes('\\')) {
     const root = process.env['INSIGHTFACE_HOME'] ?? path.join(os.homedir(), '.insightface');
     const installed = path.join(root, 'models', location);
     if (await isDir(installed)) return installed;
-    throw new ModelPackError(`neither a folder nor an installed pack (looked in ${installed}); download it with \`insightgpu fetch-models\``, location);
+    throw new ModelPackError(`neither a folder nor an installed pack (looked in ${installed}); download it with \`insightgpu fetch-models ${location}\` (or FaceAnalysis.create({ models, download: true }))`, location);
   }
   throw new ModelPackError('folder not found', location);
 }

@@ -3,8 +3,11 @@ export type StageKind = 'io' | 'pre' | 'forward' | 'post';
 
 /** Wall time of one stage of one `FaceAnalysis.get` call. */
 export interface StageTiming {
+  /** The stage's name (e.g. 'decode', 'detection forward'). */
   readonly stage: string;
+  /** What the stage does. */
   readonly kind: StageKind;
+  /** Its wall time in milliseconds. */
   readonly ms: number;
 }
 

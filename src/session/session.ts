@@ -10,9 +10,11 @@ import { CpuBackend } from '../backends/cpu/backend.js';
 import { optimizeGraph } from '../graph/optimize.js';
 import { GpuTensor, Tensor } from '../core/tensor.js';
 
+/** How InferenceSession.create picks its backend and what it records. */
 export interface SessionOptions {
   /** 'auto' (default): WebGPU on a real GPU adapter when one exists, else the CPU backend. */
   readonly backend?: BackendName;
+  /** Adapter, device and kernel choices of the webgpu backend. */
   readonly webgpu?: WebGpuOptions;
   /** Record per-node timings of each run (see `lastProfile`). */
   readonly profiling?: boolean;
@@ -20,14 +22,19 @@ export interface SessionOptions {
 
 /** Name, element type and declared shape of a model input or output (symbolic dims are strings, unknown ones ''). */
 export interface ValueMetadata {
+  /** The value's name in the graph. */
   readonly name: string;
+  /** Always true (onnxruntime-web's field; this engine has tensors only). */
   readonly isTensor: true;
+  /** Element type, when the file declares it. */
   readonly type: DataType | undefined;
+  /** Declared dims: numbers, symbolic names, '' where unknown. */
   readonly shape: readonly (number | string)[];
 }
 
 /** CPU tensors, or on the webgpu backend GPU-resident ones (see `gpuInput`). */
 export type FeedsType = Readonly<Record<string, Tensor | TensorData | GpuTensor>>;
+/** A run's outputs by name, as CPU tensors. */
 export type ReturnType = Record<string, Tensor>;
 
 /** One run of `InferenceSession.runTogether`: `fetches` defaults to every output. */
@@ -41,15 +48,24 @@ const MAX_CACHED_PLANS = 8;
 
 /** Loads an ONNX model and runs it; shaped like onnxruntime-web's InferenceSession. */
 export class InferenceSession {
+  /** The graph's real inputs (initializers excluded), in declaration order. */
   readonly inputNames: readonly string[];
+  /** The graph's outputs, in declaration order. */
   readonly outputNames: readonly string[];
+  /** Name, type and declared shape of each input. */
   readonly inputMetadata: readonly ValueMetadata[];
+  /** Name, type and declared shape of each output. */
   readonly outputMetadata: readonly ValueMetadata[];
   private readonly plans = new Map<string, Promise<ExecutionPlan>>();
   private lastPlan: ExecutionPlan | undefined;
   private readonly compileLog: CompileTimes[] = [];
   private released = false;
 
+  /**
+   * @param model - The parsed model, after the graph passes.
+   * @param backend - The backend its plans run on.
+   * @param options - The options it was created with.
+   */
   private constructor(readonly model: Model, readonly backend: Backend, private readonly options: SessionOptions) {
     const g = model.graph;
     this.inputNames = g.inputs.map((v) => v.name);
@@ -61,6 +77,9 @@ export class InferenceSession {
     this.outputMetadata = g.outputs.map(meta);
   }
 
+  /**
+   * Parses the ONNX bytes, optimises the graph and compiles it for the chosen backend ('auto' by default).
+   */
   static async create(bytes: Uint8Array | ArrayBuffer, options: SessionOptions = {}): Promise<InferenceSession> {
     const data = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
     return InferenceSession.fromModel(parseModel(data), options);
@@ -84,6 +103,9 @@ export class InferenceSession {
     return this.backend.name;
   }
 
+  /**
+   * Runs the model on `feeds` (every input by name) and returns the outputs, or only those named in `fetches`.
+   */
   async run(feeds: FeedsType, fetches?: readonly string[]): Promise<ReturnType> {
     const { plan, inputs, wanted } = await this.prepareRun(feeds, fetches);
     const results = await plan.run(inputs, wanted);
@@ -246,6 +268,9 @@ export class InferenceSession {
     return this.lastPlan?.peakBytes ?? 0;
   }
 
+  /**
+   * Frees the session's plans and buffers (and a device it acquired itself); the session is unusable afterwards.
+   */
   async release(): Promise<void> {
     this.released = true;
     for (const p of this.plans.values()) (await p.catch(() => undefined))?.dispose();

@@ -71,9 +71,14 @@ describe('insightgpu compare', () => {
 
 describe('insightgpu command line', () => {
   it('rejects bad invocations with a message and a non-zero code', async () => {
-    const missing = await run(['analyze', '--json', path.join(dir, 'x.json'), 'a.jpg']);
+    // Without --models, analyze reads the installed buffalo_l; in an empty InsightFace root the error says how to fetch it.
+    const home = process.env['INSIGHTFACE_HOME'];
+    process.env['INSIGHTFACE_HOME'] = mkdtempSync(path.join(tmpdir(), 'no-packs-'));
+    const missing = await run(['analyze', '--json', path.join(dir, 'x.json'), 'a.jpg']).finally(() => {
+      if (home === undefined) delete process.env['INSIGHTFACE_HOME']; else process.env['INSIGHTFACE_HOME'] = home;
+    });
     assert.equal(missing.code, 1);
-    assert.match(missing.out, /--models/);
+    assert.match(missing.out, /insightgpu fetch-models buffalo_l/);
     const unknown = await run(['analyze', '--model', 'x']);
     assert.equal(unknown.code, 1);
     assert.match(unknown.out, /unknown option/);

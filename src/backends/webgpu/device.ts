@@ -23,7 +23,10 @@ const WANTED_LIMITS = [
 /** Where Debian's chromium puts SwiftShader's Vulkan driver: the CPU adapter tests use when no GPU exists. */
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
-function describe(info: GPUAdapterInfo | undefined): string {
+/** The fields of an adapter's info that name it. */
+type AdapterNaming = Partial<Pick<GPUAdapterInfo, 'vendor' | 'architecture' | 'device' | 'description'>>;
+
+function describe(info: AdapterNaming | undefined): string {
   if (!info) return 'unknown adapter';
   const parts = [info.vendor, info.architecture, info.device, info.description].filter((s) => s && s.length > 0);
   return parts.length > 0 ? [...new Set(parts)].join(' / ') : 'unnamed adapter';
@@ -43,41 +46,87 @@ function isNode(): boolean {
 
 type GpuFactory = () => Promise<GPU>;
 
+type NodeProbe = typeof import('./node-probe.js');
+
+/** The Node-only helpers, behind a computed specifier so browser bundles never see node:child_process. */
+async function nodeProbe(): Promise<NodeProbe> {
+  const moduleName = './node-probe.js';
+  return (await import(/* @vite-ignore */ moduleName)) as NodeProbe;
+}
+
 /** The browser's navigator.gpu, or in Node a fresh Dawn instance (loaded lazily so browser bundles never see it). */
 async function gpuFactory(): Promise<GpuFactory | undefined> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) { const gpu = nav.gpu; return async () => gpu; }
   if (!isNode()) return undefined;
-  // A computed specifier keeps bundlers from resolving (and trying to bundle) the native Node module.
-  const moduleName = 'webgpu';
-  const mod = (await import(/* @vite-ignore */ moduleName)) as { create(flags: string[]): GPU };
+  const probe = await nodeProbe();
+  const mod = (await import(/* @vite-ignore */ probe.resolveWebgpuPackage())) as { create(flags: string[]): GPU };
   // Every kernel here writes its workgroup memory before reading it, so Dawn's zero-initialisation is dead code;
   // on SwiftShader it also makes a shader with workgroup arrays take tens of seconds to compile. Timestamp queries
   // are quantised by default (~65 µs steps on the H200, a browser's guard against timing attacks), which would zero
   // most per-dispatch timings of the profiler; a Node process measuring its own work has nothing to guard.
-  return async () => mod.create(['enable-dawn-features=disable_workgroup_init', 'disable-dawn-features=timestamp_quantization']);
+  return async () => mod.create([...probe.DAWN_FLAGS]);
 }
 
-async function swiftShaderAvailable(): Promise<boolean> {
-  if (!isNode()) return false;
-  const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process!.env;
+function swiftShaderAvailable(probe: NodeProbe): boolean {
+  const env = process.env;
   if (env['VK_ICD_FILENAMES'] || env['VK_DRIVER_FILES']) return false;
-  const fsName = 'node:fs';
-  const fs = (await import(/* @vite-ignore */ fsName)) as { existsSync(p: string): boolean };
-  return fs.existsSync(SWIFTSHADER_ICD);
+  return probe.existsSync(SWIFTSHADER_ICD);
+}
+
+function adapterRequests(options: WebGpuOptions): GPURequestAdapterOptions[] {
+  const preference = options.powerPreference ?? 'high-performance';
+  return options.adapterName
+    ? [{ powerPreference: preference }, { powerPreference: preference === 'high-performance' ? 'low-power' : 'high-performance' }, { forceFallbackAdapter: true }]
+    : [{ powerPreference: preference }];
 }
 
 async function candidates(gpu: GPU, options: WebGpuOptions): Promise<GPUAdapter[]> {
-  const preference = options.powerPreference ?? 'high-performance';
   const found: GPUAdapter[] = [];
-  const tries: GPURequestAdapterOptions[] = options.adapterName
-    ? [{ powerPreference: preference }, { powerPreference: preference === 'high-performance' ? 'low-power' : 'high-performance' }, { forceFallbackAdapter: true }]
-    : [{ powerPreference: preference }];
-  for (const t of tries) {
+  for (const t of adapterRequests(options)) {
     const a = await gpu.requestAdapter(t).catch(() => null);
     if (a && !found.some((f) => describe(f.info) === describe(a.info))) found.push(a);
   }
   return found;
+}
+
+/**
+ * In Node, unless INSIGHTGPU_DEBUG is set or the caller chose a Vulkan driver: what a quiet probe in a child
+ * process says about the adapters, so that no adapter (or only a refused software one) means Dawn never starts
+ * here and prints nothing. 'swiftshader' when the software fallback should be tried directly.
+ */
+async function quietVerdict(options: WebGpuOptions): Promise<'go' | 'swiftshader'> {
+  if (!isNode() || (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu) return 'go';
+  const probe = await nodeProbe();
+  if (probe.debugOutput() || process.env['VK_ICD_FILENAMES'] || process.env['VK_DRIVER_FILES']) return 'go';
+  const { adapters } = await probe.probeAdapters(adapterRequests(options));
+  const usable = adapters.filter((a) => options.allowSoftwareAdapter || !isSoftwareInfo(a));
+  if (usable.length > 0) return 'go';
+  if (options.allowSoftwareAdapter && swiftShaderAvailable(probe)) return 'swiftshader';
+  if (adapters.length > 0) {
+    throw new BackendError('webgpu', `only a software adapter is available (${describe(adapters[0])}); pass allowSoftwareAdapter to use it`);
+  }
+  throw new BackendError('webgpu', 'no GPU adapter: Dawn found no usable device; --verbose or INSIGHTGPU_DEBUG=1 shows why');
+}
+
+function isSoftwareInfo(info: { isFallbackAdapter: boolean } & AdapterNaming): boolean {
+  return info.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|softpipe|software|basic render|warp/i.test(describe(info));
+}
+
+/**
+ * Runs native adapter discovery with the drivers' display-socket complaint silenced (an XDG_RUNTIME_DIR for the
+ * duration, unless one is set or INSIGHTGPU_DEBUG asks for everything), then restores the environment.
+ */
+async function withQuietNativeEnv<T>(run: () => Promise<T>): Promise<T> {
+  if (!isNode() || process.env['XDG_RUNTIME_DIR']) return run();
+  const probe = await nodeProbe();
+  if (probe.debugOutput()) return run();
+  process.env['XDG_RUNTIME_DIR'] = probe.quietNativeEnv(process.env)['XDG_RUNTIME_DIR'];
+  try {
+    return await run();
+  } finally {
+    delete process.env['XDG_RUNTIME_DIR'];
+  }
 }
 
 /**
@@ -94,13 +143,20 @@ export async function acquireDevice(options: WebGpuOptions): Promise<GpuDevice> 
   }
   const factory = await gpuFactory();
   if (!factory) throw new BackendError('webgpu', 'this environment has no WebGPU (navigator.gpu is missing)');
-  let gpu: GPU | undefined = await factory();
-  let adapters = await candidates(gpu, options);
-  if (adapters.length === 0 && options.allowSoftwareAdapter && (await swiftShaderAvailable())) {
-    // No hardware Vulkan driver: point the loader at SwiftShader and ask a fresh Dawn instance.
-    (globalThis as { process?: { env: Record<string, string | undefined> } }).process!.env['VK_ICD_FILENAMES'] = SWIFTSHADER_ICD;
+  const verdict = await quietVerdict(options);
+  let gpu: GPU | undefined;
+  let adapters: GPUAdapter[] = [];
+  if (verdict === 'go') {
     gpu = await factory();
-    adapters = await candidates(gpu, options);
+    const first = gpu;
+    adapters = await withQuietNativeEnv(() => candidates(first, options));
+  }
+  if (adapters.length === 0 && options.allowSoftwareAdapter && isNode() && swiftShaderAvailable(await nodeProbe())) {
+    // No hardware Vulkan driver: point the loader at SwiftShader and ask a fresh Dawn instance.
+    process.env['VK_ICD_FILENAMES'] = SWIFTSHADER_ICD;
+    const second = await factory();
+    gpu = second;
+    adapters = await withQuietNativeEnv(() => candidates(second, options));
   }
   if (adapters.length === 0) throw new BackendError('webgpu', 'no WebGPU adapter was found');
   let adapter = adapters[0]!;

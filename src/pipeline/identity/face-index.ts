@@ -249,13 +249,13 @@ export class FaceIndex {
   /** Node only: write the index to path atomically (temp file + rename). */
   async save(path: string): Promise<void> {
     const bytes = this.toBytes();
-    const { writeFileAtomic } = await import('./index-file-node.js');
+    const { writeFileAtomic } = await indexFileNode();
     await writeFileAtomic(path, bytes);
   }
 
   /** Node only: read an index written by `save`; IndexFormatError when truncated or corrupted. */
   static async load(path: string, options: Omit<FaceIndexOptions, 'dim'> = {}): Promise<FaceIndex> {
-    const { readFileBytes } = await import('./index-file-node.js');
+    const { readFileBytes } = await indexFileNode();
     return FaceIndex.fromBytes(await readFileBytes(path), options);
   }
 
@@ -312,4 +312,10 @@ export class FaceIndex {
     });
     return this.gpu;
   }
+}
+
+/** The Node file helpers, behind a computed specifier so browser bundles hold no Node modules (save/load are Node-only). */
+async function indexFileNode(): Promise<typeof import('./index-file-node.js')> {
+  const moduleName = './index-file-node.js';
+  return (await import(/* @vite-ignore */ moduleName)) as typeof import('./index-file-node.js');
 }

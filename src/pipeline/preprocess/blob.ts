@@ -3,7 +3,9 @@ import type { BgrImage } from '../image.js';
 
 /** Per-model input normalisation: `(pixel − mean) · (1/std)`. */
 export interface Normalisation {
+  /** Subtracted from every pixel value. */
   readonly mean: number;
+  /** Every difference is multiplied by 1/std. */
   readonly std: number;
 }
 

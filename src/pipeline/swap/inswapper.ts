@@ -29,12 +29,15 @@ export interface SwapTarget {
  */
 export type SwapSource = { readonly normed_embedding?: ArrayLike<number> | undefined; readonly embedding?: ArrayLike<number> | undefined } | ArrayLike<number>;
 
+/** How INSwapper.create picks its backend. */
 export interface INSwapperOptions {
   /** 'auto' (default): WebGPU on a real GPU adapter when one exists, else the CPU backend. */
   readonly backend?: BackendName;
+  /** Passed on to the swapper's InferenceSession. */
   readonly sessionOptions?: Omit<SessionOptions, 'backend'>;
 }
 
+/** What INSwapper.get returns. */
 export interface SwapOptions {
   /** true (default): return the whole image with the face pasted in; false: the 128×128 swapped crop and its transform. */
   readonly pasteBack?: boolean;

@@ -1,0 +1,154 @@
+/**
+ * `insightgpu doctor`: what a bug report needs, in one text. Node and OS, whether the optional packages load,
+ * every adapter Dawn offers (asked in a child process, so native messages stay out of the report unless
+ * --verbose), the backend 'auto' picks and why, and each installed pack with the digest status of its files.
+ */
+import { existsSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { chooseBackend } from '../src/backends/choice.js';
+import { probeAdapters, type ProbedAdapter } from '../src/backends/webgpu/node-probe.js';
+import { MODELS, PACKS } from '../models/manifest.js';
+import { readDigestRecord, type DigestRecord } from '../models/fetch/digest-record.js';
+import { hashFile } from '../models/fetch/fetch-common.js';
+import { modelsDirOf, resolveInsightFaceRoot } from '../models/fetch/paths.js';
+
+export const DOCTOR_USAGE = 'insightgpu doctor [--root DIR] [--no-hash]   what a bug report needs (adapters, packages, packs)';
+
+const HELP = `usage: ${DOCTOR_USAGE}
+  Prints Node, OS, the optional packages (sharp, webgpu) and whether they load, every WebGPU adapter with its
+  features and limits, the backend 'auto' picks and why, and the installed packs under DIR/models
+  (default $INSIGHTFACE_HOME, else ~/.insightface) with each file's sha256 held to the manifest or to the
+  digests recorded on first download. --no-hash lists the files without hashing them.`;
+
+/** The limits worth a line in a report: the ones that bound model sizes and kernel shapes. */
+/** Debian chromium's SwiftShader Vulkan driver, the software fallback of --backend webgpu (see acquireDevice). */
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+const REPORTED_LIMITS = [
+  'maxBufferSize', 'maxStorageBufferBindingSize', 'maxStorageBuffersPerShaderStage', 'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupsPerDimension',
+];
+
+async function packageLine(name: string): Promise<string> {
+  const require = createRequire(import.meta.url);
+  let version = '?';
+  try {
+    const entry = require.resolve(name);
+    const manifest = path.join(entry.slice(0, entry.lastIndexOf(`node_modules${path.sep}${name}`) + `node_modules${path.sep}${name}`.length), 'package.json');
+    version = (require(manifest) as { version: string }).version;
+  } catch {
+    return `${name}: not installed (npm install ${name})`;
+  }
+  try {
+    await import(name);
+    return `${name} ${version}: loads`;
+  } catch (error) {
+    return `${name} ${version}: installed but does not load (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
+  }
+}
+
+function adapterLines(a: ProbedAdapter): string[] {
+  const name = [...new Set([a.vendor, a.architecture, a.device, a.description].filter((s) => s))].join(' / ') || 'unnamed adapter';
+  const limits = REPORTED_LIMITS.filter((k) => k in a.limits).map((k) => `${k}=${a.limits[k]}`);
+  return [
+    `  ${name}${a.isFallbackAdapter ? ' (fallback adapter)' : ''}`,
+    `    features: ${a.features.length > 0 ? a.features.join(', ') : 'none'}`,
+    `    limits: ${limits.join(', ')}`,
+  ];
+}
+
+async function adapterSection(verbose: boolean): Promise<string[]> {
+  let probe;
+  try {
+    probe = await probeAdapters([{ powerPreference: 'high-performance' }, { powerPreference: 'low-power' }, { forceFallbackAdapter: true }]);
+  } catch (error) {
+    return [`adapters: not probed (${error instanceof Error ? error.message : String(error)})`];
+  }
+  const lines = [`adapters (Dawn, ${probe.adapters.length} found):`, ...probe.adapters.flatMap(adapterLines)];
+  if (probe.adapters.length === 0) lines.push('  none');
+  if (probe.adapters.length === 0 && !process.env['VK_ICD_FILENAMES'] && existsSync(SWIFTSHADER_ICD)) {
+    // What --backend webgpu falls back to here: the CPU Vulkan driver chromium ships.
+    const soft = await probeAdapters([{ forceFallbackAdapter: false }], { ...process.env, VK_ICD_FILENAMES: SWIFTSHADER_ICD });
+    lines.push(`software adapter for --backend webgpu (${SWIFTSHADER_ICD}):`, ...soft.adapters.flatMap(adapterLines));
+  }
+  if (verbose && probe.stderr.trim()) lines.push('  native messages:', ...probe.stderr.trim().split('\n').map((l) => `    ${l}`));
+  return lines;
+}
+
+async function autoLine(): Promise<string> {
+  const choice = await chooseBackend('auto', undefined);
+  if (choice.backend === 'cpu') return `backend 'auto' picks: cpu (${choice.reason ?? 'no reason given'})`;
+  const line = `backend 'auto' picks: webgpu on ${choice.gpu.description}`;
+  choice.gpu.release();
+  return line;
+}
+
+function expectedDigest(record: DigestRecord | undefined, pack: string, file: string): { sha256: string; from: string } | undefined {
+  const spec = (PACKS as Record<string, { files: readonly { name: string; sha256?: string }[] } | undefined>)[pack];
+  const known = spec?.files.find((f) => f.name === file)?.sha256;
+  if (known) return { sha256: known, from: 'manifest' };
+  const recorded = record?.packs[pack]?.files[file]?.sha256;
+  return recorded ? { sha256: recorded, from: 'recorded' } : undefined;
+}
+
+async function packSection(root: string, hash: boolean): Promise<string[]> {
+  const modelsDir = modelsDirOf(root);
+  const entries = await readdir(modelsDir, { withFileTypes: true }).catch(() => undefined);
+  if (!entries) return [`packs in ${modelsDir}: none (the folder does not exist; \`insightgpu fetch-models buffalo_l\` installs one)`];
+  let record: DigestRecord | undefined;
+  let recordNote = '';
+  try {
+    record = await readDigestRecord(modelsDir);
+  } catch (error) {
+    recordNote = ` (digests.json unreadable: ${error instanceof Error ? error.message : String(error)})`;
+  }
+  const lines = [`packs in ${modelsDir}${recordNote}:`];
+  const singles = new Set(Object.values(MODELS).map((m) => m.file.name));
+  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (entry.isDirectory()) {
+      const files = (await readdir(path.join(modelsDir, entry.name))).filter((f) => f.endsWith('.onnx')).sort();
+      lines.push(`  ${entry.name}: ${files.length} .onnx file(s)`);
+      for (const file of files) lines.push(`    ${await fileStatus(path.join(modelsDir, entry.name, file), expectedDigest(record, entry.name, file), hash)}`);
+    } else if (singles.has(entry.name)) {
+      const recorded = record?.files?.[entry.name]?.sha256;
+      const known = Object.values(MODELS).find((m) => m.file.name === entry.name)?.file.sha256;
+      const expected = known ? { sha256: known, from: 'manifest' } : recorded ? { sha256: recorded, from: 'recorded' } : undefined;
+      lines.push(`  ${await fileStatus(path.join(modelsDir, entry.name), expected, hash)}`);
+    }
+  }
+  if (lines.length === 1) lines.push('  none');
+  return lines;
+}
+
+async function fileStatus(file: string, expected: { sha256: string; from: string } | undefined, hash: boolean): Promise<string> {
+  const name = path.basename(file);
+  if (!hash) return `${name}: ${(await stat(file)).size} bytes (not hashed)`;
+  const { bytes, sha256 } = await hashFile(file);
+  if (!expected) return `${name}: ${bytes} bytes, sha256 ${sha256.slice(0, 12)}… (no digest to hold it to)`;
+  return sha256 === expected.sha256
+    ? `${name}: ${bytes} bytes, sha256 matches the ${expected.from} digest`
+    : `${name}: ${bytes} bytes, sha256 ${sha256.slice(0, 12)}… DIFFERS from the ${expected.from} digest ${expected.sha256.slice(0, 12)}…`;
+}
+
+/** `insightgpu doctor …`: prints the report on stdout; returns the exit code. */
+export async function doctorCommand(argv: readonly string[], version: string): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(`${HELP}\n`); return 0; }
+  const rootAt = argv.indexOf('--root');
+  const root = resolveInsightFaceRoot(rootAt >= 0 ? argv[rootAt + 1] : undefined);
+  const verbose = process.env['INSIGHTGPU_DEBUG'] === '1';
+  const lines = [
+    `insightgpu ${version}`,
+    `node ${process.version} (${process.platform}-${process.arch}, ${os.cpus().length} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB)`,
+    `os: ${os.type()} ${os.release()}${os.version ? ` (${os.version()})` : ''}`,
+    `optional packages: ${await packageLine('sharp')}; ${await packageLine('webgpu')}`,
+    `VK_ICD_FILENAMES=${process.env['VK_ICD_FILENAMES'] ?? '(unset)'}`,
+    ...(await adapterSection(verbose)),
+    await autoLine(),
+    ...(await packSection(root, !argv.includes('--no-hash'))),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}

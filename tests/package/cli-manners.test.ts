@@ -1,0 +1,87 @@
+/**
+ * The CLI as a user meets it on a machine without a GPU: quiet stderr with one line naming the backend and why,
+ * --help on every command the top-level help lists, and `doctor`'s report.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { main } from '../../cli/main.js';
+import { captureOutput } from '../pipeline/capture-output.js';
+import { sharedPath } from '../pipeline/helpers.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const work = mkdtempSync(path.join(tmpdir(), 'insightgpu-cli-manners-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+/** What native code (Dawn, the Vulkan loader and drivers) prints: warnings, source paths, Mesa's XDG complaint. */
+const NATIVE = /Warning:|XDG_RUNTIME_DIR|\.cpp:\d+|libvulkan|Loader Message/;
+
+/** Runs the CLI in a child process (native messages go to fd 2, which only a child's pipe sees). */
+function cli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { cwd: repo, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stderr }));
+  });
+}
+
+describe('insightgpu on a machine without a GPU adapter', () => {
+  // The default environment of a user: no driver chosen, no debug, no XDG_RUNTIME_DIR (as in a container or CI).
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of ['VK_ICD_FILENAMES', 'VK_DRIVER_FILES', 'INSIGHTGPU_DEBUG', 'XDG_RUNTIME_DIR']) delete env[name];
+  const args = ['analyze', '--models', sharedPath('models'), '--det-size', '160', '--json', path.join(work, 'out.json'), sharedPath('images', 't1.jpg')];
+
+  it('keeps native messages off stderr and says once which backend it chose and why', async () => {
+    const { code, stderr } = await cli(args, env);
+    assert.equal(code, 0, stderr);
+    const lines = stderr.split('\n');
+    assert.deepEqual(lines.filter((l) => NATIVE.test(l)), [], stderr);
+    const backend = lines.filter((l) => l.startsWith('backend: '));
+    assert.equal(backend.length, 1, stderr);
+    // Either a hardware adapter was found, or the CPU is used with the reason given.
+    assert.match(backend[0]!, /^backend: (webgpu on .+|cpu \(.+\))$/);
+  });
+
+  it('runs with --verbose too (native messages pass through), naming the backend once', async () => {
+    const { code, stderr } = await cli([...args, '--verbose'], env);
+    assert.equal(code, 0, stderr);
+    assert.equal(stderr.split('\n').filter((l) => l.startsWith('backend: ')).length, 1, stderr);
+  });
+});
+
+describe('insightgpu --help', () => {
+  it('answers on every command the top-level help lists', async () => {
+    const { result, out } = await captureOutput(() => main(['--help']));
+    assert.equal(result, 0);
+    const commands = [...out.matchAll(/^ {2}insightgpu ([a-z][a-z-]*)/gm)].map((m) => m[1]!);
+    for (const expected of ['analyze', 'compare', 'swap', 'fetch-models', 'forge-models', 'doctor']) assert.ok(commands.includes(expected), expected);
+    for (const command of commands) {
+      const help = await captureOutput(() => main([command, '--help']));
+      assert.equal(help.result, 0, `${command} --help`);
+      assert.match(help.out, /usage/i, `${command} --help`);
+    }
+  });
+});
+
+describe('insightgpu doctor', () => {
+  it('reports Node, the optional packages, the adapters, the backend auto picks and each pack file against its digest', async () => {
+    // A pack folder holding a file under a buffalo_l name that is not the real file: its digest must differ.
+    const root = path.join(work, 'root');
+    mkdirSync(path.join(root, 'models', 'buffalo_l'), { recursive: true });
+    copyFileSync(sharedPath('models', 'tiny_genderage.onnx'), path.join(root, 'models', 'buffalo_l', 'genderage.onnx'));
+    const { result, out } = await captureOutput(() => main(['doctor', '--root', root]));
+    assert.equal(result, 0, out);
+    assert.match(out, new RegExp(`^node ${process.version.replace(/\./g, '\\.')} `, 'm'));
+    assert.match(out, /^optional packages: sharp \S+: loads; webgpu \S+: loads$/m);
+    assert.match(out, /^adapters \(Dawn, \d+ found\):$/m);
+    assert.match(out, /^backend 'auto' picks: (webgpu on .+|cpu \(.+\))$/m);
+    assert.match(out, /^ {2}buffalo_l: 1 \.onnx file\(s\)$/m);
+    assert.match(out, /^ {4}genderage\.onnx: \d+ bytes, sha256 [0-9a-f]{12}… DIFFERS from the manifest digest [0-9a-f]{12}…$/m);
+  });
+});
