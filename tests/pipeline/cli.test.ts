@@ -74,7 +74,7 @@ describe('insightgpu command line', () => {
     // Without --models, analyze reads the installed buffalo_l; in an empty InsightFace root the error says how to fetch it.
     const home = process.env['INSIGHTFACE_HOME'];
     process.env['INSIGHTFACE_HOME'] = mkdtempSync(path.join(tmpdir(), 'no-packs-'));
-    const missing = await run(['analyze', '--json', path.join(dir, 'x.json'), 'a.jpg']).finally(() => {
+    const missing = await run(['analyze', '--json', path.join(dir, 'x.json'), sharedPath('images', 't1.jpg')]).finally(() => {
       if (home === undefined) delete process.env['INSIGHTFACE_HOME']; else process.env['INSIGHTFACE_HOME'] = home;
     });
     assert.equal(missing.code, 1);
