@@ -1,3 +1,4 @@
+import { annotateFaces } from './annotate-faces.js';
 import { Face } from './face.js';
 import type { FaceModel } from './face-model.js';
 import type { BgrImage } from './image.js';
@@ -16,6 +17,8 @@ export interface BatchParts {
   readonly threshold: number;
   readonly maxNum: number;
   readonly metric: MaxNumMetric;
+  /** Run each image's heads in one submit (WebGPU; see annotateFaces). */
+  readonly together: boolean;
 }
 
 /**
@@ -28,7 +31,7 @@ export async function analyseImages(parts: BatchParts, inputs: readonly ImageInp
   for (const input of inputs) images.push(await loadImage(input));
   const faces: Face[][] = [];
   for (const image of images) faces.push(await detectFaces(parts, image));
-  for (let i = 0; i < images.length; i++) await annotateFaces(parts, images[i]!, faces[i]!);
+  for (let i = 0; i < images.length; i++) await annotateImage(parts, images[i]!, faces[i]!);
   return faces;
 }
 
@@ -51,12 +54,12 @@ async function detectFaces(parts: BatchParts, image: BgrImage): Promise<Face[]> 
  * The heads of one image's faces. Each image's crops stay one head batch of their own: the GPU pre-processor
  * holds one uploaded image at a time, and keeping the batch sizes of a one-image `get` keeps the results identical.
  */
-async function annotateFaces(parts: BatchParts, image: BgrImage, faces: readonly Face[]): Promise<void> {
+async function annotateImage(parts: BatchParts, image: BgrImage, faces: readonly Face[]): Promise<void> {
   if (faces.length === 0) return;
   const pre = parts.preprocessor;
   await pre.begin?.(image);
   try {
-    for (const model of parts.faceModels) await model.annotate(image, faces, pre);
+    await annotateFaces(parts.faceModels, image, faces, pre, parts.together);
   } finally {
     pre.end?.(image);
   }

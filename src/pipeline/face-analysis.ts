@@ -14,7 +14,7 @@ import type { FaceModel } from './face-model.js';
 import { cloneImage, type BgrImage } from './image.js';
 import { loadImage, type ImageInput } from './image-source.js';
 import { LandmarkModel } from './landmark.js';
-import { runHeadsTogether } from './head-group.js';
+import { annotateFaces } from './annotate-faces.js';
 import { DEFAULT_MAX_HEAD_BATCH, warmHeadBuckets } from './head-model.js';
 import type { Size } from './preprocess/letterbox.js';
 import { checkMaxNum, type MaxNumMetric } from './max-num.js';
@@ -256,10 +256,15 @@ export class FaceAnalysis {
     const metric = options.metric ?? 'default';
     checkMaxNum(maxNum, metric);
     const run = this.queue.then(() => analyseImages({
-      detector: this.detector, faceModels: this.faceModels, preprocessor: this.preprocessor, sizes: this.detSizes, threshold: this.detThresh, maxNum, metric,
+      detector: this.detector, faceModels: this.faceModels, preprocessor: this.preprocessor, sizes: this.detSizes, threshold: this.detThresh, maxNum, metric, together: this.onWebGpu,
     }, inputs));
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Whether the models run on WebGPU (where the heads of an image's faces go in one submit). */
+  private get onWebGpu(): boolean {
+    return this.models.get('detection')!.session.backendName === 'webgpu';
   }
 
   private async analyse(input: ImageInput, maxNum: number, metric: MaxNumMetric, timings: StageTiming[] | undefined): Promise<Face[]> {
@@ -273,14 +278,7 @@ export class FaceAnalysis {
       for (let i = 0; i < det.count; i++) {
         faces.push(new Face(det.boxes.slice(i * 4, i * 4 + 4), det.kps ? det.kps.slice(i * 10, i * 10 + 10) : undefined, det.scores[i]!));
       }
-      const models = faces.length > 0 ? this.faceModels : [];
-      // On WebGPU every crop-based head of every face goes to the GPU as one command buffer with one read-back (the
-      // crops of all heads first); each model writes only its own fields, so the order of running changes nothing.
-      // Stage timings (which wait at each stage's end) and the CPU backend keep one model after another.
-      const together = !timings && this.models.get('detection')!.session.backendName === 'webgpu';
-      const grouped = together ? models.filter((m) => m.headWork) : [];
-      if (grouped.length > 0) await runHeadsTogether(grouped.map((m) => m.headWork!(faces)), pre, image);
-      for (const model of models) if (!grouped.includes(model)) await model.annotate(image, faces, pre, timer);
+      await annotateFaces(this.faceModels, image, faces, pre, !timings && this.onWebGpu, timer);
       return faces;
     } finally {
       pre.end?.(image);
