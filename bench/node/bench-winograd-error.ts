@@ -169,8 +169,8 @@ function chain(size: number): Record<Method, number> {
   const stages: [number, number][] = [[64, 3], [128, 4], [256, 14], [512, 3]];
   let c = 64;
   let s = size;
-  let ref = Float64Array.from(prng.fill(c * s * s, 1));
-  let ys = METHODS.map(() => Float64Array.from(ref));
+  let ref: Float64Array = Float64Array.from(prng.fill(c * s * s, 1));
+  let ys: Float64Array[] = METHODS.map(() => Float64Array.from(ref));
   const conv = (ic: number, oc: number, side: number, input: Float64Array[], refIn: Float64Array): [Float64Array, Float64Array[]] => {
     const p = params(ic, oc, side);
     const w = prng.fill(oc * ic * 9, Math.sqrt(2 / (9 * ic)));

@@ -5,6 +5,8 @@ import type { GpuKernel } from '../kernel/gpu-kernel.js';
 import type { ShapeValues } from '../kernel/shape-values.js';
 import { matmulDispatches } from '../tiled-gemm/gpu.js';
 import { declareBindings, grid } from '../kernel/wgsl.js';
+import { winogradFits } from './winograd.js';
+import { winogradConv } from './winograd-gpu.js';
 
 /**
  * Conv on NCHW activations. Layout choice: the batch is 1 in every model here, so the output's spatial axis is
@@ -18,10 +20,16 @@ import { declareBindings, grid } from '../kernel/wgsl.js';
  * on the fly. All fuse bias, residual and activation.
  */
 export const convGpu: GpuKernel<ConvParams> = {
-  lower({ params: p, inputs, maxWorkgroupsPerDimension, software, shape }) {
+  lower({ params: p, inputs, constants, maxWorkgroupsPerDimension, software, shape }) {
     if (inputs[0]?.type !== 'float32') return undefined;
     const hasBias = inputs[2] !== undefined;
     const ep = epilogueWgsl(p.epilogue, hasBias ? { kind: 'input', index: 2 } : undefined, p.epilogue.residual ? { kind: 'input', index: 3 } : undefined, shape);
+    // Winograd F(2×2, 3×3) for the stride-1 3×3 layers (winograd.ts states the rule): the weight transform needs the
+    // weights at load, and the generic tier keeps the direct kernel its layers share.
+    const weights = constants[1]?.data;
+    if (!shape.generic && weights instanceof Float32Array && winogradFits(p)) {
+      return { kind: 'dispatches', dispatches: [winogradConv(p, weights, ep, { software, maxWorkgroupsPerDimension })] };
+    }
     const [, c, , ] = p.inDims;
     const [, m] = p.outDims;
     // Reflect pads and pad values go through the windowed GEMM, which handles groups too.
