@@ -40,8 +40,11 @@ const BOUND = 1e-4;
 
 describe('Winograd F(2×2, 3×3) conv matches the direct CPU conv', () => {
   after(releaseTestDevice);
+  // Every case in the workgroup-tiled variant (a GPU's); the per-tile one (SwiftShader's own) shares the transforms,
+  // pad reads and epilogue, so it runs on the cases that differ in its indexing: odd planes, a batch, pad modes.
+  const perTile = new Set(['odd plane 7×9, IC 19, OC 21, bias', 'batch 2, OC 40', 'reflect pads (INSwapper)', 'bias + residual + PRelu']);
   for (const [name, opCase] of Object.entries(CASES)) {
-    for (const software of [true, false]) {
+    for (const software of perTile.has(name) ? [true, false] : [false]) {
       test(`${name} (${software ? 'per-tile' : 'workgroup-tiled'} variant)`, async () => {
         assert.ok(loweredShaders(opCase, software, 'specialized').some((s) => s.includes('fn transformInput')), 'lowers to the Winograd kernel');
         const { relError } = await gpuVersusCpu(opCase, software);

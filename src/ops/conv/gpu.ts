@@ -20,15 +20,14 @@ import { winogradConv } from './winograd-gpu.js';
  * on the fly. All fuse bias, residual and activation.
  */
 export const convGpu: GpuKernel<ConvParams> = {
-  lower({ params: p, inputs, constants, maxWorkgroupsPerDimension, software, shape }) {
+  lower({ params: p, inputs, maxWorkgroupsPerDimension, software, shape }) {
     if (inputs[0]?.type !== 'float32') return undefined;
     const hasBias = inputs[2] !== undefined;
     const ep = epilogueWgsl(p.epilogue, hasBias ? { kind: 'input', index: 2 } : undefined, p.epilogue.residual ? { kind: 'input', index: 3 } : undefined, shape);
-    // Winograd F(2×2, 3×3) for the stride-1 3×3 layers (winograd.ts states the rule): the weight transform needs the
-    // weights at load, and the generic tier keeps the direct kernel its layers share.
-    const weights = constants[1]?.data;
-    if (!shape.generic && weights instanceof Float32Array && winogradFits(p)) {
-      return { kind: 'dispatches', dispatches: [winogradConv(p, weights, ep, { software, maxWorkgroupsPerDimension })] };
+    // Winograd F(2×2, 3×3) for the stride-1 3×3 layers (winograd.ts states the rule); the generic tier keeps the
+    // direct kernel its layers share.
+    if (!shape.generic && winogradFits(p)) {
+      return { kind: 'dispatches', dispatches: [winogradConv(p, ep, { software, maxWorkgroupsPerDimension })] };
     }
     const [, c, , ] = p.inDims;
     const [, m] = p.outDims;

@@ -2,11 +2,10 @@ import type { ConvParams } from './params.js';
 import type { EpilogueWgsl } from '../epilogue/gpu.js';
 import type { GpuBinding, GpuDispatch } from '../kernel/gpu-dispatch.js';
 import { declareBindings, grid } from '../kernel/wgsl.js';
-import { F2X2_3X3, winogradWeights } from './winograd.js';
 
 /**
- * Winograd F(2×2, 3×3) conv in one fused kernel (see winograd.ts for the algebra): the weights are transformed
- * once at load (U = G g Gᵀ, a constant binding), each input tile is transformed as it is loaded (V = Bᵀ d B, pads
+ * Winograd F(2×2, 3×3) conv in one fused kernel (see winograd.ts for the algebra): each filter is transformed as
+ * it is loaded into workgroup memory (U = G g Gᵀ, see transformWeights), each input tile likewise (V = Bᵀ d B, pads
  * honoured there), the 16 elementwise products are summed over input channels as 16 GEMMs held in registers, and
  * the output transform Aᵀ M A feeds the conv's fused epilogue (bias, residual, activation) per output pixel.
  *
@@ -21,16 +20,12 @@ const TN = 16;
 const TK = 8;
 const SOFTWARE_WORKGROUP = 64;
 
-/** U laid out [icPadded][16][ocPadded], zero-padded, so the tiled variant loads whole vec4 of channels unchecked. */
-function packedWeights(weights: Float32Array, oc: number, ic: number): { data: Float32Array; ocPadded: number } {
-  const u = winogradWeights(F2X2_3X3, weights, oc, ic);
-  const ocPadded = Math.ceil(oc / TM) * TM;
-  const icPadded = Math.ceil(ic / TK) * TK;
-  const data = new Float32Array(icPadded * 16 * ocPadded);
-  for (let e = 0; e < 16; e++) {
-    for (let o = 0; o < oc; o++) for (let c = 0; c < ic; c++) data[(c * 16 + e) * ocPadded + o] = u[(e * oc + o) * ic + c]!;
-  }
-  return { data, ocPadded };
+/** First line of every Winograd shader, by which plan statistics tell these dispatches from the direct ones. */
+const MARK = '// winograd F(2x2, 3x3)';
+
+/** Whether a dispatch is a Winograd conv's (plan statistics count these layers and their multiplies). */
+export function isWinogradDispatch(d: GpuDispatch): boolean {
+  return d.shader.startsWith(MARK);
 }
 
 /** WGSL reading input channel `ci` at (iy, ix) of the plane at `base`, with the conv's pads (zero, values, reflect). */
@@ -81,6 +76,40 @@ function inputTransform(p: ConvParams): string {
 }`;
 }
 
+/**
+ * U = G g Gᵀ of output channel `oc`'s 3×3 filter for input channel `ci`. Transformed where it is loaded rather
+ * than once at load: U is 16/9 the size of the weights, and uploading it beside the weights the generic tier binds
+ * would double w600k_r50's upload (166 → 352 MiB); per workgroup step it costs 128 threads ~30 adds each against
+ * 32768 multiply-adds.
+ */
+function weightTransform(p: ConvParams): string {
+  const c = p.inDims[1];
+  return `fn transformWeights(oc: u32, ci: u32) -> array<f32, 16> {
+  let base = (oc * ${c}u + ci) * 9u;
+  var t: array<f32, 12>;
+  for (var q = 0u; q < 3u; q++) {
+    let g0 = w[base + q];
+    let g1 = w[base + 3u + q];
+    let g2 = w[base + 6u + q];
+    t[q] = g0;
+    t[3u + q] = 0.5f * (g0 + g1 + g2);
+    t[6u + q] = 0.5f * (g0 - g1 + g2);
+    t[9u + q] = g2;
+  }
+  var u: array<f32, 16>;
+  for (var r = 0u; r < 4u; r++) {
+    let a = t[r * 3u];
+    let b = t[r * 3u + 1u];
+    let c = t[r * 3u + 2u];
+    u[r * 4u] = a;
+    u[r * 4u + 1u] = 0.5f * (a + b + c);
+    u[r * 4u + 2u] = 0.5f * (a - b + c);
+    u[r * 4u + 3u] = c;
+  }
+  return u;
+}`;
+}
+
 /** Y = Aᵀ M A of output channel `oc`'s tile `tile`, each of the ≤ 4 in-range pixels through the epilogue. */
 function outputTransform(p: ConvParams, tilesX: number, tilesPerImage: number): string {
   const [, oc, ho, wo] = p.outDims;
@@ -110,29 +139,30 @@ function outputTransform(p: ConvParams, tilesX: number, tilesPerImage: number): 
 }
 
 /**
- * The dispatch of a Winograd conv (params that pass winogradFits, constant weights). `epilogue` is the conv's
- * fused tail with its bindings (bias, residual, slope), appended after x, U and y.
+ * The dispatch of a Winograd conv (params that pass winogradFits). `epilogue` is the conv's
+ * fused tail with its bindings (bias, residual, slope), appended after x, w and y.
  */
-export function winogradConv(p: ConvParams, weights: Float32Array, epilogue: EpilogueWgsl, options: { readonly software: boolean; readonly maxWorkgroupsPerDimension: number }): GpuDispatch {
+export function winogradConv(p: ConvParams, epilogue: EpilogueWgsl, options: { readonly software: boolean; readonly maxWorkgroupsPerDimension: number }): GpuDispatch {
   const [n, c] = p.inDims;
   const [, oc, ho, wo] = p.outDims;
   const [pt, pl] = p.pads;
   const tilesX = Math.ceil(wo / 2);
   const tilesPerImage = Math.ceil(ho / 2) * tilesX;
   const tiles = n * tilesPerImage;
-  const { data, ocPadded } = packedWeights(weights, oc, c);
   const extra = [...epilogue.bindings, ...(p.padValues ? [{ binding: { kind: 'data', data: p.padValues } as GpuBinding, name: 'padv' }] : [])];
-  const bindings: GpuBinding[] = [{ kind: 'input', index: 0 }, { kind: 'data', data }, { kind: 'output', index: 0 }, ...extra.map((e) => e.binding)];
-  const names = ['x', 'u', 'y', ...extra.map((e) => e.name)];
-  const elements = names.map((name) => (name === 'u' && !options.software ? 'vec4<f32>' : 'f32'));
+  const bindings: GpuBinding[] = [{ kind: 'input', index: 0 }, { kind: 'input', index: 1 }, { kind: 'output', index: 0 }, ...extra.map((e) => e.binding)];
+  const names = ['x', 'w', 'y', ...extra.map((e) => e.name)];
+  const elements = names.map(() => 'f32');
   const tileOrigin = `let img = tile / ${tilesPerImage}u;
   let local = tile % ${tilesPerImage}u;
   let iy0 = i32(local / ${tilesX}u) * 2 - ${pt};
   let ix0 = i32(local % ${tilesX}u) * 2 - ${pl};`;
-  const helpers = `${declareBindings(bindings, names, elements)}
+  const helpers = `${MARK}
+${declareBindings(bindings, names, elements)}
 ${epilogue.fn}
 ${inputReader(p)}
 ${inputTransform(p)}
+${weightTransform(p)}
 ${outputTransform(p, tilesX, tilesPerImage)}`;
   if (options.software) {
     const g = grid(tiles * oc, SOFTWARE_WORKGROUP, options.maxWorkgroupsPerDimension);
@@ -147,7 +177,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var m: array<f32, 16>;
   for (var ci = 0u; ci < ${c}u; ci++) {
     let v = transformInput(img, ci, iy0, ix0);
-    for (var e = 0u; e < 16u; e++) { m[e] += u[(ci * 16u + e) * ${ocPadded}u + oc] * v[e]; }
+    let u = transformWeights(oc, ci);
+    for (var e = 0u; e < 16u; e++) { m[e] += u[e] * v[e]; }
   }
   storeTile(m, oc, tile);
 }
@@ -169,17 +200,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let sn = lid % 4u;
   var acc: array<vec4<f32>, 4>;
   for (var c0 = 0u; c0 < ${c}u; c0 += ${TK}u) {
-    for (var r = 0u; r < ${uVecs / 256}u; r++) {
-      let j = lid + r * 256u;
-      let je = j / ${TK * (TM / 4)}u;
-      let kk = (j / ${TM / 4}u) % ${TK}u;
-      sh[j] = u[((c0 + kk) * 16u + je) * ${ocPadded / 4}u + oc0 / 4u + j % ${TM / 4}u];
-    }
-    if (lid < ${TK * TN}u) {
-      let kk = lid / ${TN}u;
-      let tn = lid % ${TN}u;
+    // Threads 0–127 transform a (channel, filter) pair of weights each, threads 128–255 an (input channel, tile) pair.
+    if (lid < ${TK * TM}u) {
+      let kk = lid / ${TM}u;
+      let ocl = lid % ${TM}u;
+      // Explicitly zeroed: past the last channel or filter these feed the sums, and must be 0 in every K step.
+      var u = array<f32, 16>();
+      if (oc0 + ocl < ${oc}u && c0 + kk < ${c}u) { u = transformWeights(oc0 + ocl, c0 + kk); }
+      for (var ue = 0u; ue < 16u; ue++) { sh[(ue * ${TK}u + kk) * ${TM / 4}u + ocl / 4u][ocl % 4u] = u[ue]; }
+    } else {
+      let kk = (lid - ${TK * TM}u) / ${TN}u;
+      let tn = (lid - ${TK * TM}u) % ${TN}u;
       let tile = tile0 + tn;
-      var v: array<f32, 16>;
+      var v = array<f32, 16>();
       if (tile < ${tiles}u && c0 + kk < ${c}u) {
         ${tileOrigin}
         v = transformInput(img, c0 + kk, iy0, ix0);
@@ -209,5 +242,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   storeTile(m, oc, tile);
 }
 `;
-  return { shader, bindings, workgroups: [g.workgroups[0], g.workgroups[1], ocPadded / TM] };
+  return { shader, bindings, workgroups: [g.workgroups[0], g.workgroups[1], Math.ceil(oc / TM)] };
 }
