@@ -10,6 +10,9 @@ import { webGpuPlanStats } from '../../src/backends/webgpu/plan-stats.js';
 import { optimizeGraph } from '../../src/graph/optimize.js';
 import { specializeGraph } from '../../src/graph/specialize.js';
 import { parseModel } from '../../src/parser/decode-model.js';
+import { ensureReplicas } from '../../models/forge/cache.js';
+import { modelPlanStats } from '../../bench/node/bench-plan-stats.js';
+import { REPLICA_BENCH_MODELS } from '../../bench/node/bench-models.js';
 import { formatRow, PARITY_BOUND } from '../parity/parity.js';
 import { replicaAtSize, runSwapParity, SWAP_REPLICA } from '../parity/swap.js';
 
@@ -26,4 +29,19 @@ test('the INSwapper replica runs its 3×3 convs as Winograd and matches onnxrunt
   // 1e-4 relative (max-abs over max-abs), the project's fp32 bound against onnxruntime.
   assert.deepEqual(rows.filter((r) => !(r.relError <= PARITY_BOUND)).map(formatRow), []);
   assert.equal(rows.length, 1);
+});
+
+// The Winograd layers of the conv-heavy models (forged replicas), pinned so a change to the rule or the lowering that
+// drops them fails here: every stride-1 3×3 conv of ≥ 16 channels, 2.25× fewer multiplies (less the part-filled
+// tiles of odd planes).
+test('w600k_r50 and det_10g plans run their stride-1 3×3 convs as Winograd', async () => {
+  const replicas = await ensureReplicas(['det_10g', 'w600k_r50']);
+  const minimum: Record<string, number> = { w600k_r50: 44, 'det_10g@640': 40 };
+  const models = REPLICA_BENCH_MODELS.filter((m) => m.name in minimum);
+  assert.deepEqual(models.map((m) => m.name).sort(), Object.keys(minimum).sort());
+  for (const model of models) {
+    const { winograd } = modelPlanStats(new Uint8Array(readFileSync(replicas[model.file.replace(/\.onnx$/, '') as keyof typeof replicas])), model, false);
+    assert.ok(winograd.layers >= minimum[model.name]!, `${model.name}: ${winograd.layers} Winograd layers`);
+    assert.ok(winograd.directMacs / winograd.multiplies >= 2.15, `${model.name}: ${winograd.directMacs} MACs → ${winograd.multiplies} multiplies`);
+  }
 });
