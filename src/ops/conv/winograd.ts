@@ -6,7 +6,7 @@ import type { ConvParams } from './params.js';
  * channels, the elementwise product becomes (m+2)² independent GEMMs (M = output channels, N = tiles, K = input
  * channels) with (m+2)² multiplies per m² outputs instead of 9 per output: 2.25× fewer for F(2×2), 4× for F(4×4).
  *
- * This module holds the transform matrices, the weight transform done once at load, the selection rule and a
+ * This module holds the transform matrices, the weight transform U = G g Gᵀ, the selection rule and a
  * float32 CPU reference that rounds as a GPU does (every transform sum rounded to f32, products accumulated in
  * f32), which bench/node/bench-winograd-error.ts uses to measure the error at full layer sizes.
  */
