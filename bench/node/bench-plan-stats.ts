@@ -55,10 +55,11 @@ export async function benchPlanStats(argv: readonly string[]): Promise<number> {
     [{ name: 'inswapper_w128', file: 'inswapper_w128_seed1.onnx', input: 'target', dims: [1, 3, 128, 128] }, resolve(HERE, '../../../shared/swap/inswapper_w128_seed1.onnx')],
   ];
   const rows = files.map(([m, file]) => modelPlanStats(new Uint8Array(readFileSync(file)), m, values.software));
-  const table = [['model', 'steps', 'cpu', 'dispatches gen/spec', 'pipelines gen/spec', 'padded MACs gen/spec %', 'split-K MiB', 'upload MiB', 'in/out KiB per run', 'activations MiB'],
+  const table = [['model', 'steps', 'cpu', 'dispatches gen/spec', 'pipelines gen/spec', 'padded MACs gen/spec %', 'split-K MiB', 'upload MiB', 'in/out KiB per run', 'activations MiB', 'winograd layers', 'winograd GMAC direct→mul'],
     ...rows.map((r) => [r.model, String(r.steps), String(r.cpuSteps), `${r.generic.dispatches}/${r.specialized.dispatches}`, `${r.generic.pipelines}/${r.specialized.pipelines}`,
       `${pct(r.generic.paddedMacFraction)}/${pct(r.specialized.paddedMacFraction)}`,
-      mib(Math.max(r.generic.scratchBytes, r.specialized.scratchBytes)), mib(r.uploadedBytes), `${(r.inputBytesPerRun / 1024).toFixed(0)}/${(r.readBackBytesPerRun / 1024).toFixed(1)}`, mib(r.activationBytes)])];
+      mib(Math.max(r.generic.scratchBytes, r.specialized.scratchBytes)), mib(r.uploadedBytes), `${(r.inputBytesPerRun / 1024).toFixed(0)}/${(r.readBackBytesPerRun / 1024).toFixed(1)}`, mib(r.activationBytes),
+      String(r.winograd.layers), `${(r.winograd.directMacs / 1e9).toFixed(2)}→${(r.winograd.multiplies / 1e9).toFixed(2)}`])];
   const widths = table[0]!.map((_, k) => Math.max(...table.map((r) => r[k]!.length)));
   console.log(`WebGPU plan statistics (${values.software ? 'software' : 'GPU'} kernel variants; counted from the lowering, no device)`);
   table.forEach((r, i) => { console.log(r.map((c, k) => (k === 0 ? c.padEnd(widths[k]!) : c.padStart(widths[k]!))).join('  ')); if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  ')); });

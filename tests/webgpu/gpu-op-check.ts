@@ -8,6 +8,7 @@ import { ShapeValues } from '../../src/ops/kernel/shape-values.js';
 import type { Attribute, DataType, Node, TensorData } from '../../src/core/ir.js';
 import { elementCount } from '../../src/core/ir.js';
 import type { PlannedStep, StaticGraph } from '../../src/graph/specialize.js';
+import type { GpuLowering } from '../../src/ops/kernel/gpu-kernel.js';
 import { acquireDevice, type GpuDevice } from '../../src/backends/webgpu/device.js';
 import { PipelineCache } from '../../src/backends/webgpu/pipeline-cache.js';
 import { WebGpuPlan } from '../../src/backends/webgpu/plan.js';
@@ -121,9 +122,20 @@ export async function gpuVersusCpu(c: OpCase, software?: boolean, kernels: 'spec
  * then runs the CPU reference, which gpuVersusCpu cannot tell from a kernel). Checks that a new kernel really runs.
  */
 export function loweringKind(c: OpCase, software: boolean, kernels: 'specialized' | 'generic'): 'dispatches' | 'alias' | 'cpu' {
+  const lowered = lowerCase(c, software, kernels);
+  return lowered === undefined ? 'cpu' : lowered.kind;
+}
+
+/** The WGSL texts the op's kernel lowers the case to (empty when it declines or aliases), to tell kernel variants apart. */
+export function loweredShaders(c: OpCase, software: boolean, kernels: 'specialized' | 'generic'): string[] {
+  const lowered = lowerCase(c, software, kernels);
+  return lowered?.kind === 'dispatches' ? lowered.dispatches.map((d) => d.shader) : [];
+}
+
+function lowerCase(c: OpCase, software: boolean, kernels: 'specialized' | 'generic'): GpuLowering | undefined {
   const module = findOpModule(c.op)!;
   const kernel = findGpuKernel(c.op);
-  if (!kernel) return 'cpu';
+  if (!kernel) return undefined;
   const names = c.inputs.map((v, i) => (v ? `in${i}` : ''));
   const node: Node = { index: 0, name: `test_${c.op}`, opType: c.op, domain: '', inputs: names, outputs: ['out0'], attributes: new Map(Object.entries(c.attributes ?? {})) };
   const tensors = c.inputs.map((v, i) => (v ? materialise(v, 1000 + 7919 * i) : undefined));
@@ -131,9 +143,8 @@ export function loweringKind(c: OpCase, software: boolean, kernels: 'specialized
   const constants = tensors.map((t, i) => (t && c.inputs[i]!.constant ? t : undefined));
   const resolved = module.resolve({ node, opset: c.opset ?? 17, inputs, constants });
   const params = c.params ? c.params(resolved.params) : resolved.params;
-  const lowered = kernel.lower({
+  return kernel.lower({
     node, params, inputs, outputs: resolved.outputs, constants, maxWorkgroupsPerDimension: 65535, software,
     shape: kernels === 'generic' ? ShapeValues.uniform() : ShapeValues.literal(),
   });
-  return lowered === undefined ? 'cpu' : lowered.kind;
 }

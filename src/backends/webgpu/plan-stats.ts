@@ -5,6 +5,9 @@ import type { KernelTiers } from '../plan.js';
 import { planBuffers } from './buffer-plan.js';
 import { lowerGraph, type TieredDispatches } from './lowering.js';
 import { activationRequests, paddedBytes } from './memory.js';
+import { isWinogradDispatch } from '../../ops/conv/winograd-gpu.js';
+import { winogradMacs } from '../../ops/conv/winograd.js';
+import type { ConvParams } from '../../ops/conv/params.js';
 
 /** What one tier of a WebGPU plan costs, counted from its lowering (no device needed). */
 export interface TierStats {
@@ -40,6 +43,11 @@ export interface PlanStats {
   readonly readBackBytesPerRun: number;
   /** The pooled activation slots. */
   readonly activationBytes: number;
+  /**
+   * Conv layers the specialised tier runs as Winograd F(2×2, 3×3): how many, their MACs in direct form, and the
+   * multiplies of their Winograd form (output tiles past the plane's edge included).
+   */
+  readonly winograd: { readonly layers: number; readonly directMacs: number; readonly multiplies: number };
 }
 
 function tierStats(lowered: readonly (TieredDispatches | undefined)[], pick: (l: TieredDispatches) => readonly GpuDispatch[] | undefined): TierStats {
@@ -83,6 +91,14 @@ export function webGpuPlanStats(graph: StaticGraph, options: { readonly software
       }
     }
   });
+  const winograd = { layers: 0, directMacs: 0, multiplies: 0 };
+  graph.steps.forEach((step, i) => {
+    if (!lowered.dispatches[i]?.specialized?.some(isWinogradDispatch)) return;
+    const macs = winogradMacs(step.params as ConvParams);
+    winograd.layers++;
+    winograd.directMacs += macs.direct;
+    winograd.multiplies += macs.winograd;
+  });
   const bytesOf = (name: string): number => { const t = lowered.types.get(name)!; return elementCount(t.dims) * BYTES_PER_ELEMENT[t.type]; };
   return {
     steps: graph.steps.length,
@@ -93,5 +109,6 @@ export function webGpuPlanStats(graph: StaticGraph, options: { readonly software
     inputBytesPerRun: graph.inputs.reduce((s, v) => s + elementCount(v.type.dims) * BYTES_PER_ELEMENT[v.type.type], 0),
     readBackBytesPerRun: graph.outputs.filter((o) => lowered.roots.get(o)?.kind !== 'const').reduce((s, o) => s + bytesOf(o), 0),
     activationBytes: planBuffers(activationRequests(graph, lowered).requests, graph.steps.length).peakBytes,
+    winograd,
   };
 }

@@ -7,6 +7,8 @@ import { matmulDispatches, type TiledMatmulSpec } from '../tiled-gemm/gpu.js';
 import { im2colTable, kMajorWeights } from './weight-repack.js';
 import { gatherHelper, gatherKind, loadExpression, tileSetup, windowSetup } from './gpu-gather.js';
 import { declareBindings, grid } from '../kernel/wgsl.js';
+import { winogradFits } from './winograd.js';
+import { winogradConv } from './winograd-gpu.js';
 
 /**
  * Conv on NCHW activations. Layout choice: the batch is 1 in every model here, so the output's spatial axis is
@@ -24,6 +26,11 @@ export const convGpu: GpuKernel<ConvParams> = {
     if (inputs[0]?.type !== 'float32') return undefined;
     const hasBias = inputs[2] !== undefined;
     const ep = epilogueWgsl(p.epilogue, hasBias ? { kind: 'input', index: 2 } : undefined, p.epilogue.residual ? { kind: 'input', index: 3 } : undefined, shape);
+    // Winograd F(2×2, 3×3) for the stride-1 3×3 layers (winograd.ts states the rule); the generic tier keeps the
+    // direct kernel its layers share.
+    if (!shape.generic && winogradFits(p)) {
+      return { kind: 'dispatches', dispatches: [winogradConv(p, ep, { software, maxWorkgroupsPerDimension })] };
+    }
     const [, c, , ] = p.inDims;
     const [, m] = p.outDims;
     // Reflect pads and pad values go through the windowed GEMM, which handles groups too.
