@@ -28,19 +28,22 @@ interface Bounds {
 
 // The generic tier runs the tiled kernel on a GPU: its padded-MAC fraction is that of three fixed tile shapes (the
 // direct kernel it replaced padded only to 8 rows), and a model's generic pipelines are up to three per kernel kind.
+// The specialised tier runs the stride-1 3×3 layers as Winograd F(2×2, 3×3) (its multiplies are counted apart, in
+// modelPlanStats' winograd field), so its padded-MAC fraction is that of the remaining GEMM layers (1×1, strided,
+// grouped, fully connected), which pad more; and those layers' split-K is gone with them.
 const BOUNDS: Readonly<Record<string, Bounds>> = {
   // The box scales, score Sigmoids and shortcut AveragePools fold into their convs (9 steps fewer; the pools' 1×1
   // weights spread over 2×2 taps, +0.04 MiB uploaded).
-  'scrfd_2.5g@640': { paddedMacs: [0.317, 0.071], dispatches: [69, 83], pipelines: [5, 67], scratchMiB: 1.0, uploadMiB: 3.3, activationsMiB: 18 },
+  'scrfd_2.5g@640': { paddedMacs: [0.317, 0.228], dispatches: [69, 75], pipelines: [5, 60], scratchMiB: 0.4, uploadMiB: 3.3, activationsMiB: 18 },
   mobilefacenet: { paddedMacs: [0.091, 0.093], dispatches: [51, 53], pipelines: [2, 26], scratchMiB: 0.1, uploadMiB: 3.9, activationsMiB: 2.7 },
   // As scrfd_2.5g; the folded AveragePools spread their 1×1 convs' weights over 2×2 taps (+0.3 MiB uploaded).
-  'det_10g@640': { paddedMacs: [0.146, 0.056], dispatches: [70, 97], pipelines: [5, 74], scratchMiB: 1.1, uploadMiB: 16.6, activationsMiB: 41 },
+  'det_10g@640': { paddedMacs: [0.146, 0.209], dispatches: [70, 79], pipelines: [5, 63], scratchMiB: 0.7, uploadMiB: 16.6, activationsMiB: 41 },
   // 55 steps, Flatten a view (every BatchNormalization folded: 24 into the convs after them, bn2 and the BN1d into the Gemm); split-K
   // (chunks of at least 16 K steps) adds the rest.
-  w600k_r50: { paddedMacs: [0.147, 0.124], dispatches: [54, 95], pipelines: [4, 30], scratchMiB: 0.9, uploadMiB: 166.3, activationsMiB: 6.9 },
-  '1k3d68': { paddedMacs: [0.199, 0.176], dispatches: [56, 81], pipelines: [4, 35], scratchMiB: 0.7, uploadMiB: 115.5, activationsMiB: 6.8 },
+  w600k_r50: { paddedMacs: [0.147, 0.325], dispatches: [54, 58], pipelines: [4, 26], scratchMiB: 0.8, uploadMiB: 166.3, activationsMiB: 6.9 },
+  '1k3d68': { paddedMacs: [0.199, 0.195], dispatches: [56, 71], pipelines: [4, 35], scratchMiB: 0.6, uploadMiB: 115.5, activationsMiB: 6.8 },
   // 238 nodes as 43 steps: fused instance norms, one merged style Gemm, reflect pads in the convs.
-  inswapper_w128: { paddedMacs: [0.163, 0.066], dispatches: [43, 44], pipelines: [9, 28], scratchMiB: 0.1, uploadMiB: 13.6, activationsMiB: 7.0 },
+  inswapper_w128: { paddedMacs: [0.163, 0.458], dispatches: [43, 44], pipelines: [9, 28], scratchMiB: 0.1, uploadMiB: 13.6, activationsMiB: 7.0 },
 };
 
 const MiB = 2 ** 20;

@@ -29,7 +29,9 @@ export const convGpu: GpuKernel<ConvParams> = {
     // Winograd F(2×2, 3×3) for the stride-1 3×3 layers (winograd.ts states the rule); the generic tier keeps the
     // direct kernel its layers share.
     if (!shape.generic && winogradFits(p)) {
-      return { kind: 'dispatches', dispatches: [winogradConv(p, ep, { software, maxWorkgroupsPerDimension })] };
+      const w = constants[1]?.data instanceof Float32Array ? constants[1].data : undefined;
+      const repacked = w ? kMajorWeights(w, 1, p.outDims[1], p.inDims[1], 9) : undefined;
+      return { kind: 'dispatches', dispatches: [winogradConv(p, ep, { software, maxWorkgroupsPerDimension, kMajorWeights: repacked })] };
     }
     const [, c, , ] = p.inDims;
     const [, m] = p.outDims;

@@ -80,17 +80,19 @@ function inputTransform(p: ConvParams): string {
  * U = G g Gᵀ of output channel `oc`'s 3×3 filter for input channel `ci`. Transformed where it is loaded rather
  * than once at load: U is 16/9 the size of the weights, and uploading it beside the weights the generic tier binds
  * would double w600k_r50's upload (166 → 352 MiB); per workgroup step it costs 128 threads ~30 adds each against
- * 32768 multiply-adds.
+ * 32768 multiply-adds. Constant weights are read in the GEMM's K-major order, the copy the generic tier binds.
  */
-function weightTransform(p: ConvParams): string {
+function weightTransform(p: ConvParams, kMajor: boolean): string {
   const c = p.inDims[1];
+  const oc = p.outDims[1];
+  // Tap `tap` (ky·3 + kx) of the filter: ONNX order [oc][ci][tap], or the GEMM's K-major [tap·C + ci][oc].
+  const at = (tap: string): string => (kMajor ? `w[(${tap} * ${c}u + ci) * ${oc}u + oc]` : `w[(oc * ${c}u + ci) * 9u + ${tap}]`);
   return `fn transformWeights(oc: u32, ci: u32) -> array<f32, 16> {
-  let base = (oc * ${c}u + ci) * 9u;
   var t: array<f32, 12>;
   for (var q = 0u; q < 3u; q++) {
-    let g0 = w[base + q];
-    let g1 = w[base + 3u + q];
-    let g2 = w[base + 6u + q];
+    let g0 = ${at('q')};
+    let g1 = ${at('(3u + q)')};
+    let g2 = ${at('(6u + q)')};
     t[q] = g0;
     t[3u + q] = 0.5f * (g0 + g1 + g2);
     t[6u + q] = 0.5f * (g0 - g1 + g2);
@@ -142,7 +144,18 @@ function outputTransform(p: ConvParams, tilesX: number, tilesPerImage: number): 
  * The dispatch of a Winograd conv (params that pass winogradFits). `epilogue` is the conv's
  * fused tail with its bindings (bias, residual, slope), appended after x, w and y.
  */
-export function winogradConv(p: ConvParams, epilogue: EpilogueWgsl, options: { readonly software: boolean; readonly maxWorkgroupsPerDimension: number }): GpuDispatch {
+export function winogradConv(
+  p: ConvParams, epilogue: EpilogueWgsl,
+  options: {
+    readonly software: boolean;
+    readonly maxWorkgroupsPerDimension: number;
+    /**
+     * The constant weights as the GEMM kernels repack them (kMajorWeights): bound instead of the ONNX input, so the
+     * tiers share one uploaded copy.
+     */
+    readonly kMajorWeights?: Float32Array;
+  },
+): GpuDispatch {
   const [n, c] = p.inDims;
   const [, oc, ho, wo] = p.outDims;
   const [pt, pl] = p.pads;
@@ -150,7 +163,8 @@ export function winogradConv(p: ConvParams, epilogue: EpilogueWgsl, options: { r
   const tilesPerImage = Math.ceil(ho / 2) * tilesX;
   const tiles = n * tilesPerImage;
   const extra = [...epilogue.bindings, ...(p.padValues ? [{ binding: { kind: 'data', data: p.padValues } as GpuBinding, name: 'padv' }] : [])];
-  const bindings: GpuBinding[] = [{ kind: 'input', index: 0 }, { kind: 'input', index: 1 }, { kind: 'output', index: 0 }, ...extra.map((e) => e.binding)];
+  const weights: GpuBinding = options.kMajorWeights ? { kind: 'data', data: options.kMajorWeights } : { kind: 'input', index: 1 };
+  const bindings: GpuBinding[] = [{ kind: 'input', index: 0 }, weights, { kind: 'output', index: 0 }, ...extra.map((e) => e.binding)];
   const names = ['x', 'w', 'y', ...extra.map((e) => e.name)];
   const elements = names.map(() => 'f32');
   const tileOrigin = `let img = tile / ${tilesPerImage}u;
@@ -162,7 +176,7 @@ ${declareBindings(bindings, names, elements)}
 ${epilogue.fn}
 ${inputReader(p)}
 ${inputTransform(p)}
-${weightTransform(p)}
+${weightTransform(p, options.kMajorWeights !== undefined)}
 ${outputTransform(p, tilesX, tilesPerImage)}`;
   if (options.software) {
     const g = grid(tiles * oc, SOFTWARE_WORKGROUP, options.maxWorkgroupsPerDimension);
