@@ -52,7 +52,8 @@ const CASES: Record<string, OpCase> = {
   // Three rows, C as [1, N], a residual: generic kernels run this one as a 1×1 conv of three images.
   'Gemm batch 3, transB + C[1,N] + residual + Relu': { op: 'Gemm', attributes: { transB: int(1) }, inputs: [x(3, 20), c(7, 20), c(1, 7), x(3, 7)], params: withEpilogue({ kind: 'unary', unary: { kind: 'Relu', alpha: 0, beta: 0 }, residual: true }) },
   // Few output tiles and a long K: on a real GPU these split K across workgroups and add the partials in a second dispatch.
-  'Conv split-K (7x7 plane, K=1152) + residual + PRelu': { op: 'Conv', attributes: { pads: ints(1, 1, 1, 1) }, inputs: [x(1, 128, 7, 7), c(40, 128, 3, 3), c(40), x(1, 40, 7, 7)], params: withEpilogue({ kind: 'prelu', slope: slope(40), residual: true }) },
+  // Stride 2 keeps this 3×3 conv on the GEMM (stride-1 3×3 layers run as Winograd on the specialised tier).
+  'Conv split-K (stride 2 to a 7x7 plane, K=1152) + residual + PRelu': { op: 'Conv', attributes: { pads: ints(1, 1, 1, 1), strides: ints(2, 2) }, inputs: [x(1, 128, 13, 13), c(40, 128, 3, 3), c(40), x(1, 40, 7, 7)], params: withEpilogue({ kind: 'prelu', slope: slope(40), residual: true }) },
   'Gemm split-K (one row, K=3000) + C[N]': { op: 'Gemm', attributes: { transB: int(1) }, inputs: [x(1, 3000), c(24, 3000), c(24)] },
   'MatMul split-K batched': { op: 'MatMul', inputs: [x(2, 3, 700), x(700, 5)] },
   // 128-row tiles (8 rows per thread), the second tile part-filled.
@@ -142,7 +143,7 @@ describe('WebGPU kernels match their CPU references', () => {
   }
   // The other GEMM variant than the adapter's own (workgroup-tiled on SwiftShader, direct on a real GPU).
   for (const name of ['Conv 3x3 pad 1', 'Conv 3x3 reflect pads', 'Conv 3x3 pad values, grouped', 'Conv 1x1 (vec4 rows)', 'Conv + residual + PRelu', 'Gemm transB + C[N] + PRelu', 'MatMul batched broadcast',
-    'Conv split-K (7x7 plane, K=1152) + residual + PRelu', 'Gemm split-K (one row, K=3000) + C[N]', 'MatMul split-K batched',
+    'Conv split-K (stride 2 to a 7x7 plane, K=1152) + residual + PRelu', 'Gemm split-K (one row, K=3000) + C[N]', 'MatMul split-K batched',
     'Conv 1x1 wide (M=160) + Relu', 'ReduceMean axes [2,3] keepdims (INSwapper)', 'InstanceNormalization fused, per sample + Relu (INSwapper)', 'ReduceMin all axes', 'ReduceMax rows with NaN', 'ReduceLogSumExp long rows']) {
     test(`${name}, other GEMM variant`, async () => {
       const { gpu } = await (await import('./gpu-op-check.js')).testDevice();
