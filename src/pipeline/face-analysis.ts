@@ -11,6 +11,7 @@ import { Face } from './face.js';
 import type { FaceModel } from './face-model.js';
 import { cloneImage, type BgrImage } from './image.js';
 import { loadImage, type ImageInput } from './image-source.js';
+import { FrameImage } from './frames/frame-image.js';
 import { LandmarkModel } from './landmark.js';
 import type { Size } from './preprocess/letterbox.js';
 import { checkMaxNum, type MaxNumMetric } from './max-num.js';
@@ -192,6 +193,8 @@ export class FaceAnalysis {
       return faces;
     } finally {
       pre.end?.(image);
+      // A FrameImage made here from the caller's frame closes its own capture (a video element's); the caller's stays open.
+      if (image !== input && image instanceof FrameImage) image.release();
     }
   }
 

@@ -48,3 +48,8 @@ export type { PasteMask } from './swap/paste-back.js';
 export type { PixelRegion } from './swap/region.js';
 export { FaceIndex, clusterFaces, FaceIndexError, IndexFormatError, INDEX_MAGIC, INDEX_VERSION } from './identity/index.js';
 export type { FaceIndexOptions, SearchOptions, SearchHit, EmbeddingInput, ClusterOptions, JsonValue } from './identity/index.js';
+export { FrameImage } from './frames/frame-image.js';
+export type { ExternalFrameSource } from './frames/frame-image.js';
+export type { BrowserImageSource } from './decode-browser.js';
+export { createFaceAnalysisWorker, FaceAnalysisWorker, WorkerError } from './worker/index.js';
+export type { FaceAnalysisWorkerOptions, WorkerGetOptions, WorkerCreateOptions, WorkerModelsInfo, WorkerReleaseInfo } from './worker/index.js';
