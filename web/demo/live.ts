@@ -1,0 +1,157 @@
+/**
+ * The live page: webcam frames analysed continuously, in a Worker by default, with boxes, track ids (FaceTracker)
+ * and the frame rate, detector ms and heads ms shown. The canvas shows the video itself; only the faces come back
+ * from the analysis.
+ *
+ * URL parameters (used by the Playwright test and `npm run bench:browser -- --video`): pack, backend, det=320,
+ * worker=0|1, track=0|1, modules=detection,genderage (FaceAnalysis's allowedModules), autorun=1 (start at once), frames=N (stop after N frames). The state is on
+ * `window.insightgpuLive`.
+ */
+import type { BackendName } from '../../src/index.js';
+import { isPackName, loadPack } from './model-source.js';
+import { drawFaces, overlayScale } from './overlay.js';
+import { createLiveEngine, type LiveEngine, type LiveFace } from './live-engine.js';
+
+export interface LiveState {
+  state: 'idle' | 'loading' | 'running' | 'stopped' | 'failed';
+  error?: string;
+  where?: 'worker' | 'main-thread';
+  backend?: string;
+  tracking?: boolean;
+  frames: number;
+  /** Frames per second over the run so far (first frame excluded: it compiles the kernels). */
+  fps?: number;
+  /** Per-frame latency of every frame, ms. */
+  latencyMs: number[];
+  detectorMs?: number;
+  headsMs?: number;
+  /** Main-thread tasks over 50 ms seen while running ('longtask' entries), and the longest. */
+  longTasks: number;
+  longestTaskMs: number;
+  /** The track ids drawn on the last frame. */
+  idsDrawn: number[];
+  /** After stop: whether every camera track has ended. */
+  cameraTracksEnded?: boolean;
+}
+
+declare global {
+  interface Window { insightgpuLive: LiveState }
+}
+
+window.insightgpuLive = { state: 'idle', frames: 0, latencyMs: [], longTasks: 0, longestTaskMs: 0, idsDrawn: [] };
+
+const $ = <T extends HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`page element #${id} is missing`);
+  return el as T;
+};
+const params = new URLSearchParams(location.search);
+const update = (patch: Partial<LiveState>): void => { window.insightgpuLive = { ...window.insightgpuLive, ...patch }; };
+
+for (const [param, id] of [['pack', 'live-pack'], ['backend', 'live-backend'], ['det', 'live-det']] as const) {
+  const v = params.get(param);
+  if (v) $<HTMLSelectElement>(id).value = v;
+}
+if (params.get('worker') === '0') $<HTMLInputElement>('live-worker').checked = false;
+if (params.get('track') === '0') $<HTMLInputElement>('live-track').checked = false;
+const frameLimit = Number(params.get('frames') ?? 0);
+const modules = params.get('modules')?.split(',').filter((m) => m.length > 0);
+
+let session: { stream: MediaStream; engine: LiveEngine; running: boolean; observer: PerformanceObserver } | undefined;
+
+function drawFrame(video: HTMLVideoElement, faces: readonly LiveFace[]): number[] {
+  const canvas = $<HTMLCanvasElement>('live-canvas');
+  if (canvas.width !== video.videoWidth) canvas.width = video.videoWidth;
+  if (canvas.height !== video.videoHeight) canvas.height = video.videoHeight;
+  const ctx = canvas.getContext('2d')!;
+  ctx.drawImage(video, 0, 0);
+  const scale = overlayScale(canvas.width, canvas.height);
+  drawFaces(ctx, faces, scale);
+  const ids: number[] = [];
+  ctx.font = `bold ${10 * scale + 6}px sans-serif`;
+  ctx.textBaseline = 'top';
+  for (const face of faces) {
+    if (face.trackId === undefined) continue;
+    ids.push(face.trackId);
+    const [x1, , , y2] = face.bbox as unknown as [number, number, number, number];
+    ctx.fillStyle = 'rgba(0,0,0,0.6)';
+    ctx.fillRect(x1, y2 + 2, ctx.measureText(`#${face.trackId}`).width + 6, 12 * scale + 8);
+    ctx.fillStyle = '#ffe000';
+    ctx.fillText(`#${face.trackId}`, x1 + 3, y2 + 4);
+  }
+  return ids;
+}
+
+async function run(state: NonNullable<typeof session>, video: HTMLVideoElement): Promise<void> {
+  let firstDone = 0;
+  while (state.running) {
+    const result = await state.engine.analyse(video);
+    if (!state.running) break;
+    const idsDrawn = drawFrame(video, result.faces);
+    const frames = window.insightgpuLive.frames + 1;
+    if (frames === 1) firstDone = performance.now();
+    const fps = frames > 1 ? (frames - 1) / ((performance.now() - firstDone) / 1000) : undefined;
+    update({ frames, fps, latencyMs: [...window.insightgpuLive.latencyMs, result.latencyMs], detectorMs: result.detectorMs, headsMs: result.headsMs, idsDrawn });
+    $('live-stats').textContent = `${fps === undefined ? '…' : fps.toFixed(2)} frames/s · detector ${result.detectorMs.toFixed(0)} ms · heads ${result.headsMs.toFixed(0)} ms`
+      + ` · ${result.faces.length} faces · ${state.engine.where}${state.engine.tracking ? ', tracked' : ''}`;
+    if (frameLimit > 0 && frames >= frameLimit) await stop();
+  }
+}
+
+async function start(): Promise<void> {
+  $<HTMLButtonElement>('live-start').disabled = true;
+  update({ state: 'loading', frames: 0, latencyMs: [], longTasks: 0, longestTaskMs: 0, idsDrawn: [], error: undefined, cameraTracksEnded: undefined });
+  try {
+    const pack = $<HTMLSelectElement>('live-pack').value;
+    if (!isPackName(pack)) throw new Error(`unknown pack ${pack}`);
+    $('live-stats').textContent = 'loading models…';
+    const { files } = await loadPack(pack, () => undefined);
+    const engine = await createLiveEngine({
+      files, backend: $<HTMLSelectElement>('live-backend').value as BackendName, detSize: Number($<HTMLSelectElement>('live-det').value),
+      worker: $<HTMLInputElement>('live-worker').checked, track: $<HTMLInputElement>('live-track').checked, modules,
+    });
+    const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
+    const video = $<HTMLVideoElement>('live-video');
+    video.srcObject = stream;
+    await video.play();
+    const observer = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) update({ longTasks: window.insightgpuLive.longTasks + 1, longestTaskMs: Math.max(window.insightgpuLive.longestTaskMs, e.duration) });
+    });
+    observer.observe({ type: 'longtask', buffered: false });
+    session = { stream, engine, running: true, observer };
+    update({ state: 'running', where: engine.where, backend: engine.backend, tracking: engine.tracking });
+    $<HTMLButtonElement>('live-stop').disabled = false;
+    void run(session, video).catch((e: unknown) => fail(e));
+  } catch (e) {
+    fail(e);
+  }
+}
+
+async function stop(): Promise<void> {
+  const s = session;
+  if (!s) return;
+  session = undefined;
+  s.running = false;
+  s.observer.disconnect();
+  for (const t of s.stream.getTracks()) t.stop();
+  $<HTMLVideoElement>('live-video').srcObject = null;
+  await s.engine.release();
+  update({ state: 'stopped', cameraTracksEnded: s.stream.getTracks().every((t) => t.readyState === 'ended') });
+  $<HTMLButtonElement>('live-start').disabled = false;
+  $<HTMLButtonElement>('live-stop').disabled = true;
+  $('live-stats').textContent = `stopped after ${window.insightgpuLive.frames} frames`;
+}
+
+function fail(e: unknown): void {
+  const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  update({ state: 'failed', error: text });
+  const p = document.createElement('p');
+  p.className = 'error';
+  p.textContent = text;
+  $('messages').append(p);
+  $<HTMLButtonElement>('live-start').disabled = false;
+}
+
+$('live-start').addEventListener('click', () => void start());
+$('live-stop').addEventListener('click', () => void stop());
+if (params.get('autorun') === '1') void start();
