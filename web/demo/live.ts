@@ -23,8 +23,9 @@ export interface LiveState {
   fps?: number;
   /** Per-frame latency of every frame, ms. */
   latencyMs: number[];
-  detectorMs?: number;
-  headsMs?: number;
+  /** Detector and heads time of every frame, ms (stage timings of `get`). */
+  detectorMs: number[];
+  headsMs: number[];
   /** Main-thread tasks over 50 ms seen while running ('longtask' entries), and the longest. */
   longTasks: number;
   longestTaskMs: number;
@@ -38,7 +39,7 @@ declare global {
   interface Window { insightgpuLive: LiveState }
 }
 
-window.insightgpuLive = { state: 'idle', frames: 0, latencyMs: [], longTasks: 0, longestTaskMs: 0, idsDrawn: [] };
+window.insightgpuLive = { state: 'idle', frames: 0, latencyMs: [], detectorMs: [], headsMs: [], longTasks: 0, longestTaskMs: 0, idsDrawn: [] };
 
 const $ = <T extends HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -91,7 +92,10 @@ async function run(state: NonNullable<typeof session>, video: HTMLVideoElement):
     const frames = window.insightgpuLive.frames + 1;
     if (frames === 1) firstDone = performance.now();
     const fps = frames > 1 ? (frames - 1) / ((performance.now() - firstDone) / 1000) : undefined;
-    update({ frames, fps, latencyMs: [...window.insightgpuLive.latencyMs, result.latencyMs], detectorMs: result.detectorMs, headsMs: result.headsMs, idsDrawn });
+    update({
+      frames, fps, latencyMs: [...window.insightgpuLive.latencyMs, result.latencyMs],
+      detectorMs: [...window.insightgpuLive.detectorMs, result.detectorMs], headsMs: [...window.insightgpuLive.headsMs, result.headsMs], idsDrawn,
+    });
     $('live-stats').textContent = `${fps === undefined ? '…' : fps.toFixed(2)} frames/s · detector ${result.detectorMs.toFixed(0)} ms · heads ${result.headsMs.toFixed(0)} ms`
       + ` · ${result.faces.length} faces · ${state.engine.where}${state.engine.tracking ? ', tracked' : ''}`;
     if (frameLimit > 0 && frames >= frameLimit) await stop();
@@ -100,7 +104,7 @@ async function run(state: NonNullable<typeof session>, video: HTMLVideoElement):
 
 async function start(): Promise<void> {
   $<HTMLButtonElement>('live-start').disabled = true;
-  update({ state: 'loading', frames: 0, latencyMs: [], longTasks: 0, longestTaskMs: 0, idsDrawn: [], error: undefined, cameraTracksEnded: undefined });
+  update({ state: 'loading', frames: 0, latencyMs: [], detectorMs: [], headsMs: [], longTasks: 0, longestTaskMs: 0, idsDrawn: [], error: undefined, cameraTracksEnded: undefined });
   try {
     const pack = $<HTMLSelectElement>('live-pack').value;
     if (!isPackName(pack)) throw new Error(`unknown pack ${pack}`);
