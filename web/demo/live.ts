@@ -86,6 +86,9 @@ function drawFrame(video: HTMLVideoElement, faces: readonly LiveFace[]): number[
 async function run(state: NonNullable<typeof session>, video: HTMLVideoElement): Promise<void> {
   let firstDone = 0;
   while (state.running) {
+    // A task boundary per frame: on the main thread the analysis is one long chain of microtasks, which would
+    // otherwise hold the page (no paint, no input) for the whole run.
+    await new Promise((resolve) => setTimeout(resolve, 0));
     const result = await state.engine.analyse(video);
     if (!state.running) break;
     const idsDrawn = drawFrame(video, result.faces);
@@ -118,9 +121,7 @@ async function start(): Promise<void> {
     const video = $<HTMLVideoElement>('live-video');
     video.srcObject = stream;
     await video.play();
-    const observer = new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) update({ longTasks: window.insightgpuLive.longTasks + 1, longestTaskMs: Math.max(window.insightgpuLive.longestTaskMs, e.duration) });
-    });
+    const observer = new PerformanceObserver((list) => countLongTasks(list.getEntries()));
     observer.observe({ type: 'longtask', buffered: false });
     session = { stream, engine, running: true, observer };
     update({ state: 'running', where: engine.where, backend: engine.backend, tracking: engine.tracking });
@@ -136,6 +137,8 @@ async function stop(): Promise<void> {
   if (!s) return;
   session = undefined;
   s.running = false;
+  // Entries of the task that just ended are still queued: counted before the observer goes.
+  countLongTasks(s.observer.takeRecords());
   s.observer.disconnect();
   for (const t of s.stream.getTracks()) t.stop();
   $<HTMLVideoElement>('live-video').srcObject = null;
@@ -144,6 +147,10 @@ async function stop(): Promise<void> {
   $<HTMLButtonElement>('live-start').disabled = false;
   $<HTMLButtonElement>('live-stop').disabled = true;
   $('live-stats').textContent = `stopped after ${window.insightgpuLive.frames} frames`;
+}
+
+function countLongTasks(entries: readonly PerformanceEntry[]): void {
+  for (const e of entries) update({ longTasks: window.insightgpuLive.longTasks + 1, longestTaskMs: Math.max(window.insightgpuLive.longestTaskMs, e.duration) });
 }
 
 function fail(e: unknown): void {

@@ -7,6 +7,7 @@ import type { Size } from '../preprocess/letterbox.js';
 import type {
   WireImage, WorkerCreateOptions, WorkerModelsInfo, WorkerReleaseInfo, WorkerReply, WorkerReplyValue, WorkerRequest,
 } from './protocol.js';
+import { PipelineOptionError } from '../errors.js';
 import { rebuildError, WorkerError } from './wire-errors.js';
 import { facesFromWire, facesToWire } from './wire-faces.js';
 
@@ -82,7 +83,7 @@ export class FaceAnalysisWorker {
     worker.addEventListener('error', (event) => client.fail(`the worker failed: ${event.message || 'its script could not be loaded'}`));
     worker.addEventListener('messageerror', () => client.fail('a reply could not be deserialised'));
     const transfer = new Set<ArrayBuffer>();
-    for (const bytes of Object.values(create.models.files)) {
+    for (const bytes of [...Object.values(create.models.files), ...(create.swapper ? [create.swapper] : [])]) {
       const buffer = bytes instanceof ArrayBuffer ? bytes : bytes.buffer;
       if (buffer instanceof ArrayBuffer) transfer.add(buffer);
     }
@@ -132,6 +133,20 @@ export class FaceAnalysisWorker {
     const reply = await this.call({ kind: 'drawOn', image: wire.image, owned: wire.owned, faces: copies, options: { landmarks106: options?.landmarks106 } }, wire.transfer);
     if (reply.kind !== 'drawOn') throw new WorkerError(`unexpected reply '${reply.kind}' to drawOn`);
     return reply.image;
+  }
+
+  /**
+   * Detects the faces of `image` and puts `source`'s identity onto each (INSwapper, paste-back), in the worker: the
+   * faces and the swapped picture come back (moved, not copied). Needs the `swapper` option and a 512-d source
+   * (a Face from a 512-d recognizer, or its embedding); PipelineOptionError otherwise.
+   */
+  async swap(image: ImageInput, source: Face | ArrayLike<number>, options: { readonly maxNum?: number; readonly transfer?: boolean } = {}): Promise<{ faces: Face[]; image: BgrImage }> {
+    const vector = 'det_score' in source ? source.normed_embedding ?? source.embedding : source;
+    if (!vector) throw new PipelineOptionError('source', 'the source face has no embedding (the pack needs a recognition model)');
+    const wire = await postable(image, options.transfer ?? true);
+    const reply = await this.call({ kind: 'swap', image: wire.image, owned: wire.owned, source: Float32Array.from(vector), maxNum: options.maxNum }, wire.transfer);
+    if (reply.kind !== 'swap') throw new WorkerError(`unexpected reply '${reply.kind}' to swap`);
+    return { faces: facesFromWire(reply.faces), image: reply.image };
   }
 
   /**

@@ -17,6 +17,8 @@ export interface WorkerCreateOptions {
   /** For 'auto': accept a software adapter (SwiftShader). */
   readonly allowSoftwareAdapter?: boolean;
   readonly headBatch?: number;
+  /** An INSwapper model (inswapper_128.onnx) for `swap`, on the same backend and device; its buffer is transferred. */
+  readonly swapper?: Uint8Array | ArrayBuffer;
 }
 
 /** An image as it is posted: everything but DOM elements (the client turns those into VideoFrames or ImageBitmaps first). */
@@ -34,6 +36,7 @@ export type WorkerRequest =
   | { readonly id: number; readonly kind: 'prepare'; readonly options: PrepareOptions }
   | { readonly id: number; readonly kind: 'get'; readonly image: WireImage; readonly options: WireGetOptions; readonly owned: boolean }
   | { readonly id: number; readonly kind: 'drawOn'; readonly image: WireImage; readonly faces: readonly WireFace[]; readonly options?: DrawOptions; readonly owned: boolean }
+  | { readonly id: number; readonly kind: 'swap'; readonly image: WireImage; readonly source: Float32Array; readonly maxNum?: number; readonly owned: boolean }
   | { readonly id: number; readonly kind: 'release' };
 
 /** What `create` reports about the pipeline the worker built. */
@@ -59,6 +62,7 @@ export type WorkerReplyValue =
   | { readonly kind: 'prepare'; readonly detSize: readonly (readonly [number, number])[] }
   | { readonly kind: 'get'; readonly faces: readonly WireFace[]; readonly timings?: readonly StageTiming[] }
   | { readonly kind: 'drawOn'; readonly image: BgrImage }
+  | { readonly kind: 'swap'; readonly faces: readonly WireFace[]; readonly image: BgrImage }
   | { readonly kind: 'release'; readonly info: WorkerReleaseInfo };
 
 export type WorkerReply =

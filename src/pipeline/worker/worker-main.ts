@@ -5,6 +5,8 @@
 import { chooseBackend } from '../../backends/choice.js';
 import type { GpuDevice } from '../../backends/webgpu/device.js';
 import { FaceAnalysis } from '../face-analysis.js';
+import { loadImage } from '../image-source.js';
+import { INSwapper } from '../swap/inswapper.js';
 import { PipelineOptionError } from '../errors.js';
 import type { ImageInput } from '../image-source.js';
 import type { StageTiming } from '../stage-timer.js';
@@ -23,6 +25,7 @@ const LOST_WAIT_MS = 5_000;
 
 let app: FaceAnalysis | undefined;
 let gpu: GpuDevice | undefined;
+let swapper: INSwapper | undefined;
 
 /** Closes a frame the client moved here (its own capture, or the caller's when transferred). */
 function closeOwned(image: WireImage, owned: boolean): void {
@@ -41,6 +44,7 @@ async function handle(request: WorkerRequest): Promise<{ value: WorkerReplyValue
     case 'create': {
       if (app) throw new PipelineOptionError('worker', 'create was already called');
       const { models, backend, allowSoftwareAdapter, allowedModules, headBatch } = request.options;
+      const swapperBytes = request.options.swapper;
       const choice = await chooseBackend(backend ?? 'auto', { allowSoftwareAdapter });
       gpu = choice.backend === 'webgpu' ? choice.gpu : undefined;
       try {
@@ -49,7 +53,12 @@ async function handle(request: WorkerRequest): Promise<{ value: WorkerReplyValue
           models, allowedModules, headBatch, backend: choice.backend,
           sessionOptions: gpu ? { webgpu: { device: gpu.device } } : undefined,
         });
+        if (swapperBytes) {
+          swapper = await INSwapper.create(swapperBytes, { backend: choice.backend, sessionOptions: gpu ? { webgpu: { device: gpu.device } } : undefined });
+        }
       } catch (error) {
+        await app?.release();
+        app = undefined;
         gpu?.release();
         gpu = undefined;
         throw error;
@@ -80,11 +89,29 @@ async function handle(request: WorkerRequest): Promise<{ value: WorkerReplyValue
         closeOwned(request.image, request.owned);
       }
     }
+    case 'swap': {
+      try {
+        if (!swapper) throw new PipelineOptionError('swapper', 'this worker was created without a swapper model');
+        // One decode for both: the faces are found and replaced in the same picture.
+        const image = await loadImage(request.image as ImageInput);
+        const faces = await requireApp().get(image, { maxNum: request.maxNum });
+        let out = image;
+        for (const face of faces) out = await swapper.get(out, face, request.source);
+        // A frame with no face comes back as its own pixels.
+        const result = out === image ? { width: image.width, height: image.height, data: image.data.slice() } : out;
+        const wire = facesToWire(faces);
+        return { value: { kind: 'swap', faces: wire.faces, image: result }, transfer: [...wire.transfer, result.data.buffer as ArrayBuffer] };
+      } finally {
+        closeOwned(request.image, request.owned);
+      }
+    }
     case 'release': {
       const hadDevice = gpu !== undefined;
       const device = gpu?.device;
       await app?.release();
       app = undefined;
+      await swapper?.release();
+      swapper = undefined;
       gpu?.release();
       gpu = undefined;
       let deviceLost: string | undefined;
