@@ -50,6 +50,7 @@ describe('the live page on the fake camera', { timeout: 1_200_000 }, () => {
     assert.equal(live.frames, FRAMES);
     assert.ok(live.fps !== undefined && live.fps > 0, `fps ${live.fps}`);
     assert.match(stats, /stopped after 4 frames/);
+    assert.match(live.shown ?? '', /^\d+\.\d\d frames\/s · detector \d+ ms · heads \d+ ms · \d+ faces · worker/);
     assert.equal(live.cameraTracksEnded, true, 'a camera track is still live after stop');
     assert.ok(live.latencyMs.length === FRAMES && live.latencyMs.every((ms) => ms > 0));
     assert.ok(live.detectorMs.length === FRAMES && live.detectorMs.every((ms) => ms > 0));

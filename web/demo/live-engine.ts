@@ -2,7 +2,9 @@
  * What the live page analyses frames with: FaceAnalysis in a Worker (createFaceAnalysisWorker) or on the page's
  * main thread (the comparison the video benchmark makes), optionally behind FaceTracker for track ids.
  */
-import { createFaceAnalysisWorker, FaceAnalysis, type BackendName, type Face, type StageTiming } from '../../src/index.js';
+import {
+  createFaceAnalysisWorker, FaceAnalysis, PipelineOptionError, type BackendName, type BgrImage, type Face, type FaceAnalysisWorker, type StageTiming,
+} from '../../src/index.js';
 
 /** A face as the live page draws it: the Face fields, and a track id when a tracker gave one. */
 export type LiveFace = Face & { readonly trackId?: number; readonly identity?: unknown };
@@ -15,6 +17,8 @@ export interface LiveResult {
   readonly detectorMs: number;
   /** Every head's stages (crops, forward, decoding). */
   readonly headsMs: number;
+  /** In swap mode: the frame with the source identity on every face. */
+  readonly swapped?: BgrImage;
 }
 
 export interface LiveEngine {
@@ -34,6 +38,8 @@ export interface LiveEngineOptions {
   readonly track: boolean;
   /** FaceAnalysis's allowedModules (all when absent). */
   readonly modules?: readonly string[];
+  /** Swap mode (Worker only): the swapper's bytes and the picture whose face `sourceFace` (left to right) is put in. */
+  readonly swap?: { readonly swapper: Uint8Array; readonly sourceImage: ImageBitmap; readonly sourceFace: number };
 }
 
 /** The part of FaceAnalysis (or FaceAnalysisWorker) the page and FaceTracker call. */
@@ -69,6 +75,7 @@ export async function createLiveEngine(options: LiveEngineOptions): Promise<Live
   let source: FaceSource;
   let release: () => Promise<void>;
   let backend: string;
+  if (options.swap) return createSwapEngine(options, options.swap, detSize);
   if (options.worker) {
     const worker = await createFaceAnalysisWorker({ models, backend: options.backend, allowSoftwareAdapter: true, allowedModules: options.modules });
     await worker.prepare({ detSize });
@@ -99,4 +106,33 @@ export async function createLiveEngine(options: LiveEngineOptions): Promise<Live
     },
     release,
   };
+}
+
+/** Swap mode: the Worker finds the faces of each frame and puts the source face's identity onto every one. */
+async function createSwapEngine(options: LiveEngineOptions, swap: NonNullable<LiveEngineOptions['swap']>, detSize: [number, number]): Promise<LiveEngine> {
+  const worker: FaceAnalysisWorker = await createFaceAnalysisWorker({
+    models: { files: options.files }, backend: options.backend, allowSoftwareAdapter: true, allowedModules: options.modules, swapper: swap.swapper,
+  });
+  try {
+    await worker.prepare({ detSize });
+    const faces = (await worker.get(swap.sourceImage)).sort((a, b) => a.bbox[0]! - b.bbox[0]!);
+    const source = faces[swap.sourceFace];
+    if (!source) throw new PipelineOptionError('sourceFace', `face ${swap.sourceFace} asked for, the source picture has ${faces.length}`);
+    return {
+      where: 'worker',
+      backend: worker.info.backend,
+      tracking: false,
+      async analyse(frame) {
+        const started = performance.now();
+        const result = await worker.swap(frame, source);
+        // The swap's stages are not timed one by one: the whole call is the heads' share.
+        const latencyMs = performance.now() - started;
+        return { faces: result.faces, swapped: result.image, latencyMs, detectorMs: 0, headsMs: latencyMs };
+      },
+      release: async () => { await worker.release(); },
+    };
+  } catch (error) {
+    worker.terminate();
+    throw error;
+  }
 }

@@ -5,10 +5,12 @@
  *
  * URL parameters (used by the Playwright test and `npm run bench:browser -- --video`): pack, backend, det=320,
  * worker=0|1, track=0|1, modules=detection,genderage (FaceAnalysis's allowedModules), autorun=1 (start at once), frames=N (stop after N frames). The state is on
- * `window.insightgpuLive`.
+ * `window.insightgpuLive`. Swap mode: mode=swap, source=/images/t1.jpg, sourceFace=0 (left to right), swapwidth=128
+ * (a forged swapper's width when inswapper_128.onnx is not served); it needs a 512-d recognizer (pack packA_r50).
  */
-import type { BackendName } from '../../src/index.js';
-import { isPackName, loadPack } from './model-source.js';
+import type { BackendName, BgrImage } from '../../src/index.js';
+import { DEFAULT_FORGED_SWAPPER_WIDTH, isPackName, loadPack, loadSwapper } from './model-source.js';
+import { drawBgr } from './swap.js';
 import { drawFaces, overlayScale } from './overlay.js';
 import { createLiveEngine, type LiveEngine, type LiveFace } from './live-engine.js';
 
@@ -29,6 +31,8 @@ export interface LiveState {
   /** Main-thread tasks over 50 ms seen while running ('longtask' entries), and the longest. */
   longTasks: number;
   longestTaskMs: number;
+  /** The last status line shown while running (frames/s, detector ms, heads ms). */
+  shown?: string;
   /** The track ids drawn on the last frame. */
   idsDrawn: number[];
   /** After stop: whether every camera track has ended. */
@@ -60,12 +64,13 @@ const modules = params.get('modules')?.split(',').filter((m) => m.length > 0);
 
 let session: { stream: MediaStream; engine: LiveEngine; running: boolean; observer: PerformanceObserver } | undefined;
 
-function drawFrame(video: HTMLVideoElement, faces: readonly LiveFace[]): number[] {
+function drawFrame(video: HTMLVideoElement, faces: readonly LiveFace[], swapped: BgrImage | undefined): number[] {
   const canvas = $<HTMLCanvasElement>('live-canvas');
+  if (swapped) drawBgr(canvas, swapped);
   if (canvas.width !== video.videoWidth) canvas.width = video.videoWidth;
   if (canvas.height !== video.videoHeight) canvas.height = video.videoHeight;
   const ctx = canvas.getContext('2d')!;
-  ctx.drawImage(video, 0, 0);
+  if (!swapped) ctx.drawImage(video, 0, 0);
   const scale = overlayScale(canvas.width, canvas.height);
   drawFaces(ctx, faces, scale);
   const ids: number[] = [];
@@ -91,7 +96,7 @@ async function run(state: NonNullable<typeof session>, video: HTMLVideoElement):
     await new Promise((resolve) => setTimeout(resolve, 0));
     const result = await state.engine.analyse(video);
     if (!state.running) break;
-    const idsDrawn = drawFrame(video, result.faces);
+    const idsDrawn = drawFrame(video, result.faces, result.swapped);
     const frames = window.insightgpuLive.frames + 1;
     if (frames === 1) firstDone = performance.now();
     const fps = frames > 1 ? (frames - 1) / ((performance.now() - firstDone) / 1000) : undefined;
@@ -99,8 +104,10 @@ async function run(state: NonNullable<typeof session>, video: HTMLVideoElement):
       frames, fps, latencyMs: [...window.insightgpuLive.latencyMs, result.latencyMs],
       detectorMs: [...window.insightgpuLive.detectorMs, result.detectorMs], headsMs: [...window.insightgpuLive.headsMs, result.headsMs], idsDrawn,
     });
-    $('live-stats').textContent = `${fps === undefined ? '…' : fps.toFixed(2)} frames/s · detector ${result.detectorMs.toFixed(0)} ms · heads ${result.headsMs.toFixed(0)} ms`
+    const shown = `${fps === undefined ? '…' : fps.toFixed(2)} frames/s · detector ${result.detectorMs.toFixed(0)} ms · heads ${result.headsMs.toFixed(0)} ms`
       + ` · ${result.faces.length} faces · ${state.engine.where}${state.engine.tracking ? ', tracked' : ''}`;
+    $('live-stats').textContent = shown;
+    update({ shown });
     if (frameLimit > 0 && frames >= frameLimit) await stop();
   }
 }
@@ -114,6 +121,7 @@ async function start(): Promise<void> {
     $('live-stats').textContent = 'loading models…';
     const { files } = await loadPack(pack, () => undefined);
     const engine = await createLiveEngine({
+      swap: params.get('mode') === 'swap' ? await swapSource() : undefined,
       files, backend: $<HTMLSelectElement>('live-backend').value as BackendName, detSize: Number($<HTMLSelectElement>('live-det').value),
       worker: $<HTMLInputElement>('live-worker').checked, track: $<HTMLInputElement>('live-track').checked, modules,
     });
@@ -130,6 +138,17 @@ async function start(): Promise<void> {
   } catch (e) {
     fail(e);
   }
+}
+
+/** Swap mode's swapper (served, else forged) and source picture, from the URL parameters. */
+async function swapSource(): Promise<{ swapper: Uint8Array; sourceImage: ImageBitmap; sourceFace: number }> {
+  $('live-stats').textContent = 'loading the swapper…';
+  const width = Number(params.get('swapwidth') ?? DEFAULT_FORGED_SWAPPER_WIDTH);
+  const swapper = await loadSwapper(undefined, width, (text) => { $('live-stats').textContent = text; });
+  const response = await fetch(params.get('source') ?? '/images/t1.jpg');
+  if (!response.ok) throw new Error(`source picture: HTTP ${response.status}`);
+  const sourceImage = await createImageBitmap(await response.blob());
+  return { swapper: swapper.bytes, sourceImage, sourceFace: Number(params.get('sourceFace') ?? 0) };
 }
 
 async function stop(): Promise<void> {

@@ -136,8 +136,8 @@ export class FaceAnalysisWorker {
   }
 
   /**
-   * Detects the faces of `image` and puts `source`'s identity onto each (INSwapper, paste-back), in the worker: the
-   * faces and the swapped picture come back (moved, not copied). Needs the `swapper` option and a 512-d source
+   * Detects the faces of `image` (the detector only: boxes, keypoints and scores) and puts `source`'s identity onto
+   * each (INSwapper, paste-back), in the worker: the faces and the swapped picture come back (moved, not copied). Needs the `swapper` option and a 512-d source
    * (a Face from a 512-d recognizer, or its embedding); PipelineOptionError otherwise.
    */
   async swap(image: ImageInput, source: Face | ArrayLike<number>, options: { readonly maxNum?: number; readonly transfer?: boolean } = {}): Promise<{ faces: Face[]; image: BgrImage }> {

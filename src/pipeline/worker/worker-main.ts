@@ -7,6 +7,7 @@ import type { GpuDevice } from '../../backends/webgpu/device.js';
 import { FaceAnalysis } from '../face-analysis.js';
 import { loadImage } from '../image-source.js';
 import { INSwapper } from '../swap/inswapper.js';
+import { facesFromDetections } from '../scrfd.js';
 import { PipelineOptionError } from '../errors.js';
 import type { ImageInput } from '../image-source.js';
 import type { StageTiming } from '../stage-timer.js';
@@ -94,7 +95,8 @@ async function handle(request: WorkerRequest): Promise<{ value: WorkerReplyValue
         if (!swapper) throw new PipelineOptionError('swapper', 'this worker was created without a swapper model');
         // One decode for both: the faces are found and replaced in the same picture.
         const image = await loadImage(request.image as ImageInput);
-        const faces = await requireApp().get(image, { maxNum: request.maxNum });
+        // The detector alone: INSwapper reads only the keypoints, so the heads would be wasted work here.
+        const faces = facesFromDetections(await requireApp().detector.detect(image, { maxNum: request.maxNum }));
         let out = image;
         for (const face of faces) out = await swapper.get(out, face, request.source);
         // A frame with no face comes back as its own pixels.
