@@ -9,9 +9,9 @@ import {
 
 /** Pack A: the test bed's detector, recognizer and tiny heads. */
 const PACK_A = ['scrfd_2.5g_bnkps.onnx', 'mobilefacenet.onnx', 'tiny_2d106.onnx', 'tiny_3d68.onnx', 'tiny_genderage.onnx'];
-/** Small inputs keep SwiftShader's runs to seconds: t1.jpg scaled to this width, detection at 320×320. */
-const WIDTH = 400;
-const DET_SIZE = [320, 320] as const;
+/** Small inputs keep SwiftShader's runs to seconds: t1.jpg scaled to this width, detection at 256×256. */
+const WIDTH = 320;
+const DET_SIZE = [256, 256] as const;
 /**
  * The detector (letterbox kernel) and one tiny head (batched warp kernel) read the uploaded frame; the recognizer
  * would read it the same way and costs SwiftShader a minute per call, so it is left out.
