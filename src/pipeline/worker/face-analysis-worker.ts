@@ -7,7 +7,7 @@ import type { Size } from '../preprocess/letterbox.js';
 import type {
   WireImage, WorkerCreateOptions, WorkerModelsInfo, WorkerReleaseInfo, WorkerReply, WorkerReplyValue, WorkerRequest,
 } from './protocol.js';
-import { PipelineOptionError } from '../errors.js';
+import { ImageError, PipelineOptionError } from '../errors.js';
 import { rebuildError, WorkerError } from './wire-errors.js';
 import { facesFromWire, facesToWire } from './wire-faces.js';
 
@@ -38,19 +38,19 @@ type Pending = { resolve: (value: WorkerReplyValue) => void; reject: (error: Err
 async function postable(image: ImageInput, transfer: boolean): Promise<{ image: WireImage; transfer: Transferable[]; owned: boolean }> {
   const g = globalThis as Record<string, unknown>;
   const is = (name: string): boolean => typeof g[name] === 'function' && image instanceof (g[name] as abstract new (...a: never[]) => unknown);
-  if (is('HTMLVideoElement')) {
+  if (is('HTMLVideoElement') && typeof VideoFrame !== 'undefined') {
     // The frame the video shows now, without a CPU copy.
     const frame = new VideoFrame(image as HTMLVideoElement);
     return { image: frame, transfer: [frame], owned: true };
   }
-  if (is('HTMLCanvasElement') || is('OffscreenCanvas') || is('HTMLImageElement')) {
+  if (is('HTMLVideoElement') || is('HTMLCanvasElement') || is('OffscreenCanvas') || is('HTMLImageElement')) {
     const bitmap = await createImageBitmap(image as ImageBitmapSource, { premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
     return { image: bitmap, transfer: [bitmap], owned: true };
   }
   if (is('VideoFrame') || is('ImageBitmap')) {
     return { image: image as VideoFrame | ImageBitmap, transfer: transfer ? [image as VideoFrame | ImageBitmap] : [], owned: transfer };
   }
-  if (typeof image === 'string') throw new WorkerError('a path cannot be read in a browser worker; pass the file\'s bytes');
+  if (typeof image === 'string') throw new ImageError('a path cannot be read in a browser worker; pass the file\'s bytes', image);
   const buffers: Transferable[] = [];
   if (transfer) {
     const data = image instanceof ArrayBuffer ? image : image instanceof Uint8Array ? image : isRawImage(image) || isBgrImage(image) ? image.data : undefined;
@@ -72,7 +72,12 @@ export class FaceAnalysisWorker {
   private closed: string | undefined;
   private detSizes: readonly Size[] = [];
 
-  private constructor(private readonly worker: Worker, /** What the worker built (backend, adapter, models). */ public info: WorkerModelsInfo) {}
+  private constructor(private readonly worker: Worker, private built: WorkerModelsInfo) {}
+
+  /** What the worker built: its backend, adapter and models. */
+  get info(): WorkerModelsInfo {
+    return this.built;
+  }
 
   /** Starts the worker and builds the pipeline in it. The model bytes' buffers are moved to the worker. */
   static async create(options: FaceAnalysisWorkerOptions): Promise<FaceAnalysisWorker> {
@@ -90,7 +95,7 @@ export class FaceAnalysisWorker {
     try {
       const reply = await client.call({ kind: 'create', options: create }, [...transfer]);
       if (reply.kind === 'create') {
-        client.info = reply.info;
+        client.built = reply.info;
         client.detSizes = reply.info.detSize;
       }
     } catch (error) {
