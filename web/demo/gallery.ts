@@ -45,7 +45,7 @@ export function renderGallery(box: HTMLElement, table: HTMLTableElement, faces: 
     fig.dataset.faceId = f.id;
     if (pick) {
       fig.classList.add('pickable');
-      fig.title = 'use this face as the swap source';
+      fig.title = 'pick this face (Swap faces: the source; Identify: the face to enrol)';
       fig.classList.toggle('picked', pick.picked === f.crop);
       fig.addEventListener('click', () => pick.onPick(f));
     }

@@ -5,9 +5,12 @@
  * Swap mode (./swap.ts): click a face in the gallery to make it the source, then swap it into the photo shown or a
  * webcam frame; the result can be downloaded as a PNG.
  *
+ * Identify mode (./identify.ts): enrol faces under names, then identify the faces of any photo or webcam frame; the
+ * enrolled faces are kept in IndexedDB across reloads.
+ *
  * URL parameters (used by the Playwright tests): pack=packA|packB|buffalo_l|packA_r50, backend=webgpu|cpu|auto,
  * det=320, thresh=0.5, image=/images/t1.jpg, autorun=1 (load the models and analyse `image` right away),
- * mode=analyse|swap, swapwidth=128 (a forged swapper's width). The state and the last results (in the CLI's JSON
+ * mode=analyse|swap|identify, swapwidth=128 (a forged swapper's width). The state and the last results (in the CLI's JSON
  * format) are on `window.insightgpuDemo`.
  */
 import type { ResultsFile } from '../../cli/results-format.js';
@@ -15,6 +18,7 @@ import type { BackendName } from '../../src/index.js';
 import { adapterLabel, describeAdapter, type AdapterReport } from '../lib/gpu-info.js';
 import { analyse, createPipeline, toResultsFile, type DemoPipeline, type StageTiming } from './analysis.js';
 import { cropFace, renderGallery, type GalleryFace } from './gallery.js';
+import { IdentifyMode, type IdentifyReport } from './identify.js';
 import { DEFAULT_FORGED_SWAPPER_WIDTH, isPackName, isSwapperFileName, loadPack, readOpenedFiles, type LoadedFiles } from './model-source.js';
 import { drawImageWithFaces } from './overlay.js';
 import {
@@ -28,15 +32,16 @@ export interface DemoState {
   models?: { count: number; bytes: number; fromCache: number; loadMs: number; createMs: number; backend: BackendName; forged: string[] };
   results?: ResultsFile;
   timings?: StageTiming[];
-  mode: 'analyse' | 'swap';
+  mode: 'analyse' | 'swap' | 'identify';
   swap: SwapReport;
+  identify: IdentifyReport;
 }
 
 declare global {
   interface Window { insightgpuDemo: DemoState }
 }
 
-window.insightgpuDemo = { state: 'idle', mode: 'analyse', swap: { state: 'idle' } };
+window.insightgpuDemo = { state: 'idle', mode: 'analyse', swap: { state: 'idle' }, identify: { state: 'idle', enrolled: [] } };
 
 const $ = <T extends HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -57,6 +62,7 @@ let openedModels: Record<string, Uint8Array> | undefined;
 let swapSource: GalleryFace | undefined;
 let swapDownloadUrl: string | undefined;
 const swapSession = new SwapSession();
+const identifyMode = new IdentifyMode($<HTMLCanvasElement>('canvas'), (patch) => update({ identify: { ...window.insightgpuDemo.identify, ...patch } }), showMessage);
 
 function update(patch: Partial<DemoState>): void {
   window.insightgpuDemo = { ...window.insightgpuDemo, ...patch };
@@ -159,6 +165,7 @@ async function analyseBitmap(bitmap: ImageBitmap, name: string, quiet = false): 
   current = { name, faces: run.faces.map((f, i) => cropFace(bitmap, f, `${name.slice(0, 12)}#${i + 1}`)) };
   showGallery([...gallery, ...current.faces]);
   photo = { image: bitmap, faces: run.faces, name };
+  identifyMode.showPhoto(photo);
   if (window.insightgpuDemo.swap.state === 'swapped') updateSwap({ state: 'idle' });
   setTargetChoices(run.faces.length);
   renderTimings(run.timings);
@@ -231,11 +238,17 @@ function setMode(mode: DemoState['mode']): void {
   update({ mode });
   for (const input of document.querySelectorAll<HTMLInputElement>('input[name="mode"]')) input.checked = input.value === mode;
   $('swap-panel').hidden = mode !== 'swap';
+  $('identify-panel').hidden = mode !== 'identify';
+  identifyMode.setActive(mode === 'identify');
   refreshSwapControls();
   if (mode === 'swap' && pipeline) void prepareSwapper().catch(() => undefined);
 }
 
 function pickSource(face: GalleryFace): void {
+  if (window.insightgpuDemo.mode === 'identify') {
+    identifyMode.pickGalleryFace(face);
+    return;
+  }
   swapSource = face;
   const canvas = $('swap-source').querySelector('canvas')!;
   const ctx = canvas.getContext('2d')!;
@@ -456,6 +469,10 @@ function exportJson(): void {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
+function modeNamed(name: string): DemoState['mode'] {
+  return name === 'swap' || name === 'identify' ? name : 'analyse';
+}
+
 function applyParams(): void {
   const set = (id: string, param: string): void => {
     const v = params.get(param);
@@ -488,14 +505,17 @@ async function init(): Promise<void> {
   $('keep-faces').addEventListener('click', keepFaces);
   $('export-json').addEventListener('click', exportJson);
   for (const input of document.querySelectorAll<HTMLInputElement>('input[name="mode"]')) {
-    input.addEventListener('change', () => { if (input.checked) setMode(input.value === 'swap' ? 'swap' : 'analyse'); });
+    input.addEventListener('change', () => { if (input.checked) setMode(modeNamed(input.value)); });
   }
   $('swap-run').addEventListener('click', () => { if (photo) void runSwap(photo).catch((e: unknown) => swapFailed('swap failed', e)); });
   $('swap-webcam').addEventListener('click', () => void swapWebcamFrame().catch((e: unknown) => swapFailed('webcam swap failed', e)));
   $('swap-width').addEventListener('change', () => { if (pipeline && window.insightgpuDemo.mode === 'swap') void prepareSwapper().catch(() => undefined); });
   $('canvas').addEventListener('click', pickTargetAt);
+  $('canvas').addEventListener('click', (ev) => identifyMode.pickAt(ev));
   void showSamplePhotos();
-  if (params.get('mode') === 'swap') setMode('swap');
+  const restored = identifyMode.restore();
+  if (params.has('mode')) setMode(modeNamed(params.get('mode')!));
+  await restored;
   if (params.get('autorun') === '1') {
     await loadModels();
     const image = params.get('image');

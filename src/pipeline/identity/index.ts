@@ -5,3 +5,5 @@ export type { ClusterOptions } from './cluster.js';
 export { FaceIndexError, IndexFormatError } from './errors.js';
 export { INDEX_MAGIC, INDEX_VERSION, crc32 } from './index-file.js';
 export type { JsonValue } from './index-file.js';
+export { IndexedDbIndexStore, IndexStoreError, DEFAULT_INDEX_DATABASE } from './index-store-browser.js';
+export type { StoredIndexInfo, IndexStoreOptions, IndexStoreFailure } from './index-store-browser.js';
