@@ -1,14 +1,31 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { FaceAnalysis, loadImage, PipelineOptionError, type MaxNumMetric, type Size } from '../src/pipeline/index.js';
+import { FaceAnalysis, PipelineOptionError, type MaxNumMetric, type Size } from '../src/pipeline/index.js';
 import type { BackendName } from '../src/index.js';
 import { parseDetSizes } from '../src/pipeline/detect-size.js';
-import { lastValue, parseArgs, parseNumberOption } from './args.js';
+import { lastValue, parseArgs, parseNumberOption, type ParsedArgs } from './args.js';
+import { checkDistinctNames, collectImages, decodableSuffixes } from './batch/collect-images.js';
+import { NdjsonResultsFile } from './batch/ndjson-file.js';
+import { createBatchProgress, type BatchProgress } from './batch/progress.js';
+import { isErrorRecord, type ErrorRecord, type RunHeader } from './batch/records.js';
+import { runBatch } from './batch/run-batch.js';
 import { writePng } from './encode-png.js';
-import { faceRecord, type ResultsFile } from './results-format.js';
+import type { ImageRecord, ResultsFile } from './results-format.js';
 
 export const ANALYZE_USAGE = `insightgpu analyze --models DIR --det-size 640|WxH[,WxH…] [--det-thresh 0.5] [--max-num 0]
-                   [--metric default|max] [--backend auto|webgpu|cpu] --json OUT.json [--draw OUTDIR] [--quiet] IMAGE…`;
+                   [--metric default|max] [--backend auto|webgpu|cpu] (--json OUT.json | --ndjson OUT.ndjson [--resume])
+                   [--batch 1] [--concurrency 1] [--draw OUTDIR] [--quiet] PATH…`;
+
+/** What `analyze --help` prints below the usage line. */
+export const ANALYZE_HELP = `  PATH is an image file, or a folder walked recursively for the image types the decoder reads (sorted).
+  --ndjson appends one line per image as soon as it is done: {"image","width","height","faces"} or
+    {"image","error":{"type","message"}}, after a first line with the run's settings. "image" is the file's name,
+    or for a folder's file its path relative to that folder. --resume continues a killed run: it skips the images
+    already in OUT and repairs a torn last line.
+  --json writes the results once, at the end; failed images are listed under "errors".
+  --batch N detects N images, then runs the heads of all their faces; --concurrency N keeps N decodes in flight.
+  Exit codes: 0 every image analysed; 3 some images failed (their error lines are written, a summary goes to
+  stderr; with --resume, failures already in OUT count too); 1 a usage, model or results-file error.`;
 
 export interface AnalyzeOptions {
   readonly models: string;
@@ -17,90 +34,155 @@ export interface AnalyzeOptions {
   readonly maxNum: number;
   readonly metric: MaxNumMetric;
   readonly backend: BackendName;
-  readonly images: readonly string[];
+  /** Image files and folders of images. */
+  readonly paths: readonly string[];
+  /** Results written once at the end, in the golden format (plus "errors" when some images failed). */
+  readonly json?: string;
+  /** Results appended one line per image (see ANALYZE_HELP). */
+  readonly ndjson?: string;
+  /** Continue `ndjson`: skip its images, repair its torn last line. */
+  readonly resume?: boolean;
+  readonly batch?: number;
+  readonly concurrency?: number;
   /** Folder for annotated PNGs. */
   readonly drawDir?: string;
-  /** Called after each image (progress display). */
-  readonly onImage?: (done: number, total: number, image: string) => void;
+  /** Starts a progress display once the images are known (total, and how many a resumed file already holds). */
+  readonly progress?: (total: number, alreadyDone: number) => Promise<BatchProgress | undefined>;
   readonly log?: (message: string) => void;
 }
 
-/** Runs the whole pipeline over the images and returns the results in the golden format. */
-export async function runAnalyze(options: AnalyzeOptions): Promise<ResultsFile> {
+/** What a run did. */
+export interface AnalyzeSummary {
+  /** Images analysed by this run (those a resumed file already held excluded), and their faces. */
+  readonly images: number;
+  readonly faces: number;
+  /** Images skipped because the resumed file holds them. */
+  readonly skipped: number;
+  /** The failed images of the results: this run's, and a resumed file's earlier ones first. */
+  readonly failed: readonly ErrorRecord[];
+}
+
+/** Runs the whole pipeline over the images and writes their results; bad images get error records. */
+export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummary> {
+  let entries = await collectImages(options.paths, await decodableSuffixes());
+  if (options.ndjson) {
+    checkDistinctNames(entries);
+    NdjsonResultsFile.checkNew(options.ndjson, options.resume ?? false);
+  }
   const app = await FaceAnalysis.create({ models: options.models, backend: options.backend, log: options.log });
+  let ndjson: NdjsonResultsFile | undefined;
+  let progress: BatchProgress | undefined;
   try {
     app.prepare({ detThresh: options.detThresh, detSize: options.detSizes });
     const sizes = app.detSize;
-    const file: ResultsFile = {
+    const header: RunHeader = {
       det_size: sizes.length === 1 ? [...sizes[0]!] : sizes.map((s) => [...s]),
       det_thresh: options.detThresh,
       max_num: options.maxNum,
       models: Object.fromEntries([...app.models.values()].map((m) => [m.taskname, m.file])),
-      results: [],
     };
-    if (options.drawDir) await mkdir(options.drawDir, { recursive: true });
-    let done = 0;
-    for (const imagePath of options.images) {
-      const image = await loadImage(imagePath);
-      const faces = await app.get(image, { maxNum: options.maxNum, metric: options.metric });
-      file.results.push({ image: path.basename(imagePath), width: image.width, height: image.height, faces: faces.map(faceRecord) });
-      if (options.drawDir) {
-        const drawn = await app.drawOn(image, faces, { landmarks106: true });
-        const name = path.basename(imagePath).replace(/\.[^.]*$/, '') + '.png';
-        await writePng(drawn, path.join(options.drawDir, name));
-      }
-      options.onImage?.(++done, options.images.length, imagePath);
+    const total = entries.length;
+    const failedBefore: ErrorRecord[] = [];
+    if (options.ndjson) {
+      const opened = NdjsonResultsFile.open(options.ndjson, header, options.resume ?? false);
+      ndjson = opened.out;
+      // Earlier failures count only for images of this run's PATHs (a file may hold other runs' images too).
+      const listed = new Set(entries.map((e) => e.name));
+      failedBefore.push(...opened.failed.filter((f) => listed.has(f.image)));
+      entries = entries.filter((e) => !opened.done.has(e.name));
     }
-    return file;
+    if (options.drawDir) await mkdir(options.drawDir, { recursive: true });
+    progress = await options.progress?.(total, total - entries.length);
+    const results: ImageRecord[] = [];
+    const summary = await runBatch({
+      app, entries, batch: options.batch ?? 1, concurrency: options.concurrency ?? 1, maxNum: options.maxNum, metric: options.metric,
+      onLine: async (line, done) => {
+        ndjson?.append(line);
+        if (!isErrorRecord(line)) results.push(line);
+        if (done && options.drawDir) {
+          const drawn = await app.drawOn(done.image, done.faces, { landmarks106: true });
+          const file = path.join(options.drawDir, line.image.replace(/\.[^./]*$/, '') + '.png');
+          await mkdir(path.dirname(file), { recursive: true });
+          await writePng(drawn, file);
+        }
+        progress?.update(line.image, done?.faces.length ?? 0);
+      },
+    });
+    if (options.json) {
+      const file: ResultsFile & { errors?: ErrorRecord[] } = { ...header, results };
+      if (summary.failed.length > 0) file.errors = [...summary.failed];
+      await mkdir(path.dirname(path.resolve(options.json)), { recursive: true });
+      await writeFile(options.json, JSON.stringify(file));
+    }
+    return { ...summary, failed: [...failedBefore, ...summary.failed], skipped: total - entries.length };
   } finally {
+    progress?.stop();
+    ndjson?.close();
     await app.release();
   }
 }
 
-/** `insightgpu analyze …`: returns the exit code. */
+/** `insightgpu analyze …`: returns the exit code (0 all good, 3 some images failed). */
 export async function analyzeCommand(argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv, ['models', 'det-size', 'det-thresh', 'max-num', 'metric', 'backend', 'json', 'draw'], ['quiet']);
+  const args = parseArgs(argv, ['models', 'det-size', 'det-thresh', 'max-num', 'metric', 'backend', 'json', 'ndjson', 'draw', 'batch', 'concurrency'], ['quiet', 'resume']);
   const models = lastValue(args, 'models');
   if (!models) throw new PipelineOptionError('--models', 'is required (a folder of .onnx files or an installed pack name)');
   const json = lastValue(args, 'json');
-  if (!json) throw new PipelineOptionError('--json', 'is required (where to write the results)');
-  if (args.positional.length === 0) throw new PipelineOptionError('IMAGE', 'give at least one image');
+  const ndjson = lastValue(args, 'ndjson');
+  if (!json && !ndjson) throw new PipelineOptionError('--json', 'or --ndjson is required (where to write the results)');
+  const resume = args.flags.has('resume');
+  if (resume && !ndjson) throw new PipelineOptionError('--resume', 'continues an --ndjson file; give --ndjson');
+  // A resumed run's --json would hold only the images analysed now; the NDJSON file converts to the whole one.
+  if (resume && json) throw new PipelineOptionError('--json', 'cannot go with --resume (convert the NDJSON file instead, see the README)');
+  if (args.positional.length === 0) throw new PipelineOptionError('PATH', 'give at least one image or folder');
   const backend = (lastValue(args, 'backend') ?? 'auto') as BackendName;
   if (!['auto', 'webgpu', 'cpu'].includes(backend)) throw new PipelineOptionError('--backend', `'${backend}' is not auto, webgpu or cpu`);
   const metric = (lastValue(args, 'metric') ?? 'default') as MaxNumMetric;
   if (metric !== 'default' && metric !== 'max') throw new PipelineOptionError('--metric', `'${metric}' is not default or max`);
   const quiet = args.flags.has('quiet');
-  const images = args.positional;
-  const bar = !quiet && images.length > 1 && process.stderr.isTTY ? await createProgressBar(images.length) : undefined;
-  try {
-    const results = await runAnalyze({
-      models,
-      detSizes: parseDetSizes(lastValue(args, 'det-size') ?? '640'),
-      detThresh: parseNumberOption(args, 'det-thresh', 0.5),
-      maxNum: parseNumberOption(args, 'max-num', 0, true),
-      metric,
-      backend,
-      images,
-      drawDir: lastValue(args, 'draw'),
-      onImage: (done, _total, image) => bar?.update(done, { image: path.basename(image) }),
-      log: quiet ? undefined : (m) => { if (!bar) process.stderr.write(`${m}\n`); },
-    });
-    await mkdir(path.dirname(path.resolve(json)), { recursive: true });
-    await writeFile(json, JSON.stringify(results));
-    if (!quiet) {
-      const faces = results.results.reduce((s, r) => s + r.faces.length, 0);
-      bar?.stop();
-      process.stderr.write(`${results.results.length} image(s), ${faces} face(s) → ${json}\n`);
-    }
-    return 0;
-  } finally {
-    bar?.stop();
+  let bar: BatchProgress | undefined;
+  const summary = await runAnalyze({
+    models,
+    detSizes: parseDetSizes(lastValue(args, 'det-size') ?? '640'),
+    detThresh: parseNumberOption(args, 'det-thresh', 0.5),
+    maxNum: parseNumberOption(args, 'max-num', 0, true),
+    metric,
+    backend,
+    paths: args.positional,
+    json,
+    ndjson,
+    resume,
+    batch: countOption(args, 'batch', 1, 1),
+    concurrency: countOption(args, 'concurrency', 1, 0),
+    drawDir: lastValue(args, 'draw'),
+    progress: async (total, alreadyDone) => {
+      if (quiet || total < 2 || !process.stderr.isTTY) return undefined;
+      bar = await createBatchProgress(total, alreadyDone);
+      return bar;
+    },
+    log: quiet ? undefined : (m) => { if (!bar) process.stderr.write(`${m}\n`); },
+  });
+  const outputs = [json, ndjson].filter((f) => f !== undefined).join(' and ');
+  if (!quiet) {
+    const skipped = summary.skipped > 0 ? ` (${summary.skipped} already in ${ndjson})` : '';
+    process.stderr.write(`${summary.images} image(s), ${summary.faces} face(s) → ${outputs}${skipped}\n`);
   }
+  if (summary.failed.length === 0) return 0;
+  process.stderr.write(failureSummary(summary.failed, summary.images + summary.skipped));
+  return 3;
 }
 
-async function createProgressBar(total: number): Promise<{ update(done: number, payload: { image: string }): void; stop(): void }> {
-  const { default: progress } = await import('cli-progress');
-  const bar = new progress.SingleBar({ format: 'analyze [{bar}] {value}/{total} {image}', stream: process.stderr }, progress.Presets.shades_classic);
-  bar.start(total, 0, { image: '' });
-  return { update: (done, payload) => bar.update(done, payload), stop: () => bar.stop() };
+/** The stderr report of failed images: the first few with their errors, then a count. */
+function failureSummary(failed: readonly ErrorRecord[], images: number): string {
+  const shown = 20;
+  const lines = failed.slice(0, shown).map((f) => `  ${f.image}: ${f.error.type}: ${f.error.message}\n`);
+  const more = failed.length > shown ? `  … and ${failed.length - shown} more (their lines have an "error" field)\n` : '';
+  return `${failed.length} of ${images} image(s) failed:\n${lines.join('')}${more}`;
+}
+
+/** An integer option of at least `min`. */
+function countOption(args: ParsedArgs, name: string, fallback: number, min: number): number {
+  const value = parseNumberOption(args, name, fallback, true);
+  if (value < min) throw new PipelineOptionError(`--${name}`, `${value} is less than ${min}`);
+  return value;
 }

@@ -1,21 +1,24 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InsightGpuError } from '../src/index.js';
-import { ANALYZE_USAGE, analyzeCommand } from './analyze.js';
+import { ANALYZE_HELP, ANALYZE_USAGE, analyzeCommand } from './analyze.js';
 import { COMPARE_USAGE, compareCommand } from './compare.js';
 import { CliError, runModuleCommand } from './module-command.js';
 import { SWAP_USAGE, swapCommand } from './swap.js';
+import { VIDEO_USAGE, videoCommand } from './video.js';
 
 const USAGE = `usage:
   ${ANALYZE_USAGE}
   ${COMPARE_USAGE}
   ${SWAP_USAGE}
+  ${VIDEO_USAGE}
   insightgpu fetch-models …     download a model pack or inswapper_128
   insightgpu forge-models …     build replica models
   insightgpu bench …            benchmarks
   insightgpu --version
 Every command takes --help. Exit codes: 0 success; 1 an error (a bad option, input, model or file: the message
-says which); 2 an unknown command (fetch-models and forge-models also for their own usage errors).`;
+says which); 2 an unknown command (fetch-models and forge-models also for their own usage errors); 3 analyze
+wrote every result but some images failed (their error records say why).`;
 
 /** The package's version: package.json sits one folder up from cli/ (tsx) or two from dist/cli/ (compiled). */
 function version(): string {
@@ -34,7 +37,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     switch (command) {
       case 'analyze':
-        if (wantsHelp(rest)) { process.stdout.write(`usage: ${ANALYZE_USAGE}\n`); return 0; }
+        if (wantsHelp(rest)) { process.stdout.write(`usage: ${ANALYZE_USAGE}\n${ANALYZE_HELP}\n`); return 0; }
         return await analyzeCommand(rest);
       case 'compare':
         if (wantsHelp(rest)) { process.stdout.write(`usage: ${COMPARE_USAGE}\n  Compares two results files field by field within the test bed's tolerances; exit 1 outside them.\n`); return 0; }
@@ -43,6 +46,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         process.stdout.write(`insightgpu ${version()}\n`);
         return 0;
       case 'swap': return await swapCommand(rest);
+      case 'video': return await videoCommand(rest);
       case 'fetch-models': return await runModuleCommand('models/fetch/cli', 'fetchModelsCommand', rest);
       case 'forge-models': return await runModuleCommand('models/forge/cli', 'forgeModelsCommand', rest);
       case 'bench': return await runModuleCommand('bench/node/bench', 'main', rest);

@@ -48,6 +48,8 @@ export const BENCH_USAGE = `usage: npm run bench -- [--backend cpu] [--json FILE
                         [--adapter NAME] [--no-peer] [--replicas DIR] [--profile] [--kernels tiered|specialized|generic]
        npm run bench -- --pipeline …   (its options: npm run bench -- --pipeline --help)
        npm run bench -- --swap …       (face swap; its options: npm run bench -- --swap --help)
+       npm run bench -- --tracker …    (FaceTracker against per-frame get() on a synthetic clip; --tracker --help)
+       npm run bench -- --collection [DIR] …   (analyze over a photo folder, one at a time vs batched; --collection --help)
        npm run bench -- --plan-stats [--json FILE] [--software]   (WebGPU plan statistics per model, no device)
 
   --backend cpu|webgpu  cpu (default): our CPU backend against onnxruntime-web wasm (1 thread) and onnxruntime-node;
@@ -180,12 +182,14 @@ export async function main(argv: string[]): Promise<number> {
     // their own (--det-size, --image; --replicas, --profile, --adapter, --no-peer) and parse argv strictly themselves.
     const { values: mode } = parseArgs({
       args: argv.filter((a) => a !== '--'),
-      options: { pipeline: { type: 'boolean' }, swap: { type: 'boolean' }, 'plan-stats': { type: 'boolean' }, backend: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { pipeline: { type: 'boolean' }, swap: { type: 'boolean' }, tracker: { type: 'boolean' }, 'plan-stats': { type: 'boolean' }, backend: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
       strict: false,
       allowPositionals: true,
     });
     if (mode.pipeline === true) return await benchPipelineDelegate(argv);
     if (mode.swap === true) return await benchSwapDelegate(argv);
+    if (mode.tracker === true) return await (await import('./bench-tracker.js')).benchTracker(argv);
+    if (argv.includes('--collection')) return await (await import('./bench-collection.js')).benchCollection(argv);
     if (mode['plan-stats'] === true) return await (await import('./bench-plan-stats.js')).benchPlanStats(argv);
     if (mode.help === true) {
       console.log(BENCH_USAGE);

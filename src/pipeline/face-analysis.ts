@@ -3,6 +3,7 @@ import { InferenceSession, type SessionOptions } from '../session/session.js';
 import { type BackendName } from '../backends/options.js';
 import type { GpuDevice } from '../backends/webgpu/device.js';
 import { ArcFaceModel } from './arcface.js';
+import { analyseImages } from './batch-analysis.js';
 import { AttributeModel } from './attribute.js';
 import { resolveDetSizes, AUTO_DET_SIZES, type DetSizeOption } from './detect-size.js';
 import { drawFaces, type DrawOptions } from './draw.js';
@@ -174,6 +175,23 @@ export class FaceAnalysis {
     checkMaxNum(maxNum, metric);
     const run = this.queue.then(() => this.analyse(input, maxNum, metric, options.timings));
     // Calls take turns: GPU pre-processing writes the sessions' input buffers, which one call at a time may own.
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * `get` over several images: decodes them, detects on each, then runs the heads on their faces, each image's crops
+   * as one head batch (as `get` runs them, so the results stay identical). Returns one face list per input, in input
+   * order, each equal to what `get` returns for that image alone. Throws on the first input that fails (an
+   * ImageError for a bad image); to keep going past bad files, call `get` per image.
+   */
+  async getBatch(inputs: readonly ImageInput[], options: Omit<GetOptions, 'timings'> = {}): Promise<Face[][]> {
+    const maxNum = options.maxNum ?? 0;
+    const metric = options.metric ?? 'default';
+    checkMaxNum(maxNum, metric);
+    const run = this.queue.then(() => analyseImages({
+      detector: this.detector, faceModels: this.faceModels, preprocessor: this.preprocessor, sizes: this.detSizes, threshold: this.detThresh, maxNum, metric,
+    }, inputs));
     this.queue = run.catch(() => undefined);
     return run;
   }

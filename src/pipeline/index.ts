@@ -55,3 +55,4 @@ export { createFaceAnalysisWorker, FaceAnalysisWorker, WorkerError } from './wor
 export type { FaceAnalysisWorkerOptions, WorkerGetOptions, WorkerCreateOptions, WorkerModelsInfo, WorkerReleaseInfo } from './worker/index.js';
 export { IndexedDbIndexStore, IndexStoreError, DEFAULT_INDEX_DATABASE } from './identity/index.js';
 export type { StoredIndexInfo, IndexStoreOptions, IndexStoreFailure } from './identity/index.js';
+export * from './tracking/index.js';

@@ -1,0 +1,212 @@
+/**
+ * Photo-collection benchmark: `insightgpu analyze --ndjson` over a folder, one image at a time (no decode ahead,
+ * `--batch 1 --concurrency 0`) against `--batch B --concurrency C` (default 8 and 2), measured in the same run on
+ * one loaded FaceAnalysis, in alternating rounds (A B B A …) so a drift in the machine's load hits both alike.
+ *
+ *   npm run bench -- --collection [DIR] [--count 200] [--backend cpu|webgpu] [--det-size 640] [--batch 8]
+ *                    [--concurrency 2] [--rounds 2] [--models DIR] [--json FILE]
+ *
+ * Without DIR, `--count` photos are generated from t1.jpg by sharp (mirrors, crops, scales, JPEG qualities) in a
+ * temporary folder. Both settings must write byte-identical NDJSON; the benchmark says so and fails otherwise.
+ * A benchmark, not a test: it prints images/s and their ratio and never asserts on time.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { FaceAnalysis } from '../../src/pipeline/face-analysis.js';
+import { acquireDevice, type GpuDevice } from '../../src/backends/webgpu/device.js';
+import { collectImages, decodableSuffixes } from '../../cli/batch/collect-images.js';
+import { NdjsonResultsFile } from '../../cli/batch/ndjson-file.js';
+import { runBatch } from '../../cli/batch/run-batch.js';
+import { backendFlag, BenchUsageError, integerFlag, parseFlags, reportUsageError } from './bench-args.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+/** The golden pack A (TESTBED.md): SCRFD-2.5G, MobileFaceNet and the three tiny heads. */
+const PACK_A = ['scrfd_2.5g_bnkps.onnx', 'mobilefacenet.onnx', 'tiny_2d106.onnx', 'tiny_3d68.onnx', 'tiny_genderage.onnx'];
+
+/** The test bed: $INSIGHTGPU_SHARED, ../shared beside the checkout, or shared/ inside it (a copied checkout). */
+function sharedPath(sub: string): string {
+  const env = process.env['INSIGHTGPU_SHARED'];
+  const candidates = [...(env ? [resolve(env, sub)] : []), resolve(HERE, '../../../shared', sub), resolve(HERE, '../../shared', sub)];
+  return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
+}
+
+function packAFiles(dir: string): string[] {
+  const files = PACK_A.map((f) => join(dir, f));
+  const missing = files.filter((f) => !existsSync(f));
+  if (missing.length > 0) throw new BenchUsageError(`pack A files missing: ${missing.join(', ')} (pass --models DIR)`);
+  return files;
+}
+
+function parseDetSize(value: string): [number, number] {
+  const m = /^(\d+)(?:x(\d+))?$/.exec(value);
+  const [w, h] = m ? [Number(m[1]), Number(m[2] ?? m[1])] : [NaN, NaN];
+  if (!(w >= 32 && h >= 32 && w % 32 === 0 && h % 32 === 0)) throw new BenchUsageError(`--det-size must be N or WxH with sides multiples of 32, not '${value}'`);
+  return [w, h];
+}
+
+export const COLLECTION_USAGE = `usage: npm run bench -- --collection [DIR] [--count 200] [--backend cpu|webgpu] [--det-size 640|WxH]
+                        [--batch 8] [--concurrency 2] [--rounds 2] [--models DIR] [--json FILE]
+
+  DIR               a folder of photos (walked as analyze walks it); default: --count variants of t1.jpg made here
+  --count N         photos to generate when DIR is omitted (default 200)
+  --backend         cpu (default) or webgpu
+  --det-size        detector input (default 640)
+  --batch, --concurrency   the overlapped setting measured against one at a time (default 8 and 2)
+  --rounds N        timed rounds of each setting, alternating (default 2)
+  --models DIR      pack A's folder (default ../shared/models)
+  --json FILE       also write the report as JSON`;
+
+export interface CollectionBenchReport {
+  readonly backend: string;
+  readonly adapter: string;
+  readonly images: number;
+  readonly faces: number;
+  readonly det_size: readonly [number, number];
+  readonly rounds: number;
+  /** Images/s of each setting: the median round. */
+  readonly one_at_a_time_ips: number;
+  readonly overlapped_ips: number;
+  readonly overlapped: { readonly batch: number; readonly concurrency: number };
+  /** overlapped_ips / one_at_a_time_ips (higher is better). */
+  readonly ratio: number;
+  readonly identical_lines: boolean;
+}
+
+/** Generates `count` photos from t1.jpg: mirrored or not, cropped and scaled differently, at varied JPEG quality. */
+async function generateCollection(count: number, source: string): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'insightgpu-bench-collection-'));
+  const meta = await sharp(source).metadata();
+  const [w, h] = [meta.width!, meta.height!];
+  for (let k = 0; k < count; k++) {
+    // A crop keeping ≥ 80 % of each side (the faces stay in), then a scale of 70-100 %.
+    const cw = Math.round(w * (0.8 + 0.2 * ((k * 7) % 11) / 10));
+    const ch = Math.round(h * (0.8 + 0.2 * ((k * 5) % 13) / 12));
+    const left = Math.round((w - cw) * (((k * 3) % 5) / 4));
+    const top = Math.round((h - ch) * (((k * 2) % 3) / 2));
+    let image = sharp(source).extract({ left, top, width: cw, height: ch });
+    if (k % 2 === 1) image = image.flop();
+    const scale = 0.7 + 0.3 * ((k * 13) % 7) / 6;
+    image = image.resize(Math.round(cw * scale));
+    const sub = join(dir, `part${Math.floor(k / 50)}`);
+    mkdirSync(sub, { recursive: true });
+    await image.jpeg({ quality: 80 + (k % 16) }).toFile(join(sub, `photo${String(k).padStart(4, '0')}.jpg`));
+  }
+  return dir;
+}
+
+export async function benchCollection(argv: readonly string[]): Promise<number> {
+  const rest = argv.filter((a) => a !== '--');
+  const at = rest.indexOf('--collection');
+  const dirArg = rest[at + 1] !== undefined && !rest[at + 1]!.startsWith('--') ? rest[at + 1] : undefined;
+  const flags = rest.filter((_, i) => i !== at && !(dirArg !== undefined && i === at + 1));
+  try {
+    const values = parseFlags(flags, {
+      count: { type: 'string', default: '200' },
+      backend: { type: 'string', default: 'cpu' },
+      'det-size': { type: 'string', default: '640' },
+      batch: { type: 'string', default: '8' },
+      concurrency: { type: 'string', default: '2' },
+      rounds: { type: 'string', default: '2' },
+      models: { type: 'string' },
+      json: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    });
+    if (values.help) { console.log(COLLECTION_USAGE); return 0; }
+    const backend = backendFlag(values.backend);
+    const detSize = parseDetSize(values['det-size']);
+    const batch = integerFlag('batch', values.batch, 1);
+    const concurrency = integerFlag('concurrency', values.concurrency, 0);
+    const rounds = integerFlag('rounds', values.rounds, 1);
+    const count = integerFlag('count', values.count, 1);
+    const modelsDir = values.models ?? sharedPath('models');
+    const generated = dirArg === undefined ? await generateCollection(count, join(sharedPath('images'), 't1.jpg')) : undefined;
+    try {
+      const report = await measure({ dir: dirArg ?? generated!, backend, detSize, batch, concurrency, rounds, modelsDir });
+      printReport(report);
+      if (values.json) {
+        writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
+      }
+      return report.identical_lines ? 0 : 1;
+    } finally {
+      if (generated) rmSync(generated, { recursive: true, force: true });
+    }
+  } catch (error) {
+    if (error instanceof BenchUsageError) return reportUsageError('bench --collection', error, COLLECTION_USAGE);
+    throw error;
+  }
+}
+
+interface MeasureOptions {
+  readonly dir: string;
+  readonly backend: 'cpu' | 'webgpu';
+  readonly detSize: readonly [number, number];
+  readonly batch: number;
+  readonly concurrency: number;
+  readonly rounds: number;
+  readonly modelsDir: string;
+}
+
+async function measure(options: MeasureOptions): Promise<CollectionBenchReport> {
+  const entries = await collectImages([options.dir], await decodableSuffixes());
+  if (entries.length === 0) throw new BenchUsageError(`no photos in ${options.dir}`);
+  let gpu: GpuDevice | undefined;
+  if (options.backend === 'webgpu') gpu = await acquireDevice({ allowSoftwareAdapter: true });
+  const app = await FaceAnalysis.create({
+    models: packAFiles(options.modelsDir), backend: options.backend, sessionOptions: gpu ? { webgpu: { device: gpu.device } } : undefined,
+  });
+  const out = mkdtempSync(join(tmpdir(), 'insightgpu-bench-ndjson-'));
+  try {
+    app.prepare({ detSize: [options.detSize[0], options.detSize[1]] });
+    // Warm-up: the first calls compile (WebGPU) and size the buffers.
+    for (const entry of entries.slice(0, 2)) await app.get(entry.file);
+    await app.specialized();
+    const settings = [{ batch: 1, concurrency: 0 }, { batch: options.batch, concurrency: options.concurrency }] as const;
+    const seconds: number[][] = [[], []];
+    const files: string[] = [];
+    let faces = 0;
+    for (let r = 0; r < options.rounds; r++) {
+      for (const s of r % 2 === 0 ? [0, 1] : [1, 0]) {
+        const file = join(out, `r${r}-s${s}.ndjson`);
+        const { out: writer } = NdjsonResultsFile.open(file, { det_size: [...options.detSize], det_thresh: 0.5, max_num: 0, models: {} }, false);
+        const started = performance.now();
+        try {
+          const summary = await runBatch({ app, entries, ...settings[s]!, maxNum: 0, metric: 'default', onLine: (line) => writer.append(line) });
+          faces = summary.faces;
+        } finally {
+          writer.close();
+        }
+        seconds[s]!.push((performance.now() - started) / 1000);
+        process.stderr.write(`round ${r + 1}/${options.rounds} batch ${settings[s]!.batch} concurrency ${settings[s]!.concurrency}: ${(entries.length / seconds[s]!.at(-1)!).toFixed(2)} images/s\n`);
+        files.push(file);
+      }
+    }
+    const reference = readFileSync(files[0]!, 'utf8');
+    const identical = files.every((f) => readFileSync(f, 'utf8') === reference);
+    const mid = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)]!;
+    const [one, overlapped] = [entries.length / mid(seconds[0]!), entries.length / mid(seconds[1]!)];
+    return {
+      backend: options.backend, adapter: gpu ? gpu.description : 'cpu', images: entries.length, faces, det_size: options.detSize,
+      rounds: options.rounds, one_at_a_time_ips: round(one), overlapped_ips: round(overlapped),
+      overlapped: { batch: options.batch, concurrency: options.concurrency }, ratio: round(overlapped / one), identical_lines: identical,
+    };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+    await app.release();
+    gpu?.release();
+  }
+}
+
+function round(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
+
+function printReport(r: CollectionBenchReport): void {
+  console.log(`collection: ${r.images} photos, ${r.faces} faces, det ${r.det_size.join('×')}, ${r.backend} (${r.adapter}), median of ${r.rounds} round(s)`);
+  console.log(`  one at a time (batch 1, concurrency 0)    ${r.one_at_a_time_ips.toFixed(2).padStart(8)} images/s`);
+  console.log(`  batch ${r.overlapped.batch}, concurrency ${r.overlapped.concurrency}`.padEnd(43) + `${r.overlapped_ips.toFixed(2).padStart(8)} images/s`);
+  console.log(`  ratio                                    ${r.ratio.toFixed(2).padStart(8)}×   (goal ≥ 1.3× on CPU, ≥ 2× on a GPU)`);
+  console.log(`  NDJSON lines identical across settings: ${r.identical_lines ? 'yes' : 'NO'}`);
+}

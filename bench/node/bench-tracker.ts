@@ -1,0 +1,137 @@
+/**
+ * Tracker benchmark: plain per-frame `FaceAnalysis.get()` against `FaceTracker` (recognition every N frames) on a
+ * synthetic pan-and-zoom clip over t1.jpg with known true tracks (bench/node/tracker-scenes.ts).
+ *
+ *   npm run bench -- --tracker [--frames 300] [--width 384] [--det-size 320] [--every 10] [--detect-every 1]
+ *                    [--backend cpu|webgpu] [--models-dir DIR] [--clip OUT.mp4] [--clip-only] [--json FILE]
+ *
+ * Both run on the same frames, interleaved frame by frame, so a busy machine slows both alike; the table gives
+ * frames/s, per-frame latency and their ratio, and the id switches of the tracker against the true tracks (goal 0).
+ * A benchmark, not a test: it never asserts on time. The pack is the test bed's SCRFD-2.5G and mobilefacenet.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import path from 'node:path';
+import { FaceAnalysis, FaceTracker, type BgrImage } from '../../src/index.js';
+import { backendFlag, BenchUsageError, integerFlag, parseFlags, reportUsageError } from './bench-args.js';
+import { formatMs, median } from './bench-util.js';
+import { IdSwitchCounter, loadT1, panZoomFrame, SHARED_DIR, type Box } from './tracker-scenes.js';
+
+export const TRACKER_USAGE = `usage: npm run bench -- --tracker [--frames 300] [--width 384] [--det-size 320] [--every 10] [--detect-every 1]
+                        [--backend cpu|webgpu] [--models-dir DIR] [--clip OUT.mp4] [--clip-only] [--json FILE]
+  --frames N        clip length (default 300)
+  --width W         frame width; the height keeps t1.jpg's aspect (default 384)
+  --det-size N      detector input N×N (default 320)
+  --every N         the tracker's recognizeEvery (default 10)
+  --detect-every K  the tracker's detectEvery (default 1)
+  --clip FILE       also write the clip (ffmpeg, libx264) and FILE.truth.json (true boxes per frame)
+  --clip-only       write the clip and stop`;
+
+interface Clip {
+  readonly frames: BgrImage[];
+  readonly truth: { face: number; box: Box }[][];
+  readonly fps: number;
+}
+
+async function makeClip(frames: number, width: number): Promise<Clip> {
+  const t1 = await loadT1();
+  const height = Math.round((width * t1.image.height) / t1.image.width / 2) * 2;
+  const clip: Clip = { frames: [], truth: [], fps: 30 };
+  for (let k = 0; k < frames; k++) {
+    const f = panZoomFrame(t1, k, frames, width, height);
+    clip.frames.push(f.image);
+    clip.truth.push(f.truth);
+  }
+  return clip;
+}
+
+async function writeClip(clip: Clip, file: string): Promise<void> {
+  const { width, height } = clip.frames[0]!;
+  const ffmpeg = spawn('ffmpeg', ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-s', `${width}x${height}`, '-r', String(clip.fps), '-i', '-',
+    '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '16', '-pix_fmt', 'yuv420p', file], { stdio: ['pipe', 'inherit', 'inherit'] });
+  const done = once(ffmpeg, 'close');
+  for (const f of clip.frames) if (!ffmpeg.stdin.write(f.data)) await once(ffmpeg.stdin, 'drain');
+  ffmpeg.stdin.end();
+  const [code] = (await done) as [number | null];
+  if (code !== 0) throw new BenchUsageError(`ffmpeg exited with ${code} writing ${file} (apt-get install ffmpeg)`);
+  writeFileSync(`${file}.truth.json`, JSON.stringify({ fps: clip.fps, width, height, truth: clip.truth }));
+  console.log(`wrote ${clip.frames.length} frames (${width}×${height}, ${clip.fps} fps) to ${file} and the true tracks to ${file}.truth.json`);
+}
+
+const stats = (ms: readonly number[]): { fps: number; median: number; p95: number } => {
+  const sorted = [...ms].sort((a, b) => a - b);
+  return { fps: (1000 * ms.length) / ms.reduce((a, b) => a + b, 0), median: median(ms), p95: sorted[Math.min(sorted.length - 1, Math.floor(0.95 * sorted.length))]! };
+};
+
+/** `npm run bench -- --tracker …`: returns the exit code. */
+export async function benchTracker(argv: readonly string[]): Promise<number> {
+  let values;
+  try {
+    values = parseFlags(argv, {
+      tracker: { type: 'boolean' }, frames: { type: 'string', default: '300' }, width: { type: 'string', default: '384' },
+      'det-size': { type: 'string', default: '320' }, every: { type: 'string', default: '10' }, 'detect-every': { type: 'string', default: '1' },
+      backend: { type: 'string', default: 'cpu' }, 'models-dir': { type: 'string' }, clip: { type: 'string' }, 'clip-only': { type: 'boolean', default: false },
+      json: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false },
+    });
+  } catch (error) {
+    if (error instanceof BenchUsageError) return reportUsageError('bench --tracker', error, TRACKER_USAGE);
+    throw error;
+  }
+  if (values.help) { console.log(TRACKER_USAGE); return 0; }
+  const frames = integerFlag('frames', values.frames, 2);
+  const width = integerFlag('width', values.width, 64);
+  const det = integerFlag('det-size', values['det-size'], 32);
+  const every = integerFlag('every', values.every, 1);
+  const detectEvery = integerFlag('detect-every', values['detect-every'], 1);
+  const backend = backendFlag(values.backend);
+  const modelsDir = values['models-dir'] ?? process.env.INSIGHTGPU_MODELS ?? path.join(SHARED_DIR, 'models');
+
+  const clip = await makeClip(frames, width);
+  if (values.clip) await writeClip(clip, values.clip);
+  if (values['clip-only']) return 0;
+
+  const files = Object.fromEntries(['scrfd_2.5g_bnkps.onnx', 'mobilefacenet.onnx'].map((n) => [n, readFileSync(path.join(modelsDir, n))]));
+  const app = await FaceAnalysis.create({ models: { files }, backend });
+  try {
+    app.prepare({ detSize: [det, det] });
+    const tracker = new FaceTracker(app, { recognizeEvery: every, detectEvery, fps: clip.fps });
+    // One untimed round of each first: the first runs pay for plan building and buffer allocation.
+    await app.get(clip.frames[0]!);
+    await new FaceTracker(app).track(clip.frames[0]!);
+    const plain: number[] = [], tracked: number[] = [];
+    const switches = new IdSwitchCounter();
+    const plainFound = new IdSwitchCounter();
+    for (let k = 0; k < frames; k++) {
+      let t = performance.now();
+      const faces = await app.get(clip.frames[k]!);
+      plain.push(performance.now() - t);
+      // Detection quality of the plain pipeline on the same truth, so tracker misses can be told from detector misses.
+      plainFound.add(clip.truth[k]!, faces.map((f, i) => ({ trackId: i, bbox: f.bbox })));
+      t = performance.now();
+      const out = await tracker.track(clip.frames[k]!, { timestamp: (k * 1000) / clip.fps });
+      tracked.push(performance.now() - t);
+      switches.add(clip.truth[k]!, out);
+      if ((k + 1) % 50 === 0) process.stderr.write(`  ${k + 1}/${frames} frames\n`);
+    }
+    const p = stats(plain), q = stats(tracked), s = tracker.stats;
+    const { width: w, height: h } = clip.frames[0]!;
+    console.log(`tracker bench: ${frames} frames ${w}×${h}, det ${det}×${det}, backend ${backend}, recognizeEvery ${every}, detectEvery ${detectEvery}`);
+    const rows = [
+      ['', 'frames/s', 'median ms', 'p95 ms'],
+      ['plain get()', p.fps.toFixed(2), formatMs(p.median), formatMs(p.p95)],
+      ['FaceTracker', q.fps.toFixed(2), formatMs(q.median), formatMs(q.p95)],
+      ['ratio', `${(q.fps / p.fps).toFixed(2)}×`, `${(q.median / p.median).toFixed(2)}×`, `${(q.p95 / p.p95).toFixed(2)}×`],
+    ];
+    const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+    for (const r of rows) console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
+    console.log(`id switches ${switches.switches} (goal 0) over ${switches.matched} matched true faces; tracker misses ${switches.misses}, plain get() misses ${plainFound.misses} (IoU ≥ 0.5 with the true boxes)`);
+    console.log(`tracker: ${s.tracksStarted} tracks started, ${s.tracksEnded} ended, ${s.reidentified} re-identified, ${s.detectorRuns} detector runs, ${s.recognitions} face recognitions (plain: ${plainFound.matched + plainFound.misses} true faces, one recognition per detected face)`);
+    if (values.json) {
+      writeFileSync(values.json, `${JSON.stringify({ frames, width: w, height: h, det, backend, every, detectEvery, plain: p, tracker: q, ratioFps: q.fps / p.fps, idSwitches: switches.switches, trackerMisses: switches.misses, plainMisses: plainFound.misses, stats: s }, null, 2)}\n`);
+    }
+    return 0;
+  } finally {
+    await app.release();
+  }
+}

@@ -1,0 +1,78 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { once } from 'node:events';
+import {
+  FaceAnalysis, FaceIndex, FaceTracker, PipelineOptionError, probeVideo, readVideoFrames, type BackendName,
+} from '../src/index.js';
+import { parseDetSizes } from '../src/pipeline/detect-size.js';
+import { lastValue, parseArgs, parseNumberOption } from './args.js';
+
+export const VIDEO_USAGE = `insightgpu video IN.mp4 --models DIR --ndjson OUT.ndjson [--every 10] [--detect-every 1] [--det-size 640|WxH]
+                   [--det-thresh 0.5] [--backend auto|webgpu|cpu] [--index FACES.igfx] [--max-frames N] [--no-smoothing]
+                   [--ffmpeg PATH] [--quiet]`;
+
+const VIDEO_HELP = `usage: ${VIDEO_USAGE}
+  Tracks the faces of a video (decoded by Debian's ffmpeg: apt-get install ffmpeg) and writes one JSON line per
+  frame: {"frame": i, "time": seconds, "faces": [{"trackId", "trackAge", "lostFrames", …the golden fields, "identity"?}],
+  "ended"?: [trackIds that ended in this frame]}. OUT "-" writes to stdout.
+  --every N          re-run recognition and attributes on a tracked face every N frames (sooner on a large move/turn)
+  --detect-every K   run the detector every K frames; landmarks (or the motion) carry the boxes in between
+  --index FILE       name tracks (and re-identify ended ones) through a saved FaceIndex
+  --no-smoothing     return the raw boxes and landmarks (default: one-euro smoothing)
+  --ffmpeg PATH      the ffmpeg program (ffprobe is taken from the same folder); default: the one on PATH`;
+
+/** `insightgpu video …`: returns the exit code. */
+export async function videoCommand(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(`${VIDEO_HELP}\n`); return 0; }
+  const args = parseArgs(argv, ['models', 'ndjson', 'every', 'detect-every', 'det-size', 'det-thresh', 'backend', 'index', 'max-frames', 'ffmpeg'], ['no-smoothing', 'quiet']);
+  const models = lastValue(args, 'models');
+  if (!models) throw new PipelineOptionError('--models', 'is required (a folder of .onnx files or an installed pack name)');
+  const ndjson = lastValue(args, 'ndjson');
+  if (!ndjson) throw new PipelineOptionError('--ndjson', 'is required (where to write one JSON line per frame, or - for stdout)');
+  if (args.positional.length !== 1) throw new PipelineOptionError('IN', `give exactly one video file (got ${args.positional.length})`);
+  const input = args.positional[0]!;
+  const backend = (lastValue(args, 'backend') ?? 'auto') as BackendName;
+  if (!['auto', 'webgpu', 'cpu'].includes(backend)) throw new PipelineOptionError('--backend', `'${backend}' is not auto, webgpu or cpu`);
+  const maxFrames = parseNumberOption(args, 'max-frames', 0, true);
+  if (maxFrames < 0) throw new PipelineOptionError('--max-frames', 'must be ≥ 0 (0 = all)');
+  const decoder = { ffmpeg: lastValue(args, 'ffmpeg'), maxFrames: maxFrames > 0 ? maxFrames : undefined };
+  const quiet = args.flags.has('quiet');
+  const detSizes = parseDetSizes(lastValue(args, 'det-size') ?? '640');
+  const detThresh = parseNumberOption(args, 'det-thresh', 0.5);
+  const recognizeEvery = parseNumberOption(args, 'every', 10, true);
+  const detectEvery = parseNumberOption(args, 'detect-every', 1, true);
+  const indexFile = lastValue(args, 'index');
+  // The decoder is checked before the models load: a missing ffmpeg fails at once.
+  const info = await probeVideo(input, decoder);
+  const index = indexFile ? await FaceIndex.load(indexFile) : undefined;
+  const app = await FaceAnalysis.create({ models, backend, log: quiet ? undefined : (m) => process.stderr.write(`${m}\n`) });
+  let out: WriteStream | undefined;
+  try {
+    app.prepare({ detThresh, detSize: detSizes });
+    const tracker = new FaceTracker(app, { recognizeEvery, detectEvery, index, smoothing: args.flags.has('no-smoothing') ? false : undefined, fps: info.fps });
+    if (ndjson !== '-') await mkdir(path.dirname(path.resolve(ndjson)), { recursive: true });
+    out = ndjson === '-' ? undefined : createWriteStream(ndjson);
+    const sink = out ?? process.stdout;
+    const started = performance.now();
+    let frames = 0;
+    for await (const frame of readVideoFrames(input, decoder)) {
+      const faces = await tracker.track(frame.image, { timestamp: frame.time });
+      const ended = tracker.ended().map((t) => t.trackId);
+      const line = { frame: frame.index, time: frame.time / 1000, faces, ...(ended.length > 0 ? { ended } : {}) };
+      if (!sink.write(`${JSON.stringify(line)}\n`)) await once(sink, 'drain');
+      frames++;
+      if (!quiet && frames % 30 === 0) process.stderr.write(`video: ${frames}${info.frames ? `/${info.frames}` : ''} frames\n`);
+    }
+    if (!quiet) {
+      const s = tracker.stats;
+      const seconds = (performance.now() - started) / 1000;
+      process.stderr.write(`${frames} frame(s) of ${info.width}×${info.height} at ${info.fps.toFixed(2)} fps in ${seconds.toFixed(1)} s; `
+        + `${s.tracksStarted} track(s), ${s.detectorRuns} detector runs, ${s.recognitions} recognitions → ${ndjson}\n`);
+    }
+    return 0;
+  } finally {
+    if (out) { out.end(); await once(out, 'close'); }
+    await app.release();
+  }
+}

@@ -1,0 +1,33 @@
+import { Face } from '../face.js';
+import { mapPoints, type Box } from './box-geometry.js';
+import type { CarryMode } from './tracker-options.js';
+
+/** A copy of `face` moved from box `from` to box `to`, its keypoints (or `kps`) mapped along. */
+export function movedFace(face: Face, from: Box, to: Box, kps: Float32Array | undefined = face.kps): Face {
+  return new Face(Float32Array.from(to), kps ? mapPoints(kps, from, to) : undefined, face.det_score);
+}
+
+export function carrierPoints(face: Face, mode: CarryMode): Float32Array | undefined {
+  return mode === 'landmark_2d_106' ? face.landmark_2d_106 : mode === 'landmark_3d_68' ? face.landmark_3d_68 : undefined;
+}
+
+export function copyLandmarks(from: Face, to: Face): void {
+  to.landmark_2d_106 = from.landmark_2d_106;
+  to.landmark_3d_68 = from.landmark_3d_68;
+  to.pose = from.pose;
+  for (const [k, v] of from.extra) if (k.startsWith('landmark_')) to.extra.set(k, v);
+}
+
+/** Recognition and attribute fields (embedding, gender, age, other heads' outputs) from the face they were computed on. */
+export function copyIdentityFields(from: Face, to: Face): void {
+  to.embedding = from.embedding;
+  to.gender = from.gender;
+  to.age = from.age;
+  for (const [k, v] of from.extra) if (!k.startsWith('landmark_')) to.extra.set(k, v);
+}
+
+export function partition<T>(items: readonly T[], test: (item: T) => boolean): [T[], T[]] {
+  const yes: T[] = [], no: T[] = [];
+  for (const item of items) (test(item) ? yes : no).push(item);
+  return [yes, no];
+}

@@ -1,0 +1,299 @@
+import { PipelineOptionError } from '../errors.js';
+import type { FaceAnalysis } from '../face-analysis.js';
+import { Face, computeSim } from '../face.js';
+import { carrierPoints, copyIdentityFields, copyLandmarks, movedFace, partition } from './face-fields.js';
+import type { FaceModel } from '../face-model.js';
+import type { BgrImage } from '../image.js';
+import { loadImage, type ImageInput } from '../image-source.js';
+import { CpuPreprocessor, type Preprocessor } from '../preprocess/preprocessor.js';
+import { facesFromDetections } from '../scrfd.js';
+import type { TrackerDetector, TrackerModels, TrackerStats, TrackOptions } from './tracker-types.js';
+import { boxFromBounds, boxInBounds, iou, isUsableBox, pointBounds, relativeMotion, type Box } from './box-geometry.js';
+import { headAngles, turnBetween } from './head-angles.js';
+import { Track } from './track.js';
+import { TrackedFace, type TrackIdentity } from './tracked-face.js';
+import { assignGreedy, contestedDetections, gateCandidates } from './track-matching.js';
+import { resolveTrackerOptions, type CarryMode, type FaceTrackerOptions, type ResolvedTrackerOptions } from './tracker-options.js';
+
+/** What an ended track leaves for re-identification. */
+interface EndedTrack {
+  readonly id: number;
+  readonly embedding: Float32Array | undefined;
+  readonly identity: string | undefined;
+}
+
+const CARRY_DIMS: Readonly<Record<Exclude<CarryMode, 'kps'>, 2 | 3>> = { landmark_2d_106: 2, landmark_3d_68: 3 };
+
+/**
+ * Face tracking over a frame sequence: stable track ids by IoU with each track's constant-velocity prediction (the
+ * embedding breaking near-ties), recognition and attributes re-run only every N frames or on a large move or turn,
+ * the detector every K frames with landmarks carrying the boxes in between, one-euro smoothing, and
+ * re-identification of lost and ended tracks. Deterministic given the frames (and their timestamps).
+ */
+export class FaceTracker {
+  private readonly options: ResolvedTrackerOptions;
+  private readonly detector: TrackerDetector;
+  private readonly landmarkHeads: readonly FaceModel[];
+  private readonly identityHeads: readonly FaceModel[];
+  private readonly carrier: FaceModel | undefined;
+  private readonly carryBy: CarryMode;
+  private readonly pre: Preprocessor;
+  private tracks: Track[] = [];
+  private endedNow: TrackedFace[] = [];
+  /** Ended tracks that a returning face may take the id of (by embedding or identity), oldest first. */
+  private endedTracks: EndedTrack[] = [];
+  private nextId = 1;
+  private frame = 0;
+  private counts = { frames: 0, detectorRuns: 0, recognitions: 0, landmarkRuns: 0, tracksStarted: 0, tracksEnded: 0, reidentified: 0 };
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** A tracker over a FaceAnalysis (its detector as prepared, and its models) or a detector plus heads; PipelineOptionError for bad options. */
+  constructor(source: FaceAnalysis | TrackerModels, options: FaceTrackerOptions = {}) {
+    this.options = resolveTrackerOptions(options);
+    const heads = 'faceModels' in source ? source.faceModels : source.heads ?? [];
+    this.detector = source.detector;
+    this.landmarkHeads = heads.filter((h) => h.taskname.startsWith('landmark_'));
+    this.identityHeads = heads.filter((h) => !h.taskname.startsWith('landmark_'));
+    const has = (name: string): boolean => heads.some((h) => h.taskname === name);
+    this.carryBy = this.options.carryBy ?? (has('landmark_2d_106') ? 'landmark_2d_106' : has('landmark_3d_68') ? 'landmark_3d_68' : 'kps');
+    if (this.carryBy !== 'kps' && !has(this.carryBy)) {
+      throw new PipelineOptionError('carryBy', `no ${this.carryBy} model among the heads (${heads.map((h) => h.taskname).join(', ') || 'none'})`);
+    }
+    this.carrier = heads.find((h) => h.taskname === this.carryBy);
+    this.pre = options.preprocessor ?? new CpuPreprocessor();
+  }
+
+  /** Tracks the faces of one frame; calls take turns. Returns the visible tracks (and lost ones with `includeLost`) by trackId. */
+  async track(frame: ImageInput, options: TrackOptions = {}): Promise<TrackedFace[]> {
+    const run = this.queue.then(() => this.step(frame, options));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The tracks that ended in the last `track` call (lost for more than maxLost frames), as last seen. */
+  ended(): readonly TrackedFace[] {
+    return this.endedNow;
+  }
+
+  /** Counters since construction or the last reset. */
+  get stats(): TrackerStats {
+    const lost = this.tracks.filter((t) => t.lostFrames > 0).length;
+    return { ...this.counts, visible: this.tracks.length - lost, lost };
+  }
+
+  /** Forgets every track and counter: the next frame starts again at trackId 1. */
+  reset(): void {
+    this.tracks = [];
+    this.endedNow = [];
+    this.endedTracks = [];
+    this.nextId = 1;
+    this.frame = 0;
+    for (const key of Object.keys(this.counts) as (keyof typeof this.counts)[]) this.counts[key] = 0;
+  }
+
+  private async step(input: ImageInput, options: TrackOptions): Promise<TrackedFace[]> {
+    if (options.timestamp !== undefined && !Number.isFinite(options.timestamp)) {
+      throw new PipelineOptionError('timestamp', `${String(options.timestamp)} is not a finite number of milliseconds`);
+    }
+    const image = await loadImage(input);
+    const n = this.frame;
+    const time = options.timestamp !== undefined ? options.timestamp / 1000 : n / this.options.fps;
+    this.endedNow = [];
+    const fresh = new Set<Face>();
+    const carried = new Set<Face>();
+    await this.pre.begin?.(image);
+    try {
+      const detectNow = n % this.options.detectEvery === 0 || !this.tracks.some((t) => t.lostFrames === 0);
+      if (detectNow) await this.detectFrame(image, n, fresh);
+      else await this.carryFrame(image, n, carried);
+      const shown = this.tracks.filter((t) => t.lostFrames === 0);
+      await this.runLandmarks(image, shown, carried);
+      if (this.carrier) for (const t of shown) if (t.source === 'detected') t.carryRelation = this.relation(t);
+      await this.runIdentity(image, shown, n, fresh);
+      this.endLostTracks(n);
+      this.counts.frames++;
+      return this.output(n, time, fresh);
+    } finally {
+      this.pre.end?.(image);
+      this.frame++;
+    }
+  }
+
+  /** A detector frame: match detections to tracks, lose the unmatched tracks, start (or re-identify) the rest. */
+  private async detectFrame(image: BgrImage, n: number, fresh: Set<Face>): Promise<void> {
+    const dets = facesFromDetections(await this.detector.detect(image, { maxNum: this.options.maxNum }));
+    this.counts.detectorRuns++;
+    const tracks = this.tracks;
+    const ious = tracks.map((t) => { const p = t.predict(n); return dets.map((d) => iou(p, d.bbox)); });
+    const candidates = gateCandidates(ious, this.options.iouThreshold);
+    const contested = contestedDetections(candidates, this.options.tieMargin).map((d) => dets[d]!);
+    if (contested.length > 0 && tracks.some((t) => t.face.embedding)) await this.runIdentityHeads(image, contested, fresh);
+    const similarity = (t: number, d: number): number | undefined => {
+      const a = tracks[t]!.face.embedding, b = dets[d]!.embedding;
+      return a && b ? computeSim(a, b) : undefined;
+    };
+    const match = assignGreedy(candidates, tracks.length, dets.length, this.options.tieMargin, similarity);
+    for (const [t, d] of match.pairs) tracks[t]!.moveTo(dets[d]!, n, 'detected');
+    for (const t of match.unmatchedTracks) tracks[t]!.lostFrames++;
+    const newcomers = match.unmatchedDetections.map((d) => dets[d]!);
+    const unrecognized = newcomers.filter((f) => !fresh.has(f));
+    if (unrecognized.length > 0) await this.runIdentityHeads(image, unrecognized, fresh);
+    for (const face of newcomers) this.startOrReidentify(face, n);
+    this.tracks.sort((a, b) => a.id - b.id);
+  }
+
+  /** Between detector frames: each visible track's predicted box, refined by the carrying landmark head when there is one. */
+  private async carryFrame(image: BgrImage, n: number, carried: Set<Face>): Promise<void> {
+    const visible = this.tracks.filter((t) => t.lostFrames === 0);
+    const moved = visible.map((t) => movedFace(t.face, t.box, t.predict(n)));
+    const carrier = this.carrier;
+    const refine = carrier ? visible.flatMap((t, i) => (t.carryRelation ? [i] : [])) : [];
+    if (carrier && refine.length > 0) {
+      const probes = refine.map((i) => moved[i]!);
+      await carrier.annotate(image, probes, this.pre);
+      this.counts.landmarkRuns += probes.length;
+      refine.forEach((i, k) => {
+        const points = carrierPoints(probes[k]!, this.carryBy);
+        if (!points) return;
+        const box = boxFromBounds(pointBounds(points, CARRY_DIMS[this.carryBy as Exclude<CarryMode, 'kps'>]), visible[i]!.carryRelation!);
+        if (!isUsableBox(box)) return;
+        const face = movedFace(probes[k]!, visible[i]!.box, box, visible[i]!.face.kps);
+        copyLandmarks(probes[k]!, face);
+        moved[i] = face;
+        carried.add(face);
+      });
+    }
+    visible.forEach((t, i) => t.moveTo(moved[i]!, n, 'carried'));
+    for (const t of this.tracks) if (t.lostFrames > 0) t.lostFrames++;
+  }
+
+  /**
+   * An unmatched detection: takes back the id of a lost track whose embedding (or identity) agrees, else of an ended
+   * one, else starts a track.
+   */
+  private startOrReidentify(face: Face, n: number): void {
+    const identity = this.identify(face);
+    let revived = bestBySimilarity(face, this.tracks.filter((t) => t.lostFrames > 0), (t) => t.face.embedding, this.options.reidThreshold);
+    if (!revived && identity) revived = this.tracks.find((t) => t.lostFrames > 0 && t.identity?.id === identity.id);
+    if (revived) {
+      // Unmatched only in this frame, it moved faster than the gate: its motion still holds. A re-entry after
+      // frames away may be anywhere, so its motion starts again.
+      const reentry = revived.lostFrames > 1;
+      revived.moveTo(face, n, 'detected');
+      if (reentry) {
+        revived.restartMotion(n);
+        revived.carryRelation = undefined;
+      }
+      this.counts.reidentified++;
+      return;
+    }
+    const alive = new Set(this.tracks.map((t) => t.id));
+    const ended = this.endedTracks.filter((e) => !alive.has(e.id));
+    const back = bestBySimilarity(face, ended, (e) => e.embedding, this.options.reidThreshold)
+      ?? (identity ? ended.find((e) => e.identity === identity.id) : undefined);
+    if (back) {
+      this.endedTracks = this.endedTracks.filter((e) => e !== back);
+      this.counts.reidentified++;
+    } else {
+      this.counts.tracksStarted++;
+    }
+    this.tracks.push(new Track(back?.id ?? this.nextId++, n, face, n));
+  }
+
+  private async runLandmarks(image: BgrImage, shown: readonly Track[], carried: ReadonlySet<Face>): Promise<void> {
+    for (const head of this.landmarkHeads) {
+      const faces = shown.map((t) => t.face).filter((f) => !(head === this.carrier && carried.has(f)));
+      if (faces.length === 0) continue;
+      await head.annotate(image, faces, this.pre);
+      this.counts.landmarkRuns += faces.length;
+    }
+  }
+
+  /** Recognition and attributes on the faces that are due; the others take their track's last values. */
+  private async runIdentity(image: BgrImage, shown: readonly Track[], n: number, fresh: Set<Face>): Promise<void> {
+    const due = shown.filter((t) => !fresh.has(t.face) && this.isDue(t, n)).map((t) => t.face);
+    if (due.length > 0) await this.runIdentityHeads(image, due, fresh);
+    for (const t of shown) {
+      if (fresh.has(t.face)) {
+        t.recognized = { frame: n, box: t.box, angles: headAngles(t.face) };
+        if (this.identityHeads.length > 0) t.recognizedFace = t.face;
+        if (this.options.index) t.identity = this.identify(t.face);
+      } else if (t.recognizedFace && t.recognizedFace !== t.face) {
+        copyIdentityFields(t.recognizedFace, t.face);
+      }
+    }
+  }
+
+  private isDue(t: Track, n: number): boolean {
+    const last = t.recognized;
+    if (!last || n - last.frame >= this.options.recognizeEvery) return true;
+    if (relativeMotion(last.box, t.box) > this.options.moveThreshold) return true;
+    const now = headAngles(t.face);
+    return last.angles !== undefined && now !== undefined && turnBetween(last.angles, now) > this.options.turnThreshold;
+  }
+
+  private async runIdentityHeads(image: BgrImage, faces: readonly Face[], fresh: Set<Face>): Promise<void> {
+    if (this.identityHeads.length === 0) return;
+    for (const head of this.identityHeads) await head.annotate(image, faces, this.pre);
+    this.counts.recognitions += faces.length;
+    for (const f of faces) fresh.add(f);
+  }
+
+  private identify(face: Face): TrackIdentity | undefined {
+    const index = this.options.index;
+    if (!index || !face.embedding || index.size === 0) return undefined;
+    const [hit] = index.search(face.embedding, { k: 1, threshold: this.options.identifyThreshold });
+    return hit ? { id: hit.id, score: hit.score } : undefined;
+  }
+
+  private relation(t: Track): Box | undefined {
+    const points = carrierPoints(t.face, this.carryBy);
+    return points ? boxInBounds(t.box, pointBounds(points, CARRY_DIMS[this.carryBy as Exclude<CarryMode, 'kps'>])) : undefined;
+  }
+
+  private endLostTracks(n: number): void {
+    const [ending, kept] = partition(this.tracks, (t) => t.lostFrames > this.options.maxLost);
+    this.tracks = kept;
+    for (const t of ending) {
+      this.endedNow.push(new TrackedFace(t.face, { trackId: t.id, trackAge: n - t.startFrame, lostFrames: t.lostFrames, identity: t.identity, source: 'predicted', recognized: false }));
+      const embedding = t.recognizedFace?.embedding;
+      if (embedding || t.identity) this.endedTracks.push({ id: t.id, embedding, identity: t.identity?.id });
+      if (this.endedTracks.length > this.options.endedMemory) this.endedTracks.splice(0, this.endedTracks.length - this.options.endedMemory);
+      this.counts.tracksEnded++;
+    }
+  }
+
+  private output(n: number, time: number, fresh: ReadonlySet<Face>): TrackedFace[] {
+    const out: TrackedFace[] = [];
+    const params = this.options.smoothing;
+    for (const t of this.tracks) {
+      const info = { trackId: t.id, trackAge: n - t.startFrame, lostFrames: t.lostFrames, identity: t.identity, recognized: fresh.has(t.face) };
+      if (t.lostFrames > 0) {
+        if (this.options.includeLost) out.push(new TrackedFace(movedFace(t.face, t.box, t.predict(n)), { ...info, source: 'predicted' }));
+        continue;
+      }
+      const raw = t.face;
+      const face = new Face(t.smooth('bbox', raw.bbox, time, params)!, t.smooth('kps', raw.kps, time, params), raw.det_score);
+      copyIdentityFields(raw, face);
+      face.landmark_2d_106 = t.smooth('landmark_2d_106', raw.landmark_2d_106, time, params);
+      face.landmark_3d_68 = t.smooth('landmark_3d_68', raw.landmark_3d_68, time, params);
+      face.pose = raw.pose;
+      for (const [k, v] of raw.extra) if (k.startsWith('landmark_')) face.extra.set(k, t.smooth(k, v, time, params)!);
+      out.push(new TrackedFace(face, { ...info, source: t.source }));
+    }
+    return out;
+  }
+}
+
+/** The candidate whose embedding is most similar to the face's, at least `threshold`; the first of equals wins. */
+function bestBySimilarity<T>(face: Face, candidates: readonly T[], embedding: (c: T) => Float32Array | undefined, threshold: number): T | undefined {
+  if (!face.embedding) return undefined;
+  let best: T | undefined, bestSim = threshold;
+  for (const c of candidates) {
+    const e = embedding(c);
+    if (!e) continue;
+    const s = computeSim(e, face.embedding);
+    if (s > bestSim || (s === bestSim && best === undefined)) { best = c; bestSim = s; }
+  }
+  return best;
+}

@@ -1,0 +1,102 @@
+import { PipelineOptionError } from '../errors.js';
+import type { FaceIndex } from '../identity/face-index.js';
+import type { Preprocessor } from '../preprocess/preprocessor.js';
+import { DEFAULT_ONE_EURO, type OneEuroParams } from './one-euro.js';
+
+/** What carries a face's box between detector frames. */
+export type CarryMode = 'landmark_2d_106' | 'landmark_3d_68' | 'kps';
+
+/** FaceTracker's options; every one has a default. */
+export interface FaceTrackerOptions {
+  /** Re-run recognition and attributes on a tracked face every N frames (default 10; 1 = every frame). */
+  readonly recognizeEvery?: number;
+  /** …or sooner once its box moved more than this since the last run: centre shift or size change over the box's side (default 0.3). */
+  readonly moveThreshold?: number;
+  /** …or once its head turned more than this many degrees in pitch, yaw or roll (default 20; see headAngles). */
+  readonly turnThreshold?: number;
+  /** Run the detector every K frames (default 1); in between the boxes are carried (see `carryBy`). */
+  readonly detectEvery?: number;
+  /**
+   * How boxes are carried between detector frames: a landmark head re-run on the predicted box (the box then
+   * follows the landmarks), or 'kps' (the constant-velocity prediction alone, keypoints moved with it). Default:
+   * landmark_2d_106 when the heads include it, else landmark_3d_68, else 'kps'.
+   */
+  readonly carryBy?: CarryMode;
+  /** One-euro smoothing of the boxes, keypoints and landmarks the tracker returns, or false (default DEFAULT_ONE_EURO). Matching always uses the raw boxes. */
+  readonly smoothing?: OneEuroParams | false;
+  /** Names tracks, and re-identifies a track that ended, through this index (its `search`). */
+  readonly index?: FaceIndex;
+  /** Least cosine similarity for an identity from `index` (default 0.4). */
+  readonly identifyThreshold?: number;
+  /** Least cosine similarity for a new detection to take over a lost track's id by its embedding (default 0.5). */
+  readonly reidThreshold?: number;
+  /**
+   * How many ended tracks keep their embedding so that a face coming back after it ended takes back its id
+   * (cosine ≥ reidThreshold); the oldest is forgotten first. Default 100; 0 forgets a track when it ends.
+   */
+  readonly endedMemory?: number;
+  /** A track not seen for more than this many frames ends (default 30). */
+  readonly maxLost?: number;
+  /** Least IoU between a detection and a track's predicted box for them to match (default 0.3). */
+  readonly iouThreshold?: number;
+  /** Pairs whose IoUs are within this of each other are decided by embedding similarity (default 0.1). */
+  readonly tieMargin?: number;
+  /** Also return lost tracks (at their predicted boxes, `source: 'predicted'`); default false. */
+  readonly includeLost?: boolean;
+  /** The frame rate assumed when `track` gets no timestamp (default 30). */
+  readonly fps?: number;
+  /** The detector's max_num (0 = all faces, the default). */
+  readonly maxNum?: number;
+  /** The image stages of the heads (default: the CPU pre-processing, OpenCV's arithmetic). */
+  readonly preprocessor?: Preprocessor;
+}
+
+/** The options with every default filled in. @internal */
+export interface ResolvedTrackerOptions extends Required<Omit<FaceTrackerOptions, 'index' | 'carryBy' | 'preprocessor'>> {
+  readonly index: FaceIndex | undefined;
+  readonly carryBy: CarryMode | undefined;
+}
+
+/** Checks the options (PipelineOptionError naming the bad one) and fills in the defaults. @internal */
+export function resolveTrackerOptions(options: FaceTrackerOptions): ResolvedTrackerOptions {
+  const int = (name: keyof FaceTrackerOptions, value: number | undefined, fallback: number, min: number): number => {
+    const v = value ?? fallback;
+    if (!Number.isInteger(v) || v < min) throw new PipelineOptionError(name, `${String(v)} is not an integer ≥ ${min}`);
+    return v;
+  };
+  const num = (name: keyof FaceTrackerOptions, value: number | undefined, fallback: number, min: number, max = Infinity): number => {
+    const v = value ?? fallback;
+    if (typeof v !== 'number' || !(v >= min && v <= max)) throw new PipelineOptionError(name, `${String(v)} is not a number in [${min}, ${max}]`);
+    return v;
+  };
+  const smoothing = options.smoothing ?? DEFAULT_ONE_EURO;
+  if (smoothing !== false) {
+    for (const key of ['minCutoff', 'beta', 'dCutoff'] as const) {
+      const v = smoothing[key];
+      if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v) || (key !== 'beta' && v === 0)) {
+        throw new PipelineOptionError(`smoothing.${key}`, `${String(v)} is not a ${key === 'beta' ? 'non-negative' : 'positive'} number`);
+      }
+    }
+  }
+  if (options.carryBy !== undefined && !['landmark_2d_106', 'landmark_3d_68', 'kps'].includes(options.carryBy)) {
+    throw new PipelineOptionError('carryBy', `'${String(options.carryBy)}' is not landmark_2d_106, landmark_3d_68 or kps`);
+  }
+  return {
+    recognizeEvery: int('recognizeEvery', options.recognizeEvery, 10, 1),
+    moveThreshold: num('moveThreshold', options.moveThreshold, 0.3, 0),
+    turnThreshold: num('turnThreshold', options.turnThreshold, 20, 0),
+    detectEvery: int('detectEvery', options.detectEvery, 1, 1),
+    carryBy: options.carryBy,
+    smoothing,
+    index: options.index,
+    identifyThreshold: num('identifyThreshold', options.identifyThreshold, 0.4, -1, 1),
+    reidThreshold: num('reidThreshold', options.reidThreshold, 0.5, -1, 1),
+    maxLost: int('maxLost', options.maxLost, 30, 0),
+    endedMemory: int('endedMemory', options.endedMemory, 100, 0),
+    iouThreshold: num('iouThreshold', options.iouThreshold, 0.3, 0, 1),
+    tieMargin: num('tieMargin', options.tieMargin, 0.1, 0, 1),
+    includeLost: options.includeLost ?? false,
+    fps: num('fps', options.fps, 30, Number.MIN_VALUE),
+    maxNum: int('maxNum', options.maxNum, 0, 0),
+  };
+}

@@ -1,0 +1,99 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { createBgrImage } from '../image.js';
+import { VideoDecoderMissingError, VideoError } from './errors.js';
+import type { DecodedFrame, ReadVideoOptions, VideoInfo } from './video-types.js';
+
+/** The most of a decoder's stderr kept for an error message. */
+const STDERR_KEEP = 4000;
+
+/** ffprobe beside an explicitly given ffmpeg (same folder), else the one on PATH. */
+function ffprobeFor(options: ReadVideoOptions): string {
+  if (options.ffprobe) return options.ffprobe;
+  const ffmpeg = options.ffmpeg;
+  return ffmpeg && ffmpeg.includes(path.sep) ? path.join(path.dirname(ffmpeg), 'ffprobe') : 'ffprobe';
+}
+
+/** Runs a program to completion and returns its stdout; VideoDecoderMissingError when it does not exist. */
+function runToEnd(program: string, args: readonly string[], source: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s; });
+    child.stderr.setEncoding('utf8').on('data', (s: string) => { err = (err + s).slice(-STDERR_KEEP); });
+    child.on('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? new VideoDecoderMissingError(program, { cause: e }) : new VideoError(`${program}: ${e.message}`, source, { cause: e })));
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new VideoError(`${program} exited with ${code}: ${err.trim() || 'no message'}`, source))));
+  });
+}
+
+function parseRate(text: string | undefined): number | undefined {
+  const [num, den] = (text ?? '').split('/').map(Number);
+  const rate = den === undefined ? num : num! / den;
+  return rate !== undefined && Number.isFinite(rate) && rate > 0 ? rate : undefined;
+}
+
+/** probeVideo on Node: ffprobe's first video stream. @internal */
+export async function probeVideoNode(file: string, options: ReadVideoOptions = {}): Promise<VideoInfo> {
+  const json = await runToEnd(ffprobeFor(options), [
+    '-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,avg_frame_rate,r_frame_rate,nb_frames:format=duration', '-of', 'json', file,
+  ], file);
+  const parsed = JSON.parse(json) as { streams?: { width?: number; height?: number; avg_frame_rate?: string; r_frame_rate?: string; nb_frames?: string }[]; format?: { duration?: string } };
+  const stream = parsed.streams?.[0];
+  if (!stream || !Number.isInteger(stream.width) || !Number.isInteger(stream.height)) throw new VideoError('no video stream', file);
+  const fps = parseRate(stream.avg_frame_rate) ?? parseRate(stream.r_frame_rate);
+  if (fps === undefined) throw new VideoError('the video stream has no frame rate', file);
+  const frames = Number(stream.nb_frames);
+  const duration = Number(parsed.format?.duration);
+  return {
+    width: stream.width!, height: stream.height!, fps,
+    frames: Number.isInteger(frames) && frames > 0 ? frames : undefined,
+    duration: Number.isFinite(duration) ? duration : undefined,
+  };
+}
+
+/** readVideoFrames on Node: ffmpeg decodes to raw BGR on its stdout, read a whole frame at a time. @internal */
+export async function* readVideoFramesNode(file: string, options: ReadVideoOptions = {}): AsyncGenerator<DecodedFrame> {
+  const info = await probeVideoNode(file, options);
+  const { width, height, fps } = info;
+  const frameBytes = width * height * 3;
+  const program = options.ffmpeg ?? 'ffmpeg';
+  // -noautorotate: frames keep the stored orientation, so their size is the one ffprobe reported.
+  const child = spawn(program, ['-v', 'error', '-nostdin', '-noautorotate', '-i', file, '-an', '-sn', '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr = (stderr + s).slice(-STDERR_KEEP); });
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? new VideoDecoderMissingError(program, { cause: e }) : new VideoError(`${program}: ${e.message}`, file, { cause: e })));
+    child.on('close', (code) => resolve(code));
+  });
+  // A spawn failure surfaces through `exited`; keep it from being reported as unhandled before it is awaited.
+  exited.catch(() => undefined);
+  const limit = options.maxFrames ?? Infinity;
+  let index = 0;
+  let frame = new Uint8Array(frameBytes);
+  let filled = 0;
+  try {
+    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+      let at = 0;
+      while (at < chunk.length && index < limit) {
+        const take = Math.min(frameBytes - filled, chunk.length - at);
+        frame.set(chunk.subarray(at, at + take), filled);
+        filled += take;
+        at += take;
+        if (filled === frameBytes) {
+          yield { image: createBgrImage(width, height, frame), index, time: (index * 1000) / fps };
+          index++;
+          frame = new Uint8Array(frameBytes);
+          filled = 0;
+        }
+      }
+      if (index >= limit) break;
+    }
+    if (index >= limit) return;
+    const code = await exited;
+    if (code !== 0) throw new VideoError(`${program} exited with ${code}: ${stderr.trim() || 'no message'}`, file);
+    if (filled !== 0) throw new VideoError(`the stream ended inside a frame (${filled} of ${frameBytes} bytes)`, file);
+  } finally {
+    // The consumer may stop early: the decoder must not keep running behind it.
+    if (child.exitCode === null) child.kill();
+  }
+}

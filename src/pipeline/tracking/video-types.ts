@@ -1,0 +1,30 @@
+import type { BgrImage } from '../image.js';
+
+/** What probeVideo reads from a file's first video stream. */
+export interface VideoInfo {
+  readonly width: number;
+  readonly height: number;
+  /** Average frame rate (frames per second). */
+  readonly fps: number;
+  /** Frame count when the container states it. */
+  readonly frames: number | undefined;
+  /** Duration in seconds when the container states it. */
+  readonly duration: number | undefined;
+}
+
+/** One decoded frame: the pipeline's BGR image, its index from 0 and its time in milliseconds (index / fps). */
+export interface DecodedFrame {
+  readonly image: BgrImage;
+  readonly index: number;
+  readonly time: number;
+}
+
+/** Where the decoder lives and how much to read. */
+export interface ReadVideoOptions {
+  /** The ffmpeg program (default: `ffmpeg` on PATH). */
+  readonly ffmpeg?: string;
+  /** The ffprobe program (default: beside an explicit `ffmpeg`, else `ffprobe` on PATH). */
+  readonly ffprobe?: string;
+  /** Stop after this many frames (default: all). */
+  readonly maxFrames?: number;
+}

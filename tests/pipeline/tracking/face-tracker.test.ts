@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { FaceTracker, PipelineOptionError, type FaceTrackerOptions, type TrackedFace } from '../../../src/pipeline/index.js';
+import { boxAt, overlap, ScriptedDetector, ScriptedLandmarks, type Box } from './scripted-detector.js';
+
+/** Runs a scripted sequence (per frame, the true boxes by true track name) and returns the tracker's output per frame. */
+async function run(frames: readonly (readonly [string, Box][])[], options: FaceTrackerOptions = {}, tracker?: FaceTracker, detector = new ScriptedDetector()) {
+  const t = tracker ?? new FaceTracker({ detector }, { smoothing: false, ...options });
+  const out: { truth: readonly [string, Box][]; faces: TrackedFace[]; ended: readonly TrackedFace[] }[] = [];
+  const images = frames.map((f) => detector.frame(f.map(([, b]) => b)));
+  for (let i = 0; i < frames.length; i++) {
+    const faces = await t.track(images[i]!);
+    out.push({ truth: frames[i]!, faces, ended: t.ended() });
+  }
+  return { out, tracker: t, detector };
+}
+
+/** For each true track, the set of tracker ids it was given (the returned box of best IoU, at least 0.5). */
+function idsPerTruth(out: Awaited<ReturnType<typeof run>>['out']): Map<string, Set<number>> {
+  const ids = new Map<string, Set<number>>();
+  for (const { truth, faces } of out) {
+    for (const [name, box] of truth) {
+      const match = faces.reduce<TrackedFace | undefined>((best, f) => (overlap(f.bbox, box) > (best ? overlap(best.bbox, box) : 0.5) ? f : best), undefined);
+      assert.ok(match, `true track ${name} has no tracked face`);
+      if (!ids.has(name)) ids.set(name, new Set());
+      ids.get(name)!.add(match.trackId);
+    }
+  }
+  return ids;
+}
+
+describe('FaceTracker on scripted detections', () => {
+  it('keeps the ids of two crossing faces (constant-velocity prediction)', async () => {
+    // A moves right and B left at 15 px/frame, 10 px apart in y, so their boxes overlap almost fully mid-way.
+    const frames = Array.from({ length: 21 }, (_, k) => [['A', boxAt(15 * k, 100)], ['B', boxAt(300 - 15 * k, 110)]] as [string, Box][]);
+    const { out } = await run(frames);
+    const ids = idsPerTruth(out);
+    assert.deepEqual([...ids.get('A')!], [1]);
+    assert.deepEqual([...ids.get('B')!], [2]);
+  });
+
+  it('keeps a track through a detector miss of two frames', async () => {
+    const frames = Array.from({ length: 10 }, (_, k) => (k === 4 || k === 5 ? [] : [['A', boxAt(10 * k, 50)]]) as [string, Box][]);
+    const { out, tracker } = await run(frames, { maxLost: 2, includeLost: true });
+    assert.deepEqual([...idsPerTruth(out).get('A')!], [1]);
+    assert.deepEqual(out.map((f) => f.faces.map((x) => x.lostFrames)), [[0], [0], [0], [0], [1], [2], [0], [0], [0], [0]]);
+    assert.equal(out[4]!.faces[0]!.source, 'predicted');
+    // The prediction continues the motion: 10 px/frame from the last seen box (frame 3) to frame 4.
+    assert.deepEqual(Array.from(out[4]!.faces[0]!.bbox), [40, 50, 120, 130]);
+    assert.ok(out.every((f) => f.ended.length === 0));
+    assert.equal(tracker.stats.tracksStarted, 1);
+  });
+
+  it('ends a track lost for more than maxLost frames and gives a re-entering face without an embedding a new id', async () => {
+    const frames = Array.from({ length: 16 }, (_, k) => (k >= 5 && k < 13 ? [] : [['A', boxAt(k < 5 ? 5 * k : 300, 50)]]) as [string, Box][]);
+    const { out, tracker } = await run(frames, { maxLost: 3 });
+    const endedAt = out.findIndex((f) => f.ended.length > 0);
+    // Last seen at frame 4; lost 4 frames (> maxLost 3) at frame 8.
+    assert.equal(endedAt, 8);
+    assert.equal(out[8]!.ended[0]!.trackId, 1);
+    assert.deepEqual(out.slice(13).map((f) => f.faces.map((x) => x.trackId)), [[2], [2], [2]]);
+    assert.deepEqual({ started: tracker.stats.tracksStarted, ended: tracker.stats.tracksEnded, visible: tracker.stats.visible }, { started: 2, ended: 1, visible: 1 });
+  });
+
+  it('runs the detector every K frames and carries the boxes with the motion in between', async () => {
+    const frames = Array.from({ length: 12 }, (_, k) => [['A', boxAt(20 + 6 * k, 30 + 3 * k)]] as [string, Box][]);
+    const { out, detector } = await run(frames, { detectEvery: 3, carryBy: 'kps' });
+    assert.equal(detector.calls, 4); // frames 0, 3, 6, 9
+    assert.deepEqual(out.map((f) => f.faces[0]!.source), frames.map((_, k) => (k % 3 === 0 ? 'detected' : 'carried')));
+    // From the second detection on, the velocity is exact, so carried boxes sit on the true ones (float32 rounding: 1e-3 px).
+    for (let k = 4; k < frames.length; k++) {
+      const got = out[k]!.faces[0]!.bbox, want = frames[k]![0]![1];
+      for (let c = 0; c < 4; c++) assert.ok(Math.abs(got[c]! - want[c]!) < 1e-3, `frame ${k} coord ${c}: ${got[c]} vs ${want[c]}`);
+    }
+    assert.ok(out.every((f) => f.faces[0]!.trackId === 1));
+  });
+
+  it('carries the boxes by the landmarks between detector frames, through an acceleration the motion misses', async () => {
+    // x = 20 + 2k²: accelerating, so a constant-velocity prediction lags while the landmarks follow the face.
+    const frames = Array.from({ length: 12 }, (_, k) => [['A', boxAt(20 + 2 * k * k, 40)]] as [string, Box][]);
+    const detector = new ScriptedDetector();
+    const byLandmarks = new FaceTracker({ detector, heads: [new ScriptedLandmarks(detector)] }, { smoothing: false, detectEvery: 4 });
+    const a = await run(frames, {}, byLandmarks, detector);
+    const byMotion = await run(frames, { detectEvery: 4, carryBy: 'kps' });
+    for (let k = 1; k < frames.length; k++) {
+      const want = frames[k]![0]![1];
+      const got = a.out[k]!.faces[0]!;
+      assert.equal(got.source, k % 4 === 0 ? 'detected' : 'carried');
+      for (let c = 0; c < 4; c++) assert.ok(Math.abs(got.bbox[c]! - want[c]!) < 1e-3, `frame ${k} coord ${c}: ${got.bbox[c]} vs ${want[c]}`);
+      assert.equal(got.landmark_2d_106?.length, 212);
+    }
+    // The motion alone lags: at frame 5 it predicts 52 + 8 = 60 px (the velocity of frames 0→4) where the face is at 70.
+    assert.ok(Math.abs(byMotion.out[5]!.faces[0]!.bbox[0]! - frames[5]![0]![1][0]) >= 8);
+    assert.equal(detector.calls, 3);
+  });
+
+  it('is deterministic: the same frames give the same output, and reset starts over', async () => {
+    const frames = Array.from({ length: 18 }, (_, k) => {
+      const f: [string, Box][] = [['A', boxAt(12 * k, 60)], ['B', boxAt(220 - 12 * k, 64)]];
+      if (k % 5 !== 2) f.push(['C', boxAt(400, 20 + 2 * k, 60)]);
+      return f;
+    });
+    const a = await run(frames, { smoothing: { minCutoff: 1, beta: 0.05, dCutoff: 1 } });
+    const b = await run(frames, { smoothing: { minCutoff: 1, beta: 0.05, dCutoff: 1 } });
+    const json = (r: typeof a): string => JSON.stringify(r.out.map((f) => f.faces));
+    assert.equal(json(a), json(b));
+    a.tracker.reset();
+    assert.equal(a.tracker.stats.frames, 0);
+    const c = await run(frames, {}, a.tracker, a.detector);
+    assert.equal(json(c), json(a));
+  });
+
+  it('smooths a jittering still face with the one-euro filter', async () => {
+    // ±3 px of deterministic jitter around a still box; smoothing must shrink its spread, the raw run keeps it.
+    const jitter = (k: number): number => [3, -2, 1, -3, 2, 0, -1, 3, -3, 2][k % 10]!;
+    const frames = Array.from({ length: 30 }, (_, k) => [['A', boxAt(100 + jitter(k), 100 - jitter(k + 3))]] as [string, Box][]);
+    const spread = (r: Awaited<ReturnType<typeof run>>): number => {
+      const xs = r.out.slice(10).map((f) => f.faces[0]!.bbox[0]!);
+      return Math.max(...xs) - Math.min(...xs);
+    };
+    const raw = await run(frames);
+    const smooth = await run(frames, { smoothing: { minCutoff: 1, beta: 0.05, dCutoff: 1 } });
+    assert.equal(spread(raw), 6);
+    assert.ok(spread(smooth) < 3, `smoothed spread ${spread(smooth)} px, raw 6 px`);
+    assert.deepEqual(Array.from(smooth.out[0]!.faces[0]!.bbox), Array.from(raw.out[0]!.faces[0]!.bbox)); // the first sample passes unchanged
+  });
+
+  it('writes the track fields first and then the golden fields', async () => {
+    const { out } = await run([[['A', boxAt(0, 0)]]]);
+    const record = JSON.parse(JSON.stringify(out[0]!.faces[0]));
+    assert.deepEqual(Object.keys(record), ['trackId', 'trackAge', 'lostFrames', 'bbox', 'kps', 'det_score']);
+  });
+
+  it('refuses bad options and timestamps with PipelineOptionError', async () => {
+    const detector = new ScriptedDetector();
+    assert.throws(() => new FaceTracker({ detector }, { recognizeEvery: 0 }), PipelineOptionError);
+    assert.throws(() => new FaceTracker({ detector }, { iouThreshold: 2 }), PipelineOptionError);
+    assert.throws(() => new FaceTracker({ detector }, { smoothing: { minCutoff: 0, beta: 0, dCutoff: 1 } }), PipelineOptionError);
+    assert.throws(() => new FaceTracker({ detector }, { carryBy: 'landmark_2d_106' }), /no landmark_2d_106 model/);
+    await assert.rejects(new FaceTracker({ detector }).track(detector.frame([]), { timestamp: Number.NaN }), PipelineOptionError);
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * A scripted detector for the tracker's matching tests: it answers `detect` the way ScrfdDetector does (rows of
+ * [x1, y1, x2, y2, score] and five keypoints) with boxes written in the test, keyed by the frame image it is
+ * given. It is a test input (the frames' known contents), not a stand-in for the tracker under test.
+ */
+import type { BgrImage, Face, FaceModel, ScrfdDetectResult, TrackerDetector } from '../../../src/pipeline/index.js';
+import { createBgrImage } from '../../../src/pipeline/index.js';
+
+export type Box = readonly [number, number, number, number];
+
+/** Five keypoints at fixed places of the box (eyes, nose, mouth corners), as a frontal face has them. */
+export function keypointsOf(box: Box): Float32Array {
+  const [x1, y1, x2, y2] = box;
+  const w = x2 - x1, h = y2 - y1;
+  const at = [[0.3, 0.4], [0.7, 0.4], [0.5, 0.6], [0.35, 0.8], [0.65, 0.8]];
+  return Float32Array.from(at.flatMap(([u, v]) => [x1 + u! * w, y1 + v! * h]));
+}
+
+export class ScriptedDetector implements TrackerDetector {
+  /** How often `detect` was called. */
+  calls = 0;
+  private readonly script = new Map<BgrImage, readonly Box[]>();
+
+  /** A new frame (a tiny distinct image) whose detections are `boxes`. */
+  frame(boxes: readonly Box[]): BgrImage {
+    const image = createBgrImage(8, 8);
+    this.script.set(image, boxes);
+    return image;
+  }
+
+  /** The frame's scripted boxes. */
+  boxesOf(image: BgrImage): readonly Box[] {
+    return this.script.get(image) ?? [];
+  }
+
+  async detect(image: BgrImage): Promise<ScrfdDetectResult> {
+    this.calls++;
+    const boxes = this.boxesOf(image);
+    return {
+      bboxes: boxes.map((b) => Float32Array.from([...b, 0.9])),
+      kpss: boxes.map(keypointsOf),
+    };
+  }
+}
+
+/** A box of side `size` whose top-left corner is (x, y). */
+export const boxAt = (x: number, y: number, size = 80): Box => [x, y, x + size, y + size];
+
+/** IoU of two boxes (the test's own, written out so the check does not reuse the tracker's). */
+export function overlap(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const w = Math.max(0, Math.min(a[2]!, b[2]!) - Math.max(a[0]!, b[0]!));
+  const h = Math.max(0, Math.min(a[3]!, b[3]!) - Math.max(a[1]!, b[1]!));
+  const area = (r: ArrayLike<number>): number => (r[2]! - r[0]!) * (r[3]! - r[1]!);
+  return (w * h) / (area(a) + area(b) - w * h);
+}
+
+/**
+ * A scripted 106-point landmark head (a test input like ScriptedDetector): for each face it is given, it finds the
+ * frame's true box that the face's box overlaps most and writes 106 points on a fixed grid spanning that true box's
+ * middle 80 %, as a perfect landmark model would follow the real face whatever crop it is shown.
+ */
+export class ScriptedLandmarks implements FaceModel {
+  readonly taskname = 'landmark_2d_106';
+  readonly inputSize = 192;
+  readonly inputMean = 0;
+  readonly inputStd = 1;
+  constructor(private readonly detector: ScriptedDetector) {}
+
+  async annotate(image: BgrImage, faces: readonly Face[]): Promise<void> {
+    const truth = this.detector.boxesOf(image);
+    for (const face of faces) {
+      const box = truth.reduce<Box | undefined>((best, b) => (overlap(face.bbox, b) > (best ? overlap(face.bbox, best) : 0) ? b : best), undefined);
+      if (!box) continue;
+      const [x1, y1, x2, y2] = box;
+      face.landmark_2d_106 = Float32Array.from({ length: 212 }, (_, i) => {
+        const p = i >> 1, u = 0.1 + 0.8 * ((p % 11) / 10), v = 0.1 + 0.8 * (Math.floor(p / 11) / 9);
+        return i % 2 === 0 ? x1 + u * (x2 - x1) : y1 + v * (y2 - y1);
+      });
+    }
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * `insightgpu video` on a 12-frame pan over t1.jpg made with ffmpeg: one NDJSON line per frame, and track ids
+ * that stay with the true faces (the golden t1 boxes carried through the known pan). Needs Debian's ffmpeg
+ * (.ci/run installs it); without it only the missing-decoder and --help checks run and the rest says why it skipped.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { main } from '../../../cli/main.js';
+import { probeVideo, readVideoFrames, VideoError } from '../../../src/pipeline/index.js';
+import { IdSwitchCounter, loadT1, type Box } from '../../../bench/node/tracker-scenes.js';
+import { captureOutput } from '../capture-output.js';
+import { sharedPath, SHARED } from '../helpers.js';
+
+const hasFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0 && spawnSync('ffprobe', ['-version']).status === 0;
+const NO_FFMPEG = hasFfmpeg ? false : 'ffmpeg/ffprobe are not on PATH (apt-get install ffmpeg; .ci/run installs it)';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-video-'));
+// The clip: a 640×443 window panning 10 px per frame across t1.jpg from (0, 100), shown at half size, 12 fps.
+const CLIP = { frames: 12, fps: 12, x0: 0, y0: 100, step: 10, w: 640, h: 443, scale: 0.5 };
+
+async function run(argv: string[]): Promise<{ code: number; out: string }> {
+  const { result, out } = await captureOutput(() => main(argv));
+  return { code: result, out };
+}
+
+describe('insightgpu video', () => {
+  it('names the package when ffmpeg is missing', async () => {
+    const { code, out } = await run(['video', sharedPath('images', 't1.jpg'), '--models', sharedPath('models'), '--ndjson', path.join(dir, 'x.ndjson'), '--ffmpeg', '/nonexistent/bin/ffmpeg']);
+    assert.equal(code, 1);
+    assert.match(out, /'\/nonexistent\/bin\/ffprobe' was not found.*apt-get install ffmpeg/);
+  });
+
+  it('prints its usage with --help', async () => {
+    const { code, out } = await run(['video', '--help']);
+    assert.equal(code, 0);
+    assert.match(out, /insightgpu video IN\.mp4 --models DIR --ndjson OUT/);
+  });
+
+  it('writes one line per frame with track ids that follow the true faces', { skip: NO_FFMPEG }, async () => {
+    const clip = path.join(dir, 'pan.mp4');
+    const crop = `crop=${CLIP.w}:${CLIP.h}:x='${CLIP.x0}+n*${CLIP.step}':y=${CLIP.y0},scale=${CLIP.w * CLIP.scale}:${Math.round(CLIP.h * CLIP.scale)}`;
+    const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-framerate', String(CLIP.fps), '-i', sharedPath('images', 't1.jpg'),
+      '-vf', crop, '-frames:v', String(CLIP.frames), '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '12', '-pix_fmt', 'yuv420p', clip]);
+    assert.equal(made.status, 0, made.stderr.toString());
+    const models = mkdtempSync(path.join(dir, 'models-'));
+    for (const name of ['scrfd_2.5g_bnkps.onnx', 'mobilefacenet.onnx']) symlinkSync(sharedPath('models', name), path.join(models, name));
+    const ndjson = path.join(dir, 'pan.ndjson');
+    const { code, out } = await run(['video', clip, '--models', models, '--ndjson', ndjson, '--det-size', '320', '--every', '5', '--detect-every', '2', '--backend', 'cpu', '--no-smoothing']);
+    assert.equal(code, 0, out);
+    const lines = readFileSync(ndjson, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { frame: number; time: number; faces: { trackId: number; bbox: number[]; kps: number[][]; embedding: number[] }[] });
+    assert.deepEqual(lines.map((l) => l.frame), [...Array(CLIP.frames).keys()]);
+    lines.forEach((l, k) => assert.ok(Math.abs(l.time - k / CLIP.fps) < 1e-9));
+    assert.ok(lines.every((l) => l.faces.every((f) => Number.isInteger(f.trackId) && f.bbox.length === 4 && f.kps.length === 5 && f.embedding.length === 128)));
+    // Truth: the golden boxes through the pan, for faces wholly inside the frame.
+    const t1 = await loadT1(SHARED);
+    const counter = new IdSwitchCounter();
+    lines.forEach((l, k) => {
+      const ox = CLIP.x0 + k * CLIP.step;
+      const truth = t1.faces.map((b, face) => ({ face, box: [(b[0] - ox) * CLIP.scale, (b[1] - CLIP.y0) * CLIP.scale, (b[2] - ox) * CLIP.scale, (b[3] - CLIP.y0) * CLIP.scale] as Box }))
+        .filter(({ box }) => box[0] >= 0 && box[1] >= 0 && box[2] <= CLIP.w * CLIP.scale && box[3] <= Math.round(CLIP.h * CLIP.scale));
+      counter.add(truth, l.faces);
+    });
+    assert.ok(counter.matched >= 2 * CLIP.frames, `only ${counter.matched} true faces matched`);
+    assert.deepEqual({ switches: counter.switches, misses: counter.misses }, { switches: 0, misses: 0 });
+  });
+});
+
+describe('readVideoFrames', () => {
+  it('reads fixed-size BGR frames, stops the decoder when the loop ends early, and refuses a non-video', { skip: NO_FFMPEG }, async () => {
+    const file = path.join(dir, 'flat.mkv');
+    // 8 frames of 64×48 where frame k is BGR (10k, 80, 120) everywhere, stored losslessly so the bytes come back exactly.
+    const raw = path.join(dir, 'flat.bgr');
+    writeFileSync(raw, Uint8Array.from({ length: 8 * 64 * 48 * 3 }, (_, i) => [10 * Math.floor(i / (64 * 48 * 3)), 80, 120][i % 3]!));
+    const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-s', '64x48', '-r', '8', '-i', raw, '-c:v', 'ffv1', '-pix_fmt', 'bgr0', file]);
+    assert.equal(made.status, 0, made.stderr.toString());
+    const info = await probeVideo(file);
+    assert.deepEqual({ w: info.width, h: info.height, fps: info.fps }, { w: 64, h: 48, fps: 8 });
+    const seen: number[] = [];
+    for await (const frame of readVideoFrames(file)) {
+      assert.equal(frame.image.data.length, 64 * 48 * 3);
+      assert.deepEqual(Array.from(frame.image.data.subarray(-3)), [10 * frame.index, 80, 120]);
+      assert.equal(frame.time, frame.index * 125);
+      seen.push(frame.index);
+      if (frame.index === 2) break;
+    }
+    assert.deepEqual(seen, [0, 1, 2]);
+    const all: number[] = [];
+    for await (const frame of readVideoFrames(file, { maxFrames: 5 })) all.push(frame.index);
+    assert.deepEqual(all, [0, 1, 2, 3, 4]);
+    const text = path.join(dir, 'not-a-video.txt');
+    writeFileSync(text, 'hello');
+    await assert.rejects(probeVideo(text), VideoError);
+  });
+});
