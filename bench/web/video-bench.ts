@@ -76,7 +76,7 @@ function quantile(values: readonly number[], q: number): number | undefined {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 }
 
-const f1 = (v: number | undefined): string => (v === undefined ? '—' : v.toFixed(1));
+const f1 = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? '—' : v.toFixed(1));
 
 function formatRows(rows: readonly VideoRow[]): string {
   const head = ['backend', 'runs on', 'tracker', 'frames', 'frames/s', 'latency p50 ms', 'p90 ms', 'detector ms', 'heads ms', 'long tasks', 'longest task ms'];

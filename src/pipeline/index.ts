@@ -52,7 +52,7 @@ export { FrameImage } from './frames/frame-image.js';
 export type { ExternalFrameSource } from './frames/frame-image.js';
 export type { BrowserImageSource } from './decode-browser.js';
 export { createFaceAnalysisWorker, FaceAnalysisWorker, WorkerError } from './worker/index.js';
-export type { FaceAnalysisWorkerOptions, WorkerGetOptions, WorkerCreateOptions, WorkerModelsInfo, WorkerReleaseInfo } from './worker/index.js';
+export type { FaceAnalysisWorkerOptions, WorkerGetOptions, WorkerCreateOptions, WorkerModelsInfo, WorkerReleaseInfo, WorkerTrackerOptions } from './worker/index.js';
 export { IndexedDbIndexStore, IndexStoreError, DEFAULT_INDEX_DATABASE } from './identity/index.js';
 export type { StoredIndexInfo, IndexStoreOptions, IndexStoreFailure } from './identity/index.js';
 export * from './tracking/index.js';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { BackendError, GraphError, InputError, ModelFormatError, ResourceLimitError, UnsupportedOpError } from '../../src/core/errors.js';
-import { Face, FaceIndexError, ImageError, IndexFormatError, ModelContractError, ModelPackError, PipelineOptionError, WorkerError } from '../../src/pipeline/index.js';
+import { Face, TrackedFace, FaceIndexError, ImageError, IndexFormatError, ModelContractError, ModelPackError, PipelineOptionError, WorkerError } from '../../src/pipeline/index.js';
 import { rebuildError, serialiseError } from '../../src/pipeline/worker/wire-errors.js';
 import { facesFromWire, facesToWire } from '../../src/pipeline/worker/wire-faces.js';
 
@@ -69,5 +69,21 @@ describe('worker wire format', () => {
     assert.deepEqual(back[0]!.extra.get('landmark_2d_98'), new Float32Array(196).fill(7));
     assert.equal(a.embedding.length, 0, 'the embedding\'s buffer was transferred (detached here)');
     assert.equal(shared.length, 8, 'the shared buffer stays usable');
+  });
+
+  test('tracked faces come back as TrackedFace with their track', () => {
+    const face = new Face(Float32Array.of(5, 6, 50, 60), undefined, 0.75);
+    const tracked = new TrackedFace(face, { trackId: 7, trackAge: 12, lostFrames: 0, identity: { id: 'alice', score: 0.625 }, source: 'carried', recognized: false });
+    const { faces, transfer } = facesToWire([tracked, new Face(Float32Array.of(1, 1, 2, 2), undefined, 0.5)]);
+    const [back, plain] = facesFromWire(post(faces, transfer));
+    assert.ok(back instanceof TrackedFace);
+    assert.deepEqual([back.trackId, back.trackAge, back.lostFrames, back.identity, back.source, back.recognized], [7, 12, 0, { id: 'alice', score: 0.625 }, 'carried', false]);
+    assert.equal(JSON.stringify(back), JSON.stringify(new TrackedFace(new Face(Float32Array.of(5, 6, 50, 60), undefined, 0.75), back)));
+    assert.ok(!(plain instanceof TrackedFace));
+    // A tracker keeps its faces' arrays: with copy they stay usable after the transfer.
+    const kept = new Face(Float32Array.of(1, 2, 3, 4), undefined, 0.5);
+    const copied = facesToWire([kept], { copy: true });
+    post(copied.faces, copied.transfer);
+    assert.deepEqual(Array.from(kept.bbox), [1, 2, 3, 4]);
   });
 });

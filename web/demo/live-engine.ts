@@ -1,13 +1,14 @@
 /**
  * What the live page analyses frames with: FaceAnalysis in a Worker (createFaceAnalysisWorker) or on the page's
- * main thread (the comparison the video benchmark makes), optionally behind FaceTracker for track ids.
+ * main thread (the comparison the video benchmark makes), optionally through FaceTracker for track ids (in the
+ * Worker, the tracker runs there too).
  */
 import {
-  createFaceAnalysisWorker, FaceAnalysis, PipelineOptionError, type BackendName, type BgrImage, type Face, type FaceAnalysisWorker, type StageTiming,
+  createFaceAnalysisWorker, FaceAnalysis, FaceTracker, PipelineOptionError, type BackendName, type FaceIndex, type BgrImage, type Face, type FaceAnalysisWorker, type StageTiming,
 } from '../../src/index.js';
 
 /** A face as the live page draws it: the Face fields, and a track id when a tracker gave one. */
-export type LiveFace = Face & { readonly trackId?: number; readonly identity?: unknown };
+export type LiveFace = Face & { readonly trackId?: number; readonly identity?: { readonly id: string; readonly score: number } };
 
 /** One analysed frame: its faces and where the time went. */
 export interface LiveResult {
@@ -38,73 +39,58 @@ export interface LiveEngineOptions {
   readonly track: boolean;
   /** FaceAnalysis's allowedModules (all when absent). */
   readonly modules?: readonly string[];
+  /** Identify mode: FaceTracker names tracks through this index (tracking is then on). */
+  readonly identify?: { readonly index: FaceIndex; readonly threshold: number };
   /** Swap mode (Worker only): the swapper's bytes and the picture whose face `sourceFace` (left to right) is put in. */
   readonly swap?: { readonly swapper: Uint8Array; readonly sourceImage: ImageBitmap; readonly sourceFace: number };
-}
-
-/** The part of FaceAnalysis (or FaceAnalysisWorker) the page and FaceTracker call. */
-interface FaceSource {
-  get(image: HTMLVideoElement | VideoFrame, options: { timings: StageTiming[] }): Promise<Face[]>;
-}
-
-/** FaceTracker's announced API (src/pipeline/tracking/), typed here until that module is part of this branch. */
-interface TrackerLike {
-  track(frame: HTMLVideoElement | VideoFrame): Promise<LiveFace[]>;
-}
-type TrackerClass = new (app: FaceSource, options: { recognizeEvery?: number; detectEvery?: number; smoothing?: boolean }) => TrackerLike;
-
-/** Where FaceTracker lives; imported by URL so that the page runs (without ids) while it is not there. */
-const TRACKING_MODULE = '../../src/pipeline/tracking/index.ts';
-
-async function loadTracker(): Promise<TrackerClass | undefined> {
-  try {
-    const module = (await import(/* @vite-ignore */ TRACKING_MODULE)) as { FaceTracker?: TrackerClass };
-    return module.FaceTracker;
-  } catch {
-    return undefined;
-  }
 }
 
 function sumStages(timings: readonly StageTiming[], detector: boolean): number {
   return timings.filter((t) => t.stage.startsWith('detection') === detector && t.kind !== 'io').reduce((a, t) => a + t.ms, 0);
 }
 
+/** FaceTracker's settings in the live page: recognition every 10 frames, the detector every frame, smoothing on. */
+const TRACKER_OPTIONS = { recognizeEvery: 10, detectEvery: 1 } as const;
+
 export async function createLiveEngine(options: LiveEngineOptions): Promise<LiveEngine> {
   const models = { files: options.files };
   const detSize: [number, number] = [options.detSize, options.detSize];
-  let source: FaceSource;
-  let release: () => Promise<void>;
-  let backend: string;
   if (options.swap) return createSwapEngine(options, options.swap, detSize);
+  const where = options.worker ? 'worker' : 'main-thread';
+  const track = options.track || options.identify !== undefined;
+  const trackerOptions = { ...TRACKER_OPTIONS, identifyThreshold: options.identify?.threshold };
+  // FaceTracker does not report stage timings: a tracked frame shows its latency only (detector and heads NaN).
+  const untimed = (faces: readonly LiveFace[], started: number): LiveResult => ({ faces, latencyMs: performance.now() - started, detectorMs: Number.NaN, headsMs: Number.NaN });
   if (options.worker) {
-    const worker = await createFaceAnalysisWorker({ models, backend: options.backend, allowSoftwareAdapter: true, allowedModules: options.modules });
+    const worker = await createFaceAnalysisWorker({
+      models, backend: options.backend, allowSoftwareAdapter: true, allowedModules: options.modules, tracker: track ? { ...trackerOptions, index: options.identify?.index.toBytes() } : undefined,
+    });
     await worker.prepare({ detSize });
-    source = worker;
-    backend = worker.info.backend;
-    release = async () => { await worker.release(); };
-  } else {
-    const app = await FaceAnalysis.create({ models, backend: options.backend, allowedModules: options.modules, sessionOptions: { webgpu: { allowSoftwareAdapter: true } } });
-    app.prepare({ detSize });
-    source = app;
-    backend = app.models.get('detection')!.session.backendName;
-    release = () => app.release();
+    return {
+      where, backend: worker.info.backend, tracking: track,
+      async analyse(frame) {
+        const started = performance.now();
+        if (track) return untimed(await worker.track(frame), started);
+        const timings: StageTiming[] = [];
+        const faces = await worker.get(frame, { timings });
+        return { faces, latencyMs: performance.now() - started, detectorMs: sumStages(timings, true), headsMs: sumStages(timings, false) };
+      },
+      release: async () => { await worker.release(); },
+    };
   }
-  const Tracker = options.track ? await loadTracker() : undefined;
-  // The tracker's own calls to `get` are timed through this wrapper.
-  let timings: StageTiming[] = [];
-  const timed: FaceSource = { get: (image) => source.get(image, { timings }) };
-  const tracker = Tracker ? new Tracker(timed, { recognizeEvery: 10, smoothing: true }) : undefined;
+  const app = await FaceAnalysis.create({ models, backend: options.backend, allowedModules: options.modules, sessionOptions: { webgpu: { allowSoftwareAdapter: true } } });
+  app.prepare({ detSize });
+  const tracker = track ? new FaceTracker(app, { ...trackerOptions, index: options.identify?.index }) : undefined;
   return {
-    where: options.worker ? 'worker' : 'main-thread',
-    backend,
-    tracking: tracker !== undefined,
+    where, backend: app.models.get('detection')!.session.backendName, tracking: tracker !== undefined,
     async analyse(frame) {
-      timings = [];
       const started = performance.now();
-      const faces = tracker ? await tracker.track(frame) : await timed.get(frame, { timings });
+      if (tracker) return untimed(await tracker.track(frame), started);
+      const timings: StageTiming[] = [];
+      const faces = await app.get(frame, { timings });
       return { faces, latencyMs: performance.now() - started, detectorMs: sumStages(timings, true), headsMs: sumStages(timings, false) };
     },
-    release,
+    release: () => app.release(),
   };
 }
 
@@ -124,10 +110,10 @@ async function createSwapEngine(options: LiveEngineOptions, swap: NonNullable<Li
       tracking: false,
       async analyse(frame) {
         const started = performance.now();
-        const result = await worker.swap(frame, source);
-        // The swap's stages are not timed one by one: the whole call is the heads' share.
-        const latencyMs = performance.now() - started;
-        return { faces: result.faces, swapped: result.image, latencyMs, detectorMs: 0, headsMs: latencyMs };
+        const timings: StageTiming[] = [];
+        const result = await worker.swap(frame, source, { timings });
+        // The swapper is the "heads" share of a swap frame.
+        return { faces: result.faces, swapped: result.image, latencyMs: performance.now() - started, detectorMs: sumStages(timings, true), headsMs: sumStages(timings, false) };
       },
       release: async () => { await worker.release(); },
     };

@@ -4,11 +4,12 @@
  * from the analysis.
  *
  * URL parameters (used by the Playwright test and `npm run bench:browser -- --video`): pack, backend, det=320,
- * worker=0|1, track=0|1, modules=detection,genderage (FaceAnalysis's allowedModules), autorun=1 (start at once), frames=N (stop after N frames). The state is on
+ * worker=0|1, track=0|1, identify=1 (name tracks from the Identify mode's enrolled faces), modules=detection,genderage (FaceAnalysis's allowedModules), autorun=1 (start at once), frames=N (stop after N frames). The state is on
  * `window.insightgpuLive`. Swap mode: mode=swap, source=/images/t1.jpg, sourceFace=0 (left to right), swapwidth=128
  * (a forged swapper's width when inswapper_128.onnx is not served); it needs a 512-d recognizer (pack packA_r50).
  */
-import type { BackendName, BgrImage } from '../../src/index.js';
+import { IndexedDbIndexStore, type BackendName, type BgrImage, type FaceIndex } from '../../src/index.js';
+import { DEFAULT_IDENTIFY_THRESHOLD, DEMO_INDEX_NAME } from './identify.js';
 import { DEFAULT_FORGED_SWAPPER_WIDTH, isPackName, loadPack, loadSwapper } from './model-source.js';
 import { drawBgr } from './swap.js';
 import { drawFaces, overlayScale } from './overlay.js';
@@ -35,6 +36,9 @@ export interface LiveState {
   shown?: string;
   /** The track ids drawn on the last frame. */
   idsDrawn: number[];
+  /** Identify mode: how many identities the enrolled index holds, and the names drawn on the last frame. */
+  enrolled?: number;
+  namesDrawn: string[];
   /** After stop: whether every camera track has ended. */
   cameraTracksEnded?: boolean;
 }
@@ -43,7 +47,7 @@ declare global {
   interface Window { insightgpuLive: LiveState }
 }
 
-window.insightgpuLive = { state: 'idle', frames: 0, latencyMs: [], detectorMs: [], headsMs: [], longTasks: 0, longestTaskMs: 0, idsDrawn: [] };
+window.insightgpuLive = { state: 'idle', frames: 0, latencyMs: [], detectorMs: [], headsMs: [], longTasks: 0, longestTaskMs: 0, idsDrawn: [], namesDrawn: [] };
 
 const $ = <T extends HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -59,12 +63,13 @@ for (const [param, id] of [['pack', 'live-pack'], ['backend', 'live-backend'], [
 }
 if (params.get('worker') === '0') $<HTMLInputElement>('live-worker').checked = false;
 if (params.get('track') === '0') $<HTMLInputElement>('live-track').checked = false;
+if (params.get('identify') === '1') $<HTMLInputElement>('live-identify').checked = true;
 const frameLimit = Number(params.get('frames') ?? 0);
 const modules = params.get('modules')?.split(',').filter((m) => m.length > 0);
 
 let session: { stream: MediaStream; engine: LiveEngine; running: boolean; observer: PerformanceObserver } | undefined;
 
-function drawFrame(video: HTMLVideoElement, faces: readonly LiveFace[], swapped: BgrImage | undefined): number[] {
+function drawFrame(video: HTMLVideoElement, faces: readonly LiveFace[], swapped: BgrImage | undefined): { ids: number[]; names: string[] } {
   const canvas = $<HTMLCanvasElement>('live-canvas');
   if (swapped) drawBgr(canvas, swapped);
   if (canvas.width !== video.videoWidth) canvas.width = video.videoWidth;
@@ -74,18 +79,21 @@ function drawFrame(video: HTMLVideoElement, faces: readonly LiveFace[], swapped:
   const scale = overlayScale(canvas.width, canvas.height);
   drawFaces(ctx, faces, scale);
   const ids: number[] = [];
+  const names: string[] = [];
   ctx.font = `bold ${10 * scale + 6}px sans-serif`;
   ctx.textBaseline = 'top';
   for (const face of faces) {
     if (face.trackId === undefined) continue;
     ids.push(face.trackId);
+    if (face.identity) names.push(face.identity.id);
+    const label = face.identity ? `#${face.trackId} ${face.identity.id} ${face.identity.score.toFixed(2)}` : `#${face.trackId}`;
     const [x1, , , y2] = face.bbox as unknown as [number, number, number, number];
     ctx.fillStyle = 'rgba(0,0,0,0.6)';
-    ctx.fillRect(x1, y2 + 2, ctx.measureText(`#${face.trackId}`).width + 6, 12 * scale + 8);
+    ctx.fillRect(x1, y2 + 2, ctx.measureText(label).width + 6, 12 * scale + 8);
     ctx.fillStyle = '#ffe000';
-    ctx.fillText(`#${face.trackId}`, x1 + 3, y2 + 4);
+    ctx.fillText(label, x1 + 3, y2 + 4);
   }
-  return ids;
+  return { ids, names };
 }
 
 async function run(state: NonNullable<typeof session>, video: HTMLVideoElement): Promise<void> {
@@ -96,15 +104,16 @@ async function run(state: NonNullable<typeof session>, video: HTMLVideoElement):
     await new Promise((resolve) => setTimeout(resolve, 0));
     const result = await state.engine.analyse(video);
     if (!state.running) break;
-    const idsDrawn = drawFrame(video, result.faces, result.swapped);
+    const drawn = drawFrame(video, result.faces, result.swapped);
     const frames = window.insightgpuLive.frames + 1;
     if (frames === 1) firstDone = performance.now();
     const fps = frames > 1 ? (frames - 1) / ((performance.now() - firstDone) / 1000) : undefined;
     update({
       frames, fps, latencyMs: [...window.insightgpuLive.latencyMs, result.latencyMs],
-      detectorMs: [...window.insightgpuLive.detectorMs, result.detectorMs], headsMs: [...window.insightgpuLive.headsMs, result.headsMs], idsDrawn,
+      detectorMs: [...window.insightgpuLive.detectorMs, result.detectorMs], headsMs: [...window.insightgpuLive.headsMs, result.headsMs], idsDrawn: drawn.ids, namesDrawn: drawn.names,
     });
-    const shown = `${fps === undefined ? '…' : fps.toFixed(2)} frames/s · detector ${result.detectorMs.toFixed(0)} ms · heads ${result.headsMs.toFixed(0)} ms`
+    const ms = (v: number): string => (Number.isNaN(v) ? '—' : v.toFixed(0));
+    const shown = `${fps === undefined ? '…' : fps.toFixed(2)} frames/s · ${result.latencyMs.toFixed(0)} ms a frame · detector ${ms(result.detectorMs)} ms · heads ${ms(result.headsMs)} ms`
       + ` · ${result.faces.length} faces · ${state.engine.where}${state.engine.tracking ? ', tracked' : ''}`;
     $('live-stats').textContent = shown;
     update({ shown });
@@ -114,14 +123,16 @@ async function run(state: NonNullable<typeof session>, video: HTMLVideoElement):
 
 async function start(): Promise<void> {
   $<HTMLButtonElement>('live-start').disabled = true;
-  update({ state: 'loading', frames: 0, latencyMs: [], detectorMs: [], headsMs: [], longTasks: 0, longestTaskMs: 0, idsDrawn: [], error: undefined, cameraTracksEnded: undefined });
+  update({ state: 'loading', frames: 0, latencyMs: [], detectorMs: [], headsMs: [], longTasks: 0, longestTaskMs: 0, idsDrawn: [], namesDrawn: [], error: undefined, cameraTracksEnded: undefined });
   try {
     const pack = $<HTMLSelectElement>('live-pack').value;
     if (!isPackName(pack)) throw new Error(`unknown pack ${pack}`);
     $('live-stats').textContent = 'loading models…';
     const { files } = await loadPack(pack, () => undefined);
+    const identify = $<HTMLInputElement>('live-identify').checked ? await enrolledIndex() : undefined;
     const engine = await createLiveEngine({
       swap: params.get('mode') === 'swap' ? await swapSource() : undefined,
+      identify: identify && { index: identify, threshold: DEFAULT_IDENTIFY_THRESHOLD },
       files, backend: $<HTMLSelectElement>('live-backend').value as BackendName, detSize: Number($<HTMLSelectElement>('live-det').value),
       worker: $<HTMLInputElement>('live-worker').checked, track: $<HTMLInputElement>('live-track').checked, modules,
     });
@@ -138,6 +149,15 @@ async function start(): Promise<void> {
   } catch (e) {
     fail(e);
   }
+}
+
+/** The faces enrolled in the demo's Identify mode (IndexedDB); an error saying how to enrol when there are none. */
+async function enrolledIndex(): Promise<FaceIndex> {
+  const store = await IndexedDbIndexStore.open();
+  if (!(await store.has(DEMO_INDEX_NAME))) throw new Error("nobody is enrolled: enrol faces in the demo's Identify mode first (/web/demo/?mode=identify)");
+  const index = await store.load(DEMO_INDEX_NAME);
+  update({ enrolled: index.size });
+  return index;
 }
 
 /** Swap mode's swapper (served, else forged) and source picture, from the URL parameters. */

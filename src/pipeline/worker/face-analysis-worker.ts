@@ -4,6 +4,8 @@ import type { GetOptions, PrepareOptions } from '../face-analysis.js';
 import { isBgrImage, isRawImage, type BgrImage } from '../image.js';
 import type { ImageInput } from '../image-source.js';
 import type { Size } from '../preprocess/letterbox.js';
+import type { StageTiming } from '../stage-timer.js';
+import type { TrackedFace } from '../tracking/tracked-face.js';
 import type {
   WireImage, WorkerCreateOptions, WorkerModelsInfo, WorkerReleaseInfo, WorkerReply, WorkerReplyValue, WorkerRequest,
 } from './protocol.js';
@@ -71,6 +73,7 @@ export class FaceAnalysisWorker {
   private readonly pending = new Map<number, Pending>();
   private closed: string | undefined;
   private detSizes: readonly Size[] = [];
+  private endedTracks: TrackedFace[] = [];
 
   private constructor(private readonly worker: Worker, private built: WorkerModelsInfo) {}
 
@@ -141,16 +144,38 @@ export class FaceAnalysisWorker {
   }
 
   /**
+   * FaceTracker.track in the worker (needs the `tracker` option): the frame's tracked faces, as TrackedFace objects.
+   * The tracks that ended in this frame are then in `ended`.
+   */
+  async track(image: ImageInput, options: { readonly timestamp?: number; readonly transfer?: boolean } = {}): Promise<TrackedFace[]> {
+    const wire = await postable(image, options.transfer ?? true);
+    const reply = await this.call({ kind: 'track', image: wire.image, owned: wire.owned, timestamp: options.timestamp }, wire.transfer);
+    if (reply.kind !== 'track') throw new WorkerError(`unexpected reply '${reply.kind}' to track`);
+    this.endedTracks = facesFromWire(reply.ended) as TrackedFace[];
+    return facesFromWire(reply.faces) as TrackedFace[];
+  }
+
+  /** The tracks that ended in the last `track` call (FaceTracker.ended), as last seen. */
+  ended(): readonly TrackedFace[] {
+    return this.endedTracks;
+  }
+
+  /**
    * Detects the faces of `image` (the detector only: boxes, keypoints and scores) and puts `source`'s identity onto
-   * each (INSwapper, paste-back), in the worker: the faces and the swapped picture come back (moved, not copied). Needs the `swapper` option and a 512-d source
+   * each (INSwapper, paste-back), in the worker: the faces and the swapped picture come back (moved, not copied);
+   * `timings` receives the detector's and the swaps' wall time. Needs the `swapper` option and a 512-d source
    * (a Face from a 512-d recognizer, or its embedding); PipelineOptionError otherwise.
    */
-  async swap(image: ImageInput, source: Face | ArrayLike<number>, options: { readonly maxNum?: number; readonly transfer?: boolean } = {}): Promise<{ faces: Face[]; image: BgrImage }> {
+  async swap(
+    image: ImageInput, source: Face | ArrayLike<number>,
+    options: { readonly maxNum?: number; readonly transfer?: boolean; readonly timings?: StageTiming[] } = {},
+  ): Promise<{ faces: Face[]; image: BgrImage }> {
     const vector = 'det_score' in source ? source.normed_embedding ?? source.embedding : source;
     if (!vector) throw new PipelineOptionError('source', 'the source face has no embedding (the pack needs a recognition model)');
     const wire = await postable(image, options.transfer ?? true);
     const reply = await this.call({ kind: 'swap', image: wire.image, owned: wire.owned, source: Float32Array.from(vector), maxNum: options.maxNum }, wire.transfer);
     if (reply.kind !== 'swap') throw new WorkerError(`unexpected reply '${reply.kind}' to swap`);
+    options.timings?.push(...reply.timings);
     return { faces: facesFromWire(reply.faces), image: reply.image };
   }
 

@@ -4,6 +4,7 @@ import type { PrepareOptions } from '../face-analysis.js';
 import type { BgrImage, RawImage } from '../image.js';
 import type { MaxNumMetric } from '../max-num.js';
 import type { StageTiming } from '../stage-timer.js';
+import type { FaceTrackerOptions } from '../tracking/tracker-options.js';
 import type { WireError } from './wire-errors.js';
 import type { WireFace } from './wire-faces.js';
 
@@ -19,6 +20,16 @@ export interface WorkerCreateOptions {
   readonly headBatch?: number;
   /** An INSwapper model (inswapper_128.onnx) for `swap`, on the same backend and device; its buffer is transferred. */
   readonly swapper?: Uint8Array | ArrayBuffer;
+  /** A FaceTracker over the worker's FaceAnalysis, for `track`. */
+  readonly tracker?: WorkerTrackerOptions;
+}
+
+/**
+ * FaceTracker's options as they cross to the worker: the index as its IGFX bytes (FaceIndex.toBytes), and no
+ * pre-processor (the worker uses its FaceAnalysis's own).
+ */
+export interface WorkerTrackerOptions extends Omit<FaceTrackerOptions, 'index' | 'preprocessor'> {
+  readonly index?: Uint8Array;
 }
 
 /** An image as it is posted: everything but DOM elements (the client turns those into VideoFrames or ImageBitmaps first). */
@@ -37,6 +48,7 @@ export type WorkerRequest =
   | { readonly id: number; readonly kind: 'get'; readonly image: WireImage; readonly options: WireGetOptions; readonly owned: boolean }
   | { readonly id: number; readonly kind: 'drawOn'; readonly image: WireImage; readonly faces: readonly WireFace[]; readonly options?: DrawOptions; readonly owned: boolean }
   | { readonly id: number; readonly kind: 'swap'; readonly image: WireImage; readonly source: Float32Array; readonly maxNum?: number; readonly owned: boolean }
+  | { readonly id: number; readonly kind: 'track'; readonly image: WireImage; readonly timestamp?: number; readonly owned: boolean }
   | { readonly id: number; readonly kind: 'release' };
 
 /** What `create` reports about the pipeline the worker built. */
@@ -62,7 +74,8 @@ export type WorkerReplyValue =
   | { readonly kind: 'prepare'; readonly detSize: readonly (readonly [number, number])[] }
   | { readonly kind: 'get'; readonly faces: readonly WireFace[]; readonly timings?: readonly StageTiming[] }
   | { readonly kind: 'drawOn'; readonly image: BgrImage }
-  | { readonly kind: 'swap'; readonly faces: readonly WireFace[]; readonly image: BgrImage }
+  | { readonly kind: 'swap'; readonly faces: readonly WireFace[]; readonly image: BgrImage; readonly timings: readonly StageTiming[] }
+  | { readonly kind: 'track'; readonly faces: readonly WireFace[]; readonly ended: readonly WireFace[] }
   | { readonly kind: 'release'; readonly info: WorkerReleaseInfo };
 
 export type WorkerReply =

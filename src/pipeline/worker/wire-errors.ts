@@ -3,6 +3,7 @@ import {
 } from '../../core/errors.js';
 import { ImageError, ModelContractError, ModelPackError, PipelineOptionError } from '../errors.js';
 import { FaceIndexError, IndexFormatError } from '../identity/errors.js';
+import { VideoDecoderMissingError, VideoError } from '../tracking/errors.js';
 
 /** The worker failed as a whole (it could not start, it crashed, or it was terminated) or threw a non-engine error. */
 export class WorkerError extends InsightGpuError {
@@ -25,7 +26,8 @@ type ErrorClass = abstract new (...args: never[]) => InsightGpuError;
 /** Every engine error class, by name: what the main side rebuilds. */
 const ERROR_CLASSES: ReadonlyMap<string, ErrorClass> = new Map<string, ErrorClass>([
   ModelFormatError, UnsupportedOpError, GraphError, InputError, ResourceLimitError, BackendError,
-  ImageError, ModelPackError, ModelContractError, PipelineOptionError, FaceIndexError, IndexFormatError, WorkerError,
+  ImageError, ModelPackError, ModelContractError, PipelineOptionError, FaceIndexError, IndexFormatError, VideoError,
+  VideoDecoderMissingError, WorkerError,
 ].map((c) => [c.name, c]));
 
 /** Own fields that survive structured clone (numbers, strings, plain data); functions and the cause are left out. */

@@ -8,6 +8,8 @@ import { FaceAnalysis } from '../face-analysis.js';
 import { loadImage } from '../image-source.js';
 import { INSwapper } from '../swap/inswapper.js';
 import { facesFromDetections } from '../scrfd.js';
+import { FaceIndex } from '../identity/face-index.js';
+import { FaceTracker } from '../tracking/face-tracker.js';
 import { PipelineOptionError } from '../errors.js';
 import type { ImageInput } from '../image-source.js';
 import type { StageTiming } from '../stage-timer.js';
@@ -27,6 +29,7 @@ const LOST_WAIT_MS = 5_000;
 let app: FaceAnalysis | undefined;
 let gpu: GpuDevice | undefined;
 let swapper: INSwapper | undefined;
+let tracker: FaceTracker | undefined;
 
 /** Closes a frame the client moved here (its own capture, or the caller's when transferred). */
 function closeOwned(image: WireImage, owned: boolean): void {
@@ -54,6 +57,10 @@ async function handle(request: WorkerRequest): Promise<{ value: WorkerReplyValue
           models, allowedModules, headBatch, backend: choice.backend,
           sessionOptions: gpu ? { webgpu: { device: gpu.device } } : undefined,
         });
+        if (request.options.tracker) {
+          const { index, ...rest } = request.options.tracker;
+          tracker = new FaceTracker(app, { ...rest, index: index ? FaceIndex.fromBytes(index) : undefined });
+        }
         if (swapperBytes) {
           swapper = await INSwapper.create(swapperBytes, { backend: choice.backend, sessionOptions: gpu ? { webgpu: { device: gpu.device } } : undefined });
         }
@@ -95,14 +102,29 @@ async function handle(request: WorkerRequest): Promise<{ value: WorkerReplyValue
         if (!swapper) throw new PipelineOptionError('swapper', 'this worker was created without a swapper model');
         // One decode for both: the faces are found and replaced in the same picture.
         const image = await loadImage(request.image as ImageInput);
+        const t0 = performance.now();
         // The detector alone: INSwapper reads only the keypoints, so the heads would be wasted work here.
         const faces = facesFromDetections(await requireApp().detector.detect(image, { maxNum: request.maxNum }));
+        const t1 = performance.now();
         let out = image;
         for (const face of faces) out = await swapper.get(out, face, request.source);
+        const timings: StageTiming[] = [{ stage: 'detection', kind: 'forward', ms: t1 - t0 }, { stage: 'inswapper', kind: 'forward', ms: performance.now() - t1 }];
         // A frame with no face comes back as its own pixels.
         const result = out === image ? { width: image.width, height: image.height, data: image.data.slice() } : out;
         const wire = facesToWire(faces);
-        return { value: { kind: 'swap', faces: wire.faces, image: result }, transfer: [...wire.transfer, result.data.buffer as ArrayBuffer] };
+        return { value: { kind: 'swap', faces: wire.faces, image: result, timings }, transfer: [...wire.transfer, result.data.buffer as ArrayBuffer] };
+      } finally {
+        closeOwned(request.image, request.owned);
+      }
+    }
+    case 'track': {
+      try {
+        if (!tracker) throw new PipelineOptionError('tracker', 'this worker was created without tracker options');
+        const faces = await tracker.track(request.image as ImageInput, { timestamp: request.timestamp });
+        // Copied: the tracker keeps these arrays in its tracks for the next frames.
+        const shown = facesToWire(faces, { copy: true });
+        const ended = facesToWire(tracker.ended(), { copy: true });
+        return { value: { kind: 'track', faces: shown.faces, ended: ended.faces }, transfer: [...shown.transfer, ...ended.transfer] };
       } finally {
         closeOwned(request.image, request.owned);
       }
@@ -114,6 +136,7 @@ async function handle(request: WorkerRequest): Promise<{ value: WorkerReplyValue
       app = undefined;
       await swapper?.release();
       swapper = undefined;
+      tracker = undefined;
       gpu?.release();
       gpu = undefined;
       let deviceLost: string | undefined;
