@@ -22,7 +22,7 @@ export default defineConfig({
   plugins: [localAssets(resolveAssetDirs(REPO_ROOT))],
   optimizeDeps: {
     // Only the pages' own entries: the repo root holds tests and tools that must not be scanned for deps.
-    entries: ['web/demo/index.html', 'bench/web/index.html', 'web/index.html'],
+    entries: ['web/demo/index.html', 'web/demo/live.html', 'bench/web/index.html', 'web/index.html'],
     // onnxruntime-web locates its .wasm next to its own module; it is loaded from /ort/ untouched instead.
     exclude: ['onnxruntime-web'],
   },
@@ -35,6 +35,7 @@ export default defineConfig({
       input: {
         index: resolve(REPO_ROOT, 'web/index.html'),
         demo: resolve(REPO_ROOT, 'web/demo/index.html'),
+        live: resolve(REPO_ROOT, 'web/demo/live.html'),
         bench: resolve(REPO_ROOT, 'bench/web/index.html'),
       },
     },

@@ -8,6 +8,8 @@
  *                            [--warmup 1] [--runs 5] [--json OUT.json] [--screenshot OUT.png] [--timeout-min 60]
  *                            [--row-timeout-s 900]
  *
+ * With --video it benchmarks the live page instead (frames/s, latency, main-thread blocking): see video-bench.ts.
+ *
  * A benchmark, not a test: it reports times and never asserts on them. It exits non-zero only when the page itself
  * fails (no adapter, a page error, a timeout); a backend that cannot run a model is an 'error' row in the table.
  */
@@ -144,11 +146,25 @@ export async function runHeadlessBench(o: HeadlessBenchOptions): Promise<number>
   }
 }
 
+/** The --video benchmark (video-bench.ts), or the model table. */
+async function main(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--video')) {
+    const { parseVideoArgs, runVideoBench, VIDEO_USAGE } = await import('./video-bench.js');
+    if (argv.includes('--help') || argv.includes('-h')) {
+      process.stdout.write(`${VIDEO_USAGE}\n`);
+      return 0;
+    }
+    return runVideoBench(parseVideoArgs(argv));
+  }
+  const options = parseHeadlessArgs(argv);
+  if (options) return runHeadlessBench(options);
+  process.stdout.write(`${HEADLESS_USAGE}\n`);
+  return 0;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   try {
-    const options = parseHeadlessArgs(process.argv.slice(2));
-    if (options) process.exitCode = await runHeadlessBench(options);
-    else process.stdout.write(`${HEADLESS_USAGE}\n`);
+    process.exitCode = await main(process.argv.slice(2));
   } catch (e) {
     if (e instanceof BenchUsageError) process.exitCode = reportUsageError('bench:browser', e, HEADLESS_USAGE);
     else {

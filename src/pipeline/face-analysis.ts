@@ -13,6 +13,7 @@ import { Face } from './face.js';
 import type { FaceModel } from './face-model.js';
 import { cloneImage, type BgrImage } from './image.js';
 import { loadImage, type ImageInput } from './image-source.js';
+import { FrameImage } from './frames/frame-image.js';
 import { LandmarkModel } from './landmark.js';
 import { annotateFaces } from './annotate-faces.js';
 import { DEFAULT_MAX_HEAD_BATCH, warmHeadBuckets } from './head-model.js';
@@ -282,6 +283,8 @@ export class FaceAnalysis {
       return faces;
     } finally {
       pre.end?.(image);
+      // A FrameImage made here from the caller's frame closes its own capture (a video element's); the caller's stays open.
+      if (image !== input && image instanceof FrameImage) image.release();
     }
   }
 

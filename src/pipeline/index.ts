@@ -48,6 +48,11 @@ export type { INSwapperOptions, SwapOptions, SwapCrop, SwapSource, SwapTarget } 
 export { pasteBack, pasteMask } from './swap/paste-back.js';
 export type { PasteMask } from './swap/paste-back.js';
 export type { PixelRegion } from './swap/region.js';
+export { FrameImage } from './frames/frame-image.js';
+export type { ExternalFrameSource } from './frames/frame-image.js';
+export type { BrowserImageSource } from './decode-browser.js';
+export { createFaceAnalysisWorker, FaceAnalysisWorker, WorkerError } from './worker/index.js';
+export type { FaceAnalysisWorkerOptions, WorkerGetOptions, WorkerCreateOptions, WorkerModelsInfo, WorkerReleaseInfo, WorkerTrackerOptions } from './worker/index.js';
 export { IndexedDbIndexStore, IndexStoreError, DEFAULT_INDEX_DATABASE } from './identity/index.js';
 export type { StoredIndexInfo, IndexStoreOptions, IndexStoreFailure } from './identity/index.js';
 export * from './tracking/index.js';

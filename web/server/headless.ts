@@ -63,12 +63,17 @@ export interface HeadlessBrowser {
   close(): Promise<void>;
 }
 
+export interface LaunchOptions {
+  /** Extra chromium flags, e.g. `--use-file-for-fake-video-capture=clip.y4m` for a fake camera showing a clip. */
+  readonly extraArgs?: readonly string[];
+}
+
 /** A fresh profile each time, so Cache API contents and permissions never leak between runs. */
-export async function launchBrowser(): Promise<HeadlessBrowser> {
+export async function launchBrowser(options: LaunchOptions = {}): Promise<HeadlessBrowser> {
   if (!existsSync(CHROMIUM_PATH)) throw new HeadlessSetupError(`chromium not found at ${CHROMIUM_PATH} (apt-get install chromium, or set CHROMIUM_PATH)`);
   const profile = mkdtempSync(join(tmpdir(), 'insightgpu-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS], viewport: { width: 1280, height: 900 },
+    executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS, ...(options.extraArgs ?? [])], viewport: { width: 1280, height: 900 },
   });
   return {
     context,

@@ -1,5 +1,5 @@
 /**
- * WebGPU's flag values (GPUBufferUsage, GPUMapMode, GPUShaderStage). Spelled out because Node's Dawn binding does
+ * WebGPU's flag values (GPUBufferUsage, GPUMapMode, GPUShaderStage, GPUTextureUsage). Spelled out because Node's Dawn binding does
  * not install its globals unless asked, and the backend should not write to `globalThis`.
  */
 export const BufferUsage = {
@@ -14,3 +14,11 @@ export const BufferUsage = {
 export const MapMode = { READ: 0x0001 } as const;
 
 export const ShaderStage = { COMPUTE: 0x0004 } as const;
+
+export const TextureUsage = {
+  COPY_SRC: 0x01,
+  COPY_DST: 0x02,
+  TEXTURE_BINDING: 0x04,
+  STORAGE_BINDING: 0x08,
+  RENDER_ATTACHMENT: 0x10,
+} as const;

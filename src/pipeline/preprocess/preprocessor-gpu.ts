@@ -7,6 +7,8 @@ import type { Size } from './letterbox.js';
 import { CpuPreprocessor, type ModelFeed, type ModelInput, type Preprocessor } from './preprocessor.js';
 import { letterboxParams, LETTERBOX_WGSL } from './letterbox-gpu.js';
 import { warpCropsParams, WARP_CROPS_WGSL } from './warp-crops-gpu.js';
+import { FrameImage } from '../frames/frame-image.js';
+import { FrameUploader } from '../frames/frame-upload-gpu.js';
 
 /** Threads per workgroup side of both kernels (8×8 destination pixels). */
 const TILE = 8;
@@ -15,8 +17,10 @@ const TILE = 8;
  * The pipeline's image stages on the GPU of the WebGPU sessions: the image is uploaded once per `get`, the
  * detector input is one letterbox dispatch and each head's input one batched warp dispatch, both writing straight
  * into the session's own input buffer (`session.gpuInput`), so nothing is read back before the models' results.
- * Bit-identical to the CPU path (same integer taps and float32 table). Falls back to the CPU path for a session on
- * another backend, an image larger than one storage binding, or a degenerate warp.
+ * Bit-identical to the CPU path (same integer taps and float32 table). A browser frame (FrameImage: VideoFrame,
+ * ImageBitmap, canvas, video element) is uploaded with `copyExternalImageToTexture` and packed on the GPU, with no
+ * canvas read-back. Falls back to the CPU path for a session on another backend, an image larger than one storage
+ * binding, or a degenerate warp.
  */
 export class GpuPreprocessor implements Preprocessor {
   private readonly cpu = new CpuPreprocessor();
@@ -28,11 +32,22 @@ export class GpuPreprocessor implements Preprocessor {
   private encoder: GPUCommandEncoder | undefined;
   /** Buffers recorded dispatches use, freed at `end` (after the caller's submit). */
   private readonly recorded: GPUBuffer[] = [];
+  private readonly frames: FrameUploader;
 
-  constructor(readonly device: GPUDevice) {}
+  constructor(readonly device: GPUDevice) {
+    this.frames = new FrameUploader(device);
+  }
 
   async begin(image: BgrImage): Promise<void> {
-    if (this.fits(image)) this.source(image);
+    if (!this.fits(image)) return;
+    const frame = image instanceof FrameImage ? image.external : undefined;
+    if (!frame) {
+      this.source(image);
+      return;
+    }
+    if (this.uploaded?.image === image) return;
+    if (this.uploaded) this.end(this.uploaded.image);
+    this.uploaded = { image, buffer: await this.frames.upload(frame, image.width, image.height) };
   }
 
   recordInto(encoder?: GPUCommandEncoder): void {
@@ -114,13 +129,15 @@ export class GpuPreprocessor implements Preprocessor {
 
   /** The packed image must fit one storage binding (adapters allow 128 MiB at least, i.e. ~44 Mpx). */
   private fits(image: BgrImage): boolean {
-    return Math.ceil(image.data.length / 4) * 4 <= this.device.limits.maxStorageBufferBindingSize;
+    // From the size, not `data`: reading a FrameImage's data would draw it on a canvas.
+    return Math.ceil((image.width * image.height * 3) / 4) * 4 <= this.device.limits.maxStorageBufferBindingSize;
   }
 
   /** The image's BGR bytes on the GPU, packed four per 32-bit word; uploaded at most once per image. */
   private source(image: BgrImage): GPUBuffer {
     if (this.uploaded?.image === image) return this.uploaded.buffer;
     if (this.uploaded) this.end(this.uploaded.image);
+    // A frame not uploaded by `begin` is read on the CPU here (`data`) and takes the bytes route.
     const bytes = image.data;
     const size = Math.ceil(bytes.length / 4) * 4;
     const buffer = this.device.createBuffer({ size, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST, label: 'pipeline image' });

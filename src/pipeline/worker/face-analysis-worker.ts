@@ -1,0 +1,238 @@
+import type { DrawOptions } from '../draw.js';
+import type { Face } from '../face.js';
+import type { GetOptions, PrepareOptions } from '../face-analysis.js';
+import { isBgrImage, isRawImage, type BgrImage } from '../image.js';
+import type { ImageInput } from '../image-source.js';
+import type { Size } from '../preprocess/letterbox.js';
+import type { StageTiming } from '../stage-timer.js';
+import type { TrackedFace } from '../tracking/tracked-face.js';
+import type {
+  WireImage, WorkerCreateOptions, WorkerModelsInfo, WorkerReleaseInfo, WorkerReply, WorkerReplyValue, WorkerRequest,
+} from './protocol.js';
+import { ImageError, PipelineOptionError } from '../errors.js';
+import { rebuildError, WorkerError } from './wire-errors.js';
+import { facesFromWire, facesToWire } from './wire-faces.js';
+
+/** createFaceAnalysisWorker's options: FaceAnalysis's (model bytes, backend, modules) plus where the worker script is. */
+export interface FaceAnalysisWorkerOptions extends WorkerCreateOptions {
+  /**
+   * The worker script (worker-main). Default: the module next to this one, which bundlers that understand
+   * `new Worker(new URL(…, import.meta.url))` (vite, webpack 5) package on their own.
+   */
+  readonly workerUrl?: string | URL;
+}
+
+/** `get`'s options in the worker: FaceAnalysis's, plus whether the frame moves to the worker. */
+export interface WorkerGetOptions extends GetOptions {
+  /**
+   * True (default): an ImageBitmap or VideoFrame is transferred (the caller's is closed and the worker closes it
+   * after use), and raw pixels' buffer is moved (detached here). False: they are copied.
+   */
+  readonly transfer?: boolean;
+}
+
+/** A request before its id is assigned (distributed over the union, so each kind keeps its own fields). */
+type Unsent<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+type Pending = { resolve: (value: WorkerReplyValue) => void; reject: (error: Error) => void };
+
+/** The images that cannot be posted as they are (DOM elements, canvases): sent as a VideoFrame or an ImageBitmap made here. */
+async function postable(image: ImageInput, transfer: boolean): Promise<{ image: WireImage; transfer: Transferable[]; owned: boolean }> {
+  const g = globalThis as Record<string, unknown>;
+  const is = (name: string): boolean => typeof g[name] === 'function' && image instanceof (g[name] as abstract new (...a: never[]) => unknown);
+  if (is('HTMLVideoElement') && typeof VideoFrame !== 'undefined') {
+    // The frame the video shows now, without a CPU copy.
+    const frame = new VideoFrame(image as HTMLVideoElement);
+    return { image: frame, transfer: [frame], owned: true };
+  }
+  if (is('HTMLVideoElement') || is('HTMLCanvasElement') || is('OffscreenCanvas') || is('HTMLImageElement')) {
+    const bitmap = await createImageBitmap(image as ImageBitmapSource, { premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
+    return { image: bitmap, transfer: [bitmap], owned: true };
+  }
+  if (is('VideoFrame') || is('ImageBitmap')) {
+    return { image: image as VideoFrame | ImageBitmap, transfer: transfer ? [image as VideoFrame | ImageBitmap] : [], owned: transfer };
+  }
+  if (typeof image === 'string') throw new ImageError('a path cannot be read in a browser worker; pass the file\'s bytes', image);
+  const buffers: Transferable[] = [];
+  if (transfer) {
+    const data = image instanceof ArrayBuffer ? image : image instanceof Uint8Array ? image : isRawImage(image) || isBgrImage(image) ? image.data : undefined;
+    const buffer = data instanceof ArrayBuffer ? data : data?.buffer;
+    if (buffer instanceof ArrayBuffer) buffers.push(buffer);
+  }
+  return { image: image as WireImage, transfer: buffers, owned: false };
+}
+
+/**
+ * FaceAnalysis in a dedicated module Worker: the same promise-based calls (create → prepare → get / drawOn →
+ * release), with frames moved to the worker and faces' arrays moved back. Errors thrown in the worker are rethrown
+ * here as the same engine classes (ImageError, PipelineOptionError, BackendError, …) with their fields; a worker
+ * that fails or is terminated rejects every pending call with WorkerError.
+ */
+export class FaceAnalysisWorker {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private closed: string | undefined;
+  private detSizes: readonly Size[] = [];
+  private endedTracks: TrackedFace[] = [];
+
+  private constructor(private readonly worker: Worker, private built: WorkerModelsInfo) {}
+
+  /** What the worker built: its backend, adapter and models. */
+  get info(): WorkerModelsInfo {
+    return this.built;
+  }
+
+  /** Starts the worker and builds the pipeline in it. The model bytes' buffers are moved to the worker. */
+  static async create(options: FaceAnalysisWorkerOptions): Promise<FaceAnalysisWorker> {
+    const { workerUrl, ...create } = options;
+    const worker = new Worker(workerUrl ?? new URL('./worker-main.js', import.meta.url), { type: 'module', name: 'insightgpu face analysis' });
+    const client = new FaceAnalysisWorker(worker, { backend: 'cpu', models: [], detSize: [] });
+    worker.addEventListener('message', (event: MessageEvent<WorkerReply>) => client.receive(event.data));
+    worker.addEventListener('error', (event) => client.fail(`the worker failed: ${event.message || 'its script could not be loaded'}`));
+    worker.addEventListener('messageerror', () => client.fail('a reply could not be deserialised'));
+    const transfer = new Set<ArrayBuffer>();
+    for (const bytes of [...Object.values(create.models.files), ...(create.swapper ? [create.swapper] : [])]) {
+      const buffer = bytes instanceof ArrayBuffer ? bytes : bytes.buffer;
+      if (buffer instanceof ArrayBuffer) transfer.add(buffer);
+    }
+    try {
+      const reply = await client.call({ kind: 'create', options: create }, [...transfer]);
+      if (reply.kind === 'create') {
+        client.built = reply.info;
+        client.detSizes = reply.info.detSize;
+      }
+    } catch (error) {
+      worker.terminate();
+      client.closed = 'create failed';
+      throw error;
+    }
+    return client;
+  }
+
+  /** As FaceAnalysis.prepare (asynchronous here). */
+  async prepare(options: PrepareOptions = {}): Promise<this> {
+    const reply = await this.call({ kind: 'prepare', options }, []);
+    if (reply.kind === 'prepare') this.detSizes = reply.detSize;
+    return this;
+  }
+
+  /** The sizes detection runs at, as of the last `prepare`. */
+  get detSize(): readonly Size[] {
+    return this.detSizes;
+  }
+
+  /** As FaceAnalysis.get; `options.timings`, when given, receives the worker's stage timings. */
+  async get(image: ImageInput, options: WorkerGetOptions = {}): Promise<Face[]> {
+    const wire = await postable(image, options.transfer ?? true);
+    const reply = await this.call({
+      kind: 'get', image: wire.image, owned: wire.owned,
+      options: { maxNum: options.maxNum, metric: options.metric, timings: options.timings !== undefined },
+    }, wire.transfer);
+    if (reply.kind !== 'get') throw new WorkerError(`unexpected reply '${reply.kind}' to get`);
+    if (options.timings && reply.timings) options.timings.push(...reply.timings);
+    return facesFromWire(reply.faces);
+  }
+
+  /** As FaceAnalysis.drawOn: the annotated copy comes back as a BgrImage whose buffer was moved from the worker. */
+  async drawOn(image: ImageInput, faces: readonly Face[], options?: DrawOptions & { readonly transfer?: boolean }): Promise<BgrImage> {
+    const wire = await postable(image, options?.transfer ?? false);
+    // The faces are copied (their arrays stay usable here).
+    const copies = facesToWire(faces.map(copyFace)).faces;
+    const reply = await this.call({ kind: 'drawOn', image: wire.image, owned: wire.owned, faces: copies, options: { landmarks106: options?.landmarks106 } }, wire.transfer);
+    if (reply.kind !== 'drawOn') throw new WorkerError(`unexpected reply '${reply.kind}' to drawOn`);
+    return reply.image;
+  }
+
+  /**
+   * FaceTracker.track in the worker (needs the `tracker` option): the frame's tracked faces, as TrackedFace objects.
+   * The tracks that ended in this frame are then in `ended`.
+   */
+  async track(image: ImageInput, options: { readonly timestamp?: number; readonly transfer?: boolean } = {}): Promise<TrackedFace[]> {
+    const wire = await postable(image, options.transfer ?? true);
+    const reply = await this.call({ kind: 'track', image: wire.image, owned: wire.owned, timestamp: options.timestamp }, wire.transfer);
+    if (reply.kind !== 'track') throw new WorkerError(`unexpected reply '${reply.kind}' to track`);
+    this.endedTracks = facesFromWire(reply.ended) as TrackedFace[];
+    return facesFromWire(reply.faces) as TrackedFace[];
+  }
+
+  /** The tracks that ended in the last `track` call (FaceTracker.ended), as last seen. */
+  ended(): readonly TrackedFace[] {
+    return this.endedTracks;
+  }
+
+  /**
+   * Detects the faces of `image` (the detector only: boxes, keypoints and scores) and puts `source`'s identity onto
+   * each (INSwapper, paste-back), in the worker: the faces and the swapped picture come back (moved, not copied);
+   * `timings` receives the detector's and the swaps' wall time. Needs the `swapper` option and a 512-d source
+   * (a Face from a 512-d recognizer, or its embedding); PipelineOptionError otherwise.
+   */
+  async swap(
+    image: ImageInput, source: Face | ArrayLike<number>,
+    options: { readonly maxNum?: number; readonly transfer?: boolean; readonly timings?: StageTiming[] } = {},
+  ): Promise<{ faces: Face[]; image: BgrImage }> {
+    const vector = 'det_score' in source ? source.normed_embedding ?? source.embedding : source;
+    if (!vector) throw new PipelineOptionError('source', 'the source face has no embedding (the pack needs a recognition model)');
+    const wire = await postable(image, options.transfer ?? true);
+    const reply = await this.call({ kind: 'swap', image: wire.image, owned: wire.owned, source: Float32Array.from(vector), maxNum: options.maxNum }, wire.transfer);
+    if (reply.kind !== 'swap') throw new WorkerError(`unexpected reply '${reply.kind}' to swap`);
+    options.timings?.push(...reply.timings);
+    return { faces: facesFromWire(reply.faces), image: reply.image };
+  }
+
+  /**
+   * Releases the pipeline and destroys the worker's GPUDevice, then ends the worker. Resolves with whether the
+   * device was lost (destroyed) as a result. Later calls reject with WorkerError.
+   */
+  async release(): Promise<WorkerReleaseInfo> {
+    if (this.closed !== undefined) return { hadDevice: false };
+    try {
+      const reply = await this.call({ kind: 'release' }, []);
+      return reply.kind === 'release' ? reply.info : { hadDevice: false };
+    } finally {
+      this.terminate();
+    }
+  }
+
+  /** Ends the worker at once (the browser frees its device with it); pending calls reject with WorkerError. */
+  terminate(): void {
+    this.worker.terminate();
+    this.fail('the worker was terminated');
+  }
+
+  private call(request: Unsent<WorkerRequest>, transfer: Transferable[]): Promise<WorkerReplyValue> {
+    if (this.closed !== undefined) return Promise.reject(new WorkerError(`cannot ${request.kind}: ${this.closed}`));
+    const id = this.nextId++;
+    return new Promise<WorkerReplyValue>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...request, id } as WorkerRequest, transfer);
+    });
+  }
+
+  private receive(reply: WorkerReply): void {
+    const p = this.pending.get(reply.id);
+    if (!p) return;
+    this.pending.delete(reply.id);
+    if (reply.ok) p.resolve(reply.value);
+    else p.reject(rebuildError(reply.error));
+  }
+
+  private fail(why: string): void {
+    if (this.closed === undefined) this.closed = why;
+    for (const p of this.pending.values()) p.reject(new WorkerError(why));
+    this.pending.clear();
+  }
+}
+
+/** A face whose arrays are copies, so moving them to the worker leaves the caller's face intact. */
+function copyFace(face: Face): Face {
+  return facesFromWire([{ ...face, bbox: face.bbox.slice(), kps: face.kps?.slice(), embedding: face.embedding?.slice(),
+    landmark_2d_106: face.landmark_2d_106?.slice(), landmark_3d_68: face.landmark_3d_68?.slice(), extra: [] }])[0]!;
+}
+
+/**
+ * Starts `FaceAnalysis` in a dedicated module Worker (WebGPU or CPU, decided there) and resolves once its models are
+ * loaded. See FaceAnalysisWorker.
+ */
+export function createFaceAnalysisWorker(options: FaceAnalysisWorkerOptions): Promise<FaceAnalysisWorker> {
+  return FaceAnalysisWorker.create(options);
+}

@@ -1,0 +1,89 @@
+/**
+ * What crosses the Worker boundary, checked through structuredClone (the algorithm postMessage uses): engine errors
+ * come back as the same classes with their fields, faces as Face objects with their arrays moved, not copied.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { BackendError, GraphError, InputError, ModelFormatError, ResourceLimitError, UnsupportedOpError } from '../../src/core/errors.js';
+import { Face, TrackedFace, FaceIndexError, ImageError, IndexFormatError, ModelContractError, ModelPackError, PipelineOptionError, WorkerError } from '../../src/pipeline/index.js';
+import { rebuildError, serialiseError } from '../../src/pipeline/worker/wire-errors.js';
+import { facesFromWire, facesToWire } from '../../src/pipeline/worker/wire-faces.js';
+
+/** Through structured clone, with the buffers transferred as postMessage would. */
+function post<T>(value: T, transfer: ArrayBuffer[] = []): T {
+  return structuredClone(value, { transfer });
+}
+
+describe('worker wire format', () => {
+  const thrown = [
+    new ImageError('BGR data has 5 bytes', 'frame.png'),
+    new PipelineOptionError('detThresh', 'NaN is not a number'),
+    new ModelPackError('no detection model among the files', 'a.onnx'),
+    new ModelContractError('recognition', 'input is not square'),
+    new ModelFormatError('truncated varint', 1234),
+    new UnsupportedOpError('Foo', 'node_7', 'opset 99'),
+    new GraphError('missing initializer', 'conv1', 'Conv'),
+    new InputError('dims differ', 'input.1'),
+    new ResourceLimitError('tensor', 10, 5),
+    new BackendError('webgpu', 'no adapter'),
+    new FaceIndexError('dimension 128, index holds 512'),
+    new IndexFormatError('bad magic'),
+  ];
+  for (const original of thrown) {
+    test(`${original.name} comes back as ${original.name} with its fields`, () => {
+      const rebuilt = rebuildError(post(serialiseError(original)));
+      assert.ok(rebuilt instanceof (original.constructor as new (...a: never[]) => Error), `${rebuilt.name} is not an instance of ${original.name}`);
+      assert.equal(rebuilt.name, original.name);
+      assert.equal(rebuilt.message, original.message);
+      assert.equal(rebuilt.code, original.code);
+      for (const [k, v] of Object.entries(original)) assert.deepEqual((rebuilt as unknown as Record<string, unknown>)[k], v, `field ${k}`);
+      assert.match(rebuilt.stack ?? '', /in the worker/);
+    });
+  }
+
+  test('a non-engine error becomes a WorkerError naming its class', () => {
+    const rebuilt = rebuildError(post(serialiseError(new TypeError('x is undefined'))));
+    assert.ok(rebuilt instanceof WorkerError);
+    assert.equal(rebuilt.remoteName, 'TypeError');
+    assert.match(rebuilt.message, /TypeError: x is undefined/);
+    assert.ok(rebuildError(serialiseError('a string')) instanceof WorkerError);
+  });
+
+  test('faces come back as Face objects with equal fields, their arrays moved', () => {
+    const a = new Face(Float32Array.of(1, 2, 30, 40), Float32Array.from({ length: 10 }, (_, i) => i + 0.5), 0.875);
+    a.embedding = Float32Array.from({ length: 128 }, (_, i) => Math.sin(i));
+    a.landmark_3d_68 = new Float32Array(204).fill(3);
+    a.pose = [1, -2, 3];
+    a.gender = 1;
+    a.age = 33;
+    a.extra.set('landmark_2d_98', new Float32Array(196).fill(7));
+    // A view into a larger buffer is copied rather than moving the whole buffer.
+    const shared = new Float32Array(8);
+    const b = new Face(shared.subarray(0, 4), undefined, 0.5);
+    const expected = JSON.stringify([a, b]);
+    const { faces, transfer } = facesToWire([a, b]);
+    const back = facesFromWire(post(faces, transfer));
+    assert.equal(JSON.stringify(back), expected);
+    assert.ok(back[0] instanceof Face);
+    assert.equal(back[0]!.sex, 'M');
+    assert.deepEqual(back[0]!.extra.get('landmark_2d_98'), new Float32Array(196).fill(7));
+    assert.equal(a.embedding.length, 0, 'the embedding\'s buffer was transferred (detached here)');
+    assert.equal(shared.length, 8, 'the shared buffer stays usable');
+  });
+
+  test('tracked faces come back as TrackedFace with their track', () => {
+    const face = new Face(Float32Array.of(5, 6, 50, 60), undefined, 0.75);
+    const tracked = new TrackedFace(face, { trackId: 7, trackAge: 12, lostFrames: 0, identity: { id: 'alice', score: 0.625 }, source: 'carried', recognized: false });
+    const { faces, transfer } = facesToWire([tracked, new Face(Float32Array.of(1, 1, 2, 2), undefined, 0.5)]);
+    const [back, plain] = facesFromWire(post(faces, transfer));
+    assert.ok(back instanceof TrackedFace);
+    assert.deepEqual([back.trackId, back.trackAge, back.lostFrames, back.identity, back.source, back.recognized], [7, 12, 0, { id: 'alice', score: 0.625 }, 'carried', false]);
+    assert.equal(JSON.stringify(back), JSON.stringify(new TrackedFace(new Face(Float32Array.of(5, 6, 50, 60), undefined, 0.75), back)));
+    assert.ok(!(plain instanceof TrackedFace));
+    // A tracker keeps its faces' arrays: with copy they stay usable after the transfer.
+    const kept = new Face(Float32Array.of(1, 2, 3, 4), undefined, 0.5);
+    const copied = facesToWire([kept], { copy: true });
+    post(copied.faces, copied.transfer);
+    assert.deepEqual(Array.from(kept.bbox), [1, 2, 3, 4]);
+  });
+});
