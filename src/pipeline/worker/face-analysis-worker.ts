@@ -85,7 +85,12 @@ export class FaceAnalysisWorker {
   /** Starts the worker and builds the pipeline in it. The model bytes' buffers are moved to the worker. */
   static async create(options: FaceAnalysisWorkerOptions): Promise<FaceAnalysisWorker> {
     const { workerUrl, ...create } = options;
-    const worker = new Worker(workerUrl ?? new URL('./worker-main.js', import.meta.url), { type: 'module', name: 'insightgpu face analysis' });
+    // The default is written as `new Worker(new URL(…, import.meta.url), { type: 'module' })` on its own: the form
+    // bundlers (vite, webpack 5) recognise and bundle as a worker entry; inside another expression they copy the
+    // file as a plain asset, without its imports.
+    const worker = workerUrl
+      ? new Worker(workerUrl, { type: 'module', name: 'insightgpu face analysis' })
+      : new Worker(new URL('./worker-main.js', import.meta.url), { type: 'module', name: 'insightgpu face analysis' });
     const client = new FaceAnalysisWorker(worker, { backend: 'cpu', models: [], detSize: [] });
     worker.addEventListener('message', (event: MessageEvent<WorkerReply>) => client.receive(event.data));
     worker.addEventListener('error', (event) => client.fail(`the worker failed: ${event.message || 'its script could not be loaded'}`));
