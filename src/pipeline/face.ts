@@ -132,6 +132,20 @@ function l2norm(v: Float32Array): number {
   return Math.fround(Math.sqrt(s));
 }
 
+/** The model results a Face holds besides its detection (what a copy of a face carries over). */
+export type FaceResults = Partial<Pick<Face, 'embedding' | 'landmark_2d_106' | 'landmark_3d_68' | 'pose' | 'gender' | 'age'>>;
+
+/** Sets `target`'s model results (arrays shared, not copied) and extra outputs from `source`. @internal */
+export function assignResults(target: Face, source: FaceResults, extra: Iterable<readonly [string, Float32Array]>): void {
+  target.embedding = source.embedding;
+  target.landmark_2d_106 = source.landmark_2d_106;
+  target.landmark_3d_68 = source.landmark_3d_68;
+  target.pose = source.pose;
+  target.gender = source.gender;
+  target.age = source.age;
+  for (const [k, v] of extra) target.extra.set(k, v);
+}
+
 /** Cosine similarity of two embeddings (InsightFace's `compute_sim`), float32. */
 export function computeSim(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let dot = 0, na = 0, nb = 0;

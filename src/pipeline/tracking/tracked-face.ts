@@ -1,4 +1,4 @@
-import { Face, type FaceRecord } from '../face.js';
+import { assignResults, Face, type FaceRecord } from '../face.js';
 
 /** Who a track is, as the tracker's FaceIndex says: the best identity at or above `identifyThreshold`. */
 export interface TrackIdentity {
@@ -60,13 +60,7 @@ export class TrackedFace extends Face implements TrackInfo {
   /** A copy of `face`'s fields (arrays shared, not copied) with the track's information. */
   constructor(face: Face, info: TrackInfo) {
     super(face.bbox, face.kps, face.det_score);
-    this.embedding = face.embedding;
-    this.landmark_2d_106 = face.landmark_2d_106;
-    this.landmark_3d_68 = face.landmark_3d_68;
-    this.pose = face.pose;
-    this.gender = face.gender;
-    this.age = face.age;
-    for (const [k, v] of face.extra) this.extra.set(k, v);
+    assignResults(this, face, face.extra);
     this.trackId = info.trackId;
     this.trackAge = info.trackAge;
     this.lostFrames = info.lostFrames;

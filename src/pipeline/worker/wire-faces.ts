@@ -1,4 +1,4 @@
-import { Face } from '../face.js';
+import { assignResults, Face } from '../face.js';
 import type { Pose } from '../pose.js';
 import { TrackedFace, type TrackInfo } from '../tracking/tracked-face.js';
 
@@ -49,13 +49,7 @@ function trackInfo(f: TrackedFace): TrackInfo {
 export function facesFromWire(wire: readonly WireFace[]): Face[] {
   return wire.map((w) => {
     const face = new Face(w.bbox, w.kps, w.det_score);
-    face.embedding = w.embedding;
-    face.landmark_2d_106 = w.landmark_2d_106;
-    face.landmark_3d_68 = w.landmark_3d_68;
-    face.pose = w.pose;
-    face.gender = w.gender;
-    face.age = w.age;
-    for (const [k, v] of w.extra) face.extra.set(k, v);
+    assignResults(face, w, w.extra);
     return w.track ? new TrackedFace(face, w.track) : face;
   });
 }
