@@ -48,7 +48,7 @@ fi
 # Face index (issue 15): exact top-10 over 10k/100k/1M random 512-d rows, GPU (f32, f16) against the CPU path, a plain
 # dot-product loop, the bandwidth bound and hnswlib-node (absent from a trimmed tree: its columns are '-').
 if [ -z "${SKIP_INDEX:-}" ]; then
-  step ${INDEX_LIMIT:-300} node --import tsx bench/node/bench.ts --index --sizes 10000,100000,1000000 --runs 5 --json "$out/index.json"
+  step ${INDEX_LIMIT:-300} node --import tsx bench/node/bench.ts --index --sizes 10000,100000,1000000 --runs 5 --hnsw-max 10000 --json "$out/index.json"
 fi
 # The CPU backend against onnxruntime-web's wasm build, one thread each: a quiet many-core machine gives steady
 # single-thread timings (the 2-core development box does not). onnxruntime-node is not carried; its columns are '-'.
