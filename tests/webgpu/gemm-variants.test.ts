@@ -78,7 +78,8 @@ function casesFor(tm: number): Record<string, OpCase> {
       params: (p) => ({ ...(p as ConvParams), padValues: Float32Array.of(0.5, -1.25, 2, 0.75, -0.5, 1) }) },
     'Conv 3x3 reflect pads, odd plane (scalar stores)': { op: 'Conv', attributes: { pads: ints(1, 1, 1, 1) }, inputs: [x(1, 4, 7, 5), c(m - 1, 4, 3, 3), c(m - 1)], params: (p) => ({ ...(p as ConvParams), padMode: 'reflect' }) },
     // Input channels per group a multiple of the K tile: each K tile lies within one tap (K = 288, and 144 per group).
-    'Conv 3x3, 32 channels (tap-aligned K tiles) + Relu': { op: 'Conv', attributes: { pads: ints(1, 1, 1, 1) }, inputs: [x(1, 32, 6, 7), c(m, 32, 3, 3), c(m)],
+    // Dilated, so it stays on the GEMM (stride-1, dilation-1 3×3 convs of 16+ channels run as Winograd).
+    'Conv 3x3 dilated, 32 channels (tap-aligned K tiles) + Relu': { op: 'Conv', attributes: { pads: ints(2, 2, 2, 2), dilations: ints(2, 2) }, inputs: [x(1, 32, 6, 7), c(m, 32, 3, 3), c(m)],
       params: withEpilogue({ kind: 'unary', unary: { kind: 'Relu', alpha: 0, beta: 0 } }) },
     'Conv 2 groups of 16 channels, stride 2, pad values (tap-aligned)': { op: 'Conv', attributes: { group: int(2), strides: ints(2, 2), pads: ints(1, 1, 1, 1) }, inputs: [x(1, 32, 7, 6), c(2 * (tm - 3), 16, 3, 3), c(2 * (tm - 3))],
       params: (p) => ({ ...(p as ConvParams), padValues: Float32Array.from(seededValues(32, 5)) }) },
@@ -135,10 +136,13 @@ describe('the conv lowering picks its gather and vector paths from the layer', (
     assert.ok(lowering?.kind === 'dispatches');
     return lowering.dispatches[0]!.shader;
   };
+  // Dilation 2 (pads 2, same plane) keeps the 32-channel 3×3 convs on the GEMM: stride-1, dilation-1 ones run as
+  // Winograd on the specialised tier.
+  const dilated: Partial<ConvParams> = { dilations: [2, 2], pads: [2, 2, 2, 2] };
   test('tap-aligned K tiles with 16·k input channels, the masked table otherwise, division for reflect pads', async () => {
-    assert.match(await lowerConv(32, 24, 6, 7), /fn sampleTap/);
+    assert.match(await lowerConv(32, 24, 6, 7, dilated), /fn sampleTap/);
     assert.match(await lowerConv(5, 24, 6, 7), /kt\[kIdx\]/);
-    const reflect = await lowerConv(32, 24, 6, 7, { padMode: 'reflect' });
+    const reflect = await lowerConv(32, 24, 6, 7, { ...dilated, padMode: 'reflect' });
     assert.ok(!/fn sampleTap|kt\[/.test(reflect) && /kIdx \/ 32u/.test(reflect));
   });
   test('vec4 weights with Mg % 4 == 0, vec4 stores with whole vec4 of pixels', async () => {
