@@ -5,7 +5,7 @@ import type { ReadVideoOptions, DecodedFrame, VideoInfo } from './video-types.js
  * FFmpeg is not installed, VideoError for a file without a readable video stream.
  */
 export async function probeVideo(file: string, options: ReadVideoOptions = {}): Promise<VideoInfo> {
-  const { probeVideoNode } = await import('./video-node.js');
+  const { probeVideoNode } = await videoNode();
   return probeVideoNode(file, options);
 }
 
@@ -15,6 +15,12 @@ export async function probeVideo(file: string, options: ReadVideoOptions = {}): 
  * Throws VideoDecoderMissingError when FFmpeg is not installed, VideoError when decoding fails.
  */
 export async function* readVideoFrames(file: string, options: ReadVideoOptions = {}): AsyncGenerator<DecodedFrame> {
-  const { readVideoFramesNode } = await import('./video-node.js');
+  const { readVideoFramesNode } = await videoNode();
   yield* readVideoFramesNode(file, options);
+}
+
+/** The ffmpeg reader, behind a computed specifier so browser bundles hold no Node modules (video files are Node-only). */
+async function videoNode(): Promise<typeof import('./video-node.js')> {
+  const moduleName = './video-node.js';
+  return (await import(/* @vite-ignore */ moduleName)) as typeof import('./video-node.js');
 }
