@@ -1,6 +1,9 @@
 import { MissingPackageError } from '../core/errors.js';
 import { ImageError } from './errors.js';
+import { DecodeGate } from './decode-gate.js';
 import { checkImageSize, fromRawImage, type BgrImage, type PixelFormat } from './image.js';
+
+const decodeGate = new DecodeGate();
 
 /**
  * Decodes an encoded image (path or bytes) with sharp, presenting it like `cv2.imread(path, IMREAD_COLOR)`:
@@ -17,24 +20,39 @@ export async function decodeImageNode(input: string | Uint8Array, label?: string
     throw new MissingPackageError('sharp', `decoding the image file${source ? ` '${source}'` : ''}`, { cause: error });
   }
   const sharp = sharpModule.default;
+  const decode = (): Promise<BgrImage> => decodeWithSharp(sharp, input, source);
   try {
-    let pipeline = sharp(input, { autoOrient: true, ignoreIcc: true, failOn: 'error' });
-    const meta = await pipeline.metadata();
-    // CMYK (and other non-RGB spaces) need libvips' conversion; RGB/grey stay untouched so no profile math happens.
-    if (meta.space !== undefined && meta.space !== 'srgb' && meta.space !== 'b-w' && meta.space !== 'rgb16' && meta.space !== 'grey16') {
-      pipeline = pipeline.toColourspace('srgb');
-    }
-    const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-    checkImageSize(info.width, info.height, source);
-    const formats: Record<number, PixelFormat | undefined> = { 1: 'gray', 3: 'rgb', 4: 'rgba' };
-    if (info.channels === 2) return fromRawImage({ data: dropSecondChannel(data), width: info.width, height: info.height, format: 'gray' }, source);
-    const format = formats[info.channels];
-    if (format === undefined) throw new ImageError(`${info.channels} channels after decoding`, source);
-    return fromRawImage({ data, width: info.width, height: info.height, format }, source);
+    return await decodeGate.shared(decode);
   } catch (error) {
     if (error instanceof ImageError) throw error;
-    throw new ImageError(error instanceof Error ? error.message : String(error), source, { cause: error });
+    // libvips keeps one error buffer per process, which decodes running side by side clear and fill for each other
+    // (a truncated JPEG then fails as "Unknown error" about one time in four). A failed file decodes once more with
+    // nothing else in flight, so its message is its own and the same in every run (a resumed run's error line
+    // equals the clean run's).
+    try {
+      return await decodeGate.alone(decode);
+    } catch (again) {
+      if (again instanceof ImageError) throw again;
+      throw new ImageError(again instanceof Error ? again.message : String(again), source, { cause: again });
+    }
   }
+}
+
+/** One decode; sharp's own failures are thrown as they come, the checks of the result as ImageError. */
+async function decodeWithSharp(sharp: typeof import('sharp'), input: string | Uint8Array, source: string | undefined): Promise<BgrImage> {
+  let pipeline = sharp(input, { autoOrient: true, ignoreIcc: true, failOn: 'error' });
+  const meta = await pipeline.metadata();
+  // CMYK (and other non-RGB spaces) need libvips' conversion; RGB/grey stay untouched so no profile math happens.
+  if (meta.space !== undefined && meta.space !== 'srgb' && meta.space !== 'b-w' && meta.space !== 'rgb16' && meta.space !== 'grey16') {
+    pipeline = pipeline.toColourspace('srgb');
+  }
+  const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  checkImageSize(info.width, info.height, source);
+  const formats: Record<number, PixelFormat | undefined> = { 1: 'gray', 3: 'rgb', 4: 'rgba' };
+  if (info.channels === 2) return fromRawImage({ data: dropSecondChannel(data), width: info.width, height: info.height, format: 'gray' }, source);
+  const format = formats[info.channels];
+  if (format === undefined) throw new ImageError(`${info.channels} channels after decoding`, source);
+  return fromRawImage({ data, width: info.width, height: info.height, format }, source);
 }
 
 /** Grey + alpha → grey. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -103,5 +103,26 @@ describe('encoded inputs (sharp, like cv2.imread)', () => {
     await assert.rejects(loadImage(path.join(dir, 'missing.png')), ImageError);
     await assert.rejects(loadImage(''), ImageError);
     await assert.rejects(loadImage({ nonsense: true } as never), ImageError);
+  });
+
+  it('a failed decode reports the same message when other decodes run beside it', async () => {
+    // libvips shares one error buffer per process: without the lone retry about a quarter of these runs read
+    // "Unknown error" (or another file's message) for the truncated JPEG. 40 rounds of six decodes in flight.
+    const t1 = sharedPath('images', 't1.jpg');
+    const broken = path.join(dir, 'broken.jpg');
+    writeFileSync(broken, readFileSync(t1).subarray(0, 2000));
+    const good = await sharp(t1).resize(200).png().toBuffer();
+    const alone = await loadImage(broken).then(() => 'decoded', (error: Error) => error.message);
+    assert.match(alone, /premature end of JPEG/);
+    const messages = new Set<string>();
+    for (let round = 0; round < 40; round++) {
+      const inFlight = [loadImage(good), loadImage(t1), loadImage(broken), loadImage(good), loadImage(t1), loadImage(good)];
+      const settled = await Promise.allSettled(inFlight);
+      assert.deepEqual(settled.map((s) => s.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+      const failure = settled[2] as PromiseRejectedResult;
+      assert.ok(failure.reason instanceof ImageError);
+      messages.add((failure.reason as Error).message);
+    }
+    assert.deepEqual([...messages], [alone]);
   });
 });
