@@ -39,7 +39,7 @@ export async function decodeImageNode(input: string | Uint8Array, label?: string
 }
 
 /** One decode; sharp's own failures are thrown as they come, the checks of the result as ImageError. */
-async function decodeWithSharp(sharp: typeof import('sharp'), input: string | Uint8Array, source: string | undefined): Promise<BgrImage> {
+async function decodeWithSharp(sharp: typeof import('sharp').default, input: string | Uint8Array, source: string | undefined): Promise<BgrImage> {
   let pipeline = sharp(input, { autoOrient: true, ignoreIcc: true, failOn: 'error' });
   const meta = await pipeline.metadata();
   // CMYK (and other non-RGB spaces) need libvips' conversion; RGB/grey stay untouched so no profile math happens.
