@@ -8,6 +8,7 @@ import { chooseBackend } from '../backends/choice.js';
 import type { BackendName, WebGpuOptions } from '../backends/options.js';
 import { CpuBackend } from '../backends/cpu/backend.js';
 import { optimizeGraph } from '../graph/optimize.js';
+import { widenFloat16 } from '../graph/widen-float16.js';
 import { GpuTensor, Tensor } from '../core/tensor.js';
 
 /** How InferenceSession.create picks its backend and what it records. */
@@ -91,7 +92,8 @@ export class InferenceSession {
    */
   static async fromModel(model: Model, options: SessionOptions = {}): Promise<InferenceSession> {
     const backend = await createBackend(options);
-    const session = new InferenceSession(model, backend, options);
+    // Float16 files run on the float32 kernels: widened once here, not per plan.
+    const session = new InferenceSession(widenFloat16(model), backend, options);
     // Compile eagerly when every input shape is static, so the first run pays no compile cost.
     const staticTypes = session.staticInputTypes();
     if (staticTypes) await session.planFor(staticTypes);

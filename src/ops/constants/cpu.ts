@@ -1,6 +1,7 @@
 import { GraphError, UnsupportedOpError } from '../../core/errors.js';
 import { allocateTyped, elementCount, nodeLabel, toNumbers, type DataType, type TensorData } from '../../core/ir.js';
 import { checkedElementCount, dataTypeFromOnnx } from '../../core/dtype.js';
+import { float16Bits, float16Value } from '../../core/float16.js';
 import { attrFloat, attrFloats, attrInt, attrInts, attrTensor } from '../kernel/attributes.js';
 import { int64Tensor } from '../kernel/tensor-util.js';
 import type { OpModule } from '../kernel/op-module.js';
@@ -81,26 +82,39 @@ export interface CastParams {
   readonly to: DataType;
 }
 
+const castNumber = (to: DataType) => {
+  if (to === 'int64' || to === 'uint64') return (v: number): bigint => BigInt(Math.trunc(Number.isFinite(v) ? v : 0));
+  if (to === 'bool') return (v: number): number => (v !== 0 ? 1 : 0);
+  if (to === 'float16') return float16Bits;
+  if (to === 'float32' || to === 'float64') return (v: number): number => v;
+  return (v: number): number => Math.trunc(v);
+};
+
+/**
+ * Cast between numeric types. float16 data are raw bits, so a cast from float16 reads their values and a cast to
+ * float16 rounds to nearest even (overflow to ±∞). bfloat16 is refused.
+ */
 export const cast: OpModule<CastParams> = {
   opTypes: ['Cast'],
   resolve(ctx) {
     const code = attrInt(ctx.node, 'to', 0);
     const to = dataTypeFromOnnx(code);
-    if (!to || to === 'float16' || to === 'bfloat16') throw new UnsupportedOpError('Cast', nodeLabel(ctx.node), `cast to ONNX type ${code}`);
+    if (!to) throw new UnsupportedOpError('Cast', nodeLabel(ctx.node), `cast to ONNX type ${code}`);
     const x = ctx.inputs[0]!;
-    if (x.type === 'float16' || x.type === 'bfloat16') throw new UnsupportedOpError('Cast', nodeLabel(ctx.node), `cast from ${x.type}`);
+    if (to === 'bfloat16' || x.type === 'bfloat16') {
+      throw new UnsupportedOpError('Cast', nodeLabel(ctx.node), 'bfloat16 is not supported (float16 and float32 are)');
+    }
     return { params: { to }, outputs: [{ type: to, dims: x.dims }] };
   },
   cpu(params, inputs, outputs) {
     const x = inputs[0]!;
     const out = allocateTyped(params.to, x.data.length) as unknown as { [i: number]: number | bigint };
-    const big = params.to === 'int64' || params.to === 'uint64';
-    const integer = params.to !== 'float32' && params.to !== 'float64';
+    const convert = castNumber(params.to);
+    const fromHalf = x.type === 'float16';
     for (let i = 0; i < x.data.length; i++) {
       const v = x.data[i]!;
-      if (big) out[i] = typeof v === 'bigint' ? v : BigInt(Math.trunc(Number.isFinite(v) ? v : 0));
-      else if (params.to === 'bool') out[i] = Number(v) !== 0 ? 1 : 0;
-      else out[i] = integer ? Math.trunc(Number(v)) : Number(v);
+      if (typeof v === 'bigint' && (params.to === 'int64' || params.to === 'uint64')) out[i] = v;
+      else out[i] = convert(fromHalf ? float16Value(v as number) : Number(v));
     }
     return [{ type: params.to, dims: outputs[0]!.dims, data: out as unknown as TensorData['data'] }];
   },

@@ -1,0 +1,66 @@
+/**
+ * IEEE 754 binary16 (float16) conversions. The engine computes in float32; float16 appears only as the storage type
+ * of model files and of float16 graph inputs and outputs, whose data are raw Uint16Array bits.
+ */
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** float32 bits of 65520: the midpoint between float16's largest finite value (65504) and 2¹⁶, which rounds to ∞. */
+const OVERFLOW_BITS = 0x477ff000;
+/** float32 bits of 2⁻¹⁴, float16's smallest normal value. */
+const MIN_NORMAL_BITS = 0x38800000;
+
+/**
+ * The float16 bits nearest to the float32 value of x (round to nearest, ties to even), as ONNX's Cast to FLOAT16
+ * computes them: overflow gives ±∞, values below 2⁻²⁵ give ±0, NaN stays NaN.
+ */
+export function float16Bits(x: number): number {
+  f32[0] = x;
+  const bits = u32[0]!;
+  const sign = (bits >>> 16) & 0x8000;
+  const magnitude = bits & 0x7fffffff;
+  if (magnitude > 0x7f800000) return sign | 0x7e00;
+  if (magnitude >= OVERFLOW_BITS) return sign | 0x7c00;
+  if (magnitude >= MIN_NORMAL_BITS) {
+    // Rebias the exponent (127 → 15) and keep 10 of the 23 mantissa bits; a carry out of the mantissa bumps the
+    // exponent, which is the right result.
+    const kept = (magnitude >>> 13) - (112 << 10);
+    const rest = magnitude & 0x1fff;
+    return sign | (kept + (rest > 0x1000 || (rest === 0x1000 && (kept & 1) === 1) ? 1 : 0));
+  }
+  // Subnormal range: the value in units of 2⁻²⁴ (exact in float64), rounded half to even.
+  const units = Math.abs(f32[0]!) * 2 ** 24;
+  const floor = Math.floor(units);
+  const frac = units - floor;
+  return sign | (floor + (frac > 0.5 || (frac === 0.5 && floor % 2 === 1) ? 1 : 0));
+}
+
+/** The value of float16 bits h. */
+export function float16Value(h: number): number {
+  const sign = (h & 0x8000) !== 0 ? -1 : 1;
+  const exponent = (h >>> 10) & 0x1f;
+  const mantissa = h & 0x3ff;
+  if (exponent === 0) return sign * mantissa * 2 ** -24;
+  if (exponent === 31) return mantissa !== 0 ? NaN : sign * Infinity;
+  return sign * (1024 + mantissa) * 2 ** (exponent - 25);
+}
+
+/** x rounded to the nearest float16 value and back: what a float16 engine holds after a Cast to FLOAT16. */
+export function roundToFloat16(x: number): number {
+  return float16Value(float16Bits(x));
+}
+
+/** Every element of float16 bits as float32 (exact: each float16 value is a float32 value). */
+export function widenFloat16Bits(bits: Uint16Array): Float32Array {
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) out[i] = float16Value(bits[i]!);
+  return out;
+}
+
+/** Every element as float16 bits, rounded to nearest even. */
+export function narrowToFloat16Bits(values: ArrayLike<number>): Uint16Array {
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = float16Bits(values[i]!);
+  return out;
+}
