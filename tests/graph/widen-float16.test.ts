@@ -1,0 +1,149 @@
+/**
+ * Float16 data in model files: Cast to and from FLOAT16, float16 initializers, Constant values, graph inputs and
+ * outputs, on every backend after `widenFloat16`; onnxruntime-node (which casts for real) is the oracle. bfloat16 and
+ * float16 that reaches an op without the pass are refused with UnsupportedOpError.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import { UnsupportedOpError } from '../../src/core/errors.js';
+import { float16Bits, float16Value, narrowToFloat16Bits } from '../../src/core/float16.js';
+import { hasFloat16, widenFloat16 } from '../../src/graph/widen-float16.js';
+import { specializeGraph } from '../../src/graph/specialize.js';
+import { optimizeGraph } from '../../src/graph/optimize.js';
+import { lowerGraph } from '../../src/backends/webgpu/lowering.js';
+import { parseModel } from '../../src/parser/decode-model.js';
+import { InferenceSession } from '../../src/session/session.js';
+import { Prng } from '../../models/forge/prng.js';
+import { DT, buildModel, node, valueInfo } from '../parser/onnx-builder.js';
+
+process.env['VK_ICD_FILENAMES'] ??= '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+/** Values that probe every branch of float32 → float16 rounding, then seeded ones over float16's whole range. */
+function probeValues(): Float32Array {
+  const edges = [0, -0, 1, -1, 65504, 65519, 65519.996, 65520, 65536, 1e6, -65520, Infinity, -Infinity, NaN,
+    2 ** -14, 2 ** -14 * (1 - 2 ** -11), 2 ** -24, 2 ** -25, 2 ** -25 * 1.0001, 3 * 2 ** -25, 2 ** -26, 1e-9, -3 * 2 ** -25, 0.1, 1 / 3];
+  // Ties: halfway between two neighbouring float16 values, for even and odd lower neighbours, normal and subnormal.
+  for (const h of [0x3c00, 0x3c01, 0x0001, 0x0002, 0x03ff, 0x7bfe, 0x0400, 0x57ff]) edges.push((float16Value(h) + float16Value(h + 1)) / 2);
+  const prng = new Prng(1616);
+  const values = Float32Array.from({ length: 4096 }, (_, i) => (i % 2 ? -1 : 1) * 2 ** (prng.uniform() * 46 - 28));
+  return Float32Array.from([...edges, ...values]);
+}
+
+/** x (float32) → Cast(FLOAT16) → y (float16), the layout of a float16 file's input cast. */
+function castToHalfModel(n: number): Uint8Array {
+  return buildModel({
+    nodes: [node('Cast', ['x'], ['y'], { to: { i: DT.FLOAT16 } })],
+    inputs: [valueInfo('x', DT.FLOAT, [n])], outputs: [valueInfo('y', DT.FLOAT16, [n])],
+  });
+}
+
+/** float16 in, float16 out: y = Relu(x + c) · k with c a float16 initializer and k a float16 Constant. */
+function halfArithmeticModel(c: Uint16Array, k: Uint16Array): Uint8Array {
+  const half = (name: string, bits: Uint16Array) => ({ name, dims: [bits.length], dataType: DT.FLOAT16, rawData: new Uint8Array(bits.buffer.slice(0)) });
+  return buildModel({
+    nodes: [
+      node('Constant', [], ['k'], { value: { t: half('k', k) } }),
+      node('Add', ['x', 'c'], ['s']), node('Relu', ['s'], ['r']), node('Mul', ['r', 'k'], ['y']),
+    ],
+    inputs: [valueInfo('x', DT.FLOAT16, [c.length])], outputs: [valueInfo('y', DT.FLOAT16, [c.length])],
+    initializers: [half('c', c)],
+  });
+}
+
+const bitsOf = (t: { data: unknown }): Uint16Array => t.data as Uint16Array;
+const nanAware = (bits: Uint16Array): number[] => [...bits].map((b) => (Number.isNaN(float16Value(b)) ? -1 : b));
+
+describe('float16 conversions', () => {
+  it('float16Bits rounds float32 as onnxruntime\'s Cast to FLOAT16 does (ties to even, ±∞ past 65519.99, subnormals)', async () => {
+    const x = probeValues();
+    const ortSession = await ort.InferenceSession.create(castToHalfModel(x.length));
+    const expected = bitsOf((await ortSession.run({ x: new ort.Tensor('float32', x, [x.length]) }))['y']!);
+    // NaN payloads may differ; a NaN must stay a NaN.
+    assert.deepEqual(nanAware(narrowToFloat16Bits(x)), nanAware(expected));
+    for (let h = 0; h < 0x10000; h++) {
+      const v = float16Value(h);
+      if (!Number.isNaN(v)) assert.equal(float16Bits(v), h, `bits ${h.toString(16)} round-trip`);
+    }
+  });
+});
+
+for (const backend of ['cpu', 'webgpu'] as const) {
+  describe(`float16 model data on the ${backend} backend`, () => {
+    const options = backend === 'webgpu' ? { backend, webgpu: { allowSoftwareAdapter: true } } as const : { backend } as const;
+
+    it('a Cast to FLOAT16 keeps the float16 value, bit for bit, and a float16 output comes back as bits', async () => {
+      const x = probeValues();
+      const model = castToHalfModel(x.length);
+      const ortSession = await ort.InferenceSession.create(model);
+      const expected = bitsOf((await ortSession.run({ x: new ort.Tensor('float32', x, [x.length]) }))['y']!);
+      const session = await InferenceSession.create(model, options);
+      try {
+        const y = (await session.run({ x: { type: 'float32', dims: [x.length], data: x } }))['y']!;
+        assert.equal(y.type, 'float16');
+        assert.deepEqual(nanAware(bitsOf(y)), nanAware(expected));
+        if (backend === 'webgpu') {
+          // The rounding ran in WGSL, not in the CPU fallback; only the narrowing to bits for the output is a CPU step.
+          const graph = optimizeGraph(specializeGraph(widenFloat16(parseModel(model)), new Map([['x', { type: 'float32', dims: [x.length] }]])));
+          const { placement } = lowerGraph(graph, 'specialized', true, 65535);
+          assert.deepEqual(graph.steps.map((s, i) => `${s.node.opType}:${placement[i]}`), ['RoundToFloat16:gpu', 'Cast:cpu']);
+        }
+      } finally {
+        await session.release();
+      }
+    });
+
+    it('float16 initializers, Constant values, inputs and outputs give onnxruntime\'s float16 results exactly', async () => {
+      const prng = new Prng(7);
+      const n = 257;
+      const c = narrowToFloat16Bits(prng.fillRange(n, -4, 4));
+      const k = narrowToFloat16Bits(prng.fillRange(n, -300, 300));
+      const x = narrowToFloat16Bits(prng.fillRange(n, -4, 4));
+      const model = halfArithmeticModel(c, k);
+      const ortSession = await ort.InferenceSession.create(model);
+      const expected = bitsOf((await ortSession.run({ x: new ort.Tensor('float16', x, [n]) }))['y']!);
+      const session = await InferenceSession.create(model, options);
+      try {
+        assert.deepEqual(session.inputMetadata.map((m) => m.type), ['float16']);
+        const y = (await session.run({ x: { type: 'float16', dims: [n], data: x } }))['y']!;
+        // One rounding to float16 after each op in float32 equals float16 arithmetic: float32's 24 bits are at least
+        // 2·11 + 2, so rounding twice (to float32, then float16) is innocuous for + and ·. Exact equality is the bound.
+        assert.equal(y.type, 'float16');
+        assert.deepEqual([...bitsOf(y)], [...expected]);
+      } finally {
+        await session.release();
+      }
+    });
+  });
+}
+
+describe('what stays refused', () => {
+  it('without widenFloat16 an op that meets float16 data refuses it; with it the same model specialises', () => {
+    const bits = narrowToFloat16Bits(Float32Array.of(1.5, -2));
+    const half = (name: string) => ({ name, dims: [2], dataType: DT.FLOAT16, rawData: new Uint8Array(bits.buffer.slice(0)) });
+    const model = parseModel(buildModel({
+      nodes: [node('Mul', ['a', 'b'], ['ab']), node('Cast', ['ab'], ['ab32'], { to: { i: DT.FLOAT } }), node('Add', ['x', 'ab32'], ['y'])],
+      inputs: [valueInfo('x', DT.FLOAT, [2])], outputs: [valueInfo('y', DT.FLOAT, [2])],
+      initializers: [half('a'), half('b')],
+    }));
+    const types = new Map([['x', { type: 'float32' as const, dims: [2] }]]);
+    assert.ok(hasFloat16(model));
+    assert.throws(() => specializeGraph(model, types), (e: unknown) => e instanceof UnsupportedOpError && /float16/.test(e.message));
+    const widened = widenFloat16(model);
+    assert.ok(!hasFloat16(widened));
+    assert.deepEqual([...specializeGraph(widened, types).constants.get('ab32')!.data], [2.25, 4]);
+  });
+
+  it('bfloat16 is refused with a message that names it', async () => {
+    const toBfloat16 = buildModel({
+      nodes: [node('Cast', ['x'], ['y'], { to: { i: 16 } })],
+      inputs: [valueInfo('x', DT.FLOAT, [2])], outputs: [valueInfo('y', 16, [2])],
+    });
+    await assert.rejects(InferenceSession.create(toBfloat16, { backend: 'cpu' }), (e: unknown) => e instanceof UnsupportedOpError && /bfloat16/.test(e.message));
+    const bfloat16Input = buildModel({
+      nodes: [node('Relu', ['x'], ['y'])],
+      inputs: [valueInfo('x', 16, [2])], outputs: [valueInfo('y', 16, [2])],
+    });
+    await assert.rejects(InferenceSession.create(bfloat16Input, { backend: 'cpu' }), (e: unknown) => e instanceof UnsupportedOpError && /bfloat16/.test(e.message));
+  });
+});
