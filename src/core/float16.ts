@@ -12,10 +12,15 @@ const OVERFLOW_BITS = 0x477ff000;
 const MIN_NORMAL_BITS = 0x38800000;
 
 /**
- * The float16 bits nearest to the float32 value of x (round to nearest, ties to even), as ONNX's Cast to FLOAT16
- * computes them: overflow gives ±∞, values below 2⁻²⁵ give ±0, NaN stays NaN.
+ * The float16 bits nearest to x (round to nearest, ties to even), as ONNX's Cast to FLOAT16 computes them: overflow
+ * gives ±∞, values below 2⁻²⁵ give ±0, NaN stays NaN. A value that is no float32 value (a float64) is rounded
+ * from its own value, not through float32, so it is rounded once.
  */
 export function float16Bits(x: number): number {
+  return Math.fround(x) === x || Number.isNaN(x) ? float16BitsOfFloat32(x) : float16BitsOfFloat32(roundFloat64ToFloat16(x));
+}
+
+function float16BitsOfFloat32(x: number): number {
   f32[0] = x;
   const bits = u32[0]!;
   const sign = (bits >>> 16) & 0x8000;
@@ -30,10 +35,25 @@ export function float16Bits(x: number): number {
     return sign | (kept + (rest > 0x1000 || (rest === 0x1000 && (kept & 1) === 1) ? 1 : 0));
   }
   // Subnormal range: the value in units of 2⁻²⁴ (exact in float64), rounded half to even.
-  const units = Math.abs(f32[0]!) * 2 ** 24;
-  const floor = Math.floor(units);
-  const frac = units - floor;
-  return sign | (floor + (frac > 0.5 || (frac === 0.5 && floor % 2 === 1) ? 1 : 0));
+  return sign | roundHalfEven(Math.abs(f32[0]!) * 2 ** 24);
+}
+
+/** The float16 value nearest to a float64 x (±∞ past 65520), computed in float64, where scaling by 2ᵏ is exact. */
+function roundFloat64ToFloat16(x: number): number {
+  const a = Math.abs(x);
+  if (a >= 65520) return Math.sign(x) * Infinity;
+  let e = Math.max(-14, Math.floor(Math.log2(a)));
+  if (e > -14 && 2 ** e > a) e--;
+  if (2 ** (e + 1) <= a) e++;
+  // Ten mantissa bits below the leading one (or, for subnormals, units of 2⁻²⁴).
+  const unit = 2 ** (e - 10);
+  return Math.sign(x) * roundHalfEven(a / unit) * unit;
+}
+
+function roundHalfEven(v: number): number {
+  const floor = Math.floor(v);
+  const frac = v - floor;
+  return floor + (frac > 0.5 || (frac === 0.5 && floor % 2 === 1) ? 1 : 0);
 }
 
 /** The value of float16 bits h. */

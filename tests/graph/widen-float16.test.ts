@@ -61,6 +61,11 @@ describe('float16 conversions', () => {
     const expected = bitsOf((await ortSession.run({ x: new ort.Tensor('float32', x, [x.length]) }))['y']!);
     // NaN payloads may differ; a NaN must stay a NaN.
     assert.deepEqual(nanAware(narrowToFloat16Bits(x)), nanAware(expected));
+    // float64 values are rounded once, from their own value: just above a tie goes up, though float32 would make it a tie.
+    const tie = (float16Value(0x3c00) + float16Value(0x3c01)) / 2;
+    assert.equal(float16Bits(tie + 2 ** -40), 0x3c01);
+    assert.equal(float16Bits(tie), 0x3c00);
+    assert.equal(float16Bits(65519.99999), 0x7bff);
     for (let h = 0; h < 0x10000; h++) {
       const v = float16Value(h);
       if (!Number.isNaN(v)) assert.equal(float16Bits(v), h, `bits ${h.toString(16)} round-trip`);

@@ -28,7 +28,9 @@ fn round_to_f16(x: f32) -> f32 {
 
 /** The WGSL lowering of RoundToFloat16: one elementwise pass. */
 export const roundToFloat16Gpu: GpuKernel<Record<string, never>> = {
-  lower({ outputs, maxWorkgroupsPerDimension }) {
+  lower({ inputs, outputs, maxWorkgroupsPerDimension }) {
+    // Other input types (a Cast to FLOAT16 of float64 or integers) round on the CPU.
+    if (inputs[0]?.type !== 'float32') return undefined;
     const count = outputs[0]!.dims.reduce((a, d) => a * d, 1);
     if (count === 0) return { kind: 'dispatches', dispatches: [] };
     const d = elementwiseDispatch(count, maxWorkgroupsPerDimension, [{ kind: 'input', index: 0 }, { kind: 'output', index: 0 }],

@@ -12,13 +12,13 @@ export const roundToFloat16Op: OpModule<Record<string, never>> = {
   opTypes: ['RoundToFloat16'],
   resolve(ctx) {
     const x = ctx.inputs[0]!;
-    if (x.type !== 'float32') throw new UnsupportedOpError('RoundToFloat16', nodeLabel(ctx.node), `type ${x.type} (it rounds float32 values)`);
+    if (x.type === 'float16' || x.type === 'bfloat16') throw new UnsupportedOpError('RoundToFloat16', nodeLabel(ctx.node), `type ${x.type} (it rounds wider values)`);
     return { params: {}, outputs: [{ type: 'float32', dims: x.dims }] };
   },
   cpu(_params, inputs, outputs) {
-    const x = inputs[0]!.data as Float32Array;
+    const x = inputs[0]!.data;
     const out = new Float32Array(x.length);
-    for (let i = 0; i < x.length; i++) out[i] = roundToFloat16(x[i]!);
+    for (let i = 0; i < x.length; i++) out[i] = roundToFloat16(Number(x[i]!));
     return [{ type: 'float32', dims: outputs[0]!.dims, data: out }];
   },
 };
