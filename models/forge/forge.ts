@@ -13,6 +13,7 @@ import { Prng, hashString } from './prng.js';
 export { REPLICAS, REPLICA_NAMES, type ReplicaName } from './catalog.js';
 export { DEFAULT_SEED, EXTRA_REPLICA_NAMES, type ExtraReplicaName, type ForgeName } from './names.js';
 export { INSWAPPER_WIDTH } from './inswapper.js';
+export { toFloat16Model, type Float16Conversion } from './float16.js';
 
 /** Bumped whenever a builder or a weight recipe changes, so cached replicas are re-forged. */
 export const FORGE_VERSION = 1;

@@ -9,7 +9,8 @@ import { DEFAULT_SEED, REPLICAS, forgeExtraModel, forgeModel, isExtraReplica, se
 
 export {
   DEFAULT_SEED, EXTRA_REPLICA_NAMES, FORGE_VERSION, INSWAPPER_WIDTH, REPLICAS, REPLICA_NAMES, buildReplicaGraph, encodeReplica, forgeExtraModel, forgeModel,
-  isExtraReplica, selectForgeNames, selectReplicas, type ExtraForgeOptions, type ExtraReplicaName, type ForgeName, type ReplicaName,
+  isExtraReplica, selectForgeNames, selectReplicas, toFloat16Model, type ExtraForgeOptions, type ExtraReplicaName, type Float16Conversion, type ForgeName,
+  type ReplicaName,
 } from './forge.js';
 
 /** One step of forgeModels: a replica started, or finished and written. */
