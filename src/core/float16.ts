@@ -71,10 +71,15 @@ export function roundToFloat16(x: number): number {
   return float16Value(float16Bits(x));
 }
 
+let valueTable: Float32Array | undefined;
+
 /** Every element of float16 bits as float32 (exact: each float16 value is a float32 value). */
 export function widenFloat16Bits(bits: Uint16Array): Float32Array {
+  // A 256 KB table of all 65536 values: widening a large file's weights is then one load per element.
+  valueTable ??= Float32Array.from({ length: 0x10000 }, (_, h) => float16Value(h));
+  const table = valueTable;
   const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) out[i] = float16Value(bits[i]!);
+  for (let i = 0; i < bits.length; i++) out[i] = table[bits[i]!]!;
   return out;
 }
 

@@ -71,7 +71,7 @@ export function widenFloat16(model: Model): Model {
   });
   const nodes = [...before, ...body, ...after].map((node, index) => ({ ...node, index }));
   const initializers = new Map([...g.initializers].map(([k, t]) => [k, widen(t)]));
-  const valueInfo = new Map([...g.valueInfo].map(([k, v]) => [renamed(k), halfDeclared(v) ? { ...v, name: renamed(k), type: 'float32' as const } : v]));
+  const valueInfo = new Map([...g.valueInfo].map(([k, v]): [string, ValueInfo] => [renamed(k), { ...v, name: renamed(k), type: halfDeclared(v) ? 'float32' : v.type }]));
   const graph: Graph = { ...g, nodes, initializers, valueInfo };
   return { ...model, graph };
 }

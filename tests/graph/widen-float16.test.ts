@@ -38,16 +38,22 @@ function castToHalfModel(n: number): Uint8Array {
   });
 }
 
-/** float16 in, float16 out: y = Relu(x + c) · k with c a float16 initializer and k a float16 Constant. */
-function halfArithmeticModel(c: Uint16Array, k: Uint16Array): Uint8Array {
-  const half = (name: string, bits: Uint16Array) => ({ name, dims: [bits.length], dataType: DT.FLOAT16, rawData: new Uint8Array(bits.buffer.slice(0)) });
+/**
+ * float16 in, float16 out, one op per output so IEEE semantics fix every bit: s = x + c (c a float16 initializer),
+ * p = x · k (k a float16 Constant), q = x + z (z from ConstantOfShape with a float16 value).
+ */
+function halfArithmeticModel(c: Uint16Array, k: Uint16Array, z: number): Uint8Array {
+  const half = (name: string, bits: Uint16Array, dims = [bits.length]) => ({ name, dims, dataType: DT.FLOAT16, rawData: new Uint8Array(bits.buffer.slice(0)) });
+  const n = c.length;
   return buildModel({
     nodes: [
       node('Constant', [], ['k'], { value: { t: half('k', k) } }),
-      node('Add', ['x', 'c'], ['s']), node('Relu', ['s'], ['r']), node('Mul', ['r', 'k'], ['y']),
+      node('ConstantOfShape', ['shape'], ['z'], { value: { t: half('z', Uint16Array.of(z), [1]) } }),
+      node('Add', ['x', 'c'], ['s']), node('Mul', ['x', 'k'], ['p']), node('Add', ['x', 'z'], ['q']),
     ],
-    inputs: [valueInfo('x', DT.FLOAT16, [c.length])], outputs: [valueInfo('y', DT.FLOAT16, [c.length])],
-    initializers: [half('c', c)],
+    inputs: [valueInfo('x', DT.FLOAT16, [n])],
+    outputs: ['s', 'p', 'q'].map((name) => valueInfo(name, DT.FLOAT16, [n])),
+    initializers: [half('c', c), { name: 'shape', dims: [1], dataType: DT.INT64, int64Data: [n] }],
   });
 }
 
@@ -104,17 +110,19 @@ for (const backend of ['cpu', 'webgpu'] as const) {
       const c = narrowToFloat16Bits(prng.fillRange(n, -4, 4));
       const k = narrowToFloat16Bits(prng.fillRange(n, -300, 300));
       const x = narrowToFloat16Bits(prng.fillRange(n, -4, 4));
-      const model = halfArithmeticModel(c, k);
+      const model = halfArithmeticModel(c, k, float16Bits(0.3));
       const ortSession = await ort.InferenceSession.create(model);
-      const expected = bitsOf((await ortSession.run({ x: new ort.Tensor('float16', x, [n]) }))['y']!);
+      const expected = await ortSession.run({ x: new ort.Tensor('float16', x, [n]) });
       const session = await InferenceSession.create(model, options);
       try {
         assert.deepEqual(session.inputMetadata.map((m) => m.type), ['float16']);
-        const y = (await session.run({ x: { type: 'float16', dims: [n], data: x } }))['y']!;
-        // One rounding to float16 after each op in float32 equals float16 arithmetic: float32's 24 bits are at least
-        // 2·11 + 2, so rounding twice (to float32, then float16) is innocuous for + and ·. Exact equality is the bound.
-        assert.equal(y.type, 'float16');
-        assert.deepEqual([...bitsOf(y)], [...expected]);
+        const ours = await session.run({ x: { type: 'float16', dims: [n], data: x } });
+        // A float16 op's result is its exact result rounded to float16; ours is rounded to float32 first, then to
+        // float16, which gives the same bits for + and · since float32's 24 bits are at least 2·11 + 2. Exact equality.
+        for (const name of ['s', 'p', 'q']) {
+          assert.equal(ours[name]!.type, 'float16');
+          assert.deepEqual([...bitsOf(ours[name]!)], [...bitsOf(expected[name]!)], name);
+        }
       } finally {
         await session.release();
       }

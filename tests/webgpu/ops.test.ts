@@ -94,6 +94,8 @@ const CASES: Record<string, OpCase> = {
   'Slice channel half': { op: 'Slice', inputs: [x(1, 8, 1, 1), i64(4), i64(8), i64(1)] },
   'Gather constant indices': { op: 'Gather', attributes: { axis: int(1) }, inputs: [x(2, 5, 3), i64(4, -1, 0)] },
   'Cast float32→int32': { op: 'Cast', attributes: { to: int(6) }, inputs: [x(3, 7)] },
+  // A float16 file's Cast to FLOAT16 after widenFloat16 (bit-exact edge cases against onnxruntime: tests/graph/widen-float16.test.ts).
+  'RoundToFloat16': { op: 'RoundToFloat16', inputs: [x(3, 7)] },
   'Reshape (buffer alias)': { op: 'Reshape', inputs: [x(2, 3, 4), i64(4, -1)] },
   // INSwapper's reflect pads (opset 11, pads an int64 input), the other modes, crops, axes and an integer fill.
   'Pad reflect 3 (INSwapper)': { op: 'Pad', attributes: { mode: str('reflect') }, inputs: [x(1, 3, 9, 8), i64(0, 0, 3, 3, 0, 0, 3, 3)], opset: 11 },
