@@ -74,12 +74,12 @@ export async function inswapperCase(size = 128): Promise<Float16Case> {
   return { model: size === 128 ? 'inswapper_w128' : `inswapper_w128@${size}`, float32, inputs };
 }
 
-/** Runs the float16 variant of each case on our backend and onnxruntime (float16 and float32 files). */
-export async function runFloat16Parity(c: Float16Case, backend: 'cpu' | 'webgpu'): Promise<Float16Row[]> {
+/** Runs the float16 variant of a case on our backend (webgpu: one kernel tier) and onnxruntime (float16 and float32 files). */
+export async function runFloat16Parity(c: Float16Case, backend: 'cpu' | 'webgpu', kernels: 'specialized' | 'generic' = 'generic'): Promise<Float16Row[]> {
   const { bytes: float16 } = toFloat16Model(c.float32);
   const ortHalf = await ort.InferenceSession.create(float16);
   const ortFull = await ort.InferenceSession.create(c.float32);
-  const ours = await InferenceSession.create(float16, backend === 'webgpu' ? { backend, webgpu: { allowSoftwareAdapter: true, kernels: 'generic' } } : { backend });
+  const ours = await InferenceSession.create(float16, backend === 'webgpu' ? { backend, webgpu: { allowSoftwareAdapter: true, kernels } } : { backend });
   const rows: Float16Row[] = [];
   try {
     for (const input of c.inputs) {

@@ -9,7 +9,11 @@ import { parseModel } from '../../src/parser/decode-model.js';
 import { toFloat16Model } from '../../models/forge/float16.js';
 import { formatFloat16Row, inswapperCase, mobilefacenetCase, rowsOutOfBounds, runFloat16Parity, type Float16Case } from './float16.js';
 
-/** Checks the float16 file's layout: float32 I/O, a Cast to FLOAT16 after each input, to FLOAT before each output. */
+/**
+ * Checks the float16 file's layout: float32 I/O, a Cast to FLOAT16 after each input, to FLOAT before each output, and
+ * float16 weights. That every intermediate value is float16 follows, and onnxruntime checks it: loading the file
+ * type-checks every node (a Conv of float16 data with a float32 weight would be refused).
+ */
 function checkLayout(c: Float16Case, float32Only: readonly string[]): void {
   const conversion = toFloat16Model(c.float32);
   const before = parseModel(c.float32).graph;
