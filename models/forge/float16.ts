@@ -72,9 +72,16 @@ export function toFloat16Model(float32Bytes: Uint8Array): Float16Conversion {
     if (node.opType === 'Constant' || node.opType === 'ConstantOfShape') {
       constants.add(out);
       if (keepFloat32.has(out)) continue;
-      for (const a of node.attribute ?? []) if (a.t && a.t.dataType === FLOAT) narrowTensor(a.t);
-      const floats = (node.attribute ?? []).find((a) => a.name === 'value_float' || a.name === 'value_floats');
-      if (floats) throw new GraphError('a Constant with value_float(s) has no float16 form; write it as a tensor value', node.name ?? '', 'Constant');
+      for (const a of node.attribute ?? []) {
+        if (a.t && a.t.dataType === FLOAT) narrowTensor(a.t);
+        // value_float(s) have no float16 form: they become the equivalent tensor value.
+        if (a.name === 'value_float' || a.name === 'value_floats') {
+          const values = a.name === 'value_float' ? [a.f ?? 0] : [...(a.floats ?? [])];
+          const t: ITensorProto = { dims: a.name === 'value_float' ? [] : [values.length], dataType: FLOAT, floatData: values };
+          narrowTensor(t);
+          node.attribute = [{ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t }];
+        }
+      }
     } else if (node.opType === 'Cast') {
       const to = (node.attribute ?? []).find((a) => a.name === 'to');
       if (to && Number(to.i) === FLOAT && !keepFloat32.has(out)) to.i = FLOAT16;
@@ -86,6 +93,9 @@ export function toFloat16Model(float32Bytes: Uint8Array): Float16Conversion {
 
   const isFloat = (v: onnxProto.onnx.IValueInfoProto): boolean => v.type?.tensorType?.elemType === FLOAT;
   for (const v of graph.valueInfo ?? []) if (isFloat(v) && !keepFloat32.has(v.name ?? '')) v.type!.tensorType!.elemType = FLOAT16;
+  // Files of IR < 4 list initializers among the inputs too; their declared type follows the data.
+  const narrowed = new Set((graph.initializer ?? []).filter((t) => t.dataType === FLOAT16).map((t) => t.name ?? ''));
+  for (const v of graph.input ?? []) if (isFloat(v) && narrowed.has(v.name ?? '')) v.type!.tensorType!.elemType = FLOAT16;
 
   const taken = new Set<string>([...constants, ...nodes.flatMap((n) => [...(n.input ?? []), ...(n.output ?? [])]), ...(graph.input ?? []).map((v) => v.name ?? '')]);
   const fresh = (base: string): string => {
