@@ -130,17 +130,29 @@ export function toFloat16Model(float32Bytes: Uint8Array): Float16Conversion {
   return { bytes: onnx.ModelProto.encode(model).finish(), initializers, casts: before.length + after.length };
 }
 
+const HOST_IS_LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 function narrowTensor(tensor: ITensorProto): void {
-  // raw_data is little-endian whatever the host's order.
-  const raw = tensor.rawData && tensor.rawData.length > 0 ? new DataView(tensor.rawData.buffer, tensor.rawData.byteOffset, tensor.rawData.byteLength) : undefined;
-  const values = raw ? Float32Array.from({ length: raw.byteLength / 4 }, (_, i) => raw.getFloat32(i * 4, true)) : Float32Array.from(tensor.floatData ?? []);
-  const bits = narrowToFloat16Bits(values);
-  const bytes = new Uint8Array(bits.length * 2);
-  const view = new DataView(bytes.buffer);
-  bits.forEach((b, i) => view.setUint16(i * 2, b, true));
+  const raw = tensor.rawData && tensor.rawData.length > 0 ? tensor.rawData : undefined;
+  const bits = narrowToFloat16Bits(raw ? littleEndianFloats(raw) : Float32Array.from(tensor.floatData ?? []));
   tensor.dataType = FLOAT16;
   tensor.floatData = [];
-  tensor.rawData = bytes;
+  tensor.rawData = littleEndianBytes(bits);
+}
+
+/** raw_data is little-endian whatever the host's order; on a little-endian host an aligned copy is the array. */
+function littleEndianFloats(raw: Uint8Array): Float32Array {
+  if (HOST_IS_LITTLE_ENDIAN) return new Float32Array(Uint8Array.prototype.slice.call(raw).buffer);
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  return Float32Array.from({ length: raw.byteLength / 4 }, (_, i) => view.getFloat32(i * 4, true));
+}
+
+function littleEndianBytes(bits: Uint16Array): Uint8Array {
+  if (HOST_IS_LITTLE_ENDIAN) return new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength);
+  const out = new Uint8Array(bits.length * 2);
+  const view = new DataView(out.buffer);
+  bits.forEach((b, i) => view.setUint16(i * 2, b, true));
+  return out;
 }
 
 function castNode(name: string, input: string, output: string, to: number): INodeProto {
