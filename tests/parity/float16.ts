@@ -13,8 +13,9 @@ import { letterboxedPhoto, maxRelativeError, seededUniform, sharedDir } from './
 import { SWAP_REPLICA, replicaAtSize, swapInputs } from './swap.js';
 
 /**
- * Bounds of a float16 file run on our float32 kernels. onnxruntime's CPU runs a float16 graph on float32 kernels
- * with a cast to float16 after every node; we round only at the file's own casts. Measured on the 2-core box (photo
+ * Bounds of a float16 file run on our float32 kernels, which round only at the file's own casts. onnxruntime's CPU has
+ * few float16 kernels: it runs the others in float32 between casts it inserts, and does not round where the file
+ * does (its runs of mobilefacenet's float16 file on x and on x rounded to float16 differ by rel 4.3e-4). Measured on the 2-core box (photo
  * and random inputs): ours vs onnxruntime's float16 run, rel 3.6e-4–7.3e-4 (mobilefacenet, cos ≥ 0.9999998) and
  * 1.8e-3–2.5e-3 (INSwapper, cos ≥ 0.9999998); the float16 weights alone move the float32 model's output by rel
  * 4.5e-3–4.7e-3 (cos ≥ 0.999990) and 3.6e-3–4.6e-3 (cos ≥ 0.9999995). The bounds leave 4× room on the relative
