@@ -1,7 +1,8 @@
 /**
  * Float16 model files on the cpu backend: the forge's float16 variants of mobilefacenet and the INSwapper replica
  * have onnxconverter-common's keep_io_types layout, and run within FLOAT16_BOUNDS of onnxruntime's run of the same
- * file and of the float32 file (~15 s on the 2-core box, most of it the INSwapper's three engines).
+ * file and of the float32 file (~9 s of CPU time, 30 s wall on the shared 2-core box at load 20; most of it the
+ * INSwapper's three engines).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

@@ -1,6 +1,7 @@
 /**
  * Float16 model files on the webgpu backend (SwiftShader, generic kernels): mobilefacenet at 112×112 and the INSwapper
- * replica at 16×16 (its ops and weights at 1/64 of the compute), within the same FLOAT16_BOUNDS as on the cpu backend.
+ * replica at 16×16 (its ops and weights at 1/64 of the compute), within the same FLOAT16_BOUNDS as on the cpu backend
+ * (72 s wall on the shared 2-core box at load 20, most of it mobilefacenet).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
