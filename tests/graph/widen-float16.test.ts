@@ -147,6 +147,23 @@ describe('what stays refused', () => {
     assert.deepEqual([...specializeGraph(widened, types).constants.get('ab32')!.data], [2.25, 4]);
   });
 
+  it('an op whose float32 input meets a float16 weight refuses it (Conv bias, Gemm B, BatchNormalization and InstanceNormalization scale)', () => {
+    const half = (name: string, dims: number[]) => ({ name, dims, dataType: DT.FLOAT16, rawData: new Uint8Array(narrowToFloat16Bits(new Float32Array(dims.reduce((a, d) => a * d, 1)).fill(0.5)).buffer) });
+    const f32 = (name: string, dims: number[]) => ({ name, dims, dataType: DT.FLOAT, rawData: new Uint8Array(new Float32Array(dims.reduce((a, d) => a * d, 1)).fill(0.5).buffer) });
+    const cases = [
+      { op: node('Conv', ['x', 'w', 'b'], ['y']), x: [1, 2, 3, 3], inits: [f32('w', [2, 2, 1, 1]), half('b', [2])] },
+      { op: node('Gemm', ['x', 'w'], ['y']), x: [2, 2], inits: [half('w', [2, 2])] },
+      { op: node('BatchNormalization', ['x', 's', 'b', 'm', 'v'], ['y']), x: [1, 2, 3, 3], inits: [half('s', [2]), f32('b', [2]), f32('m', [2]), f32('v', [2])] },
+      { op: node('InstanceNormalization', ['x', 's', 'b'], ['y']), x: [1, 2, 3, 3], inits: [half('s', [2]), f32('b', [2])] },
+    ];
+    for (const c of cases) {
+      const model = parseModel(buildModel({ nodes: [c.op], inputs: [valueInfo('x', DT.FLOAT, c.x)], outputs: [valueInfo('y', DT.FLOAT, undefined)], initializers: c.inits }));
+      const types = new Map([['x', { type: 'float32' as const, dims: c.x }]]);
+      assert.throws(() => specializeGraph(model, types), (e: unknown) => e instanceof UnsupportedOpError && /float16/.test(e.message), c.op.opType!);
+      assert.equal(specializeGraph(widenFloat16(model), types).steps.length, 1, c.op.opType!);
+    }
+  });
+
   it('bfloat16 is refused with a message that names it', async () => {
     const toBfloat16 = buildModel({
       nodes: [node('Cast', ['x'], ['y'], { to: { i: 16 } })],

@@ -22,7 +22,8 @@ export const batchNorm: OpModule<BatchNormParams> = {
     if (attrInt(node, 'training_mode', 0) === 1 || node.outputs.filter((o) => o !== '').length > 1) {
       throw new UnsupportedOpError(node.opType, nodeLabel(node), 'training mode (running statistics outputs)');
     }
-    if (x.type !== 'float32') throw new UnsupportedOpError(node.opType, nodeLabel(node), `type ${x.type}`);
+    const other = ctx.inputs.slice(0, 5).find((t) => t !== undefined && t.type !== 'float32');
+    if (other) throw new UnsupportedOpError(node.opType, nodeLabel(node), `type ${other.type}`);
     const channels = x.dims.length > 1 ? x.dims[1]! : 1;
     for (let i = 1; i < 5; i++) {
       if (elementCount(ctx.inputs[i]!.dims) !== channels) {

@@ -96,7 +96,8 @@ export function resolveConv(ctx: ResolveContext): ConvParams {
   const rank = x.dims.length;
   if (rank !== 3 && rank !== 4) throw new UnsupportedOpError('Conv', nodeLabel(node), `rank-${rank} input (only 1-D and 2-D convolution)`);
   if (wt.dims.length !== rank) fail(node, `weight rank ${wt.dims.length} differs from input rank ${rank}`);
-  if (x.type !== 'float32' || wt.type !== 'float32') throw new UnsupportedOpError('Conv', nodeLabel(node), `type ${x.type}`);
+  const other = [x, wt, ctx.inputs[2]].find((t) => t !== undefined && t.type !== 'float32');
+  if (other) throw new UnsupportedOpError('Conv', nodeLabel(node), `type ${other.type}`);
   const group = attrInt(node, 'group', 1);
   const [n, c] = [x.dims[0]!, x.dims[1]!];
   const m = wt.dims[0]!;

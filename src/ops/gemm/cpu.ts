@@ -30,7 +30,9 @@ export const gemm: OpModule<GemmParams> = {
     if (!a || !b || a.dims.length !== 2 || b.dims.length !== 2) {
       throw new GraphError(`A and B must be 2-D, got ${JSON.stringify(a?.dims)} and ${JSON.stringify(b?.dims)}`, nodeLabel(node), 'Gemm');
     }
-    if (a.type !== 'float32') throw new UnsupportedOpError('Gemm', nodeLabel(node), `type ${a.type}`);
+    // Every operand: a float16 B or C (raw bits) beside a float32 A would be read as numbers otherwise.
+    const other = ctx.inputs.find((t) => t !== undefined && t.type !== 'float32');
+    if (other) throw new UnsupportedOpError('Gemm', nodeLabel(node), `type ${other.type}`);
     const transA = attrInt(node, 'transA', 0) === 1;
     const transB = attrInt(node, 'transB', 0) === 1;
     const m = transA ? a.dims[1]! : a.dims[0]!;

@@ -34,7 +34,8 @@ export const instanceNorm: OpModule<InstanceNormParams> = {
     const { node } = ctx;
     const [x, scale, bias] = ctx.inputs;
     if (!x || !scale || !bias) throw new GraphError('needs input, scale and B', nodeLabel(node), node.opType);
-    if (x.type !== 'float32') throw new UnsupportedOpError(node.opType, nodeLabel(node), `type ${x.type}`);
+    const other = [x, scale, bias].find((t) => t.type !== 'float32');
+    if (other) throw new UnsupportedOpError(node.opType, nodeLabel(node), `type ${other.type}`);
     if (x.dims.length < 3) throw new GraphError(`input rank ${x.dims.length}: needs N, C and at least one spatial dim`, nodeLabel(node), node.opType);
     const [batch, channels] = [x.dims[0]!, x.dims[1]!];
     for (const [what, t] of [['scale', scale], ['B', bias]] as const) {
