@@ -1,5 +1,11 @@
 import type { KernelTiers } from './plan.js';
 
+/**
+ * What a WebGPU plan stores float32 weights and activations as: 'fp32' (the default), or 'fp16' (halves in every
+ * buffer, arithmetic still accumulated in f32; needs an adapter with shader-f16). Inputs and outputs stay float32.
+ */
+export type Precision = 'fp32' | 'fp16';
+
 /** How a session picks its backend: 'auto' takes WebGPU on a hardware adapter when one exists, else the CPU. */
 export type BackendName = 'cpu' | 'webgpu' | 'auto';
 
@@ -15,4 +21,9 @@ export interface WebGpuOptions {
   readonly device?: GPUDevice;
   /** Which kernels to compile, see KernelTiers; 'tiered' by default. */
   readonly kernels?: KernelTiers;
+  /**
+   * 'fp16' stores weights and activations as halves (see Precision); without shader-f16 on the adapter, creating
+   * the session fails with a PrecisionUnavailableError. 'fp32' by default.
+   */
+  readonly precision?: Precision;
 }

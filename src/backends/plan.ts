@@ -1,6 +1,7 @@
 import type { TensorData } from '../core/ir.js';
 import type { StaticGraph } from '../graph/specialize.js';
 import type { GpuTensor } from '../core/tensor.js';
+import type { Precision } from './options.js';
 
 /** Time spent per executed node in one run (CPU wall time, or GPU timestamps where available). */
 export interface StepTiming {
@@ -70,12 +71,13 @@ export interface Backend {
   readonly device?: GPUDevice;
   /** A human-readable description of the device (adapter name for WebGPU). */
   readonly description: string;
-  compile(graph: StaticGraph, options: { profiling: boolean; kernels?: KernelTiers }): Promise<ExecutionPlan>;
+  /** `precision` (GPU backends): what weights and activations are stored as; see Precision. */
+  compile(graph: StaticGraph, options: { profiling: boolean; kernels?: KernelTiers; precision?: Precision }): Promise<ExecutionPlan>;
   /**
    * GPU backends: compiles the kernels a plan of `graph` would run first (with `specialized`, the specialised tier's
    * too), without creating its buffers; they are kept per device, so the plan compiled later finds them ready.
    */
-  requestKernels?(graph: StaticGraph, options: { kernels?: KernelTiers; specialized?: boolean }): Promise<void>;
+  requestKernels?(graph: StaticGraph, options: { kernels?: KernelTiers; specialized?: boolean; precision?: Precision }): Promise<void>;
   /**
    * GPU backends: runs plans of this device (compiled by any backend on it) as one command buffer with one
    * read-back, after the commands `prelude` already holds; results in the order of `runs`. Undefined when these

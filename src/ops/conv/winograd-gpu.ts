@@ -26,7 +26,8 @@ const MARK = '// winograd F(2x2, 3x3)';
 
 /** Whether a dispatch is a Winograd conv's (plan statistics count these layers and their multiplies). */
 export function isWinogradDispatch(d: GpuDispatch): boolean {
-  return d.shader.startsWith(MARK);
+  // An f16 plan's shaders open with their `enable f16;` directive.
+  return d.shader.startsWith(MARK) || d.shader.startsWith(Storage.f16.directive + MARK);
 }
 
 /** WGSL reading input channel `ci` at (iy, ix) of the plane at `base`, with the conv's pads (zero, values, reflect), as f32. */

@@ -1,0 +1,84 @@
+/**
+ * The f16 kernels of every op family and tier the test-bed models use, checked without shader-f16 (SwiftShader has
+ * none, and Dawn compiles `enable f16;` only on a device with it): each is generated from the same template as its
+ * f32 twin — its text with the type names renamed to f32 is exactly the f32 kernel's, which the f32 WebGPU tests
+ * compile and run against onnxruntime — and its text obeys the f16 rules of f16-wgsl-check.ts (the directive, f16
+ * storage bindings, f32 locals and accumulators, every load converted, every store converted back).
+ * What this cannot check without the feature: that the driver accepts the text and that it computes the same
+ * numbers; fp16-session.test.ts does that on an adapter with shader-f16, against the CPU emulation's bound.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { lowerGraph } from '../../src/backends/webgpu/lowering.js';
+import { Storage } from '../../src/ops/kernel/storage.js';
+import { optimizeGraph } from '../../src/graph/optimize.js';
+import { specializeGraph } from '../../src/graph/specialize.js';
+import { parseModel } from '../../src/parser/decode-model.js';
+import { sharedPath } from '../pipeline/helpers.js';
+import { asF32Text, bindingRoles, f16ShaderProblems } from './f16-wgsl-check.js';
+
+/** The test-bed models at small input sizes (the kernels' text depends on the shapes, not their logic). */
+const MODELS: readonly { file: string; dims: Record<string, number[]> }[] = [
+  { file: 'models/scrfd_2.5g_bnkps.onnx', dims: { 'input.1': [1, 3, 160, 160] } },
+  { file: 'models/scrfd_500m_bnkps.onnx', dims: { 'input.1': [1, 3, 640, 640] } },
+  { file: 'models/mobilefacenet.onnx', dims: { input: [1, 3, 112, 112] } },
+  { file: 'models/tiny_2d106.onnx', dims: { data: [1, 3, 192, 192] } },
+  { file: 'models/tiny_3d68.onnx', dims: { data: [1, 3, 192, 192] } },
+  { file: 'models/tiny_genderage.onnx', dims: { data: [1, 3, 96, 96] } },
+  { file: 'swap/inswapper_w128_seed1.onnx', dims: { target: [1, 3, 128, 128], source: [1, 512] } },
+];
+
+describe('f16 kernels come from the f32 templates and follow the f16 rules', () => {
+  for (const model of MODELS) {
+    it(model.file, () => {
+      const parsed = parseModel(new Uint8Array(readFileSync(sharedPath(model.file))));
+      const types = new Map(Object.entries(model.dims).map(([name, dims]) => [name, { type: 'float32' as const, dims }]));
+      const graph = optimizeGraph(specializeGraph(parsed, types));
+      const families = new Set<string>();
+      let checked = 0;
+      // Both adapter kinds (the GPU's tiled and vec4 kernels, SwiftShader's direct ones) and both tiers.
+      for (const software of [false, true]) {
+        const wide = lowerGraph(graph, 'tiered', software, 65535, Storage.f32);
+        const half = lowerGraph(graph, 'tiered', software, 65535, Storage.f16);
+        assert.deepEqual(half.placement, wide.placement, 'the same steps run on the GPU at both precisions');
+        graph.steps.forEach((step, i) => {
+          for (const tier of ['specialized', 'generic'] as const) {
+            const h = half.dispatches[i]?.[tier] ?? [];
+            const w = wide.dispatches[i]?.[tier] ?? [];
+            assert.equal(h.length, w.length, `${step.node.name}: dispatch count`);
+            h.forEach((d, k) => {
+              const label = `${step.node.opType} '${step.node.name}' (${tier}, ${software ? 'software' : 'gpu'} variants, dispatch ${k})`;
+              assert.equal(asF32Text(d.shader), w[k]!.shader, `${label}: the f16 text renamed to f32 differs from the f32 kernel`);
+              const roles = bindingRoles(d.bindings, (b) => {
+                const t = b.kind === 'input' ? half.types.get(step.inputs[b.index]!) : b.kind === 'output' ? step.outputTypes[b.index] : undefined;
+                return t?.type === 'float32';
+              });
+              assert.deepEqual(f16ShaderProblems(d.shader, roles), [], label);
+              families.add(step.node.opType);
+              checked++;
+            });
+          }
+        });
+      }
+      assert.ok(checked > 0, 'the model lowers to GPU dispatches');
+      // Which families this model covered, for the record of the run.
+      console.log(`${model.file}: ${checked} f16 dispatches checked over ${[...families].sort().join(', ')}`);
+    });
+  }
+});
+
+describe('the f16 rules catch what they are for', () => {
+  const header = 'enable f16;\n@group(0) @binding(0) var<storage, read> x: array<f16>;\n@group(0) @binding(1) var<storage, read_write> y: array<f16>;\n';
+  const roles = ['stored-float', 'stored-float'] as const;
+  it('accepts converted loads, converted stores and plain copies', () => {
+    assert.deepEqual(f16ShaderProblems(`${header}fn main() { let v = f32(x[0]) * 2.0f; y[1] = f16(v); y[2] = x[3]; }`, roles), []);
+  });
+  it('flags an unconverted load, f16 arithmetic, an f16 local and a float32 declaration', () => {
+    assert.equal(f16ShaderProblems(`${header}fn main() { y[0] = f16(x[1] * 2.0f); }`, roles).length, 1);
+    assert.equal(f16ShaderProblems(`${header}fn main() { var a: f16 = x[0]; y[0] = a; }`, roles).length >= 2, true);
+    const wide = header.replace('array<f16>;\n@group(0) @binding(1)', 'array<f32>;\n@group(0) @binding(1)');
+    assert.equal(f16ShaderProblems(`${wide}fn main() { y[0] = f16(x[0]); }`, roles).length, 1);
+    assert.equal(f16ShaderProblems(header.replace('enable f16;\n', '') + 'fn main() { y[0] = x[0]; }', roles).length, 1);
+  });
+});
