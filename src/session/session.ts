@@ -350,8 +350,10 @@ export class InferenceSession {
 }
 
 async function createBackend(options: SessionOptions): Promise<Backend> {
+  const precision = options.webgpu?.precision;
+  if (precision !== undefined && precision !== 'fp32' && precision !== 'fp16') throw new BackendError('webgpu', `unknown precision '${String(precision)}'; use 'fp32' or 'fp16'`);
   const choice = await chooseBackend(options.backend, options.webgpu);
-  const fp16 = options.webgpu?.precision === 'fp16';
+  const fp16 = precision === 'fp16';
   if (choice.backend === 'cpu') {
     // Asked-for fp16 never turns silently into a float32 run on the CPU ('auto' without a GPU included).
     if (fp16) throw new PrecisionUnavailableError('fp16', 'the cpu backend', `it computes in float32 only${choice.reason ? ` (WebGPU: ${choice.reason})` : ''}`);
