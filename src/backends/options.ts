@@ -1,10 +1,5 @@
-import type { KernelTiers } from './plan.js';
+import type { KernelTiers, Precision } from './plan.js';
 
-/**
- * What a WebGPU plan stores float32 weights and activations as: 'fp32' (the default), or 'fp16' (halves in every
- * buffer, arithmetic still accumulated in f32; needs an adapter with shader-f16). Inputs and outputs stay float32.
- */
-export type Precision = 'fp32' | 'fp16';
 
 /** How a session picks its backend: 'auto' takes WebGPU on a hardware adapter when one exists, else the CPU. */
 export type BackendName = 'cpu' | 'webgpu' | 'auto';

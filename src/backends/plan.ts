@@ -1,7 +1,6 @@
 import type { TensorData } from '../core/ir.js';
 import type { StaticGraph } from '../graph/specialize.js';
 import type { GpuTensor } from '../core/tensor.js';
-import type { Precision } from './options.js';
 
 /** Time spent per executed node in one run (CPU wall time, or GPU timestamps where available). */
 export interface StepTiming {
@@ -25,6 +24,12 @@ export type PlanFeed = TensorData | GpuTensor;
  * the generic ones.
  */
 export type KernelTiers = 'tiered' | 'specialized' | 'generic';
+
+/**
+ * What a WebGPU plan stores float32 weights and activations as: 'fp32' (the default), or 'fp16' (halves in every
+ * buffer, arithmetic still accumulated in f32; needs an adapter with shader-f16). Inputs and outputs stay float32.
+ */
+export type Precision = 'fp32' | 'fp16';
 
 /**
  * Where a plan's compile time went (milliseconds of wall time; on WebGPU the pipeline compiles overlap the upload):

@@ -4,7 +4,7 @@ import type { Backend, ExecutionPlan, KernelTiers, PlanRunRequest } from '../pla
 import type { GpuDevice } from './device.js';
 import { PipelineCache } from './pipeline-cache.js';
 import { storageFor, WebGpuPlan } from './plan.js';
-import type { Precision } from '../options.js';
+import type { Precision } from '../plan.js';
 import { lowerGraph } from './lowering.js';
 import { firstTierKeys, requestPipelines, specializedTierKeys } from './tiers.js';
 import { runPlansTogether, type PlanRun } from './run-group.js';

@@ -6,7 +6,7 @@ import { planBuffers } from './buffer-plan.js';
 import { lowerGraph, type TieredDispatches } from './lowering.js';
 import { activationRequests, isStoredFloat, paddedBytes, storedBytes } from './memory.js';
 import { Storage } from '../../ops/kernel/storage.js';
-import type { Precision } from '../options.js';
+import type { Precision } from '../plan.js';
 import { isWinogradDispatch } from '../../ops/conv/winograd-gpu.js';
 import { winogradMacs } from '../../ops/conv/winograd.js';
 import type { ConvParams } from '../../ops/conv/params.js';

@@ -3,7 +3,7 @@ import type { TensorData } from '../../core/ir.js';
 import type { ValueType } from '../../ops/kernel/op-module.js';
 import type { StaticGraph } from '../../graph/specialize.js';
 import type { CompileTimes, ExecutionPlan, KernelTiers, PlanFeed, StepTiming } from '../plan.js';
-import type { Precision } from '../options.js';
+import type { Precision } from '../plan.js';
 import { Storage } from '../../ops/kernel/storage.js';
 import { boundaryConversions } from './precision-boundary.js';
 import { GpuTensor } from '../../core/tensor.js';
