@@ -1,11 +1,10 @@
-import { BackendError, PrecisionUnavailableError } from '../../core/errors.js';
+import { BackendError } from '../../core/errors.js';
 import type { TensorData } from '../../core/ir.js';
 import type { ValueType } from '../../ops/kernel/op-module.js';
 import type { StaticGraph } from '../../graph/specialize.js';
 import type { CompileTimes, ExecutionPlan, KernelTiers, PlanFeed, StepTiming } from '../plan.js';
 import type { Precision } from '../plan.js';
-import { Storage } from '../../ops/kernel/storage.js';
-import { boundaryConversions } from './precision-boundary.js';
+import { boundaryConversions, storageFor } from './precision.js';
 import { GpuTensor } from '../../core/tensor.js';
 import { runStepOnCpu } from './cpu-fallback.js';
 import type { GpuDevice } from './device.js';
@@ -26,16 +25,6 @@ export interface WebGpuPlanOptions {
   readonly precision?: Precision;
 }
 
-/**
- * The storage scalar of a precision on this device; 'fp16' without shader-f16 is a PrecisionUnavailableError naming
- * the adapter, never a silent float32 plan.
- */
-export function storageFor(gpu: GpuDevice, precision: Precision | undefined): Storage {
-  if ((precision ?? 'fp32') === 'fp32') return Storage.f32;
-  if (precision !== 'fp16') throw new BackendError('webgpu', `unknown precision '${String(precision)}'; use 'fp32' or 'fp16'`);
-  if (!gpu.hasShaderF16) throw new PrecisionUnavailableError('fp16', gpu.description, 'the adapter does not offer shader-f16');
-  return Storage.f16;
-}
 
 /**
  * A graph compiled for one set of input shapes: every step lowered to dispatches with their pipelines, bind groups

@@ -1,11 +1,26 @@
+/** What a plan's precision means on a device: its storage scalar, and the float32 conversions at an f16 plan's edges. */
+import { BackendError, PrecisionUnavailableError } from '../../core/errors.js';
 import type { GpuBinding } from '../../ops/kernel/gpu-dispatch.js';
 import { Storage } from '../../ops/kernel/storage.js';
 import { elementwiseDispatch } from '../../ops/kernel/wgsl.js';
 import { elementCount } from '../../core/ir.js';
 import type { StaticGraph } from '../../graph/specialize.js';
 import type { PlanMemory } from './memory.js';
+import type { Precision } from '../plan.js';
+import type { GpuDevice } from './device.js';
 import type { PipelineCache } from './pipeline-cache.js';
 import { bindingSignature, type PreparedDispatch } from './tiers.js';
+
+/**
+ * The storage scalar of a precision on this device; 'fp16' without shader-f16 is a PrecisionUnavailableError naming
+ * the adapter, never a silent float32 plan.
+ */
+export function storageFor(gpu: GpuDevice, precision: Precision | undefined): Storage {
+  if ((precision ?? 'fp32') === 'fp32') return Storage.f32;
+  if (precision !== 'fp16') throw new BackendError('webgpu', `unknown precision '${String(precision)}'; use 'fp32' or 'fp16'`);
+  if (!gpu.hasShaderF16) throw new PrecisionUnavailableError('fp16', gpu.description, 'the adapter does not offer shader-f16');
+  return Storage.f16;
+}
 
 /** A source buffer read and a destination written: the layout of every conversion. */
 const CONVERSION_BINDINGS: readonly GpuBinding[] = [{ kind: 'input', index: 0 }, { kind: 'output', index: 0 }];
