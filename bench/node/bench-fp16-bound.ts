@@ -1,9 +1,10 @@
 /**
- * `npx tsx bench/node/bench-fp16-bound.ts [--json FILE] [--det-size N]`: the bound the WebGPU fp16 path is held to,
+ * `npx tsx bench/node/bench-fp16-bound.ts [--json FILE] [--det-size N] [--replicas DIR]`: the bound the WebGPU fp16 path is held to,
  * measured on the CPU by emulating it (bench/node/fp16-emulation.ts) against the fp32 path on every test-bed model:
  * max relative error per model output, and on the goldens' photos what the pipeline compares (detections of t1.jpg:
  * face count, box and keypoint shifts in px, det_score; embeddings: cosine of the Tom Hanks crop and of t1's faces).
- * Takes a minute or two on one core (both detectors at 640 twice); tests/webgpu/fp16-bound.test.ts checks the same
+ * With `--replicas DIR` (a folder of the forged buffalo_l replicas, models/forge) their relative errors too, on seeded
+ * inputs (their weights are random, so their detections mean nothing). Takes a minute or two on one core (both detectors at 640 twice); tests/webgpu/fp16-bound.test.ts checks the same
  * quantities at small sizes in CI.
  */
 import { writeFileSync } from 'node:fs';
@@ -48,7 +49,7 @@ export function boundRow(model: string, file: string, feeds: ReadonlyMap<string,
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { json: { type: 'string' }, 'det-size': { type: 'string', default: '640' } } });
+  const { values } = parseArgs({ options: { json: { type: 'string' }, 'det-size': { type: 'string', default: '640' }, replicas: { type: 'string' } } });
   const det = Number(values['det-size']);
   const t1 = await decodeImageNode(path.join(SHARED, 'images/t1.jpg'));
   const hanks = await decodeImageNode(path.join(SHARED, 'images/Tom_Hanks_54745.png'));
@@ -79,6 +80,12 @@ async function main(): Promise<void> {
   rows.push(boundRow('inswapper_w128', path.join(SHARED, 'swap/inswapper_w128_seed1.onnx'),
     new Map([['target', seeded([1, 3, 128, 128], 11, 0, 1)], ['source', seeded([1, 512], 13, -0.08, 0.08)]]), 'seeded target 0..1, source ±0.08').row);
 
+  if (values.replicas) {
+    for (const [name, input, dims, lo, hi] of [['w600k_r50', 'input.1', [1, 3, 112, 112], -1, 1], ['1k3d68', 'data', [1, 3, 192, 192], 0, 255],
+      ['2d106det', 'data', [1, 3, 192, 192], 0, 255], ['genderage', 'data', [1, 3, 96, 96], 0, 255], ['det_10g', 'input.1', [1, 3, det, det], -1, 1]] as const) {
+      rows.push(boundRow(`${name} (replica)`, path.join(values.replicas, `${name}.onnx`), new Map([[input, seeded([...dims], 17, lo, hi)]]), `seeded ${lo}..${hi}`).row);
+    }
+  }
   console.log('fp16 emulated on the CPU against fp32 (max |fp16 − fp32| / max |fp32| per output)');
   for (const r of rows) {
     const errs = Object.values(r.outputs);
