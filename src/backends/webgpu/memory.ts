@@ -85,6 +85,7 @@ export class PlanMemory {
   /** Bytes of activations and scratch the plan holds. */
   readonly peakBytes: number;
   private readonly dataBuffers = new Map<object, GPUBuffer>();
+  private readonly wideConstants = new Map<string, GPUBuffer>();
   private readonly scratch: GPUBuffer | undefined;
 
   constructor(private readonly device: GPUDevice, private readonly graph: StaticGraph, private readonly lowered: LoweredGraph, readonly storage = Storage.f32) {
@@ -147,6 +148,13 @@ export class PlanMemory {
   fetchBuffer(name: string): GPUBuffer {
     const root = this.rootOf(name);
     if (root.kind === 'input') return this.buffers.get(root.name)!;
+    const c = root.kind === 'const' ? this.graph.constants.get(root.name)! : undefined;
+    if (c && isStoredFloat(c, this.storage)) {
+      // A constant output handed out on the GPU: a float32 copy beside the halves the kernels bind.
+      let b = this.wideConstants.get(root.name);
+      if (!b) { b = this.upload(c.data, `constant ${root.name} (f32)`); this.wideConstants.set(root.name, b); }
+      return b;
+    }
     return this.wideOutputs.get(name) ?? this.bufferOfValue(name);
   }
 

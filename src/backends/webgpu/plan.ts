@@ -2,8 +2,7 @@ import { BackendError } from '../../core/errors.js';
 import type { TensorData } from '../../core/ir.js';
 import type { ValueType } from '../../ops/kernel/op-module.js';
 import type { StaticGraph } from '../../graph/specialize.js';
-import type { CompileTimes, ExecutionPlan, KernelTiers, PlanFeed, StepTiming } from '../plan.js';
-import type { Precision } from '../plan.js';
+import type { CompileTimes, ExecutionPlan, KernelTiers, PlanFeed, Precision, StepTiming } from '../plan.js';
 import { boundaryConversions, storageFor } from './precision.js';
 import { GpuTensor } from '../../core/tensor.js';
 import { runStepOnCpu } from './cpu-fallback.js';
@@ -24,7 +23,6 @@ export interface WebGpuPlanOptions {
   /** What weights and activations are stored as (see Precision); 'fp32' by default. */
   readonly precision?: Precision;
 }
-
 
 /**
  * A graph compiled for one set of input shapes: every step lowered to dispatches with their pipelines, bind groups
