@@ -9,10 +9,10 @@ export type { BackendName, WebGpuOptions } from './backends/options.js';
 export type { SessionOptions, ValueMetadata, FeedsType, ReturnType, TogetherRun } from './session/session.js';
 export { Tensor, GpuTensor } from './core/tensor.js';
 export type { TensorType } from './core/tensor.js';
-export type { StepTiming, CompileTimes } from './backends/plan.js';
+export type { StepTiming, CompileTimes, Precision } from './backends/plan.js';
 export {
   InsightGpuError, ModelFormatError, UnsupportedOpError, GraphError, InputError, ResourceLimitError, BackendError,
-  MissingPackageError,
+  MissingPackageError, PrecisionUnavailableError,
 } from './core/errors.js';
 export { parseModel } from './parser/decode-model.js';
 export type { Model, Graph, Node, ValueInfo, TensorData, DataType } from './core/ir.js';

@@ -22,6 +22,12 @@ step 60 node --import tsx bench/node/bench.ts --plan-stats --replicas .cache/rep
 # runs several), so each WebGPU step gets the cache switched off and an empty cache folder of its own.
 step ${WEBGPU_LIMIT:-300} env __GL_SHADER_DISK_CACHE=0 __GL_SHADER_DISK_CACHE_PATH="$(mktemp -d)" node --import tsx bench/node/bench.ts --backend webgpu --models-dir "$assets/models" \
   --replicas .cache/replicas-device ${PROFILE:---profile} --warmup 2 --runs 10 --json "$out/webgpu.json"
+# fp16 against fp32 (issue 14, item 6): warm latency of both on this adapter and their ratio, bytes uploaded, fp16's
+# error against fp32; then the fp16 session tests, which check the CPU emulation's bound here (skipped without shader-f16).
+if [ -z "${SKIP_FP16:-}" ]; then
+  step ${FP16_LIMIT:-120} node --import tsx bench/node/bench-fp16.ts --models-dir "$assets/models" --replicas .cache/replicas-device --runs 10 --json "$out/fp16.json"
+  step 90 env INSIGHTGPU_SHARED=.devassets node --import tsx --test tests/webgpu/fp16-session.test.ts
+fi
 # Cold start with only the specialised kernels (the plan before kernel tiers), for the tiered default's saving on the same
 # adapter: ours alone, each model a fresh session; warm latency is the same kernels as above.
 if [ -z "${SKIP_SPECIALIZED_COLD:-}" ]; then

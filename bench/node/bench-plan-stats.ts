@@ -3,7 +3,8 @@
  * WebGPU plan records and moves, counted from the plan's own lowering without a device (so on any machine):
  * dispatches per run and pipelines per tier, the padded-MAC fraction (the share of the GEMM-shaped dispatches' computed
  * multiply-adds that falls on tile padding: rows, columns and K steps past the layer's edges), split-K scratch, bytes uploaded once, written and read back per run,
- * activation memory. Kernel variants as on a real GPU unless `--software` (SwiftShader's). tests/webgpu pins upper
+ * activation memory, and the same plan at precision 'fp16' (weights and activations stored as halves: upload and
+ * activation bytes beside the fp32 ones). Kernel variants as on a real GPU unless `--software` (SwiftShader's). tests/webgpu pins upper
  * bounds on these numbers so regressions fail.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,8 @@ export interface PlanStatsRow extends PlanStats {
   readonly model: string;
   readonly dims: readonly number[];
   readonly variants: 'gpu' | 'software';
+  /** The plan at precision 'fp16': its bytes uploaded once and its activation memory. */
+  readonly fp16: { readonly uploadedBytes: number; readonly activationBytes: number };
 }
 
 /** The plan statistics of one model file at one input shape. */
@@ -35,7 +38,11 @@ export function modelPlanStats(bytes: Uint8Array, model: BenchModel, software: b
     .map((v) => [v.name, { type: 'float32' as const, dims: v.shape as number[] }]));
   types.set(model.input, { type: 'float32', dims: [...model.dims] });
   const graph = optimizeGraph(specializeGraph(parsed, types));
-  return { model: model.name, dims: model.dims, variants: software ? 'software' : 'gpu', ...webGpuPlanStats(graph, { software }) };
+  const half = webGpuPlanStats(graph, { software, precision: 'fp16' });
+  return {
+    model: model.name, dims: model.dims, variants: software ? 'software' : 'gpu', ...webGpuPlanStats(graph, { software }),
+    fp16: { uploadedBytes: half.uploadedBytes, activationBytes: half.activationBytes },
+  };
 }
 
 const pct = (f: number): string => (100 * f).toFixed(1);
@@ -55,10 +62,10 @@ export async function benchPlanStats(argv: readonly string[]): Promise<number> {
     [{ name: 'inswapper_w128', file: 'inswapper_w128_seed1.onnx', input: 'target', dims: [1, 3, 128, 128] }, resolve(HERE, '../../../shared/swap/inswapper_w128_seed1.onnx')],
   ];
   const rows = files.map(([m, file]) => modelPlanStats(new Uint8Array(readFileSync(file)), m, values.software));
-  const table = [['model', 'steps', 'cpu', 'dispatches gen/spec', 'pipelines gen/spec', 'padded MACs gen/spec %', 'split-K MiB', 'upload MiB', 'in/out KiB per run', 'activations MiB', 'winograd layers', 'winograd GMAC direct→mul'],
+  const table = [['model', 'steps', 'cpu', 'dispatches gen/spec', 'pipelines gen/spec', 'padded MACs gen/spec %', 'split-K MiB', 'upload MiB fp32/fp16', 'in/out KiB per run', 'activations MiB fp32/fp16', 'winograd layers', 'winograd GMAC direct→mul'],
     ...rows.map((r) => [r.model, String(r.steps), String(r.cpuSteps), `${r.generic.dispatches}/${r.specialized.dispatches}`, `${r.generic.pipelines}/${r.specialized.pipelines}`,
       `${pct(r.generic.paddedMacFraction)}/${pct(r.specialized.paddedMacFraction)}`,
-      mib(Math.max(r.generic.scratchBytes, r.specialized.scratchBytes)), mib(r.uploadedBytes), `${(r.inputBytesPerRun / 1024).toFixed(0)}/${(r.readBackBytesPerRun / 1024).toFixed(1)}`, mib(r.activationBytes),
+      mib(Math.max(r.generic.scratchBytes, r.specialized.scratchBytes)), `${mib(r.uploadedBytes)}/${mib(r.fp16.uploadedBytes)}`, `${(r.inputBytesPerRun / 1024).toFixed(0)}/${(r.readBackBytesPerRun / 1024).toFixed(1)}`, `${mib(r.activationBytes)}/${mib(r.fp16.activationBytes)}`,
       String(r.winograd.layers), `${(r.winograd.directMacs / 1e9).toFixed(2)}→${(r.winograd.multiplies / 1e9).toFixed(2)}`])];
   const widths = table[0]!.map((_, k) => Math.max(...table.map((r) => r[k]!.length)));
   console.log(`WebGPU plan statistics (${values.software ? 'software' : 'GPU'} kernel variants; counted from the lowering, no device)`);

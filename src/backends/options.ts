@@ -1,4 +1,5 @@
-import type { KernelTiers } from './plan.js';
+import type { KernelTiers, Precision } from './plan.js';
+
 
 /** How a session picks its backend: 'auto' takes WebGPU on a hardware adapter when one exists, else the CPU. */
 export type BackendName = 'cpu' | 'webgpu' | 'auto';
@@ -15,4 +16,9 @@ export interface WebGpuOptions {
   readonly device?: GPUDevice;
   /** Which kernels to compile, see KernelTiers; 'tiered' by default. */
   readonly kernels?: KernelTiers;
+  /**
+   * 'fp16' stores weights and activations as halves (see Precision); without shader-f16 on the adapter, creating
+   * the session fails with a PrecisionUnavailableError. 'fp32' by default.
+   */
+  readonly precision?: Precision;
 }

@@ -26,6 +26,12 @@ export type PlanFeed = TensorData | GpuTensor;
 export type KernelTiers = 'tiered' | 'specialized' | 'generic';
 
 /**
+ * What a WebGPU plan stores float32 weights and activations as: 'fp32' (the default), or 'fp16' (halves in every
+ * buffer, arithmetic still accumulated in f32; needs an adapter with shader-f16). Inputs and outputs stay float32.
+ */
+export type Precision = 'fp32' | 'fp16';
+
+/**
  * Where a plan's compile time went (milliseconds of wall time; on WebGPU the pipeline compiles overlap the upload):
  * the graph passes (specialise, fold, fuse), lowering to kernels, the pipelines of the first tier from request to
  * ready, and creating the buffers with the weights uploaded plus the bind groups.
@@ -70,12 +76,13 @@ export interface Backend {
   readonly device?: GPUDevice;
   /** A human-readable description of the device (adapter name for WebGPU). */
   readonly description: string;
-  compile(graph: StaticGraph, options: { profiling: boolean; kernels?: KernelTiers }): Promise<ExecutionPlan>;
+  /** `precision` (GPU backends): what weights and activations are stored as; see Precision. */
+  compile(graph: StaticGraph, options: { profiling: boolean; kernels?: KernelTiers; precision?: Precision }): Promise<ExecutionPlan>;
   /**
    * GPU backends: compiles the kernels a plan of `graph` would run first (with `specialized`, the specialised tier's
    * too), without creating its buffers; they are kept per device, so the plan compiled later finds them ready.
    */
-  requestKernels?(graph: StaticGraph, options: { kernels?: KernelTiers; specialized?: boolean }): Promise<void>;
+  requestKernels?(graph: StaticGraph, options: { kernels?: KernelTiers; specialized?: boolean; precision?: Precision }): Promise<void>;
   /**
    * GPU backends: runs plans of this device (compiled by any backend on it) as one command buffer with one
    * read-back, after the commands `prelude` already holds; results in the order of `runs`. Undefined when these

@@ -95,6 +95,21 @@ export class BackendError extends InsightGpuError {
 }
 
 /**
+ * A precision the session asked for that its backend cannot give: 'fp16' on an adapter without shader-f16, or on the
+ * cpu backend. Thrown when the session is created, so nothing ever runs silently at another precision.
+ */
+export class PrecisionUnavailableError extends BackendError {
+  /**
+   * @param precision - The precision asked for.
+   * @param adapter - The adapter (or backend) that cannot give it.
+   * @param reason - Why not.
+   */
+  constructor(readonly precision: string, readonly adapter: string, readonly reason: string) {
+    super('webgpu', `precision '${precision}' is unavailable on ${adapter}: ${reason}`);
+  }
+}
+
+/**
  * An optional package the requested feature needs is not installed (sharp for image files in Node, webgpu for
  * WebGPU in Node). Both are optionalDependencies, so an install that skipped or failed them still works otherwise;
  * the message names the package and the command that installs it.

@@ -89,3 +89,10 @@ export function narrowToFloat16Bits(values: ArrayLike<number>): Uint16Array {
   for (let i = 0; i < values.length; i++) out[i] = float16Bits(values[i]!);
   return out;
 }
+
+/** A copy of `values` with every element rounded to the nearest float16 value (what an f16 store keeps of it). */
+export function roundArrayToFloat16(values: Float32Array): Float32Array {
+  const out = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = roundToFloat16(values[i]!);
+  return out;
+}

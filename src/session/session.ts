@@ -1,4 +1,4 @@
-import { BackendError, InputError } from '../core/errors.js';
+import { BackendError, InputError, PrecisionUnavailableError } from '../core/errors.js';
 import { parseModel } from '../parser/decode-model.js';
 import type { DataType, Dim, Model, TensorData } from '../core/ir.js';
 import { specializeGraph } from '../graph/specialize.js';
@@ -241,7 +241,7 @@ export class InferenceSession {
       types.set(v.name, { type: v.type, dims: [...dims] });
     }
     if (!this.backend.requestKernels) return;
-    await this.backend.requestKernels(optimizeGraph(specializeGraph(this.model, types)), { kernels: this.options.webgpu?.kernels, specialized: options.specialized ?? false });
+    await this.backend.requestKernels(optimizeGraph(specializeGraph(this.model, types)), { kernels: this.options.webgpu?.kernels, specialized: options.specialized ?? false, precision: this.options.webgpu?.precision });
   }
 
   /** Per-node timings of the last run (needs `profiling: true`). */
@@ -301,7 +301,7 @@ export class InferenceSession {
       const started = performance.now();
       const graph = optimizeGraph(specializeGraph(this.model, types));
       const passesMs = performance.now() - started;
-      const compiled = await this.backend.compile(graph, { profiling: this.options.profiling ?? false, kernels: this.options.webgpu?.kernels });
+      const compiled = await this.backend.compile(graph, { profiling: this.options.profiling ?? false, kernels: this.options.webgpu?.kernels, precision: this.options.webgpu?.precision });
       this.compileLog.push({ passesMs, lowerMs: 0, pipelinesMs: 0, uploadMs: 0, ...compiled.compileTimes });
       return compiled;
     })();
@@ -352,8 +352,19 @@ export class InferenceSession {
 }
 
 async function createBackend(options: SessionOptions): Promise<Backend> {
+  const precision = options.webgpu?.precision;
+  if (precision !== undefined && precision !== 'fp32' && precision !== 'fp16') throw new BackendError('webgpu', `unknown precision '${String(precision)}'; use 'fp32' or 'fp16'`);
   const choice = await chooseBackend(options.backend, options.webgpu);
-  if (choice.backend === 'cpu') return new CpuBackend();
+  const fp16 = precision === 'fp16';
+  if (choice.backend === 'cpu') {
+    // Asked-for fp16 never turns silently into a float32 run on the CPU ('auto' without a GPU included).
+    if (fp16) throw new PrecisionUnavailableError('fp16', 'the cpu backend', `it computes in float32 only${choice.reason ? ` (WebGPU: ${choice.reason})` : ''}`);
+    return new CpuBackend();
+  }
+  if (fp16 && !choice.gpu.hasShaderF16) {
+    choice.gpu.release();
+    throw new PrecisionUnavailableError('fp16', choice.gpu.description, 'the adapter does not offer shader-f16');
+  }
   try {
     const { WebGpuBackend } = await import('../backends/webgpu/backend.js');
     return new WebGpuBackend(choice.gpu);

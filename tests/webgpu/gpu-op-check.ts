@@ -5,6 +5,9 @@
  */
 import { findGpuKernel, findOpModule } from '../../src/ops/registry.js';
 import { ShapeValues } from '../../src/ops/kernel/shape-values.js';
+import type { Storage } from '../../src/ops/kernel/storage.js';
+import type { GpuDispatch } from '../../src/ops/kernel/gpu-dispatch.js';
+import type { ValueType } from '../../src/ops/kernel/op-module.js';
 import type { Attribute, DataType, Node, TensorData } from '../../src/core/ir.js';
 import { elementCount } from '../../src/core/ir.js';
 import type { PlannedStep, StaticGraph } from '../../src/graph/specialize.js';
@@ -132,7 +135,19 @@ export function loweredShaders(c: OpCase, software: boolean, kernels: 'specializ
   return lowered?.kind === 'dispatches' ? lowered.dispatches.map((d) => d.shader) : [];
 }
 
-function lowerCase(c: OpCase, software: boolean, kernels: 'specialized' | 'generic'): GpuLowering | undefined {
+/**
+ * The case's dispatches with float32 values stored as `storage` (the fp16 kernels' text checks), and the types of
+ * the values its input and output bindings refer to; no dispatches when the kernel declines or aliases.
+ */
+export function loweredWithStorage(c: OpCase, software: boolean, kernels: 'specialized' | 'generic', storage: Storage):
+  { dispatches: readonly GpuDispatch[]; inputs: readonly (ValueType | undefined)[]; outputs: readonly ValueType[] } {
+  const lowered: { inputs?: readonly (ValueType | undefined)[]; outputs?: readonly ValueType[] } = {};
+  const l = lowerCase(c, software, kernels, storage, lowered);
+  return { dispatches: l?.kind === 'dispatches' ? l.dispatches : [], inputs: lowered.inputs ?? [], outputs: lowered.outputs ?? [] };
+}
+
+function lowerCase(c: OpCase, software: boolean, kernels: 'specialized' | 'generic', storage?: Storage,
+  types?: { inputs?: readonly (ValueType | undefined)[]; outputs?: readonly ValueType[] }): GpuLowering | undefined {
   const module = findOpModule(c.op)!;
   const kernel = findGpuKernel(c.op);
   if (!kernel) return undefined;
@@ -143,8 +158,9 @@ function lowerCase(c: OpCase, software: boolean, kernels: 'specialized' | 'gener
   const constants = tensors.map((t, i) => (t && c.inputs[i]!.constant ? t : undefined));
   const resolved = module.resolve({ node, opset: c.opset ?? 17, inputs, constants });
   const params = c.params ? c.params(resolved.params) : resolved.params;
+  if (types) { types.inputs = inputs; types.outputs = resolved.outputs; }
   return kernel.lower({
     node, params, inputs, outputs: resolved.outputs, constants, maxWorkgroupsPerDimension: 65535, software,
-    shape: kernels === 'generic' ? ShapeValues.uniform() : ShapeValues.literal(),
+    shape: kernels === 'generic' ? ShapeValues.uniform() : ShapeValues.literal(), storage,
   });
 }

@@ -4,6 +4,8 @@ import type { Backend, ExecutionPlan, KernelTiers, PlanRunRequest } from '../pla
 import type { GpuDevice } from './device.js';
 import { PipelineCache } from './pipeline-cache.js';
 import { WebGpuPlan } from './plan.js';
+import { storageFor } from './precision.js';
+import type { Precision } from '../plan.js';
 import { lowerGraph } from './lowering.js';
 import { firstTierKeys, requestPipelines, specializedTierKeys } from './tiers.js';
 import { runPlansTogether, type PlanRun } from './run-group.js';
@@ -29,7 +31,7 @@ export class WebGpuBackend implements Backend {
     return this.gpu.isSoftware;
   }
 
-  async compile(graph: StaticGraph, options: { profiling: boolean; kernels?: KernelTiers }): Promise<ExecutionPlan> {
+  async compile(graph: StaticGraph, options: { profiling: boolean; kernels?: KernelTiers; precision?: Precision }): Promise<ExecutionPlan> {
     return WebGpuPlan.compile(this.gpu, this.pipelines, graph, options);
   }
 
@@ -38,9 +40,10 @@ export class WebGpuBackend implements Backend {
    * with `specialized` those of the specialised tier too (a plan made later whose specialised pipelines all exist
    * runs them from its first run).
    */
-  async requestKernels(graph: StaticGraph, options: { kernels?: KernelTiers; specialized?: boolean }): Promise<void> {
+  async requestKernels(graph: StaticGraph, options: { kernels?: KernelTiers; specialized?: boolean; precision?: Precision }): Promise<void> {
     const tier = options.kernels ?? 'tiered';
-    const lowered = lowerGraph(graph, tier, this.gpu.isSoftware, this.gpu.device.limits.maxComputeWorkgroupsPerDimension);
+    const storage = storageFor(this.gpu, options.precision);
+    const lowered = lowerGraph(graph, tier, this.gpu.isSoftware, this.gpu.device.limits.maxComputeWorkgroupsPerDimension, storage);
     const keys = firstTierKeys(graph, lowered, tier);
     if (options.specialized && tier === 'tiered') keys.push(...specializedTierKeys(graph, lowered));
     const settled = await requestPipelines(this.pipelines, keys);

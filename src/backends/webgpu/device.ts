@@ -8,6 +8,8 @@ export interface GpuDevice {
   readonly description: string;
   readonly isSoftware: boolean;
   readonly hasTimestamps: boolean;
+  /** Whether the device has shader-f16 (what precision 'fp16' needs). */
+  readonly hasShaderF16: boolean;
   /** Why the device was lost, once it has been; undefined while it works. */
   lostReason(): string | undefined;
   /** Destroys the device unless it was lent by the caller. */
@@ -199,6 +201,7 @@ function wrapDevice(device: GPUDevice, description: string, isSoftware: boolean,
     description,
     isSoftware,
     hasTimestamps: device.features.has('timestamp-query'),
+    hasShaderF16: device.features.has('shader-f16'),
     lostReason: () => lost,
     release: () => {
       if (released) return;

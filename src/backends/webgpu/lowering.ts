@@ -4,6 +4,7 @@ import type { GpuDispatch } from '../../ops/kernel/gpu-dispatch.js';
 import type { GpuLowering } from '../../ops/kernel/gpu-kernel.js';
 import type { ValueType } from '../../ops/kernel/op-module.js';
 import { ShapeValues } from '../../ops/kernel/shape-values.js';
+import { Storage } from '../../ops/kernel/storage.js';
 import { withNodeContext, type StaticGraph } from '../../graph/specialize.js';
 import type { KernelTiers } from '../plan.js';
 
@@ -36,9 +37,10 @@ export function firstTierOf<T>(tier: KernelTiers, l: TieredDispatches<T>): T {
 /**
  * Lowers every step for each tier the plan compiles: dispatches, a buffer alias, or the CPU reference. The choice
  * between those three depends on types only, so both tiers make the same one. The generic tier asks for the
- * simple kernel variants: they compile fastest.
+ * simple kernel variants: they compile fastest. `storage` is what float32 values are stored as; with f16 every
+ * shader starts with its `enable f16;` directive.
  */
-export function lowerGraph(graph: StaticGraph, tier: KernelTiers, software: boolean, maxWorkgroupsPerDimension: number): LoweredGraph {
+export function lowerGraph(graph: StaticGraph, tier: KernelTiers, software: boolean, maxWorkgroupsPerDimension: number, storage = Storage.f32): LoweredGraph {
   const types = new Map<string, ValueType>();
   const roots = new Map<string, Root>();
   for (const input of graph.inputs) { types.set(input.name, input.type); roots.set(input.name, { kind: 'input', name: input.name }); }
@@ -47,12 +49,13 @@ export function lowerGraph(graph: StaticGraph, tier: KernelTiers, software: bool
   const dispatches = graph.steps.map((step): TieredDispatches | undefined => {
     step.outputs.forEach((o, k) => { if (o) types.set(o, step.outputTypes[k]!); });
     const kernel = findGpuKernel(step.node.opType, step.node.domain);
-    const lower = (generic: boolean): GpuLowering | undefined => kernel && withNodeContext(step.node, () => kernel.lower({
+    const lower = (generic: boolean): GpuLowering | undefined => kernel && withDirective(storage, withNodeContext(step.node, () => kernel.lower({
       node: step.node, params: step.params, outputs: step.outputTypes, maxWorkgroupsPerDimension,
       software: generic || software, softwareAdapter: software, shape: generic ? ShapeValues.uniform() : ShapeValues.literal(),
       inputs: step.inputs.map((n) => (n ? types.get(n) : undefined)),
       constants: step.inputs.map((n): TensorData | undefined => (n ? graph.constants.get(n) : undefined)),
-    }));
+      storage,
+    })));
     const specialized = tier === 'generic' ? undefined : lower(false);
     const generic = tier === 'specialized' ? undefined : lower(true);
     const lowering = specialized ?? generic;
@@ -69,4 +72,10 @@ export function lowerGraph(graph: StaticGraph, tier: KernelTiers, software: bool
     };
   });
   return { dispatches, placement, roots, types };
+}
+
+/** The lowering with the storage's directive at the top of every shader (WGSL wants directives before anything). */
+function withDirective(storage: Storage, lowering: GpuLowering | undefined): GpuLowering | undefined {
+  if (!storage.half || lowering?.kind !== 'dispatches') return lowering;
+  return { kind: 'dispatches', dispatches: lowering.dispatches.map((d) => ({ ...d, shader: storage.directive + d.shader })) };
 }

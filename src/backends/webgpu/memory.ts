@@ -1,4 +1,6 @@
 import { BYTES_PER_ELEMENT, elementCount } from '../../core/ir.js';
+import { narrowToFloat16Bits } from '../../core/float16.js';
+import { Storage } from '../../ops/kernel/storage.js';
 import type { GpuBinding, GpuDispatch } from '../../ops/kernel/gpu-dispatch.js';
 import type { ValueType } from '../../ops/kernel/op-module.js';
 import type { PlannedStep, StaticGraph } from '../../graph/specialize.js';
@@ -11,6 +13,22 @@ import { bindingSignature, type PreparedDispatch } from './tiers.js';
 /** Buffers are sized in whole 32-bit words: WebGPU copies and bindings work in multiples of 4 bytes. */
 export function paddedBytes(t: ValueType): number {
   return Math.max(4, Math.ceil((elementCount(t.dims) * BYTES_PER_ELEMENT[t.type]) / 4) * 4);
+}
+
+/** Whether a value of type `t` is held as `storage` stores floats (float32 values; other types keep their own). */
+export function isStoredFloat(t: ValueType, storage: Storage): boolean {
+  return storage.half && t.type === 'float32';
+}
+
+/** Bytes of a value's buffer as the plan stores it: float32 values as `storage` says, whole 32-bit words. */
+export function storedBytes(t: ValueType, storage: Storage): number {
+  if (!isStoredFloat(t, storage)) return paddedBytes(t);
+  return Math.max(4, Math.ceil((elementCount(t.dims) * storage.bytes) / 4) * 4);
+}
+
+/** Kernel data as it is uploaded: float data in the storage's format unless `exact` (see GpuBinding). */
+export function storedData(data: Float32Array | Int32Array | Uint32Array, storage: Storage, exact = false): ArrayBufferView {
+  return storage.half && !exact && data instanceof Float32Array ? narrowToFloat16Bits(data) : data;
 }
 
 export function bytesOf(data: ArrayBufferView): Uint8Array {
@@ -28,7 +46,7 @@ export function bytesOf(data: ArrayBufferView): Uint8Array {
  * Liveness of the activations: one buffer request per value a step writes (aliases write none), alive from that
  * step to its last reader (graph outputs to the end), and the request of each value.
  */
-export function activationRequests(graph: StaticGraph, lowered: LoweredGraph): { requests: BufferRequest[]; requestOf: Map<string, number> } {
+export function activationRequests(graph: StaticGraph, lowered: LoweredGraph, storage = Storage.f32): { requests: BufferRequest[]; requestOf: Map<string, number> } {
   const { roots } = lowered;
   const requests: BufferRequest[] = [];
   const requestOf = new Map<string, number>();
@@ -42,7 +60,7 @@ export function activationRequests(graph: StaticGraph, lowered: LoweredGraph): {
     step.outputs.forEach((o, k) => {
       if (!o) return;
       requestOf.set(o, requests.length);
-      requests.push({ def: i, lastUse: lastUse.get(o) ?? i, bytes: paddedBytes(step.outputTypes[k]!) });
+      requests.push({ def: i, lastUse: lastUse.get(o) ?? i, bytes: storedBytes(step.outputTypes[k]!, storage) });
     });
   });
   return { requests, requestOf };
@@ -51,30 +69,51 @@ export function activationRequests(graph: StaticGraph, lowered: LoweredGraph): {
 /**
  * A plan's GPU memory: pooled activation slots assigned by liveness, one buffer per graph input, constants and
  * kernel data uploaded on first use, one scratch buffer, and the bind groups that tie dispatches to them.
+ * With f16 storage every float32 value is held as halves, except at the boundary, which stays float32: each
+ * float32 input has its float32 buffer (what feeds write) and a half twin the kernels read, each float32 output
+ * slot a float32 buffer the run converts it into (what read-back and GPU-resident outputs see).
  */
 export class PlanMemory {
   /** Every buffer this plan created, destroyed with it. */
   readonly owned: GPUBuffer[] = [];
-  /** The buffer of each input, activation and uploaded constant, by value name. */
+  /** The buffer of each input (as fed), activation and uploaded constant, by value name. */
   readonly buffers = new Map<string, GPUBuffer>();
+  /** f16 storage: the half twin of each float32 input, which the kernels bind. */
+  readonly halfInputs = new Map<string, GPUBuffer>();
+  /** f16 storage: the float32 copy of each float32 output held in a slot, written at the end of every run. */
+  readonly wideOutputs = new Map<string, GPUBuffer>();
   /** Bytes of activations and scratch the plan holds. */
   readonly peakBytes: number;
   private readonly dataBuffers = new Map<object, GPUBuffer>();
+  private readonly wideConstants = new Map<string, GPUBuffer>();
   private readonly scratch: GPUBuffer | undefined;
 
-  constructor(private readonly device: GPUDevice, private readonly graph: StaticGraph, private readonly lowered: LoweredGraph) {
-    const { requests, requestOf } = activationRequests(graph, lowered);
+  constructor(private readonly device: GPUDevice, private readonly graph: StaticGraph, private readonly lowered: LoweredGraph, readonly storage = Storage.f32) {
+    const { requests, requestOf } = activationRequests(graph, lowered, storage);
     const assignment = planBuffers(requests, graph.steps.length);
     const slotBuffers = assignment.slotBytes.map((size, s) => this.makeBuffer(size, `activation slot ${s}`));
-    for (const input of graph.inputs) this.buffers.set(input.name, this.makeBuffer(paddedBytes(input.type), `input ${input.name}`));
+    let boundaryBytes = 0;
+    for (const input of graph.inputs) {
+      this.buffers.set(input.name, this.makeBuffer(paddedBytes(input.type), `input ${input.name}`));
+      if (isStoredFloat(input.type, storage)) {
+        this.halfInputs.set(input.name, this.makeBuffer(storedBytes(input.type, storage), `input ${input.name} (f16)`));
+        boundaryBytes += storedBytes(input.type, storage);
+      }
+    }
     for (const [name, r] of requestOf) this.buffers.set(name, slotBuffers[assignment.slotOf[r]!]!);
+    for (const name of new Set(graph.outputs)) {
+      const t = lowered.types.get(name)!;
+      if (lowered.roots.get(name)?.kind !== 'slot' || !isStoredFloat(t, storage)) continue;
+      this.wideOutputs.set(name, this.makeBuffer(paddedBytes(t), `output ${name} (f32)`));
+      boundaryBytes += paddedBytes(t);
+    }
 
     // One scratch buffer serves every step's scratch bindings: a step's dispatches use it in turn, and the next
     // step's writes are ordered after them in the same queue.
     const all = lowered.dispatches.flatMap((l) => (l ? [...(l.specialized ?? []), ...(l.generic ?? [])] : []));
     const scratchBytes = all.reduce((most, d) => d.bindings.reduce((m, b) => (b.kind === 'scratch' ? Math.max(m, b.bytes) : m), most), 0);
     this.scratch = scratchBytes > 0 ? this.makeBuffer(Math.ceil(scratchBytes / 16) * 16, 'scratch') : undefined;
-    this.peakBytes = assignment.peakBytes + scratchBytes;
+    this.peakBytes = assignment.peakBytes + scratchBytes + boundaryBytes;
   }
 
   /** Where a value lives (see Root). */
@@ -82,15 +121,41 @@ export class PlanMemory {
     return this.lowered.roots.get(name)!;
   }
 
-  /** The buffer holding value `name`; a constant is uploaded the first time it is asked for. */
+  /**
+   * The buffer kernels bind for value `name`, as the plan stores it; a constant is uploaded the first time it is
+   * asked for (float32 constants as halves with f16 storage).
+   */
   bufferOfValue(name: string): GPUBuffer {
     const root = this.rootOf(name);
     if (root.kind === 'const') {
       let b = this.buffers.get(root.name);
-      if (!b) { b = this.upload(this.graph.constants.get(root.name)!.data, `constant ${root.name}`); this.buffers.set(root.name, b); }
+      if (!b) {
+        const c = this.graph.constants.get(root.name)!;
+        const data = isStoredFloat(c, this.storage) ? narrowToFloat16Bits(c.data as Float32Array) : c.data;
+        b = this.upload(data, `constant ${root.name}`);
+        this.buffers.set(root.name, b);
+      }
       return b;
     }
+    if (root.kind === 'input') return this.halfInputs.get(root.name) ?? this.buffers.get(root.name)!;
     return this.buffers.get(root.name)!;
+  }
+
+  /**
+   * The buffer a fetched output is read from: its float32 copy with f16 storage (the input's own buffer when the
+   * output is an input), else the value's buffer.
+   */
+  fetchBuffer(name: string): GPUBuffer {
+    const root = this.rootOf(name);
+    if (root.kind === 'input') return this.buffers.get(root.name)!;
+    const c = root.kind === 'const' ? this.graph.constants.get(root.name)! : undefined;
+    if (c && isStoredFloat(c, this.storage)) {
+      // A constant output handed out on the GPU: a float32 copy beside the halves the kernels bind.
+      let b = this.wideConstants.get(root.name);
+      if (!b) { b = this.upload(c.data, `constant ${root.name} (f32)`); this.wideConstants.set(root.name, b); }
+      return b;
+    }
+    return this.wideOutputs.get(name) ?? this.bufferOfValue(name);
   }
 
   /** The step's dispatches with their bind groups made (kernel data uploaded once per array), pipelines not yet asked for. */
@@ -106,7 +171,7 @@ export class PlanMemory {
         if (!buf) {
           buf = b.kind === 'uniform'
             ? this.upload(b.data, `${label} shape`, BufferUsage.UNIFORM | BufferUsage.COPY_DST)
-            : this.upload(b.data, `${label} data`);
+            : this.upload(storedData(b.data, this.storage, b.exact), `${label} data`);
           this.dataBuffers.set(b.data, buf);
         }
         return buf;

@@ -4,7 +4,9 @@ import type { StaticGraph } from '../../graph/specialize.js';
 import type { KernelTiers } from '../plan.js';
 import { planBuffers } from './buffer-plan.js';
 import { lowerGraph, type TieredDispatches } from './lowering.js';
-import { activationRequests, paddedBytes } from './memory.js';
+import { activationRequests, isStoredFloat, paddedBytes, storedBytes } from './memory.js';
+import { Storage } from '../../ops/kernel/storage.js';
+import type { Precision } from '../plan.js';
 import { isWinogradDispatch } from '../../ops/conv/winograd-gpu.js';
 import { winogradMacs } from '../../ops/conv/winograd.js';
 import type { ConvParams } from '../../ops/conv/params.js';
@@ -35,13 +37,13 @@ export interface PlanStats {
   readonly cpuSteps: number;
   readonly generic: TierStats;
   readonly specialized: TierStats;
-  /** Weights, folded constants and kernel data uploaded once, at compile. */
+  /** Weights, folded constants and kernel data uploaded once, at compile (as the precision stores them). */
   readonly uploadedBytes: number;
   /** Graph inputs written per run. */
   readonly inputBytesPerRun: number;
   /** Graph outputs read back per run. */
   readonly readBackBytesPerRun: number;
-  /** The pooled activation slots. */
+  /** The pooled activation slots, plus with fp16 the float32 buffers at the boundary (inputs' twins, outputs' copies). */
   readonly activationBytes: number;
   /**
    * Conv layers the specialised tier runs as Winograd F(2×2, 3×3): how many, their MACs in direct form, and the
@@ -67,11 +69,12 @@ function tierStats(lowered: readonly (TieredDispatches | undefined)[], pick: (l:
 /**
  * The numbers a WebGPU plan of `graph` would have (`npm run bench -- --plan-stats`), from the same lowering and
  * buffer planning as WebGpuPlan.compile, on an adapter of the given kind: `software` picks the simple kernel
- * variants as SwiftShader does.
+ * variants as SwiftShader does; `precision` 'fp16' counts the plan that stores weights and activations as halves.
  */
-export function webGpuPlanStats(graph: StaticGraph, options: { readonly software: boolean; readonly maxWorkgroupsPerDimension?: number }): PlanStats {
+export function webGpuPlanStats(graph: StaticGraph, options: { readonly software: boolean; readonly maxWorkgroupsPerDimension?: number; readonly precision?: Precision }): PlanStats {
   const tier: KernelTiers = 'tiered';
-  const lowered = lowerGraph(graph, tier, options.software, options.maxWorkgroupsPerDimension ?? 65535);
+  const storage = options.precision === 'fp16' ? Storage.f16 : Storage.f32;
+  const lowered = lowerGraph(graph, tier, options.software, options.maxWorkgroupsPerDimension ?? 65535, storage);
   const used = new Set<string>();
   const data = new Set<object>();
   let uploadedBytes = 0;
@@ -83,10 +86,11 @@ export function webGpuPlanStats(graph: StaticGraph, options: { readonly software
         if (b.kind === 'input') {
           const name = step.inputs[b.index]!;
           const root = lowered.roots.get(name);
-          if (root?.kind === 'const' && !used.has(root.name)) { used.add(root.name); uploadedBytes += paddedBytes(lowered.types.get(root.name)!); }
+          if (root?.kind === 'const' && !used.has(root.name)) { used.add(root.name); uploadedBytes += storedBytes(lowered.types.get(root.name)!, storage); }
         } else if ((b.kind === 'data' || b.kind === 'uniform') && !data.has(b.data)) {
           data.add(b.data);
-          uploadedBytes += Math.ceil(b.data.byteLength / 4) * 4;
+          const half = b.kind === 'data' && storage.half && b.exact !== true && b.data instanceof Float32Array;
+          uploadedBytes += Math.ceil((half ? b.data.length * 2 : b.data.byteLength) / 4) * 4;
         }
       }
     }
@@ -108,7 +112,12 @@ export function webGpuPlanStats(graph: StaticGraph, options: { readonly software
     uploadedBytes,
     inputBytesPerRun: graph.inputs.reduce((s, v) => s + elementCount(v.type.dims) * BYTES_PER_ELEMENT[v.type.type], 0),
     readBackBytesPerRun: graph.outputs.filter((o) => lowered.roots.get(o)?.kind !== 'const').reduce((s, o) => s + bytesOf(o), 0),
-    activationBytes: planBuffers(activationRequests(graph, lowered).requests, graph.steps.length).peakBytes,
+    activationBytes: planBuffers(activationRequests(graph, lowered, storage).requests, graph.steps.length).peakBytes
+      + graph.inputs.reduce((s, v) => s + (isStoredFloat(v.type, storage) ? storedBytes(v.type, storage) : 0), 0)
+      + [...new Set(graph.outputs)].reduce((s, o) => {
+        const t = lowered.types.get(o)!;
+        return s + (lowered.roots.get(o)?.kind === 'slot' && isStoredFloat(t, storage) ? paddedBytes(t) : 0);
+      }, 0),
     winograd,
   };
 }

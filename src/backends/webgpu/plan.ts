@@ -2,7 +2,8 @@ import { BackendError } from '../../core/errors.js';
 import type { TensorData } from '../../core/ir.js';
 import type { ValueType } from '../../ops/kernel/op-module.js';
 import type { StaticGraph } from '../../graph/specialize.js';
-import type { CompileTimes, ExecutionPlan, KernelTiers, PlanFeed, StepTiming } from '../plan.js';
+import type { CompileTimes, ExecutionPlan, KernelTiers, PlanFeed, Precision, StepTiming } from '../plan.js';
+import { boundaryConversions, storageFor } from './precision.js';
 import { GpuTensor } from '../../core/tensor.js';
 import { runStepOnCpu } from './cpu-fallback.js';
 import type { GpuDevice } from './device.js';
@@ -19,6 +20,8 @@ export interface WebGpuPlanOptions {
   readonly kernels?: KernelTiers;
   /** Overrides the adapter's kind when choosing kernel variants (tests run both on one adapter). */
   readonly software?: boolean;
+  /** What weights and activations are stored as (see Precision); 'fp32' by default. */
+  readonly precision?: Precision;
 }
 
 /**
@@ -55,6 +58,8 @@ export class WebGpuPlan implements ExecutionPlan {
     private readonly memory: PlanMemory,
     private readonly profiling: boolean,
     private readonly dispatchCount: number,
+    /** f16 storage: the conversions run before and after the steps (see boundaryConversions). */
+    private readonly boundary: { readonly before: readonly CompiledDispatch[]; readonly after: readonly CompiledDispatch[] },
   ) {
     this.readBack = new ReadBack(gpu.device);
   }
@@ -67,8 +72,9 @@ export class WebGpuPlan implements ExecutionPlan {
   static async compile(gpu: GpuDevice, cache: PipelineCache, graph: StaticGraph, options: WebGpuPlanOptions): Promise<WebGpuPlan> {
     const { device } = gpu;
     const tier = options.kernels ?? 'tiered';
+    const storage = storageFor(gpu, options.precision);
     const started = performance.now();
-    const lowered = lowerGraph(graph, tier, options.software ?? gpu.isSoftware, device.limits.maxComputeWorkgroupsPerDimension);
+    const lowered = lowerGraph(graph, tier, options.software ?? gpu.isSoftware, device.limits.maxComputeWorkgroupsPerDimension, storage);
 
     // The first tier's pipelines need only their WGSL, so they are requested before any buffer exists: the driver
     // may compile them while the weights upload (hundreds of MB for the recognisers).
@@ -87,7 +93,8 @@ export class WebGpuPlan implements ExecutionPlan {
     const uploadStart = performance.now();
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
-    const memory = new PlanMemory(device, graph, lowered);
+    const memory = new PlanMemory(device, graph, lowered, storage);
+    const edges = boundaryConversions(device, cache, graph, memory, device.limits.maxComputeWorkgroupsPerDimension);
     // Bind groups of both tiers, then the pipelines of the tier that runs first (all requested above).
     const specializedTier: (readonly PreparedDispatch[])[] = [];
     const genericTier: (readonly PreparedDispatch[])[] = [];
@@ -108,7 +115,12 @@ export class WebGpuPlan implements ExecutionPlan {
     const uploadMs = performance.now() - uploadStart;
     let first: CompiledDispatch[][];
     let failure: unknown;
-    try { first = await assembleTier(firstTier, firstPipelines); } catch (error) { failure = error; first = []; }
+    let boundary: { before: CompiledDispatch[]; after: CompiledDispatch[] } = { before: [], after: [] };
+    try {
+      first = await assembleTier(firstTier, firstPipelines);
+      const [before, after] = await compileTier(cache, [edges.before, edges.after]);
+      boundary = { before: before!, after: after! };
+    } catch (error) { failure = error; first = []; }
     const scopeError = (await requestError) ?? (await validationError) ?? (await oomError);
     if (failure || scopeError) {
       memory.destroy();
@@ -116,7 +128,7 @@ export class WebGpuPlan implements ExecutionPlan {
       throw new BackendError('webgpu', `compiling the plan failed: ${scopeError!.message}`);
     }
     const dispatchCount = Math.max(...[specializedTier, genericTier].map((t) => t.reduce((n, ds) => n + ds.length, 0)));
-    const plan = new WebGpuPlan(gpu, graph, lowered.placement, lowered.types, memory, options.profiling, dispatchCount);
+    const plan = new WebGpuPlan(gpu, graph, lowered.placement, lowered.types, memory, options.profiling, dispatchCount + edges.before.length + edges.after.length, boundary);
     plan.install(first, tier === 'specialized' ? 'specialized' : 'generic');
     plan.compileTimes = { lowerMs: requested - started, pipelinesMs: pipelinesReady - requested, uploadMs };
     // On a CPU-emulated adapter the specialised tier compiles several times slower than the generic one and runs
@@ -163,7 +175,9 @@ export class WebGpuPlan implements ExecutionPlan {
   }
 
   private install(tier: Tier<CompiledDispatch>, kind: 'generic' | 'specialized'): void {
-    this.items = itemsOf(this.placement, tier);
+    // The boundary conversions are items of no step (step −1); they exist only with f16 storage.
+    const edge = (dispatches: readonly CompiledDispatch[]): Item[] => (dispatches.length > 0 ? [{ kind: 'gpu', step: -1, dispatches }] : []);
+    this.items = [...edge(this.boundary.before), ...itemsOf(this.placement, tier), ...edge(this.boundary.after)];
     this.activeTier = kind;
   }
 
@@ -236,7 +250,7 @@ export class WebGpuPlan implements ExecutionPlan {
       if (root.kind === 'const') { out.set(name, { type: t.type, dims: t.dims, data: this.graph.constants.get(root.name)!.data }); continue; }
       const bytes = paddedBytes(t);
       const at = place(bytes);
-      encoder.copyBufferToBuffer(this.memory.bufferOfValue(name), 0, staging, at, bytes);
+      encoder.copyBufferToBuffer(this.memory.fetchBuffer(name), 0, staging, at, bytes);
       out.set(name, { at, bytes });
     }
     return out;
@@ -290,7 +304,7 @@ export class WebGpuPlan implements ExecutionPlan {
         runOnCpu: (step) => runStepOnCpu(device, this.graph, this.memory, this.types, this.readBack, step),
       }, this.items, start);
       const reads: Read[] = resident ? [] : fetches.filter((name) => this.memory.rootOf(name).kind !== 'const')
-        .map((name) => ({ name, buffer: this.memory.bufferOfValue(name), bytes: paddedBytes(this.types.get(name)!) }));
+        .map((name) => ({ name, buffer: this.memory.fetchBuffer(name), bytes: paddedBytes(this.types.get(name)!) }));
       let queryBuffer: GPUBuffer | undefined;
       if (timestamps && queryOwner.length > 0) {
         queryBuffer = device.createBuffer({ size: queryOwner.length * 16, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
@@ -300,7 +314,7 @@ export class WebGpuPlan implements ExecutionPlan {
       const bytes = await this.readBack.submit(encoder, reads);
       const result = new Map<string, TensorData>();
       // A constant output is uploaded (once) so that it has a buffer too.
-      const onGpu = new Map(resident ? fetches.map((name) => [name, new GpuTensor(this.types.get(name)!.type, this.types.get(name)!.dims, this.memory.bufferOfValue(name))] as const) : []);
+      const onGpu = new Map(resident ? fetches.map((name) => [name, new GpuTensor(this.types.get(name)!.type, this.types.get(name)!.dims, this.memory.fetchBuffer(name))] as const) : []);
       if (!resident) fetches.forEach((name) => {
         const t = this.types.get(name)!;
         const root = this.memory.rootOf(name);

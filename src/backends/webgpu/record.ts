@@ -9,7 +9,9 @@ import type { Item } from './tiers.js';
  */
 export const DISPATCHES_PER_SUBMIT = 48;
 
-export function timing(step: PlannedStep, ms: number): StepTiming {
+/** A step's timing; no step is an f16 plan's boundary conversions (see boundaryConversions). */
+export function timing(step: PlannedStep | undefined, ms: number): StepTiming {
+  if (!step) return { node: 'float32 ↔ f16 boundary', opType: 'Cast', ms };
   return { node: nodeLabel(step.node), opType: step.node.opType, ms };
 }
 
@@ -45,12 +47,12 @@ export async function recordItems(ctx: RecordContext, items: readonly Item[], st
   const endPass = (): void => { pass?.end(); pass = undefined; };
   let inPass = 0;
   for (const item of items) {
-    const step = ctx.steps[item.step]!;
+    const step = ctx.steps[item.step];
     if (item.kind === 'cpu') {
       endPass();
       device.queue.submit([encoder.finish()]);
       const begin = performance.now();
-      await ctx.runOnCpu(step);
+      await ctx.runOnCpu(step!);
       if (ctx.profiling) profile.push(timing(step, performance.now() - begin));
       encoder = device.createCommandEncoder();
       inPass = 0;
@@ -105,5 +107,5 @@ export function stepTimesFromQueries(steps: readonly PlannedStep[], queryOwner: 
   const ns = new BigInt64Array(bytes.buffer, bytes.byteOffset, queryOwner.length * 2);
   const perStep = new Map<number, number>();
   queryOwner.forEach((s, k) => perStep.set(s, (perStep.get(s) ?? 0) + Number(ns[2 * k + 1]! - ns[2 * k]!) / 1e6));
-  return [...perStep].map(([s, ms]) => timing(steps[s]!, ms));
+  return [...perStep].map(([s, ms]) => timing(steps[s], ms));
 }

@@ -1,5 +1,6 @@
 import type { BatchNormParams } from './cpu.js';
 import type { GpuKernel } from '../kernel/gpu-kernel.js';
+import { Storage } from '../kernel/storage.js';
 import { elementwiseDispatch, f32 } from '../kernel/wgsl.js';
 
 /**
@@ -7,7 +8,7 @@ import { elementwiseDispatch, f32 } from '../kernel/wgsl.js';
  * a and b are computed once here exactly as the CPU reference does; otherwise the shader derives them.
  */
 export const batchNormGpu: GpuKernel<BatchNormParams> = {
-  lower({ params, inputs, outputs, constants, maxWorkgroupsPerDimension, shape }) {
+  lower({ params, inputs, outputs, constants, maxWorkgroupsPerDimension, shape, storage: st = Storage.f32 }) {
     if (inputs[0]?.type !== 'float32') return undefined;
     const count = outputs[0]!.dims.reduce((a, d) => a * d, 1);
     const channelOf = `(i / ${shape.u('plane', params.plane)}) % ${shape.u('channels', params.channels)}`;
@@ -21,15 +22,15 @@ export const batchNormGpu: GpuKernel<BatchNormParams> = {
         ab[2 * c + 1] = Math.fround(bias[c]! - Math.fround(mean[c]! * a));
       }
       const d = elementwiseDispatch(count, maxWorkgroupsPerDimension, [{ kind: 'input', index: 0 }, { kind: 'output', index: 0 }, { kind: 'data', data: ab }],
-        ['x', 'y', 'ab'], ['f32', 'f32', 'f32'], `  let c = ${channelOf};\n  y[i] = x[i] * ab[2u * c] + ab[2u * c + 1u];`, '', shape);
+        ['x', 'y', 'ab'], ['f32', 'f32', 'f32'], `  let c = ${channelOf};\n  y[i] = ${st.store(`${st.load('x[i]')} * ${st.load('ab[2u * c]')} + ${st.load('ab[2u * c + 1u]')}`)};`, '', shape, st);
       return { kind: 'dispatches', dispatches: [d] };
     }
     const d = elementwiseDispatch(count, maxWorkgroupsPerDimension,
       [{ kind: 'input', index: 0 }, { kind: 'output', index: 0 }, { kind: 'input', index: 1 }, { kind: 'input', index: 2 }, { kind: 'input', index: 3 }, { kind: 'input', index: 4 }],
       ['x', 'y', 'scale', 'bias', 'mean', 'variance'], new Array<string>(6).fill('f32'),
       `  let c = ${channelOf};
-  let a = scale[c] / sqrt(variance[c] + ${f32(params.epsilon)});
-  y[i] = x[i] * a + (bias[c] - mean[c] * a);`, '', shape);
+  let a = ${st.load('scale[c]')} / sqrt(${st.load('variance[c]')} + ${f32(params.epsilon)});
+  y[i] = ${st.store(`${st.load('x[i]')} * a + (${st.load('bias[c]')} - ${st.load('mean[c]')} * a)`)};`, '', shape, st);
     return { kind: 'dispatches', dispatches: [d] };
   },
 };

@@ -1,6 +1,7 @@
 import type { BinaryKind, BinaryParams } from './cpu.js';
 import type { GpuBinding } from '../kernel/gpu-dispatch.js';
 import type { GpuKernel } from '../kernel/gpu-kernel.js';
+import { Storage } from '../kernel/storage.js';
 import { elementwiseDispatch, gatherOffset, strides } from '../kernel/wgsl.js';
 
 function combine(kind: BinaryKind, a: string, b: string): string | undefined {
@@ -43,7 +44,7 @@ ${cases.join('\n')}
  * derived from the output index with zero strides on broadcast axes. Comparisons (bool output) stay on the CPU.
  */
 export const binaryGpu: GpuKernel<BinaryParams> = {
-  lower({ params, inputs, outputs, maxWorkgroupsPerDimension, shape }) {
+  lower({ params, inputs, outputs, maxWorkgroupsPerDimension, shape, storage: st = Storage.f32 }) {
     const present = inputs.map((v, i) => ({ v, i })).filter((e) => e.v !== undefined);
     if (present.some((e) => e.v!.type !== 'float32') || outputs[0]!.type !== 'float32') return undefined;
     // At most 7 read bindings fit the 8-storage-buffer baseline; longer Sum/Max chains stay on the CPU.
@@ -61,11 +62,11 @@ export const binaryGpu: GpuKernel<BinaryParams> = {
       const dims = [...new Array<number>(rank - v!.dims.length).fill(1), ...v!.dims];
       const same = dims.every((d, a) => d === outDims[a]);
       if (same) {
-        loads.push(`in${k}[i]`);
+        loads.push(st.load(`in${k}[i]`));
       } else {
         const s = strides(dims).map((st, a) => (dims[a] === 1 ? 0 : st));
         setup.push(`  var o${k} = 0u;\n${gatherOffset('i', outDims, s, `o${k}`, shape)}`);
-        loads.push(`in${k}[o${k}]`);
+        loads.push(st.load(`in${k}[o${k}]`));
       }
     });
     if (combine(params.kind, 'a', 'b') === undefined) return undefined;
@@ -78,8 +79,8 @@ export const binaryGpu: GpuKernel<BinaryParams> = {
       for (let k = 1; k < loads.length; k++) expr = combine(params.kind, expr, loads[k]!)!;
       if (params.kind === 'Mean') expr = `(${expr}) / ${loads.length}.0f`;
     }
-    const body = `${setup.join('\n')}\n  y[i] = ${expr};`;
-    const d = elementwiseDispatch(count, maxWorkgroupsPerDimension, bindings, names, names.map(() => 'f32'), body, helper, shape);
+    const body = `${setup.join('\n')}\n  y[i] = ${st.store(expr)};`;
+    const d = elementwiseDispatch(count, maxWorkgroupsPerDimension, bindings, names, names.map(() => 'f32'), body, helper, shape, st);
     return { kind: 'dispatches', dispatches: [d] };
   },
 };

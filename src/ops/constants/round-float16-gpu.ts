@@ -1,4 +1,5 @@
 import type { GpuKernel } from '../kernel/gpu-kernel.js';
+import { Storage } from '../kernel/storage.js';
 import { elementwiseDispatch } from '../kernel/wgsl.js';
 
 /**
@@ -28,9 +29,11 @@ fn round_to_f16(x: f32) -> f32 {
 
 /** The WGSL lowering of RoundToFloat16: one elementwise pass. */
 export const roundToFloat16Gpu: GpuKernel<Record<string, never>> = {
-  lower({ inputs, outputs, maxWorkgroupsPerDimension }) {
+  lower({ inputs, outputs, maxWorkgroupsPerDimension, storage = Storage.f32 }) {
     // Other input types (a Cast to FLOAT16 of float64 or integers) round on the CPU.
     if (inputs[0]?.type !== 'float32') return undefined;
+    // With f16 storage (precision 'fp16') the value is already held as a half: the cast changes nothing more.
+    if (storage.half) return { kind: 'alias' };
     const count = outputs[0]!.dims.reduce((a, d) => a * d, 1);
     if (count === 0) return { kind: 'dispatches', dispatches: [] };
     const d = elementwiseDispatch(count, maxWorkgroupsPerDimension, [{ kind: 'input', index: 0 }, { kind: 'output', index: 0 }],

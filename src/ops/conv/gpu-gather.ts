@@ -1,5 +1,6 @@
 import type { ConvParams } from './params.js';
 import type { ShapeValues } from '../kernel/shape-values.js';
+import { Storage } from '../kernel/storage.js';
 import { TILE_K } from '../tiled-gemm/tile-menu.js';
 import { MAX_MASKED_TAPS } from './weight-repack.js';
 
@@ -62,22 +63,22 @@ export function loadExpression(kind: GatherKind): string {
   return kind === 'masked' ? 'sampleInput(xBase, corner, taps, kIdx)' : 'sampleInput(xBase, iy0, ix0, kIdx)';
 }
 
-/** The WGSL helper the load expression calls. */
-export function gatherHelper(p: ConvParams, s: ShapeValues, kind: GatherKind, tapMajor: boolean): string {
+/** The WGSL helper the load expression calls; it reads x (and pad values) as `st` stores them, returning f32. */
+export function gatherHelper(p: ConvParams, s: ShapeValues, kind: GatherKind, tapMajor: boolean, st = Storage.f32): string {
   const [, c, h, w] = p.inDims;
   const plane = s.u('inPlane', h * w);
-  const pad = (ci: string): string => (p.padValues ? `padv[(xBase / ${plane}) % ${s.u('inC', c)} + ${ci}]` : '0.0f');
+  const pad = (ci: string): string => (p.padValues ? st.load(`padv[(xBase / ${plane}) % ${s.u('inC', c)} + ${ci}]`) : '0.0f');
   if (kind === 'tap-aligned') {
     return `fn sampleTap(xBase: u32, tapOn: bool, tapOffset: i32, ci0: u32, kk: u32) -> f32 {
   if (!tapOn) { return ${pad('ci0 + kk')}; }
-  return x[u32(tapOffset) + kk * ${plane}];
+  return ${st.load(`x[u32(tapOffset) + kk * ${plane}]`)};
 }`;
   }
   if (kind === 'masked') {
     return `fn sampleInput(xBase: u32, corner: i32, taps: u32, kIdx: u32) -> f32 {
   let e = kt[kIdx];
   if (((taps >> u32(e.y)) & 1u) == 0u) { return ${pad('u32(e.z)')}; }
-  return x[u32(i32(xBase) + corner + e.x)];
+  return ${st.load('x[u32(i32(xBase) + corner + e.x)]')};
 }`;
   }
   const [kh, kw] = p.kernel;
@@ -91,7 +92,7 @@ export function gatherHelper(p: ConvParams, s: ShapeValues, kind: GatherKind, ta
   ${reflect ? 'var' : 'let'} iy = iy0 + i32(tap / ${s.u('kernelW', kw)}) * ${s.i('dilY', dh)};
   ${reflect ? 'var' : 'let'} ix = ix0 + i32(tap % ${s.u('kernelW', kw)}) * ${s.i('dilX', dw)};
 ${outsideInput(p, s, pad('ci'))}
-  return x[xBase + ci * ${plane} + u32(iy) * ${s.u('inW', w)} + u32(ix)];
+  return ${st.load(`x[xBase + ci * ${plane} + u32(iy) * ${s.u('inW', w)} + u32(ix)]`)};
 }`;
 }
 

@@ -3,6 +3,7 @@ import { epilogueWgsl } from '../epilogue/gpu.js';
 import type { GpuBinding, GpuDispatch } from '../kernel/gpu-dispatch.js';
 import type { GpuKernel } from '../kernel/gpu-kernel.js';
 import type { ShapeValues } from '../kernel/shape-values.js';
+import { Storage } from '../kernel/storage.js';
 import { matmulDispatches, type TiledMatmulSpec } from '../tiled-gemm/gpu.js';
 import { im2colTable, kMajorWeights } from './weight-repack.js';
 import { gatherHelper, gatherKind, loadExpression, tileSetup, windowSetup } from './gpu-gather.js';
@@ -22,24 +23,24 @@ import { winogradConv } from './winograd-gpu.js';
  * on the fly. All fuse bias, residual and activation.
  */
 export const convGpu: GpuKernel<ConvParams> = {
-  lower({ params: p, inputs, constants, maxWorkgroupsPerDimension, software, softwareAdapter, shape }) {
+  lower({ params: p, inputs, constants, maxWorkgroupsPerDimension, software, softwareAdapter, shape, storage: st = Storage.f32 }) {
     if (inputs[0]?.type !== 'float32') return undefined;
     const hasBias = inputs[2] !== undefined;
-    const ep = epilogueWgsl(p.epilogue, hasBias ? { kind: 'input', index: 2 } : undefined, p.epilogue.residual ? { kind: 'input', index: 3 } : undefined, shape);
+    const ep = epilogueWgsl(p.epilogue, hasBias ? { kind: 'input', index: 2 } : undefined, p.epilogue.residual ? { kind: 'input', index: 3 } : undefined, shape, st);
     // Winograd F(2×2, 3×3) for the stride-1 3×3 layers (winograd.ts states the rule); the generic tier keeps the
     // direct kernel its layers share.
     if (!shape.generic && winogradFits(p)) {
       const w = constants[1]?.data instanceof Float32Array ? constants[1].data : undefined;
       const repacked = w ? kMajorWeights(w, 1, p.outDims[1], p.inDims[1], 9) : undefined;
-      return { kind: 'dispatches', dispatches: [winogradConv(p, ep, { software, maxWorkgroupsPerDimension, kMajorWeights: repacked })] };
+      return { kind: 'dispatches', dispatches: [winogradConv(p, ep, { software, maxWorkgroupsPerDimension, kMajorWeights: repacked, storage: st })] };
     }
     const [, c, , ] = p.inDims;
     const [, m] = p.outDims;
     // Reflect pads and pad values go through the windowed GEMM, which handles groups too.
     const depthwise = p.group === c && m === c && p.padMode !== 'reflect' && !p.padValues;
     const dispatches = depthwise
-      ? [depthwiseConv(p, ep.bindings, ep.fn, maxWorkgroupsPerDimension, shape)]
-      : gemmConv(p, p.padValues ? [...ep.bindings, { binding: { kind: 'data', data: p.padValues }, name: 'padv' }] : ep.bindings, ep.fn, { software: softwareAdapter ?? software, maxWorkgroupsPerDimension, shape },
+      ? [depthwiseConv(p, ep.bindings, ep.fn, maxWorkgroupsPerDimension, shape, st)]
+      : gemmConv(p, p.padValues ? [...ep.bindings, { binding: { kind: 'data', data: p.padValues }, name: 'padv' }] : ep.bindings, ep.fn, { software: softwareAdapter ?? software, maxWorkgroupsPerDimension, shape, storage: st },
         constants[1]?.data instanceof Float32Array ? constants[1].data : undefined);
     return { kind: 'dispatches', dispatches };
   },
@@ -47,16 +48,16 @@ export const convGpu: GpuKernel<ConvParams> = {
 
 type Extra = readonly { readonly binding: GpuBinding; readonly name: string; readonly element?: string }[];
 
-/** The conv's bindings: x, the weights (the ONNX input, or `weights` in its place), y, then `extra`. */
-function bindingsOf(extra: Extra, weights?: GpuBinding, outElement = 'f32'): { bindings: GpuBinding[]; decl: string } {
+/** The conv's bindings: x, the weights (the ONNX input, or `weights` in its place), y, then `extra`, declared as `st` stores them. */
+function bindingsOf(extra: Extra, st: Storage, weights?: GpuBinding, outElement = 'f32'): { bindings: GpuBinding[]; decl: string } {
   const bindings: GpuBinding[] = [{ kind: 'input', index: 0 }, weights ?? { kind: 'input', index: 1 }, { kind: 'output', index: 0 }, ...extra.map((e) => e.binding)];
   const names = ['x', 'w', 'y', ...extra.map((e) => e.name)];
-  return { bindings, decl: declareBindings(bindings, names, ['f32', 'f32', outElement, ...extra.map((e) => e.element ?? 'f32')]) };
+  return { bindings, decl: declareBindings(bindings, names, ['f32', 'f32', outElement, ...extra.map((e) => e.element ?? 'f32')], st) };
 }
 
-function gemmConv(p: ConvParams, extra: Extra, epilogueFn: string, options: { software: boolean; maxWorkgroupsPerDimension: number; shape: ShapeValues },
+function gemmConv(p: ConvParams, extra: Extra, epilogueFn: string, options: { software: boolean; maxWorkgroupsPerDimension: number; shape: ShapeValues; storage: Storage },
   constWeights: Float32Array | undefined): GpuDispatch[] {
-  const { software, shape: s } = options;
+  const { software, shape: s, storage: st } = options;
   const [n, c, h, w] = p.inDims;
   const [, m, ho, wo] = p.outDims;
   const [kh, kw] = p.kernel;
@@ -80,36 +81,36 @@ function gemmConv(p: ConvParams, extra: Extra, epilogueFn: string, options: { so
   // output is then declared as vec4 (two writable views of one buffer may not share a dispatch); edge and split-K
   // stores write single components.
   const vecOut = !software && !s.generic && hw % 4 === 0;
-  const { bindings, decl } = bindingsOf([...extra, ...table], weights, vecOut ? 'vec4<f32>' : 'f32');
+  const { bindings, decl } = bindingsOf([...extra, ...table], st, weights, vecOut ? 'vec4<f32>' : 'f32');
   // The GEMM's N axis runs over batch × output pixels; z over groups.
   const cols = n * hw;
   const outIndex = `let ch = z * ${s.u('groupOut', mg)} + row;
       let b = col / ${s.u('outPlane', hw)};
       let idx = (b * ${s.u('outC', m)} + ch) * ${s.u('outPlane', hw)} + col % ${s.u('outPlane', hw)};`;
   const store = `${outIndex}
-      y[${vecOut ? 'idx / 4u][idx % 4u' : 'idx'}] = epilogue(v, ch, idx);`;
+      y[${vecOut ? 'idx / 4u][idx % 4u' : 'idx'}] = ${st.store('epilogue(v, ch, idx)')};`;
   const store4 = vecOut ? `${outIndex}
-      y[idx / 4u] = vec4<f32>(epilogue(v4.x, ch, idx), epilogue(v4.y, ch, idx + 1u), epilogue(v4.z, ch, idx + 2u), epilogue(v4.w, ch, idx + 3u));` : undefined;
+      y[idx / 4u] = ${st.store4('vec4<f32>(epilogue(v4.x, ch, idx), epilogue(v4.y, ch, idx + 1u), epilogue(v4.z, ch, idx + 2u), epilogue(v4.w, ch, idx + 3u))')};` : undefined;
   const vecDecls: string[] = [];
-  const loadA = kMajor
+  const loadA = st.load(kMajor
     ? `w[(z * ${s.u('k', k)} + kIdx) * ${s.u('groupOut', mg)} + row]`
-    : `w[(z * ${s.u('groupOut', mg)} + row) * ${s.u('k', k)} + kIdx]`;
+    : `w[(z * ${s.u('groupOut', mg)} + row) * ${s.u('k', k)} + kIdx]`);
   let loadA4: string | undefined;
   if (kMajor && !software && !s.generic && mg % 4 === 0) {
-    loadA4 = `wv[((z * ${s.u('k', k)} + kIdx) * ${s.u('groupOut', mg)} + row) / 4u]`;
-    vecDecls.push(`@group(0) @binding(${bindings.length}) var<storage, read> wv: array<vec4<f32>>;`);
+    loadA4 = st.load4(`wv[((z * ${s.u('k', k)} + kIdx) * ${s.u('groupOut', mg)} + row) / 4u]`);
+    vecDecls.push(`@group(0) @binding(${bindings.length}) var<storage, read> wv: array<${st.vec4}>;`);
     bindings.push(weights!);
   }
   const aLayout = { aRowsAdjacent: kMajor, loadA4 };
   let spec: TiledMatmulSpec;
   if (pointwise) {
-    const loadB = `x[(col / ${s.u('outPlane', hw)} * ${s.u('inC', c)} + z * ${s.u('groupIn', cg)} + kIdx) * ${s.u('outPlane', hw)} + col % ${s.u('outPlane', hw)}]`;
+    const loadB = st.load(`x[(col / ${s.u('outPlane', hw)} * ${s.u('inC', c)} + z * ${s.u('groupIn', cg)} + kIdx) * ${s.u('outPlane', hw)} + col % ${s.u('outPlane', hw)}]`);
     // With one image, input rows are contiguous runs of hw floats: four adjacent columns are one aligned vec4.
     const loadB4 = !software && n === 1 && hw % 4 === 0
-      ? `vec4<f32>(xv[((z * ${s.u('groupIn', cg)} + kIdx) * ${s.u('outPlane', hw)} + col) / 4u])`
+      ? st.load4(`xv[((z * ${s.u('groupIn', cg)} + kIdx) * ${s.u('outPlane', hw)} + col) / 4u]`)
       : undefined;
     if (loadB4) {
-      vecDecls.push(`@group(0) @binding(${bindings.length}) var<storage, read> xv: array<vec4<f32>>;`);
+      vecDecls.push(`@group(0) @binding(${bindings.length}) var<storage, read> xv: array<${st.vec4}>;`);
       bindings.push({ kind: 'input', index: 0 });
     }
     const declarations = `${decl}\n${vecDecls.join('\n')}\n${epilogueFn}`;
@@ -117,7 +118,7 @@ function gemmConv(p: ConvParams, extra: Extra, epilogueFn: string, options: { so
   } else {
     const columnSetup = windowSetup(p, s, kind!);
     const kTileSetup = kind === 'tap-aligned' ? tileSetup(p) : undefined;
-    const helper = gatherHelper(p, s, kind!, kMajor);
+    const helper = gatherHelper(p, s, kind!, kMajor, st);
     spec = { m: mg, n: cols, k, batches: p.group, declarations: `${decl}\n${vecDecls.join('\n')}\n${epilogueFn}`, loadHelpers: helper, columnSetup, kTileSetup, loadA, ...aLayout,
       loadB: loadExpression(kind!), store, store4 };
   }
@@ -126,14 +127,14 @@ function gemmConv(p: ConvParams, extra: Extra, epilogueFn: string, options: { so
 
 const DEPTHWISE_WORKGROUP = 128;
 
-function depthwiseConv(p: ConvParams, extra: Extra, epilogueFn: string, maxPerDim: number, s: ShapeValues): GpuDispatch {
+function depthwiseConv(p: ConvParams, extra: Extra, epilogueFn: string, maxPerDim: number, s: ShapeValues, st: Storage): GpuDispatch {
   const [n, c, h, w] = p.inDims;
   const [, , ho, wo] = p.outDims;
   const [kh, kw] = p.kernel;
   const [sh, sw] = p.strides;
   const [dh, dw] = p.dilations;
   const [pt, pl] = p.pads;
-  const { bindings, decl } = bindingsOf(extra);
+  const { bindings, decl } = bindingsOf(extra, st);
   const total = n * c * ho * wo;
   const g = grid(total, DEPTHWISE_WORKGROUP, maxPerDim, s);
   // Taps whose row or column can never leave the input need no bounds test; the compiler unrolls the rest.
@@ -158,10 +159,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var kx = 0; kx < ${s.i('kernelW', kw)}; kx++) {
       let ix = ix0 + kx * ${s.i('dilX', dw)};
       if (ix < 0 || ix >= ${s.i('inW', w)}) { continue; }
-      acc += x[xBase + u32(iy) * ${s.u('inW', w)} + u32(ix)] * w[wBase + u32(ky * ${s.i('kernelW', kw)} + kx)];
+      acc += ${st.load(`x[xBase + u32(iy) * ${s.u('inW', w)} + u32(ix)]`)} * ${st.load(`w[wBase + u32(ky * ${s.i('kernelW', kw)} + kx)]`)};
     }
   }
-  y[i] = epilogue(acc, ch, i);
+  y[i] = ${st.store('epilogue(acc, ch, i)')};
 }
 `;
   return s.finish({ shader, bindings, workgroups: g.workgroups });

@@ -1,6 +1,7 @@
 import type { ConvParams } from './params.js';
 import type { EpilogueWgsl } from '../epilogue/gpu.js';
 import type { GpuBinding, GpuDispatch } from '../kernel/gpu-dispatch.js';
+import { Storage } from '../kernel/storage.js';
 import { declareBindings, grid } from '../kernel/wgsl.js';
 
 /**
@@ -25,11 +26,12 @@ const MARK = '// winograd F(2x2, 3x3)';
 
 /** Whether a dispatch is a Winograd conv's (plan statistics count these layers and their multiplies). */
 export function isWinogradDispatch(d: GpuDispatch): boolean {
-  return d.shader.startsWith(MARK);
+  // An f16 plan's shaders open with their `enable f16;` directive.
+  return d.shader.startsWith(MARK) || d.shader.startsWith(Storage.f16.directive + MARK);
 }
 
-/** WGSL reading input channel `ci` at (iy, ix) of the plane at `base`, with the conv's pads (zero, values, reflect). */
-function inputReader(p: ConvParams): string {
+/** WGSL reading input channel `ci` at (iy, ix) of the plane at `base`, with the conv's pads (zero, values, reflect), as f32. */
+function inputReader(p: ConvParams, st: Storage): string {
   const [, , h, w] = p.inDims;
   if (p.padMode === 'reflect') {
     // Tiles past the last output row or column read beyond the mirrored band; those values reach only discarded
@@ -39,13 +41,13 @@ function inputReader(p: ConvParams): string {
   iy = clamp(select(iy, 2 * ${h - 1} - iy, iy >= ${h}), 0, ${h - 1});
   var ix = select(x0, -x0, x0 < 0);
   ix = clamp(select(ix, 2 * ${w - 1} - ix, ix >= ${w}), 0, ${w - 1});
-  return x[base + u32(iy) * ${w}u + u32(ix)];
+  return ${st.load(`x[base + u32(iy) * ${w}u + u32(ix)]`)};
 }`;
   }
-  const fill = p.padValues ? 'padv[ci]' : '0.0f';
+  const fill = p.padValues ? st.load('padv[ci]') : '0.0f';
   return `fn xin(base: u32, ci: u32, iy: i32, ix: i32) -> f32 {
   if (iy < 0 || iy >= ${h} || ix < 0 || ix >= ${w}) { return ${fill}; }
-  return x[base + u32(iy) * ${w}u + u32(ix)];
+  return ${st.load(`x[base + u32(iy) * ${w}u + u32(ix)]`)};
 }`;
 }
 
@@ -82,11 +84,11 @@ function inputTransform(p: ConvParams): string {
  * would double w600k_r50's upload (166 → 352 MiB); per workgroup step it costs 128 threads ~30 adds each against
  * 32768 multiply-adds. Constant weights are read in the GEMM's K-major order, the copy the generic tier binds.
  */
-function weightTransform(p: ConvParams, kMajor: boolean): string {
+function weightTransform(p: ConvParams, kMajor: boolean, st: Storage): string {
   const c = p.inDims[1];
   const oc = p.outDims[1];
   // Tap `tap` (ky·3 + kx) of the filter: ONNX order [oc][ci][tap], or the GEMM's K-major [tap·C + ci][oc].
-  const at = (tap: string): string => (kMajor ? `w[(${tap} * ${c}u + ci) * ${oc}u + oc]` : `w[(oc * ${c}u + ci) * 9u + ${tap}]`);
+  const at = (tap: string): string => st.load(kMajor ? `w[(${tap} * ${c}u + ci) * ${oc}u + oc]` : `w[(oc * ${c}u + ci) * 9u + ${tap}]`);
   return `fn transformWeights(oc: u32, ci: u32) -> array<f32, 16> {
   var t: array<f32, 12>;
   for (var q = 0u; q < 3u; q++) {
@@ -113,7 +115,7 @@ function weightTransform(p: ConvParams, kMajor: boolean): string {
 }
 
 /** Y = Aᵀ M A of output channel `oc`'s tile `tile`, each of the ≤ 4 in-range pixels through the epilogue. */
-function outputTransform(p: ConvParams, tilesX: number, tilesPerImage: number): string {
+function outputTransform(p: ConvParams, tilesX: number, tilesPerImage: number, st: Storage): string {
   const [, oc, ho, wo] = p.outDims;
   return `fn storeTile(m: array<f32, 16>, oc: u32, tile: u32) {
   var t: array<f32, 8>;
@@ -134,8 +136,8 @@ function outputTransform(p: ConvParams, tilesX: number, tilesPerImage: number): 
     let c = t[r * 4u + 2u];
     let d = t[r * 4u + 3u];
     let i0 = row + ox0;
-    y[i0] = epilogue(a + b + c, oc, i0);
-    if (ox0 + 1u < ${wo}u) { y[i0 + 1u] = epilogue(b - c - d, oc, i0 + 1u); }
+    y[i0] = ${st.store('epilogue(a + b + c, oc, i0)')};
+    if (ox0 + 1u < ${wo}u) { y[i0 + 1u] = ${st.store('epilogue(b - c - d, oc, i0 + 1u)')}; }
   }
 }`;
 }
@@ -154,8 +156,11 @@ export function winogradConv(
      * tiers share one uploaded copy.
      */
     readonly kMajorWeights?: Float32Array;
+    /** What the plan stores float32 values as (undefined: f32); `epilogue` must read with the same. */
+    readonly storage?: Storage;
   },
 ): GpuDispatch {
+  const st = options.storage ?? Storage.f32;
   const [n, c] = p.inDims;
   const [, oc, ho, wo] = p.outDims;
   const [pt, pl] = p.pads;
@@ -172,12 +177,12 @@ export function winogradConv(
   let iy0 = i32(local / ${tilesX}u) * 2 - ${pt};
   let ix0 = i32(local % ${tilesX}u) * 2 - ${pl};`;
   const helpers = `${MARK}
-${declareBindings(bindings, names, elements)}
+${declareBindings(bindings, names, elements, st)}
 ${epilogue.fn}
-${inputReader(p)}
+${inputReader(p, st)}
 ${inputTransform(p)}
-${weightTransform(p, options.kMajorWeights !== undefined)}
-${outputTransform(p, tilesX, tilesPerImage)}`;
+${weightTransform(p, options.kMajorWeights !== undefined, st)}
+${outputTransform(p, tilesX, tilesPerImage, st)}`;
   if (options.software) {
     const g = grid(tiles * oc, SOFTWARE_WORKGROUP, options.maxWorkgroupsPerDimension);
     const shader = `${helpers}

@@ -1,6 +1,7 @@
 import type { Epilogue } from './params.js';
 import type { GpuBinding } from '../kernel/gpu-dispatch.js';
 import type { ShapeValues } from '../kernel/shape-values.js';
+import { Storage } from '../kernel/storage.js';
 import type { UnaryKind } from '../unary/cpu.js';
 import { unaryExpression } from '../unary/gpu.js';
 
@@ -30,26 +31,28 @@ const FLAG_SLOPE_PER_CHANNEL = 4;
 
 /**
  * With generic `shape` values the tail is one WGSL text for every epilogue (see `genericEpilogue`), so the conv
- * layers of a model share their generic pipelines whatever activation, bias or residual each has.
+ * layers of a model share their generic pipelines whatever activation, bias or residual each has. Bias, residual
+ * and slope are read as `storage` stores them (the caller declares their bindings with the same storage).
  */
-export function epilogueWgsl(epilogue: Epilogue, bias: GpuBinding | undefined, residual: GpuBinding | undefined, shape?: ShapeValues): EpilogueWgsl {
+export function epilogueWgsl(epilogue: Epilogue, bias: GpuBinding | undefined, residual: GpuBinding | undefined, shape?: ShapeValues, storage = Storage.f32): EpilogueWgsl {
+  const st = storage;
   const generic = shape?.generic === true && (epilogue.kind !== 'unary' || GENERIC_ACTIVATIONS.includes(epilogue.unary.kind));
-  if (generic) return genericEpilogue(epilogue, bias, residual, shape);
+  if (generic) return genericEpilogue(epilogue, bias, residual, shape, st);
   const bindings: { binding: GpuBinding; name: string }[] = [];
   let body = '  var y = v;\n';
   if (bias) {
     bindings.push({ binding: bias, name: 'bias' });
-    body += '  y += bias[channel];\n';
+    body += `  y += ${st.load('bias[channel]')};\n`;
   }
   if (epilogue.residual && residual) {
     bindings.push({ binding: residual, name: 'residual' });
-    body += '  y += residual[index];\n';
+    body += `  y += ${st.load('residual[index]')};\n`;
   }
   if (epilogue.kind === 'unary') {
     body += `  y = ${unaryExpression(epilogue.unary, 'y')};\n`;
   } else if (epilogue.kind === 'prelu') {
     bindings.push({ binding: { kind: 'data', data: epilogue.slope }, name: 'slope' });
-    const s = epilogue.slope.length === 1 ? 'slope[0]' : 'slope[channel]';
+    const s = st.load(epilogue.slope.length === 1 ? 'slope[0]' : 'slope[channel]');
     body += `  y = select(y * ${s}, y, y >= 0.0f);\n`;
   }
   const fn = `fn epilogue(v: f32, channel: u32, index: u32) -> f32 {\n${body}  return y;\n}`;
@@ -61,7 +64,7 @@ export function epilogueWgsl(epilogue: Epilogue, bias: GpuBinding | undefined, r
  * fields say which terms apply and which activation follows, with its alpha and beta. The branches are uniform
  * across the dispatch, so they cost next to nothing; the generic tier only bridges until the specialised one runs.
  */
-function genericEpilogue(epilogue: Epilogue, bias: GpuBinding | undefined, residual: GpuBinding | undefined, shape: ShapeValues): EpilogueWgsl {
+function genericEpilogue(epilogue: Epilogue, bias: GpuBinding | undefined, residual: GpuBinding | undefined, shape: ShapeValues, st: Storage): EpilogueWgsl {
   const useResidual = epilogue.residual === true && residual !== undefined;
   const slope = epilogue.kind === 'prelu' ? epilogue.slope : undefined;
   const flags = (bias ? FLAG_BIAS : 0) | (useResidual ? FLAG_RESIDUAL : 0) | (slope && slope.length > 1 ? FLAG_SLOPE_PER_CHANNEL : 0);
@@ -73,13 +76,13 @@ function genericEpilogue(epilogue: Epilogue, bias: GpuBinding | undefined, resid
   const cases = GENERIC_ACTIVATIONS.map((kind, k) => `    case ${k + 1}u: { y = ${unaryExpression({ kind, alpha: 0, beta: 0 }, 'y', 'a', 'b')}; }`);
   const fn = `fn epilogue(v: f32, channel: u32, index: u32) -> f32 {
   var y = v;
-  if ((${f} & ${FLAG_BIAS}u) != 0u) { y += bias[channel]; }
-  if ((${f} & ${FLAG_RESIDUAL}u) != 0u) { y += residual[index]; }
+  if ((${f} & ${FLAG_BIAS}u) != 0u) { y += ${st.load('bias[channel]')}; }
+  if ((${f} & ${FLAG_RESIDUAL}u) != 0u) { y += ${st.load('residual[index]')}; }
   let a = ${a};
   let b = ${b};
   switch (${shape.u('epAct', code)}) {
 ${cases.join('\n')}
-    case ${PRELU_CODE}u: { y = select(y * slope[select(0u, channel, (${f} & ${FLAG_SLOPE_PER_CHANNEL}u) != 0u)], y, y >= 0.0f); }
+    case ${PRELU_CODE}u: { y = select(y * ${st.load(`slope[select(0u, channel, (${f} & ${FLAG_SLOPE_PER_CHANNEL}u) != 0u)]`)}, y, y >= 0.0f); }
     default: {}
   }
   return y;

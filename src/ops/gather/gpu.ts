@@ -2,6 +2,7 @@ import { readNumber } from '../../core/ir.js';
 import type { GatherParams } from './cpu.js';
 import type { GpuBinding } from '../kernel/gpu-dispatch.js';
 import type { GpuKernel } from '../kernel/gpu-kernel.js';
+import { Storage } from '../kernel/storage.js';
 import { elementwiseDispatch, wordType } from '../kernel/wgsl.js';
 
 /**
@@ -9,8 +10,9 @@ import { elementwiseDispatch, wordType } from '../kernel/wgsl.js';
  * the indices are normalised and range-checked once, then uploaded as u32. Run-time indices stay on the CPU.
  */
 export const gatherGpu: GpuKernel<GatherParams> = {
-  lower({ params, inputs, constants, maxWorkgroupsPerDimension }) {
-    const t = inputs[0] && wordType(inputs[0].type);
+  lower({ params, inputs, constants, maxWorkgroupsPerDimension, storage: st = Storage.f32 }) {
+    const word = inputs[0] && wordType(inputs[0].type);
+    const t = word && st.element(word);
     const idx = constants[1];
     if (!t || !idx) return undefined;
     const axisDim = params.inDims[params.axis]!;

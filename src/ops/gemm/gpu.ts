@@ -8,6 +8,7 @@ import type { GpuBinding } from '../kernel/gpu-dispatch.js';
 import type { GpuKernel } from '../kernel/gpu-kernel.js';
 import { matmulDispatches } from '../tiled-gemm/gpu.js';
 import type { ValueType } from '../kernel/op-module.js';
+import { Storage } from '../kernel/storage.js';
 import { declareBindings, f32, gatherOffset, strides } from '../kernel/wgsl.js';
 
 /**
@@ -28,14 +29,14 @@ function asConv(p: GemmParams, c: ValueType | undefined): ConvParams | undefined
 /** Gemm: alpha·op(A)·op(B) + beta·C (C broadcast to [M, N]), then the fused epilogue; the transposes are strides. */
 export const gemmGpu: GpuKernel<GemmParams> = {
   lower(ctx) {
-    const { params: p, inputs, constants, software, softwareAdapter, maxWorkgroupsPerDimension, shape: s } = ctx;
+    const { params: p, inputs, constants, software, softwareAdapter, maxWorkgroupsPerDimension, shape: s, storage: st = Storage.f32 } = ctx;
     if (inputs[0]?.type !== 'float32' || inputs[1]?.type !== 'float32') return undefined;
     const c = inputs[2];
     const useC = c !== undefined && p.beta !== 0;
     const conv = s.generic ? asConv(p, c) : undefined;
     if (conv) return convGpu.lower({ ...ctx, params: conv, inputs: [inputs[0], inputs[1], useC ? c : undefined, inputs[3]] });
     // The epilogue's per-channel terms (PRelu slope) run along N, like the CPU reference's channels = n.
-    const ep = epilogueWgsl(p.epilogue, undefined, p.epilogue.residual ? { kind: 'input', index: 3 } : undefined, s);
+    const ep = epilogueWgsl(p.epilogue, undefined, p.epilogue.residual ? { kind: 'input', index: 3 } : undefined, s, st);
     const bindings: GpuBinding[] = [{ kind: 'input', index: 0 }, { kind: 'input', index: 1 }, { kind: 'output', index: 0 }];
     const names = ['a', 'b', 'y'];
     if (useC) { bindings.push({ kind: 'input', index: 2 }); names.push('cIn'); }
@@ -46,7 +47,7 @@ export const gemmGpu: GpuKernel<GemmParams> = {
       // C broadcasts from the right against [M, N].
       const rowStride = cd.length === 2 && cd[0] !== 1 ? cd[1]! : 0;
       const colStride = cd.length >= 1 && cd[cd.length - 1] !== 1 ? 1 : 0;
-      cTerm = ` + ${f32(p.beta)} * cIn[row * ${s.u('cRowStep', rowStride)} + col * ${s.u('cColStep', colStride)}]`;
+      cTerm = ` + ${f32(p.beta)} * ${st.load(`cIn[row * ${s.u('cRowStep', rowStride)} + col * ${s.u('cColStep', colStride)}]`)}`;
     }
     const aIndex = p.transA ? `kIdx * ${s.u('m', p.m)} + row` : `row * ${s.u('k', p.k)} + kIdx`;
     // Constant transposed weights use the conv's K-major repack (one array for both tiers, uploaded once), so B's
@@ -57,11 +58,11 @@ export const gemmGpu: GpuKernel<GemmParams> = {
     const bIndex = p.transB && !repacked ? `col * ${s.u('k', p.k)} + kIdx` : `kIdx * ${s.u('n', p.n)} + col`;
     const dispatches = matmulDispatches({
       m: p.m, n: p.n, k: p.k, batches: 1,
-      declarations: `${declareBindings(bindings, names, names.map(() => 'f32'))}\n${ep.fn}`,
-      loadA: `a[${aIndex}]`,
-      loadB: `b[${bIndex}]`,
+      declarations: `${declareBindings(bindings, names, names.map(() => 'f32'), st)}\n${ep.fn}`,
+      loadA: st.load(`a[${aIndex}]`),
+      loadB: st.load(`b[${bIndex}]`),
       store: `let idx = row * ${s.u('n', p.n)} + col;
-      y[idx] = epilogue(${p.alpha === 1 ? 'v' : `${f32(p.alpha)} * v`}${cTerm}, col, idx);`,
+      y[idx] = ${st.store(`epilogue(${p.alpha === 1 ? 'v' : `${f32(p.alpha)} * v`}${cTerm}, col, idx)`)};`,
     }, bindings, { software: softwareAdapter ?? software, maxWorkgroupsPerDimension, shape: s });
     return { kind: 'dispatches', dispatches };
   },
@@ -69,7 +70,7 @@ export const gemmGpu: GpuKernel<GemmParams> = {
 
 /** MatMul with numpy broadcasting of the batch dims: one workgroup layer per output batch. */
 export const matMulGpu: GpuKernel<MatMulParams> = {
-  lower({ params: p, inputs, software, softwareAdapter, maxWorkgroupsPerDimension }) {
+  lower({ params: p, inputs, software, softwareAdapter, maxWorkgroupsPerDimension, storage: st = Storage.f32 }) {
     if (inputs[0]?.type !== 'float32' || inputs[1]?.type !== 'float32') return undefined;
     const batches = p.batchDims.reduce((x, d) => x * d, 1);
     const rank = p.batchDims.length;
@@ -81,7 +82,7 @@ export const matMulGpu: GpuKernel<MatMulParams> = {
     const bindings: GpuBinding[] = [{ kind: 'input', index: 0 }, { kind: 'input', index: 1 }, { kind: 'output', index: 0 }];
     const dispatches = matmulDispatches({
       m: p.m, n: p.n, k: p.k, batches,
-      declarations: `${declareBindings(bindings, ['a', 'b', 'y'], ['f32', 'f32', 'f32'])}
+      declarations: `${declareBindings(bindings, ['a', 'b', 'y'], ['f32', 'f32', 'f32'], st)}
 fn aBase(z: u32) -> u32 {
   var o = 0u;
 ${gatherOffset('z', p.batchDims, batchStrides(p.aBatchDims), 'o')}
@@ -93,9 +94,9 @@ ${gatherOffset('z', p.batchDims, batchStrides(p.bBatchDims), 'o')}
   return o * ${p.k * p.n}u;
 }`,
       columnSetup: 'let bOff = bBase(z);',
-      loadA: `a[aBase(z) + row * ${p.k}u + kIdx]`,
-      loadB: `b[bOff + kIdx * ${p.n}u + col]`,
-      store: `y[(z * ${p.m}u + row) * ${p.n}u + col] = v;`,
+      loadA: st.load(`a[aBase(z) + row * ${p.k}u + kIdx]`),
+      loadB: st.load(`b[bOff + kIdx * ${p.n}u + col]`),
+      store: `y[(z * ${p.m}u + row) * ${p.n}u + col] = ${st.store('v')};`,
     }, bindings, { software: softwareAdapter ?? software, maxWorkgroupsPerDimension });
     return { kind: 'dispatches', dispatches };
   },

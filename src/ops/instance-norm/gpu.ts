@@ -1,5 +1,6 @@
 import type { GpuKernel } from '../kernel/gpu-kernel.js';
 import type { ShapeValues } from '../kernel/shape-values.js';
+import { Storage } from '../kernel/storage.js';
 import { declareBindings, f32, grid } from '../kernel/wgsl.js';
 import type { InstanceNormParams } from './cpu.js';
 
@@ -12,12 +13,12 @@ const BLOCK = 32;
 
 const BINDINGS = [{ kind: 'input', index: 0 }, { kind: 'input', index: 1 }, { kind: 'input', index: 2 }, { kind: 'output', index: 0 }] as const;
 
-function epilogue(p: InstanceNormParams, s: ShapeValues): { gamma: string; beta: string; store: (v: string) => string } {
+function epilogue(p: InstanceNormParams, s: ShapeValues, st: Storage): { gamma: string; beta: string; store: (v: string) => string } {
   const a = p.affine === 'sample' ? 'o' : `(o % ${s.u('channels', p.channels)})`;
   return {
-    gamma: `gamma[${s.u('gammaOffset', p.gammaOffset)} + ${a}]`,
-    beta: `beta[${s.u('betaOffset', p.betaOffset)} + ${a}]`,
-    store: (v) => (p.relu ? `max(${v}, 0.0f)` : v),
+    gamma: st.load(`gamma[${s.u('gammaOffset', p.gammaOffset)} + ${a}]`),
+    beta: st.load(`beta[${s.u('betaOffset', p.betaOffset)} + ${a}]`),
+    store: (v) => st.store(p.relu ? `max(${v}, 0.0f)` : v),
   };
 }
 
@@ -27,15 +28,16 @@ function epilogue(p: InstanceNormParams, s: ShapeValues): { gamma: string; beta:
  * (software adapters, generic tier) a thread per plane with blocked sums.
  */
 export const instanceNormGpu: GpuKernel<InstanceNormParams> = {
-  lower({ params: p, inputs, maxWorkgroupsPerDimension, software, shape: s }) {
+  lower({ params: p, inputs, maxWorkgroupsPerDimension, software, shape: s, storage: st = Storage.f32 }) {
     if (inputs[0]?.type !== 'float32') return undefined;
     const planes = p.batch * p.channels;
     if (planes === 0 || p.plane === 0) return { kind: 'dispatches', dispatches: [] };
-    const decl = declareBindings(BINDINGS, ['x', 'gamma', 'beta', 'y'], ['f32', 'f32', 'f32', 'f32']);
+    const decl = declareBindings(BINDINGS, ['x', 'gamma', 'beta', 'y'], ['f32', 'f32', 'f32', 'f32'], st);
+    const x = (at: string): string => st.load(`x[${at}]`);
     const n = s.u('plane', p.plane);
     const count = s.f('planeF', p.plane);
     const eps = s.generic ? s.bits('epsilon', p.epsilon) : f32(p.epsilon);
-    const { gamma, beta, store } = epilogue(p, s);
+    const { gamma, beta, store } = epilogue(p, s, st);
     if (!software && !s.generic) {
       const g = grid(planes, 1, maxWorkgroupsPerDimension, s);
       const tree = `  workgroupBarrier();
@@ -51,19 +53,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (o >= ${s.u('planes', planes)}) { return; }
   let base = o * ${n};
   var acc = 0.0f;
-  for (var r = lid; r < ${n}; r += ${WORKGROUP}u) { acc += x[base + r]; }
+  for (var r = lid; r < ${n}; r += ${WORKGROUP}u) { acc += ${x('base + r')}; }
   partial[lid] = acc;
 ${tree}
   let mean = partial[0] / ${count};
   workgroupBarrier();
   acc = 0.0f;
-  for (var r = lid; r < ${n}; r += ${WORKGROUP}u) { let d = x[base + r] - mean; acc += d * d; }
+  for (var r = lid; r < ${n}; r += ${WORKGROUP}u) { let d = ${x('base + r')} - mean; acc += d * d; }
   partial[lid] = acc;
 ${tree}
   let inv = 1.0f / sqrt(partial[0] / ${count} + ${eps});
   let gm = ${gamma};
   let bt = ${beta};
-  for (var r = lid; r < ${n}; r += ${WORKGROUP}u) { y[base + r] = ${store('gm * ((x[base + r] - mean) * inv) + bt')}; }
+  for (var r = lid; r < ${n}; r += ${WORKGROUP}u) { y[base + r] = ${store(`gm * ((${x('base + r')} - mean) * inv) + bt`)}; }
 }
 `;
       return { kind: 'dispatches', dispatches: [s.finish({ shader, bindings: BINDINGS, workgroups: g.workgroups })] };
@@ -83,13 +85,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (o >= ${s.u('planes', planes)}) { return; }
   let base = o * ${n};
   var acc = 0.0f;
-${blocked('part += x[base + r];')}
+${blocked(`part += ${x('base + r')};`)}
   let mean = acc / ${count};
-${blocked('let d = x[base + r] - mean; part += d * d;')}
+${blocked(`let d = ${x('base + r')} - mean; part += d * d;`)}
   let inv = 1.0f / sqrt(acc / ${count} + ${eps});
   let gm = ${gamma};
   let bt = ${beta};
-  for (var r = 0u; r < ${n}; r++) { y[base + r] = ${store('gm * ((x[base + r] - mean) * inv) + bt')}; }
+  for (var r = 0u; r < ${n}; r++) { y[base + r] = ${store(`gm * ((${x('base + r')} - mean) * inv) + bt`)}; }
 }
 `;
     return { kind: 'dispatches', dispatches: [s.finish({ shader, bindings: BINDINGS, workgroups: g.workgroups })] };

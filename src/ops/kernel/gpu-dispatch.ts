@@ -4,8 +4,12 @@
 export type GpuBinding =
   | { readonly kind: 'input'; readonly index: number }
   | { readonly kind: 'output'; readonly index: number }
-  /** Kernel-private constant data (repacked weights, PRelu slopes, gather indices), uploaded once per plan. */
-  | { readonly kind: 'data'; readonly data: Float32Array | Int32Array | Uint32Array }
+  /**
+   * Kernel-private constant data (repacked weights, PRelu slopes, gather indices), uploaded once per plan. Float data
+   * is stored as the plan's storage scalar (see Storage), unless `exact`: kept float32 (interpolation weights, which
+   * belong to the op's arithmetic rather than to the model's values).
+   */
+  | { readonly kind: 'data'; readonly data: Float32Array | Int32Array | Uint32Array; readonly exact?: boolean }
   /**
    * Read-write working memory of at least `bytes`, valid only within the step's own dispatches (split-K partial
    * sums): the plan backs every scratch binding with one shared buffer, since steps run one after another.

@@ -2,6 +2,7 @@ import type { Node, TensorData } from '../../core/ir.js';
 import type { GpuDispatch } from './gpu-dispatch.js';
 import type { ShapeValues } from './shape-values.js';
 import type { ValueType } from './op-module.js';
+import type { Storage } from './storage.js';
 
 /**
  * The contract between an op's WGSL kernel and the WebGPU plan. A kernel lowers one resolved step (the same
@@ -36,6 +37,11 @@ export interface GpuLowerContext<P> {
   readonly softwareAdapter?: boolean;
   /** How the layer's numbers are written into the WGSL: literals, or uniform fields (the generic tier). */
   readonly shape: ShapeValues;
+  /**
+   * What float32 values are stored as in the plan's buffers (undefined: f32). Kernels declare their float bindings
+   * and convert their loads and stores through it; a kernel that cannot returns undefined for f16.
+   */
+  readonly storage?: Storage;
 }
 
 /** The WGSL lowering of an op module's op types (paired with the module in its family's index). */

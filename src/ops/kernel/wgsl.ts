@@ -1,6 +1,7 @@
 import type { DataType } from '../../core/ir.js';
 import type { GpuDispatch, GpuBinding } from './gpu-dispatch.js';
 import { ShapeValues } from './shape-values.js';
+import { Storage } from './storage.js';
 
 /** Threads per workgroup of the one-thread-per-element kernels. */
 export const ELEMENTWISE_WORKGROUP = 128;
@@ -22,11 +23,16 @@ export function f32(x: number): string {
  */
 const SPECIAL_FLOATS = 'var<private> NAN_BITS: u32 = 0x7fc00000u;\nvar<private> NEG_INF_BITS: u32 = 0xff800000u;';
 
-/** WGSL declarations of a dispatch's bindings: `names[i]` read-only (inputs, data) or read_write (outputs, scratch). */
-export function declareBindings(bindings: readonly GpuBinding[], names: readonly string[], elements: readonly string[]): string {
+/**
+ * WGSL declarations of a dispatch's bindings: `names[i]` read-only (inputs, data) or read_write (outputs, scratch).
+ * Float elements ('f32', 'vec4<f32>') are declared as `storage` stores them, except scratch and exact data, which
+ * the plan keeps in float32 whatever its storage.
+ */
+export function declareBindings(bindings: readonly GpuBinding[], names: readonly string[], elements: readonly string[], storage = Storage.f32): string {
   return SPECIAL_FLOATS + '\n' + bindings.map((b, i) => {
     const access = b.kind === 'output' || b.kind === 'scratch' ? 'read_write' : 'read';
-    return `@group(0) @binding(${i}) var<storage, ${access}> ${names[i]}: array<${elements[i]}>;`;
+    const element = b.kind === 'scratch' || (b.kind === 'data' && b.exact === true) ? elements[i]! : storage.element(elements[i]!);
+    return `@group(0) @binding(${i}) var<storage, ${access}> ${names[i]}: array<${element}>;`;
   }).join('\n');
 }
 
@@ -46,12 +52,12 @@ export function grid(count: number, perGroup: number, maxPerDim: number, shape =
 
 /**
  * A one-thread-per-element kernel over `count` outputs; `body` sees `i: u32` and returns early past the end.
- * `shape` is the set the body's numbers came from (it is finished here).
+ * `shape` is the set the body's numbers came from (it is finished here); `storage` declares the float bindings.
  */
 export function elementwiseDispatch(count: number, maxPerDim: number, bindings: readonly GpuBinding[], names: readonly string[],
-  elements: readonly string[], body: string, helpers = '', shape = ShapeValues.literal()): GpuDispatch {
+  elements: readonly string[], body: string, helpers = '', shape = ShapeValues.literal(), storage = Storage.f32): GpuDispatch {
   const g = grid(count, ELEMENTWISE_WORKGROUP, maxPerDim, shape);
-  const shader = `${declareBindings(bindings, names, elements)}
+  const shader = `${declareBindings(bindings, names, elements, storage)}
 ${helpers}
 @compute @workgroup_size(${ELEMENTWISE_WORKGROUP})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {

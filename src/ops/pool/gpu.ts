@@ -1,5 +1,6 @@
 import type { GpuKernel } from '../kernel/gpu-kernel.js';
 import type { PoolParams } from './cpu.js';
+import { Storage } from '../kernel/storage.js';
 import { declareBindings, grid } from '../kernel/wgsl.js';
 
 const WORKGROUP = 128;
@@ -9,13 +10,13 @@ const WORKGROUP = 128;
  * workgroup per plane with a tree reduction instead, so one thread does not walk the whole plane.
  */
 export const poolGpu: GpuKernel<PoolParams> = {
-  lower({ params: p, inputs, maxWorkgroupsPerDimension, shape: s }) {
+  lower({ params: p, inputs, maxWorkgroupsPerDimension, shape: s, storage: st = Storage.f32 }) {
     if (inputs[0]?.type !== 'float32') return undefined;
     const [n, c, h, w] = p.inDims;
     const [, , ho, wo] = p.outDims;
     const isMax = p.kind === 'max';
     const bindings = [{ kind: 'input', index: 0 }, { kind: 'output', index: 0 }] as const;
-    const decl = `${declareBindings(bindings, ['x', 'y'], ['f32', 'f32'])}\nfn isNan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }`;
+    const decl = `${declareBindings(bindings, ['x', 'y'], ['f32', 'f32'], st)}\nfn isNan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }`;
     // NaN propagates as in the reference, tested by its bits: SwiftShader folds v != v to false.
     const maxOp = 'select(select(max(acc, v), v, isNan(v)), acc, isNan(acc))';
     const combineOp = isMax ? maxOp : 'acc + v';
@@ -32,14 +33,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (plane >= ${s.u('planes', planes)}) { return; }
   let base = plane * ${s.u('plane', h * w)};
   var acc = ${initValue};
-  for (var j = lid; j < ${s.u('plane', h * w)}; j += ${WORKGROUP}u) { let v = x[base + j]; acc = ${combineOp}; }
+  for (var j = lid; j < ${s.u('plane', h * w)}; j += ${WORKGROUP}u) { let v = ${st.load('x[base + j]')}; acc = ${combineOp}; }
   partial[lid] = acc;
   workgroupBarrier();
   for (var s = ${WORKGROUP / 2}u; s > 0u; s >>= 1u) {
     if (lid < s) { let v = partial[lid + s]; acc = partial[lid]; partial[lid] = ${combineOp}; }
     workgroupBarrier();
   }
-  if (lid == 0u) { y[plane] = ${isMax ? 'partial[0]' : `partial[0] / ${s.f('plane', h * w)}`}; }
+  if (lid == 0u) { y[plane] = ${st.store(isMax ? 'partial[0]' : `partial[0] / ${s.f('plane', h * w)}`)}; }
 }
 `;
       return { kind: 'dispatches', dispatches: [s.finish({ shader, bindings, workgroups: g.workgroups })] };
@@ -60,13 +61,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       const mode = s.u('poolMode', isMax ? 0 : p.countIncludePad ? 2 : 1);
       init = `select(0.0f, bitcast<f32>(NEG_INF_BITS), ${mode} == 0u)`;
       combine = `select(acc + v, ${maxOp}, ${mode} == 0u)`;
-      finish = `if (${mode} == 0u) { y[i] = acc; return; }
+      finish = `if (${mode} == 0u) { y[i] = ${st.store('acc')}; return; }
   let d = select(f32(count), ${paddedWindow()}, ${mode} == 2u);
-  y[i] = select(0.0f, acc / d, d > 0.0f);`;
+  y[i] = ${st.store('select(0.0f, acc / d, d > 0.0f)')};`;
     } else {
       init = initValue;
       combine = combineOp;
-      finish = isMax ? 'y[i] = acc;' : `let d = ${p.countIncludePad ? paddedWindow() : 'f32(count)'};\n  y[i] = select(0.0f, acc / d, d > 0.0f);`;
+      finish = isMax ? `y[i] = ${st.store('acc')};` : `let d = ${p.countIncludePad ? paddedWindow() : 'f32(count)'};\n  y[i] = ${st.store('select(0.0f, acc / d, d > 0.0f)')};`;
     }
     const shader = `${decl}
 @compute @workgroup_size(${WORKGROUP})
@@ -87,7 +88,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var kx = 0; kx < ${s.i('kernelW', kw)}; kx++) {
       let ix = x0 + kx * ${s.i('dilX', dw)};
       if (ix < 0 || ix >= ${s.i('inW', w)}) { continue; }
-      let v = x[base + u32(iy) * ${s.u('inW', w)} + u32(ix)];
+      let v = ${st.load(`x[base + u32(iy) * ${s.u('inW', w)} + u32(ix)]`)};
       acc = ${combine};
       count++;
     }

@@ -1,6 +1,7 @@
 import type { GpuKernel } from '../kernel/gpu-kernel.js';
 import type { ShapeValues } from '../kernel/shape-values.js';
 import type { AxisGroup, ReduceKind, ReduceParams } from './cpu.js';
+import { Storage } from '../kernel/storage.js';
 import { declareBindings, grid } from '../kernel/wgsl.js';
 
 /** Threads of the workgroup-per-output variant. */
@@ -73,18 +74,18 @@ function groupOffset(index: string, gs: readonly AxisGroup[], target: string, pr
  * LogSumExp takes the maximum first and sums exp(v − max), as the reference does.
  */
 export const reduceGpu: GpuKernel<ReduceParams> = {
-  lower({ params: p, inputs, outputs, maxWorkgroupsPerDimension, software, shape: s }) {
+  lower({ params: p, inputs, outputs, maxWorkgroupsPerDimension, software, shape: s, storage: st = Storage.f32 }) {
     if (inputs[0]?.type !== 'float32') return undefined;
     const outCount = outputs[0]!.dims.reduce((a, d) => a * d, 1);
     if (outCount === 0) return { kind: 'dispatches', dispatches: [] };
     // An empty reduction yields each kind's identity (or NaN for a mean): the CPU reference says it exactly.
     if (p.count === 0) return undefined;
     const bindings = [{ kind: 'input', index: 0 }, { kind: 'output', index: 0 }] as const;
-    const decl = declareBindings(bindings, ['x', 'y'], ['f32', 'f32']);
+    const decl = declareBindings(bindings, ['x', 'y'], ['f32', 'f32'], st);
     const k = p.kind;
     const n = s.u('count', p.count);
     const base = `  var base = 0u;\n${groupOffset('o', p.kept, 'base', 'kept', s)}`;
-    const at = (r: string): string => (p.reduced.length === 0 ? 'x[base]' : `x[base + offsetOf(${r})]`);
+    const at = (r: string): string => st.load(p.reduced.length === 0 ? 'x[base]' : `x[base + offsetOf(${r})]`);
     const offsetOf = p.reduced.length === 0 ? '' : `fn offsetOf(r: u32) -> u32 {
   var off = 0u;
 ${groupOffset('r', p.reduced, 'off', 'red', s)}
@@ -119,7 +120,7 @@ ${base}
 ${maxPass}  ${k === 'LogSumExp' ? '' : 'var '}acc = ${identity(k)};
   for (var r = lid; r < ${n}; r += ${WORKGROUP}u) { let v = ${at('r')}; acc = ${combine(k, 'acc', mapped(k))}; }
 ${tree((a, b) => combine(k, a, b))}
-  if (lid == 0u) { let total = partial[0]; y[o] = ${finalValue(k, 'total', s, p.count)}; }
+  if (lid == 0u) { let total = partial[0]; y[o] = ${st.store(finalValue(k, 'total', s, p.count))}; }
 }
 `;
       return { kind: 'dispatches', dispatches: [s.finish({ shader, bindings, workgroups: g.workgroups })] };
@@ -146,7 +147,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (o >= ${s.u('outCount', outCount)}) { return; }
 ${base}
 ${maxPass}${loop}
-  y[o] = ${finalValue(k, 'acc', s, p.count)};
+  y[o] = ${st.store(finalValue(k, 'acc', s, p.count))};
 }
 `;
     return { kind: 'dispatches', dispatches: [s.finish({ shader, bindings, workgroups: g.workgroups })] };

@@ -1,5 +1,6 @@
 import type { GpuKernel } from '../kernel/gpu-kernel.js';
 import { nearestIndex, sourceCoordinate, type ResizeParams } from './cpu.js';
+import { Storage } from '../kernel/storage.js';
 import { declareBindings, grid, strides } from '../kernel/wgsl.js';
 
 const WORKGROUP = 128;
@@ -10,7 +11,7 @@ const WORKGROUP = 128;
  * only gathers. This keeps the rounding rules (nearest_mode, coordinate modes) in exactly one place.
  */
 export const resizeGpu: GpuKernel<ResizeParams> = {
-  lower({ params: p, inputs, maxWorkgroupsPerDimension, shape: s }) {
+  lower({ params: p, inputs, maxWorkgroupsPerDimension, shape: s, storage: st = Storage.f32 }) {
     if (inputs[0]?.type !== 'float32') return undefined;
     const rank = p.inDims.length;
     const total = p.outDims.reduce((a, d) => a * d, 1);
@@ -29,7 +30,7 @@ export const resizeGpu: GpuKernel<ResizeParams> = {
       const table = Uint32Array.from(parts);
       const sum = p.outDims.map((d, a) => `table[${s.u(`table${a}`, offsets[a]!)} + (i / ${s.u(`over${a}`, outStrides[a]!)}) % ${s.u(`dim${a}`, d)}]`).join(' + ');
       const all = [...bindings, { kind: 'data' as const, data: table }];
-      const shader = `${declareBindings(all, ['x', 'y', 'table'], ['f32', 'f32', 'u32'])}
+      const shader = `${declareBindings(all, ['x', 'y', 'table'], ['f32', 'f32', 'u32'], st)}
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = ${g.flatGroup} * ${WORKGROUP}u + lid;
@@ -58,8 +59,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     const tx = taps(rank - 1, wo, w);
     const index = Uint32Array.from([...ty.idx, ...tx.idx]);
     const frac = Float32Array.from([...ty.frac, ...tx.frac]);
-    const all = [...bindings, { kind: 'data' as const, data: index }, { kind: 'data' as const, data: frac }];
-    const shader = `${declareBindings(all, ['x', 'y', 'idx', 'frac'], ['f32', 'f32', 'u32', 'f32'])}
+    // The interpolation weights stay float32: they are the op's arithmetic, not the model's values.
+    const all = [...bindings, { kind: 'data' as const, data: index }, { kind: 'data' as const, data: frac, exact: true }];
+    const shader = `${declareBindings(all, ['x', 'y', 'idx', 'frac'], ['f32', 'f32', 'u32', 'f32'], st)}
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = ${g.flatGroup} * ${WORKGROUP}u + lid;
@@ -73,9 +75,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let c1 = idx[${s.u('twiceOutH', 2 * ho)} + 2u * ox + 1u];
   let fy = frac[oy];
   let fx = frac[${s.u('outH', ho)} + ox];
-  let top = x[r0 + c0] * (1.0f - fx) + x[r0 + c1] * fx;
-  let bottom = x[r1 + c0] * (1.0f - fx) + x[r1 + c1] * fx;
-  y[i] = top * (1.0f - fy) + bottom * fy;
+  let top = ${st.load('x[r0 + c0]')} * (1.0f - fx) + ${st.load('x[r0 + c1]')} * fx;
+  let bottom = ${st.load('x[r1 + c0]')} * (1.0f - fx) + ${st.load('x[r1 + c1]')} * fx;
+  y[i] = ${st.store('top * (1.0f - fy) + bottom * fy')};
 }
 `;
     return { kind: 'dispatches', dispatches: [s.finish({ shader, bindings: all, workgroups: g.workgroups })] };

@@ -1,11 +1,13 @@
 import type { GpuKernel } from '../kernel/gpu-kernel.js';
+import { Storage } from '../kernel/storage.js';
 import type { SliceParams } from './cpu.js';
 import { elementwiseDispatch, strides, wordType } from '../kernel/wgsl.js';
 
 /** Slice (any steps, negative included) of a 32-bit element type: out[i] = in[base + Σ coord·step·stride]. */
 export const sliceGpu: GpuKernel<SliceParams> = {
-  lower({ params, inputs, maxWorkgroupsPerDimension }) {
-    const t = inputs[0] && wordType(inputs[0].type);
+  lower({ params, inputs, maxWorkgroupsPerDimension, storage: st = Storage.f32 }) {
+    const word = inputs[0] && wordType(inputs[0].type);
+    const t = word && st.element(word);
     if (!t) return undefined;
     const inStrides = strides(params.inDims);
     const outStrides = strides(params.outDims);

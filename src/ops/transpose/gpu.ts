@@ -1,11 +1,13 @@
 import type { GpuKernel } from '../kernel/gpu-kernel.js';
+import { Storage } from '../kernel/storage.js';
 import type { TransposeParams } from './cpu.js';
 import { elementwiseDispatch, gatherOffset, strides, wordType } from '../kernel/wgsl.js';
 
 /** Transpose of any 32-bit element type: each output element gathers from the permuted input offset. */
 export const transposeGpu: GpuKernel<TransposeParams> = {
-  lower({ params, inputs, maxWorkgroupsPerDimension, shape }) {
-    const t = inputs[0] && wordType(inputs[0].type);
+  lower({ params, inputs, maxWorkgroupsPerDimension, shape, storage: st = Storage.f32 }) {
+    const word = inputs[0] && wordType(inputs[0].type);
+    const t = word && st.element(word);
     if (!t) return undefined;
     const inStrides = strides(params.inDims);
     const step = params.perm.map((p) => inStrides[p]!);

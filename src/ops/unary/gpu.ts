@@ -1,14 +1,15 @@
 import type { GpuKernel } from '../kernel/gpu-kernel.js';
 import type { UnaryParams } from './cpu.js';
+import { Storage } from '../kernel/storage.js';
 import { elementwiseDispatch, f32 } from '../kernel/wgsl.js';
 
 /** Element-wise activations on float32, one thread per element. */
 export const unaryGpu: GpuKernel<UnaryParams> = {
-  lower({ params, inputs, outputs, maxWorkgroupsPerDimension, shape }) {
+  lower({ params, inputs, outputs, maxWorkgroupsPerDimension, shape, storage: st = Storage.f32 }) {
     if (inputs[0]?.type !== 'float32') return undefined;
     const count = outputs[0]!.dims.reduce((a, d) => a * d, 1);
     const d = elementwiseDispatch(count, maxWorkgroupsPerDimension, [{ kind: 'input', index: 0 }, { kind: 'output', index: 0 }],
-      ['x', 'y'], ['f32', 'f32'], `  y[i] = ${unaryExpression(params, 'x[i]')};`, '', shape);
+      ['x', 'y'], ['f32', 'f32'], `  y[i] = ${st.store(unaryExpression(params, st.load('x[i]')))};`, '', shape, st);
     return { kind: 'dispatches', dispatches: [d] };
   },
 };

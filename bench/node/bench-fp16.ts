@@ -1,0 +1,90 @@
+/**
+ * `npx tsx bench/node/bench-fp16.ts [--models-dir DIR] [--replicas DIR] [--runs N] [--warmup N] [--json FILE]`: the
+ * WebGPU fp16 path (precision 'fp16') against fp32 on the same adapter, per model: warm latency of both (interleaved
+ * rounds, specialised kernels, one process), their ratio fp32/fp16 (issue 14's target: ≥ 1.6), bytes uploaded at each
+ * precision, and the max relative error of fp16 against fp32 (the CPU emulation's bound: tests/webgpu/fp16-bounds.ts).
+ * On an adapter without shader-f16 (SwiftShader) it says so and measures nothing: "not measured".
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { acquireDevice } from '../../src/backends/webgpu/device.js';
+import { InferenceSession } from '../../src/session/session.js';
+import type { TensorData } from '../../src/core/ir.js';
+import { Prng } from '../../models/forge/prng.js';
+import { BENCH_MODELS, REPLICA_BENCH_MODELS, type BenchModel } from './bench-models.js';
+import { modelPlanStats } from './bench-plan-stats.js';
+import { formatMs, measureInterleaved } from './bench-util.js';
+import { maxRelativeError } from './fp16-emulation.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+/** One model's fp32 and fp16 numbers on one adapter. */
+export interface Fp16BenchRow {
+  readonly model: string;
+  readonly fp32_ms: number;
+  readonly fp16_ms: number;
+  /** fp32 median over fp16 median: above 1 when fp16 is faster. */
+  readonly speedup: number;
+  readonly upload_mib: { readonly fp32: number; readonly fp16: number };
+  /** Worst output's max |fp16 − fp32| / max |fp32|. */
+  readonly relative_error: number;
+}
+
+function seeded(dims: readonly number[], seed: number): TensorData {
+  const prng = new Prng(seed);
+  const data = new Float32Array(dims.reduce((a, d) => a * d, 1));
+  for (let i = 0; i < data.length; i++) data[i] = 2 * prng.uniform() - 1;
+  return { type: 'float32', dims: [...dims], data };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      'models-dir': { type: 'string', default: resolve(HERE, '../../../shared/models') }, replicas: { type: 'string' },
+      runs: { type: 'string', default: '10' }, warmup: { type: 'string', default: '2' }, json: { type: 'string' },
+    },
+  });
+  const gpu = await acquireDevice({ allowSoftwareAdapter: true });
+  const keepAlive = setInterval(() => {}, 1000);
+  try {
+    console.log(`fp16 against fp32 on ${gpu.description}`);
+    if (!gpu.hasShaderF16) {
+      console.log('not measured: the adapter has no shader-f16 (precision \'fp16\' is refused there)');
+      return;
+    }
+    const models: [BenchModel, string][] = [
+      ...BENCH_MODELS.map((m): [BenchModel, string] => [m, join(values['models-dir'], m.file)]),
+      ...(values.replicas ? REPLICA_BENCH_MODELS.map((m): [BenchModel, string] => [m, join(values.replicas!, m.file)]) : []),
+    ].filter(([, f]) => existsSync(f));
+    const rows: Fp16BenchRow[] = [];
+    for (const [model, file] of models) {
+      const bytes = new Uint8Array(readFileSync(file));
+      const wide = await InferenceSession.create(bytes, { backend: 'webgpu', webgpu: { device: gpu.device } });
+      const half = await InferenceSession.create(bytes, { backend: 'webgpu', webgpu: { device: gpu.device, precision: 'fp16' } });
+      const feeds = { [model.input]: seeded(model.dims, 5) };
+      const [w, h] = [await wide.run(feeds), await half.run(feeds)];
+      await Promise.all([wide.specialized(), half.specialized()]);
+      const [tw, th] = await measureInterleaved([async () => { await wide.run(feeds); }, async () => { await half.run(feeds); }], Number(values.warmup), Number(values.runs));
+      const relative = Math.max(...wide.outputNames.map((n) => maxRelativeError(h[n]!, w[n]!)));
+      const stats = modelPlanStats(bytes, model, false);
+      rows.push({
+        model: model.name, fp32_ms: tw!.median, fp16_ms: th!.median, speedup: tw!.median / th!.median,
+        upload_mib: { fp32: stats.uploadedBytes / 2 ** 20, fp16: stats.fp16.uploadedBytes / 2 ** 20 }, relative_error: relative,
+      });
+      await wide.release();
+      await half.release();
+    }
+    console.log(`${'model'.padEnd(16)} ${'fp32'.padStart(9)} ${'fp16'.padStart(9)} ${'fp32/fp16'.padStart(9)} ${'upload MiB fp32/fp16'.padStart(21)} ${'rel err'.padStart(8)}`);
+    for (const r of rows) {
+      console.log(`${r.model.padEnd(16)} ${formatMs(r.fp32_ms).padStart(9)} ${formatMs(r.fp16_ms).padStart(9)} ${r.speedup.toFixed(2).padStart(9)} ${`${r.upload_mib.fp32.toFixed(1)}/${r.upload_mib.fp16.toFixed(1)}`.padStart(21)} ${r.relative_error.toExponential(1).padStart(8)}`);
+    }
+    if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: gpu.description, rows }, null, 2));
+  } finally {
+    clearInterval(keepAlive);
+    gpu.release();
+  }
+}
+
+main().catch((error: unknown) => { console.error(error); process.exitCode = 1; });
