@@ -1,4 +1,4 @@
-import type { ConvParams } from './params.js';
+import { nchwStoreStrides, type ConvParams } from './params.js';
 import { epilogueWgsl } from '../epilogue/gpu.js';
 import type { GpuBinding, GpuDispatch } from '../kernel/gpu-dispatch.js';
 import type { GpuKernel } from '../kernel/gpu-kernel.js';
@@ -45,6 +45,17 @@ export const convGpu: GpuKernel<ConvParams> = {
   },
 };
 
+/**
+ * `let at = …;`: where output element (image `b`, channel `ch`, pixel `pixel`) goes, by the conv's store strides;
+ * nothing for NCHW in specialised kernels, which store at `idx` itself. Generic kernels always take this form (NCHW strides when none are set), so layers with and without a fused
+ * Transpose share their pipelines.
+ */
+function storeIndex(p: ConvParams, s: ShapeValues, b: string, pixel: string): string {
+  if (!p.storeStrides && !s.generic) return '';
+  const st = p.storeStrides ?? nchwStoreStrides(p);
+  return `\n      let at = ${b} * ${s.u('storeBatch', st.batch)} + ch * ${s.u('storeChannel', st.channel)} + (${pixel}) * ${s.u('storePixel', st.pixel)};`;
+}
+
 type Extra = readonly { readonly binding: GpuBinding; readonly name: string; readonly element?: string }[];
 
 /** The conv's bindings: x, the weights (the ONNX input, or `weights` in its place), y, then `extra`. */
@@ -79,15 +90,15 @@ function gemmConv(p: ConvParams, extra: Extra, epilogueFn: string, options: { so
   // With whole vec4 of pixels per image, four adjacent columns are four adjacent outputs: one vec4 store. The
   // output is then declared as vec4 (two writable views of one buffer may not share a dispatch); edge and split-K
   // stores write single components.
-  const vecOut = !software && !s.generic && hw % 4 === 0;
+  const vecOut = !software && !s.generic && hw % 4 === 0 && !p.storeStrides;
   const { bindings, decl } = bindingsOf([...extra, ...table], weights, vecOut ? 'vec4<f32>' : 'f32');
   // The GEMM's N axis runs over batch × output pixels; z over groups.
   const cols = n * hw;
   const outIndex = `let ch = z * ${s.u('groupOut', mg)} + row;
       let b = col / ${s.u('outPlane', hw)};
       let idx = (b * ${s.u('outC', m)} + ch) * ${s.u('outPlane', hw)} + col % ${s.u('outPlane', hw)};`;
-  const store = `${outIndex}
-      y[${vecOut ? 'idx / 4u][idx % 4u' : 'idx'}] = epilogue(v, ch, idx);`;
+  const store = `${outIndex}${storeIndex(p, s, 'b', 'col % ' + s.u('outPlane', hw))}
+      y[${vecOut ? 'idx / 4u][idx % 4u' : p.storeStrides || s.generic ? 'at' : 'idx'}] = epilogue(v, ch, idx);`;
   const store4 = vecOut ? `${outIndex}
       y[idx / 4u] = vec4<f32>(epilogue(v4.x, ch, idx), epilogue(v4.y, ch, idx + 1u), epilogue(v4.z, ch, idx + 2u), epilogue(v4.w, ch, idx + 3u));` : undefined;
   const vecDecls: string[] = [];
@@ -161,7 +172,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       acc += x[xBase + u32(iy) * ${s.u('inW', w)} + u32(ix)] * w[wBase + u32(ky * ${s.i('kernelW', kw)} + kx)];
     }
   }
-  y[i] = epilogue(acc, ch, i);
+  y[${p.storeStrides ? `plane / ${s.u('channels', c)} * ${s.u('storeBatch', p.storeStrides.batch)} + ch * ${s.u('storeChannel', p.storeStrides.channel)} + (i % ${s.u('outPlane', ho * wo)}) * ${s.u('storePixel', p.storeStrides.pixel)}` : 'i'}] = epilogue(acc, ch, i);
 }
 `;
   return s.finish({ shader, bindings, workgroups: g.workgroups });

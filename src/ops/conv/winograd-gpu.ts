@@ -115,6 +115,7 @@ function weightTransform(p: ConvParams, kMajor: boolean): string {
 /** Y = Aᵀ M A of output channel `oc`'s tile `tile`, each of the ≤ 4 in-range pixels through the epilogue. */
 function outputTransform(p: ConvParams, tilesX: number, tilesPerImage: number): string {
   const [, oc, ho, wo] = p.outDims;
+  const st = p.storeStrides;
   return `fn storeTile(m: array<f32, 16>, oc: u32, tile: u32) {
   var t: array<f32, 8>;
   for (var q = 0; q < 4; q++) {
@@ -134,8 +135,9 @@ function outputTransform(p: ConvParams, tilesX: number, tilesPerImage: number): 
     let c = t[r * 4u + 2u];
     let d = t[r * 4u + 3u];
     let i0 = row + ox0;
-    y[i0] = epilogue(a + b + c, oc, i0);
-    if (ox0 + 1u < ${wo}u) { y[i0 + 1u] = epilogue(b - c - d, oc, i0 + 1u); }
+    let at = ${st ? `img * ${st.batch}u + oc * ${st.channel}u + (oy * ${wo}u + ox0) * ${st.pixel}u` : 'i0'};
+    y[at] = epilogue(a + b + c, oc, i0);
+    if (ox0 + 1u < ${wo}u) { y[at + ${st?.pixel ?? 1}u] = epilogue(b - c - d, oc, i0 + 1u); }
   }
 }`;
 }
