@@ -4,7 +4,8 @@ import type { GpuBinding, GpuDispatch } from '../kernel/gpu-dispatch.js';
 import type { GpuKernel } from '../kernel/gpu-kernel.js';
 import type { ShapeValues } from '../kernel/shape-values.js';
 import { matmulDispatches, type TiledMatmulSpec } from '../tiled-gemm/gpu.js';
-import { im2colTable, kMajorWeights } from './weight-repack.js';
+import type { TensorData } from '../../core/ir.js';
+import { im2colTable, kMajorBinding } from './weight-repack.js';
 import { gatherHelper, gatherKind, loadExpression, tileSetup, windowSetup } from './gpu-gather.js';
 import { declareBindings, grid } from '../kernel/wgsl.js';
 import { winogradFits } from './winograd.js';
@@ -29,8 +30,8 @@ export const convGpu: GpuKernel<ConvParams> = {
     // Winograd F(2×2, 3×3) for the stride-1 3×3 layers (winograd.ts states the rule); the generic tier keeps the
     // direct kernel its layers share.
     if (!shape.generic && winogradFits(p)) {
-      const w = constants[1]?.data instanceof Float32Array ? constants[1].data : undefined;
-      const repacked = w ? kMajorWeights(w, 1, p.outDims[1], p.inDims[1], 9) : undefined;
+      const w = constants[1]?.type === 'float32' ? constants[1] : undefined;
+      const repacked = w ? kMajorBinding(w, 1, p.outDims[1], p.inDims[1], 9) : undefined;
       return { kind: 'dispatches', dispatches: [winogradConv(p, ep, { software, maxWorkgroupsPerDimension, kMajorWeights: repacked })] };
     }
     const [, c, , ] = p.inDims;
@@ -40,7 +41,7 @@ export const convGpu: GpuKernel<ConvParams> = {
     const dispatches = depthwise
       ? [depthwiseConv(p, ep.bindings, ep.fn, maxWorkgroupsPerDimension, shape)]
       : gemmConv(p, p.padValues ? [...ep.bindings, { binding: { kind: 'data', data: p.padValues }, name: 'padv' }] : ep.bindings, ep.fn, { software: softwareAdapter ?? software, maxWorkgroupsPerDimension, shape },
-        constants[1]?.data instanceof Float32Array ? constants[1].data : undefined);
+        constants[1]?.type === 'float32' ? constants[1] : undefined);
     return { kind: 'dispatches', dispatches };
   },
 };
@@ -66,7 +67,7 @@ function bindingsOf(extra: Extra, weights?: GpuBinding, outElement = 'f32'): { b
 }
 
 function gemmConv(p: ConvParams, extra: Extra, epilogueFn: string, options: { software: boolean; maxWorkgroupsPerDimension: number; shape: ShapeValues },
-  constWeights: Float32Array | undefined): GpuDispatch[] {
+  constWeights: TensorData | undefined): GpuDispatch[] {
   const { software, shape: s } = options;
   const [n, c, h, w] = p.inDims;
   const [, m, ho, wo] = p.outDims;
@@ -80,7 +81,7 @@ function gemmConv(p: ConvParams, extra: Extra, epilogueFn: string, options: { so
   // Constant weights are repacked once at load to K-major order (see kMajorWeights); the ONNX layout is the
   // fallback for weights computed at run time.
   const kMajor = constWeights !== undefined;
-  const weights: GpuBinding | undefined = kMajor ? { kind: 'data', data: kMajorWeights(constWeights, p.group, mg, cg, kh * kw) } : undefined;
+  const weights: GpuBinding | undefined = kMajor ? kMajorBinding(constWeights, p.group, mg, cg, kh * kw) : undefined;
   // Generic kernels take every conv through the windowed form, so 1×1 and k×k layers share one pipeline.
   const pointwise = !s.generic && kh === 1 && kw === 1 && sh === 1 && sw === 1 && pt + pl + pb + pr === 0;
   // The direct kernel has no K tiles, so it gathers with the mask or by division.

@@ -152,10 +152,10 @@ export function winogradConv(
     readonly software: boolean;
     readonly maxWorkgroupsPerDimension: number;
     /**
-     * The constant weights as the GEMM kernels repack them (kMajorWeights): bound instead of the ONNX input, so the
+     * The constant weights as the GEMM kernels repack them (kMajorBinding): bound instead of the ONNX input, so the
      * tiers share one uploaded copy.
      */
-    readonly kMajorWeights?: Float32Array;
+    readonly kMajorWeights?: GpuBinding;
   },
 ): GpuDispatch {
   const [n, c] = p.inDims;
@@ -165,7 +165,7 @@ export function winogradConv(
   const tilesPerImage = Math.ceil(ho / 2) * tilesX;
   const tiles = n * tilesPerImage;
   const extra = [...epilogue.bindings, ...(p.padValues ? [{ binding: { kind: 'data', data: p.padValues } as GpuBinding, name: 'padv' }] : [])];
-  const weights: GpuBinding = options.kMajorWeights ? { kind: 'data', data: options.kMajorWeights } : { kind: 'input', index: 1 };
+  const weights: GpuBinding = options.kMajorWeights ?? { kind: 'input', index: 1 };
   const bindings: GpuBinding[] = [{ kind: 'input', index: 0 }, weights, { kind: 'output', index: 0 }, ...extra.map((e) => e.binding)];
   const names = ['x', 'w', 'y', ...extra.map((e) => e.name)];
   const elements = names.map(() => 'f32');
