@@ -98,7 +98,8 @@ export interface PipelineBenchReport {
   /**
    * Where the cold start went: decoding every file (FaceAnalysis.create), then per model its first plan's graph
    * passes, lowering, pipeline compiles (request to ready; they overlap the uploads and each other, so the total is
-   * the longest) and weight upload with bind groups; the detector's plan is made at the first get().
+   * the longest) and weight upload with bind groups (making the weights that are made when first read: folded,
+   * repacked, unaligned ones), each with its timeline; the detector's plan is made at the first get().
    */
   readonly cold_phases: ColdPhases;
   /** Median of the untimed get() calls (of the timed ones on a software adapter, see `whole_from`). */
