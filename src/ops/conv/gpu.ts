@@ -146,6 +146,8 @@ function depthwiseConv(p: ConvParams, extra: Extra, epilogueFn: string, maxPerDi
   const [dh, dw] = p.dilations;
   const [pt, pl] = p.pads;
   const { bindings, decl } = bindingsOf(extra);
+  // A fused Transpose's store order (ConvParams.storeStrides); the text is the plain one without it.
+  const st = p.storeStrides;
   const total = n * c * ho * wo;
   const g = grid(total, DEPTHWISE_WORKGROUP, maxPerDim, s);
   // Taps whose row or column can never leave the input need no bounds test; the compiler unrolls the rest.
@@ -173,7 +175,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       acc += x[xBase + u32(iy) * ${s.u('inW', w)} + u32(ix)] * w[wBase + u32(ky * ${s.i('kernelW', kw)} + kx)];
     }
   }
-  y[${p.storeStrides ? `plane / ${s.u('channels', c)} * ${s.u('storeBatch', p.storeStrides.batch)} + ch * ${s.u('storeChannel', p.storeStrides.channel)} + (i % ${s.u('outPlane', ho * wo)}) * ${s.u('storePixel', p.storeStrides.pixel)}` : 'i'}] = epilogue(acc, ch, i);
+  y[${st ? `plane / ${s.u('channels', c)} * ${s.u('storeBatch', st.batch)} + ch * ${s.u('storeChannel', st.channel)} + (i % ${s.u('outPlane', ho * wo)}) * ${s.u('storePixel', st.pixel)}` : 'i'}] = epilogue(acc, ch, i);
 }
 `;
   return s.finish({ shader, bindings, workgroups: g.workgroups });
