@@ -55,7 +55,20 @@ export interface ColdPhases {
   readonly pipelines_ms: number;
   readonly upload_ms: number;
   readonly first_get_ms: number;
-  readonly per_model: readonly { readonly model: string; readonly passes_ms: number; readonly lower_ms: number; readonly pipelines_ms: number; readonly upload_ms: number }[];
+  readonly per_model: readonly ModelColdPhases[];
+}
+
+/**
+ * One model's first plan: its phases' durations, and (GPU plans) when its pipelines were requested and ready and
+ * its upload ran, in milliseconds from FaceAnalysis.create's start: models compiled together overlap there.
+ */
+export interface ModelColdPhases {
+  readonly model: string;
+  readonly passes_ms: number;
+  readonly lower_ms: number;
+  readonly pipelines_ms: number;
+  readonly upload_ms: number;
+  readonly timeline?: { readonly requested_at: number; readonly pipelines_ready_at: number; readonly upload_from: number; readonly upload_to: number };
 }
 
 /** One stage's median over the timed rounds (a stage that runs several times per call is summed per call). */
@@ -85,7 +98,8 @@ export interface PipelineBenchReport {
   /**
    * Where the cold start went: decoding every file (FaceAnalysis.create), then per model its first plan's graph
    * passes, lowering, pipeline compiles (request to ready; they overlap the uploads and each other, so the total is
-   * the longest) and weight upload with bind groups; the detector's plan is made at the first get().
+   * the longest) and weight upload with bind groups (making the weights that are made when first read: folded,
+   * repacked, unaligned ones), each with its timeline; the detector's plan is made at the first get().
    */
   readonly cold_phases: ColdPhases;
   /** Median of the untimed get() calls (of the timed ones on a software adapter, see `whole_from`). */
@@ -216,7 +230,10 @@ export async function runPipelineBench(options: PipelineBenchOptions): Promise<P
     }
     const perModel = [...app.models.values()].flatMap((m) => {
       const c = m.session.compileTimes[0];
-      return c ? [{ model: m.taskname, passes_ms: round(c.passesMs), lower_ms: round(c.lowerMs), pipelines_ms: round(c.pipelinesMs), upload_ms: round(c.uploadMs) }] : [];
+      if (!c) return [];
+      const at = (t: number): number => round(t - createStart);
+      const timeline = c.timeline && { requested_at: at(c.timeline.requested), pipelines_ready_at: at(c.timeline.pipelinesReady), upload_from: at(c.timeline.uploadStart), upload_to: at(c.timeline.uploadEnd) };
+      return [{ model: m.taskname, passes_ms: round(c.passesMs), lower_ms: round(c.lowerMs), pipelines_ms: round(c.pipelinesMs), upload_ms: round(c.uploadMs), ...(timeline ? { timeline } : {}) }];
     });
     const total = (k: 'passes_ms' | 'lower_ms' | 'upload_ms'): number => round(perModel.reduce((a, m) => a + m[k], 0));
     const coldPhases: ColdPhases = {
@@ -302,7 +319,11 @@ export function formatPipelineReport(r: PipelineBenchReport): string {
   lines.push(`cold start: FaceAnalysis.create ${formatMs(r.create_ms)} + first get() ${formatMs(r.first_ms)} = ${formatMs(r.create_ms + r.first_ms)}`);
   const c = r.cold_phases;
   lines.push(`cold phases: decode ${formatMs(c.decode_ms)}, passes ${formatMs(c.passes_ms)}, lowering ${formatMs(c.lower_ms)}, pipeline compiles ${formatMs(c.pipelines_ms)} (longest, overlapping the upload), upload ${formatMs(c.upload_ms)}, first get() ${formatMs(c.first_get_ms)}`);
-  for (const m of c.per_model) lines.push(`  ${m.model}: passes ${formatMs(m.passes_ms)}, lowering ${formatMs(m.lower_ms)}, pipelines ${formatMs(m.pipelines_ms)}, upload ${formatMs(m.upload_ms)}`);
+  for (const m of c.per_model) {
+    const t = m.timeline;
+    const when = t ? ` (from create's start: requested at ${formatMs(t.requested_at)}, ready at ${formatMs(t.pipelines_ready_at)}; upload ${formatMs(t.upload_from)}–${formatMs(t.upload_to)})` : '';
+    lines.push(`  ${m.model}: passes ${formatMs(m.passes_ms)}, lowering ${formatMs(m.lower_ms)}, pipelines ${formatMs(m.pipelines_ms)}, upload ${formatMs(m.upload_ms)}${when}`);
+  }
   lines.push(`get(): median ${formatMs(r.get_median_ms)}, min ${formatMs(r.get_min_ms)}, first ${formatMs(r.first_ms)} (${r.runs} rounds after ${r.warmup} warm-up; ${r.whole_from})`);
   lines.push(`sum of model forwards: ${formatMs(r.forward_sum_median_ms)} (timed call: ${formatMs(r.timed_get_median_ms)})`);
   lines.push(`whole / forwards = ${r.ratio_whole_to_forwards.toFixed(3)}× within each timed call (target ≤ 1.2× on webgpu); untimed median / forwards median = ${r.ratio_untimed_median_to_forwards.toFixed(3)}×`);

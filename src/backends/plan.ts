@@ -40,7 +40,21 @@ export interface CompileTimes {
   readonly passesMs: number;
   readonly lowerMs: number;
   readonly pipelinesMs: number;
+  /** Includes making the weights that are made when first read (folded, repacked or unaligned ones: lazyTensor). */
   readonly uploadMs: number;
+  /** GPU plans: when the phases ran, so their overlap with other plans' (compiled together) shows. */
+  readonly timeline?: CompileTimeline;
+}
+
+/** When a GPU plan's compile phases ran, in milliseconds on `performance.now()`'s clock. */
+export interface CompileTimeline {
+  /** The first tier's pipelines requested (lowering done). */
+  readonly requested: number;
+  /** All of them compiled. */
+  readonly pipelinesReady: number;
+  /** Buffers, weights and bind groups: from, to. */
+  readonly uploadStart: number;
+  readonly uploadEnd: number;
 }
 
 /** A graph compiled by one backend for one set of input shapes; replayed by every run with those shapes. */

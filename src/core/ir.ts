@@ -23,6 +23,16 @@ export interface TensorData {
   readonly data: TypedArray;
 }
 
+/**
+ * A TensorData whose elements are made on first read, then kept: an unaligned weight's copy, a folded or repacked
+ * weight. Work that needs only types and shapes (specialisation, the graph passes' decisions, lowering to WGSL)
+ * never waits for them, so a GPU plan requests its pipelines before the weights are made and uploaded.
+ */
+export function lazyTensor(type: DataType, dims: readonly number[], make: () => TypedArray): TensorData {
+  let data: TypedArray | undefined;
+  return { type, dims, get data(): TypedArray { return (data ??= make()); } };
+}
+
 /** A dim in a declared (graph-level) shape: a number, a symbolic name, or null where the file says nothing. */
 export type Dim = number | string | null;
 

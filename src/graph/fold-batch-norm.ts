@@ -3,6 +3,21 @@ import type { ConvParams } from '../ops/conv/params.js';
 import type { GemmParams } from '../ops/gemm/cpu.js';
 import type { PlannedStep } from './specialize.js';
 import type { GraphEditor } from './editor.js';
+import { elementCount, lazyTensor } from '../core/ir.js';
+
+/**
+ * `make` run on the first call and its result kept. The folds below are decided from types, shapes and the small
+ * per-channel statistics; the folded weights are made when first read (see lazyTensor), so lowering and the pipeline
+ * requests do not wait for them.
+ */
+function once<T>(make: () => T): () => T {
+  let value: T | undefined;
+  let made = false;
+  return () => {
+    if (!made) { value = make(); made = true; }
+    return value as T;
+  };
+}
 
 /**
  * Conv → BatchNormalization becomes one Conv with scaled weights and shifted bias:
@@ -24,20 +39,23 @@ export function foldBatchNormIntoConv(editor: GraphEditor): void {
     if (!scale || !bias || !mean || !variance || !weight || (step.inputs[2] && !convBias)) return;
     const m = convParams.outDims[1];
     const { epsilon } = bn.params as BatchNormParams;
-    const w = weight.data as Float32Array;
-    const perOut = w.length / m;
-    const newW = new Float32Array(w.length);
-    const newB = new Float32Array(m);
-    const [s, b, mu, v] = [scale, bias, mean, variance].map((t) => t.data as Float32Array) as [Float32Array, Float32Array, Float32Array, Float32Array];
-    const cb = convBias?.data as Float32Array | undefined;
-    for (let o = 0; o < m; o++) {
-      const a = s[o]! / Math.sqrt(v[o]! + epsilon);
-      for (let k = 0; k < perOut; k++) newW[o * perOut + k] = w[o * perOut + k]! * a;
-      newB[o] = ((cb ? cb[o]! : 0) - mu[o]!) * a + b[o]!;
-    }
+    const folded = once(() => {
+      const w = weight.data as Float32Array;
+      const perOut = w.length / m;
+      const newW = new Float32Array(w.length);
+      const newB = new Float32Array(m);
+      const [s, b, mu, v] = [scale, bias, mean, variance].map((t) => t.data as Float32Array) as [Float32Array, Float32Array, Float32Array, Float32Array];
+      const cb = convBias?.data as Float32Array | undefined;
+      for (let o = 0; o < m; o++) {
+        const a = s[o]! / Math.sqrt(v[o]! + epsilon);
+        for (let k = 0; k < perOut; k++) newW[o * perOut + k] = w[o * perOut + k]! * a;
+        newB[o] = ((cb ? cb[o]! : 0) - mu[o]!) * a + b[o]!;
+      }
+      return { newW, newB };
+    });
     const base = `${bn.outputs[0]}::bn_folded`;
-    const wName = editor.addConstant(`${base}_weight`, { type: 'float32', dims: weight.dims, data: newW });
-    const bName = editor.addConstant(`${base}_bias`, { type: 'float32', dims: [m], data: newB });
+    const wName = editor.addConstant(`${base}_weight`, lazyTensor('float32', weight.dims, () => folded().newW));
+    const bName = editor.addConstant(`${base}_bias`, lazyTensor('float32', [m], () => folded().newB));
     const fused: PlannedStep = { ...step, inputs: [step.inputs[0]!, wName, bName], outputs: [bn.outputs[0]!], outputTypes: bn.outputTypes };
     editor.steps[i] = null;
     editor.steps[j] = fused;
@@ -78,26 +96,29 @@ export function foldBatchNormBeforeConv(editor: GraphEditor): void {
     const cg = c / p.group;
     const mg = m / p.group;
     const taps = p.kernel[0] * p.kernel[1];
-    const w = weight.data as Float32Array;
-    const newW = new Float32Array(w.length);
-    const newB = new Float32Array(m);
-    const cb = convBias?.data as Float32Array | undefined;
-    for (let o = 0; o < m; o++) {
-      const g = Math.floor(o / mg);
-      let shift = cb ? cb[o]! : 0;
-      for (let ci = 0; ci < cg; ci++) {
-        const ch = g * cg + ci;
-        for (let t = 0; t < taps; t++) {
-          const at = (o * cg + ci) * taps + t;
-          newW[at] = w[at]! * alpha[ch]!;
-          shift += w[at]! * beta[ch]!;
+    const folded = once(() => {
+      const w = weight.data as Float32Array;
+      const newW = new Float32Array(w.length);
+      const newB = new Float32Array(m);
+      const cb = convBias?.data as Float32Array | undefined;
+      for (let o = 0; o < m; o++) {
+        const g = Math.floor(o / mg);
+        let shift = cb ? cb[o]! : 0;
+        for (let ci = 0; ci < cg; ci++) {
+          const ch = g * cg + ci;
+          for (let t = 0; t < taps; t++) {
+            const at = (o * cg + ci) * taps + t;
+            newW[at] = w[at]! * alpha[ch]!;
+            shift += w[at]! * beta[ch]!;
+          }
         }
+        newB[o] = shift;
       }
-      newB[o] = shift;
-    }
+      return { newW, newB };
+    });
     const base = `${conv.outputs[0]}::bn_before_folded`;
-    const wName = editor.addConstant(`${base}_weight`, { type: 'float32', dims: weight.dims, data: newW });
-    const bName = editor.addConstant(`${base}_bias`, { type: 'float32', dims: [m], data: newB });
+    const wName = editor.addConstant(`${base}_weight`, lazyTensor('float32', weight.dims, () => folded().newW));
+    const bName = editor.addConstant(`${base}_bias`, lazyTensor('float32', [m], () => folded().newB));
     const params: ConvParams = padded ? { ...p, padValues: Float32Array.from(beta, (bt, k) => -bt / alpha[k]!) } : p;
     editor.steps[j!] = { ...conv, params, inputs: [bn.inputs[0]!, wName, bName, ...conv.inputs.slice(3)] };
     editor.steps[i] = null;
@@ -122,25 +143,28 @@ export function foldBatchNormIntoGemm(editor: GraphEditor): void {
     const weight = editor.constants.get(gemm.inputs[1]!);
     const cName = gemm.inputs[2];
     const c = cName ? editor.constants.get(cName) : undefined;
-    if (stats.some((t) => t?.type !== 'float32') || weight?.type !== 'float32' || (cName && (c?.type !== 'float32' || c.data.length !== p.n))) return;
-    const [s, b, mu, v] = stats.map((t) => t!.data as Float32Array) as [Float32Array, Float32Array, Float32Array, Float32Array];
+    if (stats.some((t) => t?.type !== 'float32') || weight?.type !== 'float32' || (cName && (c?.type !== 'float32' || elementCount(c.dims) !== p.n))) return;
     const { epsilon } = bn.params as BatchNormParams;
-    const w = weight.data as Float32Array;
-    const newW = new Float32Array(w.length);
-    const newC = new Float32Array(p.n);
-    const cd = c?.data as Float32Array | undefined;
-    for (let n = 0; n < p.n; n++) {
-      const a = s[n]! / Math.sqrt(v[n]! + epsilon);
-      // B is [N, K] with transB, else [K, N]: feature n is a row, or a column.
-      for (let k = 0; k < p.k; k++) {
-        const at = p.transB ? n * p.k + k : k * p.n + n;
-        newW[at] = w[at]! * a;
+    const folded = once(() => {
+      const [s, b, mu, v] = stats.map((t) => t!.data as Float32Array) as [Float32Array, Float32Array, Float32Array, Float32Array];
+      const w = weight.data as Float32Array;
+      const newW = new Float32Array(w.length);
+      const newC = new Float32Array(p.n);
+      const cd = c?.data as Float32Array | undefined;
+      for (let n = 0; n < p.n; n++) {
+        const a = s[n]! / Math.sqrt(v[n]! + epsilon);
+        // B is [N, K] with transB, else [K, N]: feature n is a row, or a column.
+        for (let k = 0; k < p.k; k++) {
+          const at = p.transB ? n * p.k + k : k * p.n + n;
+          newW[at] = w[at]! * a;
+        }
+        newC[n] = ((cd ? cd[n]! : 0) - mu[n]!) * a + b[n]!;
       }
-      newC[n] = ((cd ? cd[n]! : 0) - mu[n]!) * a + b[n]!;
-    }
+      return { newW, newC };
+    });
     const base = `${bn.outputs[0]}::bn_folded`;
-    const wName = editor.addConstant(`${base}_weight`, { type: 'float32', dims: weight.dims, data: newW });
-    const cNew = editor.addConstant(`${base}_bias`, { type: 'float32', dims: [p.n], data: newC });
+    const wName = editor.addConstant(`${base}_weight`, lazyTensor('float32', weight.dims, () => folded().newW));
+    const cNew = editor.addConstant(`${base}_bias`, lazyTensor('float32', [p.n], () => folded().newC));
     editor.steps[i] = null;
     editor.steps[j!] = { ...gemm, params: { ...p, cDims: [p.n] }, inputs: [gemm.inputs[0]!, wName, cNew], outputs: [bn.outputs[0]!], outputTypes: bn.outputTypes };
   });
@@ -169,29 +193,32 @@ export function foldBatchNormBeforeGemm(editor: GraphEditor): void {
     const weight = editor.constants.get(gemm.inputs[1]!);
     const cName = gemm.inputs[2];
     const c = cName ? editor.constants.get(cName) : undefined;
-    if (stats.some((t) => t?.type !== 'float32') || weight?.type !== 'float32' || (cName && (c?.type !== 'float32' || c.data.length !== p.n))) return;
+    if (stats.some((t) => t?.type !== 'float32') || weight?.type !== 'float32' || (cName && (c?.type !== 'float32' || elementCount(c.dims) !== p.n))) return;
     const { epsilon, channels, plane } = bn.params as BatchNormParams;
     if (channels * plane !== p.k) return;
     const [s, b, mu, v] = stats.map((t) => t!.data as Float32Array) as [Float32Array, Float32Array, Float32Array, Float32Array];
     const alpha = Float64Array.from(s, (sc, ch) => sc / Math.sqrt(v[ch]! + epsilon));
     const beta = Float64Array.from(b, (bb, ch) => bb - mu[ch]! * alpha[ch]!);
-    const w = weight.data as Float32Array;
-    const newW = new Float32Array(w.length);
-    const cd = c?.data as Float32Array | undefined;
-    const newC = new Float32Array(p.n);
-    for (let n = 0; n < p.n; n++) {
-      let shift = cd ? cd[n]! : 0;
-      for (let k = 0; k < p.k; k++) {
-        const ch = Math.floor(k / plane);
-        const at = p.transB ? n * p.k + k : k * p.n + n;
-        newW[at] = w[at]! * alpha[ch]!;
-        shift += w[at]! * beta[ch]!;
+    const folded = once(() => {
+      const w = weight.data as Float32Array;
+      const newW = new Float32Array(w.length);
+      const cd = c?.data as Float32Array | undefined;
+      const newC = new Float32Array(p.n);
+      for (let n = 0; n < p.n; n++) {
+        let shift = cd ? cd[n]! : 0;
+        for (let k = 0; k < p.k; k++) {
+          const ch = Math.floor(k / plane);
+          const at = p.transB ? n * p.k + k : k * p.n + n;
+          newW[at] = w[at]! * alpha[ch]!;
+          shift += w[at]! * beta[ch]!;
+        }
+        newC[n] = shift;
       }
-      newC[n] = shift;
-    }
+      return { newW, newC };
+    });
     const base = `${gemm.outputs[0]}::bn_before_folded`;
-    const wName = editor.addConstant(`${base}_weight`, { type: 'float32', dims: weight.dims, data: newW });
-    const cNew = editor.addConstant(`${base}_bias`, { type: 'float32', dims: [p.n], data: newC });
+    const wName = editor.addConstant(`${base}_weight`, lazyTensor('float32', weight.dims, () => folded().newW));
+    const cNew = editor.addConstant(`${base}_bias`, lazyTensor('float32', [p.n], () => folded().newC));
     editor.steps[i] = null;
     editor.steps[f!] = { ...flatten, inputs: [bn.inputs[0]!, ...flatten.inputs.slice(1)] };
     editor.steps[g!] = { ...gemm, params: { ...p, cDims: [p.n] }, inputs: [gemm.inputs[0]!, wName, cNew] };

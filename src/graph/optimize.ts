@@ -8,6 +8,8 @@ import { mergeAffineGemms } from './merge-affine-gemms.js';
 import { foldScaleIntoConv } from './fold-scale-into-conv.js';
 import { foldAveragePoolIntoConv } from './fold-average-pool-into-conv.js';
 import { hoistActivationIntoConv } from './hoist-activation-into-conv.js';
+import { fuseTransposeIntoConv } from './fuse-transpose-into-conv.js';
+import { fuseResizeIntoResidual } from './fuse-resize-into-residual.js';
 
 /**
  * Graph passes run after specialisation, before a backend compiles the graph. Order matters: BN folds into the
@@ -15,7 +17,9 @@ import { hoistActivationIntoConv } from './hoist-activation-into-conv.js';
  * normalisation written out as ops becomes one step before any of them could take its Relu, and then reads
  * its γ and β from one merged projection. A reflect Pad becomes its Conv's pad mode. A constant scale after a conv
  * and an average pool before a 1×1 conv go into its weights before the residual Add can join it; an activation
- * behind layout-only ops joins the conv last, once the direct ones have.
+ * behind layout-only ops joins the conv once the direct ones have; then a Transpose after a conv becomes its store
+ * order, and a nearest Resize feeding a conv's residual its residual's read (last, since the passes before rebuild
+ * epilogues without that field).
  */
 export function optimizeGraph(graph: StaticGraph): StaticGraph {
   const editor = new GraphEditor(graph);
@@ -32,6 +36,8 @@ export function optimizeGraph(graph: StaticGraph): StaticGraph {
   fuseResidualAdd(editor);
   fuseActivations(editor);
   hoistActivationIntoConv(editor);
+  fuseTransposeIntoConv(editor);
+  fuseResizeIntoResidual(editor);
   const result = editor.result();
   return { ...result, steps: dropDeadSteps(result.steps, result.outputs) };
 }

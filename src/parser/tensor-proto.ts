@@ -1,8 +1,11 @@
 import type { onnx } from 'onnx-proto';
 import { checkedElementCount, dataTypeFromOnnx, ONNX_DTYPE_NAMES } from '../core/dtype.js';
 import { ModelFormatError } from '../core/errors.js';
-import { BYTES_PER_ELEMENT, allocateTyped, typedViewOrCopy, type DataType, type TensorData, type TypedArray } from '../core/ir.js';
+import { BYTES_PER_ELEMENT, allocateTyped, lazyTensor, typedViewOrCopy, type DataType, type TensorData, type TypedArray } from '../core/ir.js';
 import { longToNumber } from './long.js';
+
+/** Unaligned raw data from this size on is copied when first read, not at parse (small ones: shapes, scales, now). */
+const LAZY_COPY_BYTES = 1 << 16;
 
 /** Converts a TensorProto (initializer, Constant value, tensor attribute) into TensorData. */
 export function tensorFromProto(proto: onnx.ITensorProto, what: string): TensorData {
@@ -22,7 +25,9 @@ export function tensorFromProto(proto: onnx.ITensorProto, what: string): TensorD
     if (raw.length !== expected) {
       throw new ModelFormatError(`${what} raw_data holds ${raw.length} bytes, dims ${JSON.stringify(dims)} need ${expected}`);
     }
-    return { type, dims, data: typedViewOrCopy(type, raw, count) };
+    // A view where the bytes are aligned; otherwise the copy waits for the first read (see lazyTensor).
+    const aligned = raw.byteOffset % BYTES_PER_ELEMENT[type] === 0;
+    return aligned || raw.length < LAZY_COPY_BYTES ? { type, dims, data: typedViewOrCopy(type, raw, count) } : lazyTensor(type, dims, () => typedViewOrCopy(type, raw, count));
   }
   let data: TypedArray | undefined;
   const fill = (values: ArrayLike<number | bigint> | null | undefined, field: string, convert: (v: number | bigint) => number | bigint): void => {

@@ -137,8 +137,9 @@ export class FaceAnalysis {
     const head = { maxBatch: options.headBatch };
     const faceModels: FaceModel[] = [];
     let detector: ScrfdDetector | undefined;
-    // Decoded first (every file, in order), then compiled all at once: each model requests its pipelines before
-    // any of them uploads its weights (WebGpuPlan.compile yields in between), so the driver compiles while they go up.
+    // Decoded first (every file, in order; weights that need a copy, fold or repack are made later, when first
+    // read), then compiled all at once: each model requests its pipelines before any of them makes and uploads its
+    // weights (WebGpuPlan.compile yields in between), so the driver compiles while they are made and go up.
     const messages: string[][] = files.map(() => []);
     let decodeMs = 0;
     // Compiled sessions not yet adopted into `models` nor released: a failure releases them too.

@@ -90,13 +90,14 @@ describe('parseModel: IR contents', () => {
   });
 });
 
-describe('parseModel: raw_data is viewed in place when aligned, copied when not', () => {
-  const weights = [1.5, -2.25, 3.125, 4, 5, 6, 7, 8];
+// 8 values: copied at parse; 20 000 (80 KB): copied when first read, after shape-only work (lazyTensor).
+for (const count of [8, 20000]) describe(`parseModel: raw_data of ${count} floats is viewed in place when aligned, copied when not`, () => {
+  const weights = Array.from({ length: count }, (_, i) => [1.5, -2.25, 3.125, 4, 5, 6, 7, 8][i % 8]! + Math.floor(i / 8));
   const file = buildModel({
     nodes: [node('Add', ['X', 'w'], ['Y'])],
-    inputs: [valueInfo('X', DT.FLOAT, [8])],
-    outputs: [valueInfo('Y', DT.FLOAT, [8])],
-    initializers: [tensor('w', 'float32', [8], weights, 'raw')],
+    inputs: [valueInfo('X', DT.FLOAT, [count])],
+    outputs: [valueInfo('Y', DT.FLOAT, [count])],
+    initializers: [tensor('w', 'float32', [count], weights, 'raw')],
   });
   const pattern = new Uint8Array(Float32Array.from(weights).buffer);
   const offset = Buffer.from(file).indexOf(Buffer.from(pattern));

@@ -33,6 +33,8 @@ export interface OpCase {
   readonly opset?: number;
   /** Rewrites the resolved params (to attach a fused epilogue, as the graph passes do). */
   readonly params?: (params: unknown) => unknown;
+  /** Rewrites the resolved output types (a fused Transpose permutes the conv's output dims). */
+  readonly outputTypes?: (types: readonly ValueType[]) => readonly ValueType[];
 }
 
 let shared: Promise<{ gpu: GpuDevice; cache: PipelineCache }> | undefined;
@@ -79,7 +81,8 @@ export async function gpuVersusCpu(c: OpCase, software?: boolean, kernels: 'spec
     constants: tensors.map((t, i) => (t && c.inputs[i]!.constant ? t : undefined)),
   });
   const params = c.params ? c.params(resolved.params) : resolved.params;
-  const expected = module.cpu(params, tensors, resolved.outputs);
+  const outputTypes = c.outputTypes ? c.outputTypes(resolved.outputs) : resolved.outputs;
+  const expected = module.cpu(params, tensors, outputTypes);
   const constants = new Map<string, TensorData>();
   const graphInputs: StaticGraph['inputs'][number][] = [];
   tensors.forEach((t, i) => {
@@ -87,7 +90,7 @@ export async function gpuVersusCpu(c: OpCase, software?: boolean, kernels: 'spec
     if (c.inputs[i]!.constant) constants.set(names[i]!, t);
     else graphInputs.push({ name: names[i]!, type: { type: t.type, dims: t.dims } });
   });
-  const step: PlannedStep = { node, module, params, inputs: names, outputs: outNames, outputTypes: resolved.outputs };
+  const step: PlannedStep = { node, module, params, inputs: names, outputs: outNames, outputTypes };
   const graph: StaticGraph = { inputs: graphInputs, outputs: outNames, steps: [step], constants, types: new Map() };
   const plan = await WebGpuPlan.compile(gpu, cache, graph, { profiling: false, kernels, software: software ?? gpu.isSoftware });
   try {
@@ -160,7 +163,7 @@ function lowerCase(c: OpCase, software: boolean, kernels: 'specialized' | 'gener
   const params = c.params ? c.params(resolved.params) : resolved.params;
   if (types) { types.inputs = inputs; types.outputs = resolved.outputs; }
   return kernel.lower({
-    node, params, inputs, outputs: resolved.outputs, constants, maxWorkgroupsPerDimension: 65535, software,
+    node, params, inputs, outputs: c.outputTypes ? c.outputTypes(resolved.outputs) : resolved.outputs, constants, maxWorkgroupsPerDimension: 65535, software,
     shape: kernels === 'generic' ? ShapeValues.uniform() : ShapeValues.literal(), storage,
   });
 }

@@ -33,11 +33,13 @@ interface Bounds {
 // grouped, fully connected), which pad more; and those layers' split-K is gone with them.
 const BOUNDS: Readonly<Record<string, Bounds>> = {
   // The box scales, score Sigmoids and shortcut AveragePools fold into their convs (9 steps fewer; the pools' 1×1
-  // weights spread over 2×2 taps, +0.04 MiB uploaded).
-  'scrfd_2.5g@640': { paddedMacs: [0.317, 0.228], dispatches: [69, 75], pipelines: [5, 60], scratchMiB: 0.4, uploadMiB: 3.3, activationsMiB: 18 },
+  // weights spread over 2×2 taps, +0.04 MiB uploaded); the 9 head Transposes become their convs' store order and the
+  // 2 FPN Resizes their lateral convs' residual reads (69/75 → 58/64 dispatches, 5/60 → 3/49 pipelines).
+  'scrfd_2.5g@640': { paddedMacs: [0.317, 0.228], dispatches: [58, 64], pipelines: [3, 49], scratchMiB: 0.4, uploadMiB: 3.3, activationsMiB: 17.7 },
   mobilefacenet: { paddedMacs: [0.091, 0.093], dispatches: [51, 53], pipelines: [2, 26], scratchMiB: 0.1, uploadMiB: 3.9, activationsMiB: 2.7 },
-  // As scrfd_2.5g; the folded AveragePools spread their 1×1 convs' weights over 2×2 taps (+0.3 MiB uploaded).
-  'det_10g@640': { paddedMacs: [0.146, 0.209], dispatches: [70, 79], pipelines: [5, 63], scratchMiB: 0.7, uploadMiB: 16.6, activationsMiB: 41 },
+  // As scrfd_2.5g; the folded AveragePools spread their 1×1 convs' weights over 2×2 taps (+0.3 MiB uploaded)
+  // (70/79 → 59/68 dispatches, 5/63 → 3/52 pipelines with the Transposes and Resizes fused).
+  'det_10g@640': { paddedMacs: [0.146, 0.209], dispatches: [59, 68], pipelines: [3, 52], scratchMiB: 0.7, uploadMiB: 16.6, activationsMiB: 40.1 },
   // 55 steps, Flatten a view (every BatchNormalization folded: 24 into the convs after them, bn2 and the BN1d into the Gemm); split-K
   // (chunks of at least 16 K steps) adds the rest.
   w600k_r50: { paddedMacs: [0.147, 0.325], dispatches: [54, 58], pipelines: [4, 26], scratchMiB: 0.8, uploadMiB: 166.3, activationsMiB: 6.9 },

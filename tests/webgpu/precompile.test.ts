@@ -14,6 +14,10 @@ import { InferenceSession } from '../../src/session/session.js';
 import { parseModel } from '../../src/parser/decode-model.js';
 import { headBuckets } from '../../src/pipeline/head-model.js';
 import { sharedPath } from '../pipeline/helpers.js';
+import { lazyTensor } from '../../src/core/ir.js';
+import { DT, buildModel, node, tensor, valueInfo } from '../parser/onnx-builder.js';
+import { maxRelativeError } from '../parity/parity.js';
+import { seededValues } from './gpu-op-check.js';
 
 process.env['VK_ICD_FILENAMES'] ??= '/usr/lib/chromium/vk_swiftshader_icd.json';
 
@@ -59,6 +63,50 @@ describe('InferenceSession.precompile (SwiftShader)', () => {
       assert.equal(head.kernels, 'generic');
     } finally {
       await head.release();
+    }
+  });
+
+  it('lowering and the pipeline requests read no weight: folded and repacked weights are made once, at the upload', async () => {
+    // BN → Conv 3×3 → BN → Relu: both BatchNorms fold into the conv, whose weights the GEMM repacks K-major.
+    const c = 4;
+    const m = 8;
+    const values = (n: number, seed: number): number[] => [...seededValues(n, seed)].map((v) => v * 0.25);
+    const stats = (prefix: string, n: number, seed: number) => [
+      tensor(`${prefix}_s`, 'float32', [n], values(n, seed).map((v) => 1 + v)), tensor(`${prefix}_b`, 'float32', [n], values(n, seed + 1)),
+      tensor(`${prefix}_m`, 'float32', [n], values(n, seed + 2)), tensor(`${prefix}_v`, 'float32', [n], values(n, seed + 3).map((v) => 1 + Math.abs(v))),
+    ];
+    const bytes = buildModel({
+      inputs: [valueInfo('x', DT.FLOAT, ['N', c, 6, 7])],
+      outputs: [valueInfo('y', DT.FLOAT, undefined)],
+      initializers: [...stats('bn0', c, 10), tensor('w', 'float32', [m, c, 3, 3], values(m * c * 9, 20)), tensor('b', 'float32', [m], values(m, 21)), ...stats('bn1', m, 30)],
+      nodes: [
+        node('BatchNormalization', ['x', 'bn0_s', 'bn0_b', 'bn0_m', 'bn0_v'], ['n0']),
+        node('Conv', ['n0', 'w', 'b'], ['c0'], { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } }),
+        node('BatchNormalization', ['c0', 'bn1_s', 'bn1_b', 'bn1_m', 'bn1_v'], ['n1']),
+        node('Relu', ['n1'], ['y']),
+      ],
+    });
+    const parsed = parseModel(bytes);
+    // The conv's weights as a tensor made on first read that records the read: a plain input to the engine.
+    const reads: string[] = [];
+    const initializers = new Map([...parsed.graph.initializers].map(([name, t]) => [name, name === 'w' ? lazyTensor(t.type, t.dims, () => { reads.push(name); return t.data; }) : t]));
+    const model = { ...parsed, graph: { ...parsed.graph, initializers } };
+    const onGpu = await InferenceSession.fromModel(model, { backend: 'webgpu', webgpu: { device: gpu.device } });
+    const onCpu = await InferenceSession.fromModel(parsed, { backend: 'cpu' });
+    try {
+      await onGpu.precompile({ x: [1, c, 6, 7] }, { specialized: true });
+      assert.deepEqual(reads, [], 'precompiling (passes, lowering, pipeline requests) made no weight');
+      const feeds = { x: new Tensor('float32', seededValues(c * 42, 5), [1, c, 6, 7]) };
+      const got = await onGpu.run(feeds);
+      assert.deepEqual(reads, ['w'], 'the upload made it, once');
+      const timeline = onGpu.compileTimes[0]?.timeline;
+      assert.ok(timeline && timeline.requested <= timeline.uploadStart, 'the plan requested its pipelines before its upload began');
+      const want = await onCpu.run(feeds);
+      // The project's fp32 bound (max |gpu − cpu| / max |cpu|): both sum float32 products, in different orders.
+      assert.ok(maxRelativeError(got['y']!.data as Float32Array, want['y']!.data as Float32Array) <= 1e-4);
+    } finally {
+      await onGpu.release();
+      await onCpu.release();
     }
   });
 

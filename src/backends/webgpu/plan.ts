@@ -130,7 +130,10 @@ export class WebGpuPlan implements ExecutionPlan {
     const dispatchCount = Math.max(...[specializedTier, genericTier].map((t) => t.reduce((n, ds) => n + ds.length, 0)));
     const plan = new WebGpuPlan(gpu, graph, lowered.placement, lowered.types, memory, options.profiling, dispatchCount + edges.before.length + edges.after.length, boundary);
     plan.install(first, tier === 'specialized' ? 'specialized' : 'generic');
-    plan.compileTimes = { lowerMs: requested - started, pipelinesMs: pipelinesReady - requested, uploadMs };
+    plan.compileTimes = {
+      lowerMs: requested - started, pipelinesMs: pipelinesReady - requested, uploadMs,
+      timeline: { requested, pipelinesReady, uploadStart, uploadEnd: uploadStart + uploadMs },
+    };
     // On a CPU-emulated adapter the specialised tier compiles several times slower than the generic one and runs
     // barely faster, on the cores that run the model, so it waits to be asked for.
     const specializedReady = specializedTier.every((ds) => ds.every((d) => cache.isReady(d.shader, d.signature)));

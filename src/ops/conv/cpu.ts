@@ -8,7 +8,7 @@ import { gemmAccumulate } from '../tiled-gemm/cpu.js';
 import { simdKernels } from '../wasm/runtime.js';
 import { makeTensor } from '../kernel/tensor-util.js';
 import type { OpModule } from '../kernel/op-module.js';
-import { convOutputDims, resolveConv, type ConvParams } from './params.js';
+import { convOutputDims, resolveConv, type ConvParams, type StoreStrides } from './params.js';
 
 export const conv: OpModule<ConvParams> = {
   opTypes: ['Conv'],
@@ -20,11 +20,26 @@ export const conv: OpModule<ConvParams> = {
     const out = makeTensor('float32', outputs[0]!.dims);
     // Reflect pads and pad values: the fast paths take zero pads only, so the CPU pads the input once and convolves that.
     const [p, x] = params.padMode === 'reflect' || params.padValues ? padded(params, inputs[0]!) : [params, inputs[0]!];
-    convCpu(p, x, inputs[1]!, inputs[2], out.data as Float32Array);
-    applyEpilogueFast(params.epilogue, out.data as Float32Array, params.outDims[1], params.outDims[2] * params.outDims[3], inputs[3]);
+    const y = params.storeStrides ? new Float32Array(out.data.length) : out.data as Float32Array;
+    convCpu(p, x, inputs[1]!, inputs[2], y);
+    applyEpilogueFast(params.epilogue, y, params.outDims[1], params.outDims[2] * params.outDims[3], inputs[3]);
+    if (params.storeStrides) scatter(params, params.storeStrides, y, out.data as Float32Array);
     return [out];
   },
 };
+
+/** Copies the NCHW result `y` to `out` at the store strides' positions. */
+function scatter(p: ConvParams, st: StoreStrides, y: Float32Array, out: Float32Array): void {
+  const [n, m, ho, wo] = p.outDims;
+  const hw = ho * wo;
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < m; ch++) {
+      const src = (b * m + ch) * hw;
+      const dst = b * st.batch + ch * st.channel;
+      for (let q = 0; q < hw; q++) out[dst + q * st.pixel] = y[src + q]!;
+    }
+  }
+}
 
 /** Raw convolution plus bias into `y` (NCHW). */
 export function convCpu(p: ConvParams, xT: TensorData, wT: TensorData, bT: TensorData | undefined, y: Float32Array): void {

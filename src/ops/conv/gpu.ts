@@ -1,11 +1,12 @@
-import type { ConvParams } from './params.js';
+import { nchwStoreStrides, type ConvParams } from './params.js';
 import { epilogueWgsl } from '../epilogue/gpu.js';
 import type { GpuBinding, GpuDispatch } from '../kernel/gpu-dispatch.js';
 import type { GpuKernel } from '../kernel/gpu-kernel.js';
 import type { ShapeValues } from '../kernel/shape-values.js';
 import { Storage } from '../kernel/storage.js';
 import { matmulDispatches, type TiledMatmulSpec } from '../tiled-gemm/gpu.js';
-import { im2colTable, kMajorWeights } from './weight-repack.js';
+import type { TensorData } from '../../core/ir.js';
+import { im2colTable, kMajorBinding } from './weight-repack.js';
 import { gatherHelper, gatherKind, loadExpression, tileSetup, windowSetup } from './gpu-gather.js';
 import { declareBindings, grid } from '../kernel/wgsl.js';
 import { winogradFits } from './winograd.js';
@@ -30,8 +31,8 @@ export const convGpu: GpuKernel<ConvParams> = {
     // Winograd F(2×2, 3×3) for the stride-1 3×3 layers (winograd.ts states the rule); the generic tier keeps the
     // direct kernel its layers share.
     if (!shape.generic && winogradFits(p)) {
-      const w = constants[1]?.data instanceof Float32Array ? constants[1].data : undefined;
-      const repacked = w ? kMajorWeights(w, 1, p.outDims[1], p.inDims[1], 9) : undefined;
+      const w = constants[1]?.type === 'float32' ? constants[1] : undefined;
+      const repacked = w ? kMajorBinding(w, 1, p.outDims[1], p.inDims[1], 9) : undefined;
       return { kind: 'dispatches', dispatches: [winogradConv(p, ep, { software, maxWorkgroupsPerDimension, kMajorWeights: repacked, storage: st })] };
     }
     const [, c, , ] = p.inDims;
@@ -41,10 +42,22 @@ export const convGpu: GpuKernel<ConvParams> = {
     const dispatches = depthwise
       ? [depthwiseConv(p, ep.bindings, ep.fn, maxWorkgroupsPerDimension, shape, st)]
       : gemmConv(p, p.padValues ? [...ep.bindings, { binding: { kind: 'data', data: p.padValues }, name: 'padv' }] : ep.bindings, ep.fn, { software: softwareAdapter ?? software, maxWorkgroupsPerDimension, shape, storage: st },
-        constants[1]?.data instanceof Float32Array ? constants[1].data : undefined);
+        constants[1]?.type === 'float32' ? constants[1] : undefined);
     return { kind: 'dispatches', dispatches };
   },
 };
+
+/**
+ * `let at = …;`: where output element (image `b`, channel `ch`, pixel `pixel`) goes, by the conv's store strides;
+ * nothing for NCHW in specialised kernels, which store at `idx` itself. Generic kernels always take this form (NCHW
+ * strides when none are set), so layers with and without a fused
+ * Transpose share their pipelines.
+ */
+function storeIndex(p: ConvParams, s: ShapeValues, b: string, pixel: string): string {
+  if (!p.storeStrides && !s.generic) return '';
+  const st = p.storeStrides ?? nchwStoreStrides(p);
+  return `\n      let at = ${b} * ${s.u('storeBatch', st.batch)} + ch * ${s.u('storeChannel', st.channel)} + (${pixel}) * ${s.u('storePixel', st.pixel)};`;
+}
 
 type Extra = readonly { readonly binding: GpuBinding; readonly name: string; readonly element?: string }[];
 
@@ -56,7 +69,7 @@ function bindingsOf(extra: Extra, st: Storage, weights?: GpuBinding, outElement 
 }
 
 function gemmConv(p: ConvParams, extra: Extra, epilogueFn: string, options: { software: boolean; maxWorkgroupsPerDimension: number; shape: ShapeValues; storage: Storage },
-  constWeights: Float32Array | undefined): GpuDispatch[] {
+  constWeights: TensorData | undefined): GpuDispatch[] {
   const { software, shape: s, storage: st } = options;
   const [n, c, h, w] = p.inDims;
   const [, m, ho, wo] = p.outDims;
@@ -70,7 +83,7 @@ function gemmConv(p: ConvParams, extra: Extra, epilogueFn: string, options: { so
   // Constant weights are repacked once at load to K-major order (see kMajorWeights); the ONNX layout is the
   // fallback for weights computed at run time.
   const kMajor = constWeights !== undefined;
-  const weights: GpuBinding | undefined = kMajor ? { kind: 'data', data: kMajorWeights(constWeights, p.group, mg, cg, kh * kw) } : undefined;
+  const weights: GpuBinding | undefined = kMajor ? kMajorBinding(constWeights, p.group, mg, cg, kh * kw) : undefined;
   // Generic kernels take every conv through the windowed form, so 1×1 and k×k layers share one pipeline.
   const pointwise = !s.generic && kh === 1 && kw === 1 && sh === 1 && sw === 1 && pt + pl + pb + pr === 0;
   // The direct kernel has no K tiles, so it gathers with the mask or by division.
@@ -80,15 +93,15 @@ function gemmConv(p: ConvParams, extra: Extra, epilogueFn: string, options: { so
   // With whole vec4 of pixels per image, four adjacent columns are four adjacent outputs: one vec4 store. The
   // output is then declared as vec4 (two writable views of one buffer may not share a dispatch); edge and split-K
   // stores write single components.
-  const vecOut = !software && !s.generic && hw % 4 === 0;
+  const vecOut = !software && !s.generic && hw % 4 === 0 && !p.storeStrides;
   const { bindings, decl } = bindingsOf([...extra, ...table], st, weights, vecOut ? 'vec4<f32>' : 'f32');
   // The GEMM's N axis runs over batch × output pixels; z over groups.
   const cols = n * hw;
   const outIndex = `let ch = z * ${s.u('groupOut', mg)} + row;
       let b = col / ${s.u('outPlane', hw)};
       let idx = (b * ${s.u('outC', m)} + ch) * ${s.u('outPlane', hw)} + col % ${s.u('outPlane', hw)};`;
-  const store = `${outIndex}
-      y[${vecOut ? 'idx / 4u][idx % 4u' : 'idx'}] = ${st.store('epilogue(v, ch, idx)')};`;
+  const store = `${outIndex}${storeIndex(p, s, 'b', 'col % ' + s.u('outPlane', hw))}
+      y[${vecOut ? 'idx / 4u][idx % 4u' : p.storeStrides || s.generic ? 'at' : 'idx'}] = ${st.store('epilogue(v, ch, idx)')};`;
   const store4 = vecOut ? `${outIndex}
       y[idx / 4u] = ${st.store4('vec4<f32>(epilogue(v4.x, ch, idx), epilogue(v4.y, ch, idx + 1u), epilogue(v4.z, ch, idx + 2u), epilogue(v4.w, ch, idx + 3u))')};` : undefined;
   const vecDecls: string[] = [];
@@ -135,6 +148,8 @@ function depthwiseConv(p: ConvParams, extra: Extra, epilogueFn: string, maxPerDi
   const [dh, dw] = p.dilations;
   const [pt, pl] = p.pads;
   const { bindings, decl } = bindingsOf(extra, st);
+  // A fused Transpose's store order (ConvParams.storeStrides); the text is the plain one without it.
+  const ss = p.storeStrides;
   const total = n * c * ho * wo;
   const g = grid(total, DEPTHWISE_WORKGROUP, maxPerDim, s);
   // Taps whose row or column can never leave the input need no bounds test; the compiler unrolls the rest.
@@ -162,7 +177,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       acc += ${st.load(`x[xBase + u32(iy) * ${s.u('inW', w)} + u32(ix)]`)} * ${st.load(`w[wBase + u32(ky * ${s.i('kernelW', kw)} + kx)]`)};
     }
   }
-  y[i] = ${st.store('epilogue(acc, ch, i)')};
+  y[${ss ? `plane / ${s.u('channels', c)} * ${s.u('storeBatch', ss.batch)} + ch * ${s.u('storeChannel', ss.channel)} + (i % ${s.u('outPlane', ho * wo)}) * ${s.u('storePixel', ss.pixel)}` : 'i'}] = ${st.store('epilogue(acc, ch, i)')};
 }
 `;
   return s.finish({ shader, bindings, workgroups: g.workgroups });

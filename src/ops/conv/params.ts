@@ -26,11 +26,31 @@ export interface ConvParams {
    * original conv padded with).
    */
   readonly padValues?: Float32Array;
+  /**
+   * Where output element (image b, channel ch, pixel p of the ho·wo plane) is stored: b·batch + ch·channel +
+   * p·pixel. Absent: NCHW. A Transpose after the conv that keeps the pixel axes together, in order (SCRFD's heads:
+   * NCHW → H·W·N·C), joins it this way (graph/fuse-transpose-into-conv.ts), so the conv writes the permuted layout
+   * and the Transpose's dispatch goes. The residual is still read in NCHW order.
+   */
+  readonly storeStrides?: StoreStrides;
   readonly inDims: readonly [number, number, number, number];
   readonly outDims: readonly [number, number, number, number];
   /** Rank of the original tensors (3 for Conv1d, 4 for Conv2d). */
   readonly rank: number;
   readonly epilogue: Epilogue;
+}
+
+/** Strides of a conv's output store (see ConvParams.storeStrides). */
+export interface StoreStrides {
+  readonly batch: number;
+  readonly channel: number;
+  readonly pixel: number;
+}
+
+/** The NCHW strides: what a conv without storeStrides stores with. */
+export function nchwStoreStrides(p: ConvParams): StoreStrides {
+  const plane = p.outDims[2] * p.outDims[3];
+  return { batch: p.outDims[1] * plane, channel: plane, pixel: 1 };
 }
 
 function fail(node: Node, why: string): never {

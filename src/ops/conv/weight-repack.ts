@@ -1,3 +1,5 @@
+import type { TensorData } from '../../core/ir.js';
+import type { GpuBinding } from '../kernel/gpu-dispatch.js';
 import type { ConvParams } from './params.js';
 
 /**
@@ -29,6 +31,14 @@ export function kMajorWeights(w: Float32Array, group: number, mg: number, cg: nu
   }
   kMajorCache.set(w, out);
   return out;
+}
+
+/**
+ * A constant float32 weight's kMajorWeights as a kernel's data binding, repacked when the plan first uploads it:
+ * lowering (and the pipeline requests that follow it) need only the shader text, not the repacked numbers.
+ */
+export function kMajorBinding(weight: TensorData, group: number, mg: number, cg: number, taps: number): GpuBinding {
+  return { kind: 'data', get data(): Float32Array { return kMajorWeights(weight.data as Float32Array, group, mg, cg, taps); } };
 }
 
 /** Window taps up to this count get a per-pixel validity mask (one u32); larger windows test each element. */

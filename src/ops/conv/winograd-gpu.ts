@@ -117,6 +117,7 @@ function weightTransform(p: ConvParams, kMajor: boolean, st: Storage): string {
 /** Y = Aᵀ M A of output channel `oc`'s tile `tile`, each of the ≤ 4 in-range pixels through the epilogue. */
 function outputTransform(p: ConvParams, tilesX: number, tilesPerImage: number, st: Storage): string {
   const [, oc, ho, wo] = p.outDims;
+  const ss = p.storeStrides;
   return `fn storeTile(m: array<f32, 16>, oc: u32, tile: u32) {
   var t: array<f32, 8>;
   for (var q = 0; q < 4; q++) {
@@ -136,8 +137,9 @@ function outputTransform(p: ConvParams, tilesX: number, tilesPerImage: number, s
     let c = t[r * 4u + 2u];
     let d = t[r * 4u + 3u];
     let i0 = row + ox0;
-    y[i0] = ${st.store('epilogue(a + b + c, oc, i0)')};
-    if (ox0 + 1u < ${wo}u) { y[i0 + 1u] = ${st.store('epilogue(b - c - d, oc, i0 + 1u)')}; }
+    let at = ${ss ? `img * ${ss.batch}u + oc * ${ss.channel}u + (oy * ${wo}u + ox0) * ${ss.pixel}u` : 'i0'};
+    y[at] = ${st.store('epilogue(a + b + c, oc, i0)')};
+    if (ox0 + 1u < ${wo}u) { y[at + ${ss?.pixel ?? 1}u] = ${st.store('epilogue(b - c - d, oc, i0 + 1u)')}; }
   }
 }`;
 }
@@ -152,10 +154,10 @@ export function winogradConv(
     readonly software: boolean;
     readonly maxWorkgroupsPerDimension: number;
     /**
-     * The constant weights as the GEMM kernels repack them (kMajorWeights): bound instead of the ONNX input, so the
+     * The constant weights as the GEMM kernels repack them (kMajorBinding): bound instead of the ONNX input, so the
      * tiers share one uploaded copy.
      */
-    readonly kMajorWeights?: Float32Array;
+    readonly kMajorWeights?: GpuBinding;
     /** What the plan stores float32 values as (undefined: f32); `epilogue` must read with the same. */
     readonly storage?: Storage;
   },
@@ -168,7 +170,7 @@ export function winogradConv(
   const tilesPerImage = Math.ceil(ho / 2) * tilesX;
   const tiles = n * tilesPerImage;
   const extra = [...epilogue.bindings, ...(p.padValues ? [{ binding: { kind: 'data', data: p.padValues } as GpuBinding, name: 'padv' }] : [])];
-  const weights: GpuBinding = options.kMajorWeights ? { kind: 'data', data: options.kMajorWeights } : { kind: 'input', index: 1 };
+  const weights: GpuBinding = options.kMajorWeights ?? { kind: 'input', index: 1 };
   const bindings: GpuBinding[] = [{ kind: 'input', index: 0 }, weights, { kind: 'output', index: 0 }, ...extra.map((e) => e.binding)];
   const names = ['x', 'w', 'y', ...extra.map((e) => e.name)];
   const elements = names.map(() => 'f32');

@@ -1,5 +1,5 @@
 import type { TensorData } from '../../core/ir.js';
-import { applyEpilogue } from './cpu.js';
+import { applyEpilogue, residualValues } from './cpu.js';
 import { type Epilogue } from './params.js';
 
 /**
@@ -8,7 +8,7 @@ import { type Epilogue } from './params.js';
  * Anything else goes to the reference.
  */
 export function applyEpilogueFast(epilogue: Epilogue, y: Float32Array, channels: number, plane: number, residual?: TensorData): void {
-  const r = epilogue.residual ? (residual!.data as Float32Array) : undefined;
+  const r = epilogue.residual ? residualValues(epilogue, residual!, y.length) : undefined;
   if (epilogue.kind === 'none') {
     if (r) for (let i = 0; i < y.length; i++) y[i] += r[i]!;
     return;

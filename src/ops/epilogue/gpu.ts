@@ -1,4 +1,4 @@
-import type { Epilogue } from './params.js';
+import type { Epilogue, ResidualUpsample } from './params.js';
 import type { GpuBinding } from '../kernel/gpu-dispatch.js';
 import type { ShapeValues } from '../kernel/shape-values.js';
 import { Storage } from '../kernel/storage.js';
@@ -28,6 +28,19 @@ const ABSENT = new Float32Array(1);
 const FLAG_BIAS = 1;
 const FLAG_RESIDUAL = 2;
 const FLAG_SLOPE_PER_CHANNEL = 4;
+const FLAG_RESIDUAL_UPSAMPLED = 8;
+
+/** Absent upsampling in generic epilogues: every factor and extent 1, so the unused index math never divides by 0. */
+const NO_UPSAMPLE: ResidualUpsample = { factorY: 1, factorX: 1, inH: 1, inW: 1, outH: 1, outW: 1 };
+
+/** The WGSL index of the residual element that output element `index` adds (see ResidualUpsample). */
+function upsampledIndex(up: ResidualUpsample, shape: ShapeValues | undefined): string {
+  const u = (name: string, value: number): string => (shape?.generic ? shape.u(name, value) : `${value}u`);
+  const outW = u('epUpOutW', up.outW);
+  return `(index / ${u('epUpOutPlane', up.outH * up.outW)}) * ${u('epUpInPlane', up.inH * up.inW)}`
+    + ` + ((index / ${outW}) % ${u('epUpOutH', up.outH)}) / ${u('epUpFactorY', up.factorY)} * ${u('epUpInW', up.inW)}`
+    + ` + (index % ${outW}) / ${u('epUpFactorX', up.factorX)}`;
+}
 
 /**
  * With generic `shape` values the tail is one WGSL text for every epilogue (see `genericEpilogue`), so the conv
@@ -46,7 +59,7 @@ export function epilogueWgsl(epilogue: Epilogue, bias: GpuBinding | undefined, r
   }
   if (epilogue.residual && residual) {
     bindings.push({ binding: residual, name: 'residual' });
-    body += `  y += ${st.load('residual[index]')};\n`;
+    body += `  y += ${st.load(`residual[${epilogue.residualUpsample ? upsampledIndex(epilogue.residualUpsample, undefined) : 'index'}]`)};\n`;
   }
   if (epilogue.kind === 'unary') {
     body += `  y = ${unaryExpression(epilogue.unary, 'y')};\n`;
@@ -67,7 +80,9 @@ export function epilogueWgsl(epilogue: Epilogue, bias: GpuBinding | undefined, r
 function genericEpilogue(epilogue: Epilogue, bias: GpuBinding | undefined, residual: GpuBinding | undefined, shape: ShapeValues, st: Storage): EpilogueWgsl {
   const useResidual = epilogue.residual === true && residual !== undefined;
   const slope = epilogue.kind === 'prelu' ? epilogue.slope : undefined;
-  const flags = (bias ? FLAG_BIAS : 0) | (useResidual ? FLAG_RESIDUAL : 0) | (slope && slope.length > 1 ? FLAG_SLOPE_PER_CHANNEL : 0);
+  const upsample = useResidual ? epilogue.residualUpsample : undefined;
+  const flags = (bias ? FLAG_BIAS : 0) | (useResidual ? FLAG_RESIDUAL : 0) | (slope && slope.length > 1 ? FLAG_SLOPE_PER_CHANNEL : 0)
+    | (upsample ? FLAG_RESIDUAL_UPSAMPLED : 0);
   const code = epilogue.kind === 'unary' ? GENERIC_ACTIVATIONS.indexOf(epilogue.unary.kind) + 1 : epilogue.kind === 'prelu' ? PRELU_CODE : 0;
   const params = epilogue.kind === 'unary' ? epilogue.unary : { alpha: 0, beta: 0 };
   const f = shape.u('epFlags', flags);
@@ -77,7 +92,11 @@ function genericEpilogue(epilogue: Epilogue, bias: GpuBinding | undefined, resid
   const fn = `fn epilogue(v: f32, channel: u32, index: u32) -> f32 {
   var y = v;
   if ((${f} & ${FLAG_BIAS}u) != 0u) { y += ${st.load('bias[channel]')}; }
-  if ((${f} & ${FLAG_RESIDUAL}u) != 0u) { y += ${st.load('residual[index]')}; }
+  if ((${f} & ${FLAG_RESIDUAL}u) != 0u) {
+    var r = index;
+    if ((${f} & ${FLAG_RESIDUAL_UPSAMPLED}u) != 0u) { r = ${upsampledIndex(upsample ?? NO_UPSAMPLE, shape)}; }
+    y += ${st.load('residual[r]')};
+  }
   let a = ${a};
   let b = ${b};
   switch (${shape.u('epAct', code)}) {

@@ -1,7 +1,7 @@
 import { elementCount } from '../../core/ir.js';
 import type { ConvParams } from '../conv/params.js';
 import { convGpu } from '../conv/gpu.js';
-import { kMajorWeights } from '../conv/weight-repack.js';
+import { kMajorBinding } from '../conv/weight-repack.js';
 import { epilogueWgsl } from '../epilogue/gpu.js';
 import type { GemmParams, MatMulParams } from './cpu.js';
 import type { GpuBinding } from '../kernel/gpu-dispatch.js';
@@ -52,9 +52,9 @@ export const gemmGpu: GpuKernel<GemmParams> = {
     const aIndex = p.transA ? `kIdx * ${s.u('m', p.m)} + row` : `row * ${s.u('k', p.k)} + kIdx`;
     // Constant transposed weights use the conv's K-major repack (one array for both tiers, uploaded once), so B's
     // loads run along N: adjacent lanes, adjacent words.
-    const weights = constants[1]?.data;
-    const repacked = p.transB && weights instanceof Float32Array;
-    if (repacked) bindings[1] = { kind: 'data', data: kMajorWeights(weights, 1, p.n, p.k, 1) };
+    const weights = constants[1];
+    const repacked = p.transB && weights?.type === 'float32';
+    if (repacked) bindings[1] = kMajorBinding(weights, 1, p.n, p.k, 1);
     const bIndex = p.transB && !repacked ? `col * ${s.u('k', p.k)} + kIdx` : `kIdx * ${s.u('n', p.n)} + col`;
     const dispatches = matmulDispatches({
       m: p.m, n: p.n, k: p.k, batches: 1,

@@ -177,3 +177,22 @@ export function nearestIndex(s: number, mode: NearestMode, size: number): number
   return Math.min(Math.max(i, 0), size - 1);
 }
 
+
+/**
+ * For a nearest Resize of an N×C×H×W tensor that keeps N and C: the integer factors [fy, fx] when output pixel (y, x)
+ * reads input pixel (⌊y / fy⌋, ⌊x / fx⌋) for every output coordinate, under the op's own coordinate and rounding
+ * rules (checked coordinate by coordinate, so sizes that are not exact multiples, such as 39 from 20, qualify
+ * only where the mapping really is that one); undefined otherwise.
+ */
+export function nearestUpsampleFactors(p: ResizeParams): [number, number] | undefined {
+  if (p.mode !== 'nearest' || p.inDims.length !== 4) return undefined;
+  const mapsBy = (axis: number, factor: number): boolean => {
+    for (let i = 0; i < p.outDims[axis]!; i++) {
+      if (nearestIndex(sourceCoordinate(p, axis, i), p.nearestMode, p.inDims[axis]!) !== Math.floor(i / factor)) return false;
+    }
+    return true;
+  };
+  if (p.outDims[0] !== p.inDims[0] || p.outDims[1] !== p.inDims[1] || !mapsBy(0, 1) || !mapsBy(1, 1)) return undefined;
+  const factors = [2, 3].map((a) => Math.max(1, Math.round(p.outDims[a]! / p.inDims[a]!)));
+  return mapsBy(2, factors[0]!) && mapsBy(3, factors[1]!) ? [factors[0]!, factors[1]!] : undefined;
+}
