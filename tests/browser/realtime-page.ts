@@ -18,7 +18,8 @@ const DET_SIZE = [256, 256] as const;
  */
 const MODULES = ['detection', 'genderage'];
 
-async function packFiles(): Promise<Record<string, Uint8Array>> {
+/** The pack A files, fetched from the test bed server. */
+export async function packFiles(): Promise<Record<string, Uint8Array>> {
   const entries = await Promise.all(PACK_A.map(async (name) => {
     const response = await fetch(`/models/${name}`);
     if (!response.ok) throw new Error(`/models/${name}: HTTP ${response.status}`);
@@ -28,7 +29,7 @@ async function packFiles(): Promise<Record<string, Uint8Array>> {
 }
 
 /** t1.jpg scaled down, opaque, as RGBA bytes: the known pixels every source below is made from. */
-async function knownPixels(): Promise<ImageData> {
+export async function knownPixels(): Promise<ImageData> {
   const blob = await (await fetch('/images/t1.jpg')).blob();
   const bitmap = await createImageBitmap(blob);
   const height = Math.round((bitmap.height * WIDTH) / bitmap.width);
