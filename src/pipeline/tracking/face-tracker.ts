@@ -8,7 +8,7 @@ import { CpuPreprocessor, type Preprocessor } from '../preprocess/preprocessor.j
 import type { TrackerDetector, TrackerModels, TrackerStats, TrackOptions } from './tracker-types.js';
 import { boxFromBounds, boxInBounds, iou, isUsableBox, pointBounds, relativeMotion, type Box } from './box-geometry.js';
 import { headAngles, turnBetween } from './head-angles.js';
-import { analysisModels, withPreprocessedFrame, type FrameModels } from './frame-models.js';
+import { analysisModels, timedModels, withPreprocessedFrame, type FrameModels } from './frame-models.js';
 import { Track } from './track.js';
 import { TrackedFace, type TrackIdentity } from './tracked-face.js';
 import { assignGreedy, contestedDetections, gateCandidates } from './track-matching.js';
@@ -106,8 +106,14 @@ export class FaceTracker {
     if (options.timestamp !== undefined && !Number.isFinite(options.timestamp)) {
       throw new PipelineOptionError('timestamp', `${String(options.timestamp)} is not a finite number of milliseconds`);
     }
-    if (this.analysis) return this.analysis.withFrame(input, (frame) => this.step(analysisModels(frame), options));
-    return withPreprocessedFrame(this.detector, this.pre, await loadImage(input), (models) => this.step(models, options));
+    const sink = options.timings;
+    const start = performance.now(), first = sink?.length ?? 0;
+    const step = (models: FrameModels): Promise<TrackedFace[]> => this.step(sink ? timedModels(models, sink) : models, options);
+    const out = this.analysis
+      ? await this.analysis.withFrame(input, (frame) => step(analysisModels(frame)))
+      : await withPreprocessedFrame(this.detector, this.pre, await loadImage(input), step);
+    if (sink) sink.push({ stage: 'tracker.rest', kind: 'post', ms: performance.now() - start - sink.slice(first).reduce((a, t) => a + t.ms, 0) });
+    return out;
   }
 
   private async step(models: FrameModels, options: TrackOptions): Promise<TrackedFace[]> {

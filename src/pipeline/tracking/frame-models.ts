@@ -4,6 +4,7 @@ import type { FaceModel } from '../face-model.js';
 import type { BgrImage } from '../image.js';
 import type { Preprocessor } from '../preprocess/preprocessor.js';
 import { facesFromDetections } from '../scrfd.js';
+import type { StageTiming } from '../stage-timer.js';
 import type { TrackerDetector } from './tracker-types.js';
 
 /**
@@ -39,4 +40,21 @@ export async function withPreprocessedFrame<T>(detector: TrackerDetector, pre: P
   } finally {
     pre.end?.(image);
   }
+}
+
+/**
+ * The same models with each call's wall time appended to `sink`: 'tracker.detect' (detection, pre-processing and
+ * decoding included), 'tracker.landmarks' (landmark heads) and 'tracker.identity' (recognition and attributes). @internal
+ */
+export function timedModels(models: FrameModels, sink: StageTiming[]): FrameModels {
+  const time = async <T>(stage: string, run: () => Promise<T>): Promise<T> => {
+    const start = performance.now();
+    const result = await run();
+    sink.push({ stage, kind: 'forward', ms: performance.now() - start });
+    return result;
+  };
+  return {
+    detect: (maxNum) => time('tracker.detect', () => models.detect(maxNum)),
+    annotate: (heads, faces) => time(heads.every((h) => h.taskname.startsWith('landmark_')) ? 'tracker.landmarks' : 'tracker.identity', () => models.annotate(heads, faces)),
+  };
 }
