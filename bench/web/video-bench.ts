@@ -15,6 +15,7 @@ import { collectPageErrors, launchBrowser, REPO_ROOT, startWebServer } from '../
 import { resolveAssetDirs } from '../../web/server/local-assets.js';
 import type { LiveState } from '../../web/demo/live.js';
 import { BenchUsageError, integerFlag, parseFlags } from '../node/bench-args.js';
+import { traceMainThread, type TracedTask } from './main-thread-trace.js';
 
 export const VIDEO_USAGE = `usage: npm run bench:browser -- --video [--backends cpu,webgpu] [--frames N] [--det 320] [--modules LIST]
                                        [--detect-every K] [--configs LIST] [--clip-frames N] [--json OUT.json] [--screenshots DIR]
@@ -25,6 +26,8 @@ export const VIDEO_USAGE = `usage: npm run bench:browser -- --video [--backends 
   --modules LIST    FaceAnalysis's allowedModules (default all of pack A)
   --detect-every K  FaceTracker's detectEvery in the tracked configurations (default 1)
   --configs LIST    which of main,worker,worker-tracked,main-tracked run (default all, in that order)
+  --trace           record a performance trace of each page and print its main thread's tasks over 50 ms
+                    (wall time, time the thread ran, the longest events inside)
   --clip-frames N   length of the fake camera's clip (default 300)
   --json FILE       every configuration's numbers as JSON
   --screenshots DIR a screenshot of each configuration's page at its end`;
@@ -36,6 +39,7 @@ interface VideoOptions {
   modules?: string;
   detectEvery: number;
   configs: readonly Config[];
+  trace: boolean;
   clipFrames: number;
   json?: string;
   screenshots?: string;
@@ -52,6 +56,7 @@ export function parseVideoArgs(argv: readonly string[]): VideoOptions {
     modules: { type: 'string' },
     'detect-every': { type: 'string', default: '1' },
     configs: { type: 'string', default: CONFIGS.join(',') },
+    trace: { type: 'boolean', default: false },
     'clip-frames': { type: 'string', default: '300' },
     json: { type: 'string' },
     screenshots: { type: 'string' },
@@ -62,7 +67,7 @@ export function parseVideoArgs(argv: readonly string[]): VideoOptions {
   for (const c of configs) if (!CONFIGS.includes(c)) throw new BenchUsageError(`unknown configuration '${c}' (${CONFIGS.join(', ')})`);
   return {
     backends, frames: integerFlag('frames', v.frames, 2), det: integerFlag('det', v.det, 32), modules: v.modules,
-    detectEvery: integerFlag('detect-every', v['detect-every'], 1), configs,
+    detectEvery: integerFlag('detect-every', v['detect-every'], 1), configs, trace: v.trace,
     clipFrames: integerFlag('clip-frames', v['clip-frames'], 2), json: v.json && resolve(v.json), screenshots: v.screenshots && resolve(v.screenshots),
   };
 }
@@ -81,6 +86,8 @@ interface VideoRow {
   readonly longestTaskMs: number;
   /** Long tasks by what the page was doing in them: count and longest ms. */
   readonly longTasksBy?: Record<string, { count: number; longestMs: number }>;
+  readonly longTaskLog?: LiveState['longTaskLog'];
+  readonly traced?: readonly TracedTask[];
   readonly medianCaptureMs?: number;
   readonly medianDrawMs?: number;
   readonly error?: string;
@@ -142,10 +149,12 @@ export async function runVideoBench(o: VideoOptions): Promise<number> {
         process.stderr.write(`  ${backend}, ${where}, ${track ? 'FaceTracker' : 'plain get'}: ${o.frames} frames…\n`);
         const page = await browser.context.newPage();
         const errors = collectPageErrors(page);
+        const stopTrace = o.trace ? await traceMainThread(page) : undefined;
         const query = new URLSearchParams({ pack: 'packA', backend, det: String(o.det), worker: worker ? '1' : '0', track: track ? '1' : '0', frames: String(o.frames), detectEvery: String(o.detectEvery), autorun: '1', ...(o.modules ? { modules: o.modules } : {}) });
         await page.goto(`${server.url}/web/demo/live.html?${query}`, { timeout: 300_000 });
         await page.waitForFunction(() => ['stopped', 'failed'].includes(window.insightgpuLive.state), null, { timeout: 3_600_000 });
         const live = (await page.evaluate(() => window.insightgpuLive)) as LiveState;
+        const traced = await stopTrace?.();
         if (o.screenshots) await page.screenshot({ path: join(o.screenshots, `live-${backend}-${where}${track ? '-tracked' : ''}.png`), fullPage: true });
         await page.close();
         // The first frame compiles kernels and warms caches: left out of the latency figures, as it is of fps.
@@ -154,7 +163,7 @@ export async function runVideoBench(o: VideoOptions): Promise<number> {
           backend, where, tracker: track, frames: live.frames, fps: live.fps,
           medianLatencyMs: quantile(steady(live.latencyMs), 0.5), p90LatencyMs: quantile(steady(live.latencyMs), 0.9),
           medianDetectorMs: quantile(steady(live.detectorMs), 0.5), medianHeadsMs: quantile(steady(live.headsMs), 0.5),
-          longTasks: live.longTasks, longestTaskMs: live.longestTaskMs, longTasksBy: longTasksBy(live.longTaskLog),
+          longTasks: live.longTasks, longestTaskMs: live.longestTaskMs, longTasksBy: longTasksBy(live.longTaskLog), longTaskLog: live.longTaskLog, traced,
           medianCaptureMs: quantile(steady(live.captureMs), 0.5), medianDrawMs: quantile(steady(live.drawMs), 0.5),
         });
       }
@@ -164,6 +173,10 @@ export async function runVideoBench(o: VideoOptions): Promise<number> {
     await server.close();
   }
   process.stdout.write(`fake camera: ${clip} (640×480, ${o.clipFrames} frames); pack A, detection ${o.det}×${o.det}${o.modules ? `, modules ${o.modules}` : ''}, tracker detectEvery ${o.detectEvery}\n\n${formatRows(rows)}\n\n${ratios(rows).join('\n')}\n`);
+  for (const r of rows.filter((row) => row.traced)) {
+    process.stdout.write(`\ntrace, ${r.backend} ${r.where}${r.tracker ? ' tracked' : ''}: ${r.traced!.length} main-thread tasks over 50 ms (the page's load and model compile included)\n`);
+    for (const t of r.traced!) process.stdout.write(`  ${f1(t.wallMs)} ms wall, ${f1(t.threadMs)} ms running: ${t.inside.join(', ')}\n`);
+  }
   if (o.json) {
     writeFileSync(o.json, `${JSON.stringify({ clip, det: o.det, modules: o.modules, detectEvery: o.detectEvery, rows }, null, 2)}\n`);
     process.stdout.write(`wrote ${o.json}\n`);

@@ -36,7 +36,7 @@ export interface LiveState {
    * Each long task with what the page was doing in it: 'capture' (the frame taken from the video), 'draw' (the
    * frame and overlay drawn), or 'other' (anything else: result messages, the browser's own work).
    */
-  longTaskLog: { readonly startMs: number; readonly ms: number; readonly during: string }[];
+  longTaskLog: { readonly startMs: number; readonly ms: number; readonly during: string; readonly frame: number; readonly culprit?: string }[];
   /** Main-thread time of each frame's capture and drawing, ms. */
   captureMs: number[];
   drawMs: number[];
@@ -214,7 +214,10 @@ function countLongTasks(entries: readonly PerformanceEntry[]): void {
     const end = e.startTime + e.duration;
     const during = spans.find((s) => s.start < end && s.end > e.startTime)?.name ?? 'other';
     const live = window.insightgpuLive;
-    update({ longTasks: live.longTasks + 1, longestTaskMs: Math.max(live.longestTaskMs, e.duration), longTaskLog: [...live.longTaskLog, { startMs: e.startTime, ms: e.duration, during }] });
+    // The browser's attribution: 'self' for the page's own script, else the frame or worker it blames.
+    const culprit = (e as PerformanceEntry & { attribution?: readonly PerformanceEntry[] }).attribution?.map((a) => a.name).join(',');
+    const entry = { startMs: e.startTime, ms: e.duration, during, frame: live.frames, culprit };
+    update({ longTasks: live.longTasks + 1, longestTaskMs: Math.max(live.longestTaskMs, e.duration), longTaskLog: [...live.longTaskLog, entry] });
   }
 }
 
