@@ -34,7 +34,7 @@ const LONG_US = 50_000;
 export async function traceMainThread(page: Page): Promise<() => Promise<TracedTask[]>> {
   const cdp = await page.context().newCDPSession(page);
   const events: TraceEvent[] = [];
-  cdp.on('Tracing.dataCollected', (message: { value: TraceEvent[] }) => { events.push(...message.value); });
+  cdp.on('Tracing.dataCollected', (message) => { events.push(...(message.value as unknown as TraceEvent[])); });
   await cdp.send('Tracing.start', { categories: CATEGORIES, transferMode: 'ReportEvents' });
   return async () => {
     const done = new Promise<void>((resolve) => cdp.once('Tracing.tracingComplete', () => resolve()));

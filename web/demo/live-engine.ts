@@ -50,8 +50,10 @@ export interface LiveEngineOptions {
   readonly swap?: { readonly swapper: Uint8Array; readonly sourceImage: ImageBitmap; readonly sourceFace: number };
 }
 
+/** The detector's share (get's 'detection.*' stages, the tracker's 'tracker.detect') or the heads' (the rest but io and the tracker's own work). */
 function sumStages(timings: readonly StageTiming[], detector: boolean): number {
-  return timings.filter((t) => t.stage.startsWith('detection') === detector && t.kind !== 'io').reduce((a, t) => a + t.ms, 0);
+  const isDetector = (t: StageTiming): boolean => t.stage.startsWith('detection') || t.stage === 'tracker.detect';
+  return timings.filter((t) => isDetector(t) === detector && t.kind !== 'io' && t.stage !== 'tracker.rest').reduce((a, t) => a + t.ms, 0);
 }
 
 /** FaceTracker's settings in the live page: recognition every 10 frames, smoothing on. */
@@ -74,9 +76,8 @@ export async function createLiveEngine(options: LiveEngineOptions): Promise<Live
   const where = options.worker ? 'worker' : 'main-thread';
   const track = options.track || options.identify !== undefined;
   const trackerOptions = { ...TRACKER_OPTIONS, detectEvery: options.detectEvery ?? 1, identifyThreshold: options.identify?.threshold };
-  // A tracked frame shows its latency only (detector and heads NaN): the Worker's track reply carries no timings.
-  const untimed = (faces: readonly LiveFace[], started: number, shot: ReturnType<typeof capture>): LiveResult => ({
-    faces, latencyMs: performance.now() - started, detectorMs: Number.NaN, headsMs: Number.NaN, captureStart: shot.captureStart, captureMs: shot.captureMs,
+  const timed = (faces: readonly LiveFace[], timings: readonly StageTiming[], started: number, shot: ReturnType<typeof capture>): LiveResult => ({
+    faces, latencyMs: performance.now() - started, detectorMs: sumStages(timings, true), headsMs: sumStages(timings, false), captureStart: shot.captureStart, captureMs: shot.captureMs,
   });
   if (options.worker) {
     const worker = await createFaceAnalysisWorker({
@@ -88,10 +89,9 @@ export async function createLiveEngine(options: LiveEngineOptions): Promise<Live
       async analyse(video) {
         const started = performance.now();
         const shot = capture(video, true);
-        if (track) return untimed(await worker.track(shot.frame), started, shot);
         const timings: StageTiming[] = [];
-        const faces = await worker.get(shot.frame, { timings });
-        return { faces, latencyMs: performance.now() - started, detectorMs: sumStages(timings, true), headsMs: sumStages(timings, false), captureStart: shot.captureStart, captureMs: shot.captureMs };
+        const faces = track ? await worker.track(shot.frame, { timings }) : await worker.get(shot.frame, { timings });
+        return timed(faces, timings, started, shot);
       },
       release: async () => { await worker.release(); },
     };
@@ -104,10 +104,9 @@ export async function createLiveEngine(options: LiveEngineOptions): Promise<Live
     async analyse(video) {
       const started = performance.now();
       const shot = capture(video, false);
-      if (tracker) return untimed(await tracker.track(shot.frame), started, shot);
       const timings: StageTiming[] = [];
-      const faces = await app.get(shot.frame, { timings });
-      return { faces, latencyMs: performance.now() - started, detectorMs: sumStages(timings, true), headsMs: sumStages(timings, false), captureStart: shot.captureStart, captureMs: shot.captureMs };
+      const faces = tracker ? await tracker.track(shot.frame, { timings }) : await app.get(shot.frame, { timings });
+      return timed(faces, timings, started, shot);
     },
     release: () => app.release(),
   };

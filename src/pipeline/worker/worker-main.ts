@@ -121,11 +121,12 @@ async function handle(request: WorkerRequest): Promise<{ value: WorkerReplyValue
     case 'track': {
       try {
         if (!tracker) throw new PipelineOptionError('tracker', 'this worker was created without tracker options');
-        const faces = await tracker.track(request.image as ImageInput, { timestamp: request.timestamp });
+        const timings: StageTiming[] | undefined = request.timings ? [] : undefined;
+        const faces = await tracker.track(request.image as ImageInput, { timestamp: request.timestamp, timings });
         // Copied: the tracker keeps these arrays in its tracks for the next frames.
         const shown = facesToWire(faces, { copy: true });
         const ended = facesToWire(tracker.ended(), { copy: true });
-        return { value: { kind: 'track', faces: shown.faces, ended: ended.faces }, transfer: [...shown.transfer, ...ended.transfer] };
+        return { value: { kind: 'track', faces: shown.faces, ended: ended.faces, timings }, transfer: [...shown.transfer, ...ended.transfer] };
       } finally {
         closeOwned(request.image, request.owned);
       }
