@@ -219,12 +219,14 @@ export class FaceTracker {
     this.tracks.push(new Track(back?.id ?? this.nextId++, n, face, n));
   }
 
+  /** Every landmark head on the shown faces (the carrier not again on the faces it carried): one call when they agree, so one submit on WebGPU. */
   private async runLandmarks(models: FrameModels, shown: readonly Track[], carried: ReadonlySet<Face>): Promise<void> {
-    for (const head of this.landmarkHeads) {
-      const faces = shown.map((t) => t.face).filter((f) => !(head === this.carrier && carried.has(f)));
-      if (faces.length === 0) continue;
-      await models.annotate([head], faces);
-      this.counts.landmarkRuns += faces.length;
+    const all = shown.map((t) => t.face);
+    const [partial, whole] = partition(this.landmarkHeads, (h) => h === this.carrier && all.some((f) => carried.has(f)));
+    for (const [heads, faces] of [[whole, all], ...partial.map((h) => [[h], all.filter((f) => !carried.has(f))] as const)] as const) {
+      if (heads.length === 0 || faces.length === 0) continue;
+      await models.annotate(heads, faces);
+      this.counts.landmarkRuns += faces.length * heads.length;
     }
   }
 
