@@ -2,29 +2,30 @@
  * Tracker benchmark: plain per-frame `FaceAnalysis.get()` against `FaceTracker` (recognition every N frames) on a
  * synthetic pan-and-zoom clip over t1.jpg with known true tracks (bench/node/tracker-scenes.ts).
  *
- *   npm run bench -- --tracker [--frames 300] [--width 384] [--det-size 320] [--every 10] [--detect-every 1]
+ *   npm run bench -- --tracker [--frames 300] [--width 384] [--det-size 320] [--every 10] [--detect-every 1,2,3]
  *                    [--backend cpu|webgpu] [--models-dir DIR] [--clip OUT.mp4] [--clip-only] [--json FILE]
  *
- * Both run on the same frames, interleaved frame by frame, so a busy machine slows both alike; the table gives
- * frames/s, per-frame latency and their ratio, and the id switches of the tracker against the true tracks (goal 0).
+ * All run on the same frames, interleaved frame by frame (plain get, then one tracker per detectEvery K), so a busy
+ * machine slows them alike; the table gives frames/s, per-frame latency and the ratio to plain get, the id switches
+ * of each tracker against the true tracks (goal 0), and where each tracker's frame time goes (its stage timings).
  * A benchmark, not a test: it never asserts on time. The pack is the test bed's SCRFD-2.5G and mobilefacenet.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
-import { FaceAnalysis, FaceTracker, type BgrImage } from '../../src/index.js';
+import { FaceAnalysis, FaceTracker, type BgrImage, type StageTiming } from '../../src/index.js';
 import { backendFlag, BenchUsageError, integerFlag, parseFlags, reportUsageError } from './bench-args.js';
 import { formatMs, median } from './bench-util.js';
 import { IdSwitchCounter, loadT1, panZoomFrame, SHARED_DIR, type Box } from './tracker-scenes.js';
 
-export const TRACKER_USAGE = `usage: npm run bench -- --tracker [--frames 300] [--width 384] [--det-size 320] [--every 10] [--detect-every 1]
+export const TRACKER_USAGE = `usage: npm run bench -- --tracker [--frames 300] [--width 384] [--det-size 320] [--every 10] [--detect-every 1,2,3]
                         [--backend cpu|webgpu] [--models-dir DIR] [--clip OUT.mp4] [--clip-only] [--json FILE]
   --frames N        clip length (default 300)
   --width W         frame width; the height keeps t1.jpg's aspect (default 384)
   --det-size N      detector input N×N (default 320)
   --every N         the tracker's recognizeEvery (default 10)
-  --detect-every K  the tracker's detectEvery (default 1)
+  --detect-every K  the tracker's detectEvery, or a list (one tracker each, same frames; default 1)
   --clip FILE       also write the clip (ffmpeg, libx264) and FILE.truth.json (true boxes per frame)
   --clip-only       write the clip and stop`;
 
@@ -83,7 +84,7 @@ export async function benchTracker(argv: readonly string[]): Promise<number> {
   const width = integerFlag('width', values.width, 64);
   const det = integerFlag('det-size', values['det-size'], 32);
   const every = integerFlag('every', values.every, 1);
-  const detectEvery = integerFlag('detect-every', values['detect-every'], 1);
+  const detectEvery = values['detect-every'].split(',').map((k) => integerFlag('detect-every', k, 1));
   const backend = backendFlag(values.backend);
   const modelsDir = values['models-dir'] ?? process.env.INSIGHTGPU_MODELS ?? path.join(SHARED_DIR, 'models');
 
@@ -95,12 +96,14 @@ export async function benchTracker(argv: readonly string[]): Promise<number> {
   const app = await FaceAnalysis.create({ models: { files }, backend });
   try {
     app.prepare({ detSize: [det, det] });
-    const tracker = new FaceTracker(app, { recognizeEvery: every, detectEvery, fps: clip.fps });
+    const trackers = detectEvery.map((k) => ({
+      k, tracker: new FaceTracker(app, { recognizeEvery: every, detectEvery: k, fps: clip.fps }),
+      ms: [] as number[], switches: new IdSwitchCounter(), stages: new Map<string, number>(),
+    }));
     // One untimed round of each first: the first runs pay for plan building and buffer allocation.
     await app.get(clip.frames[0]!);
     await new FaceTracker(app).track(clip.frames[0]!);
-    const plain: number[] = [], tracked: number[] = [];
-    const switches = new IdSwitchCounter();
+    const plain: number[] = [];
     const plainFound = new IdSwitchCounter();
     for (let k = 0; k < frames; k++) {
       let t = performance.now();
@@ -108,27 +111,40 @@ export async function benchTracker(argv: readonly string[]): Promise<number> {
       plain.push(performance.now() - t);
       // Detection quality of the plain pipeline on the same truth, so tracker misses can be told from detector misses.
       plainFound.add(clip.truth[k]!, faces.map((f, i) => ({ trackId: i, bbox: f.bbox })));
-      t = performance.now();
-      const out = await tracker.track(clip.frames[k]!, { timestamp: (k * 1000) / clip.fps });
-      tracked.push(performance.now() - t);
-      switches.add(clip.truth[k]!, out);
+      for (const run of trackers) {
+        const timings: StageTiming[] = [];
+        t = performance.now();
+        const out = await run.tracker.track(clip.frames[k]!, { timestamp: (k * 1000) / clip.fps, timings });
+        run.ms.push(performance.now() - t);
+        run.switches.add(clip.truth[k]!, out);
+        for (const s of timings) run.stages.set(s.stage, (run.stages.get(s.stage) ?? 0) + s.ms);
+      }
       if ((k + 1) % 50 === 0) process.stderr.write(`  ${k + 1}/${frames} frames\n`);
     }
-    const p = stats(plain), q = stats(tracked), s = tracker.stats;
+    const p = stats(plain);
     const { width: w, height: h } = clip.frames[0]!;
-    console.log(`tracker bench: ${frames} frames ${w}×${h}, det ${det}×${det}, backend ${backend}, recognizeEvery ${every}, detectEvery ${detectEvery}`);
+    console.log(`tracker bench: ${frames} frames ${w}×${h}, det ${det}×${det}, backend ${backend}, recognizeEvery ${every}; ratios against plain get() of the same run`);
     const rows = [
-      ['', 'frames/s', 'median ms', 'p95 ms'],
-      ['plain get()', p.fps.toFixed(2), formatMs(p.median), formatMs(p.p95)],
-      ['FaceTracker', q.fps.toFixed(2), formatMs(q.median), formatMs(q.p95)],
-      ['ratio', `${(q.fps / p.fps).toFixed(2)}×`, `${(q.median / p.median).toFixed(2)}×`, `${(q.p95 / p.p95).toFixed(2)}×`],
+      ['', 'frames/s', 'ratio', 'median ms', 'p95 ms', 'id switches', 'misses', 'detector runs', 'recognitions'],
+      ['plain get()', p.fps.toFixed(2), '1.00×', formatMs(p.median), formatMs(p.p95), '—', String(plainFound.misses), String(frames), String(plainFound.matched + plainFound.misses)],
+      ...trackers.map((r) => {
+        const q = stats(r.ms), st = r.tracker.stats;
+        return [`FaceTracker K=${r.k}`, q.fps.toFixed(2), `${(q.fps / p.fps).toFixed(2)}×`, formatMs(q.median), formatMs(q.p95), String(r.switches.switches), String(r.switches.misses), String(st.detectorRuns), String(st.recognitions)];
+      }),
     ];
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
     for (const r of rows) console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
-    console.log(`id switches ${switches.switches} (goal 0) over ${switches.matched} matched true faces; tracker misses ${switches.misses}, plain get() misses ${plainFound.misses} (IoU ≥ 0.5 with the true boxes)`);
-    console.log(`tracker: ${s.tracksStarted} tracks started, ${s.tracksEnded} ended, ${s.reidentified} re-identified, ${s.detectorRuns} detector runs, ${s.recognitions} face recognitions (plain: ${plainFound.matched + plainFound.misses} true faces, one recognition per detected face)`);
+    console.log(`id switches (goal 0) over ${plainFound.matched + plainFound.misses} true faces; misses: true faces with no returned box at IoU ≥ 0.5; plain get() recognises every detected face`);
+    for (const r of trackers) {
+      const total = r.ms.reduce((a, b) => a + b, 0);
+      const parts = [...r.stages].map(([stage, ms]) => `${stage.replace('tracker.', '')} ${((100 * ms) / total).toFixed(0)}% (${formatMs(ms / frames)}/frame)`);
+      console.log(`FaceTracker K=${r.k} frame time: ${parts.join(', ')}`);
+    }
+    const reached = trackers.filter((r) => stats(r.ms).fps / p.fps >= 3).map((r) => r.k);
+    console.log(`≥ 3× plain get(): ${reached.length > 0 ? `K = ${reached.join(', ')}` : 'no K measured'}`);
     if (values.json) {
-      writeFileSync(values.json, `${JSON.stringify({ frames, width: w, height: h, det, backend, every, detectEvery, plain: p, tracker: q, ratioFps: q.fps / p.fps, idSwitches: switches.switches, trackerMisses: switches.misses, plainMisses: plainFound.misses, stats: s }, null, 2)}\n`);
+      const result = trackers.map((r) => ({ detectEvery: r.k, tracker: stats(r.ms), ratioFps: stats(r.ms).fps / p.fps, idSwitches: r.switches.switches, misses: r.switches.misses, stats: r.tracker.stats, stageMs: Object.fromEntries(r.stages) }));
+      writeFileSync(values.json, `${JSON.stringify({ frames, width: w, height: h, det, backend, every, plain: p, plainMisses: plainFound.misses, trackers: result }, null, 2)}\n`);
     }
     return 0;
   } finally {

@@ -6,7 +6,7 @@
  * ratios between configurations of the same run. A benchmark: it asserts nothing.
  *
  *   npm run bench:browser -- --video [--backends cpu,webgpu] [--frames 20] [--det 320] [--modules LIST]
- *                            [--clip-frames 300] [--json OUT.json] [--screenshots DIR]
+ *                            [--detect-every K] [--configs LIST] [--clip-frames 300] [--json OUT.json] [--screenshots DIR]
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -15,14 +15,19 @@ import { collectPageErrors, launchBrowser, REPO_ROOT, startWebServer } from '../
 import { resolveAssetDirs } from '../../web/server/local-assets.js';
 import type { LiveState } from '../../web/demo/live.js';
 import { BenchUsageError, integerFlag, parseFlags } from '../node/bench-args.js';
+import { traceMainThread, type TracedTask } from './main-thread-trace.js';
 
 export const VIDEO_USAGE = `usage: npm run bench:browser -- --video [--backends cpu,webgpu] [--frames N] [--det 320] [--modules LIST]
-                                       [--clip-frames N] [--json OUT.json] [--screenshots DIR]
+                                       [--detect-every K] [--configs LIST] [--clip-frames N] [--json OUT.json] [--screenshots DIR]
 
   --backends LIST   FaceAnalysis backends (default cpu; webgpu on SwiftShader takes tens of seconds a frame)
   --frames N        frames analysed per configuration (default 20; the first, which compiles, is left out of fps)
   --det N           detection size (default 320)
   --modules LIST    FaceAnalysis's allowedModules (default all of pack A)
+  --detect-every K  FaceTracker's detectEvery in the tracked configurations (default 1)
+  --configs LIST    which of main,worker,worker-tracked,main-tracked run (default all, in that order)
+  --trace           record a performance trace of each page and print its main thread's tasks over 50 ms
+                    (wall time, time the thread ran, the longest events inside)
   --clip-frames N   length of the fake camera's clip (default 300)
   --json FILE       every configuration's numbers as JSON
   --screenshots DIR a screenshot of each configuration's page at its end`;
@@ -32,10 +37,16 @@ interface VideoOptions {
   frames: number;
   det: number;
   modules?: string;
+  detectEvery: number;
+  configs: readonly Config[];
+  trace: boolean;
   clipFrames: number;
   json?: string;
   screenshots?: string;
 }
+
+const CONFIGS = ['main', 'worker', 'worker-tracked', 'main-tracked'] as const;
+type Config = (typeof CONFIGS)[number];
 
 export function parseVideoArgs(argv: readonly string[]): VideoOptions {
   const v = parseFlags(argv.filter((a) => a !== '--video'), {
@@ -43,14 +54,20 @@ export function parseVideoArgs(argv: readonly string[]): VideoOptions {
     frames: { type: 'string', default: '20' },
     det: { type: 'string', default: '320' },
     modules: { type: 'string' },
+    'detect-every': { type: 'string', default: '1' },
+    configs: { type: 'string', default: CONFIGS.join(',') },
+    trace: { type: 'boolean', default: false },
     'clip-frames': { type: 'string', default: '300' },
     json: { type: 'string' },
     screenshots: { type: 'string' },
   });
   const backends = v.backends.split(',');
   for (const b of backends) if (!['cpu', 'webgpu', 'auto'].includes(b)) throw new BenchUsageError(`unknown backend '${b}'`);
+  const configs = v.configs.split(',') as Config[];
+  for (const c of configs) if (!CONFIGS.includes(c)) throw new BenchUsageError(`unknown configuration '${c}' (${CONFIGS.join(', ')})`);
   return {
     backends, frames: integerFlag('frames', v.frames, 2), det: integerFlag('det', v.det, 32), modules: v.modules,
+    detectEvery: integerFlag('detect-every', v['detect-every'], 1), configs, trace: v.trace,
     clipFrames: integerFlag('clip-frames', v['clip-frames'], 2), json: v.json && resolve(v.json), screenshots: v.screenshots && resolve(v.screenshots),
   };
 }
@@ -67,6 +84,12 @@ interface VideoRow {
   readonly medianHeadsMs?: number;
   readonly longTasks: number;
   readonly longestTaskMs: number;
+  /** Long tasks by what the page was doing in them: count and longest ms. */
+  readonly longTasksBy?: Record<string, { count: number; longestMs: number }>;
+  readonly longTaskLog?: LiveState['longTaskLog'];
+  readonly traced?: readonly TracedTask[];
+  readonly medianCaptureMs?: number;
+  readonly medianDrawMs?: number;
   readonly error?: string;
 }
 
@@ -79,10 +102,11 @@ function quantile(values: readonly number[], q: number): number | undefined {
 const f1 = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? '—' : v.toFixed(1));
 
 function formatRows(rows: readonly VideoRow[]): string {
-  const head = ['backend', 'runs on', 'tracker', 'frames', 'frames/s', 'latency p50 ms', 'p90 ms', 'detector ms', 'heads ms', 'long tasks', 'longest task ms'];
+  const head = ['backend', 'runs on', 'tracker', 'frames', 'frames/s', 'latency p50 ms', 'p90 ms', 'detector ms', 'heads ms', 'capture ms', 'draw ms', 'long tasks', 'longest task ms', 'long tasks during'];
   const body = rows.map((r) => r.error ? [r.backend, r.where, String(r.tracker), 'error', r.error] : [
     r.backend, r.where, String(r.tracker), String(r.frames), r.fps === undefined ? '—' : r.fps.toFixed(2), f1(r.medianLatencyMs), f1(r.p90LatencyMs),
-    f1(r.medianDetectorMs), f1(r.medianHeadsMs), String(r.longTasks), f1(r.longestTaskMs),
+    f1(r.medianDetectorMs), f1(r.medianHeadsMs), f1(r.medianCaptureMs), f1(r.medianDrawMs), String(r.longTasks), f1(r.longestTaskMs),
+    Object.entries(r.longTasksBy ?? {}).map(([k, v]) => `${k} ${v.count}× ≤${f1(v.longestMs)}`).join(', ') || '—',
   ]);
   return [head, ...body].map((cols) => cols.join(' | ')).join('\n');
 }
@@ -100,6 +124,16 @@ function ratios(rows: readonly VideoRow[]): string[] {
   return out;
 }
 
+function longTasksBy(log: LiveState['longTaskLog']): Record<string, { count: number; longestMs: number }> {
+  const by: Record<string, { count: number; longestMs: number }> = {};
+  for (const t of log) {
+    const e = (by[t.during] ??= { count: 0, longestMs: 0 });
+    e.count++;
+    e.longestMs = Math.max(e.longestMs, t.ms);
+  }
+  return by;
+}
+
 export async function runVideoBench(o: VideoOptions): Promise<number> {
   const clip = fakeCameraClip(join(resolveAssetDirs(REPO_ROOT).images, 't1.jpg'), { frames: o.clipFrames });
   const hasTracker = existsSync(join(REPO_ROOT, 'src/pipeline/tracking/index.ts'));
@@ -109,15 +143,18 @@ export async function runVideoBench(o: VideoOptions): Promise<number> {
   const rows: VideoRow[] = [];
   try {
     for (const backend of o.backends) {
-      for (const [worker, track] of [[false, false], [true, false], ...(hasTracker ? [[true, true], [false, true]] : [])] as const) {
+      const chosen = o.configs.filter((c) => hasTracker || !c.endsWith('-tracked'));
+      for (const [worker, track] of chosen.map((c) => [c.startsWith('worker'), c.endsWith('-tracked')] as const)) {
         const where = worker ? 'worker' : 'main-thread';
         process.stderr.write(`  ${backend}, ${where}, ${track ? 'FaceTracker' : 'plain get'}: ${o.frames} frames…\n`);
         const page = await browser.context.newPage();
         const errors = collectPageErrors(page);
-        const query = new URLSearchParams({ pack: 'packA', backend, det: String(o.det), worker: worker ? '1' : '0', track: track ? '1' : '0', frames: String(o.frames), autorun: '1', ...(o.modules ? { modules: o.modules } : {}) });
+        const stopTrace = o.trace ? await traceMainThread(page) : undefined;
+        const query = new URLSearchParams({ pack: 'packA', backend, det: String(o.det), worker: worker ? '1' : '0', track: track ? '1' : '0', frames: String(o.frames), detectEvery: String(o.detectEvery), autorun: '1', ...(o.modules ? { modules: o.modules } : {}) });
         await page.goto(`${server.url}/web/demo/live.html?${query}`, { timeout: 300_000 });
         await page.waitForFunction(() => ['stopped', 'failed'].includes(window.insightgpuLive.state), null, { timeout: 3_600_000 });
         const live = (await page.evaluate(() => window.insightgpuLive)) as LiveState;
+        const traced = await stopTrace?.();
         if (o.screenshots) await page.screenshot({ path: join(o.screenshots, `live-${backend}-${where}${track ? '-tracked' : ''}.png`), fullPage: true });
         await page.close();
         // The first frame compiles kernels and warms caches: left out of the latency figures, as it is of fps.
@@ -126,7 +163,8 @@ export async function runVideoBench(o: VideoOptions): Promise<number> {
           backend, where, tracker: track, frames: live.frames, fps: live.fps,
           medianLatencyMs: quantile(steady(live.latencyMs), 0.5), p90LatencyMs: quantile(steady(live.latencyMs), 0.9),
           medianDetectorMs: quantile(steady(live.detectorMs), 0.5), medianHeadsMs: quantile(steady(live.headsMs), 0.5),
-          longTasks: live.longTasks, longestTaskMs: live.longestTaskMs,
+          longTasks: live.longTasks, longestTaskMs: live.longestTaskMs, longTasksBy: longTasksBy(live.longTaskLog), longTaskLog: live.longTaskLog, traced,
+          medianCaptureMs: quantile(steady(live.captureMs), 0.5), medianDrawMs: quantile(steady(live.drawMs), 0.5),
         });
       }
     }
@@ -134,9 +172,13 @@ export async function runVideoBench(o: VideoOptions): Promise<number> {
     await browser.close();
     await server.close();
   }
-  process.stdout.write(`fake camera: ${clip} (640×480, ${o.clipFrames} frames); pack A, detection ${o.det}×${o.det}${o.modules ? `, modules ${o.modules}` : ''}\n\n${formatRows(rows)}\n\n${ratios(rows).join('\n')}\n`);
+  process.stdout.write(`fake camera: ${clip} (640×480, ${o.clipFrames} frames); pack A, detection ${o.det}×${o.det}${o.modules ? `, modules ${o.modules}` : ''}, tracker detectEvery ${o.detectEvery}\n\n${formatRows(rows)}\n\n${ratios(rows).join('\n')}\n`);
+  for (const r of rows.filter((row) => row.traced)) {
+    process.stdout.write(`\ntrace, ${r.backend} ${r.where}${r.tracker ? ' tracked' : ''}: ${r.traced!.length} main-thread tasks over 50 ms (the page's load and model compile included)\n`);
+    for (const t of r.traced!) process.stdout.write(`  ${f1(t.wallMs)} ms wall, ${f1(t.threadMs)} ms running: ${t.inside.join(', ')}\n`);
+  }
   if (o.json) {
-    writeFileSync(o.json, `${JSON.stringify({ clip, det: o.det, modules: o.modules, rows }, null, 2)}\n`);
+    writeFileSync(o.json, `${JSON.stringify({ clip, det: o.det, modules: o.modules, detectEvery: o.detectEvery, rows }, null, 2)}\n`);
     process.stdout.write(`wrote ${o.json}\n`);
   }
   return rows.some((r) => r.error) ? 1 : 0;

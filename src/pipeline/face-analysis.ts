@@ -16,6 +16,7 @@ import { loadImage, type ImageInput } from './image-source.js';
 import { FrameImage } from './frames/frame-image.js';
 import { LandmarkModel } from './landmark.js';
 import { annotateFaces } from './annotate-faces.js';
+import { withAnalysisFrame, type AnalysisFrame, type AnnotateOptions, type DetectFacesOptions } from './analysis-frame.js';
 import { DEFAULT_MAX_HEAD_BATCH, warmHeadBuckets } from './head-model.js';
 import type { Size } from './preprocess/letterbox.js';
 import { checkMaxNum, type MaxNumMetric } from './max-num.js';
@@ -262,6 +263,46 @@ export class FaceAnalysis {
     }, inputs));
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Holds one image on this analysis's pre-processor while `work` runs detection and chosen heads on it (see
+   * AnalysisFrame): on WebGPU the image (a browser frame included) is uploaded once for all of them, with no read-back
+   * of its pixels. Takes its turn with `get` and the other calls; calling them from inside `work` would wait for
+   * `work` itself, so use the frame's methods there.
+   *
+   * ```ts
+   * const faces = await app.withFrame(videoFrame, async (frame) => {
+   *   const found = await frame.detect();
+   *   await frame.annotate(found, { models: ['landmark_2d_106'] });
+   *   return found;
+   * });
+   * ```
+   */
+  async withFrame<T>(input: ImageInput, work: (frame: AnalysisFrame) => Promise<T>): Promise<T> {
+    const run = this.queue.then(async () => {
+      const image = await loadImage(input);
+      try {
+        return await withAnalysisFrame({
+          detector: this.detector, faceModels: this.faceModels, preprocessor: this.preprocessor, sizes: this.detSizes, threshold: this.detThresh, together: this.onWebGpu,
+        }, image, work);
+      } finally {
+        // As in `get`: a capture made here (of a video element) is closed here; the caller's frame stays open.
+        if (image !== input && image instanceof FrameImage) image.release();
+      }
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Detection alone, as `get` runs it (pre-processing on this analysis's own path): faces with bbox, kps and det_score. */
+  async detectFaces(input: ImageInput, options: DetectFacesOptions = {}): Promise<Face[]> {
+    return this.withFrame(input, (frame) => frame.detect(options));
+  }
+
+  /** Runs the chosen heads (default all) on faces of `input`, writing their fields onto them, as `get` would. */
+  async annotate(input: ImageInput, faces: readonly Face[], options: AnnotateOptions = {}): Promise<void> {
+    return this.withFrame(input, (frame) => frame.annotate(faces, options));
   }
 
   /** Whether the models run on WebGPU (where the heads of an image's faces go in one submit). */

@@ -1,5 +1,6 @@
 export { FaceAnalysis } from './face-analysis.js';
 export type { FaceAnalysisOptions, PrepareOptions, GetOptions, LoadedModel } from './face-analysis.js';
+export type { AnalysisFrame, AnnotateOptions, DetectFacesOptions } from './analysis-frame.js';
 export { Face, computeSim } from './face.js';
 export type { FaceRecord } from './face.js';
 export type { Pose } from './pose.js';

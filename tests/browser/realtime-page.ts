@@ -4,7 +4,7 @@
  * and the Worker's API. Each returns plain data for the Node side to assert on.
  */
 import {
-  createFaceAnalysisWorker, FaceAnalysis, ImageError, PipelineOptionError, WorkerError, type BackendName, type Face, type RawImage, type StageTiming,
+  createFaceAnalysisWorker, FaceAnalysis, FaceTracker, ImageError, PipelineOptionError, WorkerError, type BackendName, type Face, type RawImage, type StageTiming,
 } from '../../src/index.js';
 
 /** Pack A: the test bed's detector, recognizer and tiny heads. */
@@ -18,7 +18,8 @@ const DET_SIZE = [256, 256] as const;
  */
 const MODULES = ['detection', 'genderage'];
 
-async function packFiles(): Promise<Record<string, Uint8Array>> {
+/** The pack A files, fetched from the test bed server. */
+export async function packFiles(): Promise<Record<string, Uint8Array>> {
   const entries = await Promise.all(PACK_A.map(async (name) => {
     const response = await fetch(`/models/${name}`);
     if (!response.ok) throw new Error(`/models/${name}: HTTP ${response.status}`);
@@ -28,7 +29,7 @@ async function packFiles(): Promise<Record<string, Uint8Array>> {
 }
 
 /** t1.jpg scaled down, opaque, as RGBA bytes: the known pixels every source below is made from. */
-async function knownPixels(): Promise<ImageData> {
+export async function knownPixels(): Promise<ImageData> {
   const blob = await (await fetch('/images/t1.jpg')).blob();
   const bitmap = await createImageBitmap(blob);
   const height = Math.round((bitmap.height * WIDTH) / bitmap.width);
@@ -171,4 +172,39 @@ export async function checkWorker(backend: BackendName): Promise<WorkerReport> {
     terminated: { isWorkerError: terminated instanceof WorkerError, message: String((terminated as Error)?.message) },
     longestTaskMs: longest,
   };
+}
+
+export interface TrackedFramesReport {
+  readonly backend: string;
+  readonly faces: number;
+  /** JSON of every frame's tracked faces equals the JSON of the same tracker run over the bytes. */
+  readonly identical: boolean;
+  /** getImageData calls while the browser frames were tracked. */
+  readonly pixelReads: number;
+}
+
+/**
+ * FaceTracker over a FaceAnalysis on WebGPU, fed browser frames (an ImageBitmap, then a VideoFrame; the second frame
+ * carried by the motion, detectEvery 2), against the same tracker fed the bytes of the same pixels.
+ */
+export async function checkTrackedFrames(): Promise<TrackedFramesReport> {
+  const pixels = await knownPixels();
+  const app = await FaceAnalysis.create({ models: { files: await packFiles() }, backend: 'webgpu', allowedModules: MODULES });
+  app.prepare({ detSize: [...DET_SIZE] });
+  try {
+    const options = { detectEvery: 2, smoothing: false } as const;
+    const raw: RawImage = { data: pixels.data, width: pixels.width, height: pixels.height, format: 'rgba' };
+    const fromBytes = new FaceTracker(app, options);
+    const bytesJson = JSON.stringify([await fromBytes.track(raw), await fromBytes.track(raw)]);
+    const reads = countPixelReads();
+    const fromFrames = new FaceTracker(app, options);
+    const bitmap = await makeSource('image-bitmap', pixels) as ImageBitmap;
+    const frame = await makeSource('video-frame', pixels) as VideoFrame;
+    const framesJson = JSON.stringify([await fromFrames.track(bitmap), await fromFrames.track(frame)]);
+    bitmap.close();
+    frame.close();
+    return { backend: app.models.get('detection')!.session.backendName, faces: (JSON.parse(bytesJson) as unknown[][])[0]!.length, identical: framesJson === bytesJson, pixelReads: reads.count() };
+  } finally {
+    await app.release();
+  }
 }

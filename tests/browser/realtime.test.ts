@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { collectPageErrors, launchBrowser, type HeadlessBrowser, type Page, type WebServer, startWebServer } from '../../web/server/headless.js';
-import type { FramesReport, WorkerReport } from './realtime-page.js';
+import type { FramesReport, TrackedFramesReport, WorkerReport } from './realtime-page.js';
 
 // Bounds on a hang of SwiftShader on a shared 2-core machine, not performance targets.
 const PAGE_LOAD_MS = 180_000;
@@ -55,6 +55,18 @@ describe('real-time inputs in chromium', { timeout: 1_800_000 }, () => {
       assert.equal(r.pixelReads, 0, `${r.source}: getImageData was called ${r.pixelReads} times on the GPU path`);
     }
     bytesJson = report.bytesJson;
+    assert.deepEqual(errors, []);
+  });
+
+  test('FaceTracker over FaceAnalysis on WebGPU: browser frames tracked as their bytes are, with no pixel read-back', async () => {
+    const { page, errors } = await openPage();
+    const report = await inPage<TrackedFramesReport>(page, 'checkTrackedFrames()');
+    await page.close();
+    assert.equal(report.backend, 'webgpu');
+    assert.ok(report.faces >= 3, `only ${report.faces} faces tracked: the check would prove little`);
+    // Exact, as for get: the tracker's frames go through the same upload and GPU pre-processing.
+    assert.equal(report.identical, true, 'tracked faces of the frames differ from those of the bytes');
+    assert.equal(report.pixelReads, 0, `getImageData was called ${report.pixelReads} times while tracking frames`);
     assert.deepEqual(errors, []);
   });
 

@@ -14,6 +14,9 @@ export type LiveFace = Face & { readonly trackId?: number; readonly identity?: {
 export interface LiveResult {
   readonly faces: readonly LiveFace[];
   readonly latencyMs: number;
+  /** When (performance.now) and for how long the main thread took the frame from the video. */
+  readonly captureStart: number;
+  readonly captureMs: number;
   /** Detector stages (letterbox, forward, decoding). */
   readonly detectorMs: number;
   /** Every head's stages (crops, forward, decoding). */
@@ -37,6 +40,8 @@ export interface LiveEngineOptions {
   readonly detSize: number;
   readonly worker: boolean;
   readonly track: boolean;
+  /** FaceTracker's detectEvery (default 1). */
+  readonly detectEvery?: number;
   /** FaceAnalysis's allowedModules (all when absent). */
   readonly modules?: readonly string[];
   /** Identify mode: FaceTracker names tracks through this index (tracking is then on). */
@@ -45,12 +50,24 @@ export interface LiveEngineOptions {
   readonly swap?: { readonly swapper: Uint8Array; readonly sourceImage: ImageBitmap; readonly sourceFace: number };
 }
 
+/** The detector's share (get's 'detection.*' stages, the tracker's 'tracker.detect') or the heads' (the rest but io and the tracker's own work). */
 function sumStages(timings: readonly StageTiming[], detector: boolean): number {
-  return timings.filter((t) => t.stage.startsWith('detection') === detector && t.kind !== 'io').reduce((a, t) => a + t.ms, 0);
+  const isDetector = (t: StageTiming): boolean => t.stage.startsWith('detection') || t.stage === 'tracker.detect';
+  return timings.filter((t) => isDetector(t) === detector && t.kind !== 'io' && t.stage !== 'tracker.rest').reduce((a, t) => a + t.ms, 0);
 }
 
-/** FaceTracker's settings in the live page: recognition every 10 frames, the detector every frame, smoothing on. */
-const TRACKER_OPTIONS = { recognizeEvery: 10, detectEvery: 1 } as const;
+/** FaceTracker's settings in the live page: recognition every 10 frames, smoothing on. */
+const TRACKER_OPTIONS = { recognizeEvery: 10 } as const;
+
+/**
+ * The frame the analysis gets: on the Worker path a VideoFrame of the video's current picture, made here so that
+ * its main-thread cost is measured (it is transferred, not copied); on the main thread the element itself.
+ */
+function capture(video: HTMLVideoElement, worker: boolean): { frame: HTMLVideoElement | VideoFrame; captureStart: number; captureMs: number } {
+  const captureStart = performance.now();
+  const frame = worker && typeof VideoFrame !== 'undefined' ? new VideoFrame(video) : video;
+  return { frame, captureStart, captureMs: performance.now() - captureStart };
+}
 
 export async function createLiveEngine(options: LiveEngineOptions): Promise<LiveEngine> {
   const models = { files: options.files };
@@ -58,9 +75,10 @@ export async function createLiveEngine(options: LiveEngineOptions): Promise<Live
   if (options.swap) return createSwapEngine(options, options.swap, detSize);
   const where = options.worker ? 'worker' : 'main-thread';
   const track = options.track || options.identify !== undefined;
-  const trackerOptions = { ...TRACKER_OPTIONS, identifyThreshold: options.identify?.threshold };
-  // FaceTracker does not report stage timings: a tracked frame shows its latency only (detector and heads NaN).
-  const untimed = (faces: readonly LiveFace[], started: number): LiveResult => ({ faces, latencyMs: performance.now() - started, detectorMs: Number.NaN, headsMs: Number.NaN });
+  const trackerOptions = { ...TRACKER_OPTIONS, detectEvery: options.detectEvery ?? 1, identifyThreshold: options.identify?.threshold };
+  const timed = (faces: readonly LiveFace[], timings: readonly StageTiming[], started: number, shot: ReturnType<typeof capture>): LiveResult => ({
+    faces, latencyMs: performance.now() - started, detectorMs: sumStages(timings, true), headsMs: sumStages(timings, false), captureStart: shot.captureStart, captureMs: shot.captureMs,
+  });
   if (options.worker) {
     const worker = await createFaceAnalysisWorker({
       models, backend: options.backend, allowSoftwareAdapter: true, allowedModules: options.modules, tracker: track ? { ...trackerOptions, index: options.identify?.index.toBytes() } : undefined,
@@ -68,12 +86,12 @@ export async function createLiveEngine(options: LiveEngineOptions): Promise<Live
     await worker.prepare({ detSize });
     return {
       where, backend: worker.info.backend, tracking: track,
-      async analyse(frame) {
+      async analyse(video) {
         const started = performance.now();
-        if (track) return untimed(await worker.track(frame), started);
+        const shot = capture(video, true);
         const timings: StageTiming[] = [];
-        const faces = await worker.get(frame, { timings });
-        return { faces, latencyMs: performance.now() - started, detectorMs: sumStages(timings, true), headsMs: sumStages(timings, false) };
+        const faces = track ? await worker.track(shot.frame, { timings }) : await worker.get(shot.frame, { timings });
+        return timed(faces, timings, started, shot);
       },
       release: async () => { await worker.release(); },
     };
@@ -83,12 +101,12 @@ export async function createLiveEngine(options: LiveEngineOptions): Promise<Live
   const tracker = track ? new FaceTracker(app, { ...trackerOptions, index: options.identify?.index }) : undefined;
   return {
     where, backend: app.models.get('detection')!.session.backendName, tracking: tracker !== undefined,
-    async analyse(frame) {
+    async analyse(video) {
       const started = performance.now();
-      if (tracker) return untimed(await tracker.track(frame), started);
+      const shot = capture(video, false);
       const timings: StageTiming[] = [];
-      const faces = await app.get(frame, { timings });
-      return { faces, latencyMs: performance.now() - started, detectorMs: sumStages(timings, true), headsMs: sumStages(timings, false) };
+      const faces = tracker ? await tracker.track(shot.frame, { timings }) : await app.get(shot.frame, { timings });
+      return timed(faces, timings, started, shot);
     },
     release: () => app.release(),
   };
@@ -108,12 +126,16 @@ async function createSwapEngine(options: LiveEngineOptions, swap: NonNullable<Li
       where: 'worker',
       backend: worker.info.backend,
       tracking: false,
-      async analyse(frame) {
+      async analyse(video) {
         const started = performance.now();
+        const shot = capture(video, true);
         const timings: StageTiming[] = [];
-        const result = await worker.swap(frame, source, { timings });
+        const result = await worker.swap(shot.frame, source, { timings });
         // The swapper is the "heads" share of a swap frame.
-        return { faces: result.faces, swapped: result.image, latencyMs: performance.now() - started, detectorMs: sumStages(timings, true), headsMs: sumStages(timings, false) };
+        return {
+          faces: result.faces, swapped: result.image, latencyMs: performance.now() - started, detectorMs: sumStages(timings, true), headsMs: sumStages(timings, false),
+          captureStart: shot.captureStart, captureMs: shot.captureMs,
+        };
       },
       release: async () => { await worker.release(); },
     };

@@ -4,7 +4,7 @@
  * from the analysis.
  *
  * URL parameters (used by the Playwright test and `npm run bench:browser -- --video`): pack, backend, det=320,
- * worker=0|1, track=0|1, identify=1 (name tracks from the Identify mode's enrolled faces), modules=detection,genderage (FaceAnalysis's allowedModules), autorun=1 (start at once), frames=N (stop after N frames). The state is on
+ * worker=0|1, track=0|1, detectEvery=K (the tracker's), identify=1 (name tracks from the Identify mode's enrolled faces), modules=detection,genderage (FaceAnalysis's allowedModules), autorun=1 (start at once), frames=N (stop after N frames). The state is on
  * `window.insightgpuLive`. Swap mode: mode=swap, source=/images/t1.jpg, sourceFace=0 (left to right), swapwidth=128
  * (a forged swapper's width when inswapper_128.onnx is not served); it needs a 512-d recognizer (pack packA_r50).
  */
@@ -32,6 +32,14 @@ export interface LiveState {
   /** Main-thread tasks over 50 ms seen while running ('longtask' entries), and the longest. */
   longTasks: number;
   longestTaskMs: number;
+  /**
+   * Each long task with what the page was doing in it: 'capture' (the frame taken from the video), 'draw' (the
+   * frame and overlay drawn), or 'other' (anything else: result messages, the browser's own work).
+   */
+  longTaskLog: { readonly startMs: number; readonly ms: number; readonly during: string; readonly frame: number; readonly culprit?: string }[];
+  /** Main-thread time of each frame's capture and drawing, ms. */
+  captureMs: number[];
+  drawMs: number[];
   /** The last status line shown while running (frames/s, detector ms, heads ms). */
   shown?: string;
   /** The track ids drawn on the last frame. */
@@ -47,7 +55,10 @@ declare global {
   interface Window { insightgpuLive: LiveState }
 }
 
-window.insightgpuLive = { state: 'idle', frames: 0, latencyMs: [], detectorMs: [], headsMs: [], longTasks: 0, longestTaskMs: 0, idsDrawn: [], namesDrawn: [] };
+window.insightgpuLive = { state: 'idle', frames: 0, latencyMs: [], detectorMs: [], headsMs: [], longTasks: 0, longestTaskMs: 0, longTaskLog: [], captureMs: [], drawMs: [], idsDrawn: [], namesDrawn: [] };
+
+/** The main thread's spans of known work (capture, draw), to tell what a long task was. */
+const spans: { readonly name: string; readonly start: number; readonly end: number }[] = [];
 
 const $ = <T extends HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -64,6 +75,7 @@ for (const [param, id] of [['pack', 'live-pack'], ['backend', 'live-backend'], [
 if (params.get('worker') === '0') $<HTMLInputElement>('live-worker').checked = false;
 if (params.get('track') === '0') $<HTMLInputElement>('live-track').checked = false;
 if (params.get('identify') === '1') $<HTMLInputElement>('live-identify').checked = true;
+const detectEvery = Number(params.get('detectEvery') ?? 1);
 const frameLimit = Number(params.get('frames') ?? 0);
 const modules = params.get('modules')?.split(',').filter((m) => m.length > 0);
 
@@ -104,13 +116,18 @@ async function run(state: NonNullable<typeof session>, video: HTMLVideoElement):
     await new Promise((resolve) => setTimeout(resolve, 0));
     const result = await state.engine.analyse(video);
     if (!state.running) break;
+    spans.push({ name: 'capture', start: result.captureStart, end: result.captureStart + result.captureMs });
+    const drawStart = performance.now();
     const drawn = drawFrame(video, result.faces, result.swapped);
+    const drawMs = performance.now() - drawStart;
+    spans.push({ name: 'draw', start: drawStart, end: drawStart + drawMs });
     const frames = window.insightgpuLive.frames + 1;
     if (frames === 1) firstDone = performance.now();
     const fps = frames > 1 ? (frames - 1) / ((performance.now() - firstDone) / 1000) : undefined;
     update({
       frames, fps, latencyMs: [...window.insightgpuLive.latencyMs, result.latencyMs],
       detectorMs: [...window.insightgpuLive.detectorMs, result.detectorMs], headsMs: [...window.insightgpuLive.headsMs, result.headsMs], idsDrawn: drawn.ids, namesDrawn: drawn.names,
+      captureMs: [...window.insightgpuLive.captureMs, result.captureMs], drawMs: [...window.insightgpuLive.drawMs, drawMs],
     });
     const ms = (v: number): string => (Number.isNaN(v) ? '—' : v.toFixed(0));
     const shown = `${fps === undefined ? '…' : fps.toFixed(2)} frames/s · ${result.latencyMs.toFixed(0)} ms a frame · detector ${ms(result.detectorMs)} ms · heads ${ms(result.headsMs)} ms`
@@ -123,7 +140,11 @@ async function run(state: NonNullable<typeof session>, video: HTMLVideoElement):
 
 async function start(): Promise<void> {
   $<HTMLButtonElement>('live-start').disabled = true;
-  update({ state: 'loading', frames: 0, latencyMs: [], detectorMs: [], headsMs: [], longTasks: 0, longestTaskMs: 0, idsDrawn: [], namesDrawn: [], error: undefined, cameraTracksEnded: undefined });
+  spans.length = 0;
+  update({
+    state: 'loading', frames: 0, latencyMs: [], detectorMs: [], headsMs: [], longTasks: 0, longestTaskMs: 0, longTaskLog: [], captureMs: [], drawMs: [],
+    idsDrawn: [], namesDrawn: [], error: undefined, cameraTracksEnded: undefined,
+  });
   try {
     const pack = $<HTMLSelectElement>('live-pack').value;
     if (!isPackName(pack)) throw new Error(`unknown pack ${pack}`);
@@ -134,7 +155,7 @@ async function start(): Promise<void> {
       swap: params.get('mode') === 'swap' ? await swapSource() : undefined,
       identify: identify && { index: identify, threshold: DEFAULT_IDENTIFY_THRESHOLD },
       files, backend: $<HTMLSelectElement>('live-backend').value as BackendName, detSize: Number($<HTMLSelectElement>('live-det').value),
-      worker: $<HTMLInputElement>('live-worker').checked, track: $<HTMLInputElement>('live-track').checked, modules,
+      worker: $<HTMLInputElement>('live-worker').checked, track: $<HTMLInputElement>('live-track').checked, modules, detectEvery,
     });
     const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
     const video = $<HTMLVideoElement>('live-video');
@@ -189,7 +210,15 @@ async function stop(): Promise<void> {
 }
 
 function countLongTasks(entries: readonly PerformanceEntry[]): void {
-  for (const e of entries) update({ longTasks: window.insightgpuLive.longTasks + 1, longestTaskMs: Math.max(window.insightgpuLive.longestTaskMs, e.duration) });
+  for (const e of entries) {
+    const end = e.startTime + e.duration;
+    const during = spans.find((s) => s.start < end && s.end > e.startTime)?.name ?? 'other';
+    const live = window.insightgpuLive;
+    // The browser's attribution: 'self' for the page's own script, else the frame or worker it blames.
+    const culprit = (e as PerformanceEntry & { attribution?: readonly PerformanceEntry[] }).attribution?.map((a) => a.name).join(',');
+    const entry = { startMs: e.startTime, ms: e.duration, during, frame: live.frames, culprit };
+    update({ longTasks: live.longTasks + 1, longestTaskMs: Math.max(live.longestTaskMs, e.duration), longTaskLog: [...live.longTaskLog, entry] });
+  }
 }
 
 function fail(e: unknown): void {

@@ -77,7 +77,8 @@ export class FrameUploader {
       texture.destroy();
       throw new ImageError(`the frame could not be copied to the GPU: ${(error as Error).message}`, undefined, { cause: error });
     }
-    const buffer = device.createBuffer({ size: words * 4, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST, label: 'pipeline image' });
+    // COPY_SRC: so a check can read the packed frame back (tests compare it with the browser's own conversions).
+    const buffer = device.createBuffer({ size: words * 4, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST, label: 'pipeline image' });
     const uniform = device.createBuffer({ size: 16, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST, label: 'frame size' });
     device.queue.writeBuffer(uniform, 0, new Uint32Array([width, height, words, 0]));
     const pipeline = this.pipeline ??= device.createComputePipeline({

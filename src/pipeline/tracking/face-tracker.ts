@@ -3,13 +3,12 @@ import type { FaceAnalysis } from '../face-analysis.js';
 import { Face, computeSim } from '../face.js';
 import { carrierPoints, copyIdentityFields, copyLandmarks, movedFace, partition } from './face-fields.js';
 import type { FaceModel } from '../face-model.js';
-import type { BgrImage } from '../image.js';
 import { loadImage, type ImageInput } from '../image-source.js';
 import { CpuPreprocessor, type Preprocessor } from '../preprocess/preprocessor.js';
-import { facesFromDetections } from '../scrfd.js';
 import type { TrackerDetector, TrackerModels, TrackerStats, TrackOptions } from './tracker-types.js';
 import { boxFromBounds, boxInBounds, iou, isUsableBox, pointBounds, relativeMotion, type Box } from './box-geometry.js';
 import { headAngles, turnBetween } from './head-angles.js';
+import { analysisModels, timedModels, withPreprocessedFrame, type FrameModels } from './frame-models.js';
 import { Track } from './track.js';
 import { TrackedFace, type TrackIdentity } from './tracked-face.js';
 import { assignGreedy, contestedDetections, gateCandidates } from './track-matching.js';
@@ -38,6 +37,8 @@ export class FaceTracker {
   private readonly carrier: FaceModel | undefined;
   private readonly carryBy: CarryMode;
   private readonly pre: Preprocessor;
+  /** Set when the source is a FaceAnalysis: frames then run through its `withFrame`. */
+  private readonly analysis: FaceAnalysis | undefined;
   private tracks: Track[] = [];
   private endedNow: TrackedFace[] = [];
   /** Ended tracks that a returning face may take the id of (by embedding or identity), oldest first. */
@@ -47,10 +48,19 @@ export class FaceTracker {
   private counts = { frames: 0, detectorRuns: 0, recognitions: 0, landmarkRuns: 0, tracksStarted: 0, tracksEnded: 0, reidentified: 0 };
   private queue: Promise<unknown> = Promise.resolve();
 
-  /** A tracker over a FaceAnalysis (its detector as prepared, and its models) or a detector plus heads; PipelineOptionError for bad options. */
+  /**
+   * A tracker over a FaceAnalysis (its detection as prepared, its models and its pre-processing: on WebGPU a frame
+   * is uploaded once and never read back) or over a detector plus heads (pre-processing: `options.preprocessor`).
+   * PipelineOptionError for bad options.
+   */
   constructor(source: FaceAnalysis | TrackerModels, options: FaceTrackerOptions = {}) {
     this.options = resolveTrackerOptions(options);
-    const heads = 'faceModels' in source ? source.faceModels : source.heads ?? [];
+    const analysis = 'faceModels' in source ? source : undefined;
+    if (analysis && options.preprocessor) {
+      throw new PipelineOptionError('preprocessor', "a FaceAnalysis runs the tracker's frames through its own pre-processing (FaceAnalysisOptions.preprocessor)");
+    }
+    this.analysis = analysis;
+    const heads = analysis ? analysis.faceModels : (source as TrackerModels).heads ?? [];
     this.detector = source.detector;
     this.landmarkHeads = heads.filter((h) => h.taskname.startsWith('landmark_'));
     this.identityHeads = heads.filter((h) => !h.taskname.startsWith('landmark_'));
@@ -65,7 +75,7 @@ export class FaceTracker {
 
   /** Tracks the faces of one frame; calls take turns. Returns the visible tracks (and lost ones with `includeLost`) by trackId. */
   async track(frame: ImageInput, options: TrackOptions = {}): Promise<TrackedFace[]> {
-    const run = this.queue.then(() => this.step(frame, options));
+    const run = this.queue.then(() => this.runFrame(frame, options));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -91,43 +101,52 @@ export class FaceTracker {
     for (const key of Object.keys(this.counts) as (keyof typeof this.counts)[]) this.counts[key] = 0;
   }
 
-  private async step(input: ImageInput, options: TrackOptions): Promise<TrackedFace[]> {
+  /** One frame through the models: a FaceAnalysis's frame, or the detector and heads over `this.pre`. */
+  private async runFrame(input: ImageInput, options: TrackOptions): Promise<TrackedFace[]> {
     if (options.timestamp !== undefined && !Number.isFinite(options.timestamp)) {
       throw new PipelineOptionError('timestamp', `${String(options.timestamp)} is not a finite number of milliseconds`);
     }
-    const image = await loadImage(input);
+    const sink = options.timings;
+    const start = performance.now(), first = sink?.length ?? 0;
+    const step = (models: FrameModels): Promise<TrackedFace[]> => this.step(sink ? timedModels(models, sink) : models, options);
+    const out = this.analysis
+      ? await this.analysis.withFrame(input, (frame) => step(analysisModels(frame)))
+      : await withPreprocessedFrame(this.detector, this.pre, await loadImage(input), step);
+    if (sink) sink.push({ stage: 'tracker.rest', kind: 'post', ms: performance.now() - start - sink.slice(first).reduce((a, t) => a + t.ms, 0) });
+    return out;
+  }
+
+  private async step(models: FrameModels, options: TrackOptions): Promise<TrackedFace[]> {
     const n = this.frame;
     const time = options.timestamp !== undefined ? options.timestamp / 1000 : n / this.options.fps;
     this.endedNow = [];
     const fresh = new Set<Face>();
     const carried = new Set<Face>();
-    await this.pre.begin?.(image);
     try {
       const detectNow = n % this.options.detectEvery === 0 || !this.tracks.some((t) => t.lostFrames === 0);
-      if (detectNow) await this.detectFrame(image, n, fresh);
-      else await this.carryFrame(image, n, carried);
+      if (detectNow) await this.detectFrame(models, n, fresh);
+      else await this.carryFrame(models, n, carried);
       const shown = this.tracks.filter((t) => t.lostFrames === 0);
-      await this.runLandmarks(image, shown, carried);
+      await this.runLandmarks(models, shown, carried);
       if (this.carrier) for (const t of shown) if (t.source === 'detected') t.carryRelation = this.relation(t);
-      await this.runIdentity(image, shown, n, fresh);
+      await this.runIdentity(models, shown, n, fresh);
       this.endLostTracks(n);
       this.counts.frames++;
       return this.output(n, time, fresh);
     } finally {
-      this.pre.end?.(image);
       this.frame++;
     }
   }
 
   /** A detector frame: match detections to tracks, lose the unmatched tracks, start (or re-identify) the rest. */
-  private async detectFrame(image: BgrImage, n: number, fresh: Set<Face>): Promise<void> {
-    const dets = facesFromDetections(await this.detector.detect(image, { maxNum: this.options.maxNum }));
+  private async detectFrame(models: FrameModels, n: number, fresh: Set<Face>): Promise<void> {
+    const dets = await models.detect(this.options.maxNum);
     this.counts.detectorRuns++;
     const tracks = this.tracks;
     const ious = tracks.map((t) => { const p = t.predict(n); return dets.map((d) => iou(p, d.bbox)); });
     const candidates = gateCandidates(ious, this.options.iouThreshold);
     const contested = contestedDetections(candidates, this.options.tieMargin).map((d) => dets[d]!);
-    if (contested.length > 0 && tracks.some((t) => t.face.embedding)) await this.runIdentityHeads(image, contested, fresh);
+    if (contested.length > 0 && tracks.some((t) => t.face.embedding)) await this.runIdentityHeads(models, contested, fresh);
     const similarity = (t: number, d: number): number | undefined => {
       const a = tracks[t]!.face.embedding, b = dets[d]!.embedding;
       return a && b ? computeSim(a, b) : undefined;
@@ -137,20 +156,20 @@ export class FaceTracker {
     for (const t of match.unmatchedTracks) tracks[t]!.lostFrames++;
     const newcomers = match.unmatchedDetections.map((d) => dets[d]!);
     const unrecognized = newcomers.filter((f) => !fresh.has(f));
-    if (unrecognized.length > 0) await this.runIdentityHeads(image, unrecognized, fresh);
+    if (unrecognized.length > 0) await this.runIdentityHeads(models, unrecognized, fresh);
     for (const face of newcomers) this.startOrReidentify(face, n);
     this.tracks.sort((a, b) => a.id - b.id);
   }
 
   /** Between detector frames: each visible track's predicted box, refined by the carrying landmark head when there is one. */
-  private async carryFrame(image: BgrImage, n: number, carried: Set<Face>): Promise<void> {
+  private async carryFrame(models: FrameModels, n: number, carried: Set<Face>): Promise<void> {
     const visible = this.tracks.filter((t) => t.lostFrames === 0);
     const moved = visible.map((t) => movedFace(t.face, t.box, t.predict(n)));
     const carrier = this.carrier;
     const refine = carrier ? visible.flatMap((t, i) => (t.carryRelation ? [i] : [])) : [];
     if (carrier && refine.length > 0) {
       const probes = refine.map((i) => moved[i]!);
-      await carrier.annotate(image, probes, this.pre);
+      await models.annotate([carrier], probes);
       this.counts.landmarkRuns += probes.length;
       refine.forEach((i, k) => {
         const points = carrierPoints(probes[k]!, this.carryBy);
@@ -200,19 +219,21 @@ export class FaceTracker {
     this.tracks.push(new Track(back?.id ?? this.nextId++, n, face, n));
   }
 
-  private async runLandmarks(image: BgrImage, shown: readonly Track[], carried: ReadonlySet<Face>): Promise<void> {
-    for (const head of this.landmarkHeads) {
-      const faces = shown.map((t) => t.face).filter((f) => !(head === this.carrier && carried.has(f)));
-      if (faces.length === 0) continue;
-      await head.annotate(image, faces, this.pre);
-      this.counts.landmarkRuns += faces.length;
+  /** Every landmark head on the shown faces (the carrier not again on the faces it carried): one call when they agree, so one submit on WebGPU. */
+  private async runLandmarks(models: FrameModels, shown: readonly Track[], carried: ReadonlySet<Face>): Promise<void> {
+    const all = shown.map((t) => t.face);
+    const [partial, whole] = partition(this.landmarkHeads, (h) => h === this.carrier && all.some((f) => carried.has(f)));
+    for (const [heads, faces] of [[whole, all], ...partial.map((h) => [[h], all.filter((f) => !carried.has(f))] as const)] as const) {
+      if (heads.length === 0 || faces.length === 0) continue;
+      await models.annotate(heads, faces);
+      this.counts.landmarkRuns += faces.length * heads.length;
     }
   }
 
   /** Recognition and attributes on the faces that are due; the others take their track's last values. */
-  private async runIdentity(image: BgrImage, shown: readonly Track[], n: number, fresh: Set<Face>): Promise<void> {
+  private async runIdentity(models: FrameModels, shown: readonly Track[], n: number, fresh: Set<Face>): Promise<void> {
     const due = shown.filter((t) => !fresh.has(t.face) && this.isDue(t, n)).map((t) => t.face);
-    if (due.length > 0) await this.runIdentityHeads(image, due, fresh);
+    if (due.length > 0) await this.runIdentityHeads(models, due, fresh);
     for (const t of shown) {
       if (fresh.has(t.face)) {
         t.recognized = { frame: n, box: t.box, angles: headAngles(t.face) };
@@ -232,9 +253,9 @@ export class FaceTracker {
     return last.angles !== undefined && now !== undefined && turnBetween(last.angles, now) > this.options.turnThreshold;
   }
 
-  private async runIdentityHeads(image: BgrImage, faces: readonly Face[], fresh: Set<Face>): Promise<void> {
+  private async runIdentityHeads(models: FrameModels, faces: readonly Face[], fresh: Set<Face>): Promise<void> {
     if (this.identityHeads.length === 0) return;
-    for (const head of this.identityHeads) await head.annotate(image, faces, this.pre);
+    await models.annotate(this.identityHeads, faces);
     this.counts.recognitions += faces.length;
     for (const f of faces) fresh.add(f);
   }

@@ -47,7 +47,10 @@ export interface FaceTrackerOptions {
   readonly fps?: number;
   /** The detector's max_num (0 = all faces, the default). */
   readonly maxNum?: number;
-  /** The image stages of the heads (default: the CPU pre-processing, OpenCV's arithmetic). */
+  /**
+   * The heads' image stages when the tracker runs over a detector plus heads (default: the CPU pre-processing,
+   * OpenCV's arithmetic). Not with a FaceAnalysis, whose own pre-processing runs the frames (PipelineOptionError).
+   */
   readonly preprocessor?: Preprocessor;
 }
 

@@ -1,6 +1,7 @@
 import type { FaceModel } from '../face-model.js';
 import type { BgrImage } from '../image.js';
 import type { ScrfdDetectResult } from '../scrfd.js';
+import type { StageTiming } from '../stage-timer.js';
 
 /** The detector a tracker runs: ScrfdDetector's `detect` (InsightFace's rows), or anything answering the same way. */
 export interface TrackerDetector {
@@ -20,6 +21,11 @@ export interface TrackerModels {
 export interface TrackOptions {
   /** The frame's time in milliseconds (drives the smoothing); default: frame index / fps. */
   readonly timestamp?: number;
+  /**
+   * Receives this frame's wall times: 'tracker.detect', 'tracker.landmarks' and 'tracker.identity' (one entry per
+   * model call), then 'tracker.rest' (decoding, upload, matching and smoothing: the frame's time less the calls').
+   */
+  readonly timings?: StageTiming[];
 }
 
 /** What a tracker has done since it was made or reset. */

@@ -150,12 +150,14 @@ export class FaceAnalysisWorker {
 
   /**
    * FaceTracker.track in the worker (needs the `tracker` option): the frame's tracked faces, as TrackedFace objects.
-   * The tracks that ended in this frame are then in `ended`.
+   * The tracks that ended in this frame are then in `ended`. `timings`, when given, receives the tracker's stage
+   * times for the frame (TrackOptions.timings).
    */
-  async track(image: ImageInput, options: { readonly timestamp?: number; readonly transfer?: boolean } = {}): Promise<TrackedFace[]> {
+  async track(image: ImageInput, options: { readonly timestamp?: number; readonly transfer?: boolean; readonly timings?: StageTiming[] } = {}): Promise<TrackedFace[]> {
     const wire = await postable(image, options.transfer ?? true);
-    const reply = await this.call({ kind: 'track', image: wire.image, owned: wire.owned, timestamp: options.timestamp }, wire.transfer);
+    const reply = await this.call({ kind: 'track', image: wire.image, owned: wire.owned, timestamp: options.timestamp, timings: options.timings !== undefined }, wire.transfer);
     if (reply.kind !== 'track') throw new WorkerError(`unexpected reply '${reply.kind}' to track`);
+    if (options.timings && reply.timings) options.timings.push(...reply.timings);
     this.endedTracks = facesFromWire(reply.ended) as TrackedFace[];
     return facesFromWire(reply.faces) as TrackedFace[];
   }

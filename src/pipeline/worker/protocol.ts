@@ -48,7 +48,7 @@ export type WorkerRequest =
   | { readonly id: number; readonly kind: 'get'; readonly image: WireImage; readonly options: WireGetOptions; readonly owned: boolean }
   | { readonly id: number; readonly kind: 'drawOn'; readonly image: WireImage; readonly faces: readonly WireFace[]; readonly options?: DrawOptions; readonly owned: boolean }
   | { readonly id: number; readonly kind: 'swap'; readonly image: WireImage; readonly source: Float32Array; readonly maxNum?: number; readonly owned: boolean }
-  | { readonly id: number; readonly kind: 'track'; readonly image: WireImage; readonly timestamp?: number; readonly owned: boolean }
+  | { readonly id: number; readonly kind: 'track'; readonly image: WireImage; readonly timestamp?: number; readonly timings?: boolean; readonly owned: boolean }
   | { readonly id: number; readonly kind: 'release' };
 
 /** What `create` reports about the pipeline the worker built. */
@@ -75,7 +75,7 @@ export type WorkerReplyValue =
   | { readonly kind: 'get'; readonly faces: readonly WireFace[]; readonly timings?: readonly StageTiming[] }
   | { readonly kind: 'drawOn'; readonly image: BgrImage }
   | { readonly kind: 'swap'; readonly faces: readonly WireFace[]; readonly image: BgrImage; readonly timings: readonly StageTiming[] }
-  | { readonly kind: 'track'; readonly faces: readonly WireFace[]; readonly ended: readonly WireFace[] }
+  | { readonly kind: 'track'; readonly faces: readonly WireFace[]; readonly ended: readonly WireFace[]; readonly timings?: readonly StageTiming[] }
   | { readonly kind: 'release'; readonly info: WorkerReleaseInfo };
 
 export type WorkerReply =

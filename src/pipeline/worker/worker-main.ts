@@ -10,7 +10,6 @@ import { INSwapper } from '../swap/inswapper.js';
 import { facesFromDetections } from '../scrfd.js';
 import { FaceIndex } from '../identity/face-index.js';
 import { FaceTracker } from '../tracking/face-tracker.js';
-import { GpuPreprocessor } from '../preprocess/preprocessor-gpu.js';
 import { PipelineOptionError } from '../errors.js';
 import type { ImageInput } from '../image-source.js';
 import type { StageTiming } from '../stage-timer.js';
@@ -31,7 +30,6 @@ let app: FaceAnalysis | undefined;
 let gpu: GpuDevice | undefined;
 let swapper: INSwapper | undefined;
 let tracker: FaceTracker | undefined;
-let trackerPre: GpuPreprocessor | undefined;
 
 /** Closes a frame the client moved here (its own capture, or the caller's when transferred). */
 function closeOwned(image: WireImage, owned: boolean): void {
@@ -61,9 +59,8 @@ async function handle(request: WorkerRequest): Promise<{ value: WorkerReplyValue
         });
         if (request.options.tracker) {
           const { index, ...rest } = request.options.tracker;
-          // On WebGPU the tracker's heads read frames through the GPU pre-processing, as FaceAnalysis's do.
-          trackerPre = gpu ? new GpuPreprocessor(gpu.device) : undefined;
-          tracker = new FaceTracker(app, { ...rest, index: index ? FaceIndex.fromBytes(index) : undefined, preprocessor: trackerPre });
+          // Frames go through the analysis's own pre-processing: on WebGPU, one upload per frame and no read-back.
+          tracker = new FaceTracker(app, { ...rest, index: index ? FaceIndex.fromBytes(index) : undefined });
         }
         if (swapperBytes) {
           swapper = await INSwapper.create(swapperBytes, { backend: choice.backend, sessionOptions: gpu ? { webgpu: { device: gpu.device } } : undefined });
@@ -124,11 +121,12 @@ async function handle(request: WorkerRequest): Promise<{ value: WorkerReplyValue
     case 'track': {
       try {
         if (!tracker) throw new PipelineOptionError('tracker', 'this worker was created without tracker options');
-        const faces = await tracker.track(request.image as ImageInput, { timestamp: request.timestamp });
+        const timings: StageTiming[] | undefined = request.timings ? [] : undefined;
+        const faces = await tracker.track(request.image as ImageInput, { timestamp: request.timestamp, timings });
         // Copied: the tracker keeps these arrays in its tracks for the next frames.
         const shown = facesToWire(faces, { copy: true });
         const ended = facesToWire(tracker.ended(), { copy: true });
-        return { value: { kind: 'track', faces: shown.faces, ended: ended.faces }, transfer: [...shown.transfer, ...ended.transfer] };
+        return { value: { kind: 'track', faces: shown.faces, ended: ended.faces, timings }, transfer: [...shown.transfer, ...ended.transfer] };
       } finally {
         closeOwned(request.image, request.owned);
       }
@@ -141,8 +139,6 @@ async function handle(request: WorkerRequest): Promise<{ value: WorkerReplyValue
       await swapper?.release();
       swapper = undefined;
       tracker = undefined;
-      trackerPre?.dispose();
-      trackerPre = undefined;
       gpu?.release();
       gpu = undefined;
       let deviceLost: string | undefined;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FaceTracker, PipelineOptionError, type FaceTrackerOptions, type TrackedFace } from '../../../src/pipeline/index.js';
+import { FaceTracker, PipelineOptionError, type FaceTrackerOptions, type StageTiming, type TrackedFace } from '../../../src/pipeline/index.js';
 import { boxAt, overlap, ScriptedDetector, ScriptedLandmarks, type Box } from './scripted-detector.js';
 
 /** Runs a scripted sequence (per frame, the true boxes by true track name) and returns the tracker's output per frame. */
@@ -92,6 +92,24 @@ describe('FaceTracker on scripted detections', () => {
     // The motion alone lags: at frame 5 it predicts 52 + 8 = 60 px (the velocity of frames 0→4) where the face is at 70.
     assert.ok(Math.abs(byMotion.out[5]!.faces[0]!.bbox[0]! - frames[5]![0]![1][0]) >= 8);
     assert.equal(detector.calls, 3);
+  });
+
+  it('reports each frame\'s stage times when asked', async () => {
+    const detector = new ScriptedDetector();
+    const tracker = new FaceTracker({ detector, heads: [new ScriptedLandmarks(detector)] }, { smoothing: false, detectEvery: 2 });
+    const stages: string[][] = [];
+    for (let k = 0; k < 3; k++) {
+      const timings: StageTiming[] = [];
+      await tracker.track(detector.frame([boxAt(20 + 5 * k, 40)]), { timings });
+      assert.ok(timings.every((t) => t.ms >= 0), JSON.stringify(timings));
+      stages.push(timings.map((t) => t.stage));
+    }
+    // Frame 1 is carried: the landmark head runs on the predicted box, then on the shown face it is not carrying.
+    assert.deepEqual(stages, [
+      ['tracker.detect', 'tracker.landmarks', 'tracker.rest'],
+      ['tracker.landmarks', 'tracker.rest'],
+      ['tracker.detect', 'tracker.landmarks', 'tracker.rest'],
+    ]);
   });
 
   it('is deterministic: the same frames give the same output, and reset starts over', async () => {

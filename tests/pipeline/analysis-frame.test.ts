@@ -1,0 +1,54 @@
+/**
+ * FaceAnalysis.withFrame / detectFaces / annotate (the stages of `get` on their own, on one upload of the image):
+ * detection then every head gives exactly `get`'s faces, a chosen subset writes only its own fields, and bad
+ * calls are typed errors. CPU backend, detection at 320 on t1.jpg (seconds).
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { FaceAnalysis, PipelineOptionError, type AnalysisFrame, type BgrImage, type Face } from '../../src/pipeline/index.js';
+import { loadImage } from '../../src/pipeline/image-source.js';
+import { sharedPath } from './helpers.js';
+
+const files = (...names: string[]) => ({ files: Object.fromEntries(names.map((n) => [`${n}.onnx`, readFileSync(sharedPath('models', `${n}.onnx`))])) });
+
+const fields = (faces: readonly Face[]): unknown => JSON.parse(JSON.stringify(faces.map((f) => f.toJSON())));
+
+describe('FaceAnalysis frame stages', () => {
+  let app: FaceAnalysis;
+  let image: BgrImage;
+  before(async () => {
+    app = await FaceAnalysis.create({ models: files('scrfd_2.5g_bnkps', 'mobilefacenet', 'tiny_2d106', 'tiny_genderage'), backend: 'cpu' });
+    app.prepare({ detSize: [320, 320] });
+    image = await loadImage(sharedPath('images', 't1.jpg'));
+  });
+  after(async () => app?.release());
+
+  it('detect then annotate gives get’s faces, bit for bit', async () => {
+    const expected = await app.get(image, { maxNum: 3 });
+    const faces = await app.withFrame(image, async (frame) => {
+      const found = await frame.detect({ maxNum: 3 });
+      await frame.annotate(found);
+      return found;
+    });
+    assert.equal(faces.length, 3);
+    assert.deepEqual(fields(faces), fields(expected));
+  });
+
+  it('runs only the chosen heads', async () => {
+    const faces = await app.detectFaces(image);
+    assert.ok(faces.length > 0 && faces.every((f) => f.embedding === undefined && f.landmark_2d_106 === undefined));
+    await app.annotate(image, faces, { models: ['landmark_2d_106'] });
+    assert.ok(faces.every((f) => f.landmark_2d_106 !== undefined && f.embedding === undefined && f.gender === undefined));
+  });
+
+  it('refuses an unknown head, bad max_num and a frame used after its callback', async () => {
+    await assert.rejects(app.annotate(image, [], { models: ['landmark_3d_68'] }), (e) => e instanceof PipelineOptionError && /no landmark_3d_68 model/.test(e.message));
+    await assert.rejects(app.detectFaces(image, { maxNum: -1 }), PipelineOptionError);
+    let kept: AnalysisFrame | undefined;
+    await app.withFrame(image, async (frame) => { kept = frame; });
+    await assert.rejects(kept!.detect(), (e) => e instanceof PipelineOptionError && /after withFrame/.test(e.message));
+    // The queue goes on after a failed call.
+    assert.ok((await app.detectFaces(image)).length > 0);
+  });
+});
