@@ -10,7 +10,12 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import onnxProto from 'onnx-proto';
 import sharp from 'sharp';
+import { InferenceSession } from '../../src/session/session.js';
+import { boxCropTransform } from '../../src/pipeline/crop-transform.js';
 import { FaceAnalysis } from '../../src/pipeline/face-analysis.js';
+import { runHeadsOverImages } from '../../src/pipeline/head-group.js';
+import { headSpec, runHead } from '../../src/pipeline/head-model.js';
+import { CpuPreprocessor } from '../../src/pipeline/preprocess/preprocessor.js';
 import { ImageError, PipelineOptionError } from '../../src/pipeline/errors.js';
 import { loadImage } from '../../src/pipeline/image-source.js';
 import type { BgrImage } from '../../src/pipeline/image.js';
@@ -145,6 +150,30 @@ for (const backend of ['cpu', 'webgpu'] as const) {
     });
   });
 }
+
+describe('runHeadsOverImages (cpu, a dynamic-batch tiny_3d68, chunks of 4)', () => {
+  // Boxes over the first two test images: 6 and 2 crops, so chunks of 4 over both span the images.
+  const boxes = [[100, 120, 260, 300], [300, 100, 450, 280], [500, 150, 640, 330], [700, 90, 860, 270], [900, 200, 1050, 380], [1100, 120, 1250, 300]];
+  for (const acrossImages of [true, false]) {
+    it(`${acrossImages ? 'across images: chunks of all the crops' : 'per image: each image keeps runHead\'s chunks'}, rows equal runHead's per image`, async () => {
+      const images = (await testImages(false)).slice(0, 2);
+      const session = await InferenceSession.create(symbolicBatch(modelBytes('tiny_3d68')), { backend: 'cpu' });
+      try {
+        // The tiny heads normalise in-graph (Sub/Mul), as InsightFace probes them: mean 0, std 1.
+        const spec = headSpec('landmark_3d_68', session, { mean: 0, std: 1 }, { maxBatch: 4 });
+        const transforms = [boxes.map((b) => boxCropTransform(b, spec.size)), boxes.slice(0, 2).map((b) => boxCropTransform(b, spec.size))];
+        const got: Float32Array[][] = [[], []];
+        const pre = new CpuPreprocessor();
+        await runHeadsOverImages(images.map((image, i) => ({ image, works: [{ spec, transforms: transforms[i]!, apply: (rows) => { got[i] = [...rows]; } }] })), pre, acrossImages);
+        // Plans compiled: one per batch size run (8 crops as 4 + 4 across images; 4 + 2 and 2 per image).
+        assert.equal(session.compileTimes.length, acrossImages ? 1 : 2);
+        for (const [i, image] of images.entries()) assert.deepEqual(got[i], await runHead(spec, pre, image, transforms[i]!), `image ${i}`);
+      } finally {
+        await session.release();
+      }
+    });
+  }
+});
 
 /** Counts the device's queue submits (the real queue, wrapped: every command buffer still goes to the GPU). */
 function countSubmits(device: GPUDevice | undefined): { readonly count: number } {
