@@ -1,6 +1,7 @@
 import { annotateFaces } from './annotate-faces.js';
 import { Face } from './face.js';
 import type { FaceModel } from './face-model.js';
+import { FrameImage } from './frames/frame-image.js';
 import { runHeadsOverImages } from './head-group.js';
 import type { BgrImage } from './image.js';
 import { loadImage, type ImageInput } from './image-source.js';
@@ -38,9 +39,18 @@ export interface BatchParts {
  */
 export async function analyseImages(parts: BatchParts, inputs: readonly ImageInput[]): Promise<Face[][]> {
   const images: BgrImage[] = [];
-  for (const input of inputs) images.push(await loadImage(input));
+  try {
+    for (const input of inputs) images.push(await loadImage(input));
+    return await (parts.preprocessor.alignedCropsOfImages ? analyseTogether(parts, images) : analyseOneByOne(parts, images));
+  } finally {
+    // A FrameImage made here from the caller's frame closes its own capture, as in `get`; the caller's stays open.
+    images.forEach((image, i) => { if (image !== inputs[i] && image instanceof FrameImage) image.release(); });
+  }
+}
+
+/** Detection on each image, then every head over all their faces in one group. */
+async function analyseTogether(parts: BatchParts, images: readonly BgrImage[]): Promise<Face[][]> {
   const pre = parts.preprocessor;
-  if (!pre.alignedCropsOfImages) return analyseOneByOne(parts, images);
   // Every image stays uploaded from its detection to the heads' submit.
   const begun: BgrImage[] = [];
   try {
@@ -53,8 +63,8 @@ export async function analyseImages(parts: BatchParts, inputs: readonly ImageInp
     const grouped = parts.faceModels.filter((m) => m.headWork);
     const work = images.map((image, i) => ({ image, works: grouped.map((m) => m.headWork!(faces[i]!)) })).filter((_, i) => faces[i]!.length > 0);
     await runHeadsOverImages(work, pre, parts.acrossImages);
+    const rest = parts.faceModels.filter((m) => !grouped.includes(m));
     for (const [i, image] of images.entries()) {
-      const rest = parts.faceModels.filter((m) => !grouped.includes(m));
       if (faces[i]!.length > 0 && rest.length > 0) await annotateFaces(rest, image, faces[i]!, pre, false);
     }
     return faces;

@@ -17,7 +17,9 @@ export interface ModelInput {
 
 /** One image's crop transforms, for a head batch that holds the crops of several images. */
 export interface ImageCrops {
+  /** The image the crops are cut from. */
   readonly image: BgrImage;
+  /** One `warpAffine` matrix per crop, in output order. */
   readonly transforms: readonly Affine2x3[];
 }
 
