@@ -1,6 +1,7 @@
 /**
  * Face-index benchmark: exact top-k search over N random unit vectors (default 512-d, N = 10k, 100k, 1M), in one run:
- * - the CPU path (`FaceIndex.search`, one query; and `searchMany` of a batch, per query);
+ * - the CPU path (`FaceIndex.search`, one query; and `searchMany` of a batch, per query), with its rows in WebAssembly
+ *   memory scored by the SIMD kernel, and the same index on the JS loop (the kernel off) as the path it replaces;
  * - a plain Float32Array dot-product loop over the same rows (one sum per row, best kept), and the memory-bandwidth
  *   bound of reading the rows once (bandwidth measured here by TypedArray copies), with the CPU path's ratio to both;
  * - the GPU path (`searchAsync` on WebGPU: kernel + exact confirmation), f32 and f16 rows, with f16's raw recall@k;
@@ -15,17 +16,19 @@ import { writeFileSync } from 'node:fs';
 import { acquireDevice, type GpuDevice } from '../../src/backends/webgpu/device.js';
 import { FaceIndex } from '../../src/pipeline/identity/index.js';
 import { GpuRowSearch } from '../../src/pipeline/identity/search-gpu.js';
+import { setRowDotsEnabled } from '../../src/ops/wasm/row-dots.js';
 import { Prng } from '../../models/forge/prng.js';
 import { BenchUsageError, integerFlag, parseFlags } from './bench-args.js';
 import { median } from './bench-util.js';
 
 export const INDEX_BENCH_USAGE = `usage: npm run bench -- --index [--sizes 10000,100000,1000000] [--dim 512] [--k 10] [--queries 16] [--runs 5]
-                        [--gpu auto|off|software] [--gpu-max N] [--hnsw-max N] [--ef 64] [--json FILE]
+                        [--gpu auto|off|software] [--gpu-max N] [--hnsw-max N] [--js-max N] [--ef 64] [--json FILE]
   --sizes       entry counts N (default 10000,100000,1000000)
   --queries     distinct queries per N (default 16); latencies are medians over queries × runs
   --gpu         auto (default): a hardware adapter when there is one; software: SwiftShader too; off: CPU only
   --gpu-max N   largest N searched on the GPU (default: all on hardware, 10000 on a software adapter)
   --hnsw-max N  largest N given to hnswlib-node (default 100000: its build is single-threaded and slow beyond)
+  --js-max N    largest N also searched with the SIMD kernel off (the JS loop; default 1000000)
   --ef N        hnswlib's search breadth (default 64; M 16, efConstruction 100)`;
 
 /** One N's measurements (milliseconds per query unless named otherwise). */
@@ -44,6 +47,10 @@ export interface IndexBenchRow {
   cpu_time_ms: number;
   cpu_time_over_plain: number;
   cpu_time_over_bound: number;
+  /** The CPU path with the SIMD kernel off (its JS loop): wall and CPU ms per query, and CPU time over the bound. */
+  cpu_js_ms?: number;
+  cpu_js_time_ms?: number;
+  cpu_js_time_over_bound?: number;
   gpu: string;
   gpu_ms?: number;
   gpu_batch_ms?: number;
@@ -141,11 +148,12 @@ export async function benchIndex(argv: readonly string[]): Promise<number> {
     index: { type: 'boolean' }, sizes: { type: 'string', default: '10000,100000,1000000' }, dim: { type: 'string', default: '512' },
     k: { type: 'string', default: '10' }, queries: { type: 'string', default: '16' }, runs: { type: 'string', default: '5' },
     gpu: { type: 'string', default: 'auto' }, 'gpu-max': { type: 'string' }, 'hnsw-max': { type: 'string', default: '100000' },
-    ef: { type: 'string', default: '64' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    ef: { type: 'string', default: '64' }, 'js-max': { type: 'string', default: '1000000' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   });
   if (v.help) { console.log(INDEX_BENCH_USAGE); return 0; }
   const sizes = v.sizes.split(',').map((s) => integerFlag('sizes', s.trim(), 1));
   const dim = integerFlag('dim', v.dim, 1), k = integerFlag('k', v.k, 1), nq = integerFlag('queries', v.queries, 1);
+  const jsMax = integerFlag('js-max', v['js-max'], 0);
   const runs = integerFlag('runs', v.runs, 1), hnswMax = integerFlag('hnsw-max', v['hnsw-max'], 0), ef = integerFlag('ef', v.ef, 1);
   if (!['auto', 'off', 'software'].includes(v.gpu)) throw new BenchUsageError(`--gpu must be auto, off or software, not '${v.gpu}'`);
   let gpu: GpuDevice | undefined;
@@ -189,6 +197,17 @@ export async function benchIndex(argv: readonly string[]): Promise<number> {
       gpu: gpu ? (n <= gpuMax ? gpu.description : 'skipped (software adapter, N too large)') : 'none',
       index_cpu_bytes: index.memoryBytes.cpu, peak_rss_bytes: 0,
     };
+    if (n <= jsMax) {
+      setRowDotsEnabled(false);
+      const js = new FaceIndex({ dim, maxEntries: n });
+      setRowDotsEnabled(true);
+      for (let r = 0; r < n; r++) js.add(`e${r}`, data.subarray(r * dim, (r + 1) * dim));
+      sample();
+      if (JSON.stringify(js.searchMany(queries, { k })) !== JSON.stringify(index.searchMany(queries, { k }))) console.error(`!! the JS loop's hits differ from the SIMD kernel's at N=${n}`);
+      const t = timeEach(queries, runs, (q) => { js.search(q, { k }); });
+      Object.assign(row, { cpu_js_ms: t.wall, cpu_js_time_ms: t.cpu, cpu_js_time_over_bound: t.cpu / boundCpuMs });
+      js.dispose();
+    }
     if (gpu && n <= gpuMax) await benchGpu(gpu, data, n, dim, k, queries, runs, exact, row, sample);
     if (Hnsw && n <= hnswMax) {
       const h = new Hnsw('cosine', dim);
@@ -258,15 +277,16 @@ const fmt = (x: number | undefined, digits = 2): string => (x === undefined ? '-
 const mib = (b: number | undefined): string => (b === undefined ? '-' : `${(b / 2 ** 20).toFixed(0)} MiB`);
 
 function printRow(r: IndexBenchRow): void {
-  console.log(`N=${r.n}: cpu ${fmt(r.cpu_ms)} ms, plain loop ${fmt(r.plain_loop_ms)} ms, bound ${fmt(r.bandwidth_bound_ms)} ms, gpu ${fmt(r.gpu_ms)} ms, hnsw ${fmt(r.hnsw_ms)} ms`);
+  console.log(`N=${r.n}: cpu ${fmt(r.cpu_ms)} ms (JS loop ${fmt(r.cpu_js_ms)} ms), plain loop ${fmt(r.plain_loop_ms)} ms, bound ${fmt(r.bandwidth_bound_ms)} ms, gpu ${fmt(r.gpu_ms)} ms, hnsw ${fmt(r.hnsw_ms)} ms`);
 }
 
 function printTable(rows: readonly IndexBenchRow[]): void {
-  const head = ['N', 'cpu ms', 'cpu batch ms/q', 'plain loop ms', 'cpu/plain', 'bw bound ms', 'cpu/bound', 'cpu-time ms', 'cpu/plain (cpu t)', 'cpu/bound (cpu t)', 'gpu ms', 'gpu batch ms/q',
+  const head = ['N', 'cpu ms', 'cpu batch ms/q', 'plain loop ms', 'cpu/plain', 'bw bound ms', 'cpu/bound', 'cpu-time ms', 'cpu/plain (cpu t)', 'cpu/bound (cpu t)',
+    'js ms', 'js/bound (cpu t)', 'gpu ms', 'gpu batch ms/q',
     'gpu kernel ms', 'gpu upload ms', 'gpu f16 ms', 'f16 recall', 'cpu/gpu', 'hnsw ms', 'hnsw recall', 'hnsw build s',
     'index cpu', 'index gpu f32/f16', 'peak rss'];
   const body = rows.map((r) => [String(r.n), fmt(r.cpu_ms), fmt(r.cpu_batch_ms), fmt(r.plain_loop_ms), fmt(r.cpu_over_plain), fmt(r.bandwidth_bound_ms),
-    fmt(r.cpu_over_bound), fmt(r.cpu_time_ms), fmt(r.cpu_time_over_plain), fmt(r.cpu_time_over_bound), fmt(r.gpu_ms), fmt(r.gpu_batch_ms), fmt(r.gpu_kernel_ms), fmt(r.gpu_upload_ms), fmt(r.gpu_f16_ms), fmt(r.f16_recall, 3),
+    fmt(r.cpu_over_bound), fmt(r.cpu_time_ms), fmt(r.cpu_time_over_plain), fmt(r.cpu_time_over_bound), fmt(r.cpu_js_ms), fmt(r.cpu_js_time_over_bound), fmt(r.gpu_ms), fmt(r.gpu_batch_ms), fmt(r.gpu_kernel_ms), fmt(r.gpu_upload_ms), fmt(r.gpu_f16_ms), fmt(r.f16_recall, 3),
     r.gpu_ms ? fmt(r.cpu_ms / r.gpu_ms) : '-', fmt(r.hnsw_ms, 3), fmt(r.hnsw_recall, 3), fmt(r.hnsw_build_s, 1),
     mib(r.index_cpu_bytes), `${mib(r.index_gpu_bytes)}/${mib(r.index_gpu_f16_bytes)}`, mib(r.peak_rss_bytes)]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));

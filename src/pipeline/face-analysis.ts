@@ -249,9 +249,10 @@ export class FaceAnalysis {
   }
 
   /**
-   * `get` over several images: decodes them, detects on each, then runs the heads on their faces, each image's crops
-   * as one head batch (as `get` runs them, so the results stay identical). Returns one face list per input, in input
-   * order, each equal to what `get` returns for that image alone. Throws on the first input that fails (an
+   * `get` over several images: decodes them, detects on each, then runs the heads on the faces of all of them
+   * together (on WebGPU in one submit; a dynamic-batch head's batches hold several images' crops on the CPU and on
+   * a software adapter, where a crop's rows do not depend on its batch). Returns one face list per input, in input
+   * order, each identical to what `get` returns for that image alone. Throws on the first input that fails (an
    * ImageError for a bad image); to keep going past bad files, call `get` per image.
    */
   async getBatch(inputs: readonly ImageInput[], options: Omit<GetOptions, 'timings'> = {}): Promise<Face[][]> {
@@ -260,6 +261,9 @@ export class FaceAnalysis {
     checkMaxNum(maxNum, metric);
     const run = this.queue.then(() => analyseImages({
       detector: this.detector, faceModels: this.faceModels, preprocessor: this.preprocessor, sizes: this.detSizes, threshold: this.detThresh, maxNum, metric, together: this.onWebGpu,
+      // Batches across images where rows are batch-independent: the CPU, and a software adapter's direct kernels
+      // (a hardware adapter's specialised GEMMs split K by the batch's size).
+      acrossImages: !this.onWebGpu || this.gpu?.isSoftware === true,
     }, inputs));
     this.queue = run.catch(() => undefined);
     return run;

@@ -2,7 +2,8 @@ import { InferenceSession, type TogetherRun } from '../session/session.js';
 import type { Affine2x3 } from './affine.js';
 import { batchItem, batchSize, outputRows, type HeadSpec } from './head-model.js';
 import type { BgrImage } from './image.js';
-import type { Preprocessor } from './preprocess/preprocessor.js';
+import { PipelineOptionError } from './errors.js';
+import type { ImageCrops, ModelFeed, ModelInput, Preprocessor } from './preprocess/preprocessor.js';
 
 /** What one head does for the faces of an image: its crops, and where its output rows go (one per crop, in order). */
 export interface HeadWork {
@@ -14,10 +15,22 @@ export interface HeadWork {
   apply(rows: readonly Float32Array[]): void;
 }
 
+/** The faces of one image and each head's work on them (one HeadWork per head, heads in the same order for every image). */
+export interface ImageHeadWork {
+  readonly image: BgrImage;
+  readonly works: readonly HeadWork[];
+}
+
 /** The runs of one head: each run's index in the group, its batch and how many of its rows are real. */
 interface HeadRuns {
-  readonly work: HeadWork;
+  readonly works: readonly HeadWork[];
   readonly parts: { readonly run: number; readonly batch: number; readonly keep: number }[];
+}
+
+/** One crop of a head batch: the image it is cut from and its transform. */
+interface Crop {
+  readonly image: BgrImage;
+  readonly transform: Affine2x3;
 }
 
 /**
@@ -28,19 +41,43 @@ interface HeadRuns {
  * (padding repeats the last crop; its rows are dropped). The rows are runHead's, bit for bit.
  */
 export async function runHeadsTogether(works: readonly HeadWork[], pre: Preprocessor, image: BgrImage): Promise<void> {
-  const active = works.filter((w) => w.transforms.length > 0);
+  await runHeadsOverImages([{ image, works }], pre, true);
+}
+
+/**
+ * runHeadsTogether over the faces of several images, in one group of runs (one submit on WebGPU). With
+ * `acrossImages`, each head's batches hold the crops of all the images in order (a chunk spanning images takes its
+ * crops from one alignedCropsOfImages), so each head runs ceil(faces / maxBatch) times for the whole group; a
+ * crop's rows then equal its one-image run's only where every layer's order of operations is independent of the
+ * batch (the CPU backend; WebGPU's direct and generic kernels; not the specialised tier's K split, which
+ * chooseKSplit derives from the batch's workgroup count). Without it each image's crops keep runHead's chunks.
+ */
+export async function runHeadsOverImages(images: readonly ImageHeadWork[], pre: Preprocessor, acrossImages: boolean): Promise<void> {
+  const heads = images[0]?.works.length ?? 0;
+  const perHead = Array.from({ length: heads }, (_, h) => images.map((im) => im.works[h]!));
+  const active = perHead.filter((works) => works.some((w) => w.transforms.length > 0));
   if (active.length === 0) return;
-  const device = active[0]!.spec.session.gpuDevice;
-  const encoder = device && pre.recordInto && active.every((w) => w.spec.session.gpuDevice === device)
+  const device = active[0]![0]!.spec.session.gpuDevice;
+  const encoder = device && pre.recordInto && active.every((w) => w[0]!.spec.session.gpuDevice === device)
     ? device.createCommandEncoder({ label: 'face heads' }) : undefined;
   const runs: TogetherRun[] = [];
-  const heads: HeadRuns[] = [];
+  const groups: HeadRuns[] = [];
+  // The crops of one batch: straight from alignedCrops for one image, else one tensor over every image's.
+  const cropsOf = (batch: readonly Crop[], spec: HeadSpec, target: ModelInput | undefined): Promise<ModelFeed> => {
+    const parts = imageParts(batch);
+    if (parts.length === 1) return pre.alignedCrops(parts[0]!.image, parts[0]!.transforms, spec.size, spec.norm, target);
+    if (!pre.alignedCropsOfImages) throw new PipelineOptionError('preprocessor', `cannot stack several images' crops for ${spec.taskname} (no alignedCropsOfImages)`);
+    return pre.alignedCropsOfImages(parts, spec.size, spec.norm, target);
+  };
   if (encoder) pre.recordInto!(encoder);
   try {
-    for (const work of active) {
-      const { spec, transforms } = work;
-      const head: HeadRuns = { work, parts: [] };
-      heads.push(head);
+    for (const works of active) {
+      const spec = works[0]!.spec;
+      // Each image's crops in order, as one list (acrossImages) or a list per image.
+      const perImage = works.map((w, i) => w.transforms.map((transform) => ({ image: images[i]!.image, transform })));
+      const crops = perImage.flat();
+      const head: HeadRuns = { works, parts: [] };
+      groups.push(head);
       const add = (feed: TogetherRun['feeds'][string], batch: number, keep: number): void => {
         head.parts.push({ run: runs.length, batch, keep });
         runs.push({ session: spec.session, feeds: { [spec.inputName]: feed }, fetches: [spec.outputName] });
@@ -49,23 +86,42 @@ export async function runHeadsTogether(works: readonly HeadWork[], pre: Preproce
       // have a buffer of their own (the runs of one plan take turns on its input buffer within the command buffer).
       const target = { session: spec.session, name: spec.inputName };
       if (!spec.dynamicBatch) {
-        const batch = await pre.alignedCrops(image, transforms, spec.size, spec.norm, transforms.length === 1 ? target : undefined);
-        for (let i = 0; i < transforms.length; i++) add(batchItem(batch, i), 1, 1);
+        const batch = await cropsOf(crops, spec, crops.length === 1 ? target : undefined);
+        for (let i = 0; i < crops.length; i++) add(batchItem(batch, i), 1, 1);
         continue;
       }
-      const single = transforms.length <= spec.maxBatch;
-      for (let start = 0; start < transforms.length; start += spec.maxBatch) {
-        const chunk = transforms.slice(start, start + spec.maxBatch);
+      const chunks: Crop[][] = [];
+      for (const group of acrossImages ? [crops] : perImage) {
+        for (let start = 0; start < group.length; start += spec.maxBatch) chunks.push(group.slice(start, start + spec.maxBatch));
+      }
+      for (const chunk of chunks) {
         const size = batchSize(spec, chunk.length);
-        const padded = size === chunk.length ? chunk : [...chunk, ...new Array<Affine2x3>(size - chunk.length).fill(chunk[chunk.length - 1]!)];
-        add(await pre.alignedCrops(image, padded, spec.size, spec.norm, single ? target : undefined), size, chunk.length);
+        const padded = size === chunk.length ? chunk : [...chunk, ...new Array<Crop>(size - chunk.length).fill(chunk[chunk.length - 1]!)];
+        add(await cropsOf(padded, spec, chunks.length === 1 ? target : undefined), size, chunk.length);
       }
     }
   } finally {
     pre.recordInto?.(undefined);
   }
   const results = await InferenceSession.runTogether(runs, { prelude: encoder });
-  for (const { work, parts } of heads) {
-    work.apply(parts.flatMap((p) => outputRows(work.spec, results[p.run]![work.spec.outputName], p.batch, p.keep)));
+  for (const { works, parts } of groups) {
+    const spec = works[0]!.spec;
+    const rows = parts.flatMap((p) => outputRows(spec, results[p.run]![spec.outputName], p.batch, p.keep));
+    let at = 0;
+    for (const w of works) {
+      w.apply(rows.slice(at, at + w.transforms.length));
+      at += w.transforms.length;
+    }
   }
+}
+
+/** Consecutive crops of one image grouped, in order. */
+function imageParts(crops: readonly Crop[]): ImageCrops[] {
+  const parts: { image: BgrImage; transforms: Affine2x3[] }[] = [];
+  for (const c of crops) {
+    const last = parts[parts.length - 1];
+    if (last && last.image === c.image) last.transforms.push(c.transform);
+    else parts.push({ image: c.image, transforms: [c.transform] });
+  }
+  return parts;
 }

@@ -17,7 +17,7 @@ export type { Affine2x3 } from './affine.js';
 export { invertAffine } from './affine.js';
 export { estimateSimilarity } from './similarity.js';
 export { estimateNorm, ARCFACE_TEMPLATE } from './norm-crop.js';
-export type { Preprocessor, ModelFeed, ModelInput } from './preprocess/preprocessor.js';
+export type { Preprocessor, ModelFeed, ModelInput, ImageCrops } from './preprocess/preprocessor.js';
 export { CpuPreprocessor } from './preprocess/preprocessor.js';
 export { GpuPreprocessor } from './preprocess/preprocessor-gpu.js';
 export type { StageTiming, StageKind } from './stage-timer.js';

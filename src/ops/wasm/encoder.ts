@@ -66,10 +66,17 @@ export const op = {
   i32Sub: (): number[] => [0x6b],
   i32Mul: (): number[] => [0x6c],
   i32Shl: (): number[] => [0x74],
+  i32LtU: (): number[] => [0x49],
   v128Load: (offset = 0, align = 0): number[] => [SIMD, 0x00, align, ...uleb(offset)],
   v128Store: (offset = 0, align = 0): number[] => [SIMD, 0x0b, align, ...uleb(offset)],
   v128Load32Splat: (offset = 0): number[] => [SIMD, 0x09, 2, ...uleb(offset)],
+  v128Load64Splat: (offset = 0): number[] => [SIMD, 0x0a, 3, ...uleb(offset)],
   v128Const0: (): number[] => [SIMD, 0x0c, ...new Array<number>(16).fill(0)],
+  /** i8x16.shuffle by 32-bit lanes: lane i of the result is lane lanes[i] of a (0–3) or b (4–7). */
+  i32x4Shuffle: (lanes: readonly [number, number, number, number]): number[] => [SIMD, 0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])],
+  f64x2PromoteLowF32x4: (): number[] => [SIMD, ...uleb(0x5f)],
+  f64x2Add: (): number[] => [SIMD, ...uleb(0xf0)],
+  f64x2Mul: (): number[] => [SIMD, ...uleb(0xf2)],
   f32x4Add: (): number[] => [SIMD, ...uleb(0xe4)],
   f32x4Mul: (): number[] => [SIMD, ...uleb(0xe6)],
 };

@@ -1,5 +1,6 @@
 import { isFace, normed32, type EmbeddingInput } from './embedding.js';
 import { FaceIndexError, IndexFormatError } from './errors.js';
+import { WasmRowDots } from '../../ops/wasm/row-dots.js';
 import { bestPerIdentity, rankIdentities, sumSquares } from './search-cpu.js';
 import { decodeIndex, encodeIndex, type JsonValue } from './index-file.js';
 import type { ExactGpuSearch, GpuSearchStats, IndexRows } from './search-exact-gpu.js';
@@ -23,6 +24,8 @@ export class FaceIndex {
   private readonly maxEntries: number;
   private readonly maxBytes: number;
   private rows = new Float32Array(0);
+  /** The WebAssembly memory `rows` lives in, where its SIMD kernel serves (else rows is a plain array). */
+  private dots: WasmRowDots | undefined;
   private rowSq = new Float64Array(0);
   private owner = new Int32Array(0);
   private count = 0;
@@ -160,7 +163,7 @@ export class FaceIndex {
       const q = new Float32Array(n * dim);
       for (let i = 0; i < n; i++) q.set(vectors[b0 + i]!, i * dim);
       const best = new Float64Array(n * identities).fill(-Infinity);
-      bestPerIdentity(q, n, this.rows, this.rowSq, this.owner, this.count, dim, identities, best);
+      bestPerIdentity(q, n, this.rows, this.rowSq, this.owner, this.count, dim, identities, best, this.dots);
       for (let i = 0; i < n; i++) out.push(this.hits(rankIdentities(best.subarray(i * identities, (i + 1) * identities), this.ids, k, threshold)));
     }
     return out;
@@ -283,7 +286,13 @@ export class FaceIndex {
       next.set(old.subarray(0, this.count * per) as never);
       return next;
     };
-    this.rows = grow(this.rows, (n) => new Float32Array(n), dim);
+    // Rows grow in place in their WebAssembly memory; where it cannot be made or grown they move to a plain array.
+    if (this.owner.length === 0) this.dots = WasmRowDots.create(dim, capacity * dim);
+    if (this.dots?.grow(capacity * dim)) this.rows = this.dots.rows;
+    else {
+      this.dots = undefined;
+      this.rows = grow(this.rows, (n) => new Float32Array(n), dim);
+    }
     this.rowSq = grow(this.rowSq, (n) => new Float64Array(n), 1);
     this.owner = grow(this.owner, (n) => new Int32Array(n), 1);
   }

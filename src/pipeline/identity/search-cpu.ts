@@ -1,8 +1,11 @@
 /**
  * Exact brute-force scoring over a contiguous Float32Array of rows (row r at [r*dim, (r+1)*dim)). No per-entry
- * objects: rows are visited in blocks so a block stays in cache while every query of a batch is scored against it,
- * and four rows are scored at once so the four independent sums hide the latency of each other's additions.
+ * objects: rows are visited in blocks so a block stays in cache while every query of a batch is scored against it.
+ * Rows kept in a WasmRowDots memory are scored by its SIMD kernel (eight rows a step, two per float64 vector);
+ * others by a JS loop scoring four rows at once so the independent sums hide each other's latency. Both give each
+ * dot as one float64 sum in index order, so their scores are the same bits.
  */
+import { DOT_BLOCK, type WasmRowDots } from '../../ops/wasm/row-dots.js';
 
 /** Rows per block; 256 rows × 512 floats = 512 KiB, about an L2's worth. */
 export const ROW_BLOCK = 256;
@@ -20,12 +23,12 @@ export function sumSquares(data: Float32Array, offset: number, dim: number): num
 /**
  * For each query q and each identity, the best score over that identity's rows, written to best[q * identities + id].
  * Scores are `Math.fround(dot / (Math.sqrt(nq) * Math.sqrt(nr)))`, bit for bit what computeSim(query, row) returns:
- * each dot is one double sum in index order, whichever rows share the loop.
- * `best` must be filled with -Infinity by the caller.
+ * each dot is one double sum in index order, whichever rows share the loop. `dots`, when `rows` is its view, scores
+ * with its SIMD kernel. `best` must be filled with -Infinity by the caller.
  */
 export function bestPerIdentity(
   queries: Float32Array, queryCount: number, rows: Float32Array, rowSq: Float64Array, owner: Int32Array,
-  rowCount: number, dim: number, identities: number, best: Float64Array,
+  rowCount: number, dim: number, identities: number, best: Float64Array, dots?: WasmRowDots,
 ): void {
   const qSq = new Float64Array(queryCount);
   for (let q = 0; q < queryCount; q++) qSq[q] = Math.sqrt(sumSquares(queries, q * dim, dim));
@@ -34,6 +37,16 @@ export function bestPerIdentity(
     const slot = q * identities + owner[r]!;
     if (score > best[slot]!) best[slot] = score;
   };
+  if (dots && dots.dim === dim && dots.rows.buffer === rows.buffer && dots.rows.byteOffset === rows.byteOffset) {
+    for (let start = 0; start < rowCount; start += DOT_BLOCK) {
+      const count = Math.min(DOT_BLOCK, rowCount - start);
+      for (let q = 0; q < queryCount; q++) {
+        const d = dots.dotsWith(queries, q * dim, start, count);
+        for (let i = 0; i < count; i++) keep(q, start + i, d[i]!);
+      }
+    }
+    return;
+  }
   for (let start = 0; start < rowCount; start += ROW_BLOCK) {
     const end = Math.min(rowCount, start + ROW_BLOCK);
     for (let q = 0; q < queryCount; q++) {

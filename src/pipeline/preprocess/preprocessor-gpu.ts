@@ -4,9 +4,9 @@ import type { Affine2x3 } from '../affine.js';
 import type { Normalisation } from './blob.js';
 import type { BgrImage } from '../image.js';
 import type { Size } from './letterbox.js';
-import { CpuPreprocessor, type ModelFeed, type ModelInput, type Preprocessor } from './preprocessor.js';
+import { CpuPreprocessor, type ImageCrops, type ModelFeed, type ModelInput, type Preprocessor } from './preprocessor.js';
 import { letterboxParams, LETTERBOX_WGSL } from './letterbox-gpu.js';
-import { warpCropsParams, WARP_CROPS_WGSL } from './warp-crops-gpu.js';
+import { FIRST_CROP_WORD, warpCropsParams, WARP_CROPS_WGSL } from './warp-crops-gpu.js';
 import { FrameImage } from '../frames/frame-image.js';
 import { FrameUploader } from '../frames/frame-upload-gpu.js';
 
@@ -19,13 +19,17 @@ const TILE = 8;
  * into the session's own input buffer (`session.gpuInput`), so nothing is read back before the models' results.
  * Bit-identical to the CPU path (same integer taps and float32 table). A browser frame (FrameImage: VideoFrame,
  * ImageBitmap, canvas, video element) is uploaded with `copyExternalImageToTexture` and packed on the GPU, with no
- * canvas read-back. Falls back to the CPU path for a session on another backend, an image larger than one storage
- * binding, or a degenerate warp.
+ * canvas read-back. Several images may be held at once (each between its `begin` and `end`), so one head input can
+ * hold the crops of all of them (alignedCropsOfImages). Falls back to the CPU path for a session on another
+ * backend, an image larger than one storage binding, or a degenerate warp.
  */
 export class GpuPreprocessor implements Preprocessor {
   private readonly cpu = new CpuPreprocessor();
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
-  private uploaded: { readonly image: BgrImage; readonly buffer: GPUBuffer } | undefined;
+  /** Images between `begin` and `end`, each uploaded once; several may be held (FaceAnalysis.getBatch). */
+  private readonly held = new Map<BgrImage, GPUBuffer>();
+  /** An image used without `begin` (e.g. LandmarkModel.get): held until the next such image or its `end`. */
+  private transient: { readonly image: BgrImage; readonly buffer: GPUBuffer } | undefined;
   /** Outputs made without a target session, one per kind, reused (a result is valid until the next of its kind). */
   private readonly scratch = new Map<string, GPUBuffer>();
   /** Where dispatches go while recording (see recordInto). */
@@ -39,15 +43,14 @@ export class GpuPreprocessor implements Preprocessor {
   }
 
   async begin(image: BgrImage): Promise<void> {
-    if (!this.fits(image)) return;
-    const frame = image instanceof FrameImage ? image.external : undefined;
-    if (!frame) {
-      this.source(image);
+    if (!this.fits(image) || this.held.has(image)) return;
+    if (this.transient?.image === image) {
+      this.held.set(image, this.transient.buffer);
+      this.transient = undefined;
       return;
     }
-    if (this.uploaded?.image === image) return;
-    if (this.uploaded) this.end(this.uploaded.image);
-    this.uploaded = { image, buffer: await this.frames.upload(frame, image.width, image.height) };
+    const frame = image instanceof FrameImage ? image.external : undefined;
+    this.held.set(image, frame ? await this.frames.upload(frame, image.width, image.height) : this.upload(image));
   }
 
   recordInto(encoder?: GPUCommandEncoder): void {
@@ -57,9 +60,11 @@ export class GpuPreprocessor implements Preprocessor {
   end(image: BgrImage): void {
     this.encoder = undefined;
     for (const b of this.recorded.splice(0)) b.destroy();
-    if (this.uploaded?.image !== image) return;
-    this.uploaded.buffer.destroy();
-    this.uploaded = undefined;
+    this.held.get(image)?.destroy();
+    this.held.delete(image);
+    if (this.transient?.image !== image) return;
+    this.transient.buffer.destroy();
+    this.transient = undefined;
   }
 
   settle(): Promise<void> {
@@ -67,9 +72,10 @@ export class GpuPreprocessor implements Preprocessor {
   }
 
   dispose(): void {
-    this.uploaded?.buffer.destroy();
-    this.uploaded = undefined;
-    for (const b of [...this.scratch.values(), ...this.recorded.splice(0)]) b.destroy();
+    for (const b of [...this.held.values(), ...this.scratch.values(), ...this.recorded.splice(0)]) b.destroy();
+    this.held.clear();
+    this.transient?.buffer.destroy();
+    this.transient = undefined;
     this.scratch.clear();
     this.encoder = undefined;
     this.pipelines.clear();
@@ -93,6 +99,27 @@ export class GpuPreprocessor implements Preprocessor {
     if (!words) return this.cpu.alignedCrops(image, transforms, size, norm);
     const tensor = await this.output('crops', [transforms.length, 3, size, size], target);
     await this.dispatch('warp-crops', WARP_CROPS_WGSL, image, words, tensor.buffer, [Math.ceil(size / TILE), Math.ceil(size / TILE), transforms.length]);
+    return tensor;
+  }
+
+  /**
+   * Several images' crops in one N×3×S×S tensor, one warp dispatch per image writing at its crops' offset (the
+   * images stay uploaded between their `begin` and `end`); each crop is bit-identical to `alignedCrops`'s. Where
+   * one image cannot take the GPU path, the whole batch takes the CPU one. Output placed as in `detectionInput`.
+   */
+  async alignedCropsOfImages(parts: readonly ImageCrops[], size: number, norm: Normalisation, target?: ModelInput): Promise<ModelFeed> {
+    const used = parts.filter((p) => p.transforms.length > 0);
+    const words = used.map((p) => (this.usable(p.image, target) ? warpCropsParams(p.image, p.transforms, size, norm) : undefined));
+    if (used.length === 0 || words.some((w) => w === undefined)) return this.cpu.alignedCropsOfImages(parts, size, norm);
+    const total = used.reduce((n, p) => n + p.transforms.length, 0);
+    const tensor = await this.output('crops', [total, 3, size, size], target);
+    let first = 0;
+    for (const [i, part] of used.entries()) {
+      const w = words[i]!;
+      w[FIRST_CROP_WORD] = first;
+      await this.dispatch('warp-crops', WARP_CROPS_WGSL, part.image, w, tensor.buffer, [Math.ceil(size / TILE), Math.ceil(size / TILE), part.transforms.length]);
+      first += part.transforms.length;
+    }
     return tensor;
   }
 
@@ -135,8 +162,16 @@ export class GpuPreprocessor implements Preprocessor {
 
   /** The image's BGR bytes on the GPU, packed four per 32-bit word; uploaded at most once per image. */
   private source(image: BgrImage): GPUBuffer {
-    if (this.uploaded?.image === image) return this.uploaded.buffer;
-    if (this.uploaded) this.end(this.uploaded.image);
+    const held = this.held.get(image);
+    if (held) return held;
+    if (this.transient?.image === image) return this.transient.buffer;
+    this.transient?.buffer.destroy();
+    this.transient = { image, buffer: this.upload(image) };
+    return this.transient.buffer;
+  }
+
+  /** A new buffer with the image's packed bytes. */
+  private upload(image: BgrImage): GPUBuffer {
     // A frame not uploaded by `begin` is read on the CPU here (`data`) and takes the bytes route.
     const bytes = image.data;
     const size = Math.ceil(bytes.length / 4) * 4;
@@ -149,7 +184,6 @@ export class GpuPreprocessor implements Preprocessor {
       data.set(bytes);
     }
     this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, size);
-    this.uploaded = { image, buffer };
     return buffer;
   }
 

@@ -15,6 +15,14 @@ export interface ModelInput {
   readonly name: string;
 }
 
+/** One image's crop transforms, for a head batch that holds the crops of several images. */
+export interface ImageCrops {
+  /** The image the crops are cut from. */
+  readonly image: BgrImage;
+  /** One `warpAffine` matrix per crop, in output order. */
+  readonly transforms: readonly Affine2x3[];
+}
+
 /**
  * The image → tensor stages of the pipeline. A GPU implementation (upload once, letterbox + normalise in one
  * dispatch, all crops in one batched warp) can replace the CPU one without the model stages noticing.
@@ -24,6 +32,11 @@ export interface Preprocessor {
   detectionInput(image: BgrImage, size: Size, norm: Normalisation, target?: ModelInput): Promise<{ tensor: ModelFeed; detScale: number }>;
   /** One `warpAffine(image, M, (size, size))` crop per matrix, normalised and stacked into N×3×size×size. */
   alignedCrops(image: BgrImage, transforms: readonly Affine2x3[], size: number, norm: Normalisation, target?: ModelInput): Promise<ModelFeed>;
+  /**
+   * Several images' crops stacked image by image into one N×3×size×size tensor, each crop as `alignedCrops` makes
+   * it, so one head forward covers the faces of all of them. Each image must be between its `begin` and `end`.
+   */
+  alignedCropsOfImages?(parts: readonly ImageCrops[], size: number, norm: Normalisation, target?: ModelInput): Promise<ModelFeed>;
   /** Called once per image before its first stage (e.g. to upload it to the GPU). */
   begin?(image: BgrImage): Promise<void>;
   /**
@@ -50,5 +63,9 @@ export class CpuPreprocessor implements Preprocessor {
 
   async alignedCrops(image: BgrImage, transforms: readonly Affine2x3[], size: number, norm: Normalisation): Promise<Tensor> {
     return blobFromImages(transforms.map((m) => warpAffine(image, m, size, size)), norm);
+  }
+
+  async alignedCropsOfImages(parts: readonly ImageCrops[], size: number, norm: Normalisation): Promise<Tensor> {
+    return blobFromImages(parts.flatMap((p) => p.transforms.map((m) => warpAffine(p.image, m, size, size))), norm);
   }
 }

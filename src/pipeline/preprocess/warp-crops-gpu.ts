@@ -5,6 +5,12 @@ import { warpFixedPoint } from './warp-affine.js';
 import { IMAGE_KERNEL_PRELUDE } from './kernel-prelude-gpu.js';
 import { normalisationTable, TABLE_OFFSET } from './normalisation-gpu.js';
 
+/**
+ * The header word holding the output crop the dispatch's first crop goes to: several images' crops share one
+ * output (GpuPreprocessor.alignedCropsOfImages), one dispatch per image. Zero for a single image.
+ */
+export const FIRST_CROP_WORD = 4;
+
 /** Where the per-crop coordinate tables start in the parameter words. */
 const CROPS_OFFSET = TABLE_OFFSET + 256;
 
@@ -17,7 +23,8 @@ const MAX_FIXED_POINT = 2 ** 29;
 /**
  * All faces' crops in one dispatch: per crop (z), per destination pixel, OpenCV's warpAffine fixed point
  * (coordinates in 1/1024 px from the CPU path's float64 tables, 5-bit taps, border 0), then the blob's float32
- * table, written planar RGB into crop z of the N×3×S×S output. Bit-identical to warpAffine() + blobFromImages().
+ * table, written planar RGB into crop (FIRST_CROP_WORD's value + z) of the N×3×S×S output. Bit-identical to
+ * warpAffine() + blobFromImages().
  * Bindings as in IMAGE_KERNEL_PRELUDE; the output is N×3×S×S.
  */
 export const WARP_CROPS_WGSL = /* wgsl */ `
@@ -44,7 +51,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let sx = X >> 5u;
   let sy = Y >> 5u;
   let plane = S * S;
-  let o = n * 3u * plane + y * S + x;
+  let o = (params[${FIRST_CROP_WORD}u] + n) * 3u * plane + y * S + x;
   if (sx >= srcW || sx + 1 < 0 || sy >= srcH || sy + 1 < 0) {
     let black = normalised(0);
     dst[o] = black;
