@@ -1,26 +1,16 @@
 import { annotateFaces } from './annotate-faces.js';
+import type { FrameParts } from './analysis-frame.js';
 import { Face } from './face.js';
-import type { FaceModel } from './face-model.js';
 import { FrameImage } from './frames/frame-image.js';
 import { runHeadsOverImages } from './head-group.js';
 import type { BgrImage } from './image.js';
 import { loadImage, type ImageInput } from './image-source.js';
 import type { MaxNumMetric } from './max-num.js';
-import type { Size } from './preprocess/letterbox.js';
-import type { Preprocessor } from './preprocess/preprocessor.js';
-import type { ScrfdDetector } from './scrfd.js';
 
-/** The parts and settings of a prepared FaceAnalysis that a multi-image run uses. @internal */
-export interface BatchParts {
-  readonly detector: ScrfdDetector;
-  readonly faceModels: readonly FaceModel[];
-  readonly preprocessor: Preprocessor;
-  readonly sizes: readonly Size[];
-  readonly threshold: number;
+/** The parts and settings of a prepared FaceAnalysis that a multi-image run uses: a frame's, and the run's. @internal */
+export interface BatchParts extends FrameParts {
   readonly maxNum: number;
   readonly metric: MaxNumMetric;
-  /** Run the heads in one submit (WebGPU; see annotateFaces). */
-  readonly together: boolean;
   /**
    * Whether a head batch may hold several images' crops (runHeadsOverImages' acrossImages): where the backend's
    * rows for a crop do not depend on the batch it shares.
