@@ -7,9 +7,20 @@ set -uo pipefail
 out=${OUT:-/tmp/insightgpu-gpu-out}
 mkdir -p "$out"
 assets=.devassets
+# The whole script keeps within BUDGET_S seconds (default 450: under 8 of a session's 15 device-minutes, so that
+# a rerun fits): each step's own cap is cut to what is left, and a step with under 10 s left is skipped, saying so.
+# The steps run in order of importance, so a spent budget costs the least useful numbers.
+budget=${BUDGET_S:-450}
+started=$SECONDS
 step() {
   local limit=$1; shift
-  echo "== $*" | tee -a "$out/log.txt"
+  local left=$((budget - (SECONDS - started)))
+  if [ "$left" -lt 10 ]; then
+    echo "== skipped (budget of ${budget} s spent): $*" | tee -a "$out/log.txt"
+    return 0
+  fi
+  [ "$limit" -gt "$left" ] && limit=$left
+  echo "== [${limit} s] $*" | tee -a "$out/log.txt"
   # Dawn warns about XDG_RUNTIME_DIR once per adapter probe; the noise is dropped, everything else kept.
   timeout "$limit" "$@" 2>&1 | grep -v XDG_RUNTIME_DIR | tee -a "$out/log.txt"
 }
@@ -56,11 +67,6 @@ fi
 if [ -z "${SKIP_INDEX:-}" ]; then
   step ${INDEX_LIMIT:-300} node --import tsx bench/node/bench.ts --index --sizes 10000,100000,1000000 --runs 5 --hnsw-max 10000 --json "$out/index.json"
 fi
-# The CPU backend against onnxruntime-web's wasm build, one thread each: a quiet many-core machine gives steady
-# single-thread timings (the 2-core development box does not). onnxruntime-node is not carried; its columns are '-'.
-if [ -z "${SKIP_CPU:-}" ]; then
-  step 240 node --import tsx bench/node/bench.ts --backend cpu --models-dir "$assets/models" --runs 9 --json "$out/cpu.json"
-fi
 # The goldens on the real GPU: the models folder holds packA's five files plus scrfd_500m, which sorts after
 # scrfd_2.5g, so InsightFace's routing (first detector found) picks packA exactly as the goldens were made.
 if [ -z "${SKIP_GOLDENS:-}" ]; then
@@ -71,5 +77,10 @@ if [ -z "${SKIP_GOLDENS:-}" ]; then
       --json "$out/analyze$s.json" --quiet $images
     step 60 node --import tsx cli/main.ts compare "$out/analyze$s.json" "$assets/golden/packA_det$s.json"
   done
+fi
+# The CPU backend against onnxruntime-web's wasm build, one thread each: a quiet many-core machine gives steady
+# single-thread timings (the 2-core development box does not). onnxruntime-node is not carried; its columns are '-'.
+if [ -z "${SKIP_CPU:-}" ]; then
+  step 240 node --import tsx bench/node/bench.ts --backend cpu --models-dir "$assets/models" --runs 9 --json "$out/cpu.json"
 fi
 echo "== done"
