@@ -24,7 +24,7 @@ export interface DetectOptions {
   readonly maxNum: number;
   /** How maxNum ranks the rows. */
   readonly metric: MaxNumMetric;
-  /** NMS IoU threshold (default 0.4). */
+  /** NMS IoU threshold (default: the detector's prepared nms_thresh, initially 0.4). */
   readonly nmsThreshold?: number;
   /** Stage timings (off by default). */
   readonly timer?: StageTimer;
@@ -171,7 +171,7 @@ export class ScrfdDetector {
     return timer.time('detection.nms', 'post', async () => {
       const all = concatDetections(perSize, this.layout.useKps);
       const sorted = takeRows(all, argsortDescending(all.scores));
-      let det = takeRows(sorted, nms(sorted.boxes, sorted.scores, options.nmsThreshold ?? 0.4));
+      let det = takeRows(sorted, nms(sorted.boxes, sorted.scores, options.nmsThreshold ?? this.nmsThreshold));
       if (options.maxNum > 0 && det.count > options.maxNum) {
         det = takeRows(det, selectMaxNum(det.boxes, image.width, image.height, options.maxNum, options.metric));
       }

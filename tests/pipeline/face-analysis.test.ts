@@ -73,6 +73,28 @@ describe('FaceAnalysis.prepare / get', () => {
       await app.release();
     }
   });
+
+  it('runs NMS at the detector\'s prepared nms_thresh, as InsightFace\'s get does through det_model.detect', async () => {
+    const app = await FaceAnalysis.create({ models: { files: files('scrfd_2.5g_bnkps') }, backend: 'cpu' });
+    try {
+      // A low score threshold leaves many overlapping candidates, so the NMS threshold decides the count.
+      app.prepare({ detSize: [320, 320], detThresh: 0.02 });
+      const t1 = sharedPath('images', 't1.jpg');
+      const countAt = async (nmsThresh: number): Promise<number> => {
+        app.detector.prepare({ nmsThresh });
+        const faces = await app.get(t1);
+        // The detector used on its own, the InsightFace way, gives the same rows.
+        assert.equal(faces.length, (await app.detector.detect(t1)).bboxes.length);
+        return faces.length;
+      };
+      const standard = await countAt(0.4);
+      const loose = await countAt(0.9);
+      assert.ok(loose > standard, `nms_thresh 0.9 kept ${loose} boxes, 0.4 kept ${standard}`);
+      assert.equal(await countAt(0.4), standard);
+    } finally {
+      await app.release();
+    }
+  });
 });
 
 describe('FaceAnalysis.get stage timings', () => {
