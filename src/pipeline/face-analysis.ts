@@ -5,8 +5,9 @@ import type { GpuDevice } from '../backends/webgpu/device.js';
 import { ArcFaceModel } from './arcface.js';
 import { analyseImages } from './batch-analysis.js';
 import { AttributeModel } from './attribute.js';
-import { resolveDetSizes, AUTO_DET_SIZES, type DetSizeOption } from './detect-size.js';
+import { resolveDetSizes, AUTO_DET_SIZES } from './detect-size.js';
 import { drawFaces, type DrawOptions } from './draw.js';
+import type { FaceAnalysisOptions, GetOptions, LoadedModel, PrepareOptions } from './face-analysis-options.js';
 import { ModelPackError, PipelineOptionError } from './errors.js';
 import { progressLines, registeredPackDownloader, type PackDownloadOptions } from './pack-download.js';
 import { Face } from './face.js';
@@ -20,7 +21,7 @@ import { withAnalysisFrame, type AnalysisFrame, type AnnotateOptions, type Detec
 import { DEFAULT_MAX_HEAD_BATCH, warmHeadBuckets } from './head-model.js';
 import type { Size } from './preprocess/letterbox.js';
 import { checkMaxNum, type MaxNumMetric } from './max-num.js';
-import { loadModelFiles, type ModelFile, type ModelSource } from './model-pack.js';
+import { loadModelFiles, type ModelFile } from './model-pack.js';
 import { probeNormalisation, routeGraph, routeModel } from './model-router.js';
 import { parseModel } from '../parser/decode-model.js';
 import type { Model } from '../core/ir.js';
@@ -34,70 +35,6 @@ import { NO_TIMER, recordingTimer, type StageTiming } from './stage-timer.js';
 const DETECTOR_WARM_SIZE = [640, 640] as const;
 
 const INSWAPPER_IGNORED = 'an INSwapper model (face swapping is not part of face analysis; load it with getModel or INSwapper.create)';
-
-/** Which models FaceAnalysis.create loads, where from, and on which backend. */
-export interface FaceAnalysisOptions {
-  /** A folder, an installed pack name ('buffalo_l'), file paths, or `{ files: { name: bytes } }`. */
-  readonly models: ModelSource;
-  /** Keep only these tasknames (e.g. ['detection', 'recognition']). */
-  readonly allowedModules?: readonly string[];
-  /** 'auto' (default): WebGPU on a hardware adapter when one exists, else the CPU backend. */
-  readonly backend?: BackendName;
-  /** Passed on to every model's InferenceSession (e.g. webgpu adapter choices). */
-  readonly sessionOptions?: Omit<SessionOptions, 'backend'>;
-  /**
-   * Replaces the image stages. Default: on the webgpu backend the GPU pre-processing (bit-identical to the CPU
-   * path, no read-back before results), else the CPU one.
-   */
-  readonly preprocessor?: Preprocessor;
-  /** Receives InsightFace's loading messages (model found / skipped). */
-  readonly log?: (message: string) => void;
-  /**
-   * The most faces a dynamic-batch head (recognition, landmarks, attributes) takes in one forward; a crowd runs in
-   * chunks of this many, with the same results. Default 32 (DEFAULT_MAX_HEAD_BATCH).
-   */
-  readonly headBatch?: number;
-  /**
-   * When `models` names a pack that is not installed ('buffalo_l'), download it first, as InsightFace's
-   * `ensure_available` does: `true` uses the Node entry's fetcher (official release, sha256-checked), or give
-   * options (a mirror, a root, a progress callback, your own downloader). Default false: a missing pack is a
-   * ModelPackError that says how to fetch it.
-   */
-  readonly download?: boolean | PackDownloadOptions;
-}
-
-/** InsightFace's prepare(det_thresh, det_size). */
-export interface PrepareOptions {
-  /** Detection score threshold (default 0.5). */
-  readonly detThresh?: number;
-  /** (W, H), a list of sizes (multi-size detection), 'auto' or [0, 0] (= [[128,128],[640,640]]). Default [640, 640]. */
-  readonly detSize?: DetSizeOption;
-}
-
-/** InsightFace's get(img, max_num), and an optional timing record. */
-export interface GetOptions {
-  /** Keep at most this many faces (0 = all), chosen by `metric`. */
-  readonly maxNum?: number;
-  /**
-   * How max_num picks faces: 'default' (area, favouring the image centre, as InsightFace) or 'max' (area alone).
-   */
-  readonly metric?: MaxNumMetric;
-  /**
-   * Receives the wall time of every stage of this call (decode, upload, each model's pre-processing, forward and
-   * decoding). Off when absent; when on, GPU work is waited for at the end of each stage, which serialises it.
-   */
-  readonly timings?: StageTiming[];
-}
-
-/** A loaded model of the pack: which file it came from and what it does. */
-export interface LoadedModel {
-  /** InsightFace's taskname ('detection', 'recognition', 'landmark_2d_106', …). */
-  readonly taskname: string;
-  /** The file it came from. */
-  readonly file: string;
-  /** Its compiled session. */
-  readonly session: InferenceSession;
-}
 
 /** InsightFace's FaceAnalysis: detector + every other model of the pack, applied to each detected face. */
 export class FaceAnalysis {

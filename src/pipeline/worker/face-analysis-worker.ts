@@ -1,6 +1,6 @@
 import type { DrawOptions } from '../draw.js';
 import type { Face } from '../face.js';
-import type { GetOptions, PrepareOptions } from '../face-analysis.js';
+import type { GetOptions, PrepareOptions } from '../face-analysis-options.js';
 import { isBgrImage, isRawImage, type BgrImage } from '../image.js';
 import type { ImageInput } from '../image-source.js';
 import type { Size } from '../preprocess/letterbox.js';

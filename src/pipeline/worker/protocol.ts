@@ -1,6 +1,6 @@
 import type { BackendName } from '../../backends/options.js';
 import type { DrawOptions } from '../draw.js';
-import type { PrepareOptions } from '../face-analysis.js';
+import type { PrepareOptions } from '../face-analysis-options.js';
 import type { BgrImage, RawImage } from '../image.js';
 import type { MaxNumMetric } from '../max-num.js';
 import type { StageTiming } from '../stage-timer.js';
