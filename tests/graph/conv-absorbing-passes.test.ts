@@ -8,41 +8,15 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import * as ort from 'onnxruntime-node';
-import { InferenceSession, Tensor } from '../../src/index.js';
 import { parseModel } from '../../src/parser/decode-model.js';
-import { specializeGraph } from '../../src/graph/specialize.js';
-import { optimizeGraph } from '../../src/graph/optimize.js';
-import type { ConvParams } from '../../src/ops/conv/params.js';
 import { DT, buildModel, node, tensor, valueInfo } from '../parser/onnx-builder.js';
-import { maxRelativeError, PARITY_BOUND, seededUniform } from '../parity/parity.js';
+import { PARITY_BOUND, seededUniform } from '../parity/parity.js';
 import { sharedPath } from '../pipeline/helpers.js';
+import { errorAgainstOrt, plan } from './pass-check.js';
 
 process.env['VK_ICD_FILENAMES'] ??= '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 const arr = (n: number, seed: number, lo = -0.5, hi = 0.5): number[] => [...seededUniform(n, seed, lo, hi)];
-
-function plan(bytes: Uint8Array, dims: readonly number[]): { opTypes: string[]; convs: ConvParams[] } {
-  const model = parseModel(bytes);
-  const g = optimizeGraph(specializeGraph(model, new Map([[model.graph.inputs[0]!.name, { type: 'float32' as const, dims }]])));
-  return { opTypes: g.steps.map((s) => s.node.opType), convs: g.steps.filter((s) => s.node.opType === 'Conv').map((s) => s.params as ConvParams) };
-}
-
-/** Max relative error of every output of ours (on `backend`) against onnxruntime-node, same seeded input. */
-async function errorAgainstOrt(bytes: Uint8Array, dims: readonly number[], backend: 'cpu' | 'webgpu' = 'cpu'): Promise<number> {
-  const x = seededUniform(dims.reduce((a, b) => a * b, 1), 13, -2, 2);
-  const ours = await InferenceSession.create(bytes, { backend, webgpu: { allowSoftwareAdapter: true } });
-  const peer = await ort.InferenceSession.create(bytes);
-  try {
-    const name = ours.inputNames[0]!;
-    const got = await ours.run({ [name]: new Tensor('float32', x, dims) });
-    const want = await peer.run({ [name]: new ort.Tensor('float32', x, [...dims]) });
-    return Math.max(...ours.outputNames.map((o) => maxRelativeError(got[o]!.data as Float32Array, want[o]!.data as Float32Array)));
-  } finally {
-    await ours.release();
-    await peer.release();
-  }
-}
 
 const X = [1, 4, 6, 8];
 
