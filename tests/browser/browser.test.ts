@@ -23,39 +23,21 @@ import { DEFAULT_SEED, forgeExtraModel, forgeModel } from '../../models/forge/fo
 import { estimateNorm, invertAffine } from '../../src/pipeline/index.js';
 import sharp from 'sharp';
 import { PACKS } from '../../web/demo/model-source.js';
-import {
-  REPO_ROOT, collectPageErrors, launchBrowser, probeWebGpu, startWebServer, type HeadlessBrowser, type Page, type WebServer,
-} from '../../web/server/headless.js';
+import { REPO_ROOT, collectPageErrors, probeWebGpu, startWebServer, type Page } from '../../web/server/headless.js';
+import { PAGE_LOAD_MS, useChromium } from './chromium-fixture.js';
 import { resolveAssetDirs } from '../../web/server/local-assets.js';
 import { checkOverlay } from './overlay-check.js';
 import { checksum, insidePolygon, swapRegion } from './swap-check.js';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts/browser');
 const DIRS = resolveAssetDirs(REPO_ROOT);
-// SwiftShader on a shared 2-core machine is slow; these bound a hang, they are not performance targets.
-const PAGE_LOAD_MS = 180_000;
+// SwiftShader on a shared 2-core machine is slow; this bounds a hang, it is not a performance target.
 const ANALYSIS_MS = 900_000;
 const SWAP_BACKEND = process.env.SWAP_BACKEND ?? 'cpu';
 
-let server: WebServer;
-let browser: HeadlessBrowser;
-
-before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  [server, browser] = await Promise.all([startWebServer(), launchBrowser()]);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-async function openPage(path: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.context.newPage();
-  const errors = collectPageErrors(page);
-  await page.goto(`${server.url}${path}`, { timeout: PAGE_LOAD_MS });
-  return { page, errors };
-}
+before(() => mkdirSync(ARTIFACTS, { recursive: true }));
+const chromium = useChromium();
+const openPage = (path: string): Promise<{ page: Page; errors: string[] }> => chromium.openPage(path);
 
 /** The Node CLI's JSON for pack A at det-size 320 on t1.jpg (CPU backend), run as a child process. */
 function runNodeCli(): Promise<ResultsFile> {
@@ -107,19 +89,19 @@ describe('browser pages in chromium', { timeout: 2_400_000 }, () => {
   });
 
   test('the demo says clearly when WebGPU or the models are missing', async () => {
-    const page = await browser.context.newPage();
+    const page = await chromium.browser.context.newPage();
     // A browser without WebGPU: the demo must say so and fall back to the CPU backend.
     // A string, not a function: tsx's name-keeping helpers do not exist inside the page.
     await page.addInitScript({ content: "Object.defineProperty(Navigator.prototype, 'gpu', { configurable: true, get() { return undefined; } });" });
-    await page.goto(`${server.url}/web/demo/`, { timeout: PAGE_LOAD_MS });
+    await page.goto(`${chromium.server.url}/web/demo/`, { timeout: PAGE_LOAD_MS });
     await page.waitForSelector('#messages .warning', { timeout: PAGE_LOAD_MS });
     assert.match(await page.textContent('#messages') ?? '', /WebGPU is not available: this browser has no WebGPU/);
     assert.equal(await page.inputValue('#backend'), 'cpu');
     await page.close();
 
     // buffalo_l is not on the test bed: loading it must name the missing file and where it was looked for.
-    const missing = await browser.context.newPage();
-    await missing.goto(`${server.url}/web/demo/?pack=buffalo_l&backend=cpu&autorun=1`, { timeout: PAGE_LOAD_MS });
+    const missing = await chromium.browser.context.newPage();
+    await missing.goto(`${chromium.server.url}/web/demo/?pack=buffalo_l&backend=cpu&autorun=1`, { timeout: PAGE_LOAD_MS });
     await missing.waitForFunction(() => window.insightgpuDemo.state === 'failed', null, { timeout: PAGE_LOAD_MS });
     const text = await missing.textContent('#messages') ?? '';
     assert.match(text, /det_10g\.onnx of buffalo_l is not available at .*\/models\/det_10g\.onnx/);
@@ -203,11 +185,11 @@ describe('browser pages in chromium', { timeout: 2_400_000 }, () => {
     assert.ok(comparison.ok, `browser (WebGPU) vs Node CLI (cpu):\n${formatComparison(comparison)}`);
 
     // Second visit: every model file comes from the Cache API and no model request reaches the server.
-    const again = await browser.context.newPage();
+    const again = await chromium.browser.context.newPage();
     const modelRequests: string[] = [];
     // Model files only: vite also serves the repo's own models/fetch/*.ts sources under /models/, which are code, not weights.
     again.on('request', (req) => { const p = new URL(req.url()).pathname; if (p.startsWith('/models/') && p.endsWith('.onnx')) modelRequests.push(req.url()); });
-    await again.goto(`${server.url}/web/demo/?pack=packA&backend=cpu&autorun=1`, { timeout: PAGE_LOAD_MS });
+    await again.goto(`${chromium.server.url}/web/demo/?pack=packA&backend=cpu&autorun=1`, { timeout: PAGE_LOAD_MS });
     await again.waitForFunction(() => ['ready', 'failed'].includes(window.insightgpuDemo.state), null, { timeout: PAGE_LOAD_MS });
     const second = await again.evaluate(() => window.insightgpuDemo);
     await again.close();
@@ -354,7 +336,7 @@ describe('browser pages in chromium', { timeout: 2_400_000 }, () => {
     writeFileSync(join(dir, 'inswapper_128.onnx'), swapper);
     const served = await startWebServer({ assets: { ...DIRS, models: dir } });
     try {
-      const page = await browser.context.newPage();
+      const page = await chromium.browser.context.newPage();
       const errors = collectPageErrors(page);
       await page.goto(`${served.url}/web/demo/?pack=packA&backend=cpu&mode=swap&autorun=1`, { timeout: PAGE_LOAD_MS });
       await page.waitForFunction(() => window.insightgpuDemo.swap.swapper !== undefined || ['failed'].includes(window.insightgpuDemo.state) || window.insightgpuDemo.swap.state === 'failed', null, { timeout: ANALYSIS_MS });
@@ -368,9 +350,9 @@ describe('browser pages in chromium', { timeout: 2_400_000 }, () => {
       assert.deepEqual(errors, [], 'demo logged errors');
 
       // Opened with "or files": the swapper is picked out of the opened files, the rest go to FaceAnalysis.
-      const opened = await browser.context.newPage();
+      const opened = await chromium.browser.context.newPage();
       const openedErrors = collectPageErrors(opened);
-      await opened.goto(`${server.url}/web/demo/?backend=cpu&mode=swap`, { timeout: PAGE_LOAD_MS });
+      await opened.goto(`${chromium.server.url}/web/demo/?backend=cpu&mode=swap`, { timeout: PAGE_LOAD_MS });
       await opened.waitForFunction(() => document.getElementById('model-status')?.textContent?.includes('WebGPU adapter') ?? false, null, { timeout: PAGE_LOAD_MS });
       await opened.setInputFiles('#model-files', [...PACKS.packA, 'inswapper_128.onnx'].map((f) => join(dir, f)));
       await opened.click('#load-models');

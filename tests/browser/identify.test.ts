@@ -15,33 +15,28 @@ import sharp from 'sharp';
 import { IndexStoreError, IndexedDbIndexStore } from '../../src/pipeline/index.js';
 import { MATCH_COLOUR } from '../../web/demo/identify-overlay.js';
 import { DEMO_INDEX_NAME } from '../../web/demo/identify.js';
-import { REPO_ROOT, collectPageErrors, launchBrowser, startWebServer, type HeadlessBrowser, type Page, type WebServer } from '../../web/server/headless.js';
+import { REPO_ROOT, collectPageErrors, type Page } from '../../web/server/headless.js';
+import { PAGE_LOAD_MS, useChromium } from './chromium-fixture.js';
 import { resolveAssetDirs } from '../../web/server/local-assets.js';
 import type { StoreCheckReport } from './index-store-page.js';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts/browser');
 const DIRS = resolveAssetDirs(REPO_ROOT);
-// These bound a hang on a shared 2-core machine; they are not performance targets.
-const PAGE_LOAD_MS = 180_000;
+// This bounds a hang on a shared 2-core machine; it is not a performance target.
 const ANALYSIS_MS = 300_000;
 // The CPU backend: what is checked is the page's Identify mode and its storage; the WebGPU kernels have their own tests.
 const DEMO = '/web/demo/?pack=packA&det=320&backend=cpu&mode=identify&autorun=1';
 
-let server: WebServer;
-let browser: HeadlessBrowser;
 let work: string;
 
-before(async () => {
+before(() => {
   mkdirSync(ARTIFACTS, { recursive: true });
   work = mkdtempSync(join(tmpdir(), 'insightgpu-identify-'));
-  [server, browser] = await Promise.all([startWebServer(), launchBrowser()]);
 });
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
+after(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
+const chromium = useChromium();
 
 type Demo = Window['insightgpuDemo'];
 const demoState = (page: Page): Promise<Demo> => page.evaluate(() => window.insightgpuDemo);
@@ -82,9 +77,9 @@ describe('the face index in the browser', { timeout: 900_000 }, () => {
   });
 
   test('IndexedDbIndexStore round-trips indexes in chromium and rejects damaged records', async () => {
-    const page = await browser.context.newPage();
+    const page = await chromium.browser.context.newPage();
     const errors = collectPageErrors(page);
-    await page.goto(`${server.url}/web/index.html`, { timeout: PAGE_LOAD_MS });
+    await page.goto(`${chromium.server.url}/web/index.html`, { timeout: PAGE_LOAD_MS });
     const report = await page.evaluate(async (url) => {
       const m = await import(url) as typeof import('./index-store-page.js');
       return m.runIndexStoreChecks('insightgpu-store-test');
@@ -122,11 +117,11 @@ describe('the face index in the browser', { timeout: 900_000 }, () => {
   test("the demo's Identify mode enrols t1.jpg's faces, keeps them across a reload and names them in a mirrored copy", async (t) => {
     const flipped = join(work, 't1-flipped.png');
     await sharp(join(DIRS.images, 't1.jpg')).flop().png().toFile(flipped);
-    const page = await browser.context.newPage();
+    const page = await chromium.browser.context.newPage();
     const errors = collectPageErrors(page);
 
     // Enrol every face of t1.jpg as t1#0…t1#5, left to right.
-    await page.goto(`${server.url}${DEMO}&image=/images/t1.jpg`, { timeout: PAGE_LOAD_MS });
+    await page.goto(`${chromium.server.url}${DEMO}&image=/images/t1.jpg`, { timeout: PAGE_LOAD_MS });
     const analysed = await waitDemo(page, "s.state === 'done' && s.identify.state === 'ready'");
     assert.equal(analysed.mode, 'identify');
     assert.deepEqual([analysed.identify.restored, analysed.identify.enrolled], [null, []], 'a fresh profile has nobody stored');
@@ -145,7 +140,7 @@ describe('the face index in the browser', { timeout: 900_000 }, () => {
     }
 
     // Reload: the names come back from IndexedDB.
-    await page.goto(`${server.url}${DEMO}`, { timeout: PAGE_LOAD_MS });
+    await page.goto(`${chromium.server.url}${DEMO}`, { timeout: PAGE_LOAD_MS });
     const reloaded = await waitDemo(page, "s.state === 'ready' && s.identify.state === 'ready'");
     assert.deepEqual(reloaded.identify.restored, { identities: 6, entries: 6, dim: 128 });
     assert.deepEqual(reloaded.identify.enrolled.map((x) => x.id), byX.map((_, k) => `t1#${k}`));
@@ -217,7 +212,7 @@ describe('the face index in the browser', { timeout: 900_000 }, () => {
       });
       db.close();
     }, DEMO_INDEX_NAME);
-    await page.goto(`${server.url}${DEMO}`, { timeout: PAGE_LOAD_MS });
+    await page.goto(`${chromium.server.url}${DEMO}`, { timeout: PAGE_LOAD_MS });
     const damaged = await waitDemo(page, "s.state === 'ready' && s.identify.state === 'ready'");
     await page.close();
     assert.deepEqual([damaged.identify.restored, damaged.identify.enrolled], [null, []]);

@@ -8,37 +8,30 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fakeCameraClip } from '../../web/server/fake-camera.js';
-import { collectPageErrors, launchBrowser, REPO_ROOT, startWebServer, type HeadlessBrowser, type WebServer } from '../../web/server/headless.js';
+import { collectPageErrors, REPO_ROOT } from '../../web/server/headless.js';
+import { RUN_MS, useChromium } from './chromium-fixture.js';
 import { resolveAssetDirs } from '../../web/server/local-assets.js';
 import type { LiveState } from '../../web/demo/live.js';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts/browser');
-// Bounds on a hang on a shared 2-core machine, not performance targets.
-const RUN_MS = 600_000;
 const FRAMES = 12;
 
-let server: WebServer;
-let browser: HeadlessBrowser;
-
-before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  const clip = fakeCameraClip(join(resolveAssetDirs(REPO_ROOT).images, 't1.jpg'), { frames: 60 });
-  [server, browser] = await Promise.all([startWebServer(), launchBrowser({ extraArgs: [`--use-file-for-fake-video-capture=${clip}`] })]);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
+const chromium = useChromium({
+  launch: () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const clip = fakeCameraClip(join(resolveAssetDirs(REPO_ROOT).images, 't1.jpg'), { frames: 60 });
+    return { extraArgs: [`--use-file-for-fake-video-capture=${clip}`] };
+  },
 });
 
 describe('the live page on the fake camera', { timeout: 1_200_000 }, () => {
   // The CPU backend inside the Worker: seconds a frame here, where SwiftShader's WebGPU takes tens of seconds.
   test('analyses webcam frames in the Worker, shows fps, draws boxes, and ends every camera track on stop', async (t) => {
-    const page = await browser.context.newPage();
+    const page = await chromium.browser.context.newPage();
     const errors = collectPageErrors(page);
-    await page.goto(`${server.url}/web/demo/live.html?pack=packA&backend=cpu&det=320&worker=1&track=1&frames=${FRAMES}&autorun=1`);
+    await page.goto(`${chromium.server.url}/web/demo/live.html?pack=packA&backend=cpu&det=320&worker=1&track=1&frames=${FRAMES}&autorun=1`);
     await page.waitForFunction((n) => window.insightgpuLive.state === 'failed' || window.insightgpuLive.frames >= n - 1, FRAMES, { timeout: RUN_MS });
     await page.screenshot({ path: join(ARTIFACTS, 'live-webcam-worker.png'), fullPage: true });
     await page.waitForFunction(() => ['stopped', 'failed'].includes(window.insightgpuLive.state), null, { timeout: RUN_MS });
@@ -66,19 +59,19 @@ describe('the live page on the fake camera', { timeout: 1_200_000 }, () => {
   });
 
   test("identify mode names the tracks from the faces enrolled in the demo's Identify mode", async () => {
-    const demo = await browser.context.newPage();
+    const demo = await chromium.browser.context.newPage();
     const errors = collectPageErrors(demo);
     // Enrol t1.jpg's six faces as t1#0…t1#5 through the demo's own Identify mode (IndexedDB, same origin).
-    await demo.goto(`${server.url}/web/demo/?pack=packA&det=320&backend=cpu&mode=identify&image=/images/t1.jpg&autorun=1`);
+    await demo.goto(`${chromium.server.url}/web/demo/?pack=packA&det=320&backend=cpu&mode=identify&image=/images/t1.jpg&autorun=1`);
     await demo.waitForFunction(() => window.insightgpuDemo.state === 'failed' || (window.insightgpuDemo.state === 'done' && window.insightgpuDemo.identify.state === 'ready'), null, { timeout: RUN_MS });
     await demo.fill('#identify-name', 't1');
     await demo.click('#identify-enrol-all');
     await demo.waitForFunction(() => window.insightgpuDemo.identify.stored?.identities === 6, null, { timeout: RUN_MS });
     await demo.close();
 
-    const page = await browser.context.newPage();
+    const page = await chromium.browser.context.newPage();
     errors.push(...collectPageErrors(page));
-    await page.goto(`${server.url}/web/demo/live.html?pack=packA&backend=cpu&det=320&worker=1&identify=1&frames=6&autorun=1`);
+    await page.goto(`${chromium.server.url}/web/demo/live.html?pack=packA&backend=cpu&det=320&worker=1&identify=1&frames=6&autorun=1`);
     await page.waitForFunction(() => ['stopped', 'failed'].includes(window.insightgpuLive.state), null, { timeout: RUN_MS });
     const live = await page.evaluate(() => window.insightgpuLive) as LiveState;
     await page.screenshot({ path: join(ARTIFACTS, 'live-identify-worker.png'), fullPage: true });

@@ -6,34 +6,15 @@
  *   node --import tsx --test tests/browser/realtime.test.ts
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { collectPageErrors, launchBrowser, type HeadlessBrowser, type Page, type WebServer, startWebServer } from '../../web/server/headless.js';
+import { describe, test } from 'node:test';
+import type { Page } from '../../web/server/headless.js';
+import { RUN_MS, useChromium } from './chromium-fixture.js';
 import type { FramesReport, TrackedFramesReport, WorkerReport } from './realtime-page.js';
 
-// Bounds on a hang of SwiftShader on a shared 2-core machine, not performance targets.
-const PAGE_LOAD_MS = 180_000;
-const RUN_MS = 600_000;
+const chromium = useChromium();
 
-let server: WebServer;
-let browser: HeadlessBrowser;
-
-before(async () => {
-  [server, browser] = await Promise.all([startWebServer(), launchBrowser()]);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-async function openPage(): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.context.newPage();
-  page.setDefaultTimeout(RUN_MS);
-  const errors = collectPageErrors(page);
-  // Any page of the site gives a secure context with vite's module transform; the index is the lightest.
-  await page.goto(`${server.url}/web/index.html`, { timeout: PAGE_LOAD_MS });
-  return { page, errors };
-}
+// Any page of the site gives a secure context with vite's module transform; the index is the lightest.
+const openPage = (): Promise<{ page: Page; errors: string[] }> => chromium.openPage('/web/index.html', { defaultTimeoutMs: RUN_MS });
 
 /** Runs an export of realtime-page.ts in the page; a string, since tsx's helpers do not exist inside the page. */
 function inPage<T>(page: Page, call: string): Promise<T> {

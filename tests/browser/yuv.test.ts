@@ -12,31 +12,15 @@
  *   node --import tsx --test tests/browser/yuv.test.ts
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { collectPageErrors, launchBrowser, type HeadlessBrowser, type WebServer, startWebServer } from '../../web/server/headless.js';
+import { describe, test } from 'node:test';
+import { RUN_MS, useChromium } from './chromium-fixture.js';
+
 import type { MatrixName, YuvReport } from './yuv-page.js';
 
-// Bounds on a hang of SwiftShader on a shared 2-core machine, not performance targets.
-const PAGE_LOAD_MS = 180_000;
-const RUN_MS = 600_000;
-
-let server: WebServer;
-let browser: HeadlessBrowser;
-
-before(async () => {
-  [server, browser] = await Promise.all([startWebServer(), launchBrowser()]);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const chromium = useChromium();
 
 async function report(matrix: MatrixName, faces: boolean): Promise<YuvReport> {
-  const page = await browser.context.newPage();
-  page.setDefaultTimeout(RUN_MS);
-  const errors = collectPageErrors(page);
-  await page.goto(`${server.url}/web/index.html`, { timeout: PAGE_LOAD_MS });
+  const { page, errors } = await chromium.openPage('/web/index.html', { defaultTimeoutMs: RUN_MS });
   const r = await page.evaluate(`import('/tests/browser/yuv-page.ts').then((m) => m.checkYuv('${matrix}', { faces: ${faces} }))`) as YuvReport;
   await page.close();
   assert.deepEqual(errors, []);
