@@ -13,6 +13,7 @@
  */
 import { widenFloat16Bits } from '../core/float16.js';
 import type { Attribute, Graph, Model, Node, TensorData, ValueInfo } from '../core/ir.js';
+import { ENGINE_DOMAIN } from '../ops/kernel/op-module.js';
 
 const FLOAT16 = 10;
 const FLOAT = 1;
@@ -63,7 +64,7 @@ export function widenFloat16(model: Model): Model {
   const body = g.nodes.map((node): Node => {
     const inputs = node.inputs.map(renamed);
     const outputs = node.outputs.map(renamed);
-    if (castsToHalf(node)) return { ...node, opType: 'RoundToFloat16', inputs, outputs, attributes: new Map() };
+    if (castsToHalf(node)) return { ...node, opType: 'RoundToFloat16', domain: ENGINE_DOMAIN, inputs, outputs, attributes: new Map() };
     const attributes = hasHalfTensor(node)
       ? new Map([...node.attributes].map(([k, a]): [string, Attribute] => [k, a.kind === 'tensor' ? { kind: 'tensor', value: widen(a.value) } : a]))
       : node.attributes;

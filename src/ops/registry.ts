@@ -27,6 +27,8 @@ export const OP_FAMILIES: readonly OpFamily[] = [
 /** Where one ONNX op type is implemented: its family, its module, its GPU kernel or why it has none. */
 export interface OpSupport {
   readonly opType: string;
+  /** '' for ai.onnx; ENGINE_DOMAIN for the ops only the engine's passes make. */
+  readonly domain: string;
   readonly family: string;
   readonly module: OpModule<unknown>;
   readonly gpu: GpuKernel<unknown> | undefined;
@@ -34,32 +36,34 @@ export interface OpSupport {
   readonly cpuOnly: string | undefined;
 }
 
+/** The registry's key: ai.onnx's op types under their own names, other domains' as `domain.opType`. */
+const qualified = (opType: string, domain: string): string => (domain === '' || domain === 'ai.onnx' ? opType : `${domain}.${opType}`);
+
 const BY_OP_TYPE = new Map<string, OpSupport>();
 for (const family of OP_FAMILIES) {
   for (const impl of family.implementations) {
+    const domain = impl.module.domain ?? '';
     for (const opType of impl.module.opTypes) {
       const cpuOnly = impl.cpuOnly?.opTypes.includes(opType) ? impl.cpuOnly.why : undefined;
-      BY_OP_TYPE.set(opType, {
-        opType, family: family.name, module: impl.module as OpModule<unknown>,
+      BY_OP_TYPE.set(qualified(opType, domain), {
+        opType, domain, family: family.name, module: impl.module as OpModule<unknown>,
         gpu: cpuOnly === undefined ? (impl.gpu as GpuKernel<unknown> | undefined) : undefined, cpuOnly,
       });
     }
   }
 }
 
-const isDefaultDomain = (domain: string): boolean => domain === '' || domain === 'ai.onnx';
-
-/** The op module implementing an ONNX op type of the default domain, if any. */
+/** The op module implementing an op type of the default domain (or of ENGINE_DOMAIN), if any. */
 export function findOpModule(opType: string, domain = ''): OpModule<unknown> | undefined {
-  return isDefaultDomain(domain) ? BY_OP_TYPE.get(opType)?.module : undefined;
+  return BY_OP_TYPE.get(qualified(opType, domain))?.module;
 }
 
-/** The WGSL kernel for an ONNX op type of the default domain, if there is one. */
+/** The WGSL kernel for an op type of the default domain (or of ENGINE_DOMAIN), if there is one. */
 export function findGpuKernel(opType: string, domain = ''): GpuKernel<unknown> | undefined {
-  return isDefaultDomain(domain) ? BY_OP_TYPE.get(opType)?.gpu : undefined;
+  return BY_OP_TYPE.get(qualified(opType, domain))?.gpu;
 }
 
-/** Every op type the engine accepts, sorted. */
+/** Every op type the engine accepts, sorted: ai.onnx's by name, the engine's own as `ENGINE_DOMAIN.opType`. */
 export function supportedOpTypes(): string[] {
   return [...BY_OP_TYPE.keys()].sort();
 }

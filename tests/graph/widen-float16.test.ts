@@ -164,6 +164,14 @@ describe('what stays refused', () => {
     }
   });
 
+  it("a file's own RoundToFloat16 node is an unsupported op: the engine's op answers only in its private domain", async () => {
+    const model = buildModel({
+      nodes: [node('RoundToFloat16', ['x'], ['y'])],
+      inputs: [valueInfo('x', DT.FLOAT, [4])], outputs: [valueInfo('y', DT.FLOAT, [4])],
+    });
+    await assert.rejects(InferenceSession.create(model, { backend: 'cpu' }), (e: unknown) => e instanceof UnsupportedOpError && /RoundToFloat16/.test(e.message));
+  });
+
   it('bfloat16 is refused with a message that names it', async () => {
     const toBfloat16 = buildModel({
       nodes: [node('Cast', ['x'], ['y'], { to: { i: 16 } })],

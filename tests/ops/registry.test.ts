@@ -4,6 +4,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
+import { ENGINE_DOMAIN } from '../../src/ops/kernel/op-module.js';
 import { OP_FAMILIES, findGpuKernel, findOpModule, opSupport, supportedOpTypes } from '../../src/ops/registry.js';
 
 test('every accepted op type has a GPU kernel or an explicit CPU-only mark', () => {
@@ -13,15 +14,17 @@ test('every accepted op type has a GPU kernel or an explicit CPU-only mark', () 
 });
 
 test('each op type is declared by one family only, and the lookups follow the families', () => {
-  const declared = OP_FAMILIES.flatMap((f) => f.implementations.flatMap((i) => i.module.opTypes));
+  const named = (op: string, domain: string): string => (domain === '' ? op : `${domain}.${op}`);
+  const declared = OP_FAMILIES.flatMap((f) => f.implementations.flatMap((i) => i.module.opTypes.map((op) => named(op, i.module.domain ?? ''))));
   assert.equal(new Set(declared).size, declared.length, 'an op type declared twice');
   assert.deepEqual([...declared].sort(), supportedOpTypes());
   for (const family of OP_FAMILIES) {
     for (const impl of family.implementations) {
+      const domain = impl.module.domain ?? '';
       for (const op of impl.module.opTypes) {
-        assert.equal(findOpModule(op), impl.module);
+        assert.equal(findOpModule(op, domain), impl.module);
         const cpuOnly = impl.cpuOnly?.opTypes.includes(op) ?? false;
-        assert.equal(findGpuKernel(op), cpuOnly ? undefined : impl.gpu, op);
+        assert.equal(findGpuKernel(op, domain), cpuOnly ? undefined : impl.gpu, op);
       }
     }
   }
@@ -33,4 +36,12 @@ test('ops of other domains are not claimed', () => {
   assert.equal(findOpModule('Conv', 'com.microsoft'), undefined);
   assert.equal(findGpuKernel('Conv', 'com.microsoft'), undefined);
   assert.notEqual(findOpModule('Conv', 'ai.onnx'), undefined);
+});
+
+test("the engine's own ops answer only in the engine's domain, so a file cannot name them", () => {
+  assert.notEqual(findOpModule('RoundToFloat16', ENGINE_DOMAIN), undefined);
+  assert.notEqual(findGpuKernel('RoundToFloat16', ENGINE_DOMAIN), undefined);
+  assert.equal(findOpModule('RoundToFloat16'), undefined);
+  assert.equal(findOpModule('RoundToFloat16', 'ai.onnx'), undefined);
+  assert.equal(findGpuKernel('RoundToFloat16'), undefined);
 });

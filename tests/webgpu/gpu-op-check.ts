@@ -27,6 +27,8 @@ export interface OpInput {
 
 export interface OpCase {
   readonly op: string;
+  /** The op's domain: '' (ai.onnx) unless the case is one of the engine's own ops (ENGINE_DOMAIN). */
+  readonly domain?: string;
   readonly attributes?: Readonly<Record<string, Attribute>>;
   readonly inputs: readonly (OpInput | undefined)[];
   readonly outputs?: number;
@@ -70,10 +72,10 @@ function materialise(input: OpInput, seed: number): TensorData {
  */
 export async function gpuVersusCpu(c: OpCase, software?: boolean, kernels: 'specialized' | 'generic' = 'specialized'): Promise<{ relError: number; outputs: TensorData[] }> {
   const { gpu, cache } = await testDevice();
-  const module = findOpModule(c.op)!;
+  const module = findOpModule(c.op, c.domain)!;
   const names = c.inputs.map((v, i) => (v ? `in${i}` : ''));
   const outNames = Array.from({ length: c.outputs ?? 1 }, (_, i) => `out${i}`);
-  const node: Node = { index: 0, name: `test_${c.op}`, opType: c.op, domain: '', inputs: names, outputs: outNames, attributes: new Map(Object.entries(c.attributes ?? {})) };
+  const node: Node = { index: 0, name: `test_${c.op}`, opType: c.op, domain: c.domain ?? '', inputs: names, outputs: outNames, attributes: new Map(Object.entries(c.attributes ?? {})) };
   const tensors = c.inputs.map((v, i) => (v ? materialise(v, 1000 + 7919 * i) : undefined));
   const resolved = module.resolve({
     node, opset: c.opset ?? 17,
@@ -151,11 +153,11 @@ export function loweredWithStorage(c: OpCase, software: boolean, kernels: 'speci
 
 function lowerCase(c: OpCase, software: boolean, kernels: 'specialized' | 'generic', storage?: Storage,
   types?: { inputs?: readonly (ValueType | undefined)[]; outputs?: readonly ValueType[] }): GpuLowering | undefined {
-  const module = findOpModule(c.op)!;
-  const kernel = findGpuKernel(c.op);
+  const module = findOpModule(c.op, c.domain)!;
+  const kernel = findGpuKernel(c.op, c.domain);
   if (!kernel) return undefined;
   const names = c.inputs.map((v, i) => (v ? `in${i}` : ''));
-  const node: Node = { index: 0, name: `test_${c.op}`, opType: c.op, domain: '', inputs: names, outputs: ['out0'], attributes: new Map(Object.entries(c.attributes ?? {})) };
+  const node: Node = { index: 0, name: `test_${c.op}`, opType: c.op, domain: c.domain ?? '', inputs: names, outputs: ['out0'], attributes: new Map(Object.entries(c.attributes ?? {})) };
   const tensors = c.inputs.map((v, i) => (v ? materialise(v, 1000 + 7919 * i) : undefined));
   const inputs = tensors.map((t) => (t ? { type: t.type, dims: t.dims } : undefined));
   const constants = tensors.map((t, i) => (t && c.inputs[i]!.constant ? t : undefined));

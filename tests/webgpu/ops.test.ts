@@ -5,6 +5,7 @@ import type { Epilogue } from '../../src/ops/epilogue/params.js';
 import type { GemmParams } from '../../src/ops/gemm/cpu.js';
 import type { InstanceNormParams } from '../../src/ops/instance-norm/cpu.js';
 import type { Attribute } from '../../src/core/ir.js';
+import { ENGINE_DOMAIN } from '../../src/ops/kernel/op-module.js';
 import { gpuVersusCpu, loweringKind, releaseTestDevice, seededValues, type OpCase } from './gpu-op-check.js';
 
 const ints = (...value: number[]): Attribute => ({ kind: 'ints', value });
@@ -95,7 +96,7 @@ const CASES: Record<string, OpCase> = {
   'Gather constant indices': { op: 'Gather', attributes: { axis: int(1) }, inputs: [x(2, 5, 3), i64(4, -1, 0)] },
   'Cast float32→int32': { op: 'Cast', attributes: { to: int(6) }, inputs: [x(3, 7)] },
   // A float16 file's Cast to FLOAT16 after widenFloat16 (bit-exact edge cases against onnxruntime: tests/graph/widen-float16.test.ts).
-  'RoundToFloat16': { op: 'RoundToFloat16', inputs: [x(3, 7)] },
+  'RoundToFloat16': { op: 'RoundToFloat16', domain: ENGINE_DOMAIN, inputs: [x(3, 7)] },
   'Reshape (buffer alias)': { op: 'Reshape', inputs: [x(2, 3, 4), i64(4, -1)] },
   // INSwapper's reflect pads (opset 11, pads an int64 input), the other modes, crops, axes and an integer fill.
   'Pad reflect 3 (INSwapper)': { op: 'Pad', attributes: { mode: str('reflect') }, inputs: [x(1, 3, 9, 8), i64(0, 0, 3, 3, 0, 0, 3, 3)], opset: 11 },

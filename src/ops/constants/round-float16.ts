@@ -1,7 +1,7 @@
 import { UnsupportedOpError } from '../../core/errors.js';
 import { roundToFloat16 } from '../../core/float16.js';
 import { nodeLabel } from '../../core/ir.js';
-import type { OpModule } from '../kernel/op-module.js';
+import { ENGINE_DOMAIN, type OpModule } from '../kernel/op-module.js';
 
 /**
  * The engine's own op for a Cast to FLOAT16 in a float16 model that `widenFloat16` has widened: the output is float32
@@ -10,6 +10,7 @@ import type { OpModule } from '../kernel/op-module.js';
  */
 export const roundToFloat16Op: OpModule<Record<string, never>> = {
   opTypes: ['RoundToFloat16'],
+  domain: ENGINE_DOMAIN,
   resolve(ctx) {
     const x = ctx.inputs[0]!;
     if (x.type === 'float16' || x.type === 'bfloat16') throw new UnsupportedOpError('RoundToFloat16', nodeLabel(ctx.node), `type ${x.type} (it rounds wider values)`);

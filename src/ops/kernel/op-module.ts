@@ -24,11 +24,19 @@ export interface Resolved<P> {
 }
 
 /**
+ * The domain of the ops the engine's own graph passes make (e.g. RoundToFloat16): no ONNX file names it, so a file's
+ * node of the same op type in the default domain is an unsupported op, never one of ours.
+ */
+export const ENGINE_DOMAIN = 'ai.insightgpu.internal';
+
+/**
  * One ONNX operator: its shape rule (resolve) and its CPU reference. The WebGPU kernel for the same op
  * lives beside it and consumes the same params.
  */
 export interface OpModule<P = unknown> {
   readonly opTypes: readonly string[];
+  /** The domain of `opTypes`: '' (ai.onnx, the default) or ENGINE_DOMAIN. */
+  readonly domain?: '' | typeof ENGINE_DOMAIN;
   /** Parses attributes and constant inputs, checks them, and infers output types. Throws GraphError/UnsupportedOpError. */
   resolve(ctx: ResolveContext): Resolved<P>;
   /** Computes the outputs on the CPU. `inputs` align with node inputs (undefined for omitted ones). */
