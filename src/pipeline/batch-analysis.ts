@@ -19,23 +19,47 @@ export interface BatchParts extends FrameParts {
 }
 
 /**
- * FaceAnalysis.getBatch's body: decodes every input, detects on each image, then runs every crop-based head over
- * the faces of all the images in one group (runHeadsOverImages; on WebGPU one submit), with `acrossImages` once
+ * FaceAnalysis.getBatch's body: decodes the inputs in groups of at most maxGroupPixels (an image larger than that
+ * alone), detects on each image of a group, then runs every crop-based head over the faces of all its images together (runHeadsOverImages; on WebGPU one submit), with `acrossImages` once
  * per chunk of maxBatch crops of all the images. Detection is `get`'s, and a crop's rows do not depend on which
  * other crops share its batch (every layer works per crop in a batch-independent order where acrossImages is set;
  * tests/pipeline/get-batch.test.ts compares with `get` bit for bit), so each image's faces are identical to what
  * `get` returns for it. With a pre-processor that cannot stack several images' crops, each image's heads run as
  * `get` runs them. @internal
  */
-export async function analyseImages(parts: BatchParts, inputs: readonly ImageInput[]): Promise<Face[][]> {
-  const images: BgrImage[] = [];
+export async function analyseImages(parts: BatchParts, inputs: readonly ImageInput[], maxGroupPixels: number): Promise<Face[][]> {
+  const faces: Face[][] = [];
+  // Decoded images not yet analysed, each with its input: the current group, then the one that would cross the bound.
+  const pending: { image: BgrImage; input: ImageInput }[] = [];
+  let next = 0;
   try {
-    for (const input of inputs) images.push(await loadImage(input));
-    return await (parts.preprocessor.alignedCropsOfImages ? analyseTogether(parts, images) : analyseOneByOne(parts, images));
+    while (next < inputs.length || pending.length > 0) {
+      let pixels = pending.reduce((sum, p) => sum + p.image.width * p.image.height, 0);
+      while (next < inputs.length && (pending.length === 0 || pixels < maxGroupPixels)) {
+        const input = inputs[next++]!;
+        const image = await loadImage(input);
+        pending.push({ image, input });
+        pixels += image.width * image.height;
+      }
+      // The group: every pending image while the sum stays under the bound, and at least one.
+      let count = 1;
+      for (let sum = pending[0]!.image.width * pending[0]!.image.height; count < pending.length; count++) {
+        sum += pending[count]!.image.width * pending[count]!.image.height;
+        if (sum > maxGroupPixels) break;
+      }
+      const group = pending.slice(0, count).map((p) => p.image);
+      faces.push(...await (parts.preprocessor.alignedCropsOfImages ? analyseTogether(parts, group) : analyseOneByOne(parts, group)));
+      for (const p of pending.splice(0, count)) releaseOwn(p.image, p.input);
+    }
+    return faces;
   } finally {
-    // A FrameImage made here from the caller's frame closes its own capture, as in `get`; the caller's stays open.
-    images.forEach((image, i) => { if (image !== inputs[i] && image instanceof FrameImage) image.release(); });
+    for (const p of pending) releaseOwn(p.image, p.input);
   }
+}
+
+/** A FrameImage made here from the caller's frame closes its own capture, as in `get`; the caller's stays open. */
+function releaseOwn(image: BgrImage, input: ImageInput): void {
+  if (image !== input && image instanceof FrameImage) image.release();
 }
 
 /** Detection on each image, then every head over all their faces in one group. */

@@ -61,6 +61,20 @@ export interface GetOptions {
   readonly timings?: StageTiming[];
 }
 
+/** getBatch's options: `get`'s, less timings, plus how many pixels one group of images may hold. */
+export interface GetBatchOptions extends Omit<GetOptions, 'timings'> {
+  /**
+   * The most pixels of decoded images held at once (default DEFAULT_GROUP_PIXELS, 64 Mi: 192 MiB of BGR on the CPU
+   * and 256 MiB uploaded on WebGPU). Inputs are decoded in order into groups under this bound, and each group is
+   * detected and its heads run together (one submit on WebGPU) before the next is decoded; an image larger than the
+   * bound is a group alone. Results do not depend on it.
+   */
+  readonly maxGroupPixels?: number;
+}
+
+/** getBatch's default maxGroupPixels: 64 Mi pixels (e.g. eight 8-megapixel photos, or two 24-megapixel ones). */
+export const DEFAULT_GROUP_PIXELS = 64 * 1024 * 1024;
+
 /** A loaded model of the pack: which file it came from and what it does. */
 export interface LoadedModel {
   /** InsightFace's taskname ('detection', 'recognition', 'landmark_2d_106', …). */

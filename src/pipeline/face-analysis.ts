@@ -7,7 +7,7 @@ import { analyseImages } from './batch-analysis.js';
 import { AttributeModel } from './attribute.js';
 import { resolveDetSizes, AUTO_DET_SIZES } from './detect-size.js';
 import { drawFaces, type DrawOptions } from './draw.js';
-import type { FaceAnalysisOptions, GetOptions, LoadedModel, PrepareOptions } from './face-analysis-options.js';
+import { DEFAULT_GROUP_PIXELS, type FaceAnalysisOptions, type GetBatchOptions, type GetOptions, type LoadedModel, type PrepareOptions } from './face-analysis-options.js';
 import { ModelPackError, PipelineOptionError } from './errors.js';
 import { progressLines, registeredPackDownloader, type PackDownloadOptions } from './pack-download.js';
 import { Face } from './face.js';
@@ -187,21 +187,23 @@ export class FaceAnalysis {
 
   /**
    * `get` over several images: decodes them, detects on each, then runs the heads on the faces of all of them
-   * together (on WebGPU in one submit; a dynamic-batch head's batches hold several images' crops on the CPU and on
+   * together (on WebGPU in one submit per group of images under `maxGroupPixels`; a dynamic-batch head's batches hold several images' crops on the CPU and on
    * a software adapter, where a crop's rows do not depend on its batch). Returns one face list per input, in input
    * order, each identical to what `get` returns for that image alone. Throws on the first input that fails (an
    * ImageError for a bad image); to keep going past bad files, call `get` per image.
    */
-  async getBatch(inputs: readonly ImageInput[], options: Omit<GetOptions, 'timings'> = {}): Promise<Face[][]> {
+  async getBatch(inputs: readonly ImageInput[], options: GetBatchOptions = {}): Promise<Face[][]> {
     const maxNum = options.maxNum ?? 0;
     const metric = options.metric ?? 'default';
     checkMaxNum(maxNum, metric);
+    const maxGroupPixels = options.maxGroupPixels ?? DEFAULT_GROUP_PIXELS;
+    if (!Number.isFinite(maxGroupPixels) || maxGroupPixels < 1) throw new PipelineOptionError('maxGroupPixels', `${maxGroupPixels} is not a positive number`);
     const run = this.queue.then(() => analyseImages({
       detector: this.detector, faceModels: this.faceModels, preprocessor: this.preprocessor, sizes: this.detSizes, threshold: this.detThresh, maxNum, metric, together: this.onWebGpu,
       // Batches across images where rows are batch-independent: the CPU, and a software adapter's direct kernels
       // (a hardware adapter's specialised GEMMs split K by the batch's size).
       acrossImages: !this.onWebGpu || this.gpu?.isSoftware === true,
-    }, inputs));
+    }, inputs, maxGroupPixels));
     this.queue = run.catch(() => undefined);
     return run;
   }

@@ -1,5 +1,6 @@
 export { FaceAnalysis } from './face-analysis.js';
-export type { FaceAnalysisOptions, PrepareOptions, GetOptions, LoadedModel } from './face-analysis-options.js';
+export type { FaceAnalysisOptions, PrepareOptions, GetOptions, GetBatchOptions, LoadedModel } from './face-analysis-options.js';
+export { DEFAULT_GROUP_PIXELS } from './face-analysis-options.js';
 export type { AnalysisFrame, AnnotateOptions, DetectFacesOptions } from './analysis-frame.js';
 export { Face, computeSim } from './face.js';
 export type { FaceRecord } from './face.js';

@@ -78,6 +78,13 @@ describe('FaceAnalysis.getBatch (cpu, det 320, static-batch heads)', () => {
     assert.deepEqual(batched.map((f) => JSON.stringify(f)), await oneByOne(app, images));
   });
 
+  it('gives the same faces when a pixel bound splits the images into groups (each alone, or t1 alone then the rest)', async () => {
+    const whole = (await app.getBatch(images)).map((f) => JSON.stringify(f));
+    for (const maxGroupPixels of [1, images[0]!.width * images[0]!.height]) {
+      assert.deepEqual((await app.getBatch(images, { maxGroupPixels })).map((f) => JSON.stringify(f)), whole, `maxGroupPixels ${maxGroupPixels}`);
+    }
+  });
+
   it('applies maxNum per image', async () => {
     const batched = await app.getBatch(images, { maxNum: 2 });
     assert.deepEqual(batched.map((faces) => faces.length), [2, 2, 0, 2]);
@@ -90,6 +97,7 @@ describe('FaceAnalysis.getBatch (cpu, det 320, static-batch heads)', () => {
     assert.equal(JSON.stringify(fromPath), JSON.stringify(await app.get(images[0]!)));
     await assert.rejects(app.getBatch([images[0]!, new Uint8Array([1, 2, 3])]), ImageError);
     await assert.rejects(app.getBatch(images, { maxNum: -1 }), PipelineOptionError);
+    await assert.rejects(app.getBatch(images, { maxGroupPixels: 0 }), PipelineOptionError);
     // The queue survives a failed call.
     assert.equal((await app.getBatch([images[2]!]))[0]!.length, 0);
   });
@@ -147,6 +155,11 @@ for (const backend of ['cpu', 'webgpu'] as const) {
       if (device) assert.equal(batchSubmits, images.length * detectionOnly + 1, `${batchSubmits} submits, ${detectionOnly} per detection`);
       // Identical, not close: each crop's rows do not depend on the batch it shares (every layer works per crop).
       assert.deepEqual(batched.map((f) => JSON.stringify(f)), [...await oneByOne(app, images.slice(0, 2)), blank]);
+      // A pixel bound that keeps t1 alone: two groups, each one submit for its heads (the blank image adds none).
+      start = submits.count;
+      const grouped = await app.getBatch(images, { maxGroupPixels: images[0]!.width * images[0]!.height });
+      if (device) assert.equal(submits.count - start, images.length * detectionOnly + 2, 'two groups with faces, a heads submit each');
+      assert.deepEqual(grouped.map((f) => JSON.stringify(f)), batched.map((f) => JSON.stringify(f)));
     });
   });
 }
