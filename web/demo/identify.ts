@@ -8,6 +8,7 @@ import { decodeIndex } from '../../src/pipeline/identity/index-file.js';
 import type { GalleryFace } from './gallery.js';
 import { drawIdentityLabels, identityText, type FaceLabel } from './identify-overlay.js';
 import { drawImageWithFaces } from './overlay.js';
+import { errorText } from './page-dom.js';
 
 /** The name the demo's index is stored under in IndexedDB. */
 export const DEMO_INDEX_NAME = 'demo';
@@ -49,7 +50,6 @@ const el = <T extends HTMLElement>(id: string): T => {
   return e as T;
 };
 
-const errorText = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 
 export class IdentifyMode {
   private index = new FaceIndex();

@@ -19,11 +19,12 @@ import { adapterLabel, describeAdapter, type AdapterReport } from '../lib/gpu-in
 import { analyse, createPipeline, toResultsFile, type DemoPipeline, type StageTiming } from './analysis.js';
 import { cropFace, renderGallery, type GalleryFace } from './gallery.js';
 import { IdentifyMode, type IdentifyReport } from './identify.js';
-import { DEFAULT_FORGED_SWAPPER_WIDTH, isPackName, isSwapperFileName, loadPack, readOpenedFiles, type LoadedFiles } from './model-source.js';
+import { isPackName, isSwapperFileName, loadPack, readOpenedFiles, type LoadedFiles } from './model-source.js';
 import { drawImageWithFaces } from './overlay.js';
-import {
-  SWAP_EMBEDDING_SIZE, SwapSession, canvasPng, chosenFaces, drawBgr, recognizerDims, swapFaces, type SwapReport, type SwapTargetPhoto,
-} from './swap.js';
+import { $, errorText } from './page-dom.js';
+import { exportJson, renderTimings, showSamplePhotos } from './page-widgets.js';
+import { recognizerDims, type SwapReport, type SwapTargetPhoto } from './swap.js';
+import { SwapPanel } from './swap-panel.js';
 
 export interface DemoState {
   state: 'idle' | 'loading-models' | 'ready' | 'analysing' | 'done' | 'failed';
@@ -43,12 +44,6 @@ declare global {
 
 window.insightgpuDemo = { state: 'idle', mode: 'analyse', swap: { state: 'idle' }, identify: { state: 'idle', enrolled: [] } };
 
-const $ = <T extends HTMLElement>(id: string): T => {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`page element #${id} is missing`);
-  return el as T;
-};
-
 const params = new URLSearchParams(location.search);
 let pipeline: DemoPipeline | undefined;
 let adapter: AdapterReport | undefined;
@@ -59,9 +54,18 @@ let webcam: { stream: MediaStream; running: boolean } | undefined;
 /** The photo last analysed (the swap target) and the files the user opened (which may hold a swapper). */
 let photo: SwapTargetPhoto | undefined;
 let openedModels: Record<string, Uint8Array> | undefined;
-let swapSource: GalleryFace | undefined;
-let swapDownloadUrl: string | undefined;
-const swapSession = new SwapSession();
+const swapPanel = new SwapPanel({
+  pipeline: () => pipeline,
+  photo: () => photo,
+  openedModels: () => openedModels,
+  analyseFrame: (bitmap, name) => analyseBitmap(bitmap, name),
+  grabWebcamFrame,
+  isActive: () => window.insightgpuDemo.mode === 'swap',
+  activate: () => setMode('swap'),
+  report: () => window.insightgpuDemo.swap,
+  updateReport: updateSwap,
+  showMessage,
+});
 const identifyMode = new IdentifyMode($<HTMLCanvasElement>('canvas'), (patch) => update({ identify: { ...window.insightgpuDemo.identify, ...patch } }), showMessage);
 
 function update(patch: Partial<DemoState>): void {
@@ -77,10 +81,6 @@ function showMessage(text: string, kind: 'error' | 'warning'): void {
   p.className = kind;
   p.textContent = text;
   $('messages').append(p);
-}
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }
 
 function fail(where: string, e: unknown): void {
@@ -141,9 +141,9 @@ async function loadModels(): Promise<void> {
     text.textContent = 'ready';
     update({ state: 'ready', models });
     updateSwap({ recognizerDims: recognizerDims(pipeline.analysis) });
-    refreshSwapControls();
+    swapPanel.refresh();
     // Loaded at once in Swap mode, so the page says which swapper it has (a failure is shown by prepareSwapper).
-    if (window.insightgpuDemo.mode === 'swap') void prepareSwapper().catch(() => undefined);
+    if (window.insightgpuDemo.mode === 'swap') void swapPanel.prepareSwapper().catch(() => undefined);
   } catch (e) {
     $('model-status').textContent = 'models not loaded';
     fail('loading the models failed', e);
@@ -167,7 +167,7 @@ async function analyseBitmap(bitmap: ImageBitmap, name: string, quiet = false): 
   photo = { image: bitmap, faces: run.faces, name };
   identifyMode.showPhoto(photo);
   if (window.insightgpuDemo.swap.state === 'swapped') updateSwap({ state: 'idle' });
-  setTargetChoices(run.faces.length);
+  swapPanel.setTargetChoices(run.faces.length);
   renderTimings(run.timings);
   $<HTMLButtonElement>('keep-faces').disabled = run.faces.length === 0;
   $<HTMLButtonElement>('export-json').disabled = false;
@@ -177,15 +177,7 @@ async function analyseBitmap(bitmap: ImageBitmap, name: string, quiet = false): 
 }
 
 function showGallery(faces: readonly GalleryFace[]): void {
-  renderGallery($('gallery'), $<HTMLTableElement>('similarity'), faces, { onPick: pickSource, picked: swapSource?.crop });
-}
-
-function renderTimings(timings: readonly StageTiming[]): void {
-  $<HTMLTableElement>('timings').tBodies[0]!.replaceChildren(...timings.map((t) => {
-    const tr = document.createElement('tr');
-    tr.append(Object.assign(document.createElement('td'), { textContent: t.stage }), Object.assign(document.createElement('td'), { textContent: `${t.ms.toFixed(1)} ms` }));
-    return tr;
-  }));
+  renderGallery($('gallery'), $<HTMLTableElement>('similarity'), faces, { onPick: pickSource, picked: swapPanel.picked?.crop });
 }
 
 async function analyseUrl(url: string): Promise<void> {
@@ -232,168 +224,20 @@ function keepFaces(): void {
   $<HTMLButtonElement>('keep-faces').disabled = true;
 }
 
-// ---- Swap mode ----
-
 function setMode(mode: DemoState['mode']): void {
   update({ mode });
   for (const input of document.querySelectorAll<HTMLInputElement>('input[name="mode"]')) input.checked = input.value === mode;
   $('swap-panel').hidden = mode !== 'swap';
   $('identify-panel').hidden = mode !== 'identify';
   identifyMode.setActive(mode === 'identify');
-  refreshSwapControls();
-  if (mode === 'swap' && pipeline) void prepareSwapper().catch(() => undefined);
+  swapPanel.refresh();
+  if (mode === 'swap' && pipeline) void swapPanel.prepareSwapper().catch(() => undefined);
 }
 
+/** A gallery face picked: an identity to enrol in Identify mode, else the swap's source. */
 function pickSource(face: GalleryFace): void {
-  if (window.insightgpuDemo.mode === 'identify') {
-    identifyMode.pickGalleryFace(face);
-    return;
-  }
-  swapSource = face;
-  const canvas = $('swap-source').querySelector('canvas')!;
-  const ctx = canvas.getContext('2d')!;
-  ctx.clearRect(0, 0, canvas.width, canvas.height);
-  ctx.drawImage(face.crop, 0, 0, canvas.width, canvas.height);
-  $('swap-source').querySelector('figcaption')!.textContent = `source: ${face.id}${face.label ? ` ${face.label}` : ''}`;
-  for (const fig of $('gallery').querySelectorAll<HTMLElement>('figure')) fig.classList.toggle('picked', fig.querySelector('canvas') === face.crop);
-  updateSwap({ source: { id: face.id, dims: face.embedding?.length ?? 0 } });
-  if (window.insightgpuDemo.mode !== 'swap') setMode('swap');
-  else refreshSwapControls();
-}
-
-function setTargetChoices(count: number): void {
-  const select = $<HTMLSelectElement>('swap-target');
-  const previous = select.value;
-  const options = [Object.assign(document.createElement('option'), { value: 'all', textContent: `every face (${count})` })];
-  for (let i = 0; i < count; i++) options.push(Object.assign(document.createElement('option'), { value: String(i), textContent: `face #${i + 1}` }));
-  select.replaceChildren(...options);
-  // Kept while it still names a face (webcam frames re-detect every frame).
-  if (options.some((o) => o.value === previous)) select.value = previous;
-  refreshSwapControls();
-}
-
-/** Why a swap cannot run now (shown on the page), or undefined when it can. */
-function swapBlocker(): string | undefined {
-  if (!pipeline) return 'load the models first';
-  const dims = window.insightgpuDemo.swap.recognizerDims;
-  if (!pipeline.analysis.models.has('recognition')) return 'the loaded models have no recognizer, so faces have no embedding to swap in';
-  if (dims !== undefined && dims !== SWAP_EMBEDDING_SIZE) return `the recognizer gives ${dims}-d embeddings; INSwapper needs ${SWAP_EMBEDDING_SIZE}-d`;
-  if (!swapSource) return 'pick a source: click a face under “Faces”';
-  const sourceDims = swapSource.embedding?.length ?? 0;
-  if (sourceDims !== SWAP_EMBEDDING_SIZE) return `source ${swapSource.id} has a ${sourceDims}-d embedding; INSwapper needs ${SWAP_EMBEDDING_SIZE}-d (analyse its photo again with a 512-d recognizer)`;
-  return undefined;
-}
-
-function refreshSwapControls(): void {
-  const note = $('swap-recognizer-note');
-  const dims = window.insightgpuDemo.swap.recognizerDims;
-  const recognizer = pipeline?.analysis.models.get('recognition');
-  if (pipeline && recognizer && dims !== undefined && dims !== SWAP_EMBEDDING_SIZE) {
-    note.textContent = `The loaded recognizer (${recognizer.file}) gives ${dims}-d embeddings, but INSwapper needs a ${SWAP_EMBEDDING_SIZE}-d ArcFace embedding `
-      + "(buffalo_l's w600k_r50). Load the pack “test bed pack A + w600k_r50” or buffalo_l, or open a 512-d recognizer with “or files”, to swap faces.";
-    note.hidden = false;
-  } else if (pipeline && !recognizer) {
-    note.textContent = `The loaded models have no recognizer: INSwapper needs each source face's ${SWAP_EMBEDDING_SIZE}-d ArcFace embedding.`;
-    note.hidden = false;
-  } else {
-    note.hidden = true;
-  }
-  const blocker = swapBlocker();
-  const state = window.insightgpuDemo.swap.state;
-  const busy = state === 'loading-swapper' || state === 'swapping';
-  $<HTMLButtonElement>('swap-run').disabled = blocker !== undefined || busy || !photo || photo.faces.length === 0;
-  $<HTMLButtonElement>('swap-webcam').disabled = blocker !== undefined || busy;
-  // The swapper's loading progress is shown in its own note; the status keeps saying what the swap needs.
-  if (state !== 'swapping') {
-    const status = $('swap-status');
-    if (blocker) status.textContent = blocker;
-    else if (!photo) status.textContent = 'open a photo or pick a sample to swap into, or swap into a webcam frame';
-    else if (photo.faces.length === 0) status.textContent = `no face in ${photo.name} to swap into`;
-    else if (window.insightgpuDemo.swap.state !== 'swapped') status.textContent = `ready to swap ${swapSource!.id} into ${photo.name}`;
-  }
-}
-
-function selectedSwapWidth(): number {
-  return Number($<HTMLSelectElement>('swap-width').value) || DEFAULT_FORGED_SWAPPER_WIDTH;
-}
-
-/** Loads (or forges) the swapper for the current settings and says on the page where it came from. */
-async function prepareSwapper(): Promise<Awaited<ReturnType<SwapSession['swapper']>>> {
-  if (!pipeline) throw new Error('load the models first');
-  const backend = pipeline.backend;
-  const note = $('swap-swapper-note');
-  const previous = window.insightgpuDemo.swap.state;
-  updateSwap({ state: 'loading-swapper', error: undefined });
-  refreshSwapControls();
-  try {
-    const ready = await swapSession.swapper(backend, openedModels, selectedSwapWidth(), (text) => {
-      note.className = 'muted';
-      note.textContent = `Swapper: ${text}`;
-    });
-    const { loaded, swapper, createMs } = ready;
-    const sessionBackend = swapper.session?.backendName ?? backend;
-    const size = `${(loaded.bytes.byteLength / 1e6).toFixed(1)} MB`;
-    if (loaded.origin === 'forged') {
-      note.className = 'warning';
-      note.textContent = `Swapper: no ${loaded.file} is served next to the models, so the page forged a replica (width ${loaded.width}, ${size}, `
-        + 'seeded random weights). It runs every layer of the real model but is not trained: the swapped face is coloured noise shaped like the face. '
-        + `Serve a real ${loaded.file} in /models/ (or open it with “or files”) for a real swap.`;
-    } else {
-      note.className = 'muted';
-      note.textContent = `Swapper: ${loaded.file} (${size}, ${loaded.origin === 'opened' ? 'opened file' : `served from /models/${loaded.fromCache ? ', from the browser cache' : ''}`}).`;
-    }
-    note.textContent += ` Session on ${sessionBackend}, created in ${Math.round(createMs)} ms.`;
-    updateSwap({
-      state: previous === 'swapped' ? 'swapped' : 'idle',
-      swapper: {
-        file: loaded.file, origin: loaded.origin, bytes: loaded.bytes.byteLength, loadMs: Math.round(loaded.milliseconds),
-        createMs: Math.round(createMs), backend: sessionBackend, ...(loaded.width === undefined ? {} : { width: loaded.width }),
-      },
-    });
-    return ready;
-  } catch (e) {
-    swapFailed('loading the swapper failed', e);
-    throw e;
-  } finally {
-    refreshSwapControls();
-  }
-}
-
-function swapFailed(where: string, e: unknown): void {
-  const text = `${where}: ${errorText(e)}`;
-  showMessage(text, 'error');
-  $('swap-status').textContent = text;
-  updateSwap({ state: 'failed', error: text });
-  refreshSwapControls();
-}
-
-async function runSwap(target: SwapTargetPhoto): Promise<void> {
-  const blocker = swapBlocker();
-  if (blocker) throw new Error(blocker);
-  const source = swapSource!;
-  const choice = $<HTMLSelectElement>('swap-target').value;
-  const faces = chosenFaces(target.faces, choice === 'all' ? 'all' : Number(choice));
-  if (faces.length === 0) throw new Error(`no face in ${target.name} to swap into`);
-  const { swapper } = await prepareSwapper();
-  updateSwap({ state: 'swapping' });
-  refreshSwapControls();
-  const status = $('swap-status');
-  status.textContent = `swapping ${source.id} into ${faces.length} face(s) of ${target.name}…`;
-  const t0 = performance.now();
-  const swapped = await swapFaces(swapper, target, faces, source);
-  const swapMs = performance.now() - t0;
-  const canvas = $<HTMLCanvasElement>('swap-canvas');
-  drawBgr(canvas, swapped);
-  canvas.hidden = false;
-  const png = await canvasPng(canvas);
-  if (swapDownloadUrl) URL.revokeObjectURL(swapDownloadUrl);
-  swapDownloadUrl = URL.createObjectURL(png);
-  const download = `${target.name.replace(/\.[^.]*$/, '')}-swapped.png`;
-  Object.assign($<HTMLAnchorElement>('swap-download'), { href: swapDownloadUrl, download, hidden: false });
-  status.textContent = `${source.id} swapped into ${faces.map((i) => `face #${i + 1}`).join(', ')} of ${target.name} `
-    + `(${swapped.width}×${swapped.height}) in ${Math.round(swapMs)} ms`;
-  updateSwap({ state: 'swapped', result: { target: target.name, width: swapped.width, height: swapped.height, faces, swapMs: Math.round(swapMs), download } });
-  refreshSwapControls();
+  if (window.insightgpuDemo.mode === 'identify') identifyMode.pickGalleryFace(face);
+  else swapPanel.pickSource(face);
 }
 
 /** One frame from the webcam: the live one if it is running, else the camera is opened for that frame only. */
@@ -410,63 +254,6 @@ async function grabWebcamFrame(): Promise<ImageBitmap> {
     for (const t of stream.getTracks()) t.stop();
     video.srcObject = null;
   }
-}
-
-async function swapWebcamFrame(): Promise<void> {
-  const blocker = swapBlocker();
-  if (blocker) throw new Error(blocker);
-  $('swap-status').textContent = 'grabbing a webcam frame…';
-  const frame = await analyseBitmap(await grabWebcamFrame(), 'webcam-frame');
-  if (frame.faces.length === 0) {
-    $('swap-status').textContent = 'no face in the webcam frame: try again facing the camera';
-    return;
-  }
-  await runSwap(frame);
-}
-
-/** A click on the photo in Swap mode picks the face under it as the one to replace. */
-function pickTargetAt(ev: MouseEvent): void {
-  if (window.insightgpuDemo.mode !== 'swap' || !photo) return;
-  const canvas = ev.currentTarget as HTMLCanvasElement;
-  const r = canvas.getBoundingClientRect();
-  const x = (ev.clientX - r.left) * canvas.width / r.width;
-  const y = (ev.clientY - r.top) * canvas.height / r.height;
-  const hit = photo.faces.findIndex((f) => { const [x1, y1, x2, y2] = f.bbox as unknown as number[]; return x >= x1! && x <= x2! && y >= y1! && y <= y2!; });
-  if (hit >= 0) {
-    $<HTMLSelectElement>('swap-target').value = String(hit);
-    $('swap-status').textContent = `will replace face #${hit + 1} of ${photo.name}`;
-  }
-}
-
-/** The sample photos the site serves (its /images/ listing; t1.jpg where there is none). */
-async function showSamplePhotos(): Promise<void> {
-  let names = ['t1.jpg'];
-  try {
-    const res = await fetch('/images/index.json', { cache: 'no-store' });
-    if (res.ok) {
-      const listing = await res.json() as { images?: unknown };
-      if (Array.isArray(listing.images)) names = listing.images.filter((n): n is string => typeof n === 'string');
-    }
-  } catch {
-    // No listing: keep the default.
-  }
-  $('photos').replaceChildren(...names.map((name) => {
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.title = `analyse ${name}`;
-    button.dataset.photo = name;
-    button.append(Object.assign(document.createElement('img'), { src: `/images/${encodeURIComponent(name)}`, alt: name }));
-    button.addEventListener('click', () => void analyseUrl(`/images/${encodeURIComponent(name)}`).catch((e: unknown) => fail('analysis failed', e)));
-    return button;
-  }));
-}
-
-function exportJson(): void {
-  const results = window.insightgpuDemo.results;
-  if (!results) return;
-  const url = URL.createObjectURL(new Blob([JSON.stringify(results, null, 1)], { type: 'application/json' }));
-  Object.assign(document.createElement('a'), { href: url, download: 'insightgpu-faces.json' }).click();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
 function modeNamed(name: string): DemoState['mode'] {
@@ -503,16 +290,16 @@ async function init(): Promise<void> {
   $('sample-image').addEventListener('click', () => void analyseUrl('/images/t1.jpg').catch((e: unknown) => fail('analysis failed', e)));
   $('webcam').addEventListener('click', () => void toggleWebcam().catch((e: unknown) => fail('webcam', e)));
   $('keep-faces').addEventListener('click', keepFaces);
-  $('export-json').addEventListener('click', exportJson);
+  $('export-json').addEventListener('click', () => exportJson(window.insightgpuDemo.results));
   for (const input of document.querySelectorAll<HTMLInputElement>('input[name="mode"]')) {
     input.addEventListener('change', () => { if (input.checked) setMode(modeNamed(input.value)); });
   }
-  $('swap-run').addEventListener('click', () => { if (photo) void runSwap(photo).catch((e: unknown) => swapFailed('swap failed', e)); });
-  $('swap-webcam').addEventListener('click', () => void swapWebcamFrame().catch((e: unknown) => swapFailed('webcam swap failed', e)));
-  $('swap-width').addEventListener('change', () => { if (pipeline && window.insightgpuDemo.mode === 'swap') void prepareSwapper().catch(() => undefined); });
-  $('canvas').addEventListener('click', pickTargetAt);
+  $('swap-run').addEventListener('click', () => { if (photo) void swapPanel.run(photo).catch((e: unknown) => swapPanel.failed('swap failed', e)); });
+  $('swap-webcam').addEventListener('click', () => void swapPanel.runOnWebcamFrame().catch((e: unknown) => swapPanel.failed('webcam swap failed', e)));
+  $('swap-width').addEventListener('change', () => { if (pipeline && window.insightgpuDemo.mode === 'swap') void swapPanel.prepareSwapper().catch(() => undefined); });
+  $('canvas').addEventListener('click', (ev) => swapPanel.pickTargetAt(ev));
   $('canvas').addEventListener('click', (ev) => identifyMode.pickAt(ev));
-  void showSamplePhotos();
+  void showSamplePhotos((url) => void analyseUrl(url).catch((e: unknown) => fail('analysis failed', e)));
   const restored = identifyMode.restore();
   if (params.has('mode')) setMode(modeNamed(params.get('mode')!));
   await restored;
