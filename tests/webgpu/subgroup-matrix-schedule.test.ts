@@ -141,8 +141,10 @@ describe('the subgroup-matrix tile schedule computes A·B exactly', () => {
     const name = `${config.M}×${config.N}×${config.K} ${config.resultComponentType} results, subgroups of ${choice.subgroupMaxSize}`;
     it(name, () => {
       for (const shape of SHAPES) {
-        const plan = matrixTilePlan({ ...shape, batches: 1 }, choice);
-        assert.ok(plan, `${shape.name}: a menu tile fits`);
+        const found = matrixTilePlan({ ...shape, batches: 1 }, choice);
+        assert.ok(found, `${shape.name}: a menu tile fits`);
+        const plan: MatrixTilePlan = found;
+        const tn = plan.tn;
         assert.equal(plan.tm % config.M, 0);
         assert.equal(plan.tn % config.N, 0);
         assert.equal(plan.flushEveryTile, config.resultComponentType === 'f16', 'f16 results go to the f32 sums every K tile');
@@ -160,7 +162,8 @@ describe('the subgroup-matrix tile schedule computes A·B exactly', () => {
           const { c, writes } = emulate(plan, shape.m, shape.n, k, a, b, size, columnTiles);
           const wrong: string[] = [];
           for (const bx of columnTiles) {
-            for (let col = bx * plan.tn; col < Math.min(shape.n, (bx + 1) * plan.tn); col++) {
+            const end = Math.min(shape.n, (bx + 1) * tn);
+            for (let col = bx * tn; col < end; col++) {
               for (let row = 0; row < shape.m; row++) {
                 let want = 0;
                 for (let t = 0; t < k; t++) want += a[row * k + t]! * b[t * shape.n + col]!;
