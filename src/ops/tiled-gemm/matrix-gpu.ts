@@ -58,8 +58,13 @@ export function matrixMatmulShader(spec: TiledMatmulSpec, plan: MatrixTilePlan):
     `        let r${j}_${ks} = subgroupMatrixLoad<${right}>(&Bs, ${access(j, (o) => rightAccess(plan, o, ks))});`,
     `        acc${j} = subgroupMatrixMultiplyAccumulate(l${j}_${ks}, r${j}_${ks}, acc${j});`,
   ]));
+  // subgroupMatrixStore takes the value between the offset and the majorness.
+  const storeAccess = (j: number): string => {
+    const at = resultAccess(plan, { row0: 0, col0: 0 });
+    return `${offsetWgsl(plan, (o) => resultAccess(plan, o), j)}, acc${j}, ${at.colMajor}, ${at.stride}u`;
+  };
   const storeResults = frags.map((j) =>
-    `        subgroupMatrixStore(&Cs, ${access(j, (o) => resultAccess(plan, o))}, acc${j});\n        acc${j} = ${res}();`).join('\n');
+    `        subgroupMatrixStore(&Cs, ${storeAccess(j)});\n        acc${j} = ${res}();`).join('\n');
   // Each thread's vec4 groups of the C tile (matrix-tile.ts threadGroup): group g = lid + i·threads.
   const addResults = `      for (var i = 0u; i < ${plan.groupsPerThread}u; i++) {
         let c = (lid + i * ${threads}u) * 4u;
