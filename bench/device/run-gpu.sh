@@ -39,6 +39,13 @@ if [ -z "${SKIP_FP16:-}" ]; then
   step ${FP16_LIMIT:-120} node --import tsx bench/node/bench-fp16.ts --models-dir "$assets/models" --replicas .cache/replicas-device --runs 10 --json "$out/fp16.json"
   step 90 env INSIGHTGPU_SHARED=.devassets node --import tsx --test tests/webgpu/fp16-session.test.ts
 fi
+# Subgroup-matrix (tensor-core) tiles for fp16 plans (issue 14, item 6): the adapter's subgroupMatrixConfigs, then fp16 on
+# them against fp16 on the normal tile on the two conv-heavy replicas; then their test against fp32 (skipped without it).
+if [ -z "${SKIP_SUBGROUP_MATRIX:-}" ]; then
+  step ${SGMAT_LIMIT:-90} node --import tsx bench/node/bench-fp16.ts --subgroup-matrix --models w600k_r50,det_10g@640 --models-dir "$assets/models" \
+    --replicas .cache/replicas-device --runs 10 --json "$out/fp16-subgroup-matrix.json"
+  step 60 env INSIGHTGPU_SHARED=.devassets node --import tsx --test tests/webgpu/subgroup-matrix-gpu.test.ts
+fi
 # Cold start with only the specialised kernels (the plan before kernel tiers), for the tiered default's saving on the same
 # adapter: ours alone, each model a fresh session; warm latency is the same kernels as above.
 if [ -z "${SKIP_SPECIALIZED_COLD:-}" ]; then

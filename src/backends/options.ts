@@ -21,4 +21,11 @@ export interface WebGpuOptions {
    * the session fails with a PrecisionUnavailableError. 'fp32' by default.
    */
   readonly precision?: Precision;
+  /**
+   * Subgroup-matrix (tensor-core) tiles for an fp16 plan's GEMMs. 'auto' (the default) uses them where the adapter
+   * offers Dawn's `chromium-experimental-subgroup-matrix` with an f16 configuration (in Node this turns on Dawn's
+   * allow_unsafe_apis toggle for the instance); a layer whose variant fails to compile runs the normal f16 tile.
+   * 'off' never asks for the feature. fp32 plans never use them.
+   */
+  readonly subgroupMatrix?: 'auto' | 'off';
 }

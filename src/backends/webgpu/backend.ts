@@ -43,7 +43,7 @@ export class WebGpuBackend implements Backend {
   async requestKernels(graph: StaticGraph, options: { kernels?: KernelTiers; specialized?: boolean; precision?: Precision }): Promise<void> {
     const tier = options.kernels ?? 'tiered';
     const storage = storageFor(this.gpu, options.precision);
-    const lowered = lowerGraph(graph, tier, this.gpu.isSoftware, this.gpu.device.limits.maxComputeWorkgroupsPerDimension, storage);
+    const lowered = lowerGraph(graph, tier, this.gpu.isSoftware, this.gpu.device.limits.maxComputeWorkgroupsPerDimension, storage, this.gpu.subgroupMatrix);
     const keys = firstTierKeys(graph, lowered, tier);
     if (options.specialized && tier === 'tiered') keys.push(...specializedTierKeys(graph, lowered));
     const settled = await requestPipelines(this.pipelines, keys);

@@ -1,5 +1,7 @@
 import { BackendError } from '../../core/errors.js';
 import type { WebGpuOptions } from '../options.js';
+import type { SubgroupMatrixChoice } from '../../ops/tiled-gemm/gpu.js';
+import { chooseSubgroupMatrix, SUBGROUP_MATRIX_FEATURE, type MatrixAdapterFacts } from './matrix-feature.js';
 
 /** A device with what the plan needs to know about it. */
 export interface GpuDevice {
@@ -10,6 +12,11 @@ export interface GpuDevice {
   readonly hasTimestamps: boolean;
   /** Whether the device has shader-f16 (what precision 'fp16' needs). */
   readonly hasShaderF16: boolean;
+  /**
+   * The subgroup-matrix configuration fp16 plans use for their GEMMs, when the device was made for one (precision
+   * 'fp16', subgroupMatrix 'auto', the feature offered with an f16 configuration); undefined otherwise.
+   */
+  readonly subgroupMatrix?: SubgroupMatrixChoice;
   /** Why the device was lost, once it has been; undefined while it works. */
   lostReason(): string | undefined;
   /** Destroys the device unless it was lent by the caller. */
@@ -57,7 +64,7 @@ async function nodeProbe(): Promise<NodeProbe> {
 }
 
 /** The browser's navigator.gpu, or in Node a fresh Dawn instance (loaded lazily so browser bundles never see it). */
-async function gpuFactory(): Promise<GpuFactory | undefined> {
+async function gpuFactory(unsafe = false): Promise<GpuFactory | undefined> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) { const gpu = nav.gpu; return async () => gpu; }
   if (!isNode()) return undefined;
@@ -67,7 +74,8 @@ async function gpuFactory(): Promise<GpuFactory | undefined> {
   // on SwiftShader it also makes a shader with workgroup arrays take tens of seconds to compile. Timestamp queries
   // are quantised by default (~65 µs steps on the H200, a browser's guard against timing attacks), which would zero
   // most per-dispatch timings of the profiler; a Node process measuring its own work has nothing to guard.
-  return async () => mod.create([...probe.DAWN_FLAGS]);
+  // Experimental features (subgroup matrices) are exposed only with allow_unsafe_apis, asked for by fp16 plans alone.
+  return async () => mod.create([...(unsafe ? probe.UNSAFE_DAWN_FLAGS : probe.DAWN_FLAGS)]);
 }
 
 function swiftShaderAvailable(probe: NodeProbe): boolean {
@@ -141,9 +149,10 @@ export async function acquireDevice(options: WebGpuOptions): Promise<GpuDevice> 
     // A lent device: its adapter's info (where the implementation exposes it) still tells software from hardware.
     const info = (options.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
     const software = info !== undefined && (/swiftshader|llvmpipe|lavapipe|softpipe|software|basic render|warp/i.test(describe(info)));
-    return wrapDevice(options.device, info ? describe(info) : 'caller-provided device', software, false);
+    const matrix = chooseSubgroupMatrix({ features: options.device.features, info } as MatrixAdapterFacts, options.precision, options.subgroupMatrix);
+    return wrapDevice(options.device, info ? describe(info) : 'caller-provided device', software, false, undefined, matrix);
   }
-  const factory = await gpuFactory();
+  const factory = await gpuFactory(options.precision === 'fp16' && (options.subgroupMatrix ?? 'auto') === 'auto');
   if (!factory) throw new BackendError('webgpu', 'this environment has no WebGPU (navigator.gpu is missing)');
   const verdict = await quietVerdict(options);
   let gpu: GPU | undefined;
@@ -172,7 +181,9 @@ export async function acquireDevice(options: WebGpuOptions): Promise<GpuDevice> 
   if (software && !options.allowSoftwareAdapter) {
     throw new BackendError('webgpu', `only a software adapter is available (${describe(adapter.info)}); pass allowSoftwareAdapter to use it`);
   }
+  const matrix = chooseSubgroupMatrix(adapter as unknown as MatrixAdapterFacts, options.precision, options.subgroupMatrix);
   const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
+  if (matrix) requiredFeatures.push(SUBGROUP_MATRIX_FEATURE as GPUFeatureName);
   const requiredLimits: Record<string, number> = {};
   for (const name of WANTED_LIMITS) {
     const v = (adapter.limits as unknown as Record<string, number | undefined>)[name];
@@ -187,10 +198,10 @@ export async function acquireDevice(options: WebGpuOptions): Promise<GpuDevice> 
   // Dawn-in-Node keeps the process alive while its instance is referenced: the device holds the only reference.
   const keepAlive: { gpu: GPU | undefined } = { gpu };
   gpu = undefined;
-  return wrapDevice(device, describe(adapter.info), software, true, () => { keepAlive.gpu = undefined; });
+  return wrapDevice(device, describe(adapter.info), software, true, () => { keepAlive.gpu = undefined; }, matrix);
 }
 
-function wrapDevice(device: GPUDevice, description: string, isSoftware: boolean, owned: boolean, onRelease?: () => void): GpuDevice {
+function wrapDevice(device: GPUDevice, description: string, isSoftware: boolean, owned: boolean, onRelease?: () => void, matrix?: SubgroupMatrixChoice): GpuDevice {
   let lost: string | undefined;
   let released = false;
   void device.lost.then((info) => {
@@ -202,6 +213,9 @@ function wrapDevice(device: GPUDevice, description: string, isSoftware: boolean,
     isSoftware,
     hasTimestamps: device.features.has('timestamp-query'),
     hasShaderF16: device.features.has('shader-f16'),
+    // The choice stands only if the device really has the feature (a lent device's adapter info may list configs
+    // the device was not created for).
+    ...(matrix && device.features.has(SUBGROUP_MATRIX_FEATURE) ? { subgroupMatrix: matrix } : {}),
     lostReason: () => lost,
     release: () => {
       if (released) return;

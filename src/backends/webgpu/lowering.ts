@@ -7,6 +7,7 @@ import { ShapeValues } from '../../ops/kernel/shape-values.js';
 import { Storage } from '../../ops/kernel/storage.js';
 import { withNodeContext, type StaticGraph } from '../../graph/specialize.js';
 import type { KernelTiers } from '../plan.js';
+import { withSubgroupMatrix, type SubgroupMatrixChoice } from '../../ops/tiled-gemm/gpu.js';
 
 /** Where a value lives: an activation slot, a graph input's buffer, or a constant (weights, folded values). */
 export type Root = { readonly kind: 'slot'; readonly name: string } | { readonly kind: 'input'; readonly name: string } | { readonly kind: 'const'; readonly name: string };
@@ -38,9 +39,11 @@ export function firstTierOf<T>(tier: KernelTiers, l: TieredDispatches<T>): T {
  * Lowers every step for each tier the plan compiles: dispatches, a buffer alias, or the CPU reference. The choice
  * between those three depends on types only, so both tiers make the same one. The generic tier asks for the
  * simple kernel variants: they compile fastest. `storage` is what float32 values are stored as; with f16 every
- * shader starts with its `enable f16;` directive.
+ * shader starts with its `enable f16;` directive. `matrix`, on an f16 plan whose device has subgroup matrices, lets the
+ * specialised GEMMs run on them (each such dispatch carries the normal kernel as its fallbackShader).
  */
-export function lowerGraph(graph: StaticGraph, tier: KernelTiers, software: boolean, maxWorkgroupsPerDimension: number, storage = Storage.f32): LoweredGraph {
+export function lowerGraph(graph: StaticGraph, tier: KernelTiers, software: boolean, maxWorkgroupsPerDimension: number, storage = Storage.f32,
+  matrix?: SubgroupMatrixChoice): LoweredGraph {
   const types = new Map<string, ValueType>();
   const roots = new Map<string, Root>();
   for (const input of graph.inputs) { types.set(input.name, input.type); roots.set(input.name, { kind: 'input', name: input.name }); }
@@ -49,13 +52,13 @@ export function lowerGraph(graph: StaticGraph, tier: KernelTiers, software: bool
   const dispatches = graph.steps.map((step): TieredDispatches | undefined => {
     step.outputs.forEach((o, k) => { if (o) types.set(o, step.outputTypes[k]!); });
     const kernel = findGpuKernel(step.node.opType, step.node.domain);
-    const lower = (generic: boolean): GpuLowering | undefined => kernel && withDirective(storage, withNodeContext(step.node, () => kernel.lower({
+    const lower = (generic: boolean): GpuLowering | undefined => kernel && withDirective(storage, withNodeContext(step.node, () => withSubgroupMatrix(generic || !storage.half ? undefined : matrix, () => kernel.lower({
       node: step.node, params: step.params, outputs: step.outputTypes, maxWorkgroupsPerDimension,
       software: generic || software, softwareAdapter: software, shape: generic ? ShapeValues.uniform() : ShapeValues.literal(),
       inputs: step.inputs.map((n) => (n ? types.get(n) : undefined)),
       constants: step.inputs.map((n): TensorData | undefined => (n ? graph.constants.get(n) : undefined)),
       storage,
-    })));
+    }))));
     const specialized = tier === 'generic' ? undefined : lower(false);
     const generic = tier === 'specialized' ? undefined : lower(true);
     const lowering = specialized ?? generic;
@@ -77,5 +80,10 @@ export function lowerGraph(graph: StaticGraph, tier: KernelTiers, software: bool
 /** The lowering with the storage's directive at the top of every shader (WGSL wants directives before anything). */
 function withDirective(storage: Storage, lowering: GpuLowering | undefined): GpuLowering | undefined {
   if (!storage.half || lowering?.kind !== 'dispatches') return lowering;
-  return { kind: 'dispatches', dispatches: lowering.dispatches.map((d) => ({ ...d, shader: storage.directive + d.shader })) };
+  return {
+    kind: 'dispatches',
+    dispatches: lowering.dispatches.map((d) => ({
+      ...d, shader: storage.directive + d.shader, ...(d.fallbackShader === undefined ? {} : { fallbackShader: storage.directive + d.fallbackShader }),
+    })),
+  };
 }

@@ -181,7 +181,7 @@ export class PlanMemory {
         entries: resources.map((buffer, binding) => ({ binding, resource: { buffer } })),
         label,
       });
-      return { shader: d.shader, signature, label, bindGroup, workgroups: d.workgroups };
+      return { shader: d.shader, signature, label, bindGroup, workgroups: d.workgroups, ...(d.fallbackShader === undefined ? {} : { fallback: d.fallbackShader }) };
     });
   }
 

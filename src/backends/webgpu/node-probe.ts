@@ -30,6 +30,14 @@ export interface ProbeResult {
 /** Dawn's instance flags, shared by the probe and the real instance so both see the same adapters. */
 export const DAWN_FLAGS: readonly string[] = ['enable-dawn-features=disable_workgroup_init', 'disable-dawn-features=timestamp_quantization'];
 
+/**
+ * DAWN_FLAGS with Dawn's allow_unsafe_apis toggle added, which experimental features such as
+ * `chromium-experimental-subgroup-matrix` need in Node: asked for only by an f16 plan that may use subgroup
+ * matrices (WebGpuOptions.subgroupMatrix). One enable list, since a second `enable-dawn-features=` would replace
+ * the first.
+ */
+export const UNSAFE_DAWN_FLAGS: readonly string[] = DAWN_FLAGS.map((f) => (f.startsWith('enable-dawn-features=') ? `${f},allow_unsafe_apis` : f));
+
 /** True when INSIGHTGPU_DEBUG asks for every native message (the CLI's --verbose sets it). */
 export function debugOutput(): boolean {
   const v = process.env['INSIGHTGPU_DEBUG'];

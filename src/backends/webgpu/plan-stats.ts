@@ -10,6 +10,7 @@ import type { Precision } from '../plan.js';
 import { isWinogradDispatch } from '../../ops/conv/winograd-gpu.js';
 import { winogradMacs } from '../../ops/conv/winograd.js';
 import type { ConvParams } from '../../ops/conv/params.js';
+import type { SubgroupMatrixChoice } from '../../ops/tiled-gemm/gpu.js';
 
 /** What one tier of a WebGPU plan costs, counted from its lowering (no device needed). */
 export interface TierStats {
@@ -28,6 +29,8 @@ export interface TierStats {
    * fits its layer, 0.5 when half the GEMM work is spent on rows, columns or K steps past the layer's edges.
    */
   readonly paddedMacFraction: number;
+  /** Dispatches that run on subgroup matrices (each with the normal tile as its fallback). */
+  readonly subgroupMatrixDispatches: number;
 }
 
 /** A plan's numbers before it runs: per tier, plus memory and the bytes that cross the bus. */
@@ -61,6 +64,7 @@ function tierStats(lowered: readonly (TieredDispatches | undefined)[], pick: (l:
     computedMacs,
     paddedMacFraction: computedMacs === 0 ? 0 : (computedMacs - usefulMacs) / computedMacs,
     dispatches: all.length,
+    subgroupMatrixDispatches: all.filter((d) => d.fallbackShader !== undefined).length,
     pipelines: new Set(all.map((d) => d.shader)).size,
     scratchBytes: all.reduce((most, d) => d.bindings.reduce((m, b) => (b.kind === 'scratch' ? Math.max(m, b.bytes) : m), most), 0),
   };
@@ -69,12 +73,15 @@ function tierStats(lowered: readonly (TieredDispatches | undefined)[], pick: (l:
 /**
  * The numbers a WebGPU plan of `graph` would have (`npm run bench -- --plan-stats`), from the same lowering and
  * buffer planning as WebGpuPlan.compile, on an adapter of the given kind: `software` picks the simple kernel
- * variants as SwiftShader does; `precision` 'fp16' counts the plan that stores weights and activations as halves.
+ * variants as SwiftShader does; `precision` 'fp16' counts the plan that stores weights and activations as halves,
+ * with `subgroupMatrix` as a device offering that configuration would run it.
  */
-export function webGpuPlanStats(graph: StaticGraph, options: { readonly software: boolean; readonly maxWorkgroupsPerDimension?: number; readonly precision?: Precision }): PlanStats {
+export function webGpuPlanStats(graph: StaticGraph, options: {
+  readonly software: boolean; readonly maxWorkgroupsPerDimension?: number; readonly precision?: Precision; readonly subgroupMatrix?: SubgroupMatrixChoice;
+}): PlanStats {
   const tier: KernelTiers = 'tiered';
   const storage = options.precision === 'fp16' ? Storage.f16 : Storage.f32;
-  const lowered = lowerGraph(graph, tier, options.software, options.maxWorkgroupsPerDimension ?? 65535, storage);
+  const lowered = lowerGraph(graph, tier, options.software, options.maxWorkgroupsPerDimension ?? 65535, storage, options.subgroupMatrix);
   const used = new Set<string>();
   const data = new Set<object>();
   let uploadedBytes = 0;

@@ -48,6 +48,8 @@ export class WebGpuPlan implements ExecutionPlan {
    */
   private pendingTier: { readonly cache: PipelineCache; readonly tier: Tier<PreparedDispatch>; readonly automatic: boolean } | undefined;
   private specialization: Promise<void> | undefined;
+  /** The specialised dispatches that run on subgroup matrices (GpuDevice.subgroupMatrix), and their cache. */
+  private matrixKeys: { readonly cache: PipelineCache | undefined; readonly keys: readonly PreparedDispatch[] } = { cache: undefined, keys: [] };
 
   private constructor(
     private readonly gpu: GpuDevice,
@@ -74,7 +76,7 @@ export class WebGpuPlan implements ExecutionPlan {
     const tier = options.kernels ?? 'tiered';
     const storage = storageFor(gpu, options.precision);
     const started = performance.now();
-    const lowered = lowerGraph(graph, tier, options.software ?? gpu.isSoftware, device.limits.maxComputeWorkgroupsPerDimension, storage);
+    const lowered = lowerGraph(graph, tier, options.software ?? gpu.isSoftware, device.limits.maxComputeWorkgroupsPerDimension, storage, gpu.subgroupMatrix);
 
     // The first tier's pipelines need only their WGSL, so they are requested before any buffer exists: the driver
     // may compile them while the weights upload (hundreds of MB for the recognisers).
@@ -130,6 +132,7 @@ export class WebGpuPlan implements ExecutionPlan {
     const dispatchCount = Math.max(...[specializedTier, genericTier].map((t) => t.reduce((n, ds) => n + ds.length, 0)));
     const plan = new WebGpuPlan(gpu, graph, lowered.placement, lowered.types, memory, options.profiling, dispatchCount + edges.before.length + edges.after.length, boundary);
     plan.install(first, tier === 'specialized' ? 'specialized' : 'generic');
+    plan.matrixKeys = { cache, keys: specializedTier.flatMap((ds) => ds.filter((d) => d.fallback !== undefined)) };
     plan.compileTimes = {
       lowerMs: requested - started, pipelinesMs: pipelinesReady - requested, uploadMs,
       timeline: { requested, pipelinesReady, uploadStart, uploadEnd: uploadStart + uploadMs },
@@ -148,6 +151,20 @@ export class WebGpuPlan implements ExecutionPlan {
       plan.specialization = Promise.resolve();
     }
     return plan;
+  }
+
+  /**
+   * The specialised tier's dispatches that use subgroup matrices, and those whose variant failed to compile and run
+   * the normal f16 tile instead, with the compiler's message. Complete once the specialised tier has compiled
+   * (see specialized()); before that a failure not yet seen is not listed.
+   */
+  get subgroupMatrixStats(): { readonly dispatches: number; readonly fallbacks: readonly { readonly label: string; readonly reason: string }[] } {
+    const { cache, keys } = this.matrixKeys;
+    const fallbacks = keys.flatMap((k) => {
+      const reason = cache?.fallbackOf(k.shader, k.signature);
+      return reason === undefined ? [] : [{ label: k.label, reason }];
+    });
+    return { dispatches: keys.length, fallbacks };
   }
 
   /** The kernels runs use now (see ExecutionPlan.kernels). */

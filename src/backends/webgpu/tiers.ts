@@ -1,5 +1,5 @@
 import { nodeLabel } from '../../core/ir.js';
-import type { GpuBinding } from '../../ops/kernel/gpu-dispatch.js';
+import type { GpuBinding, GpuDispatch } from '../../ops/kernel/gpu-dispatch.js';
 import type { PlannedStep, StaticGraph } from '../../graph/specialize.js';
 import type { KernelTiers } from '../plan.js';
 import { firstTierOf, type LoweredGraph, type Placement } from './lowering.js';
@@ -10,6 +10,8 @@ export interface PipelineKey {
   readonly shader: string;
   readonly signature: LayoutSignature;
   readonly label: string;
+  /** The WGSL compiled instead when `shader` fails (GpuDispatch.fallbackShader). */
+  readonly fallback?: string;
 }
 
 /** A dispatch with its bind group made and its pipeline not yet requested. */
@@ -41,7 +43,7 @@ export function bindingSignature(b: GpuBinding): string {
  * for whoever assembles the tier instead of becoming an unhandled rejection.
  */
 export function requestPipelines(cache: PipelineCache, tier: Tier<PipelineKey>): Promise<PromiseSettledResult<GPUComputePipeline>[]> {
-  return Promise.allSettled(tier.flatMap((ds) => ds.map((d) => cache.get(d.shader, d.signature, d.label))));
+  return Promise.allSettled(tier.flatMap((ds) => ds.map((d) => cache.get(d.shader, d.signature, d.label, d.fallback))));
 }
 
 /** The tier's dispatches with the pipelines `requestPipelines` gave for the same tier, or its first failure. */
@@ -74,12 +76,17 @@ export function stepLabel(step: PlannedStep): string {
   return `${nodeLabel(step.node)} (${step.node.opType})`;
 }
 
+function keyOf(d: GpuDispatch, label: string): PipelineKey {
+  const key = { shader: d.shader, signature: d.bindings.map(bindingSignature).join(''), label };
+  return d.fallbackShader === undefined ? key : { ...key, fallback: d.fallbackShader };
+}
+
 /** The pipelines of the tier a plan runs first, per GPU step: they need only the lowering's WGSL, no buffer. */
 export function firstTierKeys(graph: StaticGraph, lowered: LoweredGraph, tier: KernelTiers): PipelineKey[][] {
   return graph.steps.flatMap((step, i) => {
     const l = lowered.dispatches[i];
     if (!l) return [];
-    return [firstTierOf(tier, l).map((d) => ({ shader: d.shader, signature: d.bindings.map(bindingSignature).join(''), label: stepLabel(step) }))];
+    return [firstTierOf(tier, l).map((d) => keyOf(d, stepLabel(step)))];
   });
 }
 
@@ -87,6 +94,6 @@ export function firstTierKeys(graph: StaticGraph, lowered: LoweredGraph, tier: K
 export function specializedTierKeys(graph: StaticGraph, lowered: LoweredGraph): PipelineKey[][] {
   return graph.steps.flatMap((step, i) => {
     const ds = lowered.dispatches[i]?.specialized;
-    return ds ? [ds.map((d) => ({ shader: d.shader, signature: d.bindings.map(bindingSignature).join(''), label: stepLabel(step) }))] : [];
+    return ds ? [ds.map((d) => keyOf(d, stepLabel(step)))] : [];
   });
 }

@@ -23,6 +23,12 @@ export interface GpuDispatch {
   readonly shader: string;
   readonly bindings: readonly GpuBinding[];
   readonly workgroups: readonly [number, number, number];
+  /**
+   * WGSL of the same work on the same bindings and grid without an optional device feature (the subgroup-matrix
+   * GEMM's normal tile): the plan compiles it instead when `shader` fails to compile, so a kernel that no adapter
+   * here could test costs speed on a real GPU, never correctness.
+   */
+  readonly fallbackShader?: string;
   /** For GEMM-shaped dispatches: the multiply-adds the op needs and those the grid computes, tile padding included. */
   readonly macs?: GemmMacs;
 }

@@ -2,6 +2,9 @@ import type { GpuBinding, GpuDispatch } from '../kernel/gpu-dispatch.js';
 import { ShapeValues } from '../kernel/shape-values.js';
 import { grid } from '../kernel/wgsl.js';
 import { directMatmulShader } from './direct.js';
+import { epilogueStore } from './epilogue-store.js';
+import { matrixMatmulShader } from './matrix-gpu.js';
+import { matrixTilePlan, subgroupMatrixInUse } from './matrix-tile.js';
 import type { TiledMatmulSpec } from './spec.js';
 import {
   chooseKSplit, chooseTile, gemmMacs, GENERIC_TILE_MENU, threadsOf, TILE_K, tileColsOf, tileRowsOf, type KSplit, type TileShape,
@@ -9,6 +12,7 @@ import {
 
 export { chooseKSplit, chooseTile, type KSplit, type TileShape } from './tile-menu.js';
 export type { TiledMatmulSpec } from './spec.js';
+export { withSubgroupMatrix, type SubgroupMatrixChoice, type SubgroupMatrixConfig } from './matrix-tile.js';
 
 /**
  * The dispatches of one GEMM-shaped op: the direct kernel on a software adapter (and for generic kernels),
@@ -26,6 +30,8 @@ export function matmulDispatches(
     const { shader, workgroups } = directMatmulShader(spec, shape);
     return [shape.finish({ shader, bindings, workgroups, macs: gemmMacs(spec, 8, 1, 1) })];
   }
+  const matrix = shape.generic || options.tile ? undefined : subgroupMatrixDispatch(spec, bindings);
+  if (matrix) return [matrix];
   // Generic kernels choose from two shapes and never split K, so layers share their text.
   const tile = options.tile ?? chooseTile(spec, shape.generic ? GENERIC_TILE_MENU : undefined);
   const macs = gemmMacs(spec, tileRowsOf(tile), tileColsOf(tile), TILE_K);
@@ -60,6 +66,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     shape.finish({ shader: partial.shader, bindings: all, workgroups: partial.workgroups, macs }),
     shape.finish({ shader: reduce, bindings: all, workgroups: g.workgroups }),
   ];
+}
+
+/**
+ * The subgroup-matrix variant of a layer when the lowering has a choice (see withSubgroupMatrix), a menu tile fits
+ * it and K runs whole on that tile; its fallback is the normal kernel of the same tile, so the two share bindings
+ * and grid.
+ */
+function subgroupMatrixDispatch(spec: TiledMatmulSpec, bindings: readonly GpuBinding[]): GpuDispatch | undefined {
+  const choice = subgroupMatrixInUse();
+  const plan = choice ? matrixTilePlan(spec, choice) : undefined;
+  if (!plan || chooseKSplit(spec, plan.tile)) return undefined;
+  const variant = matrixMatmulShader(spec, plan);
+  const normal = tiledMatmulShader(spec, plan.tile);
+  return { shader: variant.shader, fallbackShader: normal.shader, bindings, workgroups: variant.workgroups, macs: gemmMacs(spec, plan.tm, plan.tn, TILE_K) };
 }
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -102,13 +122,7 @@ export function tiledMatmulShader(spec: TiledMatmulSpec, tile: TileShape = choos
   const zero = (vec: boolean): string => (vec ? 'vec4<f32>(0.0f)' : '0.0f');
   const store = split
     ? `for (var c = 0u; c < 4u; c++) { if (col + c < ${N}) { part[(wid.z * ${M} + row) * ${N} + col + c] = v4[c]; } }`
-    : vecStore ? `if (col < ${N}) {\n        ${spec.store4}\n      }`
-    : `for (var c = 0u; c < 4u; c++) {
-        if (col + c >= ${N}) { break; }
-        let v = v4[c];
-        let col = col + c;
-        ${spec.store}
-      }`;
+    : epilogueStore(spec, N, vecStore);
   const shader = `${spec.declarations}
 ${spec.loadHelpers ?? ''}
 var<workgroup> As: array<vec4<f32>, ${TILE_K * aStride}>;
