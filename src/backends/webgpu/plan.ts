@@ -8,12 +8,13 @@ import { GpuTensor } from '../../core/tensor.js';
 import { runStepOnCpu } from './cpu-fallback.js';
 import type { GpuDevice } from './device.js';
 import { BufferUsage } from './gpu-constants.js';
-import { firstTierOf, lowerGraph, type Placement } from './lowering.js';
-import { bytesOf, paddedBytes, PlanMemory } from './memory.js';
+import { lowerGraph, type Placement } from './lowering.js';
+import { paddedBytes, PlanMemory } from './memory.js';
+import { constantFetch, writeFeeds } from './plan-io.js';
 import type { PipelineCache } from './pipeline-cache.js';
 import { ReadBack, tensorFromBytes, type Read } from './readback.js';
 import { recordItems, stepTimesFromQueries } from './record.js';
-import { assembleTier, compileTier, firstTierKeys, itemsOf, requestPipelines, stepLabel, type CompiledDispatch, type Item, type PreparedDispatch, type Tier } from './tiers.js';
+import { assembleTier, compileTier, firstTierKeys, itemsOf, prepareTiers, requestPipelines, type CompiledDispatch, type Item, type PreparedDispatch, type Tier } from './tiers.js';
 
 export interface WebGpuPlanOptions {
   readonly profiling: boolean;
@@ -98,20 +99,7 @@ export class WebGpuPlan implements ExecutionPlan {
     const memory = new PlanMemory(device, graph, lowered, storage);
     const edges = boundaryConversions(device, cache, graph, memory, device.limits.maxComputeWorkgroupsPerDimension);
     // Bind groups of both tiers, then the pipelines of the tier that runs first (all requested above).
-    const specializedTier: (readonly PreparedDispatch[])[] = [];
-    const genericTier: (readonly PreparedDispatch[])[] = [];
-    const firstTier: (readonly PreparedDispatch[])[] = [];
-    graph.steps.forEach((step, i) => {
-      const l = lowered.dispatches[i];
-      if (!l) return;
-      const spec = memory.prepare(cache, step, stepLabel(step), l.specialized);
-      const gen = memory.prepare(cache, step, stepLabel(step), l.generic);
-      // With 'specialized' kernels there is no generic lowering; kernels that take no ShapeValues (Concat, Slice…)
-      // still give a generic-tier lowering, just with literal numbers.
-      if (spec) specializedTier.push(spec);
-      genericTier.push(gen ?? spec!);
-      firstTier.push(firstTierOf(tier, { specialized: spec, generic: gen }));
-    });
+    const { specializedTier, genericTier, firstTier } = prepareTiers(graph, lowered, tier, (step, label, dispatches) => memory.prepare(cache, step, label, dispatches));
     const validationError = device.popErrorScope();
     const oomError = device.popErrorScope();
     const uploadMs = performance.now() - uploadStart;
@@ -254,7 +242,7 @@ export class WebGpuPlan implements ExecutionPlan {
     staging: GPUBuffer, place: (bytes: number) => number, temporaries: GPUBuffer[],
   ): Map<string, TensorData | { readonly at: number; readonly bytes: number }> {
     this.checkAlive();
-    this.writeFeeds(feeds, encoder, temporaries);
+    writeFeeds(this.gpu.device, this.graph, this.memory, feeds, encoder, temporaries);
     if (this.items.length > 0) {
       const pass = encoder.beginComputePass();
       for (const item of this.items) {
@@ -266,8 +254,8 @@ export class WebGpuPlan implements ExecutionPlan {
     const out = new Map<string, TensorData | { readonly at: number; readonly bytes: number }>();
     for (const name of fetches) {
       const t = this.types.get(name)!;
-      const root = this.memory.rootOf(name);
-      if (root.kind === 'const') { out.set(name, { type: t.type, dims: t.dims, data: this.graph.constants.get(root.name)!.data }); continue; }
+      const constant = constantFetch(this.graph, this.memory, t, name);
+      if (constant) { out.set(name, constant); continue; }
       const bytes = paddedBytes(t);
       const at = place(bytes);
       encoder.copyBufferToBuffer(this.memory.fetchBuffer(name), 0, staging, at, bytes);
@@ -315,7 +303,7 @@ export class WebGpuPlan implements ExecutionPlan {
     let scopeOpen = true;
     try {
       const start = device.createCommandEncoder();
-      this.writeFeeds(feeds, start);
+      writeFeeds(device, this.graph, this.memory, feeds, start);
       const timestamps = this.profiling && this.gpu.hasTimestamps && this.dispatchCount > 0
         ? device.createQuerySet({ type: 'timestamp', count: Math.min(2 * this.dispatchCount, 4096) })
         : undefined;
@@ -337,9 +325,7 @@ export class WebGpuPlan implements ExecutionPlan {
       const onGpu = new Map(resident ? fetches.map((name) => [name, new GpuTensor(this.types.get(name)!.type, this.types.get(name)!.dims, this.memory.fetchBuffer(name))] as const) : []);
       if (!resident) fetches.forEach((name) => {
         const t = this.types.get(name)!;
-        const root = this.memory.rootOf(name);
-        if (root.kind === 'const') { result.set(name, { type: t.type, dims: t.dims, data: this.graph.constants.get(root.name)!.data }); return; }
-        result.set(name, tensorFromBytes(t, bytes.get(name)!));
+        result.set(name, constantFetch(this.graph, this.memory, t, name) ?? tensorFromBytes(t, bytes.get(name)!));
       });
       if (queryBuffer) {
         profile.push(...stepTimesFromQueries(this.graph.steps, queryOwner, bytes.get('')!));
@@ -358,34 +344,6 @@ export class WebGpuPlan implements ExecutionPlan {
         throw new BackendError('webgpu', `the GPU device was lost (${lost}); create the session again`, { cause: error });
       }
       throw error;
-    }
-  }
-
-  /**
-   * Writes CPU feeds into the input buffers; a GPU-resident feed elsewhere is one device-side copy before the first
-   * dispatch. With `temporaries` (a group's run), a CPU feed is a device-side copy too, from a buffer pushed there
-   * for the caller to free after its submit: a queue write would land before every run of the group.
-   */
-  private writeFeeds(feeds: ReadonlyMap<string, PlanFeed>, encoder: GPUCommandEncoder, temporaries?: GPUBuffer[]): void {
-    const { device } = this.gpu;
-    for (const input of this.graph.inputs) {
-      const t = feeds.get(input.name);
-      if (!t) throw new BackendError('webgpu', `no feed for input '${input.name}'`);
-      const target = this.memory.buffers.get(input.name)!;
-      if (!(t instanceof GpuTensor) && temporaries) {
-        const data = bytesOf(t.data);
-        const upload = device.createBuffer({ size: data.byteLength, usage: BufferUsage.COPY_SRC, mappedAtCreation: true, label: `group feed ${input.name}` });
-        new Uint8Array(upload.getMappedRange()).set(data);
-        upload.unmap();
-        temporaries.push(upload);
-        encoder.copyBufferToBuffer(upload, 0, target, 0, Math.min(data.byteLength, target.size));
-      } else if (!(t instanceof GpuTensor)) {
-        device.queue.writeBuffer(target, 0, bytesOf(t.data));
-      } else if (t.buffer !== target || t.byteOffset !== 0) {
-        const bytes = Math.min(Math.ceil(t.byteLength / 4) * 4, t.buffer.size - t.byteOffset, target.size);
-        encoder.copyBufferToBuffer(t.buffer, t.byteOffset, target, 0, bytes);
-      }
-      // else: the producer wrote the plan's own input buffer (session.gpuInput); nothing to move.
     }
   }
 }

@@ -97,3 +97,34 @@ export function specializedTierKeys(graph: StaticGraph, lowered: LoweredGraph): 
     return ds ? [ds.map((d) => keyOf(d, stepLabel(step)))] : [];
   });
 }
+
+/** Both tiers' prepared dispatches per GPU step, and the tier a plan runs first. */
+export interface PreparedTiers {
+  readonly specializedTier: Tier<PreparedDispatch>;
+  readonly genericTier: Tier<PreparedDispatch>;
+  readonly firstTier: Tier<PreparedDispatch>;
+}
+
+/**
+ * Prepares (bind groups and buffers, through `prepare`) every GPU step's dispatches of both tiers. With
+ * 'specialized' kernels there is no generic lowering, so the generic tier repeats the specialised one; kernels that
+ * take no ShapeValues (Concat, Slice…) still give a generic-tier lowering, just with literal numbers.
+ */
+export function prepareTiers(
+  graph: StaticGraph, lowered: LoweredGraph, tier: KernelTiers,
+  prepare: (step: PlannedStep, label: string, dispatches: readonly GpuDispatch[] | undefined) => PreparedDispatch[] | undefined,
+): PreparedTiers {
+  const specializedTier: (readonly PreparedDispatch[])[] = [];
+  const genericTier: (readonly PreparedDispatch[])[] = [];
+  const firstTier: (readonly PreparedDispatch[])[] = [];
+  graph.steps.forEach((step, i) => {
+    const l = lowered.dispatches[i];
+    if (!l) return;
+    const spec = prepare(step, stepLabel(step), l.specialized);
+    const gen = prepare(step, stepLabel(step), l.generic);
+    if (spec) specializedTier.push(spec);
+    genericTier.push(gen ?? spec!);
+    firstTier.push(firstTierOf(tier, { specialized: spec, generic: gen }));
+  });
+  return { specializedTier, genericTier, firstTier };
+}

@@ -1,0 +1,43 @@
+import { BackendError } from '../../core/errors.js';
+import type { TensorData } from '../../core/ir.js';
+import { GpuTensor } from '../../core/tensor.js';
+import type { StaticGraph } from '../../graph/specialize.js';
+import type { ValueType } from '../../ops/kernel/op-module.js';
+import type { PlanFeed } from '../plan.js';
+import { BufferUsage } from './gpu-constants.js';
+import { bytesOf, type PlanMemory } from './memory.js';
+
+/** A fetched value that is a graph constant: its data, with no read-back (undefined for a computed value). */
+export function constantFetch(graph: StaticGraph, memory: PlanMemory, type: ValueType, name: string): TensorData | undefined {
+  const root = memory.rootOf(name);
+  return root.kind === 'const' ? { type: type.type, dims: type.dims, data: graph.constants.get(root.name)!.data } : undefined;
+}
+
+/**
+ * Writes CPU feeds into the input buffers; a GPU-resident feed elsewhere is one device-side copy before the first
+ * dispatch. With `temporaries` (a group's run), a CPU feed is a device-side copy too, from a buffer pushed there
+ * for the caller to free after its submit: a queue write would land before every run of the group.
+ */
+export function writeFeeds(
+  device: GPUDevice, graph: StaticGraph, memory: PlanMemory, feeds: ReadonlyMap<string, PlanFeed>, encoder: GPUCommandEncoder, temporaries?: GPUBuffer[],
+): void {
+  for (const input of graph.inputs) {
+    const t = feeds.get(input.name);
+    if (!t) throw new BackendError('webgpu', `no feed for input '${input.name}'`);
+    const target = memory.buffers.get(input.name)!;
+    if (!(t instanceof GpuTensor) && temporaries) {
+      const data = bytesOf(t.data);
+      const upload = device.createBuffer({ size: data.byteLength, usage: BufferUsage.COPY_SRC, mappedAtCreation: true, label: `group feed ${input.name}` });
+      new Uint8Array(upload.getMappedRange()).set(data);
+      upload.unmap();
+      temporaries.push(upload);
+      encoder.copyBufferToBuffer(upload, 0, target, 0, Math.min(data.byteLength, target.size));
+    } else if (!(t instanceof GpuTensor)) {
+      device.queue.writeBuffer(target, 0, bytesOf(t.data));
+    } else if (t.buffer !== target || t.byteOffset !== 0) {
+      const bytes = Math.min(Math.ceil(t.byteLength / 4) * 4, t.buffer.size - t.byteOffset, target.size);
+      encoder.copyBufferToBuffer(t.buffer, t.byteOffset, target, 0, bytes);
+    }
+    // else: the producer wrote the plan's own input buffer (session.gpuInput); nothing to move.
+  }
+}
