@@ -245,7 +245,7 @@ export class InferenceSession {
    */
   async precompileTimes(): Promise<readonly PrecompileTimes[]> {
     await Promise.all([...this.precompiling]);
-    return this.precompileLog;
+    return [...this.precompileLog];
   }
 
   private async compileAhead(shapes: Readonly<Record<string, readonly number[]>>, options: { readonly specialized?: boolean }): Promise<void> {
