@@ -9,7 +9,7 @@ export type { BackendName, WebGpuOptions } from './backends/options.js';
 export type { SessionOptions, ValueMetadata, FeedsType, ReturnType, TogetherRun } from './session/session.js';
 export { Tensor, GpuTensor } from './core/tensor.js';
 export type { TensorType } from './core/tensor.js';
-export type { StepTiming, CompileTimes, CompileTimeline, Precision } from './backends/plan.js';
+export type { StepTiming, CompileTimes, CompileTimeline, KernelRequestTimeline, PrecompileTimes, Precision } from './backends/plan.js';
 export {
   InsightGpuError, ModelFormatError, UnsupportedOpError, GraphError, InputError, ResourceLimitError, BackendError,
   MissingPackageError, PrecisionUnavailableError,

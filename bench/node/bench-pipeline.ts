@@ -59,11 +59,28 @@ export interface ColdPhases {
 }
 
 /**
+ * One session.precompile of a model (kernels asked for ahead of its plan: the dynamic-size detector's at create, the
+ * dynamic-batch heads' per bucket), in milliseconds from FaceAnalysis.create's start.
+ */
+export interface PrecompilePhases {
+  readonly shape: readonly number[];
+  readonly specialized: boolean;
+  readonly passes_ms: number;
+  readonly lower_ms: number;
+  readonly requested_at: number;
+  readonly pipelines_ready_at: number;
+}
+
+/**
  * One model's first plan: its phases' durations, and (GPU plans) when its pipelines were requested and ready and
- * its upload ran, in milliseconds from FaceAnalysis.create's start: models compiled together overlap there.
+ * its upload ran, in milliseconds from FaceAnalysis.create's start: models compiled together overlap there. Also
+ * when its file was parsed and its precompiles (FaceAnalysis.compileTimeline).
  */
 export interface ModelColdPhases {
   readonly model: string;
+  readonly parse_from: number;
+  readonly parse_to: number;
+  readonly precompiles: readonly PrecompilePhases[];
   readonly passes_ms: number;
   readonly lower_ms: number;
   readonly pipelines_ms: number;
@@ -99,7 +116,8 @@ export interface PipelineBenchReport {
    * Where the cold start went: decoding every file (FaceAnalysis.create), then per model its first plan's graph
    * passes, lowering, pipeline compiles (request to ready; they overlap the uploads and each other, so the total is
    * the longest) and weight upload with bind groups (making the weights that are made when first read: folded,
-   * repacked, unaligned ones), each with its timeline; the detector's plan is made at the first get().
+   * repacked, unaligned ones), each with its timeline; the detector's plan is made at the first get(), its kernels
+   * precompiled at create (per_model[].precompiles).
    */
   readonly cold_phases: ColdPhases;
   /** Median of the untimed get() calls (of the timed ones on a software adapter, see `whole_from`). */
@@ -228,12 +246,17 @@ export async function runPipelineBench(options: PipelineBenchOptions): Promise<P
       if (i === 0) first = performance.now() - t;
       log(`warm-up ${i + 1}/${options.warmup}: ${formatMs(performance.now() - t)}, ${faces} faces\n`);
     }
-    const perModel = [...app.models.values()].flatMap((m) => {
-      const c = m.session.compileTimes[0];
+    const at = (t: number): number => round(t - createStart);
+    const perModel = (await app.compileTimeline()).models.flatMap((m): ModelColdPhases[] => {
+      const c = m.plans[0];
       if (!c) return [];
-      const at = (t: number): number => round(t - createStart);
       const timeline = c.timeline && { requested_at: at(c.timeline.requested), pipelines_ready_at: at(c.timeline.pipelinesReady), upload_from: at(c.timeline.uploadStart), upload_to: at(c.timeline.uploadEnd) };
-      return [{ model: m.taskname, passes_ms: round(c.passesMs), lower_ms: round(c.lowerMs), pipelines_ms: round(c.pipelinesMs), upload_ms: round(c.uploadMs), ...(timeline ? { timeline } : {}) }];
+      const precompiles = m.precompiles.map((p): PrecompilePhases => ({
+        shape: Object.values(p.shapes)[0] ?? [], specialized: p.specialized, passes_ms: round(p.passesEnd - p.started), lower_ms: round(p.requested - p.passesEnd),
+        requested_at: at(p.requested), pipelines_ready_at: at(p.pipelinesReady),
+      }));
+      return [{ model: m.taskname, parse_from: at(m.parse.from), parse_to: at(m.parse.to), precompiles, passes_ms: round(c.passesMs), lower_ms: round(c.lowerMs), pipelines_ms: round(c.pipelinesMs),
+        upload_ms: round(c.uploadMs), ...(timeline ? { timeline } : {}) }];
     });
     const total = (k: 'passes_ms' | 'lower_ms' | 'upload_ms'): number => round(perModel.reduce((a, m) => a + m[k], 0));
     const coldPhases: ColdPhases = {
@@ -322,7 +345,10 @@ export function formatPipelineReport(r: PipelineBenchReport): string {
   for (const m of c.per_model) {
     const t = m.timeline;
     const when = t ? ` (from create's start: requested at ${formatMs(t.requested_at)}, ready at ${formatMs(t.pipelines_ready_at)}; upload ${formatMs(t.upload_from)}–${formatMs(t.upload_to)})` : '';
-    lines.push(`  ${m.model}: passes ${formatMs(m.passes_ms)}, lowering ${formatMs(m.lower_ms)}, pipelines ${formatMs(m.pipelines_ms)}, upload ${formatMs(m.upload_ms)}${when}`);
+    lines.push(`  ${m.model}: parsed ${formatMs(m.parse_from)}–${formatMs(m.parse_to)}; first plan: passes ${formatMs(m.passes_ms)}, lowering ${formatMs(m.lower_ms)}, pipelines ${formatMs(m.pipelines_ms)}, upload ${formatMs(m.upload_ms)}${when}`);
+    for (const p of m.precompiles) {
+      lines.push(`    precompile [${p.shape.join('×')}]${p.specialized ? ' +specialised' : ''}: passes ${formatMs(p.passes_ms)}, lowering ${formatMs(p.lower_ms)}, pipelines requested at ${formatMs(p.requested_at)}, ready at ${formatMs(p.pipelines_ready_at)}`);
+    }
   }
   lines.push(`get(): median ${formatMs(r.get_median_ms)}, min ${formatMs(r.get_min_ms)}, first ${formatMs(r.first_ms)} (${r.runs} rounds after ${r.warmup} warm-up; ${r.whole_from})`);
   lines.push(`sum of model forwards: ${formatMs(r.forward_sum_median_ms)} (timed call: ${formatMs(r.timed_get_median_ms)})`);

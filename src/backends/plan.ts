@@ -57,6 +57,30 @@ export interface CompileTimeline {
   readonly uploadEnd: number;
 }
 
+/**
+ * When a GPU backend's kernel request ran (Backend.requestKernels), in milliseconds on `performance.now()`'s clock:
+ * lowering done and the pipelines requested, then all of them compiled. No buffer and no upload is involved.
+ */
+export interface KernelRequestTimeline {
+  readonly requested: number;
+  readonly pipelinesReady: number;
+}
+
+/**
+ * One `session.precompile` (kernels compiled ahead of a plan, e.g. a dynamic-size detector's at FaceAnalysis.create):
+ * the input shapes, whether the specialised tier was asked for, and when its phases ran (performance.now()'s clock):
+ * graph passes from `started` to `passesEnd`, lowering from there to `requested`, then the pipelines until
+ * `pipelinesReady`. GPU backends only: the cpu backend compiles nothing ahead and records none.
+ */
+export interface PrecompileTimes {
+  readonly shapes: Readonly<Record<string, readonly number[]>>;
+  readonly specialized: boolean;
+  readonly started: number;
+  readonly passesEnd: number;
+  readonly requested: number;
+  readonly pipelinesReady: number;
+}
+
 /** A graph compiled by one backend for one set of input shapes; replayed by every run with those shapes. */
 export interface ExecutionPlan {
   /** GPU plans: where compiling it took its time, passes excluded (the session measures those). */
@@ -96,7 +120,7 @@ export interface Backend {
    * GPU backends: compiles the kernels a plan of `graph` would run first (with `specialized`, the specialised tier's
    * too), without creating its buffers; they are kept per device, so the plan compiled later finds them ready.
    */
-  requestKernels?(graph: StaticGraph, options: { kernels?: KernelTiers; specialized?: boolean; precision?: Precision }): Promise<void>;
+  requestKernels?(graph: StaticGraph, options: { kernels?: KernelTiers; specialized?: boolean; precision?: Precision }): Promise<KernelRequestTimeline>;
   /**
    * GPU backends: runs plans of this device (compiled by any backend on it) as one command buffer with one
    * read-back, after the commands `prelude` already holds; results in the order of `runs`. Undefined when these

@@ -24,6 +24,7 @@ import { checkMaxNum, type MaxNumMetric } from './max-num.js';
 import { loadModelFiles, type ModelFile } from './model-pack.js';
 import { probeNormalisation, routeGraph, routeModel } from './model-router.js';
 import { parseModel } from '../parser/decode-model.js';
+import { packCompileTimeline, type CreateRecord, type PackCompileTimeline, type TimeSpan } from './compile-timeline.js';
 import type { Model } from '../core/ir.js';
 import { CpuPreprocessor, type Preprocessor } from './preprocess/preprocessor.js';
 // Static: the package's entries export GpuPreprocessor anyway, so a dynamic import would split nothing off.
@@ -58,6 +59,7 @@ export class FaceAnalysis {
     private readonly gpu: GpuDevice | undefined,
     /** Milliseconds `create` spent decoding the model files (each model's compile phases: its session's compileTimes). */
     readonly decodeMs: number,
+    private readonly createRecord: CreateRecord,
   ) {}
 
   /**
@@ -66,6 +68,8 @@ export class FaceAnalysis {
    * chosen.
    */
   static async create(options: FaceAnalysisOptions): Promise<FaceAnalysis> {
+    const createStart = performance.now();
+    const parseSpans = new Map<string, TimeSpan>();
     const log = options.log ?? (() => undefined);
     const files = await loadPack(options, log);
     // One device for every model (and the GPU pre-processing), so tensors can pass between them on the GPU.
@@ -86,7 +90,9 @@ export class FaceAnalysis {
       const candidates: { readonly index: number; readonly parsed: Model }[] = [];
       const decodeStart = performance.now();
       files.forEach((file, index) => {
+        const parseStart = performance.now();
         const parsed = parseModel(file.bytes);
+        parseSpans.set(file.name, { from: parseStart, to: performance.now() });
         // Routed before compiling: a file FaceAnalysis ignores (an INSwapper, an unknown model) need not compile, nor
         // fail on an op this engine lacks.
         const routed = routeGraph(parsed.graph);
@@ -154,7 +160,18 @@ export class FaceAnalysis {
     if (!preprocessor && device && models.get('detection')!.session.backendName === 'webgpu') {
       preprocessor = new GpuPreprocessor(device);
     }
-    return new FaceAnalysis(detector, faceModels, models, preprocessor ?? new CpuPreprocessor(), gpu, decodeMs);
+    return new FaceAnalysis(detector, faceModels, models, preprocessor ?? new CpuPreprocessor(), gpu, decodeMs,
+      { create: { from: createStart, to: performance.now() }, parse: parseSpans });
+  }
+
+  /**
+   * Where create and compiling went, per model in load order: its parse, its session's precompiles (kernels asked
+   * for ahead: a dynamic-size detector's at the usual size, dynamic-batch heads' per bucket) and its plans so far
+   * (static models' at create, a dynamic detector's at its first get()), with passes, lowering, pipelines
+   * requested/ready and upload, on `performance.now()`'s clock. Waits for the precompiles in flight.
+   */
+  compileTimeline(): Promise<PackCompileTimeline> {
+    return packCompileTimeline(this.createRecord, this.models);
   }
 
   /** Detection threshold and input size(s); call before `get` (without it InsightFace 1.0.1's auto sizes apply). */

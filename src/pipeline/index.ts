@@ -22,6 +22,7 @@ export type { Preprocessor, ModelFeed, ModelInput, ImageCrops } from './preproce
 export { CpuPreprocessor } from './preprocess/preprocessor.js';
 export { GpuPreprocessor } from './preprocess/preprocessor-gpu.js';
 export type { StageTiming, StageKind } from './stage-timer.js';
+export type { PackCompileTimeline, ModelCompileTimeline, TimeSpan } from './compile-timeline.js';
 export type { Normalisation } from './preprocess/blob.js';
 export type { MaxNumMetric } from './max-num.js';
 export type { DetSizeOption } from './detect-size.js';

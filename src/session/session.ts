@@ -3,7 +3,7 @@ import { parseModel } from '../parser/decode-model.js';
 import type { DataType, Dim, Model, TensorData } from '../core/ir.js';
 import { specializeGraph } from '../graph/specialize.js';
 import type { ValueType } from '../ops/kernel/op-module.js';
-import type { Backend, CompileTimes, ExecutionPlan, PlanFeed, StepTiming } from '../backends/plan.js';
+import type { Backend, CompileTimes, ExecutionPlan, PlanFeed, PrecompileTimes, StepTiming } from '../backends/plan.js';
 import { chooseBackend } from '../backends/choice.js';
 import type { BackendName, WebGpuOptions } from '../backends/options.js';
 import { CpuBackend } from '../backends/cpu/backend.js';
@@ -60,6 +60,8 @@ export class InferenceSession {
   private readonly plans = new Map<string, Promise<ExecutionPlan>>();
   private lastPlan: ExecutionPlan | undefined;
   private readonly compileLog: CompileTimes[] = [];
+  private readonly precompileLog: PrecompileTimes[] = [];
+  private readonly precompiling = new Set<Promise<void>>();
   private released = false;
 
   /**
@@ -229,7 +231,24 @@ export class InferenceSession {
    * first run instead of starting on the generic ones (see KernelTiers).
    * Throws InputError for a name that is not an input, a missing input, or a shape the model's declared one refuses.
    */
-  async precompile(shapes: Readonly<Record<string, readonly number[]>>, options: { readonly specialized?: boolean } = {}): Promise<void> {
+  precompile(shapes: Readonly<Record<string, readonly number[]>>, options: { readonly specialized?: boolean } = {}): Promise<void> {
+    const run = this.compileAhead(shapes, options);
+    const settled = run.catch(() => undefined);
+    this.precompiling.add(settled);
+    void settled.then(() => this.precompiling.delete(settled));
+    return run;
+  }
+
+  /**
+   * When each precompile that has finished ran its phases (PrecompileTimes), in the order they finished; waits for
+   * those in flight first (a failed one leaves no entry). One that starts later is not waited for.
+   */
+  async precompileTimes(): Promise<readonly PrecompileTimes[]> {
+    await Promise.all([...this.precompiling]);
+    return [...this.precompileLog];
+  }
+
+  private async compileAhead(shapes: Readonly<Record<string, readonly number[]>>, options: { readonly specialized?: boolean }): Promise<void> {
     if (this.released) throw new InputError('the session was released');
     for (const name of Object.keys(shapes)) if (!this.inputNames.includes(name)) throw new InputError(`'${name}' is not a model input (inputs: ${this.inputNames.join(', ')})`, name);
     const types = new Map<string, ValueType>();
@@ -241,7 +260,12 @@ export class InferenceSession {
       types.set(v.name, { type: v.type, dims: [...dims] });
     }
     if (!this.backend.requestKernels) return;
-    await this.backend.requestKernels(optimizeGraph(specializeGraph(this.model, types)), { kernels: this.options.webgpu?.kernels, specialized: options.specialized ?? false, precision: this.options.webgpu?.precision });
+    const started = performance.now();
+    const graph = optimizeGraph(specializeGraph(this.model, types));
+    const passesEnd = performance.now();
+    const specialized = options.specialized ?? false;
+    const t = await this.backend.requestKernels(graph, { kernels: this.options.webgpu?.kernels, specialized, precision: this.options.webgpu?.precision });
+    this.precompileLog.push({ shapes: Object.fromEntries(Object.entries(shapes).map(([k, v]) => [k, [...v]])), specialized, started, passesEnd, ...t });
   }
 
   /** Per-node timings of the last run (needs `profiling: true`). */

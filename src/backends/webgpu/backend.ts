@@ -1,6 +1,6 @@
 import type { StaticGraph } from '../../graph/specialize.js';
 import type { TensorData } from '../../core/ir.js';
-import type { Backend, ExecutionPlan, KernelTiers, PlanRunRequest } from '../plan.js';
+import type { Backend, ExecutionPlan, KernelRequestTimeline, KernelTiers, PlanRunRequest } from '../plan.js';
 import type { GpuDevice } from './device.js';
 import { PipelineCache } from './pipeline-cache.js';
 import { WebGpuPlan } from './plan.js';
@@ -40,15 +40,17 @@ export class WebGpuBackend implements Backend {
    * with `specialized` those of the specialised tier too (a plan made later whose specialised pipelines all exist
    * runs them from its first run).
    */
-  async requestKernels(graph: StaticGraph, options: { kernels?: KernelTiers; specialized?: boolean; precision?: Precision }): Promise<void> {
+  async requestKernels(graph: StaticGraph, options: { kernels?: KernelTiers; specialized?: boolean; precision?: Precision }): Promise<KernelRequestTimeline> {
     const tier = options.kernels ?? 'tiered';
     const storage = storageFor(this.gpu, options.precision);
     const lowered = lowerGraph(graph, tier, this.gpu.isSoftware, this.gpu.device.limits.maxComputeWorkgroupsPerDimension, storage, this.gpu.subgroupMatrix);
     const keys = firstTierKeys(graph, lowered, tier);
     if (options.specialized && tier === 'tiered') keys.push(...specializedTierKeys(graph, lowered));
+    const requested = performance.now();
     const settled = await requestPipelines(this.pipelines, keys);
     const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) throw failure.reason;
+    return { requested, pipelinesReady: performance.now() };
   }
 
   /** See Backend.runTogether: every plan a groupable WebGpuPlan on this backend's device, else undefined. */

@@ -8,6 +8,7 @@ import { matmulDispatches, type TiledMatmulSpec } from '../tiled-gemm/gpu.js';
 import type { TensorData } from '../../core/ir.js';
 import { im2colTable, kMajorBinding } from './weight-repack.js';
 import { gatherHelper, gatherKind, loadExpression, tileSetup, windowSetup } from './gpu-gather.js';
+import { gatherHelper4, gathers4, loadExpression4, tileSetup4, windowSetup4 } from './gpu-gather4.js';
 import { declareBindings, grid } from '../kernel/wgsl.js';
 import { winogradFits } from './winograd.js';
 import { winogradConv } from './winograd-gpu.js';
@@ -21,7 +22,8 @@ import { winogradConv } from './winograd-gpu.js';
  *
  * Three kernels: depthwise (one thread per output, the window unrolled), 1×1 stride-1 (plain GEMM with vec4 loads
  * of the input rows), and the general implicit GEMM whose B operand is the im2col view of the input computed
- * on the fly. All fuse bias, residual and activation.
+ * on the fly, four pixels per loader thread where the gather allows it (gpu-gather4.ts). All fuse bias, residual
+ * and activation.
  */
 export const convGpu: GpuKernel<ConvParams> = {
   lower({ params: p, inputs, constants, maxWorkgroupsPerDimension, software, softwareAdapter, shape, storage: st = Storage.f32 }) {
@@ -129,11 +131,19 @@ function gemmConv(p: ConvParams, extra: Extra, epilogueFn: string, options: { so
     const declarations = `${decl}\n${vecDecls.join('\n')}\n${epilogueFn}`;
     spec = { m: mg, n: cols, k, batches: p.group, declarations, loadA, ...aLayout, loadB, loadB4, store, store4 };
   } else {
-    const columnSetup = windowSetup(p, s, kind!);
-    const kTileSetup = kind === 'tap-aligned' ? tileSetup(p) : undefined;
-    const helper = gatherHelper(p, s, kind!, kMajor, st);
-    spec = { m: mg, n: cols, k, batches: p.group, declarations: `${decl}\n${vecDecls.join('\n')}\n${epilogueFn}`, loadHelpers: helper, columnSetup, kTileSetup, loadA, ...aLayout,
-      loadB: loadExpression(kind!), store, store4 };
+    const declarations = `${decl}\n${vecDecls.join('\n')}\n${epilogueFn}`;
+    // Four pixels per loader thread under the tiled kernel's own vec4-B condition (specialised, N % 4 == 0), so
+    // the vec4 setup is never paired with the scalar load.
+    if (!software && !s.generic && cols % 4 === 0 && gathers4(kind)) {
+      spec = { m: mg, n: cols, k, batches: p.group, declarations, loadHelpers: gatherHelper4(p, kind, st), columnSetup: windowSetup4(p),
+        kTileSetup: kind === 'tap-aligned' ? tileSetup4(p) : undefined, loadA, ...aLayout, loadB: `${loadExpression4(kind)}.x`, loadB4: loadExpression4(kind), store, store4 };
+    } else {
+      const columnSetup = windowSetup(p, s, kind!);
+      const kTileSetup = kind === 'tap-aligned' ? tileSetup(p) : undefined;
+      const helper = gatherHelper(p, s, kind!, kMajor, st);
+      spec = { m: mg, n: cols, k, batches: p.group, declarations, loadHelpers: helper, columnSetup, kTileSetup, loadA, ...aLayout,
+        loadB: loadExpression(kind!), store, store4 };
+    }
   }
   return matmulDispatches(spec, bindings, options);
 }
