@@ -1,15 +1,15 @@
-import { BackendError, InputError, PrecisionUnavailableError } from '../core/errors.js';
+import { BackendError, InputError } from '../core/errors.js';
 import { parseModel } from '../parser/decode-model.js';
 import type { DataType, Dim, Model, TensorData } from '../core/ir.js';
 import { specializeGraph } from '../graph/specialize.js';
 import type { ValueType } from '../ops/kernel/op-module.js';
 import type { Backend, CompileTimes, ExecutionPlan, PlanFeed, PrecompileTimes, StepTiming } from '../backends/plan.js';
-import { chooseBackend } from '../backends/choice.js';
 import type { BackendName, WebGpuOptions } from '../backends/options.js';
-import { CpuBackend } from '../backends/cpu/backend.js';
 import { optimizeGraph } from '../graph/optimize.js';
 import { widenFloat16 } from '../graph/widen-float16.js';
 import { GpuTensor, Tensor } from '../core/tensor.js';
+import { createBackend } from './create-backend.js';
+import { checkFeeds, checkShape, type FeedsType } from './feed-check.js';
 
 /** How InferenceSession.create picks its backend and what it records. */
 export interface SessionOptions {
@@ -33,8 +33,7 @@ export interface ValueMetadata {
   readonly shape: readonly (number | string)[];
 }
 
-/** CPU tensors, or on the webgpu backend GPU-resident ones (see `gpuInput`). */
-export type FeedsType = Readonly<Record<string, Tensor | TensorData | GpuTensor>>;
+export type { FeedsType } from './feed-check.js';
 /** A run's outputs by name, as CPU tensors. */
 export type ReturnType = Record<string, Tensor>;
 
@@ -179,7 +178,7 @@ export class InferenceSession {
 
   private async prepareRun(feeds: FeedsType, fetches: readonly string[] | undefined): Promise<{ plan: ExecutionPlan; inputs: Map<string, PlanFeed>; wanted: readonly string[] }> {
     if (this.released) throw new InputError('the session was released');
-    const inputs = this.checkFeeds(feeds);
+    const inputs = checkFeeds(this.model.graph.inputs, this.backend.name, feeds);
     const wanted = fetches ?? this.outputNames;
     for (const name of wanted) if (!this.outputNames.includes(name)) throw new InputError(`'${name}' is not a model output (outputs: ${this.outputNames.join(', ')})`);
     const types = new Map<string, ValueType>();
@@ -209,7 +208,7 @@ export class InferenceSession {
     }
     if (!types.has(name)) throw new InputError(`'${name}' is not a model input (inputs: ${this.inputNames.join(', ')})`, name);
     const t = types.get(name)!;
-    this.checkShape(name, t.dims);
+    checkShape(this.model.graph.inputs, name, t.dims);
     const buffer = (await this.planFor(types)).inputBuffer?.(name);
     if (!buffer) throw new BackendError(this.backend.name, `the plan exposes no buffer for input '${name}'`);
     return new GpuTensor(t.type, t.dims, buffer);
@@ -256,7 +255,7 @@ export class InferenceSession {
       const dims = shapes[v.name];
       if (!dims) throw new InputError('missing shape', v.name);
       if (!v.type) throw new InputError('the model does not declare its element type', v.name);
-      this.checkShape(v.name, dims);
+      checkShape(this.model.graph.inputs, v.name, dims);
       types.set(v.name, { type: v.type, dims: [...dims] });
     }
     if (!this.backend.requestKernels) return;
@@ -337,63 +336,5 @@ export class InferenceSession {
       void oldest.then((p) => p.dispose(), () => undefined);
     }
     return plan;
-  }
-
-  private checkFeeds(feeds: FeedsType): Map<string, PlanFeed> {
-    if (feeds === null || typeof feeds !== 'object') throw new InputError('feeds must be an object mapping input names to tensors');
-    const inputs = new Map<string, PlanFeed>();
-    for (const name of Object.keys(feeds)) {
-      if (!this.inputNames.includes(name)) throw new InputError(`'${name}' is not a model input (inputs: ${this.inputNames.join(', ')})`, name);
-    }
-    for (const info of this.model.graph.inputs) {
-      const t = feeds[info.name];
-      if (t === undefined) throw new InputError('missing feed', info.name);
-      if (t instanceof GpuTensor) {
-        if (this.backend.name !== 'webgpu') throw new InputError(`a GPU-resident feed needs the webgpu backend, this session runs on ${this.backend.name}`, info.name);
-      } else if (!t || typeof t !== 'object' || !('data' in t) || !('dims' in t) || !('type' in t)) {
-        throw new InputError('not a tensor', info.name);
-      }
-      const tensor = t instanceof GpuTensor || t instanceof Tensor ? t : new Tensor(t.type, t.data, t.dims);
-      if (info.type && tensor.type !== info.type) throw new InputError(`type ${tensor.type}, the model expects ${info.type}`, info.name);
-      this.checkShape(info.name, tensor.dims);
-      inputs.set(info.name, tensor);
-    }
-    return inputs;
-  }
-
-  private checkShape(name: string, dims: readonly number[]): void {
-    const info = this.model.graph.inputs.find((v) => v.name === name);
-    if (!info?.shape) return;
-    if (dims.length !== info.shape.length) {
-      throw new InputError(`shape ${JSON.stringify(dims)} has rank ${dims.length}, the model expects ${JSON.stringify(info.shape)}`, name);
-    }
-    info.shape.forEach((d, i) => {
-      if (typeof d === 'number' && d !== dims[i]) {
-        throw new InputError(`shape ${JSON.stringify(dims)} does not match the model's ${JSON.stringify(info.shape)}`, name);
-      }
-    });
-  }
-}
-
-async function createBackend(options: SessionOptions): Promise<Backend> {
-  const precision = options.webgpu?.precision;
-  if (precision !== undefined && precision !== 'fp32' && precision !== 'fp16') throw new BackendError('webgpu', `unknown precision '${String(precision)}'; use 'fp32' or 'fp16'`);
-  const choice = await chooseBackend(options.backend, options.webgpu);
-  const fp16 = precision === 'fp16';
-  if (choice.backend === 'cpu') {
-    // Asked-for fp16 never turns silently into a float32 run on the CPU ('auto' without a GPU included).
-    if (fp16) throw new PrecisionUnavailableError('fp16', 'the cpu backend', `it computes in float32 only${choice.reason ? ` (WebGPU: ${choice.reason})` : ''}`);
-    return new CpuBackend();
-  }
-  if (fp16 && !choice.gpu.hasShaderF16) {
-    choice.gpu.release();
-    throw new PrecisionUnavailableError('fp16', choice.gpu.description, 'the adapter does not offer shader-f16');
-  }
-  try {
-    const { WebGpuBackend } = await import('../backends/webgpu/backend.js');
-    return new WebGpuBackend(choice.gpu);
-  } catch (error) {
-    choice.gpu.release();
-    throw error;
   }
 }

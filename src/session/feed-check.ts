@@ -1,0 +1,47 @@
+import { InputError } from '../core/errors.js';
+import type { TensorData, ValueInfo } from '../core/ir.js';
+import { GpuTensor, Tensor } from '../core/tensor.js';
+import type { PlanFeed } from '../backends/plan.js';
+
+/** CPU tensors, or on the webgpu backend GPU-resident ones (see `InferenceSession.gpuInput`). */
+export type FeedsType = Readonly<Record<string, Tensor | TensorData | GpuTensor>>;
+
+/**
+ * The feeds as the plan takes them, after checking them against the model's inputs: every input fed, no other name,
+ * each a tensor of the input's type and shape (a GPU-resident one only on the webgpu backend). Throws InputError.
+ */
+export function checkFeeds(inputs: readonly ValueInfo[], backend: string, feeds: FeedsType): Map<string, PlanFeed> {
+  if (feeds === null || typeof feeds !== 'object') throw new InputError('feeds must be an object mapping input names to tensors');
+  const planFeeds = new Map<string, PlanFeed>();
+  for (const name of Object.keys(feeds)) {
+    if (!inputs.some((v) => v.name === name)) throw new InputError(`'${name}' is not a model input (inputs: ${inputs.map((v) => v.name).join(', ')})`, name);
+  }
+  for (const info of inputs) {
+    const t = feeds[info.name];
+    if (t === undefined) throw new InputError('missing feed', info.name);
+    if (t instanceof GpuTensor) {
+      if (backend !== 'webgpu') throw new InputError(`a GPU-resident feed needs the webgpu backend, this session runs on ${backend}`, info.name);
+    } else if (!t || typeof t !== 'object' || !('data' in t) || !('dims' in t) || !('type' in t)) {
+      throw new InputError('not a tensor', info.name);
+    }
+    const tensor = t instanceof GpuTensor || t instanceof Tensor ? t : new Tensor(t.type, t.data, t.dims);
+    if (info.type && tensor.type !== info.type) throw new InputError(`type ${tensor.type}, the model expects ${info.type}`, info.name);
+    checkShape(inputs, info.name, tensor.dims);
+    planFeeds.set(info.name, tensor);
+  }
+  return planFeeds;
+}
+
+/** Checks `dims` against the declared shape of input `name` (rank, and every fixed dimension). Throws InputError. */
+export function checkShape(inputs: readonly ValueInfo[], name: string, dims: readonly number[]): void {
+  const info = inputs.find((v) => v.name === name);
+  if (!info?.shape) return;
+  if (dims.length !== info.shape.length) {
+    throw new InputError(`shape ${JSON.stringify(dims)} has rank ${dims.length}, the model expects ${JSON.stringify(info.shape)}`, name);
+  }
+  info.shape.forEach((d, i) => {
+    if (typeof d === 'number' && d !== dims[i]) {
+      throw new InputError(`shape ${JSON.stringify(dims)} does not match the model's ${JSON.stringify(info.shape)}`, name);
+    }
+  });
+}
