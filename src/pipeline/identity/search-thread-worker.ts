@@ -7,8 +7,23 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { rowKernel, SharedRowsHandle } from '../../ops/wasm/row-dots.js';
-import type { topOfRange } from './search-range.js';
-import type { ThreadJob, ThreadReply } from './search-threads.js';
+import type { RangeRows, RangeTop, topOfRange } from './search-range.js';
+
+/** One range of one search, as a worker receives it (rowSq and owner on SharedArrayBuffers, so never copied). */
+export interface RangeJob extends RangeRows {
+  queries: Float32Array;
+  norms: Float64Array;
+  first: number;
+  end: number;
+  k: number;
+  threshold: number;
+}
+
+/** What the calling thread posts to a worker: a range to score, or the order to stop. */
+export type ThreadJob = RangeJob | { stop: true };
+
+/** A worker's answer to a range job. */
+export type ThreadReply = { top: RangeTop } | { error: string };
 
 /** What a search thread is started with (its workerData). */
 export interface ThreadData {

@@ -10,7 +10,7 @@ import type { MessagePort, Worker } from 'node:worker_threads';
 import { DOT_BLOCK, rowKernel, type WasmRowDots } from '../../ops/wasm/row-dots.js';
 import { FaceIndexError } from './errors.js';
 import { topOfRange, type RangeRows, type RangeTop } from './search-range.js';
-import { threadMain, type ThreadData } from './search-thread-worker.js';
+import { threadMain, type RangeJob, type ThreadData, type ThreadJob, type ThreadReply } from './search-thread-worker.js';
 
 /**
  * A thread's script: threadMain called with the two self-contained helpers, all from their own source text, so the
@@ -22,22 +22,6 @@ const __name = (f) => f;
 const { workerData, receiveMessageOnPort } = require('node:worker_threads');
 (${threadMain.toString()})(workerData, receiveMessageOnPort, ${topOfRange.toString()}, ${rowKernel.toString()});
 `;
-
-/** One range of one search, as a worker receives it (rowSq and owner on SharedArrayBuffers, so never copied). */
-export interface RangeJob extends RangeRows {
-  queries: Float32Array;
-  norms: Float64Array;
-  first: number;
-  end: number;
-  k: number;
-  threshold: number;
-}
-
-/** What the calling thread posts to a worker: a range to score, or the order to stop. */
-export type ThreadJob = RangeJob | { stop: true };
-
-/** A worker's answer to a range job. */
-export type ThreadReply = { top: RangeTop } | { error: string };
 
 /** Fewest rows a range gets: below it a thread costs more to wake than its rows take to score. */
 const MIN_RANGE_ROWS = 1024;
