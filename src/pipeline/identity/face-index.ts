@@ -16,10 +16,12 @@ export type { FaceIndexOptions, IndexBackend, SearchHit, SearchOptions } from '.
 const DEFAULT_MAX_ENTRIES = 1_000_000;
 
 /**
- * Rows from which `threads: 'auto'` searches on several threads. Below it waking the workers costs more than they
- * save (measured with `npm run bench -- --index --sizes …`: on 2 cores, threaded and one-thread times cross near it).
+ * Rows from which `threads: 'auto'` searches on several threads; below it handing ranges to workers cost more than
+ * it saved. Measured by `npm run bench -- --index --sizes 2000,5000,20000,50000,1000000` (512-d, one query, 2 cores
+ * shared with other jobs, load ~12): 2 threads took 38 ms against one thread's 21 ms at 20k rows, 60 against 66 ms
+ * at 50k.
  */
-export const AUTO_THREAD_ROWS = 20_000;
+export const AUTO_THREAD_ROWS = 50_000;
 
 /**
  * A 1:N face index: exact brute force over normed embeddings, on the CPU (`search`) or, when configured, on WebGPU
