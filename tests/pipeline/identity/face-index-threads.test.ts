@@ -39,10 +39,12 @@ test('threads: identical hits to one thread, with ties, several rows per identit
   const rand = seededRandom(15);
   const { one, three, add } = pair();
   // 5000 rows over 1700 identities (ids interleaved so each identity spans ranges), and 300 identities holding one
-  // shared vector: exact ties, ordered by id.
+  // shared vector, spread over every range: exact ties, ordered by id, some cut at the k-th place of a range.
   const tie = randomVector(rand);
-  for (let r = 0; r < 5000; r++) add(`id${(r * 7) % 1700}`, randomVector(rand));
-  for (let t = 0; t < 300; t++) add(`tie${(t * 37) % 300}`, tie);
+  for (let r = 0, t = 0; r < 5300; r++) {
+    if (r % 17 === 5 && t < 300) add(`tie${(t++ * 37) % 300}`, tie);
+    else add(`id${(r * 7) % 1700}`, randomVector(rand));
+  }
   const queries = [tie, ...Array.from({ length: 4 }, () => randomVector(rand))];
   assert.equal(three.threads.workers, 0, 'workers start on the first search');
   for (const k of [1, 5, 64, 299, 301, 2000, 5000]) same(one, three, queries, k);
