@@ -82,9 +82,14 @@ export class SearchThreads {
       this.post(w, job);
       posted.push(w);
     }
-    const parts = [topOfRange(this.dots, queries, norms, rows, 0, bound(1), k, threshold, DOT_BLOCK)];
-    for (const w of posted) parts.push(this.reply(w));
-    return parts;
+    let own: RangeTop;
+    try {
+      own = topOfRange(this.dots, queries, norms, rows, 0, bound(1), k, threshold, DOT_BLOCK);
+    } catch (error) {
+      this.close(); // their replies would otherwise answer the next search
+      throw error;
+    }
+    return [own, ...posted.map((w) => this.reply(w))];
   }
 
   /** Ends every worker; a later search starts them again. */
