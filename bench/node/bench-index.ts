@@ -1,9 +1,11 @@
 /**
  * Face-index benchmark: exact top-k search over N random unit vectors (default 512-d, N = 10k, 100k, 1M), in one run:
  * - the CPU path (`FaceIndex.search`, one query; and `searchMany` of a batch, per query), with its rows in WebAssembly
- *   memory scored by the SIMD kernel, and the same index on the JS loop (the kernel off) as the path it replaces;
- * - a plain Float32Array dot-product loop over the same rows (one sum per row, best kept), and the memory-bandwidth
- *   bound of reading the rows once (bandwidth measured here by TypedArray copies), with the CPU path's ratio to both;
+ *   memory scored by the SIMD kernel, on one thread and on `--threads` threads (default: FaceIndex's 'auto' count),
+ *   and the same index on the JS loop (the kernel off) as the path it replaces;
+ * - a plain Float32Array dot-product loop over the same rows (one sum per row, best kept), and two memory-bandwidth
+ *   bounds of reading the rows once: at the read rate of one thread's TypedArray copies, and at the rate of one
+ *   thread's plain Float32Array dot loop over 64 MiB (the issue's wording), with the CPU paths' ratios to them;
  * - the GPU path (`searchAsync` on WebGPU: kernel + exact confirmation), f32 and f16 rows, with f16's raw recall@k;
  * - hnswlib-node ('cosine' space) as the approximate peer: build time, latency and recall@k against the exact result;
  * - peak memory per N (the index's CPU and GPU bytes, and the process's RSS).
@@ -13,23 +15,26 @@
  *                   [--gpu auto|off|software] [--gpu-max N] [--hnsw-max N] [--ef 64] [--json FILE]
  */
 import { writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { acquireDevice, type GpuDevice } from '../../src/backends/webgpu/device.js';
 import { FaceIndex } from '../../src/pipeline/identity/index.js';
 import { GpuRowSearch } from '../../src/pipeline/identity/search-gpu.js';
 import { setRowDotsEnabled } from '../../src/ops/wasm/row-dots.js';
+import { autoThreadCount } from '../../src/pipeline/identity/search-threads.js';
 import { Prng } from '../../models/forge/prng.js';
 import { BenchUsageError, integerFlag, parseFlags } from './bench-args.js';
 import { median } from './bench-util.js';
 
 export const INDEX_BENCH_USAGE = `usage: npm run bench -- --index [--sizes 10000,100000,1000000] [--dim 512] [--k 10] [--queries 16] [--runs 5]
-                        [--gpu auto|off|software] [--gpu-max N] [--hnsw-max N] [--js-max N] [--ef 64] [--json FILE]
+                        [--gpu auto|off|software] [--gpu-max N] [--hnsw-max N] [--js-max N] [--ef 64] [--threads N] [--json FILE]
   --sizes       entry counts N (default 10000,100000,1000000)
   --queries     distinct queries per N (default 16); latencies are medians over queries × runs
   --gpu         auto (default): a hardware adapter when there is one; software: SwiftShader too; off: CPU only
   --gpu-max N   largest N searched on the GPU (default: all on hardware, 10000 on a software adapter)
   --hnsw-max N  largest N given to hnswlib-node (default 100000: its build is single-threaded and slow beyond)
   --js-max N    largest N also searched with the SIMD kernel off (the JS loop; default 1000000)
-  --ef N        hnswlib's search breadth (default 64; M 16, efConstruction 100)`;
+  --ef N        hnswlib's search breadth (default 64; M 16, efConstruction 100)
+  --threads N   threads of the threaded CPU search (default: FaceIndex's 'auto', the cores Node reports, at most 8)`;
 
 /** One N's measurements (milliseconds per query unless named otherwise). */
 export interface IndexBenchRow {
@@ -47,6 +52,14 @@ export interface IndexBenchRow {
   cpu_time_ms: number;
   cpu_time_over_plain: number;
   cpu_time_over_bound: number;
+  /** The threaded CPU path (`threads` threads, forced at every N): wall ms per query, and its ratios to both bounds. */
+  threads: number;
+  cpu_threads_ms: number;
+  cpu_threads_over_bound: number;
+  cpu_threads_over_dot_bound: number;
+  /** The bound at the plain dot loop's rate (64 MiB, one thread), and the one-thread path's ratio to it. */
+  dot_bound_ms: number;
+  cpu_over_dot_bound: number;
   /** The CPU path with the SIMD kernel off (its JS loop): wall and CPU ms per query, and CPU time over the bound. */
   cpu_js_ms?: number;
   cpu_js_time_ms?: number;
@@ -119,6 +132,14 @@ function copyBandwidth(): { wall: number; cpu: number } {
   return { wall: (2 * a.byteLength) / (t.wall / 1000), cpu: (2 * a.byteLength) / (t.cpu / 1000) };
 }
 
+/** Bytes per second one thread's plain Float32Array dot loop reads over 64 MiB (out of cache), wall clock. */
+function dotLoopBandwidth(): number {
+  const dim = 512, n = (16 << 20) / dim;
+  const rows = new Float32Array(n * dim).fill(0.5), q = new Float32Array(dim).fill(0.25);
+  const t = timeEach([q, q, q, q, q, q], 1, (x) => { plainLoop(rows, n, dim, x); });
+  return rows.byteLength / (t.wall / 1000);
+}
+
 async function timeEachAsync(queries: Float32Array[], runs: number, fn: (q: Float32Array) => Promise<unknown>): Promise<number> {
   await fn(queries[0]!);
   const samples: number[] = [];
@@ -148,12 +169,13 @@ export async function benchIndex(argv: readonly string[]): Promise<number> {
     index: { type: 'boolean' }, sizes: { type: 'string', default: '10000,100000,1000000' }, dim: { type: 'string', default: '512' },
     k: { type: 'string', default: '10' }, queries: { type: 'string', default: '16' }, runs: { type: 'string', default: '5' },
     gpu: { type: 'string', default: 'auto' }, 'gpu-max': { type: 'string' }, 'hnsw-max': { type: 'string', default: '100000' },
-    ef: { type: 'string', default: '64' }, 'js-max': { type: 'string', default: '1000000' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    ef: { type: 'string', default: '64' }, threads: { type: 'string' }, 'js-max': { type: 'string', default: '1000000' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   });
   if (v.help) { console.log(INDEX_BENCH_USAGE); return 0; }
   const sizes = v.sizes.split(',').map((s) => integerFlag('sizes', s.trim(), 1));
   const dim = integerFlag('dim', v.dim, 1), k = integerFlag('k', v.k, 1), nq = integerFlag('queries', v.queries, 1);
   const jsMax = integerFlag('js-max', v['js-max'], 0);
+  const threads = v.threads !== undefined ? integerFlag('threads', v.threads, 1) : autoThreadCount();
   const runs = integerFlag('runs', v.runs, 1), hnswMax = integerFlag('hnsw-max', v['hnsw-max'], 0), ef = integerFlag('ef', v.ef, 1);
   if (!['auto', 'off', 'software'].includes(v.gpu)) throw new BenchUsageError(`--gpu must be auto, off or software, not '${v.gpu}'`);
   let gpu: GpuDevice | undefined;
@@ -168,6 +190,9 @@ export async function benchIndex(argv: readonly string[]): Promise<number> {
   if (gpu) console.log(`GPU: ${gpu.description}${gpu.isSoftware ? ` (software: only N ≤ ${gpuMax})` : ''}`);
   const Hnsw = hnswMax > 0 ? await loadHnsw() : undefined;
   const bandwidth = copyBandwidth();
+  const dotBandwidth = dotLoopBandwidth();
+  console.log(`cores ${availableParallelism()}, load ${loadavg().map((x) => x.toFixed(1)).join(' ')} (1/5/15 min), threads ${threads}; `
+    + `one thread reads ${(bandwidth.wall / 1e9).toFixed(1)} GB/s copying, ${(dotBandwidth / 1e9).toFixed(1)} GB/s in a plain dot loop`);
   const rows: IndexBenchRow[] = [];
   for (const n of sizes) {
     const prng = new Prng(0x15 + n);
@@ -179,7 +204,7 @@ export async function benchIndex(argv: readonly string[]): Promise<number> {
     });
     let peakRss = process.memoryUsage().rss;
     const sample = (): void => { peakRss = Math.max(peakRss, process.memoryUsage().rss); };
-    const index = new FaceIndex({ dim, maxEntries: n });
+    const index = new FaceIndex({ dim, maxEntries: n, threads: 1 });
     for (let r = 0; r < n; r++) index.add(`e${r}`, data.subarray(r * dim, (r + 1) * dim));
     sample();
     const exact = index.searchMany(queries, { k }).map((h) => h.map((x) => x.id));
@@ -190,16 +215,26 @@ export async function benchIndex(argv: readonly string[]): Promise<number> {
     const plain = timeEach(queries, runs, (q) => { plainLoop(data, n, dim, q); });
     const boundMs = ((n * dim * 4) / bandwidth.wall) * 1000;
     const boundCpuMs = ((n * dim * 4) / bandwidth.cpu) * 1000;
+    const dotBoundMs = ((n * dim * 4) / dotBandwidth) * 1000;
+    // The threaded path at every N (a number of threads forces them; 'auto' would stay on one thread below its size).
+    const threaded = new FaceIndex({ dim, maxEntries: n, threads });
+    for (let r = 0; r < n; r++) threaded.add(`e${r}`, data.subarray(r * dim, (r + 1) * dim));
+    sample();
+    if (JSON.stringify(threaded.searchMany(queries, { k })) !== JSON.stringify(index.searchMany(queries, { k }))) console.error(`!! the threaded hits differ from one thread's at N=${n}`);
+    const threadedMs = timeEach(queries, runs, (q) => { threaded.search(q, { k }); }).wall;
+    threaded.dispose();
     const row: IndexBenchRow = {
       n, dim, k, cpu_ms: cpu.wall, cpu_batch_ms: cpuBatchMs, plain_loop_ms: plain.wall, bandwidth_bound_ms: boundMs,
       bandwidth_gb_s: bandwidth.wall / 1e9, cpu_over_plain: cpu.wall / plain.wall, cpu_over_bound: cpu.wall / boundMs,
       cpu_time_ms: cpu.cpu, cpu_time_over_plain: cpu.cpu / plain.cpu, cpu_time_over_bound: cpu.cpu / boundCpuMs,
+      threads, cpu_threads_ms: threadedMs, cpu_threads_over_bound: threadedMs / boundMs, cpu_threads_over_dot_bound: threadedMs / dotBoundMs,
+      dot_bound_ms: dotBoundMs, cpu_over_dot_bound: cpu.wall / dotBoundMs,
       gpu: gpu ? (n <= gpuMax ? gpu.description : 'skipped (software adapter, N too large)') : 'none',
       index_cpu_bytes: index.memoryBytes.cpu, peak_rss_bytes: 0,
     };
     if (n <= jsMax) {
       setRowDotsEnabled(false);
-      const js = new FaceIndex({ dim, maxEntries: n });
+      const js = new FaceIndex({ dim, maxEntries: n, threads: 1 });
       setRowDotsEnabled(true);
       for (let r = 0; r < n; r++) js.add(`e${r}`, data.subarray(r * dim, (r + 1) * dim));
       sample();
@@ -227,7 +262,8 @@ export async function benchIndex(argv: readonly string[]): Promise<number> {
     index.dispose();
   }
   printTable(rows);
-  if (v.json) writeFileSync(v.json, JSON.stringify({ bandwidth_gb_s: bandwidth.wall / 1e9, bandwidth_per_cpu_s_gb: bandwidth.cpu / 1e9, gpu: gpu?.description ?? null, rows }, null, 1));
+  if (v.json) writeFileSync(v.json, JSON.stringify({ bandwidth_gb_s: bandwidth.wall / 1e9, bandwidth_per_cpu_s_gb: bandwidth.cpu / 1e9,
+    dot_loop_gb_s: dotBandwidth / 1e9, cores: availableParallelism(), load: loadavg(), threads, gpu: gpu?.description ?? null, rows }, null, 1));
   gpu?.release();
   return 0;
 }
@@ -277,21 +313,24 @@ const fmt = (x: number | undefined, digits = 2): string => (x === undefined ? '-
 const mib = (b: number | undefined): string => (b === undefined ? '-' : `${(b / 2 ** 20).toFixed(0)} MiB`);
 
 function printRow(r: IndexBenchRow): void {
-  console.log(`N=${r.n}: cpu ${fmt(r.cpu_ms)} ms (JS loop ${fmt(r.cpu_js_ms)} ms), plain loop ${fmt(r.plain_loop_ms)} ms, bound ${fmt(r.bandwidth_bound_ms)} ms, gpu ${fmt(r.gpu_ms)} ms, hnsw ${fmt(r.hnsw_ms)} ms`);
+  console.log(`N=${r.n}: cpu ${fmt(r.cpu_ms)} ms, ${r.threads} threads ${fmt(r.cpu_threads_ms)} ms (JS loop ${fmt(r.cpu_js_ms)} ms), plain loop ${fmt(r.plain_loop_ms)} ms, bound ${fmt(r.bandwidth_bound_ms)} ms, gpu ${fmt(r.gpu_ms)} ms, hnsw ${fmt(r.hnsw_ms)} ms`);
 }
 
 function printTable(rows: readonly IndexBenchRow[]): void {
-  const head = ['N', 'cpu ms', 'cpu batch ms/q', 'plain loop ms', 'cpu/plain', 'bw bound ms', 'cpu/bound', 'cpu-time ms', 'cpu/plain (cpu t)', 'cpu/bound (cpu t)',
+  const head = ['N', 'cpu ms', 'cpu batch ms/q', 'plain loop ms', 'cpu/plain', 'bw bound ms', 'cpu/bound', 'dot bound ms', 'cpu/dot bound',
+    'threads', 'threaded ms', 'threaded/bound', 'threaded/dot bound', 'cpu-time ms', 'cpu/plain (cpu t)', 'cpu/bound (cpu t)',
     'js ms', 'js/bound (cpu t)', 'gpu ms', 'gpu batch ms/q',
     'gpu kernel ms', 'gpu upload ms', 'gpu f16 ms', 'f16 recall', 'cpu/gpu', 'hnsw ms', 'hnsw recall', 'hnsw build s',
     'index cpu', 'index gpu f32/f16', 'peak rss'];
   const body = rows.map((r) => [String(r.n), fmt(r.cpu_ms), fmt(r.cpu_batch_ms), fmt(r.plain_loop_ms), fmt(r.cpu_over_plain), fmt(r.bandwidth_bound_ms),
-    fmt(r.cpu_over_bound), fmt(r.cpu_time_ms), fmt(r.cpu_time_over_plain), fmt(r.cpu_time_over_bound), fmt(r.cpu_js_ms), fmt(r.cpu_js_time_over_bound), fmt(r.gpu_ms), fmt(r.gpu_batch_ms), fmt(r.gpu_kernel_ms), fmt(r.gpu_upload_ms), fmt(r.gpu_f16_ms), fmt(r.f16_recall, 3),
+    fmt(r.cpu_over_bound), fmt(r.dot_bound_ms), fmt(r.cpu_over_dot_bound), String(r.threads), fmt(r.cpu_threads_ms), fmt(r.cpu_threads_over_bound),
+    fmt(r.cpu_threads_over_dot_bound), fmt(r.cpu_time_ms), fmt(r.cpu_time_over_plain), fmt(r.cpu_time_over_bound), fmt(r.cpu_js_ms), fmt(r.cpu_js_time_over_bound), fmt(r.gpu_ms), fmt(r.gpu_batch_ms), fmt(r.gpu_kernel_ms), fmt(r.gpu_upload_ms), fmt(r.gpu_f16_ms), fmt(r.f16_recall, 3),
     r.gpu_ms ? fmt(r.cpu_ms / r.gpu_ms) : '-', fmt(r.hnsw_ms, 3), fmt(r.hnsw_recall, 3), fmt(r.hnsw_build_s, 1),
     mib(r.index_cpu_bytes), `${mib(r.index_gpu_bytes)}/${mib(r.index_gpu_f16_bytes)}`, mib(r.peak_rss_bytes)]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padStart(widths[i]!)).join(' | ')} |`;
   console.log(`\nexact top-${rows[0]?.k ?? 10} search, ${rows[0]?.dim ?? 0}-d unit vectors (copy bandwidth ${fmt(rows[0]?.bandwidth_gb_s)} GB/s; bound = N·dim·4 B at that rate;`
+    + ' dot bound = the same bytes at one thread\'s plain dot-loop rate;'
     + ' "cpu t" columns use this process\'s CPU time for both sides)');
   console.log(line(head));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);

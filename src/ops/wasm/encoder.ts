@@ -89,10 +89,17 @@ export interface FunctionSpec {
   readonly body: number[];
 }
 
-/** A module importing `env.memory` and exporting the given functions (all `(i32…) -> ()`). */
-export function encodeModule(functions: readonly FunctionSpec[], minPages: number): Uint8Array<ArrayBuffer> {
+/** Most pages a wasm32 memory can have (4 GiB). */
+export const MAX_PAGES = 65536;
+
+/**
+ * A module importing `env.memory` and exporting the given functions (all `(i32…) -> ()`). `shared` declares the
+ * memory shared (threads: it then must have a maximum, declared here as MAX_PAGES so any shared memory fits).
+ */
+export function encodeModule(functions: readonly FunctionSpec[], minPages: number, shared = false): Uint8Array<ArrayBuffer> {
   const types = functions.map((f) => [0x60, ...vector(new Array<number[]>(f.params).fill([ValType.I32])), 0]);
-  const imports = [[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(minPages)]];
+  const limits = shared ? [0x03, ...uleb(minPages), ...uleb(MAX_PAGES)] : [0x00, ...uleb(minPages)];
+  const imports = [[...name('env'), ...name('memory'), 0x02, ...limits]];
   const funcIndices = functions.map((_, i) => uleb(i));
   const exports = functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]);
   const bodies = functions.map((f) => {

@@ -1,4 +1,4 @@
-import { encodeModule, op, ValType, type FunctionSpec } from './encoder.js';
+import { encodeModule, MAX_PAGES, op, ValType, type FunctionSpec } from './encoder.js';
 
 /** Rows one kernel step scores together: four f64x2 accumulators, each holding two rows' sums. */
 export const ROWS_PER_STEP = 8;
@@ -68,20 +68,21 @@ export function rowDotsFunction(dim: number): FunctionSpec {
   return { name: 'dots', params: 4, locals, body };
 }
 
-const modules = new Map<number, WebAssembly.Module | null>();
+const modules = new Map<string, WebAssembly.Module | null>();
 
-/** The compiled kernel for `dim`, or null where WebAssembly SIMD is missing or compiling is refused. */
-function moduleFor(dim: number): WebAssembly.Module | null {
-  let m = modules.get(dim);
+/** The compiled kernel for `dim` (over a shared memory or not), or null where WebAssembly SIMD is missing or compiling is refused. */
+function moduleFor(dim: number, shared: boolean): WebAssembly.Module | null {
+  const key = `${dim}${shared ? 's' : ''}`;
+  let m = modules.get(key);
   if (m !== undefined) return m;
   m = null;
   try {
-    const bytes = encodeModule([rowDotsFunction(dim)], 1);
+    const bytes = encodeModule([rowDotsFunction(dim)], 1, shared);
     if (typeof WebAssembly === 'object' && WebAssembly.validate(bytes)) m = new WebAssembly.Module(bytes);
   } catch {
     // Synchronous compilation can be refused (e.g. on a browser main thread): callers use their JS loops.
   }
-  modules.set(dim, m);
+  modules.set(key, m);
   return m;
 }
 
@@ -92,50 +93,127 @@ export function setRowDotsEnabled(on: boolean): void {
   enabled = on;
 }
 
+/** A shared row memory: its most floats of rows (fixes the memory's maximum) and how many threads get a scratch slot. */
+export interface SharedRowsOptions {
+  maxFloats: number;
+  slots: number;
+}
+
+/** What a thread needs to score the rows of a shared WasmRowDots memory in place (structured-cloneable). */
+export interface SharedRowsHandle {
+  memory: WebAssembly.Memory;
+  module: WebAssembly.Module;
+  dim: number;
+  slots: number;
+  slotBytes: number;
+}
+
+/** Bytes of one scratch slot: the query (dim float64) and the results (DOT_BLOCK float64), 16-byte aligned. */
+const slotBytes = (dim: number): number => Math.ceil((dim + DOT_BLOCK) * 8 / 16) * 16;
+
+/** The scoring half of WasmRowDots, one per thread: what `rowKernel` returns. */
+export interface RowKernel {
+  readonly dim: number;
+  /** The rows' floats (the whole capacity) as this thread sees them now. */
+  readonly rows: Float32Array;
+  /** See WasmRowDots.dotsWith. */
+  dotsWith(query: Float32Array, from: number, first: number, count: number): Float64Array;
+  /** Renews the views when the memory grew since they were made (on any thread). */
+  refreshIfGrown(): void;
+}
+
+/**
+ * The kernel over `memory` with scratch slot `slot` (of `slots`, each `slotBytes` long; rows after the last):
+ * self-contained (it names nothing outside itself), so a search thread runs this very function's source text.
+ */
+export function rowKernel(memory: WebAssembly.Memory, module: WebAssembly.Module, dim: number, slots: number, slot: number, slotBytes: number): RowKernel {
+  const rowsPerStep = 8; // ROWS_PER_STEP
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const dots = instance.exports['dots'] as (q: number, rows: number, groups: number, out: number) => void;
+  const rowsAt = slotBytes * slots, slotAt = slotBytes * slot;
+  let bytes = 0;
+  let queryView = new Float64Array(0), outView = new Float64Array(0), rows = new Float32Array(0);
+  const refresh = (): void => {
+    const buffer = memory.buffer;
+    bytes = buffer.byteLength;
+    queryView = new Float64Array(buffer, slotAt, dim);
+    outView = new Float64Array(buffer, slotAt + dim * 8, (slotBytes - dim * 8) >> 3);
+    rows = new Float32Array(buffer, rowsAt, (buffer.byteLength - rowsAt) / 4);
+  };
+  refresh();
+  return {
+    dim,
+    get rows() { return rows; },
+    refreshIfGrown() { if (memory.buffer.byteLength !== bytes) refresh(); },
+    dotsWith(query, from, first, count) {
+      for (let i = 0; i < dim; i++) queryView[i] = query[from + i]!;
+      const groups = Math.floor(count / rowsPerStep);
+      if (groups > 0) dots(slotAt, rowsAt + first * dim * 4, groups, slotAt + dim * 8);
+      // The last count mod 8 rows: the same sum in JS.
+      for (let r = groups * rowsPerStep; r < count; r++) {
+        const o = (first + r) * dim;
+        let d = 0;
+        for (let i = 0; i < dim; i++) d += query[from + i]! * rows[o + i]!;
+        outView[r] = d;
+      }
+      return outView.subarray(0, count);
+    },
+  };
+}
+
 /**
  * Rows of `dim` floats kept in a WebAssembly memory of their own, so the SIMD kernel reads them in place (a copy
- * per search would cost as much as the search). The memory is laid out as the query (dim float64), the results
- * (DOT_BLOCK float64), then the rows; it grows in place, so rows survive growth (`rows` is a new view after it).
+ * per search would cost as much as the search). The memory is laid out as scratch slots (each the query as dim
+ * float64, then the results as DOT_BLOCK float64), then the rows; it grows in place, so rows survive growth (`rows`
+ * is a new view after it). A shared memory has one slot per thread, so threads score disjoint rows at once.
  */
 export class WasmRowDots {
-  private view!: Float32Array<ArrayBuffer>;
-  private queryView!: Float64Array;
-  private outView!: Float64Array;
-  private readonly dots: (q: number, rows: number, groups: number, out: number) => void;
-  private readonly rowsAt: number;
+  private readonly kernel: RowKernel;
 
-  private constructor(private readonly memory: WebAssembly.Memory, instance: WebAssembly.Instance, readonly dim: number) {
-    this.dots = instance.exports['dots'] as (q: number, rows: number, groups: number, out: number) => void;
-    this.rowsAt = Math.ceil((dim + DOT_BLOCK) * 8 / 16) * 16;
-    this.refresh();
+  private constructor(
+    private readonly memory: WebAssembly.Memory, private readonly module: WebAssembly.Module, readonly dim: number,
+    private readonly slots: number,
+  ) {
+    this.kernel = rowKernel(memory, module, dim, slots, 0, slotBytes(dim));
   }
 
   /**
    * Storage for at least `floats` floats of rows, or undefined where the kernel cannot serve (no WebAssembly SIMD,
-   * dim not a multiple of 4, the memory refused, or disabled by setRowDotsEnabled).
+   * dim not a multiple of 4, the memory refused, or disabled by setRowDotsEnabled). `shared` asks for a memory on a
+   * SharedArrayBuffer (undefined where the engine has none, or the rows would pass wasm32's 4 GiB).
    */
-  static create(dim: number, floats: number): WasmRowDots | undefined {
+  static create(dim: number, floats: number, shared?: SharedRowsOptions): WasmRowDots | undefined {
     if (!enabled || dim % 4 !== 0 || dim <= 0) return undefined;
-    const module = moduleFor(dim);
+    const module = moduleFor(dim, shared !== undefined);
     if (!module) return undefined;
+    const slots = shared ? Math.max(1, shared.slots) : 1;
     try {
-      const bytes = Math.ceil((dim + DOT_BLOCK) * 8 / 16) * 16 + floats * 4;
-      const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / PAGE)) });
-      return new WasmRowDots(memory, new WebAssembly.Instance(module, { env: { memory } }), dim);
+      const pages = (n: number): number => Math.max(1, Math.ceil((slotBytes(dim) * slots + n * 4) / PAGE));
+      if (shared && pages(shared.maxFloats) > MAX_PAGES) return undefined;
+      const memory = shared
+        ? new WebAssembly.Memory({ initial: pages(floats), maximum: pages(Math.max(floats, shared.maxFloats)), shared: true })
+        : new WebAssembly.Memory({ initial: pages(floats) });
+      return new WasmRowDots(memory, module, dim, slots);
     } catch {
-      // Beyond what the engine gives one memory (wasm32: 4 GiB): the caller keeps plain arrays.
+      // Beyond what the engine gives one memory (wasm32: 4 GiB), or no shared memory: the caller keeps plain arrays.
       return undefined;
     }
   }
 
+  /** The handle other threads attach with; undefined unless the memory is shared. */
+  get shared(): SharedRowsHandle | undefined {
+    return this.memory.buffer instanceof ArrayBuffer ? undefined
+      : { memory: this.memory, module: this.module, dim: this.dim, slots: this.slots, slotBytes: slotBytes(this.dim) };
+  }
+
   /** The rows' floats (the whole capacity); a new view after `grow`. */
-  get rows(): Float32Array<ArrayBuffer> {
-    return this.view;
+  get rows(): Float32Array {
+    return this.kernel.rows;
   }
 
   /** Room for at least `floats` floats of rows, grown in place; false when the memory cannot grow that far. */
   grow(floats: number): boolean {
-    const bytes = this.rowsAt + floats * 4;
+    const bytes = slotBytes(this.dim) * this.slots + floats * 4;
     const have = this.memory.buffer.byteLength;
     if (bytes <= have) return true;
     try {
@@ -143,36 +221,12 @@ export class WasmRowDots {
     } catch {
       return false;
     }
-    this.refresh();
+    this.kernel.refreshIfGrown();
     return true;
   }
 
-  /**
-   * The float64 dot products of `query[from, from + dim)` with rows [first, first + count) (count ≤ DOT_BLOCK),
-   * each bit for bit the JS loop's: a view valid until the next call.
-   */
+  /** See RowKernel.dotsWith: the float64 dot products of `query[from, from + dim)` with rows [first, first + count) (count ≤ DOT_BLOCK), each bit for bit the JS loop's; a view valid until the next call. */
   dotsWith(query: Float32Array, from: number, first: number, count: number): Float64Array {
-    const { dim } = this;
-    const qv = this.queryView;
-    for (let i = 0; i < dim; i++) qv[i] = query[from + i]!;
-    const groups = Math.floor(count / ROWS_PER_STEP);
-    if (groups > 0) this.dots(0, this.rowsAt + first * dim * 4, groups, dim * 8);
-    const out = this.outView;
-    const rows = this.view;
-    // The last count mod 8 rows: the same sum in JS.
-    for (let r = groups * ROWS_PER_STEP; r < count; r++) {
-      const o = (first + r) * dim;
-      let d = 0;
-      for (let i = 0; i < dim; i++) d += query[from + i]! * rows[o + i]!;
-      out[r] = d;
-    }
-    return out.subarray(0, count);
-  }
-
-  private refresh(): void {
-    const buffer = this.memory.buffer;
-    this.queryView = new Float64Array(buffer, 0, this.dim);
-    this.outView = new Float64Array(buffer, this.dim * 8, DOT_BLOCK);
-    this.view = new Float32Array(buffer, this.rowsAt, (buffer.byteLength - this.rowsAt) / 4);
+    return this.kernel.dotsWith(query, from, first, count);
   }
 }

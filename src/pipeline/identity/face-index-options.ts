@@ -25,6 +25,14 @@ export interface FaceIndexOptions {
   backend?: IndexBackend;
   /** The GPU device to search on ('webgpu' / 'auto'); without one, 'webgpu' acquires its own (SwiftShader allowed). */
   device?: GPUDevice;
+  /**
+   * Threads for the CPU search (Node only; elsewhere, and in browsers, whose SharedArrayBuffer needs cross-origin
+   * isolation, the one-thread path). 'auto' (default): the cores Node reports (at most 8), used from
+   * AUTO_THREAD_ROWS rows on, where they pay; a number n > 1: n threads (the caller's and n − 1 workers) at any
+   * size; 1: one thread. Results are the same bits either way. Threads keep the rows in a shared WebAssembly memory,
+   * which needs maxEntries × dim × 4 bytes ≤ 4 GiB (else one thread).
+   */
+  threads?: number | 'auto';
   /** How rows are stored on the GPU: 'f32' (default) or 'f16' (half the bytes; results stay exact, see README). */
   gpuPrecision?: RowPrecision;
 }

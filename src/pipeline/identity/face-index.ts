@@ -2,6 +2,8 @@ import { isFace, normed32, type EmbeddingInput } from './embedding.js';
 import { FaceIndexError, IndexFormatError } from './errors.js';
 import { WasmRowDots } from '../../ops/wasm/row-dots.js';
 import { bestPerIdentity, rankIdentities, sumSquares } from './search-cpu.js';
+import { mergeRanges } from './search-range.js';
+import { autoThreadCount, SearchThreads, threadsAvailable } from './search-threads.js';
 import { decodeIndex, encodeIndex, type JsonValue } from './index-file.js';
 import type { ExactGpuSearch, GpuSearchStats, IndexRows } from './search-exact-gpu.js';
 import type { RowPrecision } from './search-gpu-wgsl.js';
@@ -14,6 +16,14 @@ export type { FaceIndexOptions, IndexBackend, SearchHit, SearchOptions } from '.
 const DEFAULT_MAX_ENTRIES = 1_000_000;
 
 /**
+ * Rows from which `threads: 'auto'` searches on several threads; below it handing ranges to workers cost more than
+ * it saved. Measured by `npm run bench -- --index --sizes 2000,5000,20000,50000,1000000` (512-d, one query, 2 cores
+ * shared with other jobs, load ~12): 2 threads took 38 ms against one thread's 21 ms at 20k rows, 60 against 66 ms
+ * at 50k.
+ */
+export const AUTO_THREAD_ROWS = 50_000;
+
+/**
  * A 1:N face index: exact brute force over normed embeddings, on the CPU (`search`) or, when configured, on WebGPU
  * with the same results (`searchAsync`). An identity may hold several embeddings;
  * its score is its best match. A score is bit for bit `computeSim(normed(query), normed(entry))` (float32), where
@@ -23,11 +33,11 @@ export class FaceIndex {
   private dimValue: number | undefined;
   private readonly maxEntries: number;
   private readonly maxBytes: number;
-  private rows = new Float32Array(0);
+  private rows: Float32Array = new Float32Array(0);
   /** The WebAssembly memory `rows` lives in, where its SIMD kernel serves (else rows is a plain array). */
   private dots: WasmRowDots | undefined;
-  private rowSq = new Float64Array(0);
-  private owner = new Int32Array(0);
+  private rowSq: Float64Array = new Float64Array(0);
+  private owner: Int32Array = new Int32Array(0);
   private count = 0;
   private ids: string[] = [];
   private meta: (JsonValue | undefined)[] = [];
@@ -38,10 +48,17 @@ export class FaceIndex {
   private releaseDevice: (() => void) | undefined;
   private gpu: Promise<ExactGpuSearch | undefined> | undefined;
   private gpuReady: ExactGpuSearch | undefined;
+  /** Threads the CPU search may use (1 = the one-thread path), and from how many rows on. */
+  private readonly threadCount: number;
+  private readonly threadRows: number;
+  private pool: SearchThreads | undefined;
 
   /** An empty index; FaceIndexError for a non-positive dim or bound, or an unknown backend or precision. */
   constructor(options: FaceIndexOptions = {}) {
-    const { dim, maxEntries = DEFAULT_MAX_ENTRIES, maxBytes = Infinity, backend = 'cpu', device, gpuPrecision = 'f32' } = options;
+    const { dim, maxEntries = DEFAULT_MAX_ENTRIES, maxBytes = Infinity, backend = 'cpu', device, gpuPrecision = 'f32', threads = 'auto' } = options;
+    if (threads !== 'auto' && !(Number.isInteger(threads) && threads >= 1)) throw new FaceIndexError(`threads must be 'auto' or a positive integer, got ${String(threads)}`);
+    this.threadCount = threads === 'auto' ? autoThreadCount() : threadsAvailable() ? threads : 1;
+    this.threadRows = threads === 'auto' ? AUTO_THREAD_ROWS : 0;
     if (!['cpu', 'webgpu', 'auto'].includes(backend)) throw new FaceIndexError(`backend must be 'cpu', 'webgpu' or 'auto', got '${String(backend)}'`);
     if (gpuPrecision !== 'f32' && gpuPrecision !== 'f16') throw new FaceIndexError(`gpuPrecision must be 'f32' or 'f16', got '${String(gpuPrecision)}'`);
     this.backend = backend;
@@ -162,6 +179,13 @@ export class FaceIndex {
       const n = Math.min(batch, vectors.length - b0);
       const q = new Float32Array(n * dim);
       for (let i = 0; i < n; i++) q.set(vectors[b0 + i]!, i * dim);
+      const pool = this.threadsFor(k);
+      if (pool) {
+        const norms = Float64Array.from({ length: n }, (_, i) => Math.sqrt(sumSquares(q, i * dim, dim)));
+        const parts = pool.search(q, norms, { rowSq: this.rowSq, owner: this.owner, identities }, this.count, k, threshold);
+        for (const r of mergeRanges(parts, n, this.ids, k)) out.push(this.hits(r));
+        continue;
+      }
       const best = new Float64Array(n * identities).fill(-Infinity);
       bestPerIdentity(q, n, this.rows, this.rowSq, this.owner, this.count, dim, identities, best, this.dots);
       for (let i = 0; i < n; i++) out.push(this.hits(rankIdentities(best.subarray(i * identities, (i + 1) * identities), this.ids, k, threshold)));
@@ -207,8 +231,22 @@ export class FaceIndex {
     return { cpu: this.rows.byteLength + this.rowSq.byteLength + this.owner.byteLength, gpu: this.gpuReady?.mirror.rowBufferBytes ?? 0 };
   }
 
-  /** Frees the GPU mirror, and the device when the index acquired it (a later async search starts again). */
+  /**
+   * The CPU search's threads: `count` used from `fromRows` rows on (1: the one-thread path, also where the rows could
+   * not be shared; see FaceIndexOptions.threads), and `workers` started now (count − 1 at most, 0 after dispose).
+   */
+  get threads(): { count: number; fromRows: number; workers: number } {
+    const count = this.dots === undefined && this.count === 0 ? this.threadCount : this.dots?.shared ? this.threadCount : 1;
+    return { count, fromRows: this.threadRows, workers: this.pool?.started ?? 0 };
+  }
+
+  /**
+   * Frees the GPU mirror and the device when the index acquired it, and ends the search threads (a later search
+   * starts either again). Threads never keep the process alive, so an index that is simply dropped is fine too.
+   */
   dispose(): void {
+    this.pool?.close();
+    this.pool = undefined;
     this.gpuReady?.mirror.destroy();
     this.gpuReady = undefined;
     this.gpu = undefined;
@@ -287,14 +325,27 @@ export class FaceIndex {
       return next;
     };
     // Rows grow in place in their WebAssembly memory; where it cannot be made or grown they move to a plain array.
-    if (this.owner.length === 0) this.dots = WasmRowDots.create(dim, capacity * dim);
+    if (this.owner.length === 0) {
+      // Threads need the rows on a SharedArrayBuffer; where that memory is refused, the rows stay one thread's.
+      const shared = this.threadCount > 1 ? { maxFloats: this.rowLimit(dim) * dim, slots: this.threadCount } : undefined;
+      this.dots = (shared && WasmRowDots.create(dim, capacity * dim, shared)) || WasmRowDots.create(dim, capacity * dim);
+    }
     if (this.dots?.grow(capacity * dim)) this.rows = this.dots.rows;
     else {
       this.dots = undefined;
       this.rows = grow(this.rows, (n) => new Float32Array(n), dim);
     }
-    this.rowSq = grow(this.rowSq, (n) => new Float64Array(n), 1);
-    this.owner = grow(this.owner, (n) => new Int32Array(n), 1);
+    // Shared too when threads read them (a worker gets them by reference, not by copy).
+    const onShared = this.dots?.shared !== undefined;
+    this.rowSq = grow(this.rowSq, (n) => (onShared ? new Float64Array(new SharedArrayBuffer(n * 8)) : new Float64Array(n)), 1);
+    this.owner = grow(this.owner, (n) => (onShared ? new Int32Array(new SharedArrayBuffer(n * 4)) : new Int32Array(n)), 1);
+  }
+
+  /** The search threads when this search should use them (k > 0, rows shared, enough rows), started lazily. */
+  private threadsFor(k: number): SearchThreads | undefined {
+    if (k === 0 || this.threadCount < 2 || this.count < this.threadRows || !this.dots?.shared || this.dots.rows !== this.rows) return undefined;
+    this.pool ??= new SearchThreads(this.dots, this.threadCount);
+    return this.pool;
   }
 
   private view(): IndexRows {

@@ -1,4 +1,4 @@
-export { FaceIndex, normed32 } from './face-index.js';
+export { FaceIndex, normed32, AUTO_THREAD_ROWS } from './face-index.js';
 export type { FaceIndexOptions, SearchOptions, SearchHit, EmbeddingInput, IndexBackend } from './face-index.js';
 export type { GpuSearchStats } from './search-exact-gpu.js';
 export type { RowPrecision } from './search-gpu-wgsl.js';

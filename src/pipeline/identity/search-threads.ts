@@ -1,0 +1,147 @@
+/**
+ * Threads for the exact CPU search (Node only). The index's rows live in a shared WebAssembly memory; a search
+ * splits rows [0, count) into contiguous ranges, scores the first on the calling thread and the others on worker
+ * threads with the same kernel, and merges their candidates (search-range.ts). The caller blocks until every range
+ * is done (Atomics.wait, which Node allows on its main thread), so `search` stays synchronous and no add or remove
+ * can run while threads read the rows. Workers start on the first search that needs them, are reused, never keep
+ * the process alive (unref), and end with `close`.
+ */
+import type { MessagePort, Worker } from 'node:worker_threads';
+import { DOT_BLOCK, rowKernel, type WasmRowDots } from '../../ops/wasm/row-dots.js';
+import { FaceIndexError } from './errors.js';
+import { topOfRange, type RangeRows, type RangeTop } from './search-range.js';
+import { threadMain, type RangeJob, type ThreadData, type ThreadJob, type ThreadReply } from './search-thread-worker.js';
+
+/**
+ * A thread's script: threadMain called with the two self-contained helpers, all from their own source text, so the
+ * same code runs from TypeScript sources (tsx, whose loader workers do not get) and from the build. `__name` is the
+ * no-op the tsx transform may call to keep function names.
+ */
+const threadSource = (): string => `'use strict';
+const __name = (f) => f;
+const { workerData, receiveMessageOnPort } = require('node:worker_threads');
+(${threadMain.toString()})(workerData, receiveMessageOnPort, ${topOfRange.toString()}, ${rowKernel.toString()});
+`;
+
+/** Fewest rows a range gets: below it a thread costs more to wake than its rows take to score. */
+const MIN_RANGE_ROWS = 1024;
+
+interface SearchWorker {
+  worker: Worker;
+  port: MessagePort;
+  /** [0] the last job number posted, [1] the last job number done. */
+  control: Int32Array;
+  seq: number;
+}
+
+type WorkerThreads = typeof import('node:worker_threads');
+
+/** Node's worker_threads when this engine has them (and SharedArrayBuffer), else undefined (browsers, Deno without it). */
+function workerThreads(): WorkerThreads | undefined {
+  const proc = (globalThis as { process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } }).process;
+  if (typeof SharedArrayBuffer !== 'function' || !proc?.versions?.node || typeof proc.getBuiltinModule !== 'function') return undefined;
+  return proc.getBuiltinModule('node:worker_threads') as WorkerThreads | undefined;
+}
+
+/** The thread count 'auto' means here: the cores Node reports (at most 8), 1 where threads are unavailable. */
+export function autoThreadCount(): number {
+  if (!workerThreads()) return 1;
+  const os = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:os') as typeof import('node:os') | undefined;
+  return Math.max(1, Math.min(8, os?.availableParallelism() ?? 1));
+}
+
+/** Whether this engine can run search threads (Node with worker_threads and SharedArrayBuffer). */
+export function threadsAvailable(): boolean {
+  return workerThreads() !== undefined;
+}
+
+/** The worker threads of one index, over its shared row memory (`dots.shared` must be defined). */
+export class SearchThreads {
+  private readonly workers: SearchWorker[] = [];
+
+  /** `threads` counts the calling thread: threads − 1 workers at most. */
+  constructor(private readonly dots: WasmRowDots, readonly threads: number) {}
+
+  /** Workers started so far. */
+  get started(): number {
+    return this.workers.length;
+  }
+
+  /**
+   * Each range's candidates for the queries (norms: each query's sqrt float64 sum of squares) over rows
+   * [0, count): at most `threads` ranges of at least MIN_RANGE_ROWS rows, the first scored here.
+   */
+  search(queries: Float32Array, norms: Float64Array, rows: RangeRows, count: number, k: number, threshold: number): RangeTop[] {
+    const ranges = Math.max(1, Math.min(this.threads, Math.floor(count / MIN_RANGE_ROWS)));
+    // Range bounds on multiples of 8 rows, so every range but the last fills whole kernel steps.
+    const bound = (i: number): number => (i === ranges ? count : Math.floor((count * i) / ranges / 8) * 8);
+    const posted: SearchWorker[] = [];
+    for (let i = 1; i < ranges; i++) {
+      const w = this.workers[i - 1] ?? this.start(i);
+      const job: RangeJob = { queries, norms, rowSq: rows.rowSq, owner: rows.owner, identities: rows.identities, first: bound(i), end: bound(i + 1), k, threshold };
+      this.post(w, job);
+      posted.push(w);
+    }
+    let own: RangeTop;
+    try {
+      own = topOfRange(this.dots, queries, norms, rows, 0, bound(1), k, threshold, DOT_BLOCK);
+    } catch (error) {
+      this.close(); // their replies would otherwise answer the next search
+      throw error;
+    }
+    return [own, ...posted.map((w) => this.reply(w))];
+  }
+
+  /** Ends every worker; a later search starts them again. */
+  close(): void {
+    for (const w of this.workers.splice(0)) {
+      this.post(w, { stop: true });
+      void w.worker.terminate();
+      w.port.close();
+    }
+  }
+
+  private start(slot: number): SearchWorker {
+    const threads = workerThreads()!;
+    const handle = this.dots.shared;
+    if (!handle || slot >= handle.slots) throw new FaceIndexError(`search thread ${slot} has no scratch slot in the row memory`);
+    const { port1, port2 } = new threads.MessageChannel();
+    const control = new Int32Array(new SharedArrayBuffer(8));
+    const workerData: ThreadData = { handle, slot, block: DOT_BLOCK, control, port: port2 };
+    const worker = new threads.Worker(threadSource(), {
+      eval: true, execArgv: [], workerData, transferList: [port2], name: `insightgpu index search ${slot}`,
+    });
+    worker.unref();
+    port1.unref();
+    const w = { worker, port: port1, control, seq: 0 };
+    this.workers.push(w);
+    return w;
+  }
+
+  private post(w: SearchWorker, job: ThreadJob): void {
+    w.port.postMessage(job);
+    w.seq++;
+    Atomics.store(w.control, 0, w.seq);
+    Atomics.notify(w.control, 0);
+  }
+
+  private reply(w: SearchWorker): RangeTop {
+    const threads = workerThreads()!;
+    for (;;) {
+      const done = Atomics.load(w.control, 1);
+      if (done === w.seq) break;
+      // threadId turns -1 once the worker is gone (a crash, or killed): fail instead of waiting for ever.
+      if (w.worker.threadId === -1) {
+        this.close();
+        throw new FaceIndexError('a search thread stopped before answering');
+      }
+      Atomics.wait(w.control, 1, done, 250);
+    }
+    const reply = threads.receiveMessageOnPort(w.port)?.message as ThreadReply | undefined;
+    if (!reply || 'error' in reply) {
+      this.close();
+      throw new FaceIndexError(`a search thread failed: ${reply ? reply.error : 'no answer'}`);
+    }
+    return reply.top;
+  }
+}
