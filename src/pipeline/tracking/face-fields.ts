@@ -18,6 +18,18 @@ export function copyLandmarks(from: Face, to: Face): void {
   for (const [k, v] of from.extra) if (k.startsWith('landmark_')) to.extra.set(k, v);
 }
 
+/** One landmark head's fields (its points, and the pose for landmark_3d_68) from the face it last ran on. */
+export function copyHeadFields(from: Face, to: Face, taskname: string): void {
+  if (taskname === 'landmark_2d_106') to.landmark_2d_106 = from.landmark_2d_106;
+  else if (taskname === 'landmark_3d_68') {
+    to.landmark_3d_68 = from.landmark_3d_68;
+    to.pose = from.pose;
+  } else {
+    const v = from.extra.get(taskname);
+    if (v) to.extra.set(taskname, v);
+  }
+}
+
 /** Recognition and attribute fields (embedding, gender, age, other heads' outputs) from the face they were computed on. */
 export function copyIdentityFields(from: Face, to: Face): void {
   to.embedding = from.embedding;

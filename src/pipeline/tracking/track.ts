@@ -33,6 +33,8 @@ export class Track {
   recognized: RecognitionMark | undefined;
   /** The face recognition and attributes last ran on: its fields pass to the frames in between. */
   recognizedFace: Face | undefined;
+  /** The frame each landmark head (taskname) last ran on this track. */
+  readonly landmarkFrames = new Map<string, number>();
   /** The detector box in the carrying landmarks' bounds, from the last detector frame (see boxInBounds). */
   carryRelation: Box | undefined;
   private readonly filters = new Map<string, OneEuroFilter>();
