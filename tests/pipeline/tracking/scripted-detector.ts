@@ -79,3 +79,44 @@ export class ScriptedLandmarks implements FaceModel {
     }
   }
 }
+
+/**
+ * A scripted 68-point 3-D landmark head (a test input): 68 points on a grid over the true box, z 0, and a frontal
+ * pose, as a perfect landmark_3d_68 model would give for a face looking at the camera.
+ */
+export class ScriptedLandmarks3d implements FaceModel {
+  readonly taskname = 'landmark_3d_68';
+  readonly inputSize = 192;
+  readonly inputMean = 0;
+  readonly inputStd = 1;
+  constructor(private readonly detector: ScriptedDetector) {}
+
+  async annotate(image: BgrImage, faces: readonly Face[]): Promise<void> {
+    const truth = this.detector.boxesOf(image);
+    for (const face of faces) {
+      const box = truth.reduce<Box | undefined>((best, b) => (overlap(face.bbox, b) > (best ? overlap(face.bbox, best) : 0) ? b : best), undefined);
+      if (!box) continue;
+      const [x1, y1, x2, y2] = box;
+      face.landmark_3d_68 = Float32Array.from({ length: 204 }, (_, i) => {
+        const p = Math.floor(i / 3), c = i % 3;
+        return c === 2 ? 0 : c === 0 ? x1 + (0.1 + 0.8 * ((p % 8) / 7)) * (x2 - x1) : y1 + (0.1 + 0.8 * (Math.floor(p / 8) / 8)) * (y2 - y1);
+      });
+      face.pose = [0, 0, 0];
+    }
+  }
+}
+
+/** A scripted attribute head (a test input): every face it sees is given gender 1 and age 30, as genderage would set them. */
+export class ScriptedAttributes implements FaceModel {
+  readonly taskname = 'genderage';
+  readonly inputSize = 96;
+  readonly inputMean = 0;
+  readonly inputStd = 1;
+
+  async annotate(_image: BgrImage, faces: readonly Face[]): Promise<void> {
+    for (const face of faces) {
+      face.gender = 1;
+      face.age = 30;
+    }
+  }
+}
