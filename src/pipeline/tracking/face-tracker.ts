@@ -1,13 +1,13 @@
 import { PipelineOptionError } from '../errors.js';
 import type { FaceAnalysis } from '../face-analysis.js';
 import { Face, computeSim } from '../face.js';
-import { carrierPoints, copyIdentityFields, copyLandmarks, movedFace, partition } from './face-fields.js';
-import { landmarkAge, planLandmarks, runEveryFrameHeads, settleLandmarks, type LandmarkPlan } from './landmark-cadence.js';
+import { carrierBounds, copyIdentityFields, copyLandmarks, movedFace, partition } from './face-fields.js';
+import { landmarkAge, planLandmarks, runEveryFrameHeads, runWithRecognitionHeads, settleLandmarks, type LandmarkPlan } from './landmark-cadence.js';
 import type { FaceModel } from '../face-model.js';
 import { loadImage, type ImageInput } from '../image-source.js';
 import { CpuPreprocessor, type Preprocessor } from '../preprocess/preprocessor.js';
 import type { TrackerDetector, TrackerModels, TrackerStats, TrackOptions } from './tracker-types.js';
-import { boxFromBounds, boxInBounds, iou, isUsableBox, pointBounds, relativeMotion, type Box } from './box-geometry.js';
+import { boxFromBounds, boxInBounds, iou, isUsableBox, relativeMotion, type Box } from './box-geometry.js';
 import { headAngles, keypointAngles, turnBetween } from './head-angles.js';
 import { analysisModels, timedModels, withPreprocessedFrame, type FrameModels } from './frame-models.js';
 import { Track } from './track.js';
@@ -22,7 +22,6 @@ interface EndedTrack {
   readonly identity: string | undefined;
 }
 
-const CARRY_DIMS: Readonly<Record<Exclude<CarryMode, 'kps'>, 2 | 3>> = { landmark_2d_106: 2, landmark_3d_68: 3 };
 
 /**
  * Face tracking over a frame sequence: stable track ids by IoU with each track's constant-velocity prediction (the
@@ -139,11 +138,7 @@ export class FaceTracker {
       await runEveryFrameHeads(models, this.landmarks.everyFrame, this.carrier, shown.map((t) => t.face), carried, this.countLandmarks);
       // Due: recognised in this frame's matching, new or back from lost, or due by the schedule.
       const due = new Set(shown.filter((t) => fresh.has(t.face) || !before.has(t) || this.isDue(t, n)));
-      const dueFaces = [...due].map((t) => t.face);
-      if (this.landmarks.withRecognition.length > 0 && dueFaces.length > 0) {
-        await models.annotate(this.landmarks.withRecognition, dueFaces);
-        this.countLandmarks(this.landmarks.withRecognition, dueFaces.length);
-      }
+      await runWithRecognitionHeads(models, this.landmarks.withRecognition, [...due].map((t) => t.face), this.countLandmarks);
       settleLandmarks(this.landmarks, shown, due, before, n);
       if (this.carrier) for (const t of shown) if (t.source === 'detected') t.carryRelation = this.relation(t);
       await this.runIdentity(models, shown, due, n, fresh);
@@ -189,9 +184,9 @@ export class FaceTracker {
       await models.annotate([carrier], probes);
       this.countLandmarks([carrier], probes.length);
       refine.forEach((i, k) => {
-        const points = carrierPoints(probes[k]!, this.carryBy);
-        if (!points) return;
-        const box = boxFromBounds(pointBounds(points, CARRY_DIMS[this.carryBy as Exclude<CarryMode, 'kps'>]), visible[i]!.carryRelation!);
+        const bounds = carrierBounds(probes[k]!, this.carryBy);
+        if (!bounds) return;
+        const box = boxFromBounds(bounds, visible[i]!.carryRelation!);
         if (!isUsableBox(box)) return;
         const face = movedFace(probes[k]!, visible[i]!.box, box, visible[i]!.face.kps);
         copyLandmarks(probes[k]!, face);
@@ -285,8 +280,8 @@ export class FaceTracker {
   }
 
   private relation(t: Track): Box | undefined {
-    const points = carrierPoints(t.face, this.carryBy);
-    return points ? boxInBounds(t.box, pointBounds(points, CARRY_DIMS[this.carryBy as Exclude<CarryMode, 'kps'>])) : undefined;
+    const bounds = carrierBounds(t.face, this.carryBy);
+    return bounds ? boxInBounds(t.box, bounds) : undefined;
   }
 
   private endLostTracks(n: number): void {
@@ -310,14 +305,7 @@ export class FaceTracker {
         if (this.options.includeLost) out.push(new TrackedFace(movedFace(t.face, t.box, t.predict(n)), { ...info, source: 'predicted' }));
         continue;
       }
-      const raw = t.face;
-      const face = new Face(t.smooth('bbox', raw.bbox, time, params)!, t.smooth('kps', raw.kps, time, params), raw.det_score);
-      copyIdentityFields(raw, face);
-      face.landmark_2d_106 = t.smooth('landmark_2d_106', raw.landmark_2d_106, time, params);
-      face.landmark_3d_68 = t.smooth('landmark_3d_68', raw.landmark_3d_68, time, params);
-      face.pose = raw.pose;
-      for (const [k, v] of raw.extra) if (k.startsWith('landmark_')) face.extra.set(k, t.smooth(k, v, time, params)!);
-      out.push(new TrackedFace(face, { ...info, source: t.source }));
+      out.push(new TrackedFace(t.smoothedFace(time, params), { ...info, source: t.source }));
     }
     return out;
   }

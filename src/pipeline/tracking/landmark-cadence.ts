@@ -35,6 +35,13 @@ export async function runEveryFrameHeads(models: FrameModels, heads: readonly Fa
   }
 }
 
+/** The heads that go with recognition on the faces that are due: one call (one submit on WebGPU). @internal */
+export async function runWithRecognitionHeads(models: FrameModels, heads: readonly FaceModel[], faces: readonly Face[], count: CountLandmarks): Promise<void> {
+  if (heads.length === 0 || faces.length === 0) return;
+  await models.annotate(heads, faces);
+  count(heads, faces.length);
+}
+
 /**
  * After this frame's landmark runs: marks on each shown track the heads that ran on it at frame `n`, and gives its
  * face the last values (from `before`, its face of the previous frame) of the heads that did not. @internal
