@@ -88,6 +88,18 @@ describe('FaceTracker landmarksEvery', () => {
     assert.deepEqual(tracker.stats.landmarkHeadRuns, { landmark_2d_106: 14, landmark_3d_68: 3 });
   });
 
+  it("with 'recognition' and the 2d106 carrier, the turn bound reads the detector's keypoints", async () => {
+    // The head rolls 30° (over turnThreshold 20) from frame 5 on; the detector runs on even frames, so the turn is
+    // seen at frame 6 and landmark_3d_68 runs there with recognition.
+    const detector = new ScriptedDetector();
+    const tracker = new FaceTracker({ detector, heads: [new ScriptedLandmarks(detector), new ScriptedLandmarks3d(detector), new ScriptedAttributes()] },
+      { smoothing: false, recognizeEvery: 10, turnThreshold: 20, detectEvery: 2, landmarksEvery: 'recognition' });
+    const out: TrackedFace[] = [];
+    for (let k = 0; k < 8; k++) out.push((await tracker.track(detector.frame([boxAt(60, 50)], k >= 5 ? 30 : 0)))[0]!);
+    assert.deepEqual(out.map((f) => f.recognized), [true, false, false, false, false, false, true, false]);
+    assert.deepEqual(out.map((f) => f.landmarkAge.landmark_3d_68), [0, 1, 2, 3, 4, 5, 0, 1]);
+  });
+
   it("with carryBy 'kps' and 'recognition', no landmark head runs between recognitions", async () => {
     const out = await trackAll(SLOW.slice(0, 6), { detectEvery: 2, carryBy: 'kps', landmarksEvery: 'recognition' }, false);
     assert.deepEqual(out.map((f) => f.runs), SLOW.slice(0, 6).map((_, k) => (due(k) ? { landmark_2d_106: 1, landmark_3d_68: 1 } : {})));
