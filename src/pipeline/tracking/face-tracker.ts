@@ -22,7 +22,6 @@ interface EndedTrack {
   readonly identity: string | undefined;
 }
 
-
 /**
  * Face tracking over a frame sequence: stable track ids by IoU with each track's constant-velocity prediction (the
  * embedding breaking near-ties), recognition and attributes re-run only every N frames or on a large move or turn,
@@ -128,15 +127,15 @@ export class FaceTracker {
     this.endedNow = [];
     const fresh = new Set<Face>();
     const carried = new Set<Face>();
-    // Each shown track's face before this frame: the source of the fields of the heads that do not run now.
-    const before = new Map(this.tracks.filter((t) => t.lostFrames === 0).map((t) => [t, t.face] as const));
+    // Each track's face before this frame (a lost track's as last seen): the source of the fields of the heads that do not run now.
+    const before = new Map(this.tracks.map((t) => [t, t.face] as const));
     try {
-      const detectNow = n % this.options.detectEvery === 0 || before.size === 0;
+      const detectNow = n % this.options.detectEvery === 0 || !this.tracks.some((t) => t.lostFrames === 0);
       if (detectNow) await this.detectFrame(models, n, fresh);
       else await this.carryFrame(models, n, carried);
       const shown = this.tracks.filter((t) => t.lostFrames === 0);
       await runEveryFrameHeads(models, this.landmarks.everyFrame, this.carrier, shown.map((t) => t.face), carried, this.countLandmarks);
-      // Due: recognised in this frame's matching, new or back from lost, or due by the schedule.
+      // Due: recognised in this frame's matching, new in this frame, or due by the schedule.
       const due = new Set(shown.filter((t) => fresh.has(t.face) || !before.has(t) || this.isDue(t, n)));
       await runWithRecognitionHeads(models, this.landmarks.withRecognition, [...due].map((t) => t.face), this.countLandmarks);
       settleLandmarks(this.landmarks, shown, due, before, n);

@@ -44,7 +44,7 @@ export async function runWithRecognitionHeads(models: FrameModels, heads: readon
 
 /**
  * After this frame's landmark runs: marks on each shown track the heads that ran on it at frame `n`, and gives its
- * face the last values (from `before`, its face of the previous frame) of the heads that did not. @internal
+ * face the last values (from `before`, its face before this frame) of the heads that did not. @internal
  */
 export function settleLandmarks(plan: LandmarkPlan, shown: readonly Track[], due: ReadonlySet<Track>, before: ReadonlyMap<Track, Face>, n: number): void {
   for (const t of shown) {

@@ -88,6 +88,16 @@ describe('FaceTracker landmarksEvery', () => {
     assert.deepEqual(tracker.stats.landmarkHeadRuns, { landmark_2d_106: 14, landmark_3d_68: 3 });
   });
 
+  it("with 'recognition', a track found again after a detector miss keeps the last values of the heads that wait for recognition", async () => {
+    const detector = new ScriptedDetector();
+    const tracker = new FaceTracker({ detector, heads: [new ScriptedLandmarks(detector), new ScriptedLandmarks3d(detector)] },
+      { smoothing: false, recognizeEvery: 10, maxLost: 2, landmarksEvery: 'recognition' });
+    const out: TrackedFace[][] = [];
+    for (let k = 0; k < 7; k++) out.push(await tracker.track(detector.frame(k === 3 || k === 4 ? [] : [boxAt(60 + k, 50)])));
+    assert.deepEqual(out.map((fs) => fs.map((f) => [f.trackId, f.landmarkAge.landmark_3d_68])), [[[1, 0]], [[1, 1]], [[1, 2]], [], [], [[1, 5]], [[1, 6]]]);
+    assert.equal(out[5]![0]!.landmark_3d_68, out[0]![0]!.landmark_3d_68);
+  });
+
   it("with 'recognition' and the 2d106 carrier, the turn bound reads the detector's keypoints", async () => {
     // The head rolls 30° (over turnThreshold 20) from frame 5 on; the detector runs on even frames, so the turn is
     // seen at frame 6 and landmark_3d_68 runs there with recognition.
