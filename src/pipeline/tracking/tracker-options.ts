@@ -40,7 +40,8 @@ export interface FaceTrackerOptions {
    * - 'recognition': only the carrier (see `carryBy`) runs on every frame, refreshing its own landmark (and
    *   carrying the box); the other landmark heads run on a face when recognition and attributes do (every
    *   `recognizeEvery` frames, on a move or turn past the bounds, and on a new track). In between, a
-   *   face keeps the last values of a head that did not run (TrackedFace.landmarkAge says how old they are).
+   *   face keeps the last values of a head that did not run, through the smoothing like every landmark
+   *   (TrackedFace.landmarkAge says how old they are).
    *   The carrier stays landmark_2d_106 by default: it runs on every face of every frame, and 2d106det
    *   (≈1.25 M parameters) costs far less than 1k3d68 (≈35.9 M); `carryBy: 'landmark_3d_68'` instead keeps the
    *   pose (and so the turn bound) current on every frame. With carryBy 'kps' no landmark head runs between
