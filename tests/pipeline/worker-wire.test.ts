@@ -73,11 +73,12 @@ describe('worker wire format', () => {
 
   test('tracked faces come back as TrackedFace with their track', () => {
     const face = new Face(Float32Array.of(5, 6, 50, 60), undefined, 0.75);
-    const tracked = new TrackedFace(face, { trackId: 7, trackAge: 12, lostFrames: 0, identity: { id: 'alice', score: 0.625 }, source: 'carried', recognized: false });
+    const tracked = new TrackedFace(face, { trackId: 7, trackAge: 12, lostFrames: 0, identity: { id: 'alice', score: 0.625 }, source: 'carried', recognized: false, landmarkAge: { landmark_2d_106: 0, landmark_3d_68: 3 } });
     const { faces, transfer } = facesToWire([tracked, new Face(Float32Array.of(1, 1, 2, 2), undefined, 0.5)]);
     const [back, plain] = facesFromWire(post(faces, transfer));
     assert.ok(back instanceof TrackedFace);
     assert.deepEqual([back.trackId, back.trackAge, back.lostFrames, back.identity, back.source, back.recognized], [7, 12, 0, { id: 'alice', score: 0.625 }, 'carried', false]);
+    assert.deepEqual(back.landmarkAge, { landmark_2d_106: 0, landmark_3d_68: 3 });
     assert.equal(JSON.stringify(back), JSON.stringify(new TrackedFace(new Face(Float32Array.of(5, 6, 50, 60), undefined, 0.75), back)));
     assert.ok(!(plain instanceof TrackedFace));
     // A tracker keeps its faces' arrays: with copy they stay usable after the transfer.

@@ -4,7 +4,7 @@
  * Worker, the tracker runs there too).
  */
 import {
-  createFaceAnalysisWorker, FaceAnalysis, FaceTracker, PipelineOptionError, type BackendName, type FaceIndex, type BgrImage, type Face, type FaceAnalysisWorker, type StageTiming,
+  createFaceAnalysisWorker, FaceAnalysis, FaceTracker, PipelineOptionError, type BackendName, type FaceIndex, type BgrImage, type Face, type FaceAnalysisWorker, type LandmarkCadence, type StageTiming,
 } from '../../src/index.js';
 
 /** A face as the live page draws it: the Face fields, and a track id when a tracker gave one. */
@@ -42,6 +42,8 @@ export interface LiveEngineOptions {
   readonly track: boolean;
   /** FaceTracker's detectEvery (default 1). */
   readonly detectEvery?: number;
+  /** FaceTracker's landmarksEvery (default 'frame'). */
+  readonly landmarksEvery?: LandmarkCadence;
   /** FaceAnalysis's allowedModules (all when absent). */
   readonly modules?: readonly string[];
   /** Identify mode: FaceTracker names tracks through this index (tracking is then on). */
@@ -75,7 +77,7 @@ export async function createLiveEngine(options: LiveEngineOptions): Promise<Live
   if (options.swap) return createSwapEngine(options, options.swap, detSize);
   const where = options.worker ? 'worker' : 'main-thread';
   const track = options.track || options.identify !== undefined;
-  const trackerOptions = { ...TRACKER_OPTIONS, detectEvery: options.detectEvery ?? 1, identifyThreshold: options.identify?.threshold };
+  const trackerOptions = { ...TRACKER_OPTIONS, detectEvery: options.detectEvery ?? 1, landmarksEvery: options.landmarksEvery, identifyThreshold: options.identify?.threshold };
   const timed = (faces: readonly LiveFace[], timings: readonly StageTiming[], started: number, shot: ReturnType<typeof capture>): LiveResult => ({
     faces, latencyMs: performance.now() - started, detectorMs: sumStages(timings, true), headsMs: sumStages(timings, false), captureStart: shot.captureStart, captureMs: shot.captureMs,
   });

@@ -4,7 +4,7 @@
  * from the analysis.
  *
  * URL parameters (used by the Playwright test and `npm run bench:browser -- --video`): pack, backend, det=320,
- * worker=0|1, track=0|1, detectEvery=K (the tracker's), identify=1 (name tracks from the Identify mode's enrolled faces), modules=detection,genderage (FaceAnalysis's allowedModules), autorun=1 (start at once), frames=N (stop after N frames). The state is on
+ * worker=0|1, track=0|1, detectEvery=K and landmarks=frame|recognition (the tracker's detectEvery and landmarksEvery), identify=1 (name tracks from the Identify mode's enrolled faces), modules=detection,genderage (FaceAnalysis's allowedModules), autorun=1 (start at once), frames=N (stop after N frames). The state is on
  * `window.insightgpuLive`. Swap mode: mode=swap, source=/images/t1.jpg, sourceFace=0 (left to right), swapwidth=128
  * (a forged swapper's width when inswapper_128.onnx is not served); it needs a 512-d recognizer (pack packA_r50).
  */
@@ -76,6 +76,7 @@ if (params.get('worker') === '0') $<HTMLInputElement>('live-worker').checked = f
 if (params.get('track') === '0') $<HTMLInputElement>('live-track').checked = false;
 if (params.get('identify') === '1') $<HTMLInputElement>('live-identify').checked = true;
 const detectEvery = Number(params.get('detectEvery') ?? 1);
+const landmarksEvery = params.get('landmarks') === 'recognition' ? 'recognition' : 'frame';
 const frameLimit = Number(params.get('frames') ?? 0);
 const modules = params.get('modules')?.split(',').filter((m) => m.length > 0);
 
@@ -155,7 +156,7 @@ async function start(): Promise<void> {
       swap: params.get('mode') === 'swap' ? await swapSource() : undefined,
       identify: identify && { index: identify, threshold: DEFAULT_IDENTIFY_THRESHOLD },
       files, backend: $<HTMLSelectElement>('live-backend').value as BackendName, detSize: Number($<HTMLSelectElement>('live-det').value),
-      worker: $<HTMLInputElement>('live-worker').checked, track: $<HTMLInputElement>('live-track').checked, modules, detectEvery,
+      worker: $<HTMLInputElement>('live-worker').checked, track: $<HTMLInputElement>('live-track').checked, modules, detectEvery, landmarksEvery,
     });
     const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
     const video = $<HTMLVideoElement>('live-video');

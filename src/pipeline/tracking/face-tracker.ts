@@ -1,17 +1,18 @@
 import { PipelineOptionError } from '../errors.js';
 import type { FaceAnalysis } from '../face-analysis.js';
 import { Face, computeSim } from '../face.js';
-import { carrierPoints, copyIdentityFields, copyLandmarks, movedFace, partition } from './face-fields.js';
+import { carrierBounds, copyIdentityFields, copyLandmarks, movedFace, partition } from './face-fields.js';
+import { landmarkAge, planLandmarks, runEveryFrameHeads, runWithRecognitionHeads, settleLandmarks, type LandmarkPlan } from './landmark-cadence.js';
 import type { FaceModel } from '../face-model.js';
 import { loadImage, type ImageInput } from '../image-source.js';
 import { CpuPreprocessor, type Preprocessor } from '../preprocess/preprocessor.js';
 import type { TrackerDetector, TrackerModels, TrackerStats, TrackOptions } from './tracker-types.js';
-import { boxFromBounds, boxInBounds, iou, isUsableBox, pointBounds, relativeMotion, type Box } from './box-geometry.js';
-import { headAngles, turnBetween } from './head-angles.js';
+import { boxFromBounds, boxInBounds, iou, isUsableBox, relativeMotion, type Box } from './box-geometry.js';
+import { headAngles, keypointAngles, turnBetween } from './head-angles.js';
 import { analysisModels, timedModels, withPreprocessedFrame, type FrameModels } from './frame-models.js';
 import { Track } from './track.js';
 import { TrackedFace, type TrackIdentity } from './tracked-face.js';
-import { assignGreedy, contestedDetections, gateCandidates } from './track-matching.js';
+import { assignGreedy, bestBySimilarity, contestedDetections, gateCandidates } from './track-matching.js';
 import { resolveTrackerOptions, type CarryMode, type FaceTrackerOptions, type ResolvedTrackerOptions } from './tracker-options.js';
 
 /** What an ended track leaves for re-identification. */
@@ -21,21 +22,22 @@ interface EndedTrack {
   readonly identity: string | undefined;
 }
 
-const CARRY_DIMS: Readonly<Record<Exclude<CarryMode, 'kps'>, 2 | 3>> = { landmark_2d_106: 2, landmark_3d_68: 3 };
-
 /**
  * Face tracking over a frame sequence: stable track ids by IoU with each track's constant-velocity prediction (the
  * embedding breaking near-ties), recognition and attributes re-run only every N frames or on a large move or turn,
- * the detector every K frames with landmarks carrying the boxes in between, one-euro smoothing, and
- * re-identification of lost and ended tracks. Deterministic given the frames (and their timestamps).
+ * the detector every K frames with landmarks carrying the boxes in between, the landmark heads every frame or only
+ * with recognition (the carrier every frame), one-euro smoothing, and re-identification of lost and ended tracks.
+ * Deterministic given the frames (and their timestamps).
  */
 export class FaceTracker {
   private readonly options: ResolvedTrackerOptions;
   private readonly detector: TrackerDetector;
-  private readonly landmarkHeads: readonly FaceModel[];
+  private readonly landmarks: LandmarkPlan;
   private readonly identityHeads: readonly FaceModel[];
   private readonly carrier: FaceModel | undefined;
   private readonly carryBy: CarryMode;
+  /** Whether landmark_3d_68 runs on every frame, so that its pose can drive the turn bound (see turnThreshold). */
+  private readonly poseEveryFrame: boolean;
   private readonly pre: Preprocessor;
   /** Set when the source is a FaceAnalysis: frames then run through its `withFrame`. */
   private readonly analysis: FaceAnalysis | undefined;
@@ -46,6 +48,7 @@ export class FaceTracker {
   private nextId = 1;
   private frame = 0;
   private counts = { frames: 0, detectorRuns: 0, recognitions: 0, landmarkRuns: 0, tracksStarted: 0, tracksEnded: 0, reidentified: 0 };
+  private headRuns = new Map<string, number>();
   private queue: Promise<unknown> = Promise.resolve();
 
   /**
@@ -62,7 +65,6 @@ export class FaceTracker {
     this.analysis = analysis;
     const heads = analysis ? analysis.faceModels : (source as TrackerModels).heads ?? [];
     this.detector = source.detector;
-    this.landmarkHeads = heads.filter((h) => h.taskname.startsWith('landmark_'));
     this.identityHeads = heads.filter((h) => !h.taskname.startsWith('landmark_'));
     const has = (name: string): boolean => heads.some((h) => h.taskname === name);
     this.carryBy = this.options.carryBy ?? (has('landmark_2d_106') ? 'landmark_2d_106' : has('landmark_3d_68') ? 'landmark_3d_68' : 'kps');
@@ -70,6 +72,8 @@ export class FaceTracker {
       throw new PipelineOptionError('carryBy', `no ${this.carryBy} model among the heads (${heads.map((h) => h.taskname).join(', ') || 'none'})`);
     }
     this.carrier = heads.find((h) => h.taskname === this.carryBy);
+    this.landmarks = planLandmarks(heads.filter((h) => h.taskname.startsWith('landmark_')), this.carrier, this.options.landmarksEvery);
+    this.poseEveryFrame = this.landmarks.everyFrame.some((h) => h.taskname === 'landmark_3d_68');
     this.pre = options.preprocessor ?? new CpuPreprocessor();
   }
 
@@ -88,7 +92,7 @@ export class FaceTracker {
   /** Counters since construction or the last reset. */
   get stats(): TrackerStats {
     const lost = this.tracks.filter((t) => t.lostFrames > 0).length;
-    return { ...this.counts, visible: this.tracks.length - lost, lost };
+    return { ...this.counts, landmarkHeadRuns: Object.fromEntries(this.headRuns), visible: this.tracks.length - lost, lost };
   }
 
   /** Forgets every track and counter: the next frame starts again at trackId 1. */
@@ -99,6 +103,7 @@ export class FaceTracker {
     this.nextId = 1;
     this.frame = 0;
     for (const key of Object.keys(this.counts) as (keyof typeof this.counts)[]) this.counts[key] = 0;
+    this.headRuns.clear();
   }
 
   /** One frame through the models: a FaceAnalysis's frame, or the detector and heads over `this.pre`. */
@@ -122,14 +127,20 @@ export class FaceTracker {
     this.endedNow = [];
     const fresh = new Set<Face>();
     const carried = new Set<Face>();
+    // Each track's face before this frame (a lost track's as last seen): the source of the fields of the heads that do not run now.
+    const before = new Map(this.tracks.map((t) => [t, t.face] as const));
     try {
       const detectNow = n % this.options.detectEvery === 0 || !this.tracks.some((t) => t.lostFrames === 0);
       if (detectNow) await this.detectFrame(models, n, fresh);
       else await this.carryFrame(models, n, carried);
       const shown = this.tracks.filter((t) => t.lostFrames === 0);
-      await this.runLandmarks(models, shown, carried);
+      await runEveryFrameHeads(models, this.landmarks.everyFrame, this.carrier, shown.map((t) => t.face), carried, this.countLandmarks);
+      // Due: recognised in this frame's matching, new in this frame, or due by the schedule.
+      const due = new Set(shown.filter((t) => fresh.has(t.face) || !before.has(t) || this.isDue(t, n)));
+      await runWithRecognitionHeads(models, this.landmarks.withRecognition, [...due].map((t) => t.face), this.countLandmarks);
+      settleLandmarks(this.landmarks, shown, due, before, n);
       if (this.carrier) for (const t of shown) if (t.source === 'detected') t.carryRelation = this.relation(t);
-      await this.runIdentity(models, shown, n, fresh);
+      await this.runIdentity(models, shown, due, n, fresh);
       this.endLostTracks(n);
       this.counts.frames++;
       return this.output(n, time, fresh);
@@ -170,11 +181,11 @@ export class FaceTracker {
     if (carrier && refine.length > 0) {
       const probes = refine.map((i) => moved[i]!);
       await models.annotate([carrier], probes);
-      this.counts.landmarkRuns += probes.length;
+      this.countLandmarks([carrier], probes.length);
       refine.forEach((i, k) => {
-        const points = carrierPoints(probes[k]!, this.carryBy);
-        if (!points) return;
-        const box = boxFromBounds(pointBounds(points, CARRY_DIMS[this.carryBy as Exclude<CarryMode, 'kps'>]), visible[i]!.carryRelation!);
+        const bounds = carrierBounds(probes[k]!, this.carryBy);
+        if (!bounds) return;
+        const box = boxFromBounds(bounds, visible[i]!.carryRelation!);
         if (!isUsableBox(box)) return;
         const face = movedFace(probes[k]!, visible[i]!.box, box, visible[i]!.face.kps);
         copyLandmarks(probes[k]!, face);
@@ -219,24 +230,19 @@ export class FaceTracker {
     this.tracks.push(new Track(back?.id ?? this.nextId++, n, face, n));
   }
 
-  /** Every landmark head on the shown faces (the carrier not again on the faces it carried): one call when they agree, so one submit on WebGPU. */
-  private async runLandmarks(models: FrameModels, shown: readonly Track[], carried: ReadonlySet<Face>): Promise<void> {
-    const all = shown.map((t) => t.face);
-    const [partial, whole] = partition(this.landmarkHeads, (h) => h === this.carrier && all.some((f) => carried.has(f)));
-    for (const [heads, faces] of [[whole, all], ...partial.map((h) => [[h], all.filter((f) => !carried.has(f))] as const)] as const) {
-      if (heads.length === 0 || faces.length === 0) continue;
-      await models.annotate(heads, faces);
-      this.counts.landmarkRuns += faces.length * heads.length;
-    }
-  }
+  private readonly countLandmarks = (heads: readonly FaceModel[], faces: number): void => {
+    this.counts.landmarkRuns += faces * heads.length;
+    for (const h of heads) this.headRuns.set(h.taskname, (this.headRuns.get(h.taskname) ?? 0) + faces);
+  };
 
   /** Recognition and attributes on the faces that are due; the others take their track's last values. */
-  private async runIdentity(models: FrameModels, shown: readonly Track[], n: number, fresh: Set<Face>): Promise<void> {
-    const due = shown.filter((t) => !fresh.has(t.face) && this.isDue(t, n)).map((t) => t.face);
-    if (due.length > 0) await this.runIdentityHeads(models, due, fresh);
+  private async runIdentity(models: FrameModels, shown: readonly Track[], due: ReadonlySet<Track>, n: number, fresh: Set<Face>): Promise<void> {
+    const faces = shown.filter((t) => due.has(t) && !fresh.has(t.face)).map((t) => t.face);
+    if (faces.length > 0) await this.runIdentityHeads(models, faces, fresh);
     for (const t of shown) {
+      // The schedule's mark moves with every due run, landmark heads alone included.
+      if (due.has(t)) t.recognized = { frame: n, box: t.box, angles: this.turnAngles(t.face) };
       if (fresh.has(t.face)) {
-        t.recognized = { frame: n, box: t.box, angles: headAngles(t.face) };
         if (this.identityHeads.length > 0) t.recognizedFace = t.face;
         if (this.options.index) t.identity = this.identify(t.face);
       } else if (t.recognizedFace && t.recognizedFace !== t.face) {
@@ -249,8 +255,13 @@ export class FaceTracker {
     const last = t.recognized;
     if (!last || n - last.frame >= this.options.recognizeEvery) return true;
     if (relativeMotion(last.box, t.box) > this.options.moveThreshold) return true;
-    const now = headAngles(t.face);
+    const now = this.turnAngles(t.face);
     return last.angles !== undefined && now !== undefined && turnBetween(last.angles, now) > this.options.turnThreshold;
+  }
+
+  /** The turn bound's angles: the pose when it is this frame's on every frame, else the keypoints' (see turnThreshold). */
+  private turnAngles(face: Face): readonly [number, number, number] | undefined {
+    return this.poseEveryFrame ? headAngles(face) : keypointAngles(face);
   }
 
   private async runIdentityHeads(models: FrameModels, faces: readonly Face[], fresh: Set<Face>): Promise<void> {
@@ -268,15 +279,15 @@ export class FaceTracker {
   }
 
   private relation(t: Track): Box | undefined {
-    const points = carrierPoints(t.face, this.carryBy);
-    return points ? boxInBounds(t.box, pointBounds(points, CARRY_DIMS[this.carryBy as Exclude<CarryMode, 'kps'>])) : undefined;
+    const bounds = carrierBounds(t.face, this.carryBy);
+    return bounds ? boxInBounds(t.box, bounds) : undefined;
   }
 
   private endLostTracks(n: number): void {
     const [ending, kept] = partition(this.tracks, (t) => t.lostFrames > this.options.maxLost);
     this.tracks = kept;
     for (const t of ending) {
-      this.endedNow.push(new TrackedFace(t.face, { trackId: t.id, trackAge: n - t.startFrame, lostFrames: t.lostFrames, identity: t.identity, source: 'predicted', recognized: false }));
+      this.endedNow.push(new TrackedFace(t.face, { trackId: t.id, trackAge: n - t.startFrame, lostFrames: t.lostFrames, identity: t.identity, source: 'predicted', recognized: false, landmarkAge: landmarkAge(t, n) }));
       const embedding = t.recognizedFace?.embedding;
       if (embedding || t.identity) this.endedTracks.push({ id: t.id, embedding, identity: t.identity?.id });
       if (this.endedTracks.length > this.options.endedMemory) this.endedTracks.splice(0, this.endedTracks.length - this.options.endedMemory);
@@ -288,33 +299,13 @@ export class FaceTracker {
     const out: TrackedFace[] = [];
     const params = this.options.smoothing;
     for (const t of this.tracks) {
-      const info = { trackId: t.id, trackAge: n - t.startFrame, lostFrames: t.lostFrames, identity: t.identity, recognized: fresh.has(t.face) };
+      const info = { trackId: t.id, trackAge: n - t.startFrame, lostFrames: t.lostFrames, identity: t.identity, recognized: fresh.has(t.face), landmarkAge: landmarkAge(t, n) };
       if (t.lostFrames > 0) {
         if (this.options.includeLost) out.push(new TrackedFace(movedFace(t.face, t.box, t.predict(n)), { ...info, source: 'predicted' }));
         continue;
       }
-      const raw = t.face;
-      const face = new Face(t.smooth('bbox', raw.bbox, time, params)!, t.smooth('kps', raw.kps, time, params), raw.det_score);
-      copyIdentityFields(raw, face);
-      face.landmark_2d_106 = t.smooth('landmark_2d_106', raw.landmark_2d_106, time, params);
-      face.landmark_3d_68 = t.smooth('landmark_3d_68', raw.landmark_3d_68, time, params);
-      face.pose = raw.pose;
-      for (const [k, v] of raw.extra) if (k.startsWith('landmark_')) face.extra.set(k, t.smooth(k, v, time, params)!);
-      out.push(new TrackedFace(face, { ...info, source: t.source }));
+      out.push(new TrackedFace(t.smoothedFace(time, params), { ...info, source: t.source }));
     }
     return out;
   }
-}
-
-/** The candidate whose embedding is most similar to the face's, at least `threshold`; the first of equals wins. */
-function bestBySimilarity<T>(face: Face, candidates: readonly T[], embedding: (c: T) => Float32Array | undefined, threshold: number): T | undefined {
-  if (!face.embedding) return undefined;
-  let best: T | undefined, bestSim = threshold;
-  for (const c of candidates) {
-    const e = embedding(c);
-    if (!e) continue;
-    const s = computeSim(e, face.embedding);
-    if (s > bestSim || (s === bestSim && best === undefined)) { best = c; bestSim = s; }
-  }
-  return best;
 }

@@ -9,7 +9,11 @@ const DEG = 180 / Math.PI;
  * pitch 0). Undefined without either.
  */
 export function headAngles(face: Face): readonly [number, number, number] | undefined {
-  if (face.pose) return face.pose;
+  return face.pose ?? keypointAngles(face);
+}
+
+/** headAngles from the five keypoints alone, the pose left aside (for a pose that is not this frame's). */
+export function keypointAngles(face: Face): readonly [number, number, number] | undefined {
   const k = face.kps;
   if (!k) return undefined;
   const dx = k[2]! - k[0]!, dy = k[3]! - k[1]!;

@@ -6,6 +6,7 @@
  * whose IoUs are within a margin of each other. Greedy keeps that rule local and explainable, and its order is fixed
  * (IoU, then track index, then detection index), so the same frames always give the same tracks.
  */
+import { computeSim, type Face } from '../face.js';
 
 /** One possible pairing of a track (index into the caller's tracks) and a detection (index into the frame's). */
 export interface MatchCandidate {
@@ -74,4 +75,17 @@ export function assignGreedy(
 
 function range(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
+}
+
+/** The candidate whose embedding is most similar to the face's, at least `threshold`; the first of equals wins. */
+export function bestBySimilarity<T>(face: Face, candidates: readonly T[], embedding: (c: T) => Float32Array | undefined, threshold: number): T | undefined {
+  if (!face.embedding) return undefined;
+  let best: T | undefined, bestSim = threshold;
+  for (const c of candidates) {
+    const e = embedding(c);
+    if (!e) continue;
+    const s = computeSim(e, face.embedding);
+    if (s > bestSim || (s === bestSim && best === undefined)) { best = c; bestSim = s; }
+  }
+  return best;
 }

@@ -1,4 +1,5 @@
 import { Face } from '../face.js';
+import { copyIdentityFields } from './face-fields.js';
 import { predictBox, toBox, type Box } from './box-geometry.js';
 import { OneEuroFilter, type OneEuroParams } from './one-euro.js';
 import type { TrackIdentity, TrackSource } from './tracked-face.js';
@@ -33,6 +34,8 @@ export class Track {
   recognized: RecognitionMark | undefined;
   /** The face recognition and attributes last ran on: its fields pass to the frames in between. */
   recognizedFace: Face | undefined;
+  /** The frame each landmark head (taskname) last ran on this track. */
+  readonly landmarkFrames = new Map<string, number>();
   /** The detector box in the carrying landmarks' bounds, from the last detector frame (see boxInBounds). */
   carryRelation: Box | undefined;
   private readonly filters = new Map<string, OneEuroFilter>();
@@ -81,6 +84,18 @@ export class Track {
     this.anchor = this.box;
     this.anchorFrame = frame;
     this.motionStart = frame;
+  }
+
+  /** The last face with its box, keypoints and landmarks smoothed (`params` false: unchanged values, a new Face). */
+  smoothedFace(time: number, params: OneEuroParams | false): Face {
+    const raw = this.face;
+    const face = new Face(this.smooth('bbox', raw.bbox, time, params)!, this.smooth('kps', raw.kps, time, params), raw.det_score);
+    copyIdentityFields(raw, face);
+    face.landmark_2d_106 = this.smooth('landmark_2d_106', raw.landmark_2d_106, time, params);
+    face.landmark_3d_68 = this.smooth('landmark_3d_68', raw.landmark_3d_68, time, params);
+    face.pose = raw.pose;
+    for (const [k, v] of raw.extra) if (k.startsWith('landmark_')) face.extra.set(k, this.smooth(k, v, time, params)!);
+    return face;
   }
 
   /** One-euro smoothing of one named coordinate vector of this track (the identity when `params` is false). */

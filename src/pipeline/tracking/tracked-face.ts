@@ -40,6 +40,11 @@ export interface TrackInfo {
   readonly source: TrackSource;
   /** Whether recognition and attributes ran on this face in this frame (else they are the track's last values). */
   readonly recognized: boolean;
+  /**
+   * Per landmark head (taskname), frames since it last ran on this track: 0 when its fields are this frame's, k when
+   * they are kept from k frames ago (FaceTrackerOptions.landmarksEvery 'recognition'). Empty without landmark heads.
+   */
+  readonly landmarkAge?: Readonly<Record<string, number>>;
 }
 
 /** A Face with its track: every Face field (smoothed when the tracker smooths) plus the track's id, age in frames and identity. */
@@ -56,6 +61,8 @@ export class TrackedFace extends Face implements TrackInfo {
   readonly source: TrackSource;
   /** See TrackInfo.recognized. */
   readonly recognized: boolean;
+  /** See TrackInfo.landmarkAge (empty when the track info had none). */
+  readonly landmarkAge: Readonly<Record<string, number>>;
 
   /** A copy of `face`'s fields (arrays shared, not copied) with the track's information. */
   constructor(face: Face, info: TrackInfo) {
@@ -67,6 +74,7 @@ export class TrackedFace extends Face implements TrackInfo {
     this.identity = info.identity;
     this.source = info.source;
     this.recognized = info.recognized;
+    this.landmarkAge = info.landmarkAge ?? {};
   }
 
   /** `{ trackId, trackAge, lostFrames, …the golden fields, identity? }`. */

@@ -6,13 +6,25 @@ import { DEFAULT_ONE_EURO, type OneEuroParams } from './one-euro.js';
 /** What carries a face's box between detector frames. */
 export type CarryMode = 'landmark_2d_106' | 'landmark_3d_68' | 'kps';
 
+/**
+ * When the landmark heads other than the carrier run: 'frame' (every head on every shown face of every frame) or
+ * 'recognition' (only the carrier on every frame; the others with recognition and attributes). See
+ * FaceTrackerOptions.landmarksEvery.
+ */
+export type LandmarkCadence = 'frame' | 'recognition';
+
 /** FaceTracker's options; every one has a default. */
 export interface FaceTrackerOptions {
   /** Re-run recognition and attributes on a tracked face every N frames (default 10; 1 = every frame). */
   readonly recognizeEvery?: number;
   /** …or sooner once its box moved more than this since the last run: centre shift or size change over the box's side (default 0.3). */
   readonly moveThreshold?: number;
-  /** …or once its head turned more than this many degrees in pitch, yaw or roll (default 20; see headAngles). */
+  /**
+   * …or once its head turned more than this many degrees in pitch, yaw or roll (default 20). The angles are
+   * landmark_3d_68's pose when that head runs on every frame (landmarksEvery 'frame', or 'recognition' carried by
+   * landmark_3d_68), else the five keypoints' roll and yaw proxy (see headAngles), which follow the detector:
+   * with landmarksEvery 'recognition' and another carrier, a turn is seen on detector frames only.
+   */
   readonly turnThreshold?: number;
   /** Run the detector every K frames (default 1); in between the boxes are carried (see `carryBy`). */
   readonly detectEvery?: number;
@@ -22,6 +34,21 @@ export interface FaceTrackerOptions {
    * landmark_2d_106 when the heads include it, else landmark_3d_68, else 'kps'.
    */
   readonly carryBy?: CarryMode;
+  /**
+   * Which landmark heads run on a frame where recognition and attributes are not due (default 'frame').
+   * - 'frame': every landmark head on every shown face, every frame: every landmark is this frame's.
+   * - 'recognition': only the carrier (see `carryBy`) runs on every frame, refreshing its own landmark (and
+   *   carrying the box); the other landmark heads run on a face when recognition and attributes do (every
+   *   `recognizeEvery` frames, on a move or turn past the bounds, and on a new track). In between, a
+   *   face keeps the last values of a head that did not run, through the smoothing like every landmark
+   *   (TrackedFace.landmarkAge says how old they are).
+   *   The carrier stays landmark_2d_106 by default: it runs on every face of every frame, and 2d106det
+   *   (≈1.25 M parameters) costs far less than 1k3d68 (≈35.9 M); `carryBy: 'landmark_3d_68'` instead keeps the
+   *   pose (and so the turn bound) current on every frame. With carryBy 'kps' no landmark head runs between
+   *   recognitions.
+   * On a frame where recognition is due, the faces equal those of 'frame' given the same boxes.
+   */
+  readonly landmarksEvery?: LandmarkCadence;
   /** One-euro smoothing of the boxes, keypoints and landmarks the tracker returns, or false (default DEFAULT_ONE_EURO). Matching always uses the raw boxes. */
   readonly smoothing?: OneEuroParams | false;
   /** Names tracks, and re-identifies a track that ended, through this index (its `search`). */
@@ -81,6 +108,9 @@ export function resolveTrackerOptions(options: FaceTrackerOptions): ResolvedTrac
       }
     }
   }
+  if (options.landmarksEvery !== undefined && !['frame', 'recognition'].includes(options.landmarksEvery)) {
+    throw new PipelineOptionError('landmarksEvery', `'${String(options.landmarksEvery)}' is not 'frame' or 'recognition'`);
+  }
   if (options.carryBy !== undefined && !['landmark_2d_106', 'landmark_3d_68', 'kps'].includes(options.carryBy)) {
     throw new PipelineOptionError('carryBy', `'${String(options.carryBy)}' is not landmark_2d_106, landmark_3d_68 or kps`);
   }
@@ -90,6 +120,7 @@ export function resolveTrackerOptions(options: FaceTrackerOptions): ResolvedTrac
     turnThreshold: num('turnThreshold', options.turnThreshold, 20, 0),
     detectEvery: int('detectEvery', options.detectEvery, 1, 1),
     carryBy: options.carryBy,
+    landmarksEvery: options.landmarksEvery ?? 'frame',
     smoothing,
     index: options.index,
     identifyThreshold: num('identifyThreshold', options.identifyThreshold, 0.4, -1, 1),

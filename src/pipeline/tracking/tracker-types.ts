@@ -13,7 +13,7 @@ export interface TrackerDetector {
 export interface TrackerModels {
   /** Finds the faces on detector frames. */
   readonly detector: TrackerDetector;
-  /** Landmark heads (run on every shown face, each frame) and recognition/attribute heads (run when due). */
+  /** Landmark heads (on every shown face each frame, or see FaceTrackerOptions.landmarksEvery) and recognition/attribute heads (run when due). */
   readonly heads?: readonly FaceModel[];
 }
 
@@ -38,6 +38,8 @@ export interface TrackerStats {
   readonly recognitions: number;
   /** Faces that a landmark head ran on (one per face per head). */
   readonly landmarkRuns: number;
+  /** landmarkRuns by head (taskname): the faces each landmark head ran on, carrying included. */
+  readonly landmarkHeadRuns: Readonly<Record<string, number>>;
   /** Tracks started with a new id. */
   readonly tracksStarted: number;
   /** Tracks that ended (lost for more than maxLost frames). */

@@ -42,7 +42,7 @@ export function facesToWire(faces: readonly Face[], options: { readonly copy?: b
 }
 
 function trackInfo(f: TrackedFace): TrackInfo {
-  return { trackId: f.trackId, trackAge: f.trackAge, lostFrames: f.lostFrames, identity: f.identity, source: f.source, recognized: f.recognized };
+  return { trackId: f.trackId, trackAge: f.trackAge, lostFrames: f.lostFrames, identity: f.identity, source: f.source, recognized: f.recognized, landmarkAge: f.landmarkAge };
 }
 
 /** Face objects again (methods such as `normed_embedding` and `toJSON` included); TrackedFaces for tracked ones. */

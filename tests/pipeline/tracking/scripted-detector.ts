@@ -8,23 +8,32 @@ import { createBgrImage } from '../../../src/pipeline/index.js';
 
 export type Box = readonly [number, number, number, number];
 
-/** Five keypoints at fixed places of the box (eyes, nose, mouth corners), as a frontal face has them. */
-export function keypointsOf(box: Box): Float32Array {
+/**
+ * Five keypoints at fixed places of the box (eyes, nose, mouth corners), as a frontal face has them, rolled by
+ * `roll` degrees about the box centre (a head tilted in the image plane).
+ */
+export function keypointsOf(box: Box, roll = 0): Float32Array {
   const [x1, y1, x2, y2] = box;
-  const w = x2 - x1, h = y2 - y1;
+  const w = x2 - x1, h = y2 - y1, cx = (x1 + x2) / 2, cy = (y1 + y2) / 2;
+  const c = Math.cos((roll * Math.PI) / 180), s = Math.sin((roll * Math.PI) / 180);
   const at = [[0.3, 0.4], [0.7, 0.4], [0.5, 0.6], [0.35, 0.8], [0.65, 0.8]];
-  return Float32Array.from(at.flatMap(([u, v]) => [x1 + u! * w, y1 + v! * h]));
+  return Float32Array.from(at.flatMap(([u, v]) => {
+    const dx = x1 + u! * w - cx, dy = y1 + v! * h - cy;
+    return [cx + c * dx - s * dy, cy + s * dx + c * dy];
+  }));
 }
 
 export class ScriptedDetector implements TrackerDetector {
   /** How often `detect` was called. */
   calls = 0;
   private readonly script = new Map<BgrImage, readonly Box[]>();
+  private readonly rolls = new Map<BgrImage, number>();
 
-  /** A new frame (a tiny distinct image) whose detections are `boxes`. */
-  frame(boxes: readonly Box[]): BgrImage {
+  /** A new frame (a tiny distinct image) whose detections are `boxes`, their keypoints rolled by `roll` degrees. */
+  frame(boxes: readonly Box[], roll = 0): BgrImage {
     const image = createBgrImage(8, 8);
     this.script.set(image, boxes);
+    this.rolls.set(image, roll);
     return image;
   }
 
@@ -38,7 +47,7 @@ export class ScriptedDetector implements TrackerDetector {
     const boxes = this.boxesOf(image);
     return {
       bboxes: boxes.map((b) => Float32Array.from([...b, 0.9])),
-      kpss: boxes.map(keypointsOf),
+      kpss: boxes.map((b) => keypointsOf(b, this.rolls.get(image))),
     };
   }
 }
@@ -76,6 +85,47 @@ export class ScriptedLandmarks implements FaceModel {
         const p = i >> 1, u = 0.1 + 0.8 * ((p % 11) / 10), v = 0.1 + 0.8 * (Math.floor(p / 11) / 9);
         return i % 2 === 0 ? x1 + u * (x2 - x1) : y1 + v * (y2 - y1);
       });
+    }
+  }
+}
+
+/**
+ * A scripted 68-point 3-D landmark head (a test input): 68 points on a grid over the true box, z 0, and a frontal
+ * pose, as a perfect landmark_3d_68 model would give for a face looking at the camera.
+ */
+export class ScriptedLandmarks3d implements FaceModel {
+  readonly taskname = 'landmark_3d_68';
+  readonly inputSize = 192;
+  readonly inputMean = 0;
+  readonly inputStd = 1;
+  constructor(private readonly detector: ScriptedDetector) {}
+
+  async annotate(image: BgrImage, faces: readonly Face[]): Promise<void> {
+    const truth = this.detector.boxesOf(image);
+    for (const face of faces) {
+      const box = truth.reduce<Box | undefined>((best, b) => (overlap(face.bbox, b) > (best ? overlap(face.bbox, best) : 0) ? b : best), undefined);
+      if (!box) continue;
+      const [x1, y1, x2, y2] = box;
+      face.landmark_3d_68 = Float32Array.from({ length: 204 }, (_, i) => {
+        const p = Math.floor(i / 3), c = i % 3;
+        return c === 2 ? 0 : c === 0 ? x1 + (0.1 + 0.8 * ((p % 8) / 7)) * (x2 - x1) : y1 + (0.1 + 0.8 * (Math.floor(p / 8) / 8)) * (y2 - y1);
+      });
+      face.pose = [0, 0, 0];
+    }
+  }
+}
+
+/** A scripted attribute head (a test input): every face it sees is given gender 1 and age 30, as genderage would set them. */
+export class ScriptedAttributes implements FaceModel {
+  readonly taskname = 'genderage';
+  readonly inputSize = 96;
+  readonly inputMean = 0;
+  readonly inputStd = 1;
+
+  async annotate(_image: BgrImage, faces: readonly Face[]): Promise<void> {
+    for (const face of faces) {
+      face.gender = 1;
+      face.age = 30;
     }
   }
 }

@@ -1,7 +1,9 @@
 /**
  * The tracker with the test bed's real SCRFD-2.5G and mobilefacenet on frames composed from t1.jpg's faces: a face
  * that leaves and comes back is re-identified through a FaceIndex on the real embeddings, and recognition re-runs
- * only on its schedule. Kept to ten small frames (320×240, detection at 160) so it takes seconds.
+ * only on its schedule; with all of pack A, landmarksEvery 'recognition' gives the every-frame faces on recognition
+ * frames; and the tracker's NMS is the detector's prepared nms_thresh. Kept to ten small frames (320×240,
+ * detection at 160) and one photo so it takes seconds.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -62,5 +64,55 @@ describe('FaceTracker with the real detector and recognizer', () => {
     // Between runs the embedding is the last one computed, carried unchanged.
     assert.equal(byName(5, 'q')!.embedding, byName(4, 'q')!.embedding);
     assert.equal(tracker.stats.detectorRuns, 10);
+  });
+
+  it("with all of pack A, landmarksEvery 'recognition' gives the every-frame faces on recognition frames", async () => {
+    const pack = await FaceAnalysis.create({ models: files('scrfd_2.5g_bnkps', 'mobilefacenet', 'tiny_2d106', 'tiny_3d68', 'tiny_genderage'), backend: 'cpu' });
+    try {
+      pack.prepare({ detSize: [160, 160] });
+      // The turn bound is off (turnBetween is at most 180): 'frame' turns by the 3-D pose of every frame and
+      // 'recognition' by the keypoints, so with it on the two schedules may differ and the frames with them.
+      const options = { recognizeEvery: 4, detectEvery: 2, turnThreshold: 180, smoothing: false } as const;
+      const every = new FaceTracker(pack, options);
+      const cadenced = new FaceTracker(pack, { ...options, landmarksEvery: 'recognition' });
+      let compared = 0;
+      for (const [k, frame] of frames.entries()) {
+        const a = await every.track(frame), b = await cadenced.track(frame);
+        assert.deepEqual(b.map((f) => f.trackId), a.map((f) => f.trackId), `frame ${k}`);
+        a.forEach((fa, i) => {
+          const fb = b[i]!;
+          // The carrier (landmark_2d_106) runs on every frame in both: the same boxes and 2-D landmarks, exactly.
+          assert.deepEqual(Array.from(fb.bbox), Array.from(fa.bbox), `frame ${k} track ${fa.trackId} bbox`);
+          assert.deepEqual(Array.from(fb.landmark_2d_106!), Array.from(fa.landmark_2d_106!), `frame ${k} track ${fa.trackId} landmark_2d_106`);
+          assert.equal(fb.recognized, fa.recognized, `frame ${k} track ${fa.trackId} recognized`);
+          assert.equal(fb.landmarkAge.landmark_3d_68 === 0, fb.recognized, `frame ${k} track ${fa.trackId}: landmark_3d_68 runs with recognition`);
+          if (fa.recognized) { assert.equal(JSON.stringify(fb), JSON.stringify(fa), `frame ${k} track ${fa.trackId}`); compared++; }
+        });
+      }
+      assert.ok(compared >= 4, `${compared} recognition frames compared`);
+      assert.ok(cadenced.stats.landmarkHeadRuns.landmark_3d_68! < every.stats.landmarkHeadRuns.landmark_3d_68!);
+      assert.equal(cadenced.stats.landmarkHeadRuns.landmark_2d_106, every.stats.landmarkHeadRuns.landmark_2d_106);
+    } finally {
+      await pack.release();
+    }
+  });
+
+  it("runs NMS at the detector's prepared nms_thresh, as FaceAnalysis.get does", async () => {
+    const detectOnly = await FaceAnalysis.create({ models: files('scrfd_2.5g_bnkps'), backend: 'cpu' });
+    try {
+      // A low score threshold leaves many overlapping candidates, so the NMS threshold decides the count.
+      detectOnly.prepare({ detSize: [320, 320], detThresh: 0.02 });
+      const t1 = sharedPath('images', 't1.jpg');
+      const countAt = async (nmsThresh: number): Promise<number> => {
+        detectOnly.detector.prepare({ nmsThresh });
+        const tracked = await new FaceTracker(detectOnly, { smoothing: false }).track(t1);
+        assert.equal(tracked.length, (await detectOnly.get(t1)).length, `nms_thresh ${nmsThresh}`);
+        return tracked.length;
+      };
+      const standard = await countAt(0.4), loose = await countAt(0.9);
+      assert.ok(loose > standard, `nms_thresh 0.9 kept ${loose} tracks, 0.4 kept ${standard}`);
+    } finally {
+      await detectOnly.release();
+    }
   });
 });
