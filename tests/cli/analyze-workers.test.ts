@@ -125,4 +125,10 @@ describe('insightgpu analyze --workers (cpu, det 160)', () => {
     assert.ok(written.length <= 2 && written.every((n, k) => n === names[k]), written.join(', '));
     assert.equal(readNdjson(file).length, written.length + 1);
   });
+
+  it('a worker that runs out of memory is a WorkerError saying so, not a hang', { timeout: 60_000 }, async () => {
+    // A 4 MB heap is far below what parsing the pack needs: V8 really stops the thread (ERR_WORKER_OUT_OF_MEMORY).
+    await assert.rejects(FaceAnalysisPool.create({ size: 2, models, resourceLimits: { maxOldGenerationSizeMb: 4, maxYoungGenerationSizeMb: 1 } }),
+      (error: unknown) => error instanceof WorkerError && /memory limit/.test(error.message));
+  });
 });
