@@ -99,6 +99,8 @@ export interface CollectionBenchReport {
     readonly models: 'paths' | 'bytes';
     readonly ips: number;
     readonly ratio: number;
+    /** Each round's own ratio (its W-worker run against its one-at-a-time run): drift in the load shows as spread. */
+    readonly round_ratios: readonly number[];
     /** Resident set size (all threads) before the pool starts (one FaceAnalysis loaded) and with the pool started. */
     readonly rss_before_mb: number;
     readonly rss_with_pool_mb: number;
@@ -261,7 +263,8 @@ async function measure(options: MeasureOptions): Promise<CollectionBenchReport> 
       cores: availableParallelism(), load_average: round(loadAverage),
       workers: pool ? {
         workers: options.workers, models: options.poolModels, ips: round(entries.length / mid(seconds[2]!)),
-        ratio: round(entries.length / mid(seconds[2]!) / one), rss_before_mb: Math.round(rssBefore), rss_with_pool_mb: Math.round(rssWithPool),
+        ratio: round(entries.length / mid(seconds[2]!) / one), round_ratios: seconds[2]!.map((t, r) => round(seconds[0]![r]! / t)),
+        rss_before_mb: Math.round(rssBefore), rss_with_pool_mb: Math.round(rssWithPool),
       } : undefined,
     };
   } finally {
@@ -287,6 +290,7 @@ function printReport(r: CollectionBenchReport): void {
     const w = r.workers;
     console.log(`  ${w.workers} workers (worker threads, decode in each)`.padEnd(43) + `${w.ips.toFixed(2).padStart(8)} images/s   ${w.ratio.toFixed(2)}× one at a time `
       + `— what a CPU user gets from the cores, not overlap (box: ${r.cores} cores, load ${r.load_average.toFixed(2)} at start)`);
+    console.log(`  ${w.workers} workers against one at a time, round by round: ${w.round_ratios.map((x) => `${x.toFixed(2)}×`).join(', ')}`);
     console.log(`  RSS: ${w.rss_before_mb} MB with one FaceAnalysis → ${w.rss_with_pool_mb} MB with the pool started (models: ${w.models === 'paths' ? 'read by each worker' : 'read here, copied to each worker'})`);
   }
   console.log(`  NDJSON lines identical across settings: ${r.identical_lines ? 'yes' : 'NO'}`);
