@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { FaceAnalysis, PipelineOptionError, type MaxNumMetric, type Size } from '../src/pipeline/index.js';
+import { PipelineOptionError, type MaxNumMetric, type Size } from '../src/pipeline/index.js';
 import type { BackendName } from '../src/index.js';
 import { parseDetSizes } from '../src/pipeline/detect-size.js';
 import { lastValue, parseArgs, parseNumberOption, type ParsedArgs } from './args.js';
@@ -8,14 +9,14 @@ import { checkDistinctNames, collectImages, decodableSuffixes } from './batch/co
 import { NdjsonResultsFile } from './batch/ndjson-file.js';
 import { createBatchProgress, type BatchProgress } from './batch/progress.js';
 import { isErrorRecord, type ErrorRecord, type RunHeader } from './batch/records.js';
-import { runBatch } from './batch/run-batch.js';
+import { openAnalyzer } from './batch/analyzer.js';
 import { writePng } from './encode-png.js';
 import type { ImageRecord, ResultsFile } from './results-format.js';
 
 export const ANALYZE_USAGE = `insightgpu analyze [--models DIR|PACK (default buffalo_l)] [--det-size 640|WxH[,WxH…] (default 640)]
                    [--det-thresh 0.5] [--max-num 0] [--metric default|max] [--backend auto|webgpu|cpu]
                    [--json OUT.json | --ndjson OUT.ndjson [--resume]]
-                   [--batch 1] [--concurrency 1] [--draw OUTDIR] [--quiet] PATH…`;
+                   [--batch 1] [--concurrency 1 | --workers 1|N|auto] [--draw OUTDIR] [--quiet] PATH…`;
 
 /** What `analyze --help` prints below the usage line. */
 export const ANALYZE_HELP = `  PATH is an image file, or a folder walked recursively for the image types the decoder reads (sorted).
@@ -26,6 +27,8 @@ export const ANALYZE_HELP = `  PATH is an image file, or a folder walked recursi
   --json writes the results once, at the end; failed images are listed under "errors". Without --json or
     --ndjson the same JSON goes to stdout (messages stay on stderr).
   --batch N detects N images, then runs the heads of all their faces; --concurrency N keeps N decodes in flight.
+  --workers N runs N FaceAnalysis instances on worker threads, CPU backend (auto: one per core but one); each
+    decodes and analyses its own images, and the lines are written in input order, the same bytes as --workers 1.
   Exit codes: 0 every image analysed; 3 some images failed (their error lines are written, a summary goes to
   stderr; with --resume, failures already in OUT count too); 1 a usage, model or results-file error.`;
 
@@ -48,6 +51,8 @@ export interface AnalyzeOptions {
   readonly resume?: boolean;
   readonly batch?: number;
   readonly concurrency?: number;
+  /** FaceAnalysis instances on worker threads, CPU backend (default 1: one in this thread, on `backend`). */
+  readonly workers?: number;
   /** Folder for annotated PNGs. */
   readonly drawDir?: string;
   /** Starts a progress display once the images are known (total, and how many a resumed file already holds). */
@@ -73,17 +78,20 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummar
     checkDistinctNames(entries);
     NdjsonResultsFile.checkNew(options.ndjson, options.resume ?? false);
   }
-  const app = await FaceAnalysis.create({ models: options.models, backend: options.backend, log: options.log });
+  const analyzer = await openAnalyzer({
+    models: options.models, backend: options.backend, detThresh: options.detThresh, detSizes: options.detSizes,
+    maxNum: options.maxNum, metric: options.metric, batch: options.batch ?? 1, concurrency: options.concurrency ?? 1,
+    workers: options.workers ?? 1, draw: options.drawDir ? { landmarks106: true } : undefined, log: options.log,
+  });
   let ndjson: NdjsonResultsFile | undefined;
   let progress: BatchProgress | undefined;
   try {
-    app.prepare({ detThresh: options.detThresh, detSize: options.detSizes });
-    const sizes = app.detSize;
+    const sizes = analyzer.detSize;
     const header: RunHeader = {
       det_size: sizes.length === 1 ? [...sizes[0]!] : sizes.map((s) => [...s]),
       det_thresh: options.detThresh,
       max_num: options.maxNum,
-      models: Object.fromEntries([...app.models.values()].map((m) => [m.taskname, m.file])),
+      models: { ...analyzer.models },
     };
     const total = entries.length;
     const failedBefore: ErrorRecord[] = [];
@@ -98,19 +106,15 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummar
     if (options.drawDir) await mkdir(options.drawDir, { recursive: true });
     progress = await options.progress?.(total, total - entries.length);
     const results: ImageRecord[] = [];
-    const summary = await runBatch({
-      app, entries, batch: options.batch ?? 1, concurrency: options.concurrency ?? 1, maxNum: options.maxNum, metric: options.metric,
-      onLine: async (line, done) => {
-        ndjson?.append(line);
-        if (!isErrorRecord(line)) results.push(line);
-        if (done && options.drawDir) {
-          const drawn = await app.drawOn(done.image, done.faces, { landmarks106: true });
-          const file = path.join(options.drawDir, line.image.replace(/\.[^./]*$/, '') + '.png');
-          await mkdir(path.dirname(file), { recursive: true });
-          await writePng(drawn, file);
-        }
-        progress?.update(line.image, done?.faces.length ?? 0);
-      },
+    const summary = await analyzer.run(entries, async (line, done) => {
+      ndjson?.append(line);
+      if (!isErrorRecord(line)) results.push(line);
+      if (done?.annotated && options.drawDir) {
+        const file = path.join(options.drawDir, line.image.replace(/\.[^./]*$/, '') + '.png');
+        await mkdir(path.dirname(file), { recursive: true });
+        await writePng(done.annotated, file);
+      }
+      progress?.update(line.image, done?.faces.length ?? 0);
     });
     if (options.json || options.stdout) {
       const file: ResultsFile & { errors?: ErrorRecord[] } = { ...header, results };
@@ -126,13 +130,13 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummar
   } finally {
     progress?.stop();
     ndjson?.close();
-    await app.release();
+    await analyzer.release();
   }
 }
 
 /** `insightgpu analyze …`: returns the exit code (0 all good, 3 some images failed). */
 export async function analyzeCommand(argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv, ['models', 'det-size', 'det-thresh', 'max-num', 'metric', 'backend', 'json', 'ndjson', 'draw', 'batch', 'concurrency'], ['quiet', 'resume']);
+  const args = parseArgs(argv, ['models', 'det-size', 'det-thresh', 'max-num', 'metric', 'backend', 'json', 'ndjson', 'draw', 'batch', 'concurrency', 'workers'], ['quiet', 'resume']);
   // As InsightFace's FaceAnalysis(): the installed buffalo_l unless told otherwise.
   const models = lastValue(args, 'models') ?? 'buffalo_l';
   const json = lastValue(args, 'json');
@@ -146,6 +150,7 @@ export async function analyzeCommand(argv: readonly string[]): Promise<number> {
   if (!['auto', 'webgpu', 'cpu'].includes(backend)) throw new PipelineOptionError('--backend', `'${backend}' is not auto, webgpu or cpu`);
   const metric = (lastValue(args, 'metric') ?? 'default') as MaxNumMetric;
   if (metric !== 'default' && metric !== 'max') throw new PipelineOptionError('--metric', `'${metric}' is not default or max`);
+  const workers = workersOption(args, backend);
   const quiet = args.flags.has('quiet');
   let bar: BatchProgress | undefined;
   const summary = await runAnalyze({
@@ -162,6 +167,7 @@ export async function analyzeCommand(argv: readonly string[]): Promise<number> {
     resume,
     batch: countOption(args, 'batch', 1, 1),
     concurrency: countOption(args, 'concurrency', 1, 0),
+    workers,
     drawDir: lastValue(args, 'draw'),
     progress: async (total, alreadyDone) => {
       if (quiet || total < 2 || !process.stderr.isTTY) return undefined;
@@ -186,6 +192,22 @@ function failureSummary(failed: readonly ErrorRecord[], images: number): string 
   const lines = failed.slice(0, shown).map((f) => `  ${f.image}: ${f.error.type}: ${f.error.message}\n`);
   const more = failed.length > shown ? `  … and ${failed.length - shown} more (their lines have an "error" field)\n` : '';
   return `${failed.length} of ${images} image(s) failed:\n${lines.join('')}${more}`;
+}
+
+/**
+ * `--workers N|auto` (auto: one per core but one, at least 1). More than one runs the CPU backend in each worker,
+ * so `--backend webgpu` is refused: one GPUDevice batching the heads (--batch) serves a GPU better than N devices
+ * contending for one adapter. --batch and --concurrency belong to the one-worker path (each worker decodes its own
+ * images and runs them one at a time).
+ */
+function workersOption(args: ParsedArgs, backend: BackendName): number {
+  const value = lastValue(args, 'workers');
+  const workers = value === 'auto' ? Math.max(1, availableParallelism() - 1) : countOption(args, 'workers', 1, 1);
+  if (workers > 1 && backend === 'webgpu') throw new PipelineOptionError('--workers', `${workers} workers run the CPU backend; drop --backend webgpu or use --workers 1`);
+  for (const name of ['batch', 'concurrency']) {
+    if (workers > 1 && lastValue(args, name) !== undefined) throw new PipelineOptionError(`--${name}`, `is for --workers 1 (with ${workers} workers each one decodes and analyses its own images)`);
+  }
+  return workers;
 }
 
 /** An integer option of at least `min`. */

@@ -12,6 +12,8 @@ import { parseManifest, resolvePack } from '../models/fetch/resolve-pack.js';
 import { registerPackDownloader } from './pipeline/pack-download.js';
 
 export * from './index.js';
+// Node-only: worker threads (the browser entry has FaceAnalysisWorker instead).
+export * from './pipeline/pool/index.js';
 
 registerPackDownloader(async (pack, options) => {
   const spec = options.manifest === undefined ? pack : resolvePack(pack, parseManifest(await readManifest(options.manifest), options.manifest).packs);

@@ -2,9 +2,11 @@
  * Photo-collection benchmark: `insightgpu analyze --ndjson` over a folder, one image at a time (no decode ahead,
  * `--batch 1 --concurrency 0`) against `--batch B --concurrency C` (default 8 and 2), measured in the same run on
  * one loaded FaceAnalysis, in alternating rounds (A B B A …) so a drift in the machine's load hits both alike.
+ * On the CPU backend a third setting, `--workers W` (default: one per core), runs the same folder on a
+ * FaceAnalysisPool of W worker threads: what a CPU user gets from the cores, as opposed to overlap alone.
  *
  *   npm run bench -- --collection [DIR] [--count 200] [--backend cpu|webgpu] [--det-size 640] [--batch 8]
- *                    [--concurrency 2] [--rounds 2] [--models DIR] [--json FILE]
+ *                    [--concurrency 2] [--workers W] [--pool-models paths|bytes] [--rounds 2] [--models DIR] [--json FILE]
  *
  * Without DIR, `--count` photos are generated from t1.jpg by sharp (mirrors, crops, scales, JPEG qualities) in a
  * temporary folder. Both settings must write byte-identical NDJSON; the benchmark says so and fails otherwise.
@@ -14,16 +16,19 @@
  * A benchmark, not a test: it prints images/s and their ratio and never asserts on time.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { FaceAnalysis } from '../../src/pipeline/face-analysis.js';
+import { FaceAnalysisPool } from '../../src/pipeline/pool/index.js';
 import { loadImage } from '../../src/pipeline/image-source.js';
 import { acquireDevice, type GpuDevice } from '../../src/backends/webgpu/device.js';
 import { collectImages, decodableSuffixes } from '../../cli/batch/collect-images.js';
 import { NdjsonResultsFile } from '../../cli/batch/ndjson-file.js';
-import { runBatch } from '../../cli/batch/run-batch.js';
+import { runBatch, type BatchRunSummary, type LineSink } from '../../cli/batch/run-batch.js';
+import { runPool } from '../../cli/batch/run-pool.js';
+import type { ImageEntry } from '../../cli/batch/collect-images.js';
 import { backendFlag, BenchUsageError, integerFlag, parseFlags, reportUsageError } from './bench-args.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -52,13 +57,16 @@ function parseDetSize(value: string): [number, number] {
 }
 
 export const COLLECTION_USAGE = `usage: npm run bench -- --collection [DIR] [--count 200] [--backend cpu|webgpu] [--det-size 640|WxH]
-                        [--batch 8] [--concurrency 2] [--rounds 2] [--models DIR] [--json FILE]
+                        [--batch 8] [--concurrency 2] [--workers W] [--pool-models paths|bytes] [--rounds 2]
+                        [--models DIR] [--json FILE]
 
   DIR               a folder of photos (walked as analyze walks it); default: --count variants of t1.jpg made here
   --count N         photos to generate when DIR is omitted (default 200)
   --backend         cpu (default) or webgpu
   --det-size        detector input (default 640)
   --batch, --concurrency   the overlapped setting measured against one at a time (default 8 and 2)
+  --workers W       the worker-thread setting's pool size (cpu only; default one per core, 0 = leave the row out)
+  --pool-models     paths: each worker reads the model files (default); bytes: read once here, copied to each
   --rounds N        timed rounds of each setting, alternating (default 2)
   --models DIR      pack A's folder (default ../shared/models)
   --json FILE       also write the report as JSON`;
@@ -82,6 +90,21 @@ export interface CollectionBenchReport {
   /** T / max(D, T − D): the ratio overlapping the decode with the analysis can reach at most. */
   readonly overlap_bound: number;
   readonly identical_lines: boolean;
+  /** The box: its cores (os.availableParallelism) and 1-minute load average when the run started. */
+  readonly cores: number;
+  readonly load_average: number;
+  /** The `--workers W` setting (CPU only): images/s (median round), ratio to one at a time, and the process's RSS. */
+  readonly workers?: {
+    readonly workers: number;
+    readonly models: 'paths' | 'bytes';
+    readonly ips: number;
+    readonly ratio: number;
+    /** Each round's own ratio (its W-worker run against its one-at-a-time run): drift in the load shows as spread. */
+    readonly round_ratios: readonly number[];
+    /** Resident set size (all threads) before the pool starts (one FaceAnalysis loaded) and with the pool started. */
+    readonly rss_before_mb: number;
+    readonly rss_with_pool_mb: number;
+  };
 }
 
 /** Generates `count` photos from t1.jpg: mirrored or not, cropped and scaled differently, at varied JPEG quality. */
@@ -118,6 +141,8 @@ export async function benchCollection(argv: readonly string[]): Promise<number> 
       'det-size': { type: 'string', default: '640' },
       batch: { type: 'string', default: '8' },
       concurrency: { type: 'string', default: '2' },
+      workers: { type: 'string', default: String(availableParallelism()) },
+      'pool-models': { type: 'string', default: 'paths' },
       rounds: { type: 'string', default: '2' },
       models: { type: 'string' },
       json: { type: 'string' },
@@ -129,11 +154,14 @@ export async function benchCollection(argv: readonly string[]): Promise<number> 
     const batch = integerFlag('batch', values.batch, 1);
     const concurrency = integerFlag('concurrency', values.concurrency, 0);
     const rounds = integerFlag('rounds', values.rounds, 1);
+    const workers = backend === 'cpu' ? integerFlag('workers', values.workers, 0) : 0;
+    const poolModels = values['pool-models'];
+    if (poolModels !== 'paths' && poolModels !== 'bytes') throw new BenchUsageError(`--pool-models must be paths or bytes, not '${poolModels}'`);
     const count = integerFlag('count', values.count, 1);
     const modelsDir = values.models ?? sharedPath('models');
     const generated = dirArg === undefined ? await generateCollection(count, join(sharedPath('images'), 't1.jpg')) : undefined;
     try {
-      const report = await measure({ dir: dirArg ?? generated!, backend, detSize, batch, concurrency, rounds, modelsDir });
+      const report = await measure({ dir: dirArg ?? generated!, backend, detSize, batch, concurrency, workers, poolModels, rounds, modelsDir });
       printReport(report);
       if (values.json) {
         writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
@@ -154,8 +182,23 @@ interface MeasureOptions {
   readonly detSize: readonly [number, number];
   readonly batch: number;
   readonly concurrency: number;
+  /** 0: no worker-thread row. */
+  readonly workers: number;
+  readonly poolModels: 'paths' | 'bytes';
   readonly rounds: number;
   readonly modelsDir: string;
+}
+
+const MB = 2 ** 20;
+
+/** The worker pool of the third setting, started before the timed rounds (as the one FaceAnalysis is loaded before). */
+async function startPool(options: MeasureOptions, entries: readonly ImageEntry[]): Promise<FaceAnalysisPool> {
+  const files = packAFiles(options.modelsDir);
+  const models = options.poolModels === 'paths' ? files : { files: Object.fromEntries(files.map((f) => [f, new Uint8Array(readFileSync(f))])) };
+  const pool = await FaceAnalysisPool.create({ size: options.workers, models, prepare: { detSize: [options.detSize[0], options.detSize[1]] } });
+  // Warm-up: each worker's first images size its buffers.
+  await Promise.all(entries.slice(0, 2 * options.workers).map((e) => pool.analyse(e.file)));
+  return pool;
 }
 
 async function measure(options: MeasureOptions): Promise<CollectionBenchReport> {
@@ -167,6 +210,8 @@ async function measure(options: MeasureOptions): Promise<CollectionBenchReport> 
     models: packAFiles(options.modelsDir), backend: options.backend, sessionOptions: gpu ? { webgpu: { device: gpu.device } } : undefined,
   });
   const out = mkdtempSync(join(tmpdir(), 'insightgpu-bench-ndjson-'));
+  const loadAverage = loadavg()[0]!;
+  let pool: FaceAnalysisPool | undefined;
   try {
     app.prepare({ detSize: [options.detSize[0], options.detSize[1]] });
     // Warm-up: the first calls compile (WebGPU) and size the buffers.
@@ -178,23 +223,30 @@ async function measure(options: MeasureOptions): Promise<CollectionBenchReport> 
       await loadImage(entry.file);
       decodeMs.push(performance.now() - started);
     }
-    const settings = [{ batch: 1, concurrency: 0 }, { batch: options.batch, concurrency: options.concurrency }] as const;
-    const seconds: number[][] = [[], []];
+    const rssBefore = process.memoryUsage().rss / MB;
+    if (options.workers > 0) pool = await startPool(options, entries);
+    const rssWithPool = process.memoryUsage().rss / MB;
+    const inProcess = [{ batch: 1, concurrency: 0 }, { batch: options.batch, concurrency: options.concurrency }] as const;
+    const names = [...inProcess.map((c) => `batch ${c.batch} concurrency ${c.concurrency}`), `${options.workers} workers`];
+    const run = (s: number, onLine: LineSink): Promise<BatchRunSummary> => s < 2
+      ? runBatch({ app, entries, ...inProcess[s]!, maxNum: 0, metric: 'default', onLine })
+      : runPool({ pool: pool!, entries, maxNum: 0, metric: 'default', onLine });
+    const order = pool ? [0, 1, 2] : [0, 1];
+    const seconds: number[][] = [[], [], []];
     const files: string[] = [];
     let faces = 0;
     for (let r = 0; r < options.rounds; r++) {
-      for (const s of r % 2 === 0 ? [0, 1] : [1, 0]) {
+      for (const s of r % 2 === 0 ? order : [...order].reverse()) {
         const file = join(out, `r${r}-s${s}.ndjson`);
         const { out: writer } = NdjsonResultsFile.open(file, { det_size: [...options.detSize], det_thresh: 0.5, max_num: 0, models: {} }, false);
         const started = performance.now();
         try {
-          const summary = await runBatch({ app, entries, ...settings[s]!, maxNum: 0, metric: 'default', onLine: (line) => writer.append(line) });
-          faces = summary.faces;
+          faces = (await run(s, (line) => writer.append(line))).faces;
         } finally {
           writer.close();
         }
         seconds[s]!.push((performance.now() - started) / 1000);
-        process.stderr.write(`round ${r + 1}/${options.rounds} batch ${settings[s]!.batch} concurrency ${settings[s]!.concurrency}: ${(entries.length / seconds[s]!.at(-1)!).toFixed(2)} images/s\n`);
+        process.stderr.write(`round ${r + 1}/${options.rounds} ${names[s]}: ${(entries.length / seconds[s]!.at(-1)!).toFixed(2)} images/s\n`);
         files.push(file);
       }
     }
@@ -208,8 +260,15 @@ async function measure(options: MeasureOptions): Promise<CollectionBenchReport> 
       rounds: options.rounds, one_at_a_time_ips: round(one), overlapped_ips: round(overlapped),
       overlapped: { batch: options.batch, concurrency: options.concurrency }, ratio: round(overlapped / one), identical_lines: identical,
       decode_ms: round(decode), one_at_a_time_ms: round(perImage), overlap_bound: round(perImage / Math.max(decode, perImage - decode)),
+      cores: availableParallelism(), load_average: round(loadAverage),
+      workers: pool ? {
+        workers: options.workers, models: options.poolModels, ips: round(entries.length / mid(seconds[2]!)),
+        ratio: round(entries.length / mid(seconds[2]!) / one), round_ratios: seconds[2]!.map((t, r) => round(seconds[0]![r]! / t)),
+        rss_before_mb: Math.round(rssBefore), rss_with_pool_mb: Math.round(rssWithPool),
+      } : undefined,
     };
   } finally {
+    await pool?.release();
     rmSync(out, { recursive: true, force: true });
     await app.release();
     gpu?.release();
@@ -227,5 +286,12 @@ function printReport(r: CollectionBenchReport): void {
   console.log(`  ratio                                    ${r.ratio.toFixed(2).padStart(8)}×   (goal ≥ 1.3× on CPU, ≥ 2× on a GPU)`);
   console.log(`  overlap bound: decode ${r.decode_ms.toFixed(1)} ms of ${r.one_at_a_time_ms.toFixed(1)} ms per image → at most `
     + `${r.one_at_a_time_ms.toFixed(1)} / max(${r.decode_ms.toFixed(1)}, ${(r.one_at_a_time_ms - r.decode_ms).toFixed(1)}) = ${r.overlap_bound.toFixed(3)}× from overlap`);
+  if (r.workers) {
+    const w = r.workers;
+    console.log(`  ${w.workers} workers (worker threads, decode in each)`.padEnd(43) + `${w.ips.toFixed(2).padStart(8)} images/s   ${w.ratio.toFixed(2)}× one at a time `
+      + `— what a CPU user gets from the cores, not overlap (box: ${r.cores} cores, load ${r.load_average.toFixed(2)} at start)`);
+    console.log(`  ${w.workers} workers against one at a time, round by round: ${w.round_ratios.map((x) => `${x.toFixed(2)}×`).join(', ')}`);
+    console.log(`  RSS: ${w.rss_before_mb} MB with one FaceAnalysis → ${w.rss_with_pool_mb} MB with the pool started (models: ${w.models === 'paths' ? 'read by each worker' : 'read here, copied to each worker'})`);
+  }
   console.log(`  NDJSON lines identical across settings: ${r.identical_lines ? 'yes' : 'NO'}`);
 }

@@ -1,7 +1,19 @@
-import { ImageError, type BgrImage, type Face, type FaceAnalysis, type MaxNumMetric } from '../../src/pipeline/index.js';
+import { ImageError, type BgrImage, type DrawOptions, type Face, type FaceAnalysis, type MaxNumMetric } from '../../src/pipeline/index.js';
 import type { ImageEntry } from './collect-images.js';
 import { decodeAhead, type Decoded } from './decode-ahead.js';
 import { errorRecord, imageRecord, type ErrorRecord, type ResultLine } from './records.js';
+
+/** A good image's analysis beside its line: its faces, and the picture with them drawn when the run draws. */
+export interface ImageDone {
+  readonly faces: readonly Face[];
+  readonly annotated?: BgrImage;
+}
+
+/**
+ * Receives each image's line in input order, as soon as it is done (with the faces of a good one). Awaited before
+ * the next line.
+ */
+export type LineSink = (line: ResultLine, done?: ImageDone) => Promise<void> | void;
 
 /** How a collection is run through a prepared FaceAnalysis. */
 export interface BatchRunOptions {
@@ -13,11 +25,9 @@ export interface BatchRunOptions {
   readonly concurrency: number;
   readonly maxNum: number;
   readonly metric: MaxNumMetric;
-  /**
-   * Receives each image's line in input order, as soon as its batch is done (with the pixels and faces of a good
-   * one, e.g. for drawing). Awaited before the next line.
-   */
-  readonly onLine: (line: ResultLine, done?: { image: BgrImage; faces: readonly Face[] }) => Promise<void> | void;
+  /** Draw each good image's faces (FaceAnalysis.drawOn) and hand the picture to `onLine`. */
+  readonly draw?: DrawOptions;
+  readonly onLine: LineSink;
 }
 
 /** What a run did. */
@@ -33,15 +43,7 @@ export interface BatchRunSummary {
  * image's fault: it ends the run unreported, so a `--resume` retries that image.
  */
 export async function runBatch(options: BatchRunOptions): Promise<BatchRunSummary> {
-  const failed: ErrorRecord[] = [];
-  let images = 0;
-  let faces = 0;
-  const report = async (line: ResultLine, done?: { image: BgrImage; faces: readonly Face[] }): Promise<void> => {
-    images++;
-    if (done) faces += done.faces.length;
-    else failed.push(line as ErrorRecord);
-    await options.onLine(line, done);
-  };
+  const { report, summary } = lineReporter(options.onLine);
   let group: Decoded[] = [];
   const flush = async (): Promise<void> => {
     const results = await analyseGroup(options, group.filter((d) => d.image !== undefined).map((d) => d.image!));
@@ -50,8 +52,9 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchRunSummar
       const { entry } = decoded;
       if (decoded.image === undefined) { await report(errorRecord(entry.name, decoded.error)); continue; }
       const result = results[k++]!;
-      if (result instanceof Error) await report(errorRecord(entry.name, result));
-      else await report(imageRecord(entry.name, decoded.image.width, decoded.image.height, result), { image: decoded.image, faces: result });
+      if (result instanceof Error) { await report(errorRecord(entry.name, result)); continue; }
+      const annotated = options.draw ? await options.app.drawOn(decoded.image, result, options.draw) : undefined;
+      await report(imageRecord(entry.name, decoded.image.width, decoded.image.height, result), { faces: result, annotated });
     }
     group = [];
   };
@@ -60,7 +63,21 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchRunSummar
     if (group.length >= options.batch) await flush();
   }
   if (group.length > 0) await flush();
-  return { images, faces, failed };
+  return summary();
+}
+
+/** Counts the lines (images, faces, failures) on their way to `sink`: the summary every way of running a collection gives. */
+export function lineReporter(sink: LineSink): { report: LineSink; summary: () => BatchRunSummary } {
+  const failed: ErrorRecord[] = [];
+  let images = 0;
+  let faces = 0;
+  const report = async (line: ResultLine, done?: ImageDone): Promise<void> => {
+    images++;
+    if (done) faces += done.faces.length;
+    else failed.push(line as ErrorRecord);
+    await sink(line, done);
+  };
+  return { report, summary: () => ({ images, faces, failed: [...failed] }) };
 }
 
 /**
