@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import { main } from '../../cli/main.js';
 import { captureOutput } from '../pipeline/capture-output.js';
 import { sharedPath } from '../pipeline/helpers.js';
 import { packAFolder } from './collection.js';
+import { runAndKill } from './kill-after-lines.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const out = mkdtempSync(path.join(tmpdir(), 'insightgpu-resume-'));
@@ -37,20 +37,8 @@ const analyze = (...args: string[]): Promise<{ result: number; out: string }> =>
   captureOutput(() => main(['analyze', '--models', models, ...settings, ...args]));
 
 /** Spawns the CLI on `photos` into `file` and SIGKILLs it once the file holds `lines` complete lines. */
-function runAndKill(file: string, lines: number): Promise<{ signal: NodeJS.Signals | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'analyze', '--models', models, ...settings, '--ndjson', file, photos], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    const poll = setInterval(() => {
-      let text = '';
-      try { text = readFileSync(file, 'utf8'); } catch { return; }
-      if (text.split('\n').length - 1 >= lines) child.kill('SIGKILL');
-    }, 5);
-    child.on('error', reject);
-    child.on('exit', (_code, signal) => { clearInterval(poll); resolve({ signal, stderr }); });
-  });
-}
+const runAndKillAfter = (file: string, lines: number): Promise<{ signal: NodeJS.Signals | null; stderr: string }> =>
+  runAndKill(['analyze', '--models', models, ...settings, '--ndjson', file, photos], file, lines, repoRoot);
 
 /** Equal files, reported by the first line that differs (whole files are a quarter of a megabyte). */
 function assertSameLines(actual: string, expected: string): void {
@@ -73,7 +61,7 @@ describe('insightgpu analyze --resume (cpu, det 320)', () => {
   it('a run killed with SIGKILL and resumed gives exactly the clean run\'s lines', async () => {
     const file = path.join(out, 'killed.ndjson');
     // Header + 2 image lines of 7: the kill lands while later images are being analysed (or written).
-    const { signal, stderr } = await runAndKill(file, 3);
+    const { signal, stderr } = await runAndKillAfter(file, 3);
     assert.equal(signal, 'SIGKILL', `the run ended before the kill: ${stderr}`);
     const killed = readFileSync(file, 'utf8');
     const complete = killed.slice(0, killed.lastIndexOf('\n') + 1).split('\n').slice(0, -1);

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,6 +11,7 @@ import { FaceAnalysisPool, WorkerError } from '../../src/node.js';
 import { captureOutput } from '../pipeline/capture-output.js';
 import { sharedPath } from '../pipeline/helpers.js';
 import { COLLECTION_NAMES, makeCollection, packAFolder, readNdjson } from './collection.js';
+import { runAndKill } from './kill-after-lines.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const out = mkdtempSync(path.join(tmpdir(), 'insightgpu-workers-'));
@@ -26,21 +26,8 @@ const analyze = (...args: string[]): Promise<{ result: number; out: string }> =>
   captureOutput(() => main(['analyze', '--models', models, ...settings, ...args]));
 
 /** Spawns `analyze --workers 2` into `file` and SIGKILLs it once the file holds `lines` complete lines. */
-function runAndKill(file: string, lines: number): Promise<{ signal: NodeJS.Signals | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const args = ['--import', 'tsx', 'cli/main.ts', 'analyze', '--models', models, ...settings, '--workers', '2', '--ndjson', file, photos];
-    const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    const poll = setInterval(() => {
-      let text = '';
-      try { text = readFileSync(file, 'utf8'); } catch { return; }
-      if (text.split('\n').length - 1 >= lines) child.kill('SIGKILL');
-    }, 5);
-    child.on('error', reject);
-    child.on('exit', (_code, signal) => { clearInterval(poll); resolve({ signal, stderr }); });
-  });
-}
+const runAndKillAfter = (file: string, lines: number): Promise<{ signal: NodeJS.Signals | null; stderr: string }> =>
+  runAndKill(['analyze', '--models', models, ...settings, '--workers', '2', '--ndjson', file, photos], file, lines, repoRoot);
 
 describe('insightgpu analyze --workers (cpu, det 160)', () => {
   before(async () => {
@@ -75,7 +62,7 @@ describe('insightgpu analyze --workers (cpu, det 160)', () => {
   it('a --workers 2 run killed with SIGKILL and resumed with --workers 2 gives the clean run\'s file', async () => {
     const file = path.join(out, 'killed.ndjson');
     // Header + the 4 bad files + 1 good: the kill lands while the workers hold the other good images.
-    const { signal, stderr } = await runAndKill(file, 6);
+    const { signal, stderr } = await runAndKillAfter(file, 6);
     assert.equal(signal, 'SIGKILL', `the run ended before the kill: ${stderr}`);
     const killed = readFileSync(file, 'utf8');
     const complete = killed.slice(0, killed.lastIndexOf('\n') + 1);

@@ -12,8 +12,9 @@ import { blobFromImages } from '../../src/pipeline/preprocess/blob.js';
 import { boundRow } from '../../bench/node/bench-fp16-bound.js';
 import { detectionBound } from '../../bench/node/fp16-detection.js';
 import { cosine } from '../../bench/node/fp16-emulation.js';
-import { sharedPath, seededRandom } from '../pipeline/helpers.js';
+import { sharedPath } from '../pipeline/helpers.js';
 import { FP16_RELATIVE_BOUND, GOLDEN_TOLERANCE } from './fp16-bounds.js';
+import { seededTensor } from './fp16-inputs.js';
 
 describe('binary16 rounding', () => {
   it('every finite half round-trips, and every midpoint between neighbours rounds to the even one', () => {
@@ -40,13 +41,6 @@ describe('binary16 rounding', () => {
   });
 });
 
-function seeded(dims: number[], seed: number, lo: number, hi: number): { type: 'float32'; dims: number[]; data: Float32Array } {
-  const random = seededRandom(seed);
-  const data = new Float32Array(dims.reduce((a, d) => a * d, 1));
-  for (let i = 0; i < data.length; i++) data[i] = lo + (hi - lo) * random();
-  return { type: 'float32', dims, data };
-}
-
 const worst = (outputs: Record<string, number>): number => Math.max(...Object.values(outputs));
 
 describe('the fp16 path emulated on the CPU stays within its bound against fp32', () => {
@@ -71,7 +65,7 @@ describe('the fp16 path emulated on the CPU stays within its bound against fp32'
   });
   for (const [name, size] of [['tiny_2d106', 192], ['tiny_3d68', 192], ['tiny_genderage', 96]] as const) {
     it(name, () => {
-      const r = boundRow(name, sharedPath(`models/${name}.onnx`), new Map([['data', seeded([1, 3, size, size], 7, 0, 255)]]), 'pixels');
+      const r = boundRow(name, sharedPath(`models/${name}.onnx`), new Map([['data', seededTensor([1, 3, size, size], 7, 0, 255)]]), 'pixels');
       assert.ok(worst(r.row.outputs) <= FP16_RELATIVE_BOUND.tiny!, JSON.stringify(r.row.outputs));
     });
   }

@@ -18,20 +18,11 @@ import { letterbox } from '../../src/pipeline/preprocess/letterbox.js';
 import { blobFromImages } from '../../src/pipeline/preprocess/blob.js';
 import { detectionBound } from '../../bench/node/fp16-detection.js';
 import { cosine, maxRelativeError } from '../../bench/node/fp16-emulation.js';
-import path from 'node:path';
-import { SHARED, seededRandom } from '../pipeline/helpers.js';
 import { FP16_RELATIVE_BOUND, GOLDEN_TOLERANCE } from './fp16-bounds.js';
+import { deviceSharedPath, seededTensor } from './fp16-inputs.js';
 
-/** The test bed: ../shared, or on a lent GPU machine the copy bench/device/run-gpu.sh names (INSIGHTGPU_SHARED=.devassets). */
-const sharedPath = (file: string): string => path.resolve(process.env['INSIGHTGPU_SHARED'] ?? SHARED, file);
+const sharedPath = deviceSharedPath;
 const model = (file: string): Uint8Array => new Uint8Array(readFileSync(sharedPath(file)));
-
-function seeded(dims: number[], seed: number, lo: number, hi: number): TensorData {
-  const random = seededRandom(seed);
-  const data = new Float32Array(dims.reduce((a, d) => a * d, 1));
-  for (let i = 0; i < data.length; i++) data[i] = lo + (hi - lo) * random();
-  return { type: 'float32', dims, data };
-}
 
 let gpu: GpuDevice;
 before(async () => { gpu = await acquireDevice({ allowSoftwareAdapter: true }); });
@@ -103,13 +94,13 @@ describe("precision 'fp16' on an adapter with shader-f16, against fp32 on the sa
   for (const [name, size] of [['tiny_2d106', 192], ['tiny_3d68', 192], ['tiny_genderage', 96]] as const) {
     it(name, async (t) => {
       if (!gpu.hasShaderF16) { t.skip(`${gpu.description} has no shader-f16`); return; }
-      const { wide, half } = await bothPrecisions(`models/${name}.onnx`, { data: seeded([1, 3, size, size], 7, 0, 255) });
+      const { wide, half } = await bothPrecisions(`models/${name}.onnx`, { data: seededTensor([1, 3, size, size], 7, 0, 255) });
       assert.ok(worst(wide, half) <= FP16_RELATIVE_BOUND.tiny!);
     });
   }
   it('inswapper_w128', async (t) => {
     if (!gpu.hasShaderF16) { t.skip(`${gpu.description} has no shader-f16`); return; }
-    const { wide, half } = await bothPrecisions('swap/inswapper_w128_seed1.onnx', { target: seeded([1, 3, 128, 128], 11, 0, 1), source: seeded([1, 512], 13, -0.08, 0.08) });
+    const { wide, half } = await bothPrecisions('swap/inswapper_w128_seed1.onnx', { target: seededTensor([1, 3, 128, 128], 11, 0, 1), source: seededTensor([1, 512], 13, -0.08, 0.08) });
     assert.ok(worst(wide, half) <= FP16_RELATIVE_BOUND.inswapper!);
   });
 });

@@ -8,7 +8,6 @@
 process.env['VK_ICD_FILENAMES'] ??= '/usr/lib/chromium/vk_swiftshader_icd.json';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { acquireDevice, type GpuDevice } from '../../src/backends/webgpu/device.js';
 import { PipelineCache } from '../../src/backends/webgpu/pipeline-cache.js';
@@ -18,18 +17,10 @@ import { optimizeGraph } from '../../src/graph/optimize.js';
 import { specializeGraph } from '../../src/graph/specialize.js';
 import { parseModel } from '../../src/parser/decode-model.js';
 import { maxRelativeError } from '../../bench/node/fp16-emulation.js';
-import { SHARED, seededRandom } from '../pipeline/helpers.js';
 import { FP16_RELATIVE_BOUND } from './fp16-bounds.js';
+import { deviceSharedPath, seededTensor } from './fp16-inputs.js';
 
-/** The test bed: ../shared, or on a lent GPU machine the copy bench/device/run-gpu.sh names (INSIGHTGPU_SHARED). */
-const sharedPath = (file: string): string => path.resolve(process.env['INSIGHTGPU_SHARED'] ?? SHARED, file);
-
-function seeded(dims: number[], seed: number, lo: number, hi: number): TensorData {
-  const random = seededRandom(seed);
-  const data = new Float32Array(dims.reduce((a, d) => a * d, 1));
-  for (let i = 0; i < data.length; i++) data[i] = lo + (hi - lo) * random();
-  return { type: 'float32', dims, data };
-}
+const sharedPath = deviceSharedPath;
 
 let gpu: GpuDevice;
 // Asked for as an fp16 plan asks: in Node that turns on allow_unsafe_apis and requests the feature where offered.
@@ -57,7 +48,7 @@ describe('subgroup-matrix GEMMs against the fp32 plan on the same device', () =>
         const stats = half.subgroupMatrixStats;
         assert.ok(stats.dispatches > 0, 'some convs run on subgroup matrices');
         assert.deepEqual(stats.fallbacks, [], 'every variant compiled');
-        const feeds = new Map([[m.input, seeded([...m.dims], 5, m.lo, m.hi)]]);
+        const feeds = new Map([[m.input, seededTensor([...m.dims], 5, m.lo, m.hi)]]);
         const h = await half.run(feeds, graph.outputs);
         const w = await wide.run(feeds, graph.outputs);
         for (const name of graph.outputs) {

@@ -63,6 +63,11 @@ export function overlap(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return (w * h) / (area(a) + area(b) - w * h);
 }
 
+/** The true box a face's box overlaps most, as a perfect landmark model would follow it (undefined: none overlaps). */
+function mostOverlapped(bbox: ArrayLike<number>, truth: readonly Box[]): Box | undefined {
+  return truth.reduce<Box | undefined>((best, b) => (overlap(bbox, b) > (best ? overlap(bbox, best) : 0) ? b : best), undefined);
+}
+
 /**
  * A scripted 106-point landmark head (a test input like ScriptedDetector): for each face it is given, it finds the
  * frame's true box that the face's box overlaps most and writes 106 points on a fixed grid spanning that true box's
@@ -78,7 +83,7 @@ export class ScriptedLandmarks implements FaceModel {
   async annotate(image: BgrImage, faces: readonly Face[]): Promise<void> {
     const truth = this.detector.boxesOf(image);
     for (const face of faces) {
-      const box = truth.reduce<Box | undefined>((best, b) => (overlap(face.bbox, b) > (best ? overlap(face.bbox, best) : 0) ? b : best), undefined);
+      const box = mostOverlapped(face.bbox, truth);
       if (!box) continue;
       const [x1, y1, x2, y2] = box;
       face.landmark_2d_106 = Float32Array.from({ length: 212 }, (_, i) => {
@@ -103,7 +108,7 @@ export class ScriptedLandmarks3d implements FaceModel {
   async annotate(image: BgrImage, faces: readonly Face[]): Promise<void> {
     const truth = this.detector.boxesOf(image);
     for (const face of faces) {
-      const box = truth.reduce<Box | undefined>((best, b) => (overlap(face.bbox, b) > (best ? overlap(face.bbox, best) : 0) ? b : best), undefined);
+      const box = mostOverlapped(face.bbox, truth);
       if (!box) continue;
       const [x1, y1, x2, y2] = box;
       face.landmark_3d_68 = Float32Array.from({ length: 204 }, (_, i) => {
