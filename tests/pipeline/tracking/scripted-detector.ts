@@ -69,54 +69,51 @@ function mostOverlapped(bbox: ArrayLike<number>, truth: readonly Box[]): Box | u
 }
 
 /**
- * A scripted 106-point landmark head (a test input like ScriptedDetector): for each face it is given, it finds the
- * frame's true box that the face's box overlaps most and writes 106 points on a fixed grid spanning that true box's
- * middle 80 %, as a perfect landmark model would follow the real face whatever crop it is shown.
+ * A scripted landmark head (a test input like ScriptedDetector): for each face it is given, it finds the frame's
+ * true box that the face's box overlaps most and writes points on a fixed grid over that true box, as a perfect
+ * landmark model would follow the real face whatever crop it is shown.
  */
-export class ScriptedLandmarks implements FaceModel {
-  readonly taskname = 'landmark_2d_106';
+abstract class ScriptedLandmarkHead implements FaceModel {
+  abstract readonly taskname: string;
   readonly inputSize = 192;
   readonly inputMean = 0;
   readonly inputStd = 1;
   constructor(private readonly detector: ScriptedDetector) {}
 
+  /** Writes this head's fields on `face` for its true box. */
+  protected abstract write(face: Face, box: Box): void;
+
   async annotate(image: BgrImage, faces: readonly Face[]): Promise<void> {
     const truth = this.detector.boxesOf(image);
     for (const face of faces) {
       const box = mostOverlapped(face.bbox, truth);
-      if (!box) continue;
-      const [x1, y1, x2, y2] = box;
-      face.landmark_2d_106 = Float32Array.from({ length: 212 }, (_, i) => {
-        const p = i >> 1, u = 0.1 + 0.8 * ((p % 11) / 10), v = 0.1 + 0.8 * (Math.floor(p / 11) / 9);
-        return i % 2 === 0 ? x1 + u * (x2 - x1) : y1 + v * (y2 - y1);
-      });
+      if (box) this.write(face, box);
     }
   }
 }
 
-/**
- * A scripted 68-point 3-D landmark head (a test input): 68 points on a grid over the true box, z 0, and a frontal
- * pose, as a perfect landmark_3d_68 model would give for a face looking at the camera.
- */
-export class ScriptedLandmarks3d implements FaceModel {
-  readonly taskname = 'landmark_3d_68';
-  readonly inputSize = 192;
-  readonly inputMean = 0;
-  readonly inputStd = 1;
-  constructor(private readonly detector: ScriptedDetector) {}
+/** A scripted 106-point head: the points on an 11 × 10 grid spanning the true box's middle 80 %. */
+export class ScriptedLandmarks extends ScriptedLandmarkHead {
+  readonly taskname = 'landmark_2d_106';
 
-  async annotate(image: BgrImage, faces: readonly Face[]): Promise<void> {
-    const truth = this.detector.boxesOf(image);
-    for (const face of faces) {
-      const box = mostOverlapped(face.bbox, truth);
-      if (!box) continue;
-      const [x1, y1, x2, y2] = box;
-      face.landmark_3d_68 = Float32Array.from({ length: 204 }, (_, i) => {
-        const p = Math.floor(i / 3), c = i % 3;
-        return c === 2 ? 0 : c === 0 ? x1 + (0.1 + 0.8 * ((p % 8) / 7)) * (x2 - x1) : y1 + (0.1 + 0.8 * (Math.floor(p / 8) / 8)) * (y2 - y1);
-      });
-      face.pose = [0, 0, 0];
-    }
+  protected write(face: Face, [x1, y1, x2, y2]: Box): void {
+    face.landmark_2d_106 = Float32Array.from({ length: 212 }, (_, i) => {
+      const p = i >> 1, u = 0.1 + 0.8 * ((p % 11) / 10), v = 0.1 + 0.8 * (Math.floor(p / 11) / 9);
+      return i % 2 === 0 ? x1 + u * (x2 - x1) : y1 + v * (y2 - y1);
+    });
+  }
+}
+
+/** A scripted 68-point 3-D head: the points on a grid over the true box, z 0, and a frontal pose (a face looking at the camera). */
+export class ScriptedLandmarks3d extends ScriptedLandmarkHead {
+  readonly taskname = 'landmark_3d_68';
+
+  protected write(face: Face, [x1, y1, x2, y2]: Box): void {
+    face.landmark_3d_68 = Float32Array.from({ length: 204 }, (_, i) => {
+      const p = Math.floor(i / 3), c = i % 3;
+      return c === 2 ? 0 : c === 0 ? x1 + (0.1 + 0.8 * ((p % 8) / 7)) * (x2 - x1) : y1 + (0.1 + 0.8 * (Math.floor(p / 8) / 8)) * (y2 - y1);
+    });
+    face.pose = [0, 0, 0];
   }
 }
 
