@@ -85,6 +85,17 @@ if [ -z "${SKIP_GOLDENS:-}" ]; then
     step 60 node --import tsx cli/main.ts compare "$out/analyze$s.json" "$assets/golden/packA_det$s.json"
   done
 fi
+# Collections (issue 15): one image at a time against --batch 8 --concurrency 2 on WebGPU (goal >= 2x images/s),
+# NDJSON lines identical. Real time (issue 16): FaceTracker over decoded frames against per-frame get() (goal >= 3x
+# frames/s with recognition every 10 frames), with the carrier-only landmark setting and the detector every 1 and 3 frames.
+if [ -z "${SKIP_COLLECTION:-}" ]; then
+  step ${COLLECTION_LIMIT:-150} node --import tsx bench/node/bench.ts --collection --backend webgpu --models "$assets/models" \
+    --count 48 --det-size 640 --rounds 2 --json "$out/collection.json"
+fi
+if [ -z "${SKIP_TRACKER:-}" ]; then
+  step ${TRACKER_LIMIT:-150} node --import tsx bench/node/bench.ts --tracker --backend webgpu --models-dir "$assets/models" \
+    --frames 150 --detect-every 1,3 --landmarks frame,recognition --json "$out/tracker.json"
+fi
 # The CPU backend against onnxruntime-web's wasm build, one thread each: a quiet many-core machine gives steady
 # single-thread timings (the 2-core development box does not). onnxruntime-node is not carried; its columns are '-'.
 if [ -z "${SKIP_CPU:-}" ]; then
