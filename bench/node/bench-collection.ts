@@ -25,6 +25,7 @@ import { FaceAnalysisPool } from '../../src/pipeline/pool/index.js';
 import { loadImage } from '../../src/pipeline/image-source.js';
 import { acquireDevice, type GpuDevice } from '../../src/backends/webgpu/device.js';
 import { collectImages, decodableSuffixes } from '../../cli/batch/collect-images.js';
+import { median } from './bench-util.js';
 import { NdjsonResultsFile } from '../../cli/batch/ndjson-file.js';
 import { runBatch, type BatchRunSummary, type LineSink } from '../../cli/batch/run-batch.js';
 import { runPool } from '../../cli/batch/run-pool.js';
@@ -252,7 +253,8 @@ async function measure(options: MeasureOptions): Promise<CollectionBenchReport> 
     }
     const reference = readFileSync(files[0]!, 'utf8');
     const identical = files.every((f) => readFileSync(f, 'utf8') === reference);
-    const mid = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)]!;
+    // The true median: with an even number of rounds it is the mean of the two middle ones, not the faster one.
+    const mid = median;
     const [one, overlapped] = [entries.length / mid(seconds[0]!), entries.length / mid(seconds[1]!)];
     const [decode, perImage] = [mid(decodeMs), 1000 / one];
     return {
