@@ -11,12 +11,12 @@ export interface FaceIndexOptions {
   dim?: number;
   /**
    * Most embeddings (rows) the index holds; an add beyond it throws FaceIndexError. Default 1,000,000.
-   * The rows are one Float32Array of maxEntries × dim × 4 bytes at most (1M × 512 = 2 GiB), plus 12 bytes per row
+   * The rows are one Float32Array of maxEntries × dim × 4 bytes at most (1M × 512 = 2 GiB), plus 20 bytes per row
    * of bookkeeping; while it grows, the old and new arrays coexist for one copy (peak ≤ 1.5 × the final size).
    */
   maxEntries?: number;
   /**
-   * Most bytes the rows may take, counted as entries × (dim × 4 + 12); an add beyond it throws FaceIndexError.
+   * Most bytes the rows may take, counted as entries × (dim × 4 + 20); an add beyond it throws FaceIndexError.
    * Default: no byte bound beyond maxEntries. The GPU mirror's buffers (rows, and one search's work buffers) are
    * held to the same bound, separately.
    */

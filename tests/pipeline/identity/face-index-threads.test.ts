@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { FaceIndex, FaceIndexError } from '../../../src/pipeline/identity/index.js';
 import { threadsAvailable } from '../../../src/pipeline/identity/search-threads.js';
+import { ROW_BOOKKEEPING_BYTES } from '../../../src/pipeline/identity/identity-rows.js';
 import { seededRandom } from '../helpers.js';
 
 const DIM = 16;
@@ -101,7 +102,7 @@ test('threads: rows beyond wasm32 shared memory fall back to one thread; maxByte
   big.add('a', randomVector(seededRandom(1), 512));
   assert.equal(big.threads.count, 1);
   assert.equal(big.search(randomVector(seededRandom(2), 512))[0]!.id, 'a');
-  const bounded = new FaceIndex({ dim: DIM, threads: 2, maxBytes: 10 * (DIM * 4 + 12) });
+  const bounded = new FaceIndex({ dim: DIM, threads: 2, maxBytes: 10 * (DIM * 4 + ROW_BOOKKEEPING_BYTES) });
   for (let i = 0; i < 10; i++) bounded.add(`b${i}`, randomVector(seededRandom(i + 3)));
   assert.throws(() => bounded.add('b10', randomVector(seededRandom(99))), FaceIndexError);
   assert.equal(bounded.entries, 10);
