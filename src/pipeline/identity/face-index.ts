@@ -143,8 +143,9 @@ export class FaceIndex {
    * `searchMany` on the configured backend. On the GPU the rows added or moved since the last search upload first;
    * the GPU proposes candidates and the CPU confirms them exactly (README: GPU search), so the result equals
    * `searchMany`'s. On the CPU with threads (from their row count on) the calling thread awaits the workers instead of
-   * blocking. Adds may run meanwhile (the search answers over the rows present when it started); a remove
-   * meanwhile makes it search again. IndexMemoryError when the GPU buffers would pass maxBytes.
+   * blocking. Adds and removes may run meanwhile: the answer is exact for the index at one moment between the call
+   * and the answer (on the CPU the entries present at the call; a remove meanwhile makes it search again, so a
+   * removed identity never appears). IndexMemoryError when the GPU buffers would pass maxBytes.
    */
   async searchManyAsync(queries: readonly EmbeddingInput[], options: SearchOptions = {}): Promise<SearchHit[][]> {
     const { k, threshold } = searchOptions(options);
@@ -152,7 +153,7 @@ export class FaceIndex {
     const vectors = this.queryVectors(queries);
     const store = this.store;
     if (!store || store.count === 0 || k === 0) return queries.map(() => []);
-    const gpu = await this.gpuSearch();
+    const gpu = this.backend === 'cpu' ? undefined : await this.gpuSearch();
     // One more try when a remove (or grown arrays) overlapped the wait, then the synchronous search, which none can overlap.
     for (let attempt = 0; attempt < 2; attempt++) {
       const layout = store.layout;

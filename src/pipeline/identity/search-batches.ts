@@ -46,18 +46,19 @@ export function searchRows(store: IdentityRows, vectors: readonly Float32Array[]
 
 /**
  * `searchRows` over the pool's workers alone, the calling thread awaiting them (it scores nothing, so its event loop
- * runs meanwhile). Adds may run during the wait: the workers read only the rows present when their range was posted,
- * and those never move on an add. Undefined when the store's layout changed during a wait (a remove, or grown
- * arrays) or the pool was closed: the caller searches again.
+ * runs meanwhile), over the rows present at the call. Adds may run during the wait: the workers read only those rows,
+ * which never move on an add. Undefined when the store's layout changed during a wait (a remove, or grown arrays)
+ * or the pool was closed: the caller searches again.
  */
 export async function searchRowsAsync(store: IdentityRows, vectors: readonly Float32Array[], k: number, threshold: number,
   pool: SearchThreads): Promise<RankedIdentities[] | undefined> {
   const { dim } = store;
   const layout = store.layout;
   const out: RankedIdentities[] = [];
+  const rows = { rowSq: store.rowSq, owner: store.owner, identities: store.ids.length };
+  const count = store.count;
   for (const { q, n } of batches(store, vectors)) {
-    const rows = { rowSq: store.rowSq, owner: store.owner, identities: store.ids.length };
-    const parts = await pool.searchAsync(q, queryNorms(q, n, dim), rows, store.count, k, threshold);
+    const parts = await pool.searchAsync(q, queryNorms(q, n, dim), rows, count, k, threshold);
     if (!parts || store.layout !== layout) return undefined;
     out.push(...mergeRanges(parts, n, store.ids, k));
   }
