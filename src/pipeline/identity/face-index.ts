@@ -2,25 +2,16 @@ import { isFace, normed32, type EmbeddingInput } from './embedding.js';
 import { FaceIndexError, IndexFormatError } from './errors.js';
 import { IdentityRows, ROW_BOOKKEEPING_BYTES } from './identity-rows.js';
 import { searchRows, searchRowsAsync } from './search-batches.js';
-import { autoThreadCount, SearchThreads, threadsAvailable } from './search-threads.js';
+import { SearchThreads } from './search-threads.js';
 import { decodeIndex, encodeIndex, type JsonValue } from './index-file.js';
 import type { ExactGpuSearch, GpuSearchStats, IndexRows, RankedIdentities } from './search-exact-gpu.js';
 import type { RowPrecision } from './search-gpu-wgsl.js';
-import type { FaceIndexOptions, IndexBackend, SearchHit, SearchOptions } from './face-index-options.js';
+import { checkIndexOptions, checkSearchOptions, type FaceIndexOptions, type IndexBackend, type SearchHit, type SearchOptions } from './face-index-options.js';
 
 export type { EmbeddingInput } from './embedding.js';
 export { normed32 } from './embedding.js';
 export type { FaceIndexOptions, IndexBackend, SearchHit, SearchOptions } from './face-index-options.js';
-
-const DEFAULT_MAX_ENTRIES = 1_000_000;
-
-/**
- * Rows from which `threads: 'auto'` searches on several threads; below it handing ranges to workers cost more than
- * it saved. Measured by `npm run bench -- --index --sizes 2000,5000,20000,50000,1000000` (512-d, one query, 2 cores
- * shared with other jobs, load ~12): 2 threads took 38 ms against one thread's 21 ms at 20k rows, 60 against 66 ms
- * at 50k.
- */
-export const AUTO_THREAD_ROWS = 50_000;
+export { AUTO_THREAD_ROWS } from './face-index-options.js';
 
 /**
  * A 1:N face index: exact brute force over normed embeddings, on the CPU (`search`) or, when configured, on WebGPU
@@ -47,21 +38,9 @@ export class FaceIndex {
 
   /** An empty index; FaceIndexError for a non-positive dim or bound, or an unknown backend or precision. */
   constructor(options: FaceIndexOptions = {}) {
-    const { dim, maxEntries = DEFAULT_MAX_ENTRIES, maxBytes = Infinity, backend = 'cpu', device, gpuPrecision = 'f32', threads = 'auto' } = options;
-    if (threads !== 'auto' && !(Number.isInteger(threads) && threads >= 1)) throw new FaceIndexError(`threads must be 'auto' or a positive integer, got ${String(threads)}`);
-    this.threadCount = threads === 'auto' ? autoThreadCount() : threadsAvailable() ? threads : 1;
-    this.threadRows = threads === 'auto' ? AUTO_THREAD_ROWS : 0;
-    if (!['cpu', 'webgpu', 'auto'].includes(backend)) throw new FaceIndexError(`backend must be 'cpu', 'webgpu' or 'auto', got '${String(backend)}'`);
-    if (gpuPrecision !== 'f32' && gpuPrecision !== 'f16') throw new FaceIndexError(`gpuPrecision must be 'f32' or 'f16', got '${String(gpuPrecision)}'`);
-    this.backend = backend;
-    this.device = device;
-    this.gpuPrecision = gpuPrecision;
-    if (!(maxBytes > 0)) throw new FaceIndexError(`maxBytes must be positive, got ${maxBytes}`);
-    this.maxBytes = maxBytes;
-    if (dim !== undefined && !(Number.isInteger(dim) && dim > 0)) throw new FaceIndexError(`dim must be a positive integer, got ${dim}`);
-    if (!(Number.isInteger(maxEntries) && maxEntries > 0)) throw new FaceIndexError(`maxEntries must be a positive integer, got ${maxEntries}`);
-    this.dimValue = dim;
-    this.maxEntries = maxEntries;
+    const o = checkIndexOptions(options);
+    ({ maxEntries: this.maxEntries, maxBytes: this.maxBytes, backend: this.backend, device: this.device, gpuPrecision: this.gpuPrecision } = o);
+    ({ threadCount: this.threadCount, threadRows: this.threadRows, dim: this.dimValue } = o);
   }
 
   /** Embedding length, undefined until set by the options or the first add. */
@@ -123,7 +102,7 @@ export class FaceIndex {
 
   /** `search` for each query (scored together, one pass over the rows per batch). */
   searchMany(queries: readonly EmbeddingInput[], options: SearchOptions = {}): SearchHit[][] {
-    const { k, threshold } = searchOptions(options);
+    const { k, threshold } = checkSearchOptions(options);
     if (queries.length === 0) return [];
     const vectors = this.queryVectors(queries);
     const store = this.store;
@@ -148,7 +127,7 @@ export class FaceIndex {
    * removed identity never appears). IndexMemoryError when the GPU buffers would pass maxBytes.
    */
   async searchManyAsync(queries: readonly EmbeddingInput[], options: SearchOptions = {}): Promise<SearchHit[][]> {
-    const { k, threshold } = searchOptions(options);
+    const { k, threshold } = checkSearchOptions(options);
     if (queries.length === 0) return [];
     const vectors = this.queryVectors(queries);
     const store = this.store;
@@ -307,14 +286,6 @@ export class FaceIndex {
     });
     return this.gpu;
   }
-}
-
-/** k and threshold with their defaults; FaceIndexError for a bad k or a NaN threshold. */
-function searchOptions(options: SearchOptions): { k: number; threshold: number } {
-  const { k = 5, threshold = -Infinity } = options;
-  if (!(Number.isInteger(k) && k >= 0)) throw new FaceIndexError(`k must be a non-negative integer, got ${k}`);
-  if (Number.isNaN(threshold)) throw new FaceIndexError('threshold is NaN');
-  return { k, threshold };
 }
 
 /** The Node file helpers, behind a computed specifier so browser bundles hold no Node modules (save/load are Node-only). */
