@@ -16,6 +16,11 @@ import { Prng } from '../../models/forge/prng.js';
 
 const n = Number(process.argv[2] ?? 1_000_000), runs = Number(process.argv[3] ?? 7), dim = 512;
 const stats = (xs: number[]): string => { const s = [...xs].sort((a, b) => a - b); return `min ${s[0]!.toFixed(1)} ms, median ${s[s.length >> 1]!.toFixed(1)} ms`; };
+/** This process's CPU ms (every thread's, user + system). */
+const cpuMs = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+/** CPU time over wall time of the runs: about 1 when the threads took turns on one core, about 2 when they ran at once. */
+const overlaps: Record<string, number[]> = {};
+const overlap = (what: string, wall: number, cpu: number): void => { (overlaps[what] ??= []).push(cpu / wall); };
 
 // (1) Plain readers over one SharedArrayBuffer of n × dim floats: a sum per 4 floats, as a dot loop streams them.
 const floats = new Float32Array(new SharedArrayBuffer(n * dim * 4));
@@ -30,12 +35,18 @@ const readers = [new Worker(readerSource, { eval: true }), new Worker(readerSour
 const read = (w: Worker, a: number, b: number, spin = false): Promise<number> => new Promise((resolve) => { w.once('message', (m: { ms: number }) => resolve(m.ms)); w.postMessage({ f: floats, a, b, spin }); });
 const one: number[] = [], two: number[] = [], spinOne: number[] = [], spinTwo: number[] = [];
 for (let r = 0; r < runs + 1; r++) {
-  const time = async (f: () => Promise<unknown>): Promise<number> => { const t = performance.now(); await f(); return performance.now() - t; };
-  const a = await time(() => read(readers[0]!, 0, floats.length));
-  const b = await time(() => Promise.all([read(readers[0]!, 0, floats.length / 2), read(readers[1]!, floats.length / 2, floats.length)]));
+  const time = async (what: string, f: () => Promise<unknown>): Promise<number> => {
+    const t = performance.now(), c = cpuMs();
+    await f();
+    const wall = performance.now() - t;
+    overlap(what, wall, cpuMs() - c);
+    return wall;
+  };
+  const a = await time('plain read, 1 thread', () => read(readers[0]!, 0, floats.length));
+  const b = await time('plain read, 2 threads', () => Promise.all([read(readers[0]!, 0, floats.length / 2), read(readers[1]!, floats.length / 2, floats.length)]));
   // The same loop on registers only: whether this box gives two threads two cores now, memory aside.
-  const c = await time(() => read(readers[0]!, 0, floats.length, true));
-  const d = await time(() => Promise.all([read(readers[0]!, 0, floats.length / 2, true), read(readers[1]!, floats.length / 2, floats.length, true)]));
+  const c = await time('arithmetic, 1 thread', () => read(readers[0]!, 0, floats.length, true));
+  const d = await time('arithmetic, 2 threads', () => Promise.all([read(readers[0]!, 0, floats.length / 2, true), read(readers[1]!, floats.length / 2, floats.length, true)]));
   if (r > 0) { one.push(a); two.push(b); spinOne.push(c); spinTwo.push(d); }
 }
 console.log(`arithmetic only, 1 thread: ${stats(spinOne)}; 2 threads (half each): ${stats(spinTwo)}`);
@@ -62,10 +73,15 @@ for (let r = 0; r < runs + 1; r++) {
   const rows = { rowSq: store.rowSq, owner: store.owner, identities: store.ids.length };
   let t = performance.now(); topOfRange(store.dots, normed, norms, rows, 0, half, 10, -Infinity, DOT_BLOCK); const a = performance.now() - t;
   t = performance.now(); topOfRange(store.dots, normed, norms, rows, 0, n, 10, -Infinity, DOT_BLOCK); const b = performance.now() - t;
+  let cpu = cpuMs();
   t = performance.now(); index.search(q, { k: 10 }); const c = performance.now() - t;
+  overlap('threaded search', c, cpuMs() - cpu);
+  cpu = cpuMs();
   t = performance.now(); await index.searchAsync(q, { k: 10 }); const d = performance.now() - t;
+  overlap('async search', d, cpuMs() - cpu);
   if (r > 0) { parts['caller range alone (half the rows)']!.push(a); parts['caller range, whole rows']!.push(b); parts['threaded search (caller + 1 worker)']!.push(c); parts['async search (2 workers)']!.push(d); }
 }
 for (const [what, xs] of Object.entries(parts)) console.log(`${what}: ${stats(xs)}`);
+for (const [what, xs] of Object.entries(overlaps)) console.log(`cpu/wall ${what}: ${xs.map((x) => x.toFixed(2)).join(' ')}`);
 console.log(`load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 index.dispose();

@@ -40,8 +40,8 @@ export interface FaceIndexOptions {
   /**
    * Threads for the CPU search (Node only; elsewhere, and in browsers, whose SharedArrayBuffer needs cross-origin
    * isolation, the one-thread path). 'auto' (default): the cores Node reports (at most 8), used from
-   * AUTO_THREAD_ROWS rows on, where they pay; a number n > 1: n threads (the caller's and n − 1 workers) at any
-   * size; 1: one thread. Results are the same bits either way. Threads keep the rows in a shared WebAssembly memory,
+   * AUTO_THREAD_ROWS rows on, where they pay; a number n > 1: n threads at any size (`search`: the caller's and
+   * n − 1 workers; the async searches: n workers, the caller free); 1: one thread. Results are the same bits either way. Threads keep the rows in a shared WebAssembly memory,
    * which needs maxEntries × dim × 4 bytes ≤ 4 GiB (else one thread).
    */
   threads?: number | 'auto';
