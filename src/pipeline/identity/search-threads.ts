@@ -67,6 +67,8 @@ export class SearchThreads {
   /** The async search using the workers now (later ones wait for it). */
   private turn: Promise<unknown> = Promise.resolve();
   private running = 0;
+  /** Counts `close` calls: an async search queued before one does not start workers after it. */
+  private closings = 0;
 
   /** `threads` ranges at most: a synchronous search scores one of them itself (threads − 1 workers), an async one none (threads workers). */
   constructor(private readonly dots: WasmRowDots, readonly threads: number) {}
@@ -109,7 +111,12 @@ export class SearchThreads {
    */
   searchAsync(queries: Float32Array, norms: Float64Array, rows: RangeRows, count: number, k: number, threshold: number): Promise<RangeTop[] | undefined> {
     this.running++;
+    const closings = this.closings;
     const mine = this.turn.then(async () => {
+      if (this.closings !== closings) {
+        this.running--;
+        return undefined;
+      }
       const bounds = rangeBounds(count, this.threads);
       const posted: SearchWorker[] = [];
       try {
@@ -138,6 +145,7 @@ export class SearchThreads {
 
   /** Ends every worker (an async search awaiting them answers undefined); a later search starts them again. */
   close(): void {
+    this.closings++;
     for (const w of this.workers.splice(0)) {
       this.post(w, { stop: true });
       void w.worker.terminate();
