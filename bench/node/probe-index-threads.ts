@@ -61,12 +61,13 @@ const index = new FaceIndex({ dim, maxEntries: n, threads: 2 });
 for (let r = 0; r < n; r++) index.add(`e${r}`, floats.subarray(r * dim, (r + 1) * dim));
 floats.fill(0); // only the index's copy stays hot in the page tables
 const q = prng.fillRange(dim, -1, 1);
+// The index's own rows (a private field): the probe times one range the way a search thread scores it.
 const store = (index as unknown as { store: { dots: Parameters<typeof topOfRange>[0]; rowSq: Float64Array; owner: Int32Array; ids: string[]; count: number } }).store;
-let s = 0; for (const x of q) s += x * x; const norm = Math.sqrt(s) / Math.fround(Math.sqrt(s));
+// The query as the index scores it: normed (Face.normed_embedding's rule), with its float64 norm.
+let s = 0; for (const x of q) s += x * x;
 const normed = q.map((x) => x / Math.fround(Math.sqrt(s)));
 let s2 = 0; for (const x of normed) s2 += x * x;
 const norms = Float64Array.of(Math.sqrt(s2));
-void norm;
 const half = Math.floor(n / 2 / 8) * 8;
 const parts: Record<string, number[]> = { 'caller range alone (half the rows)': [], 'caller range, whole rows': [], 'threaded search (caller + 1 worker)': [], 'async search (2 workers)': [] };
 for (let r = 0; r < runs + 1; r++) {

@@ -23,7 +23,7 @@ export class FaceIndex {
   private dimValue: number | undefined;
   private readonly maxEntries: number;
   private readonly maxBytes: number;
-  /** The rows and identities, made at the first add (or by the dim option), when the dim is known. */
+  /** The rows and identities, made on first use once the dim is known (rowsOf). */
   private store: IdentityRows | undefined;
   private readonly backend: IndexBackend;
   private readonly gpuPrecision: RowPrecision;
