@@ -8,7 +8,8 @@
  *   thread's plain Float32Array dot loop over 64 MiB (the issue's wording), with the CPU paths' ratios to them;
  * - the GPU path (`searchAsync` on WebGPU: kernel + exact confirmation), f32 and f16 rows, with f16's raw recall@k;
  * - hnswlib-node ('cosine' space) as the approximate peer: build time, latency and recall@k against the exact result;
- * - peak memory per N (the index's CPU and GPU bytes, and the process's RSS).
+ * - peak memory per N (the index's CPU and GPU bytes, and the process's RSS);
+ * - the wall time of one `remove`, over 1% of the identities.
  * A benchmark, not a test: it prints medians and ratios and never asserts on time.
  *
  *   npm run bench -- --index [--sizes 10000,100000,1000000] [--dim 512] [--k 10] [--queries 16] [--runs 5]
@@ -55,6 +56,12 @@ export interface IndexBenchRow {
   /** The threaded CPU path (`threads` threads, forced at every N): wall ms per query, and its ratios to both bounds. */
   threads: number;
   cpu_threads_ms: number;
+  /** The threaded search's CPU time (all threads) over its wall time: near 1 when the box gave the threads one core between them. */
+  cpu_threads_parallelism: number;
+  /** `searchAsync` on the threads (every range on a worker, the caller awaiting): wall ms per query. */
+  cpu_threads_async_ms: number;
+  /** Wall ms per `remove` of one identity, over 1% of the identities (at least 100), from the one-thread index. */
+  remove_ms: number;
   cpu_threads_over_bound: number;
   cpu_threads_over_dot_bound: number;
   /** The bound at the plain dot loop's rate (64 MiB, one thread), and the one-thread path's ratio to it. */
@@ -221,13 +228,16 @@ export async function benchIndex(argv: readonly string[]): Promise<number> {
     for (let r = 0; r < n; r++) threaded.add(`e${r}`, data.subarray(r * dim, (r + 1) * dim));
     sample();
     if (JSON.stringify(threaded.searchMany(queries, { k })) !== JSON.stringify(index.searchMany(queries, { k }))) console.error(`!! the threaded hits differ from one thread's at N=${n}`);
-    const threadedMs = timeEach(queries, runs, (q) => { threaded.search(q, { k }); }).wall;
+    const threadedTimes = timeEach(queries, runs, (q) => { threaded.search(q, { k }); });
+    const threadedMs = threadedTimes.wall;
+    const threadedAsyncMs = await timeEachAsync(queries, runs, (q) => threaded.searchAsync(q, { k }));
     threaded.dispose();
     const row: IndexBenchRow = {
       n, dim, k, cpu_ms: cpu.wall, cpu_batch_ms: cpuBatchMs, plain_loop_ms: plain.wall, bandwidth_bound_ms: boundMs,
       bandwidth_gb_s: bandwidth.wall / 1e9, cpu_over_plain: cpu.wall / plain.wall, cpu_over_bound: cpu.wall / boundMs,
       cpu_time_ms: cpu.cpu, cpu_time_over_plain: cpu.cpu / plain.cpu, cpu_time_over_bound: cpu.cpu / boundCpuMs,
-      threads, cpu_threads_ms: threadedMs, cpu_threads_over_bound: threadedMs / boundMs, cpu_threads_over_dot_bound: threadedMs / dotBoundMs,
+      threads, cpu_threads_ms: threadedMs, cpu_threads_parallelism: threadedTimes.cpu / threadedTimes.wall, cpu_threads_async_ms: threadedAsyncMs,
+      remove_ms: 0, cpu_threads_over_bound: threadedMs / boundMs, cpu_threads_over_dot_bound: threadedMs / dotBoundMs,
       dot_bound_ms: dotBoundMs, cpu_over_dot_bound: cpu.wall / dotBoundMs,
       gpu: gpu ? (n <= gpuMax ? gpu.description : 'skipped (software adapter, N too large)') : 'none',
       index_cpu_bytes: index.memoryBytes.cpu, peak_rss_bytes: 0,
@@ -256,6 +266,11 @@ export async function benchIndex(argv: readonly string[]): Promise<number> {
       row.hnsw_recall = recallOf(plainQueries.map((q) => h.searchKnn(q, k).neighbors.map((r) => `e${r}`)), exact);
       sample();
     }
+    // Removes spread over the index (every step-th identity), timed together.
+    const removals = Math.min(n, Math.max(100, Math.floor(n / 100))), step = Math.floor(n / removals);
+    const removeStart = performance.now();
+    for (let i = 0; i < removals; i++) index.remove(`e${i * step}`);
+    row.remove_ms = (performance.now() - removeStart) / removals;
     row.peak_rss_bytes = peakRss;
     rows.push(row);
     printRow(row);
@@ -313,18 +328,18 @@ const fmt = (x: number | undefined, digits = 2): string => (x === undefined ? '-
 const mib = (b: number | undefined): string => (b === undefined ? '-' : `${(b / 2 ** 20).toFixed(0)} MiB`);
 
 function printRow(r: IndexBenchRow): void {
-  console.log(`N=${r.n}: cpu ${fmt(r.cpu_ms)} ms, ${r.threads} threads ${fmt(r.cpu_threads_ms)} ms (JS loop ${fmt(r.cpu_js_ms)} ms), plain loop ${fmt(r.plain_loop_ms)} ms, bound ${fmt(r.bandwidth_bound_ms)} ms, gpu ${fmt(r.gpu_ms)} ms, hnsw ${fmt(r.hnsw_ms)} ms`);
+  console.log(`N=${r.n}: cpu ${fmt(r.cpu_ms)} ms, ${r.threads} threads ${fmt(r.cpu_threads_ms)} ms (cpu/wall ${fmt(r.cpu_threads_parallelism)}, async ${fmt(r.cpu_threads_async_ms)} ms) (JS loop ${fmt(r.cpu_js_ms)} ms), plain loop ${fmt(r.plain_loop_ms)} ms, bound ${fmt(r.bandwidth_bound_ms)} ms, gpu ${fmt(r.gpu_ms)} ms, hnsw ${fmt(r.hnsw_ms)} ms`);
 }
 
 function printTable(rows: readonly IndexBenchRow[]): void {
   const head = ['N', 'cpu ms', 'cpu batch ms/q', 'plain loop ms', 'cpu/plain', 'bw bound ms', 'cpu/bound', 'dot bound ms', 'cpu/dot bound',
-    'threads', 'threaded ms', 'threaded/bound', 'threaded/dot bound', 'cpu-time ms', 'cpu/plain (cpu t)', 'cpu/bound (cpu t)',
+    'threads', 'threaded ms', 'threaded cpu/wall', 'threaded async ms', 'threaded/bound', 'threaded/dot bound', 'remove ms', 'cpu-time ms', 'cpu/plain (cpu t)', 'cpu/bound (cpu t)',
     'js ms', 'js/bound (cpu t)', 'gpu ms', 'gpu batch ms/q',
     'gpu kernel ms', 'gpu upload ms', 'gpu f16 ms', 'f16 recall', 'cpu/gpu', 'hnsw ms', 'hnsw recall', 'hnsw build s',
     'index cpu', 'index gpu f32/f16', 'peak rss'];
   const body = rows.map((r) => [String(r.n), fmt(r.cpu_ms), fmt(r.cpu_batch_ms), fmt(r.plain_loop_ms), fmt(r.cpu_over_plain), fmt(r.bandwidth_bound_ms),
-    fmt(r.cpu_over_bound), fmt(r.dot_bound_ms), fmt(r.cpu_over_dot_bound), String(r.threads), fmt(r.cpu_threads_ms), fmt(r.cpu_threads_over_bound),
-    fmt(r.cpu_threads_over_dot_bound), fmt(r.cpu_time_ms), fmt(r.cpu_time_over_plain), fmt(r.cpu_time_over_bound), fmt(r.cpu_js_ms), fmt(r.cpu_js_time_over_bound), fmt(r.gpu_ms), fmt(r.gpu_batch_ms), fmt(r.gpu_kernel_ms), fmt(r.gpu_upload_ms), fmt(r.gpu_f16_ms), fmt(r.f16_recall, 3),
+    fmt(r.cpu_over_bound), fmt(r.dot_bound_ms), fmt(r.cpu_over_dot_bound), String(r.threads), fmt(r.cpu_threads_ms), fmt(r.cpu_threads_parallelism), fmt(r.cpu_threads_async_ms), fmt(r.cpu_threads_over_bound),
+    fmt(r.cpu_threads_over_dot_bound), fmt(r.remove_ms, 4), fmt(r.cpu_time_ms), fmt(r.cpu_time_over_plain), fmt(r.cpu_time_over_bound), fmt(r.cpu_js_ms), fmt(r.cpu_js_time_over_bound), fmt(r.gpu_ms), fmt(r.gpu_batch_ms), fmt(r.gpu_kernel_ms), fmt(r.gpu_upload_ms), fmt(r.gpu_f16_ms), fmt(r.f16_recall, 3),
     r.gpu_ms ? fmt(r.cpu_ms / r.gpu_ms) : '-', fmt(r.hnsw_ms, 3), fmt(r.hnsw_recall, 3), fmt(r.hnsw_build_s, 1),
     mib(r.index_cpu_bytes), `${mib(r.index_gpu_bytes)}/${mib(r.index_gpu_f16_bytes)}`, mib(r.peak_rss_bytes)]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));

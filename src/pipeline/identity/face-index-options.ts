@@ -1,6 +1,18 @@
-/** FaceIndex's options and result types. */
+/** FaceIndex's options and result types, and their checks. */
+import { FaceIndexError } from './errors.js';
 import type { JsonValue } from './index-file.js';
 import type { RowPrecision } from './search-gpu-wgsl.js';
+import { autoThreadCount, threadsAvailable } from './search-threads.js';
+
+/**
+ * Rows from which `threads: 'auto'` searches on several threads; below it handing ranges to workers cost more than
+ * it saved. Measured by `npm run bench -- --index --sizes 2000,5000,20000,50000,1000000` (512-d, one query, 2 cores
+ * shared with other jobs, load ~12): 2 threads took 38 ms against one thread's 21 ms at 20k rows, 60 against 66 ms
+ * at 50k.
+ */
+export const AUTO_THREAD_ROWS = 50_000;
+
+const DEFAULT_MAX_ENTRIES = 1_000_000;
 
 /** Where `searchAsync` / `searchManyAsync` run: 'auto' takes a given device or a hardware adapter, else the CPU. */
 export type IndexBackend = 'cpu' | 'webgpu' | 'auto';
@@ -11,12 +23,12 @@ export interface FaceIndexOptions {
   dim?: number;
   /**
    * Most embeddings (rows) the index holds; an add beyond it throws FaceIndexError. Default 1,000,000.
-   * The rows are one Float32Array of maxEntries × dim × 4 bytes at most (1M × 512 = 2 GiB), plus 12 bytes per row
+   * The rows are one Float32Array of maxEntries × dim × 4 bytes at most (1M × 512 = 2 GiB), plus 20 bytes per row
    * of bookkeeping; while it grows, the old and new arrays coexist for one copy (peak ≤ 1.5 × the final size).
    */
   maxEntries?: number;
   /**
-   * Most bytes the rows may take, counted as entries × (dim × 4 + 12); an add beyond it throws FaceIndexError.
+   * Most bytes the rows may take, counted as entries × (dim × 4 + 20); an add beyond it throws FaceIndexError.
    * Default: no byte bound beyond maxEntries. The GPU mirror's buffers (rows, and one search's work buffers) are
    * held to the same bound, separately.
    */
@@ -28,8 +40,8 @@ export interface FaceIndexOptions {
   /**
    * Threads for the CPU search (Node only; elsewhere, and in browsers, whose SharedArrayBuffer needs cross-origin
    * isolation, the one-thread path). 'auto' (default): the cores Node reports (at most 8), used from
-   * AUTO_THREAD_ROWS rows on, where they pay; a number n > 1: n threads (the caller's and n − 1 workers) at any
-   * size; 1: one thread. Results are the same bits either way. Threads keep the rows in a shared WebAssembly memory,
+   * AUTO_THREAD_ROWS rows on, where they pay; a number n > 1: n threads at any size (`search`: the caller's and
+   * n − 1 workers; the async searches: n workers, the caller free); 1: one thread. Results are the same bits either way. Threads keep the rows in a shared WebAssembly memory,
    * which needs maxEntries × dim × 4 bytes ≤ 4 GiB (else one thread).
    */
   threads?: number | 'auto';
@@ -50,4 +62,38 @@ export interface SearchHit {
   id: string;
   score: number;
   meta: JsonValue | undefined;
+}
+
+/** FaceIndexOptions with their defaults, and the thread count they give here. */
+export interface CheckedIndexOptions {
+  dim: number | undefined;
+  maxEntries: number;
+  maxBytes: number;
+  backend: IndexBackend;
+  device: GPUDevice | undefined;
+  gpuPrecision: RowPrecision;
+  /** Threads the CPU search may use (1 = the one-thread path), and from how many rows on. */
+  threadCount: number;
+  threadRows: number;
+}
+
+/** The options with their defaults; FaceIndexError for a non-positive dim or bound, or an unknown backend, precision or thread count. */
+export function checkIndexOptions(options: FaceIndexOptions): CheckedIndexOptions {
+  const { dim, maxEntries = DEFAULT_MAX_ENTRIES, maxBytes = Infinity, backend = 'cpu', device, gpuPrecision = 'f32', threads = 'auto' } = options;
+  if (threads !== 'auto' && !(Number.isInteger(threads) && threads >= 1)) throw new FaceIndexError(`threads must be 'auto' or a positive integer, got ${String(threads)}`);
+  if (!['cpu', 'webgpu', 'auto'].includes(backend)) throw new FaceIndexError(`backend must be 'cpu', 'webgpu' or 'auto', got '${String(backend)}'`);
+  if (gpuPrecision !== 'f32' && gpuPrecision !== 'f16') throw new FaceIndexError(`gpuPrecision must be 'f32' or 'f16', got '${String(gpuPrecision)}'`);
+  if (!(maxBytes > 0)) throw new FaceIndexError(`maxBytes must be positive, got ${maxBytes}`);
+  if (dim !== undefined && !(Number.isInteger(dim) && dim > 0)) throw new FaceIndexError(`dim must be a positive integer, got ${dim}`);
+  if (!(Number.isInteger(maxEntries) && maxEntries > 0)) throw new FaceIndexError(`maxEntries must be a positive integer, got ${maxEntries}`);
+  const threadCount = threads === 'auto' ? autoThreadCount() : threadsAvailable() ? threads : 1;
+  return { dim, maxEntries, maxBytes, backend, device, gpuPrecision, threadCount, threadRows: threads === 'auto' ? AUTO_THREAD_ROWS : 0 };
+}
+
+/** k and threshold with their defaults; FaceIndexError for a bad k or a NaN threshold. */
+export function checkSearchOptions(options: SearchOptions): { k: number; threshold: number } {
+  const { k = 5, threshold = -Infinity } = options;
+  if (!(Number.isInteger(k) && k >= 0)) throw new FaceIndexError(`k must be a non-negative integer, got ${k}`);
+  if (Number.isNaN(threshold)) throw new FaceIndexError('threshold is NaN');
+  return { k, threshold };
 }

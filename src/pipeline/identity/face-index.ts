@@ -1,27 +1,17 @@
 import { isFace, normed32, type EmbeddingInput } from './embedding.js';
 import { FaceIndexError, IndexFormatError } from './errors.js';
-import { WasmRowDots } from '../../ops/wasm/row-dots.js';
-import { bestPerIdentity, rankIdentities, sumSquares } from './search-cpu.js';
-import { mergeRanges } from './search-range.js';
-import { autoThreadCount, SearchThreads, threadsAvailable } from './search-threads.js';
+import { IdentityRows, ROW_BOOKKEEPING_BYTES } from './identity-rows.js';
+import { searchRows, searchRowsAsync } from './search-batches.js';
+import { SearchThreads } from './search-threads.js';
 import { decodeIndex, encodeIndex, type JsonValue } from './index-file.js';
-import type { ExactGpuSearch, GpuSearchStats, IndexRows } from './search-exact-gpu.js';
+import type { ExactGpuSearch, GpuSearchStats, IndexRows, RankedIdentities } from './search-exact-gpu.js';
 import type { RowPrecision } from './search-gpu-wgsl.js';
-import type { FaceIndexOptions, IndexBackend, SearchHit, SearchOptions } from './face-index-options.js';
+import { checkIndexOptions, checkSearchOptions, type FaceIndexOptions, type IndexBackend, type SearchHit, type SearchOptions } from './face-index-options.js';
 
 export type { EmbeddingInput } from './embedding.js';
 export { normed32 } from './embedding.js';
 export type { FaceIndexOptions, IndexBackend, SearchHit, SearchOptions } from './face-index-options.js';
-
-const DEFAULT_MAX_ENTRIES = 1_000_000;
-
-/**
- * Rows from which `threads: 'auto'` searches on several threads; below it handing ranges to workers cost more than
- * it saved. Measured by `npm run bench -- --index --sizes 2000,5000,20000,50000,1000000` (512-d, one query, 2 cores
- * shared with other jobs, load ~12): 2 threads took 38 ms against one thread's 21 ms at 20k rows, 60 against 66 ms
- * at 50k.
- */
-export const AUTO_THREAD_ROWS = 50_000;
+export { AUTO_THREAD_ROWS } from './face-index-options.js';
 
 /**
  * A 1:N face index: exact brute force over normed embeddings, on the CPU (`search`) or, when configured, on WebGPU
@@ -33,15 +23,8 @@ export class FaceIndex {
   private dimValue: number | undefined;
   private readonly maxEntries: number;
   private readonly maxBytes: number;
-  private rows: Float32Array = new Float32Array(0);
-  /** The WebAssembly memory `rows` lives in, where its SIMD kernel serves (else rows is a plain array). */
-  private dots: WasmRowDots | undefined;
-  private rowSq: Float64Array = new Float64Array(0);
-  private owner: Int32Array = new Int32Array(0);
-  private count = 0;
-  private ids: string[] = [];
-  private meta: (JsonValue | undefined)[] = [];
-  private readonly byId = new Map<string, number>();
+  /** The rows and identities, made on first use once the dim is known (rowsOf). */
+  private store: IdentityRows | undefined;
   private readonly backend: IndexBackend;
   private readonly gpuPrecision: RowPrecision;
   private device: GPUDevice | undefined;
@@ -55,21 +38,9 @@ export class FaceIndex {
 
   /** An empty index; FaceIndexError for a non-positive dim or bound, or an unknown backend or precision. */
   constructor(options: FaceIndexOptions = {}) {
-    const { dim, maxEntries = DEFAULT_MAX_ENTRIES, maxBytes = Infinity, backend = 'cpu', device, gpuPrecision = 'f32', threads = 'auto' } = options;
-    if (threads !== 'auto' && !(Number.isInteger(threads) && threads >= 1)) throw new FaceIndexError(`threads must be 'auto' or a positive integer, got ${String(threads)}`);
-    this.threadCount = threads === 'auto' ? autoThreadCount() : threadsAvailable() ? threads : 1;
-    this.threadRows = threads === 'auto' ? AUTO_THREAD_ROWS : 0;
-    if (!['cpu', 'webgpu', 'auto'].includes(backend)) throw new FaceIndexError(`backend must be 'cpu', 'webgpu' or 'auto', got '${String(backend)}'`);
-    if (gpuPrecision !== 'f32' && gpuPrecision !== 'f16') throw new FaceIndexError(`gpuPrecision must be 'f32' or 'f16', got '${String(gpuPrecision)}'`);
-    this.backend = backend;
-    this.device = device;
-    this.gpuPrecision = gpuPrecision;
-    if (!(maxBytes > 0)) throw new FaceIndexError(`maxBytes must be positive, got ${maxBytes}`);
-    this.maxBytes = maxBytes;
-    if (dim !== undefined && !(Number.isInteger(dim) && dim > 0)) throw new FaceIndexError(`dim must be a positive integer, got ${dim}`);
-    if (!(Number.isInteger(maxEntries) && maxEntries > 0)) throw new FaceIndexError(`maxEntries must be a positive integer, got ${maxEntries}`);
-    this.dimValue = dim;
-    this.maxEntries = maxEntries;
+    const o = checkIndexOptions(options);
+    ({ maxEntries: this.maxEntries, maxBytes: this.maxBytes, backend: this.backend, device: this.device, gpuPrecision: this.gpuPrecision } = o);
+    ({ threadCount: this.threadCount, threadRows: this.threadRows, dim: this.dimValue } = o);
   }
 
   /** Embedding length, undefined until set by the options or the first add. */
@@ -79,22 +50,22 @@ export class FaceIndex {
 
   /** Number of identities. */
   get size(): number {
-    return this.ids.length;
+    return this.store?.ids.length ?? 0;
   }
 
   /** Number of embeddings over all identities. */
   get entries(): number {
-    return this.count;
+    return this.store?.count ?? 0;
   }
 
   /** The enrolled ids, in enrolment order. */
   identities(): string[] {
-    return [...this.ids];
+    return this.store?.enrolled() ?? [];
   }
 
   /** Whether the identity is enrolled. */
   has(id: string): boolean {
-    return this.byId.has(id);
+    return this.store?.numberOf(id) !== undefined;
   }
 
   /**
@@ -105,56 +76,23 @@ export class FaceIndex {
     if (typeof id !== 'string') throw new FaceIndexError('id must be a string');
     const e = this.vector(embeddingOrFace, `embedding for '${id}'`);
     const dim = this.dimValue ?? e.length;
-    if (this.count >= this.maxEntries) throw new FaceIndexError(`full: maxEntries is ${this.maxEntries}`);
-    if (this.count >= this.rowLimit(dim)) {
-      throw new FaceIndexError(`full: maxBytes ${this.maxBytes} holds ${this.rowLimit(dim)} entries of ${dim * 4 + 12} bytes`);
+    const count = this.entries;
+    if (count >= this.maxEntries) throw new FaceIndexError(`full: maxEntries is ${this.maxEntries}`);
+    if (count >= this.rowLimit(dim)) {
+      throw new FaceIndexError(`full: maxBytes ${this.maxBytes} holds ${this.rowLimit(dim)} entries of ${dim * 4 + ROW_BOOKKEEPING_BYTES} bytes`);
     }
     const normed = normed32(e, `embedding for '${id}'`);
     this.dimValue = dim;
-    this.reserve(this.count + 1);
-    this.rows.set(normed, this.count * dim);
-    this.rowSq[this.count] = sumSquares(this.rows, this.count * dim, dim);
-    let o = this.byId.get(id);
-    if (o === undefined) {
-      o = this.ids.length;
-      this.ids.push(id);
-      this.meta.push(meta);
-      this.byId.set(id, o);
-    } else if (meta !== undefined) {
-      this.meta[o] = meta;
-    }
-    this.owner[this.count] = o;
-    this.count++;
+    this.rowsOf(dim).append(id, normed, meta);
   }
 
   /**
    * Remove an identity and all its embeddings; whether it was enrolled. The last rows move into the holes, so a GPU
-   * mirror re-uploads only those rows. O(entries) over the owner numbers, O(removed × dim) copying.
+   * mirror re-uploads only those rows. Costs that identity's rows, the rows moved into their holes and the rows of
+   * the identity renumbered into its place (O(1) each, plus dim floats copied per moved row), whatever the index's size.
    */
   remove(id: string): boolean {
-    const gone = this.byId.get(id);
-    if (gone === undefined) return false;
-    const dim = this.dimValue!;
-    let end = this.count;
-    for (let r = 0; r < end; r++) {
-      if (this.owner[r] !== gone) continue;
-      while (end > r + 1 && this.owner[end - 1] === gone) end--;
-      end--;
-      if (end > r) {
-        this.rows.copyWithin(r * dim, end * dim, (end + 1) * dim);
-        this.rowSq[r] = this.rowSq[end]!;
-        this.owner[r] = this.owner[end]!;
-        this.gpuReady?.rowChanged(r);
-      }
-    }
-    this.count = end;
-    for (let r = 0; r < end; r++) if (this.owner[r]! > gone) this.owner[r]!--;
-    this.gpuReady?.truncated(end);
-    this.ids.splice(gone, 1);
-    this.meta.splice(gone, 1);
-    this.byId.clear();
-    this.ids.forEach((v, i) => this.byId.set(v, i));
-    return true;
+    return this.store?.remove(id, this.gpuReady) ?? false;
   }
 
   /** The k best identities for a query, best first (score descending, then id ascending). */
@@ -164,36 +102,18 @@ export class FaceIndex {
 
   /** `search` for each query (scored together, one pass over the rows per batch). */
   searchMany(queries: readonly EmbeddingInput[], options: SearchOptions = {}): SearchHit[][] {
-    const { k = 5, threshold = -Infinity } = options;
-    if (!(Number.isInteger(k) && k >= 0)) throw new FaceIndexError(`k must be a non-negative integer, got ${k}`);
-    if (Number.isNaN(threshold)) throw new FaceIndexError('threshold is NaN');
+    const { k, threshold } = checkSearchOptions(options);
     if (queries.length === 0) return [];
-    const dim = this.dimValue;
-    const vectors = queries.map((q, i) => normed32(this.vector(q, `query ${i}`), `query ${i}`));
-    if (dim === undefined || this.count === 0) return queries.map(() => []);
-    const identities = this.ids.length;
-    const out: SearchHit[][] = [];
-    // Batches bound the per-identity score table to about 64 MiB.
-    const batch = Math.max(1, Math.min(vectors.length, Math.floor(8_388_608 / identities)));
-    for (let b0 = 0; b0 < vectors.length; b0 += batch) {
-      const n = Math.min(batch, vectors.length - b0);
-      const q = new Float32Array(n * dim);
-      for (let i = 0; i < n; i++) q.set(vectors[b0 + i]!, i * dim);
-      const pool = this.threadsFor(k);
-      if (pool) {
-        const norms = Float64Array.from({ length: n }, (_, i) => Math.sqrt(sumSquares(q, i * dim, dim)));
-        const parts = pool.search(q, norms, { rowSq: this.rowSq, owner: this.owner, identities }, this.count, k, threshold);
-        for (const r of mergeRanges(parts, n, this.ids, k)) out.push(this.hits(r));
-        continue;
-      }
-      const best = new Float64Array(n * identities).fill(-Infinity);
-      bestPerIdentity(q, n, this.rows, this.rowSq, this.owner, this.count, dim, identities, best, this.dots);
-      for (let i = 0; i < n; i++) out.push(this.hits(rankIdentities(best.subarray(i * identities, (i + 1) * identities), this.ids, k, threshold)));
-    }
-    return out;
+    const vectors = this.queryVectors(queries);
+    const store = this.store;
+    if (!store || store.count === 0) return queries.map(() => []);
+    return this.hits(searchRows(store, vectors, k, threshold, this.threadsFor(k)));
   }
 
-  /** `search` on the configured backend (GPU or CPU); the same ids and scores as `search`, bit for bit. */
+  /**
+   * `search` on the configured backend (GPU or CPU); the same ids and scores as `search`, bit for bit. On the CPU with
+   * threads the workers score every row while this thread's event loop runs on.
+   */
   async searchAsync(embeddingOrFace: EmbeddingInput, options: SearchOptions = {}): Promise<SearchHit[]> {
     return (await this.searchManyAsync([embeddingOrFace], options))[0]!;
   }
@@ -201,19 +121,34 @@ export class FaceIndex {
   /**
    * `searchMany` on the configured backend. On the GPU the rows added or moved since the last search upload first;
    * the GPU proposes candidates and the CPU confirms them exactly (README: GPU search), so the result equals
-   * `searchMany`'s. IndexMemoryError when the GPU buffers would pass maxBytes.
+   * `searchMany`'s. On the CPU with threads (from their row count on) the calling thread awaits the workers instead of
+   * blocking. Adds and removes may run meanwhile: the answer is exact for the index at one moment between the call
+   * and the answer (on the CPU the entries present at the call; a remove meanwhile makes it search again, so a
+   * removed identity never appears). IndexMemoryError when the GPU buffers would pass maxBytes.
    */
   async searchManyAsync(queries: readonly EmbeddingInput[], options: SearchOptions = {}): Promise<SearchHit[][]> {
-    const { k = 5, threshold = -Infinity } = options;
-    const gpu = this.dimValue !== undefined && this.count > 0 && k > 0 && queries.length > 0 ? await this.gpuSearch() : undefined;
-    if (!gpu) return this.searchMany(queries, options);
-    if (!(Number.isInteger(k) && k >= 0)) throw new FaceIndexError(`k must be a non-negative integer, got ${k}`);
-    if (Number.isNaN(threshold)) throw new FaceIndexError('threshold is NaN');
-    const dim = this.dimValue!;
-    const q = new Float32Array(queries.length * dim);
-    queries.forEach((x, i) => q.set(normed32(this.vector(x, `query ${i}`), `query ${i}`), i * dim));
-    const ranked = await gpu.rank(this.view(), q, queries.length, k, threshold);
-    return ranked.map((r) => this.hits(r));
+    const { k, threshold } = checkSearchOptions(options);
+    if (queries.length === 0) return [];
+    const vectors = this.queryVectors(queries);
+    const store = this.store;
+    if (!store || store.count === 0 || k === 0) return queries.map(() => []);
+    const gpu = this.backend === 'cpu' ? undefined : await this.gpuSearch();
+    // One more try when a remove (or grown arrays) overlapped the wait, then the synchronous search, which none can overlap.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const layout = store.layout;
+      let ranked: RankedIdentities[] | undefined;
+      if (gpu) {
+        const q = new Float32Array(vectors.length * store.dim);
+        vectors.forEach((v, i) => q.set(v, i * store.dim));
+        ranked = await gpu.rank(this.view(store), q, vectors.length, k, threshold);
+      } else {
+        const pool = this.threadsFor(k, true);
+        if (!pool) break;
+        ranked = await searchRowsAsync(store, vectors, k, threshold, pool);
+      }
+      if (ranked && store.layout === layout) return this.hits(ranked);
+    }
+    return this.hits(searchRows(store, vectors, k, threshold, this.threadsFor(k)));
   }
 
   /** The backend the async searches use now ('webgpu' once a device is in use). */
@@ -228,15 +163,17 @@ export class FaceIndex {
 
   /** Bytes held now: `cpu` the row arrays (their capacity), `gpu` the GPU mirror's row buffers. */
   get memoryBytes(): { cpu: number; gpu: number } {
-    return { cpu: this.rows.byteLength + this.rowSq.byteLength + this.owner.byteLength, gpu: this.gpuReady?.mirror.rowBufferBytes ?? 0 };
+    return { cpu: this.store?.bytes ?? 0, gpu: this.gpuReady?.mirror.rowBufferBytes ?? 0 };
   }
 
   /**
    * The CPU search's threads: `count` used from `fromRows` rows on (1: the one-thread path, also where the rows could
-   * not be shared; see FaceIndexOptions.threads), and `workers` started now (count − 1 at most, 0 after dispose).
+   * not be shared; see FaceIndexOptions.threads), and `workers` started now (count − 1 after synchronous searches,
+   * count once an async one ran; 0 after dispose).
    */
   get threads(): { count: number; fromRows: number; workers: number } {
-    const count = this.dots === undefined && this.count === 0 ? this.threadCount : this.dots?.shared ? this.threadCount : 1;
+    const store = this.store;
+    const count = !store || store.capacity === 0 ? this.threadCount : store.dots?.shared ? this.threadCount : 1;
     return { count, fromRows: this.threadRows, workers: this.pool?.started ?? 0 };
   }
 
@@ -260,10 +197,7 @@ export class FaceIndex {
   /** The index in the documented single-file format (README.md in this folder). */
   toBytes(): Uint8Array {
     if (this.dimValue === undefined) throw new FaceIndexError('an index without a dim cannot be written (add an embedding or pass dim)');
-    return encodeIndex({
-      dim: this.dimValue, ids: this.ids, meta: this.meta, owner: this.owner.subarray(0, this.count),
-      rows: this.rows.subarray(0, this.count * this.dimValue),
-    });
+    return encodeIndex(this.rowsOf(this.dimValue).snapshot());
   }
 
   /** An index from `toBytes()` output; IndexFormatError when truncated or corrupted. */
@@ -273,17 +207,8 @@ export class FaceIndex {
     if (s.owner.length > index.rowLimit(s.dim)) {
       throw new FaceIndexError(`the file holds ${s.owner.length} entries, above this index's bound of ${index.rowLimit(s.dim)}`);
     }
-    index.reserve(s.owner.length);
-    index.rows.set(s.rows);
-    index.owner.set(s.owner);
-    index.count = s.owner.length;
-    for (let r = 0; r < index.count; r++) {
-      index.rowSq[r] = sumSquares(index.rows, r * s.dim, s.dim);
-      if (!(index.rowSq[r]! > 0)) throw new IndexFormatError(`row ${r} is a zero embedding`);
-    }
-    index.ids = [...s.ids];
-    index.meta = [...s.meta];
-    index.ids.forEach((v, i) => index.byId.set(v, i));
+    const zero = index.rowsOf(s.dim).fill(s);
+    if (zero >= 0) throw new IndexFormatError(`row ${zero} is a zero embedding`);
     return index;
   }
 
@@ -310,50 +235,39 @@ export class FaceIndex {
     return e;
   }
 
+  private queryVectors(queries: readonly EmbeddingInput[]): Float32Array[] {
+    return queries.map((q, i) => normed32(this.vector(q, `query ${i}`), `query ${i}`));
+  }
+
   /** Most rows the bounds allow at this dim. */
   private rowLimit(dim: number): number {
-    return Math.min(this.maxEntries, Math.floor(this.maxBytes / (dim * 4 + 12)));
+    return Math.min(this.maxEntries, Math.floor(this.maxBytes / (dim * 4 + ROW_BOOKKEEPING_BYTES)));
   }
 
-  private reserve(rows: number): void {
-    if (rows <= this.owner.length) return;
-    const dim = this.dimValue!;
-    const capacity = Math.min(this.rowLimit(dim), Math.max(rows, 16, Math.ceil(this.owner.length * 1.5)));
-    const grow = <T extends Float32Array | Float64Array | Int32Array>(old: T, make: (n: number) => T, per: number): T => {
-      const next = make(capacity * per);
-      next.set(old.subarray(0, this.count * per) as never);
-      return next;
-    };
-    // Rows grow in place in their WebAssembly memory; where it cannot be made or grown they move to a plain array.
-    if (this.owner.length === 0) {
-      // Threads need the rows on a SharedArrayBuffer; where that memory is refused, the rows stay one thread's.
-      const shared = this.threadCount > 1 ? { maxFloats: this.rowLimit(dim) * dim, slots: this.threadCount } : undefined;
-      this.dots = (shared && WasmRowDots.create(dim, capacity * dim, shared)) || WasmRowDots.create(dim, capacity * dim);
-    }
-    if (this.dots?.grow(capacity * dim)) this.rows = this.dots.rows;
-    else {
-      this.dots = undefined;
-      this.rows = grow(this.rows, (n) => new Float32Array(n), dim);
-    }
-    // Shared too when threads read them (a worker gets them by reference, not by copy).
-    const onShared = this.dots?.shared !== undefined;
-    this.rowSq = grow(this.rowSq, (n) => (onShared ? new Float64Array(new SharedArrayBuffer(n * 8)) : new Float64Array(n)), 1);
-    this.owner = grow(this.owner, (n) => (onShared ? new Int32Array(new SharedArrayBuffer(n * 4)) : new Int32Array(n)), 1);
+  /** The store, made on first use at the index's dim (shared memory for the threads, one scratch slot more than threads for async searches). */
+  private rowsOf(dim: number): IdentityRows {
+    this.store ??= new IdentityRows(dim, { rowLimit: this.rowLimit(dim), sharedSlots: this.threadCount > 1 ? this.threadCount + 1 : 0 });
+    return this.store;
   }
 
-  /** The search threads when this search should use them (k > 0, rows shared, enough rows), started lazily. */
-  private threadsFor(k: number): SearchThreads | undefined {
-    if (k === 0 || this.threadCount < 2 || this.count < this.threadRows || !this.dots?.shared || this.dots.rows !== this.rows) return undefined;
-    this.pool ??= new SearchThreads(this.dots, this.threadCount);
-    return this.pool;
+  /**
+   * The search threads when this search should use them (k > 0, rows shared, enough rows), started lazily; a
+   * synchronous search keeps to its own thread while an async one holds them.
+   */
+  private threadsFor(k: number, async = false): SearchThreads | undefined {
+    const store = this.store;
+    if (k === 0 || this.threadCount < 2 || !store || store.count < this.threadRows || !store.dots?.shared || store.dots.rows !== store.rows) return undefined;
+    this.pool ??= new SearchThreads(store.dots, this.threadCount);
+    return async || !this.pool.busy ? this.pool : undefined;
   }
 
-  private view(): IndexRows {
-    return { rows: this.rows, rowSq: this.rowSq, owner: this.owner, count: this.count, dim: this.dimValue!, ids: this.ids };
+  private view(store: IdentityRows): IndexRows {
+    return { rows: store.rows, rowSq: store.rowSq, owner: store.owner, count: store.count, dim: store.dim, ids: store.ids };
   }
 
-  private hits(r: { identities: number[]; scores: number[] }): SearchHit[] {
-    return r.identities.map((o, i) => ({ id: this.ids[o]!, score: r.scores[i]!, meta: this.meta[o] }));
+  private hits(ranked: readonly RankedIdentities[]): SearchHit[][] {
+    const { ids, meta } = this.store!;
+    return ranked.map((r) => r.identities.map((o, i) => ({ id: ids[o]!, score: r.scores[i]!, meta: meta[o] })));
   }
 
   /** The GPU searcher for the configured backend, made on first use; undefined for the CPU. */

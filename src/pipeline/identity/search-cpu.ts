@@ -79,7 +79,8 @@ export function bestPerIdentity(
 
 /**
  * The k best identities of one query's per-identity scores (`best[o]`, -Infinity for none), best first: score
- * descending, then id ascending; only scores ≥ threshold.
+ * descending, then id ascending; only scores ≥ threshold. An identity without a scored row (one enrolled while an
+ * async search awaited its rows) is never ranked.
  */
 export function rankIdentities(best: Float64Array, ids: readonly string[], k: number, threshold: number): { identities: number[]; scores: number[] } {
   // A sorted list of at most k identity numbers, kept by insertion (k is small).
@@ -91,7 +92,7 @@ export function rankIdentities(best: Float64Array, ids: readonly string[], k: nu
   if (k > 0) {
     for (let o = 0; o < best.length; o++) {
       const s = best[o]!;
-      if (!(s >= threshold)) continue;
+      if (!(s >= threshold) || s === -Infinity) continue;
       if (top.length === k && !better(o, top[k - 1]!)) continue;
       let p = top.length === k ? k - 1 : top.length;
       if (top.length < k) top.push(o);

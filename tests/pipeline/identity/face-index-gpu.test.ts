@@ -11,6 +11,7 @@ import { GpuRowSearch, rowScoreError } from '../../../src/pipeline/identity/sear
 import type { ExactGpuSearch } from '../../../src/pipeline/identity/search-exact-gpu.js';
 import { bestPerIdentity, sumSquares } from '../../../src/pipeline/identity/search-cpu.js';
 import { seededRandom } from '../helpers.js';
+import { runAgainstModel } from './index-model.js';
 
 process.env['VK_ICD_FILENAMES'] ??= '/usr/lib/chromium/vk_swiftshader_icd.json';
 
@@ -181,10 +182,23 @@ test('rows split over several shards (a 1 MiB shard bound: 2048 rows of 128 floa
 test('the byte bound covers the GPU buffers: IndexMemoryError, and the index still answers on the CPU', async () => {
   const dim = 128;
   const rand = seededRandom(4);
-  // 2900 rows count 2900 × 524 B = 1,519,600 B on the CPU; the GPU rows take 3 CHUNKs × 1024 × 512 B = 1,572,864 B.
-  const index = new FaceIndex({ dim, maxBytes: 1_530_000, backend: 'webgpu', device: gpu.device });
+  // 2900 rows count 2900 × 532 B = 1,542,800 B on the CPU; the GPU rows take 3 CHUNKs × 1024 × 512 B = 1,572,864 B.
+  const index = new FaceIndex({ dim, maxBytes: 1_550_000, backend: 'webgpu', device: gpu.device });
   for (let r = 0; r < 2900; r++) index.add(`r${r}`, randomVector(rand, dim));
-  await assert.rejects(index.searchAsync(randomVector(rand, dim)), (e) => e instanceof IndexMemoryError && e.limitBytes === 1_530_000);
+  await assert.rejects(index.searchAsync(randomVector(rand, dim)), (e) => e instanceof IndexMemoryError && e.limitBytes === 1_550_000);
   assert.equal(index.search(randomVector(rand, dim), { k: 3 }).length, 3);
+  index.dispose();
+});
+
+test('gpu: FaceIndex on WebGPU against the naive model over a random add/remove/search run (tiny: 8-d, ~200 rows)', async () => {
+  const index = new FaceIndex({ dim: 8, backend: 'webgpu', device: gpu.device });
+  let rounds = 0;
+  const counts = await runAgainstModel(index, {
+    seed: 155, dim: 8, initialRows: 120, steps: 150,
+    search: async (i, q, k, threshold) => { const hits = await i.searchManyAsync(q, { k, threshold }); rounds += i.lastGpuStats!.rounds; return hits; },
+  });
+  assert.ok(counts.removes > 10 && counts.searches > 10, JSON.stringify(counts));
+  assert.equal(await index.activeBackend(), 'webgpu');
+  assert.ok(rounds > counts.searches / 2, `GPU rounds ${rounds} over ${counts.searches} searches (k = 1000 goes to the CPU)`);
   index.dispose();
 });

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { FaceIndex, FaceIndexError } from '../../../src/pipeline/identity/index.js';
 import { threadsAvailable } from '../../../src/pipeline/identity/search-threads.js';
+import { ROW_BOOKKEEPING_BYTES } from '../../../src/pipeline/identity/identity-rows.js';
 import { seededRandom } from '../helpers.js';
 
 const DIM = 16;
@@ -101,7 +102,7 @@ test('threads: rows beyond wasm32 shared memory fall back to one thread; maxByte
   big.add('a', randomVector(seededRandom(1), 512));
   assert.equal(big.threads.count, 1);
   assert.equal(big.search(randomVector(seededRandom(2), 512))[0]!.id, 'a');
-  const bounded = new FaceIndex({ dim: DIM, threads: 2, maxBytes: 10 * (DIM * 4 + 12) });
+  const bounded = new FaceIndex({ dim: DIM, threads: 2, maxBytes: 10 * (DIM * 4 + ROW_BOOKKEEPING_BYTES) });
   for (let i = 0; i < 10; i++) bounded.add(`b${i}`, randomVector(seededRandom(i + 3)));
   assert.throws(() => bounded.add('b10', randomVector(seededRandom(99))), FaceIndexError);
   assert.equal(bounded.entries, 10);
@@ -118,4 +119,55 @@ test('threads: an index never disposed does not keep the process alive', () => {
   assert.equal(child.signal, null, 'exited on its own');
   assert.equal(child.status, 0, child.stderr);
   assert.match(child.stdout, /^x\d+\n$/);
+});
+
+/** 40k rows of 64-d over 20k identities, and 96 queries: each worker's range takes tens of ms to score. */
+function busyIndex(seed: number): { index: FaceIndex; queries: Float32Array[] } {
+  const rand = seededRandom(seed);
+  const index = new FaceIndex({ dim: 64, threads: 2 });
+  for (let r = 0; r < 40_000; r++) index.add(`b${r % 20_000}`, randomVector(rand, 64));
+  return { index, queries: Array.from({ length: 96 }, () => randomVector(rand, 64)) };
+}
+
+test('threads: searchManyAsync leaves the event loop running (setImmediate fires before it resolves), hits equal searchMany', async () => {
+  const { index, queries } = busyIndex(18);
+  const want = JSON.stringify(index.searchMany(queries, { k: 10 }));
+  const order: string[] = [];
+  const search = index.searchManyAsync(queries, { k: 10 }).then((hits) => { order.push('search'); return hits; });
+  setImmediate(() => order.push('immediate'));
+  const got = await search;
+  // Blocking until the workers finish (Atomics.wait) would resolve the search first: the immediate would come second.
+  assert.deepEqual(order, ['immediate', 'search']);
+  assert.equal(JSON.stringify(got), want);
+  assert.equal(index.threads.workers, 2, 'both ranges on workers, none on the caller');
+  index.dispose();
+});
+
+test('threads: during an async search, a sync search keeps to its thread, an add is not seen, a remove makes it search again, dispose falls back', async () => {
+  const { index, queries } = busyIndex(19);
+  const few = queries.slice(0, 8);
+  const before = JSON.stringify(index.searchMany(few, { k: 10 }));
+  // A sync search while the workers are busy: the one-thread path, the same hits.
+  const pending = index.searchManyAsync(few, { k: 10 });
+  assert.equal(JSON.stringify(index.searchMany(few, { k: 10 })), before);
+  assert.equal(JSON.stringify(await pending), before);
+  // An add right after the call is not in its answer: the search covers the rows present at the call.
+  const added = index.searchManyAsync(few, { k: 10 });
+  index.add('late', few[0]!);
+  assert.equal(JSON.stringify(await added), before);
+  const withLate = JSON.stringify(index.searchMany(few, { k: 10 }));
+  assert.equal(JSON.parse(withLate)[0][0].id, 'late');
+  // A remove during the wait moves rows under the workers: the answer is the index's after the remove.
+  const removed = index.searchManyAsync(few, { k: 10 });
+  const top = (JSON.parse(withLate) as { id: string }[][])[1]![0]!.id;
+  assert.equal(index.remove(top), true);
+  assert.equal(JSON.stringify(await removed), JSON.stringify(index.searchMany(few, { k: 10 })));
+  assert.ok((await index.searchManyAsync(few, { k: 10 }))[1]!.every((h) => h.id !== top));
+  // Two async searches at once take the workers in turn; dispose during one: it answers from the caller's thread.
+  const both = await Promise.all([index.searchManyAsync(few, { k: 4 }), index.searchManyAsync(few, { k: 9 })]);
+  assert.deepEqual(both, [index.searchMany(few, { k: 4 }), index.searchMany(few, { k: 9 })]);
+  const disposed = index.searchManyAsync(few, { k: 10 });
+  index.dispose();
+  assert.deepEqual(await disposed, index.searchMany(few, { k: 10 }));
+  index.dispose();
 });

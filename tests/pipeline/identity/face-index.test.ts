@@ -204,10 +204,10 @@ test('the memory bound (maxEntries) refuses adds beyond it', () => {
   index.add('c', [0, 0, 0, 1]); // room again after a removal
   assert.equal(index.entries, 2);
   assert.throws(() => new FaceIndex({ maxEntries: 0 }), FaceIndexError);
-  // maxBytes: 4-d rows cost 4 × 4 + 12 = 28 bytes, so 100 bytes hold 3.
-  const bytes = new FaceIndex({ maxBytes: 100 });
+  // maxBytes: 4-d rows cost 4 × 4 + 20 = 36 bytes (floats, norm², owner, two list links), so 110 bytes hold 3.
+  const bytes = new FaceIndex({ maxBytes: 110 });
   for (let i = 0; i < 3; i++) bytes.add(`r${i}`, [1, i, 0, 0]);
-  assert.throws(() => bytes.add('r3', [1, 3, 0, 0]), (e) => e instanceof FaceIndexError && /maxBytes 100 holds 3 entries/.test(e.message));
+  assert.throws(() => bytes.add('r3', [1, 3, 0, 0]), (e) => e instanceof FaceIndexError && /maxBytes 110 holds 3 entries of 36 bytes/.test(e.message));
   // Loading a file larger than the bound is refused, not truncated.
   assert.throws(() => FaceIndex.fromBytes(bytes.toBytes(), { maxEntries: 2 }), FaceIndexError);
   assert.equal(FaceIndex.fromBytes(bytes.toBytes()).entries, 3);
