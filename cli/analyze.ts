@@ -1,16 +1,18 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { PipelineOptionError, type MaxNumMetric, type Size } from '../src/pipeline/index.js';
 import type { BackendName } from '../src/index.js';
 import { parseDetSizes } from '../src/pipeline/detect-size.js';
-import { lastValue, parseArgs, parseNumberOption, type ParsedArgs } from './args.js';
+import { lastValue, parseArgs, parseCountOption, parseRangeOption, type ParsedArgs } from './args.js';
 import { checkDistinctNames, collectImages, decodableSuffixes } from './batch/collect-images.js';
+import { ImageListError } from './batch/errors.js';
 import { NdjsonResultsFile } from './batch/ndjson-file.js';
 import { createBatchProgress, type BatchProgress } from './batch/progress.js';
 import { isErrorRecord, type ErrorRecord, type RunHeader } from './batch/records.js';
 import { openAnalyzer } from './batch/analyzer.js';
 import { writePng } from './encode-png.js';
+import { prepareOutputFile, prepareOutputFolder, writeFileAtomically } from './output-file.js';
 import type { ImageRecord, ResultsFile } from './results-format.js';
 
 export const ANALYZE_USAGE = `insightgpu analyze [--models DIR|PACK (default buffalo_l)] [--det-size 640|WxH[,WxH…] (default 640)]
@@ -74,7 +76,12 @@ export interface AnalyzeSummary {
 /** Runs the whole pipeline over the images and writes their results; bad images get error records. */
 export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummary> {
   let entries = await collectImages(options.paths, await decodableSuffixes());
+  if (entries.length === 0) throw new ImageListError(`no image files there (the types the decoder reads: ${(await decodableSuffixes()).join(' ')})`, options.paths.join(', '));
+  // Every output is checked before the models load, so a bad path fails at once instead of after the whole run.
+  if (options.json) prepareOutputFile(options.json);
+  if (options.drawDir) prepareOutputFolder(options.drawDir);
   if (options.ndjson) {
+    prepareOutputFile(options.ndjson);
     checkDistinctNames(entries);
     NdjsonResultsFile.checkNew(options.ndjson, options.resume ?? false);
   }
@@ -120,8 +127,7 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummar
       const file: ResultsFile & { errors?: ErrorRecord[] } = { ...header, results };
       if (summary.failed.length > 0) file.errors = [...summary.failed];
       if (options.json) {
-        await mkdir(path.dirname(path.resolve(options.json)), { recursive: true });
-        await writeFile(options.json, JSON.stringify(file));
+        writeFileAtomically(options.json, JSON.stringify(file));
       } else {
         process.stdout.write(`${JSON.stringify(file)}\n`);
       }
@@ -156,8 +162,8 @@ export async function analyzeCommand(argv: readonly string[]): Promise<number> {
   const summary = await runAnalyze({
     models,
     detSizes: parseDetSizes(lastValue(args, 'det-size') ?? '640'),
-    detThresh: parseNumberOption(args, 'det-thresh', 0.5),
-    maxNum: parseNumberOption(args, 'max-num', 0, true),
+    detThresh: parseRangeOption(args, 'det-thresh', 0.5, 0, 1),
+    maxNum: parseCountOption(args, 'max-num', 0, 0),
     metric,
     backend,
     paths: args.positional,
@@ -165,8 +171,8 @@ export async function analyzeCommand(argv: readonly string[]): Promise<number> {
     ndjson,
     stdout: !json && !ndjson,
     resume,
-    batch: countOption(args, 'batch', 1, 1),
-    concurrency: countOption(args, 'concurrency', 1, 0),
+    batch: parseCountOption(args, 'batch', 1, 1),
+    concurrency: parseCountOption(args, 'concurrency', 1, 0),
     workers,
     drawDir: lastValue(args, 'draw'),
     progress: async (total, alreadyDone) => {
@@ -198,21 +204,17 @@ function failureSummary(failed: readonly ErrorRecord[], images: number): string 
  * `--workers N|auto` (auto: one per core but one, at least 1). More than one runs the CPU backend in each worker,
  * so `--backend webgpu` is refused: one GPUDevice batching the heads (--batch) serves a GPU better than N devices
  * contending for one adapter. --batch and --concurrency belong to the one-worker path (each worker decodes its own
- * images and runs them one at a time).
+ * images and runs them one at a time). More workers than cores is refused: each runs one image at a time on one
+ * thread and holds its own copy of the weights, so the extra ones only cost memory and start-up.
  */
 function workersOption(args: ParsedArgs, backend: BackendName): number {
   const value = lastValue(args, 'workers');
-  const workers = value === 'auto' ? Math.max(1, availableParallelism() - 1) : countOption(args, 'workers', 1, 1);
+  const cores = availableParallelism();
+  const workers = value === 'auto' ? Math.max(1, cores - 1) : parseCountOption(args, 'workers', 1, 1);
+  if (workers > cores) throw new PipelineOptionError('--workers', `${workers} is more than this machine's ${cores} core(s); each worker holds its own copy of the models, so use at most ${cores} (or auto)`);
   if (workers > 1 && backend === 'webgpu') throw new PipelineOptionError('--workers', `${workers} workers run the CPU backend; drop --backend webgpu or use --workers 1`);
   for (const name of ['batch', 'concurrency']) {
     if (workers > 1 && lastValue(args, name) !== undefined) throw new PipelineOptionError(`--${name}`, `is for --workers 1 (with ${workers} workers each one decodes and analyses its own images)`);
   }
   return workers;
-}
-
-/** An integer option of at least `min`. */
-function countOption(args: ParsedArgs, name: string, fallback: number, min: number): number {
-  const value = parseNumberOption(args, name, fallback, true);
-  if (value < min) throw new PipelineOptionError(`--${name}`, `${value} is less than ${min}`);
-  return value;
 }
