@@ -82,6 +82,21 @@ describe('analyze --resume with a file that is not this run\'s (pack A, cpu, det
     assert.equal(readFileSync(json, 'utf8'), text);
   });
 
+  it('index cluster reads what analyze --ndjson wrote, settings line first', async () => {
+    // t1.jpg and a second copy of it: each of its six people twice, so six clusters of two.
+    const copy = path.join(work, 't1-copy.jpg');
+    writeFileSync(copy, readFileSync(t1));
+    const ndjson = path.join(work, 'for-cluster.ndjson');
+    const { code, out } = await run(['analyze', '--models', models, '--backend', 'cpu', '--det-size', '160', '--quiet', '--ndjson', ndjson, t1, copy]);
+    assert.equal(code, 0, out);
+    const clustered = await run(['index', 'cluster', ndjson]);
+    assert.equal(clustered.code, 0, clustered.out);
+    const result = JSON.parse(clustered.out) as { faces: number; clusters: { size: number }[] };
+    assert.equal(result.faces, 12);
+    assert.deepEqual(result.clusters.map((c) => c.size), [2, 2, 2, 2, 2, 2]);
+    await assertOneLineError(['index', 'cluster', ndjson, '--eps', '-1'], /--eps: -1 is not in \(0, 2\]/);
+  });
+
   it('refuses an NDJSON file of other settings, naming the setting and both values, and leaves it as it was', async () => {
     const ndjson = path.join(work, 'det320.ndjson');
     const { results, ...header } = GOLDEN_320;
