@@ -161,6 +161,10 @@ export async function analyzeCommand(argv: readonly string[]): Promise<number> {
   const workers = workersOption(args, backend);
   const quiet = args.flags.has('quiet');
   let bar: BatchProgress | undefined;
+  const removeInterruptHandler = ndjson ? exitOnInterrupt(() => {
+    bar?.stop();
+    process.stderr.write(`\ninsightgpu analyze: interrupted; every complete line of ${ndjson} stays valid: run the same command with --resume to continue\n`);
+  }) : undefined;
   const summary = await runAnalyze({
     models,
     detSizes: parseDetSizes(lastValue(args, 'det-size') ?? '640'),
@@ -183,7 +187,7 @@ export async function analyzeCommand(argv: readonly string[]): Promise<number> {
       return bar;
     },
     log: quiet ? undefined : (m) => { if (!bar) process.stderr.write(`${m}\n`); },
-  });
+  }).finally(() => removeInterruptHandler?.());
   const outputs = [json, ndjson].filter((f) => f !== undefined).join(' and ') || 'stdout';
   if (!quiet) {
     const skipped = summary.skipped > 0 ? ` (${summary.skipped} already in ${ndjson})` : '';
@@ -192,6 +196,23 @@ export async function analyzeCommand(argv: readonly string[]): Promise<number> {
   if (summary.failed.length === 0) return 0;
   process.stderr.write(failureSummary(summary.failed, summary.images + summary.skipped));
   return 3;
+}
+
+/**
+ * On Ctrl-C (SIGINT) or SIGTERM: says how to continue, then exits with 128 + the signal's number, as a shell
+ * reports a killed command. Lines are appended with synchronous writes, so the handler never runs mid-line.
+ * Returns the function that removes the handlers.
+ */
+function exitOnInterrupt(say: () => void): () => void {
+  const handlers = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
+    const handler = (): void => {
+      say();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    };
+    process.once(signal, handler);
+    return () => process.removeListener(signal, handler);
+  });
+  return () => handlers.forEach((remove) => remove());
 }
 
 /** The stderr report of failed images: the first few with their errors, then a count. */

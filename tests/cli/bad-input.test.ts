@@ -8,10 +8,12 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { main } from '../../cli/main.js';
 import { captureOutput } from '../pipeline/capture-output.js';
 import { sharedPath } from '../pipeline/helpers.js';
 import { GOLDEN_320, packAFolder } from './collection.js';
+import { runAndKill } from './kill-after-lines.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'insightgpu-bad-input-'));
 const noModels = path.join(work, 'no-such-models');
@@ -95,6 +97,26 @@ describe('analyze --resume with a file that is not this run\'s (pack A, cpu, det
     assert.equal(result.faces, 12);
     assert.deepEqual(result.clusters.map((c) => c.size), [2, 2, 2, 2, 2, 2]);
     await assertOneLineError(['index', 'cluster', ndjson, '--eps', '-1'], /--eps: -1 is not in \(0, 2\]/);
+  });
+
+  it('Ctrl-C (SIGINT) in the middle of --ndjson: exit 130, a line saying how to resume, only complete lines, and the resume finishes', async () => {
+    const photos = mkdtempSync(path.join(work, 'photos-'));
+    for (let k = 0; k < 6; k++) writeFileSync(path.join(photos, `p${k}.jpg`), readFileSync(t1));
+    const ndjson = path.join(work, 'interrupted.ndjson');
+    const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+    // Header + one image of six: the signal lands while later images are analysed.
+    const stopped = await runAndKill(['analyze', '--models', models, '--backend', 'cpu', '--det-size', '160', '--ndjson', ndjson, photos], ndjson, 2, repo, 'SIGINT');
+    assert.equal(stopped.code, 130, `the run ended before the signal: ${stopped.stderr}`);
+    assert.match(stopped.stderr, /interrupted; every complete line of .*interrupted\.ndjson stays valid: run the same command with --resume/);
+    assert.doesNotMatch(stopped.stderr, /\n\s+at /);
+    const text = readFileSync(ndjson, 'utf8');
+    assert.ok(text.endsWith('\n'), 'no torn line');
+    const lines = text.trim().split('\n').map((l) => JSON.parse(l) as { image?: string });
+    assert.ok(lines.length >= 2 && lines.length < 7, `${lines.length} lines at the signal`);
+    const resumed = await run(['analyze', '--models', models, '--backend', 'cpu', '--det-size', '160', '--quiet', '--ndjson', ndjson, '--resume', photos]);
+    assert.equal(resumed.code, 0, resumed.out);
+    const images = readFileSync(ndjson, 'utf8').trim().split('\n').slice(1).map((l) => (JSON.parse(l) as { image: string }).image);
+    assert.deepEqual(images, ['p0.jpg', 'p1.jpg', 'p2.jpg', 'p3.jpg', 'p4.jpg', 'p5.jpg']);
   });
 
   it('refuses an NDJSON file of other settings, naming the setting and both values, and leaves it as it was', async () => {
