@@ -75,7 +75,8 @@ async function readEmbedding(file: string): Promise<Float32Array> {
   try {
     value = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    throw new PipelineOptionError('--source-embedding', `cannot read ${file}: ${(error as Error).message}`);
+    // JSON.parse quotes the text it choked on, newlines included: one line keeps the error on one line.
+    throw new PipelineOptionError('--source-embedding', `cannot read ${file}: ${(error as Error).message.replace(/\s*\n\s*/g, ' ')}`);
   }
   const record = value as Record<string, unknown>;
   const list = Array.isArray(value) ? value : record?.['normed_embedding'] ?? record?.['embedding'] ?? record?.['source_normed_embedding'];

@@ -4,7 +4,7 @@
  * folder that does not exist, so a check made too late shows up as the models error instead.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -142,6 +142,17 @@ describe('swap, video, index and doctor: bad input is one line before any model 
   it('index search --threshold outside a cosine\'s range', () =>
     assertOneLineError(['index', 'search', '--index', path.join(work, 'none.igfx'), '--models', noModels, '--threshold', '5', t1], /--threshold: 5 is not in \[-1, 1\]/));
   it('doctor with an unknown option', () => assertOneLineError(['doctor', '--frob'], /--frob: unknown option/));
+});
+
+describe('swap with a models folder (scrfd_2.5g and the INSwapper replica, cpu, det 160)', () => {
+  it('an --source-embedding file that is not JSON is one line, the quoted text\'s newline included', async () => {
+    const detector = mkdtempSync(path.join(work, 'detector-'));
+    symlinkSync(sharedPath('models', 'scrfd_2.5g_bnkps.onnx'), path.join(detector, 'scrfd_2.5g_bnkps.onnx'));
+    const out = path.join(work, 'never.png');
+    await assertOneLineError(['swap', '--models', detector, '--swapper', sharedPath('swap', 'inswapper_w128_seed1.onnx'), '--source-embedding', aFile,
+      '--backend', 'cpu', '--det-size', '160', '--quiet', '--out', out, t1], /--source-embedding: cannot read .*a-file\.txt: .*not valid JSON/);
+    assert.equal(existsSync(out), false);
+  });
 });
 
 describe('compare', () => {
