@@ -34,7 +34,8 @@ export const ANALYZE_HELP = `  PATH is an image file, or a folder walked recursi
   --workers N runs N FaceAnalysis instances on worker threads, CPU backend (auto: one per core but one); each
     decodes and analyses its own images, and the lines are written in input order, the same bytes as --workers 1.
   Exit codes: 0 every image analysed; 3 some images failed (their error lines are written, a summary goes to
-  stderr; with --resume, failures already in OUT count too); 1 a usage, model or results-file error.`;
+  stderr; with --resume, failures already in OUT count too); 1 a usage, model or results-file error; 130 (143) stopped
+  by Ctrl-C (SIGTERM) during an --ndjson run, whose complete lines stay valid for --resume.`;
 
 export interface AnalyzeOptions {
   readonly models: string;
