@@ -141,6 +141,9 @@ describe('swap, video, index and doctor: bad input is one line before any model 
     assertOneLineError(['video', path.join(work, 'clip.mp4'), '--models', noModels, '--ndjson', aFolder], /cannot write '.*a-folder': it is a folder/));
   it('index search --threshold outside a cosine\'s range', () =>
     assertOneLineError(['index', 'search', '--index', path.join(work, 'none.igfx'), '--models', noModels, '--threshold', '5', t1], /--threshold: 5 is not in \[-1, 1\]/));
+  it('index add --index naming a folder', () =>
+    assertOneLineError(['index', 'add', '--index', aFolder, '--models', noModels, t1], /cannot write '.*a-folder': it is a folder/));
+  it('index info on a folder', () => assertOneLineError(['index', 'info', aFolder], /a-folder: is a folder, not an index file/));
   it('doctor with an unknown option', () => assertOneLineError(['doctor', '--frob'], /--frob: unknown option/));
 });
 
