@@ -1,16 +1,18 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { PipelineOptionError, type MaxNumMetric, type Size } from '../src/pipeline/index.js';
 import type { BackendName } from '../src/index.js';
 import { parseDetSizes } from '../src/pipeline/detect-size.js';
-import { lastValue, parseArgs, parseNumberOption, type ParsedArgs } from './args.js';
+import { lastValue, parseArgs, parseCountOption, parseRangeOption, type ParsedArgs } from './args.js';
 import { checkDistinctNames, collectImages, decodableSuffixes } from './batch/collect-images.js';
+import { ImageListError } from './batch/errors.js';
 import { NdjsonResultsFile } from './batch/ndjson-file.js';
 import { createBatchProgress, type BatchProgress } from './batch/progress.js';
 import { isErrorRecord, type ErrorRecord, type RunHeader } from './batch/records.js';
 import { openAnalyzer } from './batch/analyzer.js';
 import { writePng } from './encode-png.js';
+import { prepareOutputFile, prepareOutputFolder, writeFileAtomically } from './output-file.js';
 import type { ImageRecord, ResultsFile } from './results-format.js';
 
 export const ANALYZE_USAGE = `insightgpu analyze [--models DIR|PACK (default buffalo_l)] [--det-size 640|WxH[,WxH…] (default 640)]
@@ -20,6 +22,8 @@ export const ANALYZE_USAGE = `insightgpu analyze [--models DIR|PACK (default buf
 
 /** What `analyze --help` prints below the usage line. */
 export const ANALYZE_HELP = `  PATH is an image file, or a folder walked recursively for the image types the decoder reads (sorted).
+  --det-size sizes should be multiples of 32 (SCRFD's anchor grid; others fail on it, as in InsightFace); with
+    several, detection runs at each; 0 is InsightFace 1.0.1's automatic list (128 and 640). --det-thresh is in [0, 1].
   --ndjson appends one line per image as soon as it is done: {"image","width","height","faces"} or
     {"image","error":{"type","message"}}, after a first line with the run's settings. "image" is the file's name,
     or for a folder's file its path relative to that folder. --resume continues a killed run: it skips the images
@@ -30,7 +34,8 @@ export const ANALYZE_HELP = `  PATH is an image file, or a folder walked recursi
   --workers N runs N FaceAnalysis instances on worker threads, CPU backend (auto: one per core but one); each
     decodes and analyses its own images, and the lines are written in input order, the same bytes as --workers 1.
   Exit codes: 0 every image analysed; 3 some images failed (their error lines are written, a summary goes to
-  stderr; with --resume, failures already in OUT count too); 1 a usage, model or results-file error.`;
+  stderr; with --resume, failures already in OUT count too); 1 a usage, model or results-file error; 130 (143) stopped
+  by Ctrl-C (SIGTERM) during an --ndjson run, whose complete lines stay valid for --resume.`;
 
 export interface AnalyzeOptions {
   readonly models: string;
@@ -74,7 +79,12 @@ export interface AnalyzeSummary {
 /** Runs the whole pipeline over the images and writes their results; bad images get error records. */
 export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummary> {
   let entries = await collectImages(options.paths, await decodableSuffixes());
+  if (entries.length === 0) throw new ImageListError(`no image files there (the types the decoder reads: ${(await decodableSuffixes()).join(' ')})`, options.paths.join(', '));
+  // Every output is checked before the models load, so a bad path fails at once instead of after the whole run.
+  if (options.json) prepareOutputFile(options.json);
+  if (options.drawDir) prepareOutputFolder(options.drawDir);
   if (options.ndjson) {
+    prepareOutputFile(options.ndjson);
     checkDistinctNames(entries);
     NdjsonResultsFile.checkNew(options.ndjson, options.resume ?? false);
   }
@@ -120,8 +130,7 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummar
       const file: ResultsFile & { errors?: ErrorRecord[] } = { ...header, results };
       if (summary.failed.length > 0) file.errors = [...summary.failed];
       if (options.json) {
-        await mkdir(path.dirname(path.resolve(options.json)), { recursive: true });
-        await writeFile(options.json, JSON.stringify(file));
+        writeFileAtomically(options.json, JSON.stringify(file));
       } else {
         process.stdout.write(`${JSON.stringify(file)}\n`);
       }
@@ -153,11 +162,15 @@ export async function analyzeCommand(argv: readonly string[]): Promise<number> {
   const workers = workersOption(args, backend);
   const quiet = args.flags.has('quiet');
   let bar: BatchProgress | undefined;
+  const removeInterruptHandler = ndjson ? exitOnInterrupt(() => {
+    bar?.stop();
+    process.stderr.write(`\ninsightgpu analyze: interrupted; every complete line of ${ndjson} stays valid: run the same command with --resume to continue\n`);
+  }) : undefined;
   const summary = await runAnalyze({
     models,
     detSizes: parseDetSizes(lastValue(args, 'det-size') ?? '640'),
-    detThresh: parseNumberOption(args, 'det-thresh', 0.5),
-    maxNum: parseNumberOption(args, 'max-num', 0, true),
+    detThresh: parseRangeOption(args, 'det-thresh', 0.5, 0, 1),
+    maxNum: parseCountOption(args, 'max-num', 0, 0),
     metric,
     backend,
     paths: args.positional,
@@ -165,8 +178,8 @@ export async function analyzeCommand(argv: readonly string[]): Promise<number> {
     ndjson,
     stdout: !json && !ndjson,
     resume,
-    batch: countOption(args, 'batch', 1, 1),
-    concurrency: countOption(args, 'concurrency', 1, 0),
+    batch: parseCountOption(args, 'batch', 1, 1),
+    concurrency: parseCountOption(args, 'concurrency', 1, 0),
     workers,
     drawDir: lastValue(args, 'draw'),
     progress: async (total, alreadyDone) => {
@@ -175,7 +188,7 @@ export async function analyzeCommand(argv: readonly string[]): Promise<number> {
       return bar;
     },
     log: quiet ? undefined : (m) => { if (!bar) process.stderr.write(`${m}\n`); },
-  });
+  }).finally(() => removeInterruptHandler?.());
   const outputs = [json, ndjson].filter((f) => f !== undefined).join(' and ') || 'stdout';
   if (!quiet) {
     const skipped = summary.skipped > 0 ? ` (${summary.skipped} already in ${ndjson})` : '';
@@ -184,6 +197,23 @@ export async function analyzeCommand(argv: readonly string[]): Promise<number> {
   if (summary.failed.length === 0) return 0;
   process.stderr.write(failureSummary(summary.failed, summary.images + summary.skipped));
   return 3;
+}
+
+/**
+ * On Ctrl-C (SIGINT) or SIGTERM: says how to continue, then exits with 128 + the signal's number, as a shell
+ * reports a killed command. Lines are appended with synchronous writes, so the handler never runs mid-line.
+ * Returns the function that removes the handlers.
+ */
+function exitOnInterrupt(say: () => void): () => void {
+  const handlers = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
+    const handler = (): void => {
+      say();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    };
+    process.once(signal, handler);
+    return () => process.removeListener(signal, handler);
+  });
+  return () => handlers.forEach((remove) => remove());
 }
 
 /** The stderr report of failed images: the first few with their errors, then a count. */
@@ -198,21 +228,17 @@ function failureSummary(failed: readonly ErrorRecord[], images: number): string 
  * `--workers N|auto` (auto: one per core but one, at least 1). More than one runs the CPU backend in each worker,
  * so `--backend webgpu` is refused: one GPUDevice batching the heads (--batch) serves a GPU better than N devices
  * contending for one adapter. --batch and --concurrency belong to the one-worker path (each worker decodes its own
- * images and runs them one at a time).
+ * images and runs them one at a time). More workers than cores is refused: each runs one image at a time on one
+ * thread and holds its own copy of the weights, so the extra ones only cost memory and start-up.
  */
 function workersOption(args: ParsedArgs, backend: BackendName): number {
   const value = lastValue(args, 'workers');
-  const workers = value === 'auto' ? Math.max(1, availableParallelism() - 1) : countOption(args, 'workers', 1, 1);
+  const cores = availableParallelism();
+  const workers = value === 'auto' ? Math.max(1, cores - 1) : parseCountOption(args, 'workers', 1, 1);
+  if (workers > cores) throw new PipelineOptionError('--workers', `${workers} is more than this machine's ${cores} core(s); each worker holds its own copy of the models, so use at most ${cores} (or auto)`);
   if (workers > 1 && backend === 'webgpu') throw new PipelineOptionError('--workers', `${workers} workers run the CPU backend; drop --backend webgpu or use --workers 1`);
   for (const name of ['batch', 'concurrency']) {
     if (workers > 1 && lastValue(args, name) !== undefined) throw new PipelineOptionError(`--${name}`, `is for --workers 1 (with ${workers} workers each one decodes and analyses its own images)`);
   }
   return workers;
-}
-
-/** An integer option of at least `min`. */
-function countOption(args: ParsedArgs, name: string, fallback: number, min: number): number {
-  const value = parseNumberOption(args, name, fallback, true);
-  if (value < min) throw new PipelineOptionError(`--${name}`, `${value} is less than ${min}`);
-  return value;
 }

@@ -8,7 +8,8 @@ export interface ParsedArgs {
 
 /**
  * Minimal GNU-style parsing: `--name value`, `--name=value`, boolean `--flag` for names in `booleans`,
- * `--` ends options. Unknown names are rejected so typos do not silently change a run.
+ * `--` ends options. Unknown names, and single-dash words other than `-h` and `-`, are rejected so typos do not
+ * silently change a run.
  */
 export function parseArgs(argv: readonly string[], valued: readonly string[], booleans: readonly string[] = []): ParsedArgs {
   const options = new Map<string, string[]>();
@@ -20,6 +21,12 @@ export function parseArgs(argv: readonly string[], valued: readonly string[], bo
       positional.push(...argv.slice(i + 1));
       break;
     }
+    if (arg === '-h' && booleans.includes('help')) {
+      flags.add('help');
+      continue;
+    }
+    // A lone '-' is a name; '-x' is a mistyped option (a file whose name starts with '-' goes after '--').
+    if (arg.startsWith('-') && !arg.startsWith('--') && arg !== '-') throw new PipelineOptionError(arg, 'unknown option (options start with --; put a file named like this after --)');
     if (!arg.startsWith('--') || arg === '-') {
       positional.push(arg);
       continue;
@@ -54,5 +61,19 @@ export function parseNumberOption(args: ParsedArgs, name: string, fallback: numb
   if (text.trim() === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
     throw new PipelineOptionError(`--${name}`, `'${text}' is not ${integer ? 'an integer' : 'a number'}`);
   }
+  return value;
+}
+
+/** A number option within [min, max] (both inclusive), e.g. a threshold; `fallback` when it is not given. */
+export function parseRangeOption(args: ParsedArgs, name: string, fallback: number, min: number, max: number): number {
+  const value = parseNumberOption(args, name, fallback);
+  if (value < min || value > max) throw new PipelineOptionError(`--${name}`, `${value} is not in [${min}, ${max}]`);
+  return value;
+}
+
+/** An integer option of at least `min`; `fallback` when it is not given. */
+export function parseCountOption(args: ParsedArgs, name: string, fallback: number, min: number): number {
+  const value = parseNumberOption(args, name, fallback, true);
+  if (value < min) throw new PipelineOptionError(`--${name}`, `${value} is less than ${min}`);
   return value;
 }

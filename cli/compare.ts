@@ -1,28 +1,68 @@
 import { readFile } from 'node:fs/promises';
 import { PipelineOptionError } from '../src/pipeline/index.js';
+import { ResultsFileError } from './batch/errors.js';
 import { compareResults, formatComparison } from './compare-results.js';
 import type { ResultsFile } from './results-format.js';
 
-export const COMPARE_USAGE = 'insightgpu compare ACTUAL.json EXPECTED.json';
+export const COMPARE_USAGE = 'insightgpu compare ACTUAL.json|.ndjson EXPECTED.json|.ndjson';
+
+/** What `compare --help` prints below the usage line. */
+export const COMPARE_HELP = `  Compares two results files field by field within the test bed's tolerances; exit 1 outside them.
+  Each is a --json file (the goldens' format) or an --ndjson file (its settings line, then one line per image).`;
+
+/** The settings that change what a run finds; runs that differ in them are not expected to agree. */
+const SETTINGS = ['det_size', 'det_thresh', 'max_num', 'models'] as const;
 
 async function readResults(file: string): Promise<ResultsFile> {
-  let parsed: unknown;
+  let text: string;
   try {
-    parsed = JSON.parse(await readFile(file, 'utf8'));
+    text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new PipelineOptionError(file, `cannot read results: ${(error as Error).message}`);
+    throw new ResultsFileError(`cannot be read (${(error as Error).message})`, file, { cause: error });
   }
+  const parsed = parseJsonOrNdjson(text);
   if (!parsed || typeof parsed !== 'object' || !Array.isArray((parsed as ResultsFile).results)) {
-    throw new PipelineOptionError(file, 'not a results file (no "results" array)');
+    throw new ResultsFileError('is not a results file (neither a JSON document with a "results" array nor analyze --ndjson lines)', file);
   }
   return parsed as ResultsFile;
 }
 
+/** One JSON document, or NDJSON lines turned into one: the settings line plus the lines that hold faces. */
+function parseJsonOrNdjson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    const lines: unknown[] = [];
+    for (const line of text.split('\n')) {
+      if (line.trim() === '') continue;
+      try {
+        lines.push(JSON.parse(line));
+      } catch {
+        return undefined;
+      }
+    }
+    const [header, ...records] = lines as Record<string, unknown>[];
+    if (!header || typeof header !== 'object' || !('det_size' in header)) return undefined;
+    return { ...header, results: records.filter((r) => r && typeof r === 'object' && Array.isArray(r['faces'])) };
+  }
+}
+
+/** A line per setting the two files were made with differently (empty when they agree). */
+function settingsNotes(a: ResultsFile, b: ResultsFile): string[] {
+  const ra = a as unknown as Record<string, unknown>;
+  const rb = b as unknown as Record<string, unknown>;
+  return SETTINGS.filter((k) => JSON.stringify(ra[k]) !== JSON.stringify(rb[k]))
+    .map((k) => `note: the files were made with different ${k}: ${JSON.stringify(ra[k])} and ${JSON.stringify(rb[k])}`);
+}
+
 /** `insightgpu compare A B`: prints the worst error per field; exit 1 when outside TESTBED tolerances. */
 export async function compareCommand(argv: readonly string[]): Promise<number> {
+  const unknown = argv.find((a) => a.startsWith('-') && a !== '-');
+  if (unknown !== undefined) throw new PipelineOptionError(unknown, `unknown option (${COMPARE_USAGE})`);
   if (argv.length !== 2) throw new PipelineOptionError('compare', `needs two files: ${COMPARE_USAGE}`);
   const [a, b] = await Promise.all([readResults(argv[0]!), readResults(argv[1]!)]);
   const comparison = compareResults(a, b);
-  process.stdout.write(`${formatComparison(comparison)}\n`);
+  const notes = settingsNotes(a, b);
+  process.stdout.write(`${[...notes, formatComparison(comparison)].join('\n')}\n`);
   return comparison.ok ? 0 : 1;
 }

@@ -14,6 +14,8 @@ import { MODELS, PACKS } from '../models/manifest.js';
 import { readDigestRecord, type DigestRecord } from '../models/fetch/digest-record.js';
 import { hashFile } from '../models/fetch/fetch-common.js';
 import { modelsDirOf, resolveInsightFaceRoot } from '../models/fetch/paths.js';
+import { PipelineOptionError } from '../src/pipeline/index.js';
+import { lastValue, parseArgs } from './args.js';
 
 export const DOCTOR_USAGE = 'insightgpu doctor [--root DIR] [--no-hash]   what a bug report needs (adapters, packages, packs)';
 
@@ -136,8 +138,9 @@ async function fileStatus(file: string, expected: { sha256: string; from: string
 /** `insightgpu doctor …`: prints the report on stdout; returns the exit code. */
 export async function doctorCommand(argv: readonly string[], version: string): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(`${HELP}\n`); return 0; }
-  const rootAt = argv.indexOf('--root');
-  const root = resolveInsightFaceRoot(rootAt >= 0 ? argv[rootAt + 1] : undefined);
+  const args = parseArgs(argv, ['root'], ['no-hash']);
+  if (args.positional.length > 0) throw new PipelineOptionError(args.positional[0]!, 'unexpected argument (doctor takes only --root DIR and --no-hash)');
+  const root = resolveInsightFaceRoot(lastValue(args, 'root'));
   const verbose = process.env['INSIGHTGPU_DEBUG'] === '1';
   const lines = [
     `insightgpu ${version}`,
@@ -147,7 +150,7 @@ export async function doctorCommand(argv: readonly string[], version: string): P
     `VK_ICD_FILENAMES=${process.env['VK_ICD_FILENAMES'] ?? '(unset)'}`,
     ...(await adapterSection(verbose)),
     await autoLine(),
-    ...(await packSection(root, !argv.includes('--no-hash'))),
+    ...(await packSection(root, !args.flags.has('no-hash'))),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { FaceIndex, PipelineOptionError, type Face } from '../src/pipeline/index.js';
 import { parseArgs, lastValue } from './args.js';
 import { CliError } from './module-command.js';
+import { prepareOutputFile } from './output-file.js';
 import { FACE_OPTIONS, FACE_OPTIONS_HELP, facesOf, openRecognizer, required, roundBox } from './index-faces.js';
 
 export const INDEX_ADD_USAGE = 'insightgpu index add --index FILE --models DIR [--id NAME] [--all-faces] IMAGE…';
@@ -24,6 +25,8 @@ export async function indexAdd(argv: readonly string[]): Promise<number> {
   if (args.positional.length === 0) throw new PipelineOptionError('IMAGE', 'give at least one image');
   const name = lastValue(args, 'id');
   if (name !== undefined && name.length === 0) throw new PipelineOptionError('--id', 'is empty');
+  // The file is written only at the end: a path that cannot take it fails now, before any image is read.
+  prepareOutputFile(file);
   const index = existsSync(file) ? await FaceIndex.load(file) : new FaceIndex();
   const app = await openRecognizer(args);
   const added: { id: string; image: string; bbox: number[] }[] = [];

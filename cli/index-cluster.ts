@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { clusterFaces, PipelineOptionError } from '../src/pipeline/index.js';
-import { parseArgs, parseNumberOption } from './args.js';
+import { parseArgs, parseCountOption, parseNumberOption } from './args.js';
 import { CliError } from './module-command.js';
 
 export const INDEX_CLUSTER_USAGE = 'insightgpu index cluster NDJSON [--eps 0.48] [--min-samples 2]';
@@ -42,7 +42,10 @@ export function readNdjsonFaces(text: string, file: string): { refs: FaceRef[]; 
       if (n === lines.length - 1) { torn = true; return; }
       throw new CliError(`${file}:${n + 1}: not a JSON line`, { cause });
     }
+    if (parsed === null || typeof parsed !== 'object') throw new CliError(`${file}:${n + 1}: not a results line (needs "image" and "faces")`);
     if (parsed.error !== undefined) { errors++; return; }
+    // analyze --ndjson starts with its settings line (det_size, det_thresh, max_num, models), which holds no faces.
+    if (n === 0 && isSettingsLine(parsed)) return;
     if (typeof parsed.image !== 'string' || !Array.isArray(parsed.faces)) throw new CliError(`${file}:${n + 1}: not a results line (needs "image" and "faces")`);
     parsed.faces.forEach((f, i) => {
       if (!Array.isArray(f.embedding)) throw new CliError(`${file}:${n + 1}: face ${i} has no embedding (run analyze with a recognition model)`);
@@ -53,14 +56,19 @@ export function readNdjsonFaces(text: string, file: string): { refs: FaceRef[]; 
   return { refs, embeddings, errors, torn };
 }
 
+/** The first line analyze --ndjson writes: the run's settings, no "image". */
+const isSettingsLine = (line: object): boolean => !('image' in line) && 'det_size' in line;
+
 /** `insightgpu index cluster NDJSON …`: returns the exit code. */
 export async function indexCluster(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, ['eps', 'min-samples'], ['help']);
   if (args.flags.has('help')) { process.stdout.write(`${HELP}\n`); return 0; }
   if (args.positional.length !== 1) throw new PipelineOptionError('NDJSON', 'give exactly one results file');
   const file = args.positional[0]!;
+  // Cosine distance lies in [0, 2]: an eps outside (0, 2] makes every face noise or one cluster of everything.
   const eps = parseNumberOption(args, 'eps', 0.48);
-  const minSamples = parseNumberOption(args, 'min-samples', 2, true);
+  if (!(eps > 0 && eps <= 2)) throw new PipelineOptionError('--eps', `${eps} is not in (0, 2] (a cosine distance)`);
+  const minSamples = parseCountOption(args, 'min-samples', 2, 1);
   const text = await readFile(file, 'utf8').catch((cause: unknown) => { throw new CliError(`cannot read ${file}: ${(cause as Error).message}`, { cause }); });
   const { refs, embeddings, errors, torn } = readNdjsonFaces(text, file);
   const labels = clusterFaces(embeddings, { eps, minSamples });

@@ -1,6 +1,6 @@
 /** What `index add` and `index search` share: option parsing, the detector + recognizer, the faces of an image. */
 import type { BackendName } from '../src/index.js';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { FaceAnalysis, FaceIndex, loadImage, PipelineOptionError, type Face } from '../src/pipeline/index.js';
 import type { IndexBackend } from '../src/pipeline/identity/index.js';
 import { CliError } from './module-command.js';
@@ -57,5 +57,6 @@ export const roundBox = (f: Face): number[] => Array.from(f.bbox, (v) => Math.ro
 /** The index in `file`; CliError when there is no such file (a corrupted one is IndexFormatError). */
 export async function loadIndexFile(file: string, backend: IndexBackend = 'cpu'): Promise<FaceIndex> {
   if (!existsSync(file)) throw new CliError(`${file}: no such index file (index add creates one)`);
+  if (statSync(file).isDirectory()) throw new CliError(`${file}: is a folder, not an index file`);
   return FaceIndex.load(file, { backend });
 }

@@ -1,5 +1,5 @@
 import { PipelineOptionError } from '../src/pipeline/index.js';
-import { parseArgs, parseNumberOption } from './args.js';
+import { parseArgs, parseNumberOption, parseRangeOption } from './args.js';
 import { backendOption, FACE_OPTIONS, FACE_OPTIONS_HELP, facesOf, loadIndexFile, openRecognizer, required, roundBox } from './index-faces.js';
 
 export const INDEX_SEARCH_USAGE = 'insightgpu index search --index FILE --models DIR [--k 5] [--threshold 0.3] IMAGE…';
@@ -18,7 +18,8 @@ export async function indexSearch(argv: readonly string[]): Promise<number> {
   const file = required(args, 'index', 'the index file to search');
   const k = parseNumberOption(args, 'k', 5, true);
   if (k < 1) throw new PipelineOptionError('--k', `must be at least 1, got ${k}`);
-  const threshold = parseNumberOption(args, 'threshold', 0.3);
+  // Scores are cosine similarities, so a threshold outside [-1, 1] would match everything or nothing.
+  const threshold = parseRangeOption(args, 'threshold', 0.3, -1, 1);
   if (args.positional.length === 0) throw new PipelineOptionError('IMAGE', 'give at least one image');
   const index = await loadIndexFile(file, backendOption(args));
   const app = await openRecognizer(args);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InsightGpuError } from '../src/index.js';
 import { ANALYZE_HELP, ANALYZE_USAGE, analyzeCommand } from './analyze.js';
-import { COMPARE_USAGE, compareCommand } from './compare.js';
+import { COMPARE_HELP, COMPARE_USAGE, compareCommand } from './compare.js';
 import { INDEX_USAGE, indexCommand } from './index-command.js';
 import { DOCTOR_USAGE, doctorCommand } from './doctor.js';
 import { CliError, runModuleCommand } from './module-command.js';
@@ -52,7 +52,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         if (wantsHelp(rest)) { process.stdout.write(`usage: ${ANALYZE_USAGE}\n${ANALYZE_HELP}\n`); return 0; }
         return await analyzeCommand(rest);
       case 'compare':
-        if (wantsHelp(rest)) { process.stdout.write(`usage: ${COMPARE_USAGE}\n  Compares two results files field by field within the test bed's tolerances; exit 1 outside them.\n`); return 0; }
+        if (wantsHelp(rest)) { process.stdout.write(`usage: ${COMPARE_USAGE}\n${COMPARE_HELP}\n`); return 0; }
         return await compareCommand(rest);
       case '--version': case '-V': case 'version':
         process.stdout.write(`insightgpu ${version()}\n`);
@@ -80,8 +80,18 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`insightgpu ${command}: ${error.message}\n`);
       return 1;
     }
+    // A file the system refused (ENOENT, EISDIR, EACCES, ENOSPC, …) is the user's to fix: one line, not a stack trace.
+    if (isSystemError(error)) {
+      process.stderr.write(`insightgpu ${command}: ${error.message.split('\n')[0]}\n`);
+      return 1;
+    }
     throw error;
   }
+}
+
+/** An error from a Node system call: it carries the call and the errno code (`{ code: 'ENOENT', syscall: 'open' }`). */
+function isSystemError(error: unknown): error is NodeJS.ErrnoException & { code: string; syscall: string } {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && typeof (error as NodeJS.ErrnoException).syscall === 'string';
 }
 
 // Run directly (`npx tsx cli/main.ts …`); bin/insightgpu.js imports and calls main instead.

@@ -10,6 +10,7 @@ import {
 import { parseDetSizes } from '../src/pipeline/detect-size.js';
 import { lastValue, parseArgs } from './args.js';
 import { writePng } from './encode-png.js';
+import { prepareOutputFile } from './output-file.js';
 
 export const SWAP_USAGE = `insightgpu swap --models DIR [--swapper FILE] (--source IMG [--source-face K] | --source-embedding FILE.json)
                 --out OUT.png [--target-face J|all] [--no-paste-back] [--det-size 640] [--backend auto|webgpu|cpu] [--quiet] TARGET_IMG`;
@@ -49,7 +50,10 @@ function faceIndex(text: string, option: string): number {
 
 /** The INSwapper file: --swapper, else one in the models folder, else where `fetch-models inswapper_128` installs it. */
 async function findSwapper(models: string, explicit: string | undefined): Promise<string> {
-  if (explicit !== undefined) return explicit;
+  if (explicit !== undefined) {
+    if (!(await stat(explicit).catch(() => undefined))?.isFile()) throw new ModelPackError('--swapper: no such file', explicit);
+    return explicit;
+  }
   const isDir = (await stat(models).catch(() => undefined))?.isDirectory() ?? false;
   if (isDir) {
     const onnx = (await readdir(models)).filter((f) => f.toLowerCase().endsWith('.onnx')).sort();
@@ -71,7 +75,8 @@ async function readEmbedding(file: string): Promise<Float32Array> {
   try {
     value = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    throw new PipelineOptionError('--source-embedding', `cannot read ${file}: ${(error as Error).message}`);
+    // JSON.parse quotes the text it choked on, newlines included: one line keeps the error on one line.
+    throw new PipelineOptionError('--source-embedding', `cannot read ${file}: ${(error as Error).message.replace(/\s*\n\s*/g, ' ')}`);
   }
   const record = value as Record<string, unknown>;
   const list = Array.isArray(value) ? value : record?.['normed_embedding'] ?? record?.['embedding'] ?? record?.['source_normed_embedding'];
@@ -93,6 +98,8 @@ function sideBySide(crops: readonly BgrImage[]): BgrImage {
 
 /** Runs the swap and writes the result; returns the number of faces swapped. */
 export async function runSwap(o: SwapCommandOptions): Promise<number> {
+  // The output is checked first: a path that cannot be written fails before the models load.
+  prepareOutputFile(o.out);
   const swapperFile = await findSwapper(o.models, o.swapper);
   const app = await FaceAnalysis.create({ models: o.models, backend: o.backend, log: o.log });
   let swapper: INSwapper | undefined;

@@ -1,12 +1,12 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import { once } from 'node:events';
 import {
-  FaceAnalysis, FaceIndex, FaceTracker, PipelineOptionError, probeVideo, readVideoFrames, type BackendName,
+  FaceAnalysis, FaceTracker, PipelineOptionError, probeVideo, readVideoFrames, type BackendName,
 } from '../src/index.js';
 import { parseDetSizes } from '../src/pipeline/detect-size.js';
-import { lastValue, parseArgs, parseNumberOption } from './args.js';
+import { lastValue, parseArgs, parseCountOption, parseNumberOption, parseRangeOption } from './args.js';
+import { loadIndexFile } from './index-faces.js';
+import { prepareOutputFile } from './output-file.js';
 
 export const VIDEO_USAGE = `insightgpu video IN.mp4 --models DIR --ndjson OUT.ndjson [--every 10] [--detect-every 1] [--det-size 640|WxH]
                    [--det-thresh 0.5] [--backend auto|webgpu|cpu] [--index FACES.igfx] [--max-frames N] [--no-smoothing]
@@ -39,19 +39,19 @@ export async function videoCommand(argv: readonly string[]): Promise<number> {
   const decoder = { ffmpeg: lastValue(args, 'ffmpeg'), maxFrames: maxFrames > 0 ? maxFrames : undefined };
   const quiet = args.flags.has('quiet');
   const detSizes = parseDetSizes(lastValue(args, 'det-size') ?? '640');
-  const detThresh = parseNumberOption(args, 'det-thresh', 0.5);
-  const recognizeEvery = parseNumberOption(args, 'every', 10, true);
-  const detectEvery = parseNumberOption(args, 'detect-every', 1, true);
+  const detThresh = parseRangeOption(args, 'det-thresh', 0.5, 0, 1);
+  const recognizeEvery = parseCountOption(args, 'every', 10, 1);
+  const detectEvery = parseCountOption(args, 'detect-every', 1, 1);
+  if (ndjson !== '-') prepareOutputFile(ndjson);
   const indexFile = lastValue(args, 'index');
   // The decoder is checked before the models load: a missing ffmpeg fails at once.
   const info = await probeVideo(input, decoder);
-  const index = indexFile ? await FaceIndex.load(indexFile) : undefined;
+  const index = indexFile ? await loadIndexFile(indexFile) : undefined;
   const app = await FaceAnalysis.create({ models, backend, log: quiet ? undefined : (m) => process.stderr.write(`${m}\n`) });
   let out: WriteStream | undefined;
   try {
     app.prepare({ detThresh, detSize: detSizes });
     const tracker = new FaceTracker(app, { recognizeEvery, detectEvery, index, smoothing: args.flags.has('no-smoothing') ? false : undefined, fps: info.fps });
-    if (ndjson !== '-') await mkdir(path.dirname(path.resolve(ndjson)), { recursive: true });
     out = ndjson === '-' ? undefined : createWriteStream(ndjson);
     const sink = out ?? process.stdout;
     const started = performance.now();

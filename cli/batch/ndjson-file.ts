@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, readSync, statSync, truncateSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { ResultsFileError } from './errors.js';
 import { isErrorRecord, looksLikeResultLine, type ErrorRecord, type ResultLine, type RunHeader } from './records.js';
@@ -20,15 +20,15 @@ export class NdjsonResultsFile {
   static open(file: string, header: RunHeader, resume: boolean): { out: NdjsonResultsFile; done: Set<string>; failed: ErrorRecord[] } {
     const done = new Set<string>();
     const failed: ErrorRecord[] = [];
+    NdjsonResultsFile.checkNew(file, resume);
     const size = existsSync(file) ? statSync(file).size : 0;
     let keep = 0;
     if (size > 0) {
-      NdjsonResultsFile.checkNew(file, resume);
       keep = forEachCompleteLine(file, (line, number) => {
         const value = parseLine(line, number, file);
         if (number === 1) {
           if (JSON.stringify(value) !== JSON.stringify(header)) {
-            throw new ResultsFileError(`was written with other settings (${line}); resume it with the same --models, --det-size, --det-thresh and --max-num`, file);
+            throw new ResultsFileError(`was written with other settings (${settingsDifference(value, header)}); resume it with the same --models, --det-size, --det-thresh and --max-num`, file);
           }
         } else if (looksLikeResultLine(value)) {
           done.add(value.image);
@@ -40,6 +40,12 @@ export class NdjsonResultsFile {
     } else {
       mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     }
+    // No complete line: only the start of this run's own header may be cut off as torn. Anything else (a --json
+    // results file, which ends without a newline) is another file, and resuming must not destroy it.
+    const headerLine = `${JSON.stringify(header)}\n`;
+    if (keep === 0 && size > 0 && (size > Buffer.byteLength(headerLine) || !headerLine.startsWith(readAll(file)))) {
+      throw new ResultsFileError('is not an NDJSON results file of analyze (its first line is not a complete settings line); give another --ndjson file', file);
+    }
     if (keep < size) truncateSync(file, keep);
     const out = new NdjsonResultsFile(openSync(file, 'a'), file);
     if (keep === 0) out.appendLine(JSON.stringify(header));
@@ -48,6 +54,7 @@ export class NdjsonResultsFile {
 
   /** Refuses early (before models load) a file that `open` without resume would refuse. */
   static checkNew(file: string, resume: boolean): void {
+    if (existsSync(file) && statSync(file).isDirectory()) throw new ResultsFileError('is a folder; give a file name', file);
     if (!resume && existsSync(file) && statSync(file).size > 0) throw new ResultsFileError('exists; pass --resume to continue it, or remove it', file);
   }
 
@@ -98,6 +105,24 @@ function forEachCompleteLine(file: string, visit: (line: string, number: number)
     closeSync(fd);
   }
 }
+
+/** The whole file as text (called only for a file no longer than a header line). */
+function readAll(file: string): string {
+  return readFileSync(file, 'utf8');
+}
+
+/** Which settings of the file's first line differ from this run's, e.g. `det_size: [160,160] in the file, [320,320] now`. */
+function settingsDifference(written: unknown, header: RunHeader): string {
+  if (!written || typeof written !== 'object' || Array.isArray(written)) return 'its first line is not a settings line';
+  const before = written as Record<string, unknown>;
+  const now = header as unknown as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(now), ...Object.keys(before)])];
+  const differing = keys.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(now[k]));
+  const shown = (v: unknown): string => (v === undefined ? 'none' : clip(JSON.stringify(v)));
+  return differing.map((k) => `${k}: ${shown(before[k])} in the file, ${shown(now[k])} now`).join('; ');
+}
+
+const clip = (text: string): string => (text.length > 160 ? `${text.slice(0, 160)}…` : text);
 
 function parseLine(line: string, number: number, file: string): unknown {
   try {

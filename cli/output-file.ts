@@ -1,0 +1,65 @@
+import { mkdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { InsightGpuError } from '../src/core/errors.js';
+
+/** An output file or folder a command was told to write cannot be written (a folder in its place, a parent that is a file, no permission). */
+export class OutputFileError extends InsightGpuError {
+  readonly code = 'OUTPUT_FILE';
+  constructor(readonly why: string, readonly file: string, options?: { cause?: unknown }) {
+    super(`cannot write '${file}': ${why}`, options);
+  }
+}
+
+/** The first line of a system error's message, without Node's "CODE: " prefix (libvips' messages run over several lines). */
+export function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0]!.trim();
+}
+
+/**
+ * Checks, before any work, that `file` can be written later: its folder exists or is made now, and `file` is not a
+ * folder. Nothing is created besides missing parent folders, so a run refused later leaves no empty file behind.
+ */
+export function prepareOutputFile(file: string): void {
+  const info = statOrUndefined(file);
+  if (info?.isDirectory()) throw new OutputFileError('it is a folder; give a file name', file);
+  makeFolder(path.dirname(path.resolve(file)), file);
+}
+
+/** Makes `dir` (and its parents) now, so an output folder that cannot exist fails before any work. */
+export function prepareOutputFolder(dir: string): void {
+  const info = statOrUndefined(dir);
+  if (info && !info.isDirectory()) throw new OutputFileError('it is a file, not a folder', dir);
+  makeFolder(path.resolve(dir), dir);
+}
+
+/**
+ * Writes `text` to `file` through a temporary file beside it and a rename, so a failed write (a full disk) leaves
+ * an earlier file of that name as it was, never half written.
+ */
+export function writeFileAtomically(file: string, text: string): void {
+  const temporary = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(temporary, text);
+    renameSync(temporary, file);
+  } catch (error) {
+    try { unlinkSync(temporary); } catch { /* the temporary file was never made */ }
+    throw new OutputFileError(firstLine(error), file, { cause: error });
+  }
+}
+
+function statOrUndefined(file: string): ReturnType<typeof statSync> | undefined {
+  try {
+    return statSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+function makeFolder(dir: string, given: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    throw new OutputFileError(`its folder cannot be made (${firstLine(error)})`, given, { cause: error });
+  }
+}

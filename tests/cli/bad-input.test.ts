@@ -1,0 +1,184 @@
+/**
+ * What a user who gets an option, a path or a file wrong sees: one line naming the option or path, exit code 1, no
+ * stack trace, and nothing written or changed. Checks that must come before the models load are run with a models
+ * folder that does not exist, so a check made too late shows up as the models error instead.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { main } from '../../cli/main.js';
+import { captureOutput } from '../pipeline/capture-output.js';
+import { sharedPath } from '../pipeline/helpers.js';
+import { GOLDEN_320, packAFolder } from './collection.js';
+import { runAndKill } from './kill-after-lines.js';
+
+const work = mkdtempSync(path.join(tmpdir(), 'insightgpu-bad-input-'));
+const noModels = path.join(work, 'no-such-models');
+const t1 = sharedPath('images', 't1.jpg');
+const aFile = path.join(work, 'a-file.txt');
+const aFolder = path.join(work, 'a-folder');
+writeFileSync(aFile, 'not a folder\n');
+mkdirSync(aFolder);
+
+async function run(argv: string[]): Promise<{ code: number; out: string }> {
+  const { result, out } = await captureOutput(() => main(argv));
+  return { code: result, out };
+}
+
+/** Exit code 1 with exactly one line on the output, `insightgpu COMMAND: …` matching `pattern`. */
+async function assertOneLineError(argv: string[], pattern: RegExp): Promise<void> {
+  const { code, out } = await run(argv);
+  assert.equal(code, 1, `${argv.join(' ')}:\n${out}`);
+  const lines = out.trim().split('\n');
+  assert.equal(lines.length, 1, `one line expected for ${argv.join(' ')}:\n${out}`);
+  assert.match(lines[0]!, new RegExp(`^insightgpu ${argv[0]}: `));
+  assert.match(lines[0]!, pattern);
+}
+
+describe('analyze: a bad option fails before the models load', () => {
+  const analyze = (...args: string[]): string[] => ['analyze', '--models', noModels, '--backend', 'cpu', ...args, t1];
+  const cases: [string[], RegExp][] = [
+    [['--workers', '999'], /--workers: 999 is more than this machine's \d+ core/],
+    [['--workers', '0'], /--workers: 0 is less than 1/],
+    [['--max-num', '-1'], /--max-num: -1 is less than 0/],
+    [['--det-thresh', '2'], /--det-thresh: 2 is not in \[0, 1\]/],
+    [['--det-thresh', 'nan'], /--det-thresh: 'nan' is not a number/],
+    [['--batch', '0'], /--batch: 0 is less than 1/],
+    [['--det-size', '0x'], /--det-size: '0x' is not N or WxH/],
+    [['-x'], /-x: unknown option/],
+    [['--det-sise', '320'], /--det-sise: unknown option/],
+    [['--quiet=yes'], /--quiet: takes no value/],
+  ];
+  for (const [args, pattern] of cases) {
+    it(args.join(' '), () => assertOneLineError(analyze(...args), pattern));
+  }
+});
+
+describe('analyze: an output that cannot be written fails before the models load', () => {
+  const analyze = (...args: string[]): string[] => ['analyze', '--models', noModels, '--backend', 'cpu', ...args, t1];
+  it('--json naming a folder', () => assertOneLineError(analyze('--json', aFolder), /cannot write '.*a-folder': it is a folder/));
+  it('--json under a file', () => assertOneLineError(analyze('--json', path.join(aFile, 'out.json')), /cannot write '.*out\.json': its folder cannot be made/));
+  it('--ndjson naming a folder', () => assertOneLineError(analyze('--ndjson', aFolder), /cannot write '.*a-folder': it is a folder/));
+  it('--draw naming a file', () => assertOneLineError(analyze('--draw', aFile), /cannot write '.*a-file\.txt': it is a file, not a folder/));
+  it('a folder with no images in it', async () => {
+    const empty = mkdtempSync(path.join(work, 'empty-'));
+    writeFileSync(path.join(empty, 'notes.txt'), 'no image here\n');
+    await assertOneLineError(['analyze', '--models', noModels, '--backend', 'cpu', empty], /images '.*empty-.*': no image files there \(.*\.jpg/);
+  });
+});
+
+describe('analyze --resume with a file that is not this run\'s (pack A, cpu, det 160)', () => {
+  let models = '';
+  before(() => { models = packAFolder(); });
+  const analyze = (...args: string[]): string[] => ['analyze', '--models', models, '--backend', 'cpu', '--det-size', '160', '--quiet', ...args, t1];
+
+  it('refuses a --json results file and leaves it byte for byte as it was', async () => {
+    // A --json file ends without a newline: read as NDJSON it would be one torn line, which a resume cuts off.
+    const json = path.join(work, 'results.json');
+    const text = JSON.stringify(GOLDEN_320);
+    writeFileSync(json, text);
+    await assertOneLineError(analyze('--ndjson', json, '--resume'), /results file '.*results\.json': is not an NDJSON results file of analyze/);
+    assert.equal(readFileSync(json, 'utf8'), text);
+  });
+
+  it('index cluster reads what analyze --ndjson wrote, settings line first', async () => {
+    // t1.jpg and a second copy of it: each of its six people twice, so six clusters of two.
+    const copy = path.join(work, 't1-copy.jpg');
+    writeFileSync(copy, readFileSync(t1));
+    const ndjson = path.join(work, 'for-cluster.ndjson');
+    const { code, out } = await run(['analyze', '--models', models, '--backend', 'cpu', '--det-size', '160', '--quiet', '--ndjson', ndjson, t1, copy]);
+    assert.equal(code, 0, out);
+    const clustered = await run(['index', 'cluster', ndjson]);
+    assert.equal(clustered.code, 0, clustered.out);
+    const result = JSON.parse(clustered.out) as { faces: number; clusters: { size: number }[] };
+    assert.equal(result.faces, 12);
+    assert.deepEqual(result.clusters.map((c) => c.size), [2, 2, 2, 2, 2, 2]);
+    await assertOneLineError(['index', 'cluster', ndjson, '--eps', '-1'], /--eps: -1 is not in \(0, 2\]/);
+  });
+
+  it('Ctrl-C (SIGINT) in the middle of --ndjson: exit 130, a line saying how to resume, only complete lines, and the resume finishes', async () => {
+    const photos = mkdtempSync(path.join(work, 'photos-'));
+    for (let k = 0; k < 6; k++) writeFileSync(path.join(photos, `p${k}.jpg`), readFileSync(t1));
+    const ndjson = path.join(work, 'interrupted.ndjson');
+    const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+    // Header + one image of six: the signal lands while later images are analysed.
+    const stopped = await runAndKill(['analyze', '--models', models, '--backend', 'cpu', '--det-size', '160', '--ndjson', ndjson, photos], ndjson, 2, repo, 'SIGINT');
+    assert.equal(stopped.code, 130, `the run ended before the signal: ${stopped.stderr}`);
+    assert.match(stopped.stderr, /interrupted; every complete line of .*interrupted\.ndjson stays valid: run the same command with --resume/);
+    assert.doesNotMatch(stopped.stderr, /\n\s+at /);
+    const text = readFileSync(ndjson, 'utf8');
+    assert.ok(text.endsWith('\n'), 'no torn line');
+    const lines = text.trim().split('\n').map((l) => JSON.parse(l) as { image?: string });
+    assert.ok(lines.length >= 2 && lines.length < 7, `${lines.length} lines at the signal`);
+    const resumed = await run(['analyze', '--models', models, '--backend', 'cpu', '--det-size', '160', '--quiet', '--ndjson', ndjson, '--resume', photos]);
+    assert.equal(resumed.code, 0, resumed.out);
+    const images = readFileSync(ndjson, 'utf8').trim().split('\n').slice(1).map((l) => (JSON.parse(l) as { image: string }).image);
+    assert.deepEqual(images, ['p0.jpg', 'p1.jpg', 'p2.jpg', 'p3.jpg', 'p4.jpg', 'p5.jpg']);
+  });
+
+  it('refuses an NDJSON file of other settings, naming the setting and both values, and leaves it as it was', async () => {
+    const ndjson = path.join(work, 'det320.ndjson');
+    const { results, ...header } = GOLDEN_320;
+    const text = `${JSON.stringify(header)}\n${JSON.stringify(results[0])}\n`;
+    writeFileSync(ndjson, text);
+    await assertOneLineError(analyze('--ndjson', ndjson, '--resume'), /det_size: \[320,320\] in the file, \[160,160\] now/);
+    assert.equal(readFileSync(ndjson, 'utf8'), text);
+  });
+});
+
+describe('swap, video, index and doctor: bad input is one line before any model loads', () => {
+  const embedding = sharedPath('swap', 'golden_t1', 'golden.json');
+  it('swap --swapper naming no file', () =>
+    assertOneLineError(['swap', '--models', noModels, '--swapper', path.join(work, 'none.onnx'), '--source-embedding', embedding, '--out', path.join(work, 's.png'), t1], /none\.onnx'?: --swapper: no such file/));
+  it('swap --out naming a folder', () =>
+    assertOneLineError(['swap', '--models', noModels, '--source-embedding', embedding, '--out', aFolder, t1], /cannot write '.*a-folder': it is a folder/));
+  it('video --every 0', () =>
+    assertOneLineError(['video', path.join(work, 'clip.mp4'), '--models', noModels, '--ndjson', path.join(work, 'v.ndjson'), '--every', '0'], /--every: 0 is less than 1/));
+  it('video --ndjson naming a folder', () =>
+    assertOneLineError(['video', path.join(work, 'clip.mp4'), '--models', noModels, '--ndjson', aFolder], /cannot write '.*a-folder': it is a folder/));
+  it('index search --threshold outside a cosine\'s range', () =>
+    assertOneLineError(['index', 'search', '--index', path.join(work, 'none.igfx'), '--models', noModels, '--threshold', '5', t1], /--threshold: 5 is not in \[-1, 1\]/));
+  it('index add --index naming a folder', () =>
+    assertOneLineError(['index', 'add', '--index', aFolder, '--models', noModels, t1], /cannot write '.*a-folder': it is a folder/));
+  it('index info on a folder', () => assertOneLineError(['index', 'info', aFolder], /a-folder: is a folder, not an index file/));
+  it('doctor with an unknown option', () => assertOneLineError(['doctor', '--frob'], /--frob: unknown option/));
+});
+
+describe('swap with a models folder (scrfd_2.5g and the INSwapper replica, cpu, det 160)', () => {
+  it('an --source-embedding file that is not JSON is one line, the quoted text\'s newline included', async () => {
+    const detector = mkdtempSync(path.join(work, 'detector-'));
+    symlinkSync(sharedPath('models', 'scrfd_2.5g_bnkps.onnx'), path.join(detector, 'scrfd_2.5g_bnkps.onnx'));
+    const out = path.join(work, 'never.png');
+    await assertOneLineError(['swap', '--models', detector, '--swapper', sharedPath('swap', 'inswapper_w128_seed1.onnx'), '--source-embedding', aFile,
+      '--backend', 'cpu', '--det-size', '160', '--quiet', '--out', out, t1], /--source-embedding: cannot read .*a-file\.txt: .*not valid JSON/);
+    assert.equal(existsSync(out), false);
+  });
+});
+
+describe('compare', () => {
+  it('reads an analyze --ndjson file: the golden as NDJSON lines matches the golden', async () => {
+    const { results, ...header } = GOLDEN_320;
+    const ndjson = path.join(work, 'golden.ndjson');
+    const failed = { image: 'broken.jpg', error: { type: 'ImageError', message: 'bad image' } };
+    writeFileSync(ndjson, [header, ...results, failed].map((l) => `${JSON.stringify(l)}\n`).join(''));
+    const { code, out } = await run(['compare', ndjson, sharedPath('golden', 'packA_det320.json')]);
+    assert.equal(code, 0, out);
+    assert.match(out, /6 face\(s\) compared: within tolerance/);
+    assert.doesNotMatch(out, /note:/);
+  });
+
+  it('notes settings the two files were made with differently', async () => {
+    const other = path.join(work, 'det640.json');
+    writeFileSync(other, JSON.stringify({ ...GOLDEN_320, det_size: [640, 640] }));
+    const { out } = await run(['compare', other, sharedPath('golden', 'packA_det320.json')]);
+    assert.match(out, /^note: the files were made with different det_size: \[640,640\] and \[320,320\]$/m);
+  });
+
+  it('refuses a file that is not results, and an unknown option', async () => {
+    await assertOneLineError(['compare', aFile, sharedPath('golden', 'packA_det320.json')], /results file '.*a-file\.txt': is not a results file/);
+    await assertOneLineError(['compare', '--tolerance', '3', aFile], /--tolerance: unknown option/);
+  });
+});
