@@ -228,17 +228,19 @@ function failureSummary(failed: readonly ErrorRecord[], images: number): string 
  * `--workers N|auto` (auto: one per core but one, at least 1). More than one runs the CPU backend in each worker,
  * so `--backend webgpu` is refused: one GPUDevice batching the heads (--batch) serves a GPU better than N devices
  * contending for one adapter. --batch and --concurrency belong to the one-worker path (each worker decodes its own
- * images and runs them one at a time). More workers than cores is refused: each runs one image at a time on one
- * thread and holds its own copy of the weights, so the extra ones only cost memory and start-up.
+ * images and runs them one at a time). More workers than cores run as many as there are cores, saying so on stderr:
+ * each runs one image at a time on one thread and holds its own copy of the weights, so the extra ones would only cost
+ * memory and start-up, and the same command line keeps working on a machine with fewer cores.
  */
 function workersOption(args: ParsedArgs, backend: BackendName): number {
   const value = lastValue(args, 'workers');
   const cores = availableParallelism();
-  const workers = value === 'auto' ? Math.max(1, cores - 1) : parseCountOption(args, 'workers', 1, 1);
-  if (workers > cores) throw new PipelineOptionError('--workers', `${workers} is more than this machine's ${cores} core(s); each worker holds its own copy of the models, so use at most ${cores} (or auto)`);
+  const asked = value === 'auto' ? Math.max(1, cores - 1) : parseCountOption(args, 'workers', 1, 1);
+  const workers = Math.min(asked, cores);
   if (workers > 1 && backend === 'webgpu') throw new PipelineOptionError('--workers', `${workers} workers run the CPU backend; drop --backend webgpu or use --workers 1`);
   for (const name of ['batch', 'concurrency']) {
     if (workers > 1 && lastValue(args, name) !== undefined) throw new PipelineOptionError(`--${name}`, `is for --workers 1 (with ${workers} workers each one decodes and analyses its own images)`);
   }
+  if (asked > cores) process.stderr.write(`insightgpu analyze: --workers ${asked} is more than this machine's ${cores} core(s); running ${cores} (each worker holds its own copy of the models)\n`);
   return workers;
 }

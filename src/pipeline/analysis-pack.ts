@@ -125,7 +125,12 @@ export async function loadAnalysisPack(options: FaceAnalysisOptions): Promise<An
       if (model instanceof ScrfdDetector) detector = model;
       else faceModels.push(model);
     }
-    if (!detector) throw new ModelPackError('no detection model among the files', files.map((f) => f.name).join(', '));
+    if (!detector) {
+      const names = files.map((f) => f.name).join(', ');
+      // Named by the folder or pack the caller gave, with the files found there.
+      if (typeof options.models === 'string') throw new ModelPackError(`no detection model among its files (${names})`, options.models);
+      throw new ModelPackError('no detection model among the files', names);
+    }
   } catch (error) {
     for (const m of messages.flat()) log(m);
     for (const s of [...unclaimed, ...[...models.values()].map((m) => m.session)]) await s.release();

@@ -30,6 +30,8 @@ export function parseDetSizes(text: string): Size[] {
     if (!m) throw new PipelineOptionError('--det-size', `'${part}' is not N or WxH`);
     const w = Number(m[1]);
     const h = m[2] === undefined ? w : Number(m[2]);
+    // 0 (or 0x0) is InsightFace's automatic sizes; a size with one zero side is neither that nor a size.
+    if ((w === 0) !== (h === 0)) throw new PipelineOptionError('--det-size', `'${part}' has one zero side (give 0 for the automatic sizes, or two positive ones)`);
     return [w, h] as Size;
   });
 }

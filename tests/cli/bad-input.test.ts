@@ -41,13 +41,13 @@ async function assertOneLineError(argv: string[], pattern: RegExp): Promise<void
 describe('analyze: a bad option fails before the models load', () => {
   const analyze = (...args: string[]): string[] => ['analyze', '--models', noModels, '--backend', 'cpu', ...args, t1];
   const cases: [string[], RegExp][] = [
-    [['--workers', '999'], /--workers: 999 is more than this machine's \d+ core/],
     [['--workers', '0'], /--workers: 0 is less than 1/],
     [['--max-num', '-1'], /--max-num: -1 is less than 0/],
     [['--det-thresh', '2'], /--det-thresh: 2 is not in \[0, 1\]/],
     [['--det-thresh', 'nan'], /--det-thresh: 'nan' is not a number/],
     [['--batch', '0'], /--batch: 0 is less than 1/],
     [['--det-size', '0x'], /--det-size: '0x' is not N or WxH/],
+    [['--det-size', '0x5'], /--det-size: '0x5' has one zero side/],
     [['-x'], /-x: unknown option/],
     [['--det-sise', '320'], /--det-sise: unknown option/],
     [['--quiet=yes'], /--quiet: takes no value/],
@@ -55,6 +55,18 @@ describe('analyze: a bad option fails before the models load', () => {
   for (const [args, pattern] of cases) {
     it(args.join(' '), () => assertOneLineError(analyze(...args), pattern));
   }
+});
+
+describe('analyze --workers above the core count', () => {
+  it('runs one worker per core, says so on one line, and goes on to the models', async () => {
+    const { code, out } = await run(['analyze', '--models', noModels, '--backend', 'cpu', '--workers', '999', t1]);
+    const lines = out.trim().split('\n');
+    // The notice first, then the models error: the option did not stop the run, the missing models did.
+    assert.match(lines[0]!, /^insightgpu analyze: --workers 999 is more than this machine's (\d+) core\(s\); running \1 /, out);
+    assert.equal(lines.length, 2, out);
+    assert.match(lines[1]!, /^insightgpu analyze: .*no-such-models/, out);
+    assert.equal(code, 1, out);
+  });
 });
 
 describe('analyze: an output that cannot be written fails before the models load', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -35,6 +35,11 @@ describe('FaceAnalysis.create (routing as InsightFace)', () => {
 
   it('requires a detector and a readable pack', async () => {
     await assert.rejects(FaceAnalysis.create({ models: { files: files('mobilefacenet') }, backend: 'cpu' }), ModelPackError);
+    // A folder without a detector: the error names the folder, and the files found in it.
+    const noDetector = mkdtempSync(path.join(tmpdir(), 'insightgpu-no-detector-'));
+    symlinkSync(sharedPath('models', 'tiny_genderage.onnx'), path.join(noDetector, 'tiny_genderage.onnx'));
+    await assert.rejects(FaceAnalysis.create({ models: noDetector, backend: 'cpu' }), (e) => e instanceof ModelPackError
+      && e.location === noDetector && /no detection model among its files \(tiny_genderage\.onnx\)/.test(e.message));
     await assert.rejects(FaceAnalysis.create({ models: '/nonexistent/folder', backend: 'cpu' }), ModelPackError);
     const home = process.env['INSIGHTFACE_HOME'];
     process.env['INSIGHTFACE_HOME'] = mkdtempSync(path.join(tmpdir(), 'insightgpu-home-'));

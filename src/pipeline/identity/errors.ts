@@ -11,8 +11,12 @@ export class FaceIndexError extends InsightGpuError {
 /** Bytes are not a valid face-index file (bad magic, unknown version, truncated, checksum mismatch). */
 export class IndexFormatError extends InsightGpuError {
   readonly code = 'INDEX_FORMAT';
-  constructor(readonly why: string, readonly offset?: number, options?: { cause?: unknown }) {
-    super(offset === undefined ? `invalid face-index file: ${why}` : `invalid face-index file at byte ${offset}: ${why}`, options);
+  /** The file's path, where the bytes came from one (FaceIndex.load). */
+  readonly file: string | undefined;
+  constructor(readonly why: string, readonly offset?: number, options?: { cause?: unknown; file?: string }) {
+    const name = options?.file === undefined ? '' : ` '${options.file}'`;
+    super(offset === undefined ? `invalid face-index file${name}: ${why}` : `invalid face-index file${name} at byte ${offset}: ${why}`, options);
+    this.file = options?.file;
   }
 }
 

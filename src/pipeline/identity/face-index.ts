@@ -222,7 +222,14 @@ export class FaceIndex {
   /** Node only: read an index written by `save`; IndexFormatError when truncated or corrupted. */
   static async load(path: string, options: Omit<FaceIndexOptions, 'dim'> = {}): Promise<FaceIndex> {
     const { readFileBytes } = await indexFileNode();
-    return FaceIndex.fromBytes(await readFileBytes(path), options);
+    const bytes = await readFileBytes(path);
+    try {
+      return FaceIndex.fromBytes(bytes, options);
+    } catch (error) {
+      // The same error, naming the file it came from.
+      if (error instanceof IndexFormatError && error.file === undefined) throw new IndexFormatError(error.why, error.offset, { cause: error.cause, file: path });
+      throw error;
+    }
   }
 
   private vector(input: EmbeddingInput, what: string): ArrayLike<number> {

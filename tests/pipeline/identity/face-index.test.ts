@@ -187,7 +187,9 @@ test('truncation and a flipped byte anywhere are IndexFormatError', async () => 
   try {
     const file = path.join(dir, 'cut.igfx');
     await writeFile(file, bytes.subarray(0, bytes.length - 10));
-    await assert.rejects(FaceIndex.load(file), IndexFormatError);
+    // The error names the file, and keeps what was wrong and where.
+    await assert.rejects(FaceIndex.load(file), (e) => e instanceof IndexFormatError && e.file === file
+      && e.message.startsWith(`invalid face-index file '${file}'`) && e.why.length > 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
