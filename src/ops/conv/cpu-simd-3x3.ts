@@ -1,5 +1,4 @@
 import type { ConvParams } from './params.js';
-import { packConvWeights } from './cpu-simd.js';
 import { TILE_M, TILE_N } from '../wasm/gemm.js';
 import type { SimdKernels } from '../wasm/runtime.js';
 
@@ -8,6 +7,27 @@ export function conv3x3SimdFits(p: ConvParams): boolean {
   const [kh, kw] = p.kernel;
   const [sh, sw] = p.strides;
   return p.group === 1 && kh === 3 && kw === 3 && sh === sw && (sh === 1 || sh === 2) && p.dilations[0] === 1 && p.dilations[1] === 1;
+}
+
+/** Weights re-laid out as the 3×3 kernel's panels ([panel][ky][cin][kx][4], zero rows past the last channel), packed once. */
+const packed3x3 = new WeakMap<Float32Array, Float32Array>();
+
+function packConv3x3Weights(weights: Float32Array, m: number, c: number): Float32Array {
+  const cached = packed3x3.get(weights);
+  const panels = Math.ceil(m / TILE_M);
+  if (cached && cached.length === panels * TILE_M * c * 9) return cached;
+  const packed = new Float32Array(panels * TILE_M * c * 9);
+  for (let o = 0; o < m; o++) {
+    const panel = Math.floor(o / TILE_M) * TILE_M * c * 9;
+    for (let ch = 0; ch < c; ch++) {
+      for (let t = 0; t < 9; t++) {
+        const ky = Math.floor(t / 3);
+        packed[panel + ((ky * c + ch) * 3 + (t % 3)) * TILE_M + (o % TILE_M)] = weights[(o * c + ch) * 9 + t]!;
+      }
+    }
+  }
+  packed3x3.set(weights, packed);
+  return packed;
 }
 
 /**
@@ -23,20 +43,24 @@ export function conv3x3Simd(kernels: SimdKernels, p: ConvParams, x: Float32Array
   const strips = Math.ceil(wo / TILE_N);
   const outLd = strips * TILE_N;
   const panels = Math.ceil(m / TILE_M);
-  const packed = packConvWeights(weights, 1, m, c * 9);
+  const packed = packConv3x3Weights(weights, m, c);
   // Padded columns the kernel reads (two v128 per tap, the last strip may run past wo), per phase.
   const paddedW = (outLd - 1) * s + 3;
   const phaseW = Math.ceil(paddedW / s) + 4;
   const rowLd = phaseW * s;
   const paddedH = (ho - 1) * s + 3;
-  const planeLd = paddedH * rowLd;
-  // Arena (floats): [bias, panels·4][A][padded input: c planes][C: panels·4 planes of ho × outLd].
+  // The padded input is stored row-interleaved ([row][channel][column]) and C as [row][channel][column]: the
+  // 3·cin input rows and 4·panels output rows one kernel call touches are then one contiguous block, not rows
+  // scattered a plane apart (which costs a TLB miss per row on large planes).
+  const chLd = rowLd;
+  const inRowLd = c * chLd;
+  const mPad = panels * TILE_M;
+  // Arena (floats): [bias, panels·4][A][padded input: paddedH rows of c channels][C: ho rows of panels·4 channels].
   const biasOff = 0;
   const aOff = panels * TILE_M;
   const inOff = aOff + packed.length;
-  const cOff = inOff + c * planeLd;
-  const outPlane = ho * outLd;
-  const arena = kernels.arena(cOff + panels * TILE_M * outPlane);
+  const cOff = inOff + paddedH * inRowLd;
+  const arena = kernels.arena(cOff + ho * mPad * outLd);
   arena.fill(0, biasOff, aOff);
   if (bias) arena.set(bias, biasOff);
   arena.set(packed, aOff);
@@ -49,7 +73,7 @@ export function conv3x3Simd(kernels: SimdKernels, p: ConvParams, x: Float32Array
       const plane = (b * c + ch) * h * w;
       for (let iy = 0; iy < iyEnd; iy++) {
         const src = plane + iy * w;
-        const dst = inOff + ch * planeLd + (iy + pt) * rowLd;
+        const dst = inOff + (iy + pt) * inRowLd + ch * chLd;
         if (s === 1) {
           arena.set(x.subarray(src, src + ixEnd), dst + pl);
         } else {
@@ -62,17 +86,15 @@ export function conv3x3Simd(kernels: SimdKernels, p: ConvParams, x: Float32Array
     }
     for (let oy = 0; oy < ho; oy++) {
       run(
-        4 * aOff, 4 * TILE_M * c * 9, 4 * (inOff + oy * s * rowLd), 4 * planeLd, 4 * rowLd, 4 * phaseW,
-        4 * (cOff + oy * outLd), 4 * outPlane, panels, strips, c, 4 * biasOff,
+        4 * aOff, 4 * TILE_M * c * 9, 4 * (inOff + oy * s * inRowLd), 4 * chLd, 4 * inRowLd, 4 * phaseW,
+        4 * (cOff + oy * mPad * outLd), 4 * outLd, panels, strips, c, 4 * biasOff,
       );
     }
     for (let o = 0; o < m; o++) {
       const yPlane = (b * m + o) * ho * wo;
-      const cPlane = cOff + o * outPlane;
-      if (outLd === wo) {
-        y.set(arena.subarray(cPlane, cPlane + ho * wo), yPlane);
-      } else {
-        for (let oy = 0; oy < ho; oy++) y.set(arena.subarray(cPlane + oy * outLd, cPlane + oy * outLd + wo), yPlane + oy * wo);
+      for (let oy = 0; oy < ho; oy++) {
+        const cRow = cOff + (oy * mPad + o) * outLd;
+        y.set(arena.subarray(cRow, cRow + wo), yPlane + oy * wo);
       }
     }
   }
