@@ -1,0 +1,50 @@
+import type { PoolParams } from './cpu.js';
+
+/** Whether the separable max pool covers these params: a 2-D (or 1-D) MaxPool window without dilation. */
+export function maxPoolFastFits(p: PoolParams): boolean {
+  return p.kind === 'max' && !p.global && p.dilations[0] === 1 && p.dilations[1] === 1;
+}
+
+/** The larger of two values, NaN winning as in the reference's `v > acc || isNaN(v)` (so the max is associative). */
+function max2(acc: number, v: number): number {
+  return v > acc || v !== v ? v : acc;
+}
+
+/**
+ * MaxPool as two one-dimensional passes per output row: the maximum over the window's input rows into one row
+ * buffer, then the maximum over each window's columns of that row. Max is associative (NaN propagating either
+ * way), so this equals the reference window loop while reading each input row kh times instead of kh·kw.
+ * A window that lies wholly in the padding yields −Infinity, as in the reference.
+ */
+export function maxPoolFast(p: PoolParams, x: Float32Array, y: Float32Array): void {
+  const [n, c, h, w] = p.inDims;
+  const [, , ho, wo] = p.outDims;
+  const [kh, kw] = p.kernel;
+  const [sh, sw] = p.strides;
+  const [pt, pl] = p.pads;
+  const row = new Float32Array(w);
+  for (let plane = 0; plane < n * c; plane++) {
+    const base = plane * h * w;
+    for (let oy = 0; oy < ho; oy++) {
+      const yStart = Math.max(0, oy * sh - pt);
+      const yEnd = Math.min(h, oy * sh - pt + kh);
+      const dst = (plane * ho + oy) * wo;
+      if (yEnd <= yStart) {
+        y.fill(-Infinity, dst, dst + wo);
+        continue;
+      }
+      row.set(x.subarray(base + yStart * w, base + (yStart + 1) * w));
+      for (let iy = yStart + 1; iy < yEnd; iy++) {
+        const src = base + iy * w;
+        for (let ix = 0; ix < w; ix++) row[ix] = max2(row[ix]!, x[src + ix]!);
+      }
+      for (let ox = 0; ox < wo; ox++) {
+        const xStart = Math.max(0, ox * sw - pl);
+        const xEnd = Math.min(w, ox * sw - pl + kw);
+        let acc = -Infinity;
+        for (let ix = xStart; ix < xEnd; ix++) acc = max2(acc, row[ix]!);
+        y[dst + ox] = acc;
+      }
+    }
+  }
+}
