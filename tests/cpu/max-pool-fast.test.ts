@@ -1,13 +1,14 @@
 /**
  * The separable MaxPool fast path against the pooling reference window loop on random shapes (odd sizes, strides,
- * asymmetric pads, windows past the edge as ceil_mode makes them, NaN inputs). Max picks one of its inputs, so
- * the two must agree exactly (tolerance 0).
+ * asymmetric pads, windows past the edge as ceil_mode makes them, NaN inputs), on the WebAssembly kernel and the JS
+ * fallback. Max picks one of its inputs, so they must agree exactly (tolerance 0; the inputs hold no signed zeros).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { poolReference, type PoolParams } from '../../src/ops/pool/cpu.js';
 import { maxPoolFast, maxPoolFastFits } from '../../src/ops/pool/cpu-max-fast.js';
 import { Prng } from '../../models/forge/prng.js';
+import { setSimdEnabled } from '../../src/ops/wasm/runtime.js';
 
 interface PoolCase {
   readonly n: number; readonly c: number; readonly h: number; readonly w: number;
@@ -34,7 +35,7 @@ function params(t: PoolCase): PoolParams {
   };
 }
 
-describe('MaxPool fast path', () => {
+for (const simd of [true, false]) describe(`MaxPool fast path (${simd ? 'WebAssembly SIMD' : 'JS fallback'})`, () => {
   CASES.forEach((t, i) => {
     it(`${t.n}×${t.c}×${t.h}×${t.w} k${t.k.join('×')} s${t.s.join('×')} pads ${t.pads.join(',')}${t.extra ? ' ceil' : ''}${t.nans ? ' NaN' : ''}`, () => {
       const p = params(t);
@@ -46,8 +47,14 @@ describe('MaxPool fast path', () => {
       const expected = new Float32Array(count);
       const actual = new Float32Array(count).fill(123);
       poolReference(p, x, expected);
-      maxPoolFast(p, x, actual);
-      assert.deepEqual(actual, expected);
+      setSimdEnabled(simd);
+      try {
+        maxPoolFast(p, x, actual);
+      } finally {
+        setSimdEnabled(true);
+      }
+      // Element by element: NaN payloads may differ between JS and WebAssembly, so any NaN matches any NaN.
+      for (let j = 0; j < count; j++) assert.ok(Object.is(actual[j], expected[j]), `output ${j}: ${actual[j]} ≠ ${expected[j]}`);
     });
   });
 

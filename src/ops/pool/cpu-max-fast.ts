@@ -1,6 +1,7 @@
 import type { PoolParams } from './cpu.js';
+import { simdKernels, type SimdKernels } from '../wasm/runtime.js';
 
-/** Whether the separable max pool covers these params: a 2-D (or 1-D) MaxPool window without dilation. */
+/** Whether the fast max pool covers these params: a 2-D (or 1-D) MaxPool window without dilation. */
 export function maxPoolFastFits(p: PoolParams): boolean {
   return p.kind === 'max' && !p.global && p.dilations[0] === 1 && p.dilations[1] === 1;
 }
@@ -17,6 +18,41 @@ function max2(acc: number, v: number): number {
  * A window that lies wholly in the padding yields −Infinity, as in the reference.
  */
 export function maxPoolFast(p: PoolParams, x: Float32Array, y: Float32Array): void {
+  const kernels = simdKernels();
+  if (kernels) maxPoolSimd(kernels, p, x, y);
+  else maxPoolSeparable(p, x, y);
+}
+
+/**
+ * The same on the WebAssembly kernel: each plane is copied into an arena plane padded with −Infinity (filled once
+ * per call; only the interior is rewritten per plane), so windows past the edges need no clipping. f32.max makes
+ * +0 the maximum of −0 and +0 where the reference keeps the first; the values compare equal.
+ */
+function maxPoolSimd(kernels: SimdKernels, p: PoolParams, x: Float32Array, y: Float32Array): void {
+  const [n, c, h, w] = p.inDims;
+  const [, , ho, wo] = p.outDims;
+  const [kh, kw] = p.kernel;
+  const [sh, sw] = p.strides;
+  const [pt, pl] = p.pads;
+  const paddedH = (ho - 1) * sh + kh;
+  const rowLd = Math.ceil(((wo - 1) * sw + kw) / 4) * 4;
+  // Arena (floats): [padded plane][row buffer][output plane].
+  const tmpOff = paddedH * rowLd;
+  const outOff = tmpOff + rowLd;
+  const arena = kernels.arena(outOff + ho * wo);
+  arena.fill(-Infinity, 0, tmpOff);
+  const iyEnd = Math.min(h, paddedH - pt);
+  const ixEnd = Math.min(w, rowLd - pl);
+  for (let plane = 0; plane < n * c; plane++) {
+    const base = plane * h * w;
+    for (let iy = 0; iy < iyEnd; iy++) arena.set(x.subarray(base + iy * w, base + iy * w + ixEnd), (iy + pt) * rowLd + pl);
+    kernels.maxPoolPlane(0, 4 * rowLd, kh, 4 * sh * rowLd, rowLd / 4, 4 * tmpOff, 4 * outOff, ho, wo, 4 * sw, kw);
+    y.set(arena.subarray(outOff, outOff + ho * wo), plane * ho * wo);
+  }
+}
+
+/** The JS fallback: the same two passes with a JS row buffer, clipping each window to the plane. */
+function maxPoolSeparable(p: PoolParams, x: Float32Array, y: Float32Array): void {
   const [n, c, h, w] = p.inDims;
   const [, , ho, wo] = p.outDims;
   const [kh, kw] = p.kernel;

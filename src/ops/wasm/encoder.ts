@@ -79,6 +79,12 @@ export const op = {
   f64x2Mul: (): number[] => [SIMD, ...uleb(0xf2)],
   f32x4Add: (): number[] => [SIMD, ...uleb(0xe4)],
   f32x4Mul: (): number[] => [SIMD, ...uleb(0xe6)],
+  /** Lane-wise maximum, NaN if either lane is NaN. */
+  f32x4Max: (): number[] => [SIMD, ...uleb(0xe9)],
+  f32Load: (offset = 0): number[] => [0x2a, 2, ...uleb(offset)],
+  f32Store: (offset = 0): number[] => [0x38, 2, ...uleb(offset)],
+  /** Maximum, NaN if either operand is NaN. */
+  f32Max: (): number[] => [0x97],
 };
 
 export interface FunctionSpec {

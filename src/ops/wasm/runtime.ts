@@ -2,6 +2,7 @@ import { encodeModule } from './encoder.js';
 import { conv3x3Function } from './conv-3x3.js';
 import { depthwise3x3Function } from './depthwise-3x3.js';
 import { gemmFunction } from './gemm.js';
+import { maxPoolFunction } from './max-pool.js';
 
 /**
  * The WebAssembly SIMD kernels, emitted by our own encoder and instantiated once. Kernels work on one linear
@@ -18,7 +19,14 @@ export interface SimdKernels {
   /** One output row of a dense 3×3 conv as an implicit GEMM, stride 1 or 2 (see conv3x3-kernel.ts). */
   conv3x3s1: Conv3x3Kernel;
   conv3x3s2: Conv3x3Kernel;
+  /** One channel of a max pool over a −Infinity-padded plane (see max-pool.ts). */
+  maxPoolPlane: MaxPoolKernel;
 }
+
+export type MaxPoolKernel = (
+  src: number, rowStride: number, kh: number, rowStep: number, chunks: number, tmp: number, dst: number,
+  ho: number, wo: number, colStep: number, kw: number,
+) => void;
 
 export type Conv3x3Kernel = (
   ap: number, panelStride: number, inRow: number, planeStride: number, rowStride: number, phaseStride: number,
@@ -30,10 +38,10 @@ export type DepthwiseKernel = (input: number, rowStride: number, phaseStride: nu
 const PAGE = 65536;
 const INITIAL_PAGES = 64;
 
-type Exports = Pick<SimdKernels, 'gemm' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'conv3x3s1' | 'conv3x3s2'>;
+type Exports = Pick<SimdKernels, 'gemm' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'conv3x3s1' | 'conv3x3s2' | 'maxPoolPlane'>;
 
 function build(): Uint8Array<ArrayBuffer> {
-  return encodeModule([gemmFunction(), depthwise3x3Function(1), depthwise3x3Function(2), conv3x3Function(1), conv3x3Function(2)], 1);
+  return encodeModule([gemmFunction(), depthwise3x3Function(1), depthwise3x3Function(2), conv3x3Function(1), conv3x3Function(2), maxPoolFunction()], 1);
 }
 
 function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
@@ -50,6 +58,7 @@ function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
     depthwise3x3s2: exports.depthwise3x3s2,
     conv3x3s1: exports.conv3x3s1,
     conv3x3s2: exports.conv3x3s2,
+    maxPoolPlane: exports.maxPoolPlane,
   };
 }
 
