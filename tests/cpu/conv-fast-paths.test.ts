@@ -123,6 +123,16 @@ for (const simd of [true, false]) {
           const y2 = new Float32Array(y.length);
           convCpu(p, tensor(x, [n, c, h, w]), tensor(wt, [t.m, c / p.group, t.k, t.k]), bias && tensor(bias, [t.m]), y2);
           assert.deepEqual(y2, y);
+          // With a fused clamp (the Relu/Clip epilogue): the SIMD paths clamp, the JS paths leave it to the caller.
+          const bounds = [-0.4, 0.6] as const;
+          const y3 = new Float32Array(y.length);
+          const clamped = convCpu(p, tensor(x, [n, c, h, w]), tensor(wt, [t.m, c / p.group, t.k, t.k]), bias && tensor(bias, [t.m]), y3, bounds);
+          // Depthwise convs other than 3×3 undilated at stride 1 or 2 have no SIMD path.
+          const depthwiseJs = p.group === t.c && t.m === t.c && (t.k !== 3 || (t.d ?? 1) !== 1 || (t.s ?? 1) > 2);
+          assert.equal(clamped, simd && !depthwiseJs, 'which paths clamp');
+          const expected = clamped ? y.map((v) => (v < bounds[0] ? bounds[0] : v > bounds[1] ? bounds[1] : v)) : y;
+          const clampErr = relativeError(y3, expected);
+          assert.ok(clampErr <= TOLERANCE, `clamped: relative error ${clampErr} > ${TOLERANCE}`);
         } finally {
           setSimdEnabled(true);
         }

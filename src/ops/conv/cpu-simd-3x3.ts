@@ -33,9 +33,13 @@ function packConv3x3Weights(weights: Float32Array, m: number, c: number): Float3
 /**
  * Dense 3×3 conv plus bias into `y` (NCHW) without im2col: the input is copied once into a zero-padded arena
  * copy (stride 2: each row split into even and odd columns), then the kernel computes one output row per call,
- * reading its taps straight from the padded rows. Output rows are padded to whole 8-pixel strips in the arena.
+ * reading its taps straight from the padded rows. Output rows are padded to whole 8-pixel strips in the arena and
+ * clamped there when asked.
  */
-export function conv3x3Simd(kernels: SimdKernels, p: ConvParams, x: Float32Array, weights: Float32Array, bias: Float32Array | undefined, y: Float32Array): void {
+export function conv3x3Simd(
+  kernels: SimdKernels, p: ConvParams, x: Float32Array, weights: Float32Array, bias: Float32Array | undefined, y: Float32Array,
+  clamp?: readonly [number, number],
+): void {
   const [n, c, h, w] = p.inDims;
   const [, m, ho, wo] = p.outDims;
   const s = p.strides[0];
@@ -60,7 +64,9 @@ export function conv3x3Simd(kernels: SimdKernels, p: ConvParams, x: Float32Array
   const aOff = panels * TILE_M;
   const inOff = aOff + packed.length;
   const cOff = inOff + paddedH * inRowLd;
-  const arena = kernels.arena(cOff + ho * mPad * outLd);
+  const boundsOff = cOff + ho * mPad * outLd;
+  const arena = kernels.arena(boundsOff + 4);
+  if (clamp) arena.set(clamp, boundsOff);
   arena.fill(0, biasOff, aOff);
   if (bias) arena.set(bias, biasOff);
   arena.set(packed, aOff);
@@ -90,6 +96,7 @@ export function conv3x3Simd(kernels: SimdKernels, p: ConvParams, x: Float32Array
         4 * (cOff + oy * mPad * outLd), 4 * outLd, panels, strips, c, 4 * biasOff,
       );
     }
+    if (clamp) kernels.clamp(4 * cOff, (ho * mPad * outLd) / 4, 4 * boundsOff);
     for (let o = 0; o < m; o++) {
       const yPlane = (b * m + o) * ho * wo;
       for (let oy = 0; oy < ho; oy++) {

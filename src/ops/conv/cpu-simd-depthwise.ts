@@ -11,9 +11,12 @@ export function depthwiseSimdFits(p: ConvParams): boolean {
 /**
  * 3×3 depthwise conv plus bias into `y` (NCHW) on the SIMD kernel. Each channel's plane is copied into one
  * zero-padded arena plane (for stride 2, split into even and odd columns); only the interior is rewritten per
- * channel, so the zero border is filled once per call.
+ * channel, so the zero border is filled once per call. Each output plane is clamped in the arena when asked.
  */
-export function depthwiseSimd(kernels: SimdKernels, p: ConvParams, x: Float32Array, weights: Float32Array, bias: Float32Array | undefined, y: Float32Array): void {
+export function depthwiseSimd(
+  kernels: SimdKernels, p: ConvParams, x: Float32Array, weights: Float32Array, bias: Float32Array | undefined, y: Float32Array,
+  clamp?: readonly [number, number],
+): void {
   const [n, c, h, w] = p.inDims;
   const [, , ho, wo] = p.outDims;
   const s = p.strides[0];
@@ -29,7 +32,9 @@ export function depthwiseSimd(kernels: SimdKernels, p: ConvParams, x: Float32Arr
   const wOff = 0;
   const inOff = 16;
   const outOff = inOff + paddedH * rowLd;
-  const arena = kernels.arena(outOff + ho * outLd);
+  const boundsOff = outOff + ho * outLd;
+  const arena = kernels.arena(boundsOff + 4);
+  if (clamp) arena.set(clamp, boundsOff);
   arena.fill(0, inOff, outOff);
   // Input rows and columns that land inside the padded plane (the kernel never reads past paddedH / paddedW).
   const iyEnd = Math.min(h, paddedH - pt);
@@ -53,6 +58,7 @@ export function depthwiseSimd(kernels: SimdKernels, p: ConvParams, x: Float32Arr
         }
       }
       run(4 * inOff, 4 * rowLd, 4 * phaseW, 4 * outOff, 4 * outLd, ho, groups, 4 * wOff, 4 * (wOff + 9));
+      if (clamp) kernels.clamp(4 * outOff, (ho * outLd) / 4, 4 * boundsOff);
       const yPlane = (b * c + ch) * ho * wo;
       if (outLd === wo) {
         y.set(arena.subarray(outOff, outOff + ho * wo), yPlane);

@@ -28,9 +28,12 @@ export function packConvWeights(weights: Float32Array, groups: number, mg: numbe
 /**
  * Convolution plus bias into `y` (NCHW) on the WebAssembly SIMD GEMM: per group, B is the input itself for a
  * 1×1/stride-1/unpadded conv and its im2col otherwise, written straight into the kernel arena with rows padded
- * to whole 8-column strips; C starts as the bias and is copied out row by row.
+ * to whole 8-column strips; C starts as the bias, is clamped when asked, and is copied out row by row.
  */
-export function convSimd(kernels: SimdKernels, p: ConvParams, x: Float32Array, weights: Float32Array, bias: Float32Array | undefined, y: Float32Array): void {
+export function convSimd(
+  kernels: SimdKernels, p: ConvParams, x: Float32Array, weights: Float32Array, bias: Float32Array | undefined, y: Float32Array,
+  clamp?: readonly [number, number],
+): void {
   const [n, c, h, w] = p.inDims;
   const [, m, ho, wo] = p.outDims;
   const [kh, kw] = p.kernel;
@@ -51,7 +54,9 @@ export function convSimd(kernels: SimdKernels, p: ConvParams, x: Float32Array, w
   const aOff = 0;
   const bOff = groupA;
   const cOff = bOff + k * ld;
-  const arena = kernels.arena(cOff + panels * TILE_M * ld);
+  const boundsOff = cOff + panels * TILE_M * ld;
+  const arena = kernels.arena(boundsOff + 4);
+  if (clamp) arena.set(clamp, boundsOff);
   for (let b = 0; b < n; b++) {
     for (let g = 0; g < p.group; g++) {
       arena.set(packed.subarray(g * groupA, (g + 1) * groupA), aOff);
@@ -70,6 +75,7 @@ export function convSimd(kernels: SimdKernels, p: ConvParams, x: Float32Array, w
           panels, strips, Math.min(KC, k - k0),
         );
       }
+      if (clamp) kernels.clamp(4 * cOff, (mg * ld) / 4, 4 * boundsOff);
       const yOffset = (b * m + g * mg) * hw;
       for (let o = 0; o < mg; o++) y.set(arena.subarray(cOff + o * ld, cOff + o * ld + hw), yOffset + o * hw);
     }

@@ -81,6 +81,9 @@ export const op = {
   f32x4Mul: (): number[] => [SIMD, ...uleb(0xe6)],
   /** Lane-wise maximum, NaN if either lane is NaN. */
   f32x4Max: (): number[] => [SIMD, ...uleb(0xe9)],
+  /** Pseudo-minimum `b < a ? b : a` and pseudo-maximum `a < b ? b : a` (JS's comparison order, NaN in a kept). */
+  f32x4Pmin: (): number[] => [SIMD, ...uleb(0xea)],
+  f32x4Pmax: (): number[] => [SIMD, ...uleb(0xeb)],
   f32Load: (offset = 0): number[] => [0x2a, 2, ...uleb(offset)],
   f32Store: (offset = 0): number[] => [0x38, 2, ...uleb(offset)],
   /** Maximum, NaN if either operand is NaN. */

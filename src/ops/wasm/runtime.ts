@@ -3,6 +3,7 @@ import { conv3x3Function } from './conv-3x3.js';
 import { depthwise3x3Function } from './depthwise-3x3.js';
 import { gemmFunction } from './gemm.js';
 import { maxPoolFunction } from './max-pool.js';
+import { clampFunction } from './clamp.js';
 
 /**
  * The WebAssembly SIMD kernels, emitted by our own encoder and instantiated once. Kernels work on one linear
@@ -21,6 +22,8 @@ export interface SimdKernels {
   conv3x3s2: Conv3x3Kernel;
   /** One channel of a max pool over a −Infinity-padded plane (see max-pool.ts). */
   maxPoolPlane: MaxPoolKernel;
+  /** Clamps count4·4 floats in place to the two bounds stored at `bounds` (see clamp.ts). */
+  clamp(ptr: number, count4: number, bounds: number): void;
 }
 
 export type MaxPoolKernel = (
@@ -38,10 +41,10 @@ export type DepthwiseKernel = (input: number, rowStride: number, phaseStride: nu
 const PAGE = 65536;
 const INITIAL_PAGES = 64;
 
-type Exports = Pick<SimdKernels, 'gemm' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'conv3x3s1' | 'conv3x3s2' | 'maxPoolPlane'>;
+type Exports = Pick<SimdKernels, 'gemm' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'conv3x3s1' | 'conv3x3s2' | 'maxPoolPlane' | 'clamp'>;
 
 function build(): Uint8Array<ArrayBuffer> {
-  return encodeModule([gemmFunction(), depthwise3x3Function(1), depthwise3x3Function(2), conv3x3Function(1), conv3x3Function(2), maxPoolFunction()], 1);
+  return encodeModule([gemmFunction(), depthwise3x3Function(1), depthwise3x3Function(2), conv3x3Function(1), conv3x3Function(2), maxPoolFunction(), clampFunction()], 1);
 }
 
 function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
@@ -59,6 +62,7 @@ function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
     conv3x3s1: exports.conv3x3s1,
     conv3x3s2: exports.conv3x3s2,
     maxPoolPlane: exports.maxPoolPlane,
+    clamp: exports.clamp,
   };
 }
 
