@@ -1,6 +1,7 @@
 import type { ConvParams } from './params.js';
 import { TILE_M, TILE_N } from '../wasm/gemm.js';
 import type { SimdKernels } from '../wasm/runtime.js';
+import { fillPaddedPlane } from './cpu-simd-pad.js';
 
 /** Whether the implicit-GEMM 3×3 kernel covers this conv: ungrouped, 3×3, stride 1 or 2 in both axes, no dilation. */
 export function conv3x3SimdFits(p: ConvParams): boolean {
@@ -31,10 +32,10 @@ function packConv3x3Weights(weights: Float32Array, m: number, c: number): Float3
 }
 
 /**
- * Dense 3×3 conv plus bias into `y` (NCHW) without im2col: the input is copied once into a zero-padded arena
- * copy (stride 2: each row split into even and odd columns), then the kernel computes one output row per call,
- * reading its taps straight from the padded rows. Output rows are padded to whole 8-pixel strips in the arena and
- * clamped there when asked.
+ * Dense 3×3 conv plus bias into `y` (NCHW) without im2col: the input item is copied into the arena once and laid
+ * into a zero-padded copy by WebAssembly (stride 2: each row split into even and odd columns), then the kernel
+ * computes one output row per call, reading its taps straight from the padded rows. Output rows are padded to
+ * whole 8-pixel strips in the arena, clamped there when asked, compacted to NCHW and copied out in one piece.
  */
 export function conv3x3Simd(
   kernels: SimdKernels, p: ConvParams, x: Float32Array, weights: Float32Array, bias: Float32Array | undefined, y: Float32Array,
@@ -42,7 +43,7 @@ export function conv3x3Simd(
 ): void {
   const [n, c, h, w] = p.inDims;
   const [, m, ho, wo] = p.outDims;
-  const s = p.strides[0];
+  const s = p.strides[0] as 1 | 2;
   const [pt, pl] = p.pads;
   const strips = Math.ceil(wo / TILE_N);
   const outLd = strips * TILE_N;
@@ -59,13 +60,16 @@ export function conv3x3Simd(
   const chLd = rowLd;
   const inRowLd = c * chLd;
   const mPad = panels * TILE_M;
-  // Arena (floats): [bias, panels·4][A][padded input: paddedH rows of c channels][C: ho rows of panels·4 channels].
-  const biasOff = 0;
-  const aOff = panels * TILE_M;
-  const inOff = aOff + packed.length;
+  // Arena (floats): [bounds, 4][bias, panels·4][A][input item][padded input: paddedH rows of c channels]
+  // [C: ho rows of panels·4 channels][the output item, compact NCHW].
+  const boundsOff = 0;
+  const biasOff = 4;
+  const aOff = biasOff + mPad;
+  const xOff = aOff + packed.length;
+  const inOff = xOff + c * h * w;
   const cOff = inOff + paddedH * inRowLd;
-  const boundsOff = cOff + ho * mPad * outLd;
-  const arena = kernels.arena(boundsOff + 4);
+  const yOff = cOff + ho * mPad * outLd;
+  const arena = kernels.arena(yOff + m * ho * wo);
   if (clamp) arena.set(clamp, boundsOff);
   arena.fill(0, biasOff, aOff);
   if (bias) arena.set(bias, biasOff);
@@ -73,22 +77,12 @@ export function conv3x3Simd(
   const iyEnd = Math.min(h, paddedH - pt);
   const ixEnd = Math.min(w, paddedW - pl);
   const run = s === 1 ? kernels.conv3x3s1 : kernels.conv3x3s2;
+  arena.fill(0, inOff, cOff);
   for (let b = 0; b < n; b++) {
-    arena.fill(0, inOff, cOff);
+    arena.set(x.subarray(b * c * h * w, (b + 1) * c * h * w), xOff);
     for (let ch = 0; ch < c; ch++) {
-      const plane = (b * c + ch) * h * w;
-      for (let iy = 0; iy < iyEnd; iy++) {
-        const src = plane + iy * w;
-        const dst = inOff + (iy + pt) * inRowLd + ch * chLd;
-        if (s === 1) {
-          arena.set(x.subarray(src, src + ixEnd), dst + pl);
-        } else {
-          for (let ix = 0; ix < ixEnd; ix++) {
-            const px = ix + pl;
-            arena[dst + (px & 1) * phaseW + (px >> 1)] = x[src + ix]!;
-          }
-        }
-      }
+      // Only the interior is rewritten per batch item: the zero border stays from the fill above.
+      fillPaddedPlane(kernels, xOff + ch * h * w, w, iyEnd, ixEnd, { offset: inOff + ch * chLd, rowLd: inRowLd, phaseW, stride: s, pt, pl });
     }
     for (let oy = 0; oy < ho; oy++) {
       run(
@@ -97,12 +91,7 @@ export function conv3x3Simd(
       );
     }
     if (clamp) kernels.clamp(4 * cOff, (ho * mPad * outLd) / 4, 4 * boundsOff);
-    for (let o = 0; o < m; o++) {
-      const yPlane = (b * m + o) * ho * wo;
-      for (let oy = 0; oy < ho; oy++) {
-        const cRow = cOff + (oy * mPad + o) * outLd;
-        y.set(arena.subarray(cRow, cRow + wo), yPlane + oy * wo);
-      }
-    }
+    for (let o = 0; o < m; o++) kernels.copyRows(4 * (cOff + o * outLd), 4 * mPad * outLd, 4 * (yOff + o * ho * wo), 4 * wo, 4 * wo, ho);
+    y.set(arena.subarray(yOff, yOff + m * ho * wo), b * m * ho * wo);
   }
 }

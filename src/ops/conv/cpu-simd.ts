@@ -50,19 +50,24 @@ export function convSimd(
   const ld = strips * TILE_N;
   const packed = packConvWeights(weights, p.group, mg, k);
   const groupA = panels * TILE_M * k;
-  // Arena layout (floats): [A of one group][B: k × ld][C: panels·4 × ld].
+  // Arena layout (floats): [A of one group][B: k × ld][C: panels·4 × ld][bounds, 4][a pointwise input, when ld > hw].
   const aOff = 0;
   const bOff = groupA;
   const cOff = bOff + k * ld;
   const boundsOff = cOff + panels * TILE_M * ld;
-  const arena = kernels.arena(boundsOff + 4);
+  const stageOff = boundsOff + 4;
+  const arena = kernels.arena(stageOff + (pointwise && ld > hw ? k * hw : 0));
   if (clamp) arena.set(clamp, boundsOff);
   for (let b = 0; b < n; b++) {
     for (let g = 0; g < p.group; g++) {
       arena.set(packed.subarray(g * groupA, (g + 1) * groupA), aOff);
       const xOffset = (b * c + g * cg) * h * w;
-      if (pointwise) {
-        for (let r = 0; r < k; r++) arena.set(x.subarray(xOffset + r * hw, xOffset + (r + 1) * hw), bOff + r * ld);
+      if (pointwise && ld === hw) {
+        arena.set(x.subarray(xOffset, xOffset + k * hw), bOff);
+      } else if (pointwise) {
+        // One copy into the arena, then WebAssembly spreads the rows to the strip-padded stride.
+        arena.set(x.subarray(xOffset, xOffset + k * hw), stageOff);
+        kernels.copyRows(4 * stageOff, 4 * hw, 4 * bOff, 4 * ld, 4 * hw, k);
       } else {
         im2col(x, xOffset, cg, h, w, kh, kw, sh, sw, dh, dw, pt, pl, ho, wo, arena, bOff, ld);
       }
@@ -77,7 +82,9 @@ export function convSimd(
       }
       if (clamp) kernels.clamp(4 * cOff, (mg * ld) / 4, 4 * boundsOff);
       const yOffset = (b * m + g * mg) * hw;
-      for (let o = 0; o < mg; o++) y.set(arena.subarray(cOff + o * ld, cOff + o * ld + hw), yOffset + o * hw);
+      // Compacted in place (each row moves back), then copied out in one piece.
+      if (ld !== hw) kernels.copyRows(4 * cOff, 4 * ld, 4 * cOff, 4 * hw, 4 * hw, mg);
+      y.set(arena.subarray(cOff, cOff + mg * hw), yOffset);
     }
   }
 }

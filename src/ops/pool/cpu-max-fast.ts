@@ -24,8 +24,9 @@ export function maxPoolFast(p: PoolParams, x: Float32Array, y: Float32Array): vo
 }
 
 /**
- * The same on the WebAssembly kernel: each plane is copied into an arena plane padded with −Infinity (filled once
- * per call; only the interior is rewritten per plane), so windows past the edges need no clipping. f32.max makes
+ * The same on the WebAssembly kernel: each batch item is copied into the arena once, and each plane laid into an
+ * arena plane padded with −Infinity (filled once per call; only the interior is rewritten per plane), so windows
+ * past the edges need no clipping. f32.max makes
  * +0 the maximum of −0 and +0 where the reference keeps the first; the values compare equal.
  */
 function maxPoolSimd(kernels: SimdKernels, p: PoolParams, x: Float32Array, y: Float32Array): void {
@@ -36,18 +37,21 @@ function maxPoolSimd(kernels: SimdKernels, p: PoolParams, x: Float32Array, y: Fl
   const [pt, pl] = p.pads;
   const paddedH = (ho - 1) * sh + kh;
   const rowLd = Math.ceil(((wo - 1) * sw + kw) / 4) * 4;
-  // Arena (floats): [padded plane][row buffer][output plane].
+  // Arena (floats): [padded plane][row buffer][input item][output item].
   const tmpOff = paddedH * rowLd;
-  const outOff = tmpOff + rowLd;
-  const arena = kernels.arena(outOff + ho * wo);
+  const xOff = tmpOff + rowLd;
+  const outOff = xOff + c * h * w;
+  const arena = kernels.arena(outOff + c * ho * wo);
   arena.fill(-Infinity, 0, tmpOff);
   const iyEnd = Math.min(h, paddedH - pt);
   const ixEnd = Math.min(w, rowLd - pl);
-  for (let plane = 0; plane < n * c; plane++) {
-    const base = plane * h * w;
-    for (let iy = 0; iy < iyEnd; iy++) arena.set(x.subarray(base + iy * w, base + iy * w + ixEnd), (iy + pt) * rowLd + pl);
-    kernels.maxPoolPlane(0, 4 * rowLd, kh, 4 * sh * rowLd, rowLd / 4, 4 * tmpOff, 4 * outOff, ho, wo, 4 * sw, kw);
-    y.set(arena.subarray(outOff, outOff + ho * wo), plane * ho * wo);
+  for (let b = 0; b < n; b++) {
+    arena.set(x.subarray(b * c * h * w, (b + 1) * c * h * w), xOff);
+    for (let ch = 0; ch < c; ch++) {
+      if (iyEnd > 0 && ixEnd > 0) kernels.copyRows(4 * (xOff + ch * h * w), 4 * w, 4 * (pt * rowLd + pl), 4 * rowLd, 4 * ixEnd, iyEnd);
+      kernels.maxPoolPlane(0, 4 * rowLd, kh, 4 * sh * rowLd, rowLd / 4, 4 * tmpOff, 4 * (outOff + ch * ho * wo), ho, wo, 4 * sw, kw);
+    }
+    y.set(arena.subarray(outOff, outOff + c * ho * wo), b * c * ho * wo);
   }
 }
 

@@ -84,6 +84,8 @@ export const op = {
   /** Pseudo-minimum `b < a ? b : a` and pseudo-maximum `a < b ? b : a` (JS's comparison order, NaN in a kept). */
   f32x4Pmin: (): number[] => [SIMD, ...uleb(0xea)],
   f32x4Pmax: (): number[] => [SIMD, ...uleb(0xeb)],
+  /** memory.copy within the one memory: (dst, src, bytes) on the stack. */
+  memoryCopy: (): number[] => [0xfc, ...uleb(10), 0x00, 0x00],
   f32Load: (offset = 0): number[] => [0x2a, 2, ...uleb(offset)],
   f32Store: (offset = 0): number[] => [0x38, 2, ...uleb(offset)],
   /** Maximum, NaN if either operand is NaN. */

@@ -4,6 +4,7 @@ import { depthwise3x3Function } from './depthwise-3x3.js';
 import { gemmFunction } from './gemm.js';
 import { maxPoolFunction } from './max-pool.js';
 import { clampFunction } from './clamp.js';
+import { copyRowsFunction, splitRowsFunction } from './copy-rows.js';
 
 /**
  * The WebAssembly SIMD kernels, emitted by our own encoder and instantiated once. Kernels work on one linear
@@ -24,6 +25,10 @@ export interface SimdKernels {
   maxPoolPlane: MaxPoolKernel;
   /** Clamps count4·4 floats in place to the two bounds stored at `bounds` (see clamp.ts). */
   clamp(ptr: number, count4: number, bounds: number): void;
+  /** Strided row copies inside the arena (see copy-rows.ts). */
+  copyRows(src: number, srcStride: number, dst: number, dstStride: number, rowBytes: number, rows: number): void;
+  /** Rows split into alternate elements, for the stride-2 kernels' even/odd columns (see copy-rows.ts). */
+  splitRows(src: number, srcStride: number, dstA: number, dstB: number, dstStride: number, count: number, rows: number): void;
 }
 
 export type MaxPoolKernel = (
@@ -41,10 +46,10 @@ export type DepthwiseKernel = (input: number, rowStride: number, phaseStride: nu
 const PAGE = 65536;
 const INITIAL_PAGES = 64;
 
-type Exports = Pick<SimdKernels, 'gemm' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'conv3x3s1' | 'conv3x3s2' | 'maxPoolPlane' | 'clamp'>;
+type Exports = Pick<SimdKernels, 'gemm' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'conv3x3s1' | 'conv3x3s2' | 'maxPoolPlane' | 'clamp' | 'copyRows' | 'splitRows'>;
 
 function build(): Uint8Array<ArrayBuffer> {
-  return encodeModule([gemmFunction(), depthwise3x3Function(1), depthwise3x3Function(2), conv3x3Function(1), conv3x3Function(2), maxPoolFunction(), clampFunction()], 1);
+  return encodeModule([gemmFunction(), depthwise3x3Function(1), depthwise3x3Function(2), conv3x3Function(1), conv3x3Function(2), maxPoolFunction(), clampFunction(), copyRowsFunction(), splitRowsFunction()], 1);
 }
 
 function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
@@ -63,6 +68,8 @@ function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
     conv3x3s2: exports.conv3x3s2,
     maxPoolPlane: exports.maxPoolPlane,
     clamp: exports.clamp,
+    copyRows: exports.copyRows,
+    splitRows: exports.splitRows,
   };
 }
 
