@@ -79,6 +79,8 @@ export const op = {
   f64x2Mul: (): number[] => [SIMD, ...uleb(0xf2)],
   f32x4Add: (): number[] => [SIMD, ...uleb(0xe4)],
   f32x4Mul: (): number[] => [SIMD, ...uleb(0xe6)],
+  f32x4Sub: (): number[] => [SIMD, ...uleb(0xe5)],
+  f32x4Div: (): number[] => [SIMD, ...uleb(0xe7)],
   /** Lane-wise maximum, NaN if either lane is NaN. */
   f32x4Max: (): number[] => [SIMD, ...uleb(0xe9)],
   /** Pseudo-minimum `b < a ? b : a` and pseudo-maximum `a < b ? b : a` (JS's comparison order, NaN in a kept). */

@@ -5,6 +5,7 @@ import { gemmFunction } from './gemm.js';
 import { maxPoolFunction } from './max-pool.js';
 import { clampFunction } from './clamp.js';
 import { copyRowsFunction, splitRowsFunction } from './copy-rows.js';
+import { BINARY_VARIANTS, binaryFunctionName, binaryFunctions, SIMD_BINARY_KINDS, type BinaryVariant, type SimdBinaryKind } from './binary.js';
 
 /**
  * The WebAssembly SIMD kernels, emitted by our own encoder and instantiated once. Kernels work on one linear
@@ -29,7 +30,11 @@ export interface SimdKernels {
   copyRows(src: number, srcStride: number, dst: number, dstStride: number, rowBytes: number, rows: number): void;
   /** Rows split into alternate elements, for the stride-2 kernels' even/odd columns (see copy-rows.ts). */
   splitRows(src: number, srcStride: number, dstA: number, dstB: number, dstStride: number, count: number, rows: number): void;
+  /** The element-wise row kernels, by op and operand variant (see binary.ts). */
+  binary: Record<SimdBinaryKind, Record<BinaryVariant, BinaryKernel>>;
 }
+
+export type BinaryKernel = (x: number, y: number, out: number, n4: number) => void;
 
 export type MaxPoolKernel = (
   src: number, rowStride: number, kh: number, rowStep: number, chunks: number, tmp: number, dst: number,
@@ -46,10 +51,10 @@ export type DepthwiseKernel = (input: number, rowStride: number, phaseStride: nu
 const PAGE = 65536;
 const INITIAL_PAGES = 64;
 
-type Exports = Pick<SimdKernels, 'gemm' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'conv3x3s1' | 'conv3x3s2' | 'maxPoolPlane' | 'clamp' | 'copyRows' | 'splitRows'>;
+type Exports = Record<string, BinaryKernel> & Pick<SimdKernels, 'gemm' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'conv3x3s1' | 'conv3x3s2' | 'maxPoolPlane' | 'clamp' | 'copyRows' | 'splitRows'>;
 
 function build(): Uint8Array<ArrayBuffer> {
-  return encodeModule([gemmFunction(), depthwise3x3Function(1), depthwise3x3Function(2), conv3x3Function(1), conv3x3Function(2), maxPoolFunction(), clampFunction(), copyRowsFunction(), splitRowsFunction()], 1);
+  return encodeModule([gemmFunction(), depthwise3x3Function(1), depthwise3x3Function(2), conv3x3Function(1), conv3x3Function(2), maxPoolFunction(), clampFunction(), copyRowsFunction(), splitRowsFunction(), ...binaryFunctions()], 1);
 }
 
 function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
@@ -70,6 +75,7 @@ function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
     clamp: exports.clamp,
     copyRows: exports.copyRows,
     splitRows: exports.splitRows,
+    binary: Object.fromEntries(SIMD_BINARY_KINDS.map((kind) => [kind, Object.fromEntries(BINARY_VARIANTS.map((v) => [v, exports[binaryFunctionName(kind, v)]!]))])) as SimdKernels['binary'],
   };
 }
 
