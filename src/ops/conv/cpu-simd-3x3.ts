@@ -1,6 +1,7 @@
 import type { ConvParams } from './params.js';
 import { TILE_M, TILE_N } from '../wasm/gemm.js';
 import type { SimdKernels } from '../wasm/runtime.js';
+import { activationFloats, runActivation, stageActivation, type SimdActivation } from '../epilogue/cpu-simd.js';
 import { fillPaddedPlane } from './cpu-simd-pad.js';
 
 /** Whether the implicit-GEMM 3×3 kernel covers this conv: ungrouped, 3×3, stride 1 or 2 in both axes, no dilation. */
@@ -35,11 +36,11 @@ function packConv3x3Weights(weights: Float32Array, m: number, c: number): Float3
  * Dense 3×3 conv plus bias into `y` (NCHW) without im2col: the input item is copied into the arena once and laid
  * into a zero-padded copy by WebAssembly (stride 2: each row split into even and odd columns), then the kernel
  * computes one output row per call, reading its taps straight from the padded rows. Output rows are padded to
- * whole 8-pixel strips in the arena, clamped there when asked, compacted to NCHW and copied out in one piece.
+ * whole 8-pixel strips in the arena, given the fused activation there when asked, compacted to NCHW and copied out in one piece.
  */
 export function conv3x3Simd(
   kernels: SimdKernels, p: ConvParams, x: Float32Array, weights: Float32Array, bias: Float32Array | undefined, y: Float32Array,
-  clamp?: readonly [number, number],
+  act?: SimdActivation,
 ): void {
   const [n, c, h, w] = p.inDims;
   const [, m, ho, wo] = p.outDims;
@@ -60,17 +61,17 @@ export function conv3x3Simd(
   const chLd = rowLd;
   const inRowLd = c * chLd;
   const mPad = panels * TILE_M;
-  // Arena (floats): [bounds, 4][bias, panels·4][A][input item][padded input: paddedH rows of c channels]
+  // Arena (floats): [activation][bias, panels·4][A][input item][padded input: paddedH rows of c channels]
   // [C: ho rows of panels·4 channels][the output item, compact NCHW].
-  const boundsOff = 0;
-  const biasOff = 4;
+  const actOff = 0;
+  const biasOff = activationFloats(act, mPad);
   const aOff = biasOff + mPad;
   const xOff = aOff + packed.length;
   const inOff = xOff + c * h * w;
   const cOff = inOff + paddedH * inRowLd;
   const yOff = cOff + ho * mPad * outLd;
   const arena = kernels.arena(yOff + m * ho * wo);
-  if (clamp) arena.set(clamp, boundsOff);
+  stageActivation(arena, actOff, act, 0, mPad);
   arena.fill(0, biasOff, aOff);
   if (bias) arena.set(bias, biasOff);
   arena.set(packed, aOff);
@@ -90,7 +91,7 @@ export function conv3x3Simd(
         4 * (cOff + oy * mPad * outLd), 4 * outLd, panels, strips, c, 4 * biasOff,
       );
     }
-    if (clamp) kernels.clamp(4 * cOff, (ho * mPad * outLd) / 4, 4 * boundsOff);
+    runActivation(kernels, act, actOff, cOff, outLd / 4, mPad, ho);
     for (let o = 0; o < m; o++) kernels.copyRows(4 * (cOff + o * outLd), 4 * mPad * outLd, 4 * (yOff + o * ho * wo), 4 * wo, 4 * wo, ho);
     y.set(arena.subarray(yOff, yOff + m * ho * wo), b * m * ho * wo);
   }

@@ -1,5 +1,6 @@
 import type { ConvParams } from './params.js';
 import type { SimdKernels } from '../wasm/runtime.js';
+import { activationFloats, runActivation, stageActivation, type SimdActivation } from '../epilogue/cpu-simd.js';
 import { fillPaddedPlane } from './cpu-simd-pad.js';
 
 /** Whether the SIMD depthwise kernel covers this conv: 3×3, stride 1 or 2 in both axes, no dilation. */
@@ -13,12 +14,12 @@ export function depthwiseSimdFits(p: ConvParams): boolean {
  * 3×3 depthwise conv plus bias into `y` (NCHW) on the SIMD kernel. The batch item goes into the arena in one copy;
  * each channel's plane is then laid into one zero-padded arena plane by WebAssembly (for stride 2, split into even
  * and odd columns; only the interior is rewritten, so the zero border is filled once per call) and convolved into
- * its strip-padded output plane. The outputs are clamped when asked, compacted and copied out once per batch item,
- * so no JS loop runs per row.
+ * its strip-padded output plane. The outputs get the fused activation when asked, are compacted and copied out
+ * once per batch item, so no JS loop runs per row.
  */
 export function depthwiseSimd(
   kernels: SimdKernels, p: ConvParams, x: Float32Array, weights: Float32Array, bias: Float32Array | undefined, y: Float32Array,
-  clamp?: readonly [number, number],
+  act?: SimdActivation,
 ): void {
   const [n, c, h, w] = p.inDims;
   const [, , ho, wo] = p.outDims;
@@ -31,15 +32,15 @@ export function depthwiseSimd(
   const phaseW = Math.ceil(paddedW / s) + 4;
   const rowLd = phaseW * s;
   const paddedH = (ho - 1) * s + 3;
-  // Arena (floats): [bounds, 4][per channel: 9 weights + bias][input item][padded plane][outputs: c planes of ho × outLd].
-  const boundsOff = 0;
-  const wOff = 4;
+  // Arena (floats): [activation][per channel: 9 weights + bias][input item][padded plane][outputs: c planes of ho × outLd].
+  const actOff = 0;
+  const wOff = activationFloats(act, c);
   const xOff = wOff + c * 10;
   const padOff = xOff + c * h * w;
   const outOff = padOff + paddedH * rowLd;
   const outPlane = ho * outLd;
   const arena = kernels.arena(outOff + c * outPlane);
-  if (clamp) arena.set(clamp, boundsOff);
+  stageActivation(arena, actOff, act, 0, c);
   for (let ch = 0; ch < c; ch++) {
     arena.set(weights.subarray(ch * 9, ch * 9 + 9), wOff + ch * 10);
     arena[wOff + ch * 10 + 9] = bias ? bias[ch]! : 0;
@@ -57,7 +58,7 @@ export function depthwiseSimd(
       const w4 = 4 * (wOff + ch * 10);
       run(4 * padOff, 4 * rowLd, 4 * phaseW, 4 * (outOff + ch * outPlane), 4 * outLd, ho, groups, w4, w4 + 36);
     }
-    if (clamp) kernels.clamp(4 * outOff, (c * outPlane) / 4, 4 * boundsOff);
+    runActivation(kernels, act, actOff, outOff, outPlane / 4, c, 1);
     if (outLd !== wo) kernels.copyRows(4 * outOff, 4 * outLd, 4 * outOff, 4 * wo, 4 * wo, c * ho);
     y.set(arena.subarray(outOff, outOff + c * ho * wo), b * c * ho * wo);
   }

@@ -2,6 +2,7 @@ import type { ConvParams } from './params.js';
 import { im2col } from './cpu-im2col.js';
 import { TILE_M, TILE_N } from '../wasm/gemm.js';
 import type { SimdKernels } from '../wasm/runtime.js';
+import { activationFloats, runActivation, stageActivation, type SimdActivation } from '../epilogue/cpu-simd.js';
 
 /** Reduction depth per GEMM call: a 4-row A panel slice (KC·16 bytes) and an 8-column B strip (KC·32 bytes) stay in L1. */
 const KC = 256;
@@ -28,11 +29,11 @@ export function packConvWeights(weights: Float32Array, groups: number, mg: numbe
 /**
  * Convolution plus bias into `y` (NCHW) on the WebAssembly SIMD GEMM: per group, B is the input itself for a
  * 1×1/stride-1/unpadded conv and its im2col otherwise, written straight into the kernel arena with rows padded
- * to whole 8-column strips; C starts as the bias, is clamped when asked, and is copied out row by row.
+ * to whole 8-column strips; C starts as the bias, gets the fused activation when asked, and is copied out row by row.
  */
 export function convSimd(
   kernels: SimdKernels, p: ConvParams, x: Float32Array, weights: Float32Array, bias: Float32Array | undefined, y: Float32Array,
-  clamp?: readonly [number, number],
+  act?: SimdActivation,
 ): void {
   const [n, c, h, w] = p.inDims;
   const [, m, ho, wo] = p.outDims;
@@ -50,17 +51,17 @@ export function convSimd(
   const ld = strips * TILE_N;
   const packed = packConvWeights(weights, p.group, mg, k);
   const groupA = panels * TILE_M * k;
-  // Arena layout (floats): [A of one group][B: k × ld][C: panels·4 × ld][bounds, 4][a pointwise input, when ld > hw].
+  // Arena layout (floats): [A of one group][B: k × ld][C: panels·4 × ld][activation][a pointwise input, when ld > hw].
   const aOff = 0;
   const bOff = groupA;
   const cOff = bOff + k * ld;
-  const boundsOff = cOff + panels * TILE_M * ld;
-  const stageOff = boundsOff + 4;
+  const actOff = cOff + panels * TILE_M * ld;
+  const stageOff = actOff + activationFloats(act, mg);
   const arena = kernels.arena(stageOff + (pointwise && ld > hw ? k * hw : 0));
-  if (clamp) arena.set(clamp, boundsOff);
   for (let b = 0; b < n; b++) {
     for (let g = 0; g < p.group; g++) {
       arena.set(packed.subarray(g * groupA, (g + 1) * groupA), aOff);
+      stageActivation(arena, actOff, act, g * mg, mg);
       const xOffset = (b * c + g * cg) * h * w;
       if (pointwise && ld === hw) {
         arena.set(x.subarray(xOffset, xOffset + k * hw), bOff);
@@ -80,7 +81,7 @@ export function convSimd(
           panels, strips, Math.min(KC, k - k0),
         );
       }
-      if (clamp) kernels.clamp(4 * cOff, (mg * ld) / 4, 4 * boundsOff);
+      runActivation(kernels, act, actOff, cOff, ld / 4, mg, 1);
       const yOffset = (b * m + g * mg) * hw;
       // Compacted in place (each row moves back), then copied out in one piece.
       if (ld !== hw) kernels.copyRows(4 * cOff, 4 * ld, 4 * cOff, 4 * hw, 4 * hw, mg);

@@ -1,5 +1,6 @@
 import type { TensorData } from '../../core/ir.js';
-import { applyEpilogueFast, clampBounds } from '../epilogue/cpu-fast.js';
+import { applyEpilogueFast } from '../epilogue/cpu-fast.js';
+import { simdActivation, type SimdActivation } from '../epilogue/cpu-simd.js';
 import { convSimd } from './cpu-simd.js';
 import { conv3x3Simd, conv3x3SimdFits } from './cpu-simd-3x3.js';
 import { depthwiseSimd, depthwiseSimdFits } from './cpu-simd-depthwise.js';
@@ -21,9 +22,8 @@ export const conv: OpModule<ConvParams> = {
     // Reflect pads and pad values: the fast paths take zero pads only, so the CPU pads the input once and convolves that.
     const [p, x] = params.padMode === 'reflect' || params.padValues ? padded(params, inputs[0]!) : [params, inputs[0]!];
     const y = params.storeStrides ? new Float32Array(out.data.length) : out.data as Float32Array;
-    const clamp = clampBounds(params.epilogue);
-    const clamped = convCpu(p, x, inputs[1]!, inputs[2], y, clamp);
-    if (!clamped) applyEpilogueFast(params.epilogue, y, params.outDims[1], params.outDims[2] * params.outDims[3], inputs[3]);
+    const fused = convCpu(p, x, inputs[1]!, inputs[2], y, simdActivation(params.epilogue, params.outDims[1]));
+    if (!fused) applyEpilogueFast(params.epilogue, y, params.outDims[1], params.outDims[2] * params.outDims[3], inputs[3]);
     if (params.storeStrides) scatter(params, params.storeStrides, y, out.data as Float32Array);
     return [out];
   },
@@ -43,10 +43,10 @@ function scatter(p: ConvParams, st: StoreStrides, y: Float32Array, out: Float32A
 }
 
 /**
- * Raw convolution plus bias into `y` (NCHW). With `clamp` [lo, hi], a SIMD path also clamps its result (the
- * epilogue's Relu/Clip) before storing it; returns whether it did, so the caller applies the epilogue otherwise.
+ * Raw convolution plus bias into `y` (NCHW). With an activation, a SIMD path also applies it (the epilogue's
+ * Relu/Clip/PRelu) before storing its result; returns whether it did, so the caller applies the epilogue otherwise.
  */
-export function convCpu(p: ConvParams, xT: TensorData, wT: TensorData, bT: TensorData | undefined, y: Float32Array, clamp?: readonly [number, number]): boolean {
+export function convCpu(p: ConvParams, xT: TensorData, wT: TensorData, bT: TensorData | undefined, y: Float32Array, act?: SimdActivation): boolean {
   const x = xT.data as Float32Array;
   const weights = wT.data as Float32Array;
   const bias = bT?.data as Float32Array | undefined;
@@ -62,16 +62,16 @@ export function convCpu(p: ConvParams, xT: TensorData, wT: TensorData, bT: Tenso
   const isDepthwise = p.group === c && mg === 1 && cg === 1;
   const kernels = simdKernels();
   if (kernels && isDepthwise && depthwiseSimdFits(p)) {
-    depthwiseSimd(kernels, p, x, weights, bias, y, clamp);
-    return clamp !== undefined;
+    depthwiseSimd(kernels, p, x, weights, bias, y, act);
+    return act !== undefined;
   }
   if (kernels && conv3x3SimdFits(p)) {
-    conv3x3Simd(kernels, p, x, weights, bias, y, clamp);
-    return clamp !== undefined;
+    conv3x3Simd(kernels, p, x, weights, bias, y, act);
+    return act !== undefined;
   }
   if (kernels && !isDepthwise) {
-    convSimd(kernels, p, x, weights, bias, y, clamp);
-    return clamp !== undefined;
+    convSimd(kernels, p, x, weights, bias, y, act);
+    return act !== undefined;
   }
   for (let b = 0; b < n; b++) for (let o = 0; o < m; o++) y.fill(bias ? bias[o]! : 0, (b * m + o) * hw, (b * m + o + 1) * hw);
   if (isDepthwise) {

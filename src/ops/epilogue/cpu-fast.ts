@@ -28,18 +28,6 @@ export function applyEpilogueFast(epilogue: Epilogue, y: Float32Array, channels:
   else applyEpilogue(epilogue, y, channels, plane, residual);
 }
 
-/**
- * The bounds [lo, hi] of an epilogue that is a plain clamp (Relu or Clip, no residual), which a SIMD kernel may
- * apply in its own pass with `clampRange`'s semantics; undefined for anything else.
- */
-export function clampBounds(epilogue: Epilogue): readonly [number, number] | undefined {
-  if (epilogue.kind !== 'unary' || epilogue.residual) return undefined;
-  const { kind, alpha, beta } = epilogue.unary;
-  if (kind === 'Relu') return [0, Infinity];
-  if (kind === 'Clip') return [alpha, beta];
-  return undefined;
-}
-
 /** y = clamp(y + r, lo, hi) with Clip's comparison order (NaN passes through). */
 function clampRange(y: Float32Array, lo: number, hi: number, r: Float32Array | undefined): void {
   const n = y.length;

@@ -80,6 +80,10 @@ export const op = {
   f32x4Add: (): number[] => [SIMD, ...uleb(0xe4)],
   f32x4Mul: (): number[] => [SIMD, ...uleb(0xe6)],
   f32x4Sub: (): number[] => [SIMD, ...uleb(0xe5)],
+  /** Lane-wise a < b as an all-ones / all-zeros mask. */
+  f32x4Lt: (): number[] => [SIMD, ...uleb(0x43)],
+  /** (a & mask) | (b & ~mask), with the stack holding a, b, mask. */
+  v128Bitselect: (): number[] => [SIMD, ...uleb(0x52)],
   f32x4Div: (): number[] => [SIMD, ...uleb(0xe7)],
   /** Lane-wise maximum, NaN if either lane is NaN. */
   f32x4Max: (): number[] => [SIMD, ...uleb(0xe9)],

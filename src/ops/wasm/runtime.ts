@@ -3,7 +3,7 @@ import { conv3x3Function } from './conv-3x3.js';
 import { depthwise3x3Function } from './depthwise-3x3.js';
 import { gemmFunction } from './gemm.js';
 import { maxPoolFunction } from './max-pool.js';
-import { clampFunction } from './clamp.js';
+import { clampFunction, preluFunction } from './clamp.js';
 import { copyRowsFunction, splitRowsFunction } from './copy-rows.js';
 import { BINARY_VARIANTS, binaryFunctionName, binaryFunctions, SIMD_BINARY_KINDS, type BinaryVariant, type SimdBinaryKind } from './binary.js';
 
@@ -26,6 +26,8 @@ export interface SimdKernels {
   maxPoolPlane: MaxPoolKernel;
   /** Clamps count4·4 floats in place to the two bounds stored at `bounds` (see clamp.ts). */
   clamp(ptr: number, count4: number, bounds: number): void;
+  /** PRelu in place over repeats × channels rows of count4 v128, one slope per channel (see clamp.ts). */
+  prelu(ptr: number, count4: number, channels: number, slopes: number, repeats: number): void;
   /** Strided row copies inside the arena (see copy-rows.ts). */
   copyRows(src: number, srcStride: number, dst: number, dstStride: number, rowBytes: number, rows: number): void;
   /** Rows split into alternate elements, for the stride-2 kernels' even/odd columns (see copy-rows.ts). */
@@ -51,10 +53,10 @@ export type DepthwiseKernel = (input: number, rowStride: number, phaseStride: nu
 const PAGE = 65536;
 const INITIAL_PAGES = 64;
 
-type Exports = Record<string, BinaryKernel> & Pick<SimdKernels, 'gemm' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'conv3x3s1' | 'conv3x3s2' | 'maxPoolPlane' | 'clamp' | 'copyRows' | 'splitRows'>;
+type Exports = Record<string, BinaryKernel> & Pick<SimdKernels, 'gemm' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'conv3x3s1' | 'conv3x3s2' | 'maxPoolPlane' | 'clamp' | 'prelu' | 'copyRows' | 'splitRows'>;
 
 function build(): Uint8Array<ArrayBuffer> {
-  return encodeModule([gemmFunction(), depthwise3x3Function(1), depthwise3x3Function(2), conv3x3Function(1), conv3x3Function(2), maxPoolFunction(), clampFunction(), copyRowsFunction(), splitRowsFunction(), ...binaryFunctions()], 1);
+  return encodeModule([gemmFunction(), depthwise3x3Function(1), depthwise3x3Function(2), conv3x3Function(1), conv3x3Function(2), maxPoolFunction(), clampFunction(), preluFunction(), copyRowsFunction(), splitRowsFunction(), ...binaryFunctions()], 1);
 }
 
 function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
@@ -73,6 +75,7 @@ function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
     conv3x3s2: exports.conv3x3s2,
     maxPoolPlane: exports.maxPoolPlane,
     clamp: exports.clamp,
+    prelu: exports.prelu,
     copyRows: exports.copyRows,
     splitRows: exports.splitRows,
     binary: Object.fromEntries(SIMD_BINARY_KINDS.map((kind) => [kind, Object.fromEntries(BINARY_VARIANTS.map((v) => [v, exports[binaryFunctionName(kind, v)]!]))])) as SimdKernels['binary'],
