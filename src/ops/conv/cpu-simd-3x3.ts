@@ -52,7 +52,8 @@ export function conv3x3Simd(
   const packed = packConv3x3Weights(weights, m, c);
   // Padded columns the kernel reads (two v128 per tap, the last strip may run past wo), per phase.
   const paddedW = (outLd - 1) * s + 3;
-  const phaseW = Math.ceil(paddedW / s) + 4;
+  // Whole 64-byte lines per phase row, so every row (and phase) starts cache-line aligned.
+  const phaseW = Math.ceil((Math.ceil(paddedW / s) + 4) / 16) * 16;
   const rowLd = phaseW * s;
   const paddedH = (ho - 1) * s + 3;
   // The padded input is stored row-interleaved ([row][channel][column]) and C as [row][channel][column]: the

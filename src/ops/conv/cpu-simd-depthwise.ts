@@ -29,7 +29,8 @@ export function depthwiseSimd(
   const outLd = groups * 4;
   // Padded columns the kernel reads (the last group may run past wo), per phase.
   const paddedW = (outLd - 1) * s + 3;
-  const phaseW = Math.ceil(paddedW / s) + 4;
+  // Whole 64-byte lines per phase row, so every row (and phase) starts cache-line aligned.
+  const phaseW = Math.ceil((Math.ceil(paddedW / s) + 4) / 16) * 16;
   const rowLd = phaseW * s;
   const paddedH = (ho - 1) * s + 3;
   // Arena (floats): [activation][per channel: 9 weights + bias][input item][padded plane][outputs: c planes of ho × outLd].
