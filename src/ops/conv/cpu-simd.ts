@@ -29,7 +29,7 @@ export function packConvWeights(weights: Float32Array, groups: number, mg: numbe
 /**
  * Convolution plus bias into `y` (NCHW) on the WebAssembly SIMD GEMM: per group, B is the input itself for a
  * 1×1/stride-1/unpadded conv and its im2col otherwise, written straight into the kernel arena with rows padded
- * to whole 8-column strips; C starts as the bias, gets the fused activation when asked, and is copied out row by row.
+ * to whole 8-column strips; C starts from the bias in the kernel, gets the fused activation when asked, and is copied out row by row.
  */
 export function convSimd(
   kernels: SimdKernels, p: ConvParams, x: Float32Array, weights: Float32Array, bias: Float32Array | undefined, y: Float32Array,
@@ -51,11 +51,12 @@ export function convSimd(
   const ld = strips * TILE_N;
   const packed = packConvWeights(weights, p.group, mg, k);
   const groupA = panels * TILE_M * k;
-  // Arena layout (floats): [A of one group][B: k × ld][C: panels·4 × ld][activation][a pointwise input, when ld > hw].
+  // Arena layout (floats): [A of one group][B: k × ld][C: panels·4 × ld][bias: panels·4][activation][a pointwise input, when ld > hw].
   const aOff = 0;
   const bOff = groupA;
   const cOff = bOff + k * ld;
-  const actOff = cOff + panels * TILE_M * ld;
+  const biasOff = cOff + panels * TILE_M * ld;
+  const actOff = biasOff + panels * TILE_M;
   const stageOff = actOff + activationFloats(act, mg);
   const arena = kernels.arena(stageOff + (pointwise && ld > hw ? k * hw : 0));
   for (let b = 0; b < n; b++) {
@@ -72,8 +73,11 @@ export function convSimd(
       } else {
         im2col(x, xOffset, cg, h, w, kh, kw, sh, sw, dh, dw, pt, pl, ho, wo, arena, bOff, ld);
       }
-      for (let o = 0; o < mg; o++) arena.fill(bias ? bias[g * mg + o]! : 0, cOff + o * ld, cOff + (o + 1) * ld);
-      for (let k0 = 0; k0 < k; k0 += KC) {
+      arena.fill(0, biasOff, actOff);
+      if (bias) arena.set(bias.subarray(g * mg, (g + 1) * mg), biasOff);
+      // The first reduction block starts C from the bias (no fill, no read of C); later blocks add to it.
+      kernels.gemmBias(4 * aOff, 4 * TILE_M * k, 4 * bOff, 4 * ld, 4 * cOff, 4 * ld, panels, strips, Math.min(KC, k), 4 * biasOff);
+      for (let k0 = KC; k0 < k; k0 += KC) {
         kernels.gemm(
           4 * (aOff + k0 * TILE_M), 4 * TILE_M * k,
           4 * (bOff + k0 * ld), 4 * ld,

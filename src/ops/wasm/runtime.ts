@@ -16,6 +16,8 @@ export interface SimdKernels {
   /** Float view of the whole arena, at least `floats` long (views are recreated when the memory grows). */
   arena(floats: number): Float32Array;
   gemm(ap: number, aStride: number, b: number, ldb: number, c: number, ldc: number, mBlocks: number, nStrips: number, k: number): void;
+  /** C = bias + A·B, C not read (see gemm.ts). */
+  gemmBias(ap: number, aStride: number, b: number, ldb: number, c: number, ldc: number, mBlocks: number, nStrips: number, k: number, bias: number): void;
   /** One channel of a padded 3×3 depthwise conv, stride 1 or 2 (see depthwise-kernel.ts). */
   depthwise3x3s1: DepthwiseKernel;
   depthwise3x3s2: DepthwiseKernel;
@@ -53,10 +55,10 @@ export type DepthwiseKernel = (input: number, rowStride: number, phaseStride: nu
 const PAGE = 65536;
 const INITIAL_PAGES = 64;
 
-type Exports = Record<string, BinaryKernel> & Pick<SimdKernels, 'gemm' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'conv3x3s1' | 'conv3x3s2' | 'maxPoolPlane' | 'clamp' | 'prelu' | 'copyRows' | 'splitRows'>;
+type Exports = Record<string, BinaryKernel> & Pick<SimdKernels, 'gemm' | 'gemmBias' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'conv3x3s1' | 'conv3x3s2' | 'maxPoolPlane' | 'clamp' | 'prelu' | 'copyRows' | 'splitRows'>;
 
 function build(): Uint8Array<ArrayBuffer> {
-  return encodeModule([gemmFunction(), depthwise3x3Function(1), depthwise3x3Function(2), conv3x3Function(1), conv3x3Function(2), maxPoolFunction(), clampFunction(), preluFunction(), copyRowsFunction(), splitRowsFunction(), ...binaryFunctions()], 1);
+  return encodeModule([gemmFunction(), gemmFunction(true), depthwise3x3Function(1), depthwise3x3Function(2), conv3x3Function(1), conv3x3Function(2), maxPoolFunction(), clampFunction(), preluFunction(), copyRowsFunction(), splitRowsFunction(), ...binaryFunctions()], 1);
 }
 
 function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
@@ -69,6 +71,7 @@ function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
       return view;
     },
     gemm: exports.gemm,
+    gemmBias: exports.gemmBias,
     depthwise3x3s1: exports.depthwise3x3s1,
     depthwise3x3s2: exports.depthwise3x3s2,
     conv3x3s1: exports.conv3x3s1,
