@@ -1,7 +1,7 @@
 import type { ConvParams } from './params.js';
 import { TILE_M, TILE_N } from '../wasm/gemm.js';
 import type { SimdKernels } from '../wasm/runtime.js';
-import { activationFloats, runActivation, stageActivation, type SimdActivation } from '../epilogue/cpu-simd.js';
+import { epilogueFloats, runActivation, runCompactEpilogue, stageActivation, type SimdEpilogue } from '../epilogue/cpu-simd.js';
 import { fillPaddedPlane } from './cpu-simd-pad.js';
 
 /** Whether the implicit-GEMM 3×3 kernel covers this conv: ungrouped, 3×3, stride 1 or 2 in both axes, no dilation. */
@@ -40,8 +40,9 @@ function packConv3x3Weights(weights: Float32Array, m: number, c: number): Float3
  */
 export function conv3x3Simd(
   kernels: SimdKernels, p: ConvParams, x: Float32Array, weights: Float32Array, bias: Float32Array | undefined, y: Float32Array,
-  act?: SimdActivation,
+  epi?: SimdEpilogue,
 ): void {
+  const act = epi?.residual ? undefined : epi?.act;
   const [n, c, h, w] = p.inDims;
   const [, m, ho, wo] = p.outDims;
   const s = p.strides[0] as 1 | 2;
@@ -65,14 +66,14 @@ export function conv3x3Simd(
   // Arena (floats): [activation][bias, panels·4][A][input item][padded input: paddedH rows of c channels]
   // [C: ho rows of panels·4 channels][the output item, compact NCHW].
   const actOff = 0;
-  const biasOff = activationFloats(act, mPad);
+  const biasOff = epilogueFloats(epi, mPad, m * ho * wo);
   const aOff = biasOff + mPad;
   const xOff = aOff + packed.length;
   const inOff = xOff + c * h * w;
   const cOff = inOff + paddedH * inRowLd;
   const yOff = cOff + ho * mPad * outLd;
-  const arena = kernels.arena(yOff + m * ho * wo);
-  stageActivation(arena, actOff, act, 0, mPad);
+  const arena = kernels.arena(yOff + m * ho * wo + 4);
+  stageActivation(arena, actOff, epi?.act, 0, mPad);
   arena.fill(0, biasOff, aOff);
   if (bias) arena.set(bias, biasOff);
   arena.set(packed, aOff);
@@ -94,6 +95,7 @@ export function conv3x3Simd(
     }
     runActivation(kernels, act, actOff, cOff, outLd / 4, mPad, ho);
     for (let o = 0; o < m; o++) kernels.copyRows(4 * (cOff + o * outLd), 4 * mPad * outLd, 4 * (yOff + o * ho * wo), 4 * wo, 4 * wo, ho);
+    runCompactEpilogue(kernels, arena, epi, actOff, yOff, m, 0, m, ho * wo, b);
     y.set(arena.subarray(yOff, yOff + m * ho * wo), b * m * ho * wo);
   }
 }

@@ -1,6 +1,6 @@
 import type { ConvParams } from './params.js';
 import type { SimdKernels } from '../wasm/runtime.js';
-import { activationFloats, runActivation, stageActivation, type SimdActivation } from '../epilogue/cpu-simd.js';
+import { epilogueFloats, runActivation, runCompactEpilogue, stageActivation, type SimdEpilogue } from '../epilogue/cpu-simd.js';
 import { fillPaddedPlane } from './cpu-simd-pad.js';
 
 /** Whether the SIMD depthwise kernel covers this conv: 3×3, stride 1 or 2 in both axes, no dilation. */
@@ -19,8 +19,9 @@ export function depthwiseSimdFits(p: ConvParams): boolean {
  */
 export function depthwiseSimd(
   kernels: SimdKernels, p: ConvParams, x: Float32Array, weights: Float32Array, bias: Float32Array | undefined, y: Float32Array,
-  act?: SimdActivation,
+  epi?: SimdEpilogue,
 ): void {
+  const act = epi?.residual ? undefined : epi?.act;
   const [n, c, h, w] = p.inDims;
   const [, , ho, wo] = p.outDims;
   const s = p.strides[0] as 1 | 2;
@@ -35,13 +36,13 @@ export function depthwiseSimd(
   const paddedH = (ho - 1) * s + 3;
   // Arena (floats): [activation][per channel: 9 weights + bias][input item][padded plane][outputs: c planes of ho × outLd].
   const actOff = 0;
-  const wOff = activationFloats(act, c);
+  const wOff = epilogueFloats(epi, c, c * ho * wo);
   const xOff = wOff + c * 10;
   const padOff = xOff + c * h * w;
   const outOff = padOff + paddedH * rowLd;
   const outPlane = ho * outLd;
-  const arena = kernels.arena(outOff + c * outPlane);
-  stageActivation(arena, actOff, act, 0, c);
+  const arena = kernels.arena(outOff + c * outPlane + 4);
+  stageActivation(arena, actOff, epi?.act, 0, c);
   for (let ch = 0; ch < c; ch++) {
     arena.set(weights.subarray(ch * 9, ch * 9 + 9), wOff + ch * 10);
     arena[wOff + ch * 10 + 9] = bias ? bias[ch]! : 0;
@@ -61,6 +62,7 @@ export function depthwiseSimd(
     }
     runActivation(kernels, act, actOff, outOff, outPlane / 4, c, 1);
     if (outLd !== wo) kernels.copyRows(4 * outOff, 4 * outLd, 4 * outOff, 4 * wo, 4 * wo, c * ho);
+    runCompactEpilogue(kernels, arena, epi, actOff, outOff, c, 0, c, ho * wo, b);
     y.set(arena.subarray(outOff, outOff + c * ho * wo), b * c * ho * wo);
   }
 }

@@ -2,7 +2,7 @@ import type { ConvParams } from './params.js';
 import { im2col } from './cpu-im2col.js';
 import { TILE_M, TILE_N } from '../wasm/gemm.js';
 import type { SimdKernels } from '../wasm/runtime.js';
-import { activationFloats, runActivation, stageActivation, type SimdActivation } from '../epilogue/cpu-simd.js';
+import { epilogueFloats, runActivation, runCompactEpilogue, stageActivation, type SimdEpilogue } from '../epilogue/cpu-simd.js';
 
 /** Reduction depth per GEMM call: a 4-row A panel slice (KC·16 bytes) and an 8-column B strip (KC·32 bytes) stay in L1. */
 const KC = 256;
@@ -33,8 +33,9 @@ export function packConvWeights(weights: Float32Array, groups: number, mg: numbe
  */
 export function convSimd(
   kernels: SimdKernels, p: ConvParams, x: Float32Array, weights: Float32Array, bias: Float32Array | undefined, y: Float32Array,
-  act?: SimdActivation,
+  epi?: SimdEpilogue,
 ): void {
+  const act = epi?.residual ? undefined : epi?.act;
   const [n, c, h, w] = p.inDims;
   const [, m, ho, wo] = p.outDims;
   const [kh, kw] = p.kernel;
@@ -55,14 +56,15 @@ export function convSimd(
   const aOff = 0;
   const bOff = groupA;
   const cOff = bOff + k * ld;
-  const biasOff = cOff + panels * TILE_M * ld;
+  // A v128 of slack after C: the compact epilogue's last vector may run past the block.
+  const biasOff = cOff + panels * TILE_M * ld + 4;
   const actOff = biasOff + panels * TILE_M;
-  const stageOff = actOff + activationFloats(act, mg);
+  const stageOff = actOff + epilogueFloats(epi, mg, mg * hw);
   const arena = kernels.arena(stageOff + (pointwise && ld > hw ? k * hw : 0));
   for (let b = 0; b < n; b++) {
     for (let g = 0; g < p.group; g++) {
       arena.set(packed.subarray(g * groupA, (g + 1) * groupA), aOff);
-      stageActivation(arena, actOff, act, g * mg, mg);
+      stageActivation(arena, actOff, epi?.act, g * mg, mg);
       const xOffset = (b * c + g * cg) * h * w;
       if (pointwise && ld === hw) {
         arena.set(x.subarray(xOffset, xOffset + k * hw), bOff);
@@ -89,6 +91,7 @@ export function convSimd(
       const yOffset = (b * m + g * mg) * hw;
       // Compacted in place (each row moves back), then copied out in one piece.
       if (ld !== hw) kernels.copyRows(4 * cOff, 4 * ld, 4 * cOff, 4 * hw, 4 * hw, mg);
+      runCompactEpilogue(kernels, arena, epi, actOff, cOff, m, g * mg, mg, hw, b);
       y.set(arena.subarray(cOff, cOff + mg * hw), yOffset);
     }
   }

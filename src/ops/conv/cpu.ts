@@ -1,6 +1,6 @@
 import type { TensorData } from '../../core/ir.js';
 import { applyEpilogueFast } from '../epilogue/cpu-fast.js';
-import { simdActivation, type SimdActivation } from '../epilogue/cpu-simd.js';
+import { simdEpilogue, type SimdEpilogue } from '../epilogue/cpu-simd.js';
 import { convSimd } from './cpu-simd.js';
 import { conv3x3Simd, conv3x3SimdFits } from './cpu-simd-3x3.js';
 import { depthwiseSimd, depthwiseSimdFits } from './cpu-simd-depthwise.js';
@@ -22,7 +22,8 @@ export const conv: OpModule<ConvParams> = {
     // Reflect pads and pad values: the fast paths take zero pads only, so the CPU pads the input once and convolves that.
     const [p, x] = params.padMode === 'reflect' || params.padValues ? padded(params, inputs[0]!) : [params, inputs[0]!];
     const y = params.storeStrides ? new Float32Array(out.data.length) : out.data as Float32Array;
-    const fused = convCpu(p, x, inputs[1]!, inputs[2], y, simdActivation(params.epilogue, params.outDims[1]));
+    const plane = params.outDims[2] * params.outDims[3];
+    const fused = convCpu(p, x, inputs[1]!, inputs[2], y, simdEpilogue(params.epilogue, params.outDims[1], plane, y.length, inputs[3]));
     if (!fused) applyEpilogueFast(params.epilogue, y, params.outDims[1], params.outDims[2] * params.outDims[3], inputs[3]);
     if (params.storeStrides) scatter(params, params.storeStrides, y, out.data as Float32Array);
     return [out];
@@ -43,10 +44,10 @@ function scatter(p: ConvParams, st: StoreStrides, y: Float32Array, out: Float32A
 }
 
 /**
- * Raw convolution plus bias into `y` (NCHW). With an activation, a SIMD path also applies it (the epilogue's
+ * Raw convolution plus bias into `y` (NCHW). With a SIMD epilogue, a SIMD path also applies it (the residual and
  * Relu/Clip/PRelu) before storing its result; returns whether it did, so the caller applies the epilogue otherwise.
  */
-export function convCpu(p: ConvParams, xT: TensorData, wT: TensorData, bT: TensorData | undefined, y: Float32Array, act?: SimdActivation): boolean {
+export function convCpu(p: ConvParams, xT: TensorData, wT: TensorData, bT: TensorData | undefined, y: Float32Array, epi?: SimdEpilogue): boolean {
   const x = xT.data as Float32Array;
   const weights = wT.data as Float32Array;
   const bias = bT?.data as Float32Array | undefined;
@@ -62,16 +63,16 @@ export function convCpu(p: ConvParams, xT: TensorData, wT: TensorData, bT: Tenso
   const isDepthwise = p.group === c && mg === 1 && cg === 1;
   const kernels = simdKernels();
   if (kernels && isDepthwise && depthwiseSimdFits(p)) {
-    depthwiseSimd(kernels, p, x, weights, bias, y, act);
-    return act !== undefined;
+    depthwiseSimd(kernels, p, x, weights, bias, y, epi);
+    return epi !== undefined;
   }
   if (kernels && conv3x3SimdFits(p)) {
-    conv3x3Simd(kernels, p, x, weights, bias, y, act);
-    return act !== undefined;
+    conv3x3Simd(kernels, p, x, weights, bias, y, epi);
+    return epi !== undefined;
   }
   if (kernels && !isDepthwise) {
-    convSimd(kernels, p, x, weights, bias, y, act);
-    return act !== undefined;
+    convSimd(kernels, p, x, weights, bias, y, epi);
+    return epi !== undefined;
   }
   for (let b = 0; b < n; b++) for (let o = 0; o < m; o++) y.fill(bias ? bias[o]! : 0, (b * m + o) * hw, (b * m + o + 1) * hw);
   if (isDepthwise) {

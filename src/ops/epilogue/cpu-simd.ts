@@ -1,4 +1,5 @@
 import type { SimdKernels } from '../wasm/runtime.js';
+import type { TensorData } from '../../core/ir.js';
 import type { Epilogue } from './params.js';
 
 /**
@@ -54,4 +55,54 @@ export function runActivation(kernels: SimdKernels, act: SimdActivation | undefi
   if (!act) return;
   if (act.kind === 'clamp') kernels.clamp(4 * ptr, count4 * channels * repeats, 4 * off);
   else kernels.prelu(4 * ptr, count4, channels, 4 * off, repeats);
+}
+
+/**
+ * What a SIMD conv path applies itself: the activation, and the residual (a tensor of the output's shape) added
+ * before it. With a residual the path works on its compacted NCHW result, so a PRelu then needs whole v128 planes.
+ */
+export interface SimdEpilogue {
+  readonly act?: SimdActivation;
+  readonly residual?: Float32Array;
+}
+
+/**
+ * The SIMD form of a conv epilogue over `channels` planes of `plane` floats (`outLength` in all), or undefined when the JS epilogue
+ * must run (a nearest-upsampled residual, another activation, or a PRelu with a residual on planes that are not
+ * whole v128). The residual add is the same single float32 addition as the JS epilogue's, before the activation.
+ */
+export function simdEpilogue(epilogue: Epilogue, channels: number, plane: number, outLength: number, residual: TensorData | undefined): SimdEpilogue | undefined {
+  const act = simdActivation({ ...epilogue, residual: false }, channels);
+  if (!epilogue.residual) return act ? { act } : undefined;
+  if (epilogue.residualUpsample || !(residual?.data instanceof Float32Array) || residual.data.length !== outLength) return undefined;
+  if (epilogue.kind !== 'none' && !act) return undefined;
+  if (act?.kind === 'prelu' && plane % 4 !== 0) return undefined;
+  return { act, residual: residual.data };
+}
+
+/** Arena floats the epilogue takes: the activation's parameters, then one batch item of residual plus a v128 of slack. */
+export function epilogueFloats(e: SimdEpilogue | undefined, channels: number, itemFloats: number): number {
+  if (!e) return 0;
+  return activationFloats(e.act, channels) + (e.residual ? Math.ceil(itemFloats / 4) * 4 + 4 : 0);
+}
+
+/**
+ * The epilogue on a compacted block of `channels` planes of `plane` floats at float `ptr` (with a v128 of slack
+ * after it), channels first…first+channels of batch item `item`: adds the residual's matching block, staged at
+ * `off` + the activation's floats for `channels` (as staged), then applies the activation. Does nothing without a residual (the activation
+ * then ran on the strided rows already).
+ */
+export function runCompactEpilogue(
+  kernels: SimdKernels, arena: Float32Array, e: SimdEpilogue | undefined, off: number, ptr: number,
+  allChannels: number, first: number, channels: number, plane: number, item: number,
+): void {
+  if (!e?.residual) return;
+  const resOff = off + activationFloats(e.act, channels);
+  const start = (item * allChannels + first) * plane;
+  const count = channels * plane;
+  arena.set(e.residual.subarray(start, start + count), resOff);
+  const count4 = Math.ceil(count / 4);
+  kernels.binary.Add.vv(4 * ptr, 4 * resOff, 4 * ptr, count4);
+  if (e.act?.kind === 'clamp') kernels.clamp(4 * ptr, count4, 4 * off);
+  else if (e.act) kernels.prelu(4 * ptr, plane / 4, channels, 4 * off, 1);
 }
