@@ -97,6 +97,9 @@ const CASES: readonly ConvCase[] = [
   { c: 9, m: 9, h: 5, w: 6, k: 3, group: 9 },
   { c: 12, m: 12, h: 7, w: 7, k: 7, group: 12, bias: true },
   { c: 4, m: 4, h: 9, w: 9, k: 3, s: 2, group: 4, pads: [1, 1, 1, 1], d: 2 },
+  { c: 6, m: 10, h: 10, w: 14, k: 2, s: 2, bias: true },
+  { n: 2, c: 5, m: 3, h: 9, w: 11, k: 2, s: 2 },
+  { c: 4, m: 6, h: 8, w: 8, k: 2, s: 2, group: 2, bias: true },
 ];
 
 function label(t: ConvCase): string {

@@ -46,13 +46,17 @@ export function convSimd(
   const cg = c / p.group;
   const mg = m / p.group;
   const k = cg * kh * kw;
-  const pointwise = kh === 1 && kw === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0 && pb === 0 && pr === 0;
+  const unpadded = pt === 0 && pl === 0 && pb === 0 && pr === 0;
+  const pointwise = kh === 1 && kw === 1 && sh === 1 && sw === 1 && unpadded;
+  // A 2×2 stride-2 unpadded conv's im2col is each input row split into even and odd columns: done in WebAssembly.
+  const split2x2 = kh === 2 && kw === 2 && sh === 2 && sw === 2 && dh === 1 && dw === 1 && unpadded;
   const panels = Math.ceil(mg / TILE_M);
   const strips = Math.ceil(hw / TILE_N);
   const ld = strips * TILE_N;
   const packed = packConvWeights(weights, p.group, mg, k);
   const groupA = panels * TILE_M * k;
-  // Arena layout (floats): [A of one group][B: k × ld][C: panels·4 × ld][bias: panels·4][activation][a pointwise input, when ld > hw].
+  // Arena layout (floats): [A of one group][B: k × ld][C: panels·4 × ld][bias: panels·4][epilogue][the group's input,
+  // staged for a WebAssembly im2col or row spread].
   const aOff = 0;
   const bOff = groupA;
   const cOff = bOff + k * ld;
@@ -60,7 +64,7 @@ export function convSimd(
   const biasOff = cOff + panels * TILE_M * ld + 4;
   const actOff = biasOff + panels * TILE_M;
   const stageOff = actOff + epilogueFloats(epi, mg, mg * hw);
-  const arena = kernels.arena(stageOff + (pointwise && ld > hw ? k * hw : 0));
+  const arena = kernels.arena(stageOff + (split2x2 || (pointwise && ld > hw) ? cg * h * w : 0));
   for (let b = 0; b < n; b++) {
     for (let g = 0; g < p.group; g++) {
       arena.set(packed.subarray(g * groupA, (g + 1) * groupA), aOff);
@@ -72,6 +76,14 @@ export function convSimd(
         // One copy into the arena, then WebAssembly spreads the rows to the strip-padded stride.
         arena.set(x.subarray(xOffset, xOffset + k * hw), stageOff);
         kernels.copyRows(4 * stageOff, 4 * hw, 4 * bOff, 4 * ld, 4 * hw, k);
+      } else if (split2x2) {
+        arena.set(x.subarray(xOffset, xOffset + cg * h * w), stageOff);
+        for (let ch = 0; ch < cg; ch++) {
+          for (let ky = 0; ky < 2; ky++) {
+            const row = bOff + (ch * 4 + ky * 2) * ld;
+            kernels.splitRows(4 * (stageOff + ch * h * w + ky * w), 8 * w, 4 * row, 4 * (row + ld), 4 * wo, 2 * wo, ho);
+          }
+        }
       } else {
         im2col(x, xOffset, cg, h, w, kh, kw, sh, sw, dh, dw, pt, pl, ho, wo, arena, bOff, ld);
       }
