@@ -66,6 +66,8 @@ export const op = {
   i32Sub: (): number[] => [0x6b],
   i32Mul: (): number[] => [0x6c],
   i32Shl: (): number[] => [0x74],
+  i32ShrU: (): number[] => [0x76],
+  i32And: (): number[] => [0x71],
   i32LtU: (): number[] => [0x49],
   v128Load: (offset = 0, align = 0): number[] => [SIMD, 0x00, align, ...uleb(offset)],
   v128Store: (offset = 0, align = 0): number[] => [SIMD, 0x0b, align, ...uleb(offset)],
