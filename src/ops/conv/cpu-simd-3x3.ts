@@ -79,7 +79,9 @@ export function conv3x3Simd(
   arena.set(packed, aOff);
   const iyEnd = Math.min(h, paddedH - pt);
   const ixEnd = Math.min(w, paddedW - pl);
-  const run = s === 1 ? kernels.conv3x3s1 : kernels.conv3x3s2;
+  // A clamp happens in the kernel's store; other activations in their own pass.
+  const clampInStore = act?.kind === 'clamp';
+  const run = clampInStore ? (s === 1 ? kernels.conv3x3s1Clamp : kernels.conv3x3s2Clamp) : s === 1 ? kernels.conv3x3s1 : kernels.conv3x3s2;
   arena.fill(0, inOff, cOff);
   for (let b = 0; b < n; b++) {
     arena.set(x.subarray(b * c * h * w, (b + 1) * c * h * w), xOff);
@@ -90,10 +92,10 @@ export function conv3x3Simd(
     for (let oy = 0; oy < ho; oy++) {
       run(
         4 * aOff, 4 * TILE_M * c * 9, 4 * (inOff + oy * s * inRowLd), 4 * chLd, 4 * inRowLd, 4 * phaseW,
-        4 * (cOff + oy * mPad * outLd), 4 * outLd, panels, strips, c, 4 * biasOff,
+        4 * (cOff + oy * mPad * outLd), 4 * outLd, panels, strips, c, 4 * biasOff, 4 * actOff,
       );
     }
-    runActivation(kernels, act, actOff, cOff, outLd / 4, mPad, ho);
+    if (!clampInStore) runActivation(kernels, act, actOff, cOff, outLd / 4, mPad, ho);
     for (let o = 0; o < m; o++) kernels.copyRows(4 * (cOff + o * outLd), 4 * mPad * outLd, 4 * (yOff + o * ho * wo), 4 * wo, 4 * wo, ho);
     runCompactEpilogue(kernels, arena, epi, actOff, yOff, m, 0, m, ho * wo, b);
     y.set(arena.subarray(yOff, yOff + m * ho * wo), b * m * ho * wo);

@@ -90,7 +90,10 @@ export function convSimd(
       arena.fill(0, biasOff, actOff);
       if (bias) arena.set(bias.subarray(g * mg, (g + 1) * mg), biasOff);
       // The first reduction block starts C from the bias (no fill, no read of C); later blocks add to it.
-      kernels.gemmBias(4 * aOff, 4 * TILE_M * k, 4 * bOff, 4 * ld, 4 * cOff, 4 * ld, panels, strips, Math.min(KC, k), 4 * biasOff);
+      // A clamp with the whole reduction in one block happens in the kernel's store.
+      const clampInStore = act?.kind === 'clamp' && k <= KC;
+      if (clampInStore) kernels.gemmBiasClamp(4 * aOff, 4 * TILE_M * k, 4 * bOff, 4 * ld, 4 * cOff, 4 * ld, panels, strips, k, 4 * biasOff, 4 * actOff);
+      else kernels.gemmBias(4 * aOff, 4 * TILE_M * k, 4 * bOff, 4 * ld, 4 * cOff, 4 * ld, panels, strips, Math.min(KC, k), 4 * biasOff);
       for (let k0 = KC; k0 < k; k0 += KC) {
         kernels.gemm(
           4 * (aOff + k0 * TILE_M), 4 * TILE_M * k,
@@ -99,7 +102,7 @@ export function convSimd(
           panels, strips, Math.min(KC, k - k0),
         );
       }
-      runActivation(kernels, act, actOff, cOff, ld / 4, mg, 1);
+      if (!clampInStore) runActivation(kernels, act, actOff, cOff, ld / 4, mg, 1);
       const yOffset = (b * m + g * mg) * hw;
       // Compacted in place (each row moves back), then copied out in one piece.
       if (ld !== hw) kernels.copyRows(4 * cOff, 4 * ld, 4 * cOff, 4 * hw, 4 * hw, mg);

@@ -9,14 +9,16 @@ import { op, ValType, type FunctionSpec } from './encoder.js';
  * floats; each 4×8 tile (4 channels × 8 pixels) starts from the bias, accumulates over three passes (one per
  * kernel row) of cin × 3 taps in eight f32x4 registers, and is stored to C (channel rows `cChStride` apart).
  * The channel loop keeps only four integers live (A and B pointers, counter, channel stride) so that V8's
- * register allocator spills nothing inside it. Requires cin ≥ 1.
+ * register allocator spills nothing inside it. Requires cin ≥ 1. The `Clamp` variants take a 13th argument,
+ * `bounds`, and clamp each tile to the two floats there as they store it (pmax then pmin: Relu/Clip, NaN kept).
  */
-export function conv3x3Function(stride: 1 | 2): FunctionSpec {
-  const [ap, panelStride, inRow, chStride, rowStride, phaseStride, cRow, cChStride, panels, strips, cin, bias] =
-    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
-  const [js, ib, pa, pin, cnt, cj, bj, pc, pbias, pin2] = [12, 13, 14, 15, 16, 17, 18, 19, 20, 21];
+export function conv3x3Function(stride: 1 | 2, clamped = false): FunctionSpec {
+  const [ap, panelStride, inRow, chStride, rowStride, phaseStride, cRow, cChStride, panels, strips, cin, bias, bounds] =
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  const params = clamped ? 13 : 12;
+  const [js, ib, pa, pin, cnt, cj, bj, pc, pbias, pin2] = [params, params + 1, params + 2, params + 3, params + 4, params + 5, params + 6, params + 7, params + 8, params + 9];
   const i32Count = 10;
-  const v = 12 + i32Count;
+  const v = params + i32Count;
   const acc = (r: number, h: number): number => v + r * 2 + h;
   const [b0, b1, a] = [v + 8, v + 9, v + 10];
   const locals = [...new Array<ValType>(i32Count).fill(ValType.I32), ...new Array<ValType>(11).fill(ValType.V128)];
@@ -58,9 +60,15 @@ export function conv3x3Function(stride: 1 | 2): FunctionSpec {
   for (let r = 0; r < 4; r++) {
     init.push(...op.get(pbias), ...op.v128Load32Splat(r * 4), ...op.tee(acc(r, 0)), ...op.set(acc(r, 1)));
   }
+  // The clamp bounds are loaded per stored tile into b0/b1, which the taps no longer need then.
   const store: number[] = [...op.get(cj), ...op.set(pc)];
+  if (clamped) store.push(...op.get(bounds), ...op.v128Load32Splat(0), ...op.set(b0), ...op.get(bounds), ...op.v128Load32Splat(4), ...op.set(b1));
   for (let r = 0; r < 4; r++) {
-    for (let h = 0; h < 2; h++) store.push(...op.get(pc), ...op.get(acc(r, h)), ...op.v128Store(16 * h));
+    for (let h = 0; h < 2; h++) {
+      store.push(...op.get(pc), ...op.get(acc(r, h)));
+      if (clamped) store.push(...op.get(b0), ...op.f32x4Pmax(), ...op.get(b1), ...op.f32x4Pmin());
+      store.push(...op.v128Store(16 * h));
+    }
     if (r < 3) store.push(...advance(pc, op.get(cChStride)));
   }
 
@@ -88,5 +96,5 @@ export function conv3x3Function(stride: 1 | 2): FunctionSpec {
     ...op.br(0),
     ...op.end(), ...op.end(),
   ];
-  return { name: `conv3x3s${stride}`, params: 12, locals, body };
+  return { name: clamped ? `conv3x3s${stride}Clamp` : `conv3x3s${stride}`, params, locals, body };
 }

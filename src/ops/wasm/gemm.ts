@@ -12,16 +12,23 @@ export const TILE_N = 8;
  *
  * `gemmBias(…, k, bias)` is the same with C = bias + A·B instead: each tile starts from the splatted bias of its
  * rows (one float per row of C at `bias`) and is stored without reading C, which saves a fill and a read of C
- * when the whole reduction fits one call.
+ * when the whole reduction fits one call. `gemmBiasClamp(…, bias, bounds)` also clamps each tile to the two floats
+ * [lo, hi] at `bounds` as it stores it (pmax then pmin: the epilogue's Relu/Clip, NaN kept), saving the
+ * activation's own pass over C.
  */
-export function gemmFunction(withBias = false): FunctionSpec {
+export function gemmFunction(mode: 'accumulate' | 'bias' | 'biasClamp' = 'accumulate'): FunctionSpec {
   const [ap, aStride, b, ldb, c, ldc, mBlocks, nStrips, k] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-  const p0 = withBias ? 10 : 9;
-  const bias = 9;
+  const withBias = mode !== 'accumulate';
+  const clamped = mode === 'biasClamp';
+  const params = clamped ? 11 : withBias ? 10 : 9;
+  const p0 = params;
+  const [bias, bounds] = [9, 10];
   const [js, ib, pa, pb, cnt, cj, bj, ai, ci, pbias] = [p0, p0 + 1, p0 + 2, p0 + 3, p0 + 4, p0 + 5, p0 + 6, p0 + 7, p0 + 8, p0 + 9];
   const v = p0 + 10;
   const acc = (r: number, h: number): number => v + r * 2 + h;
   const [b0, b1, a] = [v + 8, v + 9, v + 10];
+  // The bounds are loaded per stored tile into b0/b1, which the k loop no longer needs then.
+  const [lo, hi] = [b0, b1];
   const locals = [...new Array<ValType>(10).fill(ValType.I32), ...new Array<ValType>(11).fill(ValType.V128)];
 
   const kStep: number[] = [
@@ -41,9 +48,11 @@ export function gemmFunction(withBias = false): FunctionSpec {
   }
   // pa is free after the k loop: reuse it as the row pointer while adding the tile into C.
   const store: number[] = [...op.get(ci), ...op.set(pa)];
+  if (clamped) store.push(...op.get(bounds), ...op.v128Load32Splat(0), ...op.set(lo), ...op.get(bounds), ...op.v128Load32Splat(4), ...op.set(hi));
   for (let r = 0; r < TILE_M; r++) {
     for (let h = 0; h < 2; h++) {
-      if (withBias) store.push(...op.get(pa), ...op.get(acc(r, h)), ...op.v128Store(16 * h));
+      if (clamped) store.push(...op.get(pa), ...op.get(acc(r, h)), ...op.get(lo), ...op.f32x4Pmax(), ...op.get(hi), ...op.f32x4Pmin(), ...op.v128Store(16 * h));
+      else if (withBias) store.push(...op.get(pa), ...op.get(acc(r, h)), ...op.v128Store(16 * h));
       else store.push(...op.get(pa), ...op.get(pa), ...op.v128Load(16 * h), ...op.get(acc(r, h)), ...op.f32x4Add(), ...op.v128Store(16 * h));
     }
     if (r < TILE_M - 1) store.push(...op.get(pa), ...op.get(ldc), ...op.i32Add(), ...op.set(pa));
@@ -78,5 +87,5 @@ export function gemmFunction(withBias = false): FunctionSpec {
     ...op.br(0),
     ...op.end(), ...op.end(),
   ];
-  return { name: withBias ? 'gemmBias' : 'gemm', params: withBias ? 10 : 9, locals, body };
+  return { name: clamped ? 'gemmBiasClamp' : withBias ? 'gemmBias' : 'gemm', params, locals, body };
 }

@@ -18,12 +18,19 @@ export interface SimdKernels {
   gemm(ap: number, aStride: number, b: number, ldb: number, c: number, ldc: number, mBlocks: number, nStrips: number, k: number): void;
   /** C = bias + A·B, C not read (see gemm.ts). */
   gemmBias(ap: number, aStride: number, b: number, ldb: number, c: number, ldc: number, mBlocks: number, nStrips: number, k: number, bias: number): void;
+  /** C = clamp(bias + A·B) to the bounds at `bounds`, C not read (see gemm.ts). */
+  gemmBiasClamp(
+    ap: number, aStride: number, b: number, ldb: number, c: number, ldc: number, mBlocks: number, nStrips: number, k: number, bias: number, bounds: number,
+  ): void;
   /** One channel of a padded 3×3 depthwise conv, stride 1 or 2 (see depthwise-kernel.ts). */
   depthwise3x3s1: DepthwiseKernel;
   depthwise3x3s2: DepthwiseKernel;
   /** One output row of a dense 3×3 conv as an implicit GEMM, stride 1 or 2 (see conv3x3-kernel.ts). */
   conv3x3s1: Conv3x3Kernel;
   conv3x3s2: Conv3x3Kernel;
+  /** The same, clamping each tile to the two floats at a 13th argument, `bounds`, as it stores it. */
+  conv3x3s1Clamp: Conv3x3ClampKernel;
+  conv3x3s2Clamp: Conv3x3ClampKernel;
   /** One channel of a max pool over a −Infinity-padded plane (see max-pool.ts). */
   maxPoolPlane: MaxPoolKernel;
   /** Clamps count4·4 floats in place to the two bounds stored at `bounds` (see clamp.ts). */
@@ -50,15 +57,17 @@ export type Conv3x3Kernel = (
   cRow: number, cPlaneStride: number, panels: number, strips: number, cin: number, bias: number,
 ) => void;
 
+export type Conv3x3ClampKernel = (...args: [...Parameters<Conv3x3Kernel>, bounds: number]) => void;
+
 export type DepthwiseKernel = (input: number, rowStride: number, phaseStride: number, out: number, outRowStride: number, rows: number, groups: number, w: number, bias: number) => void;
 
 const PAGE = 65536;
 const INITIAL_PAGES = 64;
 
-type Exports = Record<string, BinaryKernel> & Pick<SimdKernels, 'gemm' | 'gemmBias' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'conv3x3s1' | 'conv3x3s2' | 'maxPoolPlane' | 'clamp' | 'prelu' | 'copyRows' | 'splitRows'>;
+type Exports = Record<string, BinaryKernel> & Pick<SimdKernels, 'gemm' | 'gemmBias' | 'gemmBiasClamp' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'conv3x3s1' | 'conv3x3s2' | 'conv3x3s1Clamp' | 'conv3x3s2Clamp' | 'maxPoolPlane' | 'clamp' | 'prelu' | 'copyRows' | 'splitRows'>;
 
 function build(): Uint8Array<ArrayBuffer> {
-  return encodeModule([gemmFunction(), gemmFunction(true), depthwise3x3Function(1), depthwise3x3Function(2), conv3x3Function(1), conv3x3Function(2), maxPoolFunction(), clampFunction(), preluFunction(), copyRowsFunction(), splitRowsFunction(), ...binaryFunctions()], 1);
+  return encodeModule([gemmFunction(), gemmFunction('bias'), gemmFunction('biasClamp'), depthwise3x3Function(1), depthwise3x3Function(2), conv3x3Function(1), conv3x3Function(2), conv3x3Function(1, true), conv3x3Function(2, true), maxPoolFunction(), clampFunction(), preluFunction(), copyRowsFunction(), splitRowsFunction(), ...binaryFunctions()], 1);
 }
 
 function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
@@ -72,10 +81,13 @@ function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
     },
     gemm: exports.gemm,
     gemmBias: exports.gemmBias,
+    gemmBiasClamp: exports.gemmBiasClamp,
     depthwise3x3s1: exports.depthwise3x3s1,
     depthwise3x3s2: exports.depthwise3x3s2,
     conv3x3s1: exports.conv3x3s1,
     conv3x3s2: exports.conv3x3s2,
+    conv3x3s1Clamp: exports.conv3x3s1Clamp,
+    conv3x3s2Clamp: exports.conv3x3s2Clamp,
     maxPoolPlane: exports.maxPoolPlane,
     clamp: exports.clamp,
     prelu: exports.prelu,
