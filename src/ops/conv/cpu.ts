@@ -7,7 +7,7 @@ import { depthwiseSimd, depthwiseSimdFits } from './cpu-simd-depthwise.js';
 import { im2col } from './cpu-im2col.js';
 import { gemmAccumulate } from '../tiled-gemm/cpu.js';
 import { simdKernels } from '../wasm/runtime.js';
-import { makeTensor } from '../kernel/tensor-util.js';
+import { makeOutputTensor } from '../kernel/tensor-util.js';
 import type { OpModule } from '../kernel/op-module.js';
 import { convOutputDims, resolveConv, type ConvParams, type StoreStrides } from './params.js';
 
@@ -18,7 +18,8 @@ export const conv: OpModule<ConvParams> = {
     return { params, outputs: [{ type: 'float32', dims: convOutputDims(params) }] };
   },
   cpu(params, inputs, outputs) {
-    const out = makeTensor('float32', outputs[0]!.dims);
+    // Every path writes each output element (the JS paths start from the bias, the scatter is a permutation).
+    const out = makeOutputTensor('float32', outputs[0]!.dims);
     // Reflect pads and pad values: the fast paths take zero pads only, so the CPU pads the input once and convolves that.
     const [p, x] = params.padMode === 'reflect' || params.padValues ? padded(params, inputs[0]!) : [params, inputs[0]!];
     const y = params.storeStrides ? new Float32Array(out.data.length) : out.data as Float32Array;

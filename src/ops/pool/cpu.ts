@@ -2,7 +2,7 @@ import { UnsupportedOpError } from '../../core/errors.js';
 import { nodeLabel } from '../../core/ir.js';
 import { attrInt, attrInts } from '../kernel/attributes.js';
 import { resolveWindow } from '../conv/params.js';
-import { makeTensor } from '../kernel/tensor-util.js';
+import { makeOutputTensor } from '../kernel/tensor-util.js';
 import type { OpModule } from '../kernel/op-module.js';
 import { maxPoolFast, maxPoolFastFits } from './cpu-max-fast.js';
 
@@ -58,7 +58,8 @@ export const pool: OpModule<PoolParams> = {
   },
   cpu(p, inputs, outputs) {
     const x = inputs[0]!.data as Float32Array;
-    const out = makeTensor('float32', outputs[0]!.dims);
+    // Both the fast paths and the reference write every output element.
+    const out = makeOutputTensor('float32', outputs[0]!.dims);
     const y = out.data as Float32Array;
     if (maxPoolFastFits(p)) {
       maxPoolFast(p, x, y);
