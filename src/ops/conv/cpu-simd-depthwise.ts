@@ -10,6 +10,18 @@ export function depthwiseSimdFits(p: ConvParams): boolean {
   return kh === 3 && kw === 3 && sh === sw && (sh === 1 || sh === 2) && p.dilations[0] === 1 && p.dilations[1] === 1;
 }
 
+/** Each channel's nine weights followed by a zero bias slot ([c][10]), laid out once per weight array. */
+const spaced = new WeakMap<Float32Array, Float32Array>();
+
+function spacedWeights(weights: Float32Array, c: number): Float32Array {
+  let out = spaced.get(weights);
+  if (out && out.length === c * 10) return out;
+  out = new Float32Array(c * 10);
+  for (let ch = 0; ch < c; ch++) out.set(weights.subarray(ch * 9, ch * 9 + 9), ch * 10);
+  spaced.set(weights, out);
+  return out;
+}
+
 /**
  * 3×3 depthwise conv plus bias into `y` (NCHW) on the SIMD kernel. The batch item goes into the arena in one copy;
  * each channel's plane is then laid into one zero-padded arena plane by WebAssembly (for stride 2, split into even
@@ -43,10 +55,8 @@ export function depthwiseSimd(
   const outPlane = ho * outLd;
   const arena = kernels.arena(outOff + c * outPlane + 4);
   stageActivation(arena, actOff, epi?.act, 0, c);
-  for (let ch = 0; ch < c; ch++) {
-    arena.set(weights.subarray(ch * 9, ch * 9 + 9), wOff + ch * 10);
-    arena[wOff + ch * 10 + 9] = bias ? bias[ch]! : 0;
-  }
+  arena.set(spacedWeights(weights, c), wOff);
+  if (bias) for (let ch = 0; ch < c; ch++) arena[wOff + ch * 10 + 9] = bias[ch]!;
   arena.fill(0, padOff, outOff);
   const padded = { offset: padOff, rowLd, phaseW, stride: s, pt, pl };
   // Input rows and columns that land inside the padded plane (the kernel never reads past paddedH / paddedW).
