@@ -95,6 +95,8 @@ const CASES: readonly ConvCase[] = [
   { c: 16, m: 16, h: 20, w: 20, k: 3, s: 2, group: 16, pads: [1, 1, 1, 1], bias: true },
   { n: 2, c: 7, m: 7, h: 11, w: 9, k: 3, s: 2, group: 7, pads: [0, 1, 1, 0] },
   { c: 9, m: 9, h: 5, w: 6, k: 3, group: 9 },
+  { n: 2, c: 6, m: 6, h: 8, w: 10, k: 3, group: 6, pads: [1, 1, 1, 1], bias: true },
+  { c: 5, m: 5, h: 4, w: 7, k: 3, group: 5 },
   { c: 12, m: 12, h: 7, w: 7, k: 7, group: 12, bias: true },
   { c: 4, m: 4, h: 9, w: 9, k: 3, s: 2, group: 4, pads: [1, 1, 1, 1], d: 2 },
   { c: 6, m: 10, h: 10, w: 14, k: 2, s: 2, bias: true },
