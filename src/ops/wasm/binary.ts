@@ -2,10 +2,12 @@ import { op, ValType, type FunctionSpec } from './encoder.js';
 
 /** The element-wise float32 ops with a SIMD row kernel; each is one IEEE single-precision operation per lane. */
 export const SIMD_BINARY_KINDS = ['Add', 'Sub', 'Mul', 'Div'] as const;
+/** One of SIMD_BINARY_KINDS. */
 export type SimdBinaryKind = (typeof SIMD_BINARY_KINDS)[number];
 
 /** How the two operands advance along a row: both element by element, or one of them a single splatted value. */
 export const BINARY_VARIANTS = ['vv', 'vs', 'sv'] as const;
+/** One of BINARY_VARIANTS: 'vv' both operands streamed, 'vs' y splatted, 'sv' x splatted. */
 export type BinaryVariant = (typeof BINARY_VARIANTS)[number];
 
 const OPS: Record<SimdBinaryKind, () => number[]> = { Add: op.f32x4Add, Sub: op.f32x4Sub, Mul: op.f32x4Mul, Div: op.f32x4Div };

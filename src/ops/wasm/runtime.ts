@@ -45,8 +45,10 @@ export interface SimdKernels {
   binary: Record<SimdBinaryKind, Record<BinaryVariant, BinaryKernel>>;
 }
 
+/** An element-wise row kernel: out = x ∘ y over n4 v128 (byte pointers into the arena). */
 export type BinaryKernel = (x: number, y: number, out: number, n4: number) => void;
 
+/** The max-pool plane kernel's signature (byte pointers and strides into the arena). */
 export type MaxPoolKernel = (
   src: number, rowStride: number, kh: number, rowStep: number, chunks: number, tmp: number, dst: number,
   ho: number, wo: number, colStep: number, kw: number,
@@ -57,6 +59,7 @@ export type Conv3x3Kernel = (
   cRow: number, cPlaneStride: number, panels: number, strips: number, cin: number, bias: number,
 ) => void;
 
+/** A 3×3 conv row kernel with its clamp bounds' byte pointer as a last argument. */
 export type Conv3x3ClampKernel = (...args: [...Parameters<Conv3x3Kernel>, bounds: number]) => void;
 
 export type DepthwiseKernel = (input: number, rowStride: number, phaseStride: number, out: number, outRowStride: number, rows: number, groups: number, w: number, bias: number) => void;
