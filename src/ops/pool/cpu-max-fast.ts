@@ -1,4 +1,4 @@
-import type { PoolParams } from './cpu.js';
+import type { PoolParams } from './params.js';
 import { simdKernels, type SimdKernels } from '../wasm/runtime.js';
 
 /** Whether the fast max pool covers these params: a 2-D (or 1-D) MaxPool window without dilation. */

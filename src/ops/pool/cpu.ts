@@ -5,19 +5,9 @@ import { resolveWindow } from '../conv/params.js';
 import { makeOutputTensor } from '../kernel/tensor-util.js';
 import type { OpModule } from '../kernel/op-module.js';
 import { maxPoolFast, maxPoolFastFits } from './cpu-max-fast.js';
+import type { PoolParams } from './params.js';
 
-export interface PoolParams {
-  readonly kind: 'max' | 'average';
-  readonly global: boolean;
-  readonly kernel: readonly [number, number];
-  readonly strides: readonly [number, number];
-  readonly dilations: readonly [number, number];
-  readonly pads: readonly [number, number, number, number];
-  readonly countIncludePad: boolean;
-  readonly inDims: readonly [number, number, number, number];
-  readonly outDims: readonly [number, number, number, number];
-  readonly rank: number;
-}
+export type { PoolParams };
 
 export const pool: OpModule<PoolParams> = {
   opTypes: ['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool'],
