@@ -36,7 +36,8 @@ function packConv3x3Weights(weights: Float32Array, m: number, c: number): Float3
  * Dense 3×3 conv plus bias into `y` (NCHW) without im2col: the input item is copied into the arena once and laid
  * into a zero-padded copy by WebAssembly (stride 2: each row split into even and odd columns), then the kernel
  * computes one output row per call, reading its taps straight from the padded rows. Output rows are padded to
- * whole 8-pixel strips in the arena, given the fused activation there when asked, compacted to NCHW and copied out in one piece.
+ * whole 8-pixel strips in the arena, given the fused activation there when asked, compacted to NCHW when padded and
+ * copied out in one piece.
  */
 export function conv3x3Simd(
   kernels: SimdKernels, p: ConvParams, x: Float32Array, weights: Float32Array, bias: Float32Array | undefined, y: Float32Array,
@@ -57,22 +58,22 @@ export function conv3x3Simd(
   const phaseW = Math.ceil((Math.ceil(paddedW / s) + 4) / 16) * 16;
   const rowLd = phaseW * s;
   const paddedH = (ho - 1) * s + 3;
-  // The padded input is stored row-interleaved ([row][channel][column]) and C as [row][channel][column]: the
-  // 3·cin input rows and 4·panels output rows one kernel call touches are then one contiguous block, not rows
-  // scattered a plane apart (which costs a TLB miss per row on large planes).
+  // The padded input is stored row-interleaved ([row][channel][column]), so the 3·cin input rows one kernel call
+  // reads are one contiguous block; C is stored plane by plane ([channel][row][strip-padded column]), so where the
+  // width is whole strips it already is the NCHW result.
   const chLd = rowLd;
   const inRowLd = c * chLd;
   const mPad = panels * TILE_M;
+  const outPlane = ho * outLd;
   // Arena (floats): [activation][bias, panels·4][A][input item][padded input: paddedH rows of c channels]
-  // [C: ho rows of panels·4 channels][the output item, compact NCHW].
+  // [C: panels·4 planes of ho × outLd, then a v128 of slack].
   const actOff = 0;
   const biasOff = epilogueFloats(epi, mPad, m * ho * wo);
   const aOff = biasOff + mPad;
   const xOff = aOff + packed.length;
   const inOff = xOff + c * h * w;
   const cOff = inOff + paddedH * inRowLd;
-  const yOff = cOff + ho * mPad * outLd;
-  const arena = kernels.arena(yOff + m * ho * wo + 4);
+  const arena = kernels.arena(cOff + mPad * outPlane + 4);
   stageActivation(arena, actOff, epi?.act, 0, mPad);
   arena.fill(0, biasOff, aOff);
   if (bias) arena.set(bias, biasOff);
@@ -92,12 +93,13 @@ export function conv3x3Simd(
     for (let oy = 0; oy < ho; oy++) {
       run(
         4 * aOff, 4 * TILE_M * c * 9, 4 * (inOff + oy * s * inRowLd), 4 * chLd, 4 * inRowLd, 4 * phaseW,
-        4 * (cOff + oy * mPad * outLd), 4 * outLd, panels, strips, c, 4 * biasOff, 4 * actOff,
+        4 * (cOff + oy * outLd), 4 * outPlane, panels, strips, c, 4 * biasOff, 4 * actOff,
       );
     }
-    if (!clampInStore) runActivation(kernels, act, actOff, cOff, outLd / 4, mPad, ho);
-    for (let o = 0; o < m; o++) kernels.copyRows(4 * (cOff + o * outLd), 4 * mPad * outLd, 4 * (yOff + o * ho * wo), 4 * wo, 4 * wo, ho);
-    runCompactEpilogue(kernels, arena, epi, actOff, yOff, m, 0, m, ho * wo, b);
-    y.set(arena.subarray(yOff, yOff + m * ho * wo), b * m * ho * wo);
+    if (!clampInStore) runActivation(kernels, act, actOff, cOff, outPlane / 4, mPad, 1);
+    // Compacted in place (each row moves back) when rows carry strip padding.
+    if (outLd !== wo) kernels.copyRows(4 * cOff, 4 * outLd, 4 * cOff, 4 * wo, 4 * wo, m * ho);
+    runCompactEpilogue(kernels, arena, epi, actOff, cOff, m, 0, m, ho * wo, b);
+    y.set(arena.subarray(cOff, cOff + m * ho * wo), b * m * ho * wo);
   }
 }
