@@ -28,8 +28,9 @@ export function packConvWeights(weights: Float32Array, groups: number, mg: numbe
 
 /**
  * Convolution plus bias into `y` (NCHW) on the WebAssembly SIMD GEMM: per group, B is the input itself for a
- * 1×1/stride-1/unpadded conv and its im2col otherwise, written straight into the kernel arena with rows padded
- * to whole 8-column strips; C starts from the bias in the kernel, gets the fused activation when asked, and is copied out row by row.
+ * 1×1/stride-1/unpadded conv and its im2col otherwise, written into the kernel arena with rows padded to whole
+ * 8-column strips; C starts from the bias in the kernel, gets the fused epilogue when asked, and is compacted and
+ * copied out in one piece.
  */
 export function convSimd(
   kernels: SimdKernels, p: ConvParams, x: Float32Array, weights: Float32Array, bias: Float32Array | undefined, y: Float32Array,
