@@ -8,9 +8,10 @@ import { op, ValType, type FunctionSpec } from './encoder.js';
  * loads at a static offset from one pointer. A is packed as 4-output-channel panels of [3 ky][cin][3 kx][4]
  * floats; each 4×8 tile (4 channels × 8 pixels) starts from the bias, accumulates over three passes (one per
  * kernel row) of cin × 3 taps in eight f32x4 registers, and is stored to C (channel rows `cChStride` apart).
- * The channel loop keeps only four integers live (A and B pointers, counter, channel stride) so that V8's
- * register allocator spills nothing inside it. Requires cin ≥ 1. The `Clamp` variants take a 13th argument,
- * `bounds`, and clamp each tile to the two floats there as they store it (pmax then pmin: Relu/Clip, NaN kept).
+ * The channel loop keeps only four integers live (A and B pointers, counter, channel stride), so they fit in
+ * registers beside the eleven v128 values (a row pointer per tap would not). Requires cin ≥ 1. The `Clamp`
+ * variants take a 13th argument, `bounds`, and clamp each tile to the two floats there as they store it (pmax then
+ * pmin: Relu/Clip, NaN kept).
  */
 export function conv3x3Function(stride: 1 | 2, clamped = false): FunctionSpec {
   const [ap, panelStride, inRow, chStride, rowStride, phaseStride, cRow, cChStride, panels, strips, cin, bias, bounds] =
