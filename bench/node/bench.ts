@@ -27,6 +27,8 @@ export interface BenchOptions {
   readonly modelsDir: string;
   /** Reserved for the pipeline benchmark (detect → align → embed), dispatched elsewhere. */
   readonly pipeline: boolean;
+  /** Run onnxruntime-node in the rounds (its thread pool shares the cores with the single-threaded pair). */
+  readonly ortNode: boolean;
 }
 
 /** One row of the JSON report: our latency against one peer's. */
@@ -60,6 +62,8 @@ export const BENCH_USAGE = `usage: npm run bench -- [--backend cpu] [--json FILE
   --models a,b          only these models (names or file names; default: all of the benchmark's models)
   --models-dir DIR      where the .onnx files are (default $INSIGHTGPU_MODELS, else ../shared/models)
   --json FILE           also write the rows as JSON
+  --no-ort-node         cpu: leave onnxruntime-node out of the rounds (its worker threads share the cores with
+                        the single-threaded pair; its columns are '-')
   -h, --help            this text`;
 
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
@@ -71,6 +75,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     models: { type: 'string' },
     'models-dir': { type: 'string' },
     pipeline: { type: 'boolean', default: false },
+    'no-ort-node': { type: 'boolean', default: false },
     // Printed by main before any benchmark starts; declared so that strict parsing accepts it.
     help: { type: 'boolean', short: 'h', default: false },
   });
@@ -82,6 +87,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     models: values.models?.split(',').map((s) => s.trim()).filter(Boolean),
     modelsDir: values['models-dir'] ?? process.env.INSIGHTGPU_MODELS ?? DEFAULT_MODELS_DIR,
     pipeline: values.pipeline,
+    ortNode: !values['no-ort-node'],
   };
 }
 
@@ -115,7 +121,7 @@ async function benchCpu(options: BenchOptions): Promise<number> {
     const input = makeInput(model.dims);
     // onnxruntime-node is a dev dependency with a native binary; where it is absent (a carried, trimmed tree on a lent
     // GPU machine) the table says so and the sanity check uses onnxruntime-web instead.
-    const node = await createOrtNodeRunner(bytes, model, input).catch((error: unknown) => {
+    const node = !options.ortNode ? undefined : await createOrtNodeRunner(bytes, model, input).catch((error: unknown) => {
       if (!ortNodeMissingNoted) console.error(`ort-node unavailable (${(error as Error).message.split('\n')[0]}); its columns are '-'`);
       ortNodeMissingNoted = true;
       return undefined;

@@ -21,6 +21,17 @@ describe('BufferPool', () => {
     assert.ok(again.every((v) => v === 0));
   });
 
+  it('hands a recycled buffer over as it is when the caller writes every element', () => {
+    const pool = new BufferPool();
+    const a = pool.allocate('float32', 8) as Float32Array;
+    pool.retain(a);
+    a.fill(3);
+    pool.release(a);
+    const again = pool.allocate('float32', 8, false);
+    assert.equal(again, a);
+    assert.ok(again.every((v) => v === 3), 'not zero-filled');
+  });
+
   it('never recycles disowned buffers', () => {
     const pool = new BufferPool();
     const a = pool.allocate('float32', 4);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { convCpu } from '../../src/ops/conv/cpu.js';
 import { type ConvParams } from '../../src/ops/conv/params.js';
+import type { SimdEpilogue } from '../../src/ops/epilogue/cpu-simd.js';
 import { gemmAccumulate } from '../../src/ops/tiled-gemm/cpu.js';
 import { setSimdEnabled, simdKernels } from '../../src/ops/wasm/runtime.js';
 import type { TensorData } from '../../src/core/ir.js';
@@ -94,8 +95,13 @@ const CASES: readonly ConvCase[] = [
   { c: 16, m: 16, h: 20, w: 20, k: 3, s: 2, group: 16, pads: [1, 1, 1, 1], bias: true },
   { n: 2, c: 7, m: 7, h: 11, w: 9, k: 3, s: 2, group: 7, pads: [0, 1, 1, 0] },
   { c: 9, m: 9, h: 5, w: 6, k: 3, group: 9 },
+  { n: 2, c: 6, m: 6, h: 8, w: 10, k: 3, group: 6, pads: [1, 1, 1, 1], bias: true },
+  { c: 5, m: 5, h: 4, w: 7, k: 3, group: 5 },
   { c: 12, m: 12, h: 7, w: 7, k: 7, group: 12, bias: true },
   { c: 4, m: 4, h: 9, w: 9, k: 3, s: 2, group: 4, pads: [1, 1, 1, 1], d: 2 },
+  { c: 6, m: 10, h: 10, w: 14, k: 2, s: 2, bias: true },
+  { n: 2, c: 5, m: 3, h: 9, w: 11, k: 2, s: 2 },
+  { c: 4, m: 6, h: 8, w: 8, k: 2, s: 2, group: 2, bias: true },
 ];
 
 function label(t: ConvCase): string {
@@ -123,6 +129,31 @@ for (const simd of [true, false]) {
           const y2 = new Float32Array(y.length);
           convCpu(p, tensor(x, [n, c, h, w]), tensor(wt, [t.m, c / p.group, t.k, t.k]), bias && tensor(bias, [t.m]), y2);
           assert.deepEqual(y2, y);
+          // With a fused epilogue (residual, Relu/Clip/PRelu): the SIMD paths apply it, the JS paths leave it to the caller.
+          const bounds = [-0.4, 0.6] as const;
+          const slope = randomArray(t.m, next);
+          const residual = randomArray(y.length, next);
+          const clampF = (v: number): number => (v < bounds[0] ? bounds[0] : v > bounds[1] ? bounds[1] : v);
+          const preluF = (v: number, o: number): number => (v < 0 ? v * slope[o]! : v);
+          const plane = p.outDims[2] * p.outDims[3];
+          const activations: [string, SimdEpilogue, (v: number, o: number, i: number) => number][] = [
+            ['clamp', { act: { kind: 'clamp', bounds } }, clampF],
+            ['prelu', { act: { kind: 'prelu', slope } }, preluF],
+            ['residual', { residual }, (v, _o, i) => v + residual[i]!],
+            ['residual+clamp', { act: { kind: 'clamp', bounds }, residual }, (v, _o, i) => clampF(Math.fround(v + residual[i]!))],
+          ];
+          // A PRelu after a residual runs on compact planes, so only on planes of whole v128.
+          if (plane % 4 === 0) activations.push(['residual+prelu', { act: { kind: 'prelu', slope }, residual }, (v, o, i) => preluF(Math.fround(v + residual[i]!), o)]);
+          for (const [name, act, f] of activations) {
+            const y3 = new Float32Array(y.length);
+            const fused = convCpu(p, tensor(x, [n, c, h, w]), tensor(wt, [t.m, c / p.group, t.k, t.k]), bias && tensor(bias, [t.m]), y3, act);
+            // Depthwise convs other than 3×3 undilated at stride 1 or 2 have no SIMD path.
+            const depthwiseJs = p.group === t.c && t.m === t.c && (t.k !== 3 || (t.d ?? 1) !== 1 || (t.s ?? 1) > 2);
+            assert.equal(fused, simd && !depthwiseJs, 'which paths fuse');
+            const expected = fused ? y.map((v, i) => f(v, Math.floor(i / plane) % t.m, i)) : y;
+            const actErr = relativeError(y3, expected);
+            assert.ok(actErr <= TOLERANCE, `${name}: relative error ${actErr} > ${TOLERANCE}`);
+          }
         } finally {
           setSimdEnabled(true);
         }

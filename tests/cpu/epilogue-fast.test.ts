@@ -1,9 +1,11 @@
-/** The fast conv epilogue must give exactly the reference epilogue's floats (tolerance: bit-identical). */
+/** The fast conv epilogues (JS and SIMD) must give exactly the reference epilogue's floats (tolerance: bit-identical). */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { applyEpilogueFast } from '../../src/ops/epilogue/cpu-fast.js';
 import { applyEpilogue } from '../../src/ops/epilogue/cpu.js';
 import { type Epilogue } from '../../src/ops/epilogue/params.js';
+import { activationFloats, runActivation, simdActivation, stageActivation } from '../../src/ops/epilogue/cpu-simd.js';
+import { simdKernels } from '../../src/ops/wasm/runtime.js';
 
 const channels = 5;
 const plane = 37;
@@ -34,5 +36,30 @@ for (const [name, epilogue] of cases) {
     applyEpilogue(epilogue, expected, channels, plane, residual);
     applyEpilogueFast(epilogue, actual, channels, plane, residual);
     assert.deepEqual(actual, expected);
+  });
+}
+
+// The SIMD activations the conv kernels apply in their arena: the same floats as the reference epilogue, bit for
+// bit (NaN and −0 included), on rows of plane floats padded to whole v128 as the kernels lay them out.
+for (const [name, epilogue] of cases) {
+  const act = simdActivation(epilogue, channels);
+  if (!act) continue;
+  it(`SIMD activation ${name}`, () => {
+    const kernels = simdKernels();
+    assert.ok(kernels, 'WebAssembly SIMD unavailable');
+    const expected = Float32Array.from(values);
+    applyEpilogue(epilogue, expected, channels, plane, residual);
+    const rowLd = Math.ceil(plane / 4) * 4;
+    const rows = n / plane;
+    const paramsOff = 0;
+    const dataOff = activationFloats(act, channels);
+    const arena = kernels.arena(dataOff + rows * rowLd);
+    stageActivation(arena, paramsOff, act, 0, channels);
+    for (let r = 0; r < rows; r++) arena.set(values.subarray(r * plane, (r + 1) * plane), dataOff + r * rowLd);
+    runActivation(kernels, act, paramsOff, dataOff, rowLd / 4, channels, rows / channels);
+    for (let i = 0; i < n; i++) {
+      const got = arena[dataOff + Math.floor(i / plane) * rowLd + (i % plane)];
+      assert.ok(Object.is(got, expected[i]), `element ${i}: ${got} ≠ ${expected[i]}`);
+    }
   });
 }

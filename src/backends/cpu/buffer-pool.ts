@@ -11,12 +11,15 @@ export class BufferPool {
   /** ArrayBuffers this pool handed out, with the number of live values referring to each. */
   private readonly refs = new Map<ArrayBufferLike, { array: TypedArray; key: string; count: number }>();
 
-  /** A zero-filled buffer (ops may rely on fresh outputs being zero, as allocateTyped's are). */
-  readonly allocate = (type: DataType, count: number): TypedArray => {
+  /**
+   * A zero-filled buffer (ops may rely on fresh outputs being zero, as allocateTyped's are), or with `zeroed` false
+   * a recycled one as it is, for an op that writes every element (the fill would be a wasted pass over it).
+   */
+  readonly allocate = (type: DataType, count: number, zeroed = true): TypedArray => {
     const key = `${type}:${count}`;
     const array = this.free.get(key)?.pop();
     if (array) {
-      array.fill(0 as never);
+      if (zeroed) array.fill(0 as never);
       this.refs.set(array.buffer, { array, key, count: 0 });
       return array;
     }

@@ -2,9 +2,18 @@
  * The float32 hot path of the element-wise binary ops. The generic path maps every output element through a
  * broadcast index array built per call; here the shapes are collapsed to the fewest dimensions over which both
  * operands stay regular, and each innermost row is one tight loop with the op chosen outside it (so V8 keeps the
- * loop monomorphic). Results are bit-identical to the generic path: the same single fp32 operation per element.
+ * loop monomorphic); Add, Sub, Mul and Div rows of 16 or more run on WebAssembly SIMD. Results are bit-identical to
+ * the generic path: the same single fp32 operation per element (JS's double result of two float32 operands rounds
+ * to the same float32 as the single-precision operation).
  */
+import { simdKernels, type BinaryKernel } from '../wasm/runtime.js';
+import { SIMD_BINARY_KINDS, type SimdBinaryKind } from '../wasm/binary.js';
+
 export type F32BinaryKind = 'Add' | 'Sub' | 'Mul' | 'Div' | 'PRelu' | 'Max' | 'Min';
+
+/** Rows shorter than this stay in JS: a WebAssembly call per row would cost more than it saves. */
+const SIMD_MIN_ROW = 16;
+const SIMD_KINDS = new Set<string>(SIMD_BINARY_KINDS);
 
 const KINDS = new Set<string>(['Add', 'Sub', 'Mul', 'Div', 'PRelu', 'Max', 'Min']);
 
@@ -69,11 +78,27 @@ export function binaryF32(
   const xs = c.a[rank - 1]!;
   const ys = c.b[rank - 1]!;
   const rows = out.length / n;
+  const kernels = simdKernels();
+  const simd = kernels !== null && SIMD_KINDS.has(kind) && n >= SIMD_MIN_ROW && xs <= 1 && ys <= 1 && xs + ys > 0;
+  // The SIMD path works on arena copies of both operands (so `out` aliasing x is harmless): [x][y][out], each
+  // with a v128 of slack, since a row's last vector may read and write up to three floats past the row's end
+  // (into the next row, which is computed afterwards, or into the slack).
+  const xOff = 0;
+  const yOff = x.length + 4;
+  const outOff = yOff + y.length + 4;
+  const arena = simd ? kernels.arena(outOff + out.length + 4) : undefined;
+  const kernel: BinaryKernel | undefined = simd ? kernels.binary[kind as SimdBinaryKind][xs === 0 ? 'sv' : ys === 0 ? 'vs' : 'vv'] : undefined;
+  if (arena) {
+    arena.set(x, xOff);
+    arena.set(y, yOff);
+  }
+  const n4 = Math.ceil(n / 4);
   const counter = new Array<number>(rank).fill(0);
   let xo = 0;
   let yo = 0;
   for (let r = 0; r < rows; r++) {
-    row(kind, out, r * n, x, xo, xs, y, yo, ys, n);
+    if (kernel) kernel(4 * (xOff + xo), 4 * (yOff + yo), 4 * (outOff + r * n), n4);
+    else row(kind, out, r * n, x, xo, xs, y, yo, ys, n);
     // Advance the odometer over the outer axes.
     for (let ax = rank - 2; ax >= 0; ax--) {
       counter[ax]!++;
@@ -85,4 +110,5 @@ export function binaryF32(
       counter[ax] = 0;
     }
   }
+  if (arena) out.set(arena.subarray(outOff, outOff + out.length));
 }

@@ -1,5 +1,7 @@
 import type { ConvParams } from './params.js';
 import type { SimdKernels } from '../wasm/runtime.js';
+import { epilogueFloats, runActivation, runCompactEpilogue, stageActivation, type SimdEpilogue } from '../epilogue/cpu-simd.js';
+import { fillPaddedPlane } from './cpu-simd-pad.js';
 
 /** Whether the SIMD depthwise kernel covers this conv: 3×3, stride 1 or 2 in both axes, no dilation. */
 export function depthwiseSimdFits(p: ConvParams): boolean {
@@ -8,57 +10,69 @@ export function depthwiseSimdFits(p: ConvParams): boolean {
   return kh === 3 && kw === 3 && sh === sw && (sh === 1 || sh === 2) && p.dilations[0] === 1 && p.dilations[1] === 1;
 }
 
+/** Each channel's nine weights followed by a zero bias slot ([c][10]), laid out once per weight array. */
+const spaced = new WeakMap<Float32Array, Float32Array>();
+
+function spacedWeights(weights: Float32Array, c: number): Float32Array {
+  let out = spaced.get(weights);
+  if (out && out.length === c * 10) return out;
+  out = new Float32Array(c * 10);
+  for (let ch = 0; ch < c; ch++) out.set(weights.subarray(ch * 9, ch * 9 + 9), ch * 10);
+  spaced.set(weights, out);
+  return out;
+}
+
 /**
- * 3×3 depthwise conv plus bias into `y` (NCHW) on the SIMD kernel. Each channel's plane is copied into one
- * zero-padded arena plane (for stride 2, split into even and odd columns); only the interior is rewritten per
- * channel, so the zero border is filled once per call.
+ * 3×3 depthwise conv plus bias into `y` (NCHW) on the SIMD kernel. The batch item goes into the arena in one copy;
+ * each channel's plane is then laid into one zero-padded arena plane by WebAssembly (for stride 2, split into even
+ * and odd columns; only the interior is rewritten, so the zero border is filled once per call) and convolved into
+ * its strip-padded output plane. The outputs get the fused activation when asked, are compacted and copied out
+ * once per batch item, so no JS loop runs per row.
  */
-export function depthwiseSimd(kernels: SimdKernels, p: ConvParams, x: Float32Array, weights: Float32Array, bias: Float32Array | undefined, y: Float32Array): void {
+export function depthwiseSimd(
+  kernels: SimdKernels, p: ConvParams, x: Float32Array, weights: Float32Array, bias: Float32Array | undefined, y: Float32Array,
+  epi?: SimdEpilogue,
+): void {
+  const act = epi?.residual ? undefined : epi?.act;
   const [n, c, h, w] = p.inDims;
   const [, , ho, wo] = p.outDims;
-  const s = p.strides[0];
+  const s = p.strides[0] as 1 | 2;
   const [pt, pl] = p.pads;
   const groups = Math.ceil(wo / 4);
   const outLd = groups * 4;
   // Padded columns the kernel reads (the last group may run past wo), per phase.
   const paddedW = (outLd - 1) * s + 3;
-  const phaseW = Math.ceil(paddedW / s) + 4;
+  // Whole 64-byte lines per phase row, so every row (and phase) starts cache-line aligned.
+  const phaseW = Math.ceil((Math.ceil(paddedW / s) + 4) / 16) * 16;
   const rowLd = phaseW * s;
   const paddedH = (ho - 1) * s + 3;
-  // Arena (floats): [9 weights + bias, padded to 16][padded input plane][output plane].
-  const wOff = 0;
-  const inOff = 16;
-  const outOff = inOff + paddedH * rowLd;
-  const arena = kernels.arena(outOff + ho * outLd);
-  arena.fill(0, inOff, outOff);
+  // Arena (floats): [activation][per channel: 9 weights + bias][input item][padded plane][outputs: c planes of ho × outLd].
+  const actOff = 0;
+  const wOff = epilogueFloats(epi, c, c * ho * wo);
+  const xOff = wOff + c * 10;
+  const padOff = xOff + c * h * w;
+  const outOff = padOff + paddedH * rowLd;
+  const outPlane = ho * outLd;
+  const arena = kernels.arena(outOff + c * outPlane + 4);
+  stageActivation(arena, actOff, epi?.act, 0, c);
+  arena.set(spacedWeights(weights, c), wOff);
+  if (bias) for (let ch = 0; ch < c; ch++) arena[wOff + ch * 10 + 9] = bias[ch]!;
+  arena.fill(0, padOff, outOff);
+  const padded = { offset: padOff, rowLd, phaseW, stride: s, pt, pl };
   // Input rows and columns that land inside the padded plane (the kernel never reads past paddedH / paddedW).
   const iyEnd = Math.min(h, paddedH - pt);
   const ixEnd = Math.min(w, paddedW - pl);
   const run = s === 1 ? kernels.depthwise3x3s1 : kernels.depthwise3x3s2;
   for (let b = 0; b < n; b++) {
+    arena.set(x.subarray(b * c * h * w, (b + 1) * c * h * w), xOff);
     for (let ch = 0; ch < c; ch++) {
-      const plane = (b * c + ch) * h * w;
-      arena.set(weights.subarray(ch * 9, ch * 9 + 9), wOff);
-      arena[wOff + 9] = bias ? bias[ch]! : 0;
-      for (let iy = 0; iy < iyEnd; iy++) {
-        const src = plane + iy * w;
-        const dst = inOff + (iy + pt) * rowLd;
-        if (s === 1) {
-          arena.set(x.subarray(src, src + ixEnd), dst + pl);
-        } else {
-          for (let ix = 0; ix < ixEnd; ix++) {
-            const px = ix + pl;
-            arena[dst + (px & 1) * phaseW + (px >> 1)] = x[src + ix]!;
-          }
-        }
-      }
-      run(4 * inOff, 4 * rowLd, 4 * phaseW, 4 * outOff, 4 * outLd, ho, groups, 4 * wOff, 4 * (wOff + 9));
-      const yPlane = (b * c + ch) * ho * wo;
-      if (outLd === wo) {
-        y.set(arena.subarray(outOff, outOff + ho * wo), yPlane);
-      } else {
-        for (let oy = 0; oy < ho; oy++) y.set(arena.subarray(outOff + oy * outLd, outOff + oy * outLd + wo), yPlane + oy * wo);
-      }
+      fillPaddedPlane(kernels, xOff + ch * h * w, w, iyEnd, ixEnd, padded);
+      const w4 = 4 * (wOff + ch * 10);
+      run(4 * padOff, 4 * rowLd, 4 * phaseW, 4 * (outOff + ch * outPlane), 4 * outLd, ho, groups, w4, w4 + 36);
     }
+    runActivation(kernels, act, actOff, outOff, outPlane / 4, c, 1);
+    if (outLd !== wo) kernels.copyRows(4 * outOff, 4 * outLd, 4 * outOff, 4 * wo, 4 * wo, c * ho);
+    runCompactEpilogue(kernels, arena, epi, actOff, outOff, c, 0, c, ho * wo, b);
+    y.set(arena.subarray(outOff, outOff + c * ho * wo), b * c * ho * wo);
   }
 }

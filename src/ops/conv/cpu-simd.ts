@@ -2,6 +2,7 @@ import type { ConvParams } from './params.js';
 import { im2col } from './cpu-im2col.js';
 import { TILE_M, TILE_N } from '../wasm/gemm.js';
 import type { SimdKernels } from '../wasm/runtime.js';
+import { epilogueFloats, runActivation, runCompactEpilogue, stageActivation, type SimdEpilogue } from '../epilogue/cpu-simd.js';
 
 /** Reduction depth per GEMM call: a 4-row A panel slice (KC·16 bytes) and an 8-column B strip (KC·32 bytes) stay in L1. */
 const KC = 256;
@@ -27,10 +28,15 @@ export function packConvWeights(weights: Float32Array, groups: number, mg: numbe
 
 /**
  * Convolution plus bias into `y` (NCHW) on the WebAssembly SIMD GEMM: per group, B is the input itself for a
- * 1×1/stride-1/unpadded conv and its im2col otherwise, written straight into the kernel arena with rows padded
- * to whole 8-column strips; C starts as the bias and is copied out row by row.
+ * 1×1/stride-1/unpadded conv and its im2col otherwise, written into the kernel arena with rows padded to whole
+ * 8-column strips; C starts from the bias in the kernel, gets the fused epilogue when asked, and is compacted and
+ * copied out in one piece.
  */
-export function convSimd(kernels: SimdKernels, p: ConvParams, x: Float32Array, weights: Float32Array, bias: Float32Array | undefined, y: Float32Array): void {
+export function convSimd(
+  kernels: SimdKernels, p: ConvParams, x: Float32Array, weights: Float32Array, bias: Float32Array | undefined, y: Float32Array,
+  epi?: SimdEpilogue,
+): void {
+  const act = epi?.residual ? undefined : epi?.act;
   const [n, c, h, w] = p.inDims;
   const [, m, ho, wo] = p.outDims;
   const [kh, kw] = p.kernel;
@@ -41,28 +47,55 @@ export function convSimd(kernels: SimdKernels, p: ConvParams, x: Float32Array, w
   const cg = c / p.group;
   const mg = m / p.group;
   const k = cg * kh * kw;
-  const pointwise = kh === 1 && kw === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0 && pb === 0 && pr === 0;
+  const unpadded = pt === 0 && pl === 0 && pb === 0 && pr === 0;
+  const pointwise = kh === 1 && kw === 1 && sh === 1 && sw === 1 && unpadded;
+  // A 2×2 stride-2 unpadded conv's im2col is each input row split into even and odd columns: done in WebAssembly.
+  const split2x2 = kh === 2 && kw === 2 && sh === 2 && sw === 2 && dh === 1 && dw === 1 && unpadded;
   const panels = Math.ceil(mg / TILE_M);
   const strips = Math.ceil(hw / TILE_N);
   const ld = strips * TILE_N;
   const packed = packConvWeights(weights, p.group, mg, k);
   const groupA = panels * TILE_M * k;
-  // Arena layout (floats): [A of one group][B: k × ld][C: panels·4 × ld].
+  // Arena layout (floats): [A of one group][B: k × ld][C: panels·4 × ld][bias: panels·4][epilogue][the group's input,
+  // staged for a WebAssembly im2col or row spread].
   const aOff = 0;
   const bOff = groupA;
   const cOff = bOff + k * ld;
-  const arena = kernels.arena(cOff + panels * TILE_M * ld);
+  // A v128 of slack after C: the compact epilogue's last vector may run past the block.
+  const biasOff = cOff + panels * TILE_M * ld + 4;
+  const actOff = biasOff + panels * TILE_M;
+  const stageOff = actOff + epilogueFloats(epi, mg, mg * hw);
+  const arena = kernels.arena(stageOff + (split2x2 || (pointwise && ld > hw) ? cg * h * w : 0));
   for (let b = 0; b < n; b++) {
     for (let g = 0; g < p.group; g++) {
       arena.set(packed.subarray(g * groupA, (g + 1) * groupA), aOff);
+      stageActivation(arena, actOff, epi?.act, g * mg, mg);
       const xOffset = (b * c + g * cg) * h * w;
-      if (pointwise) {
-        for (let r = 0; r < k; r++) arena.set(x.subarray(xOffset + r * hw, xOffset + (r + 1) * hw), bOff + r * ld);
+      if (pointwise && ld === hw) {
+        arena.set(x.subarray(xOffset, xOffset + k * hw), bOff);
+      } else if (pointwise) {
+        // One copy into the arena, then WebAssembly spreads the rows to the strip-padded stride.
+        arena.set(x.subarray(xOffset, xOffset + k * hw), stageOff);
+        kernels.copyRows(4 * stageOff, 4 * hw, 4 * bOff, 4 * ld, 4 * hw, k);
+      } else if (split2x2) {
+        arena.set(x.subarray(xOffset, xOffset + cg * h * w), stageOff);
+        for (let ch = 0; ch < cg; ch++) {
+          for (let ky = 0; ky < 2; ky++) {
+            const row = bOff + (ch * 4 + ky * 2) * ld;
+            kernels.splitRows(4 * (stageOff + ch * h * w + ky * w), 8 * w, 4 * row, 4 * (row + ld), 4 * wo, 2 * wo, ho);
+          }
+        }
       } else {
         im2col(x, xOffset, cg, h, w, kh, kw, sh, sw, dh, dw, pt, pl, ho, wo, arena, bOff, ld);
       }
-      for (let o = 0; o < mg; o++) arena.fill(bias ? bias[g * mg + o]! : 0, cOff + o * ld, cOff + (o + 1) * ld);
-      for (let k0 = 0; k0 < k; k0 += KC) {
+      arena.fill(0, biasOff, actOff);
+      if (bias) arena.set(bias.subarray(g * mg, (g + 1) * mg), biasOff);
+      // The first reduction block starts C from the bias (no fill, no read of C); later blocks add to it.
+      // A clamp with the whole reduction in one block happens in the kernel's store.
+      const clampInStore = act?.kind === 'clamp' && k <= KC;
+      if (clampInStore) kernels.gemmBiasClamp(4 * aOff, 4 * TILE_M * k, 4 * bOff, 4 * ld, 4 * cOff, 4 * ld, panels, strips, k, 4 * biasOff, 4 * actOff);
+      else kernels.gemmBias(4 * aOff, 4 * TILE_M * k, 4 * bOff, 4 * ld, 4 * cOff, 4 * ld, panels, strips, Math.min(KC, k), 4 * biasOff);
+      for (let k0 = KC; k0 < k; k0 += KC) {
         kernels.gemm(
           4 * (aOff + k0 * TILE_M), 4 * TILE_M * k,
           4 * (bOff + k0 * ld), 4 * ld,
@@ -70,8 +103,12 @@ export function convSimd(kernels: SimdKernels, p: ConvParams, x: Float32Array, w
           panels, strips, Math.min(KC, k - k0),
         );
       }
+      if (!clampInStore) runActivation(kernels, act, actOff, cOff, ld / 4, mg, 1);
       const yOffset = (b * m + g * mg) * hw;
-      for (let o = 0; o < mg; o++) y.set(arena.subarray(cOff + o * ld, cOff + o * ld + hw), yOffset + o * hw);
+      // Compacted in place (each row moves back), then copied out in one piece.
+      if (ld !== hw) kernels.copyRows(4 * cOff, 4 * ld, 4 * cOff, 4 * hw, 4 * hw, mg);
+      runCompactEpilogue(kernels, arena, epi, actOff, cOff, m, g * mg, mg, hw, b);
+      y.set(arena.subarray(cOff, cOff + mg * hw), yOffset);
     }
   }
 }

@@ -1,12 +1,13 @@
 import type { TensorData } from '../../core/ir.js';
 import { applyEpilogueFast } from '../epilogue/cpu-fast.js';
+import { simdEpilogue, type SimdEpilogue } from '../epilogue/cpu-simd.js';
 import { convSimd } from './cpu-simd.js';
 import { conv3x3Simd, conv3x3SimdFits } from './cpu-simd-3x3.js';
 import { depthwiseSimd, depthwiseSimdFits } from './cpu-simd-depthwise.js';
 import { im2col } from './cpu-im2col.js';
 import { gemmAccumulate } from '../tiled-gemm/cpu.js';
 import { simdKernels } from '../wasm/runtime.js';
-import { makeTensor } from '../kernel/tensor-util.js';
+import { makeOutputTensor } from '../kernel/tensor-util.js';
 import type { OpModule } from '../kernel/op-module.js';
 import { convOutputDims, resolveConv, type ConvParams, type StoreStrides } from './params.js';
 
@@ -17,12 +18,14 @@ export const conv: OpModule<ConvParams> = {
     return { params, outputs: [{ type: 'float32', dims: convOutputDims(params) }] };
   },
   cpu(params, inputs, outputs) {
-    const out = makeTensor('float32', outputs[0]!.dims);
+    // Every path writes each output element (the JS paths start from the bias, the scatter is a permutation).
+    const out = makeOutputTensor('float32', outputs[0]!.dims);
     // Reflect pads and pad values: the fast paths take zero pads only, so the CPU pads the input once and convolves that.
     const [p, x] = params.padMode === 'reflect' || params.padValues ? padded(params, inputs[0]!) : [params, inputs[0]!];
     const y = params.storeStrides ? new Float32Array(out.data.length) : out.data as Float32Array;
-    convCpu(p, x, inputs[1]!, inputs[2], y);
-    applyEpilogueFast(params.epilogue, y, params.outDims[1], params.outDims[2] * params.outDims[3], inputs[3]);
+    const plane = params.outDims[2] * params.outDims[3];
+    const fused = convCpu(p, x, inputs[1]!, inputs[2], y, simdEpilogue(params.epilogue, params.outDims[1], plane, y.length, inputs[3]));
+    if (!fused) applyEpilogueFast(params.epilogue, y, params.outDims[1], params.outDims[2] * params.outDims[3], inputs[3]);
     if (params.storeStrides) scatter(params, params.storeStrides, y, out.data as Float32Array);
     return [out];
   },
@@ -41,8 +44,11 @@ function scatter(p: ConvParams, st: StoreStrides, y: Float32Array, out: Float32A
   }
 }
 
-/** Raw convolution plus bias into `y` (NCHW). */
-export function convCpu(p: ConvParams, xT: TensorData, wT: TensorData, bT: TensorData | undefined, y: Float32Array): void {
+/**
+ * Raw convolution plus bias into `y` (NCHW). With a SIMD epilogue, a SIMD path also applies it (the residual and
+ * Relu/Clip/PRelu) before storing its result; returns whether it did, so the caller applies the epilogue otherwise.
+ */
+export function convCpu(p: ConvParams, xT: TensorData, wT: TensorData, bT: TensorData | undefined, y: Float32Array, epi?: SimdEpilogue): boolean {
   const x = xT.data as Float32Array;
   const weights = wT.data as Float32Array;
   const bias = bT?.data as Float32Array | undefined;
@@ -58,21 +64,21 @@ export function convCpu(p: ConvParams, xT: TensorData, wT: TensorData, bT: Tenso
   const isDepthwise = p.group === c && mg === 1 && cg === 1;
   const kernels = simdKernels();
   if (kernels && isDepthwise && depthwiseSimdFits(p)) {
-    depthwiseSimd(kernels, p, x, weights, bias, y);
-    return;
+    depthwiseSimd(kernels, p, x, weights, bias, y, epi);
+    return epi !== undefined;
   }
   if (kernels && conv3x3SimdFits(p)) {
-    conv3x3Simd(kernels, p, x, weights, bias, y);
-    return;
+    conv3x3Simd(kernels, p, x, weights, bias, y, epi);
+    return epi !== undefined;
   }
   if (kernels && !isDepthwise) {
-    convSimd(kernels, p, x, weights, bias, y);
-    return;
+    convSimd(kernels, p, x, weights, bias, y, epi);
+    return epi !== undefined;
   }
   for (let b = 0; b < n; b++) for (let o = 0; o < m; o++) y.fill(bias ? bias[o]! : 0, (b * m + o) * hw, (b * m + o + 1) * hw);
   if (isDepthwise) {
     depthwise(p, x, weights, y);
-    return;
+    return false;
   }
   const k = cg * kh * kw;
   const pointwise = kh === 1 && kw === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0 && p.pads[2] === 0 && p.pads[3] === 0;
@@ -89,6 +95,7 @@ export function convCpu(p: ConvParams, xT: TensorData, wT: TensorData, bT: Tenso
       );
     }
   }
+  return false;
 }
 
 function depthwise(p: ConvParams, x: Float32Array, weights: Float32Array, y: Float32Array): void {

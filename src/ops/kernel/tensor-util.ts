@@ -1,8 +1,11 @@
 import { allocateTyped, elementCount, type DataType, type TensorData, type TypedArray } from '../../core/ir.js';
 import type { ValueType } from './op-module.js';
 
-/** Supplies zero-filled buffers for new tensors; the CPU backend installs a recycling one while it runs a plan. */
-export type TensorAllocator = (type: DataType, count: number) => TypedArray;
+/**
+ * Supplies buffers for new tensors, zero-filled unless `zeroed` is false (the caller then writes every element);
+ * the CPU backend installs a recycling one while it runs a plan.
+ */
+export type TensorAllocator = (type: DataType, count: number, zeroed?: boolean) => TypedArray;
 
 let allocator: TensorAllocator | undefined;
 
@@ -19,6 +22,15 @@ export function withTensorAllocator<T>(alloc: TensorAllocator, fn: () => T): T {
 
 export function makeTensor(type: DataType, dims: readonly number[], data?: TypedArray): TensorData {
   return { type, dims: [...dims], data: data ?? (allocator ? allocator(type, elementCount(dims)) : allocateTyped(type, elementCount(dims))) };
+}
+
+/**
+ * A tensor whose every element the caller is about to write: a recycled buffer may hold a previous value's data,
+ * so the allocator skips zero-filling it (fresh buffers are zero anyway).
+ */
+export function makeOutputTensor(type: DataType, dims: readonly number[]): TensorData {
+  const count = elementCount(dims);
+  return { type, dims: [...dims], data: allocator ? allocator(type, count, false) : allocateTyped(type, count) };
 }
 
 export function emptyLike(v: ValueType): TensorData {

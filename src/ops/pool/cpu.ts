@@ -2,21 +2,12 @@ import { UnsupportedOpError } from '../../core/errors.js';
 import { nodeLabel } from '../../core/ir.js';
 import { attrInt, attrInts } from '../kernel/attributes.js';
 import { resolveWindow } from '../conv/params.js';
-import { makeTensor } from '../kernel/tensor-util.js';
+import { makeOutputTensor } from '../kernel/tensor-util.js';
 import type { OpModule } from '../kernel/op-module.js';
+import { maxPoolFast, maxPoolFastFits } from './cpu-max-fast.js';
+import type { PoolParams } from './params.js';
 
-export interface PoolParams {
-  readonly kind: 'max' | 'average';
-  readonly global: boolean;
-  readonly kernel: readonly [number, number];
-  readonly strides: readonly [number, number];
-  readonly dilations: readonly [number, number];
-  readonly pads: readonly [number, number, number, number];
-  readonly countIncludePad: boolean;
-  readonly inDims: readonly [number, number, number, number];
-  readonly outDims: readonly [number, number, number, number];
-  readonly rank: number;
-}
+export type { PoolParams };
 
 export const pool: OpModule<PoolParams> = {
   opTypes: ['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool'],
@@ -57,48 +48,58 @@ export const pool: OpModule<PoolParams> = {
   },
   cpu(p, inputs, outputs) {
     const x = inputs[0]!.data as Float32Array;
-    const out = makeTensor('float32', outputs[0]!.dims);
+    // Both the fast paths and the reference write every output element.
+    const out = makeOutputTensor('float32', outputs[0]!.dims);
     const y = out.data as Float32Array;
-    const [n, c, h, w] = p.inDims;
-    const [, , ho, wo] = p.outDims;
-    const [kh, kw] = p.kernel;
-    const [sh, sw] = p.strides;
-    const [dh, dw] = p.dilations;
-    const [pt, pl, pb, pr] = p.pads;
-    const isMax = p.kind === 'max';
-    for (let plane = 0; plane < n * c; plane++) {
-      const base = plane * h * w;
-      for (let oy = 0; oy < ho; oy++) {
-        for (let ox = 0; ox < wo; ox++) {
-          let acc = isMax ? -Infinity : 0;
-          let count = 0;
-          const y0 = oy * sh - pt;
-          const x0 = ox * sw - pl;
-          for (let ky = 0; ky < kh; ky++) {
-            const iy = y0 + ky * dh;
-            if (iy < 0 || iy >= h) continue;
-            for (let kx = 0; kx < kw; kx++) {
-              const ix = x0 + kx * dw;
-              if (ix < 0 || ix >= w) continue;
-              const v = x[base + iy * w + ix]!;
-              if (isMax) { if (v > acc || Number.isNaN(v)) acc = v; } else acc += v;
-              count++;
-            }
-          }
-          if (!isMax) {
-            let divisor = count;
-            if (p.countIncludePad) {
-              // The window clipped to the padded extent (ceil_mode windows may reach beyond it).
-              const yEnd = Math.min(y0 + (kh - 1) * dh + 1, h + pb);
-              const xEnd = Math.min(x0 + (kw - 1) * dw + 1, w + pr);
-              divisor = (Math.ceil((yEnd - y0) / dh)) * (Math.ceil((xEnd - x0) / dw));
-            }
-            acc = divisor > 0 ? acc / divisor : 0;
-          }
-          y[(plane * ho + oy) * wo + ox] = acc;
-        }
-      }
+    if (maxPoolFastFits(p)) {
+      maxPoolFast(p, x, y);
+      return [out];
     }
+    poolReference(p, x, y);
     return [out];
   },
 };
+
+/** The window loop every pooling kind falls back to (and the fast paths are tested against). */
+export function poolReference(p: PoolParams, x: Float32Array, y: Float32Array): void {
+  const [n, c, h, w] = p.inDims;
+  const [, , ho, wo] = p.outDims;
+  const [kh, kw] = p.kernel;
+  const [sh, sw] = p.strides;
+  const [dh, dw] = p.dilations;
+  const [pt, pl, pb, pr] = p.pads;
+  const isMax = p.kind === 'max';
+  for (let plane = 0; plane < n * c; plane++) {
+    const base = plane * h * w;
+    for (let oy = 0; oy < ho; oy++) {
+      for (let ox = 0; ox < wo; ox++) {
+        let acc = isMax ? -Infinity : 0;
+        let count = 0;
+        const y0 = oy * sh - pt;
+        const x0 = ox * sw - pl;
+        for (let ky = 0; ky < kh; ky++) {
+          const iy = y0 + ky * dh;
+          if (iy < 0 || iy >= h) continue;
+          for (let kx = 0; kx < kw; kx++) {
+            const ix = x0 + kx * dw;
+            if (ix < 0 || ix >= w) continue;
+            const v = x[base + iy * w + ix]!;
+            if (isMax) { if (v > acc || Number.isNaN(v)) acc = v; } else acc += v;
+            count++;
+          }
+        }
+        if (!isMax) {
+          let divisor = count;
+          if (p.countIncludePad) {
+            // The window clipped to the padded extent (ceil_mode windows may reach beyond it).
+            const yEnd = Math.min(y0 + (kh - 1) * dh + 1, h + pb);
+            const xEnd = Math.min(x0 + (kw - 1) * dw + 1, w + pr);
+            divisor = (Math.ceil((yEnd - y0) / dh)) * (Math.ceil((xEnd - x0) / dw));
+          }
+          acc = divisor > 0 ? acc / divisor : 0;
+        }
+        y[(plane * ho + oy) * wo + ox] = acc;
+      }
+    }
+  }
+}

@@ -66,6 +66,8 @@ export const op = {
   i32Sub: (): number[] => [0x6b],
   i32Mul: (): number[] => [0x6c],
   i32Shl: (): number[] => [0x74],
+  i32ShrU: (): number[] => [0x76],
+  i32And: (): number[] => [0x71],
   i32LtU: (): number[] => [0x49],
   v128Load: (offset = 0, align = 0): number[] => [SIMD, 0x00, align, ...uleb(offset)],
   v128Store: (offset = 0, align = 0): number[] => [SIMD, 0x0b, align, ...uleb(offset)],
@@ -79,6 +81,23 @@ export const op = {
   f64x2Mul: (): number[] => [SIMD, ...uleb(0xf2)],
   f32x4Add: (): number[] => [SIMD, ...uleb(0xe4)],
   f32x4Mul: (): number[] => [SIMD, ...uleb(0xe6)],
+  f32x4Sub: (): number[] => [SIMD, ...uleb(0xe5)],
+  /** Lane-wise a < b as an all-ones / all-zeros mask. */
+  f32x4Lt: (): number[] => [SIMD, ...uleb(0x43)],
+  /** (a & mask) | (b & ~mask), with the stack holding a, b, mask. */
+  v128Bitselect: (): number[] => [SIMD, ...uleb(0x52)],
+  f32x4Div: (): number[] => [SIMD, ...uleb(0xe7)],
+  /** Lane-wise maximum, NaN if either lane is NaN. */
+  f32x4Max: (): number[] => [SIMD, ...uleb(0xe9)],
+  /** Pseudo-minimum `b < a ? b : a` and pseudo-maximum `a < b ? b : a` (JS's comparison order, NaN in a kept). */
+  f32x4Pmin: (): number[] => [SIMD, ...uleb(0xea)],
+  f32x4Pmax: (): number[] => [SIMD, ...uleb(0xeb)],
+  /** memory.copy within the one memory: (dst, src, bytes) on the stack. */
+  memoryCopy: (): number[] => [0xfc, ...uleb(10), 0x00, 0x00],
+  f32Load: (offset = 0): number[] => [0x2a, 2, ...uleb(offset)],
+  f32Store: (offset = 0): number[] => [0x38, 2, ...uleb(offset)],
+  /** Maximum, NaN if either operand is NaN. */
+  f32Max: (): number[] => [0x97],
 };
 
 export interface FunctionSpec {

@@ -2,6 +2,10 @@ import { encodeModule } from './encoder.js';
 import { conv3x3Function } from './conv-3x3.js';
 import { depthwise3x3Function } from './depthwise-3x3.js';
 import { gemmFunction } from './gemm.js';
+import { maxPoolFunction } from './max-pool.js';
+import { clampFunction, preluFunction } from './clamp.js';
+import { copyRowsFunction, splitRowsFunction } from './copy-rows.js';
+import { BINARY_VARIANTS, binaryFunctionName, binaryFunctions, SIMD_BINARY_KINDS, type BinaryVariant, type SimdBinaryKind } from './binary.js';
 
 /**
  * The WebAssembly SIMD kernels, emitted by our own encoder and instantiated once. Kernels work on one linear
@@ -12,28 +16,61 @@ export interface SimdKernels {
   /** Float view of the whole arena, at least `floats` long (views are recreated when the memory grows). */
   arena(floats: number): Float32Array;
   gemm(ap: number, aStride: number, b: number, ldb: number, c: number, ldc: number, mBlocks: number, nStrips: number, k: number): void;
+  /** C = bias + A·B, C not read (see gemm.ts). */
+  gemmBias(ap: number, aStride: number, b: number, ldb: number, c: number, ldc: number, mBlocks: number, nStrips: number, k: number, bias: number): void;
+  /** C = clamp(bias + A·B) to the bounds at `bounds`, C not read (see gemm.ts). */
+  gemmBiasClamp(
+    ap: number, aStride: number, b: number, ldb: number, c: number, ldc: number, mBlocks: number, nStrips: number, k: number, bias: number, bounds: number,
+  ): void;
   /** One channel of a padded 3×3 depthwise conv, stride 1 or 2 (see depthwise-kernel.ts). */
   depthwise3x3s1: DepthwiseKernel;
   depthwise3x3s2: DepthwiseKernel;
   /** One output row of a dense 3×3 conv as an implicit GEMM, stride 1 or 2 (see conv3x3-kernel.ts). */
   conv3x3s1: Conv3x3Kernel;
   conv3x3s2: Conv3x3Kernel;
+  /** The same, clamping each tile to the two floats at a 13th argument, `bounds`, as it stores it. */
+  conv3x3s1Clamp: Conv3x3ClampKernel;
+  conv3x3s2Clamp: Conv3x3ClampKernel;
+  /** One channel of a max pool over a −Infinity-padded plane (see max-pool.ts). */
+  maxPoolPlane: MaxPoolKernel;
+  /** Clamps count4·4 floats in place to the two bounds stored at `bounds` (see clamp.ts). */
+  clamp(ptr: number, count4: number, bounds: number): void;
+  /** PRelu in place over repeats × channels rows of count4 v128, one slope per channel (see clamp.ts). */
+  prelu(ptr: number, count4: number, channels: number, slopes: number, repeats: number): void;
+  /** Strided row copies inside the arena (see copy-rows.ts). */
+  copyRows(src: number, srcStride: number, dst: number, dstStride: number, rowBytes: number, rows: number): void;
+  /** Rows split into alternate elements, for the stride-2 kernels' even/odd columns (see copy-rows.ts). */
+  splitRows(src: number, srcStride: number, dstA: number, dstB: number, dstStride: number, count: number, rows: number): void;
+  /** The element-wise row kernels, by op and operand variant (see binary.ts). */
+  binary: Record<SimdBinaryKind, Record<BinaryVariant, BinaryKernel>>;
 }
+
+/** An element-wise row kernel: out = x ∘ y over n4 v128 (byte pointers into the arena). */
+export type BinaryKernel = (x: number, y: number, out: number, n4: number) => void;
+
+/** The max-pool plane kernel's signature (byte pointers and strides into the arena). */
+export type MaxPoolKernel = (
+  src: number, rowStride: number, kh: number, rowStep: number, chunks: number, tmp: number, dst: number,
+  ho: number, wo: number, colStep: number, kw: number,
+) => void;
 
 export type Conv3x3Kernel = (
   ap: number, panelStride: number, inRow: number, planeStride: number, rowStride: number, phaseStride: number,
   cRow: number, cPlaneStride: number, panels: number, strips: number, cin: number, bias: number,
 ) => void;
 
+/** A 3×3 conv row kernel with its clamp bounds' byte pointer as a last argument. */
+export type Conv3x3ClampKernel = (...args: [...Parameters<Conv3x3Kernel>, bounds: number]) => void;
+
 export type DepthwiseKernel = (input: number, rowStride: number, phaseStride: number, out: number, outRowStride: number, rows: number, groups: number, w: number, bias: number) => void;
 
 const PAGE = 65536;
 const INITIAL_PAGES = 64;
 
-type Exports = Pick<SimdKernels, 'gemm' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'conv3x3s1' | 'conv3x3s2'>;
+type Exports = Record<string, BinaryKernel> & Pick<SimdKernels, 'gemm' | 'gemmBias' | 'gemmBiasClamp' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'conv3x3s1' | 'conv3x3s2' | 'conv3x3s1Clamp' | 'conv3x3s2Clamp' | 'maxPoolPlane' | 'clamp' | 'prelu' | 'copyRows' | 'splitRows'>;
 
 function build(): Uint8Array<ArrayBuffer> {
-  return encodeModule([gemmFunction(), depthwise3x3Function(1), depthwise3x3Function(2), conv3x3Function(1), conv3x3Function(2)], 1);
+  return encodeModule([gemmFunction(), gemmFunction('bias'), gemmFunction('biasClamp'), depthwise3x3Function(1), depthwise3x3Function(2), conv3x3Function(1), conv3x3Function(2), conv3x3Function(1, true), conv3x3Function(2, true), maxPoolFunction(), clampFunction(), preluFunction(), copyRowsFunction(), splitRowsFunction(), ...binaryFunctions()], 1);
 }
 
 function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
@@ -46,10 +83,20 @@ function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
       return view;
     },
     gemm: exports.gemm,
+    gemmBias: exports.gemmBias,
+    gemmBiasClamp: exports.gemmBiasClamp,
     depthwise3x3s1: exports.depthwise3x3s1,
     depthwise3x3s2: exports.depthwise3x3s2,
     conv3x3s1: exports.conv3x3s1,
     conv3x3s2: exports.conv3x3s2,
+    conv3x3s1Clamp: exports.conv3x3s1Clamp,
+    conv3x3s2Clamp: exports.conv3x3s2Clamp,
+    maxPoolPlane: exports.maxPoolPlane,
+    clamp: exports.clamp,
+    prelu: exports.prelu,
+    copyRows: exports.copyRows,
+    splitRows: exports.splitRows,
+    binary: Object.fromEntries(SIMD_BINARY_KINDS.map((kind) => [kind, Object.fromEntries(BINARY_VARIANTS.map((v) => [v, exports[binaryFunctionName(kind, v)]!]))])) as SimdKernels['binary'],
   };
 }
 

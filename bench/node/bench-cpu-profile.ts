@@ -1,0 +1,74 @@
+/**
+ * Where the CPU backend's time goes: runs one model in a profiling CPU session (warm, `--runs` times) and prints
+ * the median time per op type and per kernel shape class, slowest first.
+ *
+ *   npx tsx bench/node/bench-cpu-profile.ts --model scrfd_2.5g@640 [--runs 3] [--models-dir DIR] [--top 25]
+ *
+ * A benchmark, not a test: it prints medians and never asserts on time.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseModel } from '../../src/parser/decode-model.js';
+import { specializeGraph } from '../../src/graph/specialize.js';
+import { InferenceSession, Tensor } from '../../src/index.js';
+import { optimizeGraph } from '../../src/graph/optimize.js';
+import type { ConvParams } from '../../src/ops/conv/params.js';
+import { BENCH_MODELS } from './bench-models.js';
+import { integerFlag, parseFlags } from './bench-args.js';
+import { Prng } from '../../models/forge/prng.js';
+
+const values = parseFlags(process.argv.slice(2), {
+  model: { type: 'string', default: 'scrfd_2.5g@640' },
+  runs: { type: 'string', default: '3' },
+  top: { type: 'string', default: '25' },
+  'models-dir': { type: 'string', default: process.env.INSIGHTGPU_MODELS ?? join(import.meta.dirname, '../../../shared/models') },
+});
+const spec = BENCH_MODELS.find((m) => m.name === values.model);
+if (!spec) throw new Error(`unknown model ${values.model}; one of ${BENCH_MODELS.map((m) => m.name).join(', ')}`);
+const runs = integerFlag('runs', values.runs, 1);
+const model = parseModel(readFileSync(join(values['models-dir'], spec.file)));
+const graph = optimizeGraph(specializeGraph(model, new Map([[spec.input, { type: 'float32', dims: [...spec.dims] }]])));
+const rng = new Prng(1);
+const input = new Float32Array(spec.dims.reduce((a, b) => a * b, 1)).map(() => rng.range(-1, 1));
+
+/** A label for a step that groups like kernels: convs by kernel, stride, group kind and size. */
+function shapeClass(opType: string, params: unknown): string {
+  if (opType !== 'Conv') return opType;
+  const p = params as ConvParams;
+  const [, c] = p.inDims;
+  const [, m, ho, wo] = p.outDims;
+  const kind = p.group === 1 ? 'dense' : p.group === c && m === c ? 'dw' : `g${p.group}`;
+  return `Conv ${p.kernel.join('x')}/s${p.strides[0]} ${kind} ${c}→${m} @${ho}x${wo}`;
+}
+
+const session = await InferenceSession.create(readFileSync(join(values['models-dir'], spec.file)), { backend: 'cpu', profiling: true });
+const feed = { [spec.input]: new Tensor('float32', input, [...spec.dims]) };
+const times = graph.steps.map(() => [] as number[]);
+const stepOf = new Map(graph.steps.map((s, i) => [s.node.name || `${s.node.opType}#${s.node.index}`, i]));
+let wallMs = Infinity;
+for (let r = 0; r < runs + 1; r++) {
+  const t0 = performance.now();
+  await session.run(feed);
+  if (r > 0) wallMs = Math.min(wallMs, performance.now() - t0);
+  if (r > 0) for (const t of session.lastProfile() ?? []) times[stepOf.get(t.node)!]?.push(t.ms);
+}
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const byClass = new Map<string, { ms: number; count: number }>();
+const byOp = new Map<string, { ms: number; count: number }>();
+let total = 0;
+graph.steps.forEach((step, i) => {
+  const ms = median(times[i]!);
+  total += ms;
+  for (const [map, key] of [[byClass, shapeClass(step.node.opType, step.params)], [byOp, step.node.opType]] as const) {
+    const e = map.get(key) ?? { ms: 0, count: 0 };
+    e.ms += ms;
+    e.count++;
+    map.set(key, e);
+  }
+});
+const top = integerFlag('top', values.top, 1);
+console.log(`${spec.name}: ${graph.steps.length} steps, ${total.toFixed(2)} ms of step time (median of ${runs}), best run ${wallMs.toFixed(2)} ms`);
+console.log('by op: ' + [...byOp].sort((a, b) => b[1].ms - a[1].ms).map(([k, e]) => `${k} ${e.ms.toFixed(2)} (${e.count})`).join(', '));
+for (const [k, e] of [...byClass].sort((a, b) => b[1].ms - a[1].ms).slice(0, top)) {
+  console.log(`  ${e.ms.toFixed(2).padStart(8)} ms  ${(100 * e.ms / total).toFixed(1).padStart(5)}%  ×${e.count}  ${k}`);
+}
