@@ -28,9 +28,9 @@ export function winogradSimdFits(p: ConvParams): boolean {
 }
 
 /** Input channels from which the SIMD Winograd path takes a stride-1 3×3 conv. */
-export const WINOGRAD_SIMD_MIN_CIN = 8;
+export const WINOGRAD_SIMD_MIN_CIN = 4;
 /** Output channels from which the SIMD Winograd path takes a stride-1 3×3 conv. */
-export const WINOGRAD_SIMD_MIN_COUT = 8;
+export const WINOGRAD_SIMD_MIN_COUT = 4;
 /** Output pixels from which the SIMD Winograd path takes a stride-1 3×3 conv. */
 export const WINOGRAD_SIMD_MIN_PIXELS = 64;
 
