@@ -85,7 +85,10 @@ export function conv3x3Winograd(
   const rowLd = 2 * phaseW;
   const inPlane = paddedH * rowLd;
   const bandRows = Math.max(1, Math.min(tilesY, Math.floor(BAND_TILES / tilesX)));
-  const ld = Math.ceil((bandRows * tilesX) / TILE_N) * TILE_N;
+  // V and M rows an odd number of half cache lines apart, so the GEMM's B strip (cin rows) and C tile spread over
+  // the L1 sets instead of aliasing onto a few (rows a multiple of 1 KiB apart share 1/16 of them).
+  const strided = Math.ceil((bandRows * tilesX) / TILE_N) * TILE_N;
+  const ld = strided % 16 === 0 ? strided + 8 : strided;
   const outLd = 2 * tilesX;
   const outPlane = 2 * tilesY * outLd;
   // Arena (floats): [activation, residual][zero bias][bias][U][input item][padded input][V: 16 × c × ld]
