@@ -17,9 +17,10 @@ import { simdKernels } from '../../src/ops/wasm/runtime.js';
 import { Prng } from '../../models/forge/prng.js';
 
 /**
- * SIMD against the JS reference, max|a−b| / max|b|: both run the same transforms in the same order with float32
- * rounding, and differ only inside the GEMM (the SIMD kernel rounds each product before adding it, the reference
- * adds the exact product), about one float32 ulp per reduction step of random sign, so ~√cin · 2⁻²⁴ of the sum:
+ * SIMD against the JS reference, max|a−b| / max|b|: both run the same input and output transforms in the same
+ * order with float32 rounding, and differ in U by at most an ulp (the SIMD path rounds G g Gᵀ once from float64, the
+ * reference after every sum) and inside the GEMM (the SIMD kernel rounds each product before adding it, the
+ * reference adds the exact product): about an ulp per reduction step of random sign, so ~√cin · 2⁻²⁴ of the sum,
  * under 2e-6 for cin ≤ 300. 1e-5 leaves room without hiding a wrong tap, which costs a whole term (≥ 1e-2 here).
  */
 const VS_REFERENCE = 1e-5;
