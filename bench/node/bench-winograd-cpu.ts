@@ -24,7 +24,10 @@ const MODELS: [file: string, dims: number[]][] = [
 ];
 
 /** Small shapes no model has, around the rule's thresholds: [cin, cout, size]. */
-const PROBES: [number, number, number][] = [[4, 16, 80], [8, 8, 80], [16, 4, 80], [8, 8, 16], [8, 8, 8], [32, 32, 8], [4, 4, 40]];
+const PROBES: [number, number, number][] = [
+  [1, 8, 80], [2, 16, 80], [3, 16, 80], [4, 16, 80], [8, 8, 80], [16, 4, 80], [64, 1, 80], [4, 4, 40],
+  [8, 8, 16], [8, 8, 8], [32, 32, 8], [8, 8, 4], [16, 16, 2],
+];
 
 interface Layer { readonly cin: number; readonly cout: number; readonly h: number; readonly w: number; count: number; readonly models: Set<string> }
 

@@ -45,6 +45,8 @@ const CASES: Case[] = [
   { n: 1, c: 33, m: 20, h: 10, w: 10, pads: [1, 1, 1, 1] },
   { n: 1, c: 300, m: 8, h: 6, w: 7, pads: [1, 1, 1, 1] },
   { n: 1, c: 6, m: 5, h: 35, w: 37, pads: [1, 1, 1, 1] },
+  { n: 1, c: 7, m: 2, h: 9, w: 6, pads: [1, 1, 1, 1] },
+  { n: 2, c: 3, m: 1, h: 5, w: 5, pads: [1, 1, 1, 1] },
 ];
 
 function params(t: Case): ConvParams {
@@ -140,10 +142,11 @@ describe('WebAssembly SIMD Winograd F(2×2, 3×3)', () => {
   });
 
   it('convCpu takes the Winograd path exactly where winogradSimdFits says, with the same result', () => {
-    const t = CASES[5]!;
+    const t = CASES[1]!;
     const p = params(t);
     assert.equal(winogradSimdFits(p), true);
-    assert.equal(winogradSimdFits({ ...p, outDims: [p.outDims[0], 2, p.outDims[2], p.outDims[3]] }), false, 'two output channels stay direct');
+    assert.equal(winogradSimdFits({ ...p, inDims: [p.inDims[0], 2, p.inDims[2], p.inDims[3]] }), false, 'two input channels stay direct');
+    assert.equal(winogradSimdFits({ ...p, outDims: [p.outDims[0], p.outDims[1], 2, 2] }), false, 'a 2×2 output stays direct');
     assert.equal(winogradSimdFits({ ...p, strides: [2, 2] }), false);
     const prng = new Prng(7);
     const x = prng.fill(t.n * t.c * t.h * t.w, 1);

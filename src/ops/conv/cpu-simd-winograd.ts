@@ -15,7 +15,7 @@ const T2 = 16;
 
 /**
  * Whether a conv goes through the SIMD Winograd F(2×2, 3×3) path: ungrouped 3×3, stride 1, no dilation, with
- * enough channels and pixels that the transforms cost less than the multiplies they save. The thresholds come from
+ * enough input channels and pixels that the transforms cost less than the multiplies they save. The thresholds come from
  * bench/node/bench-winograd-cpu.ts on the 2-core dev box (see the README's CPU-backend section).
  */
 export function winogradSimdFits(p: ConvParams): boolean {
@@ -23,15 +23,13 @@ export function winogradSimdFits(p: ConvParams): boolean {
   const [, m, ho, wo] = p.outDims;
   return p.rank === 4 && p.group === 1 && p.kernel[0] === 3 && p.kernel[1] === 3
     && p.strides[0] === 1 && p.strides[1] === 1 && p.dilations[0] === 1 && p.dilations[1] === 1
-    && c >= WINOGRAD_SIMD_MIN_CIN && m >= WINOGRAD_SIMD_MIN_COUT && ho * wo >= WINOGRAD_SIMD_MIN_PIXELS;
+    && c >= WINOGRAD_SIMD_MIN_CIN && ho * wo >= WINOGRAD_SIMD_MIN_PIXELS;
 }
 
-/** Input channels from which the SIMD Winograd path takes a stride-1 3×3 conv. */
-export const WINOGRAD_SIMD_MIN_CIN = 4;
-/** Output channels from which the SIMD Winograd path takes a stride-1 3×3 conv. */
-export const WINOGRAD_SIMD_MIN_COUT = 4;
+/** Input channels from which the SIMD Winograd path takes a stride-1 3×3 conv (any output channel count pays). */
+export const WINOGRAD_SIMD_MIN_CIN = 3;
 /** Output pixels from which the SIMD Winograd path takes a stride-1 3×3 conv. */
-export const WINOGRAD_SIMD_MIN_PIXELS = 64;
+export const WINOGRAD_SIMD_MIN_PIXELS = 16;
 
 /** U = G g Gᵀ re-laid out as 16 GEMM A operands, each 4-row panels of [cin][4] (zero rows past the last channel). */
 const packedU = new WeakMap<Float32Array, Float32Array>();
