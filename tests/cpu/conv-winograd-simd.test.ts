@@ -1,7 +1,7 @@
 /**
  * The CPU backend's WebAssembly SIMD Winograd F(2×2, 3×3) path (src/ops/conv/cpu-simd-winograd.ts) against the
  * float32 JS Winograd reference (src/ops/conv/winograd.ts) plus each fused epilogue computed elementwise here, on
- * random shapes: odd sizes (partial output tiles in both axes), pads 0, 1 and asymmetric, batch 1 and 2, channel
+ * random shapes: odd sizes (partial output tiles in both axes), pads 0, 1, 2 and asymmetric, batch 1 and 2, channel
  * counts off the 4-row panel and past the 256-deep reduction block. The direct 3×3 kernel, which the rule still
  * picks for small layers, is checked on the same shapes against a float64 direct convolution.
  */
@@ -47,6 +47,7 @@ const CASES: Case[] = [
   { n: 1, c: 6, m: 5, h: 35, w: 37, pads: [1, 1, 1, 1] },
   { n: 1, c: 7, m: 2, h: 9, w: 6, pads: [1, 1, 1, 1] },
   { n: 2, c: 3, m: 1, h: 5, w: 5, pads: [1, 1, 1, 1] },
+  { n: 1, c: 5, m: 6, h: 6, w: 7, pads: [2, 0, 1, 3] },
 ];
 
 function params(t: Case): ConvParams {
