@@ -3,6 +3,7 @@ import { applyEpilogueFast } from '../epilogue/cpu-fast.js';
 import { simdEpilogue, type SimdEpilogue } from '../epilogue/cpu-simd.js';
 import { convSimd } from './cpu-simd.js';
 import { conv3x3Simd, conv3x3SimdFits } from './cpu-simd-3x3.js';
+import { conv3x3Winograd, winogradSimdFits } from './cpu-simd-winograd.js';
 import { depthwiseSimd, depthwiseSimdFits } from './cpu-simd-depthwise.js';
 import { im2col } from './cpu-im2col.js';
 import { gemmAccumulate } from '../tiled-gemm/cpu.js';
@@ -65,6 +66,10 @@ export function convCpu(p: ConvParams, xT: TensorData, wT: TensorData, bT: Tenso
   const kernels = simdKernels();
   if (kernels && isDepthwise && depthwiseSimdFits(p)) {
     depthwiseSimd(kernels, p, x, weights, bias, y, epi);
+    return epi !== undefined;
+  }
+  if (kernels && winogradSimdFits(p)) {
+    conv3x3Winograd(kernels, p, x, weights, bias, y, epi);
     return epi !== undefined;
   }
   if (kernels && conv3x3SimdFits(p)) {

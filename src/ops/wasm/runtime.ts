@@ -3,6 +3,7 @@ import { conv3x3Function } from './conv-3x3.js';
 import { depthwise3x3Function } from './depthwise-3x3.js';
 import { gemmFunction } from './gemm.js';
 import { maxPoolFunction } from './max-pool.js';
+import { winogradInputFunction, winogradOutputFunction } from './winograd-f2.js';
 import { clampFunction, preluFunction } from './clamp.js';
 import { copyRowsFunction, splitRowsFunction } from './copy-rows.js';
 import { BINARY_VARIANTS, binaryFunctionName, binaryFunctions, SIMD_BINARY_KINDS, type BinaryVariant, type SimdBinaryKind } from './binary.js';
@@ -31,6 +32,12 @@ export interface SimdKernels {
   /** The same, clamping each tile to the two floats at a 13th argument, `bounds`, as it stores it. */
   conv3x3s1Clamp: Conv3x3ClampKernel;
   conv3x3s2Clamp: Conv3x3ClampKernel;
+  /** Winograd F(2×2, 3×3) input transform V = Bᵀ d B, four tiles per v128 (see winograd-f2.ts). */
+  winogradInput: WinogradInputKernel;
+  /** Winograd F(2×2, 3×3) output transform Y = Aᵀ M A + bias (see winograd-f2.ts). */
+  winogradOutput: WinogradOutputKernel;
+  /** The same, clamping each stored row to the two floats at an 11th argument, `bounds`. */
+  winogradOutputClamp: WinogradOutputClampKernel;
   /** One channel of a max pool over a −Infinity-padded plane (see max-pool.ts). */
   maxPoolPlane: MaxPoolKernel;
   /** Clamps count4·4 floats in place to the two bounds stored at `bounds` (see clamp.ts). */
@@ -64,13 +71,28 @@ export type Conv3x3ClampKernel = (...args: [...Parameters<Conv3x3Kernel>, bounds
 
 export type DepthwiseKernel = (input: number, rowStride: number, phaseStride: number, out: number, outRowStride: number, rows: number, groups: number, w: number, bias: number) => void;
 
+/** The Winograd input transform's signature (byte pointers and strides into the arena). */
+export type WinogradInputKernel = (
+  src: number, rowStride: number, phaseStride: number, chStride: number, channels: number, tileRows: number, groups: number,
+  dst: number, eStride: number, dstChStride: number,
+) => void;
+
+/** The Winograd output transform's signature (byte pointers and strides into the arena). */
+export type WinogradOutputKernel = (
+  src: number, eStride: number, chStride: number, channels: number, tileRows: number, groups: number,
+  dst: number, dstRowStride: number, dstChStride: number, bias: number,
+) => void;
+
+/** The Winograd output transform with its clamp bounds' byte pointer as a last argument. */
+export type WinogradOutputClampKernel = (...args: [...Parameters<WinogradOutputKernel>, bounds: number]) => void;
+
 const PAGE = 65536;
 const INITIAL_PAGES = 64;
 
-type Exports = Record<string, BinaryKernel> & Pick<SimdKernels, 'gemm' | 'gemmBias' | 'gemmBiasClamp' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'conv3x3s1' | 'conv3x3s2' | 'conv3x3s1Clamp' | 'conv3x3s2Clamp' | 'maxPoolPlane' | 'clamp' | 'prelu' | 'copyRows' | 'splitRows'>;
+type Exports = Record<string, BinaryKernel> & Pick<SimdKernels, 'gemm' | 'gemmBias' | 'gemmBiasClamp' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'conv3x3s1' | 'conv3x3s2' | 'conv3x3s1Clamp' | 'conv3x3s2Clamp' | 'winogradInput' | 'winogradOutput' | 'winogradOutputClamp' | 'maxPoolPlane' | 'clamp' | 'prelu' | 'copyRows' | 'splitRows'>;
 
 function build(): Uint8Array<ArrayBuffer> {
-  return encodeModule([gemmFunction(), gemmFunction('bias'), gemmFunction('biasClamp'), depthwise3x3Function(1), depthwise3x3Function(2), conv3x3Function(1), conv3x3Function(2), conv3x3Function(1, true), conv3x3Function(2, true), maxPoolFunction(), clampFunction(), preluFunction(), copyRowsFunction(), splitRowsFunction(), ...binaryFunctions()], 1);
+  return encodeModule([gemmFunction(), gemmFunction('bias'), gemmFunction('biasClamp'), depthwise3x3Function(1), depthwise3x3Function(2), conv3x3Function(1), conv3x3Function(2), conv3x3Function(1, true), conv3x3Function(2, true), winogradInputFunction(), winogradOutputFunction(), winogradOutputFunction(true), maxPoolFunction(), clampFunction(), preluFunction(), copyRowsFunction(), splitRowsFunction(), ...binaryFunctions()], 1);
 }
 
 function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
@@ -91,6 +113,9 @@ function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
     conv3x3s2: exports.conv3x3s2,
     conv3x3s1Clamp: exports.conv3x3s1Clamp,
     conv3x3s2Clamp: exports.conv3x3s2Clamp,
+    winogradInput: exports.winogradInput,
+    winogradOutput: exports.winogradOutput,
+    winogradOutputClamp: exports.winogradOutputClamp,
     maxPoolPlane: exports.maxPoolPlane,
     clamp: exports.clamp,
     prelu: exports.prelu,
