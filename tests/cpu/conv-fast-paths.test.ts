@@ -12,6 +12,7 @@ import { gemmAccumulate } from '../../src/ops/tiled-gemm/cpu.js';
 import { setSimdEnabled, simdKernels } from '../../src/ops/wasm/runtime.js';
 import type { TensorData } from '../../src/core/ir.js';
 import { Prng } from '../../models/forge/prng.js';
+import { maxRelativeError } from '../parity/parity.js';
 
 const TOLERANCE = 1e-5;
 
@@ -23,16 +24,6 @@ function rng(seed: number): () => number {
 
 function randomArray(n: number, next: () => number): Float32Array {
   return Float32Array.from({ length: n }, next);
-}
-
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return scale > 0 ? diff / scale : diff;
 }
 
 /** Direct 7-loop convolution in float64. */
@@ -123,7 +114,7 @@ for (const simd of [true, false]) {
           const bias = t.bias ? randomArray(t.m, next) : undefined;
           const y = new Float32Array(p.outDims.reduce((a, b) => a * b, 1)).fill(Number.NaN);
           convCpu(p, tensor(x, [n, c, h, w]), tensor(wt, [t.m, c / p.group, t.k, t.k]), bias && tensor(bias, [t.m]), y);
-          const err = relativeError(y, referenceConv(p, x, wt, bias));
+          const err = maxRelativeError(y, referenceConv(p, x, wt, bias));
           assert.ok(err <= TOLERANCE, `relative error ${err} > ${TOLERANCE}`);
           // A second call reuses the arena and the packed-weight cache.
           const y2 = new Float32Array(y.length);
@@ -151,7 +142,7 @@ for (const simd of [true, false]) {
             const depthwiseJs = p.group === t.c && t.m === t.c && (t.k !== 3 || (t.d ?? 1) !== 1 || (t.s ?? 1) > 2);
             assert.equal(fused, simd && !depthwiseJs, 'which paths fuse');
             const expected = fused ? y.map((v, i) => f(v, Math.floor(i / plane) % t.m, i)) : y;
-            const actErr = relativeError(y3, expected);
+            const actErr = maxRelativeError(y3, expected);
             assert.ok(actErr <= TOLERANCE, `${name}: relative error ${actErr} > ${TOLERANCE}`);
           }
         } finally {
@@ -180,7 +171,7 @@ describe('gemmAccumulate', () => {
             expected[3 + i * ldc + j]! += sum;
           }
           gemmAccumulate(a, 1, lda, b, 2, ldb, c, 3, ldc, m, n, k);
-          const err = relativeError(c, expected);
+          const err = maxRelativeError(c, expected);
           assert.ok(err <= TOLERANCE, `relative error ${err} > ${TOLERANCE}`);
         } finally {
           setSimdEnabled(true);

@@ -15,6 +15,7 @@ import type { ConvParams } from '../../src/ops/conv/params.js';
 import type { SimdEpilogue } from '../../src/ops/epilogue/cpu-simd.js';
 import { simdKernels } from '../../src/ops/wasm/runtime.js';
 import { Prng } from '../../models/forge/prng.js';
+import { maxRelativeError } from '../parity/parity.js';
 
 /**
  * SIMD against the JS reference, max|a−b| / max|b|: both run the same input and output transforms in the same
@@ -58,16 +59,6 @@ function params(t: Case): ConvParams {
   };
 }
 
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return diff / scale;
-}
-
 /** Direct convolution summed in float64. */
 function directF64(p: ConvParams, x: Float32Array, w: Float32Array, bias: Float32Array): Float32Array {
   const [n, c, h, wd] = p.inDims;
@@ -104,14 +95,14 @@ describe('WebAssembly SIMD Winograd F(2×2, 3×3)', () => {
     it(`${label}: plain, against the JS reference and float64`, () => {
       const y = new Float32Array(reference.length).fill(NaN);
       conv3x3Winograd(kernels, p, x, w, bias, y);
-      const err = relativeError(y, reference);
+      const err = maxRelativeError(y, reference);
       assert.ok(err <= VS_REFERENCE, `vs reference ${err} > ${VS_REFERENCE}`);
       const exact = directF64(p, x, w, bias);
-      const directErr = relativeError(y, exact);
+      const directErr = maxRelativeError(y, exact);
       assert.ok(directErr <= VS_DIRECT, `vs float64 direct ${directErr} > ${VS_DIRECT}`);
       const yDirect = new Float32Array(reference.length).fill(NaN);
       conv3x3Simd(kernels, p, x, w, bias, yDirect);
-      const kernelErr = relativeError(yDirect, exact);
+      const kernelErr = maxRelativeError(yDirect, exact);
       assert.ok(kernelErr <= DIRECT_VS_DIRECT, `direct kernel vs float64 ${kernelErr} > ${DIRECT_VS_DIRECT}`);
     });
 
@@ -136,7 +127,7 @@ describe('WebAssembly SIMD Winograd F(2×2, 3×3)', () => {
         const expected = reference.map((v, i) => f(v, Math.floor(i / plane) % m, i));
         const y = new Float32Array(reference.length).fill(NaN);
         conv3x3Winograd(kernels, p, x, w, bias, y, epi);
-        const err = relativeError(y, expected);
+        const err = maxRelativeError(y, expected);
         assert.ok(err <= VS_REFERENCE, `${name}: ${err} > ${VS_REFERENCE}`);
       }
     });

@@ -7,20 +7,10 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { InferenceSession, Tensor } from '../../src/index.js';
 import { buildModel, DT, node, valueInfo } from '../parser/onnx-builder.js';
-import { seededUniform } from '../parity/parity.js';
+import { maxRelativeError, seededUniform } from '../parity/parity.js';
 import { model, reference, type SingleNode } from './single-node.js';
 
 const TOLERANCE = 1e-5;
-
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return diff / scale;
-}
 
 it('a constant transB weight gives onnxruntime-node\'s result on every run of one session', async () => {
   const [m, k, n] = [3, 37, 45];
@@ -34,7 +24,7 @@ it('a constant transB weight gives onnxruntime-node\'s result on every run of on
       const data = seededUniform(m * k, seed, -1, 1);
       const got = (await session.run({ x: new Tensor('float32', data, [m, k]) }))['y']!.data as Float32Array;
       const want = await reference({ ...base, data });
-      const err = relativeError(got, want.data);
+      const err = maxRelativeError(got, want.data);
       assert.ok(err <= TOLERANCE, `seed ${seed}: relative error ${err} > ${TOLERANCE}`);
     }
   } finally {
@@ -63,7 +53,7 @@ it('a transB operand fed at run time is transposed afresh on every run', async (
         for (let p = 0; p < k; p++) sum += a[i * k + p]! * b[j * k + p]!;
         expected[i * n + j] = sum;
       }
-      const err = relativeError(y, expected);
+      const err = maxRelativeError(y, expected);
       assert.ok(err <= TOLERANCE, `seed ${seed}: relative error ${err} > ${TOLERANCE}`);
     }
   } finally {
