@@ -3,6 +3,7 @@ import { TILE_M, TILE_N } from '../wasm/gemm.js';
 import type { SimdKernels } from '../wasm/runtime.js';
 import { epilogueFloats, runActivation, runCompactEpilogue, stageActivation, type SimdEpilogue } from '../epilogue/cpu-simd.js';
 import { fillPaddedPlane } from './cpu-simd-pad.js';
+import { weightLayout } from './constant-weights.js';
 
 /** Whether the implicit-GEMM 3×3 kernel covers this conv: ungrouped, 3×3, stride 1 or 2 in both axes, no dilation. */
 export function conv3x3SimdFits(p: ConvParams): boolean {
@@ -11,25 +12,25 @@ export function conv3x3SimdFits(p: ConvParams): boolean {
   return p.group === 1 && kh === 3 && kw === 3 && sh === sw && (sh === 1 || sh === 2) && p.dilations[0] === 1 && p.dilations[1] === 1;
 }
 
-/** Weights re-laid out as the 3×3 kernel's panels ([panel][ky][cin][kx][4], zero rows past the last channel), packed once. */
+/** Weights re-laid out as the 3×3 kernel's panels ([panel][ky][cin][kx][4], zero rows past the last channel), packed once per constant weight. */
 const packed3x3 = new WeakMap<Float32Array, Float32Array>();
 
 function packConv3x3Weights(weights: Float32Array, m: number, c: number): Float32Array {
-  const cached = packed3x3.get(weights);
   const panels = Math.ceil(m / TILE_M);
-  if (cached && cached.length === panels * TILE_M * c * 9) return cached;
-  const packed = new Float32Array(panels * TILE_M * c * 9);
-  for (let o = 0; o < m; o++) {
-    const panel = Math.floor(o / TILE_M) * TILE_M * c * 9;
-    for (let ch = 0; ch < c; ch++) {
-      for (let t = 0; t < 9; t++) {
-        const ky = Math.floor(t / 3);
-        packed[panel + ((ky * c + ch) * 3 + (t % 3)) * TILE_M + (o % TILE_M)] = weights[(o * c + ch) * 9 + t]!;
+  const length = panels * TILE_M * c * 9;
+  return weightLayout(packed3x3, weights, (kept) => kept.length === length, () => {
+    const packed = new Float32Array(length);
+    for (let o = 0; o < m; o++) {
+      const panel = Math.floor(o / TILE_M) * TILE_M * c * 9;
+      for (let ch = 0; ch < c; ch++) {
+        for (let t = 0; t < 9; t++) {
+          const ky = Math.floor(t / 3);
+          packed[panel + ((ky * c + ch) * 3 + (t % 3)) * TILE_M + (o % TILE_M)] = weights[(o * c + ch) * 9 + t]!;
+        }
       }
     }
-  }
-  packed3x3.set(weights, packed);
-  return packed;
+    return packed;
+  });
 }
 
 /**

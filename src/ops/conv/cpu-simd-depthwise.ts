@@ -2,6 +2,7 @@ import type { ConvParams } from './params.js';
 import type { SimdKernels } from '../wasm/runtime.js';
 import { epilogueFloats, runActivation, runCompactEpilogue, stageActivation, type SimdEpilogue } from '../epilogue/cpu-simd.js';
 import { fillPaddedPlane } from './cpu-simd-pad.js';
+import { weightLayout } from './constant-weights.js';
 
 /** Whether the SIMD depthwise kernel covers this conv: 3×3, stride 1 or 2 in both axes, no dilation. */
 export function depthwiseSimdFits(p: ConvParams): boolean {
@@ -10,16 +11,15 @@ export function depthwiseSimdFits(p: ConvParams): boolean {
   return kh === 3 && kw === 3 && sh === sw && (sh === 1 || sh === 2) && p.dilations[0] === 1 && p.dilations[1] === 1;
 }
 
-/** Each channel's nine weights followed by a zero bias slot ([c][10]), laid out once per weight array. */
+/** Each channel's nine weights followed by a zero bias slot ([c][10]), laid out once per constant weight. */
 const spaced = new WeakMap<Float32Array, Float32Array>();
 
 function spacedWeights(weights: Float32Array, c: number): Float32Array {
-  let out = spaced.get(weights);
-  if (out && out.length === c * 10) return out;
-  out = new Float32Array(c * 10);
-  for (let ch = 0; ch < c; ch++) out.set(weights.subarray(ch * 9, ch * 9 + 9), ch * 10);
-  spaced.set(weights, out);
-  return out;
+  return weightLayout(spaced, weights, (kept) => kept.length === c * 10, () => {
+    const out = new Float32Array(c * 10);
+    for (let ch = 0; ch < c; ch++) out.set(weights.subarray(ch * 9, ch * 9 + 9), ch * 10);
+    return out;
+  });
 }
 
 /**

@@ -3,6 +3,7 @@ import { TILE_M, TILE_N } from '../wasm/gemm.js';
 import type { SimdKernels } from '../wasm/runtime.js';
 import { epilogueFloats, runActivation, runCompactEpilogue, stageActivation, type SimdEpilogue } from '../epilogue/cpu-simd.js';
 import { fillPaddedPlane } from './cpu-simd-pad.js';
+import { weightLayout } from './constant-weights.js';
 
 /** Reduction depth per GEMM call, as in cpu-simd.ts: an A panel slice and a B strip stay in L1. */
 const KC = 256;
@@ -37,40 +38,39 @@ const packedU = new WeakMap<Float32Array, Float32Array>();
 function packWinogradWeights(weights: Float32Array, m: number, c: number): Float32Array {
   const panels = Math.ceil(m / TILE_M);
   const perE = panels * TILE_M * c;
-  const cached = packedU.get(weights);
-  if (cached && cached.length === T2 * perE) return cached;
-  const packed = new Float32Array(T2 * perE);
-  // G g Gᵀ in closed form (G's rows: g0, (g0+g1+g2)/2, (g0−g1+g2)/2, g2), in float64 and rounded once: a generic
-  // matrix product per filter takes ~0.3 s for one 512→512 layer at the first run.
-  const t = new Float64Array(12);
-  for (let o = 0; o < m; o++) {
-    const base = Math.floor(o / TILE_M) * TILE_M * c + (o % TILE_M);
-    for (let ch = 0; ch < c; ch++) {
-      const g = (o * c + ch) * 9;
-      for (let q = 0; q < 3; q++) {
-        const g0 = weights[g + q]!;
-        const g1 = weights[g + 3 + q]!;
-        const g2 = weights[g + 6 + q]!;
-        t[q] = g0;
-        t[3 + q] = (g0 + g1 + g2) / 2;
-        t[6 + q] = (g0 - g1 + g2) / 2;
-        t[9 + q] = g2;
-      }
-      const at = base + ch * TILE_M;
-      for (let r = 0; r < 4; r++) {
-        const t0 = t[3 * r]!;
-        const t1 = t[3 * r + 1]!;
-        const t2 = t[3 * r + 2]!;
-        const e = r * 4 * perE + at;
-        packed[e] = t0;
-        packed[e + perE] = (t0 + t1 + t2) / 2;
-        packed[e + 2 * perE] = (t0 - t1 + t2) / 2;
-        packed[e + 3 * perE] = t2;
+  return weightLayout(packedU, weights, (kept) => kept.length === T2 * perE, () => {
+    const packed = new Float32Array(T2 * perE);
+    // G g Gᵀ in closed form (G's rows: g0, (g0+g1+g2)/2, (g0−g1+g2)/2, g2), in float64 and rounded once: a generic
+    // matrix product per filter takes ~0.3 s for one 512→512 layer at the first run.
+    const t = new Float64Array(12);
+    for (let o = 0; o < m; o++) {
+      const base = Math.floor(o / TILE_M) * TILE_M * c + (o % TILE_M);
+      for (let ch = 0; ch < c; ch++) {
+        const g = (o * c + ch) * 9;
+        for (let q = 0; q < 3; q++) {
+          const g0 = weights[g + q]!;
+          const g1 = weights[g + 3 + q]!;
+          const g2 = weights[g + 6 + q]!;
+          t[q] = g0;
+          t[3 + q] = (g0 + g1 + g2) / 2;
+          t[6 + q] = (g0 - g1 + g2) / 2;
+          t[9 + q] = g2;
+        }
+        const at = base + ch * TILE_M;
+        for (let r = 0; r < 4; r++) {
+          const t0 = t[3 * r]!;
+          const t1 = t[3 * r + 1]!;
+          const t2 = t[3 * r + 2]!;
+          const e = r * 4 * perE + at;
+          packed[e] = t0;
+          packed[e + perE] = (t0 + t1 + t2) / 2;
+          packed[e + 2 * perE] = (t0 - t1 + t2) / 2;
+          packed[e + 3 * perE] = t2;
+        }
       }
     }
-  }
-  packedU.set(weights, packed);
-  return packed;
+    return packed;
+  });
 }
 
 /**

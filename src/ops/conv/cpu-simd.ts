@@ -1,5 +1,6 @@
 import type { ConvParams } from './params.js';
 import { im2col } from './cpu-im2col.js';
+import { weightLayout } from './constant-weights.js';
 import { TILE_M, TILE_N } from '../wasm/gemm.js';
 import type { SimdKernels } from '../wasm/runtime.js';
 import { epilogueFloats, runActivation, runCompactEpilogue, stageActivation, type SimdEpilogue } from '../epilogue/cpu-simd.js';
@@ -7,23 +8,23 @@ import { epilogueFloats, runActivation, runCompactEpilogue, stageActivation, typ
 /** Reduction depth per GEMM call: a 4-row A panel slice (KC·16 bytes) and an 8-column B strip (KC·32 bytes) stay in L1. */
 const KC = 256;
 
-/** Weights re-laid out as 4-row panels per group ([g][panel][k][4], zero rows past the last channel), packed once. */
+/** Weights re-laid out as 4-row panels per group ([g][panel][k][4], zero rows past the last channel), packed once per constant weight. */
 const packedWeights = new WeakMap<Float32Array, Float32Array>();
 
 export function packConvWeights(weights: Float32Array, groups: number, mg: number, k: number): Float32Array {
-  let packed = packedWeights.get(weights);
   const panels = Math.ceil(mg / TILE_M);
-  if (packed && packed.length === groups * panels * TILE_M * k) return packed;
-  packed = new Float32Array(groups * panels * TILE_M * k);
-  for (let g = 0; g < groups; g++) {
-    for (let o = 0; o < mg; o++) {
-      const src = (g * mg + o) * k;
-      const dst = (g * panels + Math.floor(o / TILE_M)) * TILE_M * k + (o % TILE_M);
-      for (let p = 0; p < k; p++) packed[dst + p * TILE_M] = weights[src + p]!;
+  const length = groups * panels * TILE_M * k;
+  return weightLayout(packedWeights, weights, (kept) => kept.length === length, () => {
+    const packed = new Float32Array(length);
+    for (let g = 0; g < groups; g++) {
+      for (let o = 0; o < mg; o++) {
+        const src = (g * mg + o) * k;
+        const dst = (g * panels + Math.floor(o / TILE_M)) * TILE_M * k + (o % TILE_M);
+        for (let p = 0; p < k; p++) packed[dst + p * TILE_M] = weights[src + p]!;
+      }
     }
-  }
-  packedWeights.set(weights, packed);
-  return packed;
+    return packed;
+  });
 }
 
 /**

@@ -11,11 +11,14 @@ import { simdKernels } from '../wasm/runtime.js';
 import { makeOutputTensor } from '../kernel/tensor-util.js';
 import type { OpModule } from '../kernel/op-module.js';
 import { convOutputDims, resolveConv, type ConvParams, type StoreStrides } from './params.js';
+import { markConstantWeight } from './constant-weights.js';
 
 export const conv: OpModule<ConvParams> = {
   opTypes: ['Conv'],
   resolve(ctx) {
     const params = resolveConv(ctx);
+    // Only a constant weight's kernel layout is kept between runs (constant-weights.ts).
+    markConstantWeight(ctx.constants[1]?.data);
     return { params, outputs: [{ type: 'float32', dims: convOutputDims(params) }] };
   },
   cpu(params, inputs, outputs) {
