@@ -1,6 +1,7 @@
 import { BYTES_PER_ELEMENT, type TensorData } from '../../core/ir.js';
 import { withNodeContext, type StaticGraph } from '../../graph/specialize.js';
 import { withTensorAllocator } from '../../ops/kernel/tensor-util.js';
+import { markConstantTensors } from '../../ops/kernel/constant-tensors.js';
 import type { Backend, ExecutionPlan, StepTiming } from '../plan.js';
 import { BufferPool } from './buffer-pool.js';
 
@@ -23,6 +24,8 @@ class CpuPlan implements ExecutionPlan {
   peakBytes = 0;
 
   constructor(private readonly graph: StaticGraph, private readonly profiling: boolean) {
+    // So that fast paths keep layouts made from these tensors' data only (constant-tensors.ts).
+    markConstantTensors(graph.constants.values());
     graph.steps.forEach((step, i) => { for (const input of step.inputs) if (input) this.lastUse.set(input, i); });
   }
 

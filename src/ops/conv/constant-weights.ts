@@ -5,10 +5,10 @@
  * runs, so a layout kept for the array would serve the previous run's values.
  */
 
-/** Weight arrays that resolve saw as constants. */
+/** Weight arrays of plan constants (isConstantTensor), as the conv kernels read them. */
 const constantWeights = new WeakSet<object>();
 
-/** Marks a conv's weight data as a constant of the plan (called from the op's resolve). */
+/** Marks a conv's weight data as a plan constant's (convCpu does, for a weight tensor isConstantTensor names). */
 export function markConstantWeight(data: unknown): void {
   if (data instanceof Float32Array) constantWeights.add(data);
 }

@@ -12,13 +12,12 @@ import { makeOutputTensor } from '../kernel/tensor-util.js';
 import type { OpModule } from '../kernel/op-module.js';
 import { convOutputDims, resolveConv, type ConvParams, type StoreStrides } from './params.js';
 import { markConstantWeight } from './constant-weights.js';
+import { isConstantTensor } from '../kernel/constant-tensors.js';
 
 export const conv: OpModule<ConvParams> = {
   opTypes: ['Conv'],
   resolve(ctx) {
     const params = resolveConv(ctx);
-    // Only a constant weight's kernel layout is kept between runs (constant-weights.ts).
-    markConstantWeight(ctx.constants[1]?.data);
     return { params, outputs: [{ type: 'float32', dims: convOutputDims(params) }] };
   },
   cpu(params, inputs, outputs) {
@@ -55,6 +54,8 @@ function scatter(p: ConvParams, st: StoreStrides, y: Float32Array, out: Float32A
 export function convCpu(p: ConvParams, xT: TensorData, wT: TensorData, bT: TensorData | undefined, y: Float32Array, epi?: SimdEpilogue): boolean {
   const x = xT.data as Float32Array;
   const weights = wT.data as Float32Array;
+  // Only a plan constant's kernel layout is kept between runs (constant-weights.ts).
+  if (isConstantTensor(wT)) markConstantWeight(weights);
   const bias = bT?.data as Float32Array | undefined;
   const [n, c, h, w] = p.inDims;
   const [, m, ho, wo] = p.outDims;

@@ -7,6 +7,7 @@ import { type Epilogue } from '../epilogue/params.js';
 import { gemmAccumulate } from '../tiled-gemm/cpu.js';
 import { makeTensor } from '../kernel/tensor-util.js';
 import type { OpModule } from '../kernel/op-module.js';
+import { isConstantTensor } from '../kernel/constant-tensors.js';
 
 /** Gemm: Y = alpha·op(A)·op(B) + beta·C, with C broadcast to [M, N]; epilogue as for Conv. */
 export interface GemmParams {
@@ -22,11 +23,9 @@ export interface GemmParams {
 }
 
 /**
- * B operands known at plan time to be constants (initializers), and their transposed copies: a transB weight is
- * transposed once, not on every run. Only arrays that resolve saw as constants are cached, so a runtime B (whose
- * pooled buffer may be refilled between runs) is always transposed afresh.
+ * Transposed copies of constant transB weights: a plan constant's (isConstantTensor) is transposed once, not on
+ * every run; a B fed or computed at run time (whose pooled buffer may be refilled between runs) is transposed afresh.
  */
-const constantB = new WeakSet<object>();
 const transposedB = new WeakMap<object, Float32Array>();
 
 export const gemm: OpModule<GemmParams> = {
@@ -48,8 +47,6 @@ export const gemm: OpModule<GemmParams> = {
     const kb = transB ? b.dims[1]! : b.dims[0]!;
     const n = transB ? b.dims[0]! : b.dims[1]!;
     if (k !== kb) throw new GraphError(`inner dims differ: A ${JSON.stringify(a.dims)}, B ${JSON.stringify(b.dims)}`, nodeLabel(node), 'Gemm');
-    const bConstant = ctx.constants[1]?.data;
-    if (transB && bConstant instanceof Float32Array) constantB.add(bConstant);
     const c = ctx.inputs[2];
     if (c) broadcastShapes(node, [c.dims, [m, n]]);
     if (c && c.dims.length > 2) throw new GraphError(`C rank ${c.dims.length} > 2`, nodeLabel(node), 'Gemm');
@@ -62,7 +59,7 @@ export const gemm: OpModule<GemmParams> = {
     const out = makeTensor('float32', outputs[0]!.dims);
     const y = out.data as Float32Array;
     const a = contiguous(inputs[0]!.data as Float32Array, p.transA, p.m, p.k);
-    const b = weightB(inputs[1]!.data as Float32Array, p.transB, p.k, p.n);
+    const b = weightB(inputs[1]!.data as Float32Array, p.transB, p.k, p.n, isConstantTensor(inputs[1]));
     gemmAccumulate(a, 0, p.k, b, 0, p.n, y, 0, p.n, p.m, p.n, p.k);
     if (p.alpha !== 1) for (let i = 0; i < y.length; i++) y[i] = y[i]! * p.alpha;
     const c = inputs[2];
@@ -77,8 +74,8 @@ export const gemm: OpModule<GemmParams> = {
 };
 
 /** B as a row-major k×n matrix: a constant's transposed copy is made once and kept. */
-function weightB(b: Float32Array, transposed: boolean, k: number, n: number): Float32Array {
-  if (!transposed || !constantB.has(b)) return contiguous(b, transposed, k, n);
+function weightB(b: Float32Array, transposed: boolean, k: number, n: number, constant: boolean): Float32Array {
+  if (!transposed || !constant) return contiguous(b, transposed, k, n);
   let t = transposedB.get(b);
   if (!t || t.length !== k * n) transposedB.set(b, (t = contiguous(b, true, k, n)));
   return t;
