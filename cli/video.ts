@@ -1,4 +1,4 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, statSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import {
   FaceAnalysis, FaceTracker, PipelineOptionError, probeVideo, readVideoFrames, type BackendName,
@@ -6,6 +6,7 @@ import {
 import { parseDetSizes } from '../src/pipeline/detect-size.js';
 import { lastValue, parseArgs, parseCountOption, parseNumberOption, parseRangeOption } from './args.js';
 import { loadIndexFile } from './index-faces.js';
+import { ResultsFileError } from './batch/errors.js';
 import { prepareOutputFile } from './output-file.js';
 
 export const VIDEO_USAGE = `insightgpu video IN.mp4 --models DIR --ndjson OUT.ndjson [--every 10] [--detect-every 1] [--det-size 640|WxH]
@@ -15,7 +16,8 @@ export const VIDEO_USAGE = `insightgpu video IN.mp4 --models DIR --ndjson OUT.nd
 const VIDEO_HELP = `usage: ${VIDEO_USAGE}
   Tracks the faces of a video (decoded by Debian's ffmpeg: apt-get install ffmpeg) and writes one JSON line per
   frame: {"frame": i, "time": seconds, "faces": [{"trackId", "trackAge", "lostFrames", …the golden fields, "identity"?}],
-  "ended"?: [trackIds that ended in this frame]}. OUT "-" writes to stdout.
+  "ended"?: [trackIds that ended in this frame]}. OUT "-" writes to stdout; an OUT that exists and is not empty is
+  refused, as analyze --ndjson refuses one (a video run has no --resume).
   --every N          re-run recognition and attributes on a tracked face every N frames (sooner on a large move/turn)
   --detect-every K   run the detector every K frames; landmarks (or the motion) carry the boxes in between
   --index FILE       name tracks (and re-identify ended ones) through a saved FaceIndex
@@ -42,7 +44,7 @@ export async function videoCommand(argv: readonly string[]): Promise<number> {
   const detThresh = parseRangeOption(args, 'det-thresh', 0.5, 0, 1);
   const recognizeEvery = parseCountOption(args, 'every', 10, 1);
   const detectEvery = parseCountOption(args, 'detect-every', 1, 1);
-  if (ndjson !== '-') prepareOutputFile(ndjson);
+  if (ndjson !== '-') refuseNonEmpty(ndjson);
   const indexFile = lastValue(args, 'index');
   // The decoder is checked before the models load: a missing ffmpeg fails at once.
   const info = await probeVideo(input, decoder);
@@ -75,4 +77,15 @@ export async function videoCommand(argv: readonly string[]): Promise<number> {
     if (out) { out.end(); await once(out, 'close'); }
     await app.release();
   }
+}
+
+/**
+ * An earlier run's lines are never overwritten: an existing, non-empty OUT is refused before any work (an empty one,
+ * e.g. from `touch` or a run stopped before its first frame, is reused).
+ */
+function refuseNonEmpty(file: string): void {
+  prepareOutputFile(file);
+  let size = 0;
+  try { size = statSync(file).size; } catch { /* absent: made when the first frame is written */ }
+  if (size > 0) throw new ResultsFileError('exists and is not empty; remove it or give another name (a video run has no --resume)', file);
 }

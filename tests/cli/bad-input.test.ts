@@ -151,6 +151,13 @@ describe('swap, video, index and doctor: bad input is one line before any model 
     assertOneLineError(['video', path.join(work, 'clip.mp4'), '--models', noModels, '--ndjson', path.join(work, 'v.ndjson'), '--every', '0'], /--every: 0 is less than 1/));
   it('video --ndjson naming a folder', () =>
     assertOneLineError(['video', path.join(work, 'clip.mp4'), '--models', noModels, '--ndjson', aFolder], /cannot write '.*a-folder': it is a folder/));
+  it('video --ndjson naming an earlier run\'s file: refused, the file unchanged', async () => {
+    const earlier = path.join(work, 'earlier.ndjson');
+    const text = '{"frame":0,"time":0,"faces":[]}\n';
+    writeFileSync(earlier, text);
+    await assertOneLineError(['video', path.join(work, 'clip.mp4'), '--models', noModels, '--ndjson', earlier], /results file '.*earlier\.ndjson': exists and is not empty; remove it/);
+    assert.equal(readFileSync(earlier, 'utf8'), text);
+  });
   it('index search --threshold outside a cosine\'s range', () =>
     assertOneLineError(['index', 'search', '--index', path.join(work, 'none.igfx'), '--models', noModels, '--threshold', '5', t1], /--threshold: 5 is not in \[-1, 1\]/));
   it('index add --index naming a folder', () =>
