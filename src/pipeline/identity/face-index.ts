@@ -141,6 +141,7 @@ export class FaceIndex {
         const q = new Float32Array(vectors.length * store.dim);
         vectors.forEach((v, i) => q.set(v, i * store.dim));
         ranked = await gpu.rank(this.view(store), q, vectors.length, k, threshold);
+        if (!ranked) break; // disposed meanwhile: the synchronous search answers
       } else {
         const pool = this.threadsFor(k, true);
         if (!pool) break;
@@ -179,16 +180,18 @@ export class FaceIndex {
 
   /**
    * Frees the GPU mirror and the device when the index acquired it, and ends the search threads (a later search
-   * starts either again). Threads never keep the process alive, so an index that is simply dropped is fine too.
+   * starts either again). A search under way still answers exactly: its GPU buffers and device are freed when it
+   * does. Threads never keep the process alive, so an index that is simply dropped is fine too.
    */
   dispose(): void {
     this.pool?.close();
     this.pool = undefined;
-    this.gpuReady?.mirror.destroy();
+    // A GPU search under way keeps its buffers (and an acquired device) until it answers; the next one starts afresh.
+    if (this.gpuReady) this.gpuReady.dispose(this.releaseDevice);
+    else this.releaseDevice?.();
     this.gpuReady = undefined;
     this.gpu = undefined;
     if (this.releaseDevice) {
-      this.releaseDevice();
       this.releaseDevice = undefined;
       this.device = undefined;
     }
@@ -280,18 +283,22 @@ export class FaceIndex {
   /** The GPU searcher for the configured backend, made on first use; undefined for the CPU. */
   private gpuSearch(): Promise<ExactGpuSearch | undefined> {
     if (this.backend === 'cpu') return Promise.resolve(undefined);
-    this.gpu ??= import('./search-exact-gpu.js').then(async ({ openExactGpuSearch }) => {
+    if (this.gpu) return this.gpu;
+    const opening: Promise<ExactGpuSearch | undefined> = import('./search-exact-gpu.js').then(async ({ openExactGpuSearch }) => {
       const opened = await openExactGpuSearch(this.backend as 'webgpu' | 'auto', this.device, this.dimValue!, this.gpuPrecision, this.maxBytes);
       if (!opened) return undefined;
+      // Disposed while the device was being acquired: that search answers on the CPU, and nothing is kept.
+      if (this.gpu !== opening) { opened.search.dispose(opened.release); return undefined; }
       this.device = opened.device;
       this.releaseDevice = opened.release;
       this.gpuReady = opened.search;
       return opened.search;
     }).catch((error: unknown) => {
-      this.gpu = undefined; // a later search may try again
+      if (this.gpu === opening) this.gpu = undefined; // a later search may try again
       throw error;
     });
-    return this.gpu;
+    this.gpu = opening;
+    return opening;
   }
 }
 

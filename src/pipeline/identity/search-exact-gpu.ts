@@ -41,6 +41,9 @@ export class ExactGpuSearch {
   private readonly dirty = new Set<number>();
   /** Counters of the last search. */
   lastStats: GpuSearchStats = { rounds: 0, cpuFallbacks: 0 };
+  private running = 0;
+  private disposed = false;
+  private afterDispose: (() => void) | undefined;
 
   constructor(device: GPUDevice, dim: number, precision: RowPrecision, maxBytes: number) {
     this.mirror = new GpuRowSearch(device, dim, precision, maxBytes);
@@ -73,8 +76,45 @@ export class ExactGpuSearch {
     this.synced = index.count;
   }
 
-  /** The top k identities of each query (normed, packed in `queries`), equal to the CPU path's. */
-  async rank(index: IndexRows, queries: Float32Array, n: number, k: number, threshold: number): Promise<RankedIdentities[]> {
+  /** Searches under way (each keeps the mirror's buffers and the device alive until it answers). */
+  get inFlight(): number {
+    return this.running;
+  }
+
+  /**
+   * Frees the mirror's buffers, then runs `release` (the device's, when the index acquired it): at once when no search
+   * is under way, otherwise when the last one answers, so a search that has started still answers exactly.
+   */
+  dispose(release?: () => void): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.afterDispose = release;
+    if (this.running === 0) this.free();
+  }
+
+  /**
+   * The top k identities of each query (normed, packed in `queries`), equal to the CPU path's; undefined once this
+   * searcher is disposed (the caller answers on the CPU).
+   */
+  async rank(index: IndexRows, queries: Float32Array, n: number, k: number, threshold: number): Promise<RankedIdentities[] | undefined> {
+    if (this.disposed) return undefined;
+    this.running++;
+    try {
+      return await this.rankNow(index, queries, n, k, threshold);
+    } finally {
+      this.running--;
+      if (this.disposed && this.running === 0) this.free();
+    }
+  }
+
+  private free(): void {
+    this.mirror.destroy();
+    const release = this.afterDispose;
+    this.afterDispose = undefined;
+    release?.();
+  }
+
+  private async rankNow(index: IndexRows, queries: Float32Array, n: number, k: number, threshold: number): Promise<RankedIdentities[]> {
     this.sync(index);
     const { dim } = index;
     const out: (RankedIdentities | undefined)[] = new Array(n);

@@ -202,3 +202,78 @@ test('gpu: FaceIndex on WebGPU against the naive model over a random add/remove/
   assert.ok(rounds > counts.searches / 2, `GPU rounds ${rounds} over ${counts.searches} searches (k = 1000 goes to the CPU)`);
   index.dispose();
 });
+
+/** The index's GPU searcher (internal), to act while one of its searches is under way. */
+function searcherOf(index: FaceIndex): ExactGpuSearch {
+  return (index as unknown as { gpuReady: ExactGpuSearch }).gpuReady;
+}
+
+/** Lets microtasks run until `search` has a search under way (its commands submitted, the read-back awaited). */
+async function untilInFlight(search: ExactGpuSearch): Promise<void> {
+  for (let i = 0; i < 100 && search.inFlight === 0; i++) await null;
+  assert.ok(search.inFlight > 0, 'the GPU search is under way');
+}
+
+test('gpu: during an async search, a remove makes it search again, an add is seen or not, a sync search and dispose are safe', async () => {
+  const { index, queries } = build(23, 600, 32, { backend: 'webgpu', device: gpu.device });
+  const few = queries.slice(0, 6);
+  const before = index.searchMany(few, { k: 5 });
+  assert.deepEqual(await index.searchManyAsync(few, { k: 5 }), before);
+  // A remove while the GPU works moves rows under it (the last rows fill the holes): the answer is the index's after
+  // the remove, and the removed identity is never in it.
+  const top = before[1]![0]!.id;
+  const removed = index.searchManyAsync(few, { k: 5 });
+  await untilInFlight(searcherOf(index));
+  assert.equal(index.remove(top), true);
+  const afterRemove = index.searchMany(few, { k: 5 });
+  assert.notDeepEqual(afterRemove, before);
+  assert.deepEqual(await removed, afterRemove);
+  assert.ok((await removed).every((hits) => hits.every((h) => h.id !== top)));
+  // An add while the GPU works: the answer is the index's at one moment between call and answer, so either one.
+  const added = index.searchManyAsync(few, { k: 5 });
+  await untilInFlight(searcherOf(index));
+  index.add('late', few[0]!);
+  const withLate = index.searchMany(few, { k: 5 });
+  const got = await added;
+  assert.ok(JSON.stringify(got) === JSON.stringify(afterRemove) || JSON.stringify(got) === JSON.stringify(withLate), JSON.stringify(got[0]));
+  assert.equal((await index.searchManyAsync(few, { k: 5 }))[0]![0]!.id, 'late');
+  // A sync search while the GPU works answers on the CPU at once, with the same hits.
+  const pending = index.searchManyAsync(few, { k: 5 });
+  await untilInFlight(searcherOf(index));
+  assert.deepEqual(index.searchMany(few, { k: 5 }), withLate);
+  assert.deepEqual(await pending, withLate);
+  // Dispose while the GPU works: that search still answers exactly (its buffers live until it does); dispose before
+  // it reaches the GPU: the CPU answers; a later search uploads every row again.
+  const inFlight = index.searchManyAsync(few, { k: 5 });
+  const searcher = searcherOf(index);
+  await untilInFlight(searcher);
+  index.dispose();
+  assert.deepEqual(await inFlight, withLate);
+  assert.equal(searcher.inFlight, 0);
+  assert.equal(searcher.mirror.rowBufferBytes, 0, 'the disposed mirror is freed once its search answers');
+  await index.searchManyAsync(few, { k: 5 });
+  const early = index.searchManyAsync(few, { k: 5 });
+  index.dispose();
+  assert.deepEqual(await early, withLate);
+  assert.deepEqual(await index.searchManyAsync(few, { k: 5 }), withLate);
+  assert.equal(await index.activeBackend(), 'webgpu');
+  assert.notEqual(searcherOf(index), searcher);
+  const rows = (index as unknown as { store: { count: number } }).store.count;
+  assert.equal(searcherOf(index).mirror.rowsWritten, rows, 'a fresh mirror uploads every row');
+  index.dispose();
+});
+
+test('gpu: an index that acquired its own device keeps it through a search under way at dispose', async () => {
+  const { index, queries } = build(29, 300, 16, { backend: 'webgpu' });
+  const want = index.searchMany(queries, { k: 3 });
+  assert.deepEqual(await index.searchManyAsync(queries, { k: 3 }), want);
+  const inFlight = index.searchManyAsync(queries, { k: 3 });
+  await untilInFlight(searcherOf(index));
+  index.dispose();
+  assert.deepEqual(await inFlight, want);
+  // Disposed while the device is still being acquired: the CPU answers and the device is released.
+  const opening = index.searchManyAsync(queries, { k: 3 });
+  index.dispose();
+  assert.deepEqual(await opening, want);
+  assert.equal(searcherOf(index), undefined);
+});
