@@ -1,4 +1,6 @@
 import { annotateFaces } from './annotate-faces.js';
+import { requireArray } from './call-options.js';
+import { requireBbox } from './face-input.js';
 import { PipelineOptionError } from './errors.js';
 import { Face } from './face.js';
 import type { FaceModel } from './face-model.js';
@@ -79,6 +81,9 @@ export async function withAnalysisFrame<T>(parts: FrameParts, image: BgrImage, w
     },
     async annotate(faces, options = {}) {
       check('annotate');
+      requireArray(faces, 'faces', 'annotate');
+      // Caller-made faces (Face.fromJSON, plain objects) are checked here, before any head crops from them.
+      for (const face of faces) requireBbox(face, 'annotate');
       await annotateFaces(chooseModels(parts.faceModels, options.models), image, faces, pre, parts.together);
     },
   };

@@ -14,6 +14,8 @@ import { annotateFaces } from './annotate-faces.js';
 import { withAnalysisFrame, type AnalysisFrame, type AnnotateOptions, type DetectFacesOptions } from './analysis-frame.js';
 import type { Size } from './preprocess/letterbox.js';
 import { checkMaxNum, type MaxNumMetric } from './max-num.js';
+import { describeValue, optionsObject, requireArray } from './call-options.js';
+import { InputError } from '../core/errors.js';
 import { packCompileTimeline, type CreateRecord, type PackCompileTimeline } from './compile-timeline.js';
 import type { Preprocessor } from './preprocess/preprocessor.js';
 import type { ScrfdDetector } from './scrfd.js';
@@ -24,6 +26,7 @@ export class FaceAnalysis {
   private detThresh = 0.5;
   private detSizes: Size[] = [...AUTO_DET_SIZES];
   private queue: Promise<unknown> = Promise.resolve();
+  private released = false;
 
   private constructor(
     /**
@@ -50,6 +53,9 @@ export class FaceAnalysis {
    * chosen.
    */
   static async create(options: FaceAnalysisOptions): Promise<FaceAnalysis> {
+    if (options === null || typeof options !== 'object') {
+      throw new PipelineOptionError('options', `FaceAnalysis.create takes { models, … }, got ${describeValue(options)}`);
+    }
     const pack = await loadAnalysisPack(options);
     return new FaceAnalysis(pack.detector, pack.faceModels, pack.models, pack.preprocessor, pack.gpu, pack.decodeMs, pack.createRecord);
   }
@@ -65,11 +71,13 @@ export class FaceAnalysis {
   }
 
   /** Detection threshold and input size(s); call before `get` (without it InsightFace 1.0.1's auto sizes apply). */
-  prepare(options: PrepareOptions = {}): this {
-    const thresh = options.detThresh ?? 0.5;
-    if (!Number.isFinite(thresh)) throw new PipelineOptionError('detThresh', `${thresh} is not a number`);
+  prepare(options?: PrepareOptions): this {
+    this.checkLive();
+    const { detThresh, detSize } = optionsObject(options, 'prepare');
+    const thresh = detThresh ?? 0.5;
+    if (typeof thresh !== 'number' || !Number.isFinite(thresh)) throw new PipelineOptionError('detThresh', `${describeValue(thresh)} is not a number`);
     this.detThresh = thresh;
-    this.detSizes = resolveDetSizes(options.detSize ?? [640, 640]);
+    this.detSizes = resolveDetSizes(detSize ?? [640, 640]);
     // As InsightFace's prepare does (det_model.prepare(input_size=det_size, det_thresh=…)): the detector on its own
     // (`app.detector.detect`) then runs with the app's settings.
     this.detector.prepare({ inputSize: this.detSizes, detThresh: thresh });
@@ -82,11 +90,13 @@ export class FaceAnalysis {
   }
 
   /** Detects faces and fills every field the pack's models provide, in InsightFace's face order. */
-  async get(input: ImageInput, options: GetOptions = {}): Promise<Face[]> {
-    const maxNum = options.maxNum ?? 0;
-    const metric = options.metric ?? 'default';
+  async get(input: ImageInput, options?: GetOptions): Promise<Face[]> {
+    this.checkLive();
+    const { timings, ...picked } = optionsObject(options, 'get');
+    const maxNum = picked.maxNum ?? 0;
+    const metric = picked.metric ?? 'default';
     checkMaxNum(maxNum, metric);
-    const run = this.queue.then(() => this.analyse(input, maxNum, metric, options.timings));
+    const run = this.queue.then(() => this.analyse(input, maxNum, metric, timings));
     // Calls take turns: GPU pre-processing writes the sessions' input buffers, which one call at a time may own.
     this.queue = run.catch(() => undefined);
     return run;
@@ -99,12 +109,17 @@ export class FaceAnalysis {
    * order, each identical to what `get` returns for that image alone. Throws on the first input that fails (an
    * ImageError for a bad image); to keep going past bad files, call `get` per image.
    */
-  async getBatch(inputs: readonly ImageInput[], options: GetBatchOptions = {}): Promise<Face[][]> {
-    const maxNum = options.maxNum ?? 0;
-    const metric = options.metric ?? 'default';
+  async getBatch(inputs: readonly ImageInput[], options?: GetBatchOptions): Promise<Face[][]> {
+    this.checkLive();
+    requireArray(inputs, 'inputs', 'getBatch');
+    const picked = optionsObject(options, 'getBatch');
+    const maxNum = picked.maxNum ?? 0;
+    const metric = picked.metric ?? 'default';
+    const maxGroupPixels = picked.maxGroupPixels ?? DEFAULT_GROUP_PIXELS;
     checkMaxNum(maxNum, metric);
-    const maxGroupPixels = options.maxGroupPixels ?? DEFAULT_GROUP_PIXELS;
-    if (!Number.isFinite(maxGroupPixels) || maxGroupPixels < 1) throw new PipelineOptionError('maxGroupPixels', `${maxGroupPixels} is not a positive number`);
+    if (typeof maxGroupPixels !== 'number' || !Number.isFinite(maxGroupPixels) || maxGroupPixels < 1) {
+      throw new PipelineOptionError('maxGroupPixels', `${describeValue(maxGroupPixels)} is not a positive number`);
+    }
     const run = this.queue.then(() => analyseImages({
       detector: this.detector, faceModels: this.faceModels, preprocessor: this.preprocessor, sizes: this.detSizes, threshold: this.detThresh, maxNum, metric, together: this.onWebGpu,
       // Batches across images where rows are batch-independent: the CPU, and a software adapter's direct kernels
@@ -130,6 +145,8 @@ export class FaceAnalysis {
    * ```
    */
   async withFrame<T>(input: ImageInput, work: (frame: AnalysisFrame) => Promise<T>): Promise<T> {
+    this.checkLive();
+    if (typeof work !== 'function') throw new PipelineOptionError('work', `withFrame takes a callback, got ${describeValue(work)}`);
     const run = this.queue.then(async () => {
       const image = await loadImage(input);
       try {
@@ -152,7 +169,13 @@ export class FaceAnalysis {
 
   /** Runs the chosen heads (default all) on faces of `input`, writing their fields onto them, as `get` would. */
   async annotate(input: ImageInput, faces: readonly Face[], options: AnnotateOptions = {}): Promise<void> {
+    requireArray(faces, 'faces', 'annotate');
     return this.withFrame(input, (frame) => frame.annotate(faces, options));
+  }
+
+  /** Refuses a call on a released analysis before it queues or decodes anything. */
+  private checkLive(): void {
+    if (this.released) throw new InputError('this FaceAnalysis was released; create a new one');
   }
 
   /** Whether the models run on WebGPU (where the heads of an image's faces go in one submit). */
@@ -195,8 +218,14 @@ export class FaceAnalysis {
     await Promise.all([...this.models.values()].map((m) => m.session.specialized()));
   }
 
-  /** Frees every model's session, the pre-processing and a device acquired here. */
+  /**
+   * Frees every model's session, the pre-processing and a device acquired here, once the calls already made have
+   * finished (their results are kept). Later calls throw InputError; a second release does nothing.
+   */
   async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await this.queue;
     for (const m of this.models.values()) await m.session.release();
     this.preprocessor.dispose?.();
     this.gpu?.release();
