@@ -76,8 +76,10 @@ export class FaceAnalysis {
     const { detThresh, detSize } = optionsObject(options, 'prepare');
     const thresh = detThresh ?? 0.5;
     if (typeof thresh !== 'number' || !Number.isFinite(thresh)) throw new PipelineOptionError('detThresh', `${describeValue(thresh)} is not a number`);
+    // Both checked before either is set, so a refused call leaves the analysis as it was.
+    const sizes = resolveDetSizes(detSize ?? [640, 640]);
     this.detThresh = thresh;
-    this.detSizes = resolveDetSizes(detSize ?? [640, 640]);
+    this.detSizes = sizes;
     // As InsightFace's prepare does (det_model.prepare(input_size=det_size, det_thresh=…)): the detector on its own
     // (`app.detector.detect`) then runs with the app's settings.
     this.detector.prepare({ inputSize: this.detSizes, detThresh: thresh });
