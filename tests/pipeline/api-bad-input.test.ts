@@ -13,6 +13,9 @@ import { ImageError, ModelPackError, PipelineOptionError } from '../../src/pipel
 import { InputError } from '../../src/core/errors.js';
 import { getModel } from '../../src/pipeline/model-zoo.js';
 import { ScrfdDetector } from '../../src/pipeline/scrfd.js';
+import { INSwapper } from '../../src/pipeline/swap/inswapper.js';
+import { InferenceSession } from '../../src/session/session.js';
+import { Tensor } from '../../src/core/tensor.js';
 import { sharedPath } from './helpers.js';
 
 // The JS caller's view: arguments of any type.
@@ -99,6 +102,27 @@ describe('FaceAnalysis with wrong arguments', () => {
     }
     assert.throws(() => new (FaceTracker as unknown as new (...a: unknown[]) => unknown)(null), failsWith(PipelineOptionError, 'FaceTracker', 'null'));
     assert.throws(() => new (FaceTracker as unknown as new (...a: unknown[]) => unknown)(app, null), failsWith(PipelineOptionError, 'FaceTracker'));
+  });
+});
+
+describe('Sessions and single models with wrong arguments', () => {
+  it('InferenceSession refuses null options and a fetches string (not read as one-letter names)', async () => {
+    const bytes = readFileSync(sharedPath('models', 'tiny_genderage.onnx'));
+    await assert.rejects(loose(InferenceSession.create)(bytes, null) as Promise<unknown>, failsWith(InputError, 'options', 'null'));
+    const session = await InferenceSession.create(bytes, { backend: 'cpu' });
+    try {
+      const feeds = { [session.inputNames[0]!]: new Tensor('float32', new Float32Array(3 * 96 * 96), [1, 3, 96, 96]) };
+      await assert.rejects(loose(session.run).call(session, feeds, session.outputNames[0]) as Promise<unknown>, failsWith(InputError, 'fetches', 'array'));
+      assert.deepEqual(Object.keys(await session.run(feeds, [...session.outputNames])), [...session.outputNames]);
+    } finally {
+      await session.release();
+    }
+  });
+
+  it('getModel and INSwapper refuse null options', async () => {
+    await assert.rejects(loose(getModel)(readFileSync(sharedPath('models', 'tiny_genderage.onnx')), null) as Promise<unknown>, failsWith(PipelineOptionError, 'getModel'));
+    const swapBytes = readFileSync(sharedPath('swap', 'inswapper_w128_seed1.onnx'));
+    await assert.rejects(loose(INSwapper.create)(swapBytes, null) as Promise<unknown>, failsWith(PipelineOptionError, 'INSwapper.create'));
   });
 });
 
