@@ -50,6 +50,10 @@ describe('FaceAnalysis with wrong arguments', () => {
     await assert.rejects(loose(FaceAnalysis.create)(null) as Promise<unknown>, failsWith(PipelineOptionError, 'null'));
     await assert.rejects(loose(FaceAnalysis.create)({ models: 42, backend: 'cpu' }) as Promise<unknown>, failsWith(ModelPackError, 'folder', 'file paths'));
     await assert.rejects(loose(FaceAnalysis.create)({ models: { files: null }, backend: 'cpu' }) as Promise<unknown>, failsWith(ModelPackError, 'files'));
+    // Named as the caller named them (headBatch, not the heads' internal maxBatch), before any file is read.
+    await assert.rejects(FaceAnalysis.create({ models: '/nonexistent', backend: 'cpu', headBatch: 0 }), failsWith(PipelineOptionError, 'headBatch', '0'));
+    await assert.rejects(loose(FaceAnalysis.create)({ models: { files: pack() }, backend: 'cpu', allowedModules: 'detection' }) as Promise<unknown>,
+      failsWith(PipelineOptionError, 'allowedModules', '"detection"'));
   });
 
   it('prepare refuses non-object options, non-array and oversized det sizes, and keeps its settings when it refuses', async () => {
