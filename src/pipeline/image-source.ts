@@ -38,7 +38,6 @@ async function decodeBytesInBrowser(bytes: Uint8Array): Promise<BgrImage> {
   const bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>])).catch((error: unknown) => {
     throw new ImageError(`the browser cannot decode these bytes: ${String(error)}`, '<bytes>', { cause: error });
   });
-  const { decodeBrowserImage } = await import('./decode-browser.js');
   try {
     return decodeBrowserImage(bitmap);
   } finally {
