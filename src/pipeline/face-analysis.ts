@@ -15,6 +15,7 @@ import { withAnalysisFrame, type AnalysisFrame, type AnnotateOptions, type Detec
 import type { Size } from './preprocess/letterbox.js';
 import { checkMaxNum, type MaxNumMetric } from './max-num.js';
 import { describeValue, optionsObject, requireArray } from './call-options.js';
+import { requireBbox } from './face-input.js';
 import { InputError } from '../core/errors.js';
 import { packCompileTimeline, type CreateRecord, type PackCompileTimeline } from './compile-timeline.js';
 import type { Preprocessor } from './preprocess/preprocessor.js';
@@ -95,6 +96,7 @@ export class FaceAnalysis {
   async get(input: ImageInput, options?: GetOptions): Promise<Face[]> {
     this.checkLive();
     const { timings, ...picked } = optionsObject(options, 'get');
+    if (timings !== undefined) requireArray(timings, 'timings', 'get');
     const maxNum = picked.maxNum ?? 0;
     const metric = picked.metric ?? 'default';
     checkMaxNum(maxNum, metric);
@@ -165,14 +167,16 @@ export class FaceAnalysis {
   }
 
   /** Detection alone, as `get` runs it (pre-processing on this analysis's own path): faces with bbox, kps and det_score. */
-  async detectFaces(input: ImageInput, options: DetectFacesOptions = {}): Promise<Face[]> {
-    return this.withFrame(input, (frame) => frame.detect(options));
+  async detectFaces(input: ImageInput, options?: DetectFacesOptions): Promise<Face[]> {
+    const picked = optionsObject(options, 'detectFaces');
+    return this.withFrame(input, (frame) => frame.detect(picked));
   }
 
   /** Runs the chosen heads (default all) on faces of `input`, writing their fields onto them, as `get` would. */
-  async annotate(input: ImageInput, faces: readonly Face[], options: AnnotateOptions = {}): Promise<void> {
+  async annotate(input: ImageInput, faces: readonly Face[], options?: AnnotateOptions): Promise<void> {
     requireArray(faces, 'faces', 'annotate');
-    return this.withFrame(input, (frame) => frame.annotate(faces, options));
+    const picked = optionsObject(options, 'annotate');
+    return this.withFrame(input, (frame) => frame.annotate(faces, picked));
   }
 
   /** Refuses a call on a released analysis before it queues or decodes anything. */
@@ -207,6 +211,7 @@ export class FaceAnalysis {
 
   /** A copy of the image with InsightFace's `draw_on` annotations (boxes, 5 points, "sex,age"). */
   async drawOn(input: ImageInput, faces: readonly Face[], options?: DrawOptions): Promise<BgrImage> {
+    for (const face of requireArray(faces, 'faces', 'drawOn')) requireBbox(face, 'drawOn');
     const image = cloneImage(await loadImage(input));
     drawFaces(image, faces, options);
     return image;

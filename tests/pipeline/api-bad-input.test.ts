@@ -80,6 +80,13 @@ describe('FaceAnalysis with wrong arguments', () => {
     await assert.rejects(loose(app.annotate).call(app, t1, null) as Promise<unknown>, failsWith(PipelineOptionError, 'faces', 'array'));
     await assert.rejects(loose(app.annotate).call(app, t1, [{}]) as Promise<unknown>, failsWith(PipelineOptionError, 'bbox'));
     await assert.rejects(loose(app.withFrame).call(app, t1) as Promise<unknown>, failsWith(PipelineOptionError, 'withFrame', 'callback'));
+    // A string of tasknames is not read as one-letter names.
+    await assert.rejects(loose(app.annotate).call(app, t1, [], { models: 'recognition' }) as Promise<unknown>, failsWith(PipelineOptionError, 'models', '"recognition"'));
+    await assert.rejects(loose(app.annotate).call(app, t1, [], null) as Promise<unknown>, failsWith(PipelineOptionError, 'annotate'));
+    await assert.rejects(loose(app.detectFaces).call(app, t1, null) as Promise<unknown>, failsWith(PipelineOptionError, 'detectFaces'));
+    await assert.rejects(loose(app.get).call(app, t1, { timings: 5 }) as Promise<unknown>, failsWith(PipelineOptionError, 'timings'));
+    await assert.rejects(loose(app.drawOn).call(app, t1, null) as Promise<unknown>, failsWith(PipelineOptionError, 'drawOn'));
+    await assert.rejects(loose(app.drawOn).call(app, t1, [{}]) as Promise<unknown>, failsWith(PipelineOptionError, 'bbox'));
   });
 
   it('pixel objects that are almost images say which field is wrong', async () => {
