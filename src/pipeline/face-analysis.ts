@@ -71,7 +71,11 @@ export class FaceAnalysis {
     return packCompileTimeline(this.createRecord, this.models);
   }
 
-  /** Detection threshold and input size(s); call before `get` (without it InsightFace 1.0.1's auto sizes apply). */
+  /**
+   * Detection threshold and input size(s); call before `get` (without it InsightFace 1.0.1's auto sizes apply).
+   * Throws PipelineOptionError for a threshold that is not a number or a malformed or oversized size, keeping the
+   * settings it had.
+   */
   prepare(options?: PrepareOptions): this {
     this.checkLive();
     const { detThresh, detSize } = optionsObject(options, 'prepare');
@@ -92,7 +96,11 @@ export class FaceAnalysis {
     return this.detector.fixedSize ? [this.detector.fixedSize] : this.detSizes;
   }
 
-  /** Detects faces and fills every field the pack's models provide, in InsightFace's face order. */
+  /**
+   * Detects faces and fills every field the pack's models provide, in InsightFace's face order. Rejects with
+   * ImageError for an input that is not a usable image, PipelineOptionError for bad options, InputError after
+   * `release`; the analysis stays usable after the first two.
+   */
   async get(input: ImageInput, options?: GetOptions): Promise<Face[]> {
     this.checkLive();
     const { timings, ...picked } = optionsObject(options, 'get');
