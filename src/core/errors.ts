@@ -53,7 +53,10 @@ export class GraphError extends InsightGpuError {
   }
 }
 
-/** The feeds passed to `run` do not match the model's inputs (name, dtype, shape). */
+/**
+ * The feeds passed to `run` do not match the model's inputs (name, dtype, shape), or another argument of a session
+ * call is unusable (fetches, options), or the session or analysis was released.
+ */
 export class InputError extends InsightGpuError {
   /** A stable identifier of the failure's kind, for callers that branch on it. */
   readonly code = 'INPUT';

@@ -1,4 +1,6 @@
 import { annotateFaces } from './annotate-faces.js';
+import { optionsObject, requireArray } from './call-options.js';
+import { requireBbox } from './face-input.js';
 import { PipelineOptionError } from './errors.js';
 import { Face } from './face.js';
 import type { FaceModel } from './face-model.js';
@@ -65,8 +67,9 @@ export async function withAnalysisFrame<T>(parts: FrameParts, image: BgrImage, w
   };
   const frame: AnalysisFrame = {
     image,
-    async detect(options = {}) {
+    async detect(detectOptions) {
       check('detect');
+      const options = optionsObject(detectOptions, 'detect');
       const maxNum = options.maxNum ?? 0;
       const metric = options.metric ?? 'default';
       checkMaxNum(maxNum, metric);
@@ -77,8 +80,12 @@ export async function withAnalysisFrame<T>(parts: FrameParts, image: BgrImage, w
       }
       return faces;
     },
-    async annotate(faces, options = {}) {
+    async annotate(faces, annotateOptions) {
       check('annotate');
+      const options = optionsObject(annotateOptions, 'annotate');
+      requireArray(faces, 'faces', 'annotate');
+      // Caller-made faces (Face.fromJSON, plain objects) are checked here, before any head crops from them.
+      for (const face of faces) requireBbox(face, 'annotate');
       await annotateFaces(chooseModels(parts.faceModels, options.models), image, faces, pre, parts.together);
     },
   };
@@ -94,6 +101,7 @@ export async function withAnalysisFrame<T>(parts: FrameParts, image: BgrImage, w
 /** The models named, in load order; PipelineOptionError for a name the pack lacks. */
 function chooseModels(models: readonly FaceModel[], names: readonly string[] | undefined): readonly FaceModel[] {
   if (names === undefined) return models;
+  requireArray(names, 'models', 'annotate');
   for (const name of names) {
     if (!models.some((m) => m.taskname === name)) {
       throw new PipelineOptionError('models', `no ${String(name)} model in this pack (it has ${models.map((m) => m.taskname).join(', ') || 'none'})`);

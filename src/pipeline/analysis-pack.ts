@@ -1,4 +1,5 @@
 import { chooseBackend } from '../backends/choice.js';
+import { describeValue } from './call-options.js';
 import { type BackendName } from '../backends/options.js';
 import type { GpuDevice } from '../backends/webgpu/device.js';
 import type { Model } from '../core/ir.js';
@@ -47,6 +48,7 @@ export interface AnalysisPack {
  */
 export async function loadAnalysisPack(options: FaceAnalysisOptions): Promise<AnalysisPack> {
   const createStart = performance.now();
+  checkPackOptions(options);
   const parseSpans = new Map<string, TimeSpan>();
   const log = options.log ?? (() => undefined);
   const files = await loadPack(options, log);
@@ -183,4 +185,15 @@ async function loadPack(options: FaceAnalysisOptions, log: (message: string) => 
   const dir = await downloader(source, { ...rest, onProgress: rest.onProgress ?? progressLines(log) });
   log(`download_path: ${dir}`);
   return loadModelFiles(dir);
+}
+
+/** FaceAnalysis.create's own options, checked before any file is read, under the names the caller used. */
+function checkPackOptions(options: FaceAnalysisOptions): void {
+  const { headBatch, allowedModules } = options;
+  if (headBatch !== undefined && (typeof headBatch !== 'number' || !Number.isSafeInteger(headBatch) || headBatch < 1)) {
+    throw new PipelineOptionError('headBatch', `${describeValue(headBatch)} is not a positive integer`);
+  }
+  if (allowedModules !== undefined && (!Array.isArray(allowedModules) || !allowedModules.every((m) => typeof m === 'string'))) {
+    throw new PipelineOptionError('allowedModules', `${describeValue(allowedModules)} is not an array of tasknames (e.g. ['detection', 'recognition'])`);
+  }
 }

@@ -88,7 +88,7 @@ export class ArcFaceModel implements FaceModel {
   /** The aligned crops for `faces` and what writes their embeddings (see FaceModel.headWork). @internal */
   headWork(faces: readonly Face[]): HeadWork {
     const transforms = faces.map((f) => {
-      if (!f.kps) throw new ModelContractError(this.taskname, 'needs the five keypoints; the detector has no keypoint outputs');
+      if (!f.kps) throw new ModelContractError(this.taskname, 'needs the five keypoints; this face has none (a detector without keypoint outputs gives none)');
       return estimateNorm(f.kps, this.spec.size);
     });
     return { spec: this.spec, transforms, apply: (rows) => faces.forEach((f, i) => { f.embedding = rows[i]; }) };

@@ -1,5 +1,7 @@
 import { PipelineOptionError } from './errors.js';
 import type { Size } from './preprocess/letterbox.js';
+import { MAX_IMAGE_PIXELS } from './image.js';
+import { describeValue } from './call-options.js';
 
 /** InsightFace 1.0.1's automatic sizes, used when det_size is None or (0, 0). */
 export const AUTO_DET_SIZES: readonly Size[] = [[128, 128], [640, 640]];
@@ -12,6 +14,7 @@ export type DetSizeOption = Size | readonly Size[] | 'auto';
 /** Normalises prepare's det_size: one (W, H), a list of them, 'auto' or (0, 0). */
 export function resolveDetSizes(option: DetSizeOption): Size[] {
   if (option === 'auto') return [...AUTO_DET_SIZES];
+  if (!Array.isArray(option as unknown)) throw new PipelineOptionError('detSize', `${describeValue(option)} is not [width, height], a list of those, or 'auto'`);
   const list: readonly Size[] = typeof option[0] === 'number' ? [option as Size] : (option as readonly Size[]);
   if (list.length === 0) throw new PipelineOptionError('detSize', 'empty list of sizes');
   if (list.length === 1 && list[0]![0] === 0 && list[0]![1] === 0) return [...AUTO_DET_SIZES];
@@ -19,6 +22,10 @@ export function resolveDetSizes(option: DetSizeOption): Size[] {
     if (!Array.isArray(size) || size.length !== 2 || !size.every((v) => Number.isInteger(v) && v > 0)) {
       throw new PipelineOptionError('detSize', `${JSON.stringify(size)} is not a (width, height) pair of positive integers`);
     }
+  }
+  for (const [w, h] of list) {
+    // The detector's input is a w×h image: refused here, naming the option, rather than as a bad image at get().
+    if (w * h > MAX_IMAGE_PIXELS) throw new PipelineOptionError('detSize', `${w}×${h} exceeds the ${MAX_IMAGE_PIXELS}-pixel image bound`);
   }
   return list.map(([w, h]) => [w, h] as Size);
 }

@@ -14,6 +14,9 @@ import { annotateFaces } from './annotate-faces.js';
 import { withAnalysisFrame, type AnalysisFrame, type AnnotateOptions, type DetectFacesOptions } from './analysis-frame.js';
 import type { Size } from './preprocess/letterbox.js';
 import { checkMaxNum, type MaxNumMetric } from './max-num.js';
+import { describeValue, optionsObject, requireArray } from './call-options.js';
+import { requireBbox } from './face-input.js';
+import { InputError } from '../core/errors.js';
 import { packCompileTimeline, type CreateRecord, type PackCompileTimeline } from './compile-timeline.js';
 import type { Preprocessor } from './preprocess/preprocessor.js';
 import type { ScrfdDetector } from './scrfd.js';
@@ -24,6 +27,7 @@ export class FaceAnalysis {
   private detThresh = 0.5;
   private detSizes: Size[] = [...AUTO_DET_SIZES];
   private queue: Promise<unknown> = Promise.resolve();
+  private released = false;
 
   private constructor(
     /**
@@ -50,6 +54,9 @@ export class FaceAnalysis {
    * chosen.
    */
   static async create(options: FaceAnalysisOptions): Promise<FaceAnalysis> {
+    if (options === null || typeof options !== 'object') {
+      throw new PipelineOptionError('options', `FaceAnalysis.create takes { models, … }, got ${describeValue(options)}`);
+    }
     const pack = await loadAnalysisPack(options);
     return new FaceAnalysis(pack.detector, pack.faceModels, pack.models, pack.preprocessor, pack.gpu, pack.decodeMs, pack.createRecord);
   }
@@ -64,12 +71,20 @@ export class FaceAnalysis {
     return packCompileTimeline(this.createRecord, this.models);
   }
 
-  /** Detection threshold and input size(s); call before `get` (without it InsightFace 1.0.1's auto sizes apply). */
-  prepare(options: PrepareOptions = {}): this {
-    const thresh = options.detThresh ?? 0.5;
-    if (!Number.isFinite(thresh)) throw new PipelineOptionError('detThresh', `${thresh} is not a number`);
+  /**
+   * Detection threshold and input size(s); call before `get` (without it InsightFace 1.0.1's auto sizes apply).
+   * Throws PipelineOptionError for a threshold that is not a number or a malformed or oversized size, keeping the
+   * settings it had.
+   */
+  prepare(options?: PrepareOptions): this {
+    this.checkLive();
+    const { detThresh, detSize } = optionsObject(options, 'prepare');
+    const thresh = detThresh ?? 0.5;
+    if (typeof thresh !== 'number' || !Number.isFinite(thresh)) throw new PipelineOptionError('detThresh', `${describeValue(thresh)} is not a number`);
+    // Both checked before either is set, so a refused call leaves the analysis as it was.
+    const sizes = resolveDetSizes(detSize ?? [640, 640]);
     this.detThresh = thresh;
-    this.detSizes = resolveDetSizes(options.detSize ?? [640, 640]);
+    this.detSizes = sizes;
     // As InsightFace's prepare does (det_model.prepare(input_size=det_size, det_thresh=…)): the detector on its own
     // (`app.detector.detect`) then runs with the app's settings.
     this.detector.prepare({ inputSize: this.detSizes, detThresh: thresh });
@@ -81,12 +96,19 @@ export class FaceAnalysis {
     return this.detector.fixedSize ? [this.detector.fixedSize] : this.detSizes;
   }
 
-  /** Detects faces and fills every field the pack's models provide, in InsightFace's face order. */
-  async get(input: ImageInput, options: GetOptions = {}): Promise<Face[]> {
-    const maxNum = options.maxNum ?? 0;
-    const metric = options.metric ?? 'default';
+  /**
+   * Detects faces and fills every field the pack's models provide, in InsightFace's face order. Rejects with
+   * ImageError for an input that is not a usable image, PipelineOptionError for bad options, InputError after
+   * `release`; the analysis stays usable after the first two.
+   */
+  async get(input: ImageInput, options?: GetOptions): Promise<Face[]> {
+    this.checkLive();
+    const { timings, ...picked } = optionsObject(options, 'get');
+    if (timings !== undefined) requireArray(timings, 'timings', 'get');
+    const maxNum = picked.maxNum ?? 0;
+    const metric = picked.metric ?? 'default';
     checkMaxNum(maxNum, metric);
-    const run = this.queue.then(() => this.analyse(input, maxNum, metric, options.timings));
+    const run = this.queue.then(() => this.analyse(input, maxNum, metric, timings));
     // Calls take turns: GPU pre-processing writes the sessions' input buffers, which one call at a time may own.
     this.queue = run.catch(() => undefined);
     return run;
@@ -99,12 +121,17 @@ export class FaceAnalysis {
    * order, each identical to what `get` returns for that image alone. Throws on the first input that fails (an
    * ImageError for a bad image); to keep going past bad files, call `get` per image.
    */
-  async getBatch(inputs: readonly ImageInput[], options: GetBatchOptions = {}): Promise<Face[][]> {
-    const maxNum = options.maxNum ?? 0;
-    const metric = options.metric ?? 'default';
+  async getBatch(inputs: readonly ImageInput[], options?: GetBatchOptions): Promise<Face[][]> {
+    this.checkLive();
+    requireArray(inputs, 'inputs', 'getBatch');
+    const picked = optionsObject(options, 'getBatch');
+    const maxNum = picked.maxNum ?? 0;
+    const metric = picked.metric ?? 'default';
+    const maxGroupPixels = picked.maxGroupPixels ?? DEFAULT_GROUP_PIXELS;
     checkMaxNum(maxNum, metric);
-    const maxGroupPixels = options.maxGroupPixels ?? DEFAULT_GROUP_PIXELS;
-    if (!Number.isFinite(maxGroupPixels) || maxGroupPixels < 1) throw new PipelineOptionError('maxGroupPixels', `${maxGroupPixels} is not a positive number`);
+    if (typeof maxGroupPixels !== 'number' || !Number.isFinite(maxGroupPixels) || maxGroupPixels < 1) {
+      throw new PipelineOptionError('maxGroupPixels', `${describeValue(maxGroupPixels)} is not a positive number`);
+    }
     const run = this.queue.then(() => analyseImages({
       detector: this.detector, faceModels: this.faceModels, preprocessor: this.preprocessor, sizes: this.detSizes, threshold: this.detThresh, maxNum, metric, together: this.onWebGpu,
       // Batches across images where rows are batch-independent: the CPU, and a software adapter's direct kernels
@@ -130,6 +157,8 @@ export class FaceAnalysis {
    * ```
    */
   async withFrame<T>(input: ImageInput, work: (frame: AnalysisFrame) => Promise<T>): Promise<T> {
+    this.checkLive();
+    if (typeof work !== 'function') throw new PipelineOptionError('work', `withFrame takes a callback, got ${describeValue(work)}`);
     const run = this.queue.then(async () => {
       const image = await loadImage(input);
       try {
@@ -146,13 +175,21 @@ export class FaceAnalysis {
   }
 
   /** Detection alone, as `get` runs it (pre-processing on this analysis's own path): faces with bbox, kps and det_score. */
-  async detectFaces(input: ImageInput, options: DetectFacesOptions = {}): Promise<Face[]> {
-    return this.withFrame(input, (frame) => frame.detect(options));
+  async detectFaces(input: ImageInput, options?: DetectFacesOptions): Promise<Face[]> {
+    const picked = optionsObject(options, 'detectFaces');
+    return this.withFrame(input, (frame) => frame.detect(picked));
   }
 
   /** Runs the chosen heads (default all) on faces of `input`, writing their fields onto them, as `get` would. */
-  async annotate(input: ImageInput, faces: readonly Face[], options: AnnotateOptions = {}): Promise<void> {
-    return this.withFrame(input, (frame) => frame.annotate(faces, options));
+  async annotate(input: ImageInput, faces: readonly Face[], options?: AnnotateOptions): Promise<void> {
+    requireArray(faces, 'faces', 'annotate');
+    const picked = optionsObject(options, 'annotate');
+    return this.withFrame(input, (frame) => frame.annotate(faces, picked));
+  }
+
+  /** Refuses a call on a released analysis before it queues or decodes anything. */
+  private checkLive(): void {
+    if (this.released) throw new InputError('this FaceAnalysis was released; create a new one');
   }
 
   /** Whether the models run on WebGPU (where the heads of an image's faces go in one submit). */
@@ -182,6 +219,7 @@ export class FaceAnalysis {
 
   /** A copy of the image with InsightFace's `draw_on` annotations (boxes, 5 points, "sex,age"). */
   async drawOn(input: ImageInput, faces: readonly Face[], options?: DrawOptions): Promise<BgrImage> {
+    for (const face of requireArray(faces, 'faces', 'drawOn')) requireBbox(face, 'drawOn');
     const image = cloneImage(await loadImage(input));
     drawFaces(image, faces, options);
     return image;
@@ -195,8 +233,14 @@ export class FaceAnalysis {
     await Promise.all([...this.models.values()].map((m) => m.session.specialized()));
   }
 
-  /** Frees every model's session, the pre-processing and a device acquired here. */
+  /**
+   * Frees every model's session, the pre-processing and a device acquired here, once the calls already made have
+   * finished (their results are kept). Later calls throw InputError; a second release does nothing.
+   */
   async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await this.queue;
     for (const m of this.models.values()) await m.session.release();
     this.preprocessor.dispose?.();
     this.gpu?.release();

@@ -1,5 +1,5 @@
 import { ImageError } from './errors.js';
-import { fromRawImage, isBgrImage, isRawImage, type BgrImage, type RawImage } from './image.js';
+import { checkImageSize, fromRawImage, isBgrImage, isRawImage, type BgrImage, type RawImage } from './image.js';
 import { decodeBrowserImage, isBrowserImageSource, type BrowserImageSource } from './decode-browser.js';
 import { FrameImage, type ExternalFrameSource } from './frames/frame-image.js';
 
@@ -38,7 +38,6 @@ async function decodeBytesInBrowser(bytes: Uint8Array): Promise<BgrImage> {
   const bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>])).catch((error: unknown) => {
     throw new ImageError(`the browser cannot decode these bytes: ${String(error)}`, '<bytes>', { cause: error });
   });
-  const { decodeBrowserImage } = await import('./decode-browser.js');
   try {
     return decodeBrowserImage(bitmap);
   } finally {
@@ -64,9 +63,29 @@ export async function loadImage(input: ImageInput): Promise<BgrImage> {
     return (await nodeDecoder()).decodeImageNode(input, '<bytes>');
   }
   if (isRawImage(input)) return fromRawImage(input);
-  if (isBgrImage(input)) return input;
+  if (isBgrImage(input)) {
+    // Its length matched width × height × 3, which a negative or fractional pair can also give.
+    checkImageSize(input.width, input.height);
+    return input;
+  }
   if (isBrowserImageSource(input)) {
     return typeof ImageData !== 'undefined' && input instanceof ImageData ? decodeBrowserImage(input) : FrameImage.from(input as ExternalFrameSource);
   }
-  throw new ImageError('unsupported image input (expected a path, encoded bytes, {data,width,height,format}, or a browser image)');
+  throw new ImageError(pixelObjectProblem(input) ?? 'unsupported image input (expected a path, encoded bytes, {data,width,height,format}, or a browser image)');
+}
+
+const FORMATS = ['rgb', 'bgr', 'rgba', 'bgra', 'gray'];
+
+/** What is wrong with an object that looks like pixels ({ data, width, height }), so the error says which field to fix. */
+function pixelObjectProblem(input: unknown): string | undefined {
+  if (input === null || typeof input !== 'object' || !('data' in input) || !('width' in input) || !('height' in input)) return undefined;
+  const { data, width, height, format } = input as { data: unknown; width: unknown; height: unknown; format?: unknown };
+  if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) {
+    const kind = data === null ? 'null' : typeof data === 'object' ? (data as object).constructor?.name ?? 'an object' : typeof data;
+    return `pixel data is ${kind}; it must be 8-bit (a Uint8Array or Uint8ClampedArray)`;
+  }
+  if (typeof width !== 'number' || typeof height !== 'number') return `width and height must be numbers (got ${typeof width} and ${typeof height})`;
+  if (format !== undefined) return `format ${JSON.stringify(format)} is not one of ${FORMATS.join(', ')}`;
+  checkImageSize(width, height);
+  return `BGR data has ${data.length} bytes, ${width}×${height}×3 needs ${width * height * 3} (give format for other layouts)`;
 }

@@ -1,5 +1,6 @@
 import { PipelineOptionError } from './errors.js';
 import { argsortDescending } from './sort-order.js';
+import { describeValue } from './call-options.js';
 
 const f32 = Math.fround;
 
@@ -32,6 +33,6 @@ export function selectMaxNum(boxes: Float32Array, imageWidth: number, imageHeigh
 
 /** Checks `max_num` (a non-negative integer) and the metric ('default' or 'max'); throws PipelineOptionError. */
 export function checkMaxNum(maxNum: unknown, metric: unknown): void {
-  if (typeof maxNum !== 'number' || !Number.isInteger(maxNum) || maxNum < 0) throw new PipelineOptionError('maxNum', `${String(maxNum)} is not a non-negative integer`);
-  if (metric !== 'default' && metric !== 'max') throw new PipelineOptionError('metric', `'${String(metric)}' is not 'default' or 'max'`);
+  if (typeof maxNum !== 'number' || !Number.isInteger(maxNum) || maxNum < 0) throw new PipelineOptionError('maxNum', `${describeValue(maxNum)} is not a non-negative integer`);
+  if (metric !== 'default' && metric !== 'max') throw new PipelineOptionError('metric', `${describeValue(metric)} is not 'default' or 'max'`);
 }

@@ -20,13 +20,18 @@ function byteOrder(a: string, b: string): number {
 
 /** The pack's files in InsightFace's load order (sorted full paths). */
 export async function loadModelFiles(source: ModelSource): Promise<ModelFile[]> {
-  if (typeof source === 'object' && !Array.isArray(source) && 'files' in source) {
+  if (source !== null && typeof source === 'object' && !Array.isArray(source) && 'files' in source) {
+    if (source.files === null || typeof source.files !== 'object') throw new ModelPackError('files must be an object of bytes by file name');
     const names = Object.keys(source.files).sort(byteOrder);
     if (names.length === 0) throw new ModelPackError('no model files given');
     return names.map((name) => {
       const b = source.files[name]!;
       return { name, bytes: b instanceof ArrayBuffer ? new Uint8Array(b) : b };
     });
+  }
+  const isPaths = Array.isArray(source) && source.every((p: unknown) => typeof p === 'string');
+  if (typeof source !== 'string' && !isPaths) {
+    throw new ModelPackError('models must be a folder, an installed pack name, an array of file paths or { files: { name: bytes } }');
   }
   const fs = await importNodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises');
   const path = await importNodeBuiltin<typeof import('node:path')>('node:path');

@@ -1,4 +1,5 @@
 import type { BackendName } from '../backends/options.js';
+import { optionsObject } from './call-options.js';
 import { parseModel } from '../parser/decode-model.js';
 import { InferenceSession, type SessionOptions } from '../session/session.js';
 import { ArcFaceModel } from './arcface.js';
@@ -29,7 +30,8 @@ export interface GetModelOptions {
  * for bytes that are not ONNX, ModelContractError when the file does not fit its class (e.g. an INSwapper-shaped
  * file without emap).
  */
-export async function getModel(bytes: Uint8Array | ArrayBuffer, options: GetModelOptions = {}): Promise<ZooModel | undefined> {
+export async function getModel(bytes: Uint8Array | ArrayBuffer, getModelOptions?: GetModelOptions): Promise<ZooModel | undefined> {
+  const options = optionsObject(getModelOptions, 'getModel');
   const model = parseModel(bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes);
   const cls = routeGraph(model.graph);
   if (cls === undefined) return undefined;

@@ -1,4 +1,5 @@
 import type { InferenceSession } from '../session/session.js';
+import { describeValue, optionsObject } from './call-options.js';
 import type { Normalisation } from './preprocess/blob.js';
 import { concatDetections, emptyDetections, takeRows, type Detections } from './detections.js';
 import { AUTO_DET_SIZES, resolveDetSizes, type DetSizeOption } from './detect-size.js';
@@ -106,11 +107,12 @@ export class ScrfdDetector {
    * InsightFace's `prepare`: sets the input size(s) and thresholds for later `detect` calls; options left out keep
    * their value. Throws PipelineOptionError for a non-finite threshold or a malformed size.
    */
-  prepare(options: ScrfdPrepareOptions = {}): this {
+  prepare(prepareOptions?: ScrfdPrepareOptions): this {
+    const options = optionsObject(prepareOptions, 'prepare');
     const detThresh = options.detThresh ?? this.threshold;
     const nmsThresh = options.nmsThresh ?? this.nmsThreshold;
-    if (typeof detThresh !== 'number' || !Number.isFinite(detThresh)) throw new PipelineOptionError('detThresh', `${String(detThresh)} is not a number`);
-    if (typeof nmsThresh !== 'number' || !Number.isFinite(nmsThresh)) throw new PipelineOptionError('nmsThresh', `${String(nmsThresh)} is not a number`);
+    if (typeof detThresh !== 'number' || !Number.isFinite(detThresh)) throw new PipelineOptionError('detThresh', `${describeValue(detThresh)} is not a number`);
+    if (typeof nmsThresh !== 'number' || !Number.isFinite(nmsThresh)) throw new PipelineOptionError('nmsThresh', `${describeValue(nmsThresh)} is not a number`);
     const sizes = options.inputSize === undefined ? this.sizes : resolveDetSizes(options.inputSize);
     this.threshold = detThresh;
     this.nmsThreshold = nmsThresh;
@@ -123,7 +125,8 @@ export class ScrfdDetector {
    * ScrfdDetectResult), at the prepared thresholds. Pre-processing runs on the CPU (OpenCV's arithmetic).
    * Throws ImageError for an input that is not an image, PipelineOptionError for bad options.
    */
-  async detect(image: ImageInput, options: ScrfdDetectOptions = {}): Promise<ScrfdDetectResult> {
+  async detect(image: ImageInput, detectOptions?: ScrfdDetectOptions): Promise<ScrfdDetectResult> {
+    const options = optionsObject(detectOptions, 'detect');
     const maxNum = options.maxNum ?? 0;
     const metric = options.metric ?? 'default';
     checkMaxNum(maxNum, metric);

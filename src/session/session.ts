@@ -92,6 +92,7 @@ export class InferenceSession {
    * bytes are decoded once); compiles like `create`.
    */
   static async fromModel(model: Model, options: SessionOptions = {}): Promise<InferenceSession> {
+    if (options === null || typeof options !== 'object') throw new InputError(`session options must be an object, got ${String(options)}`);
     const backend = await createBackend(options);
     // Float16 files run on the float32 kernels: widened once here, not per plan.
     const session = new InferenceSession(widenFloat16(model), backend, options);
@@ -179,6 +180,8 @@ export class InferenceSession {
   private async prepareRun(feeds: FeedsType, fetches: readonly string[] | undefined): Promise<{ plan: ExecutionPlan; inputs: Map<string, PlanFeed>; wanted: readonly string[] }> {
     if (this.released) throw new InputError('the session was released');
     const inputs = checkFeeds(this.model.graph.inputs, this.backend.name, feeds);
+    // A string would be read as a list of one-letter names.
+    if (fetches !== undefined && !Array.isArray(fetches)) throw new InputError(`fetches must be an array of output names (outputs: ${this.outputNames.join(', ')})`);
     const wanted = fetches ?? this.outputNames;
     for (const name of wanted) if (!this.outputNames.includes(name)) throw new InputError(`'${name}' is not a model output (outputs: ${this.outputNames.join(', ')})`);
     const types = new Map<string, ValueType>();

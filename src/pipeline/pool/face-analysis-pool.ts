@@ -1,6 +1,7 @@
 import type { ResourceLimits, Worker } from 'node:worker_threads';
 import type { DrawOptions } from '../draw.js';
 import { PipelineOptionError } from '../errors.js';
+import { describeValue } from '../call-options.js';
 import type { Face } from '../face.js';
 import type { PrepareOptions } from '../face-analysis-options.js';
 import type { BgrImage } from '../image.js';
@@ -82,6 +83,7 @@ export class FaceAnalysisPool {
 
   /** Starts the workers and resolves once every one has built and prepared its FaceAnalysis. */
   static async create(options: FaceAnalysisPoolOptions): Promise<FaceAnalysisPool> {
+    if (options === null || typeof options !== 'object') throw new PipelineOptionError('options', `FaceAnalysisPool.create takes { size, models, … }, got ${describeValue(options)}`);
     if (!Number.isInteger(options.size) || options.size < 1) throw new PipelineOptionError('size', `${options.size} is not a whole number of workers ≥ 1`);
     const setup: PoolWorkerSetup = { models: options.models, backend: 'cpu', allowedModules: options.allowedModules, prepare: options.prepare ?? {} };
     const script = options.workerScript ?? poolWorkerScript();
@@ -146,8 +148,10 @@ export class FaceAnalysisPool {
       const start = this.starting.get(worker);
       this.starting.delete(worker);
       if (reply.kind === 'startFailed') {
-        // The first start failure is the pool's error: the others are told it too.
+        // The first start failure is the pool's error: the others are told it too, and so is this worker's start
+        // (already taken out of `starting`, so `fail` alone would leave a one-worker pool's create pending forever).
         this.fail(rebuildError(reply.error));
+        start?.reject(this.closed!);
         return;
       }
       this.idle.push(worker);

@@ -1,4 +1,5 @@
 import { lastInitializer, type Graph, type TensorData } from '../../core/ir.js';
+import { optionsObject } from '../call-options.js';
 import { Tensor } from '../../core/tensor.js';
 import type { BackendName } from '../../backends/options.js';
 import { InferenceSession, type SessionOptions } from '../../session/session.js';
@@ -93,7 +94,8 @@ export class INSwapper {
    * one: not 2 inputs, first not N×3×128×128, second not [1, 512], output not N×3×128×128, or no usable emap (the
    * last initializer must be a finite float32 512×512 matrix that no node uses).
    */
-  static async create(bytes: Uint8Array | ArrayBuffer, options: INSwapperOptions = {}): Promise<INSwapper> {
+  static async create(bytes: Uint8Array | ArrayBuffer, createOptions?: INSwapperOptions): Promise<INSwapper> {
+    const options = optionsObject(createOptions, 'INSwapper.create');
     const session = await InferenceSession.create(bytes, { ...options.sessionOptions, backend: options.backend ?? 'auto' });
     try {
       return INSwapper.fromSession(session);
@@ -153,8 +155,8 @@ export class INSwapper {
   get(image: ImageInput, targetFace: SwapTarget, sourceFace: SwapSource, options: { readonly pasteBack: false }): Promise<SwapCrop>;
   get(image: ImageInput, targetFace: SwapTarget, sourceFace: SwapSource, options?: { readonly pasteBack?: true }): Promise<BgrImage>;
   get(image: ImageInput, targetFace: SwapTarget, sourceFace: SwapSource, options?: SwapOptions): Promise<SwapCrop | BgrImage>;
-  async get(image: ImageInput, targetFace: SwapTarget, sourceFace: SwapSource, options: SwapOptions = {}): Promise<SwapCrop | BgrImage> {
-    const pasted = options.pasteBack !== false;
+  async get(image: ImageInput, targetFace: SwapTarget, sourceFace: SwapSource, options?: SwapOptions): Promise<SwapCrop | BgrImage> {
+    const pasted = optionsObject(options, 'INSwapper.get').pasteBack !== false;
     const r = await this.swap(image, targetFace, sourceFace, { crop: !pasted, paste: pasted });
     return pasted ? r.image! : { crop: r.crop!, M: r.M };
   }

@@ -1,4 +1,5 @@
 import { PipelineOptionError } from '../errors.js';
+import { describeValue, optionsObject } from '../call-options.js';
 import type { FaceAnalysis } from '../face-analysis.js';
 import { Face, computeSim } from '../face.js';
 import { carrierBounds, copyIdentityFields, copyLandmarks, movedFace, partition } from './face-fields.js';
@@ -56,7 +57,11 @@ export class FaceTracker {
    * is uploaded once and never read back) or over a detector plus heads (pre-processing: `options.preprocessor`).
    * PipelineOptionError for bad options.
    */
-  constructor(source: FaceAnalysis | TrackerModels, options: FaceTrackerOptions = {}) {
+  constructor(source: FaceAnalysis | TrackerModels, trackerOptions?: FaceTrackerOptions) {
+    if (source === null || typeof source !== 'object') {
+      throw new PipelineOptionError('source', `FaceTracker takes a FaceAnalysis or { detector, heads }, got ${describeValue(source)}`);
+    }
+    const options = optionsObject(trackerOptions, 'FaceTracker');
     this.options = resolveTrackerOptions(options);
     const analysis = 'faceModels' in source ? source : undefined;
     if (analysis && options.preprocessor) {

@@ -84,6 +84,13 @@ export class FaceAnalysisWorker {
 
   /** Starts the worker and builds the pipeline in it. The model bytes' buffers are moved to the worker. */
   static async create(options: FaceAnalysisWorkerOptions): Promise<FaceAnalysisWorker> {
+    // Checked before a Worker starts, so a wrong call leaves nothing running: Node has no global module Worker, and
+    // the worker takes the models' bytes (it reads no files).
+    if (typeof Worker === 'undefined') {
+      throw new WorkerError('this runtime has no module Worker (a browser API); in Node use FaceAnalysisPool (worker threads) or FaceAnalysis');
+    }
+    const files = (options as { models?: { files?: unknown } } | null | undefined)?.models?.files;
+    if (files === null || typeof files !== 'object') throw new PipelineOptionError('models', 'the worker takes the files\' bytes by name: { files: { name: bytes } }');
     const { workerUrl, ...create } = options;
     // The default is written as `new Worker(new URL(…, import.meta.url), { type: 'module' })` on its own: the form
     // bundlers (vite, webpack 5) recognise and bundle as a worker entry; inside another expression they copy the

@@ -1,0 +1,167 @@
+// The library API as a plain-JS caller uses it (no types to stop a wrong argument): every bad call is a typed engine
+// error naming what to fix, a refused call leaves the instance as it was, and release() neither loses a call in
+// flight nor leaves anything running.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { FaceAnalysis } from '../../src/pipeline/face-analysis.js';
+import { FaceAnalysisPool } from '../../src/pipeline/pool/face-analysis-pool.js';
+import { createFaceAnalysisWorker } from '../../src/pipeline/worker/face-analysis-worker.js';
+import { WorkerError } from '../../src/pipeline/worker/wire-errors.js';
+import { FaceTracker } from '../../src/pipeline/tracking/face-tracker.js';
+import { ImageError, ModelPackError, PipelineOptionError } from '../../src/pipeline/errors.js';
+import { InputError } from '../../src/core/errors.js';
+import { getModel } from '../../src/pipeline/model-zoo.js';
+import { ScrfdDetector } from '../../src/pipeline/scrfd.js';
+import { INSwapper } from '../../src/pipeline/swap/inswapper.js';
+import { InferenceSession } from '../../src/session/session.js';
+import { Tensor } from '../../src/core/tensor.js';
+import { sharedPath } from './helpers.js';
+
+// The JS caller's view: arguments of any type.
+type Loose = (...args: unknown[]) => unknown;
+const loose = (fn: unknown): Loose => fn as Loose;
+
+const t1 = sharedPath('images', 't1.jpg');
+const pack = (): Record<string, Uint8Array> => ({
+  'scrfd_2.5g_bnkps.onnx': readFileSync(sharedPath('models', 'scrfd_2.5g_bnkps.onnx')),
+  'mobilefacenet.onnx': readFileSync(sharedPath('models', 'mobilefacenet.onnx')),
+});
+
+/** Asserts an error of `type` whose message includes every part (so it says what to fix). */
+function failsWith(type: new (...args: never[]) => Error, ...parts: string[]): (e: unknown) => boolean {
+  return (e) => {
+    assert.ok(e instanceof type, `expected ${type.name}, got ${String(e)}`);
+    for (const part of parts) assert.ok(e.message.includes(part), `'${e.message}' lacks '${part}'`);
+    return true;
+  };
+}
+
+describe('FaceAnalysis with wrong arguments', () => {
+  let app: FaceAnalysis;
+  before(async () => {
+    app = await FaceAnalysis.create({ models: { files: pack() }, backend: 'cpu' });
+    app.prepare({ detSize: [160, 160] });
+  });
+  after(async () => app.release());
+
+  it('create refuses missing options and a models value of no known form', async () => {
+    await assert.rejects(loose(FaceAnalysis.create)() as Promise<unknown>, failsWith(PipelineOptionError, 'FaceAnalysis.create', 'undefined'));
+    await assert.rejects(loose(FaceAnalysis.create)(null) as Promise<unknown>, failsWith(PipelineOptionError, 'null'));
+    await assert.rejects(loose(FaceAnalysis.create)({ models: 42, backend: 'cpu' }) as Promise<unknown>, failsWith(ModelPackError, 'folder', 'file paths'));
+    await assert.rejects(loose(FaceAnalysis.create)({ models: { files: null }, backend: 'cpu' }) as Promise<unknown>, failsWith(ModelPackError, 'files'));
+    // Named as the caller named them (headBatch, not the heads' internal maxBatch), before any file is read.
+    await assert.rejects(FaceAnalysis.create({ models: '/nonexistent', backend: 'cpu', headBatch: 0 }), failsWith(PipelineOptionError, 'headBatch', '0'));
+    await assert.rejects(loose(FaceAnalysis.create)({ models: { files: pack() }, backend: 'cpu', allowedModules: 'detection' }) as Promise<unknown>,
+      failsWith(PipelineOptionError, 'allowedModules', '"detection"'));
+  });
+
+  it('prepare refuses non-object options, non-array and oversized det sizes, and keeps its settings when it refuses', async () => {
+    const before = JSON.stringify(await app.get(t1));
+    assert.throws(() => loose(app.prepare).call(app, null), failsWith(PipelineOptionError, 'prepare', 'null'));
+    assert.throws(() => loose(app.prepare).call(app, { detSize: 640 }), failsWith(PipelineOptionError, 'detSize', '640'));
+    assert.throws(() => loose(app.prepare).call(app, { detSize: '640' }), failsWith(PipelineOptionError, 'detSize', '"640"'));
+    // Above the image bound (0x3FFF² pixels): the letterboxed input could never be made.
+    assert.throws(() => app.prepare({ detSize: [65536, 65536] }), failsWith(PipelineOptionError, 'detSize', '65536×65536'));
+    // A string threshold is quoted, so "0.5" does not read as the number 0.5.
+    assert.throws(() => loose(app.prepare).call(app, { detThresh: '0.5' }), failsWith(PipelineOptionError, 'detThresh', '"0.5"'));
+    // A valid threshold beside a bad size: neither is taken.
+    assert.throws(() => app.prepare({ detThresh: 0.99, detSize: [-1, 5] }), PipelineOptionError);
+    assert.deepEqual(app.detSize, [[160, 160]]);
+    assert.equal(JSON.stringify(await app.get(t1)), before);
+  });
+
+  it('get, getBatch, annotate and withFrame refuse arguments of the wrong kind before decoding', async () => {
+    await assert.rejects(loose(app.get).call(app, t1, null) as Promise<unknown>, failsWith(PipelineOptionError, 'get', 'null'));
+    await assert.rejects(loose(app.get).call(app, t1, { maxNum: '2' }) as Promise<unknown>, failsWith(PipelineOptionError, 'maxNum', '"2"'));
+    // A string is not read as a list of one-character paths.
+    await assert.rejects(loose(app.getBatch).call(app, t1) as Promise<unknown>, failsWith(PipelineOptionError, 'inputs', 'array'));
+    await assert.rejects(loose(app.getBatch).call(app, null) as Promise<unknown>, failsWith(PipelineOptionError, 'inputs'));
+    await assert.rejects(loose(app.annotate).call(app, t1, null) as Promise<unknown>, failsWith(PipelineOptionError, 'faces', 'array'));
+    await assert.rejects(loose(app.annotate).call(app, t1, [{}]) as Promise<unknown>, failsWith(PipelineOptionError, 'bbox'));
+    await assert.rejects(loose(app.withFrame).call(app, t1) as Promise<unknown>, failsWith(PipelineOptionError, 'withFrame', 'callback'));
+    // A string of tasknames is not read as one-letter names.
+    await assert.rejects(loose(app.annotate).call(app, t1, [], { models: 'recognition' }) as Promise<unknown>, failsWith(PipelineOptionError, 'models', '"recognition"'));
+    await assert.rejects(loose(app.annotate).call(app, t1, [], null) as Promise<unknown>, failsWith(PipelineOptionError, 'annotate'));
+    await assert.rejects(loose(app.detectFaces).call(app, t1, null) as Promise<unknown>, failsWith(PipelineOptionError, 'detectFaces'));
+    await assert.rejects(loose(app.get).call(app, t1, { timings: 5 }) as Promise<unknown>, failsWith(PipelineOptionError, 'timings'));
+    await assert.rejects(loose(app.drawOn).call(app, t1, null) as Promise<unknown>, failsWith(PipelineOptionError, 'drawOn'));
+    await assert.rejects(loose(app.drawOn).call(app, t1, [{}]) as Promise<unknown>, failsWith(PipelineOptionError, 'bbox'));
+  });
+
+  it('pixel objects that are almost images say which field is wrong', async () => {
+    const cases: [unknown, string][] = [
+      [{ width: 10, height: 10, data: new Uint8Array(3) }, 'BGR data has 3 bytes, 10×10×3 needs 300'],
+      [{ width: 2, height: 2, data: new Float32Array(12) }, 'Float32Array'],
+      [{ width: 2, height: 2, data: null }, 'null'],
+      [{ width: 2, height: 2, data: new Uint8Array(12), format: 'yuv' }, 'format "yuv"'],
+      // width × height × 3 matches the 3 bytes: the size itself is refused.
+      [{ width: -1, height: -1, data: new Uint8Array(3) }, '-1×-1'],
+      [{ width: 1.5, height: 2, data: new Uint8Array(9) }, '1.5×2'],
+    ];
+    for (const [input, part] of cases) await assert.rejects(loose(app.get).call(app, input) as Promise<unknown>, failsWith(ImageError, part));
+  });
+
+  it('the model-zoo detector and FaceTracker refuse null options', async () => {
+    const detector = await getModel(readFileSync(sharedPath('models', 'scrfd_2.5g_bnkps.onnx')), { backend: 'cpu' });
+    assert.ok(detector instanceof ScrfdDetector);
+    try {
+      assert.throws(() => loose(detector.prepare).call(detector, null), failsWith(PipelineOptionError, 'prepare'));
+      await assert.rejects(loose(detector.detect).call(detector, t1, null) as Promise<unknown>, failsWith(PipelineOptionError, 'detect'));
+    } finally {
+      await detector.release();
+    }
+    assert.throws(() => new (FaceTracker as unknown as new (...a: unknown[]) => unknown)(null), failsWith(PipelineOptionError, 'FaceTracker', 'null'));
+    assert.throws(() => new (FaceTracker as unknown as new (...a: unknown[]) => unknown)(app, null), failsWith(PipelineOptionError, 'FaceTracker'));
+  });
+});
+
+describe('Sessions and single models with wrong arguments', () => {
+  it('InferenceSession refuses null options and a fetches string (not read as one-letter names)', async () => {
+    const bytes = readFileSync(sharedPath('models', 'tiny_genderage.onnx'));
+    await assert.rejects(loose(InferenceSession.create)(bytes, null) as Promise<unknown>, failsWith(InputError, 'options', 'null'));
+    const session = await InferenceSession.create(bytes, { backend: 'cpu' });
+    try {
+      const feeds = { [session.inputNames[0]!]: new Tensor('float32', new Float32Array(3 * 96 * 96), [1, 3, 96, 96]) };
+      await assert.rejects(loose(session.run).call(session, feeds, session.outputNames[0]) as Promise<unknown>, failsWith(InputError, 'fetches', 'array'));
+      assert.deepEqual(Object.keys(await session.run(feeds, [...session.outputNames])), [...session.outputNames]);
+    } finally {
+      await session.release();
+    }
+  });
+
+  it('getModel and INSwapper refuse null options', async () => {
+    await assert.rejects(loose(getModel)(readFileSync(sharedPath('models', 'tiny_genderage.onnx')), null) as Promise<unknown>, failsWith(PipelineOptionError, 'getModel'));
+    const swapBytes = readFileSync(sharedPath('swap', 'inswapper_w128_seed1.onnx'));
+    await assert.rejects(loose(INSwapper.create)(swapBytes, null) as Promise<unknown>, failsWith(PipelineOptionError, 'INSwapper.create'));
+  });
+});
+
+describe('FaceAnalysis.release', () => {
+  it('lets a call in flight finish, refuses later calls with InputError, and may be called twice', async () => {
+    const app = await FaceAnalysis.create({ models: { files: pack() }, backend: 'cpu' });
+    app.prepare({ detSize: [160, 160] });
+    const expected = JSON.stringify(await app.get(t1));
+    const inFlight = app.get(t1);
+    const released = app.release();
+    assert.equal(JSON.stringify(await inFlight), expected);
+    await released;
+    await assert.rejects(app.get(t1), failsWith(InputError, 'released'));
+    await assert.rejects(app.getBatch([t1]), failsWith(InputError, 'released'));
+    assert.throws(() => app.prepare({ detSize: [160, 160] }), failsWith(InputError, 'released'));
+    await app.release();
+  });
+});
+
+describe('Worker entry points', () => {
+  it('a one-worker pool whose worker cannot load its models rejects with that error', async () => {
+    // Before the fix this promise never settled (the failed worker's start was dropped).
+    await assert.rejects(FaceAnalysisPool.create({ size: 1, models: '/nonexistent/insightgpu-pack' }), failsWith(ModelPackError, 'folder not found'));
+    await assert.rejects(loose(FaceAnalysisPool.create)() as Promise<unknown>, failsWith(PipelineOptionError, 'FaceAnalysisPool.create'));
+  });
+
+  it('createFaceAnalysisWorker in Node (no module Worker) points to FaceAnalysisPool', async () => {
+    assert.equal(typeof (globalThis as { Worker?: unknown }).Worker, 'undefined', 'this check needs a runtime without a global Worker');
+    await assert.rejects(createFaceAnalysisWorker({ models: { files: pack() } }), failsWith(WorkerError, 'FaceAnalysisPool'));
+  });
+});
