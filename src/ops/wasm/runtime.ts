@@ -1,5 +1,4 @@
 import { encodeModule } from './encoder.js';
-import { conv3x3Function } from './conv-3x3.js';
 import { depthwise3x3Function } from './depthwise-3x3.js';
 import { gemmFunction } from './gemm.js';
 import { maxPoolFunction } from './max-pool.js';
@@ -26,12 +25,6 @@ export interface SimdKernels {
   /** One channel of a padded 3×3 depthwise conv, stride 1 or 2 (see depthwise-kernel.ts). */
   depthwise3x3s1: DepthwiseKernel;
   depthwise3x3s2: DepthwiseKernel;
-  /** One output row of a dense 3×3 conv as an implicit GEMM, stride 1 or 2 (see conv3x3-kernel.ts). */
-  conv3x3s1: Conv3x3Kernel;
-  conv3x3s2: Conv3x3Kernel;
-  /** The same, clamping each tile to the two floats at a 13th argument, `bounds`, as it stores it. */
-  conv3x3s1Clamp: Conv3x3ClampKernel;
-  conv3x3s2Clamp: Conv3x3ClampKernel;
   /** Winograd F(2×2, 3×3) input transform V = Bᵀ d B, four tiles per v128 (see winograd-f2.ts). */
   winogradInput: WinogradInputKernel;
   /** Winograd F(2×2, 3×3) output transform Y = Aᵀ M A + bias (see winograd-f2.ts). */
@@ -61,14 +54,6 @@ export type MaxPoolKernel = (
   ho: number, wo: number, colStep: number, kw: number,
 ) => void;
 
-export type Conv3x3Kernel = (
-  ap: number, panelStride: number, inRow: number, planeStride: number, rowStride: number, phaseStride: number,
-  cRow: number, cPlaneStride: number, panels: number, strips: number, cin: number, bias: number,
-) => void;
-
-/** A 3×3 conv row kernel with its clamp bounds' byte pointer as a last argument. */
-export type Conv3x3ClampKernel = (...args: [...Parameters<Conv3x3Kernel>, bounds: number]) => void;
-
 export type DepthwiseKernel = (input: number, rowStride: number, phaseStride: number, out: number, outRowStride: number, rows: number, groups: number, w: number, bias: number) => void;
 
 /** The Winograd input transform's signature (byte pointers and strides into the arena). */
@@ -89,10 +74,10 @@ export type WinogradOutputClampKernel = (...args: [...Parameters<WinogradOutputK
 const PAGE = 65536;
 const INITIAL_PAGES = 64;
 
-type Exports = Record<string, BinaryKernel> & Pick<SimdKernels, 'gemm' | 'gemmBias' | 'gemmBiasClamp' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'conv3x3s1' | 'conv3x3s2' | 'conv3x3s1Clamp' | 'conv3x3s2Clamp' | 'winogradInput' | 'winogradOutput' | 'winogradOutputClamp' | 'maxPoolPlane' | 'clamp' | 'prelu' | 'copyRows' | 'splitRows'>;
+type Exports = Record<string, BinaryKernel> & Pick<SimdKernels, 'gemm' | 'gemmBias' | 'gemmBiasClamp' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'winogradInput' | 'winogradOutput' | 'winogradOutputClamp' | 'maxPoolPlane' | 'clamp' | 'prelu' | 'copyRows' | 'splitRows'>;
 
 function build(): Uint8Array<ArrayBuffer> {
-  return encodeModule([gemmFunction(), gemmFunction('bias'), gemmFunction('biasClamp'), depthwise3x3Function(1), depthwise3x3Function(2), conv3x3Function(1), conv3x3Function(2), conv3x3Function(1, true), conv3x3Function(2, true), winogradInputFunction(), winogradOutputFunction(), winogradOutputFunction(true), maxPoolFunction(), clampFunction(), preluFunction(), copyRowsFunction(), splitRowsFunction(), ...binaryFunctions()], 1);
+  return encodeModule([gemmFunction(), gemmFunction('bias'), gemmFunction('biasClamp'), depthwise3x3Function(1), depthwise3x3Function(2), winogradInputFunction(), winogradOutputFunction(), winogradOutputFunction(true), maxPoolFunction(), clampFunction(), preluFunction(), copyRowsFunction(), splitRowsFunction(), ...binaryFunctions()], 1);
 }
 
 function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
@@ -109,10 +94,6 @@ function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
     gemmBiasClamp: exports.gemmBiasClamp,
     depthwise3x3s1: exports.depthwise3x3s1,
     depthwise3x3s2: exports.depthwise3x3s2,
-    conv3x3s1: exports.conv3x3s1,
-    conv3x3s2: exports.conv3x3s2,
-    conv3x3s1Clamp: exports.conv3x3s1Clamp,
-    conv3x3s2Clamp: exports.conv3x3s2Clamp,
     winogradInput: exports.winogradInput,
     winogradOutput: exports.winogradOutput,
     winogradOutputClamp: exports.winogradOutputClamp,
