@@ -107,43 +107,84 @@ function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
 }
 
 let kernels: SimdKernels | null | undefined;
+/** The live instance's memory (the arena), while `kernels` is an instance. */
+let arenaMemory: WebAssembly.Memory | undefined;
+/** The compiled module, kept when an instance is dropped so a fresh one needs no compile. */
+let compiled: WebAssembly.Module | undefined;
+/** CPU backends between retainSimdArena and releaseSimdArena. */
+let holders = 0;
 
 /** Whether this engine validates our SIMD module (WebAssembly SIMD is missing in old engines). */
 function simdSupported(bytes: Uint8Array<ArrayBuffer>): boolean {
   return typeof WebAssembly === 'object' && typeof WebAssembly.validate === 'function' && WebAssembly.validate(bytes);
 }
 
-/** Compiles the kernels asynchronously (for browsers' main threads); call once at backend creation. */
+function adopt(instance: WebAssembly.Instance, memory: WebAssembly.Memory): SimdKernels {
+  arenaMemory = memory;
+  return wrap(instance.exports as unknown as Exports, memory);
+}
+
+/** Compiles (once) and instantiates the kernels asynchronously (for browsers' main threads); backends call it before running. */
 export async function prepareSimdKernels(): Promise<boolean> {
   if (kernels !== undefined) return kernels !== null;
-  const bytes = build();
-  if (!simdSupported(bytes)) {
-    kernels = null;
-    return false;
+  if (!compiled) {
+    const bytes = build();
+    if (!simdSupported(bytes)) {
+      kernels = null;
+      return false;
+    }
+    compiled = await WebAssembly.compile(bytes);
   }
   const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES });
-  const { instance } = await WebAssembly.instantiate(bytes, { env: { memory } });
-  kernels ??= wrap(instance.exports as unknown as Exports, memory);
-  return true;
+  const instance = await WebAssembly.instantiate(compiled, { env: { memory } });
+  kernels ??= adopt(instance, memory);
+  return kernels !== null;
 }
 
 /**
  * The kernels, or null when WebAssembly SIMD is unavailable (or disabled) and callers should use their JS loops.
- * Compiles synchronously on first use when `prepareSimdKernels` was not awaited (the module is a few hundred bytes).
+ * Compiles and instantiates synchronously on first use when `prepareSimdKernels` was not awaited.
  */
 export function simdKernels(): SimdKernels | null {
   if (kernels !== undefined) return kernels;
-  const bytes = build();
-  if (!simdSupported(bytes)) return (kernels = null);
   try {
+    if (!compiled) {
+      const bytes = build();
+      if (!simdSupported(bytes)) return (kernels = null);
+      compiled = new WebAssembly.Module(bytes);
+    }
     const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES });
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-    kernels = wrap(instance.exports as unknown as Exports, memory);
+    kernels = adopt(new WebAssembly.Instance(compiled, { env: { memory } }), memory);
   } catch {
     // Synchronous compilation can be refused (e.g. on a browser main thread): fall back to JS kernels.
     kernels = null;
   }
   return kernels;
+}
+
+/** Counts one user of the scratch arena (a CPU backend) until its `releaseSimdArena`. */
+export function retainSimdArena(): void {
+  holders++;
+}
+
+/**
+ * Ends one `retainSimdArena`. When the last user leaves, the instance is dropped: a WebAssembly memory only grows
+ * (tens of MB after a 640² detector), so the memory is handed to the garbage collector instead, and the next use
+ * instantiates a fresh one at the initial size from the kept module. Safe because no kernel call spans a JS turn:
+ * every caller takes `simdKernels()` and its arena views within one synchronous op.
+ */
+export function releaseSimdArena(): void {
+  if (holders === 0) return;
+  holders--;
+  if (holders === 0 && kernels) {
+    kernels = undefined;
+    arenaMemory = undefined;
+  }
+}
+
+/** Bytes of the live arena memory; 0 when no instance is live (never made, dropped, or SIMD off). */
+export function simdArenaBytes(): number {
+  return kernels ? arenaMemory?.buffer.byteLength ?? 0 : 0;
 }
 
 /** Turns the SIMD path off or on again (tests compare both; `false` forces the JS fallback). */
