@@ -106,6 +106,9 @@ const CASES: readonly ConvCase[] = [
   { n: 2, c: 5, m: 6, h: 32, w: 32, k: 3, s: 2, pads: [1, 1, 1, 1] },
   { n: 2, c: 4, m: 5, h: 17, w: 15, k: 3, s: 2 },
   { c: 1, m: 8, h: 20, w: 21, k: 3, pads: [1, 1, 1, 1], bias: true },
+  // Depthwise planes of at least 2048 floats, staged channel by channel.
+  { n: 2, c: 5, m: 5, h: 47, w: 45, k: 3, s: 2, group: 5, pads: [1, 1, 1, 1], bias: true },
+  { c: 3, m: 3, h: 64, w: 33, k: 3, group: 3, pads: [0, 1, 1, 0] },
 ];
 
 function label(t: ConvCase): string {

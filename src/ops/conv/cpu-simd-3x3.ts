@@ -27,9 +27,9 @@ const BAND_FLOATS = 65536;
  * 8-pixel strips; planes that would be whole KiB apart are skewed by half a cache line. The result gets the other
  * activations there, is compacted to NCHW and copied out in one piece.
  *
- * It replaced a direct kernel that read the taps from the padded rows without im2col: the GEMM on an L1/L2-resident
- * block ran the models' stride-2 layers in 0.63–0.99× its time, and the stride-1 layers Winograd leaves (cin < 3,
- * outputs under 16 pixels) in 0.72–1.05× (README, CPU-backend section).
+ * The im2col copy pays for itself: the GEMM on an L2-resident block runs the models' stride-2 layers in 0.63–0.99×
+ * the time of a kernel reading the taps straight from the padded rows, and the stride-1 layers Winograd leaves
+ * (cin < 3, outputs under 16 pixels) in 0.72–1.05× (README, CPU-backend section).
  */
 export function conv3x3Simd(
   kernels: SimdKernels, p: ConvParams, x: Float32Array, weights: Float32Array, bias: Float32Array | undefined, y: Float32Array,
