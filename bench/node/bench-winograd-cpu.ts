@@ -1,7 +1,7 @@
 /**
  * `tsx bench/node/bench-winograd-cpu.ts [--models-dir DIR] [--runs N]`: the CPU backend's two paths for stride-1
  * dense 3×3 convs, timed on every such layer shape of the test-bed models (scrfd_2.5g and scrfd_500m at 640×640,
- * mobilefacenet at 112×112), in one run: the direct implicit-GEMM SIMD kernel (cpu-simd-3x3.ts) and the SIMD
+ * mobilefacenet at 112×112), in one run: the banded im2col GEMM (cpu-simd-3x3.ts) and the SIMD
  * Winograd F(2×2, 3×3) path (cpu-simd-winograd.ts), best of runs each, with their ratio and whether
  * `winogradSimdFits` sends the shape to Winograd. The rule's thresholds are read from this table.
  */
@@ -77,14 +77,14 @@ for (const [cin, cout, size] of PROBES) {
 }
 const prng = new Prng(3);
 console.log('Best of runs; weights transformed/packed once, outside the timing.');
-console.log('layer (cin→cout @in)      n  models            direct ms  winograd ms  wino/direct  rule');
+console.log('layer (cin→cout @in)      n  models            banded ms  winograd ms  wino/band  rule');
 let [direct, wino, chosen] = [0, 0, 0];
 for (const [key, l] of [...layers].sort((a, b) => b[1].h * b[1].w * b[1].cin * b[1].cout - a[1].h * a[1].w * a[1].cin * a[1].cout)) {
   const p: ConvParams = {
     group: 1, kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], rank: 4,
     inDims: [1, l.cin, l.h, l.w], outDims: [1, l.cout, l.h, l.w], epilogue: { kind: 'none' },
   };
-  if (!conv3x3SimdFits(p)) throw new Error(`the direct 3×3 kernel does not take ${key}`);
+  if (!conv3x3SimdFits(p)) throw new Error(`the banded 3×3 GEMM does not take ${key}`);
   const x = prng.fill(l.cin * l.h * l.w, 1);
   const w = prng.fill(l.cout * l.cin * 9, 0.05);
   const bias = prng.fill(l.cout, 0.1);
@@ -95,6 +95,6 @@ for (const [key, l] of [...layers].sort((a, b) => b[1].h * b[1].w * b[1].cin * b
   direct += d * l.count;
   wino += v * l.count;
   chosen += (fits ? v : d) * l.count;
-  console.log(`${key.padEnd(24)} ${String(l.count).padStart(2)}  ${[...l.models].join(',').padEnd(16)} ${d.toFixed(2).padStart(10)}  ${v.toFixed(2).padStart(11)}  ${(v / d).toFixed(2).padStart(10)}×  ${fits ? 'winograd' : 'direct'}`);
+  console.log(`${key.padEnd(24)} ${String(l.count).padStart(2)}  ${[...l.models].join(',').padEnd(16)} ${d.toFixed(2).padStart(10)}  ${v.toFixed(2).padStart(11)}  ${(v / d).toFixed(2).padStart(10)}×  ${fits ? 'winograd' : 'banded'}`);
 }
-console.log(`sum over layers × count: direct ${direct.toFixed(1)} ms, all winograd ${wino.toFixed(1)} ms, by the rule ${chosen.toFixed(1)} ms (${(chosen / direct).toFixed(2)}× direct)`);
+console.log(`sum over layers × count: banded ${direct.toFixed(1)} ms, all winograd ${wino.toFixed(1)} ms, by the rule ${chosen.toFixed(1)} ms (${(chosen / direct).toFixed(2)}× banded)`);

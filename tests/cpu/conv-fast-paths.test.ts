@@ -10,6 +10,7 @@ import { type ConvParams } from '../../src/ops/conv/params.js';
 import type { SimdEpilogue } from '../../src/ops/epilogue/cpu-simd.js';
 import { gemmAccumulate } from '../../src/ops/tiled-gemm/cpu.js';
 import { setSimdEnabled, simdKernels } from '../../src/ops/wasm/runtime.js';
+import { pointwiseBlockedFits } from '../../src/ops/conv/cpu-simd-pointwise.js';
 import type { TensorData } from '../../src/core/ir.js';
 import { Prng } from '../../models/forge/prng.js';
 import { maxRelativeError } from '../parity/parity.js';
@@ -93,6 +94,21 @@ const CASES: readonly ConvCase[] = [
   { c: 6, m: 10, h: 10, w: 14, k: 2, s: 2, bias: true },
   { n: 2, c: 5, m: 3, h: 9, w: 11, k: 2, s: 2 },
   { c: 4, m: 6, h: 8, w: 8, k: 2, s: 2, group: 2, bias: true },
+  // The pixel-blocked 1×1 path (pointwiseBlockedFits): several blocks and a partial last one, batch 2, a reduction
+  // past one GEMM call (300 input channels), and a plane just past the threshold.
+  { n: 2, c: 13, m: 7, h: 161, w: 163, k: 1, bias: true },
+  { c: 300, m: 5, h: 43, w: 41, k: 1, bias: true },
+  { c: 16, m: 16, h: 128, w: 130, k: 1 },
+  // The banded 3×3 GEMM: many bands (3 input channels), a reduction past one GEMM call (40 channels: K = 360), planes
+  // whole KiB apart (16×16 outputs: skewed), pads 0.
+  { c: 3, m: 16, h: 161, w: 159, k: 3, s: 2, pads: [1, 1, 1, 1], bias: true },
+  { c: 40, m: 9, h: 23, w: 19, k: 3, s: 2, pads: [1, 1, 1, 1], bias: true },
+  { n: 2, c: 5, m: 6, h: 32, w: 32, k: 3, s: 2, pads: [1, 1, 1, 1] },
+  { n: 2, c: 4, m: 5, h: 17, w: 15, k: 3, s: 2 },
+  { c: 1, m: 8, h: 20, w: 21, k: 3, pads: [1, 1, 1, 1], bias: true },
+  // Depthwise planes of at least 2048 floats, staged channel by channel.
+  { n: 2, c: 5, m: 5, h: 47, w: 45, k: 3, s: 2, group: 5, pads: [1, 1, 1, 1], bias: true },
+  { c: 3, m: 3, h: 64, w: 33, k: 3, group: 3, pads: [0, 1, 1, 0] },
 ];
 
 function label(t: ConvCase): string {
@@ -152,6 +168,18 @@ for (const simd of [true, false]) {
     });
   });
 }
+
+describe('the pixel-blocked 1×1 rule', () => {
+  it('takes the large test planes above and leaves small, strided, padded or grouped 1×1 convs to the whole-plane GEMM', () => {
+    assert.equal(pointwiseBlockedFits(convParams({ n: 2, c: 13, m: 7, h: 161, w: 163, k: 1 })), true);
+    assert.equal(pointwiseBlockedFits(convParams({ c: 300, m: 5, h: 43, w: 41, k: 1 })), true);
+    assert.equal(pointwiseBlockedFits(convParams({ c: 16, m: 16, h: 128, w: 130, k: 1 })), true);
+    assert.equal(pointwiseBlockedFits(convParams({ c: 288, m: 288, h: 20, w: 20, k: 1 })), false, 'a plane under 2 MiB');
+    assert.equal(pointwiseBlockedFits(convParams({ c: 16, m: 16, h: 320, w: 320, k: 1, s: 2 })), false, 'stride 2');
+    assert.equal(pointwiseBlockedFits(convParams({ c: 16, m: 16, h: 320, w: 320, k: 1, pads: [1, 1, 1, 1] })), false, 'padded');
+    assert.equal(pointwiseBlockedFits(convParams({ c: 16, m: 16, h: 320, w: 320, k: 1, group: 2 })), false, 'grouped');
+  });
+});
 
 describe('gemmAccumulate', () => {
   for (const [m, n, k] of [[1, 1, 1], [5, 7, 3], [17, 33, 65], [4, 256, 300], [3, 513, 2]] as const) {

@@ -2,7 +2,7 @@
  * The CPU backend's WebAssembly SIMD Winograd F(2×2, 3×3) path (src/ops/conv/cpu-simd-winograd.ts) against the
  * float32 JS Winograd reference (src/ops/conv/winograd.ts) plus each fused epilogue computed elementwise here, on
  * random shapes: odd sizes (partial output tiles in both axes), pads 0, 1, 2 and asymmetric, batch 1 and 2, channel
- * counts off the 4-row panel and past the 256-deep reduction block. The direct 3×3 kernel, which the rule still
+ * counts off the 4-row panel and past the 256-deep reduction block. The banded 3×3 GEMM, which the rule still
  * picks for small layers, is checked on the same shapes against a float64 direct convolution.
  */
 import assert from 'node:assert/strict';
@@ -32,8 +32,8 @@ const VS_REFERENCE = 1e-5;
  */
 const VS_DIRECT = 2e-5;
 
-/** The direct SIMD kernel against float64 (as in conv-fast-paths.test.ts). */
-const DIRECT_VS_DIRECT = 1e-5;
+/** The banded SIMD GEMM against float64 (as in conv-fast-paths.test.ts). */
+const BANDED_VS_DIRECT = 1e-5;
 
 interface Case { readonly n: number; readonly c: number; readonly m: number; readonly h: number; readonly w: number; readonly pads: readonly [number, number, number, number] }
 
@@ -100,10 +100,10 @@ describe('WebAssembly SIMD Winograd F(2×2, 3×3)', () => {
       const exact = directF64(p, x, w, bias);
       const directErr = maxRelativeError(y, exact);
       assert.ok(directErr <= VS_DIRECT, `vs float64 direct ${directErr} > ${VS_DIRECT}`);
-      const yDirect = new Float32Array(reference.length).fill(NaN);
-      conv3x3Simd(kernels, p, x, w, bias, yDirect);
-      const kernelErr = maxRelativeError(yDirect, exact);
-      assert.ok(kernelErr <= DIRECT_VS_DIRECT, `direct kernel vs float64 ${kernelErr} > ${DIRECT_VS_DIRECT}`);
+      const yBanded = new Float32Array(reference.length).fill(NaN);
+      conv3x3Simd(kernels, p, x, w, bias, yBanded);
+      const bandedErr = maxRelativeError(yBanded, exact);
+      assert.ok(bandedErr <= BANDED_VS_DIRECT, `banded GEMM vs float64 ${bandedErr} > ${BANDED_VS_DIRECT}`);
     });
 
     it(`${label}: each fused epilogue`, () => {
@@ -137,8 +137,8 @@ describe('WebAssembly SIMD Winograd F(2×2, 3×3)', () => {
     const t = CASES[1]!;
     const p = params(t);
     assert.equal(winogradSimdFits(p), true);
-    assert.equal(winogradSimdFits({ ...p, inDims: [p.inDims[0], 2, p.inDims[2], p.inDims[3]] }), false, 'two input channels stay direct');
-    assert.equal(winogradSimdFits({ ...p, outDims: [p.outDims[0], p.outDims[1], 2, 2] }), false, 'a 2×2 output stays direct');
+    assert.equal(winogradSimdFits({ ...p, inDims: [p.inDims[0], 2, p.inDims[2], p.inDims[3]] }), false, 'two input channels stay on the banded GEMM');
+    assert.equal(winogradSimdFits({ ...p, outDims: [p.outDims[0], p.outDims[1], 2, 2] }), false, 'a 2×2 output stays on the banded GEMM');
     assert.equal(winogradSimdFits({ ...p, strides: [2, 2] }), false);
     const prng = new Prng(7);
     const x = prng.fill(t.n * t.c * t.h * t.w, 1);

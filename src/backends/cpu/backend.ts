@@ -4,17 +4,33 @@ import { withTensorAllocator } from '../../ops/kernel/tensor-util.js';
 import { markConstantTensors } from '../../ops/kernel/constant-tensors.js';
 import type { Backend, ExecutionPlan, StepTiming } from '../plan.js';
 import { BufferPool } from './buffer-pool.js';
+import { prepareSimdKernels, releaseSimdArena, retainSimdArena } from '../../ops/wasm/runtime.js';
 
-/** Pure-TypeScript backend: runs each planned step's CPU kernel, freeing values after their last use. */
+/**
+ * Pure-TypeScript backend: runs each planned step's CPU kernel, freeing values after their last use. It holds the
+ * WebAssembly kernels' scratch arena from creation to dispose, so the arena's memory is given back once every CPU
+ * backend is disposed (runtime.ts, releaseSimdArena).
+ */
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   readonly description = 'CPU (TypeScript)';
+  private disposed = false;
+
+  constructor() {
+    retainSimdArena();
+  }
 
   async compile(graph: StaticGraph, options: { profiling: boolean }): Promise<ExecutionPlan> {
+    // Instantiated asynchronously here, so no kernel call compiles synchronously (refused on browsers' main threads).
+    await prepareSimdKernels();
     return new CpuPlan(graph, options.profiling);
   }
 
-  dispose(): void {}
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    releaseSimdArena();
+  }
 }
 
 class CpuPlan implements ExecutionPlan {

@@ -6,7 +6,7 @@ import type { SimdKernels } from '../wasm/runtime.js';
 import { epilogueFloats, runActivation, runCompactEpilogue, stageActivation, type SimdEpilogue } from '../epilogue/cpu-simd.js';
 
 /** Reduction depth per GEMM call: a 4-row A panel slice (KC·16 bytes) and an 8-column B strip (KC·32 bytes) stay in L1. */
-const KC = 256;
+export const KC = 256;
 
 /** Weights re-laid out as 4-row panels per group ([g][panel][k][4], zero rows past the last channel), packed once per constant weight. */
 const packedWeights = new WeakMap<Float32Array, Float32Array>();

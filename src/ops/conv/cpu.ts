@@ -2,6 +2,7 @@ import type { TensorData } from '../../core/ir.js';
 import { applyEpilogueFast } from '../epilogue/cpu-fast.js';
 import { simdEpilogue, type SimdEpilogue } from '../epilogue/cpu-simd.js';
 import { convSimd } from './cpu-simd.js';
+import { convPointwiseBlocked, pointwiseBlockedFits } from './cpu-simd-pointwise.js';
 import { conv3x3Simd, conv3x3SimdFits } from './cpu-simd-3x3.js';
 import { conv3x3Winograd, winogradSimdFits } from './cpu-simd-winograd.js';
 import { depthwiseSimd, depthwiseSimdFits } from './cpu-simd-depthwise.js';
@@ -78,6 +79,10 @@ export function convCpu(p: ConvParams, xT: TensorData, wT: TensorData, bT: Tenso
   }
   if (kernels && conv3x3SimdFits(p)) {
     conv3x3Simd(kernels, p, x, weights, bias, y, epi);
+    return epi !== undefined;
+  }
+  if (kernels && pointwiseBlockedFits(p)) {
+    convPointwiseBlocked(kernels, p, x, weights, bias, y, epi);
     return epi !== undefined;
   }
   if (kernels && !isDepthwise) {

@@ -1,5 +1,4 @@
 import { encodeModule } from './encoder.js';
-import { conv3x3Function } from './conv-3x3.js';
 import { depthwise3x3Function } from './depthwise-3x3.js';
 import { gemmFunction } from './gemm.js';
 import { maxPoolFunction } from './max-pool.js';
@@ -26,12 +25,6 @@ export interface SimdKernels {
   /** One channel of a padded 3×3 depthwise conv, stride 1 or 2 (see depthwise-kernel.ts). */
   depthwise3x3s1: DepthwiseKernel;
   depthwise3x3s2: DepthwiseKernel;
-  /** One output row of a dense 3×3 conv as an implicit GEMM, stride 1 or 2 (see conv3x3-kernel.ts). */
-  conv3x3s1: Conv3x3Kernel;
-  conv3x3s2: Conv3x3Kernel;
-  /** The same, clamping each tile to the two floats at a 13th argument, `bounds`, as it stores it. */
-  conv3x3s1Clamp: Conv3x3ClampKernel;
-  conv3x3s2Clamp: Conv3x3ClampKernel;
   /** Winograd F(2×2, 3×3) input transform V = Bᵀ d B, four tiles per v128 (see winograd-f2.ts). */
   winogradInput: WinogradInputKernel;
   /** Winograd F(2×2, 3×3) output transform Y = Aᵀ M A + bias (see winograd-f2.ts). */
@@ -61,14 +54,6 @@ export type MaxPoolKernel = (
   ho: number, wo: number, colStep: number, kw: number,
 ) => void;
 
-export type Conv3x3Kernel = (
-  ap: number, panelStride: number, inRow: number, planeStride: number, rowStride: number, phaseStride: number,
-  cRow: number, cPlaneStride: number, panels: number, strips: number, cin: number, bias: number,
-) => void;
-
-/** A 3×3 conv row kernel with its clamp bounds' byte pointer as a last argument. */
-export type Conv3x3ClampKernel = (...args: [...Parameters<Conv3x3Kernel>, bounds: number]) => void;
-
 export type DepthwiseKernel = (input: number, rowStride: number, phaseStride: number, out: number, outRowStride: number, rows: number, groups: number, w: number, bias: number) => void;
 
 /** The Winograd input transform's signature (byte pointers and strides into the arena). */
@@ -89,10 +74,10 @@ export type WinogradOutputClampKernel = (...args: [...Parameters<WinogradOutputK
 const PAGE = 65536;
 const INITIAL_PAGES = 64;
 
-type Exports = Record<string, BinaryKernel> & Pick<SimdKernels, 'gemm' | 'gemmBias' | 'gemmBiasClamp' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'conv3x3s1' | 'conv3x3s2' | 'conv3x3s1Clamp' | 'conv3x3s2Clamp' | 'winogradInput' | 'winogradOutput' | 'winogradOutputClamp' | 'maxPoolPlane' | 'clamp' | 'prelu' | 'copyRows' | 'splitRows'>;
+type Exports = Record<string, BinaryKernel> & Pick<SimdKernels, 'gemm' | 'gemmBias' | 'gemmBiasClamp' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'winogradInput' | 'winogradOutput' | 'winogradOutputClamp' | 'maxPoolPlane' | 'clamp' | 'prelu' | 'copyRows' | 'splitRows'>;
 
 function build(): Uint8Array<ArrayBuffer> {
-  return encodeModule([gemmFunction(), gemmFunction('bias'), gemmFunction('biasClamp'), depthwise3x3Function(1), depthwise3x3Function(2), conv3x3Function(1), conv3x3Function(2), conv3x3Function(1, true), conv3x3Function(2, true), winogradInputFunction(), winogradOutputFunction(), winogradOutputFunction(true), maxPoolFunction(), clampFunction(), preluFunction(), copyRowsFunction(), splitRowsFunction(), ...binaryFunctions()], 1);
+  return encodeModule([gemmFunction(), gemmFunction('bias'), gemmFunction('biasClamp'), depthwise3x3Function(1), depthwise3x3Function(2), winogradInputFunction(), winogradOutputFunction(), winogradOutputFunction(true), maxPoolFunction(), clampFunction(), preluFunction(), copyRowsFunction(), splitRowsFunction(), ...binaryFunctions()], 1);
 }
 
 function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
@@ -109,10 +94,6 @@ function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
     gemmBiasClamp: exports.gemmBiasClamp,
     depthwise3x3s1: exports.depthwise3x3s1,
     depthwise3x3s2: exports.depthwise3x3s2,
-    conv3x3s1: exports.conv3x3s1,
-    conv3x3s2: exports.conv3x3s2,
-    conv3x3s1Clamp: exports.conv3x3s1Clamp,
-    conv3x3s2Clamp: exports.conv3x3s2Clamp,
     winogradInput: exports.winogradInput,
     winogradOutput: exports.winogradOutput,
     winogradOutputClamp: exports.winogradOutputClamp,
@@ -126,43 +107,84 @@ function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
 }
 
 let kernels: SimdKernels | null | undefined;
+/** The live instance's memory (the arena), while `kernels` is an instance. */
+let arenaMemory: WebAssembly.Memory | undefined;
+/** The compiled module, kept when an instance is dropped so a fresh one needs no compile. */
+let compiled: WebAssembly.Module | undefined;
+/** CPU backends between retainSimdArena and releaseSimdArena. */
+let holders = 0;
 
 /** Whether this engine validates our SIMD module (WebAssembly SIMD is missing in old engines). */
 function simdSupported(bytes: Uint8Array<ArrayBuffer>): boolean {
   return typeof WebAssembly === 'object' && typeof WebAssembly.validate === 'function' && WebAssembly.validate(bytes);
 }
 
-/** Compiles the kernels asynchronously (for browsers' main threads); call once at backend creation. */
+function adopt(instance: WebAssembly.Instance, memory: WebAssembly.Memory): SimdKernels {
+  arenaMemory = memory;
+  return wrap(instance.exports as unknown as Exports, memory);
+}
+
+/** Compiles (once) and instantiates the kernels asynchronously (for browsers' main threads); backends call it before running. */
 export async function prepareSimdKernels(): Promise<boolean> {
   if (kernels !== undefined) return kernels !== null;
-  const bytes = build();
-  if (!simdSupported(bytes)) {
-    kernels = null;
-    return false;
+  if (!compiled) {
+    const bytes = build();
+    if (!simdSupported(bytes)) {
+      kernels = null;
+      return false;
+    }
+    compiled = await WebAssembly.compile(bytes);
   }
   const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES });
-  const { instance } = await WebAssembly.instantiate(bytes, { env: { memory } });
-  kernels ??= wrap(instance.exports as unknown as Exports, memory);
-  return true;
+  const instance = await WebAssembly.instantiate(compiled, { env: { memory } });
+  kernels ??= adopt(instance, memory);
+  return kernels !== null;
 }
 
 /**
  * The kernels, or null when WebAssembly SIMD is unavailable (or disabled) and callers should use their JS loops.
- * Compiles synchronously on first use when `prepareSimdKernels` was not awaited (the module is a few hundred bytes).
+ * Compiles and instantiates synchronously on first use when `prepareSimdKernels` was not awaited.
  */
 export function simdKernels(): SimdKernels | null {
   if (kernels !== undefined) return kernels;
-  const bytes = build();
-  if (!simdSupported(bytes)) return (kernels = null);
   try {
+    if (!compiled) {
+      const bytes = build();
+      if (!simdSupported(bytes)) return (kernels = null);
+      compiled = new WebAssembly.Module(bytes);
+    }
     const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES });
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-    kernels = wrap(instance.exports as unknown as Exports, memory);
+    kernels = adopt(new WebAssembly.Instance(compiled, { env: { memory } }), memory);
   } catch {
     // Synchronous compilation can be refused (e.g. on a browser main thread): fall back to JS kernels.
     kernels = null;
   }
   return kernels;
+}
+
+/** Counts one user of the scratch arena (a CPU backend) until its `releaseSimdArena`. */
+export function retainSimdArena(): void {
+  holders++;
+}
+
+/**
+ * Ends one `retainSimdArena`. When the last user leaves, the instance is dropped: a WebAssembly memory only grows
+ * (tens of MB after a 640² detector), so the memory is handed to the garbage collector instead, and the next use
+ * instantiates a fresh one at the initial size from the kept module. Safe because no kernel call spans a JS turn:
+ * every caller takes `simdKernels()` and its arena views within one synchronous op.
+ */
+export function releaseSimdArena(): void {
+  if (holders === 0) return;
+  holders--;
+  if (holders === 0 && kernels) {
+    kernels = undefined;
+    arenaMemory = undefined;
+  }
+}
+
+/** Bytes of the live arena memory; 0 when no instance is live (never made, dropped, or SIMD off). */
+export function simdArenaBytes(): number {
+  return kernels ? arenaMemory?.buffer.byteLength ?? 0 : 0;
 }
 
 /** Turns the SIMD path off or on again (tests compare both; `false` forces the JS fallback). */
