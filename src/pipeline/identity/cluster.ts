@@ -1,4 +1,5 @@
 import { PipelineOptionError } from '../errors.js';
+import { describeValue, optionsObject, requireArray } from '../call-options.js';
 import { isFace, normed32, type EmbeddingInput } from './embedding.js';
 import { FaceIndexError } from './errors.js';
 import { sumSquares } from './search-cpu.js';
@@ -17,7 +18,8 @@ export interface ClusterOptions {
  * with distance ≤ eps; O(n²) time, O(n) memory beyond the normed rows.
  */
 export function clusterFaces(embeddings: readonly EmbeddingInput[], options: ClusterOptions = {}): number[] {
-  const { eps = 0.48, minSamples = 2 } = options;
+  requireArray(embeddings, 'embeddings', 'clusterFaces');
+  const { eps = 0.48, minSamples = 2 } = optionsObject(options, 'clusterFaces');
   if (!(eps >= 0)) throw new PipelineOptionError('eps', `must be ≥ 0, got ${eps}`);
   if (!(Number.isInteger(minSamples) && minSamples >= 1)) throw new PipelineOptionError('minSamples', `must be a positive integer, got ${minSamples}`);
   const n = embeddings.length;
@@ -25,6 +27,9 @@ export function clusterFaces(embeddings: readonly EmbeddingInput[], options: Clu
   const vecs = embeddings.map((x, i) => {
     const e = isFace(x) ? x.embedding : x;
     if (e === undefined) throw new FaceIndexError(`embedding ${i}: the face has no embedding`);
+    if (e === null || typeof e !== 'object' || typeof (e as ArrayLike<number>).length !== 'number') {
+      throw new FaceIndexError(`embedding ${i}: expected an embedding (an array of numbers) or a face, got ${describeValue(e)}`);
+    }
     return normed32(e, `embedding ${i}`);
   });
   const dim = vecs[0]!.length;

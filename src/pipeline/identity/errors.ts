@@ -3,8 +3,8 @@ import { InsightGpuError } from '../../core/errors.js';
 /** A FaceIndex call was given something it cannot use: wrong dimension, NaN or zero embedding, bad option, full index. */
 export class FaceIndexError extends InsightGpuError {
   readonly code = 'FACE_INDEX';
-  constructor(readonly why: string) {
-    super(`face index: ${why}`);
+  constructor(readonly why: string, options?: { cause?: unknown }) {
+    super(`face index: ${why}`, options);
   }
 }
 

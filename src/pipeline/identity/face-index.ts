@@ -222,10 +222,17 @@ export class FaceIndex {
     await writeFileAtomic(path, bytes);
   }
 
-  /** Node only: read an index written by `save`; IndexFormatError when truncated or corrupted. */
+  /** Node only: read an index written by `save`; IndexFormatError when truncated or corrupted, FaceIndexError when the file cannot be read. */
   static async load(path: string, options: Omit<FaceIndexOptions, 'dim'> = {}): Promise<FaceIndex> {
     const { readFileBytes } = await indexFileNode();
-    const bytes = await readFileBytes(path);
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFileBytes(path);
+    } catch (error) {
+      // A missing or unreadable file is the index's error too (the system error stays as its cause).
+      const why = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+      throw new FaceIndexError(`cannot read '${path}': ${why}`, { cause: error });
+    }
     try {
       return FaceIndex.fromBytes(bytes, options);
     } catch (error) {

@@ -8,6 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { computeSim, Face } from '../../../src/pipeline/face.js';
 import type { FaceRecord } from '../../../src/pipeline/face.js';
 import { FaceIndex, FaceIndexError, IndexFormatError, clusterFaces } from '../../../src/pipeline/identity/index.js';
+import { PipelineOptionError } from '../../../src/pipeline/errors.js';
 import { seededRandom, sharedPath } from '../helpers.js';
 
 const golden = JSON.parse(readFileSync(sharedPath('golden/packA_det640.json'), 'utf8')) as { results: { image: string; faces: FaceRecord[] }[] };
@@ -243,4 +244,13 @@ test('clusterFaces: the six t1 faces and a perturbed copy of each give six clust
   // eps 0.6 joins faces 0 and 4 (cosine 0.424, distance 0.576).
   assert.deepEqual(clusterFaces(emb, { eps: 0.6 }), [0, -1, -1, -1, 0, -1]);
   assert.deepEqual(clusterFaces([]), []);
+});
+
+test('a plain-JS caller\'s mistakes are typed errors: clusterFaces on a non-array or a null entry, load of a missing file', async () => {
+  assert.throws(() => clusterFaces(null as unknown as number[][]), (e) => e instanceof PipelineOptionError && /clusterFaces takes an array, got null/.test(e.message));
+  assert.throws(() => clusterFaces([emb[0]!], null as unknown as object), (e) => e instanceof PipelineOptionError && /options object/.test(e.message));
+  assert.throws(() => clusterFaces([emb[0]!, null as unknown as number[]]), (e) => e instanceof FaceIndexError && /embedding 1: expected an embedding .* got null/.test(e.message));
+  const missing = path.join(tmpdir(), `insightgpu-no-such-index-${process.pid}.igfx`);
+  await assert.rejects(FaceIndex.load(missing), (e) => e instanceof FaceIndexError && e.message.includes(`cannot read '${missing}'`)
+    && (e.cause as NodeJS.ErrnoException).code === 'ENOENT');
 });
