@@ -19,7 +19,13 @@ tar -cf - \
   --exclude='node_modules/@typescript' --exclude='node_modules/vite*' --exclude='node_modules/@rolldown' \
   --exclude='node_modules/lightningcss*' --exclude='node_modules/chart.js' --exclude='node_modules/@types' \
   --exclude='node_modules/.cache' --exclude='*.map' --exclude='*.d.ts' --exclude="$ortweb/*" \
-  node_modules | xz -T2 -3 > .gpu/tree.tar.xz
+  --exclude='node_modules/@swc' --exclude='node_modules/rolldown' --exclude='node_modules/.vite' \
+  --exclude='node_modules/dependency-cruiser' --exclude='node_modules/acorn*' --exclude='node_modules/enhanced-resolve' \
+  --exclude='node_modules/tsconfig-paths*' --exclude='node_modules/regexp-tree' --exclude='node_modules/node-addon-api' \
+  --exclude='node_modules/hnswlib-node/build/Release/obj.target' --exclude='node_modules/hnswlib-node/src' \
+  --exclude='node_modules/onnx-proto/node_modules/protobufjs/cli' --exclude='node_modules/protobufjs/cli' \
+  --exclude='*.md' --exclude='*.ts.map' \
+  node_modules | xz -T2 -9e > .gpu/tree.tar.xz
 # onnxruntime-web's WebGPU bundle and its one wasm build, in a tar of their own (an --exclude also drops members named
 # on the command line).
 tar -cf - "$ortweb/ort.webgpu.bundle.min.mjs" "$ortweb/ort-wasm-simd-threaded.asyncify.mjs" \

@@ -1,12 +1,19 @@
 #!/bin/bash
 # Every measurement for a lent GPU machine, in one prepared script (../shared/docs/TESTBED.md, "A real GPU").
-# Here:   bash bench/device/pack.sh && bash bench/device/stage-assets.sh
+# Here:   bash bench/device/pack.sh && bash bench/device/stage-assets.sh   (the second says whether the carry fits)
 # There:  bash .gpu/on-gpu.sh bash bench/device/run-gpu.sh           (carry .gpu and .devassets)
+# Check:  bash bench/device/smoke-gpu.sh   (every step started here as it starts there, each cut short)
 # Prints each benchmark's table; full JSON and the log go to $OUT (or /tmp/insightgpu-gpu-out).
 set -uo pipefail
 out=${OUT:-/tmp/insightgpu-gpu-out}
 mkdir -p "$out"
 assets=.devassets
+# Every reader of the test bed (benches, tests) takes this copy: ../shared does not exist there.
+export INSIGHTGPU_SHARED="$PWD/$assets"
+# SMOKE=1 (here, on SwiftShader, in a copy laid out as the GPU machine gets it) cuts every step to SMOKE_S seconds:
+# a step that reaches its work and is then stopped shows rc 124, one that cannot start (a file or module that did
+# not travel, a bad option) shows its error and another rc.
+smoke=${SMOKE:-}
 # The whole script keeps within BUDGET_S seconds (default 450: under 8 of a session's 15 device-minutes, so that
 # a rerun fits): each step's own cap is cut to what is left, and a step with under 10 s left is skipped, saying so.
 # The steps run in order of importance, so a spent budget costs the least useful numbers.
@@ -20,9 +27,12 @@ step() {
     return 0
   fi
   [ "$limit" -gt "$left" ] && limit=$left
+  [ -n "$smoke" ] && [ "$limit" -gt "${SMOKE_S:-45}" ] && limit=${SMOKE_S:-45}
   echo "== [${limit} s] $*" | tee -a "$out/log.txt"
   # Dawn warns about XDG_RUNTIME_DIR once per adapter probe; the noise is dropped, everything else kept.
-  timeout "$limit" "$@" 2>&1 | grep -v XDG_RUNTIME_DIR | tee -a "$out/log.txt"
+  timeout "$limit" "$@" 2>&1 | grep --line-buffered -v XDG_RUNTIME_DIR | tee -a "$out/log.txt"
+  local rc=${PIPESTATUS[0]}
+  echo "== rc $rc$([ "$rc" = 124 ] && echo ' (stopped at its time limit)')" | tee -a "$out/log.txt"
 }
 vulkaninfo --summary 2>/dev/null | grep -E 'deviceName|driverVersion' | head -4
 step 120 node --import tsx bench/node/bench-gemm.ts --size 2048,4096 --json "$out/gemm.json"
@@ -37,14 +47,14 @@ step ${WEBGPU_LIMIT:-300} env __GL_SHADER_DISK_CACHE=0 __GL_SHADER_DISK_CACHE_PA
 # error against fp32; then the fp16 session tests, which check the CPU emulation's bound here (skipped without shader-f16).
 if [ -z "${SKIP_FP16:-}" ]; then
   step ${FP16_LIMIT:-120} node --import tsx bench/node/bench-fp16.ts --models-dir "$assets/models" --replicas .cache/replicas-device --runs 10 --json "$out/fp16.json"
-  step 90 env INSIGHTGPU_SHARED=.devassets node --import tsx --test tests/webgpu/fp16-session.test.ts
+  step 90 node --import tsx --test tests/webgpu/fp16-session.test.ts
 fi
 # Subgroup-matrix (tensor-core) tiles for fp16 plans (issue 14, item 6): the adapter's subgroupMatrixConfigs, then fp16 on
 # them against fp16 on the normal tile on the two conv-heavy replicas; then their test against fp32 (skipped without it).
 if [ -z "${SKIP_SUBGROUP_MATRIX:-}" ]; then
   step ${SGMAT_LIMIT:-90} node --import tsx bench/node/bench-fp16.ts --subgroup-matrix --models w600k_r50,det_10g@640 --models-dir "$assets/models" \
     --replicas .cache/replicas-device --runs 10 --json "$out/fp16-subgroup-matrix.json"
-  step 60 env INSIGHTGPU_SHARED=.devassets node --import tsx --test tests/webgpu/subgroup-matrix-gpu.test.ts
+  step 60 node --import tsx --test tests/webgpu/subgroup-matrix-gpu.test.ts
 fi
 # Cold start with only the specialised kernels (the plan before kernel tiers), for the tiered default's saving on the same
 # adapter: ours alone, each model a fresh session; warm latency is the same kernels as above.
@@ -66,7 +76,7 @@ fi
 # Face swap (issue 13): the full-size INSwapper replica (forged here, 554 MB), our WebGPU forward against onnxruntime-web's
 # WebGPU EP and the whole get() against the forward alone; then the slim one on the CPU.
 if [ -z "${SKIP_SWAP:-}" ]; then
-  step ${SWAP_LIMIT:-180} env INSIGHTGPU_SHARED=.devassets __GL_SHADER_DISK_CACHE=0 __GL_SHADER_DISK_CACHE_PATH="$(mktemp -d)" node --import tsx bench/node/bench.ts --swap \
+  step ${SWAP_LIMIT:-180} env __GL_SHADER_DISK_CACHE=0 __GL_SHADER_DISK_CACHE_PATH="$(mktemp -d)" node --import tsx bench/node/bench.ts --swap \
     --backend webgpu --width 1024 --runs 10 --json "$out/swap.json"
 fi
 # Face index (issue 15): exact top-10 over 10k/100k/1M random 512-d rows, GPU (f32, f16) against the CPU path, a plain

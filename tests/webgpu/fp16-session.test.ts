@@ -7,7 +7,7 @@
  */
 process.env['VK_ICD_FILENAMES'] ??= '/usr/lib/chromium/vk_swiftshader_icd.json';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { BackendError, PrecisionUnavailableError } from '../../src/core/errors.js';
 import type { TensorData } from '../../src/core/ir.js';
@@ -18,6 +18,7 @@ import { letterbox } from '../../src/pipeline/preprocess/letterbox.js';
 import { blobFromImages } from '../../src/pipeline/preprocess/blob.js';
 import { detectionBound } from '../../bench/node/fp16-detection.js';
 import { cosine, maxRelativeError } from '../../bench/node/fp16-emulation.js';
+import { forgeExtraModel } from '../../models/forge/index.js';
 import { FP16_RELATIVE_BOUND, GOLDEN_TOLERANCE } from './fp16-bounds.js';
 import { deviceSharedPath, seededTensor } from './fp16-inputs.js';
 
@@ -45,8 +46,8 @@ describe("precision 'fp16' is refused where it cannot run", () => {
 });
 
 /** fp32 and fp16 sessions of one file on the shared device, run on the same feeds. */
-async function bothPrecisions(file: string, feeds: Record<string, TensorData>): Promise<{ wide: Map<string, TensorData>; half: Map<string, TensorData> }> {
-  const bytes = model(file);
+async function bothPrecisions(file: string | Uint8Array, feeds: Record<string, TensorData>): Promise<{ wide: Map<string, TensorData>; half: Map<string, TensorData> }> {
+  const bytes = typeof file === 'string' ? model(file) : file;
   const wideSession = await InferenceSession.create(bytes, { backend: 'webgpu', webgpu: { device: gpu.device } });
   const halfSession = await InferenceSession.create(bytes, { backend: 'webgpu', webgpu: { device: gpu.device, precision: 'fp16' } });
   try {
@@ -100,7 +101,12 @@ describe("precision 'fp16' on an adapter with shader-f16, against fp32 on the sa
   }
   it('inswapper_w128', async (t) => {
     if (!gpu.hasShaderF16) { t.skip(`${gpu.description} has no shader-f16`); return; }
-    const { wide, half } = await bothPrecisions('swap/inswapper_w128_seed1.onnx', { target: seededTensor([1, 3, 128, 128], 11, 0, 1), source: seededTensor([1, 512], 13, -0.08, 0.08) });
+    // The test bed's replica; on a lent GPU machine, whose carry has no room for its 15 MB, the forge's width-128
+    // seed-1 replica (the same architecture, other weights) stands in, and the test says so.
+    const testBed = 'swap/inswapper_w128_seed1.onnx';
+    const file = existsSync(sharedPath(testBed)) ? testBed : forgeExtraModel('inswapper_128', 1, { width: 128 });
+    if (typeof file !== 'string') t.diagnostic(`${sharedPath(testBed)} is absent: the forged width-128 seed-1 INSwapper replica is used`);
+    const { wide, half } = await bothPrecisions(file, { target: seededTensor([1, 3, 128, 128], 11, 0, 1), source: seededTensor([1, 512], 13, -0.08, 0.08) });
     assert.ok(worst(wide, half) <= FP16_RELATIVE_BOUND.inswapper!);
   });
 });
