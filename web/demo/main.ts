@@ -21,6 +21,8 @@ import { cropFace, renderGallery, type GalleryFace } from './gallery.js';
 import { IdentifyMode, type IdentifyReport } from './identify.js';
 import { isPackName, isSwapperFileName, loadPack, readOpenedFiles, type LoadedFiles } from './model-source.js';
 import { drawImageWithFaces } from './overlay.js';
+import { openCamera } from './camera.js';
+import { JobQueue, decodePhoto } from './photo-input.js';
 import { $, errorText } from './page-dom.js';
 import { exportJson, renderTimings, showSamplePhotos } from './page-widgets.js';
 import { recognizerDims, type SwapReport, type SwapTargetPhoto } from './swap.js';
@@ -54,6 +56,8 @@ let webcam: { stream: MediaStream; running: boolean } | undefined;
 /** The photo last analysed (the swap target) and the files the user opened (which may hold a swapper). */
 let photo: SwapTargetPhoto | undefined;
 let openedModels: Record<string, Uint8Array> | undefined;
+/** Analyses and model reloads, one at a time. */
+const jobs = new JobQueue();
 const swapPanel = new SwapPanel({
   pipeline: () => pipeline,
   photo: () => photo,
@@ -76,6 +80,11 @@ function updateSwap(patch: Partial<SwapReport>): void {
   update({ swap: { ...window.insightgpuDemo.swap, ...patch } });
 }
 
+/** A new action starts: the errors of earlier ones are no longer news (warnings about the browser stay). */
+function clearErrors(): void {
+  for (const p of $('messages').querySelectorAll('.error')) p.remove();
+}
+
 function showMessage(text: string, kind: 'error' | 'warning'): void {
   const p = document.createElement('p');
   p.className = kind;
@@ -96,6 +105,7 @@ function selectedBackend(): BackendName {
 async function loadModels(): Promise<void> {
   const button = $<HTMLButtonElement>('load-models');
   button.disabled = true;
+  clearErrors();
   update({ state: 'loading-models', error: undefined });
   const bar = $<HTMLProgressElement>('model-bar');
   const text = $('model-progress-text');
@@ -124,11 +134,14 @@ async function loadModels(): Promise<void> {
     }
     bar.value = 1;
     text.textContent = 'creating sessions…';
-    await pipeline?.analysis.release();
-    pipeline = undefined;
     const det = Number($<HTMLSelectElement>('det-size').value);
     const thresh = Number($<HTMLInputElement>('det-thresh').value);
-    pipeline = await createPipeline(loaded.files, backend, det, thresh);
+    // Queued behind an analysis still running on the old sessions, which must not be released under it.
+    pipeline = await jobs.run(async () => {
+      await pipeline?.analysis.release();
+      pipeline = undefined;
+      return createPipeline(loaded.files, backend, det, thresh);
+    });
     const models = {
       count: Object.keys(loaded.files).length, bytes: loaded.bytes, fromCache: loaded.fromCache,
       loadMs: Math.round(loaded.milliseconds), createMs: Math.round(pipeline.createMs), backend, forged: [...loaded.forged],
@@ -152,14 +165,14 @@ async function loadModels(): Promise<void> {
   }
 }
 
-async function bitmapOf(blob: Blob): Promise<ImageBitmap> {
-  // No colour conversion: the pipeline must see the file's own pixel values, as OpenCV does.
-  return createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+async function analyseBitmap(bitmap: ImageBitmap, name: string, quiet = false): Promise<SwapTargetPhoto> {
+  return jobs.run(() => analyseNow(bitmap, name, quiet));
 }
 
-async function analyseBitmap(bitmap: ImageBitmap, name: string, quiet = false): Promise<SwapTargetPhoto> {
-  if (!pipeline) throw new Error('load the models first');
+async function analyseNow(bitmap: ImageBitmap, name: string, quiet: boolean): Promise<SwapTargetPhoto> {
+  if (!pipeline) throw new Error('load the models first ("Load models" above)');
   update({ state: 'analysing' });
+  if (!quiet) $('analysis-status').textContent = `analysing ${name} (${bitmap.width}×${bitmap.height})…`;
   const run = await analyse(pipeline, bitmap);
   drawImageWithFaces($<HTMLCanvasElement>('canvas'), bitmap, run.faces);
   current = { name, faces: run.faces.map((f, i) => cropFace(bitmap, f, `${name.slice(0, 12)}#${i + 1}`)) };
@@ -180,10 +193,24 @@ function showGallery(faces: readonly GalleryFace[]): void {
   renderGallery($('gallery'), $<HTMLTableElement>('similarity'), faces, { onPick: pickSource, picked: swapPanel.picked?.crop });
 }
 
+/** A photo the user opened or picked: decoded, analysed, and the page's status says so at each step. */
+async function analysePhoto(name: string, blob: () => Promise<Blob>): Promise<void> {
+  clearErrors();
+  $('analysis-status').textContent = `opening ${name}…`;
+  try {
+    await analyseBitmap(await decodePhoto(await blob(), name), name);
+  } catch (e) {
+    $('analysis-status').textContent = `${name} was not analysed (the message above says why)`;
+    throw e;
+  }
+}
+
 async function analyseUrl(url: string): Promise<void> {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
-  await analyseBitmap(await bitmapOf(await res.blob()), url.split('/').pop() ?? url);
+  await analysePhoto(decodeURIComponent(url.split('/').pop() ?? url), async () => {
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+    return res.blob();
+  });
 }
 
 async function toggleWebcam(): Promise<void> {
@@ -195,8 +222,8 @@ async function toggleWebcam(): Promise<void> {
     button.textContent = 'Start webcam';
     return;
   }
-  if (!navigator.mediaDevices?.getUserMedia) throw new Error('this browser gives the page no camera access (navigator.mediaDevices is missing)');
-  const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
+  clearErrors();
+  const stream = await openCamera();
   const video = $<HTMLVideoElement>('video');
   video.srcObject = stream;
   await video.play();
@@ -244,8 +271,7 @@ function pickSource(face: GalleryFace): void {
 async function grabWebcamFrame(): Promise<ImageBitmap> {
   const video = $<HTMLVideoElement>('video');
   if (webcam) return createImageBitmap(video);
-  if (!navigator.mediaDevices?.getUserMedia) throw new Error('this browser gives the page no camera access (navigator.mediaDevices is missing)');
-  const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
+  const stream = await openCamera();
   try {
     video.srcObject = stream;
     await video.play();
@@ -285,7 +311,7 @@ async function init(): Promise<void> {
   $('load-models').addEventListener('click', () => void loadModels());
   $('image-file').addEventListener('change', (ev) => {
     const file = (ev.target as HTMLInputElement).files?.[0];
-    if (file) bitmapOf(file).then((b) => analyseBitmap(b, file.name)).catch((e: unknown) => fail('analysis failed', e));
+    if (file) analysePhoto(file.name, () => Promise.resolve(file)).catch((e: unknown) => fail('analysis failed', e));
   });
   $('sample-image').addEventListener('click', () => void analyseUrl('/images/t1.jpg').catch((e: unknown) => fail('analysis failed', e)));
   $('webcam').addEventListener('click', () => void toggleWebcam().catch((e: unknown) => fail('webcam', e)));
