@@ -185,7 +185,7 @@ async function analyseNow(bitmap: ImageBitmap, name: string, quiet: boolean): Pr
   $<HTMLButtonElement>('keep-faces').disabled = run.faces.length === 0;
   $<HTMLButtonElement>('export-json').disabled = false;
   if (!quiet) $('analysis-status').textContent = `${run.faces.length} face(s) in ${name} (${run.width}×${run.height})`;
-  update({ state: 'done', results: toResultsFile(pipeline, name, run), timings: run.timings });
+  update({ state: 'done', error: undefined, results: toResultsFile(pipeline, name, run), timings: run.timings });
   return photo;
 }
 
