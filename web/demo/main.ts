@@ -21,7 +21,7 @@ import { cropFace, renderGallery, type GalleryFace } from './gallery.js';
 import { IdentifyMode, type IdentifyReport } from './identify.js';
 import { isPackName, isSwapperFileName, loadPack, readOpenedFiles, type LoadedFiles } from './model-source.js';
 import { drawImageWithFaces } from './overlay.js';
-import { openCamera } from './camera.js';
+import { DemoWebcam } from './webcam.js';
 import { JobQueue, decodePhoto } from './photo-input.js';
 import { $, errorText } from './page-dom.js';
 import { exportJson, renderTimings, showSamplePhotos } from './page-widgets.js';
@@ -52,18 +52,19 @@ let adapter: AdapterReport | undefined;
 let gallery: GalleryFace[] = [];
 let current: { faces: GalleryFace[]; name: string } | undefined;
 let keptCount = 0;
-let webcam: { stream: MediaStream; running: boolean } | undefined;
 /** The photo last analysed (the swap target) and the files the user opened (which may hold a swapper). */
 let photo: SwapTargetPhoto | undefined;
 let openedModels: Record<string, Uint8Array> | undefined;
 /** Analyses and model reloads, one at a time. */
 const jobs = new JobQueue();
+const webcam = new DemoWebcam($<HTMLVideoElement>('video'), $<HTMLButtonElement>('webcam'), async (frame) => { await analyseBitmap(frame, 'webcam', true); },
+  (text) => { $('analysis-status').textContent = text; });
 const swapPanel = new SwapPanel({
   pipeline: () => pipeline,
   photo: () => photo,
   openedModels: () => openedModels,
   analyseFrame: (bitmap, name) => analyseBitmap(bitmap, name),
-  grabWebcamFrame,
+  grabWebcamFrame: () => webcam.grabFrame(),
   isActive: () => window.insightgpuDemo.mode === 'swap',
   activate: () => setMode('swap'),
   report: () => window.insightgpuDemo.swap,
@@ -213,35 +214,6 @@ async function analyseUrl(url: string): Promise<void> {
   });
 }
 
-async function toggleWebcam(): Promise<void> {
-  const button = $<HTMLButtonElement>('webcam');
-  if (webcam) {
-    webcam.running = false;
-    for (const t of webcam.stream.getTracks()) t.stop();
-    webcam = undefined;
-    button.textContent = 'Start webcam';
-    return;
-  }
-  clearErrors();
-  const stream = await openCamera();
-  const video = $<HTMLVideoElement>('video');
-  video.srcObject = stream;
-  await video.play();
-  webcam = { stream, running: true };
-  button.textContent = 'Stop webcam';
-  const state = webcam;
-  let frames = 0;
-  const t0 = performance.now();
-  // One frame at a time: the next is grabbed only when the previous analysis finished, so frames never queue up.
-  while (state.running) {
-    const bitmap = await createImageBitmap(video);
-    await analyseBitmap(bitmap, 'webcam', true);
-    frames++;
-    $('analysis-status').textContent = `webcam: ${(frames / ((performance.now() - t0) / 1000)).toFixed(1)} frames/s`;
-    await new Promise((r) => requestAnimationFrame(r));
-  }
-}
-
 function keepFaces(): void {
   if (!current) return;
   // Re-label kept faces so a later image's faces stay distinguishable from them.
@@ -265,21 +237,6 @@ function setMode(mode: DemoState['mode']): void {
 function pickSource(face: GalleryFace): void {
   if (window.insightgpuDemo.mode === 'identify') identifyMode.pickGalleryFace(face);
   else swapPanel.pickSource(face);
-}
-
-/** One frame from the webcam: the live one if it is running, else the camera is opened for that frame only. */
-async function grabWebcamFrame(): Promise<ImageBitmap> {
-  const video = $<HTMLVideoElement>('video');
-  if (webcam) return createImageBitmap(video);
-  const stream = await openCamera();
-  try {
-    video.srcObject = stream;
-    await video.play();
-    return await createImageBitmap(video);
-  } finally {
-    for (const t of stream.getTracks()) t.stop();
-    video.srcObject = null;
-  }
 }
 
 function modeNamed(name: string): DemoState['mode'] {
@@ -314,7 +271,7 @@ async function init(): Promise<void> {
     if (file) analysePhoto(file.name, () => Promise.resolve(file)).catch((e: unknown) => fail('analysis failed', e));
   });
   $('sample-image').addEventListener('click', () => void analyseUrl('/images/t1.jpg').catch((e: unknown) => fail('analysis failed', e)));
-  $('webcam').addEventListener('click', () => void toggleWebcam().catch((e: unknown) => fail('webcam', e)));
+  $('webcam').addEventListener('click', () => { clearErrors(); void webcam.toggle().catch((e: unknown) => fail('webcam', e)); });
   $('keep-faces').addEventListener('click', keepFaces);
   $('export-json').addEventListener('click', () => exportJson(window.insightgpuDemo.results));
   for (const input of document.querySelectorAll<HTMLInputElement>('input[name="mode"]')) {
