@@ -158,8 +158,11 @@ async function start(): Promise<void> {
     $('live-stats').textContent = 'opening the camera…';
     stream = await openCamera();
     $('live-stats').textContent = 'loading models…';
-    const { files } = await loadPack(pack, () => undefined);
+    const { files } = await loadPack(pack, (p) => {
+      $('live-stats').textContent = `loading models: ${p.file} (${p.fileIndex + 1}/${p.fileCount})${p.fromCache ? ' from the browser cache' : ''}…`;
+    });
     const identify = $<HTMLInputElement>('live-identify').checked ? await enrolledIndex() : undefined;
+    $('live-stats').textContent = 'creating the sessions…';
     engine = await createLiveEngine({
       swap: params.get('mode') === 'swap' ? await swapSource() : undefined,
       identify: identify && { index: identify, threshold: DEFAULT_IDENTIFY_THRESHOLD },
