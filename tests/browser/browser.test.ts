@@ -354,14 +354,16 @@ describe('browser pages in chromium', { timeout: 2_400_000 }, () => {
     assert.equal(checksum(data), compared.checksum, 'the PNG holds the canvas\'s pixels');
 
     // A webcam frame on demand: chromium's fake camera shows no face, which the page must say (or swap, if it finds one).
-    await page.click('#swap-webcam');
-    await page.waitForFunction(() => /no face in the webcam frame|swapped into/.test(document.getElementById('swap-status')?.textContent ?? '')
-      && window.insightgpuDemo.results?.results[0]?.image === 'webcam-frame', null, { timeout: ANALYSIS_MS });
-    const frame = await page.evaluate(() => ({ results: window.insightgpuDemo.results!.results[0]!, swap: window.insightgpuDemo.swap }));
+    // Double-clicked: the second click must not open the camera again under the first (it failed both with AbortError).
+    await page.dblclick('#swap-webcam');
+    await page.waitForFunction(() => window.insightgpuDemo.swap.state === 'failed' || (/no face in the webcam frame|swapped into/.test(document.getElementById('swap-status')?.textContent ?? '')
+      && window.insightgpuDemo.results?.results[0]?.image === 'webcam-frame'), null, { timeout: ANALYSIS_MS });
+    const frame = await page.evaluate(() => ({ results: window.insightgpuDemo.results!.results[0]!, swap: window.insightgpuDemo.swap, shown: [...document.querySelectorAll('#messages .error')].map((e) => e.textContent) }));
     await page.screenshot({ path: join(ARTIFACTS, 'demo-swap-webcam.png'), fullPage: true });
     await page.close();
     assert.deepEqual([frame.results.width, frame.results.height], [640, 480], 'a camera frame was analysed');
     if (frame.results.faces.length > 0) assert.equal(frame.swap.result?.target, 'webcam-frame');
+    assert.deepEqual(frame.shown, [], 'no error shown after the webcam swap');
     assert.deepEqual(errors, [], 'demo logged errors');
   });
 

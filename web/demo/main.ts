@@ -277,8 +277,8 @@ async function init(): Promise<void> {
   for (const input of document.querySelectorAll<HTMLInputElement>('input[name="mode"]')) {
     input.addEventListener('change', () => { if (input.checked) setMode(modeNamed(input.value)); });
   }
-  $('swap-run').addEventListener('click', () => { if (photo) void swapPanel.run(photo).catch((e: unknown) => swapPanel.failed('swap failed', e)); });
-  $('swap-webcam').addEventListener('click', () => void swapPanel.runOnWebcamFrame().catch((e: unknown) => swapPanel.failed('webcam swap failed', e)));
+  $('swap-run').addEventListener('click', () => { clearErrors(); if (photo) void swapPanel.run(photo).catch((e: unknown) => swapPanel.failed('swap failed', e)); });
+  $('swap-webcam').addEventListener('click', () => { clearErrors(); void swapPanel.runOnWebcamFrame().catch((e: unknown) => swapPanel.failed('webcam swap failed', e)); });
   $('swap-width').addEventListener('change', () => { if (pipeline && window.insightgpuDemo.mode === 'swap') void swapPanel.prepareSwapper().catch(() => undefined); });
   $('canvas').addEventListener('click', (ev) => swapPanel.pickTargetAt(ev));
   $('canvas').addEventListener('click', (ev) => identifyMode.pickAt(ev));

@@ -3,6 +3,8 @@ import { openCamera } from './camera.js';
 
 export class DemoWebcam {
   private live: { stream: MediaStream; running: boolean } | undefined;
+  /** A one-off grab in progress: a second caller shares it (two would fight over the video element). */
+  private grabbing: Promise<ImageBitmap> | undefined;
 
   constructor(
     private readonly video: HTMLVideoElement,
@@ -40,8 +42,13 @@ export class DemoWebcam {
   }
 
   /** One frame: the live one if the webcam runs, else the camera is opened for that frame only. */
-  async grabFrame(): Promise<ImageBitmap> {
+  grabFrame(): Promise<ImageBitmap> {
     if (this.live) return createImageBitmap(this.video);
+    this.grabbing ??= this.grabOnce().finally(() => { this.grabbing = undefined; });
+    return this.grabbing;
+  }
+
+  private async grabOnce(): Promise<ImageBitmap> {
     const stream = await openCamera();
     try {
       this.video.srcObject = stream;
