@@ -197,6 +197,7 @@ function showGallery(faces: readonly GalleryFace[]): void {
 /** A photo the user opened or picked: decoded, analysed, and the page's status says so at each step. */
 async function analysePhoto(name: string, blob: () => Promise<Blob>): Promise<void> {
   clearErrors();
+  update({ state: 'analysing', error: undefined });
   $('analysis-status').textContent = `opening ${name}…`;
   try {
     await analyseBitmap(await decodePhoto(await blob(), name), name);
