@@ -43,11 +43,22 @@ export function renderGallery(box: HTMLElement, table: HTMLTableElement, faces: 
     caption.textContent = `${f.id}${f.label ? ` ${f.label}` : ''}`;
     fig.append(f.crop, caption);
     fig.dataset.faceId = f.id;
+    f.crop.setAttribute('role', 'img');
+    f.crop.setAttribute('aria-label', `face ${f.id}`);
     if (pick) {
       fig.classList.add('pickable');
       fig.title = 'pick this face (Swap faces: the source; Identify: the face to enrol)';
       fig.classList.toggle('picked', pick.picked === f.crop);
       fig.addEventListener('click', () => pick.onPick(f));
+      // Reachable by keyboard too: Tab to a face, Enter or Space picks it.
+      fig.tabIndex = 0;
+      fig.setAttribute('role', 'button');
+      fig.setAttribute('aria-pressed', String(pick.picked === f.crop));
+      fig.addEventListener('keydown', (ev) => {
+        if (ev.key !== 'Enter' && ev.key !== ' ') return;
+        ev.preventDefault();
+        pick.onPick(f);
+      });
     }
     return fig;
   }));

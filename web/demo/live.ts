@@ -14,6 +14,8 @@ import { DEFAULT_FORGED_SWAPPER_WIDTH, isPackName, loadPack, loadSwapper } from 
 import { drawBgr } from './swap.js';
 import { drawFaces, overlayScale } from './overlay.js';
 import { createLiveEngine, type LiveEngine, type LiveFace } from './live-engine.js';
+import { openCamera } from './camera.js';
+import { describeAdapter } from '../lib/gpu-info.js';
 
 export interface LiveState {
   state: 'idle' | 'loading' | 'running' | 'stopped' | 'failed';
@@ -141,24 +143,32 @@ async function run(state: NonNullable<typeof session>, video: HTMLVideoElement):
 
 async function start(): Promise<void> {
   $<HTMLButtonElement>('live-start').disabled = true;
+  for (const p of $('messages').querySelectorAll('.error')) p.remove();
   spans.length = 0;
   update({
     state: 'loading', frames: 0, latencyMs: [], detectorMs: [], headsMs: [], longTasks: 0, longestTaskMs: 0, longTaskLog: [], captureMs: [], drawMs: [],
     idsDrawn: [], namesDrawn: [], error: undefined, cameraTracksEnded: undefined,
   });
+  let stream: MediaStream | undefined;
+  let engine: LiveEngine | undefined;
   try {
     const pack = $<HTMLSelectElement>('live-pack').value;
     if (!isPackName(pack)) throw new Error(`unknown pack ${pack}`);
+    // The camera first: a denied permission or a missing camera is known before any model is loaded.
+    $('live-stats').textContent = 'opening the camera…';
+    stream = await openCamera();
     $('live-stats').textContent = 'loading models…';
-    const { files } = await loadPack(pack, () => undefined);
+    const { files } = await loadPack(pack, (p) => {
+      $('live-stats').textContent = `loading models: ${p.file} (${p.fileIndex + 1}/${p.fileCount})${p.fromCache ? ' from the browser cache' : ''}…`;
+    });
     const identify = $<HTMLInputElement>('live-identify').checked ? await enrolledIndex() : undefined;
-    const engine = await createLiveEngine({
+    $('live-stats').textContent = 'creating the sessions…';
+    engine = await createLiveEngine({
       swap: params.get('mode') === 'swap' ? await swapSource() : undefined,
       identify: identify && { index: identify, threshold: DEFAULT_IDENTIFY_THRESHOLD },
       files, backend: $<HTMLSelectElement>('live-backend').value as BackendName, detSize: Number($<HTMLSelectElement>('live-det').value),
       worker: $<HTMLInputElement>('live-worker').checked, track: $<HTMLInputElement>('live-track').checked, modules, detectEvery, landmarksEvery,
     });
-    const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
     const video = $<HTMLVideoElement>('live-video');
     video.srcObject = stream;
     await video.play();
@@ -167,8 +177,12 @@ async function start(): Promise<void> {
     session = { stream, engine, running: true, observer };
     update({ state: 'running', where: engine.where, backend: engine.backend, tracking: engine.tracking });
     $<HTMLButtonElement>('live-stop').disabled = false;
-    void run(session, video).catch((e: unknown) => fail(e));
+    // A frame that fails stops the run, so the camera and the engine are not left running unseen.
+    void run(session, video).catch((e: unknown) => void stop().finally(() => fail(e)));
   } catch (e) {
+    for (const t of stream?.getTracks() ?? []) t.stop();
+    $<HTMLVideoElement>('live-video').srcObject = null;
+    await engine?.release().catch(() => undefined);
     fail(e);
   }
 }
@@ -229,9 +243,21 @@ function fail(e: unknown): void {
   p.className = 'error';
   p.textContent = text;
   $('messages').append(p);
+  $('live-stats').textContent = 'stopped: the message above says why';
   $<HTMLButtonElement>('live-start').disabled = false;
+}
+
+/** Without WebGPU the page says so and starts on the CPU backend (unless the URL chose one). */
+async function checkWebGpu(): Promise<void> {
+  const adapter = await describeAdapter();
+  if (adapter.available) return;
+  const p = document.createElement('p');
+  p.className = 'warning';
+  p.textContent = `WebGPU is not available: ${adapter.reason}. The cpu backend still works, more slowly.`;
+  $('messages').append(p);
+  if (!params.has('backend')) $<HTMLSelectElement>('live-backend').value = 'cpu';
 }
 
 $('live-start').addEventListener('click', () => void start());
 $('live-stop').addEventListener('click', () => void stop());
-if (params.get('autorun') === '1') void start();
+void checkWebGpu().catch(() => undefined).then(() => { if (params.get('autorun') === '1') void start(); });

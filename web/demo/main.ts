@@ -21,6 +21,8 @@ import { cropFace, renderGallery, type GalleryFace } from './gallery.js';
 import { IdentifyMode, type IdentifyReport } from './identify.js';
 import { isPackName, isSwapperFileName, loadPack, readOpenedFiles, type LoadedFiles } from './model-source.js';
 import { drawImageWithFaces } from './overlay.js';
+import { DemoWebcam } from './webcam.js';
+import { JobQueue, decodePhoto } from './photo-input.js';
 import { $, errorText } from './page-dom.js';
 import { exportJson, renderTimings, showSamplePhotos } from './page-widgets.js';
 import { recognizerDims, type SwapReport, type SwapTargetPhoto } from './swap.js';
@@ -50,16 +52,19 @@ let adapter: AdapterReport | undefined;
 let gallery: GalleryFace[] = [];
 let current: { faces: GalleryFace[]; name: string } | undefined;
 let keptCount = 0;
-let webcam: { stream: MediaStream; running: boolean } | undefined;
 /** The photo last analysed (the swap target) and the files the user opened (which may hold a swapper). */
 let photo: SwapTargetPhoto | undefined;
 let openedModels: Record<string, Uint8Array> | undefined;
+/** Analyses and model reloads, one at a time. */
+const jobs = new JobQueue();
+const webcam = new DemoWebcam($<HTMLVideoElement>('video'), $<HTMLButtonElement>('webcam'), async (frame) => { await analyseBitmap(frame, 'webcam', true); },
+  (text) => { $('analysis-status').textContent = text; });
 const swapPanel = new SwapPanel({
   pipeline: () => pipeline,
   photo: () => photo,
   openedModels: () => openedModels,
   analyseFrame: (bitmap, name) => analyseBitmap(bitmap, name),
-  grabWebcamFrame,
+  grabWebcamFrame: () => webcam.grabFrame(),
   isActive: () => window.insightgpuDemo.mode === 'swap',
   activate: () => setMode('swap'),
   report: () => window.insightgpuDemo.swap,
@@ -74,6 +79,11 @@ function update(patch: Partial<DemoState>): void {
 
 function updateSwap(patch: Partial<SwapReport>): void {
   update({ swap: { ...window.insightgpuDemo.swap, ...patch } });
+}
+
+/** A new action starts: the errors of earlier ones are no longer news (warnings about the browser stay). */
+function clearErrors(): void {
+  for (const p of $('messages').querySelectorAll('.error')) p.remove();
 }
 
 function showMessage(text: string, kind: 'error' | 'warning'): void {
@@ -96,6 +106,7 @@ function selectedBackend(): BackendName {
 async function loadModels(): Promise<void> {
   const button = $<HTMLButtonElement>('load-models');
   button.disabled = true;
+  clearErrors();
   update({ state: 'loading-models', error: undefined });
   const bar = $<HTMLProgressElement>('model-bar');
   const text = $('model-progress-text');
@@ -124,11 +135,14 @@ async function loadModels(): Promise<void> {
     }
     bar.value = 1;
     text.textContent = 'creating sessions…';
-    await pipeline?.analysis.release();
-    pipeline = undefined;
     const det = Number($<HTMLSelectElement>('det-size').value);
     const thresh = Number($<HTMLInputElement>('det-thresh').value);
-    pipeline = await createPipeline(loaded.files, backend, det, thresh);
+    // Queued behind an analysis still running on the old sessions, which must not be released under it.
+    pipeline = await jobs.run(async () => {
+      await pipeline?.analysis.release();
+      pipeline = undefined;
+      return createPipeline(loaded.files, backend, det, thresh);
+    });
     const models = {
       count: Object.keys(loaded.files).length, bytes: loaded.bytes, fromCache: loaded.fromCache,
       loadMs: Math.round(loaded.milliseconds), createMs: Math.round(pipeline.createMs), backend, forged: [...loaded.forged],
@@ -152,14 +166,14 @@ async function loadModels(): Promise<void> {
   }
 }
 
-async function bitmapOf(blob: Blob): Promise<ImageBitmap> {
-  // No colour conversion: the pipeline must see the file's own pixel values, as OpenCV does.
-  return createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+async function analyseBitmap(bitmap: ImageBitmap, name: string, quiet = false): Promise<SwapTargetPhoto> {
+  return jobs.run(() => analyseNow(bitmap, name, quiet));
 }
 
-async function analyseBitmap(bitmap: ImageBitmap, name: string, quiet = false): Promise<SwapTargetPhoto> {
-  if (!pipeline) throw new Error('load the models first');
+async function analyseNow(bitmap: ImageBitmap, name: string, quiet: boolean): Promise<SwapTargetPhoto> {
+  if (!pipeline) throw new Error('load the models first ("Load models" above)');
   update({ state: 'analysing' });
+  if (!quiet) $('analysis-status').textContent = `analysing ${name} (${bitmap.width}×${bitmap.height})…`;
   const run = await analyse(pipeline, bitmap);
   drawImageWithFaces($<HTMLCanvasElement>('canvas'), bitmap, run.faces);
   current = { name, faces: run.faces.map((f, i) => cropFace(bitmap, f, `${name.slice(0, 12)}#${i + 1}`)) };
@@ -172,7 +186,7 @@ async function analyseBitmap(bitmap: ImageBitmap, name: string, quiet = false): 
   $<HTMLButtonElement>('keep-faces').disabled = run.faces.length === 0;
   $<HTMLButtonElement>('export-json').disabled = false;
   if (!quiet) $('analysis-status').textContent = `${run.faces.length} face(s) in ${name} (${run.width}×${run.height})`;
-  update({ state: 'done', results: toResultsFile(pipeline, name, run), timings: run.timings });
+  update({ state: 'done', error: undefined, results: toResultsFile(pipeline, name, run), timings: run.timings });
   return photo;
 }
 
@@ -180,39 +194,25 @@ function showGallery(faces: readonly GalleryFace[]): void {
   renderGallery($('gallery'), $<HTMLTableElement>('similarity'), faces, { onPick: pickSource, picked: swapPanel.picked?.crop });
 }
 
-async function analyseUrl(url: string): Promise<void> {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
-  await analyseBitmap(await bitmapOf(await res.blob()), url.split('/').pop() ?? url);
+/** A photo the user opened or picked: decoded, analysed, and the page's status says so at each step. */
+async function analysePhoto(name: string, blob: () => Promise<Blob>): Promise<void> {
+  clearErrors();
+  update({ state: 'analysing', error: undefined });
+  $('analysis-status').textContent = `opening ${name}…`;
+  try {
+    await analyseBitmap(await decodePhoto(await blob(), name), name);
+  } catch (e) {
+    $('analysis-status').textContent = `${name} was not analysed (the message above says why)`;
+    throw e;
+  }
 }
 
-async function toggleWebcam(): Promise<void> {
-  const button = $<HTMLButtonElement>('webcam');
-  if (webcam) {
-    webcam.running = false;
-    for (const t of webcam.stream.getTracks()) t.stop();
-    webcam = undefined;
-    button.textContent = 'Start webcam';
-    return;
-  }
-  if (!navigator.mediaDevices?.getUserMedia) throw new Error('this browser gives the page no camera access (navigator.mediaDevices is missing)');
-  const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
-  const video = $<HTMLVideoElement>('video');
-  video.srcObject = stream;
-  await video.play();
-  webcam = { stream, running: true };
-  button.textContent = 'Stop webcam';
-  const state = webcam;
-  let frames = 0;
-  const t0 = performance.now();
-  // One frame at a time: the next is grabbed only when the previous analysis finished, so frames never queue up.
-  while (state.running) {
-    const bitmap = await createImageBitmap(video);
-    await analyseBitmap(bitmap, 'webcam', true);
-    frames++;
-    $('analysis-status').textContent = `webcam: ${(frames / ((performance.now() - t0) / 1000)).toFixed(1)} frames/s`;
-    await new Promise((r) => requestAnimationFrame(r));
-  }
+async function analyseUrl(url: string): Promise<void> {
+  await analysePhoto(decodeURIComponent(url.split('/').pop() ?? url), async () => {
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+    return res.blob();
+  });
 }
 
 function keepFaces(): void {
@@ -238,22 +238,6 @@ function setMode(mode: DemoState['mode']): void {
 function pickSource(face: GalleryFace): void {
   if (window.insightgpuDemo.mode === 'identify') identifyMode.pickGalleryFace(face);
   else swapPanel.pickSource(face);
-}
-
-/** One frame from the webcam: the live one if it is running, else the camera is opened for that frame only. */
-async function grabWebcamFrame(): Promise<ImageBitmap> {
-  const video = $<HTMLVideoElement>('video');
-  if (webcam) return createImageBitmap(video);
-  if (!navigator.mediaDevices?.getUserMedia) throw new Error('this browser gives the page no camera access (navigator.mediaDevices is missing)');
-  const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
-  try {
-    video.srcObject = stream;
-    await video.play();
-    return await createImageBitmap(video);
-  } finally {
-    for (const t of stream.getTracks()) t.stop();
-    video.srcObject = null;
-  }
 }
 
 function modeNamed(name: string): DemoState['mode'] {
@@ -285,17 +269,17 @@ async function init(): Promise<void> {
   $('load-models').addEventListener('click', () => void loadModels());
   $('image-file').addEventListener('change', (ev) => {
     const file = (ev.target as HTMLInputElement).files?.[0];
-    if (file) bitmapOf(file).then((b) => analyseBitmap(b, file.name)).catch((e: unknown) => fail('analysis failed', e));
+    if (file) analysePhoto(file.name, () => Promise.resolve(file)).catch((e: unknown) => fail('analysis failed', e));
   });
   $('sample-image').addEventListener('click', () => void analyseUrl('/images/t1.jpg').catch((e: unknown) => fail('analysis failed', e)));
-  $('webcam').addEventListener('click', () => void toggleWebcam().catch((e: unknown) => fail('webcam', e)));
+  $('webcam').addEventListener('click', () => { clearErrors(); void webcam.toggle().catch((e: unknown) => fail('webcam', e)); });
   $('keep-faces').addEventListener('click', keepFaces);
   $('export-json').addEventListener('click', () => exportJson(window.insightgpuDemo.results));
   for (const input of document.querySelectorAll<HTMLInputElement>('input[name="mode"]')) {
     input.addEventListener('change', () => { if (input.checked) setMode(modeNamed(input.value)); });
   }
-  $('swap-run').addEventListener('click', () => { if (photo) void swapPanel.run(photo).catch((e: unknown) => swapPanel.failed('swap failed', e)); });
-  $('swap-webcam').addEventListener('click', () => void swapPanel.runOnWebcamFrame().catch((e: unknown) => swapPanel.failed('webcam swap failed', e)));
+  $('swap-run').addEventListener('click', () => { clearErrors(); if (photo) void swapPanel.run(photo).catch((e: unknown) => swapPanel.failed('swap failed', e)); });
+  $('swap-webcam').addEventListener('click', () => { clearErrors(); void swapPanel.runOnWebcamFrame().catch((e: unknown) => swapPanel.failed('webcam swap failed', e)); });
   $('swap-width').addEventListener('change', () => { if (pipeline && window.insightgpuDemo.mode === 'swap') void swapPanel.prepareSwapper().catch(() => undefined); });
   $('canvas').addEventListener('click', (ev) => swapPanel.pickTargetAt(ev));
   $('canvas').addEventListener('click', (ev) => identifyMode.pickAt(ev));

@@ -82,8 +82,10 @@ export async function servedModelNames(baseUrl = '/models/'): Promise<Set<string
 export async function loadPack(pack: PackName, onProgress: (p: OverallProgress) => void, baseUrl = '/models/'): Promise<LoadedFiles> {
   const forgeable = FORGED_IF_MISSING[pack] ?? {};
   // Asking the listing first keeps a missing file from showing as a failed (404) request in the console.
-  const served = Object.keys(forgeable).length > 0 ? await servedModelNames(baseUrl) : undefined;
+  const served = await servedModelNames(baseUrl);
   const toForge = served ? PACKS[pack].filter((n) => n in forgeable && !served.has(n)) : [];
+  const missing = served && PACKS[pack].find((n) => !(n in forgeable) && !served.has(n));
+  if (missing) throw new MissingModelsError(pack, missing, `${baseUrl}${encodeURIComponent(missing)}`);
   try {
     return await loadPackFiles(pack, toForge, onProgress, baseUrl);
   } catch (error) {

@@ -34,6 +34,8 @@ export class SwapPanel {
   private source: GalleryFace | undefined;
   private downloadUrl: string | undefined;
   private readonly session = new SwapSession();
+  /** A webcam frame is being grabbed and analysed for a swap. */
+  private grabbing = false;
 
   constructor(private readonly host: SwapPanelHost) {}
 
@@ -100,7 +102,7 @@ export class SwapPanel {
     }
     const blocker = this.blocker();
     const state = this.host.report().state;
-    const busy = state === 'loading-swapper' || state === 'swapping';
+    const busy = state === 'loading-swapper' || state === 'swapping' || this.grabbing;
     $<HTMLButtonElement>('swap-run').disabled = blocker !== undefined || busy || !photo || photo.faces.length === 0;
     $<HTMLButtonElement>('swap-webcam').disabled = blocker !== undefined || busy;
     // The swapper's loading progress is shown in its own note; the status keeps saying what the swap needs.
@@ -203,8 +205,18 @@ export class SwapPanel {
   async runOnWebcamFrame(): Promise<void> {
     const blocker = this.blocker();
     if (blocker) throw new Error(blocker);
+    // A second click while the first frame is on its way is ignored (the buttons are disabled meanwhile).
+    if (this.grabbing) return;
+    this.grabbing = true;
+    this.refresh();
     $('swap-status').textContent = 'grabbing a webcam frame…';
-    const frame = await this.host.analyseFrame(await this.host.grabWebcamFrame(), 'webcam-frame');
+    let frame: SwapTargetPhoto;
+    try {
+      frame = await this.host.analyseFrame(await this.host.grabWebcamFrame(), 'webcam-frame');
+    } finally {
+      this.grabbing = false;
+      this.refresh();
+    }
     if (frame.faces.length === 0) {
       $('swap-status').textContent = 'no face in the webcam frame: try again facing the camera';
       return;
