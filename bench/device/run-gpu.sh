@@ -77,7 +77,7 @@ fi
 # WebGPU EP and the whole get() against the forward alone; then the slim one on the CPU.
 if [ -z "${SKIP_SWAP:-}" ]; then
   step ${SWAP_LIMIT:-180} env __GL_SHADER_DISK_CACHE=0 __GL_SHADER_DISK_CACHE_PATH="$(mktemp -d)" node --import tsx bench/node/bench.ts --swap \
-    --backend webgpu --width 1024 --runs 10 --json "$out/swap.json"
+    --backend webgpu --width 1024 --runs 10 --profile --json "$out/swap.json"
 fi
 # Face index (issue 15): exact top-10 over 10k/100k/1M random 512-d rows, GPU (f32, f16) against the CPU path, a plain
 # dot-product loop, the bandwidth bound and hnswlib-node (absent from a trimmed tree: its columns are '-').
@@ -111,4 +111,6 @@ fi
 if [ -z "${SKIP_CPU:-}" ]; then
   step 240 node --import tsx bench/node/bench.ts --backend cpu --models-dir "$assets/models" --runs 9 --json "$out/cpu.json"
 fi
+# Issues 14 and 15's GPU targets as one table, from the JSON above (reads files only: it runs even with the budget spent).
+node --import tsx bench/node/gpu-targets.ts "$out" --markdown "$out/targets.md" 2>&1 | tee -a "$out/log.txt"
 echo "== done"

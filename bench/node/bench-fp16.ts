@@ -62,12 +62,20 @@ async function main(): Promise<void> {
       console.log(`subgroupMatrixConfigs: ${JSON.stringify(info?.subgroupMatrixConfigs ?? [])}`);
       console.log(`chosen: ${gpu.subgroupMatrix ? JSON.stringify(gpu.subgroupMatrix) : 'none'}`);
     }
+    // The JSON says why nothing was measured, and is rewritten after each row (a run cut at its time limit keeps them).
+    const report = (rows: readonly Fp16BenchRow[], notMeasured?: string): void => {
+      if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: gpu.description, ...(matrix ? { subgroupMatrix: gpu.subgroupMatrix } : {}), ...(notMeasured ? { not_measured: notMeasured } : {}), rows }, null, 2));
+    };
     if (!gpu.hasShaderF16) {
-      console.log('not measured: the adapter has no shader-f16 (precision \'fp16\' is refused there)');
+      const why = 'the adapter has no shader-f16 (precision \'fp16\' is refused there)';
+      console.log(`not measured: ${why}`);
+      report([], why);
       return;
     }
     if (matrix && !gpu.subgroupMatrix) {
-      console.log('not measured: the adapter offers no chromium-experimental-subgroup-matrix with an f16 configuration');
+      const why = 'the adapter offers no chromium-experimental-subgroup-matrix with an f16 configuration';
+      console.log(`not measured: ${why}`);
+      report([], why);
       return;
     }
     const only = values.models?.split(',');
@@ -102,6 +110,7 @@ async function main(): Promise<void> {
       await wide.release();
       await half.release();
       await tensor?.release();
+      report(rows);
     }
     console.log(`${'model'.padEnd(16)} ${'fp32'.padStart(9)} ${'fp16'.padStart(9)} ${'fp32/fp16'.padStart(9)} ${'upload MiB fp32/fp16'.padStart(21)} ${'rel err'.padStart(8)}`);
     for (const r of rows) {
@@ -114,7 +123,7 @@ async function main(): Promise<void> {
         console.log(`${r.model.padEnd(16)} ${formatMs(r.fp16_ms).padStart(9)} ${formatMs(m.fp16_ms).padStart(10)} ${m.speedup.toFixed(2).padStart(10)} ${m.relative_error.toExponential(1).padStart(8)}`);
       }
     }
-    if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: gpu.description, ...(matrix ? { subgroupMatrix: gpu.subgroupMatrix } : {}), rows }, null, 2));
+    report(rows);
   } finally {
     clearInterval(keepAlive);
     gpu.release();

@@ -201,6 +201,10 @@ export async function benchIndex(argv: readonly string[]): Promise<number> {
   console.log(`cores ${availableParallelism()}, load ${loadavg().map((x) => x.toFixed(1)).join(' ')} (1/5/15 min), threads ${threads}; `
     + `one thread reads ${(bandwidth.wall / 1e9).toFixed(1)} GB/s copying, ${(dotBandwidth / 1e9).toFixed(1)} GB/s in a plain dot loop`);
   const rows: IndexBenchRow[] = [];
+  const writeReport = (): void => {
+    if (v.json) writeFileSync(v.json, JSON.stringify({ bandwidth_gb_s: bandwidth.wall / 1e9, bandwidth_per_cpu_s_gb: bandwidth.cpu / 1e9,
+      dot_loop_gb_s: dotBandwidth / 1e9, cores: availableParallelism(), load: loadavg(), threads, gpu: gpu?.description ?? null, rows }, null, 1));
+  };
   for (const n of sizes) {
     const prng = new Prng(0x15 + n);
     const data = unitRows(prng, n, dim);
@@ -275,10 +279,11 @@ export async function benchIndex(argv: readonly string[]): Promise<number> {
     rows.push(row);
     printRow(row);
     index.dispose();
+    // Rewritten after every size, so a run stopped at its time limit keeps the sizes it finished.
+    writeReport();
   }
   printTable(rows);
-  if (v.json) writeFileSync(v.json, JSON.stringify({ bandwidth_gb_s: bandwidth.wall / 1e9, bandwidth_per_cpu_s_gb: bandwidth.cpu / 1e9,
-    dot_loop_gb_s: dotBandwidth / 1e9, cores: availableParallelism(), load: loadavg(), threads, gpu: gpu?.description ?? null, rows }, null, 1));
+  writeReport();
   gpu?.release();
   return 0;
 }

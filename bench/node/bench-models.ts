@@ -23,6 +23,8 @@ export const REPLICA_BENCH_MODELS: readonly BenchModel[] = [
   { name: 'det_10g@640', file: 'det_10g.onnx', input: 'input.1', dims: [1, 3, 640, 640] },
   { name: 'det_10g@320', file: 'det_10g.onnx', input: 'input.1', dims: [1, 3, 320, 320] },
   { name: 'w600k_r50', file: 'w600k_r50.onnx', input: 'input.1', dims: [1, 3, 112, 112] },
+  // Issue 14's conv-heavy rows name w600k_r50 at batch 1 and 8 (its batch dimension is dynamic, as in the real file).
+  { name: 'w600k_r50@b8', file: 'w600k_r50.onnx', input: 'input.1', dims: [8, 3, 112, 112] },
   { name: '1k3d68', file: '1k3d68.onnx', input: 'data', dims: [1, 3, 192, 192] },
   { name: '2d106det', file: '2d106det.onnx', input: 'data', dims: [1, 3, 192, 192] },
   { name: 'genderage', file: 'genderage.onnx', input: 'data', dims: [1, 3, 96, 96] },

@@ -8,7 +8,7 @@
  * ~350 GFLOP a call) into .cache/replicas. A benchmark, not a test: it never asserts on time.
  *
  *   npm run bench -- --swap [--backend cpu|webgpu|both] [--width 128|…|1024] [--model FILE] [--runs N] [--warmup N]
- *                   [--no-peer] [--json FILE]
+ *                   [--no-peer] [--profile] [--json FILE]
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -20,7 +20,8 @@ import { InferenceSession, Tensor } from '../../src/index.js';
 import { decodeImageNode } from '../../src/pipeline/decode-node.js';
 import { INSwapper } from '../../src/pipeline/swap/inswapper.js';
 import { BenchUsageError } from './bench-args.js';
-import { formatMs, maxRelativeError, measureInterleaved } from './bench-util.js';
+import { formatMs, maxRelativeError, measureInterleaved, median } from './bench-util.js';
+import { modelMacs } from './model-macs.js';
 import { loadOrtWebGpu } from './bench-webgpu.js';
 import { Prng } from '../../models/forge/prng.js';
 
@@ -30,12 +31,13 @@ const REPO = resolve(HERE, '../..');
 const SHARED = resolve(REPO, process.env['INSIGHTGPU_SHARED'] ?? '../shared');
 const TEST_BED_REPLICA = join(SHARED, 'swap/inswapper_w128_seed1.onnx');
 
-export const SWAP_BENCH_USAGE = `usage: npm run bench -- --swap [--backend cpu|webgpu|both] [--width N] [--model FILE] [--runs N] [--warmup N] [--no-peer] [--json FILE]
+export const SWAP_BENCH_USAGE = `usage: npm run bench -- --swap [--backend cpu|webgpu|both] [--width N] [--model FILE] [--runs N] [--warmup N] [--no-peer] [--profile] [--json FILE]
   --backend     which rows (default both: webgpu where an adapter exists, then cpu)
   --width N     INSwapper replica width: 128 (default, the test bed's file) … 1024 (the real model's size, forged)
   --model FILE  an INSwapper file instead of a replica (e.g. the real inswapper_128.onnx)
   --runs N      timed rounds (default 5), --warmup N untimed first (default 1)
-  --no-peer     skip onnxruntime-web`;
+  --no-peer     skip onnxruntime-web
+  --profile     webgpu: also one forward's summed GPU time (timestamp queries) and its FLOP rate`;
 
 export interface SwapBenchRow {
   readonly backend: 'webgpu' | 'cpu';
@@ -50,6 +52,15 @@ export interface SwapBenchRow {
   /** get() / forward alone. */
   readonly get_over_forward: number;
   readonly rel_error: number | null;
+  /** Conv/Gemm/MatMul multiply-accumulates of one forward, and the FLOP rate of ours on its median wall time. */
+  readonly macs: number;
+  readonly ours_gflops: number;
+  /**
+   * With --profile (webgpu): one forward's summed GPU time (its dispatches' timestamp-query durations, median of
+   * three profiled runs) and the FLOP rate on it, for issue 14's yardstick comparison; null otherwise.
+   */
+  readonly gpu_ms: number | null;
+  readonly ours_gflops_gpu: number | null;
 }
 
 interface SwapBenchOptions {
@@ -58,6 +69,7 @@ interface SwapBenchOptions {
   readonly runs: number;
   readonly warmup: number;
   readonly peer: boolean;
+  readonly profile: boolean;
   readonly json: string | undefined;
 }
 
@@ -80,7 +92,7 @@ function parse(argv: readonly string[]): SwapBenchOptions {
       options: {
         backend: { type: 'string', default: 'both' }, width: { type: 'string', default: '128' }, model: { type: 'string' },
         runs: { type: 'string', default: '5' }, warmup: { type: 'string', default: '1' }, 'no-peer': { type: 'boolean', default: false },
-        json: { type: 'string' },
+        profile: { type: 'boolean', default: false }, json: { type: 'string' },
       },
       strict: true,
     }));
@@ -98,7 +110,7 @@ function parse(argv: readonly string[]): SwapBenchOptions {
   return {
     backends: backend === 'both' ? ['webgpu', 'cpu'] : [backend],
     model: modelFile(width, values.model), runs: count('runs', values.runs, 1), warmup: count('warmup', values.warmup, 0),
-    peer: !values['no-peer'], json: values.json,
+    peer: !values['no-peer'], profile: values.profile, json: values.json,
   };
 }
 
@@ -154,7 +166,10 @@ async function benchBackend(backend: 'webgpu' | 'cpu', o: SwapBenchOptions, c: S
       const ours = (await forward.run(feeds)).output!.data as Float32Array;
       relErr = maxRelativeError(new Map([['output', ours]]), new Map([['output', await peerRun()]]));
     }
+    const macs = modelMacs(bytes, 'target', [1, 3, 128, 128], { source: [1, 512] });
+    const gpuMs = gpu && o.profile ? await profiledForwardMs(bytes, gpu.device, feeds) : null;
     return {
+      macs, ours_gflops: (2 * macs) / (f!.median * 1e6), gpu_ms: gpuMs, ours_gflops_gpu: gpuMs ? (2 * macs) / (gpuMs * 1e6) : null,
       backend, adapter: gpu?.description ?? 'cpu', model: relative(REPO, o.model),
       ours_forward_ms: f!.median, peer, peer_forward_ms: p?.median ?? null, forward_ratio: p ? f!.median / p.median : null,
       ours_get_ms: g!.median, get_over_forward: g!.median / f!.median, rel_error: relErr,
@@ -163,6 +178,23 @@ async function benchBackend(backend: 'webgpu' | 'cpu', o: SwapBenchOptions, c: S
     await swapper.release();
     await forward.release();
     gpu?.release();
+  }
+}
+
+/** One forward's summed GPU step time (timestamp queries) in a profiling session of its own, median of three runs. */
+async function profiledForwardMs(bytes: Uint8Array, device: GPUDevice, feeds: Record<string, Tensor>): Promise<number> {
+  const session = await InferenceSession.create(bytes, { backend: 'webgpu', webgpu: { device }, profiling: true });
+  try {
+    await session.run(feeds);
+    await session.specialized();
+    const totals: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await session.run(feeds);
+      totals.push((session.lastProfile() ?? []).reduce((a, p) => a + p.ms, 0));
+    }
+    return median(totals);
+  } finally {
+    await session.release();
   }
 }
 
@@ -182,9 +214,10 @@ export async function benchSwap(argv: readonly string[]): Promise<number> {
     const row = await benchBackend(b, o, c, (line) => process.stderr.write(`${line}\n`));
     if (row) rows.push(row);
   }
-  const table = [['backend', 'adapter', 'ours forward', 'peer forward', 'ratio', 'ours get()', 'get/forward', 'rel err'],
+  const table = [['backend', 'adapter', 'ours forward', 'peer forward', 'ratio', 'ours get()', 'get/forward', 'rel err', 'GFLOP/s', 'on GPU time'],
     ...rows.map((r) => [r.backend, r.adapter, formatMs(r.ours_forward_ms), r.peer_forward_ms === null ? '—' : `${formatMs(r.peer_forward_ms)} (${r.peer})`,
-      r.forward_ratio === null ? '—' : `${r.forward_ratio.toFixed(2)}×`, formatMs(r.ours_get_ms), `${r.get_over_forward.toFixed(2)}×`, r.rel_error === null ? '—' : r.rel_error.toExponential(2)])];
+      r.forward_ratio === null ? '—' : `${r.forward_ratio.toFixed(2)}×`, formatMs(r.ours_get_ms), `${r.get_over_forward.toFixed(2)}×`, r.rel_error === null ? '—' : r.rel_error.toExponential(2),
+      r.ours_gflops.toPrecision(4), r.ours_gflops_gpu === null ? '—' : r.ours_gflops_gpu.toPrecision(4)])];
   const widths = table[0]!.map((_, k) => Math.max(...table.map((r) => r[k]!.length)));
   console.log(`model: ${relative(REPO, o.model)}; one swap of t1.jpg face 3 (pasteBack true)`);
   table.forEach((r, i) => { console.log(r.map((cell, k) => cell.padEnd(widths[k]!)).join('  ')); if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  ')); });

@@ -7,9 +7,11 @@ import { parseModel } from '../../src/parser/decode-model.js';
 import type { ValueType } from '../../src/ops/kernel/op-module.js';
 import { specializeGraph } from '../../src/graph/specialize.js';
 
-export function modelMacs(bytes: Uint8Array, inputName: string, dims: readonly number[]): number {
+export function modelMacs(bytes: Uint8Array, inputName: string, dims: readonly number[], others: Readonly<Record<string, readonly number[]>> = {}): number {
   const model = parseModel(bytes);
-  const graph = specializeGraph(model, new Map<string, ValueType>([[inputName, { type: 'float32', dims: [...dims] }]]));
+  // `others`: the further float32 inputs of a several-input model (INSwapper's source latent), by name.
+  const inputs = new Map<string, ValueType>([[inputName, { type: 'float32', dims: [...dims] }], ...Object.entries(others).map(([n, d]): [string, ValueType] => [n, { type: 'float32', dims: [...d] }])]);
+  const graph = specializeGraph(model, inputs);
   const dimsOf = (name: string): readonly number[] => graph.types.get(name)?.dims ?? graph.constants.get(name)?.dims ?? [];
   let macs = 0;
   for (const step of graph.steps) {
