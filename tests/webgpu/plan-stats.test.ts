@@ -43,6 +43,8 @@ const BOUNDS: Readonly<Record<string, Bounds>> = {
   // 55 steps, Flatten a view (every BatchNormalization folded: 24 into the convs after them, bn2 and the BN1d into the Gemm); split-K
   // (chunks of at least 16 K steps) adds the rest.
   w600k_r50: { paddedMacs: [0.147, 0.325], dispatches: [54, 58], pipelines: [4, 26], scratchMiB: 0.8, uploadMiB: 166.3, activationsMiB: 6.9 },
+  // Batch 8 (issue 14's second w600k_r50 row): the batch fills the tiles the batch-1 GEMV pads.
+  'w600k_r50@b8': { paddedMacs: [0.014, 0.058], dispatches: [54, 55], pipelines: [5, 23], scratchMiB: 0.35, uploadMiB: 166.3, activationsMiB: 55.2 },
   '1k3d68': { paddedMacs: [0.199, 0.195], dispatches: [56, 71], pipelines: [4, 35], scratchMiB: 0.6, uploadMiB: 115.5, activationsMiB: 6.8 },
   // 238 nodes as 43 steps: fused instance norms, one merged style Gemm, reflect pads in the convs.
   inswapper_w128: { paddedMacs: [0.163, 0.458], dispatches: [43, 44], pipelines: [9, 28], scratchMiB: 0.1, uploadMiB: 13.6, activationsMiB: 7.0 },
