@@ -41,7 +41,8 @@ describe('GPU target table', () => {
     ]);
     write('index.json', { gpu: H200, rows: [{ n: 10000, gpu_ms: 0.2, cpu_ms: 1 }, { n: 1000000, gpu_ms: 4.2, cpu_ms: 84 }] });
     write('collection.json', { backend: 'webgpu', adapter: H200, ratio: 2.5, identical_lines: false });
-    write('buffalo.json', { adapter: H200, rows: [{ precision: 'fp32', buffalo_work_ms: 9.5, ratio_to_forwards: 1.2 }], cold: { ratio: 0.4 } });
+    write('buffalo.json', { adapter: H200, precisions: [{ precision: 'fp32', faces: 6, faces_ok: true, buffalo_work_ms: 9.5, ratio_to_forwards: 1.2 },
+      { precision: 'fp16', faces: 5, faces_ok: false, buffalo_work_ms: 4, ratio_to_forwards: 1 }], cold: { ratio: 0.4 } });
     writeFileSync(join(dir, 'fp16.json'), '{ "adapter": "torn');
     const rows = targetRows(readTargetInputs(dir));
     // The yardstick is the reference kernel's best rate (30 TFLOP/s), not the engine's.
@@ -62,7 +63,9 @@ describe('GPU target table', () => {
     // Warm: the worst ratio is w600k_r50's 0.6.
     assert.deepEqual([row(rows, 'every model warm').measured, row(rows, 'every model warm').verdict], ['0.60× (w600k_r50)', 'not met']);
     assert.equal(row(rows, 'buffalo_l work of t1.jpg at det 640, fp32').verdict, 'met');
-    assert.match(row(rows, 'buffalo_l work of t1.jpg at det 640, fp16').measured, /no fp16 row in buffalo\.json/);
+    // fp16 is fast but found 5 faces: not the six-face workload, so not met.
+    assert.deepEqual([row(rows, 'buffalo_l work of t1.jpg at det 640, fp16').measured, row(rows, 'buffalo_l work of t1.jpg at det 640, fp16').verdict],
+      ['4.000 ms (found 5 faces, not 6)', 'not met']);
     assert.equal(row(rows, 'buffalo_l work against').verdict, 'not met');
     assert.deepEqual([row(rows, 'exact top-10 search').measured, row(rows, 'exact top-10 search').verdict], ['4.200 ms', 'met']);
     assert.equal(row(rows, 'the same, CPU path / GPU').measured, '20.00×');
