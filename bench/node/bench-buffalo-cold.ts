@@ -116,8 +116,10 @@ async function coldPeer(spec: ColdSpec, bytes: readonly Uint8Array[]): Promise<P
 export async function runCold(spec: ColdSpec): Promise<ColdResult> {
   // Read before any clock starts: both sides begin from bytes in memory.
   const contents = spec.files.map((f) => new Uint8Array(readFileSync(f)));
-  // Dawn in Node settles promises from its own threads; a timer keeps the event loop from emptying meanwhile.
-  const keepAlive = setInterval(() => {}, 1000);
+  // Dawn in Node settles promises from its own threads; a timer keeps the event loop from emptying meanwhile. It
+  // also ends this process when its parent is gone (a benchmark stopped at its time limit), so no orphan holds the GPU.
+  const parent = process.ppid;
+  const keepAlive = setInterval(() => { if (process.ppid !== parent) process.exit(1); }, 1000);
   try {
     if (spec.side === 'ours') return await coldOurs(spec, Object.fromEntries(spec.files.map((f, i) => [basename(f), contents[i]!])));
     return await coldPeer(spec, contents);

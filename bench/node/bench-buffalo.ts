@@ -129,6 +129,20 @@ function replicaInput(file: string): { input: string; size: number } {
   return { input: m.input, size: m.dims[3]! };
 }
 
+/** Cold children still running: stopped with this process (run-gpu.sh's step limit ends it with SIGTERM). */
+const activeChildren = new Set<ReturnType<typeof spawn>>();
+let stopHandlerInstalled = false;
+function stopChildrenOnExit(): void {
+  if (stopHandlerInstalled) return;
+  stopHandlerInstalled = true;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      for (const c of activeChildren) c.kill('SIGKILL');
+      process.exit(signal === 'SIGTERM' ? 143 : 130);
+    });
+  }
+}
+
 /** Runs one cold child (a fresh node process with this one's loader flags) and returns its result line. */
 function runColdChild(spec: ColdSpec, log: (s: string) => void, timeoutMs: number): Promise<ColdResult> {
   const script = join(HERE, `bench-buffalo-cold${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`);
@@ -139,7 +153,9 @@ function runColdChild(spec: ColdSpec, log: (s: string) => void, timeoutMs: numbe
     __GL_SHADER_DISK_CACHE: '0', __GL_SHADER_DISK_CACHE_PATH: mkdtempSync(join(tmpdir(), 'buffalo-cold-')), MESA_SHADER_CACHE_DISABLE: 'true',
   };
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, ...loader, script, JSON.stringify(spec)], { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    stopChildrenOnExit();
+    const child = spawn(process.execPath, [...process.execArgv, ...loader, script, JSON.stringify(spec)], { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+    activeChildren.add(child);
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
@@ -150,6 +166,7 @@ function runColdChild(spec: ColdSpec, log: (s: string) => void, timeoutMs: numbe
     });
     child.on('error', reject);
     child.on('close', (code, signal) => {
+      activeChildren.delete(child);
       const line = out.split('\n').find((l) => l.startsWith(COLD_RESULT_PREFIX));
       if (line) resolvePromise(JSON.parse(line.slice(COLD_RESULT_PREFIX.length)) as ColdResult);
       else reject(new Error(`cold ${spec.side} child ended (${signal ?? `code ${code}`}) without a result${err ? `: ${err.trim().split('\n').slice(-3).join(' | ')}` : ''}`));
@@ -176,6 +193,7 @@ async function measureCold(options: BuffaloOptions, log: (s: string) => void): P
   const ours = await attempt<OursCold>('ours');
   const peer = options.peer ? await attempt<PeerCold>('peer') : null;
   const ratio = 'cold_ms' in ours && peer && 'cold_ms' in peer ? ours.cold_ms / peer.cold_ms : null;
+  log(`cold: ours ${'cold_ms' in ours ? formatMs(ours.cold_ms) : ours.error}, peer ${peer === null ? '-' : 'cold_ms' in peer ? formatMs(peer.cold_ms) : peer.error}${ratio === null ? '' : `, ratio ${ratio.toFixed(2)}×`}\n`);
   return { precision: 'fp32', source: 'bytes in memory', ours, peer, ratio, status: verdict(ratio ?? undefined, TARGETS.cold_ratio_to_peer, whereMeasured(options.backend, undefined)) };
 }
 
@@ -350,7 +368,9 @@ export async function runBuffaloBench(options: BuffaloOptions, log: (s: string) 
     onPartial?.(report);
     for (const precision of run) {
       try {
-        report.precisions.push(await measurePrecision(options, precision, gpu, pack, bytes, log));
+        const row = await measurePrecision(options, precision, gpu, pack, bytes, log);
+        report.precisions.push(row);
+        log(`${precision}: buffalo work ${formatMs(row.buffalo_work_ms)} (${row.status}), ratio to its forwards ${row.ratio_to_forwards.toFixed(3)}× (${row.ratio_status})\n`);
       } catch (error) {
         if (error instanceof BenchUsageError) throw error;
         report.not_measured.push(`${precision}: failed (${error instanceof Error ? error.message : String(error)})`);
