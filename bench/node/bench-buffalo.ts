@@ -194,7 +194,13 @@ async function measureCold(options: BuffaloOptions, log: (s: string) => void): P
   const peer = options.peer ? await attempt<PeerCold>('peer') : null;
   const ratio = 'cold_ms' in ours && peer && 'cold_ms' in peer ? ours.cold_ms / peer.cold_ms : null;
   log(`cold: ours ${'cold_ms' in ours ? formatMs(ours.cold_ms) : ours.error}, peer ${peer === null ? '-' : 'cold_ms' in peer ? formatMs(peer.cold_ms) : peer.error}${ratio === null ? '' : `, ratio ${ratio.toFixed(2)}×`}\n`);
-  return { precision: 'fp32', source: 'bytes in memory', ours, peer, ratio, status: verdict(ratio ?? undefined, TARGETS.cold_ratio_to_peer, whereMeasured(options.backend, undefined)) };
+  return { precision: 'fp32', source: 'bytes in memory', ours, peer, ratio, status: verdict(ratio ?? undefined, TARGETS.cold_ratio_to_peer, coldWhere(options.backend, ours)) };
+}
+
+/** Where the cold start ran: the child's own device says whether it was a GPU. */
+function coldWhere(backend: 'cpu' | 'webgpu', ours: OursCold | { readonly error: string }): 'gpu' | 'software adapter' | 'cpu backend' {
+  if (backend === 'cpu') return 'cpu backend';
+  return 'software' in ours && !ours.software ? 'gpu' : 'software adapter';
 }
 
 function whereMeasured(backend: 'cpu' | 'webgpu', gpu: GpuDevice | undefined): 'gpu' | 'software adapter' | 'cpu backend' {
