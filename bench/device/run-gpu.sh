@@ -73,6 +73,12 @@ if [ -f bench/node/bench-pipeline.ts ] && [ -z "${SKIP_PIPELINE:-}" ]; then
   step 150 env __GL_SHADER_DISK_CACHE=0 __GL_SHADER_DISK_CACHE_PATH="$(mktemp -d)" node --import tsx bench/node/bench.ts --pipeline --backend webgpu --models "$assets/models" \
     --image "$assets/images/t1.jpg" --runs 10 --json "$out/pipeline.json"
 fi
+# Issue 14's headline row: get() over scrfd_2.5g + the four forged heads with det_10g's forward swapped in, fp32 and fp16,
+# against the sum of its forwards; the whole pack's cold start against onnxruntime-web's (each in a fresh process, first).
+if [ -z "${SKIP_BUFFALO:-}" ]; then
+  step ${BUFFALO_LIMIT:-150} env __GL_SHADER_DISK_CACHE=0 __GL_SHADER_DISK_CACHE_PATH="$(mktemp -d)" node --import tsx bench/node/bench.ts --buffalo --backend webgpu \
+    --replicas .cache/replicas-device --models "$assets/models" --image "$assets/images/t1.jpg" --runs 10 --json "$out/buffalo.json"
+fi
 # Face swap (issue 13): the full-size INSwapper replica (forged here, 554 MB), our WebGPU forward against onnxruntime-web's
 # WebGPU EP and the whole get() against the forward alone; then the slim one on the CPU.
 if [ -z "${SKIP_SWAP:-}" ]; then

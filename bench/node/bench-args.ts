@@ -28,6 +28,14 @@ export function integerFlag(name: string, value: string, least: number): number 
   return n;
 }
 
+/** `--det-size`: N or WxH, both sides multiples of 32 (SCRFD's largest stride); returns [W, H]. */
+export function detSizeFlag(value: string): [number, number] {
+  const m = /^(\d+)(?:x(\d+))?$/.exec(value);
+  const [w, h] = m ? [Number(m[1]), Number(m[2] ?? m[1])] : [NaN, NaN];
+  if (!(w >= 32 && h >= 32 && w % 32 === 0 && h % 32 === 0)) throw new BenchUsageError(`--det-size must be N or WxH with sides multiples of 32, not '${value}'`);
+  return [w, h];
+}
+
 export type BenchBackend = 'cpu' | 'webgpu';
 
 export function backendFlag(value: string): BenchBackend {

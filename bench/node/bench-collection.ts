@@ -30,7 +30,7 @@ import { NdjsonResultsFile } from '../../cli/batch/ndjson-file.js';
 import { runBatch, type BatchRunSummary, type LineSink } from '../../cli/batch/run-batch.js';
 import { runPool } from '../../cli/batch/run-pool.js';
 import type { ImageEntry } from '../../cli/batch/collect-images.js';
-import { backendFlag, BenchUsageError, integerFlag, parseFlags, reportUsageError } from './bench-args.js';
+import { backendFlag, BenchUsageError, detSizeFlag, integerFlag, parseFlags, reportUsageError } from './bench-args.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** The golden pack A (TESTBED.md): SCRFD-2.5G, MobileFaceNet and the three tiny heads. */
@@ -48,13 +48,6 @@ function packAFiles(dir: string): string[] {
   const missing = files.filter((f) => !existsSync(f));
   if (missing.length > 0) throw new BenchUsageError(`pack A files missing: ${missing.join(', ')} (pass --models DIR)`);
   return files;
-}
-
-function parseDetSize(value: string): [number, number] {
-  const m = /^(\d+)(?:x(\d+))?$/.exec(value);
-  const [w, h] = m ? [Number(m[1]), Number(m[2] ?? m[1])] : [NaN, NaN];
-  if (!(w >= 32 && h >= 32 && w % 32 === 0 && h % 32 === 0)) throw new BenchUsageError(`--det-size must be N or WxH with sides multiples of 32, not '${value}'`);
-  return [w, h];
 }
 
 export const COLLECTION_USAGE = `usage: npm run bench -- --collection [DIR] [--count 200] [--backend cpu|webgpu] [--det-size 640|WxH]
@@ -151,7 +144,7 @@ export async function benchCollection(argv: readonly string[]): Promise<number> 
     });
     if (values.help) { console.log(COLLECTION_USAGE); return 0; }
     const backend = backendFlag(values.backend);
-    const detSize = parseDetSize(values['det-size']);
+    const detSize = detSizeFlag(values['det-size']);
     const batch = integerFlag('batch', values.batch, 1);
     const concurrency = integerFlag('concurrency', values.concurrency, 0);
     const rounds = integerFlag('rounds', values.rounds, 1);

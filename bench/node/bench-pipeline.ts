@@ -23,7 +23,7 @@ import { loadImage } from '../../src/pipeline/image-source.js';
 import type { StageKind, StageTiming } from '../../src/pipeline/stage-timer.js';
 import { acquireDevice, type GpuDevice } from '../../src/backends/webgpu/device.js';
 import { formatMs, median } from './bench-util.js';
-import { backendFlag, BenchUsageError, integerFlag, parseFlags, reportUsageError } from './bench-args.js';
+import { backendFlag, BenchUsageError, detSizeFlag, integerFlag, parseFlags, reportUsageError } from './bench-args.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** The shared test bed: ../shared beside the checkout (CI, this box), or shared/ inside it (a copied checkout). */
@@ -177,22 +177,12 @@ export function parsePipelineArgs(argv: readonly string[]): PipelineBenchOptions
     runs: values.runs === undefined ? undefined : integerFlag('runs', values.runs, 1),
     warmup: integerFlag('warmup', values.warmup, 0),
     json: values.json,
-    detSize: values['det-size'] === undefined ? undefined : parseDetSize(values['det-size']),
+    detSize: values['det-size'] === undefined ? undefined : detSizeFlag(values['det-size']),
     modelsDir,
     image,
     adapterName: values.adapter,
     cpuPre: values['cpu-pre'],
   };
-}
-
-/** N or WxH, both sides multiples of SCRFD's largest stride. */
-function parseDetSize(value: string): [number, number] {
-  const m = /^(\d+)(?:x(\d+))?$/.exec(value);
-  if (!m) throw new BenchUsageError(`--det-size must be N or WxH, not '${value}'`);
-  const w = Number(m[1]);
-  const h = m[2] === undefined ? w : Number(m[2]);
-  if (w < 32 || h < 32 || w % 32 !== 0 || h % 32 !== 0) throw new BenchUsageError('--det-size sides must be multiples of 32 (SCRFD strides)');
-  return [w, h];
 }
 
 /** packA's five files when the folder has them all, else the whole folder (InsightFace's own routing picks). */

@@ -49,6 +49,7 @@ export const BENCH_USAGE = `usage: npm run bench -- [--backend cpu] [--json FILE
        npm run bench -- --backend webgpu [--json FILE] [--runs N] [--warmup N] [--models a,b] [--models-dir DIR]
                         [--adapter NAME] [--no-peer] [--replicas DIR] [--profile] [--kernels tiered|specialized|generic]
        npm run bench -- --pipeline …   (its options: npm run bench -- --pipeline --help)
+       npm run bench -- --buffalo …    (issue 14's buffalo_l work on t1.jpg and the pack's cold start; --buffalo --help)
        npm run bench -- --swap …       (face swap; its options: npm run bench -- --swap --help)
        npm run bench -- --tracker …    (FaceTracker against per-frame get() on a synthetic clip; --tracker --help)
        npm run bench -- --collection [DIR] …   (analyze over a photo folder, one at a time vs batched; --collection --help)
@@ -189,11 +190,12 @@ export async function main(argv: string[]): Promise<number> {
     // their own (--det-size, --image; --replicas, --profile, --adapter, --no-peer) and parse argv strictly themselves.
     const { values: mode } = parseArgs({
       args: argv.filter((a) => a !== '--'),
-      options: { pipeline: { type: 'boolean' }, swap: { type: 'boolean' }, tracker: { type: 'boolean' }, index: { type: 'boolean' }, 'plan-stats': { type: 'boolean' }, backend: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { pipeline: { type: 'boolean' }, buffalo: { type: 'boolean' }, swap: { type: 'boolean' }, tracker: { type: 'boolean' }, index: { type: 'boolean' }, 'plan-stats': { type: 'boolean' }, backend: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
       strict: false,
       allowPositionals: true,
     });
     if (mode.pipeline === true) return await benchPipelineDelegate(argv);
+    if (mode.buffalo === true) return await (await import('./bench-buffalo.js')).benchBuffalo(argv);
     if (mode.swap === true) return await benchSwapDelegate(argv);
     if (mode.tracker === true) return await (await import('./bench-tracker.js')).benchTracker(argv);
     if (argv.includes('--collection')) return await (await import('./bench-collection.js')).benchCollection(argv);
