@@ -35,6 +35,9 @@ step() {
   echo "== rc $rc$([ "$rc" = 124 ] && echo ' (stopped at its time limit)')" | tee -a "$out/log.txt"
 }
 vulkaninfo --summary 2>/dev/null | grep -E 'deviceName|driverVersion' | head -4
+# The order: the open issues' target rows first (14: the yardstick, every model, the headline pack; 15: the 1M search),
+# then the rest of their rows (fp16, INSwapper, collections), then the measurements behind open decisions (tiles, the
+# goldens, NCHW/NHWC, the kernel tiers), then what resolved issues already measured once. gpu-targets.ts reads them.
 step 120 node --import tsx bench/node/bench-gemm.ts --size 2048,4096 --json "$out/gemm.json"
 # What each model's plan records and moves (dispatches, pipelines, padded-MAC fraction, split-K scratch), from the lowering
 # with the real-GPU kernel variants: seconds, no device time beyond the process.
@@ -43,41 +46,22 @@ step 60 node --import tsx bench/node/bench.ts --plan-stats --replicas .cache/rep
 # runs several), so each WebGPU step gets the cache switched off and an empty cache folder of its own.
 step ${WEBGPU_LIMIT:-300} env __GL_SHADER_DISK_CACHE=0 __GL_SHADER_DISK_CACHE_PATH="$(mktemp -d)" node --import tsx bench/node/bench.ts --backend webgpu --models-dir "$assets/models" \
   --replicas .cache/replicas-device ${PROFILE:---profile} --warmup 2 --runs 10 --json "$out/webgpu.json"
-# fp16 against fp32 (issue 14, item 6): warm latency of both on this adapter and their ratio, bytes uploaded, fp16's
-# error against fp32; then the fp16 session tests, which check the CPU emulation's bound here (skipped without shader-f16).
-if [ -z "${SKIP_FP16:-}" ]; then
-  step ${FP16_LIMIT:-120} node --import tsx bench/node/bench-fp16.ts --models-dir "$assets/models" --replicas .cache/replicas-device --runs 10 --json "$out/fp16.json"
-  step 90 node --import tsx --test tests/webgpu/fp16-session.test.ts
-fi
-# Subgroup-matrix (tensor-core) tiles for fp16 plans (issue 14, item 6): the adapter's subgroupMatrixConfigs, then fp16 on
-# them against fp16 on the normal tile on the two conv-heavy replicas; then their test against fp32 (skipped without it).
-if [ -z "${SKIP_SUBGROUP_MATRIX:-}" ]; then
-  step ${SGMAT_LIMIT:-90} node --import tsx bench/node/bench-fp16.ts --subgroup-matrix --models w600k_r50,det_10g@640 --models-dir "$assets/models" \
-    --replicas .cache/replicas-device --runs 10 --json "$out/fp16-subgroup-matrix.json"
-  step 60 node --import tsx --test tests/webgpu/subgroup-matrix-gpu.test.ts
-fi
-# Cold start with only the specialised kernels (the plan before kernel tiers), for the tiered default's saving on the same
-# adapter: ours alone, each model a fresh session; warm latency is the same kernels as above.
-if [ -z "${SKIP_SPECIALIZED_COLD:-}" ]; then
-  step ${COLD_LIMIT:-150} env __GL_SHADER_DISK_CACHE=0 __GL_SHADER_DISK_CACHE_PATH="$(mktemp -d)" node --import tsx bench/node/bench.ts --backend webgpu --models-dir "$assets/models" \
-    --replicas .cache/replicas-device --kernels specialized --no-peer --warmup 0 --runs 1 --json "$out/webgpu-specialized.json"
-fi
-# NCHW against NHWC on every distinct conv layer (issue 3's layout choice): the product's kernel and its NHWC twin, tiled
-# variants, GPU timestamps. After the WebGPU step, which forges the replicas into .cache/replicas-device.
-if [ -z "${SKIP_LAYOUT:-}" ]; then
-  step ${LAYOUT_LIMIT:-180} node --import tsx bench/node/bench-layout.ts --models-dir "$assets/models" \
-    --replicas .cache/replicas-device --size 640 --json "$out/layout.json"
-fi
-if [ -f bench/node/bench-pipeline.ts ] && [ -z "${SKIP_PIPELINE:-}" ]; then
-  # Its cold start (create + first get) counts too, so the shader disk cache is off here as well.
-  step 150 env __GL_SHADER_DISK_CACHE=0 __GL_SHADER_DISK_CACHE_PATH="$(mktemp -d)" node --import tsx bench/node/bench.ts --pipeline --backend webgpu --models "$assets/models" \
-    --image "$assets/images/t1.jpg" --runs 10 --json "$out/pipeline.json"
-fi
 # Issue 14's headline row: get() over scrfd_2.5g + the four forged heads with det_10g's forward swapped in, fp32 and fp16,
 # against the sum of its forwards; the whole pack's cold start against onnxruntime-web's (each in a fresh process, first).
 if [ -z "${SKIP_BUFFALO:-}" ]; then
   step ${BUFFALO_LIMIT:-150} env __GL_SHADER_DISK_CACHE=0 __GL_SHADER_DISK_CACHE_PATH="$(mktemp -d)" node --import tsx bench/node/bench.ts --buffalo --backend webgpu \
     --replicas .cache/replicas-device --models "$assets/models" --image "$assets/images/t1.jpg" --runs 10 --json "$out/buffalo.json"
+fi
+# Face index (issue 15): exact top-10 over 10k/100k/1M random 512-d rows, GPU (f32, f16) against the CPU path, a plain
+# dot-product loop, the bandwidth bound and hnswlib-node (absent from a trimmed tree: its columns are '-').
+if [ -z "${SKIP_INDEX:-}" ]; then
+  step ${INDEX_LIMIT:-300} node --import tsx bench/node/bench.ts --index --sizes 10000,100000,1000000 --runs 5 --hnsw-max 10000 --json "$out/index.json"
+fi
+# fp16 against fp32 (issue 14, item 6): warm latency of both on this adapter and their ratio, bytes uploaded, fp16's
+# error against fp32; then the fp16 session tests, which check the CPU emulation's bound here (skipped without shader-f16).
+if [ -z "${SKIP_FP16:-}" ]; then
+  step ${FP16_LIMIT:-120} node --import tsx bench/node/bench-fp16.ts --models-dir "$assets/models" --replicas .cache/replicas-device --runs 10 --json "$out/fp16.json"
+  step 90 node --import tsx --test tests/webgpu/fp16-session.test.ts
 fi
 # Face swap (issue 13): the full-size INSwapper replica (forged here, 554 MB), our WebGPU forward against onnxruntime-web's
 # WebGPU EP and the whole get() against the forward alone; then the slim one on the CPU.
@@ -85,10 +69,11 @@ if [ -z "${SKIP_SWAP:-}" ]; then
   step ${SWAP_LIMIT:-180} env __GL_SHADER_DISK_CACHE=0 __GL_SHADER_DISK_CACHE_PATH="$(mktemp -d)" node --import tsx bench/node/bench.ts --swap \
     --backend webgpu --width 1024 --runs 10 --profile --json "$out/swap.json"
 fi
-# Face index (issue 15): exact top-10 over 10k/100k/1M random 512-d rows, GPU (f32, f16) against the CPU path, a plain
-# dot-product loop, the bandwidth bound and hnswlib-node (absent from a trimmed tree: its columns are '-').
-if [ -z "${SKIP_INDEX:-}" ]; then
-  step ${INDEX_LIMIT:-300} node --import tsx bench/node/bench.ts --index --sizes 10000,100000,1000000 --runs 5 --hnsw-max 10000 --json "$out/index.json"
+# Collections (issue 15): one image at a time against --batch 8 --concurrency 2 on WebGPU (goal >= 2x images/s),
+# NDJSON lines identical.
+if [ -z "${SKIP_COLLECTION:-}" ]; then
+  step ${COLLECTION_LIMIT:-150} node --import tsx bench/node/bench.ts --collection --backend webgpu --models "$assets/models" \
+    --count 48 --det-size 640 --rounds 2 --json "$out/collection.json"
 fi
 # The goldens on the real GPU: the models folder holds packA's five files plus scrfd_500m, which sorts after
 # scrfd_2.5g, so InsightFace's routing (first detector found) picks packA exactly as the goldens were made.
@@ -101,13 +86,32 @@ if [ -z "${SKIP_GOLDENS:-}" ]; then
     step 60 node --import tsx cli/main.ts compare "$out/analyze$s.json" "$assets/golden/packA_det$s.json"
   done
 fi
-# Collections (issue 15): one image at a time against --batch 8 --concurrency 2 on WebGPU (goal >= 2x images/s),
-# NDJSON lines identical. Real time (issue 16): FaceTracker over decoded frames against per-frame get() (goal >= 3x
-# frames/s with recognition every 10 frames), with the carrier-only landmark setting and the detector every 1 and 3 frames.
-if [ -z "${SKIP_COLLECTION:-}" ]; then
-  step ${COLLECTION_LIMIT:-150} node --import tsx bench/node/bench.ts --collection --backend webgpu --models "$assets/models" \
-    --count 48 --det-size 640 --rounds 2 --json "$out/collection.json"
+# NCHW against NHWC on every distinct conv layer (issue 3's layout choice): the product's kernel and its NHWC twin, tiled
+# variants, GPU timestamps. After the WebGPU step, which forges the replicas into .cache/replicas-device.
+if [ -z "${SKIP_LAYOUT:-}" ]; then
+  step ${LAYOUT_LIMIT:-180} node --import tsx bench/node/bench-layout.ts --models-dir "$assets/models" \
+    --replicas .cache/replicas-device --size 640 --json "$out/layout.json"
 fi
+# Cold start with only the specialised kernels (the plan before kernel tiers), for the tiered default's saving on the same
+# adapter: ours alone, each model a fresh session; warm latency is the same kernels as above.
+if [ -z "${SKIP_SPECIALIZED_COLD:-}" ]; then
+  step ${COLD_LIMIT:-150} env __GL_SHADER_DISK_CACHE=0 __GL_SHADER_DISK_CACHE_PATH="$(mktemp -d)" node --import tsx bench/node/bench.ts --backend webgpu --models-dir "$assets/models" \
+    --replicas .cache/replicas-device --kernels specialized --no-peer --warmup 0 --runs 1 --json "$out/webgpu-specialized.json"
+fi
+if [ -f bench/node/bench-pipeline.ts ] && [ -z "${SKIP_PIPELINE:-}" ]; then
+  # Its cold start (create + first get) counts too, so the shader disk cache is off here as well.
+  step 150 env __GL_SHADER_DISK_CACHE=0 __GL_SHADER_DISK_CACHE_PATH="$(mktemp -d)" node --import tsx bench/node/bench.ts --pipeline --backend webgpu --models "$assets/models" \
+    --image "$assets/images/t1.jpg" --runs 10 --json "$out/pipeline.json"
+fi
+# Subgroup-matrix (tensor-core) tiles for fp16 plans (issue 14, item 6): the adapter's subgroupMatrixConfigs, then fp16 on
+# them against fp16 on the normal tile on the two conv-heavy replicas; then their test against fp32 (skipped without it).
+if [ -z "${SKIP_SUBGROUP_MATRIX:-}" ]; then
+  step ${SGMAT_LIMIT:-90} node --import tsx bench/node/bench-fp16.ts --subgroup-matrix --models w600k_r50,det_10g@640 --models-dir "$assets/models" \
+    --replicas .cache/replicas-device --runs 10 --json "$out/fp16-subgroup-matrix.json"
+  step 60 node --import tsx --test tests/webgpu/subgroup-matrix-gpu.test.ts
+fi
+# Real time (issue 16): FaceTracker over decoded frames against per-frame get() (goal >= 3x frames/s with recognition
+# every 10 frames), with the carrier-only landmark setting and the detector every 1 and 3 frames.
 if [ -z "${SKIP_TRACKER:-}" ]; then
   step ${TRACKER_LIMIT:-150} node --import tsx bench/node/bench.ts --tracker --backend webgpu --models-dir "$assets/models" \
     --frames 150 --detect-every 1,3 --landmarks frame,recognition --json "$out/tracker.json"
