@@ -337,8 +337,15 @@ export async function benchTiles(argv: readonly string[]): Promise<number> {
     for (const [i, { problem, tiles }] of plans.entries()) {
       if ((performance.now() - started) / 1000 > budgetS) { stoppedAt = i; break; }
       gpu.device.pushErrorScope('validation');
-      const timings = await measureProblem(gpu, problem.size, tiles);
-      const error = await gpu.device.popErrorScope();
+      let timings: TileTiming[];
+      try {
+        timings = await measureProblem(gpu, problem.size, tiles);
+      } catch (error) {
+        // A failed read-back or a lost device: the problem's tiles say why, and a lost device ends the run.
+        const why = gpu.lostReason() !== undefined ? `device lost: ${gpu.lostReason()}` : error instanceof Error ? error.message : String(error);
+        timings = tiles.map((tile) => ({ tile: tileName(tile), shape: tile, workgroups: workgroupsOf(problem.size, tile), modelledCost: tileCost(problem.size, tile), error: why }));
+      }
+      const error = gpu.lostReason() === undefined ? await gpu.device.popErrorScope().catch(() => null) : null;
       // A validation error cannot be pinned on one tile: the problem's times all go.
       const result = summarise(problem, error ? timings.map(({ ms: _, ...t }) => ({ ...t, error: `validation: ${error.message}` })) : timings);
       results.push(result);
@@ -346,8 +353,9 @@ export async function benchTiles(argv: readonly string[]): Promise<number> {
       console.log(`  ${problem.name}: rule ${result.rule} ${us(result.ruleMs)} µs, best ${result.best ?? '-'} ${us(result.bestMs)} µs`
         + `${failed.length > 0 ? `; FAILED ${failed.map((t) => `${t.tile} (${t.error})`).join(', ')}` : ''}`);
       report();
+      if (gpu.lostReason() !== undefined) { stoppedAt = i + 1; console.log(`device lost (${gpu.lostReason()}): stopping`); break; }
     }
-    if (stoppedAt !== undefined) console.log(`(budget of ${budgetS} s spent: ${stoppedAt} of ${plans.length} problems timed)`);
+    if (stoppedAt !== undefined) console.log(`(${gpu.lostReason() !== undefined ? 'device lost' : `budget of ${budgetS} s spent`}: ${stoppedAt} of ${plans.length} problems timed)`);
     console.log(`\nper problem (µs per dispatch${gpu.isSoftware ? ', software adapter: not GPU numbers' : ''}; * the product splits K there, timed unsplit)`);
     printTable([['problem m×n×k×batches', 'runs', 'rule tile', 'rule µs', 'best tile', 'best µs', 'regret', 'tiles timed'],
       ...results.map((r) => [`${r.name}${r.splitInProduct ? ' *' : ''}`, String(r.total), r.rule, us(r.ruleMs), r.best ?? '-', us(r.bestMs),
@@ -361,7 +369,7 @@ export async function benchTiles(argv: readonly string[]): Promise<number> {
     });
     console.log('\nper model (each problem times its occurrences; the rule\'s tiles against the best measured)');
     printTable([['model', 'problems timed', 'rule µs', 'best µs', 'rule / best'],
-      ...totals.map((t) => [t.model, `${t.problems}/${t.of}`, us(t.ruleMs), us(t.bestMs), t.bestMs > 0 ? (t.ruleMs / t.bestMs).toFixed(3) : '-'])]);
+      ...totals.map((t) => [t.model, `${t.problems}/${t.of}`, ...(t.problems === 0 ? ['-', '-', '-'] : [us(t.ruleMs), us(t.bestMs), (t.ruleMs / t.bestMs).toFixed(3)])])]);
     // The grid search: each setting picks, per problem, tileCost's cheapest among the tiles measured there.
     const measured: MeasuredProblem[] = usable.map((r) => ({ size: r.size, weight: r.total,
       ms: new Map(r.timings.filter((t) => t.ms !== undefined).map((t) => [t.tile, t.ms!])) }));
