@@ -369,7 +369,8 @@ export async function benchTiles(argv: readonly string[]): Promise<number> {
     });
     console.log('\nper model (each problem times its occurrences; the rule\'s tiles against the best measured)');
     printTable([['model', 'problems timed', 'rule µs', 'best µs', 'rule / best'],
-      ...totals.map((t) => [t.model, `${t.problems}/${t.of}`, ...(t.problems === 0 ? ['-', '-', '-'] : [us(t.ruleMs), us(t.bestMs), (t.ruleMs / t.bestMs).toFixed(3)])])]);
+      ...[...totals, { model: 'all models', problems: usable.length, of: all.length, ruleMs: totals.reduce((s, t) => s + t.ruleMs, 0), bestMs: totals.reduce((s, t) => s + t.bestMs, 0) }]
+        .map((t) => [t.model, `${t.problems}/${t.of}`, ...(t.problems === 0 ? ['-', '-', '-'] : [us(t.ruleMs), us(t.bestMs), (t.ruleMs / t.bestMs).toFixed(3)])])]);
     // The grid search: each setting picks, per problem, tileCost's cheapest among the tiles measured there.
     const measured: MeasuredProblem[] = usable.map((r) => ({ size: r.size, weight: r.total,
       ms: new Map(r.timings.filter((t) => t.ms !== undefined).map((t) => [t.tile, t.ms!])) }));
