@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { ensureReplicas } from '../../models/forge/cache.js';
 import { webGpuPlanStats, type PlanStats } from '../../src/backends/webgpu/plan-stats.js';
 import { optimizeGraph } from '../../src/graph/optimize.js';
-import { specializeGraph } from '../../src/graph/specialize.js';
+import { specializeGraph, type StaticGraph } from '../../src/graph/specialize.js';
 import { parseModel } from '../../src/parser/decode-model.js';
 import { BenchUsageError } from './bench-args.js';
 import { BENCH_MODELS, REPLICA_BENCH_MODELS, type BenchModel } from './bench-models.js';
@@ -33,14 +33,19 @@ export interface PlanStatsRow extends PlanStats {
   readonly fp16: { readonly uploadedBytes: number; readonly activationBytes: number };
 }
 
-/** The plan statistics of one model file at one input shape. */
-export function modelPlanStats(bytes: Uint8Array, model: BenchModel, software: boolean): PlanStatsRow {
+/** One model file's optimised graph at the benchmark's input size, as the plan statistics lower it. */
+export function benchGraph(bytes: Uint8Array, model: BenchModel): StaticGraph {
   const parsed = parseModel(bytes);
   // The benchmark's input at its size; other inputs (INSwapper's `source`) at their declared static shapes.
   const types = new Map(parsed.graph.inputs.filter((v) => v.shape?.every((d) => typeof d === 'number'))
     .map((v) => [v.name, { type: 'float32' as const, dims: v.shape as number[] }]));
   types.set(model.input, { type: 'float32', dims: [...model.dims] });
-  const graph = optimizeGraph(specializeGraph(parsed, types));
+  return optimizeGraph(specializeGraph(parsed, types));
+}
+
+/** The plan statistics of one model file at one input shape. */
+export function modelPlanStats(bytes: Uint8Array, model: BenchModel, software: boolean): PlanStatsRow {
+  const graph = benchGraph(bytes, model);
   const half = webGpuPlanStats(graph, { software, precision: 'fp16' });
   return {
     model: model.name, dims: model.dims, variants: software ? 'software' : 'gpu', ...webGpuPlanStats(graph, { software }),

@@ -201,6 +201,7 @@ export async function main(argv: string[]): Promise<number> {
     if (argv.includes('--collection')) return await (await import('./bench-collection.js')).benchCollection(argv);
     if (mode.index === true) return await (await import('./bench-index.js')).benchIndex(argv);
     if (mode['plan-stats'] === true) return await (await import('./bench-plan-stats.js')).benchPlanStats(argv);
+    if (argv.includes('--tiles')) return await (await import('./bench-tiles.js')).benchTiles(argv);
     if (mode.help === true) {
       console.log(BENCH_USAGE);
       return 0;

@@ -71,6 +71,16 @@ export const FILL_TARGET = 256;
 const GLOBAL_LOAD = 8;
 const GROUP_OVERHEAD = 4096;
 
+/** The constants of tileCost; the calibration bench (bench/node/bench-tiles.ts) tries others on measured times. */
+export interface TileCostConstants {
+  readonly globalLoad: number;
+  readonly groupOverhead: number;
+  readonly fillTarget: number;
+}
+
+/** The constants the product chooses tiles with. */
+export const TILE_COST: TileCostConstants = { globalLoad: GLOBAL_LOAD, groupOverhead: GROUP_OVERHEAD, fillTarget: FILL_TARGET };
+
 const up = (x: number, t: number): number => Math.ceil(x / t) * t;
 
 /** The problem's sizes: C[batches][M×N] from K-deep dot products. */
@@ -91,12 +101,12 @@ export function workgroupsOf(size: GemmSize, t: TileShape): number {
  * multiply-adds and the workgroup-memory reads that feed them, plus global loads and a fixed overhead per
  * workgroup, over max(workgroups, FILL_TARGET) — a grid smaller than the GPU takes as long as one full wave.
  */
-export function tileCost(size: GemmSize, t: TileShape): number {
+export function tileCost(size: GemmSize, t: TileShape, c: TileCostConstants = TILE_COST): number {
   const tm = tileRowsOf(t);
   const tn = tileColsOf(t);
   const kp = up(size.k, TILE_K);
-  const perGroup = tm * tn * kp * (1 + 1 / t.rm + 1 / t.rn) + GLOBAL_LOAD * (tm + tn) * kp + GROUP_OVERHEAD;
-  return Math.max(workgroupsOf(size, t), FILL_TARGET) * perGroup;
+  const perGroup = tm * tn * kp * (1 + 1 / t.rm + 1 / t.rn) + c.globalLoad * (tm + tn) * kp + c.groupOverhead;
+  return Math.max(workgroupsOf(size, t), c.fillTarget) * perGroup;
 }
 
 /**
@@ -107,6 +117,7 @@ export function tileCost(size: GemmSize, t: TileShape): number {
 export const GENERIC_TILE_MENU: readonly TileShape[] = [{ rm: 4, wy: 8, rn: 4, wx: 8 }, { rm: 4, wy: 8, rn: 8, wx: 8 }, { rm: 8, wy: 16, rn: 8, wx: 8 }];
 
 let menuInUse: readonly TileShape[] = TILE_MENU;
+let observer: ((size: GemmSize, tile: TileShape) => void) | undefined;
 
 /**
  * Restricts the menu every later lowering chooses from (undefined: the full menu again). The variant tests use
@@ -116,14 +127,24 @@ export function restrictTileMenu(menu: readonly TileShape[] | undefined): void {
   menuInUse = menu ?? TILE_MENU;
 }
 
+/**
+ * @internal Calls `observe` with every problem later lowerings choose a tile for from the menu in use (the
+ * specialised tier's GEMMs; not the generic tier's or the subgroup-matrix plan's own menus) and the tile chosen;
+ * undefined stops. The tile calibration bench (bench/node/bench-tiles.ts) collects the models' GEMMs with it.
+ */
+export function observeTileChoices(observe: ((size: GemmSize, tile: TileShape) => void) | undefined): void {
+  observer = observe;
+}
+
 /** The menu's cheapest tile for the problem by tileCost (ties go to the earlier entry). */
-export function chooseTile(size: GemmSize, menu: readonly TileShape[] = menuInUse): TileShape {
+export function chooseTile(size: GemmSize, menu: readonly TileShape[] = menuInUse, constants: TileCostConstants = TILE_COST): TileShape {
   let best = menu[0]!;
   let bestCost = Infinity;
   for (const t of menu) {
-    const cost = tileCost(size, t);
+    const cost = tileCost(size, t, constants);
     if (cost < bestCost) { best = t; bestCost = cost; }
   }
+  if (observer && menu === menuInUse) observer(size, best);
   return best;
 }
 
