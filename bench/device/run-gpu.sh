@@ -75,6 +75,12 @@ if [ -z "${SKIP_COLLECTION:-}" ]; then
   step ${COLLECTION_LIMIT:-150} node --import tsx bench/node/bench.ts --collection --backend webgpu --models "$assets/models" \
     --count 48 --det-size 640 --rounds 2 --json "$out/collection.json"
 fi
+# The tile-cost rule's constants (issue 14): every distinct GEMM problem the specialised tier gives chooseTile in the
+# conv-heavy replicas, the rule's tile against its next best and the generic shapes (GPU timestamps, checked on sampled
+# entries), and the grid of constants whose choices minimise the measured total; no new problem after 65 s.
+if [ -z "${SKIP_TILES:-}" ]; then
+  step ${TILES_LIMIT:-90} node --import tsx bench/node/bench-tiles.ts --replicas .cache/replicas-device --budget-s 65 --json "$out/tiles.json"
+fi
 # The goldens on the real GPU: the models folder holds packA's five files plus scrfd_500m, which sorts after
 # scrfd_2.5g, so InsightFace's routing (first detector found) picks packA exactly as the goldens were made.
 if [ -z "${SKIP_GOLDENS:-}" ]; then
