@@ -14,7 +14,8 @@ import {
   chooseKSplit, chooseTile, FILL_TARGET, MIN_SPLIT_STEPS, restrictTileMenu, TILE_K, TILE_MENU, threadsOf, tileColsOf, tileCost, tileRowsOf,
   workgroupBytes, workgroupsOf, type TileShape,
 } from '../../src/ops/tiled-gemm/tile-menu.js';
-import { gpuVersusCpu, releaseTestDevice, seededValues, type OpCase } from './gpu-op-check.js';
+import { tiledMatmulShader } from '../../src/ops/tiled-gemm/gpu.js';
+import { gpuVersusCpu, releaseTestDevice, seededValues, testDevice, type OpCase } from './gpu-op-check.js';
 
 const size = (m: number, n: number, k: number, batches = 1) => ({ m, n, k, batches });
 const rows = (m: number, n: number, k: number): number => tileRowsOf(chooseTile(size(m, n, k)));
@@ -185,4 +186,27 @@ describe('the generic tier runs the tiled kernel with its sizes in uniforms', ()
       assert.ok(relError <= BOUND, `relative error ${relError}`);
     });
   }
+});
+
+// The epilogue's own locals must not shadow an op's bindings: a spec whose output is named `c`, with N off the vec4
+// (the scalar store loop) and K split (the partial-sum loop), still compiles.
+describe('the tiled kernel\'s locals', () => {
+  after(releaseTestDevice);
+  test('an output buffer called c compiles in the scalar and split-K stores', async () => {
+    const { gpu } = await testDevice();
+    const spec = {
+      m: 8, n: 6, k: 4096, batches: 1,
+      declarations: '@group(0) @binding(0) var<storage, read> a: array<f32>;\n@group(0) @binding(1) var<storage, read> b: array<f32>;\n@group(0) @binding(2) var<storage, read_write> c: array<f32>;',
+      loadA: 'a[row * 4096u + kIdx]', loadB: 'b[kIdx * 6u + col]', store: 'c[row * 6u + col] = v;', store4: 'c[row * 6u + col] = v4.x;',
+    };
+    const tile = chooseTile(spec);
+    const split = chooseKSplit(spec, tile);
+    assert.ok(split, 'this problem is split along K');
+    const part = '\n@group(0) @binding(3) var<storage, read_write> part: array<f32>;';
+    for (const code of [tiledMatmulShader(spec, tile).shader, tiledMatmulShader({ ...spec, declarations: spec.declarations + part }, tile, split).shader]) {
+      assert.match(code, /var<storage, read_write> c: array<f32>/);
+      const info = await gpu.device.createShaderModule({ code }).getCompilationInfo();
+      assert.deepEqual(info.messages.filter((m) => m.type === 'error').map((m) => m.message), []);
+    }
+  });
 });

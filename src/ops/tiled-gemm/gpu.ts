@@ -121,7 +121,7 @@ export function tiledMatmulShader(spec: TiledMatmulSpec, tile: TileShape = choos
   const accs = range(rm).flatMap((i) => colVecs.map((j) => `acc${i}_${j}`));
   const zero = (vec: boolean): string => (vec ? 'vec4<f32>(0.0f)' : '0.0f');
   const store = split
-    ? `for (var c = 0u; c < 4u; c++) { if (col + c < ${N}) { part[(wid.z * ${M} + row) * ${N} + col + c] = v4[c]; } }`
+    ? `for (var lane4 = 0u; lane4 < 4u; lane4++) { if (col + lane4 < ${N}) { part[(wid.z * ${M} + row) * ${N} + col + lane4] = v4[lane4]; } }`
     : epilogueStore(spec, N, vecStore);
   const shader = `${spec.declarations}
 ${spec.loadHelpers ?? ''}
