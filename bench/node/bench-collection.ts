@@ -17,31 +17,22 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { FaceAnalysis } from '../../src/pipeline/face-analysis.js';
 import { FaceAnalysisPool } from '../../src/pipeline/pool/index.js';
 import { loadImage } from '../../src/pipeline/image-source.js';
 import { acquireDevice, type GpuDevice } from '../../src/backends/webgpu/device.js';
 import { collectImages, decodableSuffixes } from '../../cli/batch/collect-images.js';
-import { median } from './bench-util.js';
+import { median, testBedPath } from './bench-util.js';
 import { NdjsonResultsFile } from '../../cli/batch/ndjson-file.js';
 import { runBatch, type BatchRunSummary, type LineSink } from '../../cli/batch/run-batch.js';
 import { runPool } from '../../cli/batch/run-pool.js';
 import type { ImageEntry } from '../../cli/batch/collect-images.js';
 import { backendFlag, BenchUsageError, detSizeFlag, integerFlag, parseFlags, reportUsageError } from './bench-args.js';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
 /** The golden pack A (TESTBED.md): SCRFD-2.5G, MobileFaceNet and the three tiny heads. */
 const PACK_A = ['scrfd_2.5g_bnkps.onnx', 'mobilefacenet.onnx', 'tiny_2d106.onnx', 'tiny_3d68.onnx', 'tiny_genderage.onnx'];
-
-/** The test bed: $INSIGHTGPU_SHARED, ../shared beside the checkout, or shared/ inside it (a copied checkout). */
-function sharedPath(sub: string): string {
-  const env = process.env['INSIGHTGPU_SHARED'];
-  const candidates = [...(env ? [resolve(env, sub)] : []), resolve(HERE, '../../../shared', sub), resolve(HERE, '../../shared', sub)];
-  return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
-}
 
 function packAFiles(dir: string): string[] {
   const files = PACK_A.map((f) => join(dir, f));
@@ -152,8 +143,8 @@ export async function benchCollection(argv: readonly string[]): Promise<number> 
     const poolModels = values['pool-models'];
     if (poolModels !== 'paths' && poolModels !== 'bytes') throw new BenchUsageError(`--pool-models must be paths or bytes, not '${poolModels}'`);
     const count = integerFlag('count', values.count, 1);
-    const modelsDir = values.models ?? sharedPath('models');
-    const generated = dirArg === undefined ? await generateCollection(count, join(sharedPath('images'), 't1.jpg')) : undefined;
+    const modelsDir = values.models ?? testBedPath('models');
+    const generated = dirArg === undefined ? await generateCollection(count, join(testBedPath('images'), 't1.jpg')) : undefined;
     try {
       const report = await measure({ dir: dirArg ?? generated!, backend, detSize, batch, concurrency, workers, poolModels, rounds, modelsDir });
       printReport(report);

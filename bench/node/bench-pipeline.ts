@@ -15,22 +15,15 @@
  * A benchmark, not a test: it prints medians and never asserts on time.
  */
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { FaceAnalysis } from '../../src/pipeline/face-analysis.js';
 import { CpuPreprocessor } from '../../src/pipeline/preprocess/preprocessor.js';
 import { loadImage } from '../../src/pipeline/image-source.js';
 import type { StageKind, StageTiming } from '../../src/pipeline/stage-timer.js';
 import { acquireDevice, type GpuDevice } from '../../src/backends/webgpu/device.js';
-import { formatMs, median } from './bench-util.js';
+import { formatMs, median, testBedPath } from './bench-util.js';
 import { backendFlag, BenchUsageError, detSizeFlag, integerFlag, parseFlags, reportUsageError } from './bench-args.js';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-/** The shared test bed: ../shared beside the checkout (CI, this box), or shared/ inside it (a copied checkout). */
-function defaultShared(sub: string): string {
-  const candidates = [resolve(HERE, '../../../shared', sub), resolve(HERE, '../../shared', sub)];
-  return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
-}
 /** The golden packA: the pipeline tests' detector, recognizer and tiny heads (TESTBED.md). */
 const PACK_A = ['scrfd_2.5g_bnkps.onnx', 'mobilefacenet.onnx', 'tiny_2d106.onnx', 'tiny_3d68.onnx', 'tiny_genderage.onnx'];
 
@@ -167,11 +160,11 @@ export function parsePipelineArgs(argv: readonly string[]): PipelineBenchOptions
   });
   if (values.help) return undefined;
   if (values.models !== undefined && values['models-dir'] !== undefined) throw new BenchUsageError('--models and --models-dir name the same folder: pass one');
-  const modelsDir = values.models ?? values['models-dir'] ?? process.env['INSIGHTGPU_MODELS'] ?? defaultShared('models');
+  const modelsDir = values.models ?? values['models-dir'] ?? process.env['INSIGHTGPU_MODELS'] ?? testBedPath('models');
   // The photo beside the models (the shared test bed's layout: models/ and images/ side by side) unless given.
   const image = values.image
-    ?? [join(dirname(modelsDir), 'images', 't1.jpg'), join(modelsDir, 't1.jpg'), join(defaultShared('images'), 't1.jpg')].find((p) => existsSync(p))
-    ?? join(defaultShared('images'), 't1.jpg');
+    ?? [join(dirname(modelsDir), 'images', 't1.jpg'), join(modelsDir, 't1.jpg'), join(testBedPath('images'), 't1.jpg')].find((p) => existsSync(p))
+    ?? join(testBedPath('images'), 't1.jpg');
   return {
     backend: backendFlag(values.backend),
     runs: values.runs === undefined ? undefined : integerFlag('runs', values.runs, 1),

@@ -20,7 +20,7 @@ import { InferenceSession, Tensor } from '../../src/index.js';
 import { decodeImageNode } from '../../src/pipeline/decode-node.js';
 import { INSwapper } from '../../src/pipeline/swap/inswapper.js';
 import { BenchUsageError } from './bench-args.js';
-import { formatMs, maxRelativeError, measureInterleaved, median } from './bench-util.js';
+import { formatMs, maxRelativeError, measureInterleaved, median, profiledRuns } from './bench-util.js';
 import { modelMacs } from './model-macs.js';
 import { loadOrtWebGpu } from './bench-webgpu.js';
 import { Prng } from '../../models/forge/prng.js';
@@ -184,18 +184,8 @@ async function benchBackend(backend: 'webgpu' | 'cpu', o: SwapBenchOptions, c: S
 /** One forward's summed GPU step time (timestamp queries) in a profiling session of its own, median of three runs. */
 async function profiledForwardMs(bytes: Uint8Array, device: GPUDevice, feeds: Record<string, Tensor>): Promise<number> {
   const session = await InferenceSession.create(bytes, { backend: 'webgpu', webgpu: { device }, profiling: true });
-  try {
-    await session.run(feeds);
-    await session.specialized();
-    const totals: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      await session.run(feeds);
-      totals.push((session.lastProfile() ?? []).reduce((a, p) => a + p.ms, 0));
-    }
-    return median(totals);
-  } finally {
-    await session.release();
-  }
+  const { totals } = await profiledRuns(session, () => session.run(feeds)).finally(() => session.release());
+  return median(totals);
 }
 
 /** CLI entry used by bench/node/bench.ts for `--swap`: prints the table, returns the exit code. */

@@ -1,4 +1,38 @@
-/** Timing and comparison helpers for the benchmark. */
+/** Timing and comparison helpers for the benchmark, and where the test bed is. */
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { InferenceSession } from '../../src/session/session.js';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * The test bed folder holding `sub`: $INSIGHTGPU_SHARED (the GPU machine's copy, .devassets), ../shared beside the
+ * checkout (this box, CI), or shared/ inside it (a copied checkout); the first that exists, else the first named.
+ */
+export function testBedPath(sub: string): string {
+  const env = process.env['INSIGHTGPU_SHARED'];
+  const candidates = [...(env ? [resolve(env, sub)] : []), resolve(REPO, '../shared', sub), resolve(REPO, 'shared', sub)];
+  return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
+}
+
+/**
+ * A profiled session's summed step time (its dispatches' GPU timestamp durations) per run: one run, the switch to
+ * the specialised kernels, then `runs` timed ones. Returns each run's total and the last run's steps.
+ */
+export async function profiledRuns(session: InferenceSession, run: () => Promise<unknown>, runs = 3):
+  Promise<{ readonly totals: number[]; readonly last: NonNullable<ReturnType<InferenceSession['lastProfile']>> }> {
+  await run();
+  await session.specialized();
+  const totals: number[] = [];
+  let last: NonNullable<ReturnType<InferenceSession['lastProfile']>> = [];
+  for (let i = 0; i < runs; i++) {
+    await run();
+    last = session.lastProfile() ?? [];
+    totals.push(last.reduce((a, p) => a + p.ms, 0));
+  }
+  return { totals, last };
+}
 export interface Measurement {
   readonly first: number;
   readonly median: number;

@@ -29,7 +29,7 @@ import { forgeModels } from '../../models/forge/index.js';
 import { BenchUsageError } from './bench-args.js';
 import { BENCH_MODELS, REPLICA_BENCH_MODELS, type BenchModel } from './bench-models.js';
 import { modelMacs } from './model-macs.js';
-import { formatMs, measure, median } from './bench-util.js';
+import { formatMs, measure, median, profiledRuns } from './bench-util.js';
 import { Prng } from '../../models/forge/prng.js';
 
 export interface WebGpuBenchOptions {
@@ -248,16 +248,7 @@ export async function runWebgpuBench(options: WebGpuBenchOptions, log: (line: st
  */
 async function printProfile(bytes: Uint8Array, device: GPUDevice, feeds: Parameters<InferenceSession['run']>[0], log: (line: string) => void): Promise<number> {
   const session = await InferenceSession.create(bytes, { backend: 'webgpu', webgpu: { device }, profiling: true });
-  await session.run(feeds);
-  await session.specialized();
-  const totals: number[] = [];
-  let profile: NonNullable<ReturnType<InferenceSession['lastProfile']>> = [];
-  for (let i = 0; i < 3; i++) {
-    await session.run(feeds);
-    profile = session.lastProfile() ?? [];
-    totals.push(profile.reduce((s, p) => s + p.ms, 0));
-  }
-  await session.release();
+  const { totals, last: profile } = await profiledRuns(session, () => session.run(feeds)).finally(() => session.release());
   const total = profile.reduce((s, p) => s + p.ms, 0);
   const byOp = new Map<string, { ms: number; count: number }>();
   for (const p of profile) { const e = byOp.get(p.opType) ?? { ms: 0, count: 0 }; e.ms += p.ms; e.count++; byOp.set(p.opType, e); }

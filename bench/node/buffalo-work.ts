@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { backendFlag, BenchUsageError, detSizeFlag, integerFlag, parseFlags, type BenchBackend } from './bench-args.js';
+import { testBedPath } from './bench-util.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '../..');
@@ -67,13 +68,6 @@ export const BUFFALO_USAGE = `usage: npm run bench -- --buffalo [--backend cpu|w
   --json FILE               also write the report as JSON (rewritten after each precision)
   -h, --help                this text`;
 
-/** The test bed folder holding `sub`: $INSIGHTGPU_SHARED, ../shared beside the checkout, or shared/ inside it. */
-function sharedPath(sub: string): string {
-  const env = process.env['INSIGHTGPU_SHARED'];
-  const candidates = [...(env ? [resolve(env, sub)] : []), resolve(REPO, '../shared', sub), resolve(REPO, 'shared', sub)];
-  return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
-}
-
 /** The options, or undefined when --help asked for the usage text. Throws BenchUsageError for a bad command line. */
 export function parseBuffaloArgs(argv: readonly string[]): BuffaloOptions | undefined {
   const values = parseFlags(argv, {
@@ -102,10 +96,10 @@ export function parseBuffaloArgs(argv: readonly string[]): BuffaloOptions | unde
   }
   if (precision === 'fp16' && backend === 'cpu') throw new BenchUsageError('--precision fp16 needs --backend webgpu (the cpu backend has no fp16)');
   if (values.models !== undefined && values['models-dir'] !== undefined) throw new BenchUsageError('--models and --models-dir name the same folder: pass one');
-  const modelsDir = values.models ?? values['models-dir'] ?? process.env['INSIGHTGPU_MODELS'] ?? sharedPath('models');
+  const modelsDir = values.models ?? values['models-dir'] ?? process.env['INSIGHTGPU_MODELS'] ?? testBedPath('models');
   const image = values.image
-    ?? [join(dirname(modelsDir), 'images', 't1.jpg'), join(sharedPath('images'), 't1.jpg')].find((p) => existsSync(p))
-    ?? join(sharedPath('images'), 't1.jpg');
+    ?? [join(dirname(modelsDir), 'images', 't1.jpg'), join(testBedPath('images'), 't1.jpg')].find((p) => existsSync(p))
+    ?? join(testBedPath('images'), 't1.jpg');
   return {
     backend,
     replicasDir: resolve(values.replicas ?? join(REPO, '.cache', 'replicas-buffalo')),
