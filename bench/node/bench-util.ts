@@ -33,6 +33,7 @@ export async function profiledRuns(session: InferenceSession, run: () => Promise
   }
   return { totals, last };
 }
+
 export interface Measurement {
   readonly first: number;
   readonly median: number;
