@@ -16,7 +16,6 @@
  * real GPU every model at its bench size (detectors at 640×640). A benchmark, not a test: it never asserts on time.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +25,7 @@ import { parseModel } from '../../src/parser/decode-model.js';
 import { acquireDevice } from '../../src/backends/webgpu/device.js';
 import { existsSync } from 'node:fs';
 import { forgeModels } from '../../models/forge/index.js';
-import { BenchUsageError } from './bench-args.js';
+import { BenchUsageError, integerFlag, parseFlags, reportUsageError } from './bench-args.js';
 import { BENCH_MODELS, REPLICA_BENCH_MODELS, type BenchModel } from './bench-models.js';
 import { modelMacs } from './model-macs.js';
 import { formatMs, measure, median, profiledRuns } from './bench-util.js';
@@ -273,36 +272,45 @@ function formatRow(r: WebGpuBenchRow): string {
 
 const KERNEL_TIERS: readonly KernelTiers[] = ['tiered', 'specialized', 'generic'];
 
-function parseBenchArgs(argv: readonly string[]): { options: WebGpuBenchOptions; json?: string } {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      backend: { type: 'string' },
-      json: { type: 'string' },
-      runs: { type: 'string', default: '5' },
-      warmup: { type: 'string', default: '1' },
-      models: { type: 'string' },
-      'models-dir': { type: 'string' },
-      adapter: { type: 'string' },
-      'no-peer': { type: 'boolean', default: false },
-      profile: { type: 'boolean', default: false },
-      replicas: { type: 'string' },
-      kernels: { type: 'string' },
-    },
+const WEBGPU_USAGE = `usage: npm run bench -- --backend webgpu [--json FILE] [--runs N] [--warmup N] [--models a,b] [--models-dir DIR]
+                        [--adapter NAME] [--no-peer] [--replicas DIR] [--profile] [--kernels tiered|specialized|generic]
+
+  --runs N          timed rounds per model (default 5)
+  --warmup N        untimed rounds first (default 1)
+  --models a,b      only these models (default: the small sizes on a software adapter, every model at its bench size
+                    on a GPU)
+  --models-dir DIR  where the .onnx files are (default $INSIGHTGPU_MODELS, else ../shared/models)
+  --adapter NAME    the adapter whose description contains NAME
+  --no-peer         leave onnxruntime-web's WebGPU EP out
+  --replicas DIR    also the forged buffalo_l models (forged into DIR when missing)
+  --profile         per-op GPU time from timestamp queries; the JSON gets each row's summed GPU time
+  --kernels T       tiered (default), specialized or generic kernels
+  --json FILE       also write the rows as JSON, after every row`;
+
+/** The command line of `bench --backend webgpu`; a BenchUsageError for an unknown flag or a bad value. */
+export function parseWebgpuBenchArgs(argv: readonly string[]): { options: WebGpuBenchOptions; json?: string } {
+  const values = parseFlags(argv, {
+    backend: { type: 'string' },
+    json: { type: 'string' },
+    runs: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '1' },
+    models: { type: 'string' },
+    'models-dir': { type: 'string' },
+    adapter: { type: 'string' },
+    'no-peer': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    replicas: { type: 'string' },
+    kernels: { type: 'string' },
   });
-  const count = (flag: string, v: string, least: number): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < least) throw new Error(`--${flag} must be an integer ≥ ${least}, not '${v}'`);
-    return n;
-  };
+  if (values.backend !== undefined && values.backend !== 'webgpu') throw new BenchUsageError(`--backend must be webgpu here, not '${values.backend}'`);
   const kernels = values.kernels as KernelTiers | undefined;
-  if (kernels !== undefined && !KERNEL_TIERS.includes(kernels)) throw new Error(`--kernels must be ${KERNEL_TIERS.join(', ')}, not '${values.kernels}'`);
+  if (kernels !== undefined && !KERNEL_TIERS.includes(kernels)) throw new BenchUsageError(`--kernels must be ${KERNEL_TIERS.join(', ')}, not '${values.kernels}'`);
   return {
     options: {
       models: values.models?.split(','),
       modelsDir: values['models-dir'] ?? process.env['INSIGHTGPU_MODELS'] ?? DEFAULT_MODELS_DIR,
-      runs: count('runs', values.runs, 1),
-      warmup: count('warmup', values.warmup, 0),
+      runs: integerFlag('runs', values.runs, 1),
+      warmup: integerFlag('warmup', values.warmup, 0),
       adapterName: values.adapter,
       peer: !values['no-peer'],
       profile: values.profile,
@@ -315,12 +323,16 @@ function parseBenchArgs(argv: readonly string[]): { options: WebGpuBenchOptions;
 
 /** CLI entry used by bench/node/bench.ts for `--backend webgpu`: prints the table, returns the exit code. */
 export async function benchWebgpu(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(WEBGPU_USAGE);
+    return 0;
+  }
   let parsed;
   try {
-    parsed = parseBenchArgs(argv);
+    parsed = parseWebgpuBenchArgs(argv);
   } catch (error) {
-    console.error(`bench-webgpu: ${(error as Error).message}`);
-    return 2;
+    if (error instanceof BenchUsageError) return reportUsageError('bench --backend webgpu', error, WEBGPU_USAGE);
+    throw error;
   }
   console.log(HEADER.map((c, i) => (i < 2 ? c.padEnd(16) : c.padStart(12))).join(' '));
   let rows: WebGpuBenchRow[];
@@ -330,8 +342,7 @@ export async function benchWebgpu(argv: readonly string[]): Promise<number> {
     rows = await runWebgpuBench(parsed.options, (line) => console.log(line), writeRows);
   } catch (error) {
     if (!(error instanceof BenchUsageError)) throw error;
-    console.error(`bench-webgpu: ${error.message}`);
-    return 2;
+    return reportUsageError('bench --backend webgpu', error, WEBGPU_USAGE);
   }
   console.log(`adapter: ${rows[0]?.adapter ?? '-'}; ratio = ours / ort-web (lower is better); medians of ${parsed.options.runs} warm runs`);
   writeRows(rows);
