@@ -98,6 +98,12 @@ if [ -z "${SKIP_LAYOUT:-}" ]; then
   step ${LAYOUT_LIMIT:-180} node --import tsx bench/node/bench-layout.ts --models-dir "$assets/models" \
     --replicas .cache/replicas-device --size 640 --json "$out/layout.json"
 fi
+# The generic kernels alone, warm and per step on GPU time (issue 14: the specialised tier is kept only where a GPU
+# measurement shows it pays): tier-report.ts sets each model and step against the tiered run above.
+if [ -z "${SKIP_GENERIC:-}" ]; then
+  step ${GENERIC_LIMIT:-120} node --import tsx bench/node/bench.ts --backend webgpu --models-dir "$assets/models" \
+    --replicas .cache/replicas-device --kernels generic --profile --no-peer --warmup 2 --runs 10 --json "$out/webgpu-generic.json"
+fi
 # Cold start with only the specialised kernels (the plan before kernel tiers), for the tiered default's saving on the same
 # adapter: ours alone, each model a fresh session; warm latency is the same kernels as above.
 if [ -z "${SKIP_SPECIALIZED_COLD:-}" ]; then
@@ -129,4 +135,6 @@ if [ -z "${SKIP_CPU:-}" ]; then
 fi
 # Issues 14 and 15's GPU targets as one table, from the JSON above (reads files only: it runs even with the budget spent).
 node --import tsx bench/node/gpu-targets.ts "$out" --markdown "$out/targets.md" 2>&1 | tee -a "$out/log.txt"
+# Where the specialised kernel tier pays, per model and per step (the decision input for keeping it only there).
+node --import tsx bench/node/tier-report.ts "$out" --markdown "$out/tiers.md" 2>&1 | tee -a "$out/log.txt"
 echo "== done"

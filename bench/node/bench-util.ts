@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { StepTiming } from '../../src/backends/plan.js';
 import type { InferenceSession } from '../../src/session/session.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -18,20 +19,22 @@ export function testBedPath(sub: string): string {
 
 /**
  * A profiled session's summed step time (its dispatches' GPU timestamp durations) per run: one run, the switch to
- * the specialised kernels, then `runs` timed ones. Returns each run's total and the last run's steps.
+ * the specialised kernels (nothing to switch for a generic-only session), then `runs` timed ones. Returns each
+ * run's total, each run's steps and the last run's steps.
  */
-export async function profiledRuns(session: InferenceSession, run: () => Promise<unknown>, runs = 3):
-  Promise<{ readonly totals: number[]; readonly last: NonNullable<ReturnType<InferenceSession['lastProfile']>> }> {
+export async function profiledRuns(session: InferenceSession, run: () => Promise<unknown>, runs = 3): Promise<{
+  readonly totals: number[];
+  readonly runs: readonly (readonly StepTiming[])[];
+  readonly last: readonly StepTiming[];
+}> {
   await run();
   await session.specialized();
-  const totals: number[] = [];
-  let last: NonNullable<ReturnType<InferenceSession['lastProfile']>> = [];
+  const profiles: (readonly StepTiming[])[] = [];
   for (let i = 0; i < runs; i++) {
     await run();
-    last = session.lastProfile() ?? [];
-    totals.push(last.reduce((a, p) => a + p.ms, 0));
+    profiles.push(session.lastProfile() ?? []);
   }
-  return { totals, last };
+  return { totals: profiles.map((steps) => steps.reduce((a, p) => a + p.ms, 0)), runs: profiles, last: profiles.at(-1) ?? [] };
 }
 
 export interface Measurement {

@@ -19,7 +19,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { KernelTiers } from '../../src/backends/plan.js';
+import type { KernelTiers, StepTiming } from '../../src/backends/plan.js';
 import { InferenceSession } from '../../src/session/session.js';
 import { parseModel } from '../../src/parser/decode-model.js';
 import { acquireDevice } from '../../src/backends/webgpu/device.js';
@@ -86,6 +86,18 @@ export interface WebGpuBenchRow {
    */
   readonly gpu_ms: number | null;
   readonly ours_gflops_gpu: number | null;
+  /**
+   * With --profile: each step's GPU time, the median over the same profiled runs, in step order (the graph after
+   * its passes, which every kernel tier shares): what bench/node/tier-report.ts compares between a tiered and a
+   * `--kernels generic` run. Null without --profile.
+   */
+  readonly gpu_steps: readonly ProfiledStep[] | null;
+}
+
+export interface ProfiledStep {
+  readonly node: string;
+  readonly op: string;
+  readonly ms: number;
 }
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -202,7 +214,8 @@ export async function runWebgpuBench(options: WebGpuBenchOptions, log: (line: st
     await session.release();
     // Profiled in a session of its own (profiling changes how a run is encoded); printed under the model's row.
     const profileLines: string[] = [];
-    const gpuMs = options.profile ? await printProfile(bytes, gpu.device, feeds, (line) => profileLines.push(line)) : null;
+    const profiled = options.profile ? await printProfile(bytes, gpu.device, feeds, options.kernels, (line) => profileLines.push(line)) : null;
+    const gpuMs = profiled?.gpuMs ?? null;
     if (warmKernels === 'generic') profileLines.push('  generic kernels only (--kernels generic)');
     else if (firstKernels === 'generic') profileLines.push(`  first result from the generic kernels; the specialised ones took over ${formatMs(specializeMs)} later`);
     profileLines.push(`  cold phases: decode ${formatMs(coldPhases.decode_ms)}, passes ${formatMs(coldPhases.passes_ms)}, lowering ${formatMs(coldPhases.lower_ms)}, ` +
@@ -226,7 +239,7 @@ export async function runWebgpuBench(options: WebGpuBenchOptions, log: (line: st
       ratio: peerMs ? ours.median / peerMs : null, cold_ours_ms: coldOurs, cold_peer_ms: coldPeer,
       peak_bytes: peakBytes, rel_error_vs_peer: err, macs, ours_gflops: (2 * macs) / (ours.median * 1e6), cold_create_ms: coldCreate,
       first_kernels: firstKernels, specialize_ms: specializeMs, cold_phases: coldPhases, gpu_ms: gpuMs,
-      ours_gflops_gpu: gpuMs === null || gpuMs <= 0 ? null : (2 * macs) / (gpuMs * 1e6),
+      ours_gflops_gpu: gpuMs === null || gpuMs <= 0 ? null : (2 * macs) / (gpuMs * 1e6), gpu_steps: profiled?.steps ?? null,
     };
     rows.push(row);
     onRow?.(rows);
@@ -245,16 +258,28 @@ export async function runWebgpuBench(options: WebGpuBenchOptions, log: (line: st
  * Returns the run's summed step time in ms (the GPU time of its dispatches, from timestamp queries), the median of
  * three profiled runs.
  */
-async function printProfile(bytes: Uint8Array, device: GPUDevice, feeds: Parameters<InferenceSession['run']>[0], log: (line: string) => void): Promise<number> {
-  const session = await InferenceSession.create(bytes, { backend: 'webgpu', webgpu: { device }, profiling: true });
-  const { totals, last: profile } = await profiledRuns(session, () => session.run(feeds)).finally(() => session.release());
+/**
+ * Profiles the model in a session of its own with the same kernel tiers as the measured one (a tiered session is
+ * profiled once its specialised kernels run; a `--kernels generic` one on the generic kernels), logs its top ops,
+ * and returns the median summed GPU time and each step's median.
+ */
+async function printProfile(bytes: Uint8Array, device: GPUDevice, feeds: Parameters<InferenceSession['run']>[0], kernels: KernelTiers | undefined,
+  log: (line: string) => void): Promise<{ gpuMs: number; steps: ProfiledStep[] }> {
+  const session = await InferenceSession.create(bytes, { backend: 'webgpu', webgpu: { device, kernels }, profiling: true });
+  const { totals, last: profile, runs } = await profiledRuns(session, () => session.run(feeds)).finally(() => session.release());
   const total = profile.reduce((s, p) => s + p.ms, 0);
   const byOp = new Map<string, { ms: number; count: number }>();
   for (const p of profile) { const e = byOp.get(p.opType) ?? { ms: 0, count: 0 }; e.ms += p.ms; e.count++; byOp.set(p.opType, e); }
   log(`  profile: ${profile.length} steps, ${total.toFixed(3)} ms of step time; by op: ` +
     [...byOp].sort((a, b) => b[1].ms - a[1].ms).map(([op, e]) => `${op}×${e.count} ${e.ms.toFixed(3)}`).join(', '));
   log(`  slowest: ${[...profile].sort((a, b) => b.ms - a.ms).slice(0, 6).map((p) => `${p.node} ${p.ms.toFixed(3)}`).join(', ')}`);
-  return median(totals);
+  return { gpuMs: median(totals), steps: stepMedians(runs) };
+}
+
+/** Each step's median time over profiled runs of one plan (the same steps in the same order every run). */
+export function stepMedians(runs: readonly (readonly StepTiming[])[]): ProfiledStep[] {
+  const first = runs[0] ?? [];
+  return first.map((step, i) => ({ node: step.node, op: step.opType, ms: median(runs.map((r) => r[i]?.ms ?? NaN).filter((ms) => Number.isFinite(ms))) }));
 }
 
 const HEADER = ['model', 'dims', 'ours', 'ort-web webgpu', 'ratio', 'cold ours', 'cold peer', 'cold ratio', 'peak MiB', 'rel err', 'GFLOP/s', 'on GPU time'];

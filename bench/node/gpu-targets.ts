@@ -69,14 +69,15 @@ const rowsOf = (v: unknown): Obj[] => (Array.isArray(v) ? v : isObj(v) && Array.
 const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;
 const ms = (v: number): string => `${v < 10 ? v.toFixed(3) : v.toFixed(1)} ms`;
 const times = (v: number): string => `${v.toFixed(2)}×`;
-const SOFTWARE = /swiftshader|llvmpipe|software|cpu/i;
+/** An adapter whose numbers are shown but never judged: a software rasteriser, not a GPU. */
+export const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|software|cpu/i;
 
 /** A row from a measured value: `good` says whether it meets the target. */
 function judged(issue: 14 | 15, what: string, target: string, adapter: string, value: number | undefined, show: (v: number) => string,
   good: (v: number) => boolean, missing: string): TargetRow {
   if (value === undefined) return { issue, what, target, measured: `not measured (${missing})`, verdict: 'not measured', adapter };
   // A software adapter's numbers are real but say nothing about the GPU targets: shown, never judged.
-  if (SOFTWARE.test(adapter)) return { issue, what, target, measured: `${show(value)} (software adapter: not a GPU measurement)`, verdict: 'not measured', adapter };
+  if (SOFTWARE_ADAPTER.test(adapter)) return { issue, what, target, measured: `${show(value)} (software adapter: not a GPU measurement)`, verdict: 'not measured', adapter };
   return { issue, what, target, measured: show(value), verdict: good(value) ? 'met' : 'not met', adapter };
 }
 
