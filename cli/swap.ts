@@ -2,7 +2,11 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import type { BackendName } from '../src/index.js';
+import { ModelFormatError } from '../src/core/errors.js';
+import type { Model } from '../src/core/ir.js';
 import { parseModel } from '../src/parser/decode-model.js';
+import { InferenceSession } from '../src/session/session.js';
+import { LATENT_SIZE, checkSwapModel } from '../src/pipeline/swap/inswapper.js';
 import {
   FaceAnalysis, INSwapper, ImageError, ModelContractError, ModelPackError, PipelineOptionError, createBgrImage, loadImage, routeGraph,
   type BgrImage, type Face,
@@ -10,7 +14,7 @@ import {
 import { parseDetSizes } from '../src/pipeline/detect-size.js';
 import { lastValue, parseArgs } from './args.js';
 import { writePng } from './encode-png.js';
-import { prepareOutputFile } from './output-file.js';
+import { OutputFileError, prepareOutputFile } from './output-file.js';
 
 export const SWAP_USAGE = `insightgpu swap --models DIR [--swapper FILE] (--source IMG [--source-face K] | --source-embedding FILE.json)
                 --out OUT.png [--target-face J|all] [--no-paste-back] [--det-size 640] [--backend auto|webgpu|cpu] [--quiet] TARGET_IMG`;
@@ -25,7 +29,7 @@ const HELP = `usage: ${SWAP_USAGE}
                           "normed_embedding", "embedding" or "source_normed_embedding"
   --target-face J|all     which target face to swap (default all, each in turn into one result)
   --no-paste-back         write the 128×128 swapped crops side by side instead of the merged photo
-  --out OUT.png           where to write the result`;
+  --out OUT.png           where to write the result (a PNG; not one of the input images, which it would overwrite)`;
 
 /** What `swap` reads from its arguments. */
 export interface SwapCommandOptions {
@@ -51,7 +55,9 @@ function faceIndex(text: string, option: string): number {
 /** The INSwapper file: --swapper, else one in the models folder, else where `fetch-models inswapper_128` installs it. */
 async function findSwapper(models: string, explicit: string | undefined): Promise<string> {
   if (explicit !== undefined) {
-    if (!(await stat(explicit).catch(() => undefined))?.isFile()) throw new ModelPackError('--swapper: no such file', explicit);
+    const info = await stat(explicit).catch(() => undefined);
+    if (!info) throw new ModelPackError('--swapper: no such file', explicit);
+    if (!info.isFile()) throw new ModelPackError('--swapper: not a file (give the INSwapper .onnx file itself)', explicit);
     return explicit;
   }
   const isDir = (await stat(models).catch(() => undefined))?.isDirectory() ?? false;
@@ -70,6 +76,21 @@ async function findSwapper(models: string, explicit: string | undefined): Promis
   throw new ModelPackError(`no INSwapper file found here nor at ${installed}; give --swapper FILE or run \`insightgpu fetch-models inswapper_128\``, models);
 }
 
+/** The shape of a JSON value as `a×b×…` (a list of lists reads as two dimensions), for saying what a file holds. */
+function jsonShape(value: unknown): string {
+  const dims: number[] = [];
+  let v = value;
+  while (Array.isArray(v)) {
+    dims.push(v.length);
+    v = v[0];
+  }
+  return dims.join('×');
+}
+
+/**
+ * The identity from --source-embedding, checked here (512 finite numbers, not all zero) so a wrong file is refused
+ * by name before any model loads, not after the target's detection.
+ */
 async function readEmbedding(file: string): Promise<Float32Array> {
   let value: unknown;
   try {
@@ -80,9 +101,16 @@ async function readEmbedding(file: string): Promise<Float32Array> {
   }
   const record = value as Record<string, unknown>;
   const list = Array.isArray(value) ? value : record?.['normed_embedding'] ?? record?.['embedding'] ?? record?.['source_normed_embedding'];
+  if (Array.isArray(list) && list.length > 0 && list.every((v) => Array.isArray(v))) {
+    throw new PipelineOptionError('--source-embedding', `${file} holds a ${jsonShape(list)} array of arrays; give the ${LATENT_SIZE} numbers as one flat array`);
+  }
   if (!Array.isArray(list) || !list.every((v) => typeof v === 'number' && Number.isFinite(v))) {
     throw new PipelineOptionError('--source-embedding', `${file} holds no embedding (an array of numbers, or "normed_embedding" / "embedding" / "source_normed_embedding")`);
   }
+  if (list.length !== LATENT_SIZE) {
+    throw new PipelineOptionError('--source-embedding', `${file} holds ${list.length} numbers; INSwapper needs a ${LATENT_SIZE}-d ArcFace embedding (such as buffalo_l's w600k_r50 gives)`);
+  }
+  if (list.every((v) => v === 0)) throw new PipelineOptionError('--source-embedding', `${file} holds an all-zero embedding, which has no identity`);
   return Float32Array.from(list as number[]);
 }
 
@@ -96,33 +124,64 @@ function sideBySide(crops: readonly BgrImage[]): BgrImage {
   return out;
 }
 
+/** The same file (or one path to it), so an output would overwrite this input. */
+async function sameFile(a: string, b: string): Promise<boolean> {
+  if (path.resolve(a) === path.resolve(b)) return true;
+  const [sa, sb] = await Promise.all([stat(a).catch(() => undefined), stat(b).catch(() => undefined)]);
+  return sa !== undefined && sb !== undefined && sa.dev === sb.dev && sa.ino === sb.ino;
+}
+
+/** Reads and checks the INSwapper file (ONNX, INSwapper's inputs, an emap) without compiling it; errors name the file. */
+async function readSwapper(file: string): Promise<Model> {
+  try {
+    const model = parseModel(new Uint8Array(await readFile(file)));
+    checkSwapModel(model.graph);
+    return model;
+  } catch (error) {
+    if (error instanceof ModelContractError) throw new ModelPackError(`not an INSwapper: ${error.why}`, file, { cause: error });
+    if (error instanceof ModelFormatError) throw new ModelPackError(`not an INSwapper: not an ONNX file (${error.why})`, file, { cause: error });
+    throw error;
+  }
+}
+
 /** Runs the swap and writes the result; returns the number of faces swapped. */
 export async function runSwap(o: SwapCommandOptions): Promise<number> {
-  // The output is checked first: a path that cannot be written fails before the models load.
+  // Everything that can be checked without a model is checked before any loads: the output path (and that it is
+  // not an input, which the result would overwrite), the detection size, the embedding file and the swapper file.
   prepareOutputFile(o.out);
+  const photo = 'image' in o.source ? o.source : undefined;
+  for (const input of photo ? [o.target, photo.image] : [o.target]) {
+    if (await sameFile(o.out, input)) throw new OutputFileError(`it is the input image ${input}; the result would overwrite it (give another --out)`, o.out);
+  }
+  const detSize = parseDetSizes(o.detSize);
+  const embedding = 'embedding' in o.source ? await readEmbedding(o.source.embedding) : undefined;
   const swapperFile = await findSwapper(o.models, o.swapper);
+  const swapperModel = await readSwapper(swapperFile);
   const app = await FaceAnalysis.create({ models: o.models, backend: o.backend, log: o.log });
   let swapper: INSwapper | undefined;
   try {
-    app.prepare({ detSize: parseDetSizes(o.detSize) });
+    app.prepare({ detSize });
     const recognizer = app.models.get('recognition');
     const dim = recognizer?.session.outputMetadata[0]?.shape[1];
+    if (photo) {
+      if (!recognizer) throw new ModelPackError('has no recognition model: a source photo needs one (or give --source-embedding)', o.models);
+      if (typeof dim === 'number' && dim !== 512) throw new ModelPackError(`INSwapper needs a 512-d ArcFace latent; this pack's recognizer (${recognizer.file}) gives ${dim}`, o.models);
+    }
+    const session = await InferenceSession.fromModel(swapperModel, { backend: o.backend });
     try {
-      swapper = await INSwapper.create(await readFile(swapperFile), { backend: o.backend });
+      swapper = INSwapper.fromSession(session);
     } catch (error) {
-      if (error instanceof ModelContractError) throw new ModelPackError(`not an INSwapper: ${error.why}`, swapperFile, { cause: error });
+      await session.release();
       throw error;
     }
     let source: Face | Float32Array;
-    if ('embedding' in o.source) {
-      source = await readEmbedding(o.source.embedding);
+    if (photo) {
+      const faces = byX1(await app.get(await loadImage(photo.image)));
+      if (faces.length === 0) throw new ImageError('the source image has no face', photo.image);
+      if (photo.face >= faces.length) throw new PipelineOptionError('--source-face', `${photo.face} is out of range: ${photo.image} has ${faces.length} face(s), 0…${faces.length - 1}`);
+      source = faces[photo.face]!;
     } else {
-      if (!recognizer) throw new ModelPackError('has no recognition model: a source photo needs one (or give --source-embedding)', o.models);
-      if (typeof dim === 'number' && dim !== 512) throw new ModelPackError(`INSwapper needs a 512-d ArcFace latent; this pack's recognizer (${recognizer.file}) gives ${dim}`, o.models);
-      const faces = byX1(await app.get(await loadImage(o.source.image)));
-      if (faces.length === 0) throw new ImageError('the source image has no face', o.source.image);
-      if (o.source.face >= faces.length) throw new PipelineOptionError('--source-face', `${o.source.face} is out of range: ${o.source.image} has ${faces.length} face(s), 0…${faces.length - 1}`);
-      source = faces[o.source.face]!;
+      source = embedding!;
     }
     const image = await loadImage(o.target);
     const faces = byX1(await app.get(image));

@@ -5,7 +5,7 @@
  * names the file or face it is about. Faces come from our own detector (scrfd_2.5g at det 640, as the golden's).
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -102,6 +102,57 @@ describe('insightgpu swap', () => {
     const far = await run([...common, '--source', t1Path, '--source-face', '7', t1Path]);
     assert.equal(far.code, 1);
     assert.match(far.out, /--source-face: 7 is out of range: .*t1\.jpg has 6 face\(s\)/);
+  });
+
+  it('refuses an embedding file of the wrong length, shape or all zeros by name, before any model loads', async () => {
+    const golden = (JSON.parse(readFileSync(embedding, 'utf8')) as { source_normed_embedding: number[] }).source_normed_embedding;
+    const cases: [string, unknown, RegExp][] = [
+      ['short.json', golden.slice(0, 128), /--source-embedding: .*short\.json holds 128 numbers; INSwapper needs a 512-d/],
+      ['nested.json', [golden], /--source-embedding: .*nested\.json holds a 1×512 array of arrays; give the 512 numbers as one flat array/],
+      ['zero.json', { normed_embedding: new Array<number>(512).fill(0) }, /--source-embedding: .*zero\.json holds an all-zero embedding/],
+    ];
+    for (const [name, value, message] of cases) {
+      const file = path.join(dir, name);
+      writeFileSync(file, JSON.stringify(value));
+      // A models folder that does not exist: the embedding is refused before the pack (or the swapper) is read.
+      const { code, out } = await run(['swap', '--models', path.join(dir, 'no-such-pack'), '--swapper', replicaPath, '--source-embedding', file, '--backend', 'cpu', '--out', path.join(dir, 'x.png'), t1Path]);
+      assert.equal(code, 1, out);
+      assert.match(out, message);
+    }
+  });
+
+  it('refuses an --out that is the target or source image, leaving it as it was', async () => {
+    const photo = path.join(dir, 'photo in place.jpg');
+    copyFileSync(t1Path, photo);
+    const before = readFileSync(photo);
+    const asTarget = await run(swap(photo).slice(0, -1).concat(photo));
+    assert.equal(asTarget.code, 1, asTarget.out);
+    assert.match(asTarget.out, /cannot write '.*photo in place\.jpg': it is the input image/);
+    const link = path.join(dir, 'photo-link.jpg');
+    symlinkSync(photo, link);
+    const asSource = await run(['swap', '--models', detectorOnly, '--swapper', replicaPath, '--source', photo, '--backend', 'cpu', '--out', link, t1Path]);
+    assert.equal(asSource.code, 1, asSource.out);
+    assert.match(asSource.out, /photo-link\.jpg': it is the input image/);
+    assert.deepEqual(readFileSync(photo), before);
+  });
+
+  it('names a --swapper file that is not ONNX, or a folder, and checks it and --det-size before the pack loads', async () => {
+    const junk = path.join(dir, 'junk swapper.onnx');
+    writeFileSync(junk, 'not a model');
+    const noPack = path.join(dir, 'no-such-pack');
+    const base = ['swap', '--models', noPack, '--source-embedding', embedding, '--backend', 'cpu', '--out', path.join(dir, 'x.png')];
+    const notOnnx = await run([...base, '--swapper', junk, t1Path]);
+    assert.equal(notOnnx.code, 1, notOnnx.out);
+    assert.match(notOnnx.out, /junk swapper\.onnx': not an INSwapper: not an ONNX file/);
+    const wrong = await run([...base, '--swapper', path.join(sharedDir, 'models/scrfd_2.5g_bnkps.onnx'), t1Path]);
+    assert.equal(wrong.code, 1, wrong.out);
+    assert.match(wrong.out, /scrfd_2\.5g_bnkps\.onnx': not an INSwapper: has 1 input/);
+    const folder = await run([...base, '--swapper', dir, t1Path]);
+    assert.equal(folder.code, 1, folder.out);
+    assert.match(folder.out, /--swapper: not a file/);
+    const size = await run([...base, '--swapper', replicaPath, '--det-size', '320x', t1Path]);
+    assert.equal(size.code, 1, size.out);
+    assert.match(size.out, /--det-size: '320x' is not N or WxH/);
   });
 
   it('says what is missing on bad usage', async () => {
