@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { InsightGpuError } from '../src/core/errors.js';
 
@@ -34,14 +34,26 @@ export function prepareOutputFolder(dir: string): void {
 }
 
 /**
- * Writes `text` to `file` through a temporary file beside it and a rename, so a failed write (a full disk) leaves
- * an earlier file of that name as it was, never half written.
+ * Writes `text` (or bytes) to `file` through a temporary file beside it and a rename, so a failed or interrupted
+ * write (a full disk, Ctrl-C) leaves an earlier file of that name as it was, never half written. A symbolic link is
+ * followed (the file it names is replaced, the link stays); a path that is no regular file (/dev/stdout, a FIFO) is
+ * written in place, since a rename would replace the device node itself.
  */
-export function writeFileAtomically(file: string, text: string): void {
-  const temporary = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${process.pid}.tmp`);
+export function writeFileAtomically(file: string, text: string | Uint8Array): void {
+  const info = statOrUndefined(file);
+  try {
+    if (info && !info.isFile()) {
+      writeFileSync(file, text);
+      return;
+    }
+  } catch (error) {
+    throw new OutputFileError(firstLine(error), file, { cause: error });
+  }
+  const target = info ? realpathSync(file) : path.resolve(file);
+  const temporary = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
   try {
     writeFileSync(temporary, text);
-    renameSync(temporary, file);
+    renameSync(temporary, target);
   } catch (error) {
     try { unlinkSync(temporary); } catch { /* the temporary file was never made */ }
     throw new OutputFileError(firstLine(error), file, { cause: error });

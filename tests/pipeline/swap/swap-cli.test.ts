@@ -5,7 +5,7 @@
  * names the file or face it is about. Faces come from our own detector (scrfd_2.5g at det 640, as the golden's).
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -153,6 +153,19 @@ describe('insightgpu swap', () => {
     const size = await run([...base, '--swapper', replicaPath, '--det-size', '320x', t1Path]);
     assert.equal(size.code, 1, size.out);
     assert.match(size.out, /--det-size: '320x' is not N or WxH/);
+  });
+
+  it('writes through a symlinked --out, leaving the link and no temporary file', async () => {
+    const real = path.join(dir, 'real.png');
+    writeFileSync(real, 'an earlier file');
+    const link = path.join(dir, 'link.png');
+    symlinkSync(real, link);
+    const { code, out } = await run(swap(link, '--target-face', '3', '--det-size', '320'));
+    assert.equal(code, 0, out);
+    assert.ok(lstatSync(link).isSymbolicLink());
+    const written = await decodeImageNode(real);
+    assert.deepEqual([written.width, written.height], [1280, 886]);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
   });
 
   it('says what is missing on bad usage', async () => {
