@@ -12,6 +12,7 @@ import {
   type BgrImage, type Face,
 } from '../src/pipeline/index.js';
 import { parseDetSizes } from '../src/pipeline/detect-size.js';
+import { resolvePackFolder } from '../src/pipeline/model-pack.js';
 import { lastValue, parseArgs } from './args.js';
 import { writePng } from './encode-png.js';
 import { OutputFileError, prepareOutputFile } from './output-file.js';
@@ -23,7 +24,7 @@ const HELP = `usage: ${SWAP_USAGE}
   Puts the source face's identity onto the faces of TARGET_IMG with InsightFace's INSwapper (inswapper_128.onnx),
   as InsightFace's inswapper example does. Faces are numbered left to right by bbox x1.
   --models DIR            the detector and a 512-d recognizer (a folder, or an installed pack name such as buffalo_l)
-  --swapper FILE          the INSwapper file (default: the one in DIR, else ~/.insightface/models/inswapper_128.onnx)
+  --swapper FILE          the INSwapper file (default: the one in the models folder, else ~/.insightface/models/inswapper_128.onnx)
   --source IMG            the photo whose face gives the identity; --source-face K picks its K-th face (default 0)
   --source-embedding F    a JSON file with the identity instead: an array of 512 numbers, or an object with
                           "normed_embedding", "embedding" or "source_normed_embedding"
@@ -60,17 +61,17 @@ async function findSwapper(models: string, explicit: string | undefined): Promis
     if (!info.isFile()) throw new ModelPackError('--swapper: not a file (give the INSwapper .onnx file itself)', explicit);
     return explicit;
   }
-  const isDir = (await stat(models).catch(() => undefined))?.isDirectory() ?? false;
-  if (isDir) {
-    const onnx = (await readdir(models)).filter((f) => f.toLowerCase().endsWith('.onnx')).sort();
-    const named = onnx.find((f) => /inswapper/i.test(f));
-    if (named) return path.join(models, named);
-    for (const f of onnx) {
-      const file = path.join(models, f);
-      if (routeGraph(parseModel(new Uint8Array(await readFile(file))).graph) === 'inswapper') return file;
-    }
+  // The pack's own folder (an installed pack name such as buffalo_l resolves as FaceAnalysis resolves it); a pack
+  // that does not exist is reported as such here, not as a missing swapper.
+  const folder = await resolvePackFolder(models);
+  const onnx = (await readdir(folder)).filter((f) => f.toLowerCase().endsWith('.onnx')).sort();
+  const named = onnx.find((f) => /inswapper/i.test(f));
+  if (named) return path.join(folder, named);
+  for (const f of onnx) {
+    const file = path.join(folder, f);
+    if (routeGraph(parseModel(new Uint8Array(await readFile(file))).graph) === 'inswapper') return file;
   }
-  const root = process.env['INSIGHTFACE_HOME'] || path.join(homedir(), '.insightface');
+  const root = process.env['INSIGHTFACE_HOME'] ?? path.join(homedir(), '.insightface');
   const installed = path.join(root, 'models', 'inswapper_128.onnx');
   if ((await stat(installed).catch(() => undefined))?.isFile()) return installed;
   throw new ModelPackError(`no INSwapper file found here nor at ${installed}; give --swapper FILE or run \`insightgpu fetch-models inswapper_128\``, models);

@@ -56,8 +56,11 @@ export async function loadModelFiles(source: ModelSource): Promise<ModelFile[]> 
   return readAll(onnx);
 }
 
-/** A path to an existing folder is used as is; a bare name is looked up as an installed InsightFace pack. */
-async function resolvePackFolder(location: string): Promise<string> {
+/**
+ * A path to an existing folder is used as is; a bare name is looked up as an installed InsightFace pack. A folder
+ * that is neither is a ModelPackError saying where it looked. @internal
+ */
+export async function resolvePackFolder(location: string): Promise<string> {
   const fs = await importNodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises');
   const path = await importNodeBuiltin<typeof import('node:path')>('node:path');
   const os = await importNodeBuiltin<typeof import('node:os')>('node:os');

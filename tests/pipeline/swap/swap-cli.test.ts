@@ -168,6 +168,28 @@ describe('insightgpu swap', () => {
     assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
   });
 
+  it('finds the swapper in an installed pack\'s folder, and names a pack that is not installed', async () => {
+    const home = path.join(dir, 'insightface home');
+    const pack = path.join(home, 'models', 'mypack');
+    mkdirSync(pack, { recursive: true });
+    copyFileSync(path.join(sharedDir, 'models/scrfd_2.5g_bnkps.onnx'), path.join(pack, 'scrfd_2.5g_bnkps.onnx'));
+    copyFileSync(replicaPath, path.join(pack, 'swapper.onnx'));
+    const saved = process.env['INSIGHTFACE_HOME'];
+    process.env['INSIGHTFACE_HOME'] = home;
+    try {
+      const base = ['swap', '--source-embedding', embedding, '--backend', 'cpu', '--det-size', '320', '--target-face', '0', '--no-paste-back', '--out', path.join(dir, 'pack.png')];
+      const found = await run(['swap', '--models', 'mypack', ...base.slice(1), t1Path]);
+      assert.equal(found.code, 0, found.out);
+      assert.match(found.out, /1 face\(s\) swapped/);
+      const missing = await run(['swap', '--models', 'nopack', ...base.slice(1), t1Path]);
+      assert.equal(missing.code, 1, missing.out);
+      assert.match(missing.out, /model pack 'nopack': neither a folder nor an installed pack/);
+    } finally {
+      if (saved === undefined) delete process.env['INSIGHTFACE_HOME'];
+      else process.env['INSIGHTFACE_HOME'] = saved;
+    }
+  });
+
   it('says what is missing on bad usage', async () => {
     writeFileSync(path.join(dir, 'bad.json'), '{"something": 1}');
     assert.match((await run(['swap', '--models', detectorOnly, '--out', 'x.png', t1Path])).out, /give either --source IMG or --source-embedding/);
