@@ -69,7 +69,15 @@ async function findSwapper(models: string, explicit: string | undefined): Promis
   if (named) return path.join(folder, named);
   for (const f of onnx) {
     const file = path.join(folder, f);
-    if (routeGraph(parseModel(new Uint8Array(await readFile(file))).graph) === 'inswapper') return file;
+    let graph: Model['graph'];
+    try {
+      graph = parseModel(new Uint8Array(await readFile(file))).graph;
+    } catch (error) {
+      // Named here: the bare decoder message does not say which of the folder's files it is about.
+      if (error instanceof ModelFormatError) throw new ModelPackError(`not an ONNX file (${error.why})`, file, { cause: error });
+      throw error;
+    }
+    if (routeGraph(graph) === 'inswapper') return file;
   }
   const root = process.env['INSIGHTFACE_HOME'] ?? path.join(homedir(), '.insightface');
   const installed = path.join(root, 'models', 'inswapper_128.onnx');

@@ -190,6 +190,16 @@ describe('insightgpu swap', () => {
     }
   });
 
+  it('names a file of the models folder that is not ONNX while looking there for the swapper', async () => {
+    const pack = path.join(dir, 'pack-with-junk');
+    mkdirSync(pack);
+    copyFileSync(path.join(sharedDir, 'models/scrfd_2.5g_bnkps.onnx'), path.join(pack, 'scrfd_2.5g_bnkps.onnx'));
+    writeFileSync(path.join(pack, 'broken.onnx'), 'not a model');
+    const { code, out } = await run(['swap', '--models', pack, '--source-embedding', embedding, '--backend', 'cpu', '--out', path.join(dir, 'x.png'), t1Path]);
+    assert.equal(code, 1, out);
+    assert.match(out, /model pack '.*broken\.onnx': not an ONNX file/);
+  });
+
   it('says what is missing on bad usage', async () => {
     writeFileSync(path.join(dir, 'bad.json'), '{"something": 1}');
     assert.match((await run(['swap', '--models', detectorOnly, '--out', 'x.png', t1Path])).out, /give either --source IMG or --source-embedding/);
