@@ -156,7 +156,8 @@ async function readSwapper(file: string): Promise<Model> {
 /** Runs the swap and writes the result; returns the number of faces swapped. */
 export async function runSwap(o: SwapCommandOptions): Promise<number> {
   // Everything that can be checked without a model is checked before any loads: the output path (and that it is
-  // not an input, which the result would overwrite), the detection size, the embedding file and the swapper file.
+  // not an input, which the result would overwrite), the detection size, the embedding file, the photos and the
+  // swapper file.
   prepareOutputFile(o.out);
   const photo = 'image' in o.source ? o.source : undefined;
   for (const input of photo ? [o.target, photo.image] : [o.target]) {
@@ -164,6 +165,9 @@ export async function runSwap(o: SwapCommandOptions): Promise<number> {
   }
   const detSize = parseDetSizes(o.detSize);
   const embedding = 'embedding' in o.source ? await readEmbedding(o.source.embedding) : undefined;
+  // Decoded now, so a missing or broken photo is refused before the models load and compile.
+  const image = await loadImage(o.target);
+  const sourceImage = photo ? await loadImage(photo.image) : undefined;
   const swapperFile = await findSwapper(o.models, o.swapper);
   const swapperModel = await readSwapper(swapperFile);
   const app = await FaceAnalysis.create({ models: o.models, backend: o.backend, log: o.log });
@@ -185,14 +189,13 @@ export async function runSwap(o: SwapCommandOptions): Promise<number> {
     }
     let source: Face | Float32Array;
     if (photo) {
-      const faces = byX1(await app.get(await loadImage(photo.image)));
+      const faces = byX1(await app.get(sourceImage!));
       if (faces.length === 0) throw new ImageError('the source image has no face', photo.image);
       if (photo.face >= faces.length) throw new PipelineOptionError('--source-face', `${photo.face} is out of range: ${photo.image} has ${faces.length} face(s), 0…${faces.length - 1}`);
       source = faces[photo.face]!;
     } else {
       source = embedding!;
     }
-    const image = await loadImage(o.target);
     const faces = byX1(await app.get(image));
     if (faces.length === 0) throw new ImageError('the target image has no face', o.target);
     if (o.targetFace !== 'all' && o.targetFace >= faces.length) {

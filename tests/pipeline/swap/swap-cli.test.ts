@@ -200,6 +200,18 @@ describe('insightgpu swap', () => {
     assert.match(out, /model pack '.*broken\.onnx': not an ONNX file/);
   });
 
+  it('refuses a missing target or a broken source photo before the pack loads', async () => {
+    const broken = path.join(dir, 'broken photo.jpg');
+    writeFileSync(broken, 'not an image');
+    const base = ['swap', '--models', path.join(dir, 'no-such-pack'), '--swapper', replicaPath, '--backend', 'cpu', '--out', path.join(dir, 'x.png')];
+    const target = await run([...base, '--source-embedding', embedding, path.join(dir, 'no such target.jpg')]);
+    assert.equal(target.code, 1, target.out);
+    assert.match(target.out, /bad image '.*no such target\.jpg'/);
+    const source = await run([...base, '--source', broken, t1Path]);
+    assert.equal(source.code, 1, source.out);
+    assert.match(source.out, /bad image '.*broken photo\.jpg'/);
+  });
+
   it('says what is missing on bad usage', async () => {
     writeFileSync(path.join(dir, 'bad.json'), '{"something": 1}');
     assert.match((await run(['swap', '--models', detectorOnly, '--out', 'x.png', t1Path])).out, /give either --source IMG or --source-embedding/);
