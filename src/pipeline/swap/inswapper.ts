@@ -1,5 +1,5 @@
 import { lastInitializer, type Graph, type TensorData } from '../../core/ir.js';
-import { optionsObject } from '../call-options.js';
+import { describeValue, optionsObject } from '../call-options.js';
 import { Tensor } from '../../core/tensor.js';
 import type { BackendName } from '../../backends/options.js';
 import { InferenceSession, type SessionOptions } from '../../session/session.js';
@@ -156,7 +156,10 @@ export class INSwapper {
   get(image: ImageInput, targetFace: SwapTarget, sourceFace: SwapSource, options?: { readonly pasteBack?: true }): Promise<BgrImage>;
   get(image: ImageInput, targetFace: SwapTarget, sourceFace: SwapSource, options?: SwapOptions): Promise<SwapCrop | BgrImage>;
   async get(image: ImageInput, targetFace: SwapTarget, sourceFace: SwapSource, options?: SwapOptions): Promise<SwapCrop | BgrImage> {
-    const pasted = optionsObject(options, 'INSwapper.get').pasteBack !== false;
+    const { pasteBack } = optionsObject(options, 'INSwapper.get');
+    // A plain-JS caller's 0, 'false' or null would otherwise read as "not false" and silently paste back.
+    if (pasteBack !== undefined && typeof pasteBack !== 'boolean') throw new PipelineOptionError('pasteBack', `${describeValue(pasteBack)} is not true or false`);
+    const pasted = pasteBack !== false;
     const r = await this.swap(image, targetFace, sourceFace, { crop: !pasted, paste: pasted });
     return pasted ? r.image! : { crop: r.crop!, M: r.M };
   }

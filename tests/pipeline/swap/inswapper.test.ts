@@ -91,6 +91,13 @@ describe('INSwapper on a model whose network is the identity (our InferenceSessi
     await assert.rejects(swapper.get(image, { kps: new Float32Array(10).fill(50) }, source), /degenerate/);
     await assert.rejects(swapper.get(image, { kps: kpsAt(60, 40, 1) }, new Float32Array(512)), /all zeros/);
   });
+
+  it('a pasteBack that is not a boolean is refused, not read as true', async () => {
+    for (const value of [0, 'false', null]) {
+      await assert.rejects(swapper.get(image, { kps: kpsAt(60, 40, 1) }, source, { pasteBack: value as unknown as boolean }),
+        (e: unknown) => e instanceof PipelineOptionError && /option pasteBack: .* is not true or false/.test(e.message));
+    }
+  });
 });
 
 describe('INSwapper.create refuses files that are not an INSwapper', () => {
