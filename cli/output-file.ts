@@ -56,7 +56,9 @@ export function writeFileAtomically(file: string, text: string | Uint8Array): vo
     renameSync(temporary, target);
   } catch (error) {
     try { unlinkSync(temporary); } catch { /* the temporary file was never made */ }
-    throw new OutputFileError(firstLine(error), file, { cause: error });
+    // The system message names the temporary file, which the user never asked for: the error names `file` already.
+    // Node's "ENOENT: no such file or directory, open '…'" is cut before the call and the path.
+    throw new OutputFileError(firstLine(error).replace(/, \w+ '.*$/, ''), file, { cause: error });
   }
 }
 

@@ -212,6 +212,14 @@ describe('insightgpu swap', () => {
     assert.match(source.out, /bad image '.*broken photo\.jpg'/);
   });
 
+  it('an --out that cannot be created is named in the error, not the temporary file beside it', { skip: process.platform !== 'linux' }, async () => {
+    // /proc takes no new files, even for root.
+    const { code, out } = await run(swap('/proc/swapped.png', '--target-face', '0', '--det-size', '320'));
+    assert.equal(code, 1, out);
+    assert.match(out, /cannot write '\/proc\/swapped\.png': ENOENT: no such file or directory\n/);
+    assert.doesNotMatch(out, /\.tmp/);
+  });
+
   it('says what is missing on bad usage', async () => {
     writeFileSync(path.join(dir, 'bad.json'), '{"something": 1}');
     assert.match((await run(['swap', '--models', detectorOnly, '--out', 'x.png', t1Path])).out, /give either --source IMG or --source-embedding/);
