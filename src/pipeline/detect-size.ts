@@ -39,6 +39,8 @@ export function parseDetSizes(text: string): Size[] {
     const h = m[2] === undefined ? w : Number(m[2]);
     // 0 (or 0x0) is InsightFace's automatic sizes; a size with one zero side is neither that nor a size.
     if ((w === 0) !== (h === 0)) throw new PipelineOptionError('--det-size', `'${part}' has one zero side (give 0 for the automatic sizes, or two positive ones)`);
+    // prepare() refuses this too, but only once the models have loaded, and under its own option name.
+    if (w * h > MAX_IMAGE_PIXELS) throw new PipelineOptionError('--det-size', `'${part}' (${w}×${h}) exceeds the ${MAX_IMAGE_PIXELS}-pixel image bound`);
     return [w, h] as Size;
   });
 }

@@ -153,6 +153,9 @@ describe('insightgpu swap', () => {
     const size = await run([...base, '--swapper', replicaPath, '--det-size', '320x', t1Path]);
     assert.equal(size.code, 1, size.out);
     assert.match(size.out, /--det-size: '320x' is not N or WxH/);
+    const huge = await run([...base, '--swapper', replicaPath, '--det-size', '100000', t1Path]);
+    assert.equal(huge.code, 1, huge.out);
+    assert.match(huge.out, /--det-size: '100000' \(100000×100000\) exceeds the \d+-pixel image bound/);
   });
 
   it('writes through a symlinked --out, leaving the link and no temporary file', async () => {
