@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { BackendName } from '../src/index.js';
 import { ModelFormatError } from '../src/core/errors.js';
 import type { Model } from '../src/core/ir.js';
+import { widenFloat16 } from '../src/graph/widen-float16.js';
 import { parseModel } from '../src/parser/decode-model.js';
 import { InferenceSession } from '../src/session/session.js';
 import { LATENT_SIZE, checkSwapModel } from '../src/pipeline/swap/inswapper.js';
@@ -140,10 +141,14 @@ async function sameFile(a: string, b: string): Promise<boolean> {
   return sa !== undefined && sb !== undefined && sa.dev === sb.dev && sa.ino === sb.ino;
 }
 
-/** Reads and checks the INSwapper file (ONNX, INSwapper's inputs, an emap) without compiling it; errors name the file. */
+/**
+ * Reads and checks the INSwapper file (ONNX, INSwapper's inputs, an emap) without compiling it; errors name the file.
+ * A float16 file is widened first, as a session widens it, so its float16 emap is checked as the float32 one the
+ * swapper reads.
+ */
 async function readSwapper(file: string): Promise<Model> {
   try {
-    const model = parseModel(new Uint8Array(await readFile(file)));
+    const model = widenFloat16(parseModel(new Uint8Array(await readFile(file))));
     checkSwapModel(model.graph);
     return model;
   } catch (error) {

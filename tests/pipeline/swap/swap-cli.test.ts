@@ -12,6 +12,7 @@ import { describe, it } from 'node:test';
 import { captureOutput } from '../capture-output.js';
 import { main } from '../../../cli/main.js';
 import { ensureReplicas } from '../../../models/forge/cache.js';
+import { toFloat16Model } from '../../../models/forge/float16.js';
 import { decodeImageNode } from '../../../src/pipeline/decode-node.js';
 import { createBgrImage, type BgrImage } from '../../../src/pipeline/image.js';
 import { writePng } from '../../../cli/encode-png.js';
@@ -221,6 +222,16 @@ describe('insightgpu swap', () => {
     assert.equal(code, 1, out);
     assert.match(out, /cannot write '\/proc\/swapped\.png': ENOENT: no such file or directory\n/);
     assert.doesNotMatch(out, /\.tmp/);
+  });
+
+  it('takes a float16 swapper file (the forge\'s float16 variant of the replica)', async () => {
+    const half = path.join(dir, 'inswapper_fp16.onnx');
+    writeFileSync(half, toFloat16Model(readFileSync(replicaPath)).bytes);
+    const out = path.join(dir, 'half.png');
+    const { code, out: log } = await run(['swap', '--models', detectorOnly, '--swapper', half, '--source-embedding', embedding, '--backend', 'cpu', '--det-size', '320', '--target-face', '0', '--no-paste-back', '--out', out, t1Path]);
+    assert.equal(code, 0, log);
+    const crop = await decodeImageNode(out);
+    assert.deepEqual([crop.width, crop.height], [128, 128]);
   });
 
   it('says what is missing on bad usage', async () => {
