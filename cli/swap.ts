@@ -31,7 +31,7 @@ const HELP = `usage: ${SWAP_USAGE}
                           "normed_embedding", "embedding" or "source_normed_embedding"
   --target-face J|all     which target face to swap (default all, each in turn into one result)
   --no-paste-back         write the 128×128 swapped crops side by side instead of the merged photo
-  --out OUT.png           where to write the result (a PNG; not one of the input images, which it would overwrite)`;
+  --out OUT.png           where to write the result (a PNG; not one of the inputs, which it would overwrite)`;
 
 /** What `swap` reads from its arguments. */
 export interface SwapCommandOptions {
@@ -165,8 +165,12 @@ export async function runSwap(o: SwapCommandOptions): Promise<number> {
   // swapper file.
   prepareOutputFile(o.out);
   const photo = 'image' in o.source ? o.source : undefined;
-  for (const input of photo ? [o.target, photo.image] : [o.target]) {
-    if (await sameFile(o.out, input)) throw new OutputFileError(`it is the input image ${input}; the result would overwrite it (give another --out)`, o.out);
+  const inputs: [string, string][] = [['image', o.target]];
+  if ('image' in o.source) inputs.push(['image', o.source.image]);
+  else inputs.push(['embedding file', o.source.embedding]);
+  if (o.swapper !== undefined) inputs.push(['swapper file', o.swapper]);
+  for (const [what, input] of inputs) {
+    if (await sameFile(o.out, input)) throw new OutputFileError(`it is the input ${what} ${input}; the result would overwrite it (give another --out)`, o.out);
   }
   const detSize = parseDetSizes(o.detSize);
   const embedding = 'embedding' in o.source ? await readEmbedding(o.source.embedding) : undefined;

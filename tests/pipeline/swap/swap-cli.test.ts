@@ -135,6 +135,17 @@ describe('insightgpu swap', () => {
     assert.equal(asSource.code, 1, asSource.out);
     assert.match(asSource.out, /photo-link\.jpg': it is the input image/);
     assert.deepEqual(readFileSync(photo), before);
+    const json = path.join(dir, 'identity.json');
+    copyFileSync(embedding, json);
+    const asEmbedding = await run(['swap', '--models', detectorOnly, '--swapper', replicaPath, '--source-embedding', json, '--backend', 'cpu', '--out', json, t1Path]);
+    assert.equal(asEmbedding.code, 1, asEmbedding.out);
+    assert.match(asEmbedding.out, /identity\.json': it is the input embedding file/);
+    const swapperCopy = path.join(dir, 'swapper copy.onnx');
+    copyFileSync(replicaPath, swapperCopy);
+    const asSwapper = await run(['swap', '--models', detectorOnly, '--swapper', swapperCopy, '--source-embedding', embedding, '--backend', 'cpu', '--out', swapperCopy, t1Path]);
+    assert.equal(asSwapper.code, 1, asSwapper.out);
+    assert.match(asSwapper.out, /swapper copy\.onnx': it is the input swapper file/);
+    assert.deepEqual(readFileSync(swapperCopy), readFileSync(replicaPath));
   });
 
   it('names a --swapper file that is not ONNX, or a folder, and checks it and --det-size before the pack loads', async () => {
