@@ -1,5 +1,4 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import path from 'node:path';
 import type { BackendName } from '../src/index.js';
 import { ModelFormatError } from '../src/core/errors.js';
@@ -14,6 +13,7 @@ import {
 } from '../src/pipeline/index.js';
 import { parseDetSizes } from '../src/pipeline/detect-size.js';
 import { resolvePackFolder } from '../src/pipeline/model-pack.js';
+import { modelsDirOf, resolveInsightFaceRoot } from '../models/fetch/paths.js';
 import { lastValue, parseArgs } from './args.js';
 import { writePng } from './encode-png.js';
 import { OutputFileError, prepareOutputFile } from './output-file.js';
@@ -80,8 +80,8 @@ async function findSwapper(models: string, explicit: string | undefined): Promis
     }
     if (routeGraph(graph) === 'inswapper') return file;
   }
-  const root = process.env['INSIGHTFACE_HOME'] ?? path.join(homedir(), '.insightface');
-  const installed = path.join(root, 'models', 'inswapper_128.onnx');
+  // Where `fetch-models inswapper_128` puts it: the same root rule (an empty $INSIGHTFACE_HOME is unset, ~ expands).
+  const installed = path.join(modelsDirOf(resolveInsightFaceRoot()), 'inswapper_128.onnx');
   if ((await stat(installed).catch(() => undefined))?.isFile()) return installed;
   throw new ModelPackError(`no INSwapper file found here nor at ${installed}; give --swapper FILE or run \`insightgpu fetch-models inswapper_128\``, models);
 }

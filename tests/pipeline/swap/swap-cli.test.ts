@@ -245,6 +245,24 @@ describe('insightgpu swap', () => {
     assert.deepEqual([crop.width, crop.height], [128, 128]);
   });
 
+  it('finds the swapper where fetch-models installs it, with $INSIGHTFACE_HOME starting with ~', async () => {
+    const home = path.join(dir, 'home');
+    mkdirSync(path.join(home, 'ifh', 'models'), { recursive: true });
+    copyFileSync(replicaPath, path.join(home, 'ifh', 'models', 'inswapper_128.onnx'));
+    const saved = { HOME: process.env['HOME'], INSIGHTFACE_HOME: process.env['INSIGHTFACE_HOME'] };
+    process.env['HOME'] = home;
+    process.env['INSIGHTFACE_HOME'] = '~/ifh';
+    try {
+      const { code, out } = await run(['swap', '--models', detectorOnly, '--source-embedding', embedding, '--backend', 'cpu', '--det-size', '320', '--target-face', '0', '--no-paste-back', '--out', path.join(dir, 'home.png'), t1Path]);
+      assert.equal(code, 0, out);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
   it('says what is missing on bad usage', async () => {
     writeFileSync(path.join(dir, 'bad.json'), '{"something": 1}');
     assert.match((await run(['swap', '--models', detectorOnly, '--out', 'x.png', t1Path])).out, /give either --source IMG or --source-embedding/);
