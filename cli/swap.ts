@@ -31,7 +31,10 @@ const HELP = `usage: ${SWAP_USAGE}
                           "normed_embedding", "embedding" or "source_normed_embedding"
   --target-face J|all     which target face to swap (default all, each in turn into one result)
   --no-paste-back         write the 128×128 swapped crops side by side instead of the merged photo
-  --out OUT.png           where to write the result (a PNG; not one of the inputs, which it would overwrite)`;
+  --out OUT.png           where to write the result (always PNG, so not .jpg; not one of the inputs, which it would overwrite)`;
+
+/** Extensions of image formats other than PNG, which --out refuses (the result is PNG). */
+const OTHER_IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.webp', '.avif', '.heic', '.heif', '.gif', '.tif', '.tiff', '.bmp', '.jxl', '.jp2']);
 
 /** What `swap` reads from its arguments. */
 export interface SwapCommandOptions {
@@ -172,6 +175,9 @@ export async function runSwap(o: SwapCommandOptions): Promise<number> {
   for (const [what, input] of inputs) {
     if (await sameFile(o.out, input)) throw new OutputFileError(`it is the input ${what} ${input}; the result would overwrite it (give another --out)`, o.out);
   }
+  // The result is always PNG: a name promising another format would hold PNG bytes under the wrong extension.
+  const extension = path.extname(o.out).toLowerCase();
+  if (OTHER_IMAGE_EXTENSIONS.has(extension)) throw new OutputFileError(`swap writes PNG only; name it .png (not ${extension})`, o.out);
   const detSize = parseDetSizes(o.detSize);
   const embedding = 'embedding' in o.source ? await readEmbedding(o.source.embedding) : undefined;
   // Decoded now, so a missing or broken photo is refused before the models load and compile.

@@ -122,6 +122,12 @@ describe('insightgpu swap', () => {
     }
   });
 
+  it('refuses an --out named for another image format, before any model loads (the result is PNG)', async () => {
+    const { code, out } = await run(['swap', '--models', path.join(dir, 'no-such-pack'), '--swapper', replicaPath, '--source-embedding', embedding, '--backend', 'cpu', '--out', path.join(dir, 'swapped.JPG'), t1Path]);
+    assert.equal(code, 1, out);
+    assert.match(out, /cannot write '.*swapped\.JPG': swap writes PNG only; name it \.png \(not \.jpg\)/);
+  });
+
   it('refuses an --out that is the target or source image, leaving it as it was', async () => {
     const photo = path.join(dir, 'photo in place.jpg');
     copyFileSync(t1Path, photo);
