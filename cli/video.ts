@@ -46,36 +46,43 @@ export async function videoCommand(argv: readonly string[]): Promise<number> {
   const detectEvery = parseCountOption(args, 'detect-every', 1, 1);
   if (ndjson !== '-') refuseNonEmpty(ndjson);
   const indexFile = lastValue(args, 'index');
-  // The decoder is checked before the models load: a missing ffmpeg fails at once.
+  // The decoder is checked before the models load: the first frame is decoded now, so a missing ffmpeg, a program
+  // that is not one, or a video with no frames fails at once rather than after the pack has loaded.
   const info = await probeVideo(input, decoder);
-  const index = indexFile ? await loadIndexFile(indexFile) : undefined;
-  const app = await FaceAnalysis.create({ models, backend, log: quiet ? undefined : (m) => process.stderr.write(`${m}\n`) });
+  const frames = readVideoFrames(input, decoder);
+  const first = await frames.next();
+  let app: FaceAnalysis | undefined;
   let out: WriteStream | undefined;
   try {
+    const index = indexFile ? await loadIndexFile(indexFile) : undefined;
+    app = await FaceAnalysis.create({ models, backend, log: quiet ? undefined : (m) => process.stderr.write(`${m}\n`) });
     app.prepare({ detThresh, detSize: detSizes });
     const tracker = new FaceTracker(app, { recognizeEvery, detectEvery, index, smoothing: args.flags.has('no-smoothing') ? false : undefined, fps: info.fps });
     out = ndjson === '-' ? undefined : createWriteStream(ndjson);
     const sink = out ?? process.stdout;
     const started = performance.now();
-    let frames = 0;
-    for await (const frame of readVideoFrames(input, decoder)) {
+    let count = 0;
+    for (let next = first; !next.done; next = await frames.next()) {
+      const frame = next.value;
       const faces = await tracker.track(frame.image, { timestamp: frame.time });
       const ended = tracker.ended().map((t) => t.trackId);
       const line = { frame: frame.index, time: frame.time / 1000, faces, ...(ended.length > 0 ? { ended } : {}) };
       if (!sink.write(`${JSON.stringify(line)}\n`)) await once(sink, 'drain');
-      frames++;
-      if (!quiet && frames % 30 === 0) process.stderr.write(`video: ${frames}${info.frames ? `/${info.frames}` : ''} frames\n`);
+      count++;
+      if (!quiet && count % 30 === 0) process.stderr.write(`video: ${count}${info.frames ? `/${info.frames}` : ''} frames\n`);
     }
     if (!quiet) {
       const s = tracker.stats;
       const seconds = (performance.now() - started) / 1000;
-      process.stderr.write(`${frames} frame(s) of ${info.width}×${info.height} at ${info.fps.toFixed(2)} fps in ${seconds.toFixed(1)} s; `
+      process.stderr.write(`${count} frame(s) of ${info.width}×${info.height} at ${info.fps.toFixed(2)} fps in ${seconds.toFixed(1)} s; `
         + `${s.tracksStarted} track(s), ${s.detectorRuns} detector runs, ${s.recognitions} recognitions → ${ndjson}\n`);
     }
     return 0;
   } finally {
+    // Stops the decoder when the run ends early (a model or index that fails to load, a failed frame).
+    await frames.return(undefined);
     if (out) { out.end(); await once(out, 'close'); }
-    await app.release();
+    await app?.release();
   }
 }
 

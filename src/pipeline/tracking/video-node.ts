@@ -92,6 +92,9 @@ export async function* readVideoFramesNode(file: string, options: ReadVideoOptio
     const code = await exited;
     if (code !== 0) throw new VideoError(`${program} exited with ${code}: ${stderr.trim() || 'no message'}`, file);
     if (filled !== 0) throw new VideoError(`the stream ended inside a frame (${filled} of ${frameBytes} bytes)`, file);
+    // ffprobe found a video stream, so a clean exit with nothing decoded is a stream without frames, or a program
+    // that is not an ffmpeg: either way no frame is not a result.
+    if (index === 0) throw new VideoError(`${program} decoded no frames`, file);
   } finally {
     // The consumer may stop early: the decoder must not keep running behind it.
     if (child.exitCode === null) child.kill();

@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../../../cli/main.js';
-import { probeVideo, readVideoFrames, VideoError } from '../../../src/pipeline/index.js';
+import { PipelineOptionError, probeVideo, readVideoFrames, VideoError } from '../../../src/pipeline/index.js';
 import { IdSwitchCounter, loadT1, type Box } from '../../../bench/node/tracker-scenes.js';
 import { captureOutput } from '../capture-output.js';
 import { sharedPath, SHARED } from '../helpers.js';
@@ -38,6 +38,36 @@ describe('insightgpu video', () => {
     const { code, out } = await run(['video', '--help']);
     assert.equal(code, 0);
     assert.match(out, /insightgpu video IN\.mp4 --models DIR --ndjson OUT/);
+  });
+
+  it('checks the decoder on the first frame before the models load: a program that is not an ffmpeg, a video with no frames', { skip: NO_FFMPEG }, async () => {
+    const clip = path.join(dir, 'four.mkv');
+    const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=gray:s=64x48:r=4', '-frames:v', '4', '-c:v', 'ffv1', clip]);
+    assert.equal(made.status, 0, made.stderr.toString());
+    // "ffmpeg" that exits 0 without a byte, beside the real ffprobe (which --ffmpeg's folder supplies).
+    const bin = path.join(dir, 'not-ffmpeg');
+    mkdirSync(bin);
+    writeFileSync(path.join(bin, 'ffmpeg'), '#!/bin/sh\nexit 0\n');
+    chmodSync(path.join(bin, 'ffmpeg'), 0o755);
+    symlinkSync(spawnSync('sh', ['-c', 'command -v ffprobe']).stdout.toString().trim(), path.join(bin, 'ffprobe'));
+    // A models folder that does not exist: the decoder's error must come first, not the pack's after loading.
+    const noModels = path.join(dir, 'no-models');
+    const fake = path.join(dir, 'fake.ndjson');
+    let r = await run(['video', clip, '--models', noModels, '--ndjson', fake, '--backend', 'cpu', '--ffmpeg', path.join(bin, 'ffmpeg')]);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /not-ffmpeg\/ffmpeg decoded no frames/);
+    assert.equal(existsSync(fake), false, 'no output file for a run that never had a frame');
+    // An AVI with a stream and no frames: ffprobe reads it, ffmpeg fails on it.
+    const empty = path.join(dir, 'empty.avi');
+    assert.equal(spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=black:s=64x48:r=5', '-t', '0', empty]).status, 0);
+    r = await run(['video', empty, '--models', noModels, '--ndjson', path.join(dir, 'empty.ndjson'), '--backend', 'cpu']);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /video '.*empty\.avi': ffmpeg (exited with|decoded no frames)/);
+    assert.doesNotMatch(r.out, /model pack/);
+    // A bare program name that is not on PATH (ffprobe then comes from PATH, so only decoding can find it missing).
+    r = await run(['video', clip, '--models', noModels, '--ndjson', path.join(dir, 'bare.ndjson'), '--backend', 'cpu', '--ffmpeg', 'no-such-ffmpeg-here']);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /'no-such-ffmpeg-here' was not found/);
   });
 
   it('writes one line per frame with track ids that follow the true faces', { skip: NO_FFMPEG }, async () => {
@@ -94,5 +124,14 @@ describe('readVideoFrames', () => {
     const text = path.join(dir, 'not-a-video.txt');
     writeFileSync(text, 'hello');
     await assert.rejects(probeVideo(text), VideoError);
+  });
+
+  it('refuses bad options before starting a decoder', async () => {
+    const file = sharedPath('images', 't1.jpg');
+    const drain = async (options: unknown): Promise<void> => { for await (const _ of readVideoFrames(file, options as never)) { /* none read */ } };
+    for (const maxFrames of [0, -1, 1.5, '2', Number.NaN]) await assert.rejects(drain({ maxFrames }), PipelineOptionError, `maxFrames ${String(maxFrames)}`);
+    for (const options of [null, 5, 'ffmpeg']) await assert.rejects(drain(options), PipelineOptionError);
+    await assert.rejects(drain({ ffmpeg: 7 }), PipelineOptionError);
+    await assert.rejects(probeVideo(file, null as never), PipelineOptionError);
   });
 });
