@@ -69,6 +69,10 @@ export class FaceTracker {
     }
     this.analysis = analysis;
     const heads = analysis ? analysis.faceModels : (source as TrackerModels).heads ?? [];
+    if (typeof source.detector?.detect !== 'function') {
+      throw new PipelineOptionError('detector', `FaceTracker needs a detector with a detect method, got ${describeValue(source.detector)}`);
+    }
+    if (!Array.isArray(heads)) throw new PipelineOptionError('heads', `FaceTracker takes an array of heads, got ${describeValue(heads)}`);
     this.detector = source.detector;
     this.identityHeads = heads.filter((h) => !h.taskname.startsWith('landmark_'));
     const has = (name: string): boolean => heads.some((h) => h.taskname === name);
@@ -83,8 +87,9 @@ export class FaceTracker {
   }
 
   /** Tracks the faces of one frame; calls take turns. Returns the visible tracks (and lost ones with `includeLost`) by trackId. */
-  async track(frame: ImageInput, options: TrackOptions = {}): Promise<TrackedFace[]> {
-    const run = this.queue.then(() => this.runFrame(frame, options));
+  async track(frame: ImageInput, options?: TrackOptions): Promise<TrackedFace[]> {
+    const checked = trackOptions(options);
+    const run = this.queue.then(() => this.runFrame(frame, checked));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -113,9 +118,6 @@ export class FaceTracker {
 
   /** One frame through the models: a FaceAnalysis's frame, or the detector and heads over `this.pre`. */
   private async runFrame(input: ImageInput, options: TrackOptions): Promise<TrackedFace[]> {
-    if (options.timestamp !== undefined && !Number.isFinite(options.timestamp)) {
-      throw new PipelineOptionError('timestamp', `${String(options.timestamp)} is not a finite number of milliseconds`);
-    }
     const sink = options.timings;
     const start = performance.now(), first = sink?.length ?? 0;
     const step = (models: FrameModels): Promise<TrackedFace[]> => this.step(sink ? timedModels(models, sink) : models, options);
@@ -313,4 +315,20 @@ export class FaceTracker {
     }
     return out;
   }
+}
+
+/**
+ * `track`'s options as a plain-JS caller may pass them, checked before the frame runs: a bag that is not an object,
+ * a timestamp that is not a finite number, or timings that is not an array is a PipelineOptionError (timings was
+ * otherwise found only after the frame's models had run).
+ */
+function trackOptions(value: TrackOptions | undefined): TrackOptions {
+  const options = optionsObject(value, 'track');
+  if (options.timestamp !== undefined && !Number.isFinite(options.timestamp)) {
+    throw new PipelineOptionError('timestamp', `${describeValue(options.timestamp)} is not a finite number of milliseconds`);
+  }
+  if (options.timings !== undefined && !Array.isArray(options.timings)) {
+    throw new PipelineOptionError('timings', `takes an array that receives the frame's stage times, got ${describeValue(options.timings)}`);
+  }
+  return options;
 }

@@ -157,4 +157,22 @@ describe('FaceTracker on scripted detections', () => {
     assert.throws(() => new FaceTracker({ detector }, { carryBy: 'landmark_2d_106' }), /no landmark_2d_106 model/);
     await assert.rejects(new FaceTracker({ detector }).track(detector.frame([]), { timestamp: Number.NaN }), PipelineOptionError);
   });
+
+  it('refuses a bad source, option values of the wrong type and a bad per-frame options bag before any model runs', async () => {
+    const detector = new ScriptedDetector();
+    assert.throws(() => new FaceTracker({} as never), /option detector: FaceTracker needs a detector/);
+    assert.throws(() => new FaceTracker({ detector, heads: 'landmark_2d_106' as never }), /option heads/);
+    assert.throws(() => new FaceTracker({ detector }, { index: {} as never }), /option index: takes a FaceIndex/);
+    assert.throws(() => new FaceTracker({ detector }, { includeLost: 'no' as never }), /option includeLost/);
+    assert.throws(() => new FaceTracker({ detector }, { fps: Number.POSITIVE_INFINITY }), /option fps/);
+    const tracker = new FaceTracker({ detector });
+    const frame = detector.frame([boxAt(10, 10)]);
+    for (const options of [null, 5, 'x']) await assert.rejects(tracker.track(frame, options as never), /option options: track takes an options object/);
+    await assert.rejects(tracker.track(frame, { timings: {} as never }), /option timings/);
+    await assert.rejects(tracker.track(frame, { timestamp: '5' as never }), /option timestamp/);
+    // None of them ran the detector or counted a frame; a good call still starts at trackId 1.
+    assert.equal(tracker.stats.frames, 0);
+    assert.equal(detector.calls, 0);
+    assert.deepEqual((await tracker.track(frame)).map((f) => f.trackId), [1]);
+  });
 });
