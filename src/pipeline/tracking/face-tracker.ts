@@ -1,6 +1,7 @@
 import { PipelineOptionError } from '../errors.js';
 import { describeValue, optionsObject } from '../call-options.js';
 import type { FaceAnalysis } from '../face-analysis.js';
+import type { FaceIndex } from '../identity/face-index.js';
 import { Face, computeSim } from '../face.js';
 import { carrierBounds, copyIdentityFields, copyLandmarks, movedFace, partition } from './face-fields.js';
 import { landmarkAge, planLandmarks, runEveryFrameHeads, runWithRecognitionHeads, settleLandmarks, type LandmarkPlan } from './landmark-cadence.js';
@@ -80,6 +81,7 @@ export class FaceTracker {
     if (this.carryBy !== 'kps' && !has(this.carryBy)) {
       throw new PipelineOptionError('carryBy', `no ${this.carryBy} model among the heads (${heads.map((h) => h.taskname).join(', ') || 'none'})`);
     }
+    checkIndexFits(this.options.index, heads, analysis);
     this.carrier = heads.find((h) => h.taskname === this.carryBy);
     this.landmarks = planLandmarks(heads.filter((h) => h.taskname.startsWith('landmark_')), this.carrier, this.options.landmarksEvery);
     this.poseEveryFrame = this.landmarks.everyFrame.some((h) => h.taskname === 'landmark_3d_68');
@@ -314,6 +316,22 @@ export class FaceTracker {
       out.push(new TrackedFace(t.smoothedFace(time, params), { ...info, source: t.source }));
     }
     return out;
+  }
+}
+
+/**
+ * An index names tracks by their embeddings, so it needs a recognition head, and (over a FaceAnalysis, whose
+ * recognizer declares its output) one whose embedding length is the index's: otherwise the index was either
+ * silently never used or failed as a dimension mismatch only at the first face, however far into the video.
+ */
+function checkIndexFits(index: FaceIndex | undefined, heads: readonly FaceModel[], analysis: FaceAnalysis | undefined): void {
+  if (!index) return;
+  if (!heads.some((h) => h.taskname === 'recognition')) {
+    throw new PipelineOptionError('index', `names tracks by their embeddings, but there is no recognition model among the heads (${heads.map((h) => h.taskname).join(', ') || 'none'})`);
+  }
+  const last = analysis?.models.get('recognition')?.session.outputMetadata[0]?.shape.at(-1);
+  if (index.dim !== undefined && typeof last === 'number' && last > 0 && last !== index.dim) {
+    throw new PipelineOptionError('index', `holds ${index.dim}-d embeddings, but the recognizer makes ${last}-d ones (the index was made with another recognizer)`);
   }
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FaceTracker, PipelineOptionError, type FaceTrackerOptions, type StageTiming, type TrackedFace } from '../../../src/pipeline/index.js';
+import { FaceIndex, FaceTracker, PipelineOptionError, type FaceTrackerOptions, type StageTiming, type TrackedFace } from '../../../src/pipeline/index.js';
 import { boxAt, overlap, ScriptedDetector, ScriptedLandmarks, type Box } from './scripted-detector.js';
 
 /** Runs a scripted sequence (per frame, the true boxes by true track name) and returns the tracker's output per frame. */
@@ -163,6 +163,8 @@ describe('FaceTracker on scripted detections', () => {
     assert.throws(() => new FaceTracker({} as never), /option detector: FaceTracker needs a detector/);
     assert.throws(() => new FaceTracker({ detector, heads: 'landmark_2d_106' as never }), /option heads/);
     assert.throws(() => new FaceTracker({ detector }, { index: {} as never }), /option index: takes a FaceIndex/);
+    // An index without a recognizer could never name a track.
+    assert.throws(() => new FaceTracker({ detector }, { index: new FaceIndex() }), /option index: names tracks by their embeddings, but there is no recognition model/);
     assert.throws(() => new FaceTracker({ detector }, { includeLost: 'no' as never }), /option includeLost/);
     assert.throws(() => new FaceTracker({ detector }, { fps: Number.POSITIVE_INFINITY }), /option fps/);
     const tracker = new FaceTracker({ detector });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../../../cli/main.js';
-import { PipelineOptionError, probeVideo, readVideoFrames, VideoError } from '../../../src/pipeline/index.js';
+import { FaceIndex, PipelineOptionError, probeVideo, readVideoFrames, VideoError } from '../../../src/pipeline/index.js';
 import { IdSwitchCounter, loadT1, type Box } from '../../../bench/node/tracker-scenes.js';
 import { captureOutput } from '../capture-output.js';
 import { sharedPath, SHARED } from '../helpers.js';
@@ -68,6 +68,24 @@ describe('insightgpu video', () => {
     r = await run(['video', clip, '--models', noModels, '--ndjson', path.join(dir, 'bare.ndjson'), '--backend', 'cpu', '--ffmpeg', 'no-such-ffmpeg-here']);
     assert.equal(r.code, 1, r.out);
     assert.match(r.out, /'no-such-ffmpeg-here' was not found/);
+  });
+
+  it('refuses an index made with another recognizer before the first frame, not at the first face', { skip: NO_FFMPEG }, async () => {
+    const clip = path.join(dir, 'gray.mkv');
+    const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=gray:s=64x48:r=4', '-frames:v', '3', '-c:v', 'ffv1', clip]);
+    assert.equal(made.status, 0, made.stderr.toString());
+    const models = mkdtempSync(path.join(dir, 'models-'));
+    for (const name of ['scrfd_500m_bnkps.onnx', 'mobilefacenet.onnx']) symlinkSync(sharedPath('models', name), path.join(models, name));
+    // A 512-d index (buffalo_l's recognizer) against mobilefacenet's 128-d embeddings; the clip has no face at all.
+    const index = new FaceIndex({ dim: 512 });
+    index.add('someone', Float32Array.from({ length: 512 }, (_, i) => Math.cos(i)));
+    const file = path.join(dir, 'other-512.igfx');
+    await index.save(file);
+    const out = path.join(dir, 'index-mismatch.ndjson');
+    const r = await run(['video', clip, '--models', models, '--ndjson', out, '--det-size', '160', '--backend', 'cpu', '--quiet', '--index', file]);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /option index: holds 512-d embeddings, but the recognizer makes 128-d ones/);
+    assert.equal(existsSync(out), false, 'no frame was tracked');
   });
 
   it('writes one line per frame with track ids that follow the true faces', { skip: NO_FFMPEG }, async () => {
