@@ -95,6 +95,11 @@ export async function* readVideoFramesNode(file: string, options: ReadVideoOptio
     // ffprobe found a video stream, so a clean exit with nothing decoded is a stream without frames, or a program
     // that is not an ffmpeg: either way no frame is not a result.
     if (index === 0) throw new VideoError(`${program} decoded no frames`, file);
+    // ffmpeg exits 0 on a truncated file, having decoded what it could and said why on stderr (-v error shows only
+    // errors): fewer frames than the container states, with errors, is a cut-off video, not a short one.
+    if (info.frames !== undefined && index < info.frames && stderr.trim() !== '') {
+      throw new VideoError(`decoded ${index} of the ${info.frames} frames the file states (truncated or damaged?): ${stderr.trim().split('\n').slice(0, 3).join('; ')}`, file);
+    }
   } finally {
     // The consumer may stop early: the decoder must not keep running behind it.
     if (child.exitCode === null) child.kill();

@@ -144,6 +144,24 @@ describe('readVideoFrames', () => {
     await assert.rejects(probeVideo(text), VideoError);
   });
 
+  it('reads a video cut off mid-stream as a VideoError after the frames it holds, not as a shorter video', { skip: NO_FFMPEG }, async () => {
+    // 20 frames with the index (moov) first, so a cut keeps the header that states 20 and loses the later frames.
+    const whole = path.join(dir, 'whole.mp4');
+    const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-framerate', '10', '-i', sharedPath('images', 't1.jpg'), '-vf', 'scale=160:-2',
+      '-frames:v', '20', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', whole]);
+    assert.equal(made.status, 0, made.stderr.toString());
+    const bytes = readFileSync(whole);
+    const cut = path.join(dir, 'cut.mp4');
+    writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    assert.equal((await probeVideo(cut)).frames, 20);
+    const seen: number[] = [];
+    await assert.rejects((async () => { for await (const frame of readVideoFrames(cut)) seen.push(frame.index); })(), (e: unknown) => e instanceof VideoError && /decoded \d+ of the 20 frames the file states/.test(e.message));
+    assert.ok(seen.length > 0 && seen.length < 20, `${seen.length} frames before the error`);
+    let all = 0;
+    for await (const _ of readVideoFrames(whole)) all++;
+    assert.equal(all, 20);
+  });
+
   it('refuses bad options before starting a decoder', async () => {
     const file = sharedPath('images', 't1.jpg');
     const drain = async (options: unknown): Promise<void> => { for await (const _ of readVideoFrames(file, options as never)) { /* none read */ } };
