@@ -57,8 +57,9 @@ export async function* readVideoFramesNode(file: string, options: ReadVideoOptio
   const { width, height, fps } = info;
   const frameBytes = width * height * 3;
   const program = options.ffmpeg ?? 'ffmpeg';
-  // -noautorotate: frames keep the stored orientation, so their size is the one ffprobe reported.
-  const child = spawn(program, ['-v', 'error', '-nostdin', '-noautorotate', '-i', file, '-an', '-sn', '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // -noautorotate: frames keep the stored orientation, so their size is the one ffprobe reported. -map 0:v:0: the
+  // stream ffprobe read (ffmpeg's own pick is the default or largest one, which may be another size).
+  const child = spawn(program, ['-v', 'error', '-nostdin', '-noautorotate', '-i', file, '-map', '0:v:0', '-an', '-sn', '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr = (stderr + s).slice(-STDERR_KEEP); });
   const exited = new Promise<number | null>((resolve, reject) => {

@@ -162,6 +162,24 @@ describe('readVideoFrames', () => {
     assert.equal(all, 20);
   });
 
+  it('decodes the video stream that probeVideo measured when a file has two of different sizes', { skip: NO_FFMPEG }, async () => {
+    // Stream 0: 64×48 red; stream 1: 128×96 blue and marked default, which ffmpeg would pick on its own.
+    const file = path.join(dir, 'two-streams.mkv');
+    const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=red:s=64x48:r=5', '-f', 'lavfi', '-i', 'color=c=blue:s=128x96:r=5',
+      '-map', '0:v', '-map', '1:v', '-frames:v', '5', '-c:v', 'ffv1', '-disposition:v:0', '0', '-disposition:v:1', 'default', file]);
+    assert.equal(made.status, 0, made.stderr.toString());
+    const info = await probeVideo(file);
+    assert.deepEqual([info.width, info.height], [64, 48]);
+    const frames: number[][] = [];
+    for await (const frame of readVideoFrames(file)) frames.push([frame.image.width, frame.image.height, ...frame.image.data.subarray(-3)]);
+    // Red in BGR; ffv1 is lossless but the lavfi colour goes through YUV, so allow a level or two.
+    assert.equal(frames.length, 5);
+    for (const [w, h, b, g, r] of frames) {
+      assert.deepEqual([w, h], [64, 48]);
+      assert.ok(b! < 8 && g! < 8 && r! > 245, `BGR ${b} ${g} ${r} is not red`);
+    }
+  });
+
   it('refuses bad options before starting a decoder', async () => {
     const file = sharedPath('images', 't1.jpg');
     const drain = async (options: unknown): Promise<void> => { for await (const _ of readVideoFrames(file, options as never)) { /* none read */ } };
