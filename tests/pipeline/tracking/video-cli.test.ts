@@ -88,6 +88,18 @@ describe('insightgpu video', () => {
     assert.equal(existsSync(out), false, 'no frame was tracked');
   });
 
+  it('says so when OUT cannot be written mid-run (a full disk), exit 1, instead of exiting 13 with no message', { skip: NO_FFMPEG || (existsSync('/dev/full') ? false : 'no /dev/full') }, async () => {
+    const clip = path.join(dir, 'gray3.mkv');
+    const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=gray:s=64x48:r=4', '-frames:v', '3', '-c:v', 'ffv1', clip]);
+    assert.equal(made.status, 0, made.stderr.toString());
+    const models = mkdtempSync(path.join(dir, 'models-'));
+    symlinkSync(sharedPath('models', 'scrfd_500m_bnkps.onnx'), path.join(models, 'scrfd_500m_bnkps.onnx'));
+    // /dev/full: empty to stat, so it passes the non-empty check, and every write fails with ENOSPC.
+    const r = await run(['video', clip, '--models', models, '--ndjson', '/dev/full', '--det-size', '160', '--backend', 'cpu', '--quiet']);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /cannot write '\/dev\/full': ENOSPC/);
+  });
+
   it('writes one line per frame with track ids that follow the true faces', { skip: NO_FFMPEG }, async () => {
     const clip = path.join(dir, 'pan.mp4');
     const crop = `crop=${CLIP.w}:${CLIP.h}:x='${CLIP.x0}+n*${CLIP.step}':y=${CLIP.y0},scale=${CLIP.w * CLIP.scale}:${Math.round(CLIP.h * CLIP.scale)}`;
