@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
 import path from 'node:path';
+import { PipelineOptionError } from '../errors.js';
 import { createBgrImage } from '../image.js';
 import { VideoDecoderMissingError, VideoError } from './errors.js';
 import type { DecodedFrame, ReadVideoOptions, VideoInfo } from './video-types.js';
@@ -7,8 +9,23 @@ import type { DecodedFrame, ReadVideoOptions, VideoInfo } from './video-types.js
 /** The most of a decoder's stderr kept for an error message. */
 const STDERR_KEEP = 4000;
 
+/**
+ * A program given as a folder (`--ffmpeg /usr/bin`) is refused as such: otherwise ffprobe was looked for beside the
+ * folder ('/usr/ffprobe') and reported as FFmpeg not being installed.
+ */
+function refuseFolders(options: ReadVideoOptions): void {
+  for (const key of ['ffmpeg', 'ffprobe'] as const) {
+    const program = options[key];
+    if (program === undefined) continue;
+    let folder = false;
+    try { folder = statSync(program).isDirectory(); } catch { /* absent or a bare name: spawn says so */ }
+    if (folder) throw new PipelineOptionError(key, `'${program}' is a folder; give the program itself (e.g. ${path.join(program, key)})`);
+  }
+}
+
 /** ffprobe beside an explicitly given ffmpeg (same folder), else the one on PATH. */
 function ffprobeFor(options: ReadVideoOptions): string {
+  refuseFolders(options);
   if (options.ffprobe) return options.ffprobe;
   const ffmpeg = options.ffmpeg;
   return ffmpeg && ffmpeg.includes(path.sep) ? path.join(path.dirname(ffmpeg), 'ffprobe') : 'ffprobe';

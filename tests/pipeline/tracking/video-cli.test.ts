@@ -199,5 +199,8 @@ describe('readVideoFrames', () => {
     for (const options of [null, 5, 'ffmpeg']) await assert.rejects(drain(options), PipelineOptionError);
     await assert.rejects(drain({ ffmpeg: 7 }), PipelineOptionError);
     await assert.rejects(probeVideo(file, null as never), PipelineOptionError);
+    // A folder for the program (the folder ffmpeg is in) is named as such, not reported as FFmpeg missing.
+    await assert.rejects(probeVideo(file, { ffmpeg: dir }), /option ffmpeg: '.*' is a folder; give the program itself/);
+    await assert.rejects(drain({ ffprobe: dir }), /option ffprobe: '.*' is a folder/);
   });
 });
