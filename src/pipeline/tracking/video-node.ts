@@ -23,6 +23,18 @@ function refuseFolders(options: ReadVideoOptions): void {
   }
 }
 
+/**
+ * The decoder's stderr as one line of an error message, so the CLI prints one line: its lines joined by '; ', and of
+ * many (a damaged stream repeats its complaint for every frame) the first two, which say what went wrong first, and
+ * the last two, which say why the decoder stopped.
+ */
+function oneLine(stderr: string): string {
+  const lines = stderr.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  if (lines.length === 0) return 'no message';
+  if (lines.length <= 4) return lines.join('; ');
+  return [...lines.slice(0, 2), `… ${lines.length - 4} more line(s)`, ...lines.slice(-2)].join('; ');
+}
+
 /** ffprobe beside an explicitly given ffmpeg (same folder), else the one on PATH. */
 function ffprobeFor(options: ReadVideoOptions): string {
   refuseFolders(options);
@@ -39,7 +51,7 @@ function runToEnd(program: string, args: readonly string[], source: string): Pro
     child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s; });
     child.stderr.setEncoding('utf8').on('data', (s: string) => { err = (err + s).slice(-STDERR_KEEP); });
     child.on('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? new VideoDecoderMissingError(program, { cause: e }) : new VideoError(`${program}: ${e.message}`, source, { cause: e })));
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new VideoError(`${program} exited with ${code}: ${err.trim() || 'no message'}`, source))));
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new VideoError(`${program} exited with ${code}: ${oneLine(err)}`, source))));
   });
 }
 
@@ -108,7 +120,7 @@ export async function* readVideoFramesNode(file: string, options: ReadVideoOptio
     }
     if (index >= limit) return;
     const code = await exited;
-    if (code !== 0) throw new VideoError(`${program} exited with ${code}: ${stderr.trim() || 'no message'}`, file);
+    if (code !== 0) throw new VideoError(`${program} exited with ${code}: ${oneLine(stderr)}`, file);
     if (filled !== 0) throw new VideoError(`the stream ended inside a frame (${filled} of ${frameBytes} bytes)`, file);
     // ffprobe found a video stream, so a clean exit with nothing decoded is a stream without frames, or a program
     // that is not an ffmpeg: either way no frame is not a result.
@@ -116,7 +128,7 @@ export async function* readVideoFramesNode(file: string, options: ReadVideoOptio
     // ffmpeg exits 0 on a truncated file, having decoded what it could and said why on stderr (-v error shows only
     // errors): fewer frames than the container states, with errors, is a cut-off video, not a short one.
     if (info.frames !== undefined && index < info.frames && stderr.trim() !== '') {
-      throw new VideoError(`decoded ${index} of the ${info.frames} frames the file states (truncated or damaged?): ${stderr.trim().split('\n').slice(0, 3).join('; ')}`, file);
+      throw new VideoError(`decoded ${index} of the ${info.frames} frames the file states (truncated or damaged?): ${oneLine(stderr)}`, file);
     }
   } finally {
     // The consumer may stop early: the decoder must not keep running behind it.

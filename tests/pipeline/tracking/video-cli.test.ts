@@ -154,6 +154,10 @@ describe('readVideoFrames', () => {
     const text = path.join(dir, 'not-a-video.txt');
     writeFileSync(text, 'hello');
     await assert.rejects(probeVideo(text), VideoError);
+    // Named .mp4, ffprobe complains on two lines (the MP4 reader's, then its own); they come back as one line.
+    const named = path.join(dir, 'not-a-video.mp4');
+    writeFileSync(named, 'hello');
+    await assert.rejects(probeVideo(named), (e: unknown) => e instanceof VideoError && /ffprobe exited with 1: .+; .+/.test(e.message) && !e.message.includes('\n'));
   });
 
   it('reads a video cut off mid-stream as a VideoError after the frames it holds, not as a shorter video', { skip: NO_FFMPEG }, async () => {
