@@ -63,8 +63,9 @@ function parseRate(text: string | undefined): number | undefined {
 
 /** probeVideo on Node: ffprobe's first video stream. @internal */
 export async function probeVideoNode(file: string, options: ReadVideoOptions = {}): Promise<VideoInfo> {
+  // -i: the file as an input, so a name that starts with '-' is not read as an option.
   const json = await runToEnd(ffprobeFor(options), [
-    '-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,avg_frame_rate,r_frame_rate,nb_frames:format=duration', '-of', 'json', file,
+    '-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,avg_frame_rate,r_frame_rate,nb_frames:format=duration', '-of', 'json', '-i', file,
   ], file);
   const parsed = JSON.parse(json) as { streams?: { width?: number; height?: number; avg_frame_rate?: string; r_frame_rate?: string; nb_frames?: string }[]; format?: { duration?: string } };
   const stream = parsed.streams?.[0];

@@ -196,6 +196,23 @@ describe('readVideoFrames', () => {
     }
   });
 
+  it('reads a file whose name starts with a dash (ffprobe took it for an option)', { skip: NO_FFMPEG }, async () => {
+    const file = path.join(dir, '-dash.mkv');
+    const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=gray:s=32x24:r=4', '-frames:v', '2', '-c:v', 'ffv1', file]);
+    assert.equal(made.status, 0, made.stderr.toString());
+    // Relative, as `insightgpu video -- -dash.mkv` passes it (an absolute path starts with '/').
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      assert.deepEqual([(await probeVideo('-dash.mkv')).width], [32]);
+      let n = 0;
+      for await (const _ of readVideoFrames('-dash.mkv')) n++;
+      assert.equal(n, 2);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
   it('refuses bad options before starting a decoder', async () => {
     const file = sharedPath('images', 't1.jpg');
     const drain = async (options: unknown): Promise<void> => { for await (const _ of readVideoFrames(file, options as never)) { /* none read */ } };
