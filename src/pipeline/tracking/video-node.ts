@@ -35,6 +35,14 @@ function oneLine(stderr: string): string {
   return [...lines.slice(0, 2), `… ${lines.length - 4} more line(s)`, ...lines.slice(-2)].join('; ');
 }
 
+/**
+ * The name FFmpeg is given for a file: its absolute path, since FFmpeg reads a relative name with a colon
+ * ('cam1:0930.mp4') as a protocol ('Protocol not found'); a URL (scheme://…) is passed as it is.
+ */
+function inputName(file: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(file) ? file : path.resolve(file);
+}
+
 /** ffprobe beside an explicitly given ffmpeg (same folder), else the one on PATH. */
 function ffprobeFor(options: ReadVideoOptions): string {
   refuseFolders(options);
@@ -65,7 +73,7 @@ function parseRate(text: string | undefined): number | undefined {
 export async function probeVideoNode(file: string, options: ReadVideoOptions = {}): Promise<VideoInfo> {
   // -i: the file as an input, so a name that starts with '-' is not read as an option.
   const json = await runToEnd(ffprobeFor(options), [
-    '-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,avg_frame_rate,r_frame_rate,nb_frames:format=duration', '-of', 'json', '-i', file,
+    '-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,avg_frame_rate,r_frame_rate,nb_frames:format=duration', '-of', 'json', '-i', inputName(file),
   ], file);
   const parsed = JSON.parse(json) as { streams?: { width?: number; height?: number; avg_frame_rate?: string; r_frame_rate?: string; nb_frames?: string }[]; format?: { duration?: string } };
   const stream = parsed.streams?.[0];
@@ -89,7 +97,7 @@ export async function* readVideoFramesNode(file: string, options: ReadVideoOptio
   const program = options.ffmpeg ?? 'ffmpeg';
   // -noautorotate: frames keep the stored orientation, so their size is the one ffprobe reported. -map 0:v:0: the
   // stream ffprobe read (ffmpeg's own pick is the default or largest one, which may be another size).
-  const child = spawn(program, ['-v', 'error', '-nostdin', '-noautorotate', '-i', file, '-map', '0:v:0', '-an', '-sn', '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(program, ['-v', 'error', '-nostdin', '-noautorotate', '-i', inputName(file), '-map', '0:v:0', '-an', '-sn', '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr = (stderr + s).slice(-STDERR_KEEP); });
   const exited = new Promise<number | null>((resolve, reject) => {

@@ -196,20 +196,22 @@ describe('readVideoFrames', () => {
     }
   });
 
-  it('reads a file whose name starts with a dash (ffprobe took it for an option)', { skip: NO_FFMPEG }, async () => {
-    const file = path.join(dir, '-dash.mkv');
-    const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=gray:s=32x24:r=4', '-frames:v', '2', '-c:v', 'ffv1', file]);
-    assert.equal(made.status, 0, made.stderr.toString());
-    // Relative, as `insightgpu video -- -dash.mkv` passes it (an absolute path starts with '/').
+  it('reads a relative file whose name starts with a dash or holds a colon (FFmpeg took them for an option, a protocol)', { skip: NO_FFMPEG }, async () => {
     const cwd = process.cwd();
-    process.chdir(dir);
-    try {
-      assert.deepEqual([(await probeVideo('-dash.mkv')).width], [32]);
-      let n = 0;
-      for await (const _ of readVideoFrames('-dash.mkv')) n++;
-      assert.equal(n, 2);
-    } finally {
-      process.chdir(cwd);
+    for (const name of ['-dash.mkv', 'cam1:0930.mkv']) {
+      const file = path.join(dir, name);
+      const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=gray:s=32x24:r=4', '-frames:v', '2', '-c:v', 'ffv1', file]);
+      assert.equal(made.status, 0, made.stderr.toString());
+      // Relative, as `insightgpu video -- -dash.mkv` passes it.
+      process.chdir(dir);
+      try {
+        assert.deepEqual([(await probeVideo(name)).width], [32], name);
+        let n = 0;
+        for await (const _ of readVideoFrames(name)) n++;
+        assert.equal(n, 2, name);
+      } finally {
+        process.chdir(cwd);
+      }
     }
   });
 
