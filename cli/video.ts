@@ -1,4 +1,4 @@
-import { createWriteStream, statSync, type WriteStream } from 'node:fs';
+import { closeSync, openSync, statSync, writeSync } from 'node:fs';
 import { once } from 'node:events';
 import {
   FaceAnalysis, FaceTracker, PipelineOptionError, probeVideo, readVideoFrames, type BackendName,
@@ -7,7 +7,7 @@ import { parseDetSizes } from '../src/pipeline/detect-size.js';
 import { lastValue, parseArgs, parseCountOption, parseNumberOption, parseRangeOption } from './args.js';
 import { loadIndexFile } from './index-faces.js';
 import { ResultsFileError } from './batch/errors.js';
-import { prepareOutputFile } from './output-file.js';
+import { firstLine, OutputFileError, prepareOutputFile } from './output-file.js';
 
 export const VIDEO_USAGE = `insightgpu video IN.mp4 --models DIR --ndjson OUT.ndjson [--every 10] [--detect-every 1] [--det-size 640|WxH]
                    [--det-thresh 0.5] [--backend auto|webgpu|cpu] [--index FACES.igfx] [--max-frames N] [--no-smoothing]
@@ -46,36 +46,41 @@ export async function videoCommand(argv: readonly string[]): Promise<number> {
   const detectEvery = parseCountOption(args, 'detect-every', 1, 1);
   if (ndjson !== '-') refuseNonEmpty(ndjson);
   const indexFile = lastValue(args, 'index');
-  // The decoder is checked before the models load: a missing ffmpeg fails at once.
+  // The decoder is checked before the models load: the first frame is decoded now, so a missing ffmpeg, a program
+  // that is not one, or a video with no frames fails at once rather than after the pack has loaded.
   const info = await probeVideo(input, decoder);
-  const index = indexFile ? await loadIndexFile(indexFile) : undefined;
-  const app = await FaceAnalysis.create({ models, backend, log: quiet ? undefined : (m) => process.stderr.write(`${m}\n`) });
-  let out: WriteStream | undefined;
+  const frames = readVideoFrames(input, decoder);
+  const first = await frames.next();
+  let app: FaceAnalysis | undefined;
+  const out = new LineSink(ndjson);
   try {
+    const index = indexFile ? await loadIndexFile(indexFile) : undefined;
+    app = await FaceAnalysis.create({ models, backend, log: quiet ? undefined : (m) => process.stderr.write(`${m}\n`) });
     app.prepare({ detThresh, detSize: detSizes });
     const tracker = new FaceTracker(app, { recognizeEvery, detectEvery, index, smoothing: args.flags.has('no-smoothing') ? false : undefined, fps: info.fps });
-    out = ndjson === '-' ? undefined : createWriteStream(ndjson);
-    const sink = out ?? process.stdout;
     const started = performance.now();
-    let frames = 0;
-    for await (const frame of readVideoFrames(input, decoder)) {
+    let count = 0;
+    for (let next = first; !next.done; next = await frames.next()) {
+      const frame = next.value;
       const faces = await tracker.track(frame.image, { timestamp: frame.time });
       const ended = tracker.ended().map((t) => t.trackId);
       const line = { frame: frame.index, time: frame.time / 1000, faces, ...(ended.length > 0 ? { ended } : {}) };
-      if (!sink.write(`${JSON.stringify(line)}\n`)) await once(sink, 'drain');
-      frames++;
-      if (!quiet && frames % 30 === 0) process.stderr.write(`video: ${frames}${info.frames ? `/${info.frames}` : ''} frames\n`);
+      await out.write(`${JSON.stringify(line)}\n`);
+      count++;
+      if (!quiet && count % 30 === 0) process.stderr.write(`video: ${count}${info.frames ? `/${info.frames}` : ''} frames\n`);
     }
     if (!quiet) {
       const s = tracker.stats;
       const seconds = (performance.now() - started) / 1000;
-      process.stderr.write(`${frames} frame(s) of ${info.width}×${info.height} at ${info.fps.toFixed(2)} fps in ${seconds.toFixed(1)} s; `
+      process.stderr.write(`${count} frame(s) of ${info.width}×${info.height} at ${info.fps.toFixed(2)} fps in ${seconds.toFixed(1)} s; `
         + `${s.tracksStarted} track(s), ${s.detectorRuns} detector runs, ${s.recognitions} recognitions → ${ndjson}\n`);
     }
     return 0;
   } finally {
-    if (out) { out.end(); await once(out, 'close'); }
-    await app.release();
+    // Stops the decoder when the run ends early (a model or index that fails to load, a failed frame).
+    await frames.return(undefined);
+    out.close();
+    await app?.release();
   }
 }
 
@@ -88,4 +93,33 @@ function refuseNonEmpty(file: string): void {
   let size = 0;
   try { size = statSync(file).size; } catch { /* absent: made when the first frame is written */ }
   if (size > 0) throw new ResultsFileError('exists and is not empty; remove it or give another name (a video run has no --resume)', file);
+}
+
+/**
+ * Where the lines go: stdout for "-", else OUT, made at the first line and appended with synchronous writes, so a
+ * write that fails (a full disk) is an OutputFileError at that line, and a kill leaves only whole lines.
+ */
+class LineSink {
+  private fd: number | undefined;
+
+  constructor(private readonly file: string) {}
+
+  async write(text: string): Promise<void> {
+    if (this.file === '-') {
+      if (!process.stdout.write(text)) await once(process.stdout, 'drain');
+      return;
+    }
+    try {
+      this.fd ??= openSync(this.file, 'w');
+      const bytes = Buffer.from(text);
+      for (let at = 0; at < bytes.length;) at += writeSync(this.fd, bytes, at);
+    } catch (error) {
+      throw new OutputFileError(firstLine(error), this.file, { cause: error });
+    }
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
 }

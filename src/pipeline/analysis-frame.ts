@@ -1,6 +1,6 @@
 import { annotateFaces } from './annotate-faces.js';
 import { optionsObject, requireArray } from './call-options.js';
-import { requireBbox } from './face-input.js';
+import { requireBbox, requireKps } from './face-input.js';
 import { PipelineOptionError } from './errors.js';
 import { Face } from './face.js';
 import type { FaceModel } from './face-model.js';
@@ -84,8 +84,13 @@ export async function withAnalysisFrame<T>(parts: FrameParts, image: BgrImage, w
       check('annotate');
       const options = optionsObject(annotateOptions, 'annotate');
       requireArray(faces, 'faces', 'annotate');
-      // Caller-made faces (Face.fromJSON, plain objects) are checked here, before any head crops from them.
-      for (const face of faces) requireBbox(face, 'annotate');
+      // Caller-made faces (Face.fromJSON, plain objects) are checked here, before any head crops from them. Keypoints,
+      // where given, are the flat 10 numbers a Face holds: JSON's nested [[x, y], …] (a plain object parsed from an
+      // NDJSON line) would otherwise be read as NaNs by the alignment, giving a garbage embedding without an error.
+      for (const face of faces) {
+        requireBbox(face, 'annotate');
+        if ((face as { kps?: unknown }).kps != null) requireKps(face, 'annotate');
+      }
       await annotateFaces(chooseModels(parts.faceModels, options.models), image, faces, pre, parts.together);
     },
   };

@@ -42,6 +42,20 @@ describe('FaceAnalysis frame stages', () => {
     assert.ok(faces.every((f) => f.landmark_2d_106 !== undefined && f.embedding === undefined && f.gender === undefined));
   });
 
+  it('refuses keypoints that are not the flat ten numbers, as a face parsed from JSON holds them', async () => {
+    const [face] = await app.detectFaces(image, { maxNum: 1 });
+    // JSON writes kps as five [x, y] pairs; Face.fromJSON flattens them, a plain parsed object keeps the pairs.
+    const parsed = JSON.parse(JSON.stringify(face)) as { bbox: number[]; kps: number[][] };
+    assert.equal(parsed.kps.length, 5);
+    await assert.rejects(app.annotate(image, [parsed as never], { models: ['recognition'] }), (e) => e instanceof PipelineOptionError && /kps has 5 values; annotate needs the five keypoints/.test(e.message));
+    await assert.rejects(app.withFrame(image, (frame) => frame.annotate([{ bbox: parsed.bbox, kps: [1, 2, 3] } as never])), /kps has 3 values/);
+    await assert.rejects(app.annotate(image, [{ bbox: parsed.bbox, kps: [...parsed.kps.flat().slice(0, 9), Number.NaN] } as never]), /kps\[9\] is NaN/);
+    // The flat form annotates as the detector's face does.
+    const flat = { bbox: parsed.bbox, kps: parsed.kps.flat() };
+    await app.annotate(image, [flat as never, face!], { models: ['recognition'] });
+    assert.deepEqual(Array.from((flat as { embedding?: Float32Array }).embedding!), Array.from(face!.embedding!));
+  });
+
   it('refuses an unknown head, bad max_num and a frame used after its callback', async () => {
     await assert.rejects(app.annotate(image, [], { models: ['landmark_3d_68'] }), (e) => e instanceof PipelineOptionError && /no landmark_3d_68 model/.test(e.message));
     await assert.rejects(app.detectFaces(image, { maxNum: -1 }), PipelineOptionError);

@@ -1,6 +1,7 @@
 import { PipelineOptionError } from '../errors.js';
 import { describeValue, optionsObject } from '../call-options.js';
 import type { FaceAnalysis } from '../face-analysis.js';
+import type { FaceIndex } from '../identity/face-index.js';
 import { Face, computeSim } from '../face.js';
 import { carrierBounds, copyIdentityFields, copyLandmarks, movedFace, partition } from './face-fields.js';
 import { landmarkAge, planLandmarks, runEveryFrameHeads, runWithRecognitionHeads, settleLandmarks, type LandmarkPlan } from './landmark-cadence.js';
@@ -69,6 +70,10 @@ export class FaceTracker {
     }
     this.analysis = analysis;
     const heads = analysis ? analysis.faceModels : (source as TrackerModels).heads ?? [];
+    if (typeof source.detector?.detect !== 'function') {
+      throw new PipelineOptionError('detector', `FaceTracker needs a detector with a detect method, got ${describeValue(source.detector)}`);
+    }
+    if (!Array.isArray(heads)) throw new PipelineOptionError('heads', `FaceTracker takes an array of heads, got ${describeValue(heads)}`);
     this.detector = source.detector;
     this.identityHeads = heads.filter((h) => !h.taskname.startsWith('landmark_'));
     const has = (name: string): boolean => heads.some((h) => h.taskname === name);
@@ -76,6 +81,7 @@ export class FaceTracker {
     if (this.carryBy !== 'kps' && !has(this.carryBy)) {
       throw new PipelineOptionError('carryBy', `no ${this.carryBy} model among the heads (${heads.map((h) => h.taskname).join(', ') || 'none'})`);
     }
+    checkIndexFits(this.options.index, heads, analysis);
     this.carrier = heads.find((h) => h.taskname === this.carryBy);
     this.landmarks = planLandmarks(heads.filter((h) => h.taskname.startsWith('landmark_')), this.carrier, this.options.landmarksEvery);
     this.poseEveryFrame = this.landmarks.everyFrame.some((h) => h.taskname === 'landmark_3d_68');
@@ -83,8 +89,9 @@ export class FaceTracker {
   }
 
   /** Tracks the faces of one frame; calls take turns. Returns the visible tracks (and lost ones with `includeLost`) by trackId. */
-  async track(frame: ImageInput, options: TrackOptions = {}): Promise<TrackedFace[]> {
-    const run = this.queue.then(() => this.runFrame(frame, options));
+  async track(frame: ImageInput, options?: TrackOptions): Promise<TrackedFace[]> {
+    const checked = trackOptions(options);
+    const run = this.queue.then(() => this.runFrame(frame, checked));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -113,9 +120,6 @@ export class FaceTracker {
 
   /** One frame through the models: a FaceAnalysis's frame, or the detector and heads over `this.pre`. */
   private async runFrame(input: ImageInput, options: TrackOptions): Promise<TrackedFace[]> {
-    if (options.timestamp !== undefined && !Number.isFinite(options.timestamp)) {
-      throw new PipelineOptionError('timestamp', `${String(options.timestamp)} is not a finite number of milliseconds`);
-    }
     const sink = options.timings;
     const start = performance.now(), first = sink?.length ?? 0;
     const step = (models: FrameModels): Promise<TrackedFace[]> => this.step(sink ? timedModels(models, sink) : models, options);
@@ -313,4 +317,36 @@ export class FaceTracker {
     }
     return out;
   }
+}
+
+/**
+ * An index names tracks by their embeddings, so it needs a recognition head, and (over a FaceAnalysis, whose
+ * recognizer declares its output) one whose embedding length is the index's: otherwise the index was either
+ * silently never used or failed as a dimension mismatch only at the first face, however far into the video.
+ */
+function checkIndexFits(index: FaceIndex | undefined, heads: readonly FaceModel[], analysis: FaceAnalysis | undefined): void {
+  if (!index) return;
+  if (!heads.some((h) => h.taskname === 'recognition')) {
+    throw new PipelineOptionError('index', `names tracks by their embeddings, but there is no recognition model among the heads (${heads.map((h) => h.taskname).join(', ') || 'none'})`);
+  }
+  const last = analysis?.models.get('recognition')?.session.outputMetadata[0]?.shape.at(-1);
+  if (index.dim !== undefined && typeof last === 'number' && last > 0 && last !== index.dim) {
+    throw new PipelineOptionError('index', `holds ${index.dim}-d embeddings, but the recognizer makes ${last}-d ones (the index was made with another recognizer)`);
+  }
+}
+
+/**
+ * `track`'s options as a plain-JS caller may pass them, checked before the frame runs: a bag that is not an object,
+ * a timestamp that is not a finite number, or timings that is not an array is a PipelineOptionError (timings was
+ * otherwise found only after the frame's models had run).
+ */
+function trackOptions(value: TrackOptions | undefined): TrackOptions {
+  const options = optionsObject(value, 'track');
+  if (options.timestamp !== undefined && !Number.isFinite(options.timestamp)) {
+    throw new PipelineOptionError('timestamp', `${describeValue(options.timestamp)} is not a finite number of milliseconds`);
+  }
+  if (options.timings !== undefined && !Array.isArray(options.timings)) {
+    throw new PipelineOptionError('timings', `takes an array that receives the frame's stage times, got ${describeValue(options.timings)}`);
+  }
+  return options;
 }

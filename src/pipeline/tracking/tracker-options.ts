@@ -1,3 +1,4 @@
+import { describeValue } from '../call-options.js';
 import { PipelineOptionError } from '../errors.js';
 import type { FaceIndex } from '../identity/face-index.js';
 import type { Preprocessor } from '../preprocess/preprocessor.js';
@@ -108,6 +109,12 @@ export function resolveTrackerOptions(options: FaceTrackerOptions): ResolvedTrac
       }
     }
   }
+  if (options.index !== undefined && typeof (options.index as { search?: unknown } | null)?.search !== 'function') {
+    throw new PipelineOptionError('index', `takes a FaceIndex (FaceIndex.load or new FaceIndex), got ${describeValue(options.index)}`);
+  }
+  if (options.includeLost !== undefined && typeof options.includeLost !== 'boolean') {
+    throw new PipelineOptionError('includeLost', `${describeValue(options.includeLost)} is not true or false`);
+  }
   if (options.landmarksEvery !== undefined && !['frame', 'recognition'].includes(options.landmarksEvery)) {
     throw new PipelineOptionError('landmarksEvery', `'${String(options.landmarksEvery)}' is not 'frame' or 'recognition'`);
   }
@@ -130,7 +137,8 @@ export function resolveTrackerOptions(options: FaceTrackerOptions): ResolvedTrac
     iouThreshold: num('iouThreshold', options.iouThreshold, 0.3, 0, 1),
     tieMargin: num('tieMargin', options.tieMargin, 0.1, 0, 1),
     includeLost: options.includeLost ?? false,
-    fps: num('fps', options.fps, 30, Number.MIN_VALUE),
+    // Finite: an infinite rate puts every frame at time 0, which silently turns the smoothing off.
+    fps: num('fps', options.fps, 30, Number.MIN_VALUE, Number.MAX_VALUE),
     maxNum: int('maxNum', options.maxNum, 0, 0),
   };
 }

@@ -1,22 +1,47 @@
+import { describeValue, optionsObject } from '../call-options.js';
+import { PipelineOptionError } from '../errors.js';
 import type { ReadVideoOptions, DecodedFrame, VideoInfo } from './video-types.js';
 
 /**
  * Size, frame rate and length of a video file (Node: Debian's ffprobe). Throws VideoDecoderMissingError when
  * FFmpeg is not installed, VideoError for a file without a readable video stream.
  */
-export async function probeVideo(file: string, options: ReadVideoOptions = {}): Promise<VideoInfo> {
+export async function probeVideo(file: string, options?: ReadVideoOptions): Promise<VideoInfo> {
+  const checked = checkedOptions(options, 'probeVideo');
   const { probeVideoNode } = await videoNode();
-  return probeVideoNode(file, options);
+  return probeVideoNode(file, checked);
 }
 
 /**
  * The frames of a video file, decoded by Debian's ffmpeg to BGR (Node), one at a time as the loop asks for them;
  * breaking out of the loop stops the decoder. Feed them to `FaceTracker.track(frame.image, { timestamp: frame.time })`.
- * Throws VideoDecoderMissingError when FFmpeg is not installed, VideoError when decoding fails.
+ * Throws VideoDecoderMissingError when FFmpeg is not installed, VideoError when decoding fails or the decoder ends
+ * without a single frame (a video with no frames, or a program that is not an ffmpeg), PipelineOptionError for bad
+ * options.
  */
-export async function* readVideoFrames(file: string, options: ReadVideoOptions = {}): AsyncGenerator<DecodedFrame> {
+export async function* readVideoFrames(file: string, options?: ReadVideoOptions): AsyncGenerator<DecodedFrame> {
+  const checked = checkedOptions(options, 'readVideoFrames');
   const { readVideoFramesNode } = await videoNode();
-  yield* readVideoFramesNode(file, options);
+  yield* readVideoFramesNode(file, checked);
+}
+
+/**
+ * The options as a plain-JS caller may pass them: not an object, a program that is not a string, or a maxFrames that
+ * is not a whole count is a PipelineOptionError (a string or a fraction would otherwise be coerced, and -1 read as 0).
+ */
+function checkedOptions(options: ReadVideoOptions | undefined, call: string): ReadVideoOptions {
+  const checked = optionsObject(options, call);
+  for (const key of ['ffmpeg', 'ffprobe'] as const) {
+    const program = checked[key];
+    if (program !== undefined && (typeof program !== 'string' || program === '')) {
+      throw new PipelineOptionError(key, `${describeValue(program)} is not a program name or path`);
+    }
+  }
+  const max = checked.maxFrames;
+  if (max !== undefined && !(Number.isInteger(max) && max >= 1)) {
+    throw new PipelineOptionError('maxFrames', `${describeValue(max)} is not an integer ≥ 1 (leave it out for every frame)`);
+  }
+  return checked;
 }
 
 /** The ffmpeg reader, behind a computed specifier so browser bundles hold no Node modules (video files are Node-only). */

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
 import path from 'node:path';
+import { PipelineOptionError } from '../errors.js';
 import { createBgrImage } from '../image.js';
 import { VideoDecoderMissingError, VideoError } from './errors.js';
 import type { DecodedFrame, ReadVideoOptions, VideoInfo } from './video-types.js';
@@ -7,8 +9,43 @@ import type { DecodedFrame, ReadVideoOptions, VideoInfo } from './video-types.js
 /** The most of a decoder's stderr kept for an error message. */
 const STDERR_KEEP = 4000;
 
+/**
+ * A program given as a folder (`--ffmpeg /usr/bin`) is refused as such: otherwise ffprobe was looked for beside the
+ * folder ('/usr/ffprobe') and reported as FFmpeg not being installed.
+ */
+function refuseFolders(options: ReadVideoOptions): void {
+  for (const key of ['ffmpeg', 'ffprobe'] as const) {
+    const program = options[key];
+    if (program === undefined) continue;
+    let folder = false;
+    try { folder = statSync(program).isDirectory(); } catch { /* absent or a bare name: spawn says so */ }
+    if (folder) throw new PipelineOptionError(key, `'${program}' is a folder; give the program itself (e.g. ${path.join(program, key)})`);
+  }
+}
+
+/**
+ * The decoder's stderr as one line of an error message, so the CLI prints one line: its lines joined by '; ', and of
+ * many (a damaged stream repeats its complaint for every frame) the first two, which say what went wrong first, and
+ * the last two, which say why the decoder stopped.
+ */
+function oneLine(stderr: string): string {
+  const lines = stderr.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  if (lines.length === 0) return 'no message';
+  if (lines.length <= 4) return lines.join('; ');
+  return [...lines.slice(0, 2), `… ${lines.length - 4} more line(s)`, ...lines.slice(-2)].join('; ');
+}
+
+/**
+ * The name FFmpeg is given for a file: its absolute path, since FFmpeg reads a relative name with a colon
+ * ('cam1:0930.mp4') as a protocol ('Protocol not found'); a URL (scheme://…) is passed as it is.
+ */
+function inputName(file: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(file) ? file : path.resolve(file);
+}
+
 /** ffprobe beside an explicitly given ffmpeg (same folder), else the one on PATH. */
 function ffprobeFor(options: ReadVideoOptions): string {
+  refuseFolders(options);
   if (options.ffprobe) return options.ffprobe;
   const ffmpeg = options.ffmpeg;
   return ffmpeg && ffmpeg.includes(path.sep) ? path.join(path.dirname(ffmpeg), 'ffprobe') : 'ffprobe';
@@ -22,7 +59,7 @@ function runToEnd(program: string, args: readonly string[], source: string): Pro
     child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s; });
     child.stderr.setEncoding('utf8').on('data', (s: string) => { err = (err + s).slice(-STDERR_KEEP); });
     child.on('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? new VideoDecoderMissingError(program, { cause: e }) : new VideoError(`${program}: ${e.message}`, source, { cause: e })));
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new VideoError(`${program} exited with ${code}: ${err.trim() || 'no message'}`, source))));
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new VideoError(`${program} exited with ${code}: ${oneLine(err)}`, source))));
   });
 }
 
@@ -34,8 +71,9 @@ function parseRate(text: string | undefined): number | undefined {
 
 /** probeVideo on Node: ffprobe's first video stream. @internal */
 export async function probeVideoNode(file: string, options: ReadVideoOptions = {}): Promise<VideoInfo> {
+  // -i: the file as an input, so a name that starts with '-' is not read as an option.
   const json = await runToEnd(ffprobeFor(options), [
-    '-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,avg_frame_rate,r_frame_rate,nb_frames:format=duration', '-of', 'json', file,
+    '-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,avg_frame_rate,r_frame_rate,nb_frames:format=duration', '-of', 'json', '-i', inputName(file),
   ], file);
   const parsed = JSON.parse(json) as { streams?: { width?: number; height?: number; avg_frame_rate?: string; r_frame_rate?: string; nb_frames?: string }[]; format?: { duration?: string } };
   const stream = parsed.streams?.[0];
@@ -57,8 +95,9 @@ export async function* readVideoFramesNode(file: string, options: ReadVideoOptio
   const { width, height, fps } = info;
   const frameBytes = width * height * 3;
   const program = options.ffmpeg ?? 'ffmpeg';
-  // -noautorotate: frames keep the stored orientation, so their size is the one ffprobe reported.
-  const child = spawn(program, ['-v', 'error', '-nostdin', '-noautorotate', '-i', file, '-an', '-sn', '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // -noautorotate: frames keep the stored orientation, so their size is the one ffprobe reported. -map 0:v:0: the
+  // stream ffprobe read (ffmpeg's own pick is the default or largest one, which may be another size).
+  const child = spawn(program, ['-v', 'error', '-nostdin', '-noautorotate', '-i', inputName(file), '-map', '0:v:0', '-an', '-sn', '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr = (stderr + s).slice(-STDERR_KEEP); });
   const exited = new Promise<number | null>((resolve, reject) => {
@@ -90,8 +129,16 @@ export async function* readVideoFramesNode(file: string, options: ReadVideoOptio
     }
     if (index >= limit) return;
     const code = await exited;
-    if (code !== 0) throw new VideoError(`${program} exited with ${code}: ${stderr.trim() || 'no message'}`, file);
+    if (code !== 0) throw new VideoError(`${program} exited with ${code}: ${oneLine(stderr)}`, file);
     if (filled !== 0) throw new VideoError(`the stream ended inside a frame (${filled} of ${frameBytes} bytes)`, file);
+    // ffprobe found a video stream, so a clean exit with nothing decoded is a stream without frames, or a program
+    // that is not an ffmpeg: either way no frame is not a result.
+    if (index === 0) throw new VideoError(`${program} decoded no frames`, file);
+    // ffmpeg exits 0 on a truncated file, having decoded what it could and said why on stderr (-v error shows only
+    // errors): fewer frames than the container states, with errors, is a cut-off video, not a short one.
+    if (info.frames !== undefined && index < info.frames && stderr.trim() !== '') {
+      throw new VideoError(`decoded ${index} of the ${info.frames} frames the file states (truncated or damaged?): ${oneLine(stderr)}`, file);
+    }
   } finally {
     // The consumer may stop early: the decoder must not keep running behind it.
     if (child.exitCode === null) child.kill();

@@ -25,6 +25,6 @@ export interface ReadVideoOptions {
   readonly ffmpeg?: string;
   /** The ffprobe program (default: beside an explicit `ffmpeg`, else `ffprobe` on PATH). */
   readonly ffprobe?: string;
-  /** Stop after this many frames (default: all). */
+  /** Stop after this many frames, an integer ≥ 1 (default: all). */
   readonly maxFrames?: number;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FaceTracker, PipelineOptionError, type FaceTrackerOptions, type StageTiming, type TrackedFace } from '../../../src/pipeline/index.js';
+import { FaceIndex, FaceTracker, PipelineOptionError, type FaceTrackerOptions, type StageTiming, type TrackedFace } from '../../../src/pipeline/index.js';
 import { boxAt, overlap, ScriptedDetector, ScriptedLandmarks, type Box } from './scripted-detector.js';
 
 /** Runs a scripted sequence (per frame, the true boxes by true track name) and returns the tracker's output per frame. */
@@ -156,5 +156,25 @@ describe('FaceTracker on scripted detections', () => {
     assert.throws(() => new FaceTracker({ detector }, { smoothing: { minCutoff: 0, beta: 0, dCutoff: 1 } }), PipelineOptionError);
     assert.throws(() => new FaceTracker({ detector }, { carryBy: 'landmark_2d_106' }), /no landmark_2d_106 model/);
     await assert.rejects(new FaceTracker({ detector }).track(detector.frame([]), { timestamp: Number.NaN }), PipelineOptionError);
+  });
+
+  it('refuses a bad source, option values of the wrong type and a bad per-frame options bag before any model runs', async () => {
+    const detector = new ScriptedDetector();
+    assert.throws(() => new FaceTracker({} as never), /option detector: FaceTracker needs a detector/);
+    assert.throws(() => new FaceTracker({ detector, heads: 'landmark_2d_106' as never }), /option heads/);
+    assert.throws(() => new FaceTracker({ detector }, { index: {} as never }), /option index: takes a FaceIndex/);
+    // An index without a recognizer could never name a track.
+    assert.throws(() => new FaceTracker({ detector }, { index: new FaceIndex() }), /option index: names tracks by their embeddings, but there is no recognition model/);
+    assert.throws(() => new FaceTracker({ detector }, { includeLost: 'no' as never }), /option includeLost/);
+    assert.throws(() => new FaceTracker({ detector }, { fps: Number.POSITIVE_INFINITY }), /option fps/);
+    const tracker = new FaceTracker({ detector });
+    const frame = detector.frame([boxAt(10, 10)]);
+    for (const options of [null, 5, 'x']) await assert.rejects(tracker.track(frame, options as never), /option options: track takes an options object/);
+    await assert.rejects(tracker.track(frame, { timings: {} as never }), /option timings/);
+    await assert.rejects(tracker.track(frame, { timestamp: '5' as never }), /option timestamp/);
+    // None of them ran the detector or counted a frame; a good call still starts at trackId 1.
+    assert.equal(tracker.stats.frames, 0);
+    assert.equal(detector.calls, 0);
+    assert.deepEqual((await tracker.track(frame)).map((f) => f.trackId), [1]);
   });
 });

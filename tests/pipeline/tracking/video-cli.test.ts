@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../../../cli/main.js';
-import { probeVideo, readVideoFrames, VideoError } from '../../../src/pipeline/index.js';
+import { FaceIndex, PipelineOptionError, probeVideo, readVideoFrames, VideoError } from '../../../src/pipeline/index.js';
 import { IdSwitchCounter, loadT1, type Box } from '../../../bench/node/tracker-scenes.js';
 import { captureOutput } from '../capture-output.js';
 import { sharedPath, SHARED } from '../helpers.js';
@@ -38,6 +38,66 @@ describe('insightgpu video', () => {
     const { code, out } = await run(['video', '--help']);
     assert.equal(code, 0);
     assert.match(out, /insightgpu video IN\.mp4 --models DIR --ndjson OUT/);
+  });
+
+  it('checks the decoder on the first frame before the models load: a program that is not an ffmpeg, a video with no frames', { skip: NO_FFMPEG }, async () => {
+    const clip = path.join(dir, 'four.mkv');
+    const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=gray:s=64x48:r=4', '-frames:v', '4', '-c:v', 'ffv1', clip]);
+    assert.equal(made.status, 0, made.stderr.toString());
+    // "ffmpeg" that exits 0 without a byte, beside the real ffprobe (which --ffmpeg's folder supplies).
+    const bin = path.join(dir, 'not-ffmpeg');
+    mkdirSync(bin);
+    writeFileSync(path.join(bin, 'ffmpeg'), '#!/bin/sh\nexit 0\n');
+    chmodSync(path.join(bin, 'ffmpeg'), 0o755);
+    symlinkSync(spawnSync('sh', ['-c', 'command -v ffprobe']).stdout.toString().trim(), path.join(bin, 'ffprobe'));
+    // A models folder that does not exist: the decoder's error must come first, not the pack's after loading.
+    const noModels = path.join(dir, 'no-models');
+    const fake = path.join(dir, 'fake.ndjson');
+    let r = await run(['video', clip, '--models', noModels, '--ndjson', fake, '--backend', 'cpu', '--ffmpeg', path.join(bin, 'ffmpeg')]);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /not-ffmpeg\/ffmpeg decoded no frames/);
+    assert.equal(existsSync(fake), false, 'no output file for a run that never had a frame');
+    // An AVI with a stream and no frames: ffprobe reads it, ffmpeg fails on it.
+    const empty = path.join(dir, 'empty.avi');
+    assert.equal(spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=black:s=64x48:r=5', '-t', '0', empty]).status, 0);
+    r = await run(['video', empty, '--models', noModels, '--ndjson', path.join(dir, 'empty.ndjson'), '--backend', 'cpu']);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /video '.*empty\.avi': ffmpeg (exited with|decoded no frames)/);
+    assert.doesNotMatch(r.out, /model pack/);
+    // A bare program name that is not on PATH (ffprobe then comes from PATH, so only decoding can find it missing).
+    r = await run(['video', clip, '--models', noModels, '--ndjson', path.join(dir, 'bare.ndjson'), '--backend', 'cpu', '--ffmpeg', 'no-such-ffmpeg-here']);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /'no-such-ffmpeg-here' was not found/);
+  });
+
+  it('refuses an index made with another recognizer before the first frame, not at the first face', { skip: NO_FFMPEG }, async () => {
+    const clip = path.join(dir, 'gray.mkv');
+    const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=gray:s=64x48:r=4', '-frames:v', '3', '-c:v', 'ffv1', clip]);
+    assert.equal(made.status, 0, made.stderr.toString());
+    const models = mkdtempSync(path.join(dir, 'models-'));
+    for (const name of ['scrfd_500m_bnkps.onnx', 'mobilefacenet.onnx']) symlinkSync(sharedPath('models', name), path.join(models, name));
+    // A 512-d index (buffalo_l's recognizer) against mobilefacenet's 128-d embeddings; the clip has no face at all.
+    const index = new FaceIndex({ dim: 512 });
+    index.add('someone', Float32Array.from({ length: 512 }, (_, i) => Math.cos(i)));
+    const file = path.join(dir, 'other-512.igfx');
+    await index.save(file);
+    const out = path.join(dir, 'index-mismatch.ndjson');
+    const r = await run(['video', clip, '--models', models, '--ndjson', out, '--det-size', '160', '--backend', 'cpu', '--quiet', '--index', file]);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /option index: holds 512-d embeddings, but the recognizer makes 128-d ones/);
+    assert.equal(existsSync(out), false, 'no frame was tracked');
+  });
+
+  it('says so when OUT cannot be written mid-run (a full disk), exit 1, instead of exiting 13 with no message', { skip: NO_FFMPEG || (existsSync('/dev/full') ? false : 'no /dev/full') }, async () => {
+    const clip = path.join(dir, 'gray3.mkv');
+    const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=gray:s=64x48:r=4', '-frames:v', '3', '-c:v', 'ffv1', clip]);
+    assert.equal(made.status, 0, made.stderr.toString());
+    const models = mkdtempSync(path.join(dir, 'models-'));
+    symlinkSync(sharedPath('models', 'scrfd_500m_bnkps.onnx'), path.join(models, 'scrfd_500m_bnkps.onnx'));
+    // /dev/full: empty to stat, so it passes the non-empty check, and every write fails with ENOSPC.
+    const r = await run(['video', clip, '--models', models, '--ndjson', '/dev/full', '--det-size', '160', '--backend', 'cpu', '--quiet']);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /cannot write '\/dev\/full': ENOSPC/);
   });
 
   it('writes one line per frame with track ids that follow the true faces', { skip: NO_FFMPEG }, async () => {
@@ -94,5 +154,76 @@ describe('readVideoFrames', () => {
     const text = path.join(dir, 'not-a-video.txt');
     writeFileSync(text, 'hello');
     await assert.rejects(probeVideo(text), VideoError);
+    // Named .mp4, ffprobe complains on two lines (the MP4 reader's, then its own); they come back as one line.
+    const named = path.join(dir, 'not-a-video.mp4');
+    writeFileSync(named, 'hello');
+    await assert.rejects(probeVideo(named), (e: unknown) => e instanceof VideoError && /ffprobe exited with 1: .+; .+/.test(e.message) && !e.message.includes('\n'));
+  });
+
+  it('reads a video cut off mid-stream as a VideoError after the frames it holds, not as a shorter video', { skip: NO_FFMPEG }, async () => {
+    // 20 frames with the index (moov) first, so a cut keeps the header that states 20 and loses the later frames.
+    const whole = path.join(dir, 'whole.mp4');
+    const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-framerate', '10', '-i', sharedPath('images', 't1.jpg'), '-vf', 'scale=160:-2',
+      '-frames:v', '20', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', whole]);
+    assert.equal(made.status, 0, made.stderr.toString());
+    const bytes = readFileSync(whole);
+    const cut = path.join(dir, 'cut.mp4');
+    writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    assert.equal((await probeVideo(cut)).frames, 20);
+    const seen: number[] = [];
+    await assert.rejects((async () => { for await (const frame of readVideoFrames(cut)) seen.push(frame.index); })(), (e: unknown) => e instanceof VideoError && /decoded \d+ of the 20 frames the file states/.test(e.message));
+    assert.ok(seen.length > 0 && seen.length < 20, `${seen.length} frames before the error`);
+    let all = 0;
+    for await (const _ of readVideoFrames(whole)) all++;
+    assert.equal(all, 20);
+  });
+
+  it('decodes the video stream that probeVideo measured when a file has two of different sizes', { skip: NO_FFMPEG }, async () => {
+    // Stream 0: 64×48 red; stream 1: 128×96 blue and marked default, which ffmpeg would pick on its own.
+    const file = path.join(dir, 'two-streams.mkv');
+    const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=red:s=64x48:r=5', '-f', 'lavfi', '-i', 'color=c=blue:s=128x96:r=5',
+      '-map', '0:v', '-map', '1:v', '-frames:v', '5', '-c:v', 'ffv1', '-disposition:v:0', '0', '-disposition:v:1', 'default', file]);
+    assert.equal(made.status, 0, made.stderr.toString());
+    const info = await probeVideo(file);
+    assert.deepEqual([info.width, info.height], [64, 48]);
+    const frames: number[][] = [];
+    for await (const frame of readVideoFrames(file)) frames.push([frame.image.width, frame.image.height, ...frame.image.data.subarray(-3)]);
+    // Red in BGR; ffv1 is lossless but the lavfi colour goes through YUV, so allow a level or two.
+    assert.equal(frames.length, 5);
+    for (const [w, h, b, g, r] of frames) {
+      assert.deepEqual([w, h], [64, 48]);
+      assert.ok(b! < 8 && g! < 8 && r! > 245, `BGR ${b} ${g} ${r} is not red`);
+    }
+  });
+
+  it('reads a relative file whose name starts with a dash or holds a colon (FFmpeg took them for an option, a protocol)', { skip: NO_FFMPEG }, async () => {
+    const cwd = process.cwd();
+    for (const name of ['-dash.mkv', 'cam1:0930.mkv']) {
+      const file = path.join(dir, name);
+      const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=gray:s=32x24:r=4', '-frames:v', '2', '-c:v', 'ffv1', file]);
+      assert.equal(made.status, 0, made.stderr.toString());
+      // Relative, as `insightgpu video -- -dash.mkv` passes it.
+      process.chdir(dir);
+      try {
+        assert.deepEqual([(await probeVideo(name)).width], [32], name);
+        let n = 0;
+        for await (const _ of readVideoFrames(name)) n++;
+        assert.equal(n, 2, name);
+      } finally {
+        process.chdir(cwd);
+      }
+    }
+  });
+
+  it('refuses bad options before starting a decoder', async () => {
+    const file = sharedPath('images', 't1.jpg');
+    const drain = async (options: unknown): Promise<void> => { for await (const _ of readVideoFrames(file, options as never)) { /* none read */ } };
+    for (const maxFrames of [0, -1, 1.5, '2', Number.NaN]) await assert.rejects(drain({ maxFrames }), PipelineOptionError, `maxFrames ${String(maxFrames)}`);
+    for (const options of [null, 5, 'ffmpeg']) await assert.rejects(drain(options), PipelineOptionError);
+    await assert.rejects(drain({ ffmpeg: 7 }), PipelineOptionError);
+    await assert.rejects(probeVideo(file, null as never), PipelineOptionError);
+    // A folder for the program (the folder ffmpeg is in) is named as such, not reported as FFmpeg missing.
+    await assert.rejects(probeVideo(file, { ffmpeg: dir }), /option ffmpeg: '.*' is a folder; give the program itself/);
+    await assert.rejects(drain({ ffprobe: dir }), /option ffprobe: '.*' is a folder/);
   });
 });
