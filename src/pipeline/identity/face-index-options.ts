@@ -90,6 +90,33 @@ export function checkIndexOptions(options: FaceIndexOptions): CheckedIndexOption
   return { dim, maxEntries, maxBytes, backend, device, gpuPrecision, threadCount, threadRows: threads === 'auto' ? AUTO_THREAD_ROWS : 0 };
 }
 
+/**
+ * The metadata of an add, checked to be a JSON value that the file keeps as it is: null, booleans, finite numbers,
+ * strings, arrays and plain objects of them. Anything else (undefined inside, NaN, a bigint, a function, a Date, a
+ * cycle) would fail `save` / `toBytes` long after the add, or come back changed from a file, so the add refuses it.
+ */
+export function checkMeta(meta: unknown, what: string): void {
+  const seen = new Set<object>();
+  const visit = (v: unknown, where: string): void => {
+    if (v === null || typeof v === 'string' || typeof v === 'boolean') return;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) throw new FaceIndexError(`${what}: meta${where} is ${v}, which JSON cannot hold (it would be saved as null)`);
+      return;
+    }
+    if (typeof v !== 'object') throw new FaceIndexError(`${what}: meta${where} is ${v === undefined ? 'undefined' : `a ${typeof v}`}, not a JSON value`);
+    const proto = Object.getPrototypeOf(v) as unknown;
+    if (!Array.isArray(v) && proto !== Object.prototype && proto !== null) {
+      throw new FaceIndexError(`${what}: meta${where} is a ${(v as object).constructor?.name ?? 'non-plain object'}, not a JSON value (a plain object, an array, a string, a number, a boolean or null)`);
+    }
+    if (seen.has(v)) throw new FaceIndexError(`${what}: meta${where} refers back to itself, which JSON cannot hold`);
+    seen.add(v);
+    if (Array.isArray(v)) for (let i = 0; i < v.length; i++) visit(v[i], `${where}[${i}]`);
+    else for (const [key, value] of Object.entries(v)) visit(value, `${where}.${key}`);
+    seen.delete(v);
+  };
+  visit(meta, '');
+}
+
 /** k and threshold with their defaults; FaceIndexError for a bad k or a NaN threshold. */
 export function checkSearchOptions(options: SearchOptions): { k: number; threshold: number } {
   const { k = 5, threshold = -Infinity } = options;

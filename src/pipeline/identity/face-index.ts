@@ -6,7 +6,7 @@ import { SearchThreads } from './search-threads.js';
 import { decodeIndex, encodeIndex, type JsonValue } from './index-file.js';
 import type { ExactGpuSearch, GpuSearchStats, IndexRows, RankedIdentities } from './search-exact-gpu.js';
 import type { RowPrecision } from './search-gpu-wgsl.js';
-import { checkIndexOptions, checkSearchOptions, type FaceIndexOptions, type IndexBackend, type SearchHit, type SearchOptions } from './face-index-options.js';
+import { checkIndexOptions, checkMeta, checkSearchOptions, type FaceIndexOptions, type IndexBackend, type SearchHit, type SearchOptions } from './face-index-options.js';
 
 export type { EmbeddingInput } from './embedding.js';
 export { normed32 } from './embedding.js';
@@ -70,11 +70,13 @@ export class FaceIndex {
 
   /**
    * Enrol one embedding for an identity (a new one, or one more for an existing one). `meta`, when given, replaces
-   * the identity's metadata. FaceIndexError on a dimension mismatch, a NaN/infinite or zero embedding, a full index.
+   * the identity's metadata. FaceIndexError on a dimension mismatch, a NaN/infinite or zero embedding, a full index,
+   * or a meta that is not a JSON value the file can keep (NaN, undefined inside, a bigint, a cycle).
    */
   add(id: string, embeddingOrFace: EmbeddingInput, meta?: JsonValue): void {
     if (typeof id !== 'string') throw new FaceIndexError('id must be a string');
     const e = this.vector(embeddingOrFace, `embedding for '${id}'`);
+    if (meta !== undefined) checkMeta(meta, `'${id}'`);
     const dim = this.dimValue ?? e.length;
     const count = this.entries;
     if (count >= this.maxEntries) throw new FaceIndexError(`full: maxEntries is ${this.maxEntries}`);

@@ -254,3 +254,31 @@ test('a plain-JS caller\'s mistakes are typed errors: clusterFaces on a non-arra
   await assert.rejects(FaceIndex.load(missing), (e) => e instanceof FaceIndexError && e.message.includes(`cannot read '${missing}'`)
     && (e.cause as NodeJS.ErrnoException).code === 'ENOENT');
 });
+
+test('add refuses a meta the file cannot keep, before changing the index; a JSON meta round-trips', () => {
+  const index = new FaceIndex();
+  index.add('a', [1, 0, 0], { name: 'Alice', tags: ['x', 1, true, null], nested: { deep: [{ n: -0.5 }] } });
+  const cycle: Record<string, unknown> = {};
+  cycle['self'] = cycle;
+  const bad: [string, unknown, RegExp][] = [
+    ['nan', { score: NaN }, /meta\.score is NaN/],
+    ['inf', [1, Infinity], /meta\[1\] is Infinity/],
+    ['undef', { x: undefined }, /meta\.x is undefined/],
+    ['big', { n: 1n }, /meta\.n is a bigint/],
+    ['fn', () => 1, /meta is a function/],
+    ['date', { when: new Date(0) }, /meta\.when is a Date/],
+    ['cycle', cycle, /meta\.self refers back to itself/],
+  ];
+  for (const [id, meta, message] of bad) {
+    assert.throws(() => index.add(id, [0, 1, 0], meta as never), (e: unknown) => e instanceof FaceIndexError && message.test(e.message), id);
+    assert.equal(index.has(id), false, `${id}: nothing enrolled`);
+  }
+  // Replacing an existing identity's meta with a bad one leaves it and its rows as they were.
+  assert.throws(() => index.add('a', [0, 0, 1], { score: NaN }), FaceIndexError);
+  assert.equal(index.entries, 1);
+  const copy = FaceIndex.fromBytes(index.toBytes()); // the index stays writable
+  assert.deepEqual(copy.search([1, 0, 0], { k: 1 })[0]!.meta, { name: 'Alice', tags: ['x', 1, true, null], nested: { deep: [{ n: -0.5 }] } });
+  const shared = { n: 1 };
+  index.add('b', [0, 1, 0], [shared, shared]); // the same object twice is no cycle
+  assert.deepEqual(FaceIndex.fromBytes(index.toBytes()).search([0, 1, 0], { k: 1 })[0]!.meta, [{ n: 1 }, { n: 1 }]);
+});
