@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../../../cli/main.js';
 import { writePng } from '../../../cli/encode-png.js';
-import { createBgrImage, loadImage, type FaceRecord } from '../../../src/pipeline/index.js';
+import { createBgrImage, FaceIndex, loadImage, type FaceRecord } from '../../../src/pipeline/index.js';
 import { captureOutput } from '../capture-output.js';
 import { seededRandom, sharedPath } from '../helpers.js';
 import { flippedCopy, noisyCopy } from './image-variants.js';
@@ -123,5 +123,18 @@ describe('insightgpu index', () => {
       assert.match(out, new RegExp(`usage: insightgpu index ${sub}`));
     }
     assert.match((await run(['index', '--help'])).out, /index add --index FILE/);
+  });
+});
+
+describe('insightgpu index: files made by the library', () => {
+  it('info: rowBytes is what the loaded index holds (dim × 4 + 20 bytes per embedding)', async () => {
+    const rand = seededRandom(7);
+    const index = new FaceIndex({ dim: 32 });
+    for (let i = 0; i < 20; i++) index.add(`p${i % 5}`, Array.from({ length: 32 }, () => rand() - 0.5));
+    const file = path.join(dir, 'library.igfx');
+    await index.save(file);
+    const info = await runJson<{ entries: number; rowBytes: number }>(['index', 'info', file]);
+    assert.equal(info.entries, 20);
+    assert.equal(info.rowBytes, 20 * (32 * 4 + 20));
   });
 });
