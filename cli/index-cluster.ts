@@ -22,7 +22,7 @@ interface FaceRef {
 interface ResultLine {
   image?: unknown;
   error?: unknown;
-  faces?: { bbox?: number[]; embedding?: number[] }[];
+  faces?: unknown[];
 }
 
 /** The faces with embeddings in an NDJSON results file, and how many image lines were skipped as errors. */
@@ -47,10 +47,20 @@ export function readNdjsonFaces(text: string, file: string): { refs: FaceRef[]; 
     // analyze --ndjson starts with its settings line (det_size, det_thresh, max_num, models), which holds no faces.
     if (n === 0 && isSettingsLine(parsed)) return;
     if (typeof parsed.image !== 'string' || !Array.isArray(parsed.faces)) throw new CliError(`${file}:${n + 1}: not a results line (needs "image" and "faces")`);
-    parsed.faces.forEach((f, i) => {
-      if (!Array.isArray(f.embedding)) throw new CliError(`${file}:${n + 1}: face ${i} has no embedding (run analyze with a recognition model)`);
-      refs.push({ image: parsed.image as string, face: i, bbox: f.bbox ?? [] });
-      embeddings.push(f.embedding);
+    parsed.faces.forEach((f: unknown, i) => {
+      // Checked here, so a damaged line is named by its line number rather than by a face count across the file.
+      const at = `${file}:${n + 1}: face ${i}`;
+      if (f === null || typeof f !== 'object' || Array.isArray(f)) throw new CliError(`${at} is not a face object`);
+      const { embedding, bbox } = f as { embedding?: unknown; bbox?: unknown };
+      if (!Array.isArray(embedding)) throw new CliError(`${at} has no embedding (run analyze with a recognition model)`);
+      if (embedding.length === 0 || !embedding.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+        throw new CliError(`${at}: the embedding is not a list of finite numbers`);
+      }
+      if (embedding.every((v) => v === 0)) throw new CliError(`${at}: the embedding is all zeros (it has no direction)`);
+      const dim = embeddings[0]?.length ?? embedding.length;
+      if (embedding.length !== dim) throw new CliError(`${at}: a ${embedding.length}-d embedding among ${dim}-d ones (results of different recognizers?)`);
+      refs.push({ image: parsed.image as string, face: i, bbox: Array.isArray(bbox) ? (bbox as number[]) : [] });
+      embeddings.push(embedding as number[]);
     });
   });
   return { refs, embeddings, errors, torn };

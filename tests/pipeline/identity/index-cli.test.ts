@@ -137,4 +137,23 @@ describe('insightgpu index: files made by the library', () => {
     assert.equal(info.entries, 20);
     assert.equal(info.rowBytes, 20 * (32 * 4 + 20));
   });
+
+  it('cluster: a damaged face in a results line is a one-line error naming its line, not a crash', async () => {
+    const good = JSON.stringify({ image: 'a.jpg', faces: [{ bbox: [0, 0, 1, 1], embedding: [1, 0, 0] }, { embedding: [0.9, 0.1, 0] }] });
+    const cases: [string, unknown[], RegExp][] = [
+      ['null face', [null], /:3: face 0 is not a face object/],
+      ['string values', [{ embedding: ['x', 0, 0] }], /:3: face 0: the embedding is not a list of finite numbers/],
+      ['null values', [{ embedding: [1, null, 0] }], /:3: face 0: the embedding is not a list of finite numbers/],
+      ['other dim', [{ embedding: [1, 0] }], /:3: face 0: a 2-d embedding among 3-d ones/],
+      ['zeros', [{ embedding: [0, 0, 0] }], /:3: face 0: the embedding is all zeros/],
+    ];
+    for (const [what, faces, message] of cases) {
+      const file = path.join(dir, 'damaged.ndjson');
+      writeFileSync(file, `${good}\n${good}\n${JSON.stringify({ image: 'b.jpg', faces })}\n`);
+      const { code, out } = await run(['index', 'cluster', file]);
+      assert.equal(code, 1, `${what}: ${out}`);
+      assert.match(out, message, what);
+      assert.equal(out.trim().split('\n').length, 1, `${what}: one line`);
+    }
+  });
 });
