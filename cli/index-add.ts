@@ -4,7 +4,7 @@ import { FaceIndex, PipelineOptionError, type Face } from '../src/pipeline/index
 import { parseArgs, lastValue } from './args.js';
 import { CliError } from './module-command.js';
 import { prepareOutputFile } from './output-file.js';
-import { FACE_OPTIONS, FACE_OPTIONS_HELP, facesOf, openRecognizer, required, roundBox } from './index-faces.js';
+import { checkImageFiles, FACE_OPTIONS, FACE_OPTIONS_HELP, facesOf, openRecognizer, required, roundBox } from './index-faces.js';
 
 export const INDEX_ADD_USAGE = 'insightgpu index add --index FILE --models DIR [--id NAME] [--all-faces] IMAGE…';
 
@@ -12,7 +12,8 @@ const HELP = `usage: ${INDEX_ADD_USAGE}
   Enrols the largest face of each image under NAME (default: the image file's name without its extension); several
   images under one NAME give that identity several embeddings (its score is the best match). --all-faces enrols
   every face of an image as NAME#0, NAME#1, … left to right. FILE is created when missing and written atomically,
-  only after every image has been read: an image without a face fails the command and leaves FILE unchanged.
+  only after every image has been read: an image without a face fails the command and leaves FILE unchanged
+  (a missing IMAGE or a folder fails it before the models load).
 ${FACE_OPTIONS_HELP}`;
 
 const area = (f: Face): number => (f.bbox[2]! - f.bbox[0]!) * (f.bbox[3]! - f.bbox[1]!);
@@ -27,6 +28,7 @@ export async function indexAdd(argv: readonly string[]): Promise<number> {
   if (name !== undefined && name.length === 0) throw new PipelineOptionError('--id', 'is empty');
   // The file is written only at the end: a path that cannot take it fails now, before any image is read.
   prepareOutputFile(file);
+  checkImageFiles(args.positional);
   const index = existsSync(file) ? await FaceIndex.load(file) : new FaceIndex();
   const app = await openRecognizer(args);
   const added: { id: string; image: string; bbox: number[] }[] = [];

@@ -44,6 +44,22 @@ export async function openRecognizer(args: ParsedArgs): Promise<FaceAnalysis> {
   return app;
 }
 
+/**
+ * Each image path names a file, checked before the index or the models are opened: a typo in the last of many
+ * images fails now, not after the others have been read (an add then saves nothing of that work).
+ */
+export function checkImageFiles(images: readonly string[]): void {
+  for (const image of images) {
+    let isFile: boolean;
+    try {
+      isFile = !statSync(image).isDirectory();
+    } catch {
+      throw new CliError(`${image}: no such image file`);
+    }
+    if (!isFile) throw new CliError(`${image}: is a folder, not an image`);
+  }
+}
+
 /** The image's faces, left to right (bbox x1). */
 export async function facesOf(app: FaceAnalysis, image: string): Promise<{ faces: Face[]; width: number; height: number }> {
   const img = await loadImage(image);

@@ -156,4 +156,22 @@ describe('insightgpu index: files made by the library', () => {
       assert.equal(out.trim().split('\n').length, 1, `${what}: one line`);
     }
   });
+
+  it('add and search check every image path before opening the index or the models', async () => {
+    const file = path.join(dir, 'checked.igfx');
+    await new FaceIndex({ dim: 128 }).save(file);
+    const before = readFileSync(file);
+    const missing = path.join(dir, 'no such photo.jpg');
+    // --models names no folder: had the images been read after it, the error would be the model pack's.
+    const noModels = ['--models', path.join(dir, 'no-models'), '--backend', 'cpu'];
+    for (const sub of ['add', 'search']) {
+      const gone = await run(['index', sub, '--index', file, ...noModels, sharedPath('images', 't1.jpg'), missing]);
+      assert.equal(gone.code, 1, gone.out);
+      assert.match(gone.out, /no such photo\.jpg: no such image file/, sub);
+      const folder = await run(['index', sub, '--index', file, ...noModels, dir]);
+      assert.equal(folder.code, 1, folder.out);
+      assert.match(folder.out, /is a folder, not an image/, sub);
+    }
+    assert.deepEqual(readFileSync(file), before);
+  });
 });
