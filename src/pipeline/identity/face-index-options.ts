@@ -1,4 +1,5 @@
 /** FaceIndex's options and result types, and their checks. */
+import { describeValue } from '../call-options.js';
 import { FaceIndexError } from './errors.js';
 import type { JsonValue } from './index-file.js';
 import type { RowPrecision } from './search-gpu-wgsl.js';
@@ -79,7 +80,7 @@ export interface CheckedIndexOptions {
 
 /** The options with their defaults; FaceIndexError for a non-positive dim or bound, or an unknown backend, precision or thread count. */
 export function checkIndexOptions(options: FaceIndexOptions): CheckedIndexOptions {
-  const { dim, maxEntries = DEFAULT_MAX_ENTRIES, maxBytes = Infinity, backend = 'cpu', device, gpuPrecision = 'f32', threads = 'auto' } = options;
+  const { dim, maxEntries = DEFAULT_MAX_ENTRIES, maxBytes = Infinity, backend = 'cpu', device, gpuPrecision = 'f32', threads = 'auto' } = optionsBag(options, 'FaceIndex');
   if (threads !== 'auto' && !(Number.isInteger(threads) && threads >= 1)) throw new FaceIndexError(`threads must be 'auto' or a positive integer, got ${String(threads)}`);
   if (!['cpu', 'webgpu', 'auto'].includes(backend)) throw new FaceIndexError(`backend must be 'cpu', 'webgpu' or 'auto', got '${String(backend)}'`);
   if (gpuPrecision !== 'f32' && gpuPrecision !== 'f16') throw new FaceIndexError(`gpuPrecision must be 'f32' or 'f16', got '${String(gpuPrecision)}'`);
@@ -88,6 +89,13 @@ export function checkIndexOptions(options: FaceIndexOptions): CheckedIndexOption
   if (!(Number.isInteger(maxEntries) && maxEntries > 0)) throw new FaceIndexError(`maxEntries must be a positive integer, got ${maxEntries}`);
   const threadCount = threads === 'auto' ? autoThreadCount() : threadsAvailable() ? threads : 1;
   return { dim, maxEntries, maxBytes, backend, device, gpuPrecision, threadCount, threadRows: threads === 'auto' ? AUTO_THREAD_ROWS : 0 };
+}
+
+/** An options argument as a plain-JS caller may pass it: undefined is the defaults, anything but an object a FaceIndexError. */
+function optionsBag<T extends object>(options: T | undefined, call: string): T {
+  if (options === undefined) return {} as T;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new FaceIndexError(`${call} takes an options object, got ${describeValue(options)}`);
+  return options;
 }
 
 /**
@@ -119,8 +127,9 @@ export function checkMeta(meta: unknown, what: string): void {
 
 /** k and threshold with their defaults; FaceIndexError for a bad k or a NaN threshold. */
 export function checkSearchOptions(options: SearchOptions): { k: number; threshold: number } {
-  const { k = 5, threshold = -Infinity } = options;
-  if (!(Number.isInteger(k) && k >= 0)) throw new FaceIndexError(`k must be a non-negative integer, got ${k}`);
-  if (Number.isNaN(threshold)) throw new FaceIndexError('threshold is NaN');
+  const { k = 5, threshold = -Infinity } = optionsBag(options, 'search');
+  if (!(Number.isInteger(k) && k >= 0)) throw new FaceIndexError(`k must be a non-negative integer, got ${describeValue(k)}`);
+  // A string would compare by coercion ('abc' matches nothing, silently), so only a number is a threshold.
+  if (typeof threshold !== 'number' || Number.isNaN(threshold)) throw new FaceIndexError(`threshold must be a number, got ${describeValue(threshold)}`);
   return { k, threshold };
 }

@@ -1,3 +1,4 @@
+import { describeValue } from '../call-options.js';
 import { isFace, normed32, type EmbeddingInput } from './embedding.js';
 import { FaceIndexError, IndexFormatError } from './errors.js';
 import { IdentityRows, ROW_BOOKKEEPING_BYTES } from './identity-rows.js';
@@ -105,6 +106,7 @@ export class FaceIndex {
   /** `search` for each query (scored together, one pass over the rows per batch). */
   searchMany(queries: readonly EmbeddingInput[], options: SearchOptions = {}): SearchHit[][] {
     const { k, threshold } = checkSearchOptions(options);
+    if (!Array.isArray(queries)) throw new FaceIndexError(`searchMany takes an array of queries, got ${describeValue(queries)}`);
     if (queries.length === 0) return [];
     const vectors = this.queryVectors(queries);
     const store = this.store;
@@ -130,6 +132,7 @@ export class FaceIndex {
    */
   async searchManyAsync(queries: readonly EmbeddingInput[], options: SearchOptions = {}): Promise<SearchHit[][]> {
     const { k, threshold } = checkSearchOptions(options);
+    if (!Array.isArray(queries)) throw new FaceIndexError(`searchMany takes an array of queries, got ${describeValue(queries)}`);
     if (queries.length === 0) return [];
     const vectors = this.queryVectors(queries);
     const store = this.store;
@@ -207,6 +210,9 @@ export class FaceIndex {
 
   /** An index from `toBytes()` output; IndexFormatError when truncated or corrupted. */
   static fromBytes(bytes: Uint8Array, options: Omit<FaceIndexOptions, 'dim'> = {}): FaceIndex {
+    // An array of numbers or an ArrayBuffer would read as a short or empty file; say what was passed instead (the tag,
+    // not instanceof, so bytes from another realm pass too).
+    if (Object.prototype.toString.call(bytes) !== '[object Uint8Array]') throw new FaceIndexError(`fromBytes takes a Uint8Array (a Buffer will do), got ${describeValue(bytes)}`);
     const s = decodeIndex(bytes);
     const index = new FaceIndex({ ...options, dim: s.dim });
     if (s.owner.length > index.rowLimit(s.dim)) {
@@ -247,7 +253,11 @@ export class FaceIndex {
   private vector(input: EmbeddingInput, what: string): ArrayLike<number> {
     const e = isFace(input) ? input.embedding : input;
     if (e === undefined) throw new FaceIndexError(`${what}: the face has no embedding (no recognition model ran)`);
-    if (typeof e.length !== 'number' || e.length === 0) throw new FaceIndexError(`${what}: empty embedding`);
+    // Plain-JS callers: null, a number or a string would fail deep inside (or read as characters) instead.
+    if (e === null || typeof e !== 'object' || typeof e.length !== 'number') {
+      throw new FaceIndexError(`${what}: expected an embedding (an array of numbers) or a face, got ${describeValue(e)}`);
+    }
+    if (e.length === 0) throw new FaceIndexError(`${what}: empty embedding`);
     if (this.dimValue !== undefined && e.length !== this.dimValue) {
       throw new FaceIndexError(`${what}: dimension mismatch, a ${e.length}-d embedding for a ${this.dimValue}-d index`);
     }

@@ -282,3 +282,30 @@ test('add refuses a meta the file cannot keep, before changing the index; a JSON
   index.add('b', [0, 1, 0], [shared, shared]); // the same object twice is no cycle
   assert.deepEqual(FaceIndex.fromBytes(index.toBytes()).search([0, 1, 0], { k: 1 })[0]!.meta, [{ n: 1 }, { n: 1 }]);
 });
+
+test('a plain-JS caller\'s wrong types are FaceIndexError naming the argument, not a TypeError or a silent empty result', async () => {
+  const index = new FaceIndex();
+  index.add('a', [1, 0, 0]);
+  index.add('b', [0.8, 0.6, 0]);
+  const refused = (f: () => unknown, message: RegExp, what: string): void => {
+    assert.throws(f, (e: unknown) => e instanceof FaceIndexError && message.test(e.message), what);
+  };
+  const cast = <T>(v: unknown): T => v as T;
+  refused(() => new FaceIndex(cast(null)), /FaceIndex takes an options object, got null/, 'constructor null');
+  refused(() => index.add('c', cast(null)), /embedding for 'c': expected an embedding .* got null/, 'add null');
+  refused(() => index.add('c', cast('abc')), /expected an embedding .* got "abc"/, 'add string');
+  refused(() => index.add('c', cast(7)), /expected an embedding .* got 7/, 'add number');
+  refused(() => index.search(cast(null)), /query 0: expected an embedding .* got null/, 'search null');
+  refused(() => index.search([1, 0, 0], cast(null)), /search takes an options object, got null/, 'search options null');
+  refused(() => index.searchMany(cast('abc')), /searchMany takes an array of queries, got "abc"/, 'searchMany string');
+  // A string threshold compared by coercion: 'high' matched nothing, silently.
+  refused(() => index.search([1, 0, 0], { threshold: cast('high') }), /threshold must be a number, got "high"/, 'threshold string');
+  refused(() => index.search([1, 0, 0], { k: cast('3') }), /k must be a non-negative integer, got "3"/, 'k string');
+  refused(() => FaceIndex.fromBytes(cast(null)), /fromBytes takes a Uint8Array .* got null/, 'fromBytes null');
+  refused(() => FaceIndex.fromBytes(cast(Array.from(index.toBytes()))), /fromBytes takes a Uint8Array/, 'fromBytes number array');
+  await assert.rejects(index.searchManyAsync(cast({ length: 1 })), FaceIndexError, 'searchManyAsync object');
+  // What is right still works: a Buffer, a Float32Array query, a Face.
+  assert.equal(FaceIndex.fromBytes(Buffer.from(index.toBytes())).size, 2);
+  assert.deepEqual(index.search(new Float32Array([1, 0, 0]), { k: 1, threshold: 0.5 }).map((h) => h.id), ['a']);
+  assert.equal(index.search(t1[0]!.embedding!.slice(0, 3)).length, 2);
+});
