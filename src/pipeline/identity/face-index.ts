@@ -223,15 +223,27 @@ export class FaceIndex {
     return index;
   }
 
-  /** Node only: write the index to path atomically (temp file + rename). */
+  /**
+   * Node only: write the index to path atomically (temp file + rename); FaceIndexError when it cannot be written
+   * (a folder in its place, a missing folder, no permission), leaving an earlier file there as it was.
+   */
   async save(path: string): Promise<void> {
+    if (typeof path !== 'string' || path.length === 0) throw new FaceIndexError(`save takes a file path, got ${describeValue(path)}`);
     const bytes = this.toBytes();
     const { writeFileAtomic } = await indexFileNode();
-    await writeFileAtomic(path, bytes);
+    try {
+      await writeFileAtomic(path, bytes);
+    } catch (error) {
+      // The system error names the temporary file; the message names the file asked for (the error stays as cause).
+      const why = error instanceof Error ? error.message.split('\n')[0]!.replace(/, (open|rename) .*$/, '') : String(error);
+      throw new FaceIndexError(`cannot write '${path}': ${why}`, { cause: error });
+    }
   }
 
   /** Node only: read an index written by `save`; IndexFormatError when truncated or corrupted, FaceIndexError when the file cannot be read. */
   static async load(path: string, options: Omit<FaceIndexOptions, 'dim'> = {}): Promise<FaceIndex> {
+    // A number would be read as a file descriptor.
+    if (typeof path !== 'string' || path.length === 0) throw new FaceIndexError(`load takes a file path, got ${describeValue(path)}`);
     const { readFileBytes } = await indexFileNode();
     let bytes: Uint8Array;
     try {

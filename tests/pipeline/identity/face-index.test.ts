@@ -309,3 +309,23 @@ test('a plain-JS caller\'s wrong types are FaceIndexError naming the argument, n
   assert.deepEqual(index.search(new Float32Array([1, 0, 0]), { k: 1, threshold: 0.5 }).map((h) => h.id), ['a']);
   assert.equal(index.search(t1[0]!.embedding!.slice(0, 3)).length, 2);
 });
+
+test('save that cannot write is a FaceIndexError naming the file asked for, and leaves no temporary file', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-save-'));
+  try {
+    const index = new FaceIndex();
+    index.add('a', [1, 0, 0]);
+    const folder = path.join(dir, 'a folder');
+    await index.save(path.join(dir, 'kept.igfx'));
+    const { mkdirSync, readdirSync } = await import('node:fs');
+    mkdirSync(folder);
+    await assert.rejects(index.save(folder), (e: unknown) => e instanceof FaceIndexError && e.message.includes(`cannot write '${folder}'`) && !e.message.includes('.tmp'));
+    await assert.rejects(index.save(path.join(dir, 'missing', 'x.igfx')), (e: unknown) => e instanceof FaceIndexError && /cannot write .*missing.*ENOENT/.test(e.message));
+    assert.deepEqual(readdirSync(dir).sort(), ['a folder', 'kept.igfx']);
+    // A number would be a file descriptor to readFile.
+    await assert.rejects(FaceIndex.load(0 as unknown as string), (e: unknown) => e instanceof FaceIndexError && /load takes a file path, got 0/.test(e.message));
+    await assert.rejects(index.save(0 as unknown as string), (e: unknown) => e instanceof FaceIndexError && /save takes a file path, got 0/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
