@@ -4,7 +4,7 @@ import { FaceIndex, PipelineOptionError, type Face } from '../src/pipeline/index
 import { parseArgs, lastValue } from './args.js';
 import { CliError } from './module-command.js';
 import { prepareOutputFile } from './output-file.js';
-import { checkImageFiles, FACE_OPTIONS, FACE_OPTIONS_HELP, facesOf, openRecognizer, required, roundBox } from './index-faces.js';
+import { checkImageFiles, checkIndexMatchesModels, FACE_OPTIONS, FACE_OPTIONS_HELP, facesOf, openRecognizer, required, roundBox } from './index-faces.js';
 
 export const INDEX_ADD_USAGE = 'insightgpu index add --index FILE --models DIR [--id NAME] [--all-faces] IMAGE…';
 
@@ -31,6 +31,12 @@ export async function indexAdd(argv: readonly string[]): Promise<number> {
   checkImageFiles(args.positional);
   const index = existsSync(file) ? await FaceIndex.load(file) : new FaceIndex();
   const app = await openRecognizer(args);
+  try {
+    checkIndexMatchesModels(index, app, file, lastValue(args, 'models')!);
+  } catch (error) {
+    await app.release();
+    throw error;
+  }
   const added: { id: string; image: string; bbox: number[] }[] = [];
   try {
     for (const image of args.positional) {

@@ -60,6 +60,26 @@ export function checkImageFiles(images: readonly string[]): void {
   }
 }
 
+/**
+ * The recognizer's embedding length, read from its output's declared shape; undefined where the graph leaves it
+ * symbolic (the add or search then meets a mismatch at the first face, as FaceIndex's own check).
+ */
+export function embeddingLength(app: FaceAnalysis): number | undefined {
+  const shape = app.models.get('recognition')?.session.outputMetadata[0]?.shape;
+  const last = shape?.at(-1);
+  return typeof last === 'number' && last > 0 ? last : undefined;
+}
+
+/**
+ * An index and the recognizer must agree on the embedding length: checked once the models are open and before any
+ * image is read, so an index made with another recognizer fails in words a user can act on.
+ */
+export function checkIndexMatchesModels(index: FaceIndex, app: FaceAnalysis, file: string, models: string): void {
+  const dim = embeddingLength(app);
+  if (index.dim === undefined || dim === undefined || dim === index.dim) return;
+  throw new CliError(`${file} holds ${index.dim}-d embeddings, but the recognizer in ${models} makes ${dim}-d ones (the index was made with another recognizer)`);
+}
+
 /** The image's faces, left to right (bbox x1). */
 export async function facesOf(app: FaceAnalysis, image: string): Promise<{ faces: Face[]; width: number; height: number }> {
   const img = await loadImage(image);

@@ -1,6 +1,6 @@
 import { PipelineOptionError } from '../src/pipeline/index.js';
-import { parseArgs, parseNumberOption, parseRangeOption } from './args.js';
-import { backendOption, checkImageFiles, FACE_OPTIONS, FACE_OPTIONS_HELP, facesOf, loadIndexFile, openRecognizer, required, roundBox } from './index-faces.js';
+import { lastValue, parseArgs, parseNumberOption, parseRangeOption } from './args.js';
+import { backendOption, checkImageFiles, checkIndexMatchesModels, FACE_OPTIONS, FACE_OPTIONS_HELP, facesOf, loadIndexFile, openRecognizer, required, roundBox } from './index-faces.js';
 
 export const INDEX_SEARCH_USAGE = 'insightgpu index search --index FILE --models DIR [--k 5] [--threshold 0.3] IMAGE…';
 
@@ -25,6 +25,12 @@ export async function indexSearch(argv: readonly string[]): Promise<number> {
   checkImageFiles(args.positional);
   const index = await loadIndexFile(file, backendOption(args));
   const app = await openRecognizer(args);
+  try {
+    checkIndexMatchesModels(index, app, file, lastValue(args, 'models')!);
+  } catch (error) {
+    await app.release();
+    throw error;
+  }
   const results: unknown[] = [];
   try {
     for (const image of args.positional) {

@@ -174,4 +174,21 @@ describe('insightgpu index: files made by the library', () => {
     }
     assert.deepEqual(readFileSync(file), before);
   });
+
+  it('add and search refuse an index made with another recognizer before reading any image', async () => {
+    const file = path.join(dir, 'other-recognizer.igfx');
+    await new FaceIndex({ dim: 512 }).save(file);
+    const before = readFileSync(file);
+    // A faceless image first: no face would ever reach the index's own dimension check.
+    const blank = createBgrImage(64, 64);
+    blank.data.fill(90);
+    const blankFile = path.join(dir, 'blank-first.png');
+    await writePng(blank, blankFile);
+    for (const sub of ['add', 'search']) {
+      const { code, out } = await run(['index', sub, '--index', file, ...models, blankFile, sharedPath('images', 't1.jpg')]);
+      assert.equal(code, 1, `${sub}: ${out}`);
+      assert.match(out, /holds 512-d embeddings, but the recognizer in .* makes 128-d ones/, sub);
+    }
+    assert.deepEqual(readFileSync(file), before);
+  });
 });
