@@ -11,9 +11,10 @@ export const INDEX_ADD_USAGE = 'insightgpu index add --index FILE --models DIR [
 const HELP = `usage: ${INDEX_ADD_USAGE}
   Enrols the largest face of each image under NAME (default: the image file's name without its extension); several
   images under one NAME give that identity several embeddings (its score is the best match). --all-faces enrols
-  every face of an image as NAME#0, NAME#1, … left to right. FILE is created when missing and written atomically,
-  only after every image has been read: an image without a face fails the command and leaves FILE unchanged
-  (a missing IMAGE or a folder fails it before the models load).
+  every face of an image as NAME#0, NAME#1, … left to right, so it refuses two images of one NAME (their NAME#0s
+  are different people). FILE is created when missing and written atomically, only after every image has been
+  read: an image without a face fails the command and leaves FILE unchanged (a missing IMAGE or a folder fails it
+  before the models load).
 ${FACE_OPTIONS_HELP}`;
 
 const area = (f: Face): number => (f.bbox[2]! - f.bbox[0]!) * (f.bbox[3]! - f.bbox[1]!);
@@ -29,6 +30,19 @@ export async function indexAdd(argv: readonly string[]): Promise<number> {
   // The file is written only at the end: a path that cannot take it fails now, before any image is read.
   prepareOutputFile(file);
   checkImageFiles(args.positional);
+  const stemOf = (image: string): string => name ?? path.basename(image).replace(/\.[^.]*$/, '');
+  if (args.flags.has('all-faces')) {
+    // NAME#0 of one photo and NAME#0 of another are whoever sits leftmost in each: one id would mix two people.
+    const seen = new Map<string, string>();
+    for (const image of args.positional) {
+      const stem = stemOf(image);
+      const other = seen.get(stem);
+      if (other !== undefined) {
+        throw new PipelineOptionError('--all-faces', `${other} and ${image} would both enrol ${stem}#0, ${stem}#1, … (different people under one id); give each image its own --id in separate runs`);
+      }
+      seen.set(stem, image);
+    }
+  }
   const index = existsSync(file) ? await FaceIndex.load(file) : new FaceIndex();
   const app = await openRecognizer(args);
   try {
@@ -42,7 +56,7 @@ export async function indexAdd(argv: readonly string[]): Promise<number> {
     for (const image of args.positional) {
       const { faces } = await facesOf(app, image);
       if (faces.length === 0) throw new CliError(`${image}: no face found, nothing enrolled (${file} is unchanged)`);
-      const stem = name ?? path.basename(image).replace(/\.[^.]*$/, '');
+      const stem = stemOf(image);
       const chosen = args.flags.has('all-faces')
         ? faces.map((f, i) => ({ id: `${stem}#${i}`, face: f }))
         : [{ id: stem, face: faces.reduce((a, b) => (area(b) > area(a) ? b : a)) }];

@@ -4,7 +4,7 @@
  * NDJSON results file with an error line and a torn last line.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -190,5 +190,22 @@ describe('insightgpu index: files made by the library', () => {
       assert.match(out, /holds 512-d embeddings, but the recognizer in .* makes 128-d ones/, sub);
     }
     assert.deepEqual(readFileSync(file), before);
+  });
+
+  it('add --all-faces refuses two images that would share NAME#0, NAME#1, … before reading them', async () => {
+    const file = path.join(dir, 'all-faces.igfx');
+    const t1 = sharedPath('images', 't1.jpg');
+    const tom = sharedPath('images', 'Tom_Hanks_54745.png');
+    mkdirSync(path.join(dir, 'copy'), { recursive: true });
+    copyFileSync(t1, path.join(dir, 'copy', 't1.jpg'));
+    for (const images of [['--id', 'team', t1, tom], [t1, path.join(dir, 'copy', 't1.jpg')]]) {
+      const { code, out } = await run(['index', 'add', '--index', file, ...models, '--all-faces', ...images]);
+      assert.equal(code, 1, out);
+      assert.match(out, /would both enrol (team|t1)#0/);
+      assert.equal(existsSync(file), false, 'nothing written');
+    }
+    // One image per NAME is fine, and --id without --all-faces still gathers several images under one identity.
+    const one = await runJson<{ identities: number; entries: number }>(['index', 'add', '--index', file, ...models, '--id', 'tom', tom, tom]);
+    assert.deepEqual([one.identities, one.entries], [1, 2]);
   });
 });
