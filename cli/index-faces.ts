@@ -5,7 +5,7 @@ import { FaceAnalysis, FaceIndex, loadImage, PipelineOptionError, type Face } fr
 import type { IndexBackend } from '../src/pipeline/identity/index.js';
 import { CliError } from './module-command.js';
 import { parseDetSizes } from '../src/pipeline/detect-size.js';
-import { lastValue, type ParsedArgs } from './args.js';
+import { lastValue, parseRangeOption, type ParsedArgs } from './args.js';
 
 /** Options every face-reading index sub-command takes. */
 export const FACE_OPTIONS = ['index', 'models', 'backend', 'det-size', 'det-thresh'] as const;
@@ -32,8 +32,8 @@ export function backendOption(args: ParsedArgs): BackendName & IndexBackend {
 /** A detector + recognizer only (the other heads do not change an embedding), prepared from the options. */
 export async function openRecognizer(args: ParsedArgs): Promise<FaceAnalysis> {
   const models = required(args, 'models', 'a folder holding a detector and a recognizer');
-  const detThresh = Number(lastValue(args, 'det-thresh') ?? '0.5');
-  if (!(detThresh >= 0 && detThresh <= 1)) throw new PipelineOptionError('--det-thresh', `'${lastValue(args, 'det-thresh')}' is not in [0, 1]`);
+  // analyze's parse: an empty value ('--det-thresh=') is refused, not read as 0 (which would keep every anchor).
+  const detThresh = parseRangeOption(args, 'det-thresh', 0.5, 0, 1);
   const detSize = parseDetSizes(lastValue(args, 'det-size') ?? '640');
   const app = await FaceAnalysis.create({ models, backend: backendOption(args), allowedModules: ['detection', 'recognition'] });
   if (!app.models.has('recognition')) {

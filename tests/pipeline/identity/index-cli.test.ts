@@ -208,4 +208,18 @@ describe('insightgpu index: files made by the library', () => {
     const one = await runJson<{ identities: number; entries: number }>(['index', 'add', '--index', file, ...models, '--id', 'tom', tom, tom]);
     assert.deepEqual([one.identities, one.entries], [1, 2]);
   });
+
+  it('add and search refuse an empty or non-numeric --det-thresh instead of reading it as 0', async () => {
+    const file = path.join(dir, 'det-thresh.igfx');
+    await new FaceIndex({ dim: 128 }).save(file);
+    // --models names no folder: the threshold is checked before the models load, so its error comes first.
+    const noModels = ['--models', path.join(dir, 'no-models'), '--backend', 'cpu'];
+    for (const sub of ['add', 'search']) {
+      for (const bad of ['--det-thresh=', '--det-thresh= ', '--det-thresh=abc', '--det-thresh=1.5']) {
+        const { code, out } = await run(['index', sub, '--index', file, ...noModels, bad, sharedPath('images', 't1.jpg')]);
+        assert.equal(code, 1, out);
+        assert.match(out, /option --det-thresh: /, `${sub} ${bad}`);
+      }
+    }
+  });
 });
