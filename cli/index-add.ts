@@ -4,7 +4,8 @@ import { FaceIndex, PipelineOptionError, type Face } from '../src/pipeline/index
 import { parseArgs, lastValue } from './args.js';
 import { CliError } from './module-command.js';
 import { prepareOutputFile } from './output-file.js';
-import { checkImageFiles, checkIndexMatchesModels, FACE_OPTIONS, FACE_OPTIONS_HELP, facesOf, openRecognizer, required, roundBox } from './index-faces.js';
+import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/identity/face-index-options.js';
+import { checkImageFiles, checkIndexMatchesModels, loadIndexFile, FACE_OPTIONS, FACE_OPTIONS_HELP, facesOf, openRecognizer, required, roundBox } from './index-faces.js';
 
 export const INDEX_ADD_USAGE = 'insightgpu index add --index FILE --models DIR [--id NAME] [--all-faces] IMAGE…';
 
@@ -43,7 +44,7 @@ export async function indexAdd(argv: readonly string[]): Promise<number> {
       seen.set(stem, image);
     }
   }
-  const index = existsSync(file) ? await FaceIndex.load(file) : new FaceIndex();
+  const index = existsSync(file) ? await loadIndexFile(file, 'cpu', DEFAULT_MAX_ENTRIES) : new FaceIndex();
   const app = await openRecognizer(args);
   try {
     checkIndexMatchesModels(index, app, file, lastValue(args, 'models')!);

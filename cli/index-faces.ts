@@ -1,6 +1,8 @@
 /** What `index add` and `index search` share: option parsing, the detector + recognizer, the faces of an image. */
 import type { BackendName } from '../src/index.js';
 import { existsSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/identity/face-index-options.js';
 import { FaceAnalysis, FaceIndex, loadImage, PipelineOptionError, type Face } from '../src/pipeline/index.js';
 import type { IndexBackend } from '../src/pipeline/identity/index.js';
 import { CliError } from './module-command.js';
@@ -90,9 +92,25 @@ export async function facesOf(app: FaceAnalysis, image: string): Promise<{ faces
 /** bbox rounded to 0.01 px for printing. */
 export const roundBox = (f: Face): number[] => Array.from(f.bbox, (v) => Math.round(v * 100) / 100);
 
-/** The index in `file`; CliError when there is no such file (a corrupted one is IndexFormatError). */
-export async function loadIndexFile(file: string, backend: IndexBackend = 'cpu'): Promise<FaceIndex> {
+/**
+ * The index in `file`; CliError when there is no such file (a corrupted one is IndexFormatError). `room`: entries an
+ * add may append. The bound is the library's default or, for a larger file (a library user may raise maxEntries),
+ * the file's own count plus `room`: the CLI has no option to raise it, and a valid file must not be refused.
+ */
+export async function loadIndexFile(file: string, backend: IndexBackend = 'cpu', room = 0): Promise<FaceIndex> {
   if (!existsSync(file)) throw new CliError(`${file}: no such index file (index add creates one)`);
   if (statSync(file).isDirectory()) throw new CliError(`${file}: is a folder, not an index file`);
-  return FaceIndex.load(file, { backend });
+  return FaceIndex.load(file, { backend, maxEntries: Math.max(DEFAULT_MAX_ENTRIES, (await headerEntries(file)) + room) });
+}
+
+/** The entry count in an index file's header (0 when the file is too short to hold one: load then says why). */
+async function headerEntries(file: string): Promise<number> {
+  const handle = await open(file, 'r');
+  try {
+    const header = Buffer.alloc(16);
+    const { bytesRead } = await handle.read(header, 0, 16, 0);
+    return bytesRead === 16 ? header.readUInt32LE(12) : 0;
+  } finally {
+    await handle.close();
+  }
 }

@@ -13,7 +13,8 @@ import { autoThreadCount, threadsAvailable } from './search-threads.js';
  */
 export const AUTO_THREAD_ROWS = 50_000;
 
-const DEFAULT_MAX_ENTRIES = 1_000_000;
+/** FaceIndexOptions.maxEntries when not given. */
+export const DEFAULT_MAX_ENTRIES = 1_000_000;
 
 /** Where `searchAsync` / `searchManyAsync` run: 'auto' takes a given device or a hardware adapter, else the CPU. */
 export type IndexBackend = 'cpu' | 'webgpu' | 'auto';

@@ -14,6 +14,7 @@ import { createBgrImage, FaceIndex, loadImage, type FaceRecord } from '../../../
 import { captureOutput } from '../capture-output.js';
 import { seededRandom, sharedPath } from '../helpers.js';
 import { flippedCopy, noisyCopy } from './image-variants.js';
+import { encodeIndex } from '../../../src/pipeline/identity/index-file.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-cli-'));
 const indexFile = path.join(dir, 'people.igfx');
@@ -221,5 +222,15 @@ describe('insightgpu index: files made by the library', () => {
         assert.match(out, /option --det-thresh: /, `${sub} ${bad}`);
       }
     }
+  });
+
+  it('info reads a valid file of more entries than the library\'s default bound (made with a larger maxEntries)', async () => {
+    const n = 1_000_001;
+    const file = path.join(dir, 'large.igfx');
+    // One identity of n one-dimensional rows: 8 MB, written by the format's own encoder.
+    writeFileSync(file, encodeIndex({ dim: 1, ids: ['many'], meta: [undefined], owner: new Int32Array(n), rows: new Float32Array(n).fill(1) }));
+    await assert.rejects(FaceIndex.load(file), /above this index's bound of 1000000/); // the library keeps its default
+    const info = await runJson<{ entries: number; identities: number }>(['index', 'info', file]);
+    assert.deepEqual([info.entries, info.identities], [n, 1]);
   });
 });
