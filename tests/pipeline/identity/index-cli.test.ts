@@ -78,7 +78,10 @@ describe('insightgpu index', () => {
     const refused = await run(['index', 'info', path.join(dir, 'bad.igfx')]);
     assert.equal(refused.code, 1);
     assert.match(refused.out, /checksum mismatch/);
-    assert.equal((await run(['index', 'frobnicate'])).code, 1);
+    // An unknown sub-command is an unknown command: exit 2 (README: exit codes), with the usage.
+    const unknown = await run(['index', 'frobnicate']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.out, /unknown sub-command 'frobnicate'[^]*index add --index FILE/);
     const missing = await run(['index', 'info', path.join(dir, 'none.igfx')]);
     assert.equal(missing.code, 1);
     assert.match(missing.out, /no such index file/);
