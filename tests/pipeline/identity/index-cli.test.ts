@@ -236,4 +236,22 @@ describe('insightgpu index: files made by the library', () => {
     const info = await runJson<{ entries: number; identities: number }>(['index', 'info', file]);
     assert.deepEqual([info.entries, info.identities], [n, 1]);
   });
+
+  it('cluster reads an analyze --json results file too, instead of skipping it as a settings line', async () => {
+    type Clusters = { faces: number; skippedErrorLines: number; clusters: { size: number }[]; noise: { image: string; face: number }[] };
+    // The golden file is analyze --json's format: the settings and a "results" array (t1.jpg's six faces, a faceless image).
+    const golden = sharedPath('golden', 'packA_det640.json');
+    const out = await runJson<Clusters>(['index', 'cluster', golden]);
+    assert.equal(out.faces, 6);
+    assert.deepEqual(out.noise.map((f) => f.face), [0, 1, 2, 3, 4, 5], 'six different people');
+    // The same records with an error record: skipped, as an NDJSON error line is; a damaged one is named by its place.
+    const doc = JSON.parse(readFileSync(golden, 'utf8')) as { results: unknown[] };
+    const file = path.join(dir, 'results.json');
+    writeFileSync(file, JSON.stringify({ ...doc, results: [...doc.results, { image: 'x.jpg', error: { type: 'ImageError', message: 'bad' } }] }, null, 1));
+    assert.equal((await runJson<Clusters>(['index', 'cluster', file])).skippedErrorLines, 1);
+    writeFileSync(file, JSON.stringify({ ...doc, results: [doc.results[0], { image: 'y.jpg', faces: [null] }] }));
+    const damaged = await run(['index', 'cluster', file]);
+    assert.equal(damaged.code, 1);
+    assert.match(damaged.out, /results\.json: results\[1\]: face 0 is not a face object/);
+  });
 });
