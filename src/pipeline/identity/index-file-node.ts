@@ -1,9 +1,14 @@
 /** Node-only file I/O for the face index (loaded on demand by FaceIndex.save / FaceIndex.load). */
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readFile, realpath, rename, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 
-/** Write bytes to path atomically: a temp file beside it, fsync, then rename over the target. */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+/**
+ * Write bytes to path atomically: a temp file beside it, fsync, then rename over the target. A symbolic link is
+ * followed first, so the file it points to is replaced and the link stays (a rename over the link would replace
+ * the link itself with a file, leaving its target stale).
+ */
+export async function writeFileAtomic(given: string, bytes: Uint8Array): Promise<void> {
+  const path = await realpath(given).catch(() => given);
   const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   const handle = await open(temp, 'wx');
   try {

@@ -329,3 +329,23 @@ test('save that cannot write is a FaceIndexError naming the file asked for, and 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('save through a symbolic link replaces the file it points to and keeps the link', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-link-'));
+  try {
+    const { symlinkSync, lstatSync } = await import('node:fs');
+    const first = new FaceIndex();
+    first.add('a', [1, 0, 0]);
+    const real = path.join(dir, 'real.igfx');
+    await first.save(real);
+    const link = path.join(dir, 'people.igfx');
+    symlinkSync(real, link);
+    const second = FaceIndex.fromBytes(first.toBytes());
+    second.add('b', [0, 1, 0]);
+    await second.save(link);
+    assert.ok(lstatSync(link).isSymbolicLink(), 'still a link');
+    assert.deepEqual((await FaceIndex.load(real)).identities(), ['a', 'b'], 'the target holds the new index');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
