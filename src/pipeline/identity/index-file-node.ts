@@ -1,5 +1,5 @@
 /** Node-only file I/O for the face index (loaded on demand by FaceIndex.save / FaceIndex.load). */
-import { open, readFile, realpath, rename, unlink } from 'node:fs/promises';
+import { open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 
 /**
@@ -10,8 +10,12 @@ import { randomBytes } from 'node:crypto';
 export async function writeFileAtomic(given: string, bytes: Uint8Array): Promise<void> {
   const path = await realpath(given).catch(() => given);
   const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(temp, 'wx');
+  // The new file keeps the old one's permissions: an index kept private (0600, faces are biometric data) must not
+  // become readable by others through a save.
+  const mode = await stat(path).then((s) => s.mode & 0o7777, () => undefined);
+  const handle = await open(temp, 'wx', mode ?? 0o666);
   try {
+    if (mode !== undefined) await handle.chmod(mode); // open's mode passes through the umask
     await handle.writeFile(bytes);
     await handle.sync();
   } catch (e) {

@@ -349,3 +349,22 @@ test('save through a symbolic link replaces the file it points to and keeps the 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('save over an existing file keeps its permissions (a private index stays private)', async (t) => {
+  if (process.platform === 'win32') return t.skip('POSIX permissions');
+  const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-mode-'));
+  try {
+    const { chmodSync, statSync } = await import('node:fs');
+    const index = new FaceIndex();
+    index.add('a', [1, 0, 0]);
+    const file = path.join(dir, 'private.igfx');
+    await index.save(file);
+    chmodSync(file, 0o600);
+    index.add('b', [0, 1, 0]);
+    await index.save(file);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.equal((await FaceIndex.load(file)).size, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
