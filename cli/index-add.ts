@@ -5,7 +5,7 @@ import { parseArgs, lastValue } from './args.js';
 import { CliError } from './module-command.js';
 import { prepareOutputFile } from './output-file.js';
 import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/identity/face-index-options.js';
-import { checkImageFiles, checkIndexMatchesModels, loadIndexFile, FACE_OPTIONS, FACE_OPTIONS_HELP, facesOf, openRecognizer, required, roundBox } from './index-faces.js';
+import { checkImageFiles, checkIndexMatchesModels, loadIndexFile, probeWritable, FACE_OPTIONS, FACE_OPTIONS_HELP, facesOf, openRecognizer, required, roundBox } from './index-faces.js';
 
 export const INDEX_ADD_USAGE = 'insightgpu index add --index FILE --models DIR [--id NAME] [--all-faces] IMAGE…';
 
@@ -30,6 +30,7 @@ export async function indexAdd(argv: readonly string[]): Promise<number> {
   if (name !== undefined && name.length === 0) throw new PipelineOptionError('--id', 'is empty');
   // The file is written only at the end: a path that cannot take it fails now, before any image is read.
   prepareOutputFile(file);
+  await probeWritable(file);
   checkImageFiles(args.positional);
   const stemOf = (image: string): string => name ?? path.basename(image).replace(/\.[^.]*$/, '');
   if (args.flags.has('all-faces')) {

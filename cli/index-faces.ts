@@ -1,7 +1,10 @@
 /** What `index add` and `index search` share: option parsing, the detector + recognizer, the faces of an image. */
 import type { BackendName } from '../src/index.js';
 import { existsSync, statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, realpath, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { firstLine } from './output-file.js';
 import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/identity/face-index-options.js';
 import { FaceAnalysis, FaceIndex, loadImage, PipelineOptionError, type Face } from '../src/pipeline/index.js';
 import type { IndexBackend } from '../src/pipeline/identity/index.js';
@@ -80,6 +83,22 @@ export function checkIndexMatchesModels(index: FaceIndex, app: FaceAnalysis, fil
   const dim = embeddingLength(app);
   if (index.dim === undefined || dim === undefined || dim === index.dim) return;
   throw new CliError(`${file} holds ${index.dim}-d embeddings, but the recognizer in ${models} makes ${dim}-d ones (the index was made with another recognizer)`);
+}
+
+/**
+ * Whether `file` can be written where `save` will write it (beside it, through a link), tried now by making and
+ * removing a probe file there: a read-only or unwritable folder fails before the models load and the images are
+ * read, not at the end with all that work lost. (Permission bits alone do not tell: root, or a read-only mount.)
+ */
+export async function probeWritable(file: string): Promise<void> {
+  const target = await realpath(file).catch(() => path.resolve(file));
+  const probe = `${target}.${randomBytes(6).toString('hex')}.probe`;
+  try {
+    await (await open(probe, 'wx')).close();
+  } catch (error) {
+    throw new CliError(`cannot write '${file}': ${firstLine(error).replace(/, open .*$/, '')}`, { cause: error });
+  }
+  await unlink(probe).catch(() => undefined);
 }
 
 /** The image's faces, left to right (bbox x1). */

@@ -4,7 +4,7 @@
  * NDJSON results file with an error line and a torn last line.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -253,5 +253,29 @@ describe('insightgpu index: files made by the library', () => {
     const damaged = await run(['index', 'cluster', file]);
     assert.equal(damaged.code, 1);
     assert.match(damaged.out, /results\.json: results\[1\]: face 0 is not a face object/);
+  });
+
+  it('add refuses an index path it cannot write before the models load', async (t) => {
+    // A read-only folder; as root permission bits do not stop a write, so a read-only system folder stands in.
+    const locked = path.join(dir, 'locked');
+    mkdirSync(locked, { recursive: true });
+    chmodSync(locked, 0o555);
+    const writable = (folder: string): boolean => {
+      try {
+        writeFileSync(path.join(folder, '.probe'), '');
+        rmSync(path.join(folder, '.probe'));
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const folder = [locked, '/sys'].find((f) => existsSync(f) && !writable(f));
+    if (folder === undefined) return t.skip('no unwritable folder here');
+    const file = path.join(folder, 'people.igfx');
+    // --models names no folder: had the path been tried only at the save, the error would be the model pack's.
+    const { code, out } = await run(['index', 'add', '--index', file, '--models', path.join(dir, 'no-models'), sharedPath('images', 't1.jpg')]);
+    assert.equal(code, 1, out);
+    assert.match(out, new RegExp(`cannot write '${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`));
+    assert.equal(existsSync(file), false);
   });
 });
