@@ -71,7 +71,7 @@ export class FaceIndex {
 
   /**
    * Enrol one embedding for an identity (a new one, or one more for an existing one). `meta`, when given, replaces
-   * the identity's metadata. FaceIndexError on a dimension mismatch, a NaN/infinite or zero embedding, a full index,
+   * the identity's metadata (a copy: changing the object afterwards changes nothing in the index). FaceIndexError on a dimension mismatch, a NaN/infinite or zero embedding, a full index,
    * or a meta that is not a JSON value the file can keep (NaN, undefined inside, a bigint, a cycle).
    */
   add(id: string, embeddingOrFace: EmbeddingInput, meta?: JsonValue): void {
@@ -86,7 +86,8 @@ export class FaceIndex {
     }
     const normed = normed32(e, `embedding for '${id}'`);
     this.dimValue = dim;
-    this.rowsOf(dim).append(id, normed, meta);
+    // A copy: the caller's object, changed after the add (a NaN, a cycle), would otherwise change what save writes.
+    this.rowsOf(dim).append(id, normed, meta === undefined ? undefined : (JSON.parse(JSON.stringify(meta)) as JsonValue));
   }
 
   /**

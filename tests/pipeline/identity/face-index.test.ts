@@ -7,7 +7,7 @@ import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { computeSim, Face } from '../../../src/pipeline/face.js';
 import type { FaceRecord } from '../../../src/pipeline/face.js';
-import { FaceIndex, FaceIndexError, IndexFormatError, clusterFaces } from '../../../src/pipeline/identity/index.js';
+import { FaceIndex, FaceIndexError, IndexFormatError, clusterFaces, type JsonValue } from '../../../src/pipeline/identity/index.js';
 import { PipelineOptionError } from '../../../src/pipeline/errors.js';
 import { seededRandom, sharedPath } from '../helpers.js';
 
@@ -367,4 +367,14 @@ test('save over an existing file keeps its permissions (a private index stays pr
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('add keeps a copy of the meta: changing the object afterwards changes neither searches nor the file', () => {
+  const index = new FaceIndex();
+  const meta: Record<string, JsonValue> = { name: 'Alice', score: 1 };
+  index.add('a', [1, 0, 0], meta);
+  meta['score'] = NaN; // would be saved as null
+  meta['self'] = meta as JsonValue; // would make toBytes throw
+  assert.deepEqual(index.search([1, 0, 0], { k: 1 })[0]!.meta, { name: 'Alice', score: 1 });
+  assert.deepEqual(FaceIndex.fromBytes(index.toBytes()).search([1, 0, 0], { k: 1 })[0]!.meta, { name: 'Alice', score: 1 });
 });
