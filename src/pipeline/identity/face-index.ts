@@ -245,16 +245,17 @@ export class FaceIndex {
   static async load(path: string, options: Omit<FaceIndexOptions, 'dim'> = {}): Promise<FaceIndex> {
     // A number would be read as a file descriptor.
     if (typeof path !== 'string' || path.length === 0) throw new FaceIndexError(`load takes a file path, got ${describeValue(path)}`);
-    const { readFileBytes } = await indexFileNode();
-    let bytes: Uint8Array;
+    const { readIndexFileBytes } = await indexFileNode();
     try {
-      bytes = await readFileBytes(path);
-    } catch (error) {
-      // A missing or unreadable file is the index's error too (the system error stays as its cause).
-      const why = error instanceof Error ? error.message.split('\n')[0]! : String(error);
-      throw new FaceIndexError(`cannot read '${path}': ${why}`, { cause: error });
-    }
-    try {
+      let bytes: Uint8Array;
+      try {
+        bytes = await readIndexFileBytes(path);
+      } catch (error) {
+        if (error instanceof IndexFormatError) throw error;
+        // A missing or unreadable file is the index's error too (the system error stays as its cause).
+        const why = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+        throw new FaceIndexError(`cannot read '${path}': ${why}`, { cause: error });
+      }
       return FaceIndex.fromBytes(bytes, options);
     } catch (error) {
       // The same error, naming the file it came from.

@@ -1,5 +1,7 @@
 /** Node-only file I/O for the face index (loaded on demand by FaceIndex.save / FaceIndex.load). */
-import { open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { open, realpath, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { checkIndexHeader, INDEX_HEADER_BYTES } from './index-file.js';
+import { IndexFormatError } from './errors.js';
 import { randomBytes } from 'node:crypto';
 
 /**
@@ -32,8 +34,34 @@ export async function writeFileAtomic(given: string, bytes: Uint8Array): Promise
   }
 }
 
-/** The file's bytes. */
-export async function readFileBytes(path: string): Promise<Uint8Array> {
-  const b = await readFile(path);
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+/** Bytes one read asks for: readFile refuses files above 2 GiB, which an index of 1M × 512 with its ids can pass. */
+const CHUNK = 1 << 28;
+
+/**
+ * An index file's bytes. Its header is checked against its size first (checkIndexHeader), so a file that is not an
+ * index, or is truncated, is refused without reading it all; then it is read in chunks into one array (up to the
+ * 4 GiB a Uint8Array holds). IndexFormatError for a bad header, the system error when the file cannot be read.
+ */
+export async function readIndexFileBytes(path: string): Promise<Uint8Array> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const head = new Uint8Array(Math.min(size, INDEX_HEADER_BYTES));
+    await readFully(handle, head, 0);
+    checkIndexHeader(head, size);
+    const bytes = new Uint8Array(size);
+    for (let at = 0; at < size; at += CHUNK) await readFully(handle, bytes.subarray(at, Math.min(size, at + CHUNK)), at);
+    return bytes;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Fills `into` from the file at `position`; a file that shrank meanwhile is an error, not a short array. */
+async function readFully(handle: FileHandle, into: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < into.length;) {
+    const { bytesRead } = await handle.read(into, done, into.length - done, position + done);
+    if (bytesRead === 0) throw new IndexFormatError(`the file ended at byte ${position + done} while it was read (it changed meanwhile)`);
+    done += bytesRead;
+  }
 }

@@ -378,3 +378,43 @@ test('add keeps a copy of the meta: changing the object afterwards changes neith
   assert.deepEqual(index.search([1, 0, 0], { k: 1 })[0]!.meta, { name: 'Alice', score: 1 });
   assert.deepEqual(FaceIndex.fromBytes(index.toBytes()).search([1, 0, 0], { k: 1 })[0]!.meta, { name: 'Alice', score: 1 });
 });
+
+test('load reads an index file above 2 GiB (fs.readFile refuses those) and checks the header before reading the rest', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-large-'));
+  try {
+    const { openSync, writeSync, ftruncateSync, closeSync } = await import('node:fs');
+    const { readIndexFileBytes } = await import('../../../src/pipeline/identity/index-file-node.js');
+    // A sparse file just above 2 GiB whose header describes exactly its size: one identity, dim 1, `count` rows.
+    const json = Buffer.from(JSON.stringify({ ids: ['a'], meta: [null] }));
+    const jsonEnd = 24 + Math.ceil(json.length / 4) * 4;
+    const count = Math.ceil((2 ** 31 + 2 ** 24 - jsonEnd - 4) / 8);
+    const size = jsonEnd + 8 * count + 4;
+    const head = Buffer.alloc(jsonEnd);
+    head.write('IGFX', 0, 'latin1');
+    head.writeUInt32LE(1, 4);
+    head.writeUInt32LE(1, 8);
+    head.writeUInt32LE(count, 12);
+    head.writeUInt32LE(1, 16);
+    head.writeUInt32LE(json.length, 20);
+    json.copy(head, 24);
+    const file = path.join(dir, 'large.igfx');
+    const fd = openSync(file, 'w');
+    writeSync(fd, head, 0, head.length, 0);
+    writeSync(fd, Buffer.from([0x5a]), 0, 1, size - 5); // the last row's last byte
+    ftruncateSync(fd, size);
+    closeSync(fd);
+    // Not an index, above 2 GiB: refused from its first bytes, as a format error, not as an unreadable file.
+    const other = path.join(dir, 'movie.mp4');
+    const fd2 = openSync(other, 'w');
+    writeSync(fd2, Buffer.from('....ftypisom'));
+    ftruncateSync(fd2, size);
+    closeSync(fd2);
+    await assert.rejects(FaceIndex.load(other), (e: unknown) => e instanceof IndexFormatError && /movie\.mp4' at byte 0: magic is/.test(e.message));
+    const bytes = await readIndexFileBytes(file);
+    assert.equal(bytes.length, size);
+    assert.equal(bytes[size - 5], 0x5a);
+    assert.deepEqual(bytes.subarray(0, jsonEnd), new Uint8Array(head));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
