@@ -1,7 +1,7 @@
 /** What `index add` and `index search` share: option parsing, the detector + recognizer, the faces of an image. */
 import type { BackendName } from '../src/index.js';
 import { existsSync, statSync } from 'node:fs';
-import { open, realpath, unlink } from 'node:fs/promises';
+import { open, readFile, realpath, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { firstLine } from './output-file.js';
@@ -99,6 +99,47 @@ export async function probeWritable(file: string): Promise<void> {
     throw new CliError(`cannot write '${file}': ${firstLine(error).replace(/, open .*$/, '')}`, { cause: error });
   }
   await unlink(probe).catch(() => undefined);
+}
+
+/**
+ * Runs `work` holding `FILE.lock` (made with O_EXCL, holding this process's id), so two `index add` runs never read
+ * and replace the same file at once. A lock whose process is gone (killed) is taken over; one held by a live
+ * process is waited for, up to `waitMs`, then a CliError.
+ */
+export async function withFileLock<T>(file: string, work: () => Promise<T>, waitMs = 120_000): Promise<T> {
+  const lock = `${await realpath(file).catch(() => path.resolve(file))}.lock`;
+  const started = Date.now();
+  for (;;) {
+    try {
+      const handle = await open(lock, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new CliError(`cannot lock '${file}': ${firstLine(error)}`, { cause: error });
+    }
+    const holder = Number(await readFile(lock, 'utf8').catch(() => ''));
+    if (Number.isInteger(holder) && holder > 0 && !processAlive(holder)) {
+      await unlink(lock).catch(() => undefined); // left by a killed run
+      continue;
+    }
+    if (Date.now() - started > waitMs) throw new CliError(`'${file}' stays locked by process ${holder || '?'} (${lock}); remove the lock if no index add runs`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  try {
+    return await work();
+  } finally {
+    await unlink(lock).catch(() => undefined);
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
+  }
 }
 
 /** The image's faces, left to right (bbox x1). */

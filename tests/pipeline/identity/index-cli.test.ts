@@ -8,6 +8,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import { main } from '../../../cli/main.js';
 import { writePng } from '../../../cli/encode-png.js';
 import { createBgrImage, FaceIndex, loadImage, type FaceRecord } from '../../../src/pipeline/index.js';
@@ -277,5 +278,24 @@ describe('insightgpu index: files made by the library', () => {
     assert.equal(code, 1, out);
     assert.match(out, new RegExp(`cannot write '${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`));
     assert.equal(existsSync(file), false);
+  });
+
+  it('two adds to one file at the same time keep both runs\' faces', async () => {
+    const file = path.join(dir, 'together.igfx');
+    // Both runs open the (missing) file before either has read its image; the second to save used to write the
+    // index as it had loaded it, dropping the first run's identity.
+    const { result } = await captureOutput(() => Promise.all([
+      main(['index', 'add', '--index', file, ...models, '--id', 'group', sharedPath('images', 't1.jpg')]),
+      main(['index', 'add', '--index', file, ...models, '--id', 'tom', sharedPath('images', 'Tom_Hanks_54745.png')]),
+    ]));
+    assert.deepEqual(result, [0, 0]);
+    assert.deepEqual((await FaceIndex.load(file)).identities().sort(), ['group', 'tom']);
+    assert.equal(existsSync(`${file}.lock`), false, 'the lock is gone');
+    // A lock left by a killed run (its process no longer exists) does not block the next one.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    writeFileSync(`${file}.lock`, String(dead));
+    await runJson(['index', 'add', '--index', file, ...models, '--id', 'again', sharedPath('images', 'Tom_Hanks_54745.png')]);
+    assert.equal(existsSync(`${file}.lock`), false);
+    assert.equal((await FaceIndex.load(file)).size, 3);
   });
 });
