@@ -1,19 +1,32 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { FaceIndex, PipelineOptionError, type Face } from '../src/pipeline/index.js';
 import { parseArgs, lastValue } from './args.js';
 import { CliError } from './module-command.js';
 import { prepareOutputFile } from './output-file.js';
-import { FACE_OPTIONS, FACE_OPTIONS_HELP, facesOf, openRecognizer, required, roundBox } from './index-faces.js';
+import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/identity/face-index-options.js';
+import { checkImageFiles, checkIndexMatchesModels, loadIndexFile, probeWritable, withFileLock, FACE_OPTIONS, FACE_OPTIONS_HELP, facesOf, openRecognizer, required, roundBox } from './index-faces.js';
 
 export const INDEX_ADD_USAGE = 'insightgpu index add --index FILE --models DIR [--id NAME] [--all-faces] IMAGE…';
 
 const HELP = `usage: ${INDEX_ADD_USAGE}
   Enrols the largest face of each image under NAME (default: the image file's name without its extension); several
   images under one NAME give that identity several embeddings (its score is the best match). --all-faces enrols
-  every face of an image as NAME#0, NAME#1, … left to right. FILE is created when missing and written atomically,
-  only after every image has been read: an image without a face fails the command and leaves FILE unchanged.
+  every face of an image as NAME#0, NAME#1, … left to right, so it refuses two images of one NAME (their NAME#0s
+  are different people). FILE is created when missing and written atomically, only after every image has been
+  read: an image without a face fails the command and leaves FILE unchanged (a missing IMAGE or a folder fails it
+  before the models load). Runs adding to one FILE at once keep each other's faces (FILE.lock guards the save).
 ${FACE_OPTIONS_HELP}`;
+
+/** What identifies one version of a file (its inode, size and change time; absent: none), to notice a save meanwhile. */
+function fileVersion(file: string): string {
+  try {
+    const s = statSync(file, { bigint: true });
+    return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+  } catch {
+    return 'absent';
+  }
+}
 
 const area = (f: Face): number => (f.bbox[2]! - f.bbox[0]!) * (f.bbox[3]! - f.bbox[1]!);
 
@@ -27,14 +40,38 @@ export async function indexAdd(argv: readonly string[]): Promise<number> {
   if (name !== undefined && name.length === 0) throw new PipelineOptionError('--id', 'is empty');
   // The file is written only at the end: a path that cannot take it fails now, before any image is read.
   prepareOutputFile(file);
-  const index = existsSync(file) ? await FaceIndex.load(file) : new FaceIndex();
+  await probeWritable(file);
+  checkImageFiles(args.positional);
+  const stemOf = (image: string): string => name ?? path.basename(image).replace(/\.[^.]*$/, '');
+  if (args.flags.has('all-faces')) {
+    // NAME#0 of one photo and NAME#0 of another are whoever sits leftmost in each: one id would mix two people.
+    const seen = new Map<string, string>();
+    for (const image of args.positional) {
+      const stem = stemOf(image);
+      const other = seen.get(stem);
+      if (other !== undefined) {
+        throw new PipelineOptionError('--all-faces', `${other} and ${image} would both enrol ${stem}#0, ${stem}#1, … (different people under one id); give each image its own --id in separate runs`);
+      }
+      seen.set(stem, image);
+    }
+  }
+  const openIndex = async (): Promise<FaceIndex> => (existsSync(file) ? loadIndexFile(file, 'cpu', DEFAULT_MAX_ENTRIES) : new FaceIndex());
+  const loadedAs = fileVersion(file);
+  let index = await openIndex();
   const app = await openRecognizer(args);
+  try {
+    checkIndexMatchesModels(index, app, file, lastValue(args, 'models')!);
+  } catch (error) {
+    await app.release();
+    throw error;
+  }
   const added: { id: string; image: string; bbox: number[] }[] = [];
+  const enrolled: { id: string; face: Face; meta: { image: string; bbox: number[] } }[] = [];
   try {
     for (const image of args.positional) {
       const { faces } = await facesOf(app, image);
       if (faces.length === 0) throw new CliError(`${image}: no face found, nothing enrolled (${file} is unchanged)`);
-      const stem = name ?? path.basename(image).replace(/\.[^.]*$/, '');
+      const stem = stemOf(image);
       const chosen = args.flags.has('all-faces')
         ? faces.map((f, i) => ({ id: `${stem}#${i}`, face: f }))
         : [{ id: stem, face: faces.reduce((a, b) => (area(b) > area(a) ? b : a)) }];
@@ -42,12 +79,21 @@ export async function indexAdd(argv: readonly string[]): Promise<number> {
         const meta = { image: path.basename(image), bbox: roundBox(face) };
         index.add(id, face, index.has(id) ? undefined : meta);
         added.push({ id, ...meta });
+        enrolled.push({ id, face, meta });
       }
     }
   } finally {
     await app.release();
   }
-  await index.save(file);
+  await withFileLock(file, async () => {
+    if (fileVersion(file) !== loadedAs) {
+      // Another run (or program) saved FILE while this one read its images: its entries would be lost by writing
+      // the index as loaded, so this run's faces go onto the file as it is now.
+      index = await openIndex();
+      for (const { id, face, meta } of enrolled) index.add(id, face, index.has(id) ? undefined : meta);
+    }
+    await index.save(file);
+  });
   process.stdout.write(`${JSON.stringify({ index: file, added, identities: index.size, entries: index.entries })}\n`);
   return 0;
 }

@@ -1,4 +1,3 @@
-import { PipelineOptionError } from '../src/pipeline/index.js';
 import { INDEX_ADD_USAGE, indexAdd } from './index-add.js';
 import { INDEX_CLUSTER_USAGE, indexCluster } from './index-cluster.js';
 import { INDEX_INFO_USAGE, indexInfo } from './index-info.js';
@@ -29,6 +28,10 @@ export async function indexCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const run = SUBCOMMANDS[sub];
-  if (!run) throw new PipelineOptionError('index', `unknown sub-command '${sub}' (add, search, info or cluster)`);
+  if (!run) {
+    // An unknown command, as main's own: exit 2 with the usage (README: exit codes).
+    process.stderr.write(`insightgpu index: unknown sub-command '${sub}' (add, search, info or cluster)\n${HELP}\n`);
+    return 2;
+  }
   return run(rest);
 }

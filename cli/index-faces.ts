@@ -1,11 +1,16 @@
 /** What `index add` and `index search` share: option parsing, the detector + recognizer, the faces of an image. */
 import type { BackendName } from '../src/index.js';
 import { existsSync, statSync } from 'node:fs';
+import { open, readFile, realpath, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { firstLine } from './output-file.js';
+import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/identity/face-index-options.js';
 import { FaceAnalysis, FaceIndex, loadImage, PipelineOptionError, type Face } from '../src/pipeline/index.js';
 import type { IndexBackend } from '../src/pipeline/identity/index.js';
 import { CliError } from './module-command.js';
 import { parseDetSizes } from '../src/pipeline/detect-size.js';
-import { lastValue, type ParsedArgs } from './args.js';
+import { lastValue, parseRangeOption, type ParsedArgs } from './args.js';
 
 /** Options every face-reading index sub-command takes. */
 export const FACE_OPTIONS = ['index', 'models', 'backend', 'det-size', 'det-thresh'] as const;
@@ -32,8 +37,8 @@ export function backendOption(args: ParsedArgs): BackendName & IndexBackend {
 /** A detector + recognizer only (the other heads do not change an embedding), prepared from the options. */
 export async function openRecognizer(args: ParsedArgs): Promise<FaceAnalysis> {
   const models = required(args, 'models', 'a folder holding a detector and a recognizer');
-  const detThresh = Number(lastValue(args, 'det-thresh') ?? '0.5');
-  if (!(detThresh >= 0 && detThresh <= 1)) throw new PipelineOptionError('--det-thresh', `'${lastValue(args, 'det-thresh')}' is not in [0, 1]`);
+  // analyze's parse: an empty value ('--det-thresh=') is refused, not read as 0 (which would keep every anchor).
+  const detThresh = parseRangeOption(args, 'det-thresh', 0.5, 0, 1);
   const detSize = parseDetSizes(lastValue(args, 'det-size') ?? '640');
   const app = await FaceAnalysis.create({ models, backend: backendOption(args), allowedModules: ['detection', 'recognition'] });
   if (!app.models.has('recognition')) {
@@ -42,6 +47,99 @@ export async function openRecognizer(args: ParsedArgs): Promise<FaceAnalysis> {
   }
   app.prepare({ detThresh, detSize });
   return app;
+}
+
+/**
+ * Each image path names a file, checked before the index or the models are opened: a typo in the last of many
+ * images fails now, not after the others have been read (an add then saves nothing of that work).
+ */
+export function checkImageFiles(images: readonly string[]): void {
+  for (const image of images) {
+    let isFile: boolean;
+    try {
+      isFile = !statSync(image).isDirectory();
+    } catch {
+      throw new CliError(`${image}: no such image file`);
+    }
+    if (!isFile) throw new CliError(`${image}: is a folder, not an image`);
+  }
+}
+
+/**
+ * The recognizer's embedding length, read from its output's declared shape; undefined where the graph leaves it
+ * symbolic (the add or search then meets a mismatch at the first face, as FaceIndex's own check).
+ */
+export function embeddingLength(app: FaceAnalysis): number | undefined {
+  const shape = app.models.get('recognition')?.session.outputMetadata[0]?.shape;
+  const last = shape?.at(-1);
+  return typeof last === 'number' && last > 0 ? last : undefined;
+}
+
+/**
+ * An index and the recognizer must agree on the embedding length: checked once the models are open and before any
+ * image is read, so an index made with another recognizer fails in words a user can act on.
+ */
+export function checkIndexMatchesModels(index: FaceIndex, app: FaceAnalysis, file: string, models: string): void {
+  const dim = embeddingLength(app);
+  if (index.dim === undefined || dim === undefined || dim === index.dim) return;
+  throw new CliError(`${file} holds ${index.dim}-d embeddings, but the recognizer in ${models} makes ${dim}-d ones (the index was made with another recognizer)`);
+}
+
+/**
+ * Whether `file` can be written where `save` will write it (beside it, through a link), tried now by making and
+ * removing a probe file there: a read-only or unwritable folder fails before the models load and the images are
+ * read, not at the end with all that work lost. (Permission bits alone do not tell: root, or a read-only mount.)
+ */
+export async function probeWritable(file: string): Promise<void> {
+  const target = await realpath(file).catch(() => path.resolve(file));
+  const probe = `${target}.${randomBytes(6).toString('hex')}.probe`;
+  try {
+    await (await open(probe, 'wx')).close();
+  } catch (error) {
+    throw new CliError(`cannot write '${file}': ${firstLine(error).replace(/, open .*$/, '')}`, { cause: error });
+  }
+  await unlink(probe).catch(() => undefined);
+}
+
+/**
+ * Runs `work` holding `FILE.lock` (made with O_EXCL, holding this process's id), so two `index add` runs never read
+ * and replace the same file at once. A lock whose process is gone (killed) is taken over; one held by a live
+ * process is waited for, up to `waitMs`, then a CliError.
+ */
+export async function withFileLock<T>(file: string, work: () => Promise<T>, waitMs = 120_000): Promise<T> {
+  const lock = `${await realpath(file).catch(() => path.resolve(file))}.lock`;
+  const started = Date.now();
+  for (;;) {
+    try {
+      const handle = await open(lock, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new CliError(`cannot lock '${file}': ${firstLine(error)}`, { cause: error });
+    }
+    const holder = Number(await readFile(lock, 'utf8').catch(() => ''));
+    if (Number.isInteger(holder) && holder > 0 && !processAlive(holder)) {
+      await unlink(lock).catch(() => undefined); // left by a killed run
+      continue;
+    }
+    if (Date.now() - started > waitMs) throw new CliError(`'${file}' stays locked by process ${holder || '?'} (${lock}); remove the lock if no index add runs`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  try {
+    return await work();
+  } finally {
+    await unlink(lock).catch(() => undefined);
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
+  }
 }
 
 /** The image's faces, left to right (bbox x1). */
@@ -54,9 +152,25 @@ export async function facesOf(app: FaceAnalysis, image: string): Promise<{ faces
 /** bbox rounded to 0.01 px for printing. */
 export const roundBox = (f: Face): number[] => Array.from(f.bbox, (v) => Math.round(v * 100) / 100);
 
-/** The index in `file`; CliError when there is no such file (a corrupted one is IndexFormatError). */
-export async function loadIndexFile(file: string, backend: IndexBackend = 'cpu'): Promise<FaceIndex> {
+/**
+ * The index in `file`; CliError when there is no such file (a corrupted one is IndexFormatError). `room`: entries an
+ * add may append. The bound is the library's default or, for a larger file (a library user may raise maxEntries),
+ * the file's own count plus `room`: the CLI has no option to raise it, and a valid file must not be refused.
+ */
+export async function loadIndexFile(file: string, backend: IndexBackend = 'cpu', room = 0): Promise<FaceIndex> {
   if (!existsSync(file)) throw new CliError(`${file}: no such index file (index add creates one)`);
   if (statSync(file).isDirectory()) throw new CliError(`${file}: is a folder, not an index file`);
-  return FaceIndex.load(file, { backend });
+  return FaceIndex.load(file, { backend, maxEntries: Math.max(DEFAULT_MAX_ENTRIES, (await headerEntries(file)) + room) });
+}
+
+/** The entry count in an index file's header (0 when the file is too short to hold one: load then says why). */
+async function headerEntries(file: string): Promise<number> {
+  const handle = await open(file, 'r');
+  try {
+    const header = Buffer.alloc(16);
+    const { bytesRead } = await handle.read(header, 0, 16, 0);
+    return bytesRead === 16 ? header.readUInt32LE(12) : 0;
+  } finally {
+    await handle.close();
+  }
 }

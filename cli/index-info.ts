@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { INDEX_VERSION, PipelineOptionError } from '../src/pipeline/index.js';
+import { ROW_BOOKKEEPING_BYTES } from '../src/pipeline/identity/identity-rows.js';
 import { loadIndexFile } from './index-faces.js';
 import { parseArgs } from './args.js';
 
@@ -23,8 +24,8 @@ export async function indexInfo(argv: readonly string[]): Promise<number> {
     identities: index.size,
     entries: index.entries,
     fileBytes: (await stat(file)).size,
-    // What the rows take once loaded: entries × dim × 4 B of float32 plus 12 B of bookkeeping each.
-    rowBytes: index.entries * ((index.dim ?? 0) * 4 + 12),
+    // What the rows take once loaded (README: dim × 4 + 20 bytes per embedding): float32 rows plus their bookkeeping.
+    rowBytes: index.entries * ((index.dim ?? 0) * 4 + ROW_BOOKKEEPING_BYTES),
     ids: index.identities(),
   };
   process.stdout.write(`${JSON.stringify(info, null, 1)}\n`);

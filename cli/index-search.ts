@@ -1,12 +1,13 @@
 import { PipelineOptionError } from '../src/pipeline/index.js';
-import { parseArgs, parseNumberOption, parseRangeOption } from './args.js';
-import { backendOption, FACE_OPTIONS, FACE_OPTIONS_HELP, facesOf, loadIndexFile, openRecognizer, required, roundBox } from './index-faces.js';
+import { lastValue, parseArgs, parseNumberOption, parseRangeOption } from './args.js';
+import { backendOption, checkImageFiles, checkIndexMatchesModels, FACE_OPTIONS, FACE_OPTIONS_HELP, facesOf, loadIndexFile, openRecognizer, required, roundBox } from './index-faces.js';
 
 export const INDEX_SEARCH_USAGE = 'insightgpu index search --index FILE --models DIR [--k 5] [--threshold 0.3] IMAGE…';
 
 const HELP = `usage: ${INDEX_SEARCH_USAGE}
   Prints, as one JSON document, every face of each image (left to right) with its bbox and its k best identities
   scoring at least the threshold (cosine similarity of normed embeddings, as compute_sim), best first.
+  Every IMAGE path is checked before the index and the models are opened.
   --k N                   matches per face (default 5)
   --threshold T           least score of a match (default 0.3)
 ${FACE_OPTIONS_HELP}`;
@@ -21,8 +22,15 @@ export async function indexSearch(argv: readonly string[]): Promise<number> {
   // Scores are cosine similarities, so a threshold outside [-1, 1] would match everything or nothing.
   const threshold = parseRangeOption(args, 'threshold', 0.3, -1, 1);
   if (args.positional.length === 0) throw new PipelineOptionError('IMAGE', 'give at least one image');
+  checkImageFiles(args.positional);
   const index = await loadIndexFile(file, backendOption(args));
   const app = await openRecognizer(args);
+  try {
+    checkIndexMatchesModels(index, app, file, lastValue(args, 'models')!);
+  } catch (error) {
+    await app.release();
+    throw error;
+  }
   const results: unknown[] = [];
   try {
     for (const image of args.positional) {

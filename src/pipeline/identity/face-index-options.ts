@@ -1,4 +1,5 @@
 /** FaceIndex's options and result types, and their checks. */
+import { describeValue } from '../call-options.js';
 import { FaceIndexError } from './errors.js';
 import type { JsonValue } from './index-file.js';
 import type { RowPrecision } from './search-gpu-wgsl.js';
@@ -12,7 +13,8 @@ import { autoThreadCount, threadsAvailable } from './search-threads.js';
  */
 export const AUTO_THREAD_ROWS = 50_000;
 
-const DEFAULT_MAX_ENTRIES = 1_000_000;
+/** FaceIndexOptions.maxEntries when not given. */
+export const DEFAULT_MAX_ENTRIES = 1_000_000;
 
 /** Where `searchAsync` / `searchManyAsync` run: 'auto' takes a given device or a hardware adapter, else the CPU. */
 export type IndexBackend = 'cpu' | 'webgpu' | 'auto';
@@ -79,7 +81,7 @@ export interface CheckedIndexOptions {
 
 /** The options with their defaults; FaceIndexError for a non-positive dim or bound, or an unknown backend, precision or thread count. */
 export function checkIndexOptions(options: FaceIndexOptions): CheckedIndexOptions {
-  const { dim, maxEntries = DEFAULT_MAX_ENTRIES, maxBytes = Infinity, backend = 'cpu', device, gpuPrecision = 'f32', threads = 'auto' } = options;
+  const { dim, maxEntries = DEFAULT_MAX_ENTRIES, maxBytes = Infinity, backend = 'cpu', device, gpuPrecision = 'f32', threads = 'auto' } = optionsBag(options, 'FaceIndex');
   if (threads !== 'auto' && !(Number.isInteger(threads) && threads >= 1)) throw new FaceIndexError(`threads must be 'auto' or a positive integer, got ${String(threads)}`);
   if (!['cpu', 'webgpu', 'auto'].includes(backend)) throw new FaceIndexError(`backend must be 'cpu', 'webgpu' or 'auto', got '${String(backend)}'`);
   if (gpuPrecision !== 'f32' && gpuPrecision !== 'f16') throw new FaceIndexError(`gpuPrecision must be 'f32' or 'f16', got '${String(gpuPrecision)}'`);
@@ -90,10 +92,45 @@ export function checkIndexOptions(options: FaceIndexOptions): CheckedIndexOption
   return { dim, maxEntries, maxBytes, backend, device, gpuPrecision, threadCount, threadRows: threads === 'auto' ? AUTO_THREAD_ROWS : 0 };
 }
 
+/** An options argument as a plain-JS caller may pass it: undefined is the defaults, anything but an object a FaceIndexError. */
+function optionsBag<T extends object>(options: T | undefined, call: string): T {
+  if (options === undefined) return {} as T;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new FaceIndexError(`${call} takes an options object, got ${describeValue(options)}`);
+  return options;
+}
+
+/**
+ * The metadata of an add, checked to be a JSON value that the file keeps as it is: null, booleans, finite numbers,
+ * strings, arrays and plain objects of them. Anything else (undefined inside, NaN, a bigint, a function, a Date, a
+ * cycle) would fail `save` / `toBytes` long after the add, or come back changed from a file, so the add refuses it.
+ */
+export function checkMeta(meta: unknown, what: string): void {
+  const seen = new Set<object>();
+  const visit = (v: unknown, where: string): void => {
+    if (v === null || typeof v === 'string' || typeof v === 'boolean') return;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) throw new FaceIndexError(`${what}: meta${where} is ${v}, which JSON cannot hold (it would be saved as null)`);
+      return;
+    }
+    if (typeof v !== 'object') throw new FaceIndexError(`${what}: meta${where} is ${v === undefined ? 'undefined' : `a ${typeof v}`}, not a JSON value`);
+    const proto = Object.getPrototypeOf(v) as unknown;
+    if (!Array.isArray(v) && proto !== Object.prototype && proto !== null) {
+      throw new FaceIndexError(`${what}: meta${where} is a ${(v as object).constructor?.name ?? 'non-plain object'}, not a JSON value (a plain object, an array, a string, a number, a boolean or null)`);
+    }
+    if (seen.has(v)) throw new FaceIndexError(`${what}: meta${where} refers back to itself, which JSON cannot hold`);
+    seen.add(v);
+    if (Array.isArray(v)) for (let i = 0; i < v.length; i++) visit(v[i], `${where}[${i}]`);
+    else for (const [key, value] of Object.entries(v)) visit(value, `${where}.${key}`);
+    seen.delete(v);
+  };
+  visit(meta, '');
+}
+
 /** k and threshold with their defaults; FaceIndexError for a bad k or a NaN threshold. */
 export function checkSearchOptions(options: SearchOptions): { k: number; threshold: number } {
-  const { k = 5, threshold = -Infinity } = options;
-  if (!(Number.isInteger(k) && k >= 0)) throw new FaceIndexError(`k must be a non-negative integer, got ${k}`);
-  if (Number.isNaN(threshold)) throw new FaceIndexError('threshold is NaN');
+  const { k = 5, threshold = -Infinity } = optionsBag(options, 'search');
+  if (!(Number.isInteger(k) && k >= 0)) throw new FaceIndexError(`k must be a non-negative integer, got ${describeValue(k)}`);
+  // A string would compare by coercion ('abc' matches nothing, silently), so only a number is a threshold.
+  if (typeof threshold !== 'number' || Number.isNaN(threshold)) throw new FaceIndexError(`threshold must be a number, got ${describeValue(threshold)}`);
   return { k, threshold };
 }

@@ -1,3 +1,4 @@
+import { describeValue } from '../call-options.js';
 import { isFace, normed32, type EmbeddingInput } from './embedding.js';
 import { FaceIndexError, IndexFormatError } from './errors.js';
 import { IdentityRows, ROW_BOOKKEEPING_BYTES } from './identity-rows.js';
@@ -6,7 +7,7 @@ import { SearchThreads } from './search-threads.js';
 import { decodeIndex, encodeIndex, type JsonValue } from './index-file.js';
 import type { ExactGpuSearch, GpuSearchStats, IndexRows, RankedIdentities } from './search-exact-gpu.js';
 import type { RowPrecision } from './search-gpu-wgsl.js';
-import { checkIndexOptions, checkSearchOptions, type FaceIndexOptions, type IndexBackend, type SearchHit, type SearchOptions } from './face-index-options.js';
+import { checkIndexOptions, checkMeta, checkSearchOptions, type FaceIndexOptions, type IndexBackend, type SearchHit, type SearchOptions } from './face-index-options.js';
 
 export type { EmbeddingInput } from './embedding.js';
 export { normed32 } from './embedding.js';
@@ -70,11 +71,13 @@ export class FaceIndex {
 
   /**
    * Enrol one embedding for an identity (a new one, or one more for an existing one). `meta`, when given, replaces
-   * the identity's metadata. FaceIndexError on a dimension mismatch, a NaN/infinite or zero embedding, a full index.
+   * the identity's metadata (a copy: changing the object afterwards changes nothing in the index). FaceIndexError on a dimension mismatch, a NaN/infinite or zero embedding, a full index,
+   * or a meta that is not a JSON value the file can keep (NaN, undefined inside, a bigint, a cycle).
    */
   add(id: string, embeddingOrFace: EmbeddingInput, meta?: JsonValue): void {
     if (typeof id !== 'string') throw new FaceIndexError('id must be a string');
     const e = this.vector(embeddingOrFace, `embedding for '${id}'`);
+    if (meta !== undefined) checkMeta(meta, `'${id}'`);
     const dim = this.dimValue ?? e.length;
     const count = this.entries;
     if (count >= this.maxEntries) throw new FaceIndexError(`full: maxEntries is ${this.maxEntries}`);
@@ -83,7 +86,8 @@ export class FaceIndex {
     }
     const normed = normed32(e, `embedding for '${id}'`);
     this.dimValue = dim;
-    this.rowsOf(dim).append(id, normed, meta);
+    // A copy: the caller's object, changed after the add (a NaN, a cycle), would otherwise change what save writes.
+    this.rowsOf(dim).append(id, normed, meta === undefined ? undefined : (JSON.parse(JSON.stringify(meta)) as JsonValue));
   }
 
   /**
@@ -103,6 +107,7 @@ export class FaceIndex {
   /** `search` for each query (scored together, one pass over the rows per batch). */
   searchMany(queries: readonly EmbeddingInput[], options: SearchOptions = {}): SearchHit[][] {
     const { k, threshold } = checkSearchOptions(options);
+    if (!Array.isArray(queries)) throw new FaceIndexError(`searchMany takes an array of queries, got ${describeValue(queries)}`);
     if (queries.length === 0) return [];
     const vectors = this.queryVectors(queries);
     const store = this.store;
@@ -128,6 +133,7 @@ export class FaceIndex {
    */
   async searchManyAsync(queries: readonly EmbeddingInput[], options: SearchOptions = {}): Promise<SearchHit[][]> {
     const { k, threshold } = checkSearchOptions(options);
+    if (!Array.isArray(queries)) throw new FaceIndexError(`searchMany takes an array of queries, got ${describeValue(queries)}`);
     if (queries.length === 0) return [];
     const vectors = this.queryVectors(queries);
     const store = this.store;
@@ -205,6 +211,9 @@ export class FaceIndex {
 
   /** An index from `toBytes()` output; IndexFormatError when truncated or corrupted. */
   static fromBytes(bytes: Uint8Array, options: Omit<FaceIndexOptions, 'dim'> = {}): FaceIndex {
+    // An array of numbers or an ArrayBuffer would read as a short or empty file; say what was passed instead (the tag,
+    // not instanceof, so bytes from another realm pass too).
+    if (Object.prototype.toString.call(bytes) !== '[object Uint8Array]') throw new FaceIndexError(`fromBytes takes a Uint8Array (a Buffer will do), got ${describeValue(bytes)}`);
     const s = decodeIndex(bytes);
     const index = new FaceIndex({ ...options, dim: s.dim });
     if (s.owner.length > index.rowLimit(s.dim)) {
@@ -215,25 +224,38 @@ export class FaceIndex {
     return index;
   }
 
-  /** Node only: write the index to path atomically (temp file + rename). */
+  /**
+   * Node only: write the index to path atomically (temp file + rename); FaceIndexError when it cannot be written
+   * (a folder in its place, a missing folder, no permission), leaving an earlier file there as it was.
+   */
   async save(path: string): Promise<void> {
+    if (typeof path !== 'string' || path.length === 0) throw new FaceIndexError(`save takes a file path, got ${describeValue(path)}`);
     const bytes = this.toBytes();
     const { writeFileAtomic } = await indexFileNode();
-    await writeFileAtomic(path, bytes);
+    try {
+      await writeFileAtomic(path, bytes);
+    } catch (error) {
+      // The system error names the temporary file; the message names the file asked for (the error stays as cause).
+      const why = error instanceof Error ? error.message.split('\n')[0]!.replace(/, (open|rename) .*$/, '') : String(error);
+      throw new FaceIndexError(`cannot write '${path}': ${why}`, { cause: error });
+    }
   }
 
   /** Node only: read an index written by `save`; IndexFormatError when truncated or corrupted, FaceIndexError when the file cannot be read. */
   static async load(path: string, options: Omit<FaceIndexOptions, 'dim'> = {}): Promise<FaceIndex> {
-    const { readFileBytes } = await indexFileNode();
-    let bytes: Uint8Array;
+    // A number would be read as a file descriptor.
+    if (typeof path !== 'string' || path.length === 0) throw new FaceIndexError(`load takes a file path, got ${describeValue(path)}`);
+    const { readIndexFileBytes } = await indexFileNode();
     try {
-      bytes = await readFileBytes(path);
-    } catch (error) {
-      // A missing or unreadable file is the index's error too (the system error stays as its cause).
-      const why = error instanceof Error ? error.message.split('\n')[0]! : String(error);
-      throw new FaceIndexError(`cannot read '${path}': ${why}`, { cause: error });
-    }
-    try {
+      let bytes: Uint8Array;
+      try {
+        bytes = await readIndexFileBytes(path);
+      } catch (error) {
+        if (error instanceof IndexFormatError) throw error;
+        // A missing or unreadable file is the index's error too (the system error stays as its cause).
+        const why = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+        throw new FaceIndexError(`cannot read '${path}': ${why}`, { cause: error });
+      }
       return FaceIndex.fromBytes(bytes, options);
     } catch (error) {
       // The same error, naming the file it came from.
@@ -245,7 +267,11 @@ export class FaceIndex {
   private vector(input: EmbeddingInput, what: string): ArrayLike<number> {
     const e = isFace(input) ? input.embedding : input;
     if (e === undefined) throw new FaceIndexError(`${what}: the face has no embedding (no recognition model ran)`);
-    if (typeof e.length !== 'number' || e.length === 0) throw new FaceIndexError(`${what}: empty embedding`);
+    // Plain-JS callers: null, a number or a string would fail deep inside (or read as characters) instead.
+    if (e === null || typeof e !== 'object' || typeof e.length !== 'number') {
+      throw new FaceIndexError(`${what}: expected an embedding (an array of numbers) or a face, got ${describeValue(e)}`);
+    }
+    if (e.length === 0) throw new FaceIndexError(`${what}: empty embedding`);
     if (this.dimValue !== undefined && e.length !== this.dimValue) {
       throw new FaceIndexError(`${what}: dimension mismatch, a ${e.length}-d embedding for a ${this.dimValue}-d index`);
     }

@@ -49,7 +49,8 @@ export function crc32(bytes: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-const pad4 = (n: number): number => (n + 3) & ~3;
+/** n rounded up to a multiple of 4 (arithmetic, not bitwise: a u32 length above 2^31 must not wrap negative). */
+const pad4 = (n: number): number => Math.ceil(n / 4) * 4;
 /** Whether this platform's typed arrays are little-endian (then floats are copied as bytes, not one by one). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -77,11 +78,28 @@ export function encodeIndex(s: IndexSnapshot): Uint8Array {
   return out;
 }
 
-/** Decode the file format; IndexFormatError for anything truncated, corrupted or inconsistent. */
-export function decodeIndex(bytes: Uint8Array): IndexSnapshot {
-  if (bytes.length < HEADER + 4) throw new IndexFormatError(`${bytes.length} bytes, shorter than the ${HEADER + 4}-byte minimum (truncated)`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const magic = String.fromCharCode(bytes[0]!, bytes[1]!, bytes[2]!, bytes[3]!);
+/** Where an index file's blocks lie, from its header. */
+interface IndexLayout {
+  dim: number;
+  count: number;
+  identities: number;
+  jsonLength: number;
+  jsonEnd: number;
+  ownerEnd: number;
+  rowsEnd: number;
+}
+
+/** Bytes of the header that `checkIndexHeader` reads. */
+export const INDEX_HEADER_BYTES = HEADER;
+
+/**
+ * Checks an index file's first bytes against the file's size (magic, version, the size the header describes), so a
+ * reader can refuse a file that is not an index, or is truncated, before reading all of it; IndexFormatError else.
+ */
+export function checkIndexHeader(head: Uint8Array, size: number): IndexLayout {
+  if (size < HEADER + 4 || head.length < HEADER) throw new IndexFormatError(`${size} bytes, shorter than the ${HEADER + 4}-byte minimum (truncated)`);
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const magic = String.fromCharCode(head[0]!, head[1]!, head[2]!, head[3]!);
   if (magic !== INDEX_MAGIC) throw new IndexFormatError(`magic is ${JSON.stringify(magic)}, expected "${INDEX_MAGIC}"`, 0);
   const version = view.getUint32(4, true);
   if (version !== INDEX_VERSION) throw new IndexFormatError(`version ${version}, this reader knows ${INDEX_VERSION}`, 4);
@@ -92,9 +110,16 @@ export function decodeIndex(bytes: Uint8Array): IndexSnapshot {
   const jsonEnd = HEADER + pad4(jsonLength);
   const ownerEnd = jsonEnd + 4 * count;
   const rowsEnd = ownerEnd + 4 * count * dim;
-  if (rowsEnd + 4 !== bytes.length) {
-    throw new IndexFormatError(`header describes ${rowsEnd + 4} bytes, the file has ${bytes.length}${bytes.length < rowsEnd + 4 ? ' (truncated)' : ''}`);
+  if (rowsEnd + 4 !== size) {
+    throw new IndexFormatError(`header describes ${rowsEnd + 4} bytes, the file has ${size}${size < rowsEnd + 4 ? ' (truncated)' : ''}`);
   }
+  return { dim, count, identities, jsonLength, jsonEnd, ownerEnd, rowsEnd };
+}
+
+/** Decode the file format; IndexFormatError for anything truncated, corrupted or inconsistent. */
+export function decodeIndex(bytes: Uint8Array): IndexSnapshot {
+  const { dim, count, identities, jsonLength, jsonEnd, ownerEnd, rowsEnd } = checkIndexHeader(bytes.subarray(0, HEADER), bytes.length);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const stored = view.getUint32(rowsEnd, true);
   const actual = crc32(bytes.subarray(0, rowsEnd));
   if (stored !== actual) throw new IndexFormatError(`checksum mismatch (stored ${stored.toString(16)}, computed ${actual.toString(16)}): the file is corrupted`, rowsEnd);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { computeSim, Face } from '../../../src/pipeline/face.js';
 import type { FaceRecord } from '../../../src/pipeline/face.js';
-import { FaceIndex, FaceIndexError, IndexFormatError, clusterFaces } from '../../../src/pipeline/identity/index.js';
+import { FaceIndex, FaceIndexError, IndexFormatError, clusterFaces, type JsonValue } from '../../../src/pipeline/identity/index.js';
 import { PipelineOptionError } from '../../../src/pipeline/errors.js';
 import { seededRandom, sharedPath } from '../helpers.js';
 
@@ -253,4 +253,168 @@ test('a plain-JS caller\'s mistakes are typed errors: clusterFaces on a non-arra
   const missing = path.join(tmpdir(), `insightgpu-no-such-index-${process.pid}.igfx`);
   await assert.rejects(FaceIndex.load(missing), (e) => e instanceof FaceIndexError && e.message.includes(`cannot read '${missing}'`)
     && (e.cause as NodeJS.ErrnoException).code === 'ENOENT');
+});
+
+test('add refuses a meta the file cannot keep, before changing the index; a JSON meta round-trips', () => {
+  const index = new FaceIndex();
+  index.add('a', [1, 0, 0], { name: 'Alice', tags: ['x', 1, true, null], nested: { deep: [{ n: -0.5 }] } });
+  const cycle: Record<string, unknown> = {};
+  cycle['self'] = cycle;
+  const bad: [string, unknown, RegExp][] = [
+    ['nan', { score: NaN }, /meta\.score is NaN/],
+    ['inf', [1, Infinity], /meta\[1\] is Infinity/],
+    ['undef', { x: undefined }, /meta\.x is undefined/],
+    ['big', { n: 1n }, /meta\.n is a bigint/],
+    ['fn', () => 1, /meta is a function/],
+    ['date', { when: new Date(0) }, /meta\.when is a Date/],
+    ['cycle', cycle, /meta\.self refers back to itself/],
+  ];
+  for (const [id, meta, message] of bad) {
+    assert.throws(() => index.add(id, [0, 1, 0], meta as never), (e: unknown) => e instanceof FaceIndexError && message.test(e.message), id);
+    assert.equal(index.has(id), false, `${id}: nothing enrolled`);
+  }
+  // Replacing an existing identity's meta with a bad one leaves it and its rows as they were.
+  assert.throws(() => index.add('a', [0, 0, 1], { score: NaN }), FaceIndexError);
+  assert.equal(index.entries, 1);
+  const copy = FaceIndex.fromBytes(index.toBytes()); // the index stays writable
+  assert.deepEqual(copy.search([1, 0, 0], { k: 1 })[0]!.meta, { name: 'Alice', tags: ['x', 1, true, null], nested: { deep: [{ n: -0.5 }] } });
+  const shared = { n: 1 };
+  index.add('b', [0, 1, 0], [shared, shared]); // the same object twice is no cycle
+  assert.deepEqual(FaceIndex.fromBytes(index.toBytes()).search([0, 1, 0], { k: 1 })[0]!.meta, [{ n: 1 }, { n: 1 }]);
+});
+
+test('a plain-JS caller\'s wrong types are FaceIndexError naming the argument, not a TypeError or a silent empty result', async () => {
+  const index = new FaceIndex();
+  index.add('a', [1, 0, 0]);
+  index.add('b', [0.8, 0.6, 0]);
+  const refused = (f: () => unknown, message: RegExp, what: string): void => {
+    assert.throws(f, (e: unknown) => e instanceof FaceIndexError && message.test(e.message), what);
+  };
+  const cast = <T>(v: unknown): T => v as T;
+  refused(() => new FaceIndex(cast(null)), /FaceIndex takes an options object, got null/, 'constructor null');
+  refused(() => index.add('c', cast(null)), /embedding for 'c': expected an embedding .* got null/, 'add null');
+  refused(() => index.add('c', cast('abc')), /expected an embedding .* got "abc"/, 'add string');
+  refused(() => index.add('c', cast(7)), /expected an embedding .* got 7/, 'add number');
+  refused(() => index.search(cast(null)), /query 0: expected an embedding .* got null/, 'search null');
+  refused(() => index.search([1, 0, 0], cast(null)), /search takes an options object, got null/, 'search options null');
+  refused(() => index.searchMany(cast('abc')), /searchMany takes an array of queries, got "abc"/, 'searchMany string');
+  // A string threshold compared by coercion: 'high' matched nothing, silently.
+  refused(() => index.search([1, 0, 0], { threshold: cast('high') }), /threshold must be a number, got "high"/, 'threshold string');
+  refused(() => index.search([1, 0, 0], { k: cast('3') }), /k must be a non-negative integer, got "3"/, 'k string');
+  refused(() => FaceIndex.fromBytes(cast(null)), /fromBytes takes a Uint8Array .* got null/, 'fromBytes null');
+  refused(() => FaceIndex.fromBytes(cast(Array.from(index.toBytes()))), /fromBytes takes a Uint8Array/, 'fromBytes number array');
+  await assert.rejects(index.searchManyAsync(cast({ length: 1 })), FaceIndexError, 'searchManyAsync object');
+  // What is right still works: a Buffer, a Float32Array query, a Face.
+  assert.equal(FaceIndex.fromBytes(Buffer.from(index.toBytes())).size, 2);
+  assert.deepEqual(index.search(new Float32Array([1, 0, 0]), { k: 1, threshold: 0.5 }).map((h) => h.id), ['a']);
+  assert.equal(index.search(t1[0]!.embedding!.slice(0, 3)).length, 2);
+});
+
+test('save that cannot write is a FaceIndexError naming the file asked for, and leaves no temporary file', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-save-'));
+  try {
+    const index = new FaceIndex();
+    index.add('a', [1, 0, 0]);
+    const folder = path.join(dir, 'a folder');
+    await index.save(path.join(dir, 'kept.igfx'));
+    const { mkdirSync, readdirSync } = await import('node:fs');
+    mkdirSync(folder);
+    await assert.rejects(index.save(folder), (e: unknown) => e instanceof FaceIndexError && e.message.includes(`cannot write '${folder}'`) && !e.message.includes('.tmp'));
+    await assert.rejects(index.save(path.join(dir, 'missing', 'x.igfx')), (e: unknown) => e instanceof FaceIndexError && /cannot write .*missing.*ENOENT/.test(e.message));
+    assert.deepEqual(readdirSync(dir).sort(), ['a folder', 'kept.igfx']);
+    // A number would be a file descriptor to readFile.
+    await assert.rejects(FaceIndex.load(0 as unknown as string), (e: unknown) => e instanceof FaceIndexError && /load takes a file path, got 0/.test(e.message));
+    await assert.rejects(index.save(0 as unknown as string), (e: unknown) => e instanceof FaceIndexError && /save takes a file path, got 0/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('save through a symbolic link replaces the file it points to and keeps the link', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-link-'));
+  try {
+    const { symlinkSync, lstatSync } = await import('node:fs');
+    const first = new FaceIndex();
+    first.add('a', [1, 0, 0]);
+    const real = path.join(dir, 'real.igfx');
+    await first.save(real);
+    const link = path.join(dir, 'people.igfx');
+    symlinkSync(real, link);
+    const second = FaceIndex.fromBytes(first.toBytes());
+    second.add('b', [0, 1, 0]);
+    await second.save(link);
+    assert.ok(lstatSync(link).isSymbolicLink(), 'still a link');
+    assert.deepEqual((await FaceIndex.load(real)).identities(), ['a', 'b'], 'the target holds the new index');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('save over an existing file keeps its permissions (a private index stays private)', async (t) => {
+  if (process.platform === 'win32') return t.skip('POSIX permissions');
+  const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-mode-'));
+  try {
+    const { chmodSync, statSync } = await import('node:fs');
+    const index = new FaceIndex();
+    index.add('a', [1, 0, 0]);
+    const file = path.join(dir, 'private.igfx');
+    await index.save(file);
+    chmodSync(file, 0o600);
+    index.add('b', [0, 1, 0]);
+    await index.save(file);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.equal((await FaceIndex.load(file)).size, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('add keeps a copy of the meta: changing the object afterwards changes neither searches nor the file', () => {
+  const index = new FaceIndex();
+  const meta: Record<string, JsonValue> = { name: 'Alice', score: 1 };
+  index.add('a', [1, 0, 0], meta);
+  meta['score'] = NaN; // would be saved as null
+  meta['self'] = meta as JsonValue; // would make toBytes throw
+  assert.deepEqual(index.search([1, 0, 0], { k: 1 })[0]!.meta, { name: 'Alice', score: 1 });
+  assert.deepEqual(FaceIndex.fromBytes(index.toBytes()).search([1, 0, 0], { k: 1 })[0]!.meta, { name: 'Alice', score: 1 });
+});
+
+test('load reads an index file above 2 GiB (fs.readFile refuses those) and checks the header before reading the rest', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-large-'));
+  try {
+    const { openSync, writeSync, ftruncateSync, closeSync } = await import('node:fs');
+    const { readIndexFileBytes } = await import('../../../src/pipeline/identity/index-file-node.js');
+    // A sparse file just above 2 GiB whose header describes exactly its size: one identity, dim 1, `count` rows.
+    const json = Buffer.from(JSON.stringify({ ids: ['a'], meta: [null] }));
+    const jsonEnd = 24 + Math.ceil(json.length / 4) * 4;
+    const count = Math.ceil((2 ** 31 + 2 ** 24 - jsonEnd - 4) / 8);
+    const size = jsonEnd + 8 * count + 4;
+    const head = Buffer.alloc(jsonEnd);
+    head.write('IGFX', 0, 'latin1');
+    head.writeUInt32LE(1, 4);
+    head.writeUInt32LE(1, 8);
+    head.writeUInt32LE(count, 12);
+    head.writeUInt32LE(1, 16);
+    head.writeUInt32LE(json.length, 20);
+    json.copy(head, 24);
+    const file = path.join(dir, 'large.igfx');
+    const fd = openSync(file, 'w');
+    writeSync(fd, head, 0, head.length, 0);
+    writeSync(fd, Buffer.from([0x5a]), 0, 1, size - 5); // the last row's last byte
+    ftruncateSync(fd, size);
+    closeSync(fd);
+    // Not an index, above 2 GiB: refused from its first bytes, as a format error, not as an unreadable file.
+    const other = path.join(dir, 'movie.mp4');
+    const fd2 = openSync(other, 'w');
+    writeSync(fd2, Buffer.from('....ftypisom'));
+    ftruncateSync(fd2, size);
+    closeSync(fd2);
+    await assert.rejects(FaceIndex.load(other), (e: unknown) => e instanceof IndexFormatError && /movie\.mp4' at byte 0: magic is/.test(e.message));
+    const bytes = await readIndexFileBytes(file);
+    assert.equal(bytes.length, size);
+    assert.equal(bytes[size - 5], 0x5a);
+    assert.deepEqual(bytes.subarray(0, jsonEnd), new Uint8Array(head));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

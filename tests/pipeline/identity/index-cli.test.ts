@@ -4,16 +4,18 @@
  * NDJSON results file with an error line and a torn last line.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import { main } from '../../../cli/main.js';
 import { writePng } from '../../../cli/encode-png.js';
-import { createBgrImage, loadImage, type FaceRecord } from '../../../src/pipeline/index.js';
+import { createBgrImage, FaceIndex, loadImage, type FaceRecord } from '../../../src/pipeline/index.js';
 import { captureOutput } from '../capture-output.js';
 import { seededRandom, sharedPath } from '../helpers.js';
 import { flippedCopy, noisyCopy } from './image-variants.js';
+import { encodeIndex } from '../../../src/pipeline/identity/index-file.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-cli-'));
 const indexFile = path.join(dir, 'people.igfx');
@@ -77,7 +79,10 @@ describe('insightgpu index', () => {
     const refused = await run(['index', 'info', path.join(dir, 'bad.igfx')]);
     assert.equal(refused.code, 1);
     assert.match(refused.out, /checksum mismatch/);
-    assert.equal((await run(['index', 'frobnicate'])).code, 1);
+    // An unknown sub-command is an unknown command: exit 2 (README: exit codes), with the usage.
+    const unknown = await run(['index', 'frobnicate']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.out, /unknown sub-command 'frobnicate'[^]*index add --index FILE/);
     const missing = await run(['index', 'info', path.join(dir, 'none.igfx')]);
     assert.equal(missing.code, 1);
     assert.match(missing.out, /no such index file/);
@@ -123,5 +128,174 @@ describe('insightgpu index', () => {
       assert.match(out, new RegExp(`usage: insightgpu index ${sub}`));
     }
     assert.match((await run(['index', '--help'])).out, /index add --index FILE/);
+  });
+});
+
+describe('insightgpu index: files made by the library', () => {
+  it('info: rowBytes is what the loaded index holds (dim × 4 + 20 bytes per embedding)', async () => {
+    const rand = seededRandom(7);
+    const index = new FaceIndex({ dim: 32 });
+    for (let i = 0; i < 20; i++) index.add(`p${i % 5}`, Array.from({ length: 32 }, () => rand() - 0.5));
+    const file = path.join(dir, 'library.igfx');
+    await index.save(file);
+    const info = await runJson<{ entries: number; rowBytes: number }>(['index', 'info', file]);
+    assert.equal(info.entries, 20);
+    assert.equal(info.rowBytes, 20 * (32 * 4 + 20));
+  });
+
+  it('cluster: a damaged face in a results line is a one-line error naming its line, not a crash', async () => {
+    const good = JSON.stringify({ image: 'a.jpg', faces: [{ bbox: [0, 0, 1, 1], embedding: [1, 0, 0] }, { embedding: [0.9, 0.1, 0] }] });
+    const cases: [string, unknown[], RegExp][] = [
+      ['null face', [null], /:3: face 0 is not a face object/],
+      ['string values', [{ embedding: ['x', 0, 0] }], /:3: face 0: the embedding is not a list of finite numbers/],
+      ['null values', [{ embedding: [1, null, 0] }], /:3: face 0: the embedding is not a list of finite numbers/],
+      ['other dim', [{ embedding: [1, 0] }], /:3: face 0: a 2-d embedding among 3-d ones/],
+      ['zeros', [{ embedding: [0, 0, 0] }], /:3: face 0: the embedding is all zeros/],
+    ];
+    for (const [what, faces, message] of cases) {
+      const file = path.join(dir, 'damaged.ndjson');
+      writeFileSync(file, `${good}\n${good}\n${JSON.stringify({ image: 'b.jpg', faces })}\n`);
+      const { code, out } = await run(['index', 'cluster', file]);
+      assert.equal(code, 1, `${what}: ${out}`);
+      assert.match(out, message, what);
+      assert.equal(out.trim().split('\n').length, 1, `${what}: one line`);
+    }
+  });
+
+  it('add and search check every image path before opening the index or the models', async () => {
+    const file = path.join(dir, 'checked.igfx');
+    await new FaceIndex({ dim: 128 }).save(file);
+    const before = readFileSync(file);
+    const missing = path.join(dir, 'no such photo.jpg');
+    // --models names no folder: had the images been read after it, the error would be the model pack's.
+    const noModels = ['--models', path.join(dir, 'no-models'), '--backend', 'cpu'];
+    for (const sub of ['add', 'search']) {
+      const gone = await run(['index', sub, '--index', file, ...noModels, sharedPath('images', 't1.jpg'), missing]);
+      assert.equal(gone.code, 1, gone.out);
+      assert.match(gone.out, /no such photo\.jpg: no such image file/, sub);
+      const folder = await run(['index', sub, '--index', file, ...noModels, dir]);
+      assert.equal(folder.code, 1, folder.out);
+      assert.match(folder.out, /is a folder, not an image/, sub);
+    }
+    assert.deepEqual(readFileSync(file), before);
+  });
+
+  it('add and search refuse an index made with another recognizer before reading any image', async () => {
+    const file = path.join(dir, 'other-recognizer.igfx');
+    await new FaceIndex({ dim: 512 }).save(file);
+    const before = readFileSync(file);
+    // A faceless image first: no face would ever reach the index's own dimension check.
+    const blank = createBgrImage(64, 64);
+    blank.data.fill(90);
+    const blankFile = path.join(dir, 'blank-first.png');
+    await writePng(blank, blankFile);
+    for (const sub of ['add', 'search']) {
+      const { code, out } = await run(['index', sub, '--index', file, ...models, blankFile, sharedPath('images', 't1.jpg')]);
+      assert.equal(code, 1, `${sub}: ${out}`);
+      assert.match(out, /holds 512-d embeddings, but the recognizer in .* makes 128-d ones/, sub);
+    }
+    assert.deepEqual(readFileSync(file), before);
+  });
+
+  it('add --all-faces refuses two images that would share NAME#0, NAME#1, … before reading them', async () => {
+    const file = path.join(dir, 'all-faces.igfx');
+    const t1 = sharedPath('images', 't1.jpg');
+    const tom = sharedPath('images', 'Tom_Hanks_54745.png');
+    mkdirSync(path.join(dir, 'copy'), { recursive: true });
+    copyFileSync(t1, path.join(dir, 'copy', 't1.jpg'));
+    for (const images of [['--id', 'team', t1, tom], [t1, path.join(dir, 'copy', 't1.jpg')]]) {
+      const { code, out } = await run(['index', 'add', '--index', file, ...models, '--all-faces', ...images]);
+      assert.equal(code, 1, out);
+      assert.match(out, /would both enrol (team|t1)#0/);
+      assert.equal(existsSync(file), false, 'nothing written');
+    }
+    // One image per NAME is fine, and --id without --all-faces still gathers several images under one identity.
+    const one = await runJson<{ identities: number; entries: number }>(['index', 'add', '--index', file, ...models, '--id', 'tom', tom, tom]);
+    assert.deepEqual([one.identities, one.entries], [1, 2]);
+  });
+
+  it('add and search refuse an empty or non-numeric --det-thresh instead of reading it as 0', async () => {
+    const file = path.join(dir, 'det-thresh.igfx');
+    await new FaceIndex({ dim: 128 }).save(file);
+    // --models names no folder: the threshold is checked before the models load, so its error comes first.
+    const noModels = ['--models', path.join(dir, 'no-models'), '--backend', 'cpu'];
+    for (const sub of ['add', 'search']) {
+      for (const bad of ['--det-thresh=', '--det-thresh= ', '--det-thresh=abc', '--det-thresh=1.5']) {
+        const { code, out } = await run(['index', sub, '--index', file, ...noModels, bad, sharedPath('images', 't1.jpg')]);
+        assert.equal(code, 1, out);
+        assert.match(out, /option --det-thresh: /, `${sub} ${bad}`);
+      }
+    }
+  });
+
+  it('info reads a valid file of more entries than the library\'s default bound (made with a larger maxEntries)', async () => {
+    const n = 1_000_001;
+    const file = path.join(dir, 'large.igfx');
+    // One identity of n one-dimensional rows: 8 MB, written by the format's own encoder.
+    writeFileSync(file, encodeIndex({ dim: 1, ids: ['many'], meta: [undefined], owner: new Int32Array(n), rows: new Float32Array(n).fill(1) }));
+    await assert.rejects(FaceIndex.load(file), /above this index's bound of 1000000/); // the library keeps its default
+    const info = await runJson<{ entries: number; identities: number }>(['index', 'info', file]);
+    assert.deepEqual([info.entries, info.identities], [n, 1]);
+  });
+
+  it('cluster reads an analyze --json results file too, instead of skipping it as a settings line', async () => {
+    type Clusters = { faces: number; skippedErrorLines: number; clusters: { size: number }[]; noise: { image: string; face: number }[] };
+    // The golden file is analyze --json's format: the settings and a "results" array (t1.jpg's six faces, a faceless image).
+    const golden = sharedPath('golden', 'packA_det640.json');
+    const out = await runJson<Clusters>(['index', 'cluster', golden]);
+    assert.equal(out.faces, 6);
+    assert.deepEqual(out.noise.map((f) => f.face), [0, 1, 2, 3, 4, 5], 'six different people');
+    // The same records with an error record: skipped, as an NDJSON error line is; a damaged one is named by its place.
+    const doc = JSON.parse(readFileSync(golden, 'utf8')) as { results: unknown[] };
+    const file = path.join(dir, 'results.json');
+    writeFileSync(file, JSON.stringify({ ...doc, results: [...doc.results, { image: 'x.jpg', error: { type: 'ImageError', message: 'bad' } }] }, null, 1));
+    assert.equal((await runJson<Clusters>(['index', 'cluster', file])).skippedErrorLines, 1);
+    writeFileSync(file, JSON.stringify({ ...doc, results: [doc.results[0], { image: 'y.jpg', faces: [null] }] }));
+    const damaged = await run(['index', 'cluster', file]);
+    assert.equal(damaged.code, 1);
+    assert.match(damaged.out, /results\.json: results\[1\]: face 0 is not a face object/);
+  });
+
+  it('add refuses an index path it cannot write before the models load', async (t) => {
+    // A read-only folder; as root permission bits do not stop a write, so a read-only system folder stands in.
+    const locked = path.join(dir, 'locked');
+    mkdirSync(locked, { recursive: true });
+    chmodSync(locked, 0o555);
+    const writable = (folder: string): boolean => {
+      try {
+        writeFileSync(path.join(folder, '.probe'), '');
+        rmSync(path.join(folder, '.probe'));
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const folder = [locked, '/sys'].find((f) => existsSync(f) && !writable(f));
+    if (folder === undefined) return t.skip('no unwritable folder here');
+    const file = path.join(folder, 'people.igfx');
+    // --models names no folder: had the path been tried only at the save, the error would be the model pack's.
+    const { code, out } = await run(['index', 'add', '--index', file, '--models', path.join(dir, 'no-models'), sharedPath('images', 't1.jpg')]);
+    assert.equal(code, 1, out);
+    assert.match(out, new RegExp(`cannot write '${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`));
+    assert.equal(existsSync(file), false);
+  });
+
+  it('two adds to one file at the same time keep both runs\' faces', async () => {
+    const file = path.join(dir, 'together.igfx');
+    // Both runs open the (missing) file before either has read its image; the second to save used to write the
+    // index as it had loaded it, dropping the first run's identity.
+    const { result } = await captureOutput(() => Promise.all([
+      main(['index', 'add', '--index', file, ...models, '--id', 'group', sharedPath('images', 't1.jpg')]),
+      main(['index', 'add', '--index', file, ...models, '--id', 'tom', sharedPath('images', 'Tom_Hanks_54745.png')]),
+    ]));
+    assert.deepEqual(result, [0, 0]);
+    assert.deepEqual((await FaceIndex.load(file)).identities().sort(), ['group', 'tom']);
+    assert.equal(existsSync(`${file}.lock`), false, 'the lock is gone');
+    // A lock left by a killed run (its process no longer exists) does not block the next one.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    writeFileSync(`${file}.lock`, String(dead));
+    await runJson(['index', 'add', '--index', file, ...models, '--id', 'again', sharedPath('images', 'Tom_Hanks_54745.png')]);
+    assert.equal(existsSync(`${file}.lock`), false);
+    assert.equal((await FaceIndex.load(file)).size, 3);
   });
 });
