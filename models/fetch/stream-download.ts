@@ -26,7 +26,8 @@ export interface StreamDownloadOptions {
   readonly signal?: AbortSignal;
   /**
    * Longest silence tolerated, in ms, while waiting for headers or for the next chunk. A stall, not a
-   * total-duration limit: a 300 MB pack on a slow link must still finish. Default 30 s; 0 disables.
+   * total-duration limit: a 300 MB pack on a slow link must still finish. Default 30 s; 0 disables, and so
+   * does anything above setTimeout's range (2^31 - 1 ms, e.g. Infinity).
    */
   readonly stallTimeoutMs?: number;
   /** Injected for runtimes without a global fetch; defaults to globalThis.fetch. */
@@ -39,6 +40,9 @@ export interface StreamDownloadResult {
 }
 
 export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
+
+/** The longest delay setTimeout honours. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Aborts a controller when neither headers nor data arrive for `ms`; `touch` restarts the clock. */
 class StallGuard {
@@ -54,7 +58,9 @@ class StallGuard {
   }
 
   touch(): void {
-    if (this.ms <= 0) return;
+    // setTimeout takes at most 2^31 - 1 ms and fires at once for more (Infinity included): a silence that long
+    // (24.8 days) is no limit at all, so it is treated as 0, none.
+    if (this.ms <= 0 || this.ms > MAX_TIMER_MS) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timedOut = true;

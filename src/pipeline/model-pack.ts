@@ -67,7 +67,11 @@ export async function resolvePackFolder(location: string): Promise<string> {
   const isDir = async (p: string): Promise<boolean> => (await fs.stat(p).catch(() => undefined))?.isDirectory() ?? false;
   if (await isDir(location)) return location;
   if (!location.includes('/') && !location.includes('\\')) {
-    const root = process.env['INSIGHTFACE_HOME'] ?? path.join(os.homedir(), '.insightface');
+    // The fetcher's rule (models/fetch/paths.ts), so a bare name finds what `fetch-models` installed: an empty
+    // $INSIGHTFACE_HOME counts as unset, and a leading ~ is the home folder (a shell leaves it in a quoted value).
+    const home = process.env['INSIGHTFACE_HOME'];
+    const chosen = home === undefined || home === '' ? '~/.insightface' : home;
+    const root = path.resolve(chosen === '~' || chosen.startsWith('~/') ? path.join(os.homedir(), chosen.slice(1)) : chosen);
     const installed = path.join(root, 'models', location);
     if (await isDir(installed)) return installed;
     throw new ModelPackError(`neither a folder nor an installed pack (looked in ${installed}); download it with \`insightgpu fetch-models ${location}\` (or FaceAnalysis.create({ models, download: true }))`, location);

@@ -11,6 +11,7 @@ import { fetchPack, type FetchPackEvent } from '../../models/fetch/fetch-pack.js
 import { ArchiveError, FetchError, IntegrityError, PackContentError, TruncatedDownloadError } from '../../models/fetch/errors.js';
 import { readDigestRecord } from '../../models/fetch/digest-record.js';
 import type { PackSpec } from '../../models/manifest.js';
+import { loadModelFiles } from '../../src/pipeline/model-pack.js';
 import { buffaloLFiles, listModelsDir, sha256, specFor, zipPack } from './pack-fixtures.js';
 import { fetchTestBed } from './fetch-test-bed.js';
 import { serveBytes, serveCut, serveNothing, serveThenStall, type PackServer } from './pack-server.js';
@@ -276,5 +277,38 @@ describe('fetchPack: failures leave nothing half-written', () => {
     assert.ok(error instanceof FetchError, String(error));
     assert.equal(error.failure, 'aborted');
     assertNothingLeft(root);
+  });
+});
+
+describe('fetchPack: where the pack goes and how long it waits', () => {
+  it('installs where a bare pack name is looked up, with $INSIGHTFACE_HOME empty or starting with ~', async () => {
+    const home = freshRoot();
+    const spec = specFor('buffalo_l', files, zip, true);
+    const baseUrl = serve('buffalo_l', serveBytes(zip));
+    const saved = { HOME: process.env['HOME'], INSIGHTFACE_HOME: process.env['INSIGHTFACE_HOME'] };
+    process.env['HOME'] = home;
+    try {
+      for (const [value, root] of [['~/ih', join(home, 'ih')], ['', join(home, '.insightface')]] as const) {
+        process.env['INSIGHTFACE_HOME'] = value;
+        const result = await fetchPack(spec, { baseUrl });
+        assert.equal(result.dir, join(root, 'models', 'buffalo_l'), `INSIGHTFACE_HOME=${JSON.stringify(value)}`);
+        // What `analyze --models buffalo_l` and FaceAnalysis.create({ models: 'buffalo_l' }) read.
+        const loaded = await loadModelFiles('buffalo_l');
+        assert.deepEqual(loaded.map((file) => file.name), Object.keys(files).sort(), `INSIGHTFACE_HOME=${JSON.stringify(value)}`);
+      }
+    } finally {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+  });
+
+  it('a stall timeout beyond the timer range (Infinity, 2^31 ms and up) waits instead of firing at once', async () => {
+    for (const stallTimeoutMs of [Infinity, 2 ** 31, 1e12]) {
+      const root = freshRoot();
+      const result = await fetchPack(specFor('buffalo_l', files, zip, true), { root, baseUrl: serve('buffalo_l', serveBytes(zip)), stallTimeoutMs });
+      assert.equal(result.downloaded, true, String(stallTimeoutMs));
+    }
   });
 });
