@@ -171,12 +171,15 @@ async function loadPack(options: FaceAnalysisOptions, log: (message: string) => 
   const source = options.models;
   const bareName = typeof source === 'string' && /^[A-Za-z0-9_.-]+$/.test(source);
   if (!wanted || !bareName) return loadModelFiles(source);
+  const settings: PackDownloadOptions = wanted === true ? {} : wanted;
+  // With a root of its own, the pack is looked for where the download puts it (`<root>/models/<name>/`), not
+  // under $INSIGHTFACE_HOME, whose copy (another version, another tool's) would otherwise be used instead.
+  const installed = typeof settings.root === 'string' && settings.root !== '' ? `${settings.root.replace(/[\\/]+$/, '')}/models/${source}` : source;
   try {
-    return await loadModelFiles(source);
+    return await loadModelFiles(installed);
   } catch (error) {
     if (!(error instanceof ModelPackError)) throw error;
   }
-  const settings: PackDownloadOptions = wanted === true ? {} : wanted;
   const downloader = settings.downloader ?? registeredPackDownloader();
   if (!downloader) {
     throw new PipelineOptionError('download', "no pack downloader in this build: import FaceAnalysis from 'insightgpu' under Node, or pass download: { downloader }");

@@ -26,7 +26,10 @@ export interface PackDownloadOptions {
    * the pack on a mirror with its own files and digests; default the built-in manifest.
    */
   readonly manifest?: string;
-  /** InsightFace root (default $INSIGHTFACE_HOME, else ~/.insightface); the pack lands in `<root>/models/<pack>/`. */
+  /**
+   * InsightFace root (default $INSIGHTFACE_HOME, else ~/.insightface); the pack is looked for in, and lands in,
+   * `<root>/models/<pack>/`.
+   */
   readonly root?: string;
   /** Receives the download's progress; by default FaceAnalysis's `log` gets a line every tenth of the file. */
   readonly onProgress?: (progress: PackDownloadProgress) => void;

@@ -5,7 +5,7 @@
  * to InsightFace's golden), described by a manifest without digests, as a mirror of forged replicas would be.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FaceAnalysis, ModelPackError, type PackDownloadProgress } from '../../src/node.js';
@@ -68,5 +68,32 @@ describe('FaceAnalysis download: true', () => {
     const again = await FaceAnalysis.create({ models: 'buffalo_l', backend: 'cpu', download: true });
     await again.release();
     assert.equal(server.requests.filter((r) => r.endsWith('buffalo_l.zip')).length, 1);
+  });
+
+  it('with a root of its own, uses the pack installed there, not the one under $INSIGHTFACE_HOME', async () => {
+    const pack = (names: readonly string[]): string => {
+      const where = tempRoot();
+      mkdirSync(path.join(where, 'models', 'buffalo_l'), { recursive: true });
+      for (const name of names) symlinkSync(sharedPath('models', name), path.join(where, 'models', 'buffalo_l', name));
+      return where;
+    };
+    const saved = process.env['INSIGHTFACE_HOME'];
+    const defaultHome = pack(PACK_A);
+    const ownRoot = pack(['scrfd_2.5g_bnkps.onnx', 'tiny_genderage.onnx']);
+    process.env['INSIGHTFACE_HOME'] = defaultHome;
+    let downloads = 0;
+    try {
+      const app = await FaceAnalysis.create({
+        models: 'buffalo_l', backend: 'cpu', download: { root: ownRoot, downloader: async () => { downloads++; throw new Error('nothing to download'); } },
+      });
+      const tasks = [...app.models.keys()];
+      await app.release();
+      assert.deepEqual(tasks, ['detection', 'genderage'], 'the models of <root>/models/buffalo_l');
+      assert.equal(downloads, 0);
+    } finally {
+      process.env['INSIGHTFACE_HOME'] = saved;
+      rmSync(defaultHome, { recursive: true, force: true });
+      rmSync(ownRoot, { recursive: true, force: true });
+    }
   });
 });
