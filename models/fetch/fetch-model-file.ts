@@ -68,7 +68,7 @@ export async function fetchModelFile(model: string | SingleModelSpec, options: F
     if (options.force) replacedBecause = 'forced';
     else {
       options.onProgress?.({ phase: 'verify-existing', file: fileName, index: 0, count: 1 });
-      const actual = await hashFile(target);
+      const actual = await hashFile(target, options.signal);
       try {
         const checked = checkAgainst(fileName, actual, spec.file, recorded);
         // A file found in place that nothing vouches for (e.g. downloaded by InsightFace Python) is used but

@@ -41,7 +41,7 @@ export interface FetchPackOptions {
    * installed.
    */
   readonly onProgress?: (event: FetchPackEvent) => void;
-  /** Aborts the download; the temporary files are removed. */
+  /** Aborts the check of an installed copy or the download (FetchError 'aborted'); the temporary files are removed. */
   readonly signal?: AbortSignal;
   /** Longest silence tolerated from the server, in ms (default 30 s). */
   readonly stallTimeoutMs?: number;
@@ -89,6 +89,7 @@ async function inspectInstalled(
   dir: string,
   recorded: RecordedPack | undefined,
   onProgress: FetchPackOptions['onProgress'],
+  signal: AbortSignal | undefined,
 ): Promise<Inspection> {
   const recordedNames = Object.keys(recorded?.files ?? {});
   // An unconfirmed manifest list is only a guess; once a download was recorded, the record says what the pack holds.
@@ -100,7 +101,7 @@ async function inspectInstalled(
     onProgress?.({ phase: 'verify-existing', file: name, index, count: names.length });
     const path = join(dir, name);
     if (!(await exists(path))) return { ok: false, reason: `${name} is missing` };
-    const actual = await hashFile(path);
+    const actual = await hashFile(path, signal);
     const manifest = spec.files.find((file) => file.name === name);
     try {
       const checked = checkAgainst(`${spec.name}/${name}`, actual, manifest, recorded?.files[name]);
@@ -150,7 +151,7 @@ export async function fetchPack(pack: string | PackSpec, options: FetchPackOptio
   if (await exists(target)) {
     if (options.force) replacedBecause = 'forced';
     else {
-      const inspection = await inspectInstalled(spec, target, recorded, options.onProgress);
+      const inspection = await inspectInstalled(spec, target, recorded, options.onProgress, options.signal);
       if (inspection.ok) {
         // Unverified files are used as they are (InsightFace Python would too); `force` re-downloads them.
         return { pack: spec.name, dir: target, downloaded: false, files: inspection.files };

@@ -312,3 +312,19 @@ describe('fetchPack: where the pack goes and how long it waits', () => {
     }
   });
 });
+
+describe('fetchPack: abort while an installed copy is checked', () => {
+  it('an abort (Ctrl-C) during the check of an installed pack throws FetchError aborted, not a result', async () => {
+    const root = freshRoot();
+    const spec = specFor('buffalo_l', files, zip, true);
+    await fetchPack(spec, { root, baseUrl: serve('buffalo_l', serveBytes(zip)) });
+    const controller = new AbortController();
+    const error = await fetchPack(spec, {
+      root, signal: controller.signal,
+      onProgress: (event) => { if (event.phase === 'verify-existing' && event.index === 1) controller.abort(); },
+    }).catch((e: unknown) => e);
+    assert.ok(error instanceof FetchError, String(error));
+    assert.equal(error.failure, 'aborted');
+    assert.deepEqual(listModelsDir(root), ['buffalo_l', 'digests.json'], 'the installed copy stays');
+  });
+});
