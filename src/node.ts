@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { fetchPack } from '../models/fetch/fetch-pack.js';
 import { ManifestError } from '../models/fetch/errors.js';
+import { systemReason } from '../models/fetch/digest-record.js';
 import { parseManifest, resolvePack } from '../models/fetch/resolve-pack.js';
 import { registerPackDownloader } from './pipeline/pack-download.js';
 
@@ -31,6 +32,6 @@ async function readManifest(file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (cause) {
-    throw new ManifestError(`cannot read ${file}`, { cause });
+    throw new ManifestError(`cannot read ${file} (${systemReason(cause)})`, { cause });
   }
 }

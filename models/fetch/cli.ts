@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { MODELS, PACKS, type PackSpec, type SingleModelSpec } from '../manifest.js';
 import { InsightGpuError } from '../../src/core/errors.js';
+import { systemReason } from './digest-record.js';
 import { ArchiveError, FetchError, IntegrityError, ManifestError, PackContentError } from './errors.js';
 import { fetchModelFile, type FetchModelFileEvent, type FetchModelFileResult } from './fetch-model-file.js';
 import { fetchPack, type FetchPackEvent, type FetchPackResult } from './fetch-pack.js';
@@ -214,7 +215,7 @@ export async function fetchModelsCommand(argv: readonly string[], output: Comman
       try {
         text = await readFile(values.manifest, 'utf8');
       } catch (cause) {
-        throw new ManifestError(`cannot read ${values.manifest}`, { cause });
+        throw new ManifestError(`cannot read ${values.manifest} (${systemReason(cause)})`, { cause });
       }
       manifest = parseManifest(text, values.manifest);
     }

@@ -56,6 +56,11 @@ export function digestRecordPath(modelsDir: string): string {
   return join(modelsDir, DIGEST_RECORD_FILE);
 }
 
+/** A system error's first line ('ENOTDIR: not a directory, open …'), or what else was thrown. */
+export function systemReason(error: unknown): string {
+  return error instanceof Error ? error.message.split('\n')[0]! : String(error);
+}
+
 function isDigest(value: unknown): value is RecordedDigest {
   if (typeof value !== 'object' || value === null) return false;
   const { bytes, sha256 } = value as Record<string, unknown>;
@@ -91,7 +96,8 @@ export async function readDigestRecord(modelsDir: string): Promise<DigestRecord>
     text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { format: 'insightgpu-digests/1', packs: {} };
-    throw new DigestRecordError(path, 'cannot be read', { cause: error });
+    // The system's reason says what to fix: ENOTDIR (the root or its models/ is a file), EACCES, EISDIR.
+    throw new DigestRecordError(path, `cannot be read (${systemReason(error)})`, { cause: error });
   }
   let parsed: unknown;
   try {
@@ -111,7 +117,7 @@ async function writeDigestRecord(modelsDir: string, record: DigestRecord): Promi
     await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true });
-    throw new DigestRecordError(path, 'cannot be written', { cause: error });
+    throw new DigestRecordError(path, `cannot be written (${systemReason(error)})`, { cause: error });
   }
 }
 

@@ -119,6 +119,19 @@ describe('fetch-models CLI', () => {
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /\[MANIFEST\]: manifest: unknown pack or model 'inswapper_256'; known packs: buffalo_l, .*; single-file models: inswapper_128/);
   });
+
+  it('a --root that is a file or a --manifest that is a folder: the error says why', async () => {
+    const file = join(root, 'root-is-a-file');
+    writeFileSync(file, 'not a folder');
+    for (const name of ['buffalo_l', 'inswapper_128']) {
+      const run = await fetchModelsHere([name, '--root', file, '--base-url', `${server.baseUrl}/mirror`]);
+      assert.equal(run.code, 1);
+      assert.match(run.stderr, /\[DIGEST_RECORD\]: digest record .*root-is-a-file\/models\/digests\.json: cannot be read \(ENOTDIR: not a directory/, name);
+    }
+    const folder = await fetchModelsHere(['buffalo_l', '--root', join(root, 'x'), '--manifest', root]);
+    assert.equal(folder.code, 1);
+    assert.match(folder.stderr, /\[MANIFEST\]: manifest: cannot read .* \(EISDIR: /);
+  });
 });
 
 describe('fetch-models inswapper_128 (a single .onnx file)', () => {
