@@ -3,10 +3,10 @@
  * digest against the manifest and digests.json, hashing a file on disk, and sweeping the temps a killed
  * fetch left in `<root>/models/`. Node only.
  */
-import { readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { KnownDigest } from '../manifest.js';
 import { expectDigest } from './digest.js';
 import type { RecordedDigest } from './digest-record.js';
@@ -56,6 +56,25 @@ export async function exists(path: string): Promise<boolean> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw error;
+  }
+}
+
+/**
+ * Creates `dir` and the folders above it that are missing, one level at a time. Node's recursive mkdir reports a
+ * read-only file system (EROFS) as ENOENT, 'no such file or directory', and spins forever on a folder that refuses
+ * children with ENOENT while its parent exists (procfs); made level by level, the error is the system's own.
+ */
+export async function makeFolder(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let at = resolve(dir); ; at = dirname(at)) {
+    if (await exists(at)) break; // a file here makes the mkdir below fail with ENOTDIR, as it should
+    missing.push(at);
+    if (dirname(at) === at) break;
+  }
+  for (const at of missing.reverse()) {
+    await mkdir(at).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error; // another fetch made it meanwhile
+    });
   }
 }
 

@@ -7,14 +7,14 @@
  * computed on the way; only once its size and digest agree with the manifest and digests.json is it renamed
  * over the final name. A killed or failed download therefore never leaves a partial file under that name.
  */
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { modelFileUrl, type SingleModelSpec } from '../manifest.js';
 import { expectAnnouncedSize } from './digest.js';
 import { readDigestRecord, recordFileDigest, type RecordedFile } from './digest-record.js';
 import { IntegrityError } from './errors.js';
-import { checkAgainst, exists, hashFile, sweepStaleTemps, throwIfAborted, type DigestCheck } from './fetch-common.js';
+import { checkAgainst, exists, hashFile, makeFolder, sweepStaleTemps, throwIfAborted, type DigestCheck } from './fetch-common.js';
 import type { FetchPackEvent, FetchPackOptions } from './fetch-pack.js';
 import { modelFileOf, modelsDirOf, resolveInsightFaceRoot } from './paths.js';
 import { resolveSingleModel } from './resolve-pack.js';
@@ -81,7 +81,7 @@ export async function fetchModelFile(model: string | SingleModelSpec, options: F
     }
   }
 
-  await mkdir(modelsDir, { recursive: true });
+  await makeFolder(modelsDir);
   await sweepStaleTemps(modelsDir, spec.name);
   const temp = join(modelsDir, `.${spec.name}.${process.pid}.${randomBytes(4).toString('hex')}.onnx.part`);
   try {

@@ -14,7 +14,7 @@ import { packZipUrl } from '../manifest.js';
 import { expectAnnouncedSize } from './digest.js';
 import { readDigestRecord, recordPackDigests, type RecordedPack } from './digest-record.js';
 import { IntegrityError, PackContentError } from './errors.js';
-import { checkAgainst, exists, hashFile, sweepStaleTemps, throwIfAborted, type DigestCheck } from './fetch-common.js';
+import { checkAgainst, exists, hashFile, makeFolder, sweepStaleTemps, throwIfAborted, type DigestCheck } from './fetch-common.js';
 import { modelsDirOf, resolveInsightFaceRoot } from './paths.js';
 import { resolvePack } from './resolve-pack.js';
 import { streamDownload } from './stream-download.js';
@@ -160,7 +160,7 @@ export async function fetchPack(pack: string | PackSpec, options: FetchPackOptio
     }
   }
 
-  await mkdir(modelsDir, { recursive: true });
+  await makeFolder(modelsDir);
   await sweepStaleTemps(modelsDir, spec.name);
   const tag = `${spec.name}.${process.pid}.${randomBytes(4).toString('hex')}`;
   const tempZip = join(modelsDir, `.${tag}.zip.part`);

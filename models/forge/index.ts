@@ -3,7 +3,8 @@
  * replicas into a folder (architecture-faithful stand-ins for buffalo_l's five models, with seeded weights; see
  * catalog.ts for the list and the spec facts each one is held to).
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
+import { makeFolder } from '../fetch/fetch-common.js';
 import path from 'node:path';
 import { DEFAULT_SEED, REPLICAS, forgeExtraModel, forgeModel, isExtraReplica, selectForgeNames, type ForgeName } from './forge.js';
 
@@ -58,7 +59,7 @@ export interface ForgedFile {
 /** Writes the chosen replicas into outDir (each file written to a temporary name, then renamed into place). */
 export async function forgeModels(options: ForgeOptions): Promise<ForgedFile[]> {
   const names = selectForgeNames(options.only);
-  await mkdir(options.outDir, { recursive: true });
+  await makeFolder(options.outDir); // the system's own error for a read-only or unusable --out
   const written: ForgedFile[] = [];
   for (const [index, name] of names.entries()) {
     options.onProgress?.({ name, index, total: names.length, phase: 'start' });

@@ -328,3 +328,13 @@ describe('fetchPack: abort while an installed copy is checked', () => {
     assert.deepEqual(listModelsDir(root), ['buffalo_l', 'digests.json'], 'the installed copy stays');
   });
 });
+
+describe('fetchPack: a root where no folder can be made', () => {
+  // procfs refuses new folders with ENOENT although their parent exists, which sent Node's recursive mkdir into
+  // an endless loop; a read-only mount (EROFS) came out of it as ENOENT. The timeout only bounds a hang.
+  it('fails at once with the system error of the mkdir that was refused', { skip: !existsSync('/proc/self/status'), timeout: 60_000 }, async () => {
+    const error = await fetchPack(specFor('buffalo_l', files, zip, true), { root: '/proc/self', baseUrl: serve('buffalo_l', serveBytes(zip)) }).catch((e: unknown) => e);
+    assert.ok(error instanceof Error && (error as NodeJS.ErrnoException).syscall === 'mkdir', String(error));
+    assert.equal((error as NodeJS.ErrnoException).path, '/proc/self/models');
+  });
+});
