@@ -129,6 +129,25 @@ describe('fetchPack: success', () => {
     assert.deepEqual(new Uint8Array(readFileSync(join(result.dir, 'genderage.onnx'))), files['genderage.onnx']);
     assert.deepEqual(listModelsDir(root), ['buffalo_l', 'digests.json']);
   });
+
+  it('keeps the files a user put beside the pack when it replaces the copy (damaged, or --force)', async () => {
+    const root = freshRoot();
+    const spec = specFor('buffalo_l', files, zip, true);
+    const baseUrl = serve('buffalo_l', serveBytes(zip));
+    const { dir } = await fetchPack(spec, { root, baseUrl });
+    writeFileSync(join(dir, 'my_recognizer.onnx'), 'mine');
+    mkdirSync(join(dir, 'notes'));
+    writeFileSync(join(dir, 'notes', 'README.txt'), 'notes');
+    writeFileSync(join(dir, 'genderage.onnx'), 'damaged');
+    for (const force of [false, true]) {
+      const result = await fetchPack(spec, { root, baseUrl, force });
+      assert.equal(result.downloaded, true);
+      assert.equal(readFileSync(join(dir, 'my_recognizer.onnx'), 'utf8'), 'mine', `force: ${force}`);
+      assert.equal(readFileSync(join(dir, 'notes', 'README.txt'), 'utf8'), 'notes', `force: ${force}`);
+      assert.deepEqual(new Uint8Array(readFileSync(join(dir, 'genderage.onnx'))), files['genderage.onnx']);
+    }
+    assert.deepEqual(listModelsDir(root), ['buffalo_l', 'digests.json']);
+  });
 });
 
 describe('fetchPack: failures leave nothing half-written', () => {
