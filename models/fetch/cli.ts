@@ -83,7 +83,11 @@ class ProgressView {
           this.err.write(`downloading ${event.url}\n`);
           this.bar = new cliProgress.SingleBar(
             {
-              format: `${this.label} [{bar}] {percentage}% | {received} of {size} | {speed} | ETA {eta_formatted}`,
+              // Without a size (no Content-Length, none in the manifest) there is no share or ETA to show: a
+              // bar over a total of 0 reads 100% and ETA 0s from the first byte.
+              format: event.totalBytes === undefined
+                ? `${this.label} {received} received | {speed}`
+                : `${this.label} [{bar}] {percentage}% | {received} of {size} | {speed} | ETA {eta_formatted}`,
               stream: this.err,
               // Without a terminal (CI logs, pipes), print a line every second instead of redrawing.
               noTTYOutput: this.err.isTTY !== true,

@@ -100,6 +100,21 @@ describe('fetch-models CLI', () => {
     assert.doesNotMatch(warm.stderr, /downloading/);
   });
 
+  it('a zip of unknown size (no Content-Length, no size in the manifest): bytes and speed, no percentage or ETA', async () => {
+    server.route('/unsized/buffalo_l.zip', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/zip' }); // chunked: no Content-Length
+      res.end(zip);
+    });
+    const manifest = join(root, 'unsized-manifest.json');
+    writeFileSync(manifest, JSON.stringify({ format: 'insightgpu-manifest/1', releaseBaseUrl: server.baseUrl, packs: { buffalo_l: specFor('buffalo_l', files, undefined, false) } }));
+    const run = await fetchModelsHere(['buffalo_l', '--root', join(root, 'unsized'), '--base-url', `${server.baseUrl}/unsized`, '--manifest', manifest]);
+    assert.equal(run.code, 0, run.stderr);
+    const bar = run.stderr.split('\n').filter((line) => line.startsWith('buffalo_l '));
+    assert.ok(bar.length > 0, run.stderr);
+    for (const line of bar) assert.doesNotMatch(line, /%|ETA/, line);
+    assert.match(bar.at(-1)!, /^buffalo_l 566\.4 KiB received \| /);
+  });
+
   it('the built-in buffalo_l entry refuses a mirror serving a different zip', async () => {
     const fresh = join(root, 'strict');
     const run = await fetchModelsHere(['buffalo_l', '--root', fresh, '--base-url', `${server.baseUrl}/mirror`]);
