@@ -12,7 +12,7 @@ import { chooseBackend } from '../src/backends/choice.js';
 import { probeAdapters, type ProbedAdapter } from '../src/backends/webgpu/node-probe.js';
 import { MODELS, PACKS } from '../models/manifest.js';
 import { readDigestRecord, type DigestRecord } from '../models/fetch/digest-record.js';
-import { hashFile } from '../models/fetch/fetch-common.js';
+import { fetchTempOwner, hashFile, processIsAlive } from '../models/fetch/fetch-common.js';
 import { modelsDirOf, resolveInsightFaceRoot } from '../models/fetch/paths.js';
 import { PipelineOptionError } from '../src/pipeline/index.js';
 import { lastValue, parseArgs } from './args.js';
@@ -110,6 +110,13 @@ async function packSection(root: string, hash: boolean): Promise<string[]> {
   const lines = [`packs in ${modelsDir}${recordNote}:`];
   const singles = new Set(Object.values(MODELS).map((m) => m.file.name));
   for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    // The fetcher's temporaries (models/fetch/fetch-common.ts names them) are no pack: say what they are.
+    const temp = fetchTempOwner(entry.name);
+    if (temp !== undefined) {
+      const running = processIsAlive(temp.pid);
+      lines.push(`  ${entry.name}: temporary of ${running ? 'a running' : 'an interrupted'} fetch of ${temp.name} (pid ${temp.pid}${running ? '' : `; the next \`insightgpu fetch-models ${temp.name}\` removes it`})`);
+      continue;
+    }
     if (entry.isDirectory()) {
       const files = (await readdir(path.join(modelsDir, entry.name))).filter((f) => f.endsWith('.onnx')).sort();
       lines.push(`  ${entry.name}: ${files.length} .onnx file(s)`);

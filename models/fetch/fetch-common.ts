@@ -78,7 +78,8 @@ export async function makeFolder(dir: string): Promise<void> {
   }
 }
 
-function processIsAlive(pid: number): boolean {
+/** Whether process `pid` still runs (a process of another user counts). */
+export function processIsAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -88,22 +89,29 @@ function processIsAlive(pid: number): boolean {
 }
 
 /**
+ * The pack or model and the process a fetch temporary in `<root>/models/` belongs to
+ * (`.<name>.<pid>.<hex>.zip.part | .partial | .replaced | .onnx.part`), or undefined for any other name.
+ */
+export function fetchTempOwner(fileName: string): { readonly name: string; readonly pid: number } | undefined {
+  const match = /^\.(.+)\.(\d+)\.[0-9a-f]{8}\.(zip\.part|partial|replaced|onnx\.part)$/.exec(fileName);
+  return match === null ? undefined : { name: match[1]!, pid: Number(match[2]) };
+}
+
+/**
  * Removes temps a killed fetch of `name` left behind (`.<name>.<pid>.<hex>.zip.part|.partial|.replaced` of a
  * pack, `.<name>.<pid>.<hex>.onnx.part` of a single-file model): only those whose process no longer runs, so
  * a concurrent fetch keeps its own.
  */
 export async function sweepStaleTemps(modelsDir: string, name: string): Promise<void> {
-  const prefix = `.${name}.`;
   let names: string[];
   try {
     names = await readdir(modelsDir);
   } catch {
     return; // no models folder yet: nothing to sweep
   }
-  for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
-    const match = /^(\d+)\.[0-9a-f]{8}\.(zip\.part|partial|replaced|onnx\.part)$/.exec(name.slice(prefix.length));
-    if (match !== null && !processIsAlive(Number(match[1]))) await rm(join(modelsDir, name), { recursive: true, force: true });
+  for (const entry of names) {
+    const owner = fetchTempOwner(entry);
+    if (owner?.name === name && !processIsAlive(owner.pid)) await rm(join(modelsDir, entry), { recursive: true, force: true });
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -83,5 +83,19 @@ describe('insightgpu doctor', () => {
     assert.match(out, /^backend 'auto' picks: (webgpu on .+|cpu \(.+\))$/m);
     assert.match(out, /^ {2}buffalo_l: 1 \.onnx file\(s\)$/m);
     assert.match(out, /^ {4}genderage\.onnx: \d+ bytes, sha256 [0-9a-f]{12}… DIFFERS from the manifest digest [0-9a-f]{12}…$/m);
+  });
+
+  it('names what an interrupted fetch left in models/ as its temporaries, not as a pack', async () => {
+    // A pid no process has (above the kernel's pid_max), and this process's own for a fetch still running.
+    const root = path.join(work, 'temps');
+    const dead = path.join(root, 'models', '.buffalo_l.99999999.0123abcd.partial');
+    mkdirSync(dead, { recursive: true });
+    copyFileSync(sharedPath('models', 'tiny_genderage.onnx'), path.join(dead, 'genderage.onnx'));
+    writeFileSync(path.join(root, 'models', `.buffalo_l.${process.pid}.89abcdef.zip.part`), 'PK');
+    const { result, out } = await captureOutput(() => main(['doctor', '--root', root, '--no-hash']));
+    assert.equal(result, 0, out);
+    assert.match(out, /^ {2}\.buffalo_l\.99999999\.0123abcd\.partial: temporary of an interrupted fetch of buffalo_l \(pid 99999999; the next `insightgpu fetch-models buffalo_l` removes it\)$/m);
+    assert.match(out, new RegExp(`^ {2}\\.buffalo_l\\.${process.pid}\\.89abcdef\\.zip\\.part: temporary of a running fetch of buffalo_l \\(pid ${process.pid}\\)$`, 'm'));
+    assert.doesNotMatch(out, /partial: \d+ \.onnx file/);
   });
 });
