@@ -41,11 +41,11 @@ export async function hashFile(path: string, signal?: AbortSignal): Promise<Reco
   const hash = createHash('sha256');
   let bytes = 0;
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    throwIfAborted(signal, path, 'verification');
+    throwIfAborted(signal, path, 'the check of the installed copy');
     bytes += (chunk as Buffer).byteLength;
     hash.update(chunk as Buffer);
   }
-  throwIfAborted(signal, path, 'verification');
+  throwIfAborted(signal, path, 'the check of the installed copy');
   return { bytes, sha256: hash.digest('hex') };
 }
 
