@@ -11,7 +11,7 @@ import path from 'node:path';
 import { chooseBackend } from '../src/backends/choice.js';
 import { probeAdapters, type ProbedAdapter } from '../src/backends/webgpu/node-probe.js';
 import { MODELS, PACKS } from '../models/manifest.js';
-import { readDigestRecord, type DigestRecord } from '../models/fetch/digest-record.js';
+import { readDigestRecord, systemReason, type DigestRecord } from '../models/fetch/digest-record.js';
 import { fetchTempOwner, hashFile, processIsAlive } from '../models/fetch/fetch-common.js';
 import { modelsDirOf, resolveInsightFaceRoot } from '../models/fetch/paths.js';
 import { PipelineOptionError } from '../src/pipeline/index.js';
@@ -98,8 +98,16 @@ function expectedDigest(record: DigestRecord | undefined, pack: string, file: st
 
 async function packSection(root: string, hash: boolean): Promise<string[]> {
   const modelsDir = modelsDirOf(root);
-  const entries = await readdir(modelsDir, { withFileTypes: true }).catch(() => undefined);
-  if (!entries) return [`packs in ${modelsDir}: none (the folder does not exist; \`insightgpu fetch-models buffalo_l\` installs one)`];
+  let entries;
+  try {
+    entries = await readdir(modelsDir, { withFileTypes: true });
+  } catch (error) {
+    // Only a missing folder means nothing is installed; a file in its place (ENOTDIR) or EACCES is the finding.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return [`packs in ${modelsDir}: none (the folder does not exist; \`insightgpu fetch-models buffalo_l\` installs one)`];
+    }
+    return [`packs in ${modelsDir}: cannot be listed (${systemReason(error)})`];
+  }
   let record: DigestRecord | undefined;
   let recordNote = '';
   try {

@@ -98,4 +98,12 @@ describe('insightgpu doctor', () => {
     assert.match(out, new RegExp(`^ {2}\\.buffalo_l\\.${process.pid}\\.89abcdef\\.zip\\.part: temporary of a running fetch of buffalo_l \\(pid ${process.pid}\\)$`, 'm'));
     assert.doesNotMatch(out, /partial: \d+ \.onnx file/);
   });
+
+  it('a root that is a file is reported as such, not as a folder that does not exist', async () => {
+    const file = path.join(work, 'root-file');
+    writeFileSync(file, 'not a folder');
+    const { result, out } = await captureOutput(() => main(['doctor', '--root', file, '--no-hash']));
+    assert.equal(result, 0, out);
+    assert.match(out, /^packs in .*root-file\/models: cannot be listed \(ENOTDIR: not a directory/m);
+  });
 });
