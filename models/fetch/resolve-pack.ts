@@ -13,7 +13,10 @@ const SAFE_SEGMENT = /^(?!\.{1,2}$)[A-Za-z0-9._-]+$/;
 export interface ManifestDocument {
   /** The document's format and version. */
   readonly format: 'insightgpu-manifest/1';
-  /** The base URL its packs' zips are under. */
+  /**
+   * The base URL its packs' zips are under, for the reader: downloads use each entry's own `url`, or
+   * `<base-url>/<file>` when `--base-url` / `download.baseUrl` is given, never this field.
+   */
   readonly releaseBaseUrl: string;
   /** Packs by name. */
   readonly packs: Readonly<Record<string, PackSpec>>;
