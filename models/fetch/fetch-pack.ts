@@ -6,7 +6,7 @@
  * its digest is checked, it is extracted into a temp folder with every file checked, and only then is that
  * folder renamed into place. Any failure removes both temps and throws a typed error saying what happened.
  */
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { ModelTask, PackSpec } from '../manifest.js';
@@ -133,9 +133,12 @@ async function installFolder(staged: string, target: string, tag: string): Promi
   }
   // What the old copy held beside the pack's files (a model or notes the user put there) is theirs: it moves
   // into the new copy, as InsightFace Python's unzip over the folder would leave it, instead of being deleted.
-  const fresh = new Set(await readdir(target));
-  for (const name of await readdir(old).catch(() => [])) {
-    if (!fresh.has(name)) await rename(join(old, name), join(target, name)).catch(() => undefined);
+  // A symlink to a folder elsewhere is only unlinked: what it points to stays where it is.
+  if ((await lstat(old)).isDirectory()) {
+    const fresh = new Set(await readdir(target));
+    for (const name of await readdir(old)) {
+      if (!fresh.has(name)) await rename(join(old, name), join(target, name)).catch(() => undefined);
+    }
   }
   await rm(old, { recursive: true, force: true });
 }
