@@ -5,7 +5,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync, existsSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fetchPack, type FetchPackEvent } from '../../models/fetch/fetch-pack.js';
 import { ArchiveError, FetchError, IntegrityError, PackContentError, TruncatedDownloadError } from '../../models/fetch/errors.js';
@@ -146,6 +146,20 @@ describe('fetchPack: success', () => {
       assert.equal(readFileSync(join(dir, 'notes', 'README.txt'), 'utf8'), 'notes', `force: ${force}`);
       assert.deepEqual(new Uint8Array(readFileSync(join(dir, 'genderage.onnx'))), files['genderage.onnx']);
     }
+    assert.deepEqual(listModelsDir(root), ['buffalo_l', 'digests.json']);
+  });
+
+  it('replacing a pack folder that is a symlink leaves the folder it points to as it was', async () => {
+    const root = freshRoot();
+    const elsewhere = join(freshRoot(), 'buffalo_l');
+    mkdirSync(elsewhere);
+    writeFileSync(join(elsewhere, 'genderage.onnx'), 'damaged');
+    writeFileSync(join(elsewhere, 'mine.txt'), 'mine');
+    mkdirSync(join(root, 'models'));
+    symlinkSync(elsewhere, join(root, 'models', 'buffalo_l'));
+    const result = await fetchPack(specFor('buffalo_l', files, zip, true), { root, baseUrl: serve('buffalo_l', serveBytes(zip)) });
+    assert.equal(result.downloaded, true);
+    assert.equal(readFileSync(join(elsewhere, 'mine.txt'), 'utf8'), 'mine');
     assert.deepEqual(listModelsDir(root), ['buffalo_l', 'digests.json']);
   });
 });
