@@ -127,6 +127,26 @@ describe('feeds that do not match the model', () => {
   });
 });
 
+describe('tensors built from the wrong things', () => {
+  test('data, dims and element values of the wrong kind are InputErrors, not TypeError/RangeError', async () => {
+    assert.throws(() => new Tensor('int64', [1.5]), (e: unknown) => e instanceof InputError && /1\.5/.test(e.message));
+    assert.throws(() => new Tensor('int64', [Number.NaN]), InputError);
+    assert.throws(() => new Tensor('float32', ['a'] as unknown as number[]), (e: unknown) => e instanceof InputError && /element 0/.test(e.message));
+    assert.throws(() => new Tensor('float32', null as unknown as Float32Array), (e: unknown) => e instanceof InputError && /null/.test(e.message));
+    assert.throws(() => new Tensor('float32', undefined as unknown as Float32Array), InputError);
+    assert.throws(() => new Tensor('float32', new Float32Array(4), 4 as unknown as number[]), (e: unknown) => e instanceof InputError && /dims must be an array/.test(e.message));
+    // onnxruntime's Tensor(data, dims) order: the message says the type name comes first.
+    assert.throws(() => new Tensor(new Float32Array(4) as unknown as 'float32', [4] as unknown as Float32Array), (e: unknown) => e instanceof InputError && /type name comes first/.test(e.message));
+    // What stays accepted: plain numbers, bigints and booleans.
+    assert.deepEqual([...new Tensor('int64', [3, 4]).data], [3n, 4n]);
+    assert.deepEqual([...new Tensor('bool', [true, false, 1] as unknown as number[]).data], [1, 0, 1]);
+    // The same checks reach session.run through a plain feed object.
+    const session = await InferenceSession.create(reluModel, cpu);
+    await refused(session.run({ X: { type: 'float32', data: null, dims: [1, 2, 4, 4] } as never }), InputError, /null/);
+    await refused(session.run({ X: { type: 'float32', data: new Float32Array(32), dims: 32 } as never }), InputError, /dims must be an array/);
+  });
+});
+
 describe('absurd sizes stop at the allocation bound', () => {
   const huge = 1 << 20; // huge² = 2^40 elements, far above MAX_TENSOR_ELEMENTS (2^28)
 
