@@ -1,6 +1,7 @@
-import { BackendError, InputError } from '../core/errors.js';
+import { BackendError, InputError, UnsupportedOpError } from '../core/errors.js';
+import { findOpModule } from '../ops/registry.js';
 import { parseModel } from '../parser/decode-model.js';
-import type { DataType, Dim, Model, TensorData } from '../core/ir.js';
+import { nodeLabel, type DataType, type Dim, type Model, type TensorData } from '../core/ir.js';
 import { specializeGraph } from '../graph/specialize.js';
 import type { ValueType } from '../ops/kernel/op-module.js';
 import type { Backend, CompileTimes, ExecutionPlan, PlanFeed, PrecompileTimes, StepTiming } from '../backends/plan.js';
@@ -45,6 +46,7 @@ export interface TogetherRun {
 }
 
 const MAX_CACHED_PLANS = 8;
+
 
 /** Loads an ONNX model and runs it; shaped like onnxruntime-web's InferenceSession. */
 export class InferenceSession {
@@ -93,9 +95,18 @@ export class InferenceSession {
    */
   static async fromModel(model: Model, options: SessionOptions = {}): Promise<InferenceSession> {
     if (options === null || typeof options !== 'object') throw new InputError(`session options must be an object, got ${String(options)}`);
-    const backend = await createBackend(options);
+    if (model === null || typeof model !== 'object' || !model.graph || !Array.isArray(model.graph.nodes)) {
+      throw new InputError('fromModel takes a model from parseModel (for the file\'s bytes use InferenceSession.create)');
+    }
     // Float16 files run on the float32 kernels: widened once here, not per plan.
-    const session = new InferenceSession(widenFloat16(model), backend, options);
+    const widened = widenFloat16(model);
+    // An op no backend implements is refused now, before a device is acquired, not at the first run of a model
+    // whose dynamic input shapes leave its compile until then.
+    for (const node of widened.graph.nodes) {
+      if (!findOpModule(node.opType, node.domain)) throw new UnsupportedOpError(node.domain ? `${node.domain}.${node.opType}` : node.opType, nodeLabel(node));
+    }
+    const backend = await createBackend(options);
+    const session = new InferenceSession(widened, backend, options);
     // Compile eagerly when every input shape is static, so the first run pays no compile cost.
     const staticTypes = session.staticInputTypes();
     if (staticTypes) await session.planFor(staticTypes);

@@ -92,6 +92,21 @@ describe('graphs the engine cannot run', () => {
     assert.equal(error.opType, 'com.microsoft.Relu');
   });
 
+  test('an unsupported op in a model with dynamic input shapes is refused at create, not at the first run', async () => {
+    const bytes = buildModel({
+      nodes: [node('Relu', ['X'], ['A']), node('NonMaxSuppression', ['A'], ['Y'], {}, { name: 'nms_dyn' })],
+      inputs: [valueInfo('X', DT.FLOAT, ['N', 2, 'H', 'W'])],
+      outputs: [valueInfo('Y', DT.INT64, undefined)],
+    });
+    const error = await refused(InferenceSession.create(bytes, cpu), UnsupportedOpError, /NonMaxSuppression.*nms_dyn/);
+    assert.equal(error.nodeName, 'nms_dyn');
+  });
+
+  test('fromModel given something that is not a parsed model says what it takes', async () => {
+    await refused(InferenceSession.fromModel(reluModel as never, cpu), InputError, /parseModel/);
+    await refused(InferenceSession.fromModel({} as never, cpu), InputError, /parseModel/);
+  });
+
   test('a missing initializer names the value and the node', async () => {
     const bytes = buildModel({
       nodes: [node('Conv', ['X', 'conv_w'], ['Y'], { kernel_shape: { ints: [3, 3] } }, { name: 'conv_1' })],
