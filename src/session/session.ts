@@ -1,7 +1,7 @@
 import { BackendError, InputError, UnsupportedOpError } from '../core/errors.js';
 import { findOpModule } from '../ops/registry.js';
 import { parseModel } from '../parser/decode-model.js';
-import { nodeLabel, type DataType, type Dim, type Model, type TensorData } from '../core/ir.js';
+import { nodeLabel, type DataType, type Dim, type Model, type TensorData, type TypedArray } from '../core/ir.js';
 import { specializeGraph } from '../graph/specialize.js';
 import type { ValueType } from '../ops/kernel/op-module.js';
 import type { Backend, CompileTimes, ExecutionPlan, PlanFeed, PrecompileTimes, StepTiming } from '../backends/plan.js';
@@ -47,6 +47,28 @@ export interface TogetherRun {
 
 const MAX_CACHED_PLANS = 8;
 
+/** Whether two typed arrays share any byte. */
+function overlaps(a: TypedArray, b: TypedArray): boolean {
+  return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}
+
+/**
+ * A run's outputs as tensors the caller owns: an output whose data is a feed's (a graph output that is an input, or
+ * an Identity/Reshape of one) or another output's (two outputs of one value) is copied, so writing into one output,
+ * or refilling the feed's array for the next run, changes nothing else.
+ */
+function ownOutputs(results: ReadonlyMap<string, TensorData>, wanted: readonly string[], feeds: ReadonlyMap<string, PlanFeed>): ReturnType {
+  const out: ReturnType = {};
+  const taken: TypedArray[] = [];
+  for (const f of feeds.values()) if (!(f instanceof GpuTensor)) taken.push(f.data);
+  for (const name of wanted) {
+    const t = results.get(name)!;
+    const data = taken.some((d) => overlaps(d, t.data)) ? t.data.slice() : t.data;
+    out[name] = data === t.data ? Tensor.from(t) : new Tensor(t.type, data, t.dims);
+    taken.push(data);
+  }
+  return out;
+}
 
 /** Loads an ONNX model and runs it; shaped like onnxruntime-web's InferenceSession. */
 export class InferenceSession {
@@ -123,10 +145,7 @@ export class InferenceSession {
    */
   async run(feeds: FeedsType, fetches?: readonly string[]): Promise<ReturnType> {
     const { plan, inputs, wanted } = await this.prepareRun(feeds, fetches);
-    const results = await plan.run(inputs, wanted);
-    const out: ReturnType = {};
-    for (const name of wanted) out[name] = Tensor.from(results.get(name)!);
-    return out;
+    return ownOutputs(await plan.run(inputs, wanted), wanted, inputs);
   }
 
   /**
@@ -159,11 +178,7 @@ export class InferenceSession {
       results = [];
       for (const p of prepared) results.push(await p.plan.run(p.inputs, p.wanted));
     }
-    return results.map((r, k) => {
-      const out: ReturnType = {};
-      for (const name of prepared[k]!.wanted) out[name] = Tensor.from(r.get(name)!);
-      return out;
-    });
+    return results.map((r, k) => ownOutputs(r, prepared[k]!.wanted, prepared[k]!.inputs));
   }
 
   /**

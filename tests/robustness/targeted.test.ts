@@ -142,6 +142,45 @@ describe('feeds that do not match the model', () => {
   });
 });
 
+describe('outputs belong to the caller', () => {
+  const x = (): Tensor => new Tensor('float32', Float32Array.from([-1, 2, -3, 4]), [1, 4]);
+  const io = { inputs: [valueInfo('X', DT.FLOAT, [1, 4])] };
+
+  test('writing into an output that is a constant (initializer or folded) leaves the next run unchanged', async () => {
+    const bytes = buildModel({
+      ...io,
+      nodes: [node('Relu', ['X'], ['Y']), node('Shape', ['X'], ['S'])],
+      outputs: [valueInfo('Y', DT.FLOAT, [1, 4]), valueInfo('c', DT.FLOAT, [2]), valueInfo('S', DT.INT64, [2])],
+      initializers: [tensor('c', 'float32', [2], [5, 6])],
+    });
+    const session = await InferenceSession.create(bytes, cpu);
+    const first = await session.run({ X: x() });
+    (first['c']!.data as Float32Array).fill(99);
+    (first['S']!.data as BigInt64Array).fill(99n);
+    const second = await session.run({ X: x() });
+    assert.deepEqual([...second['c']!.data], [5, 6]);
+    assert.deepEqual([...second['S']!.data], [1n, 4n]);
+  });
+
+  test('an output that is the input, a view of it, or another output is its own copy', async () => {
+    const bytes = buildModel({
+      ...io,
+      nodes: [node('Reshape', ['X', 'shape'], ['R']), node('Relu', ['X'], ['Y']), node('Identity', ['Y'], ['Z'])],
+      outputs: [valueInfo('X', DT.FLOAT, [1, 4]), valueInfo('R', DT.FLOAT, [2, 2]), valueInfo('Y', DT.FLOAT, [1, 4]), valueInfo('Z', DT.FLOAT, [1, 4])],
+      initializers: [tensor('shape', 'int64', [2], [2, 2])],
+    });
+    const session = await InferenceSession.create(bytes, cpu);
+    const feed = x();
+    const out = await session.run({ X: feed });
+    // The caller refills its input array for the next frame: the outputs it holds keep their values.
+    (feed.data as Float32Array).fill(7);
+    assert.deepEqual([...out['X']!.data], [-1, 2, -3, 4]);
+    assert.deepEqual([...out['R']!.data], [-1, 2, -3, 4]);
+    (out['Y']!.data as Float32Array).fill(0);
+    assert.deepEqual([...out['Z']!.data], [0, 2, 0, 4]);
+  });
+});
+
 describe('tensors built from the wrong things', () => {
   test('data, dims and element values of the wrong kind are InputErrors, not TypeError/RangeError', async () => {
     assert.throws(() => new Tensor('int64', [1.5]), (e: unknown) => e instanceof InputError && /1\.5/.test(e.message));
