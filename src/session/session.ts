@@ -86,6 +86,10 @@ export class InferenceSession {
   private readonly precompileLog: PrecompileTimes[] = [];
   private readonly precompiling = new Set<Promise<void>>();
   private released = false;
+  /** Runs under way per plan (prepareRun to donePlan). */
+  private readonly plansInUse = new Map<ExecutionPlan, number>();
+  /** Plans evicted from `plans` while runs held them, disposed when the last ends. */
+  private readonly evictedPlans = new Set<ExecutionPlan>();
 
   /**
    * @param model - The parsed model, after the graph passes.
@@ -145,7 +149,11 @@ export class InferenceSession {
    */
   async run(feeds: FeedsType, fetches?: readonly string[]): Promise<ReturnType> {
     const { plan, inputs, wanted } = await this.prepareRun(feeds, fetches);
-    return ownOutputs(await plan.run(inputs, wanted), wanted, inputs);
+    try {
+      return ownOutputs(await plan.run(inputs, wanted), wanted, inputs);
+    } finally {
+      this.donePlan(plan);
+    }
   }
 
   /**
@@ -165,7 +173,21 @@ export class InferenceSession {
    * ```
    */
   static async runTogether(runs: readonly TogetherRun[], options: { readonly prelude?: GPUCommandEncoder } = {}): Promise<ReturnType[]> {
-    const prepared = await Promise.all(runs.map(async (r) => ({ session: r.session, ...(await r.session.prepareRun(r.feeds, r.fetches)) })));
+    const settled = await Promise.allSettled(runs.map(async (r) => ({ session: r.session, ...(await r.session.prepareRun(r.feeds, r.fetches)) })));
+    const prepared = settled.flatMap((p) => (p.status === 'fulfilled' ? [p.value] : []));
+    try {
+      const refused = settled.find((p) => p.status === 'rejected');
+      if (refused) throw refused.reason;
+      return await InferenceSession.runPrepared(prepared, options);
+    } finally {
+      for (const p of prepared) p.session.donePlan(p.plan);
+    }
+  }
+
+  private static async runPrepared(
+    prepared: readonly { session: InferenceSession; plan: ExecutionPlan; inputs: Map<string, PlanFeed>; wanted: readonly string[] }[],
+    options: { readonly prelude?: GPUCommandEncoder },
+  ): Promise<ReturnType[]> {
     const first = prepared[0]?.session;
     const oneDevice = first !== undefined && first.backend.runTogether !== undefined && prepared.every((p) => p.session.gpuDevice !== undefined && p.session.gpuDevice === first.gpuDevice);
     const grouped = oneDevice ? first.backend.runTogether!(prepared.map((p) => ({ plan: p.plan, feeds: p.inputs, fetches: p.wanted })), options.prelude) : undefined;
@@ -191,11 +213,15 @@ export class InferenceSession {
   async runOnGpu(feeds: FeedsType, fetches?: readonly string[]): Promise<Record<string, GpuTensor>> {
     if (this.backend.name !== 'webgpu') throw new InputError(`GPU-resident outputs need the webgpu backend, this session runs on ${this.backend.name}`);
     const { plan, inputs, wanted } = await this.prepareRun(feeds, fetches);
-    if (!plan.runOnGpu) throw new BackendError(this.backend.name, 'the plan cannot keep its outputs on the GPU');
-    const results = await plan.runOnGpu(inputs, wanted);
-    const out: Record<string, GpuTensor> = {};
-    for (const name of wanted) out[name] = results.get(name)!;
-    return out;
+    try {
+      if (!plan.runOnGpu) throw new BackendError(this.backend.name, 'the plan cannot keep its outputs on the GPU');
+      const results = await plan.runOnGpu(inputs, wanted);
+      const out: Record<string, GpuTensor> = {};
+      for (const name of wanted) out[name] = results.get(name)!;
+      return out;
+    } finally {
+      this.donePlan(plan);
+    }
   }
 
   /** The GPU device a webgpu session runs on (GPU-resident feeds and `runOnGpu`'s outputs live there); undefined on the cpu backend. */
@@ -213,8 +239,27 @@ export class InferenceSession {
     const types = new Map<string, ValueType>();
     for (const [name, t] of inputs) types.set(name, { type: t.type, dims: t.dims });
     const plan = await this.planFor(types);
+    // Counted from here to donePlan, so a plan evicted from the cache meanwhile is disposed only after this run.
+    this.plansInUse.set(plan, (this.plansInUse.get(plan) ?? 0) + 1);
     this.lastPlan = plan;
     return { plan, inputs, wanted };
+  }
+
+  /** The end of a run prepareRun counted: disposes its plan if it was evicted and no other run holds it. */
+  private donePlan(plan: ExecutionPlan): void {
+    const left = (this.plansInUse.get(plan) ?? 1) - 1;
+    if (left > 0) {
+      this.plansInUse.set(plan, left);
+      return;
+    }
+    this.plansInUse.delete(plan);
+    if (this.evictedPlans.delete(plan)) plan.dispose();
+  }
+
+  /** Disposes a plan that left the cache, or marks it for donePlan while runs still hold it. */
+  private retirePlan(plan: ExecutionPlan): void {
+    if (this.plansInUse.has(plan) && !this.released) this.evictedPlans.add(plan);
+    else plan.dispose();
   }
 
   /**
@@ -329,6 +374,8 @@ export class InferenceSession {
     this.released = true;
     for (const p of this.plans.values()) (await p.catch(() => undefined))?.dispose();
     this.plans.clear();
+    for (const p of this.evictedPlans) p.dispose();
+    this.evictedPlans.clear();
     this.backend.dispose();
   }
 
@@ -362,7 +409,8 @@ export class InferenceSession {
     if (this.plans.size > MAX_CACHED_PLANS) {
       const [oldestKey, oldest] = this.plans.entries().next().value as [string, Promise<ExecutionPlan>];
       this.plans.delete(oldestKey);
-      void oldest.then((p) => p.dispose(), () => undefined);
+      // A run in flight on it (runs of many shapes at once) keeps it until it ends.
+      void oldest.then((p) => this.retirePlan(p), () => undefined);
     }
     return plan;
   }
