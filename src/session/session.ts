@@ -108,10 +108,14 @@ export class InferenceSession {
   }
 
   /**
-   * Parses the ONNX bytes, optimises the graph and compiles it for the chosen backend ('auto' by default).
+   * Parses the ONNX bytes, optimises the graph and compiles it for the chosen backend ('auto' by default). The
+   * session works on its own copy of the bytes, as onnxruntime's does: the caller may reuse, overwrite or transfer
+   * its buffer afterwards.
    */
   static async create(bytes: Uint8Array | ArrayBuffer, options: SessionOptions = {}): Promise<InferenceSession> {
-    const data = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
+    // The parsed initializers are views into the bytes: without a copy a buffer refilled or transferred (detached)
+    // after create would change the weights of every later run.
+    const data = bytes instanceof ArrayBuffer ? new Uint8Array(bytes.slice(0)) : bytes instanceof Uint8Array ? new Uint8Array(bytes) : bytes;
     return InferenceSession.fromModel(parseModel(data), options);
   }
 

@@ -181,6 +181,24 @@ describe('outputs belong to the caller', () => {
   });
 });
 
+describe('the bytes given to create', () => {
+  const file = '../shared/models/tiny_genderage.onnx';
+  const feed = (): Record<string, Tensor> => ({ data: new Tensor('float32', Float32Array.from({ length: 3 * 96 * 96 }, (_, i) => Math.sin(i)), [1, 3, 96, 96]) });
+
+  test('overwriting or transferring the buffer after create leaves the session\'s weights intact', { skip: !existsSync(file) }, async () => {
+    const reference = await InferenceSession.create(readFileSync(file), cpu);
+    const expected = [...(await reference.run(feed()))['fc1']!.data];
+    for (const spoil of [(b: Buffer) => b.fill(0), (b: Buffer) => structuredClone(b.buffer, { transfer: [b.buffer] })]) {
+      const bytes = readFileSync(file);
+      const session = await InferenceSession.create(bytes, cpu);
+      spoil(bytes);
+      assert.deepEqual([...(await session.run(feed()))['fc1']!.data], expected);
+      await session.release();
+    }
+    await reference.release();
+  });
+});
+
 describe('tensors built from the wrong things', () => {
   test('data, dims and element values of the wrong kind are InputErrors, not TypeError/RangeError', async () => {
     assert.throws(() => new Tensor('int64', [1.5]), (e: unknown) => e instanceof InputError && /1\.5/.test(e.message));
