@@ -274,6 +274,8 @@ export class InferenceSession {
   async gpuInput(name: string, dims: readonly number[]): Promise<GpuTensor> {
     if (this.released) throw new InputError('the session was released');
     if (this.backend.name !== 'webgpu') throw new InputError(`GPU-resident inputs need the webgpu backend, this session runs on ${this.backend.name}`, name);
+    // Before the other inputs' shapes are looked at, which would otherwise blame one of them for a misspelt name.
+    if (!this.inputNames.includes(name)) throw new InputError(`'${name}' is not a model input (inputs: ${this.inputNames.join(', ')})`, name);
     const types = new Map<string, ValueType>();
     for (const v of this.model.graph.inputs) {
       if (v.name === name) {
@@ -327,6 +329,7 @@ export class InferenceSession {
 
   private async compileAhead(shapes: Readonly<Record<string, readonly number[]>>, options: { readonly specialized?: boolean }): Promise<void> {
     if (this.released) throw new InputError('the session was released');
+    if (shapes === null || typeof shapes !== 'object') throw new InputError(`precompile takes an object of input shapes (inputs: ${this.inputNames.join(', ')})`);
     for (const name of Object.keys(shapes)) if (!this.inputNames.includes(name)) throw new InputError(`'${name}' is not a model input (inputs: ${this.inputNames.join(', ')})`, name);
     const types = new Map<string, ValueType>();
     for (const v of this.model.graph.inputs) {

@@ -135,6 +135,15 @@ describe('feeds that do not match the model', () => {
     assert.deepEqual(out['Y']!.dims, [1, 2, 4, 4]);
   });
 
+  test('precompile shapes that are no shapes are InputErrors', async () => {
+    const bytes = buildModel({ nodes: [node('Relu', ['X'], ['Y'])], inputs: [valueInfo('X', DT.FLOAT, ['N', 3])], outputs: [valueInfo('Y', DT.FLOAT, ['N', 3])] });
+    const session = await InferenceSession.create(bytes, cpu);
+    await refused(session.precompile({ X: [-1, 3] }), InputError, /non-negative integers/);
+    await refused(session.precompile({ X: [1.5, 3] }), InputError, /non-negative integers/);
+    await refused(session.precompile(null as never), InputError, /object of input shapes/);
+    await session.precompile({ X: [2, 3] });
+  });
+
   test('a tensor whose data and dims disagree is refused when it is built', () => {
     assert.throws(() => new Tensor('float32', new Float32Array(3), [2, 2]), InputError);
     assert.throws(() => new Tensor('float32', new Float32Array(4), [2, -2]), InputError);
