@@ -68,6 +68,10 @@ function buildGraph(proto: onnx.IGraphProto): Graph {
   const realInputs = (proto.input ?? []).filter((v) => !initializers.has(v.name ?? ''));
   for (const v of realInputs) checkFeedableInput(v);
   const inputs = realInputs.map(valueInfoFromProto);
+  // Two declarations of one input (e.g. [2] and [3]) leave no single shape to check its feed against.
+  inputs.forEach((v, i) => {
+    if (inputs.findIndex((w) => w.name === v.name) !== i) throw new GraphError(`graph input '${v.name}' is declared more than once`);
+  });
   const outputs = (proto.output ?? []).map(valueInfoFromProto);
   if (outputs.length === 0) throw new GraphError('the graph declares no outputs');
   const valueInfo = new Map<string, ValueInfo>();
