@@ -1,6 +1,13 @@
 import { InputError } from './errors.js';
 import { allocateTyped, BYTES_PER_ELEMENT, elementCount, type DataType, type TensorData, type TypedArray } from './ir.js';
 
+/** A value as an error message names it: its class, or its type for primitives. */
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'Object';
+  return typeof value === 'string' ? `the string '${value}'` : typeof value;
+}
+
 /** A tensor's element type (onnxruntime-web's name for it). */
 export type TensorType = DataType;
 
@@ -23,19 +30,32 @@ export class Tensor implements TensorData {
   readonly dims: readonly number[];
 
   constructor(type: TensorType, data: TypedArray | readonly number[] | readonly bigint[], dims?: readonly number[]) {
-    if (!(type in EXPECTED_CLASS)) throw new InputError(`unknown tensor type '${String(type)}'`);
+    if (typeof type !== 'string' || !(type in EXPECTED_CLASS)) {
+      // onnxruntime's Tensor(data, dims) form puts the data first: say so rather than print the data as a type name.
+      const got = ArrayBuffer.isView(type) || Array.isArray(type) ? `a ${describe(type)} (the type name comes first: new Tensor(type, data, dims))` : `'${String(type)}'`;
+      throw new InputError(`unknown tensor type ${got}`);
+    }
     let typed: TypedArray;
     if (Array.isArray(data)) {
       typed = allocateTyped(type, data.length);
       const out = typed as unknown as { [i: number]: number | bigint };
       const big = type === 'int64' || type === 'uint64';
-      for (let i = 0; i < data.length; i++) out[i] = big ? BigInt(data[i] as number | bigint) : Number(data[i]);
+      for (let i = 0; i < data.length; i++) {
+        const v: unknown = data[i];
+        // Booleans stay accepted (a bool tensor from [true, false]); anything else would become NaN unnoticed.
+        if (typeof v !== 'number' && typeof v !== 'bigint' && typeof v !== 'boolean') throw new InputError(`tensor data element ${i} is ${describe(v)}, not a number`);
+        // BigInt() throws a RangeError for 1.5 or NaN: an int64 element must be an integer.
+        if (big && typeof v === 'number' && !Number.isInteger(v)) throw new InputError(`tensor data element ${i} is ${v}, which ${type} tensors cannot hold`);
+        out[i] = big ? BigInt(v) : Number(v);
+      }
     } else {
+      if (!ArrayBuffer.isView(data) || data instanceof DataView) throw new InputError(`tensor type '${type}' needs a ${EXPECTED_CLASS[type]}, got ${describe(data)}`);
       typed = data as TypedArray;
       if (typed.constructor.name !== EXPECTED_CLASS[type]) {
         throw new InputError(`tensor type '${type}' needs a ${EXPECTED_CLASS[type]}, got ${typed.constructor.name}`);
       }
     }
+    if (dims !== undefined && dims !== null && !Array.isArray(dims)) throw new InputError(`tensor dims must be an array of numbers, got ${describe(dims)}`);
     const shape = dims ?? [typed.length];
     for (const d of shape) {
       if (!Number.isSafeInteger(d) || d < 0) throw new InputError(`invalid dim ${d} in ${JSON.stringify(shape)}`);

@@ -10,7 +10,11 @@ import { sortTopologically } from './topological-sort.js';
 const { onnx: onnxNs } = onnxProto;
 const textDecoder = new TextDecoder('utf-8', { fatal: false });
 
-/** Decodes ONNX model bytes into the engine's IR. Throws ModelFormatError / GraphError, never anything else. */
+/**
+ * Decodes ONNX model bytes into the engine's IR. Throws ModelFormatError / GraphError, never anything else. The
+ * model's initializers are views into `bytes` (no copy of the weights): keep the buffer unchanged while the model or
+ * a session made from it with `InferenceSession.fromModel` is in use (`InferenceSession.create` copies it first).
+ */
 export function parseModel(bytes: Uint8Array): Model {
   if (!(bytes instanceof Uint8Array)) throw new ModelFormatError('expected the model as a Uint8Array');
   if (bytes.length === 0) throw new ModelFormatError('the model is empty (0 bytes)');
@@ -64,6 +68,10 @@ function buildGraph(proto: onnx.IGraphProto): Graph {
   const realInputs = (proto.input ?? []).filter((v) => !initializers.has(v.name ?? ''));
   for (const v of realInputs) checkFeedableInput(v);
   const inputs = realInputs.map(valueInfoFromProto);
+  // Two declarations of one input (e.g. [2] and [3]) leave no single shape to check its feed against.
+  inputs.forEach((v, i) => {
+    if (inputs.findIndex((w) => w.name === v.name) !== i) throw new GraphError(`graph input '${v.name}' is declared more than once`);
+  });
   const outputs = (proto.output ?? []).map(valueInfoFromProto);
   if (outputs.length === 0) throw new GraphError('the graph declares no outputs');
   const valueInfo = new Map<string, ValueInfo>();

@@ -32,8 +32,12 @@ export function checkFeeds(inputs: readonly ValueInfo[], backend: string, feeds:
   return planFeeds;
 }
 
-/** Checks `dims` against the declared shape of input `name` (rank, and every fixed dimension). Throws InputError. */
+/** Checks `dims` (non-negative integers) against the declared shape of input `name` (rank, and every fixed dimension). Throws InputError. */
 export function checkShape(inputs: readonly ValueInfo[], name: string, dims: readonly number[]): void {
+  // A precompile or gpuInput shape comes as given (a feed's dims were checked when its Tensor was built).
+  if (!Array.isArray(dims) || dims.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+    throw new InputError(`shape ${JSON.stringify(dims)} is not a list of non-negative integers`, name);
+  }
   const info = inputs.find((v) => v.name === name);
   if (!info?.shape) return;
   if (dims.length !== info.shape.length) {

@@ -1,6 +1,7 @@
-import { BackendError, InputError } from '../core/errors.js';
+import { BackendError, InputError, UnsupportedOpError } from '../core/errors.js';
+import { findOpModule } from '../ops/registry.js';
 import { parseModel } from '../parser/decode-model.js';
-import type { DataType, Dim, Model, TensorData } from '../core/ir.js';
+import { nodeLabel, type DataType, type Dim, type Model, type TensorData, type TypedArray } from '../core/ir.js';
 import { specializeGraph } from '../graph/specialize.js';
 import type { ValueType } from '../ops/kernel/op-module.js';
 import type { Backend, CompileTimes, ExecutionPlan, PlanFeed, PrecompileTimes, StepTiming } from '../backends/plan.js';
@@ -46,6 +47,29 @@ export interface TogetherRun {
 
 const MAX_CACHED_PLANS = 8;
 
+/** Whether two typed arrays share any byte. */
+function overlaps(a: TypedArray, b: TypedArray): boolean {
+  return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}
+
+/**
+ * A run's outputs as tensors the caller owns: an output whose data is a feed's (a graph output that is an input, or
+ * an Identity/Reshape of one) or another output's (two outputs of one value) is copied, so writing into one output,
+ * or refilling the feed's array for the next run, changes nothing else.
+ */
+function ownOutputs(results: ReadonlyMap<string, TensorData>, wanted: readonly string[], feeds: ReadonlyMap<string, PlanFeed>): ReturnType {
+  const out: ReturnType = {};
+  const taken: TypedArray[] = [];
+  for (const f of feeds.values()) if (!(f instanceof GpuTensor)) taken.push(f.data);
+  for (const name of wanted) {
+    const t = results.get(name)!;
+    const data = taken.some((d) => overlaps(d, t.data)) ? t.data.slice() : t.data;
+    out[name] = data === t.data ? Tensor.from(t) : new Tensor(t.type, data, t.dims);
+    taken.push(data);
+  }
+  return out;
+}
+
 /** Loads an ONNX model and runs it; shaped like onnxruntime-web's InferenceSession. */
 export class InferenceSession {
   /** The graph's real inputs (initializers excluded), in declaration order. */
@@ -62,6 +86,10 @@ export class InferenceSession {
   private readonly precompileLog: PrecompileTimes[] = [];
   private readonly precompiling = new Set<Promise<void>>();
   private released = false;
+  /** Runs under way per plan (prepareRun to donePlan). */
+  private readonly plansInUse = new Map<ExecutionPlan, number>();
+  /** Plans evicted from `plans` while runs held them, disposed when the last ends. */
+  private readonly evictedPlans = new Set<ExecutionPlan>();
 
   /**
    * @param model - The parsed model, after the graph passes.
@@ -80,10 +108,14 @@ export class InferenceSession {
   }
 
   /**
-   * Parses the ONNX bytes, optimises the graph and compiles it for the chosen backend ('auto' by default).
+   * Parses the ONNX bytes, optimises the graph and compiles it for the chosen backend ('auto' by default). The
+   * session works on its own copy of the bytes, as onnxruntime's does: the caller may reuse, overwrite or transfer
+   * its buffer afterwards.
    */
   static async create(bytes: Uint8Array | ArrayBuffer, options: SessionOptions = {}): Promise<InferenceSession> {
-    const data = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
+    // The parsed initializers are views into the bytes: without a copy a buffer refilled or transferred (detached)
+    // after create would change the weights of every later run.
+    const data = bytes instanceof ArrayBuffer ? new Uint8Array(bytes.slice(0)) : bytes instanceof Uint8Array ? new Uint8Array(bytes) : bytes;
     return InferenceSession.fromModel(parseModel(data), options);
   }
 
@@ -93,9 +125,18 @@ export class InferenceSession {
    */
   static async fromModel(model: Model, options: SessionOptions = {}): Promise<InferenceSession> {
     if (options === null || typeof options !== 'object') throw new InputError(`session options must be an object, got ${String(options)}`);
-    const backend = await createBackend(options);
+    if (model === null || typeof model !== 'object' || !model.graph || !Array.isArray(model.graph.nodes)) {
+      throw new InputError('fromModel takes a model from parseModel (for the file\'s bytes use InferenceSession.create)');
+    }
     // Float16 files run on the float32 kernels: widened once here, not per plan.
-    const session = new InferenceSession(widenFloat16(model), backend, options);
+    const widened = widenFloat16(model);
+    // An op no backend implements is refused now, before a device is acquired, not at the first run of a model
+    // whose dynamic input shapes leave its compile until then.
+    for (const node of widened.graph.nodes) {
+      if (!findOpModule(node.opType, node.domain)) throw new UnsupportedOpError(node.domain ? `${node.domain}.${node.opType}` : node.opType, nodeLabel(node));
+    }
+    const backend = await createBackend(options);
+    const session = new InferenceSession(widened, backend, options);
     // Compile eagerly when every input shape is static, so the first run pays no compile cost.
     const staticTypes = session.staticInputTypes();
     if (staticTypes) await session.planFor(staticTypes);
@@ -112,10 +153,11 @@ export class InferenceSession {
    */
   async run(feeds: FeedsType, fetches?: readonly string[]): Promise<ReturnType> {
     const { plan, inputs, wanted } = await this.prepareRun(feeds, fetches);
-    const results = await plan.run(inputs, wanted);
-    const out: ReturnType = {};
-    for (const name of wanted) out[name] = Tensor.from(results.get(name)!);
-    return out;
+    try {
+      return ownOutputs(await plan.run(inputs, wanted), wanted, inputs);
+    } finally {
+      this.donePlan(plan);
+    }
   }
 
   /**
@@ -135,7 +177,21 @@ export class InferenceSession {
    * ```
    */
   static async runTogether(runs: readonly TogetherRun[], options: { readonly prelude?: GPUCommandEncoder } = {}): Promise<ReturnType[]> {
-    const prepared = await Promise.all(runs.map(async (r) => ({ session: r.session, ...(await r.session.prepareRun(r.feeds, r.fetches)) })));
+    const settled = await Promise.allSettled(runs.map(async (r) => ({ session: r.session, ...(await r.session.prepareRun(r.feeds, r.fetches)) })));
+    const prepared = settled.flatMap((p) => (p.status === 'fulfilled' ? [p.value] : []));
+    try {
+      const refused = settled.find((p) => p.status === 'rejected');
+      if (refused) throw refused.reason;
+      return await InferenceSession.runPrepared(prepared, options);
+    } finally {
+      for (const p of prepared) p.session.donePlan(p.plan);
+    }
+  }
+
+  private static async runPrepared(
+    prepared: readonly { session: InferenceSession; plan: ExecutionPlan; inputs: Map<string, PlanFeed>; wanted: readonly string[] }[],
+    options: { readonly prelude?: GPUCommandEncoder },
+  ): Promise<ReturnType[]> {
     const first = prepared[0]?.session;
     const oneDevice = first !== undefined && first.backend.runTogether !== undefined && prepared.every((p) => p.session.gpuDevice !== undefined && p.session.gpuDevice === first.gpuDevice);
     const grouped = oneDevice ? first.backend.runTogether!(prepared.map((p) => ({ plan: p.plan, feeds: p.inputs, fetches: p.wanted })), options.prelude) : undefined;
@@ -148,11 +204,7 @@ export class InferenceSession {
       results = [];
       for (const p of prepared) results.push(await p.plan.run(p.inputs, p.wanted));
     }
-    return results.map((r, k) => {
-      const out: ReturnType = {};
-      for (const name of prepared[k]!.wanted) out[name] = Tensor.from(r.get(name)!);
-      return out;
-    });
+    return results.map((r, k) => ownOutputs(r, prepared[k]!.wanted, prepared[k]!.inputs));
   }
 
   /**
@@ -165,11 +217,15 @@ export class InferenceSession {
   async runOnGpu(feeds: FeedsType, fetches?: readonly string[]): Promise<Record<string, GpuTensor>> {
     if (this.backend.name !== 'webgpu') throw new InputError(`GPU-resident outputs need the webgpu backend, this session runs on ${this.backend.name}`);
     const { plan, inputs, wanted } = await this.prepareRun(feeds, fetches);
-    if (!plan.runOnGpu) throw new BackendError(this.backend.name, 'the plan cannot keep its outputs on the GPU');
-    const results = await plan.runOnGpu(inputs, wanted);
-    const out: Record<string, GpuTensor> = {};
-    for (const name of wanted) out[name] = results.get(name)!;
-    return out;
+    try {
+      if (!plan.runOnGpu) throw new BackendError(this.backend.name, 'the plan cannot keep its outputs on the GPU');
+      const results = await plan.runOnGpu(inputs, wanted);
+      const out: Record<string, GpuTensor> = {};
+      for (const name of wanted) out[name] = results.get(name)!;
+      return out;
+    } finally {
+      this.donePlan(plan);
+    }
   }
 
   /** The GPU device a webgpu session runs on (GPU-resident feeds and `runOnGpu`'s outputs live there); undefined on the cpu backend. */
@@ -187,8 +243,27 @@ export class InferenceSession {
     const types = new Map<string, ValueType>();
     for (const [name, t] of inputs) types.set(name, { type: t.type, dims: t.dims });
     const plan = await this.planFor(types);
+    // Counted from here to donePlan, so a plan evicted from the cache meanwhile is disposed only after this run.
+    this.plansInUse.set(plan, (this.plansInUse.get(plan) ?? 0) + 1);
     this.lastPlan = plan;
     return { plan, inputs, wanted };
+  }
+
+  /** The end of a run prepareRun counted: disposes its plan if it was evicted and no other run holds it. */
+  private donePlan(plan: ExecutionPlan): void {
+    const left = (this.plansInUse.get(plan) ?? 1) - 1;
+    if (left > 0) {
+      this.plansInUse.set(plan, left);
+      return;
+    }
+    this.plansInUse.delete(plan);
+    if (this.evictedPlans.delete(plan)) plan.dispose();
+  }
+
+  /** Disposes a plan that left the cache, or marks it for donePlan while runs still hold it. */
+  private retirePlan(plan: ExecutionPlan): void {
+    if (this.plansInUse.has(plan) && !this.released) this.evictedPlans.add(plan);
+    else plan.dispose();
   }
 
   /**
@@ -199,6 +274,8 @@ export class InferenceSession {
   async gpuInput(name: string, dims: readonly number[]): Promise<GpuTensor> {
     if (this.released) throw new InputError('the session was released');
     if (this.backend.name !== 'webgpu') throw new InputError(`GPU-resident inputs need the webgpu backend, this session runs on ${this.backend.name}`, name);
+    // Before the other inputs' shapes are looked at, which would otherwise blame one of them for a misspelt name.
+    if (!this.inputNames.includes(name)) throw new InputError(`'${name}' is not a model input (inputs: ${this.inputNames.join(', ')})`, name);
     const types = new Map<string, ValueType>();
     for (const v of this.model.graph.inputs) {
       if (v.name === name) {
@@ -252,6 +329,7 @@ export class InferenceSession {
 
   private async compileAhead(shapes: Readonly<Record<string, readonly number[]>>, options: { readonly specialized?: boolean }): Promise<void> {
     if (this.released) throw new InputError('the session was released');
+    if (shapes === null || typeof shapes !== 'object') throw new InputError(`precompile takes an object of input shapes (inputs: ${this.inputNames.join(', ')})`);
     for (const name of Object.keys(shapes)) if (!this.inputNames.includes(name)) throw new InputError(`'${name}' is not a model input (inputs: ${this.inputNames.join(', ')})`, name);
     const types = new Map<string, ValueType>();
     for (const v of this.model.graph.inputs) {
@@ -303,6 +381,8 @@ export class InferenceSession {
     this.released = true;
     for (const p of this.plans.values()) (await p.catch(() => undefined))?.dispose();
     this.plans.clear();
+    for (const p of this.evictedPlans) p.dispose();
+    this.evictedPlans.clear();
     this.backend.dispose();
   }
 
@@ -336,7 +416,8 @@ export class InferenceSession {
     if (this.plans.size > MAX_CACHED_PLANS) {
       const [oldestKey, oldest] = this.plans.entries().next().value as [string, Promise<ExecutionPlan>];
       this.plans.delete(oldestKey);
-      void oldest.then((p) => p.dispose(), () => undefined);
+      // A run in flight on it (runs of many shapes at once) keeps it until it ends.
+      void oldest.then((p) => this.retirePlan(p), () => undefined);
     }
     return plan;
   }

@@ -147,6 +147,7 @@ describe('parseModel: malformed contents are ModelFormatError / GraphError', () 
     ['a cycle', { ...base, nodes: [node('Add', ['X', 'B'], ['Y']), node('Relu', ['Y'], ['B'])] }, GraphError, /cycle/],
     ['an output nobody produces', { ...base, outputs: [valueInfo('Z', DT.FLOAT, [2])] }, GraphError, /'Z' is produced by no node/],
     ['no outputs', { ...base, outputs: [] }, GraphError, /no outputs/],
+    ['an input declared twice', { ...base, inputs: [valueInfo('X', DT.FLOAT, [2]), valueInfo('X', DT.FLOAT, [3])] }, GraphError, /'X' is declared more than once/],
     ['a sequence-typed input', { ...base, inputs: [{ name: 'X', type: { sequenceType: { elemType: { tensorType: { elemType: DT.FLOAT } } } } }] }, GraphError, /'X' is a sequence/],
     ['a string-typed input', { ...base, inputs: [valueInfo('X', DT.STRING, [2])] }, GraphError, /STRING/],
   ];

@@ -92,6 +92,21 @@ describe('graphs the engine cannot run', () => {
     assert.equal(error.opType, 'com.microsoft.Relu');
   });
 
+  test('an unsupported op in a model with dynamic input shapes is refused at create, not at the first run', async () => {
+    const bytes = buildModel({
+      nodes: [node('Relu', ['X'], ['A']), node('NonMaxSuppression', ['A'], ['Y'], {}, { name: 'nms_dyn' })],
+      inputs: [valueInfo('X', DT.FLOAT, ['N', 2, 'H', 'W'])],
+      outputs: [valueInfo('Y', DT.INT64, undefined)],
+    });
+    const error = await refused(InferenceSession.create(bytes, cpu), UnsupportedOpError, /NonMaxSuppression.*nms_dyn/);
+    assert.equal(error.nodeName, 'nms_dyn');
+  });
+
+  test('fromModel given something that is not a parsed model says what it takes', async () => {
+    await refused(InferenceSession.fromModel(reluModel as never, cpu), InputError, /parseModel/);
+    await refused(InferenceSession.fromModel({} as never, cpu), InputError, /parseModel/);
+  });
+
   test('a missing initializer names the value and the node', async () => {
     const bytes = buildModel({
       nodes: [node('Conv', ['X', 'conv_w'], ['Y'], { kernel_shape: { ints: [3, 3] } }, { name: 'conv_1' })],
@@ -120,10 +135,96 @@ describe('feeds that do not match the model', () => {
     assert.deepEqual(out['Y']!.dims, [1, 2, 4, 4]);
   });
 
+  test('precompile shapes that are no shapes are InputErrors', async () => {
+    const bytes = buildModel({ nodes: [node('Relu', ['X'], ['Y'])], inputs: [valueInfo('X', DT.FLOAT, ['N', 3])], outputs: [valueInfo('Y', DT.FLOAT, ['N', 3])] });
+    const session = await InferenceSession.create(bytes, cpu);
+    await refused(session.precompile({ X: [-1, 3] }), InputError, /non-negative integers/);
+    await refused(session.precompile({ X: [1.5, 3] }), InputError, /non-negative integers/);
+    await refused(session.precompile(null as never), InputError, /object of input shapes/);
+    await session.precompile({ X: [2, 3] });
+  });
+
   test('a tensor whose data and dims disagree is refused when it is built', () => {
     assert.throws(() => new Tensor('float32', new Float32Array(3), [2, 2]), InputError);
     assert.throws(() => new Tensor('float32', new Float32Array(4), [2, -2]), InputError);
     assert.throws(() => new Tensor('float32', new Int32Array(4), [4]), InputError);
+  });
+});
+
+describe('outputs belong to the caller', () => {
+  const x = (): Tensor => new Tensor('float32', Float32Array.from([-1, 2, -3, 4]), [1, 4]);
+  const io = { inputs: [valueInfo('X', DT.FLOAT, [1, 4])] };
+
+  test('writing into an output that is a constant (initializer or folded) leaves the next run unchanged', async () => {
+    const bytes = buildModel({
+      ...io,
+      nodes: [node('Relu', ['X'], ['Y']), node('Shape', ['X'], ['S'])],
+      outputs: [valueInfo('Y', DT.FLOAT, [1, 4]), valueInfo('c', DT.FLOAT, [2]), valueInfo('S', DT.INT64, [2])],
+      initializers: [tensor('c', 'float32', [2], [5, 6])],
+    });
+    const session = await InferenceSession.create(bytes, cpu);
+    const first = await session.run({ X: x() });
+    (first['c']!.data as Float32Array).fill(99);
+    (first['S']!.data as BigInt64Array).fill(99n);
+    const second = await session.run({ X: x() });
+    assert.deepEqual([...second['c']!.data], [5, 6]);
+    assert.deepEqual([...second['S']!.data], [1n, 4n]);
+  });
+
+  test('an output that is the input, a view of it, or another output is its own copy', async () => {
+    const bytes = buildModel({
+      ...io,
+      nodes: [node('Reshape', ['X', 'shape'], ['R']), node('Relu', ['X'], ['Y']), node('Identity', ['Y'], ['Z'])],
+      outputs: [valueInfo('X', DT.FLOAT, [1, 4]), valueInfo('R', DT.FLOAT, [2, 2]), valueInfo('Y', DT.FLOAT, [1, 4]), valueInfo('Z', DT.FLOAT, [1, 4])],
+      initializers: [tensor('shape', 'int64', [2], [2, 2])],
+    });
+    const session = await InferenceSession.create(bytes, cpu);
+    const feed = x();
+    const out = await session.run({ X: feed });
+    // The caller refills its input array for the next frame: the outputs it holds keep their values.
+    (feed.data as Float32Array).fill(7);
+    assert.deepEqual([...out['X']!.data], [-1, 2, -3, 4]);
+    assert.deepEqual([...out['R']!.data], [-1, 2, -3, 4]);
+    (out['Y']!.data as Float32Array).fill(0);
+    assert.deepEqual([...out['Z']!.data], [0, 2, 0, 4]);
+  });
+});
+
+describe('the bytes given to create', () => {
+  const file = '../shared/models/tiny_genderage.onnx';
+  const feed = (): Record<string, Tensor> => ({ data: new Tensor('float32', Float32Array.from({ length: 3 * 96 * 96 }, (_, i) => Math.sin(i)), [1, 3, 96, 96]) });
+
+  test('overwriting or transferring the buffer after create leaves the session\'s weights intact', { skip: !existsSync(file) }, async () => {
+    const reference = await InferenceSession.create(readFileSync(file), cpu);
+    const expected = [...(await reference.run(feed()))['fc1']!.data];
+    for (const spoil of [(b: Buffer) => b.fill(0), (b: Buffer) => structuredClone(b.buffer, { transfer: [b.buffer] })]) {
+      const bytes = readFileSync(file);
+      const session = await InferenceSession.create(bytes, cpu);
+      spoil(bytes);
+      assert.deepEqual([...(await session.run(feed()))['fc1']!.data], expected);
+      await session.release();
+    }
+    await reference.release();
+  });
+});
+
+describe('tensors built from the wrong things', () => {
+  test('data, dims and element values of the wrong kind are InputErrors, not TypeError/RangeError', async () => {
+    assert.throws(() => new Tensor('int64', [1.5]), (e: unknown) => e instanceof InputError && /1\.5/.test(e.message));
+    assert.throws(() => new Tensor('int64', [Number.NaN]), InputError);
+    assert.throws(() => new Tensor('float32', ['a'] as unknown as number[]), (e: unknown) => e instanceof InputError && /element 0/.test(e.message));
+    assert.throws(() => new Tensor('float32', null as unknown as Float32Array), (e: unknown) => e instanceof InputError && /null/.test(e.message));
+    assert.throws(() => new Tensor('float32', undefined as unknown as Float32Array), InputError);
+    assert.throws(() => new Tensor('float32', new Float32Array(4), 4 as unknown as number[]), (e: unknown) => e instanceof InputError && /dims must be an array/.test(e.message));
+    // onnxruntime's Tensor(data, dims) order: the message says the type name comes first.
+    assert.throws(() => new Tensor(new Float32Array(4) as unknown as 'float32', [4] as unknown as Float32Array), (e: unknown) => e instanceof InputError && /type name comes first/.test(e.message));
+    // What stays accepted: plain numbers, bigints and booleans.
+    assert.deepEqual([...new Tensor('int64', [3, 4]).data], [3n, 4n]);
+    assert.deepEqual([...new Tensor('bool', [true, false, 1] as unknown as number[]).data], [1, 0, 1]);
+    // The same checks reach session.run through a plain feed object.
+    const session = await InferenceSession.create(reluModel, cpu);
+    await refused(session.run({ X: { type: 'float32', data: null, dims: [1, 2, 4, 4] } as never }), InputError, /null/);
+    await refused(session.run({ X: { type: 'float32', data: new Float32Array(32), dims: 32 } as never }), InputError, /dims must be an array/);
   });
 });
 

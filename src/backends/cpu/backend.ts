@@ -82,11 +82,15 @@ class CpuPlan implements ExecutionPlan {
     if (this.profiling) this.profile = profile;
     const result = new Map<string, TensorData>();
     for (const name of fetches) {
-      const t = values.get(name) ?? graph.constants.get(name);
-      if (t) {
-        result.set(name, t);
-        // The caller owns its outputs: never recycle their buffers.
-        pool.disown(t.data);
+      const computed = values.get(name);
+      const constant = computed ? undefined : graph.constants.get(name);
+      // The caller owns its outputs: a constant (an initializer, a folded value) goes out as a copy, so writing into
+      // it leaves the plan's value intact for the next run.
+      if (constant) result.set(name, { type: constant.type, dims: constant.dims, data: constant.data.slice() });
+      if (computed) {
+        result.set(name, computed);
+        // Never recycle an output's buffer.
+        pool.disown(computed.data);
       }
     }
     for (const [name, t] of values) if (!keep.has(name) && !feeds.has(name)) pool.release(t.data);

@@ -7,10 +7,13 @@ import type { PlanFeed } from '../plan.js';
 import { BufferUsage } from './gpu-constants.js';
 import { bytesOf, type PlanMemory } from './memory.js';
 
-/** A fetched value that is a graph constant: its data, with no read-back (undefined for a computed value). */
+/**
+ * A fetched value that is a graph constant: a copy of its data, with no read-back (undefined for a computed value).
+ * A copy, because the caller owns its outputs: writing into one must not change the plan's constant.
+ */
 export function constantFetch(graph: StaticGraph, memory: PlanMemory, type: ValueType, name: string): TensorData | undefined {
   const root = memory.rootOf(name);
-  return root.kind === 'const' ? { type: type.type, dims: type.dims, data: graph.constants.get(root.name)!.data } : undefined;
+  return root.kind === 'const' ? { type: type.type, dims: type.dims, data: graph.constants.get(root.name)!.data.slice() } : undefined;
 }
 
 /**

@@ -22,7 +22,8 @@ const KINDS: readonly UnaryKind[] = ['Relu', 'Sigmoid', 'Tanh', 'LeakyRelu', 'Ha
 export function unaryFunction(p: UnaryParams): (x: number) => number {
   const { alpha, beta } = p;
   switch (p.kind) {
-    case 'Relu': return (x) => (x > 0 ? x : 0);
+    // Only negatives become 0: NaN passes through as in onnxruntime and the fused Relu epilogues (clamp's pmax).
+    case 'Relu': return (x) => (x < 0 ? 0 : x);
     case 'Sigmoid': return (x) => 1 / (1 + Math.exp(-x));
     case 'Tanh': return Math.tanh;
     case 'LeakyRelu': return (x) => (x >= 0 ? x : alpha * x);
@@ -89,7 +90,7 @@ export const unary: OpModule<UnaryParams> = {
     const src = x.data as Float32Array;
     const dst = out.data as Float32Array;
     if (params.kind === 'Relu' && src instanceof Float32Array) {
-      for (let i = 0; i < src.length; i++) { const v = src[i]!; dst[i] = v > 0 ? v : 0; }
+      for (let i = 0; i < src.length; i++) { const v = src[i]!; dst[i] = v < 0 ? 0 : v; }
     } else if (typeof (x.data[0] ?? 0) === 'bigint') {
       const s = x.data as BigInt64Array;
       const d = out.data as BigInt64Array;
