@@ -85,17 +85,19 @@ export function compareResults(actual: ResultsFile, expected: ResultsFile): Comp
     gender_mismatches: 0, age: 0, embedding_cosine: 1,
   };
   let facesCompared = 0;
-  const byName = new Map(actual.results.map((r) => [r.image, r]));
+  // An image name may appear more than once (a --json run over a/x.jpg and b/x.jpg records both as x.jpg): the
+  // k-th record of a name pairs with the other file's k-th, and an unpaired one on either side fails.
+  const byName = new Map<string, ImageRecord[]>();
+  for (const r of actual.results) byName.set(r.image, [...byName.get(r.image) ?? [], r]);
   for (const exp of expected.results) {
-    const act = byName.get(exp.image);
+    const act = byName.get(exp.image)?.shift();
     if (!act) {
       failures.push(`${exp.image}: missing`);
       continue;
     }
-    byName.delete(exp.image);
     facesCompared += compareImage(act, exp, worst, failures);
   }
-  for (const extra of byName.keys()) failures.push(`${extra}: not in the expected results`);
+  for (const [extra, left] of byName) for (let k = 0; k < left.length; k++) failures.push(`${extra}: not in the expected results`);
   const T = TOLERANCES;
   const check = (value: number, limit: number, what: string, above = true): void => {
     if (above ? !(value <= limit) : !(value >= limit)) failures.push(`${what}: worst ${value} outside ${above ? '≤' : '≥'} ${limit}`);
@@ -149,6 +151,12 @@ function compareFace(a: FaceRecord, e: FaceRecord, worst: FieldStats, fail: (wha
     }
     return [x as NonNullable<FaceRecord[K]>, y as NonNullable<FaceRecord[K]>];
   };
+  // JSON has no NaN or Infinity: JSON.stringify writes them as null, which arithmetic would read as 0 (a NaN in an
+  // embedding then passed). Every value must be a finite number on both sides.
+  for (const [side, record] of [['actual', a], ['expected', e]] as const) {
+    const bad = nonFiniteField(record);
+    if (bad !== undefined) fail(`${side} ${bad}`);
+  }
   worst.bbox = Math.max(worst.bbox, maxAbs(a.bbox, e.bbox));
   worst.det_score = Math.max(worst.det_score, Math.abs(a.det_score - e.det_score));
   const kps = both('kps');
@@ -168,6 +176,29 @@ function compareFace(a: FaceRecord, e: FaceRecord, worst: FieldStats, fail: (wha
   if (age) worst.age = Math.max(worst.age, Math.abs(age[0] - age[1]));
   const emb = both('embedding');
   if (emb) worst.embedding_cosine = Math.min(worst.embedding_cosine, cosine(emb[0], emb[1]));
+}
+
+const NUMERIC_FIELDS = ['bbox', 'kps', 'det_score', 'landmark_2d_106', 'landmark_3d_68', 'pose', 'gender', 'age', 'embedding'] as const;
+
+/** The first field of a face holding something other than finite numbers ('embedding[5] is null'), if any. */
+function nonFiniteField(face: FaceRecord): string | undefined {
+  for (const key of NUMERIC_FIELDS) {
+    const value: unknown = face[key];
+    if (value === undefined) continue;
+    const bad = firstNonFinite(value, key);
+    if (bad !== undefined) return `${bad} (not a finite number; JSON writes NaN and Infinity as null)`;
+  }
+  return undefined;
+}
+
+function firstNonFinite(value: unknown, path: string): string | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${path} is ${value}`;
+  if (!Array.isArray(value)) return `${path} is ${JSON.stringify(value)}`;
+  for (const [i, v] of value.entries()) {
+    const bad = firstNonFinite(v, `${path}[${i}]`);
+    if (bad !== undefined) return bad;
+  }
+  return undefined;
 }
 
 /** One line per field: the worst error and its tolerance. */

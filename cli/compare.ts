@@ -8,7 +8,9 @@ export const COMPARE_USAGE = 'insightgpu compare ACTUAL.json|.ndjson EXPECTED.js
 
 /** What `compare --help` prints below the usage line. */
 export const COMPARE_HELP = `  Compares two results files field by field within the test bed's tolerances; exit 1 outside them.
-  Each is a --json file (the goldens' format) or an --ndjson file (its settings line, then one line per image).`;
+  Each is a --json file (the goldens' format) or an --ndjson file (its settings line, then one line per image).
+  Faces pair by box IoU whatever their order; an image name given twice pairs record by record; a value that is
+  not a finite number (a NaN, which JSON writes as null) fails; an entry that is no image record is refused.`;
 
 /** The settings that change what a run finds; runs that differ in them are not expected to agree. */
 const SETTINGS = ['det_size', 'det_thresh', 'max_num', 'models'] as const;
@@ -24,7 +26,28 @@ async function readResults(file: string): Promise<ResultsFile> {
   if (!parsed || typeof parsed !== 'object' || !Array.isArray((parsed as ResultsFile).results)) {
     throw new ResultsFileError('is not a results file (neither a JSON document with a "results" array nor analyze --ndjson lines)', file);
   }
+  const problem = recordsProblem((parsed as ResultsFile).results as unknown[]);
+  if (problem !== undefined) throw new ResultsFileError(`is not a results file: ${problem}`, file);
   return parsed as ResultsFile;
+}
+
+/**
+ * What makes a "results" array unusable (an entry that is not an image record, faces that are not a list of face
+ * objects with a bbox), so a malformed file is refused by name instead of failing deep inside the comparison.
+ */
+function recordsProblem(results: readonly unknown[]): string | undefined {
+  for (const [i, r] of results.entries()) {
+    if (r === null || typeof r !== 'object' || Array.isArray(r)) return `results[${i}] is ${JSON.stringify(r)}, not an image record`;
+    const record = r as Record<string, unknown>;
+    if (typeof record['image'] !== 'string') return `results[${i}] has no "image" name`;
+    if (!Array.isArray(record['faces'])) return `results[${i}] ('${record['image']}') has no "faces" list`;
+    for (const [k, f] of (record['faces'] as unknown[]).entries()) {
+      if (f === null || typeof f !== 'object' || Array.isArray(f) || !Array.isArray((f as Record<string, unknown>)['bbox'])) {
+        return `results[${i}] ('${record['image']}') face ${k} is not a face record with a "bbox"`;
+      }
+    }
+  }
+  return undefined;
 }
 
 /** One JSON document, or NDJSON lines turned into one: the settings line plus the lines that hold faces. */
