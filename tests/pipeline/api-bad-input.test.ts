@@ -14,6 +14,7 @@ import { InputError } from '../../src/core/errors.js';
 import { getModel } from '../../src/pipeline/model-zoo.js';
 import { loadImage } from '../../src/pipeline/image-source.js';
 import { ScrfdDetector } from '../../src/pipeline/scrfd.js';
+import { Face } from '../../src/pipeline/face.js';
 import { INSwapper } from '../../src/pipeline/swap/inswapper.js';
 import { InferenceSession } from '../../src/session/session.js';
 import { Tensor } from '../../src/core/tensor.js';
@@ -55,6 +56,27 @@ describe('FaceAnalysis with wrong arguments', () => {
     await assert.rejects(FaceAnalysis.create({ models: '/nonexistent', backend: 'cpu', headBatch: 0 }), failsWith(PipelineOptionError, 'headBatch', '0'));
     await assert.rejects(loose(FaceAnalysis.create)({ models: { files: pack() }, backend: 'cpu', allowedModules: 'detection' }) as Promise<unknown>,
       failsWith(PipelineOptionError, 'allowedModules', '"detection"'));
+    // The pack has a detector: the option left it out, and the error said the files held none.
+    for (const allowed of [[], ['recognition']]) {
+      await assert.rejects(FaceAnalysis.create({ models: { files: pack() }, backend: 'cpu', allowedModules: allowed }), failsWith(PipelineOptionError, 'allowedModules', "leaves out 'detection'"));
+    }
+    // A log that is no function was a TypeError ('log is not a function'); sessionOptions of no object were ignored.
+    await assert.rejects(loose(FaceAnalysis.create)({ models: { files: pack() }, backend: 'cpu', log: 'verbose' }) as Promise<unknown>, failsWith(PipelineOptionError, 'log', '"verbose"'));
+    for (const sessionOptions of [null, 'webgpu']) {
+      await assert.rejects(loose(FaceAnalysis.create)({ models: { files: pack() }, backend: 'cpu', sessionOptions }) as Promise<unknown>, failsWith(PipelineOptionError, 'sessionOptions'));
+    }
+  });
+
+  it('Face.fromJSON refuses NaN and Infinity (JSON would write them back as null), saying what it got', () => {
+    const face = { bbox: [1, 2, 30, 40], det_score: 0.9 };
+    assert.throws(() => Face.fromJSON({ ...face, det_score: NaN }), failsWith(PipelineOptionError, 'face.det_score', 'NaN'));
+    assert.throws(() => Face.fromJSON({ ...face, bbox: [1, 2, Infinity, 40] }), failsWith(PipelineOptionError, 'face.bbox', 'finite'));
+    assert.throws(() => Face.fromJSON({ ...face, embedding: [0.1, NaN] }), failsWith(PipelineOptionError, 'face.embedding', 'finite'));
+    assert.throws(() => Face.fromJSON({ ...face, age: NaN }), failsWith(PipelineOptionError, 'face.age', 'a finite number, got NaN'));
+    assert.throws(() => loose(Face.fromJSON)({ ...face, gender: null }), failsWith(PipelineOptionError, 'face.gender', 'got null'));
+    // A long value is cut in the message.
+    assert.throws(() => loose(Face.fromJSON)({ ...face, embedding: [...new Array<number>(511).fill(0.5), 'x'] }), (e) => e instanceof PipelineOptionError && e.message.length < 200);
+    assert.equal(JSON.stringify(Face.fromJSON({ ...face, age: 30 })), JSON.stringify({ ...face, age: 30 }));
   });
 
   it('prepare refuses non-object options, non-array and oversized det sizes, and keeps its settings when it refuses', async () => {
