@@ -22,7 +22,7 @@ async function readResults(file: string): Promise<ResultsFile> {
   } catch (error) {
     throw new ResultsFileError(`cannot be read (${(error as Error).message})`, file, { cause: error });
   }
-  const parsed = parseJsonOrNdjson(text);
+  const parsed = parseJsonOrNdjson(text.startsWith('\ufeff') ? text.slice(1) : text, file);
   if (!parsed || typeof parsed !== 'object' || !Array.isArray((parsed as ResultsFile).results)) {
     throw new ResultsFileError('is not a results file (neither a JSON document with a "results" array nor analyze --ndjson lines)', file);
   }
@@ -50,24 +50,38 @@ function recordsProblem(results: readonly unknown[]): string | undefined {
   return undefined;
 }
 
-/** One JSON document, or NDJSON lines turned into one: the settings line plus the lines that hold faces. */
-function parseJsonOrNdjson(text: string): unknown {
+/**
+ * One JSON document, or NDJSON lines turned into one: the settings line plus the lines that hold faces. A lone
+ * settings line is a run with no image done yet; an NDJSON file whose line does not parse is refused naming it.
+ */
+function parseJsonOrNdjson(text: string, file: string): unknown {
   try {
-    return JSON.parse(text) as unknown;
+    const one = JSON.parse(text) as unknown;
+    if (isSettingsLine(one) && !('results' in one)) return { ...one, results: [] };
+    return one;
   } catch {
     const lines: unknown[] = [];
-    for (const line of text.split('\n')) {
+    const texts = text.split('\n');
+    for (const [i, line] of texts.entries()) {
       if (line.trim() === '') continue;
       try {
         lines.push(JSON.parse(line));
       } catch {
-        return undefined;
+        if (lines.length === 0 || !isSettingsLine(lines[0])) return undefined;
+        // analyze appends a line at a time: a run killed mid-write leaves its last line torn.
+        const last = texts.slice(i + 1).every((rest) => rest.trim() === '');
+        throw new ResultsFileError(`line ${i + 1} is not JSON${last ? ' (the torn last line of a run that was stopped: complete it with analyze --resume)' : ''}`, file);
       }
     }
     const [header, ...records] = lines as Record<string, unknown>[];
-    if (!header || typeof header !== 'object' || !('det_size' in header)) return undefined;
+    if (!isSettingsLine(header)) return undefined;
     return { ...header, results: records.filter((r) => r && typeof r === 'object' && Array.isArray(r['faces'])) };
   }
+}
+
+/** analyze --ndjson's first line: the run's settings. */
+function isSettingsLine(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && 'det_size' in value;
 }
 
 /** A line per setting the two files were made with differently (empty when they agree). */

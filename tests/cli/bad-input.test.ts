@@ -196,6 +196,25 @@ describe('compare', () => {
     assert.match(out, /^note: the files were made with different det_size: \[640,640\] and \[320,320\]$/m);
   });
 
+  it('reads a run with no image done yet and a BOM-led JSON file; names a torn last line and how to complete it', async () => {
+    const { results, ...header } = GOLDEN_320;
+    // A run stopped before its first image: the settings line alone (it read as no results file at all).
+    const settingsOnly = path.join(work, 'settings-only.ndjson');
+    writeFileSync(settingsOnly, `${JSON.stringify(header)}\n`);
+    const none = await run(['compare', settingsOnly, sharedPath('golden', 'packA_det320.json')]);
+    assert.equal(none.code, 1, none.out);
+    assert.match(none.out, /0 face\(s\) compared: OUTSIDE tolerance/);
+    assert.match(none.out, /FAIL t1\.jpg: missing/);
+    const bom = path.join(work, 'bom.json');
+    writeFileSync(bom, `\ufeff${JSON.stringify(GOLDEN_320)}`);
+    assert.equal((await run(['compare', bom, sharedPath('golden', 'packA_det320.json')])).code, 0);
+    // A killed run's file: every complete line, then part of one.
+    const torn = path.join(work, 'torn.ndjson');
+    const lines = [header, ...results].map((l) => JSON.stringify(l));
+    writeFileSync(torn, `${lines.join('\n')}\n${lines[1]!.slice(0, 40)}`);
+    await assertOneLineError(['compare', torn, sharedPath('golden', 'packA_det320.json')], new RegExp(`torn\\.ndjson': line ${lines.length + 1} is not JSON \\(the torn last line .*analyze --resume\\)`));
+  });
+
   it('refuses a file that is not results, and an unknown option', async () => {
     await assertOneLineError(['compare', aFile, sharedPath('golden', 'packA_det320.json')], /results file '.*a-file\.txt': is not a results file/);
     await assertOneLineError(['compare', '--tolerance', '3', aFile], /--tolerance: unknown option/);
