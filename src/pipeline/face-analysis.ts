@@ -15,7 +15,7 @@ import { withAnalysisFrame, type AnalysisFrame, type AnnotateOptions, type Detec
 import type { Size } from './preprocess/letterbox.js';
 import { checkMaxNum, type MaxNumMetric } from './max-num.js';
 import { describeValue, optionsObject, requireArray } from './call-options.js';
-import { requireBbox } from './face-input.js';
+import { requireBbox, requireKps } from './face-input.js';
 import { InputError } from '../core/errors.js';
 import { packCompileTimeline, type CreateRecord, type PackCompileTimeline } from './compile-timeline.js';
 import type { Preprocessor } from './preprocess/preprocessor.js';
@@ -75,7 +75,7 @@ export class FaceAnalysis {
   /**
    * Detection threshold and input size(s); call before `get` (without it InsightFace 1.0.1's auto sizes apply).
    * Throws PipelineOptionError for a threshold that is not a number or a malformed or oversized size, keeping the
-   * settings it had.
+   * settings it had. Calls already made keep the settings they were made under.
    */
   prepare(options?: PrepareOptions): this {
     this.checkLive();
@@ -110,9 +110,10 @@ export class FaceAnalysis {
     const maxNum = picked.maxNum ?? 0;
     const metric = picked.metric ?? 'default';
     checkMaxNum(maxNum, metric);
-    // Taken now: the call may wait for others, and the caller may reuse its buffer meanwhile.
+    // Taken now: the call may wait for others, and the caller may reuse its buffer (or call prepare) meanwhile.
     const held = holdInput(input);
-    const run = this.queue.then(() => this.analyse(held, maxNum, metric, timings));
+    const settings = this.settings();
+    const run = this.queue.then(() => this.analyse(held, settings, maxNum, metric, timings));
     // Calls take turns: GPU pre-processing writes the sessions' input buffers, which one call at a time may own.
     this.queue = run.catch(() => undefined);
     return run;
@@ -139,8 +140,9 @@ export class FaceAnalysis {
     }
     // Every input that could never be read is refused now, naming its index, rather than after the groups before it ran.
     for (let i = 0; i < inputs.length; i++) checkInputKind(inputs[i]!, `inputs[${i}]`);
+    const { sizes, threshold } = this.settings();
     const run = this.queue.then(() => analyseImages({
-      detector: this.detector, faceModels: this.faceModels, preprocessor: this.preprocessor, sizes: this.detSizes, threshold: this.detThresh, maxNum, metric, together: this.onWebGpu,
+      detector: this.detector, faceModels: this.faceModels, preprocessor: this.preprocessor, sizes, threshold, maxNum, metric, together: this.onWebGpu,
       // Batches across images where rows are batch-independent: the CPU, and a software adapter's direct kernels
       // (a hardware adapter's specialised GEMMs split K by the batch's size).
       acrossImages: !this.onWebGpu || this.gpu?.isSoftware === true,
@@ -167,11 +169,12 @@ export class FaceAnalysis {
     this.checkLive();
     if (typeof work !== 'function') throw new PipelineOptionError('work', `withFrame takes a callback, got ${describeValue(work)}`);
     const held = holdInput(input);
+    const { sizes, threshold } = this.settings();
     const run = this.queue.then(async () => {
       const image = await loadImage(held);
       try {
         return await withAnalysisFrame({
-          detector: this.detector, faceModels: this.faceModels, preprocessor: this.preprocessor, sizes: this.detSizes, threshold: this.detThresh, together: this.onWebGpu,
+          detector: this.detector, faceModels: this.faceModels, preprocessor: this.preprocessor, sizes, threshold, together: this.onWebGpu,
         }, image, work);
       } finally {
         // As in `get`: a capture made here (of a video element) is closed here; the caller's frame stays open.
@@ -205,13 +208,21 @@ export class FaceAnalysis {
     return this.models.get('detection')!.session.backendName === 'webgpu';
   }
 
-  private async analyse(input: ImageInput, maxNum: number, metric: MaxNumMetric, timings: StageTiming[] | undefined): Promise<Face[]> {
+  /**
+   * The prepared detection settings as they are now: a call takes them when it is made, so a `prepare` made while it
+   * waits for its turn applies to the calls after it, not to that one.
+   */
+  private settings(): { readonly sizes: readonly Size[]; readonly threshold: number } {
+    return { sizes: this.detSizes, threshold: this.detThresh };
+  }
+
+  private async analyse(input: ImageInput, settings: { readonly sizes: readonly Size[]; readonly threshold: number }, maxNum: number, metric: MaxNumMetric, timings: StageTiming[] | undefined): Promise<Face[]> {
     const pre = this.preprocessor;
     const timer = timings ? recordingTimer(timings, async () => pre.settle?.()) : NO_TIMER;
     const image = await timer.time('decode', 'io', () => loadImage(input));
     if (pre.begin) await timer.time('upload', 'io', () => pre.begin!(image));
     try {
-      const det = await this.detector.detectRows(image, pre, { sizes: this.detSizes, threshold: this.detThresh, maxNum, metric, timer });
+      const det = await this.detector.detectRows(image, pre, { sizes: settings.sizes, threshold: settings.threshold, maxNum, metric, timer });
       const faces: Face[] = [];
       for (let i = 0; i < det.count; i++) {
         faces.push(new Face(det.boxes.slice(i * 4, i * 4 + 4), det.kps ? det.kps.slice(i * 10, i * 10 + 10) : undefined, det.scores[i]!));
@@ -228,7 +239,12 @@ export class FaceAnalysis {
   /** A copy of the image with InsightFace's `draw_on` annotations (boxes, 5 points, "sex,age"). */
   async drawOn(input: ImageInput, faces: readonly Face[], options?: DrawOptions): Promise<BgrImage> {
     this.checkLive();
-    for (const face of requireArray(faces, 'faces', 'drawOn')) requireBbox(face, 'drawOn');
+    // As annotate: keypoints, where given, are a Face's flat 10 numbers; JSON's nested [[x, y], …] (a face not passed
+    // through Face.fromJSON) would read as NaNs and leave the points undrawn without an error.
+    for (const face of requireArray(faces, 'faces', 'drawOn')) {
+      requireBbox(face, 'drawOn');
+      if ((face as { kps?: unknown }).kps != null) requireKps(face, 'drawOn');
+    }
     const image = cloneImage(await loadImage(input));
     drawFaces(image, faces, options);
     return image;

@@ -110,6 +110,11 @@ describe('FaceAnalysis with wrong arguments', () => {
     await assert.rejects(loose(app.get).call(app, t1, { timings: 5 }) as Promise<unknown>, failsWith(PipelineOptionError, 'timings'));
     await assert.rejects(loose(app.drawOn).call(app, t1, null) as Promise<unknown>, failsWith(PipelineOptionError, 'drawOn'));
     await assert.rejects(loose(app.drawOn).call(app, t1, [{}]) as Promise<unknown>, failsWith(PipelineOptionError, 'bbox'));
+    // A face from a results file, not passed through Face.fromJSON: its nested kps drew nothing, silently.
+    const nested = { bbox: [10, 10, 50, 50], det_score: 0.9, kps: [[20, 20], [40, 20], [30, 30], [22, 40], [38, 40]] };
+    await assert.rejects(loose(app.drawOn).call(app, t1, [nested]) as Promise<unknown>, failsWith(PipelineOptionError, 'kps has 5 values'));
+    const drawn = await app.drawOn(t1, [Face.fromJSON(nested)]);
+    assert.deepEqual(Array.from(drawn.data.subarray((20 * drawn.width + 20) * 3, (20 * drawn.width + 20) * 3 + 3)), [0, 255, 0], 'the left eye in green');
   });
 
   it('getBatch names the entry that can never be read, whatever its place, and the next call runs', async () => {
@@ -238,6 +243,25 @@ describe('FaceAnalysis calls and the caller\'s buffers', () => {
       const [fromBgr, fromRgba, fromBytes, fromArrayBuffer, detected] = await Promise.all(calls);
       for (const faces of [fromBgr, fromRgba, fromBytes, fromArrayBuffer]) assert.equal(JSON.stringify(faces), expected);
       assert.deepEqual(detected!.map((f) => Array.from(f.bbox)), JSON.parse(expected).map((f: { bbox: number[] }) => f.bbox));
+    } finally {
+      await app.release();
+    }
+  });
+
+  it('a call runs with the settings prepared when it was made, not with a prepare made while it waits', async () => {
+    const app = await FaceAnalysis.create({ models: { files: pack() }, backend: 'cpu' });
+    try {
+      app.prepare({ detSize: [160, 160] });
+      const expected = JSON.stringify(await app.get(t1));
+      const boxes = JSON.parse(expected).map((f: { bbox: number[] }) => f.bbox);
+      const [got, batch, detected] = [app.get(t1), app.getBatch([t1]), app.detectFaces(t1)];
+      // Before, all three ran at 0.99 and found no face.
+      app.prepare({ detSize: [160, 160], detThresh: 0.99 });
+      const after = app.get(t1);
+      assert.equal(JSON.stringify(await got), expected);
+      assert.deepEqual((await batch).map((f) => JSON.stringify(f)), [expected]);
+      assert.deepEqual((await detected).map((f) => Array.from(f.bbox)), boxes);
+      assert.ok((await after).length < boxes.length, 'the call made after prepare runs with its threshold');
     } finally {
       await app.release();
     }
