@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { PipelineOptionError } from '../src/pipeline/index.js';
+import { parseArgs } from './args.js';
 import { ResultsFileError } from './batch/errors.js';
 import { compareResults, formatComparison } from './compare-results.js';
 import type { ResultsFile } from './results-format.js';
@@ -94,10 +95,10 @@ function settingsNotes(a: ResultsFile, b: ResultsFile): string[] {
 
 /** `insightgpu compare A B`: prints the worst error per field; exit 1 when outside TESTBED tolerances. */
 export async function compareCommand(argv: readonly string[]): Promise<number> {
-  const unknown = argv.find((a) => a.startsWith('-') && a !== '-');
-  if (unknown !== undefined) throw new PipelineOptionError(unknown, `unknown option (${COMPARE_USAGE})`);
-  if (argv.length !== 2) throw new PipelineOptionError('compare', `needs two files: ${COMPARE_USAGE}`);
-  const [a, b] = await Promise.all([readResults(argv[0]!), readResults(argv[1]!)]);
+  // The commands' one parser: `--` ends the options, so a file named like one (-run.json) can be given after it.
+  const files = parseArgs(argv, [], ['help']).positional;
+  if (files.length !== 2) throw new PipelineOptionError('compare', `needs two files: ${COMPARE_USAGE}`);
+  const [a, b] = await Promise.all([readResults(files[0]!), readResults(files[1]!)]);
   const comparison = compareResults(a, b);
   const notes = settingsNotes(a, b);
   process.stdout.write(`${[...notes, formatComparison(comparison)].join('\n')}\n`);

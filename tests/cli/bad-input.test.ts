@@ -218,5 +218,15 @@ describe('compare', () => {
   it('refuses a file that is not results, and an unknown option', async () => {
     await assertOneLineError(['compare', aFile, sharedPath('golden', 'packA_det320.json')], /results file '.*a-file\.txt': is not a results file/);
     await assertOneLineError(['compare', '--tolerance', '3', aFile], /--tolerance: unknown option/);
+    await assertOneLineError(['compare', '-t', aFile], /-t: unknown option/);
+  });
+
+  it('takes a file named like an option after --, as the other commands do', async () => {
+    // '--' itself was refused as an unknown option, so such a file could not be compared at all.
+    const dashed = path.join(work, '-run.json');
+    writeFileSync(dashed, JSON.stringify(GOLDEN_320));
+    const { code, out } = await run(['compare', '--', dashed, sharedPath('golden', 'packA_det320.json')]);
+    assert.equal(code, 0, out);
+    assert.match(out, /within tolerance/);
   });
 });
