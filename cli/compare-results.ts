@@ -176,6 +176,12 @@ function compareFace(a: FaceRecord, e: FaceRecord, worst: FieldStats, fail: (wha
   if (age) worst.age = Math.max(worst.age, Math.abs(age[0] - age[1]));
   const emb = both('embedding');
   if (emb) worst.embedding_cosine = Math.min(worst.embedding_cosine, cosine(emb[0], emb[1]));
+  // Lists of different lengths (a 512-d recognizer's run against a 128-d one's) are named, not only a worst of ±Infinity.
+  for (const key of ['kps', 'landmark_2d_106', 'landmark_3d_68', 'pose', 'embedding'] as const) {
+    const x = a[key];
+    const y = e[key];
+    if (Array.isArray(x) && Array.isArray(y) && x.length !== y.length) fail(`${key} has ${x.length} values, expected ${y.length}`);
+  }
 }
 
 const NUMERIC_FIELDS = ['bbox', 'kps', 'det_score', 'landmark_2d_106', 'landmark_3d_68', 'pose', 'gender', 'age', 'embedding'] as const;

@@ -131,6 +131,8 @@ export class FaceAnalysis {
     this.checkLive();
     requireArray(inputs, 'inputs', 'getBatch');
     const picked = optionsObject(options, 'getBatch');
+    // get's timings have no per-image meaning here (the heads run over several images at once): refused, not ignored.
+    if ((picked as { timings?: unknown }).timings !== undefined) throw new PipelineOptionError('timings', 'getBatch records no stage timings; call get per image with timings');
     const maxNum = picked.maxNum ?? 0;
     const metric = picked.metric ?? 'default';
     const maxGroupPixels = picked.maxGroupPixels ?? DEFAULT_GROUP_PIXELS;

@@ -108,6 +108,8 @@ describe('FaceAnalysis with wrong arguments', () => {
     await assert.rejects(loose(app.annotate).call(app, t1, [], null) as Promise<unknown>, failsWith(PipelineOptionError, 'annotate'));
     await assert.rejects(loose(app.detectFaces).call(app, t1, null) as Promise<unknown>, failsWith(PipelineOptionError, 'detectFaces'));
     await assert.rejects(loose(app.get).call(app, t1, { timings: 5 }) as Promise<unknown>, failsWith(PipelineOptionError, 'timings'));
+    // get's option, which getBatch does not have: it was ignored, leaving the caller's array empty.
+    await assert.rejects(loose(app.getBatch).call(app, [t1], { timings: [] }) as Promise<unknown>, failsWith(PipelineOptionError, 'timings', 'call get per image'));
     await assert.rejects(loose(app.drawOn).call(app, t1, null) as Promise<unknown>, failsWith(PipelineOptionError, 'drawOn'));
     await assert.rejects(loose(app.drawOn).call(app, t1, [{}]) as Promise<unknown>, failsWith(PipelineOptionError, 'bbox'));
     // A face from a results file, not passed through Face.fromJSON: its nested kps drew nothing, silently.

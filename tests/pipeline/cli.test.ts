@@ -80,6 +80,13 @@ describe('insightgpu compare', () => {
     assert.match((await run(['compare', pose, same])).out, /actual pose\[0\] is null/);
   });
 
+  it('names lists of different lengths (a 512-d recognizer\'s run against a 128-d one\'s)', async () => {
+    const wider = writeVariant('wider.json', (r) => { for (const f of r.results[0]!.faces) f.embedding = [...f.embedding!, ...f.embedding!]; });
+    const { code, out } = await run(['compare', wider, same]);
+    assert.equal(code, 1, out);
+    assert.match(out, new RegExp(`face 0: embedding has ${2 * golden.results[0]!.faces[0]!.embedding!.length} values, expected ${golden.results[0]!.faces[0]!.embedding!.length}`));
+  });
+
   it('pairs faces in any order, and repeated image names record by record', async () => {
     const reordered = writeVariant('reordered.json', (r) => { r.results[0]!.faces.reverse(); r.results.reverse(); });
     assert.equal((await run(['compare', reordered, same])).code, 0);
