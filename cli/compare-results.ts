@@ -1,5 +1,20 @@
 import type { FaceRecord, ImageRecord, ResultsFile } from './results-format.js';
 
+/** A results file as compare reads it: with the images the run failed on (--json's "errors", --ndjson's error lines). */
+export type ComparedResults = ResultsFile & { readonly errors?: readonly unknown[] };
+
+/** Why a run has no record of `image`, when it recorded a failure for it: ' (the actual run failed on it: ImageError: …)'. */
+function failedNote(file: ComparedResults, image: string, side: string): string {
+  // Read as the file holds it ({ image, error: { type, message } }), each part checked: it comes from a file.
+  const failed = Array.isArray(file.errors)
+    ? file.errors.find((e): e is { image: string; error?: { type?: unknown; message?: unknown } } => e !== null && typeof e === 'object' && (e as { image?: unknown }).image === image)
+    : undefined;
+  if (failed === undefined) return '';
+  const type = typeof failed.error?.type === 'string' ? failed.error.type : 'error';
+  const message = typeof failed.error?.message === 'string' ? `: ${failed.error.message}` : '';
+  return ` (the ${side} run failed on it: ${type}${message})`;
+}
+
 /** TESTBED.md's tolerances for a run against a golden. */
 export const TOLERANCES = {
   /** Faces are paired by box IoU at least this. */
@@ -78,7 +93,7 @@ function angleDiff(a: number, b: number): number {
  * Compares two result files (e.g. a run and a golden) with TESTBED.md's tolerances: same images, same face
  * count, faces paired by IoU ≥ 0.9, then each field within its tolerance. A field present on one side only fails.
  */
-export function compareResults(actual: ResultsFile, expected: ResultsFile): Comparison {
+export function compareResults(actual: ComparedResults, expected: ComparedResults): Comparison {
   const failures: string[] = [];
   const worst: FieldStats = {
     bbox: 0, kps: 0, det_score: 0, landmark_2d_106: 0, landmark_3d_68_xy: 0, landmark_3d_68_z: 0, pose: 0,
@@ -92,12 +107,12 @@ export function compareResults(actual: ResultsFile, expected: ResultsFile): Comp
   for (const exp of expected.results) {
     const act = byName.get(exp.image)?.shift();
     if (!act) {
-      failures.push(`${exp.image}: missing`);
+      failures.push(`${exp.image}: missing${failedNote(actual, exp.image, 'actual')}`);
       continue;
     }
     facesCompared += compareImage(act, exp, worst, failures);
   }
-  for (const [extra, left] of byName) for (let k = 0; k < left.length; k++) failures.push(`${extra}: not in the expected results`);
+  for (const [extra, left] of byName) for (let k = 0; k < left.length; k++) failures.push(`${extra}: not in the expected results${failedNote(expected, extra, 'expected')}`);
   const T = TOLERANCES;
   const check = (value: number, limit: number, what: string, above = true): void => {
     if (above ? !(value <= limit) : !(value >= limit)) failures.push(`${what}: worst ${value} outside ${above ? '≤' : '≥'} ${limit}`);

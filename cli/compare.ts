@@ -76,7 +76,13 @@ function parseJsonOrNdjson(text: string, file: string): unknown {
     }
     const [header, ...records] = lines as Record<string, unknown>[];
     if (!isSettingsLine(header)) return undefined;
-    return { ...header, results: records.filter((r) => r && typeof r === 'object' && Array.isArray(r['faces'])) };
+    const isRecord = (r: unknown): r is Record<string, unknown> => r !== null && typeof r === 'object';
+    return {
+      ...header,
+      results: records.filter((r) => isRecord(r) && Array.isArray(r['faces'])),
+      // Error lines, so an image missing from the results can say why.
+      errors: records.filter((r) => isRecord(r) && typeof r['image'] === 'string' && isRecord(r['error'])),
+    };
   }
 }
 

@@ -189,6 +189,22 @@ describe('compare', () => {
     assert.doesNotMatch(out, /note:/);
   });
 
+  it('says why an image is missing when the run recorded its failure (--ndjson error line, --json "errors")', async () => {
+    const { results, ...header } = GOLDEN_320;
+    const failure = { image: results[0]!.image, error: { type: 'ImageError', message: "bad image 't1.jpg': VipsJpeg: premature end of JPEG image" } };
+    const ndjson = path.join(work, 'failed.ndjson');
+    writeFileSync(ndjson, [header, ...results.slice(1), failure].map((l) => `${JSON.stringify(l)}\n`).join(''));
+    const json = path.join(work, 'failed.json');
+    writeFileSync(json, JSON.stringify({ ...header, results: results.slice(1), errors: [failure] }));
+    for (const file of [ndjson, json]) {
+      const { code, out } = await run(['compare', file, sharedPath('golden', 'packA_det320.json')]);
+      assert.equal(code, 1, out);
+      assert.match(out, /FAIL t1\.jpg: missing \(the actual run failed on it: ImageError: bad image 't1\.jpg': VipsJpeg: premature end/);
+      const reverse = await run(['compare', sharedPath('golden', 'packA_det320.json'), file]);
+      assert.match(reverse.out, /FAIL t1\.jpg: not in the expected results \(the expected run failed on it: ImageError/);
+    }
+  });
+
   it('notes settings the two files were made with differently', async () => {
     const other = path.join(work, 'det640.json');
     writeFileSync(other, JSON.stringify({ ...GOLDEN_320, det_size: [640, 640] }));
