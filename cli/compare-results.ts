@@ -1,5 +1,20 @@
 import type { FaceRecord, ImageRecord, ResultsFile } from './results-format.js';
 
+/** A results file as compare reads it: with the images the run failed on (--json's "errors", --ndjson's error lines). */
+export type ComparedResults = ResultsFile & { readonly errors?: readonly unknown[] };
+
+/** Why a run has no record of `image`, when it recorded a failure for it: ' (the actual run failed on it: ImageError: …)'. */
+function failedNote(file: ComparedResults, image: string, side: string): string {
+  // Read as the file holds it ({ image, error: { type, message } }), each part checked: it comes from a file.
+  const failed = Array.isArray(file.errors)
+    ? file.errors.find((e): e is { image: string; error?: { type?: unknown; message?: unknown } } => e !== null && typeof e === 'object' && (e as { image?: unknown }).image === image)
+    : undefined;
+  if (failed === undefined) return '';
+  const type = typeof failed.error?.type === 'string' ? failed.error.type : 'error';
+  const message = typeof failed.error?.message === 'string' ? `: ${failed.error.message}` : '';
+  return ` (the ${side} run failed on it: ${type}${message})`;
+}
+
 /** TESTBED.md's tolerances for a run against a golden. */
 export const TOLERANCES = {
   /** Faces are paired by box IoU at least this. */
@@ -78,24 +93,26 @@ function angleDiff(a: number, b: number): number {
  * Compares two result files (e.g. a run and a golden) with TESTBED.md's tolerances: same images, same face
  * count, faces paired by IoU ≥ 0.9, then each field within its tolerance. A field present on one side only fails.
  */
-export function compareResults(actual: ResultsFile, expected: ResultsFile): Comparison {
+export function compareResults(actual: ComparedResults, expected: ComparedResults): Comparison {
   const failures: string[] = [];
   const worst: FieldStats = {
     bbox: 0, kps: 0, det_score: 0, landmark_2d_106: 0, landmark_3d_68_xy: 0, landmark_3d_68_z: 0, pose: 0,
     gender_mismatches: 0, age: 0, embedding_cosine: 1,
   };
   let facesCompared = 0;
-  const byName = new Map(actual.results.map((r) => [r.image, r]));
+  // An image name may appear more than once (a --json run over a/x.jpg and b/x.jpg records both as x.jpg): the
+  // k-th record of a name pairs with the other file's k-th, and an unpaired one on either side fails.
+  const byName = new Map<string, ImageRecord[]>();
+  for (const r of actual.results) byName.set(r.image, [...byName.get(r.image) ?? [], r]);
   for (const exp of expected.results) {
-    const act = byName.get(exp.image);
+    const act = byName.get(exp.image)?.shift();
     if (!act) {
-      failures.push(`${exp.image}: missing`);
+      failures.push(`${exp.image}: missing${failedNote(actual, exp.image, 'actual')}`);
       continue;
     }
-    byName.delete(exp.image);
     facesCompared += compareImage(act, exp, worst, failures);
   }
-  for (const extra of byName.keys()) failures.push(`${extra}: not in the expected results`);
+  for (const [extra, left] of byName) for (let k = 0; k < left.length; k++) failures.push(`${extra}: not in the expected results${failedNote(expected, extra, 'expected')}`);
   const T = TOLERANCES;
   const check = (value: number, limit: number, what: string, above = true): void => {
     if (above ? !(value <= limit) : !(value >= limit)) failures.push(`${what}: worst ${value} outside ${above ? '≤' : '≥'} ${limit}`);
@@ -149,6 +166,12 @@ function compareFace(a: FaceRecord, e: FaceRecord, worst: FieldStats, fail: (wha
     }
     return [x as NonNullable<FaceRecord[K]>, y as NonNullable<FaceRecord[K]>];
   };
+  // JSON has no NaN or Infinity: JSON.stringify writes them as null, which arithmetic would read as 0 (a NaN in an
+  // embedding then passed). Every value must be a finite number on both sides.
+  for (const [side, record] of [['actual', a], ['expected', e]] as const) {
+    const bad = nonFiniteField(record);
+    if (bad !== undefined) fail(`${side} ${bad}`);
+  }
   worst.bbox = Math.max(worst.bbox, maxAbs(a.bbox, e.bbox));
   worst.det_score = Math.max(worst.det_score, Math.abs(a.det_score - e.det_score));
   const kps = both('kps');
@@ -168,6 +191,35 @@ function compareFace(a: FaceRecord, e: FaceRecord, worst: FieldStats, fail: (wha
   if (age) worst.age = Math.max(worst.age, Math.abs(age[0] - age[1]));
   const emb = both('embedding');
   if (emb) worst.embedding_cosine = Math.min(worst.embedding_cosine, cosine(emb[0], emb[1]));
+  // Lists of different lengths (a 512-d recognizer's run against a 128-d one's) are named, not only a worst of ±Infinity.
+  for (const key of ['kps', 'landmark_2d_106', 'landmark_3d_68', 'pose', 'embedding'] as const) {
+    const x = a[key];
+    const y = e[key];
+    if (Array.isArray(x) && Array.isArray(y) && x.length !== y.length) fail(`${key} has ${x.length} values, expected ${y.length}`);
+  }
+}
+
+const NUMERIC_FIELDS = ['bbox', 'kps', 'det_score', 'landmark_2d_106', 'landmark_3d_68', 'pose', 'gender', 'age', 'embedding'] as const;
+
+/** The first field of a face holding something other than finite numbers ('embedding[5] is null'), if any. */
+function nonFiniteField(face: FaceRecord): string | undefined {
+  for (const key of NUMERIC_FIELDS) {
+    const value: unknown = face[key];
+    if (value === undefined) continue;
+    const bad = firstNonFinite(value, key);
+    if (bad !== undefined) return `${bad} (not a finite number; JSON writes NaN and Infinity as null)`;
+  }
+  return undefined;
+}
+
+function firstNonFinite(value: unknown, path: string): string | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${path} is ${value}`;
+  if (!Array.isArray(value)) return `${path} is ${JSON.stringify(value)}`;
+  for (const [i, v] of value.entries()) {
+    const bad = firstNonFinite(v, `${path}[${i}]`);
+    if (bad !== undefined) return bad;
+  }
+  return undefined;
 }
 
 /** One line per field: the worst error and its tolerance. */

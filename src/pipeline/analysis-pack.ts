@@ -199,4 +199,15 @@ function checkPackOptions(options: FaceAnalysisOptions): void {
   if (allowedModules !== undefined && (!Array.isArray(allowedModules) || !allowedModules.every((m) => typeof m === 'string'))) {
     throw new PipelineOptionError('allowedModules', `${describeValue(allowedModules)} is not an array of tasknames (e.g. ['detection', 'recognition'])`);
   }
+  // InsightFace asserts a detector after filtering; without 'detection' here no pack could pass, and the error would
+  // blame the files ("no detection model among the files") for what the option left out.
+  if (allowedModules !== undefined && !allowedModules.includes('detection')) {
+    throw new PipelineOptionError('allowedModules', `${describeValue(allowedModules)} leaves out 'detection', which FaceAnalysis needs (e.g. ['detection', 'recognition'])`);
+  }
+  if (options.log !== undefined && typeof options.log !== 'function') {
+    throw new PipelineOptionError('log', `${describeValue(options.log)} is not a function (it receives each loading message)`);
+  }
+  if (options.sessionOptions !== undefined && (options.sessionOptions === null || typeof options.sessionOptions !== 'object' || Array.isArray(options.sessionOptions))) {
+    throw new PipelineOptionError('sessionOptions', `${describeValue(options.sessionOptions)} is not an options object`);
+  }
 }

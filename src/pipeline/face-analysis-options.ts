@@ -11,7 +11,7 @@ import type { StageTiming } from './stage-timer.js';
 export interface FaceAnalysisOptions {
   /** A folder, an installed pack name ('buffalo_l'), file paths, or `{ files: { name: bytes } }`. */
   readonly models: ModelSource;
-  /** Keep only these tasknames (e.g. ['detection', 'recognition']). */
+  /** Keep only these tasknames (e.g. ['detection', 'recognition']); 'detection' must be among them. */
   readonly allowedModules?: readonly string[];
   /** 'auto' (default): WebGPU on a hardware adapter when one exists, else the CPU backend. */
   readonly backend?: BackendName;
@@ -22,7 +22,7 @@ export interface FaceAnalysisOptions {
    * path, no read-back before results), else the CPU one.
    */
   readonly preprocessor?: Preprocessor;
-  /** Receives InsightFace's loading messages (model found / skipped). */
+  /** Receives InsightFace's loading messages (model found / skipped); a function. */
   readonly log?: (message: string) => void;
   /**
    * The most faces a dynamic-batch head (recognition, landmarks, attributes) takes in one forward; a crowd runs in

@@ -8,14 +8,14 @@ import { PipelineOptionError } from './errors.js';
 import { Face } from './face.js';
 import type { FaceModel } from './face-model.js';
 import { cloneImage, type BgrImage } from './image.js';
-import { loadImage, type ImageInput } from './image-source.js';
+import { checkInputKind, holdInput, loadImage, type ImageInput } from './image-source.js';
 import { FrameImage } from './frames/frame-image.js';
 import { annotateFaces } from './annotate-faces.js';
 import { withAnalysisFrame, type AnalysisFrame, type AnnotateOptions, type DetectFacesOptions } from './analysis-frame.js';
 import type { Size } from './preprocess/letterbox.js';
 import { checkMaxNum, type MaxNumMetric } from './max-num.js';
 import { describeValue, optionsObject, requireArray } from './call-options.js';
-import { requireBbox } from './face-input.js';
+import { requireBbox, requireKps } from './face-input.js';
 import { InputError } from '../core/errors.js';
 import { packCompileTimeline, type CreateRecord, type PackCompileTimeline } from './compile-timeline.js';
 import type { Preprocessor } from './preprocess/preprocessor.js';
@@ -28,6 +28,7 @@ export class FaceAnalysis {
   private detSizes: Size[] = [...AUTO_DET_SIZES];
   private queue: Promise<unknown> = Promise.resolve();
   private released = false;
+  private releasing: Promise<void> | undefined;
 
   private constructor(
     /**
@@ -74,7 +75,7 @@ export class FaceAnalysis {
   /**
    * Detection threshold and input size(s); call before `get` (without it InsightFace 1.0.1's auto sizes apply).
    * Throws PipelineOptionError for a threshold that is not a number or a malformed or oversized size, keeping the
-   * settings it had.
+   * settings it had. Calls already made keep the settings they were made under.
    */
   prepare(options?: PrepareOptions): this {
     this.checkLive();
@@ -99,7 +100,8 @@ export class FaceAnalysis {
   /**
    * Detects faces and fills every field the pack's models provide, in InsightFace's face order. Rejects with
    * ImageError for an input that is not a usable image, PipelineOptionError for bad options, InputError after
-   * `release`; the analysis stays usable after the first two.
+   * `release`; the analysis stays usable after the first two. An image in memory is copied at the call, so the
+   * caller may reuse its buffer at once.
    */
   async get(input: ImageInput, options?: GetOptions): Promise<Face[]> {
     this.checkLive();
@@ -108,7 +110,10 @@ export class FaceAnalysis {
     const maxNum = picked.maxNum ?? 0;
     const metric = picked.metric ?? 'default';
     checkMaxNum(maxNum, metric);
-    const run = this.queue.then(() => this.analyse(input, maxNum, metric, timings));
+    // Taken now: the call may wait for others, and the caller may reuse its buffer (or call prepare) meanwhile.
+    const held = holdInput(input);
+    const settings = this.settings();
+    const run = this.queue.then(() => this.analyse(held, settings, maxNum, metric, timings));
     // Calls take turns: GPU pre-processing writes the sessions' input buffers, which one call at a time may own.
     this.queue = run.catch(() => undefined);
     return run;
@@ -119,12 +124,15 @@ export class FaceAnalysis {
    * together (on WebGPU in one submit per group of images under `maxGroupPixels`; a dynamic-batch head's batches hold several images' crops on the CPU and on
    * a software adapter, where a crop's rows do not depend on its batch). Returns one face list per input, in input
    * order, each identical to what `get` returns for that image alone. Throws on the first input that fails (an
-   * ImageError for a bad image); to keep going past bad files, call `get` per image.
+   * ImageError for a bad image); to keep going past bad files, call `get` per image. Inputs are read when their
+   * group's turn comes (not copied at the call, which would hold them all at once): leave them unchanged until it settles.
    */
   async getBatch(inputs: readonly ImageInput[], options?: GetBatchOptions): Promise<Face[][]> {
     this.checkLive();
     requireArray(inputs, 'inputs', 'getBatch');
     const picked = optionsObject(options, 'getBatch');
+    // get's timings have no per-image meaning here (the heads run over several images at once): refused, not ignored.
+    if ((picked as { timings?: unknown }).timings !== undefined) throw new PipelineOptionError('timings', 'getBatch records no stage timings; call get per image with timings');
     const maxNum = picked.maxNum ?? 0;
     const metric = picked.metric ?? 'default';
     const maxGroupPixels = picked.maxGroupPixels ?? DEFAULT_GROUP_PIXELS;
@@ -132,8 +140,11 @@ export class FaceAnalysis {
     if (typeof maxGroupPixels !== 'number' || !Number.isFinite(maxGroupPixels) || maxGroupPixels < 1) {
       throw new PipelineOptionError('maxGroupPixels', `${describeValue(maxGroupPixels)} is not a positive number`);
     }
+    // Every input that could never be read is refused now, naming its index, rather than after the groups before it ran.
+    for (let i = 0; i < inputs.length; i++) checkInputKind(inputs[i]!, `inputs[${i}]`);
+    const { sizes, threshold } = this.settings();
     const run = this.queue.then(() => analyseImages({
-      detector: this.detector, faceModels: this.faceModels, preprocessor: this.preprocessor, sizes: this.detSizes, threshold: this.detThresh, maxNum, metric, together: this.onWebGpu,
+      detector: this.detector, faceModels: this.faceModels, preprocessor: this.preprocessor, sizes, threshold, maxNum, metric, together: this.onWebGpu,
       // Batches across images where rows are batch-independent: the CPU, and a software adapter's direct kernels
       // (a hardware adapter's specialised GEMMs split K by the batch's size).
       acrossImages: !this.onWebGpu || this.gpu?.isSoftware === true,
@@ -159,15 +170,17 @@ export class FaceAnalysis {
   async withFrame<T>(input: ImageInput, work: (frame: AnalysisFrame) => Promise<T>): Promise<T> {
     this.checkLive();
     if (typeof work !== 'function') throw new PipelineOptionError('work', `withFrame takes a callback, got ${describeValue(work)}`);
+    const held = holdInput(input);
+    const { sizes, threshold } = this.settings();
     const run = this.queue.then(async () => {
-      const image = await loadImage(input);
+      const image = await loadImage(held);
       try {
         return await withAnalysisFrame({
-          detector: this.detector, faceModels: this.faceModels, preprocessor: this.preprocessor, sizes: this.detSizes, threshold: this.detThresh, together: this.onWebGpu,
+          detector: this.detector, faceModels: this.faceModels, preprocessor: this.preprocessor, sizes, threshold, together: this.onWebGpu,
         }, image, work);
       } finally {
         // As in `get`: a capture made here (of a video element) is closed here; the caller's frame stays open.
-        if (image !== input && image instanceof FrameImage) image.release();
+        if (image !== held && image instanceof FrameImage) image.release();
       }
     });
     this.queue = run.catch(() => undefined);
@@ -197,13 +210,21 @@ export class FaceAnalysis {
     return this.models.get('detection')!.session.backendName === 'webgpu';
   }
 
-  private async analyse(input: ImageInput, maxNum: number, metric: MaxNumMetric, timings: StageTiming[] | undefined): Promise<Face[]> {
+  /**
+   * The prepared detection settings as they are now: a call takes them when it is made, so a `prepare` made while it
+   * waits for its turn applies to the calls after it, not to that one.
+   */
+  private settings(): { readonly sizes: readonly Size[]; readonly threshold: number } {
+    return { sizes: this.detSizes, threshold: this.detThresh };
+  }
+
+  private async analyse(input: ImageInput, settings: { readonly sizes: readonly Size[]; readonly threshold: number }, maxNum: number, metric: MaxNumMetric, timings: StageTiming[] | undefined): Promise<Face[]> {
     const pre = this.preprocessor;
     const timer = timings ? recordingTimer(timings, async () => pre.settle?.()) : NO_TIMER;
     const image = await timer.time('decode', 'io', () => loadImage(input));
     if (pre.begin) await timer.time('upload', 'io', () => pre.begin!(image));
     try {
-      const det = await this.detector.detectRows(image, pre, { sizes: this.detSizes, threshold: this.detThresh, maxNum, metric, timer });
+      const det = await this.detector.detectRows(image, pre, { sizes: settings.sizes, threshold: settings.threshold, maxNum, metric, timer });
       const faces: Face[] = [];
       for (let i = 0; i < det.count; i++) {
         faces.push(new Face(det.boxes.slice(i * 4, i * 4 + 4), det.kps ? det.kps.slice(i * 10, i * 10 + 10) : undefined, det.scores[i]!));
@@ -219,7 +240,13 @@ export class FaceAnalysis {
 
   /** A copy of the image with InsightFace's `draw_on` annotations (boxes, 5 points, "sex,age"). */
   async drawOn(input: ImageInput, faces: readonly Face[], options?: DrawOptions): Promise<BgrImage> {
-    for (const face of requireArray(faces, 'faces', 'drawOn')) requireBbox(face, 'drawOn');
+    this.checkLive();
+    // As annotate: keypoints, where given, are a Face's flat 10 numbers; JSON's nested [[x, y], …] (a face not passed
+    // through Face.fromJSON) would read as NaNs and leave the points undrawn without an error.
+    for (const face of requireArray(faces, 'faces', 'drawOn')) {
+      requireBbox(face, 'drawOn');
+      if ((face as { kps?: unknown }).kps != null) requireKps(face, 'drawOn');
+    }
     const image = cloneImage(await loadImage(input));
     drawFaces(image, faces, options);
     return image;
@@ -235,14 +262,18 @@ export class FaceAnalysis {
 
   /**
    * Frees every model's session, the pre-processing and a device acquired here, once the calls already made have
-   * finished (their results are kept). Later calls throw InputError; a second release does nothing.
+   * finished (their results are kept). Later calls throw InputError; a second release returns the first's promise
+   * (resolved once everything is freed).
    */
-  async release(): Promise<void> {
-    if (this.released) return;
-    this.released = true;
-    await this.queue;
-    for (const m of this.models.values()) await m.session.release();
-    this.preprocessor.dispose?.();
-    this.gpu?.release();
+  release(): Promise<void> {
+    // A second call returns the first's promise: it too resolves only once the sessions are freed.
+    this.releasing ??= (async () => {
+      this.released = true;
+      await this.queue;
+      for (const m of this.models.values()) await m.session.release();
+      this.preprocessor.dispose?.();
+      this.gpu?.release();
+    })();
+    return this.releasing;
   }
 }

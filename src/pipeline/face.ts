@@ -1,4 +1,5 @@
 import { PipelineOptionError } from './errors.js';
+import { describeValue } from './call-options.js';
 import type { Pose } from './pose.js';
 
 /**
@@ -94,11 +95,15 @@ export class Face {
     return ordered;
   }
 
-  /** A Face from its JSON form (a golden's face, or `JSON.parse(JSON.stringify(face))`); PipelineOptionError when malformed. */
+  /**
+   * A Face from its JSON form (a golden's face, or `JSON.parse(JSON.stringify(face))`); PipelineOptionError when
+   * malformed, a value that is not a finite number (NaN, Infinity, null) included.
+   */
   static fromJSON(record: FaceRecord): Face {
     const numbers = (v: unknown, what: string, length?: number): number[] => {
-      if (!Array.isArray(v) || !v.every((x) => typeof x === 'number') || (length !== undefined && v.length !== length)) {
-        throw new PipelineOptionError(`face.${what}`, `expected ${length === undefined ? 'an array' : `${length}`} numbers`);
+      // Finite: a NaN or Infinity (which JSON.stringify would write back as null) is no coordinate or score.
+      if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isFinite(x)) || (length !== undefined && v.length !== length)) {
+        throw new PipelineOptionError(`face.${what}`, `expected ${length === undefined ? 'an array of' : length === 1 ? 'a' : `${length}`} finite number${length === 1 ? '' : 's'}, got ${shortValue(length === 1 && Array.isArray(v) ? v[0] : v)}`);
       }
       return v as number[];
     };
@@ -108,7 +113,7 @@ export class Face {
       return Float32Array.from(v.flatMap((p, k) => numbers(p, `${what}[${k}]`, width)));
     };
     if (record === null || typeof record !== 'object') throw new PipelineOptionError('face', 'expected an object');
-    if (typeof record.det_score !== 'number') throw new PipelineOptionError('face.det_score', 'expected a number');
+    if (typeof record.det_score !== 'number' || !Number.isFinite(record.det_score)) throw new PipelineOptionError('face.det_score', `expected a finite number, got ${describeValue(record.det_score)}`);
     const face = new Face(Float32Array.from(numbers(record.bbox, 'bbox', 4)), points(record.kps, 'kps', 5, 2), record.det_score);
     face.landmark_2d_106 = points(record.landmark_2d_106, 'landmark_2d_106', 106, 2);
     face.landmark_3d_68 = points(record.landmark_3d_68, 'landmark_3d_68', 68, 3);
@@ -118,6 +123,12 @@ export class Face {
     if (record.embedding !== undefined) face.embedding = Float32Array.from(numbers(record.embedding, 'embedding'));
     return face;
   }
+}
+
+/** describeValue cut to a line's worth (a 512-value embedding would fill a screen). */
+function shortValue(value: unknown): string {
+  const text = describeValue(value);
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
 }
 
 function rows(flat: ArrayLike<number>, width: number): number[][] {

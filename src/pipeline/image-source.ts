@@ -1,5 +1,5 @@
 import { ImageError } from './errors.js';
-import { checkImageSize, fromRawImage, isBgrImage, isRawImage, type BgrImage, type RawImage } from './image.js';
+import { checkImageSize, checkRawImage, cloneImage, fromRawImage, isBgrImage, isRawImage, type BgrImage, type RawImage } from './image.js';
 import { decodeBrowserImage, isBrowserImageSource, type BrowserImageSource } from './decode-browser.js';
 import { FrameImage, type ExternalFrameSource } from './frames/frame-image.js';
 
@@ -72,6 +72,60 @@ export async function loadImage(input: ImageInput): Promise<BgrImage> {
     return typeof ImageData !== 'undefined' && input instanceof ImageData ? decodeBrowserImage(input) : FrameImage.from(input as ExternalFrameSource);
   }
   throw new ImageError(pixelObjectProblem(input) ?? 'unsupported image input (expected a path, encoded bytes, {data,width,height,format}, or a browser image)');
+}
+
+/**
+ * The input as it is at the call, for work that runs later (calls on one FaceAnalysis take turns, and a call reads
+ * its image at several stages): pixels and encoded bytes in memory are copied (raw pixels converted to BGR, itself a
+ * copy), so a caller that reuses its buffer for the next frame, or changes it while the call waits or runs, does not
+ * change what the call analyses. Paths, FrameImages and browser images are kept as given. Throws ImageError for raw
+ * pixels that do not fit their size or format, as loadImage would.
+ */
+export function holdInput(input: ImageInput): ImageInput {
+  if (input instanceof FrameImage || typeof input === 'string') return input;
+  if (input instanceof ArrayBuffer) return input.slice(0);
+  // new Uint8Array(view) copies (a Buffer's own slice would share its memory).
+  if (input instanceof Uint8Array) return new Uint8Array(input);
+  if (isRawImage(input)) return fromRawImage(input);
+  if (isBgrImage(input)) {
+    checkImageSize(input.width, input.height);
+    return cloneImage(input);
+  }
+  return input;
+}
+
+/**
+ * Refuses, without decoding, an input loadImage could never read: an empty path or byte array, a value of no
+ * image kind, a pixel object whose size, format or data does not fit. The error names `label` (getBatch's
+ * `inputs[3]`). Paths and bytes are not opened here: their decode reports its own failure.
+ */
+export function checkInputKind(input: ImageInput, label: string): void {
+  const refuse = (why: string): never => { throw new ImageError(why, label); };
+  if (input instanceof FrameImage || input instanceof ArrayBuffer) return;
+  if (typeof input === 'string') {
+    if (input.length === 0) refuse('empty path');
+    return;
+  }
+  if (input instanceof Uint8Array) {
+    if (input.length === 0) refuse('no bytes');
+    return;
+  }
+  if (isRawImage(input)) {
+    checkRawImage(input, label);
+    return;
+  }
+  if (isBgrImage(input)) {
+    checkImageSize(input.width, input.height, label);
+    return;
+  }
+  if (isBrowserImageSource(input)) return;
+  try {
+    refuse(pixelObjectProblem(input) ?? 'unsupported image input (expected a path, encoded bytes, {data,width,height,format}, or a browser image)');
+  } catch (error) {
+    // pixelObjectProblem's own size check names no input.
+    if (error instanceof ImageError && error.source === undefined) refuse(error.why);
+    throw error;
+  }
 }
 
 const FORMATS = ['rgb', 'bgr', 'rgba', 'bgra', 'gray'];

@@ -62,7 +62,20 @@ export function isRawImage(value: unknown): value is RawImage {
   if (value === null || typeof value !== 'object') return false;
   const v = value as Partial<RawImage>;
   return (v.data instanceof Uint8Array || v.data instanceof Uint8ClampedArray) && typeof v.width === 'number'
-    && typeof v.height === 'number' && typeof v.format === 'string' && v.format in CHANNELS;
+    && typeof v.height === 'number' && typeof v.format === 'string' && Object.hasOwn(CHANNELS, v.format);
+}
+
+/** Checks raw pixels' size, format, stride and length (ImageError), without converting them; returns their layout. */
+export function checkRawImage(raw: RawImage, source?: string): { channels: number; stride: number } {
+  const { width, height, format } = raw;
+  checkImageSize(width, height, source);
+  const channels = Object.hasOwn(CHANNELS, format) ? CHANNELS[format] : undefined;
+  if (channels === undefined) throw new ImageError(`unknown pixel format '${String(format)}'`, source);
+  const stride = raw.stride ?? width * channels;
+  if (!Number.isInteger(stride) || stride < width * channels) throw new ImageError(`row stride ${stride} is shorter than a row (${width * channels} bytes)`, source);
+  const needed = stride * (height - 1) + width * channels;
+  if (raw.data.length < needed) throw new ImageError(`${format} data has ${raw.data.length} bytes, ${width}×${height} needs ${needed}`, source);
+  return { channels, stride };
 }
 
 /**
@@ -71,13 +84,7 @@ export function isRawImage(value: unknown): value is RawImage {
  */
 export function fromRawImage(raw: RawImage, source?: string): BgrImage {
   const { width, height, format } = raw;
-  checkImageSize(width, height, source);
-  const channels = CHANNELS[format];
-  if (channels === undefined) throw new ImageError(`unknown pixel format '${String(format)}'`, source);
-  const stride = raw.stride ?? width * channels;
-  if (!Number.isInteger(stride) || stride < width * channels) throw new ImageError(`row stride ${stride} is shorter than a row (${width * channels} bytes)`, source);
-  const needed = stride * (height - 1) + width * channels;
-  if (raw.data.length < needed) throw new ImageError(`${format} data has ${raw.data.length} bytes, ${width}×${height} needs ${needed}`, source);
+  const { channels, stride } = checkRawImage(raw, source);
   const out = new Uint8Array(width * height * 3);
   const src = raw.data;
   // Offsets of B, G, R inside one source pixel.

@@ -189,6 +189,22 @@ describe('compare', () => {
     assert.doesNotMatch(out, /note:/);
   });
 
+  it('says why an image is missing when the run recorded its failure (--ndjson error line, --json "errors")', async () => {
+    const { results, ...header } = GOLDEN_320;
+    const failure = { image: results[0]!.image, error: { type: 'ImageError', message: "bad image 't1.jpg': VipsJpeg: premature end of JPEG image" } };
+    const ndjson = path.join(work, 'failed.ndjson');
+    writeFileSync(ndjson, [header, ...results.slice(1), failure].map((l) => `${JSON.stringify(l)}\n`).join(''));
+    const json = path.join(work, 'failed.json');
+    writeFileSync(json, JSON.stringify({ ...header, results: results.slice(1), errors: [failure] }));
+    for (const file of [ndjson, json]) {
+      const { code, out } = await run(['compare', file, sharedPath('golden', 'packA_det320.json')]);
+      assert.equal(code, 1, out);
+      assert.match(out, /FAIL t1\.jpg: missing \(the actual run failed on it: ImageError: bad image 't1\.jpg': VipsJpeg: premature end/);
+      const reverse = await run(['compare', sharedPath('golden', 'packA_det320.json'), file]);
+      assert.match(reverse.out, /FAIL t1\.jpg: not in the expected results \(the expected run failed on it: ImageError/);
+    }
+  });
+
   it('notes settings the two files were made with differently', async () => {
     const other = path.join(work, 'det640.json');
     writeFileSync(other, JSON.stringify({ ...GOLDEN_320, det_size: [640, 640] }));
@@ -196,8 +212,37 @@ describe('compare', () => {
     assert.match(out, /^note: the files were made with different det_size: \[640,640\] and \[320,320\]$/m);
   });
 
+  it('reads a run with no image done yet and a BOM-led JSON file; names a torn last line and how to complete it', async () => {
+    const { results, ...header } = GOLDEN_320;
+    // A run stopped before its first image: the settings line alone (it read as no results file at all).
+    const settingsOnly = path.join(work, 'settings-only.ndjson');
+    writeFileSync(settingsOnly, `${JSON.stringify(header)}\n`);
+    const none = await run(['compare', settingsOnly, sharedPath('golden', 'packA_det320.json')]);
+    assert.equal(none.code, 1, none.out);
+    assert.match(none.out, /0 face\(s\) compared: OUTSIDE tolerance/);
+    assert.match(none.out, /FAIL t1\.jpg: missing/);
+    const bom = path.join(work, 'bom.json');
+    writeFileSync(bom, `\ufeff${JSON.stringify(GOLDEN_320)}`);
+    assert.equal((await run(['compare', bom, sharedPath('golden', 'packA_det320.json')])).code, 0);
+    // A killed run's file: every complete line, then part of one.
+    const torn = path.join(work, 'torn.ndjson');
+    const lines = [header, ...results].map((l) => JSON.stringify(l));
+    writeFileSync(torn, `${lines.join('\n')}\n${lines[1]!.slice(0, 40)}`);
+    await assertOneLineError(['compare', torn, sharedPath('golden', 'packA_det320.json')], new RegExp(`torn\\.ndjson': line ${lines.length + 1} is not JSON \\(the torn last line .*analyze --resume\\)`));
+  });
+
   it('refuses a file that is not results, and an unknown option', async () => {
     await assertOneLineError(['compare', aFile, sharedPath('golden', 'packA_det320.json')], /results file '.*a-file\.txt': is not a results file/);
     await assertOneLineError(['compare', '--tolerance', '3', aFile], /--tolerance: unknown option/);
+    await assertOneLineError(['compare', '-t', aFile], /-t: unknown option/);
+  });
+
+  it('takes a file named like an option after --, as the other commands do', async () => {
+    // '--' itself was refused as an unknown option, so such a file could not be compared at all.
+    const dashed = path.join(work, '-run.json');
+    writeFileSync(dashed, JSON.stringify(GOLDEN_320));
+    const { code, out } = await run(['compare', '--', dashed, sharedPath('golden', 'packA_det320.json')]);
+    assert.equal(code, 0, out);
+    assert.match(out, /within tolerance/);
   });
 });

@@ -67,6 +67,55 @@ describe('insightgpu compare', () => {
     const noImage = writeVariant('no-image.json', (r) => { r.results = []; });
     assert.equal((await run(['compare', noImage, same])).code, 1);
   });
+
+  it('fails on a NaN written as null, in either file, where reading it as 0 would pass', async () => {
+    // One of 128 embedding values: its cosine stays above 0.995, so only the value itself can fail it.
+    const nan = writeVariant('nan-embedding.json', (r) => { (r.results[0]!.faces[0]!.embedding as (number | null)[])[5] = null; });
+    for (const [a, b] of [[nan, same], [same, nan]]) {
+      const { code, out } = await run(['compare', a!, b!]);
+      assert.equal(code, 1, out);
+      assert.match(out, /face 0: (actual|expected) embedding\[5\] is null \(not a finite number/);
+    }
+    const pose = writeVariant('nan-pose.json', (r) => { (r.results[0]!.faces[0]!.pose as (number | null)[])[0] = null; });
+    assert.match((await run(['compare', pose, same])).out, /actual pose\[0\] is null/);
+  });
+
+  it('names lists of different lengths (a 512-d recognizer\'s run against a 128-d one\'s)', async () => {
+    const wider = writeVariant('wider.json', (r) => { for (const f of r.results[0]!.faces) f.embedding = [...f.embedding!, ...f.embedding!]; });
+    const { code, out } = await run(['compare', wider, same]);
+    assert.equal(code, 1, out);
+    assert.match(out, new RegExp(`face 0: embedding has ${2 * golden.results[0]!.faces[0]!.embedding!.length} values, expected ${golden.results[0]!.faces[0]!.embedding!.length}`));
+  });
+
+  it('pairs faces in any order, and repeated image names record by record', async () => {
+    const reordered = writeVariant('reordered.json', (r) => { r.results[0]!.faces.reverse(); r.results.reverse(); });
+    assert.equal((await run(['compare', reordered, same])).code, 0);
+    // A --json run over a/t1.jpg and b/t1.jpg records both as t1.jpg: the second one was dropped unseen.
+    const twice = writeVariant('twice.json', (r) => { r.results.push(structuredClone(r.results[0]!)); });
+    const extra = await run(['compare', twice, same]);
+    assert.equal(extra.code, 1, extra.out);
+    assert.match(extra.out, /FAIL t1\.jpg: not in the expected results/);
+    const both = await run(['compare', twice, twice]);
+    assert.equal(both.code, 0, both.out);
+    assert.match(both.out, new RegExp(`${2 * golden.results[0]!.faces.length + golden.results.slice(1).reduce((n, r) => n + r.faces.length, 0)} face\\(s\\) compared`));
+  });
+
+  it('refuses a results array whose entries are not image records, naming the entry, in one line', async () => {
+    const cases: [string, unknown, RegExp][] = [
+      ['null-entry.json', null, /results\[1\] is null, not an image record/],
+      ['no-faces.json', { image: 'x.jpg', width: 1, height: 1 }, /results\[1\] \('x\.jpg'\) has no "faces" list/],
+      ['bad-face.json', { image: 'x.jpg', width: 1, height: 1, faces: [null] }, /results\[1\] \('x\.jpg'\) face 0 is not a face record/],
+    ];
+    for (const [name, entry, message] of cases) {
+      const file = writeVariant(name, (r) => { (r.results as unknown[]).splice(1, 0, entry); });
+      for (const argv of [['compare', file, same], ['compare', same, file]]) {
+        const { code, out } = await run(argv);
+        assert.equal(code, 1, out);
+        assert.match(out, message);
+        assert.equal(out.trim().split('\n').length, 1, out);
+      }
+    }
+  });
 });
 
 describe('insightgpu command line', () => {
