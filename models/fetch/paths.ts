@@ -5,12 +5,11 @@
  */
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { insightFaceRootPath } from '../../src/pipeline/insightface-root.js';
 
-/** Root for packs: explicit option, else $INSIGHTFACE_HOME, else ~/.insightface; a leading ~ is expanded. */
+/** Root for packs: explicit option, else $INSIGHTFACE_HOME (empty: unset), else ~/.insightface; a leading ~ is expanded. */
 export function resolveInsightFaceRoot(root?: string, env: NodeJS.ProcessEnv = process.env): string {
-  const chosen = root ?? (env.INSIGHTFACE_HOME !== undefined && env.INSIGHTFACE_HOME !== '' ? env.INSIGHTFACE_HOME : '~/.insightface');
-  const expanded = chosen === '~' || chosen.startsWith('~/') ? join(homedir(), chosen.slice(1)) : chosen;
-  return resolve(expanded);
+  return resolve(insightFaceRootPath(root, env.INSIGHTFACE_HOME, homedir()));
 }
 
 /** `<root>/models`, the folder holding every pack folder and digests.json. */

@@ -174,9 +174,8 @@ async function loadPack(options: FaceAnalysisOptions, log: (message: string) => 
   const settings: PackDownloadOptions = wanted === true ? {} : wanted;
   // With a root of its own, the pack is looked for where the download puts it (`<root>/models/<name>/`), not
   // under $INSIGHTFACE_HOME, whose copy (another version, another tool's) would otherwise be used instead.
-  const installed = typeof settings.root === 'string' && settings.root !== '' ? `${settings.root.replace(/[\\/]+$/, '')}/models/${source}` : source;
   try {
-    return await loadModelFiles(installed);
+    return await loadModelFiles(source, typeof settings.root === 'string' ? settings.root : undefined);
   } catch (error) {
     if (!(error instanceof ModelPackError)) throw error;
   }

@@ -1,5 +1,6 @@
 import { importNodeBuiltin } from '../core/node-only.js';
 import { ModelPackError } from './errors.js';
+import { insightFaceRootPath } from './insightface-root.js';
 
 /** One model file of a pack: its name (for ordering and reports) and its bytes. */
 export interface ModelFile {
@@ -19,7 +20,7 @@ function byteOrder(a: string, b: string): number {
 }
 
 /** The pack's files in InsightFace's load order (sorted full paths). */
-export async function loadModelFiles(source: ModelSource): Promise<ModelFile[]> {
+export async function loadModelFiles(source: ModelSource, root?: string): Promise<ModelFile[]> {
   if (source !== null && typeof source === 'object' && !Array.isArray(source) && 'files' in source) {
     if (source.files === null || typeof source.files !== 'object') throw new ModelPackError('files must be an object of bytes by file name');
     const names = Object.keys(source.files).sort(byteOrder);
@@ -49,7 +50,7 @@ export async function loadModelFiles(source: ModelSource): Promise<ModelFile[]> 
     if (source.length === 0) throw new ModelPackError('no model files given');
     return readAll(source as readonly string[]);
   }
-  const folder = await resolvePackFolder(source as string);
+  const folder = await resolvePackFolder(source as string, root);
   const entries = await fs.readdir(folder);
   const onnx = entries.filter((e) => e.endsWith('.onnx')).map((e) => path.join(folder, e));
   if (onnx.length === 0) throw new ModelPackError('no .onnx files in the folder', folder);
@@ -57,22 +58,20 @@ export async function loadModelFiles(source: ModelSource): Promise<ModelFile[]> 
 }
 
 /**
- * A path to an existing folder is used as is; a bare name is looked up as an installed InsightFace pack. A folder
- * that is neither is a ModelPackError saying where it looked. @internal
+ * A path to an existing folder is used as is; a bare name is looked up as an installed InsightFace pack, under `root`
+ * when given, else the default root (insightFaceRootPath). A folder that is neither is a ModelPackError saying where
+ * it looked. @internal
  */
-export async function resolvePackFolder(location: string): Promise<string> {
+export async function resolvePackFolder(location: string, root?: string): Promise<string> {
   const fs = await importNodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises');
   const path = await importNodeBuiltin<typeof import('node:path')>('node:path');
   const os = await importNodeBuiltin<typeof import('node:os')>('node:os');
   const isDir = async (p: string): Promise<boolean> => (await fs.stat(p).catch(() => undefined))?.isDirectory() ?? false;
-  if (await isDir(location)) return location;
+  // With a root (FaceAnalysis's download.root) a bare name means that root's pack only, as in InsightFace.
+  if (root === undefined && (await isDir(location))) return location;
   if (!location.includes('/') && !location.includes('\\')) {
-    // The fetcher's rule (models/fetch/paths.ts), so a bare name finds what `fetch-models` installed: an empty
-    // $INSIGHTFACE_HOME counts as unset, and a leading ~ is the home folder (a shell leaves it in a quoted value).
-    const home = process.env['INSIGHTFACE_HOME'];
-    const chosen = home === undefined || home === '' ? '~/.insightface' : home;
-    const root = path.resolve(chosen === '~' || chosen.startsWith('~/') ? path.join(os.homedir(), chosen.slice(1)) : chosen);
-    const installed = path.join(root, 'models', location);
+    // The fetcher's rule, so a bare name finds what `fetch-models` installed (or, with `root`, what a download put there).
+    const installed = path.join(path.resolve(insightFaceRootPath(root, process.env['INSIGHTFACE_HOME'], os.homedir())), 'models', location);
     if (await isDir(installed)) return installed;
     throw new ModelPackError(`neither a folder nor an installed pack (looked in ${installed}); download it with \`insightgpu fetch-models ${location}\` (or FaceAnalysis.create({ models, download: true }))`, location);
   }

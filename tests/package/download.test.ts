@@ -91,9 +91,35 @@ describe('FaceAnalysis download: true', () => {
       assert.deepEqual(tasks, ['detection', 'genderage'], 'the models of <root>/models/buffalo_l');
       assert.equal(downloads, 0);
     } finally {
-      process.env['INSIGHTFACE_HOME'] = saved;
+      restoreEnv('INSIGHTFACE_HOME', saved);
       rmSync(defaultHome, { recursive: true, force: true });
       rmSync(ownRoot, { recursive: true, force: true });
     }
   });
+
+  it('expands a leading ~ in its root, as the fetcher that installs there does', async () => {
+    const home = tempRoot();
+    mkdirSync(path.join(home, 'faces', 'models', 'buffalo_l'), { recursive: true });
+    for (const name of ['scrfd_2.5g_bnkps.onnx', 'tiny_genderage.onnx']) symlinkSync(sharedPath('models', name), path.join(home, 'faces', 'models', 'buffalo_l', name));
+    const saved = process.env['HOME'];
+    process.env['HOME'] = home;
+    let downloads = 0;
+    try {
+      const app = await FaceAnalysis.create({
+        models: 'buffalo_l', backend: 'cpu', download: { root: '~/faces', downloader: async () => { downloads++; throw new Error('nothing to download'); } },
+      });
+      const tasks = [...app.models.keys()];
+      await app.release();
+      assert.deepEqual([tasks, downloads], [['detection', 'genderage'], 0], 'the models of ~/faces/models/buffalo_l, found without a download');
+    } finally {
+      restoreEnv('HOME', saved);
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
 });
+
+/** Puts an environment variable back as it was (assigning undefined would store the string 'undefined'). */
+function restoreEnv(name: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
+}
