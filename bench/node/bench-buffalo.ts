@@ -354,11 +354,15 @@ export async function runBuffaloBench(options: BuffaloOptions, log: (s: string) 
   await ensureReplicaFiles(options.replicasDir, log);
   // Cold first: before this process starts a device or compiles anything (the children share nothing with it).
   const cold = options.cold ? await measureCold(options, log) : undefined;
-  const gpu = options.backend === 'webgpu'
-    ? await acquireDevice({ adapterName: options.adapterName, allowSoftwareAdapter: true, ...(options.precision !== 'fp32' ? { precision: 'fp16' as const } : {}) })
-    : undefined;
+  // Each precision runs on a device made for it, as a user's would be: an fp16 device comes from a Dawn instance
+  // with allow_unsafe_apis and may carry subgroup matrices, and the fp32 rows must not be measured on it.
+  const deviceFor = (precision: BuffaloPrecision): Promise<GpuDevice> =>
+    acquireDevice({ adapterName: options.adapterName, allowSoftwareAdapter: true, ...(precision === 'fp16' ? { precision: 'fp16' as const } : {}) });
+  let gpu = options.backend === 'webgpu' ? await deviceFor(options.precision === 'fp16' ? 'fp16' : 'fp32') : undefined;
+  let gpuPrecision: BuffaloPrecision = options.precision === 'fp16' ? 'fp16' : 'fp32';
   const keepAlive = setInterval(() => {}, 1000);
   try {
+    // Every device asks for shader-f16 where the adapter offers it, so the first one answers for the adapter.
     const { run, notMeasured } = choosePrecisions(options.precision, options.backend, gpu?.hasShaderF16 ?? false);
     const files = [join(options.modelsDir, PIPELINE_DETECTOR), join(options.replicasDir, SWAPPED_DETECTOR), ...HEAD_FILES.map((f) => join(options.replicasDir, f))];
     const bytes = Object.fromEntries(files.map((f) => [basename(f), new Uint8Array(readFileSync(f))]));
@@ -370,10 +374,16 @@ export async function runBuffaloBench(options: BuffaloOptions, log: (s: string) 
       models: { detector: PIPELINE_DETECTOR, swapped_for: SWAPPED_DETECTOR, heads: [...HEAD_FILES] },
       definitions: DEFINITIONS, targets: TARGETS, precisions: [], not_measured: notMeasured, ...(cold ? { cold } : {}),
     };
-    if (gpu?.subgroupMatrix) log(`fp16 plans use subgroup matrices: ${JSON.stringify(gpu.subgroupMatrix)}\n`);
     onPartial?.(report);
     for (const precision of run) {
       try {
+        if (gpu && gpuPrecision !== precision) {
+          gpu.release();
+          gpu = undefined;
+          gpu = await deviceFor(precision);
+          gpuPrecision = precision;
+        }
+        if (precision === 'fp16' && gpu?.subgroupMatrix) log(`fp16 plans use subgroup matrices: ${JSON.stringify(gpu.subgroupMatrix)}\n`);
         const row = await measurePrecision(options, precision, gpu, pack, bytes, log);
         report.precisions.push(row);
         log(`${precision}: buffalo work ${formatMs(row.buffalo_work_ms)} (${row.status}), ratio to its forwards ${row.ratio_to_forwards.toFixed(3)}× (${row.ratio_status})\n`);
