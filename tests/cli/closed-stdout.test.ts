@@ -1,0 +1,58 @@
+/**
+ * A reader that goes away early (`insightgpu … | head -1`): the CLI ends with 141 (128 + SIGPIPE, as a Unix tool
+ * killed by SIGPIPE) and prints nothing, instead of an unhandled 'write EPIPE' with a stack trace and exit 1.
+ * Real pipes: a bash pipeline into a child that reads one line and exits.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { encodeIndex } from '../../src/pipeline/identity/index-file.js';
+import { sharedPath } from '../pipeline/helpers.js';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-closed-stdout-'));
+/** Reads up to its first newline, then exits: the pipe closes while the CLI still has output to write. */
+const READ_ONE_LINE = `process.stdin.on('data', (c) => { if (c.includes(10)) { process.stdout.write(c.subarray(0, c.indexOf(10) + 1)); process.exit(0); } })`;
+
+const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** `insightgpu ARGS [2>&1] | reader`: the CLI's exit status, what the reader printed, the CLI's own stderr. */
+function pipeToOneLineReader(args: readonly string[], stderrToo = false): { code: number; line: string; stderr: string } {
+  const errFile = path.join(dir, 'stderr.txt');
+  const cli = [process.execPath, '--import', 'tsx', 'cli/main.ts', ...args].map(quote).join(' ');
+  const script = `${cli} ${stderrToo ? '2>&1' : `2>${quote(errFile)}`} | ${quote(process.execPath)} -e ${quote(READ_ONE_LINE)}; echo "status \${PIPESTATUS[0]}" >&2`;
+  writeFileSync(errFile, '');
+  const run = spawnSync('bash', ['-c', script], { cwd: repo, encoding: 'utf8' });
+  const status = /status (\d+)/.exec(run.stderr);
+  assert.ok(status, run.stderr);
+  return { code: Number(status[1]), line: run.stdout, stderr: readFileSync(errFile, 'utf8') };
+}
+
+describe('a reader that closes the pipe early', () => {
+  it('index info of a large index | one line: exit 141, no error printed', () => {
+    // 100k ids, one per line of the JSON: some 2 MB, far more than a pipe holds, so the writes meet the closed pipe.
+    const n = 100_000;
+    const file = path.join(dir, 'many.igfx');
+    const ids = Array.from({ length: n }, (_, i) => `person-${i}`);
+    writeFileSync(file, encodeIndex({ dim: 1, ids, meta: ids.map(() => undefined), owner: Int32Array.from(ids, (_, i) => i), rows: new Float32Array(n).fill(1) }));
+    const { code, line, stderr } = pipeToOneLineReader(['index', 'info', file]);
+    assert.equal(line, '{\n');
+    assert.equal(stderr, '', 'nothing printed');
+    assert.equal(code, 141);
+  });
+
+  it('analyze 2>&1 | one line: the run stops with 141 (its messages and results meet the closed pipe)', () => {
+    // Three images' results are one JSON line of well over 100 kB, more than the pipe and the reader's one read hold.
+    const images = path.join(dir, 'photos');
+    mkdirSync(images);
+    for (const name of ['a.jpg', 'b.jpg', 'c.jpg']) copyFileSync(sharedPath('images', 't1.jpg'), path.join(images, name));
+    const { code, line } = pipeToOneLineReader(['analyze', '--models', sharedPath('models'), '--backend', 'cpu', '--det-size', '320', images], true);
+    assert.match(line, /^backend: cpu/);
+    assert.doesNotMatch(line, /EPIPE/);
+    assert.equal(code, 141);
+  });
+});
