@@ -216,8 +216,8 @@ function exitOnInterrupt(say: () => void): () => void {
   return () => handlers.forEach((remove) => remove());
 }
 
-/** The stderr report of failed images: the first few with their errors, then a count. */
-function failureSummary(failed: readonly ErrorRecord[], images: number): string {
+/** The stderr report of failed images: the first few with their errors, then a count (also index add's and search's). */
+export function failureSummary(failed: readonly ErrorRecord[], images: number): string {
   const shown = 20;
   const lines = failed.slice(0, shown).map((f) => `  ${f.image}: ${f.error.type}: ${f.error.message}\n`);
   const more = failed.length > shown ? `  … and ${failed.length - shown} more (their lines have an "error" field)\n` : '';

@@ -180,6 +180,38 @@ describe('insightgpu index: files made by the library', () => {
     assert.deepEqual(readFileSync(file), before);
   });
 
+  it('an unreadable image gets an error entry, the others their results, exit 3 (add saves the good ones)', async () => {
+    const text = path.join(dir, 'notes.jpg');
+    writeFileSync(text, 'not an image\n');
+    const torn = path.join(dir, 'torn.jpg');
+    writeFileSync(torn, readFileSync(sharedPath('images', 't1.jpg')).subarray(0, 3000));
+    const tom = sharedPath('images', 'Tom_Hanks_54745.png');
+    const file = path.join(dir, 'partial.igfx');
+    type Add = { added: { id: string }[]; identities: number; errors?: { image: string; error: { type: string; message: string } }[] };
+    // Every image unreadable: nothing to enrol, so the file is not even made.
+    const none = await run(['index', 'add', '--index', file, ...models, text]);
+    assert.equal(none.code, 3, none.out);
+    assert.equal(existsSync(file), false);
+    const add = await run(['index', 'add', '--index', file, ...models, text, tom, torn]);
+    assert.equal(add.code, 3, add.out);
+    const added = JSON.parse(add.out.split('\n').find((l) => l.startsWith('{"index"'))!) as Add;
+    assert.deepEqual(added.added.map((a) => a.id), ['Tom_Hanks_54745']);
+    assert.deepEqual(added.errors?.map((e) => [e.image, e.error.type]), [[text, 'ImageError'], [torn, 'ImageError']]);
+    assert.match(add.out, /2 of 3 image\(s\) failed:\n {2}.*notes\.jpg: ImageError: [^]*torn\.jpg: ImageError: /);
+    assert.deepEqual((await FaceIndex.load(file)).identities(), ['Tom_Hanks_54745'], 'the good image is saved');
+    const before = readFileSync(file);
+    assert.equal((await run(['index', 'add', '--index', file, ...models, '--id', 'x', torn])).code, 3);
+    assert.deepEqual(readFileSync(file), before, 'an add whose every image failed leaves the file as it was');
+    const search = await run(['index', 'search', '--index', file, ...models, '--k', '1', torn, tom, text]);
+    assert.equal(search.code, 3, search.out);
+    const doc = JSON.parse(search.out.slice(0, search.out.indexOf('\n}\n') + 2)) as { results: { image: string; faces?: { matches: { id: string }[] }[]; error?: { type: string; message: string } }[] };
+    assert.deepEqual(doc.results.map((r) => r.image), [torn, tom, text]);
+    assert.match(doc.results[0]!.error!.message, /premature end of JPEG/);
+    assert.equal(doc.results[1]!.faces![0]!.matches[0]!.id, 'Tom_Hanks_54745');
+    assert.equal(doc.results[2]!.error!.type, 'ImageError');
+    assert.match(search.out, /2 of 3 image\(s\) failed:/);
+  });
+
   it('add and search refuse an index made with another recognizer before reading any image', async () => {
     const file = path.join(dir, 'other-recognizer.igfx');
     await new FaceIndex({ dim: 512 }).save(file);
