@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -45,14 +45,29 @@ describe('a reader that closes the pipe early', () => {
     assert.equal(code, 141);
   });
 
+  // Four copies of t1.jpg: their results are some 190 kB, more than the pipe and the reader's one read hold.
+  const images = path.join(dir, 'photos');
+  mkdirSync(images);
+  for (const name of ['a.jpg', 'b.jpg', 'c.jpg', 'd.jpg']) copyFileSync(sharedPath('images', 't1.jpg'), path.join(images, name));
+  const analyze = ['analyze', '--models', sharedPath('models'), '--backend', 'cpu', '--det-size', '320'];
+
   it('analyze 2>&1 | one line: the run stops with 141 (its messages and results meet the closed pipe)', () => {
-    // Three images' results are one JSON line of well over 100 kB, more than the pipe and the reader's one read hold.
-    const images = path.join(dir, 'photos');
-    mkdirSync(images);
-    for (const name of ['a.jpg', 'b.jpg', 'c.jpg']) copyFileSync(sharedPath('images', 't1.jpg'), path.join(images, name));
-    const { code, line } = pipeToOneLineReader(['analyze', '--models', sharedPath('models'), '--backend', 'cpu', '--det-size', '320', images], true);
+    const { code, line } = pipeToOneLineReader([...analyze, images], true);
     assert.match(line, /^backend: cpu/);
     assert.doesNotMatch(line, /EPIPE/);
     assert.equal(code, 141);
+  });
+
+  it('analyze --ndjson - | one line: the settings line arrives on stdout (no file named -), then exit 141', () => {
+    const stray = path.join(repo, '-');
+    try {
+      const { code, line, stderr } = pipeToOneLineReader([...analyze, '--ndjson', '-', images]);
+      assert.equal(existsSync(stray), false, 'no file named - in the working folder');
+      assert.deepEqual(Object.keys(JSON.parse(line) as object), ['det_size', 'det_thresh', 'max_num', 'models']);
+      assert.doesNotMatch(stderr, /EPIPE/);
+      assert.equal(code, 141);
+    } finally {
+      rmSync(stray, { force: true });
+    }
   });
 });
