@@ -17,7 +17,7 @@ import type { ImageRecord, ResultsFile } from './results-format.js';
 
 export const ANALYZE_USAGE = `insightgpu analyze [--models DIR|PACK (default buffalo_l)] [--det-size 640|WxH[,WxH…] (default 640)]
                    [--det-thresh 0.5] [--max-num 0] [--metric default|max] [--backend auto|webgpu|cpu]
-                   [--json OUT.json | --ndjson OUT.ndjson|- [--resume]]
+                   [--json OUT.json|- | --ndjson OUT.ndjson|- [--resume]]
                    [--batch 1] [--concurrency 1 | --workers 1|N|auto] [--draw OUTDIR] [--quiet] PATH…`;
 
 /** What `analyze --help` prints below the usage line. */
@@ -28,8 +28,8 @@ export const ANALYZE_HELP = `  PATH is an image file, or a folder walked recursi
     {"image","error":{"type","message"}}, after a first line with the run's settings. "image" is the file's name,
     or for a folder's file its path relative to that folder. --resume continues a killed run: it skips the images
     already in OUT and repairs a torn last line. --ndjson - writes the same lines to stdout (no --resume there).
-  --json writes the results once, at the end; failed images are listed under "errors". Without --json or
-    --ndjson the same JSON goes to stdout (messages stay on stderr).
+  --json writes the results once, at the end; failed images are listed under "errors". With --json -, or
+    without --json and --ndjson, the same JSON goes to stdout (messages stay on stderr).
   --batch N detects N images, then runs the heads of all their faces; --concurrency N keeps N decodes in flight.
   --workers N runs N FaceAnalysis instances on worker threads, CPU backend (auto: one per core but one); each
     decodes and analyses its own images, and the lines are written in input order, the same bytes as --workers 1.
@@ -154,13 +154,16 @@ export async function analyzeCommand(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, ['models', 'det-size', 'det-thresh', 'max-num', 'metric', 'backend', 'json', 'ndjson', 'draw', 'batch', 'concurrency', 'workers'], ['quiet', 'resume']);
   // As InsightFace's FaceAnalysis(): the installed buffalo_l unless told otherwise.
   const models = lastValue(args, 'models') ?? 'buffalo_l';
-  const json = lastValue(args, 'json');
+  const jsonArg = lastValue(args, 'json');
+  // '-' is stdout, as for --ndjson (and video's): the one JSON document, written at the end.
+  const json = jsonArg === '-' ? undefined : jsonArg;
   const ndjson = lastValue(args, 'ndjson');
   const resume = args.flags.has('resume');
   if (resume && !ndjson) throw new PipelineOptionError('--resume', 'continues an --ndjson file; give --ndjson');
+  if (jsonArg === '-' && ndjson === '-') throw new PipelineOptionError('--json', '- and --ndjson - would both write to stdout; give one of them a file');
   if (resume && ndjson === '-') throw new PipelineOptionError('--resume', 'continues an --ndjson file; stdout (-) cannot be continued');
   // A resumed run's --json would hold only the images analysed now; the NDJSON file converts to the whole one.
-  if (resume && json) throw new PipelineOptionError('--json', 'cannot go with --resume (convert the NDJSON file instead, see the README)');
+  if (resume && jsonArg) throw new PipelineOptionError('--json', 'cannot go with --resume (convert the NDJSON file instead, see the README)');
   if (args.positional.length === 0) throw new PipelineOptionError('PATH', 'give at least one image or folder');
   const backend = (lastValue(args, 'backend') ?? 'auto') as BackendName;
   if (!['auto', 'webgpu', 'cpu'].includes(backend)) throw new PipelineOptionError('--backend', `'${backend}' is not auto, webgpu or cpu`);
@@ -184,7 +187,7 @@ export async function analyzeCommand(argv: readonly string[]): Promise<number> {
     paths: args.positional,
     json,
     ndjson,
-    stdout: !json && !ndjson,
+    stdout: jsonArg === '-' || (!json && !ndjson),
     resume,
     batch: parseCountOption(args, 'batch', 1, 1),
     concurrency: parseCountOption(args, 'concurrency', 1, 0),
@@ -197,7 +200,7 @@ export async function analyzeCommand(argv: readonly string[]): Promise<number> {
     },
     log: quiet ? undefined : (m) => { if (!bar) process.stderr.write(`${m}\n`); },
   }).finally(() => removeInterruptHandler?.());
-  const outputs = [json, ndjson === '-' ? 'stdout' : ndjson].filter((f) => f !== undefined).join(' and ') || 'stdout';
+  const outputs = [jsonArg === '-' ? 'stdout' : json, ndjson === '-' ? 'stdout' : ndjson].filter((f) => f !== undefined).join(' and ') || 'stdout';
   if (!quiet) {
     const skipped = summary.skipped > 0 ? ` (${summary.skipped} already in ${ndjson})` : '';
     process.stderr.write(`${summary.images} image(s), ${summary.faces} face(s) → ${outputs}${skipped}\n`);

@@ -1,7 +1,8 @@
 /**
- * A reader that goes away early (`insightgpu … | head -1`): the CLI ends with 141 (128 + SIGPIPE, as a Unix tool
- * killed by SIGPIPE) and prints nothing, instead of an unhandled 'write EPIPE' with a stack trace and exit 1.
- * Real pipes: a bash pipeline into a child that reads one line and exits.
+ * Output on stdout through a real pipe: a bash pipeline into a child that reads one line and exits. A reader that
+ * goes away early (`insightgpu … | head -1`): the CLI ends with 141 (128 + SIGPIPE, as a Unix tool killed by
+ * SIGPIPE) and prints nothing, instead of an unhandled 'write EPIPE' with a stack trace and exit 1. analyze's
+ * --ndjson - and --json - write to stdout, not to a file named '-'.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -16,7 +17,7 @@ import { sharedPath } from '../pipeline/helpers.js';
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-closed-stdout-'));
 /** Reads up to its first newline, then exits: the pipe closes while the CLI still has output to write. */
-const READ_ONE_LINE = `process.stdin.on('data', (c) => { if (c.includes(10)) { process.stdout.write(c.subarray(0, c.indexOf(10) + 1)); process.exit(0); } })`;
+const READ_ONE_LINE = `const seen = []; process.stdin.on('data', (c) => { seen.push(c); if (c.includes(10)) { const all = Buffer.concat(seen); process.stdin.pause(); process.stdout.write(all.subarray(0, all.indexOf(10) + 1), () => process.exit(0)); } })`;
 
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -66,6 +67,19 @@ describe('a reader that closes the pipe early', () => {
       assert.deepEqual(Object.keys(JSON.parse(line) as object), ['det_size', 'det_thresh', 'max_num', 'models']);
       assert.doesNotMatch(stderr, /EPIPE/);
       assert.equal(code, 141);
+    } finally {
+      rmSync(stray, { force: true });
+    }
+  });
+
+  it('analyze --json - | one line: the whole document on stdout, no file named -', () => {
+    const stray = path.join(repo, '-');
+    try {
+      const { code, line, stderr } = pipeToOneLineReader([...analyze, '--json', '-', images]);
+      assert.equal(existsSync(stray), false, 'no file named - in the working folder');
+      assert.equal((JSON.parse(line) as { results: unknown[] }).results.length, 4);
+      assert.match(stderr, /4 image\(s\), 24 face\(s\) → stdout/);
+      assert.equal(code, 0, 'the reader took the one line there is');
     } finally {
       rmSync(stray, { force: true });
     }
