@@ -17,7 +17,7 @@ import type { ImageRecord, ResultsFile } from './results-format.js';
 
 export const ANALYZE_USAGE = `insightgpu analyze [--models DIR|PACK (default buffalo_l)] [--det-size 640|WxH[,WxH…] (default 640)]
                    [--det-thresh 0.5] [--max-num 0] [--metric default|max] [--backend auto|webgpu|cpu]
-                   [--json OUT.json | --ndjson OUT.ndjson [--resume]]
+                   [--json OUT.json|- | --ndjson OUT.ndjson|- [--resume]]
                    [--batch 1] [--concurrency 1 | --workers 1|N|auto] [--draw OUTDIR] [--quiet] PATH…`;
 
 /** What `analyze --help` prints below the usage line. */
@@ -27,9 +27,9 @@ export const ANALYZE_HELP = `  PATH is an image file, or a folder walked recursi
   --ndjson appends one line per image as soon as it is done: {"image","width","height","faces"} or
     {"image","error":{"type","message"}}, after a first line with the run's settings. "image" is the file's name,
     or for a folder's file its path relative to that folder. --resume continues a killed run: it skips the images
-    already in OUT and repairs a torn last line.
-  --json writes the results once, at the end; failed images are listed under "errors". Without --json or
-    --ndjson the same JSON goes to stdout (messages stay on stderr).
+    already in OUT and repairs a torn last line. --ndjson - writes the same lines to stdout (no --resume there).
+  --json writes the results once, at the end; failed images are listed under "errors". With --json -, or
+    without --json and --ndjson, the same JSON goes to stdout (messages stay on stderr).
   --batch N detects N images, then runs the heads of all their faces; --concurrency N keeps N decodes in flight.
   --workers N runs N FaceAnalysis instances on worker threads, CPU backend (auto: one per core but one); each
     decodes and analyses its own images, and the lines are written in input order, the same bytes as --workers 1.
@@ -50,7 +50,7 @@ export interface AnalyzeOptions {
   readonly json?: string;
   /** Results written once at the end to stdout, as `json` would write them (for `analyze photo.jpg > out.json`). */
   readonly stdout?: boolean;
-  /** Results appended one line per image (see ANALYZE_HELP). */
+  /** Results appended one line per image (see ANALYZE_HELP); '-' writes them to stdout. */
   readonly ndjson?: string;
   /** Continue `ndjson`: skip its images, repair its torn last line. */
   readonly resume?: boolean;
@@ -83,17 +83,18 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummar
   // Every output is checked before the models load, so a bad path fails at once instead of after the whole run.
   if (options.json) prepareOutputFile(options.json);
   if (options.drawDir) prepareOutputFolder(options.drawDir);
-  if (options.ndjson) {
-    prepareOutputFile(options.ndjson);
+  const ndjsonFile = options.ndjson === '-' ? undefined : options.ndjson;
+  if (ndjsonFile) {
+    prepareOutputFile(ndjsonFile);
     checkDistinctNames(entries);
-    NdjsonResultsFile.checkNew(options.ndjson, options.resume ?? false);
+    NdjsonResultsFile.checkNew(ndjsonFile, options.resume ?? false);
   }
   const analyzer = await openAnalyzer({
     models: options.models, backend: options.backend, detThresh: options.detThresh, detSizes: options.detSizes,
     maxNum: options.maxNum, metric: options.metric, batch: options.batch ?? 1, concurrency: options.concurrency ?? 1,
     workers: options.workers ?? 1, draw: options.drawDir ? { landmarks106: true } : undefined, log: options.log,
   });
-  let ndjson: NdjsonResultsFile | undefined;
+  let ndjson: Pick<NdjsonResultsFile, 'append' | 'close'> | undefined;
   let progress: BatchProgress | undefined;
   try {
     const sizes = analyzer.detSize;
@@ -105,8 +106,13 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummar
     };
     const total = entries.length;
     const failedBefore: ErrorRecord[] = [];
-    if (options.ndjson) {
-      const opened = NdjsonResultsFile.open(options.ndjson, header, options.resume ?? false);
+    if (options.ndjson === '-') {
+      // As video's --ndjson -: the file's lines on stdout, each written as soon as its image is done.
+      const line = (value: unknown): void => { process.stdout.write(`${JSON.stringify(value)}\n`); };
+      line(header);
+      ndjson = { append: line, close: () => undefined };
+    } else if (ndjsonFile) {
+      const opened = NdjsonResultsFile.open(ndjsonFile, header, options.resume ?? false);
       ndjson = opened.out;
       // Earlier failures count only for images of this run's PATHs (a file may hold other runs' images too).
       const listed = new Set(entries.map((e) => e.name));
@@ -148,12 +154,16 @@ export async function analyzeCommand(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, ['models', 'det-size', 'det-thresh', 'max-num', 'metric', 'backend', 'json', 'ndjson', 'draw', 'batch', 'concurrency', 'workers'], ['quiet', 'resume']);
   // As InsightFace's FaceAnalysis(): the installed buffalo_l unless told otherwise.
   const models = lastValue(args, 'models') ?? 'buffalo_l';
-  const json = lastValue(args, 'json');
+  const jsonArg = lastValue(args, 'json');
+  // '-' is stdout, as for --ndjson (and video's): the one JSON document, written at the end.
+  const json = jsonArg === '-' ? undefined : jsonArg;
   const ndjson = lastValue(args, 'ndjson');
   const resume = args.flags.has('resume');
   if (resume && !ndjson) throw new PipelineOptionError('--resume', 'continues an --ndjson file; give --ndjson');
+  if (jsonArg === '-' && ndjson === '-') throw new PipelineOptionError('--json', '- and --ndjson - would both write to stdout; give one of them a file');
+  if (resume && ndjson === '-') throw new PipelineOptionError('--resume', 'continues an --ndjson file; stdout (-) cannot be continued');
   // A resumed run's --json would hold only the images analysed now; the NDJSON file converts to the whole one.
-  if (resume && json) throw new PipelineOptionError('--json', 'cannot go with --resume (convert the NDJSON file instead, see the README)');
+  if (resume && jsonArg) throw new PipelineOptionError('--json', 'cannot go with --resume (convert the NDJSON file instead, see the README)');
   if (args.positional.length === 0) throw new PipelineOptionError('PATH', 'give at least one image or folder');
   const backend = (lastValue(args, 'backend') ?? 'auto') as BackendName;
   if (!['auto', 'webgpu', 'cpu'].includes(backend)) throw new PipelineOptionError('--backend', `'${backend}' is not auto, webgpu or cpu`);
@@ -162,7 +172,8 @@ export async function analyzeCommand(argv: readonly string[]): Promise<number> {
   const workers = workersOption(args, backend);
   const quiet = args.flags.has('quiet');
   let bar: BatchProgress | undefined;
-  const removeInterruptHandler = ndjson ? exitOnInterrupt(() => {
+  // Lines on stdout cannot be resumed: Ctrl-C ends such a run as any command (130), without the hint.
+  const removeInterruptHandler = ndjson && ndjson !== '-' ? exitOnInterrupt(() => {
     bar?.stop();
     process.stderr.write(`\ninsightgpu analyze: interrupted; every complete line of ${ndjson} stays valid: run the same command with --resume to continue\n`);
   }) : undefined;
@@ -176,7 +187,7 @@ export async function analyzeCommand(argv: readonly string[]): Promise<number> {
     paths: args.positional,
     json,
     ndjson,
-    stdout: !json && !ndjson,
+    stdout: jsonArg === '-' || (!json && !ndjson),
     resume,
     batch: parseCountOption(args, 'batch', 1, 1),
     concurrency: parseCountOption(args, 'concurrency', 1, 0),
@@ -189,7 +200,7 @@ export async function analyzeCommand(argv: readonly string[]): Promise<number> {
     },
     log: quiet ? undefined : (m) => { if (!bar) process.stderr.write(`${m}\n`); },
   }).finally(() => removeInterruptHandler?.());
-  const outputs = [json, ndjson].filter((f) => f !== undefined).join(' and ') || 'stdout';
+  const outputs = [jsonArg === '-' ? 'stdout' : json, ndjson === '-' ? 'stdout' : ndjson].filter((f) => f !== undefined).join(' and ') || 'stdout';
   if (!quiet) {
     const skipped = summary.skipped > 0 ? ` (${summary.skipped} already in ${ndjson})` : '';
     process.stderr.write(`${summary.images} image(s), ${summary.faces} face(s) → ${outputs}${skipped}\n`);
@@ -216,8 +227,8 @@ function exitOnInterrupt(say: () => void): () => void {
   return () => handlers.forEach((remove) => remove());
 }
 
-/** The stderr report of failed images: the first few with their errors, then a count. */
-function failureSummary(failed: readonly ErrorRecord[], images: number): string {
+/** The stderr report of failed images: the first few with their errors, then a count (also index add's and search's). */
+export function failureSummary(failed: readonly ErrorRecord[], images: number): string {
   const shown = 20;
   const lines = failed.slice(0, shown).map((f) => `  ${f.image}: ${f.error.type}: ${f.error.message}\n`);
   const more = failed.length > shown ? `  … and ${failed.length - shown} more (their lines have an "error" field)\n` : '';

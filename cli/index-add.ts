@@ -5,7 +5,9 @@ import { parseArgs, lastValue } from './args.js';
 import { CliError } from './module-command.js';
 import { prepareOutputFile } from './output-file.js';
 import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/identity/face-index-options.js';
-import { checkImageFiles, checkIndexMatchesModels, loadIndexFile, probeWritable, withFileLock, FACE_OPTIONS, FACE_OPTIONS_HELP, facesOf, openRecognizer, required, roundBox } from './index-faces.js';
+import { failureSummary } from './analyze.js';
+import type { ErrorRecord } from './batch/records.js';
+import { checkImageFiles, checkIndexMatchesModels, loadIndexFile, probeWritable, withFileLock, FACE_OPTIONS, FACE_OPTIONS_HELP, facesOrError, openRecognizer, required, roundBox } from './index-faces.js';
 
 export const INDEX_ADD_USAGE = 'insightgpu index add --index FILE --models DIR [--id NAME] [--all-faces] IMAGE…';
 
@@ -15,7 +17,11 @@ const HELP = `usage: ${INDEX_ADD_USAGE}
   every face of an image as NAME#0, NAME#1, … left to right, so it refuses two images of one NAME (their NAME#0s
   are different people). FILE is created when missing and written atomically, only after every image has been
   read: an image without a face fails the command and leaves FILE unchanged (a missing IMAGE or a folder fails it
-  before the models load). Runs adding to one FILE at once keep each other's faces (FILE.lock guards the save).
+  before the models load). An image that cannot be read (corrupt, not an image) is listed under "errors" as
+  {"image","error":{"type","message"}} and the others are enrolled. Runs adding to one FILE at once keep each
+  other's faces (FILE.lock guards the save).
+  Exit codes: 0 every image enrolled; 3 some images could not be read (the others are saved; a summary goes to
+  stderr; when none could, FILE is unchanged); 1 a usage, model or index error, or a faceless image (FILE unchanged).
 ${FACE_OPTIONS_HELP}`;
 
 /** What identifies one version of a file (its inode, size and change time; absent: none), to notice a save meanwhile. */
@@ -67,9 +73,15 @@ export async function indexAdd(argv: readonly string[]): Promise<number> {
   }
   const added: { id: string; image: string; bbox: number[] }[] = [];
   const enrolled: { id: string; face: Face; meta: { image: string; bbox: number[] } }[] = [];
+  const failed: ErrorRecord[] = [];
   try {
     for (const image of args.positional) {
-      const { faces } = await facesOf(app, image);
+      const read = await facesOrError(app, image);
+      if ('error' in read) {
+        failed.push(read);
+        continue;
+      }
+      const { faces } = read;
       if (faces.length === 0) throw new CliError(`${image}: no face found, nothing enrolled (${file} is unchanged)`);
       const stem = stemOf(image);
       const chosen = args.flags.has('all-faces')
@@ -85,6 +97,16 @@ export async function indexAdd(argv: readonly string[]): Promise<number> {
   } finally {
     await app.release();
   }
+  const report = (): number => {
+    if (failed.length === 0) return 0;
+    process.stderr.write(failureSummary(failed, args.positional.length));
+    return 3;
+  };
+  if (enrolled.length === 0) {
+    // Every image failed to read: there is nothing to save, so FILE is left as it was (not even created).
+    process.stdout.write(`${JSON.stringify({ index: file, added, identities: index.size, entries: index.entries, errors: failed })}\n`);
+    return report();
+  }
   await withFileLock(file, async () => {
     if (fileVersion(file) !== loadedAs) {
       // Another run (or program) saved FILE while this one read its images: its entries would be lost by writing
@@ -94,6 +116,6 @@ export async function indexAdd(argv: readonly string[]): Promise<number> {
     }
     await index.save(file);
   });
-  process.stdout.write(`${JSON.stringify({ index: file, added, identities: index.size, entries: index.entries })}\n`);
-  return 0;
+  process.stdout.write(`${JSON.stringify({ index: file, added, identities: index.size, entries: index.entries, ...(failed.length > 0 ? { errors: failed } : {}) })}\n`);
+  return report();
 }

@@ -1,13 +1,15 @@
 import { INDEX_ADD_USAGE, indexAdd } from './index-add.js';
 import { INDEX_CLUSTER_USAGE, indexCluster } from './index-cluster.js';
 import { INDEX_INFO_USAGE, indexInfo } from './index-info.js';
+import { INDEX_REMOVE_USAGE, indexRemove } from './index-remove.js';
 import { INDEX_SEARCH_USAGE, indexSearch } from './index-search.js';
 
 /** The `index` command's one-line usage, for the command table in main.ts. */
-export const INDEX_USAGE = 'insightgpu index add|search|info|cluster …   enrol faces, identify them, inspect an index, group faces into people';
+export const INDEX_USAGE = 'insightgpu index add|remove|search|info|cluster …   enrol or remove people, identify faces, inspect an index, group faces';
 
-const HELP = `usage: insightgpu index add|search|info|cluster …
+const HELP = `usage: insightgpu index add|remove|search|info|cluster …
   ${INDEX_ADD_USAGE}
+  ${INDEX_REMOVE_USAGE}
   ${INDEX_SEARCH_USAGE}
   ${INDEX_INFO_USAGE}
   ${INDEX_CLUSTER_USAGE}
@@ -15,6 +17,7 @@ Each sub-command takes --help. Index files are FaceIndex's single-file format (I
 
 const SUBCOMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = {
   add: indexAdd,
+  remove: indexRemove,
   search: indexSearch,
   info: indexInfo,
   cluster: indexCluster,
@@ -30,7 +33,7 @@ export async function indexCommand(argv: readonly string[]): Promise<number> {
   const run = SUBCOMMANDS[sub];
   if (!run) {
     // An unknown command, as main's own: exit 2 with the usage (README: exit codes).
-    process.stderr.write(`insightgpu index: unknown sub-command '${sub}' (add, search, info or cluster)\n${HELP}\n`);
+    process.stderr.write(`insightgpu index: unknown sub-command '${sub}' (add, remove, search, info or cluster)\n${HELP}\n`);
     return 2;
   }
   return run(rest);

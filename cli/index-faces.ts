@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { firstLine } from './output-file.js';
 import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/identity/face-index-options.js';
-import { FaceAnalysis, FaceIndex, loadImage, PipelineOptionError, type Face } from '../src/pipeline/index.js';
+import { FaceAnalysis, FaceIndex, ImageError, loadImage, PipelineOptionError, type Face } from '../src/pipeline/index.js';
+import { errorRecord, type ErrorRecord } from './batch/records.js';
 import type { IndexBackend } from '../src/pipeline/identity/index.js';
 import { CliError } from './module-command.js';
 import { parseDetSizes } from '../src/pipeline/detect-size.js';
@@ -147,6 +148,20 @@ export async function facesOf(app: FaceAnalysis, image: string): Promise<{ faces
   const img = await loadImage(image);
   const faces = await app.get(img);
   return { faces: [...faces].sort((a, b) => a.bbox[0]! - b.bbox[0]!), width: img.width, height: img.height };
+}
+
+/**
+ * The image's faces as facesOf, or, when the image itself is at fault (unreadable, corrupt, not an image: an
+ * ImageError), its error record, so the run goes on with the other images as analyze's does. Any other failure (a
+ * model, the device, a missing package) is no image's fault and is thrown.
+ */
+export async function facesOrError(app: FaceAnalysis, image: string): Promise<Awaited<ReturnType<typeof facesOf>> | ErrorRecord> {
+  try {
+    return await facesOf(app, image);
+  } catch (error) {
+    if (error instanceof ImageError) return errorRecord(image, error);
+    throw error;
+  }
 }
 
 /** bbox rounded to 0.01 px for printing. */

@@ -1,13 +1,18 @@
 import { PipelineOptionError } from '../src/pipeline/index.js';
 import { lastValue, parseArgs, parseNumberOption, parseRangeOption } from './args.js';
-import { backendOption, checkImageFiles, checkIndexMatchesModels, FACE_OPTIONS, FACE_OPTIONS_HELP, facesOf, loadIndexFile, openRecognizer, required, roundBox } from './index-faces.js';
+import { failureSummary } from './analyze.js';
+import type { ErrorRecord } from './batch/records.js';
+import { backendOption, checkImageFiles, checkIndexMatchesModels, FACE_OPTIONS, FACE_OPTIONS_HELP, facesOrError, loadIndexFile, openRecognizer, required, roundBox } from './index-faces.js';
 
 export const INDEX_SEARCH_USAGE = 'insightgpu index search --index FILE --models DIR [--k 5] [--threshold 0.3] IMAGE…';
 
 const HELP = `usage: ${INDEX_SEARCH_USAGE}
   Prints, as one JSON document, every face of each image (left to right) with its bbox and its k best identities
   scoring at least the threshold (cosine similarity of normed embeddings, as compute_sim), best first.
-  Every IMAGE path is checked before the index and the models are opened.
+  Every IMAGE path is checked before the index and the models are opened. An image that cannot be read (corrupt,
+  not an image) gets {"image","error":{"type","message"}} in place of its faces and the others are searched.
+  Exit codes: 0 every image searched; 3 some images failed (their entries say why, a summary goes to stderr); 1 a
+  usage, model or index error.
   --k N                   matches per face (default 5)
   --threshold T           least score of a match (default 0.3)
 ${FACE_OPTIONS_HELP}`;
@@ -32,9 +37,16 @@ export async function indexSearch(argv: readonly string[]): Promise<number> {
     throw error;
   }
   const results: unknown[] = [];
+  const failed: ErrorRecord[] = [];
   try {
     for (const image of args.positional) {
-      const { faces, width, height } = await facesOf(app, image);
+      const read = await facesOrError(app, image);
+      if ('error' in read) {
+        results.push(read);
+        failed.push(read);
+        continue;
+      }
+      const { faces, width, height } = read;
       const matches = await index.searchManyAsync(faces, { k, threshold });
       results.push({
         image, width, height,
@@ -46,5 +58,7 @@ export async function indexSearch(argv: readonly string[]): Promise<number> {
     index.dispose();
   }
   process.stdout.write(`${JSON.stringify({ index: file, k, threshold, results }, null, 1)}\n`);
-  return 0;
+  if (failed.length === 0) return 0;
+  process.stderr.write(failureSummary(failed, args.positional.length));
+  return 3;
 }

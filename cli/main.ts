@@ -26,8 +26,10 @@ function usage(): string {
   insightgpu --version
 Every command takes --help; --verbose (or INSIGHTGPU_DEBUG=1) also shows the native GPU drivers' own messages.
 Exit codes: 0 success; 1 an error (a bad option, input, model or file: the message says which); 2 an unknown
-command (fetch-models and forge-models also for their own usage errors); 3 analyze wrote every result but some
-images failed (their error records say why).`;
+command (fetch-models and forge-models also for their own usage errors); 3 analyze (index add, index search) wrote
+every result but some images failed (their error records say why); 130 (143) stopped by Ctrl-C (SIGTERM); 141 the
+reader of stdout went away (\`… | head -1\`): the command stops at once and prints nothing more, as a Unix tool
+killed by SIGPIPE.`;
 }
 
 /** The package's version: package.json sits one folder up from cli/ (tsx) or two from dist/cli/ (compiled). */
@@ -39,12 +41,37 @@ function version(): string {
   return 'unknown';
 }
 
+/** Exit status when the reader of stdout or stderr has gone: 128 + SIGPIPE (13), what a shell reports for `yes | head -1`. */
+export const READER_GONE_EXIT = 141;
+
+const isBrokenPipe = (error: unknown): boolean => (error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
+
+let watchingReaders = false;
+/**
+ * A reader that closes the pipe early (`insightgpu index info F | head -1`) is the user's choice, not an error: the
+ * first write that meets the closed pipe ends the process with READER_GONE_EXIT, printing nothing (there is nobody
+ * to print to), instead of Node's unhandled 'error' event (a stack trace, exit 1) or a run that goes on writing
+ * into the void. Node ignores SIGPIPE, so the broken pipe arrives as EPIPE on the stream; installed once per
+ * process, for every command.
+ */
+function exitWhenReaderGoes(): void {
+  if (watchingReaders) return;
+  watchingReaders = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: Error) => {
+      if (isBrokenPipe(error)) process.exit(READER_GONE_EXIT);
+      throw error; // as without a listener: any other stream error stays uncaught
+    });
+  }
+}
+
 const wantsHelp = (args: readonly string[]): boolean => args.includes('--help') || args.includes('-h');
 
 /** Runs one CLI command; returns the process exit code (errors are printed, not thrown). */
 export async function main(argv: readonly string[]): Promise<number> {
   // --verbose anywhere: every native message reaches stderr (Dawn's and the Vulkan drivers' included).
   if (argv.includes('--verbose')) process.env['INSIGHTGPU_DEBUG'] = '1';
+  exitWhenReaderGoes();
   const [command, ...rest] = argv.filter((a) => a !== '--verbose');
   try {
     switch (command) {
@@ -76,6 +103,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return 2;
     }
   } catch (error) {
+    // A write to the closed pipe that a command awaited (video's drain) rejects with EPIPE: the same quiet end.
+    if (isBrokenPipe(error)) return READER_GONE_EXIT;
     if (error instanceof InsightGpuError || error instanceof CliError) {
       process.stderr.write(`insightgpu ${command}: ${error.message}\n`);
       return 1;

@@ -34,7 +34,10 @@ Options:
   --force            download again even when a verified copy is present (still held to
                      the manifest and to digests recorded on the first download)
   --timeout SECONDS  give up when the server sends nothing for this long (default 30)
-  -h, --help         show this text`;
+  -h, --help         show this text
+
+Ctrl-C (SIGTERM) stops the download, removes its temporary files and exits 130 (143); a copy
+already installed stays as it was.`;
 
 function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -210,8 +213,16 @@ export async function fetchModelsCommand(argv: readonly string[], output: Comman
 
   let view: ProgressView | undefined;
   const abort = new AbortController();
-  const onSigint = (): void => abort.abort();
-  process.once('SIGINT', onSigint);
+  // Ctrl-C (SIGINT) or SIGTERM aborts the download, so its temporary files are removed, then the command exits as a
+  // shell reports a command stopped by that signal (128 + its number), as analyze does. A second Ctrl-C finds no
+  // handler and ends the process at once (the next run sweeps what that leaves).
+  let stoppedBy: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    stoppedBy ??= signal;
+    abort.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     let manifest: ParsedManifest = { packs: PACKS, models: MODELS };
     if (values.manifest !== undefined) {
@@ -239,12 +250,17 @@ export async function fetchModelsCommand(argv: readonly string[], output: Comman
     return 0;
   } catch (error) {
     view?.stopBar();
+    if (stoppedBy !== undefined) {
+      stderr.write(`fetch-models: stopped by ${stoppedBy === 'SIGINT' ? 'Ctrl-C (SIGINT)' : stoppedBy}; the temporary download was removed, nothing partial is left (run the command again to fetch it)\n`);
+      return stoppedBy === 'SIGINT' ? 130 : 143;
+    }
     if (!(error instanceof InsightGpuError)) throw error;
     const downloadStage = error instanceof FetchError || error instanceof IntegrityError || error instanceof ArchiveError || error instanceof PackContentError;
     stderr.write(`fetch-models failed [${error.code}]: ${error.message}\n`);
     if (downloadStage) stderr.write('the temporary download was removed; the cache holds no partial files\n');
     return 1;
   } finally {
-    process.off('SIGINT', onSigint);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }

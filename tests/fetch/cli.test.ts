@@ -226,4 +226,26 @@ describe('fetch-models inswapper_128 (a single .onnx file)', () => {
     assert.deepEqual(listModelsDir(home), ['digests.json', 'inswapper_128.onnx']);
     assert.ok(existsSync(join(home, 'models', 'inswapper_128.onnx')));
   });
+
+  it('Ctrl-C (SIGINT) mid-download exits 130, as the other commands, and leaves no file at all', async () => {
+    // Half of the body, then silence with the connection open: the download is in flight when the signal comes.
+    const halfThenSilence = (bytes: Uint8Array, type: string) => (_req: unknown, res: import('node:http').ServerResponse): void => {
+      res.writeHead(200, { 'content-type': type, 'content-length': String(bytes.length) });
+      res.write(bytes.subarray(0, bytes.length >> 1), () => onHalfSent());
+    };
+    server.route('/sigint/inswapper_128.onnx', halfThenSilence(swapper, 'application/octet-stream'));
+    server.route('/sigint/buffalo_l.zip', halfThenSilence(zip, 'application/zip'));
+    const packManifest = join(root, 'sigint-manifest.json');
+    writeFileSync(packManifest, JSON.stringify({ format: 'insightgpu-manifest/1', releaseBaseUrl: server.baseUrl, packs: { buffalo_l: specFor('buffalo_l', files, zip, false) } }));
+    for (const [name, manifest] of [['inswapper_128', smallManifest()], ['buffalo_l', packManifest]] as const) {
+      const home = join(root, `sigint-${name}`);
+      const running = fetchModelsWithChild([name, '--root', home, '--manifest', manifest, '--base-url', `${server.baseUrl}/sigint`]);
+      await new Promise<void>((resolve) => (onHalfSent = resolve));
+      running.child.kill('SIGINT');
+      const stopped = await running.done;
+      assert.equal(stopped.code, 130, `${name}: ${stopped.stderr}`);
+      assert.match(stopped.stderr, /stopped by Ctrl-C \(SIGINT\); the temporary download was removed/, name);
+      assert.deepEqual(listModelsDir(home), [], `${name}: no partial file, not even a temp`);
+    }
+  });
 });

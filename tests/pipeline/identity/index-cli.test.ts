@@ -1,5 +1,5 @@
 /**
- * `insightgpu index add|search|info|cluster` round trip on the real pack A models (det 320, CPU): enrol t1.jpg's
+ * `insightgpu index add|remove|search|info|cluster` round trip on the real pack A models (det 320, CPU): enrol t1.jpg's
  * faces, identify a noisy copy's, inspect the file, refuse a faceless image without touching the file, cluster an
  * NDJSON results file with an error line and a torn last line.
  */
@@ -122,7 +122,7 @@ describe('insightgpu index', () => {
   });
 
   it('every sub-command takes --help', async () => {
-    for (const sub of ['add', 'search', 'info', 'cluster']) {
+    for (const sub of ['add', 'remove', 'search', 'info', 'cluster']) {
       const { code, out } = await run(['index', sub, '--help']);
       assert.equal(code, 0, out);
       assert.match(out, new RegExp(`usage: insightgpu index ${sub}`));
@@ -178,6 +178,82 @@ describe('insightgpu index: files made by the library', () => {
       assert.match(folder.out, /is a folder, not an image/, sub);
     }
     assert.deepEqual(readFileSync(file), before);
+  });
+
+  it('an unreadable image gets an error entry, the others their results, exit 3 (add saves the good ones)', async () => {
+    const text = path.join(dir, 'notes.jpg');
+    writeFileSync(text, 'not an image\n');
+    const torn = path.join(dir, 'torn.jpg');
+    writeFileSync(torn, readFileSync(sharedPath('images', 't1.jpg')).subarray(0, 3000));
+    const tom = sharedPath('images', 'Tom_Hanks_54745.png');
+    const file = path.join(dir, 'partial.igfx');
+    type Add = { added: { id: string }[]; identities: number; errors?: { image: string; error: { type: string; message: string } }[] };
+    // Every image unreadable: nothing to enrol, so the file is not even made.
+    const none = await run(['index', 'add', '--index', file, ...models, text]);
+    assert.equal(none.code, 3, none.out);
+    assert.equal(existsSync(file), false);
+    const add = await run(['index', 'add', '--index', file, ...models, text, tom, torn]);
+    assert.equal(add.code, 3, add.out);
+    const added = JSON.parse(add.out.split('\n').find((l) => l.startsWith('{"index"'))!) as Add;
+    assert.deepEqual(added.added.map((a) => a.id), ['Tom_Hanks_54745']);
+    assert.deepEqual(added.errors?.map((e) => [e.image, e.error.type]), [[text, 'ImageError'], [torn, 'ImageError']]);
+    assert.match(add.out, /2 of 3 image\(s\) failed:\n {2}.*notes\.jpg: ImageError: [^]*torn\.jpg: ImageError: /);
+    assert.deepEqual((await FaceIndex.load(file)).identities(), ['Tom_Hanks_54745'], 'the good image is saved');
+    const before = readFileSync(file);
+    assert.equal((await run(['index', 'add', '--index', file, ...models, '--id', 'x', torn])).code, 3);
+    assert.deepEqual(readFileSync(file), before, 'an add whose every image failed leaves the file as it was');
+    const search = await run(['index', 'search', '--index', file, ...models, '--k', '1', torn, tom, text]);
+    assert.equal(search.code, 3, search.out);
+    const doc = JSON.parse(search.out.slice(0, search.out.indexOf('\n}\n') + 2)) as { results: { image: string; faces?: { matches: { id: string }[] }[]; error?: { type: string; message: string } }[] };
+    assert.deepEqual(doc.results.map((r) => r.image), [torn, tom, text]);
+    assert.match(doc.results[0]!.error!.message, /premature end of JPEG/);
+    assert.equal(doc.results[1]!.faces![0]!.matches[0]!.id, 'Tom_Hanks_54745');
+    assert.equal(doc.results[2]!.error!.type, 'ImageError');
+    assert.match(search.out, /2 of 3 image\(s\) failed:/);
+  });
+
+  it('remove: every embedding of each id goes; an unknown id removes nothing (exit 1, naming it)', async () => {
+    const rand = seededRandom(11);
+    const file = path.join(dir, 'remove.igfx');
+    const library = new FaceIndex({ dim: 8 });
+    for (const id of ['ann', 'bob', 'ann', 'cy', 'ann', '-dash']) library.add(id, Array.from({ length: 8 }, () => rand() - 0.5), { name: id });
+    await library.save(file);
+    const before = readFileSync(file);
+    const unknown = await run(['index', 'remove', '--index', file, 'ann', 'nobody', 'bob', 'no one']);
+    assert.equal(unknown.code, 1);
+    assert.equal(unknown.out.trim().split('\n').length, 1, unknown.out);
+    assert.match(unknown.out, /holds no identity "nobody", "no one"; nothing removed/);
+    assert.deepEqual(readFileSync(file), before, 'nothing removed');
+    type Removed = { removed: { id: string; entries: number }[]; identities: number; entries: number };
+    const out = await runJson<Removed>(['index', 'remove', '--index', file, 'ann', 'cy', 'ann', '--', '-dash']);
+    assert.deepEqual(out.removed, [{ id: 'ann', entries: 3 }, { id: 'cy', entries: 1 }, { id: '-dash', entries: 1 }]);
+    assert.deepEqual([out.identities, out.entries], [1, 1]);
+    const left = await FaceIndex.load(file);
+    assert.deepEqual(left.identities(), ['bob']);
+    assert.deepEqual(left.search(Array.from({ length: 8 }, () => 1), { k: 1, threshold: -1 })[0]!.meta, { name: 'bob' }, 'the kept identity keeps its meta');
+    assert.equal(existsSync(`${file}.lock`), false, 'the lock is gone');
+    for (const [argv, message] of [
+      [['--index', file], /give at least one identity/],
+      [['bob'], /--index: is required/],
+      [['--index', path.join(dir, 'none.igfx'), 'bob'], /no such index file/],
+    ] as const) {
+      const refused = await run(['index', 'remove', ...argv]);
+      assert.equal(refused.code, 1, refused.out);
+      assert.match(refused.out, message);
+    }
+  });
+
+  it('remove and add on one file at the same time keep both changes', async () => {
+    const file = path.join(dir, 'remove-add.igfx');
+    await runJson(['index', 'add', '--index', file, ...models, '--id', 'group', sharedPath('images', 't1.jpg')]);
+    await runJson(['index', 'add', '--index', file, ...models, '--id', 'gone', sharedPath('images', 'Tom_Hanks_54745.png')]);
+    // The add opens the file before the remove saves and saves after it: it must not bring 'gone' back.
+    const { result } = await captureOutput(() => Promise.all([
+      main(['index', 'add', '--index', file, ...models, '--id', 'tom', sharedPath('images', 'Tom_Hanks_54745.png')]),
+      main(['index', 'remove', '--index', file, 'gone']),
+    ]));
+    assert.deepEqual(result, [0, 0]);
+    assert.deepEqual((await FaceIndex.load(file)).identities().sort(), ['group', 'tom']);
   });
 
   it('add and search refuse an index made with another recognizer before reading any image', async () => {
