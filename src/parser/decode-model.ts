@@ -1,6 +1,6 @@
 import onnxProto from 'onnx-proto';
 import type { onnx } from 'onnx-proto';
-import { GraphError, InsightGpuError, ModelFormatError } from '../core/errors.js';
+import { GraphError, InsightGpuError, ModelFormatError, ModelVersionError } from '../core/errors.js';
 import type { Attribute, Dim, Graph, Model, Node, TensorData, ValueInfo } from '../core/ir.js';
 import { longToNumber } from './long.js';
 import { ONNX_DTYPE_NAMES, dataTypeFromOnnx } from '../core/dtype.js';
@@ -11,7 +11,26 @@ const { onnx: onnxNs } = onnxProto;
 const textDecoder = new TextDecoder('utf-8', { fatal: false });
 
 /**
- * Decodes ONNX model bytes into the engine's IR. Throws ModelFormatError / GraphError, never anything else. The
+ * The newest ai.onnx opset whose semantics this engine's ops follow: 25 (ONNX 1.20). Every version of the ops we
+ * implement up to it was checked: after the opset-19 Pad ('wrap') and the opset-18 Resize/Reduce/Pad changes, which
+ * the ops handle, opsets 20-25 changed them only by admitting element types (bfloat16, float8, int4, float4, 2-bit)
+ * that the loader refuses by name. A file of a later opset (26 in ONNX 1.21, 27 in 1.22, ...) may rely on semantics
+ * not reviewed here, so it is refused at load rather than run as if nothing changed (as onnxruntime refuses opsets
+ * above its own list).
+ */
+export const MAX_AI_ONNX_OPSET = 25;
+
+/**
+ * The newest IR version (file format) this parser reads: 13. IR 9-13 added element types (float8, int4, float4,
+ * float8e8m0, 2-bit), which tensors and inputs refuse by their code, and function overloads and metadata fields
+ * (IR 10), which concern model-local functions this engine does not run (their nodes are refused as unsupported ops);
+ * nothing else in the layout changed. A later IR may change what a field means, so it is refused.
+ */
+export const MAX_IR_VERSION = 13;
+
+/**
+ * Decodes ONNX model bytes into the engine's IR. Throws ModelFormatError / GraphError, or ModelVersionError for a file
+ * newer than the engine (IR version above MAX_IR_VERSION, ai.onnx opset above MAX_AI_ONNX_OPSET), never anything else. The
  * model's initializers are views into `bytes` (no copy of the weights): keep the buffer unchanged while the model or
  * a session made from it with `InferenceSession.fromModel` is in use (`InferenceSession.create` copies it first).
  */
@@ -36,17 +55,23 @@ export function parseModel(bytes: Uint8Array): Model {
 }
 
 function buildModel(proto: onnx.ModelProto): Model {
+  const label = modelLabel(proto);
+  const irVersion = longToNumber(proto.irVersion, 'ir_version');
+  if (irVersion > MAX_IR_VERSION) throw new ModelVersionError(label, 'ir_version', irVersion, MAX_IR_VERSION);
   const opsetImports = new Map<string, number>();
   for (const entry of proto.opsetImport ?? []) {
     const domain = entry.domain === 'ai.onnx' ? '' : (entry.domain ?? '');
-    opsetImports.set(domain, longToNumber(entry.version, 'opset version'));
+    const version = longToNumber(entry.version, 'opset version');
+    // Other domains need no bound here: their ops are refused as unsupported (the engine implements none of them).
+    if (domain === '' && version > MAX_AI_ONNX_OPSET) throw new ModelVersionError(label, 'ai.onnx', version, MAX_AI_ONNX_OPSET);
+    opsetImports.set(domain, version);
   }
   if (!opsetImports.has('')) {
     // Very old files omit the default domain; ONNX treats that as opset 1, but every model we meet is ≥ 7.
     opsetImports.set('', proto.opsetImport?.length ? 1 : 7);
   }
   return {
-    irVersion: longToNumber(proto.irVersion, 'ir_version'),
+    irVersion,
     producerName: proto.producerName ?? '',
     producerVersion: proto.producerVersion ?? '',
     opsetImports,
@@ -171,6 +196,13 @@ function attributeFromProto(a: onnx.IAttributeProto, what: string): Attribute {
     case 8: return { kind: 'strings', value: (a.strings ?? []).map((s) => textDecoder.decode(s)) };
     default: return { kind: 'unsupported', protoType: type };
   }
+}
+
+/** How an error names a model whose path it does not know: its graph name and producer, as the file gives them. */
+function modelLabel(proto: onnx.ModelProto): string {
+  const name = proto.graph?.name ? `'${proto.graph.name}'` : '(unnamed graph)';
+  const producer = [proto.producerName, proto.producerVersion].filter((s) => s).join(' ');
+  return producer ? `${name} from ${producer}` : name;
 }
 
 function errorText(error: unknown): string {
