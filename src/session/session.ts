@@ -22,7 +22,11 @@ export interface SessionOptions {
   readonly profiling?: boolean;
 }
 
-/** Name, element type and declared shape of a model input or output (symbolic dims are strings, unknown ones ''). */
+/**
+ * Name, element type and declared shape of a model input or output (symbolic dims are strings, unknown ones ''). A
+ * value whose file declares no shape at all (unknown rank) has `rank: undefined` and, as in onnxruntime, `shape: []`;
+ * a scalar has `rank: 0`.
+ */
 export interface ValueMetadata {
   /** The value's name in the graph. */
   readonly name: string;
@@ -30,8 +34,10 @@ export interface ValueMetadata {
   readonly isTensor: true;
   /** Element type, when the file declares it. */
   readonly type: DataType | undefined;
-  /** Declared dims: numbers, symbolic names, '' where unknown. */
+  /** Declared dims: numbers, symbolic names, '' where unknown; [] both for a scalar and for an unknown rank (see `rank`). */
   readonly shape: readonly (number | string)[];
+  /** The number of dims the file declares: 0 for a scalar, undefined when it declares no shape (any rank may come). */
+  readonly rank: number | undefined;
 }
 
 export type { FeedsType } from './feed-check.js';
@@ -101,7 +107,7 @@ export class InferenceSession {
     this.inputNames = g.inputs.map((v) => v.name);
     this.outputNames = g.outputs.map((v) => v.name);
     const meta = (v: { name: string; type: DataType | undefined; shape: readonly Dim[] | undefined }): ValueMetadata => ({
-      name: v.name, isTensor: true, type: v.type, shape: (v.shape ?? []).map((d) => (d === null ? '' : d)),
+      name: v.name, isTensor: true, type: v.type, shape: (v.shape ?? []).map((d) => (d === null ? '' : d)), rank: v.shape?.length,
     });
     this.inputMetadata = g.inputs.map(meta);
     this.outputMetadata = g.outputs.map(meta);

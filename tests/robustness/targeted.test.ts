@@ -208,6 +208,29 @@ describe('the bytes given to create', () => {
   });
 });
 
+describe('declared shapes in the metadata', () => {
+  test('an input of unknown rank is told apart from a scalar (rank undefined against 0)', async () => {
+    const bytes = buildModel({
+      nodes: [node('Add', ['X', 'S'], ['Y'])],
+      // X declares no shape (any rank); S is a scalar; Y has a symbolic and an unknown dim.
+      inputs: [valueInfo('X', DT.FLOAT, undefined), valueInfo('S', DT.FLOAT, [])],
+      outputs: [valueInfo('Y', DT.FLOAT, ['n', null])],
+    });
+    const session = await InferenceSession.create(bytes, cpu);
+    const [x, s] = session.inputMetadata;
+    assert.equal(x!.rank, undefined);
+    assert.deepEqual(x!.shape, [], 'shape stays [] as in onnxruntime');
+    assert.equal(s!.rank, 0);
+    assert.deepEqual(s!.shape, []);
+    assert.equal(session.outputMetadata[0]!.rank, 2);
+    assert.deepEqual(session.outputMetadata[0]!.shape, ['n', '']);
+    // A feed of any rank is taken for X.
+    const out = await session.run({ X: new Tensor('float32', new Float32Array([1, 2, 3, 4]), [2, 2]), S: new Tensor('float32', new Float32Array([10]), []) });
+    assert.deepEqual([...out['Y']!.data], [11, 12, 13, 14]);
+    await session.release();
+  });
+});
+
 describe('tensors built from the wrong things', () => {
   test('data, dims and element values of the wrong kind are InputErrors, not TypeError/RangeError', async () => {
     assert.throws(() => new Tensor('int64', [1.5]), (e: unknown) => e instanceof InputError && /1\.5/.test(e.message));
