@@ -27,7 +27,9 @@ export async function loadModelFiles(source: ModelSource, root?: string): Promis
     if (names.length === 0) throw new ModelPackError('no model files given');
     return names.map((name) => {
       const b = source.files[name]!;
-      return { name, bytes: b instanceof ArrayBuffer ? new Uint8Array(b) : b };
+      // The caller's buffers: the models work on their own copies (their weights are views into the bytes), as
+      // InferenceSession.create's do, so a caller that refills or transfers a buffer afterwards changes no weight.
+      return { name, bytes: b instanceof ArrayBuffer ? new Uint8Array(b.slice(0)) : b instanceof Uint8Array ? new Uint8Array(b) : b };
     });
   }
   const isPaths = Array.isArray(source) && source.every((p: unknown) => typeof p === 'string');
