@@ -14,7 +14,7 @@ export {
   InsightGpuError, ModelFormatError, ModelVersionError, UnsupportedOpError, GraphError, InputError, ResourceLimitError, BackendError,
   MissingPackageError, PrecisionUnavailableError,
 } from './core/errors.js';
-export { parseModel } from './parser/decode-model.js';
+export { parseModel, type ParseOptions } from './parser/decode-model.js';
 export type { Model, Graph, Node, ValueInfo, TensorData, DataType } from './core/ir.js';
 export { lastInitializer } from './core/ir.js';
 export * from './pipeline/index.js';

@@ -33,9 +33,9 @@ export interface GetModelOptions {
  */
 export async function getModel(bytes: Uint8Array | ArrayBuffer, getModelOptions?: GetModelOptions): Promise<ZooModel | undefined> {
   const options = optionsObject(getModelOptions, 'getModel');
-  // The parsed initializers are views into the bytes: the model works on its own copy, as InferenceSession.create
-  // does, so a caller that refills or transfers its buffer afterwards changes no weight.
-  const model = parseModel(bytes instanceof ArrayBuffer ? new Uint8Array(bytes.slice(0)) : bytes instanceof Uint8Array ? new Uint8Array(bytes) : bytes);
+  // The model's tensors are copies of their own, as InferenceSession.create's are, so a caller that refills or
+  // transfers its buffer afterwards changes no weight.
+  const model = parseModel(bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes, { copyWeights: true });
   const cls = routeGraph(model.graph);
   if (cls === undefined) return undefined;
   const session = await InferenceSession.fromModel(model, { ...options.sessionOptions, backend: options.backend ?? 'auto' });

@@ -119,10 +119,11 @@ export class InferenceSession {
    * its buffer afterwards.
    */
   static async create(bytes: Uint8Array | ArrayBuffer, options: SessionOptions = {}): Promise<InferenceSession> {
-    // The parsed initializers are views into the bytes: without a copy a buffer refilled or transferred (detached)
-    // after create would change the weights of every later run.
-    const data = bytes instanceof ArrayBuffer ? new Uint8Array(bytes.slice(0)) : bytes instanceof Uint8Array ? new Uint8Array(bytes) : bytes;
-    return InferenceSession.fromModel(parseModel(data), options);
+    // Without copies of their own the parsed tensors would be views into the bytes, and a buffer refilled or
+    // transferred (detached) after create would change the weights of every later run. copyWeights copies each
+    // tensor's payload (not the whole file) into an aligned array, so no second copy follows at the first run.
+    const data = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
+    return InferenceSession.fromModel(parseModel(data, { copyWeights: true }), options);
   }
 
   /**
