@@ -1,8 +1,8 @@
-import { BackendError, InputError, UnsupportedOpError } from '../core/errors.js';
+import { BackendError, GraphError, InputError, UnsupportedOpError } from '../core/errors.js';
 import { findOpModule } from '../ops/registry.js';
 import { parseModel } from '../parser/decode-model.js';
 import { nodeLabel, type DataType, type Dim, type Model, type TensorData, type TypedArray } from '../core/ir.js';
-import { specializeGraph } from '../graph/specialize.js';
+import { specializeGraph, type StaticGraph } from '../graph/specialize.js';
 import type { ValueType } from '../ops/kernel/op-module.js';
 import type { Backend, CompileTimes, ExecutionPlan, PlanFeed, PrecompileTimes, StepTiming } from '../backends/plan.js';
 import type { BackendName, WebGpuOptions } from '../backends/options.js';
@@ -74,6 +74,22 @@ function ownOutputs(results: ReadonlyMap<string, TensorData>, wanted: readonly s
     taken.push(data);
   }
   return out;
+}
+
+/**
+ * Refuses a graph output whose file declares one element type while the graph computes another (a float32 value
+ * declared float16, an int64 Shape declared float), naming the output, both types and the node producing it, before
+ * any run hands back a tensor of another type than the metadata says; onnxruntime refuses such a file at load. The
+ * float16 widening has already put a Cast to float16 before each output declared float16, so those match.
+ */
+function checkOutputTypes(model: Model, graph: StaticGraph): void {
+  for (const output of model.graph.outputs) {
+    const computed = graph.types.get(output.name)?.type;
+    if (output.type === undefined || computed === undefined || computed === output.type) continue;
+    const producer = model.graph.nodes.find((n) => n.outputs.includes(output.name));
+    const why = `graph output '${output.name}' is declared ${output.type}, but the graph computes it as ${computed}`;
+    throw producer ? new GraphError(why, nodeLabel(producer), producer.opType) : new GraphError(why);
+  }
 }
 
 /** Loads an ONNX model and runs it; shaped like onnxruntime-web's InferenceSession. */
@@ -348,7 +364,9 @@ export class InferenceSession {
     }
     if (!this.backend.requestKernels) return;
     const started = performance.now();
-    const graph = optimizeGraph(specializeGraph(this.model, types));
+    const staticGraph = specializeGraph(this.model, types);
+    checkOutputTypes(this.model, staticGraph);
+    const graph = optimizeGraph(staticGraph);
     const passesEnd = performance.now();
     const specialized = options.specialized ?? false;
     const t = await this.backend.requestKernels(graph, { kernels: this.options.webgpu?.kernels, specialized, precision: this.options.webgpu?.precision });
@@ -412,7 +430,9 @@ export class InferenceSession {
     }
     plan = (async () => {
       const started = performance.now();
-      const graph = optimizeGraph(specializeGraph(this.model, types));
+      const staticGraph = specializeGraph(this.model, types);
+      checkOutputTypes(this.model, staticGraph);
+      const graph = optimizeGraph(staticGraph);
       const passesMs = performance.now() - started;
       const compiled = await this.backend.compile(graph, { profiling: this.options.profiling ?? false, kernels: this.options.webgpu?.kernels, precision: this.options.webgpu?.precision });
       this.compileLog.push({ passesMs, lowerMs: 0, pipelinesMs: 0, uploadMs: 0, ...compiled.compileTimes });

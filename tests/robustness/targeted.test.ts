@@ -231,6 +231,32 @@ describe('declared shapes in the metadata', () => {
   });
 });
 
+describe('declared output types', () => {
+  test('an output declared of another element type than the graph computes is a GraphError naming it and both types', async () => {
+    const cases = [
+      // A float32 Relu declared int64, a Shape (int64) declared float, an int64 initializer declared float16.
+      { nodes: [node('Relu', ['X'], ['Y'], {}, { name: 'relu_1' })], out: valueInfo('Y', DT.INT64, [1, 4]), pattern: /node 'relu_1' \(Relu\).*'Y' is declared int64, but the graph computes it as float32/ },
+      { nodes: [node('Shape', ['X'], ['Y'], {}, { name: 'shape_1' })], out: valueInfo('Y', DT.FLOAT, [2]), pattern: /'Y' is declared float32, but the graph computes it as int64/ },
+      { nodes: [], out: valueInfo('C', DT.FLOAT16, [2]), pattern: /'C' is declared float16, but the graph computes it as int64/ },
+    ];
+    for (const c of cases) {
+      const bytes = buildModel({
+        nodes: c.nodes, inputs: [valueInfo('X', DT.FLOAT, [1, 4])], outputs: [c.out], initializers: [tensor('C', 'int64', [2], [1, 2])],
+      });
+      await refused(InferenceSession.create(bytes, cpu), GraphError, c.pattern);
+    }
+  });
+
+  test('with a dynamic input shape the check comes with the first shape, before anything runs', async () => {
+    const bytes = buildModel({
+      nodes: [node('Relu', ['X'], ['Y'])], inputs: [valueInfo('X', DT.FLOAT, ['n', 4])], outputs: [valueInfo('Y', DT.INT64, ['n', 4])],
+    });
+    const session = await InferenceSession.create(bytes, cpu);
+    await refused(session.run({ X: new Tensor('float32', new Float32Array(8), [2, 4]) }), GraphError, /'Y' is declared int64, but the graph computes it as float32/);
+    await session.release();
+  });
+});
+
 describe('tensors built from the wrong things', () => {
   test('data, dims and element values of the wrong kind are InputErrors, not TypeError/RangeError', async () => {
     assert.throws(() => new Tensor('int64', [1.5]), (e: unknown) => e instanceof InputError && /1\.5/.test(e.message));
