@@ -2,10 +2,12 @@ import { importNodeBuiltin } from '../core/node-only.js';
 import { ModelPackError } from './errors.js';
 import { insightFaceRootPath } from './insightface-root.js';
 
-/** One model file of a pack: its name (for ordering and reports) and its bytes. */
+/** One model file of a pack: its name (for ordering and reports), its bytes and, when read from disk, its path. */
 export interface ModelFile {
   readonly name: string;
   readonly bytes: Uint8Array;
+  /** The path it was read from (undefined for bytes given by name), which errors about the file name. */
+  readonly path?: string;
 }
 
 /**
@@ -42,7 +44,7 @@ export async function loadModelFiles(source: ModelSource, root?: string): Promis
     const sorted = [...paths].sort(byteOrder);
     return Promise.all(sorted.map(async (p) => {
       try {
-        return { name: path.basename(p), bytes: new Uint8Array(await fs.readFile(p)) };
+        return { name: path.basename(p), bytes: new Uint8Array(await fs.readFile(p)), path: p };
       } catch (error) {
         throw new ModelPackError(`cannot read model file: ${(error as Error).message}`, p, { cause: error });
       }
