@@ -163,6 +163,7 @@ export class InferenceSession {
     // Compile eagerly when every input shape is static, so the first run pays no compile cost.
     const staticTypes = session.staticInputTypes();
     if (staticTypes) await session.planFor(staticTypes);
+    else session.checkOutputTypesAtBatchOne();
     return session;
   }
 
@@ -409,6 +410,27 @@ export class InferenceSession {
     for (const p of this.evictedPlans) p.dispose();
     this.evictedPlans.clear();
     this.backend.dispose();
+  }
+
+  /**
+   * A dynamic-batch model (every unknown dim a leading batch dim, as exporters write them) compiles at its first run;
+   * its output types, which the batch does not change, are checked now on a batch-1 specialisation (a few ms), so a
+   * declared type the graph does not compute is refused at create. A model with other dynamic dims, or one that does
+   * not specialise at batch 1, is checked when its first plan is made, which also reports what stopped this one.
+   */
+  private checkOutputTypesAtBatchOne(): void {
+    const types = new Map<string, ValueType>();
+    for (const v of this.model.graph.inputs) {
+      if (!v.type || !v.shape || v.shape.some((d, i) => i > 0 && typeof d !== 'number')) return;
+      types.set(v.name, { type: v.type, dims: v.shape.map((d) => (typeof d === 'number' ? d : 1)) });
+    }
+    let graph: StaticGraph;
+    try {
+      graph = specializeGraph(this.model, types);
+    } catch {
+      return;
+    }
+    checkOutputTypes(this.model, graph);
   }
 
   private staticInputTypes(): Map<string, ValueType> | undefined {

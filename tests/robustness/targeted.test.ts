@@ -247,13 +247,19 @@ describe('declared output types', () => {
     }
   });
 
-  test('with a dynamic input shape the check comes with the first shape, before anything runs', async () => {
-    const bytes = buildModel({
-      nodes: [node('Relu', ['X'], ['Y'])], inputs: [valueInfo('X', DT.FLOAT, ['n', 4])], outputs: [valueInfo('Y', DT.INT64, ['n', 4])],
+  test('a dynamic-batch model is checked at create too; other dynamic dims with the first shape, before anything runs', async () => {
+    const model = (dims: (number | string)[]): Uint8Array => buildModel({
+      nodes: [node('Relu', ['X'], ['Y'])], inputs: [valueInfo('X', DT.FLOAT, dims)], outputs: [valueInfo('Y', DT.INT64, dims)],
     });
-    const session = await InferenceSession.create(bytes, cpu);
-    await refused(session.run({ X: new Tensor('float32', new Float32Array(8), [2, 4]) }), GraphError, /'Y' is declared int64, but the graph computes it as float32/);
+    await refused(InferenceSession.create(model(['n', 4]), cpu), GraphError, /'Y' is declared int64, but the graph computes it as float32/);
+    const session = await InferenceSession.create(model([1, 'w']), cpu);
+    await refused(session.run({ X: new Tensor('float32', new Float32Array(8), [1, 8]) }), GraphError, /'Y' is declared int64, but the graph computes it as float32/);
     await session.release();
+    // A dynamic-batch model whose types match loads and runs at any batch.
+    const fine = buildModel({ nodes: [node('Relu', ['X'], ['Y'])], inputs: [valueInfo('X', DT.FLOAT, ['n', 4])], outputs: [valueInfo('Y', DT.FLOAT, ['n', 4])] });
+    const ok = await InferenceSession.create(fine, cpu);
+    assert.deepEqual([...(await ok.run({ X: new Tensor('float32', new Float32Array([-1, 2, -3, 4, 5, -6, 7, -8]), [2, 4]) }))['Y']!.data], [0, 2, 0, 4, 5, 0, 7, 0]);
+    await ok.release();
   });
 });
 
