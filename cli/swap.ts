@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { BackendName } from '../src/index.js';
-import { ModelFormatError } from '../src/core/errors.js';
+import { ModelFormatError, ModelVersionError } from '../src/core/errors.js';
 import type { Model } from '../src/core/ir.js';
 import { widenFloat16 } from '../src/graph/widen-float16.js';
 import { parseModel } from '../src/parser/decode-model.js';
@@ -79,6 +79,7 @@ async function findSwapper(models: string, explicit: string | undefined): Promis
     } catch (error) {
       // Named here: the bare decoder message does not say which of the folder's files it is about.
       if (error instanceof ModelFormatError) throw new ModelPackError(`not an ONNX file (${error.why})`, file, { cause: error });
+      if (error instanceof ModelVersionError) throw new ModelPackError(error.message, file, { cause: error });
       throw error;
     }
     if (routeGraph(graph) === 'inswapper') return file;
@@ -157,6 +158,7 @@ async function readSwapper(file: string): Promise<Model> {
   } catch (error) {
     if (error instanceof ModelContractError) throw new ModelPackError(`not an INSwapper: ${error.why}`, file, { cause: error });
     if (error instanceof ModelFormatError) throw new ModelPackError(`not an INSwapper: not an ONNX file (${error.why})`, file, { cause: error });
+    if (error instanceof ModelVersionError) throw new ModelPackError(error.message, file, { cause: error });
     throw error;
   }
 }

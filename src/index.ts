@@ -11,10 +11,10 @@ export { Tensor, GpuTensor } from './core/tensor.js';
 export type { TensorType } from './core/tensor.js';
 export type { StepTiming, CompileTimes, CompileTimeline, KernelRequestTimeline, PrecompileTimes, Precision } from './backends/plan.js';
 export {
-  InsightGpuError, ModelFormatError, UnsupportedOpError, GraphError, InputError, ResourceLimitError, BackendError,
+  InsightGpuError, ModelFormatError, ModelVersionError, UnsupportedOpError, GraphError, InputError, ResourceLimitError, BackendError,
   MissingPackageError, PrecisionUnavailableError,
 } from './core/errors.js';
-export { parseModel } from './parser/decode-model.js';
+export { parseModel, type ParseOptions } from './parser/decode-model.js';
 export type { Model, Graph, Node, ValueInfo, TensorData, DataType } from './core/ir.js';
 export { lastInitializer } from './core/ir.js';
 export * from './pipeline/index.js';

@@ -25,6 +25,26 @@ export class ModelFormatError extends InsightGpuError {
   }
 }
 
+/**
+ * The file is newer than this engine: its IR version or its ai.onnx opset is above the newest whose format and op
+ * semantics the engine knows, so it is refused at load rather than run with semantics that may have changed.
+ */
+export class ModelVersionError extends InsightGpuError {
+  /** A stable identifier of the failure's kind, for callers that branch on it. */
+  readonly code = 'MODEL_VERSION';
+  /**
+   * @param model - The model, as its file names it (graph name, producer) or, where known, its path.
+   * @param domain - 'ai.onnx' for the operator set, or 'ir_version' for the file format.
+   * @param version - The version the file declares.
+   * @param supported - The newest version this engine supports.
+   */
+  constructor(readonly model: string, readonly domain: string, readonly version: number, readonly supported: number) {
+    super(domain === 'ir_version'
+      ? `model ${model} has IR version ${version}; this engine reads IR versions up to ${supported}`
+      : `model ${model} imports opset ${version} of domain ${domain}; this engine knows that domain's op semantics up to opset ${supported}`);
+  }
+}
+
 /** The graph uses an operator (or operator variant) this engine does not implement. */
 export class UnsupportedOpError extends InsightGpuError {
   /** A stable identifier of the failure's kind, for callers that branch on it. */

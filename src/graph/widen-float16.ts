@@ -55,7 +55,11 @@ export function widenFloat16(model: Model): Model {
     before.push(castNode(fresh(`${input.name}/widen`), input.name, wide, FLOAT));
   }
   for (const output of g.outputs.filter(halfDeclared)) {
-    if (rename.has(output.name) || g.initializers.has(output.name)) continue;
+    // An output that is a float16 input passes through as fed. One that is a float16 initializer is renamed with it
+    // (the widened initializer is narrowed back), so it comes back float16 as declared, not widened; an initializer
+    // of another type is left as it is, for the session to refuse the mismatch.
+    const initializer = g.initializers.get(output.name);
+    if (rename.has(output.name) || (initializer && !isHalf(initializer))) continue;
     const wide = fresh(`${output.name}/float32`);
     rename.set(output.name, wide);
     after.push(castNode(fresh(`${output.name}/narrow`), wide, output.name, FLOAT16));
@@ -71,7 +75,7 @@ export function widenFloat16(model: Model): Model {
     return { ...node, inputs, outputs, attributes };
   });
   const nodes = [...before, ...body, ...after].map((node, index) => ({ ...node, index }));
-  const initializers = new Map([...g.initializers].map(([k, t]) => [k, widen(t)]));
+  const initializers = new Map([...g.initializers].map(([k, t]) => [renamed(k), widen(t)]));
   const valueInfo = new Map([...g.valueInfo].map(([k, v]): [string, ValueInfo] => [renamed(k), { ...v, name: renamed(k), type: halfDeclared(v) ? 'float32' : v.type }]));
   const graph: Graph = { ...g, nodes, initializers, valueInfo };
   return { ...model, graph };

@@ -1,6 +1,6 @@
 import onnxProto from 'onnx-proto';
 import type { onnx } from 'onnx-proto';
-import { GraphError, InsightGpuError, ModelFormatError } from '../core/errors.js';
+import { GraphError, InsightGpuError, ModelFormatError, ModelVersionError } from '../core/errors.js';
 import type { Attribute, Dim, Graph, Model, Node, TensorData, ValueInfo } from '../core/ir.js';
 import { longToNumber } from './long.js';
 import { ONNX_DTYPE_NAMES, dataTypeFromOnnx } from '../core/dtype.js';
@@ -11,12 +11,43 @@ const { onnx: onnxNs } = onnxProto;
 const textDecoder = new TextDecoder('utf-8', { fatal: false });
 
 /**
- * Decodes ONNX model bytes into the engine's IR. Throws ModelFormatError / GraphError, never anything else. The
- * model's initializers are views into `bytes` (no copy of the weights): keep the buffer unchanged while the model or
- * a session made from it with `InferenceSession.fromModel` is in use (`InferenceSession.create` copies it first).
+ * The newest ai.onnx opset whose semantics this engine's ops follow: 25 (ONNX 1.20). Every version of the ops we
+ * implement up to it was checked: after the opset-19 Pad ('wrap') and the opset-18 Resize/Reduce/Pad changes, which
+ * the ops handle, opsets 20-25 changed them only by admitting element types (bfloat16, float8, int4, float4, 2-bit)
+ * that the loader refuses by name. A file of a later opset (26 in ONNX 1.21, 27 in 1.22, ...) may rely on semantics
+ * not reviewed here, so it is refused at load rather than run as if nothing changed (as onnxruntime refuses opsets
+ * above its own list).
  */
-export function parseModel(bytes: Uint8Array): Model {
+export const MAX_AI_ONNX_OPSET = 25;
+
+/**
+ * The newest IR version (file format) this parser reads: 13. IR 9-13 added element types (float8, int4, float4,
+ * float8e8m0, 2-bit), which tensors and inputs refuse by their code, and function overloads and metadata fields
+ * (IR 10), which concern model-local functions this engine does not run (their nodes are refused as unsupported ops);
+ * nothing else in the layout changed. A later IR may change what a field means, so it is refused.
+ */
+export const MAX_IR_VERSION = 13;
+
+/** How parseModel treats the bytes' tensor payloads. */
+export interface ParseOptions {
+  /**
+   * Give every initializer and tensor attribute an aligned copy of its own instead of a view into `bytes`, so the
+   * caller may reuse, overwrite or transfer the bytes once parseModel returns. It copies the tensors only, not the
+   * whole file, and its copies need no second one at their first read (as an unaligned view does). Default false.
+   */
+  readonly copyWeights?: boolean;
+}
+
+/**
+ * Decodes ONNX model bytes into the engine's IR. Throws ModelFormatError / GraphError, or ModelVersionError for a file
+ * newer than the engine (IR version above MAX_IR_VERSION, ai.onnx opset above MAX_AI_ONNX_OPSET), never anything else. The
+ * model's initializers are views into `bytes` (no copy of the weights): keep the buffer unchanged while the model or
+ * a session made from it with `InferenceSession.fromModel` is in use, or pass `copyWeights` (as
+ * `InferenceSession.create` does).
+ */
+export function parseModel(bytes: Uint8Array, options: ParseOptions = {}): Model {
   if (!(bytes instanceof Uint8Array)) throw new ModelFormatError('expected the model as a Uint8Array');
+  const copy = options?.copyWeights === true;
   if (bytes.length === 0) throw new ModelFormatError('the model is empty (0 bytes)');
   let proto: onnx.ModelProto;
   try {
@@ -26,7 +57,7 @@ export function parseModel(bytes: Uint8Array): Model {
   }
   if (!proto.graph) throw new ModelFormatError('the model has no graph (is this an ONNX file?)');
   try {
-    return buildModel(proto);
+    return buildModel(proto, copy);
   } catch (error) {
     // Our own errors already say what is wrong (a ResourceLimitError must stay one, not become a format error).
     if (error instanceof InsightGpuError) throw error;
@@ -35,33 +66,39 @@ export function parseModel(bytes: Uint8Array): Model {
   }
 }
 
-function buildModel(proto: onnx.ModelProto): Model {
+function buildModel(proto: onnx.ModelProto, copy: boolean): Model {
+  const label = modelLabel(proto);
+  const irVersion = longToNumber(proto.irVersion, 'ir_version');
+  if (irVersion > MAX_IR_VERSION) throw new ModelVersionError(label, 'ir_version', irVersion, MAX_IR_VERSION);
   const opsetImports = new Map<string, number>();
   for (const entry of proto.opsetImport ?? []) {
     const domain = entry.domain === 'ai.onnx' ? '' : (entry.domain ?? '');
-    opsetImports.set(domain, longToNumber(entry.version, 'opset version'));
+    const version = longToNumber(entry.version, 'opset version');
+    // Other domains need no bound here: their ops are refused as unsupported (the engine implements none of them).
+    if (domain === '' && version > MAX_AI_ONNX_OPSET) throw new ModelVersionError(label, 'ai.onnx', version, MAX_AI_ONNX_OPSET);
+    opsetImports.set(domain, version);
   }
   if (!opsetImports.has('')) {
     // Very old files omit the default domain; ONNX treats that as opset 1, but every model we meet is ≥ 7.
     opsetImports.set('', proto.opsetImport?.length ? 1 : 7);
   }
   return {
-    irVersion: longToNumber(proto.irVersion, 'ir_version'),
+    irVersion,
     producerName: proto.producerName ?? '',
     producerVersion: proto.producerVersion ?? '',
     opsetImports,
-    graph: buildGraph(proto.graph!),
+    graph: buildGraph(proto.graph!, copy),
   };
 }
 
-function buildGraph(proto: onnx.IGraphProto): Graph {
+function buildGraph(proto: onnx.IGraphProto, copy: boolean): Graph {
   const initializers = new Map<string, TensorData>();
   for (const init of proto.initializer ?? []) {
     const name = init.name ?? '';
     if (name === '') throw new ModelFormatError('an initializer has no name');
     // Map order is file order (unused initializers kept); a repeated name moves to its last position.
     initializers.delete(name);
-    initializers.set(name, tensorFromProto(init, `initializer '${name}'`));
+    initializers.set(name, tensorFromProto(init, `initializer '${name}'`, copy));
   }
   if ((proto.sparseInitializer?.length ?? 0) > 0) throw new ModelFormatError('sparse initializers are not supported');
 
@@ -80,7 +117,7 @@ function buildGraph(proto: onnx.IGraphProto): Graph {
     valueInfo.set(info.name, info);
   }
 
-  const unsorted = (proto.node ?? []).map((n, i) => nodeFromProto(n, i));
+  const unsorted = (proto.node ?? []).map((n, i) => nodeFromProto(n, i, copy));
   const nodes = sortTopologically(unsorted, new Set([...inputs.map((i) => i.name), ...initializers.keys()]));
   for (const output of outputs) {
     const produced = nodes.some((n) => n.outputs.includes(output.name)) || initializers.has(output.name) || inputs.some((i) => i.name === output.name);
@@ -125,13 +162,13 @@ function valueInfoFromProto(proto: onnx.IValueInfoProto): ValueInfo {
   return { name, type, shape };
 }
 
-function nodeFromProto(proto: onnx.INodeProto, index: number): Node {
+function nodeFromProto(proto: onnx.INodeProto, index: number, copy: boolean): Node {
   const opType = proto.opType ?? '';
   if (opType === '') throw new ModelFormatError(`node #${index} has no op_type`);
   const attributes = new Map<string, Attribute>();
   const label = proto.name || `${opType}#${index}`;
   for (const a of proto.attribute ?? []) {
-    attributes.set(a.name ?? '', attributeFromProto(a, `attribute '${a.name}' of node '${label}'`));
+    attributes.set(a.name ?? '', attributeFromProto(a, `attribute '${a.name}' of node '${label}'`, copy));
   }
   return {
     index,
@@ -145,7 +182,7 @@ function nodeFromProto(proto: onnx.INodeProto, index: number): Node {
 }
 
 /** AttributeType codes from onnx.proto3. Type 0 (old files) is inferred from the populated field. */
-function attributeFromProto(a: onnx.IAttributeProto, what: string): Attribute {
+function attributeFromProto(a: onnx.IAttributeProto, what: string, copy: boolean): Attribute {
   let type = a.type ?? 0;
   if (type === 0) {
     if (a.floats?.length) type = 6;
@@ -163,7 +200,7 @@ function attributeFromProto(a: onnx.IAttributeProto, what: string): Attribute {
     case 3: return { kind: 'string', value: textDecoder.decode(a.s ?? new Uint8Array()) };
     case 4: {
       if (!a.t) throw new ModelFormatError(`${what} is a tensor attribute without a tensor`);
-      return { kind: 'tensor', value: tensorFromProto(a.t, what) };
+      return { kind: 'tensor', value: tensorFromProto(a.t, what, copy) };
     }
     case 5: return { kind: 'graph' };
     case 6: return { kind: 'floats', value: [...(a.floats ?? [])] };
@@ -171,6 +208,13 @@ function attributeFromProto(a: onnx.IAttributeProto, what: string): Attribute {
     case 8: return { kind: 'strings', value: (a.strings ?? []).map((s) => textDecoder.decode(s)) };
     default: return { kind: 'unsupported', protoType: type };
   }
+}
+
+/** How an error names a model whose path it does not know: its graph name and producer, as the file gives them. */
+function modelLabel(proto: onnx.ModelProto): string {
+  const name = proto.graph?.name ? `'${proto.graph.name}'` : '(unnamed graph)';
+  const producer = [proto.producerName, proto.producerVersion].filter((s) => s).join(' ');
+  return producer ? `${name} from ${producer}` : name;
 }
 
 function errorText(error: unknown): string {

@@ -7,8 +7,12 @@ import { longToNumber } from './long.js';
 /** Unaligned raw data from this size on is copied when first read, not at parse (small ones: shapes, scales, now). */
 const LAZY_COPY_BYTES = 1 << 16;
 
-/** Converts a TensorProto (initializer, Constant value, tensor attribute) into TensorData. */
-export function tensorFromProto(proto: onnx.ITensorProto, what: string): TensorData {
+/**
+ * Converts a TensorProto (initializer, Constant value, tensor attribute) into TensorData. Raw data becomes a view into
+ * the decoded bytes where aligned (else a copy made at parse or at first read), or with `copy` an aligned copy of its
+ * own made now, which refers to the bytes no more.
+ */
+export function tensorFromProto(proto: onnx.ITensorProto, what: string, copy = false): TensorData {
   const code = proto.dataType ?? 0;
   const type = dataTypeFromOnnx(code);
   if (type === undefined) {
@@ -24,6 +28,11 @@ export function tensorFromProto(proto: onnx.ITensorProto, what: string): TensorD
     const expected = count * BYTES_PER_ELEMENT[type];
     if (raw.length !== expected) {
       throw new ModelFormatError(`${what} raw_data holds ${raw.length} bytes, dims ${JSON.stringify(dims)} need ${expected}`);
+    }
+    if (copy) {
+      const data = allocateTyped(type, count);
+      new Uint8Array(data.buffer, data.byteOffset, data.byteLength).set(raw);
+      return { type, dims, data };
     }
     // A view where the bytes are aligned; otherwise the copy waits for the first read (see lazyTensor).
     const aligned = raw.byteOffset % BYTES_PER_ELEMENT[type] === 0;

@@ -2,6 +2,7 @@ import { chooseBackend } from '../backends/choice.js';
 import { describeValue } from './call-options.js';
 import { type BackendName } from '../backends/options.js';
 import type { GpuDevice } from '../backends/webgpu/device.js';
+import { BackendError, InsightGpuError } from '../core/errors.js';
 import type { Model } from '../core/ir.js';
 import { parseModel } from '../parser/decode-model.js';
 import { InferenceSession, type SessionOptions } from '../session/session.js';
@@ -71,7 +72,7 @@ export async function loadAnalysisPack(options: FaceAnalysisOptions): Promise<An
     const decodeStart = performance.now();
     files.forEach((file, index) => {
       const parseStart = performance.now();
-      const parsed = parseModel(file.bytes);
+      const parsed = ofFile(file, () => parseModel(file.bytes));
       parseSpans.set(file.name, { from: parseStart, to: performance.now() });
       // Routed before compiling: a file FaceAnalysis ignores (an INSwapper, an unknown model) need not compile, nor
       // fail on an op this engine lacks.
@@ -81,7 +82,7 @@ export async function loadAnalysisPack(options: FaceAnalysisOptions): Promise<An
     });
     decodeMs = performance.now() - decodeStart;
     const compiled = await Promise.allSettled(candidates.map(async (c) => {
-      const session = await InferenceSession.fromModel(c.parsed, { ...sessionOptions, backend });
+      const session = await ofFileAsync(files[c.index]!, () => InferenceSession.fromModel(c.parsed, { ...sessionOptions, backend }));
       // A dynamic-size detector compiles at its first get(): its kernels start now, at the usual size, alongside
       // the other models' (most are the generic tier's, shared by every size). A failure shows at that get().
       // A dynamic-batch head likewise, at every batch it will run as (warmHeadBuckets).
@@ -149,6 +150,32 @@ export async function loadAnalysisPack(options: FaceAnalysisOptions): Promise<An
     detector, faceModels, models, preprocessor: preprocessor ?? new CpuPreprocessor(), gpu, decodeMs,
     createRecord: { create: { from: createStart, to: performance.now() }, parse: parseSpans },
   };
+}
+
+/**
+ * What one file's parse or compile throws, as a ModelPackError naming the file (its path, or the name it was given
+ * by) with the engine's reason kept in the message and as the cause: a pack of several files otherwise leaves the
+ * caller to guess which one is corrupt. A backend's failure is not the file's and passes unchanged.
+ */
+function fileError(file: ModelFile, error: unknown): unknown {
+  if (!(error instanceof InsightGpuError) || error instanceof BackendError) return error;
+  return new ModelPackError(error.message, file.path ?? file.name, { cause: error });
+}
+
+function ofFile<T>(file: ModelFile, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    throw fileError(file, error);
+  }
+}
+
+async function ofFileAsync<T>(file: ModelFile, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw fileError(file, error);
+  }
 }
 
 /**

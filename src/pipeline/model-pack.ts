@@ -2,10 +2,12 @@ import { importNodeBuiltin } from '../core/node-only.js';
 import { ModelPackError } from './errors.js';
 import { insightFaceRootPath } from './insightface-root.js';
 
-/** One model file of a pack: its name (for ordering and reports) and its bytes. */
+/** One model file of a pack: its name (for ordering and reports), its bytes and, when read from disk, its path. */
 export interface ModelFile {
   readonly name: string;
   readonly bytes: Uint8Array;
+  /** The path it was read from (undefined for bytes given by name), which errors about the file name. */
+  readonly path?: string;
 }
 
 /**
@@ -27,7 +29,9 @@ export async function loadModelFiles(source: ModelSource, root?: string): Promis
     if (names.length === 0) throw new ModelPackError('no model files given');
     return names.map((name) => {
       const b = source.files[name]!;
-      return { name, bytes: b instanceof ArrayBuffer ? new Uint8Array(b) : b };
+      // The caller's buffers: the models work on their own copies (their weights are views into the bytes), as
+      // InferenceSession.create's do, so a caller that refills or transfers a buffer afterwards changes no weight.
+      return { name, bytes: b instanceof ArrayBuffer ? new Uint8Array(b.slice(0)) : b instanceof Uint8Array ? new Uint8Array(b) : b };
     });
   }
   const isPaths = Array.isArray(source) && source.every((p: unknown) => typeof p === 'string');
@@ -40,7 +44,7 @@ export async function loadModelFiles(source: ModelSource, root?: string): Promis
     const sorted = [...paths].sort(byteOrder);
     return Promise.all(sorted.map(async (p) => {
       try {
-        return { name: path.basename(p), bytes: new Uint8Array(await fs.readFile(p)) };
+        return { name: path.basename(p), bytes: new Uint8Array(await fs.readFile(p)), path: p };
       } catch (error) {
         throw new ModelPackError(`cannot read model file: ${(error as Error).message}`, p, { cause: error });
       }

@@ -28,11 +28,14 @@ export interface GetModelOptions {
  * `get` / `getFeat` / `computeSim`, LandmarkModel and AttributeModel `get`, INSwapper `get`; all have `release`.
  * Returns undefined for a file no rule recognises (Python's `None`), without compiling it. Throws ModelFormatError
  * for bytes that are not ONNX, ModelContractError when the file does not fit its class (e.g. an INSwapper-shaped
- * file without emap).
+ * file without emap). The model works on its own copy of the bytes: the caller may reuse, overwrite or transfer its
+ * buffer afterwards.
  */
 export async function getModel(bytes: Uint8Array | ArrayBuffer, getModelOptions?: GetModelOptions): Promise<ZooModel | undefined> {
   const options = optionsObject(getModelOptions, 'getModel');
-  const model = parseModel(bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes);
+  // The model's tensors are copies of their own, as InferenceSession.create's are, so a caller that refills or
+  // transfers its buffer afterwards changes no weight.
+  const model = parseModel(bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes, { copyWeights: true });
   const cls = routeGraph(model.graph);
   if (cls === undefined) return undefined;
   const session = await InferenceSession.fromModel(model, { ...options.sessionOptions, backend: options.backend ?? 'auto' });

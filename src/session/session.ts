@@ -1,8 +1,8 @@
-import { BackendError, InputError, UnsupportedOpError } from '../core/errors.js';
+import { BackendError, GraphError, InputError, UnsupportedOpError } from '../core/errors.js';
 import { findOpModule } from '../ops/registry.js';
 import { parseModel } from '../parser/decode-model.js';
 import { nodeLabel, type DataType, type Dim, type Model, type TensorData, type TypedArray } from '../core/ir.js';
-import { specializeGraph } from '../graph/specialize.js';
+import { specializeGraph, type StaticGraph } from '../graph/specialize.js';
 import type { ValueType } from '../ops/kernel/op-module.js';
 import type { Backend, CompileTimes, ExecutionPlan, PlanFeed, PrecompileTimes, StepTiming } from '../backends/plan.js';
 import type { BackendName, WebGpuOptions } from '../backends/options.js';
@@ -22,7 +22,11 @@ export interface SessionOptions {
   readonly profiling?: boolean;
 }
 
-/** Name, element type and declared shape of a model input or output (symbolic dims are strings, unknown ones ''). */
+/**
+ * Name, element type and declared shape of a model input or output (symbolic dims are strings, unknown ones ''). A
+ * value whose file declares no shape at all (unknown rank) has `rank: undefined` and, as in onnxruntime, `shape: []`;
+ * a scalar has `rank: 0`.
+ */
 export interface ValueMetadata {
   /** The value's name in the graph. */
   readonly name: string;
@@ -30,8 +34,10 @@ export interface ValueMetadata {
   readonly isTensor: true;
   /** Element type, when the file declares it. */
   readonly type: DataType | undefined;
-  /** Declared dims: numbers, symbolic names, '' where unknown. */
+  /** Declared dims: numbers, symbolic names, '' where unknown; [] both for a scalar and for an unknown rank (see `rank`). */
   readonly shape: readonly (number | string)[];
+  /** The number of dims the file declares: 0 for a scalar, undefined when it declares no shape (any rank may come). */
+  readonly rank: number | undefined;
 }
 
 export type { FeedsType } from './feed-check.js';
@@ -70,6 +76,22 @@ function ownOutputs(results: ReadonlyMap<string, TensorData>, wanted: readonly s
   return out;
 }
 
+/**
+ * Refuses a graph output whose file declares one element type while the graph computes another (a float32 value
+ * declared float16, an int64 Shape declared float), naming the output, both types and the node producing it, before
+ * any run hands back a tensor of another type than the metadata says; onnxruntime refuses such a file at load. The
+ * float16 widening has already put a Cast to float16 before each output declared float16, so those match.
+ */
+function checkOutputTypes(model: Model, graph: StaticGraph): void {
+  for (const output of model.graph.outputs) {
+    const computed = graph.types.get(output.name)?.type;
+    if (output.type === undefined || computed === undefined || computed === output.type) continue;
+    const producer = model.graph.nodes.find((n) => n.outputs.includes(output.name));
+    const why = `graph output '${output.name}' is declared ${output.type}, but the graph computes it as ${computed}`;
+    throw producer ? new GraphError(why, nodeLabel(producer), producer.opType) : new GraphError(why);
+  }
+}
+
 /** Loads an ONNX model and runs it; shaped like onnxruntime-web's InferenceSession. */
 export class InferenceSession {
   /** The graph's real inputs (initializers excluded), in declaration order. */
@@ -101,7 +123,7 @@ export class InferenceSession {
     this.inputNames = g.inputs.map((v) => v.name);
     this.outputNames = g.outputs.map((v) => v.name);
     const meta = (v: { name: string; type: DataType | undefined; shape: readonly Dim[] | undefined }): ValueMetadata => ({
-      name: v.name, isTensor: true, type: v.type, shape: (v.shape ?? []).map((d) => (d === null ? '' : d)),
+      name: v.name, isTensor: true, type: v.type, shape: (v.shape ?? []).map((d) => (d === null ? '' : d)), rank: v.shape?.length,
     });
     this.inputMetadata = g.inputs.map(meta);
     this.outputMetadata = g.outputs.map(meta);
@@ -113,10 +135,11 @@ export class InferenceSession {
    * its buffer afterwards.
    */
   static async create(bytes: Uint8Array | ArrayBuffer, options: SessionOptions = {}): Promise<InferenceSession> {
-    // The parsed initializers are views into the bytes: without a copy a buffer refilled or transferred (detached)
-    // after create would change the weights of every later run.
-    const data = bytes instanceof ArrayBuffer ? new Uint8Array(bytes.slice(0)) : bytes instanceof Uint8Array ? new Uint8Array(bytes) : bytes;
-    return InferenceSession.fromModel(parseModel(data), options);
+    // Without copies of their own the parsed tensors would be views into the bytes, and a buffer refilled or
+    // transferred (detached) after create would change the weights of every later run. copyWeights copies each
+    // tensor's payload (not the whole file) into an aligned array, so no second copy follows at the first run.
+    const data = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
+    return InferenceSession.fromModel(parseModel(data, { copyWeights: true }), options);
   }
 
   /**
@@ -140,6 +163,7 @@ export class InferenceSession {
     // Compile eagerly when every input shape is static, so the first run pays no compile cost.
     const staticTypes = session.staticInputTypes();
     if (staticTypes) await session.planFor(staticTypes);
+    else session.checkOutputTypesAtBatchOne();
     return session;
   }
 
@@ -341,7 +365,9 @@ export class InferenceSession {
     }
     if (!this.backend.requestKernels) return;
     const started = performance.now();
-    const graph = optimizeGraph(specializeGraph(this.model, types));
+    const staticGraph = specializeGraph(this.model, types);
+    checkOutputTypes(this.model, staticGraph);
+    const graph = optimizeGraph(staticGraph);
     const passesEnd = performance.now();
     const specialized = options.specialized ?? false;
     const t = await this.backend.requestKernels(graph, { kernels: this.options.webgpu?.kernels, specialized, precision: this.options.webgpu?.precision });
@@ -386,6 +412,27 @@ export class InferenceSession {
     this.backend.dispose();
   }
 
+  /**
+   * A dynamic-batch model (every unknown dim a leading batch dim, as exporters write them) compiles at its first run;
+   * its output types, which the batch does not change, are checked now on a batch-1 specialisation (a few ms), so a
+   * declared type the graph does not compute is refused at create. A model with other dynamic dims, or one that does
+   * not specialise at batch 1, is checked when its first plan is made, which also reports what stopped this one.
+   */
+  private checkOutputTypesAtBatchOne(): void {
+    const types = new Map<string, ValueType>();
+    for (const v of this.model.graph.inputs) {
+      if (!v.type || !v.shape || v.shape.some((d, i) => i > 0 && typeof d !== 'number')) return;
+      types.set(v.name, { type: v.type, dims: v.shape.map((d) => (typeof d === 'number' ? d : 1)) });
+    }
+    let graph: StaticGraph;
+    try {
+      graph = specializeGraph(this.model, types);
+    } catch {
+      return;
+    }
+    checkOutputTypes(this.model, graph);
+  }
+
   private staticInputTypes(): Map<string, ValueType> | undefined {
     const types = new Map<string, ValueType>();
     for (const v of this.model.graph.inputs) {
@@ -405,7 +452,9 @@ export class InferenceSession {
     }
     plan = (async () => {
       const started = performance.now();
-      const graph = optimizeGraph(specializeGraph(this.model, types));
+      const staticGraph = specializeGraph(this.model, types);
+      checkOutputTypes(this.model, staticGraph);
+      const graph = optimizeGraph(staticGraph);
       const passesMs = performance.now() - started;
       const compiled = await this.backend.compile(graph, { profiling: this.options.profiling ?? false, kernels: this.options.webgpu?.kernels, precision: this.options.webgpu?.precision });
       this.compileLog.push({ passesMs, lowerMs: 0, pipelinesMs: 0, uploadMs: 0, ...compiled.compileTimes });

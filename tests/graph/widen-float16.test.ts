@@ -130,6 +130,30 @@ for (const backend of ['cpu', 'webgpu'] as const) {
   });
 }
 
+describe('declared output types after widening', () => {
+  it('a float16 initializer that is a graph output comes back float16 as declared (it came back widened to float32)', async () => {
+    const c = Uint16Array.from([float16Bits(1), float16Bits(-2.5), float16Bits(65504)]);
+    const model = buildModel({
+      nodes: [node('Relu', ['x'], ['y'])],
+      inputs: [valueInfo('x', DT.FLOAT, [3])],
+      outputs: [valueInfo('y', DT.FLOAT, [3]), valueInfo('c', DT.FLOAT16, [3])],
+      initializers: [{ name: 'c', dims: [3], dataType: DT.FLOAT16, rawData: new Uint8Array(c.buffer) }],
+    });
+    const expected = (await (await ort.InferenceSession.create(model)).run({ x: new ort.Tensor('float32', new Float32Array(3), [3]) }))['c']!;
+    assert.equal(expected.type, 'float16');
+    const session = await InferenceSession.create(model, { backend: 'cpu' });
+    try {
+      assert.deepEqual(session.outputMetadata.map((m) => m.type), ['float32', 'float16']);
+      const out = await session.run({ x: { type: 'float32', dims: [3], data: new Float32Array(3) } });
+      assert.equal(out['c']!.type, 'float16');
+      assert.deepEqual([...bitsOf(out['c']!)], [...bitsOf(expected)]);
+      assert.equal(out['y']!.type, 'float32');
+    } finally {
+      await session.release();
+    }
+  });
+});
+
 describe('what stays refused', () => {
   it('without widenFloat16 an op that meets float16 data refuses it; with it the same model specialises', () => {
     const bits = narrowToFloat16Bits(Float32Array.of(1.5, -2));

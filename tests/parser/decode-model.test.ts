@@ -161,3 +161,19 @@ describe('parseModel: malformed contents are ModelFormatError / GraphError', () 
     assert.throws(() => parseModel(Uint8Array.of(0x08, 0x07)), (e: unknown) => e instanceof ModelFormatError && /no graph/.test(e.message));
   });
 });
+
+describe('parseModel: copyWeights', () => {
+  test('every tensor has an aligned buffer of its own, with the values of the views it replaces', async () => {
+    const { readFileSync } = await import('node:fs');
+    const bytes = new Uint8Array(readFileSync(new URL('../../../shared/swap/inswapper_w128_seed1.onnx', import.meta.url)));
+    const viewed = parseModel(bytes.slice());
+    const owned = parseModel(bytes, { copyWeights: true });
+    bytes.fill(0xff);
+    for (const [name, t] of owned.graph.initializers) {
+      // Exactly its tensor (not a window on a copy of the file, which would keep the whole file alive).
+      assert.ok(t.data.byteOffset === 0 && t.data.byteLength === t.data.buffer.byteLength, name);
+      assert.deepEqual(t.data, viewed.graph.initializers.get(name)!.data, name);
+    }
+    for (const n of owned.graph.nodes) for (const a of n.attributes.values()) if (a.kind === 'tensor') assert.notEqual(a.value.data.buffer, bytes.buffer);
+  });
+});

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { FaceAnalysis } from '../../src/pipeline/face-analysis.js';
 import { ModelPackError, PipelineOptionError } from '../../src/pipeline/errors.js';
+import { ModelFormatError, ModelVersionError, UnsupportedOpError } from '../../src/core/errors.js';
+import { buildModel, DT, node, onnx, valueInfo } from '../parser/onnx-builder.js';
 import { sharedPath } from './helpers.js';
 
 const names = ['mobilefacenet', 'scrfd_2.5g_bnkps', 'scrfd_500m_bnkps', 'tiny_2d106', 'tiny_3d68', 'tiny_genderage'];
@@ -25,6 +27,30 @@ describe('FaceAnalysis.create (routing as InsightFace)', () => {
     } finally {
       await app.release();
     }
+  });
+
+  it('a corrupt, empty, too new or unsupported file in a pack folder is named by its path, with the reason kept', async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'insightgpu pack ü-'));
+    symlinkSync(sharedPath('models', 'scrfd_500m_bnkps.onnx'), path.join(folder, 'det.onnx'));
+    const recognizer = readFileSync(sharedPath('models', 'mobilefacenet.onnx'));
+    const tooNew = onnx.ModelProto.decode(recognizer);
+    tooNew.irVersion = 99;
+    const cases: { bytes: Uint8Array; cause: abstract new (...args: never[]) => Error; reason: RegExp }[] = [
+      { bytes: recognizer.subarray(0, 5000), cause: ModelFormatError, reason: /invalid ONNX model at byte \d+: not a decodable ONNX protobuf/ },
+      { bytes: new Uint8Array(0), cause: ModelFormatError, reason: /the model is empty/ },
+      { bytes: buildModel({ nodes: [node('Foo', ['X'], ['Y'])], inputs: [valueInfo('X', DT.FLOAT, [1, 3, 112, 112])], outputs: [valueInfo('Y', DT.FLOAT, [1, 512])] }), cause: UnsupportedOpError, reason: /unsupported op Foo/ },
+      // The real recognizer stamped with IR version 99.
+      { bytes: onnx.ModelProto.encode(tooNew).finish(), cause: ModelVersionError, reason: /IR version 99/ },
+    ];
+    const file = path.join(folder, 'rec.onnx');
+    for (const c of cases) {
+      writeFileSync(file, c.bytes);
+      await assert.rejects(FaceAnalysis.create({ models: folder, backend: 'cpu' }), (e: unknown) => e instanceof ModelPackError
+        && e.location === file && e.message.includes(`'${file}'`) && c.reason.test(e.message) && e.cause instanceof c.cause);
+    }
+    // Bytes given by name are named by that name.
+    await assert.rejects(FaceAnalysis.create({ models: { files: { ...files('scrfd_500m_bnkps'), 'w600k.onnx': recognizer.subarray(0, 5000) } }, backend: 'cpu' }),
+      (e: unknown) => e instanceof ModelPackError && e.location === 'w600k.onnx' && e.cause instanceof ModelFormatError);
   });
 
   it('honours allowedModules', async () => {

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BackendError, GraphError, InputError, ModelFormatError, ResourceLimitError, UnsupportedOpError } from '../../src/core/errors.js';
+import { BackendError, GraphError, InputError, ModelFormatError, ModelVersionError, ResourceLimitError, UnsupportedOpError } from '../../src/core/errors.js';
 import { Face, TrackedFace, FaceIndexError, ImageError, IndexFormatError, ModelContractError, ModelPackError, PipelineOptionError, WorkerError } from '../../src/pipeline/index.js';
 import { rebuildError, serialiseError } from '../../src/pipeline/worker/wire-errors.js';
 import { facesFromWire, facesToWire } from '../../src/pipeline/worker/wire-faces.js';
@@ -21,6 +21,7 @@ describe('worker wire format', () => {
     new ModelPackError('no detection model among the files', 'a.onnx'),
     new ModelContractError('recognition', 'input is not square'),
     new ModelFormatError('truncated varint', 1234),
+    new ModelVersionError("'main_graph' from pytorch 2.5", 'ai.onnx', 99, 25),
     new UnsupportedOpError('Foo', 'node_7', 'opset 99'),
     new GraphError('missing initializer', 'conv1', 'Conv'),
     new InputError('dims differ', 'input.1'),

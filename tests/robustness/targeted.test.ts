@@ -208,6 +208,61 @@ describe('the bytes given to create', () => {
   });
 });
 
+describe('declared shapes in the metadata', () => {
+  test('an input of unknown rank is told apart from a scalar (rank undefined against 0)', async () => {
+    const bytes = buildModel({
+      nodes: [node('Add', ['X', 'S'], ['Y'])],
+      // X declares no shape (any rank); S is a scalar; Y has a symbolic and an unknown dim.
+      inputs: [valueInfo('X', DT.FLOAT, undefined), valueInfo('S', DT.FLOAT, [])],
+      outputs: [valueInfo('Y', DT.FLOAT, ['n', null])],
+    });
+    const session = await InferenceSession.create(bytes, cpu);
+    const [x, s] = session.inputMetadata;
+    assert.equal(x!.rank, undefined);
+    assert.deepEqual(x!.shape, [], 'shape stays [] as in onnxruntime');
+    assert.equal(s!.rank, 0);
+    assert.deepEqual(s!.shape, []);
+    assert.equal(session.outputMetadata[0]!.rank, 2);
+    assert.deepEqual(session.outputMetadata[0]!.shape, ['n', '']);
+    // A feed of any rank is taken for X.
+    const out = await session.run({ X: new Tensor('float32', new Float32Array([1, 2, 3, 4]), [2, 2]), S: new Tensor('float32', new Float32Array([10]), []) });
+    assert.deepEqual([...out['Y']!.data], [11, 12, 13, 14]);
+    await session.release();
+  });
+});
+
+describe('declared output types', () => {
+  test('an output declared of another element type than the graph computes is a GraphError naming it and both types', async () => {
+    const cases = [
+      // A float32 Relu declared int64, a Shape (int64) declared float, an int64 initializer declared float16.
+      { nodes: [node('Relu', ['X'], ['Y'], {}, { name: 'relu_1' })], out: valueInfo('Y', DT.INT64, [1, 4]), pattern: /node 'relu_1' \(Relu\).*'Y' is declared int64, but the graph computes it as float32/ },
+      { nodes: [node('Shape', ['X'], ['Y'], {}, { name: 'shape_1' })], out: valueInfo('Y', DT.FLOAT, [2]), pattern: /'Y' is declared float32, but the graph computes it as int64/ },
+      { nodes: [], out: valueInfo('C', DT.FLOAT16, [2]), pattern: /'C' is declared float16, but the graph computes it as int64/ },
+    ];
+    for (const c of cases) {
+      const bytes = buildModel({
+        nodes: c.nodes, inputs: [valueInfo('X', DT.FLOAT, [1, 4])], outputs: [c.out], initializers: [tensor('C', 'int64', [2], [1, 2])],
+      });
+      await refused(InferenceSession.create(bytes, cpu), GraphError, c.pattern);
+    }
+  });
+
+  test('a dynamic-batch model is checked at create too; other dynamic dims with the first shape, before anything runs', async () => {
+    const model = (dims: (number | string)[]): Uint8Array => buildModel({
+      nodes: [node('Relu', ['X'], ['Y'])], inputs: [valueInfo('X', DT.FLOAT, dims)], outputs: [valueInfo('Y', DT.INT64, dims)],
+    });
+    await refused(InferenceSession.create(model(['n', 4]), cpu), GraphError, /'Y' is declared int64, but the graph computes it as float32/);
+    const session = await InferenceSession.create(model([1, 'w']), cpu);
+    await refused(session.run({ X: new Tensor('float32', new Float32Array(8), [1, 8]) }), GraphError, /'Y' is declared int64, but the graph computes it as float32/);
+    await session.release();
+    // A dynamic-batch model whose types match loads and runs at any batch.
+    const fine = buildModel({ nodes: [node('Relu', ['X'], ['Y'])], inputs: [valueInfo('X', DT.FLOAT, ['n', 4])], outputs: [valueInfo('Y', DT.FLOAT, ['n', 4])] });
+    const ok = await InferenceSession.create(fine, cpu);
+    assert.deepEqual([...(await ok.run({ X: new Tensor('float32', new Float32Array([-1, 2, -3, 4, 5, -6, 7, -8]), [2, 4]) }))['Y']!.data], [0, 2, 0, 4, 5, 0, 7, 0]);
+    await ok.release();
+  });
+});
+
 describe('tensors built from the wrong things', () => {
   test('data, dims and element values of the wrong kind are InputErrors, not TypeError/RangeError', async () => {
     assert.throws(() => new Tensor('int64', [1.5]), (e: unknown) => e instanceof InputError && /1\.5/.test(e.message));

@@ -1,5 +1,5 @@
 import {
-  BackendError, GraphError, InputError, InsightGpuError, ModelFormatError, ResourceLimitError, UnsupportedOpError,
+  BackendError, GraphError, InputError, InsightGpuError, ModelFormatError, ModelVersionError, ResourceLimitError, UnsupportedOpError,
 } from '../../core/errors.js';
 import { ImageError, ModelContractError, ModelPackError, PipelineOptionError } from '../errors.js';
 import { FaceIndexError, IndexFormatError } from '../identity/errors.js';
@@ -25,7 +25,7 @@ type ErrorClass = abstract new (...args: never[]) => InsightGpuError;
 
 /** Every engine error class, by name: what the main side rebuilds. */
 const ERROR_CLASSES: ReadonlyMap<string, ErrorClass> = new Map<string, ErrorClass>([
-  ModelFormatError, UnsupportedOpError, GraphError, InputError, ResourceLimitError, BackendError,
+  ModelFormatError, ModelVersionError, UnsupportedOpError, GraphError, InputError, ResourceLimitError, BackendError,
   ImageError, ModelPackError, ModelContractError, PipelineOptionError, FaceIndexError, IndexFormatError, VideoError,
   VideoDecoderMissingError, WorkerError,
 ].map((c) => [c.name, c]));

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { captureOutput } from '../capture-output.js';
+import { onnx } from '../../parser/onnx-builder.js';
 import { main } from '../../../cli/main.js';
 import { ensureReplicas } from '../../../models/forge/cache.js';
 import { toFloat16Model } from '../../../models/forge/float16.js';
@@ -165,6 +166,14 @@ describe('insightgpu swap', () => {
     const wrong = await run([...base, '--swapper', path.join(sharedDir, 'models/scrfd_2.5g_bnkps.onnx'), t1Path]);
     assert.equal(wrong.code, 1, wrong.out);
     assert.match(wrong.out, /scrfd_2\.5g_bnkps\.onnx': not an INSwapper: has 1 input/);
+    // The replica stamped with ai.onnx opset 99: refused naming the file, not only the graph.
+    const tooNew = path.join(dir, 'too new swapper.onnx');
+    const proto = onnx.ModelProto.decode(readFileSync(replicaPath));
+    proto.opsetImport = [onnx.OperatorSetIdProto.create({ domain: '', version: 99 })];
+    writeFileSync(tooNew, onnx.ModelProto.encode(proto).finish());
+    const newer = await run([...base, '--swapper', tooNew, t1Path]);
+    assert.equal(newer.code, 1, newer.out);
+    assert.match(newer.out, /too new swapper\.onnx': model .* imports opset 99 of domain ai\.onnx; this engine knows that domain's op semantics up to opset 25/);
     const folder = await run([...base, '--swapper', dir, t1Path]);
     assert.equal(folder.code, 1, folder.out);
     assert.match(folder.out, /--swapper: not a file/);
