@@ -1,5 +1,5 @@
 import type { BackendName } from '../backends/options.js';
-import { optionsObject } from './call-options.js';
+import { checkSessionOptionsBag, optionsObject } from './call-options.js';
 import { parseModel } from '../parser/decode-model.js';
 import { InferenceSession, type SessionOptions } from '../session/session.js';
 import { ArcFaceModel } from './arcface.js';
@@ -31,7 +31,8 @@ export interface GetModelOptions {
  * file without emap).
  */
 export async function getModel(bytes: Uint8Array | ArrayBuffer, getModelOptions?: GetModelOptions): Promise<ZooModel | undefined> {
-  const options = optionsObject(getModelOptions, 'getModel');
+  const options = optionsObject(getModelOptions, 'getModel', { backend: 'string', sessionOptions: 'object' });
+  checkSessionOptionsBag(options.sessionOptions, 'getModel');
   const model = parseModel(bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes);
   const cls = routeGraph(model.graph);
   if (cls === undefined) return undefined;

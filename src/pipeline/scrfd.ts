@@ -108,7 +108,7 @@ export class ScrfdDetector {
    * their value. Throws PipelineOptionError for a non-finite threshold or a malformed size.
    */
   prepare(prepareOptions?: ScrfdPrepareOptions): this {
-    const options = optionsObject(prepareOptions, 'prepare');
+    const options = optionsObject(prepareOptions, 'prepare', { inputSize: 'any', detThresh: 'number', nmsThresh: 'number' });
     const detThresh = options.detThresh ?? this.threshold;
     const nmsThresh = options.nmsThresh ?? this.nmsThreshold;
     if (typeof detThresh !== 'number' || !Number.isFinite(detThresh)) throw new PipelineOptionError('detThresh', `${describeValue(detThresh)} is not a number`);
@@ -126,7 +126,7 @@ export class ScrfdDetector {
    * Throws ImageError for an input that is not an image, PipelineOptionError for bad options.
    */
   async detect(image: ImageInput, detectOptions?: ScrfdDetectOptions): Promise<ScrfdDetectResult> {
-    const options = optionsObject(detectOptions, 'detect');
+    const options = optionsObject(detectOptions, 'detect', { inputSize: 'any', maxNum: 'number', metric: 'string' });
     const maxNum = options.maxNum ?? 0;
     const metric = options.metric ?? 'default';
     checkMaxNum(maxNum, metric);

@@ -30,7 +30,7 @@ export async function* readVideoFrames(file: string, options?: ReadVideoOptions)
  * is not a whole count is a PipelineOptionError (a string or a fraction would otherwise be coerced, and -1 read as 0).
  */
 function checkedOptions(options: ReadVideoOptions | undefined, call: string): ReadVideoOptions {
-  const checked = optionsObject(options, call);
+  const checked = optionsObject(options, call, { ffmpeg: 'string', ffprobe: 'string', maxFrames: 'number' });
   for (const key of ['ffmpeg', 'ffprobe'] as const) {
     const program = checked[key];
     if (program !== undefined && (typeof program !== 'string' || program === '')) {
