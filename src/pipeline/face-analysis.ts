@@ -83,7 +83,7 @@ export class FaceAnalysis {
     const thresh = detThresh ?? 0.5;
     if (typeof thresh !== 'number' || !Number.isFinite(thresh)) throw new PipelineOptionError('detThresh', `${describeValue(thresh)} is not a number`);
     // Both checked before either is set, so a refused call leaves the analysis as it was.
-    const sizes = resolveDetSizes(detSize ?? [640, 640]);
+    const sizes = this.detector.checkSizes(resolveDetSizes(detSize ?? [640, 640]), 'detSize');
     this.detThresh = thresh;
     this.detSizes = sizes;
     // As InsightFace's prepare does (det_model.prepare(input_size=det_size, det_thresh=…)): the detector on its own

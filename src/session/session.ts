@@ -403,6 +403,16 @@ export class InferenceSession {
     this.backend.dispose();
   }
 
+  /**
+   * The type and shape of every output for these input types, by shape inference alone (no plan, no kernels, no
+   * weights touched): what a run on such inputs would give, or the GraphError (or other engine error) its compile
+   * would throw. @internal
+   */
+  outputTypesFor(types: ReadonlyMap<string, ValueType>): ValueType[] {
+    const graph = specializeGraph(this.model, types);
+    return graph.outputs.map((name) => graph.types.get(name)!);
+  }
+
   private staticInputTypes(): Map<string, ValueType> | undefined {
     const types = new Map<string, ValueType>();
     for (const v of this.model.graph.inputs) {
