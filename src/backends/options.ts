@@ -1,3 +1,4 @@
+import type { OptionShape } from '../core/option-shape.js';
 import type { KernelTiers, Precision } from './plan.js';
 
 
@@ -29,3 +30,9 @@ export interface WebGpuOptions {
    */
   readonly subgroupMatrix?: 'auto' | 'off';
 }
+
+/** WebGpuOptions' names and value kinds (each value's own rule is checked where it is used). @internal */
+export const WEBGPU_OPTIONS_SHAPE: OptionShape<WebGpuOptions> = {
+  adapterName: 'string', powerPreference: 'string', allowSoftwareAdapter: 'boolean', device: 'object',
+  kernels: 'string', precision: 'string', subgroupMatrix: 'string',
+};

@@ -1,3 +1,4 @@
+import type { OptionShape } from '../core/option-shape.js';
 import { annotateFaces } from './annotate-faces.js';
 import { optionsObject, requireArray } from './call-options.js';
 import { requireBbox, requireKps } from './face-input.js';
@@ -26,6 +27,11 @@ export interface AnnotateOptions {
    */
   readonly models?: readonly string[];
 }
+
+/** detect's names and value kinds. @internal */
+export const DETECT_FACES_SHAPE: OptionShape<DetectFacesOptions> = { maxNum: 'number', metric: 'string' };
+/** annotate's names and value kinds. @internal */
+export const ANNOTATE_SHAPE: OptionShape<AnnotateOptions> = { models: 'array' };
 
 /**
  * One image held on a FaceAnalysis's pre-processor for the length of `FaceAnalysis.withFrame`: on WebGPU it is
@@ -69,7 +75,7 @@ export async function withAnalysisFrame<T>(parts: FrameParts, image: BgrImage, w
     image,
     async detect(detectOptions) {
       check('detect');
-      const options = optionsObject(detectOptions, 'detect');
+      const options = optionsObject(detectOptions, 'detect', DETECT_FACES_SHAPE);
       const maxNum = options.maxNum ?? 0;
       const metric = options.metric ?? 'default';
       checkMaxNum(maxNum, metric);
@@ -82,7 +88,7 @@ export async function withAnalysisFrame<T>(parts: FrameParts, image: BgrImage, w
     },
     async annotate(faces, annotateOptions) {
       check('annotate');
-      const options = optionsObject(annotateOptions, 'annotate');
+      const options = optionsObject(annotateOptions, 'annotate', ANNOTATE_SHAPE);
       requireArray(faces, 'faces', 'annotate');
       // Caller-made faces (Face.fromJSON, plain objects) are checked here, before any head crops from them. Keypoints,
       // where given, are the flat 10 numbers a Face holds: JSON's nested [[x, y], …] (a plain object parsed from an

@@ -1,5 +1,5 @@
 import { chooseBackend } from '../backends/choice.js';
-import { describeValue } from './call-options.js';
+import { checkSessionOptionsBag, describeValue, optionsObject } from './call-options.js';
 import { type BackendName } from '../backends/options.js';
 import type { GpuDevice } from '../backends/webgpu/device.js';
 import { BackendError, InsightGpuError } from '../core/errors.js';
@@ -10,13 +10,13 @@ import { ArcFaceModel } from './arcface.js';
 import { AttributeModel } from './attribute.js';
 import type { CreateRecord, TimeSpan } from './compile-timeline.js';
 import { ModelPackError, PipelineOptionError } from './errors.js';
-import type { FaceAnalysisOptions, LoadedModel } from './face-analysis-options.js';
+import { FACE_ANALYSIS_SHAPE, type FaceAnalysisOptions, type LoadedModel } from './face-analysis-options.js';
 import type { FaceModel } from './face-model.js';
 import { DEFAULT_MAX_HEAD_BATCH, warmHeadBuckets } from './head-model.js';
 import { LandmarkModel } from './landmark.js';
 import { loadModelFiles, type ModelFile } from './model-pack.js';
 import { probeNormalisation, routeGraph, routeModel } from './model-router.js';
-import { progressLines, registeredPackDownloader, type PackDownloadOptions } from './pack-download.js';
+import { PACK_DOWNLOAD_SHAPE, progressLines, registeredPackDownloader, type PackDownloadOptions } from './pack-download.js';
 import { CpuPreprocessor, type Preprocessor } from './preprocess/preprocessor.js';
 // Static: the package's entries export GpuPreprocessor anyway, so a dynamic import would split nothing off.
 import { GpuPreprocessor } from './preprocess/preprocessor-gpu.js';
@@ -218,6 +218,11 @@ async function loadPack(options: FaceAnalysisOptions, log: (message: string) => 
 
 /** FaceAnalysis.create's own options, checked before any file is read, under the names the caller used. */
 function checkPackOptions(options: FaceAnalysisOptions): void {
+  optionsObject(options, 'FaceAnalysis.create', FACE_ANALYSIS_SHAPE);
+  // The nested objects are checked here too, under the names the caller used, rather than by each session later.
+  const { sessionOptions, download } = options;
+  checkSessionOptionsBag(sessionOptions, 'FaceAnalysis.create');
+  if (typeof download === 'object') optionsObject(download, 'FaceAnalysis.create', PACK_DOWNLOAD_SHAPE, 'download.');
   const { headBatch, allowedModules } = options;
   if (headBatch !== undefined && (typeof headBatch !== 'number' || !Number.isSafeInteger(headBatch) || headBatch < 1)) {
     throw new PipelineOptionError('headBatch', `${describeValue(headBatch)} is not a positive integer`);

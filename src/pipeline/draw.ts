@@ -1,3 +1,5 @@
+import type { OptionShape } from '../core/option-shape.js';
+import { optionsObject } from './call-options.js';
 import type { Face } from './face.js';
 import type { BgrImage } from './image.js';
 
@@ -10,6 +12,9 @@ export interface DrawOptions {
   readonly landmarks106?: boolean;
 }
 
+/** drawFaces' names and value kinds. @internal */
+export const DRAW_SHAPE: OptionShape<DrawOptions> = { landmarks106: 'boolean' };
+
 const RED: Colour = [0, 0, 255];
 const GREEN: Colour = [0, 255, 0];
 const CYAN: Colour = [255, 255, 0];
@@ -19,7 +24,8 @@ const CYAN: Colour = [255, 255, 0];
  * (green for left eye and left mouth corner, red otherwise), "sex,age" in green above the box. The text uses a
  * built-in 5×7 pixel font rather than OpenCV's Hershey font, so it is legible but not pixel-identical.
  */
-export function drawFaces(image: BgrImage, faces: readonly Face[], options: DrawOptions = {}): void {
+export function drawFaces(image: BgrImage, faces: readonly Face[], drawOptions?: DrawOptions): void {
+  const options = optionsObject(drawOptions, 'drawFaces', DRAW_SHAPE);
   for (const face of faces) {
     const [x1, y1, x2, y2] = Array.from(face.bbox, Math.trunc) as [number, number, number, number];
     drawRectangle(image, x1, y1, x2, y2, RED, 2);

@@ -1,3 +1,4 @@
+import type { OptionShape } from '../core/option-shape.js';
 import type { InferenceSession, SessionOptions } from '../session/session.js';
 import type { BackendName } from '../backends/options.js';
 import type { DetSizeOption } from './detect-size.js';
@@ -11,7 +12,10 @@ import type { StageTiming } from './stage-timer.js';
 export interface FaceAnalysisOptions {
   /** A folder, an installed pack name ('buffalo_l'), file paths, or `{ files: { name: bytes } }`. */
   readonly models: ModelSource;
-  /** Keep only these tasknames (e.g. ['detection', 'recognition']); 'detection' must be among them. */
+  /**
+   * Keep only these tasknames (e.g. ['detection', 'recognition']); 'detection' must be among them. A name that no
+   * model of the pack has is dropped without an error, as InsightFace's `allowed_modules` drops it.
+   */
   readonly allowedModules?: readonly string[];
   /** 'auto' (default): WebGPU on a hardware adapter when one exists, else the CPU backend. */
   readonly backend?: BackendName;
@@ -71,6 +75,18 @@ export interface GetBatchOptions extends Omit<GetOptions, 'timings'> {
    */
   readonly maxGroupPixels?: number;
 }
+
+/** The names and value kinds FaceAnalysis.create takes (each value's own rule is checked after). @internal */
+export const FACE_ANALYSIS_SHAPE: OptionShape<FaceAnalysisOptions> = {
+  models: 'any', allowedModules: 'array', backend: 'string', sessionOptions: 'object',
+  preprocessor: 'object', log: 'function', headBatch: 'number', download: ['boolean', 'object'],
+};
+/** prepare's names and value kinds. @internal */
+export const PREPARE_SHAPE: OptionShape<PrepareOptions> = { detThresh: 'number', detSize: 'any' };
+/** get's names and value kinds. @internal */
+export const GET_SHAPE: OptionShape<GetOptions> = { maxNum: 'number', metric: 'string', timings: 'array' };
+/** getBatch's names and value kinds; `timings` is listed so that it is refused with getBatch's own reason. @internal */
+export const GET_BATCH_SHAPE: OptionShape<GetBatchOptions & { readonly timings?: unknown }> = { maxNum: 'number', metric: 'string', maxGroupPixels: 'number', timings: 'any' };
 
 /** getBatch's default maxGroupPixels: 64 Mi pixels (e.g. eight 8-megapixel photos, or two 24-megapixel ones). */
 export const DEFAULT_GROUP_PIXELS = 64 * 1024 * 1024;

@@ -3,7 +3,7 @@ import { analyseImages } from './batch-analysis.js';
 import { loadAnalysisPack } from './analysis-pack.js';
 import { resolveDetSizes, AUTO_DET_SIZES } from './detect-size.js';
 import { drawFaces, type DrawOptions } from './draw.js';
-import { DEFAULT_GROUP_PIXELS, type FaceAnalysisOptions, type GetBatchOptions, type GetOptions, type LoadedModel, type PrepareOptions } from './face-analysis-options.js';
+import { DEFAULT_GROUP_PIXELS, GET_BATCH_SHAPE, GET_SHAPE, PREPARE_SHAPE, type FaceAnalysisOptions, type GetBatchOptions, type GetOptions, type LoadedModel, type PrepareOptions } from './face-analysis-options.js';
 import { PipelineOptionError } from './errors.js';
 import { Face } from './face.js';
 import type { FaceModel } from './face-model.js';
@@ -11,7 +11,7 @@ import { cloneImage, type BgrImage } from './image.js';
 import { checkInputKind, holdInput, loadImage, type ImageInput } from './image-source.js';
 import { FrameImage } from './frames/frame-image.js';
 import { annotateFaces } from './annotate-faces.js';
-import { withAnalysisFrame, type AnalysisFrame, type AnnotateOptions, type DetectFacesOptions } from './analysis-frame.js';
+import { ANNOTATE_SHAPE, DETECT_FACES_SHAPE, withAnalysisFrame, type AnalysisFrame, type AnnotateOptions, type DetectFacesOptions } from './analysis-frame.js';
 import type { Size } from './preprocess/letterbox.js';
 import { checkMaxNum, type MaxNumMetric } from './max-num.js';
 import { describeValue, optionsObject, requireArray } from './call-options.js';
@@ -79,11 +79,11 @@ export class FaceAnalysis {
    */
   prepare(options?: PrepareOptions): this {
     this.checkLive();
-    const { detThresh, detSize } = optionsObject(options, 'prepare');
+    const { detThresh, detSize } = optionsObject(options, 'prepare', PREPARE_SHAPE);
     const thresh = detThresh ?? 0.5;
     if (typeof thresh !== 'number' || !Number.isFinite(thresh)) throw new PipelineOptionError('detThresh', `${describeValue(thresh)} is not a number`);
     // Both checked before either is set, so a refused call leaves the analysis as it was.
-    const sizes = resolveDetSizes(detSize ?? [640, 640]);
+    const sizes = this.detector.checkSizes(resolveDetSizes(detSize ?? [640, 640]), 'detSize');
     this.detThresh = thresh;
     this.detSizes = sizes;
     // As InsightFace's prepare does (det_model.prepare(input_size=det_size, det_thresh=…)): the detector on its own
@@ -105,7 +105,7 @@ export class FaceAnalysis {
    */
   async get(input: ImageInput, options?: GetOptions): Promise<Face[]> {
     this.checkLive();
-    const { timings, ...picked } = optionsObject(options, 'get');
+    const { timings, ...picked } = optionsObject(options, 'get', GET_SHAPE);
     if (timings !== undefined) requireArray(timings, 'timings', 'get');
     const maxNum = picked.maxNum ?? 0;
     const metric = picked.metric ?? 'default';
@@ -130,7 +130,7 @@ export class FaceAnalysis {
   async getBatch(inputs: readonly ImageInput[], options?: GetBatchOptions): Promise<Face[][]> {
     this.checkLive();
     requireArray(inputs, 'inputs', 'getBatch');
-    const picked = optionsObject(options, 'getBatch');
+    const picked = optionsObject(options, 'getBatch', GET_BATCH_SHAPE);
     // get's timings have no per-image meaning here (the heads run over several images at once): refused, not ignored.
     if ((picked as { timings?: unknown }).timings !== undefined) throw new PipelineOptionError('timings', 'getBatch records no stage timings; call get per image with timings');
     const maxNum = picked.maxNum ?? 0;
@@ -189,14 +189,14 @@ export class FaceAnalysis {
 
   /** Detection alone, as `get` runs it (pre-processing on this analysis's own path): faces with bbox, kps and det_score. */
   async detectFaces(input: ImageInput, options?: DetectFacesOptions): Promise<Face[]> {
-    const picked = optionsObject(options, 'detectFaces');
+    const picked = optionsObject(options, 'detectFaces', DETECT_FACES_SHAPE);
     return this.withFrame(input, (frame) => frame.detect(picked));
   }
 
   /** Runs the chosen heads (default all) on faces of `input`, writing their fields onto them, as `get` would. */
   async annotate(input: ImageInput, faces: readonly Face[], options?: AnnotateOptions): Promise<void> {
     requireArray(faces, 'faces', 'annotate');
-    const picked = optionsObject(options, 'annotate');
+    const picked = optionsObject(options, 'annotate', ANNOTATE_SHAPE);
     return this.withFrame(input, (frame) => frame.annotate(faces, picked));
   }
 

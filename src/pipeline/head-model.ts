@@ -1,3 +1,4 @@
+import { optionsObject } from './call-options.js';
 import type { InferenceSession } from '../session/session.js';
 import { ModelContractError, PipelineOptionError } from './errors.js';
 import type { Affine2x3 } from './affine.js';
@@ -39,7 +40,7 @@ export interface HeadOptions {
 }
 
 export function headSpec(taskname: string, session: InferenceSession, norm: Normalisation, options: HeadOptions = {}): HeadSpec {
-  const maxBatch = options.maxBatch ?? DEFAULT_MAX_HEAD_BATCH;
+  const maxBatch = optionsObject(options, `the ${taskname} head`, { maxBatch: 'number' }).maxBatch ?? DEFAULT_MAX_HEAD_BATCH;
   if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) throw new PipelineOptionError('maxBatch', `${maxBatch} is not a positive integer`);
   const input = session.inputMetadata[0];
   const outputName = session.outputNames[0];

@@ -1,5 +1,5 @@
 import type { BackendName } from '../backends/options.js';
-import { optionsObject } from './call-options.js';
+import { checkSessionOptionsBag, optionsObject } from './call-options.js';
 import { parseModel } from '../parser/decode-model.js';
 import { InferenceSession, type SessionOptions } from '../session/session.js';
 import { ArcFaceModel } from './arcface.js';
@@ -32,7 +32,8 @@ export interface GetModelOptions {
  * buffer afterwards.
  */
 export async function getModel(bytes: Uint8Array | ArrayBuffer, getModelOptions?: GetModelOptions): Promise<ZooModel | undefined> {
-  const options = optionsObject(getModelOptions, 'getModel');
+  const options = optionsObject(getModelOptions, 'getModel', { backend: 'string', sessionOptions: 'object' });
+  checkSessionOptionsBag(options.sessionOptions, 'getModel');
   // The model's tensors are copies of their own, as InferenceSession.create's are, so a caller that refills or
   // transfers its buffer afterwards changes no weight.
   const model = parseModel(bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes, { copyWeights: true });

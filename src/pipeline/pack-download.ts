@@ -1,3 +1,4 @@
+import type { OptionShape } from '../core/option-shape.js';
 /**
  * How `FaceAnalysis.create({ models: 'buffalo_l', download: true })` gets a missing pack, as InsightFace's
  * `ensure_available` does. The fetcher itself (models/fetch: release URL, sha256 digests, atomic install) is a
@@ -36,6 +37,11 @@ export interface PackDownloadOptions {
   /** Replaces the registered downloader (e.g. one that copies from a local store). */
   readonly downloader?: PackDownloader;
 }
+
+/** download's names and value kinds. @internal */
+export const PACK_DOWNLOAD_SHAPE: OptionShape<PackDownloadOptions> = {
+  baseUrl: 'string', manifest: 'string', root: 'string', onProgress: 'function', downloader: 'function',
+};
 
 /** Installs the named pack and returns the folder that now holds its verified files. */
 export type PackDownloader = (pack: string, options: Omit<PackDownloadOptions, 'downloader'>) => Promise<string>;

@@ -40,9 +40,7 @@ export function decodeScrfd(outputs: readonly TensorData[], layout: ScrfdLayout,
     const h = Math.floor(blobHeight / stride);
     const w = Math.floor(blobWidth / stride);
     const rows = h * w * na;
-    expectRows(scores, rows, 1, `scores of stride ${stride}`);
-    expectRows(dist, rows, 4, `box distances of stride ${stride}`);
-    if (offs) expectRows(offs, rows, KEYPOINTS * 2, `keypoint offsets of stride ${stride}`);
+    checkScrfdLevel(outputs, layout, level, blobWidth, blobHeight);
     const s = scores.data as Float32Array;
     const d = dist.data as Float32Array;
     const k = offs?.data as Float32Array | undefined;
@@ -72,10 +70,31 @@ export function decodeScrfd(outputs: readonly TensorData[], layout: ScrfdLayout,
   return concatDetections(levels, useKps);
 }
 
+/**
+ * Refuses outputs that do not hold the anchor grid InsightFace decodes for a blob of this size at one pyramid level
+ * (scores, box distances, keypoint offsets). Takes types alone, so a size can be checked before any run.
+ */
+function checkScrfdLevel(
+  outputs: readonly { readonly type: string; readonly dims: readonly number[]; readonly data?: { readonly length: number } }[],
+  layout: ScrfdLayout, level: number, blobWidth: number, blobHeight: number,
+): void {
+  const { fmc, anchorsPerCell: na, useKps } = layout;
+  const stride = layout.strides[level]!;
+  const rows = Math.floor(blobHeight / stride) * Math.floor(blobWidth / stride) * na;
+  expectRows(outputs[level]!, rows, 1, `scores of stride ${stride}`);
+  expectRows(outputs[level + fmc]!, rows, 4, `box distances of stride ${stride}`);
+  if (useKps) expectRows(outputs[level + 2 * fmc]!, rows, KEYPOINTS * 2, `keypoint offsets of stride ${stride}`);
+}
+
+/** `checkScrfdLevel` at every level: the outputs a blob of this size gives fit InsightFace's anchor grid. */
+export function checkScrfdOutputs(outputs: readonly { readonly type: string; readonly dims: readonly number[] }[], layout: ScrfdLayout, blobWidth: number, blobHeight: number): void {
+  for (let level = 0; level < layout.fmc; level++) checkScrfdLevel(outputs, layout, level, blobWidth, blobHeight);
+}
+
 /** Accepts [N, cols] or batched [1, N, cols] float32 (the leading batch index 0 is the same memory). */
-function expectRows(t: TensorData, rows: number, cols: number, what: string): void {
+function expectRows(t: { readonly type: string; readonly dims: readonly number[]; readonly data?: { readonly length: number } }, rows: number, cols: number, what: string): void {
   const dims = t.dims;
-  const ok = t.type === 'float32' && t.data.length >= rows * cols
+  const ok = t.type === 'float32' && (t.data === undefined || t.data.length >= rows * cols)
     && ((dims.length === 2 && dims[0] === rows && dims[1] === cols) || (dims.length === 3 && dims[1] === rows && dims[2] === cols));
   if (!ok) {
     throw new ModelContractError('detection', `${what}: got ${t.type}${JSON.stringify(dims)}, the anchor grid needs ${rows}×${cols} float32 (is the input size a multiple of 32?)`);

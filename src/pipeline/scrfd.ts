@@ -1,3 +1,4 @@
+import { InsightGpuError } from '../core/errors.js';
 import type { InferenceSession } from '../session/session.js';
 import { describeValue, optionsObject } from './call-options.js';
 import type { Normalisation } from './preprocess/blob.js';
@@ -11,7 +12,7 @@ import type { Size } from './preprocess/letterbox.js';
 import { checkMaxNum, selectMaxNum, type MaxNumMetric } from './max-num.js';
 import { nms } from './nms.js';
 import { CpuPreprocessor, type Preprocessor } from './preprocess/preprocessor.js';
-import { decodeScrfd, rescaleDetections, scrfdLayout, type ScrfdLayout } from './scrfd-decode.js';
+import { checkScrfdOutputs, decodeScrfd, rescaleDetections, scrfdLayout, type ScrfdLayout } from './scrfd-decode.js';
 import { argsortDescending } from './sort-order.js';
 import { NO_TIMER, type StageTimer } from './stage-timer.js';
 
@@ -83,6 +84,8 @@ export class ScrfdDetector {
   private threshold = 0.5;
   private nmsThreshold = 0.4;
   private readonly pre = new CpuPreprocessor();
+  /** Sizes already found to suit the model ('W×H'). */
+  private readonly suitedSizes = new Set<string>();
 
   /** A detector over a compiled session (getModel builds one from a file); throws ModelContractError for a non-SCRFD output count. */
   constructor(private readonly session: InferenceSession) {
@@ -108,12 +111,12 @@ export class ScrfdDetector {
    * their value. Throws PipelineOptionError for a non-finite threshold or a malformed size.
    */
   prepare(prepareOptions?: ScrfdPrepareOptions): this {
-    const options = optionsObject(prepareOptions, 'prepare');
+    const options = optionsObject(prepareOptions, 'prepare', { inputSize: 'any', detThresh: 'number', nmsThresh: 'number' });
     const detThresh = options.detThresh ?? this.threshold;
     const nmsThresh = options.nmsThresh ?? this.nmsThreshold;
     if (typeof detThresh !== 'number' || !Number.isFinite(detThresh)) throw new PipelineOptionError('detThresh', `${describeValue(detThresh)} is not a number`);
     if (typeof nmsThresh !== 'number' || !Number.isFinite(nmsThresh)) throw new PipelineOptionError('nmsThresh', `${describeValue(nmsThresh)} is not a number`);
-    const sizes = options.inputSize === undefined ? this.sizes : resolveDetSizes(options.inputSize);
+    const sizes = options.inputSize === undefined ? this.sizes : this.checkSizes(resolveDetSizes(options.inputSize), 'inputSize');
     this.threshold = detThresh;
     this.nmsThreshold = nmsThresh;
     this.sizes = sizes;
@@ -126,11 +129,11 @@ export class ScrfdDetector {
    * Throws ImageError for an input that is not an image, PipelineOptionError for bad options.
    */
   async detect(image: ImageInput, detectOptions?: ScrfdDetectOptions): Promise<ScrfdDetectResult> {
-    const options = optionsObject(detectOptions, 'detect');
+    const options = optionsObject(detectOptions, 'detect', { inputSize: 'any', maxNum: 'number', metric: 'string' });
     const maxNum = options.maxNum ?? 0;
     const metric = options.metric ?? 'default';
     checkMaxNum(maxNum, metric);
-    const sizes = options.inputSize === undefined ? this.sizes : resolveDetSizes(options.inputSize);
+    const sizes = options.inputSize === undefined ? this.sizes : this.checkSizes(resolveDetSizes(options.inputSize), 'inputSize');
     const img = await loadImage(image);
     const det = await this.detectRows(img, this.pre, { sizes, threshold: this.threshold, nmsThreshold: this.nmsThreshold, maxNum, metric });
     const bboxes: Float32Array[] = [];
@@ -148,6 +151,30 @@ export class ScrfdDetector {
   /** Releases the session (its backend and compiled plans); the detector cannot run afterwards. */
   async release(): Promise<void> {
     await this.session.release();
+  }
+
+  /**
+   * Refuses, as a PipelineOptionError naming `option`, a size the model cannot run at or whose outputs do not fit
+   * InsightFace's anchor grid (found by the model's own shape inference, so every size that runs passes: SCRFD-2.5G
+   * takes 33×65 and 321×321, but not 31×31, whose stride-8 map has ⌈31/8⌉² cells for the grid's ⌊31/8⌋², nor 16×16,
+   * too small for its pooling); otherwise the first detection at that size failed. A fixed-size model ignores the
+   * sizes, as InsightFace does. Returns the sizes. @internal
+   */
+  checkSizes(sizes: readonly Size[], option: string): Size[] {
+    if (this.fixedSize) return [...sizes];
+    for (const [w, h] of sizes) {
+      const key = `${w}×${h}`;
+      if (this.suitedSizes.has(key)) continue;
+      try {
+        const outputs = this.session.outputTypesFor(new Map([[this.inputName, { type: 'float32', dims: [1, 3, h, w] }]]));
+        checkScrfdOutputs(outputs, this.layout, w, h);
+      } catch (error) {
+        if (!(error instanceof InsightGpuError)) throw error;
+        throw new PipelineOptionError(option, `${key} does not suit this detector (${error.message})`);
+      }
+      this.suitedSizes.add(key);
+    }
+    return [...sizes];
   }
 
   /**

@@ -5,7 +5,8 @@ import { nodeLabel, type DataType, type Dim, type Model, type TensorData, type T
 import { specializeGraph, type StaticGraph } from '../graph/specialize.js';
 import type { ValueType } from '../ops/kernel/op-module.js';
 import type { Backend, CompileTimes, ExecutionPlan, PlanFeed, PrecompileTimes, StepTiming } from '../backends/plan.js';
-import type { BackendName, WebGpuOptions } from '../backends/options.js';
+import { WEBGPU_OPTIONS_SHAPE, type BackendName, type WebGpuOptions } from '../backends/options.js';
+import { checkOptionShape, describeValue, type OptionShape } from '../core/option-shape.js';
 import { optimizeGraph } from '../graph/optimize.js';
 import { widenFloat16 } from '../graph/widen-float16.js';
 import { GpuTensor, Tensor } from '../core/tensor.js';
@@ -20,6 +21,20 @@ export interface SessionOptions {
   readonly webgpu?: WebGpuOptions;
   /** Record per-node timings of each run (see `lastProfile`). */
   readonly profiling?: boolean;
+}
+
+/** SessionOptions' names and value kinds. @internal */
+export const SESSION_OPTIONS_SHAPE: OptionShape<SessionOptions> = { backend: 'string', webgpu: 'object', profiling: 'boolean' };
+
+/**
+ * Refuses session options that hold a name a session does not take or a value of the wrong kind (e.g. `webgpu:
+ * { precison: 'fp16' }`, which would otherwise run in fp32 as if nothing were asked), as an InputError. @internal
+ */
+export function checkSessionOptions(options: SessionOptions, call: string): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new InputError(`session options must be an object, got ${describeValue(options)}`);
+  const fail = (option: string, why: string): Error => new InputError(`session option ${option}: ${why}`);
+  checkOptionShape(options, SESSION_OPTIONS_SHAPE, call, fail);
+  if (options.webgpu !== undefined) checkOptionShape(options.webgpu, WEBGPU_OPTIONS_SHAPE, call, fail, 'webgpu.');
 }
 
 /**
@@ -147,7 +162,7 @@ export class InferenceSession {
    * bytes are decoded once); compiles like `create`.
    */
   static async fromModel(model: Model, options: SessionOptions = {}): Promise<InferenceSession> {
-    if (options === null || typeof options !== 'object') throw new InputError(`session options must be an object, got ${String(options)}`);
+    checkSessionOptions(options, 'InferenceSession.create');
     if (model === null || typeof model !== 'object' || !model.graph || !Array.isArray(model.graph.nodes)) {
       throw new InputError('fromModel takes a model from parseModel (for the file\'s bytes use InferenceSession.create)');
     }
@@ -201,6 +216,8 @@ export class InferenceSession {
    * ```
    */
   static async runTogether(runs: readonly TogetherRun[], options: { readonly prelude?: GPUCommandEncoder } = {}): Promise<ReturnType[]> {
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new InputError(`runTogether takes an options object, got ${describeValue(options)}`);
+    checkOptionShape(options, { prelude: 'object' }, 'runTogether', (option, why) => new InputError(`runTogether option ${option}: ${why}`));
     const settled = await Promise.allSettled(runs.map(async (r) => ({ session: r.session, ...(await r.session.prepareRun(r.feeds, r.fetches)) })));
     const prepared = settled.flatMap((p) => (p.status === 'fulfilled' ? [p.value] : []));
     try {
@@ -431,6 +448,16 @@ export class InferenceSession {
       return;
     }
     checkOutputTypes(this.model, graph);
+  }
+
+  /**
+   * The type and shape of every output for these input types, by shape inference alone (no plan, no kernels, no
+   * weights touched): what a run on such inputs would give, or the GraphError (or other engine error) its compile
+   * would throw. @internal
+   */
+  outputTypesFor(types: ReadonlyMap<string, ValueType>): ValueType[] {
+    const graph = specializeGraph(this.model, types);
+    return graph.outputs.map((name) => graph.types.get(name)!);
   }
 
   private staticInputTypes(): Map<string, ValueType> | undefined {

@@ -274,6 +274,12 @@ function fakeKeypointlessScrfd(): InferenceSession {
       });
       return out;
     },
+    // The shapes run gives, for the detector's check of a size at prepare/detect.
+    outputTypesFor(types: ReadonlyMap<string, { dims: readonly number[] }>) {
+      const [, , h, w] = types.get('input')!.dims;
+      const rows = [8, 16, 32].map((s) => Math.floor(h! / s) * Math.floor(w! / s) * 2);
+      return [...rows.map((r) => ({ type: 'float32', dims: [r, 1] })), ...rows.map((r) => ({ type: 'float32', dims: [r, 4] }))];
+    },
     async release() {},
   };
   return fake as unknown as InferenceSession;

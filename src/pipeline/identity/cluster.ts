@@ -19,7 +19,7 @@ export interface ClusterOptions {
  */
 export function clusterFaces(embeddings: readonly EmbeddingInput[], options: ClusterOptions = {}): number[] {
   requireArray(embeddings, 'embeddings', 'clusterFaces');
-  const { eps = 0.48, minSamples = 2 } = optionsObject(options, 'clusterFaces');
+  const { eps = 0.48, minSamples = 2 } = optionsObject(options, 'clusterFaces', { eps: 'number', minSamples: 'number' });
   if (!(eps >= 0)) throw new PipelineOptionError('eps', `must be ≥ 0, got ${eps}`);
   if (!(Number.isInteger(minSamples) && minSamples >= 1)) throw new PipelineOptionError('minSamples', `must be a positive integer, got ${minSamples}`);
   const n = embeddings.length;

@@ -1,3 +1,4 @@
+import { checkOptionShape, type OptionShape } from '../../core/option-shape.js';
 /** FaceIndex's options and result types, and their checks. */
 import { describeValue } from '../call-options.js';
 import { FaceIndexError } from './errors.js';
@@ -81,7 +82,9 @@ export interface CheckedIndexOptions {
 
 /** The options with their defaults; FaceIndexError for a non-positive dim or bound, or an unknown backend, precision or thread count. */
 export function checkIndexOptions(options: FaceIndexOptions): CheckedIndexOptions {
-  const { dim, maxEntries = DEFAULT_MAX_ENTRIES, maxBytes = Infinity, backend = 'cpu', device, gpuPrecision = 'f32', threads = 'auto' } = optionsBag(options, 'FaceIndex');
+  const { dim, maxEntries = DEFAULT_MAX_ENTRIES, maxBytes = Infinity, backend = 'cpu', device, gpuPrecision = 'f32', threads = 'auto' } = optionsBag(options, 'FaceIndex', {
+    dim: 'number', maxEntries: 'number', maxBytes: 'number', backend: 'string', device: 'object', threads: ['number', 'string'], gpuPrecision: 'string',
+  });
   if (threads !== 'auto' && !(Number.isInteger(threads) && threads >= 1)) throw new FaceIndexError(`threads must be 'auto' or a positive integer, got ${String(threads)}`);
   if (!['cpu', 'webgpu', 'auto'].includes(backend)) throw new FaceIndexError(`backend must be 'cpu', 'webgpu' or 'auto', got '${String(backend)}'`);
   if (gpuPrecision !== 'f32' && gpuPrecision !== 'f16') throw new FaceIndexError(`gpuPrecision must be 'f32' or 'f16', got '${String(gpuPrecision)}'`);
@@ -93,9 +96,10 @@ export function checkIndexOptions(options: FaceIndexOptions): CheckedIndexOption
 }
 
 /** An options argument as a plain-JS caller may pass it: undefined is the defaults, anything but an object a FaceIndexError. */
-function optionsBag<T extends object>(options: T | undefined, call: string): T {
+function optionsBag<T extends object>(options: T | undefined, call: string, shape: OptionShape<T>): T {
   if (options === undefined) return {} as T;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new FaceIndexError(`${call} takes an options object, got ${describeValue(options)}`);
+  checkOptionShape(options, shape, call, (option, why) => new FaceIndexError(`${option}: ${why}`));
   return options;
 }
 
@@ -128,7 +132,7 @@ export function checkMeta(meta: unknown, what: string): void {
 
 /** k and threshold with their defaults; FaceIndexError for a bad k or a NaN threshold. */
 export function checkSearchOptions(options: SearchOptions): { k: number; threshold: number } {
-  const { k = 5, threshold = -Infinity } = optionsBag(options, 'search');
+  const { k = 5, threshold = -Infinity } = optionsBag(options, 'search', { k: 'any', threshold: 'any' });
   if (!(Number.isInteger(k) && k >= 0)) throw new FaceIndexError(`k must be a non-negative integer, got ${describeValue(k)}`);
   // A string would compare by coercion ('abc' matches nothing, silently), so only a number is a threshold.
   if (typeof threshold !== 'number' || Number.isNaN(threshold)) throw new FaceIndexError(`threshold must be a number, got ${describeValue(threshold)}`);

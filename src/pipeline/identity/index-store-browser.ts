@@ -1,3 +1,4 @@
+import { checkOptionShape, describeValue } from '../../core/option-shape.js';
 /**
  * FaceIndex persistence in the browser's IndexedDB, by name. Browser-safe: no node: imports.
  *
@@ -63,6 +64,8 @@ export class IndexedDbIndexStore {
 
   /** Opens (creating on first use) the database; IndexStoreError when this browser has no IndexedDB or refuses it. */
   static async open(options: IndexStoreOptions = {}): Promise<IndexedDbIndexStore> {
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new IndexStoreError('bad-name', `open takes an options object, got ${describeValue(options)}`);
+    checkOptionShape(options, { database: 'string', factory: 'object' }, 'IndexedDbIndexStore.open', (option, why) => new IndexStoreError('bad-name', `option ${option}: ${why}`));
     const database = options.database ?? DEFAULT_INDEX_DATABASE;
     const factory = options.factory ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
     if (!factory) throw new IndexStoreError('unavailable', 'IndexedDB is not available here (not a browser, or storage is disabled)', database);

@@ -1,9 +1,10 @@
 import type { ResourceLimits, Worker } from 'node:worker_threads';
 import type { DrawOptions } from '../draw.js';
 import { PipelineOptionError } from '../errors.js';
-import { describeValue } from '../call-options.js';
+import { describeValue, optionsObject } from '../call-options.js';
+import { DRAW_SHAPE } from '../draw.js';
 import type { Face } from '../face.js';
-import type { PrepareOptions } from '../face-analysis-options.js';
+import { PREPARE_SHAPE, type PrepareOptions } from '../face-analysis-options.js';
 import type { BgrImage } from '../image.js';
 import type { MaxNumMetric } from '../max-num.js';
 import type { Size } from '../preprocess/letterbox.js';
@@ -84,6 +85,10 @@ export class FaceAnalysisPool {
   /** Starts the workers and resolves once every one has built and prepared its FaceAnalysis. */
   static async create(options: FaceAnalysisPoolOptions): Promise<FaceAnalysisPool> {
     if (options === null || typeof options !== 'object') throw new PipelineOptionError('options', `FaceAnalysisPool.create takes { size, models, … }, got ${describeValue(options)}`);
+    optionsObject(options, 'FaceAnalysisPool.create', {
+      size: 'any', models: 'any', allowedModules: 'array', prepare: 'object', resourceLimits: 'object', workerScript: 'object',
+    });
+    if (options.prepare !== undefined) optionsObject(options.prepare, 'FaceAnalysisPool.create', PREPARE_SHAPE, 'prepare.');
     if (!Number.isInteger(options.size) || options.size < 1) throw new PipelineOptionError('size', `${options.size} is not a whole number of workers ≥ 1`);
     const setup: PoolWorkerSetup = { models: options.models, backend: 'cpu', allowedModules: options.allowedModules, prepare: options.prepare ?? {} };
     const script = options.workerScript ?? poolWorkerScript();
@@ -118,8 +123,15 @@ export class FaceAnalysisPool {
    * with WorkerError when the pool has failed, or with the worker's error rebuilt when the analysis failed for
    * another reason than the image (a model or backend error).
    */
-  analyse(file: string, options: PoolAnalyseOptions = {}): Promise<PoolOutcome> {
+  analyse(file: string, analyseOptions?: PoolAnalyseOptions): Promise<PoolOutcome> {
     if (this.closed) return Promise.reject(this.closed);
+    let options: PoolAnalyseOptions;
+    try {
+      options = optionsObject(analyseOptions, 'analyse', { maxNum: 'number', metric: 'string', draw: 'object' });
+      if (options.draw !== undefined) optionsObject(options.draw, 'analyse', DRAW_SHAPE, 'draw.');
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     return new Promise<PoolOutcome>((resolve, reject) => {
       this.queue.push({ request: { file, maxNum: options.maxNum ?? 0, metric: options.metric ?? 'default', draw: options.draw }, resolve, reject });
       this.dispatch();

@@ -1,5 +1,5 @@
 import { lastInitializer, type Graph, type TensorData } from '../../core/ir.js';
-import { describeValue, optionsObject } from '../call-options.js';
+import { checkSessionOptionsBag, describeValue, optionsObject } from '../call-options.js';
 import { Tensor } from '../../core/tensor.js';
 import type { BackendName } from '../../backends/options.js';
 import { InferenceSession, type SessionOptions } from '../../session/session.js';
@@ -95,7 +95,8 @@ export class INSwapper {
    * last initializer must be a finite float32 512×512 matrix that no node uses).
    */
   static async create(bytes: Uint8Array | ArrayBuffer, createOptions?: INSwapperOptions): Promise<INSwapper> {
-    const options = optionsObject(createOptions, 'INSwapper.create');
+    const options = optionsObject(createOptions, 'INSwapper.create', { backend: 'string', sessionOptions: 'object' });
+    checkSessionOptionsBag(options.sessionOptions, 'INSwapper.create');
     const session = await InferenceSession.create(bytes, { ...options.sessionOptions, backend: options.backend ?? 'auto' });
     try {
       return INSwapper.fromSession(session);
@@ -156,7 +157,7 @@ export class INSwapper {
   get(image: ImageInput, targetFace: SwapTarget, sourceFace: SwapSource, options?: { readonly pasteBack?: true }): Promise<BgrImage>;
   get(image: ImageInput, targetFace: SwapTarget, sourceFace: SwapSource, options?: SwapOptions): Promise<SwapCrop | BgrImage>;
   async get(image: ImageInput, targetFace: SwapTarget, sourceFace: SwapSource, options?: SwapOptions): Promise<SwapCrop | BgrImage> {
-    const { pasteBack } = optionsObject(options, 'INSwapper.get');
+    const { pasteBack } = optionsObject(options, 'INSwapper.get', { pasteBack: 'boolean' });
     // A plain-JS caller's 0, 'false' or null would otherwise read as "not false" and silently paste back.
     if (pasteBack !== undefined && typeof pasteBack !== 'boolean') throw new PipelineOptionError('pasteBack', `${describeValue(pasteBack)} is not true or false`);
     const pasted = pasteBack !== false;

@@ -15,7 +15,7 @@ import { analysisModels, timedModels, withPreprocessedFrame, type FrameModels } 
 import { Track } from './track.js';
 import { TrackedFace, type TrackIdentity } from './tracked-face.js';
 import { assignGreedy, bestBySimilarity, contestedDetections, gateCandidates } from './track-matching.js';
-import { resolveTrackerOptions, type CarryMode, type FaceTrackerOptions, type ResolvedTrackerOptions } from './tracker-options.js';
+import { resolveTrackerOptions, TRACKER_SHAPE, type CarryMode, type FaceTrackerOptions, type ResolvedTrackerOptions } from './tracker-options.js';
 
 /** What an ended track leaves for re-identification. */
 interface EndedTrack {
@@ -62,7 +62,7 @@ export class FaceTracker {
     if (source === null || typeof source !== 'object') {
       throw new PipelineOptionError('source', `FaceTracker takes a FaceAnalysis or { detector, heads }, got ${describeValue(source)}`);
     }
-    const options = optionsObject(trackerOptions, 'FaceTracker');
+    const options = optionsObject(trackerOptions, 'FaceTracker', TRACKER_SHAPE);
     this.options = resolveTrackerOptions(options);
     const analysis = 'faceModels' in source ? source : undefined;
     if (analysis && options.preprocessor) {
@@ -341,7 +341,7 @@ function checkIndexFits(index: FaceIndex | undefined, heads: readonly FaceModel[
  * otherwise found only after the frame's models had run).
  */
 function trackOptions(value: TrackOptions | undefined): TrackOptions {
-  const options = optionsObject(value, 'track');
+  const options = optionsObject(value, 'track', { timestamp: 'number', timings: 'array' });
   if (options.timestamp !== undefined && !Number.isFinite(options.timestamp)) {
     throw new PipelineOptionError('timestamp', `${describeValue(options.timestamp)} is not a finite number of milliseconds`);
   }

@@ -1,4 +1,5 @@
-import { describeValue } from '../call-options.js';
+import type { OptionShape } from '../../core/option-shape.js';
+import { describeValue, optionsObject } from '../call-options.js';
 import { PipelineOptionError } from '../errors.js';
 import type { FaceIndex } from '../identity/face-index.js';
 import type { Preprocessor } from '../preprocess/preprocessor.js';
@@ -89,6 +90,14 @@ export interface ResolvedTrackerOptions extends Required<Omit<FaceTrackerOptions
 }
 
 /** Checks the options (PipelineOptionError naming the bad one) and fills in the defaults. @internal */
+/** FaceTracker's names and value kinds (each value's range is checked by resolveTrackerOptions). @internal */
+export const TRACKER_SHAPE: OptionShape<FaceTrackerOptions> = {
+  recognizeEvery: 'number', moveThreshold: 'number', turnThreshold: 'number', detectEvery: 'number', carryBy: 'string',
+  landmarksEvery: 'string', smoothing: ['object', 'boolean'], index: 'object', identifyThreshold: 'number', reidThreshold: 'number',
+  endedMemory: 'number', maxLost: 'number', iouThreshold: 'number', tieMargin: 'number', includeLost: 'boolean', fps: 'number',
+  maxNum: 'number', preprocessor: 'object',
+};
+
 export function resolveTrackerOptions(options: FaceTrackerOptions): ResolvedTrackerOptions {
   const int = (name: keyof FaceTrackerOptions, value: number | undefined, fallback: number, min: number): number => {
     const v = value ?? fallback;
@@ -101,7 +110,9 @@ export function resolveTrackerOptions(options: FaceTrackerOptions): ResolvedTrac
     return v;
   };
   const smoothing = options.smoothing ?? DEFAULT_ONE_EURO;
+  if ((smoothing as unknown) === true) throw new PipelineOptionError('smoothing', 'true is not one-euro parameters or false (leave it out for the defaults)');
   if (smoothing !== false) {
+    optionsObject(smoothing, 'FaceTracker', { minCutoff: 'number', beta: 'number', dCutoff: 'number' }, 'smoothing.');
     for (const key of ['minCutoff', 'beta', 'dCutoff'] as const) {
       const v = smoothing[key];
       if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v) || (key !== 'beta' && v === 0)) {

@@ -1,6 +1,6 @@
 import { describeValue, optionsObject } from '../call-options.js';
 import { PipelineOptionError } from '../errors.js';
-import type { ReadVideoOptions, DecodedFrame, VideoInfo } from './video-types.js';
+import type { ReadVideoOptions, DecodedFrame, DecoderHandle, VideoInfo } from './video-types.js';
 
 /**
  * Size, frame rate and length of a video file (Node: Debian's ffprobe). Throws VideoDecoderMissingError when
@@ -17,20 +17,29 @@ export async function probeVideo(file: string, options?: ReadVideoOptions): Prom
  * breaking out of the loop stops the decoder. Feed them to `FaceTracker.track(frame.image, { timestamp: frame.time })`.
  * Throws VideoDecoderMissingError when FFmpeg is not installed, VideoError when decoding fails or the decoder ends
  * without a single frame (a video with no frames, or a program that is not an ffmpeg), PipelineOptionError for bad
- * options.
+ * options. A reader dropped without break or `return()` does not keep the process alive, and its decoder is killed
+ * once the reader is garbage-collected.
  */
-export async function* readVideoFrames(file: string, options?: ReadVideoOptions): AsyncGenerator<DecodedFrame> {
-  const checked = checkedOptions(options, 'readVideoFrames');
-  const { readVideoFramesNode } = await videoNode();
-  yield* readVideoFramesNode(file, checked);
+export function readVideoFrames(file: string, options?: ReadVideoOptions): AsyncGenerator<DecodedFrame> {
+  const handle: DecoderHandle = { stop: undefined };
+  const frames = (async function* (): AsyncGenerator<DecodedFrame> {
+    const checked = checkedOptions(options, 'readVideoFrames');
+    const { readVideoFramesNode } = await videoNode();
+    yield* readVideoFramesNode(file, checked, handle);
+  })();
+  dropped.register(frames, handle);
+  return frames;
 }
+
+/** Kills the decoder of a reader collected while its decoder still ran (never stopped by break or return()). */
+const dropped = new FinalizationRegistry<DecoderHandle>((handle) => handle.stop?.());
 
 /**
  * The options as a plain-JS caller may pass them: not an object, a program that is not a string, or a maxFrames that
  * is not a whole count is a PipelineOptionError (a string or a fraction would otherwise be coerced, and -1 read as 0).
  */
 function checkedOptions(options: ReadVideoOptions | undefined, call: string): ReadVideoOptions {
-  const checked = optionsObject(options, call);
+  const checked = optionsObject(options, call, { ffmpeg: 'string', ffprobe: 'string', maxFrames: 'number' });
   for (const key of ['ffmpeg', 'ffprobe'] as const) {
     const program = checked[key];
     if (program !== undefined && (typeof program !== 'string' || program === '')) {

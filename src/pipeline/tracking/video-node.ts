@@ -4,7 +4,7 @@ import path from 'node:path';
 import { PipelineOptionError } from '../errors.js';
 import { createBgrImage } from '../image.js';
 import { VideoDecoderMissingError, VideoError } from './errors.js';
-import type { DecodedFrame, ReadVideoOptions, VideoInfo } from './video-types.js';
+import type { DecodedFrame, DecoderHandle, ReadVideoOptions, VideoInfo } from './video-types.js';
 
 /** The most of a decoder's stderr kept for an error message. */
 const STDERR_KEEP = 4000;
@@ -89,8 +89,11 @@ export async function probeVideoNode(file: string, options: ReadVideoOptions = {
   };
 }
 
-/** readVideoFrames on Node: ffmpeg decodes to raw BGR on its stdout, read a whole frame at a time. @internal */
-export async function* readVideoFramesNode(file: string, options: ReadVideoOptions = {}): AsyncGenerator<DecodedFrame> {
+/**
+ * readVideoFrames on Node: ffmpeg decodes to raw BGR on its stdout, read a whole frame at a time. `handle.stop` is
+ * set to kill the decoder (for a reader dropped without `return()`). @internal
+ */
+export async function* readVideoFramesNode(file: string, options: ReadVideoOptions = {}, handle?: DecoderHandle): AsyncGenerator<DecodedFrame> {
   const info = await probeVideoNode(file, options);
   const { width, height, fps } = info;
   const frameBytes = width * height * 3;
@@ -98,8 +101,28 @@ export async function* readVideoFramesNode(file: string, options: ReadVideoOptio
   // -noautorotate: frames keep the stored orientation, so their size is the one ffprobe reported. -map 0:v:0: the
   // stream ffprobe read (ffmpeg's own pick is the default or largest one, which may be another size).
   const child = spawn(program, ['-v', 'error', '-nostdin', '-noautorotate', '-i', inputName(file), '-map', '0:v:0', '-an', '-sn', '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Closing the pipe's end too: an ffmpeg blocked writing into a full pipe finishes its write (SIGTERM does not
+  // interrupt it) and exits only on the broken pipe.
+  const stop = (): void => {
+    if (child.exitCode === null) child.kill();
+    child.stdout.destroy();
+  };
+  if (handle) handle.stop = stop;
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr = (stderr + s).slice(-STDERR_KEEP); });
+  // The decoder and its pipes keep the process alive only while the reader waits on them: between frames (and for a
+  // reader dropped without break or return(), which would otherwise hold the process open forever behind a
+  // paused ffmpeg) they are unreferenced, so a script that is done exits.
+  const handles = [child, child.stdout, child.stderr] as unknown as { ref(): void; unref(): void }[];
+  const waitingOn = async <T>(work: Promise<T>): Promise<T> => {
+    for (const h of handles) h.ref();
+    try {
+      return await work;
+    } finally {
+      for (const h of handles) h.unref();
+    }
+  };
+  const chunks = (child.stdout as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   const exited = new Promise<number | null>((resolve, reject) => {
     child.on('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? new VideoDecoderMissingError(program, { cause: e }) : new VideoError(`${program}: ${e.message}`, file, { cause: e })));
     child.on('close', (code) => resolve(code));
@@ -111,7 +134,10 @@ export async function* readVideoFramesNode(file: string, options: ReadVideoOptio
   let frame = new Uint8Array(frameBytes);
   let filled = 0;
   try {
-    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+    for (;;) {
+      const next = await waitingOn(chunks.next());
+      if (next.done === true) break;
+      const chunk = next.value;
       let at = 0;
       while (at < chunk.length && index < limit) {
         const take = Math.min(frameBytes - filled, chunk.length - at);
@@ -128,7 +154,7 @@ export async function* readVideoFramesNode(file: string, options: ReadVideoOptio
       if (index >= limit) break;
     }
     if (index >= limit) return;
-    const code = await exited;
+    const code = await waitingOn(exited);
     if (code !== 0) throw new VideoError(`${program} exited with ${code}: ${oneLine(stderr)}`, file);
     if (filled !== 0) throw new VideoError(`the stream ended inside a frame (${filled} of ${frameBytes} bytes)`, file);
     // ffprobe found a video stream, so a clean exit with nothing decoded is a stream without frames, or a program
@@ -141,6 +167,6 @@ export async function* readVideoFramesNode(file: string, options: ReadVideoOptio
     }
   } finally {
     // The consumer may stop early: the decoder must not keep running behind it.
-    if (child.exitCode === null) child.kill();
+    stop();
   }
 }

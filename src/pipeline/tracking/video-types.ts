@@ -28,3 +28,11 @@ export interface ReadVideoOptions {
   /** Stop after this many frames, an integer ≥ 1 (default: all). */
   readonly maxFrames?: number;
 }
+
+/**
+ * What a dropped reader leaves for its FinalizationRegistry to end: `stop` kills the decoder, once one runs.
+ * @internal
+ */
+export interface DecoderHandle {
+  stop: (() => void) | undefined;
+}

@@ -1,11 +1,13 @@
-import type { DrawOptions } from '../draw.js';
+import { DRAW_SHAPE, type DrawOptions } from '../draw.js';
+import { describeValue, optionsObject } from '../call-options.js';
 import type { Face } from '../face.js';
-import type { GetOptions, PrepareOptions } from '../face-analysis-options.js';
+import { GET_SHAPE, PREPARE_SHAPE, type GetOptions, type PrepareOptions } from '../face-analysis-options.js';
 import { isBgrImage, isRawImage, type BgrImage } from '../image.js';
 import type { ImageInput } from '../image-source.js';
 import type { Size } from '../preprocess/letterbox.js';
 import type { StageTiming } from '../stage-timer.js';
 import type { TrackedFace } from '../tracking/tracked-face.js';
+import { TRACKER_SHAPE } from '../tracking/tracker-options.js';
 import type {
   WireImage, WorkerCreateOptions, WorkerModelsInfo, WorkerReleaseInfo, WorkerReply, WorkerReplyValue, WorkerRequest,
 } from './protocol.js';
@@ -89,6 +91,17 @@ export class FaceAnalysisWorker {
     if (typeof Worker === 'undefined') {
       throw new WorkerError('this runtime has no module Worker (a browser API); in Node use FaceAnalysisPool (worker threads) or FaceAnalysis');
     }
+    // Every option is checked here, as FaceAnalysis.create and FaceTracker check theirs: the worker builds its
+    // pipeline from the fields it knows, so a misspelt one would otherwise be dropped without a word.
+    if (options === null || typeof options !== 'object') throw new PipelineOptionError('options', `createFaceAnalysisWorker takes { models, … }, got ${describeValue(options)}`);
+    optionsObject(options, 'createFaceAnalysisWorker', {
+      models: 'object', allowedModules: 'array', backend: 'string', allowSoftwareAdapter: 'boolean', headBatch: 'number',
+      swapper: 'object', tracker: 'object', workerUrl: ['string', 'object'],
+    });
+    if (options.tracker !== undefined) {
+      const { preprocessor: _preprocessor, ...trackerShape } = TRACKER_SHAPE;
+      optionsObject(options.tracker, 'createFaceAnalysisWorker', trackerShape, 'tracker.');
+    }
     const files = (options as { models?: { files?: unknown } } | null | undefined)?.models?.files;
     if (files === null || typeof files !== 'object') throw new PipelineOptionError('models', 'the worker takes the files\' bytes by name: { files: { name: bytes } }');
     const { workerUrl, ...create } = options;
@@ -123,6 +136,7 @@ export class FaceAnalysisWorker {
 
   /** As FaceAnalysis.prepare (asynchronous here). */
   async prepare(options: PrepareOptions = {}): Promise<this> {
+    optionsObject(options, 'prepare', PREPARE_SHAPE);
     const reply = await this.call({ kind: 'prepare', options }, []);
     if (reply.kind === 'prepare') this.detSizes = reply.detSize;
     return this;
@@ -135,6 +149,7 @@ export class FaceAnalysisWorker {
 
   /** As FaceAnalysis.get; `options.timings`, when given, receives the worker's stage timings. */
   async get(image: ImageInput, options: WorkerGetOptions = {}): Promise<Face[]> {
+    optionsObject(options, 'get', { ...GET_SHAPE, transfer: 'boolean' });
     const wire = await postable(image, options.transfer ?? true);
     const reply = await this.call({
       kind: 'get', image: wire.image, owned: wire.owned,
@@ -147,6 +162,7 @@ export class FaceAnalysisWorker {
 
   /** As FaceAnalysis.drawOn: the annotated copy comes back as a BgrImage whose buffer was moved from the worker. */
   async drawOn(image: ImageInput, faces: readonly Face[], options?: DrawOptions & { readonly transfer?: boolean }): Promise<BgrImage> {
+    optionsObject(options, 'drawOn', { ...DRAW_SHAPE, transfer: 'boolean' });
     const wire = await postable(image, options?.transfer ?? false);
     // The faces are copied (their arrays stay usable here).
     const copies = facesToWire(faces.map(copyFace)).faces;
@@ -161,6 +177,7 @@ export class FaceAnalysisWorker {
    * times for the frame (TrackOptions.timings).
    */
   async track(image: ImageInput, options: { readonly timestamp?: number; readonly transfer?: boolean; readonly timings?: StageTiming[] } = {}): Promise<TrackedFace[]> {
+    optionsObject(options, 'track', { timestamp: 'number', transfer: 'boolean', timings: 'array' });
     const wire = await postable(image, options.transfer ?? true);
     const reply = await this.call({ kind: 'track', image: wire.image, owned: wire.owned, timestamp: options.timestamp, timings: options.timings !== undefined }, wire.transfer);
     if (reply.kind !== 'track') throw new WorkerError(`unexpected reply '${reply.kind}' to track`);
@@ -184,6 +201,7 @@ export class FaceAnalysisWorker {
     image: ImageInput, source: Face | ArrayLike<number>,
     options: { readonly maxNum?: number; readonly transfer?: boolean; readonly timings?: StageTiming[] } = {},
   ): Promise<{ faces: Face[]; image: BgrImage }> {
+    optionsObject(options, 'swap', { maxNum: 'number', transfer: 'boolean', timings: 'array' });
     const vector = 'det_score' in source ? source.normed_embedding ?? source.embedding : source;
     if (!vector) throw new PipelineOptionError('source', 'the source face has no embedding (the pack needs a recognition model)');
     const wire = await postable(image, options.transfer ?? true);
