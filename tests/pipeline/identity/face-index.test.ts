@@ -369,6 +369,43 @@ test('save over an existing file keeps its permissions (a private index stays pr
   }
 });
 
+test('save into a FIFO or a device node writes in place instead of renaming a file over it', async (t) => {
+  // A rename over /dev/null (run as root) replaces the system's null device with a regular file; here a FIFO and a
+  // null device of the test's own (mknod, where allowed) stand in for it.
+  if (process.platform === 'win32') return t.skip('POSIX special files');
+  const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-special-'));
+  try {
+    const { execFileSync } = await import('node:child_process');
+    const { lstatSync } = await import('node:fs');
+    const { open } = await import('node:fs/promises');
+    const index = new FaceIndex();
+    index.add('a', [1, 0, 0]);
+    const bytes = index.toBytes();
+    const fifo = path.join(dir, 'pipe.igfx');
+    execFileSync('mkfifo', [fifo]);
+    // Opened read-write, the FIFO has a reader at once (no blocking open); the small file fits in the pipe's buffer.
+    const reader = await open(fifo, 'r+');
+    try {
+      await index.save(fifo);
+      assert.ok(lstatSync(fifo).isFIFO(), 'the FIFO is still a FIFO');
+      const got = new Uint8Array(bytes.length);
+      for (let at = 0; at < got.length;) at += (await reader.read(got, at, got.length - at)).bytesRead;
+      assert.deepEqual(FaceIndex.fromBytes(got).identities(), ['a']);
+    } finally {
+      await reader.close();
+    }
+    const nullDevice = path.join(dir, 'null');
+    let made = true;
+    try { execFileSync('mknod', ['-m', '666', nullDevice, 'c', '1', '3'], { stdio: 'ignore' }); } catch { made = false; }
+    if (made) {
+      await index.save(nullDevice);
+      assert.ok(lstatSync(nullDevice).isCharacterDevice(), 'the device node is still a device node');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('add keeps a copy of the meta: changing the object afterwards changes neither searches nor the file', () => {
   const index = new FaceIndex();
   const meta: Record<string, JsonValue> = { name: 'Alice', score: 1 };

@@ -1,0 +1,98 @@
+/**
+ * Node-only file helpers shared by the face index's save (src/pipeline/identity/index-file-node.ts), the CLI's
+ * outputs (cli/output-file.ts) and the model fetchers (models/fetch/fetch-common.ts): an atomic write, a folder
+ * made level by level, and whether a process still runs. They throw Node's system errors; each caller wraps them
+ * in its own typed error. Only Node-only modules import this one (browser code reaches none of it).
+ */
+import { mkdir, open, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join, resolve } from 'node:path';
+
+/** Whether process `pid` still runs (a process of another user counts). */
+export function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+/**
+ * Creates `dir` and the folders above it that are missing, one level at a time. Node's recursive mkdir reports a
+ * read-only file system (EROFS) as ENOENT, 'no such file or directory', and spins forever on a folder that refuses
+ * children with ENOENT while its parent exists (procfs); made level by level, the error is the system's own.
+ */
+export async function makeFolder(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let at = resolve(dir); ; at = dirname(at)) {
+    const info = await stat(at).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (info !== undefined) {
+      // A file where a folder should be (dir itself, or one above it) is the error a mkdir under it would give.
+      if (!info.isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${at}'`), { code: 'ENOTDIR', syscall: 'mkdir', path: at });
+      break;
+    }
+    missing.push(at);
+    if (dirname(at) === at) break;
+  }
+  for (const at of missing.reverse()) {
+    await mkdir(at).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error; // another writer made it meanwhile
+    });
+  }
+}
+
+/**
+ * Writes `data` to `file` so that a reader sees the old file or the new one, never half of one: a temporary file in
+ * the same folder, fsynced, then renamed over the target; a failure at any step removes the temporary and leaves an
+ * earlier file as it was. A symbolic link is followed (the file it points to is replaced, the link stays). A path
+ * that is neither a file nor a folder (/dev/null, /dev/stdout, a FIFO) is written in place, since a rename would
+ * replace the device node itself. The new file keeps an existing file's permissions (an index
+ * kept private, 0600, since faces are biometric data, must not become readable by others through a save).
+ * Throws the system error (its message may name the temporary file: callers name `file` instead).
+ */
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  const target = await realpath(file).catch(() => resolve(file));
+  const info = await stat(target).catch(() => undefined);
+  if (info !== undefined && !info.isFile()) {
+    await writeFile(target, data); // a folder fails here with EISDIR, before any temporary exists
+    return;
+  }
+  const folder = dirname(target);
+  const name = basename(target);
+  const temp = join(folder, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const mode = info === undefined ? undefined : info.mode & 0o7777;
+  const handle = await open(temp, 'wx', mode ?? 0o666);
+  let closed = false;
+  try {
+    if (mode !== undefined) await handle.chmod(mode); // open's mode passes through the umask
+    await handle.writeFile(data);
+    await handle.sync();
+    closed = true;
+    await handle.close();
+    await rename(temp, target);
+  } catch (error) {
+    if (!closed) await handle.close().catch(() => undefined);
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The first line of a system error's message without its ", syscall 'path'" tail, which may name a temporary file. */
+export function systemReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0]!.trim().replace(/, \w+ '.*$/, '');
+}

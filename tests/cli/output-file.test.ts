@@ -1,0 +1,60 @@
+/**
+ * The CLI's output plumbing (cli/output-file.ts, on src/core/files-node.ts): what an output becomes when its path is
+ * a FIFO or an existing private file, and a folder that cannot be made under /proc. Real files, real child processes.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { writeFileAtomically } from '../../cli/output-file.js';
+import { sharedPath } from '../pipeline/helpers.js';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const work = mkdtempSync(path.join(tmpdir(), 'insightgpu-output-file-'));
+const posix = process.platform !== 'win32';
+after(() => rmSync(work, { recursive: true, force: true }));
+
+describe('writeFileAtomically', () => {
+  it('keeps the permissions of the file it replaces (a private results file stays private)', { skip: !posix }, async () => {
+    const file = path.join(work, 'private.json');
+    writeFileSync(file, '{"old":true}');
+    chmodSync(file, 0o600);
+    await writeFileAtomically(file, '{"new":true}');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.equal(readFileSync(file, 'utf8'), '{"new":true}');
+  });
+
+  it('writes a FIFO in place, and it stays a FIFO', { skip: !posix }, async () => {
+    const fifo = path.join(work, 'results.fifo');
+    spawnSync('mkfifo', [fifo]);
+    const reader = await open(fifo, 'r+'); // a reader at once, without a blocking open
+    try {
+      await writeFileAtomically(fifo, 'hello');
+      assert.ok(lstatSync(fifo).isFIFO());
+      const got = Buffer.alloc(5);
+      for (let at = 0; at < 5;) at += (await reader.read(got, at, 5 - at)).bytesRead;
+      assert.equal(got.toString(), 'hello');
+    } finally {
+      await reader.close();
+    }
+  });
+});
+
+describe('an output folder under /proc fails at once with the system\'s error', { skip: !existsSync('/proc/self/status') }, () => {
+  // Node's recursive mkdir spins forever there (/proc/self refuses a child with ENOENT while it exists); the run is
+  // a child process so that a spin shows as a failed test instead of a hung one (SIGKILL: a spinning run never gets
+  // to its SIGTERM handler).
+  const cli = (...args: string[]): ReturnType<typeof spawnSync> => spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { cwd: repo, encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
+  for (const option of ['--json', '--ndjson', '--draw']) {
+    it(`analyze ${option} /proc/self/x/y`, () => {
+      const result = cli('analyze', '--models', path.join(work, 'no-models'), '--backend', 'cpu', option, '/proc/self/x/y', sharedPath('images', 't1.jpg'));
+      assert.equal(result.signal, null, 'the run was stopped: it hung');
+      assert.equal(result.status, 1, String(result.stderr));
+      assert.match(String(result.stderr), /^insightgpu analyze: cannot write '\/proc\/self\/x\/y': its folder cannot be made \(ENOENT: [^\n]*mkdir '\/proc\/self\/x'\)\n$/);
+    });
+  }
+});
