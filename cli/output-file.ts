@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { InsightGpuError } from '../src/core/errors.js';
-import { makeFolder, systemReason, writeFileAtomic } from '../src/core/files-node.js';
+import { makeFolder, systemReason, writeFileAtomic, writeTarget } from '../src/core/files-node.js';
 
 /** An output file or folder a command was told to write cannot be written (a folder in its place, a parent that is a file, no permission). */
 export class OutputFileError extends InsightGpuError {
@@ -21,11 +21,18 @@ export function firstLine(error: unknown): string {
 /**
  * Checks, before any work, that `file` can be written later: its folder exists or is made now, and `file` is not a
  * folder. Nothing is created besides missing parent folders, so a run refused later leaves no empty file behind.
+ * A symbolic link counts as the file it points to (writeFileAtomically writes there), a dangling one included.
  */
 export async function prepareOutputFile(file: string): Promise<void> {
-  const info = await statOrUndefined(file);
+  let target: string;
+  try {
+    target = await writeTarget(file);
+  } catch (error) {
+    throw new OutputFileError(systemReason(error), file, { cause: error }); // a loop of links
+  }
+  const info = await statOrUndefined(target);
   if (info?.isDirectory()) throw new OutputFileError('it is a folder; give a file name', file);
-  await makeFolderFor(path.dirname(path.resolve(file)), file);
+  await makeFolderFor(path.dirname(target), file);
 }
 
 /** Makes `dir` (and its parents) now, so an output folder that cannot exist fails before any work. */
@@ -38,7 +45,7 @@ export async function prepareOutputFolder(dir: string): Promise<void> {
 /**
  * Writes `text` (or bytes) to `file` atomically (writeFileAtomic: a temporary file beside it, fsync, a rename), so a
  * failed or interrupted write (a full disk, Ctrl-C) leaves an earlier file of that name as it was, never half
- * written. A symbolic link is followed (the file it points to is replaced, the link stays); a path that is
+ * written. A symbolic link is followed (the file it points to is replaced or made, the link stays); a path that is
  * no regular file (/dev/stdout, a FIFO) is written in place; an existing file keeps its permissions.
  */
 export async function writeFileAtomically(file: string, text: string | Uint8Array): Promise<void> {

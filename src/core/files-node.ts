@@ -4,7 +4,7 @@
  * made level by level, and whether a process still runs. They throw Node's system errors; each caller wraps them
  * in its own typed error. Only Node-only modules import this one (browser code reaches none of it).
  */
-import { mkdir, open, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readlink, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 
@@ -55,17 +55,41 @@ export async function makeFolder(dir: string): Promise<void> {
   }
 }
 
+/** Symbolic links followed before a loop is assumed (Linux's own bound). */
+const MAX_LINKS = 40;
+
+/**
+ * The path a write to `file` lands on: symbolic links followed, as `cp` and a shell redirection do, a dangling one
+ * included (its target is the file to create, so the link stays a link). A path that does not exist is itself.
+ */
+export async function writeTarget(file: string): Promise<string> {
+  let at = resolve(file);
+  for (let links = 0; links <= MAX_LINKS; links++) {
+    try {
+      return await realpath(at);
+    } catch {
+      // Missing: the name itself (a file to create), or a link whose target is missing or that loops. A path that
+      // cannot be reached (ENOTDIR, EACCES) is given back as it is: the write then fails with the system's error.
+    }
+    const info = await lstat(at).catch(() => undefined);
+    if (!info?.isSymbolicLink()) return at;
+    // A relative target is relative to the link's real folder (lexical '..' would be wrong under a linked folder).
+    at = resolve(await realpath(dirname(at)), await readlink(at));
+  }
+  throw Object.assign(new Error(`ELOOP: too many symbolic links encountered, open '${file}'`), { code: 'ELOOP', path: file });
+}
+
 /**
  * Writes `data` to `file` so that a reader sees the old file or the new one, never half of one: a temporary file in
  * the same folder, fsynced, then renamed over the target; a failure at any step removes the temporary and leaves an
- * earlier file as it was. A symbolic link is followed (the file it points to is replaced, the link stays). A path
- * that is neither a file nor a folder (/dev/null, /dev/stdout, a FIFO) is written in place, since a rename would
- * replace the device node itself. The new file keeps an existing file's permissions (an index
+ * earlier file as it was. A symbolic link is followed (writeTarget: the file it points to is replaced or made, the
+ * link stays). A path that is neither a file nor a folder (/dev/null, /dev/stdout, a FIFO) is written in place,
+ * since a rename would replace the device node itself. The new file keeps an existing file's permissions (an index
  * kept private, 0600, since faces are biometric data, must not become readable by others through a save).
  * Throws the system error (its message may name the temporary file: callers name `file` instead).
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const target = await realpath(file).catch(() => resolve(file));
+  const target = await writeTarget(file);
   const info = await stat(target).catch(() => undefined);
   if (info !== undefined && !info.isFile()) {
     await writeFile(target, data); // a folder fails here with EISDIR, before any temporary exists

@@ -1,17 +1,21 @@
 /**
- * The CLI's output plumbing (cli/output-file.ts, on src/core/files-node.ts): what an output becomes when its path is
- * a FIFO or an existing private file, and a folder that cannot be made under /proc. Real files, real child processes.
+ * The CLI's output plumbing (cli/output-file.ts, on src/core/files-node.ts): where an output goes when its path is a
+ * symbolic link (a dangling one too), a FIFO or an existing private file, and a folder that cannot be made under
+ * /proc. Real files, real child processes.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { writeFileAtomically } from '../../cli/output-file.js';
+import { OutputFileError, prepareOutputFile, writeFileAtomically } from '../../cli/output-file.js';
+import { main } from '../../cli/main.js';
+import { captureOutput } from '../pipeline/capture-output.js';
 import { sharedPath } from '../pipeline/helpers.js';
+import { packAFolder } from './collection.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const work = mkdtempSync(path.join(tmpdir(), 'insightgpu-output-file-'));
@@ -42,6 +46,27 @@ describe('writeFileAtomically', () => {
       await reader.close();
     }
   });
+
+  it('through a dangling symbolic link makes the file it names; the link stays', async () => {
+    const dir = mkdtempSync(path.join(work, 'dangling-'));
+    const link = path.join(dir, 'out.json');
+    symlinkSync(path.join('results', 'run.json'), link);
+    await prepareOutputFile(link); // makes the folder of the link's target, as for any output's missing folder
+    await writeFileAtomically(link, '{}');
+    assert.ok(lstatSync(link).isSymbolicLink());
+    assert.equal(readlinkSync(link), path.join('results', 'run.json'));
+    assert.equal(readFileSync(path.join(dir, 'results', 'run.json'), 'utf8'), '{}');
+  });
+
+  it('a loop of links is an OutputFileError, and nothing is written', async () => {
+    const dir = mkdtempSync(path.join(work, 'loop-'));
+    symlinkSync('b', path.join(dir, 'a'));
+    symlinkSync('a', path.join(dir, 'b'));
+    await assert.rejects(prepareOutputFile(path.join(dir, 'a')), (e: unknown) => e instanceof OutputFileError && /ELOOP/.test(e.message));
+    await assert.rejects(writeFileAtomically(path.join(dir, 'a'), '{}'), (e: unknown) => e instanceof OutputFileError && /ELOOP/.test(e.message));
+    assert.ok(lstatSync(path.join(dir, 'a')).isSymbolicLink());
+    assert.deepEqual(readdirSync(dir).sort(), ['a', 'b']);
+  });
 });
 
 describe('an output folder under /proc fails at once with the system\'s error', { skip: !existsSync('/proc/self/status') }, () => {
@@ -57,4 +82,19 @@ describe('an output folder under /proc fails at once with the system\'s error', 
       assert.match(String(result.stderr), /^insightgpu analyze: cannot write '\/proc\/self\/x\/y': its folder cannot be made \(ENOENT: [^\n]*mkdir '\/proc\/self\/x'\)\n$/);
     });
   }
+});
+
+describe('analyze --json through a dangling symbolic link (pack A, cpu, det 160)', () => {
+  it('writes the results where the link points, and the link stays', async () => {
+    const dir = mkdtempSync(path.join(work, 'analyze-link-'));
+    mkdirSync(path.join(dir, 'kept'));
+    const link = path.join(dir, 'latest.json');
+    symlinkSync(path.join('kept', 'run1.json'), link);
+    const { result, out } = await captureOutput(() => main(['analyze', '--models', packAFolder(), '--backend', 'cpu', '--det-size', '160', '--quiet', '--json', link, sharedPath('images', 't1.jpg')]));
+    assert.equal(result, 0, out);
+    assert.ok(lstatSync(link).isSymbolicLink(), 'still a link');
+    const written = JSON.parse(readFileSync(path.join(dir, 'kept', 'run1.json'), 'utf8')) as { results: { image: string }[] };
+    assert.deepEqual(written.results.map((r) => r.image), ['t1.jpg']);
+    assert.deepEqual(readdirSync(path.join(dir, 'kept')), ['run1.json']);
+  });
 });

@@ -369,6 +369,27 @@ test('save over an existing file keeps its permissions (a private index stays pr
   }
 });
 
+test('save through a dangling symbolic link makes the file it points to, and the link stays', async () => {
+  // What cp and a shell redirection do: the link names where the file goes (a relative target, in a folder of its
+  // own). The save replaced the link with a regular file, and the file it names stayed missing.
+  const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-dangling-'));
+  try {
+    const { lstatSync, mkdirSync, readlinkSync, readdirSync, symlinkSync } = await import('node:fs');
+    mkdirSync(path.join(dir, 'store'));
+    const link = path.join(dir, 'people.igfx');
+    symlinkSync(path.join('store', 'real.igfx'), link);
+    const index = new FaceIndex();
+    index.add('a', [1, 0, 0]);
+    await index.save(link);
+    assert.ok(lstatSync(link).isSymbolicLink(), 'still a link');
+    assert.equal(readlinkSync(link), path.join('store', 'real.igfx'));
+    assert.deepEqual((await FaceIndex.load(path.join(dir, 'store', 'real.igfx'))).identities(), ['a']);
+    assert.deepEqual(readdirSync(path.join(dir, 'store')), ['real.igfx'], 'no temporary file left');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('save into a FIFO or a device node writes in place instead of renaming a file over it', async (t) => {
   // A rename over /dev/null (run as root) replaces the system's null device with a regular file; here a FIFO and a
   // null device of the test's own (mknod, where allowed) stand in for it.
