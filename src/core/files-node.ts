@@ -4,7 +4,7 @@
  * made level by level, and whether a process still runs. They throw Node's system errors; each caller wraps them
  * in its own typed error. Only Node-only modules import this one (browser code reaches none of it).
  */
-import { lstat, mkdir, open, readlink, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readlink, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 
@@ -80,12 +80,25 @@ export async function writeTarget(file: string): Promise<string> {
 }
 
 /**
+ * The temporary file of a write to `target` is `.<name>.<pid>.<hex>.tmp` beside it: hidden, named after the file
+ * and the writing process, so the next write of that file can tell a killed writer's leftover from a live one's.
+ */
+const TEMP = /^\.(.+)\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+
+/** The file and the process an atomic write's temporary belongs to, or undefined for any other name. */
+export function atomicTempOwner(fileName: string): { readonly name: string; readonly pid: number } | undefined {
+  const match = TEMP.exec(fileName);
+  return match === null ? undefined : { name: match[1]!, pid: Number(match[2]) };
+}
+
+/**
  * Writes `data` to `file` so that a reader sees the old file or the new one, never half of one: a temporary file in
  * the same folder, fsynced, then renamed over the target; a failure at any step removes the temporary and leaves an
  * earlier file as it was. A symbolic link is followed (writeTarget: the file it points to is replaced or made, the
  * link stays). A path that is neither a file nor a folder (/dev/null, /dev/stdout, a FIFO) is written in place,
  * since a rename would replace the device node itself. The new file keeps an existing file's permissions (an index
- * kept private, 0600, since faces are biometric data, must not become readable by others through a save).
+ * kept private, 0600, since faces are biometric data, must not become readable by others through a save). After the
+ * rename, temporaries of the same file left by writers that no longer run (killed mid-write) are removed.
  * Throws the system error (its message may name the temporary file: callers name `file` instead).
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
@@ -112,6 +125,17 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
     if (!closed) await handle.close().catch(() => undefined);
     await unlink(temp).catch(() => undefined);
     throw error;
+  }
+  await removeStaleTemps(folder, name);
+}
+
+/** Removes `folder`'s temporaries of `name` whose writer is gone; a live writer's (this process's too) stay. */
+async function removeStaleTemps(folder: string, name: string): Promise<void> {
+  const entries = await readdir(folder).catch(() => [] as string[]);
+  for (const entry of entries) {
+    const owner = atomicTempOwner(entry);
+    if (owner?.name !== name || owner.pid === process.pid || processIsAlive(owner.pid)) continue;
+    await unlink(join(folder, entry)).catch(() => undefined); // gone meanwhile, or not ours to remove
   }
 }
 

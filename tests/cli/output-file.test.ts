@@ -1,7 +1,7 @@
 /**
  * The CLI's output plumbing (cli/output-file.ts, on src/core/files-node.ts): where an output goes when its path is a
- * symbolic link (a dangling one too), a FIFO or an existing private file, and a folder that cannot be made under
- * /proc. Real files, real child processes.
+ * symbolic link, a FIFO or an existing private file, what a killed run's temporary becomes, and a folder that cannot
+ * be made under /proc. Real files, real child processes.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -21,6 +21,13 @@ const repo = fileURLToPath(new URL('../..', import.meta.url));
 const work = mkdtempSync(path.join(tmpdir(), 'insightgpu-output-file-'));
 const posix = process.platform !== 'win32';
 after(() => rmSync(work, { recursive: true, force: true }));
+
+/** The pid of a process that has exited (its own child, waited for). */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', '']);
+  assert.equal(child.status, 0);
+  return child.pid;
+}
 
 describe('writeFileAtomically', () => {
   it('keeps the permissions of the file it replaces (a private results file stays private)', { skip: !posix }, async () => {
@@ -66,6 +73,17 @@ describe('writeFileAtomically', () => {
     await assert.rejects(writeFileAtomically(path.join(dir, 'a'), '{}'), (e: unknown) => e instanceof OutputFileError && /ELOOP/.test(e.message));
     assert.ok(lstatSync(path.join(dir, 'a')).isSymbolicLink());
     assert.deepEqual(readdirSync(dir).sort(), ['a', 'b']);
+  });
+
+  it('removes the temporaries of that file a killed run left, never a live run\'s or another file\'s', async () => {
+    const dir = mkdtempSync(path.join(work, 'stale-'));
+    const dead = deadPid();
+    const stale = `.out.json.${dead}.0123abcd.tmp`;
+    const live = `.out.json.${process.ppid}.0badcafe.tmp`; // the test runner's: alive
+    const other = `.other.json.${dead}.0123abcd.tmp`;
+    for (const name of [stale, live, other]) writeFileSync(path.join(dir, name), 'half');
+    await writeFileAtomically(path.join(dir, 'out.json'), '{}');
+    assert.deepEqual(readdirSync(dir).sort(), [live, other, 'out.json'].sort());
   });
 });
 

@@ -427,6 +427,54 @@ test('save into a FIFO or a device node writes in place instead of renaming a fi
   }
 });
 
+test('a save removes the temporary a killed save of the same file left, and no live writer\'s', { timeout: 120_000 }, async (t) => {
+  if (process.platform === 'win32') return t.skip('POSIX signals');
+  const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-killed-'));
+  const { spawn } = await import('node:child_process');
+  const { existsSync, readdirSync, readFileSync: readText, writeFileSync } = await import('node:fs');
+  const target = path.join(dir, 'people.igfx');
+  const temps = (): string[] => readdirSync(dir).filter((n) => n !== 'people.igfx' && n.includes('people.igfx') && n.endsWith('.tmp'));
+  const stopped = (pid: number): boolean => {
+    try { return readText(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').startsWith('T'); } catch { return true; }
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'save-forever.ts'), target], { stdio: 'ignore' });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  try {
+    const pid = child.pid!;
+    // The child saves over and over; it is stopped (SIGSTOP, then waited for) while a temporary of its exists, and
+    // only then killed, so the kill lands mid-save for certain rather than by luck.
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      assert.ok(Date.now() < deadline, 'the child never got to a save');
+      if (temps().length > 0) {
+        process.kill(pid, 'SIGSTOP');
+        while (!stopped(pid)) await new Promise((resolve) => setTimeout(resolve, 1));
+        if (temps().length > 0) break;
+        process.kill(pid, 'SIGCONT');
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    child.kill('SIGKILL');
+    await exited;
+    const [left] = temps();
+    assert.ok(left !== undefined && left.includes(`.${pid}.`), `the killed save's temporary names its process: ${left}`);
+    // A live writer's temporary (the test runner's pid) and another file's stay.
+    const live = `.people.igfx.${process.ppid}.0badcafe.tmp`;
+    const other = `.other.igfx.${pid}.01234567.tmp`;
+    writeFileSync(path.join(dir, live), 'x');
+    writeFileSync(path.join(dir, other), 'x');
+    const index = new FaceIndex();
+    index.add('a', [1, 0, 0]);
+    await index.save(target);
+    assert.ok(!existsSync(path.join(dir, left)), 'the killed save\'s temporary is gone');
+    assert.deepEqual(readdirSync(dir).sort(), [live, other, 'people.igfx'].sort());
+    assert.deepEqual((await FaceIndex.load(target)).identities(), ['a']);
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('add keeps a copy of the meta: changing the object afterwards changes neither searches nor the file', () => {
   const index = new FaceIndex();
   const meta: Record<string, JsonValue> = { name: 'Alice', score: 1 };
