@@ -24,14 +24,15 @@ export function firstLine(error: unknown): string {
  * A symbolic link counts as the file it points to (writeFileAtomically writes there), a dangling one included.
  */
 export async function prepareOutputFile(file: string): Promise<void> {
+  const info = await statOrUndefined(file);
+  if (info?.isDirectory()) throw new OutputFileError('it is a folder; give a file name', file);
+  if (info !== undefined) return; // a file (or /dev/stdout, a FIFO) that exists: its folder does too
   let target: string;
   try {
     target = await writeTarget(file);
   } catch (error) {
     throw new OutputFileError(systemReason(error), file, { cause: error }); // a loop of links
   }
-  const info = await statOrUndefined(target);
-  if (info?.isDirectory()) throw new OutputFileError('it is a folder; give a file name', file);
   await makeFolderFor(path.dirname(target), file);
 }
 

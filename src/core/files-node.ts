@@ -61,6 +61,7 @@ const MAX_LINKS = 40;
 /**
  * The path a write to `file` lands on: symbolic links followed, as `cp` and a shell redirection do, a dangling one
  * included (its target is the file to create, so the link stays a link). A path that does not exist is itself.
+ * For a regular file only: a special file is written through the name given (writeFileAtomic).
  */
 export async function writeTarget(file: string): Promise<string> {
   let at = resolve(file);
@@ -102,12 +103,14 @@ export function atomicTempOwner(fileName: string): { readonly name: string; read
  * Throws the system error (its message may name the temporary file: callers name `file` instead).
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const target = await writeTarget(file);
-  const info = await stat(target).catch(() => undefined);
+  const info = await stat(file).catch(() => undefined);
   if (info !== undefined && !info.isFile()) {
-    await writeFile(target, data); // a folder fails here with EISDIR, before any temporary exists
+    // Through the name given: the kernel follows /dev/stdout to /proc/self/fd/1 and on to a pipe, which no path
+    // names. A folder fails here with EISDIR, before any temporary exists.
+    await writeFile(file, data);
     return;
   }
+  const target = info === undefined ? await writeTarget(file) : await realpath(file);
   const folder = dirname(target);
   const name = basename(target);
   const temp = join(folder, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);

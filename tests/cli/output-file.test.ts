@@ -54,6 +54,19 @@ describe('writeFileAtomically', () => {
     }
   });
 
+  it('writes /dev/stdout in place when it is a pipe (a link to a link to a pipe no path names)', { skip: !existsSync('/dev/stdout') }, () => {
+    // A shell pipe: Node's own child stdio is a socket, which /proc/self/fd/1 cannot open (ENXIO, as for a shell).
+    const script = path.join(work, 'to-stdout.mts');
+    writeFileSync(script, `import { prepareOutputFile, writeFileAtomically } from ${JSON.stringify(path.join(repo, 'cli', 'output-file.ts'))};
+await prepareOutputFile('/dev/stdout');
+await writeFileAtomically('/dev/stdout', 'to the pipe');
+`);
+    const child = spawnSync('sh', ['-c', '"$0" --import tsx "$1" | cat', process.execPath, script], { cwd: repo, encoding: 'utf8' });
+    assert.equal(child.status, 0, child.stderr);
+    assert.equal(child.stdout, 'to the pipe');
+    assert.equal(child.stderr, '');
+  });
+
   it('through a dangling symbolic link makes the file it names; the link stays', async () => {
     const dir = mkdtempSync(path.join(work, 'dangling-'));
     const link = path.join(dir, 'out.json');
