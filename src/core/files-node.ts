@@ -5,7 +5,7 @@
  * in its own typed error. Only Node-only modules import this one (browser code reaches none of it).
  */
 import { lstat, mkdir, open, readdir, readlink, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 
 /** Whether process `pid` still runs (a process of another user counts). */
@@ -86,6 +86,24 @@ export async function writeTarget(file: string): Promise<string> {
  */
 const TEMP = /^\.(.+)\.(\d+)\.[0-9a-f]{8}\.tmp$/;
 
+/** The bytes a file name may have (NAME_MAX on Linux, macOS and Windows' NTFS alike). */
+const NAME_MAX = 255;
+
+/**
+ * What stands for `name` in its temporaries' names: the name itself, or, where `.<name>.<pid>.<hex>.tmp` would pass
+ * NAME_MAX (a long name, UTF-8 that is not ASCII), a prefix of it and a hash of the whole, so the temporary can be
+ * made wherever the file can, and still tells which file it belongs to.
+ */
+export function tempStem(name: string): string {
+  if (Buffer.byteLength(name) <= NAME_MAX - 26) return name; // '.' + '.' + a pid of up to 10 digits + '.' + 8 + '.tmp'
+  let prefix = '';
+  for (const char of name) {
+    if (Buffer.byteLength(prefix + char) > 160) break;
+    prefix += char;
+  }
+  return `${prefix}~${createHash('sha256').update(name).digest('hex').slice(0, 16)}`;
+}
+
 /** The file and the process an atomic write's temporary belongs to, or undefined for any other name. */
 export function atomicTempOwner(fileName: string): { readonly name: string; readonly pid: number } | undefined {
   const match = TEMP.exec(fileName);
@@ -113,7 +131,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   const target = info === undefined ? await writeTarget(file) : await realpath(file);
   const folder = dirname(target);
   const name = basename(target);
-  const temp = join(folder, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const temp = join(folder, `.${tempStem(name)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const mode = info === undefined ? undefined : info.mode & 0o7777;
   const handle = await open(temp, 'wx', mode ?? 0o666);
   let closed = false;
@@ -129,7 +147,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
     await unlink(temp).catch(() => undefined);
     throw error;
   }
-  await removeStaleTemps(folder, name);
+  await removeStaleTemps(folder, tempStem(name));
 }
 
 /** A folder's temporaries whose writer was gone when it was last listed, by the file they belong to. */
@@ -140,8 +158,8 @@ const staleTemps = new Map<string, { readonly listedAt: number; readonly byName:
  */
 const RELIST_MS = 10_000;
 
-/** Removes `folder`'s temporaries of `name` whose writer is gone; a live writer's (this process's too) stay. */
-async function removeStaleTemps(folder: string, name: string): Promise<void> {
+/** Removes `folder`'s temporaries of the file `stem` stands for whose writer is gone; a live writer's (this process's too) stay. */
+async function removeStaleTemps(folder: string, stem: string): Promise<void> {
   let listing = staleTemps.get(folder);
   if (listing === undefined || Date.now() - listing.listedAt > RELIST_MS) {
     const byName = new Map<string, string[]>();
@@ -154,8 +172,8 @@ async function removeStaleTemps(folder: string, name: string): Promise<void> {
     listing = { listedAt: Date.now(), byName };
     staleTemps.set(folder, listing);
   }
-  for (const entry of listing.byName.get(name) ?? []) await unlink(join(folder, entry)).catch(() => undefined); // gone meanwhile, or not ours
-  listing.byName.delete(name);
+  for (const entry of listing.byName.get(stem) ?? []) await unlink(join(folder, entry)).catch(() => undefined); // gone meanwhile, or not ours
+  listing.byName.delete(stem);
 }
 
 /** The first line of a system error's message without its ", syscall 'path'" tail, which may name a temporary file. */

@@ -475,6 +475,28 @@ test('a save removes the temporary a killed save of the same file left, and no l
   }
 });
 
+test('save to a name of up to 255 bytes works (its temporary takes a shorter name) and sweeps that name\'s leftovers', async () => {
+  // 'é' is two bytes in UTF-8: 245 bytes, which a file name may have, and `.NAME.PID.HEX.tmp` would not.
+  const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-long-'));
+  try {
+    const { spawnSync } = await import('node:child_process');
+    const { readdirSync, writeFileSync } = await import('node:fs');
+    const { tempStem } = await import('../../../src/core/files-node.js');
+    const name = `${'é'.repeat(120)}.igfx`;
+    const dead = spawnSync(process.execPath, ['-e', '']).pid; // exited: the writer of a killed save
+    const stale = `.${tempStem(name)}.${dead}.0123abcd.tmp`;
+    assert.ok(Buffer.byteLength(stale) <= 255);
+    writeFileSync(path.join(dir, stale), 'half');
+    const index = new FaceIndex();
+    index.add('a', [1, 0, 0]);
+    await index.save(path.join(dir, name));
+    assert.deepEqual(readdirSync(dir), [name]);
+    assert.deepEqual((await FaceIndex.load(path.join(dir, name))).identities(), ['a']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('add keeps a copy of the meta: changing the object afterwards changes neither searches nor the file', () => {
   const index = new FaceIndex();
   const meta: Record<string, JsonValue> = { name: 'Alice', score: 1 };
