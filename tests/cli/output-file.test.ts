@@ -121,7 +121,9 @@ describe('analyze --json through a dangling symbolic link (pack A, cpu, det 160)
     mkdirSync(path.join(dir, 'kept'));
     const link = path.join(dir, 'latest.json');
     symlinkSync(path.join('kept', 'run1.json'), link);
-    const { result, out } = await captureOutput(() => main(['analyze', '--models', packAFolder(), '--backend', 'cpu', '--det-size', '160', '--quiet', '--json', link, sharedPath('images', 't1.jpg')]));
+    const models = packAFolder();
+    after(() => rmSync(models, { recursive: true, force: true }));
+    const { result, out } = await captureOutput(() => main(['analyze', '--models', models, '--backend', 'cpu', '--det-size', '160', '--quiet', '--json', link, sharedPath('images', 't1.jpg')]));
     assert.equal(result, 0, out);
     assert.ok(lstatSync(link).isSymbolicLink(), 'still a link');
     const written = JSON.parse(readFileSync(path.join(dir, 'kept', 'run1.json'), 'utf8')) as { results: { image: string }[] };
