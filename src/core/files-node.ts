@@ -116,8 +116,9 @@ export function atomicTempOwner(fileName: string): { readonly name: string; read
  * earlier file as it was. A symbolic link is followed (writeTarget: the file it points to is replaced or made, the
  * link stays). A path that is neither a file nor a folder (/dev/null, /dev/stdout, a FIFO) is written in place,
  * since a rename would replace the device node itself. The new file keeps an existing file's permissions (an index
- * kept private, 0600, since faces are biometric data, must not become readable by others through a save). After the
- * rename, temporaries of the same file left by writers that no longer run (killed mid-write) are removed.
+ * kept private, 0600, since faces are biometric data, must not become readable by others through a save), and its
+ * owner where this process may give it (a save run as root). After the rename, temporaries of the same file left
+ * by writers that no longer run (killed mid-write) are removed.
  * Throws the system error (its message may name the temporary file: callers name `file` instead).
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
@@ -136,7 +137,12 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   const handle = await open(temp, 'wx', mode ?? 0o666);
   let closed = false;
   try {
-    if (mode !== undefined) await handle.chmod(mode); // open's mode passes through the umask
+    if (info !== undefined && (info.uid !== process.getuid?.() || info.gid !== process.getgid?.())) {
+      // The owner too, where this process may give it (root; a group of the user's own): a file root saved over
+      // for its user (sudo) must stay theirs, or a private 0600 file locks them out. Otherwise as a new file's.
+      await handle.chown(info.uid, info.gid).catch(() => handle.chown(-1, info.gid)).catch(() => undefined);
+    }
+    if (mode !== undefined) await handle.chmod(mode); // open's mode passes through the umask (and chown clears setuid)
     await handle.writeFile(data);
     await handle.sync();
     closed = true;

@@ -497,6 +497,27 @@ test('save to a name of up to 255 bytes works (its temporary takes a shorter nam
   }
 });
 
+test('save as root over another user\'s private index keeps it theirs (owner, group and mode)', async (t) => {
+  if (process.getuid?.() !== 0) return t.skip('needs root (sudo insightgpu index add --index ~/faces.igfx)');
+  const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-owner-'));
+  try {
+    const { chmodSync, chownSync, statSync } = await import('node:fs');
+    const file = path.join(dir, 'faces.igfx');
+    const index = new FaceIndex();
+    index.add('a', [1, 0, 0]);
+    await index.save(file);
+    chownSync(file, 65534, 65534);
+    chmodSync(file, 0o600);
+    index.add('b', [0, 1, 0]);
+    await index.save(file);
+    const info = statSync(file);
+    assert.deepEqual([info.uid, info.gid, info.mode & 0o7777], [65534, 65534, 0o600]);
+    assert.equal((await FaceIndex.load(file)).size, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('add keeps a copy of the meta: changing the object afterwards changes neither searches nor the file', () => {
   const index = new FaceIndex();
   const meta: Record<string, JsonValue> = { name: 'Alice', score: 1 };
