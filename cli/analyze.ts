@@ -81,11 +81,11 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummar
   let entries = await collectImages(options.paths, await decodableSuffixes());
   if (entries.length === 0) throw new ImageListError(`no image files there (the types the decoder reads: ${(await decodableSuffixes()).join(' ')})`, options.paths.join(', '));
   // Every output is checked before the models load, so a bad path fails at once instead of after the whole run.
-  if (options.json) prepareOutputFile(options.json);
-  if (options.drawDir) prepareOutputFolder(options.drawDir);
+  if (options.json) await prepareOutputFile(options.json);
+  if (options.drawDir) await prepareOutputFolder(options.drawDir);
   const ndjsonFile = options.ndjson === '-' ? undefined : options.ndjson;
   if (ndjsonFile) {
-    prepareOutputFile(ndjsonFile);
+    await prepareOutputFile(ndjsonFile);
     checkDistinctNames(entries);
     NdjsonResultsFile.checkNew(ndjsonFile, options.resume ?? false);
   }
@@ -136,7 +136,7 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummar
       const file: ResultsFile & { errors?: ErrorRecord[] } = { ...header, results };
       if (summary.failed.length > 0) file.errors = [...summary.failed];
       if (options.json) {
-        writeFileAtomically(options.json, JSON.stringify(file));
+        await writeFileAtomically(options.json, JSON.stringify(file));
       } else {
         process.stdout.write(`${JSON.stringify(file)}\n`);
       }

@@ -14,5 +14,5 @@ export async function writePng(image: BgrImage, file: string): Promise<void> {
   } catch (error) {
     throw new OutputFileError(`PNG not written: ${firstLine(error)}`, file, { cause: error });
   }
-  writeFileAtomically(file, png);
+  await writeFileAtomically(file, png);
 }

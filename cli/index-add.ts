@@ -45,7 +45,7 @@ export async function indexAdd(argv: readonly string[]): Promise<number> {
   const name = lastValue(args, 'id');
   if (name !== undefined && name.length === 0) throw new PipelineOptionError('--id', 'is empty');
   // The file is written only at the end: a path that cannot take it fails now, before any image is read.
-  prepareOutputFile(file);
+  await prepareOutputFile(file);
   await probeWritable(file);
   checkImageFiles(args.positional);
   const stemOf = (image: string): string => name ?? path.basename(image).replace(/\.[^.]*$/, '');

@@ -1,6 +1,8 @@
-import { mkdirSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { InsightGpuError } from '../src/core/errors.js';
+import { makeFolder, systemReason, writeFileAtomic, writeTarget } from '../src/core/files-node.js';
 
 /** An output file or folder a command was told to write cannot be written (a folder in its place, a parent that is a file, no permission). */
 export class OutputFileError extends InsightGpuError {
@@ -19,60 +21,50 @@ export function firstLine(error: unknown): string {
 /**
  * Checks, before any work, that `file` can be written later: its folder exists or is made now, and `file` is not a
  * folder. Nothing is created besides missing parent folders, so a run refused later leaves no empty file behind.
+ * A symbolic link counts as the file it points to (writeFileAtomically writes there), a dangling one included.
  */
-export function prepareOutputFile(file: string): void {
-  const info = statOrUndefined(file);
+export async function prepareOutputFile(file: string): Promise<void> {
+  const info = await statOrUndefined(file);
   if (info?.isDirectory()) throw new OutputFileError('it is a folder; give a file name', file);
-  makeFolder(path.dirname(path.resolve(file)), file);
+  if (info !== undefined) return; // a file (or /dev/stdout, a FIFO) that exists: its folder does too
+  let target: string;
+  try {
+    target = await writeTarget(file);
+  } catch (error) {
+    throw new OutputFileError(systemReason(error), file, { cause: error }); // a loop of links
+  }
+  await makeFolderFor(path.dirname(target), file);
 }
 
 /** Makes `dir` (and its parents) now, so an output folder that cannot exist fails before any work. */
-export function prepareOutputFolder(dir: string): void {
-  const info = statOrUndefined(dir);
+export async function prepareOutputFolder(dir: string): Promise<void> {
+  const info = await statOrUndefined(dir);
   if (info && !info.isDirectory()) throw new OutputFileError('it is a file, not a folder', dir);
-  makeFolder(path.resolve(dir), dir);
+  await makeFolderFor(path.resolve(dir), dir);
 }
 
 /**
- * Writes `text` (or bytes) to `file` through a temporary file beside it and a rename, so a failed or interrupted
- * write (a full disk, Ctrl-C) leaves an earlier file of that name as it was, never half written. A symbolic link is
- * followed (the file it names is replaced, the link stays); a path that is no regular file (/dev/stdout, a FIFO) is
- * written in place, since a rename would replace the device node itself.
+ * Writes `text` (or bytes) to `file` atomically (writeFileAtomic: a temporary file beside it, fsync, a rename), so a
+ * failed or interrupted write (a full disk, Ctrl-C) leaves an earlier file of that name as it was, never half
+ * written. A symbolic link is followed (the file it points to is replaced or made, the link stays); a path that is
+ * no regular file (/dev/stdout, a FIFO) is written in place; an existing file keeps its permissions.
  */
-export function writeFileAtomically(file: string, text: string | Uint8Array): void {
-  const info = statOrUndefined(file);
+export async function writeFileAtomically(file: string, text: string | Uint8Array): Promise<void> {
   try {
-    if (info && !info.isFile()) {
-      writeFileSync(file, text);
-      return;
-    }
+    await writeFileAtomic(file, text);
   } catch (error) {
-    throw new OutputFileError(firstLine(error), file, { cause: error });
-  }
-  const target = info ? realpathSync(file) : path.resolve(file);
-  const temporary = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
-  try {
-    writeFileSync(temporary, text);
-    renameSync(temporary, target);
-  } catch (error) {
-    try { unlinkSync(temporary); } catch { /* the temporary file was never made */ }
-    // The system message names the temporary file, which the user never asked for: the error names `file` already.
-    // Node's "ENOENT: no such file or directory, open '…'" is cut before the call and the path.
-    throw new OutputFileError(firstLine(error).replace(/, \w+ '.*$/, ''), file, { cause: error });
+    // The system message may name the temporary file, which the user never asked for: the error names `file`.
+    throw new OutputFileError(systemReason(error), file, { cause: error });
   }
 }
 
-function statOrUndefined(file: string): ReturnType<typeof statSync> | undefined {
-  try {
-    return statSync(file);
-  } catch {
-    return undefined;
-  }
+async function statOrUndefined(file: string): Promise<Stats | undefined> {
+  return stat(file).catch(() => undefined);
 }
 
-function makeFolder(dir: string, given: string): void {
+async function makeFolderFor(dir: string, given: string): Promise<void> {
   try {
-    mkdirSync(dir, { recursive: true });
+    await makeFolder(dir);
   } catch (error) {
     throw new OutputFileError(`its folder cannot be made (${firstLine(error)})`, given, { cause: error });
   }

@@ -168,7 +168,7 @@ export async function runSwap(o: SwapCommandOptions): Promise<number> {
   // Everything that can be checked without a model is checked before any loads: the output path (and that it is
   // not an input, which the result would overwrite), the detection size, the embedding file, the photos and the
   // swapper file.
-  prepareOutputFile(o.out);
+  await prepareOutputFile(o.out);
   const photo = 'image' in o.source ? o.source : undefined;
   const inputs: [string, string][] = [['image', o.target]];
   if ('image' in o.source) inputs.push(['image', o.source.image]);

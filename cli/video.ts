@@ -44,7 +44,7 @@ export async function videoCommand(argv: readonly string[]): Promise<number> {
   const detThresh = parseRangeOption(args, 'det-thresh', 0.5, 0, 1);
   const recognizeEvery = parseCountOption(args, 'every', 10, 1);
   const detectEvery = parseCountOption(args, 'detect-every', 1, 1);
-  if (ndjson !== '-') refuseNonEmpty(ndjson);
+  if (ndjson !== '-') await refuseNonEmpty(ndjson);
   const indexFile = lastValue(args, 'index');
   // The decoder is checked before the models load: the first frame is decoded now, so a missing ffmpeg, a program
   // that is not one, or a video with no frames fails at once rather than after the pack has loaded.
@@ -88,8 +88,8 @@ export async function videoCommand(argv: readonly string[]): Promise<number> {
  * An earlier run's lines are never overwritten: an existing, non-empty OUT is refused before any work (an empty one,
  * e.g. from `touch` or a run stopped before its first frame, is reused).
  */
-function refuseNonEmpty(file: string): void {
-  prepareOutputFile(file);
+async function refuseNonEmpty(file: string): Promise<void> {
+  await prepareOutputFile(file);
   let size = 0;
   try { size = statSync(file).size; } catch { /* absent: made when the first frame is written */ }
   if (size > 0) throw new ResultsFileError('exists and is not empty; remove it or give another name (a video run has no --resume)', file);

@@ -3,10 +3,11 @@
  * digest against the manifest and digests.json, hashing a file on disk, and sweeping the temps a killed
  * fetch left in `<root>/models/`. Node only.
  */
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
+import { processIsAlive } from '../../src/core/files-node.js';
 import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { KnownDigest } from '../manifest.js';
 import { expectDigest } from './digest.js';
 import type { RecordedDigest } from './digest-record.js';
@@ -49,44 +50,8 @@ export async function hashFile(path: string, signal?: AbortSignal): Promise<Reco
   return { bytes, sha256: hash.digest('hex') };
 }
 
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
-  }
-}
-
-/**
- * Creates `dir` and the folders above it that are missing, one level at a time. Node's recursive mkdir reports a
- * read-only file system (EROFS) as ENOENT, 'no such file or directory', and spins forever on a folder that refuses
- * children with ENOENT while its parent exists (procfs); made level by level, the error is the system's own.
- */
-export async function makeFolder(dir: string): Promise<void> {
-  const missing: string[] = [];
-  for (let at = resolve(dir); ; at = dirname(at)) {
-    if (await exists(at)) break; // a file here makes the mkdir below fail with ENOTDIR, as it should
-    missing.push(at);
-    if (dirname(at) === at) break;
-  }
-  for (const at of missing.reverse()) {
-    await mkdir(at).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw error; // another fetch made it meanwhile
-    });
-  }
-}
-
-/** Whether process `pid` still runs (a process of another user counts). */
-export function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+// Shared with the face index's save and the CLI's outputs (one copy, in the library's Node-only core).
+export { exists, makeFolder, processIsAlive } from '../../src/core/files-node.js';
 
 /**
  * The pack or model and the process a fetch temporary in `<root>/models/` belongs to

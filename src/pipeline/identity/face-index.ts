@@ -231,14 +231,8 @@ export class FaceIndex {
   async save(path: string): Promise<void> {
     if (typeof path !== 'string' || path.length === 0) throw new FaceIndexError(`save takes a file path, got ${describeValue(path)}`);
     const bytes = this.toBytes();
-    const { writeFileAtomic } = await indexFileNode();
-    try {
-      await writeFileAtomic(path, bytes);
-    } catch (error) {
-      // The system error names the temporary file; the message names the file asked for (the error stays as cause).
-      const why = error instanceof Error ? error.message.split('\n')[0]!.replace(/, (open|rename) .*$/, '') : String(error);
-      throw new FaceIndexError(`cannot write '${path}': ${why}`, { cause: error });
-    }
+    const { saveIndexFile } = await indexFileNode();
+    await saveIndexFile(path, bytes);
   }
 
   /** Node only: read an index written by `save`; IndexFormatError when truncated or corrupted, FaceIndexError when the file cannot be read. */

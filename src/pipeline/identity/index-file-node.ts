@@ -1,36 +1,19 @@
 /** Node-only file I/O for the face index (loaded on demand by FaceIndex.save / FaceIndex.load). */
-import { open, realpath, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
+import { systemReason, writeFileAtomic } from '../../core/files-node.js';
 import { checkIndexHeader, INDEX_HEADER_BYTES } from './index-file.js';
-import { IndexFormatError } from './errors.js';
-import { randomBytes } from 'node:crypto';
+import { FaceIndexError, IndexFormatError } from './errors.js';
 
 /**
- * Write bytes to path atomically: a temp file beside it, fsync, then rename over the target. A symbolic link is
- * followed first, so the file it points to is replaced and the link stays (a rename over the link would replace
- * the link itself with a file, leaving its target stale).
+ * Writes an index file atomically (writeFileAtomic: temp file, fsync, rename; a link followed, the old file's
+ * permissions kept, a device node written in place). FaceIndexError naming `given` when it cannot be written,
+ * with the system error as its cause; an earlier file there stays as it was.
  */
-export async function writeFileAtomic(given: string, bytes: Uint8Array): Promise<void> {
-  const path = await realpath(given).catch(() => given);
-  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  // The new file keeps the old one's permissions: an index kept private (0600, faces are biometric data) must not
-  // become readable by others through a save.
-  const mode = await stat(path).then((s) => s.mode & 0o7777, () => undefined);
-  const handle = await open(temp, 'wx', mode ?? 0o666);
+export async function saveIndexFile(given: string, bytes: Uint8Array): Promise<void> {
   try {
-    if (mode !== undefined) await handle.chmod(mode); // open's mode passes through the umask
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } catch (e) {
-    await handle.close();
-    await unlink(temp).catch(() => undefined);
-    throw e;
-  }
-  await handle.close();
-  try {
-    await rename(temp, path);
-  } catch (e) {
-    await unlink(temp).catch(() => undefined);
-    throw e;
+    await writeFileAtomic(given, bytes);
+  } catch (error) {
+    throw new FaceIndexError(`cannot write '${given}': ${systemReason(error)}`, { cause: error });
   }
 }
 

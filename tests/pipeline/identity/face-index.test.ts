@@ -369,6 +369,155 @@ test('save over an existing file keeps its permissions (a private index stays pr
   }
 });
 
+test('save through a dangling symbolic link makes the file it points to, and the link stays', async () => {
+  // What cp and a shell redirection do: the link names where the file goes (a relative target, in a folder of its
+  // own). The save replaced the link with a regular file, and the file it names stayed missing.
+  const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-dangling-'));
+  try {
+    const { lstatSync, mkdirSync, readlinkSync, readdirSync, symlinkSync } = await import('node:fs');
+    mkdirSync(path.join(dir, 'store'));
+    const link = path.join(dir, 'people.igfx');
+    symlinkSync(path.join('store', 'real.igfx'), link);
+    const index = new FaceIndex();
+    index.add('a', [1, 0, 0]);
+    await index.save(link);
+    assert.ok(lstatSync(link).isSymbolicLink(), 'still a link');
+    assert.equal(readlinkSync(link), path.join('store', 'real.igfx'));
+    assert.deepEqual((await FaceIndex.load(path.join(dir, 'store', 'real.igfx'))).identities(), ['a']);
+    assert.deepEqual(readdirSync(path.join(dir, 'store')), ['real.igfx'], 'no temporary file left');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('save into a FIFO or a device node writes in place instead of renaming a file over it', async (t) => {
+  // A rename over /dev/null (run as root) replaces the system's null device with a regular file; here a FIFO and a
+  // null device of the test's own (mknod, where allowed) stand in for it.
+  if (process.platform === 'win32') return t.skip('POSIX special files');
+  const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-special-'));
+  try {
+    const { execFileSync } = await import('node:child_process');
+    const { lstatSync } = await import('node:fs');
+    const { open } = await import('node:fs/promises');
+    const index = new FaceIndex();
+    index.add('a', [1, 0, 0]);
+    const bytes = index.toBytes();
+    const fifo = path.join(dir, 'pipe.igfx');
+    execFileSync('mkfifo', [fifo]);
+    // Opened read-write, the FIFO has a reader at once (no blocking open); the small file fits in the pipe's buffer.
+    const reader = await open(fifo, 'r+');
+    try {
+      await index.save(fifo);
+      assert.ok(lstatSync(fifo).isFIFO(), 'the FIFO is still a FIFO');
+      const got = new Uint8Array(bytes.length);
+      for (let at = 0; at < got.length;) at += (await reader.read(got, at, got.length - at)).bytesRead;
+      assert.deepEqual(FaceIndex.fromBytes(got).identities(), ['a']);
+    } finally {
+      await reader.close();
+    }
+    const nullDevice = path.join(dir, 'null');
+    let made = true;
+    try { execFileSync('mknod', ['-m', '666', nullDevice, 'c', '1', '3'], { stdio: 'ignore' }); } catch { made = false; }
+    if (made) {
+      await index.save(nullDevice);
+      assert.ok(lstatSync(nullDevice).isCharacterDevice(), 'the device node is still a device node');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a save removes the temporary a killed save of the same file left, and no live writer\'s', { timeout: 120_000 }, async (t) => {
+  if (process.platform === 'win32') return t.skip('POSIX signals');
+  const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-killed-'));
+  const { spawn } = await import('node:child_process');
+  const { existsSync, readdirSync, readFileSync: readText, writeFileSync } = await import('node:fs');
+  const target = path.join(dir, 'people.igfx');
+  const temps = (): string[] => readdirSync(dir).filter((n) => n !== 'people.igfx' && n.includes('people.igfx') && n.endsWith('.tmp'));
+  const stopped = (pid: number): boolean => {
+    try { return readText(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').startsWith('T'); } catch { return true; }
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'save-forever.ts'), target], { stdio: 'ignore' });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  try {
+    const pid = child.pid!;
+    // The child saves over and over; it is stopped (SIGSTOP, then waited for) while a temporary of its exists, and
+    // only then killed, so the kill lands mid-save for certain rather than by luck.
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      assert.ok(Date.now() < deadline, 'the child never got to a save');
+      if (temps().length > 0) {
+        process.kill(pid, 'SIGSTOP');
+        while (!stopped(pid)) await new Promise((resolve) => setTimeout(resolve, 1));
+        if (temps().length > 0) break;
+        process.kill(pid, 'SIGCONT');
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    child.kill('SIGKILL');
+    await exited;
+    const [left] = temps();
+    assert.ok(left !== undefined && left.includes(`.${pid}.`), `the killed save's temporary names its process: ${left}`);
+    // A live writer's temporary (the test runner's pid) and another file's stay.
+    const live = `.people.igfx.${process.ppid}.0badcafe.tmp`;
+    const other = `.other.igfx.${pid}.01234567.tmp`;
+    writeFileSync(path.join(dir, live), 'x');
+    writeFileSync(path.join(dir, other), 'x');
+    const index = new FaceIndex();
+    index.add('a', [1, 0, 0]);
+    await index.save(target);
+    assert.ok(!existsSync(path.join(dir, left)), 'the killed save\'s temporary is gone');
+    assert.deepEqual(readdirSync(dir).sort(), [live, other, 'people.igfx'].sort());
+    assert.deepEqual((await FaceIndex.load(target)).identities(), ['a']);
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('save to a name of up to 255 bytes works (its temporary takes a shorter name) and sweeps that name\'s leftovers', async () => {
+  // 'é' is two bytes in UTF-8: 245 bytes, which a file name may have, and `.NAME.PID.HEX.tmp` would not.
+  const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-long-'));
+  try {
+    const { spawnSync } = await import('node:child_process');
+    const { readdirSync, writeFileSync } = await import('node:fs');
+    const { tempStem } = await import('../../../src/core/files-node.js');
+    const name = `${'é'.repeat(120)}.igfx`;
+    const dead = spawnSync(process.execPath, ['-e', '']).pid; // exited: the writer of a killed save
+    const stale = `.${tempStem(name)}.${dead}.0123abcd.tmp`;
+    assert.ok(Buffer.byteLength(stale) <= 255);
+    writeFileSync(path.join(dir, stale), 'half');
+    const index = new FaceIndex();
+    index.add('a', [1, 0, 0]);
+    await index.save(path.join(dir, name));
+    assert.deepEqual(readdirSync(dir), [name]);
+    assert.deepEqual((await FaceIndex.load(path.join(dir, name))).identities(), ['a']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('save as root over another user\'s private index keeps it theirs (owner, group and mode)', async (t) => {
+  if (process.getuid?.() !== 0) return t.skip('needs root (sudo insightgpu index add --index ~/faces.igfx)');
+  const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-owner-'));
+  try {
+    const { chmodSync, chownSync, statSync } = await import('node:fs');
+    const file = path.join(dir, 'faces.igfx');
+    const index = new FaceIndex();
+    index.add('a', [1, 0, 0]);
+    await index.save(file);
+    chownSync(file, 65534, 65534);
+    chmodSync(file, 0o600);
+    index.add('b', [0, 1, 0]);
+    await index.save(file);
+    const info = statSync(file);
+    assert.deepEqual([info.uid, info.gid, info.mode & 0o7777], [65534, 65534, 0o600]);
+    assert.equal((await FaceIndex.load(file)).size, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('add keeps a copy of the meta: changing the object afterwards changes neither searches nor the file', () => {
   const index = new FaceIndex();
   const meta: Record<string, JsonValue> = { name: 'Alice', score: 1 };
