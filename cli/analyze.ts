@@ -22,8 +22,8 @@ export const ANALYZE_USAGE = `insightgpu analyze [--models DIR|PACK (default buf
 
 /** What `analyze --help` prints below the usage line. */
 export const ANALYZE_HELP = `  PATH is an image file, or a folder walked recursively for the image types the decoder reads (sorted).
-  --det-size sizes should be multiples of 32 (SCRFD's anchor grid; others fail on it, as in InsightFace); with
-    several, detection runs at each; 0 is InsightFace 1.0.1's automatic list (128 and 640). --det-thresh is in [0, 1].
+  --det-size sizes are best multiples of 32 (SCRFD's anchor grid); a size the detector cannot run at (too small,
+    or feature maps that miss the grid) is refused before any image is read; with several, detection runs at each; 0 is InsightFace 1.0.1's automatic list (128 and 640). --det-thresh is in [0, 1].
   --ndjson appends one line per image as soon as it is done: {"image","width","height","faces"} or
     {"image","error":{"type","message"}}, after a first line with the run's settings. "image" is the file's name,
     or for a folder's file its path relative to that folder. --resume continues a killed run: it skips the images
