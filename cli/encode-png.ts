@@ -7,12 +7,15 @@ import { firstLine, OutputFileError, writeFileAtomically } from './output-file.j
  * name. A file that cannot be written is an OutputFileError with the first line of the cause.
  */
 export async function writePng(image: BgrImage, file: string): Promise<void> {
+  await writeFileAtomically(file, await encodePng(image, file));
+}
+
+/** The PNG bytes of a BGR image; `file` names the output in the error of an image sharp cannot encode. */
+export async function encodePng(image: BgrImage, file: string): Promise<Uint8Array> {
   const sharp = (await import('sharp')).default;
-  let png: Uint8Array;
   try {
-    png = await sharp(bgrToRgb(image), { raw: { width: image.width, height: image.height, channels: 3 } }).png().toBuffer();
+    return await sharp(bgrToRgb(image), { raw: { width: image.width, height: image.height, channels: 3 } }).png().toBuffer();
   } catch (error) {
     throw new OutputFileError(`PNG not written: ${firstLine(error)}`, file, { cause: error });
   }
-  await writeFileAtomically(file, png);
 }

@@ -15,7 +15,7 @@ import { parseDetSizes } from '../src/pipeline/detect-size.js';
 import { resolvePackFolder } from '../src/pipeline/model-pack.js';
 import { modelsDirOf, resolveInsightFaceRoot } from '../models/fetch/paths.js';
 import { lastValue, parseArgs } from './args.js';
-import { writePng } from './encode-png.js';
+import { encodePng, writePng } from './encode-png.js';
 import { OutputFileError, prepareOutputFile } from './output-file.js';
 
 export const SWAP_USAGE = `insightgpu swap --models DIR [--swapper FILE] (--source IMG [--source-face K] | --source-embedding FILE.json)
@@ -31,7 +31,8 @@ const HELP = `usage: ${SWAP_USAGE}
                           "normed_embedding", "embedding" or "source_normed_embedding"
   --target-face J|all     which target face to swap (default all, each in turn into one result)
   --no-paste-back         write the 128×128 swapped crops side by side instead of the merged photo
-  --out OUT.png           where to write the result (always PNG, so not .jpg; not one of the inputs, which it would overwrite)`;
+  --out OUT.png           where to write the result (always PNG, so not .jpg; not one of the inputs, which it would overwrite);
+                          - writes the PNG to stdout`;
 
 /** Extensions of image formats other than PNG, which --out refuses (the result is PNG). */
 const OTHER_IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.webp', '.avif', '.heic', '.heif', '.gif', '.tif', '.tiff', '.bmp', '.jxl', '.jp2']);
@@ -163,19 +164,28 @@ async function readSwapper(file: string): Promise<Model> {
   }
 }
 
+/** Resolves once stdout has taken the bytes (a closed pipe ends the process through main's EPIPE rule). */
+function writeToStdout(bytes: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    process.stdout.write(bytes, (error) => (error ? reject(error) : resolve()));
+  });
+}
+
 /** Runs the swap and writes the result; returns the number of faces swapped. */
 export async function runSwap(o: SwapCommandOptions): Promise<number> {
   // Everything that can be checked without a model is checked before any loads: the output path (and that it is
   // not an input, which the result would overwrite), the detection size, the embedding file, the photos and the
   // swapper file.
-  await prepareOutputFile(o.out);
+  // '-' is stdout, as for analyze's outputs: the PNG goes there in one write at the end ('| display -').
+  const toStdout = o.out === '-';
+  if (!toStdout) await prepareOutputFile(o.out);
   const photo = 'image' in o.source ? o.source : undefined;
   const inputs: [string, string][] = [['image', o.target]];
   if ('image' in o.source) inputs.push(['image', o.source.image]);
   else inputs.push(['embedding file', o.source.embedding]);
   if (o.swapper !== undefined) inputs.push(['swapper file', o.swapper]);
   for (const [what, input] of inputs) {
-    if (await sameFile(o.out, input)) throw new OutputFileError(`it is the input ${what} ${input}; the result would overwrite it (give another --out)`, o.out);
+    if (!toStdout && await sameFile(o.out, input)) throw new OutputFileError(`it is the input ${what} ${input}; the result would overwrite it (give another --out)`, o.out);
   }
   // The result is always PNG: a name promising another format would hold PNG bytes under the wrong extension.
   const extension = path.extname(o.out).toLowerCase();
@@ -229,7 +239,8 @@ export async function runSwap(o: SwapCommandOptions): Promise<number> {
       for (const face of targets) crops.push((await swapper.get(image, face, source, { pasteBack: false })).crop);
       result = sideBySide(crops);
     }
-    await writePng(result, o.out);
+    if (toStdout) await writeToStdout(await encodePng(result, 'stdout'));
+    else await writePng(result, o.out);
     return targets.length;
   } finally {
     await swapper?.release();
@@ -269,6 +280,6 @@ export async function swapCommand(argv: readonly string[]): Promise<number> {
     backend,
     log: quiet ? undefined : (m) => process.stderr.write(`${m}\n`),
   });
-  if (!quiet) process.stderr.write(`${swapped} face(s) swapped → ${out}\n`);
+  if (!quiet) process.stderr.write(`${swapped} face(s) swapped → ${out === '-' ? 'stdout' : out}\n`);
   return 0;
 }

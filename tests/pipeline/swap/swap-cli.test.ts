@@ -5,10 +5,12 @@
  * names the file or face it is about. Faces come from our own detector (scrfd_2.5g at det 640, as the golden's).
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { captureOutput } from '../capture-output.js';
 import { onnx } from '../../parser/onnx-builder.js';
 import { main } from '../../../cli/main.js';
@@ -19,6 +21,7 @@ import { createBgrImage, type BgrImage } from '../../../src/pipeline/image.js';
 import { writePng } from '../../../cli/encode-png.js';
 import { compareImages, describe as describeComparison, goldenDir, readGoldenImage, replicaPath, sharedDir, t1Path } from './golden-swap.js';
 
+const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-swap-cli-'));
 const detectorOnly = path.join(dir, 'detector');
 mkdirSync(detectorOnly);
@@ -183,6 +186,18 @@ describe('insightgpu swap', () => {
     const huge = await run([...base, '--swapper', replicaPath, '--det-size', '100000', t1Path]);
     assert.equal(huge.code, 1, huge.out);
     assert.match(huge.out, /--det-size: '100000' \(100000×100000\) exceeds the \d+-pixel image bound/);
+  });
+
+  it('writes the PNG to stdout with --out -, the same bytes as a file, and no file named -', async () => {
+    // A child process: stdout must be a real pipe carrying binary bytes, not the captured text of this process.
+    const args = swap('-', '--target-face', '3', '--no-paste-back', '--det-size', '320');
+    const child = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { cwd: repo, maxBuffer: 1 << 26 });
+    assert.equal(child.status, 0, child.stderr.toString());
+    assert.match(child.stderr.toString(), /1 face\(s\) swapped → stdout/);
+    const file = path.join(dir, 'stdout-twin.png');
+    assert.equal((await run(swap(file, '--target-face', '3', '--no-paste-back', '--det-size', '320'))).code, 0);
+    assert.ok(child.stdout.equals(readFileSync(file)), 'stdout holds the PNG the file run wrote');
+    assert.equal(existsSync(path.join(repo, '-')), false);
   });
 
   it('writes through a symlinked --out, leaving the link and no temporary file', async () => {
