@@ -98,6 +98,10 @@ export const op = {
   f32Store: (offset = 0): number[] => [0x38, 2, ...uleb(offset)],
   /** Maximum, NaN if either operand is NaN. */
   f32Max: (): number[] => [0x97],
+  f32Add: (): number[] => [0x92],
+  f32Div: (): number[] => [0x95],
+  f32ConvertI32U: (): number[] => [0xb3],
+  f32x4ExtractLane: (lane: number): number[] => [SIMD, ...uleb(0x1f), lane],
 };
 
 export interface FunctionSpec {

@@ -2,6 +2,7 @@ import { encodeModule } from './encoder.js';
 import { depthwise3x3Function } from './depthwise-3x3.js';
 import { gemmFunction } from './gemm.js';
 import { maxPoolFunction } from './max-pool.js';
+import { planeMeansFunction } from './plane-mean.js';
 import { winogradInputFunction, winogradOutputFunction } from './winograd-f2.js';
 import { clampFunction, preluFunction } from './clamp.js';
 import { copyRowsFunction, splitRowsFunction } from './copy-rows.js';
@@ -33,6 +34,8 @@ export interface SimdKernels {
   winogradOutputClamp: WinogradOutputClampKernel;
   /** One channel of a max pool over a −Infinity-padded plane (see max-pool.ts). */
   maxPoolPlane: MaxPoolKernel;
+  /** The mean of each of `planes` consecutive planes of `count` floats, one float each at dst (see plane-mean.ts). */
+  planeMeans(src: number, count: number, planes: number, dst: number): void;
   /** Clamps count4·4 floats in place to the two bounds stored at `bounds` (see clamp.ts). */
   clamp(ptr: number, count4: number, bounds: number): void;
   /** PRelu in place over repeats × channels rows of count4 v128, one slope per channel (see clamp.ts). */
@@ -74,10 +77,10 @@ export type WinogradOutputClampKernel = (...args: [...Parameters<WinogradOutputK
 const PAGE = 65536;
 const INITIAL_PAGES = 64;
 
-type Exports = Record<string, BinaryKernel> & Pick<SimdKernels, 'gemm' | 'gemmBias' | 'gemmBiasClamp' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'winogradInput' | 'winogradOutput' | 'winogradOutputClamp' | 'maxPoolPlane' | 'clamp' | 'prelu' | 'copyRows' | 'splitRows'>;
+type Exports = Record<string, BinaryKernel> & Pick<SimdKernels, 'gemm' | 'gemmBias' | 'gemmBiasClamp' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'winogradInput' | 'winogradOutput' | 'winogradOutputClamp' | 'maxPoolPlane' | 'planeMeans' | 'clamp' | 'prelu' | 'copyRows' | 'splitRows'>;
 
 function build(): Uint8Array<ArrayBuffer> {
-  return encodeModule([gemmFunction(), gemmFunction('bias'), gemmFunction('biasClamp'), depthwise3x3Function(1), depthwise3x3Function(2), winogradInputFunction(), winogradOutputFunction(), winogradOutputFunction(true), maxPoolFunction(), clampFunction(), preluFunction(), copyRowsFunction(), splitRowsFunction(), ...binaryFunctions()], 1);
+  return encodeModule([gemmFunction(), gemmFunction('bias'), gemmFunction('biasClamp'), depthwise3x3Function(1), depthwise3x3Function(2), winogradInputFunction(), winogradOutputFunction(), winogradOutputFunction(true), maxPoolFunction(), planeMeansFunction(), clampFunction(), preluFunction(), copyRowsFunction(), splitRowsFunction(), ...binaryFunctions()], 1);
 }
 
 function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
@@ -98,6 +101,7 @@ function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
     winogradOutput: exports.winogradOutput,
     winogradOutputClamp: exports.winogradOutputClamp,
     maxPoolPlane: exports.maxPoolPlane,
+    planeMeans: exports.planeMeans,
     clamp: exports.clamp,
     prelu: exports.prelu,
     copyRows: exports.copyRows,
