@@ -3,7 +3,7 @@
  * onnxruntime-node on single-node models, and both against the pooling reference window loop: planes whose size is
  * not a multiple of 4 (the kernel's scalar tail), rank 3, batch 2, 1×1 planes, the tiny heads' 32×24² and 32×12², and
  * NaN and ±Infinity inputs. Tolerance: the project's 1e-4 relative (max-abs over max-abs) against onnxruntime, 1e-6
- * against the reference (the same float32 sum in another order).
+ * against the reference (the same float64 sum in another order, rounded to float32), 1e-7 on a large same-signed plane.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -85,6 +85,22 @@ for (const simd of [true, false]) describe(`GlobalAveragePool fast path (${simd 
       assertClose(actual, expected, 1e-6);
     });
   }
+  it('sums a large plane of same-signed values as accurately as the reference (float64 sums)', () => {
+    // 1000 + u over 160² floats: float32 partial sums would drift by ~1e-6 of the mean.
+    const dims = [1, 3, 160, 160];
+    const p = params(dims);
+    const x = seededUniform(3 * 160 * 160, 13, 1000, 1001);
+    const expected = new Float32Array(3);
+    const actual = new Float32Array(3);
+    poolReference(p, x, expected);
+    setSimdEnabled(simd);
+    try {
+      globalAverage(p, x, actual);
+    } finally {
+      setSimdEnabled(true);
+    }
+    assertClose(actual, expected, 1e-7);
+  });
   it('leaves GlobalMaxPool to the reference', () => {
     assert.equal(globalAverageFits({ ...params([1, 2, 3, 3]), kind: 'max' }), false);
   });
