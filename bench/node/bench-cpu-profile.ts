@@ -2,7 +2,10 @@
  * Where the CPU backend's time goes: runs one model in a profiling CPU session (warm, `--runs` times) and prints
  * the median time per op type and per kernel shape class, slowest first.
  *
- *   npx tsx bench/node/bench-cpu-profile.ts --model scrfd_2.5g@640 [--runs 3] [--models-dir DIR] [--top 25]
+ *   npx tsx bench/node/bench-cpu-profile.ts --model scrfd_2.5g@640 [--runs 3] [--models-dir DIR] [--top 25] [--size N]
+ *
+ * `--size N` runs the model at an N×N input instead of its benchmark size (a dynamic-input detector such as
+ * scrfd_2.5g at det size 320; scrfd_500m's input is fixed at 640×640).
  *
  * A benchmark, not a test: it prints medians and never asserts on time.
  */
@@ -21,10 +24,13 @@ const values = parseFlags(process.argv.slice(2), {
   model: { type: 'string', default: 'scrfd_2.5g@640' },
   runs: { type: 'string', default: '3' },
   top: { type: 'string', default: '25' },
+  size: { type: 'string', default: '' },
   'models-dir': { type: 'string', default: process.env.INSIGHTGPU_MODELS ?? join(import.meta.dirname, '../../../shared/models') },
 });
-const spec = BENCH_MODELS.find((m) => m.name === values.model);
-if (!spec) throw new Error(`unknown model ${values.model}; one of ${BENCH_MODELS.map((m) => m.name).join(', ')}`);
+const listed = BENCH_MODELS.find((m) => m.name === values.model);
+if (!listed) throw new Error(`unknown model ${values.model}; one of ${BENCH_MODELS.map((m) => m.name).join(', ')}`);
+const size = values.size === '' ? undefined : integerFlag('size', values.size, 1);
+const spec = size === undefined ? listed : { ...listed, name: `${listed.name.split('@')[0]}@${size}`, dims: [...listed.dims.slice(0, -2), size, size] };
 const runs = integerFlag('runs', values.runs, 1);
 const model = parseModel(readFileSync(join(values['models-dir'], spec.file)));
 const graph = optimizeGraph(specializeGraph(model, new Map([[spec.input, { type: 'float32', dims: [...spec.dims] }]])));

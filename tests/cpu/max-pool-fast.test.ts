@@ -25,6 +25,11 @@ const CASES: readonly PoolCase[] = [
   { n: 1, c: 4, h: 11, w: 7, k: [3, 2], s: [1, 3], pads: [2, 0, 1, 1], nans: true },
   { n: 1, c: 1, h: 1, w: 13, k: [1, 5], s: [1, 2], pads: [0, 2, 0, 2] },
   { n: 1, c: 2, h: 6, w: 6, k: [3, 3], s: [3, 3], pads: [0, 0, 0, 0], extra: 1, nans: true },
+  // Unpadded windows inside the plane, read from the input item without a padded copy: scrfd_2.5g's 2×2/s2 (24
+  // channels, batch 2, NaN), a 3×3/s2 whose windows end at the last column, and one whose last columns go unread.
+  { n: 2, c: 24, h: 32, w: 32, k: [2, 2], s: [2, 2], pads: [0, 0, 0, 0], nans: true },
+  { n: 1, c: 3, h: 9, w: 16, k: [3, 3], s: [2, 2], pads: [0, 0, 0, 0] },
+  { n: 1, c: 2, h: 11, w: 25, k: [2, 2], s: [2, 2], pads: [0, 0, 0, 0] },
 ];
 
 function params(t: PoolCase): PoolParams {

@@ -21,11 +21,12 @@ const BAND_FLOATS = 65536;
 /**
  * Dense 3×3 conv plus bias into `y` (NCHW) as a GEMM over bands of output rows: the input item is copied into the
  * arena once and laid into a zero-padded copy by WebAssembly (stride 2: each row split into even and odd columns);
- * then per band of rows, the band's im2col (9·cin rows, each one strided row copy, since every tap of a padded row is
- * a contiguous run) is written into an L2-sized block and the 4×8 GEMM writes C = bias + A·B straight into the
- * output planes (clamped in its store for Relu/Clip when the reduction is one call). Output rows are padded to whole
- * 8-pixel strips; planes that would be whole KiB apart are skewed by half a cache line. The result gets the other
- * activations there, is compacted to NCHW and copied out in one piece.
+ * then per band of rows, the band's im2col (9·cin rows of strided row runs, since every tap of a padded row is a
+ * contiguous run; one WebAssembly call per band, im2colBand, not one per row) is written into an L2-sized block and
+ * the 4×8 GEMM writes C = bias + A·B straight into the output planes (clamped in its store for Relu/Clip when the
+ * reduction is one call). Output rows are padded to whole 8-pixel strips; planes that would be whole KiB apart are
+ * skewed by half a cache line. The result gets the other activations there and goes out plane by plane where only
+ * the skew separates it from NCHW (no residual), else is compacted to NCHW and copied out in one piece.
  *
  * The im2col copy pays for itself: the GEMM on an L2-resident block runs the models' stride-2 layers in 0.63–0.99×
  * the time of a kernel reading the taps straight from the padded rows, and the stride-1 layers Winograd leaves
@@ -78,6 +79,8 @@ export function conv3x3Simd(
   const iyEnd = Math.min(h, paddedH - pt);
   const ixEnd = Math.min(w, paddedW - pl);
   const clampInStore = act?.kind === 'clamp' && k <= KC;
+  // Floats from a padded row's tap 0 to its tap kx: phase kx mod s, column ⌊kx / s⌋.
+  const tapOffset = (kx: number): number => (kx % s) * phaseW + Math.floor(kx / s);
   arena.fill(0, inOff, bOff);
   for (let b = 0; b < n; b++) {
     arena.set(x.subarray(b * c * h * w, (b + 1) * c * h * w), xOff);
@@ -87,15 +90,9 @@ export function conv3x3Simd(
     }
     for (let oy0 = 0; oy0 < ho; oy0 += bandRows) {
       const rows = Math.min(bandRows, ho - oy0);
-      // Row (ch, ky, kx) of the band's im2col: tap kx of padded row oy·s + ky is phase kx mod s at column ⌊kx / s⌋.
-      for (let ch = 0, row = 0; ch < c; ch++) {
-        for (let ky = 0; ky < 3; ky++) {
-          for (let kx = 0; kx < 3; kx++, row++) {
-            const src = inOff + (oy0 * s + ky) * inRowLd + ch * rowLd + (kx % s) * phaseW + Math.floor(kx / s);
-            kernels.copyRows(4 * src, 4 * s * inRowLd, 4 * (bOff + row * bLd), 4 * outLd, 4 * outLd, rows);
-          }
-        }
-      }
+      // Row (ch, ky, kx) of the band's im2col, all 9·cin of them in one call: tap kx of padded row oy·s + ky is
+      // phase kx mod s at column ⌊kx / s⌋.
+      kernels.im2colBand(4 * (inOff + oy0 * s * inRowLd), 4 * s * inRowLd, 4 * inRowLd, 4 * rowLd, 4 * tapOffset(1), 4 * tapOffset(2), 4 * bOff, 4 * bLd, 4 * outLd, 4 * outLd, rows, c);
       const cBand = 4 * (cOff + oy0 * outLd);
       const bandStrips = rows * strips;
       if (clampInStore) kernels.gemmBiasClamp(4 * aOff, 4 * TILE_M * k, 4 * bOff, 4 * bLd, cBand, 4 * outPlane, panels, bandStrips, k, 4 * biasOff, 4 * actOff);
@@ -105,6 +102,11 @@ export function conv3x3Simd(
       }
     }
     if (!clampInStore) runActivation(kernels, act, actOff, cOff, outPlane / 4, mPad, 1);
+    if (outLd === wo && outPlane !== plane && !epi?.residual) {
+      // Skewed planes of unpadded rows go out plane by plane: one pass over C instead of a compaction and a copy.
+      for (let o = 0; o < m; o++) y.set(arena.subarray(cOff + o * outPlane, cOff + o * outPlane + plane), (b * m + o) * plane);
+      continue;
+    }
     // Compacted in place (rows and planes move back) where rows carry strip padding or planes a skew.
     if (outLd !== wo) for (let o = 0; o < m; o++) kernels.copyRows(4 * (cOff + o * outPlane), 4 * outLd, 4 * (cOff + o * ho * wo), 4 * wo, 4 * wo, ho);
     else if (outPlane !== plane) kernels.copyRows(4 * cOff, 4 * outPlane, 4 * cOff, 4 * plane, 4 * plane, m);

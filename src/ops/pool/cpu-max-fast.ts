@@ -42,12 +42,19 @@ function maxPoolSimd(kernels: SimdKernels, p: PoolParams, x: Float32Array, y: Fl
   const xOff = tmpOff + rowLd;
   const outOff = xOff + c * h * w;
   const arena = kernels.arena(outOff + c * ho * wo);
-  arena.fill(-Infinity, 0, tmpOff);
+  // Unpadded windows that stay inside the plane (a 2×2/s2 pool on even sizes) are read from the input item itself:
+  // rows of w floats, each read rowLd ≤ w wide, so no −Infinity border and no copy per plane.
+  const direct = pt === 0 && pl === 0 && paddedH <= h && rowLd <= w;
+  if (!direct) arena.fill(-Infinity, 0, tmpOff);
   const iyEnd = Math.min(h, paddedH - pt);
   const ixEnd = Math.min(w, rowLd - pl);
   for (let b = 0; b < n; b++) {
     arena.set(x.subarray(b * c * h * w, (b + 1) * c * h * w), xOff);
     for (let ch = 0; ch < c; ch++) {
+      if (direct) {
+        kernels.maxPoolPlane(4 * (xOff + ch * h * w), 4 * w, kh, 4 * sh * w, rowLd / 4, 4 * tmpOff, 4 * (outOff + ch * ho * wo), ho, wo, 4 * sw, kw);
+        continue;
+      }
       if (iyEnd > 0 && ixEnd > 0) kernels.copyRows(4 * (xOff + ch * h * w), 4 * w, 4 * (pt * rowLd + pl), 4 * rowLd, 4 * ixEnd, iyEnd);
       kernels.maxPoolPlane(0, 4 * rowLd, kh, 4 * sh * rowLd, rowLd / 4, 4 * tmpOff, 4 * (outOff + ch * ho * wo), ho, wo, 4 * sw, kw);
     }

@@ -5,6 +5,7 @@ import { resolveWindow } from '../conv/params.js';
 import { makeOutputTensor } from '../kernel/tensor-util.js';
 import type { OpModule } from '../kernel/op-module.js';
 import { maxPoolFast, maxPoolFastFits } from './cpu-max-fast.js';
+import { globalAverage, globalAverageFits } from './cpu-global-average.js';
 import type { PoolParams } from './params.js';
 
 export type { PoolParams };
@@ -53,6 +54,10 @@ export const pool: OpModule<PoolParams> = {
     const y = out.data as Float32Array;
     if (maxPoolFastFits(p)) {
       maxPoolFast(p, x, y);
+      return [out];
+    }
+    if (globalAverageFits(p)) {
+      globalAverage(p, x, y);
       return [out];
     }
     poolReference(p, x, y);

@@ -3,7 +3,7 @@
  * memory, functions over i32 parameters, i32/v128 locals). Opcode values follow the WebAssembly core spec.
  */
 
-export const ValType = { I32: 0x7f, F32: 0x7d, V128: 0x7b } as const;
+export const ValType = { I32: 0x7f, F32: 0x7d, F64: 0x7c, V128: 0x7b } as const;
 export type ValType = (typeof ValType)[keyof typeof ValType];
 
 /** Unsigned LEB128. */
@@ -98,6 +98,12 @@ export const op = {
   f32Store: (offset = 0): number[] => [0x38, 2, ...uleb(offset)],
   /** Maximum, NaN if either operand is NaN. */
   f32Max: (): number[] => [0x97],
+  f64x2ExtractLane: (lane: number): number[] => [SIMD, ...uleb(0x21), lane],
+  f64Add: (): number[] => [0xa0],
+  f64Div: (): number[] => [0xa3],
+  f64ConvertI32U: (): number[] => [0xb8],
+  f64PromoteF32: (): number[] => [0xbb],
+  f32DemoteF64: (): number[] => [0xb6],
 };
 
 export interface FunctionSpec {

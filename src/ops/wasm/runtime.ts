@@ -2,9 +2,10 @@ import { encodeModule } from './encoder.js';
 import { depthwise3x3Function } from './depthwise-3x3.js';
 import { gemmFunction } from './gemm.js';
 import { maxPoolFunction } from './max-pool.js';
+import { planeMeansFunction } from './plane-mean.js';
 import { winogradInputFunction, winogradOutputFunction } from './winograd-f2.js';
 import { clampFunction, preluFunction } from './clamp.js';
-import { copyRowsFunction, splitRowsFunction } from './copy-rows.js';
+import { copyRowsFunction, im2colBandFunction, splitRowsFunction } from './copy-rows.js';
 import { BINARY_VARIANTS, binaryFunctionName, binaryFunctions, SIMD_BINARY_KINDS, type BinaryVariant, type SimdBinaryKind } from './binary.js';
 
 /**
@@ -33,6 +34,8 @@ export interface SimdKernels {
   winogradOutputClamp: WinogradOutputClampKernel;
   /** One channel of a max pool over a −Infinity-padded plane (see max-pool.ts). */
   maxPoolPlane: MaxPoolKernel;
+  /** The mean of each of `planes` consecutive planes of `count` floats, one float each at dst (see plane-mean.ts). */
+  planeMeans(src: number, count: number, planes: number, dst: number): void;
   /** Clamps count4·4 floats in place to the two bounds stored at `bounds` (see clamp.ts). */
   clamp(ptr: number, count4: number, bounds: number): void;
   /** PRelu in place over repeats × channels rows of count4 v128, one slope per channel (see clamp.ts). */
@@ -41,6 +44,11 @@ export interface SimdKernels {
   copyRows(src: number, srcStride: number, dst: number, dstStride: number, rowBytes: number, rows: number): void;
   /** Rows split into alternate elements, for the stride-2 kernels' even/odd columns (see copy-rows.ts). */
   splitRows(src: number, srcStride: number, dstA: number, dstB: number, dstStride: number, count: number, rows: number): void;
+  /** One band of the banded 3×3 conv's im2col, every channel and tap in one call (see copy-rows.ts). */
+  im2colBand(
+    src: number, rowStride: number, kyStride: number, chStride: number, kx1: number, kx2: number,
+    dst: number, dstStride: number, dstRowStride: number, rowBytes: number, rows: number, channels: number,
+  ): void;
   /** The element-wise row kernels, by op and operand variant (see binary.ts). */
   binary: Record<SimdBinaryKind, Record<BinaryVariant, BinaryKernel>>;
 }
@@ -74,10 +82,10 @@ export type WinogradOutputClampKernel = (...args: [...Parameters<WinogradOutputK
 const PAGE = 65536;
 const INITIAL_PAGES = 64;
 
-type Exports = Record<string, BinaryKernel> & Pick<SimdKernels, 'gemm' | 'gemmBias' | 'gemmBiasClamp' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'winogradInput' | 'winogradOutput' | 'winogradOutputClamp' | 'maxPoolPlane' | 'clamp' | 'prelu' | 'copyRows' | 'splitRows'>;
+type Exports = Record<string, BinaryKernel> & Pick<SimdKernels, 'gemm' | 'gemmBias' | 'gemmBiasClamp' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'winogradInput' | 'winogradOutput' | 'winogradOutputClamp' | 'maxPoolPlane' | 'planeMeans' | 'clamp' | 'prelu' | 'copyRows' | 'splitRows' | 'im2colBand'>;
 
 function build(): Uint8Array<ArrayBuffer> {
-  return encodeModule([gemmFunction(), gemmFunction('bias'), gemmFunction('biasClamp'), depthwise3x3Function(1), depthwise3x3Function(2), winogradInputFunction(), winogradOutputFunction(), winogradOutputFunction(true), maxPoolFunction(), clampFunction(), preluFunction(), copyRowsFunction(), splitRowsFunction(), ...binaryFunctions()], 1);
+  return encodeModule([gemmFunction(), gemmFunction('bias'), gemmFunction('biasClamp'), depthwise3x3Function(1), depthwise3x3Function(2), winogradInputFunction(), winogradOutputFunction(), winogradOutputFunction(true), maxPoolFunction(), planeMeansFunction(), clampFunction(), preluFunction(), copyRowsFunction(), splitRowsFunction(), im2colBandFunction(), ...binaryFunctions()], 1);
 }
 
 function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
@@ -98,10 +106,12 @@ function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
     winogradOutput: exports.winogradOutput,
     winogradOutputClamp: exports.winogradOutputClamp,
     maxPoolPlane: exports.maxPoolPlane,
+    planeMeans: exports.planeMeans,
     clamp: exports.clamp,
     prelu: exports.prelu,
     copyRows: exports.copyRows,
     splitRows: exports.splitRows,
+    im2colBand: exports.im2colBand,
     binary: Object.fromEntries(SIMD_BINARY_KINDS.map((kind) => [kind, Object.fromEntries(BINARY_VARIANTS.map((v) => [v, exports[binaryFunctionName(kind, v)]!]))])) as SimdKernels['binary'],
   };
 }
