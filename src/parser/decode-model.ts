@@ -11,10 +11,10 @@ const { onnx: onnxNs } = onnxProto;
 const textDecoder = new TextDecoder('utf-8', { fatal: false });
 
 /**
- * The newest ai.onnx opset whose semantics this engine's ops follow: 25 (ONNX 1.20). Every version of the ops we
- * implement up to it was checked: after the opset-19 Pad ('wrap') and the opset-18 Resize/Reduce/Pad changes, which
- * the ops handle, opsets 20-25 changed them only by admitting element types (bfloat16, float8, int4, float4, 2-bit)
- * that the loader refuses by name. A file of a later opset (26 in ONNX 1.21, 27 in 1.22, ...) may rely on semantics
+ * The newest ai.onnx opset whose semantics this engine's ops are taken to follow: 25 (ONNX 1.20). The bound rests
+ * on ONNX's release notes, not on an op-by-op review of the changelog: after the opset-19 Pad ('wrap') and the
+ * opset-18 Resize/Reduce/Pad changes, which the ops handle, they list opsets 20-25's changes to these ops as new
+ * element types (bfloat16, float8, int4, float4, 2-bit), which the loader refuses by name. A file of a later opset (26 in ONNX 1.21, 27 in 1.22, ...) may rely on semantics
  * not reviewed here, so it is refused at load rather than run as if nothing changed (as onnxruntime refuses opsets
  * above its own list).
  */
