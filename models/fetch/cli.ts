@@ -27,7 +27,8 @@ Packs:  ${Object.keys(PACKS).join(', ')}
 Models: ${Object.values(MODELS).map((model) => `${model.name} (${model.file.name}, ${model.note ?? 'single file'})`).join(', ')}
 
 Options:
-  --root DIR         InsightFace root (default $INSIGHTFACE_HOME, else ~/.insightface)
+  --root DIR         InsightFace root (default $INSIGHTFACE_HOME, else ~/.insightface); a leading
+                     ~ or ~user is expanded, even quoted (a user /etc/passwd lacks is an error)
   --base-url URL     mirror holding <pack>.zip or <model>.onnx (default the official v0.7 release)
   --manifest FILE    pack and model descriptions in models/manifest.json's format, instead of
                      the built-in ones

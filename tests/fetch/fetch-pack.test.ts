@@ -5,13 +5,15 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, mkdirSync, existsSync, symlinkSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync, mkdirSync, existsSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { userInfo } from 'node:os';
 import { fetchPack, type FetchPackEvent } from '../../models/fetch/fetch-pack.js';
 import { ArchiveError, FetchError, IntegrityError, PackContentError, TruncatedDownloadError } from '../../models/fetch/errors.js';
 import { readDigestRecord } from '../../models/fetch/digest-record.js';
 import type { PackSpec } from '../../models/manifest.js';
 import { loadModelFiles } from '../../src/pipeline/model-pack.js';
+import { PipelineOptionError } from '../../src/pipeline/errors.js';
 import { buffaloLFiles, listModelsDir, sha256, specFor, zipPack } from './pack-fixtures.js';
 import { fetchTestBed } from './fetch-test-bed.js';
 import { serveBytes, serveCut, serveNothing, serveThenStall, type PackServer } from './pack-server.js';
@@ -334,6 +336,26 @@ describe('fetchPack: where the pack goes and how long it waits', () => {
         if (value === undefined) delete process.env[key];
         else process.env[key] = value;
       }
+    }
+  });
+
+  it('a root of ~user is that user\'s home; an unknown ~user is refused, and nothing is made in the working folder', async () => {
+    const work = freshRoot();
+    const saved = process.cwd();
+    process.chdir(work); // a relative '~user/…' folder, as the old rule made, would land here
+    try {
+      const baseUrl = serve('buffalo_l', serveBytes(zip));
+      await assert.rejects(
+        fetchPack(specFor('buffalo_l', files, zip, true), { root: '~no-such-user-of-this-test/if', baseUrl }),
+        (e: unknown) => e instanceof PipelineOptionError && /no user 'no-such-user-of-this-test' in \/etc\/passwd/.test(e.message),
+      );
+      await assert.rejects(loadModelFiles('buffalo_l', '~no-such-user-of-this-test/if'), PipelineOptionError);
+      assert.deepEqual(readdirSync(work), []);
+      // The pack lookup expands this process's own user to its home (read only: nothing is installed there).
+      const me = userInfo();
+      await assert.rejects(loadModelFiles('no_such_pack', `~${me.username}/insightgpu-test-absent`), (e: unknown) => e instanceof Error && e.message.includes(`looked in ${join(me.homedir, 'insightgpu-test-absent', 'models', 'no_such_pack')}`));
+    } finally {
+      process.chdir(saved);
     }
   });
 
