@@ -176,7 +176,10 @@ function resolveEntry(name: string, manifest: ParsedManifest): { kind: 'pack'; s
   throw new ManifestError(`unknown pack or model '${name}'; known packs: ${known(Object.keys(manifest.packs))}; single-file models: ${known(Object.keys(manifest.models))}`);
 }
 
-/** Runs `fetch-models` with the arguments after the subcommand name; resolves to the process exit code. */
+/**
+ * Runs `fetch-models` with the arguments after the subcommand name; resolves to the process exit code: 1 for a
+ * usage error too (an unknown option, a missing name), as every other command; 2 is main's, for an unknown command.
+ */
 export async function fetchModelsCommand(argv: readonly string[], output: CommandOutput = process): Promise<number> {
   const { stdout, stderr } = output;
   let parsed;
@@ -195,7 +198,7 @@ export async function fetchModelsCommand(argv: readonly string[], output: Comman
     });
   } catch (error) {
     stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${FETCH_MODELS_USAGE}\n`);
-    return 2;
+    return 1;
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -204,12 +207,12 @@ export async function fetchModelsCommand(argv: readonly string[], output: Comman
   }
   if (positionals.length !== 1) {
     stderr.write(`expected exactly one pack or model name, got ${positionals.length}\n\n${FETCH_MODELS_USAGE}\n`);
-    return 2;
+    return 1;
   }
   const timeoutSeconds = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeoutSeconds !== undefined && !(timeoutSeconds > 0)) {
     stderr.write(`--timeout must be a positive number of seconds, got '${values.timeout}'\n`);
-    return 2;
+    return 1;
   }
 
   let view: ProgressView | undefined;

@@ -3,7 +3,7 @@
  * stderr, exit code); the other cases call fetchModelsCommand in-process with captured output, which keeps
  * the suite fast (each extra tsx process costs seconds). Covers a cold run with a --manifest describing the
  * test pack, a warm re-run, the built-in buffalo_l entry refusing a zip that is not the real one, a 404 and
- * a usage error; and for the single-file inswapper_128 (a small forged stand-in, its size given by
+ * usage errors (exit 1); and for the single-file inswapper_128 (a small forged stand-in, its size given by
  * --manifest): install path, digest recorded then enforced, wrong size, --force, and a download killed
  * mid-body leaving nothing under the final name.
  */
@@ -123,13 +123,18 @@ describe('fetch-models CLI', () => {
     assert.deepEqual(listModelsDir(fresh), []);
   });
 
-  it('reports HTTP errors and usage errors with distinct exit codes', async () => {
+  it('reports HTTP errors and usage errors with exit 1, as every command\'s bad option (2 is an unknown command)', async () => {
     const missing = await fetchModelsHere(['buffalo_sc', '--root', join(root, 'x'), '--base-url', `${server.baseUrl}/nothing-here`]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /\[FETCH\]: download of .*\/nothing-here\/buffalo_sc\.zip failed \(http-status 404\)/);
     const usage = await fetchModelsHere(['--force']);
-    assert.equal(usage.code, 2);
+    assert.equal(usage.code, 1);
     assert.match(usage.stderr, /expected exactly one pack or model name/);
+    for (const [args, message] of [[['buffalo_l', '--frob'], /Unknown option '--frob'/], [['buffalo_l', '--timeout', '0'], /--timeout must be a positive number/]] as const) {
+      const bad = await fetchModelsHere([...args]);
+      assert.equal(bad.code, 1, args.join(' '));
+      assert.match(bad.stderr, message);
+    }
     const unknown = await fetchModelsHere(['inswapper_256', '--root', join(root, 'x')]);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /\[MANIFEST\]: manifest: unknown pack or model 'inswapper_256'; known packs: buffalo_l, .*; single-file models: inswapper_128/);
