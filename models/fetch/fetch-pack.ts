@@ -179,14 +179,17 @@ export async function fetchPack(pack: string | PackSpec, options: FetchPackOptio
     options.onProgress?.({ phase: 'downloaded', ...zip });
     const files = await extractPack(spec, url, tempZip, tempDir, recorded, options);
     throwIfAborted(options.signal, url, 'installation');
-    await installFolder(tempDir, target, tag);
-    options.onProgress?.({ phase: 'installed', dir: target });
+    // Recorded before the folder goes into place, as fetchModelFile does: a fetch killed in between, or a record
+    // that cannot be written (a full disk), then leaves no pack nothing vouches for; the next fetch downloads
+    // again and is held to what was first seen. Installed first, it would find a copy it can only call unverified.
     await recordPackDigests(modelsDir, spec.name, {
       zip: { bytes: zip.bytes, sha256: zip.sha256 },
       files: Object.fromEntries(files.map((file) => [file.name, { bytes: file.bytes, sha256: file.sha256 }])),
       recordedAt: new Date().toISOString(),
       source: url,
     });
+    await installFolder(tempDir, target, tag);
+    options.onProgress?.({ phase: 'installed', dir: target });
     return { pack: spec.name, dir: target, downloaded: true, replacedBecause, zip, files };
   } finally {
     await rm(tempZip, { force: true });

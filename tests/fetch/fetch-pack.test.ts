@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, writeFileSync, mkdirSync, existsSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
+import { spawn } from 'node:child_process';
 import { fetchPack, type FetchPackEvent } from '../../models/fetch/fetch-pack.js';
 import { ArchiveError, FetchError, IntegrityError, PackContentError, TruncatedDownloadError } from '../../models/fetch/errors.js';
 import { readDigestRecord } from '../../models/fetch/digest-record.js';
@@ -104,6 +105,27 @@ describe('fetchPack: success', () => {
 
     // With digests in the manifest, the same folder is verified against them.
     assert.ok((await fetchPack(specFor('buffalo_l', files, zip, true), { root })).files.every((f) => f.checkedAgainst === 'manifest'));
+  });
+
+  it('a fetch killed the moment its pack is installed has recorded it first: the copy is held to the record, not unverified', async () => {
+    // A child process that SIGKILLs itself on the 'installed' event: the latest point a kill can come, and the
+    // one between installing and recording when the record came second.
+    const root = freshRoot();
+    const spec = specFor('buffalo_l', files, zip, false);
+    const baseUrl = serve('buffalo_l', serveBytes(zip));
+    const script = `const { fetchPack } = await import(${JSON.stringify(new URL('../../models/fetch/fetch-pack.ts', import.meta.url).pathname)});
+      const [spec, root, baseUrl] = JSON.parse(process.argv[1]);
+      await fetchPack(spec, { root, baseUrl, onProgress: (e) => { if (e.phase === 'installed') process.kill(process.pid, 'SIGKILL'); } });`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, JSON.stringify([spec, root, baseUrl])], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const signal = await new Promise((resolve) => child.on('close', (_code, killedBy) => resolve(killedBy)));
+    assert.equal(signal, 'SIGKILL', stderr);
+    assert.deepEqual(listModelsDir(root).filter((name) => !name.startsWith('.')), ['buffalo_l', 'digests.json']);
+    assert.deepEqual(Object.keys((await readDigestRecord(join(root, 'models'))).packs['buffalo_l']?.files ?? {}).sort(), Object.keys(files).sort());
+    const again = await fetchPack(spec, { root, baseUrl });
+    assert.equal(again.downloaded, false);
+    assert.deepEqual(again.files.map((file) => file.checkedAgainst), Object.keys(files).map(() => 'recorded'));
   });
 
   it('sweeps temps left by a killed fetch, but not those of a running one', async () => {
