@@ -155,6 +155,10 @@ export async function fetchPack(pack: string | PackSpec, options: FetchPackOptio
   const url = packZipUrl(spec, options.baseUrl);
   const record = await readDigestRecord(modelsDir);
   const recorded = record.packs[spec.name];
+  // What a killed fetch of this name left (a 289 MB zip, a half-extracted folder) goes first, also when the copy
+  // in place turns out fine and nothing is downloaded: a --force re-download killed mid-way leaves the old copy
+  // whole, and only this run is there to remove its temps (doctor says the next fetch does).
+  await sweepStaleTemps(modelsDir, spec.name);
 
   let replacedBecause: string | undefined;
   if (await exists(target)) {
@@ -170,7 +174,6 @@ export async function fetchPack(pack: string | PackSpec, options: FetchPackOptio
   }
 
   await makeFolder(modelsDir);
-  await sweepStaleTemps(modelsDir, spec.name);
   const tag = `${spec.name}.${process.pid}.${randomBytes(4).toString('hex')}`;
   const tempZip = join(modelsDir, `.${tag}.zip.part`);
   const tempDir = join(modelsDir, `.${tag}.partial`);

@@ -141,6 +141,19 @@ describe('fetchPack: success', () => {
     assert.deepEqual(listModelsDir(root), [`${alive}.zip.part`, 'buffalo_l', 'digests.json']);
   });
 
+  it('sweeps them also when the copy in place is fine and nothing is downloaded (a killed --force re-download)', async () => {
+    const root = freshRoot();
+    const spec = specFor('buffalo_l', files, zip, false);
+    const baseUrl = serve('buffalo_l', serveBytes(zip));
+    await fetchPack(spec, { root, baseUrl });
+    const dead = `.buffalo_l.${2 ** 22 + 1}.0123abcd`;
+    mkdirSync(join(root, 'models', `${dead}.partial`));
+    writeFileSync(join(root, 'models', `${dead}.zip.part`), 'what a killed --force download left');
+    const again = await fetchPack(spec, { root, baseUrl });
+    assert.equal(again.downloaded, false);
+    assert.deepEqual(listModelsDir(root), ['buffalo_l', 'digests.json']);
+  });
+
   it('replaces an installed copy whose file no longer matches its digest', async () => {
     const root = freshRoot();
     const spec = specFor('buffalo_l', files, zip, true);
