@@ -28,7 +28,8 @@ Models: ${Object.values(MODELS).map((model) => `${model.name} (${model.file.name
 
 Options:
   --root DIR         InsightFace root (default $INSIGHTFACE_HOME, else ~/.insightface); a leading
-                     ~ or ~user is expanded, even quoted (a user /etc/passwd lacks is an error)
+                     ~ or ~user is expanded, even quoted (a user /etc/passwd lacks, or an empty
+                     DIR, is an error)
   --base-url URL     mirror holding <pack>.zip or <model>.onnx (default the official v0.7 release)
   --manifest FILE    pack and model descriptions in models/manifest.json's format, instead of
                      the built-in ones

@@ -1,8 +1,8 @@
 import { PipelineOptionError } from './errors.js';
 
 /**
- * InsightFace's root folder, as its Python package and `insightgpu fetch-models` choose it: an explicit root, else
- * $INSIGHTFACE_HOME (an empty value counts as unset), else ~/.insightface. A leading `~` is expanded as a shell and
+ * InsightFace's root folder, as its Python package and `insightgpu fetch-models` choose it: an explicit root (not
+ * empty: a PipelineOptionError), else $INSIGHTFACE_HOME (an empty value counts as unset), else ~/.insightface. A leading `~` is expanded as a shell and
  * Python's os.path.expanduser do, since a shell leaves it alone in a quoted value or after `--root=`: `~` and `~/…`
  * are `home`; `~user` and `~user/…` are that user's home folder in /etc/passwd, read through `passwd` (the file's
  * text, or undefined where there is none: Windows). A `~user` that cannot be expanded is a PipelineOptionError
@@ -15,6 +15,8 @@ export function insightFaceRootPath(
   home: string,
   passwd: () => string | undefined = () => undefined,
 ): string {
+  // An empty root is nearly always an unset variable (`--root "$DIR"`); taken as is, it would be the working folder.
+  if (root === '') throw new PipelineOptionError('root', "is empty; give a folder ('.' for the working folder)");
   const chosen = root ?? (envHome !== undefined && envHome !== '' ? envHome : '~/.insightface');
   const tilde = /^~([^/]*)(\/.*)?$/.exec(chosen);
   if (tilde === null) return chosen;

@@ -374,7 +374,7 @@ describe('fetchPack: where the pack goes and how long it waits', () => {
     }
   });
 
-  it('a root of ~user is that user\'s home; an unknown ~user is refused, and nothing is made in the working folder', async () => {
+  it('a root of ~user is that user\'s home; an unknown ~user or an empty root is refused, and nothing is made in the working folder', async () => {
     const work = freshRoot();
     const saved = process.cwd();
     process.chdir(work); // a relative '~user/…' folder, as the old rule made, would land here
@@ -385,6 +385,9 @@ describe('fetchPack: where the pack goes and how long it waits', () => {
         (e: unknown) => e instanceof PipelineOptionError && /no user 'no-such-user-of-this-test' in \/etc\/passwd/.test(e.message),
       );
       await assert.rejects(loadModelFiles('buffalo_l', '~no-such-user-of-this-test/if'), PipelineOptionError);
+      // An empty root (`--root "$UNSET"`) is refused too, rather than installing into the working folder.
+      await assert.rejects(fetchPack(specFor('buffalo_l', files, zip, true), { root: '', baseUrl }), (e: unknown) => e instanceof PipelineOptionError && /option root: is empty/.test(e.message));
+      await assert.rejects(loadModelFiles('buffalo_l', ''), PipelineOptionError);
       assert.deepEqual(readdirSync(work), []);
       // The pack lookup expands this process's own user to its home (read only: nothing is installed there).
       const me = userInfo();
