@@ -103,11 +103,14 @@ function digestBasis(
   recorded: { readonly source: string; readonly recordedAt: string } | undefined,
   officialUrl: string | undefined,
   differsFromRelease: boolean,
+  recordUnreadable: boolean,
 ): string {
   if (recorded === undefined) {
+    // An unreadable digests.json says nothing about who installed the copy: only that its record cannot be used.
+    const why = recordUnreadable ? 'digests.json cannot be read, see above' : 'no digests were recorded at install, so fetch-models did not install it';
     return officialUrl === undefined
-      ? 'held to: nothing (no digests recorded at install, and the built-in manifest does not list it)'
-      : 'held to: the built-in manifest (InsightFace\'s release; no digests were recorded at install, so fetch-models did not install it)';
+      ? `held to: nothing (${recordUnreadable ? why : 'no digests recorded at install'}, and the built-in manifest does not list it)`
+      : `held to: the built-in manifest (InsightFace's release; ${why})`;
   }
   const origin = officialUrl === undefined
     ? '; not in the built-in manifest'
@@ -157,7 +160,7 @@ async function packSection(root: string, hash: boolean): Promise<string[]> {
       const recorded = record?.packs[entry.name];
       const known = (file: string): string | undefined => spec?.files.find((f) => f.name === file)?.sha256;
       const differs = Object.entries(recorded?.files ?? {}).some(([file, digest]) => known(file) !== undefined && known(file) !== digest.sha256);
-      lines.push(`  ${entry.name}: ${files.length} .onnx file(s)`, `    ${digestBasis(recorded, spec?.url, differs)}`);
+      lines.push(`  ${entry.name}: ${files.length} .onnx file(s)`, `    ${digestBasis(recorded, spec?.url, differs, record === undefined)}`);
       for (const file of files) lines.push(`    ${await fileStatus(path.join(modelsDir, entry.name, file), pick(recorded?.files[file]?.sha256, known(file)), hash)}`);
     } else if (singles.has(entry.name)) {
       const recorded = record?.files?.[entry.name];
@@ -165,7 +168,7 @@ async function packSection(root: string, hash: boolean): Promise<string[]> {
       const known = model?.file.sha256;
       lines.push(
         `  ${await fileStatus(path.join(modelsDir, entry.name), pick(recorded?.sha256, known), hash)}`,
-        `    ${digestBasis(recorded, model?.url, recorded !== undefined && known !== undefined && known !== recorded.sha256)}`,
+        `    ${digestBasis(recorded, model?.url, recorded !== undefined && known !== undefined && known !== recorded.sha256, record === undefined)}`,
       );
     }
   }

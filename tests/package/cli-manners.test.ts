@@ -113,6 +113,11 @@ describe('insightgpu doctor', () => {
       copyFileSync(sharedPath('models', 'tiny_genderage.onnx'), changed);
       const second = await captureOutput(() => main(['doctor', '--root', root]));
       assert.match(second.out, new RegExp(`^ {4}det_10g\\.onnx: \\d+ bytes, sha256 [0-9a-f]{12}… DIFFERS from the recorded digest ${sha256(files['det_10g.onnx']!).slice(0, 12)}…$`, 'm'));
+
+      // A damaged record is said to be that, not taken for a copy fetch-models never installed.
+      writeFileSync(path.join(root, 'models', 'digests.json'), '{damaged');
+      const third = await captureOutput(() => main(['doctor', '--root', root, '--no-hash']));
+      assert.match(third.out, /^ {4}held to: the built-in manifest \(InsightFace's release; digests\.json cannot be read, see above\)$/m);
     } finally {
       await server.close();
     }
