@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { chooseBackend } from '../src/backends/choice.js';
 import { probeAdapters, type ProbedAdapter } from '../src/backends/webgpu/node-probe.js';
-import { isPackName, MODELS, PACKS } from '../models/manifest.js';
-import { readDigestRecord, systemReason, type DigestRecord } from '../models/fetch/digest-record.js';
+import { isPackName, MODELS, PACKS, type KnownDigest } from '../models/manifest.js';
+import { readDigestRecord, systemReason, type DigestRecord, type RecordedDigest } from '../models/fetch/digest-record.js';
 import { fetchTempOwner, hashFile, processIsAlive } from '../models/fetch/fetch-common.js';
 import { modelsDirOf, resolveInsightFaceRoot } from '../models/fetch/paths.js';
 import { PipelineOptionError } from '../src/pipeline/index.js';
@@ -116,8 +116,13 @@ function digestBasis(
     ? '; not in the built-in manifest'
     : recorded.source === officialUrl
       ? '; InsightFace\'s release'
-      : `; a mirror's ${differsFromRelease ? 'build, not InsightFace\'s release (its digests differ from the built-in manifest\'s)' : 'copy (its digests agree with InsightFace\'s release where the manifest has them)'}`;
+      : `; a mirror's ${differsFromRelease ? 'build, not InsightFace\'s release (its sizes or digests differ from the built-in manifest\'s)' : 'copy (its sizes and digests agree with InsightFace\'s release where the manifest has them)'}`;
   return `held to: the digests recorded at install (${recorded.recordedAt}) from ${recorded.source}${origin}`;
+}
+
+/** Whether a recorded size or digest contradicts what the built-in manifest knows of the file (InsightFace's release). */
+function contradicts(release: KnownDigest | undefined, recorded: RecordedDigest): boolean {
+  return (release?.sha256 !== undefined && release.sha256 !== recorded.sha256) || (release?.bytes !== undefined && release.bytes !== recorded.bytes);
 }
 
 function pick(recorded: string | undefined, manifest: string | undefined): Expected | undefined {
@@ -159,7 +164,7 @@ async function packSection(root: string, hash: boolean): Promise<string[]> {
       const spec = isPackName(entry.name) ? PACKS[entry.name] : undefined;
       const recorded = record?.packs[entry.name];
       const known = (file: string): string | undefined => spec?.files.find((f) => f.name === file)?.sha256;
-      const differs = Object.entries(recorded?.files ?? {}).some(([file, digest]) => known(file) !== undefined && known(file) !== digest.sha256);
+      const differs = Object.entries(recorded?.files ?? {}).some(([file, digest]) => contradicts(spec?.files.find((f) => f.name === file), digest));
       lines.push(`  ${entry.name}: ${files.length} .onnx file(s)`, `    ${digestBasis(recorded, spec?.url, differs, record === undefined)}`);
       for (const file of files) lines.push(`    ${await fileStatus(path.join(modelsDir, entry.name, file), pick(recorded?.files[file]?.sha256, known(file)), hash)}`);
     } else if (singles.has(entry.name)) {
@@ -168,7 +173,7 @@ async function packSection(root: string, hash: boolean): Promise<string[]> {
       const known = model?.file.sha256;
       lines.push(
         `  ${await fileStatus(path.join(modelsDir, entry.name), pick(recorded?.sha256, known), hash)}`,
-        `    ${digestBasis(recorded, model?.url, recorded !== undefined && known !== undefined && known !== recorded.sha256, record === undefined)}`,
+        `    ${digestBasis(recorded, model?.url, recorded !== undefined && contradicts(model?.file, recorded), record === undefined)}`,
       );
     }
   }

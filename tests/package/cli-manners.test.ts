@@ -14,6 +14,7 @@ import { captureOutput } from '../pipeline/capture-output.js';
 import { sharedPath } from '../pipeline/helpers.js';
 import { buffaloLFiles, sha256, specFor, zipPack } from '../fetch/pack-fixtures.js';
 import { serveBytes, startPackServer } from '../fetch/pack-server.js';
+import { forgedModel, modelSpecFor } from '../fetch/model-fixtures.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const work = mkdtempSync(path.join(tmpdir(), 'insightgpu-cli-manners-'));
@@ -107,6 +108,16 @@ describe('insightgpu doctor', () => {
       assert.doesNotMatch(first.out, /DIFFERS/);
       assert.match(first.out, new RegExp(`^ {4}held to: the digests recorded at install \\(\\S+\\) from ${server.baseUrl}/mirror/buffalo_l\\.zip; a mirror's build, not InsightFace's release`, 'm'));
       for (const name of Object.keys(files)) assert.match(first.out, new RegExp(`^ {4}${name.replace('.', '\\.')}: \\d+ bytes, sha256 matches the recorded digest$`, 'm'));
+
+      // A single-file model from the mirror: a 100 kB stand-in, not the release's 554,253,681-byte inswapper_128.
+      const swapper = forgedModel(3);
+      server.route('/mirror/inswapper_128.onnx', serveBytes(swapper));
+      const swapManifest = path.join(work, 'mirror-swap-manifest.json');
+      writeFileSync(swapManifest, JSON.stringify({ format: 'insightgpu-manifest/1', releaseBaseUrl: server.baseUrl, models: { inswapper_128: modelSpecFor(swapper) } }));
+      const swapFetched = await captureOutput(() => main(['fetch-models', 'inswapper_128', '--root', root, '--base-url', `${server.baseUrl}/mirror`, '--manifest', swapManifest]));
+      assert.equal(swapFetched.result, 0, swapFetched.out);
+      const withSwapper = await captureOutput(() => main(['doctor', '--root', root]));
+      assert.match(withSwapper.out, new RegExp(`^ {2}inswapper_128\\.onnx: ${swapper.length} bytes, sha256 matches the recorded digest\n {4}held to: the digests recorded at install \\(\\S+\\) from ${server.baseUrl}/mirror/inswapper_128\\.onnx; a mirror's build, not InsightFace's release`, 'm'));
 
       // The record still catches a file changed after the install.
       const changed = path.join(root, 'models', 'buffalo_l', 'det_10g.onnx');
