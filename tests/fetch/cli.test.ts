@@ -140,6 +140,24 @@ describe('fetch-models CLI', () => {
     assert.match(unknown.stderr, /\[MANIFEST\]: manifest: unknown pack or model 'inswapper_256'; known packs: buffalo_l, .*; single-file models: inswapper_128/);
   });
 
+  it('a write the file system refuses (a file-size limit, as a full disk) is fetch-models\' own error naming where, temps removed', { skip: !existsSync('/bin/sh') }, async () => {
+    // `ulimit -f 200` (200 blocks of 512 bytes) makes the 566 KiB zip's write fail with EFBIG, as ENOSPC would
+    // on a full disk; Node ignores SIGXFSZ, so the write returns the error.
+    const home = join(root, 'size-limited');
+    const manifest = join(root, 'size-limited-manifest.json');
+    writeFileSync(manifest, JSON.stringify({ format: 'insightgpu-manifest/1', releaseBaseUrl: server.baseUrl, packs: { buffalo_l: specFor('buffalo_l', files, zip, false) } }));
+    const script = `const m = await import(${JSON.stringify(CLI_MODULE)}); process.exitCode = await m.fetchModelsCommand(process.argv.slice(1));`;
+    const args = ['buffalo_l', '--root', home, '--base-url', `${server.baseUrl}/mirror`, '--manifest', manifest];
+    const child = spawn('/bin/sh', ['-c', 'ulimit -f 200 && exec "$0" "$@"', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script, '--', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    assert.equal(code, 1, stderr);
+    assert.ok(stderr.includes(`fetch-models failed [EFBIG]: EFBIG: file too large, write (in ${join(home, 'models')})\n`), stderr);
+    assert.match(stderr, /the temporary download was removed/);
+    assert.deepEqual(listModelsDir(home), []);
+  });
+
   it('a --root that is a file or a --manifest that is a folder: the error says why', async () => {
     const file = join(root, 'root-is-a-file');
     writeFileSync(file, 'not a folder');
