@@ -2,12 +2,13 @@ import { PipelineOptionError } from './errors.js';
 
 /**
  * InsightFace's root folder, as its Python package and `insightgpu fetch-models` choose it: an explicit root (not
- * empty: a PipelineOptionError), else $INSIGHTFACE_HOME (an empty value counts as unset), else ~/.insightface. A leading `~` is expanded as a shell and
- * Python's os.path.expanduser do, since a shell leaves it alone in a quoted value or after `--root=`: `~` and `~/…`
- * are `home`; `~user` and `~user/…` are that user's home folder in /etc/passwd, read through `passwd` (the file's
- * text, or undefined where there is none: Windows). A `~user` that cannot be expanded is a PipelineOptionError
- * rather than a folder literally named `~user` made in the working folder. Pure string work (no Node module), so
- * the fetcher, the pack lookup and the CLI share one rule; the caller resolves the result against its working folder.
+ * empty: a PipelineOptionError), else $INSIGHTFACE_HOME (an empty value counts as unset), else ~/.insightface.
+ * A leading `~` is expanded as a shell and Python's os.path.expanduser do, since a shell leaves it alone in a
+ * quoted value or after `--root=`: `~` and `~/…` are `home`; `~user` and `~user/…` are that user's home folder in
+ * /etc/passwd, read through `passwd` (the file's text, or undefined where there is none: Windows). A `~user` that
+ * cannot be expanded is a PipelineOptionError rather than a folder literally named `~user` made in the working
+ * folder. Pure string work (no Node module), so the fetcher, the pack lookup and the CLI share one rule; the
+ * caller resolves the result against its working folder.
  */
 export function insightFaceRootPath(
   root: string | undefined,
