@@ -250,6 +250,10 @@ async function extractPack(
     const present = new Set(names.values());
     const missing = spec.confirmed ? spec.files.map((f) => f.name).filter((name) => !present.has(name)) : [];
     if (missing.length > 0) throw new PackContentError(spec.name, missing, [...present]);
+    // An unconfirmed pack (buffalo_m) is taken as the zip has it, but a zip with no model at all (a mirror's
+    // placeholder, an error page zipped) is no pack: installed, it would read as present, and its digests, recorded
+    // on first use, would then refuse the real zip.
+    if (![...present].some((name) => name.endsWith('.onnx'))) throw new PackContentError(spec.name, ['an .onnx model'], [...present]);
 
     await mkdir(tempDir);
     const fetched: FetchedFile[] = [];

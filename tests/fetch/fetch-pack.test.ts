@@ -284,6 +284,16 @@ describe('fetchPack: failures leave nothing half-written', () => {
     assertNothingLeft(root);
   });
 
+  it('an unconfirmed pack whose zip holds no .onnx model: PackContentError, nothing installed or recorded', async () => {
+    const root = freshRoot();
+    const spec: PackSpec = { ...specFor('buffalo_m', files, undefined, false), confirmed: false };
+    const placeholder = zipPack({ 'README.txt': new TextEncoder().encode('moved to another host') });
+    const error = await fetchPack(spec, { root, baseUrl: serve('buffalo_m', serveBytes(placeholder)) }).catch((e: unknown) => e);
+    assert.ok(error instanceof PackContentError, String(error));
+    assert.match(error.message, /pack buffalo_m is missing an \.onnx model \(the zip holds: README\.txt\)/);
+    assertNothingLeft(root);
+  });
+
   it('wrong file digest in the manifest: IntegrityError with expected and actual', async () => {
     const root = freshRoot();
     const wrong = '0'.repeat(64);
