@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { chooseBackend } from '../src/backends/choice.js';
 import { probeAdapters, type ProbedAdapter } from '../src/backends/webgpu/node-probe.js';
-import { MODELS, PACKS } from '../models/manifest.js';
-import { readDigestRecord, systemReason, type DigestRecord } from '../models/fetch/digest-record.js';
+import { isPackName, MODELS, PACKS, type KnownDigest } from '../models/manifest.js';
+import { readDigestRecord, systemReason, type DigestRecord, type RecordedDigest } from '../models/fetch/digest-record.js';
 import { fetchTempOwner, hashFile, processIsAlive } from '../models/fetch/fetch-common.js';
 import { modelsDirOf, resolveInsightFaceRoot } from '../models/fetch/paths.js';
 import { PipelineOptionError } from '../src/pipeline/index.js';
@@ -22,8 +22,10 @@ export const DOCTOR_USAGE = 'insightgpu doctor [--root DIR] [--no-hash]   what a
 const HELP = `usage: ${DOCTOR_USAGE}
   Prints Node, OS, the optional packages (sharp, webgpu) and whether they load, every WebGPU adapter with its
   features and limits, the backend 'auto' picks and why, and the installed packs under DIR/models
-  (default $INSIGHTFACE_HOME, else ~/.insightface) with each file's sha256 held to the manifest or to the
-  digests recorded on first download. --no-hash lists the files without hashing them.`;
+  (default $INSIGHTFACE_HOME, else ~/.insightface) with each file's sha256 held to the digests fetch-models
+  recorded at install (models/digests.json), else, for a copy it did not install, to the built-in manifest; a
+  line under each pack says which, where the recorded copy came from, and whether it is a mirror's build rather
+  than InsightFace's release. --no-hash lists the files without hashing them.`;
 
 /** The limits worth a line in a report: the ones that bound model sizes and kernel shapes. */
 /** Debian chromium's SwiftShader Vulkan driver, the software fallback of --backend webgpu (see acquireDevice). */
@@ -88,12 +90,44 @@ async function autoLine(): Promise<string> {
   return line;
 }
 
-function expectedDigest(record: DigestRecord | undefined, pack: string, file: string): { sha256: string; from: string } | undefined {
-  const spec = (PACKS as Record<string, { files: readonly { name: string; sha256?: string }[] } | undefined>)[pack];
-  const known = spec?.files.find((f) => f.name === file)?.sha256;
-  if (known) return { sha256: known, from: 'manifest' };
-  const recorded = record?.packs[pack]?.files[file]?.sha256;
-  return recorded ? { sha256: recorded, from: 'recorded' } : undefined;
+type Expected = { readonly sha256: string; readonly from: 'manifest' | 'recorded' };
+
+/**
+ * What doctor holds an installed pack or model file to, and the line saying so. The digests fetch-models recorded
+ * at install are the truth for what it installed: a mirror's pack (`--base-url` with a `--manifest` of its own)
+ * is held to what was verified and installed, not to InsightFace's release, whose digests it need not share. The
+ * built-in manifest is the rule only where nothing was recorded (a copy InsightFace Python unpacked, or one copied
+ * in by hand). Per file, a recorded digest comes first, else the manifest's.
+ */
+function digestBasis(
+  recorded: { readonly source: string; readonly recordedAt: string } | undefined,
+  officialUrl: string | undefined,
+  differsFromRelease: boolean,
+  recordUnreadable: boolean,
+): string {
+  if (recorded === undefined) {
+    // An unreadable digests.json says nothing about who installed the copy: only that its record cannot be used.
+    const why = recordUnreadable ? 'digests.json cannot be read, see above' : 'no digests were recorded at install, so fetch-models did not install it';
+    return officialUrl === undefined
+      ? `held to: nothing (${recordUnreadable ? why : 'no digests recorded at install'}, and the built-in manifest does not list it)`
+      : `held to: the built-in manifest (InsightFace's release; ${why})`;
+  }
+  const origin = officialUrl === undefined
+    ? '; not in the built-in manifest'
+    : recorded.source === officialUrl
+      ? '; InsightFace\'s release'
+      : `; a mirror's ${differsFromRelease ? 'build, not InsightFace\'s release (its sizes or digests differ from the built-in manifest\'s)' : 'copy (its sizes and digests agree with InsightFace\'s release where the manifest has them)'}`;
+  return `held to: the digests recorded at install (${recorded.recordedAt}) from ${recorded.source}${origin}`;
+}
+
+/** Whether a recorded size or digest contradicts what the built-in manifest knows of the file (InsightFace's release). */
+function contradicts(release: KnownDigest | undefined, recorded: RecordedDigest): boolean {
+  return (release?.sha256 !== undefined && release.sha256 !== recorded.sha256) || (release?.bytes !== undefined && release.bytes !== recorded.bytes);
+}
+
+function pick(recorded: string | undefined, manifest: string | undefined): Expected | undefined {
+  if (recorded) return { sha256: recorded, from: 'recorded' };
+  return manifest ? { sha256: manifest, from: 'manifest' } : undefined;
 }
 
 async function packSection(root: string, hash: boolean): Promise<string[]> {
@@ -127,20 +161,27 @@ async function packSection(root: string, hash: boolean): Promise<string[]> {
     }
     if (entry.isDirectory()) {
       const files = (await readdir(path.join(modelsDir, entry.name))).filter((f) => f.endsWith('.onnx')).sort();
-      lines.push(`  ${entry.name}: ${files.length} .onnx file(s)`);
-      for (const file of files) lines.push(`    ${await fileStatus(path.join(modelsDir, entry.name, file), expectedDigest(record, entry.name, file), hash)}`);
+      const spec = isPackName(entry.name) ? PACKS[entry.name] : undefined;
+      const recorded = record?.packs[entry.name];
+      const known = (file: string): string | undefined => spec?.files.find((f) => f.name === file)?.sha256;
+      const differs = Object.entries(recorded?.files ?? {}).some(([file, digest]) => contradicts(spec?.files.find((f) => f.name === file), digest));
+      lines.push(`  ${entry.name}: ${files.length} .onnx file(s)`, `    ${digestBasis(recorded, spec?.url, differs, record === undefined)}`);
+      for (const file of files) lines.push(`    ${await fileStatus(path.join(modelsDir, entry.name, file), pick(recorded?.files[file]?.sha256, known(file)), hash)}`);
     } else if (singles.has(entry.name)) {
-      const recorded = record?.files?.[entry.name]?.sha256;
-      const known = Object.values(MODELS).find((m) => m.file.name === entry.name)?.file.sha256;
-      const expected = known ? { sha256: known, from: 'manifest' } : recorded ? { sha256: recorded, from: 'recorded' } : undefined;
-      lines.push(`  ${await fileStatus(path.join(modelsDir, entry.name), expected, hash)}`);
+      const recorded = record?.files?.[entry.name];
+      const model = Object.values(MODELS).find((m) => m.file.name === entry.name);
+      const known = model?.file.sha256;
+      lines.push(
+        `  ${await fileStatus(path.join(modelsDir, entry.name), pick(recorded?.sha256, known), hash)}`,
+        `    ${digestBasis(recorded, model?.url, recorded !== undefined && contradicts(model?.file, recorded), record === undefined)}`,
+      );
     }
   }
   if (lines.length === 1) lines.push('  none');
   return lines;
 }
 
-async function fileStatus(file: string, expected: { sha256: string; from: string } | undefined, hash: boolean): Promise<string> {
+async function fileStatus(file: string, expected: Expected | undefined, hash: boolean): Promise<string> {
   const name = path.basename(file);
   if (!hash) return `${name}: ${(await stat(file)).size} bytes (not hashed)`;
   const { bytes, sha256 } = await hashFile(file);

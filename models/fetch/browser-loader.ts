@@ -50,8 +50,9 @@ export interface LoadPackFileOptions {
   /** The fetch to use (default the global one). */
   readonly fetch?: typeof globalThis.fetch;
   /**
-   * Told when a verified download could not be stored (e.g. storage quota): the bytes are still returned,
-   * only the next load will download again. Default: console.warn.
+   * Told when the cache cannot be used: a verified download could not be stored (e.g. storage quota), or the
+   * cache could not be opened or read (Firefox's private windows reject `caches.open` with a SecurityError).
+   * The file is still loaded, from the network; only the next load will download again. Default: console.warn.
    */
   readonly onCacheError?: (error: unknown, url: string) => void;
 }
@@ -64,12 +65,28 @@ async function openCache(options: LoadPackFileOptions): Promise<CacheLike | unde
   if (options.cache !== undefined) return options.cache ?? undefined;
   // No Cache API outside secure contexts (and in Node): load without caching rather than fail.
   if (typeof globalThis.caches === 'undefined') return undefined;
-  return globalThis.caches.open(options.cacheName ?? DEFAULT_CACHE_NAME);
+  try {
+    return await globalThis.caches.open(options.cacheName ?? DEFAULT_CACHE_NAME);
+  } catch (error) {
+    // A Cache API that refuses (private browsing, storage blocked): the same as none, said once per load.
+    cacheError(options)(error, options.cacheName ?? DEFAULT_CACHE_NAME);
+    return undefined;
+  }
+}
+
+function cacheError(options: LoadPackFileOptions): (error: unknown, url: string) => void {
+  return options.onCacheError ?? ((e, u) => console.warn(`insightgpu: could not use the model cache for ${u}:`, e));
 }
 
 /** A cached copy, if present and intact; a damaged one is evicted so the caller downloads afresh. */
 async function readCached(cache: CacheLike, url: string, options: LoadPackFileOptions): Promise<Uint8Array | undefined> {
-  const hit = await cache.match(url);
+  let hit: Response | undefined;
+  try {
+    hit = await cache.match(url);
+  } catch (error) {
+    cacheError(options)(error, url); // a cache that cannot be read is a miss: the file is downloaded
+    return undefined;
+  }
   if (hit === undefined) return undefined;
   const bytes = new Uint8Array(await hit.arrayBuffer());
   const sha256 = await sha256Hex(bytes);
@@ -139,7 +156,7 @@ export async function loadPackFile(url: string, options: LoadPackFileOptions = {
     try {
       await cache.put(url, new Response(bytes, { status: 200, headers }));
     } catch (error) {
-      (options.onCacheError ?? ((e, u) => console.warn(`insightgpu: could not cache ${u}:`, e)))(error, url);
+      cacheError(options)(error, url);
     }
   }
   return bytes;

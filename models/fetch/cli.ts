@@ -13,6 +13,7 @@ import { systemReason } from './digest-record.js';
 import { ArchiveError, FetchError, IntegrityError, ManifestError, PackContentError } from './errors.js';
 import { fetchModelFile, type FetchModelFileEvent, type FetchModelFileResult } from './fetch-model-file.js';
 import { fetchPack, type FetchPackEvent, type FetchPackResult } from './fetch-pack.js';
+import { modelsDirOf, resolveInsightFaceRoot } from './paths.js';
 import { parseManifest, resolvePack, resolveSingleModel, type ParsedManifest } from './resolve-pack.js';
 
 /** The help text of `insightgpu fetch-models`. */
@@ -27,7 +28,9 @@ Packs:  ${Object.keys(PACKS).join(', ')}
 Models: ${Object.values(MODELS).map((model) => `${model.name} (${model.file.name}, ${model.note ?? 'single file'})`).join(', ')}
 
 Options:
-  --root DIR         InsightFace root (default $INSIGHTFACE_HOME, else ~/.insightface)
+  --root DIR         InsightFace root (default $INSIGHTFACE_HOME, else ~/.insightface); a leading
+                     ~ or ~user is expanded, even quoted (a user /etc/passwd lacks, or an empty
+                     DIR, is an error)
   --base-url URL     mirror holding <pack>.zip or <model>.onnx (default the official v0.7 release)
   --manifest FILE    pack and model descriptions in models/manifest.json's format, instead of
                      the built-in ones
@@ -167,6 +170,11 @@ function describe(result: FetchPackResult): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** An error from a Node system call, carrying its errno code (`{ code: 'ENOSPC', syscall: 'write' }`). */
+function isSystemError(error: unknown): error is NodeJS.ErrnoException & { code: string; syscall: string } {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && typeof (error as NodeJS.ErrnoException).syscall === 'string';
+}
+
 /** A name on the command line: a pack of `manifest`, else one of its single-file models. */
 function resolveEntry(name: string, manifest: ParsedManifest): { kind: 'pack'; spec: PackSpec } | { kind: 'model'; spec: SingleModelSpec } {
   if (Object.hasOwn(manifest.models, name)) return { kind: 'model', spec: resolveSingleModel(name, manifest.models) };
@@ -175,7 +183,10 @@ function resolveEntry(name: string, manifest: ParsedManifest): { kind: 'pack'; s
   throw new ManifestError(`unknown pack or model '${name}'; known packs: ${known(Object.keys(manifest.packs))}; single-file models: ${known(Object.keys(manifest.models))}`);
 }
 
-/** Runs `fetch-models` with the arguments after the subcommand name; resolves to the process exit code. */
+/**
+ * Runs `fetch-models` with the arguments after the subcommand name; resolves to the process exit code: 1 for a
+ * usage error too (an unknown option, a missing name), as every other command; 2 is main's, for an unknown command.
+ */
 export async function fetchModelsCommand(argv: readonly string[], output: CommandOutput = process): Promise<number> {
   const { stdout, stderr } = output;
   let parsed;
@@ -194,7 +205,7 @@ export async function fetchModelsCommand(argv: readonly string[], output: Comman
     });
   } catch (error) {
     stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${FETCH_MODELS_USAGE}\n`);
-    return 2;
+    return 1;
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -203,15 +214,17 @@ export async function fetchModelsCommand(argv: readonly string[], output: Comman
   }
   if (positionals.length !== 1) {
     stderr.write(`expected exactly one pack or model name, got ${positionals.length}\n\n${FETCH_MODELS_USAGE}\n`);
-    return 2;
+    return 1;
   }
   const timeoutSeconds = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeoutSeconds !== undefined && !(timeoutSeconds > 0)) {
     stderr.write(`--timeout must be a positive number of seconds, got '${values.timeout}'\n`);
-    return 2;
+    return 1;
   }
 
   let view: ProgressView | undefined;
+  /** `<root>/models`, named in a system error (a full disk's ENOSPC), whose own message names no file. */
+  let modelsDir: string | undefined;
   const abort = new AbortController();
   // Ctrl-C (SIGINT) or SIGTERM aborts the download, so its temporary files are removed, then the command exits as a
   // shell reports a command stopped by that signal (128 + its number), as analyze does. A second Ctrl-C finds no
@@ -242,6 +255,7 @@ export async function fetchModelsCommand(argv: readonly string[], output: Comman
       signal: abort.signal,
       onProgress: (event: FetchPackEvent | FetchModelFileEvent) => view?.handle(event),
     };
+    modelsDir = modelsDirOf(resolveInsightFaceRoot(values.root));
     const entry = resolveEntry(positionals[0], manifest);
     view = new ProgressView(positionals[0], entry.kind, stderr);
     const text = entry.kind === 'model' ? describeFile(await fetchModelFile(entry.spec, options)) : describe(await fetchPack(entry.spec, options));
@@ -253,6 +267,14 @@ export async function fetchModelsCommand(argv: readonly string[], output: Comman
     if (stoppedBy !== undefined) {
       stderr.write(`fetch-models: stopped by ${stoppedBy === 'SIGINT' ? 'Ctrl-C (SIGINT)' : stoppedBy}; the temporary download was removed, nothing partial is left (run the command again to fetch it)\n`);
       return stoppedBy === 'SIGINT' ? 130 : 143;
+    }
+    if (isSystemError(error)) {
+      // A refusal of the file system (ENOSPC on a full disk, EFBIG, EIO) while the download or extraction writes:
+      // the fetcher has removed its temporaries on the way out, as for a failed download.
+      const where = error.path === undefined && modelsDir !== undefined ? ` (in ${modelsDir})` : '';
+      stderr.write(`fetch-models failed [${error.code}]: ${systemReason(error)}${where}\n`);
+      stderr.write('the temporary download was removed; the cache holds no partial files\n');
+      return 1;
     }
     if (!(error instanceof InsightGpuError)) throw error;
     const downloadStage = error instanceof FetchError || error instanceof IntegrityError || error instanceof ArchiveError || error instanceof PackContentError;

@@ -62,6 +62,10 @@ export async function fetchModelFile(model: string | SingleModelSpec, options: F
   const target = modelFileOf(root, fileName);
   const url = modelFileUrl(spec, options.baseUrl);
   const recorded = (await readDigestRecord(modelsDir)).files?.[fileName];
+  // What a killed fetch of this name left (up to 554 MB of .onnx.part) goes first, also when the copy in place
+  // turns out fine and nothing is downloaded: a --force re-download killed mid-way leaves the old copy whole, and
+  // only this run is there to remove its temp (doctor says the next fetch does).
+  await sweepStaleTemps(modelsDir, spec.name);
 
   let replacedBecause: string | undefined;
   if (await exists(target)) {
@@ -82,7 +86,6 @@ export async function fetchModelFile(model: string | SingleModelSpec, options: F
   }
 
   await makeFolder(modelsDir);
-  await sweepStaleTemps(modelsDir, spec.name);
   const temp = join(modelsDir, `.${spec.name}.${process.pid}.${randomBytes(4).toString('hex')}.onnx.part`);
   try {
     const actual = await downloadTo(url, temp, spec, recorded, options);

@@ -155,6 +155,10 @@ export async function fetchPack(pack: string | PackSpec, options: FetchPackOptio
   const url = packZipUrl(spec, options.baseUrl);
   const record = await readDigestRecord(modelsDir);
   const recorded = record.packs[spec.name];
+  // What a killed fetch of this name left (a 289 MB zip, a half-extracted folder) goes first, also when the copy
+  // in place turns out fine and nothing is downloaded: a --force re-download killed mid-way leaves the old copy
+  // whole, and only this run is there to remove its temps (doctor says the next fetch does).
+  await sweepStaleTemps(modelsDir, spec.name);
 
   let replacedBecause: string | undefined;
   if (await exists(target)) {
@@ -170,7 +174,6 @@ export async function fetchPack(pack: string | PackSpec, options: FetchPackOptio
   }
 
   await makeFolder(modelsDir);
-  await sweepStaleTemps(modelsDir, spec.name);
   const tag = `${spec.name}.${process.pid}.${randomBytes(4).toString('hex')}`;
   const tempZip = join(modelsDir, `.${tag}.zip.part`);
   const tempDir = join(modelsDir, `.${tag}.partial`);
@@ -179,14 +182,17 @@ export async function fetchPack(pack: string | PackSpec, options: FetchPackOptio
     options.onProgress?.({ phase: 'downloaded', ...zip });
     const files = await extractPack(spec, url, tempZip, tempDir, recorded, options);
     throwIfAborted(options.signal, url, 'installation');
-    await installFolder(tempDir, target, tag);
-    options.onProgress?.({ phase: 'installed', dir: target });
+    // Recorded before the folder goes into place, as fetchModelFile does: a fetch killed in between, or a record
+    // that cannot be written (a full disk), then leaves no pack nothing vouches for; the next fetch downloads
+    // again and is held to what was first seen. Installed first, it would find a copy it can only call unverified.
     await recordPackDigests(modelsDir, spec.name, {
       zip: { bytes: zip.bytes, sha256: zip.sha256 },
       files: Object.fromEntries(files.map((file) => [file.name, { bytes: file.bytes, sha256: file.sha256 }])),
       recordedAt: new Date().toISOString(),
       source: url,
     });
+    await installFolder(tempDir, target, tag);
+    options.onProgress?.({ phase: 'installed', dir: target });
     return { pack: spec.name, dir: target, downloaded: true, replacedBecause, zip, files };
   } finally {
     await rm(tempZip, { force: true });
@@ -244,6 +250,10 @@ async function extractPack(
     const present = new Set(names.values());
     const missing = spec.confirmed ? spec.files.map((f) => f.name).filter((name) => !present.has(name)) : [];
     if (missing.length > 0) throw new PackContentError(spec.name, missing, [...present]);
+    // An unconfirmed pack (buffalo_m) is taken as the zip has it, but a zip with no model at all (a mirror's
+    // placeholder, an error page zipped) is no pack: installed, it would read as present, and its digests, recorded
+    // on first use, would then refuse the real zip.
+    if (![...present].some((name) => name.endsWith('.onnx'))) throw new PackContentError(spec.name, ['an .onnx model'], [...present]);
 
     await mkdir(tempDir);
     const fetched: FetchedFile[] = [];

@@ -3,13 +3,26 @@
  * them (root defaults to ~/.insightface), so one copy serves both; single-file models (inswapper_128.onnx)
  * sit directly in `<root>/models/`, where its model_zoo.get_model looks for them. Node only.
  */
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { insightFaceRootPath } from '../../src/pipeline/insightface-root.js';
 
-/** Root for packs: explicit option, else $INSIGHTFACE_HOME (empty: unset), else ~/.insightface; a leading ~ is expanded. */
+/** The text of /etc/passwd, where `~user` is looked up; undefined where the system has none (Windows). */
+export function readPasswd(): string | undefined {
+  try {
+    return readFileSync('/etc/passwd', 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Root for packs: explicit option, else $INSIGHTFACE_HOME (empty: unset), else ~/.insightface; a leading `~` or
+ * `~user` is expanded (insightFaceRootPath's rule; an unknown user is a PipelineOptionError).
+ */
 export function resolveInsightFaceRoot(root?: string, env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(insightFaceRootPath(root, env.INSIGHTFACE_HOME, homedir()));
+  return resolve(insightFaceRootPath(root, env.INSIGHTFACE_HOME, homedir(), readPasswd));
 }
 
 /** `<root>/models`, the folder holding every pack folder and digests.json. */

@@ -63,14 +63,14 @@ export async function forgeModelsCommand(argv: string[]): Promise<number> {
   const args = parseForgeArgs(argv);
   if (typeof args === 'string') {
     console.error(`forge-models: ${args}\n${USAGE}`);
-    return 2;
+    return 1;
   }
   let names: string[];
   try {
     names = selectForgeNames(args.only);
   } catch (error) {
     console.error(`forge-models: ${(error as Error).message}`);
-    return 2;
+    return 1;
   }
   const bar = new cliProgress.SingleBar({
     format: 'forging {bar} {value}/{total} {name}', stream: process.stderr, hideCursor: true, clearOnComplete: false,

@@ -1,10 +1,41 @@
+import { PipelineOptionError } from './errors.js';
+
 /**
- * InsightFace's root folder, as its Python package and `insightgpu fetch-models` choose it: an explicit root, else
- * $INSIGHTFACE_HOME (an empty value counts as unset), else ~/.insightface; a leading `~` is the home folder, since a
- * shell leaves it in a quoted value. Pure string work (no Node module), so the fetcher, the pack lookup and the CLI
- * share one rule; the caller resolves the result against its working folder.
+ * InsightFace's root folder, as its Python package and `insightgpu fetch-models` choose it: an explicit root (not
+ * empty: a PipelineOptionError), else $INSIGHTFACE_HOME (an empty value counts as unset), else ~/.insightface.
+ * A leading `~` is expanded as a shell and Python's os.path.expanduser do, since a shell leaves it alone in a
+ * quoted value or after `--root=`: `~` and `~/…` are `home`; `~user` and `~user/…` are that user's home folder in
+ * /etc/passwd, read through `passwd` (the file's text, or undefined where there is none: Windows). A `~user` that
+ * cannot be expanded is a PipelineOptionError rather than a folder literally named `~user` made in the working
+ * folder. Pure string work (no Node module), so the fetcher, the pack lookup and the CLI share one rule; the
+ * caller resolves the result against its working folder.
  */
-export function insightFaceRootPath(root: string | undefined, envHome: string | undefined, home: string): string {
+export function insightFaceRootPath(
+  root: string | undefined,
+  envHome: string | undefined,
+  home: string,
+  passwd: () => string | undefined = () => undefined,
+): string {
+  // An empty root is nearly always an unset variable (`--root "$DIR"`); taken as is, it would be the working folder.
+  if (root === '') throw new PipelineOptionError('root', "is empty; give a folder ('.' for the working folder)");
   const chosen = root ?? (envHome !== undefined && envHome !== '' ? envHome : '~/.insightface');
-  return chosen === '~' || chosen.startsWith('~/') ? `${home}${chosen.slice(1)}` : chosen;
+  const tilde = /^~([^/]*)(\/.*)?$/.exec(chosen);
+  if (tilde === null) return chosen;
+  const [, user = '', rest = ''] = tilde;
+  if (user === '') return `${home}${rest}`;
+  const userHome = passwdHome(passwd(), user);
+  if (userHome === undefined) {
+    const where = root !== undefined ? 'root' : '$INSIGHTFACE_HOME';
+    throw new PipelineOptionError(where, `'${chosen}': no user '${user}' in /etc/passwd to expand ~${user} to; give the folder's full path`);
+  }
+  return `${userHome}${rest}`;
+}
+
+/** The home folder of `user` in the text of /etc/passwd (`name:password:uid:gid:gecos:home:shell` lines). */
+function passwdHome(text: string | undefined, user: string): string | undefined {
+  for (const line of text?.split('\n') ?? []) {
+    const fields = line.split(':');
+    if (fields.length >= 7 && fields[0] === user && fields[5] !== '') return fields[5];
+  }
+  return undefined;
 }

@@ -70,12 +70,20 @@ export async function resolvePackFolder(location: string, root?: string): Promis
   const fs = await importNodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises');
   const path = await importNodeBuiltin<typeof import('node:path')>('node:path');
   const os = await importNodeBuiltin<typeof import('node:os')>('node:os');
+  const fsSync = await importNodeBuiltin<typeof import('node:fs')>('node:fs');
+  const passwd = (): string | undefined => {
+    try {
+      return fsSync.readFileSync('/etc/passwd', 'utf8');
+    } catch {
+      return undefined; // no /etc/passwd (Windows): a `~user` root is refused
+    }
+  };
   const isDir = async (p: string): Promise<boolean> => (await fs.stat(p).catch(() => undefined))?.isDirectory() ?? false;
   // With a root (FaceAnalysis's download.root) a bare name means that root's pack only, as in InsightFace.
   if (root === undefined && (await isDir(location))) return location;
   if (!location.includes('/') && !location.includes('\\')) {
     // The fetcher's rule, so a bare name finds what `fetch-models` installed (or, with `root`, what a download put there).
-    const installed = path.join(path.resolve(insightFaceRootPath(root, process.env['INSIGHTFACE_HOME'], os.homedir())), 'models', location);
+    const installed = path.join(path.resolve(insightFaceRootPath(root, process.env['INSIGHTFACE_HOME'], os.homedir(), passwd)), 'models', location);
     if (await isDir(installed)) return installed;
     throw new ModelPackError(`neither a folder nor an installed pack (looked in ${installed}); download it with \`insightgpu fetch-models ${location}\` (or FaceAnalysis.create({ models, download: true }))`, location);
   }

@@ -57,6 +57,24 @@ describe('browser loader', () => {
     assert.deepEqual(again.map((e) => e.fromCache), [true]);
   });
 
+  it('a Cache API that refuses (caches.open or match rejects, as in a private window) loads from the network', async () => {
+    const url = `${server.baseUrl}/pack/genderage.onnx`;
+    const refused = (): Promise<never> => Promise.reject(new DOMException('The operation is insecure.', 'SecurityError'));
+    const told: string[] = [];
+    const onCacheError = (error: unknown, where: string): void => void told.push(`${(error as Error).name} ${where}`);
+    const saved = Object.getOwnPropertyDescriptor(globalThis, 'caches');
+    Object.defineProperty(globalThis, 'caches', { value: { open: refused }, configurable: true });
+    try {
+      assert.deepEqual(await loadPackFile(url, { sha256: sha256(files['genderage.onnx']), onCacheError }), files['genderage.onnx']);
+    } finally {
+      if (saved === undefined) delete (globalThis as { caches?: unknown }).caches;
+      else Object.defineProperty(globalThis, 'caches', saved);
+    }
+    const unreadable: CacheLike = { match: refused, put: async () => undefined, delete: async () => false };
+    assert.deepEqual(await loadPackFile(url, { cache: unreadable, onCacheError }), files['genderage.onnx']);
+    assert.deepEqual(told, ['SecurityError insightgpu-models', `SecurityError ${url}`]);
+  });
+
   it('evicts a damaged cache entry and downloads afresh', async () => {
     const cache = new MemoryCache();
     const url = `${server.baseUrl}/pack/genderage.onnx`;

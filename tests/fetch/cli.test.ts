@@ -3,7 +3,7 @@
  * stderr, exit code); the other cases call fetchModelsCommand in-process with captured output, which keeps
  * the suite fast (each extra tsx process costs seconds). Covers a cold run with a --manifest describing the
  * test pack, a warm re-run, the built-in buffalo_l entry refusing a zip that is not the real one, a 404 and
- * a usage error; and for the single-file inswapper_128 (a small forged stand-in, its size given by
+ * usage errors (exit 1); and for the single-file inswapper_128 (a small forged stand-in, its size given by
  * --manifest): install path, digest recorded then enforced, wrong size, --force, and a download killed
  * mid-body leaving nothing under the final name.
  */
@@ -123,16 +123,39 @@ describe('fetch-models CLI', () => {
     assert.deepEqual(listModelsDir(fresh), []);
   });
 
-  it('reports HTTP errors and usage errors with distinct exit codes', async () => {
+  it('reports HTTP errors and usage errors with exit 1, as every command\'s bad option (2 is an unknown command)', async () => {
     const missing = await fetchModelsHere(['buffalo_sc', '--root', join(root, 'x'), '--base-url', `${server.baseUrl}/nothing-here`]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /\[FETCH\]: download of .*\/nothing-here\/buffalo_sc\.zip failed \(http-status 404\)/);
     const usage = await fetchModelsHere(['--force']);
-    assert.equal(usage.code, 2);
+    assert.equal(usage.code, 1);
     assert.match(usage.stderr, /expected exactly one pack or model name/);
+    for (const [args, message] of [[['buffalo_l', '--frob'], /Unknown option '--frob'/], [['buffalo_l', '--timeout', '0'], /--timeout must be a positive number/]] as const) {
+      const bad = await fetchModelsHere([...args]);
+      assert.equal(bad.code, 1, args.join(' '));
+      assert.match(bad.stderr, message);
+    }
     const unknown = await fetchModelsHere(['inswapper_256', '--root', join(root, 'x')]);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /\[MANIFEST\]: manifest: unknown pack or model 'inswapper_256'; known packs: buffalo_l, .*; single-file models: inswapper_128/);
+  });
+
+  it('a write the file system refuses (a file-size limit, as a full disk) is fetch-models\' own error naming where, temps removed', { skip: !existsSync('/bin/sh') }, async () => {
+    // `ulimit -f 200` (200 blocks of 512 bytes) makes the 566 KiB zip's write fail with EFBIG, as ENOSPC would
+    // on a full disk; Node ignores SIGXFSZ, so the write returns the error.
+    const home = join(root, 'size-limited');
+    const manifest = join(root, 'size-limited-manifest.json');
+    writeFileSync(manifest, JSON.stringify({ format: 'insightgpu-manifest/1', releaseBaseUrl: server.baseUrl, packs: { buffalo_l: specFor('buffalo_l', files, zip, false) } }));
+    const script = `const m = await import(${JSON.stringify(CLI_MODULE)}); process.exitCode = await m.fetchModelsCommand(process.argv.slice(1));`;
+    const args = ['buffalo_l', '--root', home, '--base-url', `${server.baseUrl}/mirror`, '--manifest', manifest];
+    const child = spawn('/bin/sh', ['-c', 'ulimit -f 200 && exec "$0" "$@"', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script, '--', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    assert.equal(code, 1, stderr);
+    assert.ok(stderr.includes(`fetch-models failed [EFBIG]: EFBIG: file too large, write (in ${join(home, 'models')})\n`), stderr);
+    assert.match(stderr, /the temporary download was removed/);
+    assert.deepEqual(listModelsDir(home), []);
   });
 
   it('a --root that is a file or a --manifest that is a folder: the error says why', async () => {

@@ -120,6 +120,16 @@ describe('fetchModelFile: success', () => {
     await fetchModelFile(spec, { root, baseUrl: serve(serveBytes(stand)) });
     assert.deepEqual(listModelsDir(root), [alive, 'digests.json', 'inswapper_128.onnx']);
   });
+
+  it('sweeps it also when the copy in place is fine and nothing is downloaded (a killed --force re-download)', async () => {
+    const root = freshRoot();
+    const baseUrl = serve(serveBytes(stand));
+    await fetchModelFile(spec, { root, baseUrl });
+    writeFileSync(join(root, 'models', `.inswapper_128.${2 ** 22 + 1}.0123abcd.onnx.part`), stand.subarray(0, 500));
+    const again = await fetchModelFile(spec, { root, baseUrl });
+    assert.equal(again.downloaded, false);
+    assert.deepEqual(listModelsDir(root), ['digests.json', 'inswapper_128.onnx']);
+  });
 });
 
 describe('fetchModelFile: refusals leave nothing under the final name', () => {

@@ -5,13 +5,16 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, mkdirSync, existsSync, symlinkSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync, mkdirSync, existsSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { userInfo } from 'node:os';
+import { spawn } from 'node:child_process';
 import { fetchPack, type FetchPackEvent } from '../../models/fetch/fetch-pack.js';
 import { ArchiveError, FetchError, IntegrityError, PackContentError, TruncatedDownloadError } from '../../models/fetch/errors.js';
 import { readDigestRecord } from '../../models/fetch/digest-record.js';
 import type { PackSpec } from '../../models/manifest.js';
 import { loadModelFiles } from '../../src/pipeline/model-pack.js';
+import { PipelineOptionError } from '../../src/pipeline/errors.js';
 import { buffaloLFiles, listModelsDir, sha256, specFor, zipPack } from './pack-fixtures.js';
 import { fetchTestBed } from './fetch-test-bed.js';
 import { serveBytes, serveCut, serveNothing, serveThenStall, type PackServer } from './pack-server.js';
@@ -104,6 +107,27 @@ describe('fetchPack: success', () => {
     assert.ok((await fetchPack(specFor('buffalo_l', files, zip, true), { root })).files.every((f) => f.checkedAgainst === 'manifest'));
   });
 
+  it('a fetch killed the moment its pack is installed has recorded it first: the copy is held to the record, not unverified', async () => {
+    // A child process that SIGKILLs itself on the 'installed' event: the latest point a kill can come, and the
+    // one between installing and recording when the record came second.
+    const root = freshRoot();
+    const spec = specFor('buffalo_l', files, zip, false);
+    const baseUrl = serve('buffalo_l', serveBytes(zip));
+    const script = `const { fetchPack } = await import(${JSON.stringify(new URL('../../models/fetch/fetch-pack.ts', import.meta.url).pathname)});
+      const [spec, root, baseUrl] = JSON.parse(process.argv[1]);
+      await fetchPack(spec, { root, baseUrl, onProgress: (e) => { if (e.phase === 'installed') process.kill(process.pid, 'SIGKILL'); } });`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, JSON.stringify([spec, root, baseUrl])], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const signal = await new Promise((resolve) => child.on('close', (_code, killedBy) => resolve(killedBy)));
+    assert.equal(signal, 'SIGKILL', stderr);
+    assert.deepEqual(listModelsDir(root).filter((name) => !name.startsWith('.')), ['buffalo_l', 'digests.json']);
+    assert.deepEqual(Object.keys((await readDigestRecord(join(root, 'models'))).packs['buffalo_l']?.files ?? {}).sort(), Object.keys(files).sort());
+    const again = await fetchPack(spec, { root, baseUrl });
+    assert.equal(again.downloaded, false);
+    assert.deepEqual(again.files.map((file) => file.checkedAgainst), Object.keys(files).map(() => 'recorded'));
+  });
+
   it('sweeps temps left by a killed fetch, but not those of a running one', async () => {
     const root = freshRoot();
     const modelsDir = join(root, 'models');
@@ -115,6 +139,19 @@ describe('fetchPack: success', () => {
     writeFileSync(join(modelsDir, `${alive}.zip.part`), 'a concurrent download');
     await fetchPack(specFor('buffalo_l', files, zip, false), { root, baseUrl: serve('buffalo_l', serveBytes(zip)) });
     assert.deepEqual(listModelsDir(root), [`${alive}.zip.part`, 'buffalo_l', 'digests.json']);
+  });
+
+  it('sweeps them also when the copy in place is fine and nothing is downloaded (a killed --force re-download)', async () => {
+    const root = freshRoot();
+    const spec = specFor('buffalo_l', files, zip, false);
+    const baseUrl = serve('buffalo_l', serveBytes(zip));
+    await fetchPack(spec, { root, baseUrl });
+    const dead = `.buffalo_l.${2 ** 22 + 1}.0123abcd`;
+    mkdirSync(join(root, 'models', `${dead}.partial`));
+    writeFileSync(join(root, 'models', `${dead}.zip.part`), 'what a killed --force download left');
+    const again = await fetchPack(spec, { root, baseUrl });
+    assert.equal(again.downloaded, false);
+    assert.deepEqual(listModelsDir(root), ['buffalo_l', 'digests.json']);
   });
 
   it('replaces an installed copy whose file no longer matches its digest', async () => {
@@ -247,6 +284,16 @@ describe('fetchPack: failures leave nothing half-written', () => {
     assertNothingLeft(root);
   });
 
+  it('an unconfirmed pack whose zip holds no .onnx model: PackContentError, nothing installed or recorded', async () => {
+    const root = freshRoot();
+    const spec: PackSpec = { ...specFor('buffalo_m', files, undefined, false), confirmed: false };
+    const placeholder = zipPack({ 'README.txt': new TextEncoder().encode('moved to another host') });
+    const error = await fetchPack(spec, { root, baseUrl: serve('buffalo_m', serveBytes(placeholder)) }).catch((e: unknown) => e);
+    assert.ok(error instanceof PackContentError, String(error));
+    assert.match(error.message, /pack buffalo_m is missing an \.onnx model \(the zip holds: README\.txt\)/);
+    assertNothingLeft(root);
+  });
+
   it('wrong file digest in the manifest: IntegrityError with expected and actual', async () => {
     const root = freshRoot();
     const wrong = '0'.repeat(64);
@@ -334,6 +381,29 @@ describe('fetchPack: where the pack goes and how long it waits', () => {
         if (value === undefined) delete process.env[key];
         else process.env[key] = value;
       }
+    }
+  });
+
+  it('a root of ~user is that user\'s home; an unknown ~user or an empty root is refused, and nothing is made in the working folder', async () => {
+    const work = freshRoot();
+    const saved = process.cwd();
+    process.chdir(work); // a relative '~user/…' folder, as the old rule made, would land here
+    try {
+      const baseUrl = serve('buffalo_l', serveBytes(zip));
+      await assert.rejects(
+        fetchPack(specFor('buffalo_l', files, zip, true), { root: '~no-such-user-of-this-test/if', baseUrl }),
+        (e: unknown) => e instanceof PipelineOptionError && /no user 'no-such-user-of-this-test' in \/etc\/passwd/.test(e.message),
+      );
+      await assert.rejects(loadModelFiles('buffalo_l', '~no-such-user-of-this-test/if'), PipelineOptionError);
+      // An empty root (`--root "$UNSET"`) is refused too, rather than installing into the working folder.
+      await assert.rejects(fetchPack(specFor('buffalo_l', files, zip, true), { root: '', baseUrl }), (e: unknown) => e instanceof PipelineOptionError && /option root: is empty/.test(e.message));
+      await assert.rejects(loadModelFiles('buffalo_l', ''), PipelineOptionError);
+      assert.deepEqual(readdirSync(work), []);
+      // The pack lookup expands this process's own user to its home (read only: nothing is installed there).
+      const me = userInfo();
+      await assert.rejects(loadModelFiles('no_such_pack', `~${me.username}/insightgpu-test-absent`), (e: unknown) => e instanceof Error && e.message.includes(`looked in ${join(me.homedir, 'insightgpu-test-absent', 'models', 'no_such_pack')}`));
+    } finally {
+      process.chdir(saved);
     }
   });
 

@@ -6,12 +6,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { MODELS, PACKS, RELEASE_BASE_URL, modelFileUrl, packZipUrl, type PackSpec } from '../../models/manifest.js';
 import { parseManifest, parseManifestDocument, resolvePack, resolveSingleModel, validatePackSpec, validateSingleModelSpec } from '../../models/fetch/resolve-pack.js';
 import { ManifestError } from '../../models/fetch/errors.js';
 import { packDirOf, resolveInsightFaceRoot } from '../../models/fetch/paths.js';
+import { insightFaceRootPath } from '../../src/pipeline/insightface-root.js';
+import { PipelineOptionError } from '../../src/pipeline/errors.js';
 
 describe('manifest', () => {
   it('lists the packs with official release URLs', () => {
@@ -100,5 +102,26 @@ describe('manifest', () => {
     assert.equal(resolveInsightFaceRoot(undefined, { INSIGHTFACE_HOME: '/data/if' }), '/data/if');
     assert.equal(resolveInsightFaceRoot('~/elsewhere', { INSIGHTFACE_HOME: '/data/if' }), join(homedir(), 'elsewhere'));
     assert.equal(packDirOf('/data/if', 'buffalo_l'), '/data/if/models/buffalo_l');
+  });
+
+  it('expands ~user in a root as a shell does (its home in /etc/passwd), and refuses a user there is none of', () => {
+    // This process's own user, looked up in the real /etc/passwd (the lookup os.userInfo's getpwuid makes).
+    const me = userInfo();
+    assert.equal(resolveInsightFaceRoot(`~${me.username}/faces`, {}), join(me.homedir, 'faces'));
+    assert.equal(resolveInsightFaceRoot(undefined, { INSIGHTFACE_HOME: `~${me.username}` }), me.homedir);
+    const passwd = (): string => 'root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000:Alice,,,:/srv/alice:/bin/sh\n';
+    assert.equal(insightFaceRootPath('~alice/if', undefined, '/home/me', passwd), '/srv/alice/if');
+    assert.equal(insightFaceRootPath('~alice', undefined, '/home/me', passwd), '/srv/alice');
+    assert.equal(insightFaceRootPath('~/if', undefined, '/home/me', passwd), '/home/me/if');
+    assert.equal(insightFaceRootPath('a~b/~c', undefined, '/home/me', passwd), 'a~b/~c');
+    for (const [root, env, option] of [['~bob/if', undefined, 'root'], [undefined, '~bob', '$INSIGHTFACE_HOME']] as const) {
+      assert.throws(
+        () => insightFaceRootPath(root, env, '/home/me', passwd),
+        (e: unknown) => e instanceof PipelineOptionError && e.option === option && /no user 'bob' in \/etc\/passwd/.test(e.message),
+      );
+    }
+    // No /etc/passwd (Windows): refused too, never read as a relative folder named '~alice'.
+    assert.throws(() => insightFaceRootPath('~alice/if', undefined, 'C:\\Users\\me', () => undefined), PipelineOptionError);
+    assert.throws(() => resolveInsightFaceRoot('~no-such-user-of-this-test/if', {}), /no user 'no-such-user-of-this-test'/);
   });
 });

@@ -12,6 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { main } from '../../cli/main.js';
 import { captureOutput } from '../pipeline/capture-output.js';
 import { sharedPath } from '../pipeline/helpers.js';
+import { buffaloLFiles, sha256, specFor, zipPack } from '../fetch/pack-fixtures.js';
+import { serveBytes, startPackServer } from '../fetch/pack-server.js';
+import { forgedModel, modelSpecFor } from '../fetch/model-fixtures.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const work = mkdtempSync(path.join(tmpdir(), 'insightgpu-cli-manners-'));
@@ -83,6 +86,52 @@ describe('insightgpu doctor', () => {
     assert.match(out, /^backend 'auto' picks: (webgpu on .+|cpu \(.+\))$/m);
     assert.match(out, /^ {2}buffalo_l: 1 \.onnx file\(s\)$/m);
     assert.match(out, /^ {4}genderage\.onnx: \d+ bytes, sha256 [0-9a-f]{12}… DIFFERS from the manifest digest [0-9a-f]{12}…$/m);
+    assert.match(out, /^ {4}held to: the built-in manifest \(InsightFace's release; no digests were recorded at install/m);
+  });
+
+  it('holds a pack installed from a mirror to the digests recorded at install, and says it is a mirror\'s', async () => {
+    // A real install: fetch-models buffalo_l from a loopback mirror with its own --manifest (no digests: learned
+    // on first use). Its files are the tiny stand-ins, so they differ from InsightFace's release by design.
+    const files = buffaloLFiles();
+    const zip = zipPack(files);
+    const server = await startPackServer();
+    try {
+      server.route('/mirror/buffalo_l.zip', serveBytes(zip));
+      const root = path.join(work, 'mirror-root');
+      const manifest = path.join(work, 'mirror-manifest.json');
+      writeFileSync(manifest, JSON.stringify({ format: 'insightgpu-manifest/1', releaseBaseUrl: server.baseUrl, packs: { buffalo_l: specFor('buffalo_l', files, zip, false) } }));
+      const fetched = await captureOutput(() => main(['fetch-models', 'buffalo_l', '--root', root, '--base-url', `${server.baseUrl}/mirror`, '--manifest', manifest]));
+      assert.equal(fetched.result, 0, fetched.out);
+
+      const first = await captureOutput(() => main(['doctor', '--root', root]));
+      assert.equal(first.result, 0, first.out);
+      assert.doesNotMatch(first.out, /DIFFERS/);
+      assert.match(first.out, new RegExp(`^ {4}held to: the digests recorded at install \\(\\S+\\) from ${server.baseUrl}/mirror/buffalo_l\\.zip; a mirror's build, not InsightFace's release`, 'm'));
+      for (const name of Object.keys(files)) assert.match(first.out, new RegExp(`^ {4}${name.replace('.', '\\.')}: \\d+ bytes, sha256 matches the recorded digest$`, 'm'));
+
+      // A single-file model from the mirror: a 100 kB stand-in, not the release's 554,253,681-byte inswapper_128.
+      const swapper = forgedModel(3);
+      server.route('/mirror/inswapper_128.onnx', serveBytes(swapper));
+      const swapManifest = path.join(work, 'mirror-swap-manifest.json');
+      writeFileSync(swapManifest, JSON.stringify({ format: 'insightgpu-manifest/1', releaseBaseUrl: server.baseUrl, models: { inswapper_128: modelSpecFor(swapper) } }));
+      const swapFetched = await captureOutput(() => main(['fetch-models', 'inswapper_128', '--root', root, '--base-url', `${server.baseUrl}/mirror`, '--manifest', swapManifest]));
+      assert.equal(swapFetched.result, 0, swapFetched.out);
+      const withSwapper = await captureOutput(() => main(['doctor', '--root', root]));
+      assert.match(withSwapper.out, new RegExp(`^ {2}inswapper_128\\.onnx: ${swapper.length} bytes, sha256 matches the recorded digest\n {4}held to: the digests recorded at install \\(\\S+\\) from ${server.baseUrl}/mirror/inswapper_128\\.onnx; a mirror's build, not InsightFace's release`, 'm'));
+
+      // The record still catches a file changed after the install.
+      const changed = path.join(root, 'models', 'buffalo_l', 'det_10g.onnx');
+      copyFileSync(sharedPath('models', 'tiny_genderage.onnx'), changed);
+      const second = await captureOutput(() => main(['doctor', '--root', root]));
+      assert.match(second.out, new RegExp(`^ {4}det_10g\\.onnx: \\d+ bytes, sha256 [0-9a-f]{12}… DIFFERS from the recorded digest ${sha256(files['det_10g.onnx']!).slice(0, 12)}…$`, 'm'));
+
+      // A damaged record is said to be that, not taken for a copy fetch-models never installed.
+      writeFileSync(path.join(root, 'models', 'digests.json'), '{damaged');
+      const third = await captureOutput(() => main(['doctor', '--root', root, '--no-hash']));
+      assert.match(third.out, /^ {4}held to: the built-in manifest \(InsightFace's release; digests\.json cannot be read, see above\)$/m);
+    } finally {
+      await server.close();
+    }
   });
 
   it('names what an interrupted fetch left in models/ as its temporaries, not as a pack', async () => {
