@@ -4,11 +4,12 @@
  * NDJSON results file with an error line and a torn last line.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { main } from '../../../cli/main.js';
 import { writePng } from '../../../cli/encode-png.js';
 import { createBgrImage, FaceIndex, loadImage, type FaceRecord } from '../../../src/pipeline/index.js';
@@ -16,6 +17,9 @@ import { captureOutput } from '../capture-output.js';
 import { seededRandom, sharedPath } from '../helpers.js';
 import { flippedCopy, noisyCopy } from './image-variants.js';
 import { encodeIndex } from '../../../src/pipeline/identity/index-file.js';
+import { withFileLock } from '../../../cli/index-faces.js';
+
+const repo = fileURLToPath(new URL('../../..', import.meta.url));
 
 const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-cli-'));
 const indexFile = path.join(dir, 'people.igfx');
@@ -373,5 +377,35 @@ describe('insightgpu index: files made by the library', () => {
     await runJson(['index', 'add', '--index', file, ...models, '--id', 'again', sharedPath('images', 'Tom_Hanks_54745.png')]);
     assert.equal(existsSync(`${file}.lock`), false);
     assert.equal((await FaceIndex.load(file)).size, 3);
+  });
+
+  it('two add processes reaching one new file by its name and by a link to it take one lock and keep both runs\' faces', async () => {
+    const file = path.join(dir, 'linked.igfx');
+    const link = path.join(dir, 'link-to-linked.igfx');
+    symlinkSync('linked.igfx', link); // dangling until the first save creates the file
+    // Two real processes, as two users' commands would be; the lock beside the link used to be a second lock.
+    const addProcess = (index: string, id: string): Promise<{ code: number | null; err: string }> => new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'index', 'add', '--index', index, ...models, '--id', id, sharedPath('images', 'Tom_Hanks_54745.png')], { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (chunk: Buffer) => { err += chunk.toString(); });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, err }));
+    });
+    const runs = await Promise.all([addProcess(file, 'by-name'), addProcess(link, 'by-link')]);
+    assert.deepEqual(runs.map((r) => r.code), [0, 0], runs.map((r) => r.err).join('\n'));
+    assert.deepEqual((await FaceIndex.load(file)).identities().sort(), ['by-link', 'by-name']);
+    assert.ok(lstatSync(link).isSymbolicLink(), 'the link stays a link');
+    assert.deepEqual([existsSync(`${file}.lock`), existsSync(`${link}.lock`)], [false, false], 'no lock is left');
+    // Which lock a run through the (again dangling) link takes, told without a race: the file's own. A live holder
+    // of it is waited for (here not at all: waitMs 0), and a killed run's is taken over and removed.
+    rmSync(file);
+    writeFileSync(`${file}.lock`, String(process.pid));
+    let ran = false;
+    await assert.rejects(withFileLock(link, async () => { ran = true; }, 0), /stays locked by process/);
+    assert.equal(ran, false, 'the work waits for the lock held through the other name');
+    writeFileSync(`${file}.lock`, String(spawnSync(process.execPath, ['-e', '0']).pid!));
+    await runJson(['index', 'add', '--index', link, ...models, '--id', 'after-kill', sharedPath('images', 'Tom_Hanks_54745.png')]);
+    assert.equal(existsSync(`${file}.lock`), false, 'the killed run\'s lock was taken over');
+    assert.deepEqual((await FaceIndex.load(file)).identities(), ['after-kill']);
   });
 });
