@@ -112,7 +112,7 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummar
       line(header);
       ndjson = { append: line, close: () => undefined };
     } else if (ndjsonFile) {
-      const opened = NdjsonResultsFile.open(ndjsonFile, header, options.resume ?? false);
+      const opened = await NdjsonResultsFile.open(ndjsonFile, header, options.resume ?? false);
       ndjson = opened.out;
       // Earlier failures count only for images of this run's PATHs (a file may hold other runs' images too).
       const listed = new Set(entries.map((e) => e.name));
