@@ -133,6 +133,27 @@ describe('insightgpu index', () => {
     }
     assert.match((await run(['index', '--help'])).out, /index add --index FILE/);
   });
+
+  it('an error names the sub-command that failed; a name that is no sub-command is exit 2, not a crash', async () => {
+    const missing = path.join(dir, 'missing.igfx');
+    for (const [argv, message] of [
+      [['add', '--index', missing], /^insightgpu index add: option IMAGE: give at least one image\n$/],
+      [['search', '--index', missing, '--models', sharedPath('models'), sharedPath('images', 't1.jpg')], /^insightgpu index search: .*missing\.igfx: no such index file/],
+      [['remove', '--index', missing, 'ann'], /^insightgpu index remove: .*missing\.igfx: no such index file/],
+      [['info', missing], /^insightgpu index info: .*missing\.igfx: no such index file/],
+      [['cluster', path.join(dir, 'missing.ndjson')], /^insightgpu index cluster: /],
+    ] as const) {
+      const { code, out } = await run(['index', ...argv]);
+      assert.equal(code, 1, out);
+      assert.match(out, message);
+    }
+    // Names that an object has without being given one (Object.prototype's) used to be called as sub-commands.
+    for (const sub of ['toString', 'constructor', '__proto__']) {
+      const { code, out } = await run(['index', sub]);
+      assert.equal(code, 2, out);
+      assert.match(out, new RegExp(`^insightgpu index: unknown sub-command '${sub}'`));
+    }
+  });
 });
 
 describe('insightgpu index: files made by the library', () => {
