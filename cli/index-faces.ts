@@ -3,7 +3,8 @@ import type { BackendName } from '../src/index.js';
 import { existsSync, statSync } from 'node:fs';
 import { open, readFile, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { processIsAlive, systemReason, writeTarget } from '../src/core/files-node.js';
+import { processIsAlive, systemReason, tempStem, writeTarget } from '../src/core/files-node.js';
+import path from 'node:path';
 import { firstLine } from './output-file.js';
 import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/identity/face-index-options.js';
 import { FaceAnalysis, FaceIndex, ImageError, loadImage, PipelineOptionError, type Face } from '../src/pipeline/index.js';
@@ -105,7 +106,9 @@ async function saveTarget(file: string, what: 'write' | 'lock'): Promise<string>
  * read, not at the end with all that work lost. (Permission bits alone do not tell: root, or a read-only mount.)
  */
 export async function probeWritable(file: string): Promise<void> {
-  const probe = `${await saveTarget(file, 'write')}.${randomBytes(6).toString('hex')}.probe`;
+  const target = await saveTarget(file, 'write');
+  // Named as the save's temporary is (tempStem), so a name the save can write (up to 255 bytes) can be probed too.
+  const probe = path.join(path.dirname(target), `.${tempStem(path.basename(target))}.${randomBytes(6).toString('hex')}.probe`);
   try {
     await (await open(probe, 'wx')).close();
   } catch (error) {
@@ -114,13 +117,19 @@ export async function probeWritable(file: string): Promise<void> {
   await unlink(probe).catch(() => undefined);
 }
 
+/** The lock of index file `target`: `TARGET.lock`, or, where that name would pass 255 bytes, `TEMPSTEM.lock` (tempStem). */
+export function lockPath(target: string): string {
+  const name = path.basename(target);
+  return path.join(path.dirname(target), `${Buffer.byteLength(`${name}.lock`) <= 255 ? name : tempStem(name)}.lock`);
+}
+
 /**
- * Runs `work` holding `TARGET.lock` beside the file `file` names (through links), made with O_EXCL and holding this
- * process's id, so two `index add` runs never read and replace the same file at once. A lock whose process is gone
- * (killed) is taken over; one held by a live process is waited for, up to `waitMs`, then a CliError.
+ * Runs `work` holding the lock (lockPath) beside the file `file` names (through links), made with O_EXCL and holding
+ * this process's id, so two `index add` runs never read and replace the same file at once. A lock whose process is
+ * gone (killed) is taken over; one held by a live process is waited for, up to `waitMs`, then a CliError.
  */
 export async function withFileLock<T>(file: string, work: () => Promise<T>, waitMs = 120_000): Promise<T> {
-  const lock = `${await saveTarget(file, 'lock')}.lock`;
+  const lock = lockPath(await saveTarget(file, 'lock'));
   const started = Date.now();
   for (;;) {
     try {

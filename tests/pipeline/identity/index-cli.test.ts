@@ -4,7 +4,7 @@
  * NDJSON results file with an error line and a torn last line.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -398,6 +398,17 @@ describe('insightgpu index: files made by the library', () => {
     await runJson(['index', 'add', '--index', file, ...models, '--id', 'again', sharedPath('images', 'Tom_Hanks_54745.png')]);
     assert.equal(existsSync(`${file}.lock`), false);
     assert.equal((await FaceIndex.load(file)).size, 3);
+  });
+
+  it('add and remove take an index file name of 255 bytes (the longest a file may have), leaving no probe or lock', async () => {
+    const folder = mkdtempSync(path.join(dir, 'long-'));
+    const file = path.join(folder, `${'é'.repeat(125)}.igfx`); // 'é' is two bytes in UTF-8: 255 in all
+    // The write probe and FILE.lock used to add 19 and 5 bytes to the name: ENAMETOOLONG before the save could try.
+    await runJson(['index', 'add', '--index', file, ...models, '--id', 'tom', sharedPath('images', 'Tom_Hanks_54745.png')]);
+    await runJson(['index', 'add', '--index', file, ...models, '--id', 'again', sharedPath('images', 'Tom_Hanks_54745.png')]);
+    await runJson(['index', 'remove', '--index', file, 'tom']);
+    assert.deepEqual((await FaceIndex.load(file)).identities(), ['again']);
+    assert.deepEqual(readdirSync(folder), [path.basename(file)]);
   });
 
   it('two add processes reaching one new file by its name and by a link to it take one lock and keep both runs\' faces', async () => {
