@@ -106,6 +106,7 @@ async function saveTarget(file: string, what: 'write' | 'lock'): Promise<string>
  * read, not at the end with all that work lost. (Permission bits alone do not tell: root, or a read-only mount.)
  */
 export async function probeWritable(file: string): Promise<void> {
+  refuseSpecialFile(file);
   const target = await saveTarget(file, 'write');
   // Named as the save's temporary is (tempStem), so a name the save can write (up to 255 bytes) can be probed too.
   const probe = path.join(path.dirname(target), `.${tempStem(path.basename(target))}.${randomBytes(6).toString('hex')}.probe`);
@@ -187,7 +188,20 @@ export const roundBox = (f: Face): number[] => Array.from(f.bbox, (v) => Math.ro
 export async function loadIndexFile(file: string, backend: IndexBackend = 'cpu', room = 0): Promise<FaceIndex> {
   if (!existsSync(file)) throw new CliError(`${file}: no such index file (index add creates one)`);
   if (statSync(file).isDirectory()) throw new CliError(`${file}: is a folder, not an index file`);
+  refuseSpecialFile(file);
   return FaceIndex.load(file, { backend, maxEntries: Math.max(DEFAULT_MAX_ENTRIES, (await headerEntries(file)) + room) });
+}
+
+/**
+ * An index file is a regular file: it is read with positioned reads and replaced whole by a rename. A FIFO would
+ * block the read until some writer came (a hang), a pipe (`<(cat F)`) cannot be read at a position, and a device
+ * (/dev/null) would have a probe file made beside it in /dev: each is refused, in one line, before anything is done.
+ */
+function refuseSpecialFile(file: string): void {
+  const info = statSync(file, { throwIfNoEntry: false });
+  if (info !== undefined && !info.isFile() && !info.isDirectory()) {
+    throw new CliError(`${file}: is not a regular file (a FIFO, pipe, socket or device), so it cannot be an index file`);
+  }
 }
 
 /** The entry count in an index file's header (0 when the file is too short to hold one: load then says why). */

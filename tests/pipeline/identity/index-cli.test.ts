@@ -400,6 +400,25 @@ describe('insightgpu index: files made by the library', () => {
     assert.equal((await FaceIndex.load(file)).size, 3);
   });
 
+  it('a FIFO as the index file is refused in one line by every sub-command that reads it, instead of hanging', { skip: process.platform === 'win32' }, () => {
+    const folder = mkdtempSync(path.join(dir, 'fifo-'));
+    const fifo = path.join(folder, 'faces.igfx');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0, 'mkfifo');
+    try {
+      // Child processes, killed after a minute: the read of a FIFO no one writes to blocks for good (SIGKILL, as a
+      // blocked run may not get to its SIGTERM handler).
+      for (const argv of [['info', fifo], ['add', '--index', fifo, ...models, sharedPath('images', 't1.jpg')], ['remove', '--index', fifo, 'x'], ['search', '--index', fifo, ...models, sharedPath('images', 't1.jpg')]]) {
+        const child = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'index', ...argv], { cwd: repo, encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
+        assert.equal(child.signal, null, `index ${argv[0]} hung on the FIFO`);
+        assert.equal(child.status, 1, child.stderr);
+        assert.match(child.stderr, new RegExp(`^insightgpu index ${argv[0]}: .*faces\\.igfx: is not a regular file \\(a FIFO, pipe, socket or device\\), so it cannot be an index file\n$`));
+      }
+      assert.deepEqual(readdirSync(folder), ['faces.igfx'], 'no probe or lock made beside it');
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   it('add and remove take an index file name of 255 bytes (the longest a file may have), leaving no probe or lock', async () => {
     const folder = mkdtempSync(path.join(dir, 'long-'));
     const file = path.join(folder, `${'é'.repeat(125)}.igfx`); // 'é' is two bytes in UTF-8: 255 in all
