@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { PipelineOptionError, type MaxNumMetric, type Size } from '../src/pipeline/index.js';
@@ -112,14 +111,13 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummar
       line(header);
       ndjson = { append: line, close: () => undefined };
     } else if (ndjsonFile) {
-      const opened = NdjsonResultsFile.open(ndjsonFile, header, options.resume ?? false);
+      const opened = await NdjsonResultsFile.open(ndjsonFile, header, options.resume ?? false);
       ndjson = opened.out;
       // Earlier failures count only for images of this run's PATHs (a file may hold other runs' images too).
       const listed = new Set(entries.map((e) => e.name));
       failedBefore.push(...opened.failed.filter((f) => listed.has(f.image)));
       entries = entries.filter((e) => !opened.done.has(e.name));
     }
-    if (options.drawDir) await mkdir(options.drawDir, { recursive: true });
     progress = await options.progress?.(total, total - entries.length);
     const results: ImageRecord[] = [];
     const summary = await analyzer.run(entries, async (line, done) => {
@@ -127,7 +125,8 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummar
       if (!isErrorRecord(line)) results.push(line);
       if (done?.annotated && options.drawDir) {
         const file = path.join(options.drawDir, line.image.replace(/\.[^./]*$/, '') + '.png');
-        await mkdir(path.dirname(file), { recursive: true });
+        // An image in a subfolder of a PATH is drawn in the same subfolder of DIR (made level by level, as DIR was).
+        await prepareOutputFolder(path.dirname(file));
         await writePng(done.annotated, file);
       }
       progress?.update(line.image, done?.faces.length ?? 0);

@@ -19,7 +19,8 @@ const HELP = `usage: ${INDEX_ADD_USAGE}
   read: an image without a face fails the command and leaves FILE unchanged (a missing IMAGE or a folder fails it
   before the models load). An image that cannot be read (corrupt, not an image) is listed under "errors" as
   {"image","error":{"type","message"}} and the others are enrolled. Runs adding to one FILE at once keep each
-  other's faces (FILE.lock guards the save).
+  other's faces (FILE.lock guards the save; for a FILE that is a symbolic link, the lock is beside the file it
+  points to, so a run through the link and one through the file's own name share it).
   Exit codes: 0 every image enrolled; 3 some images could not be read (the others are saved; a summary goes to
   stderr; when none could, FILE is unchanged); 1 a usage, model or index error, or a faceless image (FILE unchanged).
 ${FACE_OPTIONS_HELP}`;

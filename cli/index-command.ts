@@ -23,6 +23,15 @@ const SUBCOMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> 
   cluster: indexCluster,
 };
 
+/**
+ * The name an error of `insightgpu index ARGV…` is printed under: `index add`, `index search`, … for a sub-command
+ * (a user running several of them in a script sees which one failed), `index` for anything else.
+ */
+export function indexCommandName(argv: readonly string[]): string {
+  const sub = argv[0];
+  return sub !== undefined && Object.hasOwn(SUBCOMMANDS, sub) ? `index ${sub}` : 'index';
+}
+
 /** `insightgpu index …`: dispatches to the sub-command; returns the exit code. */
 export async function indexCommand(argv: readonly string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -30,7 +39,7 @@ export async function indexCommand(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
-  const run = SUBCOMMANDS[sub];
+  const run = Object.hasOwn(SUBCOMMANDS, sub) ? SUBCOMMANDS[sub] : undefined;
   if (!run) {
     // An unknown command, as main's own: exit 2 with the usage (README: exit codes).
     process.stderr.write(`insightgpu index: unknown sub-command '${sub}' (add, remove, search, info or cluster)\n${HELP}\n`);

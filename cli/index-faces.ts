@@ -1,8 +1,9 @@
 /** What `index add` and `index search` share: option parsing, the detector + recognizer, the faces of an image. */
 import type { BackendName } from '../src/index.js';
 import { existsSync, statSync } from 'node:fs';
-import { open, readFile, realpath, unlink } from 'node:fs/promises';
+import { open, readFile, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import { processIsAlive, systemReason, tempStem, writeTarget } from '../src/core/files-node.js';
 import path from 'node:path';
 import { firstLine } from './output-file.js';
 import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/identity/face-index-options.js';
@@ -87,13 +88,28 @@ export function checkIndexMatchesModels(index: FaceIndex, app: FaceAnalysis, fil
 }
 
 /**
- * Whether `file` can be written where `save` will write it (beside it, through a link), tried now by making and
- * removing a probe file there: a read-only or unwritable folder fails before the models load and the images are
+ * The file a save of `file` replaces or creates (writeTarget: symbolic links followed, a dangling one included), where
+ * the write probe and the lock go: every name of one index file (the file, a link to it made before the file exists)
+ * must reach one lock, or two runs through different names save over each other.
+ */
+async function saveTarget(file: string, what: 'write' | 'lock'): Promise<string> {
+  try {
+    return await writeTarget(file);
+  } catch (error) {
+    throw new CliError(`cannot ${what} '${file}': ${systemReason(error)}`, { cause: error }); // a loop of links
+  }
+}
+
+/**
+ * Whether `file` can be written where `save` will write it (beside its target, through a link), tried now by making
+ * and removing a probe file there: a read-only or unwritable folder fails before the models load and the images are
  * read, not at the end with all that work lost. (Permission bits alone do not tell: root, or a read-only mount.)
  */
 export async function probeWritable(file: string): Promise<void> {
-  const target = await realpath(file).catch(() => path.resolve(file));
-  const probe = `${target}.${randomBytes(6).toString('hex')}.probe`;
+  refuseSpecialFile(file);
+  const target = await saveTarget(file, 'write');
+  // Named as the save's temporary is (tempStem), so a name the save can write (up to 255 bytes) can be probed too.
+  const probe = path.join(path.dirname(target), `.${tempStem(path.basename(target))}.${randomBytes(6).toString('hex')}.probe`);
   try {
     await (await open(probe, 'wx')).close();
   } catch (error) {
@@ -102,13 +118,19 @@ export async function probeWritable(file: string): Promise<void> {
   await unlink(probe).catch(() => undefined);
 }
 
+/** The lock of index file `target`: `TARGET.lock`, or, where that name would pass 255 bytes, `TEMPSTEM.lock` (tempStem). */
+export function lockPath(target: string): string {
+  const name = path.basename(target);
+  return path.join(path.dirname(target), `${Buffer.byteLength(`${name}.lock`) <= 255 ? name : tempStem(name)}.lock`);
+}
+
 /**
- * Runs `work` holding `FILE.lock` (made with O_EXCL, holding this process's id), so two `index add` runs never read
- * and replace the same file at once. A lock whose process is gone (killed) is taken over; one held by a live
- * process is waited for, up to `waitMs`, then a CliError.
+ * Runs `work` holding the lock (lockPath) beside the file `file` names (through links), made with O_EXCL and holding
+ * this process's id, so two `index add` runs never read and replace the same file at once. A lock whose process is
+ * gone (killed) is taken over; one held by a live process is waited for, up to `waitMs`, then a CliError.
  */
 export async function withFileLock<T>(file: string, work: () => Promise<T>, waitMs = 120_000): Promise<T> {
-  const lock = `${await realpath(file).catch(() => path.resolve(file))}.lock`;
+  const lock = lockPath(await saveTarget(file, 'lock'));
   const started = Date.now();
   for (;;) {
     try {
@@ -120,7 +142,7 @@ export async function withFileLock<T>(file: string, work: () => Promise<T>, wait
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new CliError(`cannot lock '${file}': ${firstLine(error)}`, { cause: error });
     }
     const holder = Number(await readFile(lock, 'utf8').catch(() => ''));
-    if (Number.isInteger(holder) && holder > 0 && !processAlive(holder)) {
+    if (Number.isInteger(holder) && holder > 0 && !processIsAlive(holder)) {
       await unlink(lock).catch(() => undefined); // left by a killed run
       continue;
     }
@@ -131,15 +153,6 @@ export async function withFileLock<T>(file: string, work: () => Promise<T>, wait
     return await work();
   } finally {
     await unlink(lock).catch(() => undefined);
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
   }
 }
 
@@ -175,7 +188,20 @@ export const roundBox = (f: Face): number[] => Array.from(f.bbox, (v) => Math.ro
 export async function loadIndexFile(file: string, backend: IndexBackend = 'cpu', room = 0): Promise<FaceIndex> {
   if (!existsSync(file)) throw new CliError(`${file}: no such index file (index add creates one)`);
   if (statSync(file).isDirectory()) throw new CliError(`${file}: is a folder, not an index file`);
+  refuseSpecialFile(file);
   return FaceIndex.load(file, { backend, maxEntries: Math.max(DEFAULT_MAX_ENTRIES, (await headerEntries(file)) + room) });
+}
+
+/**
+ * An index file is a regular file: it is read with positioned reads and replaced whole by a rename. A FIFO would
+ * block the read until some writer came (a hang), a pipe (`<(cat F)`) cannot be read at a position, and a device
+ * (/dev/null) would have a probe file made beside it in /dev: each is refused, in one line, before anything is done.
+ */
+function refuseSpecialFile(file: string): void {
+  const info = statSync(file, { throwIfNoEntry: false });
+  if (info !== undefined && !info.isFile() && !info.isDirectory()) {
+    throw new CliError(`${file}: is not a regular file (a FIFO, pipe, socket or device), so it cannot be an index file`);
+  }
 }
 
 /** The entry count in an index file's header (0 when the file is too short to hold one: load then says why). */

@@ -3,7 +3,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InsightGpuError } from '../src/index.js';
 import { ANALYZE_HELP, ANALYZE_USAGE, analyzeCommand } from './analyze.js';
 import { COMPARE_HELP, COMPARE_USAGE, compareCommand } from './compare.js';
-import { INDEX_USAGE, indexCommand } from './index-command.js';
+import { INDEX_USAGE, indexCommand, indexCommandName } from './index-command.js';
 import { DOCTOR_USAGE, doctorCommand } from './doctor.js';
 import { CliError, runModuleCommand } from './module-command.js';
 import { SWAP_USAGE, swapCommand } from './swap.js';
@@ -105,13 +105,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     // A write to the closed pipe that a command awaited (video's drain) rejects with EPIPE: the same quiet end.
     if (isBrokenPipe(error)) return READER_GONE_EXIT;
+    const name = command === 'index' ? indexCommandName(rest) : command;
     if (error instanceof InsightGpuError || error instanceof CliError) {
-      process.stderr.write(`insightgpu ${command}: ${error.message}\n`);
+      process.stderr.write(`insightgpu ${name}: ${error.message}\n`);
       return 1;
     }
     // A file the system refused (ENOENT, EISDIR, EACCES, ENOSPC, …) is the user's to fix: one line, not a stack trace.
     if (isSystemError(error)) {
-      process.stderr.write(`insightgpu ${command}: ${error.message.split('\n')[0]}\n`);
+      process.stderr.write(`insightgpu ${name}: ${error.message.split('\n')[0]}\n`);
       return 1;
     }
     throw error;

@@ -223,7 +223,7 @@ async function measure(options: MeasureOptions): Promise<CollectionBenchReport> 
     for (let r = 0; r < options.rounds; r++) {
       for (const s of r % 2 === 0 ? order : [...order].reverse()) {
         const file = join(out, `r${r}-s${s}.ndjson`);
-        const { out: writer } = NdjsonResultsFile.open(file, { det_size: [...options.detSize], det_thresh: 0.5, max_num: 0, models: {} }, false);
+        const { out: writer } = await NdjsonResultsFile.open(file, { det_size: [...options.detSize], det_thresh: 0.5, max_num: 0, models: {} }, false);
         const started = performance.now();
         try {
           faces = (await run(s, (line) => writer.append(line))).faces;

@@ -1,5 +1,5 @@
-import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, readSync, statSync, truncateSync, writeSync } from 'node:fs';
-import path from 'node:path';
+import { closeSync, existsSync, fdatasyncSync, openSync, readFileSync, readSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { prepareOutputFile } from '../output-file.js';
 import { ResultsFileError } from './errors.js';
 import { isErrorRecord, looksLikeResultLine, type ErrorRecord, type ResultLine, type RunHeader } from './records.js';
 
@@ -16,8 +16,10 @@ export class NdjsonResultsFile {
    * an existing file is checked (header equal to `header`, every complete line a result line), its torn last line
    * (bytes after the last newline) is cut off, and the names of the images it holds are returned so the run skips
    * them, with the error lines among them. Throws ResultsFileError, changing nothing in the file, when it cannot be continued.
+   * A new file's folder is made as every output's is (prepareOutputFile: level by level, through a symbolic link;
+   * OutputFileError when it cannot be).
    */
-  static open(file: string, header: RunHeader, resume: boolean): { out: NdjsonResultsFile; done: Set<string>; failed: ErrorRecord[] } {
+  static async open(file: string, header: RunHeader, resume: boolean): Promise<{ out: NdjsonResultsFile; done: Set<string>; failed: ErrorRecord[] }> {
     const done = new Set<string>();
     const failed: ErrorRecord[] = [];
     NdjsonResultsFile.checkNew(file, resume);
@@ -38,7 +40,7 @@ export class NdjsonResultsFile {
         }
       });
     } else {
-      mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+      await prepareOutputFile(file);
     }
     // No complete line: only the start of this run's own header may be cut off as torn. Anything else (a --json
     // results file, which ends without a newline) is another file, and resuming must not destroy it.

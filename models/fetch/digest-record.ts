@@ -4,9 +4,9 @@
  * model files, so it survives them being deleted and re-fetched: a later download that differs from what was
  * first seen is refused.
  */
-import { readFile, rename, writeFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { systemReason as writeReason, writeFileAtomic } from '../../src/core/files-node.js';
 import { DigestRecordError } from './errors.js';
 
 /** A size and sha256 seen on a first download. */
@@ -108,16 +108,18 @@ export async function readDigestRecord(modelsDir: string): Promise<DigestRecord>
   return validate(path, parsed);
 }
 
-/** Writes `record` atomically (temp file + rename), so a reader never sees half a file. */
+/**
+ * Writes `record` atomically (writeFileAtomic: a fsynced temporary beside it renamed over it, so a reader or a crash
+ * never leaves half a file; a killed writer's temporary is swept by the next write; a symbolic link is written
+ * through, and an existing record keeps its permissions).
+ */
 async function writeDigestRecord(modelsDir: string, record: DigestRecord): Promise<void> {
   const path = digestRecordPath(modelsDir);
-  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   try {
-    await writeFile(temp, `${JSON.stringify(record, null, 2)}\n`, { flag: 'wx' });
-    await rename(temp, path);
+    await writeFileAtomic(path, `${JSON.stringify(record, null, 2)}\n`);
   } catch (error) {
-    await rm(temp, { force: true });
-    throw new DigestRecordError(path, `cannot be written (${systemReason(error)})`, { cause: error });
+    // writeReason drops the system message's path, which may be the temporary's: the error names the record.
+    throw new DigestRecordError(path, `cannot be written (${writeReason(error)})`, { cause: error });
   }
 }
 

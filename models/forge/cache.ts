@@ -2,12 +2,13 @@
  * Replicas forged once into `<repo>/.cache/replicas/v<forge version>-seed<seed>/` (git-ignored) and reused by
  * tests and the parity script. A changed builder bumps FORGE_VERSION, which moves to a fresh folder.
  */
-import { access, mkdir, open, readFile, rm } from 'node:fs/promises';
+import { access, open, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_SEED, FORGE_VERSION, REPLICAS, forgeModels, selectReplicas, type ReplicaName } from './index.js';
+import { makeFolder, processIsAlive } from '../../src/core/files-node.js';
 
 export interface EnsureOptions {
   readonly seed?: number;
@@ -47,7 +48,7 @@ export async function ensureReplicas(names?: readonly string[], options: EnsureO
     return absent;
   };
   if ((await missing()).length === 0) return paths;
-  await mkdir(dir, { recursive: true });
+  await makeFolder(dir);
   await withLock(path.join(dir, '.forge.lock'), async () => {
     const absent = await missing();
     if (absent.length > 0) await forgeModels({ outDir: dir, only: absent, ...(options.seed !== undefined ? { seed: options.seed } : {}) });
@@ -71,17 +72,8 @@ async function withLock(lockFile: string, fn: () => Promise<void>): Promise<void
     } catch (error) {
       if ((error as { code?: string }).code !== 'EEXIST') throw error;
       const holder = Number(await readFile(lockFile, 'utf8').catch(() => ''));
-      if (Number.isSafeInteger(holder) && holder > 0 && !processAlive(holder)) await rm(lockFile, { force: true });
+      if (Number.isSafeInteger(holder) && holder > 0 && !processIsAlive(holder)) await rm(lockFile, { force: true });
       else await sleep(250);
     }
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as { code?: string }).code === 'EPERM';
   }
 }

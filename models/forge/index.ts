@@ -3,8 +3,8 @@
  * replicas into a folder (architecture-faithful stand-ins for buffalo_l's five models, with seeded weights; see
  * catalog.ts for the list and the spec facts each one is held to).
  */
-import { rename, writeFile } from 'node:fs/promises';
 import { makeFolder } from '../fetch/fetch-common.js';
+import { systemReason, writeFileAtomic } from '../../src/core/files-node.js';
 import path from 'node:path';
 import { DEFAULT_SEED, REPLICAS, forgeExtraModel, forgeModel, isExtraReplica, selectForgeNames, type ForgeName } from './forge.js';
 
@@ -56,7 +56,10 @@ export interface ForgedFile {
   readonly milliseconds: number;
 }
 
-/** Writes the chosen replicas into outDir (each file written to a temporary name, then renamed into place). */
+/**
+ * Writes the chosen replicas into outDir, each atomically (writeFileAtomic: a fsynced temporary renamed into place,
+ * removed when the write fails and swept by a later write when a run was killed; a symbolic link is written through).
+ */
 export async function forgeModels(options: ForgeOptions): Promise<ForgedFile[]> {
   const names = selectForgeNames(options.only);
   await makeFolder(options.outDir); // the system's own error for a read-only or unusable --out
@@ -67,9 +70,12 @@ export async function forgeModels(options: ForgeOptions): Promise<ForgedFile[]> 
     const seed = options.seed ?? DEFAULT_SEED;
     const bytes = isExtraReplica(name) ? forgeExtraModel(name, seed, { width: options.width }) : forgeModel(name, seed);
     const file = path.join(options.outDir, isExtraReplica(name) ? `${name}.onnx` : REPLICAS[name].fileName);
-    const partial = `${file}.partial-${process.pid}`;
-    await writeFile(partial, bytes);
-    await rename(partial, file);
+    try {
+      await writeFileAtomic(file, bytes);
+    } catch (error) {
+      // systemReason drops the system message's path, which may be the temporary's: the error names the replica.
+      throw new Error(`cannot write '${file}': ${systemReason(error)}`, { cause: error });
+    }
     const result = { name, file, bytes: bytes.length, milliseconds: performance.now() - started };
     written.push(result);
     options.onProgress?.({ name, index, total: names.length, phase: 'done', bytes: bytes.length, file });

@@ -98,7 +98,7 @@ describe('insightgpu analyze --workers (cpu, det 160)', () => {
       size: 2, models, prepare: { detSize: [160, 160] }, workerScript: new URL('./fixtures/exiting-pool-worker.ts', import.meta.url),
     });
     const file = path.join(out, 'exited.ndjson');
-    const { out: writer } = NdjsonResultsFile.open(file, { det_size: [160, 160], det_thresh: 0.5, max_num: 0, models: {} }, false);
+    const { out: writer } = await NdjsonResultsFile.open(file, { det_size: [160, 160], det_thresh: 0.5, max_num: 0, models: {} }, false);
     try {
       const entries = names.map((name) => ({ name, file: path.join(dir, name) }));
       await assert.rejects(runPool({ pool, entries, maxNum: 0, metric: 'default', onLine: (line) => writer.append(line) }),

@@ -28,13 +28,13 @@ async function run(argv: string[]): Promise<{ code: number; out: string }> {
   return { code: result, out };
 }
 
-/** Exit code 1 with exactly one line on the output, `insightgpu COMMAND: …` matching `pattern`. */
+/** Exit code 1 with exactly one line on the output, `insightgpu COMMAND: …` (`insightgpu index SUB: …`) matching `pattern`. */
 async function assertOneLineError(argv: string[], pattern: RegExp): Promise<void> {
   const { code, out } = await run(argv);
   assert.equal(code, 1, `${argv.join(' ')}:\n${out}`);
   const lines = out.trim().split('\n');
   assert.equal(lines.length, 1, `one line expected for ${argv.join(' ')}:\n${out}`);
-  assert.match(lines[0]!, new RegExp(`^insightgpu ${argv[0]}: `));
+  assert.match(lines[0]!, new RegExp(`^insightgpu ${argv[0] === 'index' ? `index ${argv[1]}` : argv[0]}: `));
   assert.match(lines[0]!, pattern);
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -18,19 +18,19 @@ const lines = [
 ].map((l) => `${JSON.stringify(l)}\n`);
 
 describe('NdjsonResultsFile', () => {
-  it('writes the header first and appends whole lines', () => {
+  it('writes the header first and appends whole lines', async () => {
     const file = path.join(dir, 'fresh', 'out.ndjson');
-    const { out, done } = NdjsonResultsFile.open(file, header, false);
+    const { out, done } = await NdjsonResultsFile.open(file, header, false);
     out.append({ image: 'a.jpg', width: 2, height: 1, faces: [] });
     out.close();
     assert.equal(done.size, 0);
     assert.equal(readFileSync(file, 'utf8'), lines[0]! + lines[1]!);
   });
 
-  it('resumes across read chunks: the images done, the failures, and a torn tail cut off', () => {
+  it('resumes across read chunks: the images done, the failures, and a torn tail cut off', async () => {
     const file = path.join(dir, 'torn.ndjson');
     writeFileSync(file, lines.join('') + '{"image":"d.jp');
-    const { out, done, failed } = NdjsonResultsFile.open(file, header, true);
+    const { out, done, failed } = await NdjsonResultsFile.open(file, header, true);
     out.append({ image: 'd.jpg', width: 1, height: 1, faces: [] });
     out.close();
     assert.deepEqual([...done], ['a.jpg', 'b.jpg', 'sub/c.jpg']);
@@ -38,26 +38,37 @@ describe('NdjsonResultsFile', () => {
     assert.equal(readFileSync(file, 'utf8'), `${lines.join('')}{"image":"d.jpg","width":1,"height":1,"faces":[]}\n`);
   });
 
-  it('rewrites a torn header, and resumes a file of the header alone', () => {
+  it('rewrites a torn header, and resumes a file of the header alone', async () => {
     const torn = path.join(dir, 'torn-header.ndjson');
     writeFileSync(torn, lines[0]!.slice(0, 20));
-    NdjsonResultsFile.open(torn, header, true).out.close();
+    (await NdjsonResultsFile.open(torn, header, true)).out.close();
     assert.equal(readFileSync(torn, 'utf8'), lines[0]);
-    const { done } = NdjsonResultsFile.open(torn, header, true);
+    const { done } = await NdjsonResultsFile.open(torn, header, true);
     assert.equal(done.size, 0);
   });
 
-  it('refuses, unchanged: an existing file without resume, other settings, a bad complete line', () => {
+  it('refuses, unchanged: an existing file without resume, other settings, a bad complete line', async () => {
     const file = path.join(dir, 'whole.ndjson');
     const text = lines.join('');
     writeFileSync(file, text);
-    assert.throws(() => NdjsonResultsFile.open(file, header, false), (e) => e instanceof ResultsFileError && /exists/.test(e.message));
-    assert.throws(() => NdjsonResultsFile.open(file, { ...header, det_thresh: 0.6 }, true), (e) => e instanceof ResultsFileError && /other settings/.test(e.message));
+    await assert.rejects(NdjsonResultsFile.open(file, header, false), (e) => e instanceof ResultsFileError && /exists/.test(e.message));
+    await assert.rejects(NdjsonResultsFile.open(file, { ...header, det_thresh: 0.6 }, true), (e) => e instanceof ResultsFileError && /other settings/.test(e.message));
     const bad = path.join(dir, 'bad.ndjson');
     const badText = lines[0]! + '{"image":"a.jpg","width":2\n' + lines[3]!;
     writeFileSync(bad, badText);
-    assert.throws(() => NdjsonResultsFile.open(bad, header, true), (e) => e instanceof ResultsFileError && /line 2 is not JSON/.test(e.message));
+    await assert.rejects(NdjsonResultsFile.open(bad, header, true), (e) => e instanceof ResultsFileError && /line 2 is not JSON/.test(e.message));
     assert.equal(readFileSync(file, 'utf8'), text);
     assert.equal(readFileSync(bad, 'utf8'), badText);
+  });
+
+  it('a new file through a dangling link is made where the link points, its missing folder first', async () => {
+    // The folder made used to be the link's own (there already); the target's stayed missing and the open failed
+    // with an untyped ENOENT.
+    const link = path.join(dir, 'linked.ndjson');
+    symlinkSync(path.join('later', 'real.ndjson'), link);
+    const { out } = await NdjsonResultsFile.open(link, header, false);
+    out.close();
+    assert.ok(lstatSync(link).isSymbolicLink(), 'the link stays a link');
+    assert.equal(readFileSync(path.join(dir, 'later', 'real.ndjson'), 'utf8'), lines[0]);
   });
 });

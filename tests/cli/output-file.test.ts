@@ -131,3 +131,19 @@ describe('analyze --json through a dangling symbolic link (pack A, cpu, det 160)
     assert.deepEqual(readdirSync(path.join(dir, 'kept')), ['run1.json']);
   });
 });
+
+describe('analyze --draw where an image\'s subfolder is a file (pack A, cpu, det 160)', () => {
+  it('fails in one line naming the folder that cannot be made, not "EEXIST: file already exists, mkdir"', async () => {
+    const dir = mkdtempSync(path.join(work, 'draw-sub-'));
+    mkdirSync(path.join(dir, 'photos', 'trip'), { recursive: true });
+    writeFileSync(path.join(dir, 'photos', 'trip', 't1.jpg'), readFileSync(sharedPath('images', 't1.jpg')));
+    mkdirSync(path.join(dir, 'drawn'));
+    writeFileSync(path.join(dir, 'drawn', 'trip'), 'a file where photos/trip/t1.jpg\'s drawing folder goes');
+    const models = packAFolder();
+    after(() => rmSync(models, { recursive: true, force: true }));
+    const { result, out } = await captureOutput(() => main(['analyze', '--models', models, '--backend', 'cpu', '--det-size', '160', '--quiet', '--draw', path.join(dir, 'drawn'), path.join(dir, 'photos')]));
+    assert.equal(result, 1, out);
+    assert.match(out, new RegExp(`^insightgpu analyze: cannot write '${path.join(dir, 'drawn', 'trip').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}': it is a file, not a folder\n`, 'm'));
+    assert.deepEqual(readdirSync(path.join(dir, 'drawn')), ['trip'], 'nothing else written');
+  });
+});

@@ -6,7 +6,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fetchModelFile, type FetchModelFileEvent } from '../../models/fetch/fetch-model-file.js';
 import { DigestRecordError, FetchError, IntegrityError, ManifestError, TruncatedDownloadError } from '../../models/fetch/errors.js';
@@ -129,6 +129,33 @@ describe('fetchModelFile: success', () => {
     const again = await fetchModelFile(spec, { root, baseUrl });
     assert.equal(again.downloaded, false);
     assert.deepEqual(listModelsDir(root), ['digests.json', 'inswapper_128.onnx']);
+  });
+
+  it('sweeps the temporary a killed write of digests.json left, but not that of a running one', async () => {
+    const root = freshRoot();
+    const modelsDir = join(root, 'models');
+    mkdirSync(modelsDir, { recursive: true });
+    const dead = `.digests.json.${2 ** 22 + 1}.0123abcd.tmp`; // no process can have this pid (see above)
+    const alive = `.digests.json.${process.pid}.89abcdef.tmp`;
+    writeFileSync(join(modelsDir, dead), '{"format":');
+    writeFileSync(join(modelsDir, alive), 'a concurrent write');
+    await fetchModelFile(spec, { root, baseUrl: serve(serveBytes(stand)) });
+    assert.deepEqual(listModelsDir(root), [alive, 'digests.json', 'inswapper_128.onnx']);
+  });
+
+  it('writes digests.json through a symbolic link (one record kept for several roots), leaving the link', async () => {
+    const root = freshRoot();
+    const modelsDir = join(root, 'models');
+    mkdirSync(modelsDir, { recursive: true });
+    const shared = join(root, 'shared-digests.json');
+    writeFileSync(shared, JSON.stringify({ format: 'insightgpu-digests/1', packs: {} }));
+    symlinkSync('../shared-digests.json', join(modelsDir, 'digests.json'));
+    const first = await fetchModelFile(spec, { root, baseUrl: serve(serveBytes(stand)) });
+    assert.equal(first.checkedAgainst, 'first-seen');
+    assert.ok(lstatSync(join(modelsDir, 'digests.json')).isSymbolicLink(), 'the link stays a link');
+    const recorded = JSON.parse(readFileSync(shared, 'utf8')) as { files?: Record<string, { sha256: string }> };
+    assert.equal(recorded.files?.['inswapper_128.onnx']?.sha256, sha256(stand), 'the linked record holds the digest');
+    assert.deepEqual(listModelsDir(root), ['digests.json', 'inswapper_128.onnx'], 'no temporary left');
   });
 });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -9,7 +9,7 @@ import { toNumbers, type Model, type Node } from '../../src/core/ir.js';
 import { probeNormalisation, routeModel } from '../../src/pipeline/model-router.js';
 import { ensureReplicas, replicaCacheDir } from '../../models/forge/cache.js';
 import { forgeModelsCommand, parseForgeArgs } from '../../models/forge/cli.js';
-import { REPLICAS, REPLICA_NAMES, forgeModel, type ReplicaName } from '../../models/forge/index.js';
+import { REPLICAS, REPLICA_NAMES, forgeModel, forgeModels, type ReplicaName } from '../../models/forge/index.js';
 import { convGemmMacs, floatParameterCount, opInventory } from '../../models/forge/inventory.js';
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
@@ -186,6 +186,29 @@ describe('forge-models command', () => {
     // A usage error exits 1, as a bad option of every other command (2 is an unknown command's).
     assert.equal(await forgeModelsCommand(['--out', dir, '--only', 'det_11g']), 1);
     assert.equal(await forgeModelsCommand(['--out', dir, '--frob']), 1);
+  });
+
+  it('a replica that cannot be written leaves no temporary and is named; a symlinked replica is written through', async () => {
+    const out = await mkdtemp(path.join(os.tmpdir(), 'forge-write-'));
+    try {
+      // A folder where the file goes: the write used to leave its 900 kB `.partial-PID` beside it, and name that.
+      await mkdir(path.join(out, 'genderage.onnx'));
+      await assert.rejects(forgeModels({ outDir: out, only: ['genderage'] }), (error: Error) => {
+        assert.equal(error.message, `cannot write '${path.join(out, 'genderage.onnx')}': EISDIR: illegal operation on a directory`);
+        return true;
+      });
+      assert.deepEqual(await readdir(out), ['genderage.onnx'], 'no temporary left');
+      // A link (a replica kept elsewhere) stays a link; the file it points to is the one written.
+      await rm(path.join(out, 'genderage.onnx'), { recursive: true });
+      await symlink(path.join('kept', 'genderage.onnx'), path.join(out, 'genderage.onnx'));
+      await mkdir(path.join(out, 'kept'));
+      await forgeModels({ outDir: out, only: ['genderage'], seed: 3 });
+      assert.ok((await lstat(path.join(out, 'genderage.onnx'))).isSymbolicLink(), 'the link stays a link');
+      assert.equal(sha256(await readFile(path.join(out, 'kept', 'genderage.onnx'))), sha256(forgeModel('genderage', 3)));
+      assert.deepEqual((await readdir(out)).sort(), ['genderage.onnx', 'kept']);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
   });
 });
 

@@ -4,11 +4,12 @@
  * NDJSON results file with an error line and a torn last line.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { main } from '../../../cli/main.js';
 import { writePng } from '../../../cli/encode-png.js';
 import { createBgrImage, FaceIndex, loadImage, type FaceRecord } from '../../../src/pipeline/index.js';
@@ -16,6 +17,9 @@ import { captureOutput } from '../capture-output.js';
 import { seededRandom, sharedPath } from '../helpers.js';
 import { flippedCopy, noisyCopy } from './image-variants.js';
 import { encodeIndex } from '../../../src/pipeline/identity/index-file.js';
+import { withFileLock } from '../../../cli/index-faces.js';
+
+const repo = fileURLToPath(new URL('../../..', import.meta.url));
 
 const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-cli-'));
 const indexFile = path.join(dir, 'people.igfx');
@@ -128,6 +132,27 @@ describe('insightgpu index', () => {
       assert.match(out, new RegExp(`usage: insightgpu index ${sub}`));
     }
     assert.match((await run(['index', '--help'])).out, /index add --index FILE/);
+  });
+
+  it('an error names the sub-command that failed; a name that is no sub-command is exit 2, not a crash', async () => {
+    const missing = path.join(dir, 'missing.igfx');
+    for (const [argv, message] of [
+      [['add', '--index', missing], /^insightgpu index add: option IMAGE: give at least one image\n$/],
+      [['search', '--index', missing, '--models', sharedPath('models'), sharedPath('images', 't1.jpg')], /^insightgpu index search: .*missing\.igfx: no such index file/],
+      [['remove', '--index', missing, 'ann'], /^insightgpu index remove: .*missing\.igfx: no such index file/],
+      [['info', missing], /^insightgpu index info: .*missing\.igfx: no such index file/],
+      [['cluster', path.join(dir, 'missing.ndjson')], /^insightgpu index cluster: /],
+    ] as const) {
+      const { code, out } = await run(['index', ...argv]);
+      assert.equal(code, 1, out);
+      assert.match(out, message);
+    }
+    // Names that an object has without being given one (Object.prototype's) used to be called as sub-commands.
+    for (const sub of ['toString', 'constructor', '__proto__']) {
+      const { code, out } = await run(['index', sub]);
+      assert.equal(code, 2, out);
+      assert.match(out, new RegExp(`^insightgpu index: unknown sub-command '${sub}'`));
+    }
   });
 });
 
@@ -373,5 +398,65 @@ describe('insightgpu index: files made by the library', () => {
     await runJson(['index', 'add', '--index', file, ...models, '--id', 'again', sharedPath('images', 'Tom_Hanks_54745.png')]);
     assert.equal(existsSync(`${file}.lock`), false);
     assert.equal((await FaceIndex.load(file)).size, 3);
+  });
+
+  it('a FIFO as the index file is refused in one line by every sub-command that reads it, instead of hanging', { skip: process.platform === 'win32' }, () => {
+    const folder = mkdtempSync(path.join(dir, 'fifo-'));
+    const fifo = path.join(folder, 'faces.igfx');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0, 'mkfifo');
+    try {
+      // Child processes, killed after a minute: the read of a FIFO no one writes to blocks for good (SIGKILL, as a
+      // blocked run may not get to its SIGTERM handler).
+      for (const argv of [['info', fifo], ['add', '--index', fifo, ...models, sharedPath('images', 't1.jpg')], ['remove', '--index', fifo, 'x'], ['search', '--index', fifo, ...models, sharedPath('images', 't1.jpg')]]) {
+        const child = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'index', ...argv], { cwd: repo, encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
+        assert.equal(child.signal, null, `index ${argv[0]} hung on the FIFO`);
+        assert.equal(child.status, 1, child.stderr);
+        assert.match(child.stderr, new RegExp(`^insightgpu index ${argv[0]}: .*faces\\.igfx: is not a regular file \\(a FIFO, pipe, socket or device\\), so it cannot be an index file\n$`));
+      }
+      assert.deepEqual(readdirSync(folder), ['faces.igfx'], 'no probe or lock made beside it');
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('add and remove take an index file name of 255 bytes (the longest a file may have), leaving no probe or lock', async () => {
+    const folder = mkdtempSync(path.join(dir, 'long-'));
+    const file = path.join(folder, `${'é'.repeat(125)}.igfx`); // 'é' is two bytes in UTF-8: 255 in all
+    // The write probe and FILE.lock used to add 19 and 5 bytes to the name: ENAMETOOLONG before the save could try.
+    await runJson(['index', 'add', '--index', file, ...models, '--id', 'tom', sharedPath('images', 'Tom_Hanks_54745.png')]);
+    await runJson(['index', 'add', '--index', file, ...models, '--id', 'again', sharedPath('images', 'Tom_Hanks_54745.png')]);
+    await runJson(['index', 'remove', '--index', file, 'tom']);
+    assert.deepEqual((await FaceIndex.load(file)).identities(), ['again']);
+    assert.deepEqual(readdirSync(folder), [path.basename(file)]);
+  });
+
+  it('two add processes reaching one new file by its name and by a link to it take one lock and keep both runs\' faces', async () => {
+    const file = path.join(dir, 'linked.igfx');
+    const link = path.join(dir, 'link-to-linked.igfx');
+    symlinkSync('linked.igfx', link); // dangling until the first save creates the file
+    // Two real processes, as two users' commands would be; the lock beside the link used to be a second lock.
+    const addProcess = (index: string, id: string): Promise<{ code: number | null; err: string }> => new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'index', 'add', '--index', index, ...models, '--id', id, sharedPath('images', 'Tom_Hanks_54745.png')], { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (chunk: Buffer) => { err += chunk.toString(); });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, err }));
+    });
+    const runs = await Promise.all([addProcess(file, 'by-name'), addProcess(link, 'by-link')]);
+    assert.deepEqual(runs.map((r) => r.code), [0, 0], runs.map((r) => r.err).join('\n'));
+    assert.deepEqual((await FaceIndex.load(file)).identities().sort(), ['by-link', 'by-name']);
+    assert.ok(lstatSync(link).isSymbolicLink(), 'the link stays a link');
+    assert.deepEqual([existsSync(`${file}.lock`), existsSync(`${link}.lock`)], [false, false], 'no lock is left');
+    // Which lock a run through the (again dangling) link takes, told without a race: the file's own. A live holder
+    // of it is waited for (here not at all: waitMs 0), and a killed run's is taken over and removed.
+    rmSync(file);
+    writeFileSync(`${file}.lock`, String(process.pid));
+    let ran = false;
+    await assert.rejects(withFileLock(link, async () => { ran = true; }, 0), /stays locked by process/);
+    assert.equal(ran, false, 'the work waits for the lock held through the other name');
+    writeFileSync(`${file}.lock`, String(spawnSync(process.execPath, ['-e', '0']).pid!));
+    await runJson(['index', 'add', '--index', link, ...models, '--id', 'after-kill', sharedPath('images', 'Tom_Hanks_54745.png')]);
+    assert.equal(existsSync(`${file}.lock`), false, 'the killed run\'s lock was taken over');
+    assert.deepEqual((await FaceIndex.load(file)).identities(), ['after-kill']);
   });
 });
