@@ -67,21 +67,27 @@ describe('GlobalAveragePool matches onnxruntime-node', () => {
   });
 });
 
+/** The fast path's means (its output pre-filled with 123, so an unwritten one shows) and the reference loop's. */
+function fastAndReference(p: PoolParams, x: Float32Array, simd: boolean): { actual: Float32Array; expected: Float32Array } {
+  const expected = new Float32Array(p.outDims[0]! * p.outDims[1]!);
+  const actual = new Float32Array(expected.length).fill(123);
+  poolReference(p, x, expected);
+  setSimdEnabled(simd);
+  try {
+    globalAverage(p, x, actual);
+  } finally {
+    setSimdEnabled(true);
+  }
+  return { actual, expected };
+}
+
 for (const simd of [true, false]) describe(`GlobalAveragePool fast path (${simd ? 'WebAssembly SIMD' : 'JS fallback'}) against the reference loop`, () => {
   for (const dims of [...SHAPES, [1, 4, 5, 7]]) {
     it(`[${dims.join(', ')}]`, () => {
       const p = params(dims);
       assert.ok(globalAverageFits(p));
       const x = dims.length === 4 && dims[3] === 7 && dims[1] === 4 ? withSpecials(dims) : seededUniform(dims.reduce((a, b) => a * b, 1), 9, -1, 1);
-      const expected = new Float32Array(dims[0]! * dims[1]!);
-      const actual = new Float32Array(expected.length).fill(123);
-      poolReference(p, x, expected);
-      setSimdEnabled(simd);
-      try {
-        globalAverage(p, x, actual);
-      } finally {
-        setSimdEnabled(true);
-      }
+      const { actual, expected } = fastAndReference(p, x, simd);
       assertClose(actual, expected, 1e-6);
     });
   }
@@ -90,15 +96,7 @@ for (const simd of [true, false]) describe(`GlobalAveragePool fast path (${simd 
     const dims = [1, 3, 160, 160];
     const p = params(dims);
     const x = seededUniform(3 * 160 * 160, 13, 1000, 1001);
-    const expected = new Float32Array(3);
-    const actual = new Float32Array(3);
-    poolReference(p, x, expected);
-    setSimdEnabled(simd);
-    try {
-      globalAverage(p, x, actual);
-    } finally {
-      setSimdEnabled(true);
-    }
+    const { actual, expected } = fastAndReference(p, x, simd);
     assertClose(actual, expected, 1e-7);
   });
   it('leaves GlobalMaxPool to the reference', () => {
