@@ -18,26 +18,14 @@ import { Face } from '../../src/pipeline/face.js';
 import { INSwapper } from '../../src/pipeline/swap/inswapper.js';
 import { InferenceSession } from '../../src/session/session.js';
 import { Tensor } from '../../src/core/tensor.js';
-import { sharedPath } from './helpers.js';
+import { sharedPath, failsWith, loose } from './helpers.js';
 
 // The JS caller's view: arguments of any type.
-type Loose = (...args: unknown[]) => unknown;
-const loose = (fn: unknown): Loose => fn as Loose;
-
 const t1 = sharedPath('images', 't1.jpg');
 const pack = (): Record<string, Uint8Array> => ({
   'scrfd_2.5g_bnkps.onnx': readFileSync(sharedPath('models', 'scrfd_2.5g_bnkps.onnx')),
   'mobilefacenet.onnx': readFileSync(sharedPath('models', 'mobilefacenet.onnx')),
 });
-
-/** Asserts an error of `type` whose message includes every part (so it says what to fix). */
-function failsWith(type: new (...args: never[]) => Error, ...parts: string[]): (e: unknown) => boolean {
-  return (e) => {
-    assert.ok(e instanceof type, `expected ${type.name}, got ${String(e)}`);
-    for (const part of parts) assert.ok(e.message.includes(part), `'${e.message}' lacks '${part}'`);
-    return true;
-  };
-}
 
 describe('FaceAnalysis with wrong arguments', () => {
   let app: FaceAnalysis;

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBgrImage, type BgrImage } from '../../src/pipeline/image.js';
@@ -36,4 +37,17 @@ export function bilinearReference(img: BgrImage, x: number, y: number, c: number
     return px(img, xx, yy, c);
   };
   return (1 - fy) * ((1 - fx) * at(x0, y0) + fx * at(x0 + 1, y0)) + fy * ((1 - fx) * at(x0, y0 + 1) + fx * at(x0 + 1, y0 + 1));
+}
+
+/** A function as a plain-JS caller sees it: arguments of any shape, which TypeScript would refuse. */
+export type Loose = (...args: unknown[]) => unknown;
+export const loose = (fn: unknown): Loose => fn as Loose;
+
+/** Asserts an error of `type` whose message includes every part (so it says what to fix); for assert.throws/rejects. */
+export function failsWith(type: new (...args: never[]) => Error, ...parts: string[]): (e: unknown) => boolean {
+  return (e) => {
+    assert.ok(e instanceof type, `expected ${type.name}, got ${String(e)}`);
+    for (const part of parts) assert.ok(e.message.includes(part), `'${e.message}' lacks '${part}'`);
+    return true;
+  };
 }

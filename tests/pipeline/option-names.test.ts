@@ -16,11 +16,7 @@ import { getModel } from '../../src/pipeline/model-zoo.js';
 import { drawFaces } from '../../src/pipeline/draw.js';
 import { createBgrImage } from '../../src/pipeline/image.js';
 import { InferenceSession } from '../../src/session/session.js';
-import { sharedPath } from './helpers.js';
-
-// The JS caller's view: options of any shape.
-type Loose = (...args: unknown[]) => unknown;
-const loose = (fn: unknown): Loose => fn as Loose;
+import { sharedPath, failsWith, loose } from './helpers.js';
 
 const t1 = sharedPath('images', 't1.jpg');
 const detectorBytes = (): Uint8Array => readFileSync(sharedPath('models', 'scrfd_500m_bnkps.onnx'));
@@ -28,15 +24,6 @@ const pack = (): Record<string, Uint8Array> => ({
   'scrfd_2.5g_bnkps.onnx': readFileSync(sharedPath('models', 'scrfd_2.5g_bnkps.onnx')),
   'tiny_2d106.onnx': readFileSync(sharedPath('models', 'tiny_2d106.onnx')),
 });
-
-/** Asserts an error of `type` whose message includes every part. */
-function failsWith(type: new (...args: never[]) => Error, ...parts: string[]): (e: unknown) => boolean {
-  return (e) => {
-    assert.ok(e instanceof type, `expected ${type.name}, got ${String(e)}`);
-    for (const part of parts) assert.ok(e.message.includes(part), `'${e.message}' lacks '${part}'`);
-    return true;
-  };
-}
 
 describe('misspelt and wrong-typed options', () => {
   let app: FaceAnalysis;
