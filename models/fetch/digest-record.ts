@@ -4,7 +4,7 @@
  * model files, so it survives them being deleted and re-fetched: a later download that differs from what was
  * first seen is refused.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { systemReason as writeReason, writeFileAtomic } from '../../src/core/files-node.js';
 import { FileLockHeld, withLockFile } from '../../src/core/file-lock.js';
@@ -125,8 +125,26 @@ async function writeDigestRecord(modelsDir: string, record: DigestRecord): Promi
 }
 
 /**
+ * Temporaries of the record written by older versions: `digests.json.<hex>.tmp`, with no writer's pid in the name,
+ * so whether their writer still runs cannot be told. One older than an hour (by mtime) is swept: a record is a few
+ * kilobytes, written in well under a second, so no live writer's temporary is that old.
+ */
+const OLD_TEMP = /^digests\.json\.[0-9a-f]+\.tmp$/;
+export const OLD_TEMP_AGE_MS = 60 * 60 * 1000;
+
+async function sweepOldTemps(modelsDir: string): Promise<void> {
+  const now = Date.now();
+  for (const entry of await readdir(modelsDir).catch(() => [] as string[])) {
+    if (!OLD_TEMP.test(entry)) continue;
+    const path = join(modelsDir, entry);
+    const info = await stat(path).catch(() => undefined);
+    if (info?.isFile() === true && now - info.mtimeMs > OLD_TEMP_AGE_MS) await unlink(path).catch(() => undefined); // gone meanwhile
+  }
+}
+
+/**
  * Runs the read-modify-write `change` holding `digests.json.lock` (withLockFile), so two fetches of different packs
- * into one root at once each keep the other's first-seen digests.
+ * into one root at once each keep the other's first-seen digests, then sweeps older versions' temporaries.
  */
 async function updateDigestRecord(modelsDir: string, change: (current: DigestRecord) => DigestRecord | undefined): Promise<void> {
   const path = digestRecordPath(modelsDir);
@@ -142,6 +160,7 @@ async function updateDigestRecord(modelsDir: string, change: (current: DigestRec
       : `cannot be locked (${writeReason(error)})`;
     throw new DigestRecordError(path, reason, { cause: error });
   }
+  await sweepOldTemps(modelsDir);
 }
 
 /**

@@ -1,12 +1,13 @@
 /**
- * digests.json's read-modify-write: two processes recording different packs at once keep every digest (the lock).
+ * digests.json's read-modify-write: two processes recording different packs at once keep every digest (the lock),
+ * and temporaries left by older versions (no pid in their names) are swept once they are an hour old.
  */
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { readDigestRecord, recordPackDigests } from '../../models/fetch/digest-record.js';
+import { readDigestRecord, recordPackDigests, OLD_TEMP_AGE_MS } from '../../models/fetch/digest-record.js';
 import { tempRoot } from './pack-fixtures.js';
 
 const roots: string[] = [];
@@ -49,5 +50,19 @@ describe('digests.json under concurrent fetches', () => {
     await recordPackDigests(dir, 'p', pack);
     assert.deepEqual(Object.keys((await readDigestRecord(dir)).packs), ['p']);
     assert.equal(existsSync(join(dir, 'digests.json.lock')), false);
+  });
+});
+
+describe('digests.json: older versions\' temporaries', () => {
+  it('sweeps a digests.json.<hex>.tmp older than an hour and keeps a recent one', async () => {
+    const dir = modelsDir();
+    const old = join(dir, 'digests.json.0a1b2c3d.tmp');
+    const recent = join(dir, 'digests.json.4e5f6a7b.tmp');
+    writeFileSync(old, '{');
+    writeFileSync(recent, '{');
+    const past = (Date.now() - OLD_TEMP_AGE_MS - 60_000) / 1000;
+    utimesSync(old, past, past);
+    await recordPackDigests(dir, 'p', pack);
+    assert.deepEqual(readdirSync(dir).sort(), ['digests.json', 'digests.json.4e5f6a7b.tmp']);
   });
 });
