@@ -14,7 +14,7 @@ import { ArchiveError, FetchError, IntegrityError, ManifestError, PackContentErr
 import { fetchModelFile, type FetchModelFileEvent, type FetchModelFileResult } from './fetch-model-file.js';
 import { fetchPack, type FetchPackEvent, type FetchPackResult } from './fetch-pack.js';
 import { modelsDirOf, resolveInsightFaceRoot } from './paths.js';
-import { parseManifest, resolvePack, resolveSingleModel, type ParsedManifest } from './resolve-pack.js';
+import { parseManifest, resolvePack, resolveSingleModel, verifiesNothing, type ParsedManifest } from './resolve-pack.js';
 
 /** The help text of `insightgpu fetch-models`. */
 export const FETCH_MODELS_USAGE = `Usage: insightgpu fetch-models <pack | model> [options]
@@ -259,9 +259,16 @@ export async function fetchModelsCommand(argv: readonly string[], output: Comman
     modelsDir = modelsDirOf(resolveInsightFaceRoot(values.root));
     const entry = resolveEntry(positionals[0], manifest);
     view = new ProgressView(positionals[0], entry.kind, stderr);
-    const text = entry.kind === 'model' ? describeFile(await fetchModelFile(entry.spec, options)) : describe(await fetchPack(entry.spec, options));
+    const result = entry.kind === 'model' ? await fetchModelFile(entry.spec, options) : await fetchPack(entry.spec, options);
     view.stopBar();
-    stdout.write(text);
+    stdout.write('model' in result ? describeFile(result) : describe(result));
+    // An entry with nothing to check (trust on first use) installs whatever the server sent: said where it is seen.
+    const served = 'model' in result ? { url: result.url, check: result.checkedAgainst } : { url: result.zip?.url, check: result.zip?.checkedAgainst };
+    if (result.downloaded && served.check === 'first-seen' && verifiesNothing(entry.spec)) {
+      stderr.write(`WARNING: nothing was verified: ${values.manifest ?? 'the built-in manifest'} gives no size or sha256 for ${positionals[0]}, so what ${served.url} served\n` +
+        '  was installed as it came. digests.json now holds it (later downloads and doctor are held to that); add "bytes" and "sha256"\n' +
+        '  to the entry to have a first download checked.\n');
+    }
     return 0;
   } catch (error) {
     view?.stopBar();
