@@ -14,6 +14,7 @@ import { ArchiveError, FetchError, IntegrityError, ManifestError, PackContentErr
 import { fetchModelFile, type FetchModelFileEvent, type FetchModelFileResult } from './fetch-model-file.js';
 import { fetchPack, type FetchPackEvent, type FetchPackResult } from './fetch-pack.js';
 import { modelsDirOf, resolveInsightFaceRoot } from './paths.js';
+import { renameRootOption } from '../../src/pipeline/insightface-root.js';
 import { parseManifest, resolvePack, resolveSingleModel, verifiesNothing, type ParsedManifest } from './resolve-pack.js';
 
 /** The help text of `insightgpu fetch-models`. */
@@ -256,7 +257,11 @@ export async function fetchModelsCommand(argv: readonly string[], output: Comman
       signal: abort.signal,
       onProgress: (event: FetchPackEvent | FetchModelFileEvent) => view?.handle(event),
     };
-    modelsDir = modelsDirOf(resolveInsightFaceRoot(values.root));
+    try {
+      modelsDir = modelsDirOf(resolveInsightFaceRoot(values.root));
+    } catch (error) {
+      throw renameRootOption(error, '--root');
+    }
     const entry = resolveEntry(positionals[0], manifest);
     view = new ProgressView(positionals[0], entry.kind, stderr);
     const result = entry.kind === 'model' ? await fetchModelFile(entry.spec, options) : await fetchPack(entry.spec, options);
