@@ -124,7 +124,10 @@ class ProgressView {
         return;
       }
       case 'extract':
-        this.err.write(`extracted ${event.file} (${formatBytes(event.bytes)}, ${event.index + 1}/${event.count}), digest checked\n`);
+        // CRC-32 is always checked; a digest only where the manifest or digests.json has one.
+        this.err.write(`extracted ${event.file} (${formatBytes(event.bytes)}, ${event.index + 1}/${event.count}), ${event.checkedAgainst === 'first-seen'
+          ? 'CRC-32 checked (no digest known yet: recorded once installed)'
+          : `sha256 matches the ${event.checkedAgainst} digest`}\n`);
         return;
       case 'installed':
         this.stopBar();

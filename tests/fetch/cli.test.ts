@@ -121,11 +121,15 @@ describe('fetch-models CLI', () => {
     writeFileSync(bare, JSON.stringify({ format: 'insightgpu-manifest/1', releaseBaseUrl: server.baseUrl, packs: { buffalo_l: specFor('buffalo_l', files, zip, false) } }));
     const run = await fetchModelsHere(['buffalo_l', '--root', join(root, 'unchecked'), '--base-url', `${server.baseUrl}/unchecked`, '--manifest', bare]);
     assert.equal(run.code, 0, run.stderr);
+    // Nor does any line claim a check that was not made: each file's CRC-32 is, its digest is not.
+    assert.match(run.stderr, /extracted w600k_r50\.onnx \(26\.2 KiB, 5\/5\), CRC-32 checked \(no digest known yet: recorded once installed\)/);
+    assert.doesNotMatch(run.stderr, /digest checked|matches the/);
     assert.match(run.stderr, new RegExp(`WARNING: nothing was verified: ${bare.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} gives no size or sha256 for buffalo_l`));
     // Held to the record from then on: a second run finds the copy [recorded], and says nothing more.
     const again = await fetchModelsHere(['buffalo_l', '--root', join(root, 'unchecked'), '--base-url', `${server.baseUrl}/unchecked`, '--manifest', bare]);
     assert.equal(again.code, 0, again.stderr);
     assert.doesNotMatch(again.stderr, /WARNING/);
+    assert.match(again.stderr, /checking w600k_r50\.onnx/);
     // An entry giving the zip's size has something to check: no warning.
     const sized = join(root, 'sized-manifest.json');
     writeFileSync(sized, JSON.stringify({ format: 'insightgpu-manifest/1', releaseBaseUrl: server.baseUrl, packs: { buffalo_l: { ...specFor('buffalo_l', files, zip, false), zip: { bytes: zip.length } } } }));
