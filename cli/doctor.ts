@@ -14,6 +14,7 @@ import { isPackName, MODELS, PACKS, type KnownDigest } from '../models/manifest.
 import { readDigestRecord, systemReason, type DigestRecord, type RecordedDigest } from '../models/fetch/digest-record.js';
 import { fetchTempOwner, hashFile, processIsAlive } from '../models/fetch/fetch-common.js';
 import { modelsDirOf, resolveInsightFaceRoot } from '../models/fetch/paths.js';
+import { renameRootOption } from '../src/pipeline/insightface-root.js';
 import { PipelineOptionError } from '../src/pipeline/index.js';
 import { lastValue, parseArgs } from './args.js';
 
@@ -196,7 +197,12 @@ export async function doctorCommand(argv: readonly string[], version: string): P
   if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(`${HELP}\n`); return 0; }
   const args = parseArgs(argv, ['root'], ['no-hash']);
   if (args.positional.length > 0) throw new PipelineOptionError(args.positional[0]!, 'unexpected argument (doctor takes only --root DIR and --no-hash)');
-  const root = resolveInsightFaceRoot(lastValue(args, 'root'));
+  let root: string;
+  try {
+    root = resolveInsightFaceRoot(lastValue(args, 'root'));
+  } catch (error) {
+    throw renameRootOption(error, '--root');
+  }
   const verbose = process.env['INSIGHTGPU_DEBUG'] === '1';
   const lines = [
     `insightgpu ${version}`,

@@ -1,9 +1,10 @@
 /** What `index add` and `index search` share: option parsing, the detector + recognizer, the faces of an image. */
 import type { BackendName } from '../src/index.js';
 import { existsSync, statSync } from 'node:fs';
-import { open, readFile, unlink } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { processIsAlive, systemReason, tempStem, writeTarget } from '../src/core/files-node.js';
+import { systemReason, tempStem, writeTarget } from '../src/core/files-node.js';
+import { FileLockHeld, withLockFile } from '../src/core/file-lock.js';
 import path from 'node:path';
 import { firstLine } from './output-file.js';
 import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/identity/face-index-options.js';
@@ -131,28 +132,18 @@ export function lockPath(target: string): string {
  */
 export async function withFileLock<T>(file: string, work: () => Promise<T>, waitMs = 120_000): Promise<T> {
   const lock = lockPath(await saveTarget(file, 'lock'));
-  const started = Date.now();
-  for (;;) {
-    try {
-      const handle = await open(lock, 'wx');
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new CliError(`cannot lock '${file}': ${firstLine(error)}`, { cause: error });
-    }
-    const holder = Number(await readFile(lock, 'utf8').catch(() => ''));
-    if (Number.isInteger(holder) && holder > 0 && !processIsAlive(holder)) {
-      await unlink(lock).catch(() => undefined); // left by a killed run
-      continue;
-    }
-    if (Date.now() - started > waitMs) throw new CliError(`'${file}' stays locked by process ${holder || '?'} (${lock}); remove the lock if no index add runs`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  let locked = false;
   try {
-    return await work();
-  } finally {
-    await unlink(lock).catch(() => undefined);
+    return await withLockFile(lock, () => {
+      locked = true;
+      return work();
+    }, waitMs);
+  } catch (error) {
+    if (locked) throw error; // work's own failure
+    if (error instanceof FileLockHeld) {
+      throw new CliError(`'${file}' stays locked by process ${error.holder ?? '?'} (${lock}); remove the lock if no index add runs`, { cause: error });
+    }
+    throw new CliError(`cannot lock '${file}': ${firstLine(error)}`, { cause: error });
   }
 }
 

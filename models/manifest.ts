@@ -8,6 +8,7 @@
  * and holds every later download to it. Besides the packs it lists the models InsightFace publishes as one
  * bare .onnx file (inswapper_128, the face swapper, in no pack). This file is browser-safe: no Node imports.
  */
+import { fileUnderBase } from './fetch/file-url.js';
 
 /** InsightFace's taskname for each model (what its ModelRouter assigns). */
 export type ModelTask = 'detection' | 'recognition' | 'landmark_2d_106' | 'landmark_3d_68' | 'genderage';
@@ -146,10 +147,10 @@ export function isPackName(name: string): name is PackName {
   return Object.hasOwn(PACKS, name);
 }
 
-/** The zip's URL for `pack`, at the official release or under a mirror's base URL. */
+/** The zip's URL for `pack`, at the official release or under a mirror's base URL (its query kept last). */
 export function packZipUrl(pack: PackSpec, baseUrl?: string): string {
   if (baseUrl === undefined) return pack.url;
-  return `${baseUrl.replace(/\/+$/, '')}/${pack.name}.zip`;
+  return fileUnderBase(baseUrl, `${pack.name}.zip`);
 }
 
 /** The model file of a single-file model: its name, which is also its path under `<root>/models/`. */
@@ -192,8 +193,8 @@ export function isSingleModelName(name: string): name is SingleModelName {
   return Object.hasOwn(MODELS, name);
 }
 
-/** The file's URL for `model`, at the official release or under a mirror's base URL. */
+/** The file's URL for `model`, at the official release or under a mirror's base URL (its query kept last). */
 export function modelFileUrl(model: SingleModelSpec, baseUrl?: string): string {
   if (baseUrl === undefined) return model.url;
-  return `${baseUrl.replace(/\/+$/, '')}/${model.file.name}`;
+  return fileUnderBase(baseUrl, model.file.name);
 }

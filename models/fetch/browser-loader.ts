@@ -13,6 +13,7 @@
 // runtime import of /models/manifest.ts would not reach the code.
 import type { PackFile, SingleModelSpec } from '../manifest.js';
 import { expectAnnouncedSize, expectDigest, sha256Hex } from './digest.js';
+import { fileUnderBase } from './file-url.js';
 import { streamDownload, type TransferProgress } from './stream-download.js';
 
 /** The subset of the Cache API the loader uses; a window's `Cache` satisfies it. */
@@ -187,11 +188,10 @@ export async function loadModelFiles(
   files: readonly (string | PackFile)[],
   options: LoadModelFilesOptions = {},
 ): Promise<Map<string, Uint8Array>> {
-  const base = baseUrl.replace(/\/+$/, '');
   const loaded = new Map<string, Uint8Array>();
   for (const [fileIndex, file] of files.entries()) {
     const entry = typeof file === 'string' ? { name: file } : file;
-    const url = `${base}/${entry.name.split('/').map(encodeURIComponent).join('/')}`;
+    const url = fileUnderBase(baseUrl, entry.name);
     const bytes = await loadPackFile(url, {
       ...options,
       sha256: 'sha256' in entry ? entry.sha256 : undefined,
@@ -220,7 +220,7 @@ export interface LoadSingleModelOptions extends Omit<LoadPackFileOptions, 'bytes
 export async function loadSingleModel(model: SingleModelSpec, options: LoadSingleModelOptions = {}): Promise<Uint8Array> {
   const { baseUrl, ...rest } = options;
   // As modelFileUrl in models/manifest.ts (not imported at runtime, see above).
-  const url = baseUrl === undefined ? model.url : `${baseUrl.replace(/\/+$/, '')}/${encodeURIComponent(model.file.name)}`;
+  const url = baseUrl === undefined ? model.url : fileUnderBase(baseUrl, model.file.name);
   return loadPackFile(url, {
     ...rest,
     bytes: model.file.bytes,

@@ -14,7 +14,8 @@ import { ArchiveError, FetchError, IntegrityError, ManifestError, PackContentErr
 import { fetchModelFile, type FetchModelFileEvent, type FetchModelFileResult } from './fetch-model-file.js';
 import { fetchPack, type FetchPackEvent, type FetchPackResult } from './fetch-pack.js';
 import { modelsDirOf, resolveInsightFaceRoot } from './paths.js';
-import { parseManifest, resolvePack, resolveSingleModel, type ParsedManifest } from './resolve-pack.js';
+import { renameRootOption } from '../../src/pipeline/insightface-root.js';
+import { parseManifest, resolvePack, resolveSingleModel, verifiesNothing, type ParsedManifest } from './resolve-pack.js';
 
 /** The help text of `insightgpu fetch-models`. */
 export const FETCH_MODELS_USAGE = `Usage: insightgpu fetch-models <pack | model> [options]
@@ -31,7 +32,8 @@ Options:
   --root DIR         InsightFace root (default $INSIGHTFACE_HOME, else ~/.insightface); a leading
                      ~ or ~user is expanded, even quoted (a user /etc/passwd lacks, or an empty
                      DIR, is an error)
-  --base-url URL     mirror holding <pack>.zip or <model>.onnx (default the official v0.7 release)
+  --base-url URL     mirror holding <pack>.zip or <model>.onnx (default the official v0.7 release);
+                     the name joins the URL's path, a query (a presigned ?sig=…) stays after it
   --manifest FILE    pack and model descriptions in models/manifest.json's format, instead of
                      the built-in ones
   --force            download again even when a verified copy is present (still held to
@@ -122,7 +124,10 @@ class ProgressView {
         return;
       }
       case 'extract':
-        this.err.write(`extracted ${event.file} (${formatBytes(event.bytes)}, ${event.index + 1}/${event.count}), digest checked\n`);
+        // CRC-32 is always checked; a digest only where the manifest or digests.json has one.
+        this.err.write(`extracted ${event.file} (${formatBytes(event.bytes)}, ${event.index + 1}/${event.count}), ${event.checkedAgainst === 'first-seen'
+          ? 'CRC-32 checked (no digest known yet: recorded once installed)'
+          : `sha256 matches the ${event.checkedAgainst} digest`}\n`);
         return;
       case 'installed':
         this.stopBar();
@@ -255,12 +260,23 @@ export async function fetchModelsCommand(argv: readonly string[], output: Comman
       signal: abort.signal,
       onProgress: (event: FetchPackEvent | FetchModelFileEvent) => view?.handle(event),
     };
-    modelsDir = modelsDirOf(resolveInsightFaceRoot(values.root));
+    try {
+      modelsDir = modelsDirOf(resolveInsightFaceRoot(values.root));
+    } catch (error) {
+      throw renameRootOption(error, '--root');
+    }
     const entry = resolveEntry(positionals[0], manifest);
     view = new ProgressView(positionals[0], entry.kind, stderr);
-    const text = entry.kind === 'model' ? describeFile(await fetchModelFile(entry.spec, options)) : describe(await fetchPack(entry.spec, options));
+    const result = entry.kind === 'model' ? await fetchModelFile(entry.spec, options) : await fetchPack(entry.spec, options);
     view.stopBar();
-    stdout.write(text);
+    stdout.write('model' in result ? describeFile(result) : describe(result));
+    // An entry with nothing to check (trust on first use) installs whatever the server sent: said where it is seen.
+    const served = 'model' in result ? { url: result.url, check: result.checkedAgainst } : { url: result.zip?.url, check: result.zip?.checkedAgainst };
+    if (result.downloaded && served.check === 'first-seen' && verifiesNothing(entry.spec)) {
+      stderr.write(`WARNING: nothing was verified: ${values.manifest ?? 'the built-in manifest'} gives no size or sha256 for ${positionals[0]}, so what ${served.url} served\n` +
+        '  was installed as it came. digests.json now holds it (later downloads and doctor are held to that); add "bytes" and "sha256"\n' +
+        '  to the entry to have a first download checked.\n');
+    }
     return 0;
   } catch (error) {
     view?.stopBar();

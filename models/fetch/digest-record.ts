@@ -4,9 +4,10 @@
  * model files, so it survives them being deleted and re-fetched: a later download that differs from what was
  * first seen is refused.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { systemReason as writeReason, writeFileAtomic } from '../../src/core/files-node.js';
+import { FileLockHeld, withLockFile } from '../../src/core/file-lock.js';
 import { DigestRecordError } from './errors.js';
 
 /** A size and sha256 seen on a first download. */
@@ -124,16 +125,56 @@ async function writeDigestRecord(modelsDir: string, record: DigestRecord): Promi
 }
 
 /**
+ * Temporaries of the record written by older versions: `digests.json.<hex>.tmp`, with no writer's pid in the name,
+ * so whether their writer still runs cannot be told. One older than an hour (by mtime) is swept: a record is a few
+ * kilobytes, written in well under a second, so no live writer's temporary is that old.
+ */
+const OLD_TEMP = /^digests\.json\.[0-9a-f]+\.tmp$/;
+export const OLD_TEMP_AGE_MS = 60 * 60 * 1000;
+
+async function sweepOldTemps(modelsDir: string): Promise<void> {
+  const now = Date.now();
+  for (const entry of await readdir(modelsDir).catch(() => [] as string[])) {
+    if (!OLD_TEMP.test(entry)) continue;
+    const path = join(modelsDir, entry);
+    const info = await stat(path).catch(() => undefined);
+    if (info?.isFile() === true && now - info.mtimeMs > OLD_TEMP_AGE_MS) await unlink(path).catch(() => undefined); // gone meanwhile
+  }
+}
+
+/**
+ * Runs the read-modify-write `change` holding `digests.json.lock` (withLockFile), so two fetches of different packs
+ * into one root at once each keep the other's first-seen digests, then sweeps older versions' temporaries.
+ */
+async function updateDigestRecord(modelsDir: string, change: (current: DigestRecord) => DigestRecord | undefined): Promise<void> {
+  const path = digestRecordPath(modelsDir);
+  try {
+    await withLockFile(`${path}.lock`, async () => {
+      const next = change(await readDigestRecord(modelsDir));
+      if (next !== undefined) await writeDigestRecord(modelsDir, next);
+    });
+  } catch (error) {
+    if (error instanceof DigestRecordError) throw error;
+    const reason = error instanceof FileLockHeld
+      ? `stays locked by process ${error.holder ?? '?'} (${error.lock}); remove the lock if no fetch runs`
+      : `cannot be locked (${writeReason(error)})`;
+    throw new DigestRecordError(path, reason, { cause: error });
+  }
+  await sweepOldTemps(modelsDir);
+}
+
+/**
  * Adds what is new in `pack` to the record and writes it. Digests already recorded are kept: the caller has
  * verified against them, so they agree.
  */
 export async function recordPackDigests(modelsDir: string, name: string, pack: RecordedPack): Promise<void> {
-  const current = await readDigestRecord(modelsDir);
-  const previous = current.packs[name];
-  const merged: RecordedPack = previous === undefined
-    ? pack
-    : { ...previous, zip: previous.zip ?? pack.zip, files: { ...pack.files, ...previous.files } };
-  await writeDigestRecord(modelsDir, { ...current, packs: { ...current.packs, [name]: merged } });
+  await updateDigestRecord(modelsDir, (current) => {
+    const previous = current.packs[name];
+    const merged: RecordedPack = previous === undefined
+      ? pack
+      : { ...previous, zip: previous.zip ?? pack.zip, files: { ...pack.files, ...previous.files } };
+    return { ...current, packs: { ...current.packs, [name]: merged } };
+  });
 }
 
 /**
@@ -141,7 +182,7 @@ export async function recordPackDigests(modelsDir: string, name: string, pack: R
  * verified against it, so they agree).
  */
 export async function recordFileDigest(modelsDir: string, fileName: string, file: RecordedFile): Promise<void> {
-  const current = await readDigestRecord(modelsDir);
-  if (current.files?.[fileName] !== undefined) return;
-  await writeDigestRecord(modelsDir, { ...current, files: { ...current.files, [fileName]: file } });
+  await updateDigestRecord(modelsDir, (current) => current.files?.[fileName] !== undefined
+    ? undefined
+    : { ...current, files: { ...current.files, [fileName]: file } });
 }

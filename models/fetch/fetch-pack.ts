@@ -26,7 +26,7 @@ export type FetchPackEvent =
   | { readonly phase: 'verify-existing'; readonly file: string; readonly index: number; readonly count: number }
   | { readonly phase: 'download'; readonly url: string; readonly receivedBytes: number; readonly totalBytes: number | undefined }
   | { readonly phase: 'downloaded'; readonly url: string; readonly bytes: number; readonly sha256: string; readonly checkedAgainst: DigestCheck }
-  | { readonly phase: 'extract'; readonly file: string; readonly index: number; readonly count: number; readonly bytes: number }
+  | { readonly phase: 'extract'; readonly file: string; readonly index: number; readonly count: number; readonly bytes: number; readonly checkedAgainst: DigestCheck }
   | { readonly phase: 'installed'; readonly dir: string };
 
 export interface FetchPackOptions {
@@ -266,7 +266,7 @@ async function extractPack(
       const manifest = spec.files.find((f) => f.name === name);
       const checkedAgainst = checkAgainst(`${spec.name}/${name}`, actual, manifest, recorded?.files[name]);
       fetched.push({ name, task: manifest?.task, ...actual, checkedAgainst });
-      options.onProgress?.({ phase: 'extract', file: name, index, count: names.size, bytes: actual.bytes });
+      options.onProgress?.({ phase: 'extract', file: name, index, count: names.size, bytes: actual.bytes, checkedAgainst });
       index++;
     }
     return fetched;

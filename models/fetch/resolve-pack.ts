@@ -148,3 +148,14 @@ export function resolveSingleModel(
   }
   return validateSingleModelSpec(models[model], `model ${model}`);
 }
+
+/**
+ * Whether an entry gives nothing to check a first download against: no size and no sha256 for a pack's zip or any
+ * of its files, or for a model's file. The format allows it on purpose (trust on first use: the first download is
+ * recorded in digests.json and every later one is held to it), so it is not refused; the CLI says loudly that such
+ * a first download was not verified.
+ */
+export function verifiesNothing(spec: PackSpec | SingleModelSpec): boolean {
+  const known = (digest: KnownDigest | undefined): boolean => digest?.bytes !== undefined || digest?.sha256 !== undefined;
+  return 'file' in spec ? !known(spec.file) : !known(spec.zip) && !spec.files.some(known);
+}

@@ -10,6 +10,7 @@ import { ArcFaceModel } from './arcface.js';
 import { AttributeModel } from './attribute.js';
 import type { CreateRecord, TimeSpan } from './compile-timeline.js';
 import { ModelPackError, PipelineOptionError } from './errors.js';
+import { renameRootOption } from './insightface-root.js';
 import { FACE_ANALYSIS_SHAPE, type FaceAnalysisOptions, type LoadedModel } from './face-analysis-options.js';
 import type { FaceModel } from './face-model.js';
 import { DEFAULT_MAX_HEAD_BATCH, warmHeadBuckets } from './head-model.js';
@@ -204,14 +205,16 @@ async function loadPack(options: FaceAnalysisOptions, log: (message: string) => 
   try {
     return await loadModelFiles(source, typeof settings.root === 'string' ? settings.root : undefined);
   } catch (error) {
-    if (!(error instanceof ModelPackError)) throw error;
+    if (!(error instanceof ModelPackError)) throw renameRootOption(error, 'download.root');
   }
   const downloader = settings.downloader ?? registeredPackDownloader();
   if (!downloader) {
     throw new PipelineOptionError('download', "no pack downloader in this build: import FaceAnalysis from 'insightgpu' under Node, or pass download: { downloader }");
   }
   const { downloader: _unused, ...rest } = settings;
-  const dir = await downloader(source, { ...rest, onProgress: rest.onProgress ?? progressLines(log) });
+  const dir = await downloader(source, { ...rest, onProgress: rest.onProgress ?? progressLines(log) }).catch((error: unknown) => {
+    throw renameRootOption(error, 'download.root');
+  });
   log(`download_path: ${dir}`);
   return loadModelFiles(dir);
 }

@@ -39,3 +39,11 @@ function passwdHome(text: string | undefined, user: string): string | undefined 
   }
   return undefined;
 }
+
+/**
+ * `error`, with a PipelineOptionError about insightFaceRootPath's `root` renamed to `name`: the name the caller
+ * typed (`--root` on the command line, `download.root` in FaceAnalysis.create), not the fetcher's own option.
+ */
+export function renameRootOption(error: unknown, name: string): unknown {
+  return error instanceof PipelineOptionError && error.option === 'root' ? new PipelineOptionError(name, error.why) : error;
+}

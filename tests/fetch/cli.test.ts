@@ -115,6 +115,29 @@ describe('fetch-models CLI', () => {
     assert.match(bar.at(-1)!, /^buffalo_l 566\.4 KiB received \| /);
   });
 
+  it('a --manifest entry with no size or sha256 anywhere says loudly, naming the file, that its first download was not verified', async () => {
+    server.route('/unchecked/buffalo_l.zip', serveBytes(zip));
+    const bare = join(root, 'bare-manifest.json');
+    writeFileSync(bare, JSON.stringify({ format: 'insightgpu-manifest/1', releaseBaseUrl: server.baseUrl, packs: { buffalo_l: specFor('buffalo_l', files, zip, false) } }));
+    const run = await fetchModelsHere(['buffalo_l', '--root', join(root, 'unchecked'), '--base-url', `${server.baseUrl}/unchecked`, '--manifest', bare]);
+    assert.equal(run.code, 0, run.stderr);
+    // Nor does any line claim a check that was not made: each file's CRC-32 is, its digest is not.
+    assert.match(run.stderr, /extracted w600k_r50\.onnx \(26\.2 KiB, 5\/5\), CRC-32 checked \(no digest known yet: recorded once installed\)/);
+    assert.doesNotMatch(run.stderr, /digest checked|matches the/);
+    assert.match(run.stderr, new RegExp(`WARNING: nothing was verified: ${bare.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} gives no size or sha256 for buffalo_l`));
+    // Held to the record from then on: a second run finds the copy [recorded], and says nothing more.
+    const again = await fetchModelsHere(['buffalo_l', '--root', join(root, 'unchecked'), '--base-url', `${server.baseUrl}/unchecked`, '--manifest', bare]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.doesNotMatch(again.stderr, /WARNING/);
+    assert.match(again.stderr, /checking w600k_r50\.onnx/);
+    // An entry giving the zip's size has something to check: no warning.
+    const sized = join(root, 'sized-manifest.json');
+    writeFileSync(sized, JSON.stringify({ format: 'insightgpu-manifest/1', releaseBaseUrl: server.baseUrl, packs: { buffalo_l: { ...specFor('buffalo_l', files, zip, false), zip: { bytes: zip.length } } } }));
+    const checked = await fetchModelsHere(['buffalo_l', '--root', join(root, 'sized'), '--base-url', `${server.baseUrl}/unchecked`, '--manifest', sized]);
+    assert.equal(checked.code, 0, checked.stderr);
+    assert.doesNotMatch(checked.stderr, /WARNING/);
+  });
+
   it('the built-in buffalo_l entry refuses a mirror serving a different zip', async () => {
     const fresh = join(root, 'strict');
     const run = await fetchModelsHere(['buffalo_l', '--root', fresh, '--base-url', `${server.baseUrl}/mirror`]);

@@ -74,6 +74,15 @@ describe('fetchPack: success', () => {
     assert.ok(result.files.every((file) => file.checkedAgainst === 'manifest'));
   });
 
+  it('fetches from a presigned base URL: the zip name joins its path, its query stays last', async () => {
+    const root = freshRoot();
+    const folder = serve('unused', serveBytes(zip));
+    bed.server.route(`${new URL(folder).pathname}/buffalo_l.zip?sig=abc`, serveBytes(zip));
+    const result = await fetchPack(specFor('buffalo_l', files, zip, true), { root, baseUrl: `${folder}?sig=abc` });
+    assert.equal(result.zip?.checkedAgainst, 'manifest');
+    assert.equal(bed.server.requests.at(-1), `${new URL(folder).pathname}/buffalo_l.zip?sig=abc`);
+  });
+
   it('follows a redirect, as GitHub release URLs redirect to their storage host', async () => {
     const root = freshRoot();
     const target = serve('buffalo_l', serveBytes(zip));

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { MODELS, PACKS, RELEASE_BASE_URL, modelFileUrl, packZipUrl, type PackSpec } from '../../models/manifest.js';
 import { parseManifest, parseManifestDocument, resolvePack, resolveSingleModel, validatePackSpec, validateSingleModelSpec } from '../../models/fetch/resolve-pack.js';
 import { ManifestError } from '../../models/fetch/errors.js';
+import { fileUnderBase } from '../../models/fetch/file-url.js';
 import { packDirOf, resolveInsightFaceRoot } from '../../models/fetch/paths.js';
 import { insightFaceRootPath } from '../../src/pipeline/insightface-root.js';
 import { PipelineOptionError } from '../../src/pipeline/errors.js';
@@ -94,6 +95,15 @@ describe('manifest', () => {
     assert.throws(() => validatePackSpec({ ...PACKS.buffalo_sc, files: [{ name: '../x.onnx', task: 'detection' }] }), ManifestError);
     assert.throws(() => validatePackSpec({ ...PACKS.buffalo_sc, zip: { sha256: 'abc' } }), ManifestError);
     assert.throws(() => parseManifestDocument('{"format":"other"}', 'm.json'), ManifestError);
+  });
+
+  it('joins the file name into a base URL\'s path and keeps its query last (a presigned mirror URL)', () => {
+    assert.equal(packZipUrl(PACKS.buffalo_l, 'https://host/path?sig=abc'), 'https://host/path/buffalo_l.zip?sig=abc');
+    assert.equal(packZipUrl(PACKS.buffalo_l, 'https://host/path/?sig=a%2Fb&x=1'), 'https://host/path/buffalo_l.zip?sig=a%2Fb&x=1');
+    assert.equal(modelFileUrl(MODELS.inswapper_128, 'https://host?sig=abc'), 'https://host/inswapper_128.onnx?sig=abc');
+    // The browser loader's page-relative bases, which have no origin to parse against.
+    assert.equal(fileUnderBase('/models/?v=2', 'w600k_r50.onnx'), '/models/w600k_r50.onnx?v=2');
+    assert.equal(fileUnderBase('models', 'a b/c.onnx'), 'models/a%20b/c.onnx');
   });
 
   it('builds mirror URLs and resolves the root as InsightFace does', () => {

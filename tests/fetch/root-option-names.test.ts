@@ -1,0 +1,47 @@
+/**
+ * A bad root is named as the caller wrote it: `--root` by fetch-models and doctor (the flag typed), `download.root`
+ * by FaceAnalysis.create (the nested option given), and `root` by fetchPack / fetchModelFile (their own option).
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { fetchModelsCommand } from '../../models/fetch/cli.js';
+import { fetchPack } from '../../models/fetch/fetch-pack.js';
+import { fetchModelFile } from '../../models/fetch/fetch-model-file.js';
+import { doctorCommand } from '../../cli/doctor.js';
+import { FaceAnalysis, PipelineOptionError } from '../../src/node.js';
+
+/** Roots no call may take: an empty one (the working folder), and a ~user /etc/passwd lacks. */
+const BAD_ROOTS = [['', /is empty/], ['~no-such-user-fxfetch', /no user 'no-such-user-fxfetch'/]] as const;
+/** Nothing listens here: a call that got past the root would fail on the download instead. */
+const NOWHERE = 'http://127.0.0.1:9';
+
+async function fetchModelsStderr(args: string[]): Promise<{ code: number; stderr: string }> {
+  let stderr = '';
+  const sink = (append: (text: string) => void): Writable => new Writable({ write: (chunk: Buffer, _encoding, done) => (append(chunk.toString()), done()) });
+  const code = await fetchModelsCommand(args, { stdout: sink(() => undefined), stderr: sink((text) => (stderr += text)) });
+  return { code, stderr };
+}
+
+const optionError = (name: string, why: RegExp) => (error: unknown): boolean =>
+  error instanceof PipelineOptionError && error.option === name && error.message.startsWith(`option ${name}: `) && why.test(error.message);
+
+describe('a bad root names the option the caller used', () => {
+  for (const [root, why] of BAD_ROOTS) {
+    it(`fetch-models and doctor: --root ${JSON.stringify(root)} reads "option --root"`, async () => {
+      for (const name of ['buffalo_l', 'inswapper_128']) {
+        const run = await fetchModelsStderr([name, '--root', root, '--base-url', NOWHERE]);
+        assert.equal(run.code, 1);
+        assert.match(run.stderr, /^fetch-models failed \[PIPELINE_OPTION\]: option --root: /, name);
+        assert.match(run.stderr, why, name);
+      }
+      await assert.rejects(doctorCommand(['--root', root, '--no-hash'], '0.0.0-test'), optionError('--root', why));
+    });
+
+    it(`FaceAnalysis.create: download.root ${JSON.stringify(root)} reads "option download.root"; fetchPack and fetchModelFile say "option root"`, async () => {
+      await assert.rejects(FaceAnalysis.create({ models: 'buffalo_l', download: { root, baseUrl: NOWHERE } }), optionError('download.root', why));
+      await assert.rejects(fetchPack('buffalo_l', { root, baseUrl: NOWHERE }), optionError('root', why));
+      await assert.rejects(fetchModelFile('inswapper_128', { root, baseUrl: NOWHERE }), optionError('root', why));
+    });
+  }
+});
