@@ -86,19 +86,96 @@ export function fromRawImage(raw: RawImage, source?: string): BgrImage {
   const { width, height, format } = raw;
   const { channels, stride } = checkRawImage(raw, source);
   const out = new Uint8Array(width * height * 3);
-  const src = raw.data;
-  // Offsets of B, G, R inside one source pixel.
-  const [b, g, r] = format === 'rgb' || format === 'rgba' ? [2, 1, 0] : format === 'gray' ? [0, 0, 0] : [0, 1, 2];
-  for (let y = 0; y < height; y++) {
-    let s = y * stride;
-    let d = y * width * 3;
-    for (let x = 0; x < width; x++, s += channels, d += 3) {
-      out[d] = src[s + b]!;
-      out[d + 1] = src[s + g]!;
-      out[d + 2] = src[s + r]!;
-    }
+  // One byte view whatever the caller's type: a loop that sees both Uint8Array and Uint8ClampedArray is slower.
+  const src = raw.data instanceof Uint8Array ? raw.data : new Uint8Array(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength);
+  const tight = stride === width * channels;
+  // Tightly packed rows convert as one run; padded rows convert a row at a time.
+  const rows = tight ? 1 : height;
+  const run = tight ? width * height : width;
+  for (let y = 0; y < rows; y++) {
+    const s = y * stride;
+    const d = y * width * 3;
+    if (format === 'bgr') out.set(src.subarray(s, s + run * 3), d);
+    else if (format === 'rgb' && tight && LITTLE_ENDIAN && src.byteOffset % 4 === 0) rgbWords(src, out, run);
+    else if (format === 'rgb') swap3(src, s, out, d, run);
+    else if (format === 'gray') grey(src, s, out, d, run);
+    else if (format === 'rgba' && tight && LITTLE_ENDIAN && src.byteOffset % 4 === 0) rgbaWords(src, out, run);
+    else drop4(src, s, out, d, run, format === 'rgba');
   }
   return { width, height, data: out };
+}
+
+/** n RGB pixels from src[s] to BGR at out[d]. */
+function swap3(src: Uint8Array, s: number, out: Uint8Array, d: number, n: number): void {
+  const end = d + n * 3;
+  for (; d < end; s += 3, d += 3) {
+    out[d] = src[s + 2]!;
+    out[d + 1] = src[s + 1]!;
+    out[d + 2] = src[s]!;
+  }
+}
+
+/** n grey pixels from src[s] replicated to BGR at out[d]. */
+function grey(src: Uint8Array, s: number, out: Uint8Array, d: number, n: number): void {
+  const end = d + n * 3;
+  for (; d < end; s++, d += 3) {
+    const v = src[s]!;
+    out[d] = v;
+    out[d + 1] = v;
+    out[d + 2] = v;
+  }
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * n tightly packed RGBA pixels from the start of src to BGR at the start of out, four pixels (four 32-bit reads)
+ * to three 32-bit writes at a time; the last n % 4 pixels go byte by byte. Little-endian layout only.
+ */
+function rgbaWords(src: Uint8Array, out: Uint8Array, n: number): void {
+  const quads = n >>> 2;
+  const from = new Uint32Array(src.buffer, src.byteOffset, quads * 4);
+  const to = new Uint32Array(out.buffer, out.byteOffset, quads * 3);
+  for (let q = 0, i = 0, o = 0; q < quads; q++, i += 4, o += 3) {
+    const a = from[i]!;
+    const b = from[i + 1]!;
+    const c = from[i + 2]!;
+    const d = from[i + 3]!;
+    // Bytes out: B0 G0 R0 B1 | G1 R1 B2 G2 | R2 B3 G3 R3 (each word read is R | G << 8 | B << 16 | A << 24).
+    to[o] = ((a >>> 16) & 0xff) | (a & 0xff00) | ((a & 0xff) << 16) | (((b >>> 16) & 0xff) << 24);
+    to[o + 1] = ((b >>> 8) & 0xff) | ((b & 0xff) << 8) | (c & 0xff0000) | ((c & 0xff00) << 16);
+    to[o + 2] = (c & 0xff) | ((d >>> 8) & 0xff00) | ((d & 0xff00) << 8) | ((d & 0xff) << 24);
+  }
+  drop4(src, quads * 16, out, quads * 12, n - quads * 4, true);
+}
+
+/** rgbaWords for tightly packed RGB: four pixels are three 32-bit words in and three out. */
+function rgbWords(src: Uint8Array, out: Uint8Array, n: number): void {
+  const quads = n >>> 2;
+  const from = new Uint32Array(src.buffer, src.byteOffset, quads * 3);
+  const to = new Uint32Array(out.buffer, out.byteOffset, quads * 3);
+  for (let i = 0, end = quads * 3; i < end; i += 3) {
+    const a = from[i]!;
+    const b = from[i + 1]!;
+    const c = from[i + 2]!;
+    // In: R0 G0 B0 R1 | G1 B1 R2 G2 | B2 R3 G3 B3; out: B0 G0 R0 B1 | G1 R1 B2 G2 | R2 B3 G3 R3.
+    to[i] = ((a >>> 16) & 0xff) | (a & 0xff00) | ((a & 0xff) << 16) | ((b & 0xff00) << 16);
+    to[i + 1] = (b & 0xff) | ((a >>> 24) << 8) | ((c & 0xff) << 16) | (b & 0xff000000);
+    to[i + 2] = ((b >>> 16) & 0xff) | ((c >>> 16) & 0xff00) | (c & 0xff0000) | ((c & 0xff00) << 16);
+  }
+  swap3(src, quads * 12, out, quads * 12, n - quads * 4);
+}
+
+/** n RGBA (swap) or BGRA pixels from src[s] to BGR at out[d], alpha dropped. */
+function drop4(src: Uint8Array, s: number, out: Uint8Array, d: number, n: number, swap: boolean): void {
+  const end = d + n * 3;
+  const b = swap ? 2 : 0;
+  const r = swap ? 0 : 2;
+  for (; d < end; s += 4, d += 3) {
+    out[d] = src[s + b]!;
+    out[d + 1] = src[s + 1]!;
+    out[d + 2] = src[s + r]!;
+  }
 }
 
 /** RGBA copy of a BGR image (for canvases and encoders that want RGB order). */

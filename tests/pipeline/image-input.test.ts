@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { ImageError } from '../../src/pipeline/errors.js';
-import { fromRawImage } from '../../src/pipeline/image.js';
+import { fromRawImage, type RawImage } from '../../src/pipeline/image.js';
 import { loadImage } from '../../src/pipeline/image-source.js';
 import { sharedPath } from './helpers.js';
 
@@ -33,6 +33,48 @@ describe('raw pixel inputs', () => {
     assert.throws(() => fromRawImage({ data: new Uint8Array(3), width: 1.5, height: 1, format: 'rgb' }), ImageError);
     assert.throws(() => fromRawImage({ data: new Uint8Array(3), width: 70000, height: 70000, format: 'rgb' }), ImageError);
   });
+});
+
+/** The plain per-pixel loop fromRawImage must match byte for byte. */
+function referenceBgr(raw: RawImage): Uint8Array {
+  const ch = { rgb: 3, bgr: 3, rgba: 4, bgra: 4, gray: 1 }[raw.format];
+  const stride = raw.stride ?? raw.width * ch;
+  const [b, g, r] = raw.format === 'rgb' || raw.format === 'rgba' ? [2, 1, 0] : raw.format === 'gray' ? [0, 0, 0] : [0, 1, 2];
+  const out = new Uint8Array(raw.width * raw.height * 3);
+  for (let y = 0; y < raw.height; y++) {
+    for (let x = 0; x < raw.width; x++) {
+      const s = y * stride + x * ch;
+      const d = (y * raw.width + x) * 3;
+      out[d] = raw.data[s + b]!; out[d + 1] = raw.data[s + g]!; out[d + 2] = raw.data[s + r]!;
+    }
+  }
+  return out;
+}
+
+describe('raw pixel conversion matches the reference loop', () => {
+  const formats = ['rgb', 'rgba', 'bgr', 'bgra', 'gray'] as const;
+  // 1×1, widths not a multiple of 4 (the word paths' tail), odd sizes, and one wide enough for many 4-pixel groups.
+  const sizes: [number, number][] = [[1, 1], [2, 1], [3, 3], [5, 2], [7, 5], [4, 4], [33, 7], [1920, 3]];
+  for (const format of formats) {
+    it(`${format}: tight, padded rows, an unaligned view and Uint8ClampedArray`, () => {
+      const ch = { rgb: 3, bgr: 3, rgba: 4, bgra: 4, gray: 1 }[format];
+      for (const [w, h] of sizes) {
+        for (const pad of [0, 1, 5]) {
+          for (const offset of [0, 1, 4]) {
+            const stride = w * ch + pad;
+            const bytes = new Uint8Array(offset + stride * h);
+            for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 2654435761) >>> 24;
+            const data = new Uint8Array(bytes.buffer, offset, stride * h);
+            const raw: RawImage = { data, width: w, height: h, format, ...(pad ? { stride } : {}) };
+            const want = referenceBgr(raw);
+            assert.deepEqual(fromRawImage(raw).data, want, `${format} ${w}×${h} pad ${pad} offset ${offset}`);
+            const clamped: RawImage = { ...raw, data: new Uint8ClampedArray(bytes.buffer, offset, stride * h) };
+            assert.deepEqual(fromRawImage(clamped).data, want, `${format} ${w}×${h} pad ${pad} offset ${offset} clamped`);
+          }
+        }
+      }
+    });
+  }
 });
 
 describe('encoded inputs (sharp, like cv2.imread)', () => {
