@@ -1,4 +1,5 @@
 /** Node-only file I/O for the face index (loaded on demand by FaceIndex.save / FaceIndex.load). */
+import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { systemReason, writeFileAtomic } from '../../core/files-node.js';
 import { checkIndexHeader, INDEX_HEADER_BYTES } from './index-file.js';
@@ -23,12 +24,17 @@ const CHUNK = 1 << 28;
 /**
  * An index file's bytes. Its header is checked against its size first (checkIndexHeader), so a file that is not an
  * index, or is truncated, is refused without reading it all; then it is read in chunks into one array (up to the
- * 4 GiB a Uint8Array holds). IndexFormatError for a bad header, the system error when the file cannot be read.
+ * 4 GiB a Uint8Array holds). IndexFormatError for a bad header, the system error when the file cannot be read,
+ * FaceIndexError for a path that is no regular file (after links): a FIFO, socket, device or folder.
  */
 export async function readIndexFileBytes(path: string): Promise<Uint8Array> {
-  const handle = await open(path, 'r');
+  // O_NONBLOCK: a FIFO's open otherwise waits for a writer that may never come; it changes nothing for a regular
+  // file, and the check on the open handle (not a stat before it) sees the very file that is read.
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
-    const { size } = await handle.stat();
+    const info = await handle.stat();
+    if (!info.isFile()) throw new FaceIndexError(`cannot read '${path}': ${specialKind(info)}, not a regular file, so it cannot be an index file`);
+    const { size } = info;
     const head = new Uint8Array(Math.min(size, INDEX_HEADER_BYTES));
     await readFully(handle, head, 0);
     checkIndexHeader(head, size);
@@ -38,6 +44,15 @@ export async function readIndexFileBytes(path: string): Promise<Uint8Array> {
   } finally {
     await handle.close();
   }
+}
+
+/** What a path that is no regular file is, in words, for the error that refuses it. */
+function specialKind(info: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
+  if (info.isDirectory()) return 'it is a folder';
+  if (info.isFIFO()) return 'it is a FIFO or pipe';
+  if (info.isSocket()) return 'it is a socket';
+  if (info.isCharacterDevice() || info.isBlockDevice()) return 'it is a device';
+  return 'it is a special file';
 }
 
 /** Fills `into` from the file at `position`; a file that shrank meanwhile is an error, not a short array. */

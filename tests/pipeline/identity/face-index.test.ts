@@ -427,6 +427,25 @@ test('save into a FIFO or a device node writes in place instead of renaming a fi
   }
 });
 
+test('load of a FIFO, a link to one, or a folder is refused at once with FaceIndexError instead of waiting for a writer', { timeout: 20_000 }, async (t) => {
+  if (process.platform === 'win32') return t.skip('POSIX FIFOs');
+  const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-load-fifo-'));
+  try {
+    const { execFileSync } = await import('node:child_process');
+    const { symlinkSync } = await import('node:fs');
+    const fifo = path.join(dir, 'pipe.igfx');
+    execFileSync('mkfifo', [fifo]);
+    symlinkSync('pipe.igfx', path.join(dir, 'link.igfx'));
+    // With no writer, a blocking open of the FIFO never returns: the test's timeout is what would end it.
+    for (const given of [fifo, path.join(dir, 'link.igfx')]) {
+      await assert.rejects(FaceIndex.load(given), (e: unknown) => e instanceof FaceIndexError && /FIFO/.test(e.message) && e.message.includes(given));
+    }
+    await assert.rejects(FaceIndex.load(dir), (e: unknown) => e instanceof FaceIndexError && /folder/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a save removes the temporary a killed save of the same file left, and no live writer\'s', { timeout: 120_000 }, async (t) => {
   if (process.platform === 'win32') return t.skip('POSIX signals');
   const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-killed-'));
