@@ -14,6 +14,15 @@ import { CliError } from './module-command.js';
 import { parseDetSizes } from '../src/pipeline/detect-size.js';
 import { lastValue, parseRangeOption, type ParsedArgs } from './args.js';
 
+/** An image `index add` was given holds no face the detector finds: that image's error entry, the others go on. */
+export class NoFaceError extends Error {
+  readonly code = 'NO_FACE';
+  constructor(readonly image: string) {
+    super(`${image}: no face found, nothing enrolled from it`);
+    this.name = 'NoFaceError';
+  }
+}
+
 /** Options every face-reading index sub-command takes. */
 export const FACE_OPTIONS = ['index', 'models', 'backend', 'det-size', 'det-thresh'] as const;
 /** Their help lines. */
