@@ -18,7 +18,7 @@ const HELP = `usage: ${INDEX_ADD_USAGE}
   read (a missing IMAGE or a folder fails the command before the models load). An image that cannot be read
   (corrupt, not an image) or holds no face is listed under "errors" as {"image","error":{"type","message"}} (type
   ImageError or NoFaceError) and the others are enrolled. Runs adding to one FILE at once keep each
-  other's faces (FILE.lock guards the save; for a FILE that is a symbolic link, the lock is beside the file it
+  other's faces (FILE.lock guards the save, as it guards FaceIndex.save; for a FILE that is a symbolic link, the lock is beside the file it
   points to, so a run through the link and one through the file's own name share it).
   Exit codes: 0 every image enrolled; 3 some images could not be read or held no face (the others are saved; a
   summary goes to stderr; when no image enrolled a face, FILE is unchanged); 1 a usage, model or index error.

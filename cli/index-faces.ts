@@ -1,9 +1,10 @@
 /** What `index add` and `index search` share: option parsing, the detector + recognizer, the faces of an image. */
 import type { BackendName } from '../src/index.js';
 import { existsSync, statSync } from 'node:fs';
-import { open, readFile, unlink } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { processIsAlive, systemReason, tempStem, writeTarget } from '../src/core/files-node.js';
+import { systemReason, tempStem, writeTarget } from '../src/core/files-node.js';
+import { withIndexFileLock } from '../src/pipeline/identity/index-file-node.js';
 import path from 'node:path';
 import { firstLine } from './output-file.js';
 import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/identity/face-index-options.js';
@@ -127,42 +128,12 @@ export async function probeWritable(file: string): Promise<void> {
   await unlink(probe).catch(() => undefined);
 }
 
-/** The lock of index file `target`: `TARGET.lock`, or, where that name would pass 255 bytes, `TEMPSTEM.lock` (tempStem). */
-export function lockPath(target: string): string {
-  const name = path.basename(target);
-  return path.join(path.dirname(target), `${Buffer.byteLength(`${name}.lock`) <= 255 ? name : tempStem(name)}.lock`);
-}
-
 /**
- * Runs `work` holding the lock (lockPath) beside the file `file` names (through links), made with O_EXCL and holding
- * this process's id, so two `index add` runs never read and replace the same file at once. A lock whose process is
- * gone (killed) is taken over; one held by a live process is waited for, up to `waitMs`, then a CliError.
+ * Runs `work` holding FILE.lock (the library's lock, which `FaceIndex.save` takes too, so a library caller's save and
+ * an `index add` never interleave their read and replace of one file); `work`'s own save of FILE takes no second one.
  */
-export async function withFileLock<T>(file: string, work: () => Promise<T>, waitMs = 120_000): Promise<T> {
-  const lock = lockPath(await saveTarget(file, 'lock'));
-  const started = Date.now();
-  for (;;) {
-    try {
-      const handle = await open(lock, 'wx');
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new CliError(`cannot lock '${file}': ${firstLine(error)}`, { cause: error });
-    }
-    const holder = Number(await readFile(lock, 'utf8').catch(() => ''));
-    if (Number.isInteger(holder) && holder > 0 && !processIsAlive(holder)) {
-      await unlink(lock).catch(() => undefined); // left by a killed run
-      continue;
-    }
-    if (Date.now() - started > waitMs) throw new CliError(`'${file}' stays locked by process ${holder || '?'} (${lock}); remove the lock if no index add runs`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  try {
-    return await work();
-  } finally {
-    await unlink(lock).catch(() => undefined);
-  }
+export function withFileLock<T>(file: string, work: () => Promise<T>, waitMs?: number): Promise<T> {
+  return withIndexFileLock(file, work, waitMs);
 }
 
 /** The image's faces, left to right (bbox x1). */

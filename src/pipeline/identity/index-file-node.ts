@@ -1,20 +1,79 @@
 /** Node-only file I/O for the face index (loaded on demand by FaceIndex.save / FaceIndex.load). */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { constants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
-import { systemReason, writeFileAtomic } from '../../core/files-node.js';
+import { open, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { processIsAlive, systemReason, tempStem, writeFileAtomic, writeTarget } from '../../core/files-node.js';
 import { checkIndexHeader, INDEX_HEADER_BYTES } from './index-file.js';
 import { FaceIndexError, IndexFormatError } from './errors.js';
 
 /**
  * Writes an index file atomically (writeFileAtomic: temp file, fsync, rename; a link followed, the old file's
- * permissions kept, a device node written in place). FaceIndexError naming `given` when it cannot be written,
- * with the system error as its cause; an earlier file there stays as it was.
+ * permissions kept, a device node written in place), holding the file's lock (withIndexFileLock), so a save never
+ * lands inside another process's locked read-and-replace of the file (`insightgpu index add`). FaceIndexError naming
+ * `given` when it cannot be written or locked, with the system error as its cause; an earlier file stays as it was.
  */
 export async function saveIndexFile(given: string, bytes: Uint8Array): Promise<void> {
+  await withIndexFileLock(given, async () => {
+    try {
+      await writeFileAtomic(given, bytes);
+    } catch (error) {
+      throw new FaceIndexError(`cannot write '${given}': ${systemReason(error)}`, { cause: error });
+    }
+  });
+}
+
+/** The lock of index file `target`: `TARGET.lock`, or, where that name would pass 255 bytes, `TEMPSTEM.lock` (tempStem). */
+export function indexLockPath(target: string): string {
+  const name = path.basename(target);
+  return path.join(path.dirname(target), `${Buffer.byteLength(`${name}.lock`) <= 255 ? name : tempStem(name)}.lock`);
+}
+
+/** The locks the current async call chain holds: a save inside a caller's locked work takes no second lock. */
+const heldLocks = new AsyncLocalStorage<ReadonlySet<string>>();
+
+/**
+ * Runs `work` holding the lock (indexLockPath) beside the file `file` names (through links: every name of one file
+ * reaches one lock), made with O_EXCL and holding this process's id, so two processes never read and replace the
+ * same index file at once. A lock whose process is gone (killed) is taken over; one held by a live process is waited
+ * for, up to `waitMs`, then a FaceIndexError. Inside `work`, a lock of the same file (a `save` of it) is already held.
+ * A path that is no regular file (a FIFO, a device) is written in place by save and takes no lock.
+ */
+export async function withIndexFileLock<T>(file: string, work: () => Promise<T>, waitMs = 120_000): Promise<T> {
+  let target: string;
   try {
-    await writeFileAtomic(given, bytes);
+    target = await writeTarget(file);
   } catch (error) {
-    throw new FaceIndexError(`cannot write '${given}': ${systemReason(error)}`, { cause: error });
+    throw new FaceIndexError(`cannot lock '${file}': ${systemReason(error)}`, { cause: error }); // a loop of links
+  }
+  const info = await stat(target).catch(() => undefined);
+  if (info !== undefined && !info.isFile()) return work(); // no lock file beside /dev/null or a FIFO
+  const lock = indexLockPath(target);
+  const outer = heldLocks.getStore();
+  if (outer?.has(lock)) return work();
+  const started = Date.now();
+  for (;;) {
+    try {
+      const handle = await open(lock, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      break;
+    } catch (error) {
+      // The lock's folder is the file's: a lock that cannot be made (no folder, no permission) is a file that cannot be written.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new FaceIndexError(`cannot write '${file}': ${systemReason(error)}`, { cause: error });
+    }
+    const holder = Number(await readFile(lock, 'utf8').catch(() => ''));
+    if (Number.isInteger(holder) && holder > 0 && !processIsAlive(holder)) {
+      await unlink(lock).catch(() => undefined); // left by a killed process
+      continue;
+    }
+    if (Date.now() - started > waitMs) throw new FaceIndexError(`'${file}' stays locked by process ${holder || '?'} (${lock}); remove the lock if no save of it runs`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  try {
+    return await heldLocks.run(new Set([...(outer ?? []), lock]), work);
+  } finally {
+    await unlink(lock).catch(() => undefined);
   }
 }
 
