@@ -75,13 +75,22 @@ export interface AnalyzeSummary {
   readonly failed: readonly ErrorRecord[];
 }
 
+/** The PNG `--draw DIR` writes for image `name` (a PATH-relative name): its subfolder in DIR, the suffix .png. */
+function drawFile(dir: string, name: string): string {
+  return path.join(dir, name.replace(/\.[^./]*$/, '') + '.png');
+}
+
 /** Runs the whole pipeline over the images and writes their results; bad images get error records. */
 export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummary> {
   let entries = await collectImages(options.paths, await decodableSuffixes());
   if (entries.length === 0) throw new ImageListError(`no image files there (the types the decoder reads: ${(await decodableSuffixes()).join(' ')})`, options.paths.join(', '));
   // Every output is checked before the models load, so a bad path fails at once instead of after the whole run.
   if (options.json) await prepareOutputFile(options.json);
-  if (options.drawDir) await prepareOutputFolder(options.drawDir);
+  if (options.drawDir) {
+    await prepareOutputFolder(options.drawDir);
+    // The subfolders images are drawn into too (a file where one should be): once each, as the run makes them.
+    for (const dir of new Set(entries.map((e) => path.dirname(drawFile(options.drawDir!, e.name))))) await prepareOutputFolder(dir);
+  }
   const ndjsonFile = options.ndjson === '-' ? undefined : options.ndjson;
   if (ndjsonFile) {
     await prepareOutputFile(ndjsonFile);
@@ -124,7 +133,7 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummar
       ndjson?.append(line);
       if (!isErrorRecord(line)) results.push(line);
       if (done?.annotated && options.drawDir) {
-        const file = path.join(options.drawDir, line.image.replace(/\.[^./]*$/, '') + '.png');
+        const file = drawFile(options.drawDir, line.image);
         // An image in a subfolder of a PATH is drawn in the same subfolder of DIR (made level by level, as DIR was).
         await prepareOutputFolder(path.dirname(file));
         await writePng(done.annotated, file);

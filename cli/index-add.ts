@@ -2,12 +2,11 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { FaceIndex, PipelineOptionError, type Face } from '../src/pipeline/index.js';
 import { parseArgs, lastValue } from './args.js';
-import { CliError } from './module-command.js';
 import { prepareOutputFile } from './output-file.js';
 import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/identity/face-index-options.js';
 import { failureSummary } from './analyze.js';
-import type { ErrorRecord } from './batch/records.js';
-import { checkImageFiles, checkIndexMatchesModels, loadIndexFile, probeWritable, withFileLock, FACE_OPTIONS, FACE_OPTIONS_HELP, facesOrError, openRecognizer, required, roundBox } from './index-faces.js';
+import { errorRecord, type ErrorRecord } from './batch/records.js';
+import { checkImageFiles, checkIndexMatchesModels, loadIndexFile, probeWritable, withFileLock, FACE_OPTIONS, FACE_OPTIONS_HELP, facesOrError, NoFaceError, openRecognizer, required, roundBox } from './index-faces.js';
 
 export const INDEX_ADD_USAGE = 'insightgpu index add --index FILE --models DIR [--id NAME] [--all-faces] IMAGE…';
 
@@ -16,13 +15,13 @@ const HELP = `usage: ${INDEX_ADD_USAGE}
   images under one NAME give that identity several embeddings (its score is the best match). --all-faces enrols
   every face of an image as NAME#0, NAME#1, … left to right, so it refuses two images of one NAME (their NAME#0s
   are different people). FILE is created when missing and written atomically, only after every image has been
-  read: an image without a face fails the command and leaves FILE unchanged (a missing IMAGE or a folder fails it
-  before the models load). An image that cannot be read (corrupt, not an image) is listed under "errors" as
-  {"image","error":{"type","message"}} and the others are enrolled. Runs adding to one FILE at once keep each
-  other's faces (FILE.lock guards the save; for a FILE that is a symbolic link, the lock is beside the file it
+  read (a missing IMAGE or a folder fails the command before the models load). An image that cannot be read
+  (corrupt, not an image) or holds no face is listed under "errors" as {"image","error":{"type","message"}} (type
+  ImageError or NoFaceError) and the others are enrolled. Runs adding to one FILE at once keep each
+  other's faces (FILE.lock guards the save, as it guards FaceIndex.save; for a FILE that is a symbolic link, the lock is beside the file it
   points to, so a run through the link and one through the file's own name share it).
-  Exit codes: 0 every image enrolled; 3 some images could not be read (the others are saved; a summary goes to
-  stderr; when none could, FILE is unchanged); 1 a usage, model or index error, or a faceless image (FILE unchanged).
+  Exit codes: 0 every image enrolled; 3 some images could not be read or held no face (the others are saved; a
+  summary goes to stderr; when no image enrolled a face, FILE is unchanged); 1 a usage, model or index error.
 ${FACE_OPTIONS_HELP}`;
 
 /** What identifies one version of a file (its inode, size and change time; absent: none), to notice a save meanwhile. */
@@ -83,7 +82,11 @@ export async function indexAdd(argv: readonly string[]): Promise<number> {
         continue;
       }
       const { faces } = read;
-      if (faces.length === 0) throw new CliError(`${image}: no face found, nothing enrolled (${file} is unchanged)`);
+      if (faces.length === 0) {
+        // As an unreadable image: one bad photo in a batch does not cost the others their enrolment.
+        failed.push(errorRecord(image, new NoFaceError(image)));
+        continue;
+      }
       const stem = stemOf(image);
       const chosen = args.flags.has('all-faces')
         ? faces.map((f, i) => ({ id: `${stem}#${i}`, face: f }))
@@ -104,7 +107,7 @@ export async function indexAdd(argv: readonly string[]): Promise<number> {
     return 3;
   };
   if (enrolled.length === 0) {
-    // Every image failed to read: there is nothing to save, so FILE is left as it was (not even created).
+    // Every image failed (unreadable or faceless): there is nothing to save, so FILE is left as it was (not even created).
     process.stdout.write(`${JSON.stringify({ index: file, added, identities: index.size, entries: index.entries, errors: failed })}\n`);
     return report();
   }

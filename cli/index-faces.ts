@@ -4,7 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { systemReason, tempStem, writeTarget } from '../src/core/files-node.js';
-import { FileLockHeld, withLockFile } from '../src/core/file-lock.js';
+import { withIndexFileLock } from '../src/pipeline/identity/index-file-node.js';
 import path from 'node:path';
 import { firstLine } from './output-file.js';
 import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/identity/face-index-options.js';
@@ -14,6 +14,15 @@ import type { IndexBackend } from '../src/pipeline/identity/index.js';
 import { CliError } from './module-command.js';
 import { parseDetSizes } from '../src/pipeline/detect-size.js';
 import { lastValue, parseRangeOption, type ParsedArgs } from './args.js';
+
+/** An image `index add` was given holds no face the detector finds: that image's error entry, the others go on. */
+export class NoFaceError extends Error {
+  readonly code = 'NO_FACE';
+  constructor(readonly image: string) {
+    super(`${image}: no face found, nothing enrolled from it`);
+    this.name = 'NoFaceError';
+  }
+}
 
 /** Options every face-reading index sub-command takes. */
 export const FACE_OPTIONS = ['index', 'models', 'backend', 'det-size', 'det-thresh'] as const;
@@ -119,32 +128,12 @@ export async function probeWritable(file: string): Promise<void> {
   await unlink(probe).catch(() => undefined);
 }
 
-/** The lock of index file `target`: `TARGET.lock`, or, where that name would pass 255 bytes, `TEMPSTEM.lock` (tempStem). */
-export function lockPath(target: string): string {
-  const name = path.basename(target);
-  return path.join(path.dirname(target), `${Buffer.byteLength(`${name}.lock`) <= 255 ? name : tempStem(name)}.lock`);
-}
-
 /**
- * Runs `work` holding the lock (lockPath) beside the file `file` names (through links), made with O_EXCL and holding
- * this process's id, so two `index add` runs never read and replace the same file at once. A lock whose process is
- * gone (killed) is taken over; one held by a live process is waited for, up to `waitMs`, then a CliError.
+ * Runs `work` holding FILE.lock (the library's lock, which `FaceIndex.save` takes too, so a library caller's save and
+ * an `index add` never interleave their read and replace of one file); `work`'s own save of FILE takes no second one.
  */
-export async function withFileLock<T>(file: string, work: () => Promise<T>, waitMs = 120_000): Promise<T> {
-  const lock = lockPath(await saveTarget(file, 'lock'));
-  let locked = false;
-  try {
-    return await withLockFile(lock, () => {
-      locked = true;
-      return work();
-    }, waitMs);
-  } catch (error) {
-    if (locked) throw error; // work's own failure
-    if (error instanceof FileLockHeld) {
-      throw new CliError(`'${file}' stays locked by process ${error.holder ?? '?'} (${lock}); remove the lock if no index add runs`, { cause: error });
-    }
-    throw new CliError(`cannot lock '${file}': ${firstLine(error)}`, { cause: error });
-  }
+export function withFileLock<T>(file: string, work: () => Promise<T>, waitMs?: number): Promise<T> {
+  return withIndexFileLock(file, work, waitMs);
 }
 
 /** The image's faces, left to right (bbox x1). */

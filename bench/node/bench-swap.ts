@@ -10,7 +10,7 @@
  *   npm run bench -- --swap [--backend cpu|webgpu|both] [--width 128|…|1024] [--model FILE] [--runs N] [--warmup N]
  *                   [--no-peer] [--profile] [--json FILE]
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -20,6 +20,7 @@ import { InferenceSession, Tensor } from '../../src/index.js';
 import { decodeImageNode } from '../../src/pipeline/decode-node.js';
 import { INSwapper } from '../../src/pipeline/swap/inswapper.js';
 import { BenchUsageError } from './bench-args.js';
+import { cachedForgedModel } from './bench-swap-model-cache.js';
 import { formatMs, maxRelativeError, measureInterleaved, median, profiledRuns } from './bench-util.js';
 import { modelMacs } from './model-macs.js';
 import { loadOrtWebGpu } from './bench-webgpu.js';
@@ -73,18 +74,15 @@ interface SwapBenchOptions {
   readonly json: string | undefined;
 }
 
-function modelFile(width: number, explicit: string | undefined): string {
+/** The model to time: the one given, the test bed's replica at width 128, or a forged one cached in .cache/replicas. */
+async function modelFile(width: number, explicit: string | undefined): Promise<string> {
   if (explicit) return explicit;
   if (width === 128) return TEST_BED_REPLICA;
   const file = join(REPO, `.cache/replicas/inswapper_128-w${width}-seed1.onnx`);
-  if (!existsSync(file)) {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, forgeExtraModel('inswapper_128', 1, { width }));
-  }
-  return file;
+  return (await cachedForgedModel(file, () => forgeExtraModel('inswapper_128', 1, { width }))).file;
 }
 
-function parse(argv: readonly string[]): SwapBenchOptions {
+function parse(argv: readonly string[]): Omit<SwapBenchOptions, 'model'> & { readonly width: number; readonly explicitModel: string | undefined } {
   let values;
   try {
     ({ values } = parseArgs({
@@ -109,7 +107,7 @@ function parse(argv: readonly string[]): SwapBenchOptions {
   if (backend !== 'cpu' && backend !== 'webgpu' && backend !== 'both') throw new BenchUsageError(`--backend is cpu, webgpu or both, got '${backend}'`);
   return {
     backends: backend === 'both' ? ['webgpu', 'cpu'] : [backend],
-    model: modelFile(width, values.model), runs: count('runs', values.runs, 1), warmup: count('warmup', values.warmup, 0),
+    width, explicitModel: values.model, runs: count('runs', values.runs, 1), warmup: count('warmup', values.warmup, 0),
     peer: !values['no-peer'], profile: values.profile, json: values.json,
   };
 }
@@ -193,7 +191,8 @@ export async function benchSwap(argv: readonly string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) { console.log(SWAP_BENCH_USAGE); return 0; }
   let o: SwapBenchOptions;
   try {
-    o = parse(argv);
+    const parsed = parse(argv);
+    o = { ...parsed, model: await modelFile(parsed.width, parsed.explicitModel) };
   } catch (error) {
     if (error instanceof BenchUsageError) { console.error(`bench --swap: ${error.message}\n${SWAP_BENCH_USAGE}`); return 2; }
     throw error;

@@ -1,8 +1,9 @@
 /**
  * A lock file beside a file that is read, changed and replaced (`FILE.lock`): made with O_EXCL and holding the
- * locking process's id, so two processes never read and replace that file at once. Shared by the CLI's index saves
- * (cli/index-faces.ts) and the model fetchers' digests.json (models/fetch/digest-record.ts). Node-only, as
- * files-node.ts is; it throws Node's system errors and FileLockHeld, and each caller wraps them in its own typed error.
+ * locking process's id, so two processes never read and replace that file at once. Shared by the face index's
+ * saves (src/pipeline/identity/index-file-node.ts: FaceIndex.save and the CLI's index add and remove) and the model
+ * fetchers' digests.json (models/fetch/digest-record.ts). Node-only, as files-node.ts is; it throws Node's system
+ * errors and FileLockHeld, and each caller wraps them in its own typed error.
  */
 import { open, readFile, unlink } from 'node:fs/promises';
 import { processIsAlive } from './files-node.js';

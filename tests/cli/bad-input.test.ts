@@ -75,6 +75,16 @@ describe('analyze: an output that cannot be written fails before the models load
   it('--json under a file', () => assertOneLineError(analyze('--json', path.join(aFile, 'out.json')), /cannot write '.*out\.json': its folder cannot be made/));
   it('--ndjson naming a folder', () => assertOneLineError(analyze('--ndjson', aFolder), /cannot write '.*a-folder': it is a folder/));
   it('--draw naming a file', () => assertOneLineError(analyze('--draw', aFile), /cannot write '.*a-file\.txt': it is a file, not a folder/));
+  it('--draw whose subfolder for an image is a file (checked for every image\'s subfolder, not at the first drawing)', async () => {
+    const dir = mkdtempSync(path.join(work, 'draw-sub-'));
+    mkdirSync(path.join(dir, 'photos', 'trip'), { recursive: true });
+    writeFileSync(path.join(dir, 'photos', 'trip', 't1.jpg'), readFileSync(t1));
+    mkdirSync(path.join(dir, 'drawn'));
+    writeFileSync(path.join(dir, 'drawn', 'trip'), 'a file where the drawing folder goes');
+    const trip = path.join(dir, 'drawn', 'trip').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    await assertOneLineError(['analyze', '--models', noModels, '--backend', 'cpu', '--draw', path.join(dir, 'drawn'), path.join(dir, 'photos')],
+      new RegExp(`cannot write '${trip}': it is a file, not a folder$`));
+  });
   it('a folder with no images in it', async () => {
     const empty = mkdtempSync(path.join(work, 'empty-'));
     writeFileSync(path.join(empty, 'notes.txt'), 'no image here\n');

@@ -235,7 +235,10 @@ export class FaceIndex {
     await saveIndexFile(path, bytes);
   }
 
-  /** Node only: read an index written by `save`; IndexFormatError when truncated or corrupted, FaceIndexError when the file cannot be read. */
+  /**
+   * Node only: read an index written by `save`; IndexFormatError when truncated or corrupted, FaceIndexError when the
+   * file cannot be read or is no regular file after links (a FIFO, socket, device or folder is refused at once).
+   */
   static async load(path: string, options: Omit<FaceIndexOptions, 'dim'> = {}): Promise<FaceIndex> {
     // A number would be read as a file descriptor.
     if (typeof path !== 'string' || path.length === 0) throw new FaceIndexError(`load takes a file path, got ${describeValue(path)}`);
@@ -245,7 +248,7 @@ export class FaceIndex {
       try {
         bytes = await readIndexFileBytes(path);
       } catch (error) {
-        if (error instanceof IndexFormatError) throw error;
+        if (error instanceof IndexFormatError || error instanceof FaceIndexError) throw error; // already names the file
         // A missing or unreadable file is the index's error too (the system error stays as its cause).
         const why = error instanceof Error ? error.message.split('\n')[0]! : String(error);
         throw new FaceIndexError(`cannot read '${path}': ${why}`, { cause: error });

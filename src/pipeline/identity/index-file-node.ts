@@ -1,19 +1,70 @@
 /** Node-only file I/O for the face index (loaded on demand by FaceIndex.save / FaceIndex.load). */
-import { open, type FileHandle } from 'node:fs/promises';
-import { systemReason, writeFileAtomic } from '../../core/files-node.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { constants } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { systemReason, tempStem, writeFileAtomic, writeTarget } from '../../core/files-node.js';
+import { FileLockHeld, withLockFile } from '../../core/file-lock.js';
 import { checkIndexHeader, INDEX_HEADER_BYTES } from './index-file.js';
 import { FaceIndexError, IndexFormatError } from './errors.js';
 
 /**
  * Writes an index file atomically (writeFileAtomic: temp file, fsync, rename; a link followed, the old file's
- * permissions kept, a device node written in place). FaceIndexError naming `given` when it cannot be written,
- * with the system error as its cause; an earlier file there stays as it was.
+ * permissions kept, a device node written in place), holding the file's lock (withIndexFileLock), so a save never
+ * lands inside another process's locked read-and-replace of the file (`insightgpu index add`). FaceIndexError naming
+ * `given` when it cannot be written or locked, with the system error as its cause; an earlier file stays as it was.
  */
 export async function saveIndexFile(given: string, bytes: Uint8Array): Promise<void> {
+  await withIndexFileLock(given, async () => {
+    try {
+      await writeFileAtomic(given, bytes);
+    } catch (error) {
+      throw new FaceIndexError(`cannot write '${given}': ${systemReason(error)}`, { cause: error });
+    }
+  });
+}
+
+/** The lock of index file `target`: `TARGET.lock`, or, where that name would pass 255 bytes, `TEMPSTEM.lock` (tempStem). */
+export function indexLockPath(target: string): string {
+  const name = path.basename(target);
+  return path.join(path.dirname(target), `${Buffer.byteLength(`${name}.lock`) <= 255 ? name : tempStem(name)}.lock`);
+}
+
+/** The locks the current async call chain holds: a save inside a caller's locked work takes no second lock. */
+const heldLocks = new AsyncLocalStorage<ReadonlySet<string>>();
+
+/**
+ * Runs `work` holding the lock (indexLockPath) beside the file `file` names (through links: every name of one file
+ * reaches one lock), made with O_EXCL and holding this process's id, so two processes never read and replace the
+ * same index file at once. A lock whose process is gone (killed) is taken over; one held by a live process is waited
+ * for, up to `waitMs`, then a FaceIndexError. Inside `work`, a lock of the same file (a `save` of it) is already held.
+ * A path that is no regular file (a FIFO, a device) is written in place by save and takes no lock.
+ */
+export async function withIndexFileLock<T>(file: string, work: () => Promise<T>, waitMs = 120_000): Promise<T> {
+  let target: string;
   try {
-    await writeFileAtomic(given, bytes);
+    target = await writeTarget(file);
   } catch (error) {
-    throw new FaceIndexError(`cannot write '${given}': ${systemReason(error)}`, { cause: error });
+    throw new FaceIndexError(`cannot lock '${file}': ${systemReason(error)}`, { cause: error }); // a loop of links
+  }
+  const info = await stat(target).catch(() => undefined);
+  if (info !== undefined && !info.isFile()) return work(); // no lock file beside /dev/null or a FIFO
+  const lock = indexLockPath(target);
+  const outer = heldLocks.getStore();
+  if (outer?.has(lock)) return work();
+  let locked = false;
+  try {
+    return await withLockFile(lock, () => {
+      locked = true;
+      return heldLocks.run(new Set([...(outer ?? []), lock]), work);
+    }, waitMs);
+  } catch (error) {
+    if (locked) throw error; // work's own failure
+    if (error instanceof FileLockHeld) {
+      throw new FaceIndexError(`'${file}' stays locked by process ${error.holder ?? '?'} (${lock}); remove the lock if no save of it runs`, { cause: error });
+    }
+    // The lock's folder is the file's: a lock that cannot be made (no folder, no permission) is a file that cannot be written.
+    throw new FaceIndexError(`cannot write '${file}': ${systemReason(error)}`, { cause: error });
   }
 }
 
@@ -23,12 +74,17 @@ const CHUNK = 1 << 28;
 /**
  * An index file's bytes. Its header is checked against its size first (checkIndexHeader), so a file that is not an
  * index, or is truncated, is refused without reading it all; then it is read in chunks into one array (up to the
- * 4 GiB a Uint8Array holds). IndexFormatError for a bad header, the system error when the file cannot be read.
+ * 4 GiB a Uint8Array holds). IndexFormatError for a bad header, the system error when the file cannot be read,
+ * FaceIndexError for a path that is no regular file (after links): a FIFO, socket, device or folder.
  */
 export async function readIndexFileBytes(path: string): Promise<Uint8Array> {
-  const handle = await open(path, 'r');
+  // O_NONBLOCK: a FIFO's open otherwise waits for a writer that may never come; it changes nothing for a regular
+  // file, and the check on the open handle (not a stat before it) sees the very file that is read.
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
-    const { size } = await handle.stat();
+    const info = await handle.stat();
+    if (!info.isFile()) throw new FaceIndexError(`cannot read '${path}': ${specialKind(info)}, not a regular file, so it cannot be an index file`);
+    const { size } = info;
     const head = new Uint8Array(Math.min(size, INDEX_HEADER_BYTES));
     await readFully(handle, head, 0);
     checkIndexHeader(head, size);
@@ -38,6 +94,15 @@ export async function readIndexFileBytes(path: string): Promise<Uint8Array> {
   } finally {
     await handle.close();
   }
+}
+
+/** What a path that is no regular file is, in words, for the error that refuses it. */
+function specialKind(info: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
+  if (info.isDirectory()) return 'it is a folder';
+  if (info.isFIFO()) return 'it is a FIFO or pipe';
+  if (info.isSocket()) return 'it is a socket';
+  if (info.isCharacterDevice() || info.isBlockDevice()) return 'it is a device';
+  return 'it is a special file';
 }
 
 /** Fills `into` from the file at `position`; a file that shrank meanwhile is an error, not a short array. */

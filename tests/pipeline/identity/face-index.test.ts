@@ -427,6 +427,66 @@ test('save into a FIFO or a device node writes in place instead of renaming a fi
   }
 });
 
+test('load of a FIFO, a link to one, or a folder is refused at once with FaceIndexError instead of waiting for a writer', { timeout: 20_000 }, async (t) => {
+  if (process.platform === 'win32') return t.skip('POSIX FIFOs');
+  const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-load-fifo-'));
+  try {
+    const { execFileSync } = await import('node:child_process');
+    const { symlinkSync } = await import('node:fs');
+    const fifo = path.join(dir, 'pipe.igfx');
+    execFileSync('mkfifo', [fifo]);
+    symlinkSync('pipe.igfx', path.join(dir, 'link.igfx'));
+    // With no writer, a blocking open of the FIFO never returns: the test's timeout is what would end it.
+    for (const given of [fifo, path.join(dir, 'link.igfx')]) {
+      await assert.rejects(FaceIndex.load(given), (e: unknown) => e instanceof FaceIndexError && /FIFO/.test(e.message) && e.message.includes(given));
+    }
+    await assert.rejects(FaceIndex.load(dir), (e: unknown) => e instanceof FaceIndexError && /folder/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('save takes the file\'s lock: a library save waits while another process (index add) holds it', { timeout: 120_000 }, async (t) => {
+  if (process.platform === 'win32') return t.skip('POSIX processes');
+  const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-save-lock-'));
+  const { spawn } = await import('node:child_process');
+  const { existsSync } = await import('node:fs');
+  const file = path.join(dir, 'people.igfx');
+  let child: ReturnType<typeof spawn> & { stdin: NodeJS.WritableStream; stdout: NodeJS.ReadableStream } | undefined;
+  try {
+    const first = new FaceIndex();
+    first.add('first', [1, 0, 0]);
+    await first.save(file);
+    child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'lock-holder.ts'), file, 'cli'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    const said = (word: string): Promise<void> => new Promise((resolve, reject) => {
+      const check = (): void => { if (out.split('\n').includes(word)) resolve(); };
+      child!.stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); check(); });
+      child!.on('close', () => reject(new Error(`the lock holder ended before '${word}': ${out}`)));
+      check();
+    });
+    await said('locked');
+    // The library caller's own copy, saved while the other process holds the lock.
+    const library = await FaceIndex.load(file);
+    library.add('library', [0, 0, 1]);
+    let saved = false;
+    const save = library.save(file).then(() => { saved = true; });
+    // Long enough for an unlocked save of 3 rows to be written (milliseconds); a locked one waits whatever the time.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(saved, false, 'the save waits for the lock');
+    child.stdin.write('go\n');
+    await said('done');
+    await save;
+    assert.ok(out.includes('unchanged'), `nothing wrote the file inside the other process\'s lock: ${out}`);
+    // The library's save came second: its rows are the file's (a whole-file save is the last writer's).
+    assert.deepEqual((await FaceIndex.load(file)).identities(), ['first', 'library']);
+    assert.equal(existsSync(`${file}.lock`), false, 'no lock is left');
+  } finally {
+    child?.kill('SIGKILL'); // a failed assertion leaves it waiting on stdin
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a save removes the temporary a killed save of the same file left, and no live writer\'s', { timeout: 120_000 }, async (t) => {
   if (process.platform === 'win32') return t.skip('POSIX signals');
   const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-killed-'));

@@ -1,6 +1,6 @@
 /**
  * `insightgpu index add|remove|search|info|cluster` round trip on the real pack A models (det 320, CPU): enrol t1.jpg's
- * faces, identify a noisy copy's, inspect the file, refuse a faceless image without touching the file, cluster an
+ * faces, identify a noisy copy's, inspect the file, list a faceless image as an error entry, cluster an
  * NDJSON results file with an error line and a torn last line.
  */
 import assert from 'node:assert/strict';
@@ -68,15 +68,28 @@ describe('insightgpu index', () => {
     assert.ok(strict.results[0]!.faces.every((f) => f.matches.length === 0));
   });
 
-  it('an image without a face fails the add and leaves the file unchanged; a corrupted file is refused', async () => {
+  it('an image without a face is an error entry as an unreadable one (exit 3, the others saved, alone: the file unchanged); a corrupted file is refused', async () => {
     const blank = createBgrImage(96, 96);
     blank.data.fill(128);
-    await writePng(blank, path.join(dir, 'blank.png'));
+    const blankFile = path.join(dir, 'blank.png');
+    await writePng(blank, blankFile);
     const before = readFileSync(indexFile);
-    const failed = await run(['index', 'add', '--index', indexFile, ...models, '--id', 'x', path.join(dir, 'blank.png')]);
-    assert.equal(failed.code, 1);
-    assert.match(failed.out, /blank\.png: no face found/);
+    const failed = await run(['index', 'add', '--index', indexFile, ...models, '--id', 'x', blankFile]);
+    assert.equal(failed.code, 3, failed.out);
+    assert.match(failed.out, /1 of 1 image\(s\) failed:\n {2}.*blank\.png: NoFaceError: .*no face found/);
     assert.deepEqual(readFileSync(indexFile), before);
+    // With a good image: that one is enrolled and saved, the faceless one listed under "errors".
+    const mixedFile = path.join(dir, 'mixed.igfx');
+    const tom = sharedPath('images', 'Tom_Hanks_54745.png');
+    const mixed = await run(['index', 'add', '--index', mixedFile, ...models, blankFile, tom]);
+    assert.equal(mixed.code, 3, mixed.out);
+    const doc = JSON.parse(mixed.out.split('\n').find((l) => l.startsWith('{"index"'))!) as { added: { id: string }[]; errors?: { image: string; error: { type: string } }[] };
+    assert.deepEqual(doc.added.map((a) => a.id), ['Tom_Hanks_54745']);
+    assert.deepEqual(doc.errors?.map((e) => [e.image, e.error.type]), [[blankFile, 'NoFaceError']]);
+    assert.deepEqual((await FaceIndex.load(mixedFile)).identities(), ['Tom_Hanks_54745'], 'the good image is saved');
+    // search: a faceless image is a result with no faces (nothing to identify), not an error.
+    const search = await runJson<{ results: { image: string; faces: unknown[] }[] }>(['index', 'search', '--index', mixedFile, ...models, blankFile]);
+    assert.deepEqual(search.results.map((r) => [r.image, r.faces.length]), [[blankFile, 0]]);
     const bad = Buffer.from(before);
     bad[bad.length - 10]! ^= 0x10;
     writeFileSync(path.join(dir, 'bad.igfx'), bad);
