@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import { blobFromImages } from '../../src/pipeline/preprocess/blob.js';
 import { letterbox, letterboxGeometry } from '../../src/pipeline/preprocess/letterbox.js';
 import { ImageError } from '../../src/pipeline/errors.js';
+import { fromRawImage, type BgrImage, type RawImage } from '../../src/pipeline/image.js';
+import { resizeBilinear } from '../../src/pipeline/preprocess/resize.js';
 import { imageFrom } from './helpers.js';
 
 describe('letterbox (SCRFD.detect input)', () => {
@@ -27,6 +29,37 @@ describe('letterbox (SCRFD.detect input)', () => {
     assert.equal(image.data[(63 * 128 + 127) * 3 + 2], 200);
     assert.equal(image.data[(64 * 128 + 0) * 3], 0);
     assert.equal(image.data[(127 * 128 + 127) * 3 + 1], 0);
+  });
+
+  it('raw RGB, RGBA and BGR give the blob of a plain conversion, resize and paste, byte for byte', () => {
+    // Sizes: 1×1, widths not a multiple of 4, odd sizes, larger and smaller than the canvas, t1.jpg's.
+    const sizes: [number, number][] = [[1, 1], [3, 1], [5, 7], [37, 23], [401, 199], [1280, 886]];
+    for (const [w, h] of sizes) {
+      for (const format of ['rgb', 'rgba', 'bgr'] as const) {
+        const ch = format === 'rgba' ? 4 : 3;
+        const data = new Uint8Array(w * h * ch);
+        for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761 + w) >>> 24;
+        // The reference: channel by channel to BGR, resized alone, pasted row by row into a zero canvas.
+        const bgr = new Uint8Array(w * h * 3);
+        for (let p = 0; p < w * h; p++) {
+          for (let c = 0; c < 3; c++) bgr[p * 3 + c] = data[p * ch + (format === 'bgr' ? c : 2 - c)]!;
+        }
+        const size: [number, number] = [320, 256];
+        const g = letterboxGeometry(w, h, size);
+        const resized = resizeBilinear({ width: w, height: h, data: bgr }, g.resizedWidth, g.resizedHeight);
+        const canvas = new Uint8Array(size[0] * size[1] * 3);
+        for (let y = 0; y < g.resizedHeight; y++) {
+          canvas.set(resized.data.subarray(y * g.resizedWidth * 3, (y + 1) * g.resizedWidth * 3), y * size[0] * 3);
+        }
+        const want: BgrImage = { width: size[0], height: size[1], data: canvas };
+        const raw: RawImage = { data, width: w, height: h, format };
+        const got = letterbox(fromRawImage(raw), size);
+        assert.deepEqual(got.image.data, want.data, `${format} ${w}×${h}`);
+        assert.equal(got.detScale, g.detScale);
+        const norm = { mean: 127.5, std: 128 };
+        assert.deepEqual(blobFromImages([got.image], norm).data, blobFromImages([want], norm).data, `${format} ${w}×${h} blob`);
+      }
+    }
   });
 
   it('refuses aspect ratios that leave no pixel', () => {

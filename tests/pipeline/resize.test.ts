@@ -1,7 +1,56 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { resizeBilinear } from '../../src/pipeline/preprocess/resize.js';
+import { axisTaps, resizeBilinear, resizeBilinearInto } from '../../src/pipeline/preprocess/resize.js';
+import type { BgrImage } from '../../src/pipeline/image.js';
 import { bilinearReference, imageFrom, px, seededRandom } from './helpers.js';
+
+/**
+ * The resize as one expression per output byte, from the same taps and shifts, with no row cache or strides: what
+ * resizeBilinear's cached two-pass loops must reproduce byte for byte.
+ */
+function referenceResize(img: BgrImage, W: number, H: number): Uint8Array {
+  const out = new Uint8Array(W * H * 3);
+  if (img.width === W && img.height === H) { out.set(img.data); return out; }
+  const cols = axisTaps(W, img.width, true);
+  const rows = axisTaps(H, img.height, false);
+  const clampRow = (r: number): number => Math.min(Math.max(r, 0), img.height - 1);
+  const horizontal = (r: number, x: number, c: number): number => {
+    const s = (r * img.width + cols.index[x]!) * 3 + c;
+    return img.data[s]! * cols.w0[x]! + (cols.w1[x] === 0 ? 0 : img.data[s + 3]! * cols.w1[x]!);
+  };
+  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) for (let c = 0; c < 3; c++) {
+    const t0 = horizontal(clampRow(rows.index[y]!), x, c);
+    const t1 = horizontal(clampRow(rows.index[y]! + 1), x, c);
+    const v = ((((t0 >> 4) * rows.w0[y]!) >> 16) + (((t1 >> 4) * rows.w1[y]!) >> 16) + 2) >> 2;
+    out[(y * W + x) * 3 + c] = Math.min(255, Math.max(0, v));
+  }
+  return out;
+}
+
+describe('resizeBilinear matches the per-byte reference exactly', () => {
+  // 1×1, the same size, one-row and one-column images, widths not a multiple of 4, up- and downscales, and t1.jpg → 640×443.
+  const cases: [number, number, number, number][] = [
+    [1, 1, 1, 1], [7, 5, 7, 5], [1, 1, 5, 3], [3, 1, 1, 1], [1, 7, 2, 3], [5, 3, 5, 7], [7, 5, 3, 2], [33, 17, 10, 9], [10, 9, 33, 17],
+    [13, 11, 13, 4], [64, 48, 21, 48], [1280, 886, 640, 443], [1920, 1080, 640, 360],
+  ];
+  for (const [w, h, W, H] of cases) {
+    it(`${w}×${h} → ${W}×${H}`, () => {
+      const rnd = seededRandom(w * 7919 + h * 31 + W);
+      const img = imageFrom(w, h, () => Math.floor(rnd() * 256));
+      const want = referenceResize(img, W, H);
+      assert.deepEqual(resizeBilinear(img, W, H).data, want);
+      // Into a wider canvas: the rows land at the stride and the bytes past each row stay as they were.
+      const stride = W * 3 + 5;
+      const canvas = new Uint8Array(stride * H + 4).fill(77);
+      resizeBilinearInto(img, W, H, canvas, stride);
+      for (let y = 0; y < H; y++) {
+        assert.deepEqual(canvas.subarray(y * stride, y * stride + W * 3), want.subarray(y * W * 3, (y + 1) * W * 3), `row ${y}`);
+        assert.ok(canvas.subarray(y * stride + W * 3, (y + 1) * stride).every((v) => v === 77), `padding after row ${y}`);
+      }
+      assert.ok(canvas.subarray(stride * H).every((v) => v === 77), 'bytes after the last row');
+    });
+  }
+});
 
 describe('resizeBilinear (OpenCV INTER_LINEAR, fixed point)', () => {
   it('copies when the size does not change', () => {

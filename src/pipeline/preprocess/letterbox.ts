@@ -1,6 +1,6 @@
 import { ImageError } from '../errors.js';
 import { createBgrImage, type BgrImage } from '../image.js';
-import { resizeBilinear } from './resize.js';
+import { resizeBilinearInto } from './resize.js';
 
 /** A detector input size as InsightFace writes it: (width, height). */
 export type Size = readonly [width: number, height: number];
@@ -35,12 +35,9 @@ export function letterboxGeometry(imageWidth: number, imageHeight: number, [W, H
 /** Resizes into a zero (black) W×H canvas at the top-left corner, as SCRFD.detect does. */
 export function letterbox(image: BgrImage, size: Size): { image: BgrImage; detScale: number } {
   const geometry = letterboxGeometry(image.width, image.height, size);
-  const resized = resizeBilinear(image, geometry.resizedWidth, geometry.resizedHeight);
   const [W, H] = size;
   const canvas = createBgrImage(W, H);
-  const rowBytes = geometry.resizedWidth * 3;
-  for (let y = 0; y < geometry.resizedHeight; y++) {
-    canvas.data.set(resized.data.subarray(y * rowBytes, (y + 1) * rowBytes), y * W * 3);
-  }
+  // Resized rows go straight into the canvas rows; the rest of the canvas stays zero.
+  resizeBilinearInto(image, geometry.resizedWidth, geometry.resizedHeight, canvas.data, W * 3);
   return { image: canvas, detScale: geometry.detScale };
 }

@@ -44,26 +44,44 @@ export function resizeBilinear(image: BgrImage, width: number, height: number): 
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new ImageError(`cannot resize to ${width}×${height}`);
   }
-  const { width: w, height: h, data: src } = image;
   const out = createBgrImage(width, height);
+  resizeBilinearInto(image, width, height, out.data, width * 3);
+  return out;
+}
+
+/**
+ * resizeBilinear writing its width×height BGR rows into `dst`, row y at byte y × dstStride (the letterbox's canvas
+ * takes them in place, with no resized image in between). Bytes of `dst` outside those rows are left as they are.
+ */
+export function resizeBilinearInto(image: BgrImage, width: number, height: number, dst: Uint8Array, dstStride: number): void {
+  const { width: w, height: h, data: src } = image;
+  const rowBytes = width * 3;
   if (w === width && h === height) {
-    out.data.set(src);
-    return out;
+    if (dstStride === rowBytes) dst.set(src.subarray(0, h * rowBytes));
+    else for (let y = 0; y < h; y++) dst.set(src.subarray(y * rowBytes, (y + 1) * rowBytes), y * dstStride);
+    return;
   }
   const cols = axisTaps(width, w, true);
   const rows = axisTaps(height, h, false);
-  // Horizontally interpolated source rows, computed once per source row used (two rows live at a time).
-  const rowCache = new Map<number, Int32Array>();
-  const horizontal = (r: number): Int32Array => {
-    let t = rowCache.get(r);
-    if (t) return t;
-    t = new Int32Array(width * 3);
+  // Byte offset of each destination column's first tap: the horizontal pass then reads no index table per channel.
+  const colOffsets = new Int32Array(width);
+  for (let x = 0; x < width; x++) colOffsets[x] = cols.index[x]! * 3;
+  // Horizontally interpolated source rows: each output row reads two, and source rows only move forward with y, so
+  // two buffers keep every row computed once.
+  const buffers = [new Int32Array(rowBytes), new Int32Array(rowBytes)] as const;
+  const held = [-1, -1];
+  /** Row r's buffer, computed into the one not holding row `keep` unless it is there already. */
+  const horizontal = (r: number, keep: number): Int32Array => {
+    if (held[0] === r) return buffers[0];
+    if (held[1] === r) return buffers[1];
+    const slot = held[0] === keep ? 1 : 0;
+    held[slot] = r;
+    const t = buffers[slot];
     const base = r * w * 3;
-    for (let x = 0; x < width; x++) {
-      const s = base + cols.index[x]! * 3;
+    for (let x = 0, o = 0; x < width; x++, o += 3) {
+      const s = base + colOffsets[x]!;
       const a0 = cols.w0[x]!;
       const a1 = cols.w1[x]!;
-      const o = x * 3;
       if (a1 === 0) {
         t[o] = src[s]! * a0;
         t[o + 1] = src[s + 1]! * a0;
@@ -74,24 +92,20 @@ export function resizeBilinear(image: BgrImage, width: number, height: number): 
         t[o + 2] = src[s + 2]! * a0 + src[s + 5]! * a1;
       }
     }
-    if (rowCache.size >= 4) rowCache.delete(rowCache.keys().next().value as number);
-    rowCache.set(r, t);
     return t;
   };
-  const dst = out.data;
   for (let y = 0; y < height; y++) {
     const sy = rows.index[y]!;
     const r0 = Math.min(Math.max(sy, 0), h - 1);
     const r1 = Math.min(Math.max(sy + 1, 0), h - 1);
-    const t0 = horizontal(r0);
-    const t1 = horizontal(r1);
+    const t0 = horizontal(r0, -1);
+    const t1 = horizontal(r1, r0);
     const b0 = rows.w0[y]!;
     const b1 = rows.w1[y]!;
-    const o = y * width * 3;
-    for (let i = 0; i < width * 3; i++) {
+    const o = y * dstStride;
+    for (let i = 0; i < rowBytes; i++) {
       const v = ((((t0[i]! >> 4) * b0) >> 16) + (((t1[i]! >> 4) * b1) >> 16) + 2) >> 2;
       dst[o + i] = v < 0 ? 0 : v > 255 ? 255 : v;
     }
   }
-  return out;
 }
