@@ -52,6 +52,8 @@ export class FaceTracker {
   private counts = { frames: 0, detectorRuns: 0, recognitions: 0, landmarkRuns: 0, tracksStarted: 0, tracksEnded: 0, reidentified: 0 };
   private headRuns = new Map<string, number>();
   private queue: Promise<unknown> = Promise.resolve();
+  /** The last frame's width and height: a frame of another size runs the detector (old boxes are in old coordinates). */
+  private lastSize: readonly [number, number] | undefined;
 
   /**
    * A tracker over a FaceAnalysis (its detection as prepared, its models and its pre-processing: on WebGPU a frame
@@ -116,6 +118,7 @@ export class FaceTracker {
     this.frame = 0;
     for (const key of Object.keys(this.counts) as (keyof typeof this.counts)[]) this.counts[key] = 0;
     this.headRuns.clear();
+    this.lastSize = undefined;
   }
 
   /** One frame through the models: a FaceAnalysis's frame, or the detector and heads over `this.pre`. */
@@ -139,7 +142,9 @@ export class FaceTracker {
     // Each track's face before this frame (a lost track's as last seen): the source of the fields of the heads that do not run now.
     const before = new Map(this.tracks.map((t) => [t, t.face] as const));
     try {
-      const detectNow = n % this.options.detectEvery === 0 || !this.tracks.some((t) => t.lostFrames === 0);
+      const resized = this.lastSize !== undefined && (this.lastSize[0] !== models.size[0] || this.lastSize[1] !== models.size[1]);
+      this.lastSize = models.size;
+      const detectNow = resized || n % this.options.detectEvery === 0 || !this.tracks.some((t) => t.lostFrames === 0);
       if (detectNow) await this.detectFrame(models, n, fresh);
       else await this.carryFrame(models, n, carried);
       const shown = this.tracks.filter((t) => t.lostFrames === 0);

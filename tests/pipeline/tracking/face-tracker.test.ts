@@ -75,6 +75,19 @@ describe('FaceTracker on scripted detections', () => {
     assert.ok(out.every((f) => f.faces[0]!.trackId === 1));
   });
 
+  it('runs the detector on a frame whose size differs from the last one, even between detector frames', async () => {
+    const detector = new ScriptedDetector();
+    const tracker = new FaceTracker({ detector }, { smoothing: false, detectEvery: 5, carryBy: 'kps' });
+    await tracker.track(detector.frame([boxAt(10, 10)]));
+    // Frame 1 is not a detector frame by the schedule, but it is twice the size: the old box is in the old coordinates.
+    const faces = await tracker.track(detector.frame([boxAt(100, 100)], 0, 16));
+    assert.equal(detector.calls, 2);
+    assert.deepEqual(faces.map((f) => [f.source, Array.from(f.bbox)]), [['detected', [100, 100, 180, 180]]]);
+    // The same size again follows the schedule.
+    await tracker.track(detector.frame([boxAt(100, 100)], 0, 16));
+    assert.equal(detector.calls, 2);
+  });
+
   it('carries the boxes by the landmarks between detector frames, through an acceleration the motion misses', async () => {
     // x = 20 + 2k²: accelerating, so a constant-velocity prediction lags while the landmarks follow the face.
     const frames = Array.from({ length: 12 }, (_, k) => [['A', boxAt(20 + 2 * k * k, 40)]] as [string, Box][]);
