@@ -54,6 +54,8 @@ export class FaceTracker {
   private queue: Promise<unknown> = Promise.resolve();
   /** The last frame's width and height: a frame of another size runs the detector (old boxes are in old coordinates). */
   private lastSize: readonly [number, number] | undefined;
+  /** Moves on with every reset, so that a frame in flight across a reset leaves the new state alone. */
+  private generation = 0;
 
   /**
    * A tracker over a FaceAnalysis (its detection as prepared, its models and its pre-processing: on WebGPU a frame
@@ -111,6 +113,11 @@ export class FaceTracker {
 
   /** Forgets every track and counter: the next frame starts again at trackId 1. */
   reset(): void {
+    this.generation++;
+    this.clearState();
+  }
+
+  private clearState(): void {
     this.tracks = [];
     this.endedNow = [];
     this.endedTracks = [];
@@ -135,6 +142,7 @@ export class FaceTracker {
 
   private async step(models: FrameModels, options: TrackOptions): Promise<TrackedFace[]> {
     const n = this.frame;
+    const generation = this.generation;
     const time = options.timestamp !== undefined ? options.timestamp / 1000 : n / this.options.fps;
     this.endedNow = [];
     const fresh = new Set<Face>();
@@ -159,7 +167,9 @@ export class FaceTracker {
       this.counts.frames++;
       return this.output(n, time, fresh);
     } finally {
-      this.frame++;
+      // A reset during this frame's awaits: what the frame wrote since goes too, so the next frame starts at trackId 1.
+      if (generation !== this.generation) this.clearState();
+      else this.frame++;
     }
   }
 
