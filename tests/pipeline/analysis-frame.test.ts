@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { FaceAnalysis, PipelineOptionError, type AnalysisFrame, type BgrImage, type Face } from '../../src/pipeline/index.js';
+import { FaceAnalysis, FaceTracker, FrameReentryError, PipelineOptionError, type AnalysisFrame, type BgrImage, type Face } from '../../src/pipeline/index.js';
 import { loadImage } from '../../src/pipeline/image-source.js';
 import { sharedPath } from './helpers.js';
 
@@ -33,6 +33,32 @@ describe('FaceAnalysis frame stages', () => {
     });
     assert.equal(faces.length, 3);
     assert.deepEqual(fields(faces), fields(expected));
+  });
+
+  it('refuses, at once and typed, a call inside a withFrame callback that would queue behind its own frame', async () => {
+    const tracker = new FaceTracker(app);
+    const calls: [string, (a: FaceAnalysis) => Promise<unknown>][] = [
+      ['get', (a) => a.get(image)], ['getBatch', (a) => a.getBatch([image])], ['withFrame', (a) => a.withFrame(image, async () => 1)],
+      ['detectFaces', (a) => a.detectFaces(image)], ['annotate', (a) => a.annotate(image, [])], ['release', (a) => a.release()],
+      ['FaceTracker.track', () => tracker.track(image)],
+    ];
+    const seen = await app.withFrame(image, async (frame) => {
+      const out: string[] = [];
+      for (const [name, call] of calls) {
+        // Before and after an await: Node's AsyncLocalStorage follows the callback through it.
+        for (const when of ['before', 'after']) {
+          if (when === 'after') await Promise.resolve();
+          await assert.rejects(call(app), (e: unknown) => e instanceof FrameReentryError && e.code === 'FRAME_REENTRY' && e.method === name);
+          out.push(`${name} ${when}`);
+        }
+      }
+      // The frame's own methods keep working.
+      assert.ok((await frame.detect({ maxNum: 1 })).length === 1);
+      return out;
+    });
+    assert.equal(seen.length, calls.length * 2);
+    // Outside the callback the same calls run.
+    assert.ok(Array.isArray(await app.detectFaces(image, { maxNum: 1 })));
   });
 
   it('runs only the chosen heads', async () => {

@@ -94,6 +94,7 @@ export class FaceTracker {
 
   /** Tracks the faces of one frame; calls take turns. Returns the visible tracks (and lost ones with `includeLost`) by trackId. */
   async track(frame: ImageInput, options?: TrackOptions): Promise<TrackedFace[]> {
+    this.analysis?.checkOutsideFrame('FaceTracker.track');
     const checked = trackOptions(options);
     const run = this.queue.then(() => this.runFrame(frame, checked));
     this.queue = run.catch(() => undefined);
