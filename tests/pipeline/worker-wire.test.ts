@@ -4,8 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BackendError, GraphError, InputError, ModelFormatError, ModelVersionError, ResourceLimitError, UnsupportedOpError } from '../../src/core/errors.js';
-import { Face, TrackedFace, FaceIndexError, ImageError, IndexFormatError, ModelContractError, ModelPackError, PipelineOptionError, WorkerError } from '../../src/pipeline/index.js';
+import { BackendError, GraphError, InputError, MissingPackageError, ModelFormatError, ModelVersionError, PrecisionUnavailableError, ResourceLimitError, UnsupportedOpError } from '../../src/core/errors.js';
+import { IndexMemoryError } from '../../src/pipeline/identity/errors.js';
+import { Face, TrackedFace, FaceIndexError, FrameReentryError, ImageError, IndexFormatError, ModelContractError, ModelPackError, PipelineOptionError, WorkerError } from '../../src/pipeline/index.js';
 import { rebuildError, serialiseError } from '../../src/pipeline/worker/wire-errors.js';
 import { facesFromWire, facesToWire } from '../../src/pipeline/worker/wire-faces.js';
 
@@ -29,6 +30,10 @@ describe('worker wire format', () => {
     new BackendError('webgpu', 'no adapter'),
     new FaceIndexError('dimension 128, index holds 512'),
     new IndexFormatError('bad magic'),
+    new PrecisionUnavailableError('float16', 'SwiftShader', 'no shader-f16'),
+    new MissingPackageError('sharp', 'decoding PNG'),
+    new IndexMemoryError('too many rows', 2048, 1024),
+    new FrameReentryError('get'),
   ];
   for (const original of thrown) {
     test(`${original.name} comes back as ${original.name} with its fields`, () => {
