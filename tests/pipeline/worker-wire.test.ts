@@ -94,3 +94,15 @@ describe('worker wire format', () => {
     assert.deepEqual(Array.from(kept.bbox), [1, 2, 3, 4]);
   });
 });
+
+describe('a worker call whose arguments cannot be posted', () => {
+  test('rejects with PipelineOptionError and leaves no call pending', async () => {
+    const { FaceAnalysisWorker } = await import('../../src/pipeline/worker/face-analysis-worker.js');
+    // A worker whose postMessage throws as structured clone does on a function: the call never reaches a thread.
+    const worker = { postMessage: () => { throw new DOMException('function could not be cloned', 'DataCloneError'); } };
+    const Ctor = FaceAnalysisWorker as unknown as new (w: unknown, built: unknown) => { prepare(o: { detSize: [number, number] }): Promise<unknown> };
+    const client = new Ctor(worker, { models: [] });
+    await assert.rejects(client.prepare({ detSize: [320, 320] }), (e: unknown) => e instanceof PipelineOptionError && /cannot be posted/.test(e.message));
+    assert.equal((client as unknown as { pending: Map<number, unknown> }).pending.size, 0);
+  });
+});

@@ -236,7 +236,13 @@ export class FaceAnalysisWorker {
     const id = this.nextId++;
     return new Promise<WorkerReplyValue>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...request, id } as WorkerRequest, transfer);
+      try {
+        this.worker.postMessage({ ...request, id } as WorkerRequest, transfer);
+      } catch (e) {
+        // Arguments that cannot be cloned (a function in the options, say) never reach the worker: nothing waits.
+        this.pending.delete(id);
+        reject(new PipelineOptionError(request.kind, `its arguments cannot be posted to the worker: ${e instanceof Error ? e.message : String(e)}`));
+      }
     });
   }
 
