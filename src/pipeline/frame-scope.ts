@@ -1,11 +1,19 @@
 /**
  * Which analyses' `withFrame` callbacks the current code runs inside. On Node an AsyncLocalStorage follows the
- * callback through its awaits; elsewhere only its synchronous part (up to its first await) is seen.
+ * callback through its awaits; elsewhere only its synchronous part (up to its first await) is seen. A scope closes
+ * when its callback settles, so work the callback started that runs after the frame ended (a timer, a promise it
+ * did not await) is no longer inside it.
  */
 
+/** One withFrame callback of `owner`; `open` until the callback settles. */
+interface FrameScope {
+  readonly owner: object;
+  open: boolean;
+}
+
 interface ScopeStorage {
-  run<R>(store: readonly object[], fn: () => R): R;
-  getStore(): readonly object[] | undefined;
+  run<R>(store: readonly FrameScope[], fn: () => R): R;
+  getStore(): readonly FrameScope[] | undefined;
 }
 
 /** Node's AsyncLocalStorage, reached without a static `node:` import so browser bundles hold none. */
@@ -16,23 +24,35 @@ function nodeStorage(): ScopeStorage | undefined {
 }
 
 const storage = nodeStorage();
-/** The owners whose callbacks are running synchronously now (the fallback without AsyncLocalStorage). */
-let syncOwners: readonly object[] = [];
+/** The scopes whose callbacks are running synchronously now (the fallback without AsyncLocalStorage). */
+let syncScopes: readonly FrameScope[] = [];
 
-/** Runs `fn` (a withFrame callback) as inside a frame of `owner`. @internal */
-export function runInFrameOf<T>(owner: object, fn: () => Promise<T>): Promise<T> {
-  const owners = [...(storage?.getStore() ?? syncOwners), owner];
-  if (storage) return storage.run(owners, fn);
-  const before = syncOwners;
-  syncOwners = owners;
+function currentScopes(): readonly FrameScope[] {
+  return storage?.getStore() ?? syncScopes;
+}
+
+function enter<T>(scopes: readonly FrameScope[], fn: () => Promise<T>): Promise<T> {
+  if (storage) return storage.run(scopes, fn);
+  const before = syncScopes;
+  syncScopes = scopes;
   try {
     return fn();
   } finally {
-    syncOwners = before;
+    syncScopes = before;
   }
 }
 
-/** Whether the current code runs inside a withFrame callback of `owner`. @internal */
+/** Runs `fn` (a withFrame callback) as inside a frame of `owner`, until it settles. @internal */
+export async function runInFrameOf<T>(owner: object, fn: () => Promise<T>): Promise<T> {
+  const scope: FrameScope = { owner, open: true };
+  try {
+    return await enter([...currentScopes().filter((s) => s.open), scope], fn);
+  } finally {
+    scope.open = false;
+  }
+}
+
+/** Whether the current code runs inside a withFrame callback of `owner` that has not settled yet. @internal */
 export function insideFrameOf(owner: object): boolean {
-  return (storage?.getStore() ?? syncOwners).includes(owner);
+  return currentScopes().some((s) => s.open && s.owner === owner);
 }

@@ -61,6 +61,24 @@ describe('FaceAnalysis frame stages', () => {
     assert.ok(Array.isArray(await app.detectFaces(image, { maxNum: 1 })));
   });
 
+  it('runs a call the callback scheduled that starts after its frame ended', async () => {
+    // A timer or an unawaited promise made inside the callback keeps its async context after the frame ends: the
+    // frame's scope closes when the callback settles, so the call is no longer inside it and runs in its turn.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => { open = resolve; });
+    let later: Promise<Face[]> | undefined;
+    let timed: Promise<Face[]> | undefined;
+    const timer = new Promise<void>((resolve) => { gate.then(() => setTimeout(resolve, 0)); });
+    await app.withFrame(image, async (frame) => {
+      later = gate.then(() => app.detectFaces(image, { maxNum: 1 }));
+      timed = timer.then(() => app.get(image, { maxNum: 1 }));
+      return frame.detect({ maxNum: 1 });
+    });
+    open();
+    assert.equal((await later!).length, 1);
+    assert.equal((await timed!).length, 1);
+  });
+
   it('runs only the chosen heads', async () => {
     const faces = await app.detectFaces(image);
     assert.ok(faces.length > 0 && faces.every((f) => f.embedding === undefined && f.landmark_2d_106 === undefined));
