@@ -105,4 +105,24 @@ describe('a worker call whose arguments cannot be posted', () => {
     await assert.rejects(client.prepare({ detSize: [320, 320] }), (e: unknown) => e instanceof PipelineOptionError && /cannot be posted/.test(e.message));
     assert.equal((client as unknown as { pending: Map<number, unknown> }).pending.size, 0);
   });
+
+  test('closes the frame it captured from a canvas when the post fails', async (t) => {
+    const { FaceAnalysisWorker } = await import('../../src/pipeline/worker/face-analysis-worker.js');
+    // A canvas is posted as an ImageBitmap made for the call; one that never reaches the worker must be closed here.
+    const g = globalThis as Record<string, unknown>;
+    let closed = 0;
+    class HTMLCanvasElement {}
+    g.HTMLCanvasElement = HTMLCanvasElement;
+    g.createImageBitmap = async () => ({ close: () => { closed++; } });
+    t.after(() => { delete g.HTMLCanvasElement; delete g.createImageBitmap; });
+    const worker = { postMessage: () => { throw new DOMException('an object could not be cloned', 'DataCloneError'); } };
+    const Ctor = FaceAnalysisWorker as unknown as new (w: unknown, built: unknown) => {
+      get(image: unknown): Promise<unknown>; drawOn(image: unknown, faces: unknown[]): Promise<unknown>;
+    };
+    const client = new Ctor(worker, { models: [] });
+    await assert.rejects(client.get(new HTMLCanvasElement()), PipelineOptionError);
+    await assert.rejects(client.drawOn(new HTMLCanvasElement(), []), PipelineOptionError);
+    assert.equal(closed, 2);
+    assert.equal((client as unknown as { pending: Map<number, unknown> }).pending.size, 0);
+  });
 });
