@@ -95,8 +95,12 @@ export async function probeVideoNode(file: string, options: ReadVideoOptions = {
  * demuxer alone reads them, without a second decode. Empty for a constant-rate video. @internal
  */
 async function frameTimesNode(file: string, fps: number, options: ReadVideoOptions): Promise<number[]> {
-  const csv = await runToEnd(ffprobeFor(options), ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', '-i', inputName(file)], file);
-  const pts = csv.split('\n').map((line) => Number.parseFloat(line)).filter((t) => Number.isFinite(t)).sort((a, b) => a - b);
+  const csv = await runToEnd(ffprobeFor(options), ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', '-i', inputName(file)], file);
+  // A packet flagged D (discard) is decoded but not shown: the frames an edit list cuts away (a stream-copied `-ss`
+  // cut starts at the keyframe before it) give no frame, so their times are not frame times.
+  const pts = csv.split('\n').map((line) => line.split(','))
+    .filter(([, flags]) => !flags?.includes('D'))
+    .map(([time]) => Number.parseFloat(time ?? '')).filter((t) => Number.isFinite(t)).sort((a, b) => a - b);
   const times = pts.map((t) => (t - pts[0]!) * 1000);
   // A constant-rate video keeps its exact index / fps times: its stored times differ from them only by the
   // container's rounding (1 ms in Matroska).
