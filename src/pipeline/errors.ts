@@ -53,3 +53,17 @@ export class PipelineOptionError extends InsightGpuError {
     super(`option ${option}: ${why}`);
   }
 }
+
+/**
+ * A call that queues behind the analysis's frames (`get`, `getBatch`, `withFrame`, `detectFaces`, `annotate`,
+ * `release`, a tracker's `track`) made inside a `withFrame` callback of the same analysis: it would wait for the
+ * frame that waits for it, so it fails at once. The frame's own methods are the way to run models inside it.
+ */
+export class FrameReentryError extends InsightGpuError {
+  /** A stable identifier of the failure's kind, for callers that branch on it. */
+  readonly code = 'FRAME_REENTRY';
+  /** @param method - The call that was refused. */
+  constructor(readonly method: string) {
+    super(`${method} inside a withFrame callback of the same FaceAnalysis would wait for that frame forever; use the frame's own methods`);
+  }
+}

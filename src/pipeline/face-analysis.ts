@@ -4,7 +4,8 @@ import { loadAnalysisPack } from './analysis-pack.js';
 import { resolveDetSizes, AUTO_DET_SIZES } from './detect-size.js';
 import { drawFaces, type DrawOptions } from './draw.js';
 import { DEFAULT_GROUP_PIXELS, GET_BATCH_SHAPE, GET_SHAPE, PREPARE_SHAPE, type FaceAnalysisOptions, type GetBatchOptions, type GetOptions, type LoadedModel, type PrepareOptions } from './face-analysis-options.js';
-import { PipelineOptionError } from './errors.js';
+import { FrameReentryError, PipelineOptionError } from './errors.js';
+import { insideFrameOf, runInFrameOf } from './frame-scope.js';
 import { Face } from './face.js';
 import type { FaceModel } from './face-model.js';
 import { cloneImage, type BgrImage } from './image.js';
@@ -104,6 +105,7 @@ export class FaceAnalysis {
    * caller may reuse its buffer at once.
    */
   async get(input: ImageInput, options?: GetOptions): Promise<Face[]> {
+    this.checkOutsideFrame('get');
     this.checkLive();
     const { timings, ...picked } = optionsObject(options, 'get', GET_SHAPE);
     if (timings !== undefined) requireArray(timings, 'timings', 'get');
@@ -128,6 +130,7 @@ export class FaceAnalysis {
    * group's turn comes (not copied at the call, which would hold them all at once): leave them unchanged until it settles.
    */
   async getBatch(inputs: readonly ImageInput[], options?: GetBatchOptions): Promise<Face[][]> {
+    this.checkOutsideFrame('getBatch');
     this.checkLive();
     requireArray(inputs, 'inputs', 'getBatch');
     const picked = optionsObject(options, 'getBatch', GET_BATCH_SHAPE);
@@ -168,6 +171,7 @@ export class FaceAnalysis {
    * ```
    */
   async withFrame<T>(input: ImageInput, work: (frame: AnalysisFrame) => Promise<T>): Promise<T> {
+    this.checkOutsideFrame('withFrame');
     this.checkLive();
     if (typeof work !== 'function') throw new PipelineOptionError('work', `withFrame takes a callback, got ${describeValue(work)}`);
     const held = holdInput(input);
@@ -177,7 +181,7 @@ export class FaceAnalysis {
       try {
         return await withAnalysisFrame({
           detector: this.detector, faceModels: this.faceModels, preprocessor: this.preprocessor, sizes, threshold, together: this.onWebGpu,
-        }, image, work);
+        }, image, (frame) => runInFrameOf(this, () => work(frame)));
       } finally {
         // As in `get`: a capture made here (of a video element) is closed here; the caller's frame stays open.
         if (image !== held && image instanceof FrameImage) image.release();
@@ -189,15 +193,25 @@ export class FaceAnalysis {
 
   /** Detection alone, as `get` runs it (pre-processing on this analysis's own path): faces with bbox, kps and det_score. */
   async detectFaces(input: ImageInput, options?: DetectFacesOptions): Promise<Face[]> {
+    this.checkOutsideFrame('detectFaces');
     const picked = optionsObject(options, 'detectFaces', DETECT_FACES_SHAPE);
     return this.withFrame(input, (frame) => frame.detect(picked));
   }
 
   /** Runs the chosen heads (default all) on faces of `input`, writing their fields onto them, as `get` would. */
   async annotate(input: ImageInput, faces: readonly Face[], options?: AnnotateOptions): Promise<void> {
+    this.checkOutsideFrame('annotate');
     requireArray(faces, 'faces', 'annotate');
     const picked = optionsObject(options, 'annotate', ANNOTATE_SHAPE);
     return this.withFrame(input, (frame) => frame.annotate(faces, picked));
+  }
+
+  /**
+   * Refuses a call that would queue behind the frame whose callback makes it (FrameReentryError): on Node anywhere in
+   * the callback, elsewhere before its first await. @internal
+   */
+  checkOutsideFrame(method: string): void {
+    if (insideFrameOf(this)) throw new FrameReentryError(method);
   }
 
   /** Refuses a call on a released analysis before it queues or decodes anything. */
@@ -266,6 +280,7 @@ export class FaceAnalysis {
    * (resolved once everything is freed).
    */
   release(): Promise<void> {
+    if (insideFrameOf(this)) return Promise.reject(new FrameReentryError('release'));
     // A second call returns the first's promise: it too resolves only once the sessions are freed.
     this.releasing ??= (async () => {
       this.released = true;

@@ -31,7 +31,7 @@ export { routeModel, probeNormalisation } from './model-router.js';
 export type { ModelClass } from './model-router.js';
 export { drawFaces } from './draw.js';
 export type { DrawOptions } from './draw.js';
-export { ImageError, ModelPackError, ModelContractError, PipelineOptionError } from './errors.js';
+export { ImageError, ModelPackError, ModelContractError, PipelineOptionError, FrameReentryError } from './errors.js';
 export { routeGraph } from './model-router.js';
 export type { RoutingView } from './model-router.js';
 export { getModel } from './model-zoo.js';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { FaceAnalysis, PipelineOptionError, type AnalysisFrame, type BgrImage, type Face } from '../../src/pipeline/index.js';
+import { FaceAnalysis, FaceTracker, FrameReentryError, PipelineOptionError, type AnalysisFrame, type BgrImage, type Face } from '../../src/pipeline/index.js';
 import { loadImage } from '../../src/pipeline/image-source.js';
 import { sharedPath } from './helpers.js';
 
@@ -33,6 +33,50 @@ describe('FaceAnalysis frame stages', () => {
     });
     assert.equal(faces.length, 3);
     assert.deepEqual(fields(faces), fields(expected));
+  });
+
+  it('refuses, at once and typed, a call inside a withFrame callback that would queue behind its own frame', async () => {
+    const tracker = new FaceTracker(app);
+    const calls: [string, (a: FaceAnalysis) => Promise<unknown>][] = [
+      ['get', (a) => a.get(image)], ['getBatch', (a) => a.getBatch([image])], ['withFrame', (a) => a.withFrame(image, async () => 1)],
+      ['detectFaces', (a) => a.detectFaces(image)], ['annotate', (a) => a.annotate(image, [])], ['release', (a) => a.release()],
+      ['FaceTracker.track', () => tracker.track(image)],
+    ];
+    const seen = await app.withFrame(image, async (frame) => {
+      const out: string[] = [];
+      for (const [name, call] of calls) {
+        // Before and after an await: Node's AsyncLocalStorage follows the callback through it.
+        for (const when of ['before', 'after']) {
+          if (when === 'after') await Promise.resolve();
+          await assert.rejects(call(app), (e: unknown) => e instanceof FrameReentryError && e.code === 'FRAME_REENTRY' && e.method === name);
+          out.push(`${name} ${when}`);
+        }
+      }
+      // The frame's own methods keep working.
+      assert.ok((await frame.detect({ maxNum: 1 })).length === 1);
+      return out;
+    });
+    assert.equal(seen.length, calls.length * 2);
+    // Outside the callback the same calls run.
+    assert.ok(Array.isArray(await app.detectFaces(image, { maxNum: 1 })));
+  });
+
+  it('runs a call the callback scheduled that starts after its frame ended', async () => {
+    // A timer or an unawaited promise made inside the callback keeps its async context after the frame ends: the
+    // frame's scope closes when the callback settles, so the call is no longer inside it and runs in its turn.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => { open = resolve; });
+    let later: Promise<Face[]> | undefined;
+    let timed: Promise<Face[]> | undefined;
+    const timer = new Promise<void>((resolve) => { gate.then(() => setTimeout(resolve, 0)); });
+    await app.withFrame(image, async (frame) => {
+      later = gate.then(() => app.detectFaces(image, { maxNum: 1 }));
+      timed = timer.then(() => app.get(image, { maxNum: 1 }));
+      return frame.detect({ maxNum: 1 });
+    });
+    open();
+    assert.equal((await later!).length, 1);
+    assert.equal((await timed!).length, 1);
   });
 
   it('runs only the chosen heads', async () => {

@@ -4,8 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BackendError, GraphError, InputError, ModelFormatError, ModelVersionError, ResourceLimitError, UnsupportedOpError } from '../../src/core/errors.js';
-import { Face, TrackedFace, FaceIndexError, ImageError, IndexFormatError, ModelContractError, ModelPackError, PipelineOptionError, WorkerError } from '../../src/pipeline/index.js';
+import { BackendError, GraphError, InputError, MissingPackageError, ModelFormatError, ModelVersionError, PrecisionUnavailableError, ResourceLimitError, UnsupportedOpError } from '../../src/core/errors.js';
+import { IndexMemoryError } from '../../src/pipeline/identity/errors.js';
+import { Face, TrackedFace, FaceIndexError, FrameReentryError, ImageError, IndexFormatError, ModelContractError, ModelPackError, PipelineOptionError, WorkerError } from '../../src/pipeline/index.js';
 import { rebuildError, serialiseError } from '../../src/pipeline/worker/wire-errors.js';
 import { facesFromWire, facesToWire } from '../../src/pipeline/worker/wire-faces.js';
 
@@ -29,6 +30,10 @@ describe('worker wire format', () => {
     new BackendError('webgpu', 'no adapter'),
     new FaceIndexError('dimension 128, index holds 512'),
     new IndexFormatError('bad magic'),
+    new PrecisionUnavailableError('float16', 'SwiftShader', 'no shader-f16'),
+    new MissingPackageError('sharp', 'decoding PNG'),
+    new IndexMemoryError('too many rows', 2048, 1024),
+    new FrameReentryError('get'),
   ];
   for (const original of thrown) {
     test(`${original.name} comes back as ${original.name} with its fields`, () => {
@@ -87,5 +92,37 @@ describe('worker wire format', () => {
     const copied = facesToWire([kept], { copy: true });
     post(copied.faces, copied.transfer);
     assert.deepEqual(Array.from(kept.bbox), [1, 2, 3, 4]);
+  });
+});
+
+describe('a worker call whose arguments cannot be posted', () => {
+  test('rejects with PipelineOptionError and leaves no call pending', async () => {
+    const { FaceAnalysisWorker } = await import('../../src/pipeline/worker/face-analysis-worker.js');
+    // A worker whose postMessage throws as structured clone does on a function: the call never reaches a thread.
+    const worker = { postMessage: () => { throw new DOMException('function could not be cloned', 'DataCloneError'); } };
+    const Ctor = FaceAnalysisWorker as unknown as new (w: unknown, built: unknown) => { prepare(o: { detSize: [number, number] }): Promise<unknown> };
+    const client = new Ctor(worker, { models: [] });
+    await assert.rejects(client.prepare({ detSize: [320, 320] }), (e: unknown) => e instanceof PipelineOptionError && /cannot be posted/.test(e.message));
+    assert.equal((client as unknown as { pending: Map<number, unknown> }).pending.size, 0);
+  });
+
+  test('closes the frame it captured from a canvas when the post fails', async (t) => {
+    const { FaceAnalysisWorker } = await import('../../src/pipeline/worker/face-analysis-worker.js');
+    // A canvas is posted as an ImageBitmap made for the call; one that never reaches the worker must be closed here.
+    const g = globalThis as Record<string, unknown>;
+    let closed = 0;
+    class HTMLCanvasElement {}
+    g.HTMLCanvasElement = HTMLCanvasElement;
+    g.createImageBitmap = async () => ({ close: () => { closed++; } });
+    t.after(() => { delete g.HTMLCanvasElement; delete g.createImageBitmap; });
+    const worker = { postMessage: () => { throw new DOMException('an object could not be cloned', 'DataCloneError'); } };
+    const Ctor = FaceAnalysisWorker as unknown as new (w: unknown, built: unknown) => {
+      get(image: unknown): Promise<unknown>; drawOn(image: unknown, faces: unknown[]): Promise<unknown>;
+    };
+    const client = new Ctor(worker, { models: [] });
+    await assert.rejects(client.get(new HTMLCanvasElement()), PipelineOptionError);
+    await assert.rejects(client.drawOn(new HTMLCanvasElement(), []), PipelineOptionError);
+    assert.equal(closed, 2);
+    assert.equal((client as unknown as { pending: Map<number, unknown> }).pending.size, 0);
   });
 });

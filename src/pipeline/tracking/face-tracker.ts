@@ -52,6 +52,10 @@ export class FaceTracker {
   private counts = { frames: 0, detectorRuns: 0, recognitions: 0, landmarkRuns: 0, tracksStarted: 0, tracksEnded: 0, reidentified: 0 };
   private headRuns = new Map<string, number>();
   private queue: Promise<unknown> = Promise.resolve();
+  /** The last frame's width and height: a frame of another size runs the detector (old boxes are in old coordinates). */
+  private lastSize: readonly [number, number] | undefined;
+  /** Moves on with every reset, so that a frame in flight across a reset leaves the new state alone. */
+  private generation = 0;
 
   /**
    * A tracker over a FaceAnalysis (its detection as prepared, its models and its pre-processing: on WebGPU a frame
@@ -90,6 +94,7 @@ export class FaceTracker {
 
   /** Tracks the faces of one frame; calls take turns. Returns the visible tracks (and lost ones with `includeLost`) by trackId. */
   async track(frame: ImageInput, options?: TrackOptions): Promise<TrackedFace[]> {
+    this.analysis?.checkOutsideFrame('FaceTracker.track');
     const checked = trackOptions(options);
     const run = this.queue.then(() => this.runFrame(frame, checked));
     this.queue = run.catch(() => undefined);
@@ -109,6 +114,11 @@ export class FaceTracker {
 
   /** Forgets every track and counter: the next frame starts again at trackId 1. */
   reset(): void {
+    this.generation++;
+    this.clearState();
+  }
+
+  private clearState(): void {
     this.tracks = [];
     this.endedNow = [];
     this.endedTracks = [];
@@ -116,6 +126,7 @@ export class FaceTracker {
     this.frame = 0;
     for (const key of Object.keys(this.counts) as (keyof typeof this.counts)[]) this.counts[key] = 0;
     this.headRuns.clear();
+    this.lastSize = undefined;
   }
 
   /** One frame through the models: a FaceAnalysis's frame, or the detector and heads over `this.pre`. */
@@ -132,6 +143,7 @@ export class FaceTracker {
 
   private async step(models: FrameModels, options: TrackOptions): Promise<TrackedFace[]> {
     const n = this.frame;
+    const generation = this.generation;
     const time = options.timestamp !== undefined ? options.timestamp / 1000 : n / this.options.fps;
     this.endedNow = [];
     const fresh = new Set<Face>();
@@ -139,7 +151,9 @@ export class FaceTracker {
     // Each track's face before this frame (a lost track's as last seen): the source of the fields of the heads that do not run now.
     const before = new Map(this.tracks.map((t) => [t, t.face] as const));
     try {
-      const detectNow = n % this.options.detectEvery === 0 || !this.tracks.some((t) => t.lostFrames === 0);
+      const resized = this.lastSize !== undefined && (this.lastSize[0] !== models.size[0] || this.lastSize[1] !== models.size[1]);
+      this.lastSize = models.size;
+      const detectNow = resized || n % this.options.detectEvery === 0 || !this.tracks.some((t) => t.lostFrames === 0);
       if (detectNow) await this.detectFrame(models, n, fresh);
       else await this.carryFrame(models, n, carried);
       const shown = this.tracks.filter((t) => t.lostFrames === 0);
@@ -154,7 +168,9 @@ export class FaceTracker {
       this.counts.frames++;
       return this.output(n, time, fresh);
     } finally {
-      this.frame++;
+      // A reset during this frame's awaits: what the frame wrote since goes too, so the next frame starts at trackId 1.
+      if (generation !== this.generation) this.clearState();
+      else this.frame++;
     }
   }
 

@@ -12,6 +12,8 @@ import type { TrackerDetector } from './tracker-types.js';
  * upload per frame) or through a detector and heads over the tracker's pre-processor. @internal
  */
 export interface FrameModels {
+  /** The frame's width and height in pixels: the coordinates its boxes are in. */
+  readonly size: readonly [number, number];
   /** The frame's faces (bbox, kps, det_score), at most `maxNum` (0 = all). */
   detect(maxNum: number): Promise<Face[]>;
   /** Runs these heads on these faces of the frame. */
@@ -21,6 +23,7 @@ export interface FrameModels {
 /** A FaceAnalysis frame as the tracker's models: the chosen heads go in one `annotate` (one submit on WebGPU). @internal */
 export function analysisModels(frame: AnalysisFrame): FrameModels {
   return {
+    size: [frame.image.width, frame.image.height],
     detect: (maxNum) => frame.detect({ maxNum }),
     annotate: (heads, faces) => frame.annotate(faces, { models: heads.map((h) => h.taskname) }),
   };
@@ -34,6 +37,7 @@ export async function withPreprocessedFrame<T>(detector: TrackerDetector, pre: P
   await pre.begin?.(image);
   try {
     return await work({
+      size: [image.width, image.height],
       detect: async (maxNum) => facesFromDetections(await detector.detect(image, { maxNum })),
       annotate: async (heads, faces) => { for (const head of heads) await head.annotate(image, faces, pre); },
     });
@@ -54,6 +58,7 @@ export function timedModels(models: FrameModels, sink: StageTiming[]): FrameMode
     return result;
   };
   return {
+    size: models.size,
     detect: (maxNum) => time('tracker.detect', () => models.detect(maxNum)),
     annotate: (heads, faces) => time(heads.every((h) => h.taskname.startsWith('landmark_')) ? 'tracker.landmarks' : 'tracker.identity', () => models.annotate(heads, faces)),
   };

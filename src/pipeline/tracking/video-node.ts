@@ -90,17 +90,36 @@ export async function probeVideoNode(file: string, options: ReadVideoOptions = {
 }
 
 /**
+ * The presentation times (ms from the first) of the first video stream's packets, in order: a variable-frame-rate
+ * video's frames are not evenly spaced, so the average rate gives a frame the wrong time. Packets, not frames: the
+ * demuxer alone reads them, without a second decode. Empty for a constant-rate video. @internal
+ */
+async function frameTimesNode(file: string, fps: number, options: ReadVideoOptions): Promise<number[]> {
+  const csv = await runToEnd(ffprobeFor(options), ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', '-i', inputName(file)], file);
+  // A packet flagged D (discard) is decoded but not shown: the frames an edit list cuts away (a stream-copied `-ss`
+  // cut starts at the keyframe before it) give no frame, so their times are not frame times.
+  const pts = csv.split('\n').map((line) => line.split(','))
+    .filter(([, flags]) => !flags?.includes('D'))
+    .map(([time]) => Number.parseFloat(time ?? '')).filter((t) => Number.isFinite(t)).sort((a, b) => a - b);
+  const times = pts.map((t) => (t - pts[0]!) * 1000);
+  // A constant-rate video keeps its exact index / fps times: its stored times differ from them only by the
+  // container's rounding (1 ms in Matroska).
+  return times.every((t, i) => Math.abs(t - (i * 1000) / fps) <= 1) ? [] : times;
+}
+
+/**
  * readVideoFrames on Node: ffmpeg decodes to raw BGR on its stdout, read a whole frame at a time. `handle.stop` is
  * set to kill the decoder (for a reader dropped without `return()`). @internal
  */
 export async function* readVideoFramesNode(file: string, options: ReadVideoOptions = {}, handle?: DecoderHandle): AsyncGenerator<DecodedFrame> {
   const info = await probeVideoNode(file, options);
   const { width, height, fps } = info;
+  const times = await frameTimesNode(file, fps, options);
   const frameBytes = width * height * 3;
   const program = options.ffmpeg ?? 'ffmpeg';
   // -noautorotate: frames keep the stored orientation, so their size is the one ffprobe reported. -map 0:v:0: the
   // stream ffprobe read (ffmpeg's own pick is the default or largest one, which may be another size).
-  const child = spawn(program, ['-v', 'error', '-nostdin', '-noautorotate', '-i', inputName(file), '-map', '0:v:0', '-an', '-sn', '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(program, ['-v', 'error', '-nostdin', '-noautorotate', '-i', inputName(file), '-map', '0:v:0', '-vsync', 'passthrough', '-an', '-sn', '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
   // Closing the pipe's end too: an ffmpeg blocked writing into a full pipe finishes its write (SIGTERM does not
   // interrupt it) and exits only on the broken pipe.
   const stop = (): void => {
@@ -145,7 +164,7 @@ export async function* readVideoFramesNode(file: string, options: ReadVideoOptio
         filled += take;
         at += take;
         if (filled === frameBytes) {
-          yield { image: createBgrImage(width, height, frame), index, time: (index * 1000) / fps };
+          yield { image: createBgrImage(width, height, frame), index, time: times[index] ?? (index * 1000) / fps };
           index++;
           frame = new Uint8Array(frameBytes);
           filled = 0;

@@ -38,18 +38,29 @@ type Unsent<T> = T extends unknown ? Omit<T, 'id'> : never;
 
 type Pending = { resolve: (value: WorkerReplyValue) => void; reject: (error: Error) => void };
 
+/**
+ * An image as it is posted. `made`: the VideoFrame or ImageBitmap captured here from a DOM element or canvas, which
+ * this side closes when the post fails (a posted one moves to the worker, which closes it).
+ */
+interface PostableImage {
+  readonly image: WireImage;
+  readonly transfer: Transferable[];
+  readonly owned: boolean;
+  readonly made?: { close(): void };
+}
+
 /** The images that cannot be posted as they are (DOM elements, canvases): sent as a VideoFrame or an ImageBitmap made here. */
-async function postable(image: ImageInput, transfer: boolean): Promise<{ image: WireImage; transfer: Transferable[]; owned: boolean }> {
+async function postable(image: ImageInput, transfer: boolean): Promise<PostableImage> {
   const g = globalThis as Record<string, unknown>;
   const is = (name: string): boolean => typeof g[name] === 'function' && image instanceof (g[name] as abstract new (...a: never[]) => unknown);
   if (is('HTMLVideoElement') && typeof VideoFrame !== 'undefined') {
     // The frame the video shows now, without a CPU copy.
     const frame = new VideoFrame(image as HTMLVideoElement);
-    return { image: frame, transfer: [frame], owned: true };
+    return { image: frame, transfer: [frame], owned: true, made: frame };
   }
   if (is('HTMLVideoElement') || is('HTMLCanvasElement') || is('OffscreenCanvas') || is('HTMLImageElement')) {
     const bitmap = await createImageBitmap(image as ImageBitmapSource, { premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
-    return { image: bitmap, transfer: [bitmap], owned: true };
+    return { image: bitmap, transfer: [bitmap], owned: true, made: bitmap };
   }
   if (is('VideoFrame') || is('ImageBitmap')) {
     return { image: image as VideoFrame | ImageBitmap, transfer: transfer ? [image as VideoFrame | ImageBitmap] : [], owned: transfer };
@@ -154,7 +165,7 @@ export class FaceAnalysisWorker {
     const reply = await this.call({
       kind: 'get', image: wire.image, owned: wire.owned,
       options: { maxNum: options.maxNum, metric: options.metric, timings: options.timings !== undefined },
-    }, wire.transfer);
+    }, wire.transfer, wire.made);
     if (reply.kind !== 'get') throw new WorkerError(`unexpected reply '${reply.kind}' to get`);
     if (options.timings && reply.timings) options.timings.push(...reply.timings);
     return facesFromWire(reply.faces);
@@ -166,7 +177,7 @@ export class FaceAnalysisWorker {
     const wire = await postable(image, options?.transfer ?? false);
     // The faces are copied (their arrays stay usable here).
     const copies = facesToWire(faces.map(copyFace)).faces;
-    const reply = await this.call({ kind: 'drawOn', image: wire.image, owned: wire.owned, faces: copies, options: { landmarks106: options?.landmarks106 } }, wire.transfer);
+    const reply = await this.call({ kind: 'drawOn', image: wire.image, owned: wire.owned, faces: copies, options: { landmarks106: options?.landmarks106 } }, wire.transfer, wire.made);
     if (reply.kind !== 'drawOn') throw new WorkerError(`unexpected reply '${reply.kind}' to drawOn`);
     return reply.image;
   }
@@ -179,7 +190,7 @@ export class FaceAnalysisWorker {
   async track(image: ImageInput, options: { readonly timestamp?: number; readonly transfer?: boolean; readonly timings?: StageTiming[] } = {}): Promise<TrackedFace[]> {
     optionsObject(options, 'track', { timestamp: 'number', transfer: 'boolean', timings: 'array' });
     const wire = await postable(image, options.transfer ?? true);
-    const reply = await this.call({ kind: 'track', image: wire.image, owned: wire.owned, timestamp: options.timestamp, timings: options.timings !== undefined }, wire.transfer);
+    const reply = await this.call({ kind: 'track', image: wire.image, owned: wire.owned, timestamp: options.timestamp, timings: options.timings !== undefined }, wire.transfer, wire.made);
     if (reply.kind !== 'track') throw new WorkerError(`unexpected reply '${reply.kind}' to track`);
     if (options.timings && reply.timings) options.timings.push(...reply.timings);
     this.endedTracks = facesFromWire(reply.ended) as TrackedFace[];
@@ -205,7 +216,7 @@ export class FaceAnalysisWorker {
     const vector = 'det_score' in source ? source.normed_embedding ?? source.embedding : source;
     if (!vector) throw new PipelineOptionError('source', 'the source face has no embedding (the pack needs a recognition model)');
     const wire = await postable(image, options.transfer ?? true);
-    const reply = await this.call({ kind: 'swap', image: wire.image, owned: wire.owned, source: Float32Array.from(vector), maxNum: options.maxNum }, wire.transfer);
+    const reply = await this.call({ kind: 'swap', image: wire.image, owned: wire.owned, source: Float32Array.from(vector), maxNum: options.maxNum }, wire.transfer, wire.made);
     if (reply.kind !== 'swap') throw new WorkerError(`unexpected reply '${reply.kind}' to swap`);
     options.timings?.push(...reply.timings);
     return { faces: facesFromWire(reply.faces), image: reply.image };
@@ -231,12 +242,23 @@ export class FaceAnalysisWorker {
     this.fail('the worker was terminated');
   }
 
-  private call(request: Unsent<WorkerRequest>, transfer: Transferable[]): Promise<WorkerReplyValue> {
-    if (this.closed !== undefined) return Promise.reject(new WorkerError(`cannot ${request.kind}: ${this.closed}`));
+  /** Posts `request`; `made` (a frame captured for it) is closed here when it never reaches the worker. */
+  private call(request: Unsent<WorkerRequest>, transfer: Transferable[], made?: { close(): void }): Promise<WorkerReplyValue> {
+    if (this.closed !== undefined) {
+      made?.close();
+      return Promise.reject(new WorkerError(`cannot ${request.kind}: ${this.closed}`));
+    }
     const id = this.nextId++;
     return new Promise<WorkerReplyValue>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...request, id } as WorkerRequest, transfer);
+      try {
+        this.worker.postMessage({ ...request, id } as WorkerRequest, transfer);
+      } catch (e) {
+        // Arguments that cannot be cloned (a function in the options, say) never reach the worker: nothing waits.
+        this.pending.delete(id);
+        made?.close();
+        reject(new PipelineOptionError(request.kind, `its arguments cannot be posted to the worker: ${e instanceof Error ? e.message : String(e)}`));
+      }
     });
   }
 

@@ -1,8 +1,9 @@
 import {
-  BackendError, GraphError, InputError, InsightGpuError, ModelFormatError, ModelVersionError, ResourceLimitError, UnsupportedOpError,
+  BackendError, GraphError, InputError, InsightGpuError, MissingPackageError, ModelFormatError, ModelVersionError, PrecisionUnavailableError,
+  ResourceLimitError, UnsupportedOpError,
 } from '../../core/errors.js';
-import { ImageError, ModelContractError, ModelPackError, PipelineOptionError } from '../errors.js';
-import { FaceIndexError, IndexFormatError } from '../identity/errors.js';
+import { FrameReentryError, ImageError, ModelContractError, ModelPackError, PipelineOptionError } from '../errors.js';
+import { FaceIndexError, IndexFormatError, IndexMemoryError } from '../identity/errors.js';
 import { VideoDecoderMissingError, VideoError } from '../tracking/errors.js';
 
 /** The worker failed as a whole (it could not start, it crashed, or it was terminated) or threw a non-engine error. */
@@ -27,7 +28,7 @@ type ErrorClass = abstract new (...args: never[]) => InsightGpuError;
 const ERROR_CLASSES: ReadonlyMap<string, ErrorClass> = new Map<string, ErrorClass>([
   ModelFormatError, ModelVersionError, UnsupportedOpError, GraphError, InputError, ResourceLimitError, BackendError,
   ImageError, ModelPackError, ModelContractError, PipelineOptionError, FaceIndexError, IndexFormatError, VideoError,
-  VideoDecoderMissingError, WorkerError,
+  VideoDecoderMissingError, WorkerError, PrecisionUnavailableError, MissingPackageError, IndexMemoryError, FrameReentryError,
 ].map((c) => [c.name, c]));
 
 /** Own fields that survive structured clone (numbers, strings, plain data); functions and the cause are left out. */

@@ -75,6 +75,39 @@ describe('FaceTracker on scripted detections', () => {
     assert.ok(out.every((f) => f.faces[0]!.trackId === 1));
   });
 
+  it('runs the detector on a frame whose size differs from the last one, even between detector frames', async () => {
+    const detector = new ScriptedDetector();
+    const tracker = new FaceTracker({ detector }, { smoothing: false, detectEvery: 5, carryBy: 'kps' });
+    await tracker.track(detector.frame([boxAt(10, 10)]));
+    // Frame 1 is not a detector frame by the schedule, but it is twice the size: the old box is in the old coordinates.
+    const faces = await tracker.track(detector.frame([boxAt(100, 100)], 0, 16));
+    assert.equal(detector.calls, 2);
+    assert.deepEqual(faces.map((f) => [f.source, Array.from(f.bbox)]), [['detected', [100, 100, 180, 180]]]);
+    // The same size again follows the schedule.
+    await tracker.track(detector.frame([boxAt(100, 100)], 0, 16));
+    assert.equal(detector.calls, 2);
+  });
+
+  it('leaves the state of a reset alone when a track() started before it finishes after it', async () => {
+    const detector = new ScriptedDetector();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    let entered!: () => void;
+    const inDetect = new Promise<void>((resolve) => { entered = resolve; });
+    const gated = { detect: async (image: Parameters<ScriptedDetector['detect']>[0]) => { entered(); await gate; return detector.detect(image); } };
+    const tracker = new FaceTracker({ detector: gated }, { smoothing: false });
+    const inFlight = tracker.track(detector.frame([boxAt(10, 10)]));
+    await inDetect;
+    tracker.reset();
+    release();
+    const old = await inFlight;
+    assert.deepEqual(old.map((f) => f.trackId), [1]);
+    assert.deepEqual({ visible: tracker.stats.visible, started: tracker.stats.tracksStarted, frames: tracker.stats.frames }, { visible: 0, started: 0, frames: 0 });
+    const fresh = await tracker.track(detector.frame([boxAt(200, 200)]));
+    assert.deepEqual(fresh.map((f) => [f.trackId, f.trackAge]), [[1, 0]]);
+    assert.equal(tracker.stats.tracksStarted, 1);
+  });
+
   it('carries the boxes by the landmarks between detector frames, through an acceleration the motion misses', async () => {
     // x = 20 + 2k²: accelerating, so a constant-velocity prediction lags while the landmarks follow the face.
     const frames = Array.from({ length: 12 }, (_, k) => [['A', boxAt(20 + 2 * k * k, 40)]] as [string, Box][]);

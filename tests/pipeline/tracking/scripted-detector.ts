@@ -29,9 +29,9 @@ export class ScriptedDetector implements TrackerDetector {
   private readonly script = new Map<BgrImage, readonly Box[]>();
   private readonly rolls = new Map<BgrImage, number>();
 
-  /** A new frame (a tiny distinct image) whose detections are `boxes`, their keypoints rolled by `roll` degrees. */
-  frame(boxes: readonly Box[], roll = 0): BgrImage {
-    const image = createBgrImage(8, 8);
+  /** A new frame (a tiny distinct image, `side` px square) whose detections are `boxes`, their keypoints rolled by `roll` degrees. */
+  frame(boxes: readonly Box[], roll = 0, side = 8): BgrImage {
+    const image = createBgrImage(side, side);
     this.script.set(image, boxes);
     this.rolls.set(image, roll);
     return image;
