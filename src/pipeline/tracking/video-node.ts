@@ -40,7 +40,12 @@ function oneLine(stderr: string): string {
  * ('cam1:0930.mp4') as a protocol ('Protocol not found'); a URL (scheme://…) is passed as it is.
  */
 function inputName(file: string): string {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(file) ? file : path.resolve(file);
+  return isUrl(file) ? file : path.resolve(file);
+}
+
+/** Whether `file` names a URL (`scheme://…`) rather than a path. */
+function isUrl(file: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(file);
 }
 
 /** ffprobe beside an explicitly given ffmpeg (same folder), else the one on PATH. */
@@ -114,7 +119,8 @@ async function frameTimesNode(file: string, fps: number, options: ReadVideoOptio
 export async function* readVideoFramesNode(file: string, options: ReadVideoOptions = {}, handle?: DecoderHandle): AsyncGenerator<DecodedFrame> {
   const info = await probeVideoNode(file, options);
   const { width, height, fps } = info;
-  const times = await frameTimesNode(file, fps, options);
+  // A URL may be a live stream (rtsp://, an endless http feed) whose packets never end: it keeps index / fps times.
+  const times = isUrl(file) ? [] : await frameTimesNode(file, fps, options);
   const frameBytes = width * height * 3;
   const program = options.ffmpeg ?? 'ffmpeg';
   // -noautorotate: frames keep the stored orientation, so their size is the one ffprobe reported. -map 0:v:0: the

@@ -3,8 +3,10 @@
  * duplicated up to the fastest rate, not spaced by the average rate). Needs Debian's ffmpeg.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -51,5 +53,33 @@ describe('readVideoFrames on a variable-frame-rate video', { skip: NO_FFMPEG }, 
     assert.equal(times.length, want.length, `times ${times.map((t) => t.toFixed(0)).join(' ')}`);
     // Both lists are ffprobe's decimal seconds (6 digits) turned into ms: within 1 ms.
     times.forEach((t, i) => assert.ok(Math.abs(t - want[i]!) <= 1, `frame ${i} at ${t} ms, want ${want[i]}`));
+  });
+
+  it('reads a URL whose stream does not end (a live feed) without waiting for its end', async () => {
+    // A live feed: each request gets an MPEG-TS stream that ffmpeg makes at real time (-re) and never ends, as a
+    // camera's does. Reading every packet's time before the first frame would wait for an end that never comes.
+    const feeds = new Set<ChildProcess>();
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'video/mp2t' });
+      const feed = spawn('ffmpeg', ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc=s=64x48:r=10', '-c:v', 'mpeg2video', '-f', 'mpegts', 'pipe:1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      feeds.add(feed);
+      feed.stdout.pipe(response);
+      response.on('close', () => feed.kill());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/live.ts`;
+      const times: number[] = [];
+      for await (const frame of readVideoFrames(url)) {
+        times.push(frame.time);
+        if (times.length === 5) break;
+      }
+      // A URL keeps index / fps times (10 fps here).
+      assert.deepEqual(times, [0, 100, 200, 300, 400]);
+    } finally {
+      for (const feed of feeds) feed.kill();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
