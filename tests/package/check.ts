@@ -5,8 +5,10 @@
  *      t1.jpg with backend 'auto' in InsightFace's JSON, the installed CLI's results match the golden, CommonJS
  *      `require` loads the package, the subpaths load, and every command the help lists answers --help;
  *   3. a fresh vite app installs it without optional packages (as a browser-only user does): sharp and webgpu are
- *      absent and a file path then gets a MissingPackageError naming sharp; examples/browser builds with zero
- *      warnings, and the page, loaded in chromium, finds the 6 faces;
+ *      absent and a file path then gets a MissingPackageError naming sharp; examples/browser and the check page
+ *      (web-checks/) build with zero warnings, no static `node:` import and a chunk for the Worker; in chromium the
+ *      example finds the 6 faces, and the check page finds them through createFaceAnalysisWorker, with the engine's
+ *      errors keeping their names and classes across the minified page and worker bundles;
  *   4. `npm publish --dry-run` is clean.
  * Needs the test bed (../shared), network or an npm cache holding the dependencies, and /usr/bin/chromium.
  */
@@ -16,7 +18,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildWebApp, pageFaceCount } from './web-app.js';
+import { buildWebApp, pageChecks, pageFaceCount, type PageRefusal } from './web-app.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const shared = process.env['INSIGHTGPU_SHARED'] ?? path.resolve(repo, '../shared');
@@ -137,6 +139,7 @@ await InferenceSession.create(readFileSync(${JSON.stringify(tiny)}), { backend: 
   assert.match(noDawn.stderr, /MissingPackageError.*'webgpu'.*npm install webgpu/s);
   note('web app: --omit=optional leaves out sharp and webgpu; a file path then fails with MissingPackageError naming `npm install sharp`, backend \'webgpu\' with one naming `npm install webgpu`, and \'auto\' runs on the CPU');
   for (const file of ['index.html', 'main.js']) copyFileSync(path.join(repo, 'examples', 'browser', file), path.join(app, file));
+  for (const file of ['checks.html', 'checks.js']) copyFileSync(path.join(repo, 'tests', 'package', 'web-checks', file), path.join(app, file));
   return app;
 }
 
@@ -152,12 +155,30 @@ try {
   const tarball = pack();
   nodeProject(tarball);
   const webApp = browserProject(tarball);
-  const { warnings, bundleBytes } = await buildWebApp(webApp);
+  const { warnings, chunks } = await buildWebApp(webApp, ['index.html', 'checks.html']);
   assert.deepEqual(warnings, [], 'vite build warnings');
-  note(`web app: vite build with zero warnings (${bundleBytes} bytes of JavaScript)`);
+  note(`web app: vite build with zero warnings; chunks ${chunks.map((c) => `${c.file} ${c.bytes}`).join(', ')}`);
+  assert.ok(chunks.some((c) => /^worker-main-.*\.js$/.test(c.file)), 'a chunk for createFaceAnalysisWorker\'s worker');
+  for (const c of chunks) {
+    const code = readFileSync(path.join(webApp, 'dist', 'assets', c.file), 'utf8');
+    // A static import of a Node built-in fails the whole page in a browser; the computed ones run only under Node.
+    assert.doesNotMatch(code, /(?:\bfrom|\bimport)\s*["'`]node:/, `${c.file} imports a Node module`);
+  }
   const count = await pageFaceCount(path.join(webApp, 'dist'), models, image);
   assert.equal(count.faces, 6, count.status);
   note(`web app: the page in chromium found ${count.faces} faces (${count.status}; backend 'auto' chose ${count.backend})`);
+  const checked = await pageChecks(path.join(webApp, 'dist'), models, image);
+  assert.equal(checked.status, 'checks done', checked.status);
+  assert.equal(checked.results['workerFaces'], 6, 'faces found by createFaceAnalysisWorker');
+  const expected: Record<string, [string, string]> = {
+    workerImageError: ['ImageError', 'IMAGE'], workerOptionError: ['PipelineOptionError', 'PIPELINE_OPTION'],
+    optionError: ['PipelineOptionError', 'PIPELINE_OPTION'],
+  };
+  for (const [check, [name, code]] of Object.entries(expected)) {
+    const seen = checked.results[check] as PageRefusal | undefined;
+    assert.deepEqual(seen && { thrown: seen.thrown, name: seen.name, instance: seen.instance, code: seen.code }, { thrown: true, name, instance: true, code }, `${check}: ${JSON.stringify(seen)}`);
+  }
+  note(`web app: createFaceAnalysisWorker from the bundle found ${checked.results['workerFaces']} faces; ${Object.keys(expected).join(', ')} gave the typed errors by name and class`);
   await publishDryRun();
   process.stdout.write(`${report.join('\n')}\n`);
 } finally {

@@ -1,0 +1,42 @@
+// The package check's second page, built in the same vite app as examples/browser (so minified, as users ship it):
+// what README promises of the browser side beyond the example. The worker runs from the bundle vite emits for it;
+// errors keep their names and classes across the minified page and worker bundles. Each check writes one line of #checks; check.ts reads them.
+//   ?models=URL&files=a,b&image=URL   as examples/browser
+import { FaceAnalysis, ImageError, PipelineOptionError, createFaceAnalysisWorker } from 'insightgpu';
+import { loadModelFiles } from 'insightgpu/models';
+
+const params = new URLSearchParams(location.search);
+const status = document.querySelector('#status');
+const results = {};
+
+/** The error a call throws, as what check.ts compares: its name, whether it is an instance of `cls`, its code. */
+async function refusal(call, cls) {
+  try {
+    await call();
+    return { thrown: false };
+  } catch (error) {
+    return { thrown: true, name: error?.name, instance: error instanceof cls, code: error?.code, message: String(error?.message) };
+  }
+}
+
+async function main() {
+  const files = params.get('files').split(',');
+  const models = params.get('models');
+  const photo = await createImageBitmap(await (await fetch(params.get('image'))).blob());
+
+  const worker = await createFaceAnalysisWorker({ models: { files: Object.fromEntries(await loadModelFiles(models, files)) }, backend: 'cpu' });
+  await worker.prepare({ detSize: [640, 640] });
+  results.workerFaces = (await worker.get(photo, { transfer: false })).length;
+  results.workerImageError = await refusal(() => worker.get({ data: new Uint8Array(5), width: 10, height: 10, format: 'rgb' }), ImageError);
+  results.workerOptionError = await refusal(() => worker.prepare({ detSize: '640' }), PipelineOptionError);
+  await worker.release();
+
+  const app = await FaceAnalysis.create({ models: { files: Object.fromEntries(await loadModelFiles(models, files)) }, backend: 'cpu' });
+  results.optionError = await refusal(() => app.prepare({ detSize: '640' }), PipelineOptionError);
+  await app.release();
+}
+
+main().then(
+  () => { status.textContent = 'checks done'; },
+  (error) => { status.textContent = `error: ${error?.name}: ${error?.message}`; },
+).finally(() => { document.querySelector('#checks').textContent = JSON.stringify(results); });
