@@ -1,4 +1,4 @@
-import { importNodeBuiltin } from '../core/node-only.js';
+import { importNodeBuiltin, runsOnNode } from '../core/node-only.js';
 import { ModelPackError } from './errors.js';
 import { insightFaceRootPath } from './insightface-root.js';
 
@@ -37,6 +37,10 @@ export async function loadModelFiles(source: ModelSource, root?: string): Promis
   const isPaths = Array.isArray(source) && source.every((p: unknown) => typeof p === 'string');
   if (typeof source !== 'string' && !isPaths) {
     throw new ModelPackError('models must be a folder, an installed pack name, an array of file paths or { files: { name: bytes } }');
+  }
+  if (!runsOnNode()) {
+    throw new ModelPackError("a folder, a pack name or file paths are read from disk, which needs Node; in a browser pass { files: { name: bytes } } (loadModelFiles of 'insightgpu/models' fetches them from a URL and caches them)",
+      typeof source === 'string' ? source : source.join(', '));
   }
   const fs = await importNodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises');
   const path = await importNodeBuiltin<typeof import('node:path')>('node:path');

@@ -8,7 +8,8 @@
  *      absent and a file path then gets a MissingPackageError naming sharp; examples/browser and the check page
  *      (web-checks/) build with zero warnings, no static `node:` import and a chunk for the Worker; in chromium the
  *      example finds the 6 faces, and the check page finds them through createFaceAnalysisWorker, with the engine's
- *      errors keeping their names and classes across the minified page and worker bundles;
+ *      errors keeping their names and classes across the minified page and worker bundles, and the Node-only calls
+ *      (a models folder, FaceIndex.save/load, readVideoFrames) failing with the engine's typed errors;
  *   4. `npm publish --dry-run` is clean.
  * Needs the test bed (../shared), network or an npm cache holding the dependencies, and /usr/bin/chromium.
  */
@@ -172,7 +173,8 @@ try {
   assert.equal(checked.results['workerFaces'], 6, 'faces found by createFaceAnalysisWorker');
   const expected: Record<string, [string, string]> = {
     workerImageError: ['ImageError', 'IMAGE'], workerOptionError: ['PipelineOptionError', 'PIPELINE_OPTION'],
-    optionError: ['PipelineOptionError', 'PIPELINE_OPTION'],
+    optionError: ['PipelineOptionError', 'PIPELINE_OPTION'], folderModels: ['ModelPackError', 'MODEL_PACK'],
+    indexSave: ['FaceIndexError', 'FACE_INDEX'], indexLoad: ['FaceIndexError', 'FACE_INDEX'], videoFile: ['VideoError', 'VIDEO'],
   };
   for (const [check, [name, code]] of Object.entries(expected)) {
     const seen = checked.results[check] as PageRefusal | undefined;

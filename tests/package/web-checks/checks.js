@@ -1,8 +1,11 @@
 // The package check's second page, built in the same vite app as examples/browser (so minified, as users ship it):
 // what README promises of the browser side beyond the example. The worker runs from the bundle vite emits for it;
-// errors keep their names and classes across the minified page and worker bundles. Each check writes one line of #checks; check.ts reads them.
+// errors keep their names and classes across the minified page and worker bundles; Node-only calls given in a
+// browser fail with the engine's typed errors. Each check writes one line of #checks; check.ts reads them.
 //   ?models=URL&files=a,b&image=URL   as examples/browser
-import { FaceAnalysis, ImageError, PipelineOptionError, createFaceAnalysisWorker } from 'insightgpu';
+import {
+  FaceAnalysis, FaceIndex, FaceIndexError, ImageError, ModelPackError, PipelineOptionError, VideoError, createFaceAnalysisWorker, readVideoFrames,
+} from 'insightgpu';
 import { loadModelFiles } from 'insightgpu/models';
 
 const params = new URLSearchParams(location.search);
@@ -34,6 +37,10 @@ async function main() {
   const app = await FaceAnalysis.create({ models: { files: Object.fromEntries(await loadModelFiles(models, files)) }, backend: 'cpu' });
   results.optionError = await refusal(() => app.prepare({ detSize: '640' }), PipelineOptionError);
   await app.release();
+  results.folderModels = await refusal(() => FaceAnalysis.create({ models }), ModelPackError);
+  results.indexSave = await refusal(() => new FaceIndex({ dim: 4 }).save('faces.igfx'), FaceIndexError);
+  results.indexLoad = await refusal(() => FaceIndex.load('faces.igfx'), FaceIndexError);
+  results.videoFile = await refusal(() => readVideoFrames('clip.mp4').next(), VideoError);
 }
 
 main().then(
