@@ -7,18 +7,23 @@
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { build, createLogger, type Rollup } from 'vite';
+import { pathToFileURL } from 'node:url';
+import type { Rollup } from 'vite';
 import { launchBrowser } from '../../web/server/headless.js';
 
 /** One emitted JavaScript file of the build, by name, and its size. */
 export interface Chunk { readonly file: string; readonly bytes: number }
 
 /**
- * Builds `dir`'s pages (`pages`: HTML files at its root; index.html + main.js, …) with vite's defaults otherwise;
+ * Builds `dir`'s pages (`pages`: HTML files at its root; index.html + main.js, …) with vite's defaults otherwise,
+ * by the vite the app installed itself (as its own `vite build` would), so the app's install is what is tested;
  * returns every warning and the emitted JavaScript files.
  */
 export async function buildWebApp(dir: string, pages: readonly string[] = ['index.html']): Promise<{ warnings: string[]; chunks: Chunk[] }> {
+  const vitePath = createRequire(path.join(dir, 'package.json')).resolve('vite');
+  const { build, createLogger } = (await import(pathToFileURL(vitePath).href)) as typeof import('vite');
   const warnings: string[] = [];
   const logger = createLogger('info');
   logger.warn = (msg) => { warnings.push(msg); };
