@@ -65,7 +65,18 @@ async function postable(image: ImageInput, transfer: boolean): Promise<PostableI
   if (is('VideoFrame') || is('ImageBitmap')) {
     return { image: image as VideoFrame | ImageBitmap, transfer: transfer ? [image as VideoFrame | ImageBitmap] : [], owned: transfer };
   }
-  if (typeof image === 'string') throw new ImageError('a path cannot be read in a browser worker; pass the file\'s bytes', image);
+  if (typeof image === 'string') {
+    // The worker fetches it, as FaceAnalysis.get fetches a URL in a page; resolved here, since a relative URL in the
+    // worker would be taken against the worker script's own address.
+    const base = (globalThis as { location?: { href?: string } }).location?.href;
+    let url: URL;
+    try {
+      url = new URL(image, base);
+    } catch {
+      throw new ImageError('not a URL the worker can fetch (a file path needs Node: pass the file\'s bytes)', image);
+    }
+    return { image: url.href, transfer: [], owned: false };
+  }
   const buffers: Transferable[] = [];
   if (transfer) {
     const data = image instanceof ArrayBuffer ? image : image instanceof Uint8Array ? image : isRawImage(image) || isBgrImage(image) ? image.data : undefined;

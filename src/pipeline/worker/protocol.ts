@@ -32,8 +32,11 @@ export interface WorkerTrackerOptions extends Omit<FaceTrackerOptions, 'index' |
   readonly index?: Uint8Array;
 }
 
-/** An image as it is posted: everything but DOM elements (the client turns those into VideoFrames or ImageBitmaps first). */
-export type WireImage = BgrImage | RawImage | Uint8Array | ArrayBuffer | ImageBitmap | VideoFrame | ImageData;
+/**
+ * An image as it is posted: everything but DOM elements (the client turns those into VideoFrames or ImageBitmaps
+ * first); a string is a URL the client made absolute, which the worker fetches.
+ */
+export type WireImage = string | BgrImage | RawImage | Uint8Array | ArrayBuffer | ImageBitmap | VideoFrame | ImageData;
 
 /** `get`'s options that cross the boundary; timings come back in the reply. */
 export interface WireGetOptions {

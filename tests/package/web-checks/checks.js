@@ -30,6 +30,8 @@ async function main() {
   const worker = await createFaceAnalysisWorker({ models: { files: Object.fromEntries(await loadModelFiles(models, files)) }, backend: 'cpu' });
   await worker.prepare({ detSize: [640, 640] });
   results.workerFaces = (await worker.get(photo, { transfer: false })).length;
+  // Relative, as a page names its images: the page's address resolves it, not the worker script's.
+  results.workerUrlFaces = (await worker.get(params.get('image').replace(/^\//, ''))).length;
   results.workerImageError = await refusal(() => worker.get({ data: new Uint8Array(5), width: 10, height: 10, format: 'rgb' }), ImageError);
   results.workerOptionError = await refusal(() => worker.prepare({ detSize: '640' }), PipelineOptionError);
   await worker.release();
