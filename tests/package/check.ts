@@ -192,6 +192,7 @@ try {
   assert.equal(checked.status, 'checks done', checked.status);
   assert.equal(checked.results['workerFaces'], 6, 'faces found by createFaceAnalysisWorker');
   assert.equal(checked.results['workerUrlFaces'], 6, 'faces found by the worker in the photo given by a relative URL');
+  assert.equal(checked.results['mapFaces'], 6, 'faces found by FaceAnalysis made from the Map of loadModelFiles');
   const expected: Record<string, [string, string]> = {
     workerImageError: ['ImageError', 'IMAGE'], workerOptionError: ['PipelineOptionError', 'PIPELINE_OPTION'],
     optionError: ['PipelineOptionError', 'PIPELINE_OPTION'], folderModels: ['ModelPackError', 'MODEL_PACK'],

@@ -11,7 +11,7 @@ import type { WireFace } from './wire-faces.js';
 /** What the worker can build a FaceAnalysis from: model bytes by name (moved to the worker), and cloneable options. */
 export interface WorkerCreateOptions {
   /** The pack's files by name; their buffers are transferred to the worker (the caller's copies are detached). */
-  readonly models: { readonly files: Readonly<Record<string, Uint8Array | ArrayBuffer>> };
+  readonly models: { readonly files: Readonly<Record<string, Uint8Array | ArrayBuffer>> | ReadonlyMap<string, Uint8Array | ArrayBuffer> };
   readonly allowedModules?: readonly string[];
   /** 'auto' (default), 'webgpu' or 'cpu', decided inside the worker (its own GPUDevice). */
   readonly backend?: BackendName;

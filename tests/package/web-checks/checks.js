@@ -27,7 +27,8 @@ async function main() {
   const models = params.get('models');
   const photo = await createImageBitmap(await (await fetch(params.get('image'))).blob());
 
-  const worker = await createFaceAnalysisWorker({ models: { files: Object.fromEntries(await loadModelFiles(models, files)) }, backend: 'cpu' });
+  // The Map loadModelFiles resolves to, given as it is (README's examples spread it with Object.fromEntries).
+  const worker = await createFaceAnalysisWorker({ models: { files: await loadModelFiles(models, files) }, backend: 'cpu' });
   await worker.prepare({ detSize: [640, 640] });
   results.workerFaces = (await worker.get(photo, { transfer: false })).length;
   // Relative, as a page names its images: the page's address resolves it, not the worker script's.
@@ -36,7 +37,9 @@ async function main() {
   results.workerOptionError = await refusal(() => worker.prepare({ detSize: '640' }), PipelineOptionError);
   await worker.release();
 
-  const app = await FaceAnalysis.create({ models: { files: Object.fromEntries(await loadModelFiles(models, files)) }, backend: 'cpu' });
+  const app = await FaceAnalysis.create({ models: { files: await loadModelFiles(models, files) }, backend: 'cpu' });
+  app.prepare({ detSize: [640, 640] });
+  results.mapFaces = (await app.get(photo)).length;
   results.optionError = await refusal(() => app.prepare({ detSize: '640' }), PipelineOptionError);
   await app.release();
   results.folderModels = await refusal(() => FaceAnalysis.create({ models }), ModelPackError);
