@@ -6,6 +6,8 @@ import { makeFolder, systemReason, writeFileAtomic, writeTarget } from '../src/c
 
 /** An output file or folder a command was told to write cannot be written (a folder in its place, a parent that is a file, no permission). */
 export class OutputFileError extends InsightGpuError {
+  /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
+  override readonly name: string = 'OutputFileError';
   readonly code = 'OUTPUT_FILE';
   constructor(readonly why: string, readonly file: string, options?: { cause?: unknown }) {
     super(`cannot write '${file}': ${why}`, options);

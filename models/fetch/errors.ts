@@ -10,6 +10,8 @@ export type FetchFailure = 'http-status' | 'network' | 'timeout' | 'aborted' | '
 
 /** A download did not complete: bad HTTP status, network failure, stall timeout, abort. */
 export class FetchError extends InsightGpuError {
+  /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
+  override readonly name: string = 'FetchError';
   readonly code: string = 'FETCH';
   constructor(
     readonly url: string,
@@ -24,6 +26,8 @@ export class FetchError extends InsightGpuError {
 
 /** The connection ended before the announced (or expected) number of bytes arrived. */
 export class TruncatedDownloadError extends FetchError {
+  /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
+  override readonly name: string = 'TruncatedDownloadError';
   override readonly code = 'FETCH_TRUNCATED';
   constructor(
     url: string,
@@ -45,6 +49,8 @@ export class TruncatedDownloadError extends FetchError {
 
 /** Downloaded or stored bytes are not the ones the manifest (or the digest recorded on first download) names. */
 export class IntegrityError extends InsightGpuError {
+  /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
+  override readonly name: string = 'IntegrityError';
   readonly code = 'INTEGRITY';
   constructor(
     /** What was checked, e.g. `buffalo_l.zip` or `buffalo_l/det_10g.onnx`. */
@@ -66,6 +72,8 @@ export class IntegrityError extends InsightGpuError {
 
 /** The zip cannot be read: not a zip, truncated, corrupt entry, unsafe path, unsupported feature. */
 export class ArchiveError extends InsightGpuError {
+  /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
+  override readonly name: string = 'ArchiveError';
   readonly code = 'ARCHIVE';
   constructor(
     readonly archive: string,
@@ -79,6 +87,8 @@ export class ArchiveError extends InsightGpuError {
 
 /** The archive is a valid zip but lacks files the manifest requires. */
 export class PackContentError extends InsightGpuError {
+  /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
+  override readonly name: string = 'PackContentError';
   readonly code = 'PACK_CONTENT';
   constructor(
     readonly pack: string,
@@ -91,6 +101,8 @@ export class PackContentError extends InsightGpuError {
 
 /** A pack name not in the manifest, or a manifest file that does not describe packs. */
 export class ManifestError extends InsightGpuError {
+  /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
+  override readonly name: string = 'ManifestError';
   readonly code = 'MANIFEST';
   constructor(readonly why: string, options?: { cause?: unknown }) {
     super(`manifest: ${why}`, options);
@@ -99,6 +111,8 @@ export class ManifestError extends InsightGpuError {
 
 /** digests.json (the record of digests learned on first download) exists but cannot be used. */
 export class DigestRecordError extends InsightGpuError {
+  /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
+  override readonly name: string = 'DigestRecordError';
   readonly code = 'DIGEST_RECORD';
   constructor(readonly path: string, readonly why: string, options?: { cause?: unknown }) {
     super(`digest record ${path}: ${why}`, options);

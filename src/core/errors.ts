@@ -5,14 +5,17 @@
 export abstract class InsightGpuError extends Error {
   /** A stable identifier of the failure's kind, for callers that branch on it. */
   abstract readonly code: string;
+  /** The class's name, which each class writes out as a string: a minifying bundler renames the classes themselves. */
+  abstract override readonly name: string;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = new.target.name;
   }
 }
 
 /** The bytes are not a valid ONNX model (truncated, corrupt, not protobuf, inconsistent tensors). */
 export class ModelFormatError extends InsightGpuError {
+  /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
+  override readonly name: string = 'ModelFormatError';
   /** A stable identifier of the failure's kind, for callers that branch on it. */
   readonly code = 'MODEL_FORMAT';
   /**
@@ -30,6 +33,8 @@ export class ModelFormatError extends InsightGpuError {
  * semantics the engine knows, so it is refused at load rather than run with semantics that may have changed.
  */
 export class ModelVersionError extends InsightGpuError {
+  /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
+  override readonly name: string = 'ModelVersionError';
   /** A stable identifier of the failure's kind, for callers that branch on it. */
   readonly code = 'MODEL_VERSION';
   /**
@@ -47,6 +52,8 @@ export class ModelVersionError extends InsightGpuError {
 
 /** The graph uses an operator (or operator variant) this engine does not implement. */
 export class UnsupportedOpError extends InsightGpuError {
+  /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
+  override readonly name: string = 'UnsupportedOpError';
   /** A stable identifier of the failure's kind, for callers that branch on it. */
   readonly code = 'UNSUPPORTED_OP';
   /**
@@ -61,6 +68,8 @@ export class UnsupportedOpError extends InsightGpuError {
 
 /** The graph is well-formed protobuf but semantically broken (missing initializer, bad attribute, shape clash). */
 export class GraphError extends InsightGpuError {
+  /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
+  override readonly name: string = 'GraphError';
   /** A stable identifier of the failure's kind, for callers that branch on it. */
   readonly code = 'GRAPH';
   /**
@@ -78,6 +87,8 @@ export class GraphError extends InsightGpuError {
  * call is unusable (fetches, options), or the session or analysis was released.
  */
 export class InputError extends InsightGpuError {
+  /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
+  override readonly name: string = 'InputError';
   /** A stable identifier of the failure's kind, for callers that branch on it. */
   readonly code = 'INPUT';
   /**
@@ -91,6 +102,8 @@ export class InputError extends InsightGpuError {
 
 /** A tensor would exceed the engine's allocation bound (guards against absurd dims in hostile files). */
 export class ResourceLimitError extends InsightGpuError {
+  /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
+  override readonly name: string = 'ResourceLimitError';
   /** A stable identifier of the failure's kind, for callers that branch on it. */
   readonly code = 'RESOURCE_LIMIT';
   /**
@@ -105,6 +118,8 @@ export class ResourceLimitError extends InsightGpuError {
 
 /** A backend could not be created or lost its device. */
 export class BackendError extends InsightGpuError {
+  /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
+  override readonly name: string = 'BackendError';
   /** A stable identifier of the failure's kind, for callers that branch on it. */
   readonly code = 'BACKEND';
   /**
@@ -122,6 +137,8 @@ export class BackendError extends InsightGpuError {
  * cpu backend. Thrown when the session is created, so nothing ever runs silently at another precision.
  */
 export class PrecisionUnavailableError extends BackendError {
+  /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
+  override readonly name: string = 'PrecisionUnavailableError';
   /**
    * @param precision - The precision asked for.
    * @param adapter - The adapter (or backend) that cannot give it.
@@ -138,6 +155,8 @@ export class PrecisionUnavailableError extends BackendError {
  * the message names the package and the command that installs it.
  */
 export class MissingPackageError extends InsightGpuError {
+  /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
+  override readonly name: string = 'MissingPackageError';
   /** A stable identifier of the failure's kind, for callers that branch on it. */
   readonly code = 'MISSING_PACKAGE';
   /** The npm command that installs the package. */

@@ -2,6 +2,8 @@ import { InsightGpuError } from '../core/errors.js';
 
 /** An image could not be decoded or has an unusable size or layout. */
 export class ImageError extends InsightGpuError {
+  /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
+  override readonly name: string = 'ImageError';
   /** A stable identifier of the failure's kind, for callers that branch on it. */
   readonly code = 'IMAGE';
   /**
@@ -16,6 +18,8 @@ export class ImageError extends InsightGpuError {
 
 /** The model files do not form a usable face-analysis pack (no detector, unreadable folder, unknown pack name). */
 export class ModelPackError extends InsightGpuError {
+  /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
+  override readonly name: string = 'ModelPackError';
   /** A stable identifier of the failure's kind, for callers that branch on it. */
   readonly code = 'MODEL_PACK';
   /**
@@ -30,6 +34,8 @@ export class ModelPackError extends InsightGpuError {
 
 /** A model's inputs/outputs do not fit the role it was routed to (e.g. a keypoint-less detector feeding ArcFace). */
 export class ModelContractError extends InsightGpuError {
+  /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
+  override readonly name: string = 'ModelContractError';
   /** A stable identifier of the failure's kind, for callers that branch on it. */
   readonly code = 'MODEL_CONTRACT';
   /**
@@ -43,6 +49,8 @@ export class ModelContractError extends InsightGpuError {
 
 /** Options passed to FaceAnalysis / CLI are invalid (bad det_size, unknown metric, prepare not called ...). */
 export class PipelineOptionError extends InsightGpuError {
+  /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
+  override readonly name: string = 'PipelineOptionError';
   /** A stable identifier of the failure's kind, for callers that branch on it. */
   readonly code = 'PIPELINE_OPTION';
   /**
@@ -60,6 +68,8 @@ export class PipelineOptionError extends InsightGpuError {
  * frame that waits for it, so it fails at once. The frame's own methods are the way to run models inside it.
  */
 export class FrameReentryError extends InsightGpuError {
+  /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
+  override readonly name: string = 'FrameReentryError';
   /** A stable identifier of the failure's kind, for callers that branch on it. */
   readonly code = 'FRAME_REENTRY';
   /** @param method - The call that was refused. */

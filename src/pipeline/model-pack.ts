@@ -1,4 +1,4 @@
-import { importNodeBuiltin } from '../core/node-only.js';
+import { importNodeBuiltin, runsOnNode } from '../core/node-only.js';
 import { ModelPackError } from './errors.js';
 import { insightFaceRootPath } from './insightface-root.js';
 
@@ -14,7 +14,8 @@ export interface ModelFile {
  * Where the models come from: a folder of `.onnx` files, a pack name installed the InsightFace way
  * (`~/.insightface/models/<name>/`, or `$INSIGHTFACE_HOME/models/<name>/`), explicit file paths, or bytes by name.
  */
-export type ModelSource = string | readonly string[] | { readonly files: Readonly<Record<string, Uint8Array | ArrayBuffer>> };
+export type ModelSource = string | readonly string[]
+  | { readonly files: Readonly<Record<string, Uint8Array | ArrayBuffer>> | ReadonlyMap<string, Uint8Array | ArrayBuffer> };
 
 /** Byte-wise string order, as Python sorts the glob's full paths. */
 function byteOrder(a: string, b: string): number {
@@ -25,10 +26,12 @@ function byteOrder(a: string, b: string): number {
 export async function loadModelFiles(source: ModelSource, root?: string): Promise<ModelFile[]> {
   if (source !== null && typeof source === 'object' && !Array.isArray(source) && 'files' in source) {
     if (source.files === null || typeof source.files !== 'object') throw new ModelPackError('files must be an object of bytes by file name');
-    const names = Object.keys(source.files).sort(byteOrder);
+    // A Map too: what loadModelFiles of 'insightgpu/models' resolves to.
+    const files: Readonly<Record<string, Uint8Array | ArrayBuffer>> = source.files instanceof Map ? Object.fromEntries(source.files) : source.files as Readonly<Record<string, Uint8Array | ArrayBuffer>>;
+    const names = Object.keys(files).sort(byteOrder);
     if (names.length === 0) throw new ModelPackError('no model files given');
     return names.map((name) => {
-      const b = source.files[name]!;
+      const b = files[name]!;
       // The caller's buffers: the models work on their own copies (their weights are views into the bytes), as
       // InferenceSession.create's do, so a caller that refills or transfers a buffer afterwards changes no weight.
       return { name, bytes: b instanceof ArrayBuffer ? new Uint8Array(b.slice(0)) : b instanceof Uint8Array ? new Uint8Array(b) : b };
@@ -37,6 +40,10 @@ export async function loadModelFiles(source: ModelSource, root?: string): Promis
   const isPaths = Array.isArray(source) && source.every((p: unknown) => typeof p === 'string');
   if (typeof source !== 'string' && !isPaths) {
     throw new ModelPackError('models must be a folder, an installed pack name, an array of file paths or { files: { name: bytes } }');
+  }
+  if (!runsOnNode()) {
+    throw new ModelPackError("a folder, a pack name or file paths are read from disk, which needs Node; in a browser pass { files: { name: bytes } } (loadModelFiles of 'insightgpu/models' fetches them from a URL and caches them)",
+      typeof source === 'string' ? source : source.join(', '));
   }
   const fs = await importNodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises');
   const path = await importNodeBuiltin<typeof import('node:path')>('node:path');

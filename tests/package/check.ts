@@ -4,9 +4,14 @@
  *   2. a fresh Node project installs the tarball: examples/node/analyze.mjs under plain `node` finds the 6 faces of
  *      t1.jpg with backend 'auto' in InsightFace's JSON, the installed CLI's results match the golden, CommonJS
  *      `require` loads the package, the subpaths load, and every command the help lists answers --help;
- *   3. a fresh vite app installs it without optional packages (as a browser-only user does): sharp and webgpu are
- *      absent and a file path then gets a MissingPackageError naming sharp; examples/browser builds with zero
- *      warnings, and the page, loaded in chromium, finds the 6 faces;
+ *   3. a fresh vite app (vite installed first, as a user has it) installs it as README says; built by the app's own
+ *      vite, examples/browser and the check page
+ *      (web-checks/) build with zero warnings, no static `node:` import and a chunk for the Worker; in chromium the
+ *      example finds the 6 faces, and the check page finds them through createFaceAnalysisWorker, with the engine's
+ *      errors keeping their names and classes across the minified page and worker bundles, and the Node-only calls
+ *      (a models folder, FaceIndex.save/load, readVideoFrames) failing with the engine's typed errors; reinstalled
+ *      with --omit=optional, sharp and webgpu are absent and a file path then gets a MissingPackageError naming
+ *      sharp, and the app's vite build fails for want of its native binding (README says not to omit them there);
  *   4. `npm publish --dry-run` is clean.
  * Needs the test bed (../shared), network or an npm cache holding the dependencies, and /usr/bin/chromium.
  */
@@ -16,7 +21,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildWebApp, pageFaceCount } from './web-app.js';
+import { buildWebApp, pageChecks, pageFaceCount, type PageRefusal } from './web-app.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const shared = process.env['INSIGHTGPU_SHARED'] ?? path.resolve(repo, '../shared');
@@ -121,8 +126,24 @@ function nodeProject(tarball: string): void {
   run(cli, ['doctor', '--no-hash'], app);
 }
 
+/** The vite the repo builds its pages with: the web app installs the same version, from the npm cache where it can. */
+const VITE_VERSION = (JSON.parse(readFileSync(path.join(repo, 'node_modules', 'vite', 'package.json'), 'utf8')) as { version: string }).version;
+
+/** A vite app, as a browser user has one (vite first), that then installs the tarball as README says: plainly. */
 function browserProject(tarball: string): string {
   const app = newProject('web-app');
+  run('npm', ['install', '--save-dev', `vite@${VITE_VERSION}`, '--no-audit', '--no-fund', '--prefer-offline'], app);
+  run('npm', ['install', tarball, '--no-audit', '--no-fund', '--prefer-offline'], app);
+  for (const file of ['index.html', 'main.js']) copyFileSync(path.join(repo, 'examples', 'browser', file), path.join(app, file));
+  for (const file of ['checks.html', 'checks.js']) copyFileSync(path.join(repo, 'tests', 'package', 'web-checks', file), path.join(app, file));
+  return app;
+}
+
+/**
+ * The same app reinstalled with --omit=optional: sharp and webgpu are gone and say so when needed, and (README's
+ * warning) so is every other optional package, vite's native bundler binding among them, so the app's build fails.
+ */
+function omitOptional(app: string, tarball: string): void {
   run('npm', ['install', tarball, '--omit=optional', '--no-audit', '--no-fund', '--prefer-offline'], app);
   for (const optional of ['sharp', 'webgpu']) assert.ok(!existsSync(path.join(app, 'node_modules', optional)), `${optional} skipped by --omit=optional`);
   const missing = runBoth('node', ['--input-type=module', '-e', `import { loadImage } from 'insightgpu'; await loadImage(${JSON.stringify(image)});`], app);
@@ -136,8 +157,11 @@ await InferenceSession.create(readFileSync(${JSON.stringify(tiny)}), { backend: 
   assert.equal(noDawn.stdout, 'cpu', noDawn.stderr);
   assert.match(noDawn.stderr, /MissingPackageError.*'webgpu'.*npm install webgpu/s);
   note('web app: --omit=optional leaves out sharp and webgpu; a file path then fails with MissingPackageError naming `npm install sharp`, backend \'webgpu\' with one naming `npm install webgpu`, and \'auto\' runs on the CPU');
-  for (const file of ['index.html', 'main.js']) copyFileSync(path.join(repo, 'examples', 'browser', file), path.join(app, file));
-  return app;
+  // In a child process: this one has vite's binding loaded already, from the build above.
+  const rebuilt = runBoth('npx', ['--no-install', 'vite', 'build', '--outDir', path.join(app, 'dist-omitted')], app);
+  assert.notEqual(rebuilt.code, 0, 'README: --omit=optional also drops the bundler\'s native binding');
+  assert.match(`${rebuilt.stdout}\n${rebuilt.stderr}`, /native binding/i);
+  note('web app: after --omit=optional the app\'s own vite build fails for want of its native binding, as README warns');
 }
 
 async function publishDryRun(): Promise<void> {
@@ -152,12 +176,34 @@ try {
   const tarball = pack();
   nodeProject(tarball);
   const webApp = browserProject(tarball);
-  const { warnings, bundleBytes } = await buildWebApp(webApp);
+  const { warnings, chunks } = await buildWebApp(webApp, ['index.html', 'checks.html']);
   assert.deepEqual(warnings, [], 'vite build warnings');
-  note(`web app: vite build with zero warnings (${bundleBytes} bytes of JavaScript)`);
+  note(`web app: vite build with zero warnings; chunks ${chunks.map((c) => `${c.file} ${c.bytes}`).join(', ')}`);
+  assert.ok(chunks.some((c) => /^worker-main-.*\.js$/.test(c.file)), 'a chunk for createFaceAnalysisWorker\'s worker');
+  for (const c of chunks) {
+    const code = readFileSync(path.join(webApp, 'dist', 'assets', c.file), 'utf8');
+    // A static import of a Node built-in fails the whole page in a browser; the computed ones run only under Node.
+    assert.doesNotMatch(code, /(?:\bfrom|\bimport)\s*["'`]node:/, `${c.file} imports a Node module`);
+  }
   const count = await pageFaceCount(path.join(webApp, 'dist'), models, image);
   assert.equal(count.faces, 6, count.status);
   note(`web app: the page in chromium found ${count.faces} faces (${count.status}; backend 'auto' chose ${count.backend})`);
+  const checked = await pageChecks(path.join(webApp, 'dist'), models, image);
+  assert.equal(checked.status, 'checks done', checked.status);
+  assert.equal(checked.results['workerFaces'], 6, 'faces found by createFaceAnalysisWorker');
+  assert.equal(checked.results['workerUrlFaces'], 6, 'faces found by the worker in the photo given by a relative URL');
+  assert.equal(checked.results['mapFaces'], 6, 'faces found by FaceAnalysis made from the Map of loadModelFiles');
+  const expected: Record<string, [string, string]> = {
+    workerImageError: ['ImageError', 'IMAGE'], workerOptionError: ['PipelineOptionError', 'PIPELINE_OPTION'],
+    optionError: ['PipelineOptionError', 'PIPELINE_OPTION'], folderModels: ['ModelPackError', 'MODEL_PACK'],
+    indexSave: ['FaceIndexError', 'FACE_INDEX'], indexLoad: ['FaceIndexError', 'FACE_INDEX'], videoFile: ['VideoError', 'VIDEO'],
+  };
+  for (const [check, [name, code]] of Object.entries(expected)) {
+    const seen = checked.results[check] as PageRefusal | undefined;
+    assert.deepEqual(seen && { thrown: seen.thrown, name: seen.name, instance: seen.instance, code: seen.code }, { thrown: true, name, instance: true, code }, `${check}: ${JSON.stringify(seen)}`);
+  }
+  note(`web app: createFaceAnalysisWorker from the bundle found ${checked.results['workerFaces']} faces; ${Object.keys(expected).join(', ')} gave the typed errors by name and class`);
+  omitOptional(webApp, tarball);
   await publishDryRun();
   process.stdout.write(`${report.join('\n')}\n`);
 } finally {

@@ -2,6 +2,8 @@ import { InsightGpuError } from '../../core/errors.js';
 
 /** A FaceIndex call was given something it cannot use: wrong dimension, NaN or zero embedding, bad option, full index. */
 export class FaceIndexError extends InsightGpuError {
+  /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
+  override readonly name: string = 'FaceIndexError';
   readonly code = 'FACE_INDEX';
   constructor(readonly why: string, options?: { cause?: unknown }) {
     super(`face index: ${why}`, options);
@@ -10,6 +12,8 @@ export class FaceIndexError extends InsightGpuError {
 
 /** Bytes are not a valid face-index file (bad magic, unknown version, truncated, checksum mismatch). */
 export class IndexFormatError extends InsightGpuError {
+  /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
+  override readonly name: string = 'IndexFormatError';
   readonly code = 'INDEX_FORMAT';
   /** The file's path, where the bytes came from one (FaceIndex.load). */
   readonly file: string | undefined;
@@ -22,6 +26,8 @@ export class IndexFormatError extends InsightGpuError {
 
 /** The index would take more memory than its bound (maxBytes) or a device buffer allows. */
 export class IndexMemoryError extends FaceIndexError {
+  /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
+  override readonly name: string = 'IndexMemoryError';
   constructor(why: string, readonly neededBytes: number, readonly limitBytes: number) {
     super(`${why}, above the bound of ${limitBytes} bytes`);
   }

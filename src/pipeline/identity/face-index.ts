@@ -1,3 +1,4 @@
+import { runsOnNode } from '../../core/node-only.js';
 import { describeValue } from '../call-options.js';
 import { isFace, normed32, type EmbeddingInput } from './embedding.js';
 import { FaceIndexError, IndexFormatError } from './errors.js';
@@ -231,7 +232,7 @@ export class FaceIndex {
   async save(path: string): Promise<void> {
     if (typeof path !== 'string' || path.length === 0) throw new FaceIndexError(`save takes a file path, got ${describeValue(path)}`);
     const bytes = this.toBytes();
-    const { saveIndexFile } = await indexFileNode();
+    const { saveIndexFile } = await indexFileNode('save');
     await saveIndexFile(path, bytes);
   }
 
@@ -242,7 +243,7 @@ export class FaceIndex {
   static async load(path: string, options: Omit<FaceIndexOptions, 'dim'> = {}): Promise<FaceIndex> {
     // A number would be read as a file descriptor.
     if (typeof path !== 'string' || path.length === 0) throw new FaceIndexError(`load takes a file path, got ${describeValue(path)}`);
-    const { readIndexFileBytes } = await indexFileNode();
+    const { readIndexFileBytes } = await indexFileNode('load');
     try {
       let bytes: Uint8Array;
       try {
@@ -333,7 +334,10 @@ export class FaceIndex {
 }
 
 /** The Node file helpers, behind a computed specifier so browser bundles hold no Node modules (save/load are Node-only). */
-async function indexFileNode(): Promise<typeof import('./index-file-node.js')> {
+async function indexFileNode(call: 'save' | 'load'): Promise<typeof import('./index-file-node.js')> {
+  if (!runsOnNode()) {
+    throw new FaceIndexError(`${call} reads and writes files, which needs Node; in a browser use IndexedDbIndexStore, or toBytes() and FaceIndex.fromBytes()`);
+  }
   const moduleName = './index-file-node.js';
   return (await import(/* @vite-ignore */ moduleName)) as typeof import('./index-file-node.js');
 }

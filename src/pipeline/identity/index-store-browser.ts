@@ -52,6 +52,8 @@ export type IndexStoreFailure = 'unavailable' | 'bad-name' | 'not-found' | 'fail
 
 /** IndexedDB is missing, the name is unusable, no index is stored under it, or the database refused a request. */
 export class IndexStoreError extends InsightGpuError {
+  /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
+  override readonly name: string = 'IndexStoreError';
   readonly code = 'INDEX_STORE';
   constructor(readonly reason: IndexStoreFailure, readonly why: string, readonly database?: string, options?: { cause?: unknown }) {
     super(database === undefined ? `face-index store: ${why}` : `face-index store '${database}': ${why}`, options);

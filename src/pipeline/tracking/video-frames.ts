@@ -1,4 +1,6 @@
+import { runsOnNode } from '../../core/node-only.js';
 import { describeValue, optionsObject } from '../call-options.js';
+import { VideoError } from './errors.js';
 import { PipelineOptionError } from '../errors.js';
 import type { ReadVideoOptions, DecodedFrame, DecoderHandle, VideoInfo } from './video-types.js';
 
@@ -8,7 +10,7 @@ import type { ReadVideoOptions, DecodedFrame, DecoderHandle, VideoInfo } from '.
  */
 export async function probeVideo(file: string, options?: ReadVideoOptions): Promise<VideoInfo> {
   const checked = checkedOptions(options, 'probeVideo');
-  const { probeVideoNode } = await videoNode();
+  const { probeVideoNode } = await videoNode('probeVideo', file);
   return probeVideoNode(file, checked);
 }
 
@@ -24,7 +26,7 @@ export function readVideoFrames(file: string, options?: ReadVideoOptions): Async
   const handle: DecoderHandle = { stop: undefined };
   const frames = (async function* (): AsyncGenerator<DecodedFrame> {
     const checked = checkedOptions(options, 'readVideoFrames');
-    const { readVideoFramesNode } = await videoNode();
+    const { readVideoFramesNode } = await videoNode('readVideoFrames', file);
     yield* readVideoFramesNode(file, checked, handle);
   })();
   dropped.register(frames, handle);
@@ -54,7 +56,10 @@ function checkedOptions(options: ReadVideoOptions | undefined, call: string): Re
 }
 
 /** The ffmpeg reader, behind a computed specifier so browser bundles hold no Node modules (video files are Node-only). */
-async function videoNode(): Promise<typeof import('./video-node.js')> {
+async function videoNode(call: string, file: string): Promise<typeof import('./video-node.js')> {
+  if (!runsOnNode()) {
+    throw new VideoError(`${call} decodes files with FFmpeg, which needs Node; in a browser give FaceTracker.track the frames themselves (a <video>, a VideoFrame)`, file);
+  }
   const moduleName = './video-node.js';
   return (await import(/* @vite-ignore */ moduleName)) as typeof import('./video-node.js');
 }

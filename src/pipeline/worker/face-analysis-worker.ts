@@ -65,7 +65,18 @@ async function postable(image: ImageInput, transfer: boolean): Promise<PostableI
   if (is('VideoFrame') || is('ImageBitmap')) {
     return { image: image as VideoFrame | ImageBitmap, transfer: transfer ? [image as VideoFrame | ImageBitmap] : [], owned: transfer };
   }
-  if (typeof image === 'string') throw new ImageError('a path cannot be read in a browser worker; pass the file\'s bytes', image);
+  if (typeof image === 'string') {
+    // The worker fetches it, as FaceAnalysis.get fetches a URL in a page; resolved here, since a relative URL in the
+    // worker would be taken against the worker script's own address.
+    const base = (globalThis as { location?: { href?: string } }).location?.href;
+    let url: URL;
+    try {
+      url = new URL(image, base);
+    } catch {
+      throw new ImageError('not a URL the worker can fetch (a file path needs Node: pass the file\'s bytes)', image);
+    }
+    return { image: url.href, transfer: [], owned: false };
+  }
   const buffers: Transferable[] = [];
   if (transfer) {
     const data = image instanceof ArrayBuffer ? image : image instanceof Uint8Array ? image : isRawImage(image) || isBgrImage(image) ? image.data : undefined;
@@ -114,7 +125,7 @@ export class FaceAnalysisWorker {
       optionsObject(options.tracker, 'createFaceAnalysisWorker', trackerShape, 'tracker.');
     }
     const files = (options as { models?: { files?: unknown } } | null | undefined)?.models?.files;
-    if (files === null || typeof files !== 'object') throw new PipelineOptionError('models', 'the worker takes the files\' bytes by name: { files: { name: bytes } }');
+    if (files === null || typeof files !== 'object') throw new PipelineOptionError('models', 'the worker takes the files\' bytes by name: { files: { name: bytes } } or { files: Map }');
     const { workerUrl, ...create } = options;
     // The default is written as `new Worker(new URL(…, import.meta.url), { type: 'module' })` on its own: the form
     // bundlers (vite, webpack 5) recognise and bundle as a worker entry; inside another expression they copy the
@@ -127,7 +138,8 @@ export class FaceAnalysisWorker {
     worker.addEventListener('error', (event) => client.fail(`the worker failed: ${event.message || 'its script could not be loaded'}`));
     worker.addEventListener('messageerror', () => client.fail('a reply could not be deserialised'));
     const transfer = new Set<ArrayBuffer>();
-    for (const bytes of [...Object.values(create.models.files), ...(create.swapper ? [create.swapper] : [])]) {
+    const modelBytes = create.models.files instanceof Map ? [...create.models.files.values()] : Object.values(create.models.files);
+    for (const bytes of [...modelBytes, ...(create.swapper ? [create.swapper] : [])]) {
       const buffer = bytes instanceof ArrayBuffer ? bytes : bytes.buffer;
       if (buffer instanceof ArrayBuffer) transfer.add(buffer);
     }

@@ -11,7 +11,7 @@ import type { WireFace } from './wire-faces.js';
 /** What the worker can build a FaceAnalysis from: model bytes by name (moved to the worker), and cloneable options. */
 export interface WorkerCreateOptions {
   /** The pack's files by name; their buffers are transferred to the worker (the caller's copies are detached). */
-  readonly models: { readonly files: Readonly<Record<string, Uint8Array | ArrayBuffer>> };
+  readonly models: { readonly files: Readonly<Record<string, Uint8Array | ArrayBuffer>> | ReadonlyMap<string, Uint8Array | ArrayBuffer> };
   readonly allowedModules?: readonly string[];
   /** 'auto' (default), 'webgpu' or 'cpu', decided inside the worker (its own GPUDevice). */
   readonly backend?: BackendName;
@@ -32,8 +32,11 @@ export interface WorkerTrackerOptions extends Omit<FaceTrackerOptions, 'index' |
   readonly index?: Uint8Array;
 }
 
-/** An image as it is posted: everything but DOM elements (the client turns those into VideoFrames or ImageBitmaps first). */
-export type WireImage = BgrImage | RawImage | Uint8Array | ArrayBuffer | ImageBitmap | VideoFrame | ImageData;
+/**
+ * An image as it is posted: everything but DOM elements (the client turns those into VideoFrames or ImageBitmaps
+ * first); a string is a URL the client made absolute, which the worker fetches.
+ */
+export type WireImage = string | BgrImage | RawImage | Uint8Array | ArrayBuffer | ImageBitmap | VideoFrame | ImageData;
 
 /** `get`'s options that cross the boundary; timings come back in the reply. */
 export interface WireGetOptions {

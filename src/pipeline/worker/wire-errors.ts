@@ -8,6 +8,8 @@ import { VideoDecoderMissingError, VideoError } from '../tracking/errors.js';
 
 /** The worker failed as a whole (it could not start, it crashed, or it was terminated) or threw a non-engine error. */
 export class WorkerError extends InsightGpuError {
+  /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
+  override readonly name: string = 'WorkerError';
   readonly code = 'WORKER';
   constructor(readonly why: string, /** The thrown error's class name inside the worker, when it was not an engine error. */ readonly remoteName?: string) {
     super(remoteName === undefined ? `face analysis worker: ${why}` : `face analysis worker: ${remoteName}: ${why}`);
@@ -24,12 +26,15 @@ export interface WireError {
 
 type ErrorClass = abstract new (...args: never[]) => InsightGpuError;
 
-/** Every engine error class, by name: what the main side rebuilds. */
-const ERROR_CLASSES: ReadonlyMap<string, ErrorClass> = new Map<string, ErrorClass>([
+/**
+ * Every engine error class, by its `name`: what the main side rebuilds. Keyed by the object's keys, not by the classes'
+ * own `.name`: a minifying bundler renames the classes, differently in the page's bundle and in the worker's.
+ */
+const ERROR_CLASSES: ReadonlyMap<string, ErrorClass> = new Map<string, ErrorClass>(Object.entries({
   ModelFormatError, ModelVersionError, UnsupportedOpError, GraphError, InputError, ResourceLimitError, BackendError,
   ImageError, ModelPackError, ModelContractError, PipelineOptionError, FaceIndexError, IndexFormatError, VideoError,
   VideoDecoderMissingError, WorkerError, PrecisionUnavailableError, MissingPackageError, IndexMemoryError, FrameReentryError,
-].map((c) => [c.name, c]));
+}));
 
 /** Own fields that survive structured clone (numbers, strings, plain data); functions and the cause are left out. */
 function cloneableFields(error: Error): Record<string, unknown> {
