@@ -222,8 +222,8 @@ export async function fetchModelsCommand(argv: readonly string[], output: Comman
     return 1;
   }
   const timeoutSeconds = values.timeout === undefined ? undefined : Number(values.timeout);
-  if (timeoutSeconds !== undefined && !(timeoutSeconds > 0)) {
-    stderr.write(`--timeout must be a positive number of seconds, got '${values.timeout}'\n`);
+  if (timeoutSeconds !== undefined && !(timeoutSeconds > 0 && Number.isFinite(timeoutSeconds))) {
+    stderr.write(`--timeout must be a positive, finite number of seconds, got '${values.timeout}'\n`);
     return 1;
   }
 

@@ -153,7 +153,7 @@ describe('fetch-models CLI', () => {
     const usage = await fetchModelsHere(['--force']);
     assert.equal(usage.code, 1);
     assert.match(usage.stderr, /expected exactly one pack or model name/);
-    for (const [args, message] of [[['buffalo_l', '--frob'], /Unknown option '--frob'/], [['buffalo_l', '--timeout', '0'], /--timeout must be a positive number/]] as const) {
+    for (const [args, message] of [[['buffalo_l', '--frob'], /Unknown option '--frob'/], [['buffalo_l', '--timeout', '0'], /--timeout must be a positive, finite number/], [['buffalo_l', '--timeout', 'Infinity'], /--timeout must be a positive, finite number of seconds, got 'Infinity'/]] as const) {
       const bad = await fetchModelsHere([...args]);
       assert.equal(bad.code, 1, args.join(' '));
       assert.match(bad.stderr, message);
