@@ -5,7 +5,7 @@
  */
 import { PipelineOptionError } from '../../src/pipeline/errors.js';
 import { describeValue } from '../../src/core/option-shape.js';
-import { FetchError, TruncatedDownloadError } from './errors.js';
+import { FetchError, StallTimeoutError, TruncatedDownloadError } from './errors.js';
 
 export interface TransferProgress {
   readonly url: string;
@@ -128,8 +128,7 @@ export async function streamDownload(url: string, options: StreamDownloadOptions
   const classify = (error: unknown): FetchError => {
     if (error instanceof FetchError) return error;
     if (guard.timedOut) {
-      const where = inBody ? `after ${receivedBytes} bytes` : 'waiting for the response';
-      return new FetchError(url, 'timeout', `no data for ${options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS} ms ${where}`, undefined, { cause: error });
+      return new StallTimeoutError(url, options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, options.stallTimeoutMs === undefined, inBody ? receivedBytes : undefined, { cause: error });
     }
     if (options.signal?.aborted) {
       return new FetchError(url, 'aborted', `aborted by the caller after ${receivedBytes} bytes`, undefined, { cause: options.signal.reason ?? error });
