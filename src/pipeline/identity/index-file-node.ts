@@ -45,7 +45,9 @@ export async function withIndexFileLock<T>(file: string, work: () => Promise<T>,
   try {
     target = await writeTarget(file);
   } catch (error) {
-    throw new FaceIndexError(`cannot lock '${file}': ${systemReason(error)}`, { cause: error }); // a loop of links
+    // A loop of links: the file cannot be written, and the loop is what to mend (the lock is a detail).
+    const loop = (error as NodeJS.ErrnoException).code === 'ELOOP' ? 'its symbolic links loop (too many levels of symbolic links)' : systemReason(error);
+    throw new FaceIndexError(`cannot write '${file}': ${loop}`, { cause: error });
   }
   const info = await stat(target).catch(() => undefined);
   if (info !== undefined && !info.isFile()) return work(); // no lock file beside /dev/null or a FIFO

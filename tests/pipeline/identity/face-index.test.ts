@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
@@ -422,6 +422,25 @@ test('save into a FIFO or a device node writes in place instead of renaming a fi
       await index.save(nullDevice);
       assert.ok(lstatSync(nullDevice).isCharacterDevice(), 'the device node is still a device node');
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('save to a loop of symbolic links says the links loop, as a write error, not a lock error', { timeout: 20_000 }, async (t) => {
+  if (process.platform === 'win32') return t.skip('POSIX links');
+  const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-save-loop-'));
+  const { symlinkSync } = await import('node:fs');
+  try {
+    symlinkSync('b.igfx', path.join(dir, 'a.igfx'));
+    symlinkSync('a.igfx', path.join(dir, 'b.igfx'));
+    const index = new FaceIndex();
+    index.add('a', [1, 0, 0]);
+    const given = path.join(dir, 'a.igfx');
+    await assert.rejects(index.save(given), (e: unknown) => e instanceof FaceIndexError
+      && e.message === `face index: cannot write '${given}': its symbolic links loop (too many levels of symbolic links)`
+      && (e.cause as NodeJS.ErrnoException | undefined)?.code === 'ELOOP');
+    assert.deepEqual(readdirSync(dir).sort(), ['a.igfx', 'b.igfx'], 'nothing made beside the links');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
