@@ -10,14 +10,14 @@ import { FaceIndexError, IndexFormatError } from './errors.js';
 
 /**
  * Writes an index file atomically (writeFileAtomic: temp file, fsync, rename; a link followed, the old file's
- * permissions kept, a device node written in place), holding the file's lock (withIndexFileLock), so a save never
+ * permissions kept, a device node written in place, a FIFO only when a process reads it now), holding the file's lock (withIndexFileLock), so a save never
  * lands inside another process's locked read-and-replace of the file (`insightgpu index add`). FaceIndexError naming
  * `given` when it cannot be written or locked, with the system error as its cause; an earlier file stays as it was.
  */
 export async function saveIndexFile(given: string, bytes: Uint8Array): Promise<void> {
   await withIndexFileLock(given, async () => {
     try {
-      await writeFileAtomic(given, bytes);
+      await writeFileAtomic(given, bytes, { fifoReaderNow: true }); // a FIFO nobody reads fails at once, as load's does
     } catch (error) {
       throw new FaceIndexError(`cannot write '${given}': ${systemReason(error)}`, { cause: error });
     }

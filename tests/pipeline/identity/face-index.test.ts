@@ -427,6 +427,42 @@ test('save into a FIFO or a device node writes in place instead of renaming a fi
   }
 });
 
+test('save to a FIFO no process reads (or a link to one) is a FaceIndexError at once, not a write that waits for a reader', { timeout: 30_000 }, async (t) => {
+  if (process.platform === 'win32') return t.skip('POSIX FIFOs');
+  const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-save-fifo-'));
+  const { execFileSync } = await import('node:child_process');
+  const { symlinkSync, lstatSync } = await import('node:fs');
+  const { open } = await import('node:fs/promises');
+  const fifo = path.join(dir, 'pipe.igfx');
+  execFileSync('mkfifo', [fifo]);
+  symlinkSync('pipe.igfx', path.join(dir, 'link.igfx'));
+  const index = new FaceIndex();
+  index.add('a', [1, 0, 0]);
+  try {
+    for (const given of [fifo, path.join(dir, 'link.igfx')]) {
+      const saved = index.save(given).then(() => 'saved', (e: unknown) => e);
+      // A save that waits for a reader never settles: 5 s is far above the immediate refusal (an open that fails).
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const outcome = await Promise.race([saved, new Promise((resolve) => { timer = setTimeout(() => resolve('still waiting'), 5000); })]);
+      clearTimeout(timer);
+      if (outcome === 'still waiting') {
+        // Unblock the waiting writer (a reader that drains it), so the test process can end, then fail.
+        const reader = await open(fifo, 'r');
+        await reader.readFile();
+        await reader.close();
+        await saved;
+      }
+      assert.ok(outcome instanceof FaceIndexError, `save(${given}) gave ${String(outcome)}`);
+      assert.match(outcome.message, /^face index: cannot write '.*\.igfx': ENXIO: a FIFO no process reads \(start its reader first\)$/);
+      assert.ok(outcome.message.includes(given));
+      assert.ok(lstatSync(fifo).isFIFO(), 'the FIFO is left as it was');
+    }
+    assert.deepEqual(readdirSync(dir).sort(), ['link.igfx', 'pipe.igfx'], 'no temporary or lock made');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('save to a loop of symbolic links says the links loop, as a write error, not a lock error', { timeout: 20_000 }, async (t) => {
   if (process.platform === 'win32') return t.skip('POSIX links');
   const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-save-loop-'));
