@@ -11,7 +11,7 @@ import { createBatchProgress, type BatchProgress } from './batch/progress.js';
 import { isErrorRecord, type ErrorRecord, type RunHeader } from './batch/records.js';
 import { openAnalyzer } from './batch/analyzer.js';
 import { writePng } from './encode-png.js';
-import { prepareOutputFile, prepareOutputFolder, writeFileAtomically } from './output-file.js';
+import { checkOutputFolder, prepareOutputFile, prepareOutputFolder, writeFileAtomically } from './output-file.js';
 import type { ImageRecord, ResultsFile } from './results-format.js';
 
 export const ANALYZE_USAGE = `insightgpu analyze [--models DIR|PACK (default buffalo_l)] [--det-size 640|WxH[,WxH…] (default 640)]
@@ -88,8 +88,9 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummar
   if (options.json) await prepareOutputFile(options.json);
   if (options.drawDir) {
     await prepareOutputFolder(options.drawDir);
-    // The subfolders images are drawn into too (a file where one should be): once each, as the run makes them.
-    for (const dir of new Set(entries.map((e) => path.dirname(drawFile(options.drawDir!, e.name))))) await prepareOutputFolder(dir);
+    // The subfolders images are drawn into are checked now (a file where one should be), once each, but made only
+    // when a drawing goes there: an image that fails (unreadable) leaves no empty folder.
+    for (const dir of new Set(entries.map((e) => path.dirname(drawFile(options.drawDir!, e.name))))) await checkOutputFolder(dir);
   }
   const ndjsonFile = options.ndjson === '-' ? undefined : options.ndjson;
   if (ndjsonFile) {

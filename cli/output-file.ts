@@ -1,4 +1,5 @@
-import { stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { InsightGpuError } from '../src/core/errors.js';
@@ -43,6 +44,34 @@ export async function prepareOutputFolder(dir: string): Promise<void> {
   const info = await statOrUndefined(dir);
   if (info && !info.isDirectory()) throw new OutputFileError('it is a file, not a folder', dir);
   await makeFolderFor(path.resolve(dir), dir);
+}
+
+/**
+ * Checks, without making anything, that the folder `dir` exists or can be made later: the nearest part of it that
+ * exists is a folder this process may write into (not a file, not a read-only mount). A run that writes into
+ * `dir` only when it has something for it (analyze --draw's subfolders) fails at once on one that cannot be, and
+ * leaves no empty folder for images that fail. A folder that refuses children though it looks writable (/proc) is
+ * only found when it is made; a caller checks such a root with prepareOutputFolder.
+ */
+export async function checkOutputFolder(dir: string): Promise<void> {
+  const wanted = path.resolve(dir);
+  for (let at = wanted; ; at = path.dirname(at)) {
+    const info = await statOrUndefined(at); // missing, or under a file (ENOTDIR): look one level up
+    if (info === undefined) {
+      if (path.dirname(at) === at) return;
+      continue;
+    }
+    if (!info.isDirectory()) {
+      if (at === wanted) throw new OutputFileError('it is a file, not a folder', dir);
+      throw new OutputFileError(`its folder cannot be made (ENOTDIR: not a directory, mkdir '${at}')`, dir);
+    }
+    try {
+      await access(at, constants.W_OK | constants.X_OK);
+    } catch (error) {
+      throw new OutputFileError(`its folder cannot be made (${firstLine(error)})`, dir, { cause: error });
+    }
+    return;
+  }
 }
 
 /**

@@ -14,7 +14,7 @@
 import type { PackFile, SingleModelSpec } from '../manifest.js';
 import { expectAnnouncedSize, expectDigest, sha256Hex } from './digest.js';
 import { fileUnderBase } from './file-url.js';
-import { streamDownload, type TransferProgress } from './stream-download.js';
+import { checkStallTimeout, streamDownload, type TransferProgress } from './stream-download.js';
 
 /** The subset of the Cache API the loader uses; a window's `Cache` satisfies it. */
 export interface CacheLike {
@@ -46,7 +46,7 @@ export interface LoadPackFileOptions {
   readonly bytes?: number;
   /** Aborts the download. */
   readonly signal?: AbortSignal;
-  /** Longest silence tolerated from the server, in ms. */
+  /** Longest silence tolerated from the server, in ms (default 30 s; 0: none); not a finite number ≥ 0: PipelineOptionError. */
   readonly stallTimeoutMs?: number;
   /** The fetch to use (default the global one). */
   readonly fetch?: typeof globalThis.fetch;
@@ -132,6 +132,7 @@ class ByteCollector {
 
 /** Fetches one model file (from the cache when it holds a verified copy) and returns its bytes. */
 export async function loadPackFile(url: string, options: LoadPackFileOptions = {}): Promise<Uint8Array> {
+  checkStallTimeout(options.stallTimeoutMs); // before a cache hit too: a bad option fails every time, not on a miss
   const cache = await openCache(options);
   const cached = cache === undefined ? undefined : await readCached(cache, url, options);
   if (cached !== undefined) return cached;
@@ -188,6 +189,7 @@ export async function loadModelFiles(
   files: readonly (string | PackFile)[],
   options: LoadModelFilesOptions = {},
 ): Promise<Map<string, Uint8Array>> {
+  checkStallTimeout(options.stallTimeoutMs);
   const loaded = new Map<string, Uint8Array>();
   for (const [fileIndex, file] of files.entries()) {
     const entry = typeof file === 'string' ? { name: file } : file;

@@ -10,7 +10,7 @@ import cliProgress from 'cli-progress';
 import { MODELS, PACKS, type PackSpec, type SingleModelSpec } from '../manifest.js';
 import { InsightGpuError } from '../../src/core/errors.js';
 import { systemReason } from './digest-record.js';
-import { ArchiveError, FetchError, IntegrityError, ManifestError, PackContentError } from './errors.js';
+import { ArchiveError, FetchError, IntegrityError, ManifestError, PackContentError, StallTimeoutError } from './errors.js';
 import { fetchModelFile, type FetchModelFileEvent, type FetchModelFileResult } from './fetch-model-file.js';
 import { fetchPack, type FetchPackEvent, type FetchPackResult } from './fetch-pack.js';
 import { modelsDirOf, resolveInsightFaceRoot } from './paths.js';
@@ -222,8 +222,8 @@ export async function fetchModelsCommand(argv: readonly string[], output: Comman
     return 1;
   }
   const timeoutSeconds = values.timeout === undefined ? undefined : Number(values.timeout);
-  if (timeoutSeconds !== undefined && !(timeoutSeconds > 0)) {
-    stderr.write(`--timeout must be a positive number of seconds, got '${values.timeout}'\n`);
+  if (timeoutSeconds !== undefined && !(timeoutSeconds > 0 && Number.isFinite(timeoutSeconds))) {
+    stderr.write(`--timeout must be a positive, finite number of seconds, got '${values.timeout}'\n`);
     return 1;
   }
 
@@ -294,7 +294,9 @@ export async function fetchModelsCommand(argv: readonly string[], output: Comman
     }
     if (!(error instanceof InsightGpuError)) throw error;
     const downloadStage = error instanceof FetchError || error instanceof IntegrityError || error instanceof ArchiveError || error instanceof PackContentError;
-    stderr.write(`fetch-models failed [${error.code}]: ${error.message}\n`);
+    // The stall is told in the unit --timeout took (seconds), naming it, not as the library's stallTimeoutMs.
+    const message = error instanceof StallTimeoutError ? error.describe('--timeout', 's') : error.message;
+    stderr.write(`fetch-models failed [${error.code}]: ${message}\n`);
     if (downloadStage) stderr.write('the temporary download was removed; the cache holds no partial files\n');
     return 1;
   } finally {

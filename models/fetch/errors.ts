@@ -24,6 +24,45 @@ export class FetchError extends InsightGpuError {
   }
 }
 
+/**
+ * The server sent nothing for the stall timeout. The message names the option as the library takes it
+ * (`stallTimeoutMs`, in ms); `describe` words it for another spelling of the same limit (the CLI's `--timeout`, in
+ * seconds), so the user reads the number in the unit they gave.
+ */
+export class StallTimeoutError extends FetchError {
+  /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
+  override readonly name: string = 'StallTimeoutError';
+  constructor(
+    url: string,
+    /** The silence allowed, in ms. */
+    readonly timeoutMs: number,
+    /** Whether that is the default (no stallTimeoutMs given). */
+    readonly byDefault: boolean,
+    /** Bytes of the body received before the stall; undefined when it stalled before the response came. */
+    readonly receivedBytes: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(url, 'timeout', stallWords(timeoutMs, byDefault, receivedBytes, 'stallTimeoutMs', 'ms'), undefined, options);
+  }
+
+  /**
+   * This error's message with the limit named `option` and given in `unit` (seconds: `--timeout 30`).
+   * @param option - The option's name as the caller typed it.
+   * @param unit - The unit that option takes.
+   */
+  describe(option: string, unit: 's' | 'ms'): string {
+    return `download of ${this.url} failed (timeout): ${stallWords(this.timeoutMs, this.byDefault, this.receivedBytes, option, unit)}`;
+  }
+}
+
+/** `no data for 30 s (--timeout 30) after 4096 bytes`, in the unit the option takes. */
+function stallWords(timeoutMs: number, byDefault: boolean, receivedBytes: number | undefined, option: string, unit: 's' | 'ms'): string {
+  const amount = unit === 's' ? timeoutMs / 1000 : timeoutMs;
+  const named = byDefault ? `the default of ${option}` : `${option} ${amount}`;
+  const where = receivedBytes === undefined ? 'waiting for the response' : `after ${receivedBytes} bytes`;
+  return `no data for ${amount} ${unit} (${named}) ${where}`;
+}
+
 /** The connection ended before the announced (or expected) number of bytes arrived. */
 export class TruncatedDownloadError extends FetchError {
   /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */

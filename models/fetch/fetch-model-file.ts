@@ -18,7 +18,7 @@ import { checkAgainst, exists, hashFile, makeFolder, sweepStaleTemps, throwIfAbo
 import type { FetchPackEvent, FetchPackOptions } from './fetch-pack.js';
 import { modelFileOf, modelsDirOf, resolveInsightFaceRoot } from './paths.js';
 import { resolveSingleModel } from './resolve-pack.js';
-import { streamDownload } from './stream-download.js';
+import { checkStallTimeout, streamDownload } from './stream-download.js';
 
 /** Progress of fetchModelFile: the pack fetcher's check and download events, then where the file landed. */
 export type FetchModelFileEvent =
@@ -55,6 +55,7 @@ export interface FetchModelFileResult {
  * is set. `model` is a manifest name (`inswapper_128`) or a caller's own SingleModelSpec (mirrors, tests).
  */
 export async function fetchModelFile(model: string | SingleModelSpec, options: FetchModelFileOptions = {}): Promise<FetchModelFileResult> {
+  checkStallTimeout(options.stallTimeoutMs);
   const spec = resolveSingleModel(model);
   const fileName = spec.file.name;
   const root = resolveInsightFaceRoot(options.root);

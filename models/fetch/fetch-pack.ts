@@ -17,7 +17,7 @@ import { IntegrityError, PackContentError } from './errors.js';
 import { checkAgainst, exists, hashFile, makeFolder, sweepStaleTemps, throwIfAborted, type DigestCheck } from './fetch-common.js';
 import { modelsDirOf, resolveInsightFaceRoot } from './paths.js';
 import { resolvePack } from './resolve-pack.js';
-import { streamDownload } from './stream-download.js';
+import { checkStallTimeout, streamDownload } from './stream-download.js';
 import { extractZipEntry, openZip, packRelativeNames } from './zip-extract.js';
 
 export type { DigestCheck } from './fetch-common.js';
@@ -43,7 +43,7 @@ export interface FetchPackOptions {
   readonly onProgress?: (event: FetchPackEvent) => void;
   /** Aborts the check of an installed copy or the download (FetchError 'aborted'); the temporary files are removed. */
   readonly signal?: AbortSignal;
-  /** Longest silence tolerated from the server, in ms (default 30 s). */
+  /** Longest silence tolerated from the server, in ms (default 30 s; 0: none); not a finite number ≥ 0: PipelineOptionError. */
   readonly stallTimeoutMs?: number;
   /** The fetch to use (default the global one). */
   readonly fetch?: typeof globalThis.fetch;
@@ -148,6 +148,7 @@ async function installFolder(staged: string, target: string, tag: string): Promi
  * corrupt or when `force` is set. `pack` is a manifest name or a caller's own PackSpec (mirrors, tests).
  */
 export async function fetchPack(pack: string | PackSpec, options: FetchPackOptions = {}): Promise<FetchPackResult> {
+  checkStallTimeout(options.stallTimeoutMs);
   const spec = resolvePack(pack);
   const root = resolveInsightFaceRoot(options.root);
   const modelsDir = modelsDirOf(root);

@@ -17,6 +17,7 @@ export { readDigestRecord, DIGEST_RECORD_FILE, type DigestRecord, type RecordedP
 export {
   FetchError,
   TruncatedDownloadError,
+  StallTimeoutError,
   IntegrityError,
   ArchiveError,
   PackContentError,

@@ -3,7 +3,9 @@
  * signal and a byte count checked against Content-Length. Shared by the Node fetcher (sink = file + hash) and
  * the browser loader (sink = memory), so it only uses what both have: fetch, ReadableStream, AbortController.
  */
-import { FetchError, TruncatedDownloadError } from './errors.js';
+import { PipelineOptionError } from '../../src/pipeline/errors.js';
+import { describeValue } from '../../src/core/option-shape.js';
+import { FetchError, StallTimeoutError, TruncatedDownloadError } from './errors.js';
 
 export interface TransferProgress {
   readonly url: string;
@@ -27,7 +29,8 @@ export interface StreamDownloadOptions {
   /**
    * Longest silence tolerated, in ms, while waiting for headers or for the next chunk. A stall, not a
    * total-duration limit: a 300 MB pack on a slow link must still finish. Default 30 s; 0 disables, and so
-   * does anything above setTimeout's range (2^31 - 1 ms, e.g. Infinity).
+   * does a finite value above setTimeout's range (2^31 - 1 ms). Anything but a finite number ≥ 0 (a negative,
+   * NaN, Infinity, a string) is a PipelineOptionError naming `stallTimeoutMs` (checkStallTimeout).
    */
   readonly stallTimeoutMs?: number;
   /** Injected for runtimes without a global fetch; defaults to globalThis.fetch. */
@@ -40,6 +43,18 @@ export interface StreamDownloadResult {
 }
 
 export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
+
+/**
+ * Refuses a `stallTimeoutMs` that is not a finite number ≥ 0 with a PipelineOptionError naming it; undefined is the
+ * default. Infinity is refused rather than read as "no limit", since 0 already says that and a value computed
+ * from something else (a division by zero) should not turn the guard off unseen.
+ */
+export function checkStallTimeout(value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new PipelineOptionError('stallTimeoutMs', `${describeValue(value)} is not a finite number of milliseconds ≥ 0 (0 turns the stall timeout off)`);
+  }
+}
 
 /** The longest delay setTimeout honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -85,6 +100,7 @@ function contentLengthOf(response: Response): number | undefined {
 
 /** Streams `url` into `options.onChunk`; throws FetchError / TruncatedDownloadError, never a bare error. */
 export async function streamDownload(url: string, options: StreamDownloadOptions): Promise<StreamDownloadResult> {
+  checkStallTimeout(options.stallTimeoutMs);
   const guard = new StallGuard(options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, options.signal);
   const doFetch = options.fetch ?? globalThis.fetch;
   let receivedBytes = 0;
@@ -112,8 +128,7 @@ export async function streamDownload(url: string, options: StreamDownloadOptions
   const classify = (error: unknown): FetchError => {
     if (error instanceof FetchError) return error;
     if (guard.timedOut) {
-      const where = inBody ? `after ${receivedBytes} bytes` : 'waiting for the response';
-      return new FetchError(url, 'timeout', `no data for ${options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS} ms ${where}`, undefined, { cause: error });
+      return new StallTimeoutError(url, options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, options.stallTimeoutMs === undefined, inBody ? receivedBytes : undefined, { cause: error });
     }
     if (options.signal?.aborted) {
       return new FetchError(url, 'aborted', `aborted by the caller after ${receivedBytes} bytes`, undefined, { cause: options.signal.reason ?? error });

@@ -4,6 +4,7 @@
  * made level by level, and whether a process still runs. They throw Node's system errors; each caller wraps them
  * in its own typed error. Only Node-only modules import this one (browser code reaches none of it).
  */
+import { constants } from 'node:fs';
 import { lstat, mkdir, open, readdir, readlink, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -110,6 +111,15 @@ export function atomicTempOwner(fileName: string): { readonly name: string; read
   return match === null ? undefined : { name: match[1]!, pid: Number(match[2]) };
 }
 
+/** How writeFileAtomic treats a FIFO. */
+export interface WriteAtomicOptions {
+  /**
+   * A FIFO with no reader now is an error at once (ENXIO), not a write that waits for one (the face index's save:
+   * a library call must not hang on a pipe nobody reads). Default false: a FIFO is written as a shell's `>` does.
+   */
+  readonly fifoReaderNow?: boolean;
+}
+
 /**
  * Writes `data` to `file` so that a reader sees the old file or the new one, never half of one: a temporary file in
  * the same folder, fsynced, then renamed over the target; a failure at any step removes the temporary and leaves an
@@ -118,15 +128,33 @@ export function atomicTempOwner(fileName: string): { readonly name: string; read
  * since a rename would replace the device node itself. The new file keeps an existing file's permissions (an index
  * kept private, 0600, since faces are biometric data, must not become readable by others through a save), and its
  * owner where this process may give it (a save run as root). After the rename, temporaries of the same file left
- * by writers that no longer run (killed mid-write) are removed.
+ * by writers that no longer run (killed mid-write) are removed. A FIFO waits for its reader unless
+ * `options.fifoReaderNow`.
  * Throws the system error (its message may name the temporary file: callers name `file` instead).
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array, options: WriteAtomicOptions = {}): Promise<void> {
   const info = await stat(file).catch(() => undefined);
   if (info !== undefined && !info.isFile()) {
     // Through the name given: the kernel follows /dev/stdout to /proc/self/fd/1 and on to a pipe, which no path
     // names. A folder fails here with EISDIR, before any temporary exists.
-    await writeFile(file, data);
+    if (!info.isFIFO() || options.fifoReaderNow !== true) {
+      await writeFile(file, data);
+      return;
+    }
+    // O_NONBLOCK: the open fails at once (ENXIO) when no process reads the FIFO, instead of waiting for one. While
+    // this handle stays open the FIFO has a writer, so the blocking open of the write below finds the reader there.
+    let probe;
+    try {
+      probe = await open(file, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENXIO') throw error;
+      throw Object.assign(new Error(`ENXIO: a FIFO no process reads (start its reader first), open '${file}'`), { code: 'ENXIO', syscall: 'open', path: file, cause: error });
+    }
+    try {
+      await writeFile(file, data);
+    } finally {
+      await probe.close();
+    }
     return;
   }
   const target = info === undefined ? await writeTarget(file) : await realpath(file);

@@ -56,9 +56,10 @@ export class PipelineOptionError extends InsightGpuError {
   /**
    * @param option - The option concerned.
    * @param why - What is wrong with its value.
+   * @param options - `cause`: the error that showed the value is wrong, where one did.
    */
-  constructor(readonly option: string, readonly why: string) {
-    super(`option ${option}: ${why}`);
+  constructor(readonly option: string, readonly why: string, options?: { cause?: unknown }) {
+    super(`option ${option}: ${why}`, options);
   }
 }
 

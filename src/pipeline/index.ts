@@ -59,7 +59,7 @@ export type { FaceAnalysisWorkerOptions, WorkerGetOptions, WorkerCreateOptions, 
 export { IndexedDbIndexStore, IndexStoreError, DEFAULT_INDEX_DATABASE } from './identity/index.js';
 export type { StoredIndexInfo, IndexStoreOptions, IndexStoreFailure } from './identity/index.js';
 export * from './tracking/index.js';
-export { FaceIndex, AUTO_THREAD_ROWS, clusterFaces, FaceIndexError, IndexFormatError, IndexMemoryError, INDEX_MAGIC, INDEX_VERSION } from './identity/index.js';
-export type { FaceIndexOptions, SearchOptions, SearchHit, EmbeddingInput, ClusterOptions, JsonValue, IndexBackend, RowPrecision, GpuSearchStats } from './identity/index.js';
+export { FaceIndex, AUTO_THREAD_ROWS, clusterFaces, FaceIndexError, FaceIndexConflictError, IndexFormatError, IndexMemoryError, INDEX_MAGIC, INDEX_VERSION } from './identity/index.js';
+export type { FaceIndexOptions, SaveOptions, SearchOptions, SearchHit, EmbeddingInput, ClusterOptions, JsonValue, IndexBackend, RowPrecision, GpuSearchStats } from './identity/index.js';
 export { registerPackDownloader } from './pack-download.js';
 export type { PackDownloader, PackDownloadOptions, PackDownloadProgress } from './pack-download.js';

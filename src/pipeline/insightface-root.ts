@@ -43,7 +43,13 @@ function passwdHome(text: string | undefined, user: string): string | undefined 
 /**
  * `error`, with a PipelineOptionError about insightFaceRootPath's `root` renamed to `name`: the name the caller
  * typed (`--root` on the command line, `download.root` in FaceAnalysis.create), not the fetcher's own option.
+ * The renamed error keeps the original's cause, and its stack (the frames say where the root was refused; only
+ * the first line, the message, changes).
  */
 export function renameRootOption(error: unknown, name: string): unknown {
-  return error instanceof PipelineOptionError && error.option === 'root' ? new PipelineOptionError(name, error.why) : error;
+  if (!(error instanceof PipelineOptionError) || error.option !== 'root') return error;
+  const renamed = new PipelineOptionError(name, error.why, Object.hasOwn(error, 'cause') ? { cause: error.cause } : undefined);
+  const frames = error.stack?.split('\n').slice(1);
+  if (frames !== undefined && frames.length > 0) renamed.stack = [`${renamed.name}: ${renamed.message}`, ...frames].join('\n');
+  return renamed;
 }

@@ -147,3 +147,33 @@ describe('analyze --draw where an image\'s subfolder is a file (pack A, cpu, det
     assert.deepEqual(readdirSync(path.join(dir, 'drawn')), ['trip'], 'nothing else written');
   });
 });
+
+describe('analyze --draw makes an image\'s subfolder only when its drawing is written (pack A, cpu, det 160)', () => {
+  it('a subfolder of only unreadable images gets no folder in DIR; a drawn one does', async () => {
+    const dir = mkdtempSync(path.join(work, 'draw-lazy-'));
+    mkdirSync(path.join(dir, 'photos', 'good'), { recursive: true });
+    mkdirSync(path.join(dir, 'photos', 'broken', 'deeper'), { recursive: true });
+    writeFileSync(path.join(dir, 'photos', 'good', 't1.jpg'), readFileSync(sharedPath('images', 't1.jpg')));
+    writeFileSync(path.join(dir, 'photos', 'broken', 'deeper', 'cut.jpg'), readFileSync(sharedPath('images', 't1.jpg')).subarray(0, 200));
+    const models = packAFolder();
+    after(() => rmSync(models, { recursive: true, force: true }));
+    const drawn = path.join(dir, 'drawn');
+    const { result, out } = await captureOutput(() => main(['analyze', '--models', models, '--backend', 'cpu', '--det-size', '160', '--quiet', '--draw', drawn, path.join(dir, 'photos')]));
+    assert.equal(result, 3, out); // the cut image failed, the other was analysed
+    assert.deepEqual(readdirSync(drawn, { recursive: true }).map(String).sort(), ['good', path.join('good', 't1.png')], 'no folder for the failed image');
+  });
+
+  it('a subfolder that cannot be made under a file is still refused before the models load', async () => {
+    const dir = mkdtempSync(path.join(work, 'draw-lazy-blocked-'));
+    mkdirSync(path.join(dir, 'photos', 'trip', 'day1'), { recursive: true });
+    writeFileSync(path.join(dir, 'photos', 'trip', 'day1', 't1.jpg'), readFileSync(sharedPath('images', 't1.jpg')));
+    mkdirSync(path.join(dir, 'drawn'));
+    writeFileSync(path.join(dir, 'drawn', 'trip'), 'a file where the drawing folders go');
+    // No models there: a check that came after the models load would fail on them instead.
+    const { result, out } = await captureOutput(() => main(['analyze', '--models', path.join(dir, 'no-models'), '--backend', 'cpu', '--quiet', '--draw', path.join(dir, 'drawn'), path.join(dir, 'photos')]));
+    assert.equal(result, 1, out);
+    const sub = path.join(dir, 'drawn', 'trip', 'day1').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    assert.match(out, new RegExp(`^insightgpu analyze: cannot write '${sub}': its folder cannot be made \\(ENOTDIR: not a directory, mkdir '.*trip'\\)\n`, 'm'));
+    assert.deepEqual(readdirSync(path.join(dir, 'drawn')), ['trip']);
+  });
+});

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { fetchModelsCommand, FETCH_MODELS_USAGE } from '../../models/fetch/cli.js';
 import { buffaloLFiles, listModelsDir, sha256, specFor, tempRoot, zipPack } from './pack-fixtures.js';
-import { serveBytes, serveSlowly, startPackServer, type PackServer } from './pack-server.js';
+import { serveBytes, serveSlowly, serveThenStall, startPackServer, type PackServer } from './pack-server.js';
 import { forgedModel, modelSpecFor } from './model-fixtures.js';
 
 const CLI_MODULE = fileURLToPath(new URL('../../models/fetch/cli.ts', import.meta.url));
@@ -34,6 +34,7 @@ before(async () => {
   server.route('/mirror/buffalo_l.zip', serveSlowly(zip, 30, 1500));
   server.route('/mirror/inswapper_128.onnx', serveBytes(swapper, 8));
   server.route('/tampered/inswapper_128.onnx', serveBytes(tampered));
+  server.route('/stall/inswapper_128.onnx', serveThenStall(swapper, 4096));
   server.route('/half/inswapper_128.onnx', (_req, res) => {
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(swapper.length) });
     res.write(swapper.subarray(0, swapper.length >> 1), () => onHalfSent()); // then silence, connection open
@@ -153,7 +154,7 @@ describe('fetch-models CLI', () => {
     const usage = await fetchModelsHere(['--force']);
     assert.equal(usage.code, 1);
     assert.match(usage.stderr, /expected exactly one pack or model name/);
-    for (const [args, message] of [[['buffalo_l', '--frob'], /Unknown option '--frob'/], [['buffalo_l', '--timeout', '0'], /--timeout must be a positive number/]] as const) {
+    for (const [args, message] of [[['buffalo_l', '--frob'], /Unknown option '--frob'/], [['buffalo_l', '--timeout', '0'], /--timeout must be a positive, finite number/], [['buffalo_l', '--timeout', 'Infinity'], /--timeout must be a positive, finite number of seconds, got 'Infinity'/]] as const) {
       const bad = await fetchModelsHere([...args]);
       assert.equal(bad.code, 1, args.join(' '));
       assert.match(bad.stderr, message);
@@ -202,6 +203,13 @@ describe('fetch-models inswapper_128 (a single .onnx file)', () => {
     writeFileSync(path, JSON.stringify({ format: 'insightgpu-manifest/1', releaseBaseUrl: server.baseUrl, models: { inswapper_128: modelSpecFor(swapper) } }));
     return path;
   }
+
+  it('a stall is told in the seconds --timeout took, naming --timeout (not the library\'s stallTimeoutMs in ms)', async () => {
+    const run = await fetchModelsHere(['inswapper_128', '--root', join(root, 'stall'), '--manifest', smallManifest(), '--base-url', `${server.baseUrl}/stall`, '--timeout', '0.3']);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /\[FETCH\]: download of .*\/stall\/inswapper_128\.onnx failed \(timeout\): no data for 0\.3 s \(--timeout 0\.3\) after 4096 bytes\n/);
+    assert.doesNotMatch(run.stderr, /stallTimeoutMs| ms /);
+  });
 
   it('usage names the model and where it goes', () => {
     assert.match(FETCH_MODELS_USAGE, /Models: inswapper_128 \(inswapper_128\.onnx, /);

@@ -236,7 +236,8 @@ describe('fetchModelFile: refusals leave nothing under the final name', () => {
     const error = await fetchModelFile(spec, { root, baseUrl: serve(serveThenStall(stand, 4096)), stallTimeoutMs: 200 }).catch((e: unknown) => e);
     assert.ok(error instanceof FetchError, String(error));
     assert.equal(error.failure, 'timeout');
-    assert.match(error.message, /inswapper_128\.onnx failed \(timeout\): no data for 200 ms after 4096 bytes/);
+    // The library's option, in its unit: the caller reads the number they passed, and which option it was.
+    assert.match(error.message, /inswapper_128\.onnx failed \(timeout\): no data for 200 ms \(stallTimeoutMs 200\) after 4096 bytes/);
     assert.deepEqual(listModelsDir(root), []);
   });
 

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { spawn } from 'node:child_process';
 import { fetchPack, type FetchPackEvent } from '../../models/fetch/fetch-pack.js';
+import { fetchModelFile } from '../../models/fetch/fetch-model-file.js';
+import { loadModelFiles as loadModelFilesFromUrl } from '../../models/fetch/browser-loader.js';
 import { ArchiveError, FetchError, IntegrityError, PackContentError, TruncatedDownloadError } from '../../models/fetch/errors.js';
 import { readDigestRecord } from '../../models/fetch/digest-record.js';
 import type { PackSpec } from '../../models/manifest.js';
@@ -416,12 +418,31 @@ describe('fetchPack: where the pack goes and how long it waits', () => {
     }
   });
 
-  it('a stall timeout beyond the timer range (Infinity, 2^31 ms and up) waits instead of firing at once', async () => {
-    for (const stallTimeoutMs of [Infinity, 2 ** 31, 1e12]) {
+  it('a stall timeout beyond the timer range (2^31 ms and up) waits instead of firing at once', async () => {
+    for (const stallTimeoutMs of [2 ** 31, 1e12]) {
       const root = freshRoot();
       const result = await fetchPack(specFor('buffalo_l', files, zip, true), { root, baseUrl: serve('buffalo_l', serveBytes(zip)), stallTimeoutMs });
       assert.equal(result.downloaded, true, String(stallTimeoutMs));
     }
+  });
+});
+
+describe('fetchPack, fetchModelFile, loadModelFiles: stallTimeoutMs is checked', () => {
+  it('a negative, NaN, Infinity or non-number stallTimeoutMs is a PipelineOptionError naming it, before anything is fetched', async () => {
+    let asked = 0;
+    const fetch = (async () => { asked++; throw new Error('no fetch expected'); }) as typeof globalThis.fetch;
+    for (const stallTimeoutMs of [-1, Number.NaN, Infinity, -Infinity, '300', null, {}] as unknown as number[]) {
+      const root = freshRoot();
+      const refused = (e: unknown): boolean => e instanceof PipelineOptionError && e.option === 'stallTimeoutMs'
+        && /^option stallTimeoutMs: .* is not a finite number of milliseconds ≥ 0/.test(e.message);
+      await assert.rejects(fetchPack(specFor('buffalo_l', files, zip, true), { root, baseUrl: 'http://127.0.0.1:9', stallTimeoutMs, fetch }), refused, String(stallTimeoutMs));
+      await assert.rejects(fetchModelFile('inswapper_128', { root, baseUrl: 'http://127.0.0.1:9', stallTimeoutMs, fetch }), refused, String(stallTimeoutMs));
+      await assert.rejects(loadModelFilesFromUrl('http://127.0.0.1:9/', ['a.onnx'], { cache: null, stallTimeoutMs, fetch }), refused, String(stallTimeoutMs));
+      assert.deepEqual(readdirSync(root), [], 'nothing made');
+    }
+    assert.equal(asked, 0);
+    // 0 (no limit) and a finite number pass the check (the download then fails on the fetch, not the option).
+    await assert.rejects(loadModelFilesFromUrl('http://127.0.0.1:9/', ['a.onnx'], { cache: null, stallTimeoutMs: 0, fetch }), (e: unknown) => !(e instanceof PipelineOptionError));
   });
 });
 

@@ -10,6 +10,7 @@ import { fetchPack } from '../../models/fetch/fetch-pack.js';
 import { fetchModelFile } from '../../models/fetch/fetch-model-file.js';
 import { doctorCommand } from '../../cli/doctor.js';
 import { FaceAnalysis, PipelineOptionError } from '../../src/node.js';
+import { renameRootOption } from '../../src/pipeline/insightface-root.js';
 
 /** Roots no call may take: an empty one (the working folder), and a ~user /etc/passwd lacks. */
 const BAD_ROOTS = [['', /is empty/], ['~no-such-user-fxfetch', /no user 'no-such-user-fxfetch'/]] as const;
@@ -44,4 +45,27 @@ describe('a bad root names the option the caller used', () => {
       await assert.rejects(fetchModelFile('inswapper_128', { root, baseUrl: NOWHERE }), optionError('root', why));
     });
   }
+});
+
+describe('renameRootOption', () => {
+  it('keeps the original error\'s cause and stack frames, with only the option renamed', () => {
+    const cause = new Error('passwd unreadable');
+    const original = new PipelineOptionError('root', "'~x': no user 'x'");
+    // Set as a property, as the constructor of any version gives it: the rename must carry it whatever made it.
+    Object.defineProperty(original, 'cause', { value: cause, configurable: true, writable: true });
+    const renamed = renameRootOption(original, '--root');
+    assert.ok(renamed instanceof PipelineOptionError);
+    assert.equal(renamed.option, '--root');
+    assert.equal(renamed.message, "option --root: '~x': no user 'x'");
+    assert.equal(renamed.cause, cause);
+    const frames = (stack: string | undefined): string[] => (stack ?? '').split('\n').slice(1);
+    assert.ok(frames(original.stack).length > 0);
+    assert.deepEqual(frames(renamed.stack), frames(original.stack));
+    assert.match(renamed.stack ?? '', /^PipelineOptionError: option --root: /);
+    // Without a cause the renamed error has none either (no `cause: undefined` property).
+    assert.equal(Object.hasOwn(renameRootOption(new PipelineOptionError('root', 'is empty'), 'download.root') as object, 'cause'), false);
+    // Other errors pass through as they are.
+    const other = new PipelineOptionError('detSize', 'bad');
+    assert.equal(renameRootOption(other, '--root'), other);
+  });
 });

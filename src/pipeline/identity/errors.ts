@@ -4,7 +4,7 @@ import { InsightGpuError } from '../../core/errors.js';
 export class FaceIndexError extends InsightGpuError {
   /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
   override readonly name: string = 'FaceIndexError';
-  readonly code = 'FACE_INDEX';
+  readonly code: string = 'FACE_INDEX';
   constructor(readonly why: string, options?: { cause?: unknown }) {
     super(`face index: ${why}`, options);
   }
@@ -30,5 +30,29 @@ export class IndexMemoryError extends FaceIndexError {
   override readonly name: string = 'IndexMemoryError';
   constructor(why: string, readonly neededBytes: number, readonly limitBytes: number) {
     super(`${why}, above the bound of ${limitBytes} bytes`);
+  }
+}
+
+/**
+ * A `save` that would replace an index file holding entries this index does not have: the file changed since this
+ * index loaded or last saved it (another program's save, `insightgpu index add` or `remove`), or this index never
+ * read it (a new index, or one from `fromBytes`, saved over an existing file). Nothing is written. Load the file
+ * again and redo the changes on it, or pass `{ overwrite: true }` to replace it knowingly.
+ */
+export class FaceIndexConflictError extends FaceIndexError {
+  /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
+  override readonly name: string = 'FaceIndexConflictError';
+  override readonly code = 'FACE_INDEX_CONFLICT';
+  constructor(
+    /** The path given to `save`. */
+    readonly file: string,
+    /** The file written there, after symbolic links. */
+    readonly target: string,
+    /** 'changed': written by another since this index loaded or saved it; 'unread': this index never read it. */
+    readonly conflict: 'changed' | 'unread',
+  ) {
+    super(conflict === 'changed'
+      ? `'${file}' changed since this index loaded or saved it (another save, or insightgpu index add or remove, wrote it); saving would lose those changes, so nothing was written: load it again and redo this index's changes, or save with { overwrite: true } to replace it`
+      : `'${file}' already holds an index this one did not load; saving would replace its entries, so nothing was written: load it and add to that, or save with { overwrite: true } to replace it`);
   }
 }

@@ -95,6 +95,21 @@ export function checkIndexOptions(options: FaceIndexOptions): CheckedIndexOption
   return { dim, maxEntries, maxBytes, backend, device, gpuPrecision, threadCount, threadRows: threads === 'auto' ? AUTO_THREAD_ROWS : 0 };
 }
 
+/** Options of `FaceIndex.save`. */
+export interface SaveOptions {
+  /**
+   * Replace the file even when it changed since this index loaded or last saved it, or was never read by this index
+   * (a new index saved over an existing file); default false: a FaceIndexConflictError, nothing written.
+   */
+  readonly overwrite?: boolean;
+}
+
+/** save's options, checked (a FaceIndexError for an unknown name or a non-boolean overwrite). */
+export function checkSaveOptions(options: SaveOptions | undefined): { overwrite: boolean } {
+  const { overwrite = false } = optionsBag(options, 'save', { overwrite: 'boolean' });
+  return { overwrite };
+}
+
 /** An options argument as a plain-JS caller may pass it: undefined is the defaults, anything but an object a FaceIndexError. */
 function optionsBag<T extends object>(options: T | undefined, call: string, shape: OptionShape<T>): T {
   if (options === undefined) return {} as T;

@@ -8,11 +8,11 @@ import { SearchThreads } from './search-threads.js';
 import { decodeIndex, encodeIndex, type JsonValue } from './index-file.js';
 import type { ExactGpuSearch, GpuSearchStats, IndexRows, RankedIdentities } from './search-exact-gpu.js';
 import type { RowPrecision } from './search-gpu-wgsl.js';
-import { checkIndexOptions, checkMeta, checkSearchOptions, type FaceIndexOptions, type IndexBackend, type SearchHit, type SearchOptions } from './face-index-options.js';
+import { checkIndexOptions, checkMeta, checkSaveOptions, checkSearchOptions, type FaceIndexOptions, type IndexBackend, type SaveOptions, type SearchHit, type SearchOptions } from './face-index-options.js';
 
 export type { EmbeddingInput } from './embedding.js';
 export { normed32 } from './embedding.js';
-export type { FaceIndexOptions, IndexBackend, SearchHit, SearchOptions } from './face-index-options.js';
+export type { FaceIndexOptions, IndexBackend, SaveOptions, SearchHit, SearchOptions } from './face-index-options.js';
 export { AUTO_THREAD_ROWS } from './face-index-options.js';
 
 /**
@@ -37,6 +37,11 @@ export class FaceIndex {
   private readonly threadCount: number;
   private readonly threadRows: number;
   private pool: SearchThreads | undefined;
+  /**
+   * The version of each file (after links) this index loaded or last saved, by path: save replaces a file only at
+   * that version (README: lost updates), so rows another writer added since are never dropped unseen.
+   */
+  private readonly knownFiles = new Map<string, string>();
 
   /** An empty index; FaceIndexError for a non-positive dim or bound, or an unknown backend or precision. */
   constructor(options: FaceIndexOptions = {}) {
@@ -227,13 +232,17 @@ export class FaceIndex {
 
   /**
    * Node only: write the index to path atomically (temp file + rename); FaceIndexError when it cannot be written
-   * (a folder in its place, a missing folder, no permission), leaving an earlier file there as it was.
+   * (a folder in its place, a missing folder, no permission, a FIFO no process reads), leaving an earlier file there
+   * as it was. Under the file's lock, an existing file this index did not load or last save, at the version it did
+   * (another save, `insightgpu index add` or `remove` wrote it since; or this index never read it: a new index, or
+   * one from `fromBytes`), is a FaceIndexConflictError and nothing is written, unless `{ overwrite: true }`.
    */
-  async save(path: string): Promise<void> {
+  async save(path: string, options?: SaveOptions): Promise<void> {
     if (typeof path !== 'string' || path.length === 0) throw new FaceIndexError(`save takes a file path, got ${describeValue(path)}`);
+    const { overwrite } = checkSaveOptions(options);
     const bytes = this.toBytes();
     const { saveIndexFile } = await indexFileNode('save');
-    await saveIndexFile(path, bytes);
+    await saveIndexFile(path, bytes, { known: this.knownFiles, overwrite });
   }
 
   /**
@@ -243,18 +252,20 @@ export class FaceIndex {
   static async load(path: string, options: Omit<FaceIndexOptions, 'dim'> = {}): Promise<FaceIndex> {
     // A number would be read as a file descriptor.
     if (typeof path !== 'string' || path.length === 0) throw new FaceIndexError(`load takes a file path, got ${describeValue(path)}`);
-    const { readIndexFileBytes } = await indexFileNode('load');
+    const { readIndexFile } = await indexFileNode('load');
     try {
-      let bytes: Uint8Array;
+      let read: Awaited<ReturnType<typeof readIndexFile>>;
       try {
-        bytes = await readIndexFileBytes(path);
+        read = await readIndexFile(path);
       } catch (error) {
         if (error instanceof IndexFormatError || error instanceof FaceIndexError) throw error; // already names the file
         // A missing or unreadable file is the index's error too (the system error stays as its cause).
         const why = error instanceof Error ? error.message.split('\n')[0]! : String(error);
         throw new FaceIndexError(`cannot read '${path}': ${why}`, { cause: error });
       }
-      return FaceIndex.fromBytes(bytes, options);
+      const index = FaceIndex.fromBytes(read.bytes, options);
+      if (read.version !== undefined) index.knownFiles.set(read.target, read.version);
+      return index;
     } catch (error) {
       // The same error, naming the file it came from.
       if (error instanceof IndexFormatError && error.file === undefined) throw new IndexFormatError(error.why, error.offset, { cause: error.cause, file: path });

@@ -6,22 +6,74 @@ import path from 'node:path';
 import { systemReason, tempStem, writeFileAtomic, writeTarget } from '../../core/files-node.js';
 import { FileLockHeld, withLockFile } from '../../core/file-lock.js';
 import { checkIndexHeader, INDEX_HEADER_BYTES } from './index-file.js';
-import { FaceIndexError, IndexFormatError } from './errors.js';
+import { FaceIndexConflictError, FaceIndexError, IndexFormatError } from './errors.js';
+
+/**
+ * What a save checks the file against: the version (indexFileVersion) this index last read or wrote at each file
+ * (after links), updated by the save, and whether to replace a file of another version anyway.
+ */
+export interface SaveIndexFileOptions {
+  readonly known: Map<string, string>;
+  readonly overwrite: boolean;
+}
 
 /**
  * Writes an index file atomically (writeFileAtomic: temp file, fsync, rename; a link followed, the old file's
- * permissions kept, a device node written in place), holding the file's lock (withIndexFileLock), so a save never
- * lands inside another process's locked read-and-replace of the file (`insightgpu index add`). FaceIndexError naming
- * `given` when it cannot be written or locked, with the system error as its cause; an earlier file stays as it was.
+ * permissions kept, a device node written in place, a FIFO only when a process reads it now), holding the file's
+ * lock (withIndexFileLock), so a save never lands inside another process's locked read-and-replace of the file
+ * (`insightgpu index add`). Under the lock, an existing regular file whose version is not the one `known` holds
+ * for it (changed since, or never read by this index) is a FaceIndexConflictError unless `overwrite`: a save from
+ * an older copy never replaces rows another writer added. FaceIndexError naming `given` when it cannot be written
+ * or locked, with the system error as its cause; an earlier file stays as it was.
  */
-export async function saveIndexFile(given: string, bytes: Uint8Array): Promise<void> {
+export async function saveIndexFile(given: string, bytes: Uint8Array, options: SaveIndexFileOptions): Promise<void> {
   await withIndexFileLock(given, async () => {
+    let target: string | undefined;
     try {
-      await writeFileAtomic(given, bytes);
+      target = await writeTarget(given);
+      const now = await indexFileVersion(target);
+      if (now !== undefined && !options.overwrite && options.known.get(target) !== now) {
+        throw new FaceIndexConflictError(given, target, options.known.has(target) ? 'changed' : 'unread');
+      }
+      await writeFileAtomic(given, bytes, { fifoReaderNow: true }); // a FIFO nobody reads fails at once, as load's does
     } catch (error) {
+      if (error instanceof FaceIndexError) throw error;
       throw new FaceIndexError(`cannot write '${given}': ${systemReason(error)}`, { cause: error });
     }
+    // Still under the lock: the version read back is this save's own file.
+    const written = await indexFileVersion(target).catch(() => undefined);
+    if (written !== undefined) options.known.set(target, written);
   });
+}
+
+/**
+ * The version of the regular file `target` (undefined when it is missing or no regular file): its device, inode,
+ * size, modification time in ns, and its last 4 bytes (an index file's CRC-32), so a file replaced by
+ * any writer (a rename makes a new inode; a write in place changes the time) and one of other content reads as
+ * another version, even where timestamps are coarse and an inode number is reused.
+ */
+export async function indexFileVersion(target: string): Promise<string | undefined> {
+  let handle: FileHandle;
+  try {
+    handle = await open(target, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    return await versionOfHandle(handle);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function versionOfHandle(handle: FileHandle): Promise<string | undefined> {
+  const info = await handle.stat({ bigint: true });
+  if (!info.isFile()) return undefined;
+  const tail = Buffer.alloc(4);
+  if (info.size >= 4n) await handle.read(tail, 0, 4, Number(info.size - 4n));
+  // Not ctime: a chmod or chown (a private index made 0600) changes no entry, and must not read as another version.
+  return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${tail.toString('hex')}`;
 }
 
 /** The lock of index file `target`: `TARGET.lock`, or, where that name would pass 255 bytes, `TEMPSTEM.lock` (tempStem). */
@@ -45,7 +97,9 @@ export async function withIndexFileLock<T>(file: string, work: () => Promise<T>,
   try {
     target = await writeTarget(file);
   } catch (error) {
-    throw new FaceIndexError(`cannot lock '${file}': ${systemReason(error)}`, { cause: error }); // a loop of links
+    // A loop of links: the file cannot be written, and the loop is what to mend (the lock is a detail).
+    const loop = (error as NodeJS.ErrnoException).code === 'ELOOP' ? 'its symbolic links loop (too many levels of symbolic links)' : systemReason(error);
+    throw new FaceIndexError(`cannot write '${file}': ${loop}`, { cause: error });
   }
   const info = await stat(target).catch(() => undefined);
   if (info !== undefined && !info.isFile()) return work(); // no lock file beside /dev/null or a FIFO
@@ -78,6 +132,15 @@ const CHUNK = 1 << 28;
  * FaceIndexError for a path that is no regular file (after links): a FIFO, socket, device or folder.
  */
 export async function readIndexFileBytes(path: string): Promise<Uint8Array> {
+  return (await readIndexFile(path)).bytes;
+}
+
+/**
+ * readIndexFileBytes, with the file's version (indexFileVersion, of the very file read) and its path after links
+ * (writeTarget's, the key save looks it up by), so a later save can tell whether another writer replaced it.
+ */
+export async function readIndexFile(path: string): Promise<{ bytes: Uint8Array; target: string; version: string | undefined }> {
+  const target = await writeTarget(path);
   // O_NONBLOCK: a FIFO's open otherwise waits for a writer that may never come; it changes nothing for a regular
   // file, and the check on the open handle (not a stat before it) sees the very file that is read.
   const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -90,7 +153,7 @@ export async function readIndexFileBytes(path: string): Promise<Uint8Array> {
     checkIndexHeader(head, size);
     const bytes = new Uint8Array(size);
     for (let at = 0; at < size; at += CHUNK) await readFully(handle, bytes.subarray(at, Math.min(size, at + CHUNK)), at);
-    return bytes;
+    return { bytes, target, version: await versionOfHandle(handle) };
   } finally {
     await handle.close();
   }

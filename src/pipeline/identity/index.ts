@@ -1,10 +1,10 @@
 export { FaceIndex, normed32, AUTO_THREAD_ROWS } from './face-index.js';
-export type { FaceIndexOptions, SearchOptions, SearchHit, EmbeddingInput, IndexBackend } from './face-index.js';
+export type { FaceIndexOptions, SaveOptions, SearchOptions, SearchHit, EmbeddingInput, IndexBackend } from './face-index.js';
 export type { GpuSearchStats } from './search-exact-gpu.js';
 export type { RowPrecision } from './search-gpu-wgsl.js';
 export { clusterFaces } from './cluster.js';
 export type { ClusterOptions } from './cluster.js';
-export { FaceIndexError, IndexFormatError, IndexMemoryError } from './errors.js';
+export { FaceIndexError, FaceIndexConflictError, IndexFormatError, IndexMemoryError } from './errors.js';
 export { INDEX_MAGIC, INDEX_VERSION, crc32 } from './index-file.js';
 export type { JsonValue } from './index-file.js';
 export { IndexedDbIndexStore, IndexStoreError, DEFAULT_INDEX_DATABASE } from './index-store-browser.js';

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { computeSim, Face } from '../../../src/pipeline/face.js';
 import type { FaceRecord } from '../../../src/pipeline/face.js';
-import { FaceIndex, FaceIndexError, IndexFormatError, clusterFaces, type JsonValue } from '../../../src/pipeline/identity/index.js';
+import { FaceIndex, FaceIndexConflictError, FaceIndexError, IndexFormatError, clusterFaces, type JsonValue } from '../../../src/pipeline/identity/index.js';
 import { PipelineOptionError } from '../../../src/pipeline/errors.js';
 import { seededRandom, sharedPath } from '../helpers.js';
 
@@ -340,7 +340,8 @@ test('save through a symbolic link replaces the file it points to and keeps the 
     await first.save(real);
     const link = path.join(dir, 'people.igfx');
     symlinkSync(real, link);
-    const second = FaceIndex.fromBytes(first.toBytes());
+    // Loaded through the file's own name, saved through the link: one file, so the save replaces the version it read.
+    const second = await FaceIndex.load(real);
     second.add('b', [0, 1, 0]);
     await second.save(link);
     assert.ok(lstatSync(link).isSymbolicLink(), 'still a link');
@@ -427,6 +428,61 @@ test('save into a FIFO or a device node writes in place instead of renaming a fi
   }
 });
 
+test('save to a FIFO no process reads (or a link to one) is a FaceIndexError at once, not a write that waits for a reader', { timeout: 30_000 }, async (t) => {
+  if (process.platform === 'win32') return t.skip('POSIX FIFOs');
+  const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-save-fifo-'));
+  const { execFileSync } = await import('node:child_process');
+  const { symlinkSync, lstatSync } = await import('node:fs');
+  const { open } = await import('node:fs/promises');
+  const fifo = path.join(dir, 'pipe.igfx');
+  execFileSync('mkfifo', [fifo]);
+  symlinkSync('pipe.igfx', path.join(dir, 'link.igfx'));
+  const index = new FaceIndex();
+  index.add('a', [1, 0, 0]);
+  try {
+    for (const given of [fifo, path.join(dir, 'link.igfx')]) {
+      const saved = index.save(given).then(() => 'saved', (e: unknown) => e);
+      // A save that waits for a reader never settles: 5 s is far above the immediate refusal (an open that fails).
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const outcome = await Promise.race([saved, new Promise((resolve) => { timer = setTimeout(() => resolve('still waiting'), 5000); })]);
+      clearTimeout(timer);
+      if (outcome === 'still waiting') {
+        // Unblock the waiting writer (a reader that drains it), so the test process can end, then fail.
+        const reader = await open(fifo, 'r');
+        await reader.readFile();
+        await reader.close();
+        await saved;
+      }
+      assert.ok(outcome instanceof FaceIndexError, `save(${given}) gave ${String(outcome)}`);
+      assert.match(outcome.message, /^face index: cannot write '.*\.igfx': ENXIO: a FIFO no process reads \(start its reader first\)$/);
+      assert.ok(outcome.message.includes(given));
+      assert.ok(lstatSync(fifo).isFIFO(), 'the FIFO is left as it was');
+    }
+    assert.deepEqual(readdirSync(dir).sort(), ['link.igfx', 'pipe.igfx'], 'no temporary or lock made');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('save to a loop of symbolic links says the links loop, as a write error, not a lock error', { timeout: 20_000 }, async (t) => {
+  if (process.platform === 'win32') return t.skip('POSIX links');
+  const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-save-loop-'));
+  const { symlinkSync } = await import('node:fs');
+  try {
+    symlinkSync('b.igfx', path.join(dir, 'a.igfx'));
+    symlinkSync('a.igfx', path.join(dir, 'b.igfx'));
+    const index = new FaceIndex();
+    index.add('a', [1, 0, 0]);
+    const given = path.join(dir, 'a.igfx');
+    await assert.rejects(index.save(given), (e: unknown) => e instanceof FaceIndexError
+      && e.message === `face index: cannot write '${given}': its symbolic links loop (too many levels of symbolic links)`
+      && (e.cause as NodeJS.ErrnoException | undefined)?.code === 'ELOOP');
+    assert.deepEqual(readdirSync(dir).sort(), ['a.igfx', 'b.igfx'], 'nothing made beside the links');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('load of a FIFO, a link to one, or a folder is refused at once with FaceIndexError instead of waiting for a writer', { timeout: 20_000 }, async (t) => {
   if (process.platform === 'win32') return t.skip('POSIX FIFOs');
   const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-load-fifo-'));
@@ -441,6 +497,59 @@ test('load of a FIFO, a link to one, or a folder is refused at once with FaceInd
       await assert.rejects(FaceIndex.load(given), (e: unknown) => e instanceof FaceIndexError && /FIFO/.test(e.message) && e.message.includes(given));
     }
     await assert.rejects(FaceIndex.load(dir), (e: unknown) => e instanceof FaceIndexError && /folder/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('save never drops what another writer saved since this copy was read: FaceIndexConflictError unless overwrite', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-index-conflict-'));
+  try {
+    const { chmodSync, readFileSync: read, rmSync: remove } = await import('node:fs');
+    const file = path.join(dir, 'people.igfx');
+    const origin = new FaceIndex();
+    origin.add('x', [1, 0, 0]);
+    await origin.save(file);
+    await origin.save(file); // this index's own last save: the file is at the version it wrote
+    const b = await FaceIndex.load(file);
+    const c = await FaceIndex.load(file);
+    b.add('y', [0, 1, 0]);
+    await b.save(file);
+    c.add('z', [0, 0, 1]);
+    const stale = (conflict: 'changed' | 'unread') => (e: unknown): boolean => e instanceof FaceIndexConflictError && e instanceof FaceIndexError
+      && e.code === 'FACE_INDEX_CONFLICT' && e.conflict === conflict && e.file === file && e.target === file && e.message.includes(`'${file}'`)
+      && /nothing was written/.test(e.message) && /overwrite: true/.test(e.message);
+    const before = read(file);
+    await assert.rejects(c.save(file), stale('changed'));
+    assert.deepEqual(read(file), before, 'the file is as b saved it');
+    assert.deepEqual((await FaceIndex.load(file)).identities(), ['x', 'y']);
+    // A remove is a change too: saving an older copy would bring the removed identity back.
+    const d = await FaceIndex.load(file);
+    const e = await FaceIndex.load(file);
+    d.remove('x');
+    await d.save(file);
+    await assert.rejects(e.save(file), stale('changed'));
+    assert.deepEqual((await FaceIndex.load(file)).identities(), ['y']);
+    // A new index, or one from bytes, never read the file: saving it over the file would replace entries unseen.
+    const fresh = new FaceIndex();
+    fresh.add('new', [1, 1, 0]);
+    await assert.rejects(fresh.save(file), stale('unread'));
+    await assert.rejects(FaceIndex.fromBytes(origin.toBytes()).save(file), stale('unread'));
+    assert.deepEqual((await FaceIndex.load(file)).identities(), ['y']);
+    // Knowingly: overwrite replaces it, and the index then knows the version it wrote.
+    await c.save(file, { overwrite: true });
+    assert.deepEqual((await FaceIndex.load(file)).identities(), ['x', 'z']);
+    c.add('w', [1, 0, 1]);
+    await c.save(file);
+    // A chmod changes no entry: the next save is not a conflict. A file removed since is written anew.
+    chmodSync(file, 0o600);
+    await c.save(file);
+    remove(file);
+    await c.save(file);
+    assert.deepEqual((await FaceIndex.load(file)).identities(), ['x', 'z', 'w']);
+    // The option is checked as every FaceIndex option is.
+    await assert.rejects(c.save(file, { overwrite: 'yes' } as unknown as { overwrite: boolean }), (err: unknown) => err instanceof FaceIndexError && /overwrite: "yes" is not true or false/.test(err.message));
+    await assert.rejects(c.save(file, { overwite: true } as unknown as { overwrite: boolean }), (err: unknown) => err instanceof FaceIndexError && /did you mean overwrite/.test(err.message));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -470,15 +579,21 @@ test('save takes the file\'s lock: a library save waits while another process (i
     const library = await FaceIndex.load(file);
     library.add('library', [0, 0, 1]);
     let saved = false;
-    const save = library.save(file).then(() => { saved = true; });
+    const save = library.save(file).then(() => { saved = true; }, (e: unknown) => { saved = true; return e; });
     // Long enough for an unlocked save of 3 rows to be written (milliseconds); a locked one waits whatever the time.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     assert.equal(saved, false, 'the save waits for the lock');
     child.stdin.write('go\n');
     await said('done');
-    await save;
+    const refused = await save;
     assert.ok(out.includes('unchanged'), `nothing wrote the file inside the other process\'s lock: ${out}`);
-    // The library's save came second: its rows are the file's (a whole-file save is the last writer's).
+    // The other process saved 'cli' after this copy was loaded: replacing the file with this copy would drop it.
+    assert.ok(refused instanceof FaceIndexConflictError, `the stale save is refused: ${String(refused)}`);
+    assert.equal(refused.conflict, 'changed');
+    assert.equal(refused.file, file);
+    assert.deepEqual((await FaceIndex.load(file)).identities(), ['first', 'cli'], 'the other process\'s row stays');
+    // Asked for knowingly, the save replaces the file (its rows are then the file's).
+    await library.save(file, { overwrite: true });
     assert.deepEqual((await FaceIndex.load(file)).identities(), ['first', 'library']);
     assert.equal(existsSync(`${file}.lock`), false, 'no lock is left');
   } finally {

@@ -12,7 +12,7 @@ const [file, id] = [process.argv[2]!, process.argv[3]!];
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 await withIndexFileLock(file, async () => {
   const before = readFileSync(file);
-  const index = FaceIndex.fromBytes(before);
+  const index = await FaceIndex.load(file); // as index add reads it: the save below replaces the version it read
   process.stdout.write('locked\n');
   await lines.next();
   process.stdout.write(readFileSync(file).equals(before) ? 'unchanged\n' : 'changed\n');
