@@ -5,7 +5,9 @@
  *   npx tsx bench/node/bench-cpu-profile.ts --model scrfd_2.5g@640 [--runs 3] [--models-dir DIR] [--top 25] [--size N]
  *
  * `--size N` runs the model at an N×N input instead of its benchmark size (a dynamic-input detector such as
- * scrfd_2.5g at det size 320; scrfd_500m's input is fixed at 640×640).
+ * scrfd_2.5g at det size 320; scrfd_500m's input is fixed at 640×640). A forged replica (w600k_r50, det_10g@640…:
+ * REPLICA_BENCH_MODELS) needs `--models-dir` naming its folder, e.g. `.cache/replicas/v1-seed20240601` after
+ * `npm run forge:check`.
  *
  * A benchmark, not a test: it prints medians and never asserts on time.
  */
@@ -16,7 +18,7 @@ import { specializeGraph } from '../../src/graph/specialize.js';
 import { InferenceSession, Tensor } from '../../src/index.js';
 import { optimizeGraph } from '../../src/graph/optimize.js';
 import type { ConvParams } from '../../src/ops/conv/params.js';
-import { BENCH_MODELS } from './bench-models.js';
+import { BENCH_MODELS, REPLICA_BENCH_MODELS } from './bench-models.js';
 import { integerFlag, parseFlags } from './bench-args.js';
 import { Prng } from '../../models/forge/prng.js';
 
@@ -27,8 +29,10 @@ const values = parseFlags(process.argv.slice(2), {
   size: { type: 'string', default: '' },
   'models-dir': { type: 'string', default: process.env.INSIGHTGPU_MODELS ?? join(import.meta.dirname, '../../../shared/models') },
 });
-const listed = BENCH_MODELS.find((m) => m.name === values.model);
-if (!listed) throw new Error(`unknown model ${values.model}; one of ${BENCH_MODELS.map((m) => m.name).join(', ')}`);
+// A replica (w600k_r50, det_10g…) is read from --models-dir, which then names the replica folder.
+const known = [...BENCH_MODELS, ...REPLICA_BENCH_MODELS];
+const listed = known.find((m) => m.name === values.model);
+if (!listed) throw new Error(`unknown model ${values.model}; one of ${known.map((m) => m.name).join(', ')}`);
 const size = values.size === '' ? undefined : integerFlag('size', values.size, 1);
 const spec = size === undefined ? listed : { ...listed, name: `${listed.name.split('@')[0]}@${size}`, dims: [...listed.dims.slice(0, -2), size, size] };
 const runs = integerFlag('runs', values.runs, 1);

@@ -5,6 +5,7 @@ import { markConstantTensors } from '../../ops/kernel/constant-tensors.js';
 import type { Backend, ExecutionPlan, StepTiming } from '../plan.js';
 import { BufferPool } from './buffer-pool.js';
 import { prepareSimdKernels, releaseSimdArena, retainSimdArena } from '../../ops/wasm/runtime.js';
+import { releaseResidentB } from '../../ops/tiled-gemm/cpu.js';
 
 /**
  * Pure-TypeScript backend: runs each planned step's CPU kernel, freeing values after their last use. It holds the
@@ -104,5 +105,7 @@ class CpuPlan implements ExecutionPlan {
 
   dispose(): void {
     this.pool.clear();
+    // A constant Gemm B kept in a WebAssembly memory of its own (tiled-gemm/cpu.ts) goes with its plan.
+    releaseResidentB(this.graph.constants.values());
   }
 }

@@ -4,7 +4,7 @@ import { attrFloat, attrInt } from '../kernel/attributes.js';
 import { broadcastIndex, broadcastShapes } from '../kernel/broadcast.js';
 import { applyEpilogue } from '../epilogue/cpu.js';
 import { type Epilogue } from '../epilogue/params.js';
-import { gemmAccumulate } from '../tiled-gemm/cpu.js';
+import { gemmAccumulate, gemmResidentAccumulate, residentB } from '../tiled-gemm/cpu.js';
 import { makeTensor } from '../kernel/tensor-util.js';
 import type { OpModule } from '../kernel/op-module.js';
 import { isConstantTensor } from '../kernel/constant-tensors.js';
@@ -59,13 +59,18 @@ export const gemm: OpModule<GemmParams> = {
     const out = makeTensor('float32', outputs[0]!.dims);
     const y = out.data as Float32Array;
     const a = contiguous(inputs[0]!.data as Float32Array, p.transA, p.m, p.k);
-    const b = weightB(inputs[1]!.data as Float32Array, p.transB, p.k, p.n, isConstantTensor(inputs[1]));
+    const constant = isConstantTensor(inputs[1]);
+    const bData = inputs[1]!.data as Float32Array;
+    // A constant B lives in the WebAssembly memory in the kernel's layout (made on the first run); any other B, or
+    // one the SIMD kernels cannot hold, is copied in by gemmAccumulate on every call.
+    const resident = constant ? residentB(inputs[1]!, bData, p.transB, p.k, p.n) : null;
     const c = inputs[2];
     // The usual bias (C of n values or a whole m×n, alpha = beta = 1) is copied into Y before the product adds to it:
     // native copies instead of a broadcast index built and walked element by element in JS each run, which cost a
     // 3309-wide head most of its Gemm's time in a model run only a few times.
     const prefilled = c !== undefined && p.alpha === 1 && p.beta === 1 && prefillBias(c.data as Float32Array, c.dims, p.m, p.n, y);
-    gemmAccumulate(a, 0, p.k, b, 0, p.n, y, 0, p.n, p.m, p.n, p.k);
+    if (resident) gemmResidentAccumulate(resident, a, 0, p.k, y, 0, p.n, p.m);
+    else gemmAccumulate(a, 0, p.k, weightB(bData, p.transB, p.k, p.n, constant), 0, p.n, y, 0, p.n, p.m, p.n, p.k);
     if (p.alpha !== 1) for (let i = 0; i < y.length; i++) y[i] = y[i]! * p.alpha;
     if (c && p.beta !== 0 && !prefilled) {
       const index = broadcastIndex(c.dims, [p.m, p.n]);

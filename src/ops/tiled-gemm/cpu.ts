@@ -5,7 +5,8 @@
  * register tile of C accumulates in locals while both operands stream contiguously from cache.
  */
 import { TILE_M, TILE_N } from '../wasm/gemm.js';
-import { simdKernels, type SimdKernels } from '../wasm/runtime.js';
+import { PACKED_MAX_ROWS, PACKED_STRIP } from '../wasm/gemm-packed.js';
+import { privateSimdKernels, simdKernels, type SimdKernels } from '../wasm/runtime.js';
 
 const PANEL_N = 256;
 
@@ -93,6 +94,123 @@ function gemmSimd(
   for (let i = 0; i < m; i++) arena.set(c.subarray(cOffset + i * ldc, cOffset + i * ldc + n), cOff + i * ld);
   for (let k0 = 0; k0 < k; k0 += SIMD_KC) {
     kernels.gemm(4 * k0 * TILE_M, 4 * TILE_M * k, 4 * (bOff + k0 * ld), 4 * ld, 4 * cOff, 4 * ld, panels, strips, Math.min(SIMD_KC, k - k0));
+  }
+  for (let i = 0; i < m; i++) c.set(arena.subarray(cOff + i * ld, cOff + i * ld + n), cOffset + i * ldc);
+}
+
+/**
+ * Below this many floats a constant B is copied into the arena on each call as any B is: the copy costs microseconds,
+ * and each resident B holds a WebAssembly memory (with its address-space reservation) of its own.
+ */
+export const RESIDENT_MIN_FLOATS = 16384;
+
+/**
+ * A constant k×n B laid out once, strip-packed (gemm-packed.ts), at the start of a WebAssembly memory of its own; the
+ * memory's floats after B are the scratch for each call's A panels and C rows. w600k_r50's 25088×512 FC weight
+ * (51 MB) was copied into the arena on every run otherwise.
+ */
+export interface ResidentB {
+  readonly k: number;
+  readonly n: number;
+  /** Whether it was laid out from an n×k B (transB). */
+  readonly transposed: boolean;
+  /** The kernels over this B's own memory. */
+  readonly kernels: SimdKernels;
+  /** Bytes of that memory now (B, and the scratch of the largest M run so far). */
+  bytes(): number;
+}
+
+/**
+ * Resident layouts by the constant tensor they were made from (its TensorData, which a plan keeps for its life). An
+ * entry goes when its plan is disposed (releaseResidentB) or, failing that, with the tensor.
+ */
+const residents = new WeakMap<object, ResidentB>();
+/** Resident layouts made and dropped by releaseResidentB so far in this process (tests check reuse and release). */
+const residentCounts = { made: 0, released: 0 };
+
+/** How many resident B layouts this process has made (each a pass over B and a memory of its own) and released. */
+export function residentLayoutStats(): { readonly made: number; readonly released: number } {
+  return { ...residentCounts };
+}
+
+/**
+ * The resident layout of the constant B `b` (k×n row-major, or n×k when `transposed`), the data of the plan constant
+ * `key` (isConstantTensor: its data never changes), made on first use and kept until releaseResidentB. Null when B
+ * is small (RESIDENT_MIN_FLOATS), SIMD is off, or the kernels cannot get a memory; the caller then takes
+ * gemmAccumulate's path.
+ */
+export function residentB(key: object, b: Float32Array, transposed: boolean, k: number, n: number): ResidentB | null {
+  if (k * n < RESIDENT_MIN_FLOATS || !simdKernels()) return null;
+  const kept = residents.get(key);
+  if (kept) {
+    if (kept.k === k && kept.n === n && kept.transposed === transposed) return kept;
+    // The same constant read another way (another node's shape or transB): that layout is not this one.
+    return null;
+  }
+  const strips = Math.ceil(n / PACKED_STRIP);
+  const kernels = privateSimdKernels(strips * k * PACKED_STRIP);
+  if (!kernels) return null;
+  const packed = kernels.arena(strips * k * PACKED_STRIP);
+  // packed[(s·k + p)·8 + jj] = B[p][8s + jj]; the columns past n stay zero (a fresh memory is zeroed).
+  for (let s = 0; s < strips; s++) {
+    const width = Math.min(PACKED_STRIP, n - s * PACKED_STRIP);
+    for (let jj = 0; jj < width; jj++) {
+      const col = s * PACKED_STRIP + jj;
+      let dst = s * k * PACKED_STRIP + jj;
+      if (transposed) for (let p = 0, src = col * k; p < k; p++, dst += PACKED_STRIP) packed[dst] = b[src + p]!;
+      else for (let p = 0, src = col; p < k; p++, dst += PACKED_STRIP, src += n) packed[dst] = b[src]!;
+    }
+  }
+  const resident: ResidentB = { k, n, transposed, kernels, bytes: () => kernels.arena(0).byteLength };
+  residents.set(key, resident);
+  residentCounts.made++;
+  return resident;
+}
+
+/**
+ * Drops the resident layouts made for these constants (a CPU plan's, when it is disposed), so their memories go to
+ * the garbage collector now rather than with the tensors; a later use makes a fresh one.
+ */
+export function releaseResidentB(keys: Iterable<object>): void {
+  for (const key of keys) if (residents.delete(key)) residentCounts.released++;
+}
+
+/**
+ * C[m×n] += A[m×k] · B for a resident B, C row-major with row stride ldc. A is packed into 4-row panels plus one
+ * panel of the m mod 4 rows left, each run by the packed kernel of its row count, so m = 1…3 (one face's embedding)
+ * computes only its own rows. The reduction runs in SIMD_KC blocks, each block's sum added to C, exactly as gemmSimd
+ * does: the result is bit for bit gemmAccumulate's.
+ */
+export function gemmResidentAccumulate(
+  rb: ResidentB, a: Float32Array, aOffset: number, lda: number, c: Float32Array, cOffset: number, ldc: number, m: number,
+): void {
+  const { k, n, kernels } = rb;
+  if (m === 0) return;
+  const strips = Math.ceil(n / PACKED_STRIP);
+  const ld = strips * PACKED_STRIP;
+  const full = Math.floor(m / PACKED_MAX_ROWS);
+  const rest = m - full * PACKED_MAX_ROWS;
+  const aOff = strips * k * PACKED_STRIP;
+  const cOff = aOff + m * k;
+  const arena = kernels.arena(cOff + m * ld);
+  for (let i = 0; i < m; i++) {
+    const block = Math.floor(i / PACKED_MAX_ROWS);
+    const rows = block < full ? PACKED_MAX_ROWS : rest;
+    const dst = aOff + block * PACKED_MAX_ROWS * k + (i % PACKED_MAX_ROWS);
+    const src = aOffset + i * lda;
+    if (rows === 1) arena.set(a.subarray(src, src + k), dst);
+    else for (let p = 0; p < k; p++) arena[dst + p * rows] = a[src + p]!;
+  }
+  for (let i = 0; i < m; i++) arena.set(c.subarray(cOffset + i * ldc, cOffset + i * ldc + n), cOff + i * ld);
+  const fullKernel = kernels.gemmPacked(PACKED_MAX_ROWS);
+  const restKernel = rest > 0 ? kernels.gemmPacked(rest) : undefined;
+  const restA = aOff + full * PACKED_MAX_ROWS * k;
+  const restC = cOff + full * PACKED_MAX_ROWS * ld;
+  for (let k0 = 0; k0 < k; k0 += SIMD_KC) {
+    const kc = Math.min(SIMD_KC, k - k0);
+    const b = 4 * k0 * PACKED_STRIP;
+    if (full > 0) fullKernel(4 * (aOff + k0 * PACKED_MAX_ROWS), 4 * PACKED_MAX_ROWS * k, b, 4 * k * PACKED_STRIP, 4 * cOff, 4 * ld, full, strips, kc);
+    if (restKernel) restKernel(4 * (restA + k0 * rest), 4 * rest * k, b, 4 * k * PACKED_STRIP, 4 * restC, 4 * ld, 1, strips, kc);
   }
   for (let i = 0; i < m; i++) c.set(arena.subarray(cOff + i * ld, cOff + i * ld + n), cOffset + i * ldc);
 }

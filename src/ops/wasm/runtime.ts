@@ -1,6 +1,7 @@
 import { encodeModule } from './encoder.js';
 import { depthwise3x3Function } from './depthwise-3x3.js';
 import { gemmFunction } from './gemm.js';
+import { PACKED_MAX_ROWS, packedGemmFunction, packedGemmName } from './gemm-packed.js';
 import { maxPoolFunction } from './max-pool.js';
 import { planeMeansFunction } from './plane-mean.js';
 import { winogradInputFunction, winogradOutputFunction } from './winograd-f2.js';
@@ -17,6 +18,11 @@ export interface SimdKernels {
   /** Float view of the whole arena, at least `floats` long (views are recreated when the memory grows). */
   arena(floats: number): Float32Array;
   gemm(ap: number, aStride: number, b: number, ldb: number, c: number, ldc: number, mBlocks: number, nStrips: number, k: number): void;
+  /**
+   * C += A·B over a strip-packed B, A in panels of `rows` rows (1…4), for a B kept between runs (see gemm-packed.ts;
+   * the same arguments as `gemm`, with B's strip stride in place of its row stride).
+   */
+  gemmPacked(rows: number): GemmKernel;
   /** C = bias + A·B, C not read (see gemm.ts). */
   gemmBias(ap: number, aStride: number, b: number, ldb: number, c: number, ldc: number, mBlocks: number, nStrips: number, k: number, bias: number): void;
   /** C = clamp(bias + A·B) to the bounds at `bounds`, C not read (see gemm.ts). */
@@ -53,6 +59,9 @@ export interface SimdKernels {
   binary: Record<SimdBinaryKind, Record<BinaryVariant, BinaryKernel>>;
 }
 
+/** The gemm kernels' signature: (ap, aStride, b, bStride, c, ldc, mBlocks, nStrips, k), pointers and strides in bytes. */
+export type GemmKernel = (ap: number, aStride: number, b: number, bStride: number, c: number, ldc: number, mBlocks: number, nStrips: number, k: number) => void;
+
 /** An element-wise row kernel: out = x ∘ y over n4 v128 (byte pointers into the arena). */
 export type BinaryKernel = (x: number, y: number, out: number, n4: number) => void;
 
@@ -85,11 +94,13 @@ const INITIAL_PAGES = 64;
 type Exports = Record<string, BinaryKernel> & Pick<SimdKernels, 'gemm' | 'gemmBias' | 'gemmBiasClamp' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'winogradInput' | 'winogradOutput' | 'winogradOutputClamp' | 'maxPoolPlane' | 'planeMeans' | 'clamp' | 'prelu' | 'copyRows' | 'splitRows' | 'im2colBand'>;
 
 function build(): Uint8Array<ArrayBuffer> {
-  return encodeModule([gemmFunction(), gemmFunction('bias'), gemmFunction('biasClamp'), depthwise3x3Function(1), depthwise3x3Function(2), winogradInputFunction(), winogradOutputFunction(), winogradOutputFunction(true), maxPoolFunction(), planeMeansFunction(), clampFunction(), preluFunction(), copyRowsFunction(), splitRowsFunction(), im2colBandFunction(), ...binaryFunctions()], 1);
+  const packed = Array.from({ length: PACKED_MAX_ROWS }, (_, i) => packedGemmFunction(i + 1));
+  return encodeModule([gemmFunction(), ...packed, gemmFunction('bias'), gemmFunction('biasClamp'), depthwise3x3Function(1), depthwise3x3Function(2), winogradInputFunction(), winogradOutputFunction(), winogradOutputFunction(true), maxPoolFunction(), planeMeansFunction(), clampFunction(), preluFunction(), copyRowsFunction(), splitRowsFunction(), im2colBandFunction(), ...binaryFunctions()], 1);
 }
 
 function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
   let view = new Float32Array(memory.buffer);
+  const packed = Array.from({ length: PACKED_MAX_ROWS }, (_, i) => exports[packedGemmName(i + 1)] as unknown as GemmKernel);
   return {
     arena(floats) {
       const bytes = floats * 4;
@@ -98,6 +109,11 @@ function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
       return view;
     },
     gemm: exports.gemm,
+    gemmPacked(rows) {
+      const kernel = packed[rows - 1];
+      if (!kernel) throw new RangeError(`packed gemm rows must be 1…${PACKED_MAX_ROWS}, got ${rows}`);
+      return kernel;
+    },
     gemmBias: exports.gemmBias,
     gemmBiasClamp: exports.gemmBiasClamp,
     depthwise3x3s1: exports.depthwise3x3s1,
@@ -170,6 +186,22 @@ export function simdKernels(): SimdKernels | null {
     kernels = null;
   }
   return kernels;
+}
+
+/**
+ * A fresh instance of the kernels over a WebAssembly memory of its own, at least `floats` long, for data kept between
+ * runs (a constant Gemm B: tiled-gemm/cpu.ts). Its `arena` is that memory, so nothing else ever writes it; the caller
+ * owns the layout, and the memory goes with the instance to the garbage collector. Null when SIMD is unavailable or
+ * off, or the memory or a synchronous instance is refused (a browser main thread may refuse the latter).
+ */
+export function privateSimdKernels(floats: number): SimdKernels | null {
+  if (!simdKernels() || !compiled) return null;
+  try {
+    const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((floats * 4) / PAGE)) });
+    return wrap(new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as Exports, memory);
+  } catch {
+    return null;
+  }
 }
 
 /** Counts one user of the scratch arena (a CPU backend) until its `releaseSimdArena`. */
