@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { InsightGpuError } from '../src/index.js';
+import { InsightGpuError, PipelineOptionError } from '../src/index.js';
 import { ANALYZE_HELP, ANALYZE_USAGE, analyzeCommand } from './analyze.js';
 import { COMPARE_HELP, COMPARE_USAGE, compareCommand } from './compare.js';
 import { INDEX_USAGE, indexCommand, indexCommandName } from './index-command.js';
@@ -105,6 +105,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     // A write to the closed pipe that a command awaited (video's drain) rejects with EPIPE: the same quiet end.
     if (isBrokenPipe(error)) return READER_GONE_EXIT;
     const name = command === 'index' ? indexCommandName(rest) : command;
+    if (error instanceof PipelineOptionError && CLI_FLAG_OF[error.option] !== undefined) {
+      process.stderr.write(`insightgpu ${name}: option ${CLI_FLAG_OF[error.option]}: ${error.why}\n`);
+      return 1;
+    }
     if (error instanceof InsightGpuError || error instanceof CliError) {
       process.stderr.write(`insightgpu ${name}: ${error.message}\n`);
       return 1;
@@ -117,6 +121,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
 }
+
+/**
+ * The flag behind an option that FaceAnalysis refuses by its API name once the models are loaded (prepare checks a
+ * det size against the detector's graph): the user typed --det-size, so the line names --det-size.
+ */
+const CLI_FLAG_OF: Readonly<Record<string, string>> = { detSize: '--det-size', detThresh: '--det-thresh', maxNum: '--max-num' };
 
 /** An error from a Node system call: it carries the call and the errno code (`{ code: 'ENOENT', syscall: 'open' }`). */
 function isSystemError(error: unknown): error is NodeJS.ErrnoException & { code: string; syscall: string } {

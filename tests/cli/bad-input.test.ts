@@ -57,6 +57,16 @@ describe('analyze: a bad option fails before the models load', () => {
   }
 });
 
+describe('a det size the detector refuses at prepare names the flag', () => {
+  // FaceAnalysis.prepare says 'option detSize', its API name; on the command line that is --det-size.
+  it('analyze --det-size 7', async () => {
+    const { code, out } = await run(['analyze', '--models', packAFolder(), '--backend', 'cpu', '--det-size', '7', t1]);
+    assert.equal(code, 1, out);
+    assert.match(out, /^insightgpu analyze: option --det-size: 7×7 does not suit this detector/m);
+    assert.doesNotMatch(out, /option detSize/);
+  });
+});
+
 describe('an option whose value was left out takes no option word as its value', () => {
   // `--models --quiet photo.jpg` used to load a pack named '--quiet' and advise `insightgpu fetch-models --quiet`.
   it('analyze --models --quiet IMG', () => assertOneLineError(['analyze', '--models', '--quiet', t1], /option --models: needs a value \(got the option --quiet; a value that starts with -- goes as --models=VALUE\)/));
