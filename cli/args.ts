@@ -9,7 +9,7 @@ export interface ParsedArgs {
 /**
  * Minimal GNU-style parsing: `--name value`, `--name=value`, boolean `--flag` for names in `booleans`,
  * `--` ends options. Unknown names, and single-dash words other than `-h` and `-`, are rejected so typos do not
- * silently change a run.
+ * silently change a run; so is a `--word` where a value should follow (a value starting with `--` takes `=`).
  */
 export function parseArgs(argv: readonly string[], valued: readonly string[], booleans: readonly string[] = []): ParsedArgs {
   const options = new Map<string, string[]>();
@@ -43,6 +43,10 @@ export function parseArgs(argv: readonly string[], valued: readonly string[], bo
     if (eq >= 0) value = arg.slice(eq + 1);
     else value = argv[++i];
     if (value === undefined) throw new PipelineOptionError(`--${name}`, 'needs a value');
+    // `--models --quiet IMG` is a value left out, not a pack named '--quiet'; '-' (stdout) and '-1' stay values.
+    if (eq < 0 && value.startsWith('--')) {
+      throw new PipelineOptionError(`--${name}`, `needs a value (got the option ${value}; a value that starts with -- goes as --${name}=VALUE)`);
+    }
     const list = options.get(name) ?? [];
     list.push(value);
     options.set(name, list);

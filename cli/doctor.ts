@@ -117,7 +117,7 @@ function digestBasis(
     ? '; not in the built-in manifest'
     : recorded.source === officialUrl
       ? '; InsightFace\'s release'
-      : `; a mirror's ${differsFromRelease ? 'build, not InsightFace\'s release (its sizes or digests differ from the built-in manifest\'s)' : 'copy (its sizes and digests agree with InsightFace\'s release where the manifest has them)'}`;
+      : `; a mirror's ${differsFromRelease ? 'build, not InsightFace\'s release (its files, sizes or digests differ from the built-in manifest\'s)' : 'copy (its sizes and digests agree with InsightFace\'s release where the manifest has them)'}`;
   return `held to: the digests recorded at install (${recorded.recordedAt}) from ${recorded.source}${origin}`;
 }
 
@@ -165,7 +165,10 @@ async function packSection(root: string, hash: boolean): Promise<string[]> {
       const spec = isPackName(entry.name) ? PACKS[entry.name] : undefined;
       const recorded = record?.packs[entry.name];
       const known = (file: string): string | undefined => spec?.files.find((f) => f.name === file)?.sha256;
-      const differs = Object.entries(recorded?.files ?? {}).some(([file, digest]) => contradicts(spec?.files.find((f) => f.name === file), digest));
+      // A mirror's pack of other files (other names, one missing or added) is no copy of the release either.
+      const recordedNames = Object.keys(recorded?.files ?? {});
+      const sameFiles = spec === undefined || (recordedNames.length === spec.files.length && spec.files.every((f) => recordedNames.includes(f.name)));
+      const differs = !sameFiles || Object.entries(recorded?.files ?? {}).some(([file, digest]) => contradicts(spec?.files.find((f) => f.name === file), digest));
       lines.push(`  ${entry.name}: ${files.length} .onnx file(s)`, `    ${digestBasis(recorded, spec?.url, differs, record === undefined)}`);
       for (const file of files) lines.push(`    ${await fileStatus(path.join(modelsDir, entry.name, file), pick(recorded?.files[file]?.sha256, known(file)), hash)}`);
     } else if (singles.has(entry.name)) {

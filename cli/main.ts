@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { InsightGpuError } from '../src/index.js';
+import { InsightGpuError, PipelineOptionError } from '../src/index.js';
 import { ANALYZE_HELP, ANALYZE_USAGE, analyzeCommand } from './analyze.js';
 import { COMPARE_HELP, COMPARE_USAGE, compareCommand } from './compare.js';
 import { INDEX_USAGE, indexCommand, indexCommandName } from './index-command.js';
@@ -26,10 +26,9 @@ function usage(): string {
   insightgpu --version
 Every command takes --help; --verbose (or INSIGHTGPU_DEBUG=1) also shows the native GPU drivers' own messages.
 Exit codes: 0 success; 1 an error (a bad option, input, model or file: the message says which); 2 an unknown
-command; 3 analyze (index add, index search) wrote
-every result but some images failed (their error records say why); 130 (143) stopped by Ctrl-C (SIGTERM); 141 the
-reader of stdout went away (\`… | head -1\`): the command stops at once and prints nothing more, as a Unix tool
-killed by SIGPIPE.`;
+command; 3 analyze (index add, index search) wrote every result but some images failed (their error records say
+why); 130 (143) stopped by Ctrl-C (SIGTERM); 141 the reader of stdout went away (\`… | head -1\`): the command
+stops at once and prints nothing more, as a Unix tool killed by SIGPIPE.`;
 }
 
 /** The package's version: package.json sits one folder up from cli/ (tsx) or two from dist/cli/ (compiled). */
@@ -106,6 +105,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     // A write to the closed pipe that a command awaited (video's drain) rejects with EPIPE: the same quiet end.
     if (isBrokenPipe(error)) return READER_GONE_EXIT;
     const name = command === 'index' ? indexCommandName(rest) : command;
+    if (error instanceof PipelineOptionError && CLI_FLAG_OF[error.option] !== undefined) {
+      process.stderr.write(`insightgpu ${name}: option ${CLI_FLAG_OF[error.option]}: ${error.why}\n`);
+      return 1;
+    }
     if (error instanceof InsightGpuError || error instanceof CliError) {
       process.stderr.write(`insightgpu ${name}: ${error.message}\n`);
       return 1;
@@ -118,6 +121,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
 }
+
+/**
+ * The flag behind an option that FaceAnalysis refuses by its API name once the models are loaded (prepare checks a
+ * det size against the detector's graph): the user typed --det-size, so the line names --det-size.
+ */
+const CLI_FLAG_OF: Readonly<Record<string, string>> = { detSize: '--det-size', detThresh: '--det-thresh', maxNum: '--max-num' };
 
 /** An error from a Node system call: it carries the call and the errno code (`{ code: 'ENOENT', syscall: 'open' }`). */
 function isSystemError(error: unknown): error is NodeJS.ErrnoException & { code: string; syscall: string } {

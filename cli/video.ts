@@ -21,6 +21,7 @@ const VIDEO_HELP = `usage: ${VIDEO_USAGE}
   --every N          re-run recognition and attributes on a tracked face every N frames (sooner on a large move/turn)
   --detect-every K   run the detector every K frames; landmarks (or the motion) carry the boxes in between
   --index FILE       name tracks (and re-identify ended ones) through a saved FaceIndex
+  --max-frames N     stop after the first N frames (default 0: every frame)
   --no-smoothing     return the raw boxes and landmarks (default: one-euro smoothing)
   --ffmpeg PATH      the ffmpeg program (ffprobe is taken from the same folder); default: the one on PATH`;
 

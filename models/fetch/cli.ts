@@ -32,8 +32,9 @@ Options:
   --root DIR         InsightFace root (default $INSIGHTFACE_HOME, else ~/.insightface); a leading
                      ~ or ~user is expanded, even quoted (a user /etc/passwd lacks, or an empty
                      DIR, is an error)
-  --base-url URL     mirror holding <pack>.zip or <model>.onnx (default the official v0.7 release);
-                     the name joins the URL's path, a query (a presigned ?sig=…) stays after it
+  --base-url URL     mirror holding <pack>.zip or <model>.onnx (default the official v0.7 release):
+                     an http(s) URL, whose path the name joins, a query (a presigned ?sig=…)
+                     staying after it; or a folder on disk (a path or a file: URL)
   --manifest FILE    pack and model descriptions in models/manifest.json's format, instead of
                      the built-in ones
   --force            download again even when a verified copy is present (still held to

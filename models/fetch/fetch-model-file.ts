@@ -18,6 +18,7 @@ import { checkAgainst, exists, hashFile, makeFolder, sweepStaleTemps, throwIfAbo
 import type { FetchPackEvent, FetchPackOptions } from './fetch-pack.js';
 import { modelFileOf, modelsDirOf, resolveInsightFaceRoot } from './paths.js';
 import { resolveSingleModel } from './resolve-pack.js';
+import { fetchWithFiles, mirrorBaseUrl } from './local-mirror.js';
 import { checkStallTimeout, streamDownload } from './stream-download.js';
 
 /** Progress of fetchModelFile: the pack fetcher's check and download events, then where the file landed. */
@@ -27,7 +28,7 @@ export type FetchModelFileEvent =
 
 /** How fetchModelFile downloads a single-file model (inswapper_128), and where it installs it. */
 export interface FetchModelFileOptions extends Omit<FetchPackOptions, 'onProgress' | 'baseUrl'> {
-  /** Mirror (or test server) holding `<file>`, e.g. `inswapper_128.onnx`; default the official v0.7 release. */
+  /** Mirror (or test server) holding `<file>`, e.g. `inswapper_128.onnx`: an http(s) or `file:` URL, or a folder path; default the official v0.7 release. */
   readonly baseUrl?: string;
   /** Told of each step: checking an existing copy, bytes received, installed. */
   readonly onProgress?: (event: FetchModelFileEvent) => void;
@@ -61,7 +62,7 @@ export async function fetchModelFile(model: string | SingleModelSpec, options: F
   const root = resolveInsightFaceRoot(options.root);
   const modelsDir = modelsDirOf(root);
   const target = modelFileOf(root, fileName);
-  const url = modelFileUrl(spec, options.baseUrl);
+  const url = modelFileUrl(spec, mirrorBaseUrl(options.baseUrl));
   const recorded = (await readDigestRecord(modelsDir)).files?.[fileName];
   // What a killed fetch of this name left (up to 554 MB of .onnx.part) goes first, also when the copy in place
   // turns out fine and nothing is downloaded: a --force re-download killed mid-way leaves the old copy whole, and
@@ -121,7 +122,7 @@ async function downloadTo(
       expectedBytes: spec.file.bytes ?? recorded?.bytes,
       signal: options.signal,
       stallTimeoutMs: options.stallTimeoutMs,
-      fetch: options.fetch,
+      fetch: fetchWithFiles(options.fetch),
       onStart: ({ announcedBytes }) => {
         expectAnnouncedSize(fileName, announcedBytes, spec.file.bytes, 'manifest', url);
         expectAnnouncedSize(fileName, announcedBytes, recorded?.bytes, 'recorded', url);

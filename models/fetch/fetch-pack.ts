@@ -17,6 +17,7 @@ import { IntegrityError, PackContentError } from './errors.js';
 import { checkAgainst, exists, hashFile, makeFolder, sweepStaleTemps, throwIfAborted, type DigestCheck } from './fetch-common.js';
 import { modelsDirOf, resolveInsightFaceRoot } from './paths.js';
 import { resolvePack } from './resolve-pack.js';
+import { fetchWithFiles, mirrorBaseUrl } from './local-mirror.js';
 import { checkStallTimeout, streamDownload } from './stream-download.js';
 import { extractZipEntry, openZip, packRelativeNames } from './zip-extract.js';
 
@@ -32,7 +33,7 @@ export type FetchPackEvent =
 export interface FetchPackOptions {
   /** InsightFace root; default $INSIGHTFACE_HOME, else ~/.insightface. Files land in `<root>/models/<pack>/`. */
   readonly root?: string;
-  /** Mirror (or test server) holding `<pack>.zip`; default the official v0.7 release. */
+  /** Mirror (or test server) holding `<pack>.zip`: an http(s) or `file:` URL, or a folder path; default the official v0.7 release. */
   readonly baseUrl?: string;
   /** Download even when a verified copy is present. */
   readonly force?: boolean;
@@ -153,7 +154,7 @@ export async function fetchPack(pack: string | PackSpec, options: FetchPackOptio
   const root = resolveInsightFaceRoot(options.root);
   const modelsDir = modelsDirOf(root);
   const target = join(modelsDir, spec.name);
-  const url = packZipUrl(spec, options.baseUrl);
+  const url = packZipUrl(spec, mirrorBaseUrl(options.baseUrl));
   const record = await readDigestRecord(modelsDir);
   const recorded = record.packs[spec.name];
   // What a killed fetch of this name left (a 289 MB zip, a half-extracted folder) goes first, also when the copy
@@ -216,7 +217,7 @@ async function downloadZip(
       expectedBytes: spec.zip.bytes ?? recorded?.zip?.bytes,
       signal: options.signal,
       stallTimeoutMs: options.stallTimeoutMs,
-      fetch: options.fetch,
+      fetch: fetchWithFiles(options.fetch),
       onStart: ({ announcedBytes }) => {
         expectAnnouncedSize(`${spec.name}.zip`, announcedBytes, spec.zip.bytes, 'manifest');
         expectAnnouncedSize(`${spec.name}.zip`, announcedBytes, recorded?.zip?.bytes, 'recorded');

@@ -20,7 +20,7 @@ export interface PackDownloadProgress {
 
 /** Where and how to download; every field is optional. */
 export interface PackDownloadOptions {
-  /** A mirror holding `<pack>.zip` instead of InsightFace's official release. */
+  /** A mirror holding `<pack>.zip` instead of InsightFace's official release: an http(s) URL, or a folder on disk (a path or a `file:` URL). */
   readonly baseUrl?: string;
   /**
    * A manifest document (path, in models/manifest.json's format, as `fetch-models --manifest` takes) describing

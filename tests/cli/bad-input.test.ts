@@ -57,6 +57,29 @@ describe('analyze: a bad option fails before the models load', () => {
   }
 });
 
+describe('a det size the detector refuses at prepare names the flag', () => {
+  // FaceAnalysis.prepare says 'option detSize', its API name; on the command line that is --det-size.
+  it('analyze --det-size 7', async () => {
+    const { code, out } = await run(['analyze', '--models', packAFolder(), '--backend', 'cpu', '--det-size', '7', t1]);
+    assert.equal(code, 1, out);
+    assert.match(out, /^insightgpu analyze: option --det-size: 7×7 does not suit this detector/m);
+    assert.doesNotMatch(out, /option detSize/);
+  });
+});
+
+describe('an option whose value was left out takes no option word as its value', () => {
+  // `--models --quiet photo.jpg` used to load a pack named '--quiet' and advise `insightgpu fetch-models --quiet`.
+  it('analyze --models --quiet IMG', () => assertOneLineError(['analyze', '--models', '--quiet', t1], /option --models: needs a value \(got the option --quiet; a value that starts with -- goes as --models=VALUE\)/));
+  it('analyze --json --det-size 320 IMG', () => assertOneLineError(['analyze', '--models', noModels, '--json', '--det-size', '320', t1], /option --json: needs a value \(got the option --det-size/));
+  it('index add --index --models DIR IMG', () => assertOneLineError(['index', 'add', '--index', '--models', noModels, t1], /option --index: needs a value \(got the option --models/));
+  it('a value that starts with -- still goes with =', async () => {
+    const { code, out } = await run(['analyze', '--models=--not-a-pack', '--backend', 'cpu', t1]);
+    assert.equal(code, 1);
+    assert.match(out, /model pack '--not-a-pack'/);
+  });
+  it("a lone '-' (stdout) and a negative number stay values", () => assertOneLineError(['analyze', '--models', noModels, '--json', '-', '--max-num', '-1', t1], /--max-num: -1 is less than 0/));
+});
+
 describe('analyze --workers above the core count', () => {
   it('runs one worker per core, says so on one line, and goes on to the models', async () => {
     const { code, out } = await run(['analyze', '--models', noModels, '--backend', 'cpu', '--workers', '999', t1]);

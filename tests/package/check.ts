@@ -3,7 +3,8 @@
  *   1. `npm pack`: the tarball's size, held to an upper bound;
  *   2. a fresh Node project installs the tarball: examples/node/analyze.mjs under plain `node` finds the 6 faces of
  *      t1.jpg with backend 'auto' in InsightFace's JSON, the installed CLI's results match the golden, CommonJS
- *      `require` loads the package, the subpaths load, and every command the help lists answers --help;
+ *      `require` loads the package, the subpaths load, every command the help lists answers --help, and
+ *      fetch-models installs from a mirror folder on disk;
  *   3. a fresh vite app (vite installed first, as a user has it) installs it as README says; built by the app's own
  *      vite, examples/browser and the check page
  *      (web-checks/) build with zero warnings, no static `node:` import and a chunk for the Worker; in chromium the
@@ -20,7 +21,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { specFor, zipPack } from '../fetch/pack-fixtures.js';
 import { buildWebApp, pageChecks, pageFaceCount, type PageRefusal } from './web-app.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -124,6 +126,20 @@ function nodeProject(tarball: string): void {
   for (const command of listed) run(cli, [command, '--help'], app);
   note(`node app: --help answers for ${listed.join(', ')}; ${run(cli, ['--version'], app).stdout.trim()}`);
   run(cli, ['doctor', '--no-hash'], app);
+
+  // A mirror folder on disk (README: "a folder holding buffalo_l.zip"): the installed fetch-models reads it
+  // through the same digest checks as a download, and doctor calls the result a mirror's build.
+  const mirror = path.join(work, 'mirror');
+  mkdirSync(mirror);
+  const packA = Object.fromEntries(['scrfd_2.5g_bnkps.onnx', 'mobilefacenet.onnx', 'tiny_genderage.onnx'].map((name) => [name, new Uint8Array(readFileSync(path.join(models, name)))]));
+  const zip = zipPack(packA);
+  writeFileSync(path.join(mirror, 'buffalo_l.zip'), zip);
+  writeFileSync(path.join(mirror, 'manifest.json'), JSON.stringify({ format: 'insightgpu-manifest/1', releaseBaseUrl: pathToFileURL(mirror).href, packs: { buffalo_l: specFor('buffalo_l', packA, zip, true) } }));
+  const mirrorRoot = path.join(work, 'mirror-root');
+  run(cli, ['fetch-models', 'buffalo_l', '--base-url', mirror, '--manifest', path.join(mirror, 'manifest.json'), '--root', mirrorRoot], app);
+  for (const [name, bytes] of Object.entries(packA)) assert.deepEqual(new Uint8Array(readFileSync(path.join(mirrorRoot, 'models', 'buffalo_l', name))), bytes, name);
+  assert.match(run(cli, ['doctor', '--root', mirrorRoot, '--no-hash'], app).stdout, /; a mirror's build, not InsightFace's release/);
+  note('node app: the installed `insightgpu fetch-models --base-url FOLDER` installs from a mirror on disk, and doctor calls it a mirror\'s build');
 }
 
 /** The vite the repo builds its pages with: the web app installs the same version, from the npm cache where it can. */

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -87,6 +87,28 @@ describe('insightgpu doctor', () => {
     assert.match(out, /^ {2}buffalo_l: 1 \.onnx file\(s\)$/m);
     assert.match(out, /^ {4}genderage\.onnx: \d+ bytes, sha256 [0-9a-f]{12}… DIFFERS from the manifest digest [0-9a-f]{12}…$/m);
     assert.match(out, /^ {4}held to: the built-in manifest \(InsightFace's release; no digests were recorded at install/m);
+  });
+
+  it('calls a mirror\'s pack of other files (the test bed\'s pack A as buffalo_l) a build, not a copy of the release', async () => {
+    // None of its file names is in the release's buffalo_l, so no size or digest can contradict the manifest's:
+    // the file list itself differs.
+    const files = Object.fromEntries(['scrfd_2.5g_bnkps.onnx', 'mobilefacenet.onnx', 'tiny_genderage.onnx'].map((name) => [name, new Uint8Array(readFileSync(sharedPath('models', name)))]));
+    const zip = zipPack(files);
+    const server = await startPackServer();
+    try {
+      server.route('/other/buffalo_l.zip', serveBytes(zip));
+      const root = path.join(work, 'other-files-root');
+      const manifest = path.join(work, 'other-files-manifest.json');
+      writeFileSync(manifest, JSON.stringify({ format: 'insightgpu-manifest/1', releaseBaseUrl: server.baseUrl, packs: { buffalo_l: specFor('buffalo_l', files, zip, true) } }));
+      const fetched = await captureOutput(() => main(['fetch-models', 'buffalo_l', '--root', root, '--base-url', `${server.baseUrl}/other`, '--manifest', manifest]));
+      assert.equal(fetched.result, 0, fetched.out);
+      const { result, out } = await captureOutput(() => main(['doctor', '--root', root, '--no-hash']));
+      assert.equal(result, 0, out);
+      assert.match(out, /; a mirror's build, not InsightFace's release \(its files, sizes or digests differ/);
+      assert.doesNotMatch(out, /agree with InsightFace's release/);
+    } finally {
+      await server.close();
+    }
   });
 
   it('holds a pack installed from a mirror to the digests recorded at install, and says it is a mirror\'s', async () => {

@@ -38,6 +38,8 @@ describe('insightgpu video', () => {
     const { code, out } = await run(['video', '--help']);
     assert.equal(code, 0);
     assert.match(out, /insightgpu video IN\.mp4 --models DIR --ndjson OUT/);
+    // --max-frames 0 is every frame here, while readVideoFrames' maxFrames refuses 0: the help says which.
+    assert.match(out, /^ {2}--max-frames N +stop after the first N frames \(default 0: every frame\)$/m);
   });
 
   it('checks the decoder on the first frame before the models load: a program that is not an ffmpeg, a video with no frames', { skip: NO_FFMPEG }, async () => {
