@@ -1,4 +1,5 @@
 import { op, ValType, type FunctionSpec } from './encoder.js';
+import { addHalf, tileStepCode, tileStoreCode, type TileLocals } from './gemm-tile.js';
 
 /** Columns of one strip of a strip-packed B (two v128 per reduction step). */
 export const PACKED_STRIP = 8;
@@ -29,27 +30,11 @@ export function packedGemmFunction(rows: number): FunctionSpec {
   const [b0, b1, a] = [v + 2 * rows, v + 2 * rows + 1, v + 2 * rows + 2];
   const locals = [...new Array<ValType>(9).fill(ValType.I32), ...new Array<ValType>(2 * rows + 3).fill(ValType.V128)];
 
-  const kStep: number[] = [
-    ...op.get(pb), ...op.v128Load(0), ...op.set(b0),
-    ...op.get(pb), ...op.v128Load(16), ...op.set(b1),
-  ];
-  for (let r = 0; r < rows; r++) {
-    kStep.push(...op.get(pa), ...op.v128Load32Splat(r * 4), ...op.set(a));
-    for (let h = 0; h < 2; h++) {
-      kStep.push(...op.get(acc(r, h)), ...op.get(a), ...op.get(h === 0 ? b0 : b1), ...op.f32x4Mul(), ...op.f32x4Add(), ...op.set(acc(r, h)));
-    }
-  }
+  const tile: TileLocals = { pa, pb, ldc, acc, b0, b1, a };
+  const kStep = tileStepCode(rows, tile);
   const zero: number[] = [];
   for (let r = 0; r < rows; r++) for (let h = 0; h < 2; h++) zero.push(...op.v128Const0(), ...op.set(acc(r, h)));
-  // pa is free after the k loop: reuse it as the row pointer while adding the tile into C.
-  const store: number[] = [...op.get(ci), ...op.set(pa)];
-  for (let r = 0; r < rows; r++) {
-    for (let h = 0; h < 2; h++) {
-      store.push(...op.get(pa), ...op.get(pa), ...op.v128Load(16 * h), ...op.get(acc(r, h)), ...op.f32x4Add(), ...op.v128Store(16 * h));
-    }
-    if (r < rows - 1) store.push(...op.get(pa), ...op.get(ldc), ...op.i32Add(), ...op.set(pa));
-  }
-
+  const store = tileStoreCode(rows, ci, tile, (r, h) => addHalf(tile, r, h));
   const body: number[] = [
     ...op.get(b), ...op.set(bj), ...op.get(c), ...op.set(cj), ...op.get(nStrips), ...op.set(js),
     ...op.block(), ...op.loop(),

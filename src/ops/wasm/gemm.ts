@@ -1,4 +1,5 @@
 import { op, ValType, type FunctionSpec } from './encoder.js';
+import { addHalf, tileStepCode, tileStoreCode, type TileLocals } from './gemm-tile.js';
 
 /** Rows and columns of the C tile one micro-kernel step keeps in v128 registers. */
 export const TILE_M = 4;
@@ -31,32 +32,19 @@ export function gemmFunction(mode: 'accumulate' | 'bias' | 'biasClamp' = 'accumu
   const [lo, hi] = [b0, b1];
   const locals = [...new Array<ValType>(10).fill(ValType.I32), ...new Array<ValType>(11).fill(ValType.V128)];
 
-  const kStep: number[] = [
-    ...op.get(pb), ...op.v128Load(0), ...op.set(b0),
-    ...op.get(pb), ...op.v128Load(16), ...op.set(b1),
-  ];
-  for (let r = 0; r < TILE_M; r++) {
-    kStep.push(...op.get(pa), ...op.v128Load32Splat(r * 4), ...op.set(a));
-    for (let h = 0; h < 2; h++) {
-      kStep.push(...op.get(acc(r, h)), ...op.get(a), ...op.get(h === 0 ? b0 : b1), ...op.f32x4Mul(), ...op.f32x4Add(), ...op.set(acc(r, h)));
-    }
-  }
+  const tile: TileLocals = { pa, pb, ldc, acc, b0, b1, a };
+  const kStep = tileStepCode(TILE_M, tile);
   const zero: number[] = [];
   for (let r = 0; r < TILE_M; r++) {
     if (withBias) zero.push(...op.get(pbias), ...op.v128Load32Splat(r * 4), ...op.tee(acc(r, 0)), ...op.set(acc(r, 1)));
     else for (let h = 0; h < 2; h++) zero.push(...op.v128Const0(), ...op.set(acc(r, h)));
   }
-  // pa is free after the k loop: reuse it as the row pointer while adding the tile into C.
-  const store: number[] = [...op.get(ci), ...op.set(pa)];
-  if (clamped) store.push(...op.get(bounds), ...op.v128Load32Splat(0), ...op.set(lo), ...op.get(bounds), ...op.v128Load32Splat(4), ...op.set(hi));
-  for (let r = 0; r < TILE_M; r++) {
-    for (let h = 0; h < 2; h++) {
-      if (clamped) store.push(...op.get(pa), ...op.get(acc(r, h)), ...op.get(lo), ...op.f32x4Pmax(), ...op.get(hi), ...op.f32x4Pmin(), ...op.v128Store(16 * h));
-      else if (withBias) store.push(...op.get(pa), ...op.get(acc(r, h)), ...op.v128Store(16 * h));
-      else store.push(...op.get(pa), ...op.get(pa), ...op.v128Load(16 * h), ...op.get(acc(r, h)), ...op.f32x4Add(), ...op.v128Store(16 * h));
-    }
-    if (r < TILE_M - 1) store.push(...op.get(pa), ...op.get(ldc), ...op.i32Add(), ...op.set(pa));
-  }
+  const bounded: number[] = clamped ? [...op.get(bounds), ...op.v128Load32Splat(0), ...op.set(lo), ...op.get(bounds), ...op.v128Load32Splat(4), ...op.set(hi)] : [];
+  const store = tileStoreCode(TILE_M, ci, tile, (r, h) => {
+    if (clamped) return [...op.get(pa), ...op.get(acc(r, h)), ...op.get(lo), ...op.f32x4Pmax(), ...op.get(hi), ...op.f32x4Pmin(), ...op.v128Store(16 * h)];
+    if (withBias) return [...op.get(pa), ...op.get(acc(r, h)), ...op.v128Store(16 * h)];
+    return addHalf(tile, r, h);
+  }, bounded);
 
   const body: number[] = [
     ...op.get(b), ...op.set(bj), ...op.get(c), ...op.set(cj), ...op.get(nStrips), ...op.set(js),
