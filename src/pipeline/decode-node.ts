@@ -3,7 +3,36 @@ import { ImageError } from './errors.js';
 import { DecodeGate } from './decode-gate.js';
 import { checkImageSize, fromRawImage, type BgrImage, type PixelFormat } from './image.js';
 
-const decodeGate = new DecodeGate();
+/** This thread's gate: its own, or (in a FaceAnalysisPool worker) the one of the thread that started the pool. */
+let decodeGate = DecodeGate.create();
+
+/** A seat at this thread's decode gate, for a worker thread to join (the buffer is shared, not copied). @internal */
+export interface DecodeSeat {
+  readonly buffer: SharedArrayBuffer;
+  readonly seat: number;
+}
+
+/** Reserves a seat at this thread's decode gate for a worker thread about to start; undefined when none is free. @internal */
+export function reserveDecodeSeat(): DecodeSeat | undefined {
+  const seat = decodeGate.reserveSeat();
+  return seat === undefined ? undefined : { buffer: decodeGate.buffer, seat };
+}
+
+/** Frees a seat once its worker has ended (or failed to start), with anything it left in flight. @internal */
+export function releaseDecodeSeat(seat: DecodeSeat): void {
+  if (seat.buffer === decodeGate.buffer) decodeGate.releaseSeat(seat.seat);
+  else DecodeGate.join(seat.buffer, seat.seat).releaseSeat(seat.seat);
+}
+
+/** Whether a seat is held (tests watch a pool give its seats back). @internal */
+export function decodeSeatTaken(seat: DecodeSeat): boolean {
+  return DecodeGate.join(seat.buffer, seat.seat).isTaken(seat.seat);
+}
+
+/** Makes this thread's decodes keep to the gate the seat belongs to; called by a pool worker before it decodes. @internal */
+export function joinDecodeGate(seat: DecodeSeat): void {
+  decodeGate = DecodeGate.join(seat.buffer, seat.seat);
+}
 
 /**
  * Decodes an encoded image (path or bytes) with sharp, presenting it like `cv2.imread(path, IMREAD_COLOR)`:
@@ -27,8 +56,8 @@ export async function decodeImageNode(input: string | Uint8Array, label?: string
     if (error instanceof ImageError) throw error;
     // libvips keeps one error buffer per process, which decodes running side by side clear and fill for each other
     // (a truncated JPEG then fails as "Unknown error" about one time in four). A failed file decodes once more with
-    // nothing else in flight, so its message is its own and the same in every run (a resumed run's error line
-    // equals the clean run's).
+    // nothing else in flight, in this thread or in the pool workers that joined its gate, so its message is its own
+    // and the same in every run (a resumed run's error line equals the clean run's, with --workers too).
     try {
       return await decodeGate.alone(decode);
     } catch (again) {

@@ -8,6 +8,8 @@ import { main } from '../../cli/main.js';
 import { NdjsonResultsFile } from '../../cli/batch/ndjson-file.js';
 import { runPool } from '../../cli/batch/run-pool.js';
 import { FaceAnalysisPool, WorkerError } from '../../src/node.js';
+import { DECODE_GATE_SEATS } from '../../src/pipeline/decode-gate.js';
+import { decodeSeatTaken, releaseDecodeSeat, reserveDecodeSeat } from '../../src/pipeline/decode-node.js';
 import { captureOutput } from '../pipeline/capture-output.js';
 import { sharedPath } from '../pipeline/helpers.js';
 import { COLLECTION_NAMES, makeCollection, packAFolder, readNdjson } from './collection.js';
@@ -28,6 +30,21 @@ const analyze = (...args: string[]): Promise<{ result: number; out: string }> =>
 /** Spawns `analyze --workers 2` into `file` and SIGKILLs it once the file holds `lines` complete lines. */
 const runAndKillAfter = (file: string, lines: number): Promise<{ signal: NodeJS.Signals | null; stderr: string }> =>
   runAndKill(['analyze', '--models', models, ...settings, '--workers', '2', '--ndjson', file, photos], file, lines, repoRoot);
+
+/** How many seats of this thread's decode gate are lent to worker threads now. */
+function seatsTaken(): number {
+  const probe = reserveDecodeSeat()!;
+  releaseDecodeSeat(probe);
+  let count = 0;
+  for (let seat = 1; seat < DECODE_GATE_SEATS; seat++) if (decodeSeatTaken({ buffer: probe.buffer, seat })) count++;
+  return count;
+}
+
+/** Waits for the workers' 'exit' events, which come after terminate() resolves, to give their seats back. */
+async function seatsAfterExit(expected: number): Promise<number> {
+  for (let k = 0; k < 50 && seatsTaken() !== expected; k++) await new Promise((resolve) => setTimeout(resolve, 20));
+  return seatsTaken();
+}
 
 describe('insightgpu analyze --workers (cpu, det 160)', () => {
   before(async () => {
@@ -94,9 +111,12 @@ describe('insightgpu analyze --workers (cpu, det 160)', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-exiting-'));
     const names = ['a.jpg', 'b.jpg', 'c-exit-here.jpg', 'd.jpg', 'e.jpg'];
     for (const name of names) copyFileSync(sharedPath('images', 't1.jpg'), path.join(dir, name));
+    const before = seatsTaken();
     const pool = await FaceAnalysisPool.create({
       size: 2, models, prepare: { detSize: [160, 160] }, workerScript: new URL('./fixtures/exiting-pool-worker.ts', import.meta.url),
     });
+    // Each worker holds a seat at the decode gate, so a failed file's retry waits for decodes in every thread.
+    assert.equal(seatsTaken(), before + 2);
     const file = path.join(out, 'exited.ndjson');
     const { out: writer } = await NdjsonResultsFile.open(file, { det_size: [160, 160], det_thresh: 0.5, max_num: 0, models: {} }, false);
     try {
@@ -107,6 +127,7 @@ describe('insightgpu analyze --workers (cpu, det 160)', () => {
       writer.close();
       await pool.release();
     }
+    assert.equal(await seatsAfterExit(before), before, 'the exited worker\'s seat and the released one\'s are given back');
     const written = (readNdjson(file).slice(1) as { image: string; faces: unknown[] }[]).map((l) => l.image);
     // The image before the exit point may or may not be done when the worker dies; nothing after it is written.
     assert.ok(written.length <= 2 && written.every((n, k) => n === names[k]), written.join(', '));

@@ -2,6 +2,8 @@ import type { ResourceLimits, Worker } from 'node:worker_threads';
 import type { DrawOptions } from '../draw.js';
 import { PipelineOptionError } from '../errors.js';
 import { describeValue, optionsObject } from '../call-options.js';
+import { releaseDecodeSeat, reserveDecodeSeat } from '../decode-node.js';
+import { DECODE_GATE_SEATS } from '../decode-gate.js';
 import { DRAW_SHAPE } from '../draw.js';
 import type { Face } from '../face.js';
 import { PREPARE_SHAPE, type PrepareOptions } from '../face-analysis-options.js';
@@ -92,8 +94,14 @@ export class FaceAnalysisPool {
     if (!Number.isInteger(options.size) || options.size < 1) throw new PipelineOptionError('size', `${options.size} is not a whole number of workers ≥ 1`);
     const setup: PoolWorkerSetup = { models: options.models, backend: 'cpu', allowedModules: options.allowedModules, prepare: options.prepare ?? {} };
     const script = options.workerScript ?? poolWorkerScript();
-    const pool = new FaceAnalysisPool(Array.from({ length: options.size }, (_, k) =>
-      startThread(script, { workerData: setup, resourceLimits: options.resourceLimits, name: `insightgpu pool ${k + 1}` })));
+    const workers: Worker[] = [];
+    try {
+      for (let k = 0; k < options.size; k++) workers.push(startWorker(script, setup, options.resourceLimits, `insightgpu pool ${k + 1}`));
+    } catch (error) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      throw error;
+    }
+    const pool = new FaceAnalysisPool(workers);
     try {
       pool.built = (await pool.started)[0]!;
     } catch (error) {
@@ -197,6 +205,26 @@ export class FaceAnalysisPool {
     this.starting.clear();
     if (!this.releasing) for (const w of this.workers) void w.terminate();
   }
+}
+
+/**
+ * Starts one worker with its own seat at this thread's decode gate, given back when the worker exits (however it
+ * ends), so a failed file's retry in any thread waits for the decodes in all of them.
+ */
+function startWorker(script: URL, setup: PoolWorkerSetup, resourceLimits: ResourceLimits | undefined, name: string): Worker {
+  const decodeSeat = reserveDecodeSeat();
+  if (decodeSeat === undefined) {
+    throw new PipelineOptionError('size', `this process already runs ${DECODE_GATE_SEATS - 1} pool workers, the most that share one decode gate; release a pool first`);
+  }
+  let worker: Worker;
+  try {
+    worker = startThread(script, { workerData: { ...setup, decodeSeat } satisfies PoolWorkerSetup, resourceLimits, name });
+  } catch (error) {
+    releaseDecodeSeat(decodeSeat);
+    throw error;
+  }
+  worker.once('exit', () => releaseDecodeSeat(decodeSeat));
+  return worker;
 }
 
 /** An image's failure with the worker's class name and message (an engine class is rebuilt as itself). */

@@ -4,6 +4,7 @@
  * threads with the inference.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { joinDecodeGate } from '../decode-node.js';
 import { ImageError } from '../errors.js';
 import { FaceAnalysis } from '../face-analysis.js';
 import type { BgrImage } from '../image.js';
@@ -14,6 +15,8 @@ import type { PoolReply, PoolRequest, PoolWorkerSetup } from './protocol.js';
 
 const port = parentPort!;
 const setup = workerData as PoolWorkerSetup;
+// Before any decode: a failed file's retry then runs with no decode in flight in any thread of the pool.
+if (setup.decodeSeat) joinDecodeGate(setup.decodeSeat);
 
 function post(reply: PoolReply, transfer: ArrayBuffer[] = []): void {
   port.postMessage(reply, transfer);

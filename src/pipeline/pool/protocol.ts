@@ -1,4 +1,5 @@
 import type { BackendName } from '../../backends/options.js';
+import type { DecodeSeat } from '../decode-node.js';
 import type { DrawOptions } from '../draw.js';
 import type { PrepareOptions } from '../face-analysis-options.js';
 import type { BgrImage } from '../image.js';
@@ -14,6 +15,8 @@ export interface PoolWorkerSetup {
   readonly backend: BackendName;
   readonly allowedModules?: readonly string[];
   readonly prepare: PrepareOptions;
+  /** The seat this worker takes at the starting thread's decode gate, so its decodes and theirs keep one rule. */
+  readonly decodeSeat?: DecodeSeat;
 }
 
 /** What a worker reports once its FaceAnalysis is built and prepared. */
