@@ -1,5 +1,5 @@
 /**
- * fromRawImage (raw RGB/RGBA/BGR pixels → the pipeline's BGR image, the copy holdInput makes per get) at t1.jpg's
+ * fromRawImage (raw RGB/RGBA/BGR/BGRA/grey pixels → the pipeline's BGR image, the copy holdInput makes per get) at t1.jpg's
  * size and 1920×1080: median, min and max of 40 runs after 5 warm-ups, one process per run of this script.
  * Alternate it with the previous code in fresh processes to compare on a shared box.
  *
@@ -14,8 +14,8 @@ const { fromRawImage } = (modulePath ? await import(pathToFileURL(modulePath).hr
 const cases: [number, number][] = [[1280, 886], [1920, 1080]];
 console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 for (const [w, h] of cases) {
-  for (const format of ['rgb', 'rgba', 'bgr'] as const) {
-    const channels = format === 'rgba' ? 4 : 3;
+  for (const format of ['rgb', 'rgba', 'bgr', 'bgra', 'gray'] as const) {
+    const channels = format === 'rgba' || format === 'bgra' ? 4 : format === 'gray' ? 1 : 3;
     const data = new Uint8Array(w * h * channels);
     for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24;
     const raw: RawImage = { data, width: w, height: h, format };

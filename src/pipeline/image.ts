@@ -98,8 +98,10 @@ export function fromRawImage(raw: RawImage, source?: string): BgrImage {
     if (format === 'bgr') out.set(src.subarray(s, s + run * 3), d);
     else if (format === 'rgb' && tight && LITTLE_ENDIAN && src.byteOffset % 4 === 0) rgbWords(src, out, run);
     else if (format === 'rgb') swap3(src, s, out, d, run);
+    else if (format === 'gray' && tight && LITTLE_ENDIAN && src.byteOffset % 4 === 0) greyWords(src, out, run);
     else if (format === 'gray') grey(src, s, out, d, run);
     else if (format === 'rgba' && tight && LITTLE_ENDIAN && src.byteOffset % 4 === 0) rgbaWords(src, out, run);
+    else if (format === 'bgra' && tight && LITTLE_ENDIAN && src.byteOffset % 4 === 0) bgraWords(src, out, run);
     else drop4(src, s, out, d, run, format === 'rgba');
   }
   return { width, height, data: out };
@@ -147,6 +149,43 @@ function rgbaWords(src: Uint8Array, out: Uint8Array, n: number): void {
     to[o + 2] = (c & 0xff) | ((d >>> 8) & 0xff00) | ((d & 0xff00) << 8) | ((d & 0xff) << 24);
   }
   drop4(src, quads * 16, out, quads * 12, n - quads * 4, true);
+}
+
+/** rgbaWords for BGRA (a canvas's or a video frame's order on some platforms): the bytes keep their order. */
+function bgraWords(src: Uint8Array, out: Uint8Array, n: number): void {
+  const quads = n >>> 2;
+  const from = new Uint32Array(src.buffer, src.byteOffset, quads * 4);
+  const to = new Uint32Array(out.buffer, out.byteOffset, quads * 3);
+  for (let q = 0, i = 0, o = 0; q < quads; q++, i += 4, o += 3) {
+    const a = from[i]!;
+    const b = from[i + 1]!;
+    const c = from[i + 2]!;
+    const d = from[i + 3]!;
+    // Each word read is B | G << 8 | R << 16 | A << 24; out: B0 G0 R0 B1 | G1 R1 B2 G2 | R2 B3 G3 R3.
+    to[o] = (a & 0xffffff) | ((b & 0xff) << 24);
+    to[o + 1] = ((b >>> 8) & 0xffff) | ((c & 0xffff) << 16);
+    to[o + 2] = ((c >>> 16) & 0xff) | ((d & 0xffffff) << 8);
+  }
+  drop4(src, quads * 16, out, quads * 12, n - quads * 4, false);
+}
+
+/** n tightly packed grey pixels to BGR: four pixels (one 32-bit read) to three 32-bit writes. */
+function greyWords(src: Uint8Array, out: Uint8Array, n: number): void {
+  const quads = n >>> 2;
+  const from = new Uint32Array(src.buffer, src.byteOffset, quads);
+  const to = new Uint32Array(out.buffer, out.byteOffset, quads * 3);
+  for (let q = 0, o = 0; q < quads; q++, o += 3) {
+    const g = from[q]!;
+    const v0 = g & 0xff;
+    const v1 = (g >>> 8) & 0xff;
+    const v2 = (g >>> 16) & 0xff;
+    const v3 = g >>> 24;
+    // Out: g0 g0 g0 g1 | g1 g1 g2 g2 | g2 g3 g3 g3.
+    to[o] = v0 | (v0 << 8) | (v0 << 16) | (v1 << 24);
+    to[o + 1] = v1 | (v1 << 8) | (v2 << 16) | (v2 << 24);
+    to[o + 2] = v2 | (v3 << 8) | (v3 << 16) | (v3 << 24);
+  }
+  grey(src, quads * 4, out, quads * 12, n - quads * 4);
 }
 
 /** rgbaWords for tightly packed RGB: four pixels are three 32-bit words in and three out. */
