@@ -17,7 +17,7 @@ import { poolWorkerScript, startThread } from './start-thread.js';
 
 /** FaceAnalysisPool.create's options. */
 export interface FaceAnalysisPoolOptions {
-  /** Worker threads, each with its own FaceAnalysis (at least 1). */
+  /** Worker threads, each with its own FaceAnalysis (at least 1; at most 255 across the pools alive in one thread). */
   readonly size: number;
   /**
    * A folder, an installed pack name or file paths: each worker reads the files itself. Or the bytes by name: each
