@@ -6,6 +6,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { DECODE_GATE_SEATS, DecodeGate } from '../../src/pipeline/decode-gate.js';
 import { decodeImageNode, releaseDecodeSeat, reserveDecodeSeat, type DecodeSeat } from '../../src/pipeline/decode-node.js';
+import { PipelineOptionError } from '../../src/pipeline/errors.js';
+import { FaceAnalysisPool } from '../../src/pipeline/pool/face-analysis-pool.js';
 import { startThread } from '../../src/pipeline/pool/start-thread.js';
 import { decodeRounds } from './fixtures/decode-gate-rounds.js';
 import { sharedPath } from './helpers.js';
@@ -71,6 +73,25 @@ describe('DecodeGate shared between threads', () => {
     gate.releaseSeat(seat);
     await shared;
     assert.equal(ran, true);
+  });
+
+  it('a pool beyond the free seats is refused with PipelineOptionError; the worker it had started ends and gives its seat back', async () => {
+    const held: DecodeSeat[] = [];
+    for (let seat = reserveDecodeSeat(); seat !== undefined; seat = reserveDecodeSeat()) held.push(seat);
+    try {
+      releaseDecodeSeat(held.pop()!);
+      // One seat free, two workers asked for: the first worker starts and is ended again, the second has no seat.
+      await assert.rejects(FaceAnalysisPool.create({ size: 2, models: sharedPath('models') }),
+        (error: unknown) => error instanceof PipelineOptionError && /pool workers/.test(error.message));
+      // The started worker's seat comes back with its 'exit'.
+      let free: DecodeSeat | undefined;
+      for (let k = 0; k < 50 && !(free = reserveDecodeSeat()); k++) await pause(20);
+      assert.ok(free, 'the seat of the worker that started is given back');
+      held.push(free);
+      assert.equal(reserveDecodeSeat(), undefined);
+    } finally {
+      for (const seat of held) releaseDecodeSeat(seat);
+    }
   });
 
   it('seats run out after DECODE_GATE_SEATS - 1 and come back when released; a seat outside the range is refused', () => {
