@@ -194,3 +194,42 @@ describe('resident layouts across sessions', () => {
     }
   });
 });
+
+describe('MatMul over a constant 2-D B keeps it resident too, and matches onnxruntime-node', () => {
+  /** A's dims and B's (B constant when `constant`); B's last two dims are K×N. */
+  const cases: { readonly a: readonly number[]; readonly b: readonly number[]; readonly constant: boolean; readonly resident: boolean }[] = [
+    { a: [1, K], b: [K, N], constant: true, resident: true },
+    { a: [5, K], b: [K, N], constant: true, resident: true },
+    { a: [2, 3, K], b: [K, N], constant: true, resident: true }, // batch dims on A only: one B for every batch
+    { a: [K], b: [K, N], constant: true, resident: true }, // a 1-D A is one row
+    { a: [2, 3, K], b: [2, K, N], constant: true, resident: false }, // a batched B stays on the copy path
+    { a: [3, K], b: [K, N], constant: false, resident: false },
+  ];
+  for (const t of cases) {
+    it(`A ${JSON.stringify(t.a)} × ${t.constant ? 'constant' : 'fed'} B ${JSON.stringify(t.b)}${t.resident ? ', resident' : ''}`, async () => {
+      const b = seededUniform(t.b.reduce((x, d) => x * d, 1), 51, -1, 1);
+      const bytes = buildModel({
+        nodes: [node('MatMul', ['a', 'b'], ['y'])],
+        inputs: [valueInfo('a', DT.FLOAT, [...t.a]), ...(t.constant ? [] : [valueInfo('b', DT.FLOAT, [...t.b])])],
+        outputs: [valueInfo('y', DT.FLOAT, undefined)],
+        initializers: t.constant ? [tensor('b', 'float32', [...t.b], [...b])] : [],
+        opsets: { '': 13 },
+      });
+      const session = await InferenceSession.create(bytes, { backend: 'cpu' });
+      try {
+        const made = residentLayoutStats().made;
+        for (const seed of [1, 2]) {
+          const a = seededUniform(t.a.reduce((x, d) => x * d, 1), 60 + seed, -1, 1);
+          const feeds = { a: { data: a, dims: [...t.a] }, ...(t.constant ? {} : { b: { data: b, dims: [...t.b] } }) };
+          const ourFeeds = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new Tensor('float32', v.data, v.dims)]));
+          const got = (await session.run(ourFeeds))['y']!.data as Float32Array;
+          const err = maxRelativeError(got, await onnxruntime(bytes, feeds));
+          assert.ok(err <= TOLERANCE, `seed ${seed}: relative error ${err} > ${TOLERANCE}`);
+        }
+        assert.equal(residentLayoutStats().made - made, t.resident ? 1 : 0, t.resident ? 'one layout, made on the first run and reused' : 'no layout kept');
+      } finally {
+        await session.release();
+      }
+    });
+  }
+});

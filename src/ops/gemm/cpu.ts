@@ -156,10 +156,14 @@ export const matMul: OpModule<MatMulParams> = {
     const batches = p.batchDims.reduce((x, d) => x * d, 1);
     const a = inputs[0]!.data as Float32Array;
     const b = inputs[1]!.data as Float32Array;
+    // A constant 2-D B (a weight, shared by every batch) lives in the WebAssembly memory as Gemm's does; a batched
+    // or run-time B is copied in by gemmAccumulate on every call.
+    const resident = p.bBatchDims.length === 0 && isConstantTensor(inputs[1]) ? residentB(inputs[1]!, b, false, p.k, p.n) : null;
     for (let i = 0; i < batches; i++) {
       const ai = aIndex ? aIndex[i]! : i;
       const bi = bIndex ? bIndex[i]! : i;
-      gemmAccumulate(a, ai * p.m * p.k, p.k, b, bi * p.k * p.n, p.n, y, i * p.m * p.n, p.n, p.m, p.n, p.k);
+      if (resident) gemmResidentAccumulate(resident, a, ai * p.m * p.k, p.k, y, i * p.m * p.n, p.n, p.m);
+      else gemmAccumulate(a, ai * p.m * p.k, p.k, b, bi * p.k * p.n, p.n, y, i * p.m * p.n, p.n, p.m, p.n, p.k);
     }
     return [out];
   },
