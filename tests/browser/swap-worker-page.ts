@@ -4,7 +4,7 @@
  * served by the test under /swap-bed/. Each export returns plain data for the Node side to assert on.
  */
 import {
-  createFaceAnalysisWorker, FaceAnalysis, INSwapper, type BackendName, type BgrImage, type Face, type StageTiming,
+  createFaceAnalysisWorker, FaceAnalysis, ImageError, INSwapper, InsightGpuError, PipelineOptionError, type BackendName, type BgrImage, type Face, type StageTiming,
 } from '../../src/index.js';
 
 const DETECTOR = 'scrfd_2.5g_bnkps.onnx';
@@ -101,6 +101,86 @@ export async function checkWorkerSwap(backend: BackendName, maxNum: number): Pro
       timingStages: timings.map((t) => t.stage), photoDetached: photo.data.byteLength === 0,
     };
   } finally {
+    await worker.release();
+  }
+}
+
+/** A thrown value as the Node side sees it: its class (by `instanceof` and by name), code, option and message. */
+export interface ErrorSeen {
+  readonly name: string;
+  readonly code?: string;
+  readonly option?: string;
+  readonly message: string;
+  readonly engineError: boolean;
+}
+
+function seen(error: unknown): ErrorSeen | undefined {
+  if (error === undefined) return undefined;
+  const e = error as { name?: string; code?: string; option?: string; message?: string };
+  return { name: String(e.name), code: e.code, option: e.option, message: String(e.message), engineError: error instanceof InsightGpuError };
+}
+
+const rejection = (p: Promise<unknown>): Promise<ErrorSeen | undefined> => p.then(() => undefined, (e: unknown) => seen(e));
+
+/** One bad call: what it rejected with, and whether it moved (detached) the caller's image anyway. */
+export interface BadCall {
+  readonly error?: ErrorSeen;
+  readonly isOptionError: boolean;
+  readonly isImageError: boolean;
+  readonly imageMoved: boolean;
+}
+
+export interface SwapErrorsReport {
+  /** A worker created without `swapper`. */
+  readonly noSwapper: BadCall;
+  /** A 128-d source, on t1.jpg and on a picture with no face. */
+  readonly shortSource: BadCall;
+  readonly shortSourceNoFace: BadCall;
+  /** A BgrImage whose buffer an earlier swap moved to the worker, and the page's FaceAnalysis.get on it. */
+  readonly reusedPhoto: BadCall;
+  readonly reusedPhotoOnPage?: ErrorSeen;
+  /** An ImageBitmap an earlier swap transferred (closed here), and the page's FaceAnalysis.get on it. */
+  readonly reusedBitmap: BadCall;
+  readonly reusedBitmapOnPage?: ErrorSeen;
+  /** A good swap after the bad calls: the worker still answers (faces found on the blank picture). */
+  readonly afterwards: number;
+}
+
+async function badCall(image: BgrImage | ImageBitmap, call: (image: BgrImage | ImageBitmap) => Promise<unknown>): Promise<BadCall> {
+  const error = await call(image).then(() => undefined, (e: unknown) => e);
+  const moved = 'data' in image ? image.data.byteLength === 0 : image.width === 0;
+  return { error: seen(error), isOptionError: error instanceof PipelineOptionError, isImageError: error instanceof ImageError, imageMoved: moved };
+}
+
+/** worker.swap's bad calls on the CPU backend: each must reject with an engine error class, and the worker go on. */
+export async function checkSwapErrors(): Promise<SwapErrorsReport> {
+  const bed = await swapBed();
+  const blank: BgrImage = { width: 64, height: 64, data: new Uint8Array(64 * 64 * 3).fill(128) };
+  const plain = await createFaceAnalysisWorker({ models: { files: { [DETECTOR]: bed.detector.slice() } }, backend: 'cpu', allowedModules: ['detection'] });
+  const noSwapper = await badCall(copyOf(bed.photo), (image) => plain.swap(image, bed.source));
+  await plain.release();
+
+  const worker = await createFaceAnalysisWorker({
+    models: { files: { [DETECTOR]: bed.detector.slice() } }, backend: 'cpu', allowedModules: ['detection'], swapper: bed.swapper.slice(),
+  });
+  const app = await FaceAnalysis.create({ models: { files: { [DETECTOR]: bed.detector.slice() } }, backend: 'cpu', allowedModules: ['detection'] });
+  try {
+    await worker.prepare({ detSize: [...DET_SIZE] });
+    const short = bed.source.subarray(0, 128);
+    const shortSource = await badCall(copyOf(bed.photo), (image) => worker.swap(image, short));
+    const shortSourceNoFace = await badCall(copyOf(blank), (image) => worker.swap(image, short));
+    const photo = copyOf(blank);
+    await worker.swap(photo, bed.source);
+    const reusedPhoto = await badCall(photo, (image) => worker.swap(image, bed.source));
+    const reusedPhotoOnPage = await rejection(app.get(photo));
+    const bitmap = await createImageBitmap(new ImageData(64, 64), { premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
+    await worker.swap(bitmap, bed.source);
+    const reusedBitmap = await badCall(bitmap, (image) => worker.swap(image, bed.source));
+    const reusedBitmapOnPage = await rejection(app.get(bitmap));
+    const afterwards = (await worker.swap(copyOf(blank), bed.source)).faces.length;
+    return { noSwapper, shortSource, shortSourceNoFace, reusedPhoto, reusedPhotoOnPage, reusedBitmap, reusedBitmapOnPage, afterwards };
+  } finally {
+    await app.release();
     await worker.release();
   }
 }

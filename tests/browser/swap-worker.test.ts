@@ -21,7 +21,7 @@ import type { Page } from '../../web/server/headless.js';
 import { compareImages, describe as describeDiff, goldenDir, readGoldenImage, readSwapGolden, replicaPath, t1Path } from '../pipeline/swap/golden-swap.js';
 import { RUN_MS, useChromium } from './chromium-fixture.js';
 import { insidePolygon, swapRegion } from './swap-check.js';
-import type { WorkerSwapReport } from './swap-worker-page.js';
+import type { BadCall, SwapErrorsReport, WorkerSwapReport } from './swap-worker-page.js';
 
 /** The swap tests' bound (tests/pipeline/swap/golden-swap.ts). */
 const MIN_WITHIN_1 = 0.995;
@@ -106,6 +106,24 @@ describe('the Worker\'s face swap in chromium', { timeout: 1_800_000 }, () => {
     const c = compareImages(ours, expected);
     t.diagnostic(`one face (${regionPixels} pixels where its paste reaches): ${describeDiff(c)}`);
     assert.ok(c.within1 >= MIN_WITHIN_1 && c.maxDiff <= MAX_DIFF, describeDiff(c));
+    assert.deepEqual(errors, []);
+  });
+
+  test('bad swaps reject with the engine\'s error classes across the worker boundary, before the picture moves', async () => {
+    const { page, errors } = await openPage();
+    const report = await inPage<SwapErrorsReport>(page, 'checkSwapErrors()');
+    await page.close();
+    const optionError = (call: BadCall, what: string, option: string, message: RegExp): void => {
+      assert.equal(call.isOptionError, true, `${what}: ${JSON.stringify(call.error)}`);
+      assert.deepEqual([call.error?.name, call.error?.option], ['PipelineOptionError', option], what);
+      assert.match(call.error?.message ?? '', message, what);
+      // Checked before posting: a call that cannot succeed leaves the caller's picture usable.
+      assert.equal(call.imageMoved, false, `${what}: the picture was moved to the worker for a call that cannot succeed`);
+    };
+    optionError(report.noSwapper, 'no swapper', 'swapper', /without a swapper/);
+    optionError(report.shortSource, '128-d source', 'sourceFace', /512-d .* gives 128/);
+    optionError(report.shortSourceNoFace, '128-d source, no face in the picture', 'sourceFace', /512-d .* gives 128/);
+    assert.equal(report.afterwards, 0, 'a good swap after the bad ones');
     assert.deepEqual(errors, []);
   });
 });

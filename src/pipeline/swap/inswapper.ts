@@ -228,7 +228,12 @@ function sumSquares(v: ArrayLike<number>): number {
   return s;
 }
 
-function normedEmbedding(source: SwapSource): Float32Array {
+/**
+ * The source's embedding, checked (a Face's or an array of 512 finite values, not all zero) and unit length;
+ * PipelineOptionError otherwise. FaceAnalysisWorker.swap checks its source with it before posting anything.
+ * @internal
+ */
+export function normedEmbedding(source: SwapSource): Float32Array {
   let values: ArrayLike<number> | undefined;
   let normed = false;
   if (source !== null && typeof source === 'object' && !('length' in source)) {

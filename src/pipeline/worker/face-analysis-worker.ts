@@ -12,6 +12,7 @@ import type {
   WireImage, WorkerCreateOptions, WorkerModelsInfo, WorkerReleaseInfo, WorkerReply, WorkerReplyValue, WorkerRequest,
 } from './protocol.js';
 import { ImageError, PipelineOptionError } from '../errors.js';
+import { normedEmbedding } from '../swap/inswapper.js';
 import { rebuildError, WorkerError } from './wire-errors.js';
 import { facesFromWire, facesToWire } from './wire-faces.js';
 
@@ -99,7 +100,7 @@ export class FaceAnalysisWorker {
   private detSizes: readonly Size[] = [];
   private endedTracks: TrackedFace[] = [];
 
-  private constructor(private readonly worker: Worker, private built: WorkerModelsInfo) {}
+  private constructor(private readonly worker: Worker, private built: WorkerModelsInfo, private readonly hasSwapper: boolean) {}
 
   /** What the worker built: its backend, adapter and models. */
   get info(): WorkerModelsInfo {
@@ -133,7 +134,7 @@ export class FaceAnalysisWorker {
     const worker = workerUrl
       ? new Worker(workerUrl, { type: 'module', name: 'insightgpu face analysis' })
       : new Worker(new URL('./worker-main.js', import.meta.url), { type: 'module', name: 'insightgpu face analysis' });
-    const client = new FaceAnalysisWorker(worker, { backend: 'cpu', models: [], detSize: [] });
+    const client = new FaceAnalysisWorker(worker, { backend: 'cpu', models: [], detSize: [] }, create.swapper !== undefined);
     worker.addEventListener('message', (event: MessageEvent<WorkerReply>) => client.receive(event.data));
     worker.addEventListener('error', (event) => client.fail(`the worker failed: ${event.message || 'its script could not be loaded'}`));
     worker.addEventListener('messageerror', () => client.fail('a reply could not be deserialised'));
@@ -225,10 +226,15 @@ export class FaceAnalysisWorker {
     options: { readonly maxNum?: number; readonly transfer?: boolean; readonly timings?: StageTiming[] } = {},
   ): Promise<{ faces: Face[]; image: BgrImage }> {
     optionsObject(options, 'swap', { maxNum: 'number', transfer: 'boolean', timings: 'array' });
-    const vector = 'det_score' in source ? source.normed_embedding ?? source.embedding : source;
-    if (!vector) throw new PipelineOptionError('source', 'the source face has no embedding (the pack needs a recognition model)');
+    const isFace = source !== null && typeof source === 'object' && 'det_score' in source;
+    const vector = isFace ? source.normed_embedding ?? source.embedding : source;
+    if (isFace && !vector) throw new PipelineOptionError('source', 'the source face has no embedding (the pack needs a recognition model)');
+    // Checked here, before the picture moves to the worker: a call that cannot succeed leaves it with the caller, and
+    // a wrong source fails even on a picture with no face (where the worker would never reach INSwapper's check).
+    if (!this.hasSwapper) throw new PipelineOptionError('swapper', 'this worker was created without a swapper model (pass swapper: the inswapper_128.onnx bytes to createFaceAnalysisWorker)');
+    normedEmbedding(vector as ArrayLike<number>);
     const wire = await postable(image, options.transfer ?? true);
-    const reply = await this.call({ kind: 'swap', image: wire.image, owned: wire.owned, source: Float32Array.from(vector), maxNum: options.maxNum }, wire.transfer, wire.made);
+    const reply = await this.call({ kind: 'swap', image: wire.image, owned: wire.owned, source: Float32Array.from(vector as ArrayLike<number>), maxNum: options.maxNum }, wire.transfer, wire.made);
     if (reply.kind !== 'swap') throw new WorkerError(`unexpected reply '${reply.kind}' to swap`);
     options.timings?.push(...reply.timings);
     return { faces: facesFromWire(reply.faces), image: reply.image };
