@@ -142,13 +142,16 @@ export interface SwapErrorsReport {
   /** An ImageBitmap an earlier swap transferred (closed here), and the page's FaceAnalysis.get on it. */
   readonly reusedBitmap: BadCall;
   readonly reusedBitmapOnPage?: ErrorSeen;
+  /** The same for a VideoFrame. */
+  readonly reusedFrame: BadCall;
+  readonly reusedFrameOnPage?: ErrorSeen;
   /** A good swap after the bad calls: the worker still answers (faces found on the blank picture). */
   readonly afterwards: number;
 }
 
-async function badCall(image: BgrImage | ImageBitmap, call: (image: BgrImage | ImageBitmap) => Promise<unknown>): Promise<BadCall> {
+async function badCall<T extends BgrImage | ImageBitmap | VideoFrame>(image: T, call: (image: T) => Promise<unknown>): Promise<BadCall> {
   const error = await call(image).then(() => undefined, (e: unknown) => e);
-  const moved = 'data' in image ? image.data.byteLength === 0 : image.width === 0;
+  const moved = 'data' in image ? image.data.byteLength === 0 : 'codedWidth' in image ? image.codedWidth === 0 : image.width === 0;
   return { error: seen(error), isOptionError: error instanceof PipelineOptionError, isImageError: error instanceof ImageError, imageMoved: moved };
 }
 
@@ -177,8 +180,12 @@ export async function checkSwapErrors(): Promise<SwapErrorsReport> {
     await worker.swap(bitmap, bed.source);
     const reusedBitmap = await badCall(bitmap, (image) => worker.swap(image, bed.source));
     const reusedBitmapOnPage = await rejection(app.get(bitmap));
+    const frame = new VideoFrame(new Uint8Array(64 * 64 * 4), { format: 'RGBA', codedWidth: 64, codedHeight: 64, timestamp: 0 });
+    await worker.swap(frame, bed.source);
+    const reusedFrame = await badCall(frame, (image) => worker.swap(image, bed.source));
+    const reusedFrameOnPage = await rejection(app.get(frame));
     const afterwards = (await worker.swap(copyOf(blank), bed.source)).faces.length;
-    return { noSwapper, shortSource, shortSourceNoFace, reusedPhoto, reusedPhotoOnPage, reusedBitmap, reusedBitmapOnPage, afterwards };
+    return { noSwapper, shortSource, shortSourceNoFace, reusedPhoto, reusedPhotoOnPage, reusedBitmap, reusedBitmapOnPage, reusedFrame, reusedFrameOnPage, afterwards };
   } finally {
     await app.release();
     await worker.release();

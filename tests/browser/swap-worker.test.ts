@@ -123,6 +123,14 @@ describe('the Worker\'s face swap in chromium', { timeout: 1_800_000 }, () => {
     optionError(report.noSwapper, 'no swapper', 'swapper', /without a swapper/);
     optionError(report.shortSource, '128-d source', 'sourceFace', /512-d .* gives 128/);
     optionError(report.shortSourceNoFace, '128-d source, no face in the picture', 'sourceFace', /512-d .* gives 128/);
+    // A picture an earlier call moved to the worker: an ImageError, as FaceAnalysis.get on the page gives for it.
+    for (const [what, call, onPage] of [['reused BgrImage', report.reusedPhoto, report.reusedPhotoOnPage], ['reused ImageBitmap', report.reusedBitmap, report.reusedBitmapOnPage],
+      ['reused VideoFrame', report.reusedFrame, report.reusedFrameOnPage]] as const) {
+      assert.equal(onPage?.name, 'ImageError', `${what} on the page: ${JSON.stringify(onPage)}`);
+      assert.equal(call.isImageError, true, `${what}: ${JSON.stringify(call.error)}`);
+      assert.deepEqual([call.error?.name, call.error?.code], ['ImageError', 'IMAGE'], what);
+      assert.match(call.error?.message ?? '', /moved to the worker by an earlier call/, what);
+    }
     assert.equal(report.afterwards, 0, 'a good swap after the bad ones');
     assert.deepEqual(errors, []);
   });

@@ -50,10 +50,33 @@ interface PostableImage {
   readonly made?: { close(): void };
 }
 
+/** Whether an ArrayBuffer was detached (transferred); engines without `detached` show a moved buffer as empty. */
+function isDetached(buffer: ArrayBufferLike): boolean {
+  const flag = (buffer as { detached?: unknown }).detached;
+  return typeof flag === 'boolean' ? flag : buffer.byteLength === 0;
+}
+
+/**
+ * An image whose pixels an earlier call moved to the worker (a detached buffer, a closed ImageBitmap or VideoFrame)
+ * cannot be posted again: an ImageError, as FaceAnalysis.get on the page gives for it, rather than postMessage's
+ * DataCloneError.
+ */
+function checkNotMoved(image: ImageInput, is: (name: string) => boolean): void {
+  const again = 'moved to the worker by an earlier call (which transfers it unless { transfer: false }) or closed; pass a fresh copy';
+  if (is('ImageBitmap') && (image as ImageBitmap).width === 0 && (image as ImageBitmap).height === 0) throw new ImageError(`this ImageBitmap was ${again}`);
+  // Not `format === null`: an open frame may have an opaque format too; only a closed one has no size.
+  if (is('VideoFrame') && (image as VideoFrame).codedWidth === 0) throw new ImageError(`this VideoFrame was ${again}`);
+  const data = image instanceof ArrayBuffer || ArrayBuffer.isView(image) ? image
+    : image !== null && typeof image === 'object' && 'data' in image ? (image as { data?: unknown }).data : undefined;
+  const buffer = data instanceof ArrayBuffer ? data : ArrayBuffer.isView(data) ? data.buffer : undefined;
+  if (buffer && isDetached(buffer)) throw new ImageError(`its pixel buffer is detached: it was ${again}`);
+}
+
 /** The images that cannot be posted as they are (DOM elements, canvases): sent as a VideoFrame or an ImageBitmap made here. */
 async function postable(image: ImageInput, transfer: boolean): Promise<PostableImage> {
   const g = globalThis as Record<string, unknown>;
   const is = (name: string): boolean => typeof g[name] === 'function' && image instanceof (g[name] as abstract new (...a: never[]) => unknown);
+  checkNotMoved(image, is);
   if (is('HTMLVideoElement') && typeof VideoFrame !== 'undefined') {
     // The frame the video shows now, without a CPU copy.
     const frame = new VideoFrame(image as HTMLVideoElement);
