@@ -140,6 +140,12 @@ export class FaceAnalysisWorker {
     // Every option is checked here, as FaceAnalysis.create and FaceTracker check theirs: the worker builds its
     // pipeline from the fields it knows, so a misspelt one would otherwise be dropped without a word.
     if (options === null || typeof options !== 'object') throw new PipelineOptionError('options', `createFaceAnalysisWorker takes { models, … }, got ${describeValue(options)}`);
+    // FaceAnalysis.create's pack names and `download` are what a caller moving to the worker tries first: said as
+    // such, rather than "not an object" or "no such option".
+    const fromPage = 'the worker reads no files and downloads nothing: load the pack on the page (loadModelFiles from insightgpu/models) and pass its bytes as { models: { files } }';
+    const models: unknown = (options as { models?: unknown }).models;
+    if (typeof models === 'string' || models instanceof URL) throw new PipelineOptionError('models', `${describeValue(models)} names a pack or a location; ${fromPage}`);
+    if ('download' in options) throw new PipelineOptionError('download', fromPage);
     optionsObject(options, 'createFaceAnalysisWorker', {
       models: 'object', allowedModules: 'array', backend: 'string', allowSoftwareAdapter: 'boolean', headBatch: 'number',
       swapper: 'object', tracker: 'object', workerUrl: ['string', 'object'],
