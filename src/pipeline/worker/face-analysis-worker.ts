@@ -12,7 +12,7 @@ import type {
   WireImage, WorkerCreateOptions, WorkerModelsInfo, WorkerReleaseInfo, WorkerReply, WorkerReplyValue, WorkerRequest,
 } from './protocol.js';
 import { ImageError, PipelineOptionError } from '../errors.js';
-import { normedEmbedding } from '../swap/inswapper.js';
+import { normedEmbedding } from '../swap/source-embedding.js';
 import { rebuildError, WorkerError } from './wire-errors.js';
 import { facesFromWire, facesToWire } from './wire-faces.js';
 
