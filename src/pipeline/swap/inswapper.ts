@@ -11,24 +11,17 @@ import { estimateNorm } from '../norm-crop.js';
 import { writeBlob } from '../preprocess/blob.js';
 import { warpAffine } from '../preprocess/warp-affine.js';
 import { pasteBack } from './paste-back.js';
+import { LATENT_SIZE, normedEmbedding, sumSquares, type SwapSource } from './source-embedding.js';
 import { GpuSwap } from './inswapper-gpu.js';
+
+export { LATENT_SIZE, type SwapSource };
 
 /** The crop side INSwapper works at (its first input is N×3×128×128). */
 export const SWAP_SIZE = 128;
-/** Length of the identity latent (the second input, [1, 512]) and of the ArcFace embedding emap maps from. */
-export const LATENT_SIZE = 512;
-
 /** The face whose place is taken: only its five keypoints (flat x0, y0, … x4, y4, as `Face.kps`) are read. */
 export interface SwapTarget {
   readonly kps: ArrayLike<number> | undefined;
 }
-
-/**
- * The identity to put in: a Face (its `normed_embedding`, else its `embedding`, is used) or an embedding as a plain
- * array. A raw embedding is L2-normalised first, as `Face.normed_embedding` does; the latent is normalised again
- * after emap, so an already normed one gives the same latent up to float32 rounding.
- */
-export type SwapSource = { readonly normed_embedding?: ArrayLike<number> | undefined; readonly embedding?: ArrayLike<number> | undefined } | ArrayLike<number>;
 
 /** How INSwapper.create picks its backend. */
 export interface INSwapperOptions {
@@ -219,37 +212,6 @@ export function outputToBgr(pred: Float32Array): BgrImage {
       d[i * 3 + 2 - c] = v >= 255 ? 255 : v > 0 ? Math.trunc(v) : 0;
     }
   }
-  return out;
-}
-
-function sumSquares(v: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
-  return s;
-}
-
-function normedEmbedding(source: SwapSource): Float32Array {
-  let values: ArrayLike<number> | undefined;
-  let normed = false;
-  if (source !== null && typeof source === 'object' && !('length' in source)) {
-    const face = source as { normed_embedding?: ArrayLike<number>; embedding?: ArrayLike<number> };
-    values = face.normed_embedding ?? face.embedding;
-    normed = face.normed_embedding !== undefined;
-    if (values === undefined) throw new PipelineOptionError('sourceFace', 'has no embedding; run a recognition model on it first (FaceAnalysis with a 512-d ArcFace model)');
-  } else if (source !== null && typeof source === 'object') {
-    values = source as ArrayLike<number>;
-  } else {
-    throw new PipelineOptionError('sourceFace', 'expected a Face or an embedding array');
-  }
-  if (values.length !== LATENT_SIZE) {
-    throw new PipelineOptionError('sourceFace', `INSwapper needs a ${LATENT_SIZE}-d ArcFace latent; this embedding gives ${values.length} (use a 512-d recognizer such as buffalo_l's w600k_r50)`);
-  }
-  const out = Float32Array.from(values);
-  for (const v of out) if (!Number.isFinite(v)) throw new PipelineOptionError('sourceFace', 'the embedding holds a non-finite value');
-  if (normed) return out;
-  const n = Math.fround(Math.sqrt(sumSquares(out)));
-  if (!(n > 0)) throw new PipelineOptionError('sourceFace', 'the embedding is all zeros');
-  for (let i = 0; i < out.length; i++) out[i] = out[i]! / n;
   return out;
 }
 

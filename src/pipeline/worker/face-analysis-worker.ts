@@ -12,6 +12,7 @@ import type {
   WireImage, WorkerCreateOptions, WorkerModelsInfo, WorkerReleaseInfo, WorkerReply, WorkerReplyValue, WorkerRequest,
 } from './protocol.js';
 import { ImageError, PipelineOptionError } from '../errors.js';
+import { normedEmbedding } from '../swap/source-embedding.js';
 import { rebuildError, WorkerError } from './wire-errors.js';
 import { facesFromWire, facesToWire } from './wire-faces.js';
 
@@ -49,10 +50,33 @@ interface PostableImage {
   readonly made?: { close(): void };
 }
 
+/** Whether an ArrayBuffer was detached (transferred); engines without `detached` show a moved buffer as empty. */
+function isDetached(buffer: ArrayBufferLike): boolean {
+  const flag = (buffer as { detached?: unknown }).detached;
+  return typeof flag === 'boolean' ? flag : buffer.byteLength === 0;
+}
+
+/**
+ * An image whose pixels an earlier call moved to the worker (a detached buffer, a closed ImageBitmap or VideoFrame)
+ * cannot be posted again: an ImageError, as FaceAnalysis.get on the page gives for it, rather than postMessage's
+ * DataCloneError.
+ */
+function checkNotMoved(image: ImageInput, is: (name: string) => boolean): void {
+  const again = 'moved to the worker by an earlier call (which transfers it unless { transfer: false }) or closed; pass a fresh copy';
+  if (is('ImageBitmap') && (image as ImageBitmap).width === 0 && (image as ImageBitmap).height === 0) throw new ImageError(`this ImageBitmap was ${again}`);
+  // Not `format === null`: an open frame may have an opaque format too; only a closed one has no size.
+  if (is('VideoFrame') && (image as VideoFrame).codedWidth === 0) throw new ImageError(`this VideoFrame was ${again}`);
+  const data = image instanceof ArrayBuffer || ArrayBuffer.isView(image) ? image
+    : image !== null && typeof image === 'object' && 'data' in image ? (image as { data?: unknown }).data : undefined;
+  const buffer = data instanceof ArrayBuffer ? data : ArrayBuffer.isView(data) ? data.buffer : undefined;
+  if (buffer && isDetached(buffer)) throw new ImageError(`its pixel buffer is detached: it was ${again}`);
+}
+
 /** The images that cannot be posted as they are (DOM elements, canvases): sent as a VideoFrame or an ImageBitmap made here. */
 async function postable(image: ImageInput, transfer: boolean): Promise<PostableImage> {
   const g = globalThis as Record<string, unknown>;
   const is = (name: string): boolean => typeof g[name] === 'function' && image instanceof (g[name] as abstract new (...a: never[]) => unknown);
+  checkNotMoved(image, is);
   if (is('HTMLVideoElement') && typeof VideoFrame !== 'undefined') {
     // The frame the video shows now, without a CPU copy.
     const frame = new VideoFrame(image as HTMLVideoElement);
@@ -99,7 +123,7 @@ export class FaceAnalysisWorker {
   private detSizes: readonly Size[] = [];
   private endedTracks: TrackedFace[] = [];
 
-  private constructor(private readonly worker: Worker, private built: WorkerModelsInfo) {}
+  private constructor(private readonly worker: Worker, private built: WorkerModelsInfo, private readonly hasSwapper: boolean) {}
 
   /** What the worker built: its backend, adapter and models. */
   get info(): WorkerModelsInfo {
@@ -116,6 +140,12 @@ export class FaceAnalysisWorker {
     // Every option is checked here, as FaceAnalysis.create and FaceTracker check theirs: the worker builds its
     // pipeline from the fields it knows, so a misspelt one would otherwise be dropped without a word.
     if (options === null || typeof options !== 'object') throw new PipelineOptionError('options', `createFaceAnalysisWorker takes { models, … }, got ${describeValue(options)}`);
+    // FaceAnalysis.create's pack names and `download` are what a caller moving to the worker tries first: said as
+    // such, rather than "not an object" or "no such option".
+    const fromPage = 'the worker reads no files and downloads nothing: load the pack on the page (loadModelFiles from insightgpu/models) and pass its bytes as { models: { files } }';
+    const models: unknown = (options as { models?: unknown }).models;
+    if (typeof models === 'string' || models instanceof URL) throw new PipelineOptionError('models', `${describeValue(models)} names a pack or a location; ${fromPage}`);
+    if ('download' in options) throw new PipelineOptionError('download', fromPage);
     optionsObject(options, 'createFaceAnalysisWorker', {
       models: 'object', allowedModules: 'array', backend: 'string', allowSoftwareAdapter: 'boolean', headBatch: 'number',
       swapper: 'object', tracker: 'object', workerUrl: ['string', 'object'],
@@ -133,7 +163,7 @@ export class FaceAnalysisWorker {
     const worker = workerUrl
       ? new Worker(workerUrl, { type: 'module', name: 'insightgpu face analysis' })
       : new Worker(new URL('./worker-main.js', import.meta.url), { type: 'module', name: 'insightgpu face analysis' });
-    const client = new FaceAnalysisWorker(worker, { backend: 'cpu', models: [], detSize: [] });
+    const client = new FaceAnalysisWorker(worker, { backend: 'cpu', models: [], detSize: [] }, create.swapper !== undefined);
     worker.addEventListener('message', (event: MessageEvent<WorkerReply>) => client.receive(event.data));
     worker.addEventListener('error', (event) => client.fail(`the worker failed: ${event.message || 'its script could not be loaded'}`));
     worker.addEventListener('messageerror', () => client.fail('a reply could not be deserialised'));
@@ -225,10 +255,15 @@ export class FaceAnalysisWorker {
     options: { readonly maxNum?: number; readonly transfer?: boolean; readonly timings?: StageTiming[] } = {},
   ): Promise<{ faces: Face[]; image: BgrImage }> {
     optionsObject(options, 'swap', { maxNum: 'number', transfer: 'boolean', timings: 'array' });
-    const vector = 'det_score' in source ? source.normed_embedding ?? source.embedding : source;
-    if (!vector) throw new PipelineOptionError('source', 'the source face has no embedding (the pack needs a recognition model)');
+    const isFace = source !== null && typeof source === 'object' && 'det_score' in source;
+    const vector = isFace ? source.normed_embedding ?? source.embedding : source;
+    if (isFace && !vector) throw new PipelineOptionError('source', 'the source face has no embedding (the pack needs a recognition model)');
+    // Checked here, before the picture moves to the worker: a call that cannot succeed leaves it with the caller, and
+    // a wrong source fails even on a picture with no face (where the worker would never reach INSwapper's check).
+    if (!this.hasSwapper) throw new PipelineOptionError('swapper', 'this worker was created without a swapper model (pass swapper: the inswapper_128.onnx bytes to createFaceAnalysisWorker)');
+    normedEmbedding(vector as ArrayLike<number>);
     const wire = await postable(image, options.transfer ?? true);
-    const reply = await this.call({ kind: 'swap', image: wire.image, owned: wire.owned, source: Float32Array.from(vector), maxNum: options.maxNum }, wire.transfer, wire.made);
+    const reply = await this.call({ kind: 'swap', image: wire.image, owned: wire.owned, source: Float32Array.from(vector as ArrayLike<number>), maxNum: options.maxNum }, wire.transfer, wire.made);
     if (reply.kind !== 'swap') throw new WorkerError(`unexpected reply '${reply.kind}' to swap`);
     options.timings?.push(...reply.timings);
     return { faces: facesFromWire(reply.faces), image: reply.image };
