@@ -16,7 +16,7 @@ import { fetchTempOwner, hashFile, processIsAlive } from '../models/fetch/fetch-
 import { modelsDirOf, resolveInsightFaceRoot } from '../models/fetch/paths.js';
 import { renameRootOption } from '../src/pipeline/insightface-root.js';
 import { PipelineOptionError } from '../src/pipeline/index.js';
-import { lastValue, parseArgs } from './args.js';
+import { optionValue, parseArgs } from './args.js';
 
 export const DOCTOR_USAGE = 'insightgpu doctor [--root DIR] [--no-hash]   what a bug report needs (adapters, packages, packs)';
 
@@ -202,7 +202,7 @@ export async function doctorCommand(argv: readonly string[], version: string): P
   if (args.positional.length > 0) throw new PipelineOptionError(args.positional[0]!, 'unexpected argument (doctor takes only --root DIR and --no-hash)');
   let root: string;
   try {
-    root = resolveInsightFaceRoot(lastValue(args, 'root'));
+    root = resolveInsightFaceRoot(optionValue(args, 'root'));
   } catch (error) {
     throw renameRootOption(error, '--root');
   }

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { FaceIndex, PipelineOptionError, type Face } from '../src/pipeline/index.js';
-import { parseArgs, lastValue } from './args.js';
+import { parseArgs, optionValue } from './args.js';
 import { prepareOutputFile } from './output-file.js';
 import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/identity/face-index-options.js';
 import { failureSummary } from './analyze.js';
@@ -46,7 +46,7 @@ export async function indexAdd(argv: readonly string[]): Promise<number> {
   if (args.flags.has('help')) { process.stdout.write(`${HELP}\n`); return 0; }
   const file = required(args, 'index', 'the index file to create or extend');
   if (args.positional.length === 0) throw new PipelineOptionError('IMAGE', 'give at least one image');
-  const name = lastValue(args, 'id');
+  const name = optionValue(args, 'id');
   if (name !== undefined && name.length === 0) throw new PipelineOptionError('--id', 'is empty');
   // An index that is there but cannot be read fails first, in its own words, and is left as it is.
   await indexFileExists(file);
@@ -72,7 +72,7 @@ export async function indexAdd(argv: readonly string[]): Promise<number> {
   let index = await openIndex();
   const app = await openRecognizer(args);
   try {
-    checkIndexMatchesModels(index, app, file, lastValue(args, 'models')!);
+    checkIndexMatchesModels(index, app, file, optionValue(args, 'models')!);
   } catch (error) {
     await app.release();
     throw error;

@@ -13,7 +13,7 @@ import { errorRecord, type ErrorRecord } from './batch/records.js';
 import type { IndexBackend } from '../src/pipeline/identity/index.js';
 import { CliError } from './module-command.js';
 import { parseDetSizes } from '../src/pipeline/detect-size.js';
-import { lastValue, parseRangeOption, type ParsedArgs } from './args.js';
+import { optionValue, parseRangeOption, type ParsedArgs } from './args.js';
 
 /** An image `index add` was given holds no face the detector finds: that image's error entry, the others go on. */
 export class NoFaceError extends Error {
@@ -34,14 +34,14 @@ export const FACE_OPTIONS_HELP = `  --index FILE            the index file
 
 /** The required string option, or a PipelineOptionError saying what it is for. */
 export function required(args: ParsedArgs, name: string, what: string): string {
-  const v = lastValue(args, name);
+  const v = optionValue(args, name);
   if (!v) throw new PipelineOptionError(`--${name}`, `is required (${what})`);
   return v;
 }
 
 /** --backend, checked. */
 export function backendOption(args: ParsedArgs): BackendName & IndexBackend {
-  const backend = lastValue(args, 'backend') ?? 'auto';
+  const backend = optionValue(args, 'backend') ?? 'auto';
   if (backend !== 'auto' && backend !== 'webgpu' && backend !== 'cpu') throw new PipelineOptionError('--backend', `'${backend}' is not auto, webgpu or cpu`);
   return backend;
 }
@@ -51,7 +51,7 @@ export async function openRecognizer(args: ParsedArgs): Promise<FaceAnalysis> {
   const models = required(args, 'models', 'a folder holding a detector and a recognizer');
   // analyze's parse: an empty value ('--det-thresh=') is refused, not read as 0 (which would keep every anchor).
   const detThresh = parseRangeOption(args, 'det-thresh', 0.5, 0, 1);
-  const detSize = parseDetSizes(lastValue(args, 'det-size') ?? '640');
+  const detSize = parseDetSizes(optionValue(args, 'det-size') ?? '640');
   const app = await FaceAnalysis.create({ models, backend: backendOption(args), allowedModules: ['detection', 'recognition'] });
   if (!app.models.has('recognition')) {
     await app.release();
