@@ -195,11 +195,17 @@ function resolveEntry(name: string, manifest: ParsedManifest): { kind: 'pack'; s
  */
 export async function fetchModelsCommand(argv: readonly string[], output: CommandOutput = process): Promise<number> {
   const { stdout, stderr } = output;
+  // A usage error is one line, as every other command's, saying where the usage is (not the whole of it).
+  const usageError = (message: string): number => {
+    stderr.write(`fetch-models: ${message} (insightgpu fetch-models --help shows the usage)\n`);
+    return 1;
+  };
   let parsed;
   try {
     parsed = parseArgs({
       args: [...argv],
       allowPositionals: true,
+      tokens: true,
       options: {
         root: { type: 'string' },
         'base-url': { type: 'string' },
@@ -210,22 +216,26 @@ export async function fetchModelsCommand(argv: readonly string[], output: Comman
       },
     });
   } catch (error) {
-    stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${FETCH_MODELS_USAGE}\n`);
-    return 1;
+    // util.parseArgs goes on, after its first sentence, to explain `--` at length: the first one says what is wrong.
+    return usageError((error instanceof Error ? error.message : String(error)).split(/\.\s/)[0]!);
   }
-  const { values, positionals } = parsed;
+  const { values, positionals, tokens } = parsed;
   if (values.help) {
     stdout.write(`${FETCH_MODELS_USAGE}\n`);
     return 0;
   }
-  if (positionals.length !== 1) {
-    stderr.write(`expected exactly one pack or model name, got ${positionals.length}\n\n${FETCH_MODELS_USAGE}\n`);
-    return 1;
+  // util.parseArgs keeps the last of two values: `--root A … --root B` would install into B unsaid.
+  const given = new Map<string, string>();
+  for (const token of tokens) {
+    if (token.kind !== 'option' || token.value === undefined) continue;
+    const earlier = given.get(token.name);
+    if (earlier !== undefined) return usageError(`option --${token.name}: given twice ('${earlier}', then '${token.value}'); it takes one value`);
+    given.set(token.name, token.value);
   }
+  if (positionals.length !== 1) return usageError(`expected exactly one pack or model name, got ${positionals.length}`);
   const timeoutSeconds = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeoutSeconds !== undefined && !(timeoutSeconds > 0 && Number.isFinite(timeoutSeconds))) {
-    stderr.write(`--timeout must be a positive, finite number of seconds, got '${values.timeout}'\n`);
-    return 1;
+    return usageError(`--timeout must be a positive, finite number of seconds, got '${values.timeout}'`);
   }
 
   let view: ProgressView | undefined;

@@ -1,16 +1,18 @@
 /**
  * Every valued option of every command takes one value: given twice it is a usage error (exit 1, one line naming
- * the option and both values), not a run with whichever came last. A boolean given twice still means what it means
+ * the option and both values), not a run with whichever came last; forge-models --only, which gathers names, repeats. A boolean given twice still means what it means
  * once. Each command is run with a models folder that does not exist, so a duplicate noticed too late (or not at
  * all) shows up as another error.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { parseArgs } from '../../cli/args.js';
 import { main } from '../../cli/main.js';
+import { parseForgeArgs } from '../../models/forge/cli.js';
+import { DEFAULT_SEED } from '../../models/forge/index.js';
 import { PipelineOptionError } from '../../src/pipeline/index.js';
 import { captureOutput } from '../pipeline/capture-output.js';
 import { sharedPath } from '../pipeline/helpers.js';
@@ -20,6 +22,7 @@ const noModels = path.join(work, 'no-such-models');
 const t1 = sharedPath('images', 't1.jpg');
 const ndjson = path.join(work, 'faces.ndjson');
 writeFileSync(ndjson, '');
+after(() => rmSync(work, { recursive: true, force: true }));
 
 /** Each command (its words before the options), its valued options, and the operands it needs after them. */
 const COMMANDS: readonly { words: string[]; valued: string[]; operands: string[] }[] = [
@@ -68,5 +71,45 @@ describe('what stays as it was', () => {
     assert.throws(() => parseArgs(['--k', '1', '--k=2'], ['k']), (error: unknown) => error instanceof PipelineOptionError && error.option === '--k');
     assert.deepEqual(parseArgs(['--k', '1', '--', '--k', '2'], ['k']).positional, ['--k', '2']);
     assert.equal(parseArgs(['--k', '1'], ['k']).options.get('k'), '1');
+  });
+});
+
+describe('fetch-models and forge-models: the same rule, and a usage error is one line', () => {
+  // [argv, option, first, second]: forge-models checks each value as it comes, so its values are valid ones.
+  const cases: [string[], string, string, string][] = [
+    ...['root', 'base-url', 'manifest', 'timeout'].map((name): [string[], string, string, string] => [['fetch-models', `--${name}=first`, `--${name}`, 'second', 'buffalo_l'], `--${name}`, 'first', 'second']),
+    [['forge-models', '--out=first', '--out', 'second', '--only', 'genderage'], '--out', 'first', 'second'],
+    [['forge-models', '--out', work, '--seed=1', '--seed', '2', '--only', 'genderage'], '--seed', '1', '2'],
+    [['forge-models', '--out', work, '--width=8', '--width', '16', '--only', 'inswapper_128'], '--width', '8', '16'],
+  ];
+  for (const [argv, option, first, second] of cases) {
+    it(`${argv[0]} ${option}`, async () => {
+      const { code, out } = await run(argv);
+      assert.equal(code, 1, out);
+      assert.equal(out.trim().split('\n').length, 1, out);
+      assert.equal(out.trim(), `${argv[0]}: option ${option}: given twice ('${first}', then '${second}'); it takes one value (insightgpu ${argv[0]} --help shows the usage)`);
+    });
+  }
+
+  it('other usage errors are one line too, not the whole usage text', async () => {
+    for (const [argv, message] of [
+      [['fetch-models', '--frob', 'buffalo_l'], "fetch-models: Unknown option '--frob' (insightgpu fetch-models --help shows the usage)"],
+      [['fetch-models'], 'fetch-models: expected exactly one pack or model name, got 0 (insightgpu fetch-models --help shows the usage)'],
+      [['forge-models', '--out', work, '--frob'], "forge-models: unknown argument '--frob' (insightgpu forge-models --help shows the usage)"],
+    ] as const) {
+      const { code, out } = await run([...argv]);
+      assert.equal(code, 1, out);
+      assert.equal(out.trim(), message);
+    }
+  });
+
+  it('forge-models --out= (empty) is refused, not the working folder', async () => {
+    const { code, out } = await run(['forge-models', '--out=', '--only', 'genderage']);
+    assert.equal(code, 1, out);
+    assert.equal(out.trim(), 'forge-models: --out needs a folder (insightgpu forge-models --help shows the usage)');
+  });
+
+  it('forge-models --only still gathers names from several --only', () => {
+    assert.deepEqual(parseForgeArgs(['--out', 'd', '--only', 'genderage', '--only', '2d106det,det_10g']), { outDir: 'd', seed: DEFAULT_SEED, only: ['genderage', '2d106det', 'det_10g'] });
   });
 });
