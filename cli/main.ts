@@ -26,7 +26,7 @@ function usage(): string {
   insightgpu --version
 Every command takes --help; --verbose (or INSIGHTGPU_DEBUG=1) also shows the native GPU drivers' own messages.
 Exit codes: 0 success; 1 an error (a bad option, input, model or file: the message says which); 2 an unknown
-command; 3 analyze (index add, index search) wrote every result but some images failed (their error records say
+command, or none; 3 analyze (index add, index search) wrote every result but some images failed (their error records say
 why); 130 (143) stopped by Ctrl-C (SIGTERM); 141 the reader of stdout went away (\`… | head -1\`): the command
 stops at once and prints nothing more, as a Unix tool killed by SIGPIPE.`;
 }
