@@ -24,7 +24,7 @@ function usage(): string {
   insightgpu forge-models …     build replica models
   ${DOCTOR_USAGE}${benchAvailable() ? '\n  insightgpu bench …            benchmarks (repository checkout only)' : ''}
   insightgpu --version
-Every command takes --help; --verbose (or INSIGHTGPU_DEBUG=1) also shows the native GPU drivers' own messages.
+Every command takes --help (or: insightgpu help COMMAND); --verbose (or INSIGHTGPU_DEBUG=1) also shows the native GPU drivers' own messages.
 Exit codes: 0 success; 1 an error (a bad option, input, model or file: the message says which); 2 an unknown
 command, or none; 3 analyze (index add, index search) wrote every result but some images failed (their error records say
 why); 130 (143) stopped by Ctrl-C (SIGTERM); 141 the reader of stdout went away (\`… | head -1\`): the command
@@ -95,6 +95,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         }
         return await runModuleCommand('bench/node/bench', 'main', rest);
       case undefined: case 'help': case '--help': case '-h':
+        // `insightgpu help analyze` (`help index add`) is that command's --help, as git's and npm's help are.
+        if (command === 'help' && rest.length > 0) return await main([...rest, '--help']);
         process.stdout.write(`${usage()}\n`);
         return command === undefined ? 2 : 0;
       default:

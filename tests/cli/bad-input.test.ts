@@ -293,3 +293,17 @@ describe('operands: a missing sub-command and a wrong count of words are named a
   it('doctor with a stray word calls it an argument, not an option', () =>
     assertOneLineError(['doctor', 'extra'], /^insightgpu doctor: unexpected argument 'extra' \(doctor takes only --root DIR and --no-hash\)$/));
 });
+
+describe('insightgpu help COMMAND', () => {
+  it('is that command\'s --help, a sub-command\'s too; an unknown one is exit 2', async () => {
+    for (const words of [['analyze'], ['index', 'add'], ['fetch-models']]) {
+      const asked = await run(['help', ...words]);
+      const own = await run([...words, '--help']);
+      assert.equal(asked.code, 0, asked.out);
+      assert.equal(asked.out, own.out, words.join(' '));
+    }
+    const unknown = await run(['help', 'frobnicate']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.out, /^unknown command 'frobnicate'/);
+  });
+});
