@@ -13,7 +13,7 @@ export interface ParsedArgs {
  * silently change a run; so is a `--word` where a value should follow (a value starting with `--` takes `=`), and
  * a valued option given twice: every one takes a single value, and `--det-size 320 … --det-size 640` (a script's
  * default and the user's override, two lines of a long command) would otherwise run with whichever came last,
- * unsaid. A boolean given twice means what it means once.
+ * unsaid. A boolean given twice means what it means once. An empty value (`--json=`) is refused too.
  */
 export function parseArgs(argv: readonly string[], valued: readonly string[], booleans: readonly string[] = []): ParsedArgs {
   const options = new Map<string, string>();
@@ -51,6 +51,9 @@ export function parseArgs(argv: readonly string[], valued: readonly string[], bo
     if (eq < 0 && value.startsWith('--')) {
       throw new PipelineOptionError(`--${name}`, `needs a value (got the option ${value}; a value that starts with -- goes as --${name}=VALUE)`);
     }
+    // `--json=$OUT` with OUT unset: an empty value would mean "not given" (stdout), '' (the default pack's folder for
+    // --models) or the working folder, each unsaid; no option takes an empty value.
+    if (value === '') throw new PipelineOptionError(`--${name}`, 'is empty; give a value (or leave the option out)');
     const earlier = options.get(name);
     if (earlier !== undefined) {
       throw new PipelineOptionError(`--${name}`, `given twice ('${earlier}', then '${value}'); it takes one value`);

@@ -126,9 +126,10 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 /**
  * The flag behind an option that FaceAnalysis refuses by its API name once the models are loaded (prepare checks a
- * det size against the detector's graph): the user typed --det-size, so the line names --det-size.
+ * det size against the detector's graph), or the video decoder by its option name (an --ffmpeg that is a folder):
+ * the user typed --det-size, so the line names --det-size.
  */
-const CLI_FLAG_OF: Readonly<Record<string, string>> = { detSize: '--det-size', detThresh: '--det-thresh', maxNum: '--max-num' };
+const CLI_FLAG_OF: Readonly<Record<string, string>> = { detSize: '--det-size', detThresh: '--det-thresh', maxNum: '--max-num', ffmpeg: '--ffmpeg' };
 
 /** An error from a Node system call: it carries the call and the errno code (`{ code: 'ENOENT', syscall: 'open' }`). */
 function isSystemError(error: unknown): error is NodeJS.ErrnoException & { code: string; syscall: string } {

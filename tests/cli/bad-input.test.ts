@@ -307,3 +307,9 @@ describe('insightgpu help COMMAND', () => {
     assert.match(unknown.out, /^unknown command 'frobnicate'/);
   });
 });
+
+describe('video --ffmpeg that is a folder', () => {
+  it('names the flag typed, --ffmpeg, not the decoder option ffmpeg', () =>
+    assertOneLineError(['video', path.join(work, 'clip.mp4'), '--models', noModels, '--ndjson', path.join(work, 'ff.ndjson'), '--ffmpeg', aFolder],
+      /^insightgpu video: option --ffmpeg: '.*a-folder' is a folder; give the program itself/));
+});

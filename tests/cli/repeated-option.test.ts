@@ -1,8 +1,9 @@
 /**
- * Every valued option of every command takes one value: given twice it is a usage error (exit 1, one line naming
- * the option and both values), not a run with whichever came last; forge-models --only, which gathers names, repeats. A boolean given twice still means what it means
- * once. Each command is run with a models folder that does not exist, so a duplicate noticed too late (or not at
- * all) shows up as another error.
+ * Every valued option of every command takes one non-empty value: given twice it is a usage error (exit 1, one line
+ * naming the option and both values), not a run with whichever came last, and so is `--name=` with nothing after
+ * it. A boolean given twice still means what it means once; forge-models --only, which gathers names, repeats.
+ * Each command is run with a models folder that does not exist, so a check made too late (or not at all) shows up
+ * as another error.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -54,6 +55,20 @@ describe('a valued option given twice is a usage error', () => {
         const lines = out.trim().split('\n');
         assert.equal(lines.length, 1, out);
         assert.equal(lines[0], `insightgpu ${words.join(' ')}: option --${name}: given twice ('first', then 'second'); it takes one value`);
+      });
+    }
+  }
+});
+
+describe('an empty value is refused, not read as the option left out, the default pack or the working folder', () => {
+  // `--json=$OUT` with OUT unset used to write to stdout; `--models=` read the InsightFace root's models/ folder.
+  for (const { words, valued, operands } of COMMANDS) {
+    for (const name of valued) {
+      const models = valued.includes('models') && name !== 'models' ? ['--models', noModels] : [];
+      it(`${words.join(' ')} --${name}=`, async () => {
+        const { code, out } = await run([...words, ...models, `--${name}=`, ...operands]);
+        assert.equal(code, 1, out);
+        assert.equal(out.trim(), `insightgpu ${words.join(' ')}: option --${name}: is empty; give a value (or leave the option out)`);
       });
     }
   }
