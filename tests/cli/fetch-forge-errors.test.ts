@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { main } from '../../cli/main.js';
 import { captureOutput } from '../pipeline/capture-output.js';
+import { asUser, noPermissionTests } from './permission-user.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const work = mkdtempSync(path.join(tmpdir(), 'insightgpu-fetch-forge-errors-'));
@@ -21,9 +22,6 @@ after(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const uid = process.getuid?.();
-/** Who runs a child: this user, or nobody when this is root (whom permission bits do not stop). */
-const asUser = uid === 0 ? { uid: 65534, gid: 65534 } : {};
 
 async function run(argv: string[]): Promise<{ code: number; out: string }> {
   const { result, out } = await captureOutput(() => main(argv));
@@ -71,7 +69,7 @@ describe('fetch-models --base-url that is no mirror: one line, before anything i
   });
 });
 
-describe('a destination that cannot be written', { skip: uid === undefined ? 'no POSIX permissions on this platform' : false }, () => {
+describe('a destination that cannot be written', { skip: noPermissionTests }, () => {
   chmodSync(work, 0o755);
   chmodSync(readOnly, 0o555);
 
