@@ -3,7 +3,7 @@ import path from 'node:path';
 import { PipelineOptionError, type MaxNumMetric, type Size } from '../src/pipeline/index.js';
 import type { BackendName } from '../src/index.js';
 import { parseDetSizes } from '../src/pipeline/detect-size.js';
-import { lastValue, parseArgs, parseCountOption, parseRangeOption, type ParsedArgs } from './args.js';
+import { optionValue, parseArgs, parseCountOption, parseRangeOption, type ParsedArgs } from './args.js';
 import { checkDistinctNames, collectImages, decodableSuffixes } from './batch/collect-images.js';
 import { ImageListError } from './batch/errors.js';
 import { NdjsonResultsFile } from './batch/ndjson-file.js';
@@ -162,11 +162,11 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummar
 export async function analyzeCommand(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, ['models', 'det-size', 'det-thresh', 'max-num', 'metric', 'backend', 'json', 'ndjson', 'draw', 'batch', 'concurrency', 'workers'], ['quiet', 'resume']);
   // As InsightFace's FaceAnalysis(): the installed buffalo_l unless told otherwise.
-  const models = lastValue(args, 'models') ?? 'buffalo_l';
-  const jsonArg = lastValue(args, 'json');
+  const models = optionValue(args, 'models') ?? 'buffalo_l';
+  const jsonArg = optionValue(args, 'json');
   // '-' is stdout, as for --ndjson (and video's): the one JSON document, written at the end.
   const json = jsonArg === '-' ? undefined : jsonArg;
-  const ndjson = lastValue(args, 'ndjson');
+  const ndjson = optionValue(args, 'ndjson');
   const resume = args.flags.has('resume');
   if (resume && !ndjson) throw new PipelineOptionError('--resume', 'continues an --ndjson file; give --ndjson');
   if (jsonArg === '-' && ndjson === '-') throw new PipelineOptionError('--json', '- and --ndjson - would both write to stdout; give one of them a file');
@@ -174,9 +174,9 @@ export async function analyzeCommand(argv: readonly string[]): Promise<number> {
   // A resumed run's --json would hold only the images analysed now; the NDJSON file converts to the whole one.
   if (resume && jsonArg) throw new PipelineOptionError('--json', 'cannot go with --resume (convert the NDJSON file instead, see the README)');
   if (args.positional.length === 0) throw new PipelineOptionError('PATH', 'give at least one image or folder');
-  const backend = (lastValue(args, 'backend') ?? 'auto') as BackendName;
+  const backend = (optionValue(args, 'backend') ?? 'auto') as BackendName;
   if (!['auto', 'webgpu', 'cpu'].includes(backend)) throw new PipelineOptionError('--backend', `'${backend}' is not auto, webgpu or cpu`);
-  const metric = (lastValue(args, 'metric') ?? 'default') as MaxNumMetric;
+  const metric = (optionValue(args, 'metric') ?? 'default') as MaxNumMetric;
   if (metric !== 'default' && metric !== 'max') throw new PipelineOptionError('--metric', `'${metric}' is not default or max`);
   const workers = workersOption(args, backend);
   const quiet = args.flags.has('quiet');
@@ -188,7 +188,7 @@ export async function analyzeCommand(argv: readonly string[]): Promise<number> {
   }) : undefined;
   const summary = await runAnalyze({
     models,
-    detSizes: parseDetSizes(lastValue(args, 'det-size') ?? '640'),
+    detSizes: parseDetSizes(optionValue(args, 'det-size') ?? '640'),
     detThresh: parseRangeOption(args, 'det-thresh', 0.5, 0, 1),
     maxNum: parseCountOption(args, 'max-num', 0, 0),
     metric,
@@ -201,7 +201,7 @@ export async function analyzeCommand(argv: readonly string[]): Promise<number> {
     batch: parseCountOption(args, 'batch', 1, 1),
     concurrency: parseCountOption(args, 'concurrency', 1, 0),
     workers,
-    drawDir: lastValue(args, 'draw'),
+    drawDir: optionValue(args, 'draw'),
     progress: async (total, alreadyDone) => {
       if (quiet || total < 2 || !process.stderr.isTTY) return undefined;
       bar = await createBatchProgress(total, alreadyDone);
@@ -253,13 +253,13 @@ export function failureSummary(failed: readonly ErrorRecord[], images: number): 
  * memory and start-up, and the same command line keeps working on a machine with fewer cores.
  */
 function workersOption(args: ParsedArgs, backend: BackendName): number {
-  const value = lastValue(args, 'workers');
+  const value = optionValue(args, 'workers');
   const cores = availableParallelism();
   const asked = value === 'auto' ? Math.max(1, cores - 1) : parseCountOption(args, 'workers', 1, 1);
   const workers = Math.min(asked, cores);
   if (workers > 1 && backend === 'webgpu') throw new PipelineOptionError('--workers', `${workers} workers run the CPU backend; drop --backend webgpu or use --workers 1`);
   for (const name of ['batch', 'concurrency']) {
-    if (workers > 1 && lastValue(args, name) !== undefined) throw new PipelineOptionError(`--${name}`, `is for --workers 1 (with ${workers} workers each one decodes and analyses its own images)`);
+    if (workers > 1 && optionValue(args, name) !== undefined) throw new PipelineOptionError(`--${name}`, `is for --workers 1 (with ${workers} workers each one decodes and analyses its own images)`);
   }
   if (asked > cores) process.stderr.write(`insightgpu analyze: --workers ${asked} is more than this machine's ${cores} core(s); running ${cores} (each worker holds its own copy of the models)\n`);
   return workers;

@@ -1,7 +1,8 @@
 import { PipelineOptionError } from '../src/pipeline/index.js';
 
 export interface ParsedArgs {
-  readonly options: Map<string, string[]>;
+  /** Each valued option given, with its one value. */
+  readonly options: Map<string, string>;
   readonly flags: Set<string>;
   readonly positional: string[];
 }
@@ -9,10 +10,13 @@ export interface ParsedArgs {
 /**
  * Minimal GNU-style parsing: `--name value`, `--name=value`, boolean `--flag` for names in `booleans`,
  * `--` ends options. Unknown names, and single-dash words other than `-h` and `-`, are rejected so typos do not
- * silently change a run; so is a `--word` where a value should follow (a value starting with `--` takes `=`).
+ * silently change a run; so is a `--word` where a value should follow (a value starting with `--` takes `=`), and
+ * a valued option given twice: every one takes a single value, and `--det-size 320 … --det-size 640` (a script's
+ * default and the user's override, two lines of a long command) would otherwise run with whichever came last,
+ * unsaid. A boolean given twice means what it means once. An empty value (`--json=`) is refused too.
  */
 export function parseArgs(argv: readonly string[], valued: readonly string[], booleans: readonly string[] = []): ParsedArgs {
-  const options = new Map<string, string[]>();
+  const options = new Map<string, string>();
   const flags = new Set<string>();
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -47,19 +51,25 @@ export function parseArgs(argv: readonly string[], valued: readonly string[], bo
     if (eq < 0 && value.startsWith('--')) {
       throw new PipelineOptionError(`--${name}`, `needs a value (got the option ${value}; a value that starts with -- goes as --${name}=VALUE)`);
     }
-    const list = options.get(name) ?? [];
-    list.push(value);
-    options.set(name, list);
+    // `--json=$OUT` with OUT unset: an empty value would mean "not given" (stdout), '' (the default pack's folder for
+    // --models) or the working folder, each unsaid; no option takes an empty value.
+    if (value === '') throw new PipelineOptionError(`--${name}`, 'is empty; give a value (or leave the option out)');
+    const earlier = options.get(name);
+    if (earlier !== undefined) {
+      throw new PipelineOptionError(`--${name}`, `given twice ('${earlier}', then '${value}'); it takes one value`);
+    }
+    options.set(name, value);
   }
   return { options, flags, positional };
 }
 
-export function lastValue(args: ParsedArgs, name: string): string | undefined {
-  return args.options.get(name)?.at(-1);
+/** The value of a valued option (parseArgs allows one), or undefined when it is not given. */
+export function optionValue(args: ParsedArgs, name: string): string | undefined {
+  return args.options.get(name);
 }
 
 export function parseNumberOption(args: ParsedArgs, name: string, fallback: number, integer = false): number {
-  const text = lastValue(args, name);
+  const text = optionValue(args, name);
   if (text === undefined) return fallback;
   const value = Number(text);
   if (text.trim() === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {

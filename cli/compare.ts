@@ -103,7 +103,8 @@ function settingsNotes(a: ResultsFile, b: ResultsFile): string[] {
 export async function compareCommand(argv: readonly string[]): Promise<number> {
   // The commands' one parser: `--` ends the options, so a file named like one (-run.json) can be given after it.
   const files = parseArgs(argv, [], ['help']).positional;
-  if (files.length !== 2) throw new PipelineOptionError('compare', `needs two files: ${COMPARE_USAGE}`);
+  // Named as the other commands name their operands (option FILE: …), not as an option called 'compare'.
+  if (files.length !== 2) throw new PipelineOptionError('ACTUAL EXPECTED', `give exactly two results files, got ${files.length} (usage: ${COMPARE_USAGE})`);
   const [a, b] = await Promise.all([readResults(files[0]!), readResults(files[1]!)]);
   const comparison = compareResults(a, b);
   const notes = settingsNotes(a, b);

@@ -15,8 +15,8 @@ import { readDigestRecord, systemReason, type DigestRecord, type RecordedDigest 
 import { fetchTempOwner, hashFile, processIsAlive } from '../models/fetch/fetch-common.js';
 import { modelsDirOf, resolveInsightFaceRoot } from '../models/fetch/paths.js';
 import { renameRootOption } from '../src/pipeline/insightface-root.js';
-import { PipelineOptionError } from '../src/pipeline/index.js';
-import { lastValue, parseArgs } from './args.js';
+import { CliError } from './module-command.js';
+import { optionValue, parseArgs } from './args.js';
 
 export const DOCTOR_USAGE = 'insightgpu doctor [--root DIR] [--no-hash]   what a bug report needs (adapters, packages, packs)';
 
@@ -199,10 +199,11 @@ async function fileStatus(file: string, expected: Expected | undefined, hash: bo
 export async function doctorCommand(argv: readonly string[], version: string): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(`${HELP}\n`); return 0; }
   const args = parseArgs(argv, ['root'], ['no-hash']);
-  if (args.positional.length > 0) throw new PipelineOptionError(args.positional[0]!, 'unexpected argument (doctor takes only --root DIR and --no-hash)');
+  // A stray word is no option: 'option extra: …' would read as if doctor had one called extra.
+  if (args.positional.length > 0) throw new CliError(`unexpected argument '${args.positional[0]!}' (doctor takes only --root DIR and --no-hash)`);
   let root: string;
   try {
-    root = resolveInsightFaceRoot(lastValue(args, 'root'));
+    root = resolveInsightFaceRoot(optionValue(args, 'root'));
   } catch (error) {
     throw renameRootOption(error, '--root');
   }

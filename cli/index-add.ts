@@ -1,12 +1,12 @@
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { FaceIndex, PipelineOptionError, type Face } from '../src/pipeline/index.js';
-import { parseArgs, lastValue } from './args.js';
+import { parseArgs, optionValue } from './args.js';
 import { prepareOutputFile } from './output-file.js';
 import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/identity/face-index-options.js';
 import { failureSummary } from './analyze.js';
 import { errorRecord, type ErrorRecord } from './batch/records.js';
-import { checkImageFiles, checkIndexMatchesModels, loadIndexFile, probeWritable, withFileLock, FACE_OPTIONS, FACE_OPTIONS_HELP, facesOrError, NoFaceError, openRecognizer, required, roundBox } from './index-faces.js';
+import { cannotReadIndex, checkImageFiles, checkIndexMatchesModels, indexFileExists, loadIndexFile, probeWritable, withFileLock, FACE_OPTIONS, FACE_OPTIONS_HELP, facesOrError, NoFaceError, openRecognizer, required, roundBox } from './index-faces.js';
 
 export const INDEX_ADD_USAGE = 'insightgpu index add --index FILE --models DIR [--id NAME] [--all-faces] IMAGE…';
 
@@ -24,13 +24,17 @@ const HELP = `usage: ${INDEX_ADD_USAGE}
   summary goes to stderr; when no image enrolled a face, FILE is unchanged); 1 a usage, model or index error.
 ${FACE_OPTIONS_HELP}`;
 
-/** What identifies one version of a file (its inode, size and change time; absent: none), to notice a save meanwhile. */
+/**
+ * What identifies one version of a file (its inode, size and change time; 'absent': ENOENT), to notice a save
+ * meanwhile. A file that can no longer be looked at is an error, not 'absent': the save would replace it unread.
+ */
 function fileVersion(file: string): string {
   try {
     const s = statSync(file, { bigint: true });
     return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
-  } catch {
-    return 'absent';
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
+    throw cannotReadIndex(file, error);
   }
 }
 
@@ -42,8 +46,10 @@ export async function indexAdd(argv: readonly string[]): Promise<number> {
   if (args.flags.has('help')) { process.stdout.write(`${HELP}\n`); return 0; }
   const file = required(args, 'index', 'the index file to create or extend');
   if (args.positional.length === 0) throw new PipelineOptionError('IMAGE', 'give at least one image');
-  const name = lastValue(args, 'id');
+  const name = optionValue(args, 'id');
   if (name !== undefined && name.length === 0) throw new PipelineOptionError('--id', 'is empty');
+  // An index that is there but cannot be read fails first, in its own words, and is left as it is.
+  await indexFileExists(file);
   // The file is written only at the end: a path that cannot take it fails now, before any image is read.
   await prepareOutputFile(file);
   await probeWritable(file);
@@ -61,12 +67,12 @@ export async function indexAdd(argv: readonly string[]): Promise<number> {
       seen.set(stem, image);
     }
   }
-  const openIndex = async (): Promise<FaceIndex> => (existsSync(file) ? loadIndexFile(file, 'cpu', DEFAULT_MAX_ENTRIES) : new FaceIndex());
+  const openIndex = async (): Promise<FaceIndex> => ((await indexFileExists(file)) ? loadIndexFile(file, 'cpu', DEFAULT_MAX_ENTRIES) : new FaceIndex());
   const loadedAs = fileVersion(file);
   let index = await openIndex();
   const app = await openRecognizer(args);
   try {
-    checkIndexMatchesModels(index, app, file, lastValue(args, 'models')!);
+    checkIndexMatchesModels(index, app, file, optionValue(args, 'models')!);
   } catch (error) {
     await app.release();
     throw error;

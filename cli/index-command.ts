@@ -37,7 +37,9 @@ export async function indexCommand(argv: readonly string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
     process.stdout.write(`${HELP}\n`);
-    return 0;
+    // No sub-command is no command, as a bare `insightgpu` is: the usage, and exit 2 (a script that lost its
+    // sub-command word must not read as success); asking for help is 0.
+    return sub === undefined ? 2 : 0;
   }
   const run = Object.hasOwn(SUBCOMMANDS, sub) ? SUBCOMMANDS[sub] : undefined;
   if (!run) {

@@ -1,7 +1,7 @@
 /** What `index add` and `index search` share: option parsing, the detector + recognizer, the faces of an image. */
 import type { BackendName } from '../src/index.js';
-import { existsSync, statSync } from 'node:fs';
-import { open, unlink } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { open, stat, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { systemReason, tempStem, writeTarget } from '../src/core/files-node.js';
 import { withIndexFileLock } from '../src/pipeline/identity/index-file-node.js';
@@ -13,7 +13,7 @@ import { errorRecord, type ErrorRecord } from './batch/records.js';
 import type { IndexBackend } from '../src/pipeline/identity/index.js';
 import { CliError } from './module-command.js';
 import { parseDetSizes } from '../src/pipeline/detect-size.js';
-import { lastValue, parseRangeOption, type ParsedArgs } from './args.js';
+import { optionValue, parseRangeOption, type ParsedArgs } from './args.js';
 
 /** An image `index add` was given holds no face the detector finds: that image's error entry, the others go on. */
 export class NoFaceError extends Error {
@@ -34,14 +34,14 @@ export const FACE_OPTIONS_HELP = `  --index FILE            the index file
 
 /** The required string option, or a PipelineOptionError saying what it is for. */
 export function required(args: ParsedArgs, name: string, what: string): string {
-  const v = lastValue(args, name);
+  const v = optionValue(args, name);
   if (!v) throw new PipelineOptionError(`--${name}`, `is required (${what})`);
   return v;
 }
 
 /** --backend, checked. */
 export function backendOption(args: ParsedArgs): BackendName & IndexBackend {
-  const backend = lastValue(args, 'backend') ?? 'auto';
+  const backend = optionValue(args, 'backend') ?? 'auto';
   if (backend !== 'auto' && backend !== 'webgpu' && backend !== 'cpu') throw new PipelineOptionError('--backend', `'${backend}' is not auto, webgpu or cpu`);
   return backend;
 }
@@ -51,7 +51,7 @@ export async function openRecognizer(args: ParsedArgs): Promise<FaceAnalysis> {
   const models = required(args, 'models', 'a folder holding a detector and a recognizer');
   // analyze's parse: an empty value ('--det-thresh=') is refused, not read as 0 (which would keep every anchor).
   const detThresh = parseRangeOption(args, 'det-thresh', 0.5, 0, 1);
-  const detSize = parseDetSizes(lastValue(args, 'det-size') ?? '640');
+  const detSize = parseDetSizes(optionValue(args, 'det-size') ?? '640');
   const app = await FaceAnalysis.create({ models, backend: backendOption(args), allowedModules: ['detection', 'recognition'] });
   if (!app.models.has('recognition')) {
     await app.release();
@@ -166,10 +166,40 @@ export const roundBox = (f: Face): number[] => Array.from(f.bbox, (v) => Math.ro
  * the file's own count plus `room`: the CLI has no option to raise it, and a valid file must not be refused.
  */
 export async function loadIndexFile(file: string, backend: IndexBackend = 'cpu', room = 0): Promise<FaceIndex> {
-  if (!existsSync(file)) throw new CliError(`${file}: no such index file (index add creates one)`);
+  if (!(await indexFileExists(file))) throw new CliError(`${file}: no such index file (index add creates one)`);
   if (statSync(file).isDirectory()) throw new CliError(`${file}: is a folder, not an index file`);
   refuseSpecialFile(file);
   return FaceIndex.load(file, { backend, maxEntries: Math.max(DEFAULT_MAX_ENTRIES, (await headerEntries(file)) + room) });
+}
+
+/**
+ * Whether there is an index at `file`. Only ENOENT means there is none (a dangling link included: index add creates
+ * the file it points to). Anything else the system answers (EACCES on the file or on a folder above it, a loop of
+ * links, a name too long) is an error naming the file, and a regular file is opened for reading now: a file this run
+ * cannot read is never taken for a missing index, which index add would save a new one over, or which index remove
+ * would report as not there. A folder or special file counts as present; the caller refuses it in its own words.
+ */
+export async function indexFileExists(file: string): Promise<boolean> {
+  let isFile: boolean;
+  try {
+    isFile = (await stat(file)).isFile();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw cannotReadIndex(file, error);
+  }
+  if (isFile) {
+    try {
+      await (await open(file, 'r')).close();
+    } catch (error) {
+      throw cannotReadIndex(file, error);
+    }
+  }
+  return true;
+}
+
+/** The one-line error for an index file that is there but cannot be read; it says the file is not touched. */
+export function cannotReadIndex(file: string, error: unknown): CliError {
+  return new CliError(`cannot read index file '${file}': ${systemReason(error)} (left as it is)`, { cause: error });
 }
 
 /**

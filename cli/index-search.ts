@@ -1,5 +1,5 @@
 import { PipelineOptionError } from '../src/pipeline/index.js';
-import { lastValue, parseArgs, parseNumberOption, parseRangeOption } from './args.js';
+import { optionValue, parseArgs, parseNumberOption, parseRangeOption } from './args.js';
 import { failureSummary } from './analyze.js';
 import type { ErrorRecord } from './batch/records.js';
 import { backendOption, checkImageFiles, checkIndexMatchesModels, FACE_OPTIONS, FACE_OPTIONS_HELP, facesOrError, loadIndexFile, openRecognizer, required, roundBox } from './index-faces.js';
@@ -31,7 +31,7 @@ export async function indexSearch(argv: readonly string[]): Promise<number> {
   const index = await loadIndexFile(file, backendOption(args));
   const app = await openRecognizer(args);
   try {
-    checkIndexMatchesModels(index, app, file, lastValue(args, 'models')!);
+    checkIndexMatchesModels(index, app, file, optionValue(args, 'models')!);
   } catch (error) {
     await app.release();
     throw error;

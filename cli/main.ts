@@ -24,9 +24,9 @@ function usage(): string {
   insightgpu forge-models …     build replica models
   ${DOCTOR_USAGE}${benchAvailable() ? '\n  insightgpu bench …            benchmarks (repository checkout only)' : ''}
   insightgpu --version
-Every command takes --help; --verbose (or INSIGHTGPU_DEBUG=1) also shows the native GPU drivers' own messages.
+Every command takes --help (or: insightgpu help COMMAND); --verbose (or INSIGHTGPU_DEBUG=1) also shows the native GPU drivers' own messages.
 Exit codes: 0 success; 1 an error (a bad option, input, model or file: the message says which); 2 an unknown
-command; 3 analyze (index add, index search) wrote every result but some images failed (their error records say
+command, or none; 3 analyze (index add, index search) wrote every result but some images failed (their error records say
 why); 130 (143) stopped by Ctrl-C (SIGTERM); 141 the reader of stdout went away (\`… | head -1\`): the command
 stops at once and prints nothing more, as a Unix tool killed by SIGPIPE.`;
 }
@@ -95,6 +95,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         }
         return await runModuleCommand('bench/node/bench', 'main', rest);
       case undefined: case 'help': case '--help': case '-h':
+        // `insightgpu help analyze` (`help index add`) is that command's --help, as git's and npm's help are.
+        if (command === 'help' && rest.length > 0) return await main([...rest, '--help']);
         process.stdout.write(`${usage()}\n`);
         return command === undefined ? 2 : 0;
       default:
@@ -124,9 +126,10 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 /**
  * The flag behind an option that FaceAnalysis refuses by its API name once the models are loaded (prepare checks a
- * det size against the detector's graph): the user typed --det-size, so the line names --det-size.
+ * det size against the detector's graph), or the video decoder by its option name (an --ffmpeg that is a folder):
+ * the user typed --det-size, so the line names --det-size.
  */
-const CLI_FLAG_OF: Readonly<Record<string, string>> = { detSize: '--det-size', detThresh: '--det-thresh', maxNum: '--max-num' };
+const CLI_FLAG_OF: Readonly<Record<string, string>> = { detSize: '--det-size', detThresh: '--det-thresh', maxNum: '--max-num', ffmpeg: '--ffmpeg' };
 
 /** An error from a Node system call: it carries the call and the errno code (`{ code: 'ENOENT', syscall: 'open' }`). */
 function isSystemError(error: unknown): error is NodeJS.ErrnoException & { code: string; syscall: string } {

@@ -14,7 +14,7 @@ import {
 import { parseDetSizes } from '../src/pipeline/detect-size.js';
 import { resolvePackFolder } from '../src/pipeline/model-pack.js';
 import { modelsDirOf, resolveInsightFaceRoot } from '../models/fetch/paths.js';
-import { lastValue, parseArgs } from './args.js';
+import { optionValue, parseArgs } from './args.js';
 import { encodePng, writePng } from './encode-png.js';
 import { OutputFileError, prepareOutputFile } from './output-file.js';
 
@@ -255,28 +255,28 @@ export async function swapCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const args = parseArgs(argv, ['models', 'swapper', 'source', 'source-face', 'source-embedding', 'out', 'target-face', 'det-size', 'backend'], ['no-paste-back', 'quiet']);
-  const models = lastValue(args, 'models');
+  const models = optionValue(args, 'models');
   if (!models) throw new PipelineOptionError('--models', 'is required (the detector and a 512-d recognizer)');
-  const out = lastValue(args, 'out');
+  const out = optionValue(args, 'out');
   if (!out) throw new PipelineOptionError('--out', 'is required (where to write the PNG)');
   if (args.positional.length !== 1) throw new PipelineOptionError('TARGET_IMG', `give exactly one target image, got ${args.positional.length}`);
-  const sourceImage = lastValue(args, 'source');
-  const sourceEmbedding = lastValue(args, 'source-embedding');
+  const sourceImage = optionValue(args, 'source');
+  const sourceEmbedding = optionValue(args, 'source-embedding');
   if ((sourceImage === undefined) === (sourceEmbedding === undefined)) throw new PipelineOptionError('--source', 'give either --source IMG or --source-embedding FILE.json');
-  if (sourceEmbedding !== undefined && lastValue(args, 'source-face') !== undefined) throw new PipelineOptionError('--source-face', 'goes with --source IMG');
-  const backend = (lastValue(args, 'backend') ?? 'auto') as BackendName;
+  if (sourceEmbedding !== undefined && optionValue(args, 'source-face') !== undefined) throw new PipelineOptionError('--source-face', 'goes with --source IMG');
+  const backend = (optionValue(args, 'backend') ?? 'auto') as BackendName;
   if (!['auto', 'webgpu', 'cpu'].includes(backend)) throw new PipelineOptionError('--backend', `'${backend}' is not auto, webgpu or cpu`);
-  const target = lastValue(args, 'target-face') ?? 'all';
+  const target = optionValue(args, 'target-face') ?? 'all';
   const quiet = args.flags.has('quiet');
   const swapped = await runSwap({
     models,
-    swapper: lastValue(args, 'swapper'),
-    source: sourceImage !== undefined ? { image: sourceImage, face: faceIndex(lastValue(args, 'source-face') ?? '0', '--source-face') } : { embedding: sourceEmbedding! },
+    swapper: optionValue(args, 'swapper'),
+    source: sourceImage !== undefined ? { image: sourceImage, face: faceIndex(optionValue(args, 'source-face') ?? '0', '--source-face') } : { embedding: sourceEmbedding! },
     target: args.positional[0]!,
     targetFace: target === 'all' ? 'all' : faceIndex(target, '--target-face'),
     pasteBack: !args.flags.has('no-paste-back'),
     out,
-    detSize: lastValue(args, 'det-size') ?? '640',
+    detSize: optionValue(args, 'det-size') ?? '640',
     backend,
     log: quiet ? undefined : (m) => process.stderr.write(`${m}\n`),
   });

@@ -4,7 +4,7 @@ import {
   FaceAnalysis, FaceTracker, PipelineOptionError, probeVideo, readVideoFrames, type BackendName,
 } from '../src/index.js';
 import { parseDetSizes } from '../src/pipeline/detect-size.js';
-import { lastValue, parseArgs, parseCountOption, parseNumberOption, parseRangeOption } from './args.js';
+import { optionValue, parseArgs, parseCountOption, parseNumberOption, parseRangeOption } from './args.js';
 import { loadIndexFile } from './index-faces.js';
 import { ResultsFileError } from './batch/errors.js';
 import { firstLine, OutputFileError, prepareOutputFile } from './output-file.js';
@@ -29,24 +29,24 @@ const VIDEO_HELP = `usage: ${VIDEO_USAGE}
 export async function videoCommand(argv: readonly string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(`${VIDEO_HELP}\n`); return 0; }
   const args = parseArgs(argv, ['models', 'ndjson', 'every', 'detect-every', 'det-size', 'det-thresh', 'backend', 'index', 'max-frames', 'ffmpeg'], ['no-smoothing', 'quiet']);
-  const models = lastValue(args, 'models');
+  const models = optionValue(args, 'models');
   if (!models) throw new PipelineOptionError('--models', 'is required (a folder of .onnx files or an installed pack name)');
-  const ndjson = lastValue(args, 'ndjson');
+  const ndjson = optionValue(args, 'ndjson');
   if (!ndjson) throw new PipelineOptionError('--ndjson', 'is required (where to write one JSON line per frame, or - for stdout)');
   if (args.positional.length !== 1) throw new PipelineOptionError('IN', `give exactly one video file (got ${args.positional.length})`);
   const input = args.positional[0]!;
-  const backend = (lastValue(args, 'backend') ?? 'auto') as BackendName;
+  const backend = (optionValue(args, 'backend') ?? 'auto') as BackendName;
   if (!['auto', 'webgpu', 'cpu'].includes(backend)) throw new PipelineOptionError('--backend', `'${backend}' is not auto, webgpu or cpu`);
   const maxFrames = parseNumberOption(args, 'max-frames', 0, true);
   if (maxFrames < 0) throw new PipelineOptionError('--max-frames', 'must be ≥ 0 (0 = all)');
-  const decoder = { ffmpeg: lastValue(args, 'ffmpeg'), maxFrames: maxFrames > 0 ? maxFrames : undefined };
+  const decoder = { ffmpeg: optionValue(args, 'ffmpeg'), maxFrames: maxFrames > 0 ? maxFrames : undefined };
   const quiet = args.flags.has('quiet');
-  const detSizes = parseDetSizes(lastValue(args, 'det-size') ?? '640');
+  const detSizes = parseDetSizes(optionValue(args, 'det-size') ?? '640');
   const detThresh = parseRangeOption(args, 'det-thresh', 0.5, 0, 1);
   const recognizeEvery = parseCountOption(args, 'every', 10, 1);
   const detectEvery = parseCountOption(args, 'detect-every', 1, 1);
   if (ndjson !== '-') await refuseNonEmpty(ndjson);
-  const indexFile = lastValue(args, 'index');
+  const indexFile = optionValue(args, 'index');
   // The decoder is checked before the models load: the first frame is decoded now, so a missing ffmpeg, a program
   // that is not one, or a video with no frames fails at once rather than after the pack has loaded.
   const info = await probeVideo(input, decoder);

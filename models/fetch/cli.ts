@@ -9,10 +9,12 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { MODELS, PACKS, type PackSpec, type SingleModelSpec } from '../manifest.js';
 import { InsightGpuError } from '../../src/core/errors.js';
+import { PipelineOptionError } from '../../src/pipeline/errors.js';
 import { systemReason } from './digest-record.js';
 import { ArchiveError, FetchError, IntegrityError, ManifestError, PackContentError, StallTimeoutError } from './errors.js';
 import { fetchModelFile, type FetchModelFileEvent, type FetchModelFileResult } from './fetch-model-file.js';
 import { fetchPack, type FetchPackEvent, type FetchPackResult } from './fetch-pack.js';
+import { mirrorProblem } from './local-mirror.js';
 import { modelsDirOf, resolveInsightFaceRoot } from './paths.js';
 import { renameRootOption } from '../../src/pipeline/insightface-root.js';
 import { parseManifest, resolvePack, resolveSingleModel, verifiesNothing, type ParsedManifest } from './resolve-pack.js';
@@ -195,11 +197,17 @@ function resolveEntry(name: string, manifest: ParsedManifest): { kind: 'pack'; s
  */
 export async function fetchModelsCommand(argv: readonly string[], output: CommandOutput = process): Promise<number> {
   const { stdout, stderr } = output;
+  // A usage error is one line, as every other command's, saying where the usage is (not the whole of it).
+  const usageError = (message: string): number => {
+    stderr.write(`fetch-models: ${message} (insightgpu fetch-models --help shows the usage)\n`);
+    return 1;
+  };
   let parsed;
   try {
     parsed = parseArgs({
       args: [...argv],
       allowPositionals: true,
+      tokens: true,
       options: {
         root: { type: 'string' },
         'base-url': { type: 'string' },
@@ -210,27 +218,33 @@ export async function fetchModelsCommand(argv: readonly string[], output: Comman
       },
     });
   } catch (error) {
-    stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${FETCH_MODELS_USAGE}\n`);
-    return 1;
+    // util.parseArgs goes on, after its first sentence, to explain `--` at length: the first one says what is wrong.
+    return usageError((error instanceof Error ? error.message : String(error)).split(/\.\s/)[0]!);
   }
-  const { values, positionals } = parsed;
+  const { values, positionals, tokens } = parsed;
   if (values.help) {
     stdout.write(`${FETCH_MODELS_USAGE}\n`);
     return 0;
   }
-  if (positionals.length !== 1) {
-    stderr.write(`expected exactly one pack or model name, got ${positionals.length}\n\n${FETCH_MODELS_USAGE}\n`);
-    return 1;
+  // util.parseArgs keeps the last of two values: `--root A … --root B` would install into B unsaid.
+  const given = new Map<string, string>();
+  for (const token of tokens) {
+    if (token.kind !== 'option' || token.value === undefined) continue;
+    const earlier = given.get(token.name);
+    if (earlier !== undefined) return usageError(`option --${token.name}: given twice ('${earlier}', then '${token.value}'); it takes one value`);
+    given.set(token.name, token.value);
   }
+  if (positionals.length !== 1) return usageError(`expected exactly one pack or model name, got ${positionals.length}`);
   const timeoutSeconds = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeoutSeconds !== undefined && !(timeoutSeconds > 0 && Number.isFinite(timeoutSeconds))) {
-    stderr.write(`--timeout must be a positive, finite number of seconds, got '${values.timeout}'\n`);
-    return 1;
+    return usageError(`--timeout must be a positive, finite number of seconds, got '${values.timeout}'`);
   }
 
   let view: ProgressView | undefined;
   /** `<root>/models`, named in a system error (a full disk's ENOSPC), whose own message names no file. */
   let modelsDir: string | undefined;
+  /** Whether a download began: before it (the models folder cannot be made), there is no temporary to speak of. */
+  let downloading = false;
   const abort = new AbortController();
   // Ctrl-C (SIGINT) or SIGTERM aborts the download, so its temporary files are removed, then the command exits as a
   // shell reports a command stopped by that signal (128 + its number), as analyze does. A second Ctrl-C finds no
@@ -253,13 +267,18 @@ export async function fetchModelsCommand(argv: readonly string[], output: Comman
       }
       manifest = parseManifest(text, values.manifest);
     }
+    const mirror = values['base-url'] === undefined ? undefined : mirrorProblem(values['base-url']);
+    if (mirror !== undefined) throw new PipelineOptionError('--base-url', mirror);
     const options = {
       root: values.root,
       baseUrl: values['base-url'],
       force: values.force,
       stallTimeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
       signal: abort.signal,
-      onProgress: (event: FetchPackEvent | FetchModelFileEvent) => view?.handle(event),
+      onProgress: (event: FetchPackEvent | FetchModelFileEvent) => {
+        if (event.phase === 'download') downloading = true;
+        view?.handle(event);
+      },
     };
     try {
       modelsDir = modelsDirOf(resolveInsightFaceRoot(values.root));
@@ -290,7 +309,7 @@ export async function fetchModelsCommand(argv: readonly string[], output: Comman
       // the fetcher has removed its temporaries on the way out, as for a failed download.
       const where = error.path === undefined && modelsDir !== undefined ? ` (in ${modelsDir})` : '';
       stderr.write(`fetch-models failed [${error.code}]: ${systemReason(error)}${where}\n`);
-      stderr.write('the temporary download was removed; the cache holds no partial files\n');
+      if (downloading) stderr.write('the temporary download was removed; the cache holds no partial files\n');
       return 1;
     }
     if (!(error instanceof InsightGpuError)) throw error;

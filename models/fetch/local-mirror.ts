@@ -26,6 +26,27 @@ export function mirrorBaseUrl(baseUrl: string | undefined): string | undefined {
 }
 
 /**
+ * What is wrong with `baseUrl` as a mirror, or undefined when nothing is: the same rules the download applies (a
+ * scheme of MIRROR_SCHEMES, a URL that parses, an http(s) host, a file: URL of this machine), told before anything
+ * is made on disk or sent, instead of as a failed download of a URL that was never one (`http://` joined with
+ * the file name read as `http:/buffalo_l.zip`). A text with no scheme is a folder path, and any such path is one.
+ */
+export function mirrorProblem(baseUrl: string): string | undefined {
+  if (baseUrl === '') return "is empty; give a URL or a folder ('.' for the working folder)";
+  const url = mirrorBaseUrl(baseUrl)!;
+  if (!URL.canParse(url)) return `'${baseUrl}' is not a valid URL`;
+  const parsed = new URL(url);
+  if (!MIRROR_SCHEMES.has(parsed.protocol)) return `'${baseUrl}': a mirror is an http: or https: URL, a file: URL or a folder; not ${parsed.protocol}`;
+  if (parsed.protocol !== 'file:') return parsed.hostname === '' ? `'${baseUrl}' has no host` : undefined;
+  try {
+    fileURLToPath(parsed);
+    return undefined;
+  } catch (error) {
+    return `'${baseUrl}' is not a file of this machine (${error instanceof Error ? error.message : String(error)})`;
+  }
+}
+
+/**
  * A fetch that reads `file:` URLs from disk (a regular file, with its size as Content-Length) and hands every
  * other URL to `inner` (default the global fetch). A scheme no mirror has (`ftp:`) is a FetchError naming the
  * ones it may have, instead of undici's "unknown scheme".

@@ -26,19 +26,27 @@ export function parseForgeArgs(argv: readonly string[]): ForgeArgs | string {
   let seed = DEFAULT_SEED;
   const only: string[] = [];
   let width: number | undefined;
+  /** The value each of --out, --seed and --width was given: one each, where a second would silently win. */
+  const given = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     const value = (): string | undefined => inline ?? (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--') ? argv[++i] : undefined);
+    // --only gathers names (several after it, or --only again); the others take one value.
+    const text = flag === '--out' || flag === '--seed' || flag === '--width' ? value() : undefined;
+    if (text !== undefined) {
+      const earlier = given.get(flag);
+      if (earlier !== undefined) return `option ${flag}: given twice ('${earlier}', then '${text}'); it takes one value`;
+      given.set(flag, text);
+    }
     if (flag === '--out') {
-      outDir = value();
-      if (outDir === undefined) return '--out needs a folder';
+      // An empty --out= would write into the working folder, which nobody asked for.
+      if (text === undefined || text === '') return '--out needs a folder';
+      outDir = text;
     } else if (flag === '--seed') {
-      const text = value();
       if (text === undefined || !/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) return `--seed needs a non-negative integer, got ${text ?? 'nothing'}`;
       seed = Number(text);
     } else if (flag === '--width') {
-      const text = value();
       if (text === undefined || !/^\d+$/.test(text) || Number(text) < 8 || Number(text) % 8 !== 0) return `--width needs a positive multiple of 8, got ${text ?? 'nothing'}`;
       width = Number(text);
     } else if (flag === '--only') {
@@ -62,7 +70,8 @@ export async function forgeModelsCommand(argv: string[]): Promise<number> {
   }
   const args = parseForgeArgs(argv);
   if (typeof args === 'string') {
-    console.error(`forge-models: ${args}\n${USAGE}`);
+    // One line, as every other command's usage error, saying where the usage is.
+    console.error(`forge-models: ${args} (insightgpu forge-models --help shows the usage)`);
     return 1;
   }
   let names: string[];

@@ -279,3 +279,37 @@ describe('compare', () => {
     assert.match(out, /within tolerance/);
   });
 });
+
+describe('operands: a missing sub-command and a wrong count of words are named as such', () => {
+  it('a bare `insightgpu index` is no command, as a bare `insightgpu` is: its usage, exit 2 (help stays 0)', async () => {
+    const bare = await run(['index']);
+    assert.equal(bare.code, 2, bare.out);
+    assert.match(bare.out, /^usage: insightgpu index add\|remove\|search\|info\|cluster/);
+    assert.equal((await run([])).code, 2);
+    for (const help of ['--help', '-h', 'help']) assert.equal((await run(['index', help])).code, 0, help);
+  });
+  it('compare with one file names its two operands, not an option called compare', () =>
+    assertOneLineError(['compare', aFile], /^insightgpu compare: option ACTUAL EXPECTED: give exactly two results files, got 1 \(usage: insightgpu compare /));
+  it('doctor with a stray word calls it an argument, not an option', () =>
+    assertOneLineError(['doctor', 'extra'], /^insightgpu doctor: unexpected argument 'extra' \(doctor takes only --root DIR and --no-hash\)$/));
+});
+
+describe('insightgpu help COMMAND', () => {
+  it('is that command\'s --help, a sub-command\'s too; an unknown one is exit 2', async () => {
+    for (const words of [['analyze'], ['index', 'add'], ['fetch-models']]) {
+      const asked = await run(['help', ...words]);
+      const own = await run([...words, '--help']);
+      assert.equal(asked.code, 0, asked.out);
+      assert.equal(asked.out, own.out, words.join(' '));
+    }
+    const unknown = await run(['help', 'frobnicate']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.out, /^unknown command 'frobnicate'/);
+  });
+});
+
+describe('video --ffmpeg that is a folder', () => {
+  it('names the flag typed, --ffmpeg, not the decoder option ffmpeg', () =>
+    assertOneLineError(['video', path.join(work, 'clip.mp4'), '--models', noModels, '--ndjson', path.join(work, 'ff.ndjson'), '--ffmpeg', aFolder],
+      /^insightgpu video: option --ffmpeg: '.*a-folder' is a folder; give the program itself/));
+});

@@ -4,7 +4,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, test } from 'node:test';
@@ -15,13 +15,47 @@ const depcruise = join(repo, 'node_modules/.bin/depcruise');
 
 interface Violation { readonly rule: { readonly name: string }; readonly from: string; readonly to: string }
 
-/** Runs the checker in `cwd` over `roots` and returns its violations. */
+/**
+ * Runs the checker in `cwd` over `roots` and returns its violations. The report goes to a file, not a pipe: the
+ * whole tree's JSON is over a megabyte, past spawnSync's default stdout buffer, and a pipe cut short hands
+ * JSON.parse half a report. A run that was killed, failed, or wrote a report that is not whole fails here, naming
+ * what went wrong.
+ */
 function cruise(cwd: string, roots: readonly string[]): Violation[] {
-  const r = spawnSync(depcruise, [...roots, '--config', config, '--output-type', 'json'], { cwd, encoding: 'utf8' });
-  assert.ok(r.stdout.length > 0, `depcruise printed nothing: ${r.stderr}`);
-  return (JSON.parse(r.stdout) as { summary: { violations: Violation[] } }).summary.violations;
+  const report = join(scratch, `report-${++reports}.json`);
+  const r = spawnSync(depcruise, [...roots, '--config', config, '--output-type', 'json', '--output-to', report], { cwd, encoding: 'utf8' });
+  assert.equal(r.error, undefined, `depcruise did not run: ${String(r.error)}`);
+  assert.equal(r.signal, null, `depcruise was killed by ${r.signal}: ${r.stderr}`);
+  assert.equal(r.status, 0, `depcruise failed: ${r.stderr}`);
+  assert.ok(existsSync(report), `depcruise wrote no report: ${r.stderr}`);
+  return parseReport(readFileSync(report, 'utf8'));
 }
 
+interface Report {
+  readonly modules?: unknown;
+  readonly summary?: { readonly violations?: unknown; readonly totalCruised?: unknown; readonly error?: unknown; readonly warn?: unknown; readonly info?: unknown };
+}
+
+/**
+ * The violations of one depcruise JSON report. A report cut short is not JSON; one that parses but lost parts
+ * (a rewritten file, a format change) has a module list or violation list that disagrees with its own counts.
+ */
+function parseReport(text: string): Violation[] {
+  let report: Report;
+  try {
+    report = JSON.parse(text) as Report;
+  } catch (error) {
+    throw new Error(`depcruise's report (${text.length} characters) is not whole JSON: ${(error as Error).message}`);
+  }
+  const s = report.summary;
+  if (!Array.isArray(report.modules) || !s || !Array.isArray(s.violations)) throw new Error("depcruise's report has no modules, summary or violations");
+  if (s.totalCruised !== report.modules.length) throw new Error(`depcruise's report lists ${report.modules.length} modules of ${String(s.totalCruised)} cruised`);
+  const counted = [s.error, s.warn, s.info].reduce<number>((sum, n) => sum + (typeof n === 'number' ? n : Number.NaN), 0);
+  if (counted !== s.violations.length) throw new Error(`depcruise's report lists ${s.violations.length} violations of ${counted} counted`);
+  return s.violations as Violation[];
+}
+
+let reports = 0;
 const scratch = mkdtempSync(join(tmpdir(), 'layout-rule-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -36,6 +70,16 @@ function tree(name: string, files: Readonly<Record<string, string>>): string {
 
 test('the tree has no violation of the import rule', () => {
   assert.deepEqual(cruise(repo, ['src', 'cli', 'models', 'bench']).map((v) => `${v.rule.name}: ${v.from} → ${v.to}`), []);
+});
+
+test('a report cut short, or one that disagrees with its own counts, fails loudly', () => {
+  const summary = { violations: [{ rule: { name: 'r' }, from: 'a', to: 'b' }], totalCruised: 2, error: 1, warn: 0, info: 0 };
+  const whole = JSON.stringify({ modules: [{}, {}], summary });
+  assert.equal(parseReport(whole).length, 1);
+  assert.throws(() => parseReport(whole.slice(0, -3)), /not whole JSON/);
+  assert.throws(() => parseReport(JSON.stringify({ modules: [{}], summary })), /lists 1 modules of 2 cruised/);
+  assert.throws(() => parseReport(JSON.stringify({ modules: [{}, {}], summary: { ...summary, violations: [] } })), /lists 0 violations of 1 counted/);
+  assert.throws(() => parseReport('{"modules": []}'), /no modules, summary or violations/);
 });
 
 test('a back-edge from an earlier stage to a later one fails', () => {
