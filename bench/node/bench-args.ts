@@ -12,13 +12,29 @@ export class BenchUsageError extends Error {
 /**
  * Strict parseArgs without positionals. '--' tokens are dropped, wherever they are: `npx tsx bench.ts -- --runs 3`
  * and scripts that forward npm's separator have always been accepted.
+ *
+ * A single-valued flag given twice is refused, as the CLI refuses it: parseArgs alone keeps the last value, so
+ * `--runs 9 … --runs 1` would measure one round under a command line that says nine. An empty value (`--json=$OUT`
+ * with OUT unset) is refused too: no benchmark flag means anything by ''.
  */
 export function parseFlags<const O extends ParseArgsOptionsConfig>(argv: readonly string[], options: O) {
+  let parsed;
   try {
-    return parseArgs({ args: argv.filter((a) => a !== '--'), options, strict: true, allowPositionals: false }).values;
+    parsed = parseArgs({ args: argv.filter((a) => a !== '--'), options, strict: true, allowPositionals: false, tokens: true });
   } catch (error) {
     throw new BenchUsageError(error instanceof Error ? error.message : String(error));
   }
+  const seen = new Map<string, string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option' || token.value === undefined) continue;
+    const flag = `--${token.name}`;
+    if (token.value === '') throw new BenchUsageError(`${flag} is empty; give a value (or leave the flag out)`);
+    if (options[token.name]?.multiple === true) continue;
+    const earlier = seen.get(token.name);
+    if (earlier !== undefined) throw new BenchUsageError(`${flag} given twice ('${earlier}', then '${token.value}'); it takes one value`);
+    seen.set(token.name, token.value);
+  }
+  return parsed.values;
 }
 
 /** The integer value of `--name`, at least `least`. */

@@ -22,7 +22,12 @@ describe('bench --backend webgpu: command line', () => {
     ['a misspelt flag', ['--profiles'], /profiles/],
     ['a stray positional', ['det_10g'], /det_10g/],
     ['zero rounds', ['--runs', '0'], /--runs must be an integer ≥ 1/],
-    ['an empty warm-up', ['--warmup', ''], /--warmup must be an integer ≥ 0/],
+    ['an empty warm-up', ['--warmup', ''], /^--warmup is empty/],
+    ['a blank warm-up', ['--warmup', ' '], /--warmup must be an integer ≥ 0/],
+    // parseArgs alone keeps the last value: the run would measure 1 round under a line that says 9.
+    ['a round count given twice', ['--runs', '9', '--models', 'a', '--runs', '1'], /^--runs given twice \('9', then '1'\); it takes one value$/],
+    ['a JSON path given twice', ['--json=/tmp/a.json', '--json', '/tmp/b.json'], /--json given twice/],
+    ['an empty JSON path', ['--json='], /^--json is empty/],
     ['a fractional warm-up', ['--warmup', '1.5'], /--warmup/],
     ['an unknown kernel tier', ['--kernels', 'fast'], /tiered, specialized, generic/],
     ['another backend', ['--backend', 'cpu'], /must be webgpu/],
