@@ -8,7 +8,8 @@ import type { ResultsFile } from './results-format.js';
 export const COMPARE_USAGE = 'insightgpu compare ACTUAL.json|.ndjson EXPECTED.json|.ndjson';
 
 /** What `compare --help` prints below the usage line. */
-export const COMPARE_HELP = `  Compares two results files field by field within the test bed's tolerances; exit 1 outside them.
+export const COMPARE_HELP = `  Compares two results files field by field within the test bed's tolerances. Exit 0 within them, 1 outside them,
+  2 when a file cannot be read or is no results file, or the command line is wrong (as diff and cmp exit).
   Each is a --json file (the goldens' format) or an --ndjson file (its settings line, then one line per image).
   Faces pair by box IoU whatever their order; an image name given twice pairs record by record; a value that is
   not a finite number (a NaN, which JSON writes as null) fails; an entry that is no image record is refused.`;
@@ -99,7 +100,10 @@ function settingsNotes(a: ResultsFile, b: ResultsFile): string[] {
     .map((k) => `note: the files were made with different ${k}: ${JSON.stringify(ra[k])} and ${JSON.stringify(rb[k])}`);
 }
 
-/** `insightgpu compare A B`: prints the worst error per field; exit 1 when outside TESTBED tolerances. */
+/** compare's exit code when it compared nothing: a file it cannot read, one that is no results file, a bad command line. */
+export const COMPARE_TROUBLE_EXIT = 2;
+
+/** `insightgpu compare A B`: prints the worst error per field; exit 1 when outside TESTBED tolerances (errors: main exits 2). */
 export async function compareCommand(argv: readonly string[]): Promise<number> {
   // The commands' one parser: `--` ends the options, so a file named like one (-run.json) can be given after it.
   const files = parseArgs(argv, [], ['help']).positional;

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InsightGpuError, PipelineOptionError } from '../src/index.js';
 import { ANALYZE_HELP, ANALYZE_USAGE, analyzeCommand } from './analyze.js';
-import { COMPARE_HELP, COMPARE_USAGE, compareCommand } from './compare.js';
+import { COMPARE_HELP, COMPARE_TROUBLE_EXIT, COMPARE_USAGE, compareCommand } from './compare.js';
 import { INDEX_USAGE, indexCommand, indexCommandName } from './index-command.js';
 import { DOCTOR_USAGE, doctorCommand } from './doctor.js';
 import { CliError, runModuleCommand } from './module-command.js';
@@ -107,18 +107,20 @@ export async function main(argv: readonly string[]): Promise<number> {
     // A write to the closed pipe that a command awaited (video's drain) rejects with EPIPE: the same quiet end.
     if (isBrokenPipe(error)) return READER_GONE_EXIT;
     const name = command === 'index' ? indexCommandName(rest) : command;
+    // compare keeps 1 for "the files differ", as diff and cmp do, so a script tells that from a file it could not read.
+    const failed = command === 'compare' ? COMPARE_TROUBLE_EXIT : 1;
     if (error instanceof PipelineOptionError && CLI_FLAG_OF[error.option] !== undefined) {
       process.stderr.write(`insightgpu ${name}: option ${CLI_FLAG_OF[error.option]}: ${error.why}\n`);
-      return 1;
+      return failed;
     }
     if (error instanceof InsightGpuError || error instanceof CliError) {
       process.stderr.write(`insightgpu ${name}: ${error.message}\n`);
-      return 1;
+      return failed;
     }
     // A file the system refused (ENOENT, EISDIR, EACCES, ENOSPC, …) is the user's to fix: one line, not a stack trace.
     if (isSystemError(error)) {
       process.stderr.write(`insightgpu ${name}: ${error.message.split('\n')[0]}\n`);
-      return 1;
+      return failed;
     }
     throw error;
   }

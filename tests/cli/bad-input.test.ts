@@ -31,7 +31,8 @@ async function run(argv: string[]): Promise<{ code: number; out: string }> {
 /** Exit code 1 with exactly one line on the output, `insightgpu COMMAND: …` (`insightgpu index SUB: …`) matching `pattern`. */
 async function assertOneLineError(argv: string[], pattern: RegExp): Promise<void> {
   const { code, out } = await run(argv);
-  assert.equal(code, 1, `${argv.join(' ')}:\n${out}`);
+  // compare keeps 1 for files that differ; every other command exits 1 on an error.
+  assert.equal(code, argv[0] === 'compare' ? 2 : 1, `${argv.join(' ')}:\n${out}`);
   const lines = out.trim().split('\n');
   assert.equal(lines.length, 1, `one line expected for ${argv.join(' ')}:\n${out}`);
   assert.match(lines[0]!, new RegExp(`^insightgpu ${argv[0] === 'index' ? `index ${argv[1]}` : argv[0]}: `));
@@ -268,6 +269,14 @@ describe('compare', () => {
     await assertOneLineError(['compare', aFile, sharedPath('golden', 'packA_det320.json')], /results file '.*a-file\.txt': is not a results file/);
     await assertOneLineError(['compare', '--tolerance', '3', aFile], /--tolerance: unknown option/);
     await assertOneLineError(['compare', '-t', aFile], /-t: unknown option/);
+  });
+
+  it('exits 2 when it compares nothing, so a script tells a missing file from files that differ (1)', async () => {
+    await assertOneLineError(['compare', path.join(work, 'never-written.json'), sharedPath('golden', 'packA_det320.json')], /never-written\.json/);
+    await assertOneLineError(['compare', aFile], /give exactly two results files, got 1/);
+    const differ = path.join(work, 'one-fewer.json');
+    writeFileSync(differ, JSON.stringify({ ...GOLDEN_320, results: GOLDEN_320.results.slice(1) }));
+    assert.equal((await run(['compare', differ, sharedPath('golden', 'packA_det320.json')])).code, 1);
   });
 
   it('takes a file named like an option after --, as the other commands do', async () => {

@@ -110,7 +110,7 @@ describe('insightgpu compare', () => {
       const file = writeVariant(name, (r) => { (r.results as unknown[]).splice(1, 0, entry); });
       for (const argv of [['compare', file, same], ['compare', same, file]]) {
         const { code, out } = await run(argv);
-        assert.equal(code, 1, out);
+        assert.equal(code, 2, out); // compared nothing: 2, not the 1 of files that differ
         assert.match(out, message);
         assert.equal(out.trim().split('\n').length, 1, out);
       }
@@ -132,7 +132,7 @@ describe('insightgpu command line', () => {
     assert.equal(unknown.code, 1);
     assert.match(unknown.out, /unknown option/);
     assert.equal((await run(['frobnicate'])).code, 2);
-    assert.equal((await run(['compare', 'only-one.json'])).code, 1);
+    assert.equal((await run(['compare', 'only-one.json'])).code, 2); // compare's trouble code, as diff's
     const badImage = await run(['analyze', '--models', sharedPath('models'), '--backend', 'cpu', '--json', path.join(dir, 'y.json'), path.join(dir, 'missing.jpg')]);
     assert.equal(badImage.code, 1);
     assert.match(badImage.out, /missing\.jpg/);
