@@ -63,6 +63,18 @@ export function parseArgs(argv: readonly string[], valued: readonly string[], bo
   return { options, flags, positional };
 }
 
+/** The words before `--`: after it every word is an operand, a file named `--help` or `--verbose` included. */
+export function optionWords(argv: readonly string[]): readonly string[] {
+  const end = argv.indexOf('--');
+  return end < 0 ? argv : argv.slice(0, end);
+}
+
+/** Whether the command line asks for help (`--help` or `-h` among the options, not after `--`). */
+export function asksForHelp(argv: readonly string[]): boolean {
+  const words = optionWords(argv);
+  return words.includes('--help') || words.includes('-h');
+}
+
 /** The value of a valued option (parseArgs allows one), or undefined when it is not given. */
 export function optionValue(args: ParsedArgs, name: string): string | undefined {
   return args.options.get(name);

@@ -16,7 +16,7 @@ import { fetchTempOwner, hashFile, processIsAlive } from '../models/fetch/fetch-
 import { modelsDirOf, resolveInsightFaceRoot } from '../models/fetch/paths.js';
 import { renameRootOption } from '../src/pipeline/insightface-root.js';
 import { CliError } from './module-command.js';
-import { optionValue, parseArgs } from './args.js';
+import { asksForHelp, optionValue, parseArgs } from './args.js';
 
 export const DOCTOR_USAGE = 'insightgpu doctor [--root DIR] [--no-hash]   what a bug report needs (adapters, packages, packs)';
 
@@ -197,7 +197,7 @@ async function fileStatus(file: string, expected: Expected | undefined, hash: bo
 
 /** `insightgpu doctor …`: prints the report on stdout; returns the exit code. */
 export async function doctorCommand(argv: readonly string[], version: string): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(`${HELP}\n`); return 0; }
+  if (asksForHelp(argv)) { process.stdout.write(`${HELP}\n`); return 0; }
   const args = parseArgs(argv, ['root'], ['no-hash']);
   // A stray word is no option: 'option extra: …' would read as if doctor had one called extra.
   if (args.positional.length > 0) throw new CliError(`unexpected argument '${args.positional[0]!}' (doctor takes only --root DIR and --no-hash)`);

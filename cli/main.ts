@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InsightGpuError, PipelineOptionError } from '../src/index.js';
+import { asksForHelp, optionWords } from './args.js';
 import { ANALYZE_HELP, ANALYZE_USAGE, analyzeCommand } from './analyze.js';
 import { COMPARE_HELP, COMPARE_TROUBLE_EXIT, COMPARE_USAGE, compareCommand } from './compare.js';
 import { INDEX_USAGE, indexCommand, indexCommandName } from './index-command.js';
@@ -64,21 +65,21 @@ function exitWhenReaderGoes(): void {
   }
 }
 
-const wantsHelp = (args: readonly string[]): boolean => args.includes('--help') || args.includes('-h');
-
 /** Runs one CLI command; returns the process exit code (errors are printed, not thrown). */
 export async function main(argv: readonly string[]): Promise<number> {
-  // --verbose anywhere: every native message reaches stderr (Dawn's and the Vulkan drivers' included).
-  if (argv.includes('--verbose')) process.env['INSIGHTGPU_DEBUG'] = '1';
+  // --verbose anywhere among the options: every native message reaches stderr (Dawn's and the Vulkan drivers'
+  // included). After `--` it is an operand (a file so named), as every option is.
+  const options = optionWords(argv);
+  if (options.includes('--verbose')) process.env['INSIGHTGPU_DEBUG'] = '1';
   exitWhenReaderGoes();
-  const [command, ...rest] = argv.filter((a) => a !== '--verbose');
+  const [command, ...rest] = [...options.filter((a) => a !== '--verbose'), ...argv.slice(options.length)];
   try {
     switch (command) {
       case 'analyze':
-        if (wantsHelp(rest)) { process.stdout.write(`usage: ${ANALYZE_USAGE}\n${ANALYZE_HELP}\n`); return 0; }
+        if (asksForHelp(rest)) { process.stdout.write(`usage: ${ANALYZE_USAGE}\n${ANALYZE_HELP}\n`); return 0; }
         return await analyzeCommand(rest);
       case 'compare':
-        if (wantsHelp(rest)) { process.stdout.write(`usage: ${COMPARE_USAGE}\n${COMPARE_HELP}\n`); return 0; }
+        if (asksForHelp(rest)) { process.stdout.write(`usage: ${COMPARE_USAGE}\n${COMPARE_HELP}\n`); return 0; }
         return await compareCommand(rest);
       case '--version': case '-V': case 'version':
         process.stdout.write(`insightgpu ${version()}\n`);

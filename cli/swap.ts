@@ -14,7 +14,7 @@ import {
 import { parseDetSizes } from '../src/pipeline/detect-size.js';
 import { resolvePackFolder } from '../src/pipeline/model-pack.js';
 import { modelsDirOf, resolveInsightFaceRoot } from '../models/fetch/paths.js';
-import { optionValue, parseArgs } from './args.js';
+import { asksForHelp, optionValue, parseArgs } from './args.js';
 import { encodePng, writePng } from './encode-png.js';
 import { OutputFileError, prepareOutputFile } from './output-file.js';
 
@@ -250,7 +250,7 @@ export async function runSwap(o: SwapCommandOptions): Promise<number> {
 
 /** `insightgpu swap …`: returns the exit code. */
 export async function swapCommand(argv: readonly string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
+  if (asksForHelp(argv)) {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }

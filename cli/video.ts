@@ -4,7 +4,7 @@ import {
   FaceAnalysis, FaceTracker, PipelineOptionError, probeVideo, readVideoFrames, type BackendName,
 } from '../src/index.js';
 import { parseDetSizes } from '../src/pipeline/detect-size.js';
-import { optionValue, parseArgs, parseCountOption, parseNumberOption, parseRangeOption } from './args.js';
+import { asksForHelp, optionValue, parseArgs, parseCountOption, parseNumberOption, parseRangeOption } from './args.js';
 import { loadIndexFile } from './index-faces.js';
 import { ResultsFileError } from './batch/errors.js';
 import { firstLine, OutputFileError, prepareOutputFile } from './output-file.js';
@@ -27,7 +27,7 @@ const VIDEO_HELP = `usage: ${VIDEO_USAGE}
 
 /** `insightgpu video …`: returns the exit code. */
 export async function videoCommand(argv: readonly string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(`${VIDEO_HELP}\n`); return 0; }
+  if (asksForHelp(argv)) { process.stdout.write(`${VIDEO_HELP}\n`); return 0; }
   const args = parseArgs(argv, ['models', 'ndjson', 'every', 'detect-every', 'det-size', 'det-thresh', 'backend', 'index', 'max-frames', 'ffmpeg'], ['no-smoothing', 'quiet']);
   const models = optionValue(args, 'models');
   if (!models) throw new PipelineOptionError('--models', 'is required (a folder of .onnx files or an installed pack name)');

@@ -1,5 +1,5 @@
 /**
- * What a user who gets an option, a path or a file wrong sees: one line naming the option or path, exit code 1, no
+ * What a user who gets an option, a path or a file wrong sees: one line naming the option or path, exit code 1 (2 for compare), no
  * stack trace, and nothing written or changed. Checks that must come before the models load are run with a models
  * folder that does not exist, so a check made too late shows up as the models error instead.
  */
@@ -277,6 +277,31 @@ describe('compare', () => {
     const differ = path.join(work, 'one-fewer.json');
     writeFileSync(differ, JSON.stringify({ ...GOLDEN_320, results: GOLDEN_320.results.slice(1) }));
     assert.equal((await run(['compare', differ, sharedPath('golden', 'packA_det320.json')])).code, 1);
+  });
+
+  it('reads files named --help and --verbose after --: there they are operands, not help or debug output', async () => {
+    const here = process.cwd();
+    const debug = process.env['INSIGHTGPU_DEBUG'];
+    delete process.env['INSIGHTGPU_DEBUG'];
+    const folder = path.join(work, 'option-named');
+    mkdirSync(folder);
+    for (const name of ['--help', '--verbose']) writeFileSync(path.join(folder, name), JSON.stringify(GOLDEN_320));
+    process.chdir(folder);
+    try {
+      const { code, out } = await run(['compare', '--', '--help', '--verbose']);
+      assert.equal(code, 0, out);
+      assert.match(out, /face\(s\) compared: within tolerance/);
+      assert.equal(process.env['INSIGHTGPU_DEBUG'], undefined);
+      // Before `--` both keep their meaning.
+      const help = await run(['compare', '--help', '--', '--verbose']);
+      assert.equal(help.code, 0);
+      assert.match(help.out, /^usage: insightgpu compare/);
+      const video = await run(['video', '--', '--help']);
+      assert.doesNotMatch(video.out, /^usage/, 'video -- --help printed its help');
+    } finally {
+      process.chdir(here);
+      if (debug === undefined) delete process.env['INSIGHTGPU_DEBUG']; else process.env['INSIGHTGPU_DEBUG'] = debug;
+    }
   });
 
   it('takes a file named like an option after --, as the other commands do', async () => {
