@@ -126,3 +126,36 @@ describe('a worker call whose arguments cannot be posted', () => {
     assert.equal((client as unknown as { pending: Map<number, unknown> }).pending.size, 0);
   });
 });
+
+describe('FaceAnalysisWorker.swap: the identity it posts', () => {
+  test('is the one INSwapper.get on the page uses, bit for bit, and the worker takes it as it comes', async () => {
+    const { FaceAnalysisWorker } = await import('../../src/pipeline/worker/face-analysis-worker.js');
+    const { normedEmbedding, swapSourceFromWire } = await import('../../src/pipeline/swap/source-embedding.js');
+    const posted: { kind: string; source?: Float32Array }[] = [];
+    const worker = { postMessage: (message: { kind: string; source?: Float32Array }) => { posted.push(message); } };
+    const Ctor = FaceAnalysisWorker as unknown as new (w: unknown, built: unknown, hasSwapper: boolean) => {
+      swap(image: unknown, source: Face | ArrayLike<number>): Promise<unknown>;
+    };
+    const client = new Ctor(worker, { models: [] }, true);
+    // Seeded, so the same embeddings every run; among 64 some move by an ulp when normed twice (checked below).
+    let seed = 12345;
+    const random = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+    let movedTwice = 0;
+    for (let i = 0; i < 64; i++) {
+      const face = new Face(new Float32Array([0, 0, 8, 8]), undefined, 0.9);
+      face.embedding = Float32Array.from({ length: 512 }, random);
+      // The worker never answers: the call stays pending; what matters is what it posted.
+      void client.swap({ width: 1, height: 1, data: new Uint8Array(3) }, face);
+      await new Promise((r) => setImmediate(r));
+      const message = posted.at(-1)!;
+      assert.equal(message.kind, 'swap');
+      const onPage = normedEmbedding(face);
+      // Compared as bits: 1e-7 apart is already another swap than the page's.
+      assert.deepEqual(new Uint32Array(normedEmbedding(swapSourceFromWire(message.source!)).buffer), new Uint32Array(onPage.buffer), `face ${i}`);
+      const twice = normedEmbedding(Float32Array.from(face.normed_embedding!));
+      if (twice.some((v, k) => v !== onPage[k])) movedTwice++;
+    }
+    // What the check guards against: a normed embedding posted as a plain array is normed again in the worker.
+    assert.ok(movedTwice > 0, 'no embedding moves when normed twice: the check above shows nothing');
+  });
+});

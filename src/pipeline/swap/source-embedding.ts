@@ -51,3 +51,13 @@ export function normedEmbedding(source: SwapSource): Float32Array {
   for (let i = 0; i < out.length; i++) out[i] = out[i]! / n;
   return out;
 }
+
+/**
+ * The identity as it crosses to a worker: the unit-length embedding (normedEmbedding), marked as already normed so
+ * the worker's INSwapper takes it as-is. Normed a second time, about one vector in fourteen moves by an ulp, and the
+ * worker's swap would not be the page's swap of the same source bit for bit.
+ * @internal
+ */
+export function swapSourceFromWire(latent: Float32Array): SwapSource {
+  return { normed_embedding: latent };
+}

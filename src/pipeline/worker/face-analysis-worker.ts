@@ -261,9 +261,10 @@ export class FaceAnalysisWorker {
     // Checked here, before the picture moves to the worker: a call that cannot succeed leaves it with the caller, and
     // a wrong source fails even on a picture with no face (where the worker would never reach INSwapper's check).
     if (!this.hasSwapper) throw new PipelineOptionError('swapper', 'this worker was created without a swapper model (pass swapper: the inswapper_128.onnx bytes to createFaceAnalysisWorker)');
-    normedEmbedding(vector as ArrayLike<number>);
+    // The identity INSwapper.get on the page would use (a Face's normed_embedding as it is), posted as that.
+    const latent = normedEmbedding(isFace ? source : (vector as ArrayLike<number>));
     const wire = await postable(image, options.transfer ?? true);
-    const reply = await this.call({ kind: 'swap', image: wire.image, owned: wire.owned, source: Float32Array.from(vector as ArrayLike<number>), maxNum: options.maxNum }, wire.transfer, wire.made);
+    const reply = await this.call({ kind: 'swap', image: wire.image, owned: wire.owned, source: latent, maxNum: options.maxNum }, [...wire.transfer, latent.buffer], wire.made);
     if (reply.kind !== 'swap') throw new WorkerError(`unexpected reply '${reply.kind}' to swap`);
     options.timings?.push(...reply.timings);
     return { faces: facesFromWire(reply.faces), image: reply.image };

@@ -50,6 +50,7 @@ export type WorkerRequest =
   | { readonly id: number; readonly kind: 'prepare'; readonly options: PrepareOptions }
   | { readonly id: number; readonly kind: 'get'; readonly image: WireImage; readonly options: WireGetOptions; readonly owned: boolean }
   | { readonly id: number; readonly kind: 'drawOn'; readonly image: WireImage; readonly faces: readonly WireFace[]; readonly options?: DrawOptions; readonly owned: boolean }
+  // source: normedEmbedding of the caller's source, as INSwapper on the page would use it (swapSourceFromWire).
   | { readonly id: number; readonly kind: 'swap'; readonly image: WireImage; readonly source: Float32Array; readonly maxNum?: number; readonly owned: boolean }
   | { readonly id: number; readonly kind: 'track'; readonly image: WireImage; readonly timestamp?: number; readonly timings?: boolean; readonly owned: boolean }
   | { readonly id: number; readonly kind: 'release' };

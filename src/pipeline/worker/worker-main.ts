@@ -7,6 +7,7 @@ import type { GpuDevice } from '../../backends/webgpu/device.js';
 import { FaceAnalysis } from '../face-analysis.js';
 import { loadImage } from '../image-source.js';
 import { INSwapper } from '../swap/inswapper.js';
+import { swapSourceFromWire } from '../swap/source-embedding.js';
 import { facesFromDetections } from '../scrfd.js';
 import { FaceIndex } from '../identity/face-index.js';
 import { FaceTracker } from '../tracking/face-tracker.js';
@@ -108,7 +109,8 @@ async function handle(request: WorkerRequest): Promise<{ value: WorkerReplyValue
         const faces = facesFromDetections(await requireApp().detector.detect(image, { maxNum: request.maxNum }));
         const t1 = performance.now();
         let out = image;
-        for (const face of faces) out = await swapper.get(out, face, request.source);
+        const source = swapSourceFromWire(request.source);
+        for (const face of faces) out = await swapper.get(out, face, source);
         const timings: StageTiming[] = [{ stage: 'detection', kind: 'forward', ms: t1 - t0 }, { stage: 'inswapper', kind: 'forward', ms: performance.now() - t1 }];
         // A frame with no face comes back as its own pixels.
         const result = out === image ? { width: image.width, height: image.height, data: image.data.slice() } : out;
