@@ -85,4 +85,27 @@ describe('the live page on the fake camera', { timeout: 1_200_000 }, () => {
     assert.equal(new Set(live.namesDrawn).size, live.namesDrawn.length, 'one name on two faces');
     assert.deepEqual(errors, []);
   });
+
+  // The CPU backend in the Worker, as above; 3 frames: each is a detection and one INSwapper forward a face.
+  test('swap mode puts the source face into every face of each frame, in the Worker, with a forged swapper', async () => {
+    const page = await chromium.browser.context.newPage();
+    const errors = collectPageErrors(page);
+    await page.goto(`${chromium.server.url}/web/demo/live.html?pack=packA_r50&backend=cpu&det=320&worker=1&track=0&mode=swap&source=/images/t1.jpg&sourceFace=2&swapwidth=128&frames=3&autorun=1`);
+    await page.waitForFunction(() => ['stopped', 'failed'].includes(window.insightgpuLive.state), null, { timeout: RUN_MS });
+    const live = await page.evaluate(() => window.insightgpuLive) as LiveState;
+    await page.screenshot({ path: join(ARTIFACTS, 'live-swap-worker.png'), fullPage: true });
+    await page.close();
+    assert.equal(live.state, 'stopped', live.error ?? '');
+    assert.equal(live.where, 'worker');
+    assert.equal(live.frames, 3);
+    assert.deepEqual(live.swapper, { origin: 'forged', width: 128 }, 'no inswapper_128.onnx is served: the page forges one');
+    // Every frame came back swapped, at the camera's size, with the faces the detector found in it.
+    assert.equal(live.swappedFaces.length, 3);
+    assert.ok(live.swappedFaces.every((n) => n >= 1), `faces swapped per frame: ${live.swappedFaces.join(', ')}`);
+    assert.ok(live.videoSize !== undefined && live.videoSize[0] > 0);
+    assert.deepEqual(live.swappedSizes, live.swappedFaces.map(() => live.videoSize), 'a swapped picture is not the camera frame\'s size');
+    assert.match(live.shown ?? '', / · \d+ faces · worker$/);
+    assert.equal(live.cameraTracksEnded, true, 'a camera track is still live after stop');
+    assert.deepEqual(errors, []);
+  });
 });

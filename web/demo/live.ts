@@ -10,7 +10,7 @@
  */
 import { IndexedDbIndexStore, type BackendName, type BgrImage, type FaceIndex } from '../../src/index.js';
 import { DEFAULT_IDENTIFY_THRESHOLD, DEMO_INDEX_NAME } from './identify.js';
-import { DEFAULT_FORGED_SWAPPER_WIDTH, isPackName, loadPack, loadSwapper } from './model-source.js';
+import { DEFAULT_FORGED_SWAPPER_WIDTH, isPackName, loadPack, loadSwapper, type LoadedSwapper } from './model-source.js';
 import { drawBgr } from './swap.js';
 import { drawFaces, overlayScale } from './overlay.js';
 import { createLiveEngine, type LiveEngine, type LiveFace } from './live-engine.js';
@@ -51,13 +51,19 @@ export interface LiveState {
   namesDrawn: string[];
   /** After stop: whether every camera track has ended. */
   cameraTracksEnded?: boolean;
+  /** Swap mode: where the swapper came from, and per frame the faces swapped and the swapped picture's size. */
+  swapper?: { readonly origin: LoadedSwapper['origin']; readonly width?: number };
+  swappedFaces: number[];
+  swappedSizes: [number, number][];
+  /** The camera's frame size while running (videoWidth × videoHeight). */
+  videoSize?: [number, number];
 }
 
 declare global {
   interface Window { insightgpuLive: LiveState }
 }
 
-window.insightgpuLive = { state: 'idle', frames: 0, latencyMs: [], detectorMs: [], headsMs: [], longTasks: 0, longestTaskMs: 0, longTaskLog: [], captureMs: [], drawMs: [], idsDrawn: [], namesDrawn: [] };
+window.insightgpuLive = { state: 'idle', frames: 0, latencyMs: [], detectorMs: [], headsMs: [], longTasks: 0, longestTaskMs: 0, longTaskLog: [], captureMs: [], drawMs: [], idsDrawn: [], namesDrawn: [], swappedFaces: [], swappedSizes: [] };
 
 /** The main thread's spans of known work (capture, draw), to tell what a long task was. */
 const spans: { readonly name: string; readonly start: number; readonly end: number }[] = [];
@@ -131,7 +137,14 @@ async function run(state: NonNullable<typeof session>, video: HTMLVideoElement):
       frames, fps, latencyMs: [...window.insightgpuLive.latencyMs, result.latencyMs],
       detectorMs: [...window.insightgpuLive.detectorMs, result.detectorMs], headsMs: [...window.insightgpuLive.headsMs, result.headsMs], idsDrawn: drawn.ids, namesDrawn: drawn.names,
       captureMs: [...window.insightgpuLive.captureMs, result.captureMs], drawMs: [...window.insightgpuLive.drawMs, drawMs],
+      videoSize: [video.videoWidth, video.videoHeight],
     });
+    if (result.swapped) {
+      update({
+        swappedFaces: [...window.insightgpuLive.swappedFaces, result.faces.length],
+        swappedSizes: [...window.insightgpuLive.swappedSizes, [result.swapped.width, result.swapped.height]],
+      });
+    }
     const ms = (v: number): string => (Number.isNaN(v) ? '—' : v.toFixed(0));
     const shown = `${fps === undefined ? '…' : fps.toFixed(2)} frames/s · ${result.latencyMs.toFixed(0)} ms a frame · detector ${ms(result.detectorMs)} ms · heads ${ms(result.headsMs)} ms`
       + ` · ${result.faces.length} faces · ${state.engine.where}${state.engine.tracking ? ', tracked' : ''}`;
@@ -147,7 +160,7 @@ async function start(): Promise<void> {
   spans.length = 0;
   update({
     state: 'loading', frames: 0, latencyMs: [], detectorMs: [], headsMs: [], longTasks: 0, longestTaskMs: 0, longTaskLog: [], captureMs: [], drawMs: [],
-    idsDrawn: [], namesDrawn: [], error: undefined, cameraTracksEnded: undefined,
+    idsDrawn: [], namesDrawn: [], error: undefined, cameraTracksEnded: undefined, swapper: undefined, swappedFaces: [], swappedSizes: [], videoSize: undefined,
   });
   let stream: MediaStream | undefined;
   let engine: LiveEngine | undefined;
@@ -201,6 +214,7 @@ async function swapSource(): Promise<{ swapper: Uint8Array; sourceImage: ImageBi
   $('live-stats').textContent = 'loading the swapper…';
   const width = Number(params.get('swapwidth') ?? DEFAULT_FORGED_SWAPPER_WIDTH);
   const swapper = await loadSwapper(undefined, width, (text) => { $('live-stats').textContent = text; });
+  update({ swapper: { origin: swapper.origin, ...(swapper.width !== undefined ? { width: swapper.width } : {}) } });
   const response = await fetch(params.get('source') ?? '/images/t1.jpg');
   if (!response.ok) throw new Error(`source picture: HTTP ${response.status}`);
   const sourceImage = await createImageBitmap(await response.blob());
