@@ -742,3 +742,16 @@ test('load reads an index file above 2 GiB (fs.readFile refuses those) and check
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a null meta clears the identity\'s meta, and reads the same before and after a save (the file writes no meta as null)', () => {
+  const index = new FaceIndex();
+  index.add('a', [1, 0, 0], { name: 'Alice' });
+  index.add('a', [0.9, 0.1, 0], null);
+  index.add('b', [0, 1, 0], null);
+  const before = index.searchMany([[1, 0, 0], [0, 1, 0]], { k: 1 }).map((h) => h[0]!);
+  const after = FaceIndex.fromBytes(index.toBytes()).searchMany([[1, 0, 0], [0, 1, 0]], { k: 1 }).map((h) => h[0]!);
+  assert.deepEqual(before, after);
+  assert.equal(before[0]!.meta, undefined, 'null cleared Alice\'s meta');
+  assert.equal(before[1]!.meta, undefined);
+  assert.ok(!('meta' in before[1]!) || before[1]!.meta === undefined);
+});
