@@ -278,8 +278,9 @@ export class FaceIndex {
   }
 
   private vector(input: EmbeddingInput, what: string): ArrayLike<number> {
-    const e = isFace(input) ? input.embedding : input;
-    if (e === undefined) throw new FaceIndexError(`${what}: the face has no embedding (no recognition model ran)`);
+    const face = isFace(input);
+    const e = face ? input.embedding : input;
+    if (face && e === undefined) throw new FaceIndexError(`${what}: the face has no embedding (no recognition model ran)`);
     // Plain-JS callers: null, a number or a string would fail deep inside (or read as characters) instead.
     if (e === null || typeof e !== 'object' || typeof e.length !== 'number') {
       throw new FaceIndexError(`${what}: expected an embedding (an array of numbers) or a face, got ${describeValue(e)}`);
@@ -292,7 +293,8 @@ export class FaceIndex {
   }
 
   private queryVectors(queries: readonly EmbeddingInput[]): Float32Array[] {
-    return queries.map((q, i) => normed32(this.vector(q, `query ${i}`), `query ${i}`));
+    // By index, not map: map skips the holes of a sparse array, which then fail deep inside as a TypeError.
+    return Array.from({ length: queries.length }, (_, i) => normed32(this.vector(queries[i]!, `query ${i}`), `query ${i}`));
   }
 
   /** Most rows the bounds allow at this dim. */

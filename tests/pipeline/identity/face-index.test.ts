@@ -755,3 +755,16 @@ test('a null meta clears the identity\'s meta, and reads the same before and aft
   assert.equal(before[1]!.meta, undefined);
   assert.ok(!('meta' in before[1]!) || before[1]!.meta === undefined);
 });
+
+test('a hole in a query list or in clusterFaces\' input is a FaceIndexError naming it, not a TypeError or a silent noise label', async () => {
+  const index = new FaceIndex();
+  index.add('a', [1, 0, 0]);
+  // eslint-disable-next-line no-sparse-arrays
+  const holey = [[1, 0, 0], , [0, 1, 0]] as number[][];
+  const isHole = (e: unknown): boolean => e instanceof FaceIndexError && /query 1: expected an embedding .* got undefined/.test(e.message);
+  assert.throws(() => index.searchMany(holey), isHole);
+  await assert.rejects(index.searchManyAsync(holey), isHole);
+  // eslint-disable-next-line no-sparse-arrays
+  assert.throws(() => clusterFaces([[1, 0], , [1, 0]] as number[][]), (e) => e instanceof FaceIndexError && /embedding 1: expected an embedding .* got undefined/.test(e.message));
+  assert.throws(() => index.add('b', [1n, 0n, 0n] as unknown as number[]), (e) => e instanceof FaceIndexError && /embedding for 'b': value 0 is a bigint/.test(e.message));
+});
