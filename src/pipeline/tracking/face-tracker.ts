@@ -153,6 +153,8 @@ export class FaceTracker {
     try {
       const resized = this.lastSize !== undefined && (this.lastSize[0] !== models.size[0] || this.lastSize[1] !== models.size[1]);
       this.lastSize = models.size;
+      // Matching still compares the old boxes (the best guess there is), but no motion or smoothing crosses the change.
+      if (resized) for (const t of this.tracks) t.restartCoordinates(n);
       const detectNow = resized || n % this.options.detectEvery === 0 || !this.tracks.some((t) => t.lostFrames === 0);
       if (detectNow) await this.detectFrame(models, n, fresh);
       else await this.carryFrame(models, n, carried);

@@ -88,6 +88,22 @@ describe('FaceTracker on scripted detections', () => {
     assert.equal(detector.calls, 2);
   });
 
+  it('restarts the motion and the smoothing of every track on a frame of another size (its boxes are in new coordinates)', async () => {
+    // A still face; the stream then switches to a 1.25× larger frame, where the same face's box is 1.25× larger. Its
+    // box still overlaps the old one (IoU 0.64), so the track keeps its id, but the old box is in old coordinates:
+    // neither its motion nor its smoothing may carry over, or the boxes returned after the switch lag behind the face.
+    const detector = new ScriptedDetector();
+    const tracker = new FaceTracker({ detector });
+    for (let k = 0; k < 4; k++) await tracker.track(detector.frame([[0, 0, 200, 200]], 0, 8), { timestamp: k * 33 });
+    const after: number[][] = [];
+    for (let k = 4; k < 8; k++) {
+      const faces = await tracker.track(detector.frame([[0, 0, 250, 250]], 0, 10), { timestamp: k * 33 });
+      assert.deepEqual(faces.map((f) => f.trackId), [1]);
+      after.push(Array.from(faces[0]!.bbox));
+    }
+    assert.deepEqual(after, [[0, 0, 250, 250], [0, 0, 250, 250], [0, 0, 250, 250], [0, 0, 250, 250]]);
+  });
+
   it('leaves the state of a reset alone when a track() started before it finishes after it', async () => {
     const detector = new ScriptedDetector();
     let release!: () => void;
