@@ -174,7 +174,16 @@ export class FaceAnalysis {
     this.checkOutsideFrame('withFrame');
     this.checkLive();
     if (typeof work !== 'function') throw new PipelineOptionError('work', `withFrame takes a callback, got ${describeValue(work)}`);
-    const held = holdInput(input);
+    return this.withHeldFrame(holdInput(input), work);
+  }
+
+  /**
+   * `withFrame` over an input already held (holdInput) by the caller, which FaceTracker does at its own call: a
+   * second copy of the same frame would buy nothing. @internal
+   */
+  async withHeldFrame<T>(held: ImageInput, work: (frame: AnalysisFrame) => Promise<T>): Promise<T> {
+    this.checkOutsideFrame('withFrame');
+    this.checkLive();
     const { sizes, threshold } = this.settings();
     const run = this.queue.then(async () => {
       const image = await loadImage(held);

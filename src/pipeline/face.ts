@@ -157,10 +157,14 @@ export function assignResults(target: Face, source: FaceResults, extra: Iterable
   for (const [k, v] of extra) target.extra.set(k, v);
 }
 
-/** Cosine similarity of two embeddings (InsightFace's `compute_sim`), float32. */
+/**
+ * Cosine similarity of two embeddings (InsightFace's `compute_sim`), float32. PipelineOptionError when the lengths
+ * differ or are zero: embeddings of two recognizers have no similarity, and a common prefix's would look like one.
+ */
 export function computeSim(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length === 0 || a.length !== b.length) throw new PipelineOptionError('embedding', `lengths ${a.length} and ${b.length} differ or are empty`);
   let dot = 0, na = 0, nb = 0;
-  const n = Math.min(a.length, b.length);
+  const n = a.length;
   for (let i = 0; i < n; i++) {
     dot += a[i]! * b[i]!;
     na += a[i]! * a[i]!;

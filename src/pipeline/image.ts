@@ -72,7 +72,8 @@ export function checkRawImage(raw: RawImage, source?: string): { channels: numbe
   const channels = Object.hasOwn(CHANNELS, format) ? CHANNELS[format] : undefined;
   if (channels === undefined) throw new ImageError(`unknown pixel format '${String(format)}'`, source);
   const stride = raw.stride ?? width * channels;
-  if (!Number.isInteger(stride) || stride < width * channels) throw new ImageError(`row stride ${stride} is shorter than a row (${width * channels} bytes)`, source);
+  if (!Number.isInteger(stride)) throw new ImageError(`row stride ${stride} is not a whole number of bytes`, source);
+  if (stride < width * channels) throw new ImageError(`row stride ${stride} is shorter than a row (${width * channels} bytes)`, source);
   const needed = stride * (height - 1) + width * channels;
   if (raw.data.length < needed) throw new ImageError(`${format} data has ${raw.data.length} bytes, ${width}×${height} needs ${needed}`, source);
   return { channels, stride };

@@ -12,6 +12,8 @@ export const ARCFACE_TEMPLATE: readonly number[] = [
  * `size`×`size` crop (multiples of 112 as is; multiples of 128 scaled and shifted right by 8·ratio).
  */
 export function estimateNorm(kps: ArrayLike<number>, size = 112): Affine2x3 {
+  // As InsightFace's `assert lmk.shape == (5, 2)`: other lengths would read past the template or ignore points.
+  if (kps?.length !== 10) throw new PipelineOptionError('kps', `${kps?.length ?? 'no'} values, expected 10 (five points, flat x0, y0, … x4, y4)`);
   let ratio: number;
   let dx: number;
   if (size % 112 === 0) {

@@ -1,11 +1,15 @@
 import type { Affine2x3 } from './affine.js';
+import { PipelineOptionError } from './errors.js';
 
 /**
  * Least-squares similarity (rotation, uniform scale, translation; no reflection or shear) mapping `src` points
  * onto `dst` — scikit-image's `SimilarityTransform.estimate` (Umeyama), in its 2-D closed form, float64.
- * Points are flat [x0, y0, x1, y1, …]. Degenerate input (all source points equal) gives NaN, as in Python.
+ * Points are flat [x0, y0, x1, y1, …]. Degenerate input (all source points equal) gives NaN, as in Python;
+ * point lists of different or odd lengths, or empty ones, are a PipelineOptionError (they would read past an end).
  */
 export function estimateSimilarity(src: ArrayLike<number>, dst: ArrayLike<number>): Affine2x3 {
+  if (src.length !== dst.length) throw new PipelineOptionError('points', `src and dst have ${src.length} and ${dst.length} values; they need as many points`);
+  if (src.length === 0 || src.length % 2 !== 0) throw new PipelineOptionError('points', `${src.length} values are not a non-empty list of (x, y) pairs`);
   const n = src.length / 2;
   let msx = 0, msy = 0, mdx = 0, mdy = 0;
   for (let k = 0; k < n; k++) {

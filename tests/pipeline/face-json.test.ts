@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { faceRecord, type ResultsFile } from '../../cli/results-format.js';
-import { Face, PipelineOptionError, type FaceRecord } from '../../src/pipeline/index.js';
+import { computeSim, Face, PipelineOptionError, type FaceRecord } from '../../src/pipeline/index.js';
 import { sharedPath } from './helpers.js';
 
 const golden = JSON.parse(readFileSync(sharedPath('golden', 'packA_det640.json'), 'utf8')) as ResultsFile;
@@ -37,5 +37,14 @@ describe('Face JSON', () => {
     assert.throws(() => Face.fromJSON({ ...record, bbox: [1, 2, 3] }), PipelineOptionError);
     assert.throws(() => Face.fromJSON({ ...record, kps: [[1, 2]] }), /face\.kps/);
     assert.throws(() => Face.fromJSON({ bbox: [1, 2, 3, 4] } as unknown as FaceRecord), /det_score/);
+  });
+});
+
+describe('computeSim', () => {
+  it('refuses embeddings of different or zero length instead of comparing a prefix', () => {
+    // Before: [1, 0, 0] against [1, 0] scored 1 (the common prefix), and two empty embeddings NaN.
+    assert.throws(() => computeSim([1, 0, 0], [1, 0]), (e) => e instanceof PipelineOptionError && /lengths 3 and 2 differ/.test(e.message));
+    assert.throws(() => computeSim([], []), (e) => e instanceof PipelineOptionError && /empty/.test(e.message));
+    assert.equal(computeSim([1, 0], [3, 4]), Math.fround(3 / 5));
   });
 });

@@ -5,6 +5,7 @@ import { boxCropTransform } from '../../src/pipeline/crop-transform.js';
 import { ARCFACE_TEMPLATE, estimateNorm } from '../../src/pipeline/norm-crop.js';
 import { estimatePose, fitAffine3d, MEANSHAPE_68 } from '../../src/pipeline/pose.js';
 import { estimateSimilarity } from '../../src/pipeline/similarity.js';
+import { PipelineOptionError } from '../../src/pipeline/errors.js';
 import { seededRandom } from './helpers.js';
 
 const close = (a: number, b: number, tol: number, what: string): void => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b} (tol ${tol})`);
@@ -104,5 +105,18 @@ describe('estimatePose', () => {
     }
     const fit = fitAffine3d(MEANSHAPE_68, Y);
     fit.forEach((row, r) => row.forEach((v, c) => close(v, P[r]![c]!, 1e-9, `P[${r}][${c}]`)));
+  });
+});
+
+describe('alignment helpers with point lists of the wrong length', () => {
+  it('refuse them with PipelineOptionError instead of returning a NaN matrix', () => {
+    const kps = ARCFACE_TEMPLATE.slice(0, 10);
+    // Before: estimateNorm of 3 values, and estimateSimilarity of 2 points onto 1, returned six NaNs.
+    assert.throws(() => estimateNorm([1, 2, 3], 112), (e) => e instanceof PipelineOptionError && /kps: 3 values, expected 10/.test(e.message));
+    assert.throws(() => estimateSimilarity([1, 2, 3, 4], [1, 2]), (e) => e instanceof PipelineOptionError && /4 and 2 values/.test(e.message));
+    assert.throws(() => estimateSimilarity([1, 2, 3], [1, 2, 3]), (e) => e instanceof PipelineOptionError && /pairs/.test(e.message));
+    assert.throws(() => estimateSimilarity([], []), PipelineOptionError);
+    // Five points still align: the template onto itself is the identity.
+    estimateNorm(kps, 112).forEach((v, i) => close(v, [1, 0, 0, 0, 1, 0][i]!, 1e-6, `M[${i}]`));
   });
 });

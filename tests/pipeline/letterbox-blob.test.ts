@@ -65,6 +65,17 @@ describe('letterbox (SCRFD.detect input)', () => {
   it('refuses aspect ratios that leave no pixel', () => {
     assert.throws(() => letterboxGeometry(1, 5000, [640, 640]), ImageError);
   });
+
+  it('says a target size that is not two positive integers is the size at fault, not the aspect ratio', () => {
+    // Before: [0, 5] and [NaN, 2] read as "its aspect ratio is too extreme", or passed with NaN geometry.
+    for (const size of [[0, 5], [640, -1], [Number.NaN, 2], [100.5, 100]] as const) {
+      assert.throws(() => letterboxGeometry(4, 4, size as unknown as [number, number]), (e) => e instanceof ImageError && /letterbox size .* is not two positive integers/.test(e.message), String(size));
+    }
+  });
+
+  it('says a fractional row stride is not an integer, rather than shorter than a row', () => {
+    assert.throws(() => fromRawImage({ data: new Uint8Array(20), width: 1, height: 2, format: 'rgb', stride: 3.5 }), (e) => e instanceof ImageError && /row stride 3.5 is not a whole number of bytes/.test(e.message));
+  });
 });
 
 describe('blobFromImages', () => {

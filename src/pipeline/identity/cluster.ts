@@ -24,9 +24,12 @@ export function clusterFaces(embeddings: readonly EmbeddingInput[], options: Clu
   if (!(Number.isInteger(minSamples) && minSamples >= 1)) throw new PipelineOptionError('minSamples', `must be a positive integer, got ${minSamples}`);
   const n = embeddings.length;
   if (n === 0) return [];
-  const vecs = embeddings.map((x, i) => {
-    const e = isFace(x) ? x.embedding : x;
-    if (e === undefined) throw new FaceIndexError(`embedding ${i}: the face has no embedding`);
+  // By index, not map: map skips a sparse array's holes, whose zero rows would then be labelled noise unseen.
+  const vecs = Array.from({ length: n }, (_, i) => {
+    const x = embeddings[i]!;
+    const face = isFace(x);
+    const e = face ? x.embedding : x;
+    if (face && e === undefined) throw new FaceIndexError(`embedding ${i}: the face has no embedding`);
     if (e === null || typeof e !== 'object' || typeof (e as ArrayLike<number>).length !== 'number') {
       throw new FaceIndexError(`embedding ${i}: expected an embedding (an array of numbers) or a face, got ${describeValue(e)}`);
     }

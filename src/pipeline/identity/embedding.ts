@@ -15,6 +15,8 @@ export function isFace(x: EmbeddingInput): x is Face {
  * non-finite values or a zero vector.
  */
 export function normed32(e: ArrayLike<number>, what: string): Float32Array {
+  // A bigint would make Float32Array.from throw a bare TypeError.
+  for (let i = 0; i < e.length; i++) if (typeof e[i] === 'bigint') throw new FaceIndexError(`${what}: value ${i} is a bigint, not a number`);
   const f = Float32Array.from(e as ArrayLike<number>);
   let s = 0;
   for (let i = 0; i < f.length; i++) {

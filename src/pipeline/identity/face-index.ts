@@ -77,7 +77,8 @@ export class FaceIndex {
 
   /**
    * Enrol one embedding for an identity (a new one, or one more for an existing one). `meta`, when given, replaces
-   * the identity's metadata (a copy: changing the object afterwards changes nothing in the index). FaceIndexError on a dimension mismatch, a NaN/infinite or zero embedding, a full index,
+   * the identity's metadata (a copy: changing the object afterwards changes nothing in the index); `null` clears it,
+   * as the file holds no meta and a null meta alike. FaceIndexError on a dimension mismatch, a NaN/infinite or zero embedding, a full index,
    * or a meta that is not a JSON value the file can keep (NaN, undefined inside, a bigint, a cycle).
    */
   add(id: string, embeddingOrFace: EmbeddingInput, meta?: JsonValue): void {
@@ -93,7 +94,10 @@ export class FaceIndex {
     const normed = normed32(e, `embedding for '${id}'`);
     this.dimValue = dim;
     // A copy: the caller's object, changed after the add (a NaN, a cycle), would otherwise change what save writes.
-    this.rowsOf(dim).append(id, normed, meta === undefined ? undefined : (JSON.parse(JSON.stringify(meta)) as JsonValue));
+    // A null meta is stored as none: the file writes none as null and reads null back as none, so a hit's meta is
+    // the same before and after a save.
+    const kept = meta === undefined || meta === null ? undefined : (JSON.parse(JSON.stringify(meta)) as JsonValue);
+    this.rowsOf(dim).append(id, normed, kept, meta !== undefined);
   }
 
   /**
@@ -274,8 +278,9 @@ export class FaceIndex {
   }
 
   private vector(input: EmbeddingInput, what: string): ArrayLike<number> {
-    const e = isFace(input) ? input.embedding : input;
-    if (e === undefined) throw new FaceIndexError(`${what}: the face has no embedding (no recognition model ran)`);
+    const face = isFace(input);
+    const e = face ? input.embedding : input;
+    if (face && e === undefined) throw new FaceIndexError(`${what}: the face has no embedding (no recognition model ran)`);
     // Plain-JS callers: null, a number or a string would fail deep inside (or read as characters) instead.
     if (e === null || typeof e !== 'object' || typeof e.length !== 'number') {
       throw new FaceIndexError(`${what}: expected an embedding (an array of numbers) or a face, got ${describeValue(e)}`);
@@ -288,7 +293,8 @@ export class FaceIndex {
   }
 
   private queryVectors(queries: readonly EmbeddingInput[]): Float32Array[] {
-    return queries.map((q, i) => normed32(this.vector(q, `query ${i}`), `query ${i}`));
+    // By index, not map: map skips the holes of a sparse array, which then fail deep inside as a TypeError.
+    return Array.from({ length: queries.length }, (_, i) => normed32(this.vector(queries[i]!, `query ${i}`), `query ${i}`));
   }
 
   /** Most rows the bounds allow at this dim. */

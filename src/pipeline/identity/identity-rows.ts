@@ -73,8 +73,8 @@ export class IdentityRows {
     return [...this.byId.keys()];
   }
 
-  /** Appends one normed row to the identity (a new one at the end when the id is new); `meta` replaces its metadata. */
-  append(id: string, normed: Float32Array, meta: JsonValue | undefined): void {
+  /** Appends one normed row to the identity (a new one at the end when the id is new); `meta` replaces its metadata when `replaceMeta`. */
+  append(id: string, normed: Float32Array, meta: JsonValue | undefined, replaceMeta: boolean): void {
     const { dim } = this;
     this.reserve(this.count + 1);
     const r = this.count;
@@ -87,7 +87,7 @@ export class IdentityRows {
       this.meta.push(meta);
       this.firstRow.push(NONE);
       this.byId.set(id, o);
-    } else if (meta !== undefined) {
+    } else if (replaceMeta) {
       this.meta[o] = meta;
     }
     this.owner[r] = o;

@@ -15,6 +15,8 @@ export interface LetterboxGeometry {
 
 /** InsightFace's aspect-preserving fit of an image into (W, H): the truncations and the height-based det_scale. */
 export function letterboxGeometry(imageWidth: number, imageHeight: number, [W, H]: Size): LetterboxGeometry {
+  // Checked first: a zero or NaN side would otherwise read as the image's aspect ratio being at fault, or pass.
+  if (!Number.isInteger(W) || !Number.isInteger(H) || W < 1 || H < 1) throw new ImageError(`letterbox size ${W}×${H} is not two positive integers`);
   const imRatio = imageHeight / imageWidth;
   const modelRatio = H / W;
   let newW: number;

@@ -6,7 +6,7 @@ import { Face, computeSim } from '../face.js';
 import { carrierBounds, copyIdentityFields, copyLandmarks, movedFace, partition } from './face-fields.js';
 import { landmarkAge, planLandmarks, runEveryFrameHeads, runWithRecognitionHeads, settleLandmarks, type LandmarkPlan } from './landmark-cadence.js';
 import type { FaceModel } from '../face-model.js';
-import { loadImage, type ImageInput } from '../image-source.js';
+import { holdInput, loadImage, type ImageInput } from '../image-source.js';
 import { CpuPreprocessor, type Preprocessor } from '../preprocess/preprocessor.js';
 import type { TrackerDetector, TrackerModels, TrackerStats, TrackOptions } from './tracker-types.js';
 import { boxFromBounds, boxInBounds, iou, isUsableBox, relativeMotion, type Box } from './box-geometry.js';
@@ -92,11 +92,17 @@ export class FaceTracker {
     this.pre = options.preprocessor ?? new CpuPreprocessor();
   }
 
-  /** Tracks the faces of one frame; calls take turns. Returns the visible tracks (and lost ones with `includeLost`) by trackId. */
+  /**
+   * Tracks the faces of one frame; calls take turns. Returns the visible tracks (and lost ones with `includeLost`) by
+   * trackId. An image in memory is copied at the call (as FaceAnalysis.get does), so the caller may reuse its buffer at once.
+   */
   async track(frame: ImageInput, options?: TrackOptions): Promise<TrackedFace[]> {
     this.analysis?.checkOutsideFrame('FaceTracker.track');
     const checked = trackOptions(options);
-    const run = this.queue.then(() => this.runFrame(frame, checked));
+    // Taken now, as FaceAnalysis.get does: the frame runs at its turn, and a caller that refills its buffer for the
+    // next frame at once would otherwise have this frame tracked on the next one's pixels.
+    const held = holdInput(frame);
+    const run = this.queue.then(() => this.runFrame(held, checked));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -135,7 +141,7 @@ export class FaceTracker {
     const start = performance.now(), first = sink?.length ?? 0;
     const step = (models: FrameModels): Promise<TrackedFace[]> => this.step(sink ? timedModels(models, sink) : models, options);
     const out = this.analysis
-      ? await this.analysis.withFrame(input, (frame) => step(analysisModels(frame)))
+      ? await this.analysis.withHeldFrame(input, (frame) => step(analysisModels(frame)))
       : await withPreprocessedFrame(this.detector, this.pre, await loadImage(input), step);
     if (sink) sink.push({ stage: 'tracker.rest', kind: 'post', ms: performance.now() - start - sink.slice(first).reduce((a, t) => a + t.ms, 0) });
     return out;
@@ -153,6 +159,8 @@ export class FaceTracker {
     try {
       const resized = this.lastSize !== undefined && (this.lastSize[0] !== models.size[0] || this.lastSize[1] !== models.size[1]);
       this.lastSize = models.size;
+      // Matching still compares the old boxes (the best guess there is), but no motion or smoothing crosses the change.
+      if (resized) for (const t of this.tracks) t.restartCoordinates(n);
       const detectNow = resized || n % this.options.detectEvery === 0 || !this.tracks.some((t) => t.lostFrames === 0);
       if (detectNow) await this.detectFrame(models, n, fresh);
       else await this.carryFrame(models, n, carried);

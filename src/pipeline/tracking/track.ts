@@ -86,6 +86,15 @@ export class Track {
     this.motionStart = frame;
   }
 
+  /**
+   * Starts the motion model and the smoothing again (a frame of another size: the old box, its motion and the
+   * filtered values are in the old frame's coordinates, which the new frame's detections do not share).
+   */
+  restartCoordinates(frame: number): void {
+    this.restartMotion(frame);
+    this.filters.clear();
+  }
+
   /** The last face with its box, keypoints and landmarks smoothed (`params` false: unchanged values, a new Face). */
   smoothedFace(time: number, params: OneEuroParams | false): Face {
     const raw = this.face;

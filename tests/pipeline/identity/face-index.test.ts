@@ -742,3 +742,29 @@ test('load reads an index file above 2 GiB (fs.readFile refuses those) and check
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a null meta clears the identity\'s meta, and reads the same before and after a save (the file writes no meta as null)', () => {
+  const index = new FaceIndex();
+  index.add('a', [1, 0, 0], { name: 'Alice' });
+  index.add('a', [0.9, 0.1, 0], null);
+  index.add('b', [0, 1, 0], null);
+  const before = index.searchMany([[1, 0, 0], [0, 1, 0]], { k: 1 }).map((h) => h[0]!);
+  const after = FaceIndex.fromBytes(index.toBytes()).searchMany([[1, 0, 0], [0, 1, 0]], { k: 1 }).map((h) => h[0]!);
+  assert.deepEqual(before, after);
+  assert.equal(before[0]!.meta, undefined, 'null cleared Alice\'s meta');
+  assert.equal(before[1]!.meta, undefined);
+  assert.ok(!('meta' in before[1]!) || before[1]!.meta === undefined);
+});
+
+test('a hole in a query list or in clusterFaces\' input is a FaceIndexError naming it, not a TypeError or a silent noise label', async () => {
+  const index = new FaceIndex();
+  index.add('a', [1, 0, 0]);
+  // eslint-disable-next-line no-sparse-arrays
+  const holey = [[1, 0, 0], , [0, 1, 0]] as number[][];
+  const isHole = (e: unknown): boolean => e instanceof FaceIndexError && /query 1: expected an embedding .* got undefined/.test(e.message);
+  assert.throws(() => index.searchMany(holey), isHole);
+  await assert.rejects(index.searchManyAsync(holey), isHole);
+  // eslint-disable-next-line no-sparse-arrays
+  assert.throws(() => clusterFaces([[1, 0], , [1, 0]] as number[][]), (e) => e instanceof FaceIndexError && /embedding 1: expected an embedding .* got undefined/.test(e.message));
+  assert.throws(() => index.add('b', [1n, 0n, 0n] as unknown as number[]), (e) => e instanceof FaceIndexError && /embedding for 'b': value 0 is a bigint/.test(e.message));
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FaceIndex, FaceTracker, PipelineOptionError, type FaceTrackerOptions, type StageTiming, type TrackedFace } from '../../../src/pipeline/index.js';
+import { createBgrImage, FaceIndex, FaceTracker, PipelineOptionError, type BgrImage, type FaceTrackerOptions, type StageTiming, type TrackedFace } from '../../../src/pipeline/index.js';
 import { boxAt, overlap, ScriptedDetector, ScriptedLandmarks, type Box } from './scripted-detector.js';
 
 /** Runs a scripted sequence (per frame, the true boxes by true track name) and returns the tracker's output per frame. */
@@ -86,6 +86,36 @@ describe('FaceTracker on scripted detections', () => {
     // The same size again follows the schedule.
     await tracker.track(detector.frame([boxAt(100, 100)], 0, 16));
     assert.equal(detector.calls, 2);
+  });
+
+  it('restarts the motion and the smoothing of every track on a frame of another size (its boxes are in new coordinates)', async () => {
+    // A still face; the stream then switches to a 1.25× larger frame, where the same face's box is 1.25× larger. Its
+    // box still overlaps the old one (IoU 0.64), so the track keeps its id, but the old box is in old coordinates:
+    // neither its motion nor its smoothing may carry over, or the boxes returned after the switch lag behind the face.
+    const detector = new ScriptedDetector();
+    const tracker = new FaceTracker({ detector });
+    for (let k = 0; k < 4; k++) await tracker.track(detector.frame([[0, 0, 200, 200]], 0, 8), { timestamp: k * 33 });
+    const after: number[][] = [];
+    for (let k = 4; k < 8; k++) {
+      const faces = await tracker.track(detector.frame([[0, 0, 250, 250]], 0, 10), { timestamp: k * 33 });
+      assert.deepEqual(faces.map((f) => f.trackId), [1]);
+      after.push(Array.from(faces[0]!.bbox));
+    }
+    assert.deepEqual(after, [[0, 0, 250, 250], [0, 0, 250, 250], [0, 0, 250, 250], [0, 0, 250, 250]]);
+  });
+
+  it('tracks each frame as its buffer was at the call, though the caller refills it for the next frame at once', async () => {
+    // A decoder that reuses one buffer: the frame's first byte says where its face is (a detector reading the pixels).
+    const reading = { detect: async (image: BgrImage) => ({ bboxes: [Float32Array.from([...boxAt(image.data[0]! * 10, 0), 0.9])], kpss: null }) };
+    const tracker = new FaceTracker({ detector: reading }, { smoothing: false });
+    const buffer = createBgrImage(8, 8);
+    const calls: Promise<TrackedFace[]>[] = [];
+    for (const x of [1, 2, 3]) {
+      buffer.data[0] = x;
+      calls.push(tracker.track(buffer));
+    }
+    const frames = await Promise.all(calls);
+    assert.deepEqual(frames.map((faces) => faces.map((f) => f.bbox[0])), [[10], [20], [30]]);
   });
 
   it('leaves the state of a reset alone when a track() started before it finishes after it', async () => {

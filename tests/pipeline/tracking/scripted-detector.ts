@@ -23,23 +23,34 @@ export function keypointsOf(box: Box, roll = 0): Float32Array {
   }));
 }
 
+/** The frame number ScriptedDetector.frame wrote into the image's first three bytes. */
+function keyOf(image: BgrImage): number {
+  return image.data[0]! | (image.data[1]! << 8) | (image.data[2]! << 16);
+}
+
 export class ScriptedDetector implements TrackerDetector {
   /** How often `detect` was called. */
   calls = 0;
-  private readonly script = new Map<BgrImage, readonly Box[]>();
-  private readonly rolls = new Map<BgrImage, number>();
+  private readonly script = new Map<number, readonly Box[]>();
+  private readonly rolls = new Map<number, number>();
 
-  /** A new frame (a tiny distinct image, `side` px square) whose detections are `boxes`, their keypoints rolled by `roll` degrees. */
+  /**
+   * A new frame (a tiny image, `side` px square, its number written in its first three bytes) whose detections are
+   * `boxes`, their keypoints rolled by `roll` degrees. Frames are told apart by their pixels, as a detector sees
+   * them: the tracker holds a copy of each frame, not the caller's object.
+   */
   frame(boxes: readonly Box[], roll = 0, side = 8): BgrImage {
     const image = createBgrImage(side, side);
-    this.script.set(image, boxes);
-    this.rolls.set(image, roll);
+    const key = this.script.size + 1;
+    image.data.set([key & 0xff, (key >> 8) & 0xff, (key >> 16) & 0xff]);
+    this.script.set(key, boxes);
+    this.rolls.set(key, roll);
     return image;
   }
 
   /** The frame's scripted boxes. */
   boxesOf(image: BgrImage): readonly Box[] {
-    return this.script.get(image) ?? [];
+    return this.script.get(keyOf(image)) ?? [];
   }
 
   async detect(image: BgrImage): Promise<ScrfdDetectResult> {
@@ -47,7 +58,7 @@ export class ScriptedDetector implements TrackerDetector {
     const boxes = this.boxesOf(image);
     return {
       bboxes: boxes.map((b) => Float32Array.from([...b, 0.9])),
-      kpss: boxes.map((b) => keypointsOf(b, this.rolls.get(image))),
+      kpss: boxes.map((b) => keypointsOf(b, this.rolls.get(keyOf(image)))),
     };
   }
 }
