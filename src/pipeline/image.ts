@@ -218,7 +218,7 @@ function drop4(src: Uint8Array, s: number, out: Uint8Array, d: number, n: number
   }
 }
 
-/** RGBA copy of a BGR image (for canvases and encoders that want RGB order). */
+/** RGB copy of a BGR image, 3 bytes a pixel (for encoders that want RGB order; a canvas's ImageData takes RGBA). */
 export function bgrToRgb(image: BgrImage): Uint8Array {
   const out = new Uint8Array(image.data.length);
   const d = image.data;
