@@ -89,6 +89,22 @@ export async function writeFileAtomically(file: string, text: string | Uint8Arra
   }
 }
 
+/**
+ * Whether two paths name one file (the same path, or a link, a hard link or another spelling of it): an output that
+ * is one of a command's inputs would overwrite what the command reads.
+ */
+export async function sameFile(a: string, b: string): Promise<boolean> {
+  if (path.resolve(a) === path.resolve(b)) return true;
+  const [sa, sb] = await Promise.all([statOrUndefined(a), statOrUndefined(b)]);
+  return sa !== undefined && sb !== undefined && sa.dev === sb.dev && sa.ino === sb.ino;
+}
+
+/** The device and inode of an existing file ('dev:ino'), which every path to it shares; undefined when there is none. */
+export async function fileIdentity(file: string): Promise<string | undefined> {
+  const info = await statOrUndefined(file);
+  return info === undefined ? undefined : `${info.dev}:${info.ino}`;
+}
+
 async function statOrUndefined(file: string): Promise<Stats | undefined> {
   return stat(file).catch(() => undefined);
 }
