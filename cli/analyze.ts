@@ -11,7 +11,7 @@ import { createBatchProgress, type BatchProgress } from './batch/progress.js';
 import { isErrorRecord, type ErrorRecord, type RunHeader } from './batch/records.js';
 import { openAnalyzer } from './batch/analyzer.js';
 import { writePng } from './encode-png.js';
-import { checkOutputFolder, fileIdentity, OutputFileError, prepareOutputFile, prepareOutputFolder, writeFileAtomically } from './output-file.js';
+import { checkOutputFolder, fileIdentity, OutputFileError, prepareOutputFile, prepareOutputFolder, sameOutputFile, writeFileAtomically } from './output-file.js';
 import type { ImageRecord, ResultsFile } from './results-format.js';
 
 export const ANALYZE_USAGE = `insightgpu analyze [--models DIR|PACK (default buffalo_l)] [--det-size 640|WxH[,WxH…] (default 640)]
@@ -130,6 +130,10 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummar
   const ndjsonFile = options.ndjson === '-' ? undefined : options.ndjson;
   if (ndjsonFile) {
     await prepareOutputFile(ndjsonFile);
+    // The one-file JSON is written at the end, by a rename over its name: onto the NDJSON file it would replace every line.
+    if (options.json && await sameOutputFile(options.json, ndjsonFile)) {
+      throw new OutputFileError('it is also the --ndjson file; the JSON written at the end would replace its lines (give the two different names)', options.json);
+    }
     checkDistinctNames(entries);
     NdjsonResultsFile.checkNew(ndjsonFile, options.resume ?? false);
   }

@@ -1,8 +1,8 @@
 /**
  * analyze never writes over what it reads or what it has just written: a --json file or a --draw PNG that is one of
- * the input images, and two images whose drawings would share one PNG (a.jpg and a.png, or t1.jpg of two folders),
- * are refused before the models load (a models folder that does not exist shows a check made too late), and every
- * file is left as it was.
+ * the input images, two images whose drawings would share one PNG (a.jpg and a.png, or t1.jpg of two folders), and
+ * a --json file that is the --ndjson file (the JSON written at the end would replace the lines) are refused before
+ * the models load (a models folder that does not exist shows a check made too late), and every file is left as it was.
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
@@ -72,5 +72,17 @@ describe('analyze: an output never overwrites an input or another drawing', () =
     const { code, line } = await analyze('--draw', path.join(dir, 'drawn'), path.join(dir, 'x', 't1.jpg'), path.join(dir, 'y', 't1.jpg'));
     assert.equal(code, 1, line);
     assert.match(line, new RegExp(`cannot write '${escape(path.join(dir, 'drawn', 't1.png'))}': the images ${escape(path.join(dir, 'x', 't1.jpg'))} and ${escape(path.join(dir, 'y', 't1.jpg'))} would both be drawn there`));
+  });
+
+  it('--json and --ndjson naming one file (or a link to it, dangling until the run makes it)', async () => {
+    const dir = mkdtempSync(path.join(work, 'json-ndjson-'));
+    const out = path.join(dir, 'results.out');
+    symlinkSync(out, path.join(dir, 'link.json'));
+    for (const json of [out, path.join(dir, 'link.json')]) {
+      const { code, line } = await analyze('--json', json, '--ndjson', out, t1);
+      assert.equal(code, 1, line);
+      assert.match(line, new RegExp(`^insightgpu analyze: cannot write '${escape(json)}': it is also the --ndjson file; `));
+    }
+    assert.equal(existsSync(out), false, 'nothing written');
   });
 });
