@@ -150,6 +150,8 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummar
       det_size: sizes.length === 1 ? [...sizes[0]!] : sizes.map((s) => [...s]),
       det_thresh: options.detThresh,
       max_num: options.maxNum,
+      // The metric picks the faces max_num keeps: a resume with the other one would mix two selections in one file.
+      ...(options.metric === 'max' && options.maxNum > 0 ? { det_metric: 'max' as const } : {}),
       models: { ...analyzer.models },
     };
     const total = entries.length;

@@ -30,7 +30,7 @@ export class NdjsonResultsFile {
         const value = parseLine(line, number, file);
         if (number === 1) {
           if (JSON.stringify(value) !== JSON.stringify(header)) {
-            throw new ResultsFileError(`was written with other settings (${settingsDifference(value, header)}); resume it with the same --models, --det-size, --det-thresh and --max-num`, file);
+            throw new ResultsFileError(`was written with other settings (${settingsDifference(value, header)}); resume it with the same --models, --det-size, --det-thresh, --max-num and --metric`, file);
           }
         } else if (looksLikeResultLine(value)) {
           done.add(value.image);
