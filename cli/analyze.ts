@@ -4,14 +4,14 @@ import { PipelineOptionError, type MaxNumMetric, type Size } from '../src/pipeli
 import type { BackendName } from '../src/index.js';
 import { parseDetSizes } from '../src/pipeline/detect-size.js';
 import { optionValue, parseArgs, parseCountOption, parseRangeOption, type ParsedArgs } from './args.js';
-import { checkDistinctNames, collectImages, decodableSuffixes } from './batch/collect-images.js';
+import { checkDistinctNames, collectImages, decodableSuffixes, type ImageEntry } from './batch/collect-images.js';
 import { ImageListError } from './batch/errors.js';
 import { NdjsonResultsFile } from './batch/ndjson-file.js';
 import { createBatchProgress, type BatchProgress } from './batch/progress.js';
 import { isErrorRecord, type ErrorRecord, type RunHeader } from './batch/records.js';
 import { openAnalyzer } from './batch/analyzer.js';
 import { writePng } from './encode-png.js';
-import { checkOutputFolder, prepareOutputFile, prepareOutputFolder, writeFileAtomically } from './output-file.js';
+import { checkOutputFolder, fileIdentity, OutputFileError, prepareOutputFile, prepareOutputFolder, sameOutputFile, writeFileAtomically } from './output-file.js';
 import type { ImageRecord, ResultsFile } from './results-format.js';
 
 export const ANALYZE_USAGE = `insightgpu analyze [--models DIR|PACK (default buffalo_l)] [--det-size 640|WxH[,WxH…] (default 640)]
@@ -80,12 +80,47 @@ function drawFile(dir: string, name: string): string {
   return path.join(dir, name.replace(/\.[^./]*$/, '') + '.png');
 }
 
+/**
+ * Refuses, before the models load, a --json file or a --draw PNG that is one of the images (`--draw photos/ photos/`
+ * would replace each PNG photo with its drawing; `--json photo.jpg` the photo with the results), and two images whose
+ * drawings would be one PNG (a.jpg and a.png of one folder, t1.jpg of two given folders), where the later drawing
+ * would replace the earlier one unsaid. An image given twice draws the same PNG twice, which loses nothing.
+ */
+async function checkOutputsAreNotInputs(entries: readonly ImageEntry[], json: string | undefined, drawDir: string | undefined): Promise<void> {
+  const inputs = new Map<string, string>();
+  for (const entry of entries) {
+    const id = await fileIdentity(entry.file);
+    if (id !== undefined && !inputs.has(id)) inputs.set(id, entry.file);
+  }
+  const refuseInput = async (output: string): Promise<void> => {
+    const id = await fileIdentity(output);
+    const input = id === undefined ? undefined : inputs.get(id);
+    if (input !== undefined) throw new OutputFileError(`it is the input image ${input}; writing it would overwrite the image (give another ${json === output ? '--json' : '--draw folder'})`, output);
+  };
+  if (json) await refuseInput(json);
+  if (!drawDir) return;
+  const drawnFrom = new Map<string, ImageEntry>();
+  for (const entry of entries) {
+    const file = drawFile(drawDir, entry.name);
+    const key = path.resolve(file);
+    const earlier = drawnFrom.get(key);
+    if (earlier !== undefined && path.resolve(earlier.file) !== path.resolve(entry.file)) {
+      throw new OutputFileError(`the images ${earlier.file} and ${entry.file} would both be drawn there; give them distinct names (apart from the suffix) or analyse them in separate runs`, file);
+    }
+    if (earlier === undefined) {
+      drawnFrom.set(key, entry);
+      await refuseInput(file);
+    }
+  }
+}
+
 /** Runs the whole pipeline over the images and writes their results; bad images get error records. */
 export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummary> {
   let entries = await collectImages(options.paths, await decodableSuffixes());
   if (entries.length === 0) throw new ImageListError(`no image files there (the types the decoder reads: ${(await decodableSuffixes()).join(' ')})`, options.paths.join(', '));
   // Every output is checked before the models load, so a bad path fails at once instead of after the whole run.
   if (options.json) await prepareOutputFile(options.json);
+  if (options.json || options.drawDir) await checkOutputsAreNotInputs(entries, options.json, options.drawDir);
   if (options.drawDir) {
     await prepareOutputFolder(options.drawDir);
     // The subfolders images are drawn into are checked now (a file where one should be), once each, but made only
@@ -95,6 +130,10 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummar
   const ndjsonFile = options.ndjson === '-' ? undefined : options.ndjson;
   if (ndjsonFile) {
     await prepareOutputFile(ndjsonFile);
+    // The one-file JSON is written at the end, by a rename over its name: onto the NDJSON file it would replace every line.
+    if (options.json && await sameOutputFile(options.json, ndjsonFile)) {
+      throw new OutputFileError('it is also the --ndjson file; the JSON written at the end would replace its lines (give the two different names)', options.json);
+    }
     checkDistinctNames(entries);
     NdjsonResultsFile.checkNew(ndjsonFile, options.resume ?? false);
   }
@@ -111,6 +150,8 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummar
       det_size: sizes.length === 1 ? [...sizes[0]!] : sizes.map((s) => [...s]),
       det_thresh: options.detThresh,
       max_num: options.maxNum,
+      // The metric picks the faces max_num keeps: a resume with the other one would mix two selections in one file.
+      ...(options.metric === 'max' && options.maxNum > 0 ? { det_metric: 'max' as const } : {}),
       models: { ...analyzer.models },
     };
     const total = entries.length;

@@ -15,7 +15,7 @@ export const COMPARE_HELP = `  Compares two results files field by field within 
   not a finite number (a NaN, which JSON writes as null) fails; an entry that is no image record is refused.`;
 
 /** The settings that change what a run finds; runs that differ in them are not expected to agree. */
-const SETTINGS = ['det_size', 'det_thresh', 'max_num', 'models'] as const;
+const SETTINGS = ['det_size', 'det_thresh', 'max_num', 'det_metric', 'models'] as const;
 
 async function readResults(file: string): Promise<ResultsFile> {
   let text: string;
@@ -96,8 +96,10 @@ function isSettingsLine(value: unknown): value is Record<string, unknown> {
 function settingsNotes(a: ResultsFile, b: ResultsFile): string[] {
   const ra = a as unknown as Record<string, unknown>;
   const rb = b as unknown as Record<string, unknown>;
-  return SETTINGS.filter((k) => JSON.stringify(ra[k]) !== JSON.stringify(rb[k]))
-    .map((k) => `note: the files were made with different ${k}: ${JSON.stringify(ra[k])} and ${JSON.stringify(rb[k])}`);
+  // A file without det_metric was made with InsightFace's default one.
+  const setting = (r: Record<string, unknown>, k: string): string => JSON.stringify(k === 'det_metric' ? r[k] ?? 'default' : r[k]);
+  return SETTINGS.filter((k) => setting(ra, k) !== setting(rb, k))
+    .map((k) => `note: the files were made with different ${k}: ${setting(ra, k)} and ${setting(rb, k)}`);
 }
 
 /** compare's exit code when it compared nothing: a file it cannot read, one that is no results file, a bad command line. */

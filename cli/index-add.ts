@@ -14,8 +14,9 @@ const HELP = `usage: ${INDEX_ADD_USAGE}
   Enrols the largest face of each image under NAME (default: the image file's name without its extension); several
   images under one NAME give that identity several embeddings (its score is the best match). --all-faces enrols
   every face of an image as NAME#0, NAME#1, … left to right, so it refuses two images of one NAME (their NAME#0s
-  are different people). FILE is created when missing and written atomically, only after every image has been
-  read (a missing IMAGE or a folder fails the command before the models load). An image that cannot be read
+  are different people), and a NAME whose NAME#0, NAME#1, … FILE already holds (from an earlier --all-faces run).
+  FILE is created when missing and written atomically, only after every image has been read (a missing IMAGE or a
+  folder fails the command before the models load). An image that cannot be read
   (corrupt, not an image) or holds no face is listed under "errors" as {"image","error":{"type","message"}} (type
   ImageError or NoFaceError) and the others are enrolled. Runs adding to one FILE at once keep each
   other's faces (FILE.lock guards the save, as it guards FaceIndex.save; for a FILE that is a symbolic link, the lock is beside the file it
@@ -35,6 +36,21 @@ function fileVersion(file: string): string {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
     throw cannotReadIndex(file, error);
+  }
+}
+
+/**
+ * --all-faces onto NAME#0, NAME#1, … that the index already holds: this photo's NAME#0 is whoever sits leftmost in
+ * it, not the earlier photo's, so one id would hold two people's embeddings (as two photos of one NAME in one run
+ * would, which is refused too). Checked before the models load; the index is left as it is.
+ */
+function refuseEarlierAllFaces(index: FaceIndex, file: string, stems: readonly string[]): void {
+  const ids = index.identities();
+  for (const stem of new Set(stems)) {
+    const taken = ids.filter((id) => id.startsWith(`${stem}#`) && /^\d+$/.test(id.slice(stem.length + 1)));
+    if (taken.length === 0) continue;
+    const shown = taken.length > 5 ? `${taken.slice(0, 5).join(', ')}, … (${taken.length})` : taken.join(', ');
+    throw new PipelineOptionError('--all-faces', `${file} already holds ${shown} from an earlier --all-faces run; this photo's ${stem}#0 would be another person under that id: give it another --id (or index remove ${stem}#… first)`);
   }
 }
 
@@ -70,6 +86,7 @@ export async function indexAdd(argv: readonly string[]): Promise<number> {
   const openIndex = async (): Promise<FaceIndex> => ((await indexFileExists(file)) ? loadIndexFile(file, 'cpu', DEFAULT_MAX_ENTRIES) : new FaceIndex());
   const loadedAs = fileVersion(file);
   let index = await openIndex();
+  if (args.flags.has('all-faces')) refuseEarlierAllFaces(index, file, args.positional.map(stemOf));
   const app = await openRecognizer(args);
   try {
     checkIndexMatchesModels(index, app, file, optionValue(args, 'models')!);

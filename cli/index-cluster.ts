@@ -65,6 +65,7 @@ export function readNdjsonFaces(text: string, file: string): { refs: FaceRef[]; 
     return { refs, embeddings, errors, torn };
   }
   const lines = text.split('\n');
+  let complete = 0;
   lines.forEach((line, n) => {
     if (line.trim() === '') return;
     let parsed: ResultLine | null;
@@ -75,10 +76,14 @@ export function readNdjsonFaces(text: string, file: string): { refs: FaceRef[]; 
       if (n === lines.length - 1) { torn = true; return; }
       throw new CliError(`${file}:${n + 1}: not a JSON line`, { cause });
     }
+    complete++;
     // analyze --ndjson starts with its settings line (det_size, det_thresh, max_num, models), which holds no faces.
     if (n === 0 && parsed !== null && typeof parsed === 'object' && isSettingsLine(parsed)) return;
     record(parsed, `${file}:${n + 1}`);
   });
+  // An empty file, or one whose only "line" is no JSON (a binary file with no newline, such as an .igfx index),
+  // would otherwise read as a torn line and cluster as a collection of nobody, exit 0.
+  if (complete === 0) throw new CliError(`${file}: holds no complete line: not a results file of analyze --ndjson or --json`);
   return { refs, embeddings, errors, torn };
 }
 

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
+import { access, realpath, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { InsightGpuError } from '../src/core/errors.js';
@@ -87,6 +87,36 @@ export async function writeFileAtomically(file: string, text: string | Uint8Arra
     // The system message may name the temporary file, which the user never asked for: the error names `file`.
     throw new OutputFileError(systemReason(error), file, { cause: error });
   }
+}
+
+/**
+ * Whether two paths name one file (the same path, or a link, a hard link or another spelling of it): an output that
+ * is one of a command's inputs would overwrite what the command reads.
+ */
+export async function sameFile(a: string, b: string): Promise<boolean> {
+  if (path.resolve(a) === path.resolve(b)) return true;
+  const [sa, sb] = await Promise.all([statOrUndefined(a), statOrUndefined(b)]);
+  return sa !== undefined && sb !== undefined && sa.dev === sb.dev && sa.ino === sb.ino;
+}
+
+/**
+ * Whether two outputs land on one file: sameFile, or the same place once links are followed (a dangling link to
+ * the other's name included) and the folder's own links resolved, for files that do not exist yet.
+ */
+export async function sameOutputFile(a: string, b: string): Promise<boolean> {
+  if (await sameFile(a, b)) return true;
+  const place = async (file: string): Promise<string> => {
+    const target = await writeTarget(file).catch(() => path.resolve(file));
+    const folder = await realpath(path.dirname(target)).catch(() => path.dirname(target));
+    return path.join(folder, path.basename(target));
+  };
+  return (await place(a)) === (await place(b));
+}
+
+/** The device and inode of an existing file ('dev:ino'), which every path to it shares; undefined when there is none. */
+export async function fileIdentity(file: string): Promise<string | undefined> {
+  const info = await statOrUndefined(file);
+  return info === undefined ? undefined : `${info.dev}:${info.ino}`;
 }
 
 async function statOrUndefined(file: string): Promise<Stats | undefined> {

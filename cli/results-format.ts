@@ -13,6 +13,11 @@ export interface ResultsFile {
   det_size: number[] | number[][];
   det_thresh: number;
   max_num: number;
+  /**
+   * InsightFace's det_metric when it is not 'default' and a max_num makes it count (which faces max_num keeps):
+   * absent otherwise, so such files keep the goldens' fields.
+   */
+  det_metric?: 'max';
   models: Record<string, string>;
   results: ImageRecord[];
 }

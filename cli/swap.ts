@@ -16,7 +16,7 @@ import { resolvePackFolder } from '../src/pipeline/model-pack.js';
 import { modelsDirOf, resolveInsightFaceRoot } from '../models/fetch/paths.js';
 import { asksForHelp, optionValue, parseArgs } from './args.js';
 import { encodePng, writePng } from './encode-png.js';
-import { OutputFileError, prepareOutputFile } from './output-file.js';
+import { OutputFileError, prepareOutputFile, sameFile } from './output-file.js';
 
 export const SWAP_USAGE = `insightgpu swap --models DIR [--swapper FILE] (--source IMG [--source-face K] | --source-embedding FILE.json)
                 --out OUT.png [--target-face J|all] [--no-paste-back] [--det-size 640] [--backend auto|webgpu|cpu] [--quiet] TARGET_IMG`;
@@ -137,13 +137,6 @@ function sideBySide(crops: readonly BgrImage[]): BgrImage {
     for (let y = 0; y < size; y++) out.data.set(c.data.subarray(y * size * 3, (y + 1) * size * 3), (y * out.width + k * size) * 3);
   });
   return out;
-}
-
-/** The same file (or one path to it), so an output would overwrite this input. */
-async function sameFile(a: string, b: string): Promise<boolean> {
-  if (path.resolve(a) === path.resolve(b)) return true;
-  const [sa, sb] = await Promise.all([stat(a).catch(() => undefined), stat(b).catch(() => undefined)]);
-  return sa !== undefined && sb !== undefined && sa.dev === sb.dev && sa.ino === sb.ino;
 }
 
 /**

@@ -58,7 +58,17 @@ export async function videoCommand(argv: readonly string[]): Promise<number> {
     const index = indexFile ? await loadIndexFile(indexFile) : undefined;
     app = await FaceAnalysis.create({ models, backend, log: quiet ? undefined : (m) => process.stderr.write(`${m}\n`) });
     app.prepare({ detThresh, detSize: detSizes });
-    const tracker = new FaceTracker(app, { recognizeEvery, detectEvery, index, smoothing: args.flags.has('no-smoothing') ? false : undefined, fps: info.fps });
+    let tracker: FaceTracker;
+    try {
+      tracker = new FaceTracker(app, { recognizeEvery, detectEvery, index, smoothing: args.flags.has('no-smoothing') ? false : undefined, fps: info.fps });
+    } catch (error) {
+      // FaceTracker names its option 'index' (an index of another recognizer's dim, a pack with no recognizer); the
+      // user typed --index FILE: the line names the flag and the file, as index add and index search do.
+      if (error instanceof PipelineOptionError && error.option === 'index' && indexFile) {
+        throw new PipelineOptionError('--index', `${indexFile} ${error.why}`, { cause: error });
+      }
+      throw error;
+    }
     const started = performance.now();
     let count = 0;
     for (let next = first; !next.done; next = await frames.next()) {

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fdatasyncSync, openSync, readFileSync, readSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, fstatSync, openSync, readFileSync, readSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { prepareOutputFile } from '../output-file.js';
 import { ResultsFileError } from './errors.js';
 import { isErrorRecord, looksLikeResultLine, type ErrorRecord, type ResultLine, type RunHeader } from './records.js';
@@ -9,7 +9,15 @@ import { isErrorRecord, looksLikeResultLine, type ErrorRecord, type ResultLine, 
  * lines that are all valid and at most one torn line at the end, which `open` with resume cuts off.
  */
 export class NdjsonResultsFile {
-  private constructor(private fd: number | undefined, readonly file: string) {}
+  /**
+   * Whether the lines are synced to the disk: a regular file's are. /dev/null, a FIFO or a pipe (`--ndjson
+   * /dev/stdout | jq`) has no disk behind it, and fdatasync there fails with EINVAL; each write reaches the reader as it is.
+   */
+  private readonly durable: boolean;
+
+  private constructor(private fd: number | undefined, readonly file: string) {
+    this.durable = fd !== undefined && fstatSync(fd).isFile();
+  }
 
   /**
    * Opens `file` for a run with these settings. Without `resume` the file must not exist or be empty. With `resume`
@@ -30,7 +38,7 @@ export class NdjsonResultsFile {
         const value = parseLine(line, number, file);
         if (number === 1) {
           if (JSON.stringify(value) !== JSON.stringify(header)) {
-            throw new ResultsFileError(`was written with other settings (${settingsDifference(value, header)}); resume it with the same --models, --det-size, --det-thresh and --max-num`, file);
+            throw new ResultsFileError(`was written with other settings (${settingsDifference(value, header)}); resume it with the same --models, --det-size, --det-thresh, --max-num and --metric`, file);
           }
         } else if (looksLikeResultLine(value)) {
           done.add(value.image);
@@ -74,7 +82,7 @@ export class NdjsonResultsFile {
     if (this.fd === undefined) throw new ResultsFileError('is closed', this.file);
     const bytes = Buffer.from(`${text}\n`, 'utf8');
     for (let at = 0; at < bytes.length;) at += writeSync(this.fd, bytes, at, bytes.length - at);
-    fdatasyncSync(this.fd);
+    if (this.durable) fdatasyncSync(this.fd);
   }
 }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { lstatSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, constants, existsSync, lstatSync, mkdtempSync, openSync, readFileSync, readSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -70,5 +71,27 @@ describe('NdjsonResultsFile', () => {
     out.close();
     assert.ok(lstatSync(link).isSymbolicLink(), 'the link stays a link');
     assert.equal(readFileSync(path.join(dir, 'later', 'real.ndjson'), 'utf8'), lines[0]);
+  });
+
+  // fdatasync is for a file on a disk: on /dev/null or a pipe (--ndjson /dev/stdout | jq, --ndjson >(gzip > f.gz))
+  // the system answers EINVAL, which ended the run after its settings line.
+  it('writes to /dev/null and to a FIFO, which cannot be synced to a disk', { skip: existsSync('/dev/null') && process.platform !== 'win32' ? false : 'no /dev/null or FIFOs here' }, async () => {
+    const sink = await NdjsonResultsFile.open('/dev/null', header, false);
+    sink.out.append({ image: 'a.jpg', width: 2, height: 1, faces: [] });
+    sink.out.close();
+    const fifo = path.join(dir, 'lines.fifo');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    // A reader opened first (non-blocking), so the writer's open does not wait for one.
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      const { out } = await NdjsonResultsFile.open(fifo, header, false);
+      out.append({ image: 'a.jpg', width: 2, height: 1, faces: [] });
+      out.close();
+      const bytes = Buffer.alloc(4096);
+      const read = readSync(reader, bytes, 0, bytes.length, null);
+      assert.equal(bytes.subarray(0, read).toString('utf8'), lines[0]! + lines[1]!);
+    } finally {
+      closeSync(reader);
+    }
   });
 });
