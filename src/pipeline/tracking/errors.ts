@@ -15,7 +15,12 @@ export class VideoDecoderMissingError extends VideoError {
   /** The class's name, written out: a minifying bundler renames classes, and `name` must stay the same across bundles. */
   override readonly name: string = 'VideoDecoderMissingError';
   override readonly code = 'VIDEO_DECODER_MISSING';
-  constructor(readonly program: string, options?: { cause?: unknown }) {
-    super(`'${program}' was not found: video decoding needs FFmpeg; install it with \`apt-get install ffmpeg\` (the Debian/Ubuntu package, which has ffmpeg and ffprobe)`, undefined, options);
+  /**
+   * `besideFfmpeg`: the ffmpeg path given, when `program` is the ffprobe looked for in its folder (the error then
+   * says where that name came from, since the caller never typed it).
+   */
+  constructor(readonly program: string, options?: { cause?: unknown; besideFfmpeg?: string }) {
+    const where = options?.besideFfmpeg === undefined ? '' : ` (ffprobe is looked for beside the ffmpeg given, '${options.besideFfmpeg}')`;
+    super(`'${program}' was not found${where}: video decoding needs FFmpeg; install it with \`apt-get install ffmpeg\` (the Debian/Ubuntu package, which has ffmpeg and ffprobe)`, undefined, options?.cause === undefined ? undefined : { cause: options.cause });
   }
 }

@@ -48,22 +48,22 @@ function isUrl(file: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(file);
 }
 
-/** ffprobe beside an explicitly given ffmpeg (same folder), else the one on PATH. */
-function ffprobeFor(options: ReadVideoOptions): string {
+/** ffprobe beside an explicitly given ffmpeg (same folder; `besideFfmpeg` names it), else the one on PATH. */
+function ffprobeFor(options: ReadVideoOptions): { program: string; besideFfmpeg?: string } {
   refuseFolders(options);
-  if (options.ffprobe) return options.ffprobe;
+  if (options.ffprobe) return { program: options.ffprobe };
   const ffmpeg = options.ffmpeg;
-  return ffmpeg && ffmpeg.includes(path.sep) ? path.join(path.dirname(ffmpeg), 'ffprobe') : 'ffprobe';
+  return ffmpeg && ffmpeg.includes(path.sep) ? { program: path.join(path.dirname(ffmpeg), 'ffprobe'), besideFfmpeg: ffmpeg } : { program: 'ffprobe' };
 }
 
 /** Runs a program to completion and returns its stdout; VideoDecoderMissingError when it does not exist. */
-function runToEnd(program: string, args: readonly string[], source: string): Promise<string> {
+function runToEnd({ program, besideFfmpeg }: { program: string; besideFfmpeg?: string }, args: readonly string[], source: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '', err = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s; });
     child.stderr.setEncoding('utf8').on('data', (s: string) => { err = (err + s).slice(-STDERR_KEEP); });
-    child.on('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? new VideoDecoderMissingError(program, { cause: e }) : new VideoError(`${program}: ${e.message}`, source, { cause: e })));
+    child.on('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? new VideoDecoderMissingError(program, { cause: e, ...(besideFfmpeg === undefined ? {} : { besideFfmpeg }) }) : new VideoError(`${program}: ${e.message}`, source, { cause: e })));
     child.on('close', (code) => (code === 0 ? resolve(out) : reject(new VideoError(`${program} exited with ${code}: ${oneLine(err)}`, source))));
   });
 }

@@ -31,7 +31,8 @@ describe('insightgpu video', () => {
   it('names the package when ffmpeg is missing', async () => {
     const { code, out } = await run(['video', sharedPath('images', 't1.jpg'), '--models', sharedPath('models'), '--ndjson', path.join(dir, 'x.ndjson'), '--ffmpeg', '/nonexistent/bin/ffmpeg']);
     assert.equal(code, 1);
-    assert.match(out, /'\/nonexistent\/bin\/ffprobe' was not found.*apt-get install ffmpeg/);
+    // The user typed only --ffmpeg: the line says where the ffprobe name comes from.
+    assert.match(out, /'\/nonexistent\/bin\/ffprobe' was not found \(ffprobe is looked for beside the ffmpeg given, '\/nonexistent\/bin\/ffmpeg'\).*apt-get install ffmpeg/);
   });
 
   it('prints its usage with --help', async () => {
