@@ -41,13 +41,15 @@ type Pending = { resolve: (value: WorkerReplyValue) => void; reject: (error: Err
 
 /**
  * An image as it is posted. `made`: the VideoFrame or ImageBitmap captured here from a DOM element or canvas, which
- * this side closes when the post fails (a posted one moves to the worker, which closes it).
+ * this side closes when the post fails (a posted one moves to the worker, which closes it). `recheck`: checkNotMoved
+ * again, at the post itself: another call started at the same moment may have moved the caller's picture since.
  */
 interface PostableImage {
   readonly image: WireImage;
   readonly transfer: Transferable[];
   readonly owned: boolean;
   readonly made?: { close(): void };
+  readonly recheck?: () => void;
 }
 
 /** Whether an ArrayBuffer was detached (transferred); engines without `detached` show a moved buffer as empty. */
@@ -77,6 +79,7 @@ async function postable(image: ImageInput, transfer: boolean): Promise<PostableI
   const g = globalThis as Record<string, unknown>;
   const is = (name: string): boolean => typeof g[name] === 'function' && image instanceof (g[name] as abstract new (...a: never[]) => unknown);
   checkNotMoved(image, is);
+  const recheck = (): void => checkNotMoved(image, is);
   if (is('HTMLVideoElement') && typeof VideoFrame !== 'undefined') {
     // The frame the video shows now, without a CPU copy.
     const frame = new VideoFrame(image as HTMLVideoElement);
@@ -87,7 +90,7 @@ async function postable(image: ImageInput, transfer: boolean): Promise<PostableI
     return { image: bitmap, transfer: [bitmap], owned: true, made: bitmap };
   }
   if (is('VideoFrame') || is('ImageBitmap')) {
-    return { image: image as VideoFrame | ImageBitmap, transfer: transfer ? [image as VideoFrame | ImageBitmap] : [], owned: transfer };
+    return { image: image as VideoFrame | ImageBitmap, transfer: transfer ? [image as VideoFrame | ImageBitmap] : [], owned: transfer, recheck };
   }
   if (typeof image === 'string') {
     // The worker fetches it, as FaceAnalysis.get fetches a URL in a page; resolved here, since a relative URL in the
@@ -107,7 +110,7 @@ async function postable(image: ImageInput, transfer: boolean): Promise<PostableI
     const buffer = data instanceof ArrayBuffer ? data : data?.buffer;
     if (buffer instanceof ArrayBuffer) buffers.push(buffer);
   }
-  return { image: image as WireImage, transfer: buffers, owned: false };
+  return { image: image as WireImage, transfer: buffers, owned: false, recheck };
 }
 
 /**
@@ -207,7 +210,7 @@ export class FaceAnalysisWorker {
     const reply = await this.call({
       kind: 'get', image: wire.image, owned: wire.owned,
       options: { maxNum: options.maxNum, metric: options.metric, timings: options.timings !== undefined },
-    }, wire.transfer, wire.made);
+    }, wire.transfer, wire);
     if (reply.kind !== 'get') throw new WorkerError(`unexpected reply '${reply.kind}' to get`);
     if (options.timings && reply.timings) options.timings.push(...reply.timings);
     return facesFromWire(reply.faces);
@@ -219,7 +222,7 @@ export class FaceAnalysisWorker {
     const wire = await postable(image, options?.transfer ?? false);
     // The faces are copied (their arrays stay usable here).
     const copies = facesToWire(faces.map(copyFace)).faces;
-    const reply = await this.call({ kind: 'drawOn', image: wire.image, owned: wire.owned, faces: copies, options: { landmarks106: options?.landmarks106 } }, wire.transfer, wire.made);
+    const reply = await this.call({ kind: 'drawOn', image: wire.image, owned: wire.owned, faces: copies, options: { landmarks106: options?.landmarks106 } }, wire.transfer, wire);
     if (reply.kind !== 'drawOn') throw new WorkerError(`unexpected reply '${reply.kind}' to drawOn`);
     return reply.image;
   }
@@ -232,7 +235,7 @@ export class FaceAnalysisWorker {
   async track(image: ImageInput, options: { readonly timestamp?: number; readonly transfer?: boolean; readonly timings?: StageTiming[] } = {}): Promise<TrackedFace[]> {
     optionsObject(options, 'track', { timestamp: 'number', transfer: 'boolean', timings: 'array' });
     const wire = await postable(image, options.transfer ?? true);
-    const reply = await this.call({ kind: 'track', image: wire.image, owned: wire.owned, timestamp: options.timestamp, timings: options.timings !== undefined }, wire.transfer, wire.made);
+    const reply = await this.call({ kind: 'track', image: wire.image, owned: wire.owned, timestamp: options.timestamp, timings: options.timings !== undefined }, wire.transfer, wire);
     if (reply.kind !== 'track') throw new WorkerError(`unexpected reply '${reply.kind}' to track`);
     if (options.timings && reply.timings) options.timings.push(...reply.timings);
     this.endedTracks = facesFromWire(reply.ended) as TrackedFace[];
@@ -264,7 +267,7 @@ export class FaceAnalysisWorker {
     // The identity INSwapper.get on the page would use (a Face's normed_embedding as it is), posted as that.
     const latent = normedEmbedding(isFace ? source : (vector as ArrayLike<number>));
     const wire = await postable(image, options.transfer ?? true);
-    const reply = await this.call({ kind: 'swap', image: wire.image, owned: wire.owned, source: latent, maxNum: options.maxNum }, [...wire.transfer, latent.buffer], wire.made);
+    const reply = await this.call({ kind: 'swap', image: wire.image, owned: wire.owned, source: latent, maxNum: options.maxNum }, [...wire.transfer, latent.buffer], wire);
     if (reply.kind !== 'swap') throw new WorkerError(`unexpected reply '${reply.kind}' to swap`);
     options.timings?.push(...reply.timings);
     return { faces: facesFromWire(reply.faces), image: reply.image };
@@ -290,11 +293,21 @@ export class FaceAnalysisWorker {
     this.fail('the worker was terminated');
   }
 
-  /** Posts `request`; `made` (a frame captured for it) is closed here when it never reaches the worker. */
-  private call(request: Unsent<WorkerRequest>, transfer: Transferable[], made?: { close(): void }): Promise<WorkerReplyValue> {
+  /**
+   * Posts `request`; the picture's frame captured for it (`wire.made`) is closed here when it never reaches the
+   * worker, and the caller's own picture is checked once more, at the post (`wire.recheck`).
+   */
+  private call(request: Unsent<WorkerRequest>, transfer: Transferable[], wire?: PostableImage): Promise<WorkerReplyValue> {
+    const made = wire?.made;
     if (this.closed !== undefined) {
       made?.close();
       return Promise.reject(new WorkerError(`cannot ${request.kind}: ${this.closed}`));
+    }
+    try {
+      wire?.recheck?.();
+    } catch (error) {
+      made?.close();
+      return Promise.reject(error instanceof Error ? error : new WorkerError(String(error)));
     }
     const id = this.nextId++;
     return new Promise<WorkerReplyValue>((resolve, reject) => {

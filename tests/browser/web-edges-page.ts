@@ -1,0 +1,63 @@
+/**
+ * Page-side halves of tests/browser/web-edges.test.ts: the worker client and IndexedDbIndexStore used as a demanding
+ * caller would (two calls on one picture at once, release twice, bad faces, another connection deleting the
+ * database). Loaded into a page of vite's dev server; each export returns plain data for the Node side to assert on.
+ */
+import {
+  createFaceAnalysisWorker, FaceIndex, ImageError, IndexedDbIndexStore, PipelineOptionError, type BgrImage, type Face, type FaceAnalysisWorker,
+} from '../../src/index.js';
+
+const DETECTOR = 'scrfd_2.5g_bnkps.onnx';
+
+/** What a call gave: 'ok', or the class and message of its rejection. */
+export interface Outcome {
+  readonly ok: boolean;
+  readonly name?: string;
+  readonly message?: string;
+  readonly isImageError?: boolean;
+  readonly isOptionError?: boolean;
+}
+
+function outcome(p: Promise<unknown>): Promise<Outcome> {
+  return p.then(() => ({ ok: true }), (e: unknown) => ({
+    ok: false, name: (e as Error).name, message: (e as Error).message, isImageError: e instanceof ImageError, isOptionError: e instanceof PipelineOptionError,
+  }));
+}
+
+async function cpuWorker(): Promise<FaceAnalysisWorker> {
+  const response = await fetch(`/models/${DETECTOR}`);
+  if (!response.ok) throw new Error(`/models/${DETECTOR}: HTTP ${response.status}`);
+  const worker = await createFaceAnalysisWorker({ models: { files: { [DETECTOR]: new Uint8Array(await response.arrayBuffer()) } }, backend: 'cpu', allowedModules: ['detection'] });
+  await worker.prepare({ detSize: [160, 160] });
+  return worker;
+}
+
+const grey = (): BgrImage => ({ width: 64, height: 64, data: new Uint8Array(64 * 64 * 3).fill(100) });
+
+export interface ConcurrentReport {
+  /** worker.get twice at once on one BgrImage (transferred by the first). */
+  readonly samePixels: readonly Outcome[];
+  /** worker.get and worker.drawOn at once on one BgrImage. */
+  readonly getAndDraw: readonly Outcome[];
+  /** worker.get twice at once on one ImageBitmap. */
+  readonly sameBitmap: readonly Outcome[];
+  /** A call after them: the worker still answers. */
+  readonly afterwards: Outcome;
+}
+
+/** Two calls started together on one picture that the first moves to the worker. */
+export async function checkConcurrentSamePicture(): Promise<ConcurrentReport> {
+  const worker = await cpuWorker();
+  try {
+    const pixels = grey();
+    const samePixels = await Promise.all([outcome(worker.get(pixels)), outcome(worker.get(pixels))]);
+    const other = grey();
+    const getAndDraw = await Promise.all([outcome(worker.get(other)), outcome(worker.drawOn(other, []))]);
+    const bitmap = await createImageBitmap(new ImageData(64, 64));
+    const sameBitmap = await Promise.all([outcome(worker.get(bitmap)), outcome(worker.get(bitmap))]);
+    const afterwards = await outcome(worker.get(grey()));
+    return { samePixels, getAndDraw, sameBitmap, afterwards };
+  } finally {
+    worker.terminate();
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * The browser API used as a demanding caller would, in chromium (CPU backend, det 160): the worker client's calls
+ * on one picture at once, and more. The page-side halves are in web-edges-page.ts.
+ *
+ *   node --import tsx --test tests/browser/web-edges.test.ts
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Page } from '../../web/server/headless.js';
+import { RUN_MS, useChromium } from './chromium-fixture.js';
+import type { ConcurrentReport } from './web-edges-page.js';
+
+const chromium = useChromium();
+
+async function inPage<T>(call: string): Promise<{ report: T; errors: string[] }> {
+  const { page, errors } = await chromium.openPage('/web/index.html', { defaultTimeoutMs: RUN_MS });
+  try {
+    const report = await (page as Page).evaluate(`import('/tests/browser/web-edges-page.ts').then((m) => m.${call})`) as T;
+    return { report, errors };
+  } finally {
+    await page.close();
+  }
+}
+
+describe('the browser API at its edges', { timeout: 600_000 }, () => {
+  test('two worker calls started together on one picture: the second is the ImageError of a moved picture', async () => {
+    const { report, errors } = await inPage<ConcurrentReport>('checkConcurrentSamePicture()');
+    for (const [what, pair] of [['samePixels', report.samePixels], ['getAndDraw', report.getAndDraw], ['sameBitmap', report.sameBitmap]] as const) {
+      assert.equal(pair[0]!.ok, true, `${what}: the first call failed: ${JSON.stringify(pair[0])}`);
+      assert.equal(pair[1]!.isImageError, true, `${what}: ${JSON.stringify(pair[1])}`);
+      assert.match(pair[1]!.message!, /moved to the worker by an earlier call/, what);
+    }
+    assert.equal(report.afterwards.ok, true, JSON.stringify(report.afterwards));
+    assert.deepEqual(errors, []);
+  });
+});
