@@ -61,3 +61,27 @@ export async function checkConcurrentSamePicture(): Promise<ConcurrentReport> {
     worker.terminate();
   }
 }
+
+export interface DrawAndReleaseReport {
+  /** worker.drawOn with faces that are not an array, and with a face without a bbox. */
+  readonly facesUndefined: Outcome;
+  readonly faceWithoutBbox: Outcome;
+  /** The picture of those calls stays with the caller (nothing was posted). */
+  readonly pictureKept: boolean;
+  /** worker.release twice at once, then once more. */
+  readonly releasedTogether: readonly Outcome[];
+  readonly releasedAgain: Outcome;
+  readonly getAfterRelease: Outcome;
+}
+
+export async function checkDrawAndRelease(): Promise<DrawAndReleaseReport> {
+  const worker = await cpuWorker();
+  const picture = grey();
+  const facesUndefined = await outcome(worker.drawOn(picture, undefined as unknown as Face[], { transfer: true }));
+  const faceWithoutBbox = await outcome(worker.drawOn(picture, [{ det_score: 0.9 } as unknown as Face], { transfer: true }));
+  const pictureKept = picture.data.byteLength === 64 * 64 * 3;
+  const releasedTogether = await Promise.all([outcome(worker.release()), outcome(worker.release())]);
+  const releasedAgain = await outcome(worker.release());
+  const getAfterRelease = await outcome(worker.get(grey()));
+  return { facesUndefined, faceWithoutBbox, pictureKept, releasedTogether, releasedAgain, getAfterRelease };
+}

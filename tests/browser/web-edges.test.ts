@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Page } from '../../web/server/headless.js';
 import { RUN_MS, useChromium } from './chromium-fixture.js';
-import type { ConcurrentReport } from './web-edges-page.js';
+import type { ConcurrentReport, DrawAndReleaseReport } from './web-edges-page.js';
 
 const chromium = useChromium();
 
@@ -31,6 +31,20 @@ describe('the browser API at its edges', { timeout: 600_000 }, () => {
       assert.match(pair[1]!.message!, /moved to the worker by an earlier call/, what);
     }
     assert.equal(report.afterwards.ok, true, JSON.stringify(report.afterwards));
+    assert.deepEqual(errors, []);
+  });
+
+  test('worker.drawOn with bad faces is a PipelineOptionError; release twice at once resolves both', async () => {
+    const { report, errors } = await inPage<DrawAndReleaseReport>('checkDrawAndRelease()');
+    for (const what of ['facesUndefined', 'faceWithoutBbox'] as const) {
+      assert.equal(report[what].isOptionError, true, `${what}: ${JSON.stringify(report[what])}`);
+    }
+    assert.match(report.facesUndefined.message!, /faces/);
+    assert.match(report.faceWithoutBbox.message!, /bbox/);
+    assert.equal(report.pictureKept, true, 'a drawOn that cannot succeed moved the picture');
+    assert.deepEqual(report.releasedTogether.map((o) => o.ok), [true, true], JSON.stringify(report.releasedTogether));
+    assert.equal(report.releasedAgain.ok, true);
+    assert.equal(report.getAfterRelease.name, 'WorkerError');
     assert.deepEqual(errors, []);
   });
 });

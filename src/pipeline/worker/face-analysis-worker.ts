@@ -1,5 +1,6 @@
 import { DRAW_SHAPE, type DrawOptions } from '../draw.js';
-import { describeValue, optionsObject } from '../call-options.js';
+import { describeValue, optionsObject, requireArray } from '../call-options.js';
+import { requireBbox, requireKps } from '../face-input.js';
 import type { Face } from '../face.js';
 import { GET_SHAPE, PREPARE_SHAPE, type GetOptions, type PrepareOptions } from '../face-analysis-options.js';
 import { isBgrImage, isRawImage, type BgrImage } from '../image.js';
@@ -125,6 +126,7 @@ export class FaceAnalysisWorker {
   private closed: string | undefined;
   private detSizes: readonly Size[] = [];
   private endedTracks: TrackedFace[] = [];
+  private releasing: Promise<WorkerReleaseInfo> | undefined;
 
   private constructor(private readonly worker: Worker, private built: WorkerModelsInfo, private readonly hasSwapper: boolean) {}
 
@@ -219,6 +221,12 @@ export class FaceAnalysisWorker {
   /** As FaceAnalysis.drawOn: the annotated copy comes back as a BgrImage whose buffer was moved from the worker. */
   async drawOn(image: ImageInput, faces: readonly Face[], options?: DrawOptions & { readonly transfer?: boolean }): Promise<BgrImage> {
     optionsObject(options, 'drawOn', { ...DRAW_SHAPE, transfer: 'boolean' });
+    // FaceAnalysis.drawOn's checks, made here before the picture moves: the faces are copied below, where a missing
+    // field would be a bare TypeError.
+    for (const face of requireArray(faces, 'faces', 'drawOn')) {
+      requireBbox(face, 'drawOn');
+      if ((face as { kps?: unknown }).kps != null) requireKps(face, 'drawOn');
+    }
     const wire = await postable(image, options?.transfer ?? false);
     // The faces are copied (their arrays stay usable here).
     const copies = facesToWire(faces.map(copyFace)).faces;
@@ -277,7 +285,14 @@ export class FaceAnalysisWorker {
    * Releases the pipeline and destroys the worker's GPUDevice, then ends the worker. Resolves with whether the
    * device was lost (destroyed) as a result. Later calls reject with WorkerError.
    */
-  async release(): Promise<WorkerReleaseInfo> {
+  release(): Promise<WorkerReleaseInfo> {
+    // A second release while the first runs waits for it and reports the same: ending the worker is one act, and
+    // the first release's terminate would otherwise reject the second's request as "terminated".
+    this.releasing ??= this.releaseOnce();
+    return this.releasing;
+  }
+
+  private async releaseOnce(): Promise<WorkerReleaseInfo> {
     if (this.closed !== undefined) return { hadDevice: false };
     try {
       const reply = await this.call({ kind: 'release' }, []);
