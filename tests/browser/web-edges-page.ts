@@ -85,3 +85,43 @@ export async function checkDrawAndRelease(): Promise<DrawAndReleaseReport> {
   const getAfterRelease = await outcome(worker.get(grey()));
   return { facesUndefined, faceWithoutBbox, pictureKept, releasedTogether, releasedAgain, getAfterRelease };
 }
+
+export interface DeletedStoreReport {
+  /** list() and has() right after another connection (another tab) deleted the database. */
+  readonly listedAfterDelete: Outcome & { readonly names?: readonly string[] };
+  readonly hadAfterDelete: Outcome & { readonly value?: boolean };
+  /** A save after that, and a fresh store's view of it. */
+  readonly savedAfterDelete: Outcome;
+  readonly seenByFreshStore: readonly string[];
+  /** After the caller's own close(), calls still fail. */
+  readonly afterClose: Outcome;
+}
+
+function deleteDatabase(name: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.deleteDatabase(name);
+    request.onsuccess = () => resolve();
+    request.onerror = () => reject(request.error);
+  });
+}
+
+/** An IndexedDbIndexStore whose database another connection deletes, as a second tab clearing it does. */
+export async function checkStoreDeletedElsewhere(database: string): Promise<DeletedStoreReport> {
+  const index = new FaceIndex();
+  index.add('ann', new Float32Array(128).fill(0.1));
+  const store = await IndexedDbIndexStore.open({ database });
+  await store.save('before', index);
+  await deleteDatabase(database);
+  const listing = await store.list().then((l) => l.map((i) => i.name), (e: unknown) => e);
+  const listedAfterDelete = Array.isArray(listing) ? { ok: true, names: listing } : await outcome(Promise.reject(listing));
+  const having = await store.has('before').then((v) => ({ v }), (e: unknown) => ({ e }));
+  const hadAfterDelete = 'v' in having ? { ok: true, value: having.v } : await outcome(Promise.reject(having.e));
+  const savedAfterDelete = await outcome(store.save('after', index));
+  const fresh = await IndexedDbIndexStore.open({ database });
+  const seenByFreshStore = (await fresh.list()).map((i) => i.name);
+  fresh.close();
+  store.close();
+  const afterClose = await outcome(store.list());
+  await deleteDatabase(database);
+  return { listedAfterDelete, hadAfterDelete, savedAfterDelete, seenByFreshStore, afterClose };
+}

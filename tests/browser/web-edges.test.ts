@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Page } from '../../web/server/headless.js';
 import { RUN_MS, useChromium } from './chromium-fixture.js';
-import type { ConcurrentReport, DrawAndReleaseReport } from './web-edges-page.js';
+import type { ConcurrentReport, DeletedStoreReport, DrawAndReleaseReport } from './web-edges-page.js';
 
 const chromium = useChromium();
 
@@ -45,6 +45,17 @@ describe('the browser API at its edges', { timeout: 600_000 }, () => {
     assert.deepEqual(report.releasedTogether.map((o) => o.ok), [true, true], JSON.stringify(report.releasedTogether));
     assert.equal(report.releasedAgain.ok, true);
     assert.equal(report.getAfterRelease.name, 'WorkerError');
+    assert.deepEqual(errors, []);
+  });
+
+  test('IndexedDbIndexStore goes on after another tab deletes its database, and stays closed after close()', async () => {
+    const { report, errors } = await inPage<DeletedStoreReport>("checkStoreDeletedElsewhere('insightgpu-edges-test')");
+    assert.deepEqual(report.listedAfterDelete, { ok: true, names: [] }, JSON.stringify(report.listedAfterDelete));
+    assert.deepEqual(report.hadAfterDelete, { ok: true, value: false }, JSON.stringify(report.hadAfterDelete));
+    assert.equal(report.savedAfterDelete.ok, true, JSON.stringify(report.savedAfterDelete));
+    assert.deepEqual(report.seenByFreshStore, ['after']);
+    assert.equal(report.afterClose.name, 'IndexStoreError', JSON.stringify(report.afterClose));
+    assert.match(report.afterClose.message!, /closed/);
     assert.deepEqual(errors, []);
   });
 });
