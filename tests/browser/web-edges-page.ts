@@ -125,3 +125,38 @@ export async function checkStoreDeletedElsewhere(database: string): Promise<Dele
   await deleteDatabase(database);
   return { listedAfterDelete, hadAfterDelete, savedAfterDelete, seenByFreshStore, afterClose };
 }
+
+export interface LoaderReport {
+  /** loadModelFiles with a signal aborted before the call, once the file is cached. */
+  readonly abortedBeforeCacheHit: Outcome & { readonly failure?: string };
+  /** Aborted while the cached file is read (from its progress report), with a second file still to load. */
+  readonly abortedDuringCacheHit: Outcome & { readonly failure?: string };
+  /** `files` not an array, and an entry that is neither a name nor a { name }. */
+  readonly filesNotArray: Outcome;
+  readonly entryNull: Outcome;
+}
+
+/** loadModelFiles (models/fetch/browser-loader.ts, `insightgpu/models`) with an aborted signal and bad lists. */
+export async function checkLoader(cacheName: string): Promise<LoaderReport> {
+  // Imported here: the dev server answers /models/<name> with test-bed files, so this goes by the file's own path.
+  const { loadModelFiles } = await import('../../models/fetch/browser-loader.js');
+  const failureOf = (p: Promise<unknown>): Promise<Outcome & { readonly failure?: string }> => p.then(() => ({ ok: true }), async (e: unknown) => ({
+    ...await outcome(Promise.reject(e)), failure: (e as { failure?: string }).failure,
+  }));
+  await caches.delete(cacheName);
+  try {
+    await loadModelFiles('/models/', [DETECTOR], { cacheName });
+    const aborted = new AbortController();
+    aborted.abort();
+    const abortedBeforeCacheHit = await failureOf(loadModelFiles('/models/', [DETECTOR], { cacheName, signal: aborted.signal }));
+    const during = new AbortController();
+    const abortedDuringCacheHit = await failureOf(loadModelFiles('/models/', [DETECTOR, 'det_10g.onnx'], {
+      cacheName, signal: during.signal, onProgress: (p) => { if (p.fromCache) during.abort(); },
+    }));
+    const filesNotArray = await outcome(loadModelFiles('/models/', DETECTOR as unknown as string[], { cacheName }));
+    const entryNull = await outcome(loadModelFiles('/models/', [null as unknown as string], { cacheName }));
+    return { abortedBeforeCacheHit, abortedDuringCacheHit, filesNotArray, entryNull };
+  } finally {
+    await caches.delete(cacheName);
+  }
+}

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Page } from '../../web/server/headless.js';
 import { RUN_MS, useChromium } from './chromium-fixture.js';
-import type { ConcurrentReport, DeletedStoreReport, DrawAndReleaseReport } from './web-edges-page.js';
+import type { ConcurrentReport, DeletedStoreReport, DrawAndReleaseReport, LoaderReport } from './web-edges-page.js';
 
 const chromium = useChromium();
 
@@ -56,6 +56,16 @@ describe('the browser API at its edges', { timeout: 600_000 }, () => {
     assert.deepEqual(report.seenByFreshStore, ['after']);
     assert.equal(report.afterClose.name, 'IndexStoreError', JSON.stringify(report.afterClose));
     assert.match(report.afterClose.message!, /closed/);
+    assert.deepEqual(errors, []);
+  });
+
+  test('loadModelFiles: an aborted signal rejects a cache hit too; a bad file list is a PipelineOptionError', async () => {
+    const { report, errors } = await inPage<LoaderReport>("checkLoader('insightgpu-edges-test')");
+    for (const what of ['abortedBeforeCacheHit', 'abortedDuringCacheHit'] as const) {
+      assert.deepEqual([report[what].name, report[what].failure], ['FetchError', 'aborted'], `${what}: ${JSON.stringify(report[what])}`);
+    }
+    assert.equal(report.filesNotArray.isOptionError, true, JSON.stringify(report.filesNotArray));
+    assert.equal(report.entryNull.isOptionError, true, JSON.stringify(report.entryNull));
     assert.deepEqual(errors, []);
   });
 });
