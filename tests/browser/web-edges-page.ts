@@ -160,3 +160,28 @@ export async function checkLoader(cacheName: string): Promise<LoaderReport> {
     await caches.delete(cacheName);
   }
 }
+
+export interface UnreadyElementsReport {
+  /** worker.get on a canvas of width 0, an <img> not loaded, a <video> with no frame yet. */
+  readonly zeroCanvas: Outcome;
+  readonly unloadedImage: Outcome;
+  readonly emptyVideo: Outcome;
+  /** A call after them: the worker still answers. */
+  readonly afterwards: Outcome;
+}
+
+/** DOM pictures with nothing to show yet, given to the worker (which captures them as a VideoFrame or ImageBitmap). */
+export async function checkUnreadyElements(): Promise<UnreadyElementsReport> {
+  const worker = await cpuWorker();
+  try {
+    const canvas = document.createElement('canvas');
+    canvas.width = 0;
+    const zeroCanvas = await outcome(worker.get(canvas));
+    const unloadedImage = await outcome(worker.get(new Image()));
+    const emptyVideo = await outcome(worker.get(document.createElement('video')));
+    const afterwards = await outcome(worker.get(grey()));
+    return { zeroCanvas, unloadedImage, emptyVideo, afterwards };
+  } finally {
+    worker.terminate();
+  }
+}

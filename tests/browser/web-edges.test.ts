@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Page } from '../../web/server/headless.js';
 import { RUN_MS, useChromium } from './chromium-fixture.js';
-import type { ConcurrentReport, DeletedStoreReport, DrawAndReleaseReport, LoaderReport } from './web-edges-page.js';
+import type { ConcurrentReport, DeletedStoreReport, DrawAndReleaseReport, LoaderReport, UnreadyElementsReport } from './web-edges-page.js';
 
 const chromium = useChromium();
 
@@ -66,6 +66,16 @@ describe('the browser API at its edges', { timeout: 600_000 }, () => {
     }
     assert.equal(report.filesNotArray.isOptionError, true, JSON.stringify(report.filesNotArray));
     assert.equal(report.entryNull.isOptionError, true, JSON.stringify(report.entryNull));
+    assert.deepEqual(errors, []);
+  });
+
+  test('worker.get on a canvas, <img> or <video> with nothing to show is an ImageError, as on the page', async () => {
+    const { report, errors } = await inPage<UnreadyElementsReport>('checkUnreadyElements()');
+    for (const what of ['zeroCanvas', 'unloadedImage', 'emptyVideo'] as const) {
+      assert.equal(report[what].isImageError, true, `${what}: ${JSON.stringify(report[what])}`);
+      assert.match(report[what].message!, /size 0×0|not loaded|no frame/, what);
+    }
+    assert.equal(report.afterwards.ok, true, JSON.stringify(report.afterwards));
     assert.deepEqual(errors, []);
   });
 });

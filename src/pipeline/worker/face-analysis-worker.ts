@@ -3,6 +3,7 @@ import { describeValue, optionsObject, requireArray } from '../call-options.js';
 import { requireBbox, requireKps } from '../face-input.js';
 import type { Face } from '../face.js';
 import { GET_SHAPE, PREPARE_SHAPE, type GetOptions, type PrepareOptions } from '../face-analysis-options.js';
+import { browserImageSize, type BrowserImageSource } from '../decode-browser.js';
 import { isBgrImage, isRawImage, type BgrImage } from '../image.js';
 import type { ImageInput } from '../image-source.js';
 import type { Size } from '../preprocess/letterbox.js';
@@ -81,14 +82,26 @@ async function postable(image: ImageInput, transfer: boolean): Promise<PostableI
   const is = (name: string): boolean => typeof g[name] === 'function' && image instanceof (g[name] as abstract new (...a: never[]) => unknown);
   checkNotMoved(image, is);
   const recheck = (): void => checkNotMoved(image, is);
-  if (is('HTMLVideoElement') && typeof VideoFrame !== 'undefined') {
-    // The frame the video shows now, without a CPU copy.
-    const frame = new VideoFrame(image as HTMLVideoElement);
-    return { image: frame, transfer: [frame], owned: true, made: frame };
+  const element = is('HTMLVideoElement') || is('HTMLCanvasElement') || is('OffscreenCanvas') || is('HTMLImageElement');
+  if (element) {
+    // An element with nothing to show (an <img> not loaded, a <video> before its first frame, a canvas of width 0):
+    // FaceAnalysis.get's ImageError on the page, rather than the capture's DOMException.
+    const { width, height } = browserImageSize(image as BrowserImageSource);
+    if (!width || !height) throw new ImageError(`image has size ${width}×${height} (not loaded yet, or a video with no frame yet?)`);
   }
-  if (is('HTMLVideoElement') || is('HTMLCanvasElement') || is('OffscreenCanvas') || is('HTMLImageElement')) {
-    const bitmap = await createImageBitmap(image as ImageBitmapSource, { premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
-    return { image: bitmap, transfer: [bitmap], owned: true, made: bitmap };
+  try {
+    if (is('HTMLVideoElement') && typeof VideoFrame !== 'undefined') {
+      // The frame the video shows now, without a CPU copy.
+      const frame = new VideoFrame(image as HTMLVideoElement);
+      return { image: frame, transfer: [frame], owned: true, made: frame };
+    }
+    if (element) {
+      const bitmap = await createImageBitmap(image as ImageBitmapSource, { premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
+      return { image: bitmap, transfer: [bitmap], owned: true, made: bitmap };
+    }
+  } catch (error) {
+    // A source the browser cannot capture (a broken <img>, a tainted canvas): the picture is at fault.
+    throw new ImageError(`the browser cannot capture it for the worker: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`, undefined, { cause: error });
   }
   if (is('VideoFrame') || is('ImageBitmap')) {
     return { image: image as VideoFrame | ImageBitmap, transfer: transfer ? [image as VideoFrame | ImageBitmap] : [], owned: transfer, recheck };
