@@ -296,7 +296,7 @@ export class FaceAnalysisWorker {
 
   /**
    * Releases the pipeline and destroys the worker's GPUDevice, then ends the worker. Resolves with whether the
-   * device was lost (destroyed) as a result. Later calls reject with WorkerError.
+   * device was lost (destroyed) as a result; a second release resolves with the same. Later calls reject with WorkerError.
    */
   release(): Promise<WorkerReleaseInfo> {
     // A second release while the first runs waits for it and reports the same: ending the worker is one act, and
