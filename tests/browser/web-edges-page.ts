@@ -185,3 +185,28 @@ export async function checkUnreadyElements(): Promise<UnreadyElementsReport> {
     worker.terminate();
   }
 }
+
+export interface MovedModelsReport {
+  /** A second worker created from the same files map, whose buffers the first worker took. */
+  readonly secondWorker: Outcome & { readonly option?: string };
+  /** The same for the swapper's bytes. */
+  readonly secondSwapper: Outcome & { readonly option?: string };
+}
+
+/** createFaceAnalysisWorker twice from one loadModelFiles-style Map (the first moves its buffers to its worker). */
+export async function checkMovedModels(): Promise<MovedModelsReport> {
+  const response = await fetch(`/models/${DETECTOR}`);
+  const files = new Map([[DETECTOR, new Uint8Array(await response.arrayBuffer())]]);
+  const swapper = new Uint8Array(16);
+  const first = await createFaceAnalysisWorker({ models: { files }, backend: 'cpu', allowedModules: ['detection'] });
+  await first.release();
+  const withOption = (p: Promise<unknown>): Promise<Outcome & { readonly option?: string }> => p.then(() => ({ ok: true }), async (e: unknown) => ({
+    ...await outcome(Promise.reject(e)), option: (e as { option?: string }).option,
+  }));
+  const secondWorker = await withOption(createFaceAnalysisWorker({ models: { files }, backend: 'cpu', allowedModules: ['detection'] }).then((w) => w.release()));
+  // The swapper moved by a post of its own, as a first worker would have taken it.
+  structuredClone(swapper.buffer, { transfer: [swapper.buffer] });
+  const fresh = new Map([[DETECTOR, new Uint8Array(await (await fetch(`/models/${DETECTOR}`)).arrayBuffer())]]);
+  const secondSwapper = await withOption(createFaceAnalysisWorker({ models: { files: fresh }, backend: 'cpu', allowedModules: ['detection'], swapper }).then((w) => w.release()));
+  return { secondWorker, secondSwapper };
+}

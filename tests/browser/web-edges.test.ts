@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Page } from '../../web/server/headless.js';
 import { RUN_MS, useChromium } from './chromium-fixture.js';
-import type { ConcurrentReport, DeletedStoreReport, DrawAndReleaseReport, LoaderReport, UnreadyElementsReport } from './web-edges-page.js';
+import type { ConcurrentReport, DeletedStoreReport, DrawAndReleaseReport, LoaderReport, MovedModelsReport, UnreadyElementsReport } from './web-edges-page.js';
 
 const chromium = useChromium();
 
@@ -76,6 +76,14 @@ describe('the browser API at its edges', { timeout: 600_000 }, () => {
       assert.match(report[what].message!, /size 0×0|not loaded|no frame/, what);
     }
     assert.equal(report.afterwards.ok, true, JSON.stringify(report.afterwards));
+    assert.deepEqual(errors, []);
+  });
+
+  test('a second worker from model bytes the first one took is a PipelineOptionError naming models or swapper', async () => {
+    const { report, errors } = await inPage<MovedModelsReport>('checkMovedModels()');
+    assert.deepEqual([report.secondWorker.isOptionError, report.secondWorker.option], [true, 'models'], JSON.stringify(report.secondWorker));
+    assert.match(report.secondWorker.message!, /scrfd_2\.5g_bnkps\.onnx.*moved/);
+    assert.deepEqual([report.secondSwapper.isOptionError, report.secondSwapper.option], [true, 'swapper'], JSON.stringify(report.secondSwapper));
     assert.deepEqual(errors, []);
   });
 });

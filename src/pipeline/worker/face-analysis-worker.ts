@@ -174,6 +174,15 @@ export class FaceAnalysisWorker {
     }
     const files = (options as { models?: { files?: unknown } } | null | undefined)?.models?.files;
     if (files === null || typeof files !== 'object') throw new PipelineOptionError('models', 'the worker takes the files\' bytes by name: { files: { name: bytes } } or { files: Map }');
+    // A buffer an earlier worker took (createFaceAnalysisWorker twice from one loadModelFiles Map) cannot be posted
+    // again: said by file here, before a Worker starts, rather than as postMessage's DataCloneError.
+    const named: [string, unknown][] = files instanceof Map ? [...(files as Map<string, unknown>).entries()] : Object.entries(files);
+    for (const [name, bytes] of named) {
+      const buffer = bytes instanceof ArrayBuffer ? bytes : ArrayBuffer.isView(bytes) ? bytes.buffer : undefined;
+      if (buffer && isDetached(buffer)) throw new PipelineOptionError('models', `the bytes of '${name}' were moved to an earlier worker (createFaceAnalysisWorker transfers them); pass a copy (bytes.slice()) to each worker`);
+    }
+    const swapperBuffer = options.swapper instanceof ArrayBuffer ? options.swapper : ArrayBuffer.isView(options.swapper) ? options.swapper.buffer : undefined;
+    if (swapperBuffer && isDetached(swapperBuffer)) throw new PipelineOptionError('swapper', 'its bytes were moved to an earlier worker (createFaceAnalysisWorker transfers them); pass a copy (bytes.slice()) to each worker');
     const { workerUrl, ...create } = options;
     // The default is written as `new Worker(new URL(…, import.meta.url), { type: 'module' })` on its own: the form
     // bundlers (vite, webpack 5) recognise and bundle as a worker entry; inside another expression they copy the
