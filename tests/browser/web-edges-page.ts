@@ -1,7 +1,7 @@
 /**
  * Page-side halves of tests/browser/web-edges.test.ts: the worker client and IndexedDbIndexStore used as a demanding
- * caller would (two calls on one picture at once, release twice, bad faces, another connection deleting the
- * database). Loaded into a page of vite's dev server; each export returns plain data for the Node side to assert on.
+ * caller would (two calls on one picture at once, release twice, bad faces, unready elements, reused model bytes,
+ * another connection deleting the database, an aborted model load). Loaded into a page of vite's dev server; each export returns plain data for the Node side to assert on.
  */
 import {
   createFaceAnalysisWorker, FaceIndex, ImageError, IndexedDbIndexStore, PipelineOptionError, type BgrImage, type Face, type FaceAnalysisWorker,

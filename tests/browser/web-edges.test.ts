@@ -1,6 +1,8 @@
 /**
- * The browser API used as a demanding caller would, in chromium (CPU backend, det 160): the worker client's calls
- * on one picture at once, and more. The page-side halves are in web-edges-page.ts.
+ * The browser API used as a demanding caller would, in chromium (CPU backend, det 160): the worker client's calls on
+ * one picture at once, bad faces, release twice, elements with nothing to show and model bytes another worker took;
+ * IndexedDbIndexStore after another tab deletes its database; loadModelFiles with an aborted signal and bad lists.
+ * The page-side halves are in web-edges-page.ts.
  *
  *   node --import tsx --test tests/browser/web-edges.test.ts
  */
