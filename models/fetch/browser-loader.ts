@@ -15,6 +15,9 @@ import type { PackFile, SingleModelSpec } from '../manifest.js';
 import { expectAnnouncedSize, expectDigest, sha256Hex } from './digest.js';
 import { fileUnderBase } from './file-url.js';
 import { checkStallTimeout, streamDownload, type TransferProgress } from './stream-download.js';
+import { FetchError } from './errors.js';
+import { PipelineOptionError } from '../../src/pipeline/errors.js';
+import { describeValue } from '../../src/core/option-shape.js';
 
 /** The subset of the Cache API the loader uses; a window's `Cache` satisfies it. */
 export interface CacheLike {
@@ -133,8 +136,12 @@ class ByteCollector {
 /** Fetches one model file (from the cache when it holds a verified copy) and returns its bytes. */
 export async function loadPackFile(url: string, options: LoadPackFileOptions = {}): Promise<Uint8Array> {
   checkStallTimeout(options.stallTimeoutMs); // before a cache hit too: a bad option fails every time, not on a miss
+  // An aborted signal fails the load wherever it stands, as the download's own abort does: a cache hit is no
+  // exception, or a caller who aborted would still get bytes (and the next files of loadModelFiles loaded).
+  checkAborted(url, options.signal);
   const cache = await openCache(options);
   const cached = cache === undefined ? undefined : await readCached(cache, url, options);
+  checkAborted(url, options.signal);
   if (cached !== undefined) return cached;
 
   const collector = new ByteCollector();
@@ -164,6 +171,11 @@ export async function loadPackFile(url: string, options: LoadPackFileOptions = {
   return bytes;
 }
 
+/** FetchError 'aborted' once `signal` is aborted (the same as an abort during the download gives). */
+function checkAborted(url: string, signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new FetchError(url, 'aborted', 'aborted by the caller', undefined, { cause: signal.reason });
+}
+
 /** LoadProgress for one file of several, with which one it is. */
 export interface LoadModelFilesProgress extends LoadProgress {
   /** The file's name. */
@@ -190,6 +202,12 @@ export async function loadModelFiles(
   options: LoadModelFilesOptions = {},
 ): Promise<Map<string, Uint8Array>> {
   checkStallTimeout(options.stallTimeoutMs);
+  // Checked before anything is fetched: a wrong list is a PipelineOptionError, not a TypeError halfway through.
+  if (!Array.isArray(files)) throw new PipelineOptionError('files', `loadModelFiles takes an array of file names or manifest entries, got ${describeValue(files)}`);
+  files.forEach((file: unknown, i) => {
+    const name = typeof file === 'string' ? file : file !== null && typeof file === 'object' ? (file as { name?: unknown }).name : undefined;
+    if (typeof name !== 'string' || name.length === 0) throw new PipelineOptionError('files', `files[${i}] is ${describeValue(file)}, not a file name or a { name } entry`);
+  });
   const loaded = new Map<string, Uint8Array>();
   for (const [fileIndex, file] of files.entries()) {
     const entry = typeof file === 'string' ? { name: file } : file;

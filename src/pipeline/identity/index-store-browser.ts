@@ -62,7 +62,13 @@ export class IndexStoreError extends InsightGpuError {
 
 /** Saves, loads, lists and deletes FaceIndexes in one IndexedDB database. */
 export class IndexedDbIndexStore {
-  private constructor(private readonly db: IDBDatabase, readonly database: string) {}
+  /** The open connection; undefined once another tab's deletion or upgrade closed it (the next call reconnects). */
+  private db: IDBDatabase | undefined;
+  /** Set by close(): the caller's own close is final. */
+  private closedByCaller = false;
+  private reconnecting: Promise<void> | undefined;
+
+  private constructor(private readonly factory: IDBFactory, readonly database: string) {}
 
   /** Opens (creating on first use) the database; IndexStoreError when this browser has no IndexedDB or refuses it. */
   static async open(options: IndexStoreOptions = {}): Promise<IndexedDbIndexStore> {
@@ -71,9 +77,20 @@ export class IndexedDbIndexStore {
     const database = options.database ?? DEFAULT_INDEX_DATABASE;
     const factory = options.factory ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
     if (!factory) throw new IndexStoreError('unavailable', 'IndexedDB is not available here (not a browser, or storage is disabled)', database);
+    const store = new IndexedDbIndexStore(factory, database);
+    await store.connect();
+    return store;
+  }
+
+  /**
+   * A connection to the database, creating its stores on first use. Another tab deleting or upgrading the database
+   * must not be blocked by this one, so the connection is closed on `versionchange`; the next call reconnects.
+   */
+  private async connect(): Promise<void> {
+    const database = this.database;
     let req: IDBOpenDBRequest;
     try {
-      req = factory.open(database, DB_VERSION);
+      req = this.factory.open(database, DB_VERSION);
     } catch (cause) {
       throw new IndexStoreError('unavailable', `IndexedDB refused to open the database: ${describeError(cause)}`, database, { cause });
     }
@@ -85,9 +102,15 @@ export class IndexedDbIndexStore {
     const db = await settle(req, database, 'opening the database').catch((e: unknown) => {
       throw e instanceof IndexStoreError ? new IndexStoreError('unavailable', e.why, database, { cause: e.cause }) : e;
     });
-    // Another tab upgrading the database must not be blocked by this one.
-    db.onversionchange = () => db.close();
-    return new IndexedDbIndexStore(db, database);
+    db.onversionchange = () => {
+      db.close();
+      if (this.db === db) this.db = undefined;
+    };
+    if (this.closedByCaller) {
+      db.close();
+    } else {
+      this.db = db;
+    }
   }
 
   /** Stores the index under `name`, replacing what was there, in one transaction (all or nothing). */
@@ -101,7 +124,7 @@ export class IndexedDbIndexStore {
     };
     const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes.slice().buffer;
     // 'strict': the transaction completes only once the data is on disk, so a reload right after finds it.
-    const tx = this.transaction('readwrite', `saving '${name}'`);
+    const tx = await this.transaction('readwrite', `saving '${name}'`);
     tx.objectStore(FILES).put(buffer, name);
     tx.objectStore(CATALOG).put(info, name);
     await completion(tx, this.database, `saving '${name}'`);
@@ -114,7 +137,7 @@ export class IndexedDbIndexStore {
    */
   async load(name: string, options: Omit<FaceIndexOptions, 'dim'> = {}): Promise<FaceIndex> {
     checkName(name, this.database);
-    const tx = this.transaction('readonly', `loading '${name}'`);
+    const tx = await this.transaction('readonly', `loading '${name}'`);
     const [stored, info] = await Promise.all([
       settle(tx.objectStore(FILES).get(name) as IDBRequest<unknown>, this.database, `loading '${name}'`),
       settle(tx.objectStore(CATALOG).get(name) as IDBRequest<unknown>, this.database, `loading '${name}'`),
@@ -143,14 +166,14 @@ export class IndexedDbIndexStore {
   /** Whether an index is stored under `name`. */
   async has(name: string): Promise<boolean> {
     checkName(name, this.database);
-    const tx = this.transaction('readonly', `looking up '${name}'`);
+    const tx = await this.transaction('readonly', `looking up '${name}'`);
     const [files, catalog] = await Promise.all([FILES, CATALOG].map((s) => settle(tx.objectStore(s).count(name), this.database, `looking up '${name}'`)));
     return files! + catalog! > 0;
   }
 
   /** The stored indexes, by name; a malformed catalog entry is an IndexFormatError. */
   async list(): Promise<StoredIndexInfo[]> {
-    const tx = this.transaction('readonly', 'listing');
+    const tx = await this.transaction('readonly', 'listing');
     const all = await settle(tx.objectStore(CATALOG).getAll() as IDBRequest<unknown[]>, this.database, 'listing');
     return all.map((v) => {
       const info = asInfo(v);
@@ -162,7 +185,7 @@ export class IndexedDbIndexStore {
   /** Deletes the index stored under `name`; whether there was one. */
   async delete(name: string): Promise<boolean> {
     checkName(name, this.database);
-    const tx = this.transaction('readwrite', `deleting '${name}'`);
+    const tx = await this.transaction('readwrite', `deleting '${name}'`);
     // Requests of one transaction run in order: the counts see the records before the deletes remove them.
     const counts = Promise.all([FILES, CATALOG].map((s) => settle(tx.objectStore(s).count(name), this.database, `deleting '${name}'`)));
     tx.objectStore(FILES).delete(name);
@@ -174,12 +197,22 @@ export class IndexedDbIndexStore {
 
   /** Closes the database connection; later calls fail with IndexStoreError. */
   close(): void {
-    this.db.close();
+    this.closedByCaller = true;
+    this.db?.close();
+    this.db = undefined;
   }
 
-  private transaction(mode: IDBTransactionMode, what: string): IDBTransaction {
+  private async transaction(mode: IDBTransactionMode, what: string): Promise<IDBTransaction> {
+    if (this.closedByCaller) throw new IndexStoreError('failed', `${what} failed: the store was closed (open it again)`, this.database);
+    // Concurrent calls after a versionchange share one reconnection.
+    if (!this.db) {
+      this.reconnecting ??= this.connect().finally(() => { this.reconnecting = undefined; });
+      await this.reconnecting;
+    }
+    const db = this.db;
+    if (!db) throw new IndexStoreError('failed', `${what} failed: the store was closed${this.closedByCaller ? ' (open it again)' : ' by another tab while reconnecting'}`, this.database);
     try {
-      return this.db.transaction([FILES, CATALOG], mode, { durability: 'strict' });
+      return db.transaction([FILES, CATALOG], mode, { durability: 'strict' });
     } catch (cause) {
       throw new IndexStoreError('failed', `${what} failed: ${describeError(cause)}`, this.database, { cause });
     }

@@ -1,7 +1,9 @@
 import { DRAW_SHAPE, type DrawOptions } from '../draw.js';
-import { describeValue, optionsObject } from '../call-options.js';
+import { describeValue, optionsObject, requireArray } from '../call-options.js';
+import { requireBbox, requireKps } from '../face-input.js';
 import type { Face } from '../face.js';
 import { GET_SHAPE, PREPARE_SHAPE, type GetOptions, type PrepareOptions } from '../face-analysis-options.js';
+import { browserImageSize, type BrowserImageSource } from '../decode-browser.js';
 import { isBgrImage, isRawImage, type BgrImage } from '../image.js';
 import type { ImageInput } from '../image-source.js';
 import type { Size } from '../preprocess/letterbox.js';
@@ -41,13 +43,15 @@ type Pending = { resolve: (value: WorkerReplyValue) => void; reject: (error: Err
 
 /**
  * An image as it is posted. `made`: the VideoFrame or ImageBitmap captured here from a DOM element or canvas, which
- * this side closes when the post fails (a posted one moves to the worker, which closes it).
+ * this side closes when the post fails (a posted one moves to the worker, which closes it). `recheck`: checkNotMoved
+ * again, at the post itself: another call started at the same moment may have moved the caller's picture since.
  */
 interface PostableImage {
   readonly image: WireImage;
   readonly transfer: Transferable[];
   readonly owned: boolean;
   readonly made?: { close(): void };
+  readonly recheck?: () => void;
 }
 
 /** Whether an ArrayBuffer was detached (transferred); engines without `detached` show a moved buffer as empty. */
@@ -77,17 +81,30 @@ async function postable(image: ImageInput, transfer: boolean): Promise<PostableI
   const g = globalThis as Record<string, unknown>;
   const is = (name: string): boolean => typeof g[name] === 'function' && image instanceof (g[name] as abstract new (...a: never[]) => unknown);
   checkNotMoved(image, is);
-  if (is('HTMLVideoElement') && typeof VideoFrame !== 'undefined') {
-    // The frame the video shows now, without a CPU copy.
-    const frame = new VideoFrame(image as HTMLVideoElement);
-    return { image: frame, transfer: [frame], owned: true, made: frame };
+  const recheck = (): void => checkNotMoved(image, is);
+  const element = is('HTMLVideoElement') || is('HTMLCanvasElement') || is('OffscreenCanvas') || is('HTMLImageElement');
+  if (element) {
+    // An element with nothing to show (an <img> not loaded, a <video> before its first frame, a canvas of width 0):
+    // FaceAnalysis.get's ImageError on the page, rather than the capture's DOMException.
+    const { width, height } = browserImageSize(image as BrowserImageSource);
+    if (!width || !height) throw new ImageError(`image has size ${width}×${height} (not loaded yet, or a video with no frame yet?)`);
   }
-  if (is('HTMLVideoElement') || is('HTMLCanvasElement') || is('OffscreenCanvas') || is('HTMLImageElement')) {
-    const bitmap = await createImageBitmap(image as ImageBitmapSource, { premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
-    return { image: bitmap, transfer: [bitmap], owned: true, made: bitmap };
+  try {
+    if (is('HTMLVideoElement') && typeof VideoFrame !== 'undefined') {
+      // The frame the video shows now, without a CPU copy.
+      const frame = new VideoFrame(image as HTMLVideoElement);
+      return { image: frame, transfer: [frame], owned: true, made: frame };
+    }
+    if (element) {
+      const bitmap = await createImageBitmap(image as ImageBitmapSource, { premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
+      return { image: bitmap, transfer: [bitmap], owned: true, made: bitmap };
+    }
+  } catch (error) {
+    // A source the browser cannot capture (a broken <img>, a tainted canvas): the picture is at fault.
+    throw new ImageError(`the browser cannot capture it for the worker: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`, undefined, { cause: error });
   }
   if (is('VideoFrame') || is('ImageBitmap')) {
-    return { image: image as VideoFrame | ImageBitmap, transfer: transfer ? [image as VideoFrame | ImageBitmap] : [], owned: transfer };
+    return { image: image as VideoFrame | ImageBitmap, transfer: transfer ? [image as VideoFrame | ImageBitmap] : [], owned: transfer, recheck };
   }
   if (typeof image === 'string') {
     // The worker fetches it, as FaceAnalysis.get fetches a URL in a page; resolved here, since a relative URL in the
@@ -107,7 +124,7 @@ async function postable(image: ImageInput, transfer: boolean): Promise<PostableI
     const buffer = data instanceof ArrayBuffer ? data : data?.buffer;
     if (buffer instanceof ArrayBuffer) buffers.push(buffer);
   }
-  return { image: image as WireImage, transfer: buffers, owned: false };
+  return { image: image as WireImage, transfer: buffers, owned: false, recheck };
 }
 
 /**
@@ -122,6 +139,7 @@ export class FaceAnalysisWorker {
   private closed: string | undefined;
   private detSizes: readonly Size[] = [];
   private endedTracks: TrackedFace[] = [];
+  private releasing: Promise<WorkerReleaseInfo> | undefined;
 
   private constructor(private readonly worker: Worker, private built: WorkerModelsInfo, private readonly hasSwapper: boolean) {}
 
@@ -156,6 +174,15 @@ export class FaceAnalysisWorker {
     }
     const files = (options as { models?: { files?: unknown } } | null | undefined)?.models?.files;
     if (files === null || typeof files !== 'object') throw new PipelineOptionError('models', 'the worker takes the files\' bytes by name: { files: { name: bytes } } or { files: Map }');
+    // A buffer an earlier worker took (createFaceAnalysisWorker twice from one loadModelFiles Map) cannot be posted
+    // again: said by file here, before a Worker starts, rather than as postMessage's DataCloneError.
+    const named: [string, unknown][] = files instanceof Map ? [...(files as Map<string, unknown>).entries()] : Object.entries(files);
+    for (const [name, bytes] of named) {
+      const buffer = bytes instanceof ArrayBuffer ? bytes : ArrayBuffer.isView(bytes) ? bytes.buffer : undefined;
+      if (buffer && isDetached(buffer)) throw new PipelineOptionError('models', `the bytes of '${name}' were moved to an earlier worker (createFaceAnalysisWorker transfers them); pass a copy (bytes.slice()) to each worker`);
+    }
+    const swapperBuffer = options.swapper instanceof ArrayBuffer ? options.swapper : ArrayBuffer.isView(options.swapper) ? options.swapper.buffer : undefined;
+    if (swapperBuffer && isDetached(swapperBuffer)) throw new PipelineOptionError('swapper', 'its bytes were moved to an earlier worker (createFaceAnalysisWorker transfers them); pass a copy (bytes.slice()) to each worker');
     const { workerUrl, ...create } = options;
     // The default is written as `new Worker(new URL(…, import.meta.url), { type: 'module' })` on its own: the form
     // bundlers (vite, webpack 5) recognise and bundle as a worker entry; inside another expression they copy the
@@ -207,7 +234,7 @@ export class FaceAnalysisWorker {
     const reply = await this.call({
       kind: 'get', image: wire.image, owned: wire.owned,
       options: { maxNum: options.maxNum, metric: options.metric, timings: options.timings !== undefined },
-    }, wire.transfer, wire.made);
+    }, wire.transfer, wire);
     if (reply.kind !== 'get') throw new WorkerError(`unexpected reply '${reply.kind}' to get`);
     if (options.timings && reply.timings) options.timings.push(...reply.timings);
     return facesFromWire(reply.faces);
@@ -216,10 +243,16 @@ export class FaceAnalysisWorker {
   /** As FaceAnalysis.drawOn: the annotated copy comes back as a BgrImage whose buffer was moved from the worker. */
   async drawOn(image: ImageInput, faces: readonly Face[], options?: DrawOptions & { readonly transfer?: boolean }): Promise<BgrImage> {
     optionsObject(options, 'drawOn', { ...DRAW_SHAPE, transfer: 'boolean' });
+    // FaceAnalysis.drawOn's checks, made here before the picture moves: the faces are copied below, where a missing
+    // field would be a bare TypeError.
+    for (const face of requireArray(faces, 'faces', 'drawOn')) {
+      requireBbox(face, 'drawOn');
+      if ((face as { kps?: unknown }).kps != null) requireKps(face, 'drawOn');
+    }
     const wire = await postable(image, options?.transfer ?? false);
     // The faces are copied (their arrays stay usable here).
     const copies = facesToWire(faces.map(copyFace)).faces;
-    const reply = await this.call({ kind: 'drawOn', image: wire.image, owned: wire.owned, faces: copies, options: { landmarks106: options?.landmarks106 } }, wire.transfer, wire.made);
+    const reply = await this.call({ kind: 'drawOn', image: wire.image, owned: wire.owned, faces: copies, options: { landmarks106: options?.landmarks106 } }, wire.transfer, wire);
     if (reply.kind !== 'drawOn') throw new WorkerError(`unexpected reply '${reply.kind}' to drawOn`);
     return reply.image;
   }
@@ -232,7 +265,7 @@ export class FaceAnalysisWorker {
   async track(image: ImageInput, options: { readonly timestamp?: number; readonly transfer?: boolean; readonly timings?: StageTiming[] } = {}): Promise<TrackedFace[]> {
     optionsObject(options, 'track', { timestamp: 'number', transfer: 'boolean', timings: 'array' });
     const wire = await postable(image, options.transfer ?? true);
-    const reply = await this.call({ kind: 'track', image: wire.image, owned: wire.owned, timestamp: options.timestamp, timings: options.timings !== undefined }, wire.transfer, wire.made);
+    const reply = await this.call({ kind: 'track', image: wire.image, owned: wire.owned, timestamp: options.timestamp, timings: options.timings !== undefined }, wire.transfer, wire);
     if (reply.kind !== 'track') throw new WorkerError(`unexpected reply '${reply.kind}' to track`);
     if (options.timings && reply.timings) options.timings.push(...reply.timings);
     this.endedTracks = facesFromWire(reply.ended) as TrackedFace[];
@@ -264,7 +297,7 @@ export class FaceAnalysisWorker {
     // The identity INSwapper.get on the page would use (a Face's normed_embedding as it is), posted as that.
     const latent = normedEmbedding(isFace ? source : (vector as ArrayLike<number>));
     const wire = await postable(image, options.transfer ?? true);
-    const reply = await this.call({ kind: 'swap', image: wire.image, owned: wire.owned, source: latent, maxNum: options.maxNum }, [...wire.transfer, latent.buffer], wire.made);
+    const reply = await this.call({ kind: 'swap', image: wire.image, owned: wire.owned, source: latent, maxNum: options.maxNum }, [...wire.transfer, latent.buffer], wire);
     if (reply.kind !== 'swap') throw new WorkerError(`unexpected reply '${reply.kind}' to swap`);
     options.timings?.push(...reply.timings);
     return { faces: facesFromWire(reply.faces), image: reply.image };
@@ -272,9 +305,16 @@ export class FaceAnalysisWorker {
 
   /**
    * Releases the pipeline and destroys the worker's GPUDevice, then ends the worker. Resolves with whether the
-   * device was lost (destroyed) as a result. Later calls reject with WorkerError.
+   * device was lost (destroyed) as a result; a second release resolves with the same. Later calls reject with WorkerError.
    */
-  async release(): Promise<WorkerReleaseInfo> {
+  release(): Promise<WorkerReleaseInfo> {
+    // A second release while the first runs waits for it and reports the same: ending the worker is one act, and
+    // the first release's terminate would otherwise reject the second's request as "terminated".
+    this.releasing ??= this.releaseOnce();
+    return this.releasing;
+  }
+
+  private async releaseOnce(): Promise<WorkerReleaseInfo> {
     if (this.closed !== undefined) return { hadDevice: false };
     try {
       const reply = await this.call({ kind: 'release' }, []);
@@ -290,11 +330,21 @@ export class FaceAnalysisWorker {
     this.fail('the worker was terminated');
   }
 
-  /** Posts `request`; `made` (a frame captured for it) is closed here when it never reaches the worker. */
-  private call(request: Unsent<WorkerRequest>, transfer: Transferable[], made?: { close(): void }): Promise<WorkerReplyValue> {
+  /**
+   * Posts `request`; the picture's frame captured for it (`wire.made`) is closed here when it never reaches the
+   * worker, and the caller's own picture is checked once more, at the post (`wire.recheck`).
+   */
+  private call(request: Unsent<WorkerRequest>, transfer: Transferable[], wire?: PostableImage): Promise<WorkerReplyValue> {
+    const made = wire?.made;
     if (this.closed !== undefined) {
       made?.close();
       return Promise.reject(new WorkerError(`cannot ${request.kind}: ${this.closed}`));
+    }
+    try {
+      wire?.recheck?.();
+    } catch (error) {
+      made?.close();
+      return Promise.reject(error instanceof Error ? error : new WorkerError(String(error)));
     }
     const id = this.nextId++;
     return new Promise<WorkerReplyValue>((resolve, reject) => {
