@@ -254,8 +254,12 @@ async function extractPack(
     if (missing.length > 0) throw new PackContentError(spec.name, missing, [...present]);
     // An unconfirmed pack (buffalo_m) is taken as the zip has it, but a zip with no model at all (a mirror's
     // placeholder, an error page zipped) is no pack: installed, it would read as present, and its digests, recorded
-    // on first use, would then refuse the real zip.
-    if (![...present].some((name) => name.endsWith('.onnx'))) throw new PackContentError(spec.name, ['an .onnx model'], [...present]);
+    // on first use, would then refuse the real zip. Only the folder's top level counts, as FaceAnalysis (and
+    // InsightFace's glob of `<pack>/*.onnx`) reads no subfolder: models one folder deeper than the one stripped
+    // wrapper would install a pack that no load can use.
+    if (![...present].some((name) => name.endsWith('.onnx') && !name.includes('/'))) {
+      throw new PackContentError(spec.name, ['an .onnx model at its top level'], [...present]);
+    }
 
     await mkdir(tempDir);
     const fetched: FetchedFile[] = [];

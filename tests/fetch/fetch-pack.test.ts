@@ -301,7 +301,18 @@ describe('fetchPack: failures leave nothing half-written', () => {
     const placeholder = zipPack({ 'README.txt': new TextEncoder().encode('moved to another host') });
     const error = await fetchPack(spec, { root, baseUrl: serve('buffalo_m', serveBytes(placeholder)) }).catch((e: unknown) => e);
     assert.ok(error instanceof PackContentError, String(error));
-    assert.match(error.message, /pack buffalo_m is missing an \.onnx model \(the zip holds: README\.txt\)/);
+    assert.match(error.message, /pack buffalo_m is missing an \.onnx model at its top level \(the zip holds: README\.txt\)/);
+    assertNothingLeft(root);
+  });
+
+  it('an unconfirmed pack whose models sit a folder below the top (a zip of a zipped folder): PackContentError, nothing installed', async () => {
+    const root = freshRoot();
+    const spec: PackSpec = { ...specFor('buffalo_m', files, undefined, false), confirmed: false };
+    // buffalo_m/inner/*.onnx: the one wrapping folder is stripped, which leaves inner/, where no load looks.
+    const nested = zipPack(Object.fromEntries(Object.entries(files).map(([name, bytes]) => [`inner/${name}`, bytes])), 'buffalo_m');
+    const error = await fetchPack(spec, { root, baseUrl: serve('buffalo_m', serveBytes(nested)) }).catch((e: unknown) => e);
+    assert.ok(error instanceof PackContentError, String(error));
+    assert.match(error.message, /pack buffalo_m is missing an \.onnx model at its top level \(the zip holds: inner\/1k3d68\.onnx, /);
     assertNothingLeft(root);
   });
 
