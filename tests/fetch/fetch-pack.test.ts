@@ -16,7 +16,7 @@ import { ArchiveError, FetchError, IntegrityError, PackContentError, TruncatedDo
 import { readDigestRecord } from '../../models/fetch/digest-record.js';
 import type { PackSpec } from '../../models/manifest.js';
 import { loadModelFiles } from '../../src/pipeline/model-pack.js';
-import { PipelineOptionError } from '../../src/pipeline/errors.js';
+import { ModelPackError, PipelineOptionError } from '../../src/pipeline/errors.js';
 import { buffaloLFiles, listModelsDir, sha256, specFor, zipPack } from './pack-fixtures.js';
 import { fetchTestBed } from './fetch-test-bed.js';
 import { serveBytes, serveCut, serveNothing, serveThenStall, type PackServer } from './pack-server.js';
@@ -426,6 +426,36 @@ describe('fetchPack: where the pack goes and how long it waits', () => {
       await assert.rejects(loadModelFiles('no_such_pack', `~${me.username}/insightgpu-test-absent`), (e: unknown) => e instanceof Error && e.message.includes(`looked in ${join(me.homedir, 'insightgpu-test-absent', 'models', 'no_such_pack')}`));
     } finally {
       process.chdir(saved);
+    }
+  });
+
+  it("a pack name of '', '.' or '..' is no pack: it does not load the root's models folder or the root itself", async () => {
+    const root = freshRoot();
+    // Models that are no pack's: a single-file model in <root>/models (where fetchModelFile puts inswapper_128), and
+    // one in the root itself; '.' and '..' under <root>/models named those two folders.
+    mkdirSync(join(root, 'models'), { recursive: true });
+    writeFileSync(join(root, 'models', 'inswapper_128.onnx'), files['det_10g.onnx']!);
+    writeFileSync(join(root, 'stray.onnx'), files['det_10g.onnx']!);
+    for (const name of ['.', '..']) {
+      await assert.rejects(loadModelFiles(name, root), (e: unknown) => e instanceof ModelPackError && e.message === `model pack '${name}': is no pack name (a pack is a folder in <root>/models); give a folder by its path, e.g. '${name}/'`, name);
+    }
+    const saved = process.env['INSIGHTFACE_HOME'];
+    process.env['INSIGHTFACE_HOME'] = root;
+    try {
+      // An empty models value (an unset variable) named <$INSIGHTFACE_HOME>/models.
+      await assert.rejects(loadModelFiles(''), (e: unknown) => e instanceof ModelPackError && /model pack '': is empty/.test(e.message));
+      await assert.rejects(loadModelFiles('', root), ModelPackError);
+    } finally {
+      if (saved === undefined) delete process.env['INSIGHTFACE_HOME'];
+      else process.env['INSIGHTFACE_HOME'] = saved;
+    }
+    // Without a root, '.' and '..' are the working folder and its parent, used as folders.
+    const saved2 = process.cwd();
+    process.chdir(join(root, 'models'));
+    try {
+      assert.deepEqual((await loadModelFiles('.')).map((file) => file.name), ['inswapper_128.onnx']);
+    } finally {
+      process.chdir(saved2);
     }
   });
 
