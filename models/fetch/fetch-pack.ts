@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import type { ModelTask, PackSpec } from '../manifest.js';
 import { packZipUrl } from '../manifest.js';
 import { expectAnnouncedSize } from './digest.js';
-import { readDigestRecord, recordPackDigests, type RecordedPack } from './digest-record.js';
+import { ownEntry, readDigestRecord, recordPackDigests, type RecordedPack } from './digest-record.js';
 import { IntegrityError, PackContentError } from './errors.js';
 import { checkAgainst, exists, hashFile, makeFolder, sweepStaleTemps, throwIfAborted, type DigestCheck } from './fetch-common.js';
 import { modelsDirOf, resolveInsightFaceRoot } from './paths.js';
@@ -105,7 +105,7 @@ async function inspectInstalled(
     const actual = await hashFile(path, signal);
     const manifest = spec.files.find((file) => file.name === name);
     try {
-      const checked = checkAgainst(`${spec.name}/${name}`, actual, manifest, recorded?.files[name]);
+      const checked = checkAgainst(`${spec.name}/${name}`, actual, manifest, ownEntry(recorded?.files, name));
       files.push({ name, task: manifest?.task, ...actual, checkedAgainst: checked === 'first-seen' ? 'unverified' : checked });
     } catch (error) {
       if (error instanceof IntegrityError) return { ok: false, reason: error.message };
@@ -156,7 +156,7 @@ export async function fetchPack(pack: string | PackSpec, options: FetchPackOptio
   const target = join(modelsDir, spec.name);
   const url = packZipUrl(spec, mirrorBaseUrl(options.baseUrl));
   const record = await readDigestRecord(modelsDir);
-  const recorded = record.packs[spec.name];
+  const recorded = ownEntry(record.packs, spec.name);
   // What a killed fetch of this name left (a 289 MB zip, a half-extracted folder) goes first, also when the copy
   // in place turns out fine and nothing is downloaded: a --force re-download killed mid-way leaves the old copy
   // whole, and only this run is there to remove its temps (doctor says the next fetch does).
@@ -270,7 +270,7 @@ async function extractPack(
       await mkdir(dirname(destination), { recursive: true });
       const actual = await extractZipEntry(file, entry, destination, archive);
       const manifest = spec.files.find((f) => f.name === name);
-      const checkedAgainst = checkAgainst(`${spec.name}/${name}`, actual, manifest, recorded?.files[name]);
+      const checkedAgainst = checkAgainst(`${spec.name}/${name}`, actual, manifest, ownEntry(recorded?.files, name));
       fetched.push({ name, task: manifest?.task, ...actual, checkedAgainst });
       options.onProgress?.({ phase: 'extract', file: name, index, count: names.size, bytes: actual.bytes, checkedAgainst });
       index++;

@@ -165,6 +165,22 @@ describe('fetchPack: success', () => {
     assert.deepEqual(listModelsDir(root), ['buffalo_l', 'digests.json']);
   });
 
+  it("a pack named after an Object member (constructor, toString, __proto__) is fetched, recorded and then held to its record", async () => {
+    for (const name of ['constructor', 'toString', '__proto__']) {
+      const root = freshRoot();
+      const spec = specFor(name, files, zip, false);
+      const baseUrl = serve(name, serveBytes(zip));
+      // The record's lookup found Object's own `constructor` (a function without files): a TypeError, every time.
+      const first = await fetchPack(spec, { root, baseUrl });
+      assert.equal(first.downloaded, true, name);
+      assert.deepEqual(first.files.map((file) => file.checkedAgainst), Object.keys(files).map(() => 'first-seen'), name);
+      assert.deepEqual(Object.keys((await readDigestRecord(join(root, 'models'))).packs), [name]);
+      const again = await fetchPack(spec, { root, baseUrl });
+      assert.equal(again.downloaded, false, name);
+      assert.deepEqual(again.files.map((file) => file.checkedAgainst), Object.keys(files).map(() => 'recorded'), name);
+    }
+  });
+
   it('replaces an installed copy whose file no longer matches its digest', async () => {
     const root = freshRoot();
     const spec = specFor('buffalo_l', files, zip, true);
