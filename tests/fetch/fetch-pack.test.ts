@@ -332,6 +332,17 @@ describe('fetchPack: failures leave nothing half-written', () => {
     assertNothingLeft(root);
   });
 
+  it('a zip naming one path as a file and as a folder: ArchiveError naming the entry, nothing left', async () => {
+    const root = freshRoot();
+    const spec: PackSpec = { ...specFor('buffalo_m', files, undefined, false), confirmed: false };
+    const clash = zipPack({ ...files, extra: new Uint8Array([1]), 'extra/b.onnx': new Uint8Array([2]) });
+    const error = await fetchPack(spec, { root, baseUrl: serve('buffalo_m', serveBytes(clash)) }).catch((e: unknown) => e);
+    // It was the system's EEXIST of a mkdir in the temporary folder, which the failure had just removed.
+    assert.ok(error instanceof ArchiveError, String(error));
+    assert.equal(error.entry, 'extra');
+    assertNothingLeft(root);
+  });
+
   it('wrong file digest in the manifest: IntegrityError with expected and actual', async () => {
     const root = freshRoot();
     const wrong = '0'.repeat(64);
