@@ -6,7 +6,7 @@
  * its digest is checked, it is extracted into a temp folder with every file checked, and only then is that
  * folder renamed into place. Any failure removes both temps and throws a typed error saying what happened.
  */
-import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { ModelTask, PackSpec } from '../manifest.js';
@@ -102,6 +102,9 @@ async function inspectInstalled(
     onProgress?.({ phase: 'verify-existing', file: name, index, count: names.length });
     const path = join(dir, name);
     if (!(await exists(path))) return { ok: false, reason: `${name} is missing` };
+    // A folder (or other non-file) under a model's name is no copy of it: hashing it threw a bare EISDIR naming no
+    // path. It is replaced as a damaged file is; the fresh copy's file takes the name, so the folder is not kept.
+    if (!(await stat(path)).isFile()) return { ok: false, reason: `${name} is not a file` };
     const actual = await hashFile(path, signal);
     const manifest = spec.files.find((file) => file.name === name);
     try {

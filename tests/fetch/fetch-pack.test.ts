@@ -181,6 +181,19 @@ describe('fetchPack: success', () => {
     }
   });
 
+  it('replaces an installed copy where a folder sits under a model file\'s name', async () => {
+    const root = freshRoot();
+    const dir = join(root, 'models', 'buffalo_l');
+    mkdirSync(join(dir, 'det_10g.onnx'), { recursive: true });
+    for (const [name, bytes] of Object.entries(files)) if (name !== 'det_10g.onnx') writeFileSync(join(dir, name), bytes);
+    // Its hash was a bare 'EISDIR: illegal operation on a directory, read', naming neither the pack nor the file.
+    const result = await fetchPack(specFor('buffalo_l', files, zip, true), { root, baseUrl: serve('buffalo_l', serveBytes(zip)) });
+    assert.equal(result.downloaded, true);
+    assert.equal(result.replacedBecause, 'det_10g.onnx is not a file');
+    assert.deepEqual(readFileSync(join(dir, 'det_10g.onnx')), Buffer.from(files['det_10g.onnx']!));
+    assert.deepEqual(listModelsDir(root), ['buffalo_l', 'digests.json']);
+  });
+
   it('replaces an installed copy whose file no longer matches its digest', async () => {
     const root = freshRoot();
     const spec = specFor('buffalo_l', files, zip, true);
