@@ -50,6 +50,14 @@ export interface DigestRecord {
   readonly files?: Readonly<Record<string, RecordedFile>>;
 }
 
+/**
+ * What `entries` holds under `key` as its own: a record (or its `files`) is a plain object from JSON.parse, whose
+ * lookup of a pack or file named after an Object member ('constructor', 'toString') finds the prototype's function.
+ */
+export function ownEntry<T>(entries: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
+  return entries !== undefined && Object.hasOwn(entries, key) ? entries[key] : undefined;
+}
+
 /** The record's file name in `<root>/models/`. */
 export const DIGEST_RECORD_FILE = 'digests.json';
 
@@ -169,7 +177,7 @@ async function updateDigestRecord(modelsDir: string, change: (current: DigestRec
  */
 export async function recordPackDigests(modelsDir: string, name: string, pack: RecordedPack): Promise<void> {
   await updateDigestRecord(modelsDir, (current) => {
-    const previous = current.packs[name];
+    const previous = ownEntry(current.packs, name);
     const merged: RecordedPack = previous === undefined
       ? pack
       : { ...previous, zip: previous.zip ?? pack.zip, files: { ...pack.files, ...previous.files } };
@@ -182,7 +190,7 @@ export async function recordPackDigests(modelsDir: string, name: string, pack: R
  * verified against it, so they agree).
  */
 export async function recordFileDigest(modelsDir: string, fileName: string, file: RecordedFile): Promise<void> {
-  await updateDigestRecord(modelsDir, (current) => current.files?.[fileName] !== undefined
+  await updateDigestRecord(modelsDir, (current) => ownEntry(current.files, fileName) !== undefined
     ? undefined
     : { ...current, files: { ...current.files, [fileName]: file } });
 }

@@ -12,7 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { modelFileUrl, type SingleModelSpec } from '../manifest.js';
 import { expectAnnouncedSize } from './digest.js';
-import { readDigestRecord, recordFileDigest, type RecordedFile } from './digest-record.js';
+import { ownEntry, readDigestRecord, recordFileDigest, type RecordedFile } from './digest-record.js';
 import { IntegrityError } from './errors.js';
 import { checkAgainst, exists, hashFile, makeFolder, sweepStaleTemps, throwIfAborted, type DigestCheck } from './fetch-common.js';
 import type { FetchPackEvent, FetchPackOptions } from './fetch-pack.js';
@@ -63,7 +63,7 @@ export async function fetchModelFile(model: string | SingleModelSpec, options: F
   const modelsDir = modelsDirOf(root);
   const target = modelFileOf(root, fileName);
   const url = modelFileUrl(spec, mirrorBaseUrl(options.baseUrl));
-  const recorded = (await readDigestRecord(modelsDir)).files?.[fileName];
+  const recorded = ownEntry((await readDigestRecord(modelsDir)).files, fileName);
   // What a killed fetch of this name left (up to 554 MB of .onnx.part) goes first, also when the copy in place
   // turns out fine and nothing is downloaded: a --force re-download killed mid-way leaves the old copy whole, and
   // only this run is there to remove its temp (doctor says the next fetch does).

@@ -6,13 +6,13 @@
  * its digest is checked, it is extracted into a temp folder with every file checked, and only then is that
  * folder renamed into place. Any failure removes both temps and throws a typed error saying what happened.
  */
-import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { ModelTask, PackSpec } from '../manifest.js';
 import { packZipUrl } from '../manifest.js';
 import { expectAnnouncedSize } from './digest.js';
-import { readDigestRecord, recordPackDigests, type RecordedPack } from './digest-record.js';
+import { ownEntry, readDigestRecord, recordPackDigests, type RecordedPack } from './digest-record.js';
 import { IntegrityError, PackContentError } from './errors.js';
 import { checkAgainst, exists, hashFile, makeFolder, sweepStaleTemps, throwIfAborted, type DigestCheck } from './fetch-common.js';
 import { modelsDirOf, resolveInsightFaceRoot } from './paths.js';
@@ -102,10 +102,13 @@ async function inspectInstalled(
     onProgress?.({ phase: 'verify-existing', file: name, index, count: names.length });
     const path = join(dir, name);
     if (!(await exists(path))) return { ok: false, reason: `${name} is missing` };
+    // A folder (or other non-file) under a model's name is no copy of it: hashing it threw a bare EISDIR naming no
+    // path. It is replaced as a damaged file is; the fresh copy's file takes the name, so the folder is not kept.
+    if (!(await stat(path)).isFile()) return { ok: false, reason: `${name} is not a file` };
     const actual = await hashFile(path, signal);
     const manifest = spec.files.find((file) => file.name === name);
     try {
-      const checked = checkAgainst(`${spec.name}/${name}`, actual, manifest, recorded?.files[name]);
+      const checked = checkAgainst(`${spec.name}/${name}`, actual, manifest, ownEntry(recorded?.files, name));
       files.push({ name, task: manifest?.task, ...actual, checkedAgainst: checked === 'first-seen' ? 'unverified' : checked });
     } catch (error) {
       if (error instanceof IntegrityError) return { ok: false, reason: error.message };
@@ -156,7 +159,7 @@ export async function fetchPack(pack: string | PackSpec, options: FetchPackOptio
   const target = join(modelsDir, spec.name);
   const url = packZipUrl(spec, mirrorBaseUrl(options.baseUrl));
   const record = await readDigestRecord(modelsDir);
-  const recorded = record.packs[spec.name];
+  const recorded = ownEntry(record.packs, spec.name);
   // What a killed fetch of this name left (a 289 MB zip, a half-extracted folder) goes first, also when the copy
   // in place turns out fine and nothing is downloaded: a --force re-download killed mid-way leaves the old copy
   // whole, and only this run is there to remove its temps (doctor says the next fetch does).
@@ -254,8 +257,12 @@ async function extractPack(
     if (missing.length > 0) throw new PackContentError(spec.name, missing, [...present]);
     // An unconfirmed pack (buffalo_m) is taken as the zip has it, but a zip with no model at all (a mirror's
     // placeholder, an error page zipped) is no pack: installed, it would read as present, and its digests, recorded
-    // on first use, would then refuse the real zip.
-    if (![...present].some((name) => name.endsWith('.onnx'))) throw new PackContentError(spec.name, ['an .onnx model'], [...present]);
+    // on first use, would then refuse the real zip. Only the folder's top level counts, as FaceAnalysis (and
+    // InsightFace's glob of `<pack>/*.onnx`) reads no subfolder: models one folder deeper than the one stripped
+    // wrapper would install a pack that no load can use.
+    if (![...present].some((name) => name.endsWith('.onnx') && !name.includes('/'))) {
+      throw new PackContentError(spec.name, ['an .onnx model at its top level'], [...present]);
+    }
 
     await mkdir(tempDir);
     const fetched: FetchedFile[] = [];
@@ -266,7 +273,7 @@ async function extractPack(
       await mkdir(dirname(destination), { recursive: true });
       const actual = await extractZipEntry(file, entry, destination, archive);
       const manifest = spec.files.find((f) => f.name === name);
-      const checkedAgainst = checkAgainst(`${spec.name}/${name}`, actual, manifest, recorded?.files[name]);
+      const checkedAgainst = checkAgainst(`${spec.name}/${name}`, actual, manifest, ownEntry(recorded?.files, name));
       fetched.push({ name, task: manifest?.task, ...actual, checkedAgainst });
       options.onProgress?.({ phase: 'extract', file: name, index, count: names.size, bytes: actual.bytes, checkedAgainst });
       index++;

@@ -112,15 +112,20 @@ export function parseManifest(text: string, source: string): ParsedManifest {
   for (const [key, value] of Object.entries((packs ?? {}) as object)) {
     const spec = validatePackSpec(value, `${source} packs.${key}`);
     if (spec.name !== key) throw new ManifestError(`${source} packs.${key}: name ${spec.name} differs from its key`);
-    result.packs[key] = spec;
+    ownEntry(result.packs, key, spec);
   }
   for (const [key, value] of Object.entries((models ?? {}) as object)) {
     const spec = validateSingleModelSpec(value, `${source} models.${key}`);
     if (spec.name !== key) throw new ManifestError(`${source} models.${key}: name ${spec.name} differs from its key`);
     if (Object.hasOwn(result.packs, key)) throw new ManifestError(`${source}: ${key} is both a pack and a single-file model`);
-    result.models[key] = spec;
+    ownEntry(result.models, key, spec);
   }
   return result;
+}
+
+/** Adds `key` as an own entry: assigned, a '__proto__' key set the object's prototype instead, and was lost. */
+function ownEntry<T>(entries: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(entries, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** Parses a manifest document and returns its packs (see parseManifest for its single-file models too). */

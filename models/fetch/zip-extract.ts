@@ -270,6 +270,12 @@ export function packRelativeNames(entries: readonly ZipEntry[], archive: string)
     seen.add(relative);
     names.set(entry, relative);
   }
+  // A name that is a file and also another file's folder ('extra' and 'extra/b.onnx') cannot be extracted: it failed
+  // half-way with the system's EEXIST, naming the temporary folder rather than the archive's entry.
+  const folders = new Set([...seen].flatMap((name) => name.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))));
+  for (const [entry, relative] of names) {
+    if (folders.has(relative)) throw new ArchiveError(archive, 'is a file and also the folder of another entry', entry.name);
+  }
   return names;
 }
 

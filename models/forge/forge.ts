@@ -4,7 +4,8 @@
  * node-only index.ts and cache.ts.
  */
 import { InputError } from '../../src/core/errors.js';
-import { REPLICAS, REPLICA_NAMES, type ReplicaName } from './catalog.js';
+import { describeValue } from '../../src/core/option-shape.js';
+import { REPLICAS, REPLICA_NAMES, type ReplicaEntry, type ReplicaName } from './catalog.js';
 import { encodeModel, type OnnxGraphBuilder } from './onnx-writer.js';
 import { buildInswapper, INSWAPPER_WIDTH } from './inswapper.js';
 import { DEFAULT_SEED, EXTRA_REPLICA_NAMES, type ExtraReplicaName, type ForgeName } from './names.js';
@@ -25,11 +26,28 @@ export function forgeModel(name: ReplicaName, seed: number = DEFAULT_SEED): Uint
 
 /** The replica's graph before encoding (e.g. to expose intermediate values as outputs for inspection). */
 export function buildReplicaGraph(name: ReplicaName, seed: number = DEFAULT_SEED): OnnxGraphBuilder {
-  const entry = REPLICAS[name];
-  if (!entry) throw new InputError(`unknown replica '${String(name)}' (known: ${REPLICA_NAMES.join(', ')})`);
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new InputError(`seed must be a non-negative integer, got ${seed}`);
+  const entry = replicaEntry(name);
+  checkSeed(seed);
   // One PRNG stream per model, so forging a subset gives the same files as forging all.
   return entry.build(new Prng(seed, hashString(name)));
+}
+
+/**
+ * The catalog's entry for `name`, or an InputError: an own key only, since a plain lookup finds the prototype's
+ * `constructor` or `toString` for a name from user input, and those are no replica.
+ */
+function replicaEntry(name: unknown): ReplicaEntry {
+  if (typeof name !== 'string' || !Object.hasOwn(REPLICAS, name)) {
+    throw new InputError(`unknown replica '${String(name)}' (known: ${REPLICA_NAMES.join(', ')})`);
+  }
+  return REPLICAS[name as ReplicaName];
+}
+
+/** A seed is a safe integer ≥ 0 (the PRNG's input); anything else is an InputError naming the value as given. */
+export function checkSeed(seed: unknown): void {
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) {
+    throw new InputError(`seed must be a non-negative integer, got ${describeValue(seed)}`);
+  }
 }
 
 /**
@@ -37,7 +55,7 @@ export function buildReplicaGraph(name: ReplicaName, seed: number = DEFAULT_SEED
  * weights are random).
  */
 export function encodeReplica(name: ReplicaName, graph: OnnxGraphBuilder, seed: number = DEFAULT_SEED): Uint8Array {
-  const entry = REPLICAS[name];
+  const entry = replicaEntry(name);
   return encodeModel(graph, {
     irVersion: 6,
     opsetVersion: 11,
@@ -49,6 +67,7 @@ export function encodeReplica(name: ReplicaName, graph: OnnxGraphBuilder, seed: 
 
 /** Validates replica names (all of them when none are given), keeping the catalog's order. */
 export function selectReplicas(only?: readonly string[]): ReplicaName[] {
+  checkNameList(only);
   if (!only || only.length === 0) return [...REPLICA_NAMES];
   const wanted = new Set(only.map((n) => n.replace(/\.onnx$/, '')));
   for (const n of wanted) {
@@ -66,7 +85,8 @@ export interface ExtraForgeOptions {
 /** The bytes of a replica outside buffalo_l (see EXTRA_REPLICA_NAMES); deterministic in (name, seed, width). */
 export function forgeExtraModel(name: ExtraReplicaName, seed: number = DEFAULT_SEED, options: ExtraForgeOptions = {}): Uint8Array {
   if (!(EXTRA_REPLICA_NAMES as readonly string[]).includes(name)) throw new InputError(`unknown replica '${String(name)}' (known: ${EXTRA_REPLICA_NAMES.join(', ')})`);
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new InputError(`seed must be a non-negative integer, got ${seed}`);
+  checkSeed(seed);
+  if (options === null || typeof options !== 'object') throw new InputError(`forgeExtraModel's options must be an object, got ${describeValue(options)}`);
   const width = options.width ?? INSWAPPER_WIDTH;
   const graph = buildInswapper(new Prng(seed, hashString(name)), width);
   return encodeModel(graph, {
@@ -88,9 +108,16 @@ export function isExtraReplica(name: string): name is ExtraReplicaName {
  * names, buffalo_l's five.
  */
 export function selectForgeNames(only?: readonly string[]): ForgeName[] {
+  checkNameList(only);
   if (!only || only.length === 0) return [...REPLICA_NAMES];
   const wanted = new Set(only.map((n) => n.replace(/\.onnx$/, '')));
   const known: readonly string[] = [...REPLICA_NAMES, ...EXTRA_REPLICA_NAMES];
   for (const n of wanted) if (!known.includes(n)) throw new InputError(`unknown replica '${n}' (known: ${known.join(', ')})`);
   return [...REPLICA_NAMES, ...EXTRA_REPLICA_NAMES].filter((n) => wanted.has(n));
+}
+
+/** `only` is undefined or an array of names; a bare string or a number in it is an InputError, not a TypeError. */
+function checkNameList(only: unknown): void {
+  if (only === undefined || (Array.isArray(only) && only.every((n) => typeof n === 'string'))) return;
+  throw new InputError(`only must be an array of replica names, got ${describeValue(only)}`);
 }

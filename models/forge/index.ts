@@ -6,7 +6,10 @@
 import { makeFolder } from '../fetch/fetch-common.js';
 import { systemReason, writeFileAtomic } from '../../src/core/files-node.js';
 import path from 'node:path';
-import { DEFAULT_SEED, REPLICAS, forgeExtraModel, forgeModel, isExtraReplica, selectForgeNames, type ForgeName } from './forge.js';
+import { InputError } from '../../src/core/errors.js';
+import { describeValue } from '../../src/core/option-shape.js';
+import { DEFAULT_SEED, REPLICAS, checkSeed, forgeExtraModel, forgeModel, isExtraReplica, selectForgeNames, type ForgeName } from './forge.js';
+import { checkInswapperWidth } from './inswapper.js';
 
 export {
   DEFAULT_SEED, EXTRA_REPLICA_NAMES, FORGE_VERSION, INSWAPPER_WIDTH, REPLICAS, REPLICA_NAMES, buildReplicaGraph, encodeReplica, forgeExtraModel, forgeModel,
@@ -61,7 +64,16 @@ export interface ForgedFile {
  * removed when the write fails and swept by a later write when a run was killed; a symbolic link is written through).
  */
 export async function forgeModels(options: ForgeOptions): Promise<ForgedFile[]> {
+  // Every option is checked before the folder is made or a file written: a bad seed or width found at the second
+  // replica would leave the first written and an --out made for nothing.
+  if (options === null || typeof options !== 'object') throw new InputError(`forgeModels takes an options object, got ${describeValue(options)}`);
+  if (typeof options.outDir !== 'string' || options.outDir === '') throw new InputError(`outDir must be a folder path, got ${describeValue(options.outDir)}`);
   const names = selectForgeNames(options.only);
+  if (options.seed !== undefined) checkSeed(options.seed);
+  if (options.width !== undefined) checkInswapperWidth(options.width);
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
+    throw new InputError(`onProgress must be a function, got ${describeValue(options.onProgress)}`);
+  }
   await makeFolder(options.outDir); // the system's own error for a read-only or unusable --out
   const written: ForgedFile[] = [];
   for (const [index, name] of names.entries()) {

@@ -6,6 +6,7 @@
  * keep every layer kind and the I/O contract at a fraction of the cost.
  */
 import { InputError } from '../../src/core/errors.js';
+import { describeValue } from '../../src/core/option-shape.js';
 import { OnnxGraphBuilder, attr, type AttrValue } from './onnx-writer.js';
 import type { Prng } from './prng.js';
 import { convWeight } from './weights.js';
@@ -18,8 +19,15 @@ const LATENT = 512;
 const RESIDUAL_BLOCKS = 6;
 const LEAKY_SLOPE = 0.2;
 
+/** A width is a multiple of 8 from 8 up; anything else (a fraction, a string) is an InputError. */
+export function checkInswapperWidth(width: unknown): void {
+  if (typeof width !== 'number' || !Number.isSafeInteger(width) || width < 8 || width % 8 !== 0) {
+    throw new InputError(`width must be a positive multiple of 8, got ${describeValue(width)}`);
+  }
+}
+
 export function buildInswapper(prng: Prng, width = INSWAPPER_WIDTH): OnnxGraphBuilder {
-  if (!Number.isSafeInteger(width) || width < 8 || width % 8 !== 0) throw new InputError(`--width must be a positive multiple of 8, got ${width}`);
+  checkInswapperWidth(width);
   const W = width;
   const graph = new OnnxGraphBuilder('torch-jit-export');
   let counter = 0;

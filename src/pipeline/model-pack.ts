@@ -86,8 +86,15 @@ export async function resolvePackFolder(location: string, root?: string): Promis
     }
   };
   const isDir = async (p: string): Promise<boolean> => (await fs.stat(p).catch(() => undefined))?.isDirectory() ?? false;
+  // An empty name is nearly always an unset variable; looked up as a pack, it named `<root>/models` itself.
+  if (location === '') throw new ModelPackError("is empty; give a folder ('.' for the working folder) or an installed pack name", location);
   // With a root (FaceAnalysis's download.root) a bare name means that root's pack only, as in InsightFace.
   if (root === undefined && (await isDir(location))) return location;
+  // '.' and '..' joined under `<root>/models` name that folder (its single-file models) or the root itself,
+  // neither of them a pack: no pack folder is called so (the fetcher refuses both names).
+  if (location === '.' || location === '..') {
+    throw new ModelPackError(`is no pack name (a pack is a folder in <root>/models); give a folder by its path, e.g. '${location}/'`, location);
+  }
   if (!location.includes('/') && !location.includes('\\')) {
     // The fetcher's rule, so a bare name finds what `fetch-models` installed (or, with `root`, what a download put there).
     const installed = path.join(path.resolve(insightFaceRootPath(root, process.env['INSIGHTFACE_HOME'], os.homedir(), passwd)), 'models', location);

@@ -16,7 +16,7 @@ import { ArchiveError, FetchError, IntegrityError, PackContentError, TruncatedDo
 import { readDigestRecord } from '../../models/fetch/digest-record.js';
 import type { PackSpec } from '../../models/manifest.js';
 import { loadModelFiles } from '../../src/pipeline/model-pack.js';
-import { PipelineOptionError } from '../../src/pipeline/errors.js';
+import { ModelPackError, PipelineOptionError } from '../../src/pipeline/errors.js';
 import { buffaloLFiles, listModelsDir, sha256, specFor, zipPack } from './pack-fixtures.js';
 import { fetchTestBed } from './fetch-test-bed.js';
 import { serveBytes, serveCut, serveNothing, serveThenStall, type PackServer } from './pack-server.js';
@@ -165,6 +165,35 @@ describe('fetchPack: success', () => {
     assert.deepEqual(listModelsDir(root), ['buffalo_l', 'digests.json']);
   });
 
+  it("a pack named after an Object member (constructor, toString, __proto__) is fetched, recorded and then held to its record", async () => {
+    for (const name of ['constructor', 'toString', '__proto__']) {
+      const root = freshRoot();
+      const spec = specFor(name, files, zip, false);
+      const baseUrl = serve(name, serveBytes(zip));
+      // The record's lookup found Object's own `constructor` (a function without files): a TypeError, every time.
+      const first = await fetchPack(spec, { root, baseUrl });
+      assert.equal(first.downloaded, true, name);
+      assert.deepEqual(first.files.map((file) => file.checkedAgainst), Object.keys(files).map(() => 'first-seen'), name);
+      assert.deepEqual(Object.keys((await readDigestRecord(join(root, 'models'))).packs), [name]);
+      const again = await fetchPack(spec, { root, baseUrl });
+      assert.equal(again.downloaded, false, name);
+      assert.deepEqual(again.files.map((file) => file.checkedAgainst), Object.keys(files).map(() => 'recorded'), name);
+    }
+  });
+
+  it('replaces an installed copy where a folder sits under a model file\'s name', async () => {
+    const root = freshRoot();
+    const dir = join(root, 'models', 'buffalo_l');
+    mkdirSync(join(dir, 'det_10g.onnx'), { recursive: true });
+    for (const [name, bytes] of Object.entries(files)) if (name !== 'det_10g.onnx') writeFileSync(join(dir, name), bytes);
+    // Its hash was a bare 'EISDIR: illegal operation on a directory, read', naming neither the pack nor the file.
+    const result = await fetchPack(specFor('buffalo_l', files, zip, true), { root, baseUrl: serve('buffalo_l', serveBytes(zip)) });
+    assert.equal(result.downloaded, true);
+    assert.equal(result.replacedBecause, 'det_10g.onnx is not a file');
+    assert.deepEqual(readFileSync(join(dir, 'det_10g.onnx')), Buffer.from(files['det_10g.onnx']!));
+    assert.deepEqual(listModelsDir(root), ['buffalo_l', 'digests.json']);
+  });
+
   it('replaces an installed copy whose file no longer matches its digest', async () => {
     const root = freshRoot();
     const spec = specFor('buffalo_l', files, zip, true);
@@ -301,7 +330,29 @@ describe('fetchPack: failures leave nothing half-written', () => {
     const placeholder = zipPack({ 'README.txt': new TextEncoder().encode('moved to another host') });
     const error = await fetchPack(spec, { root, baseUrl: serve('buffalo_m', serveBytes(placeholder)) }).catch((e: unknown) => e);
     assert.ok(error instanceof PackContentError, String(error));
-    assert.match(error.message, /pack buffalo_m is missing an \.onnx model \(the zip holds: README\.txt\)/);
+    assert.match(error.message, /pack buffalo_m is missing an \.onnx model at its top level \(the zip holds: README\.txt\)/);
+    assertNothingLeft(root);
+  });
+
+  it('an unconfirmed pack whose models sit a folder below the top (a zip of a zipped folder): PackContentError, nothing installed', async () => {
+    const root = freshRoot();
+    const spec: PackSpec = { ...specFor('buffalo_m', files, undefined, false), confirmed: false };
+    // buffalo_m/inner/*.onnx: the one wrapping folder is stripped, which leaves inner/, where no load looks.
+    const nested = zipPack(Object.fromEntries(Object.entries(files).map(([name, bytes]) => [`inner/${name}`, bytes])), 'buffalo_m');
+    const error = await fetchPack(spec, { root, baseUrl: serve('buffalo_m', serveBytes(nested)) }).catch((e: unknown) => e);
+    assert.ok(error instanceof PackContentError, String(error));
+    assert.match(error.message, /pack buffalo_m is missing an \.onnx model at its top level \(the zip holds: inner\/1k3d68\.onnx, /);
+    assertNothingLeft(root);
+  });
+
+  it('a zip naming one path as a file and as a folder: ArchiveError naming the entry, nothing left', async () => {
+    const root = freshRoot();
+    const spec: PackSpec = { ...specFor('buffalo_m', files, undefined, false), confirmed: false };
+    const clash = zipPack({ ...files, extra: new Uint8Array([1]), 'extra/b.onnx': new Uint8Array([2]) });
+    const error = await fetchPack(spec, { root, baseUrl: serve('buffalo_m', serveBytes(clash)) }).catch((e: unknown) => e);
+    // It was the system's EEXIST of a mkdir in the temporary folder, which the failure had just removed.
+    assert.ok(error instanceof ArchiveError, String(error));
+    assert.equal(error.entry, 'extra');
     assertNothingLeft(root);
   });
 
@@ -415,6 +466,36 @@ describe('fetchPack: where the pack goes and how long it waits', () => {
       await assert.rejects(loadModelFiles('no_such_pack', `~${me.username}/insightgpu-test-absent`), (e: unknown) => e instanceof Error && e.message.includes(`looked in ${join(me.homedir, 'insightgpu-test-absent', 'models', 'no_such_pack')}`));
     } finally {
       process.chdir(saved);
+    }
+  });
+
+  it("a pack name of '', '.' or '..' is no pack: it does not load the root's models folder or the root itself", async () => {
+    const root = freshRoot();
+    // Models that are no pack's: a single-file model in <root>/models (where fetchModelFile puts inswapper_128), and
+    // one in the root itself; '.' and '..' under <root>/models named those two folders.
+    mkdirSync(join(root, 'models'), { recursive: true });
+    writeFileSync(join(root, 'models', 'inswapper_128.onnx'), files['det_10g.onnx']!);
+    writeFileSync(join(root, 'stray.onnx'), files['det_10g.onnx']!);
+    for (const name of ['.', '..']) {
+      await assert.rejects(loadModelFiles(name, root), (e: unknown) => e instanceof ModelPackError && e.message === `model pack '${name}': is no pack name (a pack is a folder in <root>/models); give a folder by its path, e.g. '${name}/'`, name);
+    }
+    const saved = process.env['INSIGHTFACE_HOME'];
+    process.env['INSIGHTFACE_HOME'] = root;
+    try {
+      // An empty models value (an unset variable) named <$INSIGHTFACE_HOME>/models.
+      await assert.rejects(loadModelFiles(''), (e: unknown) => e instanceof ModelPackError && /model pack '': is empty/.test(e.message));
+      await assert.rejects(loadModelFiles('', root), ModelPackError);
+    } finally {
+      if (saved === undefined) delete process.env['INSIGHTFACE_HOME'];
+      else process.env['INSIGHTFACE_HOME'] = saved;
+    }
+    // Without a root, '.' and '..' are the working folder and its parent, used as folders.
+    const saved2 = process.cwd();
+    process.chdir(join(root, 'models'));
+    try {
+      assert.deepEqual((await loadModelFiles('.')).map((file) => file.name), ['inswapper_128.onnx']);
+    } finally {
+      process.chdir(saved2);
     }
   });
 

@@ -76,6 +76,17 @@ describe('manifest', () => {
     assert.equal(modelFileUrl(model, 'http://127.0.0.1:8080/mirror/'), 'http://127.0.0.1:8080/mirror/inswapper_128.onnx');
   });
 
+  it("keeps a pack or model whose key is '__proto__' as an entry (assigned, it set the object's prototype and was lost)", () => {
+    const pack = { name: '__proto__', url: 'u', zip: {}, files: [{ name: 'det.onnx', task: 'detection' }] };
+    const model = { name: 'constructor', url: 'u', file: { name: 'constructor.onnx' } };
+    const text = `{"format":"insightgpu-manifest/1","packs":{"__proto__":${JSON.stringify(pack)}},"models":{"constructor":${JSON.stringify(model)}}}`;
+    const parsed = parseManifest(text, 'm.json');
+    assert.deepEqual(Object.keys(parsed.packs), ['__proto__']);
+    assert.equal(Object.getPrototypeOf(parsed.packs), Object.prototype);
+    assert.equal(resolvePack('__proto__', parsed.packs).name, '__proto__');
+    assert.equal(resolveSingleModel('constructor', parsed.models).file.name, 'constructor.onnx');
+  });
+
   it('parses documents holding only single-file models, and rejects unsafe model file names', () => {
     const only = JSON.stringify({ format: 'insightgpu-manifest/1', releaseBaseUrl: 'x', models: { m: { name: 'm', url: 'u', file: { name: 'm.onnx', bytes: 3 } } } });
     assert.deepEqual(parseManifest(only, 'm.json'), { packs: {}, models: { m: { name: 'm', url: 'u', file: { name: 'm.onnx', bytes: 3 } } } });

@@ -72,6 +72,17 @@ describe('zip extraction', () => {
     assert.deepEqual([...flat.values()], ['a.onnx', 'extra/b.onnx']);
   });
 
+  it('refuses a name that is a file and also the folder of another entry, in either order', () => {
+    for (const list of [['extra', 'extra/b.onnx'], ['p/a/b/c.onnx', 'p/a/b'], ['p/a/b/c.onnx', 'p/a']]) {
+      const expected = list.find((name) => list.some((other) => other.startsWith(`${name}/`)))!;
+      for (const names of [list, [...list].reverse()]) {
+        assert.throws(() => packRelativeNames(names.map(entry), 'z'), (e: unknown) => e instanceof ArchiveError && e.entry === expected && /is a file and also the folder of another entry/.test(e.message), names.join(' '));
+      }
+    }
+    // A folder's own directory entry beside its files is no clash.
+    assert.deepEqual([...packRelativeNames([entry('extra/'), entry('extra/b.onnx'), entry('a.onnx')], 'z').values()], ['extra/b.onnx', 'a.onnx']);
+  });
+
   it('refuses names that would escape the pack folder', () => {
     for (const name of ['../evil.onnx', '/etc/passwd', 'a/../../b', 'C:/x.onnx', 'a\\b.onnx', 'a//b']) {
       assert.throws(() => packRelativeNames([entry(name)], 'z'), (e: unknown) => e instanceof ArchiveError && e.entry === name, name);
