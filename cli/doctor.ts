@@ -11,7 +11,7 @@ import path from 'node:path';
 import { chooseBackend } from '../src/backends/choice.js';
 import { probeAdapters, type ProbedAdapter } from '../src/backends/webgpu/node-probe.js';
 import { isPackName, MODELS, PACKS, type KnownDigest } from '../models/manifest.js';
-import { readDigestRecord, systemReason, type DigestRecord, type RecordedDigest } from '../models/fetch/digest-record.js';
+import { ownEntry, readDigestRecord, systemReason, type DigestRecord, type RecordedDigest } from '../models/fetch/digest-record.js';
 import { fetchTempOwner, hashFile, processIsAlive } from '../models/fetch/fetch-common.js';
 import { modelsDirOf, resolveInsightFaceRoot } from '../models/fetch/paths.js';
 import { renameRootOption } from '../src/pipeline/insightface-root.js';
@@ -163,16 +163,17 @@ async function packSection(root: string, hash: boolean): Promise<string[]> {
     if (entry.isDirectory()) {
       const files = (await readdir(path.join(modelsDir, entry.name))).filter((f) => f.endsWith('.onnx')).sort();
       const spec = isPackName(entry.name) ? PACKS[entry.name] : undefined;
-      const recorded = record?.packs[entry.name];
+      // Own entries only: a folder named 'constructor' must not find Object's member in the parsed record.
+      const recorded = ownEntry(record?.packs, entry.name);
       const known = (file: string): string | undefined => spec?.files.find((f) => f.name === file)?.sha256;
       // A mirror's pack of other files (other names, one missing or added) is no copy of the release either.
       const recordedNames = Object.keys(recorded?.files ?? {});
       const sameFiles = spec === undefined || (recordedNames.length === spec.files.length && spec.files.every((f) => recordedNames.includes(f.name)));
       const differs = !sameFiles || Object.entries(recorded?.files ?? {}).some(([file, digest]) => contradicts(spec?.files.find((f) => f.name === file), digest));
       lines.push(`  ${entry.name}: ${files.length} .onnx file(s)`, `    ${digestBasis(recorded, spec?.url, differs, record === undefined)}`);
-      for (const file of files) lines.push(`    ${await fileStatus(path.join(modelsDir, entry.name, file), pick(recorded?.files[file]?.sha256, known(file)), hash)}`);
+      for (const file of files) lines.push(`    ${await fileStatus(path.join(modelsDir, entry.name, file), pick(ownEntry(recorded?.files, file)?.sha256, known(file)), hash)}`);
     } else if (singles.has(entry.name)) {
-      const recorded = record?.files?.[entry.name];
+      const recorded = ownEntry(record?.files, entry.name);
       const model = Object.values(MODELS).find((m) => m.file.name === entry.name);
       const known = model?.file.sha256;
       lines.push(

@@ -347,3 +347,15 @@ describe('video --ffmpeg that is a folder', () => {
     assertOneLineError(['video', path.join(work, 'clip.mp4'), '--models', noModels, '--ndjson', path.join(work, 'ff.ndjson'), '--ffmpeg', aFolder],
       /^insightgpu video: option --ffmpeg: '.*a-folder' is a folder; give the program itself/));
 });
+
+describe('doctor', () => {
+  it('reports a pack folder named after an Object member (constructor) as any other, not with a stack trace', async () => {
+    const root = path.join(work, 'doctor-root');
+    mkdirSync(path.join(root, 'models', 'constructor'), { recursive: true });
+    writeFileSync(path.join(root, 'models', 'constructor', 'genderage.onnx'), readFileSync(sharedPath('models', 'tiny_genderage.onnx')));
+    writeFileSync(path.join(root, 'models', 'digests.json'), JSON.stringify({ format: 'insightgpu-digests/1', packs: {} }));
+    const { code, out } = await run(['doctor', '--root', root, '--no-hash']);
+    assert.equal(code, 0, out);
+    assert.match(out, /^ {2}constructor: 1 \.onnx file\(s\)\n {4}held to: nothing \(no digests recorded at install/m);
+  });
+});
