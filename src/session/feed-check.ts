@@ -1,5 +1,5 @@
 import { InputError } from '../core/errors.js';
-import type { TensorData, ValueInfo } from '../core/ir.js';
+import { elementCount, type TensorData, type ValueInfo } from '../core/ir.js';
 import { GpuTensor, Tensor } from '../core/tensor.js';
 import type { PlanFeed } from '../backends/plan.js';
 
@@ -27,6 +27,11 @@ export function checkFeeds(inputs: readonly ValueInfo[], backend: string, feeds:
     const tensor = t instanceof GpuTensor || t instanceof Tensor ? t : new Tensor(t.type, t.data, t.dims);
     if (info.type && tensor.type !== info.type) throw new InputError(`type ${tensor.type}, the model expects ${info.type}`, info.name);
     checkShape(inputs, info.name, tensor.dims);
+    // A Tensor's data matched its dims when it was built, but its buffer may since have been transferred (detached,
+    // length 0) or, if resizable, shrunk: the kernels would then read zeros or past the end as if they were data.
+    if (!(tensor instanceof GpuTensor) && tensor.data.length !== elementCount(tensor.dims)) {
+      throw new InputError(`dims ${JSON.stringify(tensor.dims)} need ${elementCount(tensor.dims)} elements, its data now has ${tensor.data.length} (was its buffer transferred or resized after the Tensor was built?)`, info.name);
+    }
     planFeeds.set(info.name, tensor);
   }
   return planFeeds;

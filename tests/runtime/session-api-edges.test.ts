@@ -1,0 +1,58 @@
+/**
+ * InferenceSession's public API used the way a demanding caller uses it: feeds whose buffers change after the
+ * Tensor is built, runTogether given something that is not a list of runs, typed-array subclasses, value names that
+ * are Object.prototype keys. Each must give the right result or a typed error, never a silent wrong result or a
+ * bare TypeError.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { InputError, InsightGpuError } from '../../src/core/errors.js';
+import { InferenceSession } from '../../src/session/session.js';
+import { Tensor } from '../../src/core/tensor.js';
+import { buildModel, DT, node, valueInfo } from '../parser/onnx-builder.js';
+
+const cpu = { backend: 'cpu' } as const;
+
+/** Asserts that `promise` rejects with an instance of `type` whose message matches `pattern`. */
+async function refused(promise: Promise<unknown>, type: abstract new (...args: never[]) => InsightGpuError, pattern: RegExp): Promise<void> {
+  let caught: unknown;
+  try {
+    await promise;
+  } catch (error) {
+    caught = error;
+  }
+  assert.ok(caught !== undefined, `expected ${type.name}, but it succeeded`);
+  assert.ok(caught instanceof type, `expected ${type.name}, got ${caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught)}`);
+  assert.match(caught.message, pattern);
+}
+
+/** Y = Relu(X) over an N×3 float input. */
+const reluModel = buildModel({
+  nodes: [node('Relu', ['X'], ['Y'])],
+  inputs: [valueInfo('X', DT.FLOAT, ['N', 3])],
+  outputs: [valueInfo('Y', DT.FLOAT, ['N', 3])],
+});
+
+describe('a feed whose buffer changed after its Tensor was built', () => {
+  test('a transferred (detached) buffer is an InputError, not a run on zeros', async () => {
+    const session = await InferenceSession.create(reluModel, cpu);
+    const data = new Float32Array([1, -2, 3]);
+    const x = new Tensor('float32', data, [1, 3]);
+    structuredClone(data.buffer, { transfer: [data.buffer] });
+    await refused(session.run({ X: x }), InputError, /need 3 elements, its data now has 0/);
+    // The session still runs a good feed afterwards.
+    assert.deepEqual([...(await session.run({ X: new Tensor('float32', [1, -2, 3], [1, 3]) }))['Y']!.data], [1, 0, 3]);
+  });
+
+  test('a resizable buffer shrunk below the dims is an InputError, not a read past its end', async () => {
+    const session = await InferenceSession.create(reluModel, cpu);
+    // Resizable buffers (ES2024) are newer than the lib this project compiles against.
+    const Resizable = ArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => ArrayBuffer & { resize(length: number): void };
+    const buffer = new Resizable(12, { maxByteLength: 24 });
+    const data = new Float32Array(buffer);
+    data.set([1, -2, 3]);
+    const x = new Tensor('float32', data, [1, 3]);
+    buffer.resize(4);
+    await refused(session.run({ X: x }), InputError, /need 3 elements, its data now has 1/);
+  });
+});
