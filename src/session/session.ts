@@ -68,6 +68,13 @@ export interface TogetherRun {
 
 const MAX_CACHED_PLANS = 8;
 
+/** A value's kind for an error message, never its contents (a session or feeds would print their weights). */
+function kindOf(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value !== 'object') return typeof value;
+  return (value as object).constructor?.name ?? 'Object';
+}
+
 /** Whether two typed arrays share any byte. */
 function overlaps(a: TypedArray, b: TypedArray): boolean {
   return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
@@ -218,6 +225,13 @@ export class InferenceSession {
   static async runTogether(runs: readonly TogetherRun[], options: { readonly prelude?: GPUCommandEncoder } = {}): Promise<ReturnType[]> {
     if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new InputError(`runTogether takes an options object, got ${describeValue(options)}`);
     checkOptionShape(options, { prelude: 'object' }, 'runTogether', (option, why) => new InputError(`runTogether option ${option}: ${why}`));
+    // Checked before any run is prepared: a plain-JS caller's wrong argument would otherwise surface as a TypeError
+    // from inside the map below.
+    if (!Array.isArray(runs)) throw new InputError(`runTogether takes an array of { session, feeds, fetches? }, got ${kindOf(runs)}`);
+    runs.forEach((r, k) => {
+      if (r === null || typeof r !== 'object') throw new InputError(`runTogether run ${k} is ${kindOf(r)}, not { session, feeds, fetches? }`);
+      if (!(r.session instanceof InferenceSession)) throw new InputError(`runTogether run ${k} has no InferenceSession as its session (got ${kindOf(r.session)})`);
+    });
     const settled = await Promise.allSettled(runs.map(async (r) => ({ session: r.session, ...(await r.session.prepareRun(r.feeds, r.fetches)) })));
     const prepared = settled.flatMap((p) => (p.status === 'fulfilled' ? [p.value] : []));
     try {

@@ -56,3 +56,16 @@ describe('a feed whose buffer changed after its Tensor was built', () => {
     await refused(session.run({ X: x }), InputError, /need 3 elements, its data now has 1/);
   });
 });
+
+describe('runTogether given something that is not a list of runs', () => {
+  test('a non-array, a null entry or an entry without a session is an InputError naming the run', async () => {
+    const session = await InferenceSession.create(reluModel, cpu);
+    const feeds = { X: new Tensor('float32', [1, -2, 3], [1, 3]) };
+    await refused(InferenceSession.runTogether({ session, feeds } as unknown as []), InputError, /takes an array/);
+    await refused(InferenceSession.runTogether([{ session, feeds }, null as unknown as { session: InferenceSession; feeds: typeof feeds }]), InputError, /run 1 is null/);
+    await refused(InferenceSession.runTogether([{ feeds } as unknown as { session: InferenceSession; feeds: typeof feeds }]), InputError, /run 0 has no InferenceSession/);
+    // A good list still runs.
+    const [out] = await InferenceSession.runTogether([{ session, feeds }]);
+    assert.deepEqual([...out!['Y']!.data], [1, 0, 3]);
+  });
+});
