@@ -17,7 +17,9 @@ export function checkFeeds(inputs: readonly ValueInfo[], backend: string, feeds:
     if (!inputs.some((v) => v.name === name)) throw new InputError(`'${name}' is not a model input (inputs: ${inputs.map((v) => v.name).join(', ')})`, name);
   }
   for (const info of inputs) {
-    const t = feeds[info.name];
+    // Own keys only, like the name check above: an input named 'toString' or 'constructor' left unfed would
+    // otherwise find Object.prototype's function and be called 'not a tensor'.
+    const t = Object.hasOwn(feeds, info.name) ? feeds[info.name] : undefined;
     if (t === undefined) throw new InputError('missing feed', info.name);
     if (t instanceof GpuTensor) {
       if (backend !== 'webgpu') throw new InputError(`a GPU-resident feed needs the webgpu backend, this session runs on ${backend}`, info.name);

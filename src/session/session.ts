@@ -75,6 +75,14 @@ function kindOf(value: unknown): string {
   return (value as object).constructor?.name ?? 'Object';
 }
 
+/**
+ * Sets `record[name]` as an own, enumerable property whatever the name: plain assignment of an output named
+ * '__proto__' would set the record's prototype instead, and the output would be missing from the result.
+ */
+function setOwn<T>(record: Record<string, T>, name: string, value: T): void {
+  Object.defineProperty(record, name, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** Whether two typed arrays share any byte. */
 function overlaps(a: TypedArray, b: TypedArray): boolean {
   return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
@@ -92,7 +100,7 @@ function ownOutputs(results: ReadonlyMap<string, TensorData>, wanted: readonly s
   for (const name of wanted) {
     const t = results.get(name)!;
     const data = taken.some((d) => overlaps(d, t.data)) ? t.data.slice() : t.data;
-    out[name] = data === t.data ? Tensor.from(t) : new Tensor(t.type, data, t.dims);
+    setOwn(out, name, data === t.data ? Tensor.from(t) : new Tensor(t.type, data, t.dims));
     taken.push(data);
   }
   return out;
@@ -276,7 +284,7 @@ export class InferenceSession {
       if (!plan.runOnGpu) throw new BackendError(this.backend.name, 'the plan cannot keep its outputs on the GPU');
       const results = await plan.runOnGpu(inputs, wanted);
       const out: Record<string, GpuTensor> = {};
-      for (const name of wanted) out[name] = results.get(name)!;
+      for (const name of wanted) setOwn(out, name, results.get(name)!);
       return out;
     } finally {
       this.donePlan(plan);
@@ -388,7 +396,7 @@ export class InferenceSession {
     for (const name of Object.keys(shapes)) if (!this.inputNames.includes(name)) throw new InputError(`'${name}' is not a model input (inputs: ${this.inputNames.join(', ')})`, name);
     const types = new Map<string, ValueType>();
     for (const v of this.model.graph.inputs) {
-      const dims = shapes[v.name];
+      const dims = Object.hasOwn(shapes, v.name) ? shapes[v.name] : undefined;
       if (!dims) throw new InputError('missing shape', v.name);
       if (!v.type) throw new InputError('the model does not declare its element type', v.name);
       checkShape(this.model.graph.inputs, v.name, dims);

@@ -69,3 +69,28 @@ describe('runTogether given something that is not a list of runs', () => {
     assert.deepEqual([...out!['Y']!.data], [1, 0, 3]);
   });
 });
+
+describe('value names that are Object.prototype keys', () => {
+  test("an output named '__proto__' is in the result as an own key", async () => {
+    const bytes = buildModel({ nodes: [node('Relu', ['X'], ['__proto__'])], inputs: [valueInfo('X', DT.FLOAT, [1, 3])], outputs: [valueInfo('__proto__', DT.FLOAT, [1, 3])] });
+    const session = await InferenceSession.create(bytes, cpu);
+    const out = await session.run({ X: new Tensor('float32', [1, -2, 3], [1, 3]) });
+    assert.deepEqual(Object.keys(out), ['__proto__']);
+    const y = Object.getOwnPropertyDescriptor(out, '__proto__')?.value as Tensor | undefined;
+    assert.ok(y instanceof Tensor);
+    assert.deepEqual([...y.data], [1, 0, 3]);
+    // The result is still an ordinary object.
+    assert.equal(Object.getPrototypeOf(out), Object.prototype);
+  });
+
+  test("an unfed input named 'toString' or 'constructor' is a missing feed (and a missing precompile shape)", async () => {
+    for (const name of ['toString', 'constructor']) {
+      const bytes = buildModel({ nodes: [node('Relu', [name], ['Y'])], inputs: [valueInfo(name, DT.FLOAT, ['N', 3])], outputs: [valueInfo('Y', DT.FLOAT, ['N', 3])] });
+      const session = await InferenceSession.create(bytes, cpu);
+      await refused(session.run({}), InputError, /missing feed/);
+      await refused(session.precompile({}), InputError, /missing shape/);
+      const out = await session.run({ [name]: new Tensor('float32', [1, -2, 3], [1, 3]) });
+      assert.deepEqual([...out['Y']!.data], [1, 0, 3]);
+    }
+  });
+});
