@@ -8,6 +8,25 @@ function describe(value: unknown): string {
   return typeof value === 'string' ? `the string '${value}'` : typeof value;
 }
 
+/**
+ * The standard typed-array class `data` is or derives from, by name (so arrays of another realm count too), or
+ * undefined.
+ */
+function typedArrayBase(data: ArrayBufferView): string | undefined {
+  const names = new Set(Object.values(EXPECTED_CLASS));
+  for (let proto: unknown = Object.getPrototypeOf(data); proto !== null && typeof proto === 'object'; proto = Object.getPrototypeOf(proto)) {
+    const name: unknown = (proto as { constructor?: { name?: unknown } }).constructor?.name;
+    if (typeof name === 'string' && names.has(name)) return name;
+  }
+  return undefined;
+}
+
+/** A view of class `base` (a standard typed-array name) over the same memory as `data`. */
+function rebase(data: TypedArray, base: string): TypedArray {
+  const ctor = (globalThis as unknown as Record<string, new (buffer: ArrayBufferLike, byteOffset: number, length: number) => TypedArray>)[base]!;
+  return new ctor(data.buffer, data.byteOffset, data.length);
+}
+
 /** A tensor's element type (onnxruntime-web's name for it). */
 export type TensorType = DataType;
 
@@ -51,9 +70,13 @@ export class Tensor implements TensorData {
     } else {
       if (!ArrayBuffer.isView(data) || data instanceof DataView) throw new InputError(`tensor type '${type}' needs a ${EXPECTED_CLASS[type]}, got ${describe(data)}`);
       typed = data as TypedArray;
-      if (typed.constructor.name !== EXPECTED_CLASS[type]) {
+      const base = typedArrayBase(typed);
+      if (base !== EXPECTED_CLASS[type]) {
         throw new InputError(`tensor type '${type}' needs a ${EXPECTED_CLASS[type]}, got ${typed.constructor.name}`);
       }
+      // A subclass (Node's Buffer is a Uint8Array) is taken as a plain view of its memory: its own methods may differ
+      // (Buffer's slice shares memory, where the copies of outputs rely on slice copying).
+      if (typed.constructor.name !== base) typed = rebase(typed, base);
     }
     if (dims !== undefined && dims !== null && !Array.isArray(dims)) throw new InputError(`tensor dims must be an array of numbers, got ${describe(dims)}`);
     const shape = dims ?? [typed.length];

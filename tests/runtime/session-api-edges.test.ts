@@ -94,3 +94,29 @@ describe('value names that are Object.prototype keys', () => {
     }
   });
 });
+
+describe('typed-array subclasses as tensor data', () => {
+  test("Node's Buffer is uint8 data, viewed as a plain Uint8Array over the same memory", async () => {
+    const bytes = Buffer.from([0, 1, 2, 3, 4, 5, 6, 7]);
+    const view = bytes.subarray(2, 5);
+    const t = new Tensor('uint8', view, [3]);
+    assert.equal(t.data.constructor, Uint8Array);
+    assert.deepEqual([...t.data], [2, 3, 4]);
+    bytes[3] = 42;
+    assert.equal(t.data[1], 42);
+    // An output that is the feed comes back as its own copy (Buffer's slice would have shared the memory).
+    const model = buildModel({ nodes: [], inputs: [valueInfo('X', DT.UINT8, [3])], outputs: [valueInfo('X', DT.UINT8, [3])] });
+    const session = await InferenceSession.create(model, cpu);
+    const out = (await session.run({ X: t }))['X']!;
+    assert.deepEqual([...out.data], [2, 42, 4]);
+    bytes[3] = 7;
+    assert.equal(out.data[1], 42);
+  });
+
+  test('a Float32Array subclass is float32 data; a subclass of another type is still refused', () => {
+    class Samples extends Float32Array {}
+    const t = new Tensor('float32', new Samples([1, 2]));
+    assert.deepEqual([...t.data], [1, 2]);
+    assert.throws(() => new Tensor('int32', new Samples(2) as unknown as Int32Array), (e: unknown) => e instanceof InputError && /needs a Int32Array, got Samples/.test(e.message));
+  });
+});
