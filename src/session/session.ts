@@ -150,13 +150,15 @@ export class InferenceSession {
    */
   private constructor(readonly model: Model, readonly backend: Backend, private readonly options: SessionOptions) {
     const g = model.graph;
-    this.inputNames = g.inputs.map((v) => v.name);
-    this.outputNames = g.outputs.map((v) => v.name);
-    const meta = (v: { name: string; type: DataType | undefined; shape: readonly Dim[] | undefined }): ValueMetadata => ({
-      name: v.name, isTensor: true, type: v.type, shape: (v.shape ?? []).map((d) => (d === null ? '' : d)), rank: v.shape?.length,
+    // Frozen, as the types say readonly: run checks fetches against outputNames and defaults to all of them, so a
+    // caller's push into the array would otherwise make every later run fetch a value that does not exist.
+    this.inputNames = Object.freeze(g.inputs.map((v) => v.name));
+    this.outputNames = Object.freeze(g.outputs.map((v) => v.name));
+    const meta = (v: { name: string; type: DataType | undefined; shape: readonly Dim[] | undefined }): ValueMetadata => Object.freeze({
+      name: v.name, isTensor: true, type: v.type, shape: Object.freeze((v.shape ?? []).map((d) => (d === null ? '' : d))), rank: v.shape?.length,
     });
-    this.inputMetadata = g.inputs.map(meta);
-    this.outputMetadata = g.outputs.map(meta);
+    this.inputMetadata = Object.freeze(g.inputs.map(meta));
+    this.outputMetadata = Object.freeze(g.outputs.map(meta));
   }
 
   /**

@@ -120,3 +120,17 @@ describe('typed-array subclasses as tensor data', () => {
     assert.throws(() => new Tensor('int32', new Samples(2) as unknown as Int32Array), (e: unknown) => e instanceof InputError && /needs a Int32Array, got Samples/.test(e.message));
   });
 });
+
+describe("a session's names and metadata", () => {
+  test('are frozen: a caller cannot push a name that breaks every later run', async () => {
+    const session = await InferenceSession.create(reluModel, cpu);
+    assert.throws(() => (session.outputNames as string[]).push('Z'), TypeError);
+    assert.throws(() => (session.inputNames as string[]).push('Z'), TypeError);
+    assert.throws(() => (session.inputMetadata[0]!.shape as (number | string)[]).push(5), TypeError);
+    assert.throws(() => { (session.outputMetadata[0] as { name: string }).name = 'Z'; }, TypeError);
+    assert.deepEqual(session.outputNames, ['Y']);
+    assert.deepEqual(session.inputMetadata[0]!.shape, ['N', 3]);
+    const out = await session.run({ X: new Tensor('float32', [1, -2, 3], [1, 3]) });
+    assert.deepEqual(Object.keys(out), ['Y']);
+  });
+});
