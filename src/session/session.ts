@@ -394,6 +394,10 @@ export class InferenceSession {
 
   private async compileAhead(shapes: Readonly<Record<string, readonly number[]>>, options: { readonly specialized?: boolean }): Promise<void> {
     if (this.released) throw new InputError('the session was released');
+    // Checked on every backend, though only webgpu reads them: a misspelt { specialised: true } would otherwise
+    // compile the generic kernels only, without a word, and the code would fail only once moved to a GPU.
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new InputError(`precompile takes an options object, got ${describeValue(options)}`);
+    checkOptionShape(options, { specialized: 'boolean' }, 'precompile', (option, why) => new InputError(`precompile option ${option}: ${why}`));
     if (shapes === null || typeof shapes !== 'object') throw new InputError(`precompile takes an object of input shapes (inputs: ${this.inputNames.join(', ')})`);
     for (const name of Object.keys(shapes)) if (!this.inputNames.includes(name)) throw new InputError(`'${name}' is not a model input (inputs: ${this.inputNames.join(', ')})`, name);
     const types = new Map<string, ValueType>();

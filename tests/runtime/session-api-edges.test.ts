@@ -134,3 +134,14 @@ describe("a session's names and metadata", () => {
     assert.deepEqual(Object.keys(out), ['Y']);
   });
 });
+
+describe('precompile options', () => {
+  test('a misspelt name, a value of the wrong kind or null is an InputError on every backend', async () => {
+    const session = await InferenceSession.create(reluModel, cpu);
+    const shapes = { X: [2, 3] };
+    await refused(session.precompile(shapes, { specialised: true } as { specialized?: boolean }), InputError, /precompile option specialised: .*did you mean specialized\?/);
+    await refused(session.precompile(shapes, { specialized: 'yes' } as unknown as { specialized?: boolean }), InputError, /precompile option specialized: "yes" is not true or false/);
+    await refused(session.precompile(shapes, null as unknown as { specialized?: boolean }), InputError, /options object, got null/);
+    await session.precompile(shapes, { specialized: true });
+  });
+});
