@@ -9,6 +9,14 @@ function describe(value: unknown): string {
 }
 
 /**
+ * Whether `type` names an element type: an own key of the table, so 'toString' or '__proto__' (which `in` finds on
+ * Object.prototype) are no types.
+ */
+function isTensorType(type: unknown): type is DataType {
+  return typeof type === 'string' && Object.hasOwn(EXPECTED_CLASS, type);
+}
+
+/**
  * The standard typed-array class `data` is or derives from, by name (so arrays of another realm count too), or
  * undefined.
  */
@@ -49,7 +57,7 @@ export class Tensor implements TensorData {
   readonly dims: readonly number[];
 
   constructor(type: TensorType, data: TypedArray | readonly number[] | readonly bigint[], dims?: readonly number[]) {
-    if (typeof type !== 'string' || !(type in EXPECTED_CLASS)) {
+    if (!isTensorType(type)) {
       // onnxruntime's Tensor(data, dims) form puts the data first: say so rather than print the data as a type name.
       const got = ArrayBuffer.isView(type) || Array.isArray(type) ? `a ${describe(type)} (the type name comes first: new Tensor(type, data, dims))` : `'${String(type)}'`;
       throw new InputError(`unknown tensor type ${got}`);
@@ -121,7 +129,9 @@ export class GpuTensor {
    * @param byteOffset - Where the elements start in the buffer (a multiple of 4).
    */
   constructor(readonly type: TensorType, dims: readonly number[], readonly buffer: GPUBuffer, readonly byteOffset = 0) {
-    if (!(type in EXPECTED_CLASS)) throw new InputError(`unknown tensor type '${String(type)}'`);
+    if (!isTensorType(type)) throw new InputError(`unknown tensor type '${String(type)}'`);
+    if (!Array.isArray(dims)) throw new InputError(`GPU tensor dims must be an array of numbers, got ${describe(dims)}`);
+    if (buffer === null || typeof buffer !== 'object' || typeof buffer.size !== 'number') throw new InputError(`a GPU tensor needs a GPUBuffer, got ${describe(buffer)}`);
     for (const d of dims) {
       if (!Number.isSafeInteger(d) || d < 0) throw new InputError(`invalid dim ${d} in ${JSON.stringify(dims)}`);
     }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InputError, InsightGpuError } from '../../src/core/errors.js';
 import { InferenceSession } from '../../src/session/session.js';
-import { Tensor } from '../../src/core/tensor.js';
+import { GpuTensor, Tensor } from '../../src/core/tensor.js';
 import { buildModel, DT, node, valueInfo } from '../parser/onnx-builder.js';
 
 const cpu = { backend: 'cpu' } as const;
@@ -143,5 +143,22 @@ describe('precompile options', () => {
     await refused(session.precompile(shapes, { specialized: 'yes' } as unknown as { specialized?: boolean }), InputError, /precompile option specialized: "yes" is not true or false/);
     await refused(session.precompile(shapes, null as unknown as { specialized?: boolean }), InputError, /options object, got null/);
     await session.precompile(shapes, { specialized: true });
+  });
+});
+
+describe('tensor type names and GPU tensor arguments', () => {
+  test("Object.prototype keys ('toString', 'constructor', '__proto__') are unknown tensor types, not TypeErrors", () => {
+    for (const type of ['toString', 'constructor', '__proto__']) {
+      const unknownType = (e: unknown): boolean => e instanceof InputError && e.message.includes(`unknown tensor type '${type}'`);
+      assert.throws(() => new Tensor(type as 'float32', [1, 2]), unknownType, type);
+      assert.throws(() => new Tensor(type as 'float32', new Float32Array(2)), unknownType, type);
+      assert.throws(() => new GpuTensor(type as 'float32', [4], { size: 16 } as GPUBuffer), unknownType, type);
+    }
+  });
+
+  test('GpuTensor dims that are no array and a missing buffer are InputErrors', () => {
+    assert.throws(() => new GpuTensor('float32', 4 as unknown as number[], { size: 16 } as GPUBuffer), (e: unknown) => e instanceof InputError && /dims must be an array/.test(e.message));
+    assert.throws(() => new GpuTensor('float32', [4], null as unknown as GPUBuffer), (e: unknown) => e instanceof InputError && /needs a GPUBuffer, got null/.test(e.message));
+    assert.equal(new GpuTensor('float32', [4], { size: 16 } as GPUBuffer).byteLength, 16);
   });
 });
