@@ -26,7 +26,7 @@ export function checkFeeds(inputs: readonly ValueInfo[], backend: string, feeds:
     } else if (!t || typeof t !== 'object' || !('data' in t) || !('dims' in t) || !('type' in t)) {
       throw new InputError('not a tensor', info.name);
     }
-    const tensor = t instanceof GpuTensor || t instanceof Tensor ? t : new Tensor(t.type, t.data, t.dims);
+    const tensor = t instanceof GpuTensor || t instanceof Tensor ? t : tensorOf(t, info.name);
     if (info.type && tensor.type !== info.type) throw new InputError(`type ${tensor.type}, the model expects ${info.type}`, info.name);
     checkShape(inputs, info.name, tensor.dims);
     // A Tensor's data matched its dims when it was built, but its buffer may since have been transferred (detached,
@@ -37,6 +37,16 @@ export function checkFeeds(inputs: readonly ValueInfo[], backend: string, feeds:
     planFeeds.set(info.name, tensor);
   }
   return planFeeds;
+}
+
+/** A plain { type, data, dims } feed as a Tensor; what Tensor refuses names the input it was fed as. */
+function tensorOf(t: TensorData, name: string): Tensor {
+  try {
+    return new Tensor(t.type, t.data, t.dims);
+  } catch (error) {
+    if (error instanceof InputError && error.inputName === undefined) throw new InputError(error.why, name);
+    throw error;
+  }
 }
 
 /** Checks `dims` (non-negative integers) against the declared shape of input `name` (rank, and every fixed dimension). Throws InputError. */

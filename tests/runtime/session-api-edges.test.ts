@@ -162,3 +162,23 @@ describe('tensor type names and GPU tensor arguments', () => {
     assert.equal(new GpuTensor('float32', [4], { size: 16 } as GPUBuffer).byteLength, 16);
   });
 });
+
+describe('a plain { type, data, dims } feed that is no valid tensor', () => {
+  test('names the input it was fed as', async () => {
+    const bytes = buildModel({
+      nodes: [node('Add', ['A', 'B'], ['Y'])],
+      inputs: [valueInfo('A', DT.FLOAT, [1, 3]), valueInfo('B', DT.FLOAT, [1, 3])],
+      outputs: [valueInfo('Y', DT.FLOAT, [1, 3])],
+    });
+    const session = await InferenceSession.create(bytes, cpu);
+    const a = new Tensor('float32', [1, 2, 3], [1, 3]);
+    const cases: { type: string; data: unknown; dims: unknown }[] = [
+      { type: 'float32', data: new Float32Array(3), dims: [2, 3] },
+      { type: 'float', data: new Float32Array(3), dims: [1, 3] },
+      { type: 'float32', data: new Float64Array(3), dims: [1, 3] },
+    ];
+    for (const b of cases) {
+      await assert.rejects(session.run({ A: a, B: b as unknown as Tensor }), (e: unknown) => e instanceof InputError && e.inputName === 'B' && e.message.startsWith("bad input 'B': "), JSON.stringify(b.type));
+    }
+  });
+});
