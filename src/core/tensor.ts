@@ -8,6 +8,33 @@ function describe(value: unknown): string {
   return typeof value === 'string' ? `the string '${value}'` : typeof value;
 }
 
+/**
+ * Whether `type` names an element type: an own key of the table, so 'toString' or '__proto__' (which `in` finds on
+ * Object.prototype) are no types.
+ */
+function isTensorType(type: unknown): type is DataType {
+  return typeof type === 'string' && Object.hasOwn(EXPECTED_CLASS, type);
+}
+
+/**
+ * The standard typed-array class `data` is or derives from, by name (so arrays of another realm count too), or
+ * undefined.
+ */
+function typedArrayBase(data: ArrayBufferView): string | undefined {
+  const names = new Set(Object.values(EXPECTED_CLASS));
+  for (let proto: unknown = Object.getPrototypeOf(data); proto !== null && typeof proto === 'object'; proto = Object.getPrototypeOf(proto)) {
+    const name: unknown = (proto as { constructor?: { name?: unknown } }).constructor?.name;
+    if (typeof name === 'string' && names.has(name)) return name;
+  }
+  return undefined;
+}
+
+/** A view of class `base` (a standard typed-array name) over the same memory as `data`. */
+function rebase(data: TypedArray, base: string): TypedArray {
+  const ctor = (globalThis as unknown as Record<string, new (buffer: ArrayBufferLike, byteOffset: number, length: number) => TypedArray>)[base]!;
+  return new ctor(data.buffer, data.byteOffset, data.length);
+}
+
 /** A tensor's element type (onnxruntime-web's name for it). */
 export type TensorType = DataType;
 
@@ -30,7 +57,7 @@ export class Tensor implements TensorData {
   readonly dims: readonly number[];
 
   constructor(type: TensorType, data: TypedArray | readonly number[] | readonly bigint[], dims?: readonly number[]) {
-    if (typeof type !== 'string' || !(type in EXPECTED_CLASS)) {
+    if (!isTensorType(type)) {
       // onnxruntime's Tensor(data, dims) form puts the data first: say so rather than print the data as a type name.
       const got = ArrayBuffer.isView(type) || Array.isArray(type) ? `a ${describe(type)} (the type name comes first: new Tensor(type, data, dims))` : `'${String(type)}'`;
       throw new InputError(`unknown tensor type ${got}`);
@@ -51,9 +78,13 @@ export class Tensor implements TensorData {
     } else {
       if (!ArrayBuffer.isView(data) || data instanceof DataView) throw new InputError(`tensor type '${type}' needs a ${EXPECTED_CLASS[type]}, got ${describe(data)}`);
       typed = data as TypedArray;
-      if (typed.constructor.name !== EXPECTED_CLASS[type]) {
+      const base = typedArrayBase(typed);
+      if (base !== EXPECTED_CLASS[type]) {
         throw new InputError(`tensor type '${type}' needs a ${EXPECTED_CLASS[type]}, got ${typed.constructor.name}`);
       }
+      // A subclass (Node's Buffer is a Uint8Array) is taken as a plain view of its memory: its own methods may differ
+      // (Buffer's slice shares memory, where the copies of outputs rely on slice copying).
+      if (typed.constructor.name !== base) typed = rebase(typed, base);
     }
     if (dims !== undefined && dims !== null && !Array.isArray(dims)) throw new InputError(`tensor dims must be an array of numbers, got ${describe(dims)}`);
     const shape = dims ?? [typed.length];
@@ -98,7 +129,9 @@ export class GpuTensor {
    * @param byteOffset - Where the elements start in the buffer (a multiple of 4).
    */
   constructor(readonly type: TensorType, dims: readonly number[], readonly buffer: GPUBuffer, readonly byteOffset = 0) {
-    if (!(type in EXPECTED_CLASS)) throw new InputError(`unknown tensor type '${String(type)}'`);
+    if (!isTensorType(type)) throw new InputError(`unknown tensor type '${String(type)}'`);
+    if (!Array.isArray(dims)) throw new InputError(`GPU tensor dims must be an array of numbers, got ${describe(dims)}`);
+    if (buffer === null || typeof buffer !== 'object' || typeof buffer.size !== 'number') throw new InputError(`a GPU tensor needs a GPUBuffer, got ${describe(buffer)}`);
     for (const d of dims) {
       if (!Number.isSafeInteger(d) || d < 0) throw new InputError(`invalid dim ${d} in ${JSON.stringify(dims)}`);
     }

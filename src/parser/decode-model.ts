@@ -1,6 +1,7 @@
 import onnxProto from 'onnx-proto';
 import type { onnx } from 'onnx-proto';
-import { GraphError, InsightGpuError, ModelFormatError, ModelVersionError } from '../core/errors.js';
+import { GraphError, InputError, InsightGpuError, ModelFormatError, ModelVersionError } from '../core/errors.js';
+import { checkOptionShape, describeValue } from '../core/option-shape.js';
 import type { Attribute, Dim, Graph, Model, Node, TensorData, ValueInfo } from '../core/ir.js';
 import { longToNumber } from './long.js';
 import { ONNX_DTYPE_NAMES, dataTypeFromOnnx } from '../core/dtype.js';
@@ -40,14 +41,18 @@ export interface ParseOptions {
 
 /**
  * Decodes ONNX model bytes into the engine's IR. Throws ModelFormatError / GraphError, or ModelVersionError for a file
- * newer than the engine (IR version above MAX_IR_VERSION, ai.onnx opset above MAX_AI_ONNX_OPSET), never anything else. The
+ * newer than the engine (IR version above MAX_IR_VERSION, ai.onnx opset above MAX_AI_ONNX_OPSET), or InputError for
+ * options that are not ParseOptions (a misspelt `copyweights` would otherwise leave views into `bytes` unnoticed),
+ * never anything else. The
  * model's initializers are views into `bytes` (no copy of the weights): keep the buffer unchanged while the model or
  * a session made from it with `InferenceSession.fromModel` is in use, or pass `copyWeights` (as
  * `InferenceSession.create` does).
  */
 export function parseModel(bytes: Uint8Array, options: ParseOptions = {}): Model {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new InputError(`parseModel options must be an object, got ${describeValue(options)}`);
+  checkOptionShape(options, { copyWeights: 'boolean' }, 'parseModel', (option, why) => new InputError(`parseModel option ${option}: ${why}`));
   if (!(bytes instanceof Uint8Array)) throw new ModelFormatError('expected the model as a Uint8Array');
-  const copy = options?.copyWeights === true;
+  const copy = options.copyWeights === true;
   if (bytes.length === 0) throw new ModelFormatError('the model is empty (0 bytes)');
   let proto: onnx.ModelProto;
   try {

@@ -1,5 +1,5 @@
 import { InputError } from '../core/errors.js';
-import type { TensorData, ValueInfo } from '../core/ir.js';
+import { elementCount, type TensorData, type ValueInfo } from '../core/ir.js';
 import { GpuTensor, Tensor } from '../core/tensor.js';
 import type { PlanFeed } from '../backends/plan.js';
 
@@ -17,19 +17,36 @@ export function checkFeeds(inputs: readonly ValueInfo[], backend: string, feeds:
     if (!inputs.some((v) => v.name === name)) throw new InputError(`'${name}' is not a model input (inputs: ${inputs.map((v) => v.name).join(', ')})`, name);
   }
   for (const info of inputs) {
-    const t = feeds[info.name];
+    // Own keys only, like the name check above: an input named 'toString' or 'constructor' left unfed would
+    // otherwise find Object.prototype's function and be called 'not a tensor'.
+    const t = Object.hasOwn(feeds, info.name) ? feeds[info.name] : undefined;
     if (t === undefined) throw new InputError('missing feed', info.name);
     if (t instanceof GpuTensor) {
       if (backend !== 'webgpu') throw new InputError(`a GPU-resident feed needs the webgpu backend, this session runs on ${backend}`, info.name);
     } else if (!t || typeof t !== 'object' || !('data' in t) || !('dims' in t) || !('type' in t)) {
       throw new InputError('not a tensor', info.name);
     }
-    const tensor = t instanceof GpuTensor || t instanceof Tensor ? t : new Tensor(t.type, t.data, t.dims);
+    const tensor = t instanceof GpuTensor || t instanceof Tensor ? t : tensorOf(t, info.name);
     if (info.type && tensor.type !== info.type) throw new InputError(`type ${tensor.type}, the model expects ${info.type}`, info.name);
     checkShape(inputs, info.name, tensor.dims);
+    // A Tensor's data matched its dims when it was built, but its buffer may since have been transferred (detached,
+    // length 0) or, if resizable, shrunk: the kernels would then read zeros or past the end as if they were data.
+    if (!(tensor instanceof GpuTensor) && tensor.data.length !== elementCount(tensor.dims)) {
+      throw new InputError(`dims ${JSON.stringify(tensor.dims)} need ${elementCount(tensor.dims)} elements, its data now has ${tensor.data.length} (was its buffer transferred or resized after the Tensor was built?)`, info.name);
+    }
     planFeeds.set(info.name, tensor);
   }
   return planFeeds;
+}
+
+/** A plain { type, data, dims } feed as a Tensor; what Tensor refuses names the input it was fed as. */
+function tensorOf(t: TensorData, name: string): Tensor {
+  try {
+    return new Tensor(t.type, t.data, t.dims);
+  } catch (error) {
+    if (error instanceof InputError && error.inputName === undefined) throw new InputError(error.why, name);
+    throw error;
+  }
 }
 
 /** Checks `dims` (non-negative integers) against the declared shape of input `name` (rank, and every fixed dimension). Throws InputError. */

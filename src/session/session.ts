@@ -68,6 +68,21 @@ export interface TogetherRun {
 
 const MAX_CACHED_PLANS = 8;
 
+/** A value's kind for an error message, never its contents (a session or feeds would print their weights). */
+function kindOf(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value !== 'object') return typeof value;
+  return (value as object).constructor?.name ?? 'Object';
+}
+
+/**
+ * Sets `record[name]` as an own, enumerable property whatever the name: plain assignment of an output named
+ * '__proto__' would set the record's prototype instead, and the output would be missing from the result.
+ */
+function setOwn<T>(record: Record<string, T>, name: string, value: T): void {
+  Object.defineProperty(record, name, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** Whether two typed arrays share any byte. */
 function overlaps(a: TypedArray, b: TypedArray): boolean {
   return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
@@ -85,7 +100,7 @@ function ownOutputs(results: ReadonlyMap<string, TensorData>, wanted: readonly s
   for (const name of wanted) {
     const t = results.get(name)!;
     const data = taken.some((d) => overlaps(d, t.data)) ? t.data.slice() : t.data;
-    out[name] = data === t.data ? Tensor.from(t) : new Tensor(t.type, data, t.dims);
+    setOwn(out, name, data === t.data ? Tensor.from(t) : new Tensor(t.type, data, t.dims));
     taken.push(data);
   }
   return out;
@@ -135,13 +150,15 @@ export class InferenceSession {
    */
   private constructor(readonly model: Model, readonly backend: Backend, private readonly options: SessionOptions) {
     const g = model.graph;
-    this.inputNames = g.inputs.map((v) => v.name);
-    this.outputNames = g.outputs.map((v) => v.name);
-    const meta = (v: { name: string; type: DataType | undefined; shape: readonly Dim[] | undefined }): ValueMetadata => ({
-      name: v.name, isTensor: true, type: v.type, shape: (v.shape ?? []).map((d) => (d === null ? '' : d)), rank: v.shape?.length,
+    // Frozen, as the types say readonly: run checks fetches against outputNames and defaults to all of them, so a
+    // caller's push into the array would otherwise make every later run fetch a value that does not exist.
+    this.inputNames = Object.freeze(g.inputs.map((v) => v.name));
+    this.outputNames = Object.freeze(g.outputs.map((v) => v.name));
+    const meta = (v: { name: string; type: DataType | undefined; shape: readonly Dim[] | undefined }): ValueMetadata => Object.freeze({
+      name: v.name, isTensor: true, type: v.type, shape: Object.freeze((v.shape ?? []).map((d) => (d === null ? '' : d))), rank: v.shape?.length,
     });
-    this.inputMetadata = g.inputs.map(meta);
-    this.outputMetadata = g.outputs.map(meta);
+    this.inputMetadata = Object.freeze(g.inputs.map(meta));
+    this.outputMetadata = Object.freeze(g.outputs.map(meta));
   }
 
   /**
@@ -218,6 +235,13 @@ export class InferenceSession {
   static async runTogether(runs: readonly TogetherRun[], options: { readonly prelude?: GPUCommandEncoder } = {}): Promise<ReturnType[]> {
     if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new InputError(`runTogether takes an options object, got ${describeValue(options)}`);
     checkOptionShape(options, { prelude: 'object' }, 'runTogether', (option, why) => new InputError(`runTogether option ${option}: ${why}`));
+    // Checked before any run is prepared: a plain-JS caller's wrong argument would otherwise surface as a TypeError
+    // from inside the map below.
+    if (!Array.isArray(runs)) throw new InputError(`runTogether takes an array of { session, feeds, fetches? }, got ${kindOf(runs)}`);
+    runs.forEach((r, k) => {
+      if (r === null || typeof r !== 'object') throw new InputError(`runTogether run ${k} is ${kindOf(r)}, not { session, feeds, fetches? }`);
+      if (!(r.session instanceof InferenceSession)) throw new InputError(`runTogether run ${k} has no InferenceSession as its session (got ${kindOf(r.session)})`);
+    });
     const settled = await Promise.allSettled(runs.map(async (r) => ({ session: r.session, ...(await r.session.prepareRun(r.feeds, r.fetches)) })));
     const prepared = settled.flatMap((p) => (p.status === 'fulfilled' ? [p.value] : []));
     try {
@@ -262,7 +286,7 @@ export class InferenceSession {
       if (!plan.runOnGpu) throw new BackendError(this.backend.name, 'the plan cannot keep its outputs on the GPU');
       const results = await plan.runOnGpu(inputs, wanted);
       const out: Record<string, GpuTensor> = {};
-      for (const name of wanted) out[name] = results.get(name)!;
+      for (const name of wanted) setOwn(out, name, results.get(name)!);
       return out;
     } finally {
       this.donePlan(plan);
@@ -370,11 +394,15 @@ export class InferenceSession {
 
   private async compileAhead(shapes: Readonly<Record<string, readonly number[]>>, options: { readonly specialized?: boolean }): Promise<void> {
     if (this.released) throw new InputError('the session was released');
+    // Checked on every backend, though only webgpu reads them: a misspelt { specialised: true } would otherwise
+    // compile the generic kernels only, without a word, and the code would fail only once moved to a GPU.
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new InputError(`precompile takes an options object, got ${describeValue(options)}`);
+    checkOptionShape(options, { specialized: 'boolean' }, 'precompile', (option, why) => new InputError(`precompile option ${option}: ${why}`));
     if (shapes === null || typeof shapes !== 'object') throw new InputError(`precompile takes an object of input shapes (inputs: ${this.inputNames.join(', ')})`);
     for (const name of Object.keys(shapes)) if (!this.inputNames.includes(name)) throw new InputError(`'${name}' is not a model input (inputs: ${this.inputNames.join(', ')})`, name);
     const types = new Map<string, ValueType>();
     for (const v of this.model.graph.inputs) {
-      const dims = shapes[v.name];
+      const dims = Object.hasOwn(shapes, v.name) ? shapes[v.name] : undefined;
       if (!dims) throw new InputError('missing shape', v.name);
       if (!v.type) throw new InputError('the model does not declare its element type', v.name);
       checkShape(this.model.graph.inputs, v.name, dims);

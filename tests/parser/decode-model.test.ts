@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseModel } from '../../src/parser/decode-model.js';
-import { GraphError, InsightGpuError, ModelFormatError } from '../../src/core/errors.js';
+import { GraphError, InputError, InsightGpuError, ModelFormatError } from '../../src/core/errors.js';
 import type { Attribute, TensorData } from '../../src/core/ir.js';
 import { buildModel, DT, node, tensor, valueInfo, type ModelSpec } from './onnx-builder.js';
 
@@ -175,5 +175,19 @@ describe('parseModel: copyWeights', () => {
       assert.deepEqual(t.data, viewed.graph.initializers.get(name)!.data, name);
     }
     for (const n of owned.graph.nodes) for (const a of n.attributes.values()) if (a.kind === 'tensor') assert.notEqual(a.value.data.buffer, bytes.buffer);
+  });
+
+  test('options that are not ParseOptions are an InputError, not silently views into the bytes', () => {
+    const bytes = buildModel({
+      nodes: [node('Add', ['x', 'w'], ['y'])], inputs: [valueInfo('x', DT.FLOAT, [2])], outputs: [valueInfo('y', DT.FLOAT, [2])],
+      initializers: [tensor('w', 'float32', [2], [1, 2])],
+    });
+    const badOptions: unknown[] = [{ copyweights: true }, { copyWeights: 'yes' }, null, 'copy'];
+    for (const options of badOptions) {
+      assert.throws(() => parseModel(bytes, options as { copyWeights?: boolean }), (e: unknown) => e instanceof InputError && /parseModel option/.test(e.message), JSON.stringify(options));
+    }
+    assert.throws(() => parseModel(bytes, { copyweights: true } as { copyWeights?: boolean }), /did you mean copyWeights\?/);
+    // Unset options and an undefined value still parse.
+    assert.equal(parseModel(bytes, { copyWeights: undefined }).graph.initializers.size, 1);
   });
 });
