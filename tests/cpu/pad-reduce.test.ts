@@ -72,7 +72,7 @@ describe('Pad and Reduce* match onnxruntime-node', () => {
   }
 });
 
-describe('Pad and Reduce* refuse malformed nodes with typed errors', () => {
+describe('Pad, Reduce* and the ops whose attributes became inputs refuse malformed nodes with typed errors', () => {
   const refuses = async (c: SingleNode, kind: typeof GraphError | typeof UnsupportedOpError, pattern: RegExp): Promise<void> => {
     await assert.rejects(InferenceSession.create(model(c), { backend: 'cpu' }), (e: unknown) => e instanceof kind && pattern.test(e.message));
   };
@@ -84,6 +84,13 @@ describe('Pad and Reduce* refuse malformed nodes with typed errors', () => {
   test('a non-scalar constant_value', () => refuses({ op: 'Pad', dims: [2, 3], extra: [i64(0, 1, 0, 1), { type: 'float32', values: [1, 2] }], opset: 13 }, GraphError, /scalar/));
   test('reflect of an empty axis', () => refuses({ op: 'Pad', attributes: { mode: { s: 'reflect' } }, dims: [0, 3], extra: [i64(1, 0, 1, 0)], opset: 13 }, GraphError, /empty axis/));
   test('an axes input before opset 18', () => refuses({ op: 'ReduceMean', dims: [2, 3], extra: [i64(1)], opset: 13 }, GraphError, /axes input needs opset 18/));
+  // onnxruntime refuses these at load; read past, the attribute's meaning was lost (all axes reduced, no padding).
+  test('an axes attribute at opset 18 (an input since)', () => refuses({ op: 'ReduceMean', attributes: { axes: { ints: [1] } }, dims: [2, 3], opset: 18 }, GraphError, /attribute 'axes' is an input from opset 18, the model has 18/));
+  test('an axes attribute on ReduceSum at opset 13', () => refuses({ op: 'ReduceSum', attributes: { axes: { ints: [1] } }, dims: [2, 3], opset: 13 }, GraphError, /'axes' is an input from opset 13/));
+  test('pads and value attributes at opset 11', () => refuses({ op: 'Pad', attributes: { pads: { ints: [0, 1, 0, 1] }, value: { f: 2 } }, dims: [2, 3], extra: [i64(0, 1, 0, 1)], opset: 11 }, GraphError, /attributes 'pads', 'value' are inputs from opset 11/));
+  test('Clip min/max attributes at opset 11', () => refuses({ op: 'Clip', attributes: { min: { f: 0 }, max: { f: 1 } }, dims: [2, 3], opset: 13 }, GraphError, /'min', 'max' are inputs from opset 11, the model has 13/));
+  test('Slice starts/ends attributes at opset 10', () => refuses({ op: 'Slice', attributes: { starts: { ints: [0] }, ends: { ints: [1] } }, dims: [2, 3], extra: [i64(0), i64(1)], opset: 13 }, GraphError, /'starts', 'ends' are inputs from opset 10/));
+  test('an Unsqueeze axes attribute at opset 13', () => refuses({ op: 'Unsqueeze', attributes: { axes: { ints: [0] } }, dims: [2, 3], opset: 13 }, GraphError, /'axes' is an input from opset 13/));
   test('a pads input before opset 11', () => refuses({ op: 'Pad', dims: [2, 3], extra: [i64(0, 1, 0, 1)], opset: 10 }, GraphError, /inputs from opset 11/));
   test('a repeated reduction axis', () => refuses({ op: 'ReduceMean', attributes: { axes: { ints: [1, -1] } }, dims: [2, 3], opset: 13 }, GraphError, /repeated/));
   test('a reduction axis out of range', () => refuses({ op: 'ReduceMax', attributes: { axes: { ints: [2] } }, dims: [2, 3], opset: 13 }, GraphError, /out of range/));

@@ -38,6 +38,19 @@ export function attrTensor(node: Node, name: string): TensorData | undefined {
   return get(node, name, 'tensor')?.value;
 }
 
+/**
+ * GraphError when the node carries one of `names`, attributes its op dropped at opset `removedAt` (they became
+ * inputs there): reading only the inputs would ignore what the attribute says (a ReduceMean with an axes attribute
+ * at opset 18 would reduce every axis), and onnxruntime refuses such a model at load.
+ */
+export function refuseRemovedAttributes(node: Node, opset: number, removedAt: number, names: readonly string[]): void {
+  if (opset < removedAt) return;
+  const present = names.filter((name) => node.attributes.has(name));
+  if (present.length > 0) {
+    fail(node, `attribute${present.length > 1 ? 's' : ''} ${present.map((n) => `'${n}'`).join(', ')} ${present.length > 1 ? 'are inputs' : 'is an input'} from opset ${removedAt}, the model has ${opset}`);
+  }
+}
+
 /** Normalises a possibly negative axis against a rank, failing with the node's context. */
 export function normalizeAxis(node: Node, axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;

@@ -1,6 +1,6 @@
 import { GraphError, UnsupportedOpError } from '../../core/errors.js';
 import { elementCount, nodeLabel, readNumber, toNumbers, type Node, type TensorData } from '../../core/ir.js';
-import { attrFloat, attrInts, attrString, normalizeAxis } from '../kernel/attributes.js';
+import { attrFloat, attrInts, attrString, normalizeAxis, refuseRemovedAttributes } from '../kernel/attributes.js';
 import { makeTensor, stridesOf } from '../kernel/tensor-util.js';
 import type { OpModule, ResolveContext } from '../kernel/op-module.js';
 
@@ -89,6 +89,7 @@ export const pad: OpModule<PadParams> = {
       pads = [...attr];
       value = attrFloat(node, 'value', 0);
     } else {
+      refuseRemovedAttributes(node, ctx.opset, 11, ['pads', 'paddings', 'value']);
       const p = loadTimeInput(ctx, 1, 'pads');
       if (p === undefined) throw new GraphError('the pads input is missing', nodeLabel(node), 'Pad');
       pads = toNumbers(p);

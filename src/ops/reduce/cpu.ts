@@ -1,6 +1,6 @@
 import { GraphError, UnsupportedOpError } from '../../core/errors.js';
 import { nodeLabel, toNumbers, type DataType, type Node } from '../../core/ir.js';
-import { attrInt, attrInts, normalizeAxis } from '../kernel/attributes.js';
+import { attrInt, attrInts, normalizeAxis, refuseRemovedAttributes } from '../kernel/attributes.js';
 import { makeTensor, stridesOf } from '../kernel/tensor-util.js';
 import type { OpModule, ResolveContext } from '../kernel/op-module.js';
 
@@ -47,6 +47,7 @@ function rawAxes(ctx: ResolveContext, kind: ReduceKind): number[] | undefined {
     const a = attrInts(ctx.node, 'axes');
     return a === undefined ? undefined : [...a];
   }
+  refuseRemovedAttributes(ctx.node, ctx.opset, inputFrom, ['axes']);
   if (!ctx.node.inputs[1]) return undefined;
   const c = ctx.constants[1];
   if (c === undefined) unsupported(ctx.node, 'axes must be known at load time');

@@ -1,6 +1,6 @@
 import { GraphError, UnsupportedOpError } from '../../core/errors.js';
 import { elementCount, nodeLabel, toNumbers, type Node } from '../../core/ir.js';
-import { attrInt, attrInts, normalizeAxis } from '../kernel/attributes.js';
+import { attrInt, attrInts, normalizeAxis, refuseRemovedAttributes } from '../kernel/attributes.js';
 import type { OpModule, ResolveContext } from '../kernel/op-module.js';
 
 /** Reshape, Flatten, Squeeze and Unsqueeze only re-label dims: the data are shared, never copied. */
@@ -20,6 +20,7 @@ function constantInts(ctx: ResolveContext, i: number, what: string): number[] {
 
 function axesOf(ctx: ResolveContext): number[] | undefined {
   if (ctx.opset >= 13) {
+    refuseRemovedAttributes(ctx.node, ctx.opset, 13, ['axes']);
     return ctx.node.inputs[1] ? constantInts(ctx, 1, 'axes') : undefined;
   }
   const a = attrInts(ctx.node, 'axes');

@@ -1,6 +1,6 @@
 import { GraphError, UnsupportedOpError } from '../../core/errors.js';
 import { elementCount, nodeLabel, toNumbers, type Node, type TensorData } from '../../core/ir.js';
-import { attrFloats, attrInt, attrString } from '../kernel/attributes.js';
+import { attrFloats, attrInt, attrString, refuseRemovedAttributes } from '../kernel/attributes.js';
 import { makeTensor, stridesOf } from '../kernel/tensor-util.js';
 import type { OpModule, ResolveContext } from '../kernel/op-module.js';
 
@@ -58,6 +58,7 @@ export const resize: OpModule<ResizeParams> = {
     if (node.opType === 'Upsample' && ctx.opset < 9) {
       scales = [...(attrFloats(node, 'scales') ?? [])];
     } else if (ctx.opset < 11) {
+      if (node.opType === 'Upsample') refuseRemovedAttributes(node, ctx.opset, 9, ['scales']);
       scales = toNumbers(optionalConstant(ctx, 1, 'scales') ?? unsupported(node, 'scales are required'));
     } else {
       const s = optionalConstant(ctx, 2, 'scales');

@@ -1,6 +1,6 @@
 import { GraphError, UnsupportedOpError } from '../../core/errors.js';
 import { nodeLabel, toNumbers } from '../../core/ir.js';
-import { attrInts, normalizeAxis } from '../kernel/attributes.js';
+import { attrInts, normalizeAxis, refuseRemovedAttributes } from '../kernel/attributes.js';
 import { makeTensor, stridesOf } from '../kernel/tensor-util.js';
 import type { OpModule, ResolveContext } from '../kernel/op-module.js';
 
@@ -31,6 +31,7 @@ export const slice: OpModule<SliceParams> = {
       const a = attrInts(node, 'axes');
       axes = a ? [...a] : undefined;
     } else {
+      refuseRemovedAttributes(node, ctx.opset, 10, ['starts', 'ends', 'axes']);
       starts = ints(ctx, 1, 'starts') ?? [];
       ends = ints(ctx, 2, 'ends') ?? [];
       axes = ints(ctx, 3, 'axes');

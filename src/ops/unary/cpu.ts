@@ -1,6 +1,6 @@
 import { GraphError, UnsupportedOpError } from '../../core/errors.js';
 import { nodeLabel, readNumber, type TensorData } from '../../core/ir.js';
-import { attrFloat } from '../kernel/attributes.js';
+import { attrFloat, refuseRemovedAttributes } from '../kernel/attributes.js';
 import { makeTensor } from '../kernel/tensor-util.js';
 import type { OpModule, ResolveContext } from '../kernel/op-module.js';
 
@@ -74,6 +74,7 @@ export const unary: OpModule<UnaryParams> = {
           alpha = attrFloat(node, 'min', lowest);
           beta = attrFloat(node, 'max', highest);
         } else {
+          refuseRemovedAttributes(node, ctx.opset, 11, ['min', 'max']);
           alpha = scalarInput(ctx, 1, lowest);
           beta = scalarInput(ctx, 2, highest);
         }
