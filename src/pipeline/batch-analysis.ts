@@ -1,5 +1,6 @@
 import { annotateFaces } from './annotate-faces.js';
 import type { FrameParts } from './analysis-frame.js';
+import { ImageError } from './errors.js';
 import { Face } from './face.js';
 import { FrameImage } from './frames/frame-image.js';
 import { runHeadsOverImages } from './head-group.js';
@@ -36,8 +37,9 @@ export async function analyseImages(parts: BatchParts, inputs: readonly ImageInp
     while (next < inputs.length || pending.length > 0) {
       let pixels = pending.reduce((sum, p) => sum + p.image.width * p.image.height, 0);
       while (next < inputs.length && (pending.length === 0 || pixels < maxGroupPixels)) {
-        const input = inputs[next++]!;
-        const image = await loadImage(input);
+        const at = next++;
+        const input = inputs[at]!;
+        const image = await loadBatchInput(input, at);
         pending.push({ image, input });
         pixels += image.width * image.height;
       }
@@ -54,6 +56,19 @@ export async function analyseImages(parts: BatchParts, inputs: readonly ImageInp
     return faces;
   } finally {
     for (const p of pending) releaseOwn(p.image, p.input);
+  }
+}
+
+/**
+ * One input decoded, its failure naming it as `checkInputKind` does (`inputs[3]`): a decoder's label for bytes
+ * ('<bytes>') does not say which of several inputs failed. A path names itself, as in `get`'s error.
+ */
+async function loadBatchInput(input: ImageInput, index: number): Promise<BgrImage> {
+  try {
+    return await loadImage(input);
+  } catch (error) {
+    if (!(error instanceof ImageError) || typeof input === 'string') throw error;
+    throw new ImageError(error.why, `inputs[${index}]`, { cause: error });
   }
 }
 

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { MissingPackageError } from '../core/errors.js';
 import { ImageError } from './errors.js';
 import { DecodeGate } from './decode-gate.js';
@@ -62,9 +63,19 @@ export async function decodeImageNode(input: string | Uint8Array, label?: string
       return await decodeGate.alone(decode);
     } catch (again) {
       if (again instanceof ImageError) throw again;
-      throw new ImageError(again instanceof Error ? again.message : String(again), source, { cause: again });
+      // libvips says "unsupported image format" for a folder and an empty file alike: the path's own kind says more.
+      const what = typeof input === 'string' ? await pathProblem(input) : undefined;
+      throw new ImageError(what ?? (again instanceof Error ? again.message : String(again)), source, { cause: again });
     }
   }
+}
+
+/** Why a path that failed to decode is no image file at all (a folder, an empty file), if it is one of those. */
+async function pathProblem(file: string): Promise<string | undefined> {
+  const info = await stat(file).catch(() => undefined);
+  if (info?.isDirectory()) return 'is a folder, not an image file';
+  if (info?.isFile() && info.size === 0) return 'the file is empty';
+  return undefined;
 }
 
 /** One decode; sharp's own failures are thrown as they come, the checks of the result as ImageError. */

@@ -126,7 +126,7 @@ export class FaceAnalysis {
    * together (on WebGPU in one submit per group of images under `maxGroupPixels`; a dynamic-batch head's batches hold several images' crops on the CPU and on
    * a software adapter, where a crop's rows do not depend on its batch). Returns one face list per input, in input
    * order, each identical to what `get` returns for that image alone. Throws on the first input that fails (an
-   * ImageError for a bad image); to keep going past bad files, call `get` per image. Inputs are read when their
+   * ImageError for a bad image, whose source is the path, or `inputs[i]` for any other input); to keep going past bad files, call `get` per image. Inputs are read when their
    * group's turn comes (not copied at the call, which would hold them all at once): leave them unchanged until it settles.
    */
   async getBatch(inputs: readonly ImageInput[], options?: GetBatchOptions): Promise<Face[][]> {

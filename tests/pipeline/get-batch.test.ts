@@ -101,6 +101,16 @@ describe('FaceAnalysis.getBatch (cpu, det 320, static-batch heads)', () => {
     // The queue survives a failed call.
     assert.equal((await app.getBatch([images[2]!]))[0]!.length, 0);
   });
+
+  it('names the input whose bytes fail to decode by its index, as it names one of no image kind', async () => {
+    const bytes = readFileSync(sharedPath('images', 't1.jpg'));
+    // Three byte inputs: '<bytes>' alone would not say which of them is the bad one.
+    await assert.rejects(app.getBatch([bytes, bytes.subarray(0, 500), bytes]), (error: unknown) =>
+      error instanceof ImageError && error.source === 'inputs[1]' && /premature end of JPEG/.test(error.message) && error.cause instanceof ImageError);
+    await assert.rejects(app.getBatch([images[0]!, new ArrayBuffer(3)]), (error: unknown) => error instanceof ImageError && error.source === 'inputs[1]');
+    // A path names itself, as get's error does.
+    await assert.rejects(app.getBatch([bytes, '/nonexistent/insightgpu.jpg']), (error: unknown) => error instanceof ImageError && error.source === '/nonexistent/insightgpu.jpg');
+  });
 });
 
 /**

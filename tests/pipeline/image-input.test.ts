@@ -147,6 +147,13 @@ describe('encoded inputs (sharp, like cv2.imread)', () => {
     await assert.rejects(loadImage({ nonsense: true } as never), ImageError);
   });
 
+  it('says a folder or an empty file is one, rather than an unsupported image format', async () => {
+    await assert.rejects(loadImage(dir), (e: unknown) => e instanceof ImageError && e.source === dir && /is a folder, not an image file/.test(e.message));
+    const empty = path.join(dir, 'empty.jpg');
+    writeFileSync(empty, '');
+    await assert.rejects(loadImage(empty), (e: unknown) => e instanceof ImageError && e.source === empty && /the file is empty/.test(e.message));
+  });
+
   it('a failed decode reports the same message when other decodes run beside it', async () => {
     // libvips shares one error buffer per process: without the lone retry about a quarter of these runs read
     // "Unknown error" (or another file's message) for the truncated JPEG. 40 rounds of six decodes in flight.

@@ -5,7 +5,8 @@ import { PipelineOptionError } from '../errors.js';
 import type { ReadVideoOptions, DecodedFrame, DecoderHandle, VideoInfo } from './video-types.js';
 
 /**
- * Size, frame rate and length of a video file (Node: Debian's ffprobe). Throws VideoDecoderMissingError when
+ * Size (upright: a display rotation by a quarter turn swaps it, as readVideoFrames' frames are turned), frame rate
+ * and length of a video file (Node: Debian's ffprobe). Throws VideoDecoderMissingError when
  * FFmpeg is not installed, VideoError for a file without a readable video stream.
  */
 export async function probeVideo(file: string, options?: ReadVideoOptions): Promise<VideoInfo> {
@@ -15,7 +16,8 @@ export async function probeVideo(file: string, options?: ReadVideoOptions): Prom
 }
 
 /**
- * The frames of a video file, decoded by Debian's ffmpeg to BGR (Node), one at a time as the loop asks for them;
+ * The frames of a video file, decoded by Debian's ffmpeg to BGR (Node), one at a time as the loop asks for them, upright
+ * where the file has a display rotation;
  * breaking out of the loop stops the decoder. Feed them to `FaceTracker.track(frame.image, { timestamp: frame.time })`.
  * Throws VideoDecoderMissingError when FFmpeg is not installed, VideoError when decoding fails or the decoder ends
  * without a single frame (a video with no frames, or a program that is not an ffmpeg), PipelineOptionError for bad

@@ -78,17 +78,25 @@ function parseRate(text: string | undefined): number | undefined {
 export async function probeVideoNode(file: string, options: ReadVideoOptions = {}): Promise<VideoInfo> {
   // -i: the file as an input, so a name that starts with '-' is not read as an option.
   const json = await runToEnd(ffprobeFor(options), [
-    '-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,avg_frame_rate,r_frame_rate,nb_frames:format=duration', '-of', 'json', '-i', inputName(file),
+    '-v', 'error', '-select_streams', 'v:0', '-show_entries',
+    'stream=width,height,avg_frame_rate,r_frame_rate,nb_frames:stream_side_data=rotation:stream_tags=rotate:format=duration', '-of', 'json', '-i', inputName(file),
   ], file);
-  const parsed = JSON.parse(json) as { streams?: { width?: number; height?: number; avg_frame_rate?: string; r_frame_rate?: string; nb_frames?: string }[]; format?: { duration?: string } };
+  const parsed = JSON.parse(json) as {
+    streams?: { width?: number; height?: number; avg_frame_rate?: string; r_frame_rate?: string; nb_frames?: string; side_data_list?: { rotation?: number }[]; tags?: { rotate?: string } }[];
+    format?: { duration?: string };
+  };
   const stream = parsed.streams?.[0];
   if (!stream || !Number.isInteger(stream.width) || !Number.isInteger(stream.height)) throw new VideoError('no video stream', file);
+  // A phone's portrait clip is stored landscape with a display rotation, which ffmpeg applies when it decodes (as
+  // players and OpenCV's VideoCapture do): a quarter turn swaps the size the frames come in.
+  const rotation = stream.side_data_list?.find((d) => typeof d.rotation === 'number')?.rotation ?? Number(stream.tags?.rotate ?? 0);
+  const quarterTurn = Number.isFinite(rotation) && Math.abs(Math.round(rotation / 90)) % 2 === 1 && Math.abs(rotation / 90 - Math.round(rotation / 90)) * 90 < 1;
   const fps = parseRate(stream.avg_frame_rate) ?? parseRate(stream.r_frame_rate);
   if (fps === undefined) throw new VideoError('the video stream has no frame rate', file);
   const frames = Number(stream.nb_frames);
   const duration = Number(parsed.format?.duration);
   return {
-    width: stream.width!, height: stream.height!, fps,
+    width: quarterTurn ? stream.height! : stream.width!, height: quarterTurn ? stream.width! : stream.height!, fps,
     frames: Number.isInteger(frames) && frames > 0 ? frames : undefined,
     duration: Number.isFinite(duration) ? duration : undefined,
   };
@@ -123,9 +131,9 @@ export async function* readVideoFramesNode(file: string, options: ReadVideoOptio
   const times = isUrl(file) ? [] : await frameTimesNode(file, fps, options);
   const frameBytes = width * height * 3;
   const program = options.ffmpeg ?? 'ffmpeg';
-  // -noautorotate: frames keep the stored orientation, so their size is the one ffprobe reported. -map 0:v:0: the
+  // Frames come upright (ffmpeg's autorotate), in the size probeVideoNode reports for the rotation. -map 0:v:0: the
   // stream ffprobe read (ffmpeg's own pick is the default or largest one, which may be another size).
-  const child = spawn(program, ['-v', 'error', '-nostdin', '-noautorotate', '-i', inputName(file), '-map', '0:v:0', '-vsync', 'passthrough', '-an', '-sn', '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(program, ['-v', 'error', '-nostdin', '-i', inputName(file), '-map', '0:v:0', '-vsync', 'passthrough', '-an', '-sn', '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
   // Closing the pipe's end too: an ffmpeg blocked writing into a full pipe finishes its write (SIGTERM does not
   // interrupt it) and exits only on the broken pipe.
   const stop = (): void => {

@@ -2,6 +2,7 @@ import type { BgrImage } from '../image.js';
 
 /** What probeVideo reads from a file's first video stream. */
 export interface VideoInfo {
+  /** The frames' width, upright (a quarter-turn display rotation swaps the stored width and height). */
   readonly width: number;
   readonly height: number;
   /** Average frame rate (frames per second). */

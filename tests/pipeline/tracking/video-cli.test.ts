@@ -200,6 +200,30 @@ describe('readVideoFrames', () => {
     }
   });
 
+  it('gives a video with rotation metadata (a phone clip) upright, as players show it and FFmpeg decodes it by default', { skip: NO_FFMPEG }, async () => {
+    // 64×48 stored: top half red, bottom half blue; tagged to be shown turned by 90°, i.e. 48×64 with the halves side by side.
+    const raw = path.join(dir, 'halves.bgr');
+    writeFileSync(raw, Uint8Array.from({ length: 4 * 64 * 48 * 3 }, (_, i) => (Math.floor((i % (64 * 48 * 3)) / (64 * 3)) < 24 ? [0, 0, 255] : [255, 0, 0])[i % 3]!));
+    const stored = path.join(dir, 'stored.mp4');
+    const file = path.join(dir, 'rotated.mp4');
+    let made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-s', '64x48', '-r', '4', '-i', raw, '-c:v', 'libx264', '-pix_fmt', 'yuv444p', '-qp', '0', stored]);
+    assert.equal(made.status, 0, made.stderr.toString());
+    made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-i', stored, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', file]);
+    assert.equal(made.status, 0, made.stderr.toString());
+    const info = await probeVideo(file);
+    assert.deepEqual([info.width, info.height], [48, 64]);
+    // FFmpeg's own decode of the first frame, rotated as its display matrix says.
+    const shown = spawnSync('ffmpeg', ['-v', 'error', '-i', file, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-']).stdout;
+    assert.equal(shown.length, 48 * 64 * 3);
+    let n = 0;
+    for await (const frame of readVideoFrames(file)) {
+      assert.deepEqual([frame.image.width, frame.image.height], [48, 64]);
+      if (n === 0) assert.ok(Buffer.from(frame.image.data).equals(shown), 'the first frame is not the one FFmpeg shows');
+      n++;
+    }
+    assert.equal(n, 4);
+  });
+
   it('reads a relative file whose name starts with a dash or holds a colon (FFmpeg took them for an option, a protocol)', { skip: NO_FFMPEG }, async () => {
     const cwd = process.cwd();
     for (const name of ['-dash.mkv', 'cam1:0930.mkv']) {
