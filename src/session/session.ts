@@ -210,6 +210,14 @@ export class InferenceSession {
   }
 
   /**
+   * Why backend 'auto' put this session on the CPU (no adapter, only a software one without allowSoftwareAdapter,
+   * a failed requestDevice...); undefined on WebGPU or when the backend was named.
+   */
+  get fallbackReason(): string | undefined {
+    return this.backend.fallbackReason;
+  }
+
+  /**
    * Runs the model on `feeds` (every input by name) and returns the outputs, or only those named in `fetches`.
    */
   async run(feeds: FeedsType, fetches?: readonly string[]): Promise<ReturnType> {

@@ -54,3 +54,21 @@ test("a webgpu.device that is no GPUDevice is an InputError for 'webgpu' and 'au
     }
   }
 });
+
+test("a session 'auto' put on the CPU says why (fallbackReason); one that got WebGPU or asked for the CPU has none", async () => {
+  const bytes = read('tiny_genderage');
+  const auto = await InferenceSession.create(bytes, { backend: 'auto', webgpu: { allowSoftwareAdapter: false } });
+  const direct = await chooseBackend('auto', { allowSoftwareAdapter: false });
+  const cpu = await InferenceSession.create(bytes, { backend: 'cpu' });
+  try {
+    if (direct.backend === 'webgpu') direct.gpu.release();
+    assert.equal(auto.backendName, direct.backend);
+    if (direct.backend === 'cpu') assert.equal(auto.fallbackReason, direct.reason);
+    else assert.equal(auto.fallbackReason, undefined);
+    if (auto.backendName === 'cpu') assert.ok((auto.fallbackReason ?? '').length > 0, 'no reason given for the fallback');
+    assert.equal(cpu.fallbackReason, undefined);
+  } finally {
+    await auto.release();
+    await cpu.release();
+  }
+});
