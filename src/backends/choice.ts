@@ -1,4 +1,4 @@
-import { BackendError, InsightGpuError } from '../core/errors.js';
+import { BackendError, InputError, InsightGpuError } from '../core/errors.js';
 import type { BackendName, WebGpuOptions } from './options.js';
 import type { GpuDevice } from './webgpu/device.js';
 
@@ -20,6 +20,8 @@ export async function chooseBackend(name: BackendName | undefined, webgpu: WebGp
   const choice = name ?? 'auto';
   if (choice === 'cpu') return { backend: 'cpu', reason: 'asked for' };
   if (choice !== 'webgpu' && choice !== 'auto') throw new BackendError(String(choice), "unknown backend; use 'cpu', 'webgpu' or 'auto'");
+  // Checked outside the try below: 'auto' would otherwise hide the caller's mistake behind a cpu fallback.
+  if (webgpu?.device !== undefined) checkLentDevice(webgpu.device);
   try {
     // Loaded when WebGPU is wanted: the CPU path never evaluates WebGPU code.
     const { acquireDevice } = await import('./webgpu/device.js');
@@ -30,4 +32,22 @@ export async function chooseBackend(name: BackendName | undefined, webgpu: WebGp
     if (error instanceof InsightGpuError) throw error;
     throw new BackendError('webgpu', error instanceof Error ? error.message : String(error), { cause: error });
   }
+}
+
+/** The GPUDevice members the webgpu backend uses at once, which any real device (browser or Dawn) has. */
+const DEVICE_METHODS = ['createBuffer', 'createCommandEncoder', 'createBindGroup', 'createComputePipelineAsync', 'destroy'] as const;
+
+/**
+ * Refuses a lent `webgpu.device` that is no GPUDevice with an InputError naming what it lacks, instead of a
+ * TypeError from deep in the backend. Duck-typed: Dawn in Node exposes no global GPUDevice class to test against.
+ */
+function checkLentDevice(device: unknown): void {
+  const d = device as Record<string, unknown> | null;
+  const lacks = (why: string): never => { throw new InputError(`session option webgpu.device is not a GPUDevice (${why})`); };
+  if (d === null || typeof d !== 'object') lacks(`got ${d === null ? 'null' : typeof d}`);
+  for (const m of DEVICE_METHODS) if (typeof d![m] !== 'function') lacks(`no ${m}()`);
+  if (d!['queue'] === null || typeof d!['queue'] !== 'object') lacks('no queue');
+  if (d!['limits'] === null || typeof d!['limits'] !== 'object') lacks('no limits');
+  if (typeof (d!['features'] as { has?: unknown } | undefined)?.has !== 'function') lacks('no features set');
+  if (typeof (d!['lost'] as { then?: unknown } | undefined)?.then !== 'function') lacks('no lost promise');
 }

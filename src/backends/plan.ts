@@ -114,6 +114,8 @@ export interface Backend {
   readonly device?: GPUDevice;
   /** A human-readable description of the device (adapter name for WebGPU). */
   readonly description: string;
+  /** Why backend 'auto' ended on this (CPU) backend: what stopped WebGPU. Undefined when a backend was asked for by name. */
+  readonly fallbackReason?: string;
   /** `precision` (GPU backends): what weights and activations are stored as; see Precision. */
   compile(graph: StaticGraph, options: { profiling: boolean; kernels?: KernelTiers; precision?: Precision }): Promise<ExecutionPlan>;
   /**

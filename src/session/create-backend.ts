@@ -13,7 +13,7 @@ export async function createBackend(options: { readonly backend?: BackendName; r
   if (choice.backend === 'cpu') {
     // Asked-for fp16 never turns silently into a float32 run on the CPU ('auto' without a GPU included).
     if (fp16) throw new PrecisionUnavailableError('fp16', 'the cpu backend', `it computes in float32 only${choice.reason ? ` (WebGPU: ${choice.reason})` : ''}`);
-    return new CpuBackend();
+    return new CpuBackend((options.backend ?? 'auto') === 'auto' ? choice.reason : undefined);
   }
   if (fp16 && !choice.gpu.hasShaderF16) {
     choice.gpu.release();

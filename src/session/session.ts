@@ -142,6 +142,11 @@ export class InferenceSession {
   private readonly plansInUse = new Map<ExecutionPlan, number>();
   /** Plans evicted from `plans` while runs held them, disposed when the last ends. */
   private readonly evictedPlans = new Set<ExecutionPlan>();
+  /** Runs from prepareRun to donePlan (or prepareRun's failure), which release waits for. */
+  private runsUnderWay = 0;
+  /** Resolves release's wait once runsUnderWay is back to 0. */
+  private onIdle: (() => void) | undefined;
+  private releasing: Promise<void> | undefined;
 
   /**
    * @param model - The parsed model, after the graph passes.
@@ -202,6 +207,14 @@ export class InferenceSession {
   /** The backend actually in use ('auto' resolved). */
   get backendName(): 'cpu' | 'webgpu' {
     return this.backend.name;
+  }
+
+  /**
+   * Why backend 'auto' put this session on the CPU (no adapter, only a software one without allowSoftwareAdapter,
+   * a failed requestDevice...); undefined on WebGPU or when the backend was named.
+   */
+  get fallbackReason(): string | undefined {
+    return this.backend.fallbackReason;
   }
 
   /**
@@ -300,6 +313,17 @@ export class InferenceSession {
 
   private async prepareRun(feeds: FeedsType, fetches: readonly string[] | undefined): Promise<{ plan: ExecutionPlan; inputs: Map<string, PlanFeed>; wanted: readonly string[] }> {
     if (this.released) throw new InputError('the session was released');
+    // Counted before the plan exists: a release meanwhile must not dispose the plan this run is about to use.
+    this.runsUnderWay++;
+    try {
+      return await this.preparePlan(feeds, fetches);
+    } catch (error) {
+      this.runEnded();
+      throw error;
+    }
+  }
+
+  private async preparePlan(feeds: FeedsType, fetches: readonly string[] | undefined): Promise<{ plan: ExecutionPlan; inputs: Map<string, PlanFeed>; wanted: readonly string[] }> {
     const inputs = checkFeeds(this.model.graph.inputs, this.backend.name, feeds);
     // A string would be read as a list of one-letter names.
     if (fetches !== undefined && !Array.isArray(fetches)) throw new InputError(`fetches must be an array of output names (outputs: ${this.outputNames.join(', ')})`);
@@ -319,15 +343,21 @@ export class InferenceSession {
     const left = (this.plansInUse.get(plan) ?? 1) - 1;
     if (left > 0) {
       this.plansInUse.set(plan, left);
-      return;
+    } else {
+      this.plansInUse.delete(plan);
+      if (this.evictedPlans.delete(plan)) plan.dispose();
     }
-    this.plansInUse.delete(plan);
-    if (this.evictedPlans.delete(plan)) plan.dispose();
+    this.runEnded();
+  }
+
+  private runEnded(): void {
+    this.runsUnderWay--;
+    if (this.runsUnderWay === 0) this.onIdle?.();
   }
 
   /** Disposes a plan that left the cache, or marks it for donePlan while runs still hold it. */
   private retirePlan(plan: ExecutionPlan): void {
-    if (this.plansInUse.has(plan) && !this.released) this.evictedPlans.add(plan);
+    if (this.plansInUse.has(plan)) this.evictedPlans.add(plan);
     else plan.dispose();
   }
 
@@ -446,10 +476,18 @@ export class InferenceSession {
   }
 
   /**
-   * Frees the session's plans and buffers (and a device it acquired itself); the session is unusable afterwards.
+   * Frees the session's plans and buffers (and a device it acquired itself, never a lent `webgpu.device`) once the
+   * runs already made have settled (their results arrive); calls after it throw InputError, and a second call
+   * returns the first's promise.
    */
-  async release(): Promise<void> {
+  release(): Promise<void> {
+    this.releasing ??= this.releaseAfterRuns();
+    return this.releasing;
+  }
+
+  private async releaseAfterRuns(): Promise<void> {
     this.released = true;
+    if (this.runsUnderWay > 0) await new Promise<void>((resolve) => { this.onIdle = resolve; });
     for (const p of this.plans.values()) (await p.catch(() => undefined))?.dispose();
     this.plans.clear();
     for (const p of this.evictedPlans) p.dispose();

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { BackendError } from '../../src/core/errors.js';
+import { BackendError, InputError } from '../../src/core/errors.js';
 import { FaceAnalysis } from '../../src/pipeline/face-analysis.js';
 import { chooseBackend } from '../../src/backends/choice.js';
 import { InferenceSession } from '../../src/session/session.js';
@@ -41,4 +41,34 @@ test('an unknown backend name is the same BackendError for both', async () => {
   const unknown = (e: unknown): boolean => e instanceof BackendError && e.backend === 'gpu' && /unknown backend/.test(e.why);
   await assert.rejects(InferenceSession.create(read('tiny_genderage'), { backend: name }), unknown);
   await assert.rejects(FaceAnalysis.create({ models: { files: { 'tiny_genderage.onnx': read('tiny_genderage') } }, backend: name }), unknown);
+});
+
+test("a webgpu.device that is no GPUDevice is an InputError for 'webgpu' and 'auto' alike, never a silent cpu fallback", async () => {
+  const bytes = read('tiny_genderage');
+  const notDevices: readonly object[] = [{}, { features: new Set(), lost: new Promise(() => undefined) }, { createBuffer: () => undefined }];
+  for (const device of notDevices) {
+    for (const backend of ['webgpu', 'auto'] as const) {
+      await assert.rejects(chooseBackend(backend, { device: device as GPUDevice }),
+        (e: unknown) => e instanceof InputError && /webgpu\.device/.test(e.message), `${backend} ${JSON.stringify(Object.keys(device))}`);
+      await assert.rejects(InferenceSession.create(bytes, { backend, webgpu: { device: device as GPUDevice } }), InputError, backend);
+    }
+  }
+});
+
+test("a session 'auto' put on the CPU says why (fallbackReason); one that got WebGPU or asked for the CPU has none", async () => {
+  const bytes = read('tiny_genderage');
+  const auto = await InferenceSession.create(bytes, { backend: 'auto', webgpu: { allowSoftwareAdapter: false } });
+  const direct = await chooseBackend('auto', { allowSoftwareAdapter: false });
+  const cpu = await InferenceSession.create(bytes, { backend: 'cpu' });
+  try {
+    if (direct.backend === 'webgpu') direct.gpu.release();
+    assert.equal(auto.backendName, direct.backend);
+    if (direct.backend === 'cpu') assert.equal(auto.fallbackReason, direct.reason);
+    else assert.equal(auto.fallbackReason, undefined);
+    if (auto.backendName === 'cpu') assert.ok((auto.fallbackReason ?? '').length > 0, 'no reason given for the fallback');
+    assert.equal(cpu.fallbackReason, undefined);
+  } finally {
+    await auto.release();
+    await cpu.release();
+  }
 });

@@ -17,7 +17,8 @@ export class CpuBackend implements Backend {
   readonly description = 'CPU (TypeScript)';
   private disposed = false;
 
-  constructor() {
+  /** @param fallbackReason - Why 'auto' chose the CPU (see Backend.fallbackReason); undefined when asked for. */
+  constructor(readonly fallbackReason?: string) {
     retainSimdArena();
   }
 

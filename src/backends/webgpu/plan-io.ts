@@ -1,4 +1,4 @@
-import { BackendError } from '../../core/errors.js';
+import { BackendError, InputError } from '../../core/errors.js';
 import type { TensorData } from '../../core/ir.js';
 import { GpuTensor } from '../../core/tensor.js';
 import type { StaticGraph } from '../../graph/specialize.js';
@@ -24,6 +24,7 @@ export function constantFetch(graph: StaticGraph, memory: PlanMemory, type: Valu
 export function writeFeeds(
   device: GPUDevice, graph: StaticGraph, memory: PlanMemory, feeds: ReadonlyMap<string, PlanFeed>, encoder: GPUCommandEncoder, temporaries?: GPUBuffer[],
 ): void {
+  checkGpuFeeds(graph, memory, feeds);
   for (const input of graph.inputs) {
     const t = feeds.get(input.name);
     if (!t) throw new BackendError('webgpu', `no feed for input '${input.name}'`);
@@ -42,5 +43,24 @@ export function writeFeeds(
       encoder.copyBufferToBuffer(t.buffer, t.byteOffset, target, 0, bytes);
     }
     // else: the producer wrote the plan's own input buffer (session.gpuInput); nothing to move.
+  }
+}
+
+/**
+ * Refuses, before anything is written or encoded, a GPU-resident feed the run's copy cannot read: a buffer without
+ * COPY_SRC, or one mapped (or being mapped) by the caller. Dawn would otherwise fail the whole submit with a
+ * validation message that names no input. (A destroyed buffer cannot be told from here: WebGPU exposes no flag.)
+ */
+function checkGpuFeeds(graph: StaticGraph, memory: PlanMemory, feeds: ReadonlyMap<string, PlanFeed>): void {
+  for (const input of graph.inputs) {
+    const t = feeds.get(input.name);
+    // The plan's own input buffer (session.gpuInput) is read in place, not copied.
+    if (!(t instanceof GpuTensor) || (t.buffer === memory.buffers.get(input.name) && t.byteOffset === 0)) continue;
+    if ((t.buffer.usage & BufferUsage.COPY_SRC) === 0) {
+      throw new InputError(`its GPU buffer lacks GPUBufferUsage.COPY_SRC (usage 0x${t.buffer.usage.toString(16)}), which the run needs to copy it in`, input.name);
+    }
+    if (t.buffer.mapState !== 'unmapped') {
+      throw new InputError(`its GPU buffer is ${t.buffer.mapState}; unmap it before the run reads it`, input.name);
+    }
   }
 }
