@@ -11,22 +11,9 @@ import { InferenceSession } from '../../src/session/session.js';
 import { Tensor } from '../../src/core/tensor.js';
 import { buildModel, DT, node, tensor, valueInfo } from '../parser/onnx-builder.js';
 import { createRng } from './mutate.js';
+import { refused } from './refused.js';
 
 const cpu = { backend: 'cpu' } as const;
-
-/** Asserts that `promise` rejects with an instance of `type` whose message matches `pattern`; returns the error. */
-async function refused<T extends InsightGpuError>(promise: Promise<unknown>, type: abstract new (...args: never[]) => T, pattern?: RegExp): Promise<T> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(caught !== undefined, `expected ${type.name}, but it succeeded`);
-  assert.ok(caught instanceof type, `expected ${type.name}, got ${caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught)}`);
-  if (pattern) assert.match((caught as T).message, pattern);
-  return caught as T;
-}
 
 /** Y = Relu(X) over a 1×2×4×4 float input: the smallest valid model, for the feed checks. */
 const reluModel = buildModel({

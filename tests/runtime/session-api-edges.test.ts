@@ -6,25 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { InputError, InsightGpuError } from '../../src/core/errors.js';
+import { InputError } from '../../src/core/errors.js';
 import { InferenceSession } from '../../src/session/session.js';
 import { GpuTensor, Tensor } from '../../src/core/tensor.js';
 import { buildModel, DT, node, valueInfo } from '../parser/onnx-builder.js';
+import { refused } from '../robustness/refused.js';
 
 const cpu = { backend: 'cpu' } as const;
-
-/** Asserts that `promise` rejects with an instance of `type` whose message matches `pattern`. */
-async function refused(promise: Promise<unknown>, type: abstract new (...args: never[]) => InsightGpuError, pattern: RegExp): Promise<void> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(caught !== undefined, `expected ${type.name}, but it succeeded`);
-  assert.ok(caught instanceof type, `expected ${type.name}, got ${caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught)}`);
-  assert.match(caught.message, pattern);
-}
 
 /** Y = Relu(X) over an N×3 float input. */
 const reluModel = buildModel({
