@@ -16,12 +16,15 @@ function isTensorType(type: unknown): type is DataType {
   return typeof type === 'string' && Object.hasOwn(EXPECTED_CLASS, type);
 }
 
+/** The standard typed-array class names (EXPECTED_CLASS's values), made at the first check. */
+let typedArrayNames: ReadonlySet<string> | undefined;
+
 /**
  * The standard typed-array class `data` is or derives from, by name (so arrays of another realm count too), or
  * undefined.
  */
 function typedArrayBase(data: ArrayBufferView): string | undefined {
-  const names = new Set(Object.values(EXPECTED_CLASS));
+  const names = (typedArrayNames ??= new Set(Object.values(EXPECTED_CLASS)));
   for (let proto: unknown = Object.getPrototypeOf(data); proto !== null && typeof proto === 'object'; proto = Object.getPrototypeOf(proto)) {
     const name: unknown = (proto as { constructor?: { name?: unknown } }).constructor?.name;
     if (typeof name === 'string' && names.has(name)) return name;
@@ -78,7 +81,8 @@ export class Tensor implements TensorData {
     } else {
       if (!ArrayBuffer.isView(data) || data instanceof DataView) throw new InputError(`tensor type '${type}' needs a ${EXPECTED_CLASS[type]}, got ${describe(data)}`);
       typed = data as TypedArray;
-      const base = typedArrayBase(typed);
+      // The exact class is the common case (every output a run makes): the prototype walk is for subclasses.
+      const base = typed.constructor.name === EXPECTED_CLASS[type] ? EXPECTED_CLASS[type] : typedArrayBase(typed);
       if (base !== EXPECTED_CLASS[type]) {
         throw new InputError(`tensor type '${type}' needs a ${EXPECTED_CLASS[type]}, got ${typed.constructor.name}`);
       }
