@@ -111,7 +111,8 @@ describe('a worker call whose arguments cannot be posted', () => {
     // A canvas is posted as an ImageBitmap made for the call; one that never reaches the worker must be closed here.
     const g = globalThis as Record<string, unknown>;
     let closed = 0;
-    class HTMLCanvasElement {}
+    // A canvas with pixels to capture (one of size 0 is refused before the capture, as an ImageError).
+    class HTMLCanvasElement { width = 4; height = 4; }
     g.HTMLCanvasElement = HTMLCanvasElement;
     g.createImageBitmap = async () => ({ close: () => { closed++; } });
     t.after(() => { delete g.HTMLCanvasElement; delete g.createImageBitmap; });
