@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { modelFileUrl, type SingleModelSpec } from '../manifest.js';
 import { expectAnnouncedSize } from './digest.js';
 import { ownEntry, readDigestRecord, recordFileDigest, type RecordedFile } from './digest-record.js';
-import { IntegrityError } from './errors.js';
+import { FetchError, IntegrityError } from './errors.js';
 import { ModelPackError } from '../../src/pipeline/errors.js';
 import { checkAgainst, exists, hashFile, makeFolder, sweepStaleTemps, throwIfAborted, type DigestCheck } from './fetch-common.js';
 import type { FetchPackEvent, FetchPackOptions } from './fetch-pack.js';
@@ -64,6 +64,8 @@ export async function fetchModelFile(model: string | SingleModelSpec, options: F
   const modelsDir = modelsDirOf(root);
   const target = modelFileOf(root, fileName);
   const url = modelFileUrl(spec, mirrorBaseUrl(options.baseUrl));
+  // A signal aborted before the call stops it before anything is swept or made (<root>/models was, left empty).
+  if (options.signal?.aborted) throw new FetchError(url, 'aborted', 'aborted by the caller before the fetch began', undefined, { cause: options.signal.reason });
   const recorded = ownEntry((await readDigestRecord(modelsDir)).files, fileName);
   await refuseNonFile(target);
   // What a killed fetch of this name left (up to 554 MB of .onnx.part) goes first, also when the copy in place

@@ -13,7 +13,7 @@ import type { ModelTask, PackSpec } from '../manifest.js';
 import { packZipUrl } from '../manifest.js';
 import { expectAnnouncedSize } from './digest.js';
 import { ownEntry, readDigestRecord, recordPackDigests, type RecordedPack } from './digest-record.js';
-import { IntegrityError, PackContentError } from './errors.js';
+import { FetchError, IntegrityError, PackContentError } from './errors.js';
 import { checkAgainst, exists, hashFile, makeFolder, sweepStaleTemps, throwIfAborted, type DigestCheck } from './fetch-common.js';
 import { modelsDirOf, resolveInsightFaceRoot } from './paths.js';
 import { resolvePack } from './resolve-pack.js';
@@ -176,6 +176,8 @@ export async function fetchPack(pack: string | PackSpec, options: FetchPackOptio
   const modelsDir = modelsDirOf(root);
   const target = join(modelsDir, spec.name);
   const url = packZipUrl(spec, mirrorBaseUrl(options.baseUrl));
+  // A signal aborted before the call stops it before anything is swept or made (<root>/models was, left empty).
+  if (options.signal?.aborted) throw new FetchError(url, 'aborted', 'aborted by the caller before the fetch began', undefined, { cause: options.signal.reason });
   const record = await readDigestRecord(modelsDir);
   const recorded = ownEntry(record.packs, spec.name);
   // What a killed fetch of this name left (a 289 MB zip, a half-extracted folder) goes first, also when the copy

@@ -544,6 +544,27 @@ describe('fetchPack: abort while an installed copy is checked', () => {
   });
 });
 
+describe('fetchPack, fetchModelFile: a signal aborted before the call', () => {
+  it('is FetchError aborted with no request made and no <root>/models folder made', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const baseUrl = serve('buffalo_l', serveBytes(zip));
+    const single = { name: 'inswapper_128', url: 'http://unused.invalid/inswapper_128.onnx', file: { name: 'inswapper_128.onnx' } };
+    const requestsBefore = bed.server.requests.length;
+    for (const run of [
+      (root: string) => fetchPack(specFor('buffalo_l', files, zip, true), { root, baseUrl, signal: controller.signal }),
+      (root: string) => fetchModelFile(single, { root, baseUrl, signal: controller.signal }),
+    ]) {
+      const root = freshRoot();
+      const error = await run(root).catch((e: unknown) => e);
+      assert.ok(error instanceof FetchError, String(error));
+      assert.equal(error.failure, 'aborted');
+      assert.equal(existsSync(join(root, 'models')), false, 'nothing is made for an aborted call');
+    }
+    assert.equal(bed.server.requests.length, requestsBefore);
+  });
+});
+
 describe('fetchPack: a root where no folder can be made', () => {
   // procfs refuses new folders with ENOENT although their parent exists, which sent Node's recursive mkdir into
   // an endless loop; a read-only mount (EROFS) came out of it as ENOENT. The timeout only bounds a hang.
