@@ -1,0 +1,34 @@
+/**
+ * Graph passes on graphs onnxruntime accepts that sit at the edge of a pass's precondition: each must either fold
+ * exactly or leave the graph alone. Ours with the passes (the default) against onnxruntime-node on the same model,
+ * within the fp32 bound (1e-4 of max |value|, PARITY_BOUND).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DT, buildModel, node, tensor, valueInfo } from '../parser/onnx-builder.js';
+import { PARITY_BOUND, seededUniform } from '../parity/parity.js';
+import { errorAgainstOrt, plan } from './pass-check.js';
+
+const arr = (n: number, seed: number, lo = -0.5, hi = 0.5): number[] => [...seededUniform(n, seed, lo, hi)];
+
+async function assertMatchesOrt(bytes: Uint8Array, dims: number[]): Promise<void> {
+  const err = await errorAgainstOrt(bytes, dims);
+  assert.ok(err <= PARITY_BOUND, `relative error ${err}`);
+}
+
+describe('residual Add fusion', () => {
+  it('keeps an Add whose other operand only broadcasts to the conv output (Conv + GlobalAveragePool [1, C, 1, 1])', async () => {
+    const bytes = buildModel({
+      inputs: [valueInfo('x', DT.FLOAT, [1, 4, 6, 8])],
+      outputs: [valueInfo('y', DT.FLOAT, undefined)],
+      initializers: [tensor('w', 'float32', [4, 4, 3, 3], arr(144, 1)), tensor('b', 'float32', [4], arr(4, 2))],
+      nodes: [
+        node('Conv', ['x', 'w', 'b'], ['c'], { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } }),
+        node('GlobalAveragePool', ['x'], ['g']),
+        node('Add', ['c', 'g'], ['y']),
+      ],
+    });
+    assert.ok(plan(bytes, [1, 4, 6, 8]).opTypes.includes('Add'), 'the broadcasting Add keeps its step');
+    await assertMatchesOrt(bytes, [1, 4, 6, 8]);
+  });
+});
