@@ -20,6 +20,14 @@ function once<T>(make: () => T): () => T {
 }
 
 /**
+ * Whether a Gemm's C of `dims` holds one value per output feature n of N: [N], [1, N] (or one number when N is 1).
+ * A C of [M, 1] broadcasts along the rows instead, one value per sample, even when M = N.
+ */
+function perFeature(dims: readonly number[], n: number): boolean {
+  return elementCount(dims) === n && (dims.length === 0 || dims[dims.length - 1] === n);
+}
+
+/**
  * Conv → BatchNormalization becomes one Conv with scaled weights and shifted bias:
  * W'[m] = W[m]·a[m], B'[m] = (B[m] − mean[m])·a[m] + bias[m], a = scale / sqrt(var + ε).
  */
@@ -143,7 +151,7 @@ export function foldBatchNormIntoGemm(editor: GraphEditor): void {
     const weight = editor.constants.get(gemm.inputs[1]!);
     const cName = gemm.inputs[2];
     const c = cName ? editor.constants.get(cName) : undefined;
-    if (stats.some((t) => t?.type !== 'float32') || weight?.type !== 'float32' || (cName && (c?.type !== 'float32' || elementCount(c.dims) !== p.n))) return;
+    if (stats.some((t) => t?.type !== 'float32') || weight?.type !== 'float32' || (cName && (c?.type !== 'float32' || !perFeature(c.dims, p.n)))) return;
     const { epsilon } = bn.params as BatchNormParams;
     const folded = once(() => {
       const [s, b, mu, v] = stats.map((t) => t!.data as Float32Array) as [Float32Array, Float32Array, Float32Array, Float32Array];
@@ -193,7 +201,7 @@ export function foldBatchNormBeforeGemm(editor: GraphEditor): void {
     const weight = editor.constants.get(gemm.inputs[1]!);
     const cName = gemm.inputs[2];
     const c = cName ? editor.constants.get(cName) : undefined;
-    if (stats.some((t) => t?.type !== 'float32') || weight?.type !== 'float32' || (cName && (c?.type !== 'float32' || elementCount(c.dims) !== p.n))) return;
+    if (stats.some((t) => t?.type !== 'float32') || weight?.type !== 'float32' || (cName && (c?.type !== 'float32' || !perFeature(c.dims, p.n)))) return;
     const { epsilon, channels, plane } = bn.params as BatchNormParams;
     if (channels * plane !== p.k) return;
     const [s, b, mu, v] = stats.map((t) => t!.data as Float32Array) as [Float32Array, Float32Array, Float32Array, Float32Array];

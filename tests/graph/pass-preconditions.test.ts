@@ -32,3 +32,29 @@ describe('residual Add fusion', () => {
     await assertMatchesOrt(bytes, [1, 4, 6, 8]);
   });
 });
+
+/** Gemm whose C is [M, 1] (one value per sample, broadcast along the row) with M = N = 4, then a BN over N. */
+function gemmColumnBias(order: 'gemm-bn' | 'bn-flatten-gemm'): [Uint8Array, number[]] {
+  const n = order === 'gemm-bn' ? 4 : 3;
+  const stats = [
+    tensor('s', 'float32', [n], arr(n, 3, 0.5, 2)), tensor('bb', 'float32', [n], arr(n, 4)),
+    tensor('mu', 'float32', [n], arr(n, 5)), tensor('v', 'float32', [n], arr(n, 6, 0.5, 2)),
+  ];
+  const k = order === 'gemm-bn' ? 5 : n;
+  const initializers = [tensor('w', 'float32', [k, n], arr(k * n, 1)), tensor('c', 'float32', [n, 1], arr(n, 2)), ...stats];
+  const dims = order === 'gemm-bn' ? [n, k] : [n, n, 1, 1];
+  const nodes = order === 'gemm-bn'
+    ? [node('Gemm', ['x', 'w', 'c'], ['g']), node('BatchNormalization', ['g', 's', 'bb', 'mu', 'v'], ['y'])]
+    : [node('BatchNormalization', ['x', 's', 'bb', 'mu', 'v'], ['b']), node('Flatten', ['b'], ['f']), node('Gemm', ['f', 'w', 'c'], ['y'])];
+  return [buildModel({ inputs: [valueInfo('x', DT.FLOAT, dims)], outputs: [valueInfo('y', DT.FLOAT, undefined)], initializers, nodes }), dims];
+}
+
+describe('BatchNormalization folds into a Gemm', () => {
+  for (const order of ['gemm-bn', 'bn-flatten-gemm'] as const) {
+    it(`keeps the BN of ${order === 'gemm-bn' ? 'Gemm → BN' : 'BN → Flatten → Gemm'} whose C is [M, 1] with M = N (per sample, not per feature)`, async () => {
+      const [bytes, dims] = gemmColumnBias(order);
+      assert.ok(plan(bytes, dims).opTypes.includes('BatchNormalization'), 'the BN keeps its step');
+      await assertMatchesOrt(bytes, dims);
+    });
+  }
+});
