@@ -99,7 +99,10 @@ export function foldBatchNormBeforeConv(editor: GraphEditor): void {
       beta[k] = b[k]! - mu[k]! * alpha[k]!;
     }
     const padded = p.pads.some((x) => x !== 0) && p.padMode !== 'reflect';
-    if (padded && alpha.some((a) => a === 0 || !Number.isFinite(a))) return;
+    // The pad values are stored as float32: a tiny α (a denormal scale) makes −β/α overflow to ±∞ there even when
+    // it is finite in float64, and ∞ times the scaled weight is not the 0 the original conv padded with.
+    const padValues = padded ? Float32Array.from(beta, (bt, k) => -bt / alpha[k]!) : undefined;
+    if (padValues && (alpha.some((a) => a === 0 || !Number.isFinite(a)) || padValues.some((v) => !Number.isFinite(v)))) return;
     const m = p.outDims[1];
     const cg = c / p.group;
     const mg = m / p.group;
@@ -127,7 +130,7 @@ export function foldBatchNormBeforeConv(editor: GraphEditor): void {
     const base = `${conv.outputs[0]}::bn_before_folded`;
     const wName = editor.addConstant(`${base}_weight`, lazyTensor('float32', weight.dims, () => folded().newW));
     const bName = editor.addConstant(`${base}_bias`, lazyTensor('float32', [m], () => folded().newB));
-    const params: ConvParams = padded ? { ...p, padValues: Float32Array.from(beta, (bt, k) => -bt / alpha[k]!) } : p;
+    const params: ConvParams = padValues ? { ...p, padValues } : p;
     editor.steps[j!] = { ...conv, params, inputs: [bn.inputs[0]!, wName, bName, ...conv.inputs.slice(3)] };
     editor.steps[i] = null;
   });

@@ -58,3 +58,22 @@ describe('BatchNormalization folds into a Gemm', () => {
     });
   }
 });
+
+describe('BatchNormalization before a padded conv', () => {
+  it('keeps a BN whose scale is a float32 denormal (−β/α is finite in float64 but ∞ as a float32 pad value)', async () => {
+    const bytes = buildModel({
+      inputs: [valueInfo('x', DT.FLOAT, [1, 2, 5, 5])],
+      outputs: [valueInfo('y', DT.FLOAT, undefined)],
+      initializers: [
+        tensor('w', 'float32', [3, 2, 3, 3], arr(54, 1)), tensor('s', 'float32', [2], [1e-39, 1]), tensor('bb', 'float32', [2], [1, 0.5]),
+        tensor('mu', 'float32', [2], [0, 0]), tensor('v', 'float32', [2], [1, 1]),
+      ],
+      nodes: [
+        node('BatchNormalization', ['x', 's', 'bb', 'mu', 'v'], ['n']),
+        node('Conv', ['n', 'w'], ['y'], { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } }),
+      ],
+    });
+    assert.deepEqual(plan(bytes, [1, 2, 5, 5]).opTypes, ['BatchNormalization', 'Conv']);
+    await assertMatchesOrt(bytes, [1, 2, 5, 5]);
+  });
+});
