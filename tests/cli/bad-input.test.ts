@@ -99,6 +99,17 @@ describe('analyze: an output that cannot be written fails before the models load
   it('--json under a file', () => assertOneLineError(analyze('--json', path.join(aFile, 'out.json')), /cannot write '.*out\.json': its folder cannot be made/));
   it('--ndjson naming a folder', () => assertOneLineError(analyze('--ndjson', aFolder), /cannot write '.*a-folder': it is a folder/));
   it('--draw naming a file', () => assertOneLineError(analyze('--draw', aFile), /cannot write '.*a-file\.txt': it is a file, not a folder/));
+  it("--draw - (stdout for --json and --ndjson): refused, no folder named '-' made", async () => {
+    const cwd = process.cwd();
+    const dir = mkdtempSync(path.join(work, 'draw-dash-'));
+    process.chdir(dir);
+    try {
+      await assertOneLineError(analyze('--draw', '-'), /option --draw: takes a folder .*not stdout/);
+      assert.equal(existsSync(path.join(dir, '-')), false, "a folder named '-' was made");
+    } finally {
+      process.chdir(cwd);
+    }
+  });
   it('--draw whose subfolder for an image is a file (checked for every image\'s subfolder, not at the first drawing)', async () => {
     const dir = mkdtempSync(path.join(work, 'draw-sub-'));
     mkdirSync(path.join(dir, 'photos', 'trip'), { recursive: true });
