@@ -207,6 +207,17 @@ describe('swap, video, index and doctor: bad input is one line before any model 
     assertOneLineError(['index', 'search', '--index', path.join(work, 'none.igfx'), '--models', noModels, '--threshold', '5', t1], /--threshold: 5 is not in \[-1, 1\]/));
   it('index add --index naming a folder', () =>
     assertOneLineError(['index', 'add', '--index', aFolder, '--models', noModels, t1], /cannot write '.*a-folder': it is a folder/));
+  it("index add --index - (stdout to analyze and video): refused, no file named '-' made", async () => {
+    const cwd = process.cwd();
+    const dir = mkdtempSync(path.join(work, 'index-dash-'));
+    process.chdir(dir);
+    try {
+      await assertOneLineError(['index', 'add', '--index', '-', '--models', noModels, t1], /option --index: is a file .*not stdout/);
+      assert.equal(existsSync(path.join(dir, '-')), false, "a file named '-' was made");
+    } finally {
+      process.chdir(cwd);
+    }
+  });
   it('index info on a folder', () => assertOneLineError(['index', 'info', aFolder], /a-folder: is a folder, not an index file/));
   it('doctor with an unknown option', () => assertOneLineError(['doctor', '--frob'], /--frob: unknown option/));
 });
