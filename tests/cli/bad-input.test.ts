@@ -47,6 +47,10 @@ describe('analyze: a bad option fails before the models load', () => {
     [['--det-thresh', '2'], /--det-thresh: 2 is not in \[0, 1\]/],
     [['--det-thresh', 'nan'], /--det-thresh: 'nan' is not a number/],
     [['--batch', '0'], /--batch: 0 is less than 1/],
+    // Number() reads these as 1, 3 and 2: a run at det_thresh 1 (no face) or max_num 3, unsaid.
+    [['--det-thresh', '0x1'], /--det-thresh: '0x1' is not a number/],
+    [['--max-num', '0b11'], /--max-num: '0b11' is not an integer/],
+    [['--batch', ' 2 '], /--batch: ' 2 ' is not an integer/],
     [['--det-size', '0x'], /--det-size: '0x' is not N or WxH/],
     [['--det-size', '0x5'], /--det-size: '0x5' has one zero side/],
     [['-x'], /-x: unknown option/],
