@@ -477,7 +477,7 @@ export class InferenceSession {
 
   /**
    * Frees the session's plans and buffers (and a device it acquired itself, never a lent `webgpu.device`) once the
-   * runs already made have settled (their results arrive); calls after it throw InputError, and a second call
+   * runs and precompiles already made have settled (their results arrive); calls after it throw InputError, and a second call
    * returns the first's promise.
    */
   release(): Promise<void> {
@@ -488,6 +488,9 @@ export class InferenceSession {
   private async releaseAfterRuns(): Promise<void> {
     this.released = true;
     if (this.runsUnderWay > 0) await new Promise<void>((resolve) => { this.onIdle = resolve; });
+    // A precompile in flight is still creating pipelines on the device the dispose below may destroy; `precompiling`
+    // holds its settled (never rejecting) form, and no new one starts once `released` is set.
+    await Promise.all([...this.precompiling]);
     for (const p of this.plans.values()) (await p.catch(() => undefined))?.dispose();
     this.plans.clear();
     for (const p of this.evictedPlans) p.dispose();
