@@ -290,7 +290,8 @@ export class InferenceSession {
    * buffer the session computed it in, for a consumer on the same device (`gpuDevice`) to use with its own
    * kernels, without a copy. The buffer belongs to the session's compiled plan: it is valid until the next run with
    * these input shapes is submitted, so the consumer submits its work that reads it before running the session
-   * again (and never writes it). The run's commands are submitted when the promise resolves.
+   * again (and never writes it), and never after `release`, which destroys it with the plan: a consumer copies on
+   * the GPU what must outlive the session. The run's commands are submitted when the promise resolves.
    */
   async runOnGpu(feeds: FeedsType, fetches?: readonly string[]): Promise<Record<string, GpuTensor>> {
     if (this.backend.name !== 'webgpu') throw new InputError(`GPU-resident outputs need the webgpu backend, this session runs on ${this.backend.name}`);

@@ -40,3 +40,23 @@ test('a destroyed or foreign buffer as a GPU feed is an InputError naming the in
     other.release();
   }
 });
+
+test('runOnGpu outputs do not outlive session.release(): fed afterwards they are refused as destroyed', async () => {
+  const gpu = await acquireDevice({ allowSoftwareAdapter: true });
+  const options = { backend: 'webgpu', webgpu: { device: gpu.device } } as const;
+  const first = await InferenceSession.create(bytes, options);
+  const second = await InferenceSession.create(bytes, options);
+  try {
+    const { Y } = await first.runOnGpu({ X: new Tensor('float32', Float32Array.from([-1, 2, -3, 4]), [4]) });
+    // While the session lives, its output feeds another session on the device.
+    const live = await second.run({ X: Y! });
+    assert.deepEqual([...(live.Y!.data as Float32Array)], [0, 2, 0, 4]);
+    await first.release();
+    const error = await refused(second.run({ X: Y! }), InputError, /destroyed/);
+    assert.equal(error.inputName, 'X');
+  } finally {
+    await first.release();
+    await second.release();
+    gpu.release();
+  }
+});
