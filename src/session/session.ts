@@ -328,6 +328,8 @@ export class InferenceSession {
     const inputs = checkFeeds(this.model.graph.inputs, this.backend.name, feeds);
     // A string would be read as a list of one-letter names.
     if (fetches !== undefined && !Array.isArray(fetches)) throw new InputError(`fetches must be an array of output names (outputs: ${this.outputNames.join(', ')})`);
+    // As in onnxruntime: an empty list (a filter that kept nothing) would run the model for no result at all.
+    if (fetches !== undefined && fetches.length === 0) throw new InputError(`fetches is an empty array; leave it out to fetch every output (outputs: ${this.outputNames.join(', ')})`);
     const wanted = fetches ?? this.outputNames;
     for (const name of wanted) if (!this.outputNames.includes(name)) throw new InputError(`'${name}' is not a model output (outputs: ${this.outputNames.join(', ')})`);
     const types = new Map<string, ValueType>();
