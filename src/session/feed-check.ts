@@ -8,18 +8,24 @@ export type FeedsType = Readonly<Record<string, Tensor | TensorData | GpuTensor>
 
 /**
  * The feeds as the plan takes them, after checking them against the model's inputs: every input fed, no other name,
- * each a tensor of the input's type and shape (a GPU-resident one only on the webgpu backend). Throws InputError.
+ * each a tensor of the input's type and shape (a GPU-resident one only on the webgpu backend); an overridable input
+ * left unfed gets its default from `defaults`. Throws InputError.
  */
-export function checkFeeds(inputs: readonly ValueInfo[], backend: string, feeds: FeedsType): Map<string, PlanFeed> {
+export function checkFeeds(inputs: readonly ValueInfo[], backend: string, feeds: FeedsType, defaults: ReadonlyMap<string, TensorData> = new Map()): Map<string, PlanFeed> {
   if (feeds === null || typeof feeds !== 'object') throw new InputError('feeds must be an object mapping input names to tensors');
   const planFeeds = new Map<string, PlanFeed>();
   for (const name of Object.keys(feeds)) {
-    if (!inputs.some((v) => v.name === name)) throw new InputError(`'${name}' is not a model input (inputs: ${inputs.map((v) => v.name).join(', ')})`, name);
+    if (!inputs.some((v) => v.name === name)) throw new InputError(`'${name}' is not a model input (inputs: ${inputs.filter((v) => !defaults.has(v.name)).map((v) => v.name).join(', ')})`, name);
   }
   for (const info of inputs) {
     // Own keys only, like the name check above: an input named 'toString' or 'constructor' left unfed would
     // otherwise find Object.prototype's function and be called 'not a tensor'.
     const t = Object.hasOwn(feeds, info.name) ? feeds[info.name] : undefined;
+    const fallback = defaults.get(info.name);
+    if (t === undefined && fallback) {
+      planFeeds.set(info.name, Tensor.from(fallback));
+      continue;
+    }
     if (t === undefined) throw new InputError('missing feed', info.name);
     if (t instanceof GpuTensor) {
       if (backend !== 'webgpu') throw new InputError(`a GPU-resident feed needs the webgpu backend, this session runs on ${backend}`, info.name);

@@ -1,7 +1,7 @@
 import { BackendError, GraphError, InputError, UnsupportedOpError } from '../core/errors.js';
 import { findOpModule } from '../ops/registry.js';
 import { parseModel } from '../parser/decode-model.js';
-import { nodeLabel, type DataType, type Dim, type Model, type TensorData, type TypedArray } from '../core/ir.js';
+import { nodeLabel, type DataType, type Dim, type Model, type TensorData, type TypedArray, type ValueInfo } from '../core/ir.js';
 import { specializeGraph, type StaticGraph } from '../graph/specialize.js';
 import type { ValueType } from '../ops/kernel/op-module.js';
 import type { Backend, CompileTimes, ExecutionPlan, PlanFeed, PrecompileTimes, StepTiming } from '../backends/plan.js';
@@ -122,6 +122,27 @@ function checkOutputTypes(model: Model, graph: StaticGraph): void {
   }
 }
 
+/**
+ * The model a session compiles: each overridable input (Graph.overridableInputs) becomes a real input and loses its
+ * initializer, so no graph pass (constant folding, BatchNormalization folds) folds its default into the graph as a
+ * constant a feed could then no longer change; its default is fed instead whenever the caller feeds nothing under
+ * its name. The input's type is its initializer's (float32 once a float16 file is widened).
+ */
+function withOverridableInputs(model: Model): { model: Model; defaults: Map<string, TensorData> } {
+  const g = model.graph;
+  const defaults = new Map<string, TensorData>();
+  const added: ValueInfo[] = [];
+  for (const v of g.overridableInputs ?? []) {
+    const init = g.initializers.get(v.name);
+    if (!init || defaults.has(v.name) || g.inputs.some((w) => w.name === v.name)) continue;
+    defaults.set(v.name, init);
+    added.push({ name: v.name, type: init.type, shape: v.shape });
+  }
+  if (defaults.size === 0) return { model, defaults };
+  const initializers = new Map([...g.initializers].filter(([name]) => !defaults.has(name)));
+  return { model: { ...model, graph: { ...g, inputs: [...g.inputs, ...added], initializers } }, defaults };
+}
+
 /** Loads an ONNX model and runs it; shaped like onnxruntime-web's InferenceSession. */
 export class InferenceSession {
   /** The graph's real inputs (initializers excluded), in declaration order. */
@@ -147,6 +168,10 @@ export class InferenceSession {
   /** Resolves release's wait once runsUnderWay is back to 0. */
   private onIdle: (() => void) | undefined;
   private releasing: Promise<void> | undefined;
+  /** The model the plans are made of: `model` with its overridable inputs as real inputs (see withOverridableInputs). */
+  private readonly compiled: Model;
+  /** Each overridable input's default, fed when the caller feeds nothing under its name. */
+  private readonly defaults: ReadonlyMap<string, TensorData>;
 
   /**
    * @param model - The parsed model, after the graph passes.
@@ -155,6 +180,7 @@ export class InferenceSession {
    */
   private constructor(readonly model: Model, readonly backend: Backend, private readonly options: SessionOptions) {
     const g = model.graph;
+    ({ model: this.compiled, defaults: this.defaults } = withOverridableInputs(model));
     // Frozen, as the types say readonly: run checks fetches against outputNames and defaults to all of them, so a
     // caller's push into the array would otherwise make every later run fetch a value that does not exist.
     this.inputNames = Object.freeze(g.inputs.map((v) => v.name));
@@ -325,7 +351,7 @@ export class InferenceSession {
   }
 
   private async preparePlan(feeds: FeedsType, fetches: readonly string[] | undefined): Promise<{ plan: ExecutionPlan; inputs: Map<string, PlanFeed>; wanted: readonly string[] }> {
-    const inputs = checkFeeds(this.model.graph.inputs, this.backend.name, feeds);
+    const inputs = checkFeeds(this.compiled.graph.inputs, this.backend.name, feeds, this.defaults);
     // A string would be read as a list of one-letter names.
     if (fetches !== undefined && !Array.isArray(fetches)) throw new InputError(`fetches must be an array of output names (outputs: ${this.outputNames.join(', ')})`);
     // As in onnxruntime: an empty list (a filter that kept nothing) would run the model for no result at all.
@@ -375,10 +401,15 @@ export class InferenceSession {
     // Before the other inputs' shapes are looked at, which would otherwise blame one of them for a misspelt name.
     if (!this.inputNames.includes(name)) throw new InputError(`'${name}' is not a model input (inputs: ${this.inputNames.join(', ')})`, name);
     const types = new Map<string, ValueType>();
-    for (const v of this.model.graph.inputs) {
+    for (const v of this.compiled.graph.inputs) {
       if (v.name === name) {
         if (!v.type) throw new InputError('the model does not declare its element type', name);
         types.set(name, { type: v.type, dims: [...dims] });
+        continue;
+      }
+      const fallback = this.defaultType(v.name);
+      if (fallback) {
+        types.set(v.name, fallback);
         continue;
       }
       if (!v.type || !v.shape || v.shape.some((d) => typeof d !== 'number')) throw new InputError(`input '${v.name}' has no static shape; only single-dynamic-input models can hand out input buffers`, name);
@@ -386,7 +417,7 @@ export class InferenceSession {
     }
     if (!types.has(name)) throw new InputError(`'${name}' is not a model input (inputs: ${this.inputNames.join(', ')})`, name);
     const t = types.get(name)!;
-    checkShape(this.model.graph.inputs, name, t.dims);
+    checkShape(this.compiled.graph.inputs, name, t.dims);
     const buffer = (await this.planFor(types)).inputBuffer?.(name);
     if (!buffer) throw new BackendError(this.backend.name, `the plan exposes no buffer for input '${name}'`);
     return new GpuTensor(t.type, t.dims, buffer);
@@ -432,18 +463,18 @@ export class InferenceSession {
     if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new InputError(`precompile takes an options object, got ${describeValue(options)}`);
     checkOptionShape(options, { specialized: 'boolean' }, 'precompile', (option, why) => new InputError(`precompile option ${option}: ${why}`));
     if (shapes === null || typeof shapes !== 'object') throw new InputError(`precompile takes an object of input shapes (inputs: ${this.inputNames.join(', ')})`);
-    for (const name of Object.keys(shapes)) if (!this.inputNames.includes(name)) throw new InputError(`'${name}' is not a model input (inputs: ${this.inputNames.join(', ')})`, name);
+    for (const name of Object.keys(shapes)) if (!this.inputNames.includes(name) && !this.defaults.has(name)) throw new InputError(`'${name}' is not a model input (inputs: ${this.inputNames.join(', ')})`, name);
     const types = new Map<string, ValueType>();
-    for (const v of this.model.graph.inputs) {
-      const dims = Object.hasOwn(shapes, v.name) ? shapes[v.name] : undefined;
+    for (const v of this.compiled.graph.inputs) {
+      const dims = Object.hasOwn(shapes, v.name) ? shapes[v.name] : this.defaultType(v.name)?.dims;
       if (!dims) throw new InputError('missing shape', v.name);
       if (!v.type) throw new InputError('the model does not declare its element type', v.name);
-      checkShape(this.model.graph.inputs, v.name, dims);
+      checkShape(this.compiled.graph.inputs, v.name, dims);
       types.set(v.name, { type: v.type, dims: [...dims] });
     }
     if (!this.backend.requestKernels) return;
     const started = performance.now();
-    const staticGraph = specializeGraph(this.model, types);
+    const staticGraph = specializeGraph(this.compiled, types);
     checkOutputTypes(this.model, staticGraph);
     const graph = optimizeGraph(staticGraph);
     const passesEnd = performance.now();
@@ -509,13 +540,18 @@ export class InferenceSession {
    */
   private checkOutputTypesAtBatchOne(): void {
     const types = new Map<string, ValueType>();
-    for (const v of this.model.graph.inputs) {
+    for (const v of this.compiled.graph.inputs) {
+      const fallback = this.defaultType(v.name);
+      if (fallback) {
+        types.set(v.name, fallback);
+        continue;
+      }
       if (!v.type || !v.shape || v.shape.some((d, i) => i > 0 && typeof d !== 'number')) return;
       types.set(v.name, { type: v.type, dims: v.shape.map((d) => (typeof d === 'number' ? d : 1)) });
     }
     let graph: StaticGraph;
     try {
-      graph = specializeGraph(this.model, types);
+      graph = specializeGraph(this.compiled, types);
     } catch {
       return;
     }
@@ -528,13 +564,24 @@ export class InferenceSession {
    * would throw. @internal
    */
   outputTypesFor(types: ReadonlyMap<string, ValueType>): ValueType[] {
-    const graph = specializeGraph(this.model, types);
+    const graph = specializeGraph(this.compiled, types);
     return graph.outputs.map((name) => graph.types.get(name)!);
+  }
+
+  /** An overridable input's type and shape when unfed: its default's; undefined for any other input. */
+  private defaultType(name: string): ValueType | undefined {
+    const d = this.defaults.get(name);
+    return d && { type: d.type, dims: [...d.dims] };
   }
 
   private staticInputTypes(): Map<string, ValueType> | undefined {
     const types = new Map<string, ValueType>();
-    for (const v of this.model.graph.inputs) {
+    for (const v of this.compiled.graph.inputs) {
+      const fallback = this.defaultType(v.name);
+      if (fallback) {
+        types.set(v.name, fallback);
+        continue;
+      }
       if (!v.type || !v.shape || v.shape.some((d) => typeof d !== 'number')) return undefined;
       types.set(v.name, { type: v.type, dims: v.shape as number[] });
     }
@@ -551,7 +598,7 @@ export class InferenceSession {
     }
     plan = (async () => {
       const started = performance.now();
-      const staticGraph = specializeGraph(this.model, types);
+      const staticGraph = specializeGraph(this.compiled, types);
       checkOutputTypes(this.model, staticGraph);
       const graph = optimizeGraph(staticGraph);
       const passesMs = performance.now() - started;
