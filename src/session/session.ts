@@ -11,7 +11,7 @@ import { optimizeGraph } from '../graph/optimize.js';
 import { widenFloat16 } from '../graph/widen-float16.js';
 import { GpuTensor, Tensor } from '../core/tensor.js';
 import { createBackend } from './create-backend.js';
-import { checkFeeds, checkShape, type FeedsType } from './feed-check.js';
+import { checkFeeds, checkShape, inputList, type FeedsType } from './feed-check.js';
 
 /** How InferenceSession.create picks its backend and what it records. */
 export interface SessionOptions {
@@ -123,24 +123,29 @@ function checkOutputTypes(model: Model, graph: StaticGraph): void {
 }
 
 /**
- * The model a session compiles: each overridable input (Graph.overridableInputs) becomes a real input and loses its
- * initializer, so no graph pass (constant folding, BatchNormalization folds) folds its default into the graph as a
- * constant a feed could then no longer change; its default is fed instead whenever the caller feeds nothing under
- * its name. The input's type is its initializer's (float32 once a float16 file is widened).
+ * The inputs a feed may override (Graph.overridableInputs): each as its feed is checked, with its declared shape and
+ * its initializer's type (float32 once a float16 file is widened); one per name, never one that is a real input.
  */
-function withOverridableInputs(model: Model): { model: Model; defaults: Map<string, TensorData> } {
+function overridableInputs(model: Model): ValueInfo[] {
   const g = model.graph;
-  const defaults = new Map<string, TensorData>();
-  const added: ValueInfo[] = [];
+  const found: ValueInfo[] = [];
   for (const v of g.overridableInputs ?? []) {
     const init = g.initializers.get(v.name);
-    if (!init || defaults.has(v.name) || g.inputs.some((w) => w.name === v.name)) continue;
-    defaults.set(v.name, init);
-    added.push({ name: v.name, type: init.type, shape: v.shape });
+    if (!init || found.some((w) => w.name === v.name) || g.inputs.some((w) => w.name === v.name)) continue;
+    found.push({ name: v.name, type: init.type, shape: v.shape });
   }
-  if (defaults.size === 0) return { model, defaults };
-  const initializers = new Map([...g.initializers].filter(([name]) => !defaults.has(name)));
-  return { model: { ...model, graph: { ...g, inputs: [...g.inputs, ...added], initializers } }, defaults };
+  return found;
+}
+
+/**
+ * The variant of `model` a run that feeds these overridable inputs compiles: they become real inputs (after the
+ * model's own) and lose their initializers, so no graph pass folds their defaults in; every overridable input not
+ * fed stays a constant, as in the model itself.
+ */
+function withFedInputs(model: Model, fed: readonly ValueInfo[]): Model {
+  const g = model.graph;
+  const initializers = new Map([...g.initializers].filter(([name]) => !fed.some((v) => v.name === name)));
+  return { ...model, graph: { ...g, inputs: [...g.inputs, ...fed], initializers } };
 }
 
 /** Loads an ONNX model and runs it; shaped like onnxruntime-web's InferenceSession. */
@@ -168,10 +173,13 @@ export class InferenceSession {
   /** Resolves release's wait once runsUnderWay is back to 0. */
   private onIdle: (() => void) | undefined;
   private releasing: Promise<void> | undefined;
-  /** The model the plans are made of: `model` with its overridable inputs as real inputs (see withOverridableInputs). */
-  private readonly compiled: Model;
-  /** Each overridable input's default, fed when the caller feeds nothing under its name. */
-  private readonly defaults: ReadonlyMap<string, TensorData>;
+  /**
+   * Inputs that also have an initializer (IR 4 and later), their default. Runs that feed none of them use the plan
+   * of `model`, where the defaults are constants like any weight (folded, fused, uploaded once); a run that feeds
+   * some compiles, at its first such run, the variant where those are real inputs (withFedInputs), cached in `plans`
+   * under a key that holds their names.
+   */
+  private readonly overridable: readonly ValueInfo[];
 
   /**
    * @param model - The parsed model, after the graph passes.
@@ -180,7 +188,7 @@ export class InferenceSession {
    */
   private constructor(readonly model: Model, readonly backend: Backend, private readonly options: SessionOptions) {
     const g = model.graph;
-    ({ model: this.compiled, defaults: this.defaults } = withOverridableInputs(model));
+    this.overridable = overridableInputs(model);
     // Frozen, as the types say readonly: run checks fetches against outputNames and defaults to all of them, so a
     // caller's push into the array would otherwise make every later run fetch a value that does not exist.
     this.inputNames = Object.freeze(g.inputs.map((v) => v.name));
@@ -351,7 +359,7 @@ export class InferenceSession {
   }
 
   private async preparePlan(feeds: FeedsType, fetches: readonly string[] | undefined): Promise<{ plan: ExecutionPlan; inputs: Map<string, PlanFeed>; wanted: readonly string[] }> {
-    const inputs = checkFeeds(this.compiled.graph.inputs, this.backend.name, feeds, this.defaults);
+    const inputs = checkFeeds(this.model.graph.inputs, this.backend.name, feeds, this.overridable);
     // A string would be read as a list of one-letter names.
     if (fetches !== undefined && !Array.isArray(fetches)) throw new InputError(`fetches must be an array of output names (outputs: ${this.outputNames.join(', ')})`);
     // As in onnxruntime: an empty list (a filter that kept nothing) would run the model for no result at all.
@@ -401,15 +409,10 @@ export class InferenceSession {
     // Before the other inputs' shapes are looked at, which would otherwise blame one of them for a misspelt name.
     if (!this.inputNames.includes(name)) throw new InputError(`'${name}' is not a model input (inputs: ${this.inputNames.join(', ')})`, name);
     const types = new Map<string, ValueType>();
-    for (const v of this.compiled.graph.inputs) {
+    for (const v of this.model.graph.inputs) {
       if (v.name === name) {
         if (!v.type) throw new InputError('the model does not declare its element type', name);
         types.set(name, { type: v.type, dims: [...dims] });
-        continue;
-      }
-      const fallback = this.defaultType(v.name);
-      if (fallback) {
-        types.set(v.name, fallback);
         continue;
       }
       if (!v.type || !v.shape || v.shape.some((d) => typeof d !== 'number')) throw new InputError(`input '${v.name}' has no static shape; only single-dynamic-input models can hand out input buffers`, name);
@@ -417,7 +420,7 @@ export class InferenceSession {
     }
     if (!types.has(name)) throw new InputError(`'${name}' is not a model input (inputs: ${this.inputNames.join(', ')})`, name);
     const t = types.get(name)!;
-    checkShape(this.compiled.graph.inputs, name, t.dims);
+    checkShape(this.model.graph.inputs, name, t.dims);
     const buffer = (await this.planFor(types)).inputBuffer?.(name);
     if (!buffer) throw new BackendError(this.backend.name, `the plan exposes no buffer for input '${name}'`);
     return new GpuTensor(t.type, t.dims, buffer);
@@ -462,19 +465,24 @@ export class InferenceSession {
     // compile the generic kernels only, without a word, and the code would fail only once moved to a GPU.
     if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new InputError(`precompile takes an options object, got ${describeValue(options)}`);
     checkOptionShape(options, { specialized: 'boolean' }, 'precompile', (option, why) => new InputError(`precompile option ${option}: ${why}`));
-    if (shapes === null || typeof shapes !== 'object') throw new InputError(`precompile takes an object of input shapes (inputs: ${this.inputNames.join(', ')})`);
-    for (const name of Object.keys(shapes)) if (!this.inputNames.includes(name) && !this.defaults.has(name)) throw new InputError(`'${name}' is not a model input (inputs: ${this.inputNames.join(', ')})`, name);
+    const g = this.model.graph;
+    if (shapes === null || typeof shapes !== 'object') throw new InputError(`precompile takes an object of input shapes (${inputList(g.inputs, this.overridable)})`);
+    for (const name of Object.keys(shapes)) {
+      if (!this.inputNames.includes(name) && !this.overridable.some((v) => v.name === name)) throw new InputError(`'${name}' is not a model input (${inputList(g.inputs, this.overridable)})`, name);
+    }
+    // An overridable input given a shape is one the runs to come will feed: its variant's kernels are compiled.
+    const named = this.overridable.filter((v) => Object.hasOwn(shapes, v.name) && shapes[v.name] !== undefined);
     const types = new Map<string, ValueType>();
-    for (const v of this.compiled.graph.inputs) {
-      const dims = Object.hasOwn(shapes, v.name) ? shapes[v.name] : this.defaultType(v.name)?.dims;
+    for (const v of [...g.inputs, ...named]) {
+      const dims = Object.hasOwn(shapes, v.name) ? shapes[v.name] : undefined;
       if (!dims) throw new InputError('missing shape', v.name);
       if (!v.type) throw new InputError('the model does not declare its element type', v.name);
-      checkShape(this.compiled.graph.inputs, v.name, dims);
+      checkShape([v], v.name, dims);
       types.set(v.name, { type: v.type, dims: [...dims] });
     }
     if (!this.backend.requestKernels) return;
     const started = performance.now();
-    const staticGraph = specializeGraph(this.compiled, types);
+    const staticGraph = specializeGraph(this.modelFor(types), types);
     checkOutputTypes(this.model, staticGraph);
     const graph = optimizeGraph(staticGraph);
     const passesEnd = performance.now();
@@ -540,18 +548,13 @@ export class InferenceSession {
    */
   private checkOutputTypesAtBatchOne(): void {
     const types = new Map<string, ValueType>();
-    for (const v of this.compiled.graph.inputs) {
-      const fallback = this.defaultType(v.name);
-      if (fallback) {
-        types.set(v.name, fallback);
-        continue;
-      }
+    for (const v of this.model.graph.inputs) {
       if (!v.type || !v.shape || v.shape.some((d, i) => i > 0 && typeof d !== 'number')) return;
       types.set(v.name, { type: v.type, dims: v.shape.map((d) => (typeof d === 'number' ? d : 1)) });
     }
     let graph: StaticGraph;
     try {
-      graph = specializeGraph(this.compiled, types);
+      graph = specializeGraph(this.model, types);
     } catch {
       return;
     }
@@ -564,24 +567,19 @@ export class InferenceSession {
    * would throw. @internal
    */
   outputTypesFor(types: ReadonlyMap<string, ValueType>): ValueType[] {
-    const graph = specializeGraph(this.compiled, types);
+    const graph = specializeGraph(this.modelFor(types), types);
     return graph.outputs.map((name) => graph.types.get(name)!);
   }
 
-  /** An overridable input's type and shape when unfed: its default's; undefined for any other input. */
-  private defaultType(name: string): ValueType | undefined {
-    const d = this.defaults.get(name);
-    return d && { type: d.type, dims: [...d.dims] };
+  /** The model a plan for these input types is made of: `model`, or the variant for the overridable inputs among them. */
+  private modelFor(types: ReadonlyMap<string, ValueType>): Model {
+    const fed = this.overridable.filter((v) => types.has(v.name));
+    return fed.length === 0 ? this.model : withFedInputs(this.model, fed);
   }
 
   private staticInputTypes(): Map<string, ValueType> | undefined {
     const types = new Map<string, ValueType>();
-    for (const v of this.compiled.graph.inputs) {
-      const fallback = this.defaultType(v.name);
-      if (fallback) {
-        types.set(v.name, fallback);
-        continue;
-      }
+    for (const v of this.model.graph.inputs) {
       if (!v.type || !v.shape || v.shape.some((d) => typeof d !== 'number')) return undefined;
       types.set(v.name, { type: v.type, dims: v.shape as number[] });
     }
@@ -598,7 +596,7 @@ export class InferenceSession {
     }
     plan = (async () => {
       const started = performance.now();
-      const staticGraph = specializeGraph(this.compiled, types);
+      const staticGraph = specializeGraph(this.modelFor(types), types);
       checkOutputTypes(this.model, staticGraph);
       const graph = optimizeGraph(staticGraph);
       const passesMs = performance.now() - started;

@@ -1,6 +1,7 @@
 /**
  * A graph input that also has an initializer (IR 4 and later): the initializer is the input's default, a feed
- * overrides it, and no graph pass folds the default in as a constant. Checked against onnxruntime-node: unfed on
+ * overrides it, and in the plan a run that feeds it uses no graph pass has folded the default in as a constant
+ * (tests/runtime/overridable-plan.test.ts: the plan of runs that feed none). Checked against onnxruntime-node: unfed on
  * the same file (onnxruntime-node's inputNames leave such inputs out and its run drops their feeds), fed on the same
  * graph with the initializer removed, where the value is a plain input.
  */
@@ -101,6 +102,18 @@ describe('an input with an initializer (its default)', () => {
     const feeds = { X: new Tensor('float32', Float32Array.from(X), [2]), X4: new Tensor('float32', Float32Array.from(X4), [1, 1, 2, 2]) };
     const error = await refused(session.run({ ...feeds, B: new Tensor('float32', new Float32Array(3), [3]) }), InputError, /does not match/);
     assert.equal(error.inputName, 'B');
+    await session.release();
+  });
+
+  it('fed with the wrong type is the InputError any input gives', async () => {
+    const session = await InferenceSession.create(model(true), { backend: 'cpu' });
+    const feeds = { X: new Tensor('float32', Float32Array.from(X), [2]), X4: new Tensor('float32', Float32Array.from(X4), [1, 1, 2, 2]) };
+    const wrongType = await refused(session.run({ ...feeds, B: new Tensor('int64', new BigInt64Array(2), [2]) }), InputError, /type int64, the model expects float32/);
+    assert.equal(wrongType.inputName, 'B');
+    // The same message as for a real input fed the wrong type.
+    const realInput = await refused(session.run({ ...feeds, X: new Tensor('int64', new BigInt64Array(2), [2]) }), InputError, /type int64, the model expects float32/);
+    assert.equal(realInput.inputName, 'X');
+    await refused(session.run({ ...feeds, Bee: feeds.X }), InputError, /'Bee' is not a model input \(inputs: X, X4; overridable, with a default: B, scale\)/);
     await session.release();
   });
 
