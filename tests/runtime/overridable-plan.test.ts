@@ -8,12 +8,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import * as ort from 'onnxruntime-node';
 import { InferenceSession, Tensor } from '../../src/index.js';
 import type { ExecutionPlan } from '../../src/backends/plan.js';
-import { onnx } from '../parser/onnx-builder.js';
 import { seededRandom, sharedPath } from '../pipeline/helpers.js';
-import { keepInitializersAsInputs } from './keep-initializers.js';
+import { asPlainInputs, keepInitializersAsInputs, ortOutputs, ortRun } from './keep-initializers.js';
 
 const cpu = { backend: 'cpu' } as const;
 const PLAIN = new Uint8Array(readFileSync(sharedPath('models', 'tiny_genderage.onnx')));
@@ -29,20 +27,6 @@ const DATA = random(1, DIMS.reduce((a, b) => a * b, 1));
 /** Overrides for two weights of the first block: its Conv's weights and its BatchNormalization's scale. */
 const CONV0_W = random(2, 8 * 3 * 3 * 3);
 const BN0_G = Float32Array.from([0.5, -1, 2, 0.25, 1.5, -0.75, 3, 1]);
-
-/** The file with these initializers removed, so onnxruntime-node (whose run drops feeds of overridable inputs) takes them as plain inputs. */
-function asPlainInputs(bytes: Uint8Array, names: readonly string[]): Uint8Array {
-  const proto = onnx.ModelProto.decode(bytes);
-  proto.graph!.initializer = (proto.graph!.initializer ?? []).filter((t) => !names.includes(t.name ?? ''));
-  return onnx.ModelProto.encode(proto).finish();
-}
-
-async function ortRun(bytes: Uint8Array, feeds: Record<string, [Float32Array, number[]]>): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(bytes);
-  const out = await session.run(Object.fromEntries(Object.entries(feeds).map(([k, [data, dims]]) => [k, new ort.Tensor('float32', data, dims)])));
-  await session.release();
-  return out['fc1']!.data as Float32Array;
-}
 
 function close(actual: Float32Array, expected: Float32Array, what: string): void {
   assert.equal(actual.length, expected.length, what);
@@ -66,6 +50,27 @@ describe('a keep_initializers_as_inputs file', () => {
     assert.deepEqual(steps(keep), steps(plain));
     assert.equal(steps(keep).filter((op) => op === 'BatchNormalization').length, 0, `BatchNormalization folded: ${steps(keep).join(' ')}`);
     close(out['fc1']!.data as Float32Array, await ortRun(KEEP, { data: [DATA, DIMS] }), 'fc1');
+    await plain.release();
+    await keep.release();
+  });
+
+  it('with a Resize whose scales are an initializer (SCRFD), runs unfed as the plain file does', async () => {
+    // A feedable scales input is one this engine cannot plan ('scales must be known at load time'): every such
+    // detector export would be refused if an overridable default were not a constant.
+    const plainBytes = new Uint8Array(readFileSync(sharedPath('models', 'scrfd_2.5g_bnkps.onnx')));
+    const keepBytes = keepInitializersAsInputs(plainBytes);
+    const dims = [1, 3, 64, 64];
+    const input = random(3, 3 * 64 * 64);
+    const plain = await InferenceSession.create(plainBytes, { ...cpu, profiling: true });
+    await plain.run({ 'input.1': new Tensor('float32', input, dims) });
+    const keep = await InferenceSession.create(keepBytes, { ...cpu, profiling: true });
+    const out = await keep.run({ 'input.1': new Tensor('float32', input, dims) });
+    assert.deepEqual(steps(keep), steps(plain));
+    // onnxruntime-node refuses this rewritten file itself (its Resize shape inference meets a scales input it
+    // cannot read): the plain file, which unfed runs must equal, is the reference.
+    const expected = await ortOutputs(plainBytes, { 'input.1': [input, dims] });
+    assert.deepEqual(Object.keys(out), Object.keys(expected));
+    for (const [name, values] of Object.entries(expected)) close(out[name]!.data as Float32Array, values, name);
     await plain.release();
     await keep.release();
   });
