@@ -123,4 +123,12 @@ describe('an input with an initializer (its default)', () => {
     await refused(session.run({ ...feeds, B: new Tensor('float32', new Float32Array(2), [2]) }), InputError, /'B' is not a model input \(inputs: X, X4\)/);
     await session.release();
   });
+
+  it('from IR 4 on is overridable (onnxruntime: CanOverrideInitializer is ir_version >= 4)', async () => {
+    const session = await InferenceSession.create(model(true, 4), { backend: 'cpu' });
+    const feeds = { X: new Tensor('float32', Float32Array.from(X), [2]), X4: new Tensor('float32', Float32Array.from(X4), [1, 1, 2, 2]) };
+    const out = await session.run({ ...feeds, B: new Tensor('float32', Float32Array.from([1, 1]), [2]) });
+    close(out.Y!.data as Float32Array, [3, 4], 'Y = X + B * 2');
+    await session.release();
+  });
 });
