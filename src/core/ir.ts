@@ -94,6 +94,12 @@ export interface Graph {
    * occurrence, at the last occurrence's position, so the map's last entry is always the file's last initializer.
    */
   readonly initializers: ReadonlyMap<string, TensorData>;
+  /**
+   * Inputs the file also gives an initializer (IR 4 and later), as declared: the initializer is the input's default,
+   * which a feed of that name overrides. Not in `inputs` (as in onnxruntime's inputNames); their initializers are in
+   * `initializers`. Absent or empty when there are none.
+   */
+  readonly overridableInputs?: readonly ValueInfo[];
 }
 
 /** A parsed ONNX model: its header and its graph. */

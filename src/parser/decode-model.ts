@@ -92,11 +92,11 @@ function buildModel(proto: onnx.ModelProto, copy: boolean): Model {
     producerName: proto.producerName ?? '',
     producerVersion: proto.producerVersion ?? '',
     opsetImports,
-    graph: buildGraph(proto.graph!, copy),
+    graph: buildGraph(proto.graph!, copy, irVersion),
   };
 }
 
-function buildGraph(proto: onnx.IGraphProto, copy: boolean): Graph {
+function buildGraph(proto: onnx.IGraphProto, copy: boolean, irVersion: number): Graph {
   const initializers = new Map<string, TensorData>();
   for (const init of proto.initializer ?? []) {
     const name = init.name ?? '';
@@ -114,6 +114,9 @@ function buildGraph(proto: onnx.IGraphProto, copy: boolean): Graph {
   inputs.forEach((v, i) => {
     if (inputs.findIndex((w) => w.name === v.name) !== i) throw new GraphError(`graph input '${v.name}' is declared more than once`);
   });
+  // From IR 4 on an input may also have an initializer: its default value, which a feed overrides (onnxruntime
+  // does the same). Before IR 4 every initializer had to be listed as an input, so there the listing means nothing.
+  const overridableInputs = irVersion >= 4 ? (proto.input ?? []).filter((v) => initializers.has(v.name ?? '')).map(valueInfoFromProto) : [];
   const outputs = (proto.output ?? []).map(valueInfoFromProto);
   if (outputs.length === 0) throw new GraphError('the graph declares no outputs');
   const valueInfo = new Map<string, ValueInfo>();
@@ -128,7 +131,7 @@ function buildGraph(proto: onnx.IGraphProto, copy: boolean): Graph {
     const produced = nodes.some((n) => n.outputs.includes(output.name)) || initializers.has(output.name) || inputs.some((i) => i.name === output.name);
     if (!produced) throw new GraphError(`graph output '${output.name}' is produced by no node, input or initializer`);
   }
-  return { name: proto.name ?? '', inputs, outputs, valueInfo, nodes, initializers };
+  return { name: proto.name ?? '', inputs, outputs, valueInfo, nodes, initializers, overridableInputs };
 }
 
 /**

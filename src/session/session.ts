@@ -1,7 +1,7 @@
 import { BackendError, GraphError, InputError, UnsupportedOpError } from '../core/errors.js';
 import { findOpModule } from '../ops/registry.js';
 import { parseModel } from '../parser/decode-model.js';
-import { nodeLabel, type DataType, type Dim, type Model, type TensorData, type TypedArray } from '../core/ir.js';
+import { nodeLabel, type DataType, type Dim, type Model, type TensorData, type TypedArray, type ValueInfo } from '../core/ir.js';
 import { specializeGraph, type StaticGraph } from '../graph/specialize.js';
 import type { ValueType } from '../ops/kernel/op-module.js';
 import type { Backend, CompileTimes, ExecutionPlan, PlanFeed, PrecompileTimes, StepTiming } from '../backends/plan.js';
@@ -11,7 +11,7 @@ import { optimizeGraph } from '../graph/optimize.js';
 import { widenFloat16 } from '../graph/widen-float16.js';
 import { GpuTensor, Tensor } from '../core/tensor.js';
 import { createBackend } from './create-backend.js';
-import { checkFeeds, checkShape, type FeedsType } from './feed-check.js';
+import { checkFeeds, checkShape, inputList, type FeedsType } from './feed-check.js';
 
 /** How InferenceSession.create picks its backend and what it records. */
 export interface SessionOptions {
@@ -122,6 +122,32 @@ function checkOutputTypes(model: Model, graph: StaticGraph): void {
   }
 }
 
+/**
+ * The inputs a feed may override (Graph.overridableInputs): each as its feed is checked, with its declared shape and
+ * its initializer's type (float32 once a float16 file is widened); one per name, never one that is a real input.
+ */
+function overridableInputs(model: Model): ValueInfo[] {
+  const g = model.graph;
+  const found: ValueInfo[] = [];
+  for (const v of g.overridableInputs ?? []) {
+    const init = g.initializers.get(v.name);
+    if (!init || found.some((w) => w.name === v.name) || g.inputs.some((w) => w.name === v.name)) continue;
+    found.push({ name: v.name, type: init.type, shape: v.shape });
+  }
+  return found;
+}
+
+/**
+ * The variant of `model` a run that feeds these overridable inputs compiles: they become real inputs (after the
+ * model's own) and lose their initializers, so no graph pass folds their defaults in; every overridable input not
+ * fed stays a constant, as in the model itself.
+ */
+function withFedInputs(model: Model, fed: readonly ValueInfo[]): Model {
+  const g = model.graph;
+  const initializers = new Map([...g.initializers].filter(([name]) => !fed.some((v) => v.name === name)));
+  return { ...model, graph: { ...g, inputs: [...g.inputs, ...fed], initializers } };
+}
+
 /** Loads an ONNX model and runs it; shaped like onnxruntime-web's InferenceSession. */
 export class InferenceSession {
   /** The graph's real inputs (initializers excluded), in declaration order. */
@@ -147,6 +173,13 @@ export class InferenceSession {
   /** Resolves release's wait once runsUnderWay is back to 0. */
   private onIdle: (() => void) | undefined;
   private releasing: Promise<void> | undefined;
+  /**
+   * Inputs that also have an initializer (IR 4 and later), their default. Runs that feed none of them use the plan
+   * of `model`, where the defaults are constants like any weight (folded, fused, uploaded once); a run that feeds
+   * some compiles, at its first such run, the variant where those are real inputs (withFedInputs), cached in `plans`
+   * under a key that holds their names.
+   */
+  private readonly overridable: readonly ValueInfo[];
 
   /**
    * @param model - The parsed model, after the graph passes.
@@ -155,6 +188,7 @@ export class InferenceSession {
    */
   private constructor(readonly model: Model, readonly backend: Backend, private readonly options: SessionOptions) {
     const g = model.graph;
+    this.overridable = overridableInputs(model);
     // Frozen, as the types say readonly: run checks fetches against outputNames and defaults to all of them, so a
     // caller's push into the array would otherwise make every later run fetch a value that does not exist.
     this.inputNames = Object.freeze(g.inputs.map((v) => v.name));
@@ -325,7 +359,7 @@ export class InferenceSession {
   }
 
   private async preparePlan(feeds: FeedsType, fetches: readonly string[] | undefined): Promise<{ plan: ExecutionPlan; inputs: Map<string, PlanFeed>; wanted: readonly string[] }> {
-    const inputs = checkFeeds(this.model.graph.inputs, this.backend.name, feeds);
+    const inputs = checkFeeds(this.model.graph.inputs, this.backend.name, feeds, this.overridable);
     // A string would be read as a list of one-letter names.
     if (fetches !== undefined && !Array.isArray(fetches)) throw new InputError(`fetches must be an array of output names (outputs: ${this.outputNames.join(', ')})`);
     // As in onnxruntime: an empty list (a filter that kept nothing) would run the model for no result at all.
@@ -431,19 +465,24 @@ export class InferenceSession {
     // compile the generic kernels only, without a word, and the code would fail only once moved to a GPU.
     if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new InputError(`precompile takes an options object, got ${describeValue(options)}`);
     checkOptionShape(options, { specialized: 'boolean' }, 'precompile', (option, why) => new InputError(`precompile option ${option}: ${why}`));
-    if (shapes === null || typeof shapes !== 'object') throw new InputError(`precompile takes an object of input shapes (inputs: ${this.inputNames.join(', ')})`);
-    for (const name of Object.keys(shapes)) if (!this.inputNames.includes(name)) throw new InputError(`'${name}' is not a model input (inputs: ${this.inputNames.join(', ')})`, name);
+    const g = this.model.graph;
+    if (shapes === null || typeof shapes !== 'object') throw new InputError(`precompile takes an object of input shapes (${inputList(g.inputs, this.overridable)})`);
+    for (const name of Object.keys(shapes)) {
+      if (!this.inputNames.includes(name) && !this.overridable.some((v) => v.name === name)) throw new InputError(`'${name}' is not a model input (${inputList(g.inputs, this.overridable)})`, name);
+    }
+    // An overridable input given a shape is one the runs to come will feed: its variant's kernels are compiled.
+    const named = this.overridable.filter((v) => Object.hasOwn(shapes, v.name) && shapes[v.name] !== undefined);
     const types = new Map<string, ValueType>();
-    for (const v of this.model.graph.inputs) {
+    for (const v of [...g.inputs, ...named]) {
       const dims = Object.hasOwn(shapes, v.name) ? shapes[v.name] : undefined;
       if (!dims) throw new InputError('missing shape', v.name);
       if (!v.type) throw new InputError('the model does not declare its element type', v.name);
-      checkShape(this.model.graph.inputs, v.name, dims);
+      checkShape([v], v.name, dims);
       types.set(v.name, { type: v.type, dims: [...dims] });
     }
     if (!this.backend.requestKernels) return;
     const started = performance.now();
-    const staticGraph = specializeGraph(this.model, types);
+    const staticGraph = specializeGraph(this.modelFor(types), types);
     checkOutputTypes(this.model, staticGraph);
     const graph = optimizeGraph(staticGraph);
     const passesEnd = performance.now();
@@ -528,8 +567,14 @@ export class InferenceSession {
    * would throw. @internal
    */
   outputTypesFor(types: ReadonlyMap<string, ValueType>): ValueType[] {
-    const graph = specializeGraph(this.model, types);
+    const graph = specializeGraph(this.modelFor(types), types);
     return graph.outputs.map((name) => graph.types.get(name)!);
+  }
+
+  /** The model a plan for these input types is made of: `model`, or the variant for the overridable inputs among them. */
+  private modelFor(types: ReadonlyMap<string, ValueType>): Model {
+    const fed = this.overridable.filter((v) => types.has(v.name));
+    return fed.length === 0 ? this.model : withFedInputs(this.model, fed);
   }
 
   private staticInputTypes(): Map<string, ValueType> | undefined {
@@ -551,7 +596,7 @@ export class InferenceSession {
     }
     plan = (async () => {
       const started = performance.now();
-      const staticGraph = specializeGraph(this.model, types);
+      const staticGraph = specializeGraph(this.modelFor(types), types);
       checkOutputTypes(this.model, staticGraph);
       const graph = optimizeGraph(staticGraph);
       const passesMs = performance.now() - started;
