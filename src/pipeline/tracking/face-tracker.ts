@@ -240,11 +240,12 @@ export class FaceTracker {
     if (!revived && identity) revived = this.tracks.find((t) => t.lostFrames > 0 && t.identity?.id === identity.id);
     if (revived) {
       // Unmatched only in this frame, it moved faster than the gate: its motion still holds. A re-entry after
-      // frames away may be anywhere, so its motion starts again.
+      // frames away may be anywhere, so its motion and its smoothing start again (smoothing across the gap
+      // would return a box between where the face left and where it came back).
       const reentry = revived.lostFrames > 1;
       revived.moveTo(face, n, 'detected');
       if (reentry) {
-        revived.restartMotion(n);
+        revived.restartCoordinates(n);
         revived.carryRelation = undefined;
       }
       this.counts.reidentified++;
