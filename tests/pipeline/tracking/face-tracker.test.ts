@@ -238,6 +238,10 @@ describe('FaceTracker on scripted detections', () => {
     const detector = new ScriptedDetector();
     assert.throws(() => new FaceTracker({} as never), /option detector: FaceTracker needs a detector/);
     assert.throws(() => new FaceTracker({ detector, heads: 'landmark_2d_106' as never }), /option heads/);
+    // A hole or a plain object among the heads (both were TypeErrors: reading taskname of null, startsWith of undefined).
+    assert.throws(() => new FaceTracker({ detector, heads: [null] as never }), (e: unknown) => e instanceof PipelineOptionError && /heads\[0\] is null/.test(e.message));
+    assert.throws(() => new FaceTracker({ detector, heads: [new ScriptedLandmarks(detector), {}] as never }), (e: unknown) => e instanceof PipelineOptionError && /heads\[1\]/.test(e.message));
+    assert.throws(() => new FaceTracker({ detector, heads: [{ taskname: 'recognition' }] as never }), PipelineOptionError);
     assert.throws(() => new FaceTracker({ detector }, { index: {} as never }), /option index: takes a FaceIndex/);
     // An index without a recognizer could never name a track.
     assert.throws(() => new FaceTracker({ detector }, { index: new FaceIndex() }), /option index: names tracks by their embeddings, but there is no recognition model/);
