@@ -267,6 +267,23 @@ describe('FaceAnalysis.prepare prepares its detector as InsightFace does', () =>
       await app.release();
     }
   });
+
+  it('get runs with the detector\'s settings, so app.detector.prepare applies to get as det_model.prepare does', async () => {
+    const app = await FaceAnalysis.create({ models: [sharedPath('models', 'scrfd_500m_bnkps.onnx')], backend: 'cpu' });
+    try {
+      app.prepare({ detThresh: 0.5 });
+      const strict = await app.get(t1);
+      // InsightFace's get calls det_model.detect, which reads det_model's det_thresh: lowering it there finds more.
+      app.detector.prepare({ detThresh: 0.05 });
+      const { bboxes } = await app.detector.detect(t1);
+      const loose = await app.get(t1);
+      assert.ok(bboxes.length > strict.length, `${bboxes.length} rows at 0.05, ${strict.length} faces at 0.5`);
+      // Before: get kept the app's own 0.5 (6 faces) while the detector alone found 11.
+      assert.deepEqual(loose.map((f) => Array.from(f.bbox)), bboxes.map((b) => Array.from(b.subarray(0, 4))));
+    } finally {
+      await app.release();
+    }
+  });
 });
 
 /** A 6-output SCRFD stand-in (no keypoints, dynamic input) reporting one face at [8, 8, 24, 24] on a 64² input. */
