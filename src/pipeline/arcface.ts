@@ -1,7 +1,7 @@
 import type { InferenceSession } from '../session/session.js';
 import { ModelContractError, PipelineOptionError } from './errors.js';
 import { computeSim, type Face } from './face.js';
-import { requireKps } from './face-input.js';
+import { requireAlignableKps } from './face-input.js';
 import type { FaceModel } from './face-model.js';
 import type { HeadWork } from './head-group.js';
 import { forwardBatch, headSpec, runHead, type HeadSpec, type HeadOptions } from './head-model.js';
@@ -38,10 +38,10 @@ export class ArcFaceModel implements FaceModel {
   /**
    * InsightFace's `get(img, face)`: aligns the face on its five keypoints (norm_crop), embeds the crop, sets
    * `face.embedding` (float32, not normalised) and returns it. Throws ImageError for an input that is not an image,
-   * PipelineOptionError for a face without five finite keypoints.
+   * PipelineOptionError for a face without five finite keypoints, or with five equal ones (no alignment).
    */
   async get(image: ImageInput, face: Face): Promise<Float32Array> {
-    const target = requireKps(face, 'ArcFace');
+    const target = requireAlignableKps(face, 'ArcFace');
     const img = await loadImage(image);
     await this.annotate(img, [target], this.pre);
     return target.embedding!;

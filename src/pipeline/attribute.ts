@@ -3,7 +3,7 @@ import type { Normalisation } from './preprocess/blob.js';
 import { boxCropTransform } from './crop-transform.js';
 import { ModelContractError } from './errors.js';
 import type { Face } from './face.js';
-import { requireBbox } from './face-input.js';
+import { requireCroppableBbox } from './face-input.js';
 import type { FaceModel } from './face-model.js';
 import type { HeadWork } from './head-group.js';
 import { headSpec, runHead, type HeadSpec, type HeadOptions } from './head-model.js';
@@ -45,10 +45,10 @@ export class AttributeModel implements FaceModel {
    * InsightFace's `get(img, face)`: crops around `face.bbox` and, for genderage, sets `face.gender` and `face.age`
    * and returns `[gender, age]`; another attribute model returns its raw output vector (also kept in `face.extra`
    * under the taskname). Throws ImageError for an input that is not an image, PipelineOptionError for a face
-   * without a finite bbox.
+   * without a finite bbox or with a zero-size one.
    */
   async get(image: ImageInput, face: Face): Promise<GenderAge | Float32Array> {
-    const target = requireBbox(face, this.taskname);
+    const target = requireCroppableBbox(face, this.taskname);
     const img = await loadImage(image);
     await this.annotate(img, [target], this.pre);
     if (this.taskname === 'genderage') return [target.gender!, target.age!];

@@ -1,7 +1,7 @@
 import type { GpuDevice } from '../backends/webgpu/device.js';
 import { analyseImages } from './batch-analysis.js';
 import { loadAnalysisPack } from './analysis-pack.js';
-import { resolveDetSizes, AUTO_DET_SIZES } from './detect-size.js';
+import { resolveDetSizes } from './detect-size.js';
 import { drawFaces, type DrawOptions } from './draw.js';
 import { DEFAULT_GROUP_PIXELS, GET_BATCH_SHAPE, GET_SHAPE, PREPARE_SHAPE, type FaceAnalysisOptions, type GetBatchOptions, type GetOptions, type LoadedModel, type PrepareOptions } from './face-analysis-options.js';
 import { FrameReentryError, PipelineOptionError } from './errors.js';
@@ -25,15 +25,14 @@ import { NO_TIMER, recordingTimer, type StageTiming } from './stage-timer.js';
 
 /** InsightFace's FaceAnalysis: detector + every other model of the pack, applied to each detected face. */
 export class FaceAnalysis {
-  private detThresh = 0.5;
-  private detSizes: Size[] = [...AUTO_DET_SIZES];
   private queue: Promise<unknown> = Promise.resolve();
   private released = false;
   private releasing: Promise<void> | undefined;
 
   private constructor(
     /**
-     * The pack's detector, usable on its own (`detect`, prepared by `prepare`). On WebGPU, await `get` before calling
+     * The pack's detector, usable on its own (`detect`, prepared by `prepare`). It holds the detection settings, as
+     * InsightFace's `det_model` does: `app.detector.prepare({ detThresh })` changes what `get` runs with too. On WebGPU, await `get` before calling
      * it (or the other models' `get`): GPU pre-processing writes the sessions' input buffers that a concurrent call
      * would also write.
      */
@@ -85,17 +84,15 @@ export class FaceAnalysis {
     if (typeof thresh !== 'number' || !Number.isFinite(thresh)) throw new PipelineOptionError('detThresh', `${describeValue(thresh)} is not a number`);
     // Both checked before either is set, so a refused call leaves the analysis as it was.
     const sizes = this.detector.checkSizes(resolveDetSizes(detSize ?? [640, 640]), 'detSize');
-    this.detThresh = thresh;
-    this.detSizes = sizes;
-    // As InsightFace's prepare does (det_model.prepare(input_size=det_size, det_thresh=…)): the detector on its own
-    // (`app.detector.detect`) then runs with the app's settings.
-    this.detector.prepare({ inputSize: this.detSizes, detThresh: thresh });
+    // As InsightFace's prepare does (det_model.prepare(input_size=det_size, det_thresh=…)). The detector holds the
+    // settings, as det_model does in Python: `app.detector.prepare(…)` later changes what `get` runs with too.
+    this.detector.prepare({ inputSize: sizes, detThresh: thresh });
     return this;
   }
 
   /** The sizes detection will run at (the model's own size when its input is fixed). */
   get detSize(): readonly Size[] {
-    return this.detector.fixedSize ? [this.detector.fixedSize] : this.detSizes;
+    return this.detector.inputSize;
   }
 
   /**
@@ -238,7 +235,9 @@ export class FaceAnalysis {
    * waits for its turn applies to the calls after it, not to that one.
    */
   private settings(): { readonly sizes: readonly Size[]; readonly threshold: number } {
-    return { sizes: this.detSizes, threshold: this.detThresh };
+    // InsightFace's get runs det_model.detect, so whatever prepared the detector last (app.prepare or
+    // app.detector.prepare) applies, as det_model.det_thresh does in Python.
+    return { sizes: this.detector.inputSize, threshold: this.detector.detThresh };
   }
 
   private async analyse(input: ImageInput, settings: { readonly sizes: readonly Size[]; readonly threshold: number }, maxNum: number, metric: MaxNumMetric, timings: StageTiming[] | undefined): Promise<Face[]> {

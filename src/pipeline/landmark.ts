@@ -4,7 +4,7 @@ import type { Normalisation } from './preprocess/blob.js';
 import { boxCropTransform } from './crop-transform.js';
 import { ModelContractError } from './errors.js';
 import type { Face } from './face.js';
-import { requireBbox } from './face-input.js';
+import { requireCroppableBbox } from './face-input.js';
 import type { FaceModel } from './face-model.js';
 import type { HeadWork } from './head-group.js';
 import { headSpec, runHead, type HeadSpec, type HeadOptions } from './head-model.js';
@@ -52,10 +52,10 @@ export class LandmarkModel implements FaceModel {
    * InsightFace's `get(img, face)`: crops around `face.bbox`, predicts the landmarks in image coordinates and
    * returns them (float32, flat: 68×3 or K×2). Sets `face.landmark_3d_68` and `face.pose` (3-D model) or
    * `face.landmark_2d_106`; another point count goes to `face.extra` under the taskname. Throws ImageError for an
-   * input that is not an image, PipelineOptionError for a face without a finite bbox.
+   * input that is not an image, PipelineOptionError for a face without a finite bbox or with a zero-size one.
    */
   async get(image: ImageInput, face: Face): Promise<Float32Array> {
-    const target = requireBbox(face, this.taskname);
+    const target = requireCroppableBbox(face, this.taskname);
     const img = await loadImage(image);
     await this.annotate(img, [target], this.pre);
     const points = this.taskname === 'landmark_3d_68' ? target.landmark_3d_68 : this.taskname === 'landmark_2d_106' ? target.landmark_2d_106 : target.extra.get(this.taskname);

@@ -77,6 +77,18 @@ describe('argsortDescending', () => {
   it('reverses a stable ascending sort, so ties come out in descending index order', () => {
     assert.deepEqual(argsortDescending([0.5, 0.9, 0.5, 1, 1]), [4, 3, 1, 2, 0]);
   });
+
+  it('puts NaN first, as np.argsort(x)[::-1] does (NaN sorts last ascending)', () => {
+    // Expected orders printed by NumPy 1.24: np.argsort(np.float32([...]))[::-1].
+    assert.deepEqual(argsortDescending([0.5, NaN, 0.9, 0.1, NaN, 0.7]), [4, 1, 2, 5, 0, 3]);
+    assert.deepEqual(argsortDescending([0.3, 0.5, NaN, 0.9, 0.1, 0.2, 0.8, NaN, 0.4, -Infinity, Infinity]), [7, 2, 10, 3, 6, 1, 8, 0, 5, 4, 9]);
+  });
+
+  it('lets a NaN max_num value win, as InsightFace does', () => {
+    // Box 1 has an infinite width, so its area minus offset is Inf − Inf = NaN.
+    const boxes = new Float32Array([10, 10, 50, 50, 0, 0, Infinity, 20, 60, 60, 70, 70]);
+    assert.deepEqual(selectMaxNum(boxes, 100, 100, 2, 'default'), [1, 0]);
+  });
 });
 
 describe('nms', () => {

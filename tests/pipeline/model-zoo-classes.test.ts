@@ -225,6 +225,24 @@ describe('ArcFace, Landmark and Attribute on their own: get(image, face) on Insi
     assert.throws(() => arcface.computeSim(new Float32Array(128), new Float32Array(512)), PipelineOptionError);
   });
 
+  it('a face with no alignment is refused, not embedded or cropped as a black square', async () => {
+    const arcface = models.get('recognition') as ArcFaceModel;
+    // Five equal keypoints: the similarity is NaN, so the crop was black and any two such faces had cosine 1.
+    const collapsed = new Face(new Float32Array([10, 10, 60, 60]), new Float32Array(10).fill(30), 0.9);
+    await assert.rejects(arcface.get(image, collapsed), (e: unknown) => e instanceof PipelineOptionError && /degenerate/.test(e.message));
+    assert.equal(collapsed.embedding, undefined);
+    // A zero-size box: the crop scale is infinite (NaN landmarks, a meaningless gender and age).
+    for (const model of [models.get('landmark_2d_106') as LandmarkModel, models.get('genderage') as AttributeModel]) {
+      const point = new Face(new Float32Array([40, 40, 40, 40]), undefined, 0.9);
+      await assert.rejects(model.get(image, point), (e: unknown) => e instanceof PipelineOptionError && /zero width and height/.test(e.message));
+      assert.deepEqual([point.landmark_2d_106, point.gender, point.age], [undefined, undefined, undefined]);
+    }
+    // A thin box (one side zero) still crops, as in InsightFace.
+    const line = new Face(new Float32Array([40, 40, 80, 40]), undefined, 0.9);
+    const points = await (models.get('landmark_2d_106') as LandmarkModel).get(image, line);
+    assert.ok(points.every(Number.isFinite));
+  });
+
   it('release stops each head', async () => {
     const arcface = await load('mobilefacenet.onnx') as ArcFaceModel;
     const attr = await load('tiny_genderage.onnx') as AttributeModel;
@@ -245,6 +263,23 @@ describe('FaceAnalysis.prepare prepares its detector as InsightFace does', () =>
       const { bboxes } = await app.detector.detect(t1);
       const faces = await app.get(t1);
       assert.deepEqual(bboxes.map((b) => Array.from(b.subarray(0, 4))), faces.map((f) => Array.from(f.bbox)));
+    } finally {
+      await app.release();
+    }
+  });
+
+  it('get runs with the detector\'s settings, so app.detector.prepare applies to get as det_model.prepare does', async () => {
+    const app = await FaceAnalysis.create({ models: [sharedPath('models', 'scrfd_500m_bnkps.onnx')], backend: 'cpu' });
+    try {
+      app.prepare({ detThresh: 0.5 });
+      const strict = await app.get(t1);
+      // InsightFace's get calls det_model.detect, which reads det_model's det_thresh: lowering it there finds more.
+      app.detector.prepare({ detThresh: 0.05 });
+      const { bboxes } = await app.detector.detect(t1);
+      const loose = await app.get(t1);
+      assert.ok(bboxes.length > strict.length, `${bboxes.length} rows at 0.05, ${strict.length} faces at 0.5`);
+      // Before: get kept the app's own 0.5 (6 faces) while the detector alone found 11.
+      assert.deepEqual(loose.map((f) => Array.from(f.bbox)), bboxes.map((b) => Array.from(b.subarray(0, 4))));
     } finally {
       await app.release();
     }

@@ -78,6 +78,14 @@ export class FaceTracker {
       throw new PipelineOptionError('detector', `FaceTracker needs a detector with a detect method, got ${describeValue(source.detector)}`);
     }
     if (!Array.isArray(heads)) throw new PipelineOptionError('heads', `FaceTracker takes an array of heads, got ${describeValue(heads)}`);
+    // Each head is read for its taskname right away and annotated later: a hole or a plain object in the list was
+    // otherwise a TypeError here, or at the first frame that ran it.
+    heads.forEach((h: unknown, i) => {
+      const head = h as Partial<FaceModel> | null;
+      if (head === null || typeof head !== 'object' || typeof head.taskname !== 'string' || typeof head.annotate !== 'function') {
+        throw new PipelineOptionError('heads', `heads[${i}] is ${describeValue(h)}, not a model (getModel's classes or FaceAnalysis.faceModels: a taskname and annotate)`);
+      }
+    });
     this.detector = source.detector;
     this.identityHeads = heads.filter((h) => !h.taskname.startsWith('landmark_'));
     const has = (name: string): boolean => heads.some((h) => h.taskname === name);
@@ -240,11 +248,12 @@ export class FaceTracker {
     if (!revived && identity) revived = this.tracks.find((t) => t.lostFrames > 0 && t.identity?.id === identity.id);
     if (revived) {
       // Unmatched only in this frame, it moved faster than the gate: its motion still holds. A re-entry after
-      // frames away may be anywhere, so its motion starts again.
+      // frames away may be anywhere, so its motion and its smoothing start again (smoothing across the gap
+      // would return a box between where the face left and where it came back).
       const reentry = revived.lostFrames > 1;
       revived.moveTo(face, n, 'detected');
       if (reentry) {
-        revived.restartMotion(n);
+        revived.restartCoordinates(n);
         revived.carryRelation = undefined;
       }
       this.counts.reidentified++;

@@ -87,8 +87,9 @@ export class Track {
   }
 
   /**
-   * Starts the motion model and the smoothing again (a frame of another size: the old box, its motion and the
-   * filtered values are in the old frame's coordinates, which the new frame's detections do not share).
+   * Starts the motion model and the smoothing again: on a frame of another size (the old box, its motion and the
+   * filtered values are in the old frame's coordinates, which the new frame's detections do not share), and on a
+   * re-entry after frames away (the face may come back anywhere).
    */
   restartCoordinates(frame: number): void {
     this.restartMotion(frame);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createBgrImage, FaceIndex, FaceTracker, PipelineOptionError, type BgrImage, type FaceTrackerOptions, type StageTiming, type TrackedFace } from '../../../src/pipeline/index.js';
-import { boxAt, overlap, ScriptedDetector, ScriptedLandmarks, type Box } from './scripted-detector.js';
+import { boxAt, overlap, ScriptedDetector, ScriptedLandmarks, ScriptedRecognizer, type Box } from './scripted-detector.js';
 
 /** Runs a scripted sequence (per frame, the true boxes by true track name) and returns the tracker's output per frame. */
 async function run(frames: readonly (readonly [string, Box][])[], options: FaceTrackerOptions = {}, tracker?: FaceTracker, detector = new ScriptedDetector()) {
@@ -60,6 +60,19 @@ describe('FaceTracker on scripted detections', () => {
     assert.equal(out[8]!.ended[0]!.trackId, 1);
     assert.deepEqual(out.slice(13).map((f) => f.faces.map((x) => x.trackId)), [[2], [2], [2]]);
     assert.deepEqual({ started: tracker.stats.tracksStarted, ended: tracker.stats.tracksEnded, visible: tracker.stats.visible }, { started: 2, ended: 1, visible: 1 });
+  });
+
+  it('restarts the smoothing of a lost track that its embedding brings back elsewhere (no blend across the gap)', async () => {
+    const detector = new ScriptedDetector();
+    const tracker = new FaceTracker({ detector, heads: [new ScriptedRecognizer()] });
+    const boxes: Box[][] = [[boxAt(0, 0)], [boxAt(2, 0)], [boxAt(4, 0)], [], [], [boxAt(400, 300)], [boxAt(400, 300)]];
+    const out: TrackedFace[][] = [];
+    for (const frame of boxes) out.push(await tracker.track(detector.frame(frame)));
+    assert.equal(tracker.stats.reidentified, 1);
+    assert.deepEqual(out.slice(5).map((f) => f.map((x) => x.trackId)), [[1], [1]]);
+    // The first sample after the restart passes the filter unchanged (before: [392, 292, 472, 372], 8 px short).
+    assert.deepEqual(Array.from(out[5]![0]!.bbox), [400, 300, 480, 380]);
+    assert.deepEqual(Array.from(out[6]![0]!.bbox), [400, 300, 480, 380]);
   });
 
   it('runs the detector every K frames and carries the boxes with the motion in between', async () => {
@@ -225,6 +238,10 @@ describe('FaceTracker on scripted detections', () => {
     const detector = new ScriptedDetector();
     assert.throws(() => new FaceTracker({} as never), /option detector: FaceTracker needs a detector/);
     assert.throws(() => new FaceTracker({ detector, heads: 'landmark_2d_106' as never }), /option heads/);
+    // A hole or a plain object among the heads (both were TypeErrors: reading taskname of null, startsWith of undefined).
+    assert.throws(() => new FaceTracker({ detector, heads: [null] as never }), (e: unknown) => e instanceof PipelineOptionError && /heads\[0\] is null/.test(e.message));
+    assert.throws(() => new FaceTracker({ detector, heads: [new ScriptedLandmarks(detector), {}] as never }), (e: unknown) => e instanceof PipelineOptionError && /heads\[1\]/.test(e.message));
+    assert.throws(() => new FaceTracker({ detector, heads: [{ taskname: 'recognition' }] as never }), PipelineOptionError);
     assert.throws(() => new FaceTracker({ detector }, { index: {} as never }), /option index: takes a FaceIndex/);
     // An index without a recognizer could never name a track.
     assert.throws(() => new FaceTracker({ detector }, { index: new FaceIndex() }), /option index: names tracks by their embeddings, but there is no recognition model/);

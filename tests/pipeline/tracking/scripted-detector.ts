@@ -142,3 +142,15 @@ export class ScriptedAttributes implements FaceModel {
     }
   }
 }
+
+/** A scripted recognizer (a test input): every face it sees gets the same embedding, as one person's faces would. */
+export class ScriptedRecognizer implements FaceModel {
+  readonly taskname = 'recognition';
+  readonly inputSize = 112;
+  readonly inputMean = 127.5;
+  readonly inputStd = 127.5;
+
+  async annotate(_image: BgrImage, faces: readonly Face[]): Promise<void> {
+    for (const face of faces) face.embedding = Float32Array.from([1, 0, 0]);
+  }
+}
