@@ -50,7 +50,8 @@ export interface FaceAnalysisOptions {
 export interface PrepareOptions {
   /** Detection score threshold (default 0.5). */
   readonly detThresh?: number;
-  /** (W, H), a list of sizes (multi-size detection), 'auto' or [0, 0] (= [[128,128],[640,640]]). Default [640, 640]. */
+  /** (W, H), a list of sizes (multi-size detection), 'auto' or [0, 0] (= [[128,128],[640,640]]).
+   * Default 'auto', as InsightFace 1.0.1's det_size=None (0.7.3's default was (640, 640): pass it to get that). */
   readonly detSize?: DetSizeOption;
 }
 

@@ -73,7 +73,8 @@ export class FaceAnalysis {
   }
 
   /**
-   * Detection threshold and input size(s); call before `get` (without it InsightFace 1.0.1's auto sizes apply).
+   * Detection threshold and input size(s), as InsightFace 1.0.1's `prepare(det_thresh=0.5, det_size=None)`: a call
+   * without `detSize`, like no call at all, detects at the automatic sizes ([128, 128] and [640, 640]).
    * Throws PipelineOptionError for a threshold that is not a number or a malformed or oversized size, keeping the
    * settings it had. Calls already made keep the settings they were made under.
    */
@@ -83,7 +84,7 @@ export class FaceAnalysis {
     const thresh = detThresh ?? 0.5;
     if (typeof thresh !== 'number' || !Number.isFinite(thresh)) throw new PipelineOptionError('detThresh', `${describeValue(thresh)} is not a number`);
     // Both checked before either is set, so a refused call leaves the analysis as it was.
-    const sizes = this.detector.checkSizes(resolveDetSizes(detSize ?? [640, 640]), 'detSize');
+    const sizes = this.detector.checkSizes(resolveDetSizes(detSize ?? 'auto'), 'detSize');
     // As InsightFace's prepare does (det_model.prepare(input_size=det_size, det_thresh=…)). The detector holds the
     // settings, as det_model does in Python: `app.detector.prepare(…)` later changes what `get` runs with too.
     this.detector.prepare({ inputSize: sizes, detThresh: thresh });

@@ -79,10 +79,14 @@ describe('FaceAnalysis.create (routing as InsightFace)', () => {
 });
 
 describe('FaceAnalysis.prepare / get', () => {
-  it('resolves det sizes: default 640, lists, auto; a static detector keeps its own size', async () => {
+  it('resolves det sizes: default auto (1.0.1), lists, auto; a static detector keeps its own size', async () => {
     const app = await FaceAnalysis.create({ models: { files: files('scrfd_2.5g_bnkps', 'tiny_genderage') }, backend: 'cpu' });
     assert.deepEqual(app.detSize, [[128, 128], [640, 640]], 'before prepare: InsightFace 1.0.1 auto sizes');
-    assert.deepEqual(app.prepare().detSize, [[640, 640]]);
+    assert.deepEqual(app.prepare({ detSize: [640, 640] }).detSize, [[640, 640]]);
+    // InsightFace 1.0.1's prepare(det_size=None) is the automatic sizes, and so is a prepare without detSize, even
+    // after an explicit size (each prepare sets every setting, as Python's does).
+    assert.deepEqual(app.prepare().detSize, [[128, 128], [640, 640]]);
+    assert.deepEqual(app.prepare({ detSize: [320, 320] }).prepare({ detThresh: 0.4 }).detSize, [[128, 128], [640, 640]]);
     assert.deepEqual(app.prepare({ detSize: [[320, 320], [640, 480]] }).detSize, [[320, 320], [640, 480]]);
     assert.deepEqual(app.prepare({ detSize: [0, 0] }).detSize, [[128, 128], [640, 640]]);
     assert.throws(() => app.prepare({ detSize: [640, -1] }), PipelineOptionError);
