@@ -77,3 +77,47 @@ describe('BatchNormalization before a padded conv', () => {
     await assertMatchesOrt(bytes, [1, 2, 5, 5]);
   });
 });
+
+const bnStats = (n: number) => [
+  tensor('s', 'float32', [n], arr(n, 11, 0.5, 1.5)), tensor('bb', 'float32', [n], arr(n, 12)),
+  tensor('mu', 'float32', [n], arr(n, 13)), tensor('v', 'float32', [n], arr(n, 14, 0.5, 2)),
+];
+
+/**
+ * x [1, 3, 4, 4] → a foldable pattern with output y, plus z = Conv(x) whose weight or bias is an initializer (or whose
+ * input is a run-time value) the file names exactly as the fold would name its new constant: ONNX names are free
+ * text, so the fold must pick another name instead of replacing that value for z.
+ */
+function collidingName(fold: 'bn-after' | 'bn-before' | 'scale' | 'avgpool' | 'runtime'): Uint8Array {
+  const x = [1, 3, 4, 4];
+  const conv = (inputs: string[], out: string, k = 3, pads = 1) => node('Conv', inputs, [out], { kernel_shape: { ints: [k, k] }, pads: { ints: [pads, pads, pads, pads] } });
+  const w = (name: string, k = 3, seed = 1) => tensor(name, 'float32', [3, 3, k, k], arr(9 * k * k, seed));
+  const cases = {
+    'bn-after': { nodes: [conv(['x', 'w'], 'c'), node('BatchNormalization', ['c', 's', 'bb', 'mu', 'v'], ['y']), conv(['x', 'y::bn_folded_weight'], 'z')], extra: [w('y::bn_folded_weight', 3, 2)] },
+    'bn-before': { nodes: [node('BatchNormalization', ['x', 's', 'bb', 'mu', 'v'], ['n']), conv(['n', 'w'], 'y'), conv(['x', 'w', 'y::bn_before_folded_bias'], 'z')], extra: [tensor('y::bn_before_folded_bias', 'float32', [3], [10, 20, 30])] },
+    scale: { nodes: [conv(['x', 'w', 'cb'], 'c'), node('Mul', ['c', 'k'], ['y']), conv(['x', 'y::scale_folded_weight'], 'z')], extra: [tensor('cb', 'float32', [3], arr(3, 3)), tensor('k', 'float32', [], [2]), w('y::scale_folded_weight', 3, 2)] },
+    avgpool: {
+      nodes: [node('AveragePool', ['x'], ['p'], { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } }), conv(['p', 'w1'], 'y', 1, 0), conv(['x', 'y::avgpool_folded_weight'], 'z', 2, 0)],
+      extra: [w('w1', 1, 3), w('y::avgpool_folded_weight', 2, 4)],
+    },
+    // A run-time value under the name: the new constant would shadow the Relu's output for the Sigmoid.
+    runtime: { nodes: [node('Relu', ['x'], ['y::bn_folded_bias']), conv(['x', 'w'], 'c'), node('BatchNormalization', ['c', 's', 'bb', 'mu', 'v'], ['y']), node('Sigmoid', ['y::bn_folded_bias'], ['z'])], extra: [] },
+  };
+  const { nodes, extra } = cases[fold];
+  return buildModel({
+    inputs: [valueInfo('x', DT.FLOAT, x)],
+    outputs: [valueInfo('y', DT.FLOAT, undefined), valueInfo('z', DT.FLOAT, undefined)],
+    initializers: [w('w'), ...bnStats(3), ...extra],
+    nodes,
+  });
+}
+
+describe('values a fold adds take names no value of the file has', () => {
+  for (const fold of ['bn-after', 'bn-before', 'scale', 'avgpool', 'runtime'] as const) {
+    it(`${fold}: the file's own value under the fold's name keeps its readers, within 1e-4 of onnxruntime`, async () => {
+      const bytes = collidingName(fold);
+      assert.ok(!plan(bytes, [1, 3, 4, 4]).opTypes.some((t) => ['BatchNormalization', 'Mul', 'AveragePool'].includes(t)), 'the fold still fires');
+      await assertMatchesOrt(bytes, [1, 3, 4, 4]);
+    });
+  }
+});
