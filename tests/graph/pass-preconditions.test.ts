@@ -121,3 +121,20 @@ describe('values a fold adds take names no value of the file has', () => {
     });
   }
 });
+
+describe('a nearest Resize into a conv\'s residual', () => {
+  it('is kept when the conv also reads the upsampled map as its input (y = Conv(up) + up)', async () => {
+    const bytes = buildModel({
+      inputs: [valueInfo('x', DT.FLOAT, [1, 4, 3, 4])],
+      outputs: [valueInfo('y', DT.FLOAT, undefined)],
+      initializers: [tensor('w', 'float32', [4, 4, 1, 1], arr(16, 1)), tensor('b', 'float32', [4], arr(4, 2)), tensor('scales', 'float32', [4], [1, 1, 2, 2])],
+      nodes: [
+        node('Resize', ['x', '', 'scales'], ['up'], { mode: { s: 'nearest' }, coordinate_transformation_mode: { s: 'asymmetric' }, nearest_mode: { s: 'floor' } }),
+        node('Conv', ['up', 'w', 'b'], ['c'], { kernel_shape: { ints: [1, 1] } }),
+        node('Add', ['c', 'up'], ['y']),
+      ],
+    });
+    assert.deepEqual(plan(bytes, [1, 4, 3, 4]).opTypes, ['Resize', 'Conv']);
+    await assertMatchesOrt(bytes, [1, 4, 3, 4]);
+  });
+});
