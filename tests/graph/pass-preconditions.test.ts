@@ -138,3 +138,37 @@ describe('a nearest Resize into a conv\'s residual', () => {
     await assertMatchesOrt(bytes, [1, 4, 3, 4]);
   });
 });
+
+/**
+ * x + 10⁴ → BN with mean 10⁴ and variance 1 (the statistics of its input) → a padded 3×3 Conv, or Flatten → Gemm.
+ * Folded, the layer would sum terms near 10⁴ that cancel to results near 1, and float32 keeps ~7 digits of them
+ * (9.7e-4 off onnxruntime for the conv, 2.6e-4 for the Gemm); normalising first keeps the precision, so the BN stays.
+ */
+function offsetBeforeLayer(layer: 'conv' | 'gemm'): Uint8Array {
+  const c = 4;
+  const stats = [
+    tensor('s', 'float32', [c], new Array<number>(c).fill(1)), tensor('bb', 'float32', [c], new Array<number>(c).fill(0)),
+    tensor('mu', 'float32', [c], new Array<number>(c).fill(1e4)), tensor('v', 'float32', [c], new Array<number>(c).fill(1)),
+  ];
+  // α = 1 and β = −10⁴ exactly (ε 0), so the unfused BN is exact in float32 on either side.
+  const nodes = [node('Add', ['x', 'offset'], ['raw']), node('BatchNormalization', ['raw', 's', 'bb', 'mu', 'v'], ['n'], { epsilon: { f: 0 } })];
+  const initializers = [tensor('offset', 'float32', [], [1e4]), ...stats];
+  if (layer === 'conv') {
+    initializers.push(tensor('w', 'float32', [6, c, 3, 3], arr(6 * c * 9, 1)));
+    nodes.push(node('Conv', ['n', 'w'], ['y'], { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } }));
+  } else {
+    initializers.push(tensor('w', 'float32', [5, c * 42], arr(5 * c * 42, 1)));
+    nodes.push(node('Flatten', ['n'], ['f']), node('Gemm', ['f', 'w'], ['y'], { transB: { i: 1 } }));
+  }
+  return buildModel({ inputs: [valueInfo('x', DT.FLOAT, [1, c, 7, 6])], outputs: [valueInfo('y', DT.FLOAT, undefined)], initializers, nodes });
+}
+
+describe('BatchNormalization before a Conv or Gemm whose raw input is far from 0 for its spread', () => {
+  for (const layer of ['conv', 'gemm'] as const) {
+    it(`stays a step before the ${layer} (|mean| / sd = 10⁴): within 1e-4 of onnxruntime`, async () => {
+      const bytes = offsetBeforeLayer(layer);
+      await assertMatchesOrt(bytes, [1, 4, 7, 6]);
+      assert.ok(plan(bytes, [1, 4, 7, 6]).opTypes.includes('BatchNormalization'), 'the BN keeps its step');
+    });
+  }
+});
