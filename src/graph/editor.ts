@@ -10,11 +10,26 @@ export class GraphEditor {
   readonly steps: (PlannedStep | null)[];
   readonly constants: Map<string, TensorData>;
   private readonly outputs: ReadonlySet<string>;
+  /** Every value name the graph uses or a pass has added: a new value must not take one (see freshName). */
+  private readonly taken: Set<string>;
 
   constructor(private readonly graph: StaticGraph) {
     this.steps = [...graph.steps];
     this.constants = new Map(graph.constants);
     this.outputs = new Set(graph.outputs);
+    this.taken = new Set([...graph.types.keys(), ...graph.constants.keys(), ...graph.outputs, ...graph.inputs.map((v) => v.name)]);
+    for (const s of graph.steps) for (const n of [...s.inputs, ...s.outputs]) if (n !== '') this.taken.add(n);
+  }
+
+  /**
+   * `base`, or `base` with the first numeric suffix that is free: a name the file already uses for another value
+   * (ONNX names are free text) would otherwise make the new value replace that one for all its readers.
+   */
+  freshName(base: string): string {
+    let name = base;
+    for (let k = 1; this.taken.has(name); k++) name = `${base}_${k}`;
+    this.taken.add(name);
+    return name;
   }
 
   isGraphOutput(name: string): boolean {
@@ -53,7 +68,9 @@ export class GraphEditor {
     return t ? { type: t.type, dims: t.dims } : this.graph.types.get(name);
   }
 
-  addConstant(name: string, value: TensorData): string {
+  /** Adds a constant under a fresh name made from `base` (see freshName) and returns that name. */
+  addConstant(base: string, value: TensorData): string {
+    const name = this.freshName(base);
     this.constants.set(name, value);
     return name;
   }

@@ -16,7 +16,8 @@ export function fuseResizeIntoResidual(editor: GraphEditor): void {
     const residual = conv.inputs[3];
     if (!p.epilogue.residual || p.epilogue.residualUpsample || !residual) return;
     const i = editor.producer(residual);
-    if (i === undefined || editor.soleConsumer(residual) !== j) return;
+    // Read only as the residual: a conv that also convolves the upsampled map (y = Conv(up) + up) still needs it.
+    if (i === undefined || editor.soleConsumer(residual) !== j || conv.inputs.indexOf(residual) !== 3) return;
     const resize = editor.steps[i]!;
     if (resize.node.opType !== 'Resize' && resize.node.opType !== 'Upsample') return;
     const r = resize.params as ResizeParams;

@@ -114,7 +114,7 @@ function mergeSharedInputGemms(editor: GraphEditor): void {
     const n = group.reduce((sum, g) => sum + g.step.params.n, 0);
     const weights = new Float32Array(n * k);
     const bias = new Float32Array(n);
-    const merged = `${group[0]!.step.outputs[0]}#merged`;
+    const merged = editor.freshName(`${group[0]!.step.outputs[0]}#merged`);
     let column = 0;
     for (const g of group) {
       weights.set(g.weights, column * k);
