@@ -6,11 +6,12 @@
  *
  * Run from the repository root:  npx tsx examples/model-zoo.ts [models-folder] [images-folder] [backend]
  * (default: ../shared/models and ../shared/images, the test bed's pack files and photos; backend auto, cpu or webgpu).
+ * 'insightgpu' resolves to the repository's source here through tsconfig.json's paths, and to the package once installed.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ArcFaceModel, ScrfdDetector, facesFromDetections, getModel, loadImage, type BackendName, type BgrImage, type Face } from '../src/index.js';
+import { ArcFaceModel, ScrfdDetector, facesFromDetections, getModel, loadImage, type BackendName, type BgrImage, type Face } from 'insightgpu';
 
 /** Where the files are and how to run them. */
 export interface ModelZooExampleOptions {
