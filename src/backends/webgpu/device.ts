@@ -78,6 +78,14 @@ async function gpuFactory(unsafe = false): Promise<GpuFactory | undefined> {
   return async () => mod.create([...(unsafe ? probe.UNSAFE_DAWN_FLAGS : probe.DAWN_FLAGS)]);
 }
 
+/** Whether the Vulkan loader's driver list is the one an allowSoftwareAdapter create set (SwiftShader alone). */
+function pointedAtSwiftShader(): boolean {
+  return swiftShaderPointed && process.env['VK_ICD_FILENAMES'] === SWIFTSHADER_ICD && !process.env['VK_DRIVER_FILES'];
+}
+
+/** Set once this module points the process's Vulkan loader at SwiftShader. */
+let swiftShaderPointed = false;
+
 function swiftShaderAvailable(probe: NodeProbe): boolean {
   const env = process.env;
   if (env['VK_ICD_FILENAMES'] || env['VK_DRIVER_FILES']) return false;
@@ -108,7 +116,9 @@ async function candidates(gpu: GPU, options: WebGpuOptions): Promise<GPUAdapter[
 async function quietVerdict(options: WebGpuOptions): Promise<'go' | 'swiftshader'> {
   if (!isNode() || (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu) return 'go';
   const probe = await nodeProbe();
-  if (probe.debugOutput() || process.env['VK_ICD_FILENAMES'] || process.env['VK_DRIVER_FILES']) return 'go';
+  // A driver list of the caller's own is probed like any other (the child inherits it), so a list naming a missing
+  // or broken driver fails quietly too; the list this module sets for SwiftShader needs no probe again.
+  if (probe.debugOutput() || pointedAtSwiftShader()) return 'go';
   const { adapters } = await probe.probeAdapters(adapterRequests(options));
   const usable = adapters.filter((a) => options.allowSoftwareAdapter || !isSoftwareInfo(a));
   if (usable.length > 0) return 'go';
@@ -170,11 +180,18 @@ export async function acquireDevice(options: WebGpuOptions): Promise<GpuDevice> 
   if (adapters.length === 0 && options.allowSoftwareAdapter && isNode() && swiftShaderAvailable(await nodeProbe())) {
     // No hardware Vulkan driver: point the loader at SwiftShader and ask a fresh Dawn instance.
     process.env['VK_ICD_FILENAMES'] = SWIFTSHADER_ICD;
+    swiftShaderPointed = true;
     const second = await factory();
     gpu = second;
     adapters = await withQuietNativeEnv(() => candidates(second, options));
   }
-  if (adapters.length === 0) throw new BackendError('webgpu', 'no WebGPU adapter was found');
+  if (adapters.length === 0) {
+    // The quiet probe's answer, when it was skipped (INSIGHTGPU_DEBUG / --verbose): SwiftShader is there, unasked for.
+    if (!options.allowSoftwareAdapter && isNode() && swiftShaderAvailable(await nodeProbe())) {
+      throw new BackendError('webgpu', `only a software adapter is available (SwiftShader, ${SWIFTSHADER_ICD}); pass allowSoftwareAdapter to use it`);
+    }
+    throw new BackendError('webgpu', 'no WebGPU adapter was found');
+  }
   let adapter = adapters[0]!;
   if (options.adapterName) {
     const wanted = options.adapterName.toLowerCase();
