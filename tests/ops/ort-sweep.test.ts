@@ -165,6 +165,59 @@ function shapeCases(): Cases {
   return cases;
 }
 
+function elementwiseCases(): Cases {
+  const cases: Cases = [];
+  const add = (n: string, c: OracleCase): void => { cases.push([n, c]); };
+  for (const mode of ['constant', 'reflect', 'edge']) for (const pads of [[0, 1, 0, 2], [1, 2, 1, 0], [0, -1, 0, 1], [1, 0, -1, 0], [0, 3, 0, 3]]) {
+    add(`Pad ${mode} [${pads}]`, { op: 'Pad', opset: 13, attrs: { mode: { s: mode } }, inputs: [f32('x', [3, 4]), i64('p', [4], pads), ...(mode === 'constant' ? [f32('v', [], [1.5], true)] : [])] });
+  }
+  add('Pad 4-D reflect', { op: 'Pad', opset: 13, attrs: { mode: { s: 'reflect' } }, inputs: [f32('x', [1, 2, 3, 3]), i64('p', [8], [0, 0, 1, 2, 0, 0, 2, 1])] });
+  add('Pad opset 2 attributes', { op: 'Pad', opset: 2, attrs: { pads: { ints: [0, 1, 1, 0] }, value: { f: 2 } }, inputs: [f32('x', [2, 3])] });
+  add('Pad no value', { op: 'Pad', opset: 11, inputs: [f32('x', [2, 3]), i64('p', [4], [1, 1, 1, 1])] });
+  add('Pad axes input', { op: 'Pad', opset: 18, inputs: [f32('x', [2, 3, 4]), i64('p', [4], [1, 2, 0, 1]), '', i64('a', [2], [-1, 0])] });
+  add('Pad axes input reflect', { op: 'Pad', opset: 18, attrs: { mode: { s: 'reflect' } }, inputs: [f32('x', [2, 3, 4]), i64('p', [2], [1, 2]), '', i64('a', [1], [1])] });
+  add('Pad int64', { op: 'Pad', opset: 13, inputs: [i64('x', [3], [1, 2, 3], false), i64('p', [2], [1, 2]), i64('v', [], [7])] });
+  add('Pad empty axis', { op: 'Pad', opset: 13, inputs: [f32('x', [0, 2]), i64('p', [4], [1, 0, 1, 0])] });
+  add('Pad wrap at 13', { op: 'Pad', opset: 13, attrs: { mode: { s: 'wrap' } }, inputs: [f32('x', [3, 4]), i64('p', [4], [0, 1, 0, 2])] });
+  const cx = f32('x', [8], [-3, -1, -0.5, 0, 0.5, 1, 3, NaN]);
+  add('Clip opset 6 attributes', { op: 'Clip', opset: 6, attrs: { min: { f: -1 }, max: { f: 0.7 } }, inputs: [cx] });
+  add('Clip opset 6 defaults', { op: 'Clip', opset: 6, inputs: [cx] });
+  add('Clip inputs', { op: 'Clip', opset: 11, inputs: [cx, f32('mn', [], [-1], true), f32('mx', [], [0.7], true)] });
+  add('Clip max only', { op: 'Clip', opset: 11, inputs: [cx, '', f32('mx', [], [0.7], true)] });
+  add('Clip min only', { op: 'Clip', opset: 11, inputs: [cx, f32('mn', [], [0.2], true)] });
+  add('Clip neither', { op: 'Clip', opset: 11, inputs: [cx] });
+  add('Clip min > max', { op: 'Clip', opset: 13, inputs: [cx, f32('mn', [], [1], true), f32('mx', [], [-1], true)] });
+  add('Clip int32', { op: 'Clip', opset: 13, inputs: [input('x', 'int32', [4], [-5, 0, 5, 10]), input('mn', 'int32', [], [-1], true), input('mx', 'int32', [], [6], true)] });
+  add('Clip min of shape [1]', { op: 'Clip', opset: 13, inputs: [cx, f32('mn', [1], [0], true)] });
+  add('Clip fed min', { op: 'Clip', opset: 13, inputs: [cx, f32('mn', [], [0])] });
+  add('Clip NaN min', { op: 'Clip', opset: 13, inputs: [cx, f32('mn', [], [NaN], true)] });
+  for (const s of [[1], [3], [3, 1, 1], [1, 4], [2, 3, 1, 4], [4]]) add(`PRelu slope [${s}]`, { op: 'PRelu', opset: 9, inputs: [f32('x', [2, 3, 1, 4]), f32('s', s, undefined, true)] });
+  add('PRelu fed slope', { op: 'PRelu', opset: 9, inputs: [f32('x', [2, 3]), f32('s', [3])] });
+  add('PRelu opset 7 slope [3,1,1]', { op: 'PRelu', opset: 7, inputs: [f32('x', [1, 3, 2, 2]), f32('s', [3, 1, 1], undefined, true)] });
+  const ax = f32('x', [10], [-100, -3, -1, -0.25, 0, 0.25, 1, 3, 100, NaN]);
+  for (const op of ['Relu', 'Sigmoid', 'Tanh', 'LeakyRelu', 'HardSigmoid', 'Elu', 'Exp', 'Log', 'Abs', 'Neg', 'Sqrt', 'Reciprocal', 'Floor', 'Ceil', 'Softplus', 'HardSwish']) {
+    add(op, { op, opset: op === 'HardSwish' ? 14 : 13, inputs: [ax] });
+  }
+  add('Softplus of large inputs', { op: 'Softplus', opset: 13, inputs: [f32('x', [4], [80, 100, 1000, -1000])] });
+  add('LeakyRelu alpha', { op: 'LeakyRelu', opset: 13, attrs: { alpha: { f: 0.3 } }, inputs: [ax] });
+  add('HardSigmoid alpha beta', { op: 'HardSigmoid', opset: 13, attrs: { alpha: { f: 0.5 }, beta: { f: 0.1 } }, inputs: [ax] });
+  add('Elu alpha', { op: 'Elu', opset: 13, attrs: { alpha: { f: 2 } }, inputs: [ax] });
+  add('Relu opset 6', { op: 'Relu', opset: 6, inputs: [ax] });
+  add('Floor of -0.5, -0, 1e30', { op: 'Floor', opset: 13, inputs: [f32('x', [4], [-0.5, -0, 0.5, 1e30])] });
+  for (const op of ['Abs', 'Neg', 'Relu']) add(`${op} int32`, { op, opset: 14, inputs: [input('x', 'int32', [3], [-2147483648, -1, 5])] });
+  add('Abs int64', { op: 'Abs', opset: 13, inputs: [i64('x', [3], [-5, 0, 7], false)] });
+  add('Neg int8', { op: 'Neg', opset: 13, inputs: [input('x', 'int8', [3], [-128, -1, 5])] });
+  add('Abs uint8', { op: 'Abs', opset: 13, inputs: [input('x', 'uint8', [3], [0, 200, 5])] });
+  add('Sqrt float64', { op: 'Sqrt', opset: 13, inputs: [input('x', 'float64', [3], [-1, 2, 4])] });
+  add('Identity int64', { op: 'Identity', opset: 13, inputs: [i64('x', [2], [1, 2], false)] });
+  add('Dropout', { op: 'Dropout', opset: 13, inputs: [f32('x', [4])] });
+  add('Dropout mask', { op: 'Dropout', opset: 13, inputs: [f32('x', [4])], outputs: 2, outTypes: ['float32', 'bool'] });
+  add('Dropout opset 7 ratio', { op: 'Dropout', opset: 7, attrs: { ratio: { f: 0.3 } }, inputs: [f32('x', [4])] });
+  add('Dropout training', { op: 'Dropout', opset: 13, inputs: [f32('x', [4]), f32('r', [], [0.5], true), input('t', 'bool', [], [1], true)] });
+  return cases;
+}
+
+
 describe('ops against onnxruntime (CPU backend)', () => {
   it('Conv: auto_pad, pads, strides, dilations, groups, kernel shapes', async () => {
     await sweep(convCases(), ['3-D']);
@@ -179,5 +232,8 @@ describe('ops against onnxruntime (CPU backend)', () => {
   });
   it('Reshape, Flatten, Concat, Slice, Squeeze, Unsqueeze, Transpose, Gather', async () => {
     await sweep(shapeCases(), ['Reshape fed shape', 'Slice fed starts']);
+  });
+  it('Pad, Clip, PRelu, activations, Identity, Dropout', async () => {
+    await sweep(elementwiseCases(), ['Pad wrap at 13', 'Clip fed min', 'Dropout training']);
   });
 });

@@ -39,7 +39,8 @@ export function unaryFunction(p: UnaryParams): (x: number) => number {
     case 'Reciprocal': return (x) => 1 / x;
     case 'Floor': return Math.floor;
     case 'Ceil': return Math.ceil;
-    case 'Softplus': return (x) => Math.log(Math.exp(x) + 1);
+    // log(1 + e^x) = x + log(1 + e^-x): written so for x > 0 that e^x never overflows (softplus(1000) is 1000).
+    case 'Softplus': return (x) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
   }
 }
 
@@ -78,6 +79,9 @@ export const unary: OpModule<UnaryParams> = {
           alpha = scalarInput(ctx, 1, lowest);
           beta = scalarInput(ctx, 2, highest);
         }
+        // ONNX: with min > max every value becomes max (onnxruntime's min(max(x, min), max)). Lowering min to max
+        // gives that in every implementation that clamps lower bound first, fused epilogues and WGSL included.
+        if (alpha > beta) alpha = beta;
         break;
       }
       default: break;
