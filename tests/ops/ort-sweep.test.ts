@@ -217,6 +217,48 @@ function elementwiseCases(): Cases {
   return cases;
 }
 
+function binaryCases(): Cases {
+  const cases: Cases = [];
+  const add = (n: string, c: OracleCase): void => { cases.push([n, c]); };
+  const a8 = [7, -7, 7, -7, 0, 5, -1, 100];
+  const b8 = [2, 2, -2, -2, 3, 0, 3, 7];
+  const comparisons = ['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual'];
+  for (const op of ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', ...comparisons]) {
+    const out = (t: DataType): DataType[] => [comparisons.includes(op) ? 'bool' : t];
+    const types: DataType[] = ['float32', 'float64', 'int32', 'int64', 'int8', 'uint8'];
+    for (const t of types) {
+      // ONNX types Sum and Mean for floats only, Pow for int32/int64 and floats: onnxruntime refuses the rest.
+      if ((op === 'Sum' || op === 'Mean') && !t.startsWith('float')) continue;
+      if (op === 'Pow' && (t === 'int8' || t === 'uint8')) continue;
+      const abs = (v: number): number => (t === 'uint8' ? Math.abs(v) : v);
+      if (op === 'Div' && !t.startsWith('float')) {
+        add(`Div ${t}`, { op, opset: 14, inputs: [input('a', t, [7], a8.slice(0, 7).map(abs)), input('b', t, [7], [2, 2, -2, -2, 3, 3, 3].map(abs))], outTypes: out(t) });
+      } else if (op === 'Pow' && !t.startsWith('float')) {
+        add(`Pow ${t}`, { op, opset: 15, inputs: [input('a', t, [6], [2, -3, 0, 1, 5, -2]), input('b', t, [6], [3, 3, 0, 5, 2, 2])], outTypes: out(t) });
+      } else {
+        add(`${op} ${t}`, { op, opset: 14, inputs: [input('a', t, [8], a8.map(abs)), input('b', t, [8], b8.map(abs))], outTypes: out(t) });
+      }
+    }
+    add(`${op} broadcast`, { op, opset: 14, inputs: [f32('a', [2, 1, 3], [1, 2, 3, -1, -2, 0.5]), f32('b', [4, 1], [0.5, 2, -1, 3], true)], outTypes: out('float32') });
+    add(`${op} NaN`, { op, opset: 14, inputs: [f32('a', [4], [NaN, 1, NaN, 0]), f32('b', [4], [1, NaN, NaN, -0])], outTypes: out('float32') });
+  }
+  add('Pow of ±1 and infinities', { op: 'Pow', opset: 15, inputs: [f32('a', [6], [1, 1, -1, -1, 1, -1]), f32('b', [6], [NaN, Infinity, Infinity, -Infinity, -Infinity, NaN])] });
+  add('Pow negative base', { op: 'Pow', opset: 15, inputs: [f32('a', [4], [-2, -2, 0, -8]), f32('b', [4], [0.5, 3, -1, 1 / 3])] });
+  add('Pow float32 ^ int64', { op: 'Pow', opset: 15, inputs: [f32('a', [3], [2, -3, 0.5]), i64('b', [3], [3, 2, -1], false)] });
+  add('Pow int64 ^ float32', { op: 'Pow', opset: 15, inputs: [i64('a', [3], [2, -3, 5], false), f32('b', [3], [3, 2, 0.5])] });
+  add('Pow int32 negative exponents', { op: 'Pow', opset: 15, inputs: [input('a', 'int32', [3], [2, 1, -1]), input('b', 'int32', [3], [-1, -2, -3])] });
+  add('Div int32 truncates', { op: 'Div', opset: 14, inputs: [input('a', 'int32', [4], [-7, 7, -1, -2147483648]), input('b', 'int32', [4], [2, -2, 3, -1])] });
+  add('Div int64 beyond 2^53', { op: 'Div', opset: 14, inputs: [i64('a', [3], [-7, 9007199254740993n, -1], false), i64('b', [3], [2, 1, 3], false)] });
+  add('Mul int64 wraps', { op: 'Mul', opset: 14, inputs: [i64('a', [2], [4294967297, 3037000500], false), i64('b', [2], [4294967297, 3037000500], false)] });
+  add('Add int32 wraps', { op: 'Add', opset: 14, inputs: [input('a', 'int32', [2], [2147483647, -2147483648]), input('b', 'int32', [2], [1, -1])] });
+  add('Mul int32 wraps', { op: 'Mul', opset: 14, inputs: [input('a', 'int32', [2], [65536, 123456789]), input('b', 'int32', [2], [65536, 1000])] });
+  add('Add int64 beyond 2^53', { op: 'Add', opset: 14, inputs: [i64('a', [2], [9007199254740993n, 1], false), i64('b', [2], [2, 3], false)] });
+  add('Sum of 3', { op: 'Sum', opset: 13, inputs: [f32('a', [2, 3]), f32('b', [3]), f32('c', [2, 1])] });
+  add('Max of 3', { op: 'Max', opset: 13, inputs: [f32('a', [2, 3]), f32('b', [3]), f32('c', [2, 1])] });
+  add('Mean of 1', { op: 'Mean', opset: 13, inputs: [f32('a', [2, 3])] });
+  add('Equal bool', { op: 'Equal', opset: 13, inputs: [input('a', 'bool', [4], [0, 1, 0, 1]), input('b', 'bool', [4], [0, 0, 1, 1])], outTypes: ['bool'] });
+  return cases;
+}
 
 describe('ops against onnxruntime (CPU backend)', () => {
   it('Conv: auto_pad, pads, strides, dilations, groups, kernel shapes', async () => {
@@ -235,5 +277,9 @@ describe('ops against onnxruntime (CPU backend)', () => {
   });
   it('Pad, Clip, PRelu, activations, Identity, Dropout', async () => {
     await sweep(elementwiseCases(), ['Pad wrap at 13', 'Clip fed min', 'Dropout training']);
+  });
+  it('arithmetic and comparison ops over float and integer types', async () => {
+    // Mean float64: onnxruntime's CPU provider has no double Mean kernel.
+    await sweep(binaryCases(), [], ['Mean float64']);
   });
 });
