@@ -260,6 +260,79 @@ function binaryCases(): Cases {
   return cases;
 }
 
+function reduceCases(): Cases {
+  const cases: Cases = [];
+  const add = (n: string, c: OracleCase): void => { cases.push([n, c]); };
+  for (const op of ['ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceSumSquare', 'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp']) {
+    for (const opset of [13, 18]) {
+      const asInput = op === 'ReduceSum' ? opset >= 13 : opset >= 18;
+      for (const axes of [undefined, [1], [-1, 0], [0, 2], []] as (number[] | undefined)[]) for (const keepdims of [0, 1]) for (const noop of asInput ? [0, 1] : [0]) {
+        if (!asInput && axes !== undefined && axes.length === 0) continue;
+        const positive = op === 'ReduceLogSum' || op === 'ReduceProd';
+        const x = f32('x', [2, 3, 4], ramp(24).map((v) => (positive ? Math.abs(v) / 10 + 0.5 : v)));
+        add(`${op} ${opset} axes ${JSON.stringify(axes)} keepdims ${keepdims} noop ${noop}`, { op, opset, attrs: { keepdims: { i: keepdims }, ...(asInput ? { noop_with_empty_axes: { i: noop } } : axes ? { axes: { ints: axes } } : {}) }, inputs: [x, ...(asInput && axes ? [i64('a', [axes.length], axes)] : [])] });
+      }
+    }
+  }
+  add('ReduceSum int64', { op: 'ReduceSum', opset: 13, inputs: [i64('x', [2, 3], [1, 2, 3, 4, 5, 6], false), i64('a', [1], [1])] });
+  add('ReduceMax int32', { op: 'ReduceMax', opset: 13, attrs: { axes: { ints: [0] } }, inputs: [input('x', 'int32', [2, 2], [1, -5, 3, 2])] });
+  add('ReduceMean int32', { op: 'ReduceMean', opset: 13, attrs: { axes: { ints: [0] } }, inputs: [input('x', 'int32', [2, 2], [1, -5, 4, 2])] });
+  add('ReduceSum over an empty axis', { op: 'ReduceSum', opset: 13, inputs: [f32('x', [2, 0]), i64('a', [1], [1])] });
+  add('ReduceMax over an empty axis', { op: 'ReduceMax', opset: 13, attrs: { axes: { ints: [1] } }, inputs: [f32('x', [2, 0])] });
+  add('ReduceMean of a scalar', { op: 'ReduceMean', opset: 13, inputs: [f32('x', [], [3])] });
+  return cases;
+}
+
+function castCases(): Cases {
+  const cases: Cases = [];
+  const add = (n: string, c: OracleCase): void => { cases.push([n, c]); };
+  // Float to integer is compared inside each target's range only: ONNX leaves NaN, ±Inf and out-of-range values
+  // undefined, and onnxruntime gives whatever the host's conversion instruction does.
+  const floats = [0, -0, 0.4, 0.5, 1.5, 2.5, -0.5, -1.5, -2.7, 127, -128, 126.9, -127.9];
+  const wide = [255, 256, -129, 300, 65535, 32767.5, -32768, 1e9, -2e9];
+  const specials = [Infinity, -Infinity, NaN, 1e-40, 3e38, 1e20, 16777217, 0.1];
+  const inRange: Record<string, (v: number) => boolean> = {
+    int8: (v) => v > -129 && v < 128, uint8: (v) => v > -1 && v < 256, int16: (v) => v > -32769 && v < 32768, uint16: (v) => v > -1 && v < 65536,
+    int32: (v) => v > -2147483649 && v < 2147483648, uint32: (v) => v > -1 && v < 4294967296, int64: (v) => Math.abs(v) < 9e18, uint64: (v) => v > -1 && v < 1.8e19,
+  };
+  for (const to of ['float32', 'float64', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'bool', 'float16']) {
+    const values = [...floats, ...wide, ...specials].filter((v) => inRange[to]?.(v) ?? true);
+    add(`Cast float32 → ${to}`, { op: 'Cast', opset: 13, attrs: { to: { i: CODE[to]! } }, inputs: [f32('x', [values.length], values)], outTypes: [to as DataType] });
+  }
+  const ints = [0, 1, -1, 127, 128, 255, 256, -129, 65536, 2147483647, -2147483648];
+  const arrays = { int32: Int32Array, int8: Int8Array, uint8: Uint8Array, int16: Int16Array, uint16: Uint16Array, uint32: Uint32Array };
+  for (const from of Object.keys(arrays) as (keyof typeof arrays)[]) for (const to of ['float32', 'int8', 'uint8', 'int32', 'int64', 'bool', 'uint16', 'float16']) {
+    const values = ints.map((v) => Number(arrays[from].of(v)[0]));
+    add(`Cast ${from} → ${to}`, { op: 'Cast', opset: 13, attrs: { to: { i: CODE[to]! } }, inputs: [input('x', from, [values.length], values)], outTypes: [to as DataType] });
+  }
+  const bigs = [0n, 1n, -1n, 2147483648n, 4294967297n, 9007199254740993n, -9007199254740993n, I64MAX, I64MIN, 16777217n, 65537n];
+  for (const to of ['float32', 'float64', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'bool']) {
+    add(`Cast int64 → ${to}`, { op: 'Cast', opset: 13, attrs: { to: { i: CODE[to]! } }, inputs: [i64('x', [bigs.length], bigs, false)], outTypes: [to as DataType] });
+  }
+  add('Cast float64 → float32', { op: 'Cast', opset: 13, attrs: { to: { i: 1 } }, inputs: [input('x', 'float64', [3], [1e300, 0.1, 16777217])], outTypes: ['float32'] });
+  add('Cast bool → float32', { op: 'Cast', opset: 13, attrs: { to: { i: 1 } }, inputs: [input('x', 'bool', [2], [0, 1])], outTypes: ['float32'] });
+  add('Cast opset 6', { op: 'Cast', opset: 6, attrs: { to: { i: 7 } }, inputs: [f32('x', [2], [1.7, -1.7])], outTypes: ['int64'] });
+  return cases;
+}
+
+function normalizationCases(): Cases {
+  const cases: Cases = [];
+  const add = (n: string, c: OracleCase): void => { cases.push([n, c]); };
+  const stats = (init: boolean): OracleInput[] => [f32('s', [3], [1, 2, -1], init), f32('b', [3], [0, 1, 2], init), f32('m', [3], [0.5, -1, 0], init), f32('v', [3], [1, 0, 4], init)];
+  for (const eps of [1e-5, 0.5]) {
+    add(`BatchNormalization epsilon ${eps}`, { op: 'BatchNormalization', opset: 15, attrs: { epsilon: { f: eps } }, inputs: [f32('x', [2, 3, 2, 2]), ...stats(true)] });
+    add(`BatchNormalization epsilon ${eps} fed`, { op: 'BatchNormalization', opset: 15, attrs: { epsilon: { f: eps } }, inputs: [f32('x', [2, 3, 2, 2]), ...stats(false)] });
+    add(`InstanceNormalization epsilon ${eps}`, { op: 'InstanceNormalization', opset: 6, attrs: { epsilon: { f: eps } }, inputs: [f32('x', [2, 3, 2, 3]), f32('s', [3], [1, 2, -1], true), f32('b', [3], [0, 1, 2], true)] });
+  }
+  add('BatchNormalization 2-D', { op: 'BatchNormalization', opset: 15, inputs: [f32('x', [4, 3]), ...stats(true)] });
+  add('BatchNormalization 3-D opset 9', { op: 'BatchNormalization', opset: 9, inputs: [f32('x', [1, 3, 4]), ...stats(true)] });
+  add('BatchNormalization training', { op: 'BatchNormalization', opset: 15, attrs: { training_mode: { i: 1 } }, inputs: [f32('x', [2, 3]), ...stats(true)] });
+  add('InstanceNormalization 1-D', { op: 'InstanceNormalization', opset: 6, inputs: [f32('x', [2, 3, 5]), f32('s', [3], [1, 2, -1], true), f32('b', [3], [0, 1, 2], true)] });
+  add('InstanceNormalization constant plane', { op: 'InstanceNormalization', opset: 6, inputs: [f32('x', [1, 1, 4], [2, 2, 2, 2]), f32('s', [1], [1], true), f32('b', [1], [0.5], true)] });
+  add('InstanceNormalization fed scale', { op: 'InstanceNormalization', opset: 6, inputs: [f32('x', [1, 2, 4]), f32('s', [2], [1, 2]), f32('b', [2], [0.5, 1])] });
+  return cases;
+}
+
 describe('ops against onnxruntime (CPU backend)', () => {
   it('Conv: auto_pad, pads, strides, dilations, groups, kernel shapes', async () => {
     await sweep(convCases(), ['3-D']);
@@ -281,5 +354,14 @@ describe('ops against onnxruntime (CPU backend)', () => {
   it('arithmetic and comparison ops over float and integer types', async () => {
     // Mean float64: onnxruntime's CPU provider has no double Mean kernel.
     await sweep(binaryCases(), [], ['Mean float64']);
+  });
+  it('Reduce* over axes attribute and input, keepdims, noop_with_empty_axes', async () => {
+    await sweep(reduceCases(), ['ReduceMean int32']);
+  });
+  it('Cast between every supported type', async () => {
+    await sweep(castCases());
+  });
+  it('BatchNormalization and InstanceNormalization', async () => {
+    await sweep(normalizationCases());
   });
 });

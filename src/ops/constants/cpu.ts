@@ -90,6 +90,9 @@ const castNumber = (to: DataType) => {
   return (v: number): number => Math.trunc(v);
 };
 
+/** Integer types narrower than 64 bits: their typed arrays wrap a stored 32-bit pattern to their own width. */
+const NARROW_INTEGERS: ReadonlySet<DataType> = new Set(['int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32']);
+
 /**
  * Cast between numeric types. float16 data are raw bits, so a cast from float16 reads their values and a cast to
  * float16 rounds to nearest even (overflow to ±∞). bfloat16 is refused.
@@ -114,6 +117,8 @@ export const cast: OpModule<CastParams> = {
     for (let i = 0; i < x.data.length; i++) {
       const v = x.data[i]!;
       if (typeof v === 'bigint' && (params.to === 'int64' || params.to === 'uint64')) out[i] = v;
+      // A narrower integer keeps the low bits (C++'s modular conversion); Number(v) would round them away first.
+      else if (typeof v === 'bigint' && NARROW_INTEGERS.has(params.to)) out[i] = Number(BigInt.asUintN(32, v));
       else out[i] = convert(fromHalf ? float16Value(v as number) : Number(v));
     }
     return [{ type: params.to, dims: outputs[0]!.dims, data: out as unknown as TensorData['data'] }];
