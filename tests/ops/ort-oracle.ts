@@ -43,7 +43,8 @@ function typed(type: DataType, raw: readonly (number | bigint)[]): Tensor['data'
     case 'int8': return Int8Array.from(values);
     case 'uint8': case 'bool': return Uint8Array.from(values);
     case 'int16': return Int16Array.from(values);
-    case 'uint16': return Uint16Array.from(values);
+    // float16 values are given and compared as raw bits.
+    case 'uint16': case 'float16': return Uint16Array.from(values);
     case 'int32': return Int32Array.from(values);
     case 'uint32': return Uint32Array.from(values);
     case 'int64': return BigInt64Array.from(raw.map((v) => BigInt(v)));

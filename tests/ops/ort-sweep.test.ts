@@ -311,6 +311,14 @@ function castCases(): Cases {
   }
   add('Cast float64 → float32', { op: 'Cast', opset: 13, attrs: { to: { i: 1 } }, inputs: [input('x', 'float64', [3], [1e300, 0.1, 16777217])], outTypes: ['float32'] });
   add('Cast bool → float32', { op: 'Cast', opset: 13, attrs: { to: { i: 1 } }, inputs: [input('x', 'bool', [2], [0, 1])], outTypes: ['float32'] });
+  // CastLike (opset 15): Cast to the element type of input 1, whose values are never read.
+  for (const [from, like] of [['float32', 'int32'], ['float32', 'int64'], ['float32', 'uint8'], ['float32', 'float16'], ['int64', 'float32'], ['int32', 'bool'], ['float32', 'float32']] as [DataType, DataType][]) {
+    const values = from === 'float32' ? [0, -0.5, 1.5, 2.7, -2.7, 100, 200.2] : [0, 1, -1, 7, 65537, -3, 255];
+    const x = from === 'int64' ? i64('x', [7], values, false) : input('x', from, [7], values);
+    add(`CastLike ${from} like ${like}`, { op: 'CastLike', opset: 15, inputs: [x, input('t', like, [1], [0])], outTypes: [like] });
+    add(`CastLike ${from} like a constant ${like}`, { op: 'CastLike', opset: 19, inputs: [x, input('t', like, [0], [], true)], outTypes: [like] });
+  }
+  add('CastLike at opset 13', { op: 'CastLike', opset: 13, inputs: [f32('x', [2]), input('t', 'int32', [1], [0])], outTypes: ['int32'] });
   add('Cast opset 6', { op: 'Cast', opset: 6, attrs: { to: { i: 7 } }, inputs: [f32('x', [2], [1.7, -1.7])], outTypes: ['int64'] });
   return cases;
 }
