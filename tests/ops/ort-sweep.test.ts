@@ -178,6 +178,11 @@ function elementwiseCases(): Cases {
   add('Pad axes input reflect', { op: 'Pad', opset: 18, attrs: { mode: { s: 'reflect' } }, inputs: [f32('x', [2, 3, 4]), i64('p', [2], [1, 2]), '', i64('a', [1], [1])] });
   add('Pad int64', { op: 'Pad', opset: 13, inputs: [i64('x', [3], [1, 2, 3], false), i64('p', [2], [1, 2]), i64('v', [], [7])] });
   add('Pad empty axis', { op: 'Pad', opset: 13, inputs: [f32('x', [0, 2]), i64('p', [4], [1, 0, 1, 0])] });
+  // wrap (opset 19) with a negative pad wraps what the crop leaves, as onnxruntime does. Begin pads wider than the
+  // axis are left out: onnxruntime leaves zeros there, where numpy's periodic wrap (and this engine) keep wrapping.
+  for (const [dims, pads] of [[[3, 4], [1, 2, 0, 3]], [[3, 4], [-1, 2, 0, -1]], [[1, 4], [0, -1, 0, 2]], [[1, 4], [0, 2, 0, -1]], [[1, 4], [0, -2, 0, 5]], [[1, 3], [0, 3, 0, 7]], [[2, 3], [1, 0, -1, 0]], [[2, 3], [0, -3, 0, 1]]] as number[][][]) {
+    add(`Pad wrap [${pads}] on [${dims}]`, { op: 'Pad', opset: 19, attrs: { mode: { s: 'wrap' } }, inputs: [f32('x', dims!), i64('p', [4], pads!)] });
+  }
   add('Pad wrap at 13', { op: 'Pad', opset: 13, attrs: { mode: { s: 'wrap' } }, inputs: [f32('x', [3, 4]), i64('p', [4], [0, 1, 0, 2])] });
   const cx = f32('x', [8], [-3, -1, -0.5, 0, 0.5, 1, 3, NaN]);
   add('Clip opset 6 attributes', { op: 'Clip', opset: 6, attrs: { min: { f: -1 }, max: { f: 0.7 } }, inputs: [cx] });

@@ -33,15 +33,19 @@ function loadTimeInput(ctx: ResolveContext, i: number, what: string): TensorData
 /**
  * The input coordinate that output coordinate `o` reads along an axis of `size` elements, or -1 for the constant
  * fill. `s = o − begin` is the unpadded coordinate; reflect mirrors about the edge elements without repeating them
- * (period 2·(size − 1)), edge clamps, wrap is periodic with period `size`. Reflect pads wider than size − 1 keep
- * mirroring, as numpy.pad does (onnxruntime refuses them).
+ * (period 2·(size − 1)), edge clamps, wrap is periodic over the kept coordinates [keptFrom, keptTo): what a negative
+ * pad on the other side leaves, as onnxruntime crops before it wraps. Reflect pads wider than size − 1 keep
+ * mirroring, as numpy.pad does (onnxruntime refuses them); for edge and reflect the crop never changes what is read.
  */
-export function padSource(mode: PadMode, s: number, size: number): number {
+export function padSource(mode: PadMode, s: number, size: number, keptFrom = 0, keptTo = size): number {
   if (s >= 0 && s < size) return s;
   switch (mode) {
     case 'constant': return -1;
     case 'edge': return s < 0 ? 0 : size - 1;
-    case 'wrap': return ((s % size) + size) % size;
+    case 'wrap': {
+      const period = keptTo - keptFrom;
+      return keptFrom + ((((s - keptFrom) % period) + period) % period);
+    }
     case 'reflect': {
       if (size === 1) return 0;
       const period = 2 * (size - 1);
@@ -59,8 +63,13 @@ export function padOffsetTables(p: PadParams): Int32Array[] {
   const inStrides = stridesOf(p.inDims);
   return p.outDims.map((d, a) => {
     const t = new Int32Array(d);
+    const size = p.inDims[a]!;
+    const begin = p.begins[a]!;
+    const end = d - size - begin;
+    const keptFrom = Math.max(0, -begin);
+    const keptTo = size - Math.max(0, -end);
     for (let o = 0; o < d; o++) {
-      const s = padSource(p.mode, o - p.begins[a]!, p.inDims[a]!);
+      const s = padSource(p.mode, o - begin, size, keptFrom, keptTo);
       t[o] = s < 0 ? -1 : s * inStrides[a]!;
     }
     return t;
@@ -121,7 +130,9 @@ export const pad: OpModule<PadParams> = {
     }
     if (mode !== 'constant') {
       x.dims.forEach((d, a) => {
-        if (d === 0 && outDims[a]! > 0) throw new GraphError(`mode '${mode}' cannot pad the empty axis ${a}`, nodeLabel(node), 'Pad');
+        // What a negative pad leaves is what the other side's pad reads (wrap) or what the output keeps (all modes).
+        const kept = d - Math.max(0, -begins[a]!) - Math.max(0, -ends[a]!);
+        if (kept <= 0 && outDims[a]! > 0) throw new GraphError(`mode '${mode}' cannot pad the empty axis ${a}`, nodeLabel(node), 'Pad');
       });
     }
     return { params: { mode: mode as PadMode, inDims: x.dims, outDims, begins, value }, outputs: [{ type: x.type, dims: outDims }] };
