@@ -107,8 +107,11 @@ function compareOne(type: string, ourType: string, ourDims: readonly number[], o
     if (maxRef === 0 ? maxDiff !== 0 : maxDiff / maxRef > FLOAT_TOLERANCE) return `max-abs diff ${maxDiff} over max-abs ${maxRef}: ours [${got.slice(0, 24)}] ort [${want.slice(0, 24)}]`;
     return undefined;
   }
-  const bad = want.findIndex((w, i) => w !== got[i]);
-  return bad < 0 ? undefined : `element ${bad}: ours [${got.slice(0, 24)}] ort [${want.slice(0, 24)}]`;
+  // Exact: int64 elements as bigints (their Number would round beyond 2^53).
+  const exact = (data: ArrayLike<number | bigint>): string[] => Array.from(data, (v) => String(v));
+  const [g, w] = [exact(ourData), exact(ortData)];
+  const bad = w.findIndex((v, i) => v !== g[i]);
+  return bad < 0 ? undefined : `element ${bad}: ours [${g.slice(0, 24)}] ort [${w.slice(0, 24)}]`;
 }
 
 /** Runs `c` on both engines and compares every output. */

@@ -214,6 +214,18 @@ function elementwiseCases(): Cases {
   add('Neg int8', { op: 'Neg', opset: 13, inputs: [input('x', 'int8', [3], [-128, -1, 5])] });
   add('Abs uint8', { op: 'Abs', opset: 13, inputs: [input('x', 'uint8', [3], [0, 200, 5])] });
   add('Sqrt float64', { op: 'Sqrt', opset: 13, inputs: [input('x', 'float64', [3], [-1, 2, 4])] });
+  // int64 beyond 2^53 and float64 beyond 2^53: exact, and Clip's missing bounds are the type's own range.
+  const big = [-9007199254740993n, 9007199254740993n, I64MAX, -I64MAX, 5n];
+  add('Clip int64 no bounds', { op: 'Clip', opset: 13, inputs: [i64('x', [5], big, false)] });
+  add('Clip int64 min', { op: 'Clip', opset: 13, inputs: [i64('x', [5], big, false), i64('mn', [], [0])] });
+  add('Clip uint64 no bounds', { op: 'Clip', opset: 13, inputs: [input('x', 'uint64', [2], [18446744073709551615n, 3n])] });
+  add('Clip float64 no bounds', { op: 'Clip', opset: 13, inputs: [input('x', 'float64', [4], [-1e20, 1e300, 3, -Infinity])] });
+  add('Clip float64 min', { op: 'Clip', opset: 13, inputs: [input('x', 'float64', [3], [-1e20, 1e300, 3]), input('mn', 'float64', [], [0.1], true)] });
+  add('Clip int32 no bounds', { op: 'Clip', opset: 13, inputs: [input('x', 'int32', [2], [-2147483648, 2147483647])] });
+  add('Clip int8 no bounds', { op: 'Clip', opset: 13, inputs: [input('x', 'int8', [3], [-128, 0, 127])] });
+  add('Clip uint8 min', { op: 'Clip', opset: 13, inputs: [input('x', 'uint8', [3], [0, 100, 255]), input('mn', 'uint8', [], [10], true)] });
+  add('Abs int64 beyond 2^53', { op: 'Abs', opset: 13, inputs: [i64('x', [5], big, false)] });
+  add('Neg int64 beyond 2^53', { op: 'Neg', opset: 13, inputs: [i64('x', [5], big, false)] });
   add('Identity int64', { op: 'Identity', opset: 13, inputs: [i64('x', [2], [1, 2], false)] });
   add('Dropout', { op: 'Dropout', opset: 13, inputs: [f32('x', [4])] });
   add('Dropout mask', { op: 'Dropout', opset: 13, inputs: [f32('x', [4])], outputs: 2, outTypes: ['float32', 'bool'] });
@@ -279,6 +291,12 @@ function reduceCases(): Cases {
       }
     }
   }
+  // Beyond 2^53 (onnxruntime's ReduceSum itself rounds an int64 sum there, so Sum is checked on small values).
+  add('ReduceMax int64 beyond 2^53', { op: 'ReduceMax', opset: 13, attrs: { keepdims: { i: 0 } }, inputs: [i64('x', [2], [9007199254740993n, 9007199254740992n], false)] });
+  add('ReduceMin int64 beyond 2^53', { op: 'ReduceMin', opset: 13, attrs: { keepdims: { i: 0 } }, inputs: [i64('x', [3], [-9007199254740993n, -9007199254740992n, 5n], false)] });
+  add('ReduceL1 int64', { op: 'ReduceL1', opset: 13, inputs: [i64('x', [2, 2], [-3, 4, 5, -6], false)] });
+  add('ReduceProd int64', { op: 'ReduceProd', opset: 13, attrs: { axes: { ints: [0] } }, inputs: [i64('x', [2, 2], [-3, 4, 5, -6], false)] });
+  add('ReduceSumSquare int32', { op: 'ReduceSumSquare', opset: 13, inputs: [input('x', 'int32', [2], [-3, 4])] });
   add('ReduceSum int64', { op: 'ReduceSum', opset: 13, inputs: [i64('x', [2, 3], [1, 2, 3, 4, 5, 6], false), i64('a', [1], [1])] });
   add('ReduceMax int32', { op: 'ReduceMax', opset: 13, attrs: { axes: { ints: [0] } }, inputs: [input('x', 'int32', [2, 2], [1, -5, 3, 2])] });
   add('ReduceMean int32', { op: 'ReduceMean', opset: 13, attrs: { axes: { ints: [0] } }, inputs: [input('x', 'int32', [2, 2], [1, -5, 4, 2])] });

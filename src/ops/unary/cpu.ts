@@ -1,5 +1,5 @@
 import { GraphError, UnsupportedOpError } from '../../core/errors.js';
-import { nodeLabel, readNumber, type TensorData } from '../../core/ir.js';
+import { nodeLabel, readNumber, type DataType, type TensorData } from '../../core/ir.js';
 import { attrFloat, refuseRemovedAttributes } from '../kernel/attributes.js';
 import { makeTensor } from '../kernel/tensor-util.js';
 import type { OpModule, ResolveContext } from '../kernel/op-module.js';
@@ -44,6 +44,35 @@ export function unaryFunction(p: UnaryParams): (x: number) => number {
   }
 }
 
+/** Each type's lowest and highest values, as numbers (the 64-bit ones rounded outward: no element lies beyond). */
+const TYPE_RANGE: Partial<Record<DataType, readonly [number, number]>> = {
+  float32: [-3.4028234663852886e38, 3.4028234663852886e38], float64: [-Number.MAX_VALUE, Number.MAX_VALUE],
+  int8: [-128, 127], uint8: [0, 255], int16: [-32768, 32767], uint16: [0, 65535], int32: [-2147483648, 2147483647], uint32: [0, 4294967295],
+  int64: [-(2 ** 63), 2 ** 63], uint64: [0, 2 ** 64],
+};
+
+/**
+ * The kinds defined on integers, in bigint for int64/uint64 elements: exact beyond 2^53, wrapping like onnxruntime's
+ * (Abs and Neg of INT64_MIN stay INT64_MIN). Clip's bounds are integers there: a bound outside the type clips nothing.
+ */
+function bigUnaryFunction(p: UnaryParams): ((x: bigint) => bigint) | undefined {
+  const bound = (v: number): bigint | undefined => (Number.isFinite(v) ? BigInt(Math.trunc(v)) : undefined);
+  switch (p.kind) {
+    case 'Abs': return (x) => (x < 0n ? -x : x);
+    case 'Neg': return (x) => -x;
+    case 'Relu': return (x) => (x < 0n ? 0n : x);
+    case 'Clip': {
+      const lo = bound(p.alpha);
+      const hi = bound(p.beta);
+      return (x) => {
+        const y = lo !== undefined && x < lo ? lo : x;
+        return hi !== undefined && y > hi ? hi : y;
+      };
+    }
+    default: return undefined;
+  }
+}
+
 function scalarInput(ctx: ResolveContext, i: number, fallback: number): number {
   if (ctx.node.inputs[i] === undefined || ctx.node.inputs[i] === '') return fallback;
   const c = ctx.constants[i];
@@ -69,8 +98,8 @@ export const unary: OpModule<UnaryParams> = {
       case 'HardSigmoid': alpha = attrFloat(node, 'alpha', 0.2); beta = attrFloat(node, 'beta', 0.5); break;
       case 'Elu': alpha = attrFloat(node, 'alpha', 1); break;
       case 'Clip': {
-        const lowest = x.type === 'float32' ? -3.4028234663852886e38 : Number.MIN_SAFE_INTEGER;
-        const highest = -lowest;
+        // A missing bound is the type's lowest or highest value, as in onnxruntime (so float32 -Inf clips to -FLT_MAX).
+        const [lowest, highest] = TYPE_RANGE[x.type] ?? [-Infinity, Infinity];
         if (ctx.opset < 11) {
           alpha = attrFloat(node, 'min', lowest);
           beta = attrFloat(node, 'max', highest);
@@ -96,10 +125,12 @@ export const unary: OpModule<UnaryParams> = {
     const dst = out.data as Float32Array;
     if (params.kind === 'Relu' && src instanceof Float32Array) {
       for (let i = 0; i < src.length; i++) { const v = src[i]!; dst[i] = v < 0 ? 0 : v; }
-    } else if (typeof (x.data[0] ?? 0) === 'bigint') {
+    } else if (x.data instanceof BigInt64Array || x.data instanceof BigUint64Array) {
       const s = x.data as BigInt64Array;
       const d = out.data as BigInt64Array;
-      for (let i = 0; i < s.length; i++) d[i] = BigInt(Math.trunc(f(Number(s[i]!))));
+      const g = bigUnaryFunction(params);
+      if (g) for (let i = 0; i < s.length; i++) d[i] = g(s[i]!);
+      else for (let i = 0; i < s.length; i++) d[i] = BigInt(Math.trunc(f(Number(s[i]!))));
     } else {
       for (let i = 0; i < src.length; i++) dst[i] = f(src[i]!);
     }
