@@ -393,6 +393,36 @@ function resizeCases(): Cases {
   return cases;
 }
 
+/** Shapes large enough for the CPU fast paths (SIMD Winograd, 3×3, depthwise and pointwise convs, tiled GEMM, pools). */
+function fastPathCases(): Cases {
+  const cases: Cases = [];
+  const add = (n: string, c: OracleCase): void => { cases.push([n, c]); };
+  const conv = (n: string, x: number[], w: number[], attrs: OracleCase['attrs'], bias = true): void =>
+    add(n, { op: 'Conv', opset: 11, attrs, inputs: [f32('x', x), f32('w', w, ramp(w.reduce((a, b) => a * b, 1), 0.02), true), ...(bias ? [f32('b', [w[0]!], undefined, true)] : [])] });
+  for (const [pads, tag] of [[[1, 1, 1, 1], 'pads 1'], [[0, 1, 2, 0], 'asymmetric pads'], [[0, 0, 0, 0], 'no pads']] as [number[], string][]) {
+    conv(`Winograd 3x3 ${tag}`, [2, 5, 9, 11], [6, 5, 3, 3], { pads: { ints: pads } });
+    conv(`3x3 stride 2 ${tag}`, [1, 4, 11, 10], [5, 4, 3, 3], { pads: { ints: pads }, strides: { ints: [2, 2] } });
+    conv(`depthwise 3x3 ${tag}`, [2, 6, 9, 8], [6, 1, 3, 3], { pads: { ints: pads }, group: { i: 6 } });
+    conv(`depthwise 3x3 stride 2 ${tag}`, [1, 5, 10, 9], [5, 1, 3, 3], { pads: { ints: pads }, group: { i: 5 }, strides: { ints: [2, 2] } });
+  }
+  for (const ap of ['SAME_UPPER', 'SAME_LOWER']) {
+    conv(`Winograd 3x3 ${ap}`, [1, 4, 8, 7], [4, 4, 3, 3], { auto_pad: { s: ap } }, false);
+    conv(`3x3 stride 2 ${ap}`, [1, 3, 10, 9], [4, 3, 3, 3], { auto_pad: { s: ap }, strides: { ints: [2, 2] } });
+    conv(`depthwise stride 2 ${ap}`, [1, 4, 10, 9], [4, 1, 3, 3], { auto_pad: { s: ap }, group: { i: 4 }, strides: { ints: [2, 2] } });
+  }
+  conv('pointwise 16→24 on 20×20', [1, 16, 20, 20], [24, 16, 1, 1], {});
+  conv('pointwise 7→5 on 30×30, batch 2', [2, 7, 30, 30], [5, 7, 1, 1], {}, false);
+  add('MaxPool 3x3 s2 p1 on 17×18', { op: 'MaxPool', opset: 12, attrs: { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] }, pads: { ints: [1, 1, 1, 1] } }, inputs: [f32('x', [1, 3, 17, 18])] });
+  add('MaxPool 2x2 s2 ceil on 17×17', { op: 'MaxPool', opset: 12, attrs: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] }, ceil_mode: { i: 1 } }, inputs: [f32('x', [2, 2, 17, 17])] });
+  add('MaxPool 3x3 s1 asymmetric pads', { op: 'MaxPool', opset: 12, attrs: { kernel_shape: { ints: [3, 3] }, pads: { ints: [0, 2, 1, 0] } }, inputs: [f32('x', [1, 2, 12, 13])] });
+  add('GlobalAveragePool 40×40', { op: 'GlobalAveragePool', opset: 11, inputs: [f32('x', [1, 5, 40, 40])] });
+  add('Gemm 33×70 · (45×70)ᵀ + C[45]', { op: 'Gemm', opset: 13, attrs: { transB: { i: 1 } }, inputs: [f32('a', [33, 70]), f32('b', [45, 70], ramp(3150, 0.02), true), f32('c', [45], undefined, true)] });
+  add('Gemm 40×64 · 64×72, alpha, C[40,1]', { op: 'Gemm', opset: 13, attrs: { alpha: { f: 0.25 }, beta: { f: -1 } }, inputs: [f32('a', [40, 64]), f32('b', [64, 72], ramp(4608, 0.02), true), f32('c', [40, 1], undefined, true)] });
+  add('MatMul 3×17×33 · 33×29', { op: 'MatMul', opset: 13, inputs: [f32('a', [3, 17, 33]), f32('b', [33, 29], ramp(957, 0.02), true)] });
+  add('MatMul 2×1×9×40 · 3×40×12 fed', { op: 'MatMul', opset: 13, inputs: [f32('a', [2, 1, 9, 40]), f32('b', [3, 40, 12])] });
+  return cases;
+}
+
 describe('ops against onnxruntime (CPU backend)', () => {
   it('Conv: auto_pad, pads, strides, dilations, groups, kernel shapes', async () => {
     await sweep(convCases(), ['3-D']);
@@ -423,6 +453,9 @@ describe('ops against onnxruntime (CPU backend)', () => {
   });
   it('BatchNormalization and InstanceNormalization', async () => {
     await sweep(normalizationCases());
+  });
+  it('the CPU fast paths (SIMD convs, tiled GEMM, pools) on larger shapes', async () => {
+    await sweep(fastPathCases());
   });
   it('Resize linear under every coordinate mode; unsupported modes refused at load', async () => {
     await sweep(resizeCases(), ['cubic', 'tf_crop_and_resize', 'linear antialias', 'axes attribute', 'keep_aspect_ratio_policy'],
