@@ -224,6 +224,9 @@ function elementwiseCases(): Cases {
   add('Clip int32 no bounds', { op: 'Clip', opset: 13, inputs: [input('x', 'int32', [2], [-2147483648, 2147483647])] });
   add('Clip int8 no bounds', { op: 'Clip', opset: 13, inputs: [input('x', 'int8', [3], [-128, 0, 127])] });
   add('Clip uint8 min', { op: 'Clip', opset: 13, inputs: [input('x', 'uint8', [3], [0, 100, 255]), input('mn', 'uint8', [], [10], true)] });
+  add('Clip int64 bounds beyond 2^53', { op: 'Clip', opset: 13, inputs: [i64('x', [5], big, false), i64('mn', [], [-9007199254740993n]), i64('mx', [], [9007199254740993n])] });
+  add('Clip int64 min > max beyond 2^53', { op: 'Clip', opset: 13, inputs: [i64('x', [5], big, false), i64('mn', [], [9007199254740995n]), i64('mx', [], [9007199254740993n])] });
+  add('Pad int64 fill beyond 2^53', { op: 'Pad', opset: 13, inputs: [i64('x', [2], [9007199254740993n, 1n], false), i64('p', [2], [1, 1]), i64('v', [], [9007199254740993n])] });
   add('Abs int64 beyond 2^53', { op: 'Abs', opset: 13, inputs: [i64('x', [5], big, false)] });
   add('Neg int64 beyond 2^53', { op: 'Neg', opset: 13, inputs: [i64('x', [5], big, false)] });
   add('Identity int64', { op: 'Identity', opset: 13, inputs: [i64('x', [2], [1, 2], false)] });

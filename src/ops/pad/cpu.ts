@@ -15,6 +15,8 @@ export interface PadParams {
   readonly begins: readonly number[];
   /** The fill of mode constant, as a number (cast to the tensor's type on store). */
   readonly value: number;
+  /** The fill of an int64/uint64 tensor, exact (value rounds beyond 2^53). */
+  readonly bigValue?: bigint;
 }
 
 const MODES: ReadonlySet<string> = new Set(['constant', 'reflect', 'edge', 'wrap']);
@@ -89,6 +91,7 @@ export const pad: OpModule<PadParams> = {
     if (mode === 'wrap' && ctx.opset < 19) throw new GraphError(`mode 'wrap' needs opset 19, the model has ${ctx.opset}`, nodeLabel(node), 'Pad');
     let pads: number[];
     let value = 0;
+    let bigValue: bigint | undefined;
     let axes: number[] = Array.from({ length: rank }, (_, a) => a);
     if (ctx.opset < 11) {
       if (node.inputs.slice(1).some((n) => n !== '')) throw new GraphError(`pads and constant_value are inputs from opset 11, the model has ${ctx.opset}`, nodeLabel(node), 'Pad');
@@ -106,6 +109,8 @@ export const pad: OpModule<PadParams> = {
       if (v !== undefined && v.data.length > 0) {
         if (v.data.length !== 1) throw new GraphError(`constant_value must be a scalar, got shape ${JSON.stringify(v.dims)}`, nodeLabel(node), 'Pad');
         value = readNumber(v.data, 0);
+        const raw = v.data[0]!;
+        if (typeof raw === 'bigint') bigValue = raw;
       }
       const a = loadTimeInput(ctx, 3, 'axes');
       if (a !== undefined) {
@@ -135,7 +140,7 @@ export const pad: OpModule<PadParams> = {
         if (kept <= 0 && outDims[a]! > 0) throw new GraphError(`mode '${mode}' cannot pad the empty axis ${a}`, nodeLabel(node), 'Pad');
       });
     }
-    return { params: { mode: mode as PadMode, inDims: x.dims, outDims, begins, value }, outputs: [{ type: x.type, dims: outDims }] };
+    return { params: { mode: mode as PadMode, inDims: x.dims, outDims, begins, value, ...(bigValue === undefined ? {} : { bigValue }) }, outputs: [{ type: x.type, dims: outDims }] };
   },
   cpu(p, inputs, outputs) {
     const x = inputs[0]!;
@@ -147,7 +152,7 @@ export const pad: OpModule<PadParams> = {
     const src = x.data as unknown as ArrayLike<number | bigint>;
     const dst = out.data as unknown as { [i: number]: number | bigint };
     const isBig = out.data instanceof BigInt64Array || out.data instanceof BigUint64Array;
-    const fill = isBig ? BigInt(Math.trunc(p.value)) : out.type === 'bool' ? Number(p.value !== 0) : p.value;
+    const fill = isBig ? (p.bigValue ?? BigInt(Math.trunc(p.value))) : out.type === 'bool' ? Number(p.value !== 0) : p.value;
     if (rank === 0) { dst[0] = src[0]!; return [out]; }
     // Row by row along the last axis: the leading coordinates give a row's base offset (or say it is all fill).
     const last = tables[rank - 1]!;

@@ -13,6 +13,8 @@ export interface UnaryParams {
   readonly kind: UnaryKind;
   readonly alpha: number;
   readonly beta: number;
+  /** Clip's given bounds on int64/uint64 data, exact (alpha and beta round beyond 2^53); undefined where not given. */
+  readonly bigBounds?: readonly [bigint | undefined, bigint | undefined];
 }
 
 const KINDS: readonly UnaryKind[] = ['Relu', 'Sigmoid', 'Tanh', 'LeakyRelu', 'HardSigmoid', 'Elu', 'Clip',
@@ -62,8 +64,8 @@ function bigUnaryFunction(p: UnaryParams): ((x: bigint) => bigint) | undefined {
     case 'Neg': return (x) => -x;
     case 'Relu': return (x) => (x < 0n ? 0n : x);
     case 'Clip': {
-      const lo = bound(p.alpha);
-      const hi = bound(p.beta);
+      const lo = p.bigBounds?.[0] ?? bound(p.alpha);
+      const hi = p.bigBounds?.[1] ?? bound(p.beta);
       return (x) => {
         const y = lo !== undefined && x < lo ? lo : x;
         return hi !== undefined && y > hi ? hi : y;
@@ -71,6 +73,13 @@ function bigUnaryFunction(p: UnaryParams): ((x: bigint) => bigint) | undefined {
     }
     default: return undefined;
   }
+}
+
+/** A constant scalar input's bigint value (scalarInput has checked it), or undefined when the input is left out. */
+function bigScalar(ctx: ResolveContext, i: number): bigint | undefined {
+  if (ctx.node.inputs[i] === undefined || ctx.node.inputs[i] === '') return undefined;
+  const v = ctx.constants[i]!.data[0]!;
+  return typeof v === 'bigint' ? v : BigInt(Math.trunc(v));
 }
 
 function scalarInput(ctx: ResolveContext, i: number, fallback: number): number {
@@ -93,6 +102,7 @@ export const unary: OpModule<UnaryParams> = {
     if (x.type === 'float16' || x.type === 'bfloat16') throw new UnsupportedOpError(kind, nodeLabel(node), `type ${x.type}`);
     let alpha = 0;
     let beta = 0;
+    let bigBounds: UnaryParams['bigBounds'];
     switch (kind) {
       case 'LeakyRelu': alpha = attrFloat(node, 'alpha', 0.01); break;
       case 'HardSigmoid': alpha = attrFloat(node, 'alpha', 0.2); beta = attrFloat(node, 'beta', 0.5); break;
@@ -107,15 +117,17 @@ export const unary: OpModule<UnaryParams> = {
           refuseRemovedAttributes(node, ctx.opset, 11, ['min', 'max']);
           alpha = scalarInput(ctx, 1, lowest);
           beta = scalarInput(ctx, 2, highest);
+          if (x.type === 'int64' || x.type === 'uint64') bigBounds = [bigScalar(ctx, 1), bigScalar(ctx, 2)];
         }
         // ONNX: with min > max every value becomes max (onnxruntime's min(max(x, min), max)). Lowering min to max
         // gives that in every implementation that clamps lower bound first, fused epilogues and WGSL included.
         if (alpha > beta) alpha = beta;
+        if (bigBounds?.[0] !== undefined && bigBounds[1] !== undefined && bigBounds[0] > bigBounds[1]) bigBounds = [bigBounds[1], bigBounds[1]];
         break;
       }
       default: break;
     }
-    return { params: { kind, alpha, beta }, outputs: [{ type: x.type, dims: x.dims }] };
+    return { params: { kind, alpha, beta, ...(bigBounds ? { bigBounds } : {}) }, outputs: [{ type: x.type, dims: x.dims }] };
   },
   cpu(params, inputs, outputs) {
     const x = inputs[0]!;
