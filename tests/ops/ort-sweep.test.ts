@@ -426,6 +426,35 @@ function fastPathCases(): Cases {
   return cases;
 }
 
+/** The data-movement and comparison ops over every element type onnxruntime's CPU provider has them for. */
+function typeCases(): Cases {
+  const cases: Cases = [];
+  const add = (n: string, c: OracleCase): void => { cases.push([n, c]); };
+  for (const t of ['bool', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'float64'] as DataType[]) {
+    const values = t === 'bool' ? [1, 0, 1, 1, 0, 0] : [1, 2, 3, 4, 5, 6];
+    const x = input('x', t, [2, 3], values);
+    const y = input('x2', t, [2, 3], [...values].reverse());
+    add(`Transpose ${t}`, { op: 'Transpose', opset: 13, inputs: [x] });
+    add(`Reshape ${t}`, { op: 'Reshape', opset: 13, inputs: [x, i64('s', [1], [-1])] });
+    add(`Flatten ${t}`, { op: 'Flatten', opset: 13, inputs: [x] });
+    add(`Unsqueeze ${t}`, { op: 'Unsqueeze', opset: 13, inputs: [x, i64('a', [1], [0])] });
+    add(`Concat ${t}`, { op: 'Concat', opset: 13, attrs: { axis: { i: 1 } }, inputs: [x, y] });
+    add(`Slice ${t}`, { op: 'Slice', opset: 13, inputs: [x, i64('st', [1], [2]), i64('en', [1], [-100]), i64('ax', [1], [1]), i64('sp', [1], [-1])] });
+    add(`Gather ${t}`, { op: 'Gather', opset: 13, attrs: { axis: { i: 1 } }, inputs: [x, i64('i', [2], [-1, 0])] });
+    add(`Identity ${t}`, { op: 'Identity', opset: 13, inputs: [x] });
+    add(`Cast ${t} → float32`, { op: 'Cast', opset: 13, attrs: { to: { i: 1 } }, inputs: [x], outTypes: ['float32'] });
+    add(`Equal ${t}`, { op: 'Equal', opset: 13, inputs: [x, y], outTypes: ['bool'] });
+    if (t === 'bool') continue;
+    add(`Less ${t}`, { op: 'Less', opset: 13, inputs: [x, y], outTypes: ['bool'] });
+    if (t === 'int16' || t === 'uint16') continue;
+    add(`Pad ${t}`, { op: 'Pad', opset: 13, inputs: [x, i64('p', [4], [0, 1, 1, 0])] });
+    add(`Pad edge ${t}`, { op: 'Pad', opset: 13, attrs: { mode: { s: 'edge' } }, inputs: [x, i64('p', [4], [0, 1, 1, 0])] });
+    add(`Max ${t}`, { op: 'Max', opset: 13, inputs: [x, y] });
+    if (t !== 'uint32' && t !== 'uint64') add(`ReduceMax ${t}`, { op: 'ReduceMax', opset: 13, attrs: { axes: { ints: [1] } }, inputs: [x] });
+  }
+  return cases;
+}
+
 describe('ops against onnxruntime (CPU backend)', () => {
   it('Conv: auto_pad, pads, strides, dilations, groups, kernel shapes', async () => {
     await sweep(convCases(), ['3-D']);
@@ -456,6 +485,9 @@ describe('ops against onnxruntime (CPU backend)', () => {
   });
   it('BatchNormalization and InstanceNormalization', async () => {
     await sweep(normalizationCases());
+  });
+  it('data movement and comparisons over every element type', async () => {
+    await sweep(typeCases());
   });
   it('the CPU fast paths (SIMD convs, tiled GEMM, pools) on larger shapes', async () => {
     await sweep(fastPathCases());
