@@ -156,9 +156,11 @@ export function sourceCoordinate(p: ResizeParams, axis: number, i: number): numb
   switch (p.coordinateMode) {
     case 'half_pixel': return (i + 0.5) / scale - 0.5;
     case 'pytorch_half_pixel': return outSize > 1 ? (i + 0.5) / scale - 0.5 : 0;
-    // Over the output length, as onnxruntime measures it (and as nearestSourceCoordinate does): with a scale whose
-    // product is not whole (3 × 2.5 → 7) the last output pixel still lands on the last input pixel.
-    case 'align_corners': return outSize === 1 ? 0 : (i * (inSize - 1)) / (outSize - 1);
+    case 'align_corners': {
+      // ONNX measures the resized length as inSize·scale, unrounded (= outSize when sizes were given).
+      const resized = inSize * scale;
+      return outSize === 1 || resized === 1 ? 0 : (i * (inSize - 1)) / (resized - 1);
+    }
     case 'asymmetric': return i / scale;
     case 'tf_half_pixel_for_nearest': return (i + 0.5) / scale;
   }
