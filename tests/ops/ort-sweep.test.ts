@@ -77,6 +77,11 @@ function poolCases(): Cases {
   add('MaxPool storage_order', { op: 'MaxPool', opset: 12, attrs: { kernel_shape: { ints: [2, 2] }, storage_order: { i: 1 } }, inputs: [f32('x', [1, 1, 4, 4])] });
   add('MaxPool pads > kernel/2', { op: 'MaxPool', opset: 12, attrs: { kernel_shape: { ints: [2, 2] }, pads: { ints: [2, 2, 2, 2] } }, inputs: [f32('x', [1, 1, 4, 4])] });
   add('MaxPool int8', { op: 'MaxPool', opset: 12, attrs: { kernel_shape: { ints: [2, 2] } }, inputs: [input('x', 'int8', [1, 1, 4, 4], ramp(16).map(Math.round))] });
+  // Attributes the op gained later than the model's opset: onnxruntime refuses the model, as this engine must.
+  add('MaxPool ceil_mode at opset 8', { op: 'MaxPool', opset: 8, attrs: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] }, ceil_mode: { i: 1 } }, inputs: [f32('x', [1, 1, 5, 5])] });
+  add('MaxPool dilations at opset 8', { op: 'MaxPool', opset: 8, attrs: { kernel_shape: { ints: [2, 2] }, dilations: { ints: [2, 2] } }, inputs: [f32('x', [1, 1, 6, 6])] });
+  add('AveragePool ceil_mode at opset 7', { op: 'AveragePool', opset: 7, attrs: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] }, ceil_mode: { i: 1 } }, inputs: [f32('x', [1, 1, 5, 5])] });
+  add('AveragePool dilations at opset 12', { op: 'AveragePool', opset: 12, attrs: { kernel_shape: { ints: [2, 2] }, dilations: { ints: [2, 2] } }, inputs: [f32('x', [1, 1, 6, 6])] });
   add('GlobalAveragePool', { op: 'GlobalAveragePool', opset: 11, inputs: [f32('x', [2, 3, 4, 5])] });
   add('GlobalAveragePool 1-D', { op: 'GlobalAveragePool', opset: 11, inputs: [f32('x', [2, 3, 4])] });
   add('GlobalMaxPool', { op: 'GlobalMaxPool', opset: 11, inputs: [f32('x', [2, 3, 4, 5])] });
@@ -109,6 +114,14 @@ function shapeCases(): Cases {
   add('Reshape fed shape', { op: 'Reshape', opset: 13, inputs: [f32('x', [2, 3]), i64('s', [2], [3, 2], false)] });
   add('Reshape opset 5', { op: 'Reshape', opset: 5, inputs: [f32('x', [2, 3]), i64('s', [2], [-1, 2])] });
   for (const axis of [0, 1, 2, 3, -1, -3, -4]) add(`Flatten axis ${axis}`, { op: 'Flatten', opset: 13, attrs: { axis: { i: axis } }, inputs: [f32('x', [2, 3, 2])] });
+  add('Flatten negative axis at opset 9', { op: 'Flatten', opset: 9, attrs: { axis: { i: -1 } }, inputs: [f32('x', [2, 3, 2])] });
+  add('Reshape allowzero at opset 13', { op: 'Reshape', opset: 13, attrs: { allowzero: { i: 1 } }, inputs: [f32('x', [2, 3]), i64('s', [2], [3, 2])] });
+  for (const [start, end] of [[undefined, undefined], [1, undefined], [-2, undefined], [0, -1], [-10, 10], [2, 1]] as (number | undefined)[][]) {
+    add(`Shape start ${start} end ${end}`, { op: 'Shape', opset: 15, attrs: { ...(start === undefined ? {} : { start: { i: start } }), ...(end === undefined ? {} : { end: { i: end } }) }, inputs: [f32('x', [2, 3, 4])], outTypes: ['int64'] });
+  }
+  add('Shape start at opset 13', { op: 'Shape', opset: 13, attrs: { start: { i: 1 } }, inputs: [f32('x', [2, 3, 4])], outTypes: ['int64'] });
+  add('Size', { op: 'Size', opset: 13, inputs: [f32('x', [2, 3, 4])], outTypes: ['int64'] });
+  add('Size of an empty tensor', { op: 'Size', opset: 13, inputs: [f32('x', [2, 0])], outTypes: ['int64'] });
   add('Flatten default', { op: 'Flatten', opset: 13, inputs: [f32('x', [2, 3, 2, 2])] });
   add('Flatten 1-D axis 1', { op: 'Flatten', opset: 13, attrs: { axis: { i: 1 } }, inputs: [f32('x', [4])] });
   for (const axis of [0, 1, 2, -1, -3]) add(`Concat axis ${axis}`, { op: 'Concat', opset: 13, attrs: { axis: { i: axis } }, inputs: [f32('a', [2, 3, 2]), f32('b', [2, 3, 2], ramp(12, 0.5)), f32('c', [2, 3, 2], undefined, true)] });

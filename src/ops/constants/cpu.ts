@@ -2,7 +2,7 @@ import { GraphError, UnsupportedOpError } from '../../core/errors.js';
 import { allocateTyped, elementCount, nodeLabel, toNumbers, type DataType, type TensorData } from '../../core/ir.js';
 import { checkedElementCount, dataTypeFromOnnx } from '../../core/dtype.js';
 import { float16Bits, float16Value } from '../../core/float16.js';
-import { attrFloat, attrFloats, attrInt, attrInts, attrTensor } from '../kernel/attributes.js';
+import { attrFloat, attrFloats, attrInt, attrInts, attrTensor, refuseLaterAttributes } from '../kernel/attributes.js';
 import { int64Tensor } from '../kernel/tensor-util.js';
 import type { OpModule, ValueType } from '../kernel/op-module.js';
 
@@ -43,6 +43,7 @@ export const shape: OpModule<ShapeParams> = {
   resolve(ctx) {
     const dims = ctx.inputs[0]!.dims;
     if (ctx.node.opType === 'Size') return { params: { values: [elementCount(dims)] }, outputs: [{ type: 'int64', dims: [] }] };
+    refuseLaterAttributes(ctx.node, ctx.opset, 15, ['start', 'end']);
     const rank = dims.length;
     const clamp = (v: number): number => Math.min(Math.max(v < 0 ? v + rank : v, 0), rank);
     const start = clamp(attrInt(ctx.node, 'start', 0));
