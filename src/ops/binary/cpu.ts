@@ -22,7 +22,9 @@ function floatFn(kind: BinaryKind): (a: number, b: number) => number {
     case 'Sub': return (a, b) => a - b;
     case 'Mul': return (a, b) => a * b;
     case 'Div': return (a, b) => a / b;
-    case 'Pow': return Math.pow;
+    // C's pow, which onnxruntime uses, differs from Math.pow in two corners: 1^y is 1 for every y (NaN included) and
+    // (-1)^±∞ is 1; Math.pow makes both NaN.
+    case 'Pow': return (a, b) => (a === 1 || (a === -1 && (b === Infinity || b === -Infinity)) ? 1 : Math.pow(a, b));
     case 'PRelu': return (x, slope) => (x < 0 ? x * slope : x);
     case 'Max': return (a, b) => (a >= b || Number.isNaN(a) ? a : b);
     case 'Min': return (a, b) => (a <= b || Number.isNaN(a) ? a : b);

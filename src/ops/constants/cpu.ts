@@ -2,9 +2,9 @@ import { GraphError, UnsupportedOpError } from '../../core/errors.js';
 import { allocateTyped, elementCount, nodeLabel, toNumbers, type DataType, type TensorData } from '../../core/ir.js';
 import { checkedElementCount, dataTypeFromOnnx } from '../../core/dtype.js';
 import { float16Bits, float16Value } from '../../core/float16.js';
-import { attrFloat, attrFloats, attrInt, attrInts, attrTensor } from '../kernel/attributes.js';
+import { attrFloat, attrFloats, attrInt, attrInts, attrTensor, refuseLaterAttributes } from '../kernel/attributes.js';
 import { int64Tensor } from '../kernel/tensor-util.js';
-import type { OpModule } from '../kernel/op-module.js';
+import type { OpModule, ValueType } from '../kernel/op-module.js';
 
 /** Ops whose outputs depend only on attributes or input shapes: they always fold at load time. */
 export interface ConstantParams {
@@ -43,6 +43,7 @@ export const shape: OpModule<ShapeParams> = {
   resolve(ctx) {
     const dims = ctx.inputs[0]!.dims;
     if (ctx.node.opType === 'Size') return { params: { values: [elementCount(dims)] }, outputs: [{ type: 'int64', dims: [] }] };
+    refuseLaterAttributes(ctx.node, ctx.opset, 15, ['start', 'end']);
     const rank = dims.length;
     const clamp = (v: number): number => Math.min(Math.max(v < 0 ? v + rank : v, 0), rank);
     const start = clamp(attrInt(ctx.node, 'start', 0));
@@ -90,6 +91,9 @@ const castNumber = (to: DataType) => {
   return (v: number): number => Math.trunc(v);
 };
 
+/** Integer types narrower than 64 bits: their typed arrays wrap a stored 32-bit pattern to their own width. */
+const NARROW_INTEGERS: ReadonlySet<DataType> = new Set(['int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32']);
+
 /**
  * Cast between numeric types. float16 data are raw bits, so a cast from float16 reads their values and a cast to
  * float16 rounds to nearest even (overflow to ±∞). bfloat16 is refused.
@@ -107,15 +111,39 @@ export const cast: OpModule<CastParams> = {
     return { params: { to }, outputs: [{ type: to, dims: x.dims }] };
   },
   cpu(params, inputs, outputs) {
-    const x = inputs[0]!;
-    const out = allocateTyped(params.to, x.data.length) as unknown as { [i: number]: number | bigint };
-    const convert = castNumber(params.to);
-    const fromHalf = x.type === 'float16';
-    for (let i = 0; i < x.data.length; i++) {
-      const v = x.data[i]!;
-      if (typeof v === 'bigint' && (params.to === 'int64' || params.to === 'uint64')) out[i] = v;
-      else out[i] = convert(fromHalf ? float16Value(v as number) : Number(v));
-    }
-    return [{ type: params.to, dims: outputs[0]!.dims, data: out as unknown as TensorData['data'] }];
+    return castValues(params, inputs[0]!, outputs[0]!);
   },
 };
+
+/** CastLike (opset 15): Cast to the element type of input 1, whose values are never read. */
+export const castLike: OpModule<CastParams> = {
+  opTypes: ['CastLike'],
+  resolve(ctx) {
+    if (ctx.opset < 15) throw new GraphError(`CastLike needs opset 15, the model has ${ctx.opset}`, nodeLabel(ctx.node), 'CastLike');
+    const x = ctx.inputs[0]!;
+    const like = ctx.inputs[1];
+    if (like === undefined) throw new GraphError('CastLike needs its target_type input', nodeLabel(ctx.node), 'CastLike');
+    if (like.type === 'bfloat16' || x.type === 'bfloat16') {
+      throw new UnsupportedOpError('CastLike', nodeLabel(ctx.node), 'bfloat16 is not supported (float16 and float32 are)');
+    }
+    return { params: { to: like.type }, outputs: [{ type: like.type, dims: x.dims }] };
+  },
+  cpu(params, inputs, outputs) {
+    return castValues(params, inputs[0]!, outputs[0]!);
+  },
+};
+
+/** The elements of `x` converted to `params.to`: Cast's and CastLike's CPU reference. */
+function castValues(params: CastParams, x: TensorData, output: ValueType): TensorData[] {
+  const out = allocateTyped(params.to, x.data.length) as unknown as { [i: number]: number | bigint };
+  const convert = castNumber(params.to);
+  const fromHalf = x.type === 'float16';
+  for (let i = 0; i < x.data.length; i++) {
+    const v = x.data[i]!;
+    if (typeof v === 'bigint' && (params.to === 'int64' || params.to === 'uint64')) out[i] = v;
+    // A narrower integer keeps the low bits (C++'s modular conversion); Number(v) would round them away first.
+    else if (typeof v === 'bigint' && NARROW_INTEGERS.has(params.to)) out[i] = Number(BigInt.asUintN(32, v));
+    else out[i] = convert(fromHalf ? float16Value(v as number) : Number(v));
+  }
+  return [{ type: params.to, dims: output.dims, data: out as unknown as TensorData['data'] }];
+}

@@ -51,6 +51,19 @@ export function refuseRemovedAttributes(node: Node, opset: number, removedAt: nu
   }
 }
 
+/**
+ * GraphError when the node carries one of `names`, attributes its op gained at opset `addedAt`, in a model of an older
+ * opset: the op of that opset has no such attribute (so honouring it would run a newer op), and onnxruntime refuses
+ * such a model at load.
+ */
+export function refuseLaterAttributes(node: Node, opset: number, addedAt: number, names: readonly string[]): void {
+  if (opset >= addedAt) return;
+  const present = names.filter((name) => node.attributes.has(name));
+  if (present.length > 0) {
+    fail(node, `attribute${present.length > 1 ? 's' : ''} ${present.map((n) => `'${n}'`).join(', ')} need${present.length > 1 ? '' : 's'} opset ${addedAt}, the model has ${opset}`);
+  }
+}
+
 /** Normalises a possibly negative axis against a rank, failing with the node's context. */
 export function normalizeAxis(node: Node, axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;

@@ -15,6 +15,8 @@ export interface PadParams {
   readonly begins: readonly number[];
   /** The fill of mode constant, as a number (cast to the tensor's type on store). */
   readonly value: number;
+  /** The fill of an int64/uint64 tensor, exact (value rounds beyond 2^53). */
+  readonly bigValue?: bigint;
 }
 
 const MODES: ReadonlySet<string> = new Set(['constant', 'reflect', 'edge', 'wrap']);
@@ -33,15 +35,19 @@ function loadTimeInput(ctx: ResolveContext, i: number, what: string): TensorData
 /**
  * The input coordinate that output coordinate `o` reads along an axis of `size` elements, or -1 for the constant
  * fill. `s = o − begin` is the unpadded coordinate; reflect mirrors about the edge elements without repeating them
- * (period 2·(size − 1)), edge clamps, wrap is periodic with period `size`. Reflect pads wider than size − 1 keep
- * mirroring, as numpy.pad does (onnxruntime refuses them).
+ * (period 2·(size − 1)), edge clamps, wrap is periodic over the kept coordinates [keptFrom, keptTo): what a negative
+ * pad on the other side leaves, as onnxruntime crops before it wraps. Reflect pads wider than size − 1 keep
+ * mirroring, as numpy.pad does (onnxruntime refuses them); for edge and reflect the crop never changes what is read.
  */
-export function padSource(mode: PadMode, s: number, size: number): number {
+export function padSource(mode: PadMode, s: number, size: number, keptFrom = 0, keptTo = size): number {
   if (s >= 0 && s < size) return s;
   switch (mode) {
     case 'constant': return -1;
     case 'edge': return s < 0 ? 0 : size - 1;
-    case 'wrap': return ((s % size) + size) % size;
+    case 'wrap': {
+      const period = keptTo - keptFrom;
+      return keptFrom + ((((s - keptFrom) % period) + period) % period);
+    }
     case 'reflect': {
       if (size === 1) return 0;
       const period = 2 * (size - 1);
@@ -59,8 +65,13 @@ export function padOffsetTables(p: PadParams): Int32Array[] {
   const inStrides = stridesOf(p.inDims);
   return p.outDims.map((d, a) => {
     const t = new Int32Array(d);
+    const size = p.inDims[a]!;
+    const begin = p.begins[a]!;
+    const end = d - size - begin;
+    const keptFrom = Math.max(0, -begin);
+    const keptTo = size - Math.max(0, -end);
     for (let o = 0; o < d; o++) {
-      const s = padSource(p.mode, o - p.begins[a]!, p.inDims[a]!);
+      const s = padSource(p.mode, o - begin, size, keptFrom, keptTo);
       t[o] = s < 0 ? -1 : s * inStrides[a]!;
     }
     return t;
@@ -80,6 +91,7 @@ export const pad: OpModule<PadParams> = {
     if (mode === 'wrap' && ctx.opset < 19) throw new GraphError(`mode 'wrap' needs opset 19, the model has ${ctx.opset}`, nodeLabel(node), 'Pad');
     let pads: number[];
     let value = 0;
+    let bigValue: bigint | undefined;
     let axes: number[] = Array.from({ length: rank }, (_, a) => a);
     if (ctx.opset < 11) {
       if (node.inputs.slice(1).some((n) => n !== '')) throw new GraphError(`pads and constant_value are inputs from opset 11, the model has ${ctx.opset}`, nodeLabel(node), 'Pad');
@@ -97,6 +109,8 @@ export const pad: OpModule<PadParams> = {
       if (v !== undefined && v.data.length > 0) {
         if (v.data.length !== 1) throw new GraphError(`constant_value must be a scalar, got shape ${JSON.stringify(v.dims)}`, nodeLabel(node), 'Pad');
         value = readNumber(v.data, 0);
+        const raw = v.data[0]!;
+        if (typeof raw === 'bigint') bigValue = raw;
       }
       const a = loadTimeInput(ctx, 3, 'axes');
       if (a !== undefined) {
@@ -121,10 +135,12 @@ export const pad: OpModule<PadParams> = {
     }
     if (mode !== 'constant') {
       x.dims.forEach((d, a) => {
-        if (d === 0 && outDims[a]! > 0) throw new GraphError(`mode '${mode}' cannot pad the empty axis ${a}`, nodeLabel(node), 'Pad');
+        // What a negative pad leaves is what the other side's pad reads (wrap) or what the output keeps (all modes).
+        const kept = d - Math.max(0, -begins[a]!) - Math.max(0, -ends[a]!);
+        if (kept <= 0 && outDims[a]! > 0) throw new GraphError(`mode '${mode}' cannot pad the empty axis ${a}`, nodeLabel(node), 'Pad');
       });
     }
-    return { params: { mode: mode as PadMode, inDims: x.dims, outDims, begins, value }, outputs: [{ type: x.type, dims: outDims }] };
+    return { params: { mode: mode as PadMode, inDims: x.dims, outDims, begins, value, ...(bigValue === undefined ? {} : { bigValue }) }, outputs: [{ type: x.type, dims: outDims }] };
   },
   cpu(p, inputs, outputs) {
     const x = inputs[0]!;
@@ -136,7 +152,7 @@ export const pad: OpModule<PadParams> = {
     const src = x.data as unknown as ArrayLike<number | bigint>;
     const dst = out.data as unknown as { [i: number]: number | bigint };
     const isBig = out.data instanceof BigInt64Array || out.data instanceof BigUint64Array;
-    const fill = isBig ? BigInt(Math.trunc(p.value)) : out.type === 'bool' ? Number(p.value !== 0) : p.value;
+    const fill = isBig ? (p.bigValue ?? BigInt(Math.trunc(p.value))) : out.type === 'bool' ? Number(p.value !== 0) : p.value;
     if (rank === 0) { dst[0] = src[0]!; return [out]; }
     // Row by row along the last axis: the leading coordinates give a row's base offset (or say it is all fill).
     const last = tables[rank - 1]!;

@@ -1,6 +1,6 @@
 import { UnsupportedOpError } from '../../core/errors.js';
 import { nodeLabel } from '../../core/ir.js';
-import { attrInt, attrInts } from '../kernel/attributes.js';
+import { attrInt, attrInts, refuseLaterAttributes } from '../kernel/attributes.js';
 import { resolveWindow } from '../conv/params.js';
 import { makeOutputTensor } from '../kernel/tensor-util.js';
 import type { OpModule } from '../kernel/op-module.js';
@@ -23,6 +23,14 @@ export const pool: OpModule<PoolParams> = {
     }
     if (node.opType === 'MaxPool' && attrInt(node, 'storage_order', 0) !== 0) {
       throw new UnsupportedOpError(node.opType, nodeLabel(node), 'storage_order 1');
+    }
+    if (node.opType === 'MaxPool') {
+      refuseLaterAttributes(node, ctx.opset, 8, ['storage_order']);
+      refuseLaterAttributes(node, ctx.opset, 10, ['ceil_mode', 'dilations']);
+    } else if (node.opType === 'AveragePool') {
+      refuseLaterAttributes(node, ctx.opset, 7, ['count_include_pad']);
+      refuseLaterAttributes(node, ctx.opset, 10, ['ceil_mode']);
+      refuseLaterAttributes(node, ctx.opset, 19, ['dilations']);
     }
     const global = node.opType.startsWith('Global');
     const kind = node.opType.includes('Max') ? 'max' : 'average';

@@ -35,6 +35,16 @@ export interface ReduceParams {
 const INTEGER_KINDS: ReadonlySet<ReduceKind> = new Set(['Sum', 'Max', 'Min', 'Prod', 'SumSquare', 'L1']);
 const INTEGER_TYPES: ReadonlySet<DataType> = new Set(['int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64']);
 
+/** The integer kinds over bigint elements: each one's value of a first element, and its step. */
+const BIG_FIRST = {
+  Sum: (v: bigint) => v, Max: (v: bigint) => v, Min: (v: bigint) => v, Prod: (v: bigint) => v,
+  SumSquare: (v: bigint) => v * v, L1: (v: bigint) => (v < 0n ? -v : v),
+} as const;
+const BIG_STEP = {
+  Sum: (a: bigint, v: bigint) => a + v, Max: (a: bigint, v: bigint) => (v > a ? v : a), Min: (a: bigint, v: bigint) => (v < a ? v : a),
+  Prod: (a: bigint, v: bigint) => a * v, SumSquare: (a: bigint, v: bigint) => a + v * v, L1: (a: bigint, v: bigint) => a + (v < 0n ? -v : v),
+} as const;
+
 function unsupported(node: Node, why: string): never {
   throw new UnsupportedOpError(node.opType, nodeLabel(node), why);
 }
@@ -160,6 +170,26 @@ export const reduce: OpModule<ReduceParams> = {
         }
       }
     };
+    if (big) {
+      // int64/uint64 reduce in bigint, exact beyond 2^53, wrapping on overflow like onnxruntime's integer arithmetic.
+      const data = x as BigInt64Array;
+      // Kept to 64 bits each step, so a long product stays a small bigint.
+      const wrap = out.data instanceof BigUint64Array ? (v: bigint): bigint => BigInt.asUintN(64, v) : (v: bigint): bigint => BigInt.asIntN(64, v);
+      const bigValue = (base: number): bigint => {
+        let acc: bigint | undefined;
+        const step = BIG_STEP[p.kind as keyof typeof BIG_STEP];
+        for (let o = 0; o < outer.length; o++) {
+          const start = base + outer[o]!;
+          for (let j = 0; j < inner.size; j++) {
+            const v = data[start + j * inner.stride]!;
+            acc = wrap(acc === undefined ? BIG_FIRST[p.kind as keyof typeof BIG_FIRST](v) : step(acc, v));
+          }
+        }
+        return acc ?? (p.kind === 'Prod' ? 1n : 0n);
+      };
+      for (let k = 0; k < kept.length; k++) y[k] = bigValue(kept[k]!);
+      return [out];
+    }
     for (let k = 0; k < kept.length; k++) {
       const v = value(kept[k]!);
       // Integer kinds give integers; one past 2^53 or ±Inf (a product's overflow) cannot be exact in any case.

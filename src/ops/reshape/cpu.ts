@@ -1,6 +1,6 @@
 import { GraphError, UnsupportedOpError } from '../../core/errors.js';
 import { elementCount, nodeLabel, toNumbers, type Node } from '../../core/ir.js';
-import { attrInt, attrInts, normalizeAxis, refuseRemovedAttributes } from '../kernel/attributes.js';
+import { attrInt, attrInts, normalizeAxis, refuseLaterAttributes, refuseRemovedAttributes } from '../kernel/attributes.js';
 import type { OpModule, ResolveContext } from '../kernel/op-module.js';
 
 /** Reshape, Flatten, Squeeze and Unsqueeze only re-label dims: the data are shared, never copied. */
@@ -34,6 +34,7 @@ function reshapeDims(ctx: ResolveContext): number[] {
   switch (node.opType) {
     case 'Reshape': {
       const target = constantInts(ctx, 1, 'the target shape');
+      refuseLaterAttributes(node, ctx.opset, 14, ['allowzero']);
       const allowZero = attrInt(node, 'allowzero', 0) === 1;
       const dims = target.map((d, i) => (d === 0 && !allowZero ? (i < inDims.length ? inDims[i]! : fail(node, `0 at axis ${i} beyond input rank`)) : d));
       const inferred = dims.filter((d) => d === -1).length;
@@ -49,6 +50,8 @@ function reshapeDims(ctx: ResolveContext): number[] {
     }
     case 'Flatten': {
       const axis = attrInt(node, 'axis', 1);
+      // Flatten takes a negative axis from opset 11; before, onnxruntime's checker refuses one.
+      if (axis < 0 && ctx.opset < 11) fail(node, `negative axis ${axis} needs opset 11, the model has ${ctx.opset}`);
       const a = axis < 0 ? axis + inDims.length : axis;
       if (a < 0 || a > inDims.length) fail(node, `axis ${axis} out of range for rank ${inDims.length}`);
       return [elementCount(inDims.slice(0, a)), elementCount(inDims.slice(a))];
