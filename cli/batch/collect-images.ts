@@ -39,7 +39,8 @@ export async function decodableSuffixes(): Promise<readonly string[]> {
  * and a file already listed (the same device and inode: given twice, given and found in a given folder, a link to
  * it) is listed once, under the name it was first listed by. A link whose target is missing, given or found with an
  * image suffix, is an image that cannot be read: an entry carrying its ImageError, so it gets its error line. A link
- * loop (ELOOP) in a folder is passed over, as a folder loop is.
+ * loop (ELOOP) in a folder is passed over, as a folder loop is. An image whose name is not UTF-8 (no string path
+ * opens it) is an entry carrying an ImageError that says so.
  * Throws ImageListError for a PATH that does not exist and for a folder that cannot be listed.
  */
 export async function collectImages(paths: readonly string[], suffixes: readonly string[]): Promise<ImageEntry[]> {
@@ -79,13 +80,22 @@ class Listing {
     const real = await realpath(dir);
     if (this.walked.has(real)) return;
     this.walked.add(real);
-    const names = await readdir(dir).catch((error: unknown) => {
+    const raw = await readdir(dir, { encoding: 'buffer' }).catch((error: unknown) => {
       throw new ImageListError(`is a folder that cannot be listed (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, dir, { cause: error });
     });
-    for (const name of names.sort()) {
+    // Names as bytes: one that is not UTF-8 decodes with U+FFFD in place of its bytes, a path no call can open.
+    const names = raw.map((bytes) => ({ name: bytes.toString('utf8'), bytes })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const { name, bytes } of names) {
       const file = path.join(dir, name);
       const rel = relative === '' ? name : `${relative}/${name}`;
       const isImage = this.suffixes.some((s) => name.toLowerCase().endsWith(s));
+      if (!Buffer.from(name, 'utf8').equals(bytes)) {
+        if (isImage) {
+          const unreadable = new ImageError(`its name is not UTF-8 (bytes ${bytes.toString('hex')}), so it cannot be opened by name here; rename it`, file);
+          this.add({ file, name: rel, unreadable }, `bytes ${path.resolve(dir)} ${bytes.toString('hex')}`);
+        }
+        continue;
+      }
       const info = await stat(file, { bigint: true }).catch((error: unknown) => error as Error);
       if (info instanceof Error) {
         // Only an entry with an image's name is known to be an image; one removed since the listing is none.

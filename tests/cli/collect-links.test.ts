@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { chmodSync, copyFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -84,6 +84,21 @@ describe('listing links and files named twice', () => {
     const once = await analyze('--json', json, path.join(root, 't1.jpg'), path.join(root, 't1-link.jpg'));
     assert.equal(once.result, 0, once.out);
     assert.deepEqual((JSON.parse(readFileSync(json, 'utf8')) as { results: { image: string }[] }).results.map((r) => r.image), ['t1.jpg']);
+  });
+});
+
+describe('listing names that are not UTF-8, have newlines or differ only in case', () => {
+  it('gives an image named by bytes that are not UTF-8 an unreadable entry, and lists the others by their names', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'insightgpu-names-'));
+    const jpeg = readFileSync(sharedPath('images', 't1.jpg'));
+    writeFileSync(Buffer.concat([Buffer.from(`${root}/bad`), Buffer.from([0xff]), Buffer.from('.jpg')]), jpeg);
+    writeFileSync(Buffer.concat([Buffer.from(`${root}/other`), Buffer.from([0xff]), Buffer.from('.txt')]), 'not an image');
+    for (const name of ['new\nline.jpg', 'sp ace é.JPG', 'x.Jpeg']) writeFileSync(path.join(root, name), jpeg);
+    const entries = await collectImages([root], await decodableSuffixes());
+    assert.deepEqual(entries.map((e) => e.name), ['bad\ufffd.jpg', 'new\nline.jpg', 'sp ace é.JPG', 'x.Jpeg']);
+    assert.ok(entries[0]!.unreadable instanceof ImageError);
+    assert.match(entries[0]!.unreadable.message, /its name is not UTF-8 \(bytes 626164ff2e6a7067\)/);
+    assert.ok(entries.slice(1).every((e) => e.unreadable === undefined));
   });
 });
 
