@@ -15,6 +15,7 @@ import { ownEntry, readDigestRecord, systemReason, type DigestRecord, type Recor
 import { fetchTempOwner, hashFile, processIsAlive } from '../models/fetch/fetch-common.js';
 import { modelsDirOf, resolveInsightFaceRoot } from '../models/fetch/paths.js';
 import { renameRootOption } from '../src/pipeline/insightface-root.js';
+import { checkPackRoot } from '../src/pipeline/model-pack.js';
 import { CliError } from './module-command.js';
 import { asksForHelp, optionValue, parseArgs } from './args.js';
 
@@ -203,11 +204,18 @@ export async function doctorCommand(argv: readonly string[], version: string): P
   // A stray word is no option: 'option extra: …' would read as if doctor had one called extra.
   if (args.positional.length > 0) throw new CliError(`unexpected argument '${args.positional[0]!}' (doctor takes only --root DIR and --no-hash)`);
   let root: string;
+  const given = optionValue(args, 'root');
   try {
-    root = resolveInsightFaceRoot(optionValue(args, 'root'));
+    root = resolveInsightFaceRoot(given);
   } catch (error) {
     throw renameRootOption(error, '--root');
   }
+  // A root that is a file is the finding itself, said as the option that chose it, not as the ENOTDIR of its models/.
+  const rootProblem = await checkPackRoot(given, process.env['INSIGHTFACE_HOME'], root).then(() => undefined, (error: unknown) => {
+    const renamed = renameRootOption(error, '--root');
+    if (renamed instanceof Error) return renamed.message;
+    throw error;
+  });
   const verbose = process.env['INSIGHTGPU_DEBUG'] === '1';
   const lines = [
     `insightgpu ${version}`,
@@ -217,7 +225,7 @@ export async function doctorCommand(argv: readonly string[], version: string): P
     `VK_ICD_FILENAMES=${process.env['VK_ICD_FILENAMES'] ?? '(unset)'}`,
     ...(await adapterSection(verbose)),
     await autoLine(),
-    ...(await packSection(root, !args.flags.has('no-hash'))),
+    ...(rootProblem !== undefined ? [`packs in ${modelsDirOf(root)}: none (${rootProblem})`] : await packSection(root, !args.flags.has('no-hash'))),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;

@@ -16,7 +16,9 @@ export async function* decodeAhead(entries: readonly ImageEntry[], ahead: number
   let next = 0;
   const start = (): void => {
     const entry = entries[next++]!;
-    started.push(loadImage(entry.file).then((image) => ({ entry, image }), (error: unknown) => ({ entry, error })));
+    // An entry the listing already found unreadable (a link to nothing) fails as the decoder would, with its reason.
+    if (entry.unreadable !== undefined) started.push(Promise.resolve({ entry, error: entry.unreadable }));
+    else started.push(loadImage(entry.file).then((image) => ({ entry, image }), (error: unknown) => ({ entry, error })));
   };
   while (next < entries.length || started.length > 0) {
     // `ahead` decodes stay in flight while the caller works on the one handed out.

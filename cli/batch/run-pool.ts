@@ -28,7 +28,11 @@ export async function runPool(options: PoolRunOptions): Promise<BatchRunSummary>
   const inFlight: Promise<PoolOutcome>[] = [];
   let next = 0;
   const start = (): void => {
-    const outcome = options.pool.analyse(options.entries[next++]!.file, { maxNum: options.maxNum, metric: options.metric, draw: options.draw });
+    const entry = options.entries[next++]!;
+    // An entry the listing already found unreadable (a link to nothing) gets its line without a worker's turn.
+    const outcome: Promise<PoolOutcome> = entry.unreadable !== undefined
+      ? Promise.resolve({ ok: false, error: entry.unreadable })
+      : options.pool.analyse(entry.file, { maxNum: options.maxNum, metric: options.metric, draw: options.draw });
     // A pool failure rejects every queued image at once; only the first one awaited is reported.
     outcome.catch(() => undefined);
     inFlight.push(outcome);

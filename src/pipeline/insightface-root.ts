@@ -31,6 +31,24 @@ export function insightFaceRootPath(
   return `${userHome}${rest}`;
 }
 
+/**
+ * The error for a resolved root (`rootPath`, from insightFaceRootPath of `root` and `envHome`) that cannot hold
+ * packs, or undefined when it can. `rootIs` and `modelsIs` say what the caller's stat found at the root and at its
+ * `models` folder where that is no folder and not absent ('is a file, not a folder', 'lies under a file'): a lookup there
+ * would only say that no pack is installed, and a download fail on a raw ENOTDIR. The PipelineOptionError names
+ * where the root came from (`root`, `$INSIGHTFACE_HOME`, or the default ~/.insightface under `root`) and the path.
+ */
+export function rootFolderError(
+  root: string | undefined, envHome: string | undefined, rootPath: string, rootIs: string | undefined, modelsIs: string | undefined,
+): PipelineOptionError | undefined {
+  if (rootIs === undefined && modelsIs === undefined) return undefined;
+  const fromEnv = root === undefined && envHome !== undefined && envHome !== '';
+  const given = root ?? (fromEnv ? envHome : '~/.insightface');
+  const named = `${root === undefined && !fromEnv ? 'not given and $INSIGHTFACE_HOME is unset, so the root is ' : ''}'${given}'${given === rootPath ? '' : ` (${rootPath})`}`;
+  const what = rootIs ?? `holds a 'models' that ${modelsIs}`;
+  return new PipelineOptionError(fromEnv ? '$INSIGHTFACE_HOME' : 'root', `${named} ${what} (packs live in <root>/models/<pack>/)`);
+}
+
 /** The home folder of `user` in the text of /etc/passwd (`name:password:uid:gid:gecos:home:shell` lines). */
 function passwdHome(text: string | undefined, user: string): string | undefined {
   for (const line of text?.split('\n') ?? []) {

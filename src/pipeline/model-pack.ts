@@ -1,6 +1,6 @@
 import { importNodeBuiltin, runsOnNode } from '../core/node-only.js';
 import { ModelPackError } from './errors.js';
-import { insightFaceRootPath } from './insightface-root.js';
+import { insightFaceRootPath, rootFolderError } from './insightface-root.js';
 
 /** One model file of a pack: its name (for ordering and reports), its bytes and, when read from disk, its path. */
 export interface ModelFile {
@@ -97,9 +97,33 @@ export async function resolvePackFolder(location: string, root?: string): Promis
   }
   if (!location.includes('/') && !location.includes('\\')) {
     // The fetcher's rule, so a bare name finds what `fetch-models` installed (or, with `root`, what a download put there).
-    const installed = path.join(path.resolve(insightFaceRootPath(root, process.env['INSIGHTFACE_HOME'], os.homedir(), passwd)), 'models', location);
+    const envHome = process.env['INSIGHTFACE_HOME'];
+    const rootPath = path.resolve(insightFaceRootPath(root, envHome, os.homedir(), passwd));
+    const installed = path.join(rootPath, 'models', location);
     if (await isDir(installed)) return installed;
+    await checkPackRoot(root, envHome, rootPath);
     throw new ModelPackError(`neither a folder nor an installed pack (looked in ${installed}); download it with \`insightgpu fetch-models ${location}\` (or FaceAnalysis.create({ models, download: true }))`, location);
   }
   throw new ModelPackError('folder not found', location);
+}
+
+/**
+ * Throws rootFolderError's PipelineOptionError when the resolved root `rootPath` (of `root`, else `envHome`) or its
+ * `models` folder is there but no folder: a file given as $INSIGHTFACE_HOME, say. A root that is absent, or that
+ * cannot be examined (EACCES), passes: the lookup or the download that follows reports it. @internal
+ */
+export async function checkPackRoot(root: string | undefined, envHome: string | undefined, rootPath: string): Promise<void> {
+  const fs = await importNodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises');
+  const path = await importNodeBuiltin<typeof import('node:path')>('node:path');
+  const notFolder = async (p: string): Promise<string | undefined> => {
+    try {
+      const info = await fs.stat(p);
+      return info.isDirectory() ? undefined : info.isFile() ? 'is a file, not a folder' : 'is not a folder';
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'lies under a file' : undefined;
+    }
+  };
+  const rootIs = await notFolder(rootPath);
+  const error = rootFolderError(root, envHome, rootPath, rootIs, rootIs === undefined ? await notFolder(path.join(rootPath, 'models')) : undefined);
+  if (error !== undefined) throw error;
 }
