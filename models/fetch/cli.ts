@@ -17,6 +17,7 @@ import { fetchPack, type FetchPackEvent, type FetchPackResult } from './fetch-pa
 import { mirrorProblem } from './local-mirror.js';
 import { modelsDirOf, resolveInsightFaceRoot } from './paths.js';
 import { renameRootOption } from '../../src/pipeline/insightface-root.js';
+import { checkPackRoot } from '../../src/pipeline/model-pack.js';
 import { parseManifest, resolvePack, resolveSingleModel, verifiesNothing, type ParsedManifest } from './resolve-pack.js';
 
 /** The help text of `insightgpu fetch-models`. */
@@ -283,7 +284,9 @@ export async function fetchModelsCommand(argv: readonly string[], output: Comman
       },
     };
     try {
-      modelsDir = modelsDirOf(resolveInsightFaceRoot(values.root));
+      const root = resolveInsightFaceRoot(values.root);
+      await checkPackRoot(values.root, process.env['INSIGHTFACE_HOME'], root);
+      modelsDir = modelsDirOf(root);
     } catch (error) {
       throw renameRootOption(error, '--root');
     }

@@ -19,6 +19,7 @@ import { checkAgainst, exists, hashFile, makeFolder, sweepStaleTemps, throwIfAbo
 import type { FetchPackEvent, FetchPackOptions } from './fetch-pack.js';
 import { modelFileOf, modelsDirOf, resolveInsightFaceRoot } from './paths.js';
 import { resolveSingleModel } from './resolve-pack.js';
+import { checkPackRoot } from '../../src/pipeline/model-pack.js';
 import { fetchWithFiles, mirrorBaseUrl } from './local-mirror.js';
 import { checkStallTimeout, streamDownload } from './stream-download.js';
 
@@ -61,6 +62,8 @@ export async function fetchModelFile(model: string | SingleModelSpec, options: F
   const spec = resolveSingleModel(model);
   const fileName = spec.file.name;
   const root = resolveInsightFaceRoot(options.root);
+  // A root that is a file ($INSIGHTFACE_HOME pointing at one) is the option's error, not an ENOTDIR of digests.json.
+  await checkPackRoot(options.root, process.env['INSIGHTFACE_HOME'], root);
   const modelsDir = modelsDirOf(root);
   const target = modelFileOf(root, fileName);
   const url = modelFileUrl(spec, mirrorBaseUrl(options.baseUrl));

@@ -17,6 +17,7 @@ import { FetchError, IntegrityError, PackContentError } from './errors.js';
 import { checkAgainst, exists, hashFile, makeFolder, sweepStaleTemps, throwIfAborted, type DigestCheck } from './fetch-common.js';
 import { modelsDirOf, resolveInsightFaceRoot } from './paths.js';
 import { resolvePack } from './resolve-pack.js';
+import { checkPackRoot } from '../../src/pipeline/model-pack.js';
 import { fetchWithFiles, mirrorBaseUrl } from './local-mirror.js';
 import { checkStallTimeout, streamDownload } from './stream-download.js';
 import { extractZipEntry, openZip, packRelativeNames } from './zip-extract.js';
@@ -173,6 +174,8 @@ export async function fetchPack(pack: string | PackSpec, options: FetchPackOptio
   checkStallTimeout(options.stallTimeoutMs);
   const spec = resolvePack(pack);
   const root = resolveInsightFaceRoot(options.root);
+  // A root that is a file ($INSIGHTFACE_HOME pointing at one) is the option's error, not an ENOTDIR of digests.json.
+  await checkPackRoot(options.root, process.env['INSIGHTFACE_HOME'], root);
   const modelsDir = modelsDirOf(root);
   const target = join(modelsDir, spec.name);
   const url = packZipUrl(spec, mirrorBaseUrl(options.baseUrl));

@@ -2,7 +2,10 @@
  * A bad root is named as the caller wrote it: `--root` by fetch-models and doctor (the flag typed), `download.root`
  * by FaceAnalysis.create (the nested option given), and `root` by fetchPack / fetchModelFile (their own option).
  */
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { fetchModelsCommand } from '../../models/fetch/cli.js';
@@ -67,5 +70,41 @@ describe('renameRootOption', () => {
     // Other errors pass through as they are.
     const other = new PipelineOptionError('detSize', 'bad');
     assert.equal(renameRootOption(other, '--root'), other);
+  });
+});
+
+describe('a root that is a file is the option\'s error, named as the caller wrote it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'insightgpu-rootfile-'));
+  const file = join(dir, 'not-a-folder');
+  writeFileSync(file, 'x');
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const isFile = /'.*not-a-folder' is a file, not a folder/;
+
+  it('fetchPack and fetchModelFile with root: a file', async () => {
+    await assert.rejects(fetchPack('buffalo_l', { root: file, baseUrl: NOWHERE }), optionError('root', isFile));
+    await assert.rejects(fetchModelFile('inswapper_128', { root: file, baseUrl: NOWHERE }), optionError('root', isFile));
+  });
+
+  it('fetch-models with --root or $INSIGHTFACE_HOME a file', async () => {
+    for (const name of ['buffalo_l', 'inswapper_128']) {
+      const run = await fetchModelsStderr([name, '--root', file, '--base-url', NOWHERE]);
+      assert.equal(run.code, 1);
+      assert.match(run.stderr, /^fetch-models failed \[PIPELINE_OPTION\]: option --root: /, name);
+      assert.match(run.stderr, isFile, name);
+    }
+    const home = process.env['INSIGHTFACE_HOME'];
+    process.env['INSIGHTFACE_HOME'] = file;
+    try {
+      for (const name of ['buffalo_l', 'inswapper_128']) {
+        const run = await fetchModelsStderr([name, '--base-url', NOWHERE]);
+        assert.equal(run.code, 1);
+        assert.match(run.stderr, /^fetch-models failed \[PIPELINE_OPTION\]: option \$INSIGHTFACE_HOME: /, name);
+        assert.match(run.stderr, isFile, name);
+      }
+      await assert.rejects(fetchPack('buffalo_l', { baseUrl: NOWHERE }), optionError('$INSIGHTFACE_HOME', isFile));
+    } finally {
+      if (home === undefined) delete process.env['INSIGHTFACE_HOME'];
+      else process.env['INSIGHTFACE_HOME'] = home;
+    }
   });
 });
