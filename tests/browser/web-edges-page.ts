@@ -210,3 +210,21 @@ export async function checkMovedModels(): Promise<MovedModelsReport> {
   const secondSwapper = await withOption(createFaceAnalysisWorker({ models: { files: fresh }, backend: 'cpu', allowedModules: ['detection'], swapper }).then((w) => w.release()));
   return { secondWorker, secondSwapper };
 }
+
+export interface ReleaseWhilePendingReport {
+  /** worker.get on an ImageBitmap ({ transfer: false }: a copy is made before the post) and on raw pixels, then release at once. */
+  readonly pending: readonly Outcome[];
+  readonly release: Outcome;
+  /** A call made after release, before it resolved. */
+  readonly madeDuringRelease: Outcome;
+}
+
+/** release() right after calls whose pictures are still being readied: those calls finish first, as on the page. */
+export async function checkReleaseWhilePending(): Promise<ReleaseWhilePendingReport> {
+  const worker = await cpuWorker();
+  const bitmap = await createImageBitmap(new ImageData(64, 64));
+  const pending = Promise.all([outcome(worker.get(bitmap, { transfer: false })), outcome(worker.get(grey()))]);
+  const release = outcome(worker.release());
+  const madeDuringRelease = outcome(worker.get(grey()));
+  return { pending: await pending, release: await release, madeDuringRelease: await madeDuringRelease };
+}

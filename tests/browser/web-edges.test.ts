@@ -1,6 +1,6 @@
 /**
  * The browser API used as a demanding caller would, in chromium (CPU backend, det 160): the worker client's calls on
- * one picture at once, bad faces, release twice, elements with nothing to show and model bytes another worker took;
+ * one picture at once, bad faces, release twice, release right after calls, elements with nothing to show and model bytes another worker took;
  * IndexedDbIndexStore after another tab deletes its database; loadModelFiles with an aborted signal and bad lists.
  * The page-side halves are in web-edges-page.ts.
  *
@@ -10,7 +10,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Page } from '../../web/server/headless.js';
 import { RUN_MS, useChromium } from './chromium-fixture.js';
-import type { ConcurrentReport, DeletedStoreReport, DrawAndReleaseReport, LoaderReport, MovedModelsReport, UnreadyElementsReport } from './web-edges-page.js';
+import type {
+  ConcurrentReport, DeletedStoreReport, DrawAndReleaseReport, LoaderReport, MovedModelsReport, ReleaseWhilePendingReport, UnreadyElementsReport,
+} from './web-edges-page.js';
 
 const chromium = useChromium();
 
@@ -47,6 +49,14 @@ describe('the browser API at its edges', { timeout: 600_000 }, () => {
     assert.deepEqual(report.releasedTogether.map((o) => o.ok), [true, true], JSON.stringify(report.releasedTogether));
     assert.equal(report.releasedAgain.ok, true);
     assert.equal(report.getAfterRelease.name, 'WorkerError');
+    assert.deepEqual(errors, []);
+  });
+
+  test('worker.release right after get calls whose pictures are still being readied lets them finish first', async () => {
+    const { report, errors } = await inPage<ReleaseWhilePendingReport>('checkReleaseWhilePending()');
+    assert.deepEqual(report.pending.map((o) => o.ok), [true, true], JSON.stringify(report.pending));
+    assert.equal(report.release.ok, true, JSON.stringify(report.release));
+    assert.equal(report.madeDuringRelease.name, 'WorkerError', JSON.stringify(report.madeDuringRelease));
     assert.deepEqual(errors, []);
   });
 

@@ -136,6 +136,10 @@ async function postable(image: ImageInput, transfer: boolean): Promise<PostableI
 export class FaceAnalysisWorker {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  /** The calls made and not yet settled, which release waits for. */
+  private readonly started = new Set<Promise<unknown>>();
+  /** Set by release: calls made after it are refused rather than posted behind its request. */
+  private releaseCalled = false;
   private closed: string | undefined;
   private detSizes: readonly Size[] = [];
   private endedTracks: TrackedFace[] = [];
@@ -215,7 +219,11 @@ export class FaceAnalysisWorker {
   }
 
   /** As FaceAnalysis.prepare (asynchronous here). */
-  async prepare(options: PrepareOptions = {}): Promise<this> {
+  prepare(options: PrepareOptions = {}): Promise<this> {
+    return this.kept('prepare', () => this.prepareNow(options));
+  }
+
+  private async prepareNow(options: PrepareOptions): Promise<this> {
     optionsObject(options, 'prepare', PREPARE_SHAPE);
     const reply = await this.call({ kind: 'prepare', options }, []);
     if (reply.kind === 'prepare') this.detSizes = reply.detSize;
@@ -228,7 +236,11 @@ export class FaceAnalysisWorker {
   }
 
   /** As FaceAnalysis.get; `options.timings`, when given, receives the worker's stage timings. */
-  async get(image: ImageInput, options: WorkerGetOptions = {}): Promise<Face[]> {
+  get(image: ImageInput, options: WorkerGetOptions = {}): Promise<Face[]> {
+    return this.kept('get', () => this.getNow(image, options));
+  }
+
+  private async getNow(image: ImageInput, options: WorkerGetOptions): Promise<Face[]> {
     optionsObject(options, 'get', { ...GET_SHAPE, transfer: 'boolean' });
     const wire = await postable(image, options.transfer ?? true);
     const reply = await this.call({
@@ -241,7 +253,11 @@ export class FaceAnalysisWorker {
   }
 
   /** As FaceAnalysis.drawOn: the annotated copy comes back as a BgrImage whose buffer was moved from the worker. */
-  async drawOn(image: ImageInput, faces: readonly Face[], options?: DrawOptions & { readonly transfer?: boolean }): Promise<BgrImage> {
+  drawOn(image: ImageInput, faces: readonly Face[], options?: DrawOptions & { readonly transfer?: boolean }): Promise<BgrImage> {
+    return this.kept('drawOn', () => this.drawOnNow(image, faces, options));
+  }
+
+  private async drawOnNow(image: ImageInput, faces: readonly Face[], options?: DrawOptions & { readonly transfer?: boolean }): Promise<BgrImage> {
     optionsObject(options, 'drawOn', { ...DRAW_SHAPE, transfer: 'boolean' });
     // FaceAnalysis.drawOn's checks, made here before the picture moves: the faces are copied below, where a missing
     // field would be a bare TypeError.
@@ -262,7 +278,11 @@ export class FaceAnalysisWorker {
    * The tracks that ended in this frame are then in `ended`. `timings`, when given, receives the tracker's stage
    * times for the frame (TrackOptions.timings).
    */
-  async track(image: ImageInput, options: { readonly timestamp?: number; readonly transfer?: boolean; readonly timings?: StageTiming[] } = {}): Promise<TrackedFace[]> {
+  track(image: ImageInput, options: { readonly timestamp?: number; readonly transfer?: boolean; readonly timings?: StageTiming[] } = {}): Promise<TrackedFace[]> {
+    return this.kept('track', () => this.trackNow(image, options));
+  }
+
+  private async trackNow(image: ImageInput, options: { readonly timestamp?: number; readonly transfer?: boolean; readonly timings?: StageTiming[] }): Promise<TrackedFace[]> {
     optionsObject(options, 'track', { timestamp: 'number', transfer: 'boolean', timings: 'array' });
     const wire = await postable(image, options.transfer ?? true);
     const reply = await this.call({ kind: 'track', image: wire.image, owned: wire.owned, timestamp: options.timestamp, timings: options.timings !== undefined }, wire.transfer, wire);
@@ -283,9 +303,16 @@ export class FaceAnalysisWorker {
    * `timings` receives the detector's and the swaps' wall time. Needs the `swapper` option and a 512-d source
    * (a Face from a 512-d recognizer, or its embedding); PipelineOptionError otherwise.
    */
-  async swap(
+  swap(
     image: ImageInput, source: Face | ArrayLike<number>,
     options: { readonly maxNum?: number; readonly transfer?: boolean; readonly timings?: StageTiming[] } = {},
+  ): Promise<{ faces: Face[]; image: BgrImage }> {
+    return this.kept('swap', () => this.swapNow(image, source, options));
+  }
+
+  private async swapNow(
+    image: ImageInput, source: Face | ArrayLike<number>,
+    options: { readonly maxNum?: number; readonly transfer?: boolean; readonly timings?: StageTiming[] },
   ): Promise<{ faces: Face[]; image: BgrImage }> {
     optionsObject(options, 'swap', { maxNum: 'number', transfer: 'boolean', timings: 'array' });
     const isFace = source !== null && typeof source === 'object' && 'det_score' in source;
@@ -304,8 +331,9 @@ export class FaceAnalysisWorker {
   }
 
   /**
-   * Releases the pipeline and destroys the worker's GPUDevice, then ends the worker. Resolves with whether the
-   * device was lost (destroyed) as a result; a second release resolves with the same. Later calls reject with WorkerError.
+   * Lets the calls already made finish (their results are kept), then releases the pipeline, destroys the worker's
+   * GPUDevice and ends the worker. Resolves with whether the device was lost (destroyed) as a result; a second
+   * release resolves with the same. Later calls reject with WorkerError.
    */
   release(): Promise<WorkerReleaseInfo> {
     // A second release while the first runs waits for it and reports the same: ending the worker is one act, and
@@ -316,12 +344,28 @@ export class FaceAnalysisWorker {
 
   private async releaseOnce(): Promise<WorkerReleaseInfo> {
     if (this.closed !== undefined) return { hadDevice: false };
+    // A picture call made before release posts only once its picture is ready (a bitmap made, a URL fetched): its
+    // request would reach the worker after release's and be rejected by the terminate. Like FaceAnalysis.release,
+    // release lets the calls already made finish first.
+    const earlier = [...this.started];
+    this.releaseCalled = true;
+    await Promise.allSettled(earlier);
     try {
       const reply = await this.call({ kind: 'release' }, []);
       return reply.kind === 'release' ? reply.info : { hadDevice: false };
     } finally {
       this.terminate();
     }
+  }
+
+  /** Starts `start`'s call, held in `started` until it settles; after release, refuses it without starting it. */
+  private kept<T>(kind: string, start: () => Promise<T>): Promise<T> {
+    if (this.releaseCalled) return Promise.reject(new WorkerError(`cannot ${kind}: ${this.closed ?? 'the worker is being released'}`));
+    const call = start();
+    this.started.add(call);
+    const forget = (): void => { this.started.delete(call); };
+    call.then(forget, forget);
+    return call;
   }
 
   /** Ends the worker at once (the browser frees its device with it); pending calls reject with WorkerError. */
