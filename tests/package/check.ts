@@ -77,12 +77,31 @@ function npmWarnings(text: string): string[] {
   return text.split('\n').filter((l) => /npm (warn|WARN|error|ERR)/.test(l) && !KNOWN_NPM_WARNING.test(l));
 }
 
+/**
+ * Packs the repo. A file an earlier build left in dist/ (a module since renamed) must not ship, and no shipped
+ * module may name a source map the tarball leaves out (bundlers' source-map loaders warn about each one).
+ */
 function pack(): string {
-  const out = run('npm', ['pack', '--json', '--pack-destination', work], repo).stdout;
-  const info = (JSON.parse(out.slice(out.indexOf('['))) as { filename: string; size: number; unpackedSize: number; entryCount: number }[])[0]!;
+  const stale = path.join(repo, 'dist', 'src', 'stale-from-an-earlier-build.js');
+  mkdirSync(path.dirname(stale), { recursive: true });
+  writeFileSync(stale, 'export {};\n');
+  let out: string;
+  try {
+    out = run('npm', ['pack', '--json', '--pack-destination', work], repo).stdout;
+  } finally {
+    rmSync(stale, { force: true });
+  }
+  const info = (JSON.parse(out.slice(out.indexOf('['))) as { filename: string; size: number; unpackedSize: number; entryCount: number; files: { path: string }[] }[])[0]!;
   note(`npm pack: ${info.filename}, ${info.size} bytes packed, ${info.unpackedSize} unpacked, ${info.entryCount} files (bound ${MAX_TARBALL_BYTES})`);
   assert.ok(info.size <= MAX_TARBALL_BYTES, `tarball ${info.size} bytes > ${MAX_TARBALL_BYTES}`);
-  return path.join(work, info.filename);
+  const tarball = path.join(work, info.filename);
+  assert.ok(!info.files.some((f) => f.path.endsWith('stale-from-an-earlier-build.js')), 'a file left in dist/ by an earlier build is packed');
+  const unpacked = path.join(work, 'unpacked');
+  mkdirSync(unpacked);
+  run('tar', ['-xzf', tarball, '-C', unpacked], work);
+  const dangling = info.files.filter((f) => f.path.endsWith('.js') && /sourceMappingURL=/.test(readFileSync(path.join(unpacked, 'package', f.path), 'utf8')));
+  assert.deepEqual(dangling.map((f) => f.path).slice(0, 3), [], `${dangling.length} packed modules name a source map that is not packed`);
+  return tarball;
 }
 
 function newProject(name: string): string {
