@@ -1,3 +1,4 @@
+import { MissingPackageError } from '../src/core/errors.js';
 import { bgrToRgb, type BgrImage } from '../src/pipeline/index.js';
 import { firstLine, OutputFileError, writeFileAtomically } from './output-file.js';
 
@@ -12,7 +13,9 @@ export async function writePng(image: BgrImage, file: string): Promise<void> {
 
 /** The PNG bytes of a BGR image; `file` names the output in the error of an image sharp cannot encode. */
 export async function encodePng(image: BgrImage, file: string): Promise<Uint8Array> {
-  const sharp = (await import('sharp')).default;
+  const sharp = (await import('sharp').catch((error: unknown) => {
+    throw new MissingPackageError('sharp', 'writing PNG files', { cause: error });
+  })).default;
   try {
     return await sharp(bgrToRgb(image), { raw: { width: image.width, height: image.height, channels: 3 } }).png().toBuffer();
   } catch (error) {

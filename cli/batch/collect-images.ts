@@ -2,6 +2,7 @@ import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { ImageError } from '../../src/pipeline/index.js';
+import { MissingPackageError } from '../../src/core/errors.js';
 import { ImageListError } from './errors.js';
 
 /** One image of a run: where to read it and the name its result line carries. */
@@ -22,7 +23,10 @@ export interface ImageEntry {
  * rasterised, not read as a photo, and cv2.imread refuses it), and so is libvips' own .v format.
  */
 export async function decodableSuffixes(): Promise<readonly string[]> {
-  const { default: sharp } = await import('sharp');
+  // Installed with --omit=optional, sharp is absent: the command says which package to add, not a stack trace.
+  const { default: sharp } = await import('sharp').catch((error: unknown) => {
+    throw new MissingPackageError('sharp', 'reading image files', { cause: error });
+  });
   const suffixes: string[] = [];
   for (const [name, info] of Object.entries(sharp.format)) {
     const input = info.input as { file: boolean; fileSuffix?: string[] };

@@ -19,9 +19,9 @@ export interface Chunk { readonly file: string; readonly bytes: number }
 /**
  * Builds `dir`'s pages (`pages`: HTML files at its root; index.html + main.js, …) with vite's defaults otherwise,
  * by the vite the app installed itself (as its own `vite build` would), so the app's install is what is tested;
- * returns every warning and the emitted JavaScript files.
+ * writes them to `outDir` (default `dir`/dist) and returns every warning and the emitted JavaScript files.
  */
-export async function buildWebApp(dir: string, pages: readonly string[] = ['index.html']): Promise<{ warnings: string[]; chunks: Chunk[] }> {
+export async function buildWebApp(dir: string, pages: readonly string[] = ['index.html'], outDir = path.join(dir, 'dist')): Promise<{ warnings: string[]; chunks: Chunk[] }> {
   const vitePath = createRequire(path.join(dir, 'package.json')).resolve('vite');
   const { build, createLogger } = (await import(pathToFileURL(vitePath).href)) as typeof import('vite');
   const warnings: string[] = [];
@@ -35,7 +35,7 @@ export async function buildWebApp(dir: string, pages: readonly string[] = ['inde
     logLevel: 'info',
     customLogger: logger,
     build: {
-      outDir: path.join(dir, 'dist'),
+      outDir,
       emptyOutDir: true,
       rollupOptions: {
         input: Object.fromEntries(pages.map((p) => [path.basename(p, '.html'), path.join(dir, p)])),
@@ -43,7 +43,7 @@ export async function buildWebApp(dir: string, pages: readonly string[] = ['inde
       },
     },
   });
-  const assets = path.join(dir, 'dist', 'assets');
+  const assets = path.join(outDir, 'assets');
   const chunks = readdirSync(assets).filter((f) => f.endsWith('.js')).map((file) => ({ file, bytes: statSync(path.join(assets, file)).size }));
   return { warnings, chunks };
 }
