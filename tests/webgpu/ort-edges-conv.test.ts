@@ -5,7 +5,13 @@
  * on the cpu backend, both WebGPU kernel tiers and the hardware kernel variants (ort-edge-check); results agree
  * within 1e-4 of the oracle's largest magnitude.
  */
+import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { parseModel } from '../../src/parser/decode-model.js';
+import { specializeGraph } from '../../src/graph/specialize.js';
+import { optimizeGraph } from '../../src/graph/optimize.js';
+import { lowerGraph } from '../../src/backends/webgpu/lowering.js';
+import { isWinogradDispatch } from '../../src/ops/conv/winograd-gpu.js';
 import { releaseEdgeDevice } from './ort-edge-check.js';
 import { node } from '../parser/onnx-builder.js';
 import { conv, expectOrt, f32, graph, i64, ints, pads, weights, type Case } from './ort-edge-cases.js';
@@ -45,19 +51,39 @@ const CONV: Case[] = [
   conv('1x7, 16 channels', [1, 16, 9, 20], [16, 16, 1, 7], pads(0, 3, 0, 3)),
 ];
 
-// Stride-1 3×3 convs run as Winograd F(2×2, 3×3) on the specialised tier and as a GEMM on the generic one.
+// Stride-1 3×3 convs of 16 channels and more (winogradFits) run as Winograd F(2×2, 3×3) on the specialised tier and
+// as a GEMM on the generic one: every pad from 0 to 2 on each side, planes from 1×2 to 7×5, outputs from 1×1.
 const WINOGRAD: Case[] = [
-  conv('pads 1 1 1 1, odd plane 9x11', [1, 13, 9, 11], [37, 13, 3, 3], pads(1, 1, 1, 1)),
-  conv('pads 1 0 0 1', [1, 4, 5, 5], [4, 4, 3, 3], pads(1, 0, 0, 1)),
-  conv('no pads, 5x7', [1, 4, 5, 7], [6, 4, 3, 3]),
-  conv('pads 2 on a 3x3 input', [1, 4, 3, 3], [6, 4, 3, 3], pads(2, 2, 2, 2)),
-  conv('pads 0 1 2 0', [1, 3, 4, 5], [5, 3, 3, 3], pads(0, 1, 2, 0), false),
-  conv('1x1 input, pad 1', [1, 3, 1, 1], [5, 3, 3, 3], pads(1, 1, 1, 1), false),
-  conv('3x3 input, no pads (one output)', [1, 3, 3, 3], [5, 3, 3, 3], {}, false),
-  conv('2x9 input, pad 1', [1, 2, 2, 9], [3, 2, 3, 3], pads(1, 1, 1, 1), false),
-  conv('batch 2, odd', [2, 12, 7, 5], [12, 12, 3, 3], pads(1, 1, 1, 1)),
-  conv('16→33, pads 0 1 2 0, 9x7', [1, 16, 9, 7], [33, 16, 3, 3], pads(0, 1, 2, 0)),
+  ...([[2, 2, [2, 1, 2, 0]], [2, 2, [1, 2, 1, 0]], [1, 2, [2, 2, 2, 2]], [1, 2, [1, 2, 1, 2]], [2, 1, [1, 2, 2, 2]], [3, 3, [0, 0, 0, 0]],
+    [3, 3, [1, 2, 1, 1]], [2, 5, [2, 0, 1, 0]], [2, 5, [1, 2, 0, 1]], [5, 2, [1, 1, 2, 2]], [4, 4, [2, 0, 0, 1]], [5, 7, [0, 0, 2, 0]],
+    [7, 5, [1, 1, 1, 0]], [9, 1, [0, 2, 1, 0]], [3, 8, [1, 1, 0, 2]]] as const).map(([h, w, p]) => {
+    const [ho, wo] = [h + p[0] + p[2] - 2, w + p[1] + p[3] - 2];
+    return conv(`16→17 channels, ${h}x${w} input, pads ${p.join(' ')}: ${ho}x${wo}${ho < 2 || wo < 2 ? ' (one row or column: GEMM)' : ''}`, [1, 16, h, w], [17, 16, 3, 3], pads(...p));
+  }),
+  conv('13→37 channels, 9x11 (below the Winograd minimum: GEMM)', [1, 13, 9, 11], [37, 13, 3, 3], pads(1, 1, 1, 1)),
+  conv('16→33 channels, 9x7, pads 0 1 2 0', [1, 16, 9, 7], [33, 16, 3, 3], pads(0, 1, 2, 0)),
+  conv('batch 3 of 2x2 planes', [3, 16, 2, 2], [16, 16, 3, 3], pads(1, 1, 1, 1)),
+  graph('with residual + PRelu', [['x', [1, 16, 5, 7]], ['r', [1, 16, 5, 7]]],
+    [node('Conv', ['x', 'W', 'B'], ['c'], pads(1, 1, 1, 1)), node('Add', ['c', 'r'], ['a']), node('PRelu', ['a', 'S'], ['y0'])],
+    [weights('W', [16, 16, 3, 3], 2), weights('B', [16], 3), weights('S', [16, 1, 1], 5)]),
+  graph('with a folded asymmetric reflect Pad', [['x', [1, 16, 5, 6]]],
+    [node('Pad', ['x', 'p'], ['q'], { mode: { s: 'reflect' } }), node('Conv', ['q', 'W', 'B'], ['y0'])], [weights('W', [16, 16, 3, 3], 2), weights('B', [16], 3), i64('p', [0, 0, 2, 0, 0, 0, 1, 2])]),
+  graph('with BatchNormalization folded in (pad values)', [['x', [1, 16, 5, 4]]],
+    [node('BatchNormalization', ['x', 's', 'b', 'm', 'v'], ['n']), node('Conv', ['n', 'W', 'B'], ['y0'], pads(1, 2, 0, 1))],
+    [weights('W', [16, 16, 3, 3], 2), weights('B', [16], 3), weights('s', [16], 1), weights('b', [16], 2), weights('m', [16], 3), weights('v', [16], 4, 0.1, 2)]),
+  graph('with a nearest-upsampled residual', [['x', [1, 16, 6, 6]], ['r', [1, 16, 3, 3]]],
+    [node('Conv', ['x', 'W', 'B'], ['c'], pads(1, 1, 1, 1)), node('Resize', ['r', '', 'sc'], ['u'], { mode: { s: 'nearest' } }), node('Add', ['c', 'u'], ['y0'])],
+    [weights('W', [16, 16, 3, 3], 2), weights('B', [16], 3), f32('sc', [1, 1, 2, 2])]),
+  graph('followed by a Transpose to NHWC', [['x', [1, 16, 5, 4]]],
+    [node('Conv', ['x', 'W', 'B'], ['c'], pads(1, 1, 1, 1)), node('Transpose', ['c'], ['y0'], { perm: ints(0, 2, 3, 1) })], [weights('W', [20, 16, 3, 3], 2), weights('B', [20], 3)]),
 ];
+
+/** Whether the specialised tier lowers the model's conv to the Winograd kernel (else these cases test a GEMM). */
+function lowersToWinograd(c: Case): boolean {
+  const model = parseModel(c.bytes);
+  const g = optimizeGraph(specializeGraph(model, new Map(Object.entries(c.feeds).map(([k, f]) => [k, { type: f.type, dims: [...f.dims] }]))));
+  return lowerGraph(g, 'specialized', false, 65535).dispatches.some((t) => t?.specialized?.some(isWinogradDispatch) === true);
+}
 
 const EPILOGUES: Case[] = [
   graph('Conv + Add [1,C,1,W] + Relu', [['x', [1, 3, 5, 5]], ['r', [1, 4, 1, 5]]],
@@ -105,7 +131,16 @@ const EPILOGUES: Case[] = [
     [node('MatMul', ['x', 'W'], ['c']), node('Add', ['c', 'B'], ['a']), node('Relu', ['a'], ['y0'])], [weights('W', [6, 5], 2), weights('B', [5], 3)]),
 ];
 
-for (const [group, cases] of [['Conv', CONV], ['Winograd-shaped Conv', WINOGRAD], ['fused epilogues', EPILOGUES]] as const) {
+describe('Winograd-shaped Conv on WebGPU against onnxruntime', () => {
+  for (const c of WINOGRAD) {
+    it(c.name, async () => {
+      assert.equal(lowersToWinograd(c), !c.name.endsWith(': GEMM)'), 'the specialised tier lowers to Winograd (or, as named, a GEMM)');
+      await expectOrt(c);
+    });
+  }
+});
+
+for (const [group, cases] of [['Conv', CONV], ['fused epilogues', EPILOGUES]] as const) {
   describe(`${group} on WebGPU against onnxruntime`, () => {
     for (const c of cases) it(c.name, () => expectOrt(c));
   });
