@@ -1,4 +1,4 @@
-import type { TensorData } from '../../core/ir.js';
+import { elementCount, type TensorData } from '../../core/ir.js';
 import { findGpuKernel } from '../../ops/registry.js';
 import type { GpuDispatch } from '../../ops/kernel/gpu-dispatch.js';
 import type { GpuLowering } from '../../ops/kernel/gpu-kernel.js';
@@ -52,7 +52,11 @@ export function lowerGraph(graph: StaticGraph, tier: KernelTiers, software: bool
   const dispatches = graph.steps.map((step): TieredDispatches | undefined => {
     step.outputs.forEach((o, k) => { if (o) types.set(o, step.outputTypes[k]!); });
     const kernel = findGpuKernel(step.node.opType, step.node.domain);
-    const lower = (generic: boolean): GpuLowering | undefined => kernel && withDirective(storage, withNodeContext(step.node, () => withSubgroupMatrix(generic || !storage.half ? undefined : matrix, () => kernel.lower({
+    // A step whose every output is empty (a zero dim) writes nothing, so it needs no kernel: lowered, kernels would
+    // divide by that zero in their index arithmetic (Transpose, Resize: a shader-creation error), negate a u32
+    // (MatMul with no rows) or bind an input smaller than their vector element (Conv of a zero batch).
+    const empty = step.outputTypes.length > 0 && step.outputTypes.every((t) => elementCount(t.dims) === 0);
+    const lower = (generic: boolean): GpuLowering | undefined => kernel && empty ? { kind: 'dispatches', dispatches: [] } : kernel && withDirective(storage, withNodeContext(step.node, () => withSubgroupMatrix(generic || !storage.half ? undefined : matrix, () => kernel.lower({
       node: step.node, params: step.params, outputs: step.outputTypes, maxWorkgroupsPerDimension,
       software: generic || software, softwareAdapter: software, shape: generic ? ShapeValues.uniform() : ShapeValues.literal(),
       inputs: step.inputs.map((n) => (n ? types.get(n) : undefined)),

@@ -12,18 +12,29 @@ function combine(kind: BinaryKind, a: string, b: string): string | undefined {
     case 'Div': return `${a} / ${b}`;
     case 'Pow': return `powOnnx(${a}, ${b})`;
     case 'PRelu': return `select(${a} * ${b}, ${a}, ${a} >= 0.0f)`;
-    case 'Max': return `max(${a}, ${b})`;
-    case 'Min': return `min(${a}, ${b})`;
+    // NaN on either side gives NaN, as in onnxruntime (WGSL's max and min may return the other operand).
+    case 'Max': return `maxNan(${a}, ${b})`;
+    case 'Min': return `minNan(${a}, ${b})`;
     default: return undefined;
   }
 }
 
-// WGSL's pow is undefined for negative bases; ONNX (like C) defines it for integral exponents.
-const POW_HELPER = `fn powOnnx(a: f32, b: f32) -> f32 {
-  if (a >= 0.0f) { return pow(a, b); }
+// WGSL's pow is exp2(b·log2(a)): undefined for negative bases and, like log, for a zero base and NaNs (SwiftShader
+// gives pow(0, -1) = 1.7e38 and pow(1, NaN) = inf). ONNX follows C's pow: integral exponents of negative bases,
+// ±inf for a zero base to a negative power (signed for -0 and an odd power), pow(x, 0) = pow(1, y) = 1.
+const POW_HELPER = `fn isOddInteger(b: f32) -> bool { return abs(b) < 16777216.0f && b == floor(b) && (i32(b) & 1) == 1; }
+fn powOnnx(a: f32, b: f32) -> f32 {
+  if (b == 0.0f || a == 1.0f) { return 1.0f; }
+  if (isNan(a) || isNan(b)) { return bitcast<f32>(NAN_BITS); }
+  if (a == 0.0f) {
+    let odd = isOddInteger(b) && (bitcast<u32>(a) & 0x80000000u) != 0u;
+    let m = select(0.0f, -bitcast<f32>(NEG_INF_BITS), b < 0.0f);
+    return select(m, -m, odd);
+  }
+  if (a > 0.0f) { return pow(a, b); }
   if (b != floor(b)) { return bitcast<f32>(NAN_BITS); }
-  let m = pow(-a, b);
-  return select(m, -m, (i32(b) & 1) == 1);
+  let m = select(pow(-a, b), 1.0f, a == -1.0f);
+  return select(m, -m, isOddInteger(b));
 }`;
 
 /** Two-input ops a generic kernel chooses at run time (by position), so e.g. a model's Sub and Mul share a pipeline. */

@@ -18,10 +18,23 @@ export function f32(x: number): string {
 }
 
 /**
- * Bit patterns of non-finite floats. A const-expression that evaluates to inf or NaN is a shader-creation error in
- * WGSL, so shaders bitcast these private (run-time) values instead.
+ * What every shader starts with. Bit patterns of non-finite floats: a const-expression that evaluates to inf or NaN
+ * is a shader-creation error in WGSL, so shaders bitcast these private (run-time) values instead. And the float
+ * helpers ONNX's special values need: WGSL leaves max, min, clamp, exp and log of NaN (and log of 0 or of a negative)
+ * to the implementation (SwiftShader gives max(NaN, 0) = 0, exp(NaN) = inf, log(0) = -88, log(-2.5) = log(2.5)),
+ * where onnxruntime and the CPU reference give NaN, -inf and NaN. NaN is told by its bits: SwiftShader's compiler
+ * folds `v != v` to false.
  */
-const SPECIAL_FLOATS = 'var<private> NAN_BITS: u32 = 0x7fc00000u;\nvar<private> NEG_INF_BITS: u32 = 0xff800000u;';
+const PRELUDE = `var<private> NAN_BITS: u32 = 0x7fc00000u;
+var<private> NEG_INF_BITS: u32 = 0xff800000u;
+fn isNan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
+fn maxNan(a: f32, b: f32) -> f32 { return select(select(max(a, b), b, isNan(b)), a, isNan(a)); }
+fn minNan(a: f32, b: f32) -> f32 { return select(select(min(a, b), b, isNan(b)), a, isNan(a)); }
+fn logOnnx(v: f32) -> f32 {
+  if (isNan(v) || v < 0.0f) { return bitcast<f32>(NAN_BITS); }
+  if (v == 0.0f) { return bitcast<f32>(NEG_INF_BITS); }
+  return log(v);
+}`;
 
 /**
  * WGSL declarations of a dispatch's bindings: `names[i]` read-only (inputs, data) or read_write (outputs, scratch).
@@ -29,7 +42,7 @@ const SPECIAL_FLOATS = 'var<private> NAN_BITS: u32 = 0x7fc00000u;\nvar<private> 
  * the plan keeps in float32 whatever its storage.
  */
 export function declareBindings(bindings: readonly GpuBinding[], names: readonly string[], elements: readonly string[], storage = Storage.f32): string {
-  return SPECIAL_FLOATS + '\n' + bindings.map((b, i) => {
+  return PRELUDE + '\n' + bindings.map((b, i) => {
     const access = b.kind === 'output' || b.kind === 'scratch' ? 'read_write' : 'read';
     const element = b.kind === 'scratch' || (b.kind === 'data' && b.exact === true) ? elements[i]! : storage.element(elements[i]!);
     return `@group(0) @binding(${i}) var<storage, ${access}> ${names[i]}: array<${element}>;`;

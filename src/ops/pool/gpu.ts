@@ -16,9 +16,9 @@ export const poolGpu: GpuKernel<PoolParams> = {
     const [, , ho, wo] = p.outDims;
     const isMax = p.kind === 'max';
     const bindings = [{ kind: 'input', index: 0 }, { kind: 'output', index: 0 }] as const;
-    const decl = `${declareBindings(bindings, ['x', 'y'], ['f32', 'f32'], st)}\nfn isNan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }`;
-    // NaN propagates as in the reference, tested by its bits: SwiftShader folds v != v to false.
-    const maxOp = 'select(select(max(acc, v), v, isNan(v)), acc, isNan(acc))';
+    const decl = declareBindings(bindings, ['x', 'y'], ['f32', 'f32'], st);
+    // NaN propagates as in the reference (the prelude's maxNan).
+    const maxOp = 'maxNan(acc, v)';
     const combineOp = isMax ? maxOp : 'acc + v';
     // -inf, as the CPU reference starts a max from (a window of only padding yields it).
     const initValue = isMax ? 'bitcast<f32>(NEG_INF_BITS)' : '0.0f';

@@ -31,8 +31,8 @@ function mapped(kind: ReduceKind): string {
 function combine(kind: ReduceKind, acc: string, v: string): string {
   switch (kind) {
     // A NaN on either side wins, as in the reference (WGSL's max/min may drop it).
-    case 'Max': return `select(select(max(${acc}, ${v}), ${v}, isNan(${v})), ${acc}, isNan(${acc}))`;
-    case 'Min': return `select(select(min(${acc}, ${v}), ${v}, isNan(${v})), ${acc}, isNan(${acc}))`;
+    case 'Max': return `maxNan(${acc}, ${v})`;
+    case 'Min': return `minNan(${acc}, ${v})`;
     case 'Prod': return `${acc} * ${v}`;
     default: return `${acc} + ${v}`;
   }
@@ -51,8 +51,9 @@ function finalValue(kind: ReduceKind, acc: string, s: ShapeValues, count: number
   switch (kind) {
     case 'Mean': return `${acc} / ${s.f('count', count)}`;
     case 'L2': return `sqrt(${acc})`;
-    case 'LogSum': return `log(${acc})`;
-    case 'LogSumExp': return `log(${acc}) + m`;
+    // logOnnx: a negative sum's log is NaN and a zero sum's -inf, as in onnxruntime (WGSL's log leaves both open).
+    case 'LogSum': return `logOnnx(${acc})`;
+    case 'LogSumExp': return `logOnnx(${acc}) + m`;
     default: return acc;
   }
 }
@@ -91,9 +92,7 @@ export const reduceGpu: GpuKernel<ReduceParams> = {
 ${groupOffset('r', p.reduced, 'off', 'red', s)}
   return off;
 }`;
-    // NaN tested by its bits: SwiftShader's compiler folds `v != v` to false (MaxPool's NaN check is lost that way).
-    const isNan = k === 'Max' || k === 'Min' ? 'fn isNan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }' : '';
-    const helpers = [offsetOf, isNan].filter((h) => h !== '').join('\n');
+    const helpers = offsetOf;
     const useWorkgroup = !software && !s.generic && p.count >= WORKGROUP_FROM;
     if (useWorkgroup) {
       const g = grid(outCount, 1, maxWorkgroupsPerDimension, s);

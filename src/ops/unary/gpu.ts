@@ -26,6 +26,11 @@ export const identityGpu: GpuKernel<null> = {
  * are the expressions of its alpha and beta, literals unless a generic kernel reads them from its uniforms.
  */
 export function unaryExpression(p: UnaryParams, x: string, a = f32(p.alpha), b = f32(p.beta)): string {
+  // A NaN input gives NaN, as in onnxruntime: WGSL's max, clamp, exp and tanh may turn it into 0, ±1 or inf.
+  return p.kind === 'Log' ? `logOnnx(${x})` : `select(${finiteExpression(p, x, a, b)}, ${x}, isNan(${x}))`;
+}
+
+function finiteExpression(p: UnaryParams, x: string, a: string, b: string): string {
   switch (p.kind) {
     case 'Relu': return `max(${x}, 0.0f)`;
     // exp of a large positive argument overflows to inf and 1/(1+inf) = 0, as on the CPU.
@@ -37,7 +42,7 @@ export function unaryExpression(p: UnaryParams, x: string, a = f32(p.alpha), b =
     case 'Elu': return `select(${a} * (exp(${x}) - 1.0f), ${x}, (${x}) >= 0.0f)`;
     case 'Clip': return `min(max(${x}, ${a}), ${b})`;
     case 'Exp': return `exp(${x})`;
-    case 'Log': return `log(${x})`;
+    case 'Log': return `logOnnx(${x})`;
     case 'Abs': return `abs(${x})`;
     case 'Neg': return `(-(${x}))`;
     case 'Sqrt': return `sqrt(${x})`;
