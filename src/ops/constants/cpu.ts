@@ -83,13 +83,35 @@ export interface CastParams {
   readonly to: DataType;
 }
 
-const castNumber = (to: DataType) => {
+const castNumber = (to: DataType, fromFloat: boolean) => {
   if (to === 'int64' || to === 'uint64') return (v: number): bigint => BigInt(Math.trunc(Number.isFinite(v) ? v : 0));
   if (to === 'bool') return (v: number): number => (v !== 0 ? 1 : 0);
   if (to === 'float16') return float16Bits;
   if (to === 'float32' || to === 'float64') return (v: number): number => v;
+  // An integer source wraps to the narrower type (the typed array's store); a float source follows onnxruntime.
+  if (to === 'int32' && fromFloat) return floatToInt32;
+  if (to === 'uint32' && fromFloat) return floatToUint32;
   return (v: number): number => Math.trunc(v);
 };
+
+/**
+ * Float to int32 as onnxruntime converts on x86 (ONNX leaves out-of-range values undefined; the WebGPU Cast gives
+ * the same): truncation toward zero, and INT32_MIN, the processor's "integer indefinite", for a NaN, an infinity or
+ * a value of magnitude 2^31 or more.
+ */
+function floatToInt32(v: number): number {
+  return Number.isNaN(v) || Math.abs(v) >= 2147483648 ? -2147483648 : Math.trunc(v);
+}
+
+/**
+ * Float to uint32 as onnxruntime converts on x86 (and the WebGPU Cast): a value in (-2^31, 2^32) gives the low 32 bits
+ * of its truncation (-2.7 gives 4294967294), 2^32 or more gives 0, and a NaN or one from -2^31 down gives 2^31.
+ */
+function floatToUint32(v: number): number {
+  if (Number.isNaN(v) || v <= -2147483648) return 2147483648;
+  if (v >= 4294967296) return 0;
+  return Math.trunc(v) >>> 0;
+}
 
 /** Integer types narrower than 64 bits: their typed arrays wrap a stored 32-bit pattern to their own width. */
 const NARROW_INTEGERS: ReadonlySet<DataType> = new Set(['int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32']);
@@ -136,8 +158,8 @@ export const castLike: OpModule<CastParams> = {
 /** The elements of `x` converted to `params.to`: Cast's and CastLike's CPU reference. */
 function castValues(params: CastParams, x: TensorData, output: ValueType): TensorData[] {
   const out = allocateTyped(params.to, x.data.length) as unknown as { [i: number]: number | bigint };
-  const convert = castNumber(params.to);
   const fromHalf = x.type === 'float16';
+  const convert = castNumber(params.to, fromHalf || x.type === 'float32' || x.type === 'float64');
   for (let i = 0; i < x.data.length; i++) {
     const v = x.data[i]!;
     if (typeof v === 'bigint' && (params.to === 'int64' || params.to === 'uint64')) out[i] = v;
