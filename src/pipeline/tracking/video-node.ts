@@ -136,6 +136,9 @@ async function frameTimesNode(file: string, fps: number, options: ReadVideoOptio
     .filter(([, flags]) => !flags?.includes('D'))
     .map(([time]) => Number.parseFloat(time ?? '')).filter((t) => Number.isFinite(t)).sort((a, b) => a - b);
   const times = pts.map((t) => (t - pts[0]!) * 1000);
+  // Two packets at one time (files joined byte for byte, each restarting its clock: `cat a.ts b.ts`) make no single
+  // timeline: sorted, they would give frames the same and out-of-order times. Such a stream keeps index / fps times.
+  if (times.some((t, i) => i > 0 && t <= times[i - 1]!)) return [];
   // A constant-rate video keeps its exact index / fps times: its stored times differ from them only by the
   // container's rounding (1 ms in Matroska).
   return times.every((t, i) => Math.abs(t - (i * 1000) / fps) <= 1) ? [] : times;
