@@ -74,7 +74,10 @@ function parseRate(text: string | undefined): number | undefined {
   return rate !== undefined && Number.isFinite(rate) && rate > 0 ? rate : undefined;
 }
 
-/** probeVideo on Node: ffprobe's first video stream. @internal */
+/**
+ * probeVideo on Node: ffprobe's first video stream. 'V', not 'v': a music file's cover art (an attached picture) is
+ * a video stream of one frame at a made-up 90000 fps, not a video. @internal
+ */
 export async function probeVideoNode(file: string, options: ReadVideoOptions = {}): Promise<VideoInfo> {
   return (await probeStream(file, options)).info;
 }
@@ -93,7 +96,7 @@ function parseAspect(text: string | undefined): number | undefined {
 async function probeStream(file: string, options: ReadVideoOptions): Promise<{ info: VideoInfo; anamorphic: boolean }> {
   // -i: the file as an input, so a name that starts with '-' is not read as an option.
   const json = await runToEnd(ffprobeFor(options), [
-    '-v', 'error', '-select_streams', 'v:0', '-show_entries',
+    '-v', 'error', '-select_streams', 'V:0', '-show_entries',
     'stream=width,height,sample_aspect_ratio,avg_frame_rate,r_frame_rate,nb_frames:stream_side_data=rotation:stream_tags=rotate:format=duration', '-of', 'json', '-i', inputName(file),
   ], file);
   const parsed = JSON.parse(json) as {
@@ -129,7 +132,7 @@ async function probeStream(file: string, options: ReadVideoOptions): Promise<{ i
  * demuxer alone reads them, without a second decode. Empty for a constant-rate video. @internal
  */
 async function frameTimesNode(file: string, fps: number, options: ReadVideoOptions): Promise<number[]> {
-  const csv = await runToEnd(ffprobeFor(options), ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', '-i', inputName(file)], file);
+  const csv = await runToEnd(ffprobeFor(options), ['-v', 'error', '-select_streams', 'V:0', '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', '-i', inputName(file)], file);
   // A packet flagged D (discard) is decoded but not shown: the frames an edit list cuts away (a stream-copied `-ss`
   // cut starts at the keyframe before it) give no frame, so their times are not frame times.
   const pts = csv.split('\n').map((line) => line.split(','))
@@ -155,11 +158,11 @@ export async function* readVideoFramesNode(file: string, options: ReadVideoOptio
   const times = isUrl(file) ? [] : await frameTimesNode(file, fps, options);
   const frameBytes = width * height * 3;
   const program = options.ffmpeg ?? 'ffmpeg';
-  // Frames come upright (ffmpeg's autorotate), in the size probeVideoNode reports for the rotation. -map 0:v:0: the
+  // Frames come upright (ffmpeg's autorotate), in the size probeVideoNode reports for the rotation. -map 0:V:0: the
   // stream ffprobe read (ffmpeg's own pick is the default or largest one, which may be another size).
   // A stream with non-square pixels is scaled to its display size (after the rotation, which ffmpeg applies first).
   const scale = anamorphic ? ['-vf', `scale=${width}:${height},setsar=1`] : [];
-  const child = spawn(program, ['-v', 'error', '-nostdin', '-i', inputName(file), '-map', '0:v:0', ...scale, '-vsync', 'passthrough', '-an', '-sn', '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(program, ['-v', 'error', '-nostdin', '-i', inputName(file), '-map', '0:V:0', ...scale, '-vsync', 'passthrough', '-an', '-sn', '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
   // Closing the pipe's end too: an ffmpeg blocked writing into a full pipe finishes its write (SIGTERM does not
   // interrupt it) and exits only on the broken pipe.
   const stop = (): void => {

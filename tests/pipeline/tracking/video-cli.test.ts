@@ -245,6 +245,15 @@ describe('readVideoFrames', () => {
     assert.equal(n, 3);
   });
 
+  it('refuses an audio file with cover art as having no video stream, not as one frame at 90000 fps', { skip: NO_FFMPEG }, async () => {
+    const file = path.join(dir, 'song.m4a');
+    const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=d=1', '-f', 'lavfi', '-i', 'color=red:s=32x32:d=1', '-map', '0', '-map', '1', '-frames:v', '1',
+      '-c:a', 'aac', '-c:v', 'mjpeg', '-disposition:v', 'attached_pic', file]);
+    assert.equal(made.status, 0, made.stderr.toString());
+    await assert.rejects(probeVideo(file), (e: unknown) => e instanceof VideoError && e.why === 'no video stream');
+    await assert.rejects(readVideoFrames(file).next(), (e: unknown) => e instanceof VideoError && e.why === 'no video stream');
+  });
+
   it('reads a relative file whose name starts with a dash or holds a colon (FFmpeg took them for an option, a protocol)', { skip: NO_FFMPEG }, async () => {
     const cwd = process.cwd();
     for (const name of ['-dash.mkv', 'cam1:0930.mkv']) {
