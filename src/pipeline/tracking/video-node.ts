@@ -74,15 +74,33 @@ function parseRate(text: string | undefined): number | undefined {
   return rate !== undefined && Number.isFinite(rate) && rate > 0 ? rate : undefined;
 }
 
-/** probeVideo on Node: ffprobe's first video stream. @internal */
+/**
+ * probeVideo on Node: ffprobe's first video stream. 'V', not 'v': a music file's cover art (an attached picture) is
+ * a video stream of one frame at a made-up 90000 fps, not a video. @internal
+ */
 export async function probeVideoNode(file: string, options: ReadVideoOptions = {}): Promise<VideoInfo> {
+  return (await probeStream(file, options)).info;
+}
+
+/** A sample aspect ratio ('num:den') as a number; undefined for none, unknown ('0:1') or malformed. */
+function parseAspect(text: string | undefined): number | undefined {
+  const [num, den] = (text ?? '').split(':').map(Number);
+  const ratio = num! / den!;
+  return Number.isFinite(ratio) && ratio > 0 ? ratio : undefined;
+}
+
+/**
+ * The stream's upright display size and rate, and whether its pixels are not square (`anamorphic`: a DVD's or a
+ * broadcast's 720×576 shown 16:9), so the reader scales its frames to that display size.
+ */
+async function probeStream(file: string, options: ReadVideoOptions): Promise<{ info: VideoInfo; anamorphic: boolean }> {
   // -i: the file as an input, so a name that starts with '-' is not read as an option.
   const json = await runToEnd(ffprobeFor(options), [
-    '-v', 'error', '-select_streams', 'v:0', '-show_entries',
-    'stream=width,height,avg_frame_rate,r_frame_rate,nb_frames:stream_side_data=rotation:stream_tags=rotate:format=duration', '-of', 'json', '-i', inputName(file),
+    '-v', 'error', '-select_streams', 'V:0', '-show_entries',
+    'stream=width,height,sample_aspect_ratio,avg_frame_rate,r_frame_rate,nb_frames:stream_side_data=rotation:stream_tags=rotate:format=duration', '-of', 'json', '-i', inputName(file),
   ], file);
   const parsed = JSON.parse(json) as {
-    streams?: { width?: number; height?: number; avg_frame_rate?: string; r_frame_rate?: string; nb_frames?: string; side_data_list?: { rotation?: number }[]; tags?: { rotate?: string } }[];
+    streams?: { width?: number; height?: number; sample_aspect_ratio?: string; avg_frame_rate?: string; r_frame_rate?: string; nb_frames?: string; side_data_list?: { rotation?: number }[]; tags?: { rotate?: string } }[];
     format?: { duration?: string };
   };
   const stream = parsed.streams?.[0];
@@ -95,11 +113,17 @@ export async function probeVideoNode(file: string, options: ReadVideoOptions = {
   if (fps === undefined) throw new VideoError('the video stream has no frame rate', file);
   const frames = Number(stream.nb_frames);
   const duration = Number(parsed.format?.duration);
-  return {
-    width: quarterTurn ? stream.height! : stream.width!, height: quarterTurn ? stream.width! : stream.height!, fps,
+  // Non-square pixels are widened (or narrowed) to the display width players show: decoded at the stored size, a
+  // 2:1 sample aspect ratio's faces come out half as wide as they are, and the detector misses or misplaces them.
+  const aspect = parseAspect(stream.sample_aspect_ratio) ?? 1;
+  const anamorphic = Math.abs(aspect - 1) > 1e-6;
+  const shownWidth = anamorphic ? Math.max(1, Math.round(stream.width! * aspect)) : stream.width!;
+  const info = {
+    width: quarterTurn ? stream.height! : shownWidth, height: quarterTurn ? shownWidth : stream.height!, fps,
     frames: Number.isInteger(frames) && frames > 0 ? frames : undefined,
     duration: Number.isFinite(duration) ? duration : undefined,
   };
+  return { info, anamorphic };
 }
 
 /**
@@ -108,13 +132,16 @@ export async function probeVideoNode(file: string, options: ReadVideoOptions = {
  * demuxer alone reads them, without a second decode. Empty for a constant-rate video. @internal
  */
 async function frameTimesNode(file: string, fps: number, options: ReadVideoOptions): Promise<number[]> {
-  const csv = await runToEnd(ffprobeFor(options), ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', '-i', inputName(file)], file);
+  const csv = await runToEnd(ffprobeFor(options), ['-v', 'error', '-select_streams', 'V:0', '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', '-i', inputName(file)], file);
   // A packet flagged D (discard) is decoded but not shown: the frames an edit list cuts away (a stream-copied `-ss`
   // cut starts at the keyframe before it) give no frame, so their times are not frame times.
   const pts = csv.split('\n').map((line) => line.split(','))
     .filter(([, flags]) => !flags?.includes('D'))
     .map(([time]) => Number.parseFloat(time ?? '')).filter((t) => Number.isFinite(t)).sort((a, b) => a - b);
   const times = pts.map((t) => (t - pts[0]!) * 1000);
+  // Two packets at one time (files joined byte for byte, each restarting its clock: `cat a.ts b.ts`) make no single
+  // timeline: sorted, they would give frames the same and out-of-order times. Such a stream keeps index / fps times.
+  if (times.some((t, i) => i > 0 && t <= times[i - 1]!)) return [];
   // A constant-rate video keeps its exact index / fps times: its stored times differ from them only by the
   // container's rounding (1 ms in Matroska).
   return times.every((t, i) => Math.abs(t - (i * 1000) / fps) <= 1) ? [] : times;
@@ -125,15 +152,17 @@ async function frameTimesNode(file: string, fps: number, options: ReadVideoOptio
  * set to kill the decoder (for a reader dropped without `return()`). @internal
  */
 export async function* readVideoFramesNode(file: string, options: ReadVideoOptions = {}, handle?: DecoderHandle): AsyncGenerator<DecodedFrame> {
-  const info = await probeVideoNode(file, options);
+  const { info, anamorphic } = await probeStream(file, options);
   const { width, height, fps } = info;
   // A URL may be a live stream (rtsp://, an endless http feed) whose packets never end: it keeps index / fps times.
   const times = isUrl(file) ? [] : await frameTimesNode(file, fps, options);
   const frameBytes = width * height * 3;
   const program = options.ffmpeg ?? 'ffmpeg';
-  // Frames come upright (ffmpeg's autorotate), in the size probeVideoNode reports for the rotation. -map 0:v:0: the
+  // Frames come upright (ffmpeg's autorotate), in the size probeVideoNode reports for the rotation. -map 0:V:0: the
   // stream ffprobe read (ffmpeg's own pick is the default or largest one, which may be another size).
-  const child = spawn(program, ['-v', 'error', '-nostdin', '-i', inputName(file), '-map', '0:v:0', '-vsync', 'passthrough', '-an', '-sn', '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A stream with non-square pixels is scaled to its display size (after the rotation, which ffmpeg applies first).
+  const scale = anamorphic ? ['-vf', `scale=${width}:${height},setsar=1`] : [];
+  const child = spawn(program, ['-v', 'error', '-nostdin', '-i', inputName(file), '-map', '0:V:0', ...scale, '-vsync', 'passthrough', '-an', '-sn', '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
   // Closing the pipe's end too: an ffmpeg blocked writing into a full pipe finishes its write (SIGTERM does not
   // interrupt it) and exits only on the broken pipe.
   const stop = (): void => {

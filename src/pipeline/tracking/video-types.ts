@@ -2,7 +2,10 @@ import type { BgrImage } from '../image.js';
 
 /** What probeVideo reads from a file's first video stream. */
 export interface VideoInfo {
-  /** The frames' width, upright (a quarter-turn display rotation swaps the stored width and height). */
+  /**
+   * The frames' width, upright (a quarter-turn display rotation swaps the stored width and height) and at display
+   * size (a sample aspect ratio ≠ 1:1 scales the stored width by it).
+   */
   readonly width: number;
   readonly height: number;
   /** Average frame rate (frames per second). */

@@ -224,6 +224,36 @@ describe('readVideoFrames', () => {
     assert.equal(n, 4);
   });
 
+  it('widens a video with non-square pixels (sample aspect ratio 2:1) to the size players show', { skip: NO_FFMPEG }, async () => {
+    // 32×24 stored, left half red and right half blue, each pixel meant to be shown twice as wide: 64×24 on screen.
+    const raw = path.join(dir, 'narrow.bgr');
+    writeFileSync(raw, Uint8Array.from({ length: 3 * 32 * 24 * 3 }, (_, i) => (Math.floor(i / 3) % 32 < 16 ? [0, 0, 255] : [255, 0, 0])[i % 3]!));
+    const file = path.join(dir, 'anamorphic.mkv');
+    const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-s', '32x24', '-r', '3', '-i', raw, '-vf', 'setsar=2/1', '-c:v', 'ffv1', '-pix_fmt', 'bgr0', file]);
+    assert.equal(made.status, 0, made.stderr.toString());
+    const info = await probeVideo(file);
+    assert.deepEqual([info.width, info.height], [64, 24]);
+    let n = 0;
+    for await (const frame of readVideoFrames(file)) {
+      assert.deepEqual([frame.image.width, frame.image.height], [64, 24]);
+      // Row 12: columns 0–29 red and 34–63 blue (the scaler blends the few pixels at the seam).
+      const at = (x: number): number[] => Array.from(frame.image.data.subarray((12 * 64 + x) * 3, (12 * 64 + x) * 3 + 3));
+      for (const x of [0, 15, 29]) assert.deepEqual(at(x), [0, 0, 255], `column ${x}`);
+      for (const x of [34, 48, 63]) assert.deepEqual(at(x), [255, 0, 0], `column ${x}`);
+      n++;
+    }
+    assert.equal(n, 3);
+  });
+
+  it('refuses an audio file with cover art as having no video stream, not as one frame at 90000 fps', { skip: NO_FFMPEG }, async () => {
+    const file = path.join(dir, 'song.m4a');
+    const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=d=1', '-f', 'lavfi', '-i', 'color=red:s=32x32:d=1', '-map', '0', '-map', '1', '-frames:v', '1',
+      '-c:a', 'aac', '-c:v', 'mjpeg', '-disposition:v', 'attached_pic', file]);
+    assert.equal(made.status, 0, made.stderr.toString());
+    await assert.rejects(probeVideo(file), (e: unknown) => e instanceof VideoError && e.why === 'no video stream');
+    await assert.rejects(readVideoFrames(file).next(), (e: unknown) => e instanceof VideoError && e.why === 'no video stream');
+  });
+
   it('reads a relative file whose name starts with a dash or holds a colon (FFmpeg took them for an option, a protocol)', { skip: NO_FFMPEG }, async () => {
     const cwd = process.cwd();
     for (const name of ['-dash.mkv', 'cam1:0930.mkv']) {

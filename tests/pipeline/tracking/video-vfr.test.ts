@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -53,6 +53,23 @@ describe('readVideoFrames on a variable-frame-rate video', { skip: NO_FFMPEG }, 
     assert.equal(times.length, want.length, `times ${times.map((t) => t.toFixed(0)).join(' ')}`);
     // Both lists are ffprobe's decimal seconds (6 digits) turned into ms: within 1 ms.
     times.forEach((t, i) => assert.ok(Math.abs(t - want[i]!) <= 1, `frame ${i} at ${t} ms, want ${want[i]}`));
+  });
+
+  it('gives increasing times to two streams joined byte for byte, each restarting its clock', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'insightgpu-vfr-'));
+    const parts = ['64x48', '80x60'].map((size, k) => {
+      const part = path.join(dir, `part${k}.ts`);
+      const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc=s=${size}:r=5:d=1`, '-c:v', 'mpeg2video', part]);
+      assert.equal(made.status, 0, made.stderr.toString());
+      return readFileSync(part);
+    });
+    // `cat part0.ts part1.ts`: the second part's packets carry the first part's times again.
+    const joined = path.join(dir, 'joined.ts');
+    writeFileSync(joined, Buffer.concat(parts));
+    const times: number[] = [];
+    for await (const frame of readVideoFrames(joined)) times.push(frame.time);
+    assert.ok(times.length >= 5, `${times.length} frame(s)`);
+    times.forEach((t, i) => assert.ok(i === 0 || t > times[i - 1]!, `frame ${i} at ${t} ms after ${times[i - 1]} ms: ${times.map((x) => x.toFixed(0)).join(' ')}`));
   });
 
   it('reads a URL whose stream does not end (a live feed) without waiting for its end', async () => {
