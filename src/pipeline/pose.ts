@@ -1,7 +1,7 @@
-import meanshapeJson from './data/meanshape_68.json' with { type: 'json' };
+import { MEANSHAPE_68_ROWS } from './data/meanshape-68.js';
 
 /** InsightFace's 68-point 3-D mean face (meanshape_68.pkl), float32, rows of (x, y, z). */
-export const MEANSHAPE_68: Float32Array = Float32Array.from((meanshapeJson.rows as number[][]).flat());
+export const MEANSHAPE_68: Float32Array = Float32Array.from(MEANSHAPE_68_ROWS.flat());
 
 /** Head pose in degrees, InsightFace's order. */
 export type Pose = [pitch: number, yaw: number, roll: number];

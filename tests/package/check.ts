@@ -205,8 +205,11 @@ function enginesFloor(tarball: string): void {
     const node = path.join(where, 'node_modules', binary, 'bin', 'node');
     const entries = runBoth(node, ['--input-type=module', '-e', "const [a, m, f] = await Promise.all(['insightgpu', 'insightgpu/models', 'insightgpu/forge'].map((s) => import(s))); process.stdout.write([typeof a.FaceAnalysis, typeof m.fetchPack, typeof f.forgeModel].join(' '))"], app);
     assert.equal(entries.stdout, 'function function function', `node ${version} (the floor of engines '${range}') imports the entries:\n${entries.stderr}`);
+    // Quietly: an ExperimentalWarning (a JSON module on Node 20.15-20.18, say) would precede every command's output.
+    assert.equal(entries.stderr, '', `node ${version} prints on import:\n${entries.stderr}`);
     const version_ = runBoth(node, [path.join(app, 'node_modules', 'insightgpu', 'bin', 'insightgpu.js'), '--version'], app);
     assert.equal(version_.code, 0, version_.stderr);
+    assert.equal(version_.stderr, '', `node ${version}: insightgpu --version prints on stderr:\n${version_.stderr}`);
   }
   note(`engines '${range}': node ${floors.join(' and ')} import insightgpu, insightgpu/models and insightgpu/forge and run the CLI`);
 }
