@@ -16,13 +16,14 @@ import { reshapeFamily } from './reshape/index.js';
 import { resizeFamily } from './resize/index.js';
 import { sliceFamily } from './slice/index.js';
 import { softmaxFamily } from './softmax/index.js';
+import { splitFamily } from './split/index.js';
 import { transposeFamily } from './transpose/index.js';
 import { unaryFamily } from './unary/index.js';
 
 /** Every op family; the registry below is derived from what each declares. */
 export const OP_FAMILIES: readonly OpFamily[] = [
   batchNormFamily, binaryFamily, concatFamily, constantsFamily, convFamily, gatherFamily, gemmFamily, instanceNormFamily, padFamily, poolFamily,
-  reduceFamily, reshapeFamily, resizeFamily, sliceFamily, softmaxFamily, transposeFamily, unaryFamily,
+  reduceFamily, reshapeFamily, resizeFamily, sliceFamily, softmaxFamily, splitFamily, transposeFamily, unaryFamily,
 ];
 
 /** Where one ONNX op type is implemented: its family, its module, its GPU kernel or why it has none. */
