@@ -46,9 +46,5 @@ export const EXCLUSIONS: Readonly<Record<string, Exclusion>> = {
     'test_resize_upsample_scales_cubic_align_corners', 'test_resize_upsample_scales_cubic_asymmetric',
     'test_resize_upsample_sizes_cubic',
   ]),
-  // Output shapes are fixed when a plan is specialised, so Split's sizes must be constants of the model (as exporters write them).
-  ...unsupported('Split sizes fed as a run-time graph input: they must be known at load', [
-    'test_split_variable_parts_1d', 'test_split_variable_parts_2d', 'test_split_variable_parts_default_axis', 'test_split_zero_size_splits',
-  ]),
   ...unsupported('Resize coordinate mode tf_crop_and_resize (roi input): not used by the face models', ['test_resize_tf_crop_and_resize']),
 };
