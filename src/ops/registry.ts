@@ -3,6 +3,7 @@ import { binaryFamily } from './binary/index.js';
 import { concatFamily } from './concat/index.js';
 import { constantsFamily } from './constants/index.js';
 import { convFamily } from './conv/index.js';
+import { expandFamily } from './expand/index.js';
 import { gatherFamily } from './gather/index.js';
 import { gemmFamily } from './gemm/index.js';
 import { instanceNormFamily } from './instance-norm/index.js';
@@ -22,7 +23,7 @@ import { unaryFamily } from './unary/index.js';
 
 /** Every op family; the registry below is derived from what each declares. */
 export const OP_FAMILIES: readonly OpFamily[] = [
-  batchNormFamily, binaryFamily, concatFamily, constantsFamily, convFamily, gatherFamily, gemmFamily, instanceNormFamily, padFamily, poolFamily,
+  batchNormFamily, binaryFamily, concatFamily, constantsFamily, convFamily, expandFamily, gatherFamily, gemmFamily, instanceNormFamily, padFamily, poolFamily,
   reduceFamily, reshapeFamily, resizeFamily, sliceFamily, softmaxFamily, splitFamily, transposeFamily, unaryFamily,
 ];
 
