@@ -10,6 +10,7 @@ import { instanceNormFamily } from './instance-norm/index.js';
 import type { GpuKernel } from './kernel/gpu-kernel.js';
 import type { OpFamily } from './kernel/op-family.js';
 import type { OpModule } from './kernel/op-module.js';
+import { layerNormFamily } from './layer-norm/index.js';
 import { mathFamily } from './math/index.js';
 import { padFamily } from './pad/index.js';
 import { poolFamily } from './pool/index.js';
@@ -24,7 +25,7 @@ import { unaryFamily } from './unary/index.js';
 
 /** Every op family; the registry below is derived from what each declares. */
 export const OP_FAMILIES: readonly OpFamily[] = [
-  batchNormFamily, binaryFamily, concatFamily, constantsFamily, convFamily, expandFamily, gatherFamily, gemmFamily, instanceNormFamily, mathFamily, padFamily, poolFamily,
+  batchNormFamily, binaryFamily, concatFamily, constantsFamily, convFamily, expandFamily, gatherFamily, gemmFamily, instanceNormFamily, layerNormFamily, mathFamily, padFamily, poolFamily,
   reduceFamily, reshapeFamily, resizeFamily, sliceFamily, softmaxFamily, splitFamily, transposeFamily, unaryFamily,
 ];
 
