@@ -1,3 +1,4 @@
+import { argReduceFamily } from './arg-reduce/index.js';
 import { batchNormFamily } from './batch-norm/index.js';
 import { binaryFamily } from './binary/index.js';
 import { concatFamily } from './concat/index.js';
@@ -25,7 +26,7 @@ import { unaryFamily } from './unary/index.js';
 
 /** Every op family; the registry below is derived from what each declares. */
 export const OP_FAMILIES: readonly OpFamily[] = [
-  batchNormFamily, binaryFamily, concatFamily, constantsFamily, convFamily, expandFamily, gatherFamily, gemmFamily, instanceNormFamily, layerNormFamily, mathFamily, padFamily, poolFamily,
+  argReduceFamily, batchNormFamily, binaryFamily, concatFamily, constantsFamily, convFamily, expandFamily, gatherFamily, gemmFamily, instanceNormFamily, layerNormFamily, mathFamily, padFamily, poolFamily,
   reduceFamily, reshapeFamily, resizeFamily, sliceFamily, softmaxFamily, splitFamily, transposeFamily, unaryFamily,
 ];
 
