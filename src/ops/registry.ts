@@ -1,27 +1,33 @@
+import { argReduceFamily } from './arg-reduce/index.js';
 import { batchNormFamily } from './batch-norm/index.js';
 import { binaryFamily } from './binary/index.js';
 import { concatFamily } from './concat/index.js';
 import { constantsFamily } from './constants/index.js';
 import { convFamily } from './conv/index.js';
+import { expandFamily } from './expand/index.js';
 import { gatherFamily } from './gather/index.js';
 import { gemmFamily } from './gemm/index.js';
 import { instanceNormFamily } from './instance-norm/index.js';
 import type { GpuKernel } from './kernel/gpu-kernel.js';
 import type { OpFamily } from './kernel/op-family.js';
 import type { OpModule } from './kernel/op-module.js';
+import { layerNormFamily } from './layer-norm/index.js';
+import { mathFamily } from './math/index.js';
 import { padFamily } from './pad/index.js';
 import { poolFamily } from './pool/index.js';
 import { reduceFamily } from './reduce/index.js';
 import { reshapeFamily } from './reshape/index.js';
 import { resizeFamily } from './resize/index.js';
 import { sliceFamily } from './slice/index.js';
+import { softmaxFamily } from './softmax/index.js';
+import { splitFamily } from './split/index.js';
 import { transposeFamily } from './transpose/index.js';
 import { unaryFamily } from './unary/index.js';
 
 /** Every op family; the registry below is derived from what each declares. */
 export const OP_FAMILIES: readonly OpFamily[] = [
-  batchNormFamily, binaryFamily, concatFamily, constantsFamily, convFamily, gatherFamily, gemmFamily, instanceNormFamily, padFamily, poolFamily,
-  reduceFamily, reshapeFamily, resizeFamily, sliceFamily, transposeFamily, unaryFamily,
+  argReduceFamily, batchNormFamily, binaryFamily, concatFamily, constantsFamily, convFamily, expandFamily, gatherFamily, gemmFamily, instanceNormFamily, layerNormFamily, mathFamily, padFamily, poolFamily,
+  reduceFamily, reshapeFamily, resizeFamily, sliceFamily, softmaxFamily, splitFamily, transposeFamily, unaryFamily,
 ];
 
 /** Where one ONNX op type is implemented: its family, its module, its GPU kernel or why it has none. */

@@ -129,7 +129,7 @@ function numbered(dataSet: string, prefix: 'input' | 'output'): string[] {
  */
 export const LOAD_TIME_INPUTS: Readonly<Record<string, readonly number[]>> = {
   Reshape: [1], Squeeze: [1], Unsqueeze: [1], Slice: [1, 2, 3, 4], Resize: [1, 2, 3], Upsample: [1],
-  Clip: [1, 2], ConstantOfShape: [0], Dropout: [1, 2], Pad: [1, 2, 3],
+  Clip: [1, 2], ConstantOfShape: [0], Dropout: [1, 2], Pad: [1, 2, 3], Split: [1], Expand: [1], Tile: [1],
   // Reduce* take their axes as an input from opset 13 (ReduceSum) or 18 (the others).
   ...Object.fromEntries(['Sum', 'Mean', 'Max', 'Min', 'Prod', 'SumSquare', 'L1', 'L2', 'LogSum', 'LogSumExp'].map((k) => [`Reduce${k}`, [1]])),
 };

@@ -4,7 +4,7 @@
  * max-abs of onnxruntime's result is within FLOAT_TOLERANCE, with NaN where onnxruntime has NaN.
  */
 import * as ort from 'onnxruntime-node';
-import { GraphError, InferenceSession, Tensor, UnsupportedOpError, type DataType } from '../../src/index.js';
+import { GraphError, InferenceSession, Tensor, UnsupportedOpError, type DataType, type SessionOptions } from '../../src/index.js';
 import type { onnx as OnnxTypes } from 'onnx-proto';
 import { buildModel, node, valueInfo, type AttrValue } from '../parser/onnx-builder.js';
 
@@ -114,8 +114,8 @@ function compareOne(type: string, ourType: string, ourDims: readonly number[], o
   return bad < 0 ? undefined : `element ${bad}: ours [${g.slice(0, 24)}] ort [${w.slice(0, 24)}]`;
 }
 
-/** Runs `c` on both engines and compares every output. */
-export async function compareWithOrt(c: OracleCase): Promise<OracleVerdict> {
+/** Runs `c` on both engines and compares every output; ours on the cpu backend unless `options` say otherwise. */
+export async function compareWithOrt(c: OracleCase, options: SessionOptions = { backend: 'cpu' }): Promise<OracleVerdict> {
   const bytes = oracleModel(c);
   const feeds = c.inputs.filter((i): i is OracleInput => i !== '' && !i.init);
   let want: ort.InferenceSession.ReturnType | undefined;
@@ -129,7 +129,7 @@ export async function compareWithOrt(c: OracleCase): Promise<OracleVerdict> {
   }
   let ours: InferenceSession;
   try {
-    ours = await InferenceSession.create(bytes, { backend: 'cpu' });
+    ours = await InferenceSession.create(bytes, options);
   } catch (e) {
     if (want === undefined) return { kind: 'both-refuse' };
     if (e instanceof UnsupportedOpError || e instanceof GraphError) return { kind: 'refused', why: `${(e as Error).name}: ${(e as Error).message}` };
