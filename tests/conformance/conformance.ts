@@ -5,13 +5,14 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
+import * as ort from 'onnxruntime-node';
 import type { onnx as OnnxTypes } from 'onnx-proto';
 import { InsightGpuError, UnsupportedOpError } from '../../src/core/errors.js';
-import type { TensorData } from '../../src/core/ir.js';
+import type { DataType, TensorData } from '../../src/core/ir.js';
 import { supportedOpTypes } from '../../src/ops/registry.js';
 import { InferenceSession, type SessionOptions } from '../../src/session/session.js';
 import { compareTensors } from './compare.js';
-import { EXCLUSIONS, type Exclusion } from './exclusions.js';
+import { DIVERGENCES, EXCLUSIONS, type Divergence, type Exclusion } from './exclusions.js';
 import { readTensorFile } from './tensor-file.js';
 
 const { onnx } = onnxProto;
@@ -39,6 +40,8 @@ export interface ConformanceCase {
   readonly dataSets: readonly string[];
   /** Present when the case is out of scope; the runner then checks that it is refused with a typed error. */
   readonly exclusion: Exclusion | undefined;
+  /** Present when the engine follows onnxruntime where it disagrees with the expected data; checked against both. */
+  readonly divergence: Divergence | undefined;
 }
 
 /** Test-name spellings that differ from the op type (the name's leading words, underscores removed). */
@@ -90,7 +93,7 @@ export function listConformanceCases(dir: string = DEFAULT_TESTDATA_DIR): Confor
     const op = opOfCase(name, opTypes, ours);
     if (op === undefined) continue;
     const dataSets = readdirSync(caseDir).filter((d) => d.startsWith('test_data_set_')).sort().map((d) => join(caseDir, d));
-    cases.push({ name, dir: caseDir, op, opTypes, dataSets, exclusion: EXCLUSIONS[name] });
+    cases.push({ name, dir: caseDir, op, opTypes, dataSets, exclusion: EXCLUSIONS[name], divergence: DIVERGENCES[name] });
   }
   if (cases.length === 0) throw new TestDataMissingError(`${dir} (no usable cases in it)`);
   return cases;
@@ -101,6 +104,8 @@ export type CaseStatus =
   | 'passed'
   /** An excluded case was refused with the expected typed error. */
   | 'excluded'
+  /** A divergent case matched onnxruntime-node and still differs from the expected data. */
+  | 'diverged'
   | 'failed';
 
 export interface CaseOutcome {
@@ -159,11 +164,30 @@ class ConformanceMismatch extends Error {
   override readonly name = 'ConformanceMismatch';
 }
 
-/** Runs every data set of a case on `modelBytes`; with `bake`, those inputs become initializers per data set. */
+/** onnxruntime-node's outputs for `bytes` and `feeds`, in the model's output order. */
+async function onnxruntimeOutputs(bytes: Uint8Array, feeds: Readonly<Record<string, TensorData>>, names: readonly string[]): Promise<TensorData[]> {
+  const session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
+  try {
+    const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, new ort.Tensor(t.type as ort.Tensor.Type, t.data as ort.Tensor.DataType, t.dims)]));
+    const results = await session.run(ortFeeds);
+    return names.map((n) => {
+      const t = results[n]!;
+      return { type: t.type as DataType, dims: [...t.dims], data: t.data } as TensorData;
+    });
+  } finally {
+    await session.release();
+  }
+}
+
+/**
+ * Runs every data set of a case on `modelBytes`; with `bake`, those inputs become initializers per data set. A
+ * divergent case's outputs must match onnxruntime-node's, and at least one must still differ from the expected data.
+ */
 async function runDataSets(c: ConformanceCase, model: OnnxTypes.ModelProto, modelBytes: Uint8Array, bake: ReadonlySet<string>, options: SessionOptions): Promise<void> {
   const inputOrder = (model.graph?.input ?? []).map((v) => v.name ?? '');
   // Load before reading any data file, so a model the engine refuses is reported as such.
   let shared = bake.size === 0 ? await InferenceSession.create(modelBytes, options) : undefined;
+  let differsFromExpected = false;
   try {
     for (const dataSet of c.dataSets) {
       const feeds: Record<string, TensorData> = {};
@@ -175,23 +199,33 @@ async function runDataSets(c: ConformanceCase, model: OnnxTypes.ModelProto, mode
         if (bake.has(input)) baked.set(input, proto);
         else feeds[input] = tensor;
       });
-      const session = bake.size > 0
-        ? await InferenceSession.create(bakeInputs(model, baked), options)
-        : (shared ??= await InferenceSession.create(modelBytes, options));
+      const bytes = bake.size > 0 ? bakeInputs(model, baked) : modelBytes;
+      const session = bake.size > 0 ? await InferenceSession.create(bytes, options) : (shared ??= await InferenceSession.create(bytes, options));
       try {
         const results = await session.run(feeds);
         const outputs = numbered(dataSet, 'output');
         if (outputs.length !== session.outputNames.length) {
           throw new ConformanceMismatch(`${outputs.length} expected outputs, the model declares ${session.outputNames.length}`);
         }
+        const peer = c.divergence ? await onnxruntimeOutputs(bytes, feeds, session.outputNames) : undefined;
         outputs.forEach((file, k) => {
           const name = session.outputNames[k]!;
           const problem = compareTensors(results[name]!, readTensorFile(file).tensor);
-          if (problem) throw new ConformanceMismatch(`${dataSet.slice(c.dir.length + 1)} output '${name}': ${problem}`);
+          const where = `${dataSet.slice(c.dir.length + 1)} output '${name}'`;
+          if (!peer) {
+            if (problem) throw new ConformanceMismatch(`${where}: ${problem}`);
+            return;
+          }
+          if (problem) differsFromExpected = true;
+          const fromPeer = compareTensors(results[name]!, peer[k]!);
+          if (fromPeer) throw new ConformanceMismatch(`${where} (diverges to onnxruntime: ${c.divergence!.reason}) differs from onnxruntime-node's: ${fromPeer}`);
         });
       } finally {
         if (session !== shared) await session.release();
       }
+    }
+    if (c.divergence && !differsFromExpected) {
+      throw new ConformanceMismatch(`listed as diverging to onnxruntime (${c.divergence.reason}) but every output matches the expected data: remove it from DIVERGENCES`);
     }
   } finally {
     await shared?.release();
@@ -226,7 +260,10 @@ export async function runConformanceCase(c: ConformanceCase, options: SessionOpt
   } catch (e) {
     error = e;
   }
-  if (c.exclusion === undefined) return error === undefined ? outcome('passed', note.trim()) : outcome('failed', describeError(error) + note);
+  if (c.exclusion === undefined) {
+    if (error !== undefined) return outcome('failed', describeError(error) + note);
+    return c.divergence ? outcome('diverged', `matches onnxruntime-node, not the expected data (${c.divergence.reason})${note}`) : outcome('passed', note.trim());
+  }
   if (error === undefined) return outcome('failed', `excluded (${c.exclusion.reason}) but it passes: remove it from the exclusion table`);
   const expected = c.exclusion.refusedWith === 'UnsupportedOpError' ? UnsupportedOpError : InsightGpuError;
   if (!(error instanceof expected)) {
@@ -246,6 +283,7 @@ export interface OpSummary {
   readonly passed: number;
   readonly total: number;
   readonly excluded: number;
+  readonly diverged: number;
   readonly failed: readonly CaseOutcome[];
 }
 
@@ -258,6 +296,7 @@ export function summarizeByOp(outcomes: readonly CaseOutcome[]): OpSummary[] {
       op, total: list.length,
       passed: list.filter((o) => o.status === 'passed').length,
       excluded: list.filter((o) => o.status === 'excluded').length,
+      diverged: list.filter((o) => o.status === 'diverged').length,
       failed: list.filter((o) => o.status === 'failed'),
     };
   });
@@ -265,7 +304,7 @@ export function summarizeByOp(outcomes: readonly CaseOutcome[]): OpSummary[] {
 
 /** "op: passed/total (excluded n)" per op, laid out in columns to keep the test log short. */
 export function formatTable(summaries: readonly OpSummary[], columns = 3): string {
-  const cells = summaries.map((s) => `${s.op}: ${s.passed}/${s.total}${s.excluded ? ` (excluded ${s.excluded})` : ''}${s.failed.length ? ` FAILED ${s.failed.length}` : ''}`);
+  const cells = summaries.map((s) => `${s.op}: ${s.passed}/${s.total}${s.excluded ? ` (excluded ${s.excluded})` : ''}${s.diverged ? ` (diverged ${s.diverged})` : ''}${s.failed.length ? ` FAILED ${s.failed.length}` : ''}`);
   const width = Math.max(...cells.map((c) => c.length)) + 2;
   const rows: string[] = [];
   const height = Math.ceil(cells.length / columns);
@@ -277,7 +316,8 @@ export function formatTable(summaries: readonly OpSummary[], columns = 3): strin
     }
     rows.push(row.join('').trimEnd());
   }
-  const total = summaries.reduce((a, s) => ({ p: a.p + s.passed, t: a.t + s.total, x: a.x + s.excluded }), { p: 0, t: 0, x: 0 });
-  rows.push(`all: ${total.p}/${total.t} passed, ${total.x} excluded (out of scope, refused with typed errors), ${total.t - total.p - total.x} failed`);
+  const total = summaries.reduce((a, s) => ({ p: a.p + s.passed, t: a.t + s.total, x: a.x + s.excluded, d: a.d + s.diverged }), { p: 0, t: 0, x: 0, d: 0 });
+  rows.push(`all: ${total.p}/${total.t} passed, ${total.x} excluded (out of scope, refused with typed errors), `
+    + `${total.d} diverged (match onnxruntime-node where it differs from the expected data), ${total.t - total.p - total.x - total.d} failed`);
   return rows.join('\n');
 }

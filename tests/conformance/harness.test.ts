@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TensorData } from '../../src/core/ir.js';
 import { ABSOLUTE_FLOOR, compareTensors, RELATIVE_TOLERANCE } from './compare.js';
-import { listConformanceCases, TestDataMissingError } from './conformance.js';
+import { listConformanceCases, runConformanceCase, TestDataMissingError } from './conformance.js';
+import { DIVERGENCES } from './exclusions.js';
 
 const f32 = (values: number[], dims = [values.length]): TensorData => ({ type: 'float32', dims, data: Float32Array.from(values) });
 
@@ -28,4 +29,18 @@ test('compareTensors requires equal dtype, dims, exact integers and matching non
 
 test('a missing test-data directory is an error that says how to install it, not a skip', () => {
   assert.throws(() => listConformanceCases('/nonexistent/onnx-node-tests'), (e: unknown) => e instanceof TestDataMissingError && /libonnx-testdata/.test(e.message));
+});
+
+test('a case listed as diverging to onnxruntime fails once it matches the expected data again', async () => {
+  const c = listConformanceCases().find((k) => k.name === 'test_resize_upsample_scales_linear');
+  assert.ok(c, 'test_resize_upsample_scales_linear is in the test data');
+  assert.equal(c.divergence, undefined);
+  const stale = await runConformanceCase({ ...c, divergence: { reason: 'test entry', divergesTo: 'onnxruntime' } }, { backend: 'cpu' });
+  assert.equal(stale.status, 'failed');
+  assert.match(stale.detail, /remove it from DIVERGENCES/);
+});
+
+test('every DIVERGENCES entry names a case in the test data', () => {
+  const names = new Set(listConformanceCases().map((c) => c.name));
+  assert.deepEqual(Object.keys(DIVERGENCES).filter((n) => !names.has(n)), []);
 });

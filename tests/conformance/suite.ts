@@ -28,7 +28,7 @@ export function defineConformanceSuite(label: string, options: SessionOptions, d
       });
     }
     after(() => {
-      console.log(`ONNX node conformance (${label}), passed/total per op (excluded = out of scope, refused with a typed error):\n${formatTable(summarizeByOp(outcomes))}`);
+      console.log(`ONNX node conformance (${label}), passed/total per op (excluded = out of scope, refused with a typed error; diverged = matches onnxruntime-node where it differs from the expected data):\n${formatTable(summarizeByOp(outcomes))}`);
     });
   });
 }

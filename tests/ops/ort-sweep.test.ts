@@ -388,10 +388,6 @@ function resizeCases(): Cases {
     { h: 2, w: 7, sizes: [5, 3] }, { h: 4, w: 4, scales: [1, 3] }, { h: 1, w: 4, sizes: [1, 9] }, { h: 5, w: 3, scales: [0.7, 1.4] },
   ];
   for (const opset of [11, 13, 18]) for (const cm of ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric']) for (const { h, w, scales, sizes } of shapes) {
-    // align_corners with a scale whose product is not whole (3 × 2.5 = 7.5 → 7): onnxruntime divides by the output
-    // length less one, the ONNX reference (and its conformance case test_resize_downsample_scales_linear_align_corners,
-    // which this engine passes) by the unrounded product less one. Those cases are left to the conformance suite.
-    if (cm === 'align_corners' && scales && (!Number.isInteger(h * scales[0]) || !Number.isInteger(w * scales[1]))) continue;
     add(`linear ${opset} ${cm} ${h}x${w} ${scales ? `scales ${scales}` : `sizes ${sizes}`}`, {
       op: 'Resize', opset, attrs: { mode: { s: 'linear' }, coordinate_transformation_mode: { s: cm } },
       inputs: [f32('x', [1, 2, h, w]), f32('roi', [0], [], true), f32('sc', scales ? [4] : [0], scales ? [1, 1, ...scales] : [], true), ...(sizes ? [i64('sz', [4], [1, 2, ...sizes])] : [])],

@@ -148,19 +148,23 @@ export const resize: OpModule<ResizeParams> = {
   },
 };
 
-/** Maps an output coordinate to the input along one axis, per coordinate_transformation_mode. */
+/**
+ * Maps an output coordinate to the input along one axis for a linear Resize, as onnxruntime does (InsightFace's
+ * Python runs on it). Two of its rules differ from the ONNX reference: an axis of scale 1 maps one to one, with no
+ * coordinate transform (tf_half_pixel_for_nearest would otherwise read between pixels i and i + 1); and align_corners
+ * spans the output length, not the unrounded inSize·scale, so with 3 × 2.5 → 7 the last output still lands on the
+ * last input. The conformance case test_resize_downsample_scales_linear_align_corners follows the reference there and
+ * is a checked divergence (tests/conformance/exclusions.ts).
+ */
 export function sourceCoordinate(p: ResizeParams, axis: number, i: number): number {
   const scale = p.scales[axis]!;
   const inSize = p.inDims[axis]!;
   const outSize = p.outDims[axis]!;
+  if (scale === 1 && inSize === outSize) return i;
   switch (p.coordinateMode) {
     case 'half_pixel': return (i + 0.5) / scale - 0.5;
     case 'pytorch_half_pixel': return outSize > 1 ? (i + 0.5) / scale - 0.5 : 0;
-    case 'align_corners': {
-      // ONNX measures the resized length as inSize·scale, unrounded (= outSize when sizes were given).
-      const resized = inSize * scale;
-      return outSize === 1 || resized === 1 ? 0 : (i * (inSize - 1)) / (resized - 1);
-    }
+    case 'align_corners': return outSize === 1 ? 0 : (i * (inSize - 1)) / (outSize - 1);
     case 'asymmetric': return i / scale;
     case 'tf_half_pixel_for_nearest': return (i + 0.5) / scale;
   }
