@@ -5,6 +5,8 @@
  */
 import * as ort from 'onnxruntime-node';
 import { onnx } from '../parser/onnx-builder.js';
+import type { InferenceSession } from '../../src/index.js';
+import type { ExecutionPlan } from '../../src/backends/plan.js';
 
 /** `bytes` with every initializer added to the graph's inputs, typed and shaped as the initializer; IR version kept. */
 export function keepInitializersAsInputs(bytes: Uint8Array): Uint8Array {
@@ -36,4 +38,20 @@ export async function ortOutputs(bytes: Uint8Array, feeds: Record<string, [Float
 /** onnxruntime-node's `fc1` (the heads' output) for these float32 feeds. */
 export async function ortRun(bytes: Uint8Array, feeds: Record<string, [Float32Array, number[]]>): Promise<Float32Array> {
   return (await ortOutputs(bytes, feeds))['fc1']!;
+}
+
+/** Records every plan the session's backend compiles from now on, and which of them were disposed. */
+export function watchPlans(session: InferenceSession): { readonly made: ExecutionPlan[]; readonly disposed: Set<ExecutionPlan> } {
+  const made: ExecutionPlan[] = [];
+  const disposed = new Set<ExecutionPlan>();
+  const backend = session.backend as { compile: typeof session.backend.compile };
+  const compile = backend.compile.bind(session.backend);
+  backend.compile = async (graph, options) => {
+    const plan = await compile(graph, options);
+    const dispose = plan.dispose.bind(plan);
+    plan.dispose = () => { disposed.add(plan); dispose(); };
+    made.push(plan);
+    return plan;
+  };
+  return { made, disposed };
 }

@@ -9,9 +9,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { InferenceSession, Tensor } from '../../src/index.js';
-import type { ExecutionPlan } from '../../src/backends/plan.js';
 import { seededRandom, sharedPath } from '../pipeline/helpers.js';
-import { asPlainInputs, keepInitializersAsInputs, ortOutputs, ortRun } from './keep-initializers.js';
+import { asPlainInputs, keepInitializersAsInputs, ortOutputs, ortRun, watchPlans } from './keep-initializers.js';
 
 const cpu = { backend: 'cpu' } as const;
 const PLAIN = new Uint8Array(readFileSync(sharedPath('models', 'tiny_genderage.onnx')));
@@ -113,17 +112,7 @@ describe('a keep_initializers_as_inputs file', () => {
 
   it('release disposes the variants', async () => {
     const session = await InferenceSession.create(KEEP, cpu);
-    const made: ExecutionPlan[] = [];
-    const disposed = new Set<ExecutionPlan>();
-    const backend = session.backend as { compile: typeof session.backend.compile };
-    const compile = backend.compile.bind(session.backend);
-    backend.compile = async (graph, options) => {
-      const plan = await compile(graph, options);
-      const dispose = plan.dispose.bind(plan);
-      plan.dispose = () => { disposed.add(plan); dispose(); };
-      made.push(plan);
-      return plan;
-    };
+    const { made, disposed } = watchPlans(session);
     await session.run({ data: data(), bn0_g: new Tensor('float32', BN0_G, [8]) });
     await session.run({ data: data(), conv0_w: new Tensor('float32', CONV0_W, [8, 3, 3, 3]) });
     assert.equal(made.length, 2);

@@ -7,11 +7,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { InferenceSession, InputError, Tensor, type GpuTensor } from '../../src/index.js';
-import type { ExecutionPlan } from '../../src/backends/plan.js';
 import { BufferUsage, MapMode } from '../../src/backends/webgpu/gpu-constants.js';
 import { seededRandom, sharedPath } from '../pipeline/helpers.js';
 import { refused } from '../robustness/refused.js';
-import { asPlainInputs, keepInitializersAsInputs, ortRun } from './keep-initializers.js';
+import { asPlainInputs, keepInitializersAsInputs, ortRun, watchPlans } from './keep-initializers.js';
 
 process.env['VK_ICD_FILENAMES'] ??= '/usr/lib/chromium/vk_swiftshader_icd.json';
 
@@ -62,17 +61,7 @@ describe('overridable initializers on webgpu (SwiftShader)', () => {
 
   it('precompile, runOnGpu and runTogether take an override; release disposes its variant', async () => {
     const session = await InferenceSession.create(KEEP, webgpu);
-    const made: ExecutionPlan[] = [];
-    const disposed = new Set<ExecutionPlan>();
-    const backend = session.backend as { compile: typeof session.backend.compile };
-    const compile = backend.compile.bind(session.backend);
-    backend.compile = async (graph, options) => {
-      const plan = await compile(graph, options);
-      const dispose = plan.dispose.bind(plan);
-      plan.dispose = () => { disposed.add(plan); dispose(); };
-      made.push(plan);
-      return plan;
-    };
+    const { made, disposed } = watchPlans(session);
     const expectedUnfed = await ortRun(KEEP, { data: [DATA, DIMS] });
     const expectedFed = await ortRun(asPlainInputs(KEEP, ['bn0_g']), { data: [DATA, DIMS], bn0_g: [BN0_G, [8]] });
 
