@@ -18,8 +18,9 @@ export class CpuBackend implements Backend {
   private disposed = false;
 
   /** @param fallbackReason - Why 'auto' chose the CPU (see Backend.fallbackReason); undefined when asked for. */
-  constructor(readonly fallbackReason?: string) {
-    retainSimdArena();
+  /** @param threads - Threads for the convolution GEMMs (options.ts, CpuThreads), already resolved. */
+  constructor(readonly fallbackReason?: string, readonly threads = 1) {
+    retainSimdArena(threads);
   }
 
   async compile(graph: StaticGraph, options: { profiling: boolean }): Promise<ExecutionPlan> {

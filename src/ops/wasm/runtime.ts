@@ -1,4 +1,5 @@
-import { encodeModule } from './encoder.js';
+import { encodeModule, MAX_PAGES } from './encoder.js';
+import { GemmThreads, workerThreads } from './gemm-threads.js';
 import { depthwise3x3Function } from './depthwise-3x3.js';
 import { gemmFunction } from './gemm.js';
 import { PACKED_MAX_ROWS, packedGemmFunction, packedGemmName } from './gemm-packed.js';
@@ -93,13 +94,18 @@ const INITIAL_PAGES = 64;
 
 type Exports = Record<string, BinaryKernel> & Pick<SimdKernels, 'gemm' | 'gemmBias' | 'gemmBiasClamp' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'winogradInput' | 'winogradOutput' | 'winogradOutputClamp' | 'maxPoolPlane' | 'planeMeans' | 'clamp' | 'prelu' | 'copyRows' | 'splitRows' | 'im2colBand'>;
 
-function build(): Uint8Array<ArrayBuffer> {
+function build(shared = false): Uint8Array<ArrayBuffer> {
   const packed = Array.from({ length: PACKED_MAX_ROWS }, (_, i) => packedGemmFunction(i + 1));
-  return encodeModule([gemmFunction(), ...packed, gemmFunction('bias'), gemmFunction('biasClamp'), depthwise3x3Function(1), depthwise3x3Function(2), winogradInputFunction(), winogradOutputFunction(), winogradOutputFunction(true), maxPoolFunction(), planeMeansFunction(), clampFunction(), preluFunction(), copyRowsFunction(), splitRowsFunction(), im2colBandFunction(), ...binaryFunctions()], 1);
+  return encodeModule([gemmFunction(), ...packed, gemmFunction('bias'), gemmFunction('biasClamp'), depthwise3x3Function(1), depthwise3x3Function(2), winogradInputFunction(), winogradOutputFunction(), winogradOutputFunction(true), maxPoolFunction(), planeMeansFunction(), clampFunction(), preluFunction(), copyRowsFunction(), splitRowsFunction(), im2colBandFunction(), ...binaryFunctions()], 1, shared);
 }
 
-function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
+function wrap(exports: Exports, memory: WebAssembly.Memory, threads?: GemmThreads): SimdKernels {
   let view = new Float32Array(memory.buffer);
+  // With threads, the three row-major gemms split over strips of C (gemm-threads.ts); the rest stay on this thread.
+  const split = <F extends (...args: number[]) => void>(name: 'gemm' | 'gemmBias' | 'gemmBiasClamp'): F => {
+    const own = exports[name] as unknown as F;
+    return (threads ? (...args: number[]) => threads.run(name, own, args) : own) as F;
+  };
   const packed = Array.from({ length: PACKED_MAX_ROWS }, (_, i) => exports[packedGemmName(i + 1)] as unknown as GemmKernel);
   return {
     arena(floats) {
@@ -108,14 +114,14 @@ function wrap(exports: Exports, memory: WebAssembly.Memory): SimdKernels {
       if (view.buffer !== memory.buffer) view = new Float32Array(memory.buffer);
       return view;
     },
-    gemm: exports.gemm,
+    gemm: split('gemm'),
     gemmPacked(rows) {
       const kernel = packed[rows - 1];
       if (!kernel) throw new RangeError(`packed gemm rows must be 1…${PACKED_MAX_ROWS}, got ${rows}`);
       return kernel;
     },
-    gemmBias: exports.gemmBias,
-    gemmBiasClamp: exports.gemmBiasClamp,
+    gemmBias: split('gemmBias'),
+    gemmBiasClamp: split('gemmBiasClamp'),
     depthwise3x3s1: exports.depthwise3x3s1,
     depthwise3x3s2: exports.depthwise3x3s2,
     winogradInput: exports.winogradInput,
@@ -139,6 +145,38 @@ let arenaMemory: WebAssembly.Memory | undefined;
 let compiled: WebAssembly.Module | undefined;
 /** CPU backends between retainSimdArena and releaseSimdArena. */
 let holders = 0;
+/** The thread count the live holders ask for (the largest), and the threads of the live instance if it has any. */
+let wantThreads = 1;
+let threads: GemmThreads | undefined;
+/** The module compiled over a shared memory, for threaded instances. */
+let compiledShared: WebAssembly.Module | undefined;
+/** Why the live instance runs fewer threads than asked, if so. */
+let threadsReason: string | undefined;
+
+/**
+ * A shared-memory instance with its threads when more than one thread is wanted and the engine allows it, else
+ * undefined (the caller makes the plain one) with threadsReason saying why.
+ */
+function makeThreaded(): SimdKernels | undefined {
+  if (wantThreads <= 1) return undefined;
+  if (!workerThreads()) {
+    threadsReason = 'CPU threads need Node worker_threads and SharedArrayBuffer; running 1 thread';
+    return undefined;
+  }
+  try {
+    compiledShared ??= new WebAssembly.Module(build(true));
+    const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true });
+    const pool = new GemmThreads(wantThreads, compiledShared, memory);
+    threads = pool;
+    arenaMemory = memory;
+    return wrap(new WebAssembly.Instance(compiledShared, { env: { memory } }).exports as unknown as Exports, memory, pool);
+  } catch (error) {
+    threadsReason = `CPU threads unavailable (${(error as Error).message}); running 1 thread`;
+    threads?.close();
+    threads = undefined;
+    return undefined;
+  }
+}
 
 /** Whether this engine validates our SIMD module (WebAssembly SIMD is missing in old engines). */
 function simdSupported(bytes: Uint8Array<ArrayBuffer>): boolean {
@@ -161,6 +199,13 @@ export async function prepareSimdKernels(): Promise<boolean> {
     }
     compiled = await WebAssembly.compile(bytes);
   }
+  const threaded = makeThreaded();
+  if (threaded) {
+    kernels = threaded;
+    await threads?.started;
+    if (threads && threads.live < wantThreads) threadsReason = `${threads.reason ?? 'gemm threads failed to start'}; running ${threads.live} of ${wantThreads}`;
+    return true;
+  }
   const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES });
   const instance = await WebAssembly.instantiate(compiled, { env: { memory } });
   kernels ??= adopt(instance, memory);
@@ -179,6 +224,8 @@ export function simdKernels(): SimdKernels | null {
       if (!simdSupported(bytes)) return (kernels = null);
       compiled = new WebAssembly.Module(bytes);
     }
+    const threaded = makeThreaded();
+    if (threaded) return (kernels = threaded);
     const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES });
     kernels = adopt(new WebAssembly.Instance(compiled, { env: { memory } }), memory);
   } catch {
@@ -204,9 +251,30 @@ export function privateSimdKernels(floats: number): SimdKernels | null {
   }
 }
 
-/** Counts one user of the scratch arena (a CPU backend) until its `releaseSimdArena`. */
-export function retainSimdArena(): void {
+/**
+ * Counts one user of the scratch arena (a CPU backend) until its `releaseSimdArena`. `cpuThreads` above 1 asks for
+ * intra-op GEMM threads: a live instance without them (or with fewer) is dropped so the next op makes one with them.
+ * Safe for the reason releaseSimdArena gives.
+ */
+export function retainSimdArena(cpuThreads = 1): void {
   holders++;
+  if (cpuThreads > wantThreads) {
+    wantThreads = cpuThreads;
+    if (kernels) dropInstance();
+  }
+}
+
+function dropInstance(): void {
+  kernels = undefined;
+  arenaMemory = undefined;
+  threads?.close();
+  threads = undefined;
+  threadsReason = undefined;
+}
+
+/** Threads the live instance splits its GEMMs over (1 without threads or instance), and why fewer than asked if so. */
+export function simdThreads(): { threads: number; reason: string | undefined } {
+  return { threads: kernels && threads ? threads.live : 1, reason: threadsReason };
 }
 
 /**
@@ -218,9 +286,9 @@ export function retainSimdArena(): void {
 export function releaseSimdArena(): void {
   if (holders === 0) return;
   holders--;
-  if (holders === 0 && kernels) {
-    kernels = undefined;
-    arenaMemory = undefined;
+  if (holders === 0) {
+    wantThreads = 1;
+    if (kernels) dropInstance();
   }
 }
 
@@ -231,6 +299,8 @@ export function simdArenaBytes(): number {
 
 /** Turns the SIMD path off or on again (tests compare both; `false` forces the JS fallback). */
 export function setSimdEnabled(enabled: boolean): void {
-  if (!enabled) kernels = null;
-  else if (kernels === null) kernels = undefined;
+  if (!enabled) {
+    dropInstance();
+    kernels = null;
+  } else if (kernels === null) kernels = undefined;
 }

@@ -1,0 +1,111 @@
+/**
+ * The cpu backend's `cpuThreads` option: GEMMs split over strips of C across worker threads over one shared arena
+ * (ops/wasm/gemm-threads.ts). A split never touches the reduction, so every output must equal the 1-thread output
+ * bit for bit (max |a−b| = 0), on conv shapes of each GEMM path and on a real recognizer; gemmSplitCalls proves the
+ * split ran. Bad values are InputErrors naming the option, and a process that ran threads exits by itself.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { InferenceSession, Tensor } from '../../src/index.js';
+import { InputError } from '../../src/core/errors.js';
+import { gemmSplitCalls } from '../../src/ops/wasm/gemm-threads.js';
+import { simdThreads } from '../../src/ops/wasm/runtime.js';
+import { buildModel, DT, node, tensor, valueInfo } from '../parser/onnx-builder.js';
+import { seededUniform } from '../parity/parity.js';
+
+const RECOGNIZER = '/work/shared/models/mobilefacenet.onnx';
+
+interface Case { readonly name: string; readonly c: number; readonly m: number; readonly k: number; readonly stride: number; readonly size: number }
+
+const cases: Case[] = [
+  { name: '1×1 (pointwise)', c: 32, m: 40, k: 1, stride: 1, size: 40 },
+  { name: 'stride-1 3×3 (Winograd)', c: 32, m: 64, k: 3, stride: 1, size: 64 },
+  { name: 'stride-2 3×3 (banded)', c: 16, m: 32, k: 3, stride: 2, size: 48 },
+  { name: '5×5 (im2col GEMM)', c: 8, m: 16, k: 5, stride: 1, size: 40 },
+];
+
+/** Runs `bytes` once with `threads`, releasing the session before returning (so the next one starts its own arena). */
+async function runWith(bytes: Uint8Array, threads: number, feeds: Record<string, Tensor>): Promise<{ out: Float32Array; threads: number }> {
+  const session = await InferenceSession.create(bytes, { backend: 'cpu', cpuThreads: threads });
+  try {
+    const result = await session.run(feeds);
+    return { out: result[session.outputNames[0]!]!.data as Float32Array, threads: simdThreads().threads };
+  } finally {
+    await session.release();
+  }
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
+  return d;
+}
+
+describe('cpuThreads', () => {
+  for (const bad of [0, -1, 1.5, 17, 'four', Number.NaN]) {
+    it(`refuses ${String(bad)} as an InputError naming cpuThreads`, async () => {
+      const bytes = buildModel({ nodes: [node('Relu', ['x'], ['y'])], inputs: [valueInfo('x', DT.FLOAT, [4])], outputs: [valueInfo('y', DT.FLOAT, [4])], initializers: [] });
+      await assert.rejects(InferenceSession.create(bytes, { backend: 'cpu', cpuThreads: bad as number }), (e: unknown) => e instanceof InputError && /cpuThreads/.test(e.message));
+    });
+  }
+
+  for (const t of cases) {
+    it(`${t.name}: 2 threads equal 1 thread bit for bit`, async () => {
+      const wDims = [t.m, t.c, t.k, t.k];
+      const xDims = [1, t.c, t.size, t.size];
+      const pad = (t.k - 1) / 2;
+      const bytes = buildModel({
+        nodes: [node('Conv', ['x', 'w', 'b'], ['y'], { kernel_shape: { ints: [t.k, t.k] }, strides: { ints: [t.stride, t.stride] }, pads: { ints: [pad, pad, pad, pad] } })],
+        inputs: [valueInfo('x', DT.FLOAT, xDims)],
+        outputs: [valueInfo('y', DT.FLOAT, undefined)],
+        initializers: [
+          tensor('w', 'float32', wDims, [...seededUniform(wDims.reduce((a, b) => a * b, 1), 2, -1, 1)]),
+          tensor('b', 'float32', [t.m], [...seededUniform(t.m, 3, -1, 1)]),
+        ],
+        opsets: { '': 13 },
+      });
+      const feeds = { x: new Tensor('float32', seededUniform(xDims.reduce((a, b) => a * b, 1), 1, -1, 1), xDims) };
+      const one = await runWith(bytes, 1, feeds);
+      const before = gemmSplitCalls();
+      const two = await runWith(bytes, 2, feeds);
+      assert.equal(one.threads, 1);
+      assert.equal(two.threads, 2);
+      assert.ok(gemmSplitCalls() > before, 'no GEMM was split over threads');
+      assert.equal(maxAbsDiff(two.out, one.out), 0);
+    });
+  }
+
+  it('mobilefacenet: 2 threads equal 1 thread bit for bit', { skip: !existsSync(RECOGNIZER) && `${RECOGNIZER} missing` }, async () => {
+    const bytes = new Uint8Array(readFileSync(RECOGNIZER));
+    const probe = await InferenceSession.create(bytes, { backend: 'cpu' });
+    const input = probe.inputNames[0]!;
+    await probe.release();
+    const dims = [1, 3, 112, 112];
+    const feeds = { [input]: new Tensor('float32', seededUniform(3 * 112 * 112, 7, -1, 1), dims) };
+    const one = await runWith(bytes, 1, feeds);
+    const before = gemmSplitCalls();
+    const two = await runWith(bytes, 2, feeds);
+    assert.ok(gemmSplitCalls() > before, 'no GEMM was split over threads');
+    assert.equal(maxAbsDiff(two.out, one.out), 0);
+  });
+
+  it('a process that ran with threads and never released exits by itself', () => {
+    const script = `
+      import { InferenceSession, Tensor } from './src/index.ts';
+      import { buildModel, DT, node, tensor, valueInfo } from './tests/parser/onnx-builder.ts';
+      const w = Array.from({ length: 64 * 64 }, (_, i) => (i % 7) - 3);
+      const bytes = buildModel({ nodes: [node('Conv', ['x', 'w'], ['y'], { kernel_shape: { ints: [1, 1] } })],
+        inputs: [valueInfo('x', DT.FLOAT, [1, 64, 64, 64])], outputs: [valueInfo('y', DT.FLOAT, undefined)],
+        initializers: [tensor('w', 'float32', [64, 64, 1, 1], w)], opsets: { '': 13 } });
+      const s = await InferenceSession.create(bytes, { backend: 'cpu', cpuThreads: 2 });
+      await s.run({ x: new Tensor('float32', new Float32Array(64 * 64 * 64).fill(1), [1, 64, 64, 64]) });
+      console.log('ran');
+    `;
+    // execFileSync returns only when the child exits; a worker holding the process open would hang it until the test runner's own timeout.
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: process.cwd(), encoding: 'utf8' });
+    assert.match(out, /ran/);
+  });
+});
