@@ -92,6 +92,29 @@ describe('cpuThreads', () => {
     assert.equal(maxAbsDiff(two.out, one.out), 0);
   });
 
+  it('a 1-thread session alive beside a 2-thread one keeps to one thread', async () => {
+    const dims = [1, 64, 48, 48];
+    const bytes = buildModel({
+      nodes: [node('Conv', ['x', 'w'], ['y'], { kernel_shape: { ints: [1, 1] } })],
+      inputs: [valueInfo('x', DT.FLOAT, dims)], outputs: [valueInfo('y', DT.FLOAT, undefined)],
+      initializers: [tensor('w', 'float32', [64, 64, 1, 1], [...seededUniform(64 * 64, 4, -1, 1)])], opsets: { '': 13 },
+    });
+    const feeds = { x: new Tensor('float32', seededUniform(64 * 48 * 48, 5, -1, 1), dims) };
+    const two = await InferenceSession.create(bytes, { backend: 'cpu', cpuThreads: 2 });
+    const one = await InferenceSession.create(bytes, { backend: 'cpu' });
+    try {
+      const before = gemmSplitCalls();
+      const a = (await one.run(feeds))['y']!.data as Float32Array;
+      assert.equal(gemmSplitCalls(), before, 'the 1-thread session split a GEMM');
+      const b = (await two.run(feeds))['y']!.data as Float32Array;
+      assert.ok(gemmSplitCalls() > before, 'the 2-thread session split no GEMM');
+      assert.equal(maxAbsDiff(a, b), 0);
+    } finally {
+      await one.release();
+      await two.release();
+    }
+  });
+
   it('a process that ran with threads and never released exits by itself', () => {
     const script = `
       import { InferenceSession, Tensor } from './src/index.ts';

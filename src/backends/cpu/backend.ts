@@ -4,7 +4,7 @@ import { withTensorAllocator } from '../../ops/kernel/tensor-util.js';
 import { markConstantTensors } from '../../ops/kernel/constant-tensors.js';
 import type { Backend, ExecutionPlan, StepTiming } from '../plan.js';
 import { BufferPool } from './buffer-pool.js';
-import { prepareSimdKernels, releaseSimdArena, retainSimdArena } from '../../ops/wasm/runtime.js';
+import { prepareSimdKernels, releaseSimdArena, retainSimdArena, withSimdThreads } from '../../ops/wasm/runtime.js';
 import { releaseResidentB } from '../../ops/tiled-gemm/cpu.js';
 
 /**
@@ -26,7 +26,7 @@ export class CpuBackend implements Backend {
   async compile(graph: StaticGraph, options: { profiling: boolean }): Promise<ExecutionPlan> {
     // Instantiated asynchronously here, so no kernel call compiles synchronously (refused on browsers' main threads).
     await prepareSimdKernels();
-    return new CpuPlan(graph, options.profiling);
+    return new CpuPlan(graph, options.profiling, this.threads);
   }
 
   dispose(): void {
@@ -42,7 +42,7 @@ class CpuPlan implements ExecutionPlan {
   private readonly pool = new BufferPool();
   peakBytes = 0;
 
-  constructor(private readonly graph: StaticGraph, private readonly profiling: boolean) {
+  constructor(private readonly graph: StaticGraph, private readonly profiling: boolean, private readonly threads: number) {
     // So that fast paths keep layouts made from these tensors' data only (constant-tensors.ts).
     markConstantTensors(graph.constants.values());
     graph.steps.forEach((step, i) => { for (const input of step.inputs) if (input) this.lastUse.set(input, i); });
@@ -55,7 +55,7 @@ class CpuPlan implements ExecutionPlan {
     const profile: StepTiming[] = [];
     let liveBytes = 0;
     let peak = 0;
-    withTensorAllocator(pool.allocate, () => graph.steps.forEach((step, i) => {
+    withSimdThreads(this.threads, () => withTensorAllocator(pool.allocate, () => graph.steps.forEach((step, i) => {
       const inputs = step.inputs.map((name) => (name === '' ? undefined : values.get(name) ?? graph.constants.get(name)));
       const start = this.profiling ? performance.now() : 0;
       const outputs = withNodeContext(step.node, () => step.module.cpu(step.params, inputs, step.outputTypes));
@@ -80,7 +80,7 @@ class CpuPlan implements ExecutionPlan {
           values.delete(name);
         }
       }
-    }));
+    })));
     this.peakBytes = Math.max(this.peakBytes, peak);
     if (this.profiling) this.profile = profile;
     const result = new Map<string, TensorData>();

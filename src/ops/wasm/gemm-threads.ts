@@ -77,6 +77,8 @@ export class GemmThreads {
   private readonly ready: boolean[] = [];
   /** Resolves once every worker reported ready or failed. */
   readonly started: Promise<void>;
+  /** Most threads a call may use now: set per run by the backend that runs (withSimdThreads), 1 outside runs. */
+  limit = 1;
   /** Why fewer threads than asked run (a worker failed to start), if so. */
   reason: string | undefined;
 
@@ -119,7 +121,7 @@ export class GemmThreads {
   run(kernel: ThreadedKernel, own: (...args: number[]) => void, args: number[]): void {
     const nStrips = args[7]!, macs = args[6]! * 4 * nStrips * 8 * args[8]!;
     const slots = this.ready.flatMap((r, i) => (r ? [i] : []));
-    const parts = Math.min(1 + slots.length, nStrips, Math.max(1, Math.floor(macs / MIN_SHARE_MACS)));
+    const parts = Math.min(1 + slots.length, this.limit, nStrips, Math.max(1, Math.floor(macs / MIN_SHARE_MACS)));
     if (parts <= 1) {
       own(...args);
       return;

@@ -272,6 +272,22 @@ function dropInstance(): void {
   threadsReason = undefined;
 }
 
+/**
+ * Runs `body` with GEMMs split over at most `count` threads (the live instance's, however many a backend with more
+ * asked for): sessions sharing the arena each keep their own cpuThreads. Outside it, kernels run on one thread.
+ */
+export function withSimdThreads<T>(count: number, body: () => T): T {
+  const pool = threads;
+  if (!pool || count <= 1) return body();
+  const before = pool.limit;
+  pool.limit = count;
+  try {
+    return body();
+  } finally {
+    pool.limit = before;
+  }
+}
+
 /** Threads the live instance splits its GEMMs over (1 without threads or instance), and why fewer than asked if so. */
 export function simdThreads(): { threads: number; reason: string | undefined } {
   return { threads: kernels && threads ? threads.live : 1, reason: threadsReason };
