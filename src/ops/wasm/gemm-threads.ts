@@ -19,7 +19,7 @@ const HEADER_INTS = 4;
 /** Bytes between strips in B and C: 8 floats (gemm.ts TILE_N). */
 const STRIP_BYTES = 32;
 /** Fewest multiply-adds a thread's share gets: below it waking a worker costs more than the share takes. */
-const MIN_SHARE_MACS = 1 << 18;
+const MIN_SHARE_MACS = 1 << 20;
 
 let splitCalls = 0;
 /** GEMM calls split over more than one thread so far, in this process (tests check a split really ran). */
