@@ -11,12 +11,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { InferenceSession, Tensor } from '../../src/index.js';
 import { InputError } from '../../src/core/errors.js';
-import { gemmSplitCalls } from '../../src/ops/wasm/gemm-threads.js';
+import { gemmSplitCalls, GemmThreads } from '../../src/ops/wasm/gemm-threads.js';
+import { encodeModule } from '../../src/ops/wasm/encoder.js';
+import { gemmFunction } from '../../src/ops/wasm/gemm.js';
 import { simdThreads } from '../../src/ops/wasm/runtime.js';
 import { buildModel, DT, node, tensor, valueInfo } from '../parser/onnx-builder.js';
 import { seededUniform } from '../parity/parity.js';
 
-const RECOGNIZER = '/work/shared/models/mobilefacenet.onnx';
 
 interface Case { readonly name: string; readonly c: number; readonly m: number; readonly k: number; readonly stride: number; readonly size: number }
 
@@ -32,6 +33,17 @@ async function runWith(bytes: Uint8Array, threads: number, feeds: Record<string,
   try {
     const result = await session.run(feeds);
     return { out: result[session.outputNames[0]!]!.data as Float32Array, threads: simdThreads().threads };
+  } finally {
+    await session.release();
+  }
+}
+
+/** Every output of one run with `threads`, the session released before returning. */
+async function runAll(bytes: Uint8Array, threads: number, feeds: Record<string, Tensor>): Promise<Record<string, Float32Array>> {
+  const session = await InferenceSession.create(bytes, { backend: 'cpu', cpuThreads: threads });
+  try {
+    const result = await session.run(feeds);
+    return Object.fromEntries(Object.entries(result).map(([k, t]) => [k, t.data as Float32Array]));
   } finally {
     await session.release();
   }
@@ -78,19 +90,23 @@ describe('cpuThreads', () => {
     });
   }
 
-  it('mobilefacenet: 2 threads equal 1 thread bit for bit', { skip: !existsSync(RECOGNIZER) && `${RECOGNIZER} missing` }, async () => {
-    const bytes = new Uint8Array(readFileSync(RECOGNIZER));
-    const probe = await InferenceSession.create(bytes, { backend: 'cpu' });
-    const input = probe.inputNames[0]!;
-    await probe.release();
-    const dims = [1, 3, 112, 112];
-    const feeds = { [input]: new Tensor('float32', seededUniform(3 * 112 * 112, 7, -1, 1), dims) };
-    const one = await runWith(bytes, 1, feeds);
-    const before = gemmSplitCalls();
-    const two = await runWith(bytes, 2, feeds);
-    assert.ok(gemmSplitCalls() > before, 'no GEMM was split over threads');
-    assert.equal(maxAbsDiff(two.out, one.out), 0);
-  });
+  for (const [file, size] of [['mobilefacenet.onnx', 112], ['scrfd_2.5g_bnkps.onnx', 320]] as const) {
+    const path = `/work/shared/models/${file}`;
+    it(`${file}@${size}: 2 threads equal 1 thread bit for bit on every output`, { skip: !existsSync(path) && `${path} missing` }, async () => {
+      const bytes = new Uint8Array(readFileSync(path));
+      const probe = await InferenceSession.create(bytes, { backend: 'cpu' });
+      const input = probe.inputNames[0]!;
+      await probe.release();
+      const dims = [1, 3, size, size];
+      const feeds = { [input]: new Tensor('float32', seededUniform(3 * size * size, 7, -1, 1), dims) };
+      const one = await runAll(bytes, 1, feeds);
+      const before = gemmSplitCalls();
+      const two = await runAll(bytes, 2, feeds);
+      assert.ok(gemmSplitCalls() > before, 'no GEMM was split over threads');
+      assert.deepEqual(Object.keys(two), Object.keys(one));
+      for (const name of Object.keys(one)) assert.equal(maxAbsDiff(two[name]!, one[name]!), 0, `output ${name}`);
+    });
+  }
 
   it('a 1-thread session alive beside a 2-thread one keeps to one thread', async () => {
     const dims = [1, 64, 48, 48];
@@ -112,6 +128,23 @@ describe('cpuThreads', () => {
     } finally {
       await one.release();
       await two.release();
+    }
+  });
+
+  it('a worker that fails to start leaves the calls on the calling thread, with a reason', async () => {
+    // A shared-memory module over a plain memory: every worker's instantiation throws.
+    const module = new WebAssembly.Module(encodeModule([gemmFunction()], 1, true));
+    const pool = new GemmThreads(3, module, new WebAssembly.Memory({ initial: 1 }));
+    pool.limit = 3;
+    try {
+      await pool.started;
+      assert.equal(pool.live, 1);
+      assert.match(pool.reason ?? '', /failed to start/);
+      const calls: number[][] = [];
+      pool.run('gemm', (...args) => { calls.push(args); }, [0, 0, 0, 0, 0, 0, 64, 64, 256]);
+      assert.deepEqual(calls, [[0, 0, 0, 0, 0, 0, 64, 64, 256]], 'the whole call ran once, on this thread');
+    } finally {
+      pool.close();
     }
   });
 

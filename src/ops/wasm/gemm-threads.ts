@@ -7,6 +7,7 @@
  * fixed scratch), so threads working on disjoint strips never share a byte they write.
  */
 import type { Worker } from 'node:worker_threads';
+import { BackendError } from '../../core/errors.js';
 
 /** The kernels a worker can run, by index in the control block (their export names). */
 export const THREADED_KERNELS = ['gemm', 'gemmBias', 'gemmBiasClamp'] as const;
@@ -18,6 +19,8 @@ const SLOT_INTS = 16;
 const HEADER_INTS = 4;
 /** Bytes between strips in B and C: 8 floats (gemm.ts TILE_N). */
 const STRIP_BYTES = 32;
+/** Milliseconds a worker's range may take before the caller counts the worker as gone (it died or was killed). */
+const STALL_MS = 60_000;
 /** Fewest multiply-adds a thread's share gets: below it waking a worker costs more than the share takes. */
 const MIN_SHARE_MACS = 1 << 20;
 
@@ -151,9 +154,17 @@ export class GemmThreads {
     own(...part(0));
     for (const slot of used) {
       const done = HEADER_INTS + slot * SLOT_INTS + 1;
-      for (let d = Atomics.load(ctl, done); d !== generation; d = Atomics.load(ctl, done)) Atomics.wait(ctl, done, d, 1000);
+      // A worker that exited cannot say so while this thread blocks (its 'exit' event needs this thread's loop), so a
+      // range unfinished after STALL_MS drops the worker and fails the run instead of hanging the process.
+      for (let d = Atomics.load(ctl, done); d !== generation; d = Atomics.load(ctl, done)) {
+        if (Atomics.wait(ctl, done, d, STALL_MS) === 'timed-out' && Atomics.load(ctl, done) !== generation) {
+          this.ready[slot] = false;
+          this.reason = 'a gemm thread stopped answering';
+          throw new BackendError('cpu', `a gemm thread did not finish its range of ${kernel} in ${STALL_MS / 1000} s; later runs use the other threads`);
+        }
+      }
     }
-    if (Atomics.load(ctl, 2) !== 0) throw new Error(`a gemm thread trapped in ${kernel}`);
+    if (Atomics.load(ctl, 2) !== 0) throw new BackendError('cpu', `a gemm thread trapped in ${kernel}`);
   }
 
   /** Stops and terminates the workers. */
