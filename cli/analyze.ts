@@ -214,6 +214,8 @@ export async function analyzeCommand(argv: readonly string[]): Promise<number> {
   if (resume && ndjson === '-') throw new PipelineOptionError('--resume', 'continues an --ndjson file; stdout (-) cannot be continued');
   // A resumed run's --json would hold only the images analysed now; the NDJSON file converts to the whole one.
   if (resume && jsonArg) throw new PipelineOptionError('--json', 'cannot go with --resume (convert the NDJSON file instead, see the README)');
+  // --json - and --ndjson - are stdout; --draw - would instead make a folder named '-' in the working folder, unsaid.
+  if (optionValue(args, 'draw') === '-') throw new PipelineOptionError('--draw', "takes a folder (one PNG per image), not stdout ('-'); give ./- for a folder so named");
   if (args.positional.length === 0) throw new PipelineOptionError('PATH', 'give at least one image or folder');
   const backend = (optionValue(args, 'backend') ?? 'auto') as BackendName;
   if (!['auto', 'webgpu', 'cpu'].includes(backend)) throw new PipelineOptionError('--backend', `'${backend}' is not auto, webgpu or cpu`);

@@ -80,11 +80,16 @@ export function optionValue(args: ParsedArgs, name: string): string | undefined 
   return args.options.get(name);
 }
 
+/** A decimal number as a user types one: `0.5`, `-1`, `.5`, `320`, `1e-3`. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 export function parseNumberOption(args: ParsedArgs, name: string, fallback: number, integer = false): number {
   const text = optionValue(args, name);
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
+  // Number() also reads '0x1', '0b11', '0o7' and ' 5 ': `--det-thresh 0x1` would run at 1, unsaid. A CLI number is
+  // written in decimal (an exponent allowed), nothing around it.
+  if (!DECIMAL.test(text) || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
     throw new PipelineOptionError(`--${name}`, `'${text}' is not ${integer ? 'an integer' : 'a number'}`);
   }
   return value;

@@ -61,6 +61,8 @@ export async function indexAdd(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, [...FACE_OPTIONS, 'id'], ['all-faces', 'help']);
   if (args.flags.has('help')) { process.stdout.write(`${HELP}\n`); return 0; }
   const file = required(args, 'index', 'the index file to create or extend');
+  // '-' is stdout to analyze and video; here it would quietly create an index file named '-' in the working folder.
+  if (file === '-') throw new PipelineOptionError('--index', "is a file (IGFX), not stdout ('-'); give ./- for a file so named");
   if (args.positional.length === 0) throw new PipelineOptionError('IMAGE', 'give at least one image');
   const name = optionValue(args, 'id');
   if (name !== undefined && name.length === 0) throw new PipelineOptionError('--id', 'is empty');

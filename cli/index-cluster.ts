@@ -8,7 +8,7 @@ export const INDEX_CLUSTER_USAGE = 'insightgpu index cluster RESULTS [--eps 0.48
 const HELP = `usage: ${INDEX_CLUSTER_USAGE}
   Groups the faces of a results file (analyze --ndjson: one {"image","width","height","faces":[…]} line per image;
   {"image","error":…} lines are skipped, and so is a torn last line; or analyze --json, whose "results" hold the
-  same records) into people: DBSCAN on cosine distance (1 − cosine similarity), as InsightFace's GUI. Prints the
+  same records; - reads it from stdin, as from analyze --ndjson -) into people: DBSCAN on cosine distance (1 − cosine similarity), as InsightFace's GUI. Prints the
   clusters, largest first, and the faces left as noise.
   --eps E                 largest distance between neighbours (default 0.48)
   --min-samples N         neighbours, the face included, that make a core face (default 2)`;
@@ -100,6 +100,13 @@ function jsonDocument(text: string): object | undefined {
 /** The first line analyze --ndjson writes: the run's settings, no "image". */
 const isSettingsLine = (line: object): boolean => !('image' in line) && 'det_size' in line;
 
+/** All of stdin as UTF-8 text. */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** `insightgpu index cluster RESULTS …`: returns the exit code. */
 export async function indexCluster(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, ['eps', 'min-samples'], ['help']);
@@ -110,7 +117,9 @@ export async function indexCluster(argv: readonly string[]): Promise<number> {
   const eps = parseNumberOption(args, 'eps', 0.48);
   if (!(eps > 0 && eps <= 2)) throw new PipelineOptionError('--eps', `${eps} is not in (0, 2] (a cosine distance)`);
   const minSamples = parseCountOption(args, 'min-samples', 2, 1);
-  const text = await readFile(file, 'utf8').catch((cause: unknown) => { throw new CliError(`cannot read ${file}: ${(cause as Error).message}`, { cause }); });
+  // '-' is stdin, so `analyze --ndjson - photos/ | insightgpu index cluster -` needs no file in between (analyze
+  // writes '-' as stdout); a file named '-' goes as ./-.
+  const text = await (file === '-' ? readStdin() : readFile(file, 'utf8')).catch((cause: unknown) => { throw new CliError(`cannot read ${file}: ${(cause as Error).message}`, { cause }); });
   const { refs, embeddings, errors, torn } = readNdjsonFaces(text, file);
   const labels = clusterFaces(embeddings, { eps, minSamples });
   const clusters: FaceRef[][] = [];

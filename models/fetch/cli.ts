@@ -236,7 +236,9 @@ export async function fetchModelsCommand(argv: readonly string[], output: Comman
   }
   if (positionals.length !== 1) return usageError(`expected exactly one pack or model name, got ${positionals.length}`);
   const timeoutSeconds = values.timeout === undefined ? undefined : Number(values.timeout);
-  if (timeoutSeconds !== undefined && !(timeoutSeconds > 0 && Number.isFinite(timeoutSeconds))) {
+  // Number() also reads '0x10' (16 s) and ' 5 ': the seconds are a decimal number, as the other commands' numbers are.
+  const decimal = values.timeout === undefined || /^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(values.timeout);
+  if (timeoutSeconds !== undefined && !(decimal && timeoutSeconds > 0 && Number.isFinite(timeoutSeconds))) {
     return usageError(`--timeout must be a positive, finite number of seconds, got '${values.timeout}'`);
   }
 

@@ -7,13 +7,14 @@
  * computed on the way; only once its size and digest agree with the manifest and digests.json is it renamed
  * over the final name. A killed or failed download therefore never leaves a partial file under that name.
  */
-import { open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { modelFileUrl, type SingleModelSpec } from '../manifest.js';
 import { expectAnnouncedSize } from './digest.js';
 import { ownEntry, readDigestRecord, recordFileDigest, type RecordedFile } from './digest-record.js';
-import { IntegrityError } from './errors.js';
+import { FetchError, IntegrityError } from './errors.js';
+import { ModelPackError } from '../../src/pipeline/errors.js';
 import { checkAgainst, exists, hashFile, makeFolder, sweepStaleTemps, throwIfAborted, type DigestCheck } from './fetch-common.js';
 import type { FetchPackEvent, FetchPackOptions } from './fetch-pack.js';
 import { modelFileOf, modelsDirOf, resolveInsightFaceRoot } from './paths.js';
@@ -63,7 +64,10 @@ export async function fetchModelFile(model: string | SingleModelSpec, options: F
   const modelsDir = modelsDirOf(root);
   const target = modelFileOf(root, fileName);
   const url = modelFileUrl(spec, mirrorBaseUrl(options.baseUrl));
+  // A signal aborted before the call stops it before anything is swept or made (<root>/models was, left empty).
+  if (options.signal?.aborted) throw new FetchError(url, 'aborted', 'aborted by the caller before the fetch began', undefined, { cause: options.signal.reason });
   const recorded = ownEntry((await readDigestRecord(modelsDir)).files, fileName);
+  await refuseNonFile(target);
   // What a killed fetch of this name left (up to 554 MB of .onnx.part) goes first, also when the copy in place
   // turns out fine and nothing is downloaded: a --force re-download killed mid-way leaves the old copy whole, and
   // only this run is there to remove its temp (doctor says the next fetch does).
@@ -104,6 +108,22 @@ export async function fetchModelFile(model: string | SingleModelSpec, options: F
   } finally {
     await rm(temp, { force: true });
   }
+}
+
+/**
+ * Refuses a folder (or other non-file) at the model's path before anything is swept, downloaded or recorded. Hashing
+ * it threw a bare EISDIR naming no path, and with `force` the download went through, recorded its digest, and only the
+ * rename onto the folder failed. Unlike a pack's folder, which fetchPack owns and replaces, what sits under a bare
+ * model's name is not the fetcher's to delete: it may be the user's.
+ */
+async function refuseNonFile(target: string): Promise<void> {
+  const info = await stat(target).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (info === undefined || info.isFile()) return;
+  const kind = info.isDirectory() ? 'a folder' : 'something other than a file';
+  throw new ModelPackError(`${kind} sits where the model file goes; move or remove it, then fetch again (nothing was changed)`, target);
 }
 
 async function downloadTo(

@@ -13,7 +13,7 @@ import type { ModelTask, PackSpec } from '../manifest.js';
 import { packZipUrl } from '../manifest.js';
 import { expectAnnouncedSize } from './digest.js';
 import { ownEntry, readDigestRecord, recordPackDigests, type RecordedPack } from './digest-record.js';
-import { IntegrityError, PackContentError } from './errors.js';
+import { FetchError, IntegrityError, PackContentError } from './errors.js';
 import { checkAgainst, exists, hashFile, makeFolder, sweepStaleTemps, throwIfAborted, type DigestCheck } from './fetch-common.js';
 import { modelsDirOf, resolveInsightFaceRoot } from './paths.js';
 import { resolvePack } from './resolve-pack.js';
@@ -118,22 +118,40 @@ async function inspectInstalled(
   return { ok: true, files };
 }
 
-/** Moves `staged` to `target`, swapping out an existing folder so `target` is never absent or mixed. */
-async function installFolder(staged: string, target: string, tag: string): Promise<void> {
-  try {
-    await rename(staged, target);
-    return;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOTDIR' && code !== 'EISDIR') throw error;
-  }
+/** Codes of a rename refused because something already sits at the target. */
+const TARGET_TAKEN = new Set(['ENOTEMPTY', 'EEXIST', 'ENOTDIR', 'EISDIR']);
+const codeOf = (error: unknown): string | undefined => (error as NodeJS.ErrnoException).code;
+
+/**
+ * Moves `staged` to `target`, swapping out an existing folder so `target` is never absent or mixed. Another fetch of
+ * the same pack (another process, or a concurrent call) may move the old copy aside or put its own in place between
+ * this one's two renames: the first shows as ENOENT and the swap is tried again; the second leaves that fetch's
+ * verified copy in place (held to the same manifest and record as this one's), and this one's staged folder is
+ * removed by the caller. `rename` is a parameter only so a test can interleave such a fetch deterministically.
+ */
+export async function installFolder(staged: string, target: string, tag: string, move: typeof rename = rename): Promise<void> {
   const old = join(dirname(target), `.${tag}.replaced`);
-  await rename(target, old);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await move(staged, target);
+      return;
+    } catch (error) {
+      if (!TARGET_TAKEN.has(codeOf(error) ?? '')) throw error;
+    }
+    try {
+      await move(target, old);
+      break;
+    } catch (error) {
+      if (codeOf(error) !== 'ENOENT' || attempt >= 8) throw error;
+    }
+  }
   try {
-    await rename(staged, target);
+    await move(staged, target);
   } catch (error) {
-    await rename(old, target).catch(() => undefined);
-    throw error;
+    if (!TARGET_TAKEN.has(codeOf(error) ?? '')) {
+      await move(old, target).catch(() => undefined);
+      throw error;
+    }
   }
   // What the old copy held beside the pack's files (a model or notes the user put there) is theirs: it moves
   // into the new copy, as InsightFace Python's unzip over the folder would leave it, instead of being deleted.
@@ -141,7 +159,7 @@ async function installFolder(staged: string, target: string, tag: string): Promi
   if ((await lstat(old)).isDirectory()) {
     const fresh = new Set(await readdir(target));
     for (const name of await readdir(old)) {
-      if (!fresh.has(name)) await rename(join(old, name), join(target, name)).catch(() => undefined);
+      if (!fresh.has(name)) await move(join(old, name), join(target, name)).catch(() => undefined);
     }
   }
   await rm(old, { recursive: true, force: true });
@@ -158,6 +176,8 @@ export async function fetchPack(pack: string | PackSpec, options: FetchPackOptio
   const modelsDir = modelsDirOf(root);
   const target = join(modelsDir, spec.name);
   const url = packZipUrl(spec, mirrorBaseUrl(options.baseUrl));
+  // A signal aborted before the call stops it before anything is swept or made (<root>/models was, left empty).
+  if (options.signal?.aborted) throw new FetchError(url, 'aborted', 'aborted by the caller before the fetch began', undefined, { cause: options.signal.reason });
   const record = await readDigestRecord(modelsDir);
   const recorded = ownEntry(record.packs, spec.name);
   // What a killed fetch of this name left (a 289 MB zip, a half-extracted folder) goes first, also when the copy

@@ -8,7 +8,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_SEED, FORGE_VERSION, REPLICAS, forgeModels, selectReplicas, type ReplicaName } from './index.js';
+import { checkSeed } from './forge.js';
 import { makeFolder, processIsAlive } from '../../src/core/files-node.js';
+import { InputError } from '../../src/core/errors.js';
+import { describeValue } from '../../src/core/option-shape.js';
 
 export interface EnsureOptions {
   readonly seed?: number;
@@ -27,7 +30,17 @@ function repoRoot(): string {
   return dir;
 }
 
+/**
+ * The cache folder for `options`' seed. The options are checked here, before any path is built from them: a seed of
+ * -1 or 'x' made `v1-seed-1` (`v1-seedx`), which ensureReplicas created before forgeModels refused the seed, leaving an
+ * empty folder per refused call.
+ */
 export function replicaCacheDir(options: EnsureOptions = {}): string {
+  if (options === null || typeof options !== 'object') throw new InputError(`the replica cache's options must be an object, got ${describeValue(options)}`);
+  if (options.cacheRoot !== undefined && (typeof options.cacheRoot !== 'string' || options.cacheRoot === '')) {
+    throw new InputError(`cacheRoot must be a folder path, got ${describeValue(options.cacheRoot)}`);
+  }
+  if (options.seed !== undefined) checkSeed(options.seed);
   const root = options.cacheRoot ?? path.join(repoRoot(), '.cache', 'replicas');
   return path.join(root, `v${FORGE_VERSION}-seed${options.seed ?? DEFAULT_SEED}`);
 }

@@ -20,6 +20,14 @@ function once<T>(make: () => T): () => T {
 }
 
 /**
+ * Whether a Gemm's C of `dims` holds one value per output feature n of N: [N], [1, N] (or one number when N is 1).
+ * A C of [M, 1] broadcasts along the rows instead, one value per sample, even when M = N.
+ */
+function perFeature(dims: readonly number[], n: number): boolean {
+  return elementCount(dims) === n && (dims.length === 0 || dims[dims.length - 1] === n);
+}
+
+/**
  * Conv → BatchNormalization becomes one Conv with scaled weights and shifted bias:
  * W'[m] = W[m]·a[m], B'[m] = (B[m] − mean[m])·a[m] + bias[m], a = scale / sqrt(var + ε).
  */
@@ -91,7 +99,10 @@ export function foldBatchNormBeforeConv(editor: GraphEditor): void {
       beta[k] = b[k]! - mu[k]! * alpha[k]!;
     }
     const padded = p.pads.some((x) => x !== 0) && p.padMode !== 'reflect';
-    if (padded && alpha.some((a) => a === 0 || !Number.isFinite(a))) return;
+    // The pad values are stored as float32: a tiny α (a denormal scale) makes −β/α overflow to ±∞ there even when
+    // it is finite in float64, and ∞ times the scaled weight is not the 0 the original conv padded with.
+    const padValues = padded ? Float32Array.from(beta, (bt, k) => -bt / alpha[k]!) : undefined;
+    if (padValues && (alpha.some((a) => a === 0 || !Number.isFinite(a)) || padValues.some((v) => !Number.isFinite(v)))) return;
     const m = p.outDims[1];
     const cg = c / p.group;
     const mg = m / p.group;
@@ -119,7 +130,7 @@ export function foldBatchNormBeforeConv(editor: GraphEditor): void {
     const base = `${conv.outputs[0]}::bn_before_folded`;
     const wName = editor.addConstant(`${base}_weight`, lazyTensor('float32', weight.dims, () => folded().newW));
     const bName = editor.addConstant(`${base}_bias`, lazyTensor('float32', [m], () => folded().newB));
-    const params: ConvParams = padded ? { ...p, padValues: Float32Array.from(beta, (bt, k) => -bt / alpha[k]!) } : p;
+    const params: ConvParams = padValues ? { ...p, padValues } : p;
     editor.steps[j!] = { ...conv, params, inputs: [bn.inputs[0]!, wName, bName, ...conv.inputs.slice(3)] };
     editor.steps[i] = null;
   });
@@ -143,7 +154,7 @@ export function foldBatchNormIntoGemm(editor: GraphEditor): void {
     const weight = editor.constants.get(gemm.inputs[1]!);
     const cName = gemm.inputs[2];
     const c = cName ? editor.constants.get(cName) : undefined;
-    if (stats.some((t) => t?.type !== 'float32') || weight?.type !== 'float32' || (cName && (c?.type !== 'float32' || elementCount(c.dims) !== p.n))) return;
+    if (stats.some((t) => t?.type !== 'float32') || weight?.type !== 'float32' || (cName && (c?.type !== 'float32' || !perFeature(c.dims, p.n)))) return;
     const { epsilon } = bn.params as BatchNormParams;
     const folded = once(() => {
       const [s, b, mu, v] = stats.map((t) => t!.data as Float32Array) as [Float32Array, Float32Array, Float32Array, Float32Array];
@@ -193,7 +204,7 @@ export function foldBatchNormBeforeGemm(editor: GraphEditor): void {
     const weight = editor.constants.get(gemm.inputs[1]!);
     const cName = gemm.inputs[2];
     const c = cName ? editor.constants.get(cName) : undefined;
-    if (stats.some((t) => t?.type !== 'float32') || weight?.type !== 'float32' || (cName && (c?.type !== 'float32' || elementCount(c.dims) !== p.n))) return;
+    if (stats.some((t) => t?.type !== 'float32') || weight?.type !== 'float32' || (cName && (c?.type !== 'float32' || !perFeature(c.dims, p.n)))) return;
     const { epsilon, channels, plane } = bn.params as BatchNormParams;
     if (channels * plane !== p.k) return;
     const [s, b, mu, v] = stats.map((t) => t!.data as Float32Array) as [Float32Array, Float32Array, Float32Array, Float32Array];

@@ -31,9 +31,11 @@ export function fuseResidualAdd(editor: GraphEditor): void {
       if (conv.node.opType !== 'Conv' || editor.soleConsumer(convOut) !== j) continue;
       const params = conv.params as ConvParams;
       if (params.epilogue.kind !== 'none' || params.epilogue.residual) continue;
-      const otherType = add.outputTypes[0]!;
+      // The residual is read element for element, so the other operand itself must have the conv's shape: the Add's
+      // output has it whenever the other merely broadcasts to it ([N, C, 1, 1], [W], …).
+      const otherType = editor.typeOf(other);
       const convType = conv.outputTypes[0]!;
-      if (otherType.dims.length !== convType.dims.length || otherType.dims.some((d, k) => d !== convType.dims[k])) continue;
+      if (!otherType || otherType.type !== 'float32' || otherType.dims.length !== convType.dims.length || otherType.dims.some((d, k) => d !== convType.dims[k])) continue;
       if (editor.constants.has(other)) continue;
       const inputs = [...conv.inputs];
       while (inputs.length < 3) inputs.push('');

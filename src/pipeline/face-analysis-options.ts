@@ -26,7 +26,11 @@ export interface FaceAnalysisOptions {
    * path, no read-back before results), else the CPU one.
    */
   readonly preprocessor?: Preprocessor;
-  /** Receives InsightFace's loading messages (model found / skipped); a function. */
+  /**
+   * Receives the loading messages: the backend chosen and why (`backend: cpu (…)`), InsightFace's model found /
+   * skipped lines, and a download's progress (a line every tenth of the file, unless `download.onProgress` takes it).
+   * A function; default none, so a load (a 289 MB download included) says nothing.
+   */
   readonly log?: (message: string) => void;
   /**
    * The most faces a dynamic-batch head (recognition, landmarks, attributes) takes in one forward; a crowd runs in

@@ -14,7 +14,7 @@ export interface PackDownloadProgress {
   readonly url: string;
   /** Bytes received so far. */
   readonly receivedBytes: number;
-  /** From the server's Content-Length; undefined when it sends none. */
+  /** From the server's Content-Length, else the manifest's size; undefined when neither gives one. */
   readonly totalBytes: number | undefined;
 }
 
@@ -58,14 +58,24 @@ export function registeredPackDownloader(): PackDownloader | undefined {
   return registered;
 }
 
-/** A progress callback that writes one line per tenth of the file (the default when none is given). */
+/** Bytes between two lines when the size is unknown: a tenth of a typical pack (buffalo_l's zip is 289 MB). */
+const UNKNOWN_SIZE_STEP = 25e6;
+
+/**
+ * A progress callback that writes one line per tenth of the file (the default when none is given). Without a size
+ * (a mirror that sends no Content-Length, a manifest that gives none) it writes one line per 25 MB received, so a
+ * long download still says it runs, instead of nothing until it ends.
+ */
 export function progressLines(log: (message: string) => void): (progress: PackDownloadProgress) => void {
-  let lastTenth = -1;
+  let lastStep = -1;
   return (p) => {
-    const tenth = p.totalBytes ? Math.floor((10 * p.receivedBytes) / p.totalBytes) : -1;
-    if (p.totalBytes === undefined || tenth === lastTenth) return;
-    lastTenth = tenth;
+    const known = p.totalBytes !== undefined && p.totalBytes > 0;
+    const step = known ? Math.floor((10 * p.receivedBytes) / p.totalBytes!) : Math.floor(p.receivedBytes / UNKNOWN_SIZE_STEP);
+    if (step === lastStep) return;
+    lastStep = step;
     const mb = (n: number): string => (n / 1e6).toFixed(1);
-    log(`downloading ${p.url}: ${mb(p.receivedBytes)} of ${mb(p.totalBytes)} MB`);
+    log(known
+      ? `downloading ${p.url}: ${mb(p.receivedBytes)} of ${mb(p.totalBytes!)} MB`
+      : `downloading ${p.url}: ${mb(p.receivedBytes)} MB (size not given by the server)`);
   };
 }

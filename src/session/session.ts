@@ -294,7 +294,8 @@ export class InferenceSession {
    * buffer the session computed it in, for a consumer on the same device (`gpuDevice`) to use with its own
    * kernels, without a copy. The buffer belongs to the session's compiled plan: it is valid until the next run with
    * these input shapes is submitted, so the consumer submits its work that reads it before running the session
-   * again (and never writes it). The run's commands are submitted when the promise resolves.
+   * again (and never writes it), and never after `release`, which destroys it with the plan: a consumer copies on
+   * the GPU what must outlive the session. The run's commands are submitted when the promise resolves.
    */
   async runOnGpu(feeds: FeedsType, fetches?: readonly string[]): Promise<Record<string, GpuTensor>> {
     if (this.backend.name !== 'webgpu') throw new InputError(`GPU-resident outputs need the webgpu backend, this session runs on ${this.backend.name}`);
@@ -331,6 +332,8 @@ export class InferenceSession {
     const inputs = checkFeeds(this.model.graph.inputs, this.backend.name, feeds);
     // A string would be read as a list of one-letter names.
     if (fetches !== undefined && !Array.isArray(fetches)) throw new InputError(`fetches must be an array of output names (outputs: ${this.outputNames.join(', ')})`);
+    // As in onnxruntime: an empty list (a filter that kept nothing) would run the model for no result at all.
+    if (fetches !== undefined && fetches.length === 0) throw new InputError(`fetches is an empty array; leave it out to fetch every output (outputs: ${this.outputNames.join(', ')})`);
     const wanted = fetches ?? this.outputNames;
     for (const name of wanted) if (!this.outputNames.includes(name)) throw new InputError(`'${name}' is not a model output (outputs: ${this.outputNames.join(', ')})`);
     const types = new Map<string, ValueType>();
@@ -481,7 +484,7 @@ export class InferenceSession {
 
   /**
    * Frees the session's plans and buffers (and a device it acquired itself, never a lent `webgpu.device`) once the
-   * runs already made have settled (their results arrive); calls after it throw InputError, and a second call
+   * runs and precompiles already made have settled (their results arrive); calls after it throw InputError, and a second call
    * returns the first's promise.
    */
   release(): Promise<void> {
@@ -492,6 +495,9 @@ export class InferenceSession {
   private async releaseAfterRuns(): Promise<void> {
     this.released = true;
     if (this.runsUnderWay > 0) await new Promise<void>((resolve) => { this.onIdle = resolve; });
+    // A precompile in flight is still creating pipelines on the device the dispose below may destroy; `precompiling`
+    // holds its settled (never rejecting) form, and no new one starts once `released` is set.
+    await Promise.all([...this.precompiling]);
     for (const p of this.plans.values()) (await p.catch(() => undefined))?.dispose();
     this.plans.clear();
     for (const p of this.evictedPlans) p.dispose();

@@ -47,6 +47,10 @@ describe('analyze: a bad option fails before the models load', () => {
     [['--det-thresh', '2'], /--det-thresh: 2 is not in \[0, 1\]/],
     [['--det-thresh', 'nan'], /--det-thresh: 'nan' is not a number/],
     [['--batch', '0'], /--batch: 0 is less than 1/],
+    // Number() reads these as 1, 3 and 2: a run at det_thresh 1 (no face) or max_num 3, unsaid.
+    [['--det-thresh', '0x1'], /--det-thresh: '0x1' is not a number/],
+    [['--max-num', '0b11'], /--max-num: '0b11' is not an integer/],
+    [['--batch', ' 2 '], /--batch: ' 2 ' is not an integer/],
     [['--det-size', '0x'], /--det-size: '0x' is not N or WxH/],
     [['--det-size', '0x5'], /--det-size: '0x5' has one zero side/],
     [['-x'], /-x: unknown option/],
@@ -99,6 +103,17 @@ describe('analyze: an output that cannot be written fails before the models load
   it('--json under a file', () => assertOneLineError(analyze('--json', path.join(aFile, 'out.json')), /cannot write '.*out\.json': its folder cannot be made/));
   it('--ndjson naming a folder', () => assertOneLineError(analyze('--ndjson', aFolder), /cannot write '.*a-folder': it is a folder/));
   it('--draw naming a file', () => assertOneLineError(analyze('--draw', aFile), /cannot write '.*a-file\.txt': it is a file, not a folder/));
+  it("--draw - (stdout for --json and --ndjson): refused, no folder named '-' made", async () => {
+    const cwd = process.cwd();
+    const dir = mkdtempSync(path.join(work, 'draw-dash-'));
+    process.chdir(dir);
+    try {
+      await assertOneLineError(analyze('--draw', '-'), /option --draw: takes a folder .*not stdout/);
+      assert.equal(existsSync(path.join(dir, '-')), false, "a folder named '-' was made");
+    } finally {
+      process.chdir(cwd);
+    }
+  });
   it('--draw whose subfolder for an image is a file (checked for every image\'s subfolder, not at the first drawing)', async () => {
     const dir = mkdtempSync(path.join(work, 'draw-sub-'));
     mkdirSync(path.join(dir, 'photos', 'trip'), { recursive: true });
@@ -196,6 +211,17 @@ describe('swap, video, index and doctor: bad input is one line before any model 
     assertOneLineError(['index', 'search', '--index', path.join(work, 'none.igfx'), '--models', noModels, '--threshold', '5', t1], /--threshold: 5 is not in \[-1, 1\]/));
   it('index add --index naming a folder', () =>
     assertOneLineError(['index', 'add', '--index', aFolder, '--models', noModels, t1], /cannot write '.*a-folder': it is a folder/));
+  it("index add --index - (stdout to analyze and video): refused, no file named '-' made", async () => {
+    const cwd = process.cwd();
+    const dir = mkdtempSync(path.join(work, 'index-dash-'));
+    process.chdir(dir);
+    try {
+      await assertOneLineError(['index', 'add', '--index', '-', '--models', noModels, t1], /option --index: is a file .*not stdout/);
+      assert.equal(existsSync(path.join(dir, '-')), false, "a file named '-' was made");
+    } finally {
+      process.chdir(cwd);
+    }
+  });
   it('index info on a folder', () => assertOneLineError(['index', 'info', aFolder], /a-folder: is a folder, not an index file/));
   it('doctor with an unknown option', () => assertOneLineError(['doctor', '--frob'], /--frob: unknown option/));
 });

@@ -63,6 +63,12 @@ describe('fetch-models --base-url that is no mirror: one line, before anything i
     });
   }
 
+  it("--timeout '0x10' is refused (Number() read it as 16 s)", async () => {
+    const root = path.join(work, 'timeout-hex');
+    const { code, out } = await run(['fetch-models', 'buffalo_sc', '--root', root, '--base-url', path.join(work, 'no-mirror'), '--timeout', '0x10']);
+    assertOneLine(code, out, /--timeout must be a positive, finite number of seconds, got '0x10' /);
+    assert.equal(existsSync(root), false, 'nothing made under --root');
+  });
   it('an unknown pack or model name is one line naming the known ones', async () => {
     const { code, out } = await run(['fetch-models', 'bufalo_l', '--root', path.join(work, 'unknown')]);
     assertOneLine(code, out, /^fetch-models failed \[MANIFEST\]: manifest: unknown pack or model 'bufalo_l'; known packs: buffalo_l, /);

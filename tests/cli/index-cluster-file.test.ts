@@ -5,10 +5,12 @@
  * nobody. A file with its settings line alone (a run stopped before its first image) is a results file of no faces.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { main } from '../../cli/main.js';
 import { captureOutput } from '../pipeline/capture-output.js';
 import { GOLDEN_320 } from './collection.js';
@@ -47,5 +49,22 @@ describe('index cluster: a file with no results line', () => {
     assert.equal(code, 0, out);
     const parsed = JSON.parse(out) as { faces: number; clusters: unknown[]; noise: unknown[] };
     assert.deepEqual([parsed.faces, parsed.clusters.length, parsed.noise.length], [0, 0, 0]);
+  });
+});
+
+describe("index cluster -: the results come on stdin (analyze --ndjson - | index cluster -)", () => {
+  it('clusters the same faces as the file, and says the file is -', async () => {
+    const { results, ...header } = GOLDEN_320;
+    const text = `${[header, ...results].map((r) => JSON.stringify(r)).join('\n')}\n`;
+    const file = path.join(work, 'golden.ndjson');
+    writeFileSync(file, text);
+    const fromFile = JSON.parse((await cluster(file)).out) as { file: string };
+    const repo = fileURLToPath(new URL('../..', import.meta.url));
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'index', 'cluster', '-'], { cwd: repo, input: text, encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    const fromStdin = JSON.parse(run.stdout) as { file: string; faces: number };
+    assert.ok(fromStdin.faces > 0, run.stdout);
+    assert.deepEqual({ ...fromStdin, file: file }, fromFile);
+    assert.equal(fromStdin.file, '-');
   });
 });

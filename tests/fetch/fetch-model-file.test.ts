@@ -12,6 +12,7 @@ import { fetchModelFile, type FetchModelFileEvent } from '../../models/fetch/fet
 import { DigestRecordError, FetchError, IntegrityError, ManifestError, TruncatedDownloadError } from '../../models/fetch/errors.js';
 import { readDigestRecord } from '../../models/fetch/digest-record.js';
 import { MODELS, type SingleModelSpec } from '../../models/manifest.js';
+import { ModelPackError } from '../../src/pipeline/errors.js';
 import { listModelsDir, sha256 } from './pack-fixtures.js';
 import { fetchTestBed } from './fetch-test-bed.js';
 import { serveBytes, serveCut, serveThenStall, type PackServer } from './pack-server.js';
@@ -250,6 +251,24 @@ describe('fetchModelFile: refusals leave nothing under the final name', () => {
     assert.ok(error instanceof DigestRecordError, String(error));
     assert.match(error.message, /file inswapper_128\.onnx: bad digest/);
     assert.deepEqual(listModelsDir(root), ['digests.json']);
+  });
+
+  it('a folder at the model\'s path is a ModelPackError naming it, with or without force, and nothing changes', async () => {
+    const root = freshRoot();
+    const target = join(root, 'models', 'inswapper_128.onnx');
+    mkdirSync(target, { recursive: true });
+    writeFileSync(join(target, 'notes.txt'), 'the user\'s');
+    const baseUrl = serve(serveBytes(stand));
+    const requestsBefore = bed.server.requests.length;
+    for (const force of [false, true]) {
+      const error = await fetchModelFile(spec, { root, baseUrl, force }).catch((e: unknown) => e);
+      assert.ok(error instanceof ModelPackError, `force ${force}: ${String(error)}`);
+      assert.equal(error.location, target);
+      assert.match(error.message, /a folder sits where the model file goes/);
+    }
+    assert.equal(bed.server.requests.length, requestsBefore, 'nothing is downloaded');
+    assert.deepEqual(listModelsDir(root), ['inswapper_128.onnx'], 'no digests.json, no temporary');
+    assert.equal(readFileSync(join(target, 'notes.txt'), 'utf8'), 'the user\'s');
   });
 
   it('unknown model names and unsafe file names are ManifestErrors', async () => {

@@ -9,7 +9,8 @@ import { readFileSync, readdirSync, writeFileSync, mkdirSync, existsSync, symlin
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { spawn } from 'node:child_process';
-import { fetchPack, type FetchPackEvent } from '../../models/fetch/fetch-pack.js';
+import { fetchPack, installFolder, type FetchPackEvent } from '../../models/fetch/fetch-pack.js';
+import { rename } from 'node:fs/promises';
 import { fetchModelFile } from '../../models/fetch/fetch-model-file.js';
 import { loadModelFiles as loadModelFilesFromUrl } from '../../models/fetch/browser-loader.js';
 import { ArchiveError, FetchError, IntegrityError, PackContentError, TruncatedDownloadError } from '../../models/fetch/errors.js';
@@ -543,6 +544,27 @@ describe('fetchPack: abort while an installed copy is checked', () => {
   });
 });
 
+describe('fetchPack, fetchModelFile: a signal aborted before the call', () => {
+  it('is FetchError aborted with no request made and no <root>/models folder made', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const baseUrl = serve('buffalo_l', serveBytes(zip));
+    const single = { name: 'inswapper_128', url: 'http://unused.invalid/inswapper_128.onnx', file: { name: 'inswapper_128.onnx' } };
+    const requestsBefore = bed.server.requests.length;
+    for (const run of [
+      (root: string) => fetchPack(specFor('buffalo_l', files, zip, true), { root, baseUrl, signal: controller.signal }),
+      (root: string) => fetchModelFile(single, { root, baseUrl, signal: controller.signal }),
+    ]) {
+      const root = freshRoot();
+      const error = await run(root).catch((e: unknown) => e);
+      assert.ok(error instanceof FetchError, String(error));
+      assert.equal(error.failure, 'aborted');
+      assert.equal(existsSync(join(root, 'models')), false, 'nothing is made for an aborted call');
+    }
+    assert.equal(bed.server.requests.length, requestsBefore);
+  });
+});
+
 describe('fetchPack: a root where no folder can be made', () => {
   // procfs refuses new folders with ENOENT although their parent exists, which sent Node's recursive mkdir into
   // an endless loop; a read-only mount (EROFS) came out of it as ENOENT. The timeout only bounds a hang.
@@ -550,5 +572,53 @@ describe('fetchPack: a root where no folder can be made', () => {
     const error = await fetchPack(specFor('buffalo_l', files, zip, true), { root: '/proc/self', baseUrl: serve('buffalo_l', serveBytes(zip)) }).catch((e: unknown) => e);
     assert.ok(error instanceof Error && (error as NodeJS.ErrnoException).syscall === 'mkdir', String(error));
     assert.equal((error as NodeJS.ErrnoException).path, '/proc/self/models');
+  });
+});
+
+describe('installFolder: another fetch of the same pack between the two renames of a swap', () => {
+  /** `<dir>/buffalo_l` (an old copy with the user's notes) and a staged fresh copy beside it. */
+  function layout(): { dir: string; target: string; staged: string } {
+    const dir = freshRoot();
+    const target = join(dir, 'buffalo_l');
+    const staged = join(dir, '.buffalo_l.1.0123abcd.partial');
+    mkdirSync(target);
+    writeFileSync(join(target, 'det_10g.onnx'), 'old');
+    writeFileSync(join(target, 'notes.txt'), 'the user\'s');
+    mkdirSync(staged);
+    writeFileSync(join(staged, 'det_10g.onnx'), 'ours');
+    return { dir, target, staged };
+  }
+  /** A verified copy another fetch puts in place. */
+  function otherCopy(at: string): void {
+    mkdirSync(at);
+    writeFileSync(join(at, 'det_10g.onnx'), 'theirs');
+  }
+
+  it('keeps the copy the other fetch installed after this one moved the old copy aside (ENOTEMPTY before)', async () => {
+    const { dir, target, staged } = layout();
+    const move: typeof rename = async (from, to) => {
+      await rename(from, to);
+      if (from === target) otherCopy(target); // the other process's second rename lands here
+    };
+    await installFolder(staged, target, 'buffalo_l.1.0123abcd', move);
+    assert.equal(readFileSync(join(target, 'det_10g.onnx'), 'utf8'), 'theirs');
+    assert.equal(readFileSync(join(target, 'notes.txt'), 'utf8'), 'the user\'s', 'the user\'s file moves into the copy kept');
+    assert.deepEqual(readdirSync(dir).sort(), ['.buffalo_l.1.0123abcd.partial', 'buffalo_l'], 'no .replaced left; the caller removes the staged folder');
+  });
+
+  it('tries again when the other fetch moved the old copy aside first (ENOENT before)', async () => {
+    const { dir, target, staged } = layout();
+    const theirOld = join(dir, '.buffalo_l.2.89abcdef.replaced');
+    let first = true;
+    const move: typeof rename = async (from, to) => {
+      if (from === target && first) {
+        first = false;
+        await rename(target, theirOld); // the other fetch's first rename wins the race
+      }
+      await rename(from, to);
+    };
+    await installFolder(staged, target, 'buffalo_l.1.0123abcd', move);
+    assert.equal(readFileSync(join(target, 'det_10g.onnx'), 'utf8'), 'ours');
+    assert.deepEqual(readdirSync(dir).sort(), ['.buffalo_l.2.89abcdef.replaced', 'buffalo_l'], 'the other fetch\'s own .replaced is its to clear');
   });
 });

@@ -7,7 +7,8 @@ import { after, describe, it } from 'node:test';
 import { parseModel } from '../../src/parser/decode-model.js';
 import { toNumbers, type Model, type Node } from '../../src/core/ir.js';
 import { probeNormalisation, routeModel } from '../../src/pipeline/model-router.js';
-import { ensureReplicas, replicaCacheDir } from '../../models/forge/cache.js';
+import { ensureReplicas, replicaCacheDir, type EnsureOptions } from '../../models/forge/cache.js';
+import { InputError } from '../../src/core/errors.js';
 import { forgeModelsCommand, parseForgeArgs } from '../../models/forge/cli.js';
 import { REPLICAS, REPLICA_NAMES, forgeModel, forgeModels, type ReplicaName } from '../../models/forge/index.js';
 import { convGemmMacs, floatParameterCount, opInventory } from '../../models/forge/inventory.js';
@@ -213,6 +214,20 @@ describe('forge-models command', () => {
 });
 
 describe('replica cache', () => {
+  it('refuses a bad seed, cacheRoot or options object before making any folder', async () => {
+    const cacheRoot = await mkdtemp(path.join(os.tmpdir(), 'forge-cache-'));
+    try {
+      for (const seed of [-1, 1.5, Number.NaN, 'x']) {
+        await assert.rejects(ensureReplicas(['genderage'], { cacheRoot, seed: seed as number }), (error: unknown) => error instanceof InputError && /seed must be/.test(error.message), `seed ${String(seed)}`);
+      }
+      assert.deepEqual(await readdir(cacheRoot), [], 'no cache folder is made for a refused seed');
+      await assert.rejects(ensureReplicas(['genderage'], { cacheRoot: 5 as unknown as string }), (error: unknown) => error instanceof InputError && /cacheRoot must be/.test(error.message));
+      await assert.rejects(ensureReplicas(['genderage'], null as unknown as EnsureOptions), InputError);
+    } finally {
+      await rm(cacheRoot, { recursive: true, force: true });
+    }
+  });
+
   it('forges missing replicas once, under a folder keyed by forge version and seed, and reuses them', async () => {
     const cacheRoot = await mkdtemp(path.join(os.tmpdir(), 'forge-cache-'));
     try {

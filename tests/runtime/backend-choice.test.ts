@@ -72,3 +72,33 @@ test("a session 'auto' put on the CPU says why (fallbackReason); one that got We
     await cpu.release();
   }
 });
+
+test("'auto' gives the same fallbackReason in a fresh process as after an allowSoftwareAdapter create", { timeout: 180_000 }, async (t) => {
+  // The first create of a process asks a quiet probe; after an allowSoftwareAdapter create has pointed the Vulkan
+  // loader at SwiftShader, Dawn sees SwiftShader itself. Both must name the software adapter, not "no GPU adapter".
+  const { execFileSync } = await import('node:child_process');
+  const { existsSync } = await import('node:fs');
+  if (process.env['VK_ICD_FILENAMES'] || process.env['VK_DRIVER_FILES'] || !existsSync('/usr/lib/chromium/vk_swiftshader_icd.json')) {
+    t.skip('needs SwiftShader from Debian chromium and no Vulkan driver chosen');
+    return;
+  }
+  const script = `
+    import { readFileSync } from 'node:fs';
+    import { InferenceSession } from ${JSON.stringify(new URL('../../src/session/session.js', import.meta.url).href)};
+    const bytes = readFileSync(${JSON.stringify(path.join(models, 'tiny_genderage.onnx'))});
+    const reasons = [];
+    const a = await InferenceSession.create(bytes, { backend: 'auto' }); reasons.push([a.backendName, a.fallbackReason]); await a.release();
+    const w = await InferenceSession.create(bytes, { backend: 'webgpu', webgpu: { allowSoftwareAdapter: true } }); await w.release();
+    const b = await InferenceSession.create(bytes, { backend: 'auto' }); reasons.push([b.backendName, b.fallbackReason]); await b.release();
+    process.stdout.write(JSON.stringify(reasons));`;
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, INSIGHTGPU_DEBUG: '' } });
+  const reasons = JSON.parse(out) as [string, string | undefined][];
+  if (reasons[0]![0] !== 'cpu') {
+    t.skip(`'auto' found a hardware adapter here (${reasons[0]![0]})`);
+    return;
+  }
+  for (const [backend, reason] of reasons) {
+    assert.equal(backend, 'cpu');
+    assert.match(reason ?? '', /^only a software adapter is available \(.*swiftshader.*\); pass allowSoftwareAdapter to use it$/i);
+  }
+});

@@ -170,3 +170,15 @@ describe('a plain { type, data, dims } feed that is no valid tensor', () => {
     }
   });
 });
+
+describe('fetches', () => {
+  test('an empty array is an InputError, as in onnxruntime, not a run that returns nothing', async () => {
+    const session = await InferenceSession.create(reluModel, cpu);
+    const feeds = { X: new Tensor('float32', new Float32Array([1, -2, 3]), [1, 3]) };
+    await refused(session.run(feeds, []), InputError, /fetches is an empty array/);
+    await refused(InferenceSession.runTogether([{ session, feeds, fetches: [] }]), InputError, /fetches is an empty array/);
+    // Left out, every output; the session is unharmed by the refusal.
+    assert.deepEqual(Object.keys(await session.run(feeds)), ['Y']);
+    await session.release();
+  });
+});

@@ -116,6 +116,11 @@ async function quietVerdict(options: WebGpuOptions): Promise<'go' | 'swiftshader
   if (adapters.length > 0) {
     throw new BackendError('webgpu', `only a software adapter is available (${describe(adapters[0])}); pass allowSoftwareAdapter to use it`);
   }
+  // No hardware driver, but SwiftShader is installed: the same answer a create gets once an allowSoftwareAdapter
+  // create in this process has pointed the Vulkan loader at it (the probe then sees SwiftShader itself).
+  if (swiftShaderAvailable(probe)) {
+    throw new BackendError('webgpu', `only a software adapter is available (SwiftShader, ${SWIFTSHADER_ICD}); pass allowSoftwareAdapter to use it`);
+  }
   throw new BackendError('webgpu', 'no GPU adapter: Dawn found no usable device; --verbose or INSIGHTGPU_DEBUG=1 shows why');
 }
 

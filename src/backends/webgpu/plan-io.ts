@@ -64,3 +64,24 @@ function checkGpuFeeds(graph: StaticGraph, memory: PlanMemory, feeds: ReadonlyMa
     }
   }
 }
+
+/**
+ * After a run failed validation: throws InputError for the first GPU-resident feed whose buffer a copy cannot read,
+ * i.e. one destroyed or made by another GPUDevice. WebGPU exposes neither a buffer's device nor a destroyed flag, so
+ * each such feed is tried alone, a 4-byte copy into a scratch buffer under its own error scope; only a failed run
+ * pays for it. Returns when every feed reads fine (the failure lies elsewhere).
+ */
+export async function refuseUnreadableGpuFeeds(device: GPUDevice, graph: StaticGraph, memory: PlanMemory, feeds: ReadonlyMap<string, PlanFeed>): Promise<void> {
+  for (const input of graph.inputs) {
+    const t = feeds.get(input.name);
+    if (!(t instanceof GpuTensor) || (t.buffer === memory.buffers.get(input.name) && t.byteOffset === 0)) continue;
+    const scratch = device.createBuffer({ size: 4, usage: BufferUsage.COPY_DST, label: `feed probe ${input.name}` });
+    device.pushErrorScope('validation');
+    const encoder = device.createCommandEncoder();
+    encoder.copyBufferToBuffer(t.buffer, t.byteOffset, scratch, 0, 4);
+    device.queue.submit([encoder.finish()]);
+    const error = await device.popErrorScope();
+    scratch.destroy();
+    if (error) throw new InputError(`its GPU buffer is destroyed or belongs to another GPUDevice than the session's (${error.message})`, input.name);
+  }
+}

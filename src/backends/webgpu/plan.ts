@@ -10,7 +10,7 @@ import type { GpuDevice } from './device.js';
 import { BufferUsage } from './gpu-constants.js';
 import { lowerGraph, type Placement } from './lowering.js';
 import { paddedBytes, PlanMemory } from './memory.js';
-import { constantFetch, writeFeeds } from './plan-io.js';
+import { constantFetch, refuseUnreadableGpuFeeds, writeFeeds } from './plan-io.js';
 import type { PipelineCache } from './pipeline-cache.js';
 import { ReadBack, tensorFromBytes, type Read } from './readback.js';
 import { recordItems, stepTimesFromQueries } from './record.js';
@@ -225,6 +225,11 @@ export class WebGpuPlan implements ExecutionPlan {
     return this.enqueue(work);
   }
 
+  /** After a failed submit: InputError for a GPU-resident feed over a destroyed buffer or another device's. @internal */
+  refuseUnreadableFeeds(feeds: ReadonlyMap<string, PlanFeed>): Promise<void> {
+    return refuseUnreadableGpuFeeds(this.gpu.device, this.graph, this.memory, feeds);
+  }
+
   /** The type of value `name` (an output to fetch). */
   typeOf(name: string): ValueType {
     return this.types.get(name)!;
@@ -335,7 +340,10 @@ export class WebGpuPlan implements ExecutionPlan {
       if (this.profiling) this.profile = profile;
       scopeOpen = false;
       const error = await device.popErrorScope();
-      if (error) throw new BackendError('webgpu', `run failed: ${error.message}`);
+      if (error) {
+        await this.refuseUnreadableFeeds(feeds);
+        throw new BackendError('webgpu', `run failed: ${error.message}`);
+      }
       return resident ? onGpu : result;
     } catch (error) {
       if (scopeOpen) await device.popErrorScope().catch(() => undefined);

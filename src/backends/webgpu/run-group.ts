@@ -63,7 +63,10 @@ async function recordAndRead(gpu: GpuDevice, runs: readonly PlanRun[], prelude: 
     groupSubmits.set(device, submittedGroups(device) + 1);
     for (const t of temporaries) t.destroy();
     const error = await scope;
-    if (error) throw new BackendError('webgpu', `group run failed: ${error.message}`);
+    if (error) {
+      for (const r of runs) await r.plan.refuseUnreadableFeeds(r.feeds);
+      throw new BackendError('webgpu', `group run failed: ${error.message}`);
+    }
     const bytes = total > 0 ? await readBack.collect(staging, total) : new Uint8Array(0);
     return recorded.map((outputs, k) => {
       const result = new Map<string, TensorData>();

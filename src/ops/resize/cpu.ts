@@ -98,7 +98,7 @@ export const resize: OpModule<ResizeParams> = {
     if (p.mode === 'nearest') {
       const maps = p.outDims.map((o, a) => {
         const m = new Int32Array(o);
-        for (let i = 0; i < o; i++) m[i] = nearestIndex(sourceCoordinate(p, a, i), p.nearestMode, p.inDims[a]!) * inStrides[a]!;
+        for (let i = 0; i < o; i++) m[i] = nearestIndex(nearestSourceCoordinate(p, a, i), p.nearestMode, p.inDims[a]!) * inStrides[a]!;
         return m;
       });
       const counter = new Array<number>(rank).fill(0);
@@ -166,6 +166,35 @@ export function sourceCoordinate(p: ResizeParams, axis: number, i: number): numb
   }
 }
 
+/**
+ * The source coordinate a nearest Resize rounds, in float32 arithmetic as onnxruntime computes it (each step rounded
+ * to float32, the scale included), and align_corners over the output length as onnxruntime measures it. Rounding
+ * picks a side at an exact .5, and float64 can land just off it: with a 0.6 scale, (1 + 0.5) / 0.6 is 2.4999999 in
+ * float64, so round_prefer_ceil read input 2 where onnxruntime reads 3. Linear weights keep sourceCoordinate's
+ * float64 (their difference is far inside the fp32 bound).
+ */
+export function nearestSourceCoordinate(p: ResizeParams, axis: number, i: number): number {
+  const f = Math.fround;
+  const scale = f(p.scales[axis]!);
+  const inSize = p.inDims[axis]!;
+  const outSize = p.outDims[axis]!;
+  // onnxruntime maps an axis of scale 1 one to one (rank 2 and up), with no coordinate transform: under
+  // tf_half_pixel_for_nearest with ceil the transform would read pixel i + 1.
+  if (scale === 1 && p.inDims.length > 1 && inSize === outSize) return i;
+  // onnxruntime's coordinates come out as if multiplied by the float32 reciprocal of the scale (a 0.6 scale gives
+  // 2.5 at i = 1 under tf_half_pixel_for_nearest, and round_prefer_ceil reads pixel 3).
+  // When the scale is the sizes' ratio (sizes given, or a scale that lands on whole sizes) that reciprocal is the
+  // inverse ratio itself: 7→4 gives 1.75, where 1 / f32(4/7) rounds to 1.7499999 and i = 2 would fall below 3.5.
+  const inverse = f(outSize / inSize) === scale ? f(inSize / outSize) : f(1 / scale);
+  switch (p.coordinateMode) {
+    case 'half_pixel': return f(f(f(i + 0.5) * inverse) - 0.5);
+    case 'pytorch_half_pixel': return outSize > 1 ? f(f(f(i + 0.5) * inverse) - 0.5) : 0;
+    case 'align_corners': return outSize === 1 ? 0 : f(f(i * (inSize - 1)) / (outSize - 1));
+    case 'asymmetric': return f(i * inverse);
+    case 'tf_half_pixel_for_nearest': return f(f(i + 0.5) * inverse);
+  }
+}
+
 export function nearestIndex(s: number, mode: NearestMode, size: number): number {
   let i: number;
   switch (mode) {
@@ -189,7 +218,7 @@ export function nearestUpsampleFactors(p: ResizeParams): [number, number] | unde
   if (p.mode !== 'nearest' || p.inDims.length !== 4) return undefined;
   const mapsBy = (axis: number, factor: number): boolean => {
     for (let i = 0; i < p.outDims[axis]!; i++) {
-      if (nearestIndex(sourceCoordinate(p, axis, i), p.nearestMode, p.inDims[axis]!) !== Math.floor(i / factor)) return false;
+      if (nearestIndex(nearestSourceCoordinate(p, axis, i), p.nearestMode, p.inDims[axis]!) !== Math.floor(i / factor)) return false;
     }
     return true;
   };

@@ -1,5 +1,5 @@
 import type { GpuKernel } from '../kernel/gpu-kernel.js';
-import { nearestIndex, sourceCoordinate, type ResizeParams } from './cpu.js';
+import { nearestIndex, nearestSourceCoordinate, sourceCoordinate, type ResizeParams } from './cpu.js';
 import { Storage } from '../kernel/storage.js';
 import { declareBindings, grid, strides } from '../kernel/wgsl.js';
 
@@ -25,7 +25,7 @@ export const resizeGpu: GpuKernel<ResizeParams> = {
       const parts: number[] = [];
       for (let a = 0; a < rank; a++) {
         offsets.push(parts.length);
-        for (let i = 0; i < p.outDims[a]!; i++) parts.push(nearestIndex(sourceCoordinate(p, a, i), p.nearestMode, p.inDims[a]!) * inStrides[a]!);
+        for (let i = 0; i < p.outDims[a]!; i++) parts.push(nearestIndex(nearestSourceCoordinate(p, a, i), p.nearestMode, p.inDims[a]!) * inStrides[a]!);
       }
       const table = Uint32Array.from(parts);
       const sum = p.outDims.map((d, a) => `table[${s.u(`table${a}`, offsets[a]!)} + (i / ${s.u(`over${a}`, outStrides[a]!)}) % ${s.u(`dim${a}`, d)}]`).join(' + ');

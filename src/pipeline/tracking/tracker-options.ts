@@ -89,7 +89,6 @@ export interface ResolvedTrackerOptions extends Required<Omit<FaceTrackerOptions
   readonly carryBy: CarryMode | undefined;
 }
 
-/** Checks the options (PipelineOptionError naming the bad one) and fills in the defaults. @internal */
 /** FaceTracker's names and value kinds (each value's range is checked by resolveTrackerOptions). @internal */
 export const TRACKER_SHAPE: OptionShape<FaceTrackerOptions> = {
   recognizeEvery: 'number', moveThreshold: 'number', turnThreshold: 'number', detectEvery: 'number', carryBy: 'string',
@@ -98,6 +97,7 @@ export const TRACKER_SHAPE: OptionShape<FaceTrackerOptions> = {
   maxNum: 'number', preprocessor: 'object',
 };
 
+/** Checks the options (PipelineOptionError naming the bad one) and fills in the defaults. @internal */
 export function resolveTrackerOptions(options: FaceTrackerOptions): ResolvedTrackerOptions {
   const int = (name: keyof FaceTrackerOptions, value: number | undefined, fallback: number, min: number): number => {
     const v = value ?? fallback;
