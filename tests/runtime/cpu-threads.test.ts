@@ -2,7 +2,7 @@
  * The cpu backend's `cpuThreads` option: GEMMs split over strips of C across worker threads over one shared arena
  * (ops/wasm/gemm-threads.ts). A split never touches the reduction, so every output must equal the 1-thread output
  * bit for bit (max |a−b| = 0), on conv shapes of the pointwise, banded 3×3 and im2col paths and on a real recognizer;
- * gemmSplitCalls proves the split ran. (Winograd's per-band GEMMs are below the per-share minimum, so it stays on one
+ * parallelSections proves the split ran. (Winograd's per-band GEMMs are below the per-share minimum, so it stays on one
  * thread.) Bad values are InputErrors naming the option, and a process that ran threads exits by itself.
  */
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { InferenceSession, Tensor } from '../../src/index.js';
 import { InputError } from '../../src/core/errors.js';
-import { gemmSplitCalls, GemmThreads } from '../../src/ops/wasm/gemm-threads.js';
+import { parallelSections, KernelThreads } from '../../src/ops/wasm/kernel-threads.js';
 import { encodeModule } from '../../src/ops/wasm/encoder.js';
 import { gemmFunction } from '../../src/ops/wasm/gemm.js';
 import { simdThreads } from '../../src/ops/wasm/runtime.js';
@@ -19,12 +19,17 @@ import { buildModel, DT, node, tensor, valueInfo } from '../parser/onnx-builder.
 import { seededUniform } from '../parity/parity.js';
 
 
-interface Case { readonly name: string; readonly c: number; readonly m: number; readonly k: number; readonly stride: number; readonly size: number }
+interface Case { readonly name: string; readonly c: number; readonly m: number; readonly k: number; readonly stride: number; readonly size: number; readonly group?: number; readonly relu?: boolean }
 
 const cases: Case[] = [
   { name: '1×1 (pointwise)', c: 64, m: 64, k: 1, stride: 1, size: 64 },
   { name: 'stride-2 3×3 (banded)', c: 32, m: 64, k: 3, stride: 2, size: 128 },
   { name: '5×5 (im2col GEMM)', c: 8, m: 16, k: 5, stride: 1, size: 40 },
+  // Winograd splits over bands of tile rows (an odd band count at one thread), its padded copy over channels.
+  { name: 'stride-1 3×3 (Winograd) + Relu', c: 24, m: 20, k: 3, stride: 1, size: 78, relu: true },
+  { name: 'stride-1 3×3 (Winograd), 300 input channels', c: 300, m: 8, k: 3, stride: 1, size: 18 },
+  { name: '3×3 depthwise, stride 1', c: 40, m: 40, k: 3, stride: 1, size: 30, group: 40 },
+  { name: '3×3 depthwise, stride 2', c: 24, m: 24, k: 3, stride: 2, size: 33, group: 24 },
 ];
 
 /** Runs `bytes` once with `threads`, releasing the session before returning (so the next one starts its own arena). */
@@ -66,11 +71,13 @@ describe('cpuThreads', () => {
 
   for (const t of cases) {
     it(`${t.name}: 2 threads equal 1 thread bit for bit`, async () => {
-      const wDims = [t.m, t.c, t.k, t.k];
+      const group = t.group ?? 1;
+      const wDims = [t.m, t.c / group, t.k, t.k];
       const xDims = [1, t.c, t.size, t.size];
       const pad = (t.k - 1) / 2;
+      const conv = node('Conv', ['x', 'w', 'b'], [t.relu ? 'z' : 'y'], { kernel_shape: { ints: [t.k, t.k] }, strides: { ints: [t.stride, t.stride] }, pads: { ints: [pad, pad, pad, pad] }, group: { i: group } });
       const bytes = buildModel({
-        nodes: [node('Conv', ['x', 'w', 'b'], ['y'], { kernel_shape: { ints: [t.k, t.k] }, strides: { ints: [t.stride, t.stride] }, pads: { ints: [pad, pad, pad, pad] } })],
+        nodes: t.relu ? [conv, node('Relu', ['z'], ['y'])] : [conv],
         inputs: [valueInfo('x', DT.FLOAT, xDims)],
         outputs: [valueInfo('y', DT.FLOAT, undefined)],
         initializers: [
@@ -81,11 +88,11 @@ describe('cpuThreads', () => {
       });
       const feeds = { x: new Tensor('float32', seededUniform(xDims.reduce((a, b) => a * b, 1), 1, -1, 1), xDims) };
       const one = await runWith(bytes, 1, feeds);
-      const before = gemmSplitCalls();
+      const before = parallelSections();
       const two = await runWith(bytes, 2, feeds);
       assert.equal(one.threads, 1);
       assert.equal(two.threads, 2);
-      assert.ok(gemmSplitCalls() > before, 'no GEMM was split over threads');
+      assert.ok(parallelSections() > before, 'no parallel section ran');
       assert.equal(maxAbsDiff(two.out, one.out), 0);
     });
   }
@@ -100,9 +107,9 @@ describe('cpuThreads', () => {
       const dims = [1, 3, size, size];
       const feeds = { [input]: new Tensor('float32', seededUniform(3 * size * size, 7, -1, 1), dims) };
       const one = await runAll(bytes, 1, feeds);
-      const before = gemmSplitCalls();
+      const before = parallelSections();
       const two = await runAll(bytes, 2, feeds);
-      assert.ok(gemmSplitCalls() > before, 'no GEMM was split over threads');
+      assert.ok(parallelSections() > before, 'no GEMM was split over threads');
       assert.deepEqual(Object.keys(two), Object.keys(one));
       for (const name of Object.keys(one)) assert.equal(maxAbsDiff(two[name]!, one[name]!), 0, `output ${name}`);
     });
@@ -119,11 +126,11 @@ describe('cpuThreads', () => {
     const two = await InferenceSession.create(bytes, { backend: 'cpu', cpuThreads: 2 });
     const one = await InferenceSession.create(bytes, { backend: 'cpu' });
     try {
-      const before = gemmSplitCalls();
+      const before = parallelSections();
       const a = (await one.run(feeds))['y']!.data as Float32Array;
-      assert.equal(gemmSplitCalls(), before, 'the 1-thread session split a GEMM');
+      assert.equal(parallelSections(), before, 'the 1-thread session split a GEMM');
       const b = (await two.run(feeds))['y']!.data as Float32Array;
-      assert.ok(gemmSplitCalls() > before, 'the 2-thread session split no GEMM');
+      assert.ok(parallelSections() > before, 'the 2-thread session split no GEMM');
       assert.equal(maxAbsDiff(a, b), 0);
     } finally {
       await one.release();
@@ -134,15 +141,16 @@ describe('cpuThreads', () => {
   it('a worker that fails to start leaves the calls on the calling thread, with a reason', async () => {
     // A shared-memory module over a plain memory: every worker's instantiation throws.
     const module = new WebAssembly.Module(encodeModule([gemmFunction()], 1, true));
-    const pool = new GemmThreads(3, module, new WebAssembly.Memory({ initial: 1 }));
+    const instance = new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true }) } });
+    const pool = new KernelThreads(3, module, new WebAssembly.Memory({ initial: 1 }), instance, ['gemm'], [[0, 2, 4]]);
     pool.limit = 3;
     try {
       await pool.started;
       assert.equal(pool.live, 1);
       assert.match(pool.reason ?? '', /failed to start/);
-      const calls: number[][] = [];
-      pool.run('gemm', (...args) => { calls.push(args); }, [0, 0, 0, 0, 0, 0, 64, 64, 256]);
-      assert.deepEqual(calls, [[0, 0, 0, 0, 0, 0, 64, 64, 256]], 'the whole call ran once, on this thread');
+      const direct: number[] = [];
+      pool.run(4, () => assert.fail('nothing is recorded without a worker'), (t) => direct.push(t));
+      assert.deepEqual(direct, [0, 1, 2, 3], 'every task ran once, in order, on this thread');
     } finally {
       pool.close();
     }

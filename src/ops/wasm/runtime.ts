@@ -1,5 +1,5 @@
 import { encodeModule, MAX_PAGES } from './encoder.js';
-import { GemmThreads, workerThreads } from './gemm-threads.js';
+import { KernelThreads, MAX_TASKS, workerThreads, type CallRecorder, type SectionScratch } from './kernel-threads.js';
 import { depthwise3x3Function } from './depthwise-3x3.js';
 import { gemmFunction } from './gemm.js';
 import { PACKED_MAX_ROWS, packedGemmFunction, packedGemmName } from './gemm-packed.js';
@@ -11,11 +11,50 @@ import { copyRowsFunction, im2colBandFunction, splitRowsFunction } from './copy-
 import { BINARY_VARIANTS, binaryFunctionName, binaryFunctions, SIMD_BINARY_KINDS, type BinaryVariant, type SimdBinaryKind } from './binary.js';
 
 /**
+ * The kernels a parallel section's task may call (their unsplit forms: a task is one thread's work), with the
+ * positions of their pointer arguments: a pointer into the section's scratch is moved to the running thread's copy.
+ */
+export const SECTION_KERNELS = {
+  gemm: [0, 2, 4],
+  gemmBias: [0, 2, 4, 9],
+  gemmBiasClamp: [0, 2, 4, 9, 10],
+  winogradInput: [0, 7],
+  winogradOutput: [0, 6, 9],
+  winogradOutputClamp: [0, 6, 9, 10],
+  im2colBand: [0, 6],
+  copyRows: [0, 2],
+  splitRows: [0, 2, 3],
+  depthwise3x3s1: [0, 3, 7, 8],
+  depthwise3x3s2: [0, 3, 7, 8],
+  clamp: [0, 2],
+  prelu: [0, 3],
+} as const satisfies Record<string, readonly number[]>;
+type SectionKernel = keyof typeof SECTION_KERNELS;
+const SECTION_NAMES = Object.keys(SECTION_KERNELS) as SectionKernel[];
+
+/** What a parallel section's task calls: the kernels of SECTION_KERNELS, never split themselves. */
+export type SectionKernels = Pick<SimdKernels, SectionKernel>;
+
+/**
  * The WebAssembly SIMD kernels, emitted by our own encoder and instantiated once. Kernels work on one linear
  * memory used as a scratch arena: a caller lays out its operands from offset 0, runs, and copies results out
- * before the next kernel call reuses the space. Single-threaded, so one arena suffices.
+ * before the next kernel call reuses the space. With cpuThreads the arena is shared with worker threads, which run
+ * parallel sections (`parallel`) beside the calling thread; the calls themselves are the same.
  */
 export interface SimdKernels {
+  /**
+   * Threads a parallel section runs on now (1 outside a threaded run): what a caller reserves per-thread scratch for
+   * and sizes its tasks by.
+   */
+  threads(): number;
+  /**
+   * Runs `tasks` independent tasks, `body(task, k)` making one task's kernel calls on `k`, spread over threads();
+   * returns when all are done. Tasks must write disjoint bytes (outside the scratch) and `body` must do nothing but
+   * call `k`: with threads it only records the calls, which threads then replay. With `scratch` (byte offset and size
+   * of one thread's region) each thread works in its own copy, thread i's at offset + i·bytes: the caller lays out
+   * threads() copies. With one thread the tasks run in order on this thread, the calls made directly.
+   */
+  parallel(tasks: number, body: (task: number, k: SectionKernels) => void, scratch?: SectionScratch): void;
   /** Float view of the whole arena, at least `floats` long (views are recreated when the memory grows). */
   arena(floats: number): Float32Array;
   gemm(ap: number, aStride: number, b: number, ldb: number, c: number, ldc: number, mBlocks: number, nStrips: number, k: number): void;
@@ -99,15 +138,49 @@ function build(shared = false): Uint8Array<ArrayBuffer> {
   return encodeModule([gemmFunction(), ...packed, gemmFunction('bias'), gemmFunction('biasClamp'), depthwise3x3Function(1), depthwise3x3Function(2), winogradInputFunction(), winogradOutputFunction(), winogradOutputFunction(true), maxPoolFunction(), planeMeansFunction(), clampFunction(), preluFunction(), copyRowsFunction(), splitRowsFunction(), im2colBandFunction(), ...binaryFunctions()], 1, shared);
 }
 
-function wrap(exports: Exports, memory: WebAssembly.Memory, threads?: GemmThreads): SimdKernels {
+/** Fewest multiply-adds a split GEMM's task gets: below it the claim and the call cost more than the share saves. */
+const MIN_TASK_MACS = 1 << 18;
+/** Tasks per thread a split GEMM is cut into at most: a few, so a thread that starts late takes fewer. */
+const TASKS_PER_THREAD = 4;
+
+/** A section recorder's kernels: each call appended to the running section's command buffer. */
+function recordingKernels(recorder: CallRecorder): SectionKernels {
+  return Object.fromEntries(SECTION_NAMES.map((name, i) => [name, (...args: number[]) => recorder.call(i, args)])) as unknown as SectionKernels;
+}
+
+function wrap(exports: Exports, memory: WebAssembly.Memory, threads?: KernelThreads): SimdKernels {
   let view = new Float32Array(memory.buffer);
-  // With threads, the three row-major gemms split over strips of C (gemm-threads.ts); the rest stay on this thread.
+  const direct = Object.fromEntries(SECTION_NAMES.map((name) => [name, exports[name]])) as unknown as SectionKernels;
+  const recording = threads ? recordingKernels(threads.recorder) : direct;
+  const parallel: SimdKernels['parallel'] = (tasks, body, scratch) => {
+    if (!threads) {
+      for (let t = 0; t < tasks; t++) body(t, direct);
+      return;
+    }
+    threads.run(tasks, (t) => body(t, recording), (t) => body(t, direct), scratch);
+  };
+  // The row-major gemms split over strips of C: B at args[2] and C at args[4] move by each range's first strip.
   const split = <F extends (...args: number[]) => void>(name: 'gemm' | 'gemmBias' | 'gemmBiasClamp'): F => {
     const own = exports[name] as unknown as F;
-    return (threads ? (...args: number[]) => threads.run(name, own, args) : own) as F;
+    if (!threads) return own;
+    return ((...args: number[]) => {
+      const nStrips = args[7]!, macs = args[6]! * 4 * nStrips * 8 * args[8]!;
+      const tasks = Math.min(nStrips, TASKS_PER_THREAD * threads.seats, Math.floor(macs / MIN_TASK_MACS), MAX_TASKS);
+      if (threads.seats <= 1 || tasks <= 1) return own(...args);
+      parallel(tasks, (t, k) => {
+        const s0 = Math.floor((t * nStrips) / tasks), s1 = Math.floor(((t + 1) * nStrips) / tasks);
+        const a = args.slice();
+        a[2]! += s0 * 32;
+        a[4]! += s0 * 32;
+        a[7] = s1 - s0;
+        (k[name] as (...args: number[]) => void)(...a);
+      });
+    }) as F;
   };
   const packed = Array.from({ length: PACKED_MAX_ROWS }, (_, i) => exports[packedGemmName(i + 1)] as unknown as GemmKernel);
   return {
+    threads: () => (threads ? threads.seats : 1),
+    parallel,
     arena(floats) {
       const bytes = floats * 4;
       if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
@@ -147,7 +220,7 @@ let compiled: WebAssembly.Module | undefined;
 let holders = 0;
 /** The thread count the live holders ask for (the largest), and the threads of the live instance if it has any. */
 let wantThreads = 1;
-let threads: GemmThreads | undefined;
+let threads: KernelThreads | undefined;
 /** The module compiled over a shared memory, for threaded instances. */
 let compiledShared: WebAssembly.Module | undefined;
 /** Why the live instance runs fewer threads than asked, if so. */
@@ -166,10 +239,11 @@ function makeThreaded(): SimdKernels | undefined {
   try {
     compiledShared ??= new WebAssembly.Module(build(true));
     const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true });
-    const pool = new GemmThreads(wantThreads, compiledShared, memory);
+    const instance = new WebAssembly.Instance(compiledShared, { env: { memory } });
+    const pool = new KernelThreads(wantThreads, compiledShared, memory, instance, SECTION_NAMES, SECTION_NAMES.map((n) => SECTION_KERNELS[n]));
     threads = pool;
     arenaMemory = memory;
-    return wrap(new WebAssembly.Instance(compiledShared, { env: { memory } }).exports as unknown as Exports, memory, pool);
+    return wrap(instance.exports as unknown as Exports, memory, pool);
   } catch (error) {
     threadsReason = `CPU threads unavailable (${(error as Error).message}); running 1 thread`;
     threads?.close();
