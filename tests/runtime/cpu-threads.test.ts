@@ -97,6 +97,26 @@ describe('cpuThreads', () => {
     });
   }
 
+  const pools: [string, Record<string, { ints: number[] }>, number][] = [
+    ['3×3/s2 padded', { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] }, pads: { ints: [1, 1, 1, 1] } }, 81],
+    ['2×2/s2 (read in place)', { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } }, 64],
+  ];
+  for (const [name, attrs, size] of pools) {
+    it(`MaxPool ${name}: 2 threads equal 1 thread bit for bit`, async () => {
+      const dims = [1, 24, size, size];
+      const bytes = buildModel({
+        nodes: [node('MaxPool', ['x'], ['y'], attrs)],
+        inputs: [valueInfo('x', DT.FLOAT, dims)], outputs: [valueInfo('y', DT.FLOAT, undefined)], initializers: [], opsets: { '': 13 },
+      });
+      const feeds = { x: new Tensor('float32', seededUniform(24 * size * size, 9, -1, 1), dims) };
+      const one = await runWith(bytes, 1, feeds);
+      const before = parallelSections();
+      const two = await runWith(bytes, 2, feeds);
+      assert.ok(parallelSections() > before, 'no parallel section ran');
+      assert.equal(maxAbsDiff(two.out, one.out), 0);
+    });
+  }
+
   for (const [file, size] of [['mobilefacenet.onnx', 112], ['scrfd_2.5g_bnkps.onnx', 320]] as const) {
     const path = `/work/shared/models/${file}`;
     it(`${file}@${size}: 2 threads equal 1 thread bit for bit on every output`, { skip: !existsSync(path) && `${path} missing` }, async () => {

@@ -140,16 +140,16 @@ export function conv3x3Winograd(
   arena.fill(0, zeroOff, uOff);
   if (bias) arena.set(bias, biasOff);
   arena.set(packed, uOff);
-  arena.fill(0, inOff, vOff);
   const iyEnd = Math.min(h, paddedH - pt);
   const ixEnd = Math.min(w, paddedW - pl);
   const clampInStore = act?.kind === 'clamp';
   const chunks = Math.min(c, 4 * seats);
   for (let b = 0; b < n; b++) {
     arena.set(x.subarray(b * c * h * w, (b + 1) * c * h * w), xOff);
-    // Only the interior is rewritten per batch item: the zero border stays from the fill above.
+    // Each channel's padded plane is cleared and filled by one task (the clear in WebAssembly, so threads share it).
     kernels.parallel(chunks, (t, k) => {
       for (let ch = Math.floor((t * c) / chunks); ch < Math.floor(((t + 1) * c) / chunks); ch++) {
+        k.zeroBytes(4 * (inOff + ch * inPlane), 4 * inPlane);
         fillPaddedPlane(k, xOff + ch * h * w, w, iyEnd, ixEnd, { offset: inOff + ch * inPlane, rowLd, phaseW, stride: 2, pt, pl });
       }
     });

@@ -43,6 +43,10 @@ const STALL_MS = 60_000;
  * loaded machine where spinning takes the core from the thread that would open the next section).
  */
 const SPIN_MS = 2;
+/** A gap in a spinning worker's clock readings longer than this (ms) means it was descheduled. */
+const PREEMPT_MS = 0.3;
+/** Milliseconds a worker that was descheduled while spinning sleeps between sections instead. */
+const CALM_MS = 200;
 /** Milliseconds the caller spins on the finished count before it sleeps until a worker finishes a task. */
 const CALLER_SPIN_MS = 0.2;
 
@@ -104,7 +108,10 @@ function claimTasks(ctl: Int32Array, cmd: Int32Array, fns: readonly Kernel[], ge
 
 /** The body of a worker thread: self-contained, since the worker runs its source text. */
 function threadMain(
-  data: { module: WebAssembly.Module; memory: WebAssembly.Memory; control: SharedArrayBuffer; commands: SharedArrayBuffer; slot: number; names: readonly string[]; spinMs: number },
+  data: {
+    module: WebAssembly.Module; memory: WebAssembly.Memory; control: SharedArrayBuffer; commands: SharedArrayBuffer; slot: number; names: readonly string[];
+    spinMs: number; preemptMs: number; calmMs: number;
+  },
   post: (message: string) => void,
   claim: typeof claimTasks,
 ): void {
@@ -115,14 +122,23 @@ function threadMain(
   const seat = data.slot + 1;
   let seen = Atomics.load(ctl, 0);
   post('ready');
+  // Until then this worker sleeps between sections even during a run: it found the machine loaded (see below).
+  let calmAt = 0;
   for (;;) {
-    // Spin while a run is active (a section follows within microseconds to milliseconds), else sleep.
-    let since = 0;
+    // Spin while a run is active (a section follows within microseconds to milliseconds), else sleep. A spin that
+    // sees the clock jump was descheduled: the cores are shared with other work, where a spinning thread takes the
+    // time the thread about to open the next section needs, so the worker sleeps between sections for a while.
+    let start = 0, last = 0;
     for (let i = 0; Atomics.load(ctl, 0) === seen; i++) {
       if (Atomics.load(ctl, 1) !== 0) return;
-      if (Atomics.load(ctl, 3) === 0 || (i & 1023) === 1023 && performance.now() - (since ||= performance.now()) > data.spinMs) {
+      if ((i & 255) !== 0 && Atomics.load(ctl, 3) !== 0) continue;
+      const now = performance.now();
+      if (start === 0) start = last = now;
+      if (now - last > data.preemptMs) calmAt = now + data.calmMs;
+      last = now;
+      if (Atomics.load(ctl, 3) === 0 || now < calmAt || now - start > data.spinMs) {
         Atomics.wait(ctl, 0, seen);
-        since = 0;
+        start = 0;
       }
     }
     if (Atomics.load(ctl, 1) !== 0) return;
@@ -210,7 +226,7 @@ export class KernelThreads {
       try {
         const worker = new wt.Worker(threadSource(), {
           eval: true, execArgv: [], name: `insightgpu kernels ${slot + 1}`,
-          workerData: { module, memory, control: this.ctl.buffer, commands: this.cmd.buffer, slot, names, spinMs: SPIN_MS },
+          workerData: { module, memory, control: this.ctl.buffer, commands: this.cmd.buffer, slot, names, spinMs: SPIN_MS, preemptMs: PREEMPT_MS, calmMs: CALM_MS },
         });
         worker.unref();
         this.workers.push(worker);

@@ -7,7 +7,7 @@ import { maxPoolFunction } from './max-pool.js';
 import { planeMeansFunction } from './plane-mean.js';
 import { winogradInputFunction, winogradOutputFunction } from './winograd-f2.js';
 import { clampFunction, preluFunction } from './clamp.js';
-import { copyRowsFunction, im2colBandFunction, splitRowsFunction } from './copy-rows.js';
+import { copyRowsFunction, im2colBandFunction, splitRowsFunction, zeroBytesFunction } from './copy-rows.js';
 import { BINARY_VARIANTS, binaryFunctionName, binaryFunctions, SIMD_BINARY_KINDS, type BinaryVariant, type SimdBinaryKind } from './binary.js';
 
 /**
@@ -23,11 +23,13 @@ export const SECTION_KERNELS = {
   winogradOutputClamp: [0, 6, 9, 10],
   im2colBand: [0, 6],
   copyRows: [0, 2],
+  zeroBytes: [0],
   splitRows: [0, 2, 3],
   depthwise3x3s1: [0, 3, 7, 8],
   depthwise3x3s2: [0, 3, 7, 8],
   clamp: [0, 2],
   prelu: [0, 3],
+  maxPoolPlane: [0, 5, 6],
 } as const satisfies Record<string, readonly number[]>;
 type SectionKernel = keyof typeof SECTION_KERNELS;
 const SECTION_NAMES = Object.keys(SECTION_KERNELS) as SectionKernel[];
@@ -88,6 +90,8 @@ export interface SimdKernels {
   prelu(ptr: number, count4: number, channels: number, slopes: number, repeats: number): void;
   /** Strided row copies inside the arena (see copy-rows.ts). */
   copyRows(src: number, srcStride: number, dst: number, dstStride: number, rowBytes: number, rows: number): void;
+  /** Zeroes `bytes` bytes from `dst` (see copy-rows.ts). */
+  zeroBytes(dst: number, bytes: number): void;
   /** Rows split into alternate elements, for the stride-2 kernels' even/odd columns (see copy-rows.ts). */
   splitRows(src: number, srcStride: number, dstA: number, dstB: number, dstStride: number, count: number, rows: number): void;
   /** One band of the banded 3×3 conv's im2col, every channel and tap in one call (see copy-rows.ts). */
@@ -131,11 +135,11 @@ export type WinogradOutputClampKernel = (...args: [...Parameters<WinogradOutputK
 const PAGE = 65536;
 const INITIAL_PAGES = 64;
 
-type Exports = Record<string, BinaryKernel> & Pick<SimdKernels, 'gemm' | 'gemmBias' | 'gemmBiasClamp' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'winogradInput' | 'winogradOutput' | 'winogradOutputClamp' | 'maxPoolPlane' | 'planeMeans' | 'clamp' | 'prelu' | 'copyRows' | 'splitRows' | 'im2colBand'>;
+type Exports = Record<string, BinaryKernel> & Pick<SimdKernels, 'gemm' | 'gemmBias' | 'gemmBiasClamp' | 'depthwise3x3s1' | 'depthwise3x3s2' | 'winogradInput' | 'winogradOutput' | 'winogradOutputClamp' | 'maxPoolPlane' | 'planeMeans' | 'clamp' | 'prelu' | 'copyRows' | 'zeroBytes' | 'splitRows' | 'im2colBand'>;
 
 function build(shared = false): Uint8Array<ArrayBuffer> {
   const packed = Array.from({ length: PACKED_MAX_ROWS }, (_, i) => packedGemmFunction(i + 1));
-  return encodeModule([gemmFunction(), ...packed, gemmFunction('bias'), gemmFunction('biasClamp'), depthwise3x3Function(1), depthwise3x3Function(2), winogradInputFunction(), winogradOutputFunction(), winogradOutputFunction(true), maxPoolFunction(), planeMeansFunction(), clampFunction(), preluFunction(), copyRowsFunction(), splitRowsFunction(), im2colBandFunction(), ...binaryFunctions()], 1, shared);
+  return encodeModule([gemmFunction(), ...packed, gemmFunction('bias'), gemmFunction('biasClamp'), depthwise3x3Function(1), depthwise3x3Function(2), winogradInputFunction(), winogradOutputFunction(), winogradOutputFunction(true), maxPoolFunction(), planeMeansFunction(), clampFunction(), preluFunction(), copyRowsFunction(), splitRowsFunction(), im2colBandFunction(), zeroBytesFunction(), ...binaryFunctions()], 1, shared);
 }
 
 /** Fewest multiply-adds a split GEMM's task gets: below it the claim and the call cost more than the share saves. */
@@ -205,6 +209,7 @@ function wrap(exports: Exports, memory: WebAssembly.Memory, threads?: KernelThre
     clamp: exports.clamp,
     prelu: exports.prelu,
     copyRows: exports.copyRows,
+    zeroBytes: exports.zeroBytes,
     splitRows: exports.splitRows,
     im2colBand: exports.im2colBand,
     binary: Object.fromEntries(SIMD_BINARY_KINDS.map((kind) => [kind, Object.fromEntries(BINARY_VARIANTS.map((v) => [v, exports[binaryFunctionName(kind, v)]!]))])) as SimdKernels['binary'],
