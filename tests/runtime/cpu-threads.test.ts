@@ -23,6 +23,8 @@ interface Case { readonly name: string; readonly c: number; readonly m: number; 
 
 const cases: Case[] = [
   { name: '1×1 (pointwise)', c: 64, m: 64, k: 1, stride: 1, size: 64 },
+  // Pixel-blocked at one thread, the whole-plane GEMM at two; 53² pixels leave a partial strip per row.
+  { name: '1×1 on a large plane + Relu', c: 64, m: 128, k: 1, stride: 1, size: 53, relu: true },
   { name: 'stride-2 3×3 (banded)', c: 32, m: 64, k: 3, stride: 2, size: 128 },
   { name: '5×5 (im2col GEMM)', c: 8, m: 16, k: 5, stride: 1, size: 40 },
   // Winograd splits over bands of tile rows (an odd band count at one thread), its padded copy over channels.

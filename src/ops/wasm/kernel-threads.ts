@@ -21,7 +21,8 @@ import { BackendError } from '../../core/errors.js';
 const GEN = 0; // section generation, bumped as a section opens
 const STOP = 1; // set once to end the workers
 const TRAP = 2; // set by a worker whose kernel trapped
-const ACTIVE = 3; // 1 during a run: workers spin instead of sleeping
+const ACTIVE = 3; // 1 during a run: workers spin instead of sleeping (if SPIN)
+const SPIN = 8; // 1 unless other work loads the cores (checked as a run starts)
 const TASKS = 4; // tasks in the open section
 const SEATS = 5; // threads the section may use (seat 0 is the caller; worker slot s sits at seat s + 1)
 const SCRATCH_LO = 6; // first byte of seat 0's scratch
@@ -43,12 +44,10 @@ const STALL_MS = 60_000;
  * loaded machine where spinning takes the core from the thread that would open the next section).
  */
 const SPIN_MS = 2;
-/** A gap in a spinning worker's clock readings longer than this (ms) means it was descheduled. */
-const PREEMPT_MS = 0.3;
-/** Milliseconds a worker that was descheduled while spinning sleeps between sections instead. */
-const CALM_MS = 200;
-/** Milliseconds the caller spins on the finished count before it sleeps until a worker finishes a task. */
-const CALLER_SPIN_MS = 0.2;
+/** Milliseconds the caller spins on the finished count before it sleeps until a worker finishes a task (a task's tail). */
+const CALLER_SPIN_MS = 1;
+/** The same where the machine is loaded (SPIN is 0): a worker holding a task may be descheduled for milliseconds. */
+const LOADED_CALLER_SPIN_MS = 0.05;
 
 let sections = 0;
 /** Parallel sections run over more than one thread so far, in this process (tests check one really ran). */
@@ -66,6 +65,19 @@ export function workerThreads(): WorkerThreads | undefined {
 }
 
 type Kernel = (...args: number[]) => void;
+
+/**
+ * Whether the cores look free for `threads` spinning threads: the 1-minute load average (which counts this process's
+ * own threads, and a benchmark's peer beside it) under the processors (at least `threads`) plus one. Spinning pays only there: on a loaded
+ * machine (dev box, load 7–19 from other jobs) a spinning worker made 2 threads 0.6–0.9× as fast as 1, sleeping
+ * workers 0.95–1.35×.
+ */
+function machineIdle(threads: number): boolean {
+  const os = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:os') as typeof import('node:os') | undefined;
+  if (!os) return false;
+  const cores = os.availableParallelism();
+  return os.loadavg()[0]! < Math.max(cores, threads) + 1;
+}
 
 /**
  * Claims and runs tasks of the open section `generation` at `seat` until none is left; returns how many it ran. Shared
@@ -110,7 +122,7 @@ function claimTasks(ctl: Int32Array, cmd: Int32Array, fns: readonly Kernel[], ge
 function threadMain(
   data: {
     module: WebAssembly.Module; memory: WebAssembly.Memory; control: SharedArrayBuffer; commands: SharedArrayBuffer; slot: number; names: readonly string[];
-    spinMs: number; preemptMs: number; calmMs: number;
+    spinMs: number;
   },
   post: (message: string) => void,
   claim: typeof claimTasks,
@@ -122,21 +134,17 @@ function threadMain(
   const seat = data.slot + 1;
   let seen = Atomics.load(ctl, 0);
   post('ready');
-  // Until then this worker sleeps between sections even during a run: it found the machine loaded (see below).
-  let calmAt = 0;
   for (;;) {
-    // Spin while a run is active (a section follows within microseconds to milliseconds), else sleep. A spin that
-    // sees the clock jump was descheduled: the cores are shared with other work, where a spinning thread takes the
-    // time the thread about to open the next section needs, so the worker sleeps between sections for a while.
-    let start = 0, last = 0;
+    // Spin while a run is active (a section follows within microseconds to milliseconds) on a machine not loaded by
+    // other work, else sleep.
+    let start = 0;
     for (let i = 0; Atomics.load(ctl, 0) === seen; i++) {
       if (Atomics.load(ctl, 1) !== 0) return;
-      if ((i & 255) !== 0 && Atomics.load(ctl, 3) !== 0) continue;
+      const spin = Atomics.load(ctl, 3) !== 0 && Atomics.load(ctl, 8) !== 0; // ACTIVE, SPIN
+      if (spin && (i & 255) !== 0) continue;
       const now = performance.now();
-      if (start === 0) start = last = now;
-      if (now - last > data.preemptMs) calmAt = now + data.calmMs;
-      last = now;
-      if (Atomics.load(ctl, 3) === 0 || now < calmAt || now - start > data.spinMs) {
+      if (start === 0) start = now;
+      if (!spin || now - start > data.spinMs) {
         Atomics.wait(ctl, 0, seen);
         start = 0;
       }
@@ -226,7 +234,7 @@ export class KernelThreads {
       try {
         const worker = new wt.Worker(threadSource(), {
           eval: true, execArgv: [], name: `insightgpu kernels ${slot + 1}`,
-          workerData: { module, memory, control: this.ctl.buffer, commands: this.cmd.buffer, slot, names, spinMs: SPIN_MS, preemptMs: PREEMPT_MS, calmMs: CALM_MS },
+          workerData: { module, memory, control: this.ctl.buffer, commands: this.cmd.buffer, slot, names, spinMs: SPIN_MS },
         });
         worker.unref();
         this.workers.push(worker);
@@ -259,6 +267,7 @@ export class KernelThreads {
 
   set limit(count: number) {
     this.limitNow = count;
+    if (count > 1) Atomics.store(this.ctl, SPIN, machineIdle(this.threads) ? 1 : 0);
     Atomics.store(this.ctl, ACTIVE, count > 1 ? 1 : 0);
     // Wakes sleeping workers now, so the run's first section finds them spinning.
     if (count > 1) Atomics.notify(this.ctl, GEN);
@@ -327,7 +336,7 @@ export class KernelThreads {
     for (let i = 0, done = Atomics.load(ctl, FINISHED); done < count; i++, done = Atomics.load(ctl, FINISHED)) {
       if ((i & 255) !== 255) continue;
       const waited = performance.now() - (since ||= performance.now());
-      if (waited > CALLER_SPIN_MS) Atomics.wait(ctl, FINISHED, done, 1);
+      if (waited > (Atomics.load(ctl, SPIN) !== 0 ? CALLER_SPIN_MS : LOADED_CALLER_SPIN_MS)) Atomics.wait(ctl, FINISHED, done, 1);
       // A worker that exited cannot say so while this thread waits (its 'exit' event needs this thread's loop), so a
       // section unfinished after STALL_MS fails the run instead of hanging the process.
       if (waited > STALL_MS) {
