@@ -27,6 +27,7 @@ const cases: Case[] = [
   { name: '1×1 on a large plane + Relu', c: 64, m: 128, k: 1, stride: 1, size: 53, relu: true },
   { name: 'stride-2 3×3 (banded)', c: 32, m: 64, k: 3, stride: 2, size: 128 },
   { name: '5×5 (im2col GEMM)', c: 8, m: 16, k: 5, stride: 1, size: 40 },
+  { name: '2×2/s2 (split rows)', c: 24, m: 48, k: 2, stride: 2, size: 80 },
   // Winograd splits over bands of tile rows (an odd band count at one thread), its padded copy over channels.
   { name: 'stride-1 3×3 (Winograd) + Relu', c: 24, m: 20, k: 3, stride: 1, size: 78, relu: true },
   { name: 'stride-1 3×3 (Winograd), 300 input channels', c: 300, m: 8, k: 3, stride: 1, size: 18 },
@@ -76,7 +77,7 @@ describe('cpuThreads', () => {
       const group = t.group ?? 1;
       const wDims = [t.m, t.c / group, t.k, t.k];
       const xDims = [1, t.c, t.size, t.size];
-      const pad = (t.k - 1) / 2;
+      const pad = Math.floor((t.k - 1) / 2);
       const conv = node('Conv', ['x', 'w', 'b'], [t.relu ? 'z' : 'y'], { kernel_shape: { ints: [t.k, t.k] }, strides: { ints: [t.stride, t.stride] }, pads: { ints: [pad, pad, pad, pad] }, group: { i: group } });
       const bytes = buildModel({
         nodes: t.relu ? [conv, node('Relu', ['z'], ['y'])] : [conv],

@@ -71,6 +71,7 @@ export function convSimd(
   const actOff = biasOff + panels * TILE_M;
   const stageOff = actOff + epilogueFloats(epi, mg, mg * hw);
   const arena = kernels.arena(stageOff + (split2x2 ? cg * h * w : 0));
+  const chunks = Math.min(cg, 4 * kernels.threads());
   for (let b = 0; b < n; b++) {
     for (let g = 0; g < p.group; g++) {
       arena.set(packed.subarray(g * groupA, (g + 1) * groupA), aOff);
@@ -80,12 +81,15 @@ export function convSimd(
         arena.set(x.subarray(xOffset, xOffset + k * hw), bOff);
       } else if (split2x2) {
         arena.set(x.subarray(xOffset, xOffset + cg * h * w), stageOff);
-        for (let ch = 0; ch < cg; ch++) {
-          for (let ky = 0; ky < 2; ky++) {
-            const row = bOff + (ch * 4 + ky * 2) * ld;
-            kernels.splitRows(4 * (stageOff + ch * h * w + ky * w), 8 * w, 4 * row, 4 * (row + ld), 4 * wo, 2 * wo, ho);
+        // Channel chunks as tasks: each writes its channels' four B rows.
+        kernels.parallel(chunks, (t, kk) => {
+          for (let ch = Math.floor((t * cg) / chunks); ch < Math.floor(((t + 1) * cg) / chunks); ch++) {
+            for (let ky = 0; ky < 2; ky++) {
+              const row = bOff + (ch * 4 + ky * 2) * ld;
+              kk.splitRows(4 * (stageOff + ch * h * w + ky * w), 8 * w, 4 * row, 4 * (row + ld), 4 * wo, 2 * wo, ho);
+            }
           }
-        }
+        });
       } else {
         im2col(x, xOffset, cg, h, w, kh, kw, sh, sw, dh, dw, pt, pl, ho, wo, arena, bOff, ld);
       }

@@ -260,6 +260,14 @@ export class KernelThreads {
     return this.inSection ? 1 : Math.min(this.limitNow, this.threads);
   }
 
+  /**
+   * Wakes workers that went to sleep after a long stretch without sections (where they spin), so they are spinning
+   * again by the time the op that calls this, before its copies into the arena, opens its first section.
+   */
+  wake(): void {
+    if (this.limitNow > 1 && Atomics.load(this.ctl, SPIN) !== 0) Atomics.notify(this.ctl, GEN);
+  }
+
   /** The run's thread limit; above 1 the workers spin between sections until it drops back to 1. */
   get limit(): number {
     return this.limitNow;

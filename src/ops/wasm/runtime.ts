@@ -46,7 +46,7 @@ export type SectionKernels = Pick<SimdKernels, SectionKernel>;
 export interface SimdKernels {
   /**
    * Threads a parallel section runs on now (1 outside a threaded run): what a caller reserves per-thread scratch for
-   * and sizes its tasks by.
+   * and sizes its tasks by. Ops call it first, before their copies into the arena: it also wakes sleeping workers.
    */
   threads(): number;
   /**
@@ -183,7 +183,11 @@ function wrap(exports: Exports, memory: WebAssembly.Memory, threads?: KernelThre
   };
   const packed = Array.from({ length: PACKED_MAX_ROWS }, (_, i) => exports[packedGemmName(i + 1)] as unknown as GemmKernel);
   return {
-    threads: () => (threads ? threads.seats : 1),
+    threads: () => {
+      if (!threads) return 1;
+      threads.wake();
+      return threads.seats;
+    },
     parallel,
     arena(floats) {
       const bytes = floats * 4;
