@@ -1,9 +1,10 @@
 /**
- * The cpu backend's `cpuThreads` option: GEMMs split over strips of C across worker threads over one shared arena
- * (ops/wasm/gemm-threads.ts). A split never touches the reduction, so every output must equal the 1-thread output
- * bit for bit (max |a−b| = 0), on conv shapes of the pointwise, banded 3×3 and im2col paths and on a real recognizer;
- * parallelSections proves the split ran. (Winograd's per-band GEMMs are below the per-share minimum, so it stays on one
- * thread.) Bad values are InputErrors naming the option, and a process that ran threads exits by itself.
+ * The cpu backend's `cpuThreads` option: parallel sections over worker threads on one shared arena
+ * (ops/wasm/kernel-threads.ts): GEMMs split over strips of C, Winograd and banded 3×3 convs over bands of output rows,
+ * depthwise convs, padded copies and MaxPool over channels. No split touches a reduction, so every output must equal
+ * the 1-thread output bit for bit (max |a−b| = 0), on conv and pool shapes of every threaded path and on two real
+ * models; parallelSections proves a section ran. Bad values are InputErrors naming the option, and a process that ran
+ * threads exits by itself.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
