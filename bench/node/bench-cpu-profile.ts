@@ -21,6 +21,7 @@ import type { ConvParams } from '../../src/ops/conv/params.js';
 import { BENCH_MODELS, REPLICA_BENCH_MODELS } from './bench-models.js';
 import { integerFlag, parseFlags } from './bench-args.js';
 import { Prng } from '../../models/forge/prng.js';
+import { sectionTotals } from '../../src/ops/wasm/kernel-threads.js';
 
 const values = parseFlags(process.argv.slice(2), {
   model: { type: 'string', default: 'scrfd_2.5g@640' },
@@ -58,9 +59,13 @@ const feed = { [spec.input]: new Tensor('float32', input, [...spec.dims]) };
 const times = graph.steps.map(() => [] as number[]);
 const stepOf = new Map(graph.steps.map((s, i) => [s.node.name || `${s.node.opType}#${s.node.index}`, i]));
 let wallMs = Infinity;
+let sectionsFrom = { ...sectionTotals };
+let runMs = 0;
 for (let r = 0; r < runs + 1; r++) {
+  if (r === 1) sectionsFrom = { ...sectionTotals };
   const t0 = performance.now();
   await session.run(feed);
+  if (r > 0) runMs += performance.now() - t0;
   if (r > 0) wallMs = Math.min(wallMs, performance.now() - t0);
   if (r > 0) for (const t of session.lastProfile() ?? []) times[stepOf.get(t.node)!]?.push(t.ms);
 }
@@ -79,6 +84,11 @@ graph.steps.forEach((step, i) => {
   }
 });
 const top = integerFlag('top', values.top, 1);
+if (cpuThreads > 1) {
+  const d = (k: keyof typeof sectionTotals): number => (sectionTotals[k] - sectionsFrom[k]) / runs;
+  console.log(`parallel sections per run: ${d('sections').toFixed(0)} (${d('tasks').toFixed(0)} tasks, ${(100 * d('callerTasks') / Math.max(1, d('tasks'))).toFixed(0)}% run by the calling thread), `
+    + `${d('ms').toFixed(2)} ms of ${(runMs / runs).toFixed(2)} ms per run inside them`);
+}
 console.log(`${spec.name} ${cpuThreads}T: ${graph.steps.length} steps, ${total.toFixed(2)} ms of step time (median of ${runs}), best run ${wallMs.toFixed(2)} ms`);
 console.log('by op: ' + [...byOp].sort((a, b) => b[1].ms - a[1].ms).map(([k, e]) => `${k} ${e.ms.toFixed(2)} (${e.count})`).join(', '));
 for (const [k, e] of [...byClass].sort((a, b) => b[1].ms - a[1].ms).slice(0, top)) {

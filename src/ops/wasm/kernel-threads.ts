@@ -55,6 +55,9 @@ export function parallelSections(): number {
   return sections;
 }
 
+/** Totals over this process's parallel sections, for benchmarks: tasks, those the calling thread ran, wall time in them. */
+export const sectionTotals = { sections: 0, tasks: 0, callerTasks: 0, ms: 0 };
+
 type WorkerThreads = typeof import('node:worker_threads');
 
 /** Node's worker_threads when this engine has them and SharedArrayBuffer, else undefined (browsers, whose main thread may not Atomics.wait). */
@@ -319,8 +322,9 @@ export class KernelThreads {
     Atomics.store(ctl, GEN, generation);
     Atomics.notify(ctl, GEN);
     this.inSection = true;
+    const start = performance.now();
     try {
-      claimTasks(ctl, cmd, this.fns, generation, 0);
+      sectionTotals.callerTasks += claimTasks(ctl, cmd, this.fns, generation, 0);
     } catch (error) {
       // This thread's task trapped: stop further claims and wait out the tasks workers hold before the arena is reused.
       const claimed = Atomics.exchange(ctl, NEXT, CLOSED) & 0xffff;
@@ -331,6 +335,9 @@ export class KernelThreads {
     }
     this.waitFinished(tasks, `${tasks} tasks`);
     Atomics.store(ctl, NEXT, CLOSED);
+    sectionTotals.sections++;
+    sectionTotals.tasks += tasks;
+    sectionTotals.ms += performance.now() - start;
     if (Atomics.load(ctl, TRAP) !== 0) {
       Atomics.store(ctl, TRAP, 0);
       throw new BackendError('cpu', 'a kernel thread trapped in a parallel section');
