@@ -69,6 +69,12 @@ export function workerThreads(): WorkerThreads | undefined {
 
 type Kernel = (...args: number[]) => void;
 
+let forcedSpin: boolean | undefined;
+/** Makes workers spin (true) or sleep (false) between sections whatever the load, or (undefined) decides by load again; for benchmarks. */
+export function forceSpin(spin: boolean | undefined): void {
+  forcedSpin = spin;
+}
+
 /**
  * Whether the cores look free for `threads` spinning threads: the 1-minute load average (which counts this process's
  * own threads, and a benchmark's peer beside it) under the processors (at least `threads`) plus one. Spinning pays only there: on a loaded
@@ -278,7 +284,7 @@ export class KernelThreads {
 
   set limit(count: number) {
     this.limitNow = count;
-    if (count > 1) Atomics.store(this.ctl, SPIN, machineIdle(this.threads) ? 1 : 0);
+    if (count > 1) Atomics.store(this.ctl, SPIN, forcedSpin ?? machineIdle(this.threads) ? 1 : 0);
     Atomics.store(this.ctl, ACTIVE, count > 1 ? 1 : 0);
     // Wakes sleeping workers now, so the run's first section finds them spinning.
     if (count > 1) Atomics.notify(this.ctl, GEN);
