@@ -44,6 +44,10 @@ const STALL_MS = 60_000;
  * loaded machine where spinning takes the core from the thread that would open the next section).
  */
 const SPIN_MS = 2;
+/** A spinning worker that notices a section this late (ms), twice running, was not running: it shares a core. */
+const LATE_MS = 0.05;
+/** Milliseconds such a worker then sleeps between sections instead of spinning. */
+const CALM_MS = 200;
 /** Milliseconds the caller spins on the finished count before it sleeps until a worker finishes a task (a task's tail). */
 const CALLER_SPIN_MS = 1;
 /** The same where the machine is loaded (SPIN is 0): a worker holding a task may be descheduled for milliseconds. */
@@ -131,7 +135,7 @@ function claimTasks(ctl: Int32Array, cmd: Int32Array, fns: readonly Kernel[], ge
 function threadMain(
   data: {
     module: WebAssembly.Module; memory: WebAssembly.Memory; control: SharedArrayBuffer; commands: SharedArrayBuffer; slot: number; names: readonly string[];
-    spinMs: number;
+    clock: SharedArrayBuffer; spinMs: number; lateMs: number; calmMs: number;
   },
   post: (message: string) => void,
   claim: typeof claimTasks,
@@ -141,25 +145,42 @@ function threadMain(
   const exports = new WebAssembly.Instance(data.module, { env: { memory: data.memory } }).exports as Record<string, Kernel>;
   const fns = data.names.map((n) => exports[n]!);
   const seat = data.slot + 1;
+  const opened = new Float64Array(data.clock);
   let seen = Atomics.load(ctl, 0);
+  // Until then this worker sleeps between sections even where spinning is allowed: its spins went unscheduled.
+  let calmUntil = 0;
+  let late = 0;
   post('ready');
   for (;;) {
     // Spin while a run is active (a section follows within microseconds to milliseconds) on a machine not loaded by
     // other work, else sleep.
     let start = 0;
+    let spun = false;
     for (let i = 0; Atomics.load(ctl, 0) === seen; i++) {
       if (Atomics.load(ctl, 1) !== 0) return;
       const spin = Atomics.load(ctl, 3) !== 0 && Atomics.load(ctl, 8) !== 0; // ACTIVE, SPIN
       if (spin && (i & 255) !== 0) continue;
       const now = performance.now();
       if (start === 0) start = now;
-      if (!spin || now - start > data.spinMs) {
+      spun = spin && now >= calmUntil;
+      if (!spun || now - start > data.spinMs) {
         Atomics.wait(ctl, 0, seen);
         start = 0;
+        spun = false;
       }
     }
     if (Atomics.load(ctl, 1) !== 0) return;
     seen = Atomics.load(ctl, 0);
+    if (spun) {
+      // A spinning worker sees a section open within a microsecond unless it was not running: then it shares its core
+      // with the thread that opens sections (a loaded machine), and its spinning only slows that thread down.
+      const now = performance.now();
+      late = performance.timeOrigin + now - opened[0]! > data.lateMs ? late + 1 : 0;
+      if (late >= 2) {
+        calmUntil = now + data.calmMs;
+        late = 0;
+      }
+    }
     claim(ctl, cmd, fns, seen, seat);
   }
 }
@@ -211,6 +232,8 @@ export interface SectionScratch {
 export class KernelThreads {
   private readonly ctl: Int32Array<SharedArrayBuffer>;
   private readonly cmd: Int32Array<SharedArrayBuffer>;
+  /** When the open section opened (ms since the epoch), for the workers' lateness check. */
+  private readonly opened = new Float64Array(new SharedArrayBuffer(8));
   private readonly workers: Worker[] = [];
   private readonly ready: boolean[] = [];
   private readonly fns: Kernel[];
@@ -243,7 +266,7 @@ export class KernelThreads {
       try {
         const worker = new wt.Worker(threadSource(), {
           eval: true, execArgv: [], name: `insightgpu kernels ${slot + 1}`,
-          workerData: { module, memory, control: this.ctl.buffer, commands: this.cmd.buffer, slot, names, spinMs: SPIN_MS },
+          workerData: { module, memory, control: this.ctl.buffer, commands: this.cmd.buffer, clock: this.opened.buffer, slot, names, spinMs: SPIN_MS, lateMs: LATE_MS, calmMs: CALM_MS },
         });
         worker.unref();
         this.workers.push(worker);
@@ -325,6 +348,7 @@ export class KernelThreads {
     Atomics.store(ctl, SCRATCH_BYTES, scratch?.bytes ?? 0);
     Atomics.store(ctl, FINISHED, 0);
     Atomics.store(ctl, NEXT, (generation & 0x7fff) << 16);
+    this.opened[0] = performance.timeOrigin + performance.now();
     Atomics.store(ctl, GEN, generation);
     Atomics.notify(ctl, GEN);
     this.inSection = true;
