@@ -20,7 +20,7 @@ import { buildModel, DT, node, tensor, valueInfo } from '../parser/onnx-builder.
 import { seededUniform } from '../parity/parity.js';
 
 
-interface Case { readonly name: string; readonly c: number; readonly m: number; readonly k: number; readonly stride: number; readonly size: number; readonly group?: number; readonly relu?: boolean }
+interface Case { readonly name: string; readonly c: number; readonly m: number; readonly k: number; readonly stride: number; readonly size: number; readonly group?: number; readonly relu?: boolean; readonly n?: number }
 
 const cases: Case[] = [
   { name: '1×1 (pointwise)', c: 64, m: 64, k: 1, stride: 1, size: 64 },
@@ -34,6 +34,10 @@ const cases: Case[] = [
   { name: 'stride-1 3×3 (Winograd), 300 input channels', c: 300, m: 8, k: 3, stride: 1, size: 18 },
   { name: '3×3 depthwise, stride 1', c: 40, m: 40, k: 3, stride: 1, size: 30, group: 40 },
   { name: '3×3 depthwise, stride 2', c: 24, m: 24, k: 3, stride: 2, size: 33, group: 24 },
+  // Batch 2: the padded planes are rewritten per item and every item's tasks run in sections of their own.
+  { name: 'stride-1 3×3 (Winograd), batch 2', c: 16, m: 16, k: 3, stride: 1, size: 41, n: 2 },
+  { name: '3×3 depthwise, batch 2', c: 32, m: 32, k: 3, stride: 1, size: 50, group: 32, n: 2 },
+  { name: 'stride-2 3×3 (banded), batch 2', c: 8, m: 32, k: 3, stride: 2, size: 65, n: 2 },
 ];
 
 /** Runs `bytes` once with `threads`, releasing the session before returning (so the next one starts its own arena). */
@@ -77,7 +81,7 @@ describe('cpuThreads', () => {
     it(`${t.name}: 2 threads equal 1 thread bit for bit`, async () => {
       const group = t.group ?? 1;
       const wDims = [t.m, t.c / group, t.k, t.k];
-      const xDims = [1, t.c, t.size, t.size];
+      const xDims = [t.n ?? 1, t.c, t.size, t.size];
       const pad = Math.floor((t.k - 1) / 2);
       const conv = node('Conv', ['x', 'w', 'b'], [t.relu ? 'z' : 'y'], { kernel_shape: { ints: [t.k, t.k] }, strides: { ints: [t.stride, t.stride] }, pads: { ints: [pad, pad, pad, pad] }, group: { i: group } });
       const bytes = buildModel({
@@ -138,6 +142,17 @@ describe('cpuThreads', () => {
       for (const name of Object.keys(one)) assert.equal(maxAbsDiff(two[name]!, one[name]!), 0, `output ${name}`);
     });
   }
+
+  it('3 threads equal 1 thread bit for bit on scrfd_2.5g@256 (a third seat of scratch)', { skip: !existsSync('/work/shared/models/scrfd_2.5g_bnkps.onnx') && 'model missing' }, async () => {
+    const bytes = new Uint8Array(readFileSync('/work/shared/models/scrfd_2.5g_bnkps.onnx'));
+    const dims = [1, 3, 256, 256];
+    const feeds = { 'input.1': new Tensor('float32', seededUniform(3 * 256 * 256, 11, -1, 1), dims) };
+    const one = await runAll(bytes, 1, feeds);
+    const before = parallelSections();
+    const three = await runAll(bytes, 3, feeds);
+    assert.ok(parallelSections() > before, 'no parallel section ran');
+    for (const name of Object.keys(one)) assert.equal(maxAbsDiff(three[name]!, one[name]!), 0, `output ${name}`);
+  });
 
   it('a 1-thread session alive beside a 2-thread one keeps to one thread', async () => {
     const dims = [1, 64, 48, 48];
