@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { InferenceSession, Tensor } from '../../src/index.js';
 import { InputError } from '../../src/core/errors.js';
-import { parallelSections, KernelThreads } from '../../src/ops/wasm/kernel-threads.js';
+import { parallelSections, KernelThreads, sectionTotals } from '../../src/ops/wasm/kernel-threads.js';
 import { encodeModule } from '../../src/ops/wasm/encoder.js';
 import { gemmFunction } from '../../src/ops/wasm/gemm.js';
 import { simdThreads } from '../../src/ops/wasm/runtime.js';
@@ -152,6 +152,28 @@ describe('cpuThreads', () => {
     const three = await runAll(bytes, 3, feeds);
     assert.ok(parallelSections() > before, 'no parallel section ran');
     for (const name of Object.keys(one)) assert.equal(maxAbsDiff(three[name]!, one[name]!), 0, `output ${name}`);
+  });
+
+  it('tensors between threaded convs are copied by the threads; outputs come back as ordinary arrays, equal bit for bit', async () => {
+    // 32 × 64² floats between the convs: past the split-copy minimum, in the run's shared buffers.
+    const dims = [1, 16, 64, 64];
+    const conv = (x: string, w: string, y: string) => node('Conv', [x, w], [y], { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } });
+    const bytes = buildModel({
+      nodes: [conv('x', 'w1', 'h'), node('Relu', ['h'], ['r']), conv('r', 'w2', 'y')],
+      inputs: [valueInfo('x', DT.FLOAT, dims)], outputs: [valueInfo('y', DT.FLOAT, undefined)],
+      initializers: [
+        tensor('w1', 'float32', [32, 16, 3, 3], [...seededUniform(32 * 16 * 9, 12, -1, 1)]),
+        tensor('w2', 'float32', [8, 32, 3, 3], [...seededUniform(8 * 32 * 9, 13, -1, 1)]),
+      ],
+      opsets: { '': 13 },
+    });
+    const feeds = { x: new Tensor('float32', seededUniform(16 * 64 * 64, 14, -1, 1), dims) };
+    const one = await runWith(bytes, 1, feeds);
+    const before = sectionTotals.tasks;
+    const two = await runWith(bytes, 2, feeds);
+    assert.ok(sectionTotals.tasks > before, 'no parallel section ran');
+    assert.ok(!(two.out.buffer instanceof SharedArrayBuffer), 'a run output is a SharedArrayBuffer view');
+    assert.equal(maxAbsDiff(two.out, one.out), 0);
   });
 
   it('a 1-thread session alive beside a 2-thread one keeps to one thread', async () => {

@@ -39,10 +39,11 @@ export class CpuBackend implements Backend {
 class CpuPlan implements ExecutionPlan {
   private readonly lastUse = new Map<string, number>();
   private profile: StepTiming[] | undefined;
-  private readonly pool = new BufferPool();
+  private readonly pool: BufferPool;
   peakBytes = 0;
 
   constructor(private readonly graph: StaticGraph, private readonly profiling: boolean, private readonly threads: number) {
+    this.pool = new BufferPool(threads > 1 && typeof SharedArrayBuffer === 'function');
     // So that fast paths keep layouts made from these tensors' data only (constant-tensors.ts).
     markConstantTensors(graph.constants.values());
     graph.steps.forEach((step, i) => { for (const input of step.inputs) if (input) this.lastUse.set(input, i); });
@@ -90,7 +91,11 @@ class CpuPlan implements ExecutionPlan {
       // The caller owns its outputs: a constant (an initializer, a folded value) goes out as a copy, so writing into
       // it leaves the plan's value intact for the next run.
       if (constant) result.set(name, { type: constant.type, dims: constant.dims, data: constant.data.slice() });
-      if (computed) {
+      if (computed && typeof SharedArrayBuffer === 'function' && computed.data.buffer instanceof SharedArrayBuffer) {
+        // A threaded run's tensors live in shared memory: the caller gets an ordinary copy, the buffer stays pooled.
+        result.set(name, { ...computed, data: computed.data.slice() });
+        pool.release(computed.data);
+      } else if (computed) {
         result.set(name, computed);
         // Never recycle an output's buffer.
         pool.disown(computed.data);

@@ -96,7 +96,7 @@ export function conv3x3Simd(
   arena.fill(0, inOff, bOff);
   const chunks = Math.min(c, 4 * seats);
   for (let b = 0; b < n; b++) {
-    arena.set(x.subarray(b * c * h * w, (b + 1) * c * h * w), xOff);
+    kernels.stage(x, b * c * h * w, xOff, c * h * w);
     // Only the interior is rewritten per batch item: the zero border stays from the fill above.
     kernels.parallel(chunks, (t, kk) => {
       for (let ch = Math.floor((t * c) / chunks); ch < Math.floor(((t + 1) * c) / chunks); ch++) {
@@ -128,6 +128,6 @@ export function conv3x3Simd(
     if (outLd !== wo) for (let o = 0; o < m; o++) kernels.copyRows(4 * (cOff + o * outPlane), 4 * outLd, 4 * (cOff + o * ho * wo), 4 * wo, 4 * wo, ho);
     else if (outPlane !== plane) kernels.copyRows(4 * cOff, 4 * outPlane, 4 * cOff, 4 * plane, 4 * plane, m);
     runCompactEpilogue(kernels, arena, epi, actOff, cOff, m, 0, m, ho * wo, b);
-    y.set(arena.subarray(cOff, cOff + m * ho * wo), b * m * ho * wo);
+    kernels.unstage(y, b * m * ho * wo, cOff, m * ho * wo);
   }
 }

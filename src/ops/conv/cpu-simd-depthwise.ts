@@ -79,7 +79,7 @@ export function depthwiseSimd(
   const run = s === 1 ? kernels.depthwise3x3s1 : kernels.depthwise3x3s2;
   const chunks = Math.min(c, 4 * seats);
   for (let b = 0; b < n; b++) {
-    if (!perChannel) arena.set(x.subarray(b * c * h * w, (b + 1) * c * h * w), xOff);
+    if (!perChannel) kernels.stage(x, b * c * h * w, xOff, c * h * w);
     if (perChannel) {
       for (let ch = 0; ch < c; ch++) {
         arena.set(x.subarray((b * c + ch) * h * w, (b * c + ch + 1) * h * w), xOff);
@@ -101,6 +101,6 @@ export function depthwiseSimd(
     runActivation(kernels, act, actOff, outOff, outPlane / 4, c, 1);
     if (outLd !== wo) kernels.copyRows(4 * outOff, 4 * outLd, 4 * outOff, 4 * wo, 4 * wo, c * ho);
     runCompactEpilogue(kernels, arena, epi, actOff, outOff, c, 0, c, ho * wo, b);
-    y.set(arena.subarray(outOff, outOff + c * ho * wo), b * c * ho * wo);
+    kernels.unstage(y, b * c * ho * wo, outOff, c * ho * wo);
   }
 }

@@ -145,7 +145,7 @@ export function conv3x3Winograd(
   const clampInStore = act?.kind === 'clamp';
   const chunks = Math.min(c, 4 * seats);
   for (let b = 0; b < n; b++) {
-    arena.set(x.subarray(b * c * h * w, (b + 1) * c * h * w), xOff);
+    kernels.stage(x, b * c * h * w, xOff, c * h * w);
     // Each channel's padded plane is cleared and filled by one task (the clear in WebAssembly, so threads share it).
     kernels.parallel(chunks, (t, k) => {
       for (let ch = Math.floor((t * c) / chunks); ch < Math.floor(((t + 1) * c) / chunks); ch++) {
@@ -179,6 +179,6 @@ export function conv3x3Winograd(
       else for (let o = 0; o < m; o++) kernels.copyRows(4 * (yOff + o * outPlane), 4 * outLd, 4 * (yOff + o * ho * wo), 4 * wo, 4 * wo, ho);
     }
     runCompactEpilogue(kernels, arena, epi, actOff, yOff, m, 0, m, ho * wo, b);
-    y.set(arena.subarray(yOff, yOff + m * ho * wo), b * m * ho * wo);
+    kernels.unstage(y, b * m * ho * wo, yOff, m * ho * wo);
   }
 }

@@ -78,9 +78,9 @@ export function convSimd(
       stageActivation(arena, actOff, epi?.act, g * mg, mg);
       const xOffset = (b * c + g * cg) * h * w;
       if (pointwise) {
-        arena.set(x.subarray(xOffset, xOffset + k * hw), bOff);
+        kernels.stage(x, xOffset, bOff, k * hw);
       } else if (split2x2) {
-        arena.set(x.subarray(xOffset, xOffset + cg * h * w), stageOff);
+        kernels.stage(x, xOffset, stageOff, cg * h * w);
         // Channel chunks as tasks: each writes its channels' four B rows.
         kernels.parallel(chunks, (t, kk) => {
           for (let ch = Math.floor((t * cg) / chunks); ch < Math.floor(((t + 1) * cg) / chunks); ch++) {
@@ -113,7 +113,7 @@ export function convSimd(
       // Compacted in place (each row moves back), then copied out in one piece.
       if (ld !== hw) kernels.copyRows(4 * cOff, 4 * ld, 4 * cOff, 4 * hw, 4 * hw, mg);
       runCompactEpilogue(kernels, arena, epi, actOff, cOff, m, g * mg, mg, hw, b);
-      y.set(arena.subarray(cOff, cOff + mg * hw), yOffset);
+      kernels.unstage(y, yOffset, cOff, mg * hw);
     }
   }
 }

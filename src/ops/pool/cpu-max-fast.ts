@@ -52,7 +52,7 @@ function maxPoolSimd(kernels: SimdKernels, p: PoolParams, x: Float32Array, y: Fl
   const ixEnd = Math.min(w, rowLd - pl);
   const chunks = Math.min(c, 4 * seats);
   for (let b = 0; b < n; b++) {
-    arena.set(x.subarray(b * c * h * w, (b + 1) * c * h * w), xOff);
+    kernels.stage(x, b * c * h * w, xOff, c * h * w);
     // Channel chunks as tasks, each thread with its own padded plane and row buffer.
     kernels.parallel(chunks, (t, k) => {
       for (let ch = Math.floor((t * c) / chunks); ch < Math.floor(((t + 1) * c) / chunks); ch++) {
@@ -64,7 +64,7 @@ function maxPoolSimd(kernels: SimdKernels, p: PoolParams, x: Float32Array, y: Fl
         k.maxPoolPlane(0, 4 * rowLd, kh, 4 * sh * rowLd, rowLd / 4, 4 * tmpOff, 4 * (outOff + ch * ho * wo), ho, wo, 4 * sw, kw);
       }
     }, { offset: 0, bytes: 4 * seatFloats });
-    y.set(arena.subarray(outOff, outOff + c * ho * wo), b * c * ho * wo);
+    kernels.unstage(y, b * c * ho * wo, outOff, c * ho * wo);
   }
 }
 

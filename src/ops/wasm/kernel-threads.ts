@@ -14,7 +14,7 @@
  * before the waker itself blocks, so during a run (withSimdThreads: `active`) workers spin on the generation word
  * between sections and the caller spins on the finished count; outside runs they sleep in Atomics.wait.
  */
-import type { Worker } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import { BackendError } from '../../core/errors.js';
 
 /** Control words (Int32Array indices), each on its own 64-byte line where threads write them. */
@@ -134,16 +134,34 @@ function claimTasks(ctl: Int32Array, cmd: Int32Array, fns: readonly Kernel[], ge
 /** The body of a worker thread: self-contained, since the worker runs its source text. */
 function threadMain(
   data: {
-    module: WebAssembly.Module; memory: WebAssembly.Memory; control: SharedArrayBuffer; commands: SharedArrayBuffer; slot: number; names: readonly string[];
+    module: WebAssembly.Module; memory: WebAssembly.Memory; control: SharedArrayBuffer; commands: SharedArrayBuffer; port: MessagePort; slot: number; names: readonly string[];
     clock: SharedArrayBuffer; spinMs: number; lateMs: number; calmMs: number;
   },
   post: (message: string) => void,
   claim: typeof claimTasks,
+  receive: (port: MessagePort) => { message: { id: number; buffer?: SharedArrayBuffer } } | undefined,
 ): void {
   const ctl = new Int32Array(data.control);
   const cmd = new Int32Array(data.commands);
   const exports = new WebAssembly.Instance(data.module, { env: { memory: data.memory } }).exports as Record<string, Kernel>;
-  const fns = data.names.map((n) => exports[n]!);
+  // Tensors in shared memory, by the id the caller gave each (it posts each buffer once, before a task copies it).
+  const buffers = new Map<number, Float32Array>();
+  const buffer = (id: number): Float32Array => {
+    for (let b = buffers.get(id); ; b = buffers.get(id)) {
+      if (b) return b;
+      const m = receive(data.port);
+      if (!m) throw new Error(`shared buffer ${id} was never posted`);
+      if (m.message.buffer) buffers.set(m.message.id, new Float32Array(m.message.buffer));
+      else buffers.delete(m.message.id);
+    }
+  };
+  let view = new Float32Array(data.memory.buffer);
+  const arena = (): Float32Array => (view.length * 4 === data.memory.buffer.byteLength ? view : (view = new Float32Array(data.memory.buffer)));
+  const copies: Record<string, Kernel> = {
+    copyIn: (id, index, ptr, count) => arena().set(buffer(id!).subarray(index!, index! + count!), ptr! >>> 2),
+    copyOut: (id, index, ptr, count) => buffer(id!).set(arena().subarray(ptr! >>> 2, (ptr! >>> 2) + count!), index!),
+  };
+  const fns = data.names.map((n) => exports[n] ?? copies[n]!);
   const seat = data.slot + 1;
   const opened = new Float64Array(data.clock);
   let seen = Atomics.load(ctl, 0);
@@ -187,8 +205,8 @@ function threadMain(
 
 const threadSource = (): string => `'use strict';
 const __name = (f) => f;
-const { workerData, parentPort } = require('node:worker_threads');
-(${threadMain.toString()})(workerData, (m) => parentPort.postMessage(m), ${claimTasks.toString()});
+const { workerData, parentPort, receiveMessageOnPort } = require('node:worker_threads');
+(${threadMain.toString()})(workerData, (m) => parentPort.postMessage(m), ${claimTasks.toString()}, receiveMessageOnPort);
 `;
 
 /** Records one task's kernel calls into the command buffer (a parallel section's body gets one as its kernels). */
@@ -235,6 +253,16 @@ export class KernelThreads {
   /** When the open section opened (ms since the epoch), for the workers' lateness check. */
   private readonly opened = new Float64Array(new SharedArrayBuffer(8));
   private readonly workers: Worker[] = [];
+  /** Our end of each worker's channel, for the shared tensors' buffers. */
+  private readonly ports: MessagePort[] = [];
+  private readonly shareIds = new WeakMap<SharedArrayBuffer, number>();
+  private readonly sharedBuffers = new Map<number, WeakRef<SharedArrayBuffer>>();
+  private nextShare = 1;
+  /** A shared buffer the collector took is forgotten by the workers too. */
+  private readonly forget = new FinalizationRegistry<number>((id) => {
+    this.sharedBuffers.delete(id);
+    for (const port of this.ports) port.postMessage({ id });
+  });
   private readonly ready: boolean[] = [];
   private readonly fns: Kernel[];
   readonly recorder: CallRecorder;
@@ -259,15 +287,29 @@ export class KernelThreads {
     Atomics.store(this.ctl, NEXT, CLOSED);
     this.recorder = new CallRecorder(this.cmd, pointers);
     const exports = instance.exports as Record<string, Kernel>;
-    this.fns = names.map((n) => exports[n]!);
+    let view = new Float32Array(memory.buffer);
+    const arena = (): Float32Array => (view.length * 4 === memory.buffer.byteLength ? view : (view = new Float32Array(memory.buffer)));
+    const buffer = (id: number): Float32Array => new Float32Array(this.sharedBuffers.get(id)!.deref()!);
+    const copies: Record<string, Kernel> = {
+      copyIn: (id, index, ptr, count) => arena().set(buffer(id!).subarray(index!, index! + count!), ptr! >>> 2),
+      copyOut: (id, index, ptr, count) => buffer(id!).set(arena().subarray(ptr! >>> 2, (ptr! >>> 2) + count!), index!),
+    };
+    this.fns = names.map((n) => exports[n] ?? copies[n]!);
     const waits: Promise<void>[] = [];
     for (let slot = 0; slot < threads - 1; slot++) {
       this.ready.push(false);
       try {
+        const channel = new wt.MessageChannel();
         const worker = new wt.Worker(threadSource(), {
           eval: true, execArgv: [], name: `insightgpu kernels ${slot + 1}`,
-          workerData: { module, memory, control: this.ctl.buffer, commands: this.cmd.buffer, clock: this.opened.buffer, slot, names, spinMs: SPIN_MS, lateMs: LATE_MS, calmMs: CALM_MS },
+          workerData: {
+            module, memory, control: this.ctl.buffer, commands: this.cmd.buffer, clock: this.opened.buffer, port: channel.port2, slot, names,
+            spinMs: SPIN_MS, lateMs: LATE_MS, calmMs: CALM_MS,
+          },
+          transferList: [channel.port2],
         });
+        channel.port1.unref();
+        this.ports.push(channel.port1);
         worker.unref();
         this.workers.push(worker);
         waits.push(new Promise<void>((resolve) => {
@@ -280,6 +322,19 @@ export class KernelThreads {
       }
     }
     this.started = Promise.all(waits).then(() => undefined);
+  }
+
+  /** The id the workers know `buffer` by (a shared tensor's), posting it to them the first time. */
+  shareId(buffer: SharedArrayBuffer): number {
+    let id = this.shareIds.get(buffer);
+    if (id === undefined) {
+      id = this.nextShare++;
+      this.shareIds.set(buffer, id);
+      this.sharedBuffers.set(id, new WeakRef(buffer));
+      this.forget.register(buffer, id);
+      for (const port of this.ports) port.postMessage({ id, buffer });
+    }
+    return id;
   }
 
   /** Threads a call can use now: this one plus every ready worker. */
@@ -399,7 +454,9 @@ export class KernelThreads {
     Atomics.store(this.ctl, GEN, (Atomics.load(this.ctl, GEN) + 1) | 0);
     Atomics.notify(this.ctl, GEN);
     for (const w of this.workers) void w.terminate();
+    for (const port of this.ports) port.close();
     this.workers.length = 0;
+    this.ports.length = 0;
     this.ready.fill(false);
   }
 }

@@ -30,6 +30,8 @@ export const SECTION_KERNELS = {
   clamp: [0, 2],
   prelu: [0, 3],
   maxPoolPlane: [0, 5, 6],
+  copyIn: [2],
+  copyOut: [2],
 } as const satisfies Record<string, readonly number[]>;
 type SectionKernel = keyof typeof SECTION_KERNELS;
 const SECTION_NAMES = Object.keys(SECTION_KERNELS) as SectionKernel[];
@@ -57,6 +59,17 @@ export interface SimdKernels {
    * threads() copies. With one thread the tasks run in order on this thread, the calls made directly.
    */
   parallel(tasks: number, body: (task: number, k: SectionKernels) => void, scratch?: SectionScratch): void;
+  /** A task's copy of `count` floats of `src` from `index` into the arena at byte `dst` (`src` must be shareable). */
+  copyIn(src: Float32Array, index: number, dst: number, count: number): void;
+  /** A task's copy of `count` floats of the arena from byte `src` into `dst` from `index` (`dst` must be shareable). */
+  copyOut(dst: Float32Array, index: number, src: number, count: number): void;
+  /**
+   * Copies `count` floats of `src` from `index` into the arena from float `dst`: in one section over the threads when
+   * `src` lies in shared memory (a tensor of a threaded run) and is large, else on this thread.
+   */
+  stage(src: Float32Array, index: number, dst: number, count: number): void;
+  /** The reverse: `count` floats of the arena from float `src` into `dst` from `index`, split the same way. */
+  unstage(dst: Float32Array, index: number, src: number, count: number): void;
   /** Float view of the whole arena, at least `floats` long (views are recreated when the memory grows). */
   arena(floats: number): Float32Array;
   gemm(ap: number, aStride: number, b: number, ldb: number, c: number, ldc: number, mBlocks: number, nStrips: number, k: number): void;
@@ -147,15 +160,27 @@ const MIN_TASK_MACS = 1 << 18;
 /** Tasks per thread a split GEMM is cut into at most: a few, so a thread that starts late takes fewer. */
 const TASKS_PER_THREAD = 4;
 
-/** A section recorder's kernels: each call appended to the running section's command buffer. */
-function recordingKernels(recorder: CallRecorder): SectionKernels {
-  return Object.fromEntries(SECTION_NAMES.map((name, i) => [name, (...args: number[]) => recorder.call(i, args)])) as unknown as SectionKernels;
+/** Fewest floats a copy between a tensor and the arena is split over the threads for (below, one thread's memcpy is quicker). */
+const MIN_SPLIT_COPY = 1 << 16;
+
+/** A section recorder's kernels: each call appended to the running section's command buffer (a tensor by its share id). */
+function recordingKernels(recorder: CallRecorder, pool: KernelThreads): SectionKernels {
+  const kernels: Record<string, unknown> = Object.fromEntries(SECTION_NAMES.map((name, i) => [name, (...args: number[]) => recorder.call(i, args)]));
+  for (const name of ['copyIn', 'copyOut'] as const) {
+    const i = SECTION_NAMES.indexOf(name);
+    kernels[name] = (a: Float32Array, index: number, ptr: number, count: number) =>
+      recorder.call(i, [pool.shareId(a.buffer as SharedArrayBuffer), a.byteOffset / 4 + index, ptr, count]);
+  }
+  return kernels as unknown as SectionKernels;
 }
 
 function wrap(exports: Exports, memory: WebAssembly.Memory, threads?: KernelThreads): SimdKernels {
   let view = new Float32Array(memory.buffer);
-  const direct = Object.fromEntries(SECTION_NAMES.map((name) => [name, exports[name]])) as unknown as SectionKernels;
-  const recording = threads ? recordingKernels(threads.recorder) : direct;
+  const arenaView = (): Float32Array => (view.buffer === memory.buffer ? view : (view = new Float32Array(memory.buffer)));
+  const copyIn = (a: Float32Array, index: number, ptr: number, count: number): void => arenaView().set(a.subarray(index, index + count), ptr >>> 2);
+  const copyOut = (a: Float32Array, index: number, ptr: number, count: number): void => a.set(arenaView().subarray(ptr >>> 2, (ptr >>> 2) + count), index);
+  const direct = { ...Object.fromEntries(SECTION_NAMES.map((name) => [name, exports[name]])), copyIn, copyOut } as unknown as SectionKernels;
+  const recording = threads ? recordingKernels(threads.recorder, threads) : direct;
   const parallel: SimdKernels['parallel'] = (tasks, body, scratch) => {
     if (!threads) {
       for (let t = 0; t < tasks; t++) body(t, direct);
@@ -182,7 +207,29 @@ function wrap(exports: Exports, memory: WebAssembly.Memory, threads?: KernelThre
     }) as F;
   };
   const packed = Array.from({ length: PACKED_MAX_ROWS }, (_, i) => exports[packedGemmName(i + 1)] as unknown as GemmKernel);
+  /** Whether a copy of `count` floats to or from `a` splits over the threads. */
+  const splitCopy = (a: Float32Array, count: number): boolean =>
+    !!threads && threads.seats > 1 && count >= MIN_SPLIT_COPY && a.buffer instanceof SharedArrayBuffer;
+  const copyTasks = (count: number): number => Math.min(4 * threads!.seats, Math.floor(count / (MIN_SPLIT_COPY / 4)));
   return {
+    copyIn,
+    copyOut,
+    stage(src, index, dst, count) {
+      if (!splitCopy(src, count)) return copyIn(src, index, 4 * dst, count);
+      const tasks = copyTasks(count);
+      parallel(tasks, (t, k) => {
+        const a = Math.floor((t * count) / tasks), b = Math.floor(((t + 1) * count) / tasks);
+        k.copyIn(src, index + a, 4 * (dst + a), b - a);
+      });
+    },
+    unstage(dst, index, src, count) {
+      if (!splitCopy(dst, count)) return copyOut(dst, index, 4 * src, count);
+      const tasks = copyTasks(count);
+      parallel(tasks, (t, k) => {
+        const a = Math.floor((t * count) / tasks), b = Math.floor(((t + 1) * count) / tasks);
+        k.copyOut(dst, index + a, 4 * (src + a), b - a);
+      });
+    },
     threads: () => {
       if (!threads) return 1;
       threads.wake();
