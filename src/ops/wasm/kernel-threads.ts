@@ -73,6 +73,12 @@ export function workerThreads(): WorkerThreads | undefined {
 
 type Kernel = (...args: number[]) => void;
 
+/** Milliseconds on the process's monotonic clock, which every thread shares (Node only, as the threads are). */
+function monotonicMs(): number {
+  const [sec, ns] = (globalThis as unknown as { process: { hrtime(): [number, number] } }).process.hrtime();
+  return sec * 1e3 + ns / 1e6;
+}
+
 let forcedSpin: boolean | undefined;
 /** Makes workers spin (true) or sleep (false) between sections whatever the load, or (undefined) decides by load again; for benchmarks. */
 export function forceSpin(spin: boolean | undefined): void {
@@ -192,8 +198,10 @@ function threadMain(
     if (spun) {
       // A spinning worker sees a section open within a microsecond unless it was not running: then it shares its core
       // with the thread that opens sections (a loaded machine), and its spinning only slows that thread down.
+      // The process's monotonic clock: each thread's performance.timeOrigin is its own, ms apart.
+      const [sec, ns] = process.hrtime();
       const now = performance.now();
-      late = performance.timeOrigin + now - opened[0]! > data.lateMs ? late + 1 : 0;
+      late = sec * 1e3 + ns / 1e6 - opened[0]! > data.lateMs ? late + 1 : 0;
       if (late >= 2) {
         calmUntil = now + data.calmMs;
         late = 0;
@@ -250,7 +258,7 @@ export interface SectionScratch {
 export class KernelThreads {
   private readonly ctl: Int32Array<SharedArrayBuffer>;
   private readonly cmd: Int32Array<SharedArrayBuffer>;
-  /** When the open section opened (ms since the epoch), for the workers' lateness check. */
+  /** When the open section opened (monotonicMs), for the workers' lateness check. */
   private readonly opened = new Float64Array(new SharedArrayBuffer(8));
   private readonly workers: Worker[] = [];
   /** Our end of each worker's channel, for the shared tensors' buffers. */
@@ -403,7 +411,7 @@ export class KernelThreads {
     Atomics.store(ctl, SCRATCH_BYTES, scratch?.bytes ?? 0);
     Atomics.store(ctl, FINISHED, 0);
     Atomics.store(ctl, NEXT, (generation & 0x7fff) << 16);
-    this.opened[0] = performance.timeOrigin + performance.now();
+    this.opened[0] = monotonicMs();
     Atomics.store(ctl, GEN, generation);
     Atomics.notify(ctl, GEN);
     this.inSection = true;
