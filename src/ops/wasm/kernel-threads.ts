@@ -44,10 +44,13 @@ const STALL_MS = 60_000;
  * loaded machine where spinning takes the core from the thread that would open the next section).
  */
 const SPIN_MS = 2;
-/** A spinning worker that notices a section this late (ms), twice running, was not running: it shares a core. */
-const LATE_MS = 0.05;
+/**
+ * A spinning worker that notices three sections running this late (ms) was not running: it shares a core. (Once is a
+ * preemption, which even an idle machine has now and then.)
+ */
+const LATE_MS = 0.1;
 /** Milliseconds such a worker then sleeps between sections instead of spinning. */
-const CALM_MS = 200;
+const CALM_MS = 50;
 /** Milliseconds the caller spins on the finished count before it sleeps until a worker finishes a task (a task's tail). */
 const CALLER_SPIN_MS = 1;
 /** The same where the machine is loaded (SPIN is 0): a worker holding a task may be descheduled for milliseconds. */
@@ -202,7 +205,7 @@ function threadMain(
       const [sec, ns] = process.hrtime();
       const now = performance.now();
       late = sec * 1e3 + ns / 1e6 - opened[0]! > data.lateMs ? late + 1 : 0;
-      if (late >= 2) {
+      if (late >= 3) {
         calmUntil = now + data.calmMs;
         late = 0;
       }
