@@ -16,6 +16,7 @@ import { BENCH_MODELS, type BenchModel } from './bench-models.js';
 import { formatMs, maxRelativeError, measureInterleaved } from './bench-util.js';
 import { Prng } from '../../models/forge/prng.js';
 import { createOrtNodeRunner, createOrtWebRunner, createOursRunner, type Runner } from './runners.js';
+import { resolveCpuThreads } from '../../src/backends/options.js';
 import { backendFlag, BenchUsageError, integerFlag, parseFlags, reportUsageError } from './bench-args.js';
 
 export interface BenchOptions {
@@ -29,6 +30,8 @@ export interface BenchOptions {
   readonly pipeline: boolean;
   /** Run onnxruntime-node in the rounds (its thread pool shares the cores with the single-threaded pair). */
   readonly ortNode: boolean;
+  /** cpu: also run our CPU backend with this many GEMM threads (cpuThreads) in the same rounds; 1: not. */
+  readonly cpuThreads: number;
 }
 
 /** One row of the JSON report: our latency against one peer's. */
@@ -63,6 +66,8 @@ export const BENCH_USAGE = `usage: npm run bench -- [--backend cpu] [--json FILE
   --models a,b          only these models (names or file names; default: all of the benchmark's models)
   --models-dir DIR      where the .onnx files are (default $INSIGHTGPU_MODELS, else ../shared/models)
   --json FILE           also write the rows as JSON
+  --cpu-threads N       cpu: also run ours with cpuThreads N (an integer, or auto) in the same interleaved rounds,
+                        with its ratios to ours (1 thread) and to ort-node
   --no-ort-node         cpu: leave onnxruntime-node out of the rounds (its worker threads share the cores with
                         the single-threaded pair; its columns are '-')
   -h, --help            this text`;
@@ -77,6 +82,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     'models-dir': { type: 'string' },
     pipeline: { type: 'boolean', default: false },
     'no-ort-node': { type: 'boolean', default: false },
+    'cpu-threads': { type: 'string', default: '1' },
     // Printed by main before any benchmark starts; declared so that strict parsing accepts it.
     help: { type: 'boolean', short: 'h', default: false },
   });
@@ -89,6 +95,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     modelsDir: values['models-dir'] ?? process.env.INSIGHTGPU_MODELS ?? DEFAULT_MODELS_DIR,
     pipeline: values.pipeline,
     ortNode: !values['no-ort-node'],
+    cpuThreads: values['cpu-threads'] === 'auto' ? resolveCpuThreads('auto') : integerFlag('cpu-threads', values['cpu-threads'], 1),
   };
 }
 
@@ -127,12 +134,22 @@ async function benchCpu(options: BenchOptions): Promise<number> {
       ortNodeMissingNoted = true;
       return undefined;
     });
-    const runners: Runner[] = [await createOursRunner(bytes, model, input), await createOrtWebRunner(bytes, model, input), ...(node ? [node] : [])];
+    const threaded = options.cpuThreads > 1 ? await createOursRunner(bytes, model, input, options.cpuThreads) : undefined;
+    const runners: Runner[] = [await createOursRunner(bytes, model, input), await createOrtWebRunner(bytes, model, input), ...(node ? [node] : []), ...(threaded ? [threaded] : [])];
     const [ours, web] = runners as [Runner, Runner];
     process.stderr.write(`${model.name}: ${options.warmup} warm-up + ${options.runs} timed rounds of ${runners.map((r) => r.label).join(', ')} …\n`);
     const results = await measureInterleaved(runners.map((r) => r.run), options.warmup, options.runs);
     results.forEach((m, i) => process.stderr.write(`  ${runners[i]!.label}: median ${formatMs(m.median)}, min ${formatMs(m.min)}, first ${formatMs(m.first)}\n`));
-    const [mo, mw, mn] = results as [typeof results[0], typeof results[0], typeof results[0] | undefined];
+    const [mo, mw] = results as [typeof results[0], typeof results[0]];
+    const mn = node ? results[2] : undefined;
+    const mt = threaded ? results[results.length - 1] : undefined;
+    if (threaded && mt) {
+      const errT = maxRelativeError(await threaded.outputs(), await ours.outputs());
+      process.stderr.write(`  ${threaded.label}: median ${(mt.median / mo.median).toFixed(2)}× ours 1T (min ${(mt.min / mo.min).toFixed(2)}×)` +
+        `${mn ? `, ${(mt.median / mn.median).toFixed(2)}× ort-node (min ${(mt.min / mn.min).toFixed(2)}×)` : ''}; max rel diff to 1T ${errT}\n`);
+      rows.push({ model: model.name, dims: model.dims, backend: `cpu ${options.cpuThreads}T`, ours_ms: round(mt.median), peer: 'ours (cpu)', peer_ms: round(mo.median), ratio: round(mt.median / mo.median) });
+      if (mn) rows.push({ model: model.name, dims: model.dims, backend: `cpu ${options.cpuThreads}T`, ours_ms: round(mt.median), peer: node!.label, peer_ms: round(mn.median), ratio: round(mt.median / mn.median) });
+    }
     // Sanity only (the parity suite owns correctness): worst output's max|a−b| / max|b| against ort-node (ort-web without it).
     const err = maxRelativeError(await ours.outputs(), await (node ?? web).outputs());
     const peers: [string, typeof mw][] = [[web.label, mw]];

@@ -10,11 +10,11 @@ export interface Runner {
   release(): Promise<void>;
 }
 
-export async function createOursRunner(bytes: Uint8Array, model: BenchModel, input: Float32Array): Promise<Runner> {
-  const session = await InferenceSession.create(bytes, { backend: 'cpu' });
+export async function createOursRunner(bytes: Uint8Array, model: BenchModel, input: Float32Array, cpuThreads = 1): Promise<Runner> {
+  const session = await InferenceSession.create(bytes, { backend: 'cpu', cpuThreads });
   const feeds = { [model.input]: { type: 'float32' as const, data: input, dims: [...model.dims] } };
   return {
-    label: 'ours (cpu)',
+    label: cpuThreads === 1 ? 'ours (cpu)' : `ours (cpu ${cpuThreads}T)`,
     async run() { await session.run(feeds); },
     async outputs() {
       const out = await session.run(feeds);

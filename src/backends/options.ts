@@ -36,3 +36,29 @@ export const WEBGPU_OPTIONS_SHAPE: OptionShape<WebGpuOptions> = {
   adapterName: 'string', powerPreference: 'string', allowSoftwareAdapter: 'boolean', device: 'object',
   kernels: 'string', precision: 'string', subgroupMatrix: 'string',
 };
+
+/**
+ * Threads the CPU backend splits its convolution GEMMs over: a count ≥ 1, or 'auto' for the cores Node reports (at
+ * most MAX_CPU_THREADS). 1 (the default) runs everything on the calling thread. Threads need Node's worker_threads
+ * and SharedArrayBuffer; elsewhere (browsers) the backend runs 1 thread and says why.
+ */
+export type CpuThreads = number | 'auto';
+
+/** The most threads 'auto' picks, and the most a count may ask for. */
+export const MAX_CPU_THREADS = 16;
+
+/** Why `value` is no CpuThreads, or undefined when it is one. @internal */
+export function cpuThreadsProblem(value: unknown): string | undefined {
+  if (value === 'auto') return undefined;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_CPU_THREADS) return undefined;
+  return `must be an integer 1…${MAX_CPU_THREADS} or 'auto', got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`;
+}
+
+/** The thread count `value` means here ('auto': the available cores, capped; 1 where they cannot be asked). @internal */
+export function resolveCpuThreads(value: CpuThreads | undefined): number {
+  if (value === undefined) return 1;
+  if (value !== 'auto') return value;
+  const os = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:os') as
+    { availableParallelism?: () => number } | undefined;
+  return Math.max(1, Math.min(MAX_CPU_THREADS, os?.availableParallelism?.() ?? 1));
+}

@@ -5,7 +5,7 @@ import { nodeLabel, type DataType, type Dim, type Model, type TensorData, type T
 import { specializeGraph, type StaticGraph } from '../graph/specialize.js';
 import type { ValueType } from '../ops/kernel/op-module.js';
 import type { Backend, CompileTimes, ExecutionPlan, PlanFeed, PrecompileTimes, StepTiming } from '../backends/plan.js';
-import { WEBGPU_OPTIONS_SHAPE, type BackendName, type WebGpuOptions } from '../backends/options.js';
+import { cpuThreadsProblem, WEBGPU_OPTIONS_SHAPE, type BackendName, type CpuThreads, type WebGpuOptions } from '../backends/options.js';
 import { checkOptionShape, describeValue, type OptionShape } from '../core/option-shape.js';
 import { optimizeGraph } from '../graph/optimize.js';
 import { widenFloat16 } from '../graph/widen-float16.js';
@@ -21,10 +21,12 @@ export interface SessionOptions {
   readonly webgpu?: WebGpuOptions;
   /** Record per-node timings of each run (see `lastProfile`). */
   readonly profiling?: boolean;
+  /** Threads the cpu backend splits its convolution GEMMs over (see CpuThreads); 1 by default. */
+  readonly cpuThreads?: CpuThreads;
 }
 
 /** SessionOptions' names and value kinds. @internal */
-export const SESSION_OPTIONS_SHAPE: OptionShape<SessionOptions> = { backend: 'string', webgpu: 'object', profiling: 'boolean' };
+export const SESSION_OPTIONS_SHAPE: OptionShape<SessionOptions> = { backend: 'string', webgpu: 'object', profiling: 'boolean', cpuThreads: ['number', 'string'] };
 
 /**
  * Refuses session options that hold a name a session does not take or a value of the wrong kind (e.g. `webgpu:
@@ -35,6 +37,8 @@ export function checkSessionOptions(options: SessionOptions, call: string): void
   const fail = (option: string, why: string): Error => new InputError(`session option ${option}: ${why}`);
   checkOptionShape(options, SESSION_OPTIONS_SHAPE, call, fail);
   if (options.webgpu !== undefined) checkOptionShape(options.webgpu, WEBGPU_OPTIONS_SHAPE, call, fail, 'webgpu.');
+  const threads = options.cpuThreads === undefined ? undefined : cpuThreadsProblem(options.cpuThreads);
+  if (threads) throw fail('cpuThreads', threads);
 }
 
 /**

@@ -4,7 +4,7 @@ import { withTensorAllocator } from '../../ops/kernel/tensor-util.js';
 import { markConstantTensors } from '../../ops/kernel/constant-tensors.js';
 import type { Backend, ExecutionPlan, StepTiming } from '../plan.js';
 import { BufferPool } from './buffer-pool.js';
-import { prepareSimdKernels, releaseSimdArena, retainSimdArena } from '../../ops/wasm/runtime.js';
+import { prepareSimdKernels, releaseSimdArena, retainSimdArena, withSimdThreads } from '../../ops/wasm/runtime.js';
 import { releaseResidentB } from '../../ops/tiled-gemm/cpu.js';
 
 /**
@@ -18,14 +18,15 @@ export class CpuBackend implements Backend {
   private disposed = false;
 
   /** @param fallbackReason - Why 'auto' chose the CPU (see Backend.fallbackReason); undefined when asked for. */
-  constructor(readonly fallbackReason?: string) {
-    retainSimdArena();
+  /** @param threads - Threads for the convolution GEMMs (options.ts, CpuThreads), already resolved. */
+  constructor(readonly fallbackReason?: string, readonly threads = 1) {
+    retainSimdArena(threads);
   }
 
   async compile(graph: StaticGraph, options: { profiling: boolean }): Promise<ExecutionPlan> {
     // Instantiated asynchronously here, so no kernel call compiles synchronously (refused on browsers' main threads).
     await prepareSimdKernels();
-    return new CpuPlan(graph, options.profiling);
+    return new CpuPlan(graph, options.profiling, this.threads);
   }
 
   dispose(): void {
@@ -38,10 +39,11 @@ export class CpuBackend implements Backend {
 class CpuPlan implements ExecutionPlan {
   private readonly lastUse = new Map<string, number>();
   private profile: StepTiming[] | undefined;
-  private readonly pool = new BufferPool();
+  private readonly pool: BufferPool;
   peakBytes = 0;
 
-  constructor(private readonly graph: StaticGraph, private readonly profiling: boolean) {
+  constructor(private readonly graph: StaticGraph, private readonly profiling: boolean, private readonly threads: number) {
+    this.pool = new BufferPool(threads > 1 && typeof SharedArrayBuffer === 'function');
     // So that fast paths keep layouts made from these tensors' data only (constant-tensors.ts).
     markConstantTensors(graph.constants.values());
     graph.steps.forEach((step, i) => { for (const input of step.inputs) if (input) this.lastUse.set(input, i); });
@@ -54,7 +56,7 @@ class CpuPlan implements ExecutionPlan {
     const profile: StepTiming[] = [];
     let liveBytes = 0;
     let peak = 0;
-    withTensorAllocator(pool.allocate, () => graph.steps.forEach((step, i) => {
+    withSimdThreads(this.threads, () => withTensorAllocator(pool.allocate, () => graph.steps.forEach((step, i) => {
       const inputs = step.inputs.map((name) => (name === '' ? undefined : values.get(name) ?? graph.constants.get(name)));
       const start = this.profiling ? performance.now() : 0;
       const outputs = withNodeContext(step.node, () => step.module.cpu(step.params, inputs, step.outputTypes));
@@ -79,7 +81,7 @@ class CpuPlan implements ExecutionPlan {
           values.delete(name);
         }
       }
-    }));
+    })));
     this.peakBytes = Math.max(this.peakBytes, peak);
     if (this.profiling) this.profile = profile;
     const result = new Map<string, TensorData>();
@@ -89,7 +91,11 @@ class CpuPlan implements ExecutionPlan {
       // The caller owns its outputs: a constant (an initializer, a folded value) goes out as a copy, so writing into
       // it leaves the plan's value intact for the next run.
       if (constant) result.set(name, { type: constant.type, dims: constant.dims, data: constant.data.slice() });
-      if (computed) {
+      if (computed && typeof SharedArrayBuffer === 'function' && computed.data.buffer instanceof SharedArrayBuffer) {
+        // A threaded run's tensors live in shared memory: the caller gets an ordinary copy, the buffer stays pooled.
+        result.set(name, { ...computed, data: computed.data.slice() });
+        pool.release(computed.data);
+      } else if (computed) {
         result.set(name, computed);
         // Never recycle an output's buffer.
         pool.disown(computed.data);

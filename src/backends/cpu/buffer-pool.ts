@@ -12,6 +12,12 @@ export class BufferPool {
   private readonly refs = new Map<ArrayBufferLike, { array: TypedArray; key: string; count: number }>();
 
   /**
+   * @param shared - Float32 buffers in SharedArrayBuffers, so the kernel threads copy them to and from the arena
+   * themselves (cpuThreads above 1).
+   */
+  constructor(private readonly shared = false) {}
+
+  /**
    * A zero-filled buffer (ops may rely on fresh outputs being zero, as allocateTyped's are), or with `zeroed` false
    * a recycled one as it is, for an op that writes every element (the fill would be a wasted pass over it).
    */
@@ -23,7 +29,7 @@ export class BufferPool {
       this.refs.set(array.buffer, { array, key, count: 0 });
       return array;
     }
-    const fresh = allocateTyped(type, count);
+    const fresh = this.shared && type === 'float32' ? new Float32Array(new SharedArrayBuffer(4 * count)) : allocateTyped(type, count);
     this.refs.set(fresh.buffer, { array: fresh, key, count: 0 });
     return fresh;
   };

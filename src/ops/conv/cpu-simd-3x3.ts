@@ -19,6 +19,16 @@ export function conv3x3SimdFits(p: ConvParams): boolean {
 const BAND_FLOATS = 65536;
 
 /**
+ * Output rows per band: `rows`, or with several threads fewer where that makes the band count a multiple of the
+ * threads (each takes whole bands). The band height never changes a float: each output column is its own dot product.
+ */
+export function bandRowsFor(total: number, rows: number, threads: number): number {
+  if (threads <= 1) return rows;
+  const bands = Math.ceil(Math.ceil(total / rows) / threads) * threads;
+  return Math.max(1, Math.ceil(total / bands));
+}
+
+/**
  * Dense 3×3 conv plus bias into `y` (NCHW) as a GEMM over bands of output rows: the input item is copied into the
  * arena once and laid into a zero-padded copy by WebAssembly (stride 2: each row split into even and odd columns);
  * then per band of rows, the band's im2col (9·cin rows of strided row runs, since every tap of a padded row is a
@@ -58,19 +68,21 @@ export function conv3x3Simd(
   const inRowLd = c * rowLd;
   const plane = ho * outLd;
   const outPlane = plane % 256 === 0 ? plane + 8 : plane;
-  const bandRows = Math.max(1, Math.min(ho, Math.floor(BAND_FLOATS / (k * outLd))));
+  const seats = kernels.threads();
+  const bandRows = bandRowsFor(ho, Math.max(1, Math.min(ho, Math.floor(BAND_FLOATS / (k * outLd)))), seats);
+  const bands = Math.ceil(ho / bandRows);
   const band = bandRows * outLd;
   const bLd = band % 256 === 0 ? band + 8 : band;
   const line = (f: number): number => Math.ceil(f / 16) * 16;
   // Arena (floats): [activation][bias, mPad][A][input item][padded input: paddedH rows of c channels][B: k × bLd]
-  // [C: mPad planes of outPlane, then a v128 of slack].
+  // per thread, [C: mPad planes of outPlane, then a v128 of slack].
   const actOff = 0;
   const biasOff = epilogueFloats(epi, mPad, m * ho * wo);
   const aOff = line(biasOff + mPad);
   const xOff = aOff + packed.length;
   const inOff = line(xOff + c * h * w);
   const bOff = line(inOff + paddedH * inRowLd);
-  const cOff = line(bOff + k * bLd);
+  const cOff = line(bOff + k * bLd) + (seats - 1) * k * bLd;
   const arena = kernels.arena(cOff + mPad * outPlane + 4);
   stageActivation(arena, actOff, epi?.act, 0, mPad);
   arena.fill(0, biasOff, biasOff + mPad);
@@ -82,25 +94,30 @@ export function conv3x3Simd(
   // Floats from a padded row's tap 0 to its tap kx: phase kx mod s, column ⌊kx / s⌋.
   const tapOffset = (kx: number): number => (kx % s) * phaseW + Math.floor(kx / s);
   arena.fill(0, inOff, bOff);
+  const chunks = Math.min(c, 4 * seats);
   for (let b = 0; b < n; b++) {
-    arena.set(x.subarray(b * c * h * w, (b + 1) * c * h * w), xOff);
-    for (let ch = 0; ch < c; ch++) {
-      // Only the interior is rewritten per batch item: the zero border stays from the fill above.
-      fillPaddedPlane(kernels, xOff + ch * h * w, w, iyEnd, ixEnd, { offset: inOff + ch * rowLd, rowLd: inRowLd, phaseW, stride: s, pt, pl });
-    }
-    for (let oy0 = 0; oy0 < ho; oy0 += bandRows) {
+    kernels.stage(x, b * c * h * w, xOff, c * h * w);
+    // Only the interior is rewritten per batch item: the zero border stays from the fill above.
+    kernels.parallel(chunks, (t, kk) => {
+      for (let ch = Math.floor((t * c) / chunks); ch < Math.floor(((t + 1) * c) / chunks); ch++) {
+        fillPaddedPlane(kk, xOff + ch * h * w, w, iyEnd, ixEnd, { offset: inOff + ch * rowLd, rowLd: inRowLd, phaseW, stride: s, pt, pl });
+      }
+    });
+    // One task per band of output rows: its im2col in the thread's own B block, its GEMM into its own C rows.
+    kernels.parallel(bands, (band, kk) => {
+      const oy0 = band * bandRows;
       const rows = Math.min(bandRows, ho - oy0);
       // Row (ch, ky, kx) of the band's im2col, all 9·cin of them in one call: tap kx of padded row oy·s + ky is
       // phase kx mod s at column ⌊kx / s⌋.
-      kernels.im2colBand(4 * (inOff + oy0 * s * inRowLd), 4 * s * inRowLd, 4 * inRowLd, 4 * rowLd, 4 * tapOffset(1), 4 * tapOffset(2), 4 * bOff, 4 * bLd, 4 * outLd, 4 * outLd, rows, c);
+      kk.im2colBand(4 * (inOff + oy0 * s * inRowLd), 4 * s * inRowLd, 4 * inRowLd, 4 * rowLd, 4 * tapOffset(1), 4 * tapOffset(2), 4 * bOff, 4 * bLd, 4 * outLd, 4 * outLd, rows, c);
       const cBand = 4 * (cOff + oy0 * outLd);
       const bandStrips = rows * strips;
-      if (clampInStore) kernels.gemmBiasClamp(4 * aOff, 4 * TILE_M * k, 4 * bOff, 4 * bLd, cBand, 4 * outPlane, panels, bandStrips, k, 4 * biasOff, 4 * actOff);
-      else kernels.gemmBias(4 * aOff, 4 * TILE_M * k, 4 * bOff, 4 * bLd, cBand, 4 * outPlane, panels, bandStrips, Math.min(KC, k), 4 * biasOff);
+      if (clampInStore) kk.gemmBiasClamp(4 * aOff, 4 * TILE_M * k, 4 * bOff, 4 * bLd, cBand, 4 * outPlane, panels, bandStrips, k, 4 * biasOff, 4 * actOff);
+      else kk.gemmBias(4 * aOff, 4 * TILE_M * k, 4 * bOff, 4 * bLd, cBand, 4 * outPlane, panels, bandStrips, Math.min(KC, k), 4 * biasOff);
       for (let k0 = KC; k0 < k; k0 += KC) {
-        kernels.gemm(4 * (aOff + k0 * TILE_M), 4 * TILE_M * k, 4 * (bOff + k0 * bLd), 4 * bLd, cBand, 4 * outPlane, panels, bandStrips, Math.min(KC, k - k0));
+        kk.gemm(4 * (aOff + k0 * TILE_M), 4 * TILE_M * k, 4 * (bOff + k0 * bLd), 4 * bLd, cBand, 4 * outPlane, panels, bandStrips, Math.min(KC, k - k0));
       }
-    }
+    }, { offset: 4 * bOff, bytes: 4 * k * bLd });
     if (!clampInStore) runActivation(kernels, act, actOff, cOff, outPlane / 4, mPad, 1);
     if (outLd === wo && outPlane !== plane && !epi?.residual) {
       // Skewed planes of unpadded rows go out plane by plane: one pass over C instead of a compaction and a copy.
@@ -111,6 +128,6 @@ export function conv3x3Simd(
     if (outLd !== wo) for (let o = 0; o < m; o++) kernels.copyRows(4 * (cOff + o * outPlane), 4 * outLd, 4 * (cOff + o * ho * wo), 4 * wo, 4 * wo, ho);
     else if (outPlane !== plane) kernels.copyRows(4 * cOff, 4 * outPlane, 4 * cOff, 4 * plane, 4 * plane, m);
     runCompactEpilogue(kernels, arena, epi, actOff, cOff, m, 0, m, ho * wo, b);
-    y.set(arena.subarray(cOff, cOff + m * ho * wo), b * m * ho * wo);
+    kernels.unstage(y, b * m * ho * wo, cOff, m * ho * wo);
   }
 }

@@ -55,14 +55,17 @@ export function depthwiseSimd(
   const phaseW = Math.ceil((Math.ceil(paddedW / s) + 4) / 16) * 16;
   const rowLd = phaseW * s;
   const paddedH = (ho - 1) * s + 3;
-  const perChannel = h * w >= CHANNEL_STAGING_MIN_FLOATS;
-  // Arena (floats): [activation][per channel: 9 weights + bias][input item, or one channel][padded plane]
-  // [outputs: c planes of ho × outLd].
+  const seats = kernels.threads();
+  // With threads the item is staged whole, so the channels can be split over them, each with its own padded plane.
+  const perChannel = seats === 1 && h * w >= CHANNEL_STAGING_MIN_FLOATS;
+  // Arena (floats): [activation][per channel: 9 weights + bias][input item, or one channel][padded plane, one per
+  // thread][outputs: c planes of ho × outLd].
   const actOff = 0;
   const wOff = epilogueFloats(epi, c, c * ho * wo);
   const xOff = wOff + c * 10;
   const padOff = Math.ceil((xOff + (perChannel ? 1 : c) * h * w) / 16) * 16;
-  const outOff = padOff + paddedH * rowLd;
+  const padFloats = Math.ceil((paddedH * rowLd) / 16) * 16;
+  const outOff = padOff + seats * padFloats;
   const outPlane = ho * outLd;
   const arena = kernels.arena(outOff + c * outPlane + 4);
   stageActivation(arena, actOff, epi?.act, 0, c);
@@ -74,17 +77,30 @@ export function depthwiseSimd(
   const iyEnd = Math.min(h, paddedH - pt);
   const ixEnd = Math.min(w, paddedW - pl);
   const run = s === 1 ? kernels.depthwise3x3s1 : kernels.depthwise3x3s2;
+  const chunks = Math.min(c, 4 * seats);
   for (let b = 0; b < n; b++) {
-    if (!perChannel) arena.set(x.subarray(b * c * h * w, (b + 1) * c * h * w), xOff);
-    for (let ch = 0; ch < c; ch++) {
-      if (perChannel) arena.set(x.subarray((b * c + ch) * h * w, (b * c + ch + 1) * h * w), xOff);
-      fillPaddedPlane(kernels, perChannel ? xOff : xOff + ch * h * w, w, iyEnd, ixEnd, padded);
-      const w4 = 4 * (wOff + ch * 10);
-      run(4 * padOff, 4 * rowLd, 4 * phaseW, 4 * (outOff + ch * outPlane), 4 * outLd, ho, groups, w4, w4 + 36);
+    if (!perChannel) kernels.stage(x, b * c * h * w, xOff, c * h * w);
+    if (perChannel) {
+      for (let ch = 0; ch < c; ch++) {
+        arena.set(x.subarray((b * c + ch) * h * w, (b * c + ch + 1) * h * w), xOff);
+        fillPaddedPlane(kernels, xOff, w, iyEnd, ixEnd, padded);
+        const w4 = 4 * (wOff + ch * 10);
+        run(4 * padOff, 4 * rowLd, 4 * phaseW, 4 * (outOff + ch * outPlane), 4 * outLd, ho, groups, w4, w4 + 36);
+      }
+    } else {
+      // Channel chunks as tasks; each thread pads into its own plane (the border, zero in every copy, stays so).
+      kernels.parallel(chunks, (t, k) => {
+        const kernel = s === 1 ? k.depthwise3x3s1 : k.depthwise3x3s2;
+        for (let ch = Math.floor((t * c) / chunks); ch < Math.floor(((t + 1) * c) / chunks); ch++) {
+          fillPaddedPlane(k, xOff + ch * h * w, w, iyEnd, ixEnd, padded);
+          const w4 = 4 * (wOff + ch * 10);
+          kernel(4 * padOff, 4 * rowLd, 4 * phaseW, 4 * (outOff + ch * outPlane), 4 * outLd, ho, groups, w4, w4 + 36);
+        }
+      }, { offset: 4 * padOff, bytes: 4 * padFloats });
     }
     runActivation(kernels, act, actOff, outOff, outPlane / 4, c, 1);
     if (outLd !== wo) kernels.copyRows(4 * outOff, 4 * outLd, 4 * outOff, 4 * wo, 4 * wo, c * ho);
     runCompactEpilogue(kernels, arena, epi, actOff, outOff, c, 0, c, ho * wo, b);
-    y.set(arena.subarray(outOff, outOff + c * ho * wo), b * c * ho * wo);
+    kernels.unstage(y, b * c * ho * wo, outOff, c * ho * wo);
   }
 }

@@ -18,7 +18,7 @@ export interface PaddedPlane {
  * the interior of a padded plane, in WebAssembly: one memory.copy per row for stride 1, the even/odd column split
  * for stride 2. The padding around it is left as it is (zero, filled once by the caller).
  */
-export function fillPaddedPlane(kernels: SimdKernels, src: number, w: number, rows: number, cols: number, dst: PaddedPlane): void {
+export function fillPaddedPlane(kernels: Pick<SimdKernels, 'copyRows' | 'splitRows'>, src: number, w: number, rows: number, cols: number, dst: PaddedPlane): void {
   if (rows <= 0 || cols <= 0) return;
   const row0 = dst.offset + dst.pt * dst.rowLd;
   if (dst.stride === 1) {

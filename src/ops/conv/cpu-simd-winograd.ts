@@ -74,6 +74,18 @@ function packWinogradWeights(weights: Float32Array, m: number, c: number): Float
 }
 
 /**
+ * Tile rows per band: as many as keep BAND_TILES tiles in L2; with several threads, fewer where that makes the band
+ * count a multiple of the threads (each takes whole bands). Any band height gives the same floats: every tile's
+ * transform, products and inverse are its own.
+ */
+export function winogradBandRows(tilesY: number, tilesX: number, threads: number): number {
+  const rows = Math.max(1, Math.min(tilesY, Math.floor(BAND_TILES / tilesX)));
+  if (threads <= 1) return rows;
+  const bands = Math.ceil(Math.ceil(tilesY / rows) / threads) * threads;
+  return Math.max(1, Math.ceil(tilesY / bands));
+}
+
+/**
  * Stride-1 3×3 conv plus bias into `y` (NCHW) by Winograd F(2×2, 3×3) on WebAssembly SIMD: the input item is laid
  * into a zero-padded, even/odd-column-split copy in the arena; then, band by band of tile rows, the input transform
  * writes V (16 × cin × tiles), the GEMM micro-kernel forms the 16 products U·V, and the output transform adds the bias
@@ -102,15 +114,17 @@ export function conv3x3Winograd(
   const phaseW = Math.ceil((tilesX + 1) / 4) * 4;
   const rowLd = 2 * phaseW;
   const inPlane = paddedH * rowLd;
-  const bandRows = Math.max(1, Math.min(tilesY, Math.floor(BAND_TILES / tilesX)));
+  const seats = kernels.threads();
+  const bandRows = winogradBandRows(tilesY, tilesX, seats);
+  const bands = Math.ceil(tilesY / bandRows);
   // V and M rows an odd number of half cache lines apart, so the GEMM's B strip (cin rows) and C tile spread over
   // the L1 sets instead of aliasing onto a few (rows a multiple of 1 KiB apart share 1/16 of them).
   const strided = Math.ceil((bandRows * tilesX) / TILE_N) * TILE_N;
   const ld = strided % 16 === 0 ? strided + 8 : strided;
   const outLd = 2 * tilesX;
   const outPlane = 2 * tilesY * outLd;
-  // Arena (floats): [activation, residual][zero bias][bias][U][input item][padded input][V: 16 × c × ld]
-  // [M: 16 × mPad × ld][Y: m planes of 2·tilesY × outLd, then a v128 of slack].
+  // Arena (floats): [activation, residual][zero bias][bias][U][input item][padded input][per thread: V: 16 × c × ld,
+  // M: 16 × mPad × ld][Y: m planes of 2·tilesY × outLd, then a v128 of slack].
   const actOff = 0;
   const zeroOff = epilogueFloats(epi, mPad, m * ho * wo);
   const biasOff = zeroOff + mPad;
@@ -119,39 +133,45 @@ export function conv3x3Winograd(
   const inOff = xOff + c * h * w;
   const vOff = inOff + c * inPlane;
   const mOff = vOff + T2 * c * ld;
-  const yOff = mOff + T2 * mPad * ld;
+  const seatFloats = T2 * (c + mPad) * ld;
+  const yOff = vOff + seats * seatFloats;
   const arena = kernels.arena(yOff + m * outPlane + 4);
   stageActivation(arena, actOff, epi?.act, 0, mPad);
   arena.fill(0, zeroOff, uOff);
   if (bias) arena.set(bias, biasOff);
   arena.set(packed, uOff);
-  arena.fill(0, inOff, vOff);
   const iyEnd = Math.min(h, paddedH - pt);
   const ixEnd = Math.min(w, paddedW - pl);
   const clampInStore = act?.kind === 'clamp';
+  const chunks = Math.min(c, 4 * seats);
   for (let b = 0; b < n; b++) {
-    arena.set(x.subarray(b * c * h * w, (b + 1) * c * h * w), xOff);
-    for (let ch = 0; ch < c; ch++) {
-      // Only the interior is rewritten per batch item: the zero border stays from the fill above.
-      fillPaddedPlane(kernels, xOff + ch * h * w, w, iyEnd, ixEnd, { offset: inOff + ch * inPlane, rowLd, phaseW, stride: 2, pt, pl });
-    }
-    for (let ty0 = 0; ty0 < tilesY; ty0 += bandRows) {
+    kernels.stage(x, b * c * h * w, xOff, c * h * w);
+    // Each channel's padded plane is cleared and filled by one task (the clear in WebAssembly, so threads share it).
+    kernels.parallel(chunks, (t, k) => {
+      for (let ch = Math.floor((t * c) / chunks); ch < Math.floor(((t + 1) * c) / chunks); ch++) {
+        k.zeroBytes(4 * (inOff + ch * inPlane), 4 * inPlane);
+        fillPaddedPlane(k, xOff + ch * h * w, w, iyEnd, ixEnd, { offset: inOff + ch * inPlane, rowLd, phaseW, stride: 2, pt, pl });
+      }
+    });
+    // One task per band: transform, 16 GEMMs and inverse transform in the thread's own V and M, into its own Y rows.
+    kernels.parallel(bands, (band, k) => {
+      const ty0 = band * bandRows;
       const rows = Math.min(bandRows, tilesY - ty0);
       const strips = Math.ceil((rows * tilesX) / TILE_N);
-      kernels.winogradInput(4 * (inOff + 2 * ty0 * rowLd), 4 * rowLd, 4 * phaseW, 4 * inPlane, c, rows, groups, 4 * vOff, 4 * c * ld, 4 * ld);
+      k.winogradInput(4 * (inOff + 2 * ty0 * rowLd), 4 * rowLd, 4 * phaseW, 4 * inPlane, c, rows, groups, 4 * vOff, 4 * c * ld, 4 * ld);
       for (let e = 0; e < T2; e++) {
         const a = uOff + e * perE;
         const bOp = vOff + e * c * ld;
         const cOp = mOff + e * mPad * ld;
-        kernels.gemmBias(4 * a, 4 * TILE_M * c, 4 * bOp, 4 * ld, 4 * cOp, 4 * ld, panels, strips, Math.min(KC, c), 4 * zeroOff);
+        k.gemmBias(4 * a, 4 * TILE_M * c, 4 * bOp, 4 * ld, 4 * cOp, 4 * ld, panels, strips, Math.min(KC, c), 4 * zeroOff);
         for (let k0 = KC; k0 < c; k0 += KC) {
-          kernels.gemm(4 * (a + k0 * TILE_M), 4 * TILE_M * c, 4 * (bOp + k0 * ld), 4 * ld, 4 * cOp, 4 * ld, panels, strips, Math.min(KC, c - k0));
+          k.gemm(4 * (a + k0 * TILE_M), 4 * TILE_M * c, 4 * (bOp + k0 * ld), 4 * ld, 4 * cOp, 4 * ld, panels, strips, Math.min(KC, c - k0));
         }
       }
       const dst = 4 * (yOff + 2 * ty0 * outLd);
-      if (clampInStore) kernels.winogradOutputClamp(4 * mOff, 4 * mPad * ld, 4 * ld, m, rows, groups, dst, 4 * outLd, 4 * outPlane, 4 * biasOff, 4 * actOff);
-      else kernels.winogradOutput(4 * mOff, 4 * mPad * ld, 4 * ld, m, rows, groups, dst, 4 * outLd, 4 * outPlane, 4 * biasOff);
-    }
+      if (clampInStore) k.winogradOutputClamp(4 * mOff, 4 * mPad * ld, 4 * ld, m, rows, groups, dst, 4 * outLd, 4 * outPlane, 4 * biasOff, 4 * actOff);
+      else k.winogradOutput(4 * mOff, 4 * mPad * ld, 4 * ld, m, rows, groups, dst, 4 * outLd, 4 * outPlane, 4 * biasOff);
+    }, { offset: 4 * vOff, bytes: 4 * seatFloats });
     if (!clampInStore) runActivation(kernels, act, actOff, yOff, outPlane / 4, m, 1);
     // Compacted in place (rows and planes move back) where tiles overhang the output.
     if (outLd !== wo || 2 * tilesY !== ho) {
@@ -159,6 +179,6 @@ export function conv3x3Winograd(
       else for (let o = 0; o < m; o++) kernels.copyRows(4 * (yOff + o * outPlane), 4 * outLd, 4 * (yOff + o * ho * wo), 4 * wo, 4 * wo, ho);
     }
     runCompactEpilogue(kernels, arena, epi, actOff, yOff, m, 0, m, ho * wo, b);
-    y.set(arena.subarray(yOff, yOff + m * ho * wo), b * m * ho * wo);
+    kernels.unstage(y, b * m * ho * wo, yOff, m * ho * wo);
   }
 }

@@ -57,8 +57,12 @@ export function convSimd(
   const ld = strips * TILE_N;
   const packed = packConvWeights(weights, p.group, mg, k);
   const groupA = panels * TILE_M * k;
-  // Arena layout (floats): [A of one group][B: k × ld][C: panels·4 × ld][bias: panels·4][epilogue][the group's input,
-  // staged for a WebAssembly im2col or row spread].
+  // A 1×1 conv's B is the input plane itself, rows hw apart: the last strip of a row reads into the next row (the last
+  // row's stays inside k × ld), which only reaches C's padding columns, never copied out (each output column depends
+  // on its own input column alone).
+  const bLd = pointwise ? hw : ld;
+  // Arena layout (floats): [A of one group][B: k × ld (a 1×1 conv's: k × hw)][C: panels·4 × ld][bias: panels·4]
+  // [epilogue][the group's input, staged for the 2×2 split].
   const aOff = 0;
   const bOff = groupA;
   const cOff = bOff + k * ld;
@@ -66,26 +70,26 @@ export function convSimd(
   const biasOff = cOff + panels * TILE_M * ld + 4;
   const actOff = biasOff + panels * TILE_M;
   const stageOff = actOff + epilogueFloats(epi, mg, mg * hw);
-  const arena = kernels.arena(stageOff + (split2x2 || (pointwise && ld > hw) ? cg * h * w : 0));
+  const arena = kernels.arena(stageOff + (split2x2 ? cg * h * w : 0));
+  const chunks = Math.min(cg, 4 * kernels.threads());
   for (let b = 0; b < n; b++) {
     for (let g = 0; g < p.group; g++) {
       arena.set(packed.subarray(g * groupA, (g + 1) * groupA), aOff);
       stageActivation(arena, actOff, epi?.act, g * mg, mg);
       const xOffset = (b * c + g * cg) * h * w;
-      if (pointwise && ld === hw) {
-        arena.set(x.subarray(xOffset, xOffset + k * hw), bOff);
-      } else if (pointwise) {
-        // One copy into the arena, then WebAssembly spreads the rows to the strip-padded stride.
-        arena.set(x.subarray(xOffset, xOffset + k * hw), stageOff);
-        kernels.copyRows(4 * stageOff, 4 * hw, 4 * bOff, 4 * ld, 4 * hw, k);
+      if (pointwise) {
+        kernels.stage(x, xOffset, bOff, k * hw);
       } else if (split2x2) {
-        arena.set(x.subarray(xOffset, xOffset + cg * h * w), stageOff);
-        for (let ch = 0; ch < cg; ch++) {
-          for (let ky = 0; ky < 2; ky++) {
-            const row = bOff + (ch * 4 + ky * 2) * ld;
-            kernels.splitRows(4 * (stageOff + ch * h * w + ky * w), 8 * w, 4 * row, 4 * (row + ld), 4 * wo, 2 * wo, ho);
+        kernels.stage(x, xOffset, stageOff, cg * h * w);
+        // Channel chunks as tasks: each writes its channels' four B rows.
+        kernels.parallel(chunks, (t, kk) => {
+          for (let ch = Math.floor((t * cg) / chunks); ch < Math.floor(((t + 1) * cg) / chunks); ch++) {
+            for (let ky = 0; ky < 2; ky++) {
+              const row = bOff + (ch * 4 + ky * 2) * ld;
+              kk.splitRows(4 * (stageOff + ch * h * w + ky * w), 8 * w, 4 * row, 4 * (row + ld), 4 * wo, 2 * wo, ho);
+            }
           }
-        }
+        });
       } else {
         im2col(x, xOffset, cg, h, w, kh, kw, sh, sw, dh, dw, pt, pl, ho, wo, arena, bOff, ld);
       }
@@ -94,12 +98,12 @@ export function convSimd(
       // The first reduction block starts C from the bias (no fill, no read of C); later blocks add to it.
       // A clamp with the whole reduction in one block happens in the kernel's store.
       const clampInStore = act?.kind === 'clamp' && k <= KC;
-      if (clampInStore) kernels.gemmBiasClamp(4 * aOff, 4 * TILE_M * k, 4 * bOff, 4 * ld, 4 * cOff, 4 * ld, panels, strips, k, 4 * biasOff, 4 * actOff);
-      else kernels.gemmBias(4 * aOff, 4 * TILE_M * k, 4 * bOff, 4 * ld, 4 * cOff, 4 * ld, panels, strips, Math.min(KC, k), 4 * biasOff);
+      if (clampInStore) kernels.gemmBiasClamp(4 * aOff, 4 * TILE_M * k, 4 * bOff, 4 * bLd, 4 * cOff, 4 * ld, panels, strips, k, 4 * biasOff, 4 * actOff);
+      else kernels.gemmBias(4 * aOff, 4 * TILE_M * k, 4 * bOff, 4 * bLd, 4 * cOff, 4 * ld, panels, strips, Math.min(KC, k), 4 * biasOff);
       for (let k0 = KC; k0 < k; k0 += KC) {
         kernels.gemm(
           4 * (aOff + k0 * TILE_M), 4 * TILE_M * k,
-          4 * (bOff + k0 * ld), 4 * ld,
+          4 * (bOff + k0 * bLd), 4 * bLd,
           4 * cOff, 4 * ld,
           panels, strips, Math.min(KC, k - k0),
         );
@@ -109,7 +113,7 @@ export function convSimd(
       // Compacted in place (each row moves back), then copied out in one piece.
       if (ld !== hw) kernels.copyRows(4 * cOff, 4 * ld, 4 * cOff, 4 * hw, 4 * hw, mg);
       runCompactEpilogue(kernels, arena, epi, actOff, cOff, m, g * mg, mg, hw, b);
-      y.set(arena.subarray(cOff, cOff + mg * hw), yOffset);
+      kernels.unstage(y, yOffset, cOff, mg * hw);
     }
   }
 }

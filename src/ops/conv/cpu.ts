@@ -81,7 +81,9 @@ export function convCpu(p: ConvParams, xT: TensorData, wT: TensorData, bT: Tenso
     conv3x3Simd(kernels, p, x, weights, bias, y, epi);
     return epi !== undefined;
   }
-  if (kernels && pointwiseBlockedFits(p)) {
+  // With threads the whole-plane GEMM splits over the threads in one section; the blocked path's per-block copies run on
+  // this thread alone. Both make the same sums in the same order.
+  if (kernels && kernels.threads() === 1 && pointwiseBlockedFits(p)) {
     convPointwiseBlocked(kernels, p, x, weights, bias, y, epi);
     return epi !== undefined;
   }

@@ -37,28 +37,34 @@ function maxPoolSimd(kernels: SimdKernels, p: PoolParams, x: Float32Array, y: Fl
   const [pt, pl] = p.pads;
   const paddedH = (ho - 1) * sh + kh;
   const rowLd = Math.ceil(((wo - 1) * sw + kw) / 4) * 4;
-  // Arena (floats): [padded plane][row buffer][input item][output item].
+  // Arena (floats): per thread [padded plane][row buffer], then [input item][output item].
   const tmpOff = paddedH * rowLd;
-  const xOff = tmpOff + rowLd;
+  const seatFloats = Math.ceil((tmpOff + rowLd) / 16) * 16;
+  const seats = kernels.threads();
+  const xOff = seats * seatFloats;
   const outOff = xOff + c * h * w;
   const arena = kernels.arena(outOff + c * ho * wo);
   // Unpadded windows that stay inside the plane (a 2×2/s2 pool on even sizes) are read from the input item itself:
   // rows of w floats, each read rowLd ≤ w wide, so no −Infinity border and no copy per plane.
   const direct = pt === 0 && pl === 0 && paddedH <= h && rowLd <= w;
-  if (!direct) arena.fill(-Infinity, 0, tmpOff);
+  if (!direct) for (let seat = 0; seat < seats; seat++) arena.fill(-Infinity, seat * seatFloats, seat * seatFloats + tmpOff);
   const iyEnd = Math.min(h, paddedH - pt);
   const ixEnd = Math.min(w, rowLd - pl);
+  const chunks = Math.min(c, 4 * seats);
   for (let b = 0; b < n; b++) {
-    arena.set(x.subarray(b * c * h * w, (b + 1) * c * h * w), xOff);
-    for (let ch = 0; ch < c; ch++) {
-      if (direct) {
-        kernels.maxPoolPlane(4 * (xOff + ch * h * w), 4 * w, kh, 4 * sh * w, rowLd / 4, 4 * tmpOff, 4 * (outOff + ch * ho * wo), ho, wo, 4 * sw, kw);
-        continue;
+    kernels.stage(x, b * c * h * w, xOff, c * h * w);
+    // Channel chunks as tasks, each thread with its own padded plane and row buffer.
+    kernels.parallel(chunks, (t, k) => {
+      for (let ch = Math.floor((t * c) / chunks); ch < Math.floor(((t + 1) * c) / chunks); ch++) {
+        if (direct) {
+          k.maxPoolPlane(4 * (xOff + ch * h * w), 4 * w, kh, 4 * sh * w, rowLd / 4, 4 * tmpOff, 4 * (outOff + ch * ho * wo), ho, wo, 4 * sw, kw);
+          continue;
+        }
+        if (iyEnd > 0 && ixEnd > 0) k.copyRows(4 * (xOff + ch * h * w), 4 * w, 4 * (pt * rowLd + pl), 4 * rowLd, 4 * ixEnd, iyEnd);
+        k.maxPoolPlane(0, 4 * rowLd, kh, 4 * sh * rowLd, rowLd / 4, 4 * tmpOff, 4 * (outOff + ch * ho * wo), ho, wo, 4 * sw, kw);
       }
-      if (iyEnd > 0 && ixEnd > 0) kernels.copyRows(4 * (xOff + ch * h * w), 4 * w, 4 * (pt * rowLd + pl), 4 * rowLd, 4 * ixEnd, iyEnd);
-      kernels.maxPoolPlane(0, 4 * rowLd, kh, 4 * sh * rowLd, rowLd / 4, 4 * tmpOff, 4 * (outOff + ch * ho * wo), ho, wo, 4 * sw, kw);
-    }
-    y.set(arena.subarray(outOff, outOff + c * ho * wo), b * c * ho * wo);
+    }, { offset: 0, bytes: 4 * seatFloats });
+    kernels.unstage(y, b * c * ho * wo, outOff, c * ho * wo);
   }
 }
 

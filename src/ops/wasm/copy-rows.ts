@@ -21,6 +21,14 @@ export function copyRowsFunction(): FunctionSpec {
 }
 
 /**
+ * `zeroBytes(dst, bytes)`: one memory.fill with zero, so a parallel section's task can clear the padded plane it then
+ * fills (typed-array fills run on the calling thread only).
+ */
+export function zeroBytesFunction(): FunctionSpec {
+  return { name: 'zeroBytes', params: 2, locals: [], body: [...op.get(0), ...op.i32(0), ...op.get(1), ...op.memoryFill()] };
+}
+
+/**
  * `splitRows(src, srcStride, dstA, dstB, dstStride, count, rows)`, in bytes: for each of `rows` rows, the row's
  * `count` floats go alternately to dstA and dstB (element 2i to dstA[i], 2i+1 to dstB[i]): the even/odd column
  * split that lets the stride-2 kernels read every tap as one contiguous load. Eight floats at a time are two

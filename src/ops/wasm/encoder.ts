@@ -94,6 +94,8 @@ export const op = {
   f32x4Pmax: (): number[] => [SIMD, ...uleb(0xeb)],
   /** memory.copy within the one memory: (dst, src, bytes) on the stack. */
   memoryCopy: (): number[] => [0xfc, ...uleb(10), 0x00, 0x00],
+  /** memory.fill of the one memory: (dst, byte value, bytes) on the stack. */
+  memoryFill: (): number[] => [0xfc, ...uleb(11), 0x00],
   f32Load: (offset = 0): number[] => [0x2a, 2, ...uleb(offset)],
   f32Store: (offset = 0): number[] => [0x38, 2, ...uleb(offset)],
   /** Maximum, NaN if either operand is NaN. */
