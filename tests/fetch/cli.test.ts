@@ -188,7 +188,8 @@ describe('fetch-models CLI', () => {
     for (const name of ['buffalo_l', 'inswapper_128']) {
       const run = await fetchModelsHere([name, '--root', file, '--base-url', `${server.baseUrl}/mirror`]);
       assert.equal(run.code, 1);
-      assert.match(run.stderr, /\[DIGEST_RECORD\]: digest record .*root-is-a-file\/models\/digests\.json: cannot be read \(ENOTDIR: not a directory/, name);
+      // The option's error, naming the flag and the path, not the digest record's ENOTDIR under it.
+      assert.match(run.stderr, /\[PIPELINE_OPTION\]: option --root: '.*root-is-a-file' is a file, not a folder/, name);
     }
     const folder = await fetchModelsHere(['buffalo_l', '--root', join(root, 'x'), '--manifest', root]);
     assert.equal(folder.code, 1);
